@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the real SIP peers the tests drive (SIPp, baresip, sox) from Debian's packages
+# when they are missing. Runs as root in CI; elsewhere it uses sudo when it has to.
+set -euo pipefail
+
+need=()
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
+command -v sox >/dev/null 2>&1 || need+=(sox libsox-fmt-all)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-test-peers: installing ${need[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo_cmd=(sudo -n)
+  else
+    echo "install-test-peers: ${need[*]} missing and not root (install them with apt-get)" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" </dev/null
