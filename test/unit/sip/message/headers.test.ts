@@ -1,0 +1,83 @@
+import { describe, it, expect } from '@jest/globals';
+import { canonicalHeaderName, isListHeader, SipHeaders } from '../../../../sip/message/index.js';
+
+describe('canonicalHeaderName', () => {
+  it.each([
+    ['v', 'Via'],
+    ['I', 'Call-ID'],
+    ['call-id', 'Call-ID'],
+    ['CSEQ', 'CSeq'],
+    ['www-authenticate', 'WWW-Authenticate'],
+    ['min-se', 'Min-SE'],
+    ['x-my-header', 'X-My-Header'],
+    ['user-agent', 'User-Agent'],
+    ['k', 'Supported'],
+    ['o', 'Event'],
+  ])('%s → %s', (raw, canonical) => {
+    expect(canonicalHeaderName(raw)).toBe(canonical);
+  });
+
+  it('knows which headers are lists', () => {
+    expect(isListHeader('Via')).toBe(true);
+    expect(isListHeader('contact')).toBe(true);
+    expect(isListHeader('Authorization')).toBe(false);
+    expect(isListHeader('Date')).toBe(false);
+  });
+});
+
+describe('SipHeaders', () => {
+  const make = (): SipHeaders =>
+    new SipHeaders()
+      .append('Via', 'a')
+      .append('To', 't')
+      .append('Via', 'b')
+      .append('Contact', 'c1')
+      .append('Via', 'c');
+
+  it('gets by any spelling, compact form included', () => {
+    const h = make();
+    expect(h.get('v')).toBe('a');
+    expect(h.getAll('VIA')).toEqual(['a', 'b', 'c']);
+    expect(h.count('via')).toBe(3);
+    expect(h.has('m')).toBe(true);
+    expect(h.has('From')).toBe(false);
+    expect(h.size).toBe(5);
+  });
+
+  it('set replaces every value at the position of the first', () => {
+    const h = make().set('Via', 'z');
+    expect(h.entries().map((f) => `${f.name}:${f.value}`)).toEqual(['Via:z', 'To:t', 'Contact:c1']);
+    expect(h.set('From', 'f').entries().at(-1)).toEqual({ name: 'From', value: 'f' });
+  });
+
+  it('prepends before the existing values and shifts the first', () => {
+    const h = make().prepend('Via', 'new');
+    expect(h.getAll('Via')).toEqual(['new', 'a', 'b', 'c']);
+    expect(h.shift('Via')).toBe('new');
+    expect(h.shift('X')).toBeUndefined();
+    expect(h.prepend('X', '1').get('X')).toBe('1');
+  });
+
+  it('removes every value and replaces the first in place', () => {
+    const h = make().remove('via');
+    expect(h.entries().map((f) => f.name)).toEqual(['To', 'Contact']);
+    h.replaceFirst('Contact', 'c2').replaceFirst('Subject', 's');
+    expect(h.entries().map((f) => f.value)).toEqual(['t', 'c2', 's']);
+  });
+
+  it('clones independently', () => {
+    const h = make();
+    const c = h.clone();
+    c.replaceFirst('To', 'changed');
+    expect(h.get('To')).toBe('t');
+  });
+
+  it('removes many values in linear time', () => {
+    const h = new SipHeaders();
+    for (let i = 0; i < 50000; i++) h.append(i % 2 ? 'Route' : 'Via', String(i));
+    const t0 = Date.now();
+    h.remove('Route');
+    expect(h.size).toBe(25000);
+    expect(Date.now() - t0).toBeLessThan(200);
+  });
+});
