@@ -1,0 +1,201 @@
+/**
+ * The runner shared by client and server transactions: it feeds events to a pure
+ * machine (fsm.ts) and performs the actions that come back — sending through the
+ * layer, arming timers on the injected clock, and calling the TU hooks.
+ */
+import type { TimerHandle, Clock } from '../clock.js';
+import type { SipMessage, SipRequest, SipResponse } from '../message/index.js';
+import type { Source } from '../transport/types.js';
+import { InvalidStateError } from './errors.js';
+import type { Action, Machine, MachineEvent, ServerContext, Transition } from './fsm.js';
+import type { TransactionLogger } from './logger.js';
+import type { TimerValues } from './timers.js';
+
+/** Why a transaction ended: normally, Timer B/F/H (or §9.1), a transport error, or layer close. */
+export type TerminationReason = 'completed' | 'timeout' | 'transportError' | 'closed';
+
+/** What a transaction needs from the layer that owns it. */
+export interface TransactionHost {
+  readonly clock: Clock;
+  readonly logger: TransactionLogger | undefined;
+  transmit(message: SipMessage, destination: Source): void | Promise<void>;
+  /** A TU callback threw. */
+  listenerError(error: unknown, where: string): void;
+}
+
+export abstract class TransactionBase<
+  S extends string,
+  E extends { type: string },
+  T extends string,
+> {
+  /** The match key (§17.1.3 / §17.2.3), unique among active transactions of its side. */
+  readonly id: string;
+  readonly request: SipRequest;
+  /** Where requests (client) or responses (server) are sent. */
+  readonly destination: Source;
+  /** Whether the transport towards `destination` is reliable (no retransmissions). */
+  readonly reliable: boolean;
+  private readonly log: TransactionLogger | undefined;
+  private readonly timers: TimerValues;
+  private current: S | 'terminated';
+  /** Set once `ended()` ran, so a re-entrant close cannot end the transaction twice. */
+  private finished = false;
+  private last: SipResponse | undefined;
+  private pending: Transition<S, T> | undefined;
+  private readonly armed = new Map<T, TimerHandle>();
+
+  protected constructor(
+    private readonly host: TransactionHost,
+    private readonly machine: Machine<S, E, T, ServerContext>,
+    init: { id: string; request: SipRequest; destination: Source; timers: TimerValues },
+  ) {
+    this.id = init.id;
+    this.request = init.request;
+    this.destination = init.destination;
+    this.timers = init.timers;
+    this.reliable = !init.timers.retransmit;
+    this.log = host.logger?.child({ tx: init.id });
+    this.pending = machine.initial(this.context());
+    this.current = this.pending.state;
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  get state(): S | 'terminated' {
+    return this.current;
+  }
+
+  /** Server: the last response sent. Client: the last response passed to the TU. */
+  get lastResponse(): SipResponse | undefined {
+    return this.last;
+  }
+
+  /** Performs the machine's initial actions; the layer calls it once, after registering. */
+  start(): void {
+    const first = this.pending;
+    this.pending = undefined;
+    if (first !== undefined) this.perform(first, 'start');
+  }
+
+  /** Layer close: stop everything without passing through the machine. */
+  abort(): void {
+    if (this.finished) return;
+    this.current = 'terminated';
+    this.finish('closed');
+  }
+
+  protected dispatch(event: MachineEvent<E, T>): void {
+    if (this.current === 'terminated') return;
+    this.perform(this.machine.step(this.current, event, this.context()), eventName(event));
+  }
+
+  /** TU hooks, called for the matching actions. */
+  protected abstract delivered(response: SipResponse): void;
+  protected abstract timedOut(): void;
+  protected abstract transportFailed(error: unknown): void;
+  /** Terminated (timers already cleared): leave the layer's maps, tell listeners. */
+  protected abstract ended(reason: TerminationReason): void;
+
+  private context(): ServerContext {
+    return { timers: this.timers, request: this.request, lastResponse: this.last };
+  }
+
+  private perform(transition: Transition<S, T>, cause: string): void {
+    const rejected = transition.actions.find((a) => a.type === 'reject');
+    if (rejected?.type === 'reject') throw new InvalidStateError(rejected.reason);
+    const from = this.current;
+    this.current = transition.state;
+    if (from !== transition.state) this.log?.debug({ from, to: transition.state, cause }, 'state');
+    let failure: { error: unknown } | undefined;
+    let reason: TerminationReason = 'completed';
+    for (const action of transition.actions) {
+      if (this.finished) return; // a TU callback closed the layer
+      const failed = this.execute(action);
+      failure ??= failed;
+      if (action.type === 'timeout') reason = 'timeout';
+      if (action.type === 'transportError') reason = 'transportError';
+    }
+    if (this.finished) return;
+    if (this.current !== 'terminated') {
+      if (failure !== undefined) this.dispatch({ type: 'transportError', error: failure.error });
+      return;
+    }
+    // Terminated, possibly by a zero-length Timer D/I/J/K on a reliable transport whose
+    // last send failed: the TU still hears of the failure.
+    if (failure !== undefined && reason !== 'transportError') {
+      reason = 'transportError';
+      this.transportFailed(failure.error);
+    }
+    this.finish(reason);
+  }
+
+  private finish(reason: TerminationReason): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.disarmAll();
+    this.ended(reason);
+  }
+
+  /** Runs one action; returns the error when a synchronous send failed. */
+  private execute(action: Action<T>): { error: unknown } | undefined {
+    switch (action.type) {
+      case 'send':
+        return this.transmit(action.message);
+      case 'startTimer':
+        this.arm(action.timer, action.ms);
+        return undefined;
+      case 'cancelTimer':
+        this.armed.get(action.timer)?.cancel();
+        this.armed.delete(action.timer);
+        return undefined;
+      case 'deliver':
+        this.last = action.response;
+        this.delivered(action.response);
+        return undefined;
+      case 'timeout':
+        this.timedOut();
+        return undefined;
+      case 'transportError':
+        this.transportFailed(action.error);
+        return undefined;
+      case 'reject':
+        return undefined;
+    }
+  }
+
+  private transmit(message: SipMessage): { error: unknown } | undefined {
+    if (message.kind === 'response') this.last = message;
+    try {
+      const result = this.host.transmit(message, this.destination);
+      if (result instanceof Promise) {
+        result.then(undefined, (error: unknown) =>
+          this.dispatch({ type: 'transportError', error }),
+        );
+      }
+      return undefined;
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  private arm(timer: T, ms: number): void {
+    this.armed.get(timer)?.cancel();
+    const handle = this.host.clock.setTimer(ms, () => {
+      if (this.armed.get(timer) !== handle) return;
+      this.armed.delete(timer);
+      this.dispatch({ type: 'timer', timer, after: ms });
+    });
+    this.armed.set(timer, handle);
+  }
+
+  private disarmAll(): void {
+    for (const handle of this.armed.values()) handle.cancel();
+    this.armed.clear();
+  }
+}
+
+function eventName(event: { type: string; timer?: string }): string {
+  return event.timer === undefined ? event.type : `timer ${event.timer}`;
+}
