@@ -1,0 +1,183 @@
+/**
+ * The transport layer (RFC 3261 §18): owns the UDP and TCP transports, turns bytes into
+ * messages and messages into bytes.
+ *
+ * Inbound requests get `received`/`rport` stamped on their top Via (§18.2.1, RFC 3581).
+ * A request that fails to parse but can be answered gets its error status (400, 505,
+ * 513, …) right here, statelessly; anything else unparseable is dropped and reported.
+ * Inbound responses whose top Via is not ours are dropped (§18.1.2). Outbound responses
+ * follow §18.2.2 (see responseRouting.ts).
+ */
+import type { Clock } from '../clock.js';
+import { parseVia, formatVia } from '../message/via.js';
+import { parseMessage } from '../message/parse.js';
+import { serializeMessage } from '../message/serialize.js';
+import { buildResponse } from '../message/response.js';
+import {
+  reasonPhrase,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+} from '../message/message.js';
+import { TypedEmitter } from '../util/typedEmitter.js';
+import { responseDestination, stampReceived } from './responseRouting.js';
+import { TcpTransport } from './tcp.js';
+import { UdpTransport } from './udp.js';
+import type { Endpoint, Source, TransportProtocol } from './types.js';
+
+export interface TransportLayerOptions {
+  address: string;
+  udpPort: number | null;
+  tcpPort: number | null;
+  /** Host written in Via/Contact; defaults to the bound address. */
+  advertisedHost?: string;
+  maxMessageBytes: number;
+  tcpIdleTimeoutMs: number;
+  clock: Clock;
+}
+
+export type TransportLayerEvents = {
+  request: [request: SipRequest, source: Source];
+  response: [response: SipResponse, source: Source];
+  /** A message that could not be used; `answered` when an error response was sent. */
+  invalid: [reason: string, source: Source, answered: number | undefined];
+  /** A message sent (for metrics). */
+  sent: [message: SipMessage, destination: Endpoint];
+};
+
+export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
+  private udp: UdpTransport | undefined;
+  private tcp: TcpTransport | undefined;
+  private closed = false;
+
+  private constructor(private readonly options: TransportLayerOptions) {
+    super();
+  }
+
+  static async open(options: TransportLayerOptions): Promise<TransportLayer> {
+    const layer = new TransportLayer(options);
+    const handler = {
+      onMessage: (data: Buffer, source: Source) => layer.receive(data, source),
+      onDiscard: (reason: string, source: Source) =>
+        layer.emit('invalid', reason, source, undefined),
+    };
+    try {
+      if (options.udpPort !== null) {
+        layer.udp = await UdpTransport.bind(
+          { address: options.address, port: options.udpPort },
+          handler,
+        );
+      }
+      if (options.tcpPort !== null) {
+        // Port 0 for both: let TCP share the port UDP got, as phones expect.
+        const port = options.tcpPort === 0 && layer.udp ? layer.udp.port : options.tcpPort;
+        layer.tcp = await TcpTransport.listen(
+          {
+            address: options.address,
+            port,
+            maxMessageBytes: options.maxMessageBytes,
+            idleTimeoutMs: options.tcpIdleTimeoutMs,
+            clock: options.clock,
+          },
+          handler,
+        );
+      }
+    } catch (err) {
+      await layer.close();
+      throw err;
+    }
+    return layer;
+  }
+
+  /** The bound ports (useful with port 0). */
+  get ports(): { udp: number | undefined; tcp: number | undefined } {
+    return { udp: this.udp?.port, tcp: this.tcp?.port };
+  }
+
+  /** The host and port to put in a Via sent-by or a Contact for a transport. */
+  sentBy(protocol: TransportProtocol): { host: string; port: number } {
+    const port = (protocol === 'tcp' ? this.tcp?.port : this.udp?.port) ?? 5060;
+    const host = this.options.advertisedHost ?? this.options.address;
+    return { host: host.includes(':') && !host.startsWith('[') ? `[${host}]` : host, port };
+  }
+
+  get tcpConnections(): number {
+    return this.tcp?.connectionCount ?? 0;
+  }
+
+  /** Sends a message to a destination over the destination's transport. */
+  send(message: SipMessage, destination: Endpoint | Source): void {
+    if (this.closed) return;
+    const data = serializeMessage(message);
+    const transport = destination.protocol === 'tcp' ? this.tcp : this.udp;
+    if (!transport) return;
+    transport.send(data, destination);
+    this.emit('sent', message, destination);
+  }
+
+  /** Sends a response where §18.2.2 says, given the source of its request. */
+  sendResponse(response: SipResponse, requestSource: Source): void {
+    const via = response.headers.get('Via');
+    if (via === undefined) return;
+    this.send(response, responseDestination(parseVia(via), requestSource));
+  }
+
+  private receive(data: Buffer, source: Source): void {
+    if (this.closed) return;
+    if (data.length > this.options.maxMessageBytes) {
+      this.reject(data, source, 513, 'message too large');
+      return;
+    }
+    // A datagram of CRLFs is a keep-alive (RFC 5626 §4.4.1): nothing to do.
+    if (data.length <= 4 && data.every((b) => b === 0x0d || b === 0x0a)) return;
+    const result = parseMessage(data);
+    if (!result.ok) {
+      if (result.request) {
+        this.answerInvalid(result.request, source, result.error.status, result.error.message);
+      } else {
+        this.emit('invalid', result.error.message, source, undefined);
+      }
+      return;
+    }
+    const message = result.message;
+    if (message.kind === 'request') {
+      const via = parseVia(message.headers.get('Via') as string);
+      if (stampReceived(via, source)) message.headers.replaceFirst('Via', formatVia(via));
+      this.emit('request', message, source);
+    } else {
+      this.emit('response', message, source);
+    }
+  }
+
+  private reject(data: Buffer, source: Source, status: number, detail: string): void {
+    const result = parseMessage(data);
+    const request = result.ok
+      ? result.message.kind === 'request'
+        ? result.message
+        : undefined
+      : result.request;
+    if (request) this.answerInvalid(request, source, status, detail);
+    else this.emit('invalid', detail, source, undefined);
+  }
+
+  private answerInvalid(request: SipRequest, source: Source, status: number, detail: string): void {
+    this.emit('invalid', detail, source, status);
+    // RFC 3261 §17.1.1.3 / §17.2.1: an ACK is never answered.
+    if (request.method === 'ACK') return;
+    const via = parseVia(request.headers.get('Via') as string);
+    if (stampReceived(via, source)) request.headers.replaceFirst('Via', formatVia(via));
+    const printable = detail.replace(/[^\x20-\x7e]/g, '?').slice(0, 80);
+    const response = buildResponse(request, status, {
+      reason: `${reasonPhrase(status)} (${printable})`,
+    });
+    this.sendResponse(response, source);
+  }
+
+  /** Closes every socket. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.udp?.close(), this.tcp?.close()]);
+    this.removeAllListeners();
+  }
+}
