@@ -1,0 +1,168 @@
+import { describe, it, expect } from '@jest/globals';
+import { routeMatrix, toIndices } from '../../../../media/mixer/routeMatrix.js';
+import type { MonitorMode, Participant } from '../../../../media/mixer/routeMatrix.js';
+
+const customer: Participant = { id: 'C', role: 'customer' };
+const agent: Participant = { id: 'A', role: 'agent' };
+const sup = (id: string, mode?: MonitorMode): Participant => ({ id, role: 'supervisor', mode });
+
+/** The matrix as a plain object: { C: [...], A: [...], …, rec: { customer, agent } }. */
+function routes(participants: Participant[]): Record<string, unknown> {
+  const m = routeMatrix(participants);
+  return { ...Object.fromEntries(m.hears), rec: m.recording };
+}
+
+describe('routeMatrix (DESIGN §3)', () => {
+  it('an unmonitored call: customer and agent hear each other', () => {
+    expect(routes([customer, agent])).toEqual({
+      C: ['A'],
+      A: ['C'],
+      rec: { customer: ['C'], agent: ['A'] },
+    });
+  });
+
+  it('listen: the supervisor hears both, nobody hears the supervisor', () => {
+    expect(routes([customer, agent, sup('S', 'listen')])).toEqual({
+      C: ['A'],
+      A: ['C'],
+      S: ['C', 'A'],
+      rec: { customer: ['C'], agent: ['A'] },
+    });
+  });
+
+  it('a supervisor without a mode listens', () => {
+    expect(routes([customer, agent, sup('S')])).toEqual(
+      routes([customer, agent, sup('S', 'listen')]),
+    );
+  });
+
+  it('whisper: only the agent hears the supervisor', () => {
+    expect(routes([customer, agent, sup('S', 'whisper')])).toEqual({
+      C: ['A'],
+      A: ['C', 'S'],
+      S: ['C', 'A'],
+      rec: { customer: ['C'], agent: ['A'] },
+    });
+  });
+
+  it('barge: agent and customer hear the supervisor, the recording still does not', () => {
+    expect(routes([customer, agent, sup('S', 'barge')])).toEqual({
+      C: ['A', 'S'],
+      A: ['C', 'S'],
+      S: ['C', 'A'],
+      rec: { customer: ['C'], agent: ['A'] },
+    });
+  });
+
+  it('takeover: the supervisor is the agent, recorded on the agent track; the agent is gone', () => {
+    expect(routes([customer, agent, sup('S', 'takeover')])).toEqual({
+      C: ['S'],
+      A: [],
+      S: ['C'],
+      rec: { customer: ['C'], agent: ['S'] },
+    });
+  });
+
+  it('two supervisors, one whispering and one listening', () => {
+    expect(routes([customer, agent, sup('W', 'whisper'), sup('L', 'listen')])).toEqual({
+      C: ['A'],
+      A: ['C', 'W'],
+      W: ['C', 'A'],
+      L: ['C', 'A', 'W'],
+      rec: { customer: ['C'], agent: ['A'] },
+    });
+  });
+
+  it('two whisperers: the agent hears both summed, each hears the other', () => {
+    expect(routes([customer, agent, sup('W1', 'whisper'), sup('W2', 'whisper')])).toEqual({
+      C: ['A'],
+      A: ['C', 'W1', 'W2'],
+      W1: ['C', 'A', 'W2'],
+      W2: ['C', 'A', 'W1'],
+      rec: { customer: ['C'], agent: ['A'] },
+    });
+  });
+
+  it('a barging and a whispering supervisor', () => {
+    expect(routes([customer, agent, sup('B', 'barge'), sup('W', 'whisper')])).toEqual({
+      C: ['A', 'B'],
+      A: ['C', 'B', 'W'],
+      B: ['C', 'A', 'W'],
+      W: ['C', 'A', 'B'],
+      rec: { customer: ['C'], agent: ['A'] },
+    });
+  });
+
+  it('after a takeover, other supervisors monitor the new agent', () => {
+    expect(routes([customer, agent, sup('T', 'takeover'), sup('L', 'listen')])).toEqual({
+      C: ['T'],
+      A: [],
+      T: ['C'],
+      L: ['C', 'T'],
+      rec: { customer: ['C'], agent: ['T'] },
+    });
+    expect(routes([customer, agent, sup('T', 'takeover'), sup('W', 'whisper')])).toEqual({
+      C: ['T'],
+      A: [],
+      T: ['C', 'W'],
+      W: ['C', 'T'],
+      rec: { customer: ['C'], agent: ['T'] },
+    });
+  });
+
+  it('holds the invariants for every pair of supervisor modes', () => {
+    const modes: MonitorMode[] = ['listen', 'whisper', 'barge', 'takeover'];
+    for (const m1 of modes) {
+      for (const m2 of modes) {
+        if (m1 === 'takeover' && m2 === 'takeover') continue;
+        const ps = [customer, agent, sup('S1', m1), sup('S2', m2)];
+        const { hears, recording } = routeMatrix(ps);
+        const modeOf = new Map([
+          ['S1', m1],
+          ['S2', m2],
+        ]);
+        for (const [id, heard] of hears) expect(heard).not.toContain(id);
+        for (const s of ['S1', 'S2']) {
+          const mode = modeOf.get(s);
+          if (mode !== 'takeover')
+            expect([...recording.customer, ...recording.agent]).not.toContain(s);
+          if (mode === 'listen' || mode === 'whisper') expect(hears.get('C')).not.toContain(s);
+          if (mode === 'listen') {
+            for (const heard of hears.values()) expect(heard).not.toContain(s);
+          }
+        }
+        const takeover = m1 === 'takeover' ? 'S1' : m2 === 'takeover' ? 'S2' : undefined;
+        expect(recording.agent).toEqual([takeover ?? 'A']);
+        expect(hears.get('C')).toContain(takeover ?? 'A');
+      }
+    }
+  });
+
+  it('ignores a mode on a non-supervisor', () => {
+    expect(
+      routes([
+        { ...customer, mode: 'barge' },
+        { ...agent, mode: 'takeover' },
+      ]),
+    ).toEqual(routes([customer, agent]));
+  });
+
+  it('rejects duplicate ids and a second takeover', () => {
+    expect(() => routeMatrix([customer, customer])).toThrow(RangeError);
+    expect(() =>
+      routeMatrix([customer, agent, sup('S1', 'takeover'), sup('S2', 'takeover')]),
+    ).toThrow(RangeError);
+  });
+
+  it('maps ids to mixer source indices', () => {
+    const order = ['C', 'A', 'S'];
+    const m = routeMatrix([customer, agent, sup('S', 'barge')]);
+    expect(order.map((id) => toIndices(m.hears.get(id)!, order))).toEqual([
+      [1, 2],
+      [0, 2],
+      [0, 1],
+    ]);
+    expect(toIndices(m.recording.agent, order)).toEqual([1]);
+    expect(() => toIndices(['X'], order)).toThrow(RangeError);
+  });
+});
