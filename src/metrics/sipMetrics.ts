@@ -1,0 +1,141 @@
+/**
+ * SIP metrics on a Registry owned by one server instance (never the global registry).
+ * They subscribe to the layers' events and read live values in collect(), so the SIP
+ * code itself carries no metric calls (STYLE: metrics subscribe to observers).
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { cseqOf } from '../../sip/message/accessors.js';
+import type { SipMessage } from '../../sip/message/message.js';
+import type { TransportLayer } from '../../sip/transport/transportLayer.js';
+import type { LocationService } from '../registrar/locationService.js';
+
+const KNOWN_METHODS = new Set([
+  'INVITE',
+  'ACK',
+  'BYE',
+  'CANCEL',
+  'OPTIONS',
+  'REGISTER',
+  'PRACK',
+  'SUBSCRIBE',
+  'NOTIFY',
+  'PUBLISH',
+  'INFO',
+  'REFER',
+  'MESSAGE',
+  'UPDATE',
+]);
+
+/** Methods come from the network: anything unknown shares one label value. */
+function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : 'other';
+}
+
+function responseMethod(message: SipMessage): string {
+  try {
+    return methodLabel(cseqOf(message).method);
+  } catch {
+    return 'other';
+  }
+}
+
+export interface SipMetricsSources {
+  transport: TransportLayer;
+  location: LocationService;
+  transactions: () => { client: number; server: number };
+}
+
+export class SipMetrics {
+  readonly registry = new Registry();
+  readonly authFailures: Counter<'reason'>;
+
+  constructor(sources: SipMetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'callwatch_' });
+
+    const requests = new Counter({
+      name: 'callwatch_sip_requests_total',
+      help: 'SIP requests received (in) and sent (out), by method',
+      labelNames: ['direction', 'method'] as const,
+      registers,
+    });
+    const responses = new Counter({
+      name: 'callwatch_sip_responses_total',
+      help: 'SIP responses received (in) and sent (out), by method and status class',
+      labelNames: ['direction', 'method', 'class'] as const,
+      registers,
+    });
+    const parseErrors = new Counter({
+      name: 'callwatch_sip_parse_errors_total',
+      help: 'SIP messages that could not be used, by transport and whether they were answered',
+      labelNames: ['transport', 'answered'] as const,
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: 'callwatch_sip_auth_failures_total',
+      help: 'Digest authentication failures, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    new Gauge({
+      name: 'callwatch_registrations_active',
+      help: 'Registered contacts (bindings) currently active',
+      registers,
+      collect() {
+        this.set(sources.location.size);
+      },
+    });
+    new Gauge({
+      name: 'callwatch_registered_extensions',
+      help: 'Extensions with at least one registered contact',
+      registers,
+      collect() {
+        this.set(sources.location.extensions().length);
+      },
+    });
+    new Gauge({
+      name: 'callwatch_sip_transactions_active',
+      help: 'SIP transactions in progress, by kind',
+      labelNames: ['kind'] as const,
+      registers,
+      collect() {
+        const t = sources.transactions();
+        this.set({ kind: 'client' }, t.client);
+        this.set({ kind: 'server' }, t.server);
+      },
+    });
+    new Gauge({
+      name: 'callwatch_sip_tcp_connections',
+      help: 'Open SIP TCP connections',
+      registers,
+      collect() {
+        this.set(sources.transport.tcpConnections);
+      },
+    });
+
+    sources.transport.on('request', (req) =>
+      requests.inc({ direction: 'in', method: methodLabel(req.method) }),
+    );
+    sources.transport.on('response', (res) =>
+      responses.inc({
+        direction: 'in',
+        method: responseMethod(res),
+        class: `${Math.floor(res.status / 100)}xx`,
+      }),
+    );
+    sources.transport.on('sent', (msg) => {
+      if (msg.kind === 'request') {
+        requests.inc({ direction: 'out', method: methodLabel(msg.method) });
+      } else {
+        responses.inc({
+          direction: 'out',
+          method: responseMethod(msg),
+          class: `${Math.floor(msg.status / 100)}xx`,
+        });
+      }
+    });
+    sources.transport.on('invalid', (_reason, source, answered) =>
+      parseErrors.inc({ transport: source.protocol, answered: answered ? 'yes' : 'no' }),
+    );
+  }
+}

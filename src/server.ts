@@ -1,0 +1,178 @@
+/**
+ * Wires one server instance: the SIP stack, digest authentication, the registrar and
+ * location service, metrics and the HTTP endpoints. Everything it opens (sockets, the
+ * sweep timer, the HTTP listener) is closed by close().
+ */
+import type { FastifyInstance } from 'fastify';
+import { DigestAuthenticator } from '../sip/auth/authenticator.js';
+import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
+import { checkRequest } from '../sip/core/requestChecks.js';
+import { SipStack } from '../sip/stack.js';
+import type { Config } from './config/schema.js';
+import { buildHttpServer } from './http/httpServer.js';
+import type { Logger } from './logging.js';
+import { SipMetrics } from './metrics/sipMetrics.js';
+import { LocationService } from './registrar/locationService.js';
+import { Registrar } from './registrar/registrar.js';
+import { RegisterService } from './registrar/registerService.js';
+import { ALLOWED_METHODS, SipRequestRouter } from './sipRequestRouter.js';
+
+export interface ServerDeps {
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface RunningServer {
+  readonly ports: { udp?: number; tcp?: number; http?: number };
+  readonly location: LocationService;
+  close(): Promise<void>;
+}
+
+/** How often lapsed registrations and authentication state are swept. */
+const SWEEP_INTERVAL_MS = 1000;
+
+export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger;
+  const extensions = new Map(config.extensions.map((e) => [e.number, e]));
+
+  const location = new LocationService((err, event) =>
+    logger.error({ err, event }, 'location listener failed'),
+  );
+  location.on('registered', (b) =>
+    logger.info({ extension: b.extension, contact: b.contact, source: b.source }, 'registered'),
+  );
+  location.on('unregistered', (b, reason) =>
+    logger.info({ extension: b.extension, contact: b.contact, reason }, 'unregistered'),
+  );
+
+  const authenticator = new DigestAuthenticator({
+    realm: config.auth.realm,
+    algorithms: config.auth.algorithms,
+    nonceLifetimeMs: config.auth.nonceLifetimeSec * 1000,
+    lookupCredentials: (user) => {
+      const ext = extensions.get(user);
+      return ext ? { password: ext.password } : undefined;
+    },
+    clock,
+    sourceLimits: {
+      maxFailures: config.auth.lockout.maxFailures,
+      windowMs: config.auth.lockout.windowSec * 1000,
+      lockoutMs: config.auth.lockout.lockSec * 1000,
+    },
+    userLimits: {
+      maxFailures: config.auth.lockout.maxFailures,
+      windowMs: config.auth.lockout.windowSec * 1000,
+      lockoutMs: config.auth.lockout.lockSec * 1000,
+    },
+  });
+
+  const stack = await SipStack.open({
+    transport: {
+      address: config.sip.listen.address,
+      udpPort: config.sip.listen.udpPort,
+      tcpPort: config.sip.listen.tcpPort,
+      maxMessageBytes: config.sip.maxMessageBytes,
+      tcpIdleTimeoutMs: config.sip.tcpIdleTimeoutSec * 1000,
+      clock,
+      ...(config.sip.advertisedAddress !== null
+        ? { advertisedHost: config.sip.advertisedAddress }
+        : {}),
+    },
+    timers: { t1: config.sip.timers.t1Ms, t2: config.sip.timers.t2Ms, t4: config.sip.timers.t4Ms },
+    clock,
+    logger: logger.child({ module: 'sip' }),
+    checkRequest: (request) =>
+      checkRequest(request, {
+        allowedMethods: ALLOWED_METHODS,
+        supportedExtensions: [],
+        uriSchemes: ['sip', 'sips'],
+      }),
+  });
+  stack.transport.on('invalid', (reason, source, answered) =>
+    logger.debug({ reason, source, answered }, 'unusable SIP message'),
+  );
+
+  const metrics = new SipMetrics({
+    transport: stack.transport,
+    location,
+    transactions: () => stack.transactionCounts(),
+  });
+
+  const registerService = new RegisterService({
+    authenticator,
+    registrar: new Registrar(location, config.registrar),
+    isExtension: (n) => extensions.has(n),
+    domains: config.sip.domains,
+    now: () => clock.now(),
+    onAuthResult: (result, request, source) => {
+      if (result.outcome === 'ok') return;
+      if (result.outcome === 'challenge' && result.reason === 'no-credentials') return;
+      metrics.authFailures.inc({ reason: result.reason });
+      logger.info(
+        { outcome: result.outcome, reason: result.reason, source, method: request.method },
+        'authentication failed',
+      );
+    },
+  });
+
+  const router = new SipRequestRouter({
+    registerService,
+    userAgent: config.sip.userAgent,
+  });
+  stack.onRequest((incoming) => router.route(incoming));
+
+  let closed = false;
+  let sweepTimer: TimerHandle | undefined;
+  const sweep = () => {
+    if (closed) return;
+    location.sweep(clock.now());
+    authenticator.sweep();
+    sweepTimer = clock.setTimer(SWEEP_INTERVAL_MS, sweep);
+  };
+  sweepTimer = clock.setTimer(SWEEP_INTERVAL_MS, sweep);
+
+  // Wall time of a clock reading, for ISO timestamps in HTTP views.
+  const wallOffset = Date.now() - clock.now();
+  let http: FastifyInstance | undefined;
+  let httpPort: number | undefined;
+  if (config.http.port !== null) {
+    http = buildHttpServer({
+      registry: metrics.registry,
+      location,
+      clock,
+      toWallTime: (ms) => new Date(ms + wallOffset),
+      logger: logger.child({ module: 'http' }),
+    });
+    try {
+      await http.listen({ host: config.http.address, port: config.http.port });
+    } catch (err) {
+      sweepTimer.cancel();
+      await stack.close();
+      throw err;
+    }
+    const address = http.server.address();
+    httpPort = typeof address === 'object' && address ? address.port : undefined;
+  }
+
+  const ports = { ...stack.ports, http: httpPort };
+  logger.info(
+    { sip: stack.ports, http: httpPort, address: config.sip.listen.address },
+    'listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    ports,
+    location,
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        sweepTimer?.cancel();
+        await Promise.all([stack.close(), http?.close()]);
+        location.removeAllListeners();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Dispatches requests that reached the application (after the stack's transaction
+ * handling and RFC 3261 §8.2 checks) to the service for their method.
+ */
+import type { SipResponse } from '../sip/message/message.js';
+import { buildResponse } from '../sip/message/response.js';
+import { newTag } from '../sip/ids.js';
+import type { IncomingRequest } from '../sip/stack.js';
+import type { RegisterService } from './registrar/registerService.js';
+
+/** Methods this server implements (ACK and CANCEL are handled by the stack). */
+export const ALLOWED_METHODS = ['REGISTER', 'OPTIONS', 'ACK', 'CANCEL'] as const;
+export const ACCEPTED_BODIES = ['application/sdp'] as const;
+
+export interface SipRequestRouterDeps {
+  registerService: RegisterService;
+  userAgent: string;
+}
+
+export class SipRequestRouter {
+  constructor(private readonly deps: SipRequestRouterDeps) {}
+
+  route(incoming: IncomingRequest): void {
+    const { request, source } = incoming;
+    let response: SipResponse;
+    switch (request.method) {
+      case 'REGISTER':
+        response = this.deps.registerService.handle(request, source);
+        break;
+      case 'OPTIONS':
+        // RFC 3261 §11.2: capabilities, whoever the request is addressed to.
+        response = buildResponse(request, 200, {
+          toTag: newTag(),
+          headers: [
+            ['Allow', ALLOWED_METHODS.join(', ')],
+            ['Accept', ACCEPTED_BODIES.join(', ')],
+            ['Accept-Encoding', 'identity'],
+            ['Accept-Language', 'en'],
+          ],
+        });
+        break;
+      default:
+        response = buildResponse(request, 405, {
+          toTag: newTag(),
+          headers: [['Allow', ALLOWED_METHODS.join(', ')]],
+        });
+    }
+    response.headers.append('Server', this.deps.userAgent);
+    incoming.respond(response);
+  }
+}
