@@ -1,0 +1,103 @@
+/**
+ * Free-port allocation for integration tests.
+ *
+ * Every test starts its own server and peers on 127.0.0.1, so ports must not collide
+ * between jest workers, between tests in one worker, or with other programs (another
+ * developer's jest run, the peer-baseline scripts in ../shared/peers). The strategy:
+ *
+ * - each jest worker probes its own slice of 23000–32767 (below Linux's ephemeral range
+ *   32768–60999, so outgoing connections never land in it, and clear of the peer
+ *   baselines' fixed ports 15060–22225), starting at a random offset;
+ * - a candidate block is accepted only if every port in it can be bound right now for
+ *   UDP and TCP on 127.0.0.1 (then released);
+ * - ports handed out by this process are remembered and never handed out again, since
+ *   a released port is not held until its user binds it.
+ *
+ * Blocks exist for peers that bind more than one port: baresip's `sip_listen P` also
+ * binds P+1 (TLS), and wants a ctrl port and an RTP range.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+const RANGE_FIRST = 23000;
+const RANGE_LAST = 32767;
+const SLICES = 8;
+const HOST = '127.0.0.1';
+
+const handedOut = new Set<number>();
+
+function workerSlice(): { first: number; last: number } {
+  const id = Number(process.env.JEST_WORKER_ID ?? '1');
+  const size = Math.floor((RANGE_LAST - RANGE_FIRST + 1) / SLICES);
+  const index = (Number.isFinite(id) && id > 0 ? id - 1 : 0) % SLICES;
+  const first = RANGE_FIRST + index * size;
+  return { first, last: first + size - 1 };
+}
+
+function canBindUdp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => {
+      s.close();
+      resolve(false);
+    });
+    s.bind(port, HOST, () => s.close(() => resolve(true)));
+  });
+}
+
+function canBindTcp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ port, host: HOST, exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+export interface PortCheck {
+  /** Check UDP (default true). */
+  readonly udp?: boolean;
+  /** Check TCP (default true). */
+  readonly tcp?: boolean;
+}
+
+/** Whether `port` can be bound on 127.0.0.1 right now (UDP and/or TCP). */
+export async function isPortFree(port: number, check: PortCheck = {}): Promise<boolean> {
+  if ((check.udp ?? true) && !(await canBindUdp(port))) return false;
+  if ((check.tcp ?? true) && !(await canBindTcp(port))) return false;
+  return true;
+}
+
+/**
+ * The first port of a block of `size` consecutive ports that are all free for UDP and
+ * TCP on 127.0.0.1 and have not been handed out by this process before.
+ */
+export async function allocatePortBlock(size: number, check: PortCheck = {}): Promise<number> {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`bad block size ${size}`);
+  const { first, last } = workerSlice();
+  const span = last - first + 1 - size;
+  const start = Math.floor(Math.random() * span);
+  for (let i = 0; i < span; i += 1) {
+    const base = first + ((start + i) % span);
+    let ok = true;
+    for (let p = base; p < base + size && ok; p += 1) {
+      ok = !handedOut.has(p) && (await isPortFree(p, check));
+    }
+    if (ok) {
+      for (let p = base; p < base + size; p += 1) handedOut.add(p);
+      return base;
+    }
+  }
+  throw new Error(`no block of ${size} free ports in ${first}-${last}`);
+}
+
+/** One port free for both UDP and TCP (SIP listens on both with the same number). */
+export function allocatePort(check: PortCheck = {}): Promise<number> {
+  return allocatePortBlock(1, check);
+}
+
+/** `count` separate ports, each free for UDP and TCP. */
+export async function allocatePorts(count: number, check: PortCheck = {}): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i += 1) out.push(await allocatePort(check));
+  return out;
+}
