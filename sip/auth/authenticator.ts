@@ -156,7 +156,8 @@ export class DigestAuthenticator {
       maxTracked: options.maxTrackedNonces,
       ncWindow: options.ncWindow,
       secret: options.secret,
-      randomBytes: random,
+      // The store draws from a pooled CSPRNG buffer unless a test injects a source.
+      randomBytes: options.randomBytes,
     });
     this.#sources = new FailureLimiter(options.clock, {
       ...DEFAULT_SOURCE_LIMITS,

@@ -25,6 +25,20 @@
  * Expired entries are purged a few at a time on use and fully by `sweep()`; no timers.
  */
 import { createHmac, randomBytes as cryptoRandomBytes, timingSafeEqual } from 'node:crypto';
+
+/** Random bytes drawn from the CSPRNG in 4 kB batches: one call per nonce costs more
+ * than the HMAC that signs it. */
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+function pooledRandomBytes(size: number): Uint8Array {
+  if (randomOffset + size > randomPool.length) {
+    randomPool = cryptoRandomBytes(Math.max(4096, size));
+    randomOffset = 0;
+  }
+  const out = randomPool.subarray(randomOffset, randomOffset + size);
+  randomOffset += size;
+  return out;
+}
 import type { Clock } from './clock.js';
 import { MAX_NC } from './digest.js';
 
@@ -105,7 +119,7 @@ export class NonceStore {
     this.#maxTracked = maxTracked;
     this.#window = window;
     this.#windowMask = window === 32 ? 0xffffffff : 2 ** window - 1;
-    this.#randomBytes = options.randomBytes ?? cryptoRandomBytes;
+    this.#randomBytes = options.randomBytes ?? pooledRandomBytes;
     this.#secret = options.secret ?? cryptoRandomBytes(32);
     // A nonce issued before this store existed was tracked (if at all) by someone else.
     this.#forgetWatermark = this.#clock.now() - 1;

@@ -3,4 +3,6 @@ export interface TransactionLogger {
   child(bindings: Record<string, unknown>): TransactionLogger;
   debug(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /** pino's check; when present, per-transaction loggers are only made if debug is on. */
+  isLevelEnabled?(level: string): boolean;
 }

@@ -35,7 +35,9 @@ export abstract class TransactionBase<
   readonly destination: Source;
   /** Whether the transport towards `destination` is reliable (no retransmissions). */
   readonly reliable: boolean;
-  private readonly log: TransactionLogger | undefined;
+  /** Per-transaction child logger, made on first use: creating one for every transaction
+   * costs more than the rest of a REGISTER's bookkeeping when debug is off. */
+  private childLog: TransactionLogger | undefined;
   private readonly timers: TimerValues;
   private current: S | 'terminated';
   /** Set once `ended()` ran, so a re-entrant close cannot end the transaction twice. */
@@ -54,7 +56,6 @@ export abstract class TransactionBase<
     this.destination = init.destination;
     this.timers = init.timers;
     this.reliable = !init.timers.retransmit;
-    this.log = host.logger?.child({ tx: init.id });
     this.pending = machine.initial(this.context());
     this.current = this.pending.state;
   }
@@ -70,6 +71,13 @@ export abstract class TransactionBase<
   /** Server: the last response sent. Client: the last response passed to the TU. */
   get lastResponse(): SipResponse | undefined {
     return this.last;
+  }
+
+  private logState(from: string, to: string, cause: string): void {
+    const logger = this.host.logger;
+    if (!logger || logger.isLevelEnabled?.('debug') === false) return;
+    this.childLog ??= logger.child({ tx: this.id });
+    this.childLog.debug({ from, to, cause }, 'state');
   }
 
   /** Performs the machine's initial actions; the layer calls it once, after registering. */
@@ -107,7 +115,7 @@ export abstract class TransactionBase<
     if (rejected?.type === 'reject') throw new InvalidStateError(rejected.reason);
     const from = this.current;
     this.current = transition.state;
-    if (from !== transition.state) this.log?.debug({ from, to: transition.state, cause }, 'state');
+    if (from !== transition.state) this.logState(from, transition.state, cause);
     let failure: { error: unknown } | undefined;
     let reason: TerminationReason = 'completed';
     for (const action of transition.actions) {
