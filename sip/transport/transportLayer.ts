@@ -5,8 +5,9 @@
  * Inbound requests get `received`/`rport` stamped on their top Via (§18.2.1, RFC 3581).
  * A request that fails to parse but can be answered gets its error status (400, 505,
  * 513, …) right here, statelessly; anything else unparseable is dropped and reported.
- * Inbound responses whose top Via is not ours are dropped (§18.1.2). Outbound responses
- * follow §18.2.2 (see responseRouting.ts).
+ * Inbound responses go up to the transaction layer, which drops those that match no
+ * client transaction (§18.1.2, §17.1.3). Outbound responses follow §18.2.2 (see
+ * responseRouting.ts).
  */
 import type { Clock } from '../clock.js';
 import { parseVia, formatVia } from '../message/via.js';

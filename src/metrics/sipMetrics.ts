@@ -4,27 +4,11 @@
  * code itself carries no metric calls (STYLE: metrics subscribe to observers).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { KNOWN_METHODS } from '../../sip/core/requestChecks.js';
 import { cseqOf } from '../../sip/message/accessors.js';
 import type { SipMessage } from '../../sip/message/message.js';
 import type { TransportLayer } from '../../sip/transport/transportLayer.js';
 import type { LocationService } from '../registrar/locationService.js';
-
-const KNOWN_METHODS = new Set([
-  'INVITE',
-  'ACK',
-  'BYE',
-  'CANCEL',
-  'OPTIONS',
-  'REGISTER',
-  'PRACK',
-  'SUBSCRIBE',
-  'NOTIFY',
-  'PUBLISH',
-  'INFO',
-  'REFER',
-  'MESSAGE',
-  'UPDATE',
-]);
 
 /** Methods come from the network: anything unknown shares one label value. */
 function methodLabel(method: string): string {
