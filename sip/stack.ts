@@ -9,7 +9,7 @@
 import type { Clock } from './clock.js';
 import type { SipRequest, SipResponse } from './message/message.js';
 import { buildResponse } from './message/response.js';
-import { parseVia } from './message/via.js';
+import { topVia } from './message/accessors.js';
 import { newTag } from './ids.js';
 import { TransactionLayer } from './transaction/layer.js';
 import type { TransactionLogger } from './transaction/logger.js';
@@ -103,7 +103,7 @@ export class SipStack extends TypedEmitter<SipStackEvents> {
 
   private onTransportRequest(request: SipRequest, source: Source): void {
     if (this.closed) return;
-    const destination = responseDestination(parseVia(request.headers.get('Via') ?? ''), source);
+    const destination = responseDestination(topVia(request), source);
     const received = this.transactions.receiveRequest(request, source, destination);
     if (received.kind === 'ack-for-2xx') {
       this.emit('ackFor2xx', request, source);
@@ -137,7 +137,10 @@ export class SipStack extends TypedEmitter<SipStackEvents> {
       request,
       source,
       transaction: tx,
-      respond: (response) => tx.respond(response),
+      respond: (response) => {
+        tx.respond(response);
+        if (response.status >= 200) request.headers.dropParsed();
+      },
     };
     try {
       if (!this.handler) throw new Error('no request handler');

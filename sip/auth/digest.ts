@@ -10,7 +10,7 @@
  * H is MD5 or SHA-256, written as lowercase hex. Strings are hashed as UTF-8 (SIP is UTF-8;
  * RFC 7616 §4 charset=UTF-8).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** Strongest first: the order challenges are offered in (RFC 8760 §2.4). */
 export const DIGEST_ALGORITHMS = ['SHA-256', 'SHA-256-sess', 'MD5', 'MD5-sess'] as const;
@@ -38,7 +38,8 @@ export function isSessionAlgorithm(algorithm: DigestAlgorithm): boolean {
 }
 
 export function hashHex(fn: HashFunction, data: string): string {
-  return createHash(fn).update(data, 'utf8').digest('hex');
+  // One-shot hashing (Node ≥ 20.12): 2-3× cheaper than a createHash object per call.
+  return hash(fn, data, 'hex');
 }
 
 /** The base HA1 = H(username:realm:password); what a credential store may keep instead. */

@@ -34,7 +34,7 @@ import {
   maxForwardsOf,
   parseMediaRange,
   parseMediaType,
-  parseUri,
+  requestUriOf,
   paramValue,
   rangesAccept,
   reasonPhrase,
@@ -117,7 +117,7 @@ export function checkRequest(
   const colon = req.uri.indexOf(':');
   const scheme = colon > 0 ? req.uri.slice(0, colon).toLowerCase() : '';
   if (scheme === 'sip' || scheme === 'sips') {
-    const uri = attempt(() => parseUri(req.uri));
+    const uri = attempt(() => requestUriOf(req));
     if (uri === undefined) return reject(400, 'bad Request-URI');
     if (isSipUri(uri) && uri.headers.length > 0) return reject(400, 'headers in Request-URI');
   }
@@ -130,7 +130,7 @@ export function checkRequest(
 
   // §8.2.2.1: the Request-URI scheme.
   if (!opts.uriSchemes.some((s) => s.toLowerCase() === scheme)) return reject(416);
-  if (attempt(() => parseUri(req.uri)) === undefined) return reject(400, 'bad Request-URI');
+  if (attempt(() => requestUriOf(req)) === undefined) return reject(400, 'bad Request-URI');
 
   if (method === 'REGISTER') {
     const to = attempt(() => toOf(req));

@@ -22,8 +22,11 @@ function required(msg: SipMessage, name: string): string {
   return value;
 }
 
+/** The lenient Via parser, the memo key every Via reader shares (see SipHeaders). */
+export const parseViaLenient = (text: string): Via => parseVia(text);
+
 export function topVia(msg: SipMessage): Via {
-  return parseVia(required(msg, 'Via'));
+  return msg.headers.parseCached(required(msg, 'Via'), parseViaLenient);
 }
 
 export function allVias(msg: SipMessage): Via[] {
@@ -31,7 +34,7 @@ export function allVias(msg: SipMessage): Via[] {
 }
 
 export function cseqOf(msg: SipMessage): CSeq {
-  return parseCSeq(required(msg, 'CSeq'));
+  return msg.headers.parseCached(required(msg, 'CSeq'), parseCSeq);
 }
 
 export function callIdOf(msg: SipMessage): string {
@@ -39,11 +42,11 @@ export function callIdOf(msg: SipMessage): string {
 }
 
 export function fromOf(msg: SipMessage): NameAddr {
-  return parseNameAddr(required(msg, 'From'));
+  return msg.headers.parseCached(required(msg, 'From'), parseNameAddr);
 }
 
 export function toOf(msg: SipMessage): NameAddr {
-  return parseNameAddr(required(msg, 'To'));
+  return msg.headers.parseCached(required(msg, 'To'), parseNameAddr);
 }
 
 export function fromTag(msg: SipMessage): string | undefined {
@@ -56,7 +59,7 @@ export function toTag(msg: SipMessage): string | undefined {
 
 /** The parsed Request-URI. */
 export function requestUriOf(req: SipRequest): Uri {
-  return parseUri(req.uri);
+  return req.headers.parseCached(req.uri, parseUri);
 }
 
 /** A Contact value: a name-addr, or `*` (RFC 3261 §10.2.2, REGISTER only). */
@@ -64,7 +67,9 @@ export type ContactValue = NameAddr | '*';
 
 /** Every Contact value in order (list elements already split by the parser). */
 export function contactsOf(msg: SipMessage): ContactValue[] {
-  return msg.headers.getAll('Contact').map((c) => (trimLws(c) === '*' ? '*' : parseNameAddr(c)));
+  return msg.headers
+    .getAll('Contact')
+    .map((c) => (trimLws(c) === '*' ? '*' : msg.headers.parseCached(c, parseNameAddr)));
 }
 
 /** The parsed Content-Type, or undefined when absent. */

@@ -14,6 +14,15 @@ export interface HeaderField {
 export class SipHeaders {
   private readonly fields: HeaderField[];
 
+  /**
+   * Parsed values of this message's header texts, as flat (key, text, value) triples.
+   * Every layer reads the top Via, CSeq, From and To; parsing each once per message
+   * instead of at every layer is a large share of a REGISTER's cost. Keyed by the text,
+   * so editing a header simply makes a new entry: nothing to invalidate. A flat array
+   * (a handful of entries) allocates far less than Maps, which matters for GC.
+   */
+  private memo: unknown[] | undefined;
+
   constructor(fields: HeaderField[] = []) {
     this.fields = fields;
   }
@@ -108,6 +117,30 @@ export class SipHeaders {
   /** All fields in order. */
   entries(): readonly HeaderField[] {
     return this.fields;
+  }
+
+  /**
+   * `parse(text)`, computed once per text and parser for this message. The value is
+   * shared by every caller: treat it as read-only (to change a header, format a new value
+   * and set it). `key` lets a stricter parser fill the entry a lenient one reads.
+   */
+  parseCached<T>(text: string, parse: (text: string) => T, key: unknown = parse): T {
+    const memo = (this.memo ??= []);
+    for (let i = 0; i < memo.length; i += 3) {
+      if (memo[i] === key && memo[i + 1] === text) return memo[i + 2] as T;
+    }
+    const value = parse(text);
+    if (memo.length < 48) memo.push(key, text, value);
+    return value;
+  }
+
+  /**
+   * Forgets the parsed values. A server transaction keeps its request for up to 64·T1
+   * after answering (to absorb retransmissions); the parsed forms are only needed while
+   * the request is being handled, and keeping them alive that long costs GC time.
+   */
+  dropParsed(): void {
+    this.memo = undefined;
   }
 
   clone(): SipHeaders {

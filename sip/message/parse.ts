@@ -15,7 +15,7 @@
  * Everything here is linear in the size of the message: no regular expression runs on
  * network input, and each header is scanned a bounded number of times.
  */
-import { parseMaxForwards } from './accessors.js';
+import { parseMaxForwards, parseViaLenient } from './accessors.js';
 import { parseCSeq } from './cseq.js';
 import { SipParseError, type SipErrorCode } from './errors.js';
 import { canonicalHeaderName, isListHeader } from './headerNames.js';
@@ -187,14 +187,15 @@ function parseResponse(
   if (status < 100 || status > 699) return drop('status code out of range');
   const headers = parseHeaderLines(lines, faults);
   const body = readBody(data, bodyStart, headers, faults);
-  checkEssentialHeaders(headers, faults);
+  const sipHeaders = new SipHeaders(headers);
+  checkEssentialHeaders(headers, faults, sipHeaders);
   if (faults.first) return { ok: false, error: faults.first };
   const message: SipResponse = {
     kind: 'response',
     status,
     reason: startLine.slice(sp + 5),
     version: 'SIP/2.0',
-    headers: new SipHeaders(headers),
+    headers: sipHeaders,
     body,
   };
   return { ok: true, message };
@@ -234,24 +235,25 @@ function parseRequest(
   if (startLine.length !== firstSp + 1 + uri.length + 1 + versionText.length) {
     faults.add('extra whitespace in the request line');
   }
+  const headers = parseHeaderLines(lines, faults);
+  const sipHeaders = new SipHeaders(headers);
   if (uri === '' || uri.includes(' ') || uri.includes('\t')) {
     faults.add('bad Request-URI');
   } else {
     try {
-      parseUri(uri);
+      sipHeaders.parseCached(uri, parseUri);
     } catch (err) {
       faults.from(err, 'Request-URI');
     }
   }
-  const headers = parseHeaderLines(lines, faults);
   const body = readBody(data, bodyStart, headers, faults);
-  if (!versionFault) checkEssentialHeaders(headers, faults);
+  if (!versionFault) checkEssentialHeaders(headers, faults, sipHeaders);
   const request: SipRequest = {
     kind: 'request',
     method,
     uri,
     version: versionText.toUpperCase(),
-    headers: new SipHeaders(headers),
+    headers: sipHeaders,
     body,
   };
   const error = versionFault ?? faults.first;
@@ -345,7 +347,7 @@ function readBody(data: Buffer, bodyStart: number, fields: HeaderField[], faults
  * (RFC 3261 §8.1.1, RFC 4475 §3.3.1, §3.3.8); each of those, and Max-Forwards, Contact
  * and Content-Type when present, must parse. One pass over the fields collects them.
  */
-function checkEssentialHeaders(fields: HeaderField[], faults: Faults): void {
+function checkEssentialHeaders(fields: HeaderField[], faults: Faults, cache: SipHeaders): void {
   let callId: string[] | undefined;
   let cseq: string[] | undefined;
   let from: string[] | undefined;
@@ -401,18 +403,28 @@ function checkEssentialHeaders(fields: HeaderField[], faults: Faults): void {
   }
   if (faults.first) return;
   if (callIdValue !== undefined && !isCallId(callIdValue)) faults.add('bad Call-ID');
-  check(faults, 'CSeq', () => cseqValue !== undefined && parseCSeq(cseqValue));
-  check(faults, 'From', () => fromValue !== undefined && parseNameAddr(fromValue));
-  check(faults, 'To', () => toValue !== undefined && parseNameAddr(toValue));
-  for (const via of vias) check(faults, 'Via', () => parseVia(via, { strict: true }));
+  // Parsed through the message's memo, so the layers above read these for free.
+  check(faults, 'CSeq', () => cseqValue !== undefined && cache.parseCached(cseqValue, parseCSeq));
+  check(
+    faults,
+    'From',
+    () => fromValue !== undefined && cache.parseCached(fromValue, parseNameAddr),
+  );
+  check(faults, 'To', () => toValue !== undefined && cache.parseCached(toValue, parseNameAddr));
+  // Strictly parsed; a strict parse that passes equals the lenient one readers share.
+  for (const via of vias) {
+    check(faults, 'Via', () => cache.parseCached(via, parseViaStrict, parseViaLenient));
+  }
   const mf = maxForwards?.[0];
   if (mf !== undefined) check(faults, 'Max-Forwards', () => parseMaxForwards(mf));
   for (const contact of contacts) {
-    if (contact !== '*') check(faults, 'Contact', () => parseNameAddr(contact));
+    if (contact !== '*') check(faults, 'Contact', () => cache.parseCached(contact, parseNameAddr));
   }
   const ct = contentType?.[0];
   if (ct !== undefined) check(faults, 'Content-Type', () => parseMediaType(ct));
 }
+
+const parseViaStrict = (text: string) => parseVia(text, { strict: true });
 
 function check(faults: Faults, name: string, parse: () => unknown): void {
   if (faults.first) return;

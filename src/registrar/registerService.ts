@@ -5,10 +5,10 @@
  */
 import type { AuthResult } from '../../sip/auth/authResult.js';
 import type { DigestAuthenticator } from '../../sip/auth/authenticator.js';
-import { toOf } from '../../sip/message/accessors.js';
+import { requestUriOf, toOf } from '../../sip/message/accessors.js';
 import type { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { buildResponse } from '../../sip/message/response.js';
-import { isSipUri, parseUri, unescapeUri } from '../../sip/message/uri.js';
+import { isSipUri, unescapeUri } from '../../sip/message/uri.js';
 import { newTag } from '../../sip/ids.js';
 import type { Source } from '../../sip/transport/types.js';
 import type { Registrar } from './registrar.js';
@@ -39,7 +39,7 @@ export class RegisterService {
         ...(reason !== undefined ? { reason } : {}),
       });
 
-    const requestUri = parseUri(request.uri);
+    const requestUri = requestUriOf(request);
     if (!isSipUri(requestUri)) return reply(416);
     if (this.domains.size > 0 && !this.domains.has(requestUri.host.toLowerCase())) {
       return reply(404, 'Domain Not Served');

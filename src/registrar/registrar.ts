@@ -6,7 +6,7 @@
  */
 import { cseqOf, callIdOf, parseDeltaSeconds } from '../../sip/message/accessors.js';
 import type { SipRequest } from '../../sip/message/message.js';
-import { parseNameAddr } from '../../sip/message/nameAddr.js';
+import { parseNameAddr, type NameAddr } from '../../sip/message/nameAddr.js';
 import { SipParseError } from '../../sip/message/errors.js';
 import type { Source } from '../../sip/transport/types.js';
 import { contactKey } from './contactKey.js';
@@ -65,7 +65,13 @@ export class Registrar {
 
     let updates: ContactUpdate[];
     try {
-      updates = contacts.map((contact) => this.contactUpdate(contact, defaultExpires));
+      updates = contacts.map((contact) =>
+        this.contactUpdate(
+          request.headers.parseCached(contact, parseNameAddr),
+          contact,
+          defaultExpires,
+        ),
+      );
     } catch (err) {
       const reason = err instanceof SipParseError ? err.message : 'Bad Contact';
       return { status: 400, reason, headers: [] };
@@ -108,8 +114,7 @@ export class Registrar {
     return this.ok(extension, now);
   }
 
-  private contactUpdate(contact: string, defaultExpires: number): ContactUpdate {
-    const addr = parseNameAddr(contact);
+  private contactUpdate(addr: NameAddr, contact: string, defaultExpires: number): ContactUpdate {
     const param = addr.params.get('expires');
     let expires = defaultExpires;
     if (param !== undefined) {

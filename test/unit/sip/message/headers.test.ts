@@ -81,3 +81,33 @@ describe('SipHeaders', () => {
     expect(Date.now() - t0).toBeLessThan(200);
   });
 });
+
+describe('SipHeaders.parseCached', () => {
+  it('parses a text once per parser, makes a new entry after an edit, and forgets on request', () => {
+    const headers = new SipHeaders([{ name: 'CSeq', value: '1 REGISTER' }]);
+    let calls = 0;
+    const parse = (text: string) => {
+      calls++;
+      return { text };
+    };
+    const first = headers.parseCached(headers.get('CSeq') ?? '', parse);
+    expect(headers.parseCached(headers.get('CSeq') ?? '', parse)).toBe(first);
+    expect(calls).toBe(1);
+    headers.set('CSeq', '2 REGISTER');
+    expect(headers.parseCached(headers.get('CSeq') ?? '', parse)).toEqual({ text: '2 REGISTER' });
+    expect(calls).toBe(2);
+    const other = (text: string) => text.length;
+    expect(headers.parseCached('2 REGISTER', other)).toBe(10);
+    headers.dropParsed();
+    headers.parseCached(headers.get('CSeq') ?? '', parse);
+    expect(calls).toBe(3);
+  });
+
+  it('lets a strict parser fill the entry a lenient reader shares', () => {
+    const headers = new SipHeaders();
+    const lenient = (text: string) => ({ lenient: text });
+    const strict = (text: string) => ({ strict: text });
+    const value = headers.parseCached('x', strict, lenient);
+    expect(headers.parseCached('x', lenient)).toBe(value);
+  });
+});
