@@ -66,6 +66,67 @@ const registrar = z
     message: 'maxExpires must be at least minExpires',
   });
 
+const media = z
+  .strictObject({
+    /** Address the RTP sockets bind to. */
+    address: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
+    /** Address written in SDP (c=); null = sip.advertisedAddress, else media.address. */
+    advertisedAddress: z.string().min(1).nullable().default(null),
+    /** RTP ports (even; RTCP on the odd port above). */
+    portRange: z
+      .strictObject({
+        min: z.number().int().min(1024).max(65534).default(20000),
+        max: z.number().int().min(1025).max(65535).default(29999),
+      })
+      .prefault({})
+      .refine((r) => r.max - r.min >= 3, { message: 'max must be at least min + 3' }),
+    /** Media worker threads; null = one per core. */
+    workers: z.number().int().min(1).max(64).nullable().default(null),
+    /** A call whose RTP stops for this long is ended. */
+    rtpTimeoutSec: z.number().int().positive().default(30),
+    /** Phones behind NAT: within this window the first RTP from anywhere is latched. */
+    latchWindowMs: z.number().int().min(0).default(3000),
+  })
+  .refine((m) => m.portRange.min % 2 === 0, {
+    message: 'portRange.min must be even (RTP on even ports)',
+    path: ['portRange', 'min'],
+  });
+
+const calls = z.strictObject({
+  /** An unanswered call is given up with 480 after this long. */
+  noAnswerTimeoutSec: z.number().int().positive().default(60),
+  /** Codecs offered and accepted, in order of preference. */
+  codecs: z
+    .array(z.enum(['PCMU', 'PCMA']))
+    .min(1)
+    .default(['PCMU', 'PCMA']),
+});
+
+const trunk = z.strictObject({
+  /** A name for logs and metrics. */
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - (1-32)'),
+  /** Where calls to the trunk are sent, and the addresses its calls come from. */
+  host: z.ipv4().or(z.ipv6()),
+  port: port.default(5060),
+  transport: z.enum(['udp', 'tcp']).default('udp'),
+  /** Inbound calls must come from this source port too; null = any port. Set it when the
+   * trunk shares an address with phones (everything on one host, as in the demo). */
+  sourcePort: port.nullable().default(null),
+  /** Other source addresses the trunk's calls may come from. */
+  extraSourceAddresses: z.array(z.ipv4().or(z.ipv6())).default([]),
+  /** Optional digest credentials the trunk must also present on inbound calls. */
+  inboundAuth: z
+    .strictObject({ username: z.string().min(1), password: z.string().min(4) })
+    .nullable()
+    .default(null),
+  /** Dialled numbers starting with one of these go out through this trunk. */
+  prefixes: z.array(z.string().regex(/^[0-9+*#]{1,16}$/)).default([]),
+  /** Strip the matched prefix before sending the number to the trunk. */
+  stripPrefix: z.boolean().default(false),
+  /** Inbound: the DID (Request-URI user) a customer dialled → the extension it rings. */
+  dids: z.record(z.string().regex(/^[0-9+*#A-Za-z._-]{1,32}$/), z.string()).default({}),
+});
+
 const http = z.strictObject({
   address: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
   port: port.nullable().default(8080),
@@ -81,10 +142,25 @@ export const configSchema = z
     auth: auth.prefault({}),
     registrar: registrar.prefault({}),
     http: http.prefault({}),
+    media: media.prefault({}),
+    calls: calls.prefault({}),
+    trunks: z.array(trunk).default([]),
     log: log.prefault({}),
     extensions: z.array(extension).default([]),
   })
   .superRefine((config, ctx) => {
+    const numbers = new Set(config.extensions.map((e) => e.number));
+    config.trunks.forEach((t, i) => {
+      for (const [did, ext] of Object.entries(t.dids)) {
+        if (!numbers.has(ext)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['trunks', i, 'dids', did],
+            message: `DID ${did} maps to ${ext}, which is not an extension`,
+          });
+        }
+      }
+    });
     const seen = new Set<string>();
     config.extensions.forEach((ext, i) => {
       if (seen.has(ext.number)) {
@@ -100,3 +176,4 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 export type ExtensionConfig = Config['extensions'][number];
+export type TrunkConfig = Config['trunks'][number];
