@@ -74,8 +74,8 @@ export class SipHeaders {
   prepend(name: string, value: string): this {
     const key = canonicalHeaderName(name);
     const at = this.fields.findIndex((f) => f.name === key);
-    if (at < 0) this.fields.push({ name: key, value });
-    else this.fields.splice(at, 0, { name: key, value });
+    // With no value yet the header goes first: a request's first Via belongs on top.
+    this.fields.splice(Math.max(at, 0), 0, { name: key, value });
     return this;
   }
 

@@ -56,6 +56,8 @@ describe('SipHeaders', () => {
     expect(h.shift('Via')).toBe('new');
     expect(h.shift('X')).toBeUndefined();
     expect(h.prepend('X', '1').get('X')).toBe('1');
+    // A header with no value yet goes first (a new request's Via on top).
+    expect(h.prepend('X-First', '2').entries()[0]).toEqual({ name: 'X-First', value: '2' });
   });
 
   it('removes every value and replaces the first in place', () => {
