@@ -1,0 +1,126 @@
+/**
+ * buildSdp(): our session description (RFC 4566, RFC 3264) for one anchored audio
+ * stream, written with sdp-transform (CRLF line ends). Rejected streams of an answer
+ * are written at their offer positions with port 0 (RFC 3264 §6: same number and order
+ * of m-lines as the offer); the audio m-line takes the first position left.
+ */
+import { write, type MediaAttributes, type MediaDescription } from 'sdp-transform';
+import { TELEPHONE_EVENT, TELEPHONE_EVENT_CLOCK_RATE, TELEPHONE_EVENT_EVENTS } from './codecs.js';
+import type { Direction, MediaLine } from './types.js';
+
+/** A payload format we list (the first one is the codec we send with). */
+export interface SdpCodec {
+  /** Encoding name for `a=rtpmap` (`PCMU`). */
+  name: string;
+  payloadType: number;
+  /** Default 8000. */
+  clockRate?: number;
+}
+
+/** An offered m-line we decline: same type, protocol and formats, port 0. */
+export type RejectedStream = Pick<MediaLine, 'index' | 'type' | 'protocol' | 'formats'>;
+
+/** Everything about our side of the session except the `o=` line. */
+export interface SdpDescription {
+  /** The server's advertised media address (`c=` and `o=`), IPv4 or IPv6. */
+  address: string;
+  port: number;
+  codecs: readonly SdpCodec[];
+  /** RFC 4733 events; `events` defaults to `0-16`. */
+  telephoneEvent?: { payloadType: number; events?: string };
+  direction: Direction;
+  ptime?: number;
+  /** Write `a=rtcp-mux` (RFC 5761): only when the media engine multiplexes RTCP. */
+  rtcpMux?: boolean;
+  rejectedStreams?: readonly RejectedStream[];
+}
+
+/**
+ * Our `o=` fields (RFC 4566 §5.2). The session id stays for the whole session; the
+ * version goes up by one whenever the description changes (RFC 3264 §8, see localSdp.ts).
+ */
+export interface SdpOriginFields {
+  username: string;
+  sessionId: string | number;
+  sessionVersion: number;
+}
+
+export interface BuildSdpInput extends SdpDescription {
+  origin: SdpOriginFields;
+}
+
+function ipVersion(address: string): 4 | 6 {
+  return address.includes(':') ? 6 : 4;
+}
+
+export function buildSdp(input: BuildSdpInput): string {
+  const ipVer = ipVersion(input.address);
+  const rejected = input.rejectedStreams ?? [];
+  const total = rejected.length + 1;
+  const slots: Array<MediaDescription | undefined> = new Array<undefined>(total).fill(undefined);
+  for (const stream of rejected) {
+    if (!Number.isInteger(stream.index) || stream.index < 0 || stream.index >= total) {
+      throw new RangeError(`rejected stream index ${stream.index} outside 0..${total - 1}`);
+    }
+    if (slots[stream.index] !== undefined) {
+      throw new RangeError(`two rejected streams at index ${stream.index}`);
+    }
+    slots[stream.index] = rejectedMedia(stream);
+  }
+  const audioAt = slots.findIndex((s) => s === undefined);
+  slots[audioAt] = audioMedia(input);
+  return write({
+    version: 0,
+    origin: {
+      username: input.origin.username,
+      sessionId: input.origin.sessionId,
+      sessionVersion: input.origin.sessionVersion,
+      netType: 'IN',
+      ipVer,
+      address: input.address,
+    },
+    name: '-',
+    connection: { version: ipVer, ip: input.address },
+    timing: { start: 0, stop: 0 },
+    media: slots as MediaDescription[],
+  });
+}
+
+function audioMedia(input: SdpDescription): MediaDescription {
+  const rtp: MediaAttributes['rtp'] = input.codecs.map((c) => ({
+    payload: c.payloadType,
+    codec: c.name,
+    rate: c.clockRate ?? 8000,
+  }));
+  const fmtp: MediaAttributes['fmtp'] = [];
+  const payloads = input.codecs.map((c) => c.payloadType);
+  const te = input.telephoneEvent;
+  if (te !== undefined) {
+    payloads.push(te.payloadType);
+    rtp.push({ payload: te.payloadType, codec: TELEPHONE_EVENT, rate: TELEPHONE_EVENT_CLOCK_RATE });
+    fmtp.push({ payload: te.payloadType, config: te.events ?? TELEPHONE_EVENT_EVENTS });
+  }
+  const media: MediaDescription = {
+    type: 'audio',
+    port: input.port,
+    protocol: 'RTP/AVP',
+    payloads: payloads.join(' '),
+    rtp,
+    fmtp,
+    direction: input.direction,
+  };
+  if (input.ptime !== undefined) media.ptime = input.ptime;
+  if (input.rtcpMux === true) media.rtcpMux = 'rtcp-mux';
+  return media;
+}
+
+function rejectedMedia(stream: RejectedStream): MediaDescription {
+  return {
+    type: stream.type,
+    port: 0,
+    protocol: stream.protocol,
+    payloads: stream.formats.join(' '),
+    rtp: [],
+    fmtp: [],
+  };
+}

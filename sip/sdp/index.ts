@@ -1,0 +1,61 @@
+/** SDP offer/answer for anchored audio (RFC 4566, RFC 3264), on top of sdp-transform. */
+export {
+  buildSdp,
+  type BuildSdpInput,
+  type RejectedStream,
+  type SdpCodec,
+  type SdpDescription,
+  type SdpOriginFields,
+} from './build.js';
+export {
+  AUDIO_CODECS,
+  DEFAULT_TELEPHONE_EVENT_PAYLOAD_TYPE,
+  TELEPHONE_EVENT,
+  TELEPHONE_EVENT_EVENTS,
+  audioCodecOf,
+  isTelephoneEvent,
+  type AudioCodecInfo,
+  type AudioCodecName,
+} from './codecs.js';
+export {
+  answerDirection,
+  directionFlags,
+  directionFromFlags,
+  effectiveDirection,
+  holdDirection,
+  intersectDirections,
+  isHeld,
+  resumeDirection,
+  reverseDirection,
+  type DirectionFlags,
+} from './direction.js';
+export { sdpFailure, type SdpErrorCode, type SdpFailure } from './errors.js';
+export { createLocalSdp, renderLocalSdp, type LocalSdp } from './localSdp.js';
+export {
+  negotiateAudio,
+  type CodecChoice,
+  type NegotiateOptions,
+  type NegotiatedAudio,
+} from './negotiate.js';
+export { isSameSdpVersion } from './origin.js';
+export { MAX_SDP_LENGTH, parseSdp, type SdpParseResult } from './parse.js';
+export {
+  relayAnswer,
+  relayOffer,
+  type AnchorPolicy,
+  type LegMedia,
+  type LegPayload,
+  type OurSide,
+  type RelayedAnswer,
+  type RelayedOffer,
+} from './relay.js';
+export { isDynamicPayloadType, staticPayload, type StaticPayload } from './staticPayloads.js';
+export type {
+  AddressFamily,
+  AudioStream,
+  Direction,
+  MediaLine,
+  PayloadFormat,
+  SdpOrigin,
+  SdpSession,
+} from './types.js';
