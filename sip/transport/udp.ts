@@ -3,6 +3,8 @@
  * it only moves bytes; parsing and routing live above it.
  */
 import dgram from 'node:dgram';
+import dns, { type LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import type { Endpoint, Source } from './types.js';
 
 export interface UdpTransportOptions {
@@ -18,6 +20,21 @@ export interface TransportHandler {
   onDiscard?(reason: string, source: Source): void;
 }
 
+/**
+ * Node's default lookup (dns.lookup) defers every send() to the next tick, even for an
+ * IP literal; nearly every SIP destination here is one (received addresses, binding
+ * sources, trunk hosts), so answer those at once and ask DNS only for host names.
+ */
+function literalFirstLookup(
+  hostname: string,
+  options: LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dns.lookup(hostname, options, callback);
+}
+
 export class UdpTransport {
   readonly protocol = 'udp' as const;
   private closed = false;
@@ -30,7 +47,7 @@ export class UdpTransport {
 
   static bind(options: UdpTransportOptions, handler: TransportHandler): Promise<UdpTransport> {
     const type = options.address.includes(':') ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, reuseAddr: false });
+    const socket = dgram.createSocket({ type, reuseAddr: false, lookup: literalFirstLookup });
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => {
         socket.close();
