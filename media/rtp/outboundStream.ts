@@ -13,8 +13,9 @@
  *
  * Policies (decided here, tested in test/unit/media/rtp/outboundStream.test.ts):
  * - A new segment starts on a source change (id or input SSRC), on a sequence jump of
- *   more than `maxGap` either way, and on a timestamp that disagrees with the wall clock
- *   by more than `maxSkewMs` (a sender that restarted, or stopped its clock during hold).
+ *   more than `maxGap` either way, on a timestamp that disagrees with the wall clock
+ *   by more than `maxSkewMs` (a sender that restarted, or stopped its clock during hold),
+ *   and after `interrupt()` (the owner stopped forwarding for a while: hold, re-route).
  * - First packet of a segment: sequence = last sent + 1 (never a skip, never a repeat);
  *   timestamp = highest timestamp sent + the wall time elapsed since that timestamp was
  *   first sent × clock rate, but at least `frameSamples` (the leg's packet duration, so
@@ -191,6 +192,16 @@ export class OutboundStream {
     this.outMarker = marker;
     this.sent++;
     return true;
+  }
+
+  /**
+   * The next packet starts a new segment even if it comes from the same source. For gaps
+   * the stream's owner caused — it stopped sending (hold, a route change) or dropped the
+   * source's packets — which must read as a pause (contiguous sequence, timestamp on the
+   * wall clock), not as loss. No input SSRC is negative, so the next packet never matches.
+   */
+  interrupt(): void {
+    this.sourceSsrc = -1;
   }
 
   /**

@@ -266,3 +266,29 @@ describe('OutboundStream: RFC 4733 events', () => {
     expect(stream2.segments).toBe(1);
   });
 });
+
+describe('OutboundStream: interrupt', () => {
+  it('turns a gap its owner caused into a pause: contiguous sequence, timestamp on the wall clock', () => {
+    const stream = new OutboundStream(fixed);
+    let last: Out | null = null;
+    for (let i = 0; i < 10; i++) last = send(stream, LEG_A, 1, 100 + i, 1000 + i * 160, i * 20);
+    // Hold for 500 ms: the source kept sending, 25 packets were not forwarded.
+    stream.interrupt();
+    const resumed = send(stream, LEG_A, 1, 135, 1000 + 35 * 160, 700)!;
+    expect(resumed.seq).toBe((last!.seq + 1) & 0xffff);
+    expect(resumed.marker).toBe(true);
+    expect(resumed.ts - last!.ts).toBe((700 - 180) * 8);
+    // Within the new segment the source's spacing is kept again.
+    const next = send(stream, LEG_A, 1, 136, 1000 + 36 * 160, 720)!;
+    expect([next.seq - resumed.seq, next.ts - resumed.ts, next.marker]).toEqual([1, 160, false]);
+    expect(stream.segments).toBe(2);
+  });
+
+  it('without interrupt the same gap reads as loss (the policy interrupt exists to avoid)', () => {
+    const stream = new OutboundStream(fixed);
+    let last: Out | null = null;
+    for (let i = 0; i < 10; i++) last = send(stream, LEG_A, 1, 100 + i, 1000 + i * 160, i * 20);
+    const after = send(stream, LEG_A, 1, 135, 1000 + 35 * 160, 700)!;
+    expect(after.seq - last!.seq).toBe(26);
+  });
+});

@@ -1,0 +1,25 @@
+/** The media engine's public API (what src/ imports). */
+export { MediaEngine } from './mediaEngine.js';
+export type { CreateLegOptions, MediaEngineEvents } from './mediaEngine.js';
+export type { MediaEngineOptions } from './engineOptions.js';
+export { Leg } from './leg.js';
+export type { LatchedEvent, LegCloseReason, LegEvents, RtpTimeoutEvent } from './leg.js';
+export { InvalidStateError, MediaError } from './errors.js';
+export type { MediaErrorCode } from './errors.js';
+export type { MediaLogger } from './logger.js';
+export { MEDIA_DIRECTIONS } from '../worker/protocol.js';
+export type {
+  CodecName,
+  CodecSpec,
+  DtmfEvent,
+  InboundStats,
+  LegStats,
+  MediaCounters,
+  MediaDirection,
+  RemoteAddress,
+  RemoteReport,
+  RtpTimeoutReason,
+  StatsReport,
+  TelephoneEventSpec,
+  WorkerStats,
+} from '../worker/protocol.js';

@@ -1,0 +1,330 @@
+/**
+ * The media engine: anchors call audio in worker threads (DESIGN §2, the mediasoup
+ * model). It owns the workers, the port range and the legs; callers get Leg objects from
+ * `createLeg` and never construct anything. Each leg lives in one worker, which binds its
+ * sockets and relays its packets without the main thread; routes connect legs of one
+ * worker, so a call's legs share a `group` (e.g. the call id) and land on the same worker.
+ * Legs without a group, and a group's first leg, go to the worker with the fewest legs.
+ *
+ *   const engine = await MediaEngine.create({ address: '127.0.0.1',
+ *     portRange: { min: 20000, max: 29999 }, rtpTimeoutMs: 30000, latchWindowMs: 2000 });
+ *   const a = await engine.createLeg({ codecs: [{ name: 'PCMU', payloadType: 0 }],
+ *     telephoneEvent: { payloadType: 101 }, remote: { address, port }, group: callId });
+ *   const b = await engine.createLeg({ codecs: [{ name: 'PCMA', payloadType: 8 }], group: callId });
+ *   await engine.connect(a, b);   // a ← b and b ← a
+ *   await b.setRemote({ address, port });   // the callee's answer
+ *   …
+ *   await engine.close();         // every worker, socket and timer
+ *
+ * Events: 'stats' (each worker's totals, per statsIntervalMs; legs get theirs), and
+ * 'workerDied' (a crashed worker's legs are closed with reason 'worker-died'; there is
+ * no respawn yet). Close is idempotent; afterwards every method rejects with
+ * InvalidStateError, and so does anything still pending.
+ */
+import { isIP } from 'node:net';
+import { TypedEmitter } from '../util/typedEmitter.js';
+import { resolveEngineOptions } from './engineOptions.js';
+import type { MediaEngineOptions, ResolvedEngineOptions } from './engineOptions.js';
+import { InvalidStateError, MediaError } from './errors.js';
+import { Leg } from './leg.js';
+import type { MediaLogger } from './logger.js';
+import { MediaWorker } from './mediaWorker.js';
+import type { WorkerNotice } from './mediaWorker.js';
+import { PortAllocator } from './portAllocator.js';
+import type {
+  CodecSpec,
+  MediaDirection,
+  RemoteAddress,
+  StatsReport,
+  TelephoneEventSpec,
+  WorkerStats,
+} from '../worker/protocol.js';
+import {
+  checkCodecs,
+  checkDirection,
+  checkRemote,
+  checkTelephoneEvent,
+} from '../worker/validate.js';
+
+export interface CreateLegOptions {
+  /** Negotiated audio codecs, preferred first. */
+  codecs: CodecSpec[];
+  telephoneEvent?: TelephoneEventSpec | null;
+  /** The endpoint's address from its SDP, if known yet (else Leg.setRemote later). */
+  remote?: RemoteAddress | null;
+  /** Default 'sendrecv'. */
+  direction?: MediaDirection;
+  /** Relay this leg's DTMF to its listeners (default true; false consumes it). */
+  forwardDtmf?: boolean;
+  /** Worker affinity key: legs with the same group share a worker (use the call id). */
+  group?: string;
+  /** For logs. */
+  callId?: string;
+}
+
+export type MediaEngineEvents = {
+  stats: [WorkerStats];
+  workerDied: [{ worker: number; error: Error }];
+};
+
+/** Ports tried per createLeg when binding fails with EADDRINUSE (someone else's port). */
+const MAX_BIND_ATTEMPTS = 16;
+
+export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
+  private readonly legs = new Map<number, Leg>();
+  /** Group → its worker and how many legs (created or being created) it holds there. */
+  private readonly groups = new Map<string, { worker: MediaWorker; legs: number }>();
+  private readonly ports: PortAllocator;
+  private readonly logger: MediaLogger;
+  private readonly family: 4 | 6;
+  private nextLegId = 1;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly options: ResolvedEngineOptions,
+    private readonly workers: readonly MediaWorker[],
+    logger: MediaLogger,
+  ) {
+    super((error, event) => logger.error({ error, event }, 'media engine listener threw'));
+    this.logger = logger;
+    this.ports = new PortAllocator(options.portMin, options.portMax);
+    this.family = isIP(options.address) === 6 ? 6 : 4;
+    for (const worker of workers) {
+      worker.on('notice', (notice) => this.onNotice(worker, notice));
+      worker.on('died', (error) => this.onWorkerDied(worker, error));
+    }
+  }
+
+  /** Validates the options and starts the workers (all of them, or none). */
+  static async create(options: MediaEngineOptions): Promise<MediaEngine> {
+    const o = resolveEngineOptions(options);
+    const logger = o.logger.child({ module: 'media' });
+    const started = await Promise.allSettled(
+      Array.from({ length: o.workers }, (_, index) =>
+        MediaWorker.start(
+          o.workerScript,
+          {
+            index,
+            address: o.address,
+            rtpTimeoutMs: o.rtpTimeoutMs,
+            latchWindowMs: o.latchWindowMs,
+            statsIntervalMs: o.statsIntervalMs,
+            rtcpIntervalMs: o.rtcpIntervalMs,
+            sweepIntervalMs: o.sweepIntervalMs,
+          },
+          o.requestTimeoutMs,
+          logger.child({ worker: index }),
+        ),
+      ),
+    );
+    const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failure = started.find((r) => r.status === 'rejected');
+    if (failure !== undefined) {
+      await Promise.all(workers.map((w) => w.close()));
+      throw failure.reason;
+    }
+    logger.info({ workers: workers.length, address: o.address }, 'media engine started');
+    return new MediaEngine(o, workers, logger);
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** Open legs. */
+  get legCount(): number {
+    return this.legs.size;
+  }
+
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  /** A leg with its own RTP/RTCP port pair, on its group's worker. */
+  async createLeg(options: CreateLegOptions): Promise<Leg> {
+    this.assertOpen();
+    if (typeof options !== 'object' || options === null) {
+      throw new MediaError('ERR_INVALID_ARGUMENT', 'options must be an object');
+    }
+    const codecs = checkCodecs(options.codecs);
+    const telephoneEvent = checkTelephoneEvent(options.telephoneEvent, codecs);
+    const remote = checkRemote(options.remote, 'remote', this.family);
+    const direction = checkDirection(options.direction ?? 'sendrecv');
+    const forwardDtmf = options.forwardDtmf ?? true;
+    if (typeof forwardDtmf !== 'boolean') {
+      throw new MediaError('ERR_INVALID_ARGUMENT', 'forwardDtmf must be a boolean');
+    }
+    const { group, callId } = options;
+    const worker = this.joinGroup(group);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const port = this.ports.allocate();
+        if (port === undefined) {
+          throw new MediaError('ERR_NO_PORTS', `all ${this.ports.capacity} port pairs are in use`);
+        }
+        const id = this.nextLegId++;
+        let ssrc: number;
+        try {
+          ({ ssrc } = await worker.request({
+            type: 'createLeg',
+            leg: {
+              legId: id,
+              port,
+              codecs,
+              telephoneEvent,
+              remote,
+              direction,
+              forwardDtmf,
+              label: callId ?? null,
+            },
+          }));
+        } catch (error) {
+          // After a timeout the worker may still bind the pair: keep it reserved.
+          const timedOut = error instanceof MediaError && error.code === 'ERR_TIMEOUT';
+          if (!this.closed && !timedOut) this.ports.release(port);
+          const retry = error instanceof MediaError && error.code === 'ERR_PORT_IN_USE';
+          if (!retry || attempt >= Math.min(MAX_BIND_ATTEMPTS, this.ports.capacity)) throw error;
+          this.logger.warn(
+            { port, callId },
+            'RTP port pair in use by another process, trying another',
+          );
+          continue;
+        }
+        // Closed while the worker was binding: its close takes the sockets with it.
+        if (this.closed) throw new InvalidStateError('the media engine is closed');
+        const leg = new Leg({
+          id,
+          localAddress: this.options.advertisedAddress,
+          localPort: port,
+          ssrc,
+          group,
+          callId,
+          direction,
+          remote,
+          worker,
+          family: this.family,
+          logger: this.logger,
+          closeLeg: (l) => this.closeLeg(l),
+        });
+        this.legs.set(id, leg);
+        worker.legCount++;
+        return leg;
+      }
+    } catch (error) {
+      this.leaveGroup(group);
+      throw error;
+    }
+  }
+
+  /** A two-party relay: each leg hears the other. */
+  async connect(a: Leg, b: Leg): Promise<void> {
+    this.assertOpen();
+    await Promise.all([a.setSources([b]), b.setSources([a])]);
+  }
+
+  /** Every worker's totals and legs, now. */
+  async getStats(): Promise<StatsReport[]> {
+    this.assertOpen();
+    const live = this.workers.filter((w) => w.alive);
+    return Promise.all(live.map((w) => w.request({ type: 'getStats', legId: null })));
+  }
+
+  /** Closes every leg, socket, timer and worker thread. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      for (const leg of this.legs.values()) leg.parentClosed('engine-closed');
+      this.legs.clear();
+      this.groups.clear();
+      this.closing = Promise.all(this.workers.map((w) => w.close())).then(() => {
+        this.logger.info({}, 'media engine closed');
+        this.removeAllListeners();
+      });
+    }
+    return this.closing;
+  }
+
+  private async closeLeg(leg: Leg): Promise<void> {
+    if (this.legs.get(leg.id) !== leg) return; // the engine closed first
+    this.legs.delete(leg.id);
+    leg.worker.legCount--;
+    this.leaveGroup(leg.group);
+    try {
+      await leg.worker.request({ type: 'closeLeg', legId: leg.id });
+      if (!this.closed) this.ports.release(leg.localPort);
+    } catch (error) {
+      // Closing engine or dead worker: its sockets are gone anyway. A timeout: the
+      // sockets may still be bound, so the ports stay reserved rather than reused.
+      if (error instanceof MediaError && error.code === 'ERR_TIMEOUT') {
+        this.logger.error({ legId: leg.id, callId: leg.callId }, 'leg close timed out');
+      }
+    }
+  }
+
+  private joinGroup(group: string | undefined): MediaWorker {
+    if (group !== undefined) {
+      const entry = this.groups.get(group);
+      if (entry !== undefined && entry.worker.alive) {
+        entry.legs++;
+        return entry.worker;
+      }
+    }
+    let best: MediaWorker | undefined;
+    for (const w of this.workers) {
+      if (w.alive && (best === undefined || w.legCount < best.legCount)) best = w;
+    }
+    if (best === undefined) throw new MediaError('ERR_WORKER', 'no media worker is running');
+    if (group !== undefined) this.groups.set(group, { worker: best, legs: 1 });
+    return best;
+  }
+
+  private leaveGroup(group: string | undefined): void {
+    if (group === undefined) return;
+    const entry = this.groups.get(group);
+    if (entry !== undefined && --entry.legs <= 0) this.groups.delete(group);
+  }
+
+  private onNotice(worker: MediaWorker, notice: WorkerNotice): void {
+    switch (notice.type) {
+      case 'latched': {
+        const { address, port, signalled } = notice;
+        this.legs.get(notice.legId)?.emit('latched', { address, port, signalled });
+        return;
+      }
+      case 'rtpTimeout':
+        this.legs.get(notice.legId)?.emit('rtpTimeout', {
+          reason: notice.reason,
+          silentMs: notice.silentMs,
+        });
+        return;
+      case 'dtmf': {
+        const { type: _type, ...event } = notice;
+        this.legs.get(notice.legId)?.emit('dtmf', event);
+        return;
+      }
+      case 'stats':
+        this.emit('stats', notice.report.worker);
+        for (const stats of notice.report.legs) this.legs.get(stats.legId)?.emit('stats', stats);
+        return;
+      case 'log':
+        this.logger[notice.level]({ worker: worker.index, ...notice.fields }, notice.msg);
+        return;
+    }
+  }
+
+  private onWorkerDied(worker: MediaWorker, error: Error): void {
+    this.logger.error({ worker: worker.index, error }, 'media worker died; its legs are closed');
+    for (const leg of [...this.legs.values()]) {
+      if (leg.worker !== worker) continue;
+      this.legs.delete(leg.id);
+      this.leaveGroup(leg.group);
+      this.ports.release(leg.localPort); // the thread's sockets closed with it
+      leg.parentClosed('worker-died');
+    }
+    worker.legCount = 0;
+    this.emit('workerDied', { worker: worker.index, error });
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== undefined) throw new InvalidStateError('the media engine is closed');
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The media worker's message protocol: every type that crosses the worker boundary, in
+ * one file (STYLE: the mediasoup model — a typed control API on the main thread, a message
+ * loop in the worker). Messages are structured-cloned plain objects.
+ *
+ *   main → worker   Command: `{ type, id, … }`, answered by exactly one Reply with that id
+ *   worker → main   WorkerEvent: 'ready' once, then replies and unsolicited events
+ *                   (latched, rtpTimeout, dtmf, stats, log)
+ *
+ * The worker's start-up configuration travels as `workerData` (WorkerConfig). Legs are
+ * named by numeric ids the engine assigns (unique per engine), so the worker's hot path
+ * keys on numbers. Both sides validate with media/worker/validate.ts; a change to any
+ * shape here bumps PROTOCOL_VERSION, which the worker announces in 'ready' so an engine
+ * running against a stale `dist/` build fails loudly instead of misbehaving.
+ */
+import type { MediaErrorCode } from '../engine/errors.js';
+
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------
+// Shared value types
+
+/** G.711 (RFC 3551 §4.5.14): the codecs the engine relays and transcodes between. */
+export type CodecName = 'PCMU' | 'PCMA';
+
+export interface CodecSpec {
+  name: CodecName;
+  /** 0–127 as negotiated in the SDP (static 0 / 8, but any mapping is honoured). */
+  payloadType: number;
+}
+
+/** RFC 4733 telephone-event at 8 kHz, with its negotiated dynamic payload type. */
+export interface TelephoneEventSpec {
+  payloadType: number;
+}
+
+/** Where the endpoint said (in its SDP) it receives media. */
+export interface RemoteAddress {
+  /** An IP literal of the engine's address family (no host names). */
+  address: string;
+  /** RTP port, 1–65535. */
+  port: number;
+  /** RTCP port from `a=rtcp` (RFC 3605); default `port + 1`. */
+  rtcpPort?: number;
+  /** `a=rtcp-mux` negotiated (RFC 5761): RTCP is sent to the RTP port. */
+  rtcpMux?: boolean;
+}
+
+/**
+ * A leg's media direction from the ENGINE's point of view toward that leg's endpoint —
+ * the attribute the engine's SDP carries for that leg (RFC 3264 §5.1, §6.1, §8.4):
+ * - sendrecv: the engine sends to the endpoint and accepts what it sends;
+ * - sendonly: the engine sends, and drops what the endpoint sends;
+ * - recvonly: the engine accepts, and sends nothing to the endpoint;
+ * - inactive: neither (RTCP keeps flowing, §5.1).
+ * A phone that offers `a=sendonly` (it holds the other party) is answered `a=recvonly`:
+ * that leg's direction is 'recvonly'.
+ */
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+export const MEDIA_DIRECTIONS: readonly MediaDirection[] = [
+  'sendrecv',
+  'sendonly',
+  'recvonly',
+  'inactive',
+];
+
+/** Start-up configuration of one worker (`workerData`). */
+export interface WorkerConfig {
+  /** The worker's index in the engine, for logs and stats. */
+  index: number;
+  /** Local bind address of every leg's sockets (an IP literal). */
+  address: string;
+  /** No RTP for this long raises rtpTimeout (0: never). */
+  rtpTimeoutMs: number;
+  /** How long after a leg starts (or its remote changes) it latches onto any source. */
+  latchWindowMs: number;
+  /** Period of the 'stats' event (0: only on request). */
+  statsIntervalMs: number;
+  /** Mean period of each leg's RTCP report (RFC 3550 §6.2: 5 s), randomised ×0.5–1.5. */
+  rtcpIntervalMs: number;
+  /** Period of the worker's one timer: media timeouts, DTMF expiry, RTCP, stats. */
+  sweepIntervalMs: number;
+}
+
+/** One leg as the worker creates it. */
+export interface LegConfig {
+  legId: number;
+  /** Even RTP port; RTCP is bound on port + 1. */
+  port: number;
+  /** Negotiated audio codecs, preferred first: the first is what the leg is sent when
+   *  a source's codec is not among them (transcoded). At least one. */
+  codecs: CodecSpec[];
+  telephoneEvent: TelephoneEventSpec | null;
+  remote: RemoteAddress | null;
+  direction: MediaDirection;
+  /** Relay this leg's RFC 4733 events to its listeners (false: consume, e.g. a
+   *  supervisor's steering digits). They are reported as 'dtmf' events either way. */
+  forwardDtmf: boolean;
+  /** For logs only (e.g. the SIP Call-ID). */
+  label: string | null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics
+
+/** Monotonic counters of one leg (or a worker's total, closed legs included). */
+export interface MediaCounters {
+  /** Datagrams received on the leg's RTP and RTCP ports, valid or not. */
+  packetsIn: number;
+  bytesIn: number;
+  /** RTP packets accepted (valid, from the latched source, negotiated payload type). */
+  rtpIn: number;
+  /** RTP packets sent to the endpoint. */
+  packetsOut: number;
+  bytesOut: number;
+  rtcpIn: number;
+  rtcpOut: number;
+  /** Too short, version ≠ 2, lengths that don't add up (RTP or RTCP). */
+  dropMalformed: number;
+  /** From an address other than the latched one (RFC 4961 symmetric RTP), or before
+   *  latching from anywhere but the signalled address once the latch window has passed. */
+  dropForeign: number;
+  /** A payload type the leg did not negotiate. */
+  dropPayloadType: number;
+  /** Not accepted from, or not sent to, the endpoint because of the leg's direction. */
+  dropDirection: number;
+  /** Telephone-events not relayed: the listener has no telephone-event, or the source's
+   *  DTMF is consumed (forwardDtmf false). */
+  dropDtmf: number;
+  /** Not sent to the endpoint because it has no address yet (no remote, not latched). */
+  dropNoDestination: number;
+  /** Late packets of a previous segment (OutboundStream: stale after a source switch). */
+  dropStale: number;
+  /** Exceptions caught on the packet path (a bug: logged, never fatal). */
+  internalErrors: number;
+}
+
+export interface InboundStats {
+  /** SSRC of the stream the endpoint sends. */
+  ssrc: number;
+  /** RFC 3550 A.3 on what we received from the endpoint. */
+  received: number;
+  expected: number;
+  lost: number;
+  /** Interarrival jitter (A.8) in milliseconds. */
+  jitterMs: number;
+}
+
+/** What the endpoint's own RTCP reports say about the stream we send it. */
+export interface RemoteReport {
+  /** Fraction lost in the endpoint's last interval, 0–1. */
+  fractionLost: number;
+  cumulativeLost: number;
+  jitterMs: number;
+  /** Round-trip time (§6.4.1), null until the endpoint echoes one of our SRs. */
+  rttMs: number | null;
+  /** How long ago the report arrived. */
+  ageMs: number;
+}
+
+export interface LegStats {
+  legId: number;
+  direction: MediaDirection;
+  latched: { address: string; port: number } | null;
+  counters: MediaCounters;
+  inbound: InboundStats | null;
+  remoteReport: RemoteReport | null;
+  /** Time since the last accepted RTP packet; null if none yet. */
+  lastRtpAgoMs: number | null;
+}
+
+export interface WorkerStats {
+  worker: number;
+  legs: number;
+  /** Totals over the worker's life, closed legs included. */
+  counters: MediaCounters;
+  /** CPU time of the worker thread since it started (Linux schedstat), null elsewhere. */
+  cpuMs: number | null;
+  /** Event-loop utilisation since the previous stats report, 0–1. */
+  eventLoopUtilization: number;
+  /** Lateness of the worker's sweep timer since the previous report (event-loop lag). */
+  loopDelayMs: { mean: number; max: number };
+}
+
+export interface StatsReport {
+  worker: WorkerStats;
+  legs: LegStats[];
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands (main → worker)
+
+export type Command =
+  | { type: 'createLeg'; id: number; leg: LegConfig }
+  | { type: 'setRemote'; id: number; legId: number; remote: RemoteAddress | null }
+  | {
+      type: 'setCodecs';
+      id: number;
+      legId: number;
+      codecs: CodecSpec[];
+      telephoneEvent: TelephoneEventSpec | null;
+    }
+  /** Who the leg's outbound stream is fed from: [] silence, [x] relay x (≥2: the mixer). */
+  | { type: 'setSources'; id: number; legId: number; sources: number[] }
+  | { type: 'setDirection'; id: number; legId: number; direction: MediaDirection }
+  /** legId null: the worker and all its legs. */
+  | { type: 'getStats'; id: number; legId: number | null }
+  | { type: 'closeLeg'; id: number; legId: number }
+  /** Close every leg, socket and timer; the engine then terminates the thread. */
+  | { type: 'close'; id: number };
+
+export type CommandType = Command['type'];
+
+/** A command without its request id (what callers of MediaWorker.request pass). */
+export type CommandBody<T extends CommandType = CommandType> = T extends CommandType
+  ? Omit<Extract<Command, { type: T }>, 'id'>
+  : never;
+
+export interface CommandResults {
+  createLeg: { ssrc: number };
+  setRemote: null;
+  setCodecs: null;
+  setSources: null;
+  setDirection: null;
+  getStats: StatsReport;
+  closeLeg: null;
+  close: null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Events (worker → main)
+
+export type Reply =
+  | { type: 'reply'; id: number; ok: true; result: CommandResults[CommandType] }
+  | { type: 'reply'; id: number; ok: false; error: { code: MediaErrorCode; message: string } };
+
+/** 'no-media': nothing ever arrived since the leg was armed; 'media-stopped': it stopped. */
+export type RtpTimeoutReason = 'no-media' | 'media-stopped';
+
+export interface DtmfEvent {
+  legId: number;
+  /** '0'–'9', '*', '#', 'A'–'D'. */
+  digit: string;
+  /** RFC 4733 event code. */
+  event: number;
+  /** Duration of the event as the sender reported it, in milliseconds. */
+  durationMs: number;
+  /** 0–63 as −dBm0. */
+  volume: number;
+  /** How the end was known: an E-bit packet, the next event, or silence (DtmfReceiver). */
+  ended: 'end' | 'next-event' | 'timeout';
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type WorkerEvent =
+  | { type: 'ready'; protocol: number; worker: number }
+  | Reply
+  | { type: 'latched'; legId: number; address: string; port: number; signalled: boolean }
+  | { type: 'rtpTimeout'; legId: number; reason: RtpTimeoutReason; silentMs: number }
+  | ({ type: 'dtmf' } & DtmfEvent)
+  | { type: 'stats'; report: StatsReport }
+  | { type: 'log'; level: LogLevel; msg: string; fields: Record<string, unknown> };

@@ -1,0 +1,157 @@
+/**
+ * The packet path: one datagram received on a leg's RTP port, validated, latched,
+ * counted, and relayed to every listener fed by that leg. Runs once per packet, so it
+ * allocates nothing of its own and parses nothing into objects (the header is read in
+ * place, rtp/rtpHeader.ts); what Node's dgram allocates per datagram is its business.
+ *
+ * Per packet, in order:
+ * 1. RTCP multiplexed on the RTP port (RFC 5761 §4) goes to rtcpSession.ts.
+ * 2. Malformed RTP (short, version ≠ 2, CSRC/extension/padding overrun) is dropped.
+ * 3. Symmetric RTP (RFC 4961): latch, or drop a foreign source (WorkerLeg.tryLatch).
+ * 4. A payload type the leg did not negotiate is dropped.
+ * 5. Counted as received (media timeout), dropped if the leg's direction doesn't accept
+ *    from its endpoint (hold, RFC 3264 §5.1), then ReceiverStats (RFC 3550 A.1, A.8).
+ * 6. RFC 4733 telephone-events feed the leg's DtmfReceiver ('dtmf' events), and are
+ *    relayed only if the leg forwards DTMF.
+ * 7. For each listener that sends to its endpoint and knows where: the listener's
+ *    OutboundStream rewrites SSRC, sequence number, timestamp and marker (one continuous
+ *    stream, DESIGN §3), the payload type is mapped to the listener's numbering, and
+ *    G.711 is transcoded in place if the listener lacks the source's codec. The last
+ *    listener gets the received buffer itself; any other gets a copy in a preallocated
+ *    buffer (WorkerLeg.scratch), taken before the original is rewritten.
+ */
+import type { DtmfDigit } from '../dtmf/dtmfReceiver.js';
+import { transcodeInPlace } from '../codecs/g711.js';
+import {
+  isRtcp,
+  RTP_INVALID,
+  rtpPayloadEnd,
+  rtpPayloadOffset,
+  rtpPayloadType,
+  writeRtpPayloadType,
+} from '../rtp/rtpHeader.js';
+import { KIND_NONE, KIND_TELEPHONE_EVENT, transcodeTable } from './payloadMap.js';
+import { receiveRtcp } from './rtcpSession.js';
+import type { WorkerLeg } from './workerLeg.js';
+
+/** What the packet path reports (rare events; the worker core posts them). */
+export interface PacketEvents {
+  latched(leg: WorkerLeg, signalled: boolean): void;
+  dtmf(leg: WorkerLeg, digit: DtmfDigit): void;
+}
+
+/** One datagram from `address`:`port` on `leg`'s RTP socket, at monotonic `nowMs`. */
+export function receiveRtp(
+  leg: WorkerLeg,
+  msg: Buffer,
+  address: string,
+  port: number,
+  nowMs: number,
+  events: PacketEvents,
+): void {
+  const c = leg.counters;
+  const length = msg.length;
+  c.packetsIn++;
+  c.bytesIn += length;
+  if (isRtcp(msg, length)) {
+    receiveRtcp(leg, msg, address, port, true, nowMs);
+    return;
+  }
+  const end = rtpPayloadEnd(msg, length);
+  if (end === RTP_INVALID) {
+    c.dropMalformed++;
+    return;
+  }
+  if (!leg.latched) {
+    const how = leg.tryLatch(address, port, nowMs);
+    if (how === 0) {
+      c.dropForeign++;
+      return;
+    }
+    events.latched(leg, how === 1);
+  } else if (port !== leg.latchedPort || address !== leg.latchedAddress) {
+    c.dropForeign++;
+    return;
+  }
+  const kind = leg.payloads.kindOf[rtpPayloadType(msg)]!;
+  if (kind === KIND_NONE) {
+    c.dropPayloadType++;
+    return;
+  }
+  c.rtpIn++;
+  leg.lastRtpMs = nowMs;
+  if (leg.armedMs < 0) leg.armedMs = nowMs;
+  if (!leg.receiving) {
+    c.dropDirection++;
+    return;
+  }
+  leg.observe(msg, nowMs);
+  if (kind === KIND_TELEPHONE_EVENT) {
+    const digits = leg.dtmf.pushPacket(msg, length, nowMs);
+    for (let i = 0; i < digits.length; i++) events.dtmf(leg, digits[i]!);
+    if (!leg.forwardDtmf) {
+      c.dropDtmf++;
+      return;
+    }
+  }
+  const listeners = leg.listeners;
+  const n = listeners.length;
+  if (n === 0) return;
+  const offset = rtpPayloadOffset(msg, length);
+  for (let i = 0; i < n; i++) {
+    const listener = listeners[i]!;
+    if (!canSend(listener, kind)) continue;
+    const buf = i === n - 1 ? msg : listener.scratch(msg, length);
+    if (buf === null) {
+      listener.counters.dropMalformed++;
+      continue;
+    }
+    forward(leg, listener, buf, length, offset, end, kind, nowMs);
+  }
+}
+
+/** Whether `listener` takes a packet of `kind` now; counts the reason when it doesn't. */
+function canSend(listener: WorkerLeg, kind: number): boolean {
+  const c = listener.counters;
+  if (!listener.sending) {
+    c.dropDirection++;
+    return false;
+  }
+  if (listener.destPort === 0) {
+    c.dropNoDestination++;
+    return false;
+  }
+  if (kind === KIND_TELEPHONE_EVENT && listener.payloads.payloadTypeOf[KIND_TELEPHONE_EVENT]! < 0) {
+    c.dropDtmf++;
+    return false;
+  }
+  return true;
+}
+
+/** Rewrites `buf` (a packet of `source`) in place for `listener` and sends it. */
+function forward(
+  source: WorkerLeg,
+  listener: WorkerLeg,
+  buf: Buffer,
+  length: number,
+  offset: number,
+  end: number,
+  kind: number,
+  nowMs: number,
+): void {
+  const map = listener.payloads;
+  let payloadType = map.payloadTypeOf[kind]!;
+  let table: Uint8Array | null = null;
+  if (payloadType < 0) {
+    // An audio codec the listener lacks (telephone-event was checked by canSend).
+    payloadType = map.payloadTypeOf[map.sendKind]!;
+    table = transcodeTable(kind, map.sendKind);
+  }
+  if (!listener.outbound.rewrite(buf, source.id, nowMs)) {
+    listener.counters.dropStale++;
+    return;
+  }
+  writeRtpPayloadType(buf, payloadType);
+  if (table !== null) transcodeInPlace(buf, table, offset, end);
+  listener.sendRtp(buf, length, end - offset, nowMs);
+}

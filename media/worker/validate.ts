@@ -1,0 +1,221 @@
+/**
+ * Validation of everything that crosses the worker boundary (protocol.ts), used on both
+ * sides: the engine checks a caller's arguments with these before posting (so mistakes
+ * surface as MediaError 'ERR_INVALID_ARGUMENT' at the API), and the worker checks every
+ * command again on receipt (a stale build or a bug answers with an error instead of
+ * corrupting a leg). Each checker returns a fresh object holding only the known fields.
+ * Control plane only: allocation is fine here.
+ */
+import { isIP } from 'node:net';
+import { MediaError } from '../engine/errors.js';
+import { MEDIA_DIRECTIONS } from './protocol.js';
+import type {
+  CodecSpec,
+  Command,
+  LegConfig,
+  MediaDirection,
+  RemoteAddress,
+  TelephoneEventSpec,
+  WorkerConfig,
+} from './protocol.js';
+
+/** More codecs than a G.711 leg can use is a caller bug, not an SDP to honour. */
+const MAX_CODECS = 16;
+/** Largest timer value accepted (about 24 days: setTimeout's limit). */
+const MAX_MS = 0x7fffffff;
+
+function fail(path: string, what: string): never {
+  throw new MediaError('ERR_INVALID_ARGUMENT', `${path} ${what}`);
+}
+
+function record(x: unknown, path: string): Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) fail(path, 'must be an object');
+  return x as Record<string, unknown>;
+}
+
+function integer(x: unknown, path: string, min: number, max: number): number {
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) {
+    fail(path, `must be an integer in ${min}–${max}`);
+  }
+  return x;
+}
+
+function bool(x: unknown, path: string): boolean {
+  if (typeof x !== 'boolean') fail(path, 'must be a boolean');
+  return x;
+}
+
+/** An IPv4 or IPv6 literal. */
+export function checkAddress(x: unknown, path: string): string {
+  if (typeof x !== 'string' || isIP(x) === 0) fail(path, 'must be an IP address literal');
+  return x;
+}
+
+/**
+ * RFC 5761 §4: with RTCP multiplexed on the RTP port (always accepted here), RTP payload
+ * types 64–95 would read as RTCP, so they must not be negotiated.
+ */
+function payloadType(x: unknown, path: string): number {
+  const pt = integer(x, path, 0, 127);
+  if (pt >= 64 && pt <= 95) fail(path, 'must not be in 64–95 (RFC 5761 §4: reads as RTCP)');
+  return pt;
+}
+
+export function checkCodecs(x: unknown, path = 'codecs'): CodecSpec[] {
+  if (!Array.isArray(x) || x.length === 0 || x.length > MAX_CODECS) {
+    fail(path, `must be an array of 1–${MAX_CODECS} codecs`);
+  }
+  const seen = new Set<number>();
+  return x.map((c: unknown, i) => {
+    const o = record(c, `${path}[${i}]`);
+    if (o.name !== 'PCMU' && o.name !== 'PCMA')
+      fail(`${path}[${i}].name`, "must be 'PCMU' or 'PCMA'");
+    const pt = payloadType(o.payloadType, `${path}[${i}].payloadType`);
+    if (seen.has(pt)) fail(`${path}[${i}].payloadType`, `repeats payload type ${pt}`);
+    seen.add(pt);
+    return { name: o.name, payloadType: pt };
+  });
+}
+
+export function checkTelephoneEvent(
+  x: unknown,
+  codecs: readonly CodecSpec[],
+  path = 'telephoneEvent',
+): TelephoneEventSpec | null {
+  if (x === null || x === undefined) return null;
+  const o = record(x, path);
+  const pt = payloadType(o.payloadType, `${path}.payloadType`);
+  if (codecs.some((c) => c.payloadType === pt)) {
+    fail(`${path}.payloadType`, `${pt} is already a codec's payload type`);
+  }
+  return { payloadType: pt };
+}
+
+/**
+ * `family` (4 or 6, the engine's bind address family) makes a remote of the other family
+ * an error: a leg's sockets could not send to it.
+ */
+export function checkRemote(x: unknown, path = 'remote', family?: 4 | 6): RemoteAddress | null {
+  if (x === null || x === undefined) return null;
+  const o = record(x, path);
+  const address = checkAddress(o.address, `${path}.address`);
+  if (family !== undefined && isIP(address) !== family) {
+    fail(`${path}.address`, `must be an IPv${family} address, like the engine's`);
+  }
+  const remote: RemoteAddress = {
+    address,
+    port: integer(o.port, `${path}.port`, 1, 65535),
+  };
+  if (o.rtcpPort !== undefined) remote.rtcpPort = integer(o.rtcpPort, `${path}.rtcpPort`, 1, 65535);
+  if (o.rtcpMux !== undefined) remote.rtcpMux = bool(o.rtcpMux, `${path}.rtcpMux`);
+  return remote;
+}
+
+export function checkDirection(x: unknown, path = 'direction'): MediaDirection {
+  if (!MEDIA_DIRECTIONS.includes(x as MediaDirection)) {
+    fail(path, `must be one of ${MEDIA_DIRECTIONS.join(', ')}`);
+  }
+  return x as MediaDirection;
+}
+
+/** A leg id, as the engine assigns them (positive safe integers). */
+export function checkLegId(x: unknown, path = 'legId'): number {
+  return integer(x, path, 1, Number.MAX_SAFE_INTEGER);
+}
+
+/**
+ * Sources of one listener: distinct leg ids, never the listener itself (nobody hears
+ * themselves). Two or more need the mixer (issue 4), which is not built yet.
+ */
+export function checkSources(x: unknown, listener: number, path = 'sources'): number[] {
+  if (!Array.isArray(x)) fail(path, 'must be an array of leg ids');
+  const ids = x.map((s: unknown, i) => checkLegId(s, `${path}[${i}]`));
+  if (ids.includes(listener)) fail(path, 'must not include the listener itself');
+  if (new Set(ids).size !== ids.length) fail(path, 'must not repeat a leg');
+  if (ids.length > 1) {
+    throw new MediaError(
+      'ERR_MIX_UNSUPPORTED',
+      `${path}: a listener with ${ids.length} sources needs the mixer (not built yet)`,
+    );
+  }
+  return ids;
+}
+
+export function checkLegConfig(x: unknown, path = 'leg'): LegConfig {
+  const o = record(x, path);
+  const codecs = checkCodecs(o.codecs, `${path}.codecs`);
+  const port = integer(o.port, `${path}.port`, 2, 65534);
+  if (port % 2 !== 0) fail(`${path}.port`, 'must be even (RTCP takes port + 1)');
+  if (o.label !== null && typeof o.label !== 'string')
+    fail(`${path}.label`, 'must be a string or null');
+  return {
+    legId: checkLegId(o.legId, `${path}.legId`),
+    port,
+    codecs,
+    telephoneEvent: checkTelephoneEvent(o.telephoneEvent, codecs, `${path}.telephoneEvent`),
+    remote: checkRemote(o.remote, `${path}.remote`),
+    direction: checkDirection(o.direction, `${path}.direction`),
+    forwardDtmf: bool(o.forwardDtmf, `${path}.forwardDtmf`),
+    label: o.label,
+  };
+}
+
+export function checkWorkerConfig(x: unknown, path = 'workerData'): WorkerConfig {
+  const o = record(x, path);
+  return {
+    index: integer(o.index, `${path}.index`, 0, 1023),
+    address: checkAddress(o.address, `${path}.address`),
+    rtpTimeoutMs: integer(o.rtpTimeoutMs, `${path}.rtpTimeoutMs`, 0, MAX_MS),
+    latchWindowMs: integer(o.latchWindowMs, `${path}.latchWindowMs`, 0, MAX_MS),
+    statsIntervalMs: integer(o.statsIntervalMs, `${path}.statsIntervalMs`, 0, MAX_MS),
+    rtcpIntervalMs: integer(o.rtcpIntervalMs, `${path}.rtcpIntervalMs`, 1, MAX_MS),
+    sweepIntervalMs: integer(o.sweepIntervalMs, `${path}.sweepIntervalMs`, 1, 60000),
+  };
+}
+
+/** A command as received by the worker; throws MediaError 'ERR_INVALID_COMMAND'. */
+export function validateCommand(x: unknown): Command {
+  try {
+    return readCommand(x);
+  } catch (error) {
+    if (error instanceof MediaError && error.code === 'ERR_INVALID_ARGUMENT') {
+      throw new MediaError('ERR_INVALID_COMMAND', error.message);
+    }
+    throw error;
+  }
+}
+
+function readCommand(x: unknown): Command {
+  const o = record(x, 'command');
+  const id = integer(o.id, 'command.id', 0, Number.MAX_SAFE_INTEGER);
+  switch (o.type) {
+    case 'createLeg':
+      return { type: 'createLeg', id, leg: checkLegConfig(o.leg) };
+    case 'setRemote':
+      return { type: 'setRemote', id, legId: checkLegId(o.legId), remote: checkRemote(o.remote) };
+    case 'setCodecs': {
+      const codecs = checkCodecs(o.codecs);
+      const telephoneEvent = checkTelephoneEvent(o.telephoneEvent, codecs);
+      return { type: 'setCodecs', id, legId: checkLegId(o.legId), codecs, telephoneEvent };
+    }
+    case 'setSources': {
+      const legId = checkLegId(o.legId);
+      return { type: 'setSources', id, legId, sources: checkSources(o.sources, legId) };
+    }
+    case 'setDirection':
+      return {
+        type: 'setDirection',
+        id,
+        legId: checkLegId(o.legId),
+        direction: checkDirection(o.direction),
+      };
+    case 'getStats':
+      return { type: 'getStats', id, legId: o.legId === null ? null : checkLegId(o.legId) };
+    case 'closeLeg':
+      return { type: 'closeLeg', id, legId: checkLegId(o.legId) };
+    case 'close':
+      return { type: 'close', id };
+    default:
+      return fail('command.type', `is unknown: ${String(o.type)}`);
+  }
+}

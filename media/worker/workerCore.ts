@@ -1,0 +1,368 @@
+/**
+ * The worker's state and command loop: it owns the legs (sockets bound here, in the
+ * worker thread, so their packets never touch the main thread), keeps the routes between
+ * them, and runs the worker's ONE timer — a periodic sweep for media timeouts, DTMF
+ * events whose end was lost, RTCP reports and the periodic stats. main.ts connects it to
+ * the parent port; I/O toward the engine goes through `host.post`.
+ *
+ * Media timeout policy (rtpTimeoutMs > 0): a leg is armed once it is in a route (as a
+ * listener or a source) AND knows its endpoint's address — for a B2BUA, once the call is
+ * answered (or has early media) — or when its first RTP packet arrives; never at
+ * creation, because a leg waits through ringing with no media. Once armed, rtpTimeout
+ * fires when no RTP has been accepted for rtpTimeoutMs: reason 'no-media' if nothing
+ * ever arrived, else 'media-stopped'. It fires once per silence; RTP that resumes re-arms
+ * it. While the leg's direction refuses its endpoint's media (hold: sendonly/inactive)
+ * the clock is stopped, and it restarts from zero when the leg accepts media again.
+ */
+import { performance } from 'node:perf_hooks';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import type { RemoteInfo } from 'node:dgram';
+import type { DtmfDigit } from '../dtmf/dtmfReceiver.js';
+import { MediaError } from '../engine/errors.js';
+import { Counters } from './counters.js';
+import { PayloadMap } from './payloadMap.js';
+import type {
+  Command,
+  CommandResults,
+  CommandType,
+  LegConfig,
+  LogLevel,
+  StatsReport,
+  WorkerConfig,
+  WorkerEvent,
+} from './protocol.js';
+import { receiveRtp } from './relay.js';
+import type { PacketEvents } from './relay.js';
+import { receiveRtcp, sendReport } from './rtcpSession.js';
+import { threadCpuMs } from './threadCpu.js';
+import { bindUdp, closeUdp } from './udp.js';
+import { validateCommand } from './validate.js';
+import { WorkerLeg } from './workerLeg.js';
+
+export interface WorkerHost {
+  post(event: WorkerEvent): void;
+}
+
+type Result = CommandResults[CommandType];
+
+/** Arms the media timeout of a leg that is in a route and knows its endpoint (see above). */
+function arm(leg: WorkerLeg, now: number): void {
+  if (leg.armedMs >= 0 || leg.remote === null) return;
+  if (leg.sources.length > 0 || leg.listeners.length > 0) leg.armedMs = now;
+}
+
+function remove<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}
+
+export class WorkerCore {
+  private readonly legs = new Map<number, WorkerLeg>();
+  /** Counters of closed legs (worker totals = these + the live legs'). */
+  private readonly retired = new Counters();
+  private readonly timer: NodeJS.Timeout;
+  private readonly events: PacketEvents;
+  private closing: Promise<void> | undefined;
+  private nextStatsMs: number;
+  private lastSweepMs: number;
+  private lagSum = 0;
+  private lagMax = 0;
+  private lagCount = 0;
+  private elu: EventLoopUtilization = performance.eventLoopUtilization();
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly host: WorkerHost,
+  ) {
+    const now = performance.now();
+    this.lastSweepMs = now;
+    this.nextStatsMs = now + config.statsIntervalMs;
+    this.timer = setInterval(() => this.sweep(), config.sweepIntervalMs);
+    this.events = {
+      latched: (leg, signalled) =>
+        this.host.post({
+          type: 'latched',
+          legId: leg.id,
+          address: leg.latchedAddress,
+          port: leg.latchedPort,
+          signalled,
+        }),
+      dtmf: (leg, digit) => this.postDtmf(leg, digit),
+    };
+  }
+
+  /** One message from the engine: validated, run, answered with one reply. */
+  handle(message: unknown): void {
+    let command: Command;
+    try {
+      command = validateCommand(message);
+    } catch (error) {
+      const id = (message as { id?: unknown } | null)?.id;
+      if (typeof id === 'number') this.replyError(id, error);
+      else this.log('error', 'unreadable command', { error: String(error) });
+      return;
+    }
+    this.run(command).then(
+      (result) => this.host.post({ type: 'reply', id: command.id, ok: true, result }),
+      (error: unknown) => this.replyError(command.id, error),
+    );
+  }
+
+  /** Closes every leg, socket and the timer. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      clearInterval(this.timer);
+      this.closing = Promise.all([...this.legs.values()].map((leg) => this.closeLeg(leg))).then(
+        () => undefined,
+      );
+    }
+    return this.closing;
+  }
+
+  private async run(command: Command): Promise<Result> {
+    if (this.closing !== undefined && command.type !== 'close') {
+      throw new MediaError('ERR_WORKER', 'the worker is closing');
+    }
+    const now = performance.now();
+    switch (command.type) {
+      case 'createLeg':
+        return this.createLeg(command.leg);
+      case 'setRemote': {
+        const leg = this.leg(command.legId);
+        const { destAddress, destPort } = leg;
+        leg.setRemote(command.remote, now);
+        if (leg.destPort !== destPort || leg.destAddress !== destAddress) leg.outbound.interrupt();
+        arm(leg, now);
+        return null;
+      }
+      case 'setCodecs': {
+        const leg = this.leg(command.legId);
+        leg.payloads = new PayloadMap(command.codecs, command.telephoneEvent);
+        return null;
+      }
+      case 'setSources':
+        this.setSources(this.leg(command.legId), command.sources, now);
+        return null;
+      case 'setDirection': {
+        const leg = this.leg(command.legId);
+        const wasReceiving = leg.receiving;
+        leg.setDirection(command.direction);
+        // Gaps we cause are pauses, not loss: both streams touched restart a segment.
+        leg.outbound.interrupt();
+        for (const listener of leg.listeners) listener.outbound.interrupt();
+        if (leg.receiving && !wasReceiving && leg.armedMs >= 0) leg.armedMs = now;
+        return null;
+      }
+      case 'getStats':
+        return this.report(command.legId === null ? null : this.leg(command.legId));
+      case 'closeLeg': {
+        const leg = this.legs.get(command.legId);
+        if (leg !== undefined) await this.closeLeg(leg);
+        return null;
+      }
+      case 'close':
+        await this.close();
+        return null;
+    }
+  }
+
+  private leg(id: number): WorkerLeg {
+    const leg = this.legs.get(id);
+    if (leg === undefined) throw new MediaError('ERR_UNKNOWN_LEG', `no leg ${id} in this worker`);
+    return leg;
+  }
+
+  private async createLeg(config: LegConfig): Promise<{ ssrc: number }> {
+    if (this.legs.has(config.legId)) {
+      throw new MediaError('ERR_INVALID_COMMAND', `leg ${config.legId} exists`);
+    }
+    const address = this.config.address;
+    const rtp = await bindUdp(address, config.port);
+    let rtcp;
+    try {
+      rtcp = await bindUdp(address, config.port + 1);
+    } catch (error) {
+      await closeUdp(rtp);
+      throw error;
+    }
+    if (this.closing !== undefined) {
+      await Promise.all([closeUdp(rtp), closeUdp(rtcp)]);
+      throw new MediaError('ERR_WORKER', 'the worker is closing');
+    }
+    const now = performance.now();
+    const leg = new WorkerLeg(config, rtp, rtcp, now, this.config.latchWindowMs);
+    // RFC 3550 §6.2: the first report after half an interval, all of them randomised.
+    leg.nextRtcpMs = now + this.rtcpDelay() / 2;
+    const events = this.events;
+    rtp.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      try {
+        receiveRtp(leg, msg, rinfo.address, rinfo.port, performance.now(), events);
+      } catch (error) {
+        this.internalError(leg, error);
+      }
+    });
+    rtcp.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      try {
+        receiveRtcp(leg, msg, rinfo.address, rinfo.port, false, performance.now());
+      } catch (error) {
+        this.internalError(leg, error);
+      }
+    });
+    const onSocketError = (error: Error): void =>
+      this.log('warn', 'socket error', { legId: leg.id, label: leg.label, error: error.message });
+    rtp.on('error', onSocketError);
+    rtcp.on('error', onSocketError);
+    this.legs.set(leg.id, leg);
+    return { ssrc: leg.outbound.ssrc };
+  }
+
+  /** Feeds `listener` from `sources` (already validated: ≤1, not itself). */
+  private setSources(listener: WorkerLeg, ids: readonly number[], now: number): void {
+    const sources = ids.map((id) => this.leg(id));
+    for (const old of listener.sources) remove(old.listeners, listener);
+    listener.sources = sources;
+    for (const source of sources) {
+      source.listeners.push(listener);
+      arm(source, now);
+    }
+    arm(listener, now);
+    listener.outbound.interrupt();
+  }
+
+  private async closeLeg(leg: WorkerLeg): Promise<void> {
+    if (leg.closed) return;
+    leg.closed = true;
+    this.legs.delete(leg.id);
+    for (const source of leg.sources) remove(source.listeners, leg);
+    for (const listener of leg.listeners) {
+      remove(listener.sources, leg);
+      listener.outbound.interrupt();
+    }
+    leg.sources = [];
+    leg.listeners = [];
+    try {
+      sendReport(leg, performance.now(), true); // RFC 3550 §6.3.7: BYE when leaving
+    } catch (error) {
+      this.internalError(leg, error);
+    }
+    this.retired.add(leg.counters);
+    await Promise.all([closeUdp(leg.rtp), closeUdp(leg.rtcp)]);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    const lag = now - this.lastSweepMs - this.config.sweepIntervalMs;
+    this.lastSweepMs = now;
+    if (lag > 0) {
+      this.lagSum += lag;
+      if (lag > this.lagMax) this.lagMax = lag;
+    }
+    this.lagCount++;
+    const timeout = this.config.rtpTimeoutMs;
+    for (const leg of this.legs.values()) {
+      try {
+        if (timeout > 0 && leg.receiving && leg.armedMs >= 0) this.checkTimeout(leg, now, timeout);
+        const digits = leg.dtmf.expire(now);
+        for (const digit of digits) this.postDtmf(leg, digit);
+        if (now >= leg.nextRtcpMs) {
+          sendReport(leg, now, false);
+          leg.nextRtcpMs = now + this.rtcpDelay();
+        }
+      } catch (error) {
+        this.internalError(leg, error);
+      }
+    }
+    if (this.config.statsIntervalMs > 0 && now >= this.nextStatsMs) {
+      this.nextStatsMs = now + this.config.statsIntervalMs;
+      this.host.post({ type: 'stats', report: this.report(null) });
+    }
+  }
+
+  private checkTimeout(leg: WorkerLeg, now: number, timeout: number): void {
+    const since = leg.lastRtpMs > leg.armedMs ? leg.lastRtpMs : leg.armedMs;
+    if (now - since < timeout || leg.timeoutRaisedFor === since) return;
+    leg.timeoutRaisedFor = since;
+    this.host.post({
+      type: 'rtpTimeout',
+      legId: leg.id,
+      reason: leg.lastRtpMs < 0 ? 'no-media' : 'media-stopped',
+      silentMs: Math.round(now - since),
+    });
+  }
+
+  private rtcpDelay(): number {
+    return this.config.rtcpIntervalMs * (0.5 + Math.random());
+  }
+
+  /** Worker totals and leg stats; starts a new window for utilisation and loop delay. */
+  private report(only: WorkerLeg | null): StatsReport {
+    const now = performance.now();
+    const totals = new Counters().add(this.retired);
+    for (const leg of this.legs.values()) totals.add(leg.counters);
+    const elu = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
+    const loopDelayMs = {
+      mean: this.lagCount === 0 ? 0 : this.lagSum / this.lagCount,
+      max: this.lagMax,
+    };
+    this.lagSum = 0;
+    this.lagMax = 0;
+    this.lagCount = 0;
+    const legs = only === null ? [...this.legs.values()] : [only];
+    return {
+      worker: {
+        worker: this.config.index,
+        legs: this.legs.size,
+        counters: totals.snapshot(),
+        cpuMs: threadCpuMs(),
+        eventLoopUtilization: elu.utilization,
+        loopDelayMs,
+      },
+      legs: legs.map((leg) => leg.stats(now)),
+    };
+  }
+
+  private postDtmf(leg: WorkerLeg, digit: DtmfDigit): void {
+    this.host.post({
+      type: 'dtmf',
+      legId: leg.id,
+      digit: digit.digit,
+      event: digit.event,
+      durationMs: digit.duration / (leg.outbound.clockRate / 1000),
+      volume: digit.volume,
+      ended: digit.ended,
+    });
+  }
+
+  /** A bug on the packet path: counted, logged at 1, 2, 4, 8… occurrences per leg. */
+  private internalError(leg: WorkerLeg, error: unknown): void {
+    const n = ++leg.counters.internalErrors;
+    if ((n & (n - 1)) === 0) {
+      this.log('error', 'packet path error', {
+        legId: leg.id,
+        label: leg.label,
+        count: n,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+    }
+  }
+
+  private replyError(id: number, error: unknown): void {
+    if (error instanceof MediaError) {
+      this.host.post({
+        type: 'reply',
+        id,
+        ok: false,
+        error: { code: error.code, message: error.message },
+      });
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.log('error', 'command failed', { id, error: message });
+    this.host.post({ type: 'reply', id, ok: false, error: { code: 'ERR_WORKER', message } });
+  }
+
+  private log(level: LogLevel, msg: string, fields: Record<string, unknown>): void {
+    this.host.post({ type: 'log', level, msg, fields: { worker: this.config.index, ...fields } });
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * One leg inside a worker: its two sockets, its negotiated payload types, where its
+ * endpoint is (signalled, then latched), its place in the routes, its outbound stream and
+ * its reception state. The state the packet path (relay.ts, rtcpSession.ts) reads and
+ * writes; the worker core (workerCore.ts) owns the legs and their life cycle.
+ *
+ * Symmetric RTP (RFC 4961): the leg sends from the port it receives on, to the address
+ * it receives from. Latching (`tryLatch`): the first packet from the signalled address,
+ * or — within `latchWindowMs` of the leg's start or of a new remote address — the first
+ * packet from anywhere (a phone behind NAT signals an address it cannot be reached at).
+ * After that the leg only accepts its latched source; anything else is dropped and
+ * counted. A new remote address (re-INVITE) unlatches and reopens the window.
+ */
+import type { Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { DtmfReceiver } from '../dtmf/dtmfReceiver.js';
+import { ReceiverStats } from '../rtcp/receiverStats.js';
+import { newReportBlock } from '../rtcp/reportBlock.js';
+import type { ReportBlock } from '../rtcp/reportBlock.js';
+import { encodeCname } from '../rtcp/buildRtcp.js';
+import { OutboundStream, randomStreamInit } from '../rtp/outboundStream.js';
+import { rtpSequence, rtpSsrc, rtpTimestamp } from '../rtp/rtpHeader.js';
+import { Counters } from './counters.js';
+import { receivesFromEndpoint, sendsToEndpoint } from './direction.js';
+import { PayloadMap } from './payloadMap.js';
+import type { LegConfig, LegStats, MediaDirection, RemoteAddress } from './protocol.js';
+
+/** Copies for a second listener of one packet (see `scratch`). A power of two. */
+const RING_SIZE = 8;
+/** Larger than any Ethernet-sized RTP packet. */
+const RING_BUFFER_SIZE = 2048;
+
+/** The endpoint's own report on the stream we send it (RTCP SR/RR report block). */
+export interface RemoteReportState {
+  fractionLost: number;
+  cumulativeLost: number;
+  jitter: number;
+  rttMs: number | null;
+  atMs: number;
+}
+
+export class WorkerLeg {
+  readonly id: number;
+  readonly port: number;
+  readonly label: string | null;
+  readonly rtp: Socket;
+  readonly rtcp: Socket;
+  readonly counters = new Counters();
+  readonly outbound = new OutboundStream(randomStreamInit());
+  readonly dtmf = new DtmfReceiver();
+  /** RFC 7022 §4.2: a random per-session CNAME. */
+  readonly cname = encodeCname(randomBytes(12).toString('base64'));
+  /** Reused for every report this leg sends (one source: its endpoint). */
+  readonly reportBlocks: ReportBlock[] = [newReportBlock()];
+
+  payloads: PayloadMap;
+  forwardDtmf: boolean;
+  direction: MediaDirection = 'sendrecv';
+  /** The engine sends to the endpoint / accepts from it (derived from `direction`). */
+  sending = true;
+  receiving = true;
+
+  remote: RemoteAddress | null = null;
+  latched = false;
+  latchedAddress = '';
+  latchedPort = 0;
+  /** Until when a packet from anywhere may latch (monotonic ms). */
+  latchUntilMs = 0;
+  /** Where RTP is sent: the latched source, else the signalled remote; port 0 when unknown. */
+  destAddress = '';
+  destPort = 0;
+  /** RTCP's own peer, learnt from the RTCP the endpoint sends (port 0: none yet). */
+  rtcpPeerAddress = '';
+  rtcpPeerPort = 0;
+  /** The endpoint sent RTCP to our RTP port (RFC 5761 rtcp-mux). */
+  rtcpMuxSeen = false;
+
+  /** Legs this one's outbound stream is fed from, and legs fed by this one. */
+  sources: WorkerLeg[] = [];
+  listeners: WorkerLeg[] = [];
+
+  /** Reception statistics of the endpoint's current SSRC. */
+  inbound: ReceiverStats | null = null;
+  /** Monotonic ms of the last accepted RTP packet, -1 before the first. */
+  lastRtpMs = -1;
+  /** When the media timeout was armed (route joined or first packet), -1 when not yet. */
+  armedMs = -1;
+  /** The timeout reference (see WorkerCore.sweep) an rtpTimeout was raised for. */
+  timeoutRaisedFor = -1;
+
+  /** Payload octets sent (RTCP SR octet count) and when RTP was last sent. */
+  payloadOctetsOut = 0;
+  lastSentMs = -1;
+  nextRtcpMs = 0;
+  /** packetsOut at the last report and the one before (§6.4: SR or RR). */
+  sentAtLastReport = 0;
+  sentAtReportBefore = 0;
+  remoteReport: RemoteReportState | null = null;
+  closed = false;
+
+  private ring: Buffer[] | null = null;
+  private ringNext = 0;
+
+  constructor(
+    config: LegConfig,
+    rtp: Socket,
+    rtcp: Socket,
+    nowMs: number,
+    private readonly latchWindowMs: number,
+  ) {
+    this.id = config.legId;
+    this.port = config.port;
+    this.label = config.label;
+    this.rtp = rtp;
+    this.rtcp = rtcp;
+    this.payloads = new PayloadMap(config.codecs, config.telephoneEvent);
+    this.forwardDtmf = config.forwardDtmf;
+    this.setDirection(config.direction);
+    this.setRemote(config.remote, nowMs);
+  }
+
+  setDirection(direction: MediaDirection): void {
+    this.direction = direction;
+    this.sending = sendsToEndpoint(direction);
+    this.receiving = receivesFromEndpoint(direction);
+  }
+
+  /**
+   * The endpoint's signalled address. The same RTP address keeps the latch (only the
+   * RTCP details change); a different one unlatches and reopens the latch window.
+   */
+  setRemote(remote: RemoteAddress | null, nowMs: number): void {
+    const old = this.remote;
+    this.remote = remote;
+    if (
+      old !== null &&
+      remote !== null &&
+      old.address === remote.address &&
+      old.port === remote.port
+    ) {
+      return;
+    }
+    this.latched = false;
+    this.latchedAddress = '';
+    this.latchedPort = 0;
+    this.rtcpPeerAddress = '';
+    this.rtcpPeerPort = 0;
+    this.rtcpMuxSeen = false;
+    this.latchUntilMs = nowMs + this.latchWindowMs;
+    this.destAddress = remote === null ? '' : remote.address;
+    this.destPort = remote === null ? 0 : remote.port;
+  }
+
+  /**
+   * Latches onto `address`:`port` if allowed (see the file comment). Returns 0 when the
+   * packet must be dropped, 1 when latched onto the signalled address, 2 onto another
+   * (NAT) address.
+   */
+  tryLatch(address: string, port: number, nowMs: number): 0 | 1 | 2 {
+    const r = this.remote;
+    const signalled = r !== null && port === r.port && address === r.address;
+    if (!signalled && nowMs > this.latchUntilMs) return 0;
+    this.latched = true;
+    this.latchedAddress = address;
+    this.latchedPort = port;
+    this.destAddress = address;
+    this.destPort = port;
+    return signalled ? 1 : 2;
+  }
+
+  /** Reception statistics for one accepted packet (RFC 3550 A.1, A.8). */
+  observe(buf: Uint8Array, nowMs: number): void {
+    const ssrc = rtpSsrc(buf);
+    let stats = this.inbound;
+    if (stats === null || stats.ssrc !== ssrc) stats = this.inbound = new ReceiverStats(ssrc);
+    stats.update(rtpSequence(buf), rtpTimestamp(buf), nowMs);
+  }
+
+  /**
+   * A copy of the first `length` bytes of `msg` in a preallocated buffer, for a listener
+   * that needs its own rewrite of a packet another listener rewrites in place; null if
+   * the packet is too large. The buffers rotate, so a send libuv had to queue (socket
+   * buffer full) is not overwritten by the next RING_SIZE − 1 packets.
+   */
+  scratch(msg: Buffer, length: number): Buffer | null {
+    if (length > RING_BUFFER_SIZE) return null;
+    let ring = this.ring;
+    if (ring === null) {
+      ring = this.ring = Array.from({ length: RING_SIZE }, () =>
+        Buffer.allocUnsafe(RING_BUFFER_SIZE),
+      );
+    }
+    const buf = ring[this.ringNext]!;
+    this.ringNext = (this.ringNext + 1) & (RING_SIZE - 1);
+    msg.copy(buf, 0, 0, length);
+    return buf;
+  }
+
+  /** Sends `length` bytes of `buf` as RTP to the endpoint (the caller checked destPort). */
+  sendRtp(buf: Buffer, length: number, payloadOctets: number, nowMs: number): void {
+    if (length === buf.length) this.rtp.send(buf, this.destPort, this.destAddress);
+    else this.rtp.send(buf, 0, length, this.destPort, this.destAddress);
+    const c = this.counters;
+    c.packetsOut++;
+    c.bytesOut += length;
+    this.payloadOctetsOut += payloadOctets;
+    this.lastSentMs = nowMs;
+  }
+
+  stats(nowMs: number): LegStats {
+    const inbound = this.inbound;
+    const report = this.remoteReport;
+    const clockMs = this.outbound.clockRate / 1000;
+    return {
+      legId: this.id,
+      direction: this.direction,
+      latched: this.latched ? { address: this.latchedAddress, port: this.latchedPort } : null,
+      counters: this.counters.snapshot(),
+      inbound:
+        inbound === null
+          ? null
+          : {
+              ssrc: inbound.ssrc,
+              received: inbound.received,
+              expected: inbound.expected,
+              lost: inbound.cumulativeLost,
+              jitterMs: inbound.jitter / clockMs,
+            },
+      remoteReport:
+        report === null
+          ? null
+          : {
+              fractionLost: report.fractionLost / 256,
+              cumulativeLost: report.cumulativeLost,
+              jitterMs: report.jitter / clockMs,
+              rttMs: report.rttMs,
+              ageMs: nowMs - report.atMs,
+            },
+      lastRtpAgoMs: this.lastRtpMs < 0 ? null : nowMs - this.lastRtpMs,
+    };
+  }
+}
