@@ -1,0 +1,134 @@
+/**
+ * Media metrics from the engine's reports (STYLE: metrics subscribe; the packet path
+ * carries no metric calls). Workers report cumulative totals every few seconds; each
+ * report is turned into counter increments by difference with the previous one. Legs
+ * report their receive statistics (RFC 3550 A.3 loss, A.8 jitter) the same way.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { LegStats, MediaCounters, WorkerStats } from '../../media/worker/protocol.js';
+
+const DROP_REASONS: ReadonlyArray<[keyof MediaCounters, string]> = [
+  ['dropMalformed', 'malformed'],
+  ['dropForeign', 'foreign_source'],
+  ['dropPayloadType', 'payload_type'],
+  ['dropDirection', 'direction'],
+  ['dropDtmf', 'dtmf_consumed'],
+  ['dropNoDestination', 'no_destination'],
+  ['dropStale', 'stale'],
+];
+
+export class MediaMetrics {
+  private readonly packets: Counter<'direction'>;
+  private readonly bytes: Counter<'direction'>;
+  private readonly rtcp: Counter<'direction'>;
+  private readonly drops: Counter<'reason'>;
+  private readonly lost: Counter;
+  private readonly latched: Counter<'how'>;
+  private readonly jitter: Histogram;
+  private readonly workerLegs: Gauge<'worker'>;
+  private readonly loopLag: Gauge<'worker'>;
+  private readonly utilization: Gauge<'worker'>;
+  private readonly lastWorker = new Map<number, MediaCounters>();
+  private readonly lastLost = new Map<number, number>();
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.packets = new Counter({
+      name: 'callwatch_rtp_packets_total',
+      help: 'RTP/RTCP datagrams received from (in) and RTP sent to (out) endpoints',
+      labelNames: ['direction'] as const,
+      registers,
+    });
+    this.bytes = new Counter({
+      name: 'callwatch_rtp_bytes_total',
+      help: 'Bytes received from (in) and sent to (out) endpoints on media ports',
+      labelNames: ['direction'] as const,
+      registers,
+    });
+    this.rtcp = new Counter({
+      name: 'callwatch_rtcp_packets_total',
+      help: 'RTCP compound packets received (in) and sent (out)',
+      labelNames: ['direction'] as const,
+      registers,
+    });
+    this.drops = new Counter({
+      name: 'callwatch_rtp_dropped_total',
+      help: 'Media datagrams not relayed, by reason (foreign_source: ignored after latching)',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    this.lost = new Counter({
+      name: 'callwatch_rtp_packets_lost_total',
+      help: 'RTP packets lost between endpoints and the server (RFC 3550 A.3)',
+      registers,
+    });
+    this.latched = new Counter({
+      name: 'callwatch_rtp_latched_total',
+      help: 'Legs latched to a source address (signalled: the SDP address; nat: another)',
+      labelNames: ['how'] as const,
+      registers,
+    });
+    this.jitter = new Histogram({
+      name: 'callwatch_rtp_jitter_ms',
+      help: 'Interarrival jitter of received streams at each leg report (RFC 3550 A.8)',
+      buckets: [1, 2, 5, 10, 20, 40, 80, 160],
+      registers,
+    });
+    this.workerLegs = new Gauge({
+      name: 'callwatch_media_legs',
+      help: 'Media legs open, by worker',
+      labelNames: ['worker'] as const,
+      registers,
+    });
+    this.loopLag = new Gauge({
+      name: 'callwatch_media_worker_loop_lag_ms',
+      help: 'Largest event-loop lag of a media worker over its last report interval',
+      labelNames: ['worker'] as const,
+      registers,
+    });
+    this.utilization = new Gauge({
+      name: 'callwatch_media_worker_utilization',
+      help: 'Event-loop utilisation of a media worker over its last report interval (0-1)',
+      labelNames: ['worker'] as const,
+      registers,
+    });
+  }
+
+  /** A worker's periodic totals (MediaEngine 'stats'). */
+  onWorkerStats(stats: WorkerStats): void {
+    const worker = String(stats.worker);
+    const now = stats.counters;
+    const before = this.lastWorker.get(stats.worker);
+    const delta = (key: keyof MediaCounters) => Math.max(0, now[key] - (before?.[key] ?? 0));
+    this.packets.inc({ direction: 'in' }, delta('packetsIn'));
+    this.packets.inc({ direction: 'out' }, delta('packetsOut'));
+    this.bytes.inc({ direction: 'in' }, delta('bytesIn'));
+    this.bytes.inc({ direction: 'out' }, delta('bytesOut'));
+    this.rtcp.inc({ direction: 'in' }, delta('rtcpIn'));
+    this.rtcp.inc({ direction: 'out' }, delta('rtcpOut'));
+    for (const [key, reason] of DROP_REASONS) this.drops.inc({ reason }, delta(key));
+    this.lastWorker.set(stats.worker, { ...now });
+    this.workerLegs.set({ worker }, stats.legs);
+    this.loopLag.set({ worker }, stats.loopDelayMs.max);
+    this.utilization.set({ worker }, stats.eventLoopUtilization);
+  }
+
+  /** A leg's periodic report (Leg 'stats'). */
+  onLegStats(stats: LegStats): void {
+    const inbound = stats.inbound;
+    if (!inbound) return;
+    const before = this.lastLost.get(stats.legId) ?? 0;
+    if (inbound.lost > before) this.lost.inc(inbound.lost - before);
+    this.lastLost.set(stats.legId, Math.max(before, inbound.lost));
+    this.jitter.observe(inbound.jitterMs);
+  }
+
+  onLatched(signalled: boolean): void {
+    this.latched.inc({ how: signalled ? 'signalled' : 'nat' });
+  }
+
+  /** Forgets a closed leg (its last report was already counted). */
+  onLegClosed(legId: number): void {
+    this.lastLost.delete(legId);
+  }
+}

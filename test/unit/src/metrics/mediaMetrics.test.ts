@@ -1,0 +1,87 @@
+import { describe, it, expect } from '@jest/globals';
+import { Registry } from 'prom-client';
+import type { MediaCounters, WorkerStats } from '../../../../media/worker/protocol.js';
+import { MediaMetrics } from '../../../../src/metrics/mediaMetrics.js';
+
+const zero: MediaCounters = {
+  packetsIn: 0,
+  bytesIn: 0,
+  rtpIn: 0,
+  packetsOut: 0,
+  bytesOut: 0,
+  rtcpIn: 0,
+  rtcpOut: 0,
+  dropMalformed: 0,
+  dropForeign: 0,
+  dropPayloadType: 0,
+  dropDirection: 0,
+  dropDtmf: 0,
+  dropNoDestination: 0,
+  dropStale: 0,
+} as MediaCounters;
+
+function worker(counters: Partial<MediaCounters>): WorkerStats {
+  return {
+    worker: 0,
+    legs: 2,
+    counters: { ...zero, ...counters },
+    cpuMs: null,
+    eventLoopUtilization: 0.25,
+    loopDelayMs: { mean: 0.1, max: 1.5 },
+  };
+}
+
+/** Sum of the samples named `name` (a histogram's `_count` included) matching `labels`. */
+async function sample(registry: Registry, name: string, labels: Record<string, string> = {}) {
+  let sum = 0;
+  for (const metric of await registry.getMetricsAsJSON()) {
+    const values = metric.values as Array<{
+      labels: Record<string, unknown>;
+      value: number;
+      metricName?: string;
+    }>;
+    for (const v of values) {
+      if ((v.metricName ?? metric.name) !== name) continue;
+      if (Object.entries(labels).every(([k, x]) => v.labels[k] === x)) sum += v.value;
+    }
+  }
+  return sum;
+}
+
+describe('MediaMetrics', () => {
+  it('turns cumulative worker totals into counter increments', async () => {
+    const registry = new Registry();
+    const m = new MediaMetrics(registry);
+    m.onWorkerStats(worker({ packetsIn: 100, packetsOut: 90, dropForeign: 3 }));
+    m.onWorkerStats(worker({ packetsIn: 250, packetsOut: 240, dropForeign: 5, dropMalformed: 1 }));
+    expect(await sample(registry, 'callwatch_rtp_packets_total', { direction: 'in' })).toBe(250);
+    expect(await sample(registry, 'callwatch_rtp_packets_total', { direction: 'out' })).toBe(240);
+    expect(
+      await sample(registry, 'callwatch_rtp_dropped_total', { reason: 'foreign_source' }),
+    ).toBe(5);
+    expect(await sample(registry, 'callwatch_rtp_dropped_total', { reason: 'malformed' })).toBe(1);
+    expect(await sample(registry, 'callwatch_media_worker_loop_lag_ms', { worker: '0' })).toBe(1.5);
+    expect(await sample(registry, 'callwatch_media_legs', { worker: '0' })).toBe(2);
+  });
+
+  it('counts loss per leg by difference and observes jitter', async () => {
+    const registry = new Registry();
+    const m = new MediaMetrics(registry);
+    const leg = (lost: number, jitterMs: number) => ({
+      legId: 7,
+      direction: 'sendrecv' as const,
+      latched: null,
+      counters: zero,
+      inbound: { ssrc: 1, received: 100, expected: 100 + lost, lost, jitterMs },
+      remoteReport: null,
+      lastRtpAgoMs: 20,
+    });
+    m.onLegStats(leg(2, 3));
+    m.onLegStats(leg(5, 12));
+    expect(await sample(registry, 'callwatch_rtp_packets_lost_total')).toBe(5);
+    expect(await sample(registry, 'callwatch_rtp_jitter_ms_count')).toBe(2);
+    m.onLatched(true);
+    m.onLatched(false);
+    expect(await sample(registry, 'callwatch_rtp_latched_total', { how: 'nat' })).toBe(1);
+  });
+});
