@@ -267,7 +267,12 @@ async function startOnce(
     http: { address: HOST, port: httpPort },
     log: { level: 'info' },
   });
-  if (opts.extensions) config.extensions = opts.extensions.map((e) => ({ ...e }));
+  if (opts.extensions) {
+    config.extensions = opts.extensions.map((e) => ({ ...e }));
+    // The demo trunk's DIDs name the demo extensions; a test with its own extensions
+    // brings its own trunks too (the config refuses a DID that names no extension).
+    if (!('trunks' in overrides)) config.trunks = [];
+  }
   config = mergeConfig(config, overrides);
   const listen = (config.sip as ConfigObject).listen as ConfigObject;
   const actualSip = (explicitSip?.udpPort ??
