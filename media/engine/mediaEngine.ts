@@ -37,6 +37,7 @@ import type {
   RemoteAddress,
   StatsReport,
   TelephoneEventSpec,
+  LegStats,
   WorkerStats,
 } from '../worker/protocol.js';
 import {
@@ -64,6 +65,12 @@ export interface CreateLegOptions {
 
 export type MediaEngineEvents = {
   stats: [WorkerStats];
+  /** Every leg's periodic report, for observers (metrics) that watch all legs. */
+  legStats: [LegStats];
+  /** A leg latched onto its source (signalled: the SDP address; else NAT). */
+  legLatched: [{ legId: number; signalled: boolean }];
+  /** A leg closed (by its owner or with its worker), for observers keeping per-leg state. */
+  legClosed: [legId: number];
   workerDied: [{ worker: number; error: Error }];
 };
 
@@ -246,6 +253,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
   private async closeLeg(leg: Leg): Promise<void> {
     if (this.legs.get(leg.id) !== leg) return; // the engine closed first
     this.legs.delete(leg.id);
+    this.emit('legClosed', leg.id);
     leg.worker.legCount--;
     this.leaveGroup(leg.group);
     try {
@@ -288,6 +296,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
       case 'latched': {
         const { address, port, signalled } = notice;
         this.legs.get(notice.legId)?.emit('latched', { address, port, signalled });
+        this.emit('legLatched', { legId: notice.legId, signalled });
         return;
       }
       case 'rtpTimeout':
@@ -303,7 +312,10 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
       }
       case 'stats':
         this.emit('stats', notice.report.worker);
-        for (const stats of notice.report.legs) this.legs.get(stats.legId)?.emit('stats', stats);
+        for (const stats of notice.report.legs) {
+          this.legs.get(stats.legId)?.emit('stats', stats);
+          this.emit('legStats', stats);
+        }
         return;
       case 'log':
         this.logger[notice.level]({ worker: worker.index, ...notice.fields }, notice.msg);
@@ -316,6 +328,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
     for (const leg of [...this.legs.values()]) {
       if (leg.worker !== worker) continue;
       this.legs.delete(leg.id);
+      this.emit('legClosed', leg.id);
       this.leaveGroup(leg.group);
       this.ports.release(leg.localPort); // the thread's sockets closed with it
       leg.parentClosed('worker-died');
