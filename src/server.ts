@@ -8,6 +8,9 @@ import { DigestAuthenticator } from '../sip/auth/authenticator.js';
 import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
 import { checkRequest } from '../sip/core/requestChecks.js';
 import { SipStack } from '../sip/stack.js';
+import { MediaEngine } from '../media/engine/index.js';
+import { CallService } from './calls/callService.js';
+import { registerCallMetrics } from './metrics/callMetrics.js';
 import type { Config } from './config/schema.js';
 import { buildHttpServer } from './http/httpServer.js';
 import type { Logger } from './logging.js';
@@ -25,6 +28,7 @@ export interface ServerDeps {
 export interface RunningServer {
   readonly ports: { udp?: number; tcp?: number; http?: number };
   readonly location: LocationService;
+  readonly calls: CallService;
   close(): Promise<void>;
 }
 
@@ -67,28 +71,52 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     },
   });
 
-  const stack = await SipStack.open({
-    transport: {
-      address: config.sip.listen.address,
-      udpPort: config.sip.listen.udpPort,
-      tcpPort: config.sip.listen.tcpPort,
-      maxMessageBytes: config.sip.maxMessageBytes,
-      tcpIdleTimeoutMs: config.sip.tcpIdleTimeoutSec * 1000,
-      clock,
-      ...(config.sip.advertisedAddress !== null
-        ? { advertisedHost: config.sip.advertisedAddress }
-        : {}),
-    },
-    timers: { t1: config.sip.timers.t1Ms, t2: config.sip.timers.t2Ms, t4: config.sip.timers.t4Ms },
-    clock,
-    logger: logger.child({ module: 'sip' }),
-    checkRequest: (request) =>
-      checkRequest(request, {
-        allowedMethods: ALLOWED_METHODS,
-        supportedExtensions: [],
-        uriSchemes: ['sip', 'sips'],
-      }),
+  // Advertised media address: media.advertisedAddress ?? sip.advertisedAddress ?? media.address.
+  const mediaAddress =
+    config.media.advertisedAddress ?? config.sip.advertisedAddress ?? config.media.address;
+  const engine = await MediaEngine.create({
+    address: config.media.address,
+    advertisedAddress: mediaAddress,
+    portRange: config.media.portRange,
+    rtpTimeoutMs: config.media.rtpTimeoutSec * 1000,
+    latchWindowMs: config.media.latchWindowMs,
+    ...(config.media.workers !== null ? { workers: config.media.workers } : {}),
+    logger: logger.child({ module: 'media' }),
   });
+
+  let stack: SipStack;
+  try {
+    stack = await SipStack.open({
+      transport: {
+        address: config.sip.listen.address,
+        udpPort: config.sip.listen.udpPort,
+        tcpPort: config.sip.listen.tcpPort,
+        maxMessageBytes: config.sip.maxMessageBytes,
+        tcpIdleTimeoutMs: config.sip.tcpIdleTimeoutSec * 1000,
+        clock,
+        ...(config.sip.advertisedAddress !== null
+          ? { advertisedHost: config.sip.advertisedAddress }
+          : {}),
+      },
+      timers: {
+        t1: config.sip.timers.t1Ms,
+        t2: config.sip.timers.t2Ms,
+        t4: config.sip.timers.t4Ms,
+      },
+      clock,
+      logger: logger.child({ module: 'sip' }),
+      checkRequest: (request) =>
+        checkRequest(request, {
+          allowedMethods: ALLOWED_METHODS,
+          forwardedMethods: ['INVITE'],
+          supportedExtensions: [],
+          uriSchemes: ['sip', 'sips'],
+        }),
+    });
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
   stack.transport.on('invalid', (reason, source, answered) =>
     logger.debug({ reason, source, answered }, 'unusable SIP message'),
   );
@@ -116,8 +144,32 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     },
   });
 
+  const calls = new CallService({
+    stack,
+    engine,
+    location,
+    authenticator,
+    config,
+    clock,
+    logger: logger.child({ module: 'calls' }),
+    mediaAddress,
+    allow: ALLOWED_METHODS,
+    onAuthResult: (result, request, source) => {
+      if (result.outcome === 'ok') return;
+      if (result.outcome === 'challenge' && result.reason === 'no-credentials') return;
+      metrics.authFailures.inc({ reason: result.reason });
+      logger.info(
+        { outcome: result.outcome, reason: result.reason, source, method: request.method },
+        'authentication failed',
+      );
+    },
+  });
+  registerCallMetrics(metrics.registry, calls, engine);
+  stack.on('ackFor2xx', (request) => calls.onAck(request));
+
   const router = new SipRequestRouter({
     registerService,
+    calls,
     userAgent: config.sip.userAgent,
   });
   stack.onRequest((incoming) => router.route(incoming));
@@ -144,11 +196,25 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       toWallTime: (ms) => new Date(ms + wallOffset),
       logger: logger.child({ module: 'http' }),
     });
+    http.get('/v1/calls', async () => ({
+      calls: calls.liveCalls().map((c) => ({
+        id: c.id,
+        caller: c.caller,
+        callee: c.callee,
+        direction: c.direction,
+        state: c.state,
+        startedAt: new Date(c.startedAt + wallOffset).toISOString(),
+        answeredAt:
+          c.answeredAt === undefined ? null : new Date(c.answeredAt + wallOffset).toISOString(),
+      })),
+    }));
     try {
       await http.listen({ host: config.http.address, port: config.http.port });
     } catch (err) {
       sweepTimer.cancel();
+      await calls.close();
       await stack.close();
+      await engine.close();
       throw err;
     }
     const address = http.server.address();
@@ -165,11 +231,14 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   return {
     ports,
     location,
+    calls,
     close() {
       closing ??= (async () => {
         closed = true;
         sweepTimer?.cancel();
-        await Promise.all([stack.close(), http?.close()]);
+        // Every call ends first (BYE both legs), while the stack can still send.
+        await calls.close();
+        await Promise.all([stack.close(), http?.close(), engine.close()]);
         location.removeAllListeners();
       })();
       return closing;

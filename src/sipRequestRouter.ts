@@ -7,13 +7,25 @@ import { buildResponse } from '../sip/message/response.js';
 import { newTag } from '../sip/ids.js';
 import type { IncomingRequest } from '../sip/stack.js';
 import type { RegisterService } from './registrar/registerService.js';
+import type { CallService } from './calls/callService.js';
+import { toTag } from '../sip/message/accessors.js';
 
-/** Methods this server implements (ACK and CANCEL are handled by the stack). */
-export const ALLOWED_METHODS = ['REGISTER', 'OPTIONS', 'ACK', 'CANCEL'] as const;
+/** Methods this server implements (PRACK, RFC 3262, is not supported). */
+export const ALLOWED_METHODS = [
+  'REGISTER',
+  'OPTIONS',
+  'INVITE',
+  'ACK',
+  'CANCEL',
+  'BYE',
+  'UPDATE',
+  'INFO',
+] as const;
 export const ACCEPTED_BODIES = ['application/sdp'] as const;
 
 export interface SipRequestRouterDeps {
   registerService: RegisterService;
+  calls: CallService;
   userAgent: string;
 }
 
@@ -24,10 +36,22 @@ export class SipRequestRouter {
     const { request, source } = incoming;
     let response: SipResponse;
     switch (request.method) {
+      case 'INVITE':
+      case 'BYE':
+      case 'UPDATE':
+      case 'INFO':
+      case 'CANCEL':
+        this.deps.calls.handle(incoming);
+        return;
       case 'REGISTER':
         response = this.deps.registerService.handle(request, source);
         break;
       case 'OPTIONS':
+        if (toTag(request) !== undefined) {
+          // In a call's dialog (RFC 3261 §11: answered like outside, within the dialog).
+          this.deps.calls.handle(incoming);
+          return;
+        }
         // RFC 3261 §11.2: capabilities, whoever the request is addressed to.
         response = buildResponse(request, 200, {
           toTag: newTag(),

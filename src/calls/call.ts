@@ -1,0 +1,378 @@
+/**
+ * One call through the B2BUA (RFC 3261 §6 "back-to-back user agent", RFC 7092): the
+ * caller's dialog (we are its UAS, side 'a'), one Fork per callee contact (we are their
+ * UAC, side 'b'; the first 2xx wins, §13.2.2.4 / §16.7), and the anchored media.
+ *
+ *   proceeding ──1xx──▶ early ──2xx──▶ answered ──BYE──▶ ended
+ *        └──────────── failure / CANCEL / no answer ───────▶ ended
+ *
+ * Offer/answer (RFC 3264) goes through relayOffer/relayAnswer: each side only ever sees
+ * our address and the port of its own media leg. In-dialog requests reach the call via
+ * CallService (by dialog id) and are handled in InDialog (inDialog.ts).
+ *
+ * end() is idempotent: it answers the caller if nothing final went yet, CANCELs or BYEs
+ * the callee side, BYEs the caller when answered, cancels every timer and closes both
+ * media legs.
+ */
+import type { Clock, TimerHandle } from '../../sip/clock.js';
+import {
+  buildDialogResponse,
+  confirmDialog,
+  createInDialogRequest,
+  dialogKey,
+  terminateDialog,
+  type Dialog,
+} from '../../sip/dialog/index.js';
+import type { SipRequest, SipResponse } from '../../sip/message/index.js';
+import {
+  createLocalSdp,
+  parseSdp,
+  relayAnswer,
+  renderLocalSdp,
+  type AnchorPolicy,
+  type LocalSdp,
+  type RelayedOffer,
+  type SdpSession,
+} from '../../sip/sdp/index.js';
+import type { IncomingRequest } from '../../sip/stack.js';
+import type { Endpoint } from '../../sip/transport/types.js';
+import { TypedEmitter } from '../../sip/util/typedEmitter.js';
+import type { Logger } from '../logging.js';
+import { bestFinalResponse, type ForkFailure } from './bestResponse.js';
+import type { CallMedia, Side } from './callMedia.js';
+import { nextCallState, type CallEvent, type CallRecord, type EndReason } from './callRecord.js';
+import { Fork } from './fork.js';
+import type { SipOut } from './sipOut.js';
+
+export interface CallTimers {
+  t1: number;
+  t2: number;
+  noAnswerMs: number;
+}
+
+export interface CallContext {
+  out: SipOut;
+  clock: Clock;
+  timers: CallTimers;
+  policy: AnchorPolicy;
+  /** The media address written in our SDP. */
+  mediaAddress: string;
+  userAgent: string;
+  logger: Logger;
+}
+
+/** Where one fork's INVITE goes. */
+export interface ForkTarget {
+  invite: SipRequest;
+  destination: Endpoint;
+}
+
+export type CallEvents = {
+  /** A dialog of the call now exists (route its requests here). */
+  dialog: [key: string, side: Side];
+  answered: [CallRecord];
+  ended: [CallRecord];
+};
+
+/** Final status the caller gets when the call ends before any final response. */
+const UNANSWERED_STATUS: Record<EndReason, number> = {
+  'caller-hangup': 487,
+  'callee-hangup': 480,
+  cancelled: 487,
+  rejected: 480,
+  'no-answer': 480,
+  'media-timeout': 500,
+  'media-error': 500,
+  'server-shutdown': 503,
+};
+
+export class Call extends TypedEmitter<CallEvents> {
+  /** Caller's dialog (we are UAS). */
+  readonly dialogA: Dialog;
+  /** The winning fork, once a 2xx came. */
+  winner: Fork | undefined;
+  /** Our SDP toward each side (RFC 3264 §8: versions go up only when it changes). */
+  local: Record<Side, LocalSdp>;
+  /** The last SDP each side sent (a refresh repeats its version). */
+  remote: Partial<Record<Side, SdpSession>> = {};
+  /** Where requests to the caller go (the INVITE's source: NAT, RFC 3581). */
+  readonly destinationA: Endpoint;
+  /**
+   * The side whose re-INVITE is being relayed (RFC 3261 §14.1: one INVITE transaction
+   * at a time): the other side's re-INVITE meanwhile is glare (491), the same side's
+   * a premature retry (500 with Retry-After, §14.2).
+   */
+  reInviteFrom: Side | undefined;
+  /** Via branches of our INVITEs to the callee side (loop detection). */
+  readonly branches: string[] = [];
+
+  private forks: Fork[] = [];
+  private failures: ForkFailure[] = [];
+  private relayed: RelayedOffer;
+  private finalSent = false;
+  private earlyFork: Fork | undefined;
+  private noAnswerTimer: TimerHandle | undefined;
+  private retransmit: TimerHandle | undefined;
+  private ending: Promise<void> | undefined;
+  private readonly log: Logger;
+
+  constructor(
+    readonly record: CallRecord,
+    private readonly invite: IncomingRequest,
+    dialogA: Dialog,
+    relayed: RelayedOffer,
+    readonly media: CallMedia,
+    private readonly ctx: CallContext,
+  ) {
+    super((err, event) => ctx.logger.error({ err, event }, 'call listener failed'));
+    this.log = ctx.logger;
+    this.dialogA = dialogA;
+    this.relayed = relayed;
+    this.remote.a = relayed.offer;
+    this.destinationA = {
+      protocol: invite.source.protocol,
+      address: invite.source.address,
+      port: invite.source.port,
+    };
+    const origin = () => ({
+      username: 'callwatch',
+      sessionId: Math.floor(Math.random() * 1e12),
+      sessionVersion: 1,
+    });
+    this.local = {
+      a: createLocalSdp(origin()),
+      b: renderLocalSdp(createLocalSdp(origin()), relayed.description),
+    };
+    media.on('dtmf', (side, digit) => this.log.debug({ side, digit }, 'DTMF relayed'));
+    media.on('timeout', (side, silentMs) => {
+      this.log.info({ side, silentMs }, 'no RTP: ending the call');
+      void this.end('media-timeout');
+    });
+  }
+
+  /** The caller's INVITE transaction (a CANCEL matches it, §9.2). */
+  get inviteTransaction(): IncomingRequest['transaction'] {
+    return this.invite.transaction;
+  }
+
+  get state(): CallRecord['state'] {
+    return this.record.state;
+  }
+
+  /** The SDP body of our offer to the callee side (for the forks' INVITEs). */
+  get offerToB(): string {
+    return this.local.b.body as string;
+  }
+
+  /** Sends every fork's INVITE and arms the no-answer timer. */
+  start(targets: readonly ForkTarget[]): void {
+    this.emit('dialog', dialogKey(this.dialogA.id), 'a');
+    this.noAnswerTimer = this.ctx.clock.setTimer(this.ctx.timers.noAnswerMs, () => {
+      this.log.info({}, 'no answer');
+      void this.end('no-answer');
+    });
+    for (const target of targets) {
+      const fork = new Fork(
+        target.invite,
+        target.destination,
+        this.ctx.out,
+        {
+          onProvisional: (f, r) => this.onProvisional(f, r),
+          onAnswer: (f, r) => this.onAnswer(f, r),
+          onFailure: (f, status, reason) => this.onForkFailure(f, status, reason),
+        },
+        this.log,
+      );
+      this.forks.push(fork);
+      fork.start();
+    }
+  }
+
+  /** The dialog and destination of a side (after the answer for 'b'). */
+  sideOf(side: Side): { dialog: Dialog; destination: Endpoint } | undefined {
+    if (side === 'a') return { dialog: this.dialogA, destination: this.destinationA };
+    const w = this.winner;
+    return w?.dialog === undefined ? undefined : { dialog: w.dialog, destination: w.destination };
+  }
+
+  /** CANCEL from the caller (§9.2): 487 to the INVITE, CANCEL to every fork. */
+  cancelledByCaller(): void {
+    if (this.finalSent) return;
+    void this.end('cancelled');
+  }
+
+  /** The caller ACKed our 2xx (§13.3.1.4): stop retransmitting it. */
+  acked(): void {
+    this.retransmit?.cancel();
+    this.retransmit = undefined;
+  }
+
+  private transition(event: CallEvent): boolean {
+    const next = nextCallState(this.record.state, event);
+    if (next === undefined) return false;
+    this.record.state = next;
+    return true;
+  }
+
+  private respondA(status: number, options: { reason?: string; body?: string } = {}): SipResponse {
+    const response = buildDialogResponse(this.invite.request, status, this.dialogA, {
+      ...(options.reason !== undefined ? { reason: options.reason } : {}),
+      ...(options.body !== undefined ? { body: options.body, contentType: 'application/sdp' } : {}),
+      headers: [['Server', this.ctx.userAgent]],
+    });
+    if (status >= 200) {
+      this.finalSent = true;
+      this.record.finalStatus = status;
+    }
+    // The transaction may be gone (stack closing): nothing left to answer.
+    if (this.invite.transaction.state !== 'terminated') this.invite.respond(response);
+    return response;
+  }
+
+  private onProvisional(fork: Fork, response: SipResponse): void {
+    if (this.finalSent || this.ending !== undefined) return;
+    this.transition('provisional');
+    const sdp = response.body.length > 0 ? parseSdp(response.body) : undefined;
+    if (sdp?.ok === true && this.earlyFork === undefined) {
+      // Early media (RFC 3960): answer the caller's offer now, in the 183.
+      const answer = this.answer(sdp.session, 'early');
+      if (answer === undefined) return;
+      this.earlyFork = fork;
+      this.respondA(response.status, { reason: response.reason, body: answer });
+      return;
+    }
+    this.respondA(response.status === 183 ? 180 : response.status, {
+      reason: response.status === 183 ? 'Ringing' : response.reason,
+    });
+  }
+
+  /** relayAnswer + media; our answer to A's offer, or undefined (call ended). */
+  private answer(session: SdpSession, phase: 'early' | 'final'): string | undefined {
+    const relayed = relayAnswer(this.relayed, session, {
+      address: this.ctx.mediaAddress,
+      port: this.media.localPort('a'),
+    });
+    if (!relayed.ok) {
+      this.log.info(
+        { code: relayed.code, reason: relayed.reason, phase },
+        'callee answer unusable',
+      );
+      if (phase === 'final') void this.end('media-error');
+      return undefined;
+    }
+    this.remote.b = session;
+    this.local.a = renderLocalSdp(this.local.a, relayed.description);
+    void Promise.all([
+      this.media.apply('a', relayed.offerer),
+      this.media.apply('b', relayed.answerer),
+    ])
+      .then(() => this.media.connect())
+      .catch((err: unknown) => {
+        if (this.ending !== undefined) return;
+        this.log.error({ err }, 'media setup failed');
+        void this.end('media-error');
+      });
+    return this.local.a.body as string;
+  }
+
+  private onAnswer(fork: Fork, response: SipResponse): boolean {
+    if (this.winner !== undefined || this.ending !== undefined) return false;
+    this.winner = fork;
+    this.noAnswerTimer?.cancel();
+    for (const other of this.forks) if (other !== fork) other.cancel();
+    this.emit('dialog', dialogKey((fork.dialog as Dialog).id), 'b');
+    const sdp = parseSdp(response.body);
+    if (!sdp.ok) {
+      this.log.info({ code: sdp.code, reason: sdp.reason }, 'callee 2xx SDP unusable');
+      void this.end('media-error');
+      return true; // end() BYEs the winner
+    }
+    const body = this.answer(sdp.session, 'final');
+    if (body === undefined) return true;
+    confirmDialog(this.dialogA);
+    this.transition('answer');
+    this.record.answeredAt = this.ctx.clock.now();
+    const ok = this.respondA(200, { body });
+    this.retransmit2xx(ok, this.ctx.timers.t1, 0);
+    this.log.info({}, 'call answered');
+    this.emit('answered', this.record);
+    return true;
+  }
+
+  /** §13.3.1.4: the 2xx is retransmitted, T1 doubling up to T2, until the ACK, 64·T1. */
+  private retransmit2xx(response: SipResponse, interval: number, elapsed: number): void {
+    const { t1, t2 } = this.ctx.timers;
+    if (elapsed + interval > 64 * t1) return;
+    this.retransmit = this.ctx.clock.setTimer(interval, () => {
+      if (this.ending !== undefined || this.invite.transaction.state === 'terminated') return;
+      this.invite.transaction.respond(response);
+      this.retransmit2xx(response, Math.min(interval * 2, t2), elapsed + interval);
+    });
+  }
+
+  private onForkFailure(fork: Fork, status: number, reason: string): void {
+    this.failures.push({ status, reason });
+    if (fork === this.earlyFork) this.earlyFork = undefined;
+    if (this.winner !== undefined || this.finalSent || this.ending !== undefined) return;
+    // A 6xx ends the search at once (§16.7 step 5 / §21.6).
+    const global = status >= 600;
+    if (!global && !this.forks.every((f) => f.done)) return;
+    const best = bestFinalResponse(this.failures);
+    this.respondA(best.status, { reason: best.reason });
+    void this.end('rejected');
+  }
+
+  /** A request the caller's or callee's side sends in its dialog: BYE ends the call. */
+  hangupBy(side: Side): void {
+    void this.end(side === 'a' ? 'caller-hangup' : 'callee-hangup', side);
+  }
+
+  /**
+   * Ends the call (idempotent). `hungUp` is the side that sent a BYE (already answered
+   * 200 by the caller of this method): the other side gets a BYE.
+   */
+  end(reason: EndReason, hungUp?: Side): Promise<void> {
+    if (this.ending !== undefined) return this.ending;
+    this.noAnswerTimer?.cancel();
+    this.retransmit?.cancel();
+    const answered = this.record.state === 'answered';
+    this.transition('end');
+    this.record.endedAt = this.ctx.clock.now();
+    this.record.endReason = reason;
+    const pending: Array<Promise<void>> = [];
+    if (!this.finalSent) {
+      const status = UNANSWERED_STATUS[reason];
+      this.respondA(status);
+    }
+    for (const fork of this.forks) {
+      if (fork === this.winner) {
+        if (hungUp !== 'b') pending.push(fork.bye());
+      } else {
+        fork.cancel();
+      }
+    }
+    if (hungUp === 'b' && this.winner?.dialog !== undefined) terminateDialog(this.winner.dialog);
+    if (answered && hungUp !== 'a') pending.push(this.byeA());
+    terminateDialog(this.dialogA);
+    pending.push(this.media.close());
+    this.log.info({ reason, answered }, 'call ended');
+    this.ending = Promise.all(pending).then(() => undefined);
+    this.emit('ended', this.record);
+    return this.ending;
+  }
+
+  private byeA(): Promise<void> {
+    if (this.dialogA.state !== 'confirmed') return Promise.resolve();
+    const bye = createInDialogRequest(this.dialogA, 'BYE', {
+      headers: [['User-Agent', this.ctx.userAgent]],
+    });
+    return new Promise((resolve) => {
+      this.ctx.out.send(bye, this.destinationA, {
+        onResponse: (r) => {
+          if (r.status >= 200) resolve();
+        },
+        onFailure: () => resolve(),
+      });
+    });
+  }
+}

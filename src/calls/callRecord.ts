@@ -1,0 +1,49 @@
+/**
+ * One call's record and its state machine (pure data, kept in memory for the live-call
+ * listing). States, in order: proceeding (INVITE received, forks ringing or not yet) →
+ * early (a 1xx with a To tag relayed, or early media) → answered (2xx relayed to the
+ * caller) → ended. A call may end from any state; nothing leaves 'ended'.
+ */
+import type { CallDirection } from './dialPlan.js';
+
+export type CallState = 'proceeding' | 'early' | 'answered' | 'ended';
+
+export type CallEvent = 'provisional' | 'answer' | 'end';
+
+export type EndReason =
+  | 'caller-hangup'
+  | 'callee-hangup'
+  | 'cancelled'
+  | 'rejected'
+  | 'no-answer'
+  | 'media-timeout'
+  | 'media-error'
+  | 'server-shutdown';
+
+export interface CallRecord {
+  /** Our id: the Call-ID of the caller's dialog. */
+  readonly id: string;
+  readonly caller: string;
+  readonly callee: string;
+  readonly direction: CallDirection;
+  state: CallState;
+  /** Clock ms. */
+  readonly startedAt: number;
+  answeredAt?: number;
+  endedAt?: number;
+  endReason?: EndReason;
+  /** The final status the caller got (200, 486, 487, …). */
+  finalStatus?: number;
+}
+
+/** (state, event) → next state; undefined: the event does not apply in that state. */
+export function nextCallState(state: CallState, event: CallEvent): CallState | undefined {
+  switch (event) {
+    case 'provisional':
+      return state === 'proceeding' || state === 'early' ? 'early' : undefined;
+    case 'answer':
+      return state === 'proceeding' || state === 'early' ? 'answered' : undefined;
+    case 'end':
+      return state === 'ended' ? undefined : 'ended';
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * The B2BUA's entry point: turns an initial INVITE into a Call, routes in-dialog
+ * requests, CANCELs and ACKs to their call by dialog id, and owns the live calls.
+ *
+ * Initial INVITE, in order (each refusal is final):
+ *   loop (our own branch in a Via) → 482 (RFC 3261 §16.3 step 4 / §8.2.2.2);
+ *   caller: trunk by source address, else digest as an extension → 407 / 403;
+ *   SDP offer: malformed, no audio, no common codec → 488 (§21.4.26);
+ *   dial plan → 404 / 480, else one fork per registered contact (or the trunk).
+ *
+ * close() ends every call (BYE both legs) and waits (bounded) for the BYEs' answers.
+ */
+import type { AuthResult } from '../../sip/auth/authResult.js';
+import type { DigestAuthenticator } from '../../sip/auth/authenticator.js';
+import type { Clock } from '../../sip/clock.js';
+import { dialogFromUasRequest, dialogIdOfIncoming, dialogKey } from '../../sip/dialog/index.js';
+import {
+  allVias,
+  buildResponse,
+  fromOf,
+  isSipUri,
+  maxForwardsOf,
+  requestUriOf,
+  unescapeUri,
+  type SipRequest,
+} from '../../sip/message/index.js';
+import { newCallId, newTag } from '../../sip/ids.js';
+import { parseSdp, relayOffer, type AnchorPolicy } from '../../sip/sdp/index.js';
+import type { IncomingRequest, SipStack } from '../../sip/stack.js';
+import { addVia } from '../../sip/transaction/via.js';
+import type { Endpoint, Source } from '../../sip/transport/types.js';
+import { TypedEmitter } from '../../sip/util/typedEmitter.js';
+import type { MediaEngine } from '../../media/engine/index.js';
+import type { Config, ExtensionConfig } from '../config/schema.js';
+import type { Logger } from '../logging.js';
+import type { LocationService } from '../registrar/locationService.js';
+import { Call, type CallContext, type ForkTarget } from './call.js';
+import { CallMedia, type Side } from './callMedia.js';
+import type { CallRecord } from './callRecord.js';
+import { directionOf, route, type Caller, type Destination } from './dialPlan.js';
+import { identifyCaller } from './identifyCaller.js';
+import { handleInDialog } from './inDialog.js';
+import { buildOutboundInvite } from './outboundInvite.js';
+import { SipOut } from './sipOut.js';
+
+export interface CallServiceDeps {
+  stack: SipStack;
+  engine: MediaEngine;
+  location: LocationService;
+  authenticator: DigestAuthenticator;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  /** The address written in our SDP. */
+  mediaAddress: string;
+  /** Methods we allow (Allow header of our INVITEs). */
+  allow: readonly string[];
+  onAuthResult?(result: AuthResult, request: SipRequest, source: Source): void;
+}
+
+export type CallServiceEvents = {
+  /** An INVITE passed authentication and became a call (a call attempt). */
+  callStarted: [CallRecord];
+  answered: [CallRecord];
+  ended: [CallRecord];
+  /** An INVITE refused before any call existed (404, 480, 488, …; not 407). */
+  rejected: [status: number, direction: CallRecord['direction'] | 'unknown'];
+};
+
+/** How long close() waits for the BYEs of the calls it ends. */
+const CLOSE_GRACE_MS = 2000;
+
+export class CallService extends TypedEmitter<CallServiceEvents> {
+  private readonly calls = new Map<string, Call>();
+  private readonly dialogs = new Map<string, { call: Call; side: Side }>();
+  /** Branches of our forks' INVITEs: one in an incoming INVITE's Via is a loop. */
+  private readonly ownBranches = new Set<string>();
+  private readonly out: SipOut;
+  private readonly extensions: Map<string, ExtensionConfig>;
+  private readonly policy: AnchorPolicy;
+  private closing: Promise<void> | undefined;
+  /** INVITE transactions CANCELled before their call existed (§9.2: then 487). */
+  private readonly cancelledEarly = new WeakSet<IncomingRequest['transaction']>();
+
+  constructor(private readonly deps: CallServiceDeps) {
+    super((err, event) => deps.logger.error({ err, event }, 'call service listener failed'));
+    this.out = new SipOut(deps.stack);
+    this.extensions = new Map(deps.config.extensions.map((e) => [e.number, e]));
+    this.policy = { supported: deps.config.calls.codecs, telephoneEvent: true };
+  }
+
+  /** Live calls (not ended), oldest first. */
+  liveCalls(): CallRecord[] {
+    return [...this.calls.values()].map((c) => c.record);
+  }
+
+  /** INVITE, BYE, UPDATE, INFO, CANCEL, and OPTIONS inside a dialog. */
+  handle(incoming: IncomingRequest): void {
+    const { request } = incoming;
+    if (this.closing !== undefined) {
+      incoming.respond(buildResponse(request, 503, { toTag: newTag() }));
+      return;
+    }
+    if (request.method === 'CANCEL') return this.onCancel(incoming);
+    const id = dialogIdOfIncoming(request);
+    if (id !== undefined) {
+      const entry = this.dialogs.get(dialogKey(id));
+      if (entry === undefined) {
+        incoming.respond(buildResponse(request, 481));
+        return;
+      }
+      handleInDialog(entry.call, entry.side, incoming, this.context(entry.call.record.id));
+      return;
+    }
+    if (request.method !== 'INVITE') {
+      incoming.respond(buildResponse(request, 481, { toTag: newTag() }));
+      return;
+    }
+    void this.onInvite(incoming).catch((err: unknown) => {
+      this.deps.logger.error({ err }, 'INVITE handling failed');
+      if ((incoming.transaction.lastResponse?.status ?? 0) < 200) {
+        incoming.respond(buildResponse(request, 500, { toTag: newTag() }));
+      }
+    });
+  }
+
+  /** An ACK for a 2xx (the stack's 'ackFor2xx'). */
+  onAck(request: SipRequest): void {
+    const id = dialogIdOfIncoming(request);
+    const entry = id === undefined ? undefined : this.dialogs.get(dialogKey(id));
+    if (entry?.side === 'a') entry.call.acked();
+  }
+
+  private onCancel(incoming: IncomingRequest): void {
+    const tx = this.deps.stack.transactions.findInviteServerTransactionFor(incoming.request);
+    incoming.respond(buildResponse(incoming.request, 200));
+    if (tx === undefined) return;
+    for (const call of this.calls.values()) {
+      if (call.inviteTransaction === tx) {
+        call.cancelledByCaller();
+        return;
+      }
+    }
+    // The INVITE is still being set up (media legs being created): onInvite checks this.
+    this.cancelledEarly.add(tx);
+  }
+
+  private reject(
+    incoming: IncomingRequest,
+    status: number,
+    reason?: string,
+    headers: Array<[string, string]> = [],
+  ): void {
+    incoming.respond(
+      buildResponse(incoming.request, status, {
+        toTag: newTag(),
+        headers: [...headers, ['Server', this.deps.config.sip.userAgent]],
+        ...(reason !== undefined ? { reason } : {}),
+      }),
+    );
+  }
+
+  private async onInvite(incoming: IncomingRequest): Promise<void> {
+    const { request, source } = incoming;
+    // Loop detection: one of our own INVITEs came back (§16.3 step 4, §8.2.2.2).
+    if (allVias(request).some((v) => this.ownBranches.has(v.params.get('branch') ?? ''))) {
+      return this.reject(incoming, 482);
+    }
+    const who = identifyCaller(request, source, {
+      trunks: this.deps.config.trunks,
+      authenticator: this.deps.authenticator,
+      ...(this.deps.onAuthResult !== undefined ? { onAuthResult: this.deps.onAuthResult } : {}),
+    });
+    if (!who.ok) return this.reject(incoming, who.status, who.reason, who.headers);
+
+    const parsed = request.body.length === 0 ? undefined : parseSdp(request.body);
+    if (parsed === undefined || !parsed.ok) {
+      // An INVITE without offer (offer in our 2xx, answer in the ACK) is not supported.
+      const why =
+        parsed === undefined ? 'an INVITE without SDP offer is not supported' : parsed.reason;
+      this.emit('rejected', 488, 'unknown');
+      return this.reject(incoming, 488, undefined, [['Warning', `399 callwatch "${why}"`]]);
+    }
+    const check = relayOffer(
+      parsed.session,
+      { address: this.deps.mediaAddress, port: 9 },
+      this.policy,
+    );
+    if (!check.ok) {
+      this.emit('rejected', 488, 'unknown');
+      return this.reject(incoming, 488, undefined, [
+        ['Warning', `399 callwatch "${check.reason}"`],
+      ]);
+    }
+
+    const uri = requestUriOf(request);
+    const dialled = isSipUri(uri) && uri.user !== undefined ? unescapeUri(uri.user) : '';
+    const now = this.deps.clock.now();
+    const destination = route(who.caller, dialled, {
+      extensions: this.extensions,
+      trunks: this.deps.config.trunks,
+      isRegistered: (ext) => this.deps.location.activeBindings(ext, now).length > 0,
+    });
+    const direction = directionOf(who.caller, destination);
+    if (destination.kind === 'reject') {
+      this.emit('rejected', destination.status, direction);
+      return this.reject(incoming, destination.status, destination.reason);
+    }
+
+    const callId = request.headers.get('Call-ID') ?? newCallId();
+    const logger = this.deps.logger.child({ callId });
+    const media = await CallMedia.create(
+      this.deps.engine,
+      callId,
+      this.deps.config.calls.codecs,
+      logger,
+    );
+    if (incoming.transaction.state === 'terminated') {
+      await media.close();
+      return;
+    }
+    if (this.closing !== undefined) {
+      await media.close();
+      return this.reject(incoming, 503);
+    }
+    if (this.cancelledEarly.has(incoming.transaction)) {
+      await media.close();
+      return this.reject(incoming, 487);
+    }
+    const relayed = relayOffer(
+      parsed.session,
+      { address: this.deps.mediaAddress, port: media.localPort('b') },
+      this.policy,
+    );
+    const dialog = dialogFromUasRequest(request, {
+      localTag: newTag(),
+      localContact: `<${this.out.contact(source)}>`,
+    });
+    if (!relayed.ok || !dialog.ok) {
+      await media.close();
+      return this.reject(incoming, relayed.ok ? 400 : 488);
+    }
+    const record: CallRecord = {
+      id: callId,
+      caller: callerLabel(who.caller, request),
+      callee: destination.kind === 'trunk' ? destination.number : destination.extension,
+      direction,
+      state: 'proceeding',
+      startedAt: now,
+    };
+    const call = new Call(record, incoming, dialog.dialog, relayed, media, this.context(callId));
+    this.calls.set(callId, call);
+    call.on('dialog', (key, side) => this.dialogs.set(key, { call, side }));
+    call.on('answered', (r) => this.emit('answered', r));
+    call.on('ended', (r) => {
+      this.calls.delete(callId);
+      for (const [key, entry] of this.dialogs) if (entry.call === call) this.dialogs.delete(key);
+      for (const branch of call.branches) this.ownBranches.delete(branch);
+      this.emit('ended', r);
+    });
+    this.emit('callStarted', record);
+    const targets = this.targets(call, who.caller, destination, request, now);
+    call.start(targets);
+    logger.info(
+      { caller: record.caller, callee: record.callee, direction, forks: targets.length },
+      'call started',
+    );
+  }
+
+  /** One INVITE per registered contact of the callee, or one to the trunk. */
+  private targets(
+    call: Call,
+    caller: Caller,
+    destination: Destination,
+    request: SipRequest,
+    now: number,
+  ): ForkTarget[] {
+    const from = fromOf(request);
+    const ext = caller.kind === 'extension' ? this.extensions.get(caller.extension) : undefined;
+    const host = this.out.sentBy({ protocol: 'udp', address: '', port: 0 }).host;
+    const fromUri = caller.kind === 'extension' ? `sip:${caller.extension}@${host}` : from.uriText;
+    const fromName = ext?.displayName ?? from.displayName;
+    const maxForwards = (maxForwardsOf(request) ?? 70) - 1;
+    const fromTag = newTag();
+    const callId = newCallId();
+    const list: Array<{ requestUri: string; destination: Endpoint; to: string }> = [];
+    if (destination.kind === 'extension') {
+      for (const b of this.deps.location.activeBindings(destination.extension, now)) {
+        list.push({
+          requestUri: b.uri,
+          destination: {
+            protocol: b.source.protocol,
+            address: b.source.address,
+            port: b.source.port,
+          },
+          to: `sip:${destination.extension}@${host}`,
+        });
+      }
+    } else if (destination.kind === 'trunk') {
+      const t = destination.trunk;
+      const uri = `sip:${destination.number}@${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+      list.push({
+        requestUri: uri,
+        destination: { protocol: t.transport, address: t.host, port: t.port },
+        to: uri,
+      });
+    }
+    return list.map((t) => {
+      const invite = buildOutboundInvite({
+        requestUri: t.requestUri,
+        from: {
+          uri: fromUri,
+          tag: fromTag,
+          ...(fromName !== undefined ? { displayName: fromName } : {}),
+        },
+        to: { uri: t.to },
+        callId,
+        cseq: 1,
+        contact: this.out.contact(t.destination),
+        maxForwards,
+        sdp: call.offerToB,
+        userAgent: this.deps.config.sip.userAgent,
+        allow: this.deps.allow,
+      });
+      const branch = addVia(invite, this.out.sentBy(t.destination));
+      this.ownBranches.add(branch);
+      call.branches.push(branch);
+      return { invite, destination: t.destination };
+    });
+  }
+
+  private context(callId: string): CallContext {
+    const { config } = this.deps;
+    return {
+      out: this.out,
+      clock: this.deps.clock,
+      timers: {
+        t1: config.sip.timers.t1Ms,
+        t2: config.sip.timers.t2Ms,
+        noAnswerMs: config.calls.noAnswerTimeoutSec * 1000,
+      },
+      policy: this.policy,
+      mediaAddress: this.deps.mediaAddress,
+      userAgent: config.sip.userAgent,
+      logger: this.deps.logger.child({ callId }),
+    };
+  }
+
+  /** Ends every call (BYE both legs, CANCEL forks), waits for the answers (bounded). */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const endings = [...this.calls.values()].map((c) => c.end('server-shutdown'));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(endings),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+      this.removeAllListeners();
+    })();
+    return this.closing;
+  }
+}
+
+function callerLabel(caller: Caller, request: SipRequest): string {
+  if (caller.kind === 'extension') return caller.extension;
+  const uri = fromOf(request).uri;
+  return isSipUri(uri) && uri.user !== undefined ? unescapeUri(uri.user) : caller.trunk;
+}
