@@ -4,10 +4,13 @@
  * sweep timer, the HTTP listener) is closed by close().
  */
 import type { FastifyInstance } from 'fastify';
+import type { AuthResult } from '../sip/auth/authResult.js';
 import { DigestAuthenticator } from '../sip/auth/authenticator.js';
 import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
 import { checkRequest } from '../sip/core/requestChecks.js';
+import type { SipRequest } from '../sip/message/message.js';
 import { SipStack } from '../sip/stack.js';
+import type { Source } from '../sip/transport/types.js';
 import { MediaEngine } from '../media/engine/index.js';
 import { CallService } from './calls/callService.js';
 import { registerCallMetrics } from './metrics/callMetrics.js';
@@ -127,21 +130,25 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     transactions: () => stack.transactionCounts(),
   });
 
+  /** Failed digest checks (REGISTER and calls) are counted and logged; a first request
+   * without credentials is the normal challenge step, not a failure. */
+  const recordAuthFailure = (result: AuthResult, request: SipRequest, source: Source) => {
+    if (result.outcome === 'ok') return;
+    if (result.outcome === 'challenge' && result.reason === 'no-credentials') return;
+    metrics.authFailures.inc({ reason: result.reason });
+    logger.info(
+      { outcome: result.outcome, reason: result.reason, source, method: request.method },
+      'authentication failed',
+    );
+  };
+
   const registerService = new RegisterService({
     authenticator,
     registrar: new Registrar(location, config.registrar),
     isExtension: (n) => extensions.has(n),
     domains: config.sip.domains,
     now: () => clock.now(),
-    onAuthResult: (result, request, source) => {
-      if (result.outcome === 'ok') return;
-      if (result.outcome === 'challenge' && result.reason === 'no-credentials') return;
-      metrics.authFailures.inc({ reason: result.reason });
-      logger.info(
-        { outcome: result.outcome, reason: result.reason, source, method: request.method },
-        'authentication failed',
-      );
-    },
+    onAuthResult: recordAuthFailure,
   });
 
   const calls = new CallService({
@@ -154,15 +161,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     logger: logger.child({ module: 'calls' }),
     mediaAddress,
     allow: ALLOWED_METHODS,
-    onAuthResult: (result, request, source) => {
-      if (result.outcome === 'ok') return;
-      if (result.outcome === 'challenge' && result.reason === 'no-credentials') return;
-      metrics.authFailures.inc({ reason: result.reason });
-      logger.info(
-        { outcome: result.outcome, reason: result.reason, source, method: request.method },
-        'authentication failed',
-      );
-    },
+    onAuthResult: recordAuthFailure,
   });
   registerCallMetrics(metrics.registry, calls, engine);
   stack.on('ackFor2xx', (request) => calls.onAck(request));

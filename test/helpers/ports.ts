@@ -101,3 +101,13 @@ export async function allocatePorts(count: number, check: PortCheck = {}): Promi
   for (let i = 0; i < count; i += 1) out.push(await allocatePort(check));
   return out;
 }
+
+/**
+ * An RTP port range of the caller's own for a server under test (the default range may
+ * be busy): `media.portRange` with an even minimum and room for ten legs.
+ */
+export async function allocateRtpRange(): Promise<{ min: number; max: number }> {
+  const base = await allocatePortBlock(24);
+  const min = base % 2 === 0 ? base : base + 1;
+  return { min, max: min + 19 };
+}

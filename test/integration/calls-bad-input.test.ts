@@ -5,7 +5,7 @@
  * trunk (its source port is the trunk's) it needs no credentials.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { allocatePort, allocatePortBlock } from '../helpers/ports.js';
+import { allocatePort, allocateRtpRange } from '../helpers/ports.js';
 import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
 import { SipClient, buildRequest } from '../helpers/sipClient.js';
 
@@ -13,19 +13,12 @@ let server: ServerHandle;
 let trunkPort: number;
 const clients: SipClient[] = [];
 
-/** An RTP port range of this test's own (the default one may be busy). */
-async function rtpRange(): Promise<{ min: number; max: number }> {
-  const base = await allocatePortBlock(24);
-  const min = base % 2 === 0 ? base : base + 1;
-  return { min, max: min + 19 };
-}
-
 beforeAll(async () => {
   trunkPort = await allocatePort();
   server = await startServer(
     {
       ...PEER_AUTH,
-      media: { workers: 1, portRange: await rtpRange() },
+      media: { workers: 1, portRange: await allocateRtpRange() },
       trunks: [
         {
           name: 'carrier',

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { allocatePortBlock, allocatePort } from '../helpers/ports.js';
+import { allocatePort, allocatePortBlock, allocateRtpRange } from '../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../helpers/processes.js';
 import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
 import {
@@ -27,13 +27,6 @@ let tone: string;
 let uacPort: number;
 let uasPort: number;
 let mediaBase: number;
-
-/** An RTP port range of this test's own (the default one may be busy). */
-async function rtpRange(): Promise<{ min: number; max: number }> {
-  const base = await allocatePortBlock(24);
-  const min = base % 2 === 0 ? base : base + 1;
-  return { min, max: min + 19 };
-}
 
 beforeAll(async () => {
   dir = makeTempDir('calls-sipp');
@@ -60,7 +53,7 @@ beforeAll(async () => {
   server = await startServer(
     {
       ...PEER_AUTH,
-      media: { workers: 1, portRange: await rtpRange() },
+      media: { workers: 1, portRange: await allocateRtpRange() },
       calls: { noAnswerTimeoutSec: 10 },
       trunks: [
         {

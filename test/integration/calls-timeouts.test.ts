@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { allocatePort, allocatePortBlock } from '../helpers/ports.js';
+import { allocatePort, allocatePortBlock, allocateRtpRange } from '../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../helpers/processes.js';
 import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
 import { assertSippExit, authRow, describeSipp, runSipp, sippScenario } from '../helpers/sipp.js';
@@ -18,13 +18,6 @@ let uacPort: number;
 let uasPort: number;
 let mediaBase: number;
 
-/** An RTP port range of this test's own (the default one may be busy). */
-async function rtpRange(): Promise<{ min: number; max: number }> {
-  const base = await allocatePortBlock(24);
-  const min = base % 2 === 0 ? base : base + 1;
-  return { min, max: min + 19 };
-}
-
 beforeAll(async () => {
   dir = makeTempDir('calls-timeouts');
   uacPort = await allocatePort();
@@ -33,7 +26,7 @@ beforeAll(async () => {
   server = await startServer(
     {
       ...PEER_AUTH,
-      media: { workers: 1, rtpTimeoutSec: 2, portRange: await rtpRange() },
+      media: { workers: 1, rtpTimeoutSec: 2, portRange: await allocateRtpRange() },
       calls: { noAnswerTimeoutSec: 2 },
       trunks: [
         {
