@@ -1,0 +1,359 @@
+/**
+ * RTP load generator for bench/relay.bench.mjs, run as a separate process
+ * (child_process.fork) so its CPU is not the server's and can be reported on its own.
+ *
+ * Protocol (IPC, plain objects):
+ *   parent → { type: 'setup', calls }            child → { type: 'ports', ports: [2·calls] }
+ *   parent → { type: 'start', targets, warmupMs } child → { type: 'started' }
+ *   parent → { type: 'stop', drainMs }            child → { type: 'result', … } and exits
+ *
+ * Call i is two sockets, phone A = socket 2i and phone B = socket 2i+1, each connected to
+ * its engine leg's RTP port (targets[2i], targets[2i+1]). Every socket sends a 172-byte
+ * PCMU packet (12-byte RTP header + 160 bytes) every 20 ms on a drift-free schedule:
+ * frame n of socket s is due at t0 + n·20 ms + (s mod 20) ms, so the load is spread over
+ * the 20 ms period in 1 ms slices; a late timer sends every overdue frame at once (catch
+ * up), so the count sent always matches the elapsed time.
+ *
+ * The engine rewrites SSRC, sequence number and timestamp of what it relays (one
+ * continuous stream per leg), so the generator's own frame number and send time ride in
+ * the payload: bytes 12–15 frame number (u32), 16–23 performance.now() at send (float64).
+ * Sender and receiver are this same process, so receive − send is on one clock.
+ *
+ * Reading costs the generator about as much CPU as the engine's relaying, which a 2-core
+ * machine cannot give at 1000+ calls, so only the first `probe` calls (setup's `probe`,
+ * default all) are read as packets arrive. The others' sockets are never read (receiving
+ * stopped on their handle, 8 KB buffers, like SIPp's media sockets in the peers' runs):
+ * what the engine delivered to them = the kernel's drop count for the socket
+ * (/proc/net/udp) + what is still queued at the end, which is then read and counted.
+ * Per probe socket: packets, frame gaps (skipped frame numbers), late/reordered
+ * frames, and a latency histogram (10 µs bins up to 200 ms) over the packets sent after
+ * the warm-up. Loss per direction = frames sent by the peer phone − frames received.
+ * Control pairs (setup's `control`, default 0): extra socket pairs sending to each other
+ * directly on the same schedule, whose latency is the generator's own share (send and
+ * receive scheduling in this process under the same load), reported apart.
+ * Kernel drops of the generator's own sockets (/proc/net/udp) are reported separately:
+ * those are packets the engine delivered but this process did not read in time.
+ */
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { clearTimeout, setTimeout } from 'node:timers';
+
+const PACKET = 172;
+const FRAME_MS = 20;
+const SLICES = 20; // 1 ms slices of the 20 ms period
+const BIN_US = 10;
+const BINS = 20000; // 200 ms
+
+let socks = [];
+let calls = 0;
+let sent; // Float64Array per socket
+let rx; // per socket: packets received
+let nextFrame; // per socket: next expected frame number
+let gaps;
+let late;
+let other = 0; // datagrams that are not our 172-byte PT 0 RTP (e.g. RTCP): not counted
+let probeCalls = 0; // calls 0..probeCalls-1 are read as they arrive; the rest are not
+let probe; // Uint8Array per socket: 1 = read as it arrives
+let sendErrors = 0;
+const hist = new Uint32Array(BINS + 1);
+let latN = 0;
+let latMax = 0;
+// Control pairs: sockets of this process sending to each other directly (no engine), on
+// the same schedule: their latency is the generator's own share (its send and receive
+// scheduling under the same load), to set against the relayed latency.
+let control = 0;
+const chist = new Uint32Array(BINS + 1);
+let clatN = 0;
+let clatMax = 0;
+let warmEnd = Infinity;
+let running = false;
+let timer = null;
+let t0 = 0;
+let frameDone; // Int32Array per slice: frames already sent for that slice
+let lagMax = 0;
+const lagHist = new Uint32Array(1001); // 0.1 ms bins up to 100 ms
+let lagN = 0;
+let cpuStart = null;
+let wallStart = 0;
+let bufs = [];
+let bySlice = [];
+
+function onMessage(i, msg) {
+  const now = performance.now();
+  if (msg.length !== PACKET || (msg[1] & 0x7f) !== 0) {
+    other++;
+    return;
+  }
+  rx[i]++;
+  if (probe[i] === 0) return; // an unread socket being drained at the end: count only
+  const frame = msg.readUInt32BE(12);
+  const exp = nextFrame[i];
+  if (frame === exp) nextFrame[i] = exp + 1;
+  else if (frame > exp) {
+    gaps[i] += frame - exp;
+    nextFrame[i] = frame + 1;
+  } else late[i]++;
+  const ts = msg.readDoubleBE(16);
+  if (i >= 2 * calls) {
+    if (ts >= warmEnd) {
+      const us = (now - ts) * 1000;
+      if (us > clatMax) clatMax = us;
+      const b = us / BIN_US;
+      chist[b < BINS ? Math.floor(b) : BINS]++;
+      clatN++;
+    }
+    return;
+  }
+  if (ts >= warmEnd) {
+    const us = (now - ts) * 1000;
+    if (us > latMax) latMax = us;
+    const b = us / BIN_US;
+    hist[b < BINS ? Math.floor(b) : BINS]++;
+    latN++;
+  }
+}
+
+function onSendError(err) {
+  if (err) sendErrors++;
+}
+
+async function setup(n, controlPairs, probeN) {
+  calls = n;
+  control = controlPairs;
+  probeCalls = Math.min(n, probeN);
+  const total = 2 * n + 2 * control;
+  probe = new Uint8Array(total).fill(1);
+  for (let i = 2 * probeCalls; i < 2 * n; i++) probe[i] = 0;
+  sent = new Float64Array(total);
+  rx = new Float64Array(total);
+  nextFrame = new Float64Array(total);
+  gaps = new Float64Array(total);
+  late = new Float64Array(total);
+  socks = [];
+  for (let i = 0; i < total; i++) {
+    const s = dgram.createSocket({
+      type: 'udp4',
+      recvBufferSize: probe[i] ? 1 << 20 : 8192,
+    });
+    await new Promise((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(0, '127.0.0.1', () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    s.on('error', () => sendErrors++);
+    if (!probe[i]) udpHandle(s).recvStop(); // the kernel drops what it cannot queue
+    const idx = i;
+    s.on('message', (msg) => onMessage(idx, msg));
+    socks.push(s);
+  }
+  return socks.slice(0, 2 * n).map((s) => s.address().port);
+}
+
+/** Node keeps a dgram socket reading as long as it is bound; its handle can stop that
+ *  (UDPWrap recvStop/recvStart, not public API: checked here so a change fails loudly). */
+function udpHandle(s) {
+  const sym = Object.getOwnPropertySymbols(s).find((x) => String(x) === 'Symbol(state symbol)');
+  const h = sym && s[sym].handle;
+  if (typeof h?.recvStop !== 'function' || typeof h.recvStart !== 'function')
+    throw new Error('dgram socket handle without recvStop/recvStart (Node version?)');
+  return h;
+}
+
+async function start(callTargets, warmupMs) {
+  const targets = callTargets.slice();
+  for (let k = 0; k < control; k++) {
+    const a = 2 * calls + 2 * k;
+    targets[a] = socks[a + 1].address().port;
+    targets[a + 1] = socks[a].address().port;
+  }
+  await Promise.all(
+    socks.map((s, i) => new Promise((resolve) => s.connect(targets[i], '127.0.0.1', resolve))),
+  );
+  bufs = socks.map((_, i) => {
+    const b = Buffer.alloc(PACKET, 0xff); // PCMU silence
+    b[0] = 0x80;
+    b[1] = 0; // PT 0 PCMU
+    b.writeUInt32BE((0x10000 + i) >>> 0, 8); // SSRC
+    return b;
+  });
+  bySlice = Array.from({ length: SLICES }, () => []);
+  for (let i = 0; i < socks.length; i++) bySlice[i % SLICES].push(i);
+  frameDone = new Int32Array(SLICES);
+  cpuStart = process.cpuUsage();
+  wallStart = performance.now();
+  t0 = wallStart + 5;
+  warmEnd = t0 + warmupMs;
+  running = true;
+  pump();
+}
+
+/** Sends every frame that is due, then sleeps until the next one. */
+function pump() {
+  timer = null;
+  if (!running) return;
+  const now = performance.now();
+  const elapsed = now - t0;
+  let nextDue = Infinity;
+  for (let sl = 0; sl < SLICES; sl++) {
+    // frame n of slice sl is due at t0 + n·20 + sl
+    const dueFrames = elapsed < sl ? 0 : Math.floor((elapsed - sl) / FRAME_MS) + 1;
+    let f = frameDone[sl];
+    if (f < dueFrames) {
+      const list = bySlice[sl];
+      for (; f < dueFrames; f++) {
+        const lag = elapsed - (f * FRAME_MS + sl);
+        if (lag > lagMax) lagMax = lag;
+        lagHist[Math.min(1000, Math.floor(lag * 10))]++;
+        lagN++;
+        for (let k = 0; k < list.length; k++) {
+          const i = list[k];
+          const b = bufs[i];
+          b.writeUInt16BE(f & 0xffff, 2);
+          b.writeUInt32BE((f * 160) >>> 0, 4);
+          b.writeUInt32BE(f >>> 0, 12);
+          b.writeDoubleBE(performance.now(), 16);
+          socks[i].send(b, onSendError);
+          sent[i]++;
+        }
+      }
+      frameDone[sl] = f;
+    }
+    const due = t0 + f * FRAME_MS + sl;
+    if (due < nextDue) nextDue = due;
+  }
+  timer = setTimeout(pump, Math.max(0, nextDue - performance.now()));
+}
+
+function pct(h, n, q, binUs) {
+  if (n === 0) return null;
+  const want = Math.ceil(q * n);
+  let acc = 0;
+  for (let b = 0; b < h.length; b++) {
+    acc += h[b];
+    if (acc >= want) return (b + 1) * binUs; // upper edge of the bin
+  }
+  return h.length * binUs;
+}
+
+/** Kernel drops per local port of this process's sockets, from /proc/net/udp. */
+function dropsByPort() {
+  const byPort = new Map();
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 13) continue;
+    byPort.set(parseInt(f[1].split(':')[1], 16), Number(f[f.length - 1]));
+  }
+  return byPort;
+}
+
+async function stop(drainMs) {
+  running = false;
+  if (timer) clearTimeout(timer);
+  const cpu = process.cpuUsage(cpuStart);
+  const wallMs = performance.now() - wallStart;
+  await new Promise((r) => setTimeout(r, drainMs));
+  // Unread sockets: delivered = kernel drops + what is still queued (read now, counted).
+  const byPort = dropsByPort();
+  let probeDrops = 0;
+  let unreadDrops = 0;
+  for (let i = 0; i < socks.length; i++) {
+    const d = byPort.get(socks[i].address().port) ?? 0;
+    if (probe[i]) probeDrops += d;
+    else {
+      unreadDrops += d;
+      rx[i] += d;
+      udpHandle(socks[i]).recvStart();
+    }
+  }
+  if (probeCalls < calls) await new Promise((r) => setTimeout(r, 300));
+  const drops = { drops: probeDrops, unreadDelivered: unreadDrops };
+  let sentAB = 0;
+  let sentBA = 0;
+  let rxAB = 0;
+  let rxBA = 0;
+  let gapSum = 0;
+  let lateSum = 0;
+  let worstCall = 0;
+  let callsWithLoss = 0;
+  for (let c = 0; c < calls; c++) {
+    const a = 2 * c;
+    const b = a + 1;
+    sentAB += sent[a];
+    sentBA += sent[b];
+    rxAB += rx[b]; // B receives what A sent
+    rxBA += rx[a];
+    gapSum += gaps[a] + gaps[b];
+    lateSum += late[a] + late[b];
+    const lost = Math.max(0, sent[a] - rx[b]) + Math.max(0, sent[b] - rx[a]);
+    const frac = lost / Math.max(1, sent[a] + sent[b]);
+    if (lost > 0) callsWithLoss++;
+    if (frac > worstCall) worstCall = frac;
+  }
+  const sentAll = sentAB + sentBA;
+  const lostAB = Math.max(0, sentAB - rxAB);
+  const lostBA = Math.max(0, sentBA - rxBA);
+  return {
+    type: 'result',
+    calls,
+    wallMs,
+    sent: sentAll,
+    received: rxAB + rxBA,
+    lost: lostAB + lostBA,
+    lossPct: (100 * (lostAB + lostBA)) / Math.max(1, sentAll),
+    lossPctAB: (100 * lostAB) / Math.max(1, sentAB),
+    lossPctBA: (100 * lostBA) / Math.max(1, sentBA),
+    gaps: gapSum,
+    late: lateSum,
+    other,
+    probeCalls,
+    sendErrors,
+    callsWithLoss,
+    worstCallLossPct: 100 * worstCall,
+    sendPps: sentAll / (wallMs / 1000),
+    nominalPps: calls * 2 * (1000 / FRAME_MS),
+    sendLagP99Ms: pct(lagHist, lagN, 0.99, 0.1),
+    sendLagMaxMs: lagMax,
+    latencyUs: {
+      n: latN,
+      p50: pct(hist, latN, 0.5, BIN_US),
+      p99: pct(hist, latN, 0.99, BIN_US),
+      p999: pct(hist, latN, 0.999, BIN_US),
+      max: latMax,
+    },
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / wallMs,
+    genSocketDrops: drops,
+    controlPairs: control,
+    controlLatencyUs: {
+      n: clatN,
+      p50: pct(chist, clatN, 0.5, BIN_US),
+      p99: pct(chist, clatN, 0.99, BIN_US),
+      max: clatMax,
+    },
+  };
+}
+
+process.on('message', async (m) => {
+  try {
+    if (m.type === 'setup')
+      process.send({
+        type: 'ports',
+        ports: await setup(m.calls, m.control ?? 0, m.probe ?? Infinity),
+      });
+    else if (m.type === 'start') {
+      await start(m.targets, m.warmupMs ?? 1000);
+      process.send({ type: 'started' });
+    } else if (m.type === 'stop') {
+      const result = await stop(m.drainMs ?? 500);
+      for (const s of socks) s.close();
+      process.send(result, () => process.exit(0));
+    }
+  } catch (error) {
+    process.send({ type: 'error', message: String(error?.stack ?? error) });
+    process.exit(1);
+  }
+});
+process.on('disconnect', () => process.exit(0)); // parent gone: never outlive it
