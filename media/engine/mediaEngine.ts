@@ -163,6 +163,9 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
     }
     const { group, callId } = options;
     const worker = this.joinGroup(group);
+    // Counted now, not when the worker answers: legs created at the same moment must
+    // see each other's load, or they all land on the same worker.
+    worker.legCount++;
     try {
       for (let attempt = 1; ; attempt++) {
         const port = this.ports.allocate();
@@ -214,10 +217,10 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
           closeLeg: (l) => this.closeLeg(l),
         });
         this.legs.set(id, leg);
-        worker.legCount++;
         return leg;
       }
     } catch (error) {
+      worker.legCount--;
       this.leaveGroup(group);
       throw error;
     }

@@ -120,6 +120,16 @@ describe('MediaEngine life cycle', () => {
     expect(a1.sources).toEqual([]);
   });
 
+  it('spreads legs created at the same moment over the workers', async () => {
+    const { engine } = await engineWith({ workers: 2 });
+    const legs = await Promise.all(
+      ['c1', 'c2', 'c3', 'c4'].map((group) => engine.createLeg({ codecs: codecs(), group })),
+    );
+    const perWorker = [0, 0];
+    for (const leg of legs) perWorker[leg.workerIndex]! += 1;
+    expect(perWorker).toEqual([2, 2]);
+  });
+
   it('close is idempotent; afterwards everything rejects with InvalidStateError', async () => {
     const { engine } = await engineWith();
     const leg = await engine.createLeg({ codecs: codecs() });
