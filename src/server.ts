@@ -42,6 +42,11 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
   const extensions = new Map(config.extensions.map((e) => [e.number, e]));
+  const trunkPasswords = new Map(
+    config.trunks.flatMap((t) =>
+      t.inboundAuth ? [[t.inboundAuth.username, t.inboundAuth.password]] : [],
+    ),
+  );
 
   const location = new LocationService((err, event) =>
     logger.error({ err, event }, 'location listener failed'),
@@ -57,9 +62,11 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     realm: config.auth.realm,
     algorithms: config.auth.algorithms,
     nonceLifetimeMs: config.auth.nonceLifetimeSec * 1000,
+    // Extensions, and trunks that must authenticate their inbound calls (the schema
+    // keeps their usernames apart from extension numbers).
     lookupCredentials: (user) => {
-      const ext = extensions.get(user);
-      return ext ? { password: ext.password } : undefined;
+      const password = extensions.get(user)?.password ?? trunkPasswords.get(user);
+      return password !== undefined ? { password } : undefined;
     },
     clock,
     sourceLimits: {

@@ -169,6 +169,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const who = identifyCaller(request, source, {
       trunks: this.deps.config.trunks,
       authenticator: this.deps.authenticator,
+      isExtension: (n) => this.extensions.has(n),
       ...(this.deps.onAuthResult !== undefined ? { onAuthResult: this.deps.onAuthResult } : {}),
     });
     if (!who.ok) return this.reject(incoming, who.status, who.reason, who.headers);

@@ -1,6 +1,7 @@
 /**
  * Who places a call: a trunk, recognised by the INVITE's source address (and port when
- * configured), or an extension, which must prove it with digest authentication as a
+ * configured) and, when it has inboundAuth, by digest with its own credentials; or an
+ * extension, which must prove it with digest authentication as a
  * proxy asks for it (RFC 3261 §22.3: 407 with Proxy-Authenticate, credentials in
  * Proxy-Authorization). The authenticated user must be the From user (else 403: one
  * extension may not call as another).
@@ -19,7 +20,9 @@ export type Identified =
 
 export interface IdentifyDeps {
   trunks: readonly TrunkConfig[];
+  /** Knows extensions' and trunks' (inboundAuth) credentials. */
   authenticator: DigestAuthenticator;
+  isExtension(username: string): boolean;
   onAuthResult?(result: AuthResult, request: SipRequest, source: Source): void;
 }
 
@@ -29,9 +32,36 @@ export function identifyCaller(
   deps: IdentifyDeps,
 ): Identified {
   const trunk = trunkForSource(deps.trunks, source.address, source.port);
-  // Trunks with inboundAuth are not verified by digest yet: address only.
-  if (trunk !== undefined) return { ok: true, caller: { kind: 'trunk', trunk: trunk.name }, trunk };
+  if (trunk !== undefined && trunk.inboundAuth === null) {
+    return { ok: true, caller: { kind: 'trunk', trunk: trunk.name }, trunk };
+  }
+  const auth = verifyDigest(request, source, deps);
+  if (!auth.ok) return auth;
+  if (trunk !== undefined) {
+    // A trunk that must also authenticate: with its own credentials only.
+    if (auth.username !== trunk.inboundAuth?.username) {
+      return { ok: false, status: 403, reason: 'Not This Trunk', headers: [] };
+    }
+    return { ok: true, caller: { kind: 'trunk', trunk: trunk.name }, trunk };
+  }
+  // A trunk's credentials never place calls as an extension, from anywhere.
+  if (!deps.isExtension(auth.username)) {
+    return { ok: false, status: 403, reason: 'Not An Extension', headers: [] };
+  }
+  const from = fromOf(request).uri;
+  const user = isSipUri(from) && from.user !== undefined ? unescapeUri(from.user) : undefined;
+  if (user !== auth.username) {
+    return { ok: false, status: 403, reason: 'From Is Not You', headers: [] };
+  }
+  return { ok: true, caller: { kind: 'extension', extension: auth.username } };
+}
 
+/** Digest with Proxy-Authorization (RFC 3261 §22.3): the user, or the response to send. */
+function verifyDigest(
+  request: SipRequest,
+  source: Source,
+  deps: IdentifyDeps,
+): { ok: true; username: string } | Extract<Identified, { ok: false }> {
   const auth = deps.authenticator.verify({
     method: request.method,
     authorizationHeaderValues: request.headers.getAll(credentialsHeaderName('proxy')),
@@ -58,11 +88,6 @@ export function identifyCaller(
         headers: [],
       };
     case 'ok':
-      break;
+      return { ok: true, username: auth.username };
   }
-  const from = fromOf(request).uri;
-  const user = isSipUri(from) && from.user !== undefined ? unescapeUri(from.user) : undefined;
-  if (user !== auth.username)
-    return { ok: false, status: 403, reason: 'From Is Not You', headers: [] };
-  return { ok: true, caller: { kind: 'extension', extension: auth.username } };
 }

@@ -151,6 +151,13 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     const numbers = new Set(config.extensions.map((e) => e.number));
     config.trunks.forEach((t, i) => {
+      if (t.inboundAuth !== null && numbers.has(t.inboundAuth.username)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['trunks', i, 'inboundAuth', 'username'],
+          message: `${t.inboundAuth.username} is an extension number; a trunk needs its own`,
+        });
+      }
       for (const [did, ext] of Object.entries(t.dids)) {
         if (!numbers.has(ext)) {
           ctx.addIssue({
