@@ -30,7 +30,7 @@ import type { IncomingRequest, SipStack } from '../../sip/stack.js';
 import { addVia } from '../../sip/transaction/via.js';
 import type { Endpoint, Source } from '../../sip/transport/types.js';
 import { TypedEmitter } from '../../sip/util/typedEmitter.js';
-import type { MediaEngine } from '../../media/engine/index.js';
+import { MediaError, type MediaEngine } from '../../media/engine/index.js';
 import type { Config, ExtensionConfig } from '../config/schema.js';
 import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
@@ -117,10 +117,25 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       return;
     }
     void this.onInvite(incoming).catch((err: unknown) => {
-      this.deps.logger.error({ err }, 'INVITE handling failed');
-      if ((incoming.transaction.lastResponse?.status ?? 0) < 200) {
-        incoming.respond(buildResponse(request, 500, { toTag: newTag() }));
+      if ((incoming.transaction.lastResponse?.status ?? 0) >= 200) {
+        this.deps.logger.error({ err }, 'INVITE handling failed after the final response');
+        return;
       }
+      // Out of media ports is a capacity limit, not a fault: 503 with Retry-After asks the
+      // caller to come back (RFC 3261 §21.5.4) instead of a 500 that reads as a bug.
+      if (err instanceof MediaError && err.code === 'ERR_NO_PORTS') {
+        this.deps.logger.warn({ err }, 'no media ports left: INVITE refused with 503');
+        incoming.respond(
+          buildResponse(request, 503, {
+            toTag: newTag(),
+            reason: 'Media Capacity Exhausted',
+            headers: [['Retry-After', '5']],
+          }),
+        );
+        return;
+      }
+      this.deps.logger.error({ err }, 'INVITE handling failed');
+      incoming.respond(buildResponse(request, 500, { toTag: newTag() }));
     });
   }
 

@@ -1,0 +1,95 @@
+/**
+ * Media capacity: when the RTP port range is used up, a new call is refused with 503
+ * and Retry-After (RFC 3261 §21.5.4), not a 500, and the calls in progress are untouched.
+ * The range here holds exactly one call (two legs, two ports each).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { allocatePort, allocatePortBlock } from '../helpers/ports.js';
+import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
+import { SipClient, buildRequest, registerWithAuth } from '../helpers/sipClient.js';
+
+let server: ServerHandle;
+let trunkPort: number;
+let trunk: SipClient;
+let phone: SipClient;
+
+beforeAll(async () => {
+  trunkPort = await allocatePort();
+  const base = await allocatePortBlock(6);
+  const min = base % 2 === 0 ? base : base + 1;
+  server = await startServer(
+    {
+      ...PEER_AUTH,
+      media: { workers: 1, portRange: { min, max: min + 3 } },
+      trunks: [
+        {
+          name: 'carrier',
+          host: '127.0.0.1',
+          port: trunkPort,
+          sourcePort: trunkPort,
+          dids: { '5550101': '1001' },
+        },
+      ],
+    },
+    { extensions: [{ number: '1001', password: 'pw1001' }] },
+  );
+  trunk = await SipClient.udp(trunkPort);
+  phone = await SipClient.udp();
+}, 30000);
+
+afterAll(async () => {
+  await trunk?.close();
+  await phone?.close();
+  await server?.stop();
+});
+
+const SDP = [
+  'v=0',
+  'o=- 1 1 IN IP4 127.0.0.1',
+  's=-',
+  'c=IN IP4 127.0.0.1',
+  't=0 0',
+  'm=audio 40000 RTP/AVP 0',
+  '',
+].join('\r\n');
+
+function invite() {
+  return buildRequest({
+    method: 'INVITE',
+    target: `127.0.0.1:${server.sipPort}`,
+    uri: `sip:5550101@127.0.0.1:${server.sipPort}`,
+    transport: 'UDP',
+    localPort: trunkPort,
+    fromUser: 'customer',
+    toUser: '5550101',
+    headers: [`Contact: <sip:customer@127.0.0.1:${trunkPort}>`, 'Content-Type: application/sdp'],
+    body: SDP,
+  });
+}
+
+describe('when the media ports run out', () => {
+  it('refuses a new call with 503 and Retry-After while the first one rings on', async () => {
+    const reg = await registerWithAuth(phone, {
+      user: '1001',
+      password: 'pw1001',
+      port: server.sipPort,
+      contacts: [`<sip:1001@127.0.0.1:${phone.localPort}>`],
+      expires: 300,
+    });
+    expect(reg.final?.status).toBe(200);
+
+    // The first call takes both port pairs and rings the phone, which never answers.
+    const first = invite();
+    trunk.send(first.text, server.sipPort);
+    await phone.waitFor((m) => m.method === 'INVITE');
+
+    const second = invite();
+    trunk.send(second.text, server.sipPort);
+    const refused = await trunk.waitForResponse(second.callId, 'INVITE');
+    expect(refused.status).toBe(503);
+    expect(refused.header('Retry-After')).toBe('5');
+
+    const calls = (await server.httpGet('/v1/calls')).json as { calls: Array<{ id: string }> };
+    expect(calls.calls).toHaveLength(1);
+  });
+});
