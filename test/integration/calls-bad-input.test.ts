@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { allocatePort, allocateRtpRange } from '../helpers/ports.js';
+import { sdpOffer } from '../helpers/sdp.js';
 import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
 import { SipClient, buildRequest } from '../helpers/sipClient.js';
 
@@ -38,19 +39,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function sdp(mLine: string, extra: string[] = []): string {
-  return [
-    'v=0',
-    'o=- 1 1 IN IP4 127.0.0.1',
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    mLine,
-    ...extra,
-    '',
-  ].join('\r\n');
-}
-
 async function invite(client: SipClient, body: string, toUser = '5550101') {
   const { response } = await client.request(
     {
@@ -80,7 +68,7 @@ describe('INVITEs refused before a call exists', () => {
   });
 
   it('answers 488 when no offered codec is supported (only G.729, PT 18)', async () => {
-    const r = await invite(trunk, sdp('m=audio 40000 RTP/AVP 18', ['a=rtpmap:18 G729/8000']));
+    const r = await invite(trunk, sdpOffer('m=audio 40000 RTP/AVP 18', ['a=rtpmap:18 G729/8000']));
     expect(r.status).toBe(488);
   });
 
@@ -92,7 +80,7 @@ describe('INVITEs refused before a call exists', () => {
   it('challenges an unauthenticated caller that is not a trunk with 407', async () => {
     const phone = await SipClient.udp();
     clients.push(phone);
-    const r = await invite(phone, sdp('m=audio 40000 RTP/AVP 0'), '1001');
+    const r = await invite(phone, sdpOffer('m=audio 40000 RTP/AVP 0'), '1001');
     expect(r.status).toBe(407);
     expect(r.header('Proxy-Authenticate')).toMatch(/^Digest /);
   });
@@ -107,7 +95,7 @@ describe('INVITEs refused before a call exists', () => {
       fromUser: 'customer',
       toUser: '5550101',
       headers: [`Contact: <sip:customer@127.0.0.1:${trunkPort}>`, 'Content-Type: application/sdp'],
-      body: sdp('m=audio 40000 RTP/AVP 0'),
+      body: sdpOffer('m=audio 40000 RTP/AVP 0'),
     });
     trunk.send(req.text.replace('Max-Forwards: 70', 'Max-Forwards: 0'), server.sipPort);
     expect((await trunk.waitForResponse(req.callId, 'INVITE')).status).toBe(483);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { allocatePort, allocatePortBlock } from '../helpers/ports.js';
+import { sdpOffer } from '../helpers/sdp.js';
 import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
 import { SipClient, buildRequest, registerWithAuth } from '../helpers/sipClient.js';
 
@@ -43,15 +44,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const SDP = [
-  'v=0',
-  'o=- 1 1 IN IP4 127.0.0.1',
-  's=-',
-  'c=IN IP4 127.0.0.1',
-  't=0 0',
-  'm=audio 40000 RTP/AVP 0',
-  '',
-].join('\r\n');
+const SDP = sdpOffer();
 
 function invite() {
   return buildRequest({
