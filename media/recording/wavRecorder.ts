@@ -1,0 +1,397 @@
+/**
+ * The recording tap's writer (DESIGN §3): a call recorded as a 16-bit PCM WAV written while
+ * the call runs, customer left and agent right (or both summed into mono), that stays a
+ * valid WAV holding the audio written so far if the process dies mid-call.
+ *
+ * Crash safety by write order. The file starts as a header declaring 0 data bytes. Audio
+ * is appended in blocks; after each block is written, the header's RIFF and data sizes are
+ * rewritten (positional writes, `patchWavSizes`). Sizes are only ever patched to cover
+ * bytes already written, so at any moment the header never claims more than the file
+ * holds: a killed process leaves a playable file missing at most the last
+ * `flushIntervalMs` of audio (plus a block in flight). The data lives in the OS page cache
+ * until the kernel writes it; a process crash loses nothing more, a power failure may
+ * (no fsync: a recording is not worth stalling the disk every second).
+ *
+ * Policies (tested in test/unit/media/recording/wavRecorder.test.ts):
+ * - `open` creates the file with flag 'wx': an existing file is never overwritten or
+ *   appended to (open rejects with EEXIST). A failed header write closes the file.
+ * - `writeFrame` is the 20 ms hot path: it copies the frame into a preallocated block
+ *   (little-endian, interleaved L R; mono is the int16-clamped sum), allocates nothing
+ *   (one promise per block written, not per frame) and never throws. A missing frame
+ *   (null) and the missing tail of a short frame record as silence.
+ * - Blocks: each holds `flushIntervalMs` of audio (at least one frame). A full block is
+ *   queued and a new one taken from a free list, so a block being written is never
+ *   touched (two are preallocated: double buffering). One write is in flight at a time;
+ *   queued blocks are written in order. If the disk falls behind by more than
+ *   `maxBacklogMs` of audio, the recording stops with ERR_RECORDING_BACKLOG (audio
+ *   already queued is still written) rather than buffer without bound.
+ * - Size limit: a WAV's sizes are uint32, so the data never exceeds `maxDataBytes`
+ *   (default and at most MAX_WAV_DATA_BYTES = 4 GiB − 44, ≈ 37 h stereo at 8 kHz). The
+ *   frame that would cross it stops the recording with ERR_RECORDING_FULL; everything
+ *   before it is kept and the file is valid.
+ * - Errors: the first error is kept in `error`; later frames are dropped (counted in
+ *   `droppedFrames`). An I/O error (ENOSPC, EIO…, the Node error as thrown) also discards
+ *   the queued audio: the file keeps what was written and the header patched before it.
+ * - `close` (idempotent: every call returns the same promise) refuses further frames
+ *   (silently ignored, not counted), writes the partial block, patches the final header,
+ *   and always closes the file handle — then REJECTS with `error` if the recording hit
+ *   one, resolves otherwise. `flush` and `flushed` reject likewise.
+ */
+import { open as openFile } from 'node:fs/promises';
+import { MAX_WAV_DATA_BYTES, WAV_HEADER_SIZE, patchWavSizes, wavHeader } from './wavHeader.js';
+
+export interface WavRecorderOptions {
+  /** File to create (it must not exist). */
+  path: string;
+  /** 2: left (customer) and right (agent) interleaved; 1: their clamped sum. */
+  channels: 1 | 2;
+  /** Default 8000. */
+  sampleRate?: number;
+  /** Audio per block: how often buffered audio is written and the header patched (1000). */
+  flushIntervalMs?: number;
+  /** Samples per channel in one writeFrame call (160 = 20 ms at 8 kHz). */
+  frameSamples?: number;
+  /** Audio the disk may fall behind by before the recording stops (10000). */
+  maxBacklogMs?: number;
+  /** Data size at which the recording stops (default and at most MAX_WAV_DATA_BYTES). */
+  maxDataBytes?: number;
+}
+
+/** What the recorder needs of a file: a subset of node:fs/promises FileHandle. */
+export interface WavFile {
+  write(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesWritten: number }>;
+  close(): Promise<void>;
+}
+
+export type WavRecorderErrorCode =
+  /** The data reached maxDataBytes (a WAV holds at most 4 GiB). */
+  | 'ERR_RECORDING_FULL'
+  /** The disk fell more than maxBacklogMs behind. */
+  | 'ERR_RECORDING_BACKLOG'
+  /** The file accepted no bytes of a write (a 0-byte write that would loop forever). */
+  | 'ERR_RECORDING_SHORT_WRITE';
+
+export class WavRecorderError extends Error {
+  constructor(
+    readonly code: WavRecorderErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WavRecorderError';
+  }
+}
+
+interface Settings {
+  channels: 1 | 2;
+  sampleRate: number;
+  frameSamples: number;
+  blockBytes: number;
+  maxBlocks: number;
+  maxDataBytes: number;
+}
+
+function settings(options: WavRecorderOptions): Settings {
+  const { channels } = options;
+  const sampleRate = options.sampleRate ?? 8000;
+  const frameSamples = options.frameSamples ?? 160;
+  const flushIntervalMs = options.flushIntervalMs ?? 1000;
+  const maxBacklogMs = options.maxBacklogMs ?? 10_000;
+  const maxDataBytes = options.maxDataBytes ?? MAX_WAV_DATA_BYTES;
+  const positiveInteger = (name: string, v: number): void => {
+    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer`);
+  };
+  if (channels !== 1 && channels !== 2) throw new RangeError('channels must be 1 or 2');
+  positiveInteger('sampleRate', sampleRate);
+  positiveInteger('frameSamples', frameSamples);
+  if (!(flushIntervalMs > 0)) throw new RangeError('flushIntervalMs must be positive');
+  if (!(maxBacklogMs > 0)) throw new RangeError('maxBacklogMs must be positive');
+  if (!Number.isInteger(maxDataBytes) || maxDataBytes < 0 || maxDataBytes > MAX_WAV_DATA_BYTES) {
+    throw new RangeError(`maxDataBytes must be an integer in [0, ${MAX_WAV_DATA_BYTES}]`);
+  }
+  const frameMs = (frameSamples * 1000) / sampleRate;
+  const blockFrames = Math.max(1, Math.round(flushIntervalMs / frameMs));
+  return {
+    channels,
+    sampleRate,
+    frameSamples,
+    blockBytes: blockFrames * frameSamples * channels * 2,
+    maxBlocks: 1 + Math.max(1, Math.ceil(maxBacklogMs / (blockFrames * frameMs))),
+    maxDataBytes,
+  };
+}
+
+/** Writes `length` bytes of `buf` at `position`, however many calls the file needs. */
+async function writeFully(file: WavFile, buf: Buffer, length: number, position: number) {
+  let done = 0;
+  while (done < length) {
+    const { bytesWritten } = await file.write(buf, done, length - done, position + done);
+    if (!(bytesWritten > 0)) {
+      throw new WavRecorderError('ERR_RECORDING_SHORT_WRITE', 'the file accepted no bytes');
+    }
+    done += bytesWritten;
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export class WavRecorder {
+  readonly channels: 1 | 2;
+  readonly sampleRate: number;
+  readonly frameSamples: number;
+  /** Frames not recorded because the recording had stopped on an error. */
+  droppedFrames = 0;
+
+  private readonly file: WavFile;
+  private readonly header: Buffer;
+  private readonly frameBytes: number;
+  private readonly blockBytes: number;
+  private readonly maxBlocks: number;
+  private readonly maxDataBytes: number;
+
+  /** The block being filled (null once the backlog limit stopped the recording). */
+  private block: Buffer | null;
+  private fill = 0;
+  private readonly free: Buffer[] = [];
+  private blocks: number;
+  /** Full (or flushed partial) blocks waiting to be written, oldest first. */
+  private readonly queue: Buffer[] = [];
+  private readonly queueLengths: number[] = [];
+  private draining: Promise<void> | null = null;
+
+  private frames = 0;
+  private accepted = 0;
+  private onFile = 0;
+  private failure: Error | null = null;
+  private ioFailed = false;
+  private closing: Promise<void> | null = null;
+
+  /**
+   * Creates `options.path` (flag 'wx': rejects with EEXIST if it exists) and writes a header
+   * declaring no audio. Rejects on invalid options (RangeError) or I/O errors.
+   */
+  static async open(options: WavRecorderOptions): Promise<WavRecorder> {
+    const s = settings(options);
+    const handle = await openFile(options.path, 'wx');
+    return WavRecorder.start(handle, s);
+  }
+
+  /**
+   * A recorder over a file opened by the caller (tests inject failing or slow files). The
+   * header is written at position 0; the recorder owns the file and closes it.
+   */
+  static async create(
+    file: WavFile,
+    options: Omit<WavRecorderOptions, 'path'>,
+  ): Promise<WavRecorder> {
+    let s: Settings;
+    try {
+      s = settings({ ...options, path: '' });
+    } catch (err) {
+      await file.close().catch(() => undefined);
+      throw err;
+    }
+    return WavRecorder.start(file, s);
+  }
+
+  private static async start(file: WavFile, s: Settings): Promise<WavRecorder> {
+    const recorder = new WavRecorder(file, s);
+    try {
+      await writeFully(file, recorder.header, WAV_HEADER_SIZE, 0);
+    } catch (err) {
+      await file.close().catch(() => undefined);
+      throw asError(err);
+    }
+    return recorder;
+  }
+
+  private constructor(file: WavFile, s: Settings) {
+    this.file = file;
+    this.channels = s.channels;
+    this.sampleRate = s.sampleRate;
+    this.frameSamples = s.frameSamples;
+    this.frameBytes = s.frameSamples * s.channels * 2;
+    this.blockBytes = s.blockBytes;
+    this.maxBlocks = s.maxBlocks;
+    this.maxDataBytes = s.maxDataBytes;
+    this.header = wavHeader(s.channels, s.sampleRate, 0);
+    this.block = Buffer.alloc(s.blockBytes);
+    this.free.push(Buffer.alloc(s.blockBytes));
+    this.blocks = 2;
+  }
+
+  /** Audio bytes written to the file, which its header declares (buffered audio excluded). */
+  get bytesWritten(): number {
+    return this.onFile;
+  }
+
+  /** Frames accepted into the recording (written or still buffered). */
+  get framesWritten(): number {
+    return this.frames;
+  }
+
+  /** The first error that stopped the recording, or null. */
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  /**
+   * One frame: `left` (customer) and `right` (agent), each frameSamples int16 samples or
+   * null for silence. Hot path: allocates nothing, never throws (see the policies above).
+   */
+  writeFrame(left: Int16Array | null, right: Int16Array | null): void {
+    if (this.closing) return;
+    if (this.failure || !this.block) {
+      this.droppedFrames++;
+      return;
+    }
+    if (this.accepted + this.frameBytes > this.maxDataBytes) {
+      this.stop(
+        new WavRecorderError(
+          'ERR_RECORDING_FULL',
+          `recording reached ${this.accepted} bytes (a WAV holds at most ${this.maxDataBytes})`,
+        ),
+      );
+      this.droppedFrames++;
+      return;
+    }
+    const buf = this.block;
+    const n = this.frameSamples;
+    const ln = left ? Math.min(left.length, n) : 0;
+    const rn = right ? Math.min(right.length, n) : 0;
+    let off = this.fill;
+    if (this.channels === 2) {
+      for (let i = 0; i < n; i++) {
+        buf.writeInt16LE(i < ln ? left![i]! : 0, off);
+        buf.writeInt16LE(i < rn ? right![i]! : 0, off + 2);
+        off += 4;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = (i < ln ? left![i]! : 0) + (i < rn ? right![i]! : 0);
+        buf.writeInt16LE(v > 32767 ? 32767 : v < -32768 ? -32768 : v, off);
+        off += 2;
+      }
+    }
+    this.fill = off;
+    this.frames++;
+    this.accepted += this.frameBytes;
+    if (off + this.frameBytes > this.blockBytes) this.enqueueBlock();
+  }
+
+  /**
+   * Writes everything accepted so far, the partial block included, and patches the header.
+   * Rejects with `error` if the recording has stopped on one.
+   */
+  async flush(): Promise<void> {
+    if (this.closing) return this.closing;
+    if (this.block && this.fill > 0) this.enqueueBlock();
+    return this.flushed();
+  }
+
+  /**
+   * Resolves when the blocks already queued are written (not the partial block: what a
+   * crash now would leave on disk). Rejects with `error` if the recording stopped on one.
+   */
+  async flushed(): Promise<void> {
+    if (this.draining) await this.draining;
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Writes the partial block, patches the final header and closes the file (always, also
+   * after an error). Idempotent: every call returns the same promise, which rejects with
+   * `error` if the recording hit one.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.finish();
+    return this.closing;
+  }
+
+  private async finish(): Promise<void> {
+    try {
+      if (this.block && this.fill > 0) this.queueBlock();
+      this.block = null;
+      await this.startDrain();
+    } finally {
+      try {
+        await this.file.close();
+      } catch (err) {
+        this.failure ??= asError(err);
+      }
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Queues the current block for writing and takes a free one (or stops: backlog). */
+  private enqueueBlock(): void {
+    this.queueBlock();
+    this.block = this.free.pop() ?? null;
+    if (!this.block && this.blocks < this.maxBlocks) {
+      this.block = Buffer.alloc(this.blockBytes);
+      this.blocks++;
+    }
+    if (!this.block) {
+      this.stop(
+        new WavRecorderError(
+          'ERR_RECORDING_BACKLOG',
+          `the disk fell ${this.queue.length} blocks behind the recording`,
+        ),
+      );
+    }
+    void this.startDrain();
+  }
+
+  private queueBlock(): void {
+    this.queue.push(this.block!);
+    this.queueLengths.push(this.fill);
+    this.fill = 0;
+  }
+
+  /**
+   * Starts the writer unless it runs. It starts only with work to do, so `drain` reaches its
+   * first await before its `finally` can clear `draining`.
+   */
+  private startDrain(): Promise<void> {
+    if (this.draining) return this.draining;
+    if (this.queue.length === 0 || this.ioFailed) return Promise.resolve();
+    this.draining = this.drain();
+    return this.draining;
+  }
+
+  /** Writes the queued blocks in order, each followed by the header patch. Never rejects. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0 && !this.ioFailed) {
+        const buf = this.queue[0]!;
+        const length = this.queueLengths[0]!;
+        await writeFully(this.file, buf, length, WAV_HEADER_SIZE + this.onFile);
+        this.onFile += length;
+        patchWavSizes(this.header, this.onFile);
+        await writeFully(this.file, this.header, WAV_HEADER_SIZE, 0);
+        this.queue.shift();
+        this.queueLengths.shift();
+        this.free.push(buf);
+      }
+    } catch (err) {
+      this.ioFailed = true;
+      this.queue.length = 0;
+      this.queueLengths.length = 0;
+      this.fill = 0;
+      this.stop(asError(err));
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  /** Keeps the first error; frames after it are dropped. */
+  private stop(err: Error): void {
+    this.failure ??= err;
+  }
+}
