@@ -34,6 +34,8 @@ export interface MediaEngineOptions {
   sweepIntervalMs?: number;
   /** A worker that doesn't answer a command in this long fails it (default 10000). */
   requestTimeoutMs?: number;
+  /** Playout delay bounds of the mixer's jitter buffers (default 20–200 ms). */
+  jitter?: { minDepthMs?: number; maxDepthMs?: number };
 }
 
 export interface ResolvedEngineOptions {
@@ -50,6 +52,7 @@ export interface ResolvedEngineOptions {
   rtcpIntervalMs: number;
   sweepIntervalMs: number;
   requestTimeoutMs: number;
+  jitter: { minDepthMs: number; maxDepthMs: number };
 }
 
 const MAX_MS = 0x7fffffff;
@@ -97,5 +100,15 @@ export function resolveEngineOptions(options: MediaEngineOptions): ResolvedEngin
     rtcpIntervalMs: int(options.rtcpIntervalMs ?? 5000, 'rtcpIntervalMs', 1, MAX_MS),
     sweepIntervalMs: int(options.sweepIntervalMs ?? 100, 'sweepIntervalMs', 1, 60000),
     requestTimeoutMs: int(options.requestTimeoutMs ?? 10000, 'requestTimeoutMs', 1, MAX_MS),
+    jitter: resolveJitter(options.jitter),
   };
+}
+
+function resolveJitter(jitter: MediaEngineOptions['jitter']): ResolvedEngineOptions['jitter'] {
+  if (jitter !== undefined && (typeof jitter !== 'object' || jitter === null)) {
+    throw new MediaError('ERR_INVALID_ARGUMENT', 'jitter must be an object');
+  }
+  const minDepthMs = int(jitter?.minDepthMs ?? 20, 'jitter.minDepthMs', 0, 1000);
+  const maxDepthMs = int(jitter?.maxDepthMs ?? 200, 'jitter.maxDepthMs', minDepthMs, 1000);
+  return { minDepthMs, maxDepthMs };
 }

@@ -15,8 +15,16 @@ export type MediaErrorCode =
   | 'ERR_UNKNOWN_LEG'
   /** Routes connect legs of one worker only: create a call's legs with the same `group`. */
   | 'ERR_CROSS_WORKER'
-  /** A listener with two or more sources needs the mixer, which is not built yet. */
+  /** A listener with two or more sources: mixing is a room's job (MediaEngine.createRoom). */
   | 'ERR_MIX_UNSUPPORTED'
+  /** No room with that id in the worker (it was closed). */
+  | 'ERR_UNKNOWN_ROOM'
+  /** The leg's routes belong to a room: change the room's participants, not the leg. */
+  | 'ERR_IN_ROOM'
+  /** The room's participants or tones are impossible (the message says why). */
+  | 'ERR_ROOM'
+  /** The recording file could not be created or written. */
+  | 'ERR_RECORDING'
   /** Every port pair of the range is taken (or failed to bind). */
   | 'ERR_NO_PORTS'
   /** The RTP or RTCP port is bound by someone else (EADDRINUSE). */

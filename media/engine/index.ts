@@ -1,6 +1,8 @@
 /** The media engine's public API (what src/ imports). */
 export { MediaEngine } from './mediaEngine.js';
-export type { CreateLegOptions, MediaEngineEvents } from './mediaEngine.js';
+export type { CreateLegOptions, CreateRoomOptions, MediaEngineEvents } from './mediaEngine.js';
+export { Room } from './room.js';
+export type { RoomMemberSpec } from './room.js';
 export type { MediaEngineOptions } from './engineOptions.js';
 export { Leg } from './leg.js';
 export type { LatchedEvent, LegCloseReason, LegEvents, RtpTimeoutEvent } from './leg.js';
@@ -16,7 +18,13 @@ export type {
   LegStats,
   MediaCounters,
   MediaDirection,
+  MixerStats,
+  MonitorMode,
+  RecordingConfig,
+  RecordingSummary,
   RemoteAddress,
+  RoomRole,
+  ToneConfig,
   RemoteReport,
   RtpTimeoutReason,
   StatsReport,

@@ -31,9 +31,12 @@ import type { MediaLogger } from './logger.js';
 import { MediaWorker } from './mediaWorker.js';
 import type { WorkerNotice } from './mediaWorker.js';
 import { PortAllocator } from './portAllocator.js';
+import { Room } from './room.js';
 import type {
   CodecSpec,
   MediaDirection,
+  MixerStats,
+  RecordingSummary,
   RemoteAddress,
   StatsReport,
   TelephoneEventSpec,
@@ -63,8 +66,15 @@ export interface CreateLegOptions {
   callId?: string;
 }
 
+export interface CreateRoomOptions {
+  /** Worker affinity key: the group of the call's legs (the call id). */
+  group?: string;
+}
+
 export type MediaEngineEvents = {
   stats: [WorkerStats];
+  /** Each worker's mixer totals, with its 'stats'. */
+  mixerStats: [{ worker: number; mixer: MixerStats }];
   /** Every leg's periodic report, for observers (metrics) that watch all legs. */
   legStats: [LegStats];
   /** A leg latched onto its source (signalled: the SDP address; else NAT). */
@@ -79,6 +89,8 @@ const MAX_BIND_ATTEMPTS = 16;
 
 export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
   private readonly legs = new Map<number, Leg>();
+  private readonly rooms = new Map<number, Room>();
+  private nextRoomId = 1;
   /** Group → its worker and how many legs (created or being created) it holds there. */
   private readonly groups = new Map<string, { worker: MediaWorker; legs: number }>();
   private readonly ports: PortAllocator;
@@ -118,6 +130,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
             statsIntervalMs: o.statsIntervalMs,
             rtcpIntervalMs: o.rtcpIntervalMs,
             sweepIntervalMs: o.sweepIntervalMs,
+            jitter: o.jitter,
           },
           o.requestTimeoutMs,
           logger.child({ worker: index }),
@@ -226,6 +239,27 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
     }
   }
 
+  /**
+   * A room (a call's mixer, recording tap and tones) on the worker of `group` — create
+   * the call's legs with the same group first, so the room lands where they are.
+   */
+  async createRoom(options: CreateRoomOptions = {}): Promise<Room> {
+    this.assertOpen();
+    const { group } = options;
+    const worker = this.joinGroup(group);
+    const id = this.nextRoomId++;
+    try {
+      await worker.request({ type: 'createRoom', roomId: id });
+    } catch (error) {
+      this.leaveGroup(group);
+      throw error;
+    }
+    if (this.closed) throw new InvalidStateError('the media engine is closed');
+    const room = new Room({ id, worker, group, closeRoom: (r) => this.closeRoom(r) });
+    this.rooms.set(id, room);
+    return room;
+  }
+
   /** A two-party relay: each leg hears the other. */
   async connect(a: Leg, b: Leg): Promise<void> {
     this.assertOpen();
@@ -243,7 +277,9 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
   close(): Promise<void> {
     if (this.closing === undefined) {
       for (const leg of this.legs.values()) leg.parentClosed('engine-closed');
+      for (const room of this.rooms.values()) room.parentClosed();
       this.legs.clear();
+      this.rooms.clear();
       this.groups.clear();
       this.closing = Promise.all(this.workers.map((w) => w.close())).then(() => {
         this.logger.info({}, 'media engine closed');
@@ -268,6 +304,18 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
       if (error instanceof MediaError && error.code === 'ERR_TIMEOUT') {
         this.logger.error({ legId: leg.id, callId: leg.callId }, 'leg close timed out');
       }
+    }
+  }
+
+  private async closeRoom(room: Room): Promise<RecordingSummary | null> {
+    if (this.rooms.get(room.id) !== room) return null; // the engine closed first
+    this.rooms.delete(room.id);
+    this.leaveGroup(room.group);
+    try {
+      return await room.worker.request({ type: 'closeRoom', roomId: room.id });
+    } catch (error) {
+      this.logger.error({ roomId: room.id, error }, 'room close failed');
+      return null;
     }
   }
 
@@ -315,6 +363,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
       }
       case 'stats':
         this.emit('stats', notice.report.worker);
+        this.emit('mixerStats', { worker: worker.index, mixer: notice.report.mixer });
         for (const stats of notice.report.legs) {
           this.legs.get(stats.legId)?.emit('stats', stats);
           this.emit('legStats', stats);
@@ -335,6 +384,12 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
       this.leaveGroup(leg.group);
       this.ports.release(leg.localPort); // the thread's sockets closed with it
       leg.parentClosed('worker-died');
+    }
+    for (const room of [...this.rooms.values()]) {
+      if (room.worker !== worker) continue;
+      this.rooms.delete(room.id);
+      this.leaveGroup(room.group);
+      room.parentClosed();
     }
     worker.legCount = 0;
     this.emit('workerDied', { worker: worker.index, error });

@@ -15,7 +15,7 @@
  */
 import type { MediaErrorCode } from '../engine/errors.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------
 // Shared value types
@@ -81,6 +81,8 @@ export interface WorkerConfig {
   rtcpIntervalMs: number;
   /** Period of the worker's one timer: media timeouts, DTMF expiry, RTCP, stats. */
   sweepIntervalMs: number;
+  /** Per-source jitter buffers of the mixer and the recording tap. */
+  jitter: { minDepthMs: number; maxDepthMs: number };
 }
 
 /** One leg as the worker creates it. */
@@ -99,6 +101,50 @@ export interface LegConfig {
   forwardDtmf: boolean;
   /** For logs only (e.g. the SIP Call-ID). */
   label: string | null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Rooms (the per-call mixer, DESIGN §3)
+
+export type RoomRole = 'customer' | 'agent' | 'supervisor';
+export type MonitorMode = 'listen' | 'whisper' | 'barge' | 'takeover';
+
+export const ROOM_ROLES: readonly RoomRole[] = ['customer', 'agent', 'supervisor'];
+export const MONITOR_MODES: readonly MonitorMode[] = ['listen', 'whisper', 'barge', 'takeover'];
+
+/** One leg of a room; who hears whom follows from roles and modes (mixer/routeMatrix.ts). */
+export interface RoomParticipant {
+  legId: number;
+  role: RoomRole;
+  /** Supervisors only (default 'listen'). */
+  mode?: MonitorMode;
+}
+
+/** The recording tap: a WAV written while the call runs (media/recording/wavRecorder.ts). */
+export interface RecordingConfig {
+  /** Absolute path of the file to create (it must not exist). */
+  path: string;
+  /** 2: customer left, agent right; 1: both summed. */
+  channels: 1 | 2;
+}
+
+export interface RecordingSummary {
+  path: string;
+  /** Audio bytes written (after the 44-byte header). */
+  bytes: number;
+  frames: number;
+  /** An I/O error that stopped the recording early, if any. */
+  error: string | null;
+}
+
+/** A tone played into some legs' outbound audio (media/tones/toneGenerator.ts). */
+export interface ToneConfig {
+  /** One or two frequencies in Hz, summed. */
+  frequencies: number[];
+  levelDbm0: number;
+  onMs: number;
+  offMs: number;
+  repeat: number;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -183,8 +229,33 @@ export interface WorkerStats {
   loopDelayMs: { mean: number; max: number };
 }
 
+/** The mixer's side of a worker (rooms, the frame clock, jitter buffers, recordings). */
+export interface MixerStats {
+  rooms: number;
+  /** Rooms whose frame work runs on the clock (someone mixes, a tone, or a recording). */
+  clockedRooms: number;
+  /** Participants by supervisor mode (supervisors only). */
+  monitors: Record<MonitorMode, number>;
+  /** Monotonic totals over the worker's life. */
+  ticks: number;
+  ticksSkipped: number;
+  /** Mixed frames sent to listeners (one per listener per frame). */
+  framesMixed: number;
+  /** Source frames filled by loss concealment. */
+  framesConcealed: number;
+  packetsLate: number;
+  /** Tick lateness histogram since the worker started: `le` bucket bounds in ms. */
+  lateness: { le: readonly number[]; counts: number[]; sum: number; count: number };
+  /** Mean target depth of the live jitter buffers (ms), null when there are none. */
+  jitterDepthMs: number | null;
+  recordingsActive: number;
+  /** Audio bytes written to recordings over the worker's life (monotonic). */
+  recordingBytes: number;
+}
+
 export interface StatsReport {
   worker: WorkerStats;
+  mixer: MixerStats;
   legs: LegStats[];
 }
 
@@ -204,6 +275,14 @@ export type Command =
   /** Who the leg's outbound stream is fed from: [] silence, [x] relay x (≥2: the mixer). */
   | { type: 'setSources'; id: number; legId: number; sources: number[] }
   | { type: 'setDirection'; id: number; legId: number; direction: MediaDirection }
+  | { type: 'createRoom'; id: number; roomId: number }
+  /** The room's whole membership, applied atomically before the next frame. */
+  | { type: 'setParticipants'; id: number; roomId: number; participants: RoomParticipant[] }
+  | { type: 'startRecording'; id: number; roomId: number; recording: RecordingConfig }
+  | { type: 'stopRecording'; id: number; roomId: number }
+  | { type: 'playTone'; id: number; roomId: number; legIds: number[]; tone: ToneConfig }
+  /** Stops the room's recording and tones; its legs stay open, unrouted. */
+  | { type: 'closeRoom'; id: number; roomId: number }
   /** legId null: the worker and all its legs. */
   | { type: 'getStats'; id: number; legId: number | null }
   | { type: 'closeLeg'; id: number; legId: number }
@@ -223,6 +302,12 @@ export interface CommandResults {
   setCodecs: null;
   setSources: null;
   setDirection: null;
+  createRoom: null;
+  setParticipants: null;
+  startRecording: null;
+  stopRecording: RecordingSummary | null;
+  playTone: null;
+  closeRoom: RecordingSummary | null;
   getStats: StatsReport;
   closeLeg: null;
   close: null;

@@ -12,8 +12,11 @@
  * 5. Counted as received (media timeout), dropped if the leg's direction doesn't accept
  *    from its endpoint (hold, RFC 3264 §5.1), then ReceiverStats (RFC 3550 A.1, A.8).
  * 6. RFC 4733 telephone-events feed the leg's DtmfReceiver ('dtmf' events), and are
- *    relayed only if the leg forwards DTMF.
- * 7. For each listener that sends to its endpoint and knows where: the listener's
+ *    relayed only if the leg forwards DTMF — to relay listeners below, and to listeners
+ *    fed from the room's mix through the room (workerRoom.ts forwardEvent).
+ * 7. If the leg's audio feeds its room's mixer or recording (workerRoom.ts), the payload
+ *    is decoded into the leg's jitter buffer — before step 8 rewrites it in place.
+ * 8. For each listener that sends to its endpoint and knows where: the listener's
  *    OutboundStream rewrites SSRC, sequence number, timestamp and marker (one continuous
  *    stream, DESIGN §3), the payload type is mapped to the listener's numbering, and
  *    G.711 is transcoded in place if the listener lacks the source's codec. The last
@@ -21,16 +24,20 @@
  *    buffer (WorkerLeg.scratch), taken before the original is rewritten.
  */
 import type { DtmfDigit } from '../dtmf/dtmfReceiver.js';
-import { transcodeInPlace } from '../codecs/g711.js';
+import { decodeAlawInto, decodeUlawInto, transcodeInPlace } from '../codecs/g711.js';
+import type { JitterBuffer } from '../mixer/jitterBuffer.js';
 import {
   isRtcp,
   RTP_INVALID,
   rtpPayloadEnd,
   rtpPayloadOffset,
   rtpPayloadType,
+  rtpSequence,
+  rtpSsrc,
+  rtpTimestamp,
   writeRtpPayloadType,
 } from '../rtp/rtpHeader.js';
-import { KIND_NONE, KIND_TELEPHONE_EVENT, transcodeTable } from './payloadMap.js';
+import { KIND_NONE, KIND_PCMA, KIND_TELEPHONE_EVENT, transcodeTable } from './payloadMap.js';
 import { receiveRtcp } from './rtcpSession.js';
 import type { WorkerLeg } from './workerLeg.js';
 
@@ -38,6 +45,8 @@ import type { WorkerLeg } from './workerLeg.js';
 export interface PacketEvents {
   latched(leg: WorkerLeg, signalled: boolean): void;
   dtmf(leg: WorkerLeg, digit: DtmfDigit): void;
+  /** A telephone-event of a leg in a room, for its listeners fed from the mix. */
+  eventToMix(leg: WorkerLeg, msg: Buffer, length: number, nowMs: number): void;
 }
 
 /** One datagram from `address`:`port` on `leg`'s RTP socket, at monotonic `nowMs`. */
@@ -93,11 +102,16 @@ export function receiveRtp(
       c.dropDtmf++;
       return;
     }
+    // Before the relay loop below rewrites the packet in place.
+    if (leg.roomId !== 0) events.eventToMix(leg, msg, length, nowMs);
+  }
+  const offset = rtpPayloadOffset(msg, length);
+  if (leg.jitter !== null && kind !== KIND_TELEPHONE_EVENT) {
+    toJitterBuffer(leg.jitter, msg, offset, end, kind, nowMs);
   }
   const listeners = leg.listeners;
   const n = listeners.length;
   if (n === 0) return;
-  const offset = rtpPayloadOffset(msg, length);
   for (let i = 0; i < n; i++) {
     const listener = listeners[i]!;
     if (!canSend(listener, kind)) continue;
@@ -154,4 +168,23 @@ function forward(
   writeRtpPayloadType(buf, payloadType);
   if (table !== null) transcodeInPlace(buf, table, offset, end);
   listener.sendRtp(buf, length, end - offset, nowMs);
+}
+
+/** Decoded samples of one packet (G.711: one byte per sample; larger packets are cut). */
+const decoded = new Int16Array(2048);
+
+/** Decodes one G.711 packet's payload into the leg's jitter buffer. */
+function toJitterBuffer(
+  jitter: JitterBuffer,
+  msg: Buffer,
+  offset: number,
+  end: number,
+  kind: number,
+  nowMs: number,
+): void {
+  const count = end - offset > decoded.length ? decoded.length : end - offset;
+  if (count <= 0) return;
+  if (kind === KIND_PCMA) decodeAlawInto(msg, decoded, offset, count);
+  else decodeUlawInto(msg, decoded, offset, count);
+  jitter.push(rtpSsrc(msg), rtpSequence(msg), rtpTimestamp(msg), decoded, count, nowMs);
 }

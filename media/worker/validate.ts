@@ -7,15 +7,21 @@
  * Control plane only: allocation is fine here.
  */
 import { isIP } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { MediaError } from '../engine/errors.js';
-import { MEDIA_DIRECTIONS } from './protocol.js';
+import { MEDIA_DIRECTIONS, MONITOR_MODES, ROOM_ROLES } from './protocol.js';
 import type {
   CodecSpec,
   Command,
   LegConfig,
   MediaDirection,
+  MonitorMode,
+  RecordingConfig,
   RemoteAddress,
+  RoomParticipant,
+  RoomRole,
   TelephoneEventSpec,
+  ToneConfig,
   WorkerConfig,
 } from './protocol.js';
 
@@ -124,8 +130,8 @@ export function checkLegId(x: unknown, path = 'legId'): number {
 }
 
 /**
- * Sources of one listener: distinct leg ids, never the listener itself (nobody hears
- * themselves). Two or more need the mixer (issue 4), which is not built yet.
+ * Sources of one relay listener: distinct leg ids, never the listener itself (nobody
+ * hears themselves), at most one (mixing several is a room's job).
  */
 export function checkSources(x: unknown, listener: number, path = 'sources'): number[] {
   if (!Array.isArray(x)) fail(path, 'must be an array of leg ids');
@@ -135,9 +141,79 @@ export function checkSources(x: unknown, listener: number, path = 'sources'): nu
   if (ids.length > 1) {
     throw new MediaError(
       'ERR_MIX_UNSUPPORTED',
-      `${path}: a listener with ${ids.length} sources needs the mixer (not built yet)`,
+      `${path}: a listener with ${ids.length} sources is mixed: put the legs in a room`,
     );
   }
+  return ids;
+}
+
+/** A room id, as the engine assigns them (positive safe integers). */
+export function checkRoomId(x: unknown, path = 'roomId'): number {
+  return integer(x, path, 1, Number.MAX_SAFE_INTEGER);
+}
+
+/** Legs in one room (the product's default is 3; the engine's own ceiling is this). */
+export const MAX_ROOM_PARTICIPANTS = 16;
+
+export function checkParticipants(x: unknown, path = 'participants'): RoomParticipant[] {
+  if (!Array.isArray(x) || x.length > MAX_ROOM_PARTICIPANTS) {
+    fail(path, `must be an array of at most ${MAX_ROOM_PARTICIPANTS} participants`);
+  }
+  const seen = new Set<number>();
+  let takeovers = 0;
+  return x.map((p: unknown, i) => {
+    const o = record(p, `${path}[${i}]`);
+    const legId = checkLegId(o.legId, `${path}[${i}].legId`);
+    if (seen.has(legId)) fail(`${path}[${i}].legId`, `repeats leg ${legId}`);
+    seen.add(legId);
+    if (!ROOM_ROLES.includes(o.role as RoomRole)) {
+      fail(`${path}[${i}].role`, `must be one of ${ROOM_ROLES.join(', ')}`);
+    }
+    const participant: RoomParticipant = { legId, role: o.role as RoomRole };
+    if (o.mode !== undefined) {
+      if (o.role !== 'supervisor') fail(`${path}[${i}].mode`, 'is for supervisors only');
+      if (!MONITOR_MODES.includes(o.mode as MonitorMode)) {
+        fail(`${path}[${i}].mode`, `must be one of ${MONITOR_MODES.join(', ')}`);
+      }
+      participant.mode = o.mode as MonitorMode;
+      if (o.mode === 'takeover' && ++takeovers > 1) {
+        fail(`${path}[${i}].mode`, 'takeover: at most one supervisor takes over');
+      }
+    }
+    return participant;
+  });
+}
+
+export function checkRecording(x: unknown, path = 'recording'): RecordingConfig {
+  const o = record(x, path);
+  if (typeof o.path !== 'string' || !isAbsolute(o.path) || o.path.includes('\0')) {
+    fail(`${path}.path`, 'must be an absolute file path');
+  }
+  if (o.channels !== 1 && o.channels !== 2) fail(`${path}.channels`, 'must be 1 or 2');
+  return { path: o.path, channels: o.channels };
+}
+
+export function checkTone(x: unknown, path = 'tone'): ToneConfig {
+  const o = record(x, path);
+  const f = o.frequencies;
+  if (!Array.isArray(f) || f.length < 1 || f.length > 2) {
+    fail(`${path}.frequencies`, 'must be an array of one or two frequencies');
+  }
+  return {
+    frequencies: f.map((hz: unknown, i) => integer(hz, `${path}.frequencies[${i}]`, 50, 3950)),
+    levelDbm0: integer(o.levelDbm0, `${path}.levelDbm0`, -60, 3),
+    onMs: integer(o.onMs, `${path}.onMs`, 20, 10000),
+    offMs: integer(o.offMs, `${path}.offMs`, 0, 10000),
+    repeat: integer(o.repeat, `${path}.repeat`, 1, 10),
+  };
+}
+
+export function checkLegIds(x: unknown, path: string): number[] {
+  if (!Array.isArray(x) || x.length > MAX_ROOM_PARTICIPANTS) {
+    fail(path, `must be an array of at most ${MAX_ROOM_PARTICIPANTS} leg ids`);
+  }
+  const ids = x.map((id: unknown, i) => checkLegId(id, `${path}[${i}]`));
+  if (new Set(ids).size !== ids.length) fail(path, 'must not repeat a leg');
   return ids;
 }
 
@@ -170,7 +246,15 @@ export function checkWorkerConfig(x: unknown, path = 'workerData'): WorkerConfig
     statsIntervalMs: integer(o.statsIntervalMs, `${path}.statsIntervalMs`, 0, MAX_MS),
     rtcpIntervalMs: integer(o.rtcpIntervalMs, `${path}.rtcpIntervalMs`, 1, MAX_MS),
     sweepIntervalMs: integer(o.sweepIntervalMs, `${path}.sweepIntervalMs`, 1, 60000),
+    jitter: checkJitter(o.jitter, `${path}.jitter`),
   };
+}
+
+export function checkJitter(x: unknown, path = 'jitter'): WorkerConfig['jitter'] {
+  const o = record(x, path);
+  const minDepthMs = integer(o.minDepthMs, `${path}.minDepthMs`, 0, 1000);
+  const maxDepthMs = integer(o.maxDepthMs, `${path}.maxDepthMs`, minDepthMs, 1000);
+  return { minDepthMs, maxDepthMs };
 }
 
 /** A command as received by the worker; throws MediaError 'ERR_INVALID_COMMAND'. */
@@ -209,6 +293,34 @@ function readCommand(x: unknown): Command {
         legId: checkLegId(o.legId),
         direction: checkDirection(o.direction),
       };
+    case 'createRoom':
+      return { type: 'createRoom', id, roomId: checkRoomId(o.roomId) };
+    case 'setParticipants':
+      return {
+        type: 'setParticipants',
+        id,
+        roomId: checkRoomId(o.roomId),
+        participants: checkParticipants(o.participants),
+      };
+    case 'startRecording':
+      return {
+        type: 'startRecording',
+        id,
+        roomId: checkRoomId(o.roomId),
+        recording: checkRecording(o.recording),
+      };
+    case 'stopRecording':
+      return { type: 'stopRecording', id, roomId: checkRoomId(o.roomId) };
+    case 'playTone':
+      return {
+        type: 'playTone',
+        id,
+        roomId: checkRoomId(o.roomId),
+        legIds: checkLegIds(o.legIds, 'legIds'),
+        tone: checkTone(o.tone),
+      };
+    case 'closeRoom':
+      return { type: 'closeRoom', id, roomId: checkRoomId(o.roomId) };
     case 'getStats':
       return { type: 'getStats', id, legId: o.legId === null ? null : checkLegId(o.legId) };
     case 'closeLeg':

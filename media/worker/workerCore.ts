@@ -19,6 +19,8 @@ import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { RemoteInfo } from 'node:dgram';
 import type { DtmfDigit } from '../dtmf/dtmfReceiver.js';
 import { MediaError } from '../engine/errors.js';
+import { FrameClock } from '../mixer/frameClock.js';
+import type { JitterBuffer } from '../mixer/jitterBuffer.js';
 import { Counters } from './counters.js';
 import { PayloadMap } from './payloadMap.js';
 import type {
@@ -27,6 +29,9 @@ import type {
   CommandType,
   LegConfig,
   LogLevel,
+  MixerStats,
+  MonitorMode,
+  RoomParticipant,
   StatsReport,
   WorkerConfig,
   WorkerEvent,
@@ -38,6 +43,8 @@ import { threadCpuMs } from './threadCpu.js';
 import { bindUdp, closeUdp } from './udp.js';
 import { validateCommand } from './validate.js';
 import { WorkerLeg } from './workerLeg.js';
+import { WorkerRoom } from './workerRoom.js';
+import type { RoomHost } from './workerRoom.js';
 
 export interface WorkerHost {
   post(event: WorkerEvent): void;
@@ -51,6 +58,9 @@ function arm(leg: WorkerLeg, now: number): void {
   if (leg.sources.length > 0 || leg.listeners.length > 0) leg.armedMs = now;
 }
 
+/** Upper bounds (ms) of the mixer's tick-lateness histogram buckets (the last is +Inf). */
+const LATENESS_BUCKETS = [0.5, 1, 2, 5, 10, 20, 50, 100];
+
 function remove<T>(list: T[], item: T): void {
   const i = list.indexOf(item);
   if (i >= 0) list.splice(i, 1);
@@ -58,6 +68,20 @@ function remove<T>(list: T[], item: T): void {
 
 export class WorkerCore {
   private readonly legs = new Map<number, WorkerLeg>();
+  private readonly rooms = new Map<number, WorkerRoom>();
+  private readonly clock: FrameClock;
+  private readonly roomHost: RoomHost;
+  /** Mixer totals of closed rooms and discarded jitter buffers (stats stay monotonic). */
+  private retiredFramesMixed = 0;
+  private retiredConcealed = 0;
+  private retiredLate = 0;
+  private retiredRecordingBytes = 0;
+  private readonly lateness = {
+    le: LATENESS_BUCKETS,
+    counts: new Array<number>(LATENESS_BUCKETS.length + 1).fill(0),
+    sum: 0,
+    count: 0,
+  };
   /** Counters of closed legs (worker totals = these + the live legs'). */
   private readonly retired = new Counters();
   private readonly timer: NodeJS.Timeout;
@@ -88,6 +112,22 @@ export class WorkerCore {
           signalled,
         }),
       dtmf: (leg, digit) => this.postDtmf(leg, digit),
+      eventToMix: (leg, msg, length, nowMs) =>
+        this.rooms.get(leg.roomId)?.forwardEvent(leg, msg, length, nowMs),
+    };
+    this.clock = new FrameClock(
+      {
+        now: () => performance.now(),
+        setTimeout,
+        clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+      },
+      (index, dueMs, nowMs) => this.frame(index, dueMs, nowMs),
+      (error) => this.log('error', 'mixer frame failed', { error: String(error) }),
+    );
+    this.roomHost = {
+      relay: (listener, sources) => this.feed(listener, sources, performance.now()),
+      jitterOptions: config.jitter,
+      retireJitter: (buffer) => this.retireJitter(buffer),
     };
   }
 
@@ -112,9 +152,13 @@ export class WorkerCore {
   close(): Promise<void> {
     if (this.closing === undefined) {
       clearInterval(this.timer);
-      this.closing = Promise.all([...this.legs.values()].map((leg) => this.closeLeg(leg))).then(
-        () => undefined,
-      );
+      this.clock.stop();
+      const rooms = [...this.rooms.values()];
+      this.rooms.clear();
+      this.closing = Promise.all([
+        ...rooms.map((room) => room.close()),
+        ...[...this.legs.values()].map((leg) => this.closeLeg(leg)),
+      ]).then(() => undefined);
     }
     return this.closing;
   }
@@ -140,9 +184,64 @@ export class WorkerCore {
         leg.payloads = new PayloadMap(command.codecs, command.telephoneEvent);
         return null;
       }
-      case 'setSources':
-        this.setSources(this.leg(command.legId), command.sources, now);
+      case 'setSources': {
+        const leg = this.leg(command.legId);
+        if (leg.roomId !== 0) {
+          throw new MediaError('ERR_IN_ROOM', `leg ${leg.id} is routed by room ${leg.roomId}`);
+        }
+        this.setSources(leg, command.sources, now);
         return null;
+      }
+      case 'createRoom':
+        if (this.rooms.has(command.roomId)) {
+          throw new MediaError('ERR_INVALID_COMMAND', `room ${command.roomId} exists`);
+        }
+        this.rooms.set(command.roomId, new WorkerRoom(command.roomId, this.roomHost));
+        return null;
+      case 'setParticipants':
+        this.setParticipants(this.room(command.roomId), command.participants);
+        this.updateClock();
+        return null;
+      case 'startRecording': {
+        const room = this.room(command.roomId);
+        try {
+          await room.startRecording(command.recording);
+        } catch (error) {
+          throw new MediaError(
+            'ERR_RECORDING',
+            error instanceof Error ? error.message : String(error),
+          );
+        }
+        this.updateClock();
+        return null;
+      }
+      case 'stopRecording': {
+        const summary = await this.room(command.roomId).stopRecording();
+        this.retiredRecordingBytes += summary?.bytes ?? 0;
+        this.updateClock();
+        return summary;
+      }
+      case 'playTone': {
+        const room = this.room(command.roomId);
+        const legs = command.legIds.map((id) => this.leg(id));
+        try {
+          room.playTone(legs, command.tone);
+        } catch (error) {
+          throw new MediaError('ERR_ROOM', error instanceof Error ? error.message : String(error));
+        }
+        this.updateClock();
+        return null;
+      }
+      case 'closeRoom': {
+        const room = this.rooms.get(command.roomId);
+        if (room === undefined) return null;
+        this.rooms.delete(command.roomId);
+        this.retiredFramesMixed += room.counters.framesMixed;
+        const summary = await room.close();
+        this.retiredRecordingBytes += summary?.bytes ?? 0;
+        this.updateClock();
+        return summary;
+      }
       case 'setDirection': {
         const leg = this.leg(command.legId);
         const wasReceiving = leg.receiving;
@@ -216,9 +315,120 @@ export class WorkerCore {
     return { ssrc: leg.outbound.ssrc };
   }
 
+  private room(id: number): WorkerRoom {
+    const room = this.rooms.get(id);
+    if (room === undefined)
+      throw new MediaError('ERR_UNKNOWN_ROOM', `no room ${id} in this worker`);
+    return room;
+  }
+
+  private setParticipants(room: WorkerRoom, participants: RoomParticipant[]): void {
+    const members = participants.map((p) => {
+      const leg = this.leg(p.legId);
+      if (leg.roomId !== 0 && leg.roomId !== room.id) {
+        throw new MediaError('ERR_IN_ROOM', `leg ${leg.id} is in room ${leg.roomId}`);
+      }
+      return {
+        leg,
+        role: p.role,
+        mode: p.role === 'supervisor' ? (p.mode ?? 'listen') : undefined,
+      };
+    });
+    try {
+      room.setMembers(members);
+    } catch (error) {
+      throw new MediaError('ERR_ROOM', error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** Runs the frame clock while any room has per-frame work, and only then. */
+  private updateClock(): void {
+    let clocked = false;
+    for (const room of this.rooms.values()) if (room.clocked) clocked = true;
+    if (clocked) this.clock.start();
+    else this.clock.stop();
+  }
+
+  private frame(index: number, dueMs: number, nowMs: number): void {
+    const late = nowMs - dueMs;
+    const h = this.lateness;
+    let b = 0;
+    while (b < LATENESS_BUCKETS.length && late > LATENESS_BUCKETS[b]!) b++;
+    h.counts[b]!++;
+    h.sum += late;
+    h.count++;
+    let clocked = false;
+    for (const room of this.rooms.values()) {
+      if (!room.clocked) continue;
+      clocked = true;
+      try {
+        room.frame(index, nowMs);
+      } catch (error) {
+        this.log('error', 'room frame failed', {
+          roomId: room.id,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+      }
+    }
+    if (!clocked) this.clock.stop();
+  }
+
+  private retireJitter(buffer: JitterBuffer): void {
+    this.retiredConcealed += buffer.stats.concealed;
+    this.retiredLate += buffer.stats.late;
+  }
+
+  private mixerStats(): MixerStats {
+    const monitors: Record<MonitorMode, number> = { listen: 0, whisper: 0, barge: 0, takeover: 0 };
+    let clockedRooms = 0;
+    let framesMixed = this.retiredFramesMixed;
+    let concealed = this.retiredConcealed;
+    let late = this.retiredLate;
+    let depthSum = 0;
+    let depthCount = 0;
+    let recordingsActive = 0;
+    let recordingBytes = this.retiredRecordingBytes;
+    for (const room of this.rooms.values()) {
+      if (room.clocked) clockedRooms++;
+      room.countModes(monitors);
+      framesMixed += room.counters.framesMixed;
+      for (const jitter of room.jitterBuffers()) {
+        const stats = jitter.stats;
+        concealed += stats.concealed;
+        late += stats.late;
+        depthSum += stats.depthMs;
+        depthCount++;
+      }
+      if (room.recording) recordingsActive++;
+      recordingBytes += room.recordingBytes;
+    }
+    return {
+      rooms: this.rooms.size,
+      clockedRooms,
+      monitors,
+      ticks: this.clock.frames,
+      ticksSkipped: this.clock.skipped,
+      framesMixed,
+      framesConcealed: concealed,
+      packetsLate: late,
+      lateness: { ...this.lateness, counts: [...this.lateness.counts] },
+      jitterDepthMs: depthCount === 0 ? null : depthSum / depthCount,
+      recordingsActive,
+      recordingBytes,
+    };
+  }
+
   /** Feeds `listener` from `sources` (already validated: ≤1, not itself). */
   private setSources(listener: WorkerLeg, ids: readonly number[], now: number): void {
-    const sources = ids.map((id) => this.leg(id));
+    this.feed(
+      listener,
+      ids.map((id) => this.leg(id)),
+      now,
+    );
+  }
+
+  /** The packet path's routes: `listener` relays `sources` (≤ 1). */
+  private feed(listener: WorkerLeg, sources: WorkerLeg[], now: number): void {
     for (const old of listener.sources) remove(old.listeners, listener);
     listener.sources = sources;
     for (const source of sources) {
@@ -233,6 +443,15 @@ export class WorkerCore {
     if (leg.closed) return;
     leg.closed = true;
     this.legs.delete(leg.id);
+    if (leg.roomId !== 0) {
+      const room = this.rooms.get(leg.roomId);
+      try {
+        room?.removeLeg(leg);
+      } catch (error) {
+        this.internalError(leg, error);
+      }
+      this.updateClock();
+    }
     for (const source of leg.sources) remove(source.listeners, leg);
     for (const listener of leg.listeners) {
       remove(listener.sources, leg);
@@ -310,6 +529,7 @@ export class WorkerCore {
     this.lagCount = 0;
     const legs = only === null ? [...this.legs.values()] : [only];
     return {
+      mixer: this.mixerStats(),
       worker: {
         worker: this.config.index,
         legs: this.legs.size,

@@ -14,6 +14,7 @@
 import type { Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { DtmfReceiver } from '../dtmf/dtmfReceiver.js';
+import type { JitterBuffer } from '../mixer/jitterBuffer.js';
 import { ReceiverStats } from '../rtcp/receiverStats.js';
 import { newReportBlock } from '../rtcp/reportBlock.js';
 import type { ReportBlock } from '../rtcp/reportBlock.js';
@@ -78,6 +79,29 @@ export class WorkerLeg {
   /** Legs this one's outbound stream is fed from, and legs fed by this one. */
   sources: WorkerLeg[] = [];
   listeners: WorkerLeg[] = [];
+
+  /** The room (call) this leg is a participant of, by id; 0 when none. */
+  roomId = 0;
+  /**
+   * How the room feeds this leg's outbound stream when it is not a plain relay (see
+   * workerRoom.ts): its index among the room's listeners, -1 when the packet path
+   * (relay) or nobody feeds it.
+   */
+  mixListener = -1;
+  /** Packets the room sent this leg (frames, events): the mixer's input sequence numbers. */
+  mixSequence = 0;
+  /** Timestamp of the last mixed frame sent (the mixer's input timeline). */
+  mixTimestamp = 0;
+  /**
+   * A telephone-event relayed into the mix stream (RFC 4733 §2.5.1.2: all packets of
+   * one event share its timestamp): the source and input timestamp of the event, and
+   * the mix-timeline timestamp its packets get.
+   */
+  mixEventSource = 0;
+  mixEventInTs = -1;
+  mixEventOutTs = 0;
+  /** Decoded audio of this leg for the mixer and the recording tap; null when unused. */
+  jitter: JitterBuffer | null = null;
 
   /** Reception statistics of the endpoint's current SSRC. */
   inbound: ReceiverStats | null = null;
@@ -184,6 +208,16 @@ export class WorkerLeg {
    */
   scratch(msg: Buffer, length: number): Buffer | null {
     if (length > RING_BUFFER_SIZE) return null;
+    const buf = this.ringBuffer();
+    msg.copy(buf, 0, 0, length);
+    return buf;
+  }
+
+  /**
+   * The next preallocated packet buffer (RING_BUFFER_SIZE bytes) of the same ring, for a
+   * packet built here (the mixer's frames).
+   */
+  ringBuffer(): Buffer {
     let ring = this.ring;
     if (ring === null) {
       ring = this.ring = Array.from({ length: RING_SIZE }, () =>
@@ -192,7 +226,6 @@ export class WorkerLeg {
     }
     const buf = ring[this.ringNext]!;
     this.ringNext = (this.ringNext + 1) & (RING_SIZE - 1);
-    msg.copy(buf, 0, 0, length);
     return buf;
   }
 

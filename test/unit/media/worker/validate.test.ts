@@ -3,6 +3,10 @@ import { MediaError } from '../../../../media/engine/errors.js';
 import {
   checkCodecs,
   checkLegConfig,
+  checkLegIds,
+  checkParticipants,
+  checkRecording,
+  checkTone,
   checkRemote,
   checkSources,
   checkTelephoneEvent,
@@ -151,9 +155,206 @@ describe('argument checks', () => {
       statsIntervalMs: 5000,
       rtcpIntervalMs: 5000,
       sweepIntervalMs: 100,
+      jitter: { minDepthMs: 20, maxDepthMs: 200 },
     };
     expect(checkWorkerConfig(config)).toEqual(config);
+    expect(() => checkWorkerConfig({ ...config, jitter: undefined })).toThrow(/jitter/);
+    expect(() =>
+      checkWorkerConfig({ ...config, jitter: { minDepthMs: 100, maxDepthMs: 50 } }),
+    ).toThrow(/jitter\.maxDepthMs/);
     expect(() => checkWorkerConfig({ ...config, sweepIntervalMs: 0 })).toThrow(/sweepIntervalMs/);
     expect(() => checkWorkerConfig({ ...config, address: 'localhost' })).toThrow(/address/);
+  });
+});
+
+const tone = { frequencies: [440], levelDbm0: -13, onMs: 200, offMs: 0, repeat: 1 };
+
+describe('room commands', () => {
+  it('accepts every room command shape and keeps only known fields', () => {
+    expect(validateCommand({ type: 'createRoom', id: 1, roomId: 3, junk: 1 })).toEqual({
+      type: 'createRoom',
+      id: 1,
+      roomId: 3,
+    });
+    expect(
+      validateCommand({
+        type: 'setParticipants',
+        id: 2,
+        roomId: 3,
+        participants: [
+          { legId: 1, role: 'customer', extra: true },
+          { legId: 2, role: 'agent' },
+          { legId: 4, role: 'supervisor', mode: 'whisper' },
+          { legId: 5, role: 'supervisor' },
+        ],
+      }),
+    ).toEqual({
+      type: 'setParticipants',
+      id: 2,
+      roomId: 3,
+      participants: [
+        { legId: 1, role: 'customer' },
+        { legId: 2, role: 'agent' },
+        { legId: 4, role: 'supervisor', mode: 'whisper' },
+        { legId: 5, role: 'supervisor' },
+      ],
+    });
+    expect(
+      validateCommand({ type: 'setParticipants', id: 2, roomId: 3, participants: [] }),
+    ).toMatchObject({ participants: [] });
+    expect(
+      validateCommand({
+        type: 'startRecording',
+        id: 3,
+        roomId: 3,
+        recording: { path: '/var/rec/a.wav', channels: 2, format: 'mp3' },
+      }),
+    ).toEqual({
+      type: 'startRecording',
+      id: 3,
+      roomId: 3,
+      recording: { path: '/var/rec/a.wav', channels: 2 },
+    });
+    expect(validateCommand({ type: 'stopRecording', id: 4, roomId: 3 })).toEqual({
+      type: 'stopRecording',
+      id: 4,
+      roomId: 3,
+    });
+    expect(
+      validateCommand({ type: 'playTone', id: 5, roomId: 3, legIds: [1, 2], tone: { ...tone } }),
+    ).toEqual({ type: 'playTone', id: 5, roomId: 3, legIds: [1, 2], tone });
+    expect(validateCommand({ type: 'closeRoom', id: 6, roomId: 3 })).toEqual({
+      type: 'closeRoom',
+      id: 6,
+      roomId: 3,
+    });
+  });
+
+  it('answers malformed room commands with ERR_INVALID_COMMAND', () => {
+    const bad: unknown[] = [
+      { type: 'createRoom', id: 1 },
+      { type: 'createRoom', id: 1, roomId: 0 },
+      { type: 'createRoom', id: 1, roomId: 1.5 },
+      { type: 'closeRoom', id: 1, roomId: '3' },
+      { type: 'stopRecording', id: 1, roomId: -3 },
+      { type: 'setParticipants', id: 1, roomId: 3 },
+      { type: 'setParticipants', id: 1, roomId: 3, participants: {} },
+      { type: 'setParticipants', id: 1, roomId: 3, participants: [{ legId: 1, role: 'boss' }] },
+      { type: 'startRecording', id: 1, roomId: 3 },
+      { type: 'startRecording', id: 1, roomId: 3, recording: { path: 'a.wav', channels: 2 } },
+      { type: 'playTone', id: 1, roomId: 3, legIds: [1], tone: { ...tone, repeat: 0 } },
+      { type: 'playTone', id: 1, roomId: 3, legIds: 1, tone },
+      { type: 'playTone', id: 1, roomId: 3, legIds: [1] },
+    ];
+    for (const x of bad) {
+      expect({ x, code: codeOf(() => validateCommand(x)) }).toEqual({
+        x,
+        code: 'ERR_INVALID_COMMAND',
+      });
+    }
+  });
+});
+
+describe('room argument checks', () => {
+  it('participants: distinct legs, known roles, modes for supervisors only, one takeover', () => {
+    const modes = ['listen', 'whisper', 'barge', 'takeover'] as const;
+    for (const mode of modes) {
+      expect(checkParticipants([{ legId: 9, role: 'supervisor', mode }])).toEqual([
+        { legId: 9, role: 'supervisor', mode },
+      ]);
+    }
+    const bad: [unknown, RegExp][] = [
+      ['nope', /participants must be an array/],
+      [Array.from({ length: 17 }, (_, i) => ({ legId: i + 1, role: 'supervisor' })), /at most 16/],
+      [[null], /participants\[0\] must be an object/],
+      [[{ legId: 0, role: 'agent' }], /participants\[0\]\.legId/],
+      [
+        [
+          { legId: 1, role: 'customer' },
+          { legId: 1, role: 'agent' },
+        ],
+        /participants\[1\]\.legId repeats leg 1/,
+      ],
+      [[{ legId: 1, role: 'monitor' }], /participants\[0\]\.role must be one of/],
+      [[{ legId: 1, role: 'agent', mode: 'listen' }], /mode is for supervisors only/],
+      [[{ legId: 1, role: 'supervisor', mode: 'spy' }], /mode must be one of/],
+      [
+        [
+          { legId: 1, role: 'supervisor', mode: 'takeover' },
+          { legId: 2, role: 'supervisor', mode: 'takeover' },
+        ],
+        /participants\[1\]\.mode takeover: at most one/,
+      ],
+    ];
+    for (const [x, message] of bad) {
+      expect(codeOf(() => checkParticipants(x))).toBe('ERR_INVALID_ARGUMENT');
+      expect(() => checkParticipants(x)).toThrow(message);
+    }
+    expect(
+      checkParticipants(
+        Array.from({ length: 16 }, (_, i) => ({ legId: i + 1, role: 'supervisor' })),
+      ),
+    ).toHaveLength(16);
+  });
+
+  it('recording: an absolute path and 1 or 2 channels', () => {
+    expect(checkRecording({ path: '/tmp/r.wav', channels: 1 })).toEqual({
+      path: '/tmp/r.wav',
+      channels: 1,
+    });
+    for (const [x, message] of [
+      [null, /recording must be an object/],
+      [{ path: 'rel/r.wav', channels: 2 }, /recording\.path/],
+      [{ path: '/tmp/a\0b.wav', channels: 2 }, /recording\.path/],
+      [{ path: 42, channels: 2 }, /recording\.path/],
+      [{ path: '/tmp/r.wav', channels: 3 }, /recording\.channels must be 1 or 2/],
+      [{ path: '/tmp/r.wav' }, /recording\.channels/],
+    ] as [unknown, RegExp][]) {
+      expect(codeOf(() => checkRecording(x))).toBe('ERR_INVALID_ARGUMENT');
+      expect(() => checkRecording(x)).toThrow(message);
+    }
+  });
+
+  it('tone: one or two frequencies in the voice band, bounded level, cadence and repeats', () => {
+    expect(checkTone({ ...tone, frequencies: [350, 440], extra: 1 })).toEqual({
+      ...tone,
+      frequencies: [350, 440],
+    });
+    expect(checkTone({ ...tone, levelDbm0: 3, onMs: 10000, offMs: 10000, repeat: 10 })).toEqual({
+      ...tone,
+      levelDbm0: 3,
+      onMs: 10000,
+      offMs: 10000,
+      repeat: 10,
+    });
+    for (const [x, message] of [
+      [{ ...tone, frequencies: [] }, /tone\.frequencies must be an array of one or two/],
+      [{ ...tone, frequencies: [1, 2, 3] }, /tone\.frequencies must be/],
+      [{ ...tone, frequencies: [4000] }, /tone\.frequencies\[0\]/],
+      [{ ...tone, frequencies: [440.5] }, /tone\.frequencies\[0\]/],
+      [{ ...tone, levelDbm0: 4 }, /tone\.levelDbm0/],
+      [{ ...tone, levelDbm0: -61 }, /tone\.levelDbm0/],
+      [{ ...tone, onMs: 19 }, /tone\.onMs/],
+      [{ ...tone, offMs: -1 }, /tone\.offMs/],
+      [{ ...tone, repeat: 11 }, /tone\.repeat/],
+      [{ ...tone, levelDbm0: undefined }, /tone\.levelDbm0/],
+    ] as [unknown, RegExp][]) {
+      expect(codeOf(() => checkTone(x))).toBe('ERR_INVALID_ARGUMENT');
+      expect(() => checkTone(x)).toThrow(message);
+    }
+  });
+
+  it('leg ids of a tone: distinct positive integers, at most a room’s worth', () => {
+    expect(checkLegIds([], 'legIds')).toEqual([]);
+    expect(checkLegIds([3, 1], 'legIds')).toEqual([3, 1]);
+    expect(() => checkLegIds([1, 1], 'legIds')).toThrow(/legIds must not repeat a leg/);
+    expect(() => checkLegIds([0], 'legIds')).toThrow(/legIds\[0\]/);
+    expect(() => checkLegIds('1', 'legIds')).toThrow(/legIds must be an array/);
+    expect(() =>
+      checkLegIds(
+        Array.from({ length: 17 }, (_, i) => i + 1),
+        'legIds',
+      ),
+    ).toThrow(/at most 16/);
   });
 });

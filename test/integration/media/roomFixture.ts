@@ -1,0 +1,188 @@
+/**
+ * A monitored call for mixer tests: three fake phones (customer, agent, supervisor), a leg
+ * each on one worker (one group), and a room. Each phone can talk its own tone,
+ * continuously, paced by a drift-free timer; what each phone received is cut into the
+ * time windows of the test's phases and judged by tone detection.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Leg } from '../../../media/engine/leg.js';
+import type { MediaLogger } from '../../../media/engine/logger.js';
+import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
+import type { Room, RoomMemberSpec } from '../../../media/engine/room.js';
+import type { MonitorMode } from '../../../media/worker/protocol.js';
+import { createLegFor } from './callFixture.js';
+import { FakePhone, Tone } from './fakePhone.js';
+import type { Law, RtpIn } from './fakePhone.js';
+
+/** The tones of DESIGN §3's tests: customer 440 Hz, agent 1000 Hz, supervisor 1800 Hz. */
+export const CUSTOMER_HZ = 440;
+export const AGENT_HZ = 1000;
+export const SUPERVISOR_HZ = 1800;
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  obj: object;
+  msg: string | undefined;
+}
+
+/** A MediaLogger that keeps every entry (tests assert no errors were logged). */
+export function captureLogger(entries: LogEntry[] = []): MediaLogger & { entries: LogEntry[] } {
+  const make = (bindings: object): MediaLogger & { entries: LogEntry[] } => {
+    const at =
+      (level: LogEntry['level']) =>
+      (obj: object, msg?: string): void => {
+        entries.push({ level, obj: { ...bindings, ...obj }, msg });
+      };
+    return {
+      entries,
+      child: (more) => make({ ...bindings, ...more }),
+      debug: at('debug'),
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+    };
+  };
+  return make({});
+}
+
+/** Errors and warnings only, readable in an assertion message. */
+export function problems(entries: readonly LogEntry[]): string[] {
+  return entries
+    .filter((e) => e.level === 'error' || e.level === 'warn')
+    .map((e) => `${e.level}: ${e.msg ?? ''} ${JSON.stringify(e.obj)}`);
+}
+
+/**
+ * A phone talking continuously: one PCMU packet per 20 ms on a drift-free schedule, until
+ * stop(). Packets go to `port` (its leg's RTP port).
+ */
+export class Talker {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly tone: Tone;
+  private sent = 0;
+  private start = 0;
+
+  constructor(
+    readonly phone: FakePhone,
+    readonly port: number,
+    freq: number,
+    readonly law: Law = 'PCMU',
+  ) {
+    this.tone = new Tone(law, freq);
+  }
+
+  get packets(): number {
+    return this.sent;
+  }
+
+  begin(): this {
+    if (this.timer !== undefined) return this;
+    this.start = performance.now() - this.sent * 20;
+    const tick = (): void => {
+      const now = performance.now();
+      // Catch up (a stalled test thread), but never burst more than a few packets.
+      while (this.start + this.sent * 20 <= now + 1) {
+        this.phone.sendRtp(
+          this.port,
+          this.law === 'PCMU' ? 0 : 8,
+          this.tone.frame(),
+          this.sent === 0,
+        );
+        this.sent++;
+      }
+      this.timer = setTimeout(tick, Math.max(1, this.start + this.sent * 20 - performance.now()));
+    };
+    tick();
+    return this;
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+export interface MonitoredCall {
+  customer: FakePhone;
+  agent: FakePhone;
+  supervisor: FakePhone;
+  customerLeg: Leg;
+  agentLeg: Leg;
+  supervisorLeg: Leg;
+  room: Room;
+  /** Talkers (not started): customer 440, agent 1000, supervisor 1800 Hz. */
+  talkers: { customer: Talker; agent: Talker; supervisor: Talker };
+  /** Room membership with the supervisor in `mode`, or without it when mode is null. */
+  members(mode: MonitorMode | null): RoomMemberSpec[];
+}
+
+let calls = 0;
+
+export interface MonitoredCallOptions {
+  /** telephone-event payload type on every leg (the supervisor's digits are consumed). */
+  te?: number;
+  /** The supervisor's codec (default PCMU, payload type 0; PCMA is 8). */
+  supervisorLaw?: Law;
+}
+
+/** Three phones and legs in one group, and an empty room on their worker. */
+export async function monitoredCall(
+  engine: MediaEngine,
+  phones: FakePhone[],
+  options: MonitoredCallOptions = {},
+): Promise<MonitoredCall> {
+  const group = `room-call-${++calls}`;
+  const [customer, agent, supervisor] = await Promise.all([
+    FakePhone.open(),
+    FakePhone.open(),
+    FakePhone.open(),
+  ]);
+  phones.push(customer, agent, supervisor);
+  const te = options.te;
+  const side = { law: 'PCMU', pt: 0, ...(te === undefined ? {} : { te }) } as const;
+  const supLaw = options.supervisorLaw ?? 'PCMU';
+  const customerLeg = await createLegFor(engine, customer, side, group);
+  const agentLeg = await createLegFor(engine, agent, side, group);
+  const supervisorLeg = await createLegFor(
+    engine,
+    supervisor,
+    { ...side, law: supLaw, pt: supLaw === 'PCMU' ? 0 : 8, forwardDtmf: false },
+    group,
+  );
+  const room = await engine.createRoom({ group });
+  return {
+    customer,
+    agent,
+    supervisor,
+    customerLeg,
+    agentLeg,
+    supervisorLeg,
+    room,
+    talkers: {
+      customer: new Talker(customer, customerLeg.localPort, CUSTOMER_HZ),
+      agent: new Talker(agent, agentLeg.localPort, AGENT_HZ),
+      supervisor: new Talker(supervisor, supervisorLeg.localPort, SUPERVISOR_HZ, supLaw),
+    },
+    members(mode) {
+      const base: RoomMemberSpec[] = [
+        { leg: customerLeg, role: 'customer' },
+        { leg: agentLeg, role: 'agent' },
+      ];
+      return mode === null ? base : [...base, { leg: supervisorLeg, role: 'supervisor', mode }];
+    },
+  };
+}
+
+/** Packets that arrived in [fromMs, toMs) (performance.now() times). */
+export function between(packets: readonly RtpIn[], fromMs: number, toMs: number): RtpIn[] {
+  return packets.filter((p) => p.at >= fromMs && p.at < toMs);
+}
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export function tempDir(): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'callwatch-mixer-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
