@@ -38,8 +38,10 @@ export {
   type NegotiatedAudio,
 } from './negotiate.js';
 export { isSameSdpVersion } from './origin.js';
+export { ownOffer } from './ownOffer.js';
 export { MAX_SDP_LENGTH, parseSdp, type SdpParseResult } from './parse.js';
 export {
+  answeredLeg,
   relayAnswer,
   relayOffer,
   type AnchorPolicy,

@@ -187,15 +187,46 @@ export function relayAnswer(
       receivePayloadType: aEvent.payloadType,
     };
   }
-  const answererLeg = legMedia(b, bCodec, bDirection, sent.rtcpMux === true && b.rtcpMux);
+  return {
+    ok: true,
+    description,
+    offerer: offererLeg,
+    answerer: answererMedia(b, bCodec, bDirection, sent),
+  };
+}
+
+/**
+ * The leg of a peer that answered an offer of ours (RFC 3264 §6.1): `sent` is the
+ * description we offered, `answer` its answer. Used for our own offers (a late-offer
+ * INVITE, an offerless re-INVITE's 200) where no other side's offer is relayed.
+ */
+export function answeredLeg(
+  sent: SdpDescription,
+  answer: SdpSession,
+): { ok: true; leg: LegMedia } | SdpFailure {
+  const b = answer.audio;
+  if (b.port === 0) return sdpFailure('SDP_AUDIO_DISABLED', 'the answer declined the audio');
+  const codec = answeredCodec(b, sent);
+  if (codec === undefined) return sdpFailure('SDP_NO_COMMON_CODEC', 'no common codec');
+  const direction = intersectDirections(sent.direction, reverseDirection(effectiveDirection(b)));
+  return { ok: true, leg: answererMedia(b, codec, direction, sent) };
+}
+
+function answererMedia(
+  b: AudioStream,
+  codec: LegMedia['codec'],
+  direction: Direction,
+  sent: SdpDescription,
+): LegMedia {
+  const leg = legMedia(b, codec, direction, sent.rtcpMux === true && b.rtcpMux);
   const bEvent = b.formats.find(isTelephoneEvent);
   if (sent.telephoneEvent !== undefined && bEvent !== undefined) {
-    answererLeg.telephoneEvent = {
+    leg.telephoneEvent = {
       sendPayloadType: bEvent.payloadType,
       receivePayloadType: sent.telephoneEvent.payloadType,
     };
   }
-  return { ok: true, description, offerer: offererLeg, answerer: answererLeg };
+  return leg;
 }
 
 /** The offerer's telephone-event payload type when it is dynamic and free, else ours. */

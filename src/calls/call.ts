@@ -10,6 +10,14 @@
  * our address and the port of its own media leg. In-dialog requests reach the call via
  * CallService (by dialog id) and are handled in InDialog (inDialog.ts).
  *
+ * Late offer (an INVITE without SDP, RFC 3261 §13.2.1): we offer to the callee
+ * ourselves (ownOffer), its answer sets leg B; our 200 to the caller carries our offer
+ * (the callee's codec first) and the caller's ACK the answer, which sets leg A. An ACK
+ * without a usable answer ends the call (BYE both sides).
+ *
+ * Every 2xx we send to an INVITE (the initial one, re-INVITEs from either side) is
+ * retransmitted until its ACK (Reliable2xx, §13.3.1.4); none after 64·T1 ends the call.
+ *
  * end() is idempotent: it answers the caller if nothing final went yet, CANCELs or BYEs
  * the callee side, BYEs the caller when answered, cancels every timer and closes both
  * media legs.
@@ -23,13 +31,16 @@ import {
   terminateDialog,
   type Dialog,
 } from '../../sip/dialog/index.js';
-import type { SipRequest, SipResponse } from '../../sip/message/index.js';
+import { attempt, cseqOf, type SipRequest, type SipResponse } from '../../sip/message/index.js';
 import {
+  answeredLeg,
   createLocalSdp,
+  ownOffer,
   parseSdp,
   relayAnswer,
   renderLocalSdp,
   type AnchorPolicy,
+  type LegMedia,
   type LocalSdp,
   type RelayedOffer,
   type SdpSession,
@@ -42,6 +53,7 @@ import { bestFinalResponse, type ForkFailure } from './bestResponse.js';
 import type { CallMedia, Side } from './callMedia.js';
 import { nextCallState, type CallEvent, type CallRecord, type EndReason } from './callRecord.js';
 import { Fork } from './fork.js';
+import { Reliable2xx } from './reliable2xx.js';
 import type { SipOut } from './sipOut.js';
 
 export interface CallTimers {
@@ -83,6 +95,7 @@ const UNANSWERED_STATUS: Record<EndReason, number> = {
   'no-answer': 480,
   'media-timeout': 500,
   'media-error': 500,
+  'no-ack': 500,
   'server-shutdown': 503,
 };
 
@@ -98,21 +111,27 @@ export class Call extends TypedEmitter<CallEvents> {
   /** Where requests to the caller go (the INVITE's source: NAT, RFC 3581). */
   readonly destinationA: Endpoint;
   /**
-   * The side whose re-INVITE is being relayed (RFC 3261 §14.1: one INVITE transaction
-   * at a time): the other side's re-INVITE meanwhile is glare (491), the same side's
-   * a premature retry (500 with Retry-After, §14.2).
+   * The side whose offer (re-INVITE or UPDATE) is being relayed (RFC 3261 §14.1, RFC
+   * 3311 §5.2: one offer/answer at a time): the other side's offer meanwhile is glare
+   * (491), the same side's a premature retry (500 with Retry-After, §14.2).
    */
-  reInviteFrom: Side | undefined;
+  offerFrom: Side | undefined;
   /** Via branches of our INVITEs to the callee side (loop detection). */
   readonly branches: string[] = [];
 
   private forks: Fork[] = [];
   private failures: ForkFailure[] = [];
-  private relayed: RelayedOffer;
+  /** The caller's offer relayed to the callee; undefined for a late offer. */
+  private relayed: RelayedOffer | undefined;
+  /** 2xx responses to INVITEs awaiting their ACK, per side (one INVITE at a time). */
+  private readonly pending2xx: Partial<
+    Record<Side, { cseq: number; reliable: Reliable2xx; onAck?: (ack: SipRequest) => void }>
+  > = {};
+  /** Leg B's media being applied (late offer: connect once leg A has its answer). */
+  private mediaB: Promise<void> | undefined;
   private finalSent = false;
   private earlyFork: Fork | undefined;
   private noAnswerTimer: TimerHandle | undefined;
-  private retransmit: TimerHandle | undefined;
   private ending: Promise<void> | undefined;
   private readonly log: Logger;
 
@@ -120,7 +139,7 @@ export class Call extends TypedEmitter<CallEvents> {
     readonly record: CallRecord,
     private readonly invite: IncomingRequest,
     dialogA: Dialog,
-    relayed: RelayedOffer,
+    relayed: RelayedOffer | undefined,
     readonly media: CallMedia,
     private readonly ctx: CallContext,
   ) {
@@ -128,7 +147,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.log = ctx.logger;
     this.dialogA = dialogA;
     this.relayed = relayed;
-    this.remote.a = relayed.offer;
+    if (relayed !== undefined) this.remote.a = relayed.offer;
     this.destinationA = {
       protocol: invite.source.protocol,
       address: invite.source.address,
@@ -141,7 +160,11 @@ export class Call extends TypedEmitter<CallEvents> {
     });
     this.local = {
       a: createLocalSdp(origin()),
-      b: renderLocalSdp(createLocalSdp(origin()), relayed.description),
+      b: renderLocalSdp(
+        createLocalSdp(origin()),
+        relayed?.description ??
+          ownOffer({ address: ctx.mediaAddress, port: media.localPort('b') }, ctx.policy),
+      ),
     };
     media.on('dtmf', (side, digit) => this.log.debug({ side, digit }, 'DTMF relayed'));
     media.on('timeout', (side, silentMs) => {
@@ -201,10 +224,41 @@ export class Call extends TypedEmitter<CallEvents> {
     void this.end('cancelled');
   }
 
-  /** The caller ACKed our 2xx (§13.3.1.4): stop retransmitting it. */
-  acked(): void {
-    this.retransmit?.cancel();
-    this.retransmit = undefined;
+  /** The INVITE came without SDP: the offer goes in our 200, the answer in the ACK. */
+  get lateOffer(): boolean {
+    return this.relayed === undefined;
+  }
+
+  /**
+   * A 2xx just sent to an INVITE of `side` (CSeq `cseq`): retransmitted until its ACK
+   * (§13.3.1.4), which goes to `onAck` (it carries the answer when the 2xx had an offer).
+   */
+  track2xx(
+    side: Side,
+    cseq: number,
+    transaction: IncomingRequest['transaction'],
+    response: SipResponse,
+    onAck?: (ack: SipRequest) => void,
+  ): void {
+    this.pending2xx[side]?.reliable.stop();
+    if (this.ending !== undefined) return;
+    const { t1, t2 } = this.ctx.timers;
+    const reliable = new Reliable2xx(transaction, response, this.ctx.clock, { t1, t2 }, () => {
+      delete this.pending2xx[side];
+      this.log.info({ side, cseq }, 'no ACK for our 2xx within 64*T1: ending the call');
+      void this.end('no-ack');
+    });
+    this.pending2xx[side] = { cseq, reliable, ...(onAck !== undefined ? { onAck } : {}) };
+  }
+
+  /** An ACK for a 2xx from `side` (§13.3.1.4): stops the retransmissions of that 2xx. */
+  onAck(side: Side, ack: SipRequest): void {
+    const pending = this.pending2xx[side];
+    if (pending === undefined) return; // a retransmitted ACK, or one we never asked for
+    if (attempt(() => cseqOf(ack).seq) !== pending.cseq) return;
+    pending.reliable.stop();
+    delete this.pending2xx[side];
+    if (this.ending === undefined) pending.onAck?.(ack);
   }
 
   private transition(event: CallEvent): boolean {
@@ -232,7 +286,8 @@ export class Call extends TypedEmitter<CallEvents> {
   private onProvisional(fork: Fork, response: SipResponse): void {
     if (this.finalSent || this.ending !== undefined) return;
     this.transition('provisional');
-    const sdp = response.body.length > 0 ? parseSdp(response.body) : undefined;
+    // A late offer has no offer of the caller's to answer in a 183: ringing only.
+    const sdp = response.body.length > 0 && !this.lateOffer ? parseSdp(response.body) : undefined;
     if (sdp?.ok === true && this.earlyFork === undefined) {
       // Early media (RFC 3960): answer the caller's offer now, in the 183.
       const answer = this.answer(sdp.session, 'early');
@@ -248,6 +303,7 @@ export class Call extends TypedEmitter<CallEvents> {
 
   /** relayAnswer + media; our answer to A's offer, or undefined (call ended). */
   private answer(session: SdpSession, phase: 'early' | 'final'): string | undefined {
+    if (this.relayed === undefined) return undefined;
     const relayed = relayAnswer(this.relayed, session, {
       address: this.ctx.mediaAddress,
       port: this.media.localPort('a'),
@@ -287,27 +343,79 @@ export class Call extends TypedEmitter<CallEvents> {
       void this.end('media-error');
       return true; // end() BYEs the winner
     }
-    const body = this.answer(sdp.session, 'final');
+    let body: string | undefined;
+    let onAck: ((ack: SipRequest) => void) | undefined;
+    if (this.lateOffer) {
+      body = this.offerToA(sdp.session);
+      onAck = (ack) => this.onLateAnswer(ack);
+    } else {
+      body = this.answer(sdp.session, 'final');
+    }
     if (body === undefined) return true;
     confirmDialog(this.dialogA);
     this.transition('answer');
     this.record.answeredAt = this.ctx.clock.now();
     const ok = this.respondA(200, { body });
-    this.retransmit2xx(ok, this.ctx.timers.t1, 0);
-    this.log.info({}, 'call answered');
+    const seq = cseqOf(this.invite.request).seq;
+    this.track2xx('a', seq, this.invite.transaction, ok, onAck);
+    this.log.info({ lateOffer: this.lateOffer }, 'call answered');
     this.emit('answered', this.record);
     return true;
   }
 
-  /** §13.3.1.4: the 2xx is retransmitted, T1 doubling up to T2, until the ACK, 64·T1. */
-  private retransmit2xx(response: SipResponse, interval: number, elapsed: number): void {
-    const { t1, t2 } = this.ctx.timers;
-    if (elapsed + interval > 64 * t1) return;
-    this.retransmit = this.ctx.clock.setTimer(interval, () => {
-      if (this.ending !== undefined || this.invite.transaction.state === 'terminated') return;
-      this.invite.transaction.respond(response);
-      this.retransmit2xx(response, Math.min(interval * 2, t2), elapsed + interval);
-    });
+  /**
+   * Late offer, the callee answered our offer: leg B is set, and our offer to the caller
+   * (for the 200) lists the callee's codec first. Undefined when the answer is unusable
+   * (the call is ending).
+   */
+  private offerToA(session: SdpSession): string | undefined {
+    const sent = this.local.b.description;
+    const b = sent === undefined ? undefined : answeredLeg(sent, session);
+    if (b === undefined || !b.ok) {
+      if (b !== undefined)
+        this.log.info({ code: b.code, reason: b.reason }, 'callee answer unusable');
+      void this.end('media-error');
+      return undefined;
+    }
+    this.remote.b = session;
+    this.local.a = renderLocalSdp(
+      this.local.a,
+      ownOffer(
+        { address: this.ctx.mediaAddress, port: this.media.localPort('a') },
+        this.ctx.policy,
+        b.leg.codec.name,
+      ),
+    );
+    this.mediaB = this.media.apply('b', b.leg);
+    this.mediaB.catch(() => {}); // reported where it is awaited
+    return this.local.a.body as string;
+  }
+
+  /** Late offer: the caller's ACK carries its answer to our 200's offer (leg A). */
+  private onLateAnswer(ack: SipRequest): void {
+    const parsed = ack.body.length === 0 ? undefined : parseSdp(ack.body);
+    const sent = this.local.a.description;
+    let why = 'no SDP in the ACK';
+    let leg: LegMedia | undefined;
+    if (parsed !== undefined && !parsed.ok) why = parsed.reason;
+    if (parsed?.ok === true && sent !== undefined) {
+      const a = answeredLeg(sent, parsed.session);
+      if (a.ok) leg = a.leg;
+      else why = a.reason;
+    }
+    if (parsed?.ok !== true || leg === undefined) {
+      this.log.info({ reason: why }, 'caller answer in the ACK unusable: ending the call');
+      void this.end('media-error');
+      return;
+    }
+    this.remote.a = parsed.session;
+    void Promise.all([this.mediaB, this.media.apply('a', leg)])
+      .then(() => this.media.connect())
+      .catch((err: unknown) => {
+        if (this.ending !== undefined) return;
+        this.log.error({ err }, 'media setup failed');
+        void this.end('media-error');
+      });
   }
 
   private onForkFailure(fork: Fork, status: number, reason: string): void {
@@ -334,7 +442,7 @@ export class Call extends TypedEmitter<CallEvents> {
   end(reason: EndReason, hungUp?: Side): Promise<void> {
     if (this.ending !== undefined) return this.ending;
     this.noAnswerTimer?.cancel();
-    this.retransmit?.cancel();
+    for (const pending of Object.values(this.pending2xx)) pending.reliable.stop();
     const answered = this.record.state === 'answered';
     this.transition('end');
     this.record.endedAt = this.ctx.clock.now();

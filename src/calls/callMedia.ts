@@ -1,14 +1,29 @@
 /**
  * The only file of src/calls that touches the media engine: the two anchored legs of
- * one call, on one worker (the call id is the engine's group), so a change in the
- * engine's API stays here.
+ * one call and the call's room, on one worker (the call id is the engine's group), so a
+ * change in the engine's API stays here.
  *
  * Leg 'a' faces the caller, leg 'b' the callee. Both are created before any SDP is sent
  * (their ports go into our offer to B and our answer to A), with provisional codecs;
- * apply() sets what offer/answer decided (relayAnswer's LegMedia) and connect() starts
- * the relay A ↔ B. close() releases both legs' sockets and ports; idempotent.
+ * apply() sets what offer/answer decided (relayAnswer's LegMedia) and connect() puts both
+ * in the room — an unmonitored call is two relays, no mixing. Roles: one side is the
+ * customer, the other the agent (setRoles; the monitoring and recording services decide
+ * which). Monitors join with their own legs (createMonitorLeg) in a supervisor mode; a
+ * takeover releases the agent side from the room. close() ends the room (completing its
+ * recording) and releases every leg's sockets and ports; idempotent.
  */
-import type { Leg, MediaEngine, CodecSpec } from '../../media/engine/index.js';
+import type {
+  CodecSpec,
+  Leg,
+  MediaEngine,
+  MonitorMode,
+  RecordingConfig,
+  RecordingSummary,
+  Room,
+  RoomMemberSpec,
+  RoomRole,
+  ToneConfig,
+} from '../../media/engine/index.js';
 import type { LegMedia } from '../../sip/sdp/index.js';
 import type { AudioCodecName } from '../../sip/sdp/index.js';
 import { AUDIO_CODECS } from '../../sip/sdp/index.js';
@@ -24,19 +39,55 @@ export type CallMediaEvents = {
   dtmf: [side: Side, digit: string];
 };
 
+/** Sets a leg to what offer/answer decided (RFC 3264): codec, remote address, direction. */
+export async function applyLegMedia(leg: Leg, media: LegMedia): Promise<void> {
+  // Payload types are the same both ways for G.711's static types; where a peer numbers
+  // them differently, we send what it asked for (RFC 3264 §6.1).
+  await leg.setCodecs(
+    [{ name: media.codec.name, payloadType: media.codec.sendPayloadType }],
+    media.telephoneEvent === undefined
+      ? null
+      : { payloadType: media.telephoneEvent.sendPayloadType },
+  );
+  const held = media.remote.address === '0.0.0.0' || media.remote.address === '::';
+  if (!held) {
+    await leg.setRemote({
+      address: media.remote.address,
+      port: media.remote.port,
+      ...(media.remote.rtcp !== undefined ? { rtcpPort: media.remote.rtcp.port } : {}),
+      rtcpMux: media.rtcpMux,
+    });
+  }
+  await leg.setDirection(media.direction);
+}
+
+export type PartyRole = Exclude<RoomRole, 'supervisor'>;
+
 export class CallMedia extends TypedEmitter<CallMediaEvents> {
-  private closing: Promise<void> | undefined;
+  private closing: Promise<RecordingSummary | null> | undefined;
   private connected = false;
+  private roles: Record<Side, PartyRole> = { a: 'customer', b: 'agent' };
+  /** The side released by a takeover: out of the room. */
+  private released: Side | undefined;
+  private readonly monitors = new Map<Leg, MonitorMode>();
+  /** Serialises room updates so they reach the worker in the order they were made. */
+  private updating: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly engine: MediaEngine,
     private readonly legs: Record<Side, Leg>,
+    private readonly room: Room,
+    private readonly callId: string,
+    private readonly codecSpecs: CodecSpec[],
     private readonly logger: Logger,
   ) {
     super((err, event) => logger.error({ err, event }, 'call media listener failed'));
     for (const side of ['a', 'b'] as const) {
       const leg = legs[side];
-      leg.on('rtpTimeout', (e) => this.emit('timeout', side, e.silentMs));
+      // A side released by a takeover is silent by design (its leg waits for the end).
+      leg.on('rtpTimeout', (e) => {
+        if (side !== this.released) this.emit('timeout', side, e.silentMs);
+      });
       leg.on('dtmf', (e) => this.emit('dtmf', side, e.digit));
       leg.on('latched', (e) => logger.debug({ side, ...e }, 'RTP latched'));
     }
@@ -54,14 +105,16 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
       payloadType: AUDIO_CODECS[name].payloadType,
     }));
     const a = await engine.createLeg({ codecs: specs, group: callId, callId });
-    let b: Leg;
+    let b: Leg | undefined;
+    let room: Room;
     try {
       b = await engine.createLeg({ codecs: specs, group: callId, callId });
+      room = await engine.createRoom({ group: callId });
     } catch (err) {
-      await a.close();
+      await Promise.all([a.close(), b?.close()]);
       throw err;
     }
-    return new CallMedia(engine, { a, b }, logger);
+    return new CallMedia(engine, { a, b }, room, callId, specs, logger);
   }
 
   /** Where a party must send its RTP (the `c=` address and `m=` port of our SDP to it). */
@@ -76,39 +129,108 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   /** What offer/answer decided for one leg (RFC 3264): remote address, codec, direction. */
   async apply(side: Side, media: LegMedia): Promise<void> {
     if (this.closing !== undefined) return;
-    const leg = this.legs[side];
-    // Payload types are the same both ways for G.711's static types; where a peer
-    // numbers them differently, we send what it asked for (RFC 3264 §6.1).
-    await leg.setCodecs(
-      [{ name: media.codec.name, payloadType: media.codec.sendPayloadType }],
-      media.telephoneEvent === undefined
-        ? null
-        : { payloadType: media.telephoneEvent.sendPayloadType },
-    );
-    const held = media.remote.address === '0.0.0.0' || media.remote.address === '::';
-    if (!held) {
-      await leg.setRemote({
-        address: media.remote.address,
-        port: media.remote.port,
-        ...(media.remote.rtcp !== undefined ? { rtcpPort: media.remote.rtcp.port } : {}),
-        rtcpMux: media.rtcpMux,
-      });
-    }
-    await leg.setDirection(media.direction);
+    await applyLegMedia(this.legs[side], media);
   }
 
-  /** Starts relaying A ↔ B (idempotent). */
+  /** Puts both parties in the room: each hears the other (idempotent). */
   async connect(): Promise<void> {
     if (this.closing !== undefined || this.connected) return;
     this.connected = true;
-    await this.engine.connect(this.legs.a, this.legs.b);
+    await this.updateRoom();
   }
 
-  /** Closes both legs (their sockets and ports). Idempotent, never rejects. */
-  close(): Promise<void> {
-    this.closing ??= Promise.all([this.legs.a.close(), this.legs.b.close()]).then(() => {
-      this.removeAllListeners();
+  get isConnected(): boolean {
+    return this.connected && this.closing === undefined;
+  }
+
+  roleOf(side: Side): PartyRole {
+    return this.roles[side];
+  }
+
+  /** Which side is the customer and which the agent (before or after connect). */
+  async setRoles(roles: Record<Side, PartyRole>): Promise<void> {
+    this.roles = { ...roles };
+    if (this.connected) await this.updateRoom();
+  }
+
+  /** Starts the recording tap (customer and agent only; never a monitor). */
+  async startRecording(recording: RecordingConfig): Promise<void> {
+    if (this.closing !== undefined) return;
+    await this.room.startRecording(recording);
+  }
+
+  /** A leg for a monitor of this call, on the call's worker; its DTMF is consumed. */
+  async createMonitorLeg(): Promise<Leg> {
+    return this.engine.createLeg({
+      codecs: this.codecSpecs,
+      telephoneEvent: null,
+      group: this.callId,
+      callId: this.callId,
+      forwardDtmf: false,
     });
+  }
+
+  /** Adds a monitor leg in `mode`, or changes its mode (applied on the next frame). */
+  async setMonitor(leg: Leg, mode: MonitorMode): Promise<void> {
+    if (mode === 'takeover') {
+      const agent: Side = this.roles.a === 'agent' ? 'a' : 'b';
+      this.released = agent;
+    }
+    this.monitors.set(leg, mode);
+    await this.updateRoom();
+  }
+
+  /** The monitor leaves the room (its leg is the caller's to close). */
+  async removeMonitor(leg: Leg): Promise<void> {
+    if (!this.monitors.delete(leg)) return;
+    await this.updateRoom();
+  }
+
+  /** Plays a tone to the parties (and monitors) named. */
+  async playTone(to: Array<Side | Leg>, tone: ToneConfig): Promise<void> {
+    if (this.closing !== undefined) return;
+    const legs = to.map((t) => (typeof t === 'string' ? this.legs[t] : t)).filter((l) => !l.closed);
+    await this.room.playTone(legs, tone);
+  }
+
+  /** The side a takeover released, if any. */
+  get releasedSide(): Side | undefined {
+    return this.released;
+  }
+
+  private updateRoom(): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.closing !== undefined || !this.connected) return;
+      const members: RoomMemberSpec[] = [];
+      for (const side of ['a', 'b'] as const) {
+        if (side === this.released) continue;
+        members.push({ leg: this.legs[side], role: this.roles[side] });
+      }
+      for (const [leg, mode] of this.monitors) {
+        if (!leg.closed) members.push({ leg, role: 'supervisor', mode });
+      }
+      await this.room.setParticipants(members);
+    };
+    const next = this.updating.then(run, run);
+    this.updating = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Ends the room (completing the recording), closes both legs (their sockets and ports).
+   * Idempotent, never rejects; `ended` then has the recording's summary.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.room.close().then(async (summary) => {
+      await Promise.all([this.legs.a.close(), this.legs.b.close()]);
+      this.removeAllListeners();
+      return summary;
+    });
+    return this.closing.then(() => undefined);
+  }
+
+  /** After close(): the recording's summary (null when nothing was recorded). */
+  get ended(): Promise<RecordingSummary | null> | undefined {
     return this.closing;
   }
 }

@@ -18,6 +18,8 @@ export type EndReason =
   | 'no-answer'
   | 'media-timeout'
   | 'media-error'
+  /** Our 2xx to an INVITE was never ACKed (RFC 3261 §13.3.1.4: BYE after 64·T1). */
+  | 'no-ack'
   | 'server-shutdown';
 
 export interface CallRecord {

@@ -5,7 +5,8 @@
  * Initial INVITE, in order (each refusal is final):
  *   loop (our own branch in a Via) → 482 (RFC 3261 §16.3 step 4 / §8.2.2.2);
  *   caller: trunk by source address, else digest as an extension → 407 / 403;
- *   SDP offer: malformed, no audio, no common codec → 488 (§21.4.26);
+ *   SDP offer: malformed, no audio, no common codec → 488 (§21.4.26); none at all is a
+ *   late offer (§13.2.1): we offer to the callee, the caller answers in its ACK;
  *   dial plan → 404 / 480, else one fork per registered contact (or the trunk).
  *
  * close() ends every call (BYE both legs) and waits (bounded) for the BYEs' answers.
@@ -143,7 +144,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   onAck(request: SipRequest): void {
     const id = dialogIdOfIncoming(request);
     const entry = id === undefined ? undefined : this.dialogs.get(dialogKey(id));
-    if (entry?.side === 'a') entry.call.acked();
+    entry?.call.onAck(entry.side, request);
   }
 
   private onCancel(incoming: IncomingRequest): void {
@@ -189,20 +190,19 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     });
     if (!who.ok) return this.reject(incoming, who.status, who.reason, who.headers);
 
+    // No body: a late offer (RFC 3261 §13.2.1), the offer goes in our 200.
     const parsed = request.body.length === 0 ? undefined : parseSdp(request.body);
-    if (parsed === undefined || !parsed.ok) {
-      // An INVITE without offer (offer in our 2xx, answer in the ACK) is not supported.
-      const why =
-        parsed === undefined ? 'an INVITE without SDP offer is not supported' : parsed.reason;
+    if (parsed !== undefined && !parsed.ok) {
       this.emit('rejected', 488, 'unknown');
-      return this.reject(incoming, 488, undefined, [['Warning', `399 callwatch "${why}"`]]);
+      return this.reject(incoming, 488, undefined, [
+        ['Warning', `399 callwatch "${parsed.reason}"`],
+      ]);
     }
-    const check = relayOffer(
-      parsed.session,
-      { address: this.deps.mediaAddress, port: 9 },
-      this.policy,
-    );
-    if (!check.ok) {
+    const check =
+      parsed === undefined
+        ? undefined
+        : relayOffer(parsed.session, { address: this.deps.mediaAddress, port: 9 }, this.policy);
+    if (check !== undefined && !check.ok) {
       this.emit('rejected', 488, 'unknown');
       return this.reject(incoming, 488, undefined, [
         ['Warning', `399 callwatch "${check.reason}"`],
@@ -243,18 +243,21 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       await media.close();
       return this.reject(incoming, 487);
     }
-    const relayed = relayOffer(
-      parsed.session,
-      { address: this.deps.mediaAddress, port: media.localPort('b') },
-      this.policy,
-    );
+    const relayed =
+      parsed === undefined
+        ? undefined
+        : relayOffer(
+            parsed.session,
+            { address: this.deps.mediaAddress, port: media.localPort('b') },
+            this.policy,
+          );
     const dialog = dialogFromUasRequest(request, {
       localTag: newTag(),
       localContact: `<${this.out.contact(source)}>`,
     });
-    if (!relayed.ok || !dialog.ok) {
+    if (relayed?.ok === false || !dialog.ok) {
       await media.close();
-      return this.reject(incoming, relayed.ok ? 400 : 488);
+      return this.reject(incoming, relayed?.ok === false ? 488 : 400);
     }
     const record: CallRecord = {
       id: callId,

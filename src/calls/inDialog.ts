@@ -1,12 +1,17 @@
 /**
  * Requests inside a call's dialogs (RFC 3261 §12.2.2), from either side:
  * - BYE → 200, and the call ends (the other side gets a BYE, §15.1.2);
- * - re-INVITE → relayed to the other side as our own re-INVITE (hold/resume, RFC 3264
- *   §8.4), its answer relayed back; 491 when another INVITE is in progress in the call
- *   (§14.2 glare); without SDP or with the same SDP version (a session refresh, RFC
- *   4028) it is answered at once with our current SDP, nothing relayed;
- * - UPDATE (RFC 3311) → 200, with our current SDP when it carried one (session refresh;
- *   a real media change by UPDATE is not relayed yet);
+ * - re-INVITE with an offer → relayed to the other side as our own re-INVITE (hold/resume,
+ *   RFC 3264 §8.4), its answer relayed back; 491 when another offer is in progress in the
+ *   call (§14.2 glare); with the same SDP version (a session refresh, RFC 4028) it is
+ *   answered at once with our current SDP, nothing relayed;
+ * - re-INVITE without SDP → 200 with our current SDP as the offer; the answer comes in the
+ *   ACK and is applied to that side's leg (RFC 3264 §8, RFC 3261 §14.1);
+ * - every 2xx to a re-INVITE is retransmitted until its ACK (Call.track2xx, §13.3.1.4);
+ * - UPDATE (RFC 3311) with a new offer → relayed as our own UPDATE like a re-INVITE (491 /
+ *   500 when an offer is in progress, §5.2), the answer relayed back in the 200; with the
+ *   same SDP version (session refresh) or outside an answered call → 200 with our current
+ *   SDP; without SDP → 200;
  * - INFO, OPTIONS → 200 (DTMF travels as RFC 4733 in the media).
  */
 import {
@@ -18,19 +23,29 @@ import {
   refreshRemoteTarget,
   type Dialog,
 } from '../../sip/dialog/index.js';
-import { buildResponse, cseqOf } from '../../sip/message/index.js';
 import {
+  buildResponse,
+  cseqOf,
+  type SipRequest,
+  type SipResponse,
+} from '../../sip/message/index.js';
+import {
+  answeredLeg,
   isSameSdpVersion,
   parseSdp,
   relayAnswer,
   relayOffer,
   renderLocalSdp,
+  type RelayedOffer,
+  type SdpSession,
 } from '../../sip/sdp/index.js';
 import type { IncomingRequest } from '../../sip/stack.js';
 import type { Call, CallContext } from './call.js';
 import type { Side } from './callMedia.js';
 
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+
+type Reply = (status: number, body?: string, extra?: Array<[string, string]>) => SipResponse;
 
 export function handleInDialog(
   call: Call,
@@ -40,54 +55,62 @@ export function handleInDialog(
 ): void {
   const { request } = incoming;
   const here = call.sideOf(side);
-  const reply = (
+  const respond = (
     status: number,
     dialog: Dialog | undefined,
     body?: string,
     extra: Array<[string, string]> = [],
-  ) => {
+  ): SipResponse => {
     const headers: Array<[string, string]> = [['Server', ctx.userAgent], ...extra];
-    incoming.respond(
+    const response =
       dialog === undefined
         ? buildResponse(request, status, { headers })
         : buildDialogResponse(request, status, dialog, {
             headers,
             ...(body !== undefined ? { body, contentType: 'application/sdp' } : {}),
-          }),
-    );
+          });
+    incoming.respond(response);
+    return response;
   };
   if (here === undefined || here.dialog.state === 'terminated') {
-    reply(481, undefined);
+    respond(481, undefined);
     return;
   }
   const { dialog } = here;
   const seq = checkRemoteCSeq(dialog, request);
   if (!seq.ok) {
-    reply(seq.status ?? 500, dialog);
+    respond(seq.status ?? 500, dialog);
     return;
   }
+  const reply: Reply = (status, body, extra) => respond(status, dialog, body, extra);
   switch (request.method) {
     case 'BYE':
-      reply(200, dialog);
+      reply(200);
       call.hangupBy(side);
       return;
     case 'INVITE':
-      reInvite(call, side, incoming, ctx, (status, body, extra) =>
-        reply(status, dialog, body, extra),
-      );
+      reInvite(call, side, incoming, ctx, reply);
       return;
-    case 'UPDATE': {
-      const refreshed = refreshRemoteTarget(dialog, request);
-      if (!refreshed.ok) return reply(refreshed.status ?? 400, dialog);
-      reply(200, dialog, request.body.length > 0 ? call.local[side].body : undefined);
+    case 'UPDATE':
+      update(call, side, request, ctx, reply);
       return;
-    }
     default:
-      reply(200, dialog);
+      reply(200);
   }
 }
 
-type Reply = (status: number, body?: string, extra?: Array<[string, string]>) => void;
+/** Whether an offer may be taken now (§14.2, RFC 3311 §5.2); answers it when not. */
+function offerAllowed(call: Call, side: Side, reply: Reply): boolean {
+  const verdict = checkIncomingReInvite(
+    { sending: call.offerFrom === other(side), receiving: call.offerFrom === side },
+    Math.random,
+  );
+  if (verdict.accept) return true;
+  const retry: Array<[string, string]> =
+    verdict.status === 500 ? [['Retry-After', String(verdict.retryAfter)]] : [];
+  reply(verdict.status, undefined, retry);
+  return false;
+}
 
 function reInvite(
   call: Call,
@@ -103,86 +126,189 @@ function reInvite(
     reply(491);
     return;
   }
-  const verdict = checkIncomingReInvite(
-    { sending: call.reInviteFrom === other(side), receiving: call.reInviteFrom === side },
-    Math.random,
-  );
-  if (!verdict.accept) {
-    const retry: Array<[string, string]> =
-      verdict.status === 500 ? [['Retry-After', String(verdict.retryAfter)]] : [];
-    reply(verdict.status, undefined, retry);
+  if (!offerAllowed(call, side, reply)) return;
+  const refreshed = refreshRemoteTarget(here.dialog, request);
+  if (!refreshed.ok) {
+    reply(refreshed.status ?? 400);
     return;
   }
-  const refreshed = refreshRemoteTarget(here.dialog, request);
-  if (!refreshed.ok) return reply(refreshed.status ?? 400);
+  const inviteSeq = cseqOf(request).seq;
+  /** A 2xx, retransmitted until the ACK (§13.3.1.4), which may carry the answer. */
+  const accept = (body: string | undefined, onAck?: (ack: SipRequest) => void) => {
+    const response = reply(200, body);
+    call.track2xx(side, inviteSeq, incoming.transaction, response, onAck);
+  };
   if (request.body.length === 0) {
     // An offerless re-INVITE: our current SDP is the offer, the ACK carries the answer
-    // (RFC 3264 §8, session refresh). The answer in the ACK is not applied yet.
-    reply(200, call.local[side].body);
+    // (RFC 3264 §8, RFC 3261 §14.1).
+    accept(call.local[side].body, (ack) => applyAckAnswer(call, side, ack, ctx));
     return;
   }
   const parsed = parseSdp(request.body);
-  if (!parsed.ok) return reply(488, undefined, [['Warning', `399 callwatch "${parsed.reason}"`]]);
+  if (!parsed.ok) {
+    reply(488, undefined, [['Warning', `399 callwatch "${parsed.reason}"`]]);
+    return;
+  }
   const previous = call.remote[side];
   if (previous !== undefined && isSameSdpVersion(previous.origin, parsed.session.origin)) {
+    accept(call.local[side].body);
+    return;
+  }
+  relayOfferTo(call, side, 'INVITE', parsed.session, ctx, reply, (body) => accept(body));
+}
+
+/** RFC 3311: an UPDATE in the dialog; a new offer is relayed like a re-INVITE's. */
+function update(call: Call, side: Side, request: SipRequest, ctx: CallContext, reply: Reply): void {
+  const here = call.sideOf(side);
+  if (here === undefined) {
+    reply(481);
+    return;
+  }
+  if (request.body.length === 0) {
+    const refreshed = refreshRemoteTarget(here.dialog, request);
+    reply(refreshed.ok ? 200 : (refreshed.status ?? 400));
+    return;
+  }
+  const parsed = parseSdp(request.body);
+  if (!parsed.ok) {
+    reply(488, undefined, [['Warning', `399 callwatch "${parsed.reason}"`]]);
+    return;
+  }
+  const previous = call.remote[side];
+  const refresh =
+    call.state !== 'answered' ||
+    call.sideOf(other(side)) === undefined ||
+    (previous !== undefined && isSameSdpVersion(previous.origin, parsed.session.origin));
+  if (!refresh && !offerAllowed(call, side, reply)) return;
+  const refreshed = refreshRemoteTarget(here.dialog, request);
+  if (!refreshed.ok) {
+    reply(refreshed.status ?? 400);
+    return;
+  }
+  if (refresh) {
+    // A session refresh (or an offer before the call is answered, not relayed): our
+    // current SDP, unchanged.
     reply(200, call.local[side].body);
     return;
   }
+  relayOfferTo(call, side, 'UPDATE', parsed.session, ctx, reply, (body) => reply(200, body));
+}
+
+/**
+ * Relays `offer` from `side` to the other side as our own re-INVITE or UPDATE; on its 2xx
+ * the answer is relayed back through `accept` and both legs' media are updated.
+ */
+function relayOfferTo(
+  call: Call,
+  side: Side,
+  method: 'INVITE' | 'UPDATE',
+  offer: SdpSession,
+  ctx: CallContext,
+  reply: Reply,
+  accept: (body: string) => void,
+): void {
+  const there = call.sideOf(other(side));
+  if (there === undefined) {
+    reply(491);
+    return;
+  }
   const relayed = relayOffer(
-    parsed.session,
+    offer,
     { address: ctx.mediaAddress, port: call.media.localPort(other(side)) },
     ctx.policy,
   );
-  if (!relayed.ok) return reply(488, undefined, [['Warning', `399 callwatch "${relayed.reason}"`]]);
-  call.reInviteFrom = side;
+  if (!relayed.ok) {
+    reply(488, undefined, [['Warning', `399 callwatch "${relayed.reason}"`]]);
+    return;
+  }
+  call.offerFrom = side;
   call.local[other(side)] = renderLocalSdp(call.local[other(side)], relayed.description);
-  const offer = createInDialogRequest(there.dialog, 'INVITE', {
+  const request = createInDialogRequest(there.dialog, method, {
     body: call.local[other(side)].body as string,
     contentType: 'application/sdp',
     headers: [['User-Agent', ctx.userAgent]],
   });
-  const offerSeq = cseqOf(offer).seq;
+  const requestSeq = cseqOf(request).seq;
   let done = false;
-  ctx.out.send(offer, there.destination, {
+  ctx.out.send(request, there.destination, {
     onResponse: (response) => {
       if (response.status < 200) return;
-      if (response.status < 300) {
-        const ack = createAck(there.dialog, offerSeq);
-        ctx.out.sendDirect(ack, there.destination);
+      if (method === 'INVITE' && response.status < 300) {
+        // Every 2xx is ACKed, a retransmitted one too (§13.2.2.4).
+        ctx.out.sendDirect(createAck(there.dialog, requestSeq), there.destination);
       }
       if (done) return;
       done = true;
-      call.reInviteFrom = undefined;
+      call.offerFrom = undefined;
       if (response.status >= 300) {
         reply(response.status);
         return;
       }
       refreshRemoteTarget(there.dialog, response);
-      const answer = parseSdp(response.body);
-      const result = answer.ok
-        ? relayAnswer(relayed, answer.session, {
-            address: ctx.mediaAddress,
-            port: call.media.localPort(side),
-          })
-        : answer;
-      if (!result.ok) {
-        reply(488);
-        return;
-      }
-      call.remote[side] = parsed.session;
-      if (answer.ok) call.remote[other(side)] = answer.session;
-      call.local[side] = renderLocalSdp(call.local[side], result.description);
-      void Promise.all([
-        call.media.apply(side, result.offerer),
-        call.media.apply(other(side), result.answerer),
-      ]).catch((err: unknown) => ctx.logger.warn({ err }, 're-INVITE media update failed'));
-      reply(200, call.local[side].body);
+      const body = applyRelayedAnswer(call, side, offer, relayed, response, ctx);
+      if (body === undefined) reply(488);
+      else accept(body);
     },
     onFailure: (status) => {
       if (done) return;
       done = true;
-      call.reInviteFrom = undefined;
+      call.offerFrom = undefined;
       reply(status === 408 ? 408 : 500);
     },
   });
+}
+
+/** The other side's answer to our relayed offer: our answer to `side`, media updated. */
+function applyRelayedAnswer(
+  call: Call,
+  side: Side,
+  offer: SdpSession,
+  relayed: RelayedOffer,
+  response: SipResponse,
+  ctx: CallContext,
+): string | undefined {
+  const answer = parseSdp(response.body);
+  const result = answer.ok
+    ? relayAnswer(relayed, answer.session, {
+        address: ctx.mediaAddress,
+        port: call.media.localPort(side),
+      })
+    : answer;
+  if (!result.ok || !answer.ok) {
+    ctx.logger.info({ reason: result.ok ? '' : result.reason }, 'relayed answer unusable');
+    return undefined;
+  }
+  call.remote[side] = offer;
+  call.remote[other(side)] = answer.session;
+  call.local[side] = renderLocalSdp(call.local[side], result.description);
+  void Promise.all([
+    call.media.apply(side, result.offerer),
+    call.media.apply(other(side), result.answerer),
+  ]).catch((err: unknown) => ctx.logger.warn({ err }, 'offer/answer media update failed'));
+  return call.local[side].body as string;
+}
+
+/**
+ * The ACK to our 2xx that carried an offer (offerless re-INVITE): its answer sets that
+ * side's leg. Without a usable answer the session stays as it was (logged).
+ */
+function applyAckAnswer(call: Call, side: Side, ack: SipRequest, ctx: CallContext): void {
+  const sent = call.local[side].description;
+  const parsed = ack.body.length === 0 ? undefined : parseSdp(ack.body);
+  if (parsed === undefined || !parsed.ok || sent === undefined) {
+    ctx.logger.warn(
+      { side, reason: parsed === undefined || parsed.ok ? 'no SDP' : parsed.reason },
+      'no usable answer in the ACK of an offerless re-INVITE',
+    );
+    return;
+  }
+  const leg = answeredLeg(sent, parsed.session);
+  if (!leg.ok) {
+    ctx.logger.warn({ side, reason: leg.reason }, 'answer in the ACK unusable');
+    return;
+  }
+  call.remote[side] = parsed.session;
+  call.media
+    .apply(side, leg.leg)
+    .catch((err: unknown) => ctx.logger.warn({ err }, 'ACK answer media update failed'));
 }

@@ -72,9 +72,9 @@ describe('INVITEs refused before a call exists', () => {
     expect(r.status).toBe(488);
   });
 
-  it('answers 488 to an INVITE without SDP offer (not supported)', async () => {
+  it('does not refuse an INVITE without SDP (a late offer): it is routed (480, 1001 is away)', async () => {
     const r = await invite(trunk, '');
-    expect(r.status).toBe(488);
+    expect(r.status).toBe(480);
   });
 
   it('challenges an unauthenticated caller that is not a trunk with 407', async () => {

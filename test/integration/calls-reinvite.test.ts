@@ -1,0 +1,157 @@
+/**
+ * The server as UAS of a re-INVITE (RFC 3261 §13.3.1.4, §14): its 2xx is retransmitted
+ * (T1, doubling up to T2) until the ACK comes, and not after; never ACKed, the call is
+ * ended with a BYE to both sides after 64·T1. An offerless re-INVITE gets our offer in
+ * the 200 and the answer in its ACK is applied (RFC 3264 §8): the caller's media moves.
+ * Raw SIP on both sides (calls-rawRig.ts), with short timers (T1 150 ms, T2 600 ms).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FakePhone, Tone, sleep, waitFor } from './media/fakePhone.js';
+import {
+  audioFormats,
+  audioPort,
+  responseTo,
+  sdp,
+  startRig,
+  type RawCall,
+  type Rig,
+} from './calls-rawRig.js';
+import type { Received, SipMessageView } from '../helpers/sipClient.js';
+
+const T1 = 150;
+const T2 = 600;
+let rig: Rig;
+const phones: FakePhone[] = [];
+
+beforeAll(async () => {
+  rig = await startRig({ sip: { timers: { t1Ms: T1, t2Ms: T2, t4Ms: 1000 } } });
+}, 30000);
+
+afterAll(async () => {
+  await Promise.all(phones.map((p) => p.close()));
+  await rig?.close();
+});
+
+async function phone(): Promise<FakePhone> {
+  const p = await FakePhone.open();
+  phones.push(p);
+  return p;
+}
+
+/** Every 2xx to the INVITE with CSeq `cseq` the caller got so far. */
+function oks(call: RawCall, cseq: number): Received[] {
+  return rig.trunk.received.filter(
+    (r) =>
+      r.message.isResponse &&
+      r.message.status === 200 &&
+      r.message.callId === call.a.callId &&
+      r.message.cseqMethod === 'INVITE' &&
+      r.message.cseq === cseq,
+  );
+}
+
+/** The next request of `method` the callee gets in the call's dialog with it. */
+async function calleeGets(call: RawCall, method: string, timeoutMs = 5000) {
+  const seen = new Set(rig.callee.received.map((r) => r.message));
+  const r = await rig.callee.waitFor(
+    (m) => !m.isResponse && m.method === method && m.callId === call.b.callId && !seen.has(m),
+    timeoutMs,
+  );
+  return r.message;
+}
+
+async function newCall(phoneA: FakePhone, phoneB: FakePhone): Promise<RawCall> {
+  return rig.placeCall({ offer: sdp(phoneA.port), answer: () => sdp(phoneB.port) });
+}
+
+async function hangUp(call: RawCall): Promise<void> {
+  const byeB = calleeGets(call, 'BYE');
+  expect((await call.a.transact('BYE')).status).toBe(200);
+  rig.callee.send(responseTo(await byeB, 200), rig.server.sipPort);
+  await rig.noLiveCalls();
+}
+
+describe('2xx to a re-INVITE', () => {
+  it('is retransmitted, T1 doubling up to T2, until the ACK; then no more', async () => {
+    const [phoneA, phoneB] = [await phone(), await phone()];
+    const call = await newCall(phoneA, phoneB);
+    // A hold re-INVITE from the caller, relayed to the callee and answered there.
+    const relayed = calleeGets(call, 'INVITE');
+    const cseq = call.a.send('INVITE', {
+      body: sdp(phoneA.port, { version: 2, direction: 'sendonly' }),
+    });
+    const inv = await relayed;
+    expect(inv.body).toMatch(/a=sendonly/);
+    rig.callee.send(
+      responseTo(inv, 200, {
+        body: sdp(phoneB.port, { version: 2, direction: 'recvonly' }),
+        contactPort: rig.callee.localPort,
+      }),
+      rig.server.sipPort,
+    );
+    // The caller does not ACK: the first 200 and three retransmissions.
+    await waitFor(() => oks(call, cseq).length >= 4, 'four 200s to the re-INVITE', 5000);
+    const got = oks(call, cseq);
+    const first = got[0]!.message;
+    expect(first.body).toMatch(/a=recvonly/);
+    for (const r of got) expect(r.message.raw).toBe(first.raw);
+    const gaps = got.slice(1, 4).map((r, i) => r.at - got[i]!.at);
+    // ≈ T1, 2·T1, 4·T1 = T2 (loose bounds: timers on a busy machine).
+    expect(gaps[0]).toBeGreaterThanOrEqual(T1 * 0.8);
+    expect(gaps[0]).toBeLessThan(T1 * 1.9);
+    expect(gaps[1]).toBeGreaterThanOrEqual(T1 * 1.6);
+    expect(gaps[2]).toBeGreaterThanOrEqual(T1 * 3.2);
+    // The ACK stops them.
+    call.a.send('ACK', { cseq });
+    const atAck = oks(call, cseq).length;
+    await sleep(T2 * 3);
+    expect(oks(call, cseq).length).toBe(atAck);
+    await hangUp(call);
+  }, 30000);
+
+  it('offerless re-INVITE: our offer in the 200, the ACK’s answer moves the caller’s media', async () => {
+    const [phoneA, phoneB, phoneA2] = [await phone(), await phone(), await phone()];
+    const call = await newCall(phoneA, phoneB);
+    const portA = audioPort(call.sdpToA);
+    const portB = audioPort(call.sdpToB);
+    const cseq = call.a.send('INVITE');
+    await waitFor(() => oks(call, cseq).length >= 1, 'the 200 to the offerless re-INVITE');
+    const offer = oks(call, cseq)[0]!.message;
+    expect(audioPort(offer.body)).toBe(portA);
+    expect(audioFormats(offer.body)).toContain(0);
+    // Nothing was relayed to the callee: the offer is ours.
+    // The answer in the ACK: the caller now receives on another port.
+    call.a.send('ACK', { cseq, body: sdp(phoneA2.port, { version: 2 }) });
+    await phoneB.stream(portB, { pt: 0, tone: new Tone('PCMU', 1000), packets: 40 });
+    await waitFor(() => phoneA2.rtp.length >= 20, 'the callee’s RTP at the new address');
+    expect(phoneA2.rtp.every((p) => p.pt === 0)).toBe(true);
+    const atAck = oks(call, cseq).length;
+    await sleep(T2 * 2);
+    expect(oks(call, cseq).length).toBe(atAck);
+    await hangUp(call);
+  }, 30000);
+
+  it('never ACKed: the call is ended with a BYE to both sides after 64·T1', async () => {
+    const [phoneA, phoneB] = [await phone(), await phone()];
+    const call = await newCall(phoneA, phoneB);
+    const started = Date.now();
+    const byeA = rig.trunk.waitFor(
+      (m) => !m.isResponse && m.method === 'BYE' && m.callId === call.a.callId,
+      64 * T1 + 5000,
+    );
+    const byeB = calleeGets(call, 'BYE', 64 * T1 + 5000);
+    const cseq = call.a.send('INVITE');
+    const bye: SipMessageView = (await byeA).message;
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(64 * T1 - 200);
+    rig.trunk.send(responseTo(bye, 200), rig.server.sipPort);
+    rig.callee.send(responseTo(await byeB, 200), rig.server.sipPort);
+    expect(oks(call, cseq).length).toBeGreaterThanOrEqual(6);
+    await rig.noLiveCalls();
+    const ended = rig.server
+      .logs()
+      .filter((e) => e.msg === 'call ended')
+      .at(-1);
+    expect(ended).toMatchObject({ reason: 'no-ack' });
+  }, 30000);
+});
