@@ -19,6 +19,7 @@ import { buildHttpServer } from './http/httpServer.js';
 import type { Logger } from './logging.js';
 import { SipMetrics } from './metrics/sipMetrics.js';
 import { LocationService } from './registrar/locationService.js';
+import { startSupervision } from './monitoring/supervision.js';
 import { Registrar } from './registrar/registrar.js';
 import { RegisterService } from './registrar/registerService.js';
 import { ALLOWED_METHODS, SipRequestRouter } from './sipRequestRouter.js';
@@ -90,6 +91,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     portRange: config.media.portRange,
     rtpTimeoutMs: config.media.rtpTimeoutSec * 1000,
     latchWindowMs: config.media.latchWindowMs,
+    jitter: config.media.jitter,
     ...(config.media.workers !== null ? { workers: config.media.workers } : {}),
     logger: logger.child({ module: 'media' }),
   });
@@ -172,6 +174,16 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   });
   registerCallMetrics(metrics.registry, calls, engine);
   stack.on('ackFor2xx', (request) => calls.onAck(request));
+  // Wall time of a clock reading, for ISO timestamps in HTTP views and sidecars.
+  const wallOffset = Date.now() - clock.now();
+  const supervision = startSupervision({
+    config,
+    calls,
+    engine,
+    registry: metrics.registry,
+    logger,
+    wallOffset,
+  });
 
   const router = new SipRequestRouter({
     registerService,
@@ -190,8 +202,6 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   };
   sweepTimer = clock.setTimer(SWEEP_INTERVAL_MS, sweep);
 
-  // Wall time of a clock reading, for ISO timestamps in HTTP views.
-  const wallOffset = Date.now() - clock.now();
   let http: FastifyInstance | undefined;
   let httpPort: number | undefined;
   if (config.http.port !== null) {
@@ -218,6 +228,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       await http.listen({ host: config.http.address, port: config.http.port });
     } catch (err) {
       sweepTimer.cancel();
+      await supervision.close();
       await calls.close();
       await stack.close();
       await engine.close();
@@ -242,7 +253,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       closing ??= (async () => {
         closed = true;
         sweepTimer?.cancel();
-        // Every call ends first (BYE both legs), while the stack can still send.
+        // Every monitor session and call ends first (BYEs), while the stack can still send.
+        await supervision.close();
         await calls.close();
         await Promise.all([stack.close(), http?.close(), engine.close()]);
         location.removeAllListeners();

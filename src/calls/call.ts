@@ -96,6 +96,7 @@ const UNANSWERED_STATUS: Record<EndReason, number> = {
   'media-timeout': 500,
   'media-error': 500,
   'no-ack': 500,
+  'supervisor-hangup': 480, // never before an answer: takeovers need an answered call
   'server-shutdown': 503,
 };
 
@@ -104,6 +105,8 @@ export class Call extends TypedEmitter<CallEvents> {
   readonly dialogA: Dialog;
   /** The winning fork, once a 2xx came. */
   winner: Fork | undefined;
+  /** The side a takeover released (its dialog ended by our BYE). */
+  released: Side | undefined;
   /** Our SDP toward each side (RFC 3264 §8: versions go up only when it changes). */
   local: Record<Side, LocalSdp>;
   /** The last SDP each side sent (a refresh repeats its version). */
@@ -211,8 +214,9 @@ export class Call extends TypedEmitter<CallEvents> {
     }
   }
 
-  /** The dialog and destination of a side (after the answer for 'b'). */
+  /** The dialog and destination of a side (after the answer for 'b'; not once released). */
   sideOf(side: Side): { dialog: Dialog; destination: Endpoint } | undefined {
+    if (side === this.released) return undefined;
     if (side === 'a') return { dialog: this.dialogA, destination: this.destinationA };
     const w = this.winner;
     return w?.dialog === undefined ? undefined : { dialog: w.dialog, destination: w.destination };
@@ -431,6 +435,23 @@ export class Call extends TypedEmitter<CallEvents> {
   }
 
   /** A request the caller's or callee's side sends in its dialog: BYE ends the call. */
+  /**
+   * A supervisor took the call over (DESIGN §1): `side` (the agent) is hung up with a BYE
+   * and the call goes on without it — the supervisor's own dialog now carries that seat
+   * (src/monitoring). In-dialog requests from the released side then get 481.
+   */
+  release(side: Side): void {
+    if (this.ending !== undefined || this.released !== undefined) return;
+    this.released = side;
+    this.log.info({ side }, 'side released by a takeover');
+    if (side === 'a') {
+      void this.byeA();
+      terminateDialog(this.dialogA);
+    } else {
+      void this.winner?.bye();
+    }
+  }
+
   hangupBy(side: Side): void {
     void this.end(side === 'a' ? 'caller-hangup' : 'callee-hangup', side);
   }

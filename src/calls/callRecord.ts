@@ -20,6 +20,8 @@ export type EndReason =
   | 'media-error'
   /** Our 2xx to an INVITE was never ACKed (RFC 3261 §13.3.1.4: BYE after 64·T1). */
   | 'no-ack'
+  /** The supervisor who took the call over hung up. */
+  | 'supervisor-hangup'
   | 'server-shutdown';
 
 export interface CallRecord {

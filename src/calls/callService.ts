@@ -59,7 +59,31 @@ export interface CallServiceDeps {
   onAuthResult?(result: AuthResult, request: SipRequest, source: Source): void;
 }
 
+/** A live call as other services see it (recording, monitoring). */
+export interface LiveCall {
+  record: CallRecord;
+  media: CallMedia;
+  /** The extension on each side, when that side is one. */
+  extensions: Partial<Record<Side, string>>;
+}
+
+/** Requests and ACKs of a dialog another service owns (a monitoring session). */
+export interface DialogHandler {
+  onRequest(incoming: IncomingRequest): void;
+  onAck(request: SipRequest): void;
+}
+
+/** Takes INVITEs to numbers that are not calls (feature codes): true when taken. */
+export type InviteInterceptor = (
+  incoming: IncomingRequest,
+  extension: string,
+  dialled: string,
+) => boolean;
+
 export type CallServiceEvents = {
+  /** The same moments as answered/ended, with the call's media (for recording). */
+  liveAnswered: [LiveCall];
+  liveEnded: [LiveCall];
   /** An INVITE passed authentication and became a call (a call attempt). */
   callStarted: [CallRecord];
   answered: [CallRecord];
@@ -74,6 +98,9 @@ const CLOSE_GRACE_MS = 2000;
 export class CallService extends TypedEmitter<CallServiceEvents> {
   private readonly calls = new Map<string, Call>();
   private readonly dialogs = new Map<string, { call: Call; side: Side }>();
+  private readonly foreignDialogs = new Map<string, DialogHandler>();
+  private readonly parties = new Map<string, Partial<Record<Side, string>>>();
+  private interceptor: InviteInterceptor | undefined;
   /** Branches of our forks' INVITEs: one in an incoming INVITE's Via is a loop. */
   private readonly ownBranches = new Set<string>();
   private readonly out: SipOut;
@@ -95,6 +122,45 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     return [...this.calls.values()].map((c) => c.record);
   }
 
+  /** Feature-code INVITEs from extensions go to `interceptor` first. */
+  setInviteInterceptor(interceptor: InviteInterceptor): void {
+    this.interceptor = interceptor;
+  }
+
+  registerDialog(key: string, handler: DialogHandler): void {
+    this.foreignDialogs.set(key, handler);
+  }
+
+  unregisterDialog(key: string): void {
+    this.foreignDialogs.delete(key);
+  }
+
+  /**
+   * The answered call `extension` is in (the most recent), with the side it is on —
+   * what monitoring attaches to. A side released by a takeover no longer counts.
+   */
+  answeredCallOf(extension: string): { call: Call; live: LiveCall; side: Side } | undefined {
+    let found: { call: Call; live: LiveCall; side: Side } | undefined;
+    for (const call of this.calls.values()) {
+      if (call.state !== 'answered') continue;
+      const parties = this.parties.get(call.record.id) ?? {};
+      for (const side of ['a', 'b'] as const) {
+        if (parties[side] === extension && call.released !== side) {
+          found = { call, live: this.live(call), side };
+        }
+      }
+    }
+    return found;
+  }
+
+  private live(call: Call): LiveCall {
+    return {
+      record: call.record,
+      media: call.media,
+      extensions: this.parties.get(call.record.id) ?? {},
+    };
+  }
+
   /** INVITE, BYE, UPDATE, INFO, CANCEL, and OPTIONS inside a dialog. */
   handle(incoming: IncomingRequest): void {
     const { request } = incoming;
@@ -105,6 +171,11 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     if (request.method === 'CANCEL') return this.onCancel(incoming);
     const id = dialogIdOfIncoming(request);
     if (id !== undefined) {
+      const foreign = this.foreignDialogs.get(dialogKey(id));
+      if (foreign !== undefined) {
+        foreign.onRequest(incoming);
+        return;
+      }
       const entry = this.dialogs.get(dialogKey(id));
       if (entry === undefined) {
         incoming.respond(buildResponse(request, 481));
@@ -143,7 +214,13 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   /** An ACK for a 2xx (the stack's 'ackFor2xx'). */
   onAck(request: SipRequest): void {
     const id = dialogIdOfIncoming(request);
-    const entry = id === undefined ? undefined : this.dialogs.get(dialogKey(id));
+    const key = id === undefined ? undefined : dialogKey(id);
+    const foreign = key === undefined ? undefined : this.foreignDialogs.get(key);
+    if (foreign !== undefined) {
+      foreign.onAck(request);
+      return;
+    }
+    const entry = key === undefined ? undefined : this.dialogs.get(key);
     entry?.call.onAck(entry.side, request);
   }
 
@@ -189,6 +266,14 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       ...(this.deps.onAuthResult !== undefined ? { onAuthResult: this.deps.onAuthResult } : {}),
     });
     if (!who.ok) return this.reject(incoming, who.status, who.reason, who.headers);
+    const uri = requestUriOf(request);
+    const dialled = isSipUri(uri) && uri.user !== undefined ? unescapeUri(uri.user) : '';
+    if (
+      who.caller.kind === 'extension' &&
+      this.interceptor?.(incoming, who.caller.extension, dialled) === true
+    ) {
+      return;
+    }
 
     // No body: a late offer (RFC 3261 §13.2.1), the offer goes in our 200.
     const parsed = request.body.length === 0 ? undefined : parseSdp(request.body);
@@ -209,8 +294,6 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       ]);
     }
 
-    const uri = requestUriOf(request);
-    const dialled = isSipUri(uri) && uri.user !== undefined ? unescapeUri(uri.user) : '';
     const now = this.deps.clock.now();
     const destination = route(who.caller, dialled, {
       extensions: this.extensions,
@@ -269,13 +352,23 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     };
     const call = new Call(record, incoming, dialog.dialog, relayed, media, this.context(callId));
     this.calls.set(callId, call);
+    this.parties.set(callId, {
+      ...(who.caller.kind === 'extension' ? { a: who.caller.extension } : {}),
+      ...(destination.kind === 'extension' ? { b: destination.extension } : {}),
+    });
     call.on('dialog', (key, side) => this.dialogs.set(key, { call, side }));
-    call.on('answered', (r) => this.emit('answered', r));
+    call.on('answered', (r) => {
+      this.emit('answered', r);
+      this.emit('liveAnswered', this.live(call));
+    });
     call.on('ended', (r) => {
+      const live = this.live(call);
       this.calls.delete(callId);
+      this.parties.delete(callId);
       for (const [key, entry] of this.dialogs) if (entry.call === call) this.dialogs.delete(key);
       for (const branch of call.branches) this.ownBranches.delete(branch);
       this.emit('ended', r);
+      this.emit('liveEnded', live);
     });
     this.emit('callStarted', record);
     const targets = this.targets(call, who.caller, destination, request, now);
@@ -348,7 +441,13 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     });
   }
 
-  private context(callId: string): CallContext {
+  /** Our Contact URI toward `endpoint` (for dialogs other services answer). */
+  contact(endpoint: Endpoint): string {
+    return this.out.contact(endpoint);
+  }
+
+  /** The SIP context a call's dialogs use (also a monitoring session's). */
+  context(callId: string): CallContext {
     const { config } = this.deps;
     return {
       out: this.out,

@@ -122,6 +122,14 @@ function reInvite(
   const { request } = incoming;
   const here = call.sideOf(side);
   const there = call.sideOf(other(side));
+  const inviteSeq = cseqOf(request).seq;
+  if (here !== undefined && call.released === other(side)) {
+    // After a takeover the other seat is a monitoring dialog, not relayed to: a session
+    // refresh answered with our current SDP (a hold is not passed on to the supervisor).
+    const response = reply(200, call.local[side].body);
+    call.track2xx(side, inviteSeq, incoming.transaction, response);
+    return;
+  }
   if (call.state !== 'answered' || here === undefined || there === undefined) {
     reply(491);
     return;
@@ -132,7 +140,6 @@ function reInvite(
     reply(refreshed.status ?? 400);
     return;
   }
-  const inviteSeq = cseqOf(request).seq;
   /** A 2xx, retransmitted until the ACK (§13.3.1.4), which may carry the answer. */
   const accept = (body: string | undefined, onAck?: (ack: SipRequest) => void) => {
     const response = reply(200, body);

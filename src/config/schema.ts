@@ -13,6 +13,8 @@ const extension = z.strictObject({
   password: z.string().min(4, 'at least 4 characters'),
   displayName: z.string().max(64).optional(),
   role: z.enum(['agent', 'supervisor']).default('agent'),
+  /** Record this extension's calls: null follows recording.enabled. */
+  record: z.boolean().nullable().default(null),
 });
 
 const sip = z.strictObject({
@@ -86,6 +88,17 @@ const media = z
     rtpTimeoutSec: z.number().int().positive().default(30),
     /** Phones behind NAT: within this window the first RTP from anywhere is latched. */
     latchWindowMs: z.number().int().min(0).default(3000),
+    /** Playout delay of the mixer's jitter buffers (monitored calls, recordings). */
+    jitter: z
+      .strictObject({
+        minDepthMs: z.number().int().min(0).max(1000).default(20),
+        maxDepthMs: z.number().int().min(0).max(1000).default(200),
+      })
+      .prefault({})
+      .refine((j) => j.maxDepthMs >= j.minDepthMs, {
+        message: 'maxDepthMs must be at least minDepthMs',
+        path: ['maxDepthMs'],
+      }),
   })
   .refine((m) => m.portRange.min % 2 === 0, {
     message: 'portRange.min must be even (RTP on even ports)',
@@ -127,6 +140,89 @@ const trunk = z.strictObject({
   dids: z.record(z.string().regex(/^[0-9+*#A-Za-z._-]{1,32}$/), z.string()).default({}),
 });
 
+/** A tone played by the mixer (a beep, the barge entry tone). */
+const tone = z.strictObject({
+  frequencies: z.array(z.number().int().min(50).max(3950)).min(1).max(2),
+  levelDbm0: z.number().int().min(-60).max(3).default(-18),
+  onMs: z.number().int().min(20).max(10000),
+  offMs: z.number().int().min(0).max(10000).default(0),
+  repeat: z.number().int().min(1).max(10).default(1),
+});
+
+const dtmfDigit = z.string().regex(/^[0-9*#A-D]$/, 'one DTMF digit: 0-9, *, #, A-D');
+const featureCode = z.string().regex(/^[*#0-9]{1,8}$/, 'digits, * and # (1-8)');
+
+const monitoring = z
+  .strictObject({
+    /** Supervisors (extensions with role supervisor) may monitor agents' calls. */
+    enabled: z.boolean().default(true),
+    /** Legs in one call, monitors included (customer + agent + supervisors). */
+    maxParticipants: z.number().int().min(3).max(16).default(3),
+    /** Dialled by a supervisor, followed by the agent's extension (Yeastar convention). */
+    featureCodes: z
+      .strictObject({
+        listen: featureCode.default('*90'),
+        whisper: featureCode.default('*91'),
+        barge: featureCode.default('*92'),
+        takeover: featureCode.default('*93'),
+      })
+      .prefault({}),
+    /** In-call digits from the supervisor's phone (ChanSpy convention); consumed. */
+    dtmf: z
+      .strictObject({
+        listen: dtmfDigit.default('4'),
+        whisper: dtmfDigit.default('5'),
+        barge: dtmfDigit.default('6'),
+        takeover: dtmfDigit.default('7'),
+      })
+      .prefault({}),
+    tones: z
+      .strictObject({
+        /** Played to the agent when a monitor joins or changes mode; null: off. */
+        monitorBeep: tone
+          .nullable()
+          .default({ frequencies: [1400], levelDbm0: -18, onMs: 120, offMs: 0, repeat: 1 }),
+        /** Played to every party when a supervisor barges in; null: off. */
+        bargeEntry: tone
+          .nullable()
+          .default({ frequencies: [1200], levelDbm0: -18, onMs: 100, offMs: 100, repeat: 2 }),
+      })
+      .prefault({}),
+  })
+  .superRefine((m, ctx) => {
+    const codes = Object.entries(m.featureCodes);
+    codes.forEach(([mode, code]) => {
+      for (const [other, prefix] of codes) {
+        if (other !== mode && code.startsWith(prefix)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['featureCodes', mode],
+            message: `${code} starts with ${other}'s code ${prefix}: dialled numbers would be ambiguous`,
+          });
+        }
+      }
+    });
+    const digits = Object.entries(m.dtmf);
+    digits.forEach(([mode, digit]) => {
+      if (digits.some(([other, d]) => other !== mode && d === digit)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dtmf', mode],
+          message: `digit ${digit} is used by another mode too`,
+        });
+      }
+    });
+  });
+
+const recording = z.strictObject({
+  /** Record calls (per extension: extensions[].record overrides). */
+  enabled: z.boolean().default(true),
+  /** Where WAV files and their JSON sidecars go (relative: to the working directory). */
+  directory: z.string().min(1).default('recordings'),
+  /** stereo: customer left, agent right; mono: both summed. */
+  format: z.enum(['stereo', 'mono']).default('stereo'),
+});
+
 const http = z.strictObject({
   address: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
   port: port.nullable().default(8080),
@@ -145,6 +241,8 @@ export const configSchema = z
     media: media.prefault({}),
     calls: calls.prefault({}),
     trunks: z.array(trunk).default([]),
+    monitoring: monitoring.prefault({}),
+    recording: recording.prefault({}),
     log: log.prefault({}),
     extensions: z.array(extension).default([]),
   })

@@ -266,6 +266,8 @@ async function startOnce(
     sip: { listen: { address: HOST, udpPort: sipPort, tcpPort: sipPort } },
     http: { address: HOST, port: httpPort },
     log: { level: 'info' },
+    // Call recordings go to the test's own directory (removed with it), never the repo.
+    recording: { directory: path.join(dir, 'recordings') },
   });
   if (opts.extensions) {
     config.extensions = opts.extensions.map((e) => ({ ...e }));

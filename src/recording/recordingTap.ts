@@ -1,0 +1,157 @@
+/**
+ * The recording tap (DESIGN §1, issue 4 §5): each answered call whose agent's extension
+ * records (extensions[].record, else recording.enabled) gets a WAV written by the media
+ * engine while the call runs — stereo with the customer left and the agent right, or mono
+ * — that never holds supervisor audio, and a JSON sidecar next to it.
+ *
+ * The sidecar is written when the recording starts (so a crash leaves a file that says
+ * what the WAV is) and rewritten when the call ends, with the end, the WAV's size and
+ * every monitoring session (who, which modes, when). Writes go to a temporary file
+ * renamed into place, so a reader never sees half a sidecar.
+ *
+ * Which side is the agent: the extension in an inbound or outbound trunk call; in an
+ * internal call the callee, until a supervisor monitors the caller (then the caller).
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { RecordingSummary } from '../../media/engine/index.js';
+import type { CallMedia, PartyRole, Side } from '../calls/callMedia.js';
+import type { CallRecord } from '../calls/callRecord.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logging.js';
+import type { MonitorSessionRecord } from '../monitoring/monitorSession.js';
+
+export interface RecordedCall {
+  record: CallRecord;
+  media: CallMedia;
+  /** The extension on each side, when that side is one. */
+  extensions: Partial<Record<Side, string>>;
+}
+
+interface Recording {
+  wav: string;
+  sidecar: string;
+  roles: Record<Side, PartyRole>;
+  startedAt: number;
+}
+
+/** The roles of a call's sides at answer (see the file comment). */
+export function rolesOf(record: CallRecord): Record<Side, PartyRole> {
+  return record.direction === 'outbound'
+    ? { a: 'agent', b: 'customer' }
+    : { a: 'customer', b: 'agent' };
+}
+
+/** A file name from a call id: what a file system and a shell take without quoting. */
+export function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+}
+
+export class RecordingTap {
+  private readonly directory: string;
+  private readonly recordings = new Map<string, Recording>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+    /** Wall-clock ms minus the call clock's ms (call records use a monotonic clock). */
+    private readonly wallOffset: number,
+  ) {
+    this.directory = resolve(config.recording.directory);
+  }
+
+  get active(): number {
+    return this.recordings.size;
+  }
+
+  /** Whether a call with this agent extension is recorded. */
+  records(agent: string | undefined): boolean {
+    const ext = this.config.extensions.find((e) => e.number === agent);
+    return ext?.record ?? this.config.recording.enabled;
+  }
+
+  /** The call was answered: roles set, recording started when configured. */
+  async answered(call: RecordedCall): Promise<void> {
+    const roles = rolesOf(call.record);
+    await call.media.setRoles(roles);
+    const agentSide: Side = roles.a === 'agent' ? 'a' : 'b';
+    if (!this.records(call.extensions[agentSide])) return;
+    await mkdir(this.directory, { recursive: true });
+    const startedAt = Date.now();
+    const stamp = new Date(startedAt).toISOString().replace(/[:.]/g, '-');
+    const base = join(this.directory, `${stamp}_${safeName(call.record.id)}`);
+    const recording: Recording = {
+      wav: `${base}.wav`,
+      sidecar: `${base}.json`,
+      roles,
+      startedAt,
+    };
+    await call.media.startRecording({
+      path: recording.wav,
+      channels: this.config.recording.format === 'mono' ? 1 : 2,
+    });
+    this.recordings.set(call.record.id, recording);
+    await this.writeSidecar(call, recording, null, []);
+    this.logger.info({ callId: call.record.id, file: recording.wav }, 'recording started');
+  }
+
+  /** The call ended: the sidecar completed with the WAV's size and the monitoring. */
+  async ended(call: RecordedCall, monitoring: MonitorSessionRecord[]): Promise<void> {
+    const recording = this.recordings.get(call.record.id);
+    if (recording === undefined) return;
+    this.recordings.delete(call.record.id);
+    const summary = (await call.media.ended) ?? null;
+    await this.writeSidecar(call, recording, summary, monitoring);
+    if (summary?.error) {
+      this.logger.error({ callId: call.record.id, error: summary.error }, 'recording failed');
+    }
+  }
+
+  private async writeSidecar(
+    call: RecordedCall,
+    recording: Recording,
+    summary: RecordingSummary | null,
+    monitoring: MonitorSessionRecord[],
+  ): Promise<void> {
+    const { record } = call;
+    const side = (role: PartyRole): Side => (recording.roles.a === role ? 'a' : 'b');
+    const party = (s: Side) => ({
+      side: s === 'a' ? 'caller' : 'callee',
+      number: s === 'a' ? record.caller : record.callee,
+      extension: call.extensions[s] ?? null,
+    });
+    const iso = (ms: number | undefined) =>
+      ms === undefined ? null : new Date(ms + this.wallOffset).toISOString();
+    const doc = {
+      callId: record.id,
+      direction: record.direction,
+      file: recording.wav,
+      format: {
+        container: 'wav',
+        sampleRate: 8000,
+        bitsPerSample: 16,
+        channels: this.config.recording.format === 'mono' ? 1 : 2,
+        layout: this.config.recording.format === 'mono' ? 'customer+agent' : 'customer|agent',
+      },
+      parties: { customer: party(side('customer')), agent: party(side('agent')) },
+      recordingStartedAt: new Date(recording.startedAt).toISOString(),
+      startedAt: iso(record.startedAt),
+      answeredAt: iso(record.answeredAt),
+      endedAt: iso(record.endedAt),
+      endReason: record.endReason ?? null,
+      audioBytes: summary?.bytes ?? null,
+      error: summary?.error ?? null,
+      monitoring: monitoring.map((m) => ({
+        supervisor: m.supervisor,
+        agent: m.agent,
+        startedAt: iso(m.startedAt),
+        endedAt: iso(m.endedAt),
+        endReason: m.endReason ?? null,
+        modes: m.modes.map((x) => ({ mode: x.mode, at: iso(x.at) })),
+      })),
+    };
+    const temp = `${recording.sidecar}.tmp`;
+    await writeFile(temp, `${JSON.stringify(doc, null, 2)}\n`);
+    await rename(temp, recording.sidecar);
+  }
+}
