@@ -8,6 +8,7 @@
  * Start (the supervisor's INVITE to a feature code), each refusal final:
  *   monitoring disabled, or the caller is not a supervisor → 403;
  *   the target is not an extension → 404; it is the supervisor's own → 403;
+ *   the target is monitoring a call itself → 403; the supervisor already is → 486;
  *   the target is in no answered call → 480; the call is full (maxParticipants) → 486;
  *   the call was taken over already → 403; no acceptable SDP offer → 488.
  * Then a monitor leg is created in the call's room (same worker), our answer goes in a
@@ -25,7 +26,12 @@
  * call for its recording's sidecar until the call is gone.
  */
 import type { MonitorMode, ToneConfig } from '../../media/engine/index.js';
-import { buildDialogResponse, dialogFromUasRequest, dialogKey } from '../../sip/dialog/index.js';
+import {
+  buildDialogResponse,
+  confirmDialog,
+  dialogFromUasRequest,
+  dialogKey,
+} from '../../sip/dialog/index.js';
 import { buildResponse, type SipRequest } from '../../sip/message/index.js';
 import { newTag } from '../../sip/ids.js';
 import { createLocalSdp, parseSdp, renderLocalSdp } from '../../sip/sdp/index.js';
@@ -134,6 +140,12 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     if (this.extensions.get(caller)?.role !== 'supervisor') return reject(403, 'Not A Supervisor');
     if (!this.extensions.has(request.target)) return reject(404, 'No Such Extension');
     if (request.target === caller) return reject(403, 'Cannot Monitor Yourself');
+    // DESIGN §4: a monitor leg is never itself monitored, and a monitor must not be busy.
+    const sessions = this.active;
+    if (sessions.some((s) => s.supervisor === request.target)) {
+      return reject(403, 'Extension Is Monitoring');
+    }
+    if (sessions.some((s) => s.supervisor === caller)) return reject(486, 'Already Monitoring');
     const found = this.deps.calls.answeredCallOf(request.target);
     if (found === undefined) return reject(480, 'Extension Not In A Call');
     const entry = this.entryFor(found.call, request.target, found.side);
@@ -213,7 +225,9 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       localTag: newTag(),
       localContact: `<${this.deps.contact(source)}>`,
     });
-    if (!made.ok || incoming.transaction.state === 'terminated' || !media.isConnected) {
+    // The call may have ended meanwhile (its media closing). Its media may also not be
+    // connected yet, just after the answer: the monitor then joins when it connects.
+    if (!made.ok || incoming.transaction.state === 'terminated' || media.ended !== undefined) {
       await leg.close();
       return reply(made.ok ? 480 : 400);
     }
@@ -253,6 +267,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       await leg.close();
       throw err;
     }
+    confirmDialog(made.dialog); // the UAS side confirms when it sends its 2xx (§12.1.1)
     const ok = buildDialogResponse(request, 200, made.dialog, {
       headers: [['Server', ctx.userAgent]],
       body: local.body as string,

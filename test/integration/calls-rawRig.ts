@@ -15,6 +15,7 @@ import {
   mergeConfig,
   startServer,
   type ConfigObject,
+  type ExtensionSpec,
   type ServerHandle,
 } from '../helpers/server.js';
 import {
@@ -82,7 +83,7 @@ export class RawDialog {
   /** The next in-dialog request (CSeq + 1, unless `cseq` is given, e.g. for an ACK). */
   request(
     method: string,
-    opts: { body?: string; cseq?: number; branch?: string } = {},
+    opts: { body?: string; cseq?: number; branch?: string; contentType?: string } = {},
   ): { text: string; cseq: number } {
     const cseq = opts.cseq ?? ++this.cseq;
     const body = opts.body ?? '';
@@ -95,7 +96,7 @@ export class RawDialog {
       `Call-ID: ${this.callId}`,
       `CSeq: ${cseq} ${method}`,
       `Contact: <sip:raw@127.0.0.1:${this.client.localPort}>`,
-      ...(body === '' ? [] : ['Content-Type: application/sdp']),
+      ...(body === '' ? [] : [`Content-Type: ${opts.contentType ?? 'application/sdp'}`]),
       `Content-Length: ${Buffer.byteLength(body)}`,
       '',
       body,
@@ -104,7 +105,10 @@ export class RawDialog {
   }
 
   /** Sends a request; returns its CSeq. */
-  send(method: string, opts: { body?: string; cseq?: number; branch?: string } = {}): number {
+  send(
+    method: string,
+    opts: { body?: string; cseq?: number; branch?: string; contentType?: string } = {},
+  ): number {
     const r = this.request(method, opts);
     this.client.send(r.text, this.serverPort);
     return r.cseq;
@@ -196,7 +200,17 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function startRig(overrides: ConfigObject = {}): Promise<Rig> {
+/** The rig's default extensions: the callee 1002 (the trunk DID's target). */
+export const RIG_EXTENSIONS: readonly ExtensionSpec[] = [{ number: '1002', password: 'pw1002' }];
+
+/**
+ * `extensions` replaces RIG_EXTENSIONS (it must keep 1002, the DID's target and the
+ * registered callee), e.g. to add supervisors.
+ */
+export async function startRig(
+  overrides: ConfigObject = {},
+  extensions: readonly ExtensionSpec[] = RIG_EXTENSIONS,
+): Promise<Rig> {
   const trunkPort = await allocatePort();
   const server = await startServer(
     mergeConfig(
@@ -216,7 +230,7 @@ export async function startRig(overrides: ConfigObject = {}): Promise<Rig> {
       },
       overrides,
     ),
-    { extensions: [{ number: '1002', password: 'pw1002' }] },
+    { extensions },
   );
   const trunk = await SipClient.udp(trunkPort);
   const callee = await SipClient.udp();
