@@ -18,6 +18,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 
 const RANGE_FIRST = 23000;
 const RANGE_LAST = 32767;
@@ -110,4 +111,24 @@ export async function allocateRtpRange(): Promise<{ min: number; max: number }> 
   const base = await allocatePortBlock(24);
   const min = base % 2 === 0 ? base : base + 1;
   return { min, max: min + 19 };
+}
+
+/** UDP ports in [min, max] bound by anyone, from /proc/net/udp (hex local port). */
+export function boundUdpPorts(min: number, max: number): number[] {
+  const ports: number[] = [];
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const local = line.trim().split(/\s+/)[1];
+      if (local === undefined) continue;
+      const port = parseInt(local.split(':')[1] ?? '', 16);
+      if (port >= min && port <= max) ports.push(port);
+    }
+  }
+  return ports;
 }

@@ -5,10 +5,9 @@
  * side ends both legs; afterwards no call is live and no RTP port of the range is bound.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import { startBaresip, type BaresipPhone } from '../helpers/baresip.js';
 import { analyzeTone, describeTone, hasTone, lacksTone, readWav } from '../helpers/goertzel.js';
-import { allocatePortBlock } from '../helpers/ports.js';
+import { allocatePortBlock, boundUdpPorts } from '../helpers/ports.js';
 import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
 
 const EXTENSIONS = [
@@ -17,26 +16,6 @@ const EXTENSIONS = [
 ];
 const CALLER_HZ = 1000;
 const CALLEE_HZ = 440;
-
-/** UDP ports in [min, max] bound by anyone, from /proc/net/udp (hex local port). */
-function boundUdpPorts(min: number, max: number): number[] {
-  const ports: number[] = [];
-  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const local = line.trim().split(/\s+/)[1];
-      if (local === undefined) continue;
-      const port = parseInt(local.split(':')[1] ?? '', 16);
-      if (port >= min && port <= max) ports.push(port);
-    }
-  }
-  return ports;
-}
 
 let server: ServerHandle;
 let portMin: number;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FakePhone, Tone, waitFor } from './media/fakePhone.js';
+import { Tone, waitFor } from './media/fakePhone.js';
 import {
   DID,
   audioFormats,
@@ -27,7 +27,6 @@ import { describeSipp, runSipp, sippScenario } from '../helpers/sipp.js';
 
 let rig: Rig;
 let dir: string;
-const phones: FakePhone[] = [];
 
 beforeAll(async () => {
   dir = makeTempDir('calls-late-offer');
@@ -35,26 +34,9 @@ beforeAll(async () => {
 }, 30000);
 
 afterAll(async () => {
-  await Promise.all(phones.map((p) => p.close()));
   await rig?.close();
   if (dir) removeTempDir(dir);
 });
-
-async function phone(): Promise<FakePhone> {
-  const p = await FakePhone.open();
-  phones.push(p);
-  return p;
-}
-
-/** The next request of `method` the callee gets in the call's dialog with it. */
-async function calleeGets(call: RawCall, method: string, timeoutMs = 5000) {
-  const seen = new Set(rig.callee.received.map((r) => r.message));
-  const r = await rig.callee.waitFor(
-    (m) => !m.isResponse && m.method === method && m.callId === call.b.callId && !seen.has(m),
-    timeoutMs,
-  );
-  return r.message;
-}
 
 /** The server BYEs both sides; both answered 200; no call left; reason media-error. */
 async function endedByServer(call: RawCall): Promise<void> {
@@ -62,7 +44,7 @@ async function endedByServer(call: RawCall): Promise<void> {
     (m) => !m.isResponse && m.method === 'BYE' && m.callId === call.a.callId,
   );
   rig.trunk.send(responseTo(byeA.message, 200), rig.server.sipPort);
-  rig.callee.send(responseTo(await calleeGets(call, 'BYE'), 200), rig.server.sipPort);
+  rig.callee.send(responseTo(await rig.calleeGets(call, 'BYE'), 200), rig.server.sipPort);
   await rig.noLiveCalls();
   expect(
     rig.server
@@ -74,7 +56,7 @@ async function endedByServer(call: RawCall): Promise<void> {
 
 describe('INVITE without SDP (late offer)', () => {
   it('offers to the callee, offers to the caller in the 200, takes the answer from the ACK: RTP both ways, transcoded', async () => {
-    const [phoneA, phoneB] = [await phone(), await phone()];
+    const [phoneA, phoneB] = [await rig.phone(), await rig.phone()];
     const call = await rig.placeCall({
       // The callee picks PCMA; the caller answers PCMU: the server transcodes.
       answer: () => sdp(phoneB.port, { codecs: ['PCMA'] }),
@@ -100,20 +82,20 @@ describe('INVITE without SDP (late offer)', () => {
     expect(phoneB.rtp.every((p) => p.pt === 8)).toBe(true);
     expect(phoneA.rtp.every((p) => p.pt === 0)).toBe(true);
 
-    const byeB = calleeGets(call, 'BYE');
+    const byeB = rig.calleeGets(call, 'BYE');
     expect((await call.a.transact('BYE')).status).toBe(200);
     rig.callee.send(responseTo(await byeB, 200), rig.server.sipPort);
     await rig.noLiveCalls();
   }, 30000);
 
   it('ends the call when the ACK carries no answer: BYE to both sides', async () => {
-    const [phoneB] = [await phone()];
+    const [phoneB] = [await rig.phone()];
     const call = await rig.placeCall({ answer: () => sdp(phoneB.port) });
     await endedByServer(call);
   }, 30000);
 
   it('ends the call when the answer in the ACK is unusable: BYE to both sides', async () => {
-    const [phoneB] = [await phone()];
+    const [phoneB] = [await rig.phone()];
     const call = await rig.placeCall({
       answer: () => sdp(phoneB.port),
       ackBody: 'v=0\r\nthis is not SDP\r\n',

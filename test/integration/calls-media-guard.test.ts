@@ -9,27 +9,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { FakePhone, Tone, sleep, waitFor } from './media/fakePhone.js';
+import { Tone, sleep, waitFor } from './media/fakePhone.js';
 import { audioPort, responseTo, sdp, startRig, type Rig } from './calls-rawRig.js';
 import { rtp } from '../unit/media/rtpFixture.js';
 
 let rig: Rig;
-const phones: FakePhone[] = [];
 
 beforeAll(async () => {
   rig = await startRig();
 }, 30000);
 
 afterAll(async () => {
-  await Promise.all(phones.map((p) => p.close()));
   await rig?.close();
 });
-
-async function phone(): Promise<FakePhone> {
-  const p = await FakePhone.open();
-  phones.push(p);
-  return p;
-}
 
 /** The sum of a labelled counter's samples with these labels. */
 async function counter(name: string, labels: Record<string, string>): Promise<number> {
@@ -67,9 +59,9 @@ function rtcpJunk(): Buffer {
 
 describe('anchored media of a call under foreign and garbage packets', () => {
   it('drops and counts foreign RTP, survives garbage, then ends normally', async () => {
-    const phoneA = await phone();
-    const phoneB = await phone();
-    const intruder = await phone();
+    const phoneA = await rig.phone();
+    const phoneB = await rig.phone();
+    const intruder = await rig.phone();
     const call = await rig.placeCall({
       offer: sdp(phoneA.port),
       answer: () => sdp(phoneB.port),

@@ -9,6 +9,7 @@
  *   const call = await rig.placeCall({ offer: sdp(rig.phoneA.port), answer: sdp(phoneB.port) });
  *   rig.trunk.send(call.a.request('BYE').text, rig.server.sipPort);
  */
+import { FakePhone } from './media/fakePhone.js';
 import { allocatePort, allocateRtpRange } from '../helpers/ports.js';
 import {
   PEER_AUTH,
@@ -197,6 +198,12 @@ export interface Rig {
   options(): Promise<number>;
   /** Waits until GET /v1/calls lists no call (or throws after 5 s). */
   noLiveCalls(): Promise<void>;
+  /** A raw RTP phone (FakePhone), closed with the rig. */
+  phone(): Promise<FakePhone>;
+  /** The next request of `method` the callee gets in the call's dialog with it. */
+  calleeGets(call: RawCall, method: string, timeoutMs?: number): Promise<SipMessageView>;
+  /** The caller hangs up; the callee answers the server's BYE; no call is left. */
+  hangUp(call: RawCall): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -307,11 +314,45 @@ export async function startRig(
     return { a, b, sdpToA: ok.body, sdpToB: invite.body, ok, invite };
   }
 
+  const phones: FakePhone[] = [];
+  const calleeGets = async (call: RawCall, method: string, timeoutMs = 5000) => {
+    const seen = new Set(callee.received.map((r) => r.message));
+    const r = await callee.waitFor(
+      (m) => !m.isResponse && m.method === method && m.callId === call.b.callId && !seen.has(m),
+      timeoutMs,
+    );
+    return r.message;
+  };
+  const noLiveCalls = async () => {
+    const end = Date.now() + 5000;
+    let calls: unknown[] = [];
+    while (Date.now() < end) {
+      calls = ((await server.httpGet('/v1/calls')).json as { calls: unknown[] }).calls;
+      if (calls.length === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`calls left: ${JSON.stringify(calls)}`);
+  };
+
   return {
     server,
     trunk,
     callee,
     placeCall,
+    noLiveCalls,
+    calleeGets,
+    async phone() {
+      const p = await FakePhone.open();
+      phones.push(p);
+      return p;
+    },
+    async hangUp(call) {
+      const bye = calleeGets(call, 'BYE');
+      const status = (await call.a.transact('BYE')).status;
+      if (status !== 200) throw new Error(`the caller's BYE got ${status}`);
+      callee.send(responseTo(await bye, 200), port);
+      await noLiveCalls();
+    },
     async options() {
       const { response } = await trunk.request(
         { method: 'OPTIONS', target: `127.0.0.1:${port}`, fromUser: 'customer' },
@@ -319,18 +360,8 @@ export async function startRig(
       );
       return response.status ?? 0;
     },
-    async noLiveCalls() {
-      const end = Date.now() + 5000;
-      let calls: unknown[] = [];
-      while (Date.now() < end) {
-        calls = ((await server.httpGet('/v1/calls')).json as { calls: unknown[] }).calls;
-        if (calls.length === 0) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`calls left: ${JSON.stringify(calls)}`);
-    },
     async close() {
-      await Promise.all([trunk.close(), callee.close()]);
+      await Promise.all([trunk.close(), callee.close(), ...phones.map((p) => p.close())]);
       await server.stop();
     },
   };

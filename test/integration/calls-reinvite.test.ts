@@ -21,22 +21,14 @@ import type { Received, SipMessageView } from '../helpers/sipClient.js';
 const T1 = 150;
 const T2 = 600;
 let rig: Rig;
-const phones: FakePhone[] = [];
 
 beforeAll(async () => {
   rig = await startRig({ sip: { timers: { t1Ms: T1, t2Ms: T2, t4Ms: 1000 } } });
 }, 30000);
 
 afterAll(async () => {
-  await Promise.all(phones.map((p) => p.close()));
   await rig?.close();
 });
-
-async function phone(): Promise<FakePhone> {
-  const p = await FakePhone.open();
-  phones.push(p);
-  return p;
-}
 
 /** Every 2xx to the INVITE with CSeq `cseq` the caller got so far. */
 function oks(call: RawCall, cseq: number): Received[] {
@@ -50,33 +42,16 @@ function oks(call: RawCall, cseq: number): Received[] {
   );
 }
 
-/** The next request of `method` the callee gets in the call's dialog with it. */
-async function calleeGets(call: RawCall, method: string, timeoutMs = 5000) {
-  const seen = new Set(rig.callee.received.map((r) => r.message));
-  const r = await rig.callee.waitFor(
-    (m) => !m.isResponse && m.method === method && m.callId === call.b.callId && !seen.has(m),
-    timeoutMs,
-  );
-  return r.message;
-}
-
 async function newCall(phoneA: FakePhone, phoneB: FakePhone): Promise<RawCall> {
   return rig.placeCall({ offer: sdp(phoneA.port), answer: () => sdp(phoneB.port) });
 }
 
-async function hangUp(call: RawCall): Promise<void> {
-  const byeB = calleeGets(call, 'BYE');
-  expect((await call.a.transact('BYE')).status).toBe(200);
-  rig.callee.send(responseTo(await byeB, 200), rig.server.sipPort);
-  await rig.noLiveCalls();
-}
-
 describe('2xx to a re-INVITE', () => {
   it('is retransmitted, T1 doubling up to T2, until the ACK; then no more', async () => {
-    const [phoneA, phoneB] = [await phone(), await phone()];
+    const [phoneA, phoneB] = [await rig.phone(), await rig.phone()];
     const call = await newCall(phoneA, phoneB);
     // A hold re-INVITE from the caller, relayed to the callee and answered there.
-    const relayed = calleeGets(call, 'INVITE');
+    const relayed = rig.calleeGets(call, 'INVITE');
     const cseq = call.a.send('INVITE', {
       body: sdp(phoneA.port, { version: 2, direction: 'sendonly' }),
     });
@@ -106,11 +81,11 @@ describe('2xx to a re-INVITE', () => {
     const atAck = oks(call, cseq).length;
     await sleep(T2 * 3);
     expect(oks(call, cseq).length).toBe(atAck);
-    await hangUp(call);
+    await rig.hangUp(call);
   }, 30000);
 
   it('offerless re-INVITE: our offer in the 200, the ACK’s answer moves the caller’s media', async () => {
-    const [phoneA, phoneB, phoneA2] = [await phone(), await phone(), await phone()];
+    const [phoneA, phoneB, phoneA2] = [await rig.phone(), await rig.phone(), await rig.phone()];
     const call = await newCall(phoneA, phoneB);
     const portA = audioPort(call.sdpToA);
     const portB = audioPort(call.sdpToB);
@@ -128,18 +103,18 @@ describe('2xx to a re-INVITE', () => {
     const atAck = oks(call, cseq).length;
     await sleep(T2 * 2);
     expect(oks(call, cseq).length).toBe(atAck);
-    await hangUp(call);
+    await rig.hangUp(call);
   }, 30000);
 
   it('never ACKed: the call is ended with a BYE to both sides after 64·T1', async () => {
-    const [phoneA, phoneB] = [await phone(), await phone()];
+    const [phoneA, phoneB] = [await rig.phone(), await rig.phone()];
     const call = await newCall(phoneA, phoneB);
     const started = Date.now();
     const byeA = rig.trunk.waitFor(
       (m) => !m.isResponse && m.method === 'BYE' && m.callId === call.a.callId,
       64 * T1 + 5000,
     );
-    const byeB = calleeGets(call, 'BYE', 64 * T1 + 5000);
+    const byeB = rig.calleeGets(call, 'BYE', 64 * T1 + 5000);
     const cseq = call.a.send('INVITE');
     const bye: SipMessageView = (await byeA).message;
     const elapsed = Date.now() - started;

@@ -6,51 +6,26 @@
  * refusal from the other side reaches the sender. Raw SIP on both sides (calls-rawRig.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakePhone, Tone, sleep, waitFor } from './media/fakePhone.js';
-import { audioPort, responseTo, sdp, startRig, type RawCall, type Rig } from './calls-rawRig.js';
+import { Tone, sleep, waitFor } from './media/fakePhone.js';
+import { audioPort, responseTo, sdp, startRig, type Rig } from './calls-rawRig.js';
 
 let rig: Rig;
-const phones: FakePhone[] = [];
 
 beforeAll(async () => {
   rig = await startRig();
 }, 30000);
 
 afterAll(async () => {
-  await Promise.all(phones.map((p) => p.close()));
   await rig?.close();
 });
 
-async function phone(): Promise<FakePhone> {
-  const p = await FakePhone.open();
-  phones.push(p);
-  return p;
-}
-
-/** The next request of `method` the callee gets in the call's dialog with it. */
-async function calleeGets(call: RawCall, method: string, timeoutMs = 5000) {
-  const seen = new Set(rig.callee.received.map((r) => r.message));
-  const r = await rig.callee.waitFor(
-    (m) => !m.isResponse && m.method === method && m.callId === call.b.callId && !seen.has(m),
-    timeoutMs,
-  );
-  return r.message;
-}
-
-async function hangUp(call: RawCall): Promise<void> {
-  const byeB = calleeGets(call, 'BYE');
-  expect((await call.a.transact('BYE')).status).toBe(200);
-  rig.callee.send(responseTo(await byeB, 200), rig.server.sipPort);
-  await rig.noLiveCalls();
-}
-
 describe('UPDATE in an answered call', () => {
   it('relays an offer as our own UPDATE, relays the answer, and the media follows', async () => {
-    const [phoneA, phoneB, phoneA2] = [await phone(), await phone(), await phone()];
+    const [phoneA, phoneB, phoneA2] = [await rig.phone(), await rig.phone(), await rig.phone()];
     const call = await rig.placeCall({ offer: sdp(phoneA.port), answer: () => sdp(phoneB.port) });
     const portA = audioPort(call.sdpToA);
     const portB = audioPort(call.sdpToB);
-    const relayed = calleeGets(call, 'UPDATE');
+    const relayed = rig.calleeGets(call, 'UPDATE');
     const answered = call.a.transact('UPDATE', sdp(phoneA2.port, { version: 2 }));
     const update = await relayed;
     // Our offer: our address and leg B's port; the caller's new address stays hidden.
@@ -70,11 +45,11 @@ describe('UPDATE in an answered call', () => {
     // The caller now receives at its new address.
     await phoneB.stream(portB, { pt: 0, tone: new Tone('PCMU', 1000), packets: 40 });
     await waitFor(() => phoneA2.rtp.length >= 20, 'the callee’s RTP at the new address');
-    await hangUp(call);
+    await rig.hangUp(call);
   }, 30000);
 
   it('answers a session refresh (same o= version) itself, relaying nothing', async () => {
-    const [phoneA, phoneB] = [await phone(), await phone()];
+    const [phoneA, phoneB] = [await rig.phone(), await rig.phone()];
     const call = await rig.placeCall({ offer: sdp(phoneA.port), answer: () => sdp(phoneB.port) });
     const seen = rig.callee.received.length;
     const ok = await call.a.transact('UPDATE', sdp(phoneA.port));
@@ -84,14 +59,14 @@ describe('UPDATE in an answered call', () => {
     expect(
       rig.callee.received.slice(seen).filter((r) => r.message.method === 'UPDATE'),
     ).toHaveLength(0);
-    await hangUp(call);
+    await rig.hangUp(call);
   }, 30000);
 
   it('answers 491 to an offer while another one is being relayed (glare)', async () => {
-    const [phoneA, phoneB] = [await phone(), await phone()];
+    const [phoneA, phoneB] = [await rig.phone(), await rig.phone()];
     const call = await rig.placeCall({ offer: sdp(phoneA.port), answer: () => sdp(phoneB.port) });
     // The caller's UPDATE reaches the callee, which sits on it …
-    const relayed = calleeGets(call, 'UPDATE');
+    const relayed = rig.calleeGets(call, 'UPDATE');
     const answered = call.a.transact('UPDATE', sdp(phoneA.port, { version: 2 }));
     const pending = await relayed;
     // … and offers itself meanwhile, by UPDATE and by re-INVITE: both are glare.
@@ -123,16 +98,16 @@ describe('UPDATE in an answered call', () => {
       rig.server.sipPort,
     );
     expect((await later).status).toBe(200);
-    await hangUp(call);
+    await rig.hangUp(call);
   }, 30000);
 
   it('relays the other side’s refusal of the offer', async () => {
-    const [phoneA, phoneB] = [await phone(), await phone()];
+    const [phoneA, phoneB] = [await rig.phone(), await rig.phone()];
     const call = await rig.placeCall({ offer: sdp(phoneA.port), answer: () => sdp(phoneB.port) });
-    const relayed = calleeGets(call, 'UPDATE');
+    const relayed = rig.calleeGets(call, 'UPDATE');
     const answered = call.a.transact('UPDATE', sdp(phoneA.port, { version: 2 }));
     rig.callee.send(responseTo(await relayed, 488), rig.server.sipPort);
     expect((await answered).status).toBe(488);
-    await hangUp(call);
+    await rig.hangUp(call);
   }, 30000);
 });

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { performance } from 'node:perf_hooks';
+import { boundUdpPorts } from '../helpers/ports.js';
 import type { SipMessageView } from '../helpers/sipClient.js';
 import { audioPort, responseTo, sdp, type RawCall, type RawDialog } from './calls-rawRig.js';
 import { sleep, type FakePhone } from './media/fakePhone.js';
@@ -15,7 +16,6 @@ import {
   CUSTOMER_HZ,
   SUPERVISOR_HZ,
   answerBye,
-  boundUdpPorts,
   eventually,
   heardBetween,
   startMonitorRig,
@@ -64,13 +64,6 @@ async function scene(): Promise<Scene> {
   };
 }
 
-async function hangUp(call: RawCall): Promise<void> {
-  const bye = call.b.nextRequest('BYE', rig.callee.received.length);
-  expect((await call.a.transact('BYE')).status).toBe(200);
-  rig.callee.send(responseTo(await bye, 200), rig.server.sipPort);
-  await rig.noLiveCalls();
-}
-
 const ports = (): number[] => boundUdpPorts(rig.rtpRange.min, rig.rtpRange.max);
 
 describe('monitor session life cycle', () => {
@@ -110,7 +103,7 @@ describe('monitor session life cycle', () => {
     ).toHaveLength(1);
 
     await s.stop();
-    await hangUp(s.call);
+    await rig.hangUp(s.call);
     expect(await eventually(() => ports().length === 0, 3000)).toBe(true);
   }, 20000);
 
@@ -163,7 +156,7 @@ describe('monitor session life cycle', () => {
       ),
     ).toBe(false);
     await s.stop();
-    await hangUp(s.call);
+    await rig.hangUp(s.call);
   }, 30000);
 
   it('INFO Signal=5 switches listen to whisper: the agent hears the supervisor, the customer not', async () => {
@@ -230,7 +223,7 @@ describe('monitor session life cycle', () => {
     await supTalk.stop();
     const supBye = answerBye(dialog, s.sup.client.received.length);
     await s.stop();
-    await hangUp(s.call);
+    await rig.hangUp(s.call);
     await supBye;
   }, 20000);
 });

@@ -27,14 +27,6 @@ async function trunkCall(): Promise<RawCall> {
   return rig.placeCall({ offer: sdp(customer.port), answer: () => sdp(agent.port) });
 }
 
-/** The customer hangs up; the agent's side gets (and answers) the BYE. */
-async function hangUp(call: RawCall): Promise<void> {
-  const bye = call.b.nextRequest('BYE', rig.callee.received.length);
-  expect((await call.a.transact('BYE')).status).toBe(200);
-  rig.callee.send(responseTo(await bye, 200), rig.server.sipPort);
-  await rig.noLiveCalls();
-}
-
 async function refused(from: string, dialled: string, offer: string | undefined) {
   const ext = await rig.extension(from);
   const phone = await rig.phone();
@@ -51,7 +43,7 @@ describe('feature-code INVITEs refused', () => {
   it('403 when the caller is not a supervisor', async () => {
     const call = await trunkCall();
     expect(statusOf(await refused('1003', '*901002', 'sdp'))).toMatchObject({ status: 403 });
-    await hangUp(call);
+    await rig.hangUp(call);
   });
 
   it('404 for an extension that does not exist', async () => {
@@ -75,7 +67,7 @@ describe('feature-code INVITEs refused', () => {
     const m = await sup.invite('*901002', sdp((await rig.phone()).port));
     expect(m.final.status).toBe(200);
     const byeSup = answerBye(m.dialog as RawDialog, sup.client.received.length);
-    await hangUp(call);
+    await rig.hangUp(call);
     await byeSup;
   });
 
@@ -86,7 +78,7 @@ describe('feature-code INVITEs refused', () => {
     expect(m.final.status).toBe(200);
     expect((await refused('1006', '*911002', 'sdp')).status).toBe(486);
     const byeSup = answerBye(m.dialog as RawDialog, first.client.received.length);
-    await hangUp(call);
+    await rig.hangUp(call);
     await byeSup;
   });
 
@@ -100,7 +92,7 @@ describe('feature-code INVITEs refused', () => {
     // A monitor is busy while it monitors.
     expect((await refused('1005', '*911003', 'sdp')).status).toBe(486);
     const byeSup = answerBye(m.dialog as RawDialog, first.client.received.length);
-    await hangUp(call);
+    await rig.hangUp(call);
     await byeSup;
   });
 

@@ -44,8 +44,6 @@ export const MONITOR_EXTENSIONS: readonly ExtensionSpec[] = [
 export interface MonitorRig extends Rig {
   /** A raw SIP phone of extension `number` (password pw<number>), closed with the rig. */
   extension(number: string): Promise<ExtensionPhone>;
-  /** A FakePhone closed with the rig. */
-  phone(): Promise<FakePhone>;
   /** The server's RTP port range. */
   readonly rtpRange: { min: number; max: number };
 }
@@ -55,7 +53,6 @@ export async function startMonitorRig(
   extensions: readonly ExtensionSpec[] = MONITOR_EXTENSIONS,
 ): Promise<MonitorRig> {
   const rig = await startRig(overrides, extensions);
-  const phones: FakePhone[] = [];
   const exts: ExtensionPhone[] = [];
   const media = rig.server.config.media as { portRange: { min: number; max: number } };
   return {
@@ -66,13 +63,8 @@ export async function startMonitorRig(
       exts.push(e);
       return e;
     },
-    async phone() {
-      const p = await FakePhone.open();
-      phones.push(p);
-      return p;
-    },
     async close() {
-      await Promise.all([...phones.map((p) => p.close()), ...exts.map((e) => e.client.close())]);
+      await Promise.all(exts.map((e) => e.client.close()));
       await rig.close();
     },
   };
@@ -247,26 +239,6 @@ export function toneVerdict(
     leaked: absent.filter((f) => !lacksTone(audio, f)),
     detail: [...present, ...absent].map((f) => describeTone(analyzeTone(audio, f))),
   };
-}
-
-/** UDP ports bound in [min, max] on this machine (/proc/net/udp{,6}). */
-export function boundUdpPorts(min: number, max: number): number[] {
-  const ports: number[] = [];
-  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const local = line.trim().split(/\s+/)[1];
-      if (local === undefined) continue;
-      const port = parseInt(local.split(':')[1] ?? '', 16);
-      if (port >= min && port <= max) ports.push(port);
-    }
-  }
-  return ports;
 }
 
 /** Polls an async condition every 100 ms; false after `timeoutMs`. */
