@@ -271,13 +271,23 @@ export class JitterBuffer {
     let idx = this.playIdx + d + start;
     if (idx >= cap) idx -= cap;
     let wrote = 0;
-    for (let i = start; i < end; i++) {
-      if (filled[idx] === 0) {
-        ring[idx] = samples[i]!;
-        filled[idx] = 1;
-        wrote++;
+    const last = idx + (end - start);
+    const taken = last <= cap ? filled.indexOf(1, idx) : 0;
+    if (last <= cap && (taken === -1 || taken >= last)) {
+      // The common case: the packet's slots are free and contiguous — one plain copy and
+      // a native fill of the flags (no per-sample checks).
+      for (let i = start, j = idx; i < end; i++, j++) ring[j] = samples[i]!;
+      filled.fill(1, idx, last);
+      wrote = end - start;
+    } else {
+      for (let i = start; i < end; i++) {
+        if (filled[idx] === 0) {
+          ring[idx] = samples[i]!;
+          filled[idx] = 1;
+          wrote++;
+        }
+        if (++idx === cap) idx = 0;
       }
-      if (++idx === cap) idx = 0;
     }
     if (wrote === 0) {
       c.duplicates++;
@@ -326,12 +336,20 @@ export class JitterBuffer {
     let present = 0;
     let head = 0;
     let idx = this.playIdx;
-    for (let i = 0; i < n; i++) {
-      if (filled[idx] !== 0) {
-        present++;
-        if (head === i) head++;
+    // The common case — a whole frame in one stretch of the ring — is checked and copied
+    // natively (indexOf, set); the per-sample scan is for holes and the ring's wrap.
+    const end = idx + n;
+    const contiguous = end <= cap;
+    if (contiguous && !hasHole(filled, idx, end)) {
+      present = head = n;
+    } else {
+      for (let i = 0; i < n; i++) {
+        if (filled[idx] !== 0) {
+          present++;
+          if (head === i) head++;
+        }
+        if (++idx === cap) idx = 0;
       }
-      if (++idx === cap) idx = 0;
     }
     // Dry: nothing is buffered after the frame's leading run.
     const dry = buffered <= head;
@@ -359,6 +377,11 @@ export class JitterBuffer {
       } else {
         this.advance(n);
       }
+    } else if (present === n && contiguous) {
+      out.set(ring.subarray(this.playIdx, end));
+      this.concealRun = 0;
+      this.hasHistory = true;
+      this.advance(n);
     } else {
       idx = this.playIdx;
       for (let i = 0; i < n; i++) {
@@ -466,11 +489,23 @@ export class JitterBuffer {
     const cap = this.capacity;
     const filled = this.filled;
     let idx = this.playIdx;
-    for (let i = 0; i < count; i++) {
-      filled[idx] = 0;
-      if (++idx === cap) idx = 0;
+    if (idx + count <= cap) {
+      filled.fill(0, idx, idx + count);
+      idx += count;
+      if (idx === cap) idx = 0;
+    } else {
+      for (let i = 0; i < count; i++) {
+        filled[idx] = 0;
+        if (++idx === cap) idx = 0;
+      }
     }
     this.playIdx = idx;
     this.playTs = (this.playTs + count) >>> 0;
   }
+}
+
+/** Whether any slot of [from, to) is empty (a native scan). */
+function hasHole(filled: Uint8Array, from: number, to: number): boolean {
+  const hole = filled.indexOf(0, from);
+  return hole >= 0 && hole < to;
 }
