@@ -9,7 +9,7 @@ import type { SdpDescription } from './build.js';
 import { answerDirection, effectiveDirection } from './direction.js';
 import type { SdpFailure } from './errors.js';
 import { negotiateAudio } from './negotiate.js';
-import type { AnchorPolicy, LegMedia, OurSide } from './relay.js';
+import { completeAnswer, type AnchorPolicy, type LegMedia, type OurSide } from './relay.js';
 import type { Direction, SdpSession } from './types.js';
 
 export interface LocalAnswer {
@@ -30,51 +30,26 @@ export function answerOffer(
     telephoneEvent: policy.telephoneEvent !== false,
   });
   if (!negotiated.ok) return negotiated;
-  const { codec, telephoneEvent } = negotiated;
+  const { codec } = negotiated;
   const direction = answerDirection(effectiveDirection(offer.audio), willing);
-  const rtcpMux = offer.audio.rtcpMux && policy.rtcpMux === true;
   const description: SdpDescription = {
     address: toward.address,
     port: toward.port,
     codecs: [{ name: codec.name, payloadType: codec.payloadType, clockRate: codec.clockRate }],
     direction,
   };
-  const rejected = offer.media.filter((m) => m.index !== offer.audio.index);
-  if (rejected.length > 0) {
-    description.rejectedStreams = rejected.map(({ index, type, protocol, formats }) => ({
-      index,
-      type,
-      protocol,
-      formats,
-    }));
-  }
-  if (telephoneEvent !== undefined) {
-    description.telephoneEvent =
-      telephoneEvent.fmtp === undefined
-        ? { payloadType: telephoneEvent.payloadType }
-        : { payloadType: telephoneEvent.payloadType, events: telephoneEvent.fmtp };
-  }
-  if (policy.ptime !== undefined) description.ptime = policy.ptime;
-  if (rtcpMux) description.rtcpMux = true;
-  const stream = offer.audio;
-  const leg: LegMedia = {
-    remote: { address: stream.address, port: stream.port },
-    rtcpMux,
-    codec: {
+  const leg = completeAnswer(
+    description,
+    offer,
+    negotiated,
+    policy,
+    {
       name: codec.name,
       clockRate: codec.clockRate,
       sendPayloadType: codec.payloadType,
       receivePayloadType: codec.payloadType,
     },
     direction,
-  };
-  if (stream.rtcp !== undefined) leg.remote.rtcp = stream.rtcp;
-  if (stream.ptime !== undefined) leg.ptime = stream.ptime;
-  if (telephoneEvent !== undefined) {
-    leg.telephoneEvent = {
-      sendPayloadType: telephoneEvent.payloadType,
-      receivePayloadType: telephoneEvent.payloadType,
-    };
-  }
+  );
   return { ok: true, description, leg };
 }

@@ -152,7 +152,6 @@ export function relayAnswer(
 
   const aDirection = answerDirection(effectiveDirection(offer.audio), effectiveDirection(b));
   const bDirection = intersectDirections(sent.direction, reverseDirection(effectiveDirection(b)));
-  const aMux = offer.audio.rtcpMux && policy.rtcpMux === true;
   const description: SdpDescription = {
     address: toward.address,
     port: toward.port,
@@ -161,7 +160,29 @@ export function relayAnswer(
     ],
     direction: aDirection,
   };
-  // RFC 3264 §6: every other offered m-line is answered, rejected with port 0.
+  const offererLeg = completeAnswer(description, offer, offerer, policy, aCodec, aDirection);
+  return {
+    ok: true,
+    description,
+    offerer: offererLeg,
+    answerer: answererMedia(b, bCodec, bDirection, sent),
+  };
+}
+
+/**
+ * What every answer to `offer` adds to its audio line (RFC 3264 §6): every other offered
+ * m-line rejected with port 0, the offerer's telephone-event when accepted, ptime and
+ * rtcp-mux per policy. Returns the offerer's leg as the media engine needs it.
+ */
+export function completeAnswer(
+  description: SdpDescription,
+  offer: SdpSession,
+  offerer: NegotiatedAudio,
+  policy: AnchorPolicy,
+  codec: LegMedia['codec'],
+  direction: Direction,
+): LegMedia {
+  const rtcpMux = offer.audio.rtcpMux && policy.rtcpMux === true;
   const rejected = offer.media.filter((m) => m.index !== offer.audio.index);
   if (rejected.length > 0) {
     description.rejectedStreams = rejected.map(({ index, type, protocol, formats }) => ({
@@ -171,28 +192,22 @@ export function relayAnswer(
       formats,
     }));
   }
-  const aEvent = offerer.telephoneEvent;
-  if (aEvent !== undefined) {
+  const event = offerer.telephoneEvent;
+  if (event !== undefined) {
     description.telephoneEvent =
-      aEvent.fmtp === undefined
-        ? { payloadType: aEvent.payloadType }
-        : { payloadType: aEvent.payloadType, events: aEvent.fmtp };
+      event.fmtp === undefined
+        ? { payloadType: event.payloadType }
+        : { payloadType: event.payloadType, events: event.fmtp };
   }
-  decorate(description, policy, aMux);
-
-  const offererLeg = legMedia(offer.audio, aCodec, aDirection, aMux);
-  if (aEvent !== undefined) {
-    offererLeg.telephoneEvent = {
-      sendPayloadType: aEvent.payloadType,
-      receivePayloadType: aEvent.payloadType,
+  decorate(description, policy, rtcpMux);
+  const leg = legMedia(offer.audio, codec, direction, rtcpMux);
+  if (event !== undefined) {
+    leg.telephoneEvent = {
+      sendPayloadType: event.payloadType,
+      receivePayloadType: event.payloadType,
     };
   }
-  return {
-    ok: true,
-    description,
-    offerer: offererLeg,
-    answerer: answererMedia(b, bCodec, bDirection, sent),
-  };
+  return leg;
 }
 
 /**

@@ -151,17 +151,36 @@ function reInvite(
     accept(call.local[side].body, (ack) => applyAckAnswer(call, side, ack, ctx));
     return;
   }
-  const parsed = parseSdp(request.body);
-  if (!parsed.ok) {
-    reply(488, undefined, [['Warning', `399 callwatch "${parsed.reason}"`]]);
-    return;
-  }
-  const previous = call.remote[side];
-  if (previous !== undefined && isSameSdpVersion(previous.origin, parsed.session.origin)) {
+  const offer = readOffer(call, side, request, reply);
+  if (offer === undefined) return;
+  if (offer.refresh) {
     accept(call.local[side].body);
     return;
   }
-  relayOfferTo(call, side, 'INVITE', parsed.session, ctx, reply, (body) => accept(body));
+  relayOfferTo(call, side, 'INVITE', offer.session, ctx, reply, (body) => accept(body));
+}
+
+/**
+ * The SDP offer of an in-dialog request, or undefined after answering 488 to a bad one.
+ * `refresh`: the same `o=` version as the side's last SDP (RFC 4028 session refresh,
+ * RFC 3264 §8: nothing changes, nothing is relayed).
+ */
+function readOffer(
+  call: Call,
+  side: Side,
+  request: SipRequest,
+  reply: Reply,
+): { session: SdpSession; refresh: boolean } | undefined {
+  const parsed = parseSdp(request.body);
+  if (!parsed.ok) {
+    reply(488, undefined, [['Warning', `399 callwatch "${parsed.reason}"`]]);
+    return undefined;
+  }
+  const previous = call.remote[side];
+  return {
+    session: parsed.session,
+    refresh: previous !== undefined && isSameSdpVersion(previous.origin, parsed.session.origin),
+  };
 }
 
 /** RFC 3311: an UPDATE in the dialog; a new offer is relayed like a re-INVITE's. */
@@ -176,16 +195,10 @@ function update(call: Call, side: Side, request: SipRequest, ctx: CallContext, r
     reply(refreshed.ok ? 200 : (refreshed.status ?? 400));
     return;
   }
-  const parsed = parseSdp(request.body);
-  if (!parsed.ok) {
-    reply(488, undefined, [['Warning', `399 callwatch "${parsed.reason}"`]]);
-    return;
-  }
-  const previous = call.remote[side];
+  const offer = readOffer(call, side, request, reply);
+  if (offer === undefined) return;
   const refresh =
-    call.state !== 'answered' ||
-    call.sideOf(other(side)) === undefined ||
-    (previous !== undefined && isSameSdpVersion(previous.origin, parsed.session.origin));
+    call.state !== 'answered' || call.sideOf(other(side)) === undefined || offer.refresh;
   if (!refresh && !offerAllowed(call, side, reply)) return;
   const refreshed = refreshRemoteTarget(here.dialog, request);
   if (!refreshed.ok) {
@@ -198,7 +211,7 @@ function update(call: Call, side: Side, request: SipRequest, ctx: CallContext, r
     reply(200, call.local[side].body);
     return;
   }
-  relayOfferTo(call, side, 'UPDATE', parsed.session, ctx, reply, (body) => reply(200, body));
+  relayOfferTo(call, side, 'UPDATE', offer.session, ctx, reply, (body) => reply(200, body));
 }
 
 /**

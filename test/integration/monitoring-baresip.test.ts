@@ -159,64 +159,28 @@ describe('supervisor monitoring with three baresip phones', () => {
     const a = (from: number, to: number) => window(agentHeard, callAt, from, to);
     const s = (from: number, to: number) => window(supHeard, listenAt, from, to);
 
-    // listen: the supervisor hears both; nobody hears the supervisor.
-    expectTones(
-      'supervisor, listen',
-      s(listenAt + SETTLE_MS, whisperAt),
-      [CUSTOMER_HZ, AGENT_HZ],
-      [SUPERVISOR_HZ],
-    );
-    expectTones(
-      'agent, listen',
-      a(listenAt + SETTLE_MS, whisperAt),
-      [CUSTOMER_HZ],
-      [SUPERVISOR_HZ],
-    );
-    expectTones(
-      'customer, listen',
-      c(listenAt + SETTLE_MS, whisperAt),
-      [AGENT_HZ],
-      [SUPERVISOR_HZ],
-    );
-    // whisper: the agent hears the supervisor, the customer does not.
-    expectTones(
-      'agent, whisper',
-      a(whisperAt + SETTLE_MS, bargeAt),
-      [CUSTOMER_HZ, SUPERVISOR_HZ],
-      [],
-    );
-    expectTones(
-      'customer, whisper',
-      c(whisperAt + SETTLE_MS, bargeAt),
-      [AGENT_HZ],
-      [SUPERVISOR_HZ],
-    );
-    // barge: both do.
-    expectTones(
-      'agent, barge',
-      a(bargeAt + SETTLE_MS, takeoverAt),
-      [CUSTOMER_HZ, SUPERVISOR_HZ],
-      [],
-    );
-    expectTones(
-      'customer, barge',
-      c(bargeAt + SETTLE_MS, takeoverAt),
-      [AGENT_HZ, SUPERVISOR_HZ],
-      [],
-    );
-    // takeover: the customer hears the supervisor and no longer the agent.
-    expectTones(
-      'customer, takeover',
-      c(takeoverAt + SETTLE_MS, endAt),
-      [SUPERVISOR_HZ],
-      [AGENT_HZ],
-    );
-    expectTones(
-      'supervisor, takeover',
-      s(takeoverAt + SETTLE_MS, endAt),
-      [CUSTOMER_HZ],
-      [AGENT_HZ],
-    );
+    // Who hears which tones in each phase (DESIGN §3): [label, audio, present, absent].
+    const C = CUSTOMER_HZ;
+    const A = AGENT_HZ;
+    const S = SUPERVISOR_HZ;
+    const phases: Array<[string, PcmAudio, number[], number[]]> = [
+      // listen: the supervisor hears both; nobody hears the supervisor.
+      ['supervisor, listen', s(listenAt + SETTLE_MS, whisperAt), [C, A], [S]],
+      ['agent, listen', a(listenAt + SETTLE_MS, whisperAt), [C], [S]],
+      ['customer, listen', c(listenAt + SETTLE_MS, whisperAt), [A], [S]],
+      // whisper: the agent hears the supervisor, the customer does not.
+      ['agent, whisper', a(whisperAt + SETTLE_MS, bargeAt), [C, S], []],
+      ['customer, whisper', c(whisperAt + SETTLE_MS, bargeAt), [A], [S]],
+      // barge: both do.
+      ['agent, barge', a(bargeAt + SETTLE_MS, takeoverAt), [C, S], []],
+      ['customer, barge', c(bargeAt + SETTLE_MS, takeoverAt), [A, S], []],
+      // takeover: the customer hears the supervisor and no longer the agent.
+      ['customer, takeover', c(takeoverAt + SETTLE_MS, endAt), [S], [A]],
+      ['supervisor, takeover', s(takeoverAt + SETTLE_MS, endAt), [C], [A]],
+    ];
+    for (const [label, audio, present, absent] of phases) {
+      expectTones(label, audio, present, absent);
+    }
 
     // The recording: customer left, agent right; the supervisor never before the takeover,
     // then on the agent's track.
@@ -229,30 +193,15 @@ describe('supervisor monitoring with three baresip phones', () => {
     const right = channel(file, 1);
     const l = (from: number, to: number) => window(left, callAt, from, to);
     const r = (from: number, to: number) => window(right, callAt, from, to);
-    expectTones(
-      'recording left, before takeover',
-      l(callAt + SETTLE_MS, takeoverAt),
-      [CUSTOMER_HZ],
-      [SUPERVISOR_HZ, AGENT_HZ],
-    );
-    expectTones(
-      'recording right, before takeover',
-      r(callAt + SETTLE_MS, takeoverAt),
-      [AGENT_HZ],
-      [SUPERVISOR_HZ, CUSTOMER_HZ],
-    );
-    expectTones(
-      'recording right, takeover',
-      r(takeoverAt + SETTLE_MS, endAt),
-      [SUPERVISOR_HZ],
-      [AGENT_HZ],
-    );
-    expectTones(
-      'recording left, takeover',
-      l(takeoverAt + SETTLE_MS, endAt),
-      [CUSTOMER_HZ],
-      [SUPERVISOR_HZ],
-    );
+    const recorded: Array<[string, PcmAudio, number[], number[]]> = [
+      ['recording left, before takeover', l(callAt + SETTLE_MS, takeoverAt), [C], [S, A]],
+      ['recording right, before takeover', r(callAt + SETTLE_MS, takeoverAt), [A], [S, C]],
+      ['recording right, takeover', r(takeoverAt + SETTLE_MS, endAt), [S], [A]],
+      ['recording left, takeover', l(takeoverAt + SETTLE_MS, endAt), [C], [S]],
+    ];
+    for (const [label, audio, present, absent] of recorded) {
+      expectTones(label, audio, present, absent);
+    }
 
     // The sidecar names the parties and the monitoring session with its modes (it is
     // completed once the call's media has closed, just after the BYEs).
