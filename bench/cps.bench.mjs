@@ -34,43 +34,43 @@
  * Raw files stay in /tmp/peers/callwatch-cps-rRATE-TIME-N/. Every process started here
  * is stopped by its PID; everything is bounded in count and time.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
-import { fileURLToPath } from 'node:url';
-import YAML from 'yaml';
 import {
+  PEERS,
+  SCRATCH,
+  canBind,
+  commandLine,
+  freePort,
+  have,
+  parseFlags,
+  parseSummary,
   sleep,
   stamp,
-  sh,
-  have,
-  canBind,
-  freePort,
-  exited,
-  waitExit,
   stop,
-  track,
   udpStats,
-  machine,
-  parseSummary,
-  started,
+  waitExit,
 } from './lib/benchRuntime.mjs';
+import {
+  analyze,
+  appendLines,
+  checkRates,
+  prepare,
+  rateSeries,
+  resultsHead,
+  runPeerScript,
+  runSipp,
+  runSippMain,
+  sippDefaults,
+  sippFlags,
+  sippTraceArgs,
+  startCallwatch,
+  startCpumon,
+  usPer,
+} from './lib/sippBench.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PEERS = path.resolve(REPO, '../shared/peers');
-const SCRATCH = process.env.SCRATCH ?? '/tmp/peers';
 const DEFAULT_RATES = '100 200 300 500 700 900';
 const UAC_PORT = 15080; // the trunk's address (sourcePort)
 const UAS_PORT = 15090; // extension 1001's registered contact
@@ -79,49 +79,29 @@ const DID = '5550100';
 // ---------------------------------------------------------------- arguments
 
 function parseArgs(argv) {
-  const o = {
-    rates: DEFAULT_RATES,
-    repeat: 1,
-    secs: 10,
-    hold: 1000,
-    peer: 'none',
-    logLevel: 'warn',
-    build: true,
-    results: null,
-    maxMinutes: 30,
-    portMin: 20000,
-    portMax: 39999,
-  };
-  for (let i = 0; i < argv.length; i += 1) {
-    const a = argv[i];
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--rates') o.rates = next();
-    else if (a === '--repeat') o.repeat = Number(next());
-    else if (a === '--secs') o.secs = Number(next());
-    else if (a === '--hold') o.hold = Number(next());
-    else if (a === '--peer') o.peer = next();
-    else if (a === '--log-level') o.logLevel = next();
-    else if (a === '--no-build') o.build = false;
-    else if (a === '--results') o.results = path.resolve(next());
-    else if (a === '--max-minutes') o.maxMinutes = Number(next());
-    else if (a === '--port-min') o.portMin = Number(next());
-    else if (a === '--port-max') o.portMax = Number(next());
-    else if (a === '-h' || a === '--help') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]);
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a} (see --help)`);
-  }
-  o.rateList = o.rates
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .map(Number);
-  if (o.rateList.some((r) => !(r > 0 && r <= 5000))) throw new Error(`bad --rates ${o.rates}`);
-  if (!(o.repeat >= 1 && o.repeat <= 5)) throw new Error('--repeat must be 1..5');
-  if (!(o.secs >= 3 && o.secs <= 60)) throw new Error('--secs must be 3..60');
+  const o = parseFlags(
+    argv,
+    {
+      ...sippDefaults,
+      rates: DEFAULT_RATES,
+      hold: 1000,
+      peer: 'none',
+      logLevel: 'warn',
+      results: null,
+      portMin: 20000,
+      portMax: 39999,
+    },
+    {
+      ...sippFlags,
+      '--hold': ['hold', Number],
+      '--peer': 'peer',
+      '--port-min': ['portMin', Number],
+      '--port-max': ['portMax', Number],
+    },
+    import.meta.url,
+    'argument',
+  );
+  checkRates(o, 5000);
   if (!(o.hold >= 0 && o.hold <= 10000)) throw new Error('--hold must be 0..10000 ms');
   if (o.rateList.length * o.repeat > 30) throw new Error('at most 30 runs per invocation');
   if (!(
@@ -147,8 +127,6 @@ function sippStat(file) {
   return Object.fromEntries(head.map((h, i) => [h, last[i]]));
 }
 
-const usPerCall = (s, key) =>
-  s.cpu[key] !== undefined && s.achieved > 0 ? ((s.cpu[key] / 100) * 1e6) / s.achieved : NaN;
 const fmtUs = (v) => (Number.isFinite(v) ? v.toFixed(0) : '?');
 
 function fmtRun(s, who) {
@@ -157,7 +135,7 @@ function fmtRun(s, who) {
   const uas = s.uas ? ` | UAS ok ${s.uas.ok} failed ${s.uas.failed} retrans ${s.uas.retrans}` : '';
   const cpu =
     who === 'callwatch'
-      ? `callwatch CPU ${s.cpu.callwatch ?? '?'} % (${fmtUs(usPerCall(s, 'callwatch'))} µs/call)`
+      ? `callwatch CPU ${s.cpu.callwatch ?? '?'} % (${fmtUs(usPer(s, 'callwatch'))} µs/call)`
       : `kamailio CPU ${s.cpu.kamailio ?? '?'} % + rtpengine ${s.cpu.rtpengine ?? '?'} %`;
   return (
     `${s.pass ? 'PASS' : 'FAIL'}${s.clean ? ' clean' : ''} | ok ${s.ok} failed ${s.failed} (${s.failPct} %) ` +
@@ -168,72 +146,25 @@ function fmtRun(s, who) {
 
 // ---------------------------------------------------------------- one callwatch run
 
-function writeConfig(file, ports, logLevel, portRange) {
-  const cfg = YAML.parse(readFileSync(path.join(REPO, 'config/default.yaml'), 'utf8'));
-  cfg.sip.listen = {
-    ...cfg.sip.listen,
-    address: '127.0.0.1',
-    udpPort: ports.sip,
-    tcpPort: ports.sip,
+/** Trunk "carrier" from UAC_PORT with DID → extension 1001, media on `portRange`. */
+function configure(portRange) {
+  return (cfg) => {
+    cfg.media = { ...cfg.media, address: '127.0.0.1', portRange };
+    // calls.noAnswerTimeoutSec stays at its default.
+    cfg.trunks = [
+      {
+        ...cfg.trunks[0],
+        name: 'carrier',
+        host: '127.0.0.1',
+        port: UAC_PORT,
+        sourcePort: UAC_PORT,
+        dids: { [DID]: '1001' },
+      },
+    ];
+    cfg.extensions = [
+      { number: '1001', password: 'pw1001', displayName: 'Bench 1001', role: 'agent' },
+    ];
   };
-  cfg.http = { ...cfg.http, address: '127.0.0.1', port: ports.http };
-  cfg.log = { ...cfg.log, level: logLevel };
-  cfg.auth = { ...cfg.auth, algorithms: ['MD5'] };
-  cfg.media = { ...cfg.media, address: '127.0.0.1', portRange };
-  // calls.noAnswerTimeoutSec stays at its default.
-  cfg.trunks = [
-    {
-      ...cfg.trunks[0],
-      name: 'carrier',
-      host: '127.0.0.1',
-      port: UAC_PORT,
-      sourcePort: UAC_PORT,
-      dids: { [DID]: '1001' },
-    },
-  ];
-  cfg.extensions = [
-    { number: '1001', password: 'pw1001', displayName: 'Bench 1001', role: 'agent' },
-  ];
-  writeFileSync(file, YAML.stringify(cfg));
-}
-
-async function httpOk(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.end('GET /healthz HTTP/1.0\r\n\r\n');
-    });
-    let data = '';
-    s.on('data', (d) => (data += d));
-    s.on('close', () => resolve(/^HTTP\/1\.\d 200/.test(data)));
-    s.on('error', () => resolve(false));
-    s.setTimeout(1000, () => s.destroy());
-  });
-}
-
-async function startCallwatch(run, ports, logLevel, portRange) {
-  const cfgFile = path.join(run, 'callwatch.yaml');
-  writeConfig(cfgFile, ports, logLevel, portRange);
-  const cli = process.env.CALLWATCH_CLI
-    ? path.resolve(REPO, process.env.CALLWATCH_CLI)
-    : path.join(REPO, 'dist/src/cli.js');
-  const out = openSync(path.join(run, 'callwatch.log'), 'w');
-  const child = track(
-    spawn(process.execPath, [cli, '--config', cfgFile], { cwd: REPO, stdio: ['ignore', out, out] }),
-  );
-  closeSync(out);
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    if (exited(child)) break;
-    if (await httpOk(ports.http)) {
-      await sleep(500);
-      return child;
-    }
-    await sleep(200);
-  }
-  await stop(child, 'SIGTERM', 3000);
-  throw new Error(
-    `callwatch did not start:\n${readFileSync(path.join(run, 'callwatch.log'), 'utf8').slice(-3000)}`,
-  );
 }
 
 async function httpGet(port, urlPath) {
@@ -259,22 +190,6 @@ function callMetrics(text) {
       ),
     )
     .filter((l) => !/ 0$/.test(l));
-}
-
-/** Runs SIPp bounded: -timeout inside, an outer kill after limitMs. */
-async function runSipp(run, name, args, limitMs) {
-  const outFd = openSync(path.join(run, `${name}.out`), 'w');
-  const child = track(spawn('sipp', args, { cwd: run, stdio: ['ignore', outFd, outFd] }));
-  closeSync(outFd);
-  const done = waitExit(child, limitMs).then(async (finished) => {
-    if (!finished) await stop(child, 'SIGUSR1', 5000);
-    appendFileSync(
-      path.join(run, `${name}.out`),
-      `sipp exit code ${child.exitCode ?? child.signalCode}${finished ? '' : ' (killed: time limit)'}\n`,
-    );
-    return child.exitCode;
-  });
-  return { child, done };
 }
 
 async function waitUdpBound(port, ms) {
@@ -330,7 +245,12 @@ async function runCallwatch(o, rate, index) {
     if (!(await canBind(p))) throw new Error(`UDP/TCP port ${p} is taken`);
   // Below the media range and clear of the peers' ports (15060-15090, 16000-18884).
   const ports = { sip: await freePort(15160), http: await freePort(15180) };
-  const server = await startCallwatch(run, ports, logLevel, { min: o.portMin, max: o.portMax });
+  const server = await startCallwatch(
+    run,
+    ports,
+    logLevel,
+    configure({ min: o.portMin, max: o.portMax }),
+  );
   const m = rate * secs;
   const limit = 2 * secs + Math.ceil(hold / 1000) + 40;
   try {
@@ -354,19 +274,7 @@ async function runCallwatch(o, rate, index) {
         String(m),
         '-timeout',
         `${limit}s`,
-        '-trace_stat',
-        '-fd',
-        '1',
-        '-stf',
-        'uas_stat.csv',
-        '-trace_screen',
-        '-screen_file',
-        'uas_screen.txt',
-        '-trace_err',
-        '-error_file',
-        'uas_errors.log',
-        '-buff_size',
-        '4194304',
+        ...sippTraceArgs('uas_'),
       ],
       (limit + 30) * 1000,
     );
@@ -399,38 +307,15 @@ async function runCallwatch(o, rate, index) {
         String(hold),
         '-timeout',
         `${limit}s`,
-        '-trace_stat',
-        '-fd',
-        '1',
-        '-stf',
-        'stat.csv',
-        '-trace_screen',
-        '-screen_file',
-        'screen.txt',
-        '-trace_rtt',
-        '-rtt_freq',
-        '200',
-        '-trace_err',
-        '-error_file',
-        'errors.log',
-        '-buff_size',
-        '4194304',
+        ...sippTraceArgs('', { rtt: true }),
       ],
       (limit + 30) * 1000,
     );
-    const cpumon = track(
-      spawn(
-        '/usr/bin/python3',
-        [
-          path.join(PEERS, 'cpumon.py'),
-          path.join(run, 'cpu.csv'),
-          `callwatch=tree:${server.pid}`,
-          `sipp_uac=tree:${uac.child.pid}`,
-          `sipp_uas=tree:${uas.child.pid}`,
-        ],
-        { stdio: 'ignore' },
-      ),
-    );
+    const cpumon = startCpumon(run, {
+      callwatch: server.pid,
+      sipp_uac: uac.child.pid,
+      sipp_uas: uas.child.pid,
+    });
     const mid = setTimeout(() => udpStats(path.join(run, 'udp_mid.txt')), (secs * 3000) / 4);
     await uac.done;
     clearTimeout(mid);
@@ -445,11 +330,7 @@ async function runCallwatch(o, rate, index) {
     writeFileSync(path.join(run, 'metrics_end3s.txt'), await httpGet(ports.http, '/metrics'));
   }
   const srv = await stop(server, 'SIGTERM', 10000);
-  const rtt = readdirSync(run).find((f) => /^uac_cps_\d+_rtt\.csv$/.test(f));
-  if (rtt) renameSync(path.join(run, rtt), path.join(run, 'rtt.csv'));
-  const a = sh('/usr/bin/python3', [
-    path.join(PEERS, 'analyze_sipp.py'),
-    run,
+  const analysis = analyze(run, /^uac_cps_\d+_rtt\.csv$/, [
     '--label',
     `callwatch cps rate=${rate}/s hold=${hold}ms (rtd1 INVITE->200, rtd2 BYE->200)`,
     '--expect',
@@ -462,7 +343,7 @@ async function runCallwatch(o, rate, index) {
   const log = readFileSync(path.join(run, 'callwatch.log'), 'utf8').split('\n');
   const warn = log.filter((l) => /"level":(40|50|60)/.test(l));
   const summary =
-    `${a.stdout}${a.stderr}` +
+    analysis +
     (us
       ? `UAS successful/failed/retrans: ${us['SuccessfulCall(C)']} ${us['FailedCall(C)']} ${us['Retransmissions(C)']}\n`
       : 'UAS stats missing\n') +
@@ -483,16 +364,11 @@ async function runCallwatch(o, rate, index) {
 async function runPeer(rate, secs, hold) {
   for (const cmd of ['kamailio', 'rtpengine'])
     if (!have(cmd)) return { error: `${cmd} not installed (see ../shared/peers/README.md)` };
-  const child = track(
-    spawn(path.join(PEERS, 'run_cps.sh'), [String(rate), String(secs), '2', String(hold)], {
-      cwd: PEERS,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
+  const out = await runPeerScript(
+    'run_cps.sh',
+    [String(rate), String(secs), '2', String(hold)],
+    (3 * secs + 120) * 1000,
   );
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  if (!(await waitExit(child, (3 * secs + 120) * 1000))) await stop(child, 'SIGTERM', 15000);
   return { out, s: parseSummary(out), run: /^== .*\((\/[^)]+)\)/m.exec(out)?.[1] ?? '?' };
 }
 
@@ -500,54 +376,15 @@ async function runPeer(rate, secs, hold) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  for (const [cmd, why] of [
-    ['sipp', 'scripts/install-test-peers.sh'],
-    ['/usr/bin/python3', 'apt-get install python3'],
-  ]) {
-    if (!have(cmd)) throw new Error(`${cmd} missing (${why})`);
-  }
-  if (!existsSync(path.join(PEERS, 'analyze_sipp.py')))
-    throw new Error(`peer scripts not found in ${PEERS}`);
-  if (o.build && !process.env.CALLWATCH_CLI) {
-    console.log('npm run build');
-    execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
-  }
-  mkdirSync(SCRATCH, { recursive: true });
-  const mach = machine();
-  const quoted = process.argv.slice(2).map((a) => (/[\s"']/.test(a) ? `"${a}"` : a));
-  const command = `node bench/cps.bench.mjs ${quoted.join(' ')}`.trim();
-  console.log(
-    `machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB; node ${mach.node}; ${mach.sipp}`,
+  const mach = prepare(o);
+  const command = commandLine('cps.bench.mjs');
+  const { rows, best, stoppedEarly } = await rateSeries(
+    o,
+    (rate, i) => runCallwatch(o, rate, i),
+    (r) =>
+      `${fmtRun(r.s, 'callwatch')} | ${r.run}` +
+      (r.warn ? `\n  callwatch logged ${r.warn} line(s) at warn or above` : ''),
   );
-  const t0 = Date.now();
-  const rows = [];
-  let best = null;
-  let stoppedEarly = '';
-  outer: for (const rate of o.rateList) {
-    let pass = 0;
-    for (let i = 1; i <= o.repeat; i += 1) {
-      if (Date.now() - t0 > o.maxMinutes * 60000) {
-        stoppedEarly = `time limit of ${o.maxMinutes} min reached`;
-        break outer;
-      }
-      const r = await runCallwatch(o, rate, i);
-      rows.push({ rate, i, ...r });
-      console.log(`callwatch rate=${rate} run=${i} | ${fmtRun(r.s, 'callwatch')} | ${r.run}`);
-      if (r.warn) console.log(`  callwatch logged ${r.warn} line(s) at warn or above`);
-      if (r.serverExit.killed || r.serverExit.code !== 0)
-        console.log(
-          `  (callwatch exit on SIGTERM: ${r.serverExit.killed ? 'killed' : r.serverExit.code})`,
-        );
-      if (r.s.pass) pass += 1;
-    }
-    if (2 * pass > o.repeat) best = rate;
-    else {
-      stoppedEarly = `most runs failed at ${rate}/s`;
-      break;
-    }
-  }
-  if (!stoppedEarly && best === o.rateList[o.rateList.length - 1])
-    stoppedEarly = 'every rate tried passed: the limit is higher';
   const cleanRates = [...new Set(rows.filter((r) => r.s.clean).map((r) => r.rate))].filter((rate) =>
     rows.filter((r) => r.rate === rate).every((r) => r.s.clean),
   );
@@ -567,14 +404,8 @@ async function main() {
   }
 
   if (!o.results) return;
-  const lines = [];
-  if (!existsSync(o.results))
-    lines.push('# Benchmark results', '', 'Appended by the scripts in bench/. Newest last.', '');
+  const lines = resultsHead(o, 'Call setups per second through the B2BUA (SIPp)', mach, command);
   lines.push(
-    `## Call setups per second through the B2BUA (SIPp) — ${new Date().toISOString()}`,
-    '',
-    `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; ${mach.sipp}`,
-    `- command: \`${command}\`${process.env.CALLWATCH_CLI ? ` (CALLWATCH_CLI=${process.env.CALLWATCH_CLI})` : ''}`,
     `- setup: SIPp uac_cps.xml (trunk 127.0.0.1:${UAC_PORT}) → callwatch → uas_cps.xml (extension 1001 registered from 127.0.0.1:${UAS_PORT}), DID ${DID}; PCMA SDP both ways, so each call anchors two media legs (media.portRange ${o.portMin}-${o.portMax}), but no RTP flows; calls held ${o.hold} ms; ${o.secs} s per run, ${o.repeat} run(s) per rate; log level ${o.logLevel}; SIPp and the server share the machine`,
     '',
     '| rate/s | run | verdict | ok / failed | UAC retrans (%) | UAS retrans | achieved/s | peak calls | INVITE→200 p50 / p99 (ms) | BYE→200 p99 (ms) | callwatch CPU % | µs CPU/call | SIPp UAC + UAS CPU % |',
@@ -584,7 +415,7 @@ async function main() {
     const t = r.s.timers['1'] ?? {};
     const b = r.s.timers['2'] ?? {};
     lines.push(
-      `| ${r.rate} | ${r.i} | ${r.s.pass ? 'PASS' : 'FAIL'}${r.s.clean ? ' clean' : ''} | ${r.s.ok} / ${r.s.failed} | ${r.s.retrans} (${r.s.retransPct}) | ${r.s.uas?.retrans ?? '?'} | ${r.s.achieved} | ${r.s.peak} | ${t.p50 ?? '?'} / ${t.p99 ?? '?'} | ${b.p99 ?? '?'} | ${r.s.cpu.callwatch ?? '?'} | ${fmtUs(usPerCall(r.s, 'callwatch'))} | ${r.s.cpu.sipp_uac ?? '?'} + ${r.s.cpu.sipp_uas ?? '?'} |`,
+      `| ${r.rate} | ${r.i} | ${r.s.pass ? 'PASS' : 'FAIL'}${r.s.clean ? ' clean' : ''} | ${r.s.ok} / ${r.s.failed} | ${r.s.retrans} (${r.s.retransPct}) | ${r.s.uas?.retrans ?? '?'} | ${r.s.achieved} | ${r.s.peak} | ${t.p50 ?? '?'} / ${t.p99 ?? '?'} | ${b.p99 ?? '?'} | ${r.s.cpu.callwatch ?? '?'} | ${fmtUs(usPer(r.s, 'callwatch'))} | ${r.s.cpu.sipp_uac ?? '?'} + ${r.s.cpu.sipp_uas ?? '?'} |`,
     );
   }
   lines.push(
@@ -605,12 +436,7 @@ async function main() {
     }
   }
   lines.push(`Raw data: ${rows.map((r) => r.run).join(', ') || 'none'}.`, '');
-  appendFileSync(o.results, `${lines.join('\n')}\n`);
-  console.log(`appended to ${o.results}`);
+  appendLines(o.results, lines);
 }
 
-main().catch(async (err) => {
-  console.error(err instanceof Error ? err.message : err);
-  await Promise.all([...started].map((c) => stop(c, 'SIGTERM', 3000)));
-  process.exit(1);
-});
+runSippMain(main);

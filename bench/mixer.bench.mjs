@@ -47,75 +47,82 @@
  * on both: customer → agent (relayed) and customer → supervisor (mixed), by burst onset.
  * Every child process is stopped by its PID; every wait is bounded.
  */
-import { execFileSync, fork } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { clearTimeout, setTimeout } from 'node:timers';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import {
+  commandLine,
+  commonFlags,
+  f1,
+  f2,
+  f3,
+  intList,
+  loadavg,
+  machine,
+  makeTmpDir,
+  parseFlags,
+  removeTmpDir,
+  sleep,
+} from './lib/benchRuntime.mjs';
+import {
+  appendResults,
+  createEngine,
+  endGenerator,
+  engineSockets,
+  forkGenerator,
+  loadMediaEngine,
+  printSummary,
+  runMain,
+  startGenerator,
+  stopGenerator,
+  sumWorkers,
+} from './lib/mediaBench.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const GEN = path.join(REPO, 'bench/lib/roomLoad.mjs');
 const WARMUP_MS = 1000;
 const LOSS_LIMIT_PCT = 0.1;
 const P99_LIMIT_MS = 2;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function parseArgs(argv) {
-  const o = {
-    parts: 'mixer e2e',
-    rooms: '50 100 200 333 500',
-    mixerSecs: 12,
-    calls: '200 400 600 800',
-    secs: 8,
-    workers: 2,
-    probe: 50,
-    unmonRec: true,
-    keepGoing: false,
-    maxMinutes: 10,
-    portMin: 33000,
-    portMax: 39999,
-    build: true,
-    results: null,
-  };
-  for (let i = 0; i < argv.length; i += 1) {
-    const a = argv[i];
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--parts') o.parts = next();
-    else if (a === '--rooms') o.rooms = next();
-    else if (a === '--mixer-secs') o.mixerSecs = Number(next());
-    else if (a === '--calls') o.calls = next();
-    else if (a === '--secs') o.secs = Number(next());
-    else if (a === '--workers') o.workers = Number(next());
-    else if (a === '--probe') o.probe = Number(next());
-    else if (a === '--unmonitored-recording') o.unmonRec = next() !== 'off';
-    else if (a === '--keep-going') o.keepGoing = true;
-    else if (a === '--max-minutes') o.maxMinutes = Number(next());
-    else if (a === '--port-min') o.portMin = Number(next());
-    else if (a === '--port-max') o.portMax = Number(next());
-    else if (a === '--no-build') o.build = false;
-    else if (a === '--results') o.results = path.resolve(next());
-    else if (a === '-h' || a === '--help') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]);
-      process.exit(0);
-    } else throw new Error(`unknown option ${a} (see --help)`);
-  }
-  const nums = (s, name) => {
-    const list = s.split(/[\s,]+/).filter(Boolean).map(Number);
-    if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1))
-      throw new Error(`${name}: positive integers expected`);
-    return list.sort((x, y) => x - y);
-  };
+  const o = parseFlags(
+    argv,
+    {
+      parts: 'mixer e2e',
+      rooms: '50 100 200 333 500',
+      mixerSecs: 12,
+      calls: '200 400 600 800',
+      secs: 8,
+      workers: 2,
+      probe: 50,
+      unmonRec: true,
+      keepGoing: false,
+      maxMinutes: 10,
+      portMin: 33000,
+      portMax: 39999,
+      build: true,
+      results: null,
+    },
+    {
+      ...commonFlags,
+      '--parts': 'parts',
+      '--rooms': 'rooms',
+      '--mixer-secs': ['mixerSecs', Number],
+      '--calls': 'calls',
+      '--secs': ['secs', Number],
+      '--workers': ['workers', Number],
+      '--probe': ['probe', Number],
+      '--unmonitored-recording': ['unmonRec', (v) => v !== 'off'],
+      '--keep-going': { keepGoing: true },
+      '--port-min': ['portMin', Number],
+      '--port-max': ['portMax', Number],
+    },
+    import.meta.url,
+  );
   o.partList = o.parts.split(/[\s,]+/).filter(Boolean);
   for (const p of o.partList) if (p !== 'mixer' && p !== 'e2e') throw new Error(`--parts: ${p}?`);
-  o.roomList = nums(o.rooms, '--rooms');
-  o.callList = nums(o.calls, '--calls');
+  o.roomList = intList(o.rooms, '--rooms').sort((x, y) => x - y);
+  o.callList = intList(o.calls, '--calls').sort((x, y) => x - y);
   for (const [k, v] of Object.entries({
     mixerSecs: o.mixerSecs,
     secs: o.secs,
@@ -130,94 +137,16 @@ function parseArgs(argv) {
   return o;
 }
 
-// ---------------------------------------------------------------- processes
-
-const started = new Set();
-const tmpDirs = new Set();
-const exited = (c) => c.exitCode !== null || c.signalCode !== null;
-function track(child) {
-  started.add(child);
-  child.once('exit', () => started.delete(child));
-  return child;
-}
-function waitExit(child, ms) {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
-}
-async function stop(child, graceMs = 5000) {
-  if (exited(child)) return;
-  child.kill('SIGTERM');
-  if (!(await waitExit(child, graceMs))) {
-    child.kill('SIGKILL');
-    await waitExit(child, 3000);
-  }
-}
-function cleanupTmp() {
-  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-  tmpDirs.clear();
-}
-process.once('exit', () => {
-  for (const c of started) if (!exited(c)) c.kill('SIGKILL');
-  cleanupTmp();
-});
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, async () => {
-    console.error(`\n${sig}: stopping everything started here`);
-    await Promise.all([...started].map((c) => stop(c, 3000)));
-    cleanupTmp();
-    process.exit(130);
-  });
-}
-
-function nextMessage(child, type, ms) {
-  return new Promise((resolve, reject) => {
-    const onMsg = (m) => {
-      if (m?.type === 'error') finish(new Error(`generator: ${m.message}`));
-      else if (m?.type === type) finish(null, m);
-    };
-    const onExit = (code, sig) => finish(new Error(`generator exited (${code ?? sig})`));
-    const t = setTimeout(() => finish(new Error(`no '${type}' from the generator in ${ms} ms`)), ms);
-    function finish(err, m) {
-      clearTimeout(t);
-      child.off('message', onMsg);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m);
-    }
-    child.on('message', onMsg);
-    child.once('exit', onExit);
-  });
-}
-
-const loadavg = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-
-function machine() {
-  const cpu =
-    /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ??
-    os.cpus()[0]?.model ??
-    '?';
-  return {
-    nproc: String(os.availableParallelism()),
-    cpu: cpu.trim(),
-    kernel: os.release(),
-    node: process.version,
-    memGb: (os.totalmem() / 2 ** 30).toFixed(0),
-  };
-}
+// ---------------------------------------------------------------- machine
 
 /** Busy CPU of the whole machine (all cores, in % of one core) between two reads. */
 function cpuTimes() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const f = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   const idle = f[3] + f[4];
   const total = f.reduce((a, b) => a + b, 0);
   return { idle, total, steal: f[7] ?? 0 };
@@ -276,24 +205,8 @@ function startRefClock() {
 
 // ---------------------------------------------------------------- engine helpers
 
-let engineWarnings = 0;
-const silent = {
-  child() {
-    return this;
-  },
-  debug() {},
-  info() {},
-  warn: (o, m) => {
-    if (++engineWarnings <= 3) console.error('  engine WARN', m, JSON.stringify(o));
-  },
-  error: (o, m) => console.error('  engine ERROR', m, o),
-};
-
 function sumStats(reports) {
-  let cpuMs = 0;
-  let inn = 0;
-  let out = 0;
-  let drops = 0;
+  const { cpuMs, inn, out, drops, perWorker } = sumWorkers(reports);
   let ticks = 0;
   let skipped = 0;
   let framesMixed = 0;
@@ -305,14 +218,7 @@ function sumStats(reports) {
   let counts = null;
   let latSum = 0;
   let latCount = 0;
-  const perWorker = [];
-  for (const r of reports) {
-    const w = r.worker;
-    cpuMs += w.cpuMs ?? NaN;
-    inn += w.counters.packetsIn;
-    out += w.counters.packetsOut;
-    for (const [k, v] of Object.entries(w.counters))
-      if (k.startsWith('drop') || k === 'internalErrors') drops += v;
+  reports.forEach((r, i) => {
     const m = r.mixer;
     ticks += m.ticks;
     skipped += m.ticksSkipped;
@@ -322,12 +228,29 @@ function sumStats(reports) {
     concealed += m.framesConcealed;
     late += m.packetsLate;
     le = m.lateness.le;
-    counts = counts ? counts.map((c, i) => c + m.lateness.counts[i]) : [...m.lateness.counts];
+    counts = counts ? counts.map((c, b) => c + m.lateness.counts[b]) : [...m.lateness.counts];
     latSum += m.lateness.sum;
     latCount += m.lateness.count;
-    perWorker.push({ cpuMs: w.cpuMs ?? NaN, legs: w.legs, ticks: m.ticks, clockedRooms: m.clockedRooms, rooms: m.rooms });
-  }
-  return { cpuMs, inn, out, drops, ticks, skipped, framesMixed, recBytes, recActive, concealed, late, le, counts, latSum, latCount, perWorker };
+    Object.assign(perWorker[i], { ticks: m.ticks, clockedRooms: m.clockedRooms, rooms: m.rooms });
+  });
+  return {
+    cpuMs,
+    inn,
+    out,
+    drops,
+    ticks,
+    skipped,
+    framesMixed,
+    recBytes,
+    recActive,
+    concealed,
+    late,
+    le,
+    counts,
+    latSum,
+    latCount,
+    perWorker,
+  };
 }
 
 /** Percentile of a bucketed histogram: the upper bound of the bucket holding it (Infinity: +Inf bucket). */
@@ -343,25 +266,9 @@ function bucketPct(le, counts, q) {
   return Infinity;
 }
 function bucketMax(le, counts) {
-  for (let b = counts.length - 1; b >= 0; b--) if (counts[b] > 0) return b < le.length ? le[b] : Infinity;
+  for (let b = counts.length - 1; b >= 0; b--)
+    if (counts[b] > 0) return b < le.length ? le[b] : Infinity;
   return null;
-}
-
-function engineSockets(ports) {
-  let drops = 0;
-  let queued = 0;
-  try {
-    for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 13) continue;
-      if (!ports.has(parseInt(f[1].split(':')[1], 16))) continue;
-      drops += Number(f[f.length - 1]);
-      queued += parseInt(f[4].split(':')[1], 16);
-    }
-  } catch {
-    return null;
-  }
-  return { drops, queued };
 }
 
 /**
@@ -369,26 +276,22 @@ function engineSockets(ports) {
  */
 async function runOnce(MediaEngine, o, { calls, monitored, record, workers, secs, probe }) {
   const legs = monitored ? 3 : 2;
-  const gen = track(fork(GEN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  let gen = null;
   let engine = null;
-  const dir = record ? mkdtempSync(path.join(os.tmpdir(), 'callwatch-mixbench-')) : null;
-  if (dir) tmpDirs.add(dir);
+  const dir = record ? makeTmpDir('callwatch-mixbench-') : null;
   const loadStart = loadavg();
   const ref = startRefClock();
   try {
-    const genPorts = nextMessage(gen, 'ports', 60000);
-    gen.send({ type: 'setup', calls, legs, probe, control: 2, burstEvery: 50, maxSecs: secs + 10 });
-    const { ports } = await genPorts;
-    engine = await MediaEngine.create({
-      address: '127.0.0.1',
-      portRange: { min: o.portMin, max: o.portMax },
-      rtpTimeoutMs: 0,
-      latchWindowMs: 5000,
-      workers,
-      statsIntervalMs: 0,
-      rtcpIntervalMs: 3600000,
-      logger: silent,
-    });
+    let ports;
+    ({ gen, ports } = await forkGenerator('bench/lib/roomLoad.mjs', {
+      calls,
+      legs,
+      probe,
+      control: 2,
+      burstEvery: 50,
+      maxSecs: secs + 10,
+    }));
+    engine = await createEngine(MediaEngine, o, workers);
     await sleep(200);
     const rss0 = process.memoryUsage().rss;
     const targets = new Array(legs * calls);
@@ -417,7 +320,8 @@ async function runOnce(MediaEngine, o, { calls, monitored, record, workers, secs
             await room.setParticipants(
               ls.map((leg, r) => ({ leg, role: roles[r], ...(r === 2 ? { mode: 'listen' } : {}) })),
             );
-            if (dir) await room.startRecording({ path: path.join(dir, `${group}.wav`), channels: 2 });
+            if (dir)
+              await room.startRecording({ path: path.join(dir, `${group}.wav`), channels: 2 });
             rooms.push(room);
             ls.forEach((leg, r) => {
               targets[legs * c + r] = leg.localPort;
@@ -430,10 +334,7 @@ async function runOnce(MediaEngine, o, { calls, monitored, record, workers, secs
     }
     const rssSetup = process.memoryUsage().rss;
     const sock0 = engineSockets(legPorts);
-    const startedMsg = nextMessage(gen, 'started', 30000);
-    gen.send({ type: 'start', targets, warmupMs: WARMUP_MS });
-    await startedMsg;
-    await sleep(WARMUP_MS);
+    await startGenerator(gen, targets, WARMUP_MS);
     const ref0 = await ref.snap();
     const tA0 = performance.now(); // the worker builds its mixer stats first, on arrival
     const s0 = sumStats(await engine.getStats());
@@ -448,9 +349,7 @@ async function runOnce(MediaEngine, o, { calls, monitored, record, workers, secs
     const cpu = process.cpuUsage(c0);
     const m1 = cpuTimes();
     const rssEnd = process.memoryUsage().rss;
-    const resultMsg = nextMessage(gen, 'result', 30000);
-    gen.send({ type: 'stop' });
-    const g = await resultMsg;
+    const g = await stopGenerator(gen);
     const sock1 = engineSockets(legPorts);
     const counts = s1.counts.map((c, i) => c - s0.counts[i]);
     const ticks = s1.ticks - s0.ticks;
@@ -492,7 +391,12 @@ async function runOnce(MediaEngine, o, { calls, monitored, record, workers, secs
         p99: bucketPct(s1.le, counts, 0.99),
         max: bucketMax(s1.le, counts),
         mean: (s1.latSum - s0.latSum) / Math.max(1, s1.latCount - s0.latCount),
-        le2Pct: (100 * counts.slice(0, 3).reduce((a, b) => a + b, 0)) / Math.max(1, counts.reduce((a, b) => a + b, 0)),
+        le2Pct:
+          (100 * counts.slice(0, 3).reduce((a, b) => a + b, 0)) /
+          Math.max(
+            1,
+            counts.reduce((a, b) => a + b, 0),
+          ),
       },
       recBytesPerSec: ((s1.recBytes - s0.recBytes) * 1000) / wallMs,
       recActive: s1.recActive,
@@ -523,31 +427,32 @@ async function runOnce(MediaEngine, o, { calls, monitored, record, workers, secs
       ...b,
       badPct: (100 * (b.lost + b.late)) / Math.max(1, b.expected),
     }));
-    r.e2ePass = r.roles.every((b) => b.badPct <= LOSS_LIMIT_PCT && b.expected > 0) && r.offeredPct >= 97;
+    r.e2ePass =
+      r.roles.every((b) => b.badPct <= LOSS_LIMIT_PCT && b.expected > 0) && r.offeredPct >= 97;
     r.mixerPass =
       r.lat.p99 !== null && r.lat.p99 <= P99_LIMIT_MS && skipped === 0 && Math.abs(r.drift) <= 1;
     return r;
   } finally {
     await ref.stop();
     if (engine) await Promise.race([engine.close(), sleep(15000)]);
-    if (!(await waitExit(gen, 3000))) await stop(gen);
-    if (dir) {
-      rmSync(dir, { recursive: true, force: true });
-      tmpDirs.delete(dir);
-    }
+    if (gen) await endGenerator(gen);
+    if (dir) removeTmpDir(dir);
   }
 }
 
 // ---------------------------------------------------------------- formatting
 
-const f1 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '?' : x.toFixed(1));
-const f2 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '?' : x.toFixed(2));
-const f3 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '?' : x.toFixed(3));
 const bk = (x) => (x === null ? '?' : x === Infinity ? '>100' : `≤${x}`);
-const msU = (us) => (us === null || us === undefined ? '?' : us >= 500000 ? '>500' : (us / 1000).toFixed(1));
+const msU = (us) =>
+  us === null || us === undefined ? '?' : us >= 500000 ? '>500' : (us / 1000).toFixed(1);
 const latStr = (l) => (l ? `${msU(l.p50)} / ${msU(l.p99)} / ${msU(l.max)} (n ${l.n})` : '–');
 const roleStr = (r) =>
-  r.roles.map((b) => `${b.role} ${b.received}/${b.expected} lost ${b.lost} late ${b.late} (of ${b.timed} timed)`).join('; ');
+  r.roles
+    .map(
+      (b) =>
+        `${b.role} ${b.received}/${b.expected} lost ${b.lost} late ${b.late} (of ${b.timed} timed)`,
+    )
+    .join('; ');
 
 function fmtMixer(r) {
   return (
@@ -577,17 +482,10 @@ function fmtE2e(r) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  if (o.build) {
-    console.log('npm run build');
-    execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
-  }
-  const entry = path.join(REPO, 'dist/media/engine/index.js');
-  if (!existsSync(entry)) throw new Error(`${entry} missing: run npm run build`);
-  const { MediaEngine } = await import(pathToFileURL(entry).href);
+  const MediaEngine = await loadMediaEngine(o);
   const mach = machine();
-  const quoted = process.argv.slice(2).map((a) => (/[\s"']/.test(a) ? `"${a}"` : a));
-  const command = `node bench/mixer.bench.mjs ${quoted.join(' ')}`.trim();
-  const loadAtStart = loadavg();
+  const command = commandLine('mixer.bench.mjs');
+  const loadAtStart = mach.load;
   console.log(
     `machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB; node ${mach.node}; load average ${loadAtStart}`,
   );
@@ -629,7 +527,9 @@ async function main() {
       await sleep(500);
     }
     if (!mixerWhy)
-      mixerWhy = o.keepGoing ? 'every count run (--keep-going)' : 'every count tried passed: the limit is higher';
+      mixerWhy = o.keepGoing
+        ? 'every count run (--keep-going)'
+        : 'every count tried passed: the limit is higher';
   }
   const e2eBest = { true: null, false: null };
   if (o.partList.includes('e2e')) {
@@ -697,12 +597,13 @@ async function main() {
         `latency at ${r.calls} monitored calls: customer→agent (relayed) p50/p99 ${msU(r.g.latencyUs.agent.p50)} / ${msU(r.g.latencyUs.agent.p99)} ms, customer→supervisor (mixed) ${msU(r.g.latencyUs.supervisor.p50)} / ${msU(r.g.latencyUs.supervisor.p99)} ms (target p99 < 50 ms)`,
       );
   }
-  console.log('\nsummary');
-  for (const l of summary) console.log(`  ${l}`);
+  printSummary(summary);
 
   if (o.results) {
     const md = [];
-    md.push(`\n## Monitored calls: mixer clock, end to end, mixed-path latency (own RTP generator) — ${new Date().toISOString()}\n`);
+    md.push(
+      `\n## Monitored calls: mixer clock, end to end, mixed-path latency (own RTP generator) — ${new Date().toISOString()}\n`,
+    );
     md.push(
       `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; load average at start ${loadAtStart}, at end ${loadavg()} (per run below)`,
     );
@@ -730,7 +631,9 @@ async function main() {
     }
     if (e2eRows.length) {
       md.push('');
-      md.push(`Part 2 and 3, end to end (${o.workers} workers, ${o.probe} probe calls read; unmonitored = customer + agent in a room, recording ${o.unmonRec ? 'on' : 'off'}):`);
+      md.push(
+        `Part 2 and 3, end to end (${o.workers} workers, ${o.probe} probe calls read; unmonitored = customer + agent in a room, recording ${o.unmonRec ? 'on' : 'off'}):`,
+      );
       md.push('');
       md.push(
         '| calls | kind | verdict | lost+late % customer / agent / supervisor | worker CPU % | process CPU % | pkts in+out per s | µs/pkt (worker) | µs per call-s | RSS/call KB | tick p99 (idle ref.) / skipped | latency relayed p50 / p99 (ms) | latency mixed p50 / p99 (ms) | direct p99 | gen CPU % | machine busy % / steal % | load start → end |',
@@ -738,7 +641,9 @@ async function main() {
       md.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
       for (const r of e2eRows) {
         if (r.error) {
-          md.push(`| ${r.calls} | ${r.monitored ? 'monitored' : 'unmonitored'} | ERROR ${r.error} | | | | | | | | | | | | | | |`);
+          md.push(
+            `| ${r.calls} | ${r.monitored ? 'monitored' : 'unmonitored'} | ERROR ${r.error} | | | | | | | | | | | | | | |`,
+          );
           continue;
         }
         const la = r.g.latencyUs.agent;
@@ -748,21 +653,8 @@ async function main() {
         );
       }
     }
-    md.push('');
-    md.push('Summary:');
-    md.push('');
-    for (const l of summary) md.push(`- ${l}`);
-    md.push('');
-    appendFileSync(o.results, md.join('\n'));
-    console.log(`appended to ${o.results}`);
+    appendResults(o.results, md, summary);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error?.stack ?? error);
-    cleanupTmp();
-    process.exit(1);
-  },
-);
+runMain(main); // temporary directories left are removed on exit (benchRuntime.mjs)

@@ -24,85 +24,61 @@
  * rate held (>=97 %). Raw files stay in /tmp/peers/callwatch-reg-RATE-TIME-N/.
  * Every process started here is stopped by its PID; everything is bounded in time.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  readdirSync,
-  writeFileSync,
-  closeSync,
-} from 'node:fs';
-import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
-import { fileURLToPath } from 'node:url';
-import YAML from 'yaml';
 import {
-  sleep,
-  stamp,
-  sh,
-  have,
+  PEERS,
+  REPO,
+  SCRATCH,
+  commandLine,
   freePort,
-  exited,
-  waitExit,
-  stop,
-  track,
-  udpStats,
-  machine,
+  have,
+  parseFlags,
   parseSummary,
-  started,
+  sh,
+  stamp,
+  stop,
+  udpStats,
 } from './lib/benchRuntime.mjs';
+import {
+  analyze,
+  appendLines,
+  checkRates,
+  prepare,
+  rateSeries,
+  resultsHead,
+  runPeerScript,
+  runSipp,
+  runSippMain,
+  sippDefaults,
+  sippFlags,
+  sippTraceArgs,
+  startCallwatch,
+  startCpumon,
+  usPer,
+} from './lib/sippBench.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PEERS = path.resolve(REPO, '../shared/peers');
-const SCRATCH = process.env.SCRATCH ?? '/tmp/peers';
 const DEFAULT_RATES = '500 1000 2000 3000 4000 6000 8000 10000 12000';
 
 // ---------------------------------------------------------------- arguments
 
 function parseArgs(argv) {
-  const o = {
-    rates: DEFAULT_RATES,
-    repeat: 1,
-    secs: 10,
-    kamailio: 'auto',
-    logLevel: 'info',
-    build: true,
-    results: path.join(REPO, 'bench/RESULTS.md'),
-    maxMinutes: 30,
-  };
-  for (let i = 0; i < argv.length; i += 1) {
-    const a = argv[i];
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--rates') o.rates = next();
-    else if (a === '--repeat') o.repeat = Number(next());
-    else if (a === '--secs') o.secs = Number(next());
-    else if (a === '--kamailio') o.kamailio = next();
-    else if (a === '--log-level') o.logLevel = next();
-    else if (a === '--no-build') o.build = false;
-    else if (a === '--results') o.results = path.resolve(next());
-    else if (a === '--max-minutes') o.maxMinutes = Number(next());
-    else if (a === '-h' || a === '--help') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]);
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a} (see --help)`);
-  }
-  o.rateList = o.rates
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .map(Number);
-  if (o.rateList.some((r) => !(r > 0))) throw new Error(`bad --rates ${o.rates}`);
-  if (!(o.repeat >= 1 && o.repeat <= 5)) throw new Error('--repeat must be 1..5');
-  if (!(o.secs >= 3 && o.secs <= 60)) throw new Error('--secs must be 3..60');
-  if (o.rateList.length * o.repeat > 30) throw new Error('at most 30 runs per invocation');
+  const o = parseFlags(
+    argv,
+    {
+      ...sippDefaults,
+      rates: DEFAULT_RATES,
+      kamailio: 'auto',
+      logLevel: 'info',
+      results: path.join(REPO, 'bench/RESULTS.md'),
+    },
+    { ...sippFlags, '--kamailio': 'kamailio' },
+    import.meta.url,
+    'argument',
+  );
+  checkRates(o);
   return o;
 }
 
@@ -124,64 +100,14 @@ function fmtRun(s) {
 
 // ---------------------------------------------------------------- one callwatch run
 
-function writeConfig(file, ports, logLevel) {
-  const cfg = YAML.parse(readFileSync(path.join(REPO, 'config/default.yaml'), 'utf8'));
-  cfg.sip.listen = {
-    ...cfg.sip.listen,
-    address: '127.0.0.1',
-    udpPort: ports.sip,
-    tcpPort: ports.sip,
-  };
-  cfg.http = { ...cfg.http, address: '127.0.0.1', port: ports.http };
-  cfg.log = { ...cfg.log, level: logLevel };
-  cfg.auth = { ...cfg.auth, algorithms: ['MD5'] };
+/** Users 1000-1999, password pw<user>. */
+function configure(cfg) {
   cfg.extensions = Array.from({ length: 1000 }, (_, i) => ({
     number: String(1000 + i),
     password: `pw${1000 + i}`,
     displayName: `Bench ${1000 + i}`,
     role: 'agent',
   }));
-  writeFileSync(file, YAML.stringify(cfg));
-}
-
-async function httpOk(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.end('GET /healthz HTTP/1.0\r\n\r\n');
-    });
-    let data = '';
-    s.on('data', (d) => (data += d));
-    s.on('close', () => resolve(/^HTTP\/1\.\d 200/.test(data)));
-    s.on('error', () => resolve(false));
-    s.setTimeout(1000, () => s.destroy());
-  });
-}
-
-async function startCallwatch(run, ports, logLevel) {
-  const cfgFile = path.join(run, 'callwatch.yaml');
-  writeConfig(cfgFile, ports, logLevel);
-  const cli = process.env.CALLWATCH_CLI
-    ? path.resolve(REPO, process.env.CALLWATCH_CLI)
-    : path.join(REPO, 'dist/src/cli.js');
-  const out = openSync(path.join(run, 'callwatch.log'), 'w');
-  const child = track(
-    spawn(process.execPath, [cli, '--config', cfgFile], { cwd: REPO, stdio: ['ignore', out, out] }),
-  );
-  closeSync(out);
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    if (exited(child)) break;
-    const log = readFileSync(path.join(run, 'callwatch.log'), 'utf8');
-    if (/"msg":"listening"/.test(log) || (await httpOk(ports.http))) {
-      await sleep(500);
-      return child;
-    }
-    await sleep(200);
-  }
-  await stop(child, 'SIGTERM', 3000);
-  throw new Error(
-    `callwatch did not start:\n${readFileSync(path.join(run, 'callwatch.log'), 'utf8').slice(-3000)}`,
-  );
 }
 
 async function runCallwatch(rate, secs, logLevel, index) {
@@ -195,7 +121,7 @@ async function runCallwatch(rate, secs, logLevel, index) {
     sipp: await freePort(25090),
     sippCtrl: await freePort(25095),
   };
-  const server = await startCallwatch(run, ports, logLevel);
+  const server = await startCallwatch(run, ports, logLevel, configure, { listeningLog: true });
   const m = rate * secs;
   udpStats(path.join(run, 'udp_before.txt'));
   const sippArgs = [
@@ -221,62 +147,23 @@ async function runCallwatch(rate, secs, logLevel, index) {
     '100000',
     '-timeout',
     `${2 * secs + 30}s`,
-    '-trace_stat',
-    '-fd',
-    '1',
-    '-stf',
-    'stat.csv',
-    '-trace_rtt',
-    '-rtt_freq',
-    '200',
-    '-trace_err',
-    '-error_file',
-    'errors.log',
-    '-trace_screen',
-    '-screen_file',
-    'screen.txt',
-    '-buff_size',
-    '4194304',
+    ...sippTraceArgs('', { rtt: true }),
   ];
-  const sippOut = openSync(path.join(run, 'sipp.out'), 'w');
-  const sipp = track(spawn('sipp', sippArgs, { cwd: run, stdio: ['ignore', sippOut, sippOut] }));
-  closeSync(sippOut);
-  const cpumon = track(
-    spawn(
-      '/usr/bin/python3',
-      [
-        path.join(PEERS, 'cpumon.py'),
-        path.join(run, 'cpu.csv'),
-        `callwatch=tree:${server.pid}`,
-        `sipp=tree:${sipp.pid}`,
-      ],
-      {
-        stdio: 'ignore',
-      },
-    ),
-  );
+  const sipp = await runSipp(run, 'sipp', sippArgs, (3 * secs + 60) * 1000);
+  const cpumon = startCpumon(run, { callwatch: server.pid, sipp: sipp.child.pid });
   const mid = setTimeout(() => udpStats(path.join(run, 'udp_mid.txt')), (secs * 3000) / 4);
-  const finished = await waitExit(sipp, (3 * secs + 60) * 1000);
+  await sipp.done;
   clearTimeout(mid);
-  if (!finished) await stop(sipp, 'SIGUSR1', 5000);
-  appendFileSync(
-    path.join(run, 'sipp.out'),
-    `sipp exit code ${sipp.exitCode ?? sipp.signalCode}\n`,
-  );
   udpStats(path.join(run, 'udp_after.txt'));
   await stop(cpumon, 'SIGTERM', 3000);
   const srv = await stop(server, 'SIGTERM', 10000);
-  const rtt = readdirSync(run).find((f) => /^reg_auth_uac_\d+_rtt\.csv$/.test(f));
-  if (rtt) renameSync(path.join(run, rtt), path.join(run, 'rtt.csv'));
-  const a = sh('/usr/bin/python3', [
-    path.join(PEERS, 'analyze_sipp.py'),
-    run,
+  const analysis = analyze(run, /^reg_auth_uac_\d+_rtt\.csv$/, [
     '--label',
     `callwatch register rate=${rate}/s`,
     '--expect',
     String(m),
   ]);
-  const summary = `${a.stdout}${a.stderr}callwatch exit on SIGTERM: ${srv.killed ? 'killed after 10 s' : srv.code}\n`;
+  const summary = `${analysis}callwatch exit on SIGTERM: ${srv.killed ? 'killed after 10 s' : srv.code}\n`;
   writeFileSync(path.join(run, 'summary.txt'), summary);
   return { run, summary, s: parseSummary(summary), serverExit: srv };
 }
@@ -309,16 +196,11 @@ function ensureKamailio() {
 async function runKamailio(rate, secs) {
   const inst = ensureKamailio();
   if (!inst.ok) return { error: inst.note };
-  const child = track(
-    spawn(path.join(PEERS, 'run_register.sh'), ['1', String(rate), String(secs)], {
-      cwd: PEERS,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
+  const out = await runPeerScript(
+    'run_register.sh',
+    ['1', String(rate), String(secs)],
+    (3 * secs + 120) * 1000,
   );
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  if (!(await waitExit(child, (3 * secs + 120) * 1000))) await stop(child, 'SIGTERM', 15000);
   return { out, s: parseSummary(out), note: inst.note };
 }
 
@@ -326,54 +208,13 @@ async function runKamailio(rate, secs) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  for (const [cmd, why] of [
-    ['sipp', 'scripts/install-test-peers.sh'],
-    ['/usr/bin/python3', 'apt-get install python3'],
-  ]) {
-    if (!have(cmd)) throw new Error(`${cmd} missing (${why})`);
-  }
-  if (!existsSync(path.join(PEERS, 'analyze_sipp.py')))
-    throw new Error(`peer scripts not found in ${PEERS}`);
-  if (o.build && !process.env.CALLWATCH_CLI) {
-    console.log('npm run build');
-    execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
-  }
-  mkdirSync(SCRATCH, { recursive: true });
-  const mach = machine();
-  const quoted = process.argv.slice(2).map((a) => (/[\s"']/.test(a) ? `"${a}"` : a));
-  const command = `node bench/register.bench.mjs ${quoted.join(' ')}`.trim();
-  console.log(
-    `machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB; node ${mach.node}; ${mach.sipp}`,
+  const mach = prepare(o);
+  const command = commandLine('register.bench.mjs');
+  const { rows, best, stoppedEarly } = await rateSeries(
+    o,
+    (rate, i) => runCallwatch(rate, o.secs, o.logLevel, i),
+    (r) => `${fmtRun(r.s)} | ${r.run}`,
   );
-  const t0 = Date.now();
-  const rows = [];
-  let best = null;
-  let stoppedEarly = '';
-  outer: for (const rate of o.rateList) {
-    let pass = 0;
-    for (let i = 1; i <= o.repeat; i += 1) {
-      if (Date.now() - t0 > o.maxMinutes * 60000) {
-        stoppedEarly = `time limit of ${o.maxMinutes} min reached`;
-        break outer;
-      }
-      const r = await runCallwatch(rate, o.secs, o.logLevel, i);
-      rows.push({ rate, i, ...r });
-      console.log(`callwatch rate=${rate} run=${i} | ${fmtRun(r.s)} | ${r.run}`);
-      if (r.serverExit.killed || r.serverExit.code !== 0)
-        console.log(
-          `  (callwatch exit on SIGTERM: ${r.serverExit.killed ? 'killed' : r.serverExit.code})`,
-        );
-      if (r.s.pass) pass += 1;
-    }
-    if (2 * pass > o.repeat) best = rate;
-    else {
-      stoppedEarly = `most runs failed at ${rate}/s`;
-      break;
-    }
-  }
-  if (!stoppedEarly && best === o.rateList[o.rateList.length - 1]) {
-    stoppedEarly = 'every rate tried passed: the limit is higher';
-  }
   console.log(
     `highest callwatch rate where most runs PASS: ${best ?? 'none'}${stoppedEarly ? ` (${stoppedEarly})` : ''}`,
   );
@@ -395,8 +236,6 @@ async function main() {
 
   // ------------------------------------------------------------ RESULTS.md
   const cwAt = rows.filter((r) => r.rate === kamRate && r.s.pass).map((r) => r.s);
-  const usPer = (s, key) =>
-    s.cpu[key] !== undefined && s.achieved > 0 ? ((s.cpu[key] / 100) * 1e6) / s.achieved : NaN;
   let ratio = '';
   if (kam?.s && cwAt.length > 0) {
     const cwUs = cwAt.map((s) => usPer(s, 'callwatch')).reduce((a, b) => a + b, 0) / cwAt.length;
@@ -405,15 +244,8 @@ async function main() {
       ratio = `CPU per registration at ${kamRate}/s: callwatch ${cwUs.toFixed(0)} µs vs Kamailio ${kUs.toFixed(0)} µs = ${(cwUs / kUs).toFixed(2)}× Kamailio's.`;
     }
   }
-  const lines = [];
-  if (!existsSync(o.results)) {
-    lines.push('# Benchmark results', '', 'Appended by the scripts in bench/. Newest last.', '');
-  }
+  const lines = resultsHead(o, 'REGISTER with digest auth (SIPp)', mach, command);
   lines.push(
-    `## REGISTER with digest auth (SIPp) — ${new Date().toISOString()}`,
-    '',
-    `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; ${mach.sipp}`,
-    `- command: \`${command}\`${process.env.CALLWATCH_CLI ? ` (CALLWATCH_CLI=${process.env.CALLWATCH_CLI})` : ''}`,
     `- setup: users 1000-1999, MD5 challenge, log level ${o.logLevel}; SIPp ../shared/peers/sipp/reg_auth_uac.xml, ${o.secs} s per run, ${o.repeat} run(s) per rate; SIPp and the server share the machine`,
     '',
     '| rate/s | run | verdict | ok / failed | retrans % | achieved/s | full reg. p50 / p99 (ms) | callwatch CPU % | µs CPU/reg | SIPp CPU % |',
@@ -444,12 +276,7 @@ async function main() {
       `Highest rate vs Kamailio's recorded maximum (18 000 reg/s, ../shared/peers/README.md): ${((best / 18000) * 100).toFixed(0)} %.`,
     );
   lines.push(`Raw data: ${[...rows.map((r) => r.run)].join(', ') || 'none'}.`, '');
-  appendFileSync(o.results, `${lines.join('\n')}\n`);
-  console.log(`appended to ${o.results}`);
+  appendLines(o.results, lines);
 }
 
-main().catch(async (err) => {
-  console.error(err instanceof Error ? err.message : err);
-  await Promise.all([...started].map((c) => stop(c, 'SIGTERM', 3000)));
-  process.exit(1);
-});
+runSippMain(main);

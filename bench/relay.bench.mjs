@@ -41,17 +41,40 @@
  * PASS = loss ≤ 0.1 % and the generator held ≥ 97 % of the nominal rate.
  * Every child process is stopped by its PID on exit; every wait is bounded.
  */
-import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { clearTimeout, setTimeout } from 'node:timers';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  PEERS,
+  commandLine,
+  commonFlags,
+  f1,
+  f3,
+  have,
+  intList,
+  loadavg,
+  machine,
+  parseFlags,
+  sh,
+  sleep,
+  stop,
+  track,
+  waitExit,
+} from './lib/benchRuntime.mjs';
+import {
+  appendResults,
+  createEngine,
+  endGenerator,
+  engineSockets,
+  forkGenerator,
+  loadMediaEngine,
+  printSummary,
+  runMain,
+  startGenerator,
+  stopGenerator,
+  sumWorkers,
+} from './lib/mediaBench.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PEERS = path.resolve(REPO, '../shared/peers');
-const GEN = path.join(REPO, 'bench/lib/rtpLoad.mjs');
 const DEFAULT_CALLS = '100 250 500 750 1000 1200';
 const WARMUP_MS = 1000;
 const DRAIN_MS = 500;
@@ -59,61 +82,42 @@ const LOSS_LIMIT_PCT = 0.1;
 const BACKLOG_P50_US = 20000; // a run with p50 one-way latency above 20 ms is marked 'behind'
 const RTPENGINE_MAX = 1200; // ../shared/peers/README.md, find_media_max.sh, 3/3 PASS
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 // ---------------------------------------------------------------- arguments
 
 function parseArgs(argv) {
-  const o = {
-    calls: DEFAULT_CALLS,
-    workers: '1 2',
-    repeat: 3,
-    secs: 20,
-    peer: false,
-    peerCalls: '100 250 500',
-    portMin: 33000,
-    portMax: 39999,
-    maxMinutes: 30,
-    probe: 100,
-    build: true,
-    results: null,
-  };
-  for (let i = 0; i < argv.length; i += 1) {
-    const a = argv[i];
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--calls') o.calls = next();
-    else if (a === '--workers') o.workers = next();
-    else if (a === '--repeat') o.repeat = Number(next());
-    else if (a === '--secs') o.secs = Number(next());
-    else if (a === '--peer') o.peer = true;
-    else if (a === '--peer-calls') o.peerCalls = next();
-    else if (a === '--port-min') o.portMin = Number(next());
-    else if (a === '--port-max') o.portMax = Number(next());
-    else if (a === '--max-minutes') o.maxMinutes = Number(next());
-    else if (a === '--probe') o.probe = Number(next());
-    else if (a === '--no-build') o.build = false;
-    else if (a === '--results') o.results = path.resolve(next());
-    else if (a === '-h' || a === '--help') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]);
-      process.exit(0);
-    } else throw new Error(`unknown option ${a} (see --help)`);
-  }
-  const nums = (s, name) => {
-    const list = s
-      .split(/[\s,]+/)
-      .filter(Boolean)
-      .map(Number);
-    if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1))
-      throw new Error(`${name}: positive integers expected`);
-    return list;
-  };
-  o.callList = nums(o.calls, '--calls').sort((x, y) => x - y);
-  o.workerList = nums(o.workers, '--workers');
-  o.peerList = nums(o.peerCalls, '--peer-calls');
+  const o = parseFlags(
+    argv,
+    {
+      calls: DEFAULT_CALLS,
+      workers: '1 2',
+      repeat: 3,
+      secs: 20,
+      peer: false,
+      peerCalls: '100 250 500',
+      portMin: 33000,
+      portMax: 39999,
+      maxMinutes: 30,
+      probe: 100,
+      build: true,
+      results: null,
+    },
+    {
+      ...commonFlags,
+      '--calls': 'calls',
+      '--workers': 'workers',
+      '--repeat': ['repeat', Number],
+      '--secs': ['secs', Number],
+      '--peer': { peer: true },
+      '--peer-calls': 'peerCalls',
+      '--port-min': ['portMin', Number],
+      '--port-max': ['portMax', Number],
+      '--probe': ['probe', Number],
+    },
+    import.meta.url,
+  );
+  o.callList = intList(o.calls, '--calls').sort((x, y) => x - y);
+  o.workerList = intList(o.workers, '--workers');
+  o.peerList = intList(o.peerCalls, '--peer-calls');
   for (const [k, v] of Object.entries({ repeat: o.repeat, secs: o.secs, maxMinutes: o.maxMinutes }))
     if (!(v > 0)) throw new Error(`--${k} must be > 0`);
   const pairs = Math.floor((o.portMax - o.portMin + 1) / 2);
@@ -122,152 +126,7 @@ function parseArgs(argv) {
   return o;
 }
 
-// ---------------------------------------------------------------- processes
-
-const started = new Set(); // child processes started here, stopped by PID on exit
-
-function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function track(child) {
-  started.add(child);
-  child.once('exit', () => started.delete(child));
-  return child;
-}
-
-function waitExit(child, ms) {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
-}
-
-/** SIGTERM that PID, wait, then SIGKILL it (that PID only). */
-async function stop(child, graceMs = 5000) {
-  if (exited(child)) return;
-  child.kill('SIGTERM');
-  if (!(await waitExit(child, graceMs))) {
-    child.kill('SIGKILL');
-    await waitExit(child, 3000);
-  }
-}
-
-process.once('exit', () => {
-  for (const c of started) if (!exited(c)) c.kill('SIGKILL');
-});
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, async () => {
-    console.error(`\n${sig}: stopping everything started here`);
-    await Promise.all([...started].map((c) => stop(c, 3000)));
-    process.exit(130);
-  });
-}
-
-/** The next IPC message of `type` from `child`, or an error after `ms`. */
-function nextMessage(child, type, ms) {
-  return new Promise((resolve, reject) => {
-    const onMsg = (m) => {
-      if (m?.type === 'error') finish(new Error(`generator: ${m.message}`));
-      else if (m?.type === type) finish(null, m);
-    };
-    const onExit = (code, sig) => finish(new Error(`generator exited (${code ?? sig})`));
-    const t = setTimeout(
-      () => finish(new Error(`no '${type}' from the generator in ${ms} ms`)),
-      ms,
-    );
-    function finish(err, m) {
-      clearTimeout(t);
-      child.off('message', onMsg);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m);
-    }
-    child.on('message', onMsg);
-    child.once('exit', onExit);
-  });
-}
-
-function sh(cmd, args, opts = {}) {
-  return spawnSync(cmd, args, { encoding: 'utf8', ...opts });
-}
-
-function have(cmd) {
-  return sh('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-
-function machine() {
-  const cpu =
-    /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ??
-    os.cpus()[0]?.model ??
-    '?';
-  return {
-    nproc: sh('nproc', []).stdout?.trim() || String(os.cpus().length),
-    cpu: cpu.trim(),
-    kernel: os.release(),
-    node: process.version,
-    memGb: (os.totalmem() / 2 ** 30).toFixed(0),
-    load: os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' '),
-  };
-}
-
 // ---------------------------------------------------------------- one run
-
-let engineWarnings = 0; // e.g. a port pair in use by another process (retried)
-const silent = {
-  child() {
-    return this;
-  },
-  debug() {},
-  info() {},
-  warn: (o, m) => {
-    if (++engineWarnings <= 3) console.error('  engine WARN', m, JSON.stringify(o));
-  },
-  error: (o, m) => console.error('  engine ERROR', m, o),
-};
-
-function sumWorkers(reports) {
-  let cpuMs = 0;
-  let out = 0;
-  let inn = 0;
-  let drops = 0;
-  const perWorker = [];
-  for (const r of reports) {
-    const w = r.worker;
-    cpuMs += w.cpuMs ?? NaN;
-    out += w.counters.packetsOut;
-    inn += w.counters.packetsIn;
-    for (const [k, v] of Object.entries(w.counters))
-      if (k.startsWith('drop') || k === 'internalErrors') drops += v;
-    perWorker.push({ cpuMs: w.cpuMs ?? NaN, out: w.counters.packetsOut, legs: w.legs });
-  }
-  return { cpuMs, out, inn, drops, perWorker };
-}
-
-/** Kernel drops and queued bytes on the engine's leg sockets (/proc/net/udp, by port). */
-function engineSockets(ports) {
-  let drops = 0;
-  let queued = 0;
-  try {
-    for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 13) continue;
-      if (!ports.has(parseInt(f[1].split(':')[1], 16))) continue;
-      drops += Number(f[f.length - 1]);
-      queued += parseInt(f[4].split(':')[1], 16);
-    }
-  } catch {
-    return null;
-  }
-  return { drops, queued };
-}
 
 // skb truesize of one 172-byte datagram on loopback (../shared/peers/README.md calibration)
 const TRUESIZE = 832;
@@ -276,23 +135,16 @@ const TRUESIZE = 832;
 const controlPairs = (calls) => Math.max(2, Math.ceil(calls / 50));
 
 async function runOnce(MediaEngine, o, calls, workers) {
-  const gen = track(fork(GEN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  let gen = null;
   let engine = null;
   try {
-    const genPorts = nextMessage(gen, 'ports', 60000);
-    gen.send({ type: 'setup', calls, control: controlPairs(calls), probe: o.probe });
-    const { ports } = await genPorts;
-    engine = await MediaEngine.create({
-      address: '127.0.0.1',
-      portRange: { min: o.portMin, max: o.portMax },
-      rtpTimeoutMs: 0,
-      latchWindowMs: 5000,
-      workers,
-      statsIntervalMs: 0,
-      // No RTCP during the run: the unread sockets' counts are datagrams, RTP only.
-      rtcpIntervalMs: 3600000,
-      logger: silent,
-    });
+    let ports;
+    ({ gen, ports } = await forkGenerator('bench/lib/rtpLoad.mjs', {
+      calls,
+      control: controlPairs(calls),
+      probe: o.probe,
+    }));
+    engine = await createEngine(MediaEngine, o, workers);
     await sleep(200);
     const rss0 = process.memoryUsage().rss;
     const targets = new Array(2 * calls);
@@ -330,10 +182,7 @@ async function runOnce(MediaEngine, o, calls, workers) {
     }
     const rssSetup = process.memoryUsage().rss;
     const sock0 = engineSockets(legPorts);
-    const startedMsg = nextMessage(gen, 'started', 30000);
-    gen.send({ type: 'start', targets, warmupMs: WARMUP_MS });
-    await startedMsg;
-    await sleep(WARMUP_MS);
+    await startGenerator(gen, targets, WARMUP_MS);
     const s0 = sumWorkers(await engine.getStats());
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -342,9 +191,7 @@ async function runOnce(MediaEngine, o, calls, workers) {
     const cpu = process.cpuUsage(c0);
     const wallMs = performance.now() - t0;
     const rssEnd = process.memoryUsage().rss;
-    const resultMsg = nextMessage(gen, 'result', 30000);
-    gen.send({ type: 'stop', drainMs: DRAIN_MS });
-    const g = await resultMsg;
+    const g = await stopGenerator(gen, { drainMs: DRAIN_MS });
     const sock1 = engineSockets(legPorts);
     const relayed = s1.out - s0.out;
     const workerCpuMs = s1.cpuMs - s0.cpuMs;
@@ -375,12 +222,10 @@ async function runOnce(MediaEngine, o, calls, workers) {
     return r;
   } finally {
     if (engine) await Promise.race([engine.close(), sleep(10000)]);
-    if (!(await waitExit(gen, 3000))) await stop(gen);
+    if (gen) await endGenerator(gen);
   }
 }
 
-const f1 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '?' : x.toFixed(1));
-const f3 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '?' : x.toFixed(3));
 // The generator's histograms end at 200 ms (latency) and 100 ms (send lag).
 const ms = (us) =>
   us === null || us === undefined ? '?' : us > 200000 ? '>200' : (us / 1000).toFixed(2);
@@ -413,22 +258,8 @@ function ensureRtpengine() {
     'rtpengine missing: apt-get install -y --no-install-recommends rtpengine-daemon rtpengine-utils',
   );
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = sh(
-    'timeout',
-    [
-      '600',
-      'apt-get',
-      'install',
-      '-y',
-      '--no-install-recommends',
-      'rtpengine-daemon',
-      'rtpengine-utils',
-    ],
-    { env, stdio: 'inherit' },
-  );
-  if (r.status !== 0) {
-    sh('timeout', ['300', 'apt-get', 'update'], { env, stdio: 'inherit' });
-    r = sh(
+  const install = () =>
+    sh(
       'timeout',
       [
         '600',
@@ -441,6 +272,10 @@ function ensureRtpengine() {
       ],
       { env, stdio: 'inherit' },
     );
+  let r = install();
+  if (r.status !== 0) {
+    sh('timeout', ['300', 'apt-get', 'update'], { env, stdio: 'inherit' });
+    r = install();
   }
   sh('systemctl', ['stop', 'rtpengine-daemon']); // the packaged service is not used
   return have('rtpengine') && have('rtpengine-ctl');
@@ -472,7 +307,7 @@ async function runPeer(calls) {
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  if (!(await waitExit(child, 320000))) await stop(child, 15000);
+  if (!(await waitExit(child, 320000))) await stop(child, 'SIGTERM', 15000);
   return { ...parsePeer(out), exit: child.exitCode, raw: out };
 }
 
@@ -480,16 +315,9 @@ async function runPeer(calls) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  if (o.build) {
-    console.log('npm run build');
-    execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
-  }
-  const entry = path.join(REPO, 'dist/media/engine/index.js');
-  if (!existsSync(entry)) throw new Error(`${entry} missing: run npm run build`);
-  const { MediaEngine } = await import(pathToFileURL(entry).href);
+  const MediaEngine = await loadMediaEngine(o);
   const mach = machine();
-  const quoted = process.argv.slice(2).map((a) => (/[\s"']/.test(a) ? `"${a}"` : a));
-  const command = `node bench/relay.bench.mjs ${quoted.join(' ')}`.trim();
+  const command = commandLine('relay.bench.mjs');
   console.log(
     `machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB; node ${mach.node}; load average at start ${mach.load}`,
   );
@@ -606,8 +434,7 @@ async function main() {
     summary.push(
       'note: rtpengine loss comes from SIPp socket counters (run_media.sh); callwatch loss from our own generator (read packets for the probe calls, kernel drop counters for the rest)',
     );
-  console.log('\nsummary');
-  for (const l of summary) console.log(`  ${l}`);
+  printSummary(summary);
 
   if (o.results) {
     const md = [];
@@ -615,10 +442,7 @@ async function main() {
       `\n## Relayed two-party G.711 calls (own RTP generator) — ${new Date().toISOString()}\n`,
     );
     md.push(
-      `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; load average at start ${mach.load}, at end ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
+      `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; load average at start ${mach.load}, at end ${loadavg()}`,
     );
     md.push(`- command: \`${command}\``);
     md.push(
@@ -658,20 +482,8 @@ async function main() {
           `| ${p.calls} | ${p.verdict} | ${f3(p.lossPct)} | ${p.ppsPerPct ?? '?'} | ${p.usPerPkt ?? '?'} | ${p.cpu} | ${p.run ?? '?'} |`,
         );
     }
-    md.push('');
-    md.push('Summary:');
-    md.push('');
-    for (const l of summary) md.push(`- ${l}`);
-    md.push('');
-    appendFileSync(o.results, md.join('\n'));
-    console.log(`appended to ${o.results}`);
+    appendResults(o.results, md, summary);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error?.stack ?? error);
-    process.exit(1);
-  },
-);
+runMain(main);

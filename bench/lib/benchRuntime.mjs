@@ -1,15 +1,22 @@
 /**
- * Plumbing shared by the SIPp-driven benchmarks (register, cps): child processes
- * started here are tracked and stopped by PID (also on exit and on SIGINT/SIGTERM,
- * installed when this module loads), free loopback ports, machine facts, and the
- * summary printed by ../shared/peers/analyze_sipp.py.
+ * Plumbing shared by the benchmarks in bench/: child processes started here are tracked
+ * and stopped by PID, temporary directories made here are removed (both also on exit and
+ * on SIGINT/SIGTERM, installed when this module loads), option parsing, the build step,
+ * free loopback ports, machine facts, and the summary printed by
+ * ../shared/peers/analyze_sipp.py.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const PEERS = path.resolve(REPO, '../shared/peers');
+export const SCRATCH = process.env.SCRATCH ?? '/tmp/peers';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const stamp = () =>
@@ -81,15 +88,120 @@ export function track(child) {
   return child;
 }
 
+const tmpDirs = new Set(); // temporary directories made here, removed on exit
+
+/** A fresh directory under the OS temp dir, removed by removeTmpDir or on exit. */
+export function makeTmpDir(prefix) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.add(dir);
+  return dir;
+}
+
+export function removeTmpDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+  tmpDirs.delete(dir);
+}
+
+export function cleanupTmp() {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+  tmpDirs.clear();
+}
+
 process.once('exit', () => {
   for (const c of started) if (!exited(c)) c.kill('SIGKILL');
+  cleanupTmp();
 });
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, async () => {
     console.error(`\n${sig}: stopping everything started here`);
     await Promise.all([...started].map((c) => stop(c, 'SIGTERM', 3000)));
+    cleanupTmp();
     process.exit(130);
   });
+}
+
+/** The next IPC message of `type` from a forked generator, or an error after `ms`. */
+export function nextMessage(child, type, ms) {
+  return new Promise((resolve, reject) => {
+    const onMsg = (m) => {
+      if (m?.type === 'error') finish(new Error(`generator: ${m.message}`));
+      else if (m?.type === type) finish(null, m);
+    };
+    const onExit = (code, sig) => finish(new Error(`generator exited (${code ?? sig})`));
+    const t = setTimeout(
+      () => finish(new Error(`no '${type}' from the generator in ${ms} ms`)),
+      ms,
+    );
+    function finish(err, m) {
+      clearTimeout(t);
+      child.off('message', onMsg);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(m);
+    }
+    child.on('message', onMsg);
+    child.once('exit', onExit);
+  });
+}
+
+// ---------------------------------------------------------------- options
+
+/**
+ * Parses argv into `o` (which holds the defaults). `flags` maps a flag to what it does:
+ * 'key' sets o.key to the next argument, ['key', fn] to fn(next argument), an object is
+ * assigned to o (a switch). -h/--help prints the header comment of `scriptUrl` and exits.
+ */
+export function parseFlags(argv, o, flags, scriptUrl, unknownWord = 'option') {
+  for (let i = 0; i < argv.length; i += 1) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const f = Object.hasOwn(flags, a) ? flags[a] : undefined;
+    if (typeof f === 'string') o[f] = next();
+    else if (Array.isArray(f)) o[f[0]] = f[1](next());
+    else if (f) Object.assign(o, f);
+    else if (a === '-h' || a === '--help') {
+      console.log(readFileSync(fileURLToPath(scriptUrl), 'utf8').split('*/')[0]);
+      process.exit(0);
+    } else throw new Error(`unknown ${unknownWord} ${a} (see --help)`);
+  }
+  return o;
+}
+
+/** The flags every bench takes. */
+export const commonFlags = {
+  '--no-build': { build: false },
+  '--results': ['results', (v) => path.resolve(v)],
+  '--max-minutes': ['maxMinutes', Number],
+};
+
+/** "100 200, 300" → [100, 200, 300] (numbers, unchecked). */
+export const numList = (s) =>
+  s
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
+
+/** A list of positive integers, or an error naming the flag. */
+export function intList(s, name) {
+  const list = numList(s);
+  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`${name}: positive integers expected`);
+  return list;
+}
+
+/** This invocation, as typed (arguments with blanks or quotes quoted). */
+export function commandLine(script) {
+  const quoted = process.argv.slice(2).map((a) => (/[\s"']/.test(a) ? `"${a}"` : a));
+  return `node bench/${script} ${quoted.join(' ')}`.trim();
+}
+
+export function build() {
+  console.log('npm run build');
+  execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
 }
 
 export function udpStats(file) {
@@ -101,24 +213,37 @@ export function udpStats(file) {
   writeFileSync(file, `${snmp}\n${ss.stdout}${ss.stderr}`);
 }
 
-export function machine() {
+export const loadavg = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** Machine facts for the results; `sipp`: also SIPp's version. */
+export function machine({ sipp = false } = {}) {
   const cpu =
     /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ??
     os.cpus()[0]?.model ??
     '?';
   return {
-    nproc: sh('nproc', []).stdout.trim() || String(os.cpus().length),
+    nproc: sh('nproc', []).stdout?.trim() || String(os.availableParallelism()),
     cpu: cpu.trim(),
     kernel: os.release(),
     node: process.version,
-    sipp: (sh('sipp', ['-v']).stdout.match(/SIPp v[\w.-]+/) ?? ['sipp ?'])[0],
+    ...(sipp ? { sipp: (sh('sipp', ['-v']).stdout?.match(/SIPp v[\w.-]+/) ?? ['sipp ?'])[0] } : {}),
     memGb: (os.totalmem() / 2 ** 30).toFixed(0),
+    load: loadavg(),
   };
 }
 
-// ---------------------------------------------------------------- analysis output
+/** x with `digits` decimals, '?' when missing or NaN. */
+export const fixed = (x, digits) =>
+  x === null || x === undefined || Number.isNaN(x) ? '?' : x.toFixed(digits);
+export const f1 = (x) => fixed(x, 1);
+export const f2 = (x) => fixed(x, 2);
+export const f3 = (x) => fixed(x, 3);
 
-/** Parses analyze_sipp.py's summary (see ../shared/peers/analyze_sipp.py). */
+// ---------------------------------------------------------------- analysis output
 
 /** Parses analyze_sipp.py's summary (see ../shared/peers/analyze_sipp.py). */
 export function parseSummary(text) {

@@ -43,13 +43,20 @@
  * Control pairs: sockets sending straight to each other on the same schedule, with the
  * send time in the payload: the generator's own share of any latency.
  */
-import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { clearTimeout, setTimeout } from 'node:timers';
+import { setTimeout } from 'node:timers';
+import {
+  FRAME_MS,
+  Histogram,
+  PACKET,
+  connectSockets,
+  openSockets,
+  packetBuffers,
+  serve,
+  startPacer,
+  stampFrame,
+} from './rtpPackets.mjs';
 
-const PACKET = 172;
-const FRAME_MS = 20;
-const SLICES = 20;
 const BIN_US = 100;
 const BINS = 5000; // 500 ms
 const LATE_MS = 60;
@@ -65,19 +72,12 @@ let burstEvery = 50;
 let sent;
 let sendErrors = 0;
 let other = 0;
-let running = false;
 let counting = false;
-let timer = null;
-let t0 = 0;
+let pacer = null;
 let warmEnd = Infinity;
-let frameDone;
-let bySlice = [];
 let bufs = [];
 let cpuStart = null;
 let wallStart = 0;
-let lagMax = 0;
-const lagHist = new Uint32Array(1001); // 0.1 ms bins
-let lagN = 0;
 
 // per socket receive state (probe sockets)
 let rx; // packets counted (after warm-up)
@@ -96,12 +96,8 @@ let burstSentAt; // Float64Array: send time of the last burst (−1: none pendin
 let burstSeenAgent; // Uint8Array
 let burstSeenSup;
 let bursts = 0;
-const latHist = { agent: new Uint32Array(BINS + 1), supervisor: new Uint32Array(BINS + 1) };
-const latN = { agent: 0, supervisor: 0 };
-const latMax = { agent: 0, supervisor: 0 };
-const chist = new Uint32Array(BINS + 1);
-let clatN = 0;
-let clatMax = 0;
+const lat = { agent: new Histogram(BIN_US, BINS), supervisor: new Histogram(BIN_US, BINS) };
+const clat = new Histogram(BIN_US, BINS);
 
 function isSilent(msg, off) {
   for (let i = off; i < msg.length; i++) {
@@ -118,19 +114,17 @@ function onMessage(i, msg) {
     // control pair: send time in the payload
     if (msg.length !== PACKET) return;
     const ts = msg.readDoubleBE(16);
-    if (ts < warmEnd) return;
-    const us = (now - ts) * 1000;
-    if (us > clatMax) clatMax = us;
-    const b = us / BIN_US;
-    chist[b < BINS ? Math.floor(b) : BINS]++;
-    clatN++;
+    if (ts >= warmEnd) clat.add((now - ts) * 1000);
     return;
   }
   if (msg.length < 12 || msg[0] >> 6 !== 2 || (msg[1] & 0x7f) !== 0) {
     other++;
     return;
   }
-  const off = 12 + 4 * (msg[0] & 0x0f) + (msg[0] & 0x10 ? 4 + 4 * msg.readUInt16BE(14 + 4 * (msg[0] & 0x0f)) : 0);
+  const off =
+    12 +
+    4 * (msg[0] & 0x0f) +
+    (msg[0] & 0x10 ? 4 + 4 * msg.readUInt16BE(14 + 4 * (msg[0] & 0x0f)) : 0);
   const ts = msg.readUInt32BE(4);
   if (rx[i] === 0) {
     tsExt[i] = ts;
@@ -165,19 +159,7 @@ function onMessage(i, msg) {
   const seen = role === 1 ? burstSeenAgent : burstSeenSup;
   if (seen[c] || isSilent(msg, off)) return;
   seen[c] = 1;
-  const path = role === 1 ? 'agent' : 'supervisor';
-  const us = (now - sentAt) * 1000;
-  if (us > latMax[path]) latMax[path] = us;
-  const b = us / BIN_US;
-  latHist[path][b < BINS ? Math.floor(b) : BINS]++;
-  latN[path]++;
-}
-
-function udpHandle(s) {
-  const sym = Object.getOwnPropertySymbols(s).find((x) => String(x) === 'Symbol(state symbol)');
-  const h = sym && s[sym].handle;
-  if (typeof h?.recvStop !== 'function') throw new Error('dgram handle without recvStop');
-  return h;
+  lat[role === 1 ? 'agent' : 'supervisor'].add((now - sentAt) * 1000);
 }
 
 async function setup(m) {
@@ -209,131 +191,59 @@ async function setup(m) {
   burstSentAt = new Float64Array(calls).fill(-1);
   burstSeenAgent = new Uint8Array(calls);
   burstSeenSup = new Uint8Array(calls);
-  socks = [];
-  for (let i = 0; i < total; i++) {
-    const s = dgram.createSocket({ type: 'udp4', recvBufferSize: probe[i] ? 1 << 20 : 8192 });
-    await new Promise((resolve, reject) => {
-      s.once('error', reject);
-      s.bind(0, '127.0.0.1', () => {
-        s.off('error', reject);
-        resolve();
-      });
-    });
-    s.on('error', () => sendErrors++);
-    if (!probe[i]) udpHandle(s).recvStop();
-    const idx = i;
-    s.on('message', (msg) => onMessage(idx, msg));
-    socks.push(s);
-  }
+  socks = await openSockets(probe, onMessage, () => sendErrors++);
   return socks.slice(0, legs * calls).map((s) => s.address().port);
-}
-
-async function start(callTargets, warmupMs) {
-  const targets = callTargets.slice();
-  for (let k = 0; k < control; k++) {
-    const a = legs * calls + 2 * k;
-    targets[a] = socks[a + 1].address().port;
-    targets[a + 1] = socks[a].address().port;
-  }
-  await Promise.all(
-    socks.map((s, i) => new Promise((resolve) => s.connect(targets[i], '127.0.0.1', resolve))),
-  );
-  bufs = socks.map((_, i) => {
-    const b = Buffer.alloc(PACKET, 0xff);
-    b[0] = 0x80;
-    b[1] = 0;
-    b.writeUInt32BE((0x20000 + i) >>> 0, 8);
-    return b;
-  });
-  bySlice = Array.from({ length: SLICES }, () => []);
-  for (let i = 0; i < socks.length; i++) bySlice[i % SLICES].push(i);
-  frameDone = new Int32Array(SLICES);
-  cpuStart = process.cpuUsage();
-  wallStart = performance.now();
-  t0 = wallStart + 5;
-  warmEnd = t0 + warmupMs;
-  running = true;
-  setTimeout(() => {
-    counting = true;
-  }, warmupMs + 5);
-  pump();
 }
 
 const BURST = Buffer.alloc(160);
 for (let i = 0; i < 160; i++) BURST[i] = (i >> 2) & 1 ? 0x80 : 0x00; // 1 kHz full-scale square
 
-function pump() {
-  timer = null;
-  if (!running) return;
-  const now = performance.now();
-  const elapsed = now - t0;
-  let nextDue = Infinity;
-  const nCallLegs = legs * calls;
-  for (let sl = 0; sl < SLICES; sl++) {
-    const dueFrames = elapsed < sl ? 0 : Math.floor((elapsed - sl) / FRAME_MS) + 1;
-    let f = frameDone[sl];
-    if (f < dueFrames) {
-      const list = bySlice[sl];
-      for (; f < dueFrames; f++) {
-        const lag = elapsed - (f * FRAME_MS + sl);
-        if (lag > lagMax) lagMax = lag;
-        lagHist[Math.min(1000, Math.floor(lag * 10))]++;
-        lagN++;
-        for (let k = 0; k < list.length; k++) {
-          const i = list[k];
-          const b = bufs[i];
-          b.writeUInt16BE(f & 0xffff, 2);
-          b.writeUInt32BE((f * 160) >>> 0, 4);
-          if (i >= nCallLegs) {
-            b.writeDoubleBE(performance.now(), 16);
-          } else if (probe[i]) {
-            const c = (i - (i % legs)) / legs;
-            const at = sendAt[i];
-            if (f < at.length) at[f] = performance.now();
-            if (i % legs === 0 && (f + c) % burstEvery === 0) {
-              BURST.copy(b, 12);
-              burstSentAt[c] = performance.now();
-              burstSeenAgent[c] = 0;
-              burstSeenSup[c] = 0;
-              if (counting) bursts++;
-              socks[i].send(b, onSendError);
-              b.fill(0xff, 12);
-              sent[i]++;
-              continue;
-            }
-            for (let k = 0; k < 32; k++) b[12 + k] = (f >>> (31 - k)) & 1 ? 0x7f : 0xff;
-          }
-          socks[i].send(b, onSendError);
-          sent[i]++;
-        }
-      }
-      frameDone[sl] = f;
+/** Sends frame f of socket i: a probe customer's burst, or silence (probe legs: carrying f). */
+function sendFrame(i, f) {
+  const b = bufs[i];
+  stampFrame(b, f);
+  if (i >= legs * calls) {
+    b.writeDoubleBE(performance.now(), 16);
+  } else if (probe[i]) {
+    const c = (i - (i % legs)) / legs;
+    const at = sendAt[i];
+    if (f < at.length) at[f] = performance.now();
+    if (i % legs === 0 && (f + c) % burstEvery === 0) {
+      BURST.copy(b, 12);
+      burstSentAt[c] = performance.now();
+      burstSeenAgent[c] = 0;
+      burstSeenSup[c] = 0;
+      if (counting) bursts++;
+      socks[i].send(b, onSendError);
+      b.fill(0xff, 12);
+      sent[i]++;
+      return;
     }
-    const due = t0 + f * FRAME_MS + sl;
-    if (due < nextDue) nextDue = due;
+    for (let k = 0; k < 32; k++) b[12 + k] = (f >>> (31 - k)) & 1 ? 0x7f : 0xff;
   }
-  timer = setTimeout(pump, Math.max(0, nextDue - performance.now()));
+  socks[i].send(b, onSendError);
+  sent[i]++;
+}
+
+async function start(callTargets, warmupMs) {
+  await connectSockets(socks, callTargets, legs * calls, control);
+  bufs = packetBuffers(socks.length, 0x20000);
+  cpuStart = process.cpuUsage();
+  wallStart = performance.now();
+  pacer = startPacer(socks.length, sendFrame);
+  warmEnd = pacer.t0 + warmupMs;
+  setTimeout(() => {
+    counting = true;
+  }, warmupMs + 5);
 }
 
 function onSendError(err) {
   if (err) sendErrors++;
 }
 
-function pct(h, n, q, binUs) {
-  if (n === 0) return null;
-  const want = Math.ceil(q * n);
-  let acc = 0;
-  for (let b = 0; b < h.length; b++) {
-    acc += h[b];
-    if (acc >= want) return (b + 1) * binUs;
-  }
-  return h.length * binUs;
-}
-
 function stop() {
-  running = false;
+  pacer.stop();
   counting = false;
-  if (timer) clearTimeout(timer);
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = performance.now() - wallStart;
   const byRole = ROLE_NAMES.slice(0, legs).map((name) => ({
@@ -372,12 +282,7 @@ function stop() {
   }
   let sentTotal = 0;
   for (let i = 0; i < legs * calls; i++) sentTotal += sent[i];
-  const lat = (p) => ({
-    n: latN[p],
-    p50: pct(latHist[p], latN[p], 0.5, BIN_US),
-    p99: pct(latHist[p], latN[p], 0.99, BIN_US),
-    max: latMax[p],
-  });
+  const latency = (h) => ({ n: h.n, p50: h.pct(0.5), p99: h.pct(0.99), max: h.max });
   return {
     type: 'result',
     calls,
@@ -391,34 +296,21 @@ function stop() {
     other,
     sendErrors,
     bursts,
-    latencyUs: { agent: lat('agent'), supervisor: legs > 2 ? lat('supervisor') : null },
-    controlLatencyUs: {
-      n: clatN,
-      p50: pct(chist, clatN, 0.5, BIN_US),
-      p99: pct(chist, clatN, 0.99, BIN_US),
-      max: clatMax,
+    latencyUs: {
+      agent: latency(lat.agent),
+      supervisor: legs > 2 ? latency(lat.supervisor) : null,
     },
-    sendLagP99Ms: pct(lagHist, lagN, 0.99, 0.1),
-    sendLagMaxMs: lagMax,
+    controlLatencyUs: latency(clat),
+    sendLagP99Ms: pacer.lagP99Ms(),
+    sendLagMaxMs: pacer.lagMaxMs(),
     cpuMs: (cpu.user + cpu.system) / 1000,
     cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / wallMs,
   };
 }
 
-process.on('message', async (m) => {
-  try {
-    if (m.type === 'setup') process.send({ type: 'ports', ports: await setup(m) });
-    else if (m.type === 'start') {
-      await start(m.targets, m.warmupMs ?? 1000);
-      process.send({ type: 'started' });
-    } else if (m.type === 'stop') {
-      const result = stop();
-      for (const s of socks) s.close();
-      process.send(result, () => process.exit(0));
-    }
-  } catch (error) {
-    process.send({ type: 'error', message: String(error?.stack ?? error) });
-    process.exit(1);
-  }
+serve({
+  setup,
+  start: (m) => start(m.targets, m.warmupMs ?? 1000),
+  stop,
+  sockets: () => socks,
 });
-process.on('disconnect', () => process.exit(0));

@@ -34,14 +34,22 @@
  * Kernel drops of the generator's own sockets (/proc/net/udp) are reported separately:
  * those are packets the engine delivered but this process did not read in time.
  */
-import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { clearTimeout, setTimeout } from 'node:timers';
+import { setTimeout } from 'node:timers';
+import {
+  FRAME_MS,
+  Histogram,
+  PACKET,
+  connectSockets,
+  openSockets,
+  packetBuffers,
+  serve,
+  startPacer,
+  stampFrame,
+  udpHandle,
+} from './rtpPackets.mjs';
 
-const PACKET = 172;
-const FRAME_MS = 20;
-const SLICES = 20; // 1 ms slices of the 20 ms period
 const BIN_US = 10;
 const BINS = 20000; // 200 ms
 
@@ -56,28 +64,17 @@ let other = 0; // datagrams that are not our 172-byte PT 0 RTP (e.g. RTCP): not 
 let probeCalls = 0; // calls 0..probeCalls-1 are read as they arrive; the rest are not
 let probe; // Uint8Array per socket: 1 = read as it arrives
 let sendErrors = 0;
-const hist = new Uint32Array(BINS + 1);
-let latN = 0;
-let latMax = 0;
+const lat = new Histogram(BIN_US, BINS);
 // Control pairs: sockets of this process sending to each other directly (no engine), on
 // the same schedule: their latency is the generator's own share (its send and receive
 // scheduling under the same load), to set against the relayed latency.
 let control = 0;
-const chist = new Uint32Array(BINS + 1);
-let clatN = 0;
-let clatMax = 0;
+const clat = new Histogram(BIN_US, BINS);
 let warmEnd = Infinity;
-let running = false;
-let timer = null;
-let t0 = 0;
-let frameDone; // Int32Array per slice: frames already sent for that slice
-let lagMax = 0;
-const lagHist = new Uint32Array(1001); // 0.1 ms bins up to 100 ms
-let lagN = 0;
+let pacer = null;
 let cpuStart = null;
 let wallStart = 0;
 let bufs = [];
-let bySlice = [];
 
 function onMessage(i, msg) {
   const now = performance.now();
@@ -95,23 +92,7 @@ function onMessage(i, msg) {
     nextFrame[i] = frame + 1;
   } else late[i]++;
   const ts = msg.readDoubleBE(16);
-  if (i >= 2 * calls) {
-    if (ts >= warmEnd) {
-      const us = (now - ts) * 1000;
-      if (us > clatMax) clatMax = us;
-      const b = us / BIN_US;
-      chist[b < BINS ? Math.floor(b) : BINS]++;
-      clatN++;
-    }
-    return;
-  }
-  if (ts >= warmEnd) {
-    const us = (now - ts) * 1000;
-    if (us > latMax) latMax = us;
-    const b = us / BIN_US;
-    hist[b < BINS ? Math.floor(b) : BINS]++;
-    latN++;
-  }
+  if (ts >= warmEnd) (i >= 2 * calls ? clat : lat).add((now - ts) * 1000);
 }
 
 function onSendError(err) {
@@ -130,112 +111,24 @@ async function setup(n, controlPairs, probeN) {
   nextFrame = new Float64Array(total);
   gaps = new Float64Array(total);
   late = new Float64Array(total);
-  socks = [];
-  for (let i = 0; i < total; i++) {
-    const s = dgram.createSocket({
-      type: 'udp4',
-      recvBufferSize: probe[i] ? 1 << 20 : 8192,
-    });
-    await new Promise((resolve, reject) => {
-      s.once('error', reject);
-      s.bind(0, '127.0.0.1', () => {
-        s.off('error', reject);
-        resolve();
-      });
-    });
-    s.on('error', () => sendErrors++);
-    if (!probe[i]) udpHandle(s).recvStop(); // the kernel drops what it cannot queue
-    const idx = i;
-    s.on('message', (msg) => onMessage(idx, msg));
-    socks.push(s);
-  }
+  socks = await openSockets(probe, onMessage, () => sendErrors++);
   return socks.slice(0, 2 * n).map((s) => s.address().port);
 }
 
-/** Node keeps a dgram socket reading as long as it is bound; its handle can stop that
- *  (UDPWrap recvStop/recvStart, not public API: checked here so a change fails loudly). */
-function udpHandle(s) {
-  const sym = Object.getOwnPropertySymbols(s).find((x) => String(x) === 'Symbol(state symbol)');
-  const h = sym && s[sym].handle;
-  if (typeof h?.recvStop !== 'function' || typeof h.recvStart !== 'function')
-    throw new Error('dgram socket handle without recvStop/recvStart (Node version?)');
-  return h;
-}
-
 async function start(callTargets, warmupMs) {
-  const targets = callTargets.slice();
-  for (let k = 0; k < control; k++) {
-    const a = 2 * calls + 2 * k;
-    targets[a] = socks[a + 1].address().port;
-    targets[a + 1] = socks[a].address().port;
-  }
-  await Promise.all(
-    socks.map((s, i) => new Promise((resolve) => s.connect(targets[i], '127.0.0.1', resolve))),
-  );
-  bufs = socks.map((_, i) => {
-    const b = Buffer.alloc(PACKET, 0xff); // PCMU silence
-    b[0] = 0x80;
-    b[1] = 0; // PT 0 PCMU
-    b.writeUInt32BE((0x10000 + i) >>> 0, 8); // SSRC
-    return b;
-  });
-  bySlice = Array.from({ length: SLICES }, () => []);
-  for (let i = 0; i < socks.length; i++) bySlice[i % SLICES].push(i);
-  frameDone = new Int32Array(SLICES);
+  await connectSockets(socks, callTargets, 2 * calls, control);
+  bufs = packetBuffers(socks.length, 0x10000);
   cpuStart = process.cpuUsage();
   wallStart = performance.now();
-  t0 = wallStart + 5;
-  warmEnd = t0 + warmupMs;
-  running = true;
-  pump();
-}
-
-/** Sends every frame that is due, then sleeps until the next one. */
-function pump() {
-  timer = null;
-  if (!running) return;
-  const now = performance.now();
-  const elapsed = now - t0;
-  let nextDue = Infinity;
-  for (let sl = 0; sl < SLICES; sl++) {
-    // frame n of slice sl is due at t0 + n·20 + sl
-    const dueFrames = elapsed < sl ? 0 : Math.floor((elapsed - sl) / FRAME_MS) + 1;
-    let f = frameDone[sl];
-    if (f < dueFrames) {
-      const list = bySlice[sl];
-      for (; f < dueFrames; f++) {
-        const lag = elapsed - (f * FRAME_MS + sl);
-        if (lag > lagMax) lagMax = lag;
-        lagHist[Math.min(1000, Math.floor(lag * 10))]++;
-        lagN++;
-        for (let k = 0; k < list.length; k++) {
-          const i = list[k];
-          const b = bufs[i];
-          b.writeUInt16BE(f & 0xffff, 2);
-          b.writeUInt32BE((f * 160) >>> 0, 4);
-          b.writeUInt32BE(f >>> 0, 12);
-          b.writeDoubleBE(performance.now(), 16);
-          socks[i].send(b, onSendError);
-          sent[i]++;
-        }
-      }
-      frameDone[sl] = f;
-    }
-    const due = t0 + f * FRAME_MS + sl;
-    if (due < nextDue) nextDue = due;
-  }
-  timer = setTimeout(pump, Math.max(0, nextDue - performance.now()));
-}
-
-function pct(h, n, q, binUs) {
-  if (n === 0) return null;
-  const want = Math.ceil(q * n);
-  let acc = 0;
-  for (let b = 0; b < h.length; b++) {
-    acc += h[b];
-    if (acc >= want) return (b + 1) * binUs; // upper edge of the bin
-  }
-  return h.length * binUs;
+  pacer = startPacer(socks.length, (i, f) => {
+    const b = bufs[i];
+    stampFrame(b, f);
+    b.writeUInt32BE(f >>> 0, 12);
+    b.writeDoubleBE(performance.now(), 16);
+    socks[i].send(b, onSendError);
+    sent[i]++;
+  });
+  warmEnd = pacer.t0 + warmupMs;
 }
 
 /** Kernel drops per local port of this process's sockets, from /proc/net/udp. */
@@ -250,8 +143,7 @@ function dropsByPort() {
 }
 
 async function stop(drainMs) {
-  running = false;
-  if (timer) clearTimeout(timer);
+  pacer.stop();
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = performance.now() - wallStart;
   await new Promise((r) => setTimeout(r, drainMs));
@@ -314,46 +206,26 @@ async function stop(drainMs) {
     worstCallLossPct: 100 * worstCall,
     sendPps: sentAll / (wallMs / 1000),
     nominalPps: calls * 2 * (1000 / FRAME_MS),
-    sendLagP99Ms: pct(lagHist, lagN, 0.99, 0.1),
-    sendLagMaxMs: lagMax,
+    sendLagP99Ms: pacer.lagP99Ms(),
+    sendLagMaxMs: pacer.lagMaxMs(),
     latencyUs: {
-      n: latN,
-      p50: pct(hist, latN, 0.5, BIN_US),
-      p99: pct(hist, latN, 0.99, BIN_US),
-      p999: pct(hist, latN, 0.999, BIN_US),
-      max: latMax,
+      n: lat.n,
+      p50: lat.pct(0.5),
+      p99: lat.pct(0.99),
+      p999: lat.pct(0.999),
+      max: lat.max,
     },
     cpuMs: (cpu.user + cpu.system) / 1000,
     cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / wallMs,
     genSocketDrops: drops,
     controlPairs: control,
-    controlLatencyUs: {
-      n: clatN,
-      p50: pct(chist, clatN, 0.5, BIN_US),
-      p99: pct(chist, clatN, 0.99, BIN_US),
-      max: clatMax,
-    },
+    controlLatencyUs: { n: clat.n, p50: clat.pct(0.5), p99: clat.pct(0.99), max: clat.max },
   };
 }
 
-process.on('message', async (m) => {
-  try {
-    if (m.type === 'setup')
-      process.send({
-        type: 'ports',
-        ports: await setup(m.calls, m.control ?? 0, m.probe ?? Infinity),
-      });
-    else if (m.type === 'start') {
-      await start(m.targets, m.warmupMs ?? 1000);
-      process.send({ type: 'started' });
-    } else if (m.type === 'stop') {
-      const result = await stop(m.drainMs ?? 500);
-      for (const s of socks) s.close();
-      process.send(result, () => process.exit(0));
-    }
-  } catch (error) {
-    process.send({ type: 'error', message: String(error?.stack ?? error) });
-    process.exit(1);
-  }
+serve({
+  setup: (m) => setup(m.calls, m.control ?? 0, m.probe ?? Infinity),
+  start: (m) => start(m.targets, m.warmupMs ?? 1000),
+  stop: (m) => stop(m.drainMs ?? 500),
+  sockets: () => socks,
 });
-process.on('disconnect', () => process.exit(0)); // parent gone: never outlive it

@@ -1,0 +1,290 @@
+/**
+ * What the SIPp-driven benchmarks (register, cps) share: a callwatch server per run
+ * (config from config/default.yaml, started and stopped by PID), bounded SIPp and peer
+ * script runs, cpumon.py and analyze_sipp.py from ../shared/peers, the series of rates,
+ * and the head of their RESULTS.md block.
+ */
+import { spawn } from 'node:child_process';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import YAML from 'yaml';
+import {
+  PEERS,
+  REPO,
+  SCRATCH,
+  build,
+  commonFlags,
+  exited,
+  have,
+  machine,
+  numList,
+  sh,
+  sleep,
+  started,
+  stop,
+  track,
+  waitExit,
+} from './benchRuntime.mjs';
+
+/** The defaults and flags both SIPp benches take (besides their own). */
+export const sippDefaults = { repeat: 1, secs: 10, build: true, maxMinutes: 30 };
+export const sippFlags = {
+  ...commonFlags,
+  '--rates': 'rates',
+  '--repeat': ['repeat', Number],
+  '--secs': ['secs', Number],
+  '--log-level': 'logLevel',
+};
+
+/** Parses and checks o.rates (each in (0, maxRate]), o.repeat and o.secs. */
+export function checkRates(o, maxRate = Infinity) {
+  o.rateList = numList(o.rates);
+  if (o.rateList.some((r) => !(r > 0 && r <= maxRate))) throw new Error(`bad --rates ${o.rates}`);
+  if (!(o.repeat >= 1 && o.repeat <= 5)) throw new Error('--repeat must be 1..5');
+  if (!(o.secs >= 3 && o.secs <= 60)) throw new Error('--secs must be 3..60');
+  if (o.rateList.length * o.repeat > 30) throw new Error('at most 30 runs per invocation');
+}
+
+/** Checks for SIPp, python3 and the peer scripts; builds unless told not to. */
+export function prepare(o) {
+  for (const [cmd, why] of [
+    ['sipp', 'scripts/install-test-peers.sh'],
+    ['/usr/bin/python3', 'apt-get install python3'],
+  ]) {
+    if (!have(cmd)) throw new Error(`${cmd} missing (${why})`);
+  }
+  if (!existsSync(path.join(PEERS, 'analyze_sipp.py')))
+    throw new Error(`peer scripts not found in ${PEERS}`);
+  if (o.build && !process.env.CALLWATCH_CLI) build();
+  mkdirSync(SCRATCH, { recursive: true });
+  const mach = machine({ sipp: true });
+  console.log(
+    `machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB; node ${mach.node}; ${mach.sipp}`,
+  );
+  return mach;
+}
+
+// ---------------------------------------------------------------- callwatch
+
+/** config/default.yaml on loopback ports, MD5 only; `configure(cfg)` adds the rest. */
+function writeConfig(file, ports, logLevel, configure) {
+  const cfg = YAML.parse(readFileSync(path.join(REPO, 'config/default.yaml'), 'utf8'));
+  cfg.sip.listen = {
+    ...cfg.sip.listen,
+    address: '127.0.0.1',
+    udpPort: ports.sip,
+    tcpPort: ports.sip,
+  };
+  cfg.http = { ...cfg.http, address: '127.0.0.1', port: ports.http };
+  cfg.log = { ...cfg.log, level: logLevel };
+  cfg.auth = { ...cfg.auth, algorithms: ['MD5'] };
+  configure(cfg);
+  writeFileSync(file, YAML.stringify(cfg));
+}
+
+async function httpOk(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.end('GET /healthz HTTP/1.0\r\n\r\n');
+    });
+    let data = '';
+    s.on('data', (d) => (data += d));
+    s.on('close', () => resolve(/^HTTP\/1\.\d 200/.test(data)));
+    s.on('error', () => resolve(false));
+    s.setTimeout(1000, () => s.destroy());
+  });
+}
+
+/**
+ * Starts callwatch (dist/src/cli.js, or $CALLWATCH_CLI) with its log in run/callwatch.log;
+ * ready when /healthz answers 200 (or, with `listeningLog`, when it logs "listening").
+ */
+export async function startCallwatch(
+  run,
+  ports,
+  logLevel,
+  configure,
+  { listeningLog = false } = {},
+) {
+  const cfgFile = path.join(run, 'callwatch.yaml');
+  writeConfig(cfgFile, ports, logLevel, configure);
+  const cli = process.env.CALLWATCH_CLI
+    ? path.resolve(REPO, process.env.CALLWATCH_CLI)
+    : path.join(REPO, 'dist/src/cli.js');
+  const out = openSync(path.join(run, 'callwatch.log'), 'w');
+  const child = track(
+    spawn(process.execPath, [cli, '--config', cfgFile], { cwd: REPO, stdio: ['ignore', out, out] }),
+  );
+  closeSync(out);
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    if (exited(child)) break;
+    const logged =
+      listeningLog &&
+      /"msg":"listening"/.test(readFileSync(path.join(run, 'callwatch.log'), 'utf8'));
+    if (logged || (await httpOk(ports.http))) {
+      await sleep(500);
+      return child;
+    }
+    await sleep(200);
+  }
+  await stop(child, 'SIGTERM', 3000);
+  throw new Error(
+    `callwatch did not start:\n${readFileSync(path.join(run, 'callwatch.log'), 'utf8').slice(-3000)}`,
+  );
+}
+
+// ---------------------------------------------------------------- SIPp and the peers' tools
+
+/** Runs SIPp bounded: -timeout inside, an outer kill after limitMs. Output in run/NAME.out. */
+export async function runSipp(run, name, args, limitMs) {
+  const outFd = openSync(path.join(run, `${name}.out`), 'w');
+  const child = track(spawn('sipp', args, { cwd: run, stdio: ['ignore', outFd, outFd] }));
+  closeSync(outFd);
+  const done = waitExit(child, limitMs).then(async (finished) => {
+    if (!finished) await stop(child, 'SIGUSR1', 5000);
+    appendFileSync(
+      path.join(run, `${name}.out`),
+      `sipp exit code ${child.exitCode ?? child.signalCode}${finished ? '' : ' (killed: time limit)'}\n`,
+    );
+    return child.exitCode;
+  });
+  return { child, done };
+}
+
+/** SIPp's statistics, screen, error (and with `rtt`, round-trip) files: PREFIXstat.csv, … */
+export function sippTraceArgs(prefix, { rtt = false } = {}) {
+  return [
+    '-trace_stat',
+    '-fd',
+    '1',
+    '-stf',
+    `${prefix}stat.csv`,
+    '-trace_screen',
+    '-screen_file',
+    `${prefix}screen.txt`,
+    ...(rtt ? ['-trace_rtt', '-rtt_freq', '200'] : []),
+    '-trace_err',
+    '-error_file',
+    `${prefix}errors.log`,
+    '-buff_size',
+    '4194304',
+  ];
+}
+
+/** cpumon.py sampling the process trees `trees` ({name: pid}) into run/cpu.csv. */
+export function startCpumon(run, trees) {
+  return track(
+    spawn(
+      '/usr/bin/python3',
+      [
+        path.join(PEERS, 'cpumon.py'),
+        path.join(run, 'cpu.csv'),
+        ...Object.entries(trees).map(([name, pid]) => `${name}=tree:${pid}`),
+      ],
+      { stdio: 'ignore' },
+    ),
+  );
+}
+
+/** Renames SIPp's rtt file (matching `re`) to rtt.csv, then runs analyze_sipp.py on run. */
+export function analyze(run, rttFile, args) {
+  const rtt = readdirSync(run).find((f) => rttFile.test(f));
+  if (rtt) renameSync(path.join(run, rtt), path.join(run, 'rtt.csv'));
+  const a = sh('/usr/bin/python3', [path.join(PEERS, 'analyze_sipp.py'), run, ...args]);
+  return `${a.stdout}${a.stderr}`;
+}
+
+/** Runs a ../shared/peers script bounded by limitMs; resolves its stdout + stderr. */
+export async function runPeerScript(script, args, limitMs) {
+  const child = track(
+    spawn(path.join(PEERS, script), args, { cwd: PEERS, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  if (!(await waitExit(child, limitMs))) await stop(child, 'SIGTERM', 15000);
+  return out;
+}
+
+// ---------------------------------------------------------------- series and results
+
+/** µs of `key`'s CPU per achieved call or registration. */
+export const usPer = (s, key) =>
+  s.cpu[key] !== undefined && s.achieved > 0 ? ((s.cpu[key] / 100) * 1e6) / s.achieved : NaN;
+
+/**
+ * Runs o.repeat runs per rate of o.rateList, ascending, until most runs at a rate FAIL or
+ * o.maxMinutes have passed; `runOne(rate, i)` resolves { run, s, serverExit, … } and
+ * `line(r)` is what is printed after "callwatch rate=R run=I | ".
+ */
+export async function rateSeries(o, runOne, line) {
+  const t0 = Date.now();
+  const rows = [];
+  let best = null;
+  let stoppedEarly = '';
+  outer: for (const rate of o.rateList) {
+    let pass = 0;
+    for (let i = 1; i <= o.repeat; i += 1) {
+      if (Date.now() - t0 > o.maxMinutes * 60000) {
+        stoppedEarly = `time limit of ${o.maxMinutes} min reached`;
+        break outer;
+      }
+      const r = await runOne(rate, i);
+      rows.push({ rate, i, ...r });
+      console.log(`callwatch rate=${rate} run=${i} | ${line(r)}`);
+      if (r.serverExit.killed || r.serverExit.code !== 0)
+        console.log(
+          `  (callwatch exit on SIGTERM: ${r.serverExit.killed ? 'killed' : r.serverExit.code})`,
+        );
+      if (r.s.pass) pass += 1;
+    }
+    if (2 * pass > o.repeat) best = rate;
+    else {
+      stoppedEarly = `most runs failed at ${rate}/s`;
+      break;
+    }
+  }
+  if (!stoppedEarly && best === o.rateList[o.rateList.length - 1])
+    stoppedEarly = 'every rate tried passed: the limit is higher';
+  return { rows, best, stoppedEarly };
+}
+
+/** The first lines of a RESULTS.md block (and the file's title if it is new). */
+export function resultsHead(o, title, mach, command) {
+  const lines = [];
+  if (!existsSync(o.results))
+    lines.push('# Benchmark results', '', 'Appended by the scripts in bench/. Newest last.', '');
+  lines.push(
+    `## ${title} — ${new Date().toISOString()}`,
+    '',
+    `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; ${mach.sipp}`,
+    `- command: \`${command}\`${process.env.CALLWATCH_CLI ? ` (CALLWATCH_CLI=${process.env.CALLWATCH_CLI})` : ''}`,
+  );
+  return lines;
+}
+
+export function appendLines(file, lines) {
+  appendFileSync(file, `${lines.join('\n')}\n`);
+  console.log(`appended to ${file}`);
+}
+
+/** Runs main; on an error prints its message, stops what was started, exits 1. */
+export function runSippMain(main) {
+  main().catch(async (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    await Promise.all([...started].map((c) => stop(c, 'SIGTERM', 3000)));
+    process.exit(1);
+  });
+}
