@@ -15,10 +15,15 @@ import { MediaEngine } from '../media/engine/index.js';
 import { CallService } from './calls/callService.js';
 import { registerCallMetrics } from './metrics/callMetrics.js';
 import type { Config } from './config/schema.js';
+import { EventBus } from './events/eventBus.js';
+import { publishCalls, publishRegistrations } from './events/eventSources.js';
+import { groupsMayMonitor, scopeVisibility } from './events/visibility.js';
 import { buildHttpServer } from './http/httpServer.js';
 import type { Logger } from './logging.js';
 import { SipMetrics } from './metrics/sipMetrics.js';
 import { LocationService } from './registrar/locationService.js';
+import { registerMonitoringRoutes } from './http/api/monitoringRoutes.js';
+import { LiveCallListing } from './monitoring/liveCalls.js';
 import { startSupervision } from './monitoring/supervision.js';
 import { Registrar } from './registrar/registrar.js';
 import { RegisterService } from './registrar/registerService.js';
@@ -176,13 +181,25 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   stack.on('ackFor2xx', (request) => calls.onAck(request));
   // Wall time of a clock reading, for ISO timestamps in HTTP views and sidecars.
   const wallOffset = Date.now() - clock.now();
-  const supervision = startSupervision({
+  // The event stream (GET /v1/events): registrations and calls here, monitoring in supervision.
+  const events = new EventBus({
+    now: () => new Date(clock.now() + wallOffset),
+    onListenerError: (err, event) =>
+      logger.error({ err, type: event.type }, 'event listener failed'),
+  });
+  publishRegistrations(location, events);
+  publishCalls(calls, events);
+  const supervision = await startSupervision({
     config,
     calls,
     engine,
+    location,
     registry: metrics.registry,
     logger,
+    now: () => clock.now(),
     wallOffset,
+    host: stack.transport.sentBy('udp').host,
+    events,
   });
 
   const router = new SipRequestRouter({
@@ -205,25 +222,34 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   let http: FastifyInstance | undefined;
   let httpPort: number | undefined;
   if (config.http.port !== null) {
-    http = buildHttpServer({
+    http = await buildHttpServer({
       registry: metrics.registry,
       location,
       clock,
       toWallTime: (ms) => new Date(ms + wallOffset),
       logger: logger.child({ module: 'http' }),
+      tokens: config.api.tokens,
+      events,
+      canSee: scopeVisibility({
+        notifyAgents: config.monitoring.notifyAgents,
+        mayMonitor: groupsMayMonitor(config.monitoring.groups),
+      }),
     });
-    http.get('/v1/calls', async () => ({
-      calls: calls.liveCalls().map((c) => ({
-        id: c.id,
-        caller: c.caller,
-        callee: c.callee,
-        direction: c.direction,
-        state: c.state,
-        startedAt: new Date(c.startedAt + wallOffset).toISOString(),
-        answeredAt:
-          c.answeredAt === undefined ? null : new Date(c.answeredAt + wallOffset).toISOString(),
-      })),
-    }));
+    registerMonitoringRoutes(http, {
+      config,
+      supervision,
+      listing: new LiveCallListing(
+        config,
+        calls,
+        supervision,
+        () => clock.now(),
+        (ms) => new Date(ms + wallOffset),
+      ),
+      location,
+      isInCall: (extension) => calls.isInCall(extension),
+      now: () => clock.now(),
+      toWall: (ms) => new Date(ms + wallOffset),
+    });
     try {
       await http.listen({ host: config.http.address, port: config.http.port });
     } catch (err) {
@@ -258,6 +284,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
         await calls.close();
         await Promise.all([stack.close(), http?.close(), engine.close()]);
         location.removeAllListeners();
+        events.close();
       })();
       return closing;
     },

@@ -28,6 +28,8 @@ export interface CallRecord {
   /** Our id: the Call-ID of the caller's dialog. */
   readonly id: string;
   readonly caller: string;
+  /** The caller's display name (From), when it gave one. */
+  readonly callerName?: string;
   readonly callee: string;
   readonly direction: CallDirection;
   state: CallState;

@@ -153,6 +153,48 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     return found;
   }
 
+  /**
+   * An answered call by id, with its agent: the monitored extension — the extension side
+   * of a trunk call, the callee of an internal one (the caller if only it is one).
+   */
+  answeredCall(
+    callId: string,
+  ): { call: Call; live: LiveCall; agent: string; side: Side } | undefined {
+    const call = this.calls.get(callId);
+    if (call === undefined || call.state !== 'answered') return undefined;
+    const parties = this.parties.get(callId) ?? {};
+    const side: Side | undefined =
+      parties.b !== undefined && call.released !== 'b'
+        ? 'b'
+        : parties.a !== undefined && call.released !== 'a'
+          ? 'a'
+          : undefined;
+    if (side === undefined) return undefined;
+    return { call, live: this.live(call), agent: parties[side]!, side };
+  }
+
+  /** Whether `extension` is a party of a live call (ringing included, released excluded). */
+  isInCall(extension: string): boolean {
+    for (const call of this.calls.values()) {
+      const parties = this.parties.get(call.record.id) ?? {};
+      for (const side of ['a', 'b'] as const) {
+        if (parties[side] === extension && call.released !== side) return true;
+      }
+    }
+    return false;
+  }
+
+  /** The live call with this id (not ended). */
+  liveCall(callId: string): LiveCall | undefined {
+    const call = this.calls.get(callId);
+    return call === undefined ? undefined : this.live(call);
+  }
+
+  /** Every live call, with its media and extensions. */
+  liveCallsWithMedia(): LiveCall[] {
+    return [...this.calls.values()].map((c) => this.live(c));
+  }
+
   private live(call: Call): LiveCall {
     return {
       record: call.record,
@@ -345,6 +387,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const record: CallRecord = {
       id: callId,
       caller: callerLabel(who.caller, request),
+      ...(fromOf(request).displayName !== undefined
+        ? { callerName: fromOf(request).displayName as string }
+        : {}),
       callee: destination.kind === 'trunk' ? destination.number : destination.extension,
       direction,
       state: 'proceeding',

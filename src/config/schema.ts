@@ -15,6 +15,10 @@ const extension = z.strictObject({
   role: z.enum(['agent', 'supervisor']).default('agent'),
   /** Record this extension's calls: null follows recording.enabled. */
   record: z.boolean().nullable().default(null),
+  /** false: this extension's calls may not be monitored, whatever its groups say. */
+  allowMonitoring: z.boolean().default(true),
+  /** May invite another agent into its call as a third party (POST /v1/calls/{id}/invite). */
+  callMonitorAccess: z.boolean().default(false),
 });
 
 const sip = z.strictObject({
@@ -152,10 +156,31 @@ const tone = z.strictObject({
 const dtmfDigit = z.string().regex(/^[0-9*#A-D]$/, 'one DTMF digit: 0-9, *, #, A-D');
 const featureCode = z.string().regex(/^[*#0-9]{1,8}$/, 'digits, * and # (1-8)');
 
+/** Yeastar's monitor modes (all = every mode, takeover included) plus takeover alone. */
+const groupMode = z.enum(['all', 'listen', 'whisper', 'barge', 'takeover']);
+
+const monitoringGroup = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - (1-32)'),
+  /** Extensions that may monitor the members. */
+  monitors: z.array(z.string()).min(1),
+  /** Extensions whose calls the monitors may join. */
+  members: z.array(z.string()).min(1),
+  modes: z.array(groupMode).min(1).default(['all']),
+});
+
 const monitoring = z
   .strictObject({
-    /** Supervisors (extensions with role supervisor) may monitor agents' calls. */
-    enabled: z.boolean().default(true),
+    /** Off unless enabled: then the groups say who may monitor whom, in which modes. */
+    enabled: z.boolean().default(false),
+    groups: z.array(monitoringGroup).default([]),
+    /** Agents' event streams say when they are monitored, and in which mode. */
+    notifyAgents: z.boolean().default(true),
+    /** DTMF an agent keys to raise a hand (relayed to the other party like any digit). */
+    raiseHandDtmf: z
+      .string()
+      .regex(/^[0-9*#A-D]{1,8}$/, 'DTMF digits 0-9 * # A-D (1-8)')
+      .nullable()
+      .default('##'),
     /** Legs in one call, monitors included (customer + agent + supervisors). */
     maxParticipants: z.number().int().min(3).max(16).default(3),
     /** Dialled by a supervisor, followed by the agent's extension (Yeastar convention). */
@@ -223,6 +248,24 @@ const recording = z.strictObject({
   format: z.enum(['stereo', 'mono']).default('stereo'),
 });
 
+/** A bearer token of the REST API and the event stream. */
+const apiToken = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'letters, digits, . _ - (1-32)'),
+  token: z.string().min(16, 'at least 16 characters').max(256),
+  /** admin: everything; supervisor/agent: acts as `extension` and sees what it may. */
+  scope: z.enum(['admin', 'supervisor', 'agent']),
+  extension: z.string().nullable().default(null),
+});
+
+const api = z.strictObject({
+  tokens: z.array(apiToken).default([]),
+});
+
+const audit = z.strictObject({
+  /** Append-only JSON lines of every monitoring action (relative: to the working directory). */
+  file: z.string().min(1).default('audit/monitoring.jsonl'),
+});
+
 const http = z.strictObject({
   address: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
   port: port.nullable().default(8080),
@@ -243,6 +286,8 @@ export const configSchema = z
     trunks: z.array(trunk).default([]),
     monitoring: monitoring.prefault({}),
     recording: recording.prefault({}),
+    api: api.prefault({}),
+    audit: audit.prefault({}),
     log: log.prefault({}),
     extensions: z.array(extension).default([]),
   })
@@ -266,6 +311,44 @@ export const configSchema = z
         }
       }
     });
+    config.monitoring.groups.forEach((g, i) => {
+      for (const key of ['monitors', 'members'] as const) {
+        g[key].forEach((n, j) => {
+          if (!numbers.has(n)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['monitoring', 'groups', i, key, j],
+              message: `${n} is not an extension`,
+            });
+          }
+        });
+      }
+    });
+    const tokens = new Set<string>();
+    config.api.tokens.forEach((t, i) => {
+      if (tokens.has(t.token)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['api', 'tokens', i, 'token'],
+          message: 'repeats another token',
+        });
+      }
+      tokens.add(t.token);
+      if (t.scope !== 'admin' && t.extension === null) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['api', 'tokens', i, 'extension'],
+          message: `a ${t.scope} token acts as an extension: name it`,
+        });
+      }
+      if (t.extension !== null && !numbers.has(t.extension)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['api', 'tokens', i, 'extension'],
+          message: `${t.extension} is not an extension`,
+        });
+      }
+    });
     const seen = new Set<string>();
     config.extensions.forEach((ext, i) => {
       if (seen.has(ext.number)) {
@@ -282,3 +365,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ExtensionConfig = Config['extensions'][number];
 export type TrunkConfig = Config['trunks'][number];
+export type MonitoringGroupConfig = Config['monitoring']['groups'][number];
+export type ApiTokenConfig = Config['api']['tokens'][number];

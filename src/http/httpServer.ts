@@ -1,11 +1,17 @@
 /**
- * The HTTP side: Prometheus `/metrics`, `/healthz`, and read-only JSON views. Built on
- * fastify so the REST API can grow on the same server with schema validation.
+ * The HTTP side: Prometheus `/metrics` and `/healthz` (both open), the REST API's
+ * infrastructure (bearer tokens, JSON errors, `/openapi.json`, the `/v1/events` stream;
+ * see api/index.ts) and read-only JSON views. Every route says which token scopes may
+ * call it (`config.scopes`) or that it is open (`config.public`).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { ApiTokenConfig } from '../config/schema.js';
+import type { EventBus } from '../events/eventBus.js';
+import type { CanSee } from '../events/visibility.js';
 import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
+import { registerApi } from './api/index.js';
 
 export interface HttpServerDeps {
   registry: Registry;
@@ -14,23 +20,34 @@ export interface HttpServerDeps {
   /** Wall-clock time for the ms of `clock` (to print ISO times). */
   toWallTime(clockMs: number): Date;
   logger: Logger;
+  /** Bearer tokens of the API (config api.tokens). */
+  tokens: readonly ApiTokenConfig[];
+  /** The event stream's source (GET /v1/events); none: no stream. */
+  events?: EventBus;
+  /** Which events each token sees (default: admin tokens only). */
+  canSee?: CanSee;
 }
 
-export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
+export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Scrapes every few seconds would flood the log; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  await registerApi(app, {
+    tokens: deps.tokens,
+    ...(deps.events ? { events: deps.events } : {}),
+    ...(deps.canSee ? { canSee: deps.canSee } : {}),
+  });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { config: { public: true } }, async (_request, reply) => {
     reply.header('Content-Type', deps.registry.contentType);
     return deps.registry.metrics();
   });
 
-  app.get('/v1/registrations', async () => {
+  app.get('/v1/registrations', { config: { scopes: ['admin', 'supervisor'] } }, async () => {
     const now = deps.clock.now();
     const registrations = deps.location
       .extensions()

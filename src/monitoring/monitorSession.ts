@@ -30,7 +30,19 @@ import type { Reliable2xx } from '../calls/reliable2xx.js';
 import { digitOfInfo } from './featureCodes.js';
 
 export type MonitorEndReason =
-  'supervisor-hangup' | 'call-ended' | 'no-ack' | 'media-timeout' | 'server-shutdown';
+  | 'supervisor-hangup'
+  | 'call-ended'
+  | 'no-ack'
+  | 'media-timeout'
+  | 'server-shutdown'
+  /** Stopped through the API. */
+  | 'stopped'
+  /** The API rang the supervisor's phone: nobody answered (or it declined). */
+  | 'no-answer'
+  | 'media-failed';
+
+/** What started or steered a session. */
+export type MonitorTrigger = 'feature-code' | 'dtmf' | 'api' | 'yeastar' | 'cti';
 
 export interface MonitorSessionRecord {
   id: string;
@@ -40,6 +52,13 @@ export interface MonitorSessionRecord {
   /** Every mode the session was in, with when it started (clock ms). */
   modes: Array<{ mode: MonitorMode; at: number }>;
   startedAt: number;
+  /** calling: the API is ringing the supervisor's phone; active: in the call's room. */
+  state: 'calling' | 'active' | 'ended';
+  trigger: MonitorTrigger;
+  /** Who started it: an extension, or an API token's name. */
+  actor: string | null;
+  /** An agent invited into the call as a third party (not a supervisor). */
+  invited?: boolean;
   endedAt?: number;
   endReason?: MonitorEndReason;
 }

@@ -1,53 +1,55 @@
 /**
  * Monitoring (DESIGN §1, §4): a supervisor joins an agent's live call in one of four
- * modes and switches between them live. Every trigger reaches this service: a feature
- * code dialled from the supervisor's phone (`*90<ext>` …, featureCodes.ts), an in-call
- * digit from that phone (4/5/6 and the takeover digit; consumed by the media engine,
- * never forwarded into the call), and later the REST API.
+ * modes and switches between them live. Every trigger reaches this service and passes the
+ * same checks: a feature code dialled from the supervisor's phone (`*90<ext>` …), an
+ * in-call digit from that phone (consumed by the media engine, never heard in the call),
+ * the REST API and its adapters (Yeastar, CTI).
  *
- * Start (the supervisor's INVITE to a feature code), each refusal final:
- *   monitoring disabled, or the caller is not a supervisor → 403;
- *   the target is not an extension → 404; it is the supervisor's own → 403;
- *   the target is monitoring a call itself → 403; the supervisor already is → 486;
- *   the target is in no answered call → 480; the call is full (maxParticipants) → 486;
- *   the call was taken over already → 403; no acceptable SDP offer → 488.
- * Then a monitor leg is created in the call's room (same worker), our answer goes in a
- * 200, and the room is told the mode (applied on the next frame).
+ * Checks, first failure first (refusals.ts has the codes and what each trigger answers):
+ *   permissions (permissions.ts: enabled, extensions, self, allowMonitoring, groups, mode);
+ *   the target is itself monitoring → target-is-monitor; the monitor is monitoring or in
+ *   a call → monitor-busy; the target is in no answered call → no-call; the call was taken
+ *   over → taken-over; the call is full (maxParticipants) → max-participants; and for the
+ *   API, the monitor has a registered phone → monitor-not-registered.
  *
- * Modes: listen / whisper / barge change freely; takeover is one-way — the agent's leg
- * is released with a BYE, the supervisor becomes the call's agent (for routing and the
- * recording), and no other mode can be chosen afterwards. Tones (config, both optional):
- * a beep to the agent when a monitor joins or changes mode (never on takeover: the agent
- * is gone), an entry tone to everyone on barge; nothing is ever played to the customer
- * for listen or whisper.
+ * A session starts 'calling' (the API rings the supervisor's phone) or straight 'active'
+ * (a feature code: the supervisor's own INVITE is answered), then 'ended'. Modes: listen /
+ * whisper / barge change freely; takeover is one-way — the agent's leg is released with a
+ * BYE, the supervisor becomes the call's agent, no other mode follows. Tones (config): a
+ * beep to the agent on join and mode change, an entry tone to everyone on barge; nothing
+ * is played to the customer for listen or whisper. Monitoring ends when the supervisor
+ * hangs up (after a takeover that ends the call), is stopped, or the call ends.
  *
- * End: the supervisor hangs up (after a takeover that ends the call), or the call ends
- * (the supervisor gets a BYE). Each session's record (modes with times) stays with the
- * call for its recording's sidecar until the call is gone.
+ * Every action and refusal is appended to the audit log (awaited before an API call
+ * returns) and emitted as an event. A hand an agent raised on a call is lowered when a
+ * supervisor joins it.
  */
 import type { MonitorMode, ToneConfig } from '../../media/engine/index.js';
-import {
-  buildDialogResponse,
-  confirmDialog,
-  dialogFromUasRequest,
-  dialogKey,
-} from '../../sip/dialog/index.js';
+import { dialogKey } from '../../sip/dialog/index.js';
 import { buildResponse, type SipRequest } from '../../sip/message/index.js';
 import { newTag } from '../../sip/ids.js';
-import { createLocalSdp, parseSdp, renderLocalSdp } from '../../sip/sdp/index.js';
-import { answerOffer } from '../../sip/sdp/localAnswer.js';
 import type { IncomingRequest } from '../../sip/stack.js';
+import type { Endpoint } from '../../sip/transport/types.js';
 import { TypedEmitter } from '../../sip/util/typedEmitter.js';
 import type { CallContext } from '../calls/call.js';
-import { applyLegMedia, type CallMedia, type Side } from '../calls/callMedia.js';
-import { Reliable2xx } from '../calls/reliable2xx.js';
-import type { Config, ExtensionConfig } from '../config/schema.js';
+import type { CallMedia, Side } from '../calls/callMedia.js';
+import type { Config } from '../config/schema.js';
+import type { AuditAction } from './auditLog.js';
 import { modeOfDigit, parseFeatureCode } from './featureCodes.js';
 import {
   MonitorSession,
   type MonitorEndReason,
   type MonitorSessionRecord,
+  type MonitorTrigger,
 } from './monitorSession.js';
+import { Permissions } from './permissions.js';
+import { MonitorRefusal, sipStatusOf, type RefusalCode } from './refusals.js';
+import {
+  answerMonitorInvite,
+  callSupervisor,
+  type Binding,
+  type SupervisorLeg,
+} from './supervisorLeg.js';
 
 /** What monitoring needs of a live call (CallService implements it). */
 export interface MonitorableCall {
@@ -62,6 +64,10 @@ export interface MonitorableCall {
 export interface CallDirectory {
   /** The answered call `extension` is in, and its side, if any. */
   answeredCallOf(extension: string): { call: MonitorableCall; side: Side } | undefined;
+  /** An answered call by id, with its agent (the monitored extension) and side. */
+  answeredCall(callId: string): { call: MonitorableCall; agent: string; side: Side } | undefined;
+  /** Whether `extension` is a party of any live call (ringing included). */
+  isInCall(extension: string): boolean;
   /** Routes in-dialog requests and ACKs of `dialog` to `handler` until unregistered. */
   registerDialog(key: string, handler: DialogHandler): void;
   unregisterDialog(key: string): void;
@@ -72,18 +78,56 @@ export interface DialogHandler {
   onAck(request: SipRequest): void;
 }
 
+/** One refused action, for the audit log and the event stream. */
+export interface RefusalRecord {
+  trigger: MonitorTrigger;
+  actor: string | null;
+  supervisor: string | null;
+  agent: string | null;
+  callId: string | null;
+  mode: MonitorMode | null;
+  code: RefusalCode;
+  message: string;
+}
+
 export type MonitoringEvents = {
   started: [MonitorSessionRecord];
+  /** The session became active (its phone answered; a feature code: at once). */
+  attached: [MonitorSessionRecord];
   modeChanged: [MonitorSessionRecord, from: MonitorMode];
   ended: [MonitorSessionRecord];
+  refused: [RefusalRecord];
 };
+
+/** Where audit entries go (auditLog.ts); the service awaits it before an API returns. */
+export interface AuditSink {
+  append(entry: {
+    action: AuditAction;
+    trigger: MonitorTrigger | 'system';
+    actor: string | null;
+    supervisor: string | null;
+    agent: string | null;
+    callId: string | null;
+    sessionId: string | null;
+    mode: string | null;
+    from: string | null;
+    reason: string | null;
+  }): Promise<unknown>;
+}
 
 export interface MonitoringDeps {
   config: Config;
   calls: CallDirectory;
   /** The SIP context of the supervisor's dialog (timers, SipOut, SDP policy, logger). */
   context(id: string): CallContext;
-  contact(source: IncomingRequest['source']): string;
+  contact(endpoint: Endpoint): string;
+  /** Our SIP host (From URIs of calls to the supervisor). */
+  host: string;
+  /** The supervisor's registered contacts (for API-triggered starts). */
+  bindingsOf(extension: string): Binding[];
+  audit?: AuditSink;
+  /** A supervisor joined the call: its raised hand, if any, is lowered. */
+  onJoined?(callId: string, supervisor: string): void;
 }
 
 interface CallMonitoring {
@@ -91,26 +135,59 @@ interface CallMonitoring {
   agent: string;
   agentSide: Side;
   sessions: Set<MonitorSession>;
+  /** Sessions ringing the supervisor (API): they count toward busy and participants. */
+  calling: Map<string, { record: MonitorSessionRecord; cancel(): void }>;
   takenOver: boolean;
   /** Every session of the call, ended ones included (the recording's sidecar). */
   history: MonitorSessionRecord[];
 }
 
+export interface StartRequest {
+  supervisor: string;
+  /** The monitored extension, or the call (its agent is then the monitored one). */
+  agent?: string;
+  callId?: string;
+  mode: MonitorMode;
+  trigger: MonitorTrigger;
+  /** Who asked (an extension or an API token's name). */
+  actor: string | null;
+  /**
+   * An agent on the call invites another agent (callMonitorAccess) as a third party:
+   * the invited agent's callMonitorAccess replaces the group check.
+   */
+  invited?: boolean;
+}
+
 export class MonitoringService extends TypedEmitter<MonitoringEvents> {
+  readonly permissions: Permissions;
   private readonly byCall = new Map<string, CallMonitoring>();
-  private readonly extensions: Map<string, ExtensionConfig>;
   private nextId = 1;
 
   constructor(private readonly deps: MonitoringDeps) {
     super((err, event) =>
       deps.context('monitoring').logger.error({ err, event }, 'listener failed'),
     );
-    this.extensions = new Map(deps.config.extensions.map((e) => [e.number, e]));
+    this.permissions = new Permissions(deps.config);
   }
 
-  /** Sessions running now. */
+  // -------------------------------------------------------------------------------------
+  // Queries
+
+  /** Sessions not ended (ringing or active), oldest first. */
   get active(): MonitorSessionRecord[] {
-    return [...this.byCall.values()].flatMap((m) => [...m.sessions].map((s) => s.record));
+    return [...this.byCall.values()].flatMap((m) => [
+      ...[...m.calling.values()].map((c) => c.record),
+      ...[...m.sessions].map((s) => s.record),
+    ]);
+  }
+
+  session(id: string): MonitorSessionRecord | undefined {
+    return this.active.find((r) => r.id === id);
+  }
+
+  /** The sessions of a call not ended. */
+  sessionsOf(callId: string): MonitorSessionRecord[] {
+    return this.active.filter((r) => r.callId === callId);
   }
 
   /** Every session a call had (for its recording sidecar). */
@@ -118,179 +195,378 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     return this.byCall.get(callId)?.history ?? [];
   }
 
+  /** Whether `extension` is monitoring (or being rung to monitor) a call now. */
+  isMonitoring(extension: string): boolean {
+    return this.active.some((r) => r.supervisor === extension);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Triggers
+
   /**
    * An INVITE from an authenticated extension to `dialled`: true when it is a feature
    * code (this service answers it), false when it is an ordinary call.
    */
   tryInvite(incoming: IncomingRequest, caller: string, dialled: string): boolean {
-    const { monitoring } = this.deps.config;
-    const request = parseFeatureCode(dialled, monitoring.featureCodes);
-    if (request === undefined) return false;
-    const reject = (status: number, reason: string): true => {
+    const code = parseFeatureCode(dialled, this.deps.config.monitoring.featureCodes);
+    if (code === undefined) return false;
+    const request: StartRequest = {
+      supervisor: caller,
+      agent: code.target,
+      mode: code.mode,
+      trigger: 'feature-code',
+      actor: caller,
+    };
+    const refuse = (refusal: MonitorRefusal) => {
       incoming.respond(
-        buildResponse(incoming.request, status, {
+        buildResponse(incoming.request, sipStatusOf(refusal.code), {
           toTag: newTag(),
-          reason,
+          reason: refusal.message.replace(/(^|\s)\S/g, (c) => c.toUpperCase()),
           headers: [['Server', this.deps.config.sip.userAgent]],
         }),
       );
-      return true;
     };
-    if (!monitoring.enabled) return reject(403, 'Monitoring Disabled');
-    if (this.extensions.get(caller)?.role !== 'supervisor') return reject(403, 'Not A Supervisor');
-    if (!this.extensions.has(request.target)) return reject(404, 'No Such Extension');
-    if (request.target === caller) return reject(403, 'Cannot Monitor Yourself');
-    // DESIGN §4: a monitor leg is never itself monitored, and a monitor must not be busy.
-    const sessions = this.active;
-    if (sessions.some((s) => s.supervisor === request.target)) {
-      return reject(403, 'Extension Is Monitoring');
+    let checked: { entry: CallMonitoring; agent: string };
+    try {
+      checked = this.check(request, false);
+    } catch (err) {
+      if (!(err instanceof MonitorRefusal)) throw err;
+      this.refused(request, err, null);
+      refuse(err);
+      return true;
     }
-    if (sessions.some((s) => s.supervisor === caller)) return reject(486, 'Already Monitoring');
-    const found = this.deps.calls.answeredCallOf(request.target);
-    if (found === undefined) return reject(480, 'Extension Not In A Call');
-    const entry = this.entryFor(found.call, request.target, found.side);
-    if (entry.takenOver) return reject(403, 'Call Taken Over');
-    // Customer + agent + the monitors already there + this one.
-    if (2 + entry.sessions.size + 1 > monitoring.maxParticipants) {
-      return reject(486, 'Call Has Maximum Participants');
-    }
-    void this.start(incoming, caller, entry, request.mode).catch((err: unknown) => {
-      this.deps.context(found.call.id).logger.error({ err }, 'monitoring start failed');
-      if ((incoming.transaction.lastResponse?.status ?? 0) < 200) reject(500, 'Server Error');
+    const { entry } = checked;
+    const ctx = this.deps.context(entry.call.id);
+    void (async () => {
+      await this.prepareRoles(entry);
+      const leg = await answerMonitorInvite(
+        incoming,
+        entry.call.media,
+        ctx,
+        this.deps.contact(incoming.source),
+      );
+      if (incoming.transaction.state === 'terminated' || entry.call.media.ended !== undefined) {
+        await leg.leg.close();
+        throw new MonitorRefusal('no-call');
+      }
+      const record = this.newRecord(request, entry, 'active');
+      const session = await this.attach(entry, record, leg);
+      session.reliable = leg.respond(() => void this.endSession(session, 'no-ack', 'system', null));
+      this.emit('started', record);
+      this.emit('attached', record);
+      void this.audit('start', record, null);
+    })().catch((err: unknown) => {
+      if (err instanceof MonitorRefusal) {
+        this.refused(request, err, entry.call.id);
+        if ((incoming.transaction.lastResponse?.status ?? 0) < 200) refuse(err);
+        return;
+      }
+      ctx.logger.error({ err }, 'monitoring start failed');
+      if ((incoming.transaction.lastResponse?.status ?? 0) < 200) {
+        incoming.respond(buildResponse(incoming.request, 500, { toTag: newTag() }));
+      }
     });
     return true;
   }
 
+  /**
+   * The API: rings the supervisor's phone(s) and attaches the one that answers. Resolves
+   * with the session ('calling') once it is accepted and audited; throws MonitorRefusal.
+   */
+  async start(request: StartRequest): Promise<MonitorSessionRecord> {
+    let checked: { entry: CallMonitoring; agent: string };
+    try {
+      checked = this.check(request, true);
+    } catch (err) {
+      if (err instanceof MonitorRefusal) await this.refused(request, err, request.callId ?? null);
+      throw err;
+    }
+    const { entry } = checked;
+    const record = this.newRecord(request, entry, 'calling');
+    const ctx = this.deps.context(entry.call.id);
+    const ext = this.deps.config.extensions.find((e) => e.number === request.supervisor);
+    const ringing = callSupervisor({
+      supervisor: request.supervisor,
+      displayName: ext?.displayName ?? request.supervisor,
+      bindings: this.deps.bindingsOf(request.supervisor),
+      media: entry.call.media,
+      ctx,
+      contact: (e) => this.deps.contact(e),
+      host: this.deps.host,
+      ringMs: this.deps.config.calls.noAnswerTimeoutSec * 1000,
+    });
+    entry.calling.set(record.id, { record, cancel: () => ringing.cancel() });
+    entry.history.push(record);
+    void this.prepareRoles(entry);
+    ringing.answered.then(
+      async (leg) => {
+        if (!entry.calling.delete(record.id) || record.state === 'ended') {
+          await leg.leg.close();
+          return;
+        }
+        try {
+          await this.attach(entry, record, leg);
+        } catch (err) {
+          ctx.logger.error({ err }, 'attaching the monitor failed');
+          this.finish(record, 'media-failed');
+          await leg.leg.close();
+          return;
+        }
+        record.state = 'active';
+        this.emit('attached', record);
+      },
+      (err: unknown) => {
+        if (!entry.calling.delete(record.id)) return;
+        const reason: MonitorEndReason =
+          err instanceof MonitorRefusal ? 'no-answer' : 'media-failed';
+        if (!(err instanceof MonitorRefusal))
+          ctx.logger.error({ err }, 'calling the monitor failed');
+        this.finish(record, reason);
+        void this.audit('stop', record, reason);
+      },
+    );
+    this.emit('started', record);
+    await this.audit('start', record, null);
+    return record;
+  }
+
+  /** A mode change (API, adapters; DTMF goes through here too). Throws MonitorRefusal. */
+  async changeMode(
+    sessionId: string,
+    mode: MonitorMode,
+    trigger: MonitorTrigger,
+    actor: string | null,
+  ): Promise<MonitorSessionRecord> {
+    const found = this.find(sessionId);
+    if (found === undefined) throw new MonitorRefusal('no-call', 'no such monitor session');
+    const { entry, session, record } = found;
+    const from = record.modes[record.modes.length - 1]!.mode;
+    const request: StartRequest = {
+      supervisor: record.supervisor,
+      agent: record.agent,
+      mode,
+      trigger,
+      actor,
+      ...(record.invited === true ? { invited: true } : {}),
+    };
+    try {
+      if (from === 'takeover' || (mode === 'takeover' && entry.takenOver)) {
+        throw new MonitorRefusal('taken-over');
+      }
+      const denied = this.permissionOf(request);
+      if (denied !== undefined) throw new MonitorRefusal(denied);
+    } catch (err) {
+      if (err instanceof MonitorRefusal) await this.refused(request, err, record.callId);
+      throw err;
+    }
+    if (mode === from) return record;
+    if (session === undefined) {
+      // Still ringing: the phone joins in the new mode.
+      record.modes.push({ mode, at: this.now(entry) });
+    } else {
+      await this.applyMode(entry, session, mode);
+      session.enter(mode);
+    }
+    this.emit('modeChanged', record, from);
+    await this.audit('mode-change', record, null, from, trigger, actor);
+    return record;
+  }
+
+  /** Ends a session (API). Throws MonitorRefusal('no-call') for an unknown one. */
+  async stop(sessionId: string, trigger: MonitorTrigger, actor: string | null): Promise<void> {
+    const found = this.find(sessionId);
+    if (found === undefined) throw new MonitorRefusal('no-call', 'no such monitor session');
+    const { entry, session, record } = found;
+    if (session === undefined) {
+      entry.calling.get(sessionId)?.cancel();
+      entry.calling.delete(sessionId);
+      this.finish(record, 'stopped');
+      await this.audit('stop', record, 'stopped', null, trigger, actor);
+      return;
+    }
+    await this.endSession(session, 'stopped', trigger, actor);
+  }
+
   /** Ends every session (server shutdown). */
   async close(): Promise<void> {
+    for (const entry of this.byCall.values()) {
+      for (const c of entry.calling.values()) c.cancel();
+    }
     const all = [...this.byCall.values()].flatMap((m) => [...m.sessions]);
-    await Promise.all(all.map((s) => this.endSession(s, 'server-shutdown')));
+    await Promise.all(all.map((s) => this.endSession(s, 'server-shutdown', 'system', null)));
   }
 
   /** The call ended: its supervisors get a BYE. Call after the call is gone. */
   async callEnded(callId: string): Promise<void> {
     const entry = this.byCall.get(callId);
     if (entry === undefined) return;
-    await Promise.all([...entry.sessions].map((s) => this.endSession(s, 'call-ended')));
+    for (const [id, c] of entry.calling) {
+      c.cancel();
+      entry.calling.delete(id);
+      this.finish(c.record, 'call-ended');
+      void this.audit('stop', c.record, 'call-ended');
+    }
+    await Promise.all(
+      [...entry.sessions].map((s) => this.endSession(s, 'call-ended', 'system', null)),
+    );
     this.byCall.delete(callId);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Checks
+
+  /** The group check, or the invitation check for an invited agent. */
+  private permissionOf(request: StartRequest): RefusalCode | undefined {
+    const agent = request.agent ?? '';
+    if (request.invited === true) {
+      if (
+        !this.permissions.isExtension(request.supervisor) ||
+        !this.permissions.isExtension(agent)
+      ) {
+        return 'unknown-extension';
+      }
+      const ext = this.deps.config.extensions.find((e) => e.number === request.supervisor);
+      if (ext?.callMonitorAccess !== true) return 'not-permitted';
+      return request.mode === 'barge' ? undefined : 'mode-not-allowed';
+    }
+    return this.permissions.check(request.supervisor, agent, request.mode);
+  }
+
+  /** Every check of the file comment; throws MonitorRefusal. */
+  private check(request: StartRequest, viaApi: boolean): { entry: CallMonitoring; agent: string } {
+    let found: { call: MonitorableCall; side: Side } | undefined;
+    if (request.callId !== undefined) {
+      const byId = this.deps.calls.answeredCall(request.callId);
+      if (byId === undefined) {
+        throw new MonitorRefusal('no-call', `no answered call ${request.callId}`);
+      }
+      request.agent = byId.agent;
+      found = { call: byId.call, side: byId.side };
+    }
+    if (request.agent === undefined) throw new MonitorRefusal('unknown-extension');
+    const denied = this.permissionOf(request);
+    if (denied !== undefined) throw new MonitorRefusal(denied);
+    const { supervisor, agent } = request;
+    if (this.isMonitoring(agent)) throw new MonitorRefusal('target-is-monitor');
+    if (this.isMonitoring(supervisor) || this.deps.calls.isInCall(supervisor)) {
+      throw new MonitorRefusal('monitor-busy');
+    }
+    found ??= this.deps.calls.answeredCallOf(agent);
+    if (found === undefined) throw new MonitorRefusal('no-call');
+    const entry = this.entryFor(found.call, agent, found.side);
+    if (entry.takenOver) throw new MonitorRefusal('taken-over');
+    const legs = 2 + entry.sessions.size + entry.calling.size;
+    if (legs + 1 > this.deps.config.monitoring.maxParticipants) {
+      throw new MonitorRefusal('max-participants');
+    }
+    if (viaApi && this.deps.bindingsOf(supervisor).length === 0) {
+      throw new MonitorRefusal('monitor-not-registered');
+    }
+    return { entry, agent };
   }
 
   private entryFor(call: MonitorableCall, agent: string, agentSide: Side): CallMonitoring {
     let entry = this.byCall.get(call.id);
     if (entry === undefined) {
-      entry = { call, agent, agentSide, sessions: new Set(), takenOver: false, history: [] };
+      entry = {
+        call,
+        agent,
+        agentSide,
+        sessions: new Set(),
+        calling: new Map(),
+        takenOver: false,
+        history: [],
+      };
       this.byCall.set(call.id, entry);
     }
     return entry;
   }
 
-  private async start(
-    incoming: IncomingRequest,
-    supervisor: string,
+  // -------------------------------------------------------------------------------------
+  // Sessions
+
+  private now(entry: CallMonitoring): number {
+    return this.deps.context(entry.call.id).clock.now();
+  }
+
+  private newRecord(
+    request: StartRequest,
     entry: CallMonitoring,
-    mode: MonitorMode,
-  ): Promise<void> {
-    const { request, source } = incoming;
-    const ctx = this.deps.context(entry.call.id);
-    const reply = (status: number, reason?: string): void =>
-      incoming.respond(
-        buildResponse(request, status, {
-          toTag: newTag(),
-          ...(reason !== undefined ? { reason } : {}),
-          headers: [['Server', ctx.userAgent]],
-        }),
-      );
-    const parsed = request.body.length === 0 ? undefined : parseSdp(request.body);
-    if (parsed === undefined || !parsed.ok) {
-      return reply(488, parsed === undefined ? 'Offer Required' : 'Bad SDP');
-    }
-    const { media } = entry.call;
-    // The monitored extension is the agent (in an internal call either side may be).
-    if (media.roleOf(entry.agentSide) !== 'agent') {
-      await media.setRoles(
-        entry.agentSide === 'a' ? { a: 'agent', b: 'customer' } : { a: 'customer', b: 'agent' },
-      );
-    }
-    const leg = await media.createMonitorLeg();
-    const answer = answerOffer(
-      parsed.session,
-      { address: ctx.mediaAddress, port: leg.localPort },
-      ctx.policy,
-    );
-    if (!answer.ok) {
-      await leg.close();
-      return reply(488, 'Not Acceptable Here');
-    }
-    const made = dialogFromUasRequest(request, {
-      localTag: newTag(),
-      localContact: `<${this.deps.contact(source)}>`,
-    });
-    // The call may have ended meanwhile (its media closing). Its media may also not be
-    // connected yet, just after the answer: the monitor then joins when it connects.
-    if (!made.ok || incoming.transaction.state === 'terminated' || media.ended !== undefined) {
-      await leg.close();
-      return reply(made.ok ? 480 : 400);
-    }
-    await applyLegMedia(leg, answer.leg);
-    const local = renderLocalSdp(
-      createLocalSdp({
-        username: 'callwatch',
-        sessionId: Math.floor(Math.random() * 1e12),
-        sessionVersion: 1,
-      }),
-      answer.description,
-    );
-    const record: MonitorSessionRecord = {
+    state: MonitorSessionRecord['state'],
+  ): MonitorSessionRecord {
+    const at = this.now(entry);
+    return {
       id: `m${this.nextId++}`,
       callId: entry.call.id,
-      supervisor,
+      supervisor: request.supervisor,
       agent: entry.agent,
-      modes: [{ mode, at: ctx.clock.now() }],
-      startedAt: ctx.clock.now(),
+      modes: [{ mode: request.mode, at }],
+      startedAt: at,
+      state,
+      trigger: request.trigger,
+      actor: request.actor,
+      ...(request.invited === true ? { invited: true } : {}),
     };
-    const session = new MonitorSession(record, made.dialog, leg, local, source, ctx, {
-      digit: (s, digit) => this.onDigit(s, digit),
-      ended: (s, reason) => void this.endSession(s, reason),
-    });
+  }
+
+  /** The monitored extension is the agent (in an internal call either side may be). */
+  private async prepareRoles(entry: CallMonitoring): Promise<void> {
+    const { media } = entry.call;
+    if (media.roleOf(entry.agentSide) === 'agent') return;
+    await media.setRoles(
+      entry.agentSide === 'a' ? { a: 'agent', b: 'customer' } : { a: 'customer', b: 'agent' },
+    );
+  }
+
+  /** Puts an answered supervisor leg in the room in the record's current mode. */
+  private async attach(
+    entry: CallMonitoring,
+    record: MonitorSessionRecord,
+    leg: SupervisorLeg,
+  ): Promise<MonitorSession> {
+    const ctx = this.deps.context(entry.call.id);
+    const session = new MonitorSession(
+      record,
+      leg.dialog,
+      leg.leg,
+      leg.local,
+      leg.destination,
+      ctx,
+      {
+        digit: (s, digit) => this.onDigit(s, digit),
+        ended: (s, reason) => void this.endSession(s, reason, 'system', record.supervisor),
+      },
+    );
     entry.sessions.add(session);
-    entry.history.push(record);
-    const key = dialogKey(made.dialog.id);
+    if (!entry.history.includes(record)) entry.history.push(record);
+    const key = dialogKey(leg.dialog.id);
     this.deps.calls.registerDialog(key, {
       onRequest: (r) => session.onRequest(r),
       onAck: () => session.onAck(),
     });
     try {
-      await this.applyMode(entry, session, mode, true);
+      await this.applyMode(entry, session, record.modes[record.modes.length - 1]!.mode);
     } catch (err) {
       entry.sessions.delete(session);
       this.deps.calls.unregisterDialog(key);
-      await leg.close();
       throw err;
     }
-    confirmDialog(made.dialog); // the UAS side confirms when it sends its 2xx (§12.1.1)
-    const ok = buildDialogResponse(request, 200, made.dialog, {
-      headers: [['Server', ctx.userAgent]],
-      body: local.body as string,
-      contentType: 'application/sdp',
-    });
-    incoming.respond(ok);
-    session.reliable = new Reliable2xx(incoming.transaction, ok, ctx.clock, ctx.timers, () =>
-      this.endSession(session, 'no-ack'),
+    this.deps.onJoined?.(entry.call.id, record.supervisor);
+    ctx.logger.info(
+      { supervisor: record.supervisor, agent: entry.agent, mode: session.mode },
+      'monitoring started',
     );
-    ctx.logger.info({ supervisor, agent: entry.agent, mode }, 'monitoring started');
-    this.emit('started', record);
+    return session;
   }
 
   private onDigit(session: MonitorSession, digit: string): void {
     const mode = modeOfDigit(digit, this.deps.config.monitoring.dtmf);
-    const entry = this.byCall.get(session.record.callId);
-    if (mode === undefined || entry === undefined || mode === session.mode) return;
-    if (session.mode === 'takeover') return; // one-way
-    const from = session.mode;
-    this.applyMode(entry, session, mode, false).then(
-      () => this.emit('modeChanged', session.record, from),
-      (err: unknown) =>
-        this.deps.context(entry.call.id).logger.warn({ err, mode }, 'mode change failed'),
+    if (mode === undefined || mode === session.mode) return;
+    this.changeMode(session.record.id, mode, 'dtmf', session.record.supervisor).catch(
+      (err: unknown) => {
+        if (err instanceof MonitorRefusal) return; // refused and audited
+        this.deps.context(session.record.callId).logger.warn({ err, mode }, 'mode change failed');
+      },
     );
   }
 
@@ -299,12 +575,10 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     entry: CallMonitoring,
     session: MonitorSession,
     mode: MonitorMode,
-    joining: boolean,
   ): Promise<void> {
     if (mode === 'takeover' && entry.takenOver) return;
     const { media } = entry.call;
     await media.setMonitor(session.leg, mode);
-    if (!joining) session.enter(mode);
     const tones = this.deps.config.monitoring.tones;
     const play = (to: Parameters<CallMedia['playTone']>[0], tone: ToneConfig | null): void => {
       if (tone === null) return;
@@ -327,11 +601,38 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     }
   }
 
-  private async endSession(session: MonitorSession, reason: MonitorEndReason): Promise<void> {
+  private find(
+    sessionId: string,
+  ):
+    | { entry: CallMonitoring; record: MonitorSessionRecord; session: MonitorSession | undefined }
+    | undefined {
+    for (const entry of this.byCall.values()) {
+      const calling = entry.calling.get(sessionId);
+      if (calling !== undefined) return { entry, record: calling.record, session: undefined };
+      for (const session of entry.sessions) {
+        if (session.record.id === sessionId) return { entry, record: session.record, session };
+      }
+    }
+    return undefined;
+  }
+
+  private finish(record: MonitorSessionRecord, reason: MonitorEndReason): void {
+    if (record.state === 'ended') return;
+    const entry = this.byCall.get(record.callId);
+    record.state = 'ended';
+    record.endedAt = entry === undefined ? record.startedAt : this.now(entry);
+    record.endReason = reason;
+    this.emit('ended', record);
+  }
+
+  private async endSession(
+    session: MonitorSession,
+    reason: MonitorEndReason,
+    trigger: MonitorTrigger | 'system',
+    actor: string | null,
+  ): Promise<void> {
     const entry = this.byCall.get(session.record.callId);
     if (entry === undefined || !entry.sessions.delete(session)) return;
-    session.record.endedAt = this.deps.context(entry.call.id).clock.now();
-    session.record.endReason = reason;
     this.deps.calls.unregisterDialog(dialogKey(session.dialog.id));
     if (reason === 'supervisor-hangup' && session.mode === 'takeover') {
       entry.call.hangUpAfterTakeover();
@@ -339,6 +640,72 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       await entry.call.media.removeMonitor(session.leg).catch(() => undefined);
     }
     await session.end();
-    this.emit('ended', session.record);
+    this.finish(session.record, reason);
+    await this.audit('stop', session.record, reason, null, trigger, actor);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Audit
+
+  private async refused(
+    request: StartRequest,
+    refusal: MonitorRefusal,
+    callId: string | null,
+  ): Promise<void> {
+    const record: RefusalRecord = {
+      trigger: request.trigger,
+      actor: request.actor,
+      supervisor: request.supervisor,
+      agent: request.agent ?? null,
+      callId,
+      mode: request.mode,
+      code: refusal.code,
+      message: refusal.message,
+    };
+    this.emit('refused', record);
+    await this.appendAudit({
+      action: 'refusal',
+      trigger: record.trigger,
+      actor: record.actor,
+      supervisor: record.supervisor,
+      agent: record.agent,
+      callId,
+      sessionId: null,
+      mode: record.mode,
+      from: null,
+      reason: record.code,
+    });
+  }
+
+  private audit(
+    action: AuditAction,
+    record: MonitorSessionRecord,
+    reason: string | null,
+    from: MonitorMode | null = null,
+    trigger: MonitorTrigger | 'system' = record.trigger,
+    actor: string | null = record.actor,
+  ): Promise<void> {
+    return this.appendAudit({
+      action,
+      trigger,
+      actor,
+      supervisor: record.supervisor,
+      agent: record.agent,
+      callId: record.callId,
+      sessionId: record.id,
+      mode: record.modes[record.modes.length - 1]!.mode,
+      from,
+      reason,
+    });
+  }
+
+  private async appendAudit(entry: Parameters<AuditSink['append']>[0]): Promise<void> {
+    const sink = this.deps.audit;
+    if (sink === undefined) return;
+    try {
+      await sink.append(entry);
+    } catch (err) {
+      this.deps.context('monitoring').logger.error({ err }, 'audit log write failed');
+    }
   }
 }

@@ -1,58 +1,131 @@
 /**
- * Wires monitoring and the recording tap to the call service (server.ts calls this once):
- * feature-code INVITEs go to the monitoring service, monitoring dialogs are routed to
- * their sessions, answered calls start recording, and an ended call ends its monitor
- * sessions and completes its recording's sidecar. Metrics observe all of it.
+ * Wires monitoring, the recording tap, call notes (tags, raised hands) and the audit log
+ * to the call service (server.ts calls this once): feature-code INVITEs go to the
+ * monitoring service, monitoring dialogs are routed to their sessions, answered calls
+ * start recording and listen for the agent's raise-hand digits, and an ended call ends its
+ * monitor sessions, lowers its hand and completes its recording's sidecar. Metrics
+ * observe all of it.
  */
 import type { Registry } from 'prom-client';
 import type { MediaEngine } from '../../media/engine/index.js';
-import type { CallService } from '../calls/callService.js';
+import type { CallService, LiveCall } from '../calls/callService.js';
+import type { Side } from '../calls/callMedia.js';
 import type { Config } from '../config/schema.js';
+import type { EventBus } from '../events/eventBus.js';
 import type { Logger } from '../logging.js';
 import { registerMonitoringMetrics } from '../metrics/monitoringMetrics.js';
+import type { LocationService } from '../registrar/locationService.js';
 import { RecordingTap } from '../recording/recordingTap.js';
-import { MonitoringService } from './monitoringService.js';
+import { AuditLog } from './auditLog.js';
+import { CallNotes } from './callNotes.js';
+import { MonitoringService, type MonitorableCall } from './monitoringService.js';
+import type { MonitorSessionRecord } from './monitorSession.js';
 
 export interface Supervision {
   monitoring: MonitoringService;
   recordings: RecordingTap;
-  /** Ends every monitor session (before the calls end). */
+  notes: CallNotes;
+  audit: AuditLog;
+  /** The monitored extension of a live call (its agent), if any. */
+  agentOf(live: LiveCall): { extension: string; side: Side } | undefined;
+  /** Ends every monitor session (before the calls end), then closes the audit log. */
   close(): Promise<void>;
 }
 
-export function startSupervision(deps: {
+export interface SupervisionDeps {
   config: Config;
   calls: CallService;
   engine: MediaEngine;
+  location: LocationService;
   registry: Registry;
   logger: Logger;
+  /** The call clock's now (ms). */
+  now(): number;
   /** Wall-clock ms minus the call clock's ms. */
   wallOffset: number;
-}): Supervision {
-  const { config, calls, logger } = deps;
+  /** Our SIP host, for the From of calls to a supervisor's phone. */
+  host: string;
+  /** The event stream, for monitor.* and hand.* events. */
+  events?: EventBus;
+}
+
+function monitorable(call: {
+  record: { id: string };
+  media: LiveCall['media'];
+  release(side: Side): void;
+  end(reason: 'supervisor-hangup'): Promise<void>;
+}): MonitorableCall {
+  return {
+    id: call.record.id,
+    media: call.media,
+    release: (s) => call.release(s),
+    hangUpAfterTakeover: () => void call.end('supervisor-hangup'),
+  };
+}
+
+export async function startSupervision(deps: SupervisionDeps): Promise<Supervision> {
+  const { config, calls, logger, location } = deps;
+  const audit = await AuditLog.open(config.audit.file, {
+    now: () => new Date(deps.now() + deps.wallOffset),
+  });
+  const notes = new CallNotes(config.monitoring.raiseHandDtmf, deps.now);
   const monitoring = new MonitoringService({
     config,
     calls: {
       answeredCallOf(extension) {
         const found = calls.answeredCallOf(extension);
-        if (found === undefined) return undefined;
-        const { call, side } = found;
-        return {
-          side,
-          call: {
-            id: call.record.id,
-            media: call.media,
-            release: (s) => call.release(s),
-            hangUpAfterTakeover: () => void call.end('supervisor-hangup'),
-          },
-        };
+        return found && { side: found.side, call: monitorable(found.call) };
       },
+      answeredCall(callId) {
+        const found = calls.answeredCall(callId);
+        return found && { side: found.side, agent: found.agent, call: monitorable(found.call) };
+      },
+      isInCall: (extension) => calls.isInCall(extension),
       registerDialog: (key, handler) => calls.registerDialog(key, handler),
       unregisterDialog: (key) => calls.unregisterDialog(key),
     },
     context: (id) => calls.context(id),
-    contact: (source) => calls.contact(source),
+    contact: (endpoint) => calls.contact(endpoint),
+    host: deps.host,
+    bindingsOf: (extension) =>
+      location.activeBindings(extension, deps.now()).map((b) => ({
+        uri: b.uri,
+        source: { protocol: b.source.protocol, address: b.source.address, port: b.source.port },
+      })),
+    audit,
+    onJoined: (callId, supervisor) => notes.lower(callId, supervisor, 'supervisor-joined'),
   });
+  for (const [event, action] of [
+    ['handRaised', 'hand-raised'],
+    ['handLowered', 'hand-lowered'],
+  ] as const) {
+    notes.on(event, (change) => {
+      audit
+        .append({
+          action,
+          trigger: change.by === change.agent ? 'dtmf' : 'system',
+          actor: change.by,
+          supervisor: null,
+          agent: change.agent,
+          callId: change.callId,
+          sessionId: null,
+          mode: null,
+          from: null,
+          reason: change.reason,
+        })
+        .catch((err: unknown) => logger.error({ err }, 'audit log write failed'));
+    });
+  }
+
+  /** The agent of a live call: the monitored extension (see CallService.answeredCall). */
+  const agentOf = (live: LiveCall): { extension: string; side: Side } | undefined => {
+    const { a, b } = live.extensions;
+    if (live.record.direction === 'outbound' && a !== undefined) return { extension: a, side: 'a' };
+    if (b !== undefined) return { extension: b, side: 'b' };
+    if (a !== undefined) return { extension: a, side: 'a' };
+    return undefined;
+  };
+
   const recordings = new RecordingTap(
     config,
     logger.child({ module: 'recording' }),
@@ -62,6 +135,11 @@ export function startSupervision(deps: {
     monitoring.tryInvite(incoming, extension, dialled),
   );
   calls.on('liveAnswered', (live) => {
+    const agent = agentOf(live);
+    notes.open(live.record.id, agent?.extension ?? null);
+    live.media.on('dtmf', (side, digit) => {
+      if (side === agent?.side) notes.agentDigit(live.record.id, digit);
+    });
     recordings
       .answered(live)
       .catch((err: unknown) =>
@@ -70,6 +148,7 @@ export function startSupervision(deps: {
   });
   calls.on('liveEnded', (live) => {
     const history = monitoring.historyOf(live.record.id);
+    notes.close(live.record.id);
     void monitoring.callEnded(live.record.id);
     recordings
       .ended(live, history)
@@ -78,5 +157,55 @@ export function startSupervision(deps: {
       );
   });
   registerMonitoringMetrics(deps.registry, monitoring, deps.engine, recordings);
-  return { monitoring, recordings, close: () => monitoring.close() };
+  if (deps.events !== undefined) publishSupervision(deps.events, monitoring, notes);
+  return {
+    monitoring,
+    recordings,
+    notes,
+    audit,
+    agentOf,
+    async close() {
+      await monitoring.close();
+      await audit.close();
+    },
+  };
+}
+
+/** Monitor sessions and raised hands on the event stream. */
+function publishSupervision(bus: EventBus, monitoring: MonitoringService, notes: CallNotes): void {
+  const body = (r: MonitorSessionRecord) => ({
+    sessionId: r.id,
+    callId: r.callId,
+    supervisor: r.supervisor,
+    agent: r.agent,
+    mode: r.modes[r.modes.length - 1]!.mode,
+  });
+  monitoring.on('started', (r) => bus.publish({ type: 'monitor.started', ...body(r) }));
+  monitoring.on('modeChanged', (r, from) =>
+    bus.publish({ type: 'monitor.mode-changed', ...body(r), from }),
+  );
+  monitoring.on('ended', (r) =>
+    bus.publish({
+      type: 'monitor.ended',
+      ...body(r),
+      ...(r.endReason !== undefined ? { reason: r.endReason } : {}),
+    }),
+  );
+  monitoring.on('refused', (r) =>
+    bus.publish({
+      type: 'monitor.refused',
+      sessionId: null,
+      callId: r.callId,
+      supervisor: r.supervisor ?? '',
+      agent: r.agent ?? '',
+      mode: r.mode ?? 'listen',
+      reason: r.code,
+    }),
+  );
+  notes.on('handRaised', (c) =>
+    bus.publish({ type: 'hand.raised', callId: c.callId, agent: c.agent ?? '', by: c.by }),
+  );
+  notes.on('handLowered', (c) =>
+    bus.publish({ type: 'hand.lowered', callId: c.callId, agent: c.agent ?? '', by: c.by }),
+  );
 }

@@ -132,27 +132,49 @@ export interface HttpResult {
   readonly json: unknown;
 }
 
+/**
+ * The admin API token every test server gets (beside the tokens a test configures), and
+ * that ServerHandle.httpGet sends unless told otherwise.
+ */
+export const TEST_ADMIN_TOKEN = {
+  name: 'test-admin',
+  token: 'test-admin-token-0123456789',
+  scope: 'admin',
+  extension: null,
+} as const;
+
+export interface HttpGetOptions {
+  readonly timeoutMs?: number;
+  /** Sent as `Authorization: Bearer <token>`; none: no Authorization header. */
+  readonly token?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /** GET http://127.0.0.1:port/path with no keep-alive (no socket outlives the call). */
-export function httpGet(port: number, urlPath: string, timeoutMs = 5000): Promise<HttpResult> {
+export function httpGet(
+  port: number,
+  urlPath: string,
+  opts: HttpGetOptions = {},
+): Promise<HttpResult> {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const headers: Record<string, string> = { connection: 'close', ...opts.headers };
+  if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   return new Promise((resolve, reject) => {
-    const req = http.get(
-      { host: HOST, port, path: urlPath, agent: false, headers: { connection: 'close' } },
-      (res) => {
-        res.setEncoding('utf8');
-        let body = '';
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => {
-          let json: unknown;
-          try {
-            json = JSON.parse(body);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-        });
-        res.on('error', reject);
-      },
-    );
+    const req = http.get({ host: HOST, port, path: urlPath, agent: false, headers }, (res) => {
+      res.setEncoding('utf8');
+      let body = '';
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        let json: unknown;
+        try {
+          json = JSON.parse(body);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+      });
+      res.on('error', reject);
+    });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`GET ${urlPath}: timeout`)));
     req.on('error', reject);
   });
@@ -228,7 +250,11 @@ export interface ServerHandle {
   output(): string;
   /** Resolves with the first log entry (past or future) that matches. */
   waitForLog(match: (e: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
-  httpGet(urlPath: string): Promise<HttpResult>;
+  /** GET with the test admin token (opts.token replaces it; null: no token). */
+  httpGet(
+    urlPath: string,
+    opts?: Omit<HttpGetOptions, 'token'> & { token?: string | null },
+  ): Promise<HttpResult>;
   /** GET /metrics, parsed. */
   metrics(): Promise<MetricSample[]>;
   /** The value of an unlabelled metric (or the sum over its label sets); undefined if absent. */
@@ -266,16 +292,34 @@ async function startOnce(
     sip: { listen: { address: HOST, udpPort: sipPort, tcpPort: sipPort } },
     http: { address: HOST, port: httpPort },
     log: { level: 'info' },
-    // Call recordings go to the test's own directory (removed with it), never the repo.
+    // Call recordings and the audit log go to the test's own directory (removed with it).
     recording: { directory: path.join(dir, 'recordings') },
+    audit: { file: path.join(dir, 'audit', 'monitoring.jsonl') },
   });
   if (opts.extensions) {
     config.extensions = opts.extensions.map((e) => ({ ...e }));
     // The demo trunk's DIDs name the demo extensions; a test with its own extensions
     // brings its own trunks too (the config refuses a DID that names no extension).
     if (!('trunks' in overrides)) config.trunks = [];
+    // Likewise the demo monitoring group: the test's supervisors monitor everyone else.
+    const monitors = opts.extensions.filter((e) => e.role === 'supervisor').map((e) => e.number);
+    const members = opts.extensions.filter((e) => e.role !== 'supervisor').map((e) => e.number);
+    config.monitoring = mergeConfig(config.monitoring as ConfigObject, {
+      groups:
+        monitors.length > 0 && members.length > 0
+          ? [{ name: 'test', monitors, members, modes: ['all'] }]
+          : [],
+    });
+    // The demo API token names no extension; tests bring their own tokens when needed.
+    config.api = { tokens: [] };
   }
   config = mergeConfig(config, overrides);
+  // The helper's own admin token, whatever tokens the test configured.
+  const api = (config.api ?? {}) as ConfigObject;
+  const tokens = Array.isArray(api.tokens) ? (api.tokens as ConfigObject[]) : [];
+  if (!tokens.some((t) => t.name === TEST_ADMIN_TOKEN.name)) {
+    config.api = { ...api, tokens: [...tokens, { ...TEST_ADMIN_TOKEN }] };
+  }
   const listen = (config.sip as ConfigObject).listen as ConfigObject;
   const actualSip = (explicitSip?.udpPort ??
     explicitSip?.tcpPort ??
@@ -365,7 +409,11 @@ async function startOnce(
     logs,
     output,
     waitForLog,
-    httpGet: (p) => httpGet(actualHttp, p),
+    httpGet: (p, o = {}) => {
+      const { token, ...rest } = o;
+      const t = token === undefined ? TEST_ADMIN_TOKEN.token : (token ?? undefined);
+      return httpGet(actualHttp, p, t === undefined ? rest : { ...rest, token: t });
+    },
     async metrics() {
       const r = await httpGet(actualHttp, '/metrics');
       if (r.status !== 200) throw new Error(`GET /metrics: ${r.status} ${r.body}`);
@@ -376,7 +424,7 @@ async function startOnce(
       return samples.length === 0 ? undefined : samples.reduce((a, s) => a + s.value, 0);
     },
     async registrations() {
-      const r = await httpGet(actualHttp, '/v1/registrations');
+      const r = await httpGet(actualHttp, '/v1/registrations', { token: TEST_ADMIN_TOKEN.token });
       const body = r.json as { registrations?: Registration[] } | undefined;
       if (r.status !== 200 || !Array.isArray(body?.registrations)) {
         throw new Error(`GET /v1/registrations: ${r.status} ${r.body}`);

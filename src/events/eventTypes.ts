@@ -1,0 +1,135 @@
+/**
+ * The events of the event stream (`GET /v1/events`, issue 5 §5): one JSON object each,
+ * `{seq, time, type, ...}`. `seq` increases by one per event published in this process
+ * (a client resumes with `?since=<seq>`); `time` is the ISO wall-clock time of publication.
+ * The bodies name extensions, never addresses or credentials: who may see an event is
+ * decided from the extensions it names (visibility.ts).
+ */
+import type { CallDirection } from '../calls/dialPlan.js';
+import type { MonitorMode } from '../monitoring/refusals.js';
+
+/** An extension's registration state changed: it registered, or a contact went away. */
+export interface RegistrationChanged {
+  type: 'registration.changed';
+  extension: string;
+  /** At least one contact is registered. */
+  registered: boolean;
+  /** How many contacts (phones) the extension has registered now. */
+  contacts: number;
+}
+
+/** The call-lifecycle events. `agent` is the extension side, `remote` the other party. */
+export interface CallEventBody {
+  callId: string;
+  /** The extension that took (inbound, internal) or placed (outbound) the call. */
+  agent: string;
+  /** The other party: the customer's number, or the other extension of an internal call. */
+  remote: string;
+  direction: CallDirection;
+}
+
+export interface CallCreated extends CallEventBody {
+  type: 'call.created';
+}
+
+export interface CallAnswered extends CallEventBody {
+  type: 'call.answered';
+}
+
+export interface CallEnded extends CallEventBody {
+  type: 'call.ended';
+  /** Why it ended (an EndReason of the call record). */
+  endReason?: string;
+}
+
+/** The monitoring events: a supervisor's session on an agent's call. */
+export interface MonitorEventBody {
+  /** The monitor session (null for a refusal that never made one). */
+  sessionId: string | null;
+  callId: string | null;
+  supervisor: string;
+  agent: string;
+  mode: MonitorMode;
+}
+
+export interface MonitorStarted extends MonitorEventBody {
+  type: 'monitor.started';
+}
+
+export interface MonitorModeChanged extends MonitorEventBody {
+  type: 'monitor.mode-changed';
+  /** The mode before the change. */
+  from: MonitorMode;
+}
+
+export interface MonitorEnded extends MonitorEventBody {
+  type: 'monitor.ended';
+  reason?: string;
+}
+
+export interface MonitorRefused extends MonitorEventBody {
+  type: 'monitor.refused';
+  /** The refusal code (RefusalCode of monitoring/refusals.ts). */
+  reason: string;
+}
+
+/** An agent's raised hand on a call. */
+export interface HandEventBody {
+  callId: string;
+  agent: string;
+  /** Who raised or lowered it: the agent, a supervisor, an API token's name, or 'system'. */
+  by: string;
+}
+
+export interface HandRaised extends HandEventBody {
+  type: 'hand.raised';
+}
+
+export interface HandLowered extends HandEventBody {
+  type: 'hand.lowered';
+}
+
+/** What a publisher passes to EventBus.publish (the bus adds seq and time). */
+export type EventBody =
+  | RegistrationChanged
+  | CallCreated
+  | CallAnswered
+  | CallEnded
+  | MonitorStarted
+  | MonitorModeChanged
+  | MonitorEnded
+  | MonitorRefused
+  | HandRaised
+  | HandLowered;
+
+export type EventType = EventBody['type'];
+
+/** An event as stored and sent: its body with the sequence number and time. */
+export type ApiEvent = EventBody & {
+  /** 1, 2, 3, … per process. */
+  readonly seq: number;
+  /** ISO 8601 wall-clock time of publication. */
+  readonly time: string;
+};
+
+/** The event of one type. */
+export type EventOf<T extends EventType> = Extract<ApiEvent, { type: T }>;
+
+export const EVENT_TYPES: readonly EventType[] = [
+  'registration.changed',
+  'call.created',
+  'call.answered',
+  'call.ended',
+  'monitor.started',
+  'monitor.mode-changed',
+  'monitor.ended',
+  'monitor.refused',
+  'hand.raised',
+  'hand.lowered',
+];
+
+export function isMonitorEvent(
+  e: EventBody,
+): e is MonitorStarted | MonitorModeChanged | MonitorEnded | MonitorRefused {
+  return e.type.startsWith('monitor.');
+}

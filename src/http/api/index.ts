@@ -1,0 +1,61 @@
+/**
+ * The REST API's infrastructure on the HTTP server, in the order fastify needs it:
+ * errors and the shared `ApiError#` schema, the OpenAPI generator and the WebSocket
+ * plugin (both collect routes as they are added), the token check (refuses a route that
+ * does not say who may call it), then the event stream. Call before adding any route:
+ *
+ *   const app = Fastify(...);
+ *   await registerApi(app, { tokens: config.api.tokens, events, canSee });
+ *   app.get('/v1/things', { config: { scopes: ['admin'] }, schema }, handler);
+ */
+import websocket from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import type { ApiTokenConfig } from '../../config/schema.js';
+import type { EventBus } from '../../events/eventBus.js';
+import type { CanSee } from '../../events/visibility.js';
+import { registerAuth, TokenStore } from './auth.js';
+import { registerErrorHandling } from './errors.js';
+import { registerEventsRoute } from './eventsRoute.js';
+import { registerOpenApi, type OpenApiInfo } from './openapi.js';
+
+export interface ApiDeps {
+  tokens: readonly ApiTokenConfig[];
+  /** The event stream's source; without it there is no /v1/events. */
+  events?: EventBus;
+  /** Which events a token sees (default: admin tokens only). */
+  canSee?: CanSee;
+  info?: OpenApiInfo;
+}
+
+export interface Api {
+  readonly tokens: TokenStore;
+}
+
+const DEFAULT_INFO: OpenApiInfo = {
+  title: 'callwatch',
+  version: '1',
+  description:
+    'Call-center supervision: live calls, monitoring, events. Authenticate with ' +
+    '`Authorization: Bearer TOKEN` (config api.tokens). The event stream is a WebSocket ' +
+    'at /v1/events (?since=SEQ to resume, ?token= for browsers).',
+};
+
+export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<Api> {
+  const tokens = new TokenStore(deps.tokens);
+  registerErrorHandling(app);
+  await registerOpenApi(app, deps.info ?? DEFAULT_INFO);
+  // Sets request.ws in its onRequest hook, which must run before the token check's.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  registerAuth(app, tokens);
+  if (deps.events) {
+    registerEventsRoute(app, {
+      bus: deps.events,
+      tokens,
+      ...(deps.canSee ? { canSee: deps.canSee } : {}),
+    });
+  }
+  return { tokens };
+}
+
+export { ApiError, badRequest, errorResponses, notFound, refusalToApiError } from './errors.js';
+export { ALL_SCOPES, principalOf, type Principal, type Scope } from './auth.js';

@@ -1,0 +1,468 @@
+/**
+ * The supervision REST API (issue 5 §2) over the monitoring service, the live-call
+ * listing, call notes and the audit log. Who may do what:
+ * - admin: everything, naming the supervisor where one acts;
+ * - supervisor: acts as its own extension — sees the extensions and calls its groups let it
+ *   monitor, starts, steers and stops its own sessions, tags calls, lowers hands, reads its
+ *   own audit entries;
+ * - agent: sees its own calls, raises and lowers its hand, invites another agent (with
+ *   callMonitorAccess) into its call.
+ * Monitoring refusals answer with the refusal's code and HTTP status (refusals.ts).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { MonitorMode } from '../../../media/engine/index.js';
+import type { CallDirection } from '../../calls/dialPlan.js';
+import type { Config } from '../../config/schema.js';
+import type { LiveCallFilter, LiveCallListing, LiveCallView } from '../../monitoring/liveCalls.js';
+import type { MonitorSessionRecord } from '../../monitoring/monitorSession.js';
+import type { Supervision } from '../../monitoring/supervision.js';
+import type { LocationService } from '../../registrar/locationService.js';
+import { principalOf, type Principal } from './auth.js';
+import { ApiError, errorResponses, notFound } from './errors.js';
+
+export interface MonitoringRoutesDeps {
+  config: Config;
+  supervision: Supervision;
+  listing: LiveCallListing;
+  location: LocationService;
+  isInCall(extension: string): boolean;
+  now(): number;
+  toWall(clockMs: number): Date;
+}
+
+const MODES = ['listen', 'whisper', 'barge', 'takeover'] as const;
+const ext = { type: 'string', pattern: '^[0-9A-Za-z._-]{1,32}$' } as const;
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+} as const;
+
+const monitorSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    callId: { type: 'string' },
+    supervisor: { type: 'string' },
+    agent: { type: 'string' },
+    mode: { type: 'string', enum: MODES },
+    state: { type: 'string', enum: ['calling', 'active', 'ended'] },
+    startedAt: { type: 'string' },
+    modes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { mode: { type: 'string' }, at: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
+const callSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    state: { type: 'string' },
+    direction: { type: 'string' },
+    startedAt: { type: 'string' },
+    answeredAt: { type: ['string', 'null'] },
+    durationSec: { type: 'integer' },
+    agent: { type: ['string', 'null'] },
+    agentName: { type: ['string', 'null'] },
+    remote: {
+      type: 'object',
+      properties: { number: { type: 'string' }, name: { type: ['string', 'null'] } },
+    },
+    tags: { type: 'array', items: { type: 'string' } },
+    groups: { type: 'array', items: { type: 'string' } },
+    hand: {
+      type: 'object',
+      properties: {
+        raised: { type: 'boolean' },
+        raisedAt: { type: ['string', 'null'] },
+        by: { type: ['string', 'null'] },
+      },
+    },
+    monitors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          supervisor: { type: 'string' },
+          mode: { type: 'string' },
+          state: { type: 'string' },
+          since: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringRoutesDeps): void {
+  const { supervision, listing, config } = deps;
+  const { monitoring, notes } = supervision;
+  const permissions = monitoring.permissions;
+  const iso = (ms: number) => deps.toWall(ms).toISOString();
+
+  const sessionView = (r: MonitorSessionRecord) => ({
+    id: r.id,
+    callId: r.callId,
+    supervisor: r.supervisor,
+    agent: r.agent,
+    mode: r.modes[r.modes.length - 1]!.mode,
+    state: r.state,
+    startedAt: iso(r.startedAt),
+    modes: r.modes.map((m) => ({ mode: m.mode, at: iso(m.at) })),
+  });
+
+  /** Whether `p` may see call `v` (admin: all; supervisor: its members'; agent: its own). */
+  const maySee = (p: Principal, v: LiveCallView): boolean => {
+    if (p.scope === 'admin') return true;
+    if (v.agent === null) return false;
+    if (p.scope === 'agent') return v.agent === p.extension;
+    return v.agent === p.extension || permissions.modesFor(p.extension ?? '', v.agent).length > 0;
+  };
+
+  const visibleCall = (request: FastifyRequest, id: string): LiveCallView => {
+    const view = listing.get(id);
+    if (view === undefined || !maySee(principalOf(request), view)) throw notFound('no such call');
+    return view;
+  };
+
+  /** The supervisor a request acts as: its own extension, or (admin) the one named. */
+  const actingSupervisor = (p: Principal, named: string | undefined): string => {
+    if (p.scope === 'admin') {
+      if (named === undefined) {
+        throw new ApiError(400, 'bad-request', 'an admin token must name the supervisor');
+      }
+      return named;
+    }
+    if (named !== undefined && named !== p.extension) {
+      throw new ApiError(403, 'forbidden', 'a supervisor token acts as its own extension');
+    }
+    return p.extension as string;
+  };
+
+  const ownSession = (request: FastifyRequest, id: string): MonitorSessionRecord => {
+    const p = principalOf(request);
+    const session = monitoring.session(id);
+    if (session === undefined || (p.scope !== 'admin' && session.supervisor !== p.extension)) {
+      throw notFound('no such monitor session');
+    }
+    return session;
+  };
+
+  app.get(
+    '/v1/extensions',
+    {
+      config: { scopes: ['admin', 'supervisor'] },
+      schema: {
+        summary: 'Extensions: registration, in-call state, who may monitor them',
+        response: { 401: { $ref: 'ApiError#' }, 403: { $ref: 'ApiError#' } },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      const now = deps.now();
+      const list = config.extensions
+        .filter(
+          (e) =>
+            p.scope === 'admin' ||
+            e.number === p.extension ||
+            permissions.modesFor(p.extension ?? '', e.number).length > 0,
+        )
+        .map((e) => {
+          const bindings = deps.location.activeBindings(e.number, now);
+          return {
+            number: e.number,
+            displayName: e.displayName ?? null,
+            role: e.role,
+            registered: bindings.length > 0,
+            contacts: bindings.length,
+            inCall: deps.isInCall(e.number),
+            monitoring: monitoring.isMonitoring(e.number),
+            allowMonitoring: e.allowMonitoring,
+            groups: permissions.groupsOf(e.number),
+            monitoredBy: permissions
+              .monitorsOf(e.number)
+              .map((m) => ({ extension: m, modes: permissions.modesFor(m, e.number) })),
+          };
+        });
+      return { extensions: list };
+    },
+  );
+
+  app.get(
+    '/v1/calls',
+    {
+      config: { scopes: ['admin', 'supervisor', 'agent'] },
+      schema: {
+        summary: 'Live calls, with filters',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            agent: ext,
+            group: { type: 'string', maxLength: 64 },
+            direction: { type: 'string', enum: ['inbound', 'outbound', 'internal'] },
+            tag: { type: 'string', maxLength: 64 },
+            minDuration: { type: 'integer', minimum: 0 },
+            maxDuration: { type: 'integer', minimum: 0 },
+            hand: { type: 'boolean' },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { calls: { type: 'array', items: callSchema } } },
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as {
+        agent?: string;
+        group?: string;
+        direction?: CallDirection;
+        tag?: string;
+        minDuration?: number;
+        maxDuration?: number;
+        hand?: boolean;
+      };
+      const filter: LiveCallFilter = {
+        ...(q.agent !== undefined ? { agent: q.agent } : {}),
+        ...(q.group !== undefined ? { group: q.group } : {}),
+        ...(q.direction !== undefined ? { direction: q.direction } : {}),
+        ...(q.tag !== undefined ? { tag: q.tag } : {}),
+        ...(q.minDuration !== undefined ? { minDurationSec: q.minDuration } : {}),
+        ...(q.maxDuration !== undefined ? { maxDurationSec: q.maxDuration } : {}),
+        ...(q.hand !== undefined ? { hand: q.hand } : {}),
+      };
+      const p = principalOf(request);
+      return { calls: listing.list(filter).filter((v) => maySee(p, v)) };
+    },
+  );
+
+  app.get(
+    '/v1/calls/:id',
+    {
+      config: { scopes: ['admin', 'supervisor', 'agent'] },
+      schema: {
+        summary: 'One live call',
+        params: idParams,
+        response: { 200: callSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => visibleCall(request, (request.params as { id: string }).id),
+  );
+
+  app.post(
+    '/v1/calls/:id/tags',
+    {
+      config: { scopes: ['admin', 'supervisor'] },
+      schema: {
+        summary: 'Adds tags to a live call',
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['tags'],
+          additionalProperties: false,
+          properties: {
+            tags: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 32,
+              items: { type: 'string', minLength: 1, maxLength: 64 },
+            },
+          },
+        },
+        response: { 200: callSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      visibleCall(request, id);
+      notes.addTags(id, (request.body as { tags: string[] }).tags);
+      return visibleCall(request, id);
+    },
+  );
+
+  app.post(
+    '/v1/calls/:id/monitors',
+    {
+      config: { scopes: ['admin', 'supervisor'] },
+      schema: {
+        summary: "Calls the supervisor's phone (auto-answer) and attaches it to the call",
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['mode'],
+          additionalProperties: false,
+          properties: { supervisor: ext, mode: { type: 'string', enum: MODES } },
+        },
+        response: { 201: monitorSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const body = request.body as { supervisor?: string; mode: MonitorMode };
+      const p = principalOf(request);
+      const supervisor = actingSupervisor(p, body.supervisor);
+      const record = await monitoring.start({
+        supervisor,
+        callId: id,
+        mode: body.mode,
+        trigger: 'api',
+        actor: p.name,
+      });
+      return reply.code(201).send(sessionView(record));
+    },
+  );
+
+  app.patch(
+    '/v1/monitors/:id',
+    {
+      config: { scopes: ['admin', 'supervisor'] },
+      schema: {
+        summary: "Changes a monitor session's mode",
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['mode'],
+          additionalProperties: false,
+          properties: { mode: { type: 'string', enum: MODES } },
+        },
+        response: { 200: monitorSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      ownSession(request, id);
+      const record = await monitoring.changeMode(
+        id,
+        (request.body as { mode: MonitorMode }).mode,
+        'api',
+        principalOf(request).name,
+      );
+      return sessionView(record);
+    },
+  );
+
+  app.delete(
+    '/v1/monitors/:id',
+    {
+      config: { scopes: ['admin', 'supervisor'] },
+      schema: {
+        summary: "Ends a monitor session (the supervisor's leg gets a BYE)",
+        params: idParams,
+        response: { 204: { type: 'null' }, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      ownSession(request, id);
+      await monitoring.stop(id, 'api', principalOf(request).name);
+      return reply.code(204).send();
+    },
+  );
+
+  const handRoute = (raise: boolean) => async (request: FastifyRequest) => {
+    const { id } = request.params as { id: string };
+    const p = principalOf(request);
+    const view = visibleCall(request, id);
+    if (raise && p.scope !== 'admin' && view.agent !== p.extension) {
+      throw new ApiError(403, 'forbidden', "only the call's agent raises its hand");
+    }
+    if (raise) notes.raise(id, p.extension ?? p.name);
+    else notes.lower(id, p.extension ?? p.name);
+    return visibleCall(request, id);
+  };
+  for (const [method, raise] of [
+    ['POST', true],
+    ['DELETE', false],
+  ] as const) {
+    app.route({
+      method,
+      url: '/v1/calls/:id/hand',
+      config: { scopes: ['admin', 'supervisor', 'agent'] },
+      schema: {
+        summary: raise ? "Raises the agent's hand on a call" : "Lowers the call's raised hand",
+        params: idParams,
+        response: { 200: callSchema, ...errorResponses(401, 403, 404) },
+      },
+      handler: handRoute(raise),
+    });
+  }
+
+  app.post(
+    '/v1/calls/:id/invite',
+    {
+      config: { scopes: ['admin', 'agent'] },
+      schema: {
+        summary: 'The agent invites another agent (callMonitorAccess) into the call',
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['agent'],
+          additionalProperties: false,
+          properties: { agent: ext },
+        },
+        response: { 201: monitorSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const p = principalOf(request);
+      const view = visibleCall(request, id);
+      if (p.scope === 'agent' && view.agent !== p.extension) {
+        throw new ApiError(403, 'forbidden', "only the call's agent invites");
+      }
+      const record = await monitoring.start({
+        supervisor: (request.body as { agent: string }).agent,
+        callId: id,
+        mode: 'barge',
+        trigger: 'api',
+        actor: p.name,
+        invited: true,
+      });
+      return reply.code(201).send(sessionView(record));
+    },
+  );
+
+  app.get(
+    '/v1/audit',
+    {
+      config: { scopes: ['admin', 'supervisor'] },
+      schema: {
+        summary: 'The audit log of monitoring actions, oldest first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            since: { type: 'string', format: 'date-time' },
+            supervisor: ext,
+            agent: ext,
+            limit: { type: 'integer', minimum: 1, maximum: 1000 },
+          },
+        },
+        response: errorResponses(400, 401, 403),
+      },
+    },
+    async (request) => {
+      const q = request.query as {
+        since?: string;
+        supervisor?: string;
+        agent?: string;
+        limit?: number;
+      };
+      const p = principalOf(request);
+      const supervisor = p.scope === 'admin' ? q.supervisor : (p.extension as string);
+      const entries = await supervision.audit.query({
+        ...(q.since !== undefined ? { since: q.since } : {}),
+        ...(supervisor !== undefined ? { supervisor } : {}),
+        ...(q.agent !== undefined ? { agent: q.agent } : {}),
+        ...(q.limit !== undefined ? { limit: q.limit } : {}),
+      });
+      return { entries };
+    },
+  );
+}

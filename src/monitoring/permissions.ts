@@ -1,0 +1,94 @@
+/**
+ * Who may monitor whom, in which modes (DESIGN §4, issue 5 §1), from the config alone:
+ * monitoring groups name monitors, members and modes (Yeastar's all / listen / whisper /
+ * barge, plus takeover; `all` is every mode). A member with allowMonitoring: false is
+ * never monitored. Pure: the live checks (is the target in a call, is the monitor idle,
+ * is the call full) are the monitoring service's.
+ */
+import type { MonitorMode } from '../../media/engine/index.js';
+import type { Config } from '../config/schema.js';
+import type { RefusalCode } from './refusals.js';
+
+export const ALL_MODES: readonly MonitorMode[] = ['listen', 'whisper', 'barge', 'takeover'];
+
+export class Permissions {
+  private readonly enabled: boolean;
+  private readonly extensions: Map<string, Config['extensions'][number]>;
+  /** monitor → member → the modes allowed (the union over the groups naming both). */
+  private readonly allowed = new Map<string, Map<string, Set<MonitorMode>>>();
+  private readonly groupsOfExtension = new Map<string, Set<string>>();
+
+  constructor(config: Config) {
+    this.enabled = config.monitoring.enabled;
+    this.extensions = new Map(config.extensions.map((e) => [e.number, e]));
+    for (const group of config.monitoring.groups) {
+      const modes = group.modes.includes('all')
+        ? ALL_MODES
+        : group.modes.filter((m): m is MonitorMode => m !== 'all');
+      for (const n of [...group.monitors, ...group.members]) {
+        let set = this.groupsOfExtension.get(n);
+        if (set === undefined) this.groupsOfExtension.set(n, (set = new Set()));
+        set.add(group.name);
+      }
+      for (const monitor of group.monitors) {
+        let byMember = this.allowed.get(monitor);
+        if (byMember === undefined) this.allowed.set(monitor, (byMember = new Map()));
+        for (const member of group.members) {
+          if (member === monitor) continue;
+          let set = byMember.get(member);
+          if (set === undefined) byMember.set(member, (set = new Set()));
+          for (const mode of modes) set.add(mode);
+        }
+      }
+    }
+  }
+
+  get monitoringEnabled(): boolean {
+    return this.enabled;
+  }
+
+  isExtension(n: string): boolean {
+    return this.extensions.has(n);
+  }
+
+  /** The modes `monitor` may use on `member` (empty when none or forbidden). */
+  modesFor(monitor: string, member: string): MonitorMode[] {
+    if (!this.enabled || this.extensions.get(member)?.allowMonitoring === false) return [];
+    const set = this.allowed.get(monitor)?.get(member);
+    return set === undefined ? [] : ALL_MODES.filter((m) => set.has(m));
+  }
+
+  /** Whether `monitor` may monitor anyone at all (a monitor of some group). */
+  isMonitor(n: string): boolean {
+    return this.enabled && (this.allowed.get(n)?.size ?? 0) > 0;
+  }
+
+  /** Extensions `monitor` may monitor (in some mode). */
+  membersOf(monitor: string): string[] {
+    return [...(this.allowed.get(monitor)?.keys() ?? [])].filter(
+      (m) => this.modesFor(monitor, m).length > 0,
+    );
+  }
+
+  /** Extensions that may monitor `member` (in some mode). */
+  monitorsOf(member: string): string[] {
+    return [...this.allowed.keys()].filter((m) => this.modesFor(m, member).length > 0);
+  }
+
+  /** The groups naming `n` (as monitor or member). */
+  groupsOf(n: string): string[] {
+    return [...(this.groupsOfExtension.get(n) ?? [])].sort();
+  }
+
+  /** The static part of every monitoring check, first failure first. */
+  check(monitor: string, member: string, mode: MonitorMode): RefusalCode | undefined {
+    if (!this.enabled) return 'monitoring-disabled';
+    if (!this.extensions.has(monitor) || !this.extensions.has(member)) return 'unknown-extension';
+    if (monitor === member) return 'self';
+    if (this.extensions.get(member)?.allowMonitoring === false) return 'member-forbids';
+    const set = this.allowed.get(monitor)?.get(member);
+    if (set === undefined || set.size === 0) return 'not-permitted';
+    if (!set.has(mode)) return 'mode-not-allowed';
+    return undefined;
+  }
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals';
+import { configSchema } from '../../../../src/config/schema.js';
+import { Permissions } from '../../../../src/monitoring/permissions.js';
+
+function permissions(monitoring: Record<string, unknown>, extensions?: unknown[]) {
+  const config = configSchema.parse({
+    extensions: extensions ?? [
+      { number: '1001', password: 'pw1001' },
+      { number: '1002', password: 'pw1002' },
+      { number: '1003', password: 'pw1003', allowMonitoring: false },
+      { number: '1005', password: 'pw1005', role: 'supervisor' },
+      { number: '1006', password: 'pw1006', role: 'supervisor' },
+    ],
+    monitoring,
+  });
+  return new Permissions(config);
+}
+
+const GROUPS = [
+  { name: 'all', monitors: ['1005'], members: ['1001', '1002', '1003'], modes: ['all'] },
+  { name: 'listeners', monitors: ['1006'], members: ['1001'], modes: ['listen'] },
+  { name: 'coaches', monitors: ['1006'], members: ['1001', '1002'], modes: ['whisper'] },
+];
+
+describe('Permissions', () => {
+  it('refuses everything while monitoring is disabled (the default)', () => {
+    const p = permissions({ groups: GROUPS });
+    expect(p.monitoringEnabled).toBe(false);
+    expect(p.check('1005', '1001', 'listen')).toBe('monitoring-disabled');
+    expect(p.modesFor('1005', '1001')).toEqual([]);
+    expect(p.isMonitor('1005')).toBe(false);
+  });
+
+  it('gives every mode to an "all" group and the union of modes across groups', () => {
+    const p = permissions({ enabled: true, groups: GROUPS });
+    expect(p.modesFor('1005', '1001')).toEqual(['listen', 'whisper', 'barge', 'takeover']);
+    expect(p.modesFor('1006', '1001')).toEqual(['listen', 'whisper']);
+    expect(p.modesFor('1006', '1002')).toEqual(['whisper']);
+    expect(p.check('1006', '1001', 'whisper')).toBeUndefined();
+    expect(p.check('1006', '1002', 'listen')).toBe('mode-not-allowed');
+    expect(p.check('1006', '1001', 'barge')).toBe('mode-not-allowed');
+  });
+
+  it('names each refusal, first failure first', () => {
+    const p = permissions({ enabled: true, groups: GROUPS });
+    expect(p.check('1005', '9999', 'listen')).toBe('unknown-extension');
+    expect(p.check('9999', '1001', 'listen')).toBe('unknown-extension');
+    expect(p.check('1005', '1005', 'listen')).toBe('self');
+    expect(p.check('1005', '1003', 'listen')).toBe('member-forbids');
+    expect(p.check('1001', '1002', 'listen')).toBe('not-permitted');
+    expect(p.check('1006', '1005', 'listen')).toBe('not-permitted');
+  });
+
+  it('lists monitors, members and groups; a member that forbids monitoring is nobody’s', () => {
+    const p = permissions({ enabled: true, groups: GROUPS });
+    expect(p.membersOf('1005').sort()).toEqual(['1001', '1002']);
+    expect(p.monitorsOf('1001').sort()).toEqual(['1005', '1006']);
+    expect(p.monitorsOf('1003')).toEqual([]);
+    expect(p.groupsOf('1001')).toEqual(['all', 'coaches', 'listeners']);
+    expect(p.isMonitor('1006')).toBe(true);
+    expect(p.isMonitor('1001')).toBe(false);
+  });
+
+  it('is validated at load: members and monitors must be extensions', () => {
+    const result = configSchema.safeParse({
+      extensions: [{ number: '1001', password: 'pw1001' }],
+      monitoring: { enabled: true, groups: [{ name: 'g', monitors: ['1005'], members: ['1001'] }] },
+    });
+    expect(result.success).toBe(false);
+    expect(JSON.stringify(result.error?.issues)).toContain('1005 is not an extension');
+  });
+});
