@@ -18,6 +18,8 @@ import type { Config } from './config/schema.js';
 import { EventBus } from './events/eventBus.js';
 import { publishCalls, publishRegistrations } from './events/eventSources.js';
 import { groupsMayMonitor, scopeVisibility } from './events/visibility.js';
+import { registerCtiRoutes } from './http/api/ctiRoutes.js';
+import { registerYeastarRoutes } from './http/api/yeastarRoutes.js';
 import { buildHttpServer } from './http/httpServer.js';
 import type { Logger } from './logging.js';
 import { SipMetrics } from './metrics/sipMetrics.js';
@@ -250,6 +252,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       now: () => clock.now(),
       toWall: (ms) => new Date(ms + wallOffset),
     });
+    await registerYeastarRoutes(http, { monitoring: supervision.monitoring });
+    registerCtiRoutes(http, { monitoring: supervision.monitoring });
     try {
       await http.listen({ host: config.http.address, port: config.http.port });
     } catch (err) {

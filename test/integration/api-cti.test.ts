@@ -1,0 +1,291 @@
+/**
+ * The CTI adapter (src/http/api/ctiRoutes.ts) on the real server with three baresip
+ * phones: a customer (1002, 440 Hz) calls an agent (1001, 1000 Hz); a Cisco
+ * SetSilentMonitoring message (seeds/004) from a supervisor token calls the supervisor's
+ * phone (1005, 1800 Hz, auto-answer), which is attached in listen mode and hears both
+ * parties. Refusals are the REST API's JSON errors; other messages are 400 bad-request.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
+import { startBaresip, type BaresipPhone } from '../helpers/baresip.js';
+import {
+  analyzeTone,
+  describeTone,
+  hasTone,
+  lacksTone,
+  readWav,
+  type PcmAudio,
+} from '../helpers/goertzel.js';
+import { allocatePortBlock } from '../helpers/ports.js';
+import {
+  PEER_AUTH,
+  startServer,
+  TEST_ADMIN_TOKEN,
+  type ExtensionSpec,
+  type ServerHandle,
+} from '../helpers/server.js';
+
+const CUSTOMER_HZ = 440;
+const AGENT_HZ = 1000;
+const SUPERVISOR_HZ = 1800;
+const SUPERVISOR_TOKEN = 'cti-supervisor-1005-token';
+const AGENT_TOKEN = 'cti-agent-1001-token-abcdef';
+const ADMIN_TOKEN = TEST_ADMIN_TOKEN.token;
+
+/** 1001 agent, 1002 customer, 1003 forbids monitoring; 1005 monitors 1001 and 1003. */
+const EXTENSIONS = [
+  { number: '1001', password: 'pw1001', role: 'agent' },
+  { number: '1002', password: 'pw1002', role: 'agent' },
+  { number: '1003', password: 'pw1003', role: 'agent', allowMonitoring: false },
+  { number: '1005', password: 'pw1005', role: 'supervisor' },
+] as unknown as ExtensionSpec[];
+
+let server: ServerHandle;
+let agent: BaresipPhone;
+let customer: BaresipPhone;
+let supervisor: BaresipPhone;
+const phones: BaresipPhone[] = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function phone(user: string, toneHz: number): Promise<BaresipPhone> {
+  const p = await startBaresip({
+    user,
+    password: `pw${user}`,
+    serverPort: server.sipPort,
+    toneHz,
+    audioCodecs: 'pcmu',
+  });
+  phones.push(p);
+  await p.waitForRegistration(10000);
+  return p;
+}
+
+/** POST /api/cti/messages with a bearer token (none when null); `raw` is sent as is. */
+function cti(
+  message: unknown,
+  opts: { token?: string | null; raw?: string } = {},
+): Promise<{ status: number; body: unknown }> {
+  const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
+  const text = opts.raw ?? JSON.stringify(message);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: server.host,
+        port: server.httpPort,
+        method: 'POST',
+        path: '/api/cti/messages',
+        agent: false,
+        headers: {
+          connection: 'close',
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(text),
+          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        },
+      },
+      (res) => {
+        res.setEncoding('utf8');
+        let data = '';
+        res.on('data', (c: string) => (data += c));
+        res.on('end', () => {
+          let body: unknown = data;
+          try {
+            body = JSON.parse(data);
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.setTimeout(10000, () => req.destroy(new Error('POST /api/cti/messages: timeout')));
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+/** The seed's sample message (seeds/004), from `from` to `to`. */
+const setSilentMonitoring = (from: string, to: string) => ({
+  channel: 'Cisco',
+  topic: 'Agent',
+  subtopic: 'SetSilentMonitoring',
+  data: { Username: '47483650', FromAddress: from, ToAddress: to },
+});
+
+const refused = (status: number, code: string) => ({
+  status,
+  body: { error: { code, message: expect.any(String) } },
+});
+
+async function activeSessions(mode: string): Promise<number | undefined> {
+  const samples = await server.metrics();
+  return samples.find(
+    (s) => s.name === 'callwatch_monitor_sessions_active' && s.labels.mode === mode,
+  )?.value;
+}
+
+async function eventually(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() > end) return false;
+    await sleep(100);
+  }
+}
+
+function window(audio: PcmAudio, startedAt: number, from: number, to: number): PcmAudio {
+  const rate = audio.sampleRate;
+  const a = Math.max(0, Math.round(((from - startedAt) / 1000) * rate));
+  const b = Math.max(a, Math.round(((to - startedAt) / 1000) * rate));
+  return { sampleRate: rate, samples: audio.samples.subarray(a, b) };
+}
+
+function expectTones(
+  label: string,
+  audio: PcmAudio,
+  present: readonly number[],
+  absent: readonly number[],
+): void {
+  const verdict = {
+    label,
+    present: present.filter((f) => !hasTone(audio, f)),
+    absent: absent.filter((f) => !lacksTone(audio, f)),
+  };
+  const detail = Object.fromEntries(
+    [...present, ...absent].map((f) => [f, describeTone(analyzeTone(audio, f))]),
+  );
+  expect({ ...verdict, detail }).toMatchObject({ label, present: [], absent: [] });
+}
+
+beforeAll(async () => {
+  let portMin = await allocatePortBlock(60);
+  if (portMin % 2 === 1) portMin += 1;
+  server = await startServer(
+    {
+      ...PEER_AUTH,
+      media: { portRange: { min: portMin, max: portMin + 57 }, workers: 1 },
+      monitoring: {
+        enabled: true,
+        groups: [{ name: 'team', monitors: ['1005'], members: ['1001', '1003'], modes: ['all'] }],
+      },
+      api: {
+        tokens: [
+          { name: 'sam', token: SUPERVISOR_TOKEN, scope: 'supervisor', extension: '1005' },
+          { name: 'alice', token: AGENT_TOKEN, scope: 'agent', extension: '1001' },
+        ],
+      },
+    },
+    { extensions: EXTENSIONS },
+  );
+  agent = await phone('1001', AGENT_HZ);
+  customer = await phone('1002', CUSTOMER_HZ);
+  supervisor = await phone('1005', SUPERVISOR_HZ);
+}, 60000);
+
+afterAll(async () => {
+  await Promise.all(phones.map((p) => p.kill()));
+  await server?.stop();
+});
+
+describe('CTI messages refused', () => {
+  it('401 without a token or with an unknown one, 403 for an agent or another supervisor', async () => {
+    const message = setSilentMonitoring('1005', '1001');
+    expect(await cti(message, { token: null })).toEqual(refused(401, 'unauthorized'));
+    expect(await cti(message, { token: 'no-such-token-here' })).toEqual(
+      refused(401, 'unauthorized'),
+    );
+    expect(await cti(setSilentMonitoring('1001', '1002'), { token: AGENT_TOKEN })).toEqual(
+      refused(403, 'forbidden'),
+    );
+    expect(await cti(setSilentMonitoring('1006', '1001'), { token: SUPERVISOR_TOKEN })).toEqual(
+      refused(403, 'forbidden'),
+    );
+  });
+
+  it('400 bad-request for another channel or subtopic, no address, or bad JSON', async () => {
+    const message = setSilentMonitoring('1005', '1001');
+    for (const other of [
+      { ...message, channel: 'Avaya' },
+      { ...message, subtopic: 'SetBargeIn' },
+      { ...message, data: { FromAddress: '1005' } },
+    ]) {
+      expect({ other, reply: await cti(other) }).toMatchObject({
+        other,
+        reply: refused(400, 'bad-request'),
+      });
+    }
+    // The seed's sample verbatim lacks a comma after "subtopic": not JSON.
+    const seedVerbatim =
+      '{"channel": "Cisco", "topic": "Agent", "subtopic": "SetSilentMonitoring"\n' +
+      '"data": {"Username": "47483650", "FromAddress": "1005", "ToAddress": "1001"}}';
+    expect(await cti(undefined, { raw: seedVerbatim })).toEqual(refused(400, 'bad-request'));
+  });
+
+  it('monitoring refusals: unknown extension 404, no call 404, member forbids 403', async () => {
+    expect(await cti(setSilentMonitoring('1005', '9999'))).toEqual(
+      refused(404, 'unknown-extension'),
+    );
+    expect(await cti(setSilentMonitoring('1005', '1001'))).toEqual(refused(404, 'no-call'));
+    expect(await cti(setSilentMonitoring('1005', '1003'))).toEqual(refused(403, 'member-forbids'));
+  });
+});
+
+describe('SetSilentMonitoring on a live call', () => {
+  it('attaches the supervisor in listen: it hears both parties, nobody hears it', async () => {
+    expect((await customer.command('dial', `sip:1001@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
+    await customer.waitForEvent('CALL_ESTABLISHED', 10000);
+    await agent.waitForEvent('CALL_ESTABLISHED', 10000);
+    const callAt = Date.now();
+    await sleep(500);
+
+    // The seed's parameter-table spelling: topic Team, camelCase addresses, UserName.
+    const accepted = await cti(
+      {
+        channel: 'Cisco',
+        topic: 'Team',
+        subtopic: 'SetSilentMonitoring',
+        source: 'api-cti.test',
+        data: { fromAddress: '1005', toAddress: '1001', UserName: '47483657' },
+      },
+      { token: SUPERVISOR_TOKEN },
+    );
+    expect(accepted).toEqual({
+      status: 202,
+      body: { status: 'accepted', sessionId: expect.any(String) },
+    });
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    expect(await eventually(async () => (await activeSessions('listen')) === 1)).toBe(true);
+    const listenAt = Date.now();
+    await sleep(3000);
+    const endAt = Date.now();
+
+    // The supervisor is busy now: 409 monitor-busy.
+    expect(await cti(setSilentMonitoring('1005', '1001'))).toEqual(refused(409, 'monitor-busy'));
+
+    // The session is the one the reply named (GET /v1/calls lists its monitors).
+    const sessionId = (accepted.body as { sessionId: string }).sessionId;
+    const listed = await server.httpGet('/v1/calls');
+    expect(listed.body).toContain(sessionId);
+
+    expect((await supervisor.command('hangup')).ok).toBe(true);
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    expect(await eventually(async () => (await activeSessions('listen')) === 0)).toBe(true);
+
+    const supHeard = readWav(supervisor.recordings().dec[0]!);
+    expectTones(
+      'supervisor, listen',
+      window(supHeard, listenAt, listenAt + 800, endAt),
+      [CUSTOMER_HZ, AGENT_HZ],
+      [],
+    );
+    expectTones(
+      'customer, listen',
+      window(readWav(customer.recordings().dec[0]!), callAt, listenAt + 800, endAt),
+      [AGENT_HZ],
+      [SUPERVISOR_HZ],
+    );
+
+    await customer.command('hangup');
+    await agent.waitForEvent('CALL_CLOSED', 10000);
+  }, 60000);
+});
