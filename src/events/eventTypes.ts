@@ -79,6 +79,8 @@ export interface HandEventBody {
   agent: string;
   /** Who raised or lowered it: the agent, a supervisor, an API token's name, or 'system'. */
   by: string;
+  /** raised; or why it was lowered: lowered (by someone), supervisor-joined, call-ended. */
+  reason: 'raised' | 'lowered' | 'supervisor-joined' | 'call-ended';
 }
 
 export interface HandRaised extends HandEventBody {

@@ -52,6 +52,11 @@ export function scopeVisibility(rules: VisibilityRules): CanSee {
       case 'monitor.mode-changed':
       case 'monitor.ended':
         return rules.notifyAgents && event.agent === self;
+      case 'hand.lowered':
+        // Lowered because a supervisor joined: that says the agent is monitored (and by
+        // whom), which only notifyAgents allows; the hand then clears with the call.
+        if (event.reason === 'supervisor-joined' && !rules.notifyAgents) return false;
+        return event.agent === self;
       default:
         return extensionsOf(event).includes(self);
     }

@@ -16,10 +16,14 @@ export interface HandState {
   by: string;
 }
 
+/** What raised or lowered a hand (the audit log's trigger). */
+export type HandTrigger = 'api' | 'dtmf' | 'system';
+
 export type HandChange = {
   callId: string;
   agent: string | null;
   by: string;
+  trigger: HandTrigger;
   /** Why it was lowered (raised: 'raised'). */
   reason: 'raised' | 'lowered' | 'supervisor-joined' | 'call-ended';
 };
@@ -62,7 +66,7 @@ export class CallNotes extends TypedEmitter<CallNotesEvents> {
   close(callId: string): void {
     const notes = this.calls.get(callId);
     if (notes === undefined) return;
-    if (notes.hand !== undefined) this.lower(callId, 'system', 'call-ended');
+    if (notes.hand !== undefined) this.lower(callId, 'system', 'call-ended', 'system');
     this.calls.delete(callId);
   }
 
@@ -85,12 +89,12 @@ export class CallNotes extends TypedEmitter<CallNotesEvents> {
   }
 
   /** Raises the call's hand; false when the call is unknown. Raising twice is a no-op. */
-  raise(callId: string, by: string): boolean {
+  raise(callId: string, by: string, trigger: HandTrigger = 'api'): boolean {
     const notes = this.calls.get(callId);
     if (notes === undefined) return false;
     if (notes.hand !== undefined) return true;
     notes.hand = { raisedAt: this.now(), by };
-    this.emit('handRaised', { callId, agent: notes.agent, by, reason: 'raised' });
+    this.emit('handRaised', { callId, agent: notes.agent, by, trigger, reason: 'raised' });
     return true;
   }
 
@@ -99,12 +103,13 @@ export class CallNotes extends TypedEmitter<CallNotesEvents> {
     callId: string,
     by: string,
     reason: Exclude<HandChange['reason'], 'raised'> = 'lowered',
+    trigger: HandTrigger = 'api',
   ): boolean {
     const notes = this.calls.get(callId);
     if (notes === undefined) return false;
     if (notes.hand === undefined) return true;
     notes.hand = undefined;
-    this.emit('handLowered', { callId, agent: notes.agent, by, reason });
+    this.emit('handLowered', { callId, agent: notes.agent, by, trigger, reason });
     return true;
   }
 
@@ -119,7 +124,7 @@ export class CallNotes extends TypedEmitter<CallNotesEvents> {
     notes.digits = (notes.digits + digit).slice(-sequence.length);
     if (notes.digits === sequence) {
       notes.digits = '';
-      this.raise(callId, notes.agent ?? 'agent');
+      this.raise(callId, notes.agent ?? 'agent', 'dtmf');
     }
   }
 }

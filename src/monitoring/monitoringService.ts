@@ -255,6 +255,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       this.emit('started', record);
       this.emit('attached', record);
       void this.audit('start', record, null);
+      this.deps.onJoined?.(entry.call.id, record.supervisor);
     })().catch((err: unknown) => {
       if (err instanceof MonitorRefusal) {
         this.refused(request, err, entry.call.id);
@@ -314,6 +315,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
         }
         record.state = 'active';
         this.emit('attached', record);
+        this.deps.onJoined?.(entry.call.id, record.supervisor);
       },
       (err: unknown) => {
         if (!entry.calling.delete(record.id)) return;
@@ -551,7 +553,6 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       this.deps.calls.unregisterDialog(key);
       throw err;
     }
-    this.deps.onJoined?.(entry.call.id, record.supervisor);
     ctx.logger.info(
       { supervisor: record.supervisor, agent: entry.agent, mode: session.mode },
       'monitoring started',
@@ -639,7 +640,17 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     } else if (reason !== 'call-ended' && reason !== 'server-shutdown') {
       await entry.call.media.removeMonitor(session.leg).catch(() => undefined);
     }
-    await session.end();
+    // The BYE goes out at once; its transaction may take up to Timer F (32 s) when the
+    // phone does not answer it, which an API call (DELETE) must not wait for. Only a
+    // shutdown waits, so the process does not exit before the BYEs are answered.
+    const ended = session
+      .end()
+      .catch((err: unknown) =>
+        this.deps
+          .context(session.record.callId)
+          .logger.warn({ err }, 'ending the monitor leg failed'),
+      );
+    if (reason === 'server-shutdown') await ended;
     this.finish(session.record, reason);
     await this.audit('stop', session.record, reason, null, trigger, actor);
   }

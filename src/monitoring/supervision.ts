@@ -26,6 +26,8 @@ export interface Supervision {
   recordings: RecordingTap;
   notes: CallNotes;
   audit: AuditLog;
+  /** Raises (or lowers) a call's hand for the API, after its audit line is written. */
+  handChange(callId: string, by: string, raise: boolean): Promise<boolean>;
   /** The monitored extension of a live call (its agent), if any. */
   agentOf(live: LiveCall): { extension: string; side: Side } | undefined;
   /** Ends every monitor session (before the calls end), then closes the audit log. */
@@ -93,19 +95,22 @@ export async function startSupervision(deps: SupervisionDeps): Promise<Supervisi
         source: { protocol: b.source.protocol, address: b.source.address, port: b.source.port },
       })),
     audit,
-    onJoined: (callId, supervisor) => notes.lower(callId, supervisor, 'supervisor-joined'),
+    onJoined: (callId, supervisor) =>
+      notes.lower(callId, supervisor, 'supervisor-joined', 'system'),
   });
+  // Hand changes are audited as they happen; the API awaits its own (handChange below).
+  let lastHandAudit: Promise<unknown> = Promise.resolve();
   for (const [event, action] of [
     ['handRaised', 'hand-raised'],
     ['handLowered', 'hand-lowered'],
   ] as const) {
     notes.on(event, (change) => {
-      audit
+      lastHandAudit = audit
         .append({
           action,
-          trigger: change.by === change.agent ? 'dtmf' : 'system',
+          trigger: change.trigger,
           actor: change.by,
-          supervisor: null,
+          supervisor: change.reason === 'supervisor-joined' ? change.by : null,
           agent: change.agent,
           callId: change.callId,
           sessionId: null,
@@ -116,6 +121,15 @@ export async function startSupervision(deps: SupervisionDeps): Promise<Supervisi
         .catch((err: unknown) => logger.error({ err }, 'audit log write failed'));
     });
   }
+  /** Raises or lowers a hand for the API: resolves once the audit line is on disk. */
+  const handChange = async (callId: string, by: string, raise: boolean): Promise<boolean> => {
+    lastHandAudit = Promise.resolve();
+    const known = raise
+      ? notes.raise(callId, by, 'api')
+      : notes.lower(callId, by, 'lowered', 'api');
+    await lastHandAudit;
+    return known;
+  };
 
   /** The agent of a live call: the monitored extension (see CallService.answeredCall). */
   const agentOf = (live: LiveCall): { extension: string; side: Side } | undefined => {
@@ -163,6 +177,7 @@ export async function startSupervision(deps: SupervisionDeps): Promise<Supervisi
     recordings,
     notes,
     audit,
+    handChange,
     agentOf,
     async close() {
       await monitoring.close();
@@ -203,9 +218,21 @@ function publishSupervision(bus: EventBus, monitoring: MonitoringService, notes:
     }),
   );
   notes.on('handRaised', (c) =>
-    bus.publish({ type: 'hand.raised', callId: c.callId, agent: c.agent ?? '', by: c.by }),
+    bus.publish({
+      type: 'hand.raised',
+      callId: c.callId,
+      agent: c.agent ?? '',
+      by: c.by,
+      reason: c.reason,
+    }),
   );
   notes.on('handLowered', (c) =>
-    bus.publish({ type: 'hand.lowered', callId: c.callId, agent: c.agent ?? '', by: c.by }),
+    bus.publish({
+      type: 'hand.lowered',
+      callId: c.callId,
+      agent: c.agent ?? '',
+      by: c.by,
+      reason: c.reason,
+    }),
   );
 }

@@ -372,8 +372,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     if (raise && p.scope !== 'admin' && view.agent !== p.extension) {
       throw new ApiError(403, 'forbidden', "only the call's agent raises its hand");
     }
-    if (raise) notes.raise(id, p.extension ?? p.name);
-    else notes.lower(id, p.extension ?? p.name);
+    await supervision.handChange(id, p.extension ?? p.name, raise);
     return visibleCall(request, id);
   };
   for (const [method, raise] of [

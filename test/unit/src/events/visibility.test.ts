@@ -30,7 +30,8 @@ const monitor = (type: 'monitor.started' | 'monitor.refused', agent: string) =>
         }
       : { type, sessionId: 'm1', callId: 'c', supervisor: '1005', agent, mode: 'listen' },
   );
-const hand = (agent: string) => ev({ type: 'hand.raised', callId: 'c', agent, by: agent });
+const hand = (agent: string) =>
+  ev({ type: 'hand.raised', callId: 'c', agent, by: agent, reason: 'raised' });
 
 const mayMonitor = groupsMayMonitor([{ monitors: ['1005'], members: ['1001', '1002'] }]);
 
@@ -79,6 +80,29 @@ describe('event visibility', () => {
     const quiet = scopeVisibility({ notifyAgents: false, mayMonitor });
     expect(quiet(agent1001, monitor('monitor.started', '1001'))).toBe(false);
     expect(quiet(agent1001, call('1001', '0555'))).toBe(true);
+  });
+
+  it('hides a hand lowered because a supervisor joined from an agent not notified', () => {
+    const joined = ev({
+      type: 'hand.lowered',
+      callId: 'c',
+      agent: '1001',
+      by: '1005',
+      reason: 'supervisor-joined',
+    });
+    const byAgent = ev({
+      type: 'hand.lowered',
+      callId: 'c',
+      agent: '1001',
+      by: '1001',
+      reason: 'lowered',
+    });
+    const quiet = scopeVisibility({ notifyAgents: false, mayMonitor });
+    const told = scopeVisibility({ notifyAgents: true, mayMonitor });
+    expect(quiet(agent1001, joined)).toBe(false);
+    expect(quiet(agent1001, byAgent)).toBe(true);
+    expect(told(agent1001, joined)).toBe(true);
+    expect(quiet(sup1005, joined)).toBe(true);
   });
 
   it('shows nothing to a non-admin token without an extension', () => {
