@@ -33,6 +33,9 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Scrapes every few seconds would flood the log; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // additionalProperties: false means refused (400), not silently dropped; types are
+    // still coerced, which the query filters (hand=true, minDuration=30) rely on.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   await registerApi(app, {
     tokens: deps.tokens,

@@ -34,7 +34,7 @@ import { TypedEmitter } from '../../sip/util/typedEmitter.js';
 import type { CallContext } from '../calls/call.js';
 import type { CallMedia, Side } from '../calls/callMedia.js';
 import type { Config } from '../config/schema.js';
-import type { AuditAction } from './auditLog.js';
+import type { AuditAction, AuditRecord } from './auditLog.js';
 import { modeOfDigit, parseFeatureCode } from './featureCodes.js';
 import {
   MonitorSession,
@@ -101,18 +101,7 @@ export type MonitoringEvents = {
 
 /** Where audit entries go (auditLog.ts); the service awaits it before an API returns. */
 export interface AuditSink {
-  append(entry: {
-    action: AuditAction;
-    trigger: MonitorTrigger | 'system';
-    actor: string | null;
-    supervisor: string | null;
-    agent: string | null;
-    callId: string | null;
-    sessionId: string | null;
-    mode: string | null;
-    from: string | null;
-    reason: string | null;
-  }): Promise<unknown>;
+  append(entry: AuditRecord): Promise<unknown>;
 }
 
 export interface MonitoringDeps {
@@ -157,6 +146,9 @@ export interface StartRequest {
    */
   invited?: boolean;
 }
+
+/** How long close() waits for the answers to the supervisors' BYEs. */
+const CLOSE_GRACE_MS = 2000;
 
 export class MonitoringService extends TypedEmitter<MonitoringEvents> {
   readonly permissions: Permissions;
@@ -395,7 +387,14 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       for (const c of entry.calling.values()) c.cancel();
     }
     const all = [...this.byCall.values()].flatMap((m) => [...m.sessions]);
-    await Promise.all(all.map((s) => this.endSession(s, 'server-shutdown', 'system', null)));
+    // Each session is audited at once; the BYEs' answers are awaited for a bounded time
+    // (a phone that vanished must not hold the shutdown for Timer F, 32 s).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(all.map((s) => this.endSession(s, 'server-shutdown', 'system', null))),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   /** The call ended: its supervisors get a BYE. Call after the call is gone. */
@@ -412,6 +411,22 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       [...entry.sessions].map((s) => this.endSession(s, 'call-ended', 'system', null)),
     );
     this.byCall.delete(callId);
+  }
+
+  /**
+   * The agent left a call that goes on (transferred it away): its sessions end like on
+   * callEnded (BYE, leg out of the room), but the call's history stays for its sidecar.
+   */
+  async agentLeft(callId: string, reason: 'agent-transferred'): Promise<void> {
+    const entry = this.byCall.get(callId);
+    if (entry === undefined) return;
+    for (const [id, c] of entry.calling) {
+      c.cancel();
+      entry.calling.delete(id);
+      this.finish(c.record, reason);
+      void this.audit('stop', c.record, reason);
+    }
+    await Promise.all([...entry.sessions].map((s) => this.endSession(s, reason, 'system', null)));
   }
 
   // -------------------------------------------------------------------------------------
@@ -469,6 +484,11 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
 
   private entryFor(call: MonitorableCall, agent: string, agentSide: Side): CallMonitoring {
     let entry = this.byCall.get(call.id);
+    if (entry !== undefined && entry.sessions.size === 0 && entry.calling.size === 0) {
+      // Nobody monitors now: the agent may have changed since (a transfer).
+      entry.agent = agent;
+      entry.agentSide = agentSide;
+    }
     if (entry === undefined) {
       entry = {
         call,
@@ -642,7 +662,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     }
     // The BYE goes out at once; its transaction may take up to Timer F (32 s) when the
     // phone does not answer it, which an API call (DELETE) must not wait for. Only a
-    // shutdown waits, so the process does not exit before the BYEs are answered.
+    // shutdown waits (bounded by close()), after the audit entry is written.
     const ended = session
       .end()
       .catch((err: unknown) =>
@@ -650,9 +670,9 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
           .context(session.record.callId)
           .logger.warn({ err }, 'ending the monitor leg failed'),
       );
-    if (reason === 'server-shutdown') await ended;
     this.finish(session.record, reason);
     await this.audit('stop', session.record, reason, null, trigger, actor);
+    if (reason === 'server-shutdown') await ended;
   }
 
   // -------------------------------------------------------------------------------------
