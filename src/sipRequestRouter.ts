@@ -10,7 +10,11 @@ import type { RegisterService } from './registrar/registerService.js';
 import type { CallService } from './calls/callService.js';
 import { toTag } from '../sip/message/accessors.js';
 
-/** Methods this server implements (PRACK, RFC 3262, is not supported). */
+/**
+ * Methods this server implements (PRACK, RFC 3262, is not supported). REFER (RFC 3515)
+ * is taken inside a call's dialog only (blind transfer, src/calls/transfer.ts); the
+ * NOTIFYs it implies are ours to send, so NOTIFY itself is not accepted.
+ */
 export const ALLOWED_METHODS = [
   'REGISTER',
   'OPTIONS',
@@ -20,6 +24,7 @@ export const ALLOWED_METHODS = [
   'BYE',
   'UPDATE',
   'INFO',
+  'REFER',
 ] as const;
 export const ACCEPTED_BODIES = ['application/sdp'] as const;
 
@@ -40,6 +45,7 @@ export class SipRequestRouter {
       case 'BYE':
       case 'UPDATE':
       case 'INFO':
+      case 'REFER':
       case 'CANCEL':
         this.deps.calls.handle(incoming);
         return;

@@ -21,6 +21,10 @@
  * end() is idempotent: it answers the caller if nothing final went yet, CANCELs or BYEs
  * the callee side, BYEs the caller when answered, cancels every timer and closes both
  * media legs.
+ *
+ * Blind transfer (REFER, transfer.ts): while one runs `transfer` is set; when the target
+ * answers, replaceSide() makes the target's dialog that side's (the old one is dropped
+ * from the routing and returned, for the transfer to BYE) — the media leg stays.
  */
 import type { Clock, TimerHandle } from '../../sip/clock.js';
 import {
@@ -82,6 +86,8 @@ export interface ForkTarget {
 export type CallEvents = {
   /** A dialog of the call now exists (route its requests here). */
   dialog: [key: string, side: Side];
+  /** A dialog no longer belongs to the call (transferred away): stop routing it here. */
+  dialogDropped: [key: string];
   answered: [CallRecord];
   ended: [CallRecord];
 };
@@ -100,9 +106,16 @@ const UNANSWERED_STATUS: Record<EndReason, number> = {
   'server-shutdown': 503,
 };
 
+/** A blind transfer in progress (transfer.ts), started by `side`'s REFER. */
+export interface TransferInProgress {
+  readonly side: Side;
+  /** `side` sent BYE meanwhile (answered 200): the call waits for the transfer's outcome. */
+  partyLeft(): void;
+}
+
 export class Call extends TypedEmitter<CallEvents> {
-  /** Caller's dialog (we are UAS). */
-  readonly dialogA: Dialog;
+  /** Caller's dialog (we are UAS; after a transfer of side 'a', the target's, as UAC). */
+  dialogA: Dialog;
   /** The winning fork, once a 2xx came. */
   winner: Fork | undefined;
   /** The side a takeover released (its dialog ended by our BYE). */
@@ -112,7 +125,7 @@ export class Call extends TypedEmitter<CallEvents> {
   /** The last SDP each side sent (a refresh repeats its version). */
   remote: Partial<Record<Side, SdpSession>> = {};
   /** Where requests to the caller go (the INVITE's source: NAT, RFC 3581). */
-  readonly destinationA: Endpoint;
+  destinationA: Endpoint;
   /**
    * The side whose offer (re-INVITE or UPDATE) is being relayed (RFC 3261 §14.1, RFC
    * 3311 §5.2: one offer/answer at a time): the other side's offer meanwhile is glare
@@ -121,6 +134,8 @@ export class Call extends TypedEmitter<CallEvents> {
   offerFrom: Side | undefined;
   /** Via branches of our INVITEs to the callee side (loop detection). */
   readonly branches: string[] = [];
+  /** The blind transfer in progress (one at a time; transfer.ts). */
+  transfer: TransferInProgress | undefined;
 
   private forks: Fork[] = [];
   private failures: ForkFailure[] = [];
@@ -450,6 +465,31 @@ export class Call extends TypedEmitter<CallEvents> {
     } else {
       void this.winner?.bye();
     }
+  }
+
+  /**
+   * A transfer's target answered (transfer.ts): its fork's dialog becomes `side`'s and
+   * the old dialog, returned, no longer routes here (the transfer BYEs it). Media: the
+   * caller of this method applies the target's answer to the same leg.
+   */
+  replaceSide(side: Side, fork: Fork): { dialog: Dialog; destination: Endpoint } {
+    const old = this.sideOf(side);
+    const dialog = fork.dialog;
+    if (old === undefined || dialog === undefined) {
+      throw new Error(`side ${side} cannot be replaced (released, or no dialog)`);
+    }
+    this.pending2xx[side]?.reliable.stop();
+    delete this.pending2xx[side];
+    if (side === 'a') {
+      this.dialogA = dialog;
+      this.destinationA = fork.destination;
+    } else {
+      this.forks.push(fork);
+      this.winner = fork;
+    }
+    this.emit('dialogDropped', dialogKey(old.dialog.id));
+    this.emit('dialog', dialogKey(dialog.id), side);
+    return old;
   }
 
   hangupBy(side: Side): void {

@@ -9,12 +9,21 @@
  *   late offer (§13.2.1): we offer to the callee, the caller answers in its ACK;
  *   dial plan → 404 / 480, else one fork per registered contact (or the trunk).
  *
+ * In-dialog REFER (RFC 3515) is a blind transfer (transfer.ts): the target is dialled as
+ * if the referring party had dialled it; on success that side's dialog and extension
+ * change (`transferred`).
+ *
  * close() ends every call (BYE both legs) and waits (bounded) for the BYEs' answers.
  */
 import type { AuthResult } from '../../sip/auth/authResult.js';
 import type { DigestAuthenticator } from '../../sip/auth/authenticator.js';
 import type { Clock } from '../../sip/clock.js';
-import { dialogFromUasRequest, dialogIdOfIncoming, dialogKey } from '../../sip/dialog/index.js';
+import {
+  dialogFromUasRequest,
+  dialogIdOfIncoming,
+  dialogKey,
+  type DialogParty,
+} from '../../sip/dialog/index.js';
 import {
   allVias,
   buildResponse,
@@ -38,11 +47,18 @@ import type { LocationService } from '../registrar/locationService.js';
 import { Call, type CallContext, type ForkTarget } from './call.js';
 import { CallMedia, type Side } from './callMedia.js';
 import type { CallRecord } from './callRecord.js';
-import { directionOf, route, type Caller, type Destination } from './dialPlan.js';
+import {
+  directionOf,
+  route,
+  type Caller,
+  type Destination,
+  type DialPlanDeps,
+} from './dialPlan.js';
 import { identifyCaller } from './identifyCaller.js';
-import { handleInDialog } from './inDialog.js';
+import { handleInDialog, type ReferHandler } from './inDialog.js';
 import { buildOutboundInvite } from './outboundInvite.js';
 import { SipOut } from './sipOut.js';
+import { referHandler } from './transfer.js';
 
 export interface CallServiceDeps {
   stack: SipStack;
@@ -90,6 +106,12 @@ export type CallServiceEvents = {
   ended: [CallRecord];
   /** An INVITE refused before any call existed (404, 480, 488, …; not 407). */
   rejected: [status: number, direction: CallRecord['direction'] | 'unknown'];
+  /**
+   * `side` transferred the call away (blind transfer, REFER): its extension went from
+   * `from` to `to` (undefined: not an extension, e.g. a trunk number). Emitted once the
+   * target answered, with the call's new extensions.
+   */
+  transferred: [LiveCall, side: Side, from: string | undefined, to: string | undefined];
 };
 
 /** How long close() waits for the BYEs of the calls it ends. */
@@ -100,6 +122,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   private readonly dialogs = new Map<string, { call: Call; side: Side }>();
   private readonly foreignDialogs = new Map<string, DialogHandler>();
   private readonly parties = new Map<string, Partial<Record<Side, string>>>();
+  /** Who each side is, as the dial plan sees a caller (a transfer dials as that side). */
+  private readonly callers = new Map<string, Record<Side, Caller>>();
+  private readonly refer: ReferHandler;
   private interceptor: InviteInterceptor | undefined;
   /** Branches of our forks' INVITEs: one in an incoming INVITE's Via is a loop. */
   private readonly ownBranches = new Set<string>();
@@ -115,6 +140,17 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.out = new SipOut(deps.stack);
     this.extensions = new Map(deps.config.extensions.map((e) => [e.number, e]));
     this.policy = { supported: deps.config.calls.codecs, telephoneEvent: true };
+    this.refer = referHandler({
+      resolve: (call, side, dialled) => {
+        const caller = this.callers.get(call.record.id)?.[side];
+        if (caller === undefined) return { kind: 'reject', status: 403, reason: 'Forbidden' };
+        return route(caller, dialled, this.dialPlan(deps.clock.now()));
+      },
+      invites: (call, destination, from, sdp) => this.invitesTo(call, destination, from, sdp),
+      registerDialog: (key, handler) => this.registerDialog(key, handler),
+      unregisterDialog: (key) => this.unregisterDialog(key),
+      completed: (call, side, destination) => this.transferred(call, side, destination),
+    });
   }
 
   /** Live calls (not ended), oldest first. */
@@ -223,7 +259,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
         incoming.respond(buildResponse(request, 481));
         return;
       }
-      handleInDialog(entry.call, entry.side, incoming, this.context(entry.call.record.id));
+      const ctx = this.context(entry.call.record.id);
+      handleInDialog(entry.call, entry.side, incoming, ctx, this.refer);
       return;
     }
     if (request.method !== 'INVITE') {
@@ -337,11 +374,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     }
 
     const now = this.deps.clock.now();
-    const destination = route(who.caller, dialled, {
-      extensions: this.extensions,
-      trunks: this.deps.config.trunks,
-      isRegistered: (ext) => this.deps.location.activeBindings(ext, now).length > 0,
-    });
+    const destination = route(who.caller, dialled, this.dialPlan(now));
     const direction = directionOf(who.caller, destination);
     if (destination.kind === 'reject') {
       this.emit('rejected', destination.status, direction);
@@ -401,7 +434,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       ...(who.caller.kind === 'extension' ? { a: who.caller.extension } : {}),
       ...(destination.kind === 'extension' ? { b: destination.extension } : {}),
     });
+    this.callers.set(callId, { a: who.caller, b: callerOf(destination) });
     call.on('dialog', (key, side) => this.dialogs.set(key, { call, side }));
+    call.on('dialogDropped', (key) => this.dialogs.delete(key));
     call.on('answered', (r) => {
       this.emit('answered', r);
       this.emit('liveAnswered', this.live(call));
@@ -410,6 +445,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       const live = this.live(call);
       this.calls.delete(callId);
       this.parties.delete(callId);
+      this.callers.delete(callId);
       for (const [key, entry] of this.dialogs) if (entry.call === call) this.dialogs.delete(key);
       for (const branch of call.branches) this.ownBranches.delete(branch);
       this.emit('ended', r);
@@ -438,6 +474,29 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const fromUri = caller.kind === 'extension' ? `sip:${caller.extension}@${host}` : from.uriText;
     const fromName = ext?.displayName ?? from.displayName;
     const maxForwards = (maxForwardsOf(request) ?? 70) - 1;
+    return this.invitesTo(
+      call,
+      destination,
+      { uri: fromUri, ...(fromName !== undefined ? { displayName: fromName } : {}) },
+      call.offerToB,
+      maxForwards,
+      now,
+    );
+  }
+
+  /**
+   * Our INVITEs for a new dialog toward `destination` (a call's callee, or a transfer's
+   * target): one per registered contact of an extension, or one to the trunk.
+   */
+  private invitesTo(
+    call: Call,
+    destination: Destination,
+    from: DialogParty,
+    sdp: string,
+    maxForwards = 70,
+    now = this.deps.clock.now(),
+  ): ForkTarget[] {
+    const host = this.out.sentBy({ protocol: 'udp', address: '', port: 0 }).host;
     const fromTag = newTag();
     const callId = newCallId();
     const list: Array<{ requestUri: string; destination: Endpoint; to: string }> = [];
@@ -466,16 +525,16 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       const invite = buildOutboundInvite({
         requestUri: t.requestUri,
         from: {
-          uri: fromUri,
+          uri: from.uri,
           tag: fromTag,
-          ...(fromName !== undefined ? { displayName: fromName } : {}),
+          ...(from.displayName !== undefined ? { displayName: from.displayName } : {}),
         },
         to: { uri: t.to },
         callId,
         cseq: 1,
         contact: this.out.contact(t.destination),
         maxForwards,
-        sdp: call.offerToB,
+        sdp,
         userAgent: this.deps.config.sip.userAgent,
         allow: this.deps.allow,
       });
@@ -484,6 +543,28 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       call.branches.push(branch);
       return { invite, destination: t.destination };
     });
+  }
+
+  /** A transfer of `side` completed: its extension and caller identity change. */
+  private transferred(call: Call, side: Side, destination: Destination): void {
+    const id = call.record.id;
+    const parties = { ...(this.parties.get(id) ?? {}) };
+    const from = parties[side];
+    const to = destination.kind === 'extension' ? destination.extension : undefined;
+    if (to === undefined) delete parties[side];
+    else parties[side] = to;
+    this.parties.set(id, parties);
+    const callers = this.callers.get(id);
+    if (callers !== undefined) callers[side] = callerOf(destination);
+    this.emit('transferred', this.live(call), side, from, to);
+  }
+
+  private dialPlan(now: number): DialPlanDeps {
+    return {
+      extensions: this.extensions,
+      trunks: this.deps.config.trunks,
+      isRegistered: (ext) => this.deps.location.activeBindings(ext, now).length > 0,
+    };
   }
 
   /** Our Contact URI toward `endpoint` (for dialogs other services answer). */
@@ -523,6 +604,13 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     })();
     return this.closing;
   }
+}
+
+/** A call's destination as a caller (who a transfer from that side dials as). */
+function callerOf(destination: Destination): Caller {
+  return destination.kind === 'extension'
+    ? { kind: 'extension', extension: destination.extension }
+    : { kind: 'trunk', trunk: destination.kind === 'trunk' ? destination.trunk.name : '' };
 }
 
 function callerLabel(caller: Caller, request: SipRequest): string {

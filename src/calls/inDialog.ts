@@ -12,6 +12,9 @@
  *   500 when an offer is in progress, §5.2), the answer relayed back in the 200; with the
  *   same SDP version (session refresh) or outside an answered call → 200 with our current
  *   SDP; without SDP → 200;
+ * - REFER (RFC 3515) → a blind transfer (transfer.ts), when the service passes a handler;
+ *   while one runs, offers from either side are answered 491 (like an offer in progress)
+ *   and a BYE from the transferring side is answered 200 without ending the call;
  * - INFO, OPTIONS → 200 (DTMF travels as RFC 4733 in the media).
  */
 import {
@@ -45,13 +48,23 @@ import type { Side } from './callMedia.js';
 
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 
-type Reply = (status: number, body?: string, extra?: Array<[string, string]>) => SipResponse;
+export type Reply = (status: number, body?: string, extra?: Array<[string, string]>) => SipResponse;
+
+/** Takes a REFER from `side` (its CSeq already checked); answers it through `reply`. */
+export type ReferHandler = (
+  call: Call,
+  side: Side,
+  incoming: IncomingRequest,
+  ctx: CallContext,
+  reply: Reply,
+) => void;
 
 export function handleInDialog(
   call: Call,
   side: Side,
   incoming: IncomingRequest,
   ctx: CallContext,
+  refer?: ReferHandler,
 ): void {
   const { request } = incoming;
   const here = call.sideOf(side);
@@ -86,7 +99,12 @@ export function handleInDialog(
   switch (request.method) {
     case 'BYE':
       reply(200);
-      call.hangupBy(side);
+      if (call.transfer?.side === side) call.transfer.partyLeft();
+      else call.hangupBy(side);
+      return;
+    case 'REFER':
+      if (refer === undefined) reply(501);
+      else refer(call, side, incoming, ctx, reply);
       return;
     case 'INVITE':
       reInvite(call, side, incoming, ctx, reply);
@@ -101,8 +119,12 @@ export function handleInDialog(
 
 /** Whether an offer may be taken now (§14.2, RFC 3311 §5.2); answers it when not. */
 function offerAllowed(call: Call, side: Side, reply: Reply): boolean {
+  // A transfer in progress counts as our own offer pending (it reoffers one leg).
   const verdict = checkIncomingReInvite(
-    { sending: call.offerFrom === other(side), receiving: call.offerFrom === side },
+    {
+      sending: call.offerFrom === other(side) || call.transfer !== undefined,
+      receiving: call.offerFrom === side,
+    },
     Math.random,
   );
   if (verdict.accept) return true;

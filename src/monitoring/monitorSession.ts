@@ -32,6 +32,8 @@ import { digitOfInfo } from './featureCodes.js';
 export type MonitorEndReason =
   | 'supervisor-hangup'
   | 'call-ended'
+  /** The agent transferred the call away (REFER): the call goes on without them. */
+  | 'agent-transferred'
   | 'no-ack'
   | 'media-timeout'
   | 'server-shutdown'

@@ -2,9 +2,10 @@
  * Wires monitoring, the recording tap, call notes (tags, raised hands) and the audit log
  * to the call service (server.ts calls this once): feature-code INVITEs go to the
  * monitoring service, monitoring dialogs are routed to their sessions, answered calls
- * start recording and listen for the agent's raise-hand digits, and an ended call ends its
- * monitor sessions, lowers its hand and completes its recording's sidecar. Metrics
- * observe all of it.
+ * start recording and listen for the agent's raise-hand digits, a call the agent
+ * transferred away ends its monitor sessions, and an ended call ends its monitor
+ * sessions, lowers its hand and completes its recording's sidecar. Metrics observe all
+ * of it.
  */
 import type { Registry } from 'prom-client';
 import type { MediaEngine } from '../../media/engine/index.js';
@@ -159,6 +160,12 @@ export async function startSupervision(deps: SupervisionDeps): Promise<Supervisi
       .catch((err: unknown) =>
         logger.error({ err, callId: live.record.id }, 'recording did not start'),
       );
+  });
+  calls.on('transferred', (live, side, from) => {
+    // DESIGN §4: monitoring ends when the agent leg is transferred away.
+    const before: LiveCall = { ...live, extensions: { ...live.extensions, [side]: from } };
+    if (agentOf(before)?.side !== side) return;
+    void monitoring.agentLeft(live.record.id, 'agent-transferred');
   });
   calls.on('liveEnded', (live) => {
     const history = monitoring.historyOf(live.record.id);
