@@ -32,6 +32,7 @@ interface Recording {
   wav: string;
   sidecar: string;
   roles: Record<Side, PartyRole>;
+  /** Wall-clock ms of the WAV's start (its file name uses the time it was asked for). */
   startedAt: number;
 }
 
@@ -90,6 +91,8 @@ export class RecordingTap {
       path: recording.wav,
       channels: this.config.recording.format === 'mono' ? 1 : 2,
     });
+    // The WAV's first sample: the worker writes from its next 20 ms frame on.
+    recording.startedAt = Date.now();
     this.recordings.set(call.record.id, recording);
     await this.writeSidecar(call, recording, null, []);
     this.logger.info({ callId: call.record.id, file: recording.wav }, 'recording started');

@@ -10,7 +10,7 @@
  * The token defaults to the test admin token (TEST_ADMIN_TOKEN); `token: null` sends none.
  */
 import http from 'node:http';
-import { HOST, TEST_ADMIN_TOKEN, type HttpResult } from './server.js';
+import { HOST, readHttpResult, TEST_ADMIN_TOKEN, type HttpResult } from './server.js';
 
 export interface ApiRequestOptions {
   /** Bearer token; default the test admin token, null: no Authorization header. */
@@ -42,19 +42,7 @@ export function apiRequest(
     const req = http.request(
       { host: HOST, port, method, path: urlPath, agent: false, headers },
       (res) => {
-        res.setEncoding('utf8');
-        let body = '';
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => {
-          let json: unknown;
-          try {
-            json = JSON.parse(body);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-        });
-        res.on('error', reject);
+        readHttpResult(res).then(resolve, reject);
       },
     );
     req.setTimeout(opts.timeoutMs ?? 10000, () =>

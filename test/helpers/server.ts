@@ -150,6 +150,25 @@ export interface HttpGetOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** Reads a response to its end: status, headers, text, and the text parsed as JSON if it parses. */
+export function readHttpResult(res: http.IncomingMessage): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    res.setEncoding('utf8');
+    let body = '';
+    res.on('data', (c: string) => (body += c));
+    res.on('end', () => {
+      let json: unknown;
+      try {
+        json = JSON.parse(body);
+      } catch {
+        json = undefined;
+      }
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+    });
+    res.on('error', reject);
+  });
+}
+
 /** GET http://127.0.0.1:port/path with no keep-alive (no socket outlives the call). */
 export function httpGet(
   port: number,
@@ -161,19 +180,7 @@ export function httpGet(
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   return new Promise((resolve, reject) => {
     const req = http.get({ host: HOST, port, path: urlPath, agent: false, headers }, (res) => {
-      res.setEncoding('utf8');
-      let body = '';
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => {
-        let json: unknown;
-        try {
-          json = JSON.parse(body);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-      });
-      res.on('error', reject);
+      readHttpResult(res).then(resolve, reject);
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`GET ${urlPath}: timeout`)));
     req.on('error', reject);

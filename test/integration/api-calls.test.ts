@@ -13,9 +13,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apiClient, summary, type ApiClient } from '../helpers/api.js';
-import { startBaresip, type BaresipPhone } from '../helpers/baresip.js';
-import { allocatePort, allocatePortBlock } from '../helpers/ports.js';
-import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
+import { PhonePool, sleep, startPhoneServer, waitFor } from '../helpers/phoneScene.js';
+import { allocatePort } from '../helpers/ports.js';
+import { type ServerHandle } from '../helpers/server.js';
 import { randomToken, SipClient, type SipMessageView } from '../helpers/sipClient.js';
 import { responseTo, sdp } from './calls-rawRig.js';
 
@@ -53,17 +53,14 @@ let server: ServerHandle;
 let api: ApiClient;
 let carrierIn: SipClient;
 let carrierOut: SipClient;
-const phones: BaresipPhone[] = [];
+const phones = new PhonePool(() => server);
 
 beforeAll(async () => {
-  let portMin = await allocatePortBlock(60);
-  if (portMin % 2 === 1) portMin += 1;
   const [inPort, outPort] = [await allocatePort(), await allocatePort()];
-  server = await startServer(
+  server = await startPhoneServer(
     {
-      ...PEER_AUTH,
       // The carrier sends no RTP: keep its legs alive for the test's length.
-      media: { portRange: { min: portMin, max: portMin + 57 }, workers: 1, rtpTimeoutSec: 120 },
+      media: { rtpTimeoutSec: 120 },
       trunks: [
         {
           name: 'carrier-in',
@@ -96,7 +93,7 @@ beforeAll(async () => {
         ],
       },
     },
-    { extensions: EXTENSIONS },
+    EXTENSIONS,
   );
   api = apiClient(server.httpPort);
   carrierIn = await SipClient.udp(inPort);
@@ -104,35 +101,11 @@ beforeAll(async () => {
 }, 30000);
 
 afterAll(async () => {
-  await Promise.all(phones.map((p) => p.kill()));
+  await phones.killAll();
   await carrierIn?.close();
   await carrierOut?.close();
   await server?.stop();
 });
-
-async function phone(user: string, toneHz: number): Promise<BaresipPhone> {
-  const p = await startBaresip({
-    user,
-    password: `pw${user}`,
-    serverPort: server.sipPort,
-    toneHz,
-    audioCodecs: 'pcmu',
-  });
-  phones.push(p);
-  await p.waitForRegistration(10000);
-  return p;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > end) return false;
-    await sleep(100);
-  }
-}
 
 /** The carrier calls the DID from +15551234 and ACKs the 200. */
 async function carrierCalls(): Promise<{ callId: string; ok: SipMessageView }> {
@@ -218,11 +191,11 @@ async function call(id: string, token?: string): Promise<CallView> {
 
 describe('live calls through the REST API', () => {
   it('lists three concurrent calls with every filter, tags, hands, visibility and audit', async () => {
-    const bob = await phone('1002', 500);
-    const carol = await phone('1003', 600);
-    const alice = await phone('1001', 1000);
-    const dave = await phone('1004', 440);
-    const sam = await phone('1005', 1800);
+    const bob = await phones.phone('1002', 500);
+    const carol = await phones.phone('1003', 600);
+    const alice = await phones.phone('1001', 1000);
+    const dave = await phones.phone('1004', 440);
+    const sam = await phones.phone('1005', 1800);
 
     // B: inbound, first.
     await carrierCalls();
@@ -299,7 +272,7 @@ describe('live calls through the REST API', () => {
 
     // Hands: 1001 keys '##' on its phone; 1003 raises its hand through the API.
     expect((await alice.command('sndcode', '##')).ok).toBe(true);
-    expect(await eventually(async () => (await call(A.id)).hand.raised)).toBe(true);
+    expect(await waitFor(async () => (await call(A.id)).hand.raised)).toBe(true);
     expect((await call(A.id)).hand).toMatchObject({ raised: true, by: '1001' });
     const raised = await api.post(
       `/v1/calls/${encodeURIComponent(C.id)}/hand`,
@@ -431,7 +404,7 @@ describe('live calls through the REST API', () => {
     expect(joined.status).toBe(201);
     const session = joined.json as { id: string };
     await sam.waitForEvent('CALL_ESTABLISHED', 10000);
-    expect(await eventually(async () => !(await call(A.id)).hand.raised)).toBe(true);
+    expect(await waitFor(async () => !(await call(A.id)).hand.raised)).toBe(true);
     expect((await call(A.id)).monitors).toEqual([
       expect.objectContaining({
         id: session.id,
@@ -515,6 +488,6 @@ describe('live calls through the REST API', () => {
     const outAt = carrierOut.received.length;
     expect((await carol.command('hangup')).ok).toBe(true);
     await carrierAnswersBye(carrierOut, outAt);
-    expect(await eventually(async () => (await list()).length === 0)).toBe(true);
+    expect(await waitFor(async () => (await list()).length === 0)).toBe(true);
   }, 90000);
 });

@@ -6,31 +6,29 @@
  * parties. Refusals are the REST API's JSON errors; other messages are 400 bad-request.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import http from 'node:http';
-import { startBaresip, type BaresipPhone } from '../helpers/baresip.js';
+import { apiRequest, summary } from '../helpers/api.js';
+import { type BaresipPhone } from '../helpers/baresip.js';
+import { readWav } from '../helpers/goertzel.js';
 import {
-  analyzeTone,
-  describeTone,
-  hasTone,
-  lacksTone,
-  readWav,
-  type PcmAudio,
-} from '../helpers/goertzel.js';
-import { allocatePortBlock } from '../helpers/ports.js';
-import {
-  PEER_AUTH,
-  startServer,
-  TEST_ADMIN_TOKEN,
-  type ExtensionSpec,
-  type ServerHandle,
-} from '../helpers/server.js';
+  activeSessions,
+  AGENT_HZ,
+  CUSTOMER_HZ,
+  dialAndAnswer,
+  expectTones,
+  PHASE_MS,
+  PhonePool,
+  SETTLE_MS,
+  sleep,
+  startMonitoringPhones,
+  startPhoneServer,
+  SUPERVISOR_HZ,
+  toneWindow,
+  waitFor,
+} from '../helpers/phoneScene.js';
+import type { ExtensionSpec, ServerHandle } from '../helpers/server.js';
 
-const CUSTOMER_HZ = 440;
-const AGENT_HZ = 1000;
-const SUPERVISOR_HZ = 1800;
 const SUPERVISOR_TOKEN = 'cti-supervisor-1005-token';
 const AGENT_TOKEN = 'cti-agent-1001-token-abcdef';
-const ADMIN_TOKEN = TEST_ADMIN_TOKEN.token;
 
 /** 1001 agent, 1002 customer, 1003 forbids monitoring; 1005 monitors 1001 and 1003. */
 const EXTENSIONS = [
@@ -44,64 +42,20 @@ let server: ServerHandle;
 let agent: BaresipPhone;
 let customer: BaresipPhone;
 let supervisor: BaresipPhone;
-const phones: BaresipPhone[] = [];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function phone(user: string, toneHz: number): Promise<BaresipPhone> {
-  const p = await startBaresip({
-    user,
-    password: `pw${user}`,
-    serverPort: server.sipPort,
-    toneHz,
-    audioCodecs: 'pcmu',
-  });
-  phones.push(p);
-  await p.waitForRegistration(10000);
-  return p;
-}
+const phones = new PhonePool(() => server);
 
 /** POST /api/cti/messages with a bearer token (none when null); `raw` is sent as is. */
-function cti(
+async function cti(
   message: unknown,
   opts: { token?: string | null; raw?: string } = {},
 ): Promise<{ status: number; body: unknown }> {
-  const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
-  const text = opts.raw ?? JSON.stringify(message);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: server.host,
-        port: server.httpPort,
-        method: 'POST',
-        path: '/api/cti/messages',
-        agent: false,
-        headers: {
-          connection: 'close',
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(text),
-          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-        },
-      },
-      (res) => {
-        res.setEncoding('utf8');
-        let data = '';
-        res.on('data', (c: string) => (data += c));
-        res.on('end', () => {
-          let body: unknown = data;
-          try {
-            body = JSON.parse(data);
-          } catch {
-            // not JSON: keep the text
-          }
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-      },
-    );
-    req.setTimeout(10000, () => req.destroy(new Error('POST /api/cti/messages: timeout')));
-    req.on('error', reject);
-    req.end(text);
-  });
+  return summary(
+    await apiRequest(server.httpPort, 'POST', '/api/cti/messages', {
+      token: opts.token,
+      body: message,
+      raw: opts.raw,
+    }),
+  );
 }
 
 /** The seed's sample message (seeds/004), from `from` to `to`. */
@@ -117,53 +71,9 @@ const refused = (status: number, code: string) => ({
   body: { error: { code, message: expect.any(String) } },
 });
 
-async function activeSessions(mode: string): Promise<number | undefined> {
-  const samples = await server.metrics();
-  return samples.find(
-    (s) => s.name === 'callwatch_monitor_sessions_active' && s.labels.mode === mode,
-  )?.value;
-}
-
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > end) return false;
-    await sleep(100);
-  }
-}
-
-function window(audio: PcmAudio, startedAt: number, from: number, to: number): PcmAudio {
-  const rate = audio.sampleRate;
-  const a = Math.max(0, Math.round(((from - startedAt) / 1000) * rate));
-  const b = Math.max(a, Math.round(((to - startedAt) / 1000) * rate));
-  return { sampleRate: rate, samples: audio.samples.subarray(a, b) };
-}
-
-function expectTones(
-  label: string,
-  audio: PcmAudio,
-  present: readonly number[],
-  absent: readonly number[],
-): void {
-  const verdict = {
-    label,
-    present: present.filter((f) => !hasTone(audio, f)),
-    absent: absent.filter((f) => !lacksTone(audio, f)),
-  };
-  const detail = Object.fromEntries(
-    [...present, ...absent].map((f) => [f, describeTone(analyzeTone(audio, f))]),
-  );
-  expect({ ...verdict, detail }).toMatchObject({ label, present: [], absent: [] });
-}
-
 beforeAll(async () => {
-  let portMin = await allocatePortBlock(60);
-  if (portMin % 2 === 1) portMin += 1;
-  server = await startServer(
+  server = await startPhoneServer(
     {
-      ...PEER_AUTH,
-      media: { portRange: { min: portMin, max: portMin + 57 }, workers: 1 },
       monitoring: {
         enabled: true,
         groups: [{ name: 'team', monitors: ['1005'], members: ['1001', '1003'], modes: ['all'] }],
@@ -175,15 +85,13 @@ beforeAll(async () => {
         ],
       },
     },
-    { extensions: EXTENSIONS },
+    EXTENSIONS,
   );
-  agent = await phone('1001', AGENT_HZ);
-  customer = await phone('1002', CUSTOMER_HZ);
-  supervisor = await phone('1005', SUPERVISOR_HZ);
+  ({ agent, customer, supervisor } = await startMonitoringPhones(phones));
 }, 60000);
 
 afterAll(async () => {
-  await Promise.all(phones.map((p) => p.kill()));
+  await phones.killAll();
   await server?.stop();
 });
 
@@ -232,9 +140,7 @@ describe('CTI messages refused', () => {
 
 describe('SetSilentMonitoring on a live call', () => {
   it('attaches the supervisor in listen: it hears both parties, nobody hears it', async () => {
-    expect((await customer.command('dial', `sip:1001@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
-    await customer.waitForEvent('CALL_ESTABLISHED', 10000);
-    await agent.waitForEvent('CALL_ESTABLISHED', 10000);
+    await dialAndAnswer(server, customer, agent, '1001');
     const callAt = Date.now();
     await sleep(500);
 
@@ -254,9 +160,9 @@ describe('SetSilentMonitoring on a live call', () => {
       body: { status: 'accepted', sessionId: expect.any(String) },
     });
     await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
-    expect(await eventually(async () => (await activeSessions('listen')) === 1)).toBe(true);
+    expect(await waitFor(async () => (await activeSessions(server, 'listen')) === 1)).toBe(true);
     const listenAt = Date.now();
-    await sleep(3000);
+    await sleep(PHASE_MS);
     const endAt = Date.now();
 
     // The supervisor is busy now: 409 monitor-busy.
@@ -269,18 +175,18 @@ describe('SetSilentMonitoring on a live call', () => {
 
     expect((await supervisor.command('hangup')).ok).toBe(true);
     await supervisor.waitForEvent('CALL_CLOSED', 10000);
-    expect(await eventually(async () => (await activeSessions('listen')) === 0)).toBe(true);
+    expect(await waitFor(async () => (await activeSessions(server, 'listen')) === 0)).toBe(true);
 
     const supHeard = readWav(supervisor.recordings().dec[0]!);
     expectTones(
       'supervisor, listen',
-      window(supHeard, listenAt, listenAt + 800, endAt),
+      toneWindow(supHeard, listenAt, listenAt + SETTLE_MS, endAt),
       [CUSTOMER_HZ, AGENT_HZ],
       [],
     );
     expectTones(
       'customer, listen',
-      window(readWav(customer.recordings().dec[0]!), callAt, listenAt + 800, endAt),
+      toneWindow(readWav(customer.recordings().dec[0]!), callAt, listenAt + SETTLE_MS, endAt),
       [AGENT_HZ],
       [SUPERVISOR_HZ],
     );

@@ -12,21 +12,25 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { apiClient, readJsonLines, summary, type ApiClient } from '../helpers/api.js';
-import { startBaresip, type BaresipPhone } from '../helpers/baresip.js';
+import { type BaresipPhone } from '../helpers/baresip.js';
+import { readWav, type PcmAudio } from '../helpers/goertzel.js';
 import {
-  analyzeTone,
-  describeTone,
-  hasTone,
-  lacksTone,
-  readWav,
-  type PcmAudio,
-} from '../helpers/goertzel.js';
-import { allocatePortBlock } from '../helpers/ports.js';
-import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
+  AGENT_HZ,
+  CUSTOMER_HZ,
+  dialAndAnswer,
+  expectTones,
+  PHASE_MS,
+  PhonePool,
+  SETTLE_MS,
+  sleep,
+  startMonitoringPhones,
+  startPhoneServer,
+  SUPERVISOR_HZ,
+  toneWindow,
+  waitFor,
+} from '../helpers/phoneScene.js';
+import { type ServerHandle } from '../helpers/server.js';
 
-const CUSTOMER_HZ = 440;
-const AGENT_HZ = 1000;
-const SUPERVISOR_HZ = 1800;
 const SUPERVISOR_TOKEN = 'api-monitoring-supervisor-1005-token';
 const EXTENSIONS = [
   { number: '1001', password: 'pw1001', role: 'agent' as const },
@@ -34,21 +38,13 @@ const EXTENSIONS = [
   { number: '1005', password: 'pw1005', role: 'supervisor' as const },
   { number: '1006', password: 'pw1006', role: 'supervisor' as const },
 ];
-/** Phase windows start this long after a change (beeps, jitter buffers). */
-const SETTLE_MS = 800;
-const PHASE_MS = 3000;
-
 let server: ServerHandle;
 let api: ApiClient;
-let phones: BaresipPhone[] = [];
+const phones = new PhonePool(() => server);
 
 beforeAll(async () => {
-  let portMin = await allocatePortBlock(60);
-  if (portMin % 2 === 1) portMin += 1;
-  server = await startServer(
+  server = await startPhoneServer(
     {
-      ...PEER_AUTH,
-      media: { portRange: { min: portMin, max: portMin + 57 }, workers: 1 },
       monitoring: {
         groups: [
           { name: 'support', monitors: ['1005', '1006'], members: ['1001'], modes: ['all'] },
@@ -58,67 +54,18 @@ beforeAll(async () => {
         tokens: [{ name: 'sam', token: SUPERVISOR_TOKEN, scope: 'supervisor', extension: '1005' }],
       },
     },
-    { extensions: EXTENSIONS },
+    EXTENSIONS,
   );
   api = apiClient(server.httpPort);
 }, 30000);
 
 afterEach(async () => {
-  await Promise.all(phones.map((p) => p.kill()));
-  phones = [];
+  await phones.killAll();
 });
 
 afterAll(async () => {
   await server?.stop();
 });
-
-async function phone(user: string, toneHz: number): Promise<BaresipPhone> {
-  const p = await startBaresip({
-    user,
-    password: `pw${user}`,
-    serverPort: server.sipPort,
-    toneHz,
-    audioCodecs: 'pcmu',
-  });
-  phones.push(p);
-  await p.waitForRegistration(10000);
-  return p;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > end) return false;
-    await sleep(100);
-  }
-}
-
-function window(audio: PcmAudio, startedAt: number, from: number, to: number): PcmAudio {
-  const rate = audio.sampleRate;
-  const a = Math.max(0, Math.round(((from - startedAt) / 1000) * rate));
-  const b = Math.max(a, Math.round(((to - startedAt) / 1000) * rate));
-  return { sampleRate: rate, samples: audio.samples.subarray(a, b) };
-}
-
-function expectTones(
-  label: string,
-  audio: PcmAudio,
-  present: readonly number[],
-  absent: readonly number[],
-): void {
-  const verdict = {
-    label,
-    present: present.filter((f) => !hasTone(audio, f)),
-    absent: absent.filter((f) => !lacksTone(audio, f)),
-  };
-  const detail = Object.fromEntries(
-    [...present, ...absent].map((f) => [f, describeTone(analyzeTone(audio, f))]),
-  );
-  expect({ ...verdict, detail }).toMatchObject({ label, present: [], absent: [] });
-}
 
 /** The `dec` recordings of a phone, oldest first (one per call; names carry the time). */
 function heardFiles(p: BaresipPhone): string[] {
@@ -143,9 +90,7 @@ interface MonitorView {
 
 /** The customer (1002) calls the agent (1001); resolves with the call's id. */
 async function placeCall(customer: BaresipPhone, agent: BaresipPhone): Promise<string> {
-  expect((await customer.command('dial', `sip:1001@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
-  await customer.waitForEvent('CALL_ESTABLISHED', 10000);
-  await agent.waitForEvent('CALL_ESTABLISHED', 10000);
+  await dialAndAnswer(server, customer, agent, '1001');
   const calls = ((await api.get('/v1/calls')).json as { calls: CallView[] }).calls;
   expect(calls).toHaveLength(1);
   expect(calls[0]).toMatchObject({ state: 'answered', agent: '1001', monitors: [] });
@@ -161,7 +106,7 @@ async function callView(id: string): Promise<CallView> {
 /** The session is listed on the call as active in `mode`. */
 async function expectActive(callId: string, sessionId: string, mode: string): Promise<void> {
   let last: CallView | undefined;
-  const ok = await eventually(async () => {
+  const ok = await waitFor(async () => {
     last = await callView(callId);
     return last.monitors.some((m) => m.id === sessionId && m.state === 'active' && m.mode === mode);
   });
@@ -173,9 +118,7 @@ async function expectActive(callId: string, sessionId: string, mode: string): Pr
 
 describe('monitoring through the REST API, with real phones', () => {
   it('POST listens (auto-answer), PATCH whispers to the agent only, DELETE releases the supervisor', async () => {
-    const agent = await phone('1001', AGENT_HZ);
-    const customer = await phone('1002', CUSTOMER_HZ);
-    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    const { agent, customer, supervisor } = await startMonitoringPhones(phones);
     const callId = await placeCall(customer, agent);
     const callAt = Date.now();
     await sleep(1000);
@@ -247,9 +190,9 @@ describe('monitoring through the REST API, with real phones', () => {
     const [supFile] = heardFiles(supervisor);
     const [agentFile] = heardFiles(agent);
     const [customerFile] = heardFiles(customer);
-    const s = (from: number, to: number) => window(readWav(supFile!), listenAt, from, to);
-    const a = (from: number, to: number) => window(readWav(agentFile!), callAt, from, to);
-    const c = (from: number, to: number) => window(readWav(customerFile!), callAt, from, to);
+    const s = (from: number, to: number) => toneWindow(readWav(supFile!), listenAt, from, to);
+    const a = (from: number, to: number) => toneWindow(readWav(agentFile!), callAt, from, to);
+    const c = (from: number, to: number) => toneWindow(readWav(customerFile!), callAt, from, to);
     const [C, A, S] = [CUSTOMER_HZ, AGENT_HZ, SUPERVISOR_HZ];
     const phases: Array<[string, PcmAudio, number[], number[]]> = [
       ['supervisor, listen', s(listenAt + SETTLE_MS, whisperAt), [C, A], [S]],
@@ -275,14 +218,12 @@ describe('monitoring through the REST API, with real phones', () => {
       ['mode-change', 'whisper', null],
       ['stop', 'whisper', 'stopped'],
     ]);
-    for (const p of [...phones]) expect(await p.quit()).toBe(0);
-    phones = [];
+    for (const p of phones.all) expect(await p.quit()).toBe(0);
+    phones.forget();
   }, 90000);
 
   it('a supervisor token acts as itself; the agent hanging up sends the supervisor a BYE', async () => {
-    const agent = await phone('1001', AGENT_HZ);
-    const customer = await phone('1002', CUSTOMER_HZ);
-    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    const { agent, customer, supervisor } = await startMonitoringPhones(phones);
     const callId = await placeCall(customer, agent);
     const path = `/v1/calls/${encodeURIComponent(callId)}/monitors`;
 
@@ -335,14 +276,12 @@ describe('monitoring through the REST API, with real phones', () => {
       ['mode-change', 'sam', null],
       ['stop', null, 'call-ended'],
     ]);
-    for (const p of [...phones]) expect(await p.quit()).toBe(0);
-    phones = [];
+    for (const p of phones.all) expect(await p.quit()).toBe(0);
+    phones.forget();
   }, 60000);
 
   it('a server with a monitored call whose phones vanished shuts down promptly', async () => {
-    const agent = await phone('1001', AGENT_HZ);
-    const customer = await phone('1002', CUSTOMER_HZ);
-    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    const { agent, customer, supervisor } = await startMonitoringPhones(phones);
     const callId = await placeCall(customer, agent);
     const started = await api.post(`/v1/calls/${encodeURIComponent(callId)}/monitors`, {
       supervisor: '1005',
@@ -352,8 +291,7 @@ describe('monitoring through the REST API, with real phones', () => {
     await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
     await expectActive(callId, (started.json as MonitorView).id, 'listen');
     // Nobody will answer the BYEs: the shutdown waits a bounded time, not Timer F (32 s).
-    await Promise.all(phones.map((p) => p.kill()));
-    phones = [];
+    await phones.killAll();
     const t0 = Date.now();
     expect(await server.stop({ graceMs: 8000 })).toBe(0);
     expect(Date.now() - t0).toBeLessThan(8000);

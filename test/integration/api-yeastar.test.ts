@@ -10,28 +10,32 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import { startBaresip, type BaresipPhone } from '../helpers/baresip.js';
+import { apiRequest, summary } from '../helpers/api.js';
+import { type BaresipPhone } from '../helpers/baresip.js';
+import { readWav } from '../helpers/goertzel.js';
 import {
-  analyzeTone,
-  describeTone,
-  hasTone,
-  lacksTone,
-  readWav,
-  type PcmAudio,
-} from '../helpers/goertzel.js';
-import { allocatePortBlock } from '../helpers/ports.js';
+  activeSessions,
+  AGENT_HZ,
+  CUSTOMER_HZ,
+  dialAndAnswer,
+  expectTones,
+  PHASE_MS,
+  PhonePool,
+  SETTLE_MS,
+  sleep,
+  startMonitoringPhones,
+  startPhoneServer,
+  SUPERVISOR_HZ,
+  toneWindow,
+  waitFor,
+} from '../helpers/phoneScene.js';
 import {
-  PEER_AUTH,
-  startServer,
   TEST_ADMIN_TOKEN,
   type ExtensionSpec,
+  type HttpResult,
   type ServerHandle,
 } from '../helpers/server.js';
 
-const CUSTOMER_HZ = 440;
-const AGENT_HZ = 1000;
-const SUPERVISOR_HZ = 1800;
 const SUPERVISOR_TOKEN = 'yeastar-supervisor-1005-token';
 const ADMIN_TOKEN = TEST_ADMIN_TOKEN.token;
 
@@ -50,109 +54,40 @@ const EXTENSIONS = [
   { number: '1007', password: 'pw1007', role: 'supervisor' },
 ] as unknown as ExtensionSpec[];
 
-const SETTLE_MS = 800;
-const PHASE_MS = 3000;
-
 let server: ServerHandle;
 let agent: BaresipPhone;
 let customer: BaresipPhone;
 let supervisor: BaresipPhone;
-const phones: BaresipPhone[] = [];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function phone(user: string, toneHz: number): Promise<BaresipPhone> {
-  const p = await startBaresip({
-    user,
-    password: `pw${user}`,
-    serverPort: server.sipPort,
-    toneHz,
-    audioCodecs: 'pcmu',
-  });
-  phones.push(p);
-  await p.waitForRegistration(10000);
-  return p;
-}
-
-interface Reply {
-  status: number;
-  body: string;
-  json: unknown;
-}
+const phones = new PhonePool(() => server);
 
 /** POST to a Yeastar endpoint: `?token=` unless null, a JSON body (or `raw` as is). */
 function yeastar(
   path: 'listen' | 'whisper' | 'barge',
   body: unknown,
   opts: { token?: string | null; raw?: string; contentType?: string } = {},
-): Promise<Reply> {
+): Promise<HttpResult> {
   const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
   const url = `/api/v1.1.0/extension/${path}${token === null ? '' : `?token=${encodeURIComponent(token)}`}`;
-  const text = opts.raw ?? JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: server.host,
-        port: server.httpPort,
-        method: 'POST',
-        path: url,
-        agent: false,
-        headers: {
-          connection: 'close',
-          'content-type': opts.contentType ?? 'application/json',
-          'content-length': Buffer.byteLength(text),
-        },
-      },
-      (res) => {
-        res.setEncoding('utf8');
-        let data = '';
-        res.on('data', (c: string) => (data += c));
-        res.on('end', () => {
-          let json: unknown;
-          try {
-            json = JSON.parse(data);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, body: data, json });
-        });
-      },
-    );
-    req.setTimeout(10000, () => req.destroy(new Error(`POST ${url}: timeout`)));
-    req.on('error', reject);
-    req.end(text);
+  return apiRequest(server.httpPort, 'POST', url, {
+    token: null,
+    body,
+    raw: opts.raw,
+    contentType: opts.contentType,
   });
 }
 
 /** The reply of a Yeastar call as { status, body } for one expect(). */
-async function reply(r: Promise<Reply>): Promise<{ status: number; body: unknown }> {
-  const got = await r;
-  return { status: got.status, body: got.json ?? got.body };
+async function reply(r: Promise<HttpResult>): Promise<{ status: number; body: unknown }> {
+  return summary(await r);
 }
 
 const failed = (errno: string) => ({ status: 200, body: { status: 'Failed', errno } });
 const SUCCESS = { status: 200, body: { status: 'Success' } };
 
-async function activeSessions(mode: string): Promise<number | undefined> {
-  const samples = await server.metrics();
-  return samples.find(
-    (s) => s.name === 'callwatch_monitor_sessions_active' && s.labels.mode === mode,
-  )?.value;
-}
-
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > end) return false;
-    await sleep(100);
-  }
-}
-
 /** The supervisor's phone answered the server's call: the session is active in `mode`. */
 async function expectAttached(mode: string): Promise<void> {
   await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
-  expect(await eventually(async () => (await activeSessions(mode)) === 1)).toBe(true);
+  expect(await waitFor(async () => (await activeSessions(server, mode)) === 1)).toBe(true);
 }
 
 /** The supervisor hangs up: the session ends. */
@@ -160,7 +95,7 @@ async function supervisorHangsUp(): Promise<void> {
   expect((await supervisor.command('hangup')).ok).toBe(true);
   await supervisor.waitForEvent('CALL_CLOSED', 10000);
   expect(
-    await eventually(async () => {
+    await waitFor(async () => {
       const samples = await server.metrics();
       return samples
         .filter((s) => s.name === 'callwatch_monitor_sessions_active')
@@ -169,37 +104,9 @@ async function supervisorHangsUp(): Promise<void> {
   ).toBe(true);
 }
 
-function window(audio: PcmAudio, startedAt: number, from: number, to: number): PcmAudio {
-  const rate = audio.sampleRate;
-  const a = Math.max(0, Math.round(((from - startedAt) / 1000) * rate));
-  const b = Math.max(a, Math.round(((to - startedAt) / 1000) * rate));
-  return { sampleRate: rate, samples: audio.samples.subarray(a, b) };
-}
-
-function expectTones(
-  label: string,
-  audio: PcmAudio,
-  present: readonly number[],
-  absent: readonly number[],
-): void {
-  const verdict = {
-    label,
-    present: present.filter((f) => !hasTone(audio, f)),
-    absent: absent.filter((f) => !lacksTone(audio, f)),
-  };
-  const detail = Object.fromEntries(
-    [...present, ...absent].map((f) => [f, describeTone(analyzeTone(audio, f))]),
-  );
-  expect({ ...verdict, detail }).toMatchObject({ label, present: [], absent: [] });
-}
-
 beforeAll(async () => {
-  let portMin = await allocatePortBlock(60);
-  if (portMin % 2 === 1) portMin += 1;
-  server = await startServer(
+  server = await startPhoneServer(
     {
-      ...PEER_AUTH,
-      media: { portRange: { min: portMin, max: portMin + 57 }, workers: 1 },
       monitoring: {
         enabled: true,
         groups: [
@@ -211,15 +118,13 @@ beforeAll(async () => {
         tokens: [{ name: 'sam', token: SUPERVISOR_TOKEN, scope: 'supervisor', extension: '1005' }],
       },
     },
-    { extensions: EXTENSIONS },
+    EXTENSIONS,
   );
-  agent = await phone('1001', AGENT_HZ);
-  customer = await phone('1002', CUSTOMER_HZ);
-  supervisor = await phone('1005', SUPERVISOR_HZ);
+  ({ agent, customer, supervisor } = await startMonitoringPhones(phones));
 }, 60000);
 
 afterAll(async () => {
-  await Promise.all(phones.map((p) => p.kill()));
+  await phones.killAll();
   await server?.stop();
 });
 
@@ -301,9 +206,7 @@ describe('Yeastar endpoints on a live call', () => {
   let callAt = 0;
 
   beforeAll(async () => {
-    expect((await customer.command('dial', `sip:1001@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
-    await customer.waitForEvent('CALL_ESTABLISHED', 10000);
-    await agent.waitForEvent('CALL_ESTABLISHED', 10000);
+    await dialAndAnswer(server, customer, agent, '1001');
     callAt = Date.now();
     await sleep(500);
   }, 30000);
@@ -328,7 +231,7 @@ describe('Yeastar endpoints on a live call', () => {
     const heard = readWav(dec[0]!);
     expectTones(
       'supervisor, listen',
-      window(heard, listenAt, listenAt + SETTLE_MS, endAt),
+      toneWindow(heard, listenAt, listenAt + SETTLE_MS, endAt),
       [CUSTOMER_HZ, AGENT_HZ],
       [],
     );
@@ -336,7 +239,7 @@ describe('Yeastar endpoints on a live call', () => {
     const agentHeard = readWav(agent.recordings().dec[0]!);
     expectTones(
       'agent, listen',
-      window(agentHeard, callAt, listenAt + SETTLE_MS, endAt),
+      toneWindow(agentHeard, callAt, listenAt + SETTLE_MS, endAt),
       [CUSTOMER_HZ],
       [SUPERVISOR_HZ],
     );
@@ -360,13 +263,13 @@ describe('Yeastar endpoints on a live call', () => {
     // The agent hears the supervisor, the customer does not.
     expectTones(
       'agent, whisper',
-      window(readWav(agent.recordings().dec[0]!), callAt, whisperAt + SETTLE_MS, endAt),
+      toneWindow(readWav(agent.recordings().dec[0]!), callAt, whisperAt + SETTLE_MS, endAt),
       [CUSTOMER_HZ, SUPERVISOR_HZ],
       [],
     );
     expectTones(
       'customer, whisper',
-      window(readWav(customer.recordings().dec[0]!), callAt, whisperAt + SETTLE_MS, endAt),
+      toneWindow(readWav(customer.recordings().dec[0]!), callAt, whisperAt + SETTLE_MS, endAt),
       [AGENT_HZ],
       [SUPERVISOR_HZ],
     );
@@ -381,7 +284,7 @@ describe('Yeastar endpoints on a live call', () => {
     await supervisorHangsUp();
     expectTones(
       'customer, barge',
-      window(readWav(customer.recordings().dec[0]!), callAt, bargeAt + SETTLE_MS, endAt),
+      toneWindow(readWav(customer.recordings().dec[0]!), callAt, bargeAt + SETTLE_MS, endAt),
       [AGENT_HZ, SUPERVISOR_HZ],
       [],
     );

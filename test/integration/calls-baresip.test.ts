@@ -5,10 +5,19 @@
  * side ends both legs; afterwards no call is live and no RTP port of the range is bound.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startBaresip, type BaresipPhone } from '../helpers/baresip.js';
-import { analyzeTone, describeTone, hasTone, lacksTone, readWav } from '../helpers/goertzel.js';
-import { allocatePortBlock, boundUdpPorts } from '../helpers/ports.js';
-import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
+import { type BaresipPhone } from '../helpers/baresip.js';
+import { analyzeTone, describeTone, hasTone, lacksTone } from '../helpers/goertzel.js';
+import {
+  dialAndAnswer,
+  heardAudio,
+  PhonePool,
+  rtpPortRange,
+  sleep,
+  startPhoneServer,
+  waitFor,
+} from '../helpers/phoneScene.js';
+import { boundUdpPorts } from '../helpers/ports.js';
+import { type ServerHandle } from '../helpers/server.js';
 
 const EXTENSIONS = [
   { number: '1001', password: 'pw1001' },
@@ -18,25 +27,17 @@ const CALLER_HZ = 1000;
 const CALLEE_HZ = 440;
 
 let server: ServerHandle;
-let portMin: number;
-const PORT_SPAN = 40;
-let phones: BaresipPhone[] = [];
+/** The server's RTP range. */
+let rtp: { min: number; max: number };
+const phones = new PhonePool(() => server);
 
 beforeAll(async () => {
-  portMin = await allocatePortBlock(PORT_SPAN);
-  if (portMin % 2 === 1) portMin += 1;
-  server = await startServer(
-    {
-      ...PEER_AUTH,
-      media: { portRange: { min: portMin, max: portMin + PORT_SPAN - 3 }, workers: 1 },
-    },
-    { extensions: EXTENSIONS },
-  );
+  server = await startPhoneServer({}, EXTENSIONS, 40);
+  rtp = rtpPortRange(server);
 }, 30000);
 
 afterEach(async () => {
-  await Promise.all(phones.map((p) => p.kill()));
-  phones = [];
+  await phones.killAll();
 });
 
 afterAll(async () => {
@@ -49,41 +50,16 @@ async function liveCalls(): Promise<unknown[]> {
   return (r.json as { calls: unknown[] }).calls;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
-
 async function twoPhones(calleeCodecs = 'pcmu'): Promise<[BaresipPhone, BaresipPhone]> {
-  const caller = await startBaresip({
-    user: '1001',
-    password: 'pw1001',
-    serverPort: server.sipPort,
-    toneHz: CALLER_HZ,
-    audioCodecs: 'pcmu',
-  });
-  phones.push(caller);
-  const callee = await startBaresip({
-    user: '1002',
-    password: 'pw1002',
-    serverPort: server.sipPort,
-    toneHz: CALLEE_HZ,
-    audioCodecs: calleeCodecs,
-  });
-  phones.push(callee);
+  const caller = await phones.spawn('1001', CALLER_HZ);
+  const callee = await phones.spawn('1002', CALLEE_HZ, calleeCodecs);
   await caller.waitForRegistration(10000);
   await callee.waitForRegistration(10000);
   return [caller, callee];
 }
 
 function expectHeard(phone: BaresipPhone, own: number, other: number): void {
-  const { dec } = phone.recordings();
-  expect(dec).toHaveLength(1);
-  const heard = readWav(dec[0] as string);
+  const heard = heardAudio(phone);
   expect({
     phone: phone.user,
     heard: describeTone(analyzeTone(heard, other)),
@@ -98,14 +74,11 @@ describe('calls between two baresip phones through the server', () => {
   for (const hangup of ['caller', 'callee'] as const) {
     it(`relays audio both ways; hang-up by the ${hangup} ends both legs`, async () => {
       const [caller, callee] = await twoPhones();
-      const dial = await caller.command('dial', `sip:1002@127.0.0.1:${server.sipPort}`);
-      expect(dial.ok).toBe(true);
-      await caller.waitForEvent('CALL_ESTABLISHED', 10000);
-      await callee.waitForEvent('CALL_ESTABLISHED', 10000);
+      await dialAndAnswer(server, caller, callee, '1002');
       expect(await liveCalls()).toHaveLength(1);
       // The call's two legs hold RTP + RTCP each in the range (so the check below can fail).
-      expect(boundUdpPorts(portMin, portMin + PORT_SPAN - 3)).toHaveLength(4);
-      await new Promise((r) => setTimeout(r, 3000));
+      expect(boundUdpPorts(rtp.min, rtp.max)).toHaveLength(4);
+      await sleep(3000);
 
       const [ender, other] = hangup === 'caller' ? [caller, callee] : [callee, caller];
       await ender.command('hangup');
@@ -117,12 +90,9 @@ describe('calls between two baresip phones through the server', () => {
 
       expect(await waitFor(async () => (await liveCalls()).length === 0, 3000)).toBe(true);
       // Both media legs closed: no socket of the server's RTP range is left.
-      expect(
-        await waitFor(
-          async () => boundUdpPorts(portMin, portMin + PORT_SPAN - 3).length === 0,
-          3000,
-        ),
-      ).toBe(true);
+      expect(await waitFor(async () => boundUdpPorts(rtp.min, rtp.max).length === 0, 3000)).toBe(
+        true,
+      );
       expect(await caller.quit()).toBe(0);
       expect(await callee.quit()).toBe(0);
     }, 60000);
@@ -130,12 +100,10 @@ describe('calls between two baresip phones through the server', () => {
 
   it('transcodes a PCMU phone to a PCMA phone, tone verified at both ends', async () => {
     const [caller, callee] = await twoPhones('pcma');
-    expect((await caller.command('dial', `sip:1002@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
-    await caller.waitForEvent('CALL_ESTABLISHED', 10000);
-    await callee.waitForEvent('CALL_ESTABLISHED', 10000);
+    await dialAndAnswer(server, caller, callee, '1002');
     // The caller offers PCMU only and the callee accepts PCMA only: each leg has its
     // own codec, so the tones below can only pass if the server transcodes.
-    await new Promise((r) => setTimeout(r, 3000));
+    await sleep(3000);
     await caller.command('hangup');
     await caller.waitForEvent('CALL_CLOSED', 10000);
     await callee.waitForEvent('CALL_CLOSED', 10000);

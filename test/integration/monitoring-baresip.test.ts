@@ -9,120 +9,50 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startBaresip, type BaresipPhone } from '../helpers/baresip.js';
+import { type PcmAudio } from '../helpers/goertzel.js';
 import {
-  analyzeTone,
-  describeTone,
-  hasTone,
-  lacksTone,
-  readWav,
-  type PcmAudio,
-} from '../helpers/goertzel.js';
-import { allocatePortBlock } from '../helpers/ports.js';
-import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
+  AGENT_HZ,
+  CUSTOMER_HZ,
+  dialAndAnswer,
+  expectTones,
+  heardAudio,
+  PHASE_MS,
+  PhonePool,
+  SETTLE_MS,
+  sleep,
+  startMonitoringPhones,
+  startPhoneServer,
+  SUPERVISOR_HZ,
+  toneWindow,
+  wavChannel,
+} from '../helpers/phoneScene.js';
+import { type ServerHandle } from '../helpers/server.js';
 
-const CUSTOMER_HZ = 440;
-const AGENT_HZ = 1000;
-const SUPERVISOR_HZ = 1800;
 const EXTENSIONS = [
   { number: '1001', password: 'pw1001', role: 'agent' as const },
   { number: '1002', password: 'pw1002', role: 'agent' as const },
   { number: '1005', password: 'pw1005', role: 'supervisor' as const },
 ];
-/** Phase windows start this long after a change (beeps, jitter buffers, DTMF end). */
-const SETTLE_MS = 800;
-const PHASE_MS = 3000;
-
 let server: ServerHandle;
-let phones: BaresipPhone[] = [];
+const phones = new PhonePool(() => server);
 
 beforeAll(async () => {
-  let portMin = await allocatePortBlock(60);
-  if (portMin % 2 === 1) portMin += 1;
-  server = await startServer(
-    {
-      ...PEER_AUTH,
-      media: { portRange: { min: portMin, max: portMin + 57 }, workers: 1 },
-    },
-    { extensions: EXTENSIONS },
-  );
+  server = await startPhoneServer({}, EXTENSIONS);
 }, 30000);
 
 afterEach(async () => {
-  await Promise.all(phones.map((p) => p.kill()));
-  phones = [];
+  await phones.killAll();
 });
 
 afterAll(async () => {
   await server?.stop();
 });
 
-async function phone(user: string, toneHz: number): Promise<BaresipPhone> {
-  const p = await startBaresip({
-    user,
-    password: `pw${user}`,
-    serverPort: server.sipPort,
-    toneHz,
-    audioCodecs: 'pcmu',
-  });
-  phones.push(p);
-  await p.waitForRegistration(10000);
-  return p;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Samples of `audio` between two wall-clock times, given when its recording began. */
-function window(audio: PcmAudio, startedAt: number, from: number, to: number): PcmAudio {
-  const rate = audio.sampleRate;
-  const a = Math.max(0, Math.round(((from - startedAt) / 1000) * rate));
-  const b = Math.max(a, Math.round(((to - startedAt) / 1000) * rate));
-  return { sampleRate: rate, samples: audio.samples.subarray(a, b) };
-}
-
-function channel(file: string, ch: number): PcmAudio {
-  const wav = readWav(file);
-  return { sampleRate: wav.sampleRate, samples: wav.channelData[ch]! };
-}
-
-function heard(p: BaresipPhone): PcmAudio {
-  const { dec } = p.recordings();
-  expect(dec).toHaveLength(1);
-  return readWav(dec[0]!);
-}
-
-/** A readable verdict for expect(): which tones a stretch of audio carries. */
-function tones(audio: PcmAudio, hz: readonly number[]): Record<number, string> {
-  return Object.fromEntries(hz.map((f) => [f, describeTone(analyzeTone(audio, f))]));
-}
-
-function expectTones(
-  label: string,
-  audio: PcmAudio,
-  present: readonly number[],
-  absent: readonly number[],
-): void {
-  const verdict = {
-    label,
-    present: present.filter((f) => !hasTone(audio, f)),
-    absent: absent.filter((f) => !lacksTone(audio, f)),
-  };
-  expect({ ...verdict, detail: tones(audio, [...present, ...absent]) }).toMatchObject({
-    label,
-    present: [],
-    absent: [],
-  });
-}
-
 describe('supervisor monitoring with three baresip phones', () => {
   it('listen → whisper → barge → takeover, heard by each phone and the recording', async () => {
-    const agent = await phone('1001', AGENT_HZ);
-    const customer = await phone('1002', CUSTOMER_HZ);
-    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    const { agent, customer, supervisor } = await startMonitoringPhones(phones);
 
-    expect((await customer.command('dial', `sip:1001@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
-    await customer.waitForEvent('CALL_ESTABLISHED', 10000);
-    await agent.waitForEvent('CALL_ESTABLISHED', 10000);
+    await dialAndAnswer(server, customer, agent, '1001');
     const callAt = Date.now();
     await sleep(1000);
 
@@ -152,12 +82,12 @@ describe('supervisor monitoring with three baresip phones', () => {
     await supervisor.waitForEvent('CALL_CLOSED', 10000);
     await customer.waitForEvent('CALL_CLOSED', 10000);
 
-    const customerHeard = heard(customer);
-    const agentHeard = heard(agent);
-    const supHeard = heard(supervisor);
-    const c = (from: number, to: number) => window(customerHeard, callAt, from, to);
-    const a = (from: number, to: number) => window(agentHeard, callAt, from, to);
-    const s = (from: number, to: number) => window(supHeard, listenAt, from, to);
+    const customerHeard = heardAudio(customer);
+    const agentHeard = heardAudio(agent);
+    const supHeard = heardAudio(supervisor);
+    const c = (from: number, to: number) => toneWindow(customerHeard, callAt, from, to);
+    const a = (from: number, to: number) => toneWindow(agentHeard, callAt, from, to);
+    const s = (from: number, to: number) => toneWindow(supHeard, listenAt, from, to);
 
     // Who hears which tones in each phase (DESIGN §3): [label, audio, present, absent].
     const C = CUSTOMER_HZ;
@@ -189,20 +119,8 @@ describe('supervisor monitoring with three baresip phones', () => {
     const wavs = readdirSync(dir).filter((f) => f.endsWith('.wav'));
     expect(wavs).toHaveLength(1);
     const file = path.join(dir, wavs[0]!);
-    const left = channel(file, 0);
-    const right = channel(file, 1);
-    const l = (from: number, to: number) => window(left, callAt, from, to);
-    const r = (from: number, to: number) => window(right, callAt, from, to);
-    const recorded: Array<[string, PcmAudio, number[], number[]]> = [
-      ['recording left, before takeover', l(callAt + SETTLE_MS, takeoverAt), [C], [S, A]],
-      ['recording right, before takeover', r(callAt + SETTLE_MS, takeoverAt), [A], [S, C]],
-      ['recording right, takeover', r(takeoverAt + SETTLE_MS, endAt), [S], [A]],
-      ['recording left, takeover', l(takeoverAt + SETTLE_MS, endAt), [C], [S]],
-    ];
-    for (const [label, audio, present, absent] of recorded) {
-      expectTones(label, audio, present, absent);
-    }
-
+    const left = wavChannel(file, 0);
+    const right = wavChannel(file, 1);
     // The sidecar names the parties and the monitoring session with its modes (it is
     // completed once the call's media has closed, just after the BYEs).
     const readSidecar = (): unknown =>
@@ -211,10 +129,15 @@ describe('supervisor monitoring with three baresip phones', () => {
       await sleep(100);
     }
     const sidecar = readSidecar() as {
+      recordingStartedAt: string;
       parties: { customer: { extension: string }; agent: { extension: string } };
       endReason: string;
       audioBytes: number;
-      monitoring: Array<{ supervisor: string; agent: string; modes: Array<{ mode: string }> }>;
+      monitoring: Array<{
+        supervisor: string;
+        agent: string;
+        modes: Array<{ mode: string; at: string }>;
+      }>;
     };
     expect(sidecar.parties.customer.extension).toBe('1002');
     expect(sidecar.parties.agent.extension).toBe('1001');
@@ -228,6 +151,25 @@ describe('supervisor monitoring with three baresip phones', () => {
       'barge',
       'takeover',
     ]);
-    for (const p of phones) expect(await p.quit()).toBe(0);
+
+    // The WAV's own timeline: it starts when the recording did, and the takeover happened
+    // when the server applied it (both from the sidecar, on the server's clock), so a
+    // recording that starts late or a loaded machine cannot move a phase boundary.
+    const recordedAt = Date.parse(sidecar.recordingStartedAt);
+    const tookOverAt = Date.parse(sidecar.monitoring[0]!.modes[3]!.at);
+    const l = (from: number, to: number) => toneWindow(left, recordedAt, from, to);
+    const r = (from: number, to: number) => toneWindow(right, recordedAt, from, to);
+    const before = (f: typeof l) => f(recordedAt + SETTLE_MS, tookOverAt - 300);
+    const after = (f: typeof l) => f(tookOverAt + SETTLE_MS, endAt);
+    const recorded: Array<[string, PcmAudio, number[], number[]]> = [
+      ['recording left, before takeover', before(l), [C], [S, A]],
+      ['recording right, before takeover', before(r), [A], [S, C]],
+      ['recording right, takeover', after(r), [S], [A]],
+      ['recording left, takeover', after(l), [C], [S]],
+    ];
+    for (const [label, audio, present, absent] of recorded) {
+      expectTones(label, audio, present, absent);
+    }
+    for (const p of phones.all) expect(await p.quit()).toBe(0);
   }, 90000);
 });

@@ -8,10 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startBaresip, type BaresipPhone } from '../helpers/baresip.js';
 import { hasTone, readWav } from '../helpers/goertzel.js';
-import { allocatePortBlock } from '../helpers/ports.js';
-import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
+import { dialAndAnswer, PhonePool, sleep, startPhoneServer } from '../helpers/phoneScene.js';
+import { type ServerHandle } from '../helpers/server.js';
 
 const CALLER_HZ = 440;
 const CALLEE_HZ = 1000;
@@ -22,25 +21,15 @@ const EXTENSIONS = [
 
 let server: ServerHandle;
 let dir: string;
-let phones: BaresipPhone[] = [];
+const phones = new PhonePool(() => server);
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'callwatch-rec-'));
-  let portMin = await allocatePortBlock(20);
-  if (portMin % 2 === 1) portMin += 1;
-  server = await startServer(
-    {
-      ...PEER_AUTH,
-      media: { portRange: { min: portMin, max: portMin + 17 }, workers: 1 },
-      recording: { directory: dir },
-    },
-    { extensions: EXTENSIONS },
-  );
+  server = await startPhoneServer({ recording: { directory: dir } }, EXTENSIONS, 20);
 }, 30000);
 
 afterEach(async () => {
-  await Promise.all(phones.map((p) => p.kill()));
-  phones = [];
+  await phones.killAll();
 });
 
 afterAll(async () => {
@@ -50,26 +39,11 @@ afterAll(async () => {
 
 describe('a recording when the server dies mid-call', () => {
   it('is a valid WAV of the audio written so far', async () => {
-    for (const [user, hz] of [
-      ['1001', CALLER_HZ],
-      ['1002', CALLEE_HZ],
-    ] as const) {
-      const p = await startBaresip({
-        user,
-        password: `pw${user}`,
-        serverPort: server.sipPort,
-        toneHz: hz,
-        audioCodecs: 'pcmu',
-      });
-      phones.push(p);
-      await p.waitForRegistration(10000);
-    }
-    const [caller, callee] = phones as [BaresipPhone, BaresipPhone];
-    expect((await caller.command('dial', `sip:1002@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
-    await caller.waitForEvent('CALL_ESTABLISHED', 10000);
-    await callee.waitForEvent('CALL_ESTABLISHED', 10000);
+    const caller = await phones.phone('1001', CALLER_HZ);
+    const callee = await phones.phone('1002', CALLEE_HZ);
+    await dialAndAnswer(server, caller, callee, '1002');
     // More than the recorder's flush interval (1 s), so blocks are on disk.
-    await new Promise((r) => setTimeout(r, 3500));
+    await sleep(3500);
     server.process.kill('SIGKILL');
     await new Promise((r) => server.process.once('exit', r));
 

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import type { StartRequest } from '../../../../src/monitoring/monitoringService.js';
-import type { MonitorSessionRecord } from '../../../../src/monitoring/monitorSession.js';
-import { MonitorRefusal, type RefusalCode } from '../../../../src/monitoring/refusals.js';
+import type { RefusalCode } from '../../../../src/monitoring/refusals.js';
 import { ApiError } from '../../../../src/http/api/errors.js';
 import {
   CTI_MESSAGES_PATH,
@@ -10,6 +9,11 @@ import {
   parseCtiMessage,
   registerCtiRoutes,
 } from '../../../../src/http/api/ctiRoutes.js';
+import {
+  monitoringStub,
+  REFUSAL_BY_AGENT,
+  refuseByAgent,
+} from '../../../helpers/monitoringStub.js';
 import { apiApp, bearer, call, listen } from './apiApp.js';
 
 const ADMIN = 'admin-token-0000000001';
@@ -119,18 +123,9 @@ describe('POST /api/cti/messages', () => {
   });
 
   async function start(outcome: (r: StartRequest) => RefusalCode | undefined) {
-    const started: StartRequest[] = [];
+    const { monitoring, started } = monitoringStub(outcome);
     app = await apiApp();
-    registerCtiRoutes(app, {
-      monitoring: {
-        async start(request) {
-          started.push(request);
-          const code = outcome(request);
-          if (code !== undefined) throw new MonitorRefusal(code);
-          return { id: `m${started.length}` } as MonitorSessionRecord;
-        },
-      },
-    });
+    registerCtiRoutes(app, { monitoring });
     return { port: await listen(app), started };
   }
 
@@ -163,16 +158,9 @@ describe('POST /api/cti/messages', () => {
   });
 
   it('answers refusals with their code and HTTP status', async () => {
-    const codes: Record<string, RefusalCode> = {
-      '9999': 'unknown-extension',
-      '1002': 'no-call',
-      '1003': 'member-forbids',
-      '1004': 'mode-not-allowed',
-      '1006': 'monitor-busy',
-    };
-    const { port } = await start((r) => codes[r.agent ?? '']);
+    const { port } = await start(refuseByAgent);
     const got: Record<string, [number, string]> = {};
-    for (const agent of Object.keys(codes)) {
+    for (const agent of Object.keys(REFUSAL_BY_AGENT)) {
       const r = await post(port, ADMIN, message('1005', agent));
       got[agent] = [r.status, (r.json() as { error: { code: string } }).error.code];
     }

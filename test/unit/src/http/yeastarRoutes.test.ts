@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import type { StartRequest } from '../../../../src/monitoring/monitoringService.js';
-import type { MonitorSessionRecord } from '../../../../src/monitoring/monitorSession.js';
 import { MonitorRefusal, type RefusalCode } from '../../../../src/monitoring/refusals.js';
 import { ApiError } from '../../../../src/http/api/errors.js';
 import {
@@ -9,8 +8,12 @@ import {
   registerYeastarRoutes,
   YEASTAR_ENDPOINTS,
   yeastarErrnoOfError,
-  type MonitoringStarter,
 } from '../../../../src/http/api/yeastarRoutes.js';
+import {
+  monitoringStub,
+  REFUSAL_BY_AGENT,
+  refuseByAgent,
+} from '../../../helpers/monitoringStub.js';
 import { apiApp, bearer, call, listen } from './apiApp.js';
 
 const ADMIN = 'admin-token-0000000001';
@@ -95,16 +98,7 @@ describe('the Yeastar routes on the API', () => {
   });
 
   async function start(outcome: (r: StartRequest) => RefusalCode | Error | undefined) {
-    const started: StartRequest[] = [];
-    const monitoring: MonitoringStarter = {
-      async start(request) {
-        started.push(request);
-        const o = outcome(request);
-        if (typeof o === 'string') throw new MonitorRefusal(o);
-        if (o instanceof Error) throw o;
-        return { id: 'm1' } as MonitorSessionRecord;
-      },
-    };
+    const { monitoring, started } = monitoringStub(outcome);
     app = await apiApp();
     await registerYeastarRoutes(app, { monitoring });
     // The REST API's own errors stay JSON errors beside the adapter.
@@ -176,16 +170,9 @@ describe('the Yeastar routes on the API', () => {
   });
 
   it('answers the refusal errno', async () => {
-    const codes: Record<string, RefusalCode> = {
-      '9999': 'unknown-extension',
-      '1002': 'no-call',
-      '1003': 'member-forbids',
-      '1004': 'mode-not-allowed',
-      '1006': 'monitor-busy',
-    };
-    const { port } = await start((r) => codes[r.agent ?? '']);
+    const { port } = await start(refuseByAgent);
     const errnos: Record<string, string> = {};
-    for (const agent of Object.keys(codes)) {
+    for (const agent of Object.keys(REFUSAL_BY_AGENT)) {
       const r = await post(port, 'whisper', {
         token: ADMIN,
         payload: { whisperer: '1005', whisperedext: agent },
