@@ -100,7 +100,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     latchWindowMs: config.media.latchWindowMs,
     jitter: config.media.jitter,
     ...(config.media.workers !== null ? { workers: config.media.workers } : {}),
-    logger: logger.child({ module: 'media' }),
+    logger, // the engine names its own child logger (module: media)
   });
 
   let stack: SipStack;

@@ -103,7 +103,8 @@ export function parseCtiMessage(body: unknown): SilentMonitoringMessage {
   };
 }
 
-const address = { type: ['string', 'number'] } as const;
+/** An extension, as the seed's samples give it: a string, or a number. */
+const address = { anyOf: [{ type: 'string' }, { type: 'number' }] } as const;
 
 export function registerCtiRoutes(app: FastifyInstance, deps: CtiRoutesDeps): void {
   app.post(
