@@ -399,17 +399,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
 
   /** The call ended: its supervisors get a BYE. Call after the call is gone. */
   async callEnded(callId: string): Promise<void> {
-    const entry = this.byCall.get(callId);
-    if (entry === undefined) return;
-    for (const [id, c] of entry.calling) {
-      c.cancel();
-      entry.calling.delete(id);
-      this.finish(c.record, 'call-ended');
-      void this.audit('stop', c.record, 'call-ended');
-    }
-    await Promise.all(
-      [...entry.sessions].map((s) => this.endSession(s, 'call-ended', 'system', null)),
-    );
+    await this.endAll(callId, 'call-ended');
     this.byCall.delete(callId);
   }
 
@@ -418,6 +408,11 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
    * callEnded (BYE, leg out of the room), but the call's history stays for its sidecar.
    */
   async agentLeft(callId: string, reason: 'agent-transferred'): Promise<void> {
+    await this.endAll(callId, reason);
+  }
+
+  /** Ends every session of a call, ringing ones included. */
+  private async endAll(callId: string, reason: MonitorEndReason): Promise<void> {
     const entry = this.byCall.get(callId);
     if (entry === undefined) return;
     for (const [id, c] of entry.calling) {
