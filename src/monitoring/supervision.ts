@@ -224,22 +224,12 @@ function publishSupervision(bus: EventBus, monitoring: MonitoringService, notes:
       reason: r.code,
     }),
   );
-  notes.on('handRaised', (c) =>
-    bus.publish({
-      type: 'hand.raised',
-      callId: c.callId,
-      agent: c.agent ?? '',
-      by: c.by,
-      reason: c.reason,
-    }),
-  );
-  notes.on('handLowered', (c) =>
-    bus.publish({
-      type: 'hand.lowered',
-      callId: c.callId,
-      agent: c.agent ?? '',
-      by: c.by,
-      reason: c.reason,
-    }),
-  );
+  for (const [event, type] of [
+    ['handRaised', 'hand.raised'],
+    ['handLowered', 'hand.lowered'],
+  ] as const) {
+    notes.on(event, (c) =>
+      bus.publish({ type, callId: c.callId, agent: c.agent ?? '', by: c.by, reason: c.reason }),
+    );
+  }
 }
