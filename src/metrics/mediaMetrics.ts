@@ -69,9 +69,9 @@ export class MediaMetrics {
       registers,
     });
     this.jitter = new Histogram({
-      name: 'callwatch_rtp_jitter_ms',
+      name: 'callwatch_rtp_jitter_seconds',
       help: 'Interarrival jitter of received streams at each leg report (RFC 3550 A.8)',
-      buckets: [1, 2, 5, 10, 20, 40, 80, 160],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16],
       registers,
     });
     this.workerLegs = new Gauge({
@@ -81,7 +81,7 @@ export class MediaMetrics {
       registers,
     });
     this.loopLag = new Gauge({
-      name: 'callwatch_media_worker_loop_lag_ms',
+      name: 'callwatch_media_worker_loop_lag_seconds',
       help: 'Largest event-loop lag of a media worker over its last report interval',
       labelNames: ['worker'] as const,
       registers,
@@ -109,7 +109,7 @@ export class MediaMetrics {
     for (const [key, reason] of DROP_REASONS) this.drops.inc({ reason }, delta(key));
     this.lastWorker.set(stats.worker, { ...now });
     this.workerLegs.set({ worker }, stats.legs);
-    this.loopLag.set({ worker }, stats.loopDelayMs.max);
+    this.loopLag.set({ worker }, stats.loopDelayMs.max / 1000);
     this.utilization.set({ worker }, stats.eventLoopUtilization);
   }
 
@@ -120,7 +120,7 @@ export class MediaMetrics {
     const before = this.lastLost.get(stats.legId) ?? 0;
     if (inbound.lost > before) this.lost.inc(inbound.lost - before);
     this.lastLost.set(stats.legId, Math.max(before, inbound.lost));
-    this.jitter.observe(inbound.jitterMs);
+    this.jitter.observe(inbound.jitterMs / 1000);
   }
 
   onLatched(signalled: boolean): void {

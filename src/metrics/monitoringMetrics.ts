@@ -1,11 +1,11 @@
 /**
- * Monitoring and mixer metrics (issue 4 §7): monitor sessions by mode, mode changes,
- * frames mixed and concealed, jitter-buffer depth, mixer tick lateness, recordings active
- * and bytes written. Session metrics follow the monitoring service's events; the mixer's
+ * Monitoring and mixer metrics: monitor sessions by mode, mode changes, frames mixed and
+ * concealed, jitter-buffer depth, mixer tick lateness, recordings active, bytes written
+ * and failed. Session metrics follow the monitoring service's events; the mixer's
  * come from each worker's periodic report, cumulative there and turned into increments
- * here by difference (the tick-lateness histogram too, bucket by bucket).
+ * here by difference (the tick-lateness histogram is reported as the workers keep it).
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MediaEngine, MixerStats, MonitorMode } from '../../media/engine/index.js';
 import type { MonitoringService } from '../monitoring/monitoringService.js';
 import type { RecordingTap } from '../recording/recordingTap.js';
@@ -53,8 +53,87 @@ export function registerMonitoringMetrics(
       this.set(recordings.active);
     },
   });
+  // A failed recording is a call the business may have to keep and does not have.
+  // Start failures (directory, file or worker refused) and write failures (an I/O error
+  // stopped the WAV) are counted by the tap, which sees both.
+  new Counter({
+    name: 'callwatch_recording_errors_total',
+    help: 'Call recordings that failed, by stage (start: never began; write: cut short by an I/O error)',
+    labelNames: ['stage'] as const,
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ stage: 'start' }, recordings.failures.start);
+      this.inc({ stage: 'write' }, recordings.failures.write);
+    },
+  });
   const mixer = new MixerMetrics(registry);
   engine.on('mixerStats', ({ worker, mixer: stats }) => mixer.onStats(worker, stats));
+}
+
+type Lateness = MixerStats['lateness'];
+type HistogramResult = Awaited<ReturnType<Histogram['get']>>;
+
+/**
+ * A histogram whose buckets are kept by the workers (in ms, per worker, cumulative) rather
+ * than observed here: prom-client's Histogram only takes observations, so its reports
+ * (get() for JSON, getForPromString() for the text format) are replaced by the workers'
+ * latest buckets summed, in seconds.
+ */
+class ReportedHistogram extends Histogram {
+  private readonly latest = new Map<number, Lateness>();
+
+  constructor(
+    private readonly metricName: string,
+    private readonly metricHelp: string,
+    registry: Registry,
+  ) {
+    super({ name: metricName, help: metricHelp, registers: [registry] });
+  }
+
+  update(worker: number, lateness: Lateness): void {
+    this.latest.set(worker, { ...lateness, counts: [...lateness.counts] });
+  }
+
+  override get(): Promise<HistogramResult> {
+    return this.report();
+  }
+
+  /** What the registry's text exposition reads (absent from prom-client's typings). */
+  getForPromString(): Promise<HistogramResult> {
+    return this.report();
+  }
+
+  private report(): Promise<HistogramResult> {
+    const le: number[] = [];
+    const counts: number[] = [];
+    let sum = 0;
+    let count = 0;
+    for (const h of this.latest.values()) {
+      h.counts.forEach((c, i) => (counts[i] = (counts[i] ?? 0) + c));
+      h.le.forEach((bound, i) => (le[i] = bound));
+      sum += h.sum;
+      count += h.count;
+    }
+    if (counts.length === 0) counts.push(0); // no report yet: an empty +Inf bucket
+    const values: HistogramResult['values'] = [];
+    let cumulative = 0;
+    counts.forEach((c, i) => {
+      cumulative += c;
+      const bound = i < le.length ? String(le[i]! / 1000) : '+Inf';
+      values.push({
+        metricName: `${this.metricName}_bucket`,
+        labels: { le: bound },
+        value: cumulative,
+      });
+    });
+    values.push({ metricName: `${this.metricName}_sum`, labels: {}, value: sum / 1000 });
+    values.push({ metricName: `${this.metricName}_count`, labels: {}, value: count });
+    // The shape prom-client's Histogram reports; its typings type `type` as a numeric enum
+    // and want a collect function that the registry never reads.
+    const report = { name: this.metricName, help: this.metricHelp, type: 'histogram' };
+    return Promise.resolve({ ...report, aggregator: 'sum', values } as unknown as HistogramResult);
+  }
 }
 
 class MixerMetrics {
@@ -64,9 +143,7 @@ class MixerMetrics {
   private readonly ticksSkipped: Counter;
   private readonly recordingBytes: Counter;
   private readonly depth: Gauge<'worker'>;
-  private readonly lateness: Counter<'le'>;
-  private readonly latenessSum: Counter;
-  private readonly latenessCount: Counter;
+  private readonly lateness: ReportedHistogram;
   private readonly last = new Map<number, MixerStats>();
 
   constructor(registry: Registry) {
@@ -97,29 +174,16 @@ class MixerMetrics {
       registers,
     });
     this.depth = new Gauge({
-      name: 'callwatch_mixer_jitter_depth_ms',
+      name: 'callwatch_mixer_jitter_depth_seconds',
       help: 'Mean target playout delay of the jitter buffers, by worker',
       labelNames: ['worker'] as const,
       registers,
     });
-    // A histogram fed from the worker's own buckets: prom-client's Histogram only takes
-    // observations, so the buckets are exposed as cumulative counters of the same shape.
-    this.lateness = new Counter({
-      name: 'callwatch_mixer_tick_lateness_ms_bucket',
-      help: 'Mixer ticks by lateness behind their due time (cumulative buckets, ms)',
-      labelNames: ['le'] as const,
-      registers,
-    });
-    this.latenessSum = new Counter({
-      name: 'callwatch_mixer_tick_lateness_ms_sum',
-      help: 'Sum of mixer tick lateness (ms)',
-      registers,
-    });
-    this.latenessCount = new Counter({
-      name: 'callwatch_mixer_tick_lateness_ms_count',
-      help: 'Mixer ticks run',
-      registers,
-    });
+    this.lateness = new ReportedHistogram(
+      'callwatch_mixer_tick_lateness_seconds',
+      'Mixer ticks by lateness behind their due time',
+      registry,
+    );
   }
 
   onStats(worker: number, now: MixerStats): void {
@@ -130,17 +194,10 @@ class MixerMetrics {
     this.late.inc(d(now.packetsLate, before?.packetsLate));
     this.ticksSkipped.inc(d(now.ticksSkipped, before?.ticksSkipped));
     this.recordingBytes.inc(d(now.recordingBytes, before?.recordingBytes));
-    if (now.jitterDepthMs !== null) this.depth.set({ worker: String(worker) }, now.jitterDepthMs);
-    let cumulative = 0;
-    let cumulativeBefore = 0;
-    now.lateness.counts.forEach((count, i) => {
-      cumulative += count;
-      cumulativeBefore += before?.lateness.counts[i] ?? 0;
-      const le = i < now.lateness.le.length ? String(now.lateness.le[i]) : '+Inf';
-      this.lateness.inc({ le }, Math.max(0, cumulative - cumulativeBefore));
-    });
-    this.latenessSum.inc(d(now.lateness.sum, before?.lateness.sum));
-    this.latenessCount.inc(d(now.lateness.count, before?.lateness.count));
+    if (now.jitterDepthMs !== null) {
+      this.depth.set({ worker: String(worker) }, now.jitterDepthMs / 1000);
+    }
+    this.lateness.update(worker, now.lateness);
     this.last.set(worker, now);
   }
 }

@@ -51,6 +51,11 @@ export function safeName(id: string): string {
 export class RecordingTap {
   private readonly directory: string;
   private readonly recordings = new Map<string, Recording>();
+  /**
+   * Recordings that failed (monotonic, for metrics): start, the file could not be begun
+   * (directory, file or media worker refused); write, an I/O error cut the WAV short.
+   */
+  readonly failures = { start: 0, write: 0 };
 
   constructor(
     private readonly config: Config,
@@ -77,6 +82,15 @@ export class RecordingTap {
     await call.media.setRoles(roles);
     const agentSide: Side = roles.a === 'agent' ? 'a' : 'b';
     if (!this.records(call.extensions[agentSide])) return;
+    try {
+      await this.start(call, roles);
+    } catch (error) {
+      this.failures.start++;
+      throw error;
+    }
+  }
+
+  private async start(call: RecordedCall, roles: Record<Side, PartyRole>): Promise<void> {
     await mkdir(this.directory, { recursive: true });
     const startedAt = Date.now();
     const stamp = new Date(startedAt).toISOString().replace(/[:.]/g, '-');
@@ -104,6 +118,7 @@ export class RecordingTap {
     if (recording === undefined) return;
     this.recordings.delete(call.record.id);
     const summary = (await call.media.ended) ?? null;
+    if (summary?.error) this.failures.write++;
     await this.writeSidecar(call, recording, summary, monitoring);
     if (summary?.error) {
       this.logger.error({ callId: call.record.id, error: summary.error }, 'recording failed');

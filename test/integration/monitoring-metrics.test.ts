@@ -88,9 +88,9 @@ describe('monitoring metrics', () => {
       }, 12000),
     ).toBe(true);
     expect(value(samples, 'callwatch_recording_bytes_total')).toBeGreaterThan(0);
-    expect(value(samples, 'callwatch_mixer_tick_lateness_ms_count')).toBeGreaterThan(0);
+    expect(value(samples, 'callwatch_mixer_tick_lateness_seconds_count')).toBeGreaterThan(0);
     expect(
-      value(samples, 'callwatch_mixer_tick_lateness_ms_bucket', { le: '+Inf' }),
+      value(samples, 'callwatch_mixer_tick_lateness_seconds_bucket', { le: '+Inf' }),
     ).toBeGreaterThan(0);
 
     const supBye = answerBye(dialog, sup.client.received.length);

@@ -42,7 +42,7 @@ async function sample(registry: Registry, name: string, labels: Record<string, s
     }>;
     for (const v of values) {
       if ((v.metricName ?? metric.name) !== name) continue;
-      if (Object.entries(labels).every(([k, x]) => v.labels[k] === x)) sum += v.value;
+      if (Object.entries(labels).every(([k, x]) => String(v.labels[k]) === x)) sum += v.value;
     }
   }
   return sum;
@@ -60,7 +60,9 @@ describe('MediaMetrics', () => {
       await sample(registry, 'callwatch_rtp_dropped_total', { reason: 'foreign_source' }),
     ).toBe(5);
     expect(await sample(registry, 'callwatch_rtp_dropped_total', { reason: 'malformed' })).toBe(1);
-    expect(await sample(registry, 'callwatch_media_worker_loop_lag_ms', { worker: '0' })).toBe(1.5);
+    expect(await sample(registry, 'callwatch_media_worker_loop_lag_seconds', { worker: '0' })).toBe(
+      0.0015,
+    );
     expect(await sample(registry, 'callwatch_media_legs', { worker: '0' })).toBe(2);
   });
 
@@ -79,7 +81,9 @@ describe('MediaMetrics', () => {
     m.onLegStats(leg(2, 3));
     m.onLegStats(leg(5, 12));
     expect(await sample(registry, 'callwatch_rtp_packets_lost_total')).toBe(5);
-    expect(await sample(registry, 'callwatch_rtp_jitter_ms_count')).toBe(2);
+    expect(await sample(registry, 'callwatch_rtp_jitter_seconds_count')).toBe(2);
+    expect(await sample(registry, 'callwatch_rtp_jitter_seconds_sum')).toBeCloseTo(0.015, 9);
+    expect(await sample(registry, 'callwatch_rtp_jitter_seconds_bucket', { le: '0.005' })).toBe(1);
     m.onLatched(true);
     m.onLatched(false);
     expect(await sample(registry, 'callwatch_rtp_latched_total', { how: 'nat' })).toBe(1);

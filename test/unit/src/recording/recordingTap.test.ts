@@ -1,8 +1,17 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RecordingSummary } from '../../../../media/engine/index.js';
 import { configSchema, type Config } from '../../../../src/config/schema.js';
 import type { CallRecord } from '../../../../src/calls/callRecord.js';
 import type { Logger } from '../../../../src/logging.js';
-import { RecordingTap, rolesOf, safeName } from '../../../../src/recording/recordingTap.js';
+import {
+  RecordingTap,
+  rolesOf,
+  safeName,
+  type RecordedCall,
+} from '../../../../src/recording/recordingTap.js';
 
 const record = (direction: CallRecord['direction']): CallRecord => ({
   id: 'c1',
@@ -79,5 +88,82 @@ describe('RecordingTap.records', () => {
 
   it('no recording is active before any call', () => {
     expect(tap({ extensions }).active).toBe(0);
+  });
+});
+
+describe('RecordingTap.failures', () => {
+  interface FakeMedia {
+    setRoles(): Promise<void>;
+    startRecording(): Promise<void>;
+    ended: Promise<RecordingSummary | null>;
+  }
+  const call = (media: FakeMedia): RecordedCall =>
+    ({
+      record: { ...record('internal'), answeredAt: 1 },
+      media,
+      extensions: { a: '1001', b: '1002' },
+    }) as unknown as RecordedCall;
+  const media = (summary: RecordingSummary | null, start = async () => undefined): FakeMedia => ({
+    setRoles: async () => undefined,
+    startRecording: start,
+    ended: Promise.resolve(summary),
+  });
+  const logger = { info: () => undefined, error: () => undefined } as unknown as Logger;
+  const tapIn = (directory: string) =>
+    new RecordingTap(
+      configSchema.parse({
+        extensions: [
+          { number: '1001', password: 'pw1001' },
+          { number: '1002', password: 'pw1002' },
+        ],
+        recording: { enabled: true, directory },
+      }),
+      logger,
+      0,
+    );
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tap-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a recording that starts and ends cleanly is no failure', async () => {
+    const t = tapIn(dir);
+    const c = call(media({ path: 'x.wav', bytes: 320, frames: 1, error: null }));
+    await t.answered(c);
+    expect(t.active).toBe(1);
+    await t.ended(c, []);
+    expect(t.failures).toEqual({ start: 0, write: 0 });
+  });
+
+  it('counts a start failure when the directory cannot be made', async () => {
+    await writeFile(join(dir, 'file'), 'x');
+    const t = tapIn(join(dir, 'file', 'recordings'));
+    await expect(t.answered(call(media(null)))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    expect(t.failures).toEqual({ start: 1, write: 0 });
+    expect(t.active).toBe(0);
+  });
+
+  it('counts a start failure when the media worker refuses the file', async () => {
+    const t = tapIn(dir);
+    const refused = media(null, async () => {
+      throw new Error('EEXIST');
+    });
+    await expect(t.answered(call(refused))).rejects.toThrow('EEXIST');
+    expect(t.failures).toEqual({ start: 1, write: 0 });
+  });
+
+  it('counts a write failure when the WAV was cut short by an I/O error', async () => {
+    const t = tapIn(dir);
+    const c = call(media({ path: 'x.wav', bytes: 320, frames: 1, error: 'no space left' }));
+    await t.answered(c);
+    await t.ended(c, []);
+    expect(t.failures).toEqual({ start: 0, write: 1 });
+    const sidecar = (await readdir(dir)).find((f) => f.endsWith('.json'))!;
+    expect(JSON.parse(await readFile(join(dir, sidecar), 'utf8'))).toMatchObject({
+      error: 'no space left',
+    });
   });
 });
