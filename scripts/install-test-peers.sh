@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Installs the real SIP peers the tests drive (SIPp, baresip, sox) from Debian's packages
+# Installs the real SIP peers the tests drive (SIPp, baresip, sox) and the tools that
+# prove the deploy files (Prometheus with promtool, docker-compose) from Debian's packages
 # when they are missing. Runs as root in CI; elsewhere it uses sudo when it has to.
+#
+# Debian's prometheus package may start a Prometheus service on :9090; the tests never use
+# that port (they start their own Prometheus on a free one), so it is left alone.
 set -euo pipefail
 
 need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 command -v sox >/dev/null 2>&1 || need+=(sox libsox-fmt-all)
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need+=(prometheus)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
