@@ -131,13 +131,14 @@ async function runBench(bench, limitS, scratch) {
   createInterface({ input: child.stderr }).on('line', onLine);
   const exit = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig)));
   let timer;
-  const timedOut = new Promise((resolve) => {
+  const limit = new Promise((resolve) => {
     timer = setTimeout(() => resolve('timeout'), limitS * 1000);
   });
-  let code = await Promise.race([exit, timedOut]);
+  let code = await Promise.race([exit, limit]);
   clearTimeout(timer);
   const problems = [];
-  if (code === 'timeout') {
+  const timedOut = code === 'timeout';
+  if (timedOut) {
     problems.push(`still running after its limit of ${limitS} s: stopped`);
     await stopGroup(child.pid);
     code = await Promise.race([exit, sleep(5000).then(() => 'unknown')]);
@@ -149,7 +150,7 @@ async function runBench(bench, limitS, scratch) {
     }
   }
   current = null;
-  if (code !== 0 && code !== 'timeout') problems.push(`exited with ${code}`);
+  if (code !== 0 && !timedOut) problems.push(`exited with ${code}`);
   if (!result) problems.push('printed no bench-result line (no result)');
   else if (!result.produced)
     problems.push(`measured nothing: ${(result.problems ?? []).join('; ') || 'produced: false'}`);

@@ -148,8 +148,8 @@ async function httpOk(port) {
 export async function startCallwatch(run, ports, logLevel, own, { listeningLog = false } = {}) {
   const cfgFile = path.join(run, 'callwatch.yaml');
   const cfg = benchConfig(run, ports, logLevel, own);
-  const config = await validateConfig(cfg, `bench config ${cfgFile}`);
   writeFileSync(cfgFile, YAML.stringify(cfg));
+  const config = await validateConfig(cfg, `bench config ${cfgFile}`);
   const cli = process.env.CALLWATCH_CLI
     ? path.resolve(REPO, process.env.CALLWATCH_CLI)
     : path.join(REPO, 'dist/src/cli.js');
