@@ -28,6 +28,7 @@ import {
   commonFlags,
   exited,
   have,
+  loadavg,
   machine,
   numList,
   sh,
@@ -303,15 +304,18 @@ export function resultsHead(o, title, mach, command, facts = []) {
   lines.push(
     `## ${title} — ${new Date().toISOString()}`,
     '',
-    `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; ${mach.sipp}`,
+    `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; ${mach.sipp}; load average at start ${mach.load}, at end ${loadavg()}`,
     `- command: \`${command}\`${process.env.CALLWATCH_CLI ? ` (CALLWATCH_CLI=${process.env.CALLWATCH_CLI})` : ''}`,
     ...facts.map((f) => `- ${f}`),
   );
   return lines;
 }
 
+/** Appends `lines` to `file`, after a blank line when the file does not end with one. */
 export function appendLines(file, lines) {
-  appendFileSync(file, `${lines.join('\n')}\n`);
+  const end = existsSync(file) ? readFileSync(file, 'utf8').slice(-2) : '\n\n';
+  const sep = end === '\n\n' || end === '' ? '' : end.endsWith('\n') ? '\n' : '\n\n';
+  appendFileSync(file, `${sep}${lines.join('\n')}\n`);
   console.log(`appended to ${file}`);
 }
 
