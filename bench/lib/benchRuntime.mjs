@@ -254,6 +254,12 @@ export const loadavg = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
+/** "SIPp v3.6.1-SCTP-PCAP-RTPSTREAM" (without the sentence's full stop), or "sipp ?". */
+function sippVersion() {
+  const m = /SIPp v[\w.-]*[\w-]/.exec(sh('sipp', ['-v']).stdout ?? '');
+  return m ? m[0] : 'sipp ?';
+}
+
 /** Machine facts for the results; `sipp`: also SIPp's version. */
 export function machine({ sipp = false } = {}) {
   const cpu =
@@ -265,7 +271,7 @@ export function machine({ sipp = false } = {}) {
     cpu: cpu.trim(),
     kernel: os.release(),
     node: process.version,
-    ...(sipp ? { sipp: (sh('sipp', ['-v']).stdout?.match(/SIPp v[\w.-]+/) ?? ['sipp ?'])[0] } : {}),
+    ...(sipp ? { sipp: sippVersion() } : {}),
     memGb: (os.totalmem() / 2 ** 30).toFixed(0),
     load: loadavg(),
   };
