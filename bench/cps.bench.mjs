@@ -13,6 +13,8 @@
  *   --hold MS               call length, ACK to BYE (default 1000, as the peers)
  *   --peer RATE|none        run the peer once (run_cps.sh RATE SECS 2: Kamailio children=2
  *                           + rtpengine) for the same-session figure (default none)
+ *   --recording "off on"    recording.enabled of the server, one series each (default off:
+ *                           this measures signalling; "off on" gives the recording's cost)
  *   --log-level LEVEL       callwatch log level during the runs (default warn)
  *   --no-build              do not run `npm run build` first
  *   --results FILE          append a markdown block to FILE (nothing written otherwise)
@@ -20,31 +22,48 @@
  *   --port-min P --port-max Q  callwatch's media.portRange (default 20000-39999: 10 000
  *                           port pairs = 5 000 concurrent anchored calls, clear of
  *                           rtpengine's 40000-59999; the runs are sequential anyway)
+ *   --smoke                 5 calls/s for 3 s, recording off then on, no peer, nothing
+ *                           written (npm run bench:smoke)
  *
- * One run: a fresh server (auth MD5, media.portRange as above, trunk "carrier" = 127.0.0.1:15080 with sourcePort 15080 and DID
- * 5550100 → extension 1001 (password pw1001)); SIPp registers 1001 once from the UAS's
+ * One run: a fresh server on a config this bench states in full (configure() below: auth
+ * MD5, media.portRange as above, trunk "carrier" = 127.0.0.1:15080 with sourcePort 15080
+ * and DID 5550100 → extension 1001 (password pw1001), monitoring off, recording as asked,
+ * into the run's directory; nothing from the demo config); SIPp registers 1001 once from the UAS's
  * own port 15090 (the B2BUA sends the INVITE to where the REGISTER came from), then the
  * peers' uas_cps.xml listens on 15090 and the peers' uac_cps.xml calls 5550100 from 15080
  * at RATE/s for SECS s (-m RATE*SECS, -d HOLD, -timeout and an outer kill). Both
  * scenarios carry PCMA SDP, so every call creates two anchored legs in the media engine;
- * no RTP is sent (this measures signalling + leg set-up/teardown, not relaying).
+ * no RTP is sent (this measures signalling + leg set-up/teardown, not relaying; with
+ * recording on, also each answered call's room, clock and WAV writer; the WAVs are
+ * counted, then deleted).
  * cpumon.py samples the server and both SIPp trees; analyze_sipp.py gives the verdict:
  * PASS = <0.1 % failed, every call done, offered rate held (>=97 %); clean = also
  * <=0.1 % retransmitted (UAC side; the UAS's retransmissions are shown beside).
  * Raw files stay in /tmp/peers/callwatch-cps-rRATE-TIME-N/. Every process started here
  * is stopped by its PID; everything is bounded in count and time.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
 import {
   PEERS,
   SCRATCH,
+  applySmoke,
   canBind,
   commandLine,
+  emitResult,
   freePort,
   have,
+  mediaIoPath,
   parseFlags,
   parseSummary,
   sleep,
@@ -90,18 +109,36 @@ function parseArgs(argv) {
       results: null,
       portMin: 20000,
       portMax: 39999,
+      recording: 'off',
+      settleMs: 3000,
     },
     {
       ...sippFlags,
       '--hold': ['hold', Number],
       '--peer': 'peer',
+      '--recording': 'recording',
       '--port-min': ['portMin', Number],
       '--port-max': ['portMax', Number],
     },
     import.meta.url,
     'argument',
   );
+  applySmoke(argv, o, {
+    rates: '5',
+    secs: 3,
+    repeat: 1,
+    hold: 500,
+    peer: 'none',
+    recording: 'off on',
+    settleMs: 1000,
+    maxMinutes: 2,
+  });
   checkRates(o, 5000);
+  o.recordingList = o.recording.split(/[\s,]+/).filter(Boolean);
+  if (!o.recordingList.length || o.recordingList.some((r) => r !== 'off' && r !== 'on'))
+    throw new Error(`--recording: "off", "on" or "off on" expected, not ${o.recording}`);
+  if (o.rateList.length * o.repeat * o.recordingList.length > 30)
+    throw new Error('at most 30 runs per invocation');
   if (!(o.hold >= 0 && o.hold <= 10000)) throw new Error('--hold must be 0..10000 ms');
   if (o.rateList.length * o.repeat > 30) throw new Error('at most 30 runs per invocation');
   if (!(
@@ -146,25 +183,43 @@ function fmtRun(s, who) {
 
 // ---------------------------------------------------------------- one callwatch run
 
-/** Trunk "carrier" from UAC_PORT with DID → extension 1001, media on `portRange`. */
-function configure(portRange) {
-  return (cfg) => {
-    cfg.media = { ...cfg.media, address: '127.0.0.1', portRange };
-    // calls.noAnswerTimeoutSec stays at its default.
-    cfg.trunks = [
+/**
+ * This bench's own config sections (the rest: sippBench.mjs's benchConfig and the schema's
+ * defaults): trunk "carrier" from UAC_PORT with DID → extension 1001, media on
+ * `portRange`, nobody to monitor, recording as given.
+ */
+function configure(portRange, recording) {
+  return {
+    media: { address: '127.0.0.1', portRange },
+    trunks: [
       {
-        ...cfg.trunks[0],
         name: 'carrier',
         host: '127.0.0.1',
         port: UAC_PORT,
+        transport: 'udp',
         sourcePort: UAC_PORT,
+        prefixes: [],
         dids: { [DID]: '1001' },
       },
-    ];
-    cfg.extensions = [
-      { number: '1001', password: 'pw1001', displayName: 'Bench 1001', role: 'agent' },
-    ];
+    ],
+    extensions: [{ number: '1001', password: 'pw1001', displayName: 'Bench 1001', role: 'agent' }],
+    monitoring: { enabled: false, groups: [] },
+    recording: { enabled: recording, format: 'stereo' },
   };
+}
+
+/** WAV files and bytes under `dir` (absent: none). */
+function countRecordings(dir) {
+  if (!existsSync(dir)) return { wavs: 0, bytes: 0 };
+  let wavs = 0;
+  let bytes = 0;
+  for (const f of readdirSync(dir, { recursive: true })) {
+    const p = path.join(dir, String(f));
+    if (!String(f).endsWith('.wav')) continue;
+    wavs += 1;
+    bytes += statSync(p).size;
+  }
+  return { wavs, bytes };
 }
 
 async function httpGet(port, urlPath) {
@@ -237,20 +292,23 @@ async function register(run, sipPort) {
     throw new Error(`REGISTER of 1001 from port ${UAS_PORT} failed (sipp exit ${code}, ${run})`);
 }
 
-async function runCallwatch(o, rate, index) {
+async function runCallwatch(o, rate, index, recording) {
   const { secs, hold, logLevel } = o;
-  const run = path.join(SCRATCH, `callwatch-cps-r${rate}-${stamp()}-${index}`);
+  const rec = recording ? 'recon' : 'recoff';
+  const run = path.join(SCRATCH, `callwatch-cps-r${rate}-${rec}-${stamp()}-${index}`);
   mkdirSync(run, { recursive: true });
   for (const p of [UAC_PORT, UAS_PORT, 16000, 17000])
     if (!(await canBind(p))) throw new Error(`UDP/TCP port ${p} is taken`);
   // Below the media range and clear of the peers' ports (15060-15090, 16000-18884).
   const ports = { sip: await freePort(15160), http: await freePort(15180) };
-  const server = await startCallwatch(
+  const { child: server, config } = await startCallwatch(
     run,
     ports,
     logLevel,
-    configure({ min: o.portMin, max: o.portMax }),
+    configure({ min: o.portMin, max: o.portMax }, recording),
   );
+  if (config.recording.enabled !== recording)
+    throw new Error(`recording.enabled is ${config.recording.enabled}, ${recording} was meant`);
   const m = rate * secs;
   const limit = 2 * secs + Math.ceil(hold / 1000) + 40;
   try {
@@ -326,10 +384,14 @@ async function runCallwatch(o, rate, index) {
     await stop(cpumon, 'SIGTERM', 3000);
   } finally {
     writeFileSync(path.join(run, 'metrics_end.txt'), await httpGet(ports.http, '/metrics'));
-    await sleep(3000); // what is still open 3 s later (legs, transactions)
+    await sleep(o.settleMs); // what is still open a while later (legs, transactions)
     writeFileSync(path.join(run, 'metrics_end3s.txt'), await httpGet(ports.http, '/metrics'));
   }
   const srv = await stop(server, 'SIGTERM', 10000);
+  // Counted once the server has closed its writers, then deleted: thousands of WAVs a run.
+  const recDir = config.recording.directory;
+  const recs = countRecordings(recDir);
+  rmSync(recDir, { recursive: true, force: true });
   const analysis = analyze(run, /^uac_cps_\d+_rtt\.csv$/, [
     '--label',
     `callwatch cps rate=${rate}/s hold=${hold}ms (rtd1 INVITE->200, rtd2 BYE->200)`,
@@ -348,7 +410,8 @@ async function runCallwatch(o, rate, index) {
       ? `UAS successful/failed/retrans: ${us['SuccessfulCall(C)']} ${us['FailedCall(C)']} ${us['Retransmissions(C)']}\n`
       : 'UAS stats missing\n') +
     `callwatch /metrics at the end:\n  ${metrics.join('\n  ')}\n` +
-    `callwatch gauges 3 s later: ${
+    `recording: ${recording ? 'on' : 'off'}; WAV files written: ${recs.wavs} (${(recs.bytes / 1024).toFixed(0)} KB, deleted)\n` +
+    `callwatch gauges ${o.settleMs / 1000} s later: ${
       callMetrics(readFileSync(path.join(run, 'metrics_end3s.txt'), 'utf8'))
         .filter((l) => /_(active|legs)\b/.test(l))
         .join('; ') || 'all 0'
@@ -356,7 +419,16 @@ async function runCallwatch(o, rate, index) {
     `callwatch log lines at warn or above: ${warn.length}${warn.length ? `, first: ${warn[0].slice(0, 300)}` : ''}\n` +
     `callwatch exit on SIGTERM: ${srv.killed ? 'killed after 10 s' : srv.code}\n`;
   writeFileSync(path.join(run, 'summary.txt'), summary);
-  return { run, summary, s: parseSummary(summary), serverExit: srv, warn: warn.length, metrics };
+  return {
+    run,
+    summary,
+    s: parseSummary(summary),
+    serverExit: srv,
+    warn: warn.length,
+    metrics,
+    recording,
+    recs,
+  };
 }
 
 // ---------------------------------------------------------------- peer
@@ -374,24 +446,87 @@ async function runPeer(rate, secs, hold) {
 
 // ---------------------------------------------------------------- main
 
+/** Median of the finite values of xs (NaN if none). */
+function median(xs) {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+const peerUs = (s) =>
+  ((((s.cpu.kamailio ?? NaN) + (s.cpu.rtpengine ?? NaN)) / 100) * 1e6) / s.achieved;
+
+/** What a run of this bench must show to count as a result (bench/smoke.mjs). */
+function problems(o, rows) {
+  const out = [];
+  for (const rec of o.recordingList) {
+    const at = rows.filter((r) => r.recording === (rec === 'on'));
+    if (!at.some((r) => r.s.ok > 0)) out.push(`recording ${rec}: no call completed`);
+    else if (rec === 'on' && !at.some((r) => r.recs.wavs > 0))
+      out.push('recording on, but no WAV file was written');
+    if (rec === 'off' && at.some((r) => r.recs.wavs > 0))
+      out.push('recording off, but WAV files were written');
+  }
+  return out;
+}
+
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const o = parseArgs(argv);
   const mach = prepare(o);
   const command = commandLine('cps.bench.mjs');
-  const { rows, best, stoppedEarly } = await rateSeries(
-    o,
-    (rate, i) => runCallwatch(o, rate, i),
-    (r) =>
-      `${fmtRun(r.s, 'callwatch')} | ${r.run}` +
-      (r.warn ? `\n  callwatch logged ${r.warn} line(s) at warn or above` : ''),
-  );
-  const cleanRates = [...new Set(rows.filter((r) => r.s.clean).map((r) => r.rate))].filter((rate) =>
-    rows.filter((r) => r.rate === rate).every((r) => r.s.clean),
-  );
-  const bestClean = cleanRates.length ? Math.max(...cleanRates) : null;
-  console.log(
-    `highest callwatch CPS where most runs PASS: ${best ?? 'none'}; highest rate where every run was clean: ${bestClean ?? 'none'}${stoppedEarly ? ` (${stoppedEarly})` : ''}`,
-  );
+  const mediaIo = mediaIoPath();
+  const recFact = `recording: ${o.recordingList.join(', then ')} (recording.enabled stated in the bench's own server config, one series each)`;
+  console.log(recFact);
+  console.log(`media I/O: ${mediaIo}`);
+  if (o.smoke) console.log('smoke: 5 calls/s for 3 s per setting, no peer, no results written');
+  const t0 = Date.now();
+  const rows = [];
+  const series = [];
+  for (const rec of o.recordingList) {
+    const recording = rec === 'on';
+    const r = await rateSeries(
+      o,
+      (rate, i) => runCallwatch(o, rate, i, recording),
+      (x) =>
+        `recording ${rec} | ${fmtRun(x.s, 'callwatch')} | WAVs ${x.recs.wavs} | ${x.run}` +
+        (x.warn ? `\n  callwatch logged ${x.warn} line(s) at warn or above` : ''),
+      t0,
+    );
+    rows.push(...r.rows);
+    const mine = r.rows;
+    const cleanRates = [...new Set(mine.filter((x) => x.s.clean).map((x) => x.rate))].filter(
+      (rate) => mine.filter((x) => x.rate === rate).every((x) => x.s.clean),
+    );
+    const bestClean = cleanRates.length ? Math.max(...cleanRates) : null;
+    series.push({ rec, best: r.best, bestClean, stoppedEarly: r.stoppedEarly });
+    console.log(
+      `recording ${rec}: highest callwatch CPS where most runs PASS: ${r.best ?? 'none'}; highest rate where every run was clean: ${bestClean ?? 'none'}${r.stoppedEarly ? ` (${r.stoppedEarly})` : ''}`,
+    );
+  }
+
+  // The recording's cost: medians per rate run with both settings.
+  const cost = [];
+  for (const rate of o.recordingList.length === 2 ? o.rateList : []) {
+    const off = rows.filter((r) => r.rate === rate && !r.recording);
+    const on = rows.filter((r) => r.rate === rate && r.recording);
+    if (!off.length || !on.length) continue;
+    const c = {
+      rate,
+      n: `${off.length}+${on.length}`,
+      usOff: median(off.map((r) => usPer(r.s, 'callwatch'))),
+      usOn: median(on.map((r) => usPer(r.s, 'callwatch'))),
+      p99Off: median(off.map((r) => r.s.timers['1']?.p99 ?? NaN)),
+      p99On: median(on.map((r) => r.s.timers['1']?.p99 ?? NaN)),
+      passOff: off.filter((r) => r.s.pass).length,
+      passOn: on.filter((r) => r.s.pass).length,
+    };
+    cost.push(c);
+    console.log(
+      `rate ${rate}: median callwatch CPU per call recording off ${fmtUs(c.usOff)} µs, on ${fmtUs(c.usOn)} µs (on/off ${(c.usOn / c.usOff).toFixed(2)}); INVITE→200 p99 ${fmtUs(c.p99Off)} / ${fmtUs(c.p99On)} ms; PASS ${c.passOff}/${off.length} off, ${c.passOn}/${on.length} on`,
+    );
+  }
 
   let peer = null;
   if (o.peer !== 'none') {
@@ -402,37 +537,71 @@ async function main() {
       peer.error ? `peer: ${peer.error}` : `peer rate=${rate} | ${fmtRun(peer.s, 'peer')}`,
     );
   }
+  const vsPeer = [];
+  if (peer && !peer.error)
+    for (const rec of o.recordingList) {
+      const at = rows.filter((r) => r.rate === peer.rate && r.recording === (rec === 'on'));
+      const us = median(at.map((r) => usPer(r.s, 'callwatch')));
+      if (Number.isFinite(us) && peerUs(peer.s) > 0)
+        vsPeer.push(
+          `recording ${rec}: callwatch ${fmtUs(us)} µs CPU/call at ${peer.rate}/s (median of ${at.length}) = ${(us / peerUs(peer.s)).toFixed(2)}× Kamailio + rtpengine's ${fmtUs(peerUs(peer.s))} µs`,
+        );
+    }
+  for (const l of vsPeer) console.log(l);
+
+  const bad = problems(o, rows);
+  emitResult({
+    bench: 'cps',
+    produced: bad.length === 0,
+    problems: bad,
+    runs: rows.length,
+    ok: rows.reduce((a, r) => a + r.s.ok, 0),
+    failed: rows.reduce((a, r) => a + r.s.failed, 0),
+    pass: rows.filter((r) => r.s.pass).length,
+    recording: o.recordingList,
+    mediaIo,
+  });
 
   if (!o.results) return;
-  const lines = resultsHead(o, 'Call setups per second through the B2BUA (SIPp)', mach, command);
+  const lines = resultsHead(o, 'Call setups per second through the B2BUA (SIPp)', mach, command, [
+    recFact,
+    `media I/O: ${mediaIo}`,
+  ]);
   lines.push(
-    `- setup: SIPp uac_cps.xml (trunk 127.0.0.1:${UAC_PORT}) → callwatch → uas_cps.xml (extension 1001 registered from 127.0.0.1:${UAS_PORT}), DID ${DID}; PCMA SDP both ways, so each call anchors two media legs (media.portRange ${o.portMin}-${o.portMax}), but no RTP flows; calls held ${o.hold} ms; ${o.secs} s per run, ${o.repeat} run(s) per rate; log level ${o.logLevel}; SIPp and the server share the machine`,
+    `- setup: SIPp uac_cps.xml (trunk 127.0.0.1:${UAC_PORT}) → callwatch → uas_cps.xml (extension 1001 registered from 127.0.0.1:${UAS_PORT}), DID ${DID}; PCMA SDP both ways, so each call anchors two media legs (media.portRange ${o.portMin}-${o.portMax}), but no RTP flows; calls held ${o.hold} ms; ${o.secs} s per run, ${o.repeat} run(s) per rate and recording setting; log level ${o.logLevel}; monitoring off; SIPp and the server share the machine`,
     '',
-    '| rate/s | run | verdict | ok / failed | UAC retrans (%) | UAS retrans | achieved/s | peak calls | INVITE→200 p50 / p99 (ms) | BYE→200 p99 (ms) | callwatch CPU % | µs CPU/call | SIPp UAC + UAS CPU % |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| recording | rate/s | run | verdict | ok / failed | UAC retrans (%) | UAS retrans | achieved/s | peak calls | INVITE→200 p50 / p99 (ms) | BYE→200 p99 (ms) | callwatch CPU % | µs CPU/call | SIPp UAC + UAS CPU % | WAVs |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const r of rows) {
     const t = r.s.timers['1'] ?? {};
     const b = r.s.timers['2'] ?? {};
     lines.push(
-      `| ${r.rate} | ${r.i} | ${r.s.pass ? 'PASS' : 'FAIL'}${r.s.clean ? ' clean' : ''} | ${r.s.ok} / ${r.s.failed} | ${r.s.retrans} (${r.s.retransPct}) | ${r.s.uas?.retrans ?? '?'} | ${r.s.achieved} | ${r.s.peak} | ${t.p50 ?? '?'} / ${t.p99 ?? '?'} | ${b.p99 ?? '?'} | ${r.s.cpu.callwatch ?? '?'} | ${fmtUs(usPer(r.s, 'callwatch'))} | ${r.s.cpu.sipp_uac ?? '?'} + ${r.s.cpu.sipp_uas ?? '?'} |`,
+      `| ${r.recording ? 'on' : 'off'} | ${r.rate} | ${r.i} | ${r.s.pass ? 'PASS' : 'FAIL'}${r.s.clean ? ' clean' : ''} | ${r.s.ok} / ${r.s.failed} | ${r.s.retrans} (${r.s.retransPct}) | ${r.s.uas?.retrans ?? '?'} | ${r.s.achieved} | ${r.s.peak} | ${t.p50 ?? '?'} / ${t.p99 ?? '?'} | ${b.p99 ?? '?'} | ${r.s.cpu.callwatch ?? '?'} | ${fmtUs(usPer(r.s, 'callwatch'))} | ${r.s.cpu.sipp_uac ?? '?'} + ${r.s.cpu.sipp_uas ?? '?'} | ${r.recs.wavs} |`,
     );
   }
-  lines.push(
-    '',
-    `**Highest rate where most runs PASS (<0.1 % failed, every call done, rate held ≥97 %): ${best ?? 'none'} cps; highest rate where every run was clean (≤0.1 % retransmitted): ${bestClean ?? 'none'} cps**${stoppedEarly ? ` (${stoppedEarly})` : ''}.`,
-  );
+  lines.push('');
+  for (const x of series)
+    lines.push(
+      `**Recording ${x.rec}: highest rate where most runs PASS (<0.1 % failed, every call done, rate held ≥97 %): ${x.best ?? 'none'} cps; highest rate where every run was clean (≤0.1 % retransmitted): ${x.bestClean ?? 'none'} cps**${x.stoppedEarly ? ` (${x.stoppedEarly})` : ''}.`,
+    );
+  for (const c of cost)
+    lines.push(
+      `At ${c.rate}/s (runs off+on ${c.n}): median callwatch CPU per call ${fmtUs(c.usOff)} µs recording off vs ${fmtUs(c.usOn)} µs on = **${(c.usOn / c.usOff).toFixed(2)}×**; median INVITE→200 p99 ${fmtUs(c.p99Off)} vs ${fmtUs(c.p99On)} ms; PASS ${c.passOff} off, ${c.passOn} on.`,
+    );
   if (peer) {
     if (peer.error) lines.push(`Peer at ${peer.rate}/s: not run (${peer.error}).`);
     else {
       const t = peer.s.timers['1'] ?? {};
       lines.push(
-        `Peer, same session (Kamailio children=2 + rtpengine, \`../shared/peers/run_cps.sh ${peer.rate} ${o.secs} 2 ${o.hold}\`): ${peer.s.pass ? 'PASS' : 'FAIL'}${peer.s.clean ? ' clean' : ''}, ok ${peer.s.ok} / failed ${peer.s.failed}, retrans ${peer.s.retrans} (${peer.s.retransPct} %), achieved ${peer.s.achieved}/s, INVITE→200 p50 ${t.p50 ?? '?'} ms / p99 ${t.p99 ?? '?'} ms, Kamailio CPU ${peer.s.cpu.kamailio ?? '?'} % + rtpengine ${peer.s.cpu.rtpengine ?? '?'} % (${fmtUs(((((peer.s.cpu.kamailio ?? NaN) + (peer.s.cpu.rtpengine ?? NaN)) / 100) * 1e6) / peer.s.achieved)} µs CPU/call). Raw: ${peer.run}.`,
+        `Peer, same session (Kamailio children=2 + rtpengine, \`../shared/peers/run_cps.sh ${peer.rate} ${o.secs} 2 ${o.hold}\`): ${peer.s.pass ? 'PASS' : 'FAIL'}${peer.s.clean ? ' clean' : ''}, ok ${peer.s.ok} / failed ${peer.s.failed}, retrans ${peer.s.retrans} (${peer.s.retransPct} %), achieved ${peer.s.achieved}/s, INVITE→200 p50 ${t.p50 ?? '?'} ms / p99 ${t.p99 ?? '?'} ms, Kamailio CPU ${peer.s.cpu.kamailio ?? '?'} % + rtpengine ${peer.s.cpu.rtpengine ?? '?'} % (${fmtUs(peerUs(peer.s))} µs CPU/call). Raw: ${peer.run}.`,
       );
-      if (best)
-        lines.push(
-          `callwatch's highest passing rate vs the peer's rate in this session: ${((best / peer.rate) * 100).toFixed(0)} % (the target is ≥100 %; the peer's recorded maximum is 900 cps clean, ../shared/peers/README.md).`,
-        );
+      for (const l of vsPeer) lines.push(`CPU per call vs the peer, ${l}.`);
+      for (const x of series)
+        if (x.best)
+          lines.push(
+            `Recording ${x.rec}: callwatch's highest passing rate vs the peer's rate in this session: ${((x.best / peer.rate) * 100).toFixed(0)} % (the target is ≥100 %; the peer's recorded maximum is 900 cps clean, ../shared/peers/README.md).`,
+          );
     }
   }
   lines.push(`Raw data: ${rows.map((r) => r.run).join(', ') || 'none'}.`, '');

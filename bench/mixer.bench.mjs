@@ -17,6 +17,7 @@
  *                           latency bursts); the others' sockets are not read (default
  *                           50; reading every packet costs the generator about what the
  *                           engine spends, more than 2 cores hold at 800 calls)
+ *   --recording on|off      record the monitored calls and part 1's rooms (default on)
  *   --unmonitored-recording on|off   record the unmonitored calls too (default on, so the
  *                           difference between the two is the supervisor leg and its mix)
  *   --keep-going            do not stop a series at its first failing count
@@ -24,11 +25,14 @@
  *   --port-min P --port-max Q   engine RTP ports (default 33000-39999, as relay.bench.mjs)
  *   --no-build              do not run `npm run build` first
  *   --results FILE          append a markdown block to FILE (nothing is written otherwise)
+ *   --smoke                 10 rooms / 10 calls, 1 worker, 2 s windows, every part and
+ *                           kind run once, nothing written (npm run bench:smoke)
  *
  * One run: a fresh MediaEngine (statsIntervalMs 0, no RTCP, no RTP timeout); per call the
  * legs (PCMU, group = call, remote = the generator's sockets), a room with customer,
- * agent and (monitored) a supervisor in listen mode, and a stereo WAV recording into a
- * temporary directory (removed after the run). The generator sends 50 pps of 172-byte
+ * agent and (monitored) a supervisor in listen mode, and (as --recording and
+ * --unmonitored-recording say) a stereo WAV recording into a temporary directory (removed
+ * after the run). The generator sends 50 pps of 172-byte
  * PCMU on every leg for 1 s warm-up + the window; the bench reads engine.getStats() at the
  * window's start and end. The supervisor in listen mode hears customer + agent, so it is
  * fed from the mix (one mixed frame per room per tick); customer and agent hear each
@@ -53,8 +57,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import {
+  applySmoke,
   commandLine,
   commonFlags,
+  emitResult,
   f1,
   f2,
   f3,
@@ -62,6 +68,7 @@ import {
   loadavg,
   machine,
   makeTmpDir,
+  mediaIoPath,
   parseFlags,
   removeTmpDir,
   sleep,
@@ -84,6 +91,16 @@ const WARMUP_MS = 1000;
 const LOSS_LIMIT_PCT = 0.1;
 const P99_LIMIT_MS = 2;
 
+/** A parser for an on|off flag (anything else is an error naming the flag). */
+const onOff = (flag) => (v) => {
+  if (v !== 'on' && v !== 'off') throw new Error(`${flag}: on or off expected, not ${v}`);
+  return v === 'on';
+};
+
+/** The recording settings of this invocation, as printed and appended. */
+const recFact = (o) =>
+  `recording: monitored calls and part 1's rooms ${o.rec ? 'on' : 'off'}, unmonitored calls ${o.unmonRec ? 'on' : 'off'} (--recording, --unmonitored-recording)`;
+
 function parseArgs(argv) {
   const o = parseFlags(
     argv,
@@ -95,6 +112,7 @@ function parseArgs(argv) {
       secs: 8,
       workers: 2,
       probe: 50,
+      rec: true,
       unmonRec: true,
       keepGoing: false,
       maxMinutes: 10,
@@ -112,13 +130,25 @@ function parseArgs(argv) {
       '--secs': ['secs', Number],
       '--workers': ['workers', Number],
       '--probe': ['probe', Number],
-      '--unmonitored-recording': ['unmonRec', (v) => v !== 'off'],
+      '--recording': ['rec', onOff('--recording')],
+      '--unmonitored-recording': ['unmonRec', onOff('--unmonitored-recording')],
       '--keep-going': { keepGoing: true },
       '--port-min': ['portMin', Number],
       '--port-max': ['portMax', Number],
     },
     import.meta.url,
   );
+  applySmoke(argv, o, {
+    parts: 'mixer e2e',
+    rooms: '10',
+    mixerSecs: 2,
+    calls: '10',
+    secs: 2,
+    workers: 1,
+    probe: 10,
+    keepGoing: true,
+    maxMinutes: 2,
+  });
   o.partList = o.parts.split(/[\s,]+/).filter(Boolean);
   for (const p of o.partList) if (p !== 'mixer' && p !== 'e2e') throw new Error(`--parts: ${p}?`);
   o.roomList = intList(o.rooms, '--rooms').sort((x, y) => x - y);
@@ -343,7 +373,8 @@ async function runOnce(MediaEngine, o, { calls, monitored, record, workers, secs
     const t0 = performance.now();
     await sleep(secs * 1000);
     const tA1 = performance.now();
-    const s1 = sumStats(await engine.getStats());
+    const reports = await engine.getStats();
+    const s1 = sumStats(reports);
     const ref1 = await ref.snap();
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
@@ -363,6 +394,7 @@ async function runOnce(MediaEngine, o, { calls, monitored, record, workers, secs
       monitored,
       record,
       workers,
+      io: mediaIoPath(reports),
       legs,
       wallMs,
       loadStart,
@@ -480,6 +512,29 @@ function fmtE2e(r) {
 
 // ---------------------------------------------------------------- main
 
+/** What a run of this bench must show to count as a result (bench/smoke.mjs). */
+function problems(o, mixerRows, e2eRows) {
+  const out = [];
+  for (const r of [...mixerRows, ...e2eRows])
+    if (r.error)
+      out.push(`${r.monitored === false ? 'unmonitored' : 'monitored'} ${r.calls}: ${r.error}`);
+  const ran = (rows) => rows.filter((r) => !r.error);
+  if (o.partList.includes('mixer') && !ran(mixerRows).some((r) => r.framesMixedPerTick > 0))
+    out.push('part 1: no frame was mixed');
+  if (o.partList.includes('e2e'))
+    for (const monitored of [true, false])
+      if (!ran(e2eRows).some((r) => r.monitored === monitored && r.pktsOutPps > 0))
+        out.push(`part 2: no packet relayed in a${monitored ? ' monitored' : 'n unmonitored'} run`);
+  for (const r of ran([...mixerRows, ...e2eRows]))
+    if (r.record !== r.recBytesPerSec > 0) {
+      out.push(
+        `${r.monitored ? 'monitored' : 'unmonitored'} ${r.calls}: recording ${r.record ? 'on but nothing' : 'off but audio'} written`,
+      );
+      break;
+    }
+  return out;
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const MediaEngine = await loadMediaEngine(o);
@@ -489,6 +544,9 @@ async function main() {
   console.log(
     `machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB; node ${mach.node}; load average ${loadAtStart}`,
   );
+  console.log(recFact(o));
+  console.log(`media I/O: ${mediaIoPath()}`);
+  if (o.smoke) console.log('smoke: 10 rooms / 10 calls, 1 worker, 2 s windows, no results written');
   const tStart = Date.now();
   const timeUp = () => Date.now() - tStart > o.maxMinutes * 60000;
   const mixerRows = [];
@@ -507,7 +565,7 @@ async function main() {
         r = await runOnce(MediaEngine, o, {
           calls: n,
           monitored: true,
-          record: true,
+          record: o.rec,
           workers: 1,
           secs: o.mixerSecs,
           probe: Math.min(o.probe, 20),
@@ -542,7 +600,7 @@ async function main() {
           r = await runOnce(MediaEngine, o, {
             calls: n,
             monitored,
-            record: monitored || o.unmonRec,
+            record: monitored ? o.rec : o.unmonRec,
             workers: o.workers,
             secs: o.secs,
             probe: o.probe,
@@ -599,6 +657,20 @@ async function main() {
   }
   printSummary(summary);
 
+  const ran = [...mixerRows, ...e2eRows].filter(ok);
+  const ios = [...new Set(ran.map((r) => r.io))];
+  const mediaIo = ios.length ? ios.join('; ') : mediaIoPath();
+  emitResult({
+    bench: 'mixer',
+    produced: problems(o, mixerRows, e2eRows).length === 0,
+    problems: problems(o, mixerRows, e2eRows),
+    runs: mixerRows.length + e2eRows.length,
+    mixerPass: mixerRows.filter((r) => r.mixerPass).length,
+    e2ePass: e2eRows.filter((r) => r.e2ePass).length,
+    recording: { monitored: o.rec ? 'on' : 'off', unmonitored: o.unmonRec ? 'on' : 'off' },
+    mediaIo,
+  });
+
   if (o.results) {
     const md = [];
     md.push(
@@ -608,12 +680,16 @@ async function main() {
       `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; load average at start ${loadAtStart}, at end ${loadavg()} (per run below)`,
     );
     md.push(`- command: \`${command}\``);
+    md.push(`- ${recFact(o)}`);
+    md.push(`- media I/O: ${mediaIo}`);
     md.push(
-      `- setup: per call PCMU legs customer, agent and (monitored) supervisor in listen mode, one room per call (group = call), stereo WAV recording into a tmp dir removed after each run; bench/lib/roomLoad.mjs (separate process) sends 172-byte packets at 50 pps on every leg, μ-law silence except a full-scale burst from the customer of each probe call every 50 frames; ${WARMUP_MS / 1000} s warm-up, then the window. Tick lateness from the worker's histogram (buckets ≤0.5, 1, 2, 5, 10, 20, 50, 100 ms: a percentile is the upper bound of its bucket). Drift = ticks run + skipped − window/20 ms. Lost = holes in the engine's RTP timestamps at each probe receiver, late = transit > 60 ms above the socket's lowest; latency = burst onset arrival − burst send (same process clock; includes the generator's own scheduling, "direct" = generator socket pairs bypassing the engine). "machine busy" = /proc/stat busy time of all cores, in % of one core (ours + everyone else's); "steal" = time the hypervisor ran other guests instead of this VM, in % of all cores' time.`,
+      `- setup: per call PCMU legs customer, agent and (monitored) supervisor in listen mode, one room per call (group = call), recorded calls as stereo WAV into a tmp dir removed after each run; bench/lib/roomLoad.mjs (separate process) sends 172-byte packets at 50 pps on every leg, μ-law silence except a full-scale burst from the customer of each probe call every 50 frames; ${WARMUP_MS / 1000} s warm-up, then the window. Tick lateness from the worker's histogram (buckets ≤0.5, 1, 2, 5, 10, 20, 50, 100 ms: a percentile is the upper bound of its bucket). Drift = ticks run + skipped − window/20 ms. Lost = holes in the engine's RTP timestamps at each probe receiver, late = transit > 60 ms above the socket's lowest; latency = burst onset arrival − burst send (same process clock; includes the generator's own scheduling, "direct" = generator socket pairs bypassing the engine). "machine busy" = /proc/stat busy time of all cores, in % of one core (ours + everyone else's); "steal" = time the hypervisor ran other guests instead of this VM, in % of all cores' time.`,
     );
     if (mixerRows.length) {
       md.push('');
-      md.push('Part 1, the mixer in ONE worker (rooms of 3, recording on, every leg fed):');
+      md.push(
+        `Part 1, the mixer in ONE worker (rooms of 3, recording ${o.rec ? 'on' : 'off'}, every leg fed):`,
+      );
       md.push('');
       md.push(
         '| rooms | participants | verdict strict / vs idle floor | worker CPU % | CPU ms/tick | mixed frames/tick | tick lateness p50 / p99 / max (ms) | mean (ms) | idle reference clock p50 / p99 / max, mean (ms) | ticks / skipped / drift | pkts in / out per s | µs/pkt | rec KB/s | gen CPU % | machine busy % / steal % | load start → end |',
@@ -632,7 +708,7 @@ async function main() {
     if (e2eRows.length) {
       md.push('');
       md.push(
-        `Part 2 and 3, end to end (${o.workers} workers, ${o.probe} probe calls read; unmonitored = customer + agent in a room, recording ${o.unmonRec ? 'on' : 'off'}):`,
+        `Part 2 and 3, end to end (${o.workers} workers, ${o.probe} probe calls read; monitored calls recording ${o.rec ? 'on' : 'off'}; unmonitored = customer + agent in a room, recording ${o.unmonRec ? 'on' : 'off'}):`,
       );
       md.push('');
       md.push(

@@ -16,9 +16,12 @@
  *   --no-build                do not run `npm run build` first
  *   --results FILE            where to append the results (default bench/RESULTS.md)
  *   --max-minutes M           start no new run after M minutes (default 30)
+ *   --smoke                   20 registrations/s for 3 s, no Kamailio, nothing written
+ *                             (npm run bench:smoke)
  *
- * One run: a fresh server (users 1000-1999, password pw<user>, MD5 only because SIPp
- * answers only an MD5 challenge offered first), SIPp at RATE/s for SECS s
+ * One run: a fresh server on a config this bench states in full (configure() below:
+ * users 1000-1999, password pw<user>, no trunk, monitoring off, recording off since no
+ * call is made; MD5 only because SIPp answers only an MD5 challenge offered first), SIPp at RATE/s for SECS s
  * (-m RATE*SECS, -timeout and an outer kill), cpumon.py sampling both process trees,
  * UDP drop snapshots, then analyze_sipp.py: PASS = <0.1 % failed, every call done, offered
  * rate held (>=97 %). Raw files stay in /tmp/peers/callwatch-reg-RATE-TIME-N/.
@@ -32,9 +35,12 @@ import {
   PEERS,
   REPO,
   SCRATCH,
+  applySmoke,
   commandLine,
+  emitResult,
   freePort,
   have,
+  mediaIoPath,
   parseFlags,
   parseSummary,
   sh,
@@ -78,6 +84,7 @@ function parseArgs(argv) {
     import.meta.url,
     'argument',
   );
+  applySmoke(argv, o, { rates: '20', secs: 3, repeat: 1, kamailio: 'none', maxMinutes: 2 });
   checkRates(o);
   return o;
 }
@@ -100,15 +107,24 @@ function fmtRun(s) {
 
 // ---------------------------------------------------------------- one callwatch run
 
-/** Users 1000-1999, password pw<user>. */
-function configure(cfg) {
-  cfg.extensions = Array.from({ length: 1000 }, (_, i) => ({
+/**
+ * This bench's own config sections (the rest: sippBench.mjs's benchConfig and the schema's
+ * defaults): users 1000-1999 with password pw<user>; no trunk, nobody to monitor, and
+ * recording off (REGISTER only: no call would be recorded anyway).
+ */
+const OWN_CONFIG = {
+  extensions: Array.from({ length: 1000 }, (_, i) => ({
     number: String(1000 + i),
     password: `pw${1000 + i}`,
     displayName: `Bench ${1000 + i}`,
     role: 'agent',
-  }));
-}
+  })),
+  trunks: [],
+  monitoring: { enabled: false, groups: [] },
+  recording: { enabled: false },
+};
+const REC_FACT =
+  "recording: off (recording.enabled: false stated in the bench's own server config; REGISTER only, no call)";
 
 async function runCallwatch(rate, secs, logLevel, index) {
   const run = path.join(SCRATCH, `callwatch-reg-r${rate}-${stamp()}-${index}`);
@@ -121,7 +137,9 @@ async function runCallwatch(rate, secs, logLevel, index) {
     sipp: await freePort(25090),
     sippCtrl: await freePort(25095),
   };
-  const server = await startCallwatch(run, ports, logLevel, configure, { listeningLog: true });
+  const { child: server } = await startCallwatch(run, ports, logLevel, OWN_CONFIG, {
+    listeningLog: true,
+  });
   const m = rate * secs;
   udpStats(path.join(run, 'udp_before.txt'));
   const sippArgs = [
@@ -207,9 +225,14 @@ async function runKamailio(rate, secs) {
 // ---------------------------------------------------------------- main
 
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const o = parseArgs(argv);
   const mach = prepare(o);
   const command = commandLine('register.bench.mjs');
+  const mediaIo = mediaIoPath();
+  console.log(REC_FACT);
+  console.log(`media I/O: ${mediaIo} (idle here: no call, no RTP)`);
+  if (o.smoke) console.log('smoke: 20 registrations/s for 3 s, no Kamailio, no results written');
   const { rows, best, stoppedEarly } = await rateSeries(
     o,
     (rate, i) => runCallwatch(rate, o.secs, o.logLevel, i),
@@ -234,6 +257,19 @@ async function main() {
     );
   }
 
+  emitResult({
+    bench: 'register',
+    produced: rows.some((r) => r.s.ok > 0),
+    problems: rows.some((r) => r.s.ok > 0) ? [] : ['no registration succeeded'],
+    runs: rows.length,
+    ok: rows.reduce((a, r) => a + r.s.ok, 0),
+    failed: rows.reduce((a, r) => a + r.s.failed, 0),
+    pass: rows.filter((r) => r.s.pass).length,
+    recording: ['off'],
+    mediaIo,
+  });
+  if (!o.results) return;
+
   // ------------------------------------------------------------ RESULTS.md
   const cwAt = rows.filter((r) => r.rate === kamRate && r.s.pass).map((r) => r.s);
   let ratio = '';
@@ -244,7 +280,10 @@ async function main() {
       ratio = `CPU per registration at ${kamRate}/s: callwatch ${cwUs.toFixed(0)} µs vs Kamailio ${kUs.toFixed(0)} µs = ${(cwUs / kUs).toFixed(2)}× Kamailio's.`;
     }
   }
-  const lines = resultsHead(o, 'REGISTER with digest auth (SIPp)', mach, command);
+  const lines = resultsHead(o, 'REGISTER with digest auth (SIPp)', mach, command, [
+    REC_FACT,
+    `media I/O: ${mediaIo} (idle: no call)`,
+  ]);
   lines.push(
     `- setup: users 1000-1999, MD5 challenge, log level ${o.logLevel}; SIPp ../shared/peers/sipp/reg_auth_uac.xml, ${o.secs} s per run, ${o.repeat} run(s) per rate; SIPp and the server share the machine`,
     '',

@@ -26,6 +26,11 @@
  *   --max-minutes M         start no new run after M minutes (default 30)
  *   --no-build              do not run `npm run build` first
  *   --results FILE          append a markdown block to FILE (nothing is written otherwise)
+ *   --smoke                 10 calls, 1 worker, one 2 s run, no peer, nothing written
+ *                           (npm run bench:smoke)
+ *
+ * Recording is off, always: legs are connected pairwise, with no room and no recording
+ * tap (mixer.bench.mjs measures those).
  *
  * One run: a fresh MediaEngine (workers W, statsIntervalMs 0: stats on request only), N
  * calls = 2N legs (PCMU, one group per call, remote = the generator's sockets),
@@ -46,14 +51,17 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   PEERS,
+  applySmoke,
   commandLine,
   commonFlags,
+  emitResult,
   f1,
   f3,
   have,
   intList,
   loadavg,
   machine,
+  mediaIoPath,
   parseFlags,
   sh,
   sleep,
@@ -81,6 +89,8 @@ const DRAIN_MS = 500;
 const LOSS_LIMIT_PCT = 0.1;
 const BACKLOG_P50_US = 20000; // a run with p50 one-way latency above 20 ms is marked 'behind'
 const RTPENGINE_MAX = 1200; // ../shared/peers/README.md, find_media_max.sh, 3/3 PASS
+const REC_FACT =
+  'recording: off (always in this bench: legs connected pairwise, no room, no recording tap)';
 
 // ---------------------------------------------------------------- arguments
 
@@ -115,6 +125,15 @@ function parseArgs(argv) {
     },
     import.meta.url,
   );
+  applySmoke(argv, o, {
+    calls: '10',
+    workers: '1',
+    repeat: 1,
+    secs: 2,
+    probe: 10,
+    peer: false,
+    maxMinutes: 2,
+  });
   o.callList = intList(o.calls, '--calls').sort((x, y) => x - y);
   o.workerList = intList(o.workers, '--workers');
   o.peerList = intList(o.peerCalls, '--peer-calls');
@@ -187,7 +206,8 @@ async function runOnce(MediaEngine, o, calls, workers) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await sleep(o.secs * 1000);
-    const s1 = sumWorkers(await engine.getStats());
+    const reports = await engine.getStats();
+    const s1 = sumWorkers(reports);
     const cpu = process.cpuUsage(c0);
     const wallMs = performance.now() - t0;
     const rssEnd = process.memoryUsage().rss;
@@ -199,6 +219,7 @@ async function runOnce(MediaEngine, o, calls, workers) {
     const r = {
       calls,
       workers,
+      io: mediaIoPath(reports),
       g,
       relayed,
       relayedPps: relayed / (wallMs / 1000),
@@ -321,6 +342,9 @@ async function main() {
   console.log(
     `machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB; node ${mach.node}; load average at start ${mach.load}`,
   );
+  console.log(REC_FACT);
+  console.log(`media I/O: ${mediaIoPath()}`);
+  if (o.smoke) console.log('smoke: 10 calls, 1 worker, one 2 s run, no peer, no results written');
   console.log(
     `loss, sequence gaps and latency are measured by the project's own generator (bench/lib/rtpLoad.mjs, a separate process on the same 2 cores); ` +
       `${o.secs} s window after ${WARMUP_MS / 1000} s warm-up; PASS = loss ≤ ${LOSS_LIMIT_PCT} % and ≥ 97 % of the nominal send rate`,
@@ -436,6 +460,22 @@ async function main() {
     );
   printSummary(summary);
 
+  const ran = rows.filter((r) => !r.error);
+  const ios = [...new Set(ran.map((r) => r.io))];
+  const mediaIo = ios.length ? ios.join('; ') : mediaIoPath();
+  const bad = rows.filter((r) => r.error).map((r) => `${r.calls} calls: ${r.error}`);
+  if (!ran.some((r) => r.relayed > 0)) bad.push('no packet was relayed');
+  emitResult({
+    bench: 'relay',
+    produced: bad.length === 0,
+    problems: bad,
+    runs: rows.length,
+    relayed: ran.reduce((a, r) => a + r.relayed, 0),
+    pass: ran.filter((r) => r.pass).length,
+    recording: ['off'],
+    mediaIo,
+  });
+
   if (o.results) {
     const md = [];
     md.push(
@@ -445,6 +485,8 @@ async function main() {
       `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; load average at start ${mach.load}, at end ${loadavg()}`,
     );
     md.push(`- command: \`${command}\``);
+    md.push(`- ${REC_FACT}`);
+    md.push(`- media I/O: ${mediaIo}`);
     md.push(
       `- setup: N calls = 2N PCMU legs, engine.connect(a, b); bench/lib/rtpLoad.mjs (separate process) sends 172-byte packets at 50 pps from each of 2N sockets, ` +
         `drift-free 20 ms clock in 1 ms slices; the first ${o.probe} calls are read as they arrive (gaps, latency), the others' sockets are never read and their deliveries = kernel drops + queue (as the peers count SIPp's); ${WARMUP_MS / 1000} s warm-up + ${o.secs} s window, ${o.repeat} run(s) per count. ` +

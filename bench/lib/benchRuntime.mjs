@@ -6,7 +6,7 @@
  * ../shared/peers/analyze_sipp.py.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
@@ -176,7 +176,42 @@ export const commonFlags = {
   '--no-build': { build: false },
   '--results': ['results', (v) => path.resolve(v)],
   '--max-minutes': ['maxMinutes', Number],
+  '--smoke': { smoke: true },
 };
+
+/**
+ * --smoke (npm run bench:smoke, bench/smoke.mjs): a few seconds at a low load to show the
+ * bench still starts and measures something. It overrides the load options with
+ * `settings`, runs no peer and writes no results (its numbers mean nothing), so an
+ * explicit --results is an error rather than silently dropped.
+ */
+export function applySmoke(argv, o, settings) {
+  if (!o.smoke) return o;
+  if (argv.includes('--results')) throw new Error('--smoke writes no results: drop --results');
+  return Object.assign(o, settings, { results: null });
+}
+
+/**
+ * The line bench/smoke.mjs reads: `bench-result {json}` with at least bench (the script's
+ * name) and produced (true when the run measured something real: calls answered,
+ * packets relayed, ticks mixed).
+ */
+export function emitResult(result) {
+  console.log(`bench-result ${JSON.stringify(result)}`);
+}
+
+/**
+ * Which packet I/O path the media engine ran. The engine's worker reports are asked
+ * first (a report naming its path in `io`); without one, the build is looked at: with no
+ * media/native addon, node:dgram (media/worker/udp.ts) is the only path there is.
+ */
+export function mediaIoPath(reports = []) {
+  const named = [...new Set(reports.map((r) => r?.io ?? r?.worker?.io).filter(Boolean))];
+  if (named.length) return `${named.join(' + ')} (reported by the media workers)`;
+  if (!existsSync(path.join(REPO, 'media/native')))
+    return 'dgram (node:dgram sockets in the media workers; the only path in this build)';
+  return 'not reported (media/native exists but the engine does not say which path ran)';
+}
 
 /** "100 200, 300" → [100, 200, 300] (numbers, unchecked). */
 export const numList = (s) =>
@@ -219,6 +254,12 @@ export const loadavg = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
+/** "SIPp v3.6.1-SCTP-PCAP-RTPSTREAM" (without the sentence's full stop), or "sipp ?". */
+function sippVersion() {
+  const m = /SIPp v[\w.-]*[\w-]/.exec(sh('sipp', ['-v']).stdout ?? '');
+  return m ? m[0] : 'sipp ?';
+}
+
 /** Machine facts for the results; `sipp`: also SIPp's version. */
 export function machine({ sipp = false } = {}) {
   const cpu =
@@ -230,7 +271,7 @@ export function machine({ sipp = false } = {}) {
     cpu: cpu.trim(),
     kernel: os.release(),
     node: process.version,
-    ...(sipp ? { sipp: (sh('sipp', ['-v']).stdout?.match(/SIPp v[\w.-]+/) ?? ['sipp ?'])[0] } : {}),
+    ...(sipp ? { sipp: sippVersion() } : {}),
     memGb: (os.totalmem() / 2 ** 30).toFixed(0),
     load: loadavg(),
   };

@@ -1,6 +1,6 @@
 /**
  * What the SIPp-driven benchmarks (register, cps) share: a callwatch server per run
- * (config from config/default.yaml, started and stopped by PID), bounded SIPp and peer
+ * (its config stated by the bench, never the demo's; started and stopped by PID), bounded SIPp and peer
  * script runs, cpumon.py and analyze_sipp.py from ../shared/peers, the series of rates,
  * and the head of their RESULTS.md block.
  */
@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 import {
   PEERS,
@@ -27,6 +28,7 @@ import {
   commonFlags,
   exited,
   have,
+  loadavg,
   machine,
   numList,
   sh,
@@ -77,20 +79,52 @@ export function prepare(o) {
 
 // ---------------------------------------------------------------- callwatch
 
-/** config/default.yaml on loopback ports, MD5 only; `configure(cfg)` adds the rest. */
-function writeConfig(file, ports, logLevel, configure) {
-  const cfg = YAML.parse(readFileSync(path.join(REPO, 'config/default.yaml'), 'utf8'));
-  cfg.sip.listen = {
-    ...cfg.sip.listen,
-    address: '127.0.0.1',
-    udpPort: ports.sip,
-    tcpPort: ports.sip,
+/**
+ * The sections every SIPp bench states itself. A bench never inherits config/default.yaml:
+ * that file is the demo, and a demo edit (a new monitoring group, recording switched on)
+ * must neither break a bench nor change what it measures behind its back. Keys not stated
+ * here or by the bench take the config schema's defaults.
+ */
+export const OWN_SECTIONS = ['extensions', 'trunks', 'monitoring', 'recording'];
+
+/**
+ * The whole config of one bench run: loopback ports, MD5 only (SIPp answers only an MD5
+ * challenge offered first), no API tokens, the audit log and any recordings inside `run`,
+ * plus the bench's own sections `own` (OWN_SECTIONS at least; recording.enabled a
+ * boolean). Throws naming what is missing.
+ */
+export function benchConfig(run, ports, logLevel, own) {
+  const missing = OWN_SECTIONS.filter((k) => own[k] === undefined);
+  if (missing.length)
+    throw new Error(`bench config: the bench must state ${missing.join(', ')} itself`);
+  if (typeof own.recording.enabled !== 'boolean')
+    throw new Error('bench config: recording.enabled must be stated (true or false)');
+  return {
+    sip: { listen: { address: '127.0.0.1', udpPort: ports.sip, tcpPort: ports.sip } },
+    http: { address: '127.0.0.1', port: ports.http },
+    log: { level: logLevel },
+    auth: { algorithms: ['MD5'] },
+    api: { tokens: [] },
+    audit: { file: path.join(run, 'audit', 'monitoring.jsonl') },
+    ...own,
+    recording: { directory: path.join(run, 'recordings'), ...own.recording },
   };
-  cfg.http = { ...cfg.http, address: '127.0.0.1', port: ports.http };
-  cfg.log = { ...cfg.log, level: logLevel };
-  cfg.auth = { ...cfg.auth, algorithms: ['MD5'] };
-  configure(cfg);
-  writeFileSync(file, YAML.stringify(cfg));
+}
+
+/**
+ * Validates `cfg` with the server's own loader (dist/src/config/load.js) so a bad bench
+ * config fails here, naming the key, before any process starts. Resolves the config with
+ * the schema's defaults filled in.
+ */
+export async function validateConfig(cfg, source) {
+  const entry = path.join(REPO, 'dist/src/config/load.js');
+  if (!existsSync(entry)) throw new Error(`${entry} missing: run npm run build`);
+  const { parseConfig } = await import(pathToFileURL(entry).href);
+  try {
+    return parseConfig(cfg, source);
+  } catch (err) {
+    throw new Error(`bench config rejected by the server's schema: ${err.message}`);
+  }
 }
 
 async function httpOk(port) {
@@ -107,18 +141,16 @@ async function httpOk(port) {
 }
 
 /**
- * Starts callwatch (dist/src/cli.js, or $CALLWATCH_CLI) with its log in run/callwatch.log;
- * ready when /healthz answers 200 (or, with `listeningLog`, when it logs "listening").
+ * Starts callwatch (dist/src/cli.js, or $CALLWATCH_CLI) on benchConfig(…, own), written to
+ * run/callwatch.yaml, with its log in run/callwatch.log; ready when /healthz answers 200
+ * (or, with `listeningLog`, when it logs "listening"). Resolves { child, config } (config:
+ * as validated, defaults filled in).
  */
-export async function startCallwatch(
-  run,
-  ports,
-  logLevel,
-  configure,
-  { listeningLog = false } = {},
-) {
+export async function startCallwatch(run, ports, logLevel, own, { listeningLog = false } = {}) {
   const cfgFile = path.join(run, 'callwatch.yaml');
-  writeConfig(cfgFile, ports, logLevel, configure);
+  const cfg = benchConfig(run, ports, logLevel, own);
+  writeFileSync(cfgFile, YAML.stringify(cfg));
+  const config = await validateConfig(cfg, `bench config ${cfgFile}`);
   const cli = process.env.CALLWATCH_CLI
     ? path.resolve(REPO, process.env.CALLWATCH_CLI)
     : path.join(REPO, 'dist/src/cli.js');
@@ -135,7 +167,7 @@ export async function startCallwatch(
       /"msg":"listening"/.test(readFileSync(path.join(run, 'callwatch.log'), 'utf8'));
     if (logged || (await httpOk(ports.http))) {
       await sleep(500);
-      return child;
+      return { child, config };
     }
     await sleep(200);
   }
@@ -227,10 +259,10 @@ export const usPer = (s, key) =>
 /**
  * Runs o.repeat runs per rate of o.rateList, ascending, until most runs at a rate FAIL or
  * o.maxMinutes have passed; `runOne(rate, i)` resolves { run, s, serverExit, … } and
- * `line(r)` is what is printed after "callwatch rate=R run=I | ".
+ * `line(r)` is what is printed after "callwatch rate=R run=I | "; the time limit counts
+ * from `t0` (default: now).
  */
-export async function rateSeries(o, runOne, line) {
-  const t0 = Date.now();
+export async function rateSeries(o, runOne, line, t0 = Date.now()) {
   const rows = [];
   let best = null;
   let stoppedEarly = '';
@@ -261,22 +293,29 @@ export async function rateSeries(o, runOne, line) {
   return { rows, best, stoppedEarly };
 }
 
-/** The first lines of a RESULTS.md block (and the file's title if it is new). */
-export function resultsHead(o, title, mach, command) {
+/**
+ * The first lines of a RESULTS.md block (and the file's title if it is new); `facts` are
+ * list items after the command (recording, media I/O path).
+ */
+export function resultsHead(o, title, mach, command, facts = []) {
   const lines = [];
   if (!existsSync(o.results))
     lines.push('# Benchmark results', '', 'Appended by the scripts in bench/. Newest last.', '');
   lines.push(
     `## ${title} — ${new Date().toISOString()}`,
     '',
-    `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; ${mach.sipp}`,
+    `- machine: ${mach.nproc} CPU (${mach.cpu}), kernel ${mach.kernel}, ${mach.memGb} GB RAM; node ${mach.node}; ${mach.sipp}; load average at start ${mach.load}, at end ${loadavg()}`,
     `- command: \`${command}\`${process.env.CALLWATCH_CLI ? ` (CALLWATCH_CLI=${process.env.CALLWATCH_CLI})` : ''}`,
+    ...facts.map((f) => `- ${f}`),
   );
   return lines;
 }
 
+/** Appends `lines` to `file`, after a blank line when the file does not end with one. */
 export function appendLines(file, lines) {
-  appendFileSync(file, `${lines.join('\n')}\n`);
+  const end = existsSync(file) ? readFileSync(file, 'utf8').slice(-2) : '\n\n';
+  const sep = end === '\n\n' || end === '' ? '' : end.endsWith('\n') ? '\n' : '\n\n';
+  appendFileSync(file, `${sep}${lines.join('\n')}\n`);
   console.log(`appended to ${file}`);
 }
 
