@@ -147,3 +147,16 @@ export function boundUdpPorts(min: number, max: number): number[] {
   }
   return ports;
 }
+
+/**
+ * Resolves once something has bound UDP `port` (read from /proc/net/udp, so the check
+ * never races the binder for the port): the event a test waits for before sending to a
+ * peer it just started, instead of a fixed sleep.
+ */
+export async function waitForUdpBound(port: number, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (boundUdpPorts(port, port).length === 0) {
+    if (Date.now() > deadline) throw new Error(`nothing bound UDP port ${port} in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

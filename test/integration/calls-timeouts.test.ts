@@ -7,7 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { allocatePort, allocatePortBlock, allocateRtpRange } from '../helpers/ports.js';
+import {
+  allocatePort,
+  allocatePortBlock,
+  allocateRtpRange,
+  waitForUdpBound,
+} from '../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../helpers/processes.js';
 import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
 import { assertSippExit, authRow, describeSipp, runSipp, sippScenario } from '../helpers/sipp.js';
@@ -76,7 +81,7 @@ async function both(uasFile: string, uacFile: string): Promise<void> {
     timeoutSec: 15,
     extraArgs: ['-mi', '127.0.0.1', '-mp', String(mediaBase)],
   });
-  await new Promise((r) => setTimeout(r, 300));
+  await waitForUdpBound(uasPort); // SIPp listens: now the server can reach it
   const caller = await runSipp({
     scenario: uacFile,
     remote: `127.0.0.1:${server.sipPort}`,
@@ -127,7 +132,7 @@ describe('call timers', () => {
       timeoutSec: 15,
       extraArgs: ['-mi', '127.0.0.1', '-mp', String(mediaBase)],
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForUdpBound(uasPort); // SIPp listens: now the server can reach it
     const caller = runSipp({
       scenario: scenario('call_uac.xml', 'BYE-CALLEE'),
       remote: `127.0.0.1:${server.sipPort}`,
