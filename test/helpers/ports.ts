@@ -5,9 +5,11 @@
  * between jest workers, between tests in one worker, or with other programs (another
  * developer's jest run, the peer-baseline scripts in ../shared/peers). The strategy:
  *
- * - each jest worker probes its own slice of 23000–32767 (below Linux's ephemeral range
- *   32768–60999, so outgoing connections never land in it, and clear of the peer
- *   baselines' fixed ports 15060–22225), starting at a random offset;
+ * - each jest worker probes its own slice of 30000–32767 (below Linux's ephemeral range
+ *   32768–60999, so outgoing connections never land in it, clear of the peer baselines'
+ *   fixed ports 15060–22225 and of config/default.yaml's media range 20000–29999, which
+ *   a callwatch started with the defaults binds in bulk), starting at a random offset;
+ *   when its slice is taken (single-file runs all are worker 1), the rest of the range;
  * - a candidate block is accepted only if every port in it can be bound right now for
  *   UDP and TCP on 127.0.0.1 (then released);
  * - ports handed out by this process are remembered and never handed out again, since
@@ -20,7 +22,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 
-const RANGE_FIRST = 23000;
+const RANGE_FIRST = 30000;
 const RANGE_LAST = 32767;
 const SLICES = 8;
 const HOST = '127.0.0.1';
@@ -74,7 +76,23 @@ export async function isPortFree(port: number, check: PortCheck = {}): Promise<b
  */
 export async function allocatePortBlock(size: number, check: PortCheck = {}): Promise<number> {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`bad block size ${size}`);
-  const { first, last } = workerSlice();
+  const own = workerSlice();
+  const found =
+    (await findBlock(own.first, own.last, size, check)) ??
+    (await findBlock(RANGE_FIRST, RANGE_LAST, size, check));
+  if (found === undefined) {
+    throw new Error(`no block of ${size} free ports in ${RANGE_FIRST}-${RANGE_LAST}`);
+  }
+  for (let p = found; p < found + size; p += 1) handedOut.add(p);
+  return found;
+}
+
+async function findBlock(
+  first: number,
+  last: number,
+  size: number,
+  check: PortCheck,
+): Promise<number | undefined> {
   const span = last - first + 1 - size;
   const start = Math.floor(Math.random() * span);
   for (let i = 0; i < span; i += 1) {
@@ -83,12 +101,9 @@ export async function allocatePortBlock(size: number, check: PortCheck = {}): Pr
     for (let p = base; p < base + size && ok; p += 1) {
       ok = !handedOut.has(p) && (await isPortFree(p, check));
     }
-    if (ok) {
-      for (let p = base; p < base + size; p += 1) handedOut.add(p);
-      return base;
-    }
+    if (ok) return base;
   }
-  throw new Error(`no block of ${size} free ports in ${first}-${last}`);
+  return undefined;
 }
 
 /** One port free for both UDP and TCP (SIP listens on both with the same number). */
@@ -131,4 +146,17 @@ export function boundUdpPorts(min: number, max: number): number[] {
     }
   }
   return ports;
+}
+
+/**
+ * Resolves once something has bound UDP `port` (read from /proc/net/udp, so the check
+ * never races the binder for the port): the event a test waits for before sending to a
+ * peer it just started, instead of a fixed sleep.
+ */
+export async function waitForUdpBound(port: number, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (boundUdpPorts(port, port).length === 0) {
+    if (Date.now() > deadline) throw new Error(`nothing bound UDP port ${port} in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -368,6 +368,40 @@ export class SipClient {
     return r.message;
   }
 
+  /**
+   * The next new request of `method` received at index `after` or later: the first
+   * message of its transaction (Call-ID, CSeq and top Via branch), never a
+   * retransmission of a request received earlier (a server retransmits an INVITE every
+   * T1 until it hears a response, RFC 3261 §17.1.1.2, so under load the previous call's
+   * INVITE can arrive again after the next call was placed).
+   */
+  async nextNewRequest(
+    method: string,
+    after = this.received.length,
+    timeoutMs = 5000,
+  ): Promise<SipMessageView> {
+    const key = (m: SipMessageView) => `${m.callId} ${m.cseq} ${m.cseqMethod} ${m.branch}`;
+    const r = await this.waitFor((m) => {
+      if (m.isResponse || m.method !== method) return false;
+      const i = this.received.findIndex((x) => x.message === m);
+      if (i < after) return false;
+      return !this.received.slice(0, i).some((x) => key(x.message) === key(m));
+    }, timeoutMs);
+    return r.message;
+  }
+
+  /** The ACK to our final response (To tag `toTag`) to `invite`. */
+  async waitForAck(invite: SipMessageView, toTag: string, timeoutMs = 5000): Promise<Received> {
+    return this.waitFor(
+      (m) =>
+        m.method === 'ACK' &&
+        m.callId === invite.callId &&
+        m.cseq === invite.cseq &&
+        new RegExp(`;\\s*tag=${toTag}(?:[;>\\s]|$)`, 'i').test(m.header('To') ?? ''),
+      timeoutMs,
+    );
+  }
+
   /** Everything received within the next `ms` milliseconds (plus what was already there). */
   async collect(ms: number): Promise<Received[]> {
     await new Promise((r) => setTimeout(r, ms));

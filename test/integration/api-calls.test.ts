@@ -154,18 +154,17 @@ async function carrierCalls(): Promise<{ callId: string; ok: SipMessageView }> {
 
 /** The carrier answers the server's next INVITE (an outbound call). */
 async function carrierAnswers(): Promise<void> {
-  const seen = new Set(carrierOut.received.map((r) => r.message));
-  const invite = (await carrierOut.waitFor((m) => m.method === 'INVITE' && !seen.has(m), 10000))
-    .message;
+  const invite = await carrierOut.nextNewRequest('INVITE', carrierOut.received.length, 10000);
+  const tag = randomToken(4);
   carrierOut.send(
     responseTo(invite, 200, {
-      toTag: randomToken(4),
+      toTag: tag,
       body: sdp(carrierOut.localPort + 100),
       contactPort: carrierOut.localPort,
     }),
     server.sipPort,
   );
-  await carrierOut.waitFor((m) => m.method === 'ACK' && m.callId === invite.callId, 5000);
+  await carrierOut.waitForAck(invite, tag);
 }
 
 /** Answers the server's next BYE to `carrier`. */

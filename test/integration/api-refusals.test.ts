@@ -103,15 +103,14 @@ async function answerInvite(
   ext: ExtensionPhone,
 ): Promise<{ dialog: RawDialog; invite: SipMessageView }> {
   const { client } = ext;
-  const seen = new Set(client.received.map((r) => r.message));
-  const invite = (await client.waitFor((m) => m.method === 'INVITE' && !seen.has(m), 5000)).message;
+  const invite = await client.nextNewRequest('INVITE');
   const media = await rig.phone();
   const tag = randomToken(4);
   client.send(
     responseTo(invite, 200, { toTag: tag, body: sdp(media.port), contactPort: client.localPort }),
     ext.serverPort,
   );
-  await client.waitFor((m) => m.method === 'ACK' && m.callId === invite.callId, 5000);
+  await client.waitForAck(invite, tag);
   const contact = invite.header('Contact') ?? '';
   const dialog = new RawDialog(
     client,

@@ -21,7 +21,7 @@ import {
   type RawCall,
   type Rig,
 } from './calls-rawRig.js';
-import { allocatePortBlock } from '../helpers/ports.js';
+import { allocatePortBlock, waitForUdpBound } from '../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../helpers/processes.js';
 import { describeSipp, runSipp, sippScenario } from '../helpers/sipp.js';
 
@@ -136,7 +136,7 @@ describe('INVITE without SDP (late offer)', () => {
         traceMessages: true,
         extraArgs: ['-mi', '127.0.0.1', '-mp', String(mediaBase)],
       });
-      await new Promise((r) => setTimeout(r, 300));
+      await waitForUdpBound(sippRig.callee.localPort); // SIPp listens: now the server can reach it
       const caller = await runSipp({
         scenario: prepare('uac_late_offer.xml', 'NOTHING'),
         remote: `127.0.0.1:${sippRig.server.sipPort}`,

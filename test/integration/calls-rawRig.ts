@@ -272,12 +272,7 @@ export async function startRig(
     ];
     const seen = callee.received.length;
     trunk.send(lines.join('\r\n'), port);
-    const invite = (
-      await callee.waitFor(
-        (m) =>
-          m.method === 'INVITE' && !callee.received.slice(0, seen).some((r) => r.message === m),
-      )
-    ).message;
+    const invite = await callee.nextNewRequest('INVITE', seen);
     const tagB = randomToken(4);
     const answer = opts.answer(invite.body);
     callee.send(
@@ -285,7 +280,7 @@ export async function startRig(
       port,
     );
     const inviteB = invite.callId as string;
-    await callee.waitFor((m) => m.method === 'ACK' && m.callId === inviteB);
+    await callee.waitForAck(invite, tagB);
     const ok = await trunk.waitForResponse(callId, 'INVITE', 5000, 1);
     if (ok.status !== 200) throw new Error(`call not answered:\n${ok.raw}`);
     const a = new RawDialog(

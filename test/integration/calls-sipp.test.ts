@@ -9,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { allocatePort, allocatePortBlock, allocateRtpRange } from '../helpers/ports.js';
+import {
+  allocatePort,
+  allocatePortBlock,
+  allocateRtpRange,
+  waitForUdpBound,
+} from '../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../helpers/processes.js';
 import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
 import {
@@ -128,7 +133,7 @@ function uac(file: string, service: string): Promise<SippResult> {
 
 async function callThrough(uasFile: string, uacFile: string, service = '5550102'): Promise<void> {
   const callee = uas(uasFile);
-  await new Promise((r) => setTimeout(r, 300)); // the callee listens
+  await waitForUdpBound(uasPort); // the callee listens
   const caller = await uac(uacFile, service);
   const answered = await callee;
   if (caller.exitCode !== 0 || answered.exitCode !== 0) {
@@ -170,7 +175,7 @@ describe('SIPp calls through the B2BUA', () => {
 
   it('relays early media: the callee’s 183 with SDP reaches the caller with our SDP', async () => {
     const callee = uas(scenario('uas_early.xml', { hangup: 'caller' }));
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForUdpBound(uasPort);
     const caller = await uac(scenario('call_uac.xml', { hangup: 'caller' }), '5550102');
     const answered = await callee;
     if (caller.exitCode !== 0 || answered.exitCode !== 0) {
@@ -222,7 +227,7 @@ describe('SIPp calls through the B2BUA', () => {
       timeoutSec: 20,
       extraArgs: ['-mi', '127.0.0.1', '-mp', String(mediaBase)],
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForUdpBound(uacPort); // the trunk listens
     const caller = await runSipp({
       scenario: scenario('uac_auth_call.xml'),
       remote: `127.0.0.1:${server.sipPort}`,

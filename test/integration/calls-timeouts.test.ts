@@ -7,7 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { allocatePort, allocatePortBlock, allocateRtpRange } from '../helpers/ports.js';
+import {
+  allocatePort,
+  allocatePortBlock,
+  allocateRtpRange,
+  waitForUdpBound,
+} from '../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../helpers/processes.js';
 import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
 import { assertSippExit, authRow, describeSipp, runSipp, sippScenario } from '../helpers/sipp.js';
@@ -76,7 +81,7 @@ async function both(uasFile: string, uacFile: string): Promise<void> {
     timeoutSec: 15,
     extraArgs: ['-mi', '127.0.0.1', '-mp', String(mediaBase)],
   });
-  await new Promise((r) => setTimeout(r, 300));
+  await waitForUdpBound(uasPort); // SIPp listens: now the server can reach it
   const caller = await runSipp({
     scenario: uacFile,
     remote: `127.0.0.1:${server.sipPort}`,
@@ -95,26 +100,33 @@ async function both(uasFile: string, uacFile: string): Promise<void> {
   }
 }
 
-function lastEnd(): unknown {
-  return server
-    .logs()
-    .filter((e) => e.msg === 'call ended')
-    .at(-1);
+const ends = () => server.logs().filter((e) => e.msg === 'call ended');
+
+/**
+ * The end of the call after the first `before` ones: SIPp may exit on the BYE before the
+ * server's "call ended" line has come through its stdout, so this waits for the line
+ * rather than reading the last one there is (which could be the previous test's call).
+ */
+async function endAfter(before: number): Promise<unknown> {
+  await server.waitForLog(() => ends().length > before, 10000);
+  return ends()[before];
 }
 
 describe('call timers', () => {
   it('gives up an unanswered call: CANCEL to the callee, 480 to the caller', async () => {
+    const before = ends().length;
     await both(
       scenario('uas_ring_cancel.xml', 'BYE-CALLER'),
       scenario('uac_rejected.xml', 'BYE-CALLER', 480),
     );
-    expect(lastEnd()).toMatchObject({ reason: 'no-answer' });
+    expect(await endAfter(before)).toMatchObject({ reason: 'no-answer' });
   }, 30000);
 
   it('ends an answered call without RTP: BYE to both sides', async () => {
     // call_uas waits for a BYE (caller variant); call_uac waits for one (callee variant).
+    const before = ends().length;
     await both(scenario('call_uas.xml', 'BYE-CALLER'), scenario('call_uac.xml', 'BYE-CALLEE'));
-    expect(lastEnd()).toMatchObject({ reason: 'media-timeout' });
+    expect(await endAfter(before)).toMatchObject({ reason: 'media-timeout' });
     const r = await server.httpGet('/v1/calls');
     expect(r.json).toEqual({ calls: [] });
   }, 30000);
@@ -127,7 +139,7 @@ describe('call timers', () => {
       timeoutSec: 15,
       extraArgs: ['-mi', '127.0.0.1', '-mp', String(mediaBase)],
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForUdpBound(uasPort); // SIPp listens: now the server can reach it
     const caller = runSipp({
       scenario: scenario('call_uac.xml', 'BYE-CALLEE'),
       remote: `127.0.0.1:${server.sipPort}`,
@@ -136,6 +148,7 @@ describe('call timers', () => {
       timeoutSec: 15,
       extraArgs: ['-s', '5550102', '-mi', '127.0.0.1', '-mp', String(mediaBase + 20)],
     });
+    const before = ends().length;
     const answered = server.logs().filter((e) => e.msg === 'call answered').length;
     await server.waitForLog(
       () => server.logs().filter((e) => e.msg === 'call answered').length > answered,
@@ -146,6 +159,6 @@ describe('call timers', () => {
     if (a.exitCode !== 0 || b.exitCode !== 0) {
       throw new Error(`caller:\n${describeSipp(a)}\n\ncallee:\n${describeSipp(b)}`);
     }
-    expect(lastEnd()).toMatchObject({ reason: 'server-shutdown' });
+    expect(await endAfter(before)).toMatchObject({ reason: 'server-shutdown' });
   }, 30000);
 });

@@ -127,12 +127,7 @@ async function internalCall(
 ): Promise<{ a: RawDialog; b: RawDialog }> {
   const seen = rig.callee.received.length;
   const placing = caller.invite('1002', sdp(callerPhone.port));
-  const invite = (
-    await rig.callee.waitFor(
-      (m) =>
-        m.method === 'INVITE' && !rig.callee.received.slice(0, seen).some((r) => r.message === m),
-    )
-  ).message;
+  const invite = await rig.callee.nextNewRequest('INVITE', seen);
   const tag = randomToken(4);
   rig.callee.send(
     responseTo(invite, 200, {

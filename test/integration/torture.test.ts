@@ -7,9 +7,15 @@
  * to the server those are retransmissions of one transaction (RFC 3261 §17.2.3), which
  * it rightly absorbs. So each fixture goes to a server that has not seen its key.
  *
- * The fixtures' Vias name example hosts; the server answers at the `received` address
- * it stamps (127.0.0.1, where the datagram came from) and the Via's port (5060 unless
- * given), so the test listens on those loopback ports. Responses never leave loopback.
+ * The fixtures' Vias name example hosts and no rport; the server answers at the
+ * `received` address it stamps (where the datagram came from) and the Via's port (5060
+ * unless given). So every case sends from sockets of its own, bound to a loopback
+ * address no other case (and no other test run) uses, on the Via's port: whatever an
+ * earlier case left in flight (the 407 to an INVITE is retransmitted until Timer H,
+ * RFC 3261 §17.2.1) lands on the earlier case's address and can never be taken for
+ * this case's answer. The answer is also matched to its request by Call-ID, top Via
+ * branch and CSeq: a message with no Call-ID (insuf) can only be answered by a 400
+ * without one, carrying its Via and CSeq. Responses never leave 127.0.0.0/8.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import dgram from 'node:dgram';
@@ -39,41 +45,93 @@ const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REG
 /** Servers, each with the transaction keys it has seen. */
 const servers: Array<{ server: ServerHandle; keys: Set<string> }> = [];
 let server: ServerHandle;
-const sockets = new Map<number, dgram.Socket>();
-const inbox: Array<{ port: number; message: SipMessageView }> = [];
+const sockets: dgram.Socket[] = [];
 let allowed = new Set<string>();
 
-function viaPort(raw: Buffer): number {
+/** The head of a raw message, folded lines joined, split into lines. */
+function headLines(raw: Buffer): string[] {
   const head = raw.toString('latin1').split('\r\n\r\n')[0] ?? '';
-  const unfolded = head.replace(/\r\n[ \t]+/g, ' ');
-  const via = unfolded.split('\r\n').find((l) => /^(via|v)\s*:/i.test(l)) ?? '';
+  return head.replace(/\r\n[ \t]+/g, ' ').split('\r\n');
+}
+
+/** The first value of a header as the fixture writes it (compact form included). */
+function headerOf(raw: Buffer, names: RegExp): string | undefined {
+  const line = headLines(raw).find((l) => names.test(l));
+  return line?.slice(line.indexOf(':') + 1).trim();
+}
+
+function viaPort(raw: Buffer): number {
+  const via = headLines(raw).find((l) => /^(via|v)\s*:/i.test(l)) ?? '';
   const port = /^[^;]*?:\s*SIP\s*\/[^;]*?[\s/][^\s;/]+?:(\d+)/i.exec(via)?.[1];
   return port ? Number(port) : 5060;
 }
 
-async function listen(port: number): Promise<void> {
-  if (sockets.has(port)) return;
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', (err) =>
-      reject(new Error(`the torture test needs UDP 127.0.0.1:${port} free: ${err.message}`)),
-    );
-    socket.bind(port, '127.0.0.1', () => resolve());
-  });
-  socket.on('message', (data) =>
-    inbox.push({ port, message: parseSipText(data.toString('latin1')) }),
-  );
-  sockets.set(port, socket);
+/**
+ * What ties an answer to the fixture it answers: the Call-ID (a response to a request
+ * without one has none, RFC 3261 §8.2.6.2 copies what is there), the top Via branch and
+ * the CSeq number, each compared when the fixture carries a readable one.
+ */
+function answerMatcher(raw: Buffer): (m: SipMessageView) => boolean {
+  const callId = headerOf(raw, /^(call-id|i)\s*:/i);
+  const request = parseSipText(raw.toString('latin1'));
+  const branch = request.branch;
+  const cseq = /^\d{1,9}\s+\S+$/.test(headerOf(raw, /^cseq\s*:/i) ?? '') ? request.cseq : undefined;
+  return (m) =>
+    m.isResponse &&
+    m.callId === callId &&
+    (branch === undefined || m.branch === branch) &&
+    (cseq === undefined || m.cseq === cseq);
 }
 
-function send(port: number, data: Buffer, to: ServerHandle = server): void {
-  (sockets.get(port) ?? sockets.get(5060))!.send(data, to.sipPort, '127.0.0.1');
+/** A loopback address for one case: 127.<run>.<case>.<n>, never 127.0.0.1. */
+const RUN_OCTET = 100 + Math.floor(Math.random() * 150);
+let addressCounter = 0;
+function freshAddress(): string {
+  addressCounter += 1;
+  return `127.${RUN_OCTET}.${(addressCounter >> 8) & 0xff}.${addressCounter & 0xff || 1}`;
+}
+
+/** A UDP socket on a fresh loopback address and the given port, collecting responses. */
+async function caseSocket(
+  port: number,
+): Promise<{ socket: dgram.Socket; inbox: SipMessageView[]; address: string }> {
+  for (let attempt = 0; ; attempt += 1) {
+    const address = freshAddress();
+    const socket = dgram.createSocket('udp4');
+    const bound = await new Promise<Error | undefined>((resolve) => {
+      socket.once('error', resolve);
+      socket.bind(port, address, () => resolve(undefined));
+    });
+    if (bound) {
+      await new Promise<void>((r) => socket.close(() => r()));
+      if (attempt >= 20) throw new Error(`no free ${address}:${port}: ${bound.message}`);
+      continue;
+    }
+    const inbox: SipMessageView[] = [];
+    socket.on('message', (data) => inbox.push(parseSipText(data.toString('latin1'))));
+    sockets.push(socket);
+    return { socket, inbox, address };
+  }
+}
+
+/** Resolves with the first answer in the inbox that matches, or undefined after `ms`. */
+async function waitForAnswer(
+  inbox: readonly SipMessageView[],
+  match: (m: SipMessageView) => boolean,
+  ms: number,
+): Promise<SipMessageView | undefined> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const hit = inbox.find(match);
+    if (hit) return hit;
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** Approximates the server transaction key: top Via branch and sent-by, and the method. */
 function transactionKey(raw: Buffer): string {
-  const head = (raw.toString('latin1').split('\r\n\r\n')[0] ?? '').replace(/\r\n[ \t]+/g, ' ');
-  const lines = head.split('\r\n');
+  const lines = headLines(raw);
   const via = lines.find((l) => /^(via|v)\s*:/i.test(l)) ?? '';
   const method = lines[0]?.split(' ')[0] ?? '';
   return `${method} ${via.replace(/\s+/g, '')}`;
@@ -90,56 +148,32 @@ async function serverFor(raw: Buffer): Promise<ServerHandle> {
   return slot.server;
 }
 
-async function waitForAnswer(
-  match: (m: SipMessageView) => boolean,
-  ms: number,
-): Promise<SipMessageView | undefined> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const hit = inbox.find((r) => match(r.message));
-    if (hit) return hit.message;
-    if (Date.now() > deadline) return undefined;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** The Call-ID as the fixture writes it (compact `i:` included), to match its answer. */
-function callIdOf(raw: Buffer): string | undefined {
-  const head = raw.toString('latin1').split('\r\n\r\n')[0] ?? '';
-  const line = head.split('\r\n').find((l) => /^(call-id|i)\s*:/i.test(l));
-  return line?.slice(line.indexOf(':') + 1).trim();
-}
-
-async function optionsStillAnswered(to: ServerHandle): Promise<void> {
+/** OPTIONS from a fresh socket gets its 200 (matched by Call-ID and branch). */
+async function options(to: ServerHandle): Promise<SipMessageView | undefined> {
+  const { socket, inbox } = await caseSocket(0);
   const req = buildRequest({
     method: 'OPTIONS',
     target: `127.0.0.1:${to.sipPort}`,
     transport: 'UDP',
-    localPort: 5060,
+    localPort: socket.address().port,
   });
-  send(5060, Buffer.from(req.text), to);
-  const res = await waitForAnswer((m) => m.isResponse && m.callId === req.callId, 2000);
-  expect(res?.status).toBe(200);
+  socket.send(Buffer.from(req.text), to.sipPort, '127.0.0.1');
+  return waitForAnswer(
+    inbox,
+    (m) => m.isResponse && m.callId === req.callId && m.branch === req.branch,
+    2000,
+  );
 }
 
 beforeAll(async () => {
   server = await startServer();
   servers.push({ server, keys: new Set() });
-  const ports = new Set([5060, ...expectations.map((e) => viaPort(readFixture(e)))]);
-  for (const port of ports) await listen(port);
-  const req = buildRequest({
-    method: 'OPTIONS',
-    target: `127.0.0.1:${server.sipPort}`,
-    transport: 'UDP',
-    localPort: 5060,
-  });
-  send(5060, Buffer.from(req.text));
-  const res = await waitForAnswer((m) => m.callId === req.callId, 2000);
+  const res = await options(server);
   allowed = new Set((res?.headerValues('allow') ?? []).map((m) => m.toUpperCase()));
 });
 
 afterAll(async () => {
-  for (const socket of sockets.values()) await new Promise<void>((r) => socket.close(() => r()));
+  for (const socket of sockets) await new Promise<void>((r) => socket.close(() => r()));
   for (const slot of servers) await slot.server.stop();
 });
 
@@ -156,21 +190,20 @@ describe('RFC 4475 torture messages against the running server', () => {
   for (const e of expectations) {
     it(`${e.section} ${e.name}: ${JSON.stringify(e.expect)}`, async () => {
       const raw = readFixture(e);
-      const port = viaPort(raw);
-      const callId = callIdOf(raw);
       const target = await serverFor(raw);
-      inbox.length = 0;
-      send(port, raw, target);
-      const answered = (m: SipMessageView) =>
-        m.isResponse && (callId === undefined || m.callId === callId);
+      const { socket, inbox } = await caseSocket(viaPort(raw));
+      socket.send(raw, target.sipPort, '127.0.0.1');
+      const answered = answerMatcher(raw);
 
       if (e.expect === 'drop' || e.kind === 'response' || e.expect.status === undefined) {
-        const answer = await waitForAnswer(answered, e.kind === 'request' ? 1500 : 300);
         if (e.expect === 'drop' || e.kind === 'response') {
-          // Nothing can or may be answered: a stray or broken response is dropped.
-          expect(answer).toBeUndefined();
+          // Nothing can or may be answered: a stray or broken response is dropped. Only
+          // this case sends from this address, so anything at all arriving is an answer.
+          await new Promise((r) => setTimeout(r, e.kind === 'request' ? 1500 : 300));
+          expect(inbox.map((m) => m.raw.split('\r\n')[0])).toEqual([]);
         } else {
           // Valid: whatever the server's routing says, never a syntax rejection.
+          const answer = await waitForAnswer(inbox, answered, 2000);
           expect(answer).toBeDefined();
           expect(SYNTAX_REJECTIONS.has(answer!.status!)).toBe(false);
         }
@@ -189,11 +222,11 @@ describe('RFC 4475 torture messages against the running server', () => {
           status = 405;
           headers = ['Allow'];
         }
-        const answer = await waitForAnswer(answered, 2000);
+        const answer = await waitForAnswer(inbox, answered, 2000);
         expect(answer?.status).toBe(status);
         for (const h of headers) expect(answer?.header(h)).toBeDefined();
       }
-      await optionsStillAnswered(target);
+      expect((await options(target))?.status).toBe(200);
     });
   }
 });

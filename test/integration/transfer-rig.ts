@@ -55,12 +55,7 @@ export async function nthNotify(dialog: RawDialog, n: number): Promise<SipMessag
 
 /** The next INVITE the phone gets (not one seen before index `after`). */
 export async function nextInvite(phone: ExtensionPhone, after = 0): Promise<SipMessageView> {
-  const seen = new Set(phone.client.received.slice(0, after).map((r) => r.message));
-  const r = await phone.client.waitFor(
-    (m) => !m.isResponse && m.method === 'INVITE' && !seen.has(m),
-    5000,
-  );
-  return r.message;
+  return phone.client.nextNewRequest('INVITE', after);
 }
 
 /** The phone answers `invite` 200 with `answer` and waits for the ACK: its dialog. */
@@ -74,7 +69,7 @@ export async function answerInvite(
     responseTo(invite, 200, { toTag: tag, body: answer, contactPort: phone.client.localPort }),
     phone.serverPort,
   );
-  await phone.client.waitFor((m) => m.method === 'ACK' && m.callId === invite.callId, 5000);
+  await phone.client.waitForAck(invite, tag);
   const contact = invite.header('Contact') ?? '';
   return new RawDialog(
     phone.client,
@@ -93,6 +88,7 @@ export async function refuseInvite(
   invite: SipMessageView,
   status: number,
 ): Promise<void> {
-  phone.client.send(responseTo(invite, status, { toTag: randomToken(4) }), phone.serverPort);
-  await phone.client.waitFor((m) => m.method === 'ACK' && m.callId === invite.callId, 5000);
+  const tag = randomToken(4);
+  phone.client.send(responseTo(invite, status, { toTag: tag }), phone.serverPort);
+  await phone.client.waitForAck(invite, tag);
 }
