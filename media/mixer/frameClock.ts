@@ -23,6 +23,11 @@ export interface FrameClockOptions {
   frameMs?: number;
   /** Frames run late in one tick before older ones are skipped (default 5). */
   maxCatchUpFrames?: number;
+  /**
+   * Told of every run of skipped frames, before the frames after them run: whatever keeps
+   * a timeline of its own (a recording) fills the gap so it never runs short of real time.
+   */
+  onSkip?: (count: number) => void;
 }
 
 /**
@@ -44,6 +49,7 @@ export class FrameClock {
   private running = false;
   /** Bumped by every start(): a tick whose handler restarted the clock must not go on. */
   private timeline = 0;
+  private readonly onSkip: ((count: number) => void) | undefined;
 
   constructor(
     private readonly timers: FrameClockTimers,
@@ -53,6 +59,7 @@ export class FrameClock {
   ) {
     this.frameMs = options.frameMs ?? 20;
     this.maxCatchUpFrames = options.maxCatchUpFrames ?? 5;
+    this.onSkip = options.onSkip;
   }
 
   get started(): boolean {
@@ -105,6 +112,11 @@ export class FrameClock {
       const skip = behind - this.maxCatchUpFrames;
       this.skipped += skip;
       this.nextIndex += skip;
+      try {
+        this.onSkip?.(skip);
+      } catch (error) {
+        this.onError(error);
+      }
     }
     const timeline = this.timeline;
     while (this.dueOf(this.nextIndex) <= now) {

@@ -123,6 +123,7 @@ export class WorkerCore {
       },
       (index, dueMs, nowMs) => this.frame(index, dueMs, nowMs),
       (error) => this.log('error', 'mixer frame failed', { error: String(error) }),
+      { onSkip: (count) => this.skipFrames(count) },
     );
     this.roomHost = {
       relay: (listener, sources) => this.feed(listener, sources, performance.now()),
@@ -371,6 +372,11 @@ export class WorkerCore {
       }
     }
     if (!clocked) this.clock.stop();
+  }
+
+  /** Frames the clock skipped under overload: recordings keep real time (silence). */
+  private skipFrames(count: number): void {
+    for (const room of this.rooms.values()) room.skipFrames(count);
   }
 
   private retireJitter(buffer: JitterBuffer): void {

@@ -365,6 +365,17 @@ export class WorkerRoom {
   }
 
   /**
+   * `count` frames the worker's clock skipped (it fell too far behind): nothing is mixed or
+   * sent for them (audio that late is useless to a listener), but the recording gets them
+   * as silence, so a recording is never shorter than the call it holds.
+   */
+  skipFrames(count: number): void {
+    const recorder = this.recorder;
+    if (recorder === null) return;
+    for (let i = 0; i < count; i++) recorder.writeFrame(null, null);
+  }
+
+  /**
    * An RFC 4733 telephone-event from `source` (a member that forwards DTMF), for the
    * listeners fed from the mix that hear it: sent in the mix stream, between its frames,
    * each event's packets sharing the timestamp of the frame current when it began.

@@ -56,6 +56,8 @@ function rig(options: { frameMs?: number; maxCatchUpFrames?: number } = {}) {
   const timers = new FakeTimers();
   const frames: Frame[] = [];
   const errors: unknown[] = [];
+  /** Each skip report, with how many frames had run when it came. */
+  const skips: Array<{ count: number; framesRunBefore: number }> = [];
   let onFrame: (f: Frame) => void = () => {};
   const clock = new FrameClock(
     timers,
@@ -64,12 +66,13 @@ function rig(options: { frameMs?: number; maxCatchUpFrames?: number } = {}) {
       onFrame({ index, due, now });
     },
     (error) => errors.push(error),
-    options,
+    { ...options, onSkip: (count) => skips.push({ count, framesRunBefore: frames.length }) },
   );
   return {
     timers,
     frames,
     errors,
+    skips,
     clock,
     setOnFrame: (fn: (f: Frame) => void) => (onFrame = fn),
   };
@@ -145,7 +148,7 @@ describe('FrameClock', () => {
   });
 
   it('skips (and counts) frames beyond maxCatchUpFrames, keeping the newest', () => {
-    const { timers, frames, clock } = rig({ maxCatchUpFrames: 5 });
+    const { timers, frames, skips, clock } = rig({ maxCatchUpFrames: 5 });
     const start = timers.time;
     clock.start();
     timers.fireNext(); // frame 1
@@ -154,6 +157,9 @@ describe('FrameClock', () => {
     const run = frames.slice(1).map((f) => f.index);
     // 15 frames behind, 5 caught up: 10 skipped, frames 12..17 run.
     expect(clock.skipped).toBe(10);
+    // The skip is reported once, before the frames after the gap run (a recording fills
+    // the gap first, so its timeline stays in order and as long as real time).
+    expect(skips).toEqual([{ count: 10, framesRunBefore: 1 }]);
     expect(run).toEqual([12, 13, 14, 15, 16, 17]);
     expect(frames.at(-1)!.due).toBe(start + 17 * 20);
     expect(clock.frames).toBe(frames.length);
