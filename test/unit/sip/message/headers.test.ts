@@ -74,13 +74,18 @@ describe('SipHeaders', () => {
     expect(h.get('To')).toBe('t');
   });
 
-  it('removes many values in linear time', () => {
+  // Its cost is a benchmark's business, never a timed assertion (a loaded CI machine
+  // would make such a test flaky); this checks what it does with many interleaved values.
+  it('removes every value of a name among many, keeping the others in order', () => {
     const h = new SipHeaders();
     for (let i = 0; i < 50000; i++) h.append(i % 2 ? 'Route' : 'Via', String(i));
-    const t0 = Date.now();
     h.remove('Route');
     expect(h.size).toBe(25000);
-    expect(Date.now() - t0).toBeLessThan(200);
+    expect(h.getAll('Route')).toEqual([]);
+    const vias = h.getAll('Via');
+    expect(vias).toHaveLength(25000);
+    expect(vias.slice(0, 3)).toEqual(['0', '2', '4']);
+    expect(vias.at(-1)).toBe('49998');
   });
 });
 
