@@ -50,6 +50,7 @@ import {
   type Binding,
   type SupervisorLeg,
 } from './supervisorLeg.js';
+import { waitAtMost } from '../util/waitAtMost.js';
 
 /** What monitoring needs of a live call (CallService implements it). */
 export interface MonitorableCall {
@@ -389,12 +390,10 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     const all = [...this.byCall.values()].flatMap((m) => [...m.sessions]);
     // Each session is audited at once; the BYEs' answers are awaited for a bounded time
     // (a phone that vanished must not hold the shutdown for Timer F, 32 s).
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
+    await waitAtMost(
       Promise.all(all.map((s) => this.endSession(s, 'server-shutdown', 'system', null))),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
+      CLOSE_GRACE_MS,
+    );
   }
 
   /** The call ended: its supervisors get a BYE. Call after the call is gone. */
