@@ -17,6 +17,7 @@ import type { Logger } from '../logging.js';
 import { registerMonitoringMetrics } from '../metrics/monitoringMetrics.js';
 import type { LocationService } from '../registrar/locationService.js';
 import { RecordingTap } from '../recording/recordingTap.js';
+import { inBackground } from '../util/background.js';
 import { AuditLog } from './auditLog.js';
 import { CallNotes } from './callNotes.js';
 import { MonitoringService, type MonitorableCall } from './monitoringService.js';
@@ -52,17 +53,23 @@ export interface SupervisionDeps {
   events?: EventBus;
 }
 
-function monitorable(call: {
-  record: { id: string };
-  media: LiveCall['media'];
-  release(side: Side): void;
-  end(reason: 'supervisor-hangup'): Promise<void>;
-}): MonitorableCall {
+function monitorable(
+  call: {
+    record: { id: string };
+    media: LiveCall['media'];
+    release(side: Side): void;
+    end(reason: 'supervisor-hangup'): Promise<void>;
+  },
+  logger: Logger,
+): MonitorableCall {
   return {
     id: call.record.id,
     media: call.media,
     release: (s) => call.release(s),
-    hangUpAfterTakeover: () => void call.end('supervisor-hangup'),
+    hangUpAfterTakeover: () =>
+      inBackground(call.end('supervisor-hangup'), logger, 'ending the call failed', {
+        callId: call.record.id,
+      }),
   };
 }
 
@@ -77,11 +84,13 @@ export async function startSupervision(deps: SupervisionDeps): Promise<Supervisi
     calls: {
       answeredCallOf(extension) {
         const found = calls.answeredCallOf(extension);
-        return found && { side: found.side, call: monitorable(found.call) };
+        return found && { side: found.side, call: monitorable(found.call, logger) };
       },
       answeredCall(callId) {
         const found = calls.answeredCall(callId);
-        return found && { side: found.side, agent: found.agent, call: monitorable(found.call) };
+        return (
+          found && { side: found.side, agent: found.agent, call: monitorable(found.call, logger) }
+        );
       },
       isInCall: (extension) => calls.isInCall(extension),
       registerDialog: (key, handler) => calls.registerDialog(key, handler),
@@ -165,12 +174,21 @@ export async function startSupervision(deps: SupervisionDeps): Promise<Supervisi
     // DESIGN §4: monitoring ends when the agent leg is transferred away.
     const before: LiveCall = { ...live, extensions: { ...live.extensions, [side]: from } };
     if (agentOf(before)?.side !== side) return;
-    void monitoring.agentLeft(live.record.id, 'agent-transferred');
+    inBackground(
+      monitoring.agentLeft(live.record.id, 'agent-transferred'),
+      logger,
+      'ending monitoring failed',
+      {
+        callId: live.record.id,
+      },
+    );
   });
   calls.on('liveEnded', (live) => {
     const history = monitoring.historyOf(live.record.id);
     notes.close(live.record.id);
-    void monitoring.callEnded(live.record.id);
+    inBackground(monitoring.callEnded(live.record.id), logger, 'ending monitoring failed', {
+      callId: live.record.id,
+    });
     recordings
       .ended(live, history)
       .catch((err: unknown) =>
