@@ -18,6 +18,7 @@ import { registerMonitoringMetrics } from '../metrics/monitoringMetrics.js';
 import type { LocationService } from '../registrar/locationService.js';
 import { RecordingTap } from '../recording/recordingTap.js';
 import { inBackground } from '../util/background.js';
+import { startStep } from '../util/startError.js';
 import { AuditLog } from './auditLog.js';
 import { CallNotes } from './callNotes.js';
 import { MonitoringService, type MonitorableCall } from './monitoringService.js';
@@ -74,10 +75,25 @@ function monitorable(
 }
 
 export async function startSupervision(deps: SupervisionDeps): Promise<Supervision> {
+  const { config } = deps;
+  const audit = await startStep(`audit log ${config.audit.file}`, 'audit.file', () =>
+    AuditLog.open(config.audit.file, {
+      now: () => new Date(deps.now() + deps.wallOffset),
+      fileMode: config.audit.fileMode,
+      dirMode: config.audit.dirMode,
+      regularFileOnly: true,
+    }),
+  );
+  try {
+    return await wireSupervision(deps, audit);
+  } catch (err) {
+    await audit.close();
+    throw err;
+  }
+}
+
+async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<Supervision> {
   const { config, calls, logger, location } = deps;
-  const audit = await AuditLog.open(config.audit.file, {
-    now: () => new Date(deps.now() + deps.wallOffset),
-  });
   const notes = new CallNotes(config.monitoring.raiseHandDtmf, deps.now);
   const monitoring = new MonitoringService({
     config,
@@ -154,6 +170,10 @@ export async function startSupervision(deps: SupervisionDeps): Promise<Supervisi
     config,
     logger.child({ module: 'recording' }),
     deps.wallOffset,
+  );
+  // The folder is made (or found unusable) now, not at the first recorded call.
+  await startStep(`recordings directory ${config.recording.directory}`, 'recording.directory', () =>
+    recordings.prepare(),
   );
   calls.setInviteInterceptor((incoming, extension, dialled) =>
     monitoring.tryInvite(incoming, extension, dialled),
