@@ -18,6 +18,19 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules for the product code: every promise in src/ is awaited or has its
+    // rejection handled (a fire-and-forget one goes through src/util/background.ts), and
+    // no promise is passed where a plain callback is expected.
+    files: ['src/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     files: ['bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },

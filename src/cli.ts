@@ -4,12 +4,20 @@
  *
  * The config comes from --config, else the CALLWATCH_CONFIG environment variable, else
  * the packaged config/default.yaml (the demo). A bad config prints every problem with
- * its key and exits 2. SIGTERM/SIGINT close every socket and timer, then exit 0.
+ * its key and exits 2. A start that fails (a port taken, a folder that cannot be made)
+ * closes whatever it had opened, prints why (naming the config key) and exits 1.
+ * SIGTERM/SIGINT close every socket and timer, then exit 0.
+ *
+ * An unhandled rejection or an uncaught exception is a bug whose damage we cannot bound
+ * (a call, a worker or the audit log may be left half-updated), so the server does not
+ * go on: the error is logged (fatal), the server is closed as for SIGTERM, and the
+ * process exits 1 for a supervisor (systemd, Docker) to restart it. The shutdown is
+ * bounded: if it does not finish in SHUTDOWN_BOUND_MS the process exits 1 anyway.
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
-import { createLogger } from './logging.js';
+import { createLogger, type Logger } from './logging.js';
 import { startServer, type RunningServer } from './server.js';
 
 const USAGE = `usage: callwatch [--config FILE]
@@ -19,6 +27,13 @@ const USAGE = `usage: callwatch [--config FILE]
 `;
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
+
+/** A shutdown that takes longer than this (a stuck close) ends with exit code 1. */
+const SHUTDOWN_BOUND_MS = 10_000;
+/** After main() is done, Node should exit by itself; past this, something was left open. */
+const EXIT_GRACE_MS = 2000;
+
+let logger: Logger | undefined;
 
 async function main(): Promise<number> {
   let args;
@@ -51,41 +66,60 @@ async function main(): Promise<number> {
     throw err;
   }
 
-  const logger = createLogger(config.log.level);
-  // Signal handlers first: a SIGTERM that arrives while sockets are being bound must
-  // still shut down cleanly rather than kill the process mid-start.
+  const log = createLogger(config.log.level);
+  logger = log;
+  // Signal and fatal-error handlers first: a SIGTERM (or a bug) that strikes while sockets
+  // are being bound must still shut down cleanly rather than kill the process mid-start.
   let server: RunningServer | undefined;
   let stopping = false;
+  let exitCode = 0;
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (finish = resolve));
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      finish(1);
-      return;
-    }
+  const shutdown = (reason: string, code: number) => {
+    exitCode = Math.max(exitCode, code);
+    if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    log.info({ reason }, 'shutting down');
+    setTimeout(() => {
+      log.error({ boundMs: SHUTDOWN_BOUND_MS }, 'shutdown did not finish in time: exiting');
+      finish(1);
+    }, SHUTDOWN_BOUND_MS).unref();
     (server ? server.close() : Promise.resolve())
       .then(() => {
-        logger.info('stopped');
-        finish(0);
+        log.info('stopped');
+        finish(exitCode);
       })
       .catch((err: unknown) => {
-        logger.error({ err }, 'error during shutdown');
+        log.error({ err }, 'error during shutdown');
         finish(1);
       });
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      finish(1);
+      return;
+    }
+    shutdown(signal, 0);
+  };
+  const onFatal = (kind: 'unhandledRejection' | 'uncaughtException') => (err: unknown) => {
+    log.fatal({ err, kind }, `${kind}: the server cannot be trusted to go on; shutting down`);
+    shutdown(kind, 1);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('unhandledRejection', onFatal('unhandledRejection'));
+  process.on('uncaughtException', onFatal('uncaughtException'));
 
   try {
-    server = await startServer(config, { logger });
+    server = await startServer(config, { logger: log });
   } catch (err) {
-    logger.fatal({ err }, 'cannot start');
+    // Everything it had opened is closed again (startServer is transactional).
+    log.fatal({ err }, 'cannot start');
+    process.stderr.write(`callwatch: ${(err as Error).message}\n`);
     return 1;
   }
-  logger.info({ config: configPath }, 'config loaded');
+  log.info({ config: configPath }, 'config loaded');
   // A signal during start-up found no server to close: close it now.
   if (stopping) await server.close();
   return finished;
@@ -95,8 +129,15 @@ main().then(
   (code) => {
     process.exitCode = code;
     // Everything is closed: Node exits once stdout is flushed. A stuck handle must not
-    // keep a stopped server alive, so leave after a grace period regardless.
-    setTimeout(() => process.exit(code), 2000).unref();
+    // keep a stopped server alive, so leave after a grace period regardless, saying what
+    // was still open (a leak to fix).
+    setTimeout(() => {
+      logger?.warn(
+        { resources: process.getActiveResourcesInfo() },
+        'still open at exit: forcing it',
+      );
+      process.exit(code);
+    }, EXIT_GRACE_MS).unref();
   },
   (err: unknown) => {
     process.stderr.write(`callwatch: fatal: ${(err as Error).stack ?? String(err)}\n`);

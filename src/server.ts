@@ -1,9 +1,14 @@
 /**
  * Wires one server instance: the SIP stack, digest authentication, the registrar and
- * location service, metrics and the HTTP endpoints. Everything it opens (sockets, the
- * sweep timer, the HTTP listener) is closed by close().
+ * location service, metrics and the HTTP endpoints.
+ *
+ * The start is transactional. Each resource (media workers, SIP sockets, the event hub,
+ * calls, the audit log and recordings directory, the sweep timer, the HTTP listener) is
+ * registered for closing the moment it is open; a step that fails closes what was opened,
+ * newest first, and startServer rejects with a StartError naming the step, its config key
+ * and the reason. close() ends calls and monitor sessions first (BYEs, while the stack can
+ * still send), then closes the same list.
  */
-import type { FastifyInstance } from 'fastify';
 import type { AuthResult } from '../sip/auth/authResult.js';
 import { DigestAuthenticator } from '../sip/auth/authenticator.js';
 import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
@@ -30,6 +35,10 @@ import { startSupervision } from './monitoring/supervision.js';
 import { Registrar } from './registrar/registrar.js';
 import { RegisterService } from './registrar/registerService.js';
 import { ALLOWED_METHODS, SipRequestRouter } from './sipRequestRouter.js';
+import { CloseStack } from './util/closeStack.js';
+import { reasonOf, StartError, startStep as open } from './util/startError.js';
+
+export { StartError } from './util/startError.js';
 
 export interface ServerDeps {
   logger: Logger;
@@ -47,6 +56,19 @@ export interface RunningServer {
 const SWEEP_INTERVAL_MS = 1000;
 
 export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
+  const opened = new CloseStack();
+  try {
+    return await wire(config, deps, opened);
+  } catch (err) {
+    const failures = await opened.closeAll();
+    for (const f of failures) {
+      deps.logger.error({ err: f.error, resource: f.name }, 'closing after a failed start failed');
+    }
+    throw err instanceof StartError ? err : new StartError('wiring the server', 'config', err);
+  }
+}
+
+async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promise<RunningServer> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
   const extensions = new Map(config.extensions.map((e) => [e.number, e]));
@@ -65,6 +87,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   location.on('unregistered', (b, reason) =>
     logger.info({ extension: b.extension, contact: b.contact, reason }, 'unregistered'),
   );
+  opened.push('location listeners', () => location.removeAllListeners());
 
   const authenticator = new DigestAuthenticator({
     realm: config.auth.realm,
@@ -92,50 +115,54 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   // Advertised media address: media.advertisedAddress ?? sip.advertisedAddress ?? media.address.
   const mediaAddress =
     config.media.advertisedAddress ?? config.sip.advertisedAddress ?? config.media.address;
-  const engine = await MediaEngine.create({
-    address: config.media.address,
-    advertisedAddress: mediaAddress,
-    portRange: config.media.portRange,
-    rtpTimeoutMs: config.media.rtpTimeoutSec * 1000,
-    latchWindowMs: config.media.latchWindowMs,
-    jitter: config.media.jitter,
-    ...(config.media.workers !== null ? { workers: config.media.workers } : {}),
-    logger, // the engine names its own child logger (module: media)
-  });
+  const engine = await open('media engine', 'media', () =>
+    MediaEngine.create({
+      address: config.media.address,
+      advertisedAddress: mediaAddress,
+      portRange: config.media.portRange,
+      rtpTimeoutMs: config.media.rtpTimeoutSec * 1000,
+      latchWindowMs: config.media.latchWindowMs,
+      jitter: config.media.jitter,
+      ...(config.media.workers !== null ? { workers: config.media.workers } : {}),
+      logger, // the engine names its own child logger (module: media)
+    }),
+  );
+  opened.push('media engine', () => engine.close());
 
-  let stack: SipStack;
-  try {
-    stack = await SipStack.open({
-      transport: {
-        address: config.sip.listen.address,
-        udpPort: config.sip.listen.udpPort,
-        tcpPort: config.sip.listen.tcpPort,
-        maxMessageBytes: config.sip.maxMessageBytes,
-        tcpIdleTimeoutMs: config.sip.tcpIdleTimeoutSec * 1000,
+  const { address, udpPort, tcpPort } = config.sip.listen;
+  const stack = await open(
+    `SIP listener on ${address} (udp ${udpPort ?? 'off'}, tcp ${tcpPort ?? 'off'})`,
+    'sip.listen',
+    () =>
+      SipStack.open({
+        transport: {
+          address,
+          udpPort,
+          tcpPort,
+          maxMessageBytes: config.sip.maxMessageBytes,
+          tcpIdleTimeoutMs: config.sip.tcpIdleTimeoutSec * 1000,
+          clock,
+          ...(config.sip.advertisedAddress !== null
+            ? { advertisedHost: config.sip.advertisedAddress }
+            : {}),
+        },
+        timers: {
+          t1: config.sip.timers.t1Ms,
+          t2: config.sip.timers.t2Ms,
+          t4: config.sip.timers.t4Ms,
+        },
         clock,
-        ...(config.sip.advertisedAddress !== null
-          ? { advertisedHost: config.sip.advertisedAddress }
-          : {}),
-      },
-      timers: {
-        t1: config.sip.timers.t1Ms,
-        t2: config.sip.timers.t2Ms,
-        t4: config.sip.timers.t4Ms,
-      },
-      clock,
-      logger: logger.child({ module: 'sip' }),
-      checkRequest: (request) =>
-        checkRequest(request, {
-          allowedMethods: ALLOWED_METHODS,
-          forwardedMethods: ['INVITE'],
-          supportedExtensions: [],
-          uriSchemes: ['sip', 'sips'],
-        }),
-    });
-  } catch (err) {
-    await engine.close();
-    throw err;
-  }
+        logger: logger.child({ module: 'sip' }),
+        checkRequest: (request) =>
+          checkRequest(request, {
+            allowedMethods: ALLOWED_METHODS,
+            forwardedMethods: ['INVITE'],
+            supportedExtensions: [],
+            uriSchemes: ['sip', 'sips'],
+          }),
+      }),
+  );
+  opened.push('SIP stack', () => stack.close());
   stack.transport.on('invalid', (reason, source, answered) =>
     logger.debug({ reason, source, answered }, 'unusable SIP message'),
   );
@@ -167,6 +194,16 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     onAuthResult: recordAuthFailure,
   });
 
+  // Wall time of a clock reading, for ISO timestamps in HTTP views and sidecars.
+  const wallOffset = Date.now() - clock.now();
+  // The event stream (GET /v1/events): registrations and calls here, monitoring in supervision.
+  const events = new EventBus({
+    now: () => new Date(clock.now() + wallOffset),
+    onListenerError: (err, event) =>
+      logger.error({ err, type: event.type }, 'event listener failed'),
+  });
+  opened.push('event hub', () => events.close());
+
   const calls = new CallService({
     stack,
     engine,
@@ -179,30 +216,27 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     allow: ALLOWED_METHODS,
     onAuthResult: recordAuthFailure,
   });
+  opened.push('calls', () => calls.close());
   registerCallMetrics(metrics.registry, calls, engine);
   stack.on('ackFor2xx', (request) => calls.onAck(request));
-  // Wall time of a clock reading, for ISO timestamps in HTTP views and sidecars.
-  const wallOffset = Date.now() - clock.now();
-  // The event stream (GET /v1/events): registrations and calls here, monitoring in supervision.
-  const events = new EventBus({
-    now: () => new Date(clock.now() + wallOffset),
-    onListenerError: (err, event) =>
-      logger.error({ err, type: event.type }, 'event listener failed'),
-  });
   publishRegistrations(location, events);
   publishCalls(calls, events);
-  const supervision = await startSupervision({
-    config,
-    calls,
-    engine,
-    location,
-    registry: metrics.registry,
-    logger,
-    now: () => clock.now(),
-    wallOffset,
-    host: stack.transport.sentBy('udp').host,
-    events,
-  });
+  // Opens the audit log and the recordings directory; names its own failing key.
+  const supervision = await open('monitoring', 'monitoring', () =>
+    startSupervision({
+      config,
+      calls,
+      engine,
+      location,
+      registry: metrics.registry,
+      logger,
+      now: () => clock.now(),
+      wallOffset,
+      host: stack.transport.sentBy('udp').host,
+      events,
+    }),
+  );
+  opened.push('monitoring and audit log', () => supervision.close());
 
   const router = new SipRequestRouter({
     registerService,
@@ -220,59 +254,59 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     sweepTimer = clock.setTimer(SWEEP_INTERVAL_MS, sweep);
   };
   sweepTimer = clock.setTimer(SWEEP_INTERVAL_MS, sweep);
+  opened.push('sweep timer', () => {
+    closed = true;
+    sweepTimer?.cancel();
+  });
 
-  let http: FastifyInstance | undefined;
   let httpPort: number | undefined;
-  if (config.http.port !== null) {
-    http = await buildHttpServer({
-      registry: metrics.registry,
-      location,
-      clock,
-      toWallTime: (ms) => new Date(ms + wallOffset),
-      logger: logger.child({ module: 'http' }),
-      tokens: config.api.tokens,
-      events,
-      canSee: scopeVisibility({
-        notifyAgents: config.monitoring.notifyAgents,
-        mayMonitor: groupsMayMonitor(config.monitoring.groups),
+  const listenPort = config.http.port;
+  if (listenPort !== null) {
+    const http = await open('HTTP server', 'http', () =>
+      buildHttpServer({
+        registry: metrics.registry,
+        location,
+        clock,
+        toWallTime: (ms) => new Date(ms + wallOffset),
+        logger: logger.child({ module: 'http' }),
+        tokens: config.api.tokens,
+        authLimits: config.api.authLockout,
+        events,
+        canSee: scopeVisibility({
+          notifyAgents: config.monitoring.notifyAgents,
+          mayMonitor: groupsMayMonitor(config.monitoring.groups),
+        }),
       }),
-    });
-    registerMonitoringRoutes(http, {
-      config,
-      supervision,
-      listing: new LiveCallListing(
+    );
+    opened.push('HTTP server', () => http.close());
+    await open('HTTP routes', 'http', async () => {
+      registerMonitoringRoutes(http, {
         config,
-        calls,
         supervision,
-        () => clock.now(),
-        (ms) => new Date(ms + wallOffset),
-      ),
-      location,
-      isInCall: (extension) => calls.isInCall(extension),
-      now: () => clock.now(),
-      toWall: (ms) => new Date(ms + wallOffset),
+        listing: new LiveCallListing(
+          config,
+          calls,
+          supervision,
+          () => clock.now(),
+          (ms) => new Date(ms + wallOffset),
+        ),
+        location,
+        isInCall: (extension) => calls.isInCall(extension),
+        now: () => clock.now(),
+        toWall: (ms) => new Date(ms + wallOffset),
+      });
+      await registerYeastarRoutes(http, { monitoring: supervision.monitoring });
+      registerCtiRoutes(http, { monitoring: supervision.monitoring });
     });
-    await registerYeastarRoutes(http, { monitoring: supervision.monitoring });
-    registerCtiRoutes(http, { monitoring: supervision.monitoring });
-    try {
-      await http.listen({ host: config.http.address, port: config.http.port });
-    } catch (err) {
-      sweepTimer.cancel();
-      await supervision.close();
-      await calls.close();
-      await stack.close();
-      await engine.close();
-      throw err;
-    }
-    const address = http.server.address();
-    httpPort = typeof address === 'object' && address ? address.port : undefined;
+    await open(`HTTP listener on ${config.http.address}:${listenPort}`, 'http.port', () =>
+      http.listen({ host: config.http.address, port: listenPort }),
+    );
+    const bound = http.server.address();
+    httpPort = typeof bound === 'object' && bound ? bound.port : undefined;
   }
 
   const ports = { ...stack.ports, http: httpPort };
-  logger.info(
-    { sip: stack.ports, http: httpPort, address: config.sip.listen.address },
-    'listening',
-  );
+  logger.info({ sip: stack.ports, http: httpPort, address }, 'listening');
 
   let closing: Promise<void> | undefined;
   return {
@@ -281,14 +315,22 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     calls,
     close() {
       closing ??= (async () => {
-        closed = true;
-        sweepTimer?.cancel();
-        // Every monitor session and call ends first (BYEs), while the stack can still send.
-        await supervision.close();
-        await calls.close();
-        await Promise.all([stack.close(), http?.close(), engine.close()]);
-        location.removeAllListeners();
-        events.close();
+        // Every monitor session and call ends first (BYEs), while the stack can still send
+        // and before HTTP stops (an API request ringing a supervisor is answered, not
+        // waited for). Both are bounded; the list below closes them again at no cost.
+        try {
+          await supervision.close();
+          await calls.close();
+        } catch (err) {
+          logger.error({ err }, 'ending calls and monitoring at shutdown failed');
+        }
+        const failures = await opened.closeAll();
+        if (failures.length > 0) {
+          throw new AggregateError(
+            failures.map((f) => f.error),
+            `closing failed: ${failures.map((f) => `${f.name} (${reasonOf(f.error)})`).join(', ')}`,
+          );
+        }
       })();
       return closing;
     },

@@ -14,7 +14,8 @@
  *
  * Policies (tested in test/unit/media/recording/wavRecorder.test.ts):
  * - `open` creates the file with flag 'wx': an existing file is never overwritten or
- *   appended to (open rejects with EEXIST). A failed header write closes the file.
+ *   appended to (open rejects with EEXIST). The file gets `fileMode` (default 0640: a
+ *   call holds customers' voices) whatever the umask. A failed header write closes it.
  * - `writeFrame` is the 20 ms hot path: it copies the frame into a preallocated block
  *   (little-endian, interleaved L R; mono is the int16-clamped sum), allocates nothing
  *   (one promise per block written, not per frame) and never throws. A missing frame
@@ -40,6 +41,9 @@
 import { open as openFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { MAX_WAV_DATA_BYTES, WAV_HEADER_SIZE, patchWavSizes, wavHeader } from './wavHeader.js';
+
+/** Owner read/write, group read: a recording holds customers' voices. */
+export const DEFAULT_WAV_FILE_MODE = 0o640;
 
 /** WAV samples are little-endian: on such a machine a block is written as an Int16Array. */
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -70,6 +74,8 @@ export interface WavRecorderOptions {
   maxBacklogMs?: number;
   /** Data size at which the recording stops (default and at most MAX_WAV_DATA_BYTES). */
   maxDataBytes?: number;
+  /** Permissions of the file (default 0640), applied whatever the umask. */
+  fileMode?: number;
 }
 
 /** What the recorder needs of a file: a subset of node:fs/promises FileHandle. */
@@ -193,7 +199,14 @@ export class WavRecorder {
    */
   static async open(options: WavRecorderOptions): Promise<WavRecorder> {
     const s = settings(options);
-    const handle = await openFile(options.path, 'wx');
+    const mode = options.fileMode ?? DEFAULT_WAV_FILE_MODE;
+    const handle = await openFile(options.path, 'wx', mode);
+    try {
+      await handle.chmod(mode); // open's mode was cut by the umask
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw asError(err);
+    }
     return WavRecorder.start(handle, s);
   }
 

@@ -126,6 +126,8 @@ export interface RecordingConfig {
   path: string;
   /** 2: customer left, agent right; 1: both summed. */
   channels: 1 | 2;
+  /** Permissions of the file (default 0640), applied whatever the umask. */
+  fileMode?: number;
 }
 
 export interface RecordingSummary {

@@ -190,7 +190,12 @@ export function checkRecording(x: unknown, path = 'recording'): RecordingConfig 
     fail(`${path}.path`, 'must be an absolute file path');
   }
   if (o.channels !== 1 && o.channels !== 2) fail(`${path}.channels`, 'must be 1 or 2');
-  return { path: o.path, channels: o.channels };
+  if (o.fileMode === undefined) return { path: o.path, channels: o.channels };
+  return {
+    path: o.path,
+    channels: o.channels,
+    fileMode: integer(o.fileMode, `${path}.fileMode`, 0, 0o777),
+  };
 }
 
 export function checkTone(x: unknown, path = 'tone'): ToneConfig {

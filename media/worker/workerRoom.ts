@@ -158,7 +158,11 @@ export class WorkerRoom {
   async startRecording(config: RecordingConfig): Promise<void> {
     if (this.recorder !== null) throw new RangeError('the room is already recording');
     if (this.closed) throw new RangeError(`room ${this.id} is closed`);
-    const recorder = await WavRecorder.open({ path: config.path, channels: config.channels });
+    const recorder = await WavRecorder.open({
+      path: config.path,
+      channels: config.channels,
+      ...(config.fileMode !== undefined ? { fileMode: config.fileMode } : {}),
+    });
     // The room may have closed (or started another recording) while the file was opened:
     // a recorder kept now would hold its file open and never be completed.
     if (this.closed || this.recorder !== null) {

@@ -59,6 +59,7 @@ import { nextCallState, type CallEvent, type CallRecord, type EndReason } from '
 import { Fork } from './fork.js';
 import { Reliable2xx } from './reliable2xx.js';
 import type { SipOut } from './sipOut.js';
+import { inBackground } from '../util/background.js';
 
 export interface CallTimers {
   t1: number;
@@ -187,7 +188,7 @@ export class Call extends TypedEmitter<CallEvents> {
     media.on('dtmf', (side, digit) => this.log.debug({ side, digit }, 'DTMF relayed'));
     media.on('timeout', (side, silentMs) => {
       this.log.info({ side, silentMs }, 'no RTP: ending the call');
-      void this.end('media-timeout');
+      this.endLater('media-timeout');
     });
   }
 
@@ -210,7 +211,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.emit('dialog', dialogKey(this.dialogA.id), 'a');
     this.noAnswerTimer = this.ctx.clock.setTimer(this.ctx.timers.noAnswerMs, () => {
       this.log.info({}, 'no answer');
-      void this.end('no-answer');
+      this.endLater('no-answer');
     });
     for (const target of targets) {
       const fork = new Fork(
@@ -240,7 +241,7 @@ export class Call extends TypedEmitter<CallEvents> {
   /** CANCEL from the caller (§9.2): 487 to the INVITE, CANCEL to every fork. */
   cancelledByCaller(): void {
     if (this.finalSent) return;
-    void this.end('cancelled');
+    this.endLater('cancelled');
   }
 
   /** The INVITE came without SDP: the offer goes in our 200, the answer in the ACK. */
@@ -265,7 +266,7 @@ export class Call extends TypedEmitter<CallEvents> {
     const reliable = new Reliable2xx(transaction, response, this.ctx.clock, { t1, t2 }, () => {
       delete this.pending2xx[side];
       this.log.info({ side, cseq }, 'no ACK for our 2xx within 64*T1: ending the call');
-      void this.end('no-ack');
+      this.endLater('no-ack');
     });
     this.pending2xx[side] = { cseq, reliable, ...(onAck !== undefined ? { onAck } : {}) };
   }
@@ -332,7 +333,7 @@ export class Call extends TypedEmitter<CallEvents> {
         { code: relayed.code, reason: relayed.reason, phase },
         'callee answer unusable',
       );
-      if (phase === 'final') void this.end('media-error');
+      if (phase === 'final') this.endLater('media-error');
       return undefined;
     }
     this.remote.b = session;
@@ -345,7 +346,7 @@ export class Call extends TypedEmitter<CallEvents> {
       .catch((err: unknown) => {
         if (this.ending !== undefined) return;
         this.log.error({ err }, 'media setup failed');
-        void this.end('media-error');
+        this.endLater('media-error');
       });
     return this.local.a.body as string;
   }
@@ -359,7 +360,7 @@ export class Call extends TypedEmitter<CallEvents> {
     const sdp = parseSdp(response.body);
     if (!sdp.ok) {
       this.log.info({ code: sdp.code, reason: sdp.reason }, 'callee 2xx SDP unusable');
-      void this.end('media-error');
+      this.endLater('media-error');
       return true; // end() BYEs the winner
     }
     let body: string | undefined;
@@ -393,7 +394,7 @@ export class Call extends TypedEmitter<CallEvents> {
     if (b === undefined || !b.ok) {
       if (b !== undefined)
         this.log.info({ code: b.code, reason: b.reason }, 'callee answer unusable');
-      void this.end('media-error');
+      this.endLater('media-error');
       return undefined;
     }
     this.remote.b = session;
@@ -424,7 +425,7 @@ export class Call extends TypedEmitter<CallEvents> {
     }
     if (parsed?.ok !== true || leg === undefined) {
       this.log.info({ reason: why }, 'caller answer in the ACK unusable: ending the call');
-      void this.end('media-error');
+      this.endLater('media-error');
       return;
     }
     this.remote.a = parsed.session;
@@ -433,7 +434,7 @@ export class Call extends TypedEmitter<CallEvents> {
       .catch((err: unknown) => {
         if (this.ending !== undefined) return;
         this.log.error({ err }, 'media setup failed');
-        void this.end('media-error');
+        this.endLater('media-error');
       });
   }
 
@@ -446,7 +447,7 @@ export class Call extends TypedEmitter<CallEvents> {
     if (!global && !this.forks.every((f) => f.done)) return;
     const best = bestFinalResponse(this.failures);
     this.respondA(best.status, { reason: best.reason });
-    void this.end('rejected');
+    this.endLater('rejected');
   }
 
   /** A request the caller's or callee's side sends in its dialog: BYE ends the call. */
@@ -460,10 +461,12 @@ export class Call extends TypedEmitter<CallEvents> {
     this.released = side;
     this.log.info({ side }, 'side released by a takeover');
     if (side === 'a') {
-      void this.byeA();
+      inBackground(this.byeA(), this.log, 'BYE to the released caller failed');
       terminateDialog(this.dialogA);
     } else {
-      void this.winner?.bye();
+      if (this.winner) {
+        inBackground(this.winner.bye(), this.log, 'BYE to the released callee failed');
+      }
     }
   }
 
@@ -493,13 +496,18 @@ export class Call extends TypedEmitter<CallEvents> {
   }
 
   hangupBy(side: Side): void {
-    void this.end(side === 'a' ? 'caller-hangup' : 'callee-hangup', side);
+    this.endLater(side === 'a' ? 'caller-hangup' : 'callee-hangup', side);
   }
 
   /**
    * Ends the call (idempotent). `hungUp` is the side that sent a BYE (already answered
    * 200 by the caller of this method): the other side gets a BYE.
    */
+  /** Ends the call from a callback that cannot await it; a failure is logged. */
+  private endLater(reason: EndReason, hungUp?: Side): void {
+    inBackground(this.end(reason, hungUp), this.log, 'ending the call failed', { reason });
+  }
+
   end(reason: EndReason, hungUp?: Side): Promise<void> {
     if (this.ending !== undefined) return this.ending;
     this.noAnswerTimer?.cancel();

@@ -59,6 +59,7 @@ import { handleInDialog, type ReferHandler } from './inDialog.js';
 import { buildOutboundInvite } from './outboundInvite.js';
 import { SipOut } from './sipOut.js';
 import { referHandler } from './transfer.js';
+import { waitAtMost } from '../util/waitAtMost.js';
 
 export interface CallServiceDeps {
   stack: SipStack;
@@ -594,12 +595,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const endings = [...this.calls.values()].map((c) => c.end('server-shutdown'));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        Promise.all(endings),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
-      ]);
-      clearTimeout(timer);
+      await waitAtMost(Promise.all(endings), CLOSE_GRACE_MS);
       this.removeAllListeners();
     })();
     return this.closing;

@@ -19,6 +19,7 @@ import { buildCancel } from '../../sip/transaction/cancel.js';
 import type { Endpoint } from '../../sip/transport/types.js';
 import type { Logger } from '../logging.js';
 import type { SipOut } from './sipOut.js';
+import { inBackground } from '../util/background.js';
 
 export interface ForkHandlers {
   /** 101–199 (the fork's early dialog, if the response had a To tag, is `fork.dialog`). */
@@ -139,7 +140,9 @@ export class Fork {
     this.out.sendDirect(this.ack, this.destination);
     if (this.answered) return;
     this.answered = true;
-    if (this.cancelWanted || !this.handlers.onAnswer(this, response)) void this.bye();
+    if (this.cancelWanted || !this.handlers.onAnswer(this, response)) {
+      inBackground(this.bye(), this.logger, 'BYE to an unwanted answer failed');
+    }
   }
 
   private fail(status: number, reason: string): void {

@@ -60,6 +60,7 @@ import type { Call, CallContext, ForkTarget, TransferInProgress } from './call.j
 import type { Side } from './callMedia.js';
 import type { DialogHandler } from './callService.js';
 import type { Destination } from './dialPlan.js';
+import { inBackground } from '../util/background.js';
 import { Fork } from './fork.js';
 import type { ReferHandler } from './inDialog.js';
 
@@ -149,7 +150,7 @@ class Transfer implements TransferInProgress {
     call.transfer = this;
     call.on('ended', this.onCallEnded);
     ctx.logger.info({ side, target: this.dialled }, 'blind transfer requested');
-    void this.notify(100, 'Trying', false);
+    inBackground(this.notify(100, 'Trying', false), ctx.logger, 'transfer NOTIFY failed');
     const destination = this.deps.resolve(call, side, this.dialled);
     if (destination.kind === 'reject') {
       this.fail(destination.status, destination.reason);
@@ -230,7 +231,11 @@ class Transfer implements TransferInProgress {
       onRequest: (incoming) => this.oldDialogRequest(incoming, key),
       onAck: () => {},
     });
-    void this.notify(200, 'OK', true).then(() => this.byeOld(key));
+    inBackground(
+      this.notify(200, 'OK', true).then(() => this.byeOld(key)),
+      this.ctx.logger,
+      'transfer NOTIFY failed',
+    );
     return true;
   }
 
@@ -251,7 +256,7 @@ class Transfer implements TransferInProgress {
       this.call.hangupBy(this.side);
       return;
     }
-    void this.notify(status, reason, true);
+    inBackground(this.notify(status, reason, true), this.ctx.logger, 'transfer NOTIFY failed');
   }
 
   /** The call ended meanwhile (either party, or a failure): stop ringing the target. */

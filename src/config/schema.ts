@@ -5,6 +5,22 @@
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
+
+/**
+ * A permission mode as an octal string ('0640'). A YAML 0640 without quotes is the decimal
+ * 640 (YAML 1.2), so numbers are refused with a message saying to quote the mode.
+ */
+const octalMode = (kind: 'file' | 'dir', fallback: number) => {
+  const owner = kind === 'file' ? 0o600 : 0o700;
+  return z
+    .string({ error: "an octal mode as a quoted string, e.g. '0640'" })
+    .regex(/^0?[0-7]{3}$/, "an octal mode of three digits, e.g. '0640'")
+    .transform((text) => parseInt(text, 8))
+    .refine((mode) => (mode & owner) === owner, {
+      message: `the owner (the server) needs ${kind === 'file' ? 'read and write (0600)' : 'read, write and search (0700)'}`,
+    })
+    .default(fallback);
+};
 const positiveMs = z.number().int().positive();
 
 const extension = z.strictObject({
@@ -246,6 +262,9 @@ const recording = z.strictObject({
   directory: z.string().min(1).default('recordings'),
   /** stereo: customer left, agent right; mono: both summed. */
   format: z.enum(['stereo', 'mono']).default('stereo'),
+  /** Permissions of WAVs and sidecars, and of the folders created for them. */
+  fileMode: octalMode('file', 0o640),
+  dirMode: octalMode('dir', 0o750),
 });
 
 /** A bearer token of the REST API and the event stream. */
@@ -259,11 +278,24 @@ const apiToken = z.strictObject({
 
 const api = z.strictObject({
   tokens: z.array(apiToken).default([]),
+  /** Wrong tokens per source address (REST bearer, ?token= of the event stream and the
+   * Yeastar endpoints): after maxFailures within windowSec the address gets 429, even
+   * with a right token, for lockSec. Requests without any token do not count. */
+  authLockout: z
+    .strictObject({
+      maxFailures: z.number().int().positive().default(10),
+      windowSec: z.number().int().positive().default(60),
+      lockSec: z.number().int().positive().default(300),
+    })
+    .prefault({}),
 });
 
 const audit = z.strictObject({
   /** Append-only JSON lines of every monitoring action (relative: to the working directory). */
   file: z.string().min(1).default('audit/monitoring.jsonl'),
+  /** Permissions of the audit file, and of the folders created for it. */
+  fileMode: octalMode('file', 0o640),
+  dirMode: octalMode('dir', 0o750),
 });
 
 const http = z.strictObject({

@@ -6,17 +6,19 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { Clock } from '../../sip/clock.js';
 import type { ApiTokenConfig } from '../config/schema.js';
 import type { EventBus } from '../events/eventBus.js';
 import type { CanSee } from '../events/visibility.js';
 import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
+import type { AuthLimitConfig } from './api/authLimiter.js';
 import { registerApi } from './api/index.js';
 
 export interface HttpServerDeps {
   registry: Registry;
   location: LocationService;
-  clock: { now(): number };
+  clock: Clock;
   /** Wall-clock time for the ms of `clock` (to print ISO times). */
   toWallTime(clockMs: number): Date;
   logger: Logger;
@@ -26,6 +28,8 @@ export interface HttpServerDeps {
   events?: EventBus;
   /** Which events each token sees (default: admin tokens only). */
   canSee?: CanSee;
+  /** Wrong API tokens per source address (config api.authLockout); none: unlimited. */
+  authLimits?: AuthLimitConfig;
 }
 
 export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
@@ -39,6 +43,9 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   });
   await registerApi(app, {
     tokens: deps.tokens,
+    registry: deps.registry,
+    clock: deps.clock,
+    ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
     ...(deps.events ? { events: deps.events } : {}),
     ...(deps.canSee ? { canSee: deps.canSee } : {}),
   });

@@ -4,9 +4,13 @@
  * flushed to disk before the caller (the API) answers, and never rewritten.
  *
  * Policies (tested in test/unit/src/monitoring/auditLog.test.ts):
- * - `open` creates the directory (mkdir -p) and opens the file with flag 'a': existing
- *   content is never truncated or rewritten. It then reads the file once to continue `seq`
- *   after the highest seq of a valid line.
+ * - `open` creates the missing directories (mode `dirMode`, default 0750) and opens the
+ *   file with flag 'a': existing content is never truncated or rewritten. The file gets
+ *   mode `fileMode` (default 0640: it names customers and agents) whatever the umask,
+ *   an existing one too. With `regularFileOnly` (the server sets it) anything but a
+ *   regular file is refused (a device such as /dev/full, a FIFO): the log is re-read for
+ *   `seq` and queries. It then reads the file once to continue `seq` after the highest
+ *   seq of a valid line.
  * - A crash may leave a partial last line (no '\n'). It is ignored: not an entry, and the
  *   next append starts with '\n' so the new entry gets a line of its own (the fragment
  *   stays as one malformed line, skipped by `query` and by later opens). A last line that
@@ -29,9 +33,10 @@
  *   close rejects likewise.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open as openFile, type FileHandle } from 'node:fs/promises';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InvalidStateError } from '../../media/engine/index.js';
+import { DEFAULT_DIR_MODE, DEFAULT_FILE_MODE, ensureDir } from '../util/fileModes.js';
 
 export type AuditAction =
   'start' | 'mode-change' | 'stop' | 'refusal' | 'hand-raised' | 'hand-lowered';
@@ -64,6 +69,12 @@ export type AuditRecord = Omit<AuditEntry, 'at' | 'seq'>;
 export interface AuditLogOptions {
   /** The clock giving `at` (default: the system clock). */
   now?: () => Date;
+  /** Mode of the file (default 0640), applied whatever the umask. */
+  fileMode?: number;
+  /** Mode of the directories created for it (default 0750). */
+  dirMode?: number;
+  /** Refuse anything but a regular file (default false). */
+  regularFileOnly?: boolean;
 }
 
 export interface AuditQuery {
@@ -129,10 +140,17 @@ export class AuditLog {
   }
 
   static async open(path: string, options: AuditLogOptions = {}): Promise<AuditLog> {
-    await mkdir(dirname(path), { recursive: true });
-    const handle = await openFile(path, 'a');
+    const fileMode = options.fileMode ?? DEFAULT_FILE_MODE;
+    await ensureDir(dirname(path), options.dirMode ?? DEFAULT_DIR_MODE);
+    const handle = await openFile(path, 'a', fileMode);
     try {
-      const { size } = await handle.stat();
+      const stats = await handle.stat();
+      if (stats.isFile()) {
+        await handle.chmod(fileMode);
+      } else if (options.regularFileOnly === true) {
+        throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTFILE' });
+      }
+      const { size } = stats;
       const scan: FileScan = { size, lastSeq: 0, terminated: true };
       for await (const line of readLines(path, size)) {
         const entry = parseEntry(line.text);

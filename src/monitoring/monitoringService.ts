@@ -50,6 +50,9 @@ import {
   type Binding,
   type SupervisorLeg,
 } from './supervisorLeg.js';
+import type { Logger } from '../logging.js';
+import { inBackground } from '../util/background.js';
+import { waitAtMost } from '../util/waitAtMost.js';
 
 /** What monitoring needs of a live call (CallService implements it). */
 export interface MonitorableCall {
@@ -223,7 +226,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       checked = this.check(request, false);
     } catch (err) {
       if (!(err instanceof MonitorRefusal)) throw err;
-      this.refused(request, err, null);
+      inBackground(this.refused(request, err, null), this.log(), 'auditing a refusal failed');
       refuse(err);
       return true;
     }
@@ -243,14 +246,24 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       }
       const record = this.newRecord(request, entry, 'active');
       const session = await this.attach(entry, record, leg);
-      session.reliable = leg.respond(() => void this.endSession(session, 'no-ack', 'system', null));
+      session.reliable = leg.respond(() =>
+        inBackground(
+          this.endSession(session, 'no-ack', 'system', null),
+          ctx.logger,
+          'ending the session failed',
+        ),
+      );
       this.emit('started', record);
       this.emit('attached', record);
-      void this.audit('start', record, null);
+      inBackground(this.audit('start', record, null), ctx.logger, 'auditing a start failed');
       this.deps.onJoined?.(entry.call.id, record.supervisor);
     })().catch((err: unknown) => {
       if (err instanceof MonitorRefusal) {
-        this.refused(request, err, entry.call.id);
+        inBackground(
+          this.refused(request, err, entry.call.id),
+          ctx.logger,
+          'auditing a refusal failed',
+        );
         if ((incoming.transaction.lastResponse?.status ?? 0) < 200) refuse(err);
         return;
       }
@@ -290,35 +303,37 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     });
     entry.calling.set(record.id, { record, cancel: () => ringing.cancel() });
     entry.history.push(record);
-    void this.prepareRoles(entry);
-    ringing.answered.then(
-      async (leg) => {
-        if (!entry.calling.delete(record.id) || record.state === 'ended') {
-          await leg.leg.close();
-          return;
-        }
-        try {
-          await this.attach(entry, record, leg);
-        } catch (err) {
-          ctx.logger.error({ err }, 'attaching the monitor failed');
-          this.finish(record, 'media-failed');
-          await leg.leg.close();
-          return;
-        }
-        record.state = 'active';
-        this.emit('attached', record);
-        this.deps.onJoined?.(entry.call.id, record.supervisor);
-      },
-      (err: unknown) => {
-        if (!entry.calling.delete(record.id)) return;
-        const reason: MonitorEndReason =
-          err instanceof MonitorRefusal ? 'no-answer' : 'media-failed';
-        if (!(err instanceof MonitorRefusal))
-          ctx.logger.error({ err }, 'calling the monitor failed');
-        this.finish(record, reason);
-        void this.audit('stop', record, reason);
-      },
-    );
+    inBackground(this.prepareRoles(entry), ctx.logger, 'setting the call roles failed');
+    ringing.answered
+      .then(
+        async (leg) => {
+          if (!entry.calling.delete(record.id) || record.state === 'ended') {
+            await leg.leg.close();
+            return;
+          }
+          try {
+            await this.attach(entry, record, leg);
+          } catch (err) {
+            ctx.logger.error({ err }, 'attaching the monitor failed');
+            this.finish(record, 'media-failed');
+            await leg.leg.close();
+            return;
+          }
+          record.state = 'active';
+          this.emit('attached', record);
+          this.deps.onJoined?.(entry.call.id, record.supervisor);
+        },
+        (err: unknown) => {
+          if (!entry.calling.delete(record.id)) return;
+          const reason: MonitorEndReason =
+            err instanceof MonitorRefusal ? 'no-answer' : 'media-failed';
+          if (!(err instanceof MonitorRefusal))
+            ctx.logger.error({ err }, 'calling the monitor failed');
+          this.finish(record, reason);
+          inBackground(this.audit('stop', record, reason), ctx.logger, 'auditing a stop failed');
+        },
+      )
+      .catch((err: unknown) => ctx.logger.error({ err }, 'handling the monitor answer failed'));
     this.emit('started', record);
     await this.audit('start', record, null);
     return record;
@@ -389,12 +404,10 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     const all = [...this.byCall.values()].flatMap((m) => [...m.sessions]);
     // Each session is audited at once; the BYEs' answers are awaited for a bounded time
     // (a phone that vanished must not hold the shutdown for Timer F, 32 s).
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
+    await waitAtMost(
       Promise.all(all.map((s) => this.endSession(s, 'server-shutdown', 'system', null))),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
+      CLOSE_GRACE_MS,
+    );
   }
 
   /** The call ended: its supervisors get a BYE. Call after the call is gone. */
@@ -419,7 +432,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       c.cancel();
       entry.calling.delete(id);
       this.finish(c.record, reason);
-      void this.audit('stop', c.record, reason);
+      inBackground(this.audit('stop', c.record, reason), this.log(), 'auditing a stop failed');
     }
     await Promise.all([...entry.sessions].map((s) => this.endSession(s, reason, 'system', null)));
   }
@@ -527,6 +540,11 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
   }
 
   /** The monitored extension is the agent (in an internal call either side may be). */
+  /** The service's own logger (for work not tied to one call's context). */
+  private log(): Logger {
+    return this.deps.context('monitoring').logger;
+  }
+
   private async prepareRoles(entry: CallMonitoring): Promise<void> {
     const { media } = entry.call;
     if (media.roleOf(entry.agentSide) === 'agent') return;
@@ -551,7 +569,12 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       ctx,
       {
         digit: (s, digit) => this.onDigit(s, digit),
-        ended: (s, reason) => void this.endSession(s, reason, 'system', record.supervisor),
+        ended: (s, reason) =>
+          inBackground(
+            this.endSession(s, reason, 'system', record.supervisor),
+            ctx.logger,
+            'ending the session failed',
+          ),
       },
     );
     entry.sessions.add(session);

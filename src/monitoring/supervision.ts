@@ -17,6 +17,8 @@ import type { Logger } from '../logging.js';
 import { registerMonitoringMetrics } from '../metrics/monitoringMetrics.js';
 import type { LocationService } from '../registrar/locationService.js';
 import { RecordingTap } from '../recording/recordingTap.js';
+import { inBackground } from '../util/background.js';
+import { startStep } from '../util/startError.js';
 import { AuditLog } from './auditLog.js';
 import { CallNotes } from './callNotes.js';
 import { MonitoringService, type MonitorableCall } from './monitoringService.js';
@@ -52,36 +54,59 @@ export interface SupervisionDeps {
   events?: EventBus;
 }
 
-function monitorable(call: {
-  record: { id: string };
-  media: LiveCall['media'];
-  release(side: Side): void;
-  end(reason: 'supervisor-hangup'): Promise<void>;
-}): MonitorableCall {
+function monitorable(
+  call: {
+    record: { id: string };
+    media: LiveCall['media'];
+    release(side: Side): void;
+    end(reason: 'supervisor-hangup'): Promise<void>;
+  },
+  logger: Logger,
+): MonitorableCall {
   return {
     id: call.record.id,
     media: call.media,
     release: (s) => call.release(s),
-    hangUpAfterTakeover: () => void call.end('supervisor-hangup'),
+    hangUpAfterTakeover: () =>
+      inBackground(call.end('supervisor-hangup'), logger, 'ending the call failed', {
+        callId: call.record.id,
+      }),
   };
 }
 
 export async function startSupervision(deps: SupervisionDeps): Promise<Supervision> {
+  const { config } = deps;
+  const audit = await startStep(`audit log ${config.audit.file}`, 'audit.file', () =>
+    AuditLog.open(config.audit.file, {
+      now: () => new Date(deps.now() + deps.wallOffset),
+      fileMode: config.audit.fileMode,
+      dirMode: config.audit.dirMode,
+      regularFileOnly: true,
+    }),
+  );
+  try {
+    return await wireSupervision(deps, audit);
+  } catch (err) {
+    await audit.close();
+    throw err;
+  }
+}
+
+async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<Supervision> {
   const { config, calls, logger, location } = deps;
-  const audit = await AuditLog.open(config.audit.file, {
-    now: () => new Date(deps.now() + deps.wallOffset),
-  });
   const notes = new CallNotes(config.monitoring.raiseHandDtmf, deps.now);
   const monitoring = new MonitoringService({
     config,
     calls: {
       answeredCallOf(extension) {
         const found = calls.answeredCallOf(extension);
-        return found && { side: found.side, call: monitorable(found.call) };
+        return found && { side: found.side, call: monitorable(found.call, logger) };
       },
       answeredCall(callId) {
         const found = calls.answeredCall(callId);
-        return found && { side: found.side, agent: found.agent, call: monitorable(found.call) };
+        return (
+          found && { side: found.side, agent: found.agent, call: monitorable(found.call, logger) }
+        );
       },
       isInCall: (extension) => calls.isInCall(extension),
       registerDialog: (key, handler) => calls.registerDialog(key, handler),
@@ -146,6 +171,10 @@ export async function startSupervision(deps: SupervisionDeps): Promise<Supervisi
     logger.child({ module: 'recording' }),
     deps.wallOffset,
   );
+  // The folder is made (or found unusable) now, not at the first recorded call.
+  await startStep(`recordings directory ${config.recording.directory}`, 'recording.directory', () =>
+    recordings.prepare(),
+  );
   calls.setInviteInterceptor((incoming, extension, dialled) =>
     monitoring.tryInvite(incoming, extension, dialled),
   );
@@ -165,12 +194,21 @@ export async function startSupervision(deps: SupervisionDeps): Promise<Supervisi
     // DESIGN §4: monitoring ends when the agent leg is transferred away.
     const before: LiveCall = { ...live, extensions: { ...live.extensions, [side]: from } };
     if (agentOf(before)?.side !== side) return;
-    void monitoring.agentLeft(live.record.id, 'agent-transferred');
+    inBackground(
+      monitoring.agentLeft(live.record.id, 'agent-transferred'),
+      logger,
+      'ending monitoring failed',
+      {
+        callId: live.record.id,
+      },
+    );
   });
   calls.on('liveEnded', (live) => {
     const history = monitoring.historyOf(live.record.id);
     notes.close(live.record.id);
-    void monitoring.callEnded(live.record.id);
+    inBackground(monitoring.callEnded(live.record.id), logger, 'ending monitoring failed', {
+      callId: live.record.id,
+    });
     recordings
       .ended(live, history)
       .catch((err: unknown) =>

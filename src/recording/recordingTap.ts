@@ -9,10 +9,15 @@
  * every monitoring session (who, which modes, when). Writes go to a temporary file
  * renamed into place, so a reader never sees half a sidecar.
  *
+ * Permissions: WAVs and sidecars get `recording.fileMode` (default 0640) and the folders
+ * made for them `recording.dirMode` (0750), whatever the umask: they hold customers'
+ * voices and numbers. `prepare()` makes the folder at start-up, so a folder that cannot
+ * be made stops the start rather than the first recorded call.
+ *
  * Which side is the agent: the extension in an inbound or outbound trunk call; in an
  * internal call the callee, until a supervisor monitors the caller (then the caller).
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RecordingSummary } from '../../media/engine/index.js';
 import type { CallMedia, PartyRole, Side } from '../calls/callMedia.js';
@@ -20,6 +25,7 @@ import type { CallRecord } from '../calls/callRecord.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging.js';
 import type { MonitorSessionRecord } from '../monitoring/monitorSession.js';
+import { ensureDir } from '../util/fileModes.js';
 
 export interface RecordedCall {
   record: CallRecord;
@@ -70,6 +76,16 @@ export class RecordingTap {
     return this.recordings.size;
   }
 
+  /** Whether any call may be recorded (the default, or some extension's own setting). */
+  get mayRecord(): boolean {
+    return this.config.recording.enabled || this.config.extensions.some((e) => e.record === true);
+  }
+
+  /** Makes the recordings folder when anything may be recorded (server start). */
+  async prepare(): Promise<void> {
+    if (this.mayRecord) await ensureDir(this.directory, this.config.recording.dirMode);
+  }
+
   /** Whether a call with this agent extension is recorded. */
   records(agent: string | undefined): boolean {
     const ext = this.config.extensions.find((e) => e.number === agent);
@@ -91,7 +107,7 @@ export class RecordingTap {
   }
 
   private async start(call: RecordedCall, roles: Record<Side, PartyRole>): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
+    await ensureDir(this.directory, this.config.recording.dirMode);
     const startedAt = Date.now();
     const stamp = new Date(startedAt).toISOString().replace(/[:.]/g, '-');
     const base = join(this.directory, `${stamp}_${safeName(call.record.id)}`);
@@ -104,6 +120,7 @@ export class RecordingTap {
     await call.media.startRecording({
       path: recording.wav,
       channels: this.config.recording.format === 'mono' ? 1 : 2,
+      fileMode: this.config.recording.fileMode,
     });
     // The WAV's first sample: the worker writes from its next 20 ms frame on.
     recording.startedAt = Date.now();
@@ -169,7 +186,9 @@ export class RecordingTap {
       })),
     };
     const temp = `${recording.sidecar}.tmp`;
-    await writeFile(temp, `${JSON.stringify(doc, null, 2)}\n`);
+    const mode = this.config.recording.fileMode;
+    await writeFile(temp, `${JSON.stringify(doc, null, 2)}\n`, { mode });
+    await chmod(temp, mode); // the umask cut it, or a crash left this temp file behind
     await rename(temp, recording.sidecar);
   }
 }

@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { audioPort, responseTo, sdp } from './calls-rawRig.js';
 import { sleep } from './media/fakePhone.js';
 import { type ExtensionSpec } from '../helpers/server.js';
@@ -103,6 +104,27 @@ describe('call recordings', () => {
     expect(data!.size).toBe(sidecar.audioBytes);
     // 1.5 s of stereo 16-bit at 8 kHz is 48 000 bytes; allow for set-up and teardown.
     expect(data!.size).toBeGreaterThan(32000);
+  }, 30000);
+
+  it('recordings, sidecars and the audit log: files 0640 in 0750 folders by default', async () => {
+    const { dir, callId } = await oneCall({});
+    const sidecar = await completedSidecar(dir, callId);
+    const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+    expect(mode(sidecar.file)).toBe('640');
+    expect(mode(sidecar.file.replace(/\.wav$/, '.json'))).toBe('640');
+    expect(mode(dir)).toBe('750');
+    const audit = (rig!.server.config.audit as { file: string }).file;
+    expect(mode(audit)).toBe('640');
+    expect(mode(path.dirname(audit))).toBe('750');
+  }, 30000);
+
+  it('recording.fileMode and dirMode set the modes', async () => {
+    const { dir, callId } = await oneCall({ recording: { fileMode: '0600', dirMode: '0700' } });
+    const sidecar = await completedSidecar(dir, callId);
+    const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+    expect(mode(sidecar.file)).toBe('600');
+    expect(mode(sidecar.file.replace(/\.wav$/, '.json'))).toBe('600');
+    expect(mode(dir)).toBe('700');
   }, 30000);
 
   it('format mono: a one-channel WAV', async () => {

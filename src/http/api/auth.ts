@@ -12,10 +12,15 @@
  * token → 401 `unauthorized` with `WWW-Authenticate: Bearer`, a scope the route does not
  * allow → 403 `forbidden`. A WebSocket upgrade is not refused here: its handler reads
  * `request.principal` (null) and closes the socket with 4401, which browsers can see.
+ *
+ * Wrong tokens are limited per source address (authLimiter.ts): a locked-out address
+ * gets 429 `too-many-auth-failures` with Retry-After on every authenticated route, the
+ * event stream's upgrade and the Yeastar endpoints included, before its token is looked at.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { ApiTokenConfig } from '../../config/schema.js';
+import type { AuthLimiter } from './authLimiter.js';
 import { ApiError } from './errors.js';
 
 export type Scope = ApiTokenConfig['scope'];
@@ -121,7 +126,11 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /** Adds the route check and the onRequest hook to the root instance (before any route). */
-export function registerAuth(app: FastifyInstance, tokens: TokenStore): void {
+export function registerAuth(
+  app: FastifyInstance,
+  tokens: TokenStore,
+  limiter?: AuthLimiter,
+): void {
   app.decorateRequest('principal', null);
   app.addHook('onRoute', (route: RouteOptions) => {
     const config = route.config ?? {};
@@ -134,7 +143,24 @@ export function registerAuth(app: FastifyInstance, tokens: TokenStore): void {
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     if (request.is404 || config.public === true) return;
-    const principal = tokens.authenticate(presentedToken(request));
+    const source = request.ip;
+    const retryAfter = limiter?.retryAfterSec(source);
+    if (limiter !== undefined && retryAfter !== undefined) {
+      request.log.info({ source, retryAfter }, 'API request refused: address locked out');
+      throw limiter.refuse(retryAfter);
+    }
+    const presented = presentedToken(request);
+    const principal = tokens.authenticate(presented);
+    if (principal === undefined && presented !== undefined && presented !== '' && limiter) {
+      if (limiter.fail(source)) {
+        const lockedFor = limiter.retryAfterSec(source) ?? 1;
+        request.log.warn(
+          { source, lockedForSec: lockedFor },
+          'too many wrong API tokens: address locked out',
+        );
+        throw limiter.refuse(lockedFor);
+      }
+    }
     const refusal = checkScope(principal, config.scopes ?? []);
     if (refusal === undefined) {
       request.principal = principal ?? null;

@@ -9,6 +9,7 @@
  *   forbidden               403  the token's scope may not use the endpoint
  *   not-found               404  no such route (routes use it for missing resources too)
  *   payload-too-large       413, unsupported-media-type 415 (fastify's body checks)
+ *   too-many-auth-failures  429  the source address sent too many wrong tokens (Retry-After)
  *   internal                500  anything unexpected (logged; no stack reaches the client)
  *   <RefusalCode>           403/404/409  a monitoring refusal, see monitoring/refusals.ts
  * Routes throw `ApiError` (or a `MonitorRefusal`); one handler answers them all.

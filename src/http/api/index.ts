@@ -13,7 +13,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiTokenConfig } from '../../config/schema.js';
 import type { EventBus } from '../../events/eventBus.js';
 import type { CanSee } from '../../events/visibility.js';
+import type { Registry } from 'prom-client';
+import { systemClock, type Clock } from '../../../sip/clock.js';
 import { registerAuth, TokenStore } from './auth.js';
+import { AuthLimiter, type AuthLimitConfig } from './authLimiter.js';
 import { registerErrorHandling } from './errors.js';
 import { registerEventsRoute } from './eventsRoute.js';
 import { registerOpenApi, type OpenApiInfo } from './openapi.js';
@@ -25,10 +28,17 @@ export interface ApiDeps {
   /** Which events a token sees (default: admin tokens only). */
   canSee?: CanSee;
   info?: OpenApiInfo;
+  /** Wrong tokens per source address (config api.authLockout); none: unlimited. */
+  authLimits?: AuthLimitConfig;
+  /** Where the limiter's counter goes (with authLimits). */
+  registry?: Registry;
+  /** The limiter's time (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface Api {
   readonly tokens: TokenStore;
+  readonly limiter: AuthLimiter | undefined;
 }
 
 const DEFAULT_INFO: OpenApiInfo = {
@@ -46,7 +56,10 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   await registerOpenApi(app, deps.info ?? DEFAULT_INFO);
   // Sets request.ws in its onRequest hook, which must run before the token check's.
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  registerAuth(app, tokens);
+  const limiter = deps.authLimits
+    ? new AuthLimiter(deps.authLimits, deps.clock ?? systemClock, deps.registry)
+    : undefined;
+  registerAuth(app, tokens, limiter);
   if (deps.events) {
     registerEventsRoute(app, {
       bus: deps.events,
@@ -54,7 +67,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       ...(deps.canSee ? { canSee: deps.canSee } : {}),
     });
   }
-  return { tokens };
+  return { tokens, limiter };
 }
 
 export { ApiError, badRequest, errorResponses, notFound, refusalToApiError } from './errors.js';

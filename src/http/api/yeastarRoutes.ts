@@ -189,6 +189,10 @@ export async function registerYeastarRoutes(
     // (a schema failure would only say 10004 too).
     scope.setValidatorCompiler(() => () => true);
     scope.setErrorHandler((err, request: FastifyRequest, reply: FastifyReply) => {
+      // A locked-out address is told so in HTTP terms (429, Retry-After), like everywhere.
+      if (err instanceof ApiError && err.status === 429) {
+        return reply.code(429).headers(err.headers).type('application/json').send(err.toJSON());
+      }
       const errno = yeastarErrnoOfError(err, (presentedToken(request) ?? '') !== '');
       if (errno === undefined) {
         request.log.error({ err, url: request.url }, 'Yeastar request failed');

@@ -125,6 +125,21 @@ describe('WavRecorder on disk', () => {
     expect(rec.bytesWritten).toBe(5 * FRAME * 2);
   });
 
+  it('creates the file 0640 (or fileMode) whatever the umask', async () => {
+    const old = process.umask(0o077);
+    let a: WavRecorder;
+    let b: WavRecorder;
+    try {
+      a = await WavRecorder.open({ path: join(dir, 'a.wav'), channels: 1 });
+      b = await WavRecorder.open({ path: join(dir, 'b.wav'), channels: 1, fileMode: 0o600 });
+    } finally {
+      process.umask(old);
+    }
+    await a.close();
+    await b.close();
+    expect((await stat(join(dir, 'a.wav'))).mode & 0o777).toBe(0o640);
+    expect((await stat(join(dir, 'b.wav'))).mode & 0o777).toBe(0o600);
+  });
   it('mono sums both tracks and clamps to int16', async () => {
     const path = join(dir, 'mono.wav');
     const rec = await WavRecorder.open({ path, channels: 1 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidStateError } from '../../../../media/engine/index.js';
@@ -55,6 +55,33 @@ beforeEach(async () => {
 afterEach(async () => {
   await Promise.all(logs.splice(0).map((log) => log.close()));
   await rm(dir, { recursive: true, force: true });
+});
+
+describe('AuditLog file modes', () => {
+  it('creates the file 0640 and its folders 0750 whatever the umask', async () => {
+    const old = process.umask(0o077);
+    try {
+      await openLog(join(dir, 'x', 'audit.jsonl'));
+    } finally {
+      process.umask(old);
+    }
+    expect((await stat(join(dir, 'x', 'audit.jsonl'))).mode & 0o777).toBe(0o640);
+    expect((await stat(join(dir, 'x'))).mode & 0o777).toBe(0o750);
+  });
+
+  it('applies fileMode to an existing file too (a 0644 log from before)', async () => {
+    const path = join(dir, 'old.jsonl');
+    await writeFile(path, '', { mode: 0o644 });
+    const log = await AuditLog.open(path, { fileMode: 0o600 });
+    logs.push(log);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('with regularFileOnly, refuses a device such as /dev/full', async () => {
+    await expect(AuditLog.open('/dev/full', { regularFileOnly: true })).rejects.toThrow(
+      '/dev/full is not a regular file',
+    );
+  });
 });
 
 describe('AuditLog append', () => {
