@@ -162,7 +162,7 @@ export async function startSupervision(deps: SupervisionDeps): Promise<Supervisi
       );
   });
   calls.on('transferred', (live, side, from) => {
-    // DESIGN §4: monitoring ends when the agent leg is transferred away.
+    // docs/architecture.md §4.6: monitoring ends when the agent leg is transferred away.
     const before: LiveCall = { ...live, extensions: { ...live.extensions, [side]: from } };
     if (agentOf(before)?.side !== side) return;
     void monitoring.agentLeft(live.record.id, 'agent-transferred');
