@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Monitored calls through callwatch's media engine (dist/media): the per-call mixer's
- * clock, CPU and latency (issue 4), driven by bench/lib/roomLoad.mjs (a separate process).
+ * clock, CPU and latency (docs/architecture.md §14), driven by bench/lib/roomLoad.mjs (a separate process).
  *
  *   node bench/mixer.bench.mjs [options]
  *

@@ -1,5 +1,5 @@
 /**
- * Time as a parameter (STYLE: I/O and time are passed in). The stack reads `now()` and
+ * Time as a parameter (docs/architecture.md §15.4). The stack reads `now()` and
  * arms timers only through a Clock, so tests drive it with a fake clock.
  */
 export interface TimerHandle {

@@ -1,6 +1,6 @@
 /**
  * Turns a leg's RFC 4733 telephone-event packets into digits: exactly one report per
- * event, however many packets carry it. A pure processor (STYLE: werift's jitter buffer):
+ * event, however many packets carry it. A pure processor (docs/architecture.md §15.5):
  * `push` per packet returns the digits it completes; `expire` is called from the owner's
  * timer. No clock, no I/O.
  *

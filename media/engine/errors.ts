@@ -1,5 +1,5 @@
 /**
- * Coded errors of the media engine (STYLE: fastify's one errors file). Both sides of the
+ * Coded errors of the media engine (docs/architecture.md §15.8). Both sides of the
  * worker boundary use them: the worker turns a MediaError into an error reply, and the
  * engine rebuilds it on the main thread with the same `code`. Callers test `code`, never
  * messages.
@@ -46,7 +46,7 @@ export class MediaError extends Error {
   }
 }
 
-/** A method called on a closed engine or leg (STYLE: idempotent close, then refuse). */
+/** A method called on a closed engine or leg (docs/architecture.md §15.3). */
 export class InvalidStateError extends Error {
   readonly code = 'ERR_INVALID_STATE';
 

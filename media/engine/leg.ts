@@ -1,7 +1,7 @@
 /**
  * One call leg's media, as the main thread sees it: a pair of local ports anchoring one
  * endpoint's RTP and RTCP inside a worker. Created by MediaEngine.createLeg, never by a
- * constructor call (STYLE: parents create and own children).
+ * constructor call (docs/architecture.md §15.2).
  *
  * Routes: `setSources([...])` says which legs this leg's outbound stream is fed from —
  * none (silence), one (relay: rewritten for continuity, transcoded only if the codecs

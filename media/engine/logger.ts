@@ -1,5 +1,5 @@
 /**
- * The slice of a pino logger the media engine uses (a pino Logger fits; STYLE: one
+ * The slice of a pino logger the media engine uses (a pino Logger fits; docs/architecture.md §15.9: one
  * logger per thing, never console). The engine logs through `child({ module: 'media' })`
  * and forwards the workers' log events to it; nothing is logged per packet.
  */

@@ -1,5 +1,5 @@
 /**
- * The media engine: anchors call audio in worker threads (DESIGN §2, the mediasoup
+ * The media engine: anchors call audio in worker threads (docs/architecture.md §5, the mediasoup
  * model). It owns the workers, the port range and the legs; callers get Leg objects from
  * `createLeg` and never construct anything. Each leg lives in one worker, which binds its
  * sockets and relays its packets without the main thread; routes connect legs of one

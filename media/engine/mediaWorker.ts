@@ -4,7 +4,7 @@
  * unsolicited events on. The MediaEngine owns these; callers never see them.
  *
  * Life cycle: `start` resolves once the worker said 'ready' with our protocol version.
- * `close` rejects whatever is pending (STYLE: pending promises reject), asks the worker to
+ * `close` rejects whatever is pending (docs/architecture.md §15.3), asks the worker to
  * close its legs, sockets and timer, then terminates the thread; it is idempotent. A
  * worker that exits on its own (a crash) rejects what is pending and emits 'died'.
  */

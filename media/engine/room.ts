@@ -1,5 +1,5 @@
 /**
- * One call's room as the main thread sees it (DESIGN §3): the legs of a call with their
+ * One call's room as the main thread sees it (docs/architecture.md §6): the legs of a call with their
  * roles and supervisor modes, a recording tap and tones, mixed in the worker that anchors
  * the legs (media/worker/workerRoom.ts has the routing and mixing rules). Created by
  * MediaEngine.createRoom with the call's group, so it lands on the legs' worker.

@@ -1,5 +1,5 @@
 /**
- * The mixer's clock (DESIGN §3): frame n is due at start + n·frameMs, always computed from
+ * The mixer's clock (docs/architecture.md §6.3): frame n is due at start + n·frameMs, always computed from
  * the start, never from the previous tick, so timer lateness never accumulates into
  * drift. Each tick runs every frame that is due by now, oldest first (a stalled event loop
  * catches up instead of slipping), unless it fell more than `maxCatchUpFrames` behind: then
@@ -7,7 +7,7 @@
  * listener and replaying it would only delay everything after it.
  *
  * The clock only keeps time; what a frame does is the caller's `onFrame`. Timers and the
- * time source are injected (STYLE: sockets and timers in thin adapters), so the catch-up
+ * time source are injected (docs/architecture.md §15.5), so the catch-up
  * and skip rules are tested with a fake clock.
  */
 

@@ -2,7 +2,7 @@
  * One source's jitter buffer in front of the per-call mixer. The packet path pushes the
  * decoded audio of each accepted RTP packet; the mixer's drift-free 20 ms clock pops
  * exactly one frame per tick. Pure: the caller passes "now" (monotonic milliseconds); no
- * timers, no I/O (STYLE: werift's jitter buffer is a processor, adapters own the clock).
+ * timers, no I/O (docs/architecture.md §15.5: a processor; adapters own the clock).
  *
  * A ring of samples indexed by RTP timestamp. Sample t lives at ring slot (playIdx + (t −
  * playTs)) mod capacity, where playTs is the playout point (the next sample to play) and

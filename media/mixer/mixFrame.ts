@@ -1,5 +1,5 @@
 /**
- * The mixer's arithmetic for one 20 ms frame (DESIGN §3; STYLE: rtpengine's mix_buffer.c
+ * The mixer's arithmetic for one 20 ms frame (docs/architecture.md §6.4; as rtpengine's mix_buffer.c
  * sums wide and saturates, Janus's audiobridge does mix-minus). Two steps:
  *
  * planMix (on every route change; allocates): groups listeners by audible set. A

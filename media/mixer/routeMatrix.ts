@@ -1,5 +1,5 @@
 /**
- * Who hears whom in a call (DESIGN §3), as a pure function of roles and modes:
+ * Who hears whom in a call (docs/architecture.md §6.1), as a pure function of roles and modes:
  *
  * - customer hears: the agent, barge supervisors, the supervisor after takeover
  * - agent hears: the customer, whisper supervisors, barge supervisors

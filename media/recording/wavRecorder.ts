@@ -1,5 +1,5 @@
 /**
- * The recording tap's writer (DESIGN §3): a call recorded as a 16-bit PCM WAV written while
+ * The recording tap's writer (docs/architecture.md §7.3): a call recorded as a 16-bit PCM WAV written while
  * the call runs, customer left and agent right (or both summed into mono), that stays a
  * valid WAV holding the audio written so far if the process dies mid-call.
  *

@@ -1,5 +1,5 @@
 /**
- * One leg's outbound RTP as ONE stream (DESIGN §3): one SSRC, contiguous sequence numbers
+ * One leg's outbound RTP as ONE stream (docs/architecture.md §6.6): one SSRC, contiguous sequence numbers
  * and timestamps on the media clock, whatever feeds it — relay from another leg, the
  * mixer, a new source after a takeover, and every switch between them. Phones mute or
  * glitch on a stream that jumps; this is the rewriter that prevents it. Pure: the caller

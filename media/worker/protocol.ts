@@ -1,6 +1,6 @@
 /**
  * The media worker's message protocol: every type that crosses the worker boundary, in
- * one file (STYLE: the mediasoup model — a typed control API on the main thread, a message
+ * one file (docs/architecture.md §5: the mediasoup model — a typed control API on the main thread, a message
  * loop in the worker). Messages are structured-cloned plain objects.
  *
  *   main → worker   Command: `{ type, id, … }`, answered by exactly one Reply with that id
@@ -104,7 +104,7 @@ export interface LegConfig {
 }
 
 // ---------------------------------------------------------------------------------------
-// Rooms (the per-call mixer, DESIGN §3)
+// Rooms (the per-call mixer, docs/architecture.md §6)
 
 export type RoomRole = 'customer' | 'agent' | 'supervisor';
 export type MonitorMode = 'listen' | 'whisper' | 'barge' | 'takeover';

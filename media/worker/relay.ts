@@ -18,7 +18,7 @@
  *    is decoded into the leg's jitter buffer — before step 8 rewrites it in place.
  * 8. For each listener that sends to its endpoint and knows where: the listener's
  *    OutboundStream rewrites SSRC, sequence number, timestamp and marker (one continuous
- *    stream, DESIGN §3), the payload type is mapped to the listener's numbering, and
+ *    stream, docs/architecture.md §6.6), the payload type is mapped to the listener's numbering, and
  *    G.711 is transcoded in place if the listener lacks the source's codec. The last
  *    listener gets the received buffer itself; any other gets a copy in a preallocated
  *    buffer (WorkerLeg.scratch), taken before the original is rewritten.

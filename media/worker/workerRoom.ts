@@ -1,5 +1,5 @@
 /**
- * One call as a room, inside the worker that anchors its legs (DESIGN §3). The room holds
+ * One call as a room, inside the worker that anchors its legs (docs/architecture.md §6). The room holds
  * the participants (leg, role, supervisor mode), the tones being played and the recording
  * tap, and turns them into routes whenever any of them changes (`reroute`, control plane:
  * allocates freely). The 20 ms work happens in `frame`, on the worker's clock (hot path:

@@ -1,5 +1,5 @@
 /**
- * Coded errors of the transaction layer (STYLE: fastify's one errors file). Each carries
+ * Coded errors of the transaction layer (docs/architecture.md §15.8). Each carries
  * a stable `code` callers can test instead of matching messages.
  */
 export type TransactionErrorCode =

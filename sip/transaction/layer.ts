@@ -58,7 +58,7 @@ export type TransactionLayerObserverEvents = {
 };
 
 export class TransactionLayer {
-  /** Monitoring hooks (STYLE: metrics subscribe to observers). */
+  /** Monitoring hooks (docs/architecture.md §15.10: metrics observe). */
   readonly observer: TypedEmitter<TransactionLayerObserverEvents>;
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();

@@ -1,6 +1,6 @@
 /**
  * Transaction timers (RFC 3261 §17 and Table 4 of Appendix A, RFC 6026 §8.4/§8.7),
- * derived from T1, T2 and T4 held by each layer instance (STYLE: never module globals).
+ * derived from T1, T2 and T4 held by each layer instance (docs/architecture.md §15.4: never module globals).
  */
 import { TransactionError } from './errors.js';
 

@@ -1,5 +1,5 @@
 /**
- * A small typed event emitter (STYLE: mediasoup's EnhancedEventEmitter). Each event name
+ * A small typed event emitter (docs/architecture.md §15.7, after mediasoup). Each event name
  * maps to its argument tuple; a throwing listener is reported through `onListenerError`
  * and never unwinds into the code that emitted (a metrics bug must not break call
  * handling). There is no special 'error' event that crashes without listeners.

@@ -452,7 +452,7 @@ export class Call extends TypedEmitter<CallEvents> {
 
   /** A request the caller's or callee's side sends in its dialog: BYE ends the call. */
   /**
-   * A supervisor took the call over (DESIGN §1): `side` (the agent) is hung up with a BYE
+   * A supervisor took the call over (docs/architecture.md §4.5): `side` (the agent) is hung up with a BYE
    * and the call goes on without it — the supervisor's own dialog now carries that seat
    * (src/monitoring). In-dialog requests from the released side then get 481.
    */

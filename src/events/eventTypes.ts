@@ -1,5 +1,5 @@
 /**
- * The events of the event stream (`GET /v1/events`, issue 5 §5): one JSON object each,
+ * The events of the event stream (`GET /v1/events`, docs/architecture.md §11.3): one JSON object each,
  * `{seq, time, type, ...}`. `seq` increases by one per event published in this process
  * (a client resumes with `?since=<seq>`); `time` is the ISO wall-clock time of publication.
  * The bodies name extensions, never addresses or credentials: who may see an event is

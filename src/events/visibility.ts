@@ -1,5 +1,5 @@
 /**
- * Which events a token may see on the stream (issue 5 §5: "filtered by the token's
+ * Which events a token may see on the stream (docs/architecture.md §11.3: "filtered by the token's
  * scope"). admin sees everything. A supervisor token sees events about itself and about
  * the extensions it may monitor. An agent token sees its own registration, calls and
  * raised hands, and (unless monitoring.notifyAgents is false) that it is monitored and in

@@ -1,6 +1,6 @@
 /**
  * Call and media metrics on the server's Registry. They subscribe to the call service's
- * and the media engine's events (STYLE: metrics observe, the logic carries no metric
+ * and the media engine's events (docs/architecture.md §15.10: metrics observe, the logic carries no metric
  * calls); gauges read live values in collect(). No call id is ever a label.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';

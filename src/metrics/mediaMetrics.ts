@@ -1,5 +1,5 @@
 /**
- * Media metrics from the engine's reports (STYLE: metrics subscribe; the packet path
+ * Media metrics from the engine's reports (docs/architecture.md §15.10: the packet path
  * carries no metric calls). Workers report cumulative totals every few seconds; each
  * report is turned into counter increments by difference with the previous one. Legs
  * report their receive statistics (RFC 3550 A.3 loss, A.8 jitter) the same way.

@@ -1,5 +1,5 @@
 /**
- * Monitoring and mixer metrics: monitor sessions by mode, mode changes, frames mixed and
+ * Monitoring and mixer metrics (docs/architecture.md §12.1): monitor sessions by mode, mode changes, frames mixed and
  * concealed, jitter-buffer depth, mixer tick lateness, recordings active, bytes written
  * and failed. Session metrics follow the monitoring service's events; the mixer's
  * come from each worker's periodic report, cumulative there and turned into increments

@@ -1,7 +1,7 @@
 /**
  * SIP metrics on a Registry owned by one server instance (never the global registry).
  * They subscribe to the layers' events and read live values in collect(), so the SIP
- * code itself carries no metric calls (STYLE: metrics subscribe to observers).
+ * code itself carries no metric calls (docs/architecture.md §15.10).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { KNOWN_METHODS } from '../../sip/core/requestChecks.js';

@@ -1,5 +1,5 @@
 /**
- * The audit log (issue 5 §6): every monitoring action — start, mode change, stop, refusal
+ * The audit log (docs/architecture.md §11.4): every monitoring action — start, mode change, stop, refusal
  * with its code, hand raised and lowered — as one JSON line appended to `audit.file`,
  * flushed to disk before the caller (the API) answers, and never rewritten.
  *

@@ -1,7 +1,7 @@
 /**
  * What people add to a live call besides its media: tags (free labels a supervisor or an
  * integration puts on it, shown and filtered in the live-call listing) and a raised hand
- * (issue 5 §4: an agent asks for a supervisor; from the API or a DTMF sequence keyed on
+ * (docs/architecture.md §4.7: an agent asks for a supervisor; from the API or a DTMF sequence keyed on
  * the agent's phone). A hand is lowered when a supervisor joins, by the agent, or when
  * the call ends. Everything is forgotten with the call.
  *

@@ -1,5 +1,5 @@
 /**
- * How a supervisor's phone steers monitoring (DESIGN §4), as pure lookups:
+ * How a supervisor's phone steers monitoring (docs/architecture.md §4.1), as pure lookups:
  * - a dialled feature code followed by the agent's extension, e.g. `*901001` listens to
  *   1001 (Yeastar's *90/*91/*92 convention, plus *93 for takeover; configurable);
  * - one in-call DTMF digit per mode (Asterisk ChanSpy's 4/5/6, plus a takeover digit).

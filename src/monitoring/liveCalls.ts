@@ -1,5 +1,5 @@
 /**
- * The live-call listing of a supervisor dashboard (issue 5 §2, seeds 000–003): each call
+ * The live-call listing of a supervisor dashboard (docs/architecture.md §4.7): each call
  * with its id, times and duration, direction, agent, remote number and name, tags, the
  * agent's monitoring groups, a raised hand, and who monitors it in which mode since when;
  * and the filters such a dashboard offers (agent, group, direction, tag, duration range,

@@ -1,5 +1,5 @@
 /**
- * Monitoring (DESIGN §1, §4): a supervisor joins an agent's live call in one of four
+ * Monitoring (docs/architecture.md §1, §4): a supervisor joins an agent's live call in one of four
  * modes and switches between them live. Every trigger reaches this service and passes the
  * same checks: a feature code dialled from the supervisor's phone (`*90<ext>` …), an
  * in-call digit from that phone (consumed by the media engine, never heard in the call),

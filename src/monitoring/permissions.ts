@@ -1,5 +1,5 @@
 /**
- * Who may monitor whom, in which modes (DESIGN §4, issue 5 §1), from the config alone:
+ * Who may monitor whom, in which modes (docs/architecture.md §4.2), from the config alone:
  * monitoring groups name monitors, members and modes (Yeastar's all / listen / whisper /
  * barge, plus takeover; `all` is every mode). A member with allowMonitoring: false is
  * never monitored. Pure: the live checks (is the target in a call, is the monitor idle,

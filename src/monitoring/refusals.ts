@@ -1,5 +1,5 @@
 /**
- * Why a monitoring action was refused, as one stable code per reason (DESIGN §4), and
+ * Why a monitoring action was refused, as one stable code per reason (docs/architecture.md §4.2), and
  * what each trigger answers for it: a SIP status to a feature-code INVITE, an HTTP status
  * (with the code in the JSON error) to the REST API, an `errno` to the Yeastar adapter.
  * The audit log and the event stream carry the code itself.
@@ -96,7 +96,7 @@ export function httpStatusOf(code: RefusalCode): number {
 }
 
 /**
- * Yeastar S-Series `errno` (DESIGN §4): 10006 no such extension, 10007 no such call,
+ * Yeastar S-Series `errno` (docs/architecture.md §11.2): 10006 no such extension, 10007 no such call,
  * 10008 extension not idle, 10009 not allowed to be monitored, 10010 monitor mode does
  * not match. (10004, a blank parameter, is the adapter's own.)
  */

@@ -191,7 +191,7 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
       );
   });
   calls.on('transferred', (live, side, from) => {
-    // DESIGN §4: monitoring ends when the agent leg is transferred away.
+    // docs/architecture.md §4.6: monitoring ends when the agent leg is transferred away.
     const before: LiveCall = { ...live, extensions: { ...live.extensions, [side]: from } };
     if (agentOf(before)?.side !== side) return;
     inBackground(

@@ -1,5 +1,5 @@
 /**
- * The recording tap (DESIGN §1, issue 4 §5): each answered call whose agent's extension
+ * The recording tap (docs/architecture.md §7): each answered call whose agent's extension
  * records (extensions[].record, else recording.enabled) gets a WAV written by the media
  * engine while the call runs — stereo with the customer left and the agent right, or mono
  * — that never holds supervisor audio, and a JSON sidecar next to it.

@@ -1,7 +1,7 @@
 /**
  * The CTI adapter (src/http/api/ctiRoutes.ts) on the real server with three baresip
  * phones: a customer (1002, 440 Hz) calls an agent (1001, 1000 Hz); a Cisco
- * SetSilentMonitoring message (seeds/004) from a supervisor token calls the supervisor's
+ * SetSilentMonitoring message (docs/architecture.md §11.2) from a supervisor token calls the supervisor's
  * phone (1005, 1800 Hz, auto-answer), which is attached in listen mode and hears both
  * parties. Refusals are the REST API's JSON errors; other messages are 400 bad-request.
  */
@@ -58,7 +58,7 @@ async function cti(
   );
 }
 
-/** The seed's sample message (seeds/004), from `from` to `to`. */
+/** The published sample message (docs/architecture.md §11.2), from `from` to `to`. */
 const setSilentMonitoring = (from: string, to: string) => ({
   channel: 'Cisco',
   topic: 'Agent',
@@ -122,7 +122,7 @@ describe('CTI messages refused', () => {
         reply: refused(400, 'bad-request'),
       });
     }
-    // The seed's sample verbatim lacks a comma after "subtopic": not JSON.
+    // The published sample verbatim lacks a comma after "subtopic": not JSON.
     const seedVerbatim =
       '{"channel": "Cisco", "topic": "Agent", "subtopic": "SetSilentMonitoring"\n' +
       '"data": {"Username": "47483650", "FromAddress": "1005", "ToAddress": "1001"}}';
@@ -144,7 +144,7 @@ describe('SetSilentMonitoring on a live call', () => {
     const callAt = Date.now();
     await sleep(500);
 
-    // The seed's parameter-table spelling: topic Team, camelCase addresses, UserName.
+    // The published parameter-table spelling: topic Team, camelCase addresses, UserName.
     const accepted = await cti(
       {
         channel: 'Cisco',

@@ -1,6 +1,6 @@
 /**
  * Two ways a third phone joins a call through the REST API, with real phones (baresip):
- * - an agent invites another agent (seed 001: `callMonitorAccess`) into its own call with
+ * - an agent invites another agent (`callMonitorAccess`, docs/architecture.md §11.1) into its own call with
  *   `POST /v1/calls/{id}/invite`: the invited agent's phone is rung and joins as a third
  *   party, heard by both sides (barge); an agent without callMonitorAccess is refused, and
  *   an agent token cannot invite into someone else's call;

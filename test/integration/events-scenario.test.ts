@@ -1,7 +1,7 @@
 /**
  * The event stream and the audit log over one full monitoring scenario with real phones
- * (issue 5 §5, §6; Must show: "Events arrive on a WebSocket client in order for a full
- * scenario …, and the audit file holds the same story afterwards").
+ * (docs/architecture.md §11.3, §11.4): events arrive on a WebSocket client in order for a full
+ * scenario, and the audit file holds the same story afterwards.
  *
  * Four baresip phones register: an agent (1001, auto-answer, 1000 Hz), a customer (1002,
  * 440 Hz), a supervisor (1005, 1800 Hz) who monitors 1001 and 1002, and an outsider

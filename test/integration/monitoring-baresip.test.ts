@@ -89,7 +89,7 @@ describe('supervisor monitoring with three baresip phones', () => {
     const a = (from: number, to: number) => toneWindow(agentHeard, callAt, from, to);
     const s = (from: number, to: number) => toneWindow(supHeard, listenAt, from, to);
 
-    // Who hears which tones in each phase (DESIGN §3): [label, audio, present, absent].
+    // Who hears which tones in each phase (docs/architecture.md §6.1): [label, audio, present, absent].
     const C = CUSTOMER_HZ;
     const A = AGENT_HZ;
     const S = SUPERVISOR_HZ;

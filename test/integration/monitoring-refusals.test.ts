@@ -1,5 +1,5 @@
 /**
- * A supervisor's feature-code INVITE refused with the right status (DESIGN §4,
+ * A supervisor's feature-code INVITE refused with the right status (docs/architecture.md §4.2,
  * monitoringService.ts): not a supervisor 403, no such extension 404, the target in no
  * call 480, the call full (maxParticipants) 486, the call taken over 403, monitoring
  * disabled 403, no SDP offer 488, the supervisor's own extension 403, a target that is
@@ -87,7 +87,7 @@ describe('feature-code INVITEs refused', () => {
     const first = await rig.extension('1005');
     const m = await first.invite('*901002', sdp((await rig.phone()).port));
     expect(m.final.status).toBe(200);
-    // A monitor leg is never itself monitored (DESIGN §4).
+    // A monitor leg is never itself monitored (docs/architecture.md §4.2).
     expect((await refused('1006', '*901005', 'sdp')).status).toBe(403);
     // A monitor is busy while it monitors.
     expect((await refused('1005', '*911003', 'sdp')).status).toBe(486);

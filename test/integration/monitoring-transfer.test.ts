@@ -1,5 +1,5 @@
 /**
- * DESIGN §4: "monitoring ends when the agent leg ends or is transferred away". A supervisor
+ * docs/architecture.md §4.6: "monitoring ends when the agent leg ends or is transferred away". A supervisor
  * (1005) listens to agent 1002; 1002 blind-transfers the customer to 1003 (REFER): the
  * supervisor gets a BYE, the live-call listing shows 1003 as the agent and no monitor,
  * the audit log has the stop with reason agent-transferred, and the new agent can be

@@ -1,5 +1,5 @@
 /**
- * Bearer-token authentication of the REST API and the event stream (issue 5 §2).
+ * Bearer-token authentication of the REST API and the event stream (docs/architecture.md §11.1).
  * Tokens come from config.api.tokens; a request carries `Authorization: Bearer <token>`
  * (or `?token=` on routes that allow it: WebSockets, whose browser clients cannot set
  * headers, and the Yeastar adapter). Every route says who may call it in its config:

@@ -1,5 +1,5 @@
 /**
- * The CTI-style message adapter (DESIGN §4, issue 5 §3, seeds/004): a client that speaks
+ * The CTI-style message adapter (docs/architecture.md §11.2): a client that speaks
  * the Cisco CTI gateway's message format posts it here and gets silent monitoring.
  *
  *   POST /api/cti/messages
@@ -8,7 +8,7 @@
  *
  * FromAddress is the supervisor's extension, ToAddress the agent's; the supervisor's phone
  * is called (auto-answer) and attached in listen mode, as `POST /v1/calls/{id}/monitors`
- * does. The seed's own samples disagree on case (`fromAddress` / `FromAddress`, `UserName`
+ * does. Published samples disagree on case (`fromAddress` / `FromAddress`, `UserName`
  * / `Username`, topic `Agent` / `Team`), so every field name, and the values of channel,
  * topic and subtopic, are compared without case. `source` and the user name are optional
  * (the user name is logged; the audit's actor is the API token's name).
@@ -17,7 +17,7 @@
  * being called; a refusal is the REST API's JSON error with its code and status
  * (refusals.ts: 404 unknown-extension / no-call, 409 monitor-busy …, 403 the others);
  * 400 `bad-request` for a message that is not a SetSilentMonitoring on channel Cisco
- * (topic Agent or Team) or lacks an address. The seed documents no response.
+ * (topic Agent or Team) or lacks an address. No response is published.
  *
  * Authentication is the REST API's (auth.ts): `Authorization: Bearer TOKEN`, scope admin
  * or supervisor; a supervisor token may only monitor as its own extension (403 forbidden).
@@ -103,7 +103,7 @@ export function parseCtiMessage(body: unknown): SilentMonitoringMessage {
   };
 }
 
-/** An extension, as the seed's samples give it: a string, or a number. */
+/** An extension, as the published samples give it: a string, or a number. */
 const address = { anyOf: [{ type: 'string' }, { type: 'number' }] } as const;
 
 export function registerCtiRoutes(app: FastifyInstance, deps: CtiRoutesDeps): void {

@@ -1,5 +1,5 @@
 /**
- * Every error of the REST API is JSON with a stable code and a human message (issue 5 §2):
+ * Every error of the REST API is JSON with a stable code and a human message (docs/architecture.md §11.1):
  *
  *   { "error": { "code": "not-found", "message": "…", "details": … } }
  *

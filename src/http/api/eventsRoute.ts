@@ -1,5 +1,5 @@
 /**
- * `GET /v1/events`: the event stream as a WebSocket (issue 5 §5). The client presents a
+ * `GET /v1/events`: the event stream as a WebSocket (docs/architecture.md §11.3). The client presents a
  * token as `Authorization: Bearer` or, from a browser, `?token=`; each event it may see
  * (visibility.ts) arrives as one JSON text message, in seq order. `?since=N` first
  * replays the buffered events with seq > N, then continues live with no gap and no

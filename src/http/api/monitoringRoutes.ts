@@ -1,5 +1,5 @@
 /**
- * The supervision REST API (issue 5 §2) over the monitoring service, the live-call
+ * The supervision REST API (docs/architecture.md §11.1) over the monitoring service, the live-call
  * listing, call notes and the audit log. Who may do what:
  * - admin: everything, naming the supervisor where one acts;
  * - supervisor: acts as its own extension — sees the extensions and calls its groups let it

@@ -1,5 +1,5 @@
 /**
- * The Yeastar S-Series monitoring endpoints (DESIGN §4, issue 5 §3), a thin adapter over
+ * The Yeastar S-Series monitoring endpoints (docs/architecture.md §11.2), a thin adapter over
  * the monitoring service, for tools written against that PBX's API v1.1.0:
  *
  *   POST /api/v1.1.0/extension/listen?token=T   {"listener":"1005","listenedext":"1001"}

@@ -1,7 +1,7 @@
 /**
  * A fake phone for media tests: one plain dgram socket on 127.0.0.1 that sends paced RTP
  * (a G.711 tone, RFC 4733 events, raw bytes) and records what it receives. Tests read
- * like the protocol (STYLE: rtpengine's snd/rcv vocabulary).
+ * like the protocol (docs/architecture.md §15.11).
  */
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';

@@ -1,8 +1,8 @@
 /**
- * The per-call mixer (DESIGN §3) end to end: real RTP over 127.0.0.1 between fake phones
+ * The per-call mixer (docs/architecture.md §6) end to end: real RTP over 127.0.0.1 between fake phones
  * and a real worker thread (the compiled one: `npm run build` first). The customer talks
  * 440 Hz, the agent 1000 Hz, the supervisor 1800 Hz; what each phone RECEIVED is decoded
- * and checked by tone detection against DESIGN §3's table, and so is the recording tap.
+ * and checked by tone detection against docs/architecture.md §6.1, and so is the recording tap.
  */
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,7 +67,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) c();
 });
 
-/** Who hears which tone in each mode (DESIGN §3's table; takeover: the agent hears none). */
+/** Who hears which tone in each mode (docs/architecture.md §6.1; takeover: the agent hears none). */
 const HEARS: Record<MonitorMode, Record<'customer' | 'agent' | 'supervisor', number[]>> = {
   listen: { customer: [AGENT_HZ], agent: [CUSTOMER_HZ], supervisor: [CUSTOMER_HZ, AGENT_HZ] },
   whisper: {
@@ -136,7 +136,7 @@ function expectNoProblems(): void {
   expect(problems(logs)).toEqual([]);
 }
 
-describe('route matrix (DESIGN §3), heard by the phones and the recording', () => {
+describe('route matrix (docs/architecture.md §6.1), heard by the phones and the recording', () => {
   for (const mode of ['listen', 'whisper', 'barge', 'takeover'] as const) {
     it(`${mode}: each phone hears exactly its table's tones; the recording never the supervisor`, async () => {
       await startMixerEngine();
@@ -653,7 +653,7 @@ describe('codecs and DTMF through the room', () => {
     expectNoProblems();
   });
 
-  // DESIGN §3: "Agent and customer DTMF (RFC 4733) pass through to the other party" —
+  // docs/architecture.md §6.7: "Agent and customer DTMF (RFC 4733) pass through to the other party" —
   // also to a listener fed from the mix (workerRoom.ts forwardEvent).
   it('passes the customer’s DTMF to an agent fed from the mix (whisper)', async () => {
     await startMixerEngine();

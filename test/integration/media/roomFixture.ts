@@ -17,7 +17,7 @@ import { createLegFor } from './callFixture.js';
 import { FakePhone, Tone } from './fakePhone.js';
 import type { Law, RtpIn } from './fakePhone.js';
 
-/** The tones of DESIGN §3's tests: customer 440 Hz, agent 1000 Hz, supervisor 1800 Hz. */
+/** Mixer test tones (docs/architecture.md §13.2): customer 440 Hz, agent 1000 Hz, supervisor 1800 Hz. */
 export const CUSTOMER_HZ = 440;
 export const AGENT_HZ = 1000;
 export const SUPERVISOR_HZ = 1800;

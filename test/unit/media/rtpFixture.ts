@@ -1,6 +1,6 @@
 /**
  * Test vocabulary: `rtp({ pt, seq, ts, ssrc, … })` builds a datagram byte by byte, without
- * the code under test, so tests read like the protocol (STYLE: rtpengine's snd(rtp(…))).
+ * the code under test, so tests read like the protocol (docs/architecture.md §15.11).
  */
 export interface RtpSpec {
   pt?: number;

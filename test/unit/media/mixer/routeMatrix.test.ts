@@ -12,7 +12,7 @@ function routes(participants: Participant[]): Record<string, unknown> {
   return { ...Object.fromEntries(m.hears), rec: m.recording };
 }
 
-describe('routeMatrix (DESIGN §3)', () => {
+describe('routeMatrix (docs/architecture.md §6.1)', () => {
   it('an unmonitored call: customer and agent hear each other', () => {
     expect(routes([customer, agent])).toEqual({
       C: ['A'],

@@ -1,5 +1,5 @@
 /**
- * Test vocabulary (STYLE: "say the protocol in tests"): an in-memory transport that
+ * Test vocabulary (docs/architecture.md §15.11): an in-memory transport that
  * records what the layer sends and when, and builders for the requests the tests use.
  */
 import {

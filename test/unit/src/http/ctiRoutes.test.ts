@@ -20,7 +20,7 @@ const ADMIN = 'admin-token-0000000001';
 const SUPERVISOR = 'supervisor-token-00001'; // sam, extension 1005
 const AGENT = 'agent-token-0000000001';
 
-/** The seed's sample request (seeds/004), with the comma it lacks after "subtopic". */
+/** The published sample request (docs/architecture.md §11.2), plus its missing comma. */
 const SEED_SAMPLE = {
   channel: 'Cisco',
   topic: 'Agent',
