@@ -81,21 +81,24 @@ class HeardFile {
   constructor(
     private readonly phone: BaresipPhone,
     private readonly before: ReadonlySet<string>,
+    /** `dec`: what the phone heard; `enc`: what it sent. */
+    private readonly kind: 'dec' | 'enc' = 'dec',
   ) {}
 
-  static mark(phone: BaresipPhone): Set<string> {
-    return new Set(phone.recordings().dec);
+  static mark(phone: BaresipPhone, kind: 'dec' | 'enc' = 'dec'): Set<string> {
+    return new Set(phone.recordings()[kind]);
   }
 
   /** Waits until the call's new dec file exists (sndfile opens it when audio starts). */
   async resolve(timeoutMs = 3000): Promise<string> {
     const end = Date.now() + timeoutMs;
     while (this.file === undefined) {
-      const fresh = this.phone.recordings().dec.filter((f) => !this.before.has(f));
+      const fresh = this.phone.recordings()[this.kind].filter((f) => !this.before.has(f));
       if (fresh.length === 1) this.file = fresh[0]!;
       else if (fresh.length > 1)
-        throw new Error(`${this.phone.user}: ${fresh.length} new dec files`);
-      else if (Date.now() > end) throw new Error(`${this.phone.user}: no dec file for the call`);
+        throw new Error(`${this.phone.user}: ${fresh.length} new ${this.kind} files`);
+      else if (Date.now() > end)
+        throw new Error(`${this.phone.user}: no ${this.kind} file for the call`);
       else await sleep(20);
     }
     return this.file;
@@ -171,6 +174,9 @@ export class SoakLane {
   /** The supervisor's session: its id and mode, null when not monitoring. */
   session: { id: string; mode: Mode } | null = null;
   private heard: Partial<Record<'customer' | 'agent' | 'supervisor', HeardFile>> = {};
+  /** What each phone sent (its `enc` recording): a silent phone vs a lost route. */
+  private sent: Partial<Record<'customer' | 'agent' | 'supervisor', HeardFile>> = {};
+  private supervisorSentMark: Set<string> = new Set();
   private supervisorMark: Set<string> = new Set();
   /** Every window's failure so far (the test asserts there are none). */
   readonly failures: RouteFailure[] = [];
@@ -255,23 +261,34 @@ export class SoakLane {
   // -------------------------------------------------------------------------------------
   // Calls
 
-  /** The customer calls the agent; resolves once both phones are up and the call is listed. */
-  async newCall(): Promise<void> {
+  /**
+   * A call between customer and agent (`direction` 'to-agent': the customer calls the
+   * agent; 'from-agent': the agent calls the customer — in an internal call the callee
+   * is the agent until a supervisor targets the caller, so the roles swap at attach);
+   * resolves once both phones are up and the call is listed.
+   */
+  async newCall(direction: 'to-agent' | 'from-agent' = 'to-agent'): Promise<void> {
     const { customer, agent } = this.phones;
     const marks = { customer: HeardFile.mark(customer), agent: HeardFile.mark(agent) };
-    const r = await customer.command(
-      'dial',
-      `sip:${this.ext.agent}@127.0.0.1:${this.server.sipPort}`,
-    );
+    const sentMarks = {
+      customer: HeardFile.mark(customer, 'enc'),
+      agent: HeardFile.mark(agent, 'enc'),
+    };
+    const [caller, callee] = direction === 'to-agent' ? [customer, agent] : [agent, customer];
+    const r = await caller.command('dial', `sip:${callee.user}@127.0.0.1:${this.server.sipPort}`);
     if (!r.ok) throw new Error(`${this.name}: dial failed: ${r.data}`);
-    await customer.waitForEvent('CALL_ESTABLISHED', 10000);
-    await agent.waitForEvent('CALL_ESTABLISHED', 10000);
+    await caller.waitForEvent('CALL_ESTABLISHED', 10000);
+    await callee.waitForEvent('CALL_ESTABLISHED', 10000);
     this.heard.customer = new HeardFile(customer, marks.customer);
     this.heard.agent = new HeardFile(agent, marks.agent);
+    this.sent.customer = new HeardFile(customer, sentMarks.customer, 'enc');
+    this.sent.agent = new HeardFile(agent, sentMarks.agent, 'enc');
     await Promise.all([this.heard.customer.resolve(), this.heard.agent.resolve()]);
     const end = Date.now() + 5000;
     for (;;) {
-      const calls = (await this.api('GET', `/v1/calls?agent=${this.ext.agent}`)).json as {
+      // An internal call's listed agent is its callee: the agent's call is found by
+      // either side.
+      const calls = (await this.api('GET', `/v1/calls?agent=${callee.user}`)).json as {
         calls: Array<{ id: string; state: string }>;
       };
       const live = calls.calls.find((c) => c.state === 'answered');
@@ -282,7 +299,7 @@ export class SoakLane {
       if (Date.now() > end) throw new Error(`${this.name}: the call is not listed`);
       await sleep(50);
     }
-    this.note(`call ${this.callId}`);
+    this.note(`call ${this.callId} (${direction})`);
   }
 
   /** `who` hangs up; resolves once every phone of the call (the supervisor's too) closed it. */
@@ -306,6 +323,7 @@ export class SoakLane {
     this.session = null;
     this.callId = undefined;
     this.heard = {};
+    this.sent = {};
     return callId;
   }
 
@@ -314,11 +332,13 @@ export class SoakLane {
 
   private beforeJoin(): void {
     this.supervisorMark = HeardFile.mark(this.phones.supervisor);
+    this.supervisorSentMark = HeardFile.mark(this.phones.supervisor, 'enc');
   }
 
   private async joined(id: string, mode: Mode): Promise<void> {
     this.session = { id, mode };
     this.heard.supervisor = new HeardFile(this.phones.supervisor, this.supervisorMark);
+    this.sent.supervisor = new HeardFile(this.phones.supervisor, this.supervisorSentMark, 'enc');
     await this.heard.supervisor.resolve();
   }
 
@@ -454,6 +474,7 @@ export class SoakLane {
     await this.phones.supervisor.waitForEvent('CALL_CLOSED', 10000);
     this.session = null;
     delete this.heard.supervisor;
+    delete this.sent.supervisor;
   }
 
   /** The supervisor hangs up. */
@@ -470,6 +491,7 @@ export class SoakLane {
     await this.phones.supervisor.waitForEvent('CALL_CLOSED', 10000);
     this.session = null;
     delete this.heard.supervisor;
+    delete this.sent.supervisor;
   }
 
   // -------------------------------------------------------------------------------------
@@ -485,6 +507,8 @@ export class SoakLane {
     await sleep(settleMs);
     const who = (['customer', 'agent', 'supervisor'] as const).filter((w) => this.heard[w]);
     const from = Object.fromEntries(who.map((w) => [w, this.heard[w]!.size()]));
+    const sentFrom = await this.sentSizes();
+    const metricsFrom = await this.metrics();
     await sleep(windowMs);
     // A phone starved of CPU (the machine is shared) may have written less than the
     // window's audio: listen on (the state is stable) until each has 80 % of it, or give
@@ -512,7 +536,72 @@ export class SoakLane {
         this.note(`FAILED ${w}: ${JSON.stringify(v)}`);
       }
     }
+    if (!ok) {
+      const sentTo = await this.sentSizes();
+      const sent = Object.keys(sentTo).map(
+        (w) => `${w} sent ${sentTo[w]! - (sentFrom[w] ?? 0)} B (heard ${to[w]! - from[w]!} B)`,
+      );
+      this.note(`  in the window: ${sent.join('; ')}`);
+      await this.diagnose(metricsFrom);
+    }
     return ok;
+  }
+
+  /** Sizes of the phones' `enc` recordings now (what each has sent so far). */
+  private async sentSizes(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const w of ['customer', 'agent', 'supervisor'] as const) {
+      const f = this.sent[w];
+      if (f === undefined) continue;
+      try {
+        await f.resolve(200);
+        out[w] = f.size();
+      } catch {
+        out[w] = -1; // the phone has not opened its encoder file: it sent nothing yet
+      }
+    }
+    return out;
+  }
+
+  /** The server's media counters (/metrics): RTP drops by reason, jitter, mixer. */
+  private async metrics(): Promise<Map<string, number>> {
+    const r = await apiRequest(this.server.httpPort, 'GET', '/metrics', {});
+    const out = new Map<string, number>();
+    for (const line of r.body.split('\n')) {
+      if (!/^callwatch_(rtp|mixer|media|jitter)/.test(line)) continue;
+      const at = line.lastIndexOf(' ');
+      const value = Number(line.slice(at + 1));
+      if (Number.isFinite(value)) out.set(line.slice(0, at), value);
+    }
+    return out;
+  }
+
+  /**
+   * What the server knows after a failed window: the call as the API lists it, the media
+   * counters that moved since the window opened (drops by reason, jitter buffers: late,
+   * concealed, resets…) and the server's warnings and errors about the call.
+   */
+  async diagnose(before: Map<string, number>): Promise<void> {
+    const id = this.callId;
+    if (id !== undefined) {
+      const call = await this.api('GET', `/v1/calls/${id}`);
+      this.note(`  GET /v1/calls/${id}: ${call.status} ${call.body}`);
+    }
+    // Workers report every few seconds: let the window's last report arrive.
+    await sleep(2500);
+    const after = await this.metrics();
+    const moved = [...after]
+      .filter(([k, v]) => v !== (before.get(k) ?? 0) && !k.includes('_bucket'))
+      .map(([k, v]) => `${k} ${before.get(k) ?? 0} → ${v}`);
+    this.note(`  metrics moved: ${moved.join('\n    ')}`);
+    const logs = this.server
+      .logs()
+      .filter(
+        (e) => (e.level as number) >= 40 || (id !== undefined && JSON.stringify(e).includes(id)),
+      )
+      .slice(-30)
+      .map((e) => JSON.stringify(e));
+    this.note(`  server logs (warn+ and this call's):\n    ${logs.join('\n    ')}`);
   }
 
   /**
