@@ -12,6 +12,7 @@
  * REPRO_RUNS (default 6, at most 60) sizes it; REPRO_SEED replays the delays.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { apiRequest } from '../helpers/api.js';
 import type { BaresipPhone } from '../helpers/baresip.js';
 import { sleep, startPhoneServer } from '../helpers/phoneScene.js';
 import type { ServerHandle } from '../helpers/server.js';
@@ -29,8 +30,9 @@ const phones: BaresipPhone[] = [];
 let lane: SoakLane | undefined;
 
 beforeAll(async () => {
+  // Debug logs: each call leg's latch ('RTP latched': signalled or not) is reported.
   server = await startPhoneServer(
-    {},
+    { log: { level: 'debug' } },
     [
       { number: EXT.agent, password: `pw${EXT.agent}`, role: 'agent' as const },
       { number: EXT.customer, password: `pw${EXT.customer}`, role: 'agent' as const },
@@ -75,6 +77,19 @@ describe('whisper (Yeastar) then barge (PATCH)', () => {
       console.log(
         `barge repro: ${RUNS} runs in ${((Date.now() - started) / 1000).toFixed(0)} s, ` +
           `${failedRuns.length} failed: ${failedRuns.join(', ') || 'none'} (REPRO_SEED=${SEED})`,
+      );
+      // Latches onto an unsignalled source (a stray packet, on a loopback-only test) and the
+      // foreign packets dropped: how often the wrong-latch hazard showed up in this run.
+      const latches = server.logs().filter((e) => e.msg === 'RTP latched');
+      const unsignalled = latches.filter((e) => (e as { signalled?: boolean }).signalled === false);
+      const metrics = await apiRequest(server.httpPort, 'GET', '/metrics', {});
+      const foreign = /callwatch_rtp_dropped_total\{reason="foreign_source"\} (\d+)/.exec(
+        metrics.body,
+      );
+      console.log(
+        `barge repro: ${latches.length} call-leg latches, ${unsignalled.length} onto an ` +
+          `unsignalled source${unsignalled.map((e) => `\n  ${JSON.stringify(e)}`).join('')}; ` +
+          `foreign packets dropped: ${foreign?.[1] ?? 0}`,
       );
       if (failedRuns.length > 0) console.log(lane.log.join('\n'));
       expect({ seed: SEED, failures: lane.failures }).toEqual({ seed: SEED, failures: [] });
