@@ -78,18 +78,28 @@ describe('whisper (Yeastar) then barge (PATCH)', () => {
         `barge repro: ${RUNS} runs in ${((Date.now() - started) / 1000).toFixed(0)} s, ` +
           `${failedRuns.length} failed: ${failedRuns.join(', ') || 'none'} (REPRO_SEED=${SEED})`,
       );
-      // Latches onto an unsignalled source (a stray packet, on a loopback-only test) and the
-      // foreign packets dropped: how often the wrong-latch hazard showed up in this run.
-      const latches = server.logs().filter((e) => e.msg === 'RTP latched');
-      const unsignalled = latches.filter((e) => (e as { signalled?: boolean }).signalled === false);
+      // Each call leg's latches. One onto an unsignalled source is mostly the phone's own
+      // first packet arriving before its SDP was applied (then it re-latches, signalled, on
+      // the same port); a side whose latches name two ports had a stray packet latch first
+      // (the wrong-latch hazard: before the fix in relay.ts, that side was silent).
+      const sides = new Map<string, Array<{ port: number; signalled: boolean }>>();
+      for (const e of server.logs()) {
+        if (e.msg !== 'RTP latched') continue;
+        const x = e as { callId?: string; side?: string; port?: number; signalled?: boolean };
+        const key = `${x.callId} ${x.side}`;
+        sides.set(key, [...(sides.get(key) ?? []), { port: x.port!, signalled: x.signalled! }]);
+      }
+      const strays = [...sides].filter(([, l]) => new Set(l.map((x) => x.port)).size > 1);
+      const unsignalled = [...sides].filter(([, l]) => !l[0]!.signalled).length;
       const metrics = await apiRequest(server.httpPort, 'GET', '/metrics', {});
       const foreign = /callwatch_rtp_dropped_total\{reason="foreign_source"\} (\d+)/.exec(
         metrics.body,
       );
       console.log(
-        `barge repro: ${latches.length} call-leg latches, ${unsignalled.length} onto an ` +
-          `unsignalled source${unsignalled.map((e) => `\n  ${JSON.stringify(e)}`).join('')}; ` +
-          `foreign packets dropped: ${foreign?.[1] ?? 0}`,
+        `barge repro: ${sides.size} call legs latched, ${unsignalled} first onto an unsignalled ` +
+          `source, ${strays.length} onto two ports (a stray first)` +
+          strays.map(([k, l]) => `\n  ${k}: ${JSON.stringify(l)}`).join('') +
+          `; foreign packets dropped: ${foreign?.[1] ?? 0}`,
       );
       if (failedRuns.length > 0) console.log(lane.log.join('\n'));
       expect({ seed: SEED, failures: lane.failures }).toEqual({ seed: SEED, failures: [] });
