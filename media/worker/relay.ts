@@ -7,7 +7,8 @@
  * Per packet, in order:
  * 1. RTCP multiplexed on the RTP port (RFC 5761 §4) goes to rtcpSession.ts.
  * 2. Malformed RTP (short, version ≠ 2, CSRC/extension/padding overrun) is dropped.
- * 3. Symmetric RTP (RFC 4961): latch, or drop a foreign source (WorkerLeg.tryLatch).
+ * 3. Symmetric RTP (RFC 4961): latch, or drop a foreign source (WorkerLeg.tryLatch); a
+ *    latch onto an unsignalled source is replaced by the signalled address once it sends.
  * 4. A payload type the leg did not negotiate is dropped.
  * 5. Counted as received (media timeout), dropped if the leg's direction doesn't accept
  *    from its endpoint (hold, RFC 3264 §5.1), then ReceiverStats (RFC 3550 A.1, A.8).
@@ -79,8 +80,15 @@ export function receiveRtp(
     }
     events.latched(leg, how === 1);
   } else if (port !== leg.latchedPort || address !== leg.latchedAddress) {
-    c.dropForeign++;
-    return;
+    // A latch onto an unsignalled source gives way to the signalled address: the first
+    // packet in the window may be a stray (a port just reused while an ended call's phone
+    // still sends to it) and must not lock the real endpoint out for the whole call.
+    if (leg.latchedSignalled || !leg.isSignalled(address, port)) {
+      c.dropForeign++;
+      return;
+    }
+    leg.tryLatch(address, port, nowMs);
+    events.latched(leg, true);
   }
   const kind = leg.payloads.kindOf[rtpPayloadType(msg)]!;
   if (kind === KIND_NONE) {

@@ -9,7 +9,10 @@
  * or — within `latchWindowMs` of the leg's start or of a new remote address — the first
  * packet from anywhere (a phone behind NAT signals an address it cannot be reached at).
  * After that the leg only accepts its latched source; anything else is dropped and
- * counted. A new remote address (re-INVITE) unlatches and reopens the window.
+ * counted — except the signalled address, which replaces a latch onto another source
+ * (that source may have been a stray packet sent to a just-reused port by an ended
+ * call's phone, arriving before the real endpoint's first packet). A new remote address
+ * (re-INVITE) unlatches and reopens the window.
  */
 import type { Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -63,6 +66,8 @@ export class WorkerLeg {
 
   remote: RemoteAddress | null = null;
   latched = false;
+  /** The latch is on the signalled address (else on another one: NAT, or a stray). */
+  latchedSignalled = false;
   latchedAddress = '';
   latchedPort = 0;
   /** Until when a packet from anywhere may latch (monotonic ms). */
@@ -165,6 +170,7 @@ export class WorkerLeg {
       return;
     }
     this.latched = false;
+    this.latchedSignalled = false;
     this.latchedAddress = '';
     this.latchedPort = 0;
     this.rtcpPeerAddress = '';
@@ -181,15 +187,21 @@ export class WorkerLeg {
    * (NAT) address.
    */
   tryLatch(address: string, port: number, nowMs: number): 0 | 1 | 2 {
-    const r = this.remote;
-    const signalled = r !== null && port === r.port && address === r.address;
+    const signalled = this.isSignalled(address, port);
     if (!signalled && nowMs > this.latchUntilMs) return 0;
     this.latched = true;
+    this.latchedSignalled = signalled;
     this.latchedAddress = address;
     this.latchedPort = port;
     this.destAddress = address;
     this.destPort = port;
     return signalled ? 1 : 2;
+  }
+
+  /** Whether `address`:`port` is the endpoint's signalled RTP address. */
+  isSignalled(address: string, port: number): boolean {
+    const r = this.remote;
+    return r !== null && port === r.port && address === r.address;
   }
 
   /** Reception statistics for one accepted packet (RFC 3550 A.1, A.8). */

@@ -146,6 +146,38 @@ describe('symmetric RTP (RFC 4961)', () => {
     expect(intruder.rtp).toHaveLength(0);
   });
 
+  it('a stray packet latched first gives way to the signalled address', async () => {
+    // A port just reused while an ended call's phone still sends to it: the stray packet
+    // arrives before the real endpoint's first one and latches (within the window). The
+    // signalled endpoint must still be heard, and answered, for the rest of the call.
+    await engineWith();
+    const { phoneA, phoneB, legA, legB } = await call(PCMU, PCMU);
+    const stray = await phone();
+    const latched: unknown[] = [];
+    legA.on('latched', (e) => latched.push(e));
+    for (let i = 0; i < 3; i++) stray.sendRtp(legA.localPort, 0, Buffer.alloc(160, 0x11));
+    await waitFor(() => latched.length === 1, 'the stray latch');
+    await phoneA.stream(legA.localPort, { pt: 0, tone: new Tone('PCMU', 1000), packets: 50 });
+    await waitFor(
+      () => phoneB.rtp.filter((p) => p.payload[0] !== 0x11).length === 50,
+      "phone A's 50 packets at B",
+    );
+    expect(latched).toEqual([
+      { address: '127.0.0.1', port: stray.port, signalled: false },
+      { address: '127.0.0.1', port: phoneA.port, signalled: true },
+    ]);
+    const stats = await legA.getStats();
+    expect(stats.latched).toEqual({ address: '127.0.0.1', port: phoneA.port });
+    expect(stats.counters.dropForeign).toBe(0);
+    // The stray cannot take the latch back; B's audio goes to phone A, not to the stray.
+    stray.sendRtp(legA.localPort, 0, Buffer.alloc(160, 0x11));
+    await phoneB.stream(legB.localPort, { pt: 0, tone: new Tone('PCMU', 440), packets: 10 });
+    await waitFor(() => phoneA.rtp.length === 10, 'B → A at the signalled address');
+    await sleep(50);
+    expect((await legA.getStats()).counters.dropForeign).toBe(1);
+    expect(stray.rtp).toHaveLength(0);
+  });
+
   it('behind NAT: latches onto any source within the window, only the signalled one after', async () => {
     const engine = await engineWith({ latchWindowMs: 300 });
     const nowhere = { address: '127.0.0.1', port: 9 };

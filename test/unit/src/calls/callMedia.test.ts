@@ -1,0 +1,100 @@
+/**
+ * CallMedia's room updates under the interleaving a monitored internal call produces: the
+ * recording tap's setRoles (at answer), monitoring's role swap (prepareRoles, not awaited
+ * by MonitoringService.start), the supervisor's attach (setMonitor) and a PATCH to barge,
+ * all issued before the room has acknowledged the first membership. The room is a fake
+ * whose setParticipants the test completes one at a time, in an explicit order.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { Leg, MediaEngine, RoomMemberSpec } from '../../../../media/engine/index.js';
+import { CallMedia } from '../../../../src/calls/callMedia.js';
+import { createLogger } from '../../../../src/logging.js';
+
+interface Pending {
+  members: Array<{ leg: string; role: string; mode?: string }>;
+  done: () => void;
+}
+
+function scene(): {
+  engine: MediaEngine;
+  pending: Pending[];
+  applied: Pending['members'][];
+  maxInFlight: () => number;
+} {
+  const pending: Pending[] = [];
+  const applied: Pending['members'][] = [];
+  let inFlight = 0;
+  let max = 0;
+  let legs = 0;
+  const leg = (): Leg => {
+    const name = ['a', 'b', 'supervisor'][legs++]!;
+    return { name, closed: false, on() {}, close: async () => {} } as unknown as Leg;
+  };
+  const room = {
+    setParticipants(members: readonly RoomMemberSpec[]): Promise<void> {
+      inFlight++;
+      max = Math.max(max, inFlight);
+      const snapshot = members.map((m) => ({
+        leg: (m.leg as unknown as { name: string }).name,
+        role: m.role,
+        ...(m.mode !== undefined ? { mode: m.mode } : {}),
+      }));
+      return new Promise<void>((resolve) => {
+        pending.push({
+          members: snapshot,
+          done: () => {
+            inFlight--;
+            applied.push(snapshot);
+            resolve();
+          },
+        });
+      });
+    },
+    close: async () => null,
+  };
+  const engine = {
+    createLeg: async () => leg(),
+    createRoom: async () => room,
+  } as unknown as MediaEngine;
+  return { engine, pending, applied, maxInFlight: () => max };
+}
+
+/** Completes the room's pending updates one at a time, oldest first, until none is left. */
+async function drain(pending: Pending[]): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setImmediate(r));
+    const next = pending.shift();
+    if (next === undefined) return;
+    next.done();
+  }
+}
+
+describe('CallMedia room updates', () => {
+  it('the last membership applied has the last roles and mode, both parties in every one', async () => {
+    const { engine, pending, applied, maxInFlight } = scene();
+    const media = await CallMedia.create(engine, 'c1', ['PCMU'], createLogger('silent'));
+    const supervisor = await media.createMonitorLeg();
+    const connected = media.connect();
+    // Not awaited, in the order an agent-calls-customer internal call issues them: the
+    // tap's roles at answer (the callee is the agent), monitoring's swap (the supervisor
+    // targets the caller), the attach in whisper and the PATCH to barge.
+    const steps = [
+      media.setRoles({ a: 'customer', b: 'agent' }),
+      media.setRoles({ a: 'agent', b: 'customer' }),
+      media.setMonitor(supervisor, 'whisper'),
+      media.setMonitor(supervisor, 'barge'),
+    ];
+    await drain(pending);
+    await Promise.all([connected, ...steps]);
+
+    expect(maxInFlight()).toBe(1);
+    for (const members of applied) {
+      expect(members.map((m) => m.leg).slice(0, 2)).toEqual(['a', 'b']);
+    }
+    expect(applied[applied.length - 1]).toEqual([
+      { leg: 'a', role: 'agent' },
+      { leg: 'b', role: 'customer' },
+      { leg: 'supervisor', role: 'supervisor', mode: 'barge' },
+    ]);
+  });
+});
