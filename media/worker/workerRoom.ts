@@ -112,6 +112,8 @@ export class WorkerRoom {
   private toneFinished = false;
   /** close() ran: nothing may start again (a recording being opened is discarded). */
   private closed = false;
+  /** A recording being opened (settles when its file is kept or closed again). */
+  private opening: Promise<void> | null = null;
 
   constructor(
     readonly id: number,
@@ -156,20 +158,33 @@ export class WorkerRoom {
   }
 
   async startRecording(config: RecordingConfig): Promise<void> {
-    if (this.recorder !== null) throw new RangeError('the room is already recording');
+    if (this.recorder !== null || this.opening !== null) {
+      throw new RangeError('the room is already recording');
+    }
     if (this.closed) throw new RangeError(`room ${this.id} is closed`);
+    const opening = this.openRecording(config);
+    this.opening = opening.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      await opening;
+    } finally {
+      this.opening = null;
+    }
+  }
+
+  private async openRecording(config: RecordingConfig): Promise<void> {
     const recorder = await WavRecorder.open({
       path: config.path,
       channels: config.channels,
       ...(config.fileMode !== undefined ? { fileMode: config.fileMode } : {}),
     });
-    // The room may have closed (or started another recording) while the file was opened:
-    // a recorder kept now would hold its file open and never be completed.
-    if (this.closed || this.recorder !== null) {
+    // The room may have closed while the file was opened: a recorder kept now would hold
+    // its file open and never be completed (close() waits for this to finish).
+    if (this.closed) {
       await recorder.close();
-      throw new RangeError(
-        this.closed ? `room ${this.id} closed` : 'the room is already recording',
-      );
+      throw new RangeError(`room ${this.id} closed`);
     }
     this.recorder = recorder;
     this.recordingPath = config.path;
@@ -214,6 +229,9 @@ export class WorkerRoom {
     this.members = [];
     this.tones = [];
     for (const m of members) this.release(m.leg);
+    // A recording still being opened must close its file before the worker may end: a
+    // worker terminated first would leave the descriptor open in the process.
+    await this.opening;
     const summary = await this.stopRecording();
     this.reroute();
     return summary;
