@@ -247,10 +247,12 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
 
   let closed = false;
   let sweepTimer: TimerHandle | undefined;
+  let sweepHttp: (() => void) | undefined;
   const sweep = () => {
     if (closed) return;
     location.sweep(clock.now());
     authenticator.sweep();
+    sweepHttp?.();
     sweepTimer = clock.setTimer(SWEEP_INTERVAL_MS, sweep);
   };
   sweepTimer = clock.setTimer(SWEEP_INTERVAL_MS, sweep);
@@ -279,6 +281,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       }),
     );
     opened.push('HTTP server', () => http.close());
+    sweepHttp = () => http.sweepAuthFailures();
     await open('HTTP routes', 'http', async () => {
       registerMonitoringRoutes(http, {
         config,

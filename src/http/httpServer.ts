@@ -32,6 +32,13 @@ export interface HttpServerDeps {
   authLimits?: AuthLimitConfig;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Forgets source addresses whose wrong API tokens are old (call now and then). */
+    sweepAuthFailures(): void;
+  }
+}
+
 export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -41,7 +48,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     // still coerced, which the query filters (hand=true, minDuration=30) rely on.
     ajv: { customOptions: { removeAdditional: false } },
   });
-  await registerApi(app, {
+  const api = await registerApi(app, {
     tokens: deps.tokens,
     registry: deps.registry,
     clock: deps.clock,
@@ -49,6 +56,8 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     ...(deps.events ? { events: deps.events } : {}),
     ...(deps.canSee ? { canSee: deps.canSee } : {}),
   });
+
+  app.decorate('sweepAuthFailures', () => api.limiter?.sweep());
 
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
 

@@ -5,7 +5,7 @@
  * a mode or without it, the beep to the agent, the barge entry tone to everyone, the
  * recording's start — with random gaps (none to a few frames) and some commands not
  * awaited before the next. After each burst the room must route exactly what its last
- * membership says, heard by the phones (DESIGN's route matrix).
+ * membership says, heard by the phones (the route matrix, docs/architecture.md §6.1).
  *
  * ROOM_SOAK_SEED replays a run (the seed is printed); ROOM_SOAK_TRIALS sizes it.
  */
