@@ -19,6 +19,7 @@ const DROP_REASONS: ReadonlyArray<[keyof MediaCounters, string]> = [
 
 export class MediaMetrics {
   private readonly packets: Counter<'direction'>;
+  private readonly mediaReceived: Counter;
   private readonly bytes: Counter<'direction'>;
   private readonly rtcp: Counter<'direction'>;
   private readonly drops: Counter<'reason'>;
@@ -37,6 +38,13 @@ export class MediaMetrics {
       name: 'callwatch_rtp_packets_total',
       help: 'RTP/RTCP datagrams received from (in) and RTP sent to (out) endpoints',
       labelNames: ['direction'] as const,
+      registers,
+    });
+    // The denominator of a loss ratio (lost / (lost + received), RFC 3550 A.3): RTP only.
+    // callwatch_rtp_packets_total{direction="in"} also holds RTCP and dropped datagrams.
+    this.mediaReceived = new Counter({
+      name: 'callwatch_rtp_media_packets_received_total',
+      help: 'RTP packets accepted from endpoints (valid, from the latched source, a negotiated payload type); no RTCP',
       registers,
     });
     this.bytes = new Counter({
@@ -102,6 +110,7 @@ export class MediaMetrics {
     const delta = (key: keyof MediaCounters) => Math.max(0, now[key] - (before?.[key] ?? 0));
     this.packets.inc({ direction: 'in' }, delta('packetsIn'));
     this.packets.inc({ direction: 'out' }, delta('packetsOut'));
+    this.mediaReceived.inc(delta('rtpIn'));
     this.bytes.inc({ direction: 'in' }, delta('bytesIn'));
     this.bytes.inc({ direction: 'out' }, delta('bytesOut'));
     this.rtcp.inc({ direction: 'in' }, delta('rtcpIn'));

@@ -489,6 +489,8 @@ describe('RTCP (RFC 3550 §6)', () => {
     await sleep(100);
     const stats = await legA.getStats();
     expect(stats.counters.rtcpIn).toBe(2);
+    // RTCP is not RTP: the count a loss ratio divides by holds phone A's 50 packets only.
+    expect(stats.counters.rtpIn).toBe(50);
     expect(stats.remoteReport).toMatchObject({
       fractionLost: 0.25,
       cumulativeLost: 12,
