@@ -10,6 +10,7 @@ import type { LegStats, MediaCounters, WorkerStats } from '../../media/worker/pr
 const DROP_REASONS: ReadonlyArray<[keyof MediaCounters, string]> = [
   ['dropMalformed', 'malformed'],
   ['dropForeign', 'foreign_source'],
+  ['dropEarlyRtcp', 'early_rtcp'],
   ['dropPayloadType', 'payload_type'],
   ['dropDirection', 'direction'],
   ['dropDtmf', 'dtmf_consumed'],
@@ -61,7 +62,7 @@ export class MediaMetrics {
     });
     this.drops = new Counter({
       name: 'callwatch_rtp_dropped_total',
-      help: 'Media datagrams not relayed, by reason (foreign_source: ignored after latching)',
+      help: 'Media datagrams not relayed, by reason (foreign_source: not the endpoint once it is known; early_rtcp: RTCP before it is)',
       labelNames: ['reason'] as const,
       registers,
     });

@@ -13,6 +13,7 @@ const zero: MediaCounters = {
   rtcpOut: 0,
   dropMalformed: 0,
   dropForeign: 0,
+  dropEarlyRtcp: 0,
   dropPayloadType: 0,
   dropDirection: 0,
   dropDtmf: 0,
@@ -53,7 +54,16 @@ describe('MediaMetrics', () => {
     const registry = new Registry();
     const m = new MediaMetrics(registry);
     m.onWorkerStats(worker({ packetsIn: 100, packetsOut: 90, dropForeign: 3 }));
-    m.onWorkerStats(worker({ packetsIn: 250, packetsOut: 240, dropForeign: 5, dropMalformed: 1 }));
+    m.onWorkerStats(
+      worker({
+        packetsIn: 250,
+        packetsOut: 240,
+        dropForeign: 5,
+        dropMalformed: 1,
+        dropEarlyRtcp: 2,
+      }),
+    );
+    expect(await sample(registry, 'callwatch_rtp_dropped_total', { reason: 'early_rtcp' })).toBe(2);
     expect(await sample(registry, 'callwatch_rtp_packets_total', { direction: 'in' })).toBe(250);
     expect(await sample(registry, 'callwatch_rtp_packets_total', { direction: 'out' })).toBe(240);
     expect(
