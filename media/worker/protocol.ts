@@ -257,6 +257,11 @@ export interface MixerStats {
   recordingsActive: number;
   /** Audio bytes written to recordings over the worker's life (monotonic). */
   recordingBytes: number;
+  /**
+   * Recordings an error cut short (I/O, disk backlog, size limit) over the worker's life
+   * (monotonic), counted from the moment the error happens, not when the call ends.
+   */
+  recordingErrors: number;
 }
 
 export interface StatsReport {
