@@ -16,6 +16,7 @@ export class Counters implements MediaCounters {
   rtcpOut = 0;
   dropMalformed = 0;
   dropForeign = 0;
+  dropEarlyRtcp = 0;
   dropPayloadType = 0;
   dropDirection = 0;
   dropDtmf = 0;

@@ -15,7 +15,7 @@
  */
 import type { MediaErrorCode } from '../engine/errors.js';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 // ---------------------------------------------------------------------------------------
 // Shared value types
@@ -169,6 +169,10 @@ export interface MediaCounters {
   /** From an address other than the latched one (RFC 4961 symmetric RTP), or before
    *  latching from anywhere but the signalled address once the latch window has passed. */
   dropForeign: number;
+  /** RTCP that came before the leg could tell its endpoint's address: not latched, not
+   *  from the signalled address, within the latch window (where RTP from that address
+   *  would latch). Unverified rather than foreign; RTCP never latches a leg. */
+  dropEarlyRtcp: number;
   /** A payload type the leg did not negotiate. */
   dropPayloadType: number;
   /** Not accepted from, or not sent to, the endpoint because of the leg's direction. */
@@ -253,6 +257,11 @@ export interface MixerStats {
   recordingsActive: number;
   /** Audio bytes written to recordings over the worker's life (monotonic). */
   recordingBytes: number;
+  /**
+   * Recordings an error cut short (I/O, disk backlog, size limit) over the worker's life
+   * (monotonic), counted from the moment the error happens, not when the call ends.
+   */
+  recordingErrors: number;
 }
 
 export interface StatsReport {

@@ -5,7 +5,13 @@
  * report).
  *
  * Received: accepted from the endpoint's address only (the latched one, else the
- * signalled one), on the RTCP port or multiplexed on the RTP port (RFC 5761). An SR from
+ * signalled one), on the RTCP port or multiplexed on the RTP port (RFC 5761). RTP alone
+ * latches (symmetric RTP, RFC 4961): RTCP from elsewhere before the leg latched, while
+ * RTP from there could still latch (the latch window), is not yet known to be foreign —
+ * it is dropped and counted apart (dropEarlyRtcp), since reading it would let an
+ * unverified source set where our reports go. RTCP is periodic (§6.2), so the next
+ * report, after RTP latched, is read. After the window only the signalled address can
+ * latch, so RTCP from elsewhere is foreign, as RTP from there would be. An SR from
  * the endpoint's current SSRC feeds ReceiverStats' LSR/DLSR; a report block about our
  * SSRC gives the endpoint's view of our stream (loss, jitter) and the round-trip time
  * (§6.4.1: arrival − LSR − DLSR, with our SR stamped from the same wall clock).
@@ -47,9 +53,9 @@ export function receiveRtcp(
     c.packetsIn++;
     c.bytesIn += msg.length;
   }
-  const peer = leg.latched ? leg.latchedAddress : (leg.remote?.address ?? '');
-  if (address !== peer) {
-    c.dropForeign++;
+  if (leg.latched ? address !== leg.latchedAddress : address !== leg.remote?.address) {
+    if (!leg.latched && nowMs <= leg.latchUntilMs) c.dropEarlyRtcp++;
+    else c.dropForeign++;
     return;
   }
   const parsed = parseRtcpCompound(msg);

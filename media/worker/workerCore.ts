@@ -69,6 +69,8 @@ function remove<T>(list: T[], item: T): void {
 export class WorkerCore {
   private readonly legs = new Map<number, WorkerLeg>();
   private readonly rooms = new Map<number, WorkerRoom>();
+  /** Rooms removed by closeRoom whose recording is still closing (counted in stats). */
+  private readonly closingRooms = new Set<WorkerRoom>();
   private readonly clock: FrameClock;
   private readonly roomHost: RoomHost;
   /** Mixer totals of closed rooms and discarded jitter buffers (stats stay monotonic). */
@@ -76,6 +78,7 @@ export class WorkerCore {
   private retiredConcealed = 0;
   private retiredLate = 0;
   private retiredRecordingBytes = 0;
+  private retiredRecordingErrors = 0;
   private readonly lateness = {
     le: LATENESS_BUCKETS,
     counts: new Array<number>(LATENESS_BUCKETS.length + 1).fill(0),
@@ -129,6 +132,10 @@ export class WorkerCore {
       relay: (listener, sources) => this.feed(listener, sources, performance.now()),
       jitterOptions: config.jitter,
       retireJitter: (buffer) => this.retireJitter(buffer),
+      retireRecording: (bytes, failed) => {
+        this.retiredRecordingBytes += bytes;
+        if (failed) this.retiredRecordingErrors++;
+      },
     };
   }
 
@@ -218,7 +225,6 @@ export class WorkerCore {
       }
       case 'stopRecording': {
         const summary = await this.room(command.roomId).stopRecording();
-        this.retiredRecordingBytes += summary?.bytes ?? 0;
         this.updateClock();
         return summary;
       }
@@ -238,10 +244,13 @@ export class WorkerCore {
         if (room === undefined) return null;
         this.rooms.delete(command.roomId);
         this.retiredFramesMixed += room.counters.framesMixed;
-        const summary = await room.close();
-        this.retiredRecordingBytes += summary?.bytes ?? 0;
-        this.updateClock();
-        return summary;
+        this.closingRooms.add(room);
+        try {
+          return await room.close();
+        } finally {
+          this.closingRooms.delete(room);
+          this.updateClock();
+        }
       }
       case 'setDirection': {
         const leg = this.leg(command.legId);
@@ -394,6 +403,7 @@ export class WorkerCore {
     let depthCount = 0;
     let recordingsActive = 0;
     let recordingBytes = this.retiredRecordingBytes;
+    let recordingErrors = this.retiredRecordingErrors;
     for (const room of this.rooms.values()) {
       if (room.clocked) clockedRooms++;
       room.countModes(monitors);
@@ -407,6 +417,11 @@ export class WorkerCore {
       }
       if (room.recording) recordingsActive++;
       recordingBytes += room.recordingBytes;
+      recordingErrors += room.recordingErrors;
+    }
+    for (const room of this.closingRooms) {
+      recordingBytes += room.recordingBytes;
+      recordingErrors += room.recordingErrors;
     }
     return {
       rooms: this.rooms.size,
@@ -421,6 +436,7 @@ export class WorkerCore {
       jitterDepthMs: depthCount === 0 ? null : depthSum / depthCount,
       recordingsActive,
       recordingBytes,
+      recordingErrors,
     };
   }
 

@@ -78,6 +78,11 @@ export interface RoomHost {
   jitterOptions: { minDepthMs: number; maxDepthMs: number };
   /** Totals of jitter buffers the room discards (so worker stats stay monotonic). */
   retireJitter(buffer: JitterBuffer): void;
+  /**
+   * A recording finished closing: its bytes and whether an error cut it short, for the
+   * worker's totals. Called in the same turn the room stops counting it (no dip).
+   */
+  retireRecording(bytes: number, failed: boolean): void;
 }
 
 /** Frame counters the worker sums into its mixer stats. */
@@ -90,6 +95,8 @@ export class WorkerRoom {
   readonly counters: RoomCounters = { framesMixed: 0 };
   private tones: ActiveTone[] = [];
   private recorder: WavRecorder | null = null;
+  /** Stopped recorders still writing their last block (counted until retired). */
+  private readonly closingRecorders = new Set<WavRecorder>();
   private recordingPath = '';
 
   // Derived by reroute(); source index s < members.length is members[s].leg, then tones.
@@ -129,8 +136,18 @@ export class WorkerRoom {
     return this.recorder !== null;
   }
 
+  /** Audio bytes of the recording and of recordings still closing. */
   get recordingBytes(): number {
-    return this.recorder?.bytesWritten ?? 0;
+    let bytes = this.recorder?.bytesWritten ?? 0;
+    for (const r of this.closingRecorders) bytes += r.bytesWritten;
+    return bytes;
+  }
+
+  /** Recordings (the current one, those still closing) an error has cut short: 0 or more. */
+  get recordingErrors(): number {
+    let errors = this.recorder?.error ? 1 : 0;
+    for (const r of this.closingRecorders) if (r.error) errors++;
+    return errors;
   }
 
   /** Replaces the membership and reroutes (throws RangeError on an impossible set). */
@@ -195,6 +212,7 @@ export class WorkerRoom {
     const recorder = this.recorder;
     if (recorder === null) return null;
     this.recorder = null;
+    this.closingRecorders.add(recorder);
     this.reroute();
     let error: string | null = null;
     try {
@@ -203,6 +221,8 @@ export class WorkerRoom {
       error = e instanceof Error ? e.message : String(e);
     }
     error ??= recorder.error?.message ?? null;
+    this.closingRecorders.delete(recorder);
+    this.host.retireRecording(recorder.bytesWritten, error !== null);
     return {
       path: this.recordingPath,
       bytes: recorder.bytesWritten,

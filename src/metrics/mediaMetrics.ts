@@ -10,6 +10,7 @@ import type { LegStats, MediaCounters, WorkerStats } from '../../media/worker/pr
 const DROP_REASONS: ReadonlyArray<[keyof MediaCounters, string]> = [
   ['dropMalformed', 'malformed'],
   ['dropForeign', 'foreign_source'],
+  ['dropEarlyRtcp', 'early_rtcp'],
   ['dropPayloadType', 'payload_type'],
   ['dropDirection', 'direction'],
   ['dropDtmf', 'dtmf_consumed'],
@@ -19,6 +20,7 @@ const DROP_REASONS: ReadonlyArray<[keyof MediaCounters, string]> = [
 
 export class MediaMetrics {
   private readonly packets: Counter<'direction'>;
+  private readonly mediaReceived: Counter;
   private readonly bytes: Counter<'direction'>;
   private readonly rtcp: Counter<'direction'>;
   private readonly drops: Counter<'reason'>;
@@ -39,6 +41,13 @@ export class MediaMetrics {
       labelNames: ['direction'] as const,
       registers,
     });
+    // The denominator of a loss ratio (lost / (lost + received), RFC 3550 A.3): RTP only.
+    // callwatch_rtp_packets_total{direction="in"} also holds RTCP and dropped datagrams.
+    this.mediaReceived = new Counter({
+      name: 'callwatch_rtp_media_packets_received_total',
+      help: 'RTP packets accepted from endpoints (valid, from the latched source, a negotiated payload type); no RTCP',
+      registers,
+    });
     this.bytes = new Counter({
       name: 'callwatch_rtp_bytes_total',
       help: 'Bytes received from (in) and sent to (out) endpoints on media ports',
@@ -53,7 +62,7 @@ export class MediaMetrics {
     });
     this.drops = new Counter({
       name: 'callwatch_rtp_dropped_total',
-      help: 'Media datagrams not relayed, by reason (foreign_source: ignored after latching)',
+      help: 'Media datagrams not relayed, by reason (foreign_source: not the endpoint once it is known; early_rtcp: RTCP before it is)',
       labelNames: ['reason'] as const,
       registers,
     });
@@ -102,6 +111,7 @@ export class MediaMetrics {
     const delta = (key: keyof MediaCounters) => Math.max(0, now[key] - (before?.[key] ?? 0));
     this.packets.inc({ direction: 'in' }, delta('packetsIn'));
     this.packets.inc({ direction: 'out' }, delta('packetsOut'));
+    this.mediaReceived.inc(delta('rtpIn'));
     this.bytes.inc({ direction: 'in' }, delta('bytesIn'));
     this.bytes.inc({ direction: 'out' }, delta('bytesOut'));
     this.rtcp.inc({ direction: 'in' }, delta('rtcpIn'));

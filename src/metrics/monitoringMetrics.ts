@@ -54,8 +54,10 @@ export function registerMonitoringMetrics(
     },
   });
   // A failed recording is a call the business may have to keep and does not have.
-  // Start failures (directory, file or worker refused) and write failures (an I/O error
-  // stopped the WAV) are counted by the tap, which sees both.
+  // Start failures (directory, file or worker refused) are counted by the tap; write
+  // failures (an I/O error stopped the WAV) by the media workers when they happen, so the
+  // alert fires during the call rather than after it. Each has one owner: no double count.
+  const mixer = new MixerMetrics(registry);
   new Counter({
     name: 'callwatch_recording_errors_total',
     help: 'Call recordings that failed, by stage (start: never began; write: cut short by an I/O error)',
@@ -64,10 +66,9 @@ export function registerMonitoringMetrics(
     collect() {
       this.reset();
       this.inc({ stage: 'start' }, recordings.failures.start);
-      this.inc({ stage: 'write' }, recordings.failures.write);
+      this.inc({ stage: 'write' }, mixer.recordingErrors);
     },
   });
-  const mixer = new MixerMetrics(registry);
   engine.on('mixerStats', ({ worker, mixer: stats }) => mixer.onStats(worker, stats));
 }
 
@@ -145,6 +146,8 @@ class MixerMetrics {
   private readonly depth: Gauge<'worker'>;
   private readonly lateness: ReportedHistogram;
   private readonly last = new Map<number, MixerStats>();
+  /** Recordings cut short by a write error, summed from the workers' reports. */
+  recordingErrors = 0;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -194,6 +197,7 @@ class MixerMetrics {
     this.late.inc(d(now.packetsLate, before?.packetsLate));
     this.ticksSkipped.inc(d(now.ticksSkipped, before?.ticksSkipped));
     this.recordingBytes.inc(d(now.recordingBytes, before?.recordingBytes));
+    this.recordingErrors += d(now.recordingErrors, before?.recordingErrors);
     if (now.jitterDepthMs !== null) {
       this.depth.set({ worker: String(worker) }, now.jitterDepthMs / 1000);
     }

@@ -58,10 +58,11 @@ export class RecordingTap {
   private readonly directory: string;
   private readonly recordings = new Map<string, Recording>();
   /**
-   * Recordings that failed (monotonic, for metrics): start, the file could not be begun
-   * (directory, file or media worker refused); write, an I/O error cut the WAV short.
+   * Recordings that could not start (monotonic, for metrics): the directory, the file or
+   * the media worker refused. Write failures (an I/O error cut the WAV short) are counted
+   * by the media workers as they happen (MixerStats.recordingErrors), not here at the end.
    */
-  readonly failures = { start: 0, write: 0 };
+  readonly failures = { start: 0 };
 
   constructor(
     private readonly config: Config,
@@ -135,7 +136,6 @@ export class RecordingTap {
     if (recording === undefined) return;
     this.recordings.delete(call.record.id);
     const summary = (await call.media.ended) ?? null;
-    if (summary?.error) this.failures.write++;
     await this.writeSidecar(call, recording, summary, monitoring);
     if (summary?.error) {
       this.logger.error({ callId: call.record.id, error: summary.error }, 'recording failed');

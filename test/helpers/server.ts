@@ -233,6 +233,12 @@ export interface StartServerOptions {
   readonly configVia?: 'arg' | 'env';
   /** Extra environment for the child. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * A file size limit (RLIMIT_FSIZE, set by `ulimit -f` in /bin/sh, 512-byte blocks in a
+   * POSIX shell) for the server: a write past it fails with EFBIG (Node ignores SIGXFSZ),
+   * the way a full disk or a quota fails a recording mid-call.
+   */
+  readonly maxFileBytes?: number;
 }
 
 export interface StopOptions {
@@ -341,11 +347,25 @@ async function startOnce(
   const args = [cli];
   if ((opts.configVia ?? 'arg') === 'arg') args.push('--config', configPath);
   else env.CALLWATCH_CONFIG = configPath;
-  const child = spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const limit = opts.maxFileBytes;
+  const child = spawn(
+    limit === undefined ? process.execPath : '/bin/sh',
+    limit === undefined
+      ? args
+      : [
+          '-c',
+          'ulimit -f "$1" && shift && exec "$@"',
+          'sh',
+          String(Math.ceil(limit / 512)),
+          process.execPath,
+          ...args,
+        ],
+    {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   trackChild(child);
   const stdout = new LineCapture();
   const stderr = new LineCapture(5000);

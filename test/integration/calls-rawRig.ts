@@ -18,6 +18,7 @@ import {
   type ConfigObject,
   type ExtensionSpec,
   type ServerHandle,
+  type StartServerOptions,
 } from '../helpers/server.js';
 import {
   SipClient,
@@ -217,6 +218,7 @@ export const RIG_EXTENSIONS: readonly ExtensionSpec[] = [{ number: '1002', passw
 export async function startRig(
   overrides: ConfigObject = {},
   extensions: readonly ExtensionSpec[] = RIG_EXTENSIONS,
+  serverOptions: Omit<StartServerOptions, 'extensions'> = {},
 ): Promise<Rig> {
   const trunkPort = await allocatePort();
   const server = await startServer(
@@ -237,7 +239,7 @@ export async function startRig(
       },
       overrides,
     ),
-    { extensions },
+    { ...serverOptions, extensions },
   );
   const trunk = await SipClient.udp(trunkPort);
   const callee = await SipClient.udp();

@@ -270,6 +270,7 @@ describe('Grafana provisioning', () => {
       'callwatch_rtp_packets_total',
       'callwatch_rtp_dropped_total',
       'callwatch_rtp_packets_lost_total',
+      'callwatch_rtp_media_packets_received_total',
       'callwatch_rtp_jitter_seconds_bucket',
       'callwatch_media_worker_loop_lag_seconds',
       'callwatch_media_worker_utilization',

@@ -15,7 +15,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { hasTone, lacksTone, analyzeTone, describeTone } from '../helpers/goertzel.js';
-import type { ConfigObject, ExtensionSpec } from '../helpers/server.js';
+import type { ConfigObject, ExtensionSpec, StartServerOptions } from '../helpers/server.js';
 import {
   SipClient,
   digestAuthorization,
@@ -51,8 +51,9 @@ export interface MonitorRig extends Rig {
 export async function startMonitorRig(
   overrides: ConfigObject = {},
   extensions: readonly ExtensionSpec[] = MONITOR_EXTENSIONS,
+  serverOptions: Omit<StartServerOptions, 'extensions'> = {},
 ): Promise<MonitorRig> {
-  const rig = await startRig(overrides, extensions);
+  const rig = await startRig(overrides, extensions, serverOptions);
   const exts: ExtensionPhone[] = [];
   const media = rig.server.config.media as { portRange: { min: number; max: number } };
   return {

@@ -489,6 +489,8 @@ describe('RTCP (RFC 3550 §6)', () => {
     await sleep(100);
     const stats = await legA.getStats();
     expect(stats.counters.rtcpIn).toBe(2);
+    // RTCP is not RTP: the count a loss ratio divides by holds phone A's 50 packets only.
+    expect(stats.counters.rtpIn).toBe(50);
     expect(stats.remoteReport).toMatchObject({
       fractionLost: 0.25,
       cumulativeLost: 12,
@@ -498,5 +500,60 @@ describe('RTCP (RFC 3550 §6)', () => {
     expect(stats.remoteReport!.rttMs).toBeLessThan(1000);
     expect(stats.inbound).toMatchObject({ ssrc: phoneA.ssrc, lost: 0 });
     expect(stats.inbound!.received).toBeGreaterThanOrEqual(49);
+  });
+
+  it('RTCP before the leg knows its endpoint is early, not foreign; read once RTP latches', async () => {
+    const { writeReceiverReport, writeSdesCname, encodeCname } =
+      await import('../../../media/rtcp/buildRtcp.js');
+    const engine = await engineWith({ latchWindowMs: 500 });
+    const { phoneA, phoneB, legA } = await call(PCMU, PCMU);
+    // The callee before its answer: no remote address yet, the latch window open.
+    await legA.setRemote(null);
+    const rr = (fractionLost: number): Buffer => {
+      const buf = Buffer.alloc(64);
+      const block = {
+        ssrc: legA.ssrc,
+        fractionLost,
+        cumulativeLost: 3,
+        highestSequence: 10,
+        jitter: 8,
+        lastSr: 0,
+        delaySinceLastSr: 0,
+      };
+      let n = writeReceiverReport(buf, 0, phoneA.ssrc, [block]);
+      n += writeSdesCname(buf, n, phoneA.ssrc, encodeCname('phone-a@test'));
+      return buf.subarray(0, n);
+    };
+    phoneA.send(rr(64), legA.rtcpPort);
+    phoneA.send(rr(64), legA.localPort); // multiplexed (RFC 5761)
+    await sleep(50);
+    let stats = await legA.getStats();
+    expect(stats.counters).toMatchObject({ dropEarlyRtcp: 2, dropForeign: 0, rtcpIn: 0 });
+    expect(stats.remoteReport).toBeNull();
+    expect(stats.latched).toBeNull();
+
+    // RTP latches (RFC 4961); the endpoint's next report is read.
+    await phoneA.stream(legA.localPort, { pt: 0, tone: new Tone('PCMU', 1000), packets: 5 });
+    await waitFor(() => phoneB.rtp.length === 5, 'A → B after the latch');
+    phoneA.send(rr(128), legA.rtcpPort);
+    await sleep(50);
+    stats = await legA.getStats();
+    expect(stats.latched).toEqual({ address: '127.0.0.1', port: phoneA.port });
+    expect(stats.counters).toMatchObject({ dropEarlyRtcp: 2, dropForeign: 0, rtcpIn: 1 });
+    expect(stats.remoteReport).toMatchObject({ fractionLost: 0.5, cumulativeLost: 3 });
+
+    // A leg whose window passed without a latch or a remote: RTCP is foreign, as RTP is.
+    const phoneC = await phone();
+    const legC = await createLegFor(engine, phoneC, PCMU, legA.group);
+    await legC.setRemote(null);
+    await sleep(600);
+    phoneC.send(rr(64), legC.rtcpPort);
+    phoneC.sendRtp(legC.localPort, 0, Buffer.alloc(160, 0xff));
+    await sleep(50);
+    expect((await legC.getStats()).counters).toMatchObject({
+      dropEarlyRtcp: 0,
+      dropForeign: 2,
+      rtcpIn: 0,
+    });
   });
 });

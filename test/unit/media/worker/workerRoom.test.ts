@@ -13,6 +13,10 @@ const host = {
   relay: (): void => {},
   jitterOptions: { minDepthMs: 40, maxDepthMs: 200 },
   retireJitter: (): void => {},
+  retired: [] as { bytes: number; failed: boolean }[],
+  retireRecording(bytes: number, failed: boolean): void {
+    this.retired.push({ bytes, failed });
+  },
 };
 
 describe('WorkerRoom recording timeline', () => {
@@ -32,9 +36,13 @@ describe('WorkerRoom recording timeline', () => {
     room.frame(2, 40);
     room.skipFrames(10); // frames 3..12 skipped by the clock
     room.frame(13, 260);
+    expect(room.recordingErrors).toBe(0);
+    host.retired.length = 0;
     const summary = await room.close();
     expect(summary).not.toBeNull();
     expect(summary!.frames).toBe(13);
+    // Retired to the worker's totals once, when its last block is written.
+    expect(host.retired).toEqual([{ bytes: 13 * 160 * 4, failed: false }]);
     const wav = await readFile(file);
     // 13 frames × 160 samples × 2 channels × 2 bytes after the 44-byte header.
     expect(wav.length).toBe(44 + 13 * 160 * 4);

@@ -13,6 +13,7 @@ const zero: MediaCounters = {
   rtcpOut: 0,
   dropMalformed: 0,
   dropForeign: 0,
+  dropEarlyRtcp: 0,
   dropPayloadType: 0,
   dropDirection: 0,
   dropDtmf: 0,
@@ -53,7 +54,16 @@ describe('MediaMetrics', () => {
     const registry = new Registry();
     const m = new MediaMetrics(registry);
     m.onWorkerStats(worker({ packetsIn: 100, packetsOut: 90, dropForeign: 3 }));
-    m.onWorkerStats(worker({ packetsIn: 250, packetsOut: 240, dropForeign: 5, dropMalformed: 1 }));
+    m.onWorkerStats(
+      worker({
+        packetsIn: 250,
+        packetsOut: 240,
+        dropForeign: 5,
+        dropMalformed: 1,
+        dropEarlyRtcp: 2,
+      }),
+    );
+    expect(await sample(registry, 'callwatch_rtp_dropped_total', { reason: 'early_rtcp' })).toBe(2);
     expect(await sample(registry, 'callwatch_rtp_packets_total', { direction: 'in' })).toBe(250);
     expect(await sample(registry, 'callwatch_rtp_packets_total', { direction: 'out' })).toBe(240);
     expect(
@@ -64,6 +74,21 @@ describe('MediaMetrics', () => {
       0.0015,
     );
     expect(await sample(registry, 'callwatch_media_legs', { worker: '0' })).toBe(2);
+  });
+
+  it('counts received RTP apart from RTCP and dropped datagrams (the loss ratio denominator)', async () => {
+    const registry = new Registry();
+    const m = new MediaMetrics(registry);
+    const received = () => sample(registry, 'callwatch_rtp_media_packets_received_total');
+    m.onWorkerStats(worker({ packetsIn: 100, rtpIn: 90, rtcpIn: 4, dropForeign: 6 }));
+    expect(await received()).toBe(90);
+    // RTCP and a foreign source's packets arrive, no RTP: datagrams in move, RTP does not.
+    m.onWorkerStats(worker({ packetsIn: 130, rtpIn: 90, rtcpIn: 9, dropForeign: 31 }));
+    expect(await received()).toBe(90);
+    expect(await sample(registry, 'callwatch_rtp_packets_total', { direction: 'in' })).toBe(130);
+    // RTP only: it moves by exactly the RTP accepted.
+    m.onWorkerStats(worker({ packetsIn: 180, rtpIn: 140, rtcpIn: 9, dropForeign: 31 }));
+    expect(await received()).toBe(140);
   });
 
   it('counts loss per leg by difference and observes jitter', async () => {

@@ -1,6 +1,6 @@
 /**
- * Monitoring metrics fed by fakes of their sources: recording failures as the tap counts
- * them, and the mixer's tick-lateness histogram as the workers report it (ms, per worker,
+ * Monitoring metrics fed by fakes of their sources: recording start failures as the tap
+ * counts them, write failures as the workers report them (cumulative, per worker), and the mixer's tick-lateness histogram as the workers report it (ms, per worker,
  * cumulative) exposed in seconds as one Prometheus histogram.
  */
 import { EventEmitter } from 'node:events';
@@ -25,6 +25,7 @@ function mixer(lateness: MixerStats['lateness'], extra: Partial<MixerStats> = {}
     jitterDepthMs: 40,
     recordingsActive: 0,
     recordingBytes: 0,
+    recordingErrors: 0,
     ...extra,
   };
 }
@@ -33,7 +34,7 @@ function setup() {
   const registry = new Registry();
   const engine = new EventEmitter();
   const monitoring = { active: [], on: () => undefined };
-  const tap = { active: 0, failures: { start: 0, write: 0 } };
+  const tap = { active: 0, failures: { start: 0 } };
   registerMonitoringMetrics(
     registry,
     monitoring as unknown as MonitoringService,
@@ -56,16 +57,29 @@ async function lines(registry: Registry): Promise<Map<string, number>> {
 }
 
 describe('monitoring metrics', () => {
-  it('expose the tap’s recording failures by stage, and follow them', async () => {
-    const { registry, tap } = setup();
-    let m = await lines(registry);
-    expect(m.get('callwatch_recording_errors_total{stage="start"}')).toBe(0);
-    expect(m.get('callwatch_recording_errors_total{stage="write"}')).toBe(0);
+  it('expose recording failures by stage: start from the tap, write from the workers', async () => {
+    const { registry, tap, engine } = setup();
+    const errors = async (stage: string) =>
+      (await lines(registry)).get(`callwatch_recording_errors_total{stage="${stage}"}`);
+    const lateness = { le: [1], counts: [0, 0], sum: 0, count: 0 };
+    const report = (worker: number, recordingErrors: number) =>
+      engine.emit('mixerStats', { worker, mixer: mixer(lateness, { recordingErrors }) });
+    expect(await errors('start')).toBe(0);
+    expect(await errors('write')).toBe(0);
     tap.failures.start = 2;
-    tap.failures.write = 1;
-    m = await lines(registry);
-    expect(m.get('callwatch_recording_errors_total{stage="start"}')).toBe(2);
-    expect(m.get('callwatch_recording_errors_total{stage="write"}')).toBe(1);
+    expect(await errors('start')).toBe(2);
+    expect(await errors('write')).toBe(0);
+
+    // A write error mid-call: the worker's next report carries it, before the call ends.
+    report(0, 1);
+    expect(await errors('write')).toBe(1);
+    // Reports are totals: repeating one adds nothing; another worker's add theirs.
+    report(0, 1);
+    report(1, 2);
+    expect(await errors('write')).toBe(3);
+    report(0, 2);
+    expect(await errors('write')).toBe(4);
+    expect(await errors('start')).toBe(2);
   });
 
   it('report the workers’ tick lateness as one histogram in seconds', async () => {
