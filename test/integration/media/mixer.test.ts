@@ -22,6 +22,7 @@ import {
   between,
   captureLogger,
   CUSTOMER_HZ,
+  HEARS,
   monitoredCall,
   problems,
   SUPERVISOR_HZ,
@@ -66,22 +67,6 @@ afterEach(async () => {
   await Promise.all(phones.splice(0).map((p) => p.close()));
   for (const c of cleanups.splice(0)) c();
 });
-
-/** Who hears which tone in each mode (docs/architecture.md §6.1; takeover: the agent hears none). */
-const HEARS: Record<MonitorMode, Record<'customer' | 'agent' | 'supervisor', number[]>> = {
-  listen: { customer: [AGENT_HZ], agent: [CUSTOMER_HZ], supervisor: [CUSTOMER_HZ, AGENT_HZ] },
-  whisper: {
-    customer: [AGENT_HZ],
-    agent: [CUSTOMER_HZ, SUPERVISOR_HZ],
-    supervisor: [CUSTOMER_HZ, AGENT_HZ],
-  },
-  barge: {
-    customer: [AGENT_HZ, SUPERVISOR_HZ],
-    agent: [CUSTOMER_HZ, SUPERVISOR_HZ],
-    supervisor: [CUSTOMER_HZ, AGENT_HZ],
-  },
-  takeover: { customer: [SUPERVISOR_HZ], agent: [], supervisor: [CUSTOMER_HZ] },
-};
 
 /** Tone-detection verdicts of one piece of audio, as one comparable object. */
 function verdict(audio: PcmAudio | Int16Array, hears: readonly number[], opts: ToneOptions = {}) {

@@ -21,6 +21,7 @@ import {
   AGENT_HZ,
   between,
   CUSTOMER_HZ,
+  HEARS,
   monitoredCall,
   SUPERVISOR_HZ,
   tempDir,
@@ -40,23 +41,6 @@ const PARALLEL = 1;
 type Mode = Exclude<MonitorMode, 'takeover'> | null;
 const MODES: readonly Mode[] = [null, 'listen', 'whisper', 'barge'];
 
-const HEARS: Record<
-  'none' | 'listen' | 'whisper' | 'barge',
-  Record<'customer' | 'agent' | 'supervisor', number[]>
-> = {
-  none: { customer: [AGENT_HZ], agent: [CUSTOMER_HZ], supervisor: [] },
-  listen: { customer: [AGENT_HZ], agent: [CUSTOMER_HZ], supervisor: [CUSTOMER_HZ, AGENT_HZ] },
-  whisper: {
-    customer: [AGENT_HZ],
-    agent: [CUSTOMER_HZ, SUPERVISOR_HZ],
-    supervisor: [CUSTOMER_HZ, AGENT_HZ],
-  },
-  barge: {
-    customer: [AGENT_HZ, SUPERVISOR_HZ],
-    agent: [CUSTOMER_HZ, SUPERVISOR_HZ],
-    supervisor: [CUSTOMER_HZ, AGENT_HZ],
-  },
-};
 const TONES = [CUSTOMER_HZ, AGENT_HZ, SUPERVISOR_HZ];
 const BEEP = { frequencies: [1400], levelDbm0: -18, onMs: 120, offMs: 0, repeat: 1 };
 const ENTRY = { frequencies: [1200], levelDbm0: -18, onMs: 100, offMs: 0, repeat: 1 };

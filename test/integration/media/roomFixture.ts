@@ -22,6 +22,29 @@ export const CUSTOMER_HZ = 440;
 export const AGENT_HZ = 1000;
 export const SUPERVISOR_HZ = 1800;
 
+/**
+ * Who hears which tone in each mode (docs/architecture.md §6.1); `none` is an unmonitored
+ * call, and after a takeover the released agent hears nothing.
+ */
+export const HEARS: Record<
+  MonitorMode | 'none',
+  Record<'customer' | 'agent' | 'supervisor', number[]>
+> = {
+  none: { customer: [AGENT_HZ], agent: [CUSTOMER_HZ], supervisor: [] },
+  listen: { customer: [AGENT_HZ], agent: [CUSTOMER_HZ], supervisor: [CUSTOMER_HZ, AGENT_HZ] },
+  whisper: {
+    customer: [AGENT_HZ],
+    agent: [CUSTOMER_HZ, SUPERVISOR_HZ],
+    supervisor: [CUSTOMER_HZ, AGENT_HZ],
+  },
+  barge: {
+    customer: [AGENT_HZ, SUPERVISOR_HZ],
+    agent: [CUSTOMER_HZ, SUPERVISOR_HZ],
+    supervisor: [CUSTOMER_HZ, AGENT_HZ],
+  },
+  takeover: { customer: [SUPERVISOR_HZ], agent: [], supervisor: [CUSTOMER_HZ] },
+};
+
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
   obj: object;
