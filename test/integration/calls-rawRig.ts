@@ -17,6 +17,7 @@ import {
   startServer,
   type ConfigObject,
   type ExtensionSpec,
+  type LogEntry,
   type ServerHandle,
   type StartServerOptions,
 } from '../helpers/server.js';
@@ -206,6 +207,23 @@ export interface Rig {
   /** The caller hangs up; the callee answers the server's BYE; no call is left. */
   hangUp(call: RawCall): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The server's "call started" log lines so far, oldest first. */
+export function callStarts(server: ServerHandle): LogEntry[] {
+  return server.logs().filter((e) => e.msg === 'call started');
+}
+
+/**
+ * The "call ended" line of the call whose "call started" line follows the first
+ * `startsBefore` ones (the server's own call id ties the two). Both are waited for: a line
+ * reaches the test through the server's stdout, after the SIP messages of the same step,
+ * and the previous call's end may come through later than this call's start.
+ */
+export async function callEndAfter(server: ServerHandle, startsBefore: number): Promise<LogEntry> {
+  await server.waitForLog(() => callStarts(server).length > startsBefore, 10000);
+  const callId = callStarts(server)[startsBefore]!['callId'];
+  return server.waitForLog((e) => e.msg === 'call ended' && e['callId'] === callId, 10000);
 }
 
 /** The rig's default extensions: the callee 1002 (the trunk DID's target). */
