@@ -60,6 +60,20 @@ const sip = z.strictObject({
   userAgent: z.string().min(1).default('callwatch'),
 });
 
+/**
+ * Failures per source address: after maxFailures within windowSec the source is locked out
+ * for lockSec (SIP digest and API tokens share the limiter, so they share this shape).
+ */
+function failureLockout(lockSecDefault: number) {
+  return z
+    .strictObject({
+      maxFailures: z.number().int().positive().default(10),
+      windowSec: z.number().int().positive().default(60),
+      lockSec: z.number().int().positive().default(lockSecDefault),
+    })
+    .prefault({});
+}
+
 const auth = z.strictObject({
   realm: z.string().min(1).default('callwatch'),
   algorithms: z
@@ -68,13 +82,7 @@ const auth = z.strictObject({
     .default(['MD5'])
     .refine((a) => new Set(a).size === a.length, { message: 'an algorithm is listed twice' }),
   nonceLifetimeSec: z.number().int().positive().default(300),
-  lockout: z
-    .strictObject({
-      maxFailures: z.number().int().positive().default(10),
-      windowSec: z.number().int().positive().default(60),
-      lockSec: z.number().int().positive().default(120),
-    })
-    .prefault({}),
+  lockout: failureLockout(120),
 });
 
 const registrar = z
@@ -281,13 +289,7 @@ const api = z.strictObject({
   /** Wrong tokens per source address (REST bearer, ?token= of the event stream and the
    * Yeastar endpoints): after maxFailures within windowSec the address gets 429, even
    * with a right token, for lockSec. Requests without any token do not count. */
-  authLockout: z
-    .strictObject({
-      maxFailures: z.number().int().positive().default(10),
-      windowSec: z.number().int().positive().default(60),
-      lockSec: z.number().int().positive().default(300),
-    })
-    .prefault({}),
+  authLockout: failureLockout(300),
 });
 
 const audit = z.strictObject({
