@@ -308,6 +308,8 @@ export interface BaresipOptions {
   readonly accountParams?: readonly string[];
   /** Replaces whole config lines by key, e.g. { call_max_calls: '8' }. */
   readonly config?: Readonly<Record<string, string>>;
+  /** Codec modules beside the recipe's g711.so, e.g. ['g722.so', 'opus.so']. */
+  readonly modules?: readonly string[];
   /** Hard limit on the process's life (default 300 s), enforced by `timeout`. */
   readonly lifetimeSec?: number;
   /** Keep the config/recordings dir after quit (default false; removed at process exit). */
@@ -350,9 +352,21 @@ export interface BaresipPhone {
 /** The verified recipe (../shared/recipes/baresip/config), copied into the fixtures. */
 export const BARESIP_CONFIG_TEMPLATE = path.join(REPO_ROOT, 'test/fixtures/baresip/config');
 
-/** The baresip config text: the verified recipe with per-instance values replaced. */
-export function baresipConfig(values: Readonly<Record<string, string>>): string {
-  const lines = readFileSync(BARESIP_CONFIG_TEMPLATE, 'utf8').trimEnd().split('\n');
+/**
+ * The baresip config text: the verified recipe with per-instance values replaced, and
+ * `extraModules` (e.g. g722.so, opus.so) loaded after the recipe's last `module` line.
+ */
+export function baresipConfig(
+  values: Readonly<Record<string, string>>,
+  extraModules: readonly string[] = [],
+): string {
+  const template = readFileSync(BARESIP_CONFIG_TEMPLATE, 'utf8').trimEnd().split('\n');
+  const lastModule = template.reduce((at, l, i) => (/^module\s/.test(l) ? i : at), -1);
+  const lines = [
+    ...template.slice(0, lastModule + 1),
+    ...extraModules.map((m) => `module\t\t\t${m}`),
+    ...template.slice(lastModule + 1),
+  ];
   const seen = new Set<string>();
   const out = lines.map((line) => {
     const key = line.split(/\s+/)[0] as string;
@@ -382,14 +396,17 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
     makeToneWav(path.join(dir, 'tone.wav'), opts.toneHz ?? 1000, opts.toneSeconds ?? 60);
   writeFileSync(
     path.join(dir, 'config'),
-    baresipConfig({
-      sip_listen: `${HOST}:${sipPort}`,
-      rtp_ports: `${rtpPorts[0]}-${rtpPorts[1]}`,
-      ctrl_tcp_listen: `${HOST}:${ctrlPort}`,
-      audio_source: `aufile,${wav}`,
-      snd_path: recordingsDir,
-      ...opts.config,
-    }),
+    baresipConfig(
+      {
+        sip_listen: `${HOST}:${sipPort}`,
+        rtp_ports: `${rtpPorts[0]}-${rtpPorts[1]}`,
+        ctrl_tcp_listen: `${HOST}:${ctrlPort}`,
+        audio_source: `aufile,${wav}`,
+        snd_path: recordingsDir,
+        ...opts.config,
+      },
+      opts.modules,
+    ),
   );
   const params = [
     `auth_user=${opts.authUser ?? opts.user}`,
