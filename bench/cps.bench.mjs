@@ -14,7 +14,9 @@
  *   --peer RATE|none        run the peer once (run_cps.sh RATE SECS 2: Kamailio children=2
  *                           + rtpengine) for the same-session figure (default none)
  *   --recording "off on"    recording.enabled of the server, one series each (default off:
- *                           this measures signalling; "off on" gives the recording's cost)
+ *                           this measures signalling; "off on" gives the recording's cost:
+ *                           CPU per call on/off per rate, and the highest passing rate
+ *                           on/off, target ≥ 0.9×)
  *   --log-level LEVEL       callwatch log level during the runs (default warn)
  *   --no-build              do not run `npm run build` first
  *   --results FILE          append a markdown block to FILE (nothing written otherwise)
@@ -528,6 +530,21 @@ async function main() {
     );
   }
 
+  // Recording on vs off in capacity: the highest passing rate of each series (target ≥ 0.9×).
+  const bestOf = (rec) => series.find((x) => x.rec === rec)?.best ?? null;
+  const capacity =
+    o.recordingList.length === 2
+      ? {
+          off: bestOf('off'),
+          on: bestOf('on'),
+          ratio: (bestOf('on') ?? 0) / (bestOf('off') ?? NaN),
+        }
+      : null;
+  if (capacity)
+    console.log(
+      `recording on vs off: highest passing rate ${capacity.on ?? 'none'} vs ${capacity.off ?? 'none'} cps = ${Number.isFinite(capacity.ratio) ? capacity.ratio.toFixed(2) : '?'}× (target ≥ 0.9×; only as fine as the rates tried)`,
+    );
+
   let peer = null;
   if (o.peer !== 'none') {
     const rate = Number(o.peer);
@@ -559,6 +576,7 @@ async function main() {
     failed: rows.reduce((a, r) => a + r.s.failed, 0),
     pass: rows.filter((r) => r.s.pass).length,
     recording: o.recordingList,
+    capacityRatio: capacity && Number.isFinite(capacity.ratio) ? capacity.ratio : null,
     mediaIo,
   });
 
@@ -584,6 +602,10 @@ async function main() {
   for (const x of series)
     lines.push(
       `**Recording ${x.rec}: highest rate where most runs PASS (<0.1 % failed, every call done, rate held ≥97 %): ${x.best ?? 'none'} cps; highest rate where every run was clean (≤0.1 % retransmitted): ${x.bestClean ?? 'none'} cps**${x.stoppedEarly ? ` (${x.stoppedEarly})` : ''}.`,
+    );
+  if (capacity)
+    lines.push(
+      `Recording on vs off, highest passing rate: ${capacity.on ?? 'none'} vs ${capacity.off ?? 'none'} cps = **${Number.isFinite(capacity.ratio) ? capacity.ratio.toFixed(2) : '?'}×** (target ≥ 0.9×; as fine as the rates tried).`,
     );
   for (const c of cost)
     lines.push(

@@ -11,6 +11,9 @@
  *   --mixer-secs S          part 1 measured window (default 12), after a 1 s warm-up
  *   --calls "200 400 …"     part 2 (e2e): concurrent calls, ascending (default below);
  *                           each count runs monitored (3 legs) then unmonitored (2 legs)
+ *   --kinds "monitored unmonitored"   part 2's kinds of call (default both), e.g.
+ *                           `--parts e2e --calls 400 --kinds monitored` for 400 monitored
+ *                           calls alone
  *   --secs S                part 2 measured window (default 8), after a 1 s warm-up
  *   --workers W             part 2 media workers (default 2 = this machine's cores)
  *   --probe P               calls whose sockets the generator reads (loss, lateness,
@@ -109,6 +112,7 @@ function parseArgs(argv) {
       rooms: '50 100 200 333 500',
       mixerSecs: 12,
       calls: '200 400 600 800',
+      kinds: 'monitored unmonitored',
       secs: 8,
       workers: 2,
       probe: 50,
@@ -127,6 +131,7 @@ function parseArgs(argv) {
       '--rooms': 'rooms',
       '--mixer-secs': ['mixerSecs', Number],
       '--calls': 'calls',
+      '--kinds': 'kinds',
       '--secs': ['secs', Number],
       '--workers': ['workers', Number],
       '--probe': ['probe', Number],
@@ -153,6 +158,11 @@ function parseArgs(argv) {
   for (const p of o.partList) if (p !== 'mixer' && p !== 'e2e') throw new Error(`--parts: ${p}?`);
   o.roomList = intList(o.rooms, '--rooms').sort((x, y) => x - y);
   o.callList = intList(o.calls, '--calls').sort((x, y) => x - y);
+  const kinds = o.kinds.split(/[\s,]+/).filter(Boolean);
+  for (const k of kinds)
+    if (k !== 'monitored' && k !== 'unmonitored') throw new Error(`--kinds: ${k}?`);
+  if (!kinds.length) throw new Error('--kinds: monitored, unmonitored or both');
+  o.kindList = [true, false].filter((m) => kinds.includes(m ? 'monitored' : 'unmonitored'));
   for (const [k, v] of Object.entries({
     mixerSecs: o.mixerSecs,
     secs: o.secs,
@@ -522,7 +532,7 @@ function problems(o, mixerRows, e2eRows) {
   if (o.partList.includes('mixer') && !ran(mixerRows).some((r) => r.framesMixedPerTick > 0))
     out.push('part 1: no frame was mixed');
   if (o.partList.includes('e2e'))
-    for (const monitored of [true, false])
+    for (const monitored of o.kindList)
       if (!ran(e2eRows).some((r) => r.monitored === monitored && r.pktsOutPps > 0))
         out.push(`part 2: no packet relayed in a${monitored ? ' monitored' : 'n unmonitored'} run`);
   for (const r of ran([...mixerRows, ...e2eRows]))
@@ -593,7 +603,7 @@ async function main() {
   if (o.partList.includes('e2e')) {
     const stillGoing = { true: true, false: true };
     for (const n of o.callList) {
-      for (const monitored of [true, false]) {
+      for (const monitored of o.kindList) {
         if (!stillGoing[monitored] || timeUp()) continue;
         let r;
         try {
