@@ -25,7 +25,10 @@
  * within that size.
  */
 
-/** Taps of the half-band filter (2·CENTER + 1, CENTER odd so the end taps are non-zero). */
+/**
+ * Taps of the half-band filter (2·CENTER + 1, CENTER odd so the end taps are non-zero).
+ * The converters' kernels are unrolled for exactly this length (16 tap pairs).
+ */
 export const HALF_BAND_TAPS = 63;
 const CENTER = (HALF_BAND_TAPS - 1) / 2;
 /** Delay of either converter, in samples at 16 kHz (8 → 16 → 8: CENTER samples at 8 kHz). */
@@ -74,6 +77,26 @@ const TAPS = halfBandTaps();
 /** The non-zero taps of one side, pair t: h[2t] (= h[2·CENTER − 2t]). */
 const PAIR_TAPS = Float64Array.from({ length: PAIRS }, (_, t) => TAPS[2 * t]!);
 
+/** The 16 pair taps as a tuple (destructured into locals by the kernels). */
+type TapPairs = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+
 function clamp16(v: number): number {
   const r = Math.round(v);
   return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
@@ -96,18 +119,34 @@ export class Upsampler2x {
    */
   process(input: Int16Array, count: number, out: Int16Array): number {
     if (count > this.maxInput) count = this.maxInput;
-    const buf = this.buf;
-    const taps = PAIR_TAPS;
-    for (let i = 0; i < count; i++) buf[CENTER + i] = input[i]!;
-    const half = (CENTER - 1) / 2;
+    const b = this.buf;
+    // The 16 tap pairs unrolled into locals (twice as fast as a loop over them in V8).
+    const [h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, h12, h13, h14, h15] =
+      PAIR_TAPS as unknown as TapPairs;
+    for (let i = 0; i < count; i++) b[CENTER + i] = input[i]!;
     for (let i = 0; i < count; i++) {
-      const p = i + CENTER; // input sample i in buf
-      let acc = 0;
-      for (let t = 0; t < PAIRS; t++) acc += taps[t]! * (buf[p - t]! + buf[p - CENTER + t]!);
+      const p = i + CENTER; // input sample i in b
+      const acc =
+        h0 * (b[p]! + b[p - 31]!) +
+        h1 * (b[p - 1]! + b[p - 30]!) +
+        h2 * (b[p - 2]! + b[p - 29]!) +
+        h3 * (b[p - 3]! + b[p - 28]!) +
+        h4 * (b[p - 4]! + b[p - 27]!) +
+        h5 * (b[p - 5]! + b[p - 26]!) +
+        h6 * (b[p - 6]! + b[p - 25]!) +
+        h7 * (b[p - 7]! + b[p - 24]!) +
+        h8 * (b[p - 8]! + b[p - 23]!) +
+        h9 * (b[p - 9]! + b[p - 22]!) +
+        h10 * (b[p - 10]! + b[p - 21]!) +
+        h11 * (b[p - 11]! + b[p - 20]!) +
+        h12 * (b[p - 12]! + b[p - 19]!) +
+        h13 * (b[p - 13]! + b[p - 18]!) +
+        h14 * (b[p - 14]! + b[p - 17]!) +
+        h15 * (b[p - 15]! + b[p - 16]!);
       out[2 * i] = clamp16(2 * acc);
-      out[2 * i + 1] = buf[p - half]!;
+      out[2 * i + 1] = b[p - 15]!;
     }
-    buf.copyWithin(0, count, count + CENTER);
+    b.copyWithin(0, count, count + CENTER);
     return 2 * count;
   }
 
@@ -136,24 +175,39 @@ export class Downsampler2x {
    */
   process(input: Int16Array, count: number, out: Int16Array): number {
     if (count > this.maxInput) count = this.maxInput;
-    const buf = this.buf;
-    const taps = PAIR_TAPS;
+    const b = this.buf;
+    const [h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, h12, h13, h14, h15] =
+      PAIR_TAPS as unknown as TapPairs;
     const base = 2 * CENTER;
     const start = base + this.pending;
-    for (let i = 0; i < count; i++) buf[start + i] = input[i]!;
+    for (let i = 0; i < count; i++) b[start + i] = input[i]!;
     const total = this.pending + count;
     const n = total >> 1;
     for (let j = 0; j < n; j++) {
-      const p = base + 2 * j; // input sample 2j in buf
-      let acc = 0.5 * buf[p - CENTER]!;
-      for (let t = 0; t < PAIRS; t++) {
-        acc += taps[t]! * (buf[p - 2 * t]! + buf[p - base + 2 * t]!);
-      }
+      const p = base + 2 * j; // input sample 2j in b
+      const acc =
+        0.5 * b[p - 31]! +
+        h0 * (b[p]! + b[p - 62]!) +
+        h1 * (b[p - 2]! + b[p - 60]!) +
+        h2 * (b[p - 4]! + b[p - 58]!) +
+        h3 * (b[p - 6]! + b[p - 56]!) +
+        h4 * (b[p - 8]! + b[p - 54]!) +
+        h5 * (b[p - 10]! + b[p - 52]!) +
+        h6 * (b[p - 12]! + b[p - 50]!) +
+        h7 * (b[p - 14]! + b[p - 48]!) +
+        h8 * (b[p - 16]! + b[p - 46]!) +
+        h9 * (b[p - 18]! + b[p - 44]!) +
+        h10 * (b[p - 20]! + b[p - 42]!) +
+        h11 * (b[p - 22]! + b[p - 40]!) +
+        h12 * (b[p - 24]! + b[p - 38]!) +
+        h13 * (b[p - 26]! + b[p - 36]!) +
+        h14 * (b[p - 28]! + b[p - 34]!) +
+        h15 * (b[p - 30]! + b[p - 32]!);
       out[j] = clamp16(acc);
     }
     // Keep the last 2·CENTER consumed samples, and an unpaired one after them.
     const used = 2 * n;
-    buf.copyWithin(0, used, used + base + (total - used));
+    b.copyWithin(0, used, used + base + (total - used));
     this.pending = total - used;
     return n;
   }

@@ -53,7 +53,7 @@ function run(minMixRate: number, frequencies: number[]): { pcm: Int16Array; pack
     { leg: customer, role: 'customer', mode: undefined },
     { leg: agent, role: 'agent', mode: undefined },
   ]);
-  room.playTone([customer], { frequencies, levelDbm0: -10, onMs: 2000 });
+  room.playTone([customer], { frequencies, levelDbm0: -10, onMs: 2000, offMs: 0, repeat: 1 });
   expect(room.rate).toBe(minMixRate);
   for (let i = 1; i <= 50; i++) room.frame(i, i * 20);
   const pcm: number[] = [];
