@@ -36,6 +36,11 @@ export interface MediaEngineOptions {
   requestTimeoutMs?: number;
   /** Playout delay bounds of the mixer's jitter buffers (default 20–200 ms). */
   jitter?: { minDepthMs?: number; maxDepthMs?: number };
+  /**
+   * Lowest mix rate: 8000 (default) mixes a room at 16 kHz only when a member's codec is
+   * wideband; 16000 mixes every room at 16 kHz (tests, or to keep one rate).
+   */
+  minMixRate?: 8000 | 16000;
 }
 
 export interface ResolvedEngineOptions {
@@ -53,6 +58,7 @@ export interface ResolvedEngineOptions {
   sweepIntervalMs: number;
   requestTimeoutMs: number;
   jitter: { minDepthMs: number; maxDepthMs: number };
+  minMixRate: 8000 | 16000;
 }
 
 const MAX_MS = 0x7fffffff;
@@ -101,7 +107,13 @@ export function resolveEngineOptions(options: MediaEngineOptions): ResolvedEngin
     sweepIntervalMs: int(options.sweepIntervalMs ?? 100, 'sweepIntervalMs', 1, 60000),
     requestTimeoutMs: int(options.requestTimeoutMs ?? 10000, 'requestTimeoutMs', 1, MAX_MS),
     jitter: resolveJitter(options.jitter),
+    minMixRate: resolveMixRate(options.minMixRate),
   };
+}
+
+function resolveMixRate(rate: unknown): 8000 | 16000 {
+  if (rate === undefined || rate === 8000 || rate === 16000) return rate ?? 8000;
+  throw new MediaError('ERR_INVALID_ARGUMENT', 'minMixRate must be 8000 or 16000');
 }
 
 function resolveJitter(jitter: MediaEngineOptions['jitter']): ResolvedEngineOptions['jitter'] {

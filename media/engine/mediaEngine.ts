@@ -131,6 +131,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
             rtcpIntervalMs: o.rtcpIntervalMs,
             sweepIntervalMs: o.sweepIntervalMs,
             jitter: o.jitter,
+            minMixRate: o.minMixRate,
           },
           o.requestTimeoutMs,
           logger.child({ worker: index }),

@@ -50,6 +50,15 @@
  *   sender clock running fast) the playout jumps ahead to newest − target. Together these
  *   bound a drifting sender: a fast one is trimmed, a slow one is held.
  *
+ * Rates. The ring holds PCM at `sampleRate`; RTP timestamps tick at `clockRate`. They are
+ * equal for G.711 (8000/8000); G.722 has 2 samples per tick (RTP clock 8000, RFC 3551
+ * §4.5.2, audio 16 kHz), Opus decoded at 16 kHz one sample per 3 ticks (RTP clock 48000,
+ * RFC 7587 §4.1). A timestamp becomes a sample position relative to an anchor timestamp
+ * (re-anchored when it drifts more than 2^30 ticks away), so the 32-bit wrap of either
+ * timeline is harmless; with equal rates the mapping is the identity. Every duration
+ * (depths, jitter, resync distance) is in samples, every policy as above. `setRates`
+ * switches rates (a sender changed codec): it reallocates and resyncs (counted as a reset).
+ *
  * Hot path: push and pop are O(packet) / O(frame), allocate nothing (the ring, the marks,
  * the output and history frames and the stats object are preallocated), and never throw.
  */
@@ -57,7 +66,9 @@
 export interface JitterBufferOptions {
   /** RTP clock rate in Hz (default 8000). */
   clockRate?: number;
-  /** Samples per pop (default 160 = 20 ms at 8 kHz). */
+  /** Rate of the PCM pushed and popped, in Hz (default: the clock rate). */
+  sampleRate?: number;
+  /** Samples per pop (default 20 ms at sampleRate: 160 at 8 kHz, 320 at 16 kHz). */
   frameSamples?: number;
   /** Lowest target playout delay (default 40 ms). */
   minDepthMs?: number;
@@ -107,28 +118,38 @@ const REPEAT_UNDERRUN_MS = 1000;
 /** The boost shrinks by a frame after this long without a late packet or repeated underrun. */
 const BOOST_DECAY_MS = 10000;
 
+/** Ticks a timestamp may drift from the anchor before the anchor moves to it. */
+const REANCHOR_TICKS = 2 ** 30;
+
 /** Signed distance a − b in 32-bit timestamp space. */
 function tsDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
 
 export class JitterBuffer {
-  readonly clockRate: number;
-  readonly frameSamples: number;
+  // Set by the constructor and setRates (read them, never write them).
+  clockRate = 0;
+  sampleRate = 0;
+  frameSamples = 0;
   /** Ring size in samples. */
-  readonly capacity: number;
-  readonly minDepth: number;
-  readonly maxDepth: number;
+  capacity = 0;
+  minDepth = 0;
+  maxDepth = 0;
   readonly maxConcealFrames: number;
   readonly quietLevel: number;
-  readonly resyncSamples: number;
+  resyncSamples = 0;
 
-  private readonly ring: Int16Array;
-  private readonly filled: Uint8Array;
+  private ring = new Int16Array(0);
+  private filled = new Uint8Array(0);
   private readonly seen: Int32Array;
-  private readonly out: Int16Array;
-  private readonly history: Int16Array;
+  private out = new Int16Array(0);
+  private history = new Int16Array(0);
   private readonly counters: JitterBufferStats;
+  private readonly options: JitterBufferOptions;
+  /** Samples per RTP tick (1 for G.711) and the timestamp ↔ sample anchor. */
+  private samplesPerTick = 1;
+  private anchorTicks = 0;
+  private anchorSample = 0;
 
   /** False before the first push and after reset(): the next push anchors. */
   private anchored = false;
@@ -147,7 +168,7 @@ export class JitterBuffer {
   /** Samples inserted by underrun holds since the last accepted packet. */
   private held = 0;
   /** Target playout delay in samples. */
-  private target: number;
+  private target = 0;
   /** Interarrival jitter in samples (RFC 3550 A.8), and the previous packet's timing. */
   private jitter = 0;
   private hasTransit = false;
@@ -158,30 +179,12 @@ export class JitterBuffer {
   private lastUnderrunMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: JitterBufferOptions = {}) {
-    const rate = options.clockRate ?? 8000;
-    const n = options.frameSamples ?? (rate * 20) / 1000;
-    const samples = (ms: number): number => Math.round((ms * rate) / 1000);
-    this.clockRate = rate;
-    this.frameSamples = n;
-    this.minDepth = samples(options.minDepthMs ?? 40);
-    this.maxDepth = samples(options.maxDepthMs ?? 200);
-    this.capacity = samples(options.capacityMs ?? 1000);
+    this.options = options;
     this.maxConcealFrames = options.maxConcealFrames ?? 5;
     this.quietLevel = options.quietLevel ?? 128;
-    this.resyncSamples = samples(options.resyncMs ?? 1000);
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`bad frameSamples ${n}`);
-    if (this.minDepth < 0 || this.maxDepth < this.minDepth) {
-      throw new RangeError('need 0 <= minDepthMs <= maxDepthMs');
-    }
-    if (this.capacity < this.maxDepth + 4 * n) {
-      throw new RangeError('capacityMs must exceed maxDepthMs by at least 4 frames');
-    }
-    this.ring = new Int16Array(this.capacity);
-    this.filled = new Uint8Array(this.capacity);
     this.seen = new Int32Array(SEQ_WINDOW).fill(-1);
-    this.out = new Int16Array(n);
-    this.history = new Int16Array(n);
-    this.target = this.minDepth;
+    const clockRate = options.clockRate ?? 8000;
+    this.configure(clockRate, options.sampleRate ?? clockRate, options.frameSamples);
     this.counters = {
       pushed: 0,
       popped: 0,
@@ -198,14 +201,78 @@ export class JitterBuffer {
     };
   }
 
+  /** Sizes everything for the rates (throws a RangeError for impossible options). */
+  private configure(clockRate: number, sampleRate: number, frameSamples?: number): void {
+    const options = this.options;
+    if (!(clockRate > 0) || !(sampleRate > 0)) throw new RangeError('rates must be positive');
+    const n = frameSamples ?? (sampleRate * 20) / 1000;
+    const samples = (ms: number): number => Math.round((ms * sampleRate) / 1000);
+    const minDepth = samples(options.minDepthMs ?? 40);
+    const maxDepth = samples(options.maxDepthMs ?? 200);
+    const capacity = samples(options.capacityMs ?? 1000);
+    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`bad frameSamples ${n}`);
+    if (minDepth < 0 || maxDepth < minDepth) {
+      throw new RangeError('need 0 <= minDepthMs <= maxDepthMs');
+    }
+    if (capacity < maxDepth + 4 * n) {
+      throw new RangeError('capacityMs must exceed maxDepthMs by at least 4 frames');
+    }
+    this.clockRate = clockRate;
+    this.sampleRate = sampleRate;
+    this.samplesPerTick = sampleRate / clockRate;
+    this.frameSamples = n;
+    this.minDepth = minDepth;
+    this.maxDepth = maxDepth;
+    this.capacity = capacity;
+    this.resyncSamples = samples(options.resyncMs ?? 1000);
+    if (this.ring.length !== capacity) {
+      this.ring = new Int16Array(capacity);
+      this.filled = new Uint8Array(capacity);
+    }
+    if (this.out.length !== n) {
+      this.out = new Int16Array(n);
+      this.history = new Int16Array(n);
+    }
+    this.jitter = 0;
+    this.boost = 0;
+    this.target = minDepth;
+  }
+
+  /**
+   * Switches to other rates (a sender changed codec; not for the hot path: it may
+   * allocate). Everything buffered is dropped and the next push resyncs (a reset).
+   * No-op when the rates are unchanged.
+   */
+  setRates(clockRate: number, sampleRate: number, frameSamples?: number): void {
+    const n = frameSamples ?? (sampleRate * 20) / 1000;
+    if (clockRate === this.clockRate && sampleRate === this.sampleRate && n === this.frameSamples) {
+      return;
+    }
+    this.configure(clockRate, sampleRate, n);
+    if (this.anchored) this.reset();
+  }
+
   /** Counters and gauges (one object, updated in place: copy it to keep a snapshot). */
   get stats(): Readonly<JitterBufferStats> {
     const c = this.counters;
     const buffered = this.anchored && !this.idle ? tsDiff(this.newestEnd, this.playTs) : 0;
-    c.depthMs = (this.target * 1000) / this.clockRate;
-    c.bufferedMs = ((buffered > 0 ? buffered : 0) * 1000) / this.clockRate;
-    c.jitterMs = (this.jitter * 1000) / this.clockRate;
+    c.depthMs = (this.target * 1000) / this.sampleRate;
+    c.bufferedMs = ((buffered > 0 ? buffered : 0) * 1000) / this.sampleRate;
+    c.jitterMs = (this.jitter * 1000) / this.sampleRate;
     return c;
+  }
+
+  /** The sample position (32-bit, wrapping) of RTP timestamp `ts` (already unsigned). */
+  private sampleOf(ts: number, ssrc: number): number {
+    if (this.samplesPerTick === 1) return ts;
+    const d = tsDiff(ts, this.anchorTicks);
+    if (!this.anchored || ssrc !== this.ssrc || d > REANCHOR_TICKS || d < -REANCHOR_TICKS) {
+      const sample = (this.anchorSample + Math.round(d * this.samplesPerTick)) >>> 0;
+      this.anchorTicks = ts;
+      this.anchorSample = sample;
+      return sample;
+    }
+    return (this.anchorSample + Math.round(d * this.samplesPerTick)) >>> 0;
   }
 
   /**
@@ -225,7 +292,7 @@ export class JitterBuffer {
     c.pushed++;
     ssrc >>>= 0;
     const seq = sequence & 0xffff;
-    const ts = timestamp >>> 0;
+    const ts = this.sampleOf(timestamp >>> 0, ssrc);
     if (count > samples.length) count = samples.length;
     if (!(count > 0)) return false;
 
@@ -432,7 +499,7 @@ export class JitterBuffer {
 
   /** RFC 3550 A.8: J += (|D(i−1, i)| − J) / 16, D from arrival vs timestamp spacing. */
   private updateJitter(ts: number, nowMs: number): void {
-    const arrival = (nowMs * this.clockRate) / 1000;
+    const arrival = (nowMs * this.sampleRate) / 1000;
     if (this.hasTransit) {
       let d = arrival - this.lastArrival - tsDiff(ts, this.lastTs);
       if (d < 0) d = -d;

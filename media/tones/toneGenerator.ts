@@ -24,6 +24,9 @@
  * (2 ms; shorter for bursts under 4 ms) shapes its start and end, so switching never
  * clicks (a step to or from a non-zero sample is a broadband click).
  *
+ * Rate: the mixer's (8000 or 16000 Hz, `frameSamples` its 20 ms frame); a room that
+ * changes rate carries a playing tone over with `atRate`, at the same point of its cadence.
+ *
  * Hot path: `next()` writes into one preallocated Int16Array (the same one every call:
  * consume it before the next call), allocates nothing and never throws.
  */
@@ -73,7 +76,11 @@ export class ToneGenerator {
   private finished = false;
 
   /** Throws a RangeError for a spec it cannot play. */
-  constructor(spec: ToneSpec, sampleRate = 8000, frameSamples = 160) {
+  constructor(
+    private readonly spec: ToneSpec,
+    sampleRate = 8000,
+    frameSamples = 160,
+  ) {
     const freqs = spec.frequencies;
     const level = spec.levelDbm0 ?? -13;
     const offMs = spec.offMs ?? 0;
@@ -175,6 +182,24 @@ export class ToneGenerator {
     }
     if (this.cycle >= this.cycles) this.finished = true;
     return out;
+  }
+
+  /**
+   * The same tone at another rate and frame size, at the same point of its cadence (same
+   * cycle, same time into it, same phases), for a room that changed its mix rate (control
+   * plane: allocates). Throws a RangeError when a frequency does not fit the new rate.
+   */
+  atRate(sampleRate: number, frameSamples = (sampleRate * 20) / 1000): ToneGenerator {
+    const g = new ToneGenerator(this.spec, sampleRate, frameSamples);
+    const cycleLength = g.burstSamples + g.gapSamples;
+    const pos = Math.min(Math.round((this.pos * sampleRate) / this.sampleRate), cycleLength - 1);
+    g.cycle = this.cycle;
+    g.pos = pos;
+    g.finished = this.finished;
+    if (pos < g.burstSamples) {
+      for (let k = 0; k < g.steps.length; k++) g.phases[k] = (g.steps[k]! * pos) % (2 * Math.PI);
+    }
+    return g;
   }
 
   /** Restarts the tone from its beginning. */

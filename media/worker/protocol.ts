@@ -83,6 +83,8 @@ export interface WorkerConfig {
   sweepIntervalMs: number;
   /** Per-source jitter buffers of the mixer and the recording tap. */
   jitter: { minDepthMs: number; maxDepthMs: number };
+  /** Lowest mix rate in Hz (default 8000: wideband only with a wideband member; 16000: always). */
+  minMixRate?: number;
 }
 
 /** One leg as the worker creates it. */
@@ -249,6 +251,8 @@ export interface MixerStats {
   framesMixed: number;
   /** Source frames filled by loss concealment. */
   framesConcealed: number;
+  /** Source payloads a decoder found corrupt (concealed instead). */
+  framesCorrupt: number;
   packetsLate: number;
   /** Tick lateness histogram since the worker started: `le` bucket bounds in ms. */
   lateness: { le: readonly number[]; counts: number[]; sum: number; count: number };

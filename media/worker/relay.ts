@@ -16,7 +16,9 @@
  *    relayed only if the leg forwards DTMF — to relay listeners below, and to listeners
  *    fed from the room's mix through the room (workerRoom.ts forwardEvent).
  * 7. If the leg's audio feeds its room's mixer or recording (workerRoom.ts), the payload
- *    is decoded into the leg's jitter buffer — before step 8 rewrites it in place.
+ *    is decoded by the leg's own decoder (codec table, sourceAudio.ts) into the leg's
+ *    jitter buffer — before step 8 rewrites it in place. A corrupt payload is concealed
+ *    and counted.
  * 8. For each listener that sends to its endpoint and knows where: the listener's
  *    OutboundStream rewrites SSRC, sequence number, timestamp and marker (one continuous
  *    stream, docs/architecture.md §6.6), the payload type is mapped to the listener's numbering, and
@@ -25,20 +27,16 @@
  *    buffer (WorkerLeg.scratch), taken before the original is rewritten.
  */
 import type { DtmfDigit } from '../dtmf/dtmfReceiver.js';
-import { decodeAlawInto, decodeUlawInto, transcodeInPlace } from '../codecs/g711.js';
-import type { JitterBuffer } from '../mixer/jitterBuffer.js';
+import { transcodeInPlace } from '../codecs/g711.js';
 import {
   isRtcp,
   RTP_INVALID,
   rtpPayloadEnd,
   rtpPayloadOffset,
   rtpPayloadType,
-  rtpSequence,
-  rtpSsrc,
-  rtpTimestamp,
   writeRtpPayloadType,
 } from '../rtp/rtpHeader.js';
-import { KIND_NONE, KIND_PCMA, KIND_TELEPHONE_EVENT, transcodeTable } from './payloadMap.js';
+import { KIND_NONE, KIND_TELEPHONE_EVENT, transcodeTable } from './payloadMap.js';
 import { receiveRtcp } from './rtcpSession.js';
 import type { WorkerLeg } from './workerLeg.js';
 
@@ -115,7 +113,7 @@ export function receiveRtp(
   }
   const offset = rtpPayloadOffset(msg, length);
   if (leg.jitter !== null && kind !== KIND_TELEPHONE_EVENT) {
-    toJitterBuffer(leg.jitter, msg, offset, end, kind, nowMs);
+    toJitterBuffer(leg, msg, offset, end, kind, nowMs);
   }
   const listeners = leg.listeners;
   const n = listeners.length;
@@ -178,21 +176,15 @@ function forward(
   listener.sendRtp(buf, length, end - offset, nowMs);
 }
 
-/** Decoded samples of one packet (G.711: one byte per sample; larger packets are cut). */
-const decoded = new Int16Array(2048);
-
-/** Decodes one G.711 packet's payload into the leg's jitter buffer. */
+/** Decodes one audio payload into the leg's jitter buffer (its room uses its audio). */
 function toJitterBuffer(
-  jitter: JitterBuffer,
+  leg: WorkerLeg,
   msg: Buffer,
   offset: number,
   end: number,
   kind: number,
   nowMs: number,
 ): void {
-  const count = end - offset > decoded.length ? decoded.length : end - offset;
-  if (count <= 0) return;
-  if (kind === KIND_PCMA) decodeAlawInto(msg, decoded, offset, count);
-  else decodeUlawInto(msg, decoded, offset, count);
-  jitter.push(rtpSsrc(msg), rtpSequence(msg), rtpTimestamp(msg), decoded, count, nowMs);
+  if (end - offset <= 0 || leg.audio === null) return;
+  leg.audio.receive(leg.jitter!, msg, offset, end, kind, nowMs);
 }

@@ -75,6 +75,7 @@ export class WorkerCore {
   private readonly roomHost: RoomHost;
   /** Mixer totals of closed rooms and discarded jitter buffers (stats stay monotonic). */
   private retiredFramesMixed = 0;
+  private retiredFramesCorrupt = 0;
   private retiredConcealed = 0;
   private retiredLate = 0;
   private retiredRecordingBytes = 0;
@@ -132,6 +133,7 @@ export class WorkerCore {
       relay: (listener, sources) => this.feed(listener, sources, performance.now()),
       jitterOptions: config.jitter,
       retireJitter: (buffer) => this.retireJitter(buffer),
+      minMixRate: config.minMixRate ?? 8000,
       retireRecording: (bytes, failed) => {
         this.retiredRecordingBytes += bytes;
         if (failed) this.retiredRecordingErrors++;
@@ -190,6 +192,7 @@ export class WorkerCore {
       case 'setCodecs': {
         const leg = this.leg(command.legId);
         leg.payloads = new PayloadMap(command.codecs, command.telephoneEvent);
+        if (leg.roomId !== 0) this.rooms.get(leg.roomId)?.codecsChanged(leg);
         return null;
       }
       case 'setSources': {
@@ -244,6 +247,7 @@ export class WorkerCore {
         if (room === undefined) return null;
         this.rooms.delete(command.roomId);
         this.retiredFramesMixed += room.counters.framesMixed;
+        this.retiredFramesCorrupt += room.counters.framesCorrupt;
         this.closingRooms.add(room);
         try {
           return await room.close();
@@ -397,6 +401,7 @@ export class WorkerCore {
     const monitors: Record<MonitorMode, number> = { listen: 0, whisper: 0, barge: 0, takeover: 0 };
     let clockedRooms = 0;
     let framesMixed = this.retiredFramesMixed;
+    let framesCorrupt = this.retiredFramesCorrupt;
     let concealed = this.retiredConcealed;
     let late = this.retiredLate;
     let depthSum = 0;
@@ -408,6 +413,7 @@ export class WorkerCore {
       if (room.clocked) clockedRooms++;
       room.countModes(monitors);
       framesMixed += room.counters.framesMixed;
+      framesCorrupt += room.counters.framesCorrupt;
       for (const jitter of room.jitterBuffers()) {
         const stats = jitter.stats;
         concealed += stats.concealed;
@@ -431,6 +437,7 @@ export class WorkerCore {
       ticksSkipped: this.clock.skipped,
       framesMixed,
       framesConcealed: concealed,
+      framesCorrupt,
       packetsLate: late,
       lateness: { ...this.lateness, counts: [...this.lateness.counts] },
       jitterDepthMs: depthCount === 0 ? null : depthSum / depthCount,

@@ -27,6 +27,7 @@ import { rtpSequence, rtpSsrc, rtpTimestamp } from '../rtp/rtpHeader.js';
 import { Counters } from './counters.js';
 import { receivesFromEndpoint, sendsToEndpoint } from './direction.js';
 import { PayloadMap } from './payloadMap.js';
+import type { SourceAudio } from './sourceAudio.js';
 import type { LegConfig, LegStats, MediaDirection, RemoteAddress } from './protocol.js';
 
 /** Copies for a second listener of one packet (see `scratch`). A power of two. */
@@ -107,6 +108,8 @@ export class WorkerLeg {
   mixEventOutTs = 0;
   /** Decoded audio of this leg for the mixer and the recording tap; null when unused. */
   jitter: JitterBuffer | null = null;
+  /** Its decoder and rate conversion into the room's mix; null when unused (with jitter). */
+  audio: SourceAudio | null = null;
 
   /** Reception statistics of the endpoint's current SSRC. */
   inbound: ReceiverStats | null = null;

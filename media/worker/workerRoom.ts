@@ -18,8 +18,17 @@
  * Every feed goes through the listener's OutboundStream, so the stream the phone receives
  * keeps one SSRC and contiguous sequence numbers across every switch. The mixer is one
  * source per room: it numbers the frames it sends to a listener contiguously
- * (`mixSequence`) and stamps them with the frame index × 160, so a frame it does not send
- * (the listener's direction refuses media) reads as a pause, not as loss.
+ * (`mixSequence`) and stamps them with the frame index × the listener codec's RTP ticks
+ * per frame (160 for G.711 and G.722, 960 for Opus), so a frame it does not send (the
+ * listener's direction refuses media) reads as a pause, not as loss.
+ *
+ * Rate. The room mixes at 16 kHz (320-sample frames) when any member is sent a wideband
+ * codec (the codec table's `wideband`: G.722, Opus), else at 8 kHz (160 samples: half the
+ * cost, nothing above 4 kHz to keep); re-evaluated on every reroute and codec change
+ * (legCodecs.ts `roomRate`). Each source decodes with its own decoder and, if its rate
+ * differs from the room's, converts through its own resampler (sourceAudio.ts); each
+ * shared encode (set × codec) owns its encoder and, if the codec's rate differs, its own
+ * resampler (encodeSlot.ts); tones are generated at the room's rate.
  *
  * A leg's audio is decoded into its jitter buffer only while a mix listener or the
  * recording uses it. A source that starts being used gets a fresh buffer, so audio from
@@ -28,7 +37,7 @@
  * The recording tap hears the customer and the agent seat only (never a supervisor,
  * never a tone); after a takeover the supervisor is the agent seat.
  */
-import { encodeAlawInto, encodeUlawInto } from '../codecs/g711.js';
+import { Downsampler2x } from '../dsp/resampler.js';
 import { JitterBuffer } from '../mixer/jitterBuffer.js';
 import { mixFrame, planMix } from '../mixer/mixFrame.js';
 import type { MixPlan } from '../mixer/mixFrame.js';
@@ -36,6 +45,7 @@ import { routeMatrix } from '../mixer/routeMatrix.js';
 import { WavRecorder } from '../recording/wavRecorder.js';
 import {
   RTP_HEADER_SIZE,
+  rtpPayloadEnd,
   rtpPayloadOffset,
   rtpTimestamp,
   writeRtpHeader,
@@ -45,7 +55,15 @@ import {
   writeRtpTimestamp,
 } from '../rtp/rtpHeader.js';
 import { ToneGenerator } from '../tones/toneGenerator.js';
-import { KIND_PCMA, KIND_TELEPHONE_EVENT } from './payloadMap.js';
+import { EncodeSlot } from './encodeSlot.js';
+import {
+  codecOfKind,
+  eventClockRate,
+  NARROWBAND_RATE,
+  rescaleEventDurations,
+  roomRate,
+} from './legCodecs.js';
+import { KIND_TELEPHONE_EVENT } from './payloadMap.js';
 import type {
   MonitorMode,
   RecordingConfig,
@@ -53,11 +71,15 @@ import type {
   RoomRole,
   ToneConfig,
 } from './protocol.js';
+import { SourceAudio } from './sourceAudio.js';
 import type { WorkerLeg } from './workerLeg.js';
 
 /** The input SSRC of every room's mixer ("MIXR"); the source id tells rooms apart. */
 const MIXER_SSRC = 0x4d495852;
-const SILENCE = new Int16Array(160);
+/** A silent frame at any mix rate (up to 16 kHz). */
+const SILENCE = new Int16Array(320);
+/** Encode slots per key: one per PayloadMap kind (more than there are kinds). */
+const KIND_STRIDE = 16;
 
 export interface RoomMember {
   leg: WorkerLeg;
@@ -78,6 +100,8 @@ export interface RoomHost {
   jitterOptions: { minDepthMs: number; maxDepthMs: number };
   /** Totals of jitter buffers the room discards (so worker stats stay monotonic). */
   retireJitter(buffer: JitterBuffer): void;
+  /** The lowest mix rate (Hz): 8000 (default) mixes narrowband rooms at 8 kHz; 16000 forces wideband. */
+  minMixRate?: number;
   /**
    * A recording finished closing: its bytes and whether an error cut it short, for the
    * worker's totals. Called in the same turn the room stops counting it (no dip).
@@ -88,11 +112,16 @@ export interface RoomHost {
 /** Frame counters the worker sums into its mixer stats. */
 export interface RoomCounters {
   framesMixed: number;
+  /** Source payloads a decoder found corrupt (concealed instead). */
+  framesCorrupt: number;
 }
 
 export class WorkerRoom {
   members: RoomMember[] = [];
-  readonly counters: RoomCounters = { framesMixed: 0 };
+  readonly counters: RoomCounters = { framesMixed: 0, framesCorrupt: 0 };
+  /** The mix rate (Hz) and its 20 ms frame (samples), set by reroute(). */
+  rate = NARROWBAND_RATE;
+  frameSamples = 160;
   private tones: ActiveTone[] = [];
   private recorder: WavRecorder | null = null;
   /** Stopped recorders still writing their last block (counted until retired). */
@@ -112,10 +141,12 @@ export class WorkerRoom {
   private mixedHears: WorkerLeg[][] = [];
   private recordCustomer: number[] = [];
   private recordAgent: number[] = [];
-  /** Shared encodes of one frame: per (set or direct source) × codec, with its frame. */
-  private encoded: Uint8Array[] = [];
-  private encodedFrame: Float64Array = new Float64Array(0);
-  private trackScratch = [new Int16Array(160), new Int16Array(160)];
+  /** Shared encodes: per (set or direct source) × payload kind, key · KIND_STRIDE + kind. */
+  private slots: (EncodeSlot | undefined)[] = [];
+  private trackScratch = [new Int16Array(320), new Int16Array(320)];
+  /** The recording is at 8 kHz: a wideband room's tracks go through these. */
+  private readonly trackDown = [new Downsampler2x(320), new Downsampler2x(320)];
+  private readonly trackNarrow = [new Int16Array(160), new Int16Array(160)];
   private toneFinished = false;
   /** close() ran: nothing may start again (a recording being opened is discarded). */
   private closed = false;
@@ -238,7 +269,11 @@ export class WorkerRoom {
       }
     }
     if (legs.length === 0) return;
-    this.tones.push({ generator: new ToneGenerator(config), to: new Set(legs), done: false });
+    this.tones.push({
+      generator: new ToneGenerator(config, this.rate, this.frameSamples),
+      to: new Set(legs),
+      done: false,
+    });
     this.reroute();
   }
 
@@ -255,6 +290,11 @@ export class WorkerRoom {
     const summary = await this.stopRecording();
     this.reroute();
     return summary;
+  }
+
+  /** A member's negotiated codecs changed: the room's rate and encodes follow. */
+  codecsChanged(leg: WorkerLeg): void {
+    if (this.members.some((m) => m.leg === leg)) this.reroute();
   }
 
   /** Supervisors by mode (for stats). */
@@ -279,12 +319,46 @@ export class WorkerRoom {
   }
 
   private dropJitter(leg: WorkerLeg): void {
+    leg.audio?.close();
+    leg.audio = null;
     if (leg.jitter === null) return;
     this.host.retireJitter(leg.jitter);
     leg.jitter = null;
   }
 
+  /** The room uses `leg`'s audio: its jitter buffer and decoder, for its send codec. */
+  private useSource(leg: WorkerLeg): void {
+    leg.jitter ??= new JitterBuffer(this.host.jitterOptions);
+    if (leg.audio === null) {
+      leg.audio = new SourceAudio(this.counters);
+      leg.audio.prepare(leg.payloads.sendKind, leg.jitter);
+    }
+  }
+
+  /**
+   * The mix rate for the current members; tones carry over to it (one that no longer
+   * fits the rate, above 4 kHz in a narrowband room, ends).
+   */
+  private updateRate(): void {
+    const rate = roomRate(
+      this.members.map((m) => m.leg),
+      this.host.minMixRate,
+    );
+    if (rate === this.rate) return;
+    this.rate = rate;
+    this.frameSamples = rate / 50;
+    for (const tone of this.tones) {
+      try {
+        tone.generator = tone.generator.atRate(rate, this.frameSamples);
+      } catch {
+        tone.done = true;
+      }
+    }
+    this.tones = this.tones.filter((t) => !t.done);
+  }
+
   private reroute(): void {
+    this.updateRate();
     const members = this.members;
     const matrix = routeMatrix(
       members.map((m) => ({
@@ -303,7 +377,7 @@ export class WorkerRoom {
       });
       return heard;
     });
-    const plan = planMix(hears, sourceCount);
+    const plan = planMix(hears, sourceCount, this.frameSamples);
 
     const needed = new Array<boolean>(sourceCount).fill(false);
     const mixed: WorkerLeg[] = [];
@@ -346,7 +420,7 @@ export class WorkerRoom {
 
     members.forEach((m, s) => {
       if (!needed[s]) this.dropJitter(m.leg);
-      else m.leg.jitter ??= new JitterBuffer(this.host.jitterOptions);
+      else this.useSource(m.leg);
     });
 
     const keys = plan.outputs.length + sourceCount;
@@ -360,8 +434,30 @@ export class WorkerRoom {
     this.mixedHears = mixedHears;
     this.recordCustomer = recordCustomer;
     this.recordAgent = recordAgent;
-    this.encoded = Array.from({ length: keys * 2 }, () => new Uint8Array(160));
-    this.encodedFrame = new Float64Array(keys * 2).fill(-1);
+    this.prepareSlots(keys);
+  }
+
+  /** One encode slot per (key, send codec) a mix listener needs; the old ones close. */
+  private prepareSlots(keys: number): void {
+    const old = this.slots;
+    const plan = this.plan!;
+    this.slots = new Array<EncodeSlot | undefined>(keys * KIND_STRIDE);
+    for (const leg of this.mixed) this.slotFor(plan, leg.mixListener, leg.payloads.sendKind);
+    for (const slot of old) slot?.close();
+  }
+
+  /** The encode slot of `listener` for `kind` (created if missing), or null (no codec). */
+  private slotFor(plan: MixPlan, listener: number, kind: number): EncodeSlot | null {
+    const set = plan.mixSet[listener]!;
+    const key = set >= 0 ? set : plan.outputs.length + plan.relaySource[listener]!;
+    const index = key * KIND_STRIDE + kind;
+    let slot = this.slots[index];
+    if (slot !== undefined) return slot;
+    const codec = codecOfKind(kind);
+    if (codec === null || kind >= KIND_STRIDE) return null;
+    slot = new EncodeSlot(codec, this.rate);
+    this.slots[index] = slot;
+    return slot;
   }
 
   // -------------------------------------------------------------------------------------
@@ -380,7 +476,12 @@ export class WorkerRoom {
       }
       const leg = this.sourceLegs[s];
       if (leg !== null && leg !== undefined) {
-        frames[s] = leg.jitter === null ? null : leg.jitter.pop(nowMs);
+        const jitter = leg.jitter;
+        const audio = leg.audio;
+        frames[s] =
+          jitter === null || audio === null
+            ? null
+            : audio.toRoom(jitter.pop(nowMs), jitter.sampleRate, this.rate);
         continue;
       }
       const tone = this.sourceTones[s]!;
@@ -397,7 +498,10 @@ export class WorkerRoom {
       this.sendMixed(mixed[i]!, this.mixedIndex[i]!, index, nowMs);
     const recorder = this.recorder;
     if (recorder !== null) {
-      recorder.writeFrame(this.track(this.recordCustomer, 0), this.track(this.recordAgent, 1));
+      recorder.writeFrame(
+        this.narrowTrack(this.track(this.recordCustomer, 0), 0),
+        this.narrowTrack(this.track(this.recordAgent, 1), 1),
+      );
     }
     if (this.toneFinished) {
       this.toneFinished = false;
@@ -420,7 +524,9 @@ export class WorkerRoom {
   /**
    * An RFC 4733 telephone-event from `source` (a member that forwards DTMF), for the
    * listeners fed from the mix that hear it: sent in the mix stream, between its frames,
-   * each event's packets sharing the timestamp of the frame current when it began.
+   * each event's packets sharing the timestamp of the frame current when it began (in the
+   * listener's clock, as every mixed frame). When the source's and the listener's
+   * telephone-event clocks differ (8000 vs 48000), the duration fields are rescaled.
    * Listeners fed by relay got it from the packet path. Hot path: no allocation.
    */
   forwardEvent(source: WorkerLeg, msg: Buffer, length: number, nowMs: number): void {
@@ -446,6 +552,16 @@ export class WorkerRoom {
       if (buf === null) {
         c.dropMalformed++;
         continue;
+      }
+      const from = eventClockRate(source);
+      const to = eventClockRate(leg);
+      if (from !== to) {
+        const end = rtpPayloadEnd(buf, length);
+        if (end < 0) {
+          c.dropMalformed++;
+          continue;
+        }
+        rescaleEventDurations(buf, rtpPayloadOffset(buf, length), end, from, to);
       }
       const inTs = rtpTimestamp(buf);
       if (leg.mixEventSource !== source.id || leg.mixEventInTs !== inTs) {
@@ -490,31 +606,32 @@ export class WorkerRoom {
     }
     const map = leg.payloads;
     const kind = map.sendKind;
-    const slot = key * 2 + (kind === KIND_PCMA ? 1 : 0);
-    const payload = this.encoded[slot]!;
-    if (this.encodedFrame[slot] !== index) {
-      if (kind === KIND_PCMA) encodeAlawInto(pcm, payload, 0, 160);
-      else encodeUlawInto(pcm, payload, 0, 160);
-      this.encodedFrame[slot] = index;
+    const slot = this.slots[key * KIND_STRIDE + kind] ?? this.slotFor(plan, listener, kind); // codec change
+    if (slot === null) {
+      c.dropPayloadType++;
+      return;
     }
+    slot.encode(pcm, index);
+    const length = slot.length;
+    const timestamp = (index * slot.codec.rtpTicksPerFrame) >>> 0;
     const buf = leg.ringBuffer();
     writeRtpHeader(
       buf,
       map.payloadTypeOf[kind]!,
       false,
       leg.mixSequence & 0xffff,
-      (index * 160) >>> 0,
+      timestamp,
       MIXER_SSRC,
     );
-    buf.set(payload, RTP_HEADER_SIZE);
+    buf.set(slot.payload.subarray(0, length), RTP_HEADER_SIZE);
     if (!leg.outbound.rewrite(buf, -this.id, nowMs)) {
       c.dropStale++;
       return;
     }
     leg.mixSequence++;
-    leg.mixTimestamp = (index * 160) >>> 0;
+    leg.mixTimestamp = timestamp;
     this.counters.framesMixed++;
-    leg.sendRtp(buf, RTP_HEADER_SIZE + 160, 160, nowMs);
+    leg.sendRtp(buf, RTP_HEADER_SIZE + length, length, nowMs);
   }
 
   /** One recording track's frame: its source, the clamped sum of several, or silence. */
@@ -524,15 +641,25 @@ export class WorkerRoom {
     const out = this.trackScratch[scratch]!;
     out.fill(0);
     let any = false;
+    const n = this.frameSamples;
     for (const s of sources) {
       const f = this.frames[s];
       if (!f) continue;
       any = true;
-      for (let i = 0; i < 160; i++) {
+      for (let i = 0; i < n; i++) {
         const v = out[i]! + f[i]!;
         out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
       }
     }
     return any ? out : null;
+  }
+
+  /** A track's frame at the recording's 8 kHz (a wideband room's through a downsampler). */
+  private narrowTrack(frame: Int16Array | null, track: number): Int16Array | null {
+    if (this.rate === NARROWBAND_RATE) return frame;
+    const down = this.trackDown[track]!;
+    const out = this.trackNarrow[track]!;
+    down.process(frame ?? SILENCE, this.frameSamples, out);
+    return frame === null ? null : out;
   }
 }

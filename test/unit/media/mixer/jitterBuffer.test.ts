@@ -653,3 +653,100 @@ describe('JitterBuffer options', () => {
     expect(buffer({ clockRate: 16000 }).frameSamples).toBe(320);
   });
 });
+
+/**
+ * A wideband sender: packet k carries 20 ms = `samples` PCM samples at the decoder's rate
+ * (the ramp from k·samples), stamped ts0 + k·ticks in the RTP clock.
+ */
+function sendWide(
+  jb: JitterBuffer,
+  k: number,
+  nowMs: number,
+  samples: number,
+  ticks: number,
+  ts0 = 4_000_000_000,
+  ssrc = SSRC,
+): boolean {
+  const buf = Int16Array.from(rampFrame(k * samples, samples));
+  return jb.push(ssrc, (60_000 + k) & 0xffff, (ts0 + k * ticks) >>> 0, buf, samples, nowMs);
+}
+
+describe('JitterBuffer rates (RTP clock ≠ PCM rate)', () => {
+  it.each([
+    ['G.722: clock 8000, 16 kHz audio, 2 samples per tick', 8000, 160],
+    ['Opus: clock 48000, decoded at 16 kHz, a sample per 3 ticks', 48000, 960],
+  ])(
+    '%s: 320-sample frames, sample-exact across the 32-bit timestamp wrap',
+    (_, clockRate, ticks) => {
+      const jb = buffer({ clockRate, sampleRate: 16000 });
+      expect(jb.frameSamples).toBe(320);
+      expect(jb.minDepth).toBe(640); // 40 ms at 16 kHz
+      const out: (number[] | null)[] = [];
+      for (let i = 0; i < 40; i++) {
+        if (i < 38) sendWide(jb, i, i * 20, 320, ticks);
+        out.push(snap(jb.pop(i * 20)));
+      }
+      expect(out.slice(0, DELAY_FRAMES)).toEqual([null, null]);
+      for (let f = 0; f < 38; f++) expect(out[f + DELAY_FRAMES]).toEqual(rampFrame(f * 320, 320));
+      const s = jb.stats;
+      expect(s.depthMs).toBe(40);
+      expect(s.jitterMs).toBe(0);
+      expect([s.concealed, s.late, s.duplicates, s.resets, s.underruns]).toEqual([0, 0, 0, 0, 0]);
+    },
+  );
+
+  it('Opus: a lost packet is concealed for 20 ms and the next plays in place', () => {
+    const jb = buffer({ clockRate: 48000, sampleRate: 16000 });
+    const out: (number[] | null)[] = [];
+    for (let i = 0; i < 12; i++) {
+      if (i !== 5) sendWide(jb, i, i * 20, 320, 960);
+      out.push(snap(jb.pop(i * 20)));
+    }
+    expect(out[5 + DELAY_FRAMES]).toEqual(halve(rampFrame(4 * 320, 320)));
+    expect(out[6 + DELAY_FRAMES]).toEqual(rampFrame(6 * 320, 320));
+    expect(jb.stats.concealed).toBe(1);
+  });
+
+  it('measures jitter and resync distances in time, whatever the rates', () => {
+    // 10 ms of arrival jitter on every second packet: the same depth at every rate.
+    const depth = (clockRate: number, sampleRate: number, ticks: number): number => {
+      const jb = buffer({ clockRate, sampleRate });
+      const n = (sampleRate * 20) / 1000;
+      for (let i = 0; i < 100; i++) {
+        sendWide(jb, i, i * 20 + (i % 2) * 10, n, ticks);
+        jb.pop(i * 20);
+      }
+      return jb.stats.jitterMs;
+    };
+    const narrow = depth(8000, 8000, 160);
+    expect(narrow).toBeGreaterThan(5);
+    expect(depth(8000, 16000, 160)).toBeCloseTo(narrow, 6);
+    expect(depth(48000, 16000, 960)).toBeCloseTo(narrow, 6);
+
+    // A jump of 2 s in the RTP clock resyncs; one of 0.5 s does not.
+    const jb = buffer({ clockRate: 48000, sampleRate: 16000 });
+    sendWide(jb, 0, 0, 320, 960);
+    sendWide(jb, 25, 20, 320, 960); // 0.5 s ahead
+    expect(jb.stats.resets).toBe(0);
+    sendWide(jb, 100, 40, 320, 960); // 2 s ahead
+    expect(jb.stats.resets).toBe(1);
+  });
+
+  it('setRates switches rates: buffered audio is dropped, the next push resyncs', () => {
+    const jb = buffer();
+    for (let i = 0; i < 4; i++) sendWide(jb, i, i * 20, 160, 160);
+    jb.setRates(8000, 8000); // unchanged: no-op
+    expect(jb.stats.resets).toBe(0);
+    jb.setRates(8000, 16000);
+    expect(jb.frameSamples).toBe(320);
+    expect(jb.stats.resets).toBe(1);
+    expect(jb.pop(100)).toBeNull();
+    const out: (number[] | null)[] = [];
+    for (let i = 0; i < 6; i++) {
+      sendWide(jb, i, 200 + i * 20, 320, 160, 9_000);
+      out.push(snap(jb.pop(200 + i * 20)));
+    }
+    expect(out[DELAY_FRAMES]).toEqual(rampFrame(0, 320));
+    expect(out[DELAY_FRAMES + 3]).toEqual(rampFrame(3 * 320, 320));
+  });
+});

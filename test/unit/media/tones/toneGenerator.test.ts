@@ -185,6 +185,27 @@ describe('ToneGenerator', () => {
     expect(relativeTonePower(samples, 16000, 1000, 320, 960)).toBeGreaterThan(0.95);
   });
 
+  it('carries a playing tone over to another rate at the same point of its cadence', () => {
+    const spec: ToneSpec = { frequencies: [1000], onMs: 60, offMs: 40, repeat: 2 };
+    const narrow = new ToneGenerator(spec);
+    narrow.next(); // 20 ms in
+    const wide = narrow.atRate(16000);
+    expect(wide.sampleRate).toBe(16000);
+    expect(wide.frameSamples).toBe(320);
+    // 20 ms more of tone at 16 kHz equals the reference generator's frame 1 at 16 kHz.
+    const reference = new ToneGenerator(spec, 16000, 320);
+    reference.next();
+    const expected = Array.from(reference.next()!);
+    const got = Array.from(wide.next()!);
+    for (let i = 0; i < got.length; i++)
+      expect(Math.abs(got[i]! - expected[i]!)).toBeLessThanOrEqual(1);
+    // and the rest of the cadence (10 frames in all: 2 × (3 of tone + 2 of pause)).
+    expect(play(wide).frames).toBe(10 - 2);
+    expect(() => new ToneGenerator({ frequencies: [6000], onMs: 20 }, 16000).atRate(8000)).toThrow(
+      RangeError,
+    );
+  });
+
   it.each<[string, ToneSpec]>([
     ['no frequency', { frequencies: [], onMs: 100 }],
     ['three frequencies', { frequencies: [1, 2, 3], onMs: 100 }],

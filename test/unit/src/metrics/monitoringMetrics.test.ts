@@ -20,6 +20,7 @@ function mixer(lateness: MixerStats['lateness'], extra: Partial<MixerStats> = {}
     ticksSkipped: 0,
     framesMixed: 0,
     framesConcealed: 0,
+    framesCorrupt: 0,
     packetsLate: 0,
     lateness,
     jitterDepthMs: 40,
