@@ -14,6 +14,7 @@
  * running against a stale `dist/` build fails loudly instead of misbehaving.
  */
 import type { MediaErrorCode } from '../engine/errors.js';
+import type { PacketIoCounters } from '../io/packetIo.js';
 
 export const PROTOCOL_VERSION = 3;
 
@@ -233,6 +234,8 @@ export interface WorkerStats {
   eventLoopUtilization: number;
   /** Lateness of the worker's sweep timer since the previous report (event-loop lag). */
   loopDelayMs: { mean: number; max: number };
+  /** The worker's packet I/O (media/io/packetIo.ts): datagrams of all its ports, ever. */
+  io: PacketIoCounters;
 }
 
 /** The mixer's side of a worker (rooms, the frame clock, jitter buffers, recordings). */
