@@ -234,8 +234,10 @@ export interface WorkerStats {
   eventLoopUtilization: number;
   /** Lateness of the worker's sweep timer since the previous report (event-loop lag). */
   loopDelayMs: { mean: number; max: number };
-  /** The worker's packet I/O (media/io/packetIo.ts): datagrams of all its ports, ever. */
-  io: PacketIoCounters;
+  /** Which packet I/O the worker's legs use (media/io/packetIo.ts PacketIo.name). */
+  io: string;
+  /** That io's counters: datagrams of all the worker's ports, closed ones included. */
+  ioCounters: PacketIoCounters;
 }
 
 /** The mixer's side of a worker (rooms, the frame clock, jitter buffers, recordings). */
