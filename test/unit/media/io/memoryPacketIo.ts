@@ -193,7 +193,7 @@ export class MemoryPacketIo implements PacketIo {
           for (const d of datagrams) target.received.push({ bytes: d.bytes, fromPort: d.fromPort });
           continue;
         }
-        const channel: Channel = Number(key.slice(key.lastIndexOf(':') + 1)) - target.port;
+        const channel = (Number(key.slice(key.lastIndexOf(':') + 1)) - target.port) as Channel;
         for (let start = 0; start < datagrams.length; start += ARENA_SLOTS) {
           this.deliver(target, channel, datagrams.slice(start, start + ARENA_SLOTS));
         }
