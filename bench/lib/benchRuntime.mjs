@@ -203,7 +203,7 @@ export function emitResult(result) {
 /**
  * Which packet I/O path the media engine ran. The engine's worker reports are asked
  * first (a report naming its path in `io`); without one, the build is looked at: with no
- * media/native addon, node:dgram (media/worker/udp.ts) is the only path there is.
+ * media/native addon, node:dgram (media/io/dgramPacketIo.ts) is the only path there is.
  */
 export function mediaIoPath(reports = []) {
   const named = [...new Set(reports.map((r) => r?.io ?? r?.worker?.io).filter(Boolean))];

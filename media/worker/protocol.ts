@@ -14,6 +14,7 @@
  * running against a stale `dist/` build fails loudly instead of misbehaving.
  */
 import type { MediaErrorCode } from '../engine/errors.js';
+import type { PacketIoCounters } from '../io/packetIo.js';
 
 export const PROTOCOL_VERSION = 3;
 
@@ -235,6 +236,10 @@ export interface WorkerStats {
   eventLoopUtilization: number;
   /** Lateness of the worker's sweep timer since the previous report (event-loop lag). */
   loopDelayMs: { mean: number; max: number };
+  /** Which packet I/O the worker's legs use (media/io/packetIo.ts PacketIo.name). */
+  io: string;
+  /** That io's counters: datagrams of all the worker's ports, closed ones included. */
+  ioCounters: PacketIoCounters;
 }
 
 /** The mixer's side of a worker (rooms, the frame clock, jitter buffers, recordings). */

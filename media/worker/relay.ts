@@ -48,21 +48,25 @@ export interface PacketEvents {
   eventToMix(leg: WorkerLeg, msg: Buffer, length: number, nowMs: number): void;
 }
 
-/** One datagram from `address`:`port` on `leg`'s RTP socket, at monotonic `nowMs`. */
+/**
+ * One datagram, bytes 0..`length` of `msg`, from `address`:`port` on `leg`'s RTP port, at
+ * monotonic `nowMs`. `msg` is the io's receive buffer (media/io/packetIo.ts): rewritten in
+ * place and sent here, never kept.
+ */
 export function receiveRtp(
   leg: WorkerLeg,
   msg: Buffer,
+  length: number,
   address: string,
   port: number,
   nowMs: number,
   events: PacketEvents,
 ): void {
   const c = leg.counters;
-  const length = msg.length;
   c.packetsIn++;
   c.bytesIn += length;
   if (isRtcp(msg, length)) {
-    receiveRtcp(leg, msg, address, port, true, nowMs);
+    receiveRtcp(leg, msg, length, address, port, true, nowMs);
     return;
   }
   const end = rtpPayloadEnd(msg, length);

@@ -33,16 +33,21 @@ import {
   writeSdesCname,
   writeSenderReport,
 } from '../rtcp/buildRtcp.js';
+import { CHANNEL_RTCP, CHANNEL_RTP } from '../io/packetIo.js';
 import { ntpCompact, ntpFraction, ntpSeconds, roundTripMs } from '../rtcp/ntp.js';
 import type { WorkerLeg } from './workerLeg.js';
 
 /** A round trip longer than this is a clock or echo error, not a network. */
 const MAX_RTT_MS = 60000;
 
-/** One datagram of RTCP from `address`:`port` (`muxed`: it came to the RTP port). */
+/**
+ * One datagram of RTCP, bytes 0..`length` of `msg`, from `address`:`port` (`muxed`: it
+ * came to the RTP port).
+ */
 export function receiveRtcp(
   leg: WorkerLeg,
   msg: Buffer,
+  length: number,
   address: string,
   port: number,
   muxed: boolean,
@@ -51,14 +56,14 @@ export function receiveRtcp(
   const c = leg.counters;
   if (!muxed) {
     c.packetsIn++;
-    c.bytesIn += msg.length;
+    c.bytesIn += length;
   }
   if (leg.latched ? address !== leg.latchedAddress : address !== leg.remote?.address) {
     if (!leg.latched && nowMs <= leg.latchUntilMs) c.dropEarlyRtcp++;
     else c.dropForeign++;
     return;
   }
-  const parsed = parseRtcpCompound(msg);
+  const parsed = parseRtcpCompound(msg, length);
   if (!parsed.ok) {
     c.dropMalformed++;
     return;
@@ -105,12 +110,12 @@ export function receiveRtcp(
  * endpoint's address is still unknown, so nothing was sent.
  */
 export function sendReport(leg: WorkerLeg, nowMs: number, bye: boolean): boolean {
-  let socket = leg.rtcp;
+  let channel = CHANNEL_RTCP;
   let address = leg.destAddress;
   let port = 0;
   if (leg.destPort === 0) return false;
   if (leg.rtcpMuxSeen || leg.remote?.rtcpMux === true) {
-    socket = leg.rtp;
+    channel = CHANNEL_RTP;
     port = leg.destPort;
   } else if (leg.rtcpPeerPort !== 0) {
     address = leg.rtcpPeerAddress;
@@ -161,7 +166,7 @@ export function sendReport(leg: WorkerLeg, nowMs: number, bye: boolean): boolean
   }
   offset += writeSdesCname(buf, offset, ssrc, leg.cname);
   if (bye) offset += writeBye(buf, offset, ssrc);
-  socket.send(buf, 0, offset, port, address);
+  leg.pair.send(channel, buf, 0, offset, port, address);
   c.rtcpOut++;
   return true;
 }

@@ -1,7 +1,7 @@
 /**
- * The worker's state and command loop: it owns the legs (sockets bound here, in the
- * worker thread, so their packets never touch the main thread), keeps the routes between
- * them, and runs the worker's ONE timer — a periodic sweep for media timeouts, DTMF
+ * The worker's state and command loop: it owns the legs (their ports bound here, in the
+ * worker thread, through the packet I/O seam media/io/packetIo.ts, so their packets never
+ * touch the main thread), keeps the routes between them, and runs the worker's ONE timer — a periodic sweep for media timeouts, DTMF
  * events whose end was lost, RTCP reports and the periodic stats. main.ts connects it to
  * the parent port; I/O toward the engine goes through `host.post`.
  *
@@ -16,9 +16,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
-import type { RemoteInfo } from 'node:dgram';
 import type { DtmfDigit } from '../dtmf/dtmfReceiver.js';
 import { MediaError } from '../engine/errors.js';
+import { CHANNEL_RTP } from '../io/packetIo.js';
+import type { PacketIo, PairReceiver } from '../io/packetIo.js';
 import { FrameClock } from '../mixer/frameClock.js';
 import type { JitterBuffer } from '../mixer/jitterBuffer.js';
 import { Counters } from './counters.js';
@@ -40,7 +41,6 @@ import { receiveRtp } from './relay.js';
 import type { PacketEvents } from './relay.js';
 import { receiveRtcp, sendReport } from './rtcpSession.js';
 import { threadCpuMs } from './threadCpu.js';
-import { bindUdp, closeUdp } from './udp.js';
 import { validateCommand } from './validate.js';
 import { WorkerLeg } from './workerLeg.js';
 import { WorkerRoom } from './workerRoom.js';
@@ -98,9 +98,11 @@ export class WorkerCore {
   private lagCount = 0;
   private elu: EventLoopUtilization = performance.eventLoopUtilization();
 
+  /** `io` gives the legs their ports; the core owns it from here on (closes it in close). */
   constructor(
     private readonly config: WorkerConfig,
     private readonly host: WorkerHost,
+    private readonly io: PacketIo,
   ) {
     const now = performance.now();
     this.lastSweepMs = now;
@@ -158,7 +160,7 @@ export class WorkerCore {
     );
   }
 
-  /** Closes every leg, socket and the timer. Idempotent. */
+  /** Closes every leg, the packet io and the timer. Idempotent. */
   close(): Promise<void> {
     if (this.closing === undefined) {
       clearInterval(this.timer);
@@ -168,7 +170,7 @@ export class WorkerCore {
       this.closing = Promise.all([
         ...rooms.map((room) => room.close()),
         ...[...this.legs.values()].map((leg) => this.closeLeg(leg)),
-      ]).then(() => undefined);
+      ]).then(() => this.io.close());
     }
     return this.closing;
   }
@@ -289,44 +291,73 @@ export class WorkerCore {
     if (this.legs.has(config.legId)) {
       throw new MediaError('ERR_INVALID_COMMAND', `leg ${config.legId} exists`);
     }
-    const address = this.config.address;
-    const rtp = await bindUdp(address, config.port);
-    let rtcp;
+    // Rejects with ERR_PORT_IN_USE / ERR_BIND, nothing bound (the engine tries another pair).
+    const pair = await this.io.bindPair(this.config.address, config.port);
+    let leg: WorkerLeg;
     try {
-      rtcp = await bindUdp(address, config.port + 1);
+      if (this.closing !== undefined) {
+        throw new MediaError('ERR_WORKER', 'the worker is closing');
+      }
+      leg = new WorkerLeg(config, pair, performance.now(), this.config.latchWindowMs);
     } catch (error) {
-      await closeUdp(rtp);
+      await pair.close();
       throw error;
     }
-    if (this.closing !== undefined) {
-      await Promise.all([closeUdp(rtp), closeUdp(rtcp)]);
-      throw new MediaError('ERR_WORKER', 'the worker is closing');
-    }
-    const now = performance.now();
-    const leg = new WorkerLeg(config, rtp, rtcp, now, this.config.latchWindowMs);
     // RFC 3550 §6.2: the first report after half an interval, all of them randomised.
-    leg.nextRtcpMs = now + this.rtcpDelay() / 2;
-    const events = this.events;
-    rtp.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-      try {
-        receiveRtp(leg, msg, rinfo.address, rinfo.port, performance.now(), events);
-      } catch (error) {
-        this.internalError(leg, error);
-      }
-    });
-    rtcp.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-      try {
-        receiveRtcp(leg, msg, rinfo.address, rinfo.port, false, performance.now());
-      } catch (error) {
-        this.internalError(leg, error);
-      }
-    });
-    const onSocketError = (error: Error): void =>
-      this.log('warn', 'socket error', { legId: leg.id, label: leg.label, error: error.message });
-    rtp.on('error', onSocketError);
-    rtcp.on('error', onSocketError);
+    leg.nextRtcpMs = performance.now() + this.rtcpDelay() / 2;
+    pair.receive(this.receiverOf(leg));
     this.legs.set(leg.id, leg);
     return { ssrc: leg.outbound.ssrc };
+  }
+
+  /** The packet path's entry: each datagram of `leg`'s pair, a bug caught per datagram. */
+  private receiverOf(leg: WorkerLeg): PairReceiver {
+    const events = this.events;
+    return {
+      rtp: (batch) => {
+        const { buffers, lengths, addresses, ports, arrivalMs } = batch;
+        for (let i = 0; i < batch.count; i++) {
+          try {
+            receiveRtp(
+              leg,
+              buffers[i]!,
+              lengths[i]!,
+              addresses[i]!,
+              ports[i]!,
+              arrivalMs[i]!,
+              events,
+            );
+          } catch (error) {
+            this.internalError(leg, error);
+          }
+        }
+      },
+      rtcp: (batch) => {
+        const { buffers, lengths, addresses, ports, arrivalMs } = batch;
+        for (let i = 0; i < batch.count; i++) {
+          try {
+            receiveRtcp(
+              leg,
+              buffers[i]!,
+              lengths[i]!,
+              addresses[i]!,
+              ports[i]!,
+              false,
+              arrivalMs[i]!,
+            );
+          } catch (error) {
+            this.internalError(leg, error);
+          }
+        }
+      },
+      error: (error, channel) =>
+        this.log('warn', 'socket error', {
+          legId: leg.id,
+          label: leg.label,
+          port: channel === CHANNEL_RTP ? leg.port : leg.port + 1,
+          error: error.message,
+        }),
+    };
   }
 
   private room(id: number): WorkerRoom {
@@ -494,7 +525,7 @@ export class WorkerCore {
       this.internalError(leg, error);
     }
     this.retired.add(leg.counters);
-    await Promise.all([closeUdp(leg.rtp), closeUdp(leg.rtcp)]);
+    await leg.pair.close();
   }
 
   private sweep(): void {
@@ -564,6 +595,8 @@ export class WorkerCore {
         legs: this.legs.size,
         counters: totals.snapshot(),
         cpuMs: threadCpuMs(),
+        io: this.io.name,
+        ioCounters: this.io.counters(),
         eventLoopUtilization: elu.utilization,
         loopDelayMs,
       },

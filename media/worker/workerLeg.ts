@@ -1,7 +1,7 @@
 /**
- * One leg inside a worker: its two sockets, its negotiated payload types, where its
- * endpoint is (signalled, then latched), its place in the routes, its outbound stream and
- * its reception state. The state the packet path (relay.ts, rtcpSession.ts) reads and
+ * One leg inside a worker: its port pair (media/io/packetIo.ts), its negotiated payload
+ * types, where its endpoint is (signalled, then latched), its place in the routes, its
+ * outbound stream and its reception state. The state the packet path (relay.ts, rtcpSession.ts) reads and
  * writes; the worker core (workerCore.ts) owns the legs and their life cycle.
  *
  * Symmetric RTP (RFC 4961): the leg sends from the port it receives on, to the address
@@ -14,9 +14,10 @@
  * call's phone, arriving before the real endpoint's first packet). A new remote address
  * (re-INVITE) unlatches and reopens the window.
  */
-import type { Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { DtmfReceiver } from '../dtmf/dtmfReceiver.js';
+import { CHANNEL_RTP } from '../io/packetIo.js';
+import type { PortPair } from '../io/packetIo.js';
 import type { JitterBuffer } from '../mixer/jitterBuffer.js';
 import { ReceiverStats } from '../rtcp/receiverStats.js';
 import { newReportBlock } from '../rtcp/reportBlock.js';
@@ -30,7 +31,7 @@ import { PayloadMap } from './payloadMap.js';
 import type { SourceAudio } from './sourceAudio.js';
 import type { LegConfig, LegStats, MediaDirection, RemoteAddress } from './protocol.js';
 
-/** Copies for a second listener of one packet (see `scratch`). A power of two. */
+/** Copies for a second listener of one packet (see `scratch`). A power of two, ≥ 2. */
 const RING_SIZE = 8;
 /** Larger than any Ethernet-sized RTP packet. */
 const RING_BUFFER_SIZE = 2048;
@@ -48,8 +49,8 @@ export class WorkerLeg {
   readonly id: number;
   readonly port: number;
   readonly label: string | null;
-  readonly rtp: Socket;
-  readonly rtcp: Socket;
+  /** The leg's RTP and RTCP ports; every datagram of the leg goes through it. */
+  readonly pair: PortPair;
   readonly counters = new Counters();
   readonly outbound = new OutboundStream(randomStreamInit());
   readonly dtmf = new DtmfReceiver();
@@ -135,16 +136,14 @@ export class WorkerLeg {
 
   constructor(
     config: LegConfig,
-    rtp: Socket,
-    rtcp: Socket,
+    pair: PortPair,
     nowMs: number,
     private readonly latchWindowMs: number,
   ) {
     this.id = config.legId;
     this.port = config.port;
     this.label = config.label;
-    this.rtp = rtp;
-    this.rtcp = rtcp;
+    this.pair = pair;
     this.payloads = new PayloadMap(config.codecs, config.telephoneEvent);
     this.forwardDtmf = config.forwardDtmf;
     this.setDirection(config.direction);
@@ -218,8 +217,7 @@ export class WorkerLeg {
   /**
    * A copy of the first `length` bytes of `msg` in a preallocated buffer, for a listener
    * that needs its own rewrite of a packet another listener rewrites in place; null if
-   * the packet is too large. The buffers rotate, so a send libuv had to queue (socket
-   * buffer full) is not overwritten by the next RING_SIZE − 1 packets.
+   * the packet is too large. The buffer comes from the ring (see `ringBuffer`).
    */
   scratch(msg: Buffer, length: number): Buffer | null {
     if (length > RING_BUFFER_SIZE) return null;
@@ -229,8 +227,11 @@ export class WorkerLeg {
   }
 
   /**
-   * The next preallocated packet buffer (RING_BUFFER_SIZE bytes) of the same ring, for a
-   * packet built here (the mixer's frames).
+   * The next preallocated packet buffer (RING_BUFFER_SIZE bytes) of the ring, for a
+   * packet built here (the mixer's frames). A ring buffer is filled and sent through
+   * this leg's pair at once; one that a pending send still reads (queued behind a full
+   * socket buffer: PortPair.holds) is skipped — the pair holds at most one caller buffer
+   * per port, so the next one is free.
    */
   ringBuffer(): Buffer {
     let ring = this.ring;
@@ -239,15 +240,18 @@ export class WorkerLeg {
         Buffer.allocUnsafe(RING_BUFFER_SIZE),
       );
     }
-    const buf = ring[this.ringNext]!;
+    let buf = ring[this.ringNext]!;
     this.ringNext = (this.ringNext + 1) & (RING_SIZE - 1);
+    if (this.pair.holds(buf)) {
+      buf = ring[this.ringNext]!;
+      this.ringNext = (this.ringNext + 1) & (RING_SIZE - 1);
+    }
     return buf;
   }
 
   /** Sends `length` bytes of `buf` as RTP to the endpoint (the caller checked destPort). */
   sendRtp(buf: Buffer, length: number, payloadOctets: number, nowMs: number): void {
-    if (length === buf.length) this.rtp.send(buf, this.destPort, this.destAddress);
-    else this.rtp.send(buf, 0, length, this.destPort, this.destAddress);
+    this.pair.send(CHANNEL_RTP, buf, 0, length, this.destPort, this.destAddress);
     const c = this.counters;
     c.packetsOut++;
     c.bytesOut += length;

@@ -29,6 +29,15 @@ function worker(counters: Partial<MediaCounters>): WorkerStats {
     cpuMs: null,
     eventLoopUtilization: 0.25,
     loopDelayMs: { mean: 0.1, max: 1.5 },
+    io: 'dgram',
+    ioCounters: {
+      datagramsIn: 0,
+      bytesIn: 0,
+      datagramsOut: 0,
+      bytesOut: 0,
+      sendErrors: 0,
+      receiveErrors: 0,
+    },
   };
 }
 

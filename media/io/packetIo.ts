@@ -1,0 +1,176 @@
+/**
+ * The packet I/O seam: everything the media worker does with sockets goes through these
+ * few types, so an implementation other than node:dgram (a native batched one using
+ * epoll + recvmmsg/sendmmsg, or a leg whose transport is SRTP/DTLS/ICE) plugs in without
+ * touching the packet path (relay.ts, rtcpSession.ts) or the mixer (workerRoom.ts).
+ *
+ * A leg owns one PortPair: RTP on an even port, RTCP on port + 1 (RFC 3550 §11). The
+ * worker receives through a PairReceiver (batches of datagrams, one socket per batch)
+ * and sends one datagram at a time (a batched implementation may coalesce the sends made
+ * during one receive callback or timer tick and flush them with one system call).
+ *
+ * Buffer ownership (the contract both sides keep):
+ *
+ * - Received buffers belong to the io. `batch.buffers[i]` (bytes 0..lengths[i]) is valid
+ *   only during the receiver call that delivered the batch; the receiver must copy what
+ *   it keeps (jitter buffers decode, the recording tap copies). During that call it may
+ *   rewrite a received buffer in place and pass it to `send` — the relay does exactly
+ *   that — and the io guarantees that such a send still goes out with the bytes as they
+ *   were at `send` time: it must not recycle a receive buffer while a send of it is
+ *   pending. (dgram: every datagram is a fresh Buffer Node never reuses. A native io that
+ *   recycles a receive arena sends synchronously — sendmmsg copies into the kernel — and
+ *   copies, or drops and counts, what the kernel cannot take at once.)
+ * - Buffers the caller owns and passes to `send` may be read after `send` returns (dgram
+ *   queues a send behind a full socket buffer, holding a reference). The caller must not
+ *   change those bytes while `holds(buf)` is true. The io keeps this cheap to honour: at
+ *   most ONE caller buffer per port is held at a time (while a send of a port is queued,
+ *   later sends of that port are copied), so a caller that rotates through two or more
+ *   buffers and skips the one `holds` names never overwrites a pending send (see
+ *   WorkerLeg.ringBuffer).
+ *
+ * Relay fast path (for a native io; not part of this interface yet). Most media is a
+ * plain relay: one source, one listener, same codec, only the RTP header rewritten
+ * (rtp/outboundStream.ts: SSRC, sequence, timestamp, marker) and the payload type
+ * renumbered. A native io can do that without crossing into JavaScript. Its place is a
+ * method on the io's own PortPair type, `relay(from, to, rewrite)`, called by the worker
+ * core where it wires routes (WorkerCore.feed: a listener with exactly one source whose
+ * payload the listener takes), with the OutboundStream state handed over and taken back
+ * when the route changes. Everything else keeps coming through the receiver: RTCP, the
+ * first packet from a source (latching, RFC 4961), telephone-events (DTMF detection),
+ * payload types that need transcoding, packets of legs in a room's mix or recording, and
+ * anything from a foreign address. The fast path must keep the counters of both legs and
+ * of the pairs as the JavaScript path would.
+ */
+/** Which port of a pair: the even RTP port or the RTCP port (RTP port + 1). */
+export type Channel = 0 | 1;
+export const CHANNEL_RTP: Channel = 0;
+export const CHANNEL_RTCP: Channel = 1;
+
+/** Monotonic counters of one pair, or of a whole io (open and closed pairs). */
+export interface PacketIoCounters {
+  /** Datagrams received on either port (delivered to the receiver or not). */
+  datagramsIn: number;
+  bytesIn: number;
+  /** Datagrams handed to `send` on an open pair (including those that then failed). */
+  datagramsOut: number;
+  bytesOut: number;
+  /**
+   * Sends the io knows failed, or refused because the pair was closed. dgram cannot see
+   * the failure of a send made without a completion callback, and a callback costs a
+   * deferred call per datagram, so it counts the failures of queued sends only.
+   */
+  sendErrors: number;
+  /** Receive errors reported by the socket (the pair stays open). */
+  receiveErrors: number;
+}
+
+/** The counters as a class, so every pair's object has one shape (see counters.ts). */
+export class IoCounters implements PacketIoCounters {
+  datagramsIn = 0;
+  bytesIn = 0;
+  datagramsOut = 0;
+  bytesOut = 0;
+  sendErrors = 0;
+  receiveErrors = 0;
+
+  add(other: PacketIoCounters): this {
+    this.datagramsIn += other.datagramsIn;
+    this.bytesIn += other.bytesIn;
+    this.datagramsOut += other.datagramsOut;
+    this.bytesOut += other.bytesOut;
+    this.sendErrors += other.sendErrors;
+    this.receiveErrors += other.receiveErrors;
+    return this;
+  }
+
+  snapshot(): PacketIoCounters {
+    return { ...this };
+  }
+}
+
+/**
+ * Datagrams received on one port of one pair, entries 0..count-1. The io reuses the
+ * object and its arrays from one call to the next: read it during the call only (see
+ * the buffer ownership rules above).
+ */
+export interface PacketBatch {
+  /** How many entries are valid (≥ 1). */
+  readonly count: number;
+  /** The datagram bytes are buffers[i][0 .. lengths[i]); a buffer may be longer. */
+  readonly buffers: readonly Buffer[];
+  readonly lengths: ArrayLike<number>;
+  /**
+   * Source IP literals. The packet path compares them with a latched address on every
+   * datagram, so an io should hand out the same string for a recurring source.
+   */
+  readonly addresses: readonly string[];
+  readonly ports: ArrayLike<number>;
+  /**
+   * Arrival times, monotonic ms on performance.now()'s clock. Interarrival jitter
+   * (RFC 3550 A.8) and the latch window read them, so a batched io gives each datagram
+   * its own time (the kernel's receive timestamp), not the time the batch was read.
+   */
+  readonly arrivalMs: ArrayLike<number>;
+}
+
+/**
+ * Who a pair delivers to. Calls are synchronous and must not throw (an io may treat a
+ * throw as fatal): the worker catches per datagram.
+ */
+export interface PairReceiver {
+  /** Datagrams that arrived on the RTP port. */
+  rtp(batch: PacketBatch): void;
+  /** Datagrams that arrived on the RTCP port. */
+  rtcp(batch: PacketBatch): void;
+  /** A socket error on `channel`; the pair stays open (the error is also counted). */
+  error(error: Error, channel: Channel): void;
+}
+
+/** One leg's two ports. */
+export interface PortPair {
+  /** The local address both ports are bound to (an IP literal). */
+  readonly address: string;
+  /** The RTP port (even); RTCP is on port + 1. */
+  readonly port: number;
+  /** This pair's live counters (read them, never write). */
+  readonly counters: PacketIoCounters;
+  /**
+   * Sets who receives this pair's datagrams (replacing the previous receiver). Until the
+   * first call, datagrams are counted and dropped.
+   */
+  receive(receiver: PairReceiver): void;
+  /**
+   * Sends bytes [offset, offset + length) of `buf` from `channel`'s port to
+   * `address`:`port` (an IP literal: nothing is resolved). Never throws and reports
+   * nothing (failures are counted); after `close` it only counts a send error.
+   */
+  send(
+    channel: Channel,
+    buf: Buffer,
+    offset: number,
+    length: number,
+    port: number,
+    address: string,
+  ): void;
+  /** Whether a pending send may still read `buf` (see the ownership rules above). */
+  holds(buf: Buffer): boolean;
+  /** Closes both ports; resolves once they are free. Idempotent, never rejects. */
+  close(): Promise<void>;
+}
+
+/** A source of port pairs: one per worker thread. */
+export interface PacketIo {
+  /** A short name for logs and stats ('dgram', ...). */
+  readonly name: string;
+  /**
+   * Binds `rtpPort` (even) and `rtpPort + 1` on `address`. Rejects with a MediaError —
+   * 'ERR_PORT_IN_USE' when either port is taken (the engine then tries another pair),
+   * 'ERR_BIND' for any other bind failure or a closed io, 'ERR_INVALID_ARGUMENT' for a
+   * port that is odd or out of range — and then leaves nothing bound.
+   */
+  bindPair(address: string, rtpPort: number): Promise<PortPair>;
+  /** Totals over the io's life: its open pairs and the ones closed. */
+  counters(): PacketIoCounters;
+  /** Closes every open pair and the io itself; resolves once all ports are free. Idempotent. */
+  close(): Promise<void>;
+}
