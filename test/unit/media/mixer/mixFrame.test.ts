@@ -1,7 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { mixFrame, planMix } from '../../../../media/mixer/mixFrame.js';
-import { routeMatrix, toIndices } from '../../../../media/mixer/routeMatrix.js';
-import type { Participant } from '../../../../media/mixer/routeMatrix.js';
+import { routeMatrix, toIndices } from '../../../../src/monitoring/routeMatrix.js';
+import type { Participant } from '../../../../src/monitoring/routeMatrix.js';
 
 const frame = (...samples: number[]): Int16Array => Int16Array.from(samples);
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
-import { routeMatrix, toIndices } from '../../../../media/mixer/routeMatrix.js';
-import type { MonitorMode, Participant } from '../../../../media/mixer/routeMatrix.js';
+import { routeMatrix, toIndices } from '../../../../src/monitoring/routeMatrix.js';
+import type { MonitorMode, Participant } from '../../../../src/monitoring/routeMatrix.js';
 
 const customer: Participant = { id: 'C', role: 'customer' };
 const agent: Participant = { id: 'A', role: 'agent' };
