@@ -104,7 +104,8 @@ export class Room {
       throw new MediaError('ERR_INVALID_ARGUMENT', 'recordingTracks must be two arrays of legs');
     }
     const idOf = (leg: unknown, path: string): number => {
-      if (!(leg instanceof Leg)) throw new MediaError('ERR_INVALID_ARGUMENT', `${path} must be a leg`);
+      if (!(leg instanceof Leg))
+        throw new MediaError('ERR_INVALID_ARGUMENT', `${path} must be a leg`);
       return leg.id;
     };
     for (const [i, m] of (members as RoomMemberSpec[]).entries()) {

@@ -106,8 +106,7 @@ export function planMix(
     sourceCount +
     sets.reduce(
       (cost, set, i) =>
-        cost +
-        (setGains[i] !== null ? set.length : Math.min(set.length, sourceCount - set.length)),
+        cost + (setGains[i] !== null ? set.length : Math.min(set.length, sourceCount - set.length)),
       0,
     );
   const usesTotal = viaTotal < direct;

@@ -193,7 +193,10 @@ export class WorkerRoom {
     this.members = this.members
       .filter((m) => m.leg !== leg)
       .map((m) => ({ leg: m.leg, hears: m.hears.filter((h) => h.leg !== leg) }));
-    this.tracks = [this.tracks[0].filter((l) => l !== leg), this.tracks[1].filter((l) => l !== leg)];
+    this.tracks = [
+      this.tracks[0].filter((l) => l !== leg),
+      this.tracks[1].filter((l) => l !== leg),
+    ];
     this.tones = this.tones.filter((t) => !t.to.has(leg) || t.to.size > 1);
     this.release(leg);
     this.reroute();
@@ -334,7 +337,11 @@ export class WorkerRoom {
       const leg = m.leg;
       leg.roomId = this.id;
       const relay = plan.relaySource[l]!;
-      if (relay >= 0 && relay < members.length && canRelay(members[relay]!.leg.payloads, leg.payloads)) {
+      if (
+        relay >= 0 &&
+        relay < members.length &&
+        canRelay(members[relay]!.leg.payloads, leg.payloads)
+      ) {
         if (leg.mixListener >= 0 || leg.sources[0] !== members[relay]!.leg) {
           leg.mixListener = -1;
           this.host.relay(leg, [members[relay]!.leg]);

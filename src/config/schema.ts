@@ -231,9 +231,7 @@ const monitoring = z
     /** Legs in one call, monitors included (customer + agent + supervisors). */
     maxParticipants: z.number().int().min(3).max(16).default(3),
     /** Dialled by a supervisor, followed by the agent's extension (Yeastar convention). */
-    featureCodes: perMode((mode) => featureCode.default(FEATURE_CODE_DEFAULTS[mode])).prefault(
-      {},
-    ),
+    featureCodes: perMode((mode) => featureCode.default(FEATURE_CODE_DEFAULTS[mode])).prefault({}),
     /** In-call digits from the supervisor's phone (ChanSpy convention); consumed. */
     dtmf: perMode((mode) => dtmfDigit.default(DTMF_DEFAULTS[mode])).prefault({}),
     tones: z

@@ -703,7 +703,10 @@ describe('room membership rules', () => {
     await expect(
       c.room.setRoutes({
         ...listen,
-        members: listen.members.map((m) => ({ ...m, hears: [...m.hears, { leg: m.leg, gain: 1 }] })),
+        members: listen.members.map((m) => ({
+          ...m,
+          hears: [...m.hears, { leg: m.leg, gain: 1 }],
+        })),
       }),
     ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     // A failed change leaves the room as it was.

@@ -183,8 +183,20 @@ describe('room commands', () => {
         roomId: 3,
         members: [
           { legId: 1, hears: [{ legId: 2, gain: 1, extra: true }], role: 'customer' },
-          { legId: 2, hears: [{ legId: 1, gain: 1 }, { legId: 4, gain: 0.5 }] },
-          { legId: 4, hears: [{ legId: 1, gain: 1 }, { legId: 2, gain: 4 }] },
+          {
+            legId: 2,
+            hears: [
+              { legId: 1, gain: 1 },
+              { legId: 4, gain: 0.5 },
+            ],
+          },
+          {
+            legId: 4,
+            hears: [
+              { legId: 1, gain: 1 },
+              { legId: 2, gain: 4 },
+            ],
+          },
           { legId: 5, hears: [] },
         ],
         recordingTracks: [[1], [2]],
@@ -195,8 +207,20 @@ describe('room commands', () => {
       roomId: 3,
       members: [
         { legId: 1, hears: [{ legId: 2, gain: 1 }] },
-        { legId: 2, hears: [{ legId: 1, gain: 1 }, { legId: 4, gain: 0.5 }] },
-        { legId: 4, hears: [{ legId: 1, gain: 1 }, { legId: 2, gain: 4 }] },
+        {
+          legId: 2,
+          hears: [
+            { legId: 1, gain: 1 },
+            { legId: 4, gain: 0.5 },
+          ],
+        },
+        {
+          legId: 4,
+          hears: [
+            { legId: 1, gain: 1 },
+            { legId: 2, gain: 4 },
+          ],
+        },
         { legId: 5, hears: [] },
       ],
       recordingTracks: [[1], [2]],

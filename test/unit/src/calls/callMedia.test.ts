@@ -46,10 +46,7 @@ function scene(): {
           leg: name(m.leg),
           hears: m.hears.map((h) => ({ leg: name(h.leg), gain: h.gain })),
         })),
-        recordingTracks: [
-          routes.recordingTracks[0].map(name),
-          routes.recordingTracks[1].map(name),
-        ],
+        recordingTracks: [routes.recordingTracks[0].map(name), routes.recordingTracks[1].map(name)],
       };
       return new Promise<void>((resolve) => {
         pending.push({
