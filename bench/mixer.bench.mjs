@@ -338,6 +338,8 @@ async function runOnce(MediaEngine, o, { calls, monitored, record, workers, secs
     const legPorts = new Set();
     const rooms = [];
     const roles = ['customer', 'agent', 'supervisor'];
+    // Roles and modes become routes as the product computes them (built with the engine).
+    const { roomRoutes } = await import('../dist/src/monitoring/routeMatrix.js');
     const BATCH = 50;
     for (let c0 = 0; c0 < calls; c0 += BATCH) {
       const batch = [];
@@ -357,8 +359,14 @@ async function runOnce(MediaEngine, o, { calls, monitored, record, workers, secs
               );
             }
             const room = await engine.createRoom({ group });
-            await room.setParticipants(
-              ls.map((leg, r) => ({ leg, role: roles[r], ...(r === 2 ? { mode: 'listen' } : {}) })),
+            await room.setRoutes(
+              roomRoutes(
+                ls.map((leg, r) => ({
+                  id: leg,
+                  role: roles[r],
+                  ...(r === 2 ? { mode: 'listen' } : {}),
+                })),
+              ),
             );
             if (dir)
               await room.startRecording({ path: path.join(dir, `${group}.wav`), channels: 2 });

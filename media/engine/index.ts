@@ -2,7 +2,7 @@
 export { MediaEngine } from './mediaEngine.js';
 export type { CreateLegOptions, CreateRoomOptions, MediaEngineEvents } from './mediaEngine.js';
 export { Room } from './room.js';
-export type { RoomMemberSpec } from './room.js';
+export type { RoomHearingSpec, RoomMemberSpec, RoomRoutesSpec } from './room.js';
 export type { MediaEngineOptions } from './engineOptions.js';
 export { Leg } from './leg.js';
 export type { LatchedEvent, LegCloseReason, LegEvents, RtpTimeoutEvent } from './leg.js';
@@ -19,11 +19,12 @@ export type {
   MediaCounters,
   MediaDirection,
   MixerStats,
-  MonitorMode,
   RecordingConfig,
   RecordingSummary,
   RemoteAddress,
-  RoomRole,
+  RecordingTracks,
+  RoomHearing,
+  RoomRoute,
   ToneConfig,
   RemoteReport,
   RtpTimeoutReason,

@@ -1,38 +1,52 @@
 /**
- * One call's room as the main thread sees it (docs/architecture.md §6): the legs of a call with their
- * roles and supervisor modes, a recording tap and tones, mixed in the worker that anchors
- * the legs (media/worker/workerRoom.ts has the routing and mixing rules). Created by
+ * One call's room as the main thread sees it (docs/architecture.md, the room): the legs of
+ * a call with who hears whom (routes, each at a linear gain), the recording's two tracks,
+ * a recording tap and tones, mixed in the worker that anchors the legs
+ * (media/worker/workerRoom.ts decides relay or mix). The engine knows no roles or modes:
+ * src/monitoring/routeMatrix.ts turns them into routes. Created by
  * MediaEngine.createRoom with the call's group, so it lands on the legs' worker.
  *
  *   const room = await engine.createRoom({ group: callId });
- *   await room.setParticipants([{ leg: customer, role: 'customer' }, { leg: agent, role: 'agent' }]);
+ *   await room.setRoutes({
+ *     members: [
+ *       { leg: customer, hears: [{ leg: agent, gain: 1 }] },
+ *       { leg: agent, hears: [{ leg: customer, gain: 1 }] },
+ *     ],
+ *     recordingTracks: [[customer], [agent]],
+ *   });
  *   await room.startRecording({ path: '/var/lib/callwatch/rec/x.wav', channels: 2 });
- *   await room.setParticipants([...both, { leg: sup, role: 'supervisor', mode: 'whisper' }]);
  *   await room.playTone([agent], { frequencies: [440], levelDbm0: -13, onMs: 200, offMs: 0, repeat: 1 });
  *   const summary = await room.close();   // the recording's path, bytes, frames
  *
- * setParticipants replaces the whole membership at once (the worker applies it before its
- * next frame); a leg that leaves is unrouted, a leg that closes leaves by itself. A leg is
- * in at most one room, and a leg in a room is routed by it only (Leg.setSources refuses).
- * Close is idempotent; afterwards every method rejects with InvalidStateError.
+ * setRoutes replaces the whole membership at once (the worker applies it before its next
+ * frame); a leg that leaves is unrouted, a leg that closes leaves by itself (and every
+ * route and track naming it). A leg is in at most one room, and a leg in a room is routed
+ * by it only (Leg.setSources refuses). Close is idempotent; afterwards every method
+ * rejects with InvalidStateError.
  */
 import { InvalidStateError, MediaError } from './errors.js';
 import { Leg } from './leg.js';
 import type { MediaWorker } from './mediaWorker.js';
-import type {
-  MonitorMode,
-  RecordingConfig,
-  RecordingSummary,
-  RoomRole,
-  ToneConfig,
-} from '../worker/protocol.js';
-import { checkLegIds, checkParticipants, checkRecording, checkTone } from '../worker/validate.js';
+import type { RecordingConfig, RecordingSummary, ToneConfig } from '../worker/protocol.js';
+import { checkLegIds, checkRecording, checkRoutes, checkTone } from '../worker/validate.js';
 
+/** A leg a member hears, at a linear gain (1 = unity; finite, 0 < gain ≤ 4). */
+export interface RoomHearingSpec {
+  leg: Leg;
+  gain: number;
+}
+
+/** One member of a room and the members it hears (never itself). */
 export interface RoomMemberSpec {
   leg: Leg;
-  role: RoomRole;
-  /** Supervisors only (default 'listen'). */
-  mode?: MonitorMode;
+  hears: readonly RoomHearingSpec[];
+}
+
+/** A room's whole routing: its members and the legs summed into each recording track. */
+export interface RoomRoutesSpec {
+  members: readonly RoomMemberSpec[];
+  /** Track 0 (left) and track 1 (right); a mono recording sums both. */
+  recordingTracks: readonly [readonly Leg[], readonly Leg[]];
 }
 
 /** What a room is created with (MediaEngine's side; not part of the public API). */
@@ -49,7 +63,7 @@ export class Room {
   readonly group: string | undefined;
   /** @internal */
   readonly worker: MediaWorker;
-  #members: RoomMemberSpec[] = [];
+  #routes: RoomRoutesSpec = { members: [], recordingTracks: [[], []] };
   #closing: Promise<RecordingSummary | null> | undefined;
   readonly #closeRoom: (room: Room) => Promise<RecordingSummary | null>;
 
@@ -65,38 +79,69 @@ export class Room {
     return this.#closing !== undefined;
   }
 
-  /** The members as last set, without legs that closed since. */
-  get participants(): readonly RoomMemberSpec[] {
-    return this.#members.filter((m) => !m.leg.closed);
+  /** The members as last set, without legs that closed since (and routes to them). */
+  get members(): readonly RoomMemberSpec[] {
+    return this.#routes.members
+      .filter((m) => !m.leg.closed)
+      .map((m) => ({ leg: m.leg, hears: m.hears.filter((h) => !h.leg.closed) }));
   }
 
-  /** Replaces the membership (roles, modes) in one step. */
-  async setParticipants(members: readonly RoomMemberSpec[]): Promise<void> {
+  /** The recording tracks as last set, without legs that closed since. */
+  get recordingTracks(): readonly [readonly Leg[], readonly Leg[]] {
+    const [left, right] = this.#routes.recordingTracks;
+    return [left.filter((l) => !l.closed), right.filter((l) => !l.closed)];
+  }
+
+  /** Replaces the membership, its routes and the recording tracks in one step. */
+  async setRoutes(routes: RoomRoutesSpec): Promise<void> {
     this.assertOpen();
+    const members: unknown = routes?.members;
+    const tracks: unknown = routes?.recordingTracks;
     if (!Array.isArray(members)) {
-      throw new MediaError('ERR_INVALID_ARGUMENT', 'participants must be an array');
+      throw new MediaError('ERR_INVALID_ARGUMENT', 'members must be an array');
     }
-    for (const [i, m] of members.entries()) {
-      if (!(m?.leg instanceof Leg)) {
-        throw new MediaError('ERR_INVALID_ARGUMENT', `participants[${i}].leg must be a leg`);
-      }
-      if (m.leg.closed) throw new InvalidStateError(`leg ${m.leg.id} is closed`);
-      if (m.leg.worker !== this.worker) {
+    if (!Array.isArray(tracks) || tracks.length !== 2 || !tracks.every(Array.isArray)) {
+      throw new MediaError('ERR_INVALID_ARGUMENT', 'recordingTracks must be two arrays of legs');
+    }
+    const idOf = (leg: unknown, path: string): number => {
+      if (!(leg instanceof Leg))
+        throw new MediaError('ERR_INVALID_ARGUMENT', `${path} must be a leg`);
+      return leg.id;
+    };
+    for (const [i, m] of (members as RoomMemberSpec[]).entries()) {
+      const leg = m?.leg;
+      idOf(leg, `members[${i}].leg`);
+      if (leg.closed) throw new InvalidStateError(`leg ${leg.id} is closed`);
+      if (leg.worker !== this.worker) {
         throw new MediaError(
           'ERR_CROSS_WORKER',
-          `leg ${m.leg.id} lives in another worker than room ${this.id} (give them one group)`,
+          `leg ${leg.id} lives in another worker than room ${this.id} (give them one group)`,
         );
       }
+      if (!Array.isArray(m.hears)) {
+        throw new MediaError('ERR_INVALID_ARGUMENT', `members[${i}].hears must be an array`);
+      }
     }
-    const participants = checkParticipants(
-      members.map((m) => ({
+    const checked = checkRoutes(
+      (members as RoomMemberSpec[]).map((m, i) => ({
         legId: m.leg.id,
-        role: m.role,
-        ...(m.mode !== undefined ? { mode: m.mode } : {}),
+        hears: m.hears.map((h, j) => ({
+          legId: idOf(h?.leg, `members[${i}].hears[${j}].leg`),
+          gain: h.gain,
+        })),
       })),
+      (tracks as Leg[][]).map((track, t) =>
+        track.map((leg, j) => idOf(leg, `recordingTracks[${t}][${j}]`)),
+      ),
     );
-    await this.worker.request({ type: 'setParticipants', roomId: this.id, participants });
-    this.#members = members.map((m) => ({ ...m }));
+    await this.worker.request({ type: 'setRoutes', roomId: this.id, ...checked });
+    this.#routes = {
+      members: (members as RoomMemberSpec[]).map((m) => ({
+        leg: m.leg,
+        hears: m.hears.map((h) => ({ leg: h.leg, gain: h.gain })),
+      })),
+      recordingTracks: [[...(tracks as Leg[][])[0]!], [...(tracks as Leg[][])[1]!]],
+    };
   }
 
   /** Starts the recording tap (a WAV at `path`, which must not exist yet). */

@@ -20,6 +20,14 @@
  * barge case) is a single pass.
  *
  * Sources absent this frame (null: not sending, silence suppression, hold) add nothing.
+ *
+ * Gains: a listener may hear a source at a linear gain other than 1. A set with any such
+ * term is "weighted": always computed directly, in floating point, each term times its
+ * gain, rounded to the nearest integer (halves toward +∞, as Math.round) and clamped to
+ * int16. Its gains are stored per set and read only for weighted sets, so the unity paths
+ * above cost what they did. A listener hearing one source at a gain ≠ 1 is mixed, not
+ * relayed (relay copies packets, it cannot scale them). Sets that differ only by gains
+ * are distinct sets.
  */
 
 export interface MixPlan {
@@ -39,49 +47,72 @@ export interface MixPlan {
   readonly fromTotal: readonly boolean[];
   /** Per set: the sources added (direct) or subtracted (fromTotal). */
   readonly terms: readonly Int32Array[];
+  /** Per set: the gain of each term when the set is weighted (some gain ≠ 1), else null. */
+  readonly gains: readonly (Float64Array | null)[];
   readonly usesTotal: boolean;
   readonly total: Int32Array;
   readonly accumulator: Int32Array;
+  /** Accumulator of weighted sets. */
+  readonly weighted: Float64Array;
 }
 
 /**
- * `hears[l]` lists the source indices listener l hears (duplicates ignored). Throws a
- * RangeError for an index outside [0, sourceCount).
+ * `hears[l]` lists the source indices listener l hears (duplicates ignored: the first
+ * one counts); `gains[l]`, when given, the linear gain of each (parallel to hears[l];
+ * undefined or missing: 1). Throws a RangeError for an index outside [0, sourceCount) or
+ * a gain that is not a finite number > 0.
  */
 export function planMix(
   hears: readonly (readonly number[])[],
   sourceCount: number,
   frameSamples = 160,
+  gains?: readonly (readonly number[] | undefined)[],
 ): MixPlan {
   const relaySource = new Int32Array(hears.length).fill(-1);
   const mixSet = new Int32Array(hears.length).fill(-1);
   const sets: number[][] = [];
+  const setGains: (number[] | null)[] = [];
   const setIndex = new Map<string, number>();
   hears.forEach((sources, listener) => {
-    for (const s of sources) {
+    const gainOf = new Map<number, number>();
+    sources.forEach((s, t) => {
       if (!Number.isInteger(s) || s < 0 || s >= sourceCount) {
         throw new RangeError(`listener ${listener} hears unknown source ${s}`);
       }
-    }
-    const set = [...new Set(sources)].sort((a, b) => a - b);
-    if (set.length === 1) relaySource[listener] = set[0]!;
-    if (set.length < 2) return;
-    const key = set.join(',');
+      const gain = gains?.[listener]?.[t] ?? 1;
+      if (!Number.isFinite(gain) || gain <= 0) {
+        throw new RangeError(`listener ${listener} hears source ${s} at gain ${gain}`);
+      }
+      if (!gainOf.has(s)) gainOf.set(s, gain);
+    });
+    const set = [...gainOf.keys()].sort((a, b) => a - b);
+    const weighted = set.some((s) => gainOf.get(s) !== 1);
+    if (set.length === 1 && !weighted) relaySource[listener] = set[0]!;
+    if (set.length === 0 || (set.length === 1 && !weighted)) return;
+    const key = weighted ? set.map((s) => `${s}*${gainOf.get(s)}`).join(',') : set.join(',');
     let index = setIndex.get(key);
     if (index === undefined) {
       index = sets.length;
       setIndex.set(key, index);
       sets.push(set);
+      setGains.push(weighted ? set.map((s) => gainOf.get(s)!) : null);
     }
     mixSet[listener] = index;
   });
 
   const direct = sets.reduce((cost, set) => cost + set.length, 0);
+  // Weighted sets are always direct (the total holds every source at unity).
   const viaTotal =
     sourceCount +
-    sets.reduce((cost, set) => cost + Math.min(set.length, sourceCount - set.length), 0);
+    sets.reduce(
+      (cost, set, i) =>
+        cost + (setGains[i] !== null ? set.length : Math.min(set.length, sourceCount - set.length)),
+      0,
+    );
   const usesTotal = viaTotal < direct;
-  const fromTotal = sets.map((set) => usesTotal && sourceCount - set.length < set.length);
+  const fromTotal = sets.map(
+    (set, i) => usesTotal && setGains[i] === null && sourceCount - set.length < set.length,
+  );
   const terms = sets.map((set, i) => {
     if (!fromTotal[i]) return Int32Array.from(set);
     const excluded: number[] = [];
@@ -98,9 +129,11 @@ export function planMix(
     audible: new Int32Array(sets.length),
     fromTotal,
     terms,
+    gains: setGains.map((g) => (g === null ? null : Float64Array.from(g))),
     usesTotal,
     total: new Int32Array(frameSamples),
     accumulator: new Int32Array(frameSamples),
+    weighted: new Float64Array(frameSamples),
   };
 }
 
@@ -134,6 +167,11 @@ export function mixFrame(
   for (let k = 0; k < sets; k++) {
     const terms = plan.terms[k]!;
     const out = plan.outputs[k]!;
+    const gains = plan.gains[k]!;
+    if (gains !== null) {
+      plan.audible[k] = mixWeighted(terms, gains, frames, plan.weighted, out, n);
+      continue;
+    }
     if (plan.fromTotal[k]!) {
       let heard = present;
       acc.set(total);
@@ -188,6 +226,34 @@ export function mixFrame(
     }
   }
   return sets;
+}
+
+/**
+ * A weighted set: Σ gain × frame in floating point, rounded (Math.round) and clamped to
+ * int16. Returns how many of its sources had a frame. Hot path: no allocation.
+ */
+function mixWeighted(
+  terms: Int32Array,
+  gains: Float64Array,
+  frames: readonly (Int16Array | null | undefined)[],
+  acc: Float64Array,
+  out: Int16Array,
+  n: number,
+): number {
+  let heard = 0;
+  for (let i = 0; i < n; i++) acc[i] = 0;
+  for (let t = 0; t < terms.length; t++) {
+    const f = frames[terms[t]!];
+    if (!f) continue;
+    heard++;
+    const g = gains[t]!;
+    for (let i = 0; i < n; i++) acc[i] = acc[i]! + f[i]! * g;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = Math.round(acc[i]!);
+    out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+  }
+  return heard;
 }
 
 /** Saturates 32-bit sums to int16 (never wraps: Int16Array assignment alone would). */

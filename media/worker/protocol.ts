@@ -16,7 +16,7 @@
 import type { MediaErrorCode } from '../engine/errors.js';
 import type { PacketIoCounters } from '../io/packetIo.js';
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 // ---------------------------------------------------------------------------------------
 // Shared value types
@@ -109,25 +109,33 @@ export interface LegConfig {
 // ---------------------------------------------------------------------------------------
 // Rooms (the per-call mixer, docs/architecture.md §6)
 
-export type RoomRole = 'customer' | 'agent' | 'supervisor';
-export type MonitorMode = 'listen' | 'whisper' | 'barge' | 'takeover';
-
-export const ROOM_ROLES: readonly RoomRole[] = ['customer', 'agent', 'supervisor'];
-export const MONITOR_MODES: readonly MonitorMode[] = ['listen', 'whisper', 'barge', 'takeover'];
-
-/** One leg of a room; who hears whom follows from roles and modes (mixer/routeMatrix.ts). */
-export interface RoomParticipant {
+/** One leg a room member hears, at a linear gain (1 = unity; finite, 0 < gain ≤ 4). */
+export interface RoomHearing {
   legId: number;
-  role: RoomRole;
-  /** Supervisors only (default 'listen'). */
-  mode?: MonitorMode;
+  gain: number;
 }
+
+/**
+ * One member of a room and what it hears: other members only (never itself). The worker
+ * knows no roles: a member hearing exactly one leg at gain 1 whose codecs it takes is
+ * relayed on the packet path; anything else is fed from the room's clocked mix.
+ */
+export interface RoomRoute {
+  legId: number;
+  hears: RoomHearing[];
+}
+
+/**
+ * The recording's tracks: the member legIds summed into track 0 (left) and track 1
+ * (right). A mono recording sums both tracks.
+ */
+export type RecordingTracks = [number[], number[]];
 
 /** The recording tap: a WAV written while the call runs (media/recording/wavRecorder.ts). */
 export interface RecordingConfig {
   /** Absolute path of the file to create (it must not exist). */
   path: string;
-  /** 2: customer left, agent right; 1: both summed. */
+  /** 2: track 0 left, track 1 right (RecordingTracks); 1: both summed. */
   channels: 1 | 2;
   /** Permissions of the file (default 0640), applied whatever the umask. */
   fileMode?: number;
@@ -247,8 +255,6 @@ export interface MixerStats {
   rooms: number;
   /** Rooms whose frame work runs on the clock (someone mixes, a tone, or a recording). */
   clockedRooms: number;
-  /** Participants by supervisor mode (supervisors only). */
-  monitors: Record<MonitorMode, number>;
   /** Monotonic totals over the worker's life. */
   ticks: number;
   ticksSkipped: number;
@@ -296,8 +302,14 @@ export type Command =
   | { type: 'setSources'; id: number; legId: number; sources: number[] }
   | { type: 'setDirection'; id: number; legId: number; direction: MediaDirection }
   | { type: 'createRoom'; id: number; roomId: number }
-  /** The room's whole membership, applied atomically before the next frame. */
-  | { type: 'setParticipants'; id: number; roomId: number; participants: RoomParticipant[] }
+  /** The room's whole membership and routes, applied atomically before the next frame. */
+  | {
+      type: 'setRoutes';
+      id: number;
+      roomId: number;
+      members: RoomRoute[];
+      recordingTracks: RecordingTracks;
+    }
   | { type: 'startRecording'; id: number; roomId: number; recording: RecordingConfig }
   | { type: 'stopRecording'; id: number; roomId: number }
   | { type: 'playTone'; id: number; roomId: number; legIds: number[]; tone: ToneConfig }
@@ -323,7 +335,7 @@ export interface CommandResults {
   setSources: null;
   setDirection: null;
   createRoom: null;
-  setParticipants: null;
+  setRoutes: null;
   startRecording: null;
   stopRecording: RecordingSummary | null;
   playTone: null;

@@ -9,17 +9,17 @@
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { MediaError } from '../engine/errors.js';
-import { MEDIA_DIRECTIONS, MONITOR_MODES, ROOM_ROLES } from './protocol.js';
+import { MEDIA_DIRECTIONS } from './protocol.js';
 import type {
   CodecSpec,
   Command,
   LegConfig,
   MediaDirection,
-  MonitorMode,
   RecordingConfig,
+  RecordingTracks,
   RemoteAddress,
-  RoomParticipant,
-  RoomRole,
+  RoomHearing,
+  RoomRoute,
   TelephoneEventSpec,
   ToneConfig,
   WorkerConfig,
@@ -155,33 +155,66 @@ export function checkRoomId(x: unknown, path = 'roomId'): number {
 /** Legs in one room (the product's default is 3; the engine's own ceiling is this). */
 export const MAX_ROOM_PARTICIPANTS = 16;
 
-export function checkParticipants(x: unknown, path = 'participants'): RoomParticipant[] {
-  if (!Array.isArray(x) || x.length > MAX_ROOM_PARTICIPANTS) {
-    fail(path, `must be an array of at most ${MAX_ROOM_PARTICIPANTS} participants`);
+/** Largest route gain: +12 dB (a louder route is a mistake, and would mostly clip). */
+export const MAX_ROUTE_GAIN = 4;
+
+/** A linear gain: finite, 0 < gain ≤ MAX_ROUTE_GAIN (a route at 0 is no route: omit it). */
+export function checkGain(x: unknown, path: string): number {
+  if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0 || x > MAX_ROUTE_GAIN) {
+    fail(path, `must be a finite number with 0 < gain ≤ ${MAX_ROUTE_GAIN}`);
   }
-  const seen = new Set<number>();
-  let takeovers = 0;
-  return x.map((p: unknown, i) => {
-    const o = record(p, `${path}[${i}]`);
-    const legId = checkLegId(o.legId, `${path}[${i}].legId`);
-    if (seen.has(legId)) fail(`${path}[${i}].legId`, `repeats leg ${legId}`);
-    seen.add(legId);
-    if (!ROOM_ROLES.includes(o.role as RoomRole)) {
-      fail(`${path}[${i}].role`, `must be one of ${ROOM_ROLES.join(', ')}`);
-    }
-    const participant: RoomParticipant = { legId, role: o.role as RoomRole };
-    if (o.mode !== undefined) {
-      if (o.role !== 'supervisor') fail(`${path}[${i}].mode`, 'is for supervisors only');
-      if (!MONITOR_MODES.includes(o.mode as MonitorMode)) {
-        fail(`${path}[${i}].mode`, `must be one of ${MONITOR_MODES.join(', ')}`);
-      }
-      participant.mode = o.mode as MonitorMode;
-      if (o.mode === 'takeover' && ++takeovers > 1) {
-        fail(`${path}[${i}].mode`, 'takeover: at most one supervisor takes over');
-      }
-    }
-    return participant;
+  return x;
+}
+
+/**
+ * A room's routes: distinct member legs (at most MAX_ROOM_PARTICIPANTS), each hearing
+ * other members only (never itself, never a leg outside the room, none twice), and the
+ * recording's two tracks, of members only, none twice in a track.
+ */
+export function checkRoutes(
+  members: unknown,
+  recordingTracks: unknown,
+  path = 'members',
+  tracksPath = 'recordingTracks',
+): { members: RoomRoute[]; recordingTracks: RecordingTracks } {
+  if (!Array.isArray(members) || members.length > MAX_ROOM_PARTICIPANTS) {
+    fail(path, `must be an array of at most ${MAX_ROOM_PARTICIPANTS} members`);
+  }
+  const ids = members.map((m: unknown, i) =>
+    checkLegId(record(m, `${path}[${i}]`).legId, `${path}[${i}].legId`),
+  );
+  ids.forEach((id, i) => {
+    if (ids.indexOf(id) !== i) fail(`${path}[${i}].legId`, `repeats leg ${id}`);
   });
+  const routes = members.map((m: Record<string, unknown>, i): RoomRoute => {
+    const legId = ids[i]!;
+    const where = `${path}[${i}].hears`;
+    if (!Array.isArray(m.hears) || m.hears.length > MAX_ROOM_PARTICIPANTS) {
+      fail(where, `must be an array of at most ${MAX_ROOM_PARTICIPANTS} legs heard`);
+    }
+    const heard = new Set<number>();
+    const hears = m.hears.map((h: unknown, j): RoomHearing => {
+      const o = record(h, `${where}[${j}]`);
+      const source = checkLegId(o.legId, `${where}[${j}].legId`);
+      if (source === legId) fail(`${where}[${j}].legId`, `is leg ${legId} itself`);
+      if (!ids.includes(source)) fail(`${where}[${j}].legId`, `${source} is not a member`);
+      if (heard.has(source)) fail(`${where}[${j}].legId`, `repeats leg ${source}`);
+      heard.add(source);
+      return { legId: source, gain: checkGain(o.gain, `${where}[${j}].gain`) };
+    });
+    return { legId, hears };
+  });
+  if (!Array.isArray(recordingTracks) || recordingTracks.length !== 2) {
+    fail(tracksPath, 'must be an array of two tracks (left, right) of leg ids');
+  }
+  const tracks = recordingTracks.map((track: unknown, t) => {
+    const legIds = checkLegIds(track, `${tracksPath}[${t}]`);
+    legIds.forEach((id, j) => {
+      if (!ids.includes(id)) fail(`${tracksPath}[${t}][${j}]`, `${id} is not a member`);
+    });
+    return legIds;
+  });
+  return { members: routes, recordingTracks: [tracks[0]!, tracks[1]!] };
 }
 
 export function checkRecording(x: unknown, path = 'recording'): RecordingConfig {
@@ -300,12 +333,12 @@ function readCommand(x: unknown): Command {
       };
     case 'createRoom':
       return { type: 'createRoom', id, roomId: checkRoomId(o.roomId) };
-    case 'setParticipants':
+    case 'setRoutes':
       return {
-        type: 'setParticipants',
+        type: 'setRoutes',
         id,
         roomId: checkRoomId(o.roomId),
-        participants: checkParticipants(o.participants),
+        ...checkRoutes(o.members, o.recordingTracks),
       };
     case 'startRecording':
       return {

@@ -31,8 +31,8 @@ import type {
   LegConfig,
   LogLevel,
   MixerStats,
-  MonitorMode,
-  RoomParticipant,
+  RecordingTracks,
+  RoomRoute,
   StatsReport,
   WorkerConfig,
   WorkerEvent,
@@ -194,7 +194,11 @@ export class WorkerCore {
       case 'setCodecs': {
         const leg = this.leg(command.legId);
         leg.payloads = new PayloadMap(command.codecs, command.telephoneEvent);
-        if (leg.roomId !== 0) this.rooms.get(leg.roomId)?.codecsChanged(leg);
+        // Whether its listeners (and it) can be relayed depends on the codecs.
+        if (leg.roomId !== 0) {
+          this.rooms.get(leg.roomId)?.reroute();
+          this.updateClock();
+        }
         return null;
       }
       case 'setSources': {
@@ -211,8 +215,8 @@ export class WorkerCore {
         }
         this.rooms.set(command.roomId, new WorkerRoom(command.roomId, this.roomHost));
         return null;
-      case 'setParticipants':
-        this.setParticipants(this.room(command.roomId), command.participants);
+      case 'setRoutes':
+        this.setRoutes(this.room(command.roomId), command.members, command.recordingTracks);
         this.updateClock();
         return null;
       case 'startRecording': {
@@ -367,20 +371,24 @@ export class WorkerCore {
     return room;
   }
 
-  private setParticipants(room: WorkerRoom, participants: RoomParticipant[]): void {
-    const members = participants.map((p) => {
-      const leg = this.leg(p.legId);
-      if (leg.roomId !== 0 && leg.roomId !== room.id) {
-        throw new MediaError('ERR_IN_ROOM', `leg ${leg.id} is in room ${leg.roomId}`);
-      }
-      return {
-        leg,
-        role: p.role,
-        mode: p.role === 'supervisor' ? (p.mode ?? 'listen') : undefined,
-      };
-    });
+  private setRoutes(room: WorkerRoom, routes: RoomRoute[], tracks: RecordingTracks): void {
+    const legs = new Map(
+      routes.map((r) => {
+        const leg = this.leg(r.legId);
+        if (leg.roomId !== 0 && leg.roomId !== room.id) {
+          throw new MediaError('ERR_IN_ROOM', `leg ${leg.id} is in room ${leg.roomId}`);
+        }
+        return [r.legId, leg] as const;
+      }),
+    );
+    // Validated: every leg heard or recorded is a member.
+    const member = (id: number): WorkerLeg => legs.get(id)!;
+    const members = routes.map((r) => ({
+      leg: member(r.legId),
+      hears: r.hears.map((h) => ({ leg: member(h.legId), gain: h.gain })),
+    }));
     try {
-      room.setMembers(members);
+      room.setMembers(members, [tracks[0].map(member), tracks[1].map(member)]);
     } catch (error) {
       throw new MediaError('ERR_ROOM', error instanceof Error ? error.message : String(error));
     }
@@ -429,7 +437,6 @@ export class WorkerCore {
   }
 
   private mixerStats(): MixerStats {
-    const monitors: Record<MonitorMode, number> = { listen: 0, whisper: 0, barge: 0, takeover: 0 };
     let clockedRooms = 0;
     let framesMixed = this.retiredFramesMixed;
     let framesCorrupt = this.retiredFramesCorrupt;
@@ -442,7 +449,6 @@ export class WorkerCore {
     let recordingErrors = this.retiredRecordingErrors;
     for (const room of this.rooms.values()) {
       if (room.clocked) clockedRooms++;
-      room.countModes(monitors);
       framesMixed += room.counters.framesMixed;
       framesCorrupt += room.counters.framesCorrupt;
       for (const jitter of room.jitterBuffers()) {
@@ -463,7 +469,6 @@ export class WorkerCore {
     return {
       rooms: this.rooms.size,
       clockedRooms,
-      monitors,
       ticks: this.clock.frames,
       ticksSkipped: this.clock.skipped,
       framesMixed,

@@ -1,19 +1,22 @@
 /**
- * One call as a room, inside the worker that anchors its legs (docs/architecture.md §6). The room holds
- * the participants (leg, role, supervisor mode), the tones being played and the recording
- * tap, and turns them into routes whenever any of them changes (`reroute`, control plane:
- * allocates freely). The 20 ms work happens in `frame`, on the worker's clock (hot path:
- * allocates nothing).
+ * One call as a room, inside the worker that anchors its legs (docs/architecture.md, the
+ * room). The room holds its members with their routes (who hears whom, at which gain),
+ * the recording's two tracks, the tones being played and the recording tap, and turns
+ * them into feeds whenever any of them changes (`reroute`, control plane: allocates
+ * freely). The 20 ms work happens in `frame`, on the worker's clock (hot path: allocates
+ * nothing). The room knows no roles or modes: the routes are the caller's policy
+ * (src/monitoring/routeMatrix.ts).
  *
- * Who hears whom is mixer/routeMatrix.ts; planMix (mixer/mixFrame.ts) then sorts every
- * listener into one of three feeds:
- * - relay: it hears exactly one leg — the packet path forwards that leg's packets as they
- *   arrive (rewritten for continuity, transcoded only if codecs differ), no jitter
- *   buffer, no added delay. An unmonitored call is two relays and costs no mixing.
- * - mix: it hears two or more sources, or only a tone — the clock sends it one frame
- *   every 20 ms from the sum of its sources' jitter-buffered audio (32-bit sum, clamped),
- *   encoded once per distinct (audible set, codec) and shared. Frames go out even when
- *   nobody is talking (a whisper is heard while agent and customer are silent or on hold).
+ * planMix (mixer/mixFrame.ts) sorts every listener into one of three feeds:
+ * - relay: it hears exactly one leg, at gain 1, whose codecs it can take on the packet
+ *   path (relayable.ts) — the packet path forwards that leg's packets as they arrive
+ *   (rewritten for continuity, G.711 transcoded by table only if codecs differ), no
+ *   jitter buffer, no added delay. An unmonitored call is two relays and costs no mixing.
+ * - mix: it hears two or more sources, one at a gain ≠ 1, one it cannot relay, or only a
+ *   tone — the clock sends it one frame every 20 ms from the (weighted) sum of its
+ *   sources' jitter-buffered audio (clamped), encoded once per distinct (audible set,
+ *   codec) and shared. Frames go out even when nobody is talking (a whisper is heard
+ *   while agent and customer are silent or on hold).
  * - none: it hears nobody (a released agent).
  * Every feed goes through the listener's OutboundStream, so the stream the phone receives
  * keeps one SSRC and contiguous sequence numbers across every switch. The mixer is one
@@ -29,19 +32,19 @@
  * differs from the room's, converts through its own resampler (sourceAudio.ts); each
  * shared encode (set × codec) owns its encoder and, if the codec's rate differs, its own
  * resampler (encodeSlot.ts); tones are generated at the room's rate.
+ * A member's codecs changing reroutes the room (`reroute`): relay may become mix or back.
  *
  * A leg's audio is decoded into its jitter buffer only while a mix listener or the
  * recording uses it. A source that starts being used gets a fresh buffer, so audio from
- * before a mode change is never replayed; a mode change applies on the next frame.
+ * before a route change is never replayed; a route change applies on the next frame.
  *
- * The recording tap hears the customer and the agent seat only (never a supervisor,
- * never a tone); after a takeover the supervisor is the agent seat.
+ * The recording tap hears the legs of its two tracks only (never a tone): track 0 left,
+ * track 1 right, each the clamped sum of its legs.
  */
 import { Downsampler2x } from '../dsp/resampler.js';
 import { JitterBuffer } from '../mixer/jitterBuffer.js';
 import { mixFrame, planMix } from '../mixer/mixFrame.js';
 import type { MixPlan } from '../mixer/mixFrame.js';
-import { routeMatrix } from '../mixer/routeMatrix.js';
 import { WavRecorder } from '../recording/wavRecorder.js';
 import {
   RTP_HEADER_SIZE,
@@ -64,13 +67,8 @@ import {
   roomRate,
 } from './legCodecs.js';
 import { KIND_TELEPHONE_EVENT } from './payloadMap.js';
-import type {
-  MonitorMode,
-  RecordingConfig,
-  RecordingSummary,
-  RoomRole,
-  ToneConfig,
-} from './protocol.js';
+import type { RecordingConfig, RecordingSummary, ToneConfig } from './protocol.js';
+import { canRelay } from './relayable.js';
 import { SourceAudio } from './sourceAudio.js';
 import type { WorkerLeg } from './workerLeg.js';
 
@@ -81,11 +79,14 @@ const SILENCE = new Int16Array(320);
 /** Encode slots per key: one per PayloadMap kind (more than there are kinds). */
 const KIND_STRIDE = 16;
 
+/** A member and the members it hears, each at a linear gain (validated: not itself). */
 export interface RoomMember {
   leg: WorkerLeg;
-  role: RoomRole;
-  mode: MonitorMode | undefined;
+  hears: { leg: WorkerLeg; gain: number }[];
 }
+
+/** The legs summed into recording track 0 (left) and track 1 (right). */
+export type RoomTracks = [WorkerLeg[], WorkerLeg[]];
 
 interface ActiveTone {
   generator: ToneGenerator;
@@ -118,6 +119,7 @@ export interface RoomCounters {
 
 export class WorkerRoom {
   members: RoomMember[] = [];
+  tracks: RoomTracks = [[], []];
   readonly counters: RoomCounters = { framesMixed: 0, framesCorrupt: 0 };
   /** The mix rate (Hz) and its 20 ms frame (samples), set by reroute(). */
   rate = NARROWBAND_RATE;
@@ -139,8 +141,9 @@ export class WorkerRoom {
   private mixedIndex: number[] = [];
   /** Per mixed listener: the legs it hears (telephone-events are forwarded from these). */
   private mixedHears: WorkerLeg[][] = [];
-  private recordCustomer: number[] = [];
-  private recordAgent: number[] = [];
+  /** Source indices summed into recording track 0 (left) and track 1 (right). */
+  private recordTrack0: number[] = [];
+  private recordTrack1: number[] = [];
   /** Shared encodes: per (set or direct source) × payload kind, key · KIND_STRIDE + kind. */
   private slots: (EncodeSlot | undefined)[] = [];
   private trackScratch = [new Int16Array(320), new Int16Array(320)];
@@ -181,14 +184,33 @@ export class WorkerRoom {
     return errors;
   }
 
-  /** Replaces the membership and reroutes (throws RangeError on an impossible set). */
-  setMembers(members: RoomMember[]): void {
+  /**
+   * Replaces the membership, routes and recording tracks and reroutes (throws
+   * RangeError on routes naming a leg outside `members`, leaving the room as it was).
+   */
+  setMembers(members: RoomMember[], tracks: RoomTracks = [[], []]): void {
+    const legs = new Set(members.map((m) => m.leg));
+    for (const m of members) {
+      for (const h of m.hears) {
+        if (h.leg === m.leg || !legs.has(h.leg)) {
+          throw new RangeError(`leg ${m.leg.id} cannot hear leg ${h.leg.id}`);
+        }
+      }
+    }
+    for (const track of tracks) {
+      for (const leg of track) {
+        if (!legs.has(leg)) throw new RangeError(`leg ${leg.id} is recorded but not a member`);
+      }
+    }
     const previous = this.members;
+    const previousTracks = this.tracks;
     this.members = members;
+    this.tracks = tracks;
     try {
       this.reroute();
     } catch (error) {
       this.members = previous;
+      this.tracks = previousTracks;
       throw error;
     }
     for (const old of previous) {
@@ -199,7 +221,13 @@ export class WorkerRoom {
   /** A member's leg closed: it leaves the room (and every tone). */
   removeLeg(leg: WorkerLeg): void {
     if (!this.members.some((m) => m.leg === leg)) return;
-    this.members = this.members.filter((m) => m.leg !== leg);
+    this.members = this.members
+      .filter((m) => m.leg !== leg)
+      .map((m) => ({ leg: m.leg, hears: m.hears.filter((h) => h.leg !== leg) }));
+    this.tracks = [
+      this.tracks[0].filter((l) => l !== leg),
+      this.tracks[1].filter((l) => l !== leg),
+    ];
     this.tones = this.tones.filter((t) => !t.to.has(leg) || t.to.size > 1);
     this.release(leg);
     this.reroute();
@@ -282,6 +310,7 @@ export class WorkerRoom {
     this.closed = true;
     const members = this.members;
     this.members = [];
+    this.tracks = [[], []];
     this.tones = [];
     for (const m of members) this.release(m.leg);
     // A recording still being opened must close its file before the worker may end: a
@@ -290,16 +319,6 @@ export class WorkerRoom {
     const summary = await this.stopRecording();
     this.reroute();
     return summary;
-  }
-
-  /** A member's negotiated codecs changed: the room's rate and encodes follow. */
-  codecsChanged(leg: WorkerLeg): void {
-    if (this.members.some((m) => m.leg === leg)) this.reroute();
-  }
-
-  /** Supervisors by mode (for stats). */
-  countModes(into: Record<MonitorMode, number>): void {
-    for (const m of this.members) if (m.role === 'supervisor') into[m.mode ?? 'listen']++;
   }
 
   /** Live jitter buffers (for stats). */
@@ -357,27 +376,27 @@ export class WorkerRoom {
     this.tones = this.tones.filter((t) => !t.done);
   }
 
-  private reroute(): void {
+  /** Recomputes every feed from the routes (also when a member's codecs changed). */
+  reroute(): void {
     this.updateRate();
     const members = this.members;
-    const matrix = routeMatrix(
-      members.map((m) => ({
-        id: String(m.leg.id),
-        role: m.role,
-        ...(m.mode !== undefined ? { mode: m.mode } : {}),
-      })),
-    );
     const tones = this.tones;
-    const order = members.map((m) => String(m.leg.id));
+    const order = members.map((m) => m.leg);
     const sourceCount = members.length + tones.length;
-    const hears = members.map((m) => {
-      const heard = (matrix.hears.get(String(m.leg.id)) ?? []).map((id) => order.indexOf(id));
+    const gains: number[][] = [];
+    const hears = members.map((m, l) => {
+      const heard = m.hears.map((h) => order.indexOf(h.leg));
+      const gain = m.hears.map((h) => h.gain);
       tones.forEach((tone, t) => {
-        if (tone.to.has(m.leg)) heard.push(members.length + t);
+        if (tone.to.has(m.leg)) {
+          heard.push(members.length + t);
+          gain.push(1);
+        }
       });
+      gains[l] = gain;
       return heard;
     });
-    const plan = planMix(hears, sourceCount, this.frameSamples);
+    const plan = planMix(hears, sourceCount, this.frameSamples, gains);
 
     const needed = new Array<boolean>(sourceCount).fill(false);
     const mixed: WorkerLeg[] = [];
@@ -387,7 +406,11 @@ export class WorkerRoom {
       const leg = m.leg;
       leg.roomId = this.id;
       const relay = plan.relaySource[l]!;
-      if (relay >= 0 && relay < members.length) {
+      if (
+        relay >= 0 &&
+        relay < members.length &&
+        canRelay(members[relay]!.leg.payloads, leg.payloads)
+      ) {
         if (leg.mixListener >= 0 || leg.sources[0] !== members[relay]!.leg) {
           leg.mixListener = -1;
           this.host.relay(leg, [members[relay]!.leg]);
@@ -411,12 +434,12 @@ export class WorkerRoom {
       mixedHears.push(hears[l]!.filter((s) => s < members.length).map((s) => members[s]!.leg));
       for (const s of hears[l]!) needed[s] = true;
     });
-    const recordCustomer =
-      this.recorder === null ? [] : matrix.recording.customer.map((id) => order.indexOf(id));
-    const recordAgent =
-      this.recorder === null ? [] : matrix.recording.agent.map((id) => order.indexOf(id));
-    for (const s of recordCustomer) needed[s] = true;
-    for (const s of recordAgent) needed[s] = true;
+    const recordTrack0 =
+      this.recorder === null ? [] : this.tracks[0].map((leg) => order.indexOf(leg));
+    const recordTrack1 =
+      this.recorder === null ? [] : this.tracks[1].map((leg) => order.indexOf(leg));
+    for (const s of recordTrack0) needed[s] = true;
+    for (const s of recordTrack1) needed[s] = true;
 
     members.forEach((m, s) => {
       if (!needed[s]) this.dropJitter(m.leg);
@@ -432,8 +455,8 @@ export class WorkerRoom {
     this.mixed = mixed;
     this.mixedIndex = mixedIndex;
     this.mixedHears = mixedHears;
-    this.recordCustomer = recordCustomer;
-    this.recordAgent = recordAgent;
+    this.recordTrack0 = recordTrack0;
+    this.recordTrack1 = recordTrack1;
     this.prepareSlots(keys);
   }
 
@@ -499,8 +522,8 @@ export class WorkerRoom {
     const recorder = this.recorder;
     if (recorder !== null) {
       recorder.writeFrame(
-        this.narrowTrack(this.track(this.recordCustomer, 0), 0),
-        this.narrowTrack(this.track(this.recordAgent, 1), 1),
+        this.narrowTrack(this.track(this.recordTrack0, 0), 0),
+        this.narrowTrack(this.track(this.recordTrack1, 1), 1),
       );
     }
     if (this.toneFinished) {

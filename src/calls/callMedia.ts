@@ -9,19 +9,17 @@
  * in the room — an unmonitored call is two relays, no mixing. Roles: one side is the
  * customer, the other the agent (setRoles; the monitoring and recording services decide
  * which). Monitors join with their own legs (createMonitorLeg) in a supervisor mode; a
- * takeover releases the agent side from the room. close() ends the room (completing its
+ * takeover releases the agent side from the room. Roles and modes become the room's routes
+ * here (src/monitoring/routeMatrix.ts): the engine knows neither. close() ends the room (completing its
  * recording) and releases every leg's sockets and ports; idempotent.
  */
 import type {
   CodecSpec,
   Leg,
   MediaEngine,
-  MonitorMode,
   RecordingConfig,
   RecordingSummary,
   Room,
-  RoomMemberSpec,
-  RoomRole,
   ToneConfig,
 } from '../../media/engine/index.js';
 import type { LegMedia } from '../../sip/sdp/index.js';
@@ -29,6 +27,9 @@ import type { AudioCodecName } from '../../sip/sdp/index.js';
 import { AUDIO_CODECS } from '../../sip/sdp/index.js';
 import { TypedEmitter } from '../../sip/util/typedEmitter.js';
 import type { Logger } from '../logging.js';
+import type { MonitorMode } from '../monitoring/modes.js';
+import { roomRoutes } from '../monitoring/routeMatrix.js';
+import type { Participant, Role } from '../monitoring/routeMatrix.js';
 
 export type Side = 'a' | 'b';
 
@@ -61,7 +62,7 @@ export async function applyLegMedia(leg: Leg, media: LegMedia): Promise<void> {
   await leg.setDirection(media.direction);
 }
 
-export type PartyRole = Exclude<RoomRole, 'supervisor'>;
+export type PartyRole = Exclude<Role, 'supervisor'>;
 
 export class CallMedia extends TypedEmitter<CallMediaEvents> {
   private closing: Promise<RecordingSummary | null> | undefined;
@@ -201,15 +202,15 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   private updateRoom(): Promise<void> {
     const run = async (): Promise<void> => {
       if (this.closing !== undefined || !this.connected) return;
-      const members: RoomMemberSpec[] = [];
+      const participants: Participant<Leg>[] = [];
       for (const side of ['a', 'b'] as const) {
         if (side === this.released) continue;
-        members.push({ leg: this.legs[side], role: this.roles[side] });
+        participants.push({ id: this.legs[side], role: this.roles[side] });
       }
       for (const [leg, mode] of this.monitors) {
-        if (!leg.closed) members.push({ leg, role: 'supervisor', mode });
+        if (!leg.closed) participants.push({ id: leg, role: 'supervisor', mode });
       }
-      await this.room.setParticipants(members);
+      await this.room.setRoutes(roomRoutes(participants));
     };
     const next = this.updating.then(run, run);
     this.updating = next.catch(() => undefined);

@@ -3,6 +3,8 @@
  * config/default.yaml), unknown keys are errors, and each error names its key path.
  */
 import { z } from 'zod';
+import { MONITOR_MODES } from '../monitoring/modes.js';
+import type { MonitorMode } from '../monitoring/modes.js';
 
 const port = z.number().int().min(0).max(65535);
 
@@ -181,7 +183,28 @@ const dtmfDigit = z.string().regex(/^[0-9*#A-D]$/, 'one DTMF digit: 0-9, *, #, A
 const featureCode = z.string().regex(/^[*#0-9]{1,8}$/, 'digits, * and # (1-8)');
 
 /** Yeastar's monitor modes (all = every mode, takeover included) plus takeover alone. */
-const groupMode = z.enum(['all', 'listen', 'whisper', 'barge', 'takeover']);
+const groupMode = z.enum(['all', ...MONITOR_MODES]);
+
+/** One setting per monitor mode, each with its own default. */
+function perMode<T extends z.ZodType>(
+  setting: (mode: MonitorMode) => T,
+): z.ZodObject<Record<MonitorMode, T>, z.core.$strict> {
+  const shape = Object.fromEntries(MONITOR_MODES.map((mode) => [mode, setting(mode)]));
+  return z.strictObject(shape as Record<MonitorMode, T>);
+}
+
+const FEATURE_CODE_DEFAULTS: Record<MonitorMode, string> = {
+  listen: '*90',
+  whisper: '*91',
+  barge: '*92',
+  takeover: '*93',
+};
+const DTMF_DEFAULTS: Record<MonitorMode, string> = {
+  listen: '4',
+  whisper: '5',
+  barge: '6',
+  takeover: '7',
+};
 
 const monitoringGroup = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - (1-32)'),
@@ -208,23 +231,9 @@ const monitoring = z
     /** Legs in one call, monitors included (customer + agent + supervisors). */
     maxParticipants: z.number().int().min(3).max(16).default(3),
     /** Dialled by a supervisor, followed by the agent's extension (Yeastar convention). */
-    featureCodes: z
-      .strictObject({
-        listen: featureCode.default('*90'),
-        whisper: featureCode.default('*91'),
-        barge: featureCode.default('*92'),
-        takeover: featureCode.default('*93'),
-      })
-      .prefault({}),
+    featureCodes: perMode((mode) => featureCode.default(FEATURE_CODE_DEFAULTS[mode])).prefault({}),
     /** In-call digits from the supervisor's phone (ChanSpy convention); consumed. */
-    dtmf: z
-      .strictObject({
-        listen: dtmfDigit.default('4'),
-        whisper: dtmfDigit.default('5'),
-        barge: dtmfDigit.default('6'),
-        takeover: dtmfDigit.default('7'),
-      })
-      .prefault({}),
+    dtmf: perMode((mode) => dtmfDigit.default(DTMF_DEFAULTS[mode])).prefault({}),
     tones: z
       .strictObject({
         /** Played to the agent when a monitor joins or changes mode; null: off. */

@@ -6,11 +6,10 @@
  * here by difference (the tick-lateness histogram is reported as the workers keep it).
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { MediaEngine, MixerStats, MonitorMode } from '../../media/engine/index.js';
+import type { MediaEngine, MixerStats } from '../../media/engine/index.js';
+import { MONITOR_MODES } from '../monitoring/modes.js';
 import type { MonitoringService } from '../monitoring/monitoringService.js';
 import type { RecordingTap } from '../recording/recordingTap.js';
-
-const MODES: readonly MonitorMode[] = ['listen', 'whisper', 'barge', 'takeover'];
 
 export function registerMonitoringMetrics(
   registry: Registry,
@@ -26,7 +25,7 @@ export function registerMonitoringMetrics(
     registers,
     collect() {
       this.reset();
-      for (const mode of MODES) this.set({ mode }, 0);
+      for (const mode of MONITOR_MODES) this.set({ mode }, 0);
       for (const s of monitoring.active) this.inc({ mode: s.modes[s.modes.length - 1]!.mode });
     },
   });

@@ -5,9 +5,10 @@
  * - one in-call DTMF digit per mode (Asterisk ChanSpy's 4/5/6, plus a takeover digit).
  * The config schema guarantees no code is a prefix of another and no digit is shared.
  */
-import type { MonitorMode } from '../../media/engine/index.js';
+import { MONITOR_MODES } from './modes.js';
+import type { MonitorMode } from './modes.js';
 
-export const MONITOR_MODES: readonly MonitorMode[] = ['listen', 'whisper', 'barge', 'takeover'];
+export { MONITOR_MODES };
 
 export interface MonitorRequest {
   mode: MonitorMode;

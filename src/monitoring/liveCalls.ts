@@ -5,7 +5,7 @@
  * and the filters such a dashboard offers (agent, group, direction, tag, duration range,
  * raised hand). Pure views over the call service and the supervision state.
  */
-import type { MonitorMode } from '../../media/engine/index.js';
+import type { MonitorMode } from './modes.js';
 import type { LiveCall } from '../calls/callService.js';
 import type { CallDirection } from '../calls/dialPlan.js';
 import type { Config } from '../config/schema.js';

@@ -23,7 +23,8 @@ import { parseSdp, renderLocalSdp, type LocalSdp } from '../../sip/sdp/index.js'
 import { answerOffer } from '../../sip/sdp/localAnswer.js';
 import type { IncomingRequest } from '../../sip/stack.js';
 import type { Endpoint } from '../../sip/transport/types.js';
-import type { Leg, MonitorMode } from '../../media/engine/index.js';
+import type { Leg } from '../../media/engine/index.js';
+import type { MonitorMode } from './modes.js';
 import { applyLegMedia } from '../calls/callMedia.js';
 import type { CallContext } from '../calls/call.js';
 import type { Reliable2xx } from '../calls/reliable2xx.js';

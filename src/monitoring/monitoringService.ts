@@ -24,7 +24,8 @@
  * returns) and emitted as an event. A hand an agent raised on a call is lowered when a
  * supervisor joins it.
  */
-import type { MonitorMode, ToneConfig } from '../../media/engine/index.js';
+import type { ToneConfig } from '../../media/engine/index.js';
+import type { MonitorMode } from './modes.js';
 import { dialogKey } from '../../sip/dialog/index.js';
 import { buildResponse, type SipRequest } from '../../sip/message/index.js';
 import { newTag } from '../../sip/ids.js';

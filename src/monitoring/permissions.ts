@@ -5,11 +5,13 @@
  * never monitored. Pure: the live checks (is the target in a call, is the monitor idle,
  * is the call full) are the monitoring service's.
  */
-import type { MonitorMode } from '../../media/engine/index.js';
+import { MONITOR_MODES } from './modes.js';
+import type { MonitorMode } from './modes.js';
 import type { Config } from '../config/schema.js';
 import type { RefusalCode } from './refusals.js';
 
-export const ALL_MODES: readonly MonitorMode[] = ['listen', 'whisper', 'barge', 'takeover'];
+/** What a group's `all` allows: every mode. */
+export const ALL_MODES: readonly MonitorMode[] = MONITOR_MODES;
 
 export class Permissions {
   private readonly enabled: boolean;

@@ -4,7 +4,7 @@
  * (with the code in the JSON error) to the REST API, an `errno` to the Yeastar adapter.
  * The audit log and the event stream carry the code itself.
  */
-import type { MonitorMode } from '../../media/engine/index.js';
+import type { MonitorMode } from './modes.js';
 
 export type RefusalCode =
   /** monitoring.enabled is false. */

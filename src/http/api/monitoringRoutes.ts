@@ -10,7 +10,8 @@
  * Monitoring refusals answer with the refusal's code and HTTP status (refusals.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { MonitorMode } from '../../../media/engine/index.js';
+import { MONITOR_MODES } from '../../monitoring/modes.js';
+import type { MonitorMode } from '../../monitoring/modes.js';
 import type { CallDirection } from '../../calls/dialPlan.js';
 import type { Config } from '../../config/schema.js';
 import type { LiveCallFilter, LiveCallListing, LiveCallView } from '../../monitoring/liveCalls.js';
@@ -30,7 +31,6 @@ export interface MonitoringRoutesDeps {
   toWall(clockMs: number): Date;
 }
 
-const MODES = ['listen', 'whisper', 'barge', 'takeover'] as const;
 const ext = { type: 'string', pattern: '^[0-9A-Za-z._-]{1,32}$' } as const;
 const idParams = {
   type: 'object',
@@ -45,7 +45,7 @@ const monitorSchema = {
     callId: { type: 'string' },
     supervisor: { type: 'string' },
     agent: { type: 'string' },
-    mode: { type: 'string', enum: MODES },
+    mode: { type: 'string', enum: MONITOR_MODES },
     state: { type: 'string', enum: ['calling', 'active', 'ended'] },
     startedAt: { type: 'string' },
     modes: {
@@ -297,7 +297,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
           type: 'object',
           required: ['mode'],
           additionalProperties: false,
-          properties: { supervisor: ext, mode: { type: 'string', enum: MODES } },
+          properties: { supervisor: ext, mode: { type: 'string', enum: MONITOR_MODES } },
         },
         response: { 201: monitorSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
@@ -329,7 +329,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
           type: 'object',
           required: ['mode'],
           additionalProperties: false,
-          properties: { mode: { type: 'string', enum: MODES } },
+          properties: { mode: { type: 'string', enum: MONITOR_MODES } },
         },
         response: { 200: monitorSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },

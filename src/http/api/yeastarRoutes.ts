@@ -33,7 +33,7 @@
  * and their error handler (Yeastar replies) leave the rest of the API alone.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { MonitorMode } from '../../../media/engine/index.js';
+import type { MonitorMode } from '../../monitoring/modes.js';
 import type { StartRequest } from '../../monitoring/monitoringService.js';
 import type { MonitorSessionRecord } from '../../monitoring/monitorSession.js';
 import { MonitorRefusal, yeastarErrnoOf } from '../../monitoring/refusals.js';
@@ -53,7 +53,7 @@ export const YEASTAR_PREFIX = '/api/v1.1.0/extension';
 
 /** One endpoint: its path, mode and the names of its two body fields. */
 export interface YeastarEndpoint {
-  readonly path: 'listen' | 'whisper' | 'barge';
+  readonly path: Exclude<MonitorMode, 'takeover'>;
   readonly mode: MonitorMode;
   /** The monitoring extension (the supervisor). */
   readonly monitor: string;

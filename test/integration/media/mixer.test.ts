@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { InvalidStateError } from '../../../media/engine/errors.js';
 import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
 import { readWavHeader } from '../../../media/recording/wavHeader.js';
-import type { MonitorMode, RecordingSummary } from '../../../media/worker/protocol.js';
+import type { RecordingSummary } from '../../../media/worker/protocol.js';
+import type { MonitorMode } from '../../../src/monitoring/modes.js';
 import { analyzeTone, describeTone, hasTone, lacksTone, readWav } from '../../helpers/goertzel.js';
 import type { PcmAudio, ToneOptions } from '../../helpers/goertzel.js';
 import { startEngine } from './engineFixture.js';
@@ -25,6 +26,7 @@ import {
   HEARS,
   monitoredCall,
   problems,
+  routesOf,
   SUPERVISOR_HZ,
   tempDir,
 } from './roomFixture.js';
@@ -106,7 +108,7 @@ function checkPhones(c: MonitoredCall, mode: MonitorMode, from: number, to: numb
 
 /** Runs one phase in `mode`; returns its analysis window. */
 async function phase(c: MonitoredCall, mode: MonitorMode): Promise<{ from: number; to: number }> {
-  await c.room.setParticipants(c.members(mode));
+  await c.room.setRoutes(c.routes(mode));
   const start = performance.now();
   await sleep(PHASE_MS);
   return { from: start + SETTLE_MS, to: performance.now() };
@@ -127,7 +129,7 @@ describe('route matrix (docs/architecture.md §6.1), heard by the phones and the
       await startMixerEngine();
       const c = await call();
       const path = recordingPath(`${mode}.wav`);
-      await c.room.setParticipants(c.members(mode));
+      await c.room.setRoutes(c.routes(mode));
       await c.room.startRecording({ path, channels: 2 });
       const recStart = performance.now();
       c.talkers.customer.begin();
@@ -154,7 +156,7 @@ describe('route matrix (docs/architecture.md §6.1), heard by the phones and the
     await startMixerEngine();
     const c = await call();
     const path = recordingPath('modes.wav');
-    await c.room.setParticipants(c.members(null));
+    await c.room.setRoutes(c.routes(null));
     await c.room.startRecording({ path, channels: 2 });
     const recStart = performance.now();
     c.talkers.customer.begin();
@@ -217,19 +219,19 @@ describe('stream continuity', () => {
     c.talkers.customer.begin();
     c.talkers.agent.begin();
     c.talkers.supervisor.begin();
-    await c.room.setParticipants(c.members(null)); // agent relays the customer
+    await c.room.setRoutes(c.routes(null)); // agent relays the customer
     await sleep(600);
     const t1 = performance.now();
-    await c.room.setParticipants(c.members('whisper')); // agent: mix of customer + whisper
+    await c.room.setRoutes(c.routes('whisper')); // agent: mix of customer + whisper
     await sleep(900);
     const t2 = performance.now();
-    await c.room.setParticipants(c.members(null)); // the supervisor leaves: relay again
+    await c.room.setRoutes(c.routes(null)); // the supervisor leaves: relay again
     await sleep(600);
     const t3 = performance.now();
-    await c.room.setParticipants(c.members('whisper')); // and comes back
+    await c.room.setRoutes(c.routes('whisper')); // and comes back
     await sleep(900);
     const t4 = performance.now();
-    await c.room.setParticipants(c.members('listen')); // listen: agent relays again
+    await c.room.setRoutes(c.routes('listen')); // listen: agent relays again
     await sleep(600);
 
     const heard = c.agent.rtp;
@@ -255,7 +257,7 @@ describe('stream continuity', () => {
     c.talkers.agent.begin();
     c.talkers.supervisor.begin();
     for (const mode of ['listen', 'barge', 'whisper', 'barge', 'takeover'] as const) {
-      await c.room.setParticipants(c.members(mode));
+      await c.room.setRoutes(c.routes(mode));
       await sleep(500);
     }
     expectOneStream(c.customer.rtp, c.customerLeg.ssrc);
@@ -268,7 +270,7 @@ describe('a clocked mixer', () => {
   it('a whisper reaches an agent while nobody else sends', async () => {
     await startMixerEngine();
     const c = await call();
-    await c.room.setParticipants(c.members('whisper'));
+    await c.room.setRoutes(c.routes('whisper'));
     await sleep(200);
     const start = performance.now();
     c.talkers.supervisor.begin();
@@ -293,7 +295,7 @@ describe('a clocked mixer', () => {
     // The customer's phone keeps sending, but its leg refuses what it sends (sendonly:
     // the engine only sends toward it), and the agent is silent.
     await c.customerLeg.setDirection('sendonly');
-    await c.room.setParticipants(c.members('whisper'));
+    await c.room.setRoutes(c.routes('whisper'));
     c.talkers.customer.begin();
     c.talkers.supervisor.begin();
     const start = performance.now();
@@ -312,7 +314,7 @@ describe('tones', () => {
     await startMixerEngine();
     const c = await call();
     const path = recordingPath('tone.wav');
-    await c.room.setParticipants(c.members('listen'));
+    await c.room.setRoutes(c.routes('listen'));
     await c.room.startRecording({ path, channels: 2 });
     c.talkers.customer.begin();
     c.talkers.agent.begin();
@@ -359,7 +361,7 @@ describe('tones', () => {
   it('refuses a tone to a leg outside the room', async () => {
     await startMixerEngine();
     const c = await call();
-    await c.room.setParticipants(c.members(null));
+    await c.room.setRoutes(c.routes(null));
     await expect(
       c.room.playTone([c.supervisorLeg], {
         frequencies: [1400],
@@ -377,7 +379,7 @@ describe('mixer stats and the recording file', () => {
     const engine = await startMixerEngine();
     const c = await call();
     const path = recordingPath('stats.wav');
-    await c.room.setParticipants(c.members('whisper'));
+    await c.room.setRoutes(c.routes('whisper'));
     await c.room.startRecording({ path, channels: 2 });
     c.talkers.customer.begin();
     c.talkers.agent.begin();
@@ -388,7 +390,6 @@ describe('mixer stats and the recording file', () => {
     const m = report!.mixer;
     expect(m.rooms).toBe(1);
     expect(m.clockedRooms).toBe(1);
-    expect(m.monitors).toEqual({ listen: 0, whisper: 1, barge: 0, takeover: 0 });
     expect(m.recordingsActive).toBe(1);
     expect(m.recordingBytes).toBeGreaterThan(0);
     expect(m.recordingBytes % 640).toBe(0); // whole stereo frames
@@ -424,7 +425,6 @@ describe('mixer stats and the recording file', () => {
       rooms: 0,
       clockedRooms: 0,
       recordingsActive: 0,
-      monitors: { listen: 0, whisper: 0, barge: 0, takeover: 0 },
     });
     // Totals over the worker's life: the closed room's frames and bytes stay counted.
     expect(after!.mixer.recordingBytes).toBe(summary.bytes);
@@ -436,7 +436,7 @@ describe('mixer stats and the recording file', () => {
   it('an unmonitored call costs no mixing: no clock, no mixed frames', async () => {
     const engine = await startMixerEngine();
     const c = await call();
-    await c.room.setParticipants(c.members(null));
+    await c.room.setRoutes(c.routes(null));
     c.talkers.customer.begin();
     c.talkers.agent.begin();
     await sleep(500);
@@ -452,14 +452,19 @@ describe('closing', () => {
   it('a leg that closes leaves its room; the room reroutes the others', async () => {
     const engine = await startMixerEngine();
     const c = await call();
-    await c.room.setParticipants(c.members('whisper'));
+    await c.room.setRoutes(c.routes('whisper'));
     c.talkers.customer.begin();
     c.talkers.agent.begin();
     c.talkers.supervisor.begin();
     await sleep(600);
     await c.agentLeg.close();
     const closedAt = performance.now();
-    expect(c.room.participants.map((p) => p.role)).toEqual(['customer', 'supervisor']);
+    // The agent leaves the members, and every route and recording track naming it.
+    expect(c.room.members).toEqual([
+      { leg: c.customerLeg, hears: [] },
+      { leg: c.supervisorLeg, hears: [{ leg: c.customerLeg, gain: 1 }] },
+    ]);
+    expect(c.room.recordingTracks).toEqual([[c.customerLeg], []]);
     await sleep(900);
     // The supervisor now hears the customer alone (a relay), still one stream.
     const sup = decode(between(c.supervisor.rtp, closedAt + SETTLE_MS, performance.now()), 'PCMU');
@@ -470,24 +475,25 @@ describe('closing', () => {
     await sleep(200);
     expect(c.customer.rtp.length).toBe(n);
     // The room still works: a new membership without the closed leg.
-    await c.room.setParticipants([
-      { leg: c.customerLeg, role: 'customer' },
-      { leg: c.supervisorLeg, role: 'supervisor', mode: 'takeover' },
-    ]);
+    await c.room.setRoutes(
+      routesOf([
+        { id: c.customerLeg, role: 'customer' },
+        { id: c.supervisorLeg, role: 'supervisor', mode: 'takeover' },
+      ]),
+    );
     await sleep(600);
     expect(
       hasTone(decode(c.customer.rtp.slice(n), 'PCMU'), SUPERVISOR_HZ, { minSeconds: 0.2 }),
     ).toBe(true);
     const [report] = await engine.getStats();
     expect(report!.worker.counters.internalErrors).toBe(0);
-    expect(report!.mixer.monitors.takeover).toBe(1);
     expectNoProblems();
   });
 
   it('room.close() unroutes the members but leaves the legs open and usable', async () => {
     const engine = await startMixerEngine();
     const c = await call();
-    await c.room.setParticipants(c.members('barge'));
+    await c.room.setRoutes(c.routes('barge'));
     c.talkers.customer.begin();
     c.talkers.agent.begin();
     c.talkers.supervisor.begin();
@@ -495,7 +501,7 @@ describe('closing', () => {
     expect(await c.room.close()).toBeNull(); // no recording
     expect(c.room.closed).toBe(true);
     for (const leg of [c.customerLeg, c.agentLeg, c.supervisorLeg]) expect(leg.closed).toBe(false);
-    await expect(c.room.setParticipants(c.members(null))).rejects.toBeInstanceOf(InvalidStateError);
+    await expect(c.room.setRoutes(c.routes(null))).rejects.toBeInstanceOf(InvalidStateError);
     await expect(c.room.startRecording({ path: '/tmp/x.wav', channels: 2 })).rejects.toBeInstanceOf(
       InvalidStateError,
     );
@@ -516,7 +522,7 @@ describe('closing', () => {
     // And they can join a new room.
     const room2 = await engine.createRoom({ group: c.customerLeg.group! });
     await expect(c.agentLeg.setSources([])).resolves.toBeUndefined();
-    await room2.setParticipants(c.members('listen'));
+    await room2.setRoutes(c.routes('listen'));
     await expect(c.agentLeg.setSources([c.customerLeg])).rejects.toMatchObject({
       code: 'ERR_IN_ROOM',
     });
@@ -531,8 +537,8 @@ describe('closing', () => {
     const a = await call();
     const b = await call();
     const paths = [recordingPath('a.wav'), recordingPath('b.wav')];
-    await a.room.setParticipants(a.members('barge'));
-    await b.room.setParticipants(b.members('listen'));
+    await a.room.setRoutes(a.routes('barge'));
+    await b.room.setRoutes(b.routes('listen'));
     await a.room.startRecording({ path: paths[0]!, channels: 2 });
     await b.room.startRecording({ path: paths[1]!, channels: 1 });
     for (const x of [a, b]) {
@@ -581,7 +587,7 @@ describe('recording races', () => {
   it('a room closed while its recording is being opened does not keep the file open', async () => {
     const engine = await startMixerEngine();
     const c = await call();
-    await c.room.setParticipants(c.members('listen'));
+    await c.room.setRoutes(c.routes('listen'));
     c.talkers.customer.begin();
     c.talkers.agent.begin();
     const path = recordingPath('race.wav');
@@ -605,7 +611,7 @@ describe('recording races', () => {
   it('engine.close() while a recording is being opened leaves no file open', async () => {
     const engine = await startMixerEngine();
     const c = await call();
-    await c.room.setParticipants(c.members('listen'));
+    await c.room.setRoutes(c.routes('listen'));
     const path = recordingPath('race2.wav');
     const started = c.room.startRecording({ path, channels: 2 }).catch(() => undefined);
     await engine.close();
@@ -619,7 +625,7 @@ describe('codecs and DTMF through the room', () => {
     await startMixerEngine();
     const c = await monitoredCall(engine!, phones, { supervisorLaw: 'PCMA' });
     talkers.push(c.talkers.customer, c.talkers.agent, c.talkers.supervisor);
-    await c.room.setParticipants(c.members('barge'));
+    await c.room.setRoutes(c.routes('barge'));
     c.talkers.customer.begin();
     c.talkers.agent.begin();
     c.talkers.supervisor.begin();
@@ -644,7 +650,7 @@ describe('codecs and DTMF through the room', () => {
     await startMixerEngine();
     const c = await monitoredCall(engine!, phones, { te: 101 });
     talkers.push(c.talkers.customer, c.talkers.agent, c.talkers.supervisor);
-    await c.room.setParticipants(c.members('whisper'));
+    await c.room.setRoutes(c.routes('whisper'));
     c.talkers.supervisor.begin();
     await sleep(200);
     await c.customer.sendDigit(c.customerLeg.localPort, 101, '5');
@@ -655,9 +661,9 @@ describe('codecs and DTMF through the room', () => {
   it('passes the customer’s DTMF to a relayed agent (listen), never the supervisor’s', async () => {
     await startMixerEngine();
     const c = await monitoredCall(engine!, phones, { te: 101 });
-    await c.room.setParticipants(c.members('barge'));
+    await c.room.setRoutes(c.routes('barge'));
     await c.supervisor.sendDigit(c.supervisorLeg.localPort, 101, '4');
-    await c.room.setParticipants(c.members('listen'));
+    await c.room.setRoutes(c.routes('listen'));
     await c.customer.sendDigit(c.customerLeg.localPort, 101, '5');
     await sleep(200);
     expect(c.agent.rtp.filter((p) => p.pt === 101).length).toBeGreaterThanOrEqual(5);
@@ -675,23 +681,36 @@ describe('room membership rules', () => {
   it('a leg is in one room at a time, and two takeovers are refused', async () => {
     const engine = await startMixerEngine();
     const c = await call();
-    await c.room.setParticipants(c.members('listen'));
+    await c.room.setRoutes(c.routes('listen'));
     const other = await engine.createRoom({ group: c.customerLeg.group! });
-    await expect(other.setParticipants([{ leg: c.agentLeg, role: 'agent' }])).rejects.toMatchObject(
-      { code: 'ERR_IN_ROOM' },
-    );
+    await expect(
+      other.setRoutes({ members: [{ leg: c.agentLeg, hears: [] }], recordingTracks: [[], []] }),
+    ).rejects.toMatchObject({ code: 'ERR_IN_ROOM' });
     await expect(c.customerLeg.setSources([c.agentLeg])).rejects.toMatchObject({
       code: 'ERR_IN_ROOM',
     });
-    await expect(
-      c.room.setParticipants([
-        ...c.members(null),
-        { leg: c.supervisorLeg, role: 'supervisor', mode: 'takeover' },
-        { leg: c.customerLeg, role: 'supervisor', mode: 'takeover' },
+    // Two takeovers: the policy (src/monitoring) refuses them before any routes exist.
+    expect(() =>
+      routesOf([
+        { id: c.customerLeg, role: 'customer' },
+        { id: c.agentLeg, role: 'agent' },
+        { id: c.supervisorLeg, role: 'supervisor', mode: 'takeover' },
+        { id: c.customerLeg, role: 'supervisor', mode: 'takeover' },
       ]),
+    ).toThrow(RangeError);
+    // Impossible routes (a member hearing itself) are refused by the engine.
+    const listen = c.routes('listen');
+    await expect(
+      c.room.setRoutes({
+        ...listen,
+        members: listen.members.map((m) => ({
+          ...m,
+          hears: [...m.hears, { leg: m.leg, gain: 1 }],
+        })),
+      }),
     ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     // A failed change leaves the room as it was.
-    expect(c.room.participants).toHaveLength(3);
+    expect(c.room.members).toHaveLength(3);
     expectNoProblems();
   });
 });

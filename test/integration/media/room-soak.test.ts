@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
-import type { MonitorMode } from '../../../media/worker/protocol.js';
+import type { MonitorMode } from '../../../src/monitoring/modes.js';
 import { analyzeTone, describeTone, hasTone, lacksTone } from '../../helpers/goertzel.js';
 import { prng } from '../monitoring-soak-rig.js';
 import { startEngine } from './engineFixture.js';
@@ -80,7 +80,7 @@ async function trial(rng: Rng, n: number): Promise<string[]> {
     const gap = rng.pick([0, 0, 5, 20, 40]);
     if (gap > 0) await sleep(gap);
   };
-  await c.room.setParticipants(c.members(null));
+  await c.room.setRoutes(c.routes(null));
   const recordAt = rng.int(3); // before talking, in the first burst, or never
   let recording = recordAt === 0;
   if (recordAt === 0) await c.room.startRecording({ path: `${dir}/r.wav`, channels: 2 });
@@ -95,7 +95,7 @@ async function trial(rng: Rng, n: number): Promise<string[]> {
         if (r < 0.55) {
           const next = rng.pick(MODES);
           mode = next;
-          await send(`members ${next ?? 'none'}`, () => c.room.setParticipants(c.members(next)));
+          await send(`members ${next ?? 'none'}`, () => c.room.setRoutes(c.routes(next)));
           if (next !== null && rng.next() < 0.7) {
             const to =
               next === 'barge' ? [c.customerLeg, c.agentLeg, c.supervisorLeg] : [c.agentLeg];

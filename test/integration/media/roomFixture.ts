@@ -11,8 +11,10 @@ import { performance } from 'node:perf_hooks';
 import type { Leg } from '../../../media/engine/leg.js';
 import type { MediaLogger } from '../../../media/engine/logger.js';
 import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
-import type { Room, RoomMemberSpec } from '../../../media/engine/room.js';
-import type { MonitorMode } from '../../../media/worker/protocol.js';
+import type { Room, RoomRoutesSpec } from '../../../media/engine/room.js';
+import type { MonitorMode } from '../../../src/monitoring/modes.js';
+import { roomRoutes } from '../../../src/monitoring/routeMatrix.js';
+import type { Participant } from '../../../src/monitoring/routeMatrix.js';
 import { createLegFor } from './callFixture.js';
 import { FakePhone, Tone } from './fakePhone.js';
 import type { Law, RtpIn } from './fakePhone.js';
@@ -138,8 +140,8 @@ export interface MonitoredCall {
   room: Room;
   /** Talkers (not started): customer 440, agent 1000, supervisor 1800 Hz. */
   talkers: { customer: Talker; agent: Talker; supervisor: Talker };
-  /** Room membership with the supervisor in `mode`, or without it when mode is null. */
-  members(mode: MonitorMode | null): RoomMemberSpec[];
+  /** Room routes with the supervisor in `mode`, or without it when mode is null. */
+  routes(mode: MonitorMode | null): RoomRoutesSpec;
 }
 
 let calls = 0;
@@ -189,14 +191,21 @@ export async function monitoredCall(
       agent: new Talker(agent, agentLeg.localPort, AGENT_HZ),
       supervisor: new Talker(supervisor, supervisorLeg.localPort, SUPERVISOR_HZ, supLaw),
     },
-    members(mode) {
-      const base: RoomMemberSpec[] = [
-        { leg: customerLeg, role: 'customer' },
-        { leg: agentLeg, role: 'agent' },
+    routes(mode) {
+      const base: Participant<Leg>[] = [
+        { id: customerLeg, role: 'customer' },
+        { id: agentLeg, role: 'agent' },
       ];
-      return mode === null ? base : [...base, { leg: supervisorLeg, role: 'supervisor', mode }];
+      return routesOf(
+        mode === null ? base : [...base, { id: supervisorLeg, role: 'supervisor', mode }],
+      );
     },
   };
+}
+
+/** The room routes of legs in roles and modes, as the product computes them. */
+export function routesOf(participants: Participant<Leg>[]): RoomRoutesSpec {
+  return roomRoutes(participants);
 }
 
 /** Packets that arrived in [fromMs, toMs) (performance.now() times). */

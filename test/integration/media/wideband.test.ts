@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
-import type { MonitorMode } from '../../../media/worker/protocol.js';
+import type { MonitorMode } from '../../../src/monitoring/modes.js';
 import { analyzeTone, describeTone, hasTone, lacksTone } from '../../helpers/goertzel.js';
 import { startEngine } from './engineFixture.js';
 import { sleep } from './fakePhone.js';
@@ -103,7 +103,7 @@ describe('a 16 kHz room with G.711 phones keeps every route', () => {
   ] as const) {
     it(`${mode} (supervisor ${supervisorLaw}): each phone hears exactly its table's tones`, async () => {
       const c = await widebandCall(supervisorLaw);
-      await c.room.setParticipants(c.members(mode));
+      await c.room.setRoutes(c.routes(mode));
       const start = performance.now();
       c.talkers.customer.begin();
       c.talkers.agent.begin();
@@ -126,7 +126,7 @@ describe('a 16 kHz room with G.711 phones keeps every route', () => {
     c.talkers.supervisor.begin();
     const windows: [MonitorMode, number, number][] = [];
     for (const mode of ['listen', 'barge', 'whisper'] as const) {
-      await c.room.setParticipants(c.members(mode));
+      await c.room.setRoutes(c.routes(mode));
       const start = performance.now();
       await sleep(PHASE_MS);
       windows.push([mode, start + SETTLE_MS, performance.now()]);

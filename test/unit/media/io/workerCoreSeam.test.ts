@@ -153,13 +153,21 @@ describe('WorkerCore over an in-memory PacketIo', () => {
     await h.leg(3, 1004, ps);
     await h.run({ type: 'createRoom', roomId: 1 });
     await h.run({
-      type: 'setParticipants',
+      type: 'setRoutes',
       roomId: 1,
-      participants: [
-        { legId: 1, role: 'customer' },
-        { legId: 2, role: 'agent' },
-        { legId: 3, role: 'supervisor', mode: 'listen' },
+      // A supervisor listening: customer and agent hear each other, the supervisor both.
+      members: [
+        { legId: 1, hears: [{ legId: 2, gain: 1 }] },
+        { legId: 2, hears: [{ legId: 1, gain: 1 }] },
+        {
+          legId: 3,
+          hears: [
+            { legId: 1, gain: 1 },
+            { legId: 2, gain: 1 },
+          ],
+        },
       ],
+      recordingTracks: [[1], [2]],
     });
     // 0x9e: a mid-level µ-law sample from the customer; 0xff: silence from the agent.
     for (let i = 0; i < 25; i++) {

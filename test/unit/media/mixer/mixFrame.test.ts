@@ -1,7 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { mixFrame, planMix } from '../../../../media/mixer/mixFrame.js';
-import { routeMatrix, toIndices } from '../../../../media/mixer/routeMatrix.js';
-import type { Participant } from '../../../../media/mixer/routeMatrix.js';
+import { routeMatrix, toIndices } from '../../../../src/monitoring/routeMatrix.js';
+import type { Participant } from '../../../../src/monitoring/routeMatrix.js';
 
 const frame = (...samples: number[]): Int16Array => Int16Array.from(samples);
 
@@ -184,5 +184,122 @@ describe('mixFrame', () => {
   it('rejects a frame shorter than the plan', () => {
     const plan = planMix([[0, 1]], 2, 160);
     expect(() => mixFrame(plan, [new Int16Array(80), null])).toThrow(RangeError);
+  });
+});
+
+describe('gains', () => {
+  it('a single source at gain 1 is a relay; at any other gain it is a mixed set', () => {
+    const plan = planMix([[1], [0], [0], [0, 1]], 2, 4, [[1], [0.5], [2], [1, 0.25]]);
+    expect([...plan.relaySource]).toEqual([1, -1, -1, -1]);
+    expect([...plan.mixSet]).toEqual([-1, 0, 1, 2]);
+    expect(plan.gains.map((g) => (g === null ? null : [...g]))).toEqual([[0.5], [2], [1, 0.25]]);
+  });
+
+  it('unity gains plan exactly as without gains (no weighted sets, same sharing)', () => {
+    const hears = [
+      [1, 2],
+      [0, 2],
+      [0, 1],
+      [0, 1],
+    ];
+    const unity = planMix(hears, 3, 4, [[1, 1], [1, 1], [1, 1], undefined]);
+    const plain = planMix(hears, 3, 4);
+    expect(unity.gains).toEqual([null, null, null]);
+    expect([...unity.mixSet]).toEqual([...plain.mixSet]);
+    expect(unity.fromTotal).toEqual(plain.fromTotal);
+  });
+
+  it('sets that differ only by a gain are distinct; equal gains share one set', () => {
+    const plan = planMix(
+      [
+        [0, 1],
+        [0, 1],
+        [1, 0],
+        [0, 1],
+      ],
+      2,
+      4,
+      [
+        [1, 1],
+        [1, 0.5],
+        [1, 0.5],
+        [1, 0.5],
+      ],
+    );
+    // Listener 2 hears 1 at 1 and 0 at 0.5: not listener 1's set (0 at 1, 1 at 0.5).
+    expect([...plan.mixSet]).toEqual([0, 1, 2, 1]);
+    // The same gains listed in another order are the same set.
+    const same = planMix(
+      [
+        [0, 1],
+        [1, 0],
+      ],
+      2,
+      4,
+      [
+        [1, 0.5],
+        [0.5, 1],
+      ],
+    );
+    expect([...same.mixSet]).toEqual([0, 0]);
+  });
+
+  it('mixes Σ gain × sample, rounded to nearest (halves up) and clamped to int16', () => {
+    const plan = planMix([[0, 1], [0], [0, 1], [0, 1]], 2, 4, [
+      [0.5, 1],
+      [0.5],
+      [4, 4],
+      [0.25, 0.25],
+    ]);
+    const a = frame(3, -3, 1000, 32767);
+    const b = frame(1, -1, -2000, 32767);
+    expect(mixFrame(plan, [a, b])).toBe(4);
+    const out = (l: number): number[] => [...plan.outputs[plan.mixSet[l]!]!];
+    // 1.5 + 1 = 2.5 → 3; -1.5 - 1 = -2.5 → -2 (Math.round); 500 - 2000; 16383.5 + 32767 clamps.
+    expect(out(0)).toEqual([3, -2, -1500, 32767]);
+    // One source at 0.5: 1.5 → 2, -1.5 → -1, 500, 16383.5 → 16384.
+    expect(out(1)).toEqual([2, -1, 500, 16384]);
+    // ×4: 16, -16, -4000, and 262136 saturates.
+    expect(out(2)).toEqual([16, -16, -4000, 32767]);
+    // ×0.25: 1, -1, -250, 16383.5 → 16384.
+    expect(out(3)).toEqual([1, -1, -250, 16384]);
+    expect([...plan.audible]).toEqual([2, 1, 2, 2]);
+    // Clamps at the negative end too, and an absent source adds nothing.
+    const low = planMix([[0, 1]], 2, 2, [[2, 1]]);
+    mixFrame(low, [frame(-20000, 7), null]);
+    expect([...low.outputs[0]!]).toEqual([-32768, 14]);
+    expect([...low.audible]).toEqual([1]);
+    mixFrame(low, [null, null]);
+    expect([...low.outputs[0]!]).toEqual([0, 0]);
+    expect([...low.audible]).toEqual([0]);
+  });
+
+  it('weighted sets are direct even where the plan uses the total', () => {
+    // Mix-minus of four, plus one weighted listener hearing three of them.
+    const hears = [
+      [1, 2, 3],
+      [0, 2, 3],
+      [0, 1, 3],
+      [0, 1, 2],
+      [0, 1, 2],
+    ];
+    const plan = planMix(hears, 4, 4, [undefined, undefined, undefined, undefined, [1, 1, 0.5]]);
+    expect(plan.usesTotal).toBe(true);
+    expect(plan.fromTotal).toEqual([true, true, true, true, false]);
+    const frames = [
+      frame(1, 2, 3, 4),
+      frame(10, 20, 30, 40),
+      frame(100, 200, 300, 400),
+      frame(7, 7, 7, 7),
+    ];
+    mixFrame(plan, frames);
+    expect([...plan.outputs[plan.mixSet[4]!]!]).toEqual([61, 122, 183, 244]);
+    expect([...plan.outputs[plan.mixSet[3]!]!]).toEqual(naive(frames, [0, 1, 2], 4));
+  });
+
+  it('rejects a gain that is not a finite number above 0', () => {
+    for (const gain of [0, -1, NaN, Infinity]) {
+      expect(() => planMix([[0, 1]], 2, 4, [[1, gain]])).toThrow(RangeError);
+    }
   });
 });

@@ -4,7 +4,7 @@ import {
   checkCodecs,
   checkLegConfig,
   checkLegIds,
-  checkParticipants,
+  checkRoutes,
   checkRecording,
   checkTone,
   checkRemote,
@@ -178,30 +178,62 @@ describe('room commands', () => {
     });
     expect(
       validateCommand({
-        type: 'setParticipants',
+        type: 'setRoutes',
         id: 2,
         roomId: 3,
-        participants: [
-          { legId: 1, role: 'customer', extra: true },
-          { legId: 2, role: 'agent' },
-          { legId: 4, role: 'supervisor', mode: 'whisper' },
-          { legId: 5, role: 'supervisor' },
+        members: [
+          { legId: 1, hears: [{ legId: 2, gain: 1, extra: true }], role: 'customer' },
+          {
+            legId: 2,
+            hears: [
+              { legId: 1, gain: 1 },
+              { legId: 4, gain: 0.5 },
+            ],
+          },
+          {
+            legId: 4,
+            hears: [
+              { legId: 1, gain: 1 },
+              { legId: 2, gain: 4 },
+            ],
+          },
+          { legId: 5, hears: [] },
         ],
+        recordingTracks: [[1], [2]],
       }),
     ).toEqual({
-      type: 'setParticipants',
+      type: 'setRoutes',
       id: 2,
       roomId: 3,
-      participants: [
-        { legId: 1, role: 'customer' },
-        { legId: 2, role: 'agent' },
-        { legId: 4, role: 'supervisor', mode: 'whisper' },
-        { legId: 5, role: 'supervisor' },
+      members: [
+        { legId: 1, hears: [{ legId: 2, gain: 1 }] },
+        {
+          legId: 2,
+          hears: [
+            { legId: 1, gain: 1 },
+            { legId: 4, gain: 0.5 },
+          ],
+        },
+        {
+          legId: 4,
+          hears: [
+            { legId: 1, gain: 1 },
+            { legId: 2, gain: 4 },
+          ],
+        },
+        { legId: 5, hears: [] },
       ],
+      recordingTracks: [[1], [2]],
     });
     expect(
-      validateCommand({ type: 'setParticipants', id: 2, roomId: 3, participants: [] }),
-    ).toMatchObject({ participants: [] });
+      validateCommand({
+        type: 'setRoutes',
+        id: 2,
+        roomId: 3,
+        members: [],
+        recordingTracks: [[], []],
+      }),
+    ).toMatchObject({ members: [], recordingTracks: [[], []] });
     expect(
       validateCommand({
         type: 'startRecording',
@@ -237,9 +269,16 @@ describe('room commands', () => {
       { type: 'createRoom', id: 1, roomId: 1.5 },
       { type: 'closeRoom', id: 1, roomId: '3' },
       { type: 'stopRecording', id: 1, roomId: -3 },
-      { type: 'setParticipants', id: 1, roomId: 3 },
-      { type: 'setParticipants', id: 1, roomId: 3, participants: {} },
-      { type: 'setParticipants', id: 1, roomId: 3, participants: [{ legId: 1, role: 'boss' }] },
+      { type: 'setRoutes', id: 1, roomId: 3 },
+      { type: 'setRoutes', id: 1, roomId: 3, members: {}, recordingTracks: [[], []] },
+      { type: 'setRoutes', id: 1, roomId: 3, members: [{ legId: 1, hears: [] }] },
+      {
+        type: 'setRoutes',
+        id: 1,
+        roomId: 3,
+        members: [{ legId: 1, hears: [{ legId: 1, gain: 1 }] }],
+        recordingTracks: [[], []],
+      },
       { type: 'startRecording', id: 1, roomId: 3 },
       { type: 'startRecording', id: 1, roomId: 3, recording: { path: 'a.wav', channels: 2 } },
       { type: 'playTone', id: 1, roomId: 3, legIds: [1], tone: { ...tone, repeat: 0 } },
@@ -256,45 +295,60 @@ describe('room commands', () => {
 });
 
 describe('room argument checks', () => {
-  it('participants: distinct legs, known roles, modes for supervisors only, one takeover', () => {
-    const modes = ['listen', 'whisper', 'barge', 'takeover'] as const;
-    for (const mode of modes) {
-      expect(checkParticipants([{ legId: 9, role: 'supervisor', mode }])).toEqual([
-        { legId: 9, role: 'supervisor', mode },
-      ]);
+  it('routes: distinct members hearing other members at a gain in (0, 4]; two tracks', () => {
+    const member = (legId: number, ...hears: [number, number][]) => ({
+      legId,
+      hears: hears.map(([id, gain]) => ({ legId: id, gain })),
+    });
+    const two = [member(1, [2, 1]), member(2, [1, 1])];
+    expect(checkRoutes(two, [[1], [2]])).toEqual({ members: two, recordingTracks: [[1], [2]] });
+    // Gains: any finite value in (0, 4], unity or not.
+    for (const gain of [Number.MIN_VALUE, 0.001, 0.5, 1, 2.5, 4]) {
+      expect(checkRoutes([member(1, [2, gain]), member(2)], [[], []]).members[0]).toEqual(
+        member(1, [2, gain]),
+      );
     }
-    const bad: [unknown, RegExp][] = [
-      ['nope', /participants must be an array/],
-      [Array.from({ length: 17 }, (_, i) => ({ legId: i + 1, role: 'supervisor' })), /at most 16/],
-      [[null], /participants\[0\] must be an object/],
-      [[{ legId: 0, role: 'agent' }], /participants\[0\]\.legId/],
+    // A leg may be on both tracks or on neither; a mono recording sums the two.
+    expect(checkRoutes(two, [[1, 2], [2]]).recordingTracks).toEqual([[1, 2], [2]]);
+    const bad: [unknown, unknown, RegExp][] = [
+      ['nope', [[], []], /members must be an array/],
+      [Array.from({ length: 17 }, (_, i) => member(i + 1)), [[], []], /at most 16/],
+      [[null], [[], []], /members\[0\] must be an object/],
+      [[member(0)], [[], []], /members\[0\]\.legId/],
+      [[member(1), member(1)], [[], []], /members\[1\]\.legId repeats leg 1/],
+      [[{ legId: 1 }], [[], []], /members\[0\]\.hears must be an array/],
+      [[{ legId: 1, hears: [7] }], [[], []], /members\[0\]\.hears\[0\] must be an object/],
+      // Nobody hears themselves, nor a leg outside the room, nor a leg twice.
+      [[member(1, [1, 1])], [[], []], /members\[0\]\.hears\[0\]\.legId is leg 1 itself/],
+      [[member(1, [9, 1])], [[], []], /members\[0\]\.hears\[0\]\.legId 9 is not a member/],
       [
-        [
-          { legId: 1, role: 'customer' },
-          { legId: 1, role: 'agent' },
-        ],
-        /participants\[1\]\.legId repeats leg 1/,
+        [member(1, [2, 1], [2, 0.5]), member(2)],
+        [[], []],
+        /members\[0\]\.hears\[1\]\.legId repeats leg 2/,
       ],
-      [[{ legId: 1, role: 'monitor' }], /participants\[0\]\.role must be one of/],
-      [[{ legId: 1, role: 'agent', mode: 'listen' }], /mode is for supervisors only/],
-      [[{ legId: 1, role: 'supervisor', mode: 'spy' }], /mode must be one of/],
-      [
-        [
-          { legId: 1, role: 'supervisor', mode: 'takeover' },
-          { legId: 2, role: 'supervisor', mode: 'takeover' },
+      // Gains: finite, > 0 (a route at 0 is no route), ≤ 4.
+      ...[0, -1, 4.0001, 10, Infinity, -Infinity, NaN, '1', null, undefined].map(
+        (gain): [unknown, unknown, RegExp] => [
+          [{ legId: 1, hears: [{ legId: 2, gain }] }, member(2)],
+          [[], []],
+          /members\[0\]\.hears\[0\]\.gain must be a finite number with 0 < gain ≤ 4/,
         ],
-        /participants\[1\]\.mode takeover: at most one/,
-      ],
-    ];
-    for (const [x, message] of bad) {
-      expect(codeOf(() => checkParticipants(x))).toBe('ERR_INVALID_ARGUMENT');
-      expect(() => checkParticipants(x)).toThrow(message);
-    }
-    expect(
-      checkParticipants(
-        Array.from({ length: 16 }, (_, i) => ({ legId: i + 1, role: 'supervisor' })),
       ),
-    ).toHaveLength(16);
+      // Tracks: two arrays of members, no leg twice in one.
+      [two, undefined, /recordingTracks must be an array of two tracks/],
+      [two, [[1]], /recordingTracks must be an array of two tracks/],
+      [two, [[1], [2], []], /recordingTracks must be an array of two tracks/],
+      [two, [1, [2]], /recordingTracks\[0\] must be an array/],
+      [two, [[1], [3]], /recordingTracks\[1\]\[0\] 3 is not a member/],
+      [two, [[1, 1], []], /recordingTracks\[0\] must not repeat a leg/],
+      [two, [[0], []], /recordingTracks\[0\]\[0\]/],
+    ];
+    for (const [members, tracks, message] of bad) {
+      expect(codeOf(() => checkRoutes(members, tracks))).toBe('ERR_INVALID_ARGUMENT');
+      expect(() => checkRoutes(members, tracks)).toThrow(message);
+    }
+    const full = Array.from({ length: 16 }, (_, i) => member(i + 1));
+    expect(checkRoutes(full, [[], []]).members).toHaveLength(16);
   });
 
   it('recording: an absolute path and 1 or 2 channels', () => {

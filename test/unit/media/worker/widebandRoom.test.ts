@@ -5,8 +5,8 @@
  * (a plain 2:1 decimation would put it there at full level) — and stamp its frames in
  * the listener's RTP clock.
  */
-import type { Socket } from 'node:dgram';
 import { describe, expect, it } from '@jest/globals';
+import type { PortPair } from '../../../../media/io/packetIo.js';
 import { ULAW_DECODE } from '../../../../media/codecs/g711.js';
 import { rtpPayloadOffset, rtpTimestamp } from '../../../../media/rtp/rtpHeader.js';
 import type { LegConfig } from '../../../../media/worker/protocol.js';
@@ -25,12 +25,13 @@ function leg(id: number, sent: Buffer[]): WorkerLeg {
     forwardDtmf: false,
     label: null,
   };
-  const rtp = {
-    send(buf: Buffer, a: number, b: number | string): void {
-      sent.push(Buffer.from(typeof b === 'number' ? buf.subarray(a, a + b) : buf));
+  const pair = {
+    send(_channel: number, buf: Buffer, offset: number, length: number): void {
+      sent.push(Buffer.from(buf.subarray(offset, offset + length)));
     },
-  } as unknown as Socket;
-  return new WorkerLeg(config, rtp, {} as Socket, 0, 1000);
+    holds: (): boolean => false,
+  } as unknown as PortPair;
+  return new WorkerLeg(config, pair, 0, 1000);
 }
 
 function host(minMixRate: number) {
@@ -49,10 +50,13 @@ function run(minMixRate: number, frequencies: number[]): { pcm: Int16Array; pack
   const customer = leg(1, sent);
   const agent = leg(2, []);
   const room = new WorkerRoom(1, host(minMixRate));
-  room.setMembers([
-    { leg: customer, role: 'customer', mode: undefined },
-    { leg: agent, role: 'agent', mode: undefined },
-  ]);
+  room.setMembers(
+    [
+      { leg: customer, hears: [{ leg: agent, gain: 1 }] },
+      { leg: agent, hears: [{ leg: customer, gain: 1 }] },
+    ],
+    [[customer], [agent]],
+  );
   room.playTone([customer], { frequencies, levelDbm0: -10, onMs: 2000, offMs: 0, repeat: 1 });
   expect(room.rate).toBe(minMixRate);
   for (let i = 1; i <= 50; i++) room.frame(i, i * 20);

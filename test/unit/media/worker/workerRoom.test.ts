@@ -1,12 +1,15 @@
 /**
- * WorkerRoom's timeline rules that need no sockets: frames the worker's clock skipped
- * under overload still reach the recording (as silence), so a recording is never shorter
- * than the call (docs/architecture.md, the recording rules).
+ * WorkerRoom's rules that need no sockets: frames the worker's clock skipped under
+ * overload still reach the recording (as silence), so a recording is never shorter than
+ * the call (docs/architecture.md, the recording rules); and how routes become feeds
+ * (relay or mix) from gains and codecs alone.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { PayloadMap } from '../../../../media/worker/payloadMap.js';
+import type { WorkerLeg } from '../../../../media/worker/workerLeg.js';
 import { WorkerRoom } from '../../../../media/worker/workerRoom.js';
 
 const host = {
@@ -53,5 +56,105 @@ describe('WorkerRoom recording timeline', () => {
     const room = new WorkerRoom(2, host);
     room.skipFrames(5);
     expect(await room.close()).toBeNull();
+  });
+});
+
+describe('WorkerRoom routes: relay or mix, decided from gains and codecs', () => {
+  interface FakeLeg {
+    id: number;
+    payloads: PayloadMap;
+    mixListener: number;
+    sources: FakeLeg[];
+    jitter: unknown;
+    roomId: number;
+  }
+  const fakeLeg = (
+    id: number,
+    payloads = new PayloadMap([{ name: 'PCMU', payloadType: 0 }], null),
+  ) => ({ id, payloads, mixListener: -1, sources: [], jitter: null, roomId: 0 }) as FakeLeg;
+  const asLeg = (l: FakeLeg): WorkerLeg => l as unknown as WorkerLeg;
+  const relays: string[] = [];
+  const routingHost = {
+    ...host,
+    relay(listener: WorkerLeg, sources: WorkerLeg[]): void {
+      (listener as unknown as FakeLeg).sources = sources as unknown as FakeLeg[];
+      relays.push(`${listener.id}<-[${sources.map((s) => s.id).join(',')}]`);
+    },
+  };
+  const member = (leg: FakeLeg, ...hears: [FakeLeg, number][]) => ({
+    leg: asLeg(leg),
+    hears: hears.map(([l, gain]) => ({ leg: asLeg(l), gain })),
+  });
+
+  it('a pair at unity relays both ways and needs no clock', () => {
+    const [a, b] = [fakeLeg(1), fakeLeg(2)];
+    const room = new WorkerRoom(3, routingHost);
+    room.setMembers([member(a, [b, 1]), member(b, [a, 1])], [[asLeg(a)], [asLeg(b)]]);
+    expect([a.sources, b.sources]).toEqual([[b], [a]]);
+    expect([a.mixListener, b.mixListener]).toEqual([-1, -1]);
+    expect(room.clocked).toBe(false);
+    expect([a.roomId, b.roomId]).toEqual([3, 3]);
+  });
+
+  it('one source at a gain other than 1 is mixed (relay cannot scale)', () => {
+    const [a, b] = [fakeLeg(1), fakeLeg(2)];
+    const room = new WorkerRoom(4, routingHost);
+    room.setMembers([member(a, [b, 0.5]), member(b, [a, 1])]);
+    expect(a.sources).toEqual([]);
+    expect(a.mixListener).toBe(0);
+    expect(b.sources).toEqual([a]);
+    expect(room.clocked).toBe(true);
+    // Back to unity: relayed again, the clock no longer needed.
+    room.setMembers([member(a, [b, 1]), member(b, [a, 1])]);
+    expect([a.sources, a.mixListener, room.clocked]).toEqual([[b], -1, false]);
+  });
+
+  it('a listener that cannot take the source’s codecs is mixed, and relayed once it can', () => {
+    // The source may send a kind (index 4) with no table into the listener's G.711.
+    const payloadTypeOf = new Int16Array(5).fill(-1);
+    payloadTypeOf[4] = 96;
+    const other = {
+      kindOf: new Uint8Array(128),
+      payloadTypeOf,
+      sendKind: 4,
+    } as unknown as PayloadMap;
+    const [a, b] = [fakeLeg(1, other), fakeLeg(2)];
+    const room = new WorkerRoom(5, routingHost);
+    room.setMembers([member(a, [b, 1]), member(b, [a, 1])]);
+    // b cannot relay a's packets: fed from the mix. a takes b's G.711? Its send kind has
+    // no table from PCMU and it did not negotiate PCMU: mixed too.
+    expect([a.mixListener, b.mixListener]).toEqual([0, 1]);
+    expect(room.clocked).toBe(true);
+    // The codecs change (what workerCore's setCodecs does): the room reroutes to relays.
+    a.payloads = new PayloadMap([{ name: 'PCMA', payloadType: 8 }], null);
+    room.reroute();
+    expect([a.sources, b.sources]).toEqual([[b], [a]]);
+    expect([a.mixListener, b.mixListener, room.clocked]).toEqual([-1, -1, false]);
+  });
+
+  it('refuses routes or tracks naming a leg outside the room, leaving the room as it was', () => {
+    const [a, b, c] = [fakeLeg(1), fakeLeg(2), fakeLeg(3)];
+    const room = new WorkerRoom(6, routingHost);
+    room.setMembers([member(a, [b, 1]), member(b, [a, 1])], [[asLeg(a)], [asLeg(b)]]);
+    expect(() => room.setMembers([member(a, [c, 1])])).toThrow(RangeError);
+    expect(() => room.setMembers([member(a, [a, 1])])).toThrow(RangeError);
+    expect(() => room.setMembers([member(a)], [[asLeg(c)], []])).toThrow(RangeError);
+    expect(room.members.map((m) => m.leg)).toEqual([a, b]);
+    expect(room.tracks).toEqual([[a], [b]]);
+  });
+
+  it('a leg that closes leaves the members, every route and every track', () => {
+    const [a, b, c] = [fakeLeg(1), fakeLeg(2), fakeLeg(3)];
+    const room = new WorkerRoom(7, routingHost);
+    room.setMembers(
+      [member(a, [b, 1], [c, 1]), member(b, [a, 1]), member(c, [a, 1], [b, 1])],
+      [[asLeg(a)], [asLeg(b), asLeg(c)]],
+    );
+    expect([a.mixListener, c.mixListener]).toEqual([0, 2]);
+    room.removeLeg(asLeg(b));
+    expect(room.members).toEqual([member(a, [c, 1]), member(c, [a, 1])]);
+    expect(room.tracks).toEqual([[a], [c]]);
+    // Each now hears one leg at unity: relays.
+    expect([a.sources, c.sources, b.roomId]).toEqual([[c], [a], 0]);
   });
 });

@@ -3,26 +3,32 @@
  * recording tap's setRoles (at answer), monitoring's role swap (prepareRoles, not awaited
  * by MonitoringService.start), the supervisor's attach (setMonitor) and a PATCH to barge,
  * all issued before the room has acknowledged the first membership. The room is a fake
- * whose setParticipants the test completes one at a time, in an explicit order.
+ * whose setRoutes the test completes one at a time, in an explicit order.
  */
 import { describe, expect, it } from '@jest/globals';
-import type { Leg, MediaEngine, RoomMemberSpec } from '../../../../media/engine/index.js';
+import type { Leg, MediaEngine, RoomRoutesSpec } from '../../../../media/engine/index.js';
 import { CallMedia } from '../../../../src/calls/callMedia.js';
 import { createLogger } from '../../../../src/logging.js';
 
+/** Routes by leg name: who hears whom (and at which gain), and the recording's tracks. */
+interface Snapshot {
+  members: Array<{ leg: string; hears: Array<{ leg: string; gain: number }> }>;
+  recordingTracks: [string[], string[]];
+}
+
 interface Pending {
-  members: Array<{ leg: string; role: string; mode?: string }>;
+  routes: Snapshot;
   done: () => void;
 }
 
 function scene(): {
   engine: MediaEngine;
   pending: Pending[];
-  applied: Pending['members'][];
+  applied: Snapshot[];
   maxInFlight: () => number;
 } {
   const pending: Pending[] = [];
-  const applied: Pending['members'][] = [];
+  const applied: Snapshot[] = [];
   let inFlight = 0;
   let max = 0;
   let legs = 0;
@@ -31,17 +37,20 @@ function scene(): {
     return { name, closed: false, on() {}, close: async () => {} } as unknown as Leg;
   };
   const room = {
-    setParticipants(members: readonly RoomMemberSpec[]): Promise<void> {
+    setRoutes(routes: RoomRoutesSpec): Promise<void> {
       inFlight++;
       max = Math.max(max, inFlight);
-      const snapshot = members.map((m) => ({
-        leg: (m.leg as unknown as { name: string }).name,
-        role: m.role,
-        ...(m.mode !== undefined ? { mode: m.mode } : {}),
-      }));
+      const name = (leg: Leg): string => (leg as unknown as { name: string }).name;
+      const snapshot: Snapshot = {
+        members: routes.members.map((m) => ({
+          leg: name(m.leg),
+          hears: m.hears.map((h) => ({ leg: name(h.leg), gain: h.gain })),
+        })),
+        recordingTracks: [routes.recordingTracks[0].map(name), routes.recordingTracks[1].map(name)],
+      };
       return new Promise<void>((resolve) => {
         pending.push({
-          members: snapshot,
+          routes: snapshot,
           done: () => {
             inFlight--;
             applied.push(snapshot);
@@ -88,13 +97,19 @@ describe('CallMedia room updates', () => {
     await Promise.all([connected, ...steps]);
 
     expect(maxInFlight()).toBe(1);
-    for (const members of applied) {
-      expect(members.map((m) => m.leg).slice(0, 2)).toEqual(['a', 'b']);
+    for (const routes of applied) {
+      expect(routes.members.map((m) => m.leg).slice(0, 2)).toEqual(['a', 'b']);
     }
-    expect(applied[applied.length - 1]).toEqual([
-      { leg: 'a', role: 'agent' },
-      { leg: 'b', role: 'customer' },
-      { leg: 'supervisor', role: 'supervisor', mode: 'barge' },
-    ]);
+    // The last roles (b the customer, a the agent) and mode (barge): everyone hears
+    // everyone else, the customer is recorded left, the agent right.
+    const unity = (...legs: string[]) => legs.map((leg) => ({ leg, gain: 1 }));
+    expect(applied[applied.length - 1]).toEqual({
+      members: [
+        { leg: 'a', hears: unity('b', 'supervisor') },
+        { leg: 'b', hears: unity('a', 'supervisor') },
+        { leg: 'supervisor', hears: unity('a', 'b') },
+      ],
+      recordingTracks: [['b'], ['a']],
+    });
   });
 });

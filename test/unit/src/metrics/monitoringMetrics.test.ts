@@ -15,7 +15,6 @@ function mixer(lateness: MixerStats['lateness'], extra: Partial<MixerStats> = {}
   return {
     rooms: 1,
     clockedRooms: 1,
-    monitors: { listen: 0, whisper: 0, barge: 0, takeover: 0 },
     ticks: lateness.count,
     ticksSkipped: 0,
     framesMixed: 0,

@@ -1,6 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
-import { routeMatrix, toIndices } from '../../../../media/mixer/routeMatrix.js';
-import type { MonitorMode, Participant } from '../../../../media/mixer/routeMatrix.js';
+import { roomRoutes, routeMatrix, toIndices } from '../../../../src/monitoring/routeMatrix.js';
+import { MONITOR_MODES } from '../../../../src/monitoring/modes.js';
+import type { MonitorMode, Participant } from '../../../../src/monitoring/routeMatrix.js';
 
 const customer: Participant = { id: 'C', role: 'customer' };
 const agent: Participant = { id: 'A', role: 'agent' };
@@ -111,7 +112,7 @@ describe('routeMatrix (docs/architecture.md §6.1)', () => {
   });
 
   it('holds the invariants for every pair of supervisor modes', () => {
-    const modes: MonitorMode[] = ['listen', 'whisper', 'barge', 'takeover'];
+    const modes = MONITOR_MODES;
     for (const m1 of modes) {
       for (const m2 of modes) {
         if (m1 === 'takeover' && m2 === 'takeover') continue;
@@ -164,5 +165,67 @@ describe('routeMatrix (docs/architecture.md §6.1)', () => {
     ]);
     expect(toIndices(m.recording.agent, order)).toEqual([1]);
     expect(() => toIndices(['X'], order)).toThrow(RangeError);
+  });
+});
+
+describe('roomRoutes: the matrix as the media room takes it', () => {
+  const unity = (...ids: string[]) => ids.map((leg) => ({ leg, gain: 1 }));
+
+  it('an unmonitored call: each party hears the other at unity, customer left, agent right', () => {
+    expect(roomRoutes([customer, agent])).toEqual({
+      members: [
+        { leg: 'C', hears: unity('A') },
+        { leg: 'A', hears: unity('C') },
+      ],
+      recordingTracks: [['C'], ['A']],
+    });
+  });
+
+  it('every mode: the same routes as the matrix, at gain 1, members in input order', () => {
+    for (const mode of MONITOR_MODES) {
+      const ps = [agent, sup('S', mode), customer];
+      const m = routeMatrix(ps);
+      const routes = roomRoutes(ps);
+      expect(routes.members.map((r) => r.leg)).toEqual(['A', 'S', 'C']);
+      for (const r of routes.members) {
+        expect(r.hears).toEqual(unity(...m.hears.get(r.leg)!));
+        expect(r.hears.map((h) => h.leg)).not.toContain(r.leg);
+      }
+      expect(routes.recordingTracks).toEqual([[...m.recording.customer], [...m.recording.agent]]);
+    }
+  });
+
+  it('whisper and takeover, spelled out', () => {
+    expect(roomRoutes([customer, agent, sup('S', 'whisper')])).toEqual({
+      members: [
+        { leg: 'C', hears: unity('A') },
+        { leg: 'A', hears: unity('C', 'S') },
+        { leg: 'S', hears: unity('C', 'A') },
+      ],
+      recordingTracks: [['C'], ['A']],
+    });
+    // The released agent hears nobody and is heard by nobody; the supervisor is recorded.
+    expect(roomRoutes([customer, agent, sup('S', 'takeover')])).toEqual({
+      members: [
+        { leg: 'C', hears: unity('S') },
+        { leg: 'A', hears: [] },
+        { leg: 'S', hears: unity('C') },
+      ],
+      recordingTracks: [['C'], ['S']],
+    });
+  });
+
+  it('works on any id type (the product passes Leg objects) and rejects what the matrix rejects', () => {
+    const c = { name: 'c' };
+    const a = { name: 'a' };
+    const routes = roomRoutes([
+      { id: c, role: 'customer' },
+      { id: a, role: 'agent' },
+    ]);
+    expect(routes.members[0]!.hears[0]!.leg).toBe(a);
+    expect(routes.recordingTracks[1][0]).toBe(a);
+    expect(() =>
+      roomRoutes([customer, agent, sup('S1', 'takeover'), sup('S2', 'takeover')]),
+    ).toThrow(RangeError);
   });
 });
