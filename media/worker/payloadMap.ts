@@ -56,8 +56,7 @@ export class PayloadMap {
       this.kindOf[telephoneEvent.payloadType] = KIND_TELEPHONE_EVENT;
       this.payloadTypeOf[KIND_TELEPHONE_EVENT] = telephoneEvent.payloadType;
     }
-    this.telephoneEventClockRate =
-      telephoneEvent === null ? 0 : (telephoneEvent.clockRate ?? 8000);
+    this.telephoneEventClockRate = telephoneEvent === null ? 0 : (telephoneEvent.clockRate ?? 8000);
     this.sendCodec = codecs[0]!.name;
     this.sendKind = KIND_OF_CODEC[this.sendCodec];
   }

@@ -81,7 +81,8 @@ describe('PayloadMap', () => {
     expect(map.telephoneEventClockRate).toBe(48000);
     expect(map.has(KIND_OF_CODEC.G722)).toBe(true);
     expect(map.has(KIND_PCMA)).toBe(false);
-    expect(new PayloadMap([{ name: 'PCMU', payloadType: 0 }], { payloadType: 101 }))
-      .toMatchObject({ telephoneEventClockRate: 8000 });
+    expect(new PayloadMap([{ name: 'PCMU', payloadType: 0 }], { payloadType: 101 })).toMatchObject({
+      telephoneEventClockRate: 8000,
+    });
   });
 });
