@@ -22,6 +22,7 @@ export class Counters implements MediaCounters {
   dropDtmf = 0;
   dropNoDestination = 0;
   dropStale = 0;
+  dropCodec = 0;
   internalErrors = 0;
 
   /** Adds every counter of `other` to this one. */

@@ -31,13 +31,12 @@ export function sendCodec(leg: WorkerLeg): Codec | null {
 
 /**
  * The RTP clock of `leg`'s telephone-events (RFC 4733 §7.1.1: the audio's clock; 8000 for
- * G.711 and G.722, 48000 for Opus). Reads `telephoneEventClockRate` from the leg's
- * PayloadMap when the SDP part provides it (from TelephoneEventSpec.clockRate); until
- * then every leg's events are at 8000 Hz.
+ * G.711 and G.722, 48000 for Opus), as negotiated (TelephoneEventSpec.clockRate); 8000 for
+ * a leg without telephone-event.
  */
 export function eventClockRate(leg: WorkerLeg): number {
-  const rate = (leg.payloads as { telephoneEventClockRate?: number }).telephoneEventClockRate;
-  return rate !== undefined && rate > 0 ? rate : NARROWBAND_RATE;
+  const rate = leg.payloads.telephoneEventClockRate;
+  return rate > 0 ? rate : NARROWBAND_RATE;
 }
 
 /**

@@ -13,26 +13,36 @@
  * shape here bumps PROTOCOL_VERSION, which the worker announces in 'ready' so an engine
  * running against a stale `dist/` build fails loudly instead of misbehaving.
  */
+import type { CodecName } from '../codecs/codec.js';
 import type { MediaErrorCode } from '../engine/errors.js';
 import type { PacketIoCounters } from '../io/packetIo.js';
+
+export type { CodecName } from '../codecs/codec.js';
 
 export const PROTOCOL_VERSION = 4;
 
 // ---------------------------------------------------------------------------------------
 // Shared value types
 
-/** G.711 (RFC 3551 §4.5.14): the codecs the engine relays and transcodes between. */
-export type CodecName = 'PCMU' | 'PCMA';
-
+/** A negotiated audio codec (media/codecs/codec.ts names: PCMU, PCMA, G722, opus). */
 export interface CodecSpec {
   name: CodecName;
-  /** 0–127 as negotiated in the SDP (static 0 / 8, but any mapping is honoured). */
+  /** 0–127 as negotiated in the SDP (static 0 / 8 / 9, dynamic for Opus; any mapping is
+   *  honoured: we send what the peer numbered, RFC 3264 §6.1). */
   payloadType: number;
 }
 
-/** RFC 4733 telephone-event at 8 kHz, with its negotiated dynamic payload type. */
+/** The RTP clock rates telephone-event is negotiated at: those of the codecs. */
+export type TelephoneEventClockRate = 8000 | 48000;
+
+export const TELEPHONE_EVENT_CLOCK_RATES: readonly TelephoneEventClockRate[] = [8000, 48000];
+
+/** RFC 4733 telephone-event, with its negotiated dynamic payload type. */
 export interface TelephoneEventSpec {
   payloadType: number;
+  /** Its RTP clock, that of the audio codec it goes with (RFC 4733 §2.1): 8000 beside
+   *  G.711 and G.722, 48000 beside Opus. Absent: 8000 (validation fills it in). */
+  clockRate?: TelephoneEventClockRate;
 }
 
 /** Where the endpoint said (in its SDP) it receives media. */
@@ -195,6 +205,10 @@ export interface MediaCounters {
   dropNoDestination: number;
   /** Late packets of a previous segment (OutboundStream: stale after a source switch). */
   dropStale: number;
+  /** Not relayed to a listener that did not negotiate the source's codec and cannot be
+   *  given it by a table (G.711 µ-law ↔ A-law is; G.722 or Opus is not): never forward
+   *  a payload the listener did not negotiate (RFC 3264 §5.1). */
+  dropCodec: number;
   /** Exceptions caught on the packet path (a bug: logged, never fatal). */
   internalErrors: number;
 }

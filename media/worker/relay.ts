@@ -22,7 +22,8 @@
  * 8. For each listener that sends to its endpoint and knows where: the listener's
  *    OutboundStream rewrites SSRC, sequence number, timestamp and marker (one continuous
  *    stream, docs/architecture.md §6.6), the payload type is mapped to the listener's numbering, and
- *    G.711 is transcoded in place if the listener lacks the source's codec. The last
+ *    G.711 is transcoded in place if the listener lacks the source's law; a codec the
+ *    listener lacks without such a table (G.722, Opus) is dropped (dropCodec). The last
  *    listener gets the received buffer itself; any other gets a copy in a preallocated
  *    buffer (WorkerLeg.scratch), taken before the original is rewritten.
  */
@@ -145,8 +146,16 @@ function canSend(listener: WorkerLeg, kind: number): boolean {
     c.dropNoDestination++;
     return false;
   }
-  if (kind === KIND_TELEPHONE_EVENT && listener.payloads.payloadTypeOf[KIND_TELEPHONE_EVENT]! < 0) {
-    c.dropDtmf++;
+  const map = listener.payloads;
+  if (kind === KIND_TELEPHONE_EVENT) {
+    if (map.payloadTypeOf[KIND_TELEPHONE_EVENT]! < 0) {
+      c.dropDtmf++;
+      return false;
+    }
+  } else if (map.payloadTypeOf[kind]! < 0 && transcodeTable(kind, map.sendKind) === null) {
+    // A codec the listener did not negotiate and no table gives it (G.722, Opus): never
+    // forwarded as is (RFC 3264 §5.1); such a listener must be fed from the room's mix.
+    c.dropCodec++;
     return false;
   }
   return true;
@@ -167,7 +176,7 @@ function forward(
   let payloadType = map.payloadTypeOf[kind]!;
   let table: Uint8Array | null = null;
   if (payloadType < 0) {
-    // An audio codec the listener lacks (telephone-event was checked by canSend).
+    // An audio codec the listener lacks, with a table to its own (checked by canSend).
     payloadType = map.payloadTypeOf[map.sendKind]!;
     table = transcodeTable(kind, map.sendKind);
   }

@@ -8,8 +8,13 @@
  */
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
+import { CODEC_NAMES, type CodecName } from '../codecs/codec.js';
 import { MediaError } from '../engine/errors.js';
-import { MEDIA_DIRECTIONS } from './protocol.js';
+import {
+  MEDIA_DIRECTIONS,
+  TELEPHONE_EVENT_CLOCK_RATES,
+  type TelephoneEventClockRate,
+} from './protocol.js';
 import type {
   CodecSpec,
   Command,
@@ -25,7 +30,7 @@ import type {
   WorkerConfig,
 } from './protocol.js';
 
-/** More codecs than a G.711 leg can use is a caller bug, not an SDP to honour. */
+/** More codecs than the engine has, listed several times over, is a caller bug. */
 const MAX_CODECS = 16;
 /** Largest timer value accepted (about 24 days: setTimeout's limit). */
 const MAX_MS = 0x7fffffff;
@@ -74,12 +79,13 @@ export function checkCodecs(x: unknown, path = 'codecs'): CodecSpec[] {
   const seen = new Set<number>();
   return x.map((c: unknown, i) => {
     const o = record(c, `${path}[${i}]`);
-    if (o.name !== 'PCMU' && o.name !== 'PCMA')
-      fail(`${path}[${i}].name`, "must be 'PCMU' or 'PCMA'");
+    if (!CODEC_NAMES.includes(o.name as CodecName)) {
+      fail(`${path}[${i}].name`, `must be one of ${CODEC_NAMES.map((n) => `'${n}'`).join(', ')}`);
+    }
     const pt = payloadType(o.payloadType, `${path}[${i}].payloadType`);
     if (seen.has(pt)) fail(`${path}[${i}].payloadType`, `repeats payload type ${pt}`);
     seen.add(pt);
-    return { name: o.name, payloadType: pt };
+    return { name: o.name as CodecName, payloadType: pt };
   });
 }
 
@@ -94,7 +100,14 @@ export function checkTelephoneEvent(
   if (codecs.some((c) => c.payloadType === pt)) {
     fail(`${path}.payloadType`, `${pt} is already a codec's payload type`);
   }
-  return { payloadType: pt };
+  let clockRate: TelephoneEventClockRate = 8000;
+  if (o.clockRate !== undefined) {
+    if (!TELEPHONE_EVENT_CLOCK_RATES.includes(o.clockRate as TelephoneEventClockRate)) {
+      fail(`${path}.clockRate`, `must be one of ${TELEPHONE_EVENT_CLOCK_RATES.join(', ')}`);
+    }
+    clockRate = o.clockRate as TelephoneEventClockRate;
+  }
+  return { payloadType: pt, clockRate };
 }
 
 /**

@@ -15,6 +15,19 @@ export interface SdpCodec {
   payloadType: number;
   /** Default 8000. */
   clockRate?: number;
+  /** Channels in `a=rtpmap` (Opus: 2, RFC 7587 §7); none written when absent. */
+  channels?: number;
+  /** `a=fmtp` parameters, if any. */
+  fmtp?: string;
+}
+
+/** RFC 4733 telephone-event at one clock rate (that of the audio codec it goes with). */
+export interface SdpTelephoneEvent {
+  payloadType: number;
+  /** Default `0-16`. */
+  events?: string;
+  /** Default 8000. */
+  clockRate?: number;
 }
 
 /** An offered m-line we decline: same type, protocol and formats, port 0. */
@@ -27,7 +40,12 @@ export interface SdpDescription {
   port: number;
   codecs: readonly SdpCodec[];
   /** RFC 4733 events; `events` defaults to `0-16`. */
-  telephoneEvent?: { payloadType: number; events?: string };
+  telephoneEvent?: SdpTelephoneEvent;
+  /**
+   * telephone-event at further clock rates (RFC 4733 §2.1: an event's clock is its audio
+   * codec's), e.g. /48000 beside Opus when `telephoneEvent` is the /8000 one.
+   */
+  moreTelephoneEvents?: readonly SdpTelephoneEvent[];
   direction: Direction;
   ptime?: number;
   /** Write `a=rtcp-mux` (RFC 5761): only when the media engine multiplexes RTCP. */
@@ -87,17 +105,30 @@ export function buildSdp(input: BuildSdpInput): string {
 }
 
 function audioMedia(input: SdpDescription): MediaDescription {
-  const rtp: MediaAttributes['rtp'] = input.codecs.map((c) => ({
-    payload: c.payloadType,
-    codec: c.name,
-    rate: c.clockRate ?? 8000,
-  }));
+  const rtp: MediaAttributes['rtp'] = [];
   const fmtp: MediaAttributes['fmtp'] = [];
+  for (const c of input.codecs) {
+    const map: MediaAttributes['rtp'][number] = {
+      payload: c.payloadType,
+      codec: c.name,
+      rate: c.clockRate ?? 8000,
+    };
+    if (c.channels !== undefined) map.encoding = c.channels;
+    rtp.push(map);
+    if (c.fmtp !== undefined) fmtp.push({ payload: c.payloadType, config: c.fmtp });
+  }
   const payloads = input.codecs.map((c) => c.payloadType);
-  const te = input.telephoneEvent;
-  if (te !== undefined) {
+  const events = [
+    ...(input.telephoneEvent === undefined ? [] : [input.telephoneEvent]),
+    ...(input.moreTelephoneEvents ?? []),
+  ];
+  for (const te of events) {
     payloads.push(te.payloadType);
-    rtp.push({ payload: te.payloadType, codec: TELEPHONE_EVENT, rate: TELEPHONE_EVENT_CLOCK_RATE });
+    rtp.push({
+      payload: te.payloadType,
+      codec: TELEPHONE_EVENT,
+      rate: te.clockRate ?? TELEPHONE_EVENT_CLOCK_RATE,
+    });
     fmtp.push({ payload: te.payloadType, config: te.events ?? TELEPHONE_EVENT_EVENTS });
   }
   const media: MediaDescription = {

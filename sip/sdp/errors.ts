@@ -27,3 +27,13 @@ export interface SdpFailure {
 export function sdpFailure(code: SdpErrorCode, reason: string): SdpFailure {
   return { ok: false, code, reason };
 }
+
+/**
+ * The Warning header value (RFC 3261 §20.43) for a 488 caused by `failure`: code 305
+ * "Incompatible media format" when no offered codec is one we support (§20.43's list;
+ * `agent` is our host), else 399 with the reason under the pseudonym `callwatch`.
+ */
+export function sdpWarning(failure: SdpFailure, agent: string): string {
+  if (failure.code === 'SDP_NO_COMMON_CODEC') return `305 ${agent} "Incompatible media format"`;
+  return `399 callwatch "${failure.reason}"`;
+}

@@ -5,15 +5,18 @@ export {
   type RejectedStream,
   type SdpCodec,
   type SdpDescription,
+  type SdpTelephoneEvent,
   type SdpOriginFields,
 } from './build.js';
 export {
   AUDIO_CODECS,
+  AUDIO_CODEC_NAMES,
   DEFAULT_TELEPHONE_EVENT_PAYLOAD_TYPE,
   TELEPHONE_EVENT,
   TELEPHONE_EVENT_EVENTS,
   audioCodecOf,
   isTelephoneEvent,
+  sdpCodecOf,
   type AudioCodecInfo,
   type AudioCodecName,
 } from './codecs.js';
@@ -29,11 +32,13 @@ export {
   reverseDirection,
   type DirectionFlags,
 } from './direction.js';
-export { sdpFailure, type SdpErrorCode, type SdpFailure } from './errors.js';
+export { sdpFailure, sdpWarning, type SdpErrorCode, type SdpFailure } from './errors.js';
 export { createLocalSdp, renderLocalSdp, type LocalSdp } from './localSdp.js';
 export {
+  eventAt,
   negotiateAudio,
   type CodecChoice,
+  type OfferedEvent,
   type NegotiateOptions,
   type NegotiatedAudio,
 } from './negotiate.js';
@@ -45,6 +50,7 @@ export {
   relayAnswer,
   relayOffer,
   type AnchorPolicy,
+  type LegCodec,
   type LegMedia,
   type LegPayload,
   type OurSide,

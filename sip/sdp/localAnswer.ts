@@ -6,6 +6,7 @@
  * rejected, and answers the offered direction with what we are `willing` to do.
  */
 import type { SdpDescription } from './build.js';
+import { sdpCodecOf } from './codecs.js';
 import { answerDirection, effectiveDirection } from './direction.js';
 import type { SdpFailure } from './errors.js';
 import { negotiateAudio } from './negotiate.js';
@@ -35,7 +36,7 @@ export function answerOffer(
   const description: SdpDescription = {
     address: toward.address,
     port: toward.port,
-    codecs: [{ name: codec.name, payloadType: codec.payloadType, clockRate: codec.clockRate }],
+    codecs: [sdpCodecOf(codec.name, codec.payloadType)],
     direction,
   };
   const leg = completeAnswer(

@@ -1,9 +1,12 @@
 /**
  * Codec choice for an offered audio stream (RFC 3264 §6.1). The answerer keeps the
  * offer's order, so the chosen codec is the first offered one we support, with the
- * offerer's payload type number; `prefer: 'ours'` picks by our preference order instead.
+ * offerer's payload type number (dynamic ones included: we send what the peer numbered);
+ * `prefer: 'ours'` picks by our preference order instead. telephone-event is taken at
+ * the chosen codec's clock rate (RFC 4733 §2.1), so Opus goes with telephone-event/48000
+ * and G.711 or G.722 with telephone-event/8000.
  */
-import { AUDIO_CODECS, audioCodecOf, type AudioCodecName } from './codecs.js';
+import { AUDIO_CODECS, audioCodecOf, isTelephoneEvent, type AudioCodecName } from './codecs.js';
 import { sdpFailure, type SdpFailure } from './errors.js';
 import type { AudioStream } from './types.js';
 
@@ -12,6 +15,13 @@ export interface CodecChoice {
   name: AudioCodecName;
   payloadType: number;
   clockRate: number;
+}
+
+/** An offered telephone-event format (RFC 4733) at one clock rate. */
+export interface OfferedEvent {
+  payloadType: number;
+  clockRate: number;
+  fmtp?: string;
 }
 
 export interface NegotiateOptions {
@@ -26,8 +36,10 @@ export interface NegotiatedAudio {
   codec: CodecChoice;
   /** Every offered codec we support, in offer order, with the offer's payload types. */
   common: CodecChoice[];
-  /** The offered telephone-event/8000 format, when accepted. */
+  /** The offered telephone-event at the chosen codec's clock rate, when accepted. */
   telephoneEvent?: { payloadType: number; fmtp?: string };
+  /** Every accepted telephone-event, the first of each clock rate, in offer order. */
+  telephoneEvents: OfferedEvent[];
 }
 
 export function negotiateAudio(
@@ -47,13 +59,31 @@ export function negotiateAudio(
   const ranked = options.prefer === 'ours' ? [...common].sort((a, b) => ours(a) - ours(b)) : common;
   const codec = ranked[0];
   if (codec === undefined) return sdpFailure('SDP_NO_COMMON_CODEC', 'no common codec');
-  const result: NegotiatedAudio = { ok: true, codec, common };
-  const te = offer.telephoneEvent;
-  if (te !== undefined && options.telephoneEvent !== false) {
-    result.telephoneEvent =
-      te.fmtp === undefined
-        ? { payloadType: te.payloadType }
-        : { payloadType: te.payloadType, fmtp: te.fmtp };
+  const telephoneEvents: OfferedEvent[] = [];
+  if (options.telephoneEvent !== false) {
+    for (const format of offer.formats) {
+      if (!isTelephoneEvent(format)) continue;
+      const clockRate = format.clockRate as number;
+      if (telephoneEvents.some((e) => e.clockRate === clockRate)) continue;
+      const event: OfferedEvent = { payloadType: format.payloadType, clockRate };
+      if (format.fmtp !== undefined) event.fmtp = format.fmtp;
+      telephoneEvents.push(event);
+    }
   }
+  const result: NegotiatedAudio = { ok: true, codec, common, telephoneEvents };
+  const te = eventAt(result, codec.clockRate);
+  if (te !== undefined) result.telephoneEvent = te;
   return result;
+}
+
+/** The offerer's telephone-event at `clockRate` (the codec it goes with), if accepted. */
+export function eventAt(
+  negotiated: Pick<NegotiatedAudio, 'telephoneEvents'>,
+  clockRate: number,
+): { payloadType: number; fmtp?: string } | undefined {
+  const e = negotiated.telephoneEvents.find((x) => x.clockRate === clockRate);
+  if (e === undefined) return undefined;
+  return e.fmtp === undefined
+    ? { payloadType: e.payloadType }
+    : { payloadType: e.payloadType, fmtp: e.fmtp };
 }

@@ -3,15 +3,11 @@
  * callee for an INVITE that came without SDP (late offer, RFC 3261 §13.2.1), and toward
  * the caller in the 200 to that INVITE. Every codec of the policy (a preferred one
  * first, e.g. the one the callee chose, so that no transcoding is needed when the other
- * side takes it), telephone-event, sendrecv. The answer is read with answeredLeg().
+ * side takes it), telephone-event at each of their clock rates, sendrecv. The answer is read with answeredLeg().
  */
 import type { SdpCodec, SdpDescription } from './build.js';
-import {
-  AUDIO_CODECS,
-  DEFAULT_TELEPHONE_EVENT_PAYLOAD_TYPE,
-  type AudioCodecName,
-} from './codecs.js';
-import type { AnchorPolicy, OurSide } from './relay.js';
+import { sdpCodecOf, type AudioCodecName } from './codecs.js';
+import { setTelephoneEvents, type AnchorPolicy, type OurSide } from './relay.js';
 
 export function ownOffer(
   toward: OurSide,
@@ -23,7 +19,7 @@ export function ownOffer(
     names.splice(names.indexOf(preferred), 1);
     names.unshift(preferred);
   }
-  const codecs: SdpCodec[] = names.map((name) => ({ name, ...AUDIO_CODECS[name] }));
+  const codecs: SdpCodec[] = names.map((name) => sdpCodecOf(name));
   const description: SdpDescription = {
     address: toward.address,
     port: toward.port,
@@ -31,9 +27,8 @@ export function ownOffer(
     direction: 'sendrecv',
   };
   if (policy.telephoneEvent !== false) {
-    description.telephoneEvent = {
-      payloadType: policy.telephoneEventPayloadType ?? DEFAULT_TELEPHONE_EVENT_PAYLOAD_TYPE,
-    };
+    // One per codec clock rate (RFC 4733 §2.1): /8000, and /48000 when Opus is offered.
+    setTelephoneEvents(description, () => undefined, policy);
   }
   if (policy.ptime !== undefined) description.ptime = policy.ptime;
   if (policy.rtcpMux === true) description.rtcpMux = true;

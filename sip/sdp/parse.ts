@@ -8,7 +8,7 @@
  */
 import { parse, type MediaDescription, type SessionDescription } from 'sdp-transform';
 import { readConnection } from './connection.js';
-import { isTelephoneEvent } from './codecs.js';
+import { audioCodecOf, isTelephoneEvent } from './codecs.js';
 import { sdpFailure, type SdpFailure } from './errors.js';
 import { intIn, positiveNumber, text, fmtList } from './fields.js';
 import { readPayloadFormats } from './payloadFormats.js';
@@ -41,7 +41,7 @@ export function parseSdp(body: Buffer | string): SdpParseResult {
     if (line === undefined) return sdpFailure('SDP_MALFORMED', `bad m= line ${index + 1}`);
     media.push(line);
   }
-  const chosen = chooseAudio(media);
+  const chosen = chooseAudio(media, (index) => hasKnownCodec(raw.media[index]));
   if (!chosen.ok) return chosen;
   const audio = readAudio(raw, raw.media[chosen.index] as MediaDescription, chosen.index);
   if (!audio.ok) return audio;
@@ -70,15 +70,27 @@ function readMediaLine(m: MediaDescription, index: number): MediaLine | undefine
   return { index, type, port, protocol, formats };
 }
 
+/** Whether an m-line lists a codec we can anchor (and its formats are readable). */
+function hasKnownCodec(m: MediaDescription | undefined): boolean {
+  if (m === undefined) return false;
+  const formats = readPayloadFormats(m);
+  return formats.ok && formats.formats.some((f) => audioCodecOf(f) !== undefined);
+}
+
 /**
- * The stream to anchor: the first RTP/AVP audio m-line with a port, else the first
- * RTP/AVP audio m-line (declined; negotiation reports it). Audio offered only over
- * another profile (RTP/SAVP, UDP/TLS/RTP/SAVPF, RTP/AVPF) is unsupported for now.
+ * The stream to anchor: the first RTP/AVP audio m-line with a port that lists a codec we
+ * know, else the first with a port, else the first RTP/AVP audio m-line (declined;
+ * negotiation reports it). Audio offered only over another profile (RTP/SAVP,
+ * UDP/TLS/RTP/SAVPF, RTP/AVPF) is unsupported for now.
  */
-function chooseAudio(media: MediaLine[]): { ok: true; index: number } | SdpFailure {
+function chooseAudio(
+  media: MediaLine[],
+  known: (index: number) => boolean,
+): { ok: true; index: number } | SdpFailure {
   const audio = media.filter((m) => m.type === 'audio');
   const avp = audio.filter((m) => m.protocol.toUpperCase() === 'RTP/AVP');
-  const pick = avp.find((m) => m.port !== 0) ?? avp[0];
+  const open = avp.filter((m) => m.port !== 0);
+  const pick = open.find((m) => known(m.index)) ?? open[0] ?? avp[0];
   if (pick !== undefined) return { ok: true, index: pick.index };
   const first = audio[0];
   if (first === undefined) return sdpFailure('SDP_NO_AUDIO', 'no m=audio line');
@@ -112,7 +124,7 @@ function readAudio(
     formats: formats.formats,
     rtcpMux: m.rtcpMux === 'rtcp-mux',
   };
-  const telephoneEvent = stream.formats.find(isTelephoneEvent);
+  const telephoneEvent = stream.formats.find((f) => isTelephoneEvent(f, 8000));
   if (telephoneEvent !== undefined) stream.telephoneEvent = telephoneEvent;
   const ptime = positiveNumber(m.ptime ?? session.ptime);
   if (ptime !== undefined) stream.ptime = ptime;

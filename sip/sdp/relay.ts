@@ -5,10 +5,16 @@
  * an INVITE's offer, a re-INVITE's, or an offer in a 200 answered in the ACK):
  *
  *   relayOffer(A's offer)            → our offer to B: the codecs we support, A's order
- *                                      first (then the rest, to transcode), telephone-event
- *                                      with A's payload type or a fixed one, A's direction;
+ *                                      first (then the rest, to transcode; wideband ones
+ *                                      only when A has wideband audio to carry), one
+ *                                      telephone-event per codec clock rate (RFC 4733
+ *                                      §2.1: /8000 beside G.711 and G.722, /48000 beside
+ *                                      Opus) with A's payload types where free, A's
+ *                                      direction;
  *   relayAnswer(that, B's answer)    → our answer to A: A's payload type for B's codec when
- *                                      A offered it (else A's best codec: transcoding), the
+ *                                      A offered it (else A's best codec: transcoding; and
+ *                                      A keeps its wideband codec when B's is narrowband),
+ *                                      telephone-event at that codec's rate, the
  *                                      direction A and B agree on, A's other m-lines
  *                                      rejected; plus what the media engine needs per leg.
  *
@@ -16,12 +22,13 @@
  * A's (effective) direction and our answer to A is A's offer answered by what B accepted
  * (sendonly → recvonly, inactive → inactive, RFC 3264 §6.1).
  */
-import type { RejectedStream, SdpCodec, SdpDescription } from './build.js';
+import type { RejectedStream, SdpCodec, SdpDescription, SdpTelephoneEvent } from './build.js';
 import {
   AUDIO_CODECS,
   DEFAULT_TELEPHONE_EVENT_PAYLOAD_TYPE,
   audioCodecOf,
   isTelephoneEvent,
+  sdpCodecOf,
   type AudioCodecName,
 } from './codecs.js';
 import {
@@ -31,7 +38,7 @@ import {
   reverseDirection,
 } from './direction.js';
 import { sdpFailure, type SdpFailure } from './errors.js';
-import { negotiateAudio, type NegotiatedAudio } from './negotiate.js';
+import { eventAt, negotiateAudio, type NegotiatedAudio } from './negotiate.js';
 import { isDynamicPayloadType } from './staticPayloads.js';
 import type { AudioStream, Direction, SdpSession } from './types.js';
 
@@ -41,7 +48,7 @@ export interface AnchorPolicy {
   supported: readonly AudioCodecName[];
   /** Offer and accept RFC 4733 telephone-event (default true). */
   telephoneEvent?: boolean;
-  /** Payload type for telephone-event when the offerer gave none usable (default 101). */
+  /** Payload type for telephone-event/8000 when the offerer gave none usable (default 101). */
   telephoneEventPayloadType?: number;
   /** `a=ptime` we write, if any. */
   ptime?: number;
@@ -49,6 +56,13 @@ export interface AnchorPolicy {
   rtcpMux?: boolean;
   /** Also offer supported codecs the offerer lacks, so the legs may differ (default true). */
   transcode?: boolean;
+  /**
+   * When the answerer takes only narrowband codecs (a G.711 trunk) and the offerer's
+   * preferred codec is wideband (G.722, Opus), the offerer keeps it and the engine
+   * transcodes, so its party stays HD for recording and supervisors (default true).
+   * false: the offerer is moved to the answerer's codec when it offered it (a relay).
+   */
+  keepWideband?: boolean;
 }
 
 /** Our side of the leg an SDP goes to. */
@@ -79,13 +93,23 @@ export interface LegPayload {
   receivePayloadType: number;
 }
 
+/** A negotiated codec on one leg. */
+export type LegCodec = LegPayload & { name: AudioCodecName; clockRate: number };
+
 /** What the media engine needs about one leg once offer and answer are done. */
 export interface LegMedia {
   /** Where the peer receives RTP (RTCP: `rtcp`, else port + 1 unless `rtcpMux`). */
   remote: { address: string; port: number; rtcp?: { port: number; address?: string } };
   rtcpMux: boolean;
-  codec: LegPayload & { name: AudioCodecName; clockRate: number };
-  telephoneEvent?: LegPayload;
+  /** The codec we send with when we choose (the peer's first). */
+  codec: LegCodec;
+  /**
+   * Every codec the peer accepted that we support, `codec` first (RFC 3264 §5.1: it
+   * takes any of them, so the engine may relay any of them as is).
+   */
+  codecs: LegCodec[];
+  /** RFC 4733 telephone-event at `codec`'s clock rate (RFC 4733 §2.1). */
+  telephoneEvent?: LegPayload & { clockRate: number };
   /** What the server does on this leg: sendonly = send to the peer, do not expect RTP. */
   direction: Direction;
   /** The peer's `a=ptime`. */
@@ -111,9 +135,14 @@ export function relayOffer(
   if (!offerer.ok) return offerer;
   const names: AudioCodecName[] = offerer.common.map((c) => c.name);
   if (policy.transcode !== false) {
-    for (const name of policy.supported) if (!names.includes(name)) names.push(name);
+    // Transcoding to a wideband codec brings nothing when the offerer has no wideband
+    // audio to carry; the narrowband ones are the fallback an HD phone needs for a trunk.
+    const wide = names.some((name) => AUDIO_CODECS[name].wideband);
+    for (const name of policy.supported) {
+      if (!names.includes(name) && (wide || !AUDIO_CODECS[name].wideband)) names.push(name);
+    }
   }
-  const codecs: SdpCodec[] = names.map((name) => ({ name, ...AUDIO_CODECS[name] }));
+  const codecs: SdpCodec[] = names.map((name) => sdpCodecOf(name));
   const description: SdpDescription = {
     address: toward.address,
     port: toward.port,
@@ -121,7 +150,7 @@ export function relayOffer(
     direction: effectiveDirection(offer.audio),
   };
   if (policy.telephoneEvent !== false) {
-    description.telephoneEvent = { payloadType: eventPayloadType(offerer, codecs, policy) };
+    setTelephoneEvents(description, (rate) => eventAt(offerer, rate)?.payloadType, policy);
   }
   decorate(description, policy, policy.rtcpMux === true);
   if (toward.rejectedStreams !== undefined && toward.rejectedStreams.length > 0) {
@@ -138,12 +167,11 @@ export function relayAnswer(
   const { offer, offerer, policy, description: sent } = relayed;
   const b = answer.audio;
   if (b.port === 0) return sdpFailure('SDP_AUDIO_DISABLED', 'the answer declined the audio');
-  const bCodec = answeredCodec(b, sent);
+  const bCodecs = answeredCodecs(b, sent);
+  const bCodec = bCodecs[0];
   if (bCodec === undefined) return sdpFailure('SDP_NO_COMMON_CODEC', 'no common codec');
-  // A keeps B's codec when A offered it; otherwise A's best one, transcoded.
-  const same = offerer.common.find((c) => c.name === bCodec.name);
-  const aChoice = same ?? offerer.codec;
-  const aCodec: LegMedia['codec'] = {
+  const aChoice = offererChoice(offerer, bCodecs, policy);
+  const aCodec: LegCodec = {
     name: aChoice.name,
     clockRate: aChoice.clockRate,
     sendPayloadType: aChoice.payloadType,
@@ -155,9 +183,7 @@ export function relayAnswer(
   const description: SdpDescription = {
     address: toward.address,
     port: toward.port,
-    codecs: [
-      { name: aCodec.name, payloadType: aCodec.sendPayloadType, clockRate: aCodec.clockRate },
-    ],
+    codecs: [sdpCodecOf(aCodec.name, aCodec.sendPayloadType)],
     direction: aDirection,
   };
   const offererLeg = completeAnswer(description, offer, offerer, policy, aCodec, aDirection);
@@ -165,21 +191,44 @@ export function relayAnswer(
     ok: true,
     description,
     offerer: offererLeg,
-    answerer: answererMedia(b, bCodec, bDirection, sent),
+    answerer: answererMedia(b, bCodecs, bDirection, sent),
   };
 }
 
 /**
+ * The offerer's codec once the answerer chose: one both took (relayed as is), the first
+ * the answerer lists; else the offerer's best (transcoded). With `keepWideband`, an
+ * offerer preferring a wideband codec keeps it when the answerer took only narrowband.
+ */
+function offererChoice(
+  offerer: NegotiatedAudio,
+  answered: readonly LegCodec[],
+  policy: AnchorPolicy,
+) {
+  const best = offerer.codec;
+  const answeredWide = answered.some((c) => AUDIO_CODECS[c.name].wideband);
+  if (policy.keepWideband !== false && AUDIO_CODECS[best.name].wideband && !answeredWide) {
+    return best;
+  }
+  for (const c of answered) {
+    const same = offerer.common.find((o) => o.name === c.name);
+    if (same !== undefined) return same;
+  }
+  return best;
+}
+
+/**
  * What every answer to `offer` adds to its audio line (RFC 3264 §6): every other offered
- * m-line rejected with port 0, the offerer's telephone-event when accepted, ptime and
- * rtcp-mux per policy. Returns the offerer's leg as the media engine needs it.
+ * m-line rejected with port 0, the offerer's telephone-event at the codec's clock rate
+ * when accepted, ptime and rtcp-mux per policy. Returns the offerer's leg as the media
+ * engine needs it.
  */
 export function completeAnswer(
   description: SdpDescription,
   offer: SdpSession,
   offerer: NegotiatedAudio,
   policy: AnchorPolicy,
-  codec: LegMedia['codec'],
+  codec: LegCodec,
   direction: Direction,
 ): LegMedia {
   const rtcpMux = offer.audio.rtcpMux && policy.rtcpMux === true;
@@ -192,19 +241,20 @@ export function completeAnswer(
       formats,
     }));
   }
-  const event = offerer.telephoneEvent;
+  const event = eventAt(offerer, codec.clockRate);
   if (event !== undefined) {
-    description.telephoneEvent =
-      event.fmtp === undefined
-        ? { payloadType: event.payloadType }
-        : { payloadType: event.payloadType, events: event.fmtp };
+    const te: SdpTelephoneEvent = { payloadType: event.payloadType };
+    if (event.fmtp !== undefined) te.events = event.fmtp;
+    if (codec.clockRate !== 8000) te.clockRate = codec.clockRate;
+    description.telephoneEvent = te;
   }
   decorate(description, policy, rtcpMux);
-  const leg = legMedia(offer.audio, codec, direction, rtcpMux);
+  const leg = legMedia(offer.audio, [codec], direction, rtcpMux);
   if (event !== undefined) {
     leg.telephoneEvent = {
       sendPayloadType: event.payloadType,
       receivePayloadType: event.payloadType,
+      clockRate: codec.clockRate,
     };
   }
   return leg;
@@ -221,44 +271,88 @@ export function answeredLeg(
 ): { ok: true; leg: LegMedia } | SdpFailure {
   const b = answer.audio;
   if (b.port === 0) return sdpFailure('SDP_AUDIO_DISABLED', 'the answer declined the audio');
-  const codec = answeredCodec(b, sent);
-  if (codec === undefined) return sdpFailure('SDP_NO_COMMON_CODEC', 'no common codec');
+  const codecs = answeredCodecs(b, sent);
+  if (codecs.length === 0) return sdpFailure('SDP_NO_COMMON_CODEC', 'no common codec');
   const direction = intersectDirections(sent.direction, reverseDirection(effectiveDirection(b)));
-  return { ok: true, leg: answererMedia(b, codec, direction, sent) };
+  return { ok: true, leg: answererMedia(b, codecs, direction, sent) };
 }
 
 function answererMedia(
   b: AudioStream,
-  codec: LegMedia['codec'],
+  codecs: LegCodec[],
   direction: Direction,
   sent: SdpDescription,
 ): LegMedia {
-  const leg = legMedia(b, codec, direction, sent.rtcpMux === true && b.rtcpMux);
-  const bEvent = b.formats.find(isTelephoneEvent);
-  if (sent.telephoneEvent !== undefined && bEvent !== undefined) {
+  const leg = legMedia(b, codecs, direction, sent.rtcpMux === true && b.rtcpMux);
+  const clockRate = leg.codec.clockRate;
+  const bEvent = b.formats.find((f) => isTelephoneEvent(f, clockRate));
+  const ours = sentEvents(sent).find((e) => (e.clockRate ?? 8000) === clockRate);
+  if (ours !== undefined && bEvent !== undefined) {
     leg.telephoneEvent = {
       sendPayloadType: bEvent.payloadType,
-      receivePayloadType: sent.telephoneEvent.payloadType,
+      receivePayloadType: ours.payloadType,
+      clockRate,
     };
   }
   return leg;
 }
 
-/** The offerer's telephone-event payload type when it is dynamic and free, else ours. */
-function eventPayloadType(
-  offerer: NegotiatedAudio,
-  codecs: readonly SdpCodec[],
+function sentEvents(sent: SdpDescription): SdpTelephoneEvent[] {
+  return [
+    ...(sent.telephoneEvent === undefined ? [] : [sent.telephoneEvent]),
+    ...(sent.moreTelephoneEvents ?? []),
+  ];
+}
+
+/**
+ * One telephone-event per clock rate of the description's codecs, in the order the
+ * codecs need them: `theirs(rate)` (the offerer's number) when it is dynamic and free,
+ * else ours (the policy's, 101, for 8000), else the first free dynamic type.
+ */
+export function setTelephoneEvents(
+  description: SdpDescription,
+  theirs: (clockRate: number) => number | undefined,
   policy: AnchorPolicy,
-): number {
-  const theirs = offerer.telephoneEvent?.payloadType;
-  if (
-    theirs !== undefined &&
-    isDynamicPayloadType(theirs) &&
-    !codecs.some((c) => c.payloadType === theirs)
-  ) {
-    return theirs;
+): void {
+  const rates: number[] = [];
+  for (const c of description.codecs) {
+    const rate = c.clockRate ?? 8000;
+    if (!rates.includes(rate)) rates.push(rate);
   }
-  return policy.telephoneEventPayloadType ?? DEFAULT_TELEPHONE_EVENT_PAYLOAD_TYPE;
+  const used = new Set(description.codecs.map((c) => c.payloadType));
+  const events: SdpTelephoneEvent[] = [];
+  for (const rate of rates) {
+    const payloadType = freePayloadType(used, [
+      theirs(rate),
+      rate === 8000
+        ? (policy.telephoneEventPayloadType ?? DEFAULT_TELEPHONE_EVENT_PAYLOAD_TYPE)
+        : WIDE_TELEPHONE_EVENT_PAYLOAD_TYPE,
+    ]);
+    if (payloadType === undefined) continue;
+    used.add(payloadType);
+    events.push(rate === 8000 ? { payloadType } : { payloadType, clockRate: rate });
+  }
+  const [first, ...more] = events;
+  if (first !== undefined) description.telephoneEvent = first;
+  if (more.length > 0) description.moreTelephoneEvents = more;
+}
+
+/** What browsers number telephone-event/48000 with; any free dynamic type would do. */
+const WIDE_TELEPHONE_EVENT_PAYLOAD_TYPE = 110;
+
+/**
+ * The first candidate that is free (a candidate from the peer must be dynamic), else
+ * the first free dynamic payload type.
+ */
+function freePayloadType(
+  used: ReadonlySet<number>,
+  candidates: ReadonlyArray<number | undefined>,
+): number | undefined {
+  const [theirs, ours] = candidates;
+  if (theirs !== undefined && isDynamicPayloadType(theirs) && !used.has(theirs)) return theirs;
+  if (ours !== undefined && !used.has(ours)) return ours;
+  for (let pt = 96; pt <= 127; pt++) if (!used.has(pt)) return pt;
+  return undefined;
 }
 
 function decorate(description: SdpDescription, policy: AnchorPolicy, rtcpMux: boolean): void {
@@ -266,32 +360,39 @@ function decorate(description: SdpDescription, policy: AnchorPolicy, rtcpMux: bo
   if (rtcpMux) description.rtcpMux = true;
 }
 
-/** The answerer's codec: the first it lists that we offered (RFC 3264 §6.1, §7). */
-function answeredCodec(answer: AudioStream, sent: SdpDescription): LegMedia['codec'] | undefined {
+/**
+ * The answerer's codecs: those it lists that we offered, in its order (RFC 3264 §6.1,
+ * §7). A codec we did not offer is ignored: an answer cannot add one.
+ */
+function answeredCodecs(answer: AudioStream, sent: SdpDescription): LegCodec[] {
+  const codecs: LegCodec[] = [];
   for (const format of answer.formats) {
     const name = audioCodecOf(format);
-    const ours = sent.codecs.find((c) => c.name === name);
-    if (name === undefined || ours === undefined) continue;
-    return {
+    if (name === undefined || codecs.some((c) => c.name === name)) continue;
+    const encoding = AUDIO_CODECS[name].encodingName.toLowerCase();
+    const ours = sent.codecs.find((c) => c.name.toLowerCase() === encoding);
+    if (ours === undefined) continue;
+    codecs.push({
       name,
       clockRate: AUDIO_CODECS[name].clockRate,
       sendPayloadType: format.payloadType,
       receivePayloadType: ours.payloadType,
-    };
+    });
   }
-  return undefined;
+  return codecs;
 }
 
 function legMedia(
   stream: AudioStream,
-  codec: LegMedia['codec'],
+  codecs: LegCodec[],
   direction: Direction,
   rtcpMux: boolean,
 ): LegMedia {
   const leg: LegMedia = {
     remote: { address: stream.address, port: stream.port },
     rtcpMux,
-    codec,
+    codec: codecs[0] as LegCodec,
+    codecs,
     direction,
   };
   if (stream.rtcp !== undefined) leg.remote.rtcp = stream.rtcp;

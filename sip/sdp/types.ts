@@ -45,7 +45,7 @@ export interface AudioStream {
   nullAddress: boolean;
   /** Every payload format in the m-line's order (the offerer's preference). */
   formats: PayloadFormat[];
-  /** The first `telephone-event/8000` format (RFC 4733), if offered. */
+  /** The first `telephone-event/8000` format (RFC 4733), if offered (any rate: `formats`). */
   telephoneEvent?: PayloadFormat;
   /** `a=ptime` in ms (media-level, else session-level). */
   ptime?: number;

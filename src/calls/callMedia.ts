@@ -20,6 +20,7 @@ import type {
   RecordingConfig,
   RecordingSummary,
   Room,
+  TelephoneEventSpec,
   ToneConfig,
 } from '../../media/engine/index.js';
 import type { LegMedia } from '../../sip/sdp/index.js';
@@ -40,16 +41,33 @@ export type CallMediaEvents = {
   dtmf: [side: Side, digit: string];
 };
 
-/** Sets a leg to what offer/answer decided (RFC 3264): codec, remote address, direction. */
+/**
+ * The engine's codecs for a leg: every codec the peer accepted (preferred first, so the
+ * engine may relay any of them as is, RFC 3264 §5.1), with the payload types the peer
+ * numbered them with: we send what it asked for (RFC 3264 §6.1).
+ */
+export function legCodecSpecs(media: LegMedia): CodecSpec[] {
+  const specs: CodecSpec[] = [];
+  for (const c of [media.codec, ...media.codecs]) {
+    if (specs.some((s) => s.name === c.name || s.payloadType === c.sendPayloadType)) continue;
+    specs.push({ name: c.name, payloadType: c.sendPayloadType });
+  }
+  return specs;
+}
+
+/** RFC 4733 telephone-event as the engine takes it: the peer's number, its clock rate. */
+export function legTelephoneEvent(media: LegMedia): TelephoneEventSpec | null {
+  const te = media.telephoneEvent;
+  if (te === undefined) return null;
+  return {
+    payloadType: te.sendPayloadType,
+    clockRate: te.clockRate === 48000 ? 48000 : 8000,
+  };
+}
+
+/** Sets a leg to what offer/answer decided (RFC 3264): codecs, remote address, direction. */
 export async function applyLegMedia(leg: Leg, media: LegMedia): Promise<void> {
-  // Payload types are the same both ways for G.711's static types; where a peer numbers
-  // them differently, we send what it asked for (RFC 3264 §6.1).
-  await leg.setCodecs(
-    [{ name: media.codec.name, payloadType: media.codec.sendPayloadType }],
-    media.telephoneEvent === undefined
-      ? null
-      : { payloadType: media.telephoneEvent.sendPayloadType },
-  );
+  await leg.setCodecs(legCodecSpecs(media), legTelephoneEvent(media));
   const held = media.remote.address === '0.0.0.0' || media.remote.address === '::';
   if (!held) {
     await leg.setRemote({

@@ -35,7 +35,7 @@ import {
   type SipRequest,
 } from '../../sip/message/index.js';
 import { newCallId, newTag } from '../../sip/ids.js';
-import { parseSdp, relayOffer, type AnchorPolicy } from '../../sip/sdp/index.js';
+import { parseSdp, relayOffer, sdpWarning, type AnchorPolicy } from '../../sip/sdp/index.js';
 import type { IncomingRequest, SipStack } from '../../sip/stack.js';
 import { addVia } from '../../sip/transaction/via.js';
 import type { Endpoint, Source } from '../../sip/transport/types.js';
@@ -369,9 +369,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
         : relayOffer(parsed.session, { address: this.deps.mediaAddress, port: 9 }, this.policy);
     if (check !== undefined && !check.ok) {
       this.emit('rejected', 488, 'unknown');
-      return this.reject(incoming, 488, undefined, [
-        ['Warning', `399 callwatch "${check.reason}"`],
-      ]);
+      // RFC 3261 §20.43: 305 "Incompatible media format" when no offered codec is ours.
+      const agent = this.out.sentBy(source).host;
+      return this.reject(incoming, 488, undefined, [['Warning', sdpWarning(check, agent)]]);
     }
 
     const now = this.deps.clock.now();

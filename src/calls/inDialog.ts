@@ -39,6 +39,7 @@ import {
   relayAnswer,
   relayOffer,
   renderLocalSdp,
+  sdpWarning,
   type RelayedOffer,
   type SdpSession,
 } from '../../sip/sdp/index.js';
@@ -260,7 +261,9 @@ function relayOfferTo(
     ctx.policy,
   );
   if (!relayed.ok) {
-    reply(488, undefined, [['Warning', `399 callwatch "${relayed.reason}"`]]);
+    // RFC 3261 §14.2: the session goes on unchanged after a refused re-offer.
+    const agent = ctx.out.sentBy(call.sideOf(side)?.destination ?? there.destination).host;
+    reply(488, undefined, [['Warning', sdpWarning(relayed, agent)]]);
     return;
   }
   call.offerFrom = side;

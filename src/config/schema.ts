@@ -138,11 +138,18 @@ const media = z
 const calls = z.strictObject({
   /** An unanswered call is given up with 480 after this long. */
   noAnswerTimeoutSec: z.number().int().positive().default(60),
-  /** Codecs offered and accepted, in order of preference. */
+  /**
+   * Codecs offered and accepted, in order of preference (our own offers list them in this
+   * order; a relayed offer keeps the caller's order). G.711 first: a caller or callee that
+   * only speaks G.711 is answered as before. G.722 and Opus follow, so an HD phone calling
+   * an HD phone stays HD end to end (relayed), and one calling a G.711 trunk keeps its
+   * wideband codec while the engine transcodes.
+   */
   codecs: z
-    .array(z.enum(['PCMU', 'PCMA']))
+    .array(z.enum(['PCMU', 'PCMA', 'G722', 'opus']))
     .min(1)
-    .default(['PCMU', 'PCMA']),
+    .refine((c) => new Set(c).size === c.length, { message: 'a codec is listed twice' })
+    .default(['PCMU', 'PCMA', 'G722', 'opus']),
 });
 
 const trunk = z.strictObject({

@@ -16,6 +16,7 @@ const DROP_REASONS: ReadonlyArray<[keyof MediaCounters, string]> = [
   ['dropDtmf', 'dtmf_consumed'],
   ['dropNoDestination', 'no_destination'],
   ['dropStale', 'stale'],
+  ['dropCodec', 'codec'],
 ];
 
 export class MediaMetrics {

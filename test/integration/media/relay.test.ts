@@ -6,9 +6,10 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ULAW_TO_ALAW } from '../../../media/codecs/g711.js';
+import type { Leg } from '../../../media/engine/leg.js';
 import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
 import type { MediaEngineOptions } from '../../../media/engine/engineOptions.js';
-import type { DtmfEvent } from '../../../media/worker/protocol.js';
+import type { CodecSpec, DtmfEvent } from '../../../media/worker/protocol.js';
 import { hasTone, lacksTone } from '../../helpers/goertzel.js';
 import { createLegFor, twoPartyCall } from './callFixture.js';
 import type { Call, Side } from './callFixture.js';
@@ -113,6 +114,73 @@ describe('relay', () => {
     expect(new Set(seqSteps(phoneC.rtp))).toEqual(new Set([1]));
     expect(phoneC.rtp.every((p) => p.pt === 8)).toBe(true);
     expect(legC.sources).toEqual([legA]);
+  });
+});
+
+describe('codecs beyond G.711', () => {
+  /** A leg for `phone` with these codecs (preferred first) in `group`. */
+  function legWith(phone: FakePhone, codecs: CodecSpec[], group: string) {
+    return engine!.createLeg({
+      codecs,
+      telephoneEvent: null,
+      remote: { address: '127.0.0.1', port: phone.port },
+      group,
+      callId: group,
+    });
+  }
+
+  /** Until `leg` accepted `n` RTP packets from its phone (the relay step ran for each). */
+  async function receivedAll(leg: Leg, n: number): Promise<void> {
+    const until = performance.now() + 3000;
+    while ((await leg.getStats()).counters.rtpIn < n) {
+      if (performance.now() > until) throw new Error(`leg ${leg.id} got fewer than ${n}`);
+      await sleep(20);
+    }
+  }
+
+  /** 20 ms frames that are not G.711 audio: the relay must carry them byte for byte. */
+  const frames = Array.from({ length: 20 }, (_, i) => Buffer.alloc(160, (i * 7 + 3) & 0xff));
+
+  it('relays G.722 (PT 9) and a dynamic Opus unchanged to a leg that negotiated them', async () => {
+    await engineWith();
+    const [phoneA, phoneB] = [await phone(), await phone()];
+    const legA = await legWith(phoneA, [{ name: 'G722', payloadType: 9 }], 'hd');
+    const legB = await legWith(
+      phoneB,
+      [
+        { name: 'G722', payloadType: 9 },
+        { name: 'opus', payloadType: 111 },
+      ],
+      'hd',
+    );
+    await engine!.connect(legA, legB);
+    for (const [i, f] of frames.entries()) phoneA.sendRtp(legA.localPort, 9, f, i === 0);
+    await waitFor(() => phoneB.rtp.length === frames.length, 'the G.722 frames at B');
+    expect(phoneB.rtp.map((p) => p.pt)).toEqual(frames.map(() => 9));
+    expect(phoneB.rtp.map((p) => p.payload)).toEqual(frames);
+    expect(new Set(tsSteps(phoneB.rtp))).toEqual(new Set([160]));
+    // B's Opus (as numbered on A's side: A lacks it) is not A's to hear: dropped, counted.
+    for (const [i, f] of frames.entries()) phoneB.sendRtp(legB.localPort, 111, f, i === 0);
+    await receivedAll(legB, frames.length);
+    expect(phoneA.rtp).toHaveLength(0);
+    const counters = (await legA.getStats()).counters;
+    expect(counters.dropCodec).toBe(frames.length);
+    expect(counters.packetsOut).toBe(0);
+  });
+
+  it('never forwards G.722 to a G.711-only listener: dropped and counted (dropCodec)', async () => {
+    await engineWith();
+    const [phoneA, phoneB] = [await phone(), await phone()];
+    const legA = await legWith(phoneA, [{ name: 'G722', payloadType: 9 }], 'trunk');
+    const legB = await legWith(phoneB, [{ name: 'PCMU', payloadType: 0 }], 'trunk');
+    await engine!.connect(legA, legB);
+    for (const [i, f] of frames.entries()) phoneA.sendRtp(legA.localPort, 9, f, i === 0);
+    await receivedAll(legA, frames.length);
+    expect(phoneB.rtp).toHaveLength(0);
+    const b = (await legB.getStats()).counters;
+    expect(b.dropCodec).toBe(frames.length);
+    expect(b.packetsOut).toBe(0);
+    expect((await legA.getStats()).counters.dropCodec).toBe(0);
   });
 });
 

@@ -20,7 +20,7 @@ const leg = {
   legId: 7,
   port: 20000,
   codecs: [PCMU],
-  telephoneEvent: { payloadType: 101 },
+  telephoneEvent: { payloadType: 101, clockRate: 8000 },
   remote: { address: '192.0.2.1', port: 4000 },
   direction: 'sendrecv',
   forwardDtmf: true,
@@ -106,9 +106,19 @@ describe('argument checks', () => {
     expect(checkCodecs([{ name: 'PCMA', payloadType: 96 }])).toEqual([
       { name: 'PCMA', payloadType: 96 },
     ]);
+    expect(
+      checkCodecs([
+        { name: 'opus', payloadType: 111 },
+        { name: 'G722', payloadType: 9 },
+      ]),
+    ).toEqual([
+      { name: 'opus', payloadType: 111 },
+      { name: 'G722', payloadType: 9 },
+    ]);
     for (const bad of [
       [],
-      [{ name: 'G722', payloadType: 9 }],
+      [{ name: 'G729', payloadType: 18 }],
+      [{ name: 'OPUS', payloadType: 111 }],
       [{ name: 'PCMU', payloadType: 128 }],
       [{ name: 'PCMU', payloadType: 72 }],
       [PCMU, { name: 'PCMA', payloadType: 0 }],
@@ -121,8 +131,24 @@ describe('argument checks', () => {
 
   it('telephone-event: optional, and not a codec’s payload type', () => {
     expect(checkTelephoneEvent(undefined, [PCMU])).toBeNull();
-    expect(checkTelephoneEvent({ payloadType: 101 }, [PCMU])).toEqual({ payloadType: 101 });
+    expect(checkTelephoneEvent({ payloadType: 101 }, [PCMU])).toEqual({
+      payloadType: 101,
+      clockRate: 8000,
+    });
     expect(() => checkTelephoneEvent({ payloadType: 0 }, [PCMU])).toThrow(/already a codec/);
+  });
+
+  it('telephone-event: at 8000 or 48000 (its codec’s clock, RFC 4733 §2.1)', () => {
+    const opus = [{ name: 'opus' as const, payloadType: 111 }];
+    expect(checkTelephoneEvent({ payloadType: 110, clockRate: 48000 }, opus)).toEqual({
+      payloadType: 110,
+      clockRate: 48000,
+    });
+    for (const clockRate of [16000, 44100, '8000', 0]) {
+      expect(() => checkTelephoneEvent({ payloadType: 110, clockRate }, opus)).toThrow(
+        /telephoneEvent\.clockRate/,
+      );
+    }
   });
 
   it('remote: IP literal and port, optional RTCP details', () => {

@@ -19,7 +19,11 @@ describe('answerOffer', () => {
     expect(text).toContain('a=sendrecv');
     expect(answer.leg.remote).toEqual({ address: '192.168.1.10', port: 10004 });
     expect(answer.leg.codec).toMatchObject({ name: 'PCMU', sendPayloadType: 0 });
-    expect(answer.leg.telephoneEvent).toEqual({ sendPayloadType: 101, receivePayloadType: 101 });
+    expect(answer.leg.telephoneEvent).toEqual({
+      sendPayloadType: 101,
+      receivePayloadType: 101,
+      clockRate: 8000,
+    });
     expect(answer.leg.direction).toBe('sendrecv');
   });
 

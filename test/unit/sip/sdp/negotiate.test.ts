@@ -21,6 +21,7 @@ describe('negotiateAudio (RFC 3264 §6.1)', () => {
         { name: 'PCMA', payloadType: 8, clockRate: 8000 },
       ],
       telephoneEvent: { payloadType: 101, fmtp: '0-15' },
+      telephoneEvents: [{ payloadType: 101, clockRate: 8000, fmtp: '0-15' }],
     });
   });
 

@@ -85,7 +85,11 @@ describe('answeredLeg', () => {
       'a=rtpmap:100 telephone-event/8000',
       'a=fmtp:100 0-15',
     );
-    expect(l.telephoneEvent).toEqual({ sendPayloadType: 100, receivePayloadType: 101 });
+    expect(l.telephoneEvent).toEqual({
+      sendPayloadType: 100,
+      receivePayloadType: 101,
+      clockRate: 8000,
+    });
   });
 
   it('reverses the answer’s direction for our side (recvonly answer → we only send)', () => {

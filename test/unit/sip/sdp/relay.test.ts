@@ -137,7 +137,8 @@ describe('relayAnswer: the answer to leg A', () => {
       remote: { address: '192.168.1.10', port: 10004 },
       rtcpMux: false,
       codec: { name: 'PCMU', clockRate: 8000, sendPayloadType: 0, receivePayloadType: 0 },
-      telephoneEvent: { sendPayloadType: 101, receivePayloadType: 101 },
+      codecs: [{ name: 'PCMU', clockRate: 8000, sendPayloadType: 0, receivePayloadType: 0 }],
+      telephoneEvent: { sendPayloadType: 101, receivePayloadType: 101, clockRate: 8000 },
       direction: 'sendrecv',
       ptime: 20,
     });
@@ -145,6 +146,7 @@ describe('relayAnswer: the answer to leg A', () => {
       remote: { address: '127.0.0.1', port: 6010 },
       rtcpMux: false,
       codec: { name: 'PCMU', clockRate: 8000, sendPayloadType: 0, receivePayloadType: 0 },
+      codecs: [{ name: 'PCMU', clockRate: 8000, sendPayloadType: 0, receivePayloadType: 0 }],
       direction: 'sendrecv',
     });
   });
@@ -180,8 +182,13 @@ describe('relayAnswer: the answer to leg A', () => {
     expect(answer.answerer.telephoneEvent).toEqual({
       sendPayloadType: 100,
       receivePayloadType: 98,
+      clockRate: 8000,
     });
-    expect(answer.offerer.telephoneEvent).toEqual({ sendPayloadType: 98, receivePayloadType: 98 });
+    expect(answer.offerer.telephoneEvent).toEqual({
+      sendPayloadType: 98,
+      receivePayloadType: 98,
+      clockRate: 8000,
+    });
   });
 
   it('takes the first codec B lists that we offered', () => {

@@ -19,6 +19,7 @@ const zero: MediaCounters = {
   dropDtmf: 0,
   dropNoDestination: 0,
   dropStale: 0,
+  dropCodec: 0,
 } as MediaCounters;
 
 function worker(counters: Partial<MediaCounters>): WorkerStats {
