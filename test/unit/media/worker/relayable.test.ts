@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { KIND_PCMA, KIND_PCMU, PayloadMap } from '../../../../media/worker/payloadMap.js';
+import { PayloadMap } from '../../../../media/worker/payloadMap.js';
 import { canRelay } from '../../../../media/worker/relayable.js';
 
 const PCMU = { name: 'PCMU', payloadType: 0 } as const;
