@@ -22,6 +22,7 @@ import type { MediaWorker } from './mediaWorker.js';
 import type {
   MonitorMode,
   RecordingConfig,
+  RecordingStarted,
   RecordingSummary,
   RoomRole,
   ToneConfig,
@@ -100,10 +101,10 @@ export class Room {
   }
 
   /** Starts the recording tap (a WAV at `path`, which must not exist yet). */
-  async startRecording(recording: RecordingConfig): Promise<void> {
+  async startRecording(recording: RecordingConfig): Promise<RecordingStarted> {
     this.assertOpen();
     const checked = checkRecording(recording);
-    await this.worker.request({ type: 'startRecording', roomId: this.id, recording: checked });
+    return this.worker.request({ type: 'startRecording', roomId: this.id, recording: checked });
   }
 
   /** Stops the recording and completes its file; null when none was running. */

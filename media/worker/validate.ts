@@ -9,7 +9,7 @@
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { MediaError } from '../engine/errors.js';
-import { MEDIA_DIRECTIONS, MONITOR_MODES, ROOM_ROLES } from './protocol.js';
+import { MEDIA_DIRECTIONS, MONITOR_MODES, RECORDING_FORMATS, ROOM_ROLES } from './protocol.js';
 import type {
   CodecSpec,
   Command,
@@ -17,6 +17,7 @@ import type {
   MediaDirection,
   MonitorMode,
   RecordingConfig,
+  RecordingFormat,
   RemoteAddress,
   RoomParticipant,
   RoomRole,
@@ -190,12 +191,17 @@ export function checkRecording(x: unknown, path = 'recording'): RecordingConfig 
     fail(`${path}.path`, 'must be an absolute file path');
   }
   if (o.channels !== 1 && o.channels !== 2) fail(`${path}.channels`, 'must be 1 or 2');
-  if (o.fileMode === undefined) return { path: o.path, channels: o.channels };
-  return {
-    path: o.path,
-    channels: o.channels,
-    fileMode: integer(o.fileMode, `${path}.fileMode`, 0, 0o777),
-  };
+  const checked: RecordingConfig = { path: o.path, channels: o.channels };
+  if (o.format !== undefined) {
+    if (!RECORDING_FORMATS.includes(o.format as RecordingFormat)) {
+      fail(`${path}.format`, `must be one of ${RECORDING_FORMATS.join(', ')}`);
+    }
+    checked.format = o.format as RecordingFormat;
+  }
+  if (o.fileMode !== undefined) {
+    checked.fileMode = integer(o.fileMode, `${path}.fileMode`, 0, 0o777);
+  }
+  return checked;
 }
 
 export function checkTone(x: unknown, path = 'tone'): ToneConfig {

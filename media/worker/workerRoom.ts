@@ -21,19 +21,20 @@
  * (`mixSequence`) and stamps them with the frame index × 160, so a frame it does not send
  * (the listener's direction refuses media) reads as a pause, not as loss.
  *
- * A leg's audio is decoded into its jitter buffer only while a mix listener or the
- * recording uses it. A source that starts being used gets a fresh buffer, so audio from
- * before a mode change is never replayed; a mode change applies on the next frame.
+ * A leg's audio is decoded into its jitter buffer only while a mix listener uses it. A
+ * source that starts being used gets a fresh buffer, so audio from before a mode change
+ * is never replayed; a mode change applies on the next frame.
  *
  * The recording tap hears the customer and the agent seat only (never a supervisor,
- * never a tone); after a takeover the supervisor is the agent seat.
+ * never a tone); after a takeover the supervisor is the agent seat. It is fed from the
+ * packets the relay already handles (roomRecording.ts), never from the frame clock: a
+ * recorded call that nobody monitors is two relays and no clock.
  */
 import { encodeAlawInto, encodeUlawInto } from '../codecs/g711.js';
 import { JitterBuffer } from '../mixer/jitterBuffer.js';
 import { mixFrame, planMix } from '../mixer/mixFrame.js';
 import type { MixPlan } from '../mixer/mixFrame.js';
 import { routeMatrix } from '../mixer/routeMatrix.js';
-import { WavRecorder } from '../recording/wavRecorder.js';
 import {
   RTP_HEADER_SIZE,
   rtpPayloadOffset,
@@ -45,10 +46,13 @@ import {
   writeRtpTimestamp,
 } from '../rtp/rtpHeader.js';
 import { ToneGenerator } from '../tones/toneGenerator.js';
+import { performance } from 'node:perf_hooks';
+import { RoomRecording } from './roomRecording.js';
 import { KIND_PCMA, KIND_TELEPHONE_EVENT } from './payloadMap.js';
 import type {
   MonitorMode,
   RecordingConfig,
+  RecordingStarted,
   RecordingSummary,
   RoomRole,
   ToneConfig,
@@ -94,10 +98,11 @@ export class WorkerRoom {
   members: RoomMember[] = [];
   readonly counters: RoomCounters = { framesMixed: 0 };
   private tones: ActiveTone[] = [];
-  private recorder: WavRecorder | null = null;
-  /** Stopped recorders still writing their last block (counted until retired). */
-  private readonly closingRecorders = new Set<WavRecorder>();
-  private recordingPath = '';
+  private recorder: RoomRecording | null = null;
+  /** Stopped recordings still writing their last block (counted until retired). */
+  private readonly closingRecorders = new Set<RoomRecording>();
+  /** The legs summed into each recording track (0 left, 1 right), from the routes. */
+  private recordTracks: WorkerLeg[][] = [[], []];
 
   // Derived by reroute(); source index s < members.length is members[s].leg, then tones.
   private plan: MixPlan | null = null;
@@ -110,12 +115,9 @@ export class WorkerRoom {
   private mixedIndex: number[] = [];
   /** Per mixed listener: the legs it hears (telephone-events are forwarded from these). */
   private mixedHears: WorkerLeg[][] = [];
-  private recordCustomer: number[] = [];
-  private recordAgent: number[] = [];
   /** Shared encodes of one frame: per (set or direct source) × codec, with its frame. */
   private encoded: Uint8Array[] = [];
   private encodedFrame: Float64Array = new Float64Array(0);
-  private trackScratch = [new Int16Array(160), new Int16Array(160)];
   private toneFinished = false;
   /** close() ran: nothing may start again (a recording being opened is discarded). */
   private closed = false;
@@ -127,9 +129,9 @@ export class WorkerRoom {
     private readonly host: RoomHost,
   ) {}
 
-  /** The room has per-frame work (a mix listener, a tone or a recording). */
+  /** The room has per-frame work (a mix listener or a tone; a recording is not one). */
   get clocked(): boolean {
-    return this.mixed.length > 0 || this.recorder !== null || this.tones.length > 0;
+    return this.mixed.length > 0 || this.tones.length > 0;
   }
 
   get recording(): boolean {
@@ -138,8 +140,8 @@ export class WorkerRoom {
 
   /** Audio bytes of the recording and of recordings still closing. */
   get recordingBytes(): number {
-    let bytes = this.recorder?.bytesWritten ?? 0;
-    for (const r of this.closingRecorders) bytes += r.bytesWritten;
+    let bytes = this.recorder?.bytes ?? 0;
+    for (const r of this.closingRecorders) bytes += r.bytes;
     return bytes;
   }
 
@@ -174,7 +176,7 @@ export class WorkerRoom {
     this.reroute();
   }
 
-  async startRecording(config: RecordingConfig): Promise<void> {
+  async startRecording(config: RecordingConfig): Promise<RecordingStarted> {
     if (this.recorder !== null || this.opening !== null) {
       throw new RangeError('the room is already recording');
     }
@@ -185,27 +187,28 @@ export class WorkerRoom {
       () => undefined,
     );
     try {
-      await opening;
+      return await opening;
     } finally {
       this.opening = null;
     }
   }
 
-  private async openRecording(config: RecordingConfig): Promise<void> {
-    const recorder = await WavRecorder.open({
-      path: config.path,
-      channels: config.channels,
-      ...(config.fileMode !== undefined ? { fileMode: config.fileMode } : {}),
-    });
+  private async openRecording(config: RecordingConfig): Promise<RecordingStarted> {
+    const recorder = await RoomRecording.open(config, this.recordTracks, () => performance.now());
     // The room may have closed while the file was opened: a recorder kept now would hold
     // its file open and never be completed (close() waits for this to finish).
     if (this.closed) {
-      await recorder.close();
+      await recorder.stop(performance.now());
       throw new RangeError(`room ${this.id} closed`);
     }
     this.recorder = recorder;
-    this.recordingPath = config.path;
     this.reroute();
+    return recorder.started;
+  }
+
+  /** Writes the recording's packets that arrived (the worker's sweep, off the packet path). */
+  drainRecording(nowMs: number): void {
+    this.recorder?.drain(nowMs);
   }
 
   async stopRecording(): Promise<RecordingSummary | null> {
@@ -214,21 +217,10 @@ export class WorkerRoom {
     this.recorder = null;
     this.closingRecorders.add(recorder);
     this.reroute();
-    let error: string | null = null;
-    try {
-      await recorder.close();
-    } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
-    }
-    error ??= recorder.error?.message ?? null;
+    const summary = await recorder.stop(performance.now());
     this.closingRecorders.delete(recorder);
-    this.host.retireRecording(recorder.bytesWritten, error !== null);
-    return {
-      path: this.recordingPath,
-      bytes: recorder.bytesWritten,
-      frames: recorder.framesWritten,
-      error,
-    };
+    this.host.retireRecording(summary.bytes, summary.error !== null);
+    return summary;
   }
 
   playTone(legs: WorkerLeg[], config: ToneConfig): void {
@@ -274,6 +266,7 @@ export class WorkerRoom {
     if (leg.roomId !== this.id) return;
     leg.roomId = 0;
     leg.mixListener = -1;
+    this.recorder?.detach(leg);
     this.dropJitter(leg);
     this.host.relay(leg, []);
   }
@@ -337,12 +330,11 @@ export class WorkerRoom {
       mixedHears.push(hears[l]!.filter((s) => s < members.length).map((s) => members[s]!.leg));
       for (const s of hears[l]!) needed[s] = true;
     });
-    const recordCustomer =
-      this.recorder === null ? [] : matrix.recording.customer.map((id) => order.indexOf(id));
-    const recordAgent =
-      this.recorder === null ? [] : matrix.recording.agent.map((id) => order.indexOf(id));
-    for (const s of recordCustomer) needed[s] = true;
-    for (const s of recordAgent) needed[s] = true;
+    const legOf = (id: string): WorkerLeg => members[order.indexOf(id)]!.leg;
+    this.setRecordingTracks([
+      matrix.recording.customer.map(legOf),
+      matrix.recording.agent.map(legOf),
+    ]);
 
     members.forEach((m, s) => {
       if (!needed[s]) this.dropJitter(m.leg);
@@ -358,8 +350,6 @@ export class WorkerRoom {
     this.mixed = mixed;
     this.mixedIndex = mixedIndex;
     this.mixedHears = mixedHears;
-    this.recordCustomer = recordCustomer;
-    this.recordAgent = recordAgent;
     this.encoded = Array.from({ length: keys * 2 }, () => new Uint8Array(160));
     this.encodedFrame = new Float64Array(keys * 2).fill(-1);
   }
@@ -395,10 +385,6 @@ export class WorkerRoom {
     const mixed = this.mixed;
     for (let i = 0; i < mixed.length; i++)
       this.sendMixed(mixed[i]!, this.mixedIndex[i]!, index, nowMs);
-    const recorder = this.recorder;
-    if (recorder !== null) {
-      recorder.writeFrame(this.track(this.recordCustomer, 0), this.track(this.recordAgent, 1));
-    }
     if (this.toneFinished) {
       this.toneFinished = false;
       this.tones = this.tones.filter((t) => !t.done);
@@ -407,14 +393,12 @@ export class WorkerRoom {
   }
 
   /**
-   * `count` frames the worker's clock skipped (it fell too far behind): nothing is mixed or
-   * sent for them (audio that late is useless to a listener), but the recording gets them
-   * as silence, so a recording is never shorter than the call it holds.
+   * The recording's tracks: the legs summed into track 0 (left) and track 1 (right), as
+   * the routes say. Legs outside them (supervisors, released legs) feed nothing.
    */
-  skipFrames(count: number): void {
-    const recorder = this.recorder;
-    if (recorder === null) return;
-    for (let i = 0; i < count; i++) recorder.writeFrame(null, null);
+  setRecordingTracks(tracks: WorkerLeg[][]): void {
+    this.recordTracks = tracks;
+    this.recorder?.setTracks(tracks);
   }
 
   /**
@@ -515,24 +499,5 @@ export class WorkerRoom {
     leg.mixTimestamp = (index * 160) >>> 0;
     this.counters.framesMixed++;
     leg.sendRtp(buf, RTP_HEADER_SIZE + 160, 160, nowMs);
-  }
-
-  /** One recording track's frame: its source, the clamped sum of several, or silence. */
-  private track(sources: number[], scratch: number): Int16Array | null {
-    if (sources.length === 0) return null;
-    if (sources.length === 1) return this.frames[sources[0]!] ?? null;
-    const out = this.trackScratch[scratch]!;
-    out.fill(0);
-    let any = false;
-    for (const s of sources) {
-      const f = this.frames[s];
-      if (!f) continue;
-      any = true;
-      for (let i = 0; i < 160; i++) {
-        const v = out[i]! + f[i]!;
-        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-      }
-    }
-    return any ? out : null;
   }
 }

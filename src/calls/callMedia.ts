@@ -18,6 +18,7 @@ import type {
   MediaEngine,
   MonitorMode,
   RecordingConfig,
+  RecordingStarted,
   RecordingSummary,
   Room,
   RoomMemberSpec,
@@ -154,9 +155,9 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   }
 
   /** Starts the recording tap (customer and agent only; never a monitor). */
-  async startRecording(recording: RecordingConfig): Promise<void> {
-    if (this.closing !== undefined) return;
-    await this.room.startRecording(recording);
+  async startRecording(recording: RecordingConfig): Promise<RecordingStarted | null> {
+    if (this.closing !== undefined) return null;
+    return this.room.startRecording(recording);
   }
 
   /** A leg for a monitor of this call, on the call's worker; its DTMF is consumed. */
