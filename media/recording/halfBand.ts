@@ -30,8 +30,7 @@ const H: Float64Array = (() => {
 })();
 
 /** Odd-offset taps of the interpolator's branch (the even branch is the centre tap). */
-const clamp = (v: number): number =>
-  v > 32767 ? 32767 : v < -32768 ? -32768 : Math.round(v);
+const clamp = (v: number): number => (v > 32767 ? 32767 : v < -32768 ? -32768 : Math.round(v));
 
 /** 8 kHz → 16 kHz. */
 export class Upsampler2x {

@@ -12,7 +12,15 @@
 import { open as openFile } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import type { AudioEncoder, Codec } from '../codecs/codec.js';
-import { OGG_BOS, OGG_EOS, OggStream, lacingCount, opusHead, opusTags, selfDelimited } from './oggMuxer.js';
+import {
+  OGG_BOS,
+  OGG_EOS,
+  OggStream,
+  lacingCount,
+  opusHead,
+  opusTags,
+  selfDelimited,
+} from './oggMuxer.js';
 import type { RecordingSink } from './recordingSink.js';
 import type { WavFile } from './wavRecorder.js';
 
@@ -66,9 +74,16 @@ export class OggOpusRecorder implements RecordingSink {
   }
 
   /** Over a file opened by the caller (tests); writes the two header pages. */
-  static async create(file: WavFile, options: Omit<OggOpusOptions, 'path'>): Promise<OggOpusRecorder> {
+  static async create(
+    file: WavFile,
+    options: Omit<OggOpusOptions, 'path'>,
+  ): Promise<OggOpusRecorder> {
     const r = new OggOpusRecorder(file, options);
-    const head = r.stream.page([opusHead(options.channels, OPUS_PRE_SKIP, options.inputSampleRate)], 0, OGG_BOS);
+    const head = r.stream.page(
+      [opusHead(options.channels, OPUS_PRE_SKIP, options.inputSampleRate)],
+      0,
+      OGG_BOS,
+    );
     const tags = r.stream.page([opusTags('callwatch')], 0);
     await r.writeAll(Buffer.concat([head, tags]));
     return r;
@@ -185,7 +200,12 @@ export class OggOpusRecorder implements RecordingSink {
   private async writeAll(buf: Buffer): Promise<void> {
     let done = 0;
     while (done < buf.length) {
-      const { bytesWritten } = await this.file.write(buf, done, buf.length - done, this.position + done);
+      const { bytesWritten } = await this.file.write(
+        buf,
+        done,
+        buf.length - done,
+        this.position + done,
+      );
       if (!(bytesWritten > 0)) throw new Error('the file accepted no bytes');
       done += bytesWritten;
     }

@@ -55,7 +55,10 @@ export class PacketQueue {
       return;
     }
     let at = this.byteTail;
-    const used = this.count === 0 ? 0 : (this.byteTail - this.byteHead + this.bytes.length) % this.bytes.length;
+    const used =
+      this.count === 0
+        ? 0
+        : (this.byteTail - this.byteHead + this.bytes.length) % this.bytes.length;
     if (at + n > this.bytes.length) at = 0; // the tail is too short: wrap
     const wasted = at === 0 && this.byteTail !== 0 ? this.bytes.length - this.byteTail : 0;
     if (used + wasted + n > this.bytes.length - 1) {

@@ -125,7 +125,11 @@ export interface RoomParticipant {
  * or A-law, the call's law, its payloads written as received), Ogg Opus (RFC 7845).
  */
 export type RecordingFormat = 'wav' | 'wav-g711' | 'ogg-opus';
-export const RECORDING_FORMATS = ['wav', 'wav-g711', 'ogg-opus'] as const satisfies readonly RecordingFormat[];
+export const RECORDING_FORMATS = [
+  'wav',
+  'wav-g711',
+  'ogg-opus',
+] as const satisfies readonly RecordingFormat[];
 
 /** The recording tap: a file written from the call's packets while it runs. */
 export interface RecordingConfig {

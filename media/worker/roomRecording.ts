@@ -49,8 +49,9 @@ export class RoomRecording {
     const legs = tracks.flat();
     const codecs = legs.map((leg) => codecOfKind(leg.payloads.sendKind));
     const wideband = codecs.some((c) => c?.wideband === true);
-    const alaw = legs.find((l) => l.payloads.sendKind === KIND_PCMA || l.payloads.sendKind === KIND_PCMU)
-      ?.payloads.sendKind === KIND_PCMA;
+    const alaw =
+      legs.find((l) => l.payloads.sendKind === KIND_PCMA || l.payloads.sendKind === KIND_PCMU)
+        ?.payloads.sendKind === KIND_PCMA;
     const format = config.format ?? 'wav';
     const { sink, encoding } = await openSink({
       path: config.path,
