@@ -29,7 +29,6 @@ const H: Float64Array = (() => {
   return h;
 })();
 
-/** Odd-offset taps of the interpolator's branch (the even branch is the centre tap). */
 const clamp = (v: number): number => (v > 32767 ? 32767 : v < -32768 ? -32768 : Math.round(v));
 
 /** 8 kHz → 16 kHz. */

@@ -46,8 +46,6 @@ import {
   MAX_WAV_LAW_DATA_BYTES,
   WAV_FORMAT_ALAW,
   WAV_FORMAT_MULAW,
-  WAV_HEADER_SIZE,
-  WAV_LAW_HEADER_SIZE,
   patchWavLawSizes,
   patchWavSizes,
   wavHeader,
