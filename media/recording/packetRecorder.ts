@@ -19,7 +19,7 @@ import type { AudioDecoder, Codec } from '../codecs/codec.js';
 import { PacketQueue } from './packetQueue.js';
 import { Downsampler2x, Upsampler2x } from './halfBand.js';
 import type { RecordingSink } from './recordingSink.js';
-import { SourceAligner, TrackBuffer } from './trackAligner.js';
+import { DROPPED, SourceAligner, TrackBuffer } from './trackAligner.js';
 
 export interface PacketRecorderOptions {
   sink: RecordingSink;
@@ -222,7 +222,7 @@ export class PacketRecorder {
       count,
       track.written,
     );
-    if (pos < 0) return;
+    if (pos === DROPPED) return;
     const raw =
       kind === this.passthroughKind && pcm === this.decoded && this.trackSources[src.track] === 1;
     track.add(pos, pcm, count, raw ? q.bytes : null, offset);

@@ -29,6 +29,9 @@ export interface AlignerStats {
 
 const SEEN = 128;
 
+/** `place`'s answer for a dropped packet (a position may be negative: before the start). */
+export const DROPPED = Number.MIN_SAFE_INTEGER;
+
 export class SourceAligner {
   readonly stats: AlignerStats = { placed: 0, duplicates: 0, late: 0, reanchors: 0 };
   private anchored = false;
@@ -57,8 +60,9 @@ export class SourceAligner {
 
   /**
    * The position (samples since the start, at the file's rate) of the first of `count`
-   * samples a packet decodes to, or -1 if it is dropped (a duplicate, or late: it would
-   * end at or before `written`, the position up to which the file is final).
+   * samples a packet decodes to (negative when its audio began before the recording), or
+   * DROPPED (a duplicate, or late: it would end at or before `written`, the position up
+   * to which the file is final).
    * `arrival` is the packet's arrival as a position (same units).
    */
   place(
@@ -86,7 +90,7 @@ export class SourceAligner {
       } else if ((-d * 1000) / clockRate <= this.backTicksMs) {
         if (this.seen[seq % SEEN] === seq) {
           this.stats.duplicates++;
-          return -1;
+          return DROPPED;
         }
         pos = this.position(ts);
       } else {
@@ -95,7 +99,7 @@ export class SourceAligner {
     }
     if (pos + count <= written) {
       this.stats.late++;
-      return -1;
+      return DROPPED;
     }
     this.seen[seq % SEEN] = seq;
     this.stats.placed++;
@@ -120,7 +124,8 @@ export class SourceAligner {
     this.clockRate = clockRate;
     this.anchorTs = ts;
     this.highestTs = ts;
-    this.anchorPos = Math.max(0, Math.round(arrival - count));
+    // Not clamped at 0: audio from before the recording's start is cut, not shifted.
+    this.anchorPos = Math.round(arrival - count);
     this.seen.fill(-1);
     return this.anchorPos;
   }

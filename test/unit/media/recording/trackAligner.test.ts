@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { SourceAligner, TrackBuffer } from '../../../../media/recording/trackAligner.js';
+import { DROPPED, SourceAligner, TrackBuffer } from '../../../../media/recording/trackAligner.js';
 
 const RATE = 8000;
 /** Arrival position (samples) of a packet arriving at `ms` after the start. */
@@ -11,6 +11,13 @@ describe('SourceAligner', () => {
     expect(a.place(1, 10, 5000, 8000, at(520), 160, 0)).toBe(at(500));
     // 20 ms later by timestamp, arriving a little late: placed by its timestamp.
     expect(a.place(1, 11, 5160, 8000, at(547), 160, 0)).toBe(at(520));
+  });
+
+  it('does not shift a first packet that began before the recording: its head is cut', () => {
+    const a = new SourceAligner(RATE);
+    // Arrives 5 ms after the start: its 20 ms began 15 ms before it (negative position).
+    expect(a.place(1, 10, 5000, 8000, at(5), 160, 0)).toBe(at(-15));
+    expect(a.place(1, 11, 5160, 8000, at(25), 160, 0)).toBe(at(5));
   });
 
   it('leaves a gap where packets are missing (silence), in place after it', () => {
@@ -25,10 +32,10 @@ describe('SourceAligner', () => {
     a.place(1, 1, 0, 8000, at(20), 160, 0);
     a.place(1, 3, 320, 8000, at(60), 160, 0);
     expect(a.place(1, 2, 160, 8000, at(65), 160, 0)).toBe(at(20));
-    expect(a.place(1, 2, 160, 8000, at(66), 160, 0)).toBe(-1);
+    expect(a.place(1, 2, 160, 8000, at(66), 160, 0)).toBe(DROPPED);
     expect(a.stats.duplicates).toBe(1);
     // Packet 0 arrives after the file was written past its audio: dropped as late.
-    expect(a.place(1, 0, -160 >>> 0, 8000, at(400), 160, at(300))).toBe(-1);
+    expect(a.place(1, 0, -160 >>> 0, 8000, at(400), 160, at(300))).toBe(DROPPED);
     expect(a.stats.late).toBe(1);
   });
 
