@@ -8,8 +8,10 @@
  * The file follows wall-clock time: each drain writes every track up to `now − windowMs`
  * (silence where nothing came), so a packet may arrive up to `windowMs` late (or out of
  * order) and still land in place; `stop` writes up to the stop time. A recording of a
- * 60 s call is 60 s long whatever the packets did, also when the worker is overloaded
- * (a late drain writes the time it missed).
+ * 60 s call is 60 s long whatever the packets did, also when the worker is overloaded.
+ * A drain never writes past the previous drain's time: after the worker stalled, the
+ * first drain may run before the packets that waited in the socket are read, and the
+ * next one places them before it writes the stalled time.
  *
  * The file's rate is fixed at start (16 kHz when a recorded leg's codec is wideband, else
  * 8 kHz); a packet of another rate is converted (halfBand.ts). For a G.711 file, payloads
@@ -77,12 +79,15 @@ export class PacketRecorder {
   private readonly converted = new Int16Array(11520);
   private readonly counts = { packets: 0, corrupt: 0, unsupported: 0 };
   private stopped = false;
+  /** Monotonic ms of the previous drain (a drain writes no further than it). */
+  private lastDrainMs: number;
 
   constructor(options: PacketRecorderOptions) {
     this.sink = options.sink;
     this.rate = options.sink.sampleRate;
     this.frame = options.sink.frameSamples;
     this.startMs = options.startMs;
+    this.lastDrainMs = options.startMs;
     this.windowMs = options.windowMs ?? 100;
     this.codecOfKind = options.codecOfKind;
     this.passthroughKind = options.passthroughKind ?? -1;
@@ -149,7 +154,8 @@ export class PacketRecorder {
   drain(nowMs: number): void {
     if (this.stopped) return;
     this.placeQueued();
-    this.advance(nowMs - this.windowMs);
+    this.advance(Math.min(nowMs - this.windowMs, this.lastDrainMs));
+    this.lastDrainMs = Math.max(this.lastDrainMs, nowMs);
   }
 
   /**
@@ -169,8 +175,6 @@ export class PacketRecorder {
   private placeQueued(): void {
     const q = this.queue;
     for (let i = q.peek(); i >= 0; i = q.peek()) {
-      // Everything older than this packet's window is final: write it before placing.
-      this.advance(q.arrivalMs[i]! - this.windowMs);
       this.place(i);
       q.pop();
     }
@@ -223,6 +227,9 @@ export class PacketRecorder {
       track.written,
     );
     if (pos === DROPPED) return;
+    // Audio beyond the track's buffer (a very long stall): write the oldest out first.
+    const beyond = pos + count - (track.written + track.capacity);
+    if (beyond > 0) this.advanceTo(track.written + Math.ceil(beyond / this.frame) * this.frame);
     const raw =
       kind === this.passthroughKind && pcm === this.decoded && this.trackSources[src.track] === 1;
     track.add(pos, pcm, count, raw ? q.bytes : null, offset);
@@ -230,7 +237,11 @@ export class PacketRecorder {
 
   /** Writes whole frames of every track up to monotonic `ms`. */
   private advance(ms: number): void {
-    const target = Math.floor(((ms - this.startMs) * this.rate) / 1000);
+    this.advanceTo(Math.floor(((ms - this.startMs) * this.rate) / 1000));
+  }
+
+  /** Writes whole frames of every track up to sample position `target`. */
+  private advanceTo(target: number): void {
     const [left, right] = this.tracks;
     const f = this.frame;
     const raw = this.passthroughKind >= 0;

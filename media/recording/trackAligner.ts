@@ -16,7 +16,7 @@
  * - A duplicate (same SSRC and sequence number as a packet of the last 128) is dropped.
  * - A packet older than the written part is dropped as late.
  * - A new SSRC, a new clock rate, or a timestamp that disagrees with the arrival time by
- *   more than `jumpMs` (a sender that restarted its timestamps, or kept them still
+ *   more than `jumpMs` ahead or `lateMs` behind (a sender that restarted its timestamps, or kept them still
  *   through a hold) re-anchors by arrival time, as the first packet did.
  */
 
@@ -42,19 +42,23 @@ export class SourceAligner {
   private highestTs = 0;
   private readonly seen = new Int32Array(SEEN).fill(-1);
   private readonly jumpSamples: number;
+  private readonly lateSamples: number;
   private readonly backTicksMs: number;
 
   /**
-   * `rate`: the file's sample rate. `jumpMs`: how far timestamps may disagree with
-   * arrival before the source is re-anchored. `backMs`: how much older than the newest
+   * `rate`: the file's sample rate. `jumpMs`: how far ahead of its arrival a packet's
+   * timestamp may place it before the source is re-anchored; `lateMs`: how far behind (a
+   * packet that waited in a stalled worker is placed by its timestamp up to this). `backMs`: how much older than the newest
    * a packet may be and still count as reordered (older still: the sender restarted).
    */
   constructor(
     readonly rate: number,
     jumpMs = 500,
     backMs = 2000,
+    lateMs = 1500,
   ) {
     this.jumpSamples = (jumpMs * rate) / 1000;
+    this.lateSamples = (lateMs * rate) / 1000;
     this.backTicksMs = backMs;
   }
 
@@ -82,7 +86,7 @@ export class SourceAligner {
       if (d > 0) {
         pos = this.position(ts);
         const expected = arrival - count;
-        if (pos - expected > this.jumpSamples || expected - pos > this.jumpSamples) {
+        if (pos - expected > this.jumpSamples || expected - pos > this.lateSamples) {
           pos = this.anchor(ssrc, ts, clockRate, arrival, count);
         } else {
           this.highestTs = ts;
@@ -145,10 +149,14 @@ export class TrackBuffer {
   /** Samples dropped because they lay beyond the ring (cannot happen within limits). */
   overflow = 0;
 
+  /** Samples it holds beyond `written`. */
+  readonly capacity: number;
+
   /** `capacity` is rounded up to a power of two. */
   constructor(capacity: number) {
     let size = 1;
     while (size < capacity) size <<= 1;
+    this.capacity = size;
     this.sums = new Int32Array(size);
     this.raw = new Int16Array(size).fill(-1);
     this.mask = size - 1;

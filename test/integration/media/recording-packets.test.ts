@@ -7,7 +7,7 @@
  * two relays: no clock, no jitter buffers.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
@@ -207,6 +207,46 @@ describe('recording under trouble: the length follows the wall clock', () => {
     }
     process.stdout.write(`gaps: ${JSON.stringify(measured)}\n`);
     expect(problems(logs)).toEqual([]);
+  }, 30000);
+});
+
+/**
+ * Stops this whole process (the engine's worker thread and the phones alike) for `ms`:
+ * an overloaded host. A separate shell sends SIGSTOP and, `ms` later, SIGCONT; on resume
+ * the phones send what they missed in a burst, and the worker reads it late.
+ */
+async function stallProcess(ms: number): Promise<void> {
+  const pid = process.pid;
+  const shell = spawn('sh', ['-c', `kill -STOP ${pid}; sleep ${ms / 1000}; kill -CONT ${pid}`], {
+    stdio: 'ignore',
+  });
+  await new Promise((resolve) => shell.once('exit', resolve));
+}
+
+describe('recording an overloaded worker', () => {
+  it('a 400 ms stall mid-call: the length follows the wall clock, the audio sent is kept', async () => {
+    const c = await setup();
+    await c.room.setParticipants(c.members(null));
+    const path = recordingPath('stall.wav');
+    let stalledAt = 0;
+    let stalledFor = 0;
+    const rec = await recordCall(c, path, 'wav', 6000, {}, async () => {
+      await sleep(3000);
+      const before = performance.now();
+      await stallProcess(400);
+      stalledFor = performance.now() - before;
+      stalledAt = before;
+    });
+    expect(rec.summary.error).toBeNull();
+    expect(stalledFor).toBeGreaterThanOrEqual(390);
+    const { right, left, rate, measured } = checkFile(path, rec, 6);
+    // Both phones sent every packet (late, in a burst): no hole in either track.
+    for (const ch of [left, right]) {
+      for (let t = 2; t < 5.8; t += 0.02) {
+        expect({ t, voiced: rms(ch, rate, t, t + 0.02) > 5000 }).toEqual({ t, voiced: true });
+      }
+    }
+    process.stdout.write(`stall: ${JSON.stringify({ ...measured, stalledFor, stalledAt })}\n`);
   }, 30000);
 });
 
