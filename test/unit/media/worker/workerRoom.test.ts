@@ -35,7 +35,10 @@ describe('WorkerRoom recording timeline', () => {
     const t0 = performance.now();
     await room.startRecording({ path: file, channels: 2 });
     expect(room.clocked).toBe(false);
-    // Nothing arrived: the drain writes silence up to now − 100 ms (the reorder window).
+    // Nothing arrived: the drains write silence up to now − 100 ms (the reorder window),
+    // each no further than the drain before it (packets that waited out a stall are read
+    // between two drains).
+    room.drainRecording(t0 + 4_900);
     room.drainRecording(t0 + 5_000);
     expect(room.recordingErrors).toBe(0);
     host.retired.length = 0;
