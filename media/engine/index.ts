@@ -9,7 +9,7 @@ export type { LatchedEvent, LegCloseReason, LegEvents, RtpTimeoutEvent } from '.
 export { InvalidStateError, MediaError } from './errors.js';
 export type { MediaErrorCode } from './errors.js';
 export type { MediaLogger } from './logger.js';
-export { MEDIA_DIRECTIONS } from '../worker/protocol.js';
+export { MEDIA_DIRECTIONS, RECORDING_FORMATS } from '../worker/protocol.js';
 export type {
   CodecName,
   CodecSpec,
@@ -20,6 +20,8 @@ export type {
   MediaDirection,
   MixerStats,
   RecordingConfig,
+  RecordingFormat,
+  RecordingStarted,
   RecordingSummary,
   RemoteAddress,
   RecordingTracks,

@@ -27,7 +27,12 @@
 import { InvalidStateError, MediaError } from './errors.js';
 import { Leg } from './leg.js';
 import type { MediaWorker } from './mediaWorker.js';
-import type { RecordingConfig, RecordingSummary, ToneConfig } from '../worker/protocol.js';
+import type {
+  RecordingConfig,
+  RecordingStarted,
+  RecordingSummary,
+  ToneConfig,
+} from '../worker/protocol.js';
 import { checkLegIds, checkRecording, checkRoutes, checkTone } from '../worker/validate.js';
 
 /** A leg a member hears, at a linear gain (1 = unity; finite, 0 < gain ≤ 4). */
@@ -145,10 +150,10 @@ export class Room {
   }
 
   /** Starts the recording tap (a WAV at `path`, which must not exist yet). */
-  async startRecording(recording: RecordingConfig): Promise<void> {
+  async startRecording(recording: RecordingConfig): Promise<RecordingStarted> {
     this.assertOpen();
     const checked = checkRecording(recording);
-    await this.worker.request({ type: 'startRecording', roomId: this.id, recording: checked });
+    return this.worker.request({ type: 'startRecording', roomId: this.id, recording: checked });
   }
 
   /** Stops the recording and completes its file; null when none was running. */

@@ -125,3 +125,65 @@ export function readWavHeader(buf: Buffer): WavHeaderInfo {
   }
   throw new Error(fmt ? 'WAV has no data chunk' : 'WAV has no fmt chunk');
 }
+
+/** WAVE_FORMAT_ALAW and WAVE_FORMAT_MULAW (mmreg.h): 8-bit G.711 samples. */
+export const WAV_FORMAT_ALAW = 6;
+export const WAV_FORMAT_MULAW = 7;
+/**
+ * Size of the header of a G.711 WAV: RIFF (12) + an 18-byte fmt chunk (26: WAVEFORMATEX
+ * with cbSize 0, required for a non-PCM format) + a fact chunk (12: samples per channel,
+ * required for a non-PCM format) + the data chunk's header (8).
+ *
+ *   offset  size  field
+ *       36     2  cbSize = 0
+ *       38     4  "fact"
+ *       42     4  4
+ *       46     4  samples per channel
+ *       50     4  "data"
+ *       54     4  data bytes
+ *       58        interleaved 8-bit G.711 samples (left first)
+ */
+export const WAV_LAW_HEADER_SIZE = 58;
+export const MAX_WAV_LAW_DATA_BYTES = 2 ** 32 - WAV_LAW_HEADER_SIZE - 2;
+
+/** A 58-byte header for G.711 (µ-law or A-law, one byte per sample) with `dataBytes`. */
+export function wavLawHeader(
+  channels: 1 | 2,
+  sampleRate: number,
+  formatTag: typeof WAV_FORMAT_ALAW | typeof WAV_FORMAT_MULAW,
+  dataBytes: number,
+): Buffer {
+  if (channels !== 1 && channels !== 2) {
+    throw new RangeError(`WAV channels must be 1 or 2, not ${String(channels)}`);
+  }
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0 || sampleRate * channels >= 2 ** 32) {
+    throw new RangeError(`invalid WAV sample rate ${sampleRate}`);
+  }
+  const buf = Buffer.alloc(WAV_LAW_HEADER_SIZE);
+  buf.write('RIFF', 0, 'latin1');
+  buf.write('WAVE', 8, 'latin1');
+  buf.write('fmt ', 12, 'latin1');
+  buf.writeUInt32LE(18, 16);
+  buf.writeUInt16LE(formatTag, 20);
+  buf.writeUInt16LE(channels, 22);
+  buf.writeUInt32LE(sampleRate, 24);
+  buf.writeUInt32LE(sampleRate * channels, 28);
+  buf.writeUInt16LE(channels, 32);
+  buf.writeUInt16LE(8, 34);
+  buf.writeUInt16LE(0, 36);
+  buf.write('fact', 38, 'latin1');
+  buf.writeUInt32LE(4, 42);
+  buf.write('data', 50, 'latin1');
+  patchWavLawSizes(buf, dataBytes, channels);
+  return buf;
+}
+
+/** Rewrites the RIFF size, the fact chunk's sample count and the data size in place. */
+export function patchWavLawSizes(header: Buffer, dataBytes: number, channels: number): void {
+  if (!Number.isInteger(dataBytes) || dataBytes < 0 || dataBytes > MAX_WAV_LAW_DATA_BYTES) {
+    throw new RangeError(`WAV data size ${dataBytes} outside [0, ${MAX_WAV_LAW_DATA_BYTES}]`);
+  }
+  header.writeUInt32LE(WAV_LAW_HEADER_SIZE - 8 + dataBytes, 4);
+  header.writeUInt32LE(Math.floor(dataBytes / channels), 46);
+  header.writeUInt32LE(dataBytes, 54);
+}

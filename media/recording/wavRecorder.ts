@@ -40,7 +40,20 @@
  */
 import { open as openFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { MAX_WAV_DATA_BYTES, WAV_HEADER_SIZE, patchWavSizes, wavHeader } from './wavHeader.js';
+import { ALAW_ENCODE, ULAW_ENCODE } from '../codecs/g711.js';
+import {
+  MAX_WAV_DATA_BYTES,
+  MAX_WAV_LAW_DATA_BYTES,
+  WAV_FORMAT_ALAW,
+  WAV_FORMAT_MULAW,
+  patchWavLawSizes,
+  patchWavSizes,
+  wavHeader,
+  wavLawHeader,
+} from './wavHeader.js';
+
+/** How samples are stored: 16-bit PCM, or G.711 (8-bit µ-law / A-law, RFC 3551 §4.5.14). */
+export type WavEncoding = 'pcm16' | 'mulaw' | 'alaw';
 
 /** Owner read/write, group read: a recording holds customers' voices. */
 export const DEFAULT_WAV_FILE_MODE = 0o640;
@@ -76,6 +89,8 @@ export interface WavRecorderOptions {
   maxDataBytes?: number;
   /** Permissions of the file (default 0640), applied whatever the umask. */
   fileMode?: number;
+  /** Sample format (default pcm16). */
+  encoding?: WavEncoding;
 }
 
 /** What the recorder needs of a file: a subset of node:fs/promises FileHandle. */
@@ -108,6 +123,8 @@ export class WavRecorderError extends Error {
 }
 
 interface Settings {
+  encoding: WavEncoding;
+  bytesPerSample: number;
   channels: 1 | 2;
   sampleRate: number;
   frameSamples: number;
@@ -118,11 +135,17 @@ interface Settings {
 
 function settings(options: WavRecorderOptions): Settings {
   const { channels } = options;
+  const encoding = options.encoding ?? 'pcm16';
+  if (encoding !== 'pcm16' && encoding !== 'mulaw' && encoding !== 'alaw') {
+    throw new RangeError(`unknown WAV encoding ${String(encoding)}`);
+  }
+  const bytesPerSample = encoding === 'pcm16' ? 2 : 1;
+  const maxBytes = encoding === 'pcm16' ? MAX_WAV_DATA_BYTES : MAX_WAV_LAW_DATA_BYTES;
   const sampleRate = options.sampleRate ?? 8000;
   const frameSamples = options.frameSamples ?? 160;
   const flushIntervalMs = options.flushIntervalMs ?? 1000;
   const maxBacklogMs = options.maxBacklogMs ?? 10_000;
-  const maxDataBytes = options.maxDataBytes ?? MAX_WAV_DATA_BYTES;
+  const maxDataBytes = options.maxDataBytes ?? maxBytes;
   const positiveInteger = (name: string, v: number): void => {
     if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer`);
   };
@@ -131,16 +154,18 @@ function settings(options: WavRecorderOptions): Settings {
   positiveInteger('frameSamples', frameSamples);
   if (!(flushIntervalMs > 0)) throw new RangeError('flushIntervalMs must be positive');
   if (!(maxBacklogMs > 0)) throw new RangeError('maxBacklogMs must be positive');
-  if (!Number.isInteger(maxDataBytes) || maxDataBytes < 0 || maxDataBytes > MAX_WAV_DATA_BYTES) {
-    throw new RangeError(`maxDataBytes must be an integer in [0, ${MAX_WAV_DATA_BYTES}]`);
+  if (!Number.isInteger(maxDataBytes) || maxDataBytes < 0 || maxDataBytes > maxBytes) {
+    throw new RangeError(`maxDataBytes must be an integer in [0, ${maxBytes}]`);
   }
   const frameMs = (frameSamples * 1000) / sampleRate;
   const blockFrames = Math.max(1, Math.round(flushIntervalMs / frameMs));
   return {
+    encoding,
+    bytesPerSample,
     channels,
     sampleRate,
     frameSamples,
-    blockBytes: blockFrames * frameSamples * channels * 2,
+    blockBytes: blockFrames * frameSamples * channels * bytesPerSample,
     maxBlocks: 1 + Math.max(1, Math.ceil(maxBacklogMs / (blockFrames * frameMs))),
     maxDataBytes,
   };
@@ -166,11 +191,15 @@ export class WavRecorder {
   readonly channels: 1 | 2;
   readonly sampleRate: number;
   readonly frameSamples: number;
+  readonly encoding: WavEncoding;
   /** Frames not recorded because the recording had stopped on an error. */
   droppedFrames = 0;
 
   private readonly file: WavFile;
   private readonly header: Buffer;
+  private readonly headerSize: number;
+  /** G.711 encoding table (null for 16-bit PCM). */
+  private readonly lawTable: Uint8Array | null;
   private readonly frameBytes: number;
   private readonly blockBytes: number;
   private readonly maxBlocks: number;
@@ -231,7 +260,7 @@ export class WavRecorder {
   private static async start(file: WavFile, s: Settings): Promise<WavRecorder> {
     const recorder = new WavRecorder(file, s);
     try {
-      await writeFully(file, recorder.header, WAV_HEADER_SIZE, 0);
+      await writeFully(file, recorder.header, recorder.headerSize, 0);
     } catch (err) {
       await file.close().catch(() => undefined);
       throw asError(err);
@@ -244,11 +273,20 @@ export class WavRecorder {
     this.channels = s.channels;
     this.sampleRate = s.sampleRate;
     this.frameSamples = s.frameSamples;
-    this.frameBytes = s.frameSamples * s.channels * 2;
+    this.encoding = s.encoding;
+    this.frameBytes = s.frameSamples * s.channels * s.bytesPerSample;
     this.blockBytes = s.blockBytes;
     this.maxBlocks = s.maxBlocks;
     this.maxDataBytes = s.maxDataBytes;
-    this.header = wavHeader(s.channels, s.sampleRate, 0);
+    if (s.encoding === 'pcm16') {
+      this.header = wavHeader(s.channels, s.sampleRate, 0);
+      this.lawTable = null;
+    } else {
+      const tag = s.encoding === 'alaw' ? WAV_FORMAT_ALAW : WAV_FORMAT_MULAW;
+      this.header = wavLawHeader(s.channels, s.sampleRate, tag, 0);
+      this.lawTable = s.encoding === 'alaw' ? ALAW_ENCODE : ULAW_ENCODE;
+    }
+    this.headerSize = this.header.length;
     this.block = Buffer.alloc(s.blockBytes);
     this.free.push(Buffer.alloc(s.blockBytes));
     this.blocks = 2;
@@ -273,7 +311,12 @@ export class WavRecorder {
    * One frame: `left` (customer) and `right` (agent), each frameSamples int16 samples or
    * null for silence. Hot path: allocates nothing, never throws (see the policies above).
    */
-  writeFrame(left: Int16Array | null, right: Int16Array | null): void {
+  writeFrame(
+    left: Int16Array | null,
+    right: Int16Array | null,
+    leftRaw: Int16Array | null = null,
+    rightRaw: Int16Array | null = null,
+  ): void {
     if (this.closing) return;
     if (this.failure || !this.block) {
       this.droppedFrames++;
@@ -294,7 +337,9 @@ export class WavRecorder {
     const ln = left ? Math.min(left.length, n) : 0;
     const rn = right ? Math.min(right.length, n) : 0;
     const start = this.fill;
-    if (LITTLE_ENDIAN) {
+    if (this.lawTable !== null) {
+      this.writeLaw(buf, start, this.lawTable, left, ln, right, rn, leftRaw, rightRaw);
+    } else if (LITTLE_ENDIAN) {
       // The block's samples as int16 in place (Buffer.alloc: 0-offset, aligned): plain
       // stores instead of a checked writeInt16LE per sample.
       const view = sampleView(buf);
@@ -332,6 +377,38 @@ export class WavRecorder {
     this.frames++;
     this.accepted += this.frameBytes;
     if (off + this.frameBytes > this.blockBytes) this.enqueueBlock();
+  }
+
+  /**
+   * One frame as G.711 bytes: a sample with a received byte (`raw` ≥ 0) is written as it
+   * came, any other is encoded (mono: the clamped sum, always encoded).
+   */
+  private writeLaw(
+    buf: Buffer,
+    start: number,
+    table: Uint8Array,
+    left: Int16Array | null,
+    ln: number,
+    right: Int16Array | null,
+    rn: number,
+    leftRaw: Int16Array | null,
+    rightRaw: Int16Array | null,
+  ): void {
+    const n = this.frameSamples;
+    let at = start;
+    if (this.channels === 2) {
+      for (let i = 0; i < n; i++) {
+        const lr = leftRaw !== null && i < ln ? leftRaw[i]! : -1;
+        const rr = rightRaw !== null && i < rn ? rightRaw[i]! : -1;
+        buf[at++] = lr >= 0 ? lr : table[(i < ln ? left![i]! : 0) & 0xffff]!;
+        buf[at++] = rr >= 0 ? rr : table[(i < rn ? right![i]! : 0) & 0xffff]!;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = (i < ln ? left![i]! : 0) + (i < rn ? right![i]! : 0);
+        buf[at++] = table[(v > 32767 ? 32767 : v < -32768 ? -32768 : v) & 0xffff]!;
+      }
+    }
   }
 
   /**
@@ -420,10 +497,11 @@ export class WavRecorder {
       while (this.queue.length > 0 && !this.ioFailed) {
         const buf = this.queue[0]!;
         const length = this.queueLengths[0]!;
-        await writeFully(this.file, buf, length, WAV_HEADER_SIZE + this.onFile);
+        await writeFully(this.file, buf, length, this.headerSize + this.onFile);
         this.onFile += length;
-        patchWavSizes(this.header, this.onFile);
-        await writeFully(this.file, this.header, WAV_HEADER_SIZE, 0);
+        if (this.lawTable === null) patchWavSizes(this.header, this.onFile);
+        else patchWavLawSizes(this.header, this.onFile, this.channels);
+        await writeFully(this.file, this.header, this.headerSize, 0);
         this.queue.shift();
         this.queueLengths.shift();
         this.free.push(buf);

@@ -141,23 +141,47 @@ export interface RoomRoute {
  */
 export type RecordingTracks = [number[], number[]];
 
-/** The recording tap: a WAV written while the call runs (media/recording/wavRecorder.ts). */
+/**
+ * File formats of the recording tap (media/recording/): 16-bit PCM WAV, G.711 WAV (µ-law
+ * or A-law, the call's law, its payloads written as received), Ogg Opus (RFC 7845).
+ */
+export type RecordingFormat = 'wav' | 'wav-g711' | 'ogg-opus';
+export const RECORDING_FORMATS = [
+  'wav',
+  'wav-g711',
+  'ogg-opus',
+] as const satisfies readonly RecordingFormat[];
+
+/** The recording tap: a file written from the call's packets while it runs. */
 export interface RecordingConfig {
   /** Absolute path of the file to create (it must not exist). */
   path: string;
   /** 2: track 0 left, track 1 right (RecordingTracks); 1: both summed. */
   channels: 1 | 2;
+  /** Default 'wav'. */
+  format?: RecordingFormat;
   /** Permissions of the file (default 0640), applied whatever the umask. */
   fileMode?: number;
 }
 
+/** What a recording was started as (its rate follows the recorded legs' codecs). */
+export interface RecordingStarted {
+  format: RecordingFormat;
+  /** 8000, or 16000 when a recorded leg's codec is wideband. */
+  sampleRate: number;
+  /** How samples are stored: pcm16, mulaw, alaw or opus. */
+  encoding: 'pcm16' | 'mulaw' | 'alaw' | 'opus';
+}
+
 export interface RecordingSummary {
   path: string;
-  /** Audio bytes written (after the 44-byte header). */
+  /** Bytes of the file (WAV: the audio after the header; Ogg: the whole file). */
   bytes: number;
   frames: number;
   /** An I/O error that stopped the recording early, if any. */
   error: string | null;
+  format: RecordingFormat;
+  sampleRate: number;
 }
 
 /** A tone played into some legs' outbound audio (media/tones/toneGenerator.ts). */
@@ -350,7 +374,7 @@ export interface CommandResults {
   setDirection: null;
   createRoom: null;
   setRoutes: null;
-  startRecording: null;
+  startRecording: RecordingStarted;
   stopRecording: RecordingSummary | null;
   playTone: null;
   closeRoom: RecordingSummary | null;

@@ -15,10 +15,11 @@
  * 6. RFC 4733 telephone-events feed the leg's DtmfReceiver ('dtmf' events), and are
  *    relayed only if the leg forwards DTMF — to relay listeners below, and to listeners
  *    fed from the room's mix through the room (workerRoom.ts forwardEvent).
- * 7. If the leg's audio feeds its room's mixer or recording (workerRoom.ts), the payload
- *    is decoded by the leg's own decoder (codec table, sourceAudio.ts) into the leg's
- *    jitter buffer — before step 8 rewrites it in place. A corrupt payload is concealed
- *    and counted.
+ * 7. If the leg's audio is recorded, a copy of its payload is queued for the room's
+ *    recorder (media/recording/packetRecorder.ts decodes and writes it off this path);
+ *    if it feeds its room's mixer (workerRoom.ts), the payload is decoded by the leg's own
+ *    decoder (codec table, sourceAudio.ts) into the leg's jitter buffer — both before
+ *    step 8 rewrites it in place. A corrupt payload is concealed and counted.
  * 8. For each listener that sends to its endpoint and knows where: the listener's
  *    OutboundStream rewrites SSRC, sequence number, timestamp and marker (one continuous
  *    stream, docs/architecture.md §6.6), the payload type is mapped to the listener's numbering, and
@@ -117,6 +118,10 @@ export function receiveRtp(
     if (leg.roomId !== 0) events.eventToMix(leg, msg, length, nowMs);
   }
   const offset = rtpPayloadOffset(msg, length);
+  const tap = leg.recordTap;
+  if (tap !== null && kind !== KIND_TELEPHONE_EVENT) {
+    tap.push(leg.recordSlot, kind, msg, offset, end, nowMs);
+  }
   if (leg.jitter !== null && kind !== KIND_TELEPHONE_EVENT) {
     toJitterBuffer(leg, msg, offset, end, kind, nowMs);
   }

@@ -12,6 +12,7 @@ import { CODEC_NAMES, type CodecName } from '../codecs/codec.js';
 import { MediaError } from '../engine/errors.js';
 import {
   MEDIA_DIRECTIONS,
+  RECORDING_FORMATS,
   TELEPHONE_EVENT_CLOCK_RATES,
   type TelephoneEventClockRate,
 } from './protocol.js';
@@ -22,6 +23,7 @@ import type {
   MediaDirection,
   RecordingConfig,
   RecordingTracks,
+  RecordingFormat,
   RemoteAddress,
   RoomHearing,
   RoomRoute,
@@ -236,12 +238,17 @@ export function checkRecording(x: unknown, path = 'recording'): RecordingConfig 
     fail(`${path}.path`, 'must be an absolute file path');
   }
   if (o.channels !== 1 && o.channels !== 2) fail(`${path}.channels`, 'must be 1 or 2');
-  if (o.fileMode === undefined) return { path: o.path, channels: o.channels };
-  return {
-    path: o.path,
-    channels: o.channels,
-    fileMode: integer(o.fileMode, `${path}.fileMode`, 0, 0o777),
-  };
+  const checked: RecordingConfig = { path: o.path, channels: o.channels };
+  if (o.format !== undefined) {
+    if (!RECORDING_FORMATS.includes(o.format as RecordingFormat)) {
+      fail(`${path}.format`, `must be one of ${RECORDING_FORMATS.join(', ')}`);
+    }
+    checked.format = o.format as RecordingFormat;
+  }
+  if (o.fileMode !== undefined) {
+    checked.fileMode = integer(o.fileMode, `${path}.fileMode`, 0, 0o777);
+  }
+  return checked;
 }
 
 export function checkTone(x: unknown, path = 'tone'): ToneConfig {

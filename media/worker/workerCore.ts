@@ -129,7 +129,6 @@ export class WorkerCore {
       },
       (index, dueMs, nowMs) => this.frame(index, dueMs, nowMs),
       (error) => this.log('error', 'mixer frame failed', { error: String(error) }),
-      { onSkip: (count) => this.skipFrames(count) },
     );
     this.roomHost = {
       relay: (listener, sources) => this.feed(listener, sources, performance.now()),
@@ -222,15 +221,13 @@ export class WorkerCore {
       case 'startRecording': {
         const room = this.room(command.roomId);
         try {
-          await room.startRecording(command.recording);
+          return await room.startRecording(command.recording);
         } catch (error) {
           throw new MediaError(
             'ERR_RECORDING',
             error instanceof Error ? error.message : String(error),
           );
         }
-        this.updateClock();
-        return null;
       }
       case 'stopRecording': {
         const summary = await this.room(command.roomId).stopRecording();
@@ -426,11 +423,6 @@ export class WorkerCore {
     if (!clocked) this.clock.stop();
   }
 
-  /** Frames the clock skipped under overload: recordings keep real time (silence). */
-  private skipFrames(count: number): void {
-    for (const room of this.rooms.values()) room.skipFrames(count);
-  }
-
   private retireJitter(buffer: JitterBuffer): void {
     this.retiredConcealed += buffer.stats.concealed;
     this.retiredLate += buffer.stats.late;
@@ -554,6 +546,14 @@ export class WorkerCore {
         }
       } catch (error) {
         this.internalError(leg, error);
+      }
+    }
+    // Recordings are written here, off the packet path, from the packets queued since.
+    for (const room of this.rooms.values()) {
+      try {
+        room.drainRecording(now);
+      } catch (error) {
+        this.log('error', 'recording drain failed', { roomId: room.id, error: String(error) });
       }
     }
     if (this.config.statsIntervalMs > 0 && now >= this.nextStatsMs) {

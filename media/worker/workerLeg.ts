@@ -19,6 +19,7 @@ import { DtmfReceiver } from '../dtmf/dtmfReceiver.js';
 import { CHANNEL_RTP } from '../io/packetIo.js';
 import type { PortPair } from '../io/packetIo.js';
 import type { JitterBuffer } from '../mixer/jitterBuffer.js';
+import type { PacketQueue } from '../recording/packetQueue.js';
 import { ReceiverStats } from '../rtcp/receiverStats.js';
 import { newReportBlock } from '../rtcp/reportBlock.js';
 import type { ReportBlock } from '../rtcp/reportBlock.js';
@@ -107,10 +108,16 @@ export class WorkerLeg {
   mixEventSource = 0;
   mixEventInTs = -1;
   mixEventOutTs = 0;
-  /** Decoded audio of this leg for the mixer and the recording tap; null when unused. */
+  /** Decoded audio of this leg for the mixer; null when unused. */
   jitter: JitterBuffer | null = null;
   /** Its decoder and rate conversion into the room's mix; null when unused (with jitter). */
   audio: SourceAudio | null = null;
+  /**
+   * The recording tap's queue when this leg's audio is recorded (null: it is not), and
+   * the slot its packets are queued under (media/recording/packetRecorder.ts).
+   */
+  recordTap: PacketQueue | null = null;
+  recordSlot = -1;
 
   /** Reception statistics of the endpoint's current SSRC. */
   inbound: ReceiverStats | null = null;

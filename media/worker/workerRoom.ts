@@ -34,18 +34,18 @@
  * resampler (encodeSlot.ts); tones are generated at the room's rate.
  * A member's codecs changing reroutes the room (`reroute`): relay may become mix or back.
  *
- * A leg's audio is decoded into its jitter buffer only while a mix listener or the
- * recording uses it. A source that starts being used gets a fresh buffer, so audio from
- * before a route change is never replayed; a route change applies on the next frame.
+ * A leg's audio is decoded into its jitter buffer only while a mix listener uses it. A
+ * source that starts being used gets a fresh buffer, so audio from before a route change
+ * is never replayed; a route change applies on the next frame.
  *
  * The recording tap hears the legs of its two tracks only (never a tone): track 0 left,
- * track 1 right, each the clamped sum of its legs.
+ * track 1 right, each the clamped sum of its legs. It is fed from the packets the relay
+ * already handles (roomRecording.ts), never from the frame clock: a recorded call that
+ * nobody monitors is two relays and no clock.
  */
-import { Downsampler2x } from '../dsp/resampler.js';
 import { JitterBuffer } from '../mixer/jitterBuffer.js';
 import { mixFrame, planMix } from '../mixer/mixFrame.js';
 import type { MixPlan } from '../mixer/mixFrame.js';
-import { WavRecorder } from '../recording/wavRecorder.js';
 import {
   RTP_HEADER_SIZE,
   rtpPayloadEnd,
@@ -58,6 +58,7 @@ import {
   writeRtpTimestamp,
 } from '../rtp/rtpHeader.js';
 import { ToneGenerator } from '../tones/toneGenerator.js';
+import { performance } from 'node:perf_hooks';
 import { EncodeSlot } from './encodeSlot.js';
 import {
   codecOfKind,
@@ -67,8 +68,14 @@ import {
   roomRate,
 } from './legCodecs.js';
 import { KIND_TELEPHONE_EVENT } from './payloadMap.js';
-import type { RecordingConfig, RecordingSummary, ToneConfig } from './protocol.js';
+import type {
+  RecordingConfig,
+  RecordingStarted,
+  RecordingSummary,
+  ToneConfig,
+} from './protocol.js';
 import { canRelay } from './relayable.js';
+import { RoomRecording } from './roomRecording.js';
 import { SourceAudio } from './sourceAudio.js';
 import type { WorkerLeg } from './workerLeg.js';
 
@@ -125,10 +132,9 @@ export class WorkerRoom {
   rate = NARROWBAND_RATE;
   frameSamples = 160;
   private tones: ActiveTone[] = [];
-  private recorder: WavRecorder | null = null;
-  /** Stopped recorders still writing their last block (counted until retired). */
-  private readonly closingRecorders = new Set<WavRecorder>();
-  private recordingPath = '';
+  private recorder: RoomRecording | null = null;
+  /** Stopped recordings still writing their last block (counted until retired). */
+  private readonly closingRecorders = new Set<RoomRecording>();
 
   // Derived by reroute(); source index s < members.length is members[s].leg, then tones.
   private plan: MixPlan | null = null;
@@ -141,15 +147,8 @@ export class WorkerRoom {
   private mixedIndex: number[] = [];
   /** Per mixed listener: the legs it hears (telephone-events are forwarded from these). */
   private mixedHears: WorkerLeg[][] = [];
-  /** Source indices summed into recording track 0 (left) and track 1 (right). */
-  private recordTrack0: number[] = [];
-  private recordTrack1: number[] = [];
   /** Shared encodes: per (set or direct source) × payload kind, key · KIND_STRIDE + kind. */
   private slots: (EncodeSlot | undefined)[] = [];
-  private trackScratch = [new Int16Array(320), new Int16Array(320)];
-  /** The recording is at 8 kHz: a wideband room's tracks go through these. */
-  private readonly trackDown = [new Downsampler2x(320), new Downsampler2x(320)];
-  private readonly trackNarrow = [new Int16Array(160), new Int16Array(160)];
   private toneFinished = false;
   /** close() ran: nothing may start again (a recording being opened is discarded). */
   private closed = false;
@@ -161,9 +160,9 @@ export class WorkerRoom {
     private readonly host: RoomHost,
   ) {}
 
-  /** The room has per-frame work (a mix listener, a tone or a recording). */
+  /** The room has per-frame work (a mix listener or a tone; a recording is not one). */
   get clocked(): boolean {
-    return this.mixed.length > 0 || this.recorder !== null || this.tones.length > 0;
+    return this.mixed.length > 0 || this.tones.length > 0;
   }
 
   get recording(): boolean {
@@ -172,8 +171,8 @@ export class WorkerRoom {
 
   /** Audio bytes of the recording and of recordings still closing. */
   get recordingBytes(): number {
-    let bytes = this.recorder?.bytesWritten ?? 0;
-    for (const r of this.closingRecorders) bytes += r.bytesWritten;
+    let bytes = this.recorder?.bytes ?? 0;
+    for (const r of this.closingRecorders) bytes += r.bytes;
     return bytes;
   }
 
@@ -233,7 +232,7 @@ export class WorkerRoom {
     this.reroute();
   }
 
-  async startRecording(config: RecordingConfig): Promise<void> {
+  async startRecording(config: RecordingConfig): Promise<RecordingStarted> {
     if (this.recorder !== null || this.opening !== null) {
       throw new RangeError('the room is already recording');
     }
@@ -244,27 +243,28 @@ export class WorkerRoom {
       () => undefined,
     );
     try {
-      await opening;
+      return await opening;
     } finally {
       this.opening = null;
     }
   }
 
-  private async openRecording(config: RecordingConfig): Promise<void> {
-    const recorder = await WavRecorder.open({
-      path: config.path,
-      channels: config.channels,
-      ...(config.fileMode !== undefined ? { fileMode: config.fileMode } : {}),
-    });
+  private async openRecording(config: RecordingConfig): Promise<RecordingStarted> {
+    const recorder = await RoomRecording.open(config, this.tracks, () => performance.now());
     // The room may have closed while the file was opened: a recorder kept now would hold
     // its file open and never be completed (close() waits for this to finish).
     if (this.closed) {
-      await recorder.close();
+      await recorder.stop(performance.now());
       throw new RangeError(`room ${this.id} closed`);
     }
     this.recorder = recorder;
-    this.recordingPath = config.path;
     this.reroute();
+    return recorder.started;
+  }
+
+  /** Writes the recording's packets that arrived (the worker's sweep, off the packet path). */
+  drainRecording(nowMs: number): void {
+    this.recorder?.drain(nowMs);
   }
 
   async stopRecording(): Promise<RecordingSummary | null> {
@@ -273,21 +273,10 @@ export class WorkerRoom {
     this.recorder = null;
     this.closingRecorders.add(recorder);
     this.reroute();
-    let error: string | null = null;
-    try {
-      await recorder.close();
-    } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
-    }
-    error ??= recorder.error?.message ?? null;
+    const summary = await recorder.stop(performance.now());
     this.closingRecorders.delete(recorder);
-    this.host.retireRecording(recorder.bytesWritten, error !== null);
-    return {
-      path: this.recordingPath,
-      bytes: recorder.bytesWritten,
-      frames: recorder.framesWritten,
-      error,
-    };
+    this.host.retireRecording(summary.bytes, summary.error !== null);
+    return summary;
   }
 
   playTone(legs: WorkerLeg[], config: ToneConfig): void {
@@ -333,6 +322,7 @@ export class WorkerRoom {
     if (leg.roomId !== this.id) return;
     leg.roomId = 0;
     leg.mixListener = -1;
+    this.recorder?.detach(leg);
     this.dropJitter(leg);
     this.host.relay(leg, []);
   }
@@ -434,12 +424,7 @@ export class WorkerRoom {
       mixedHears.push(hears[l]!.filter((s) => s < members.length).map((s) => members[s]!.leg));
       for (const s of hears[l]!) needed[s] = true;
     });
-    const recordTrack0 =
-      this.recorder === null ? [] : this.tracks[0].map((leg) => order.indexOf(leg));
-    const recordTrack1 =
-      this.recorder === null ? [] : this.tracks[1].map((leg) => order.indexOf(leg));
-    for (const s of recordTrack0) needed[s] = true;
-    for (const s of recordTrack1) needed[s] = true;
+    this.recorder?.setTracks(this.tracks);
 
     members.forEach((m, s) => {
       if (!needed[s]) this.dropJitter(m.leg);
@@ -455,8 +440,6 @@ export class WorkerRoom {
     this.mixed = mixed;
     this.mixedIndex = mixedIndex;
     this.mixedHears = mixedHears;
-    this.recordTrack0 = recordTrack0;
-    this.recordTrack1 = recordTrack1;
     this.prepareSlots(keys);
   }
 
@@ -519,29 +502,11 @@ export class WorkerRoom {
     const mixed = this.mixed;
     for (let i = 0; i < mixed.length; i++)
       this.sendMixed(mixed[i]!, this.mixedIndex[i]!, index, nowMs);
-    const recorder = this.recorder;
-    if (recorder !== null) {
-      recorder.writeFrame(
-        this.narrowTrack(this.track(this.recordTrack0, 0), 0),
-        this.narrowTrack(this.track(this.recordTrack1, 1), 1),
-      );
-    }
     if (this.toneFinished) {
       this.toneFinished = false;
       this.tones = this.tones.filter((t) => !t.done);
       this.reroute();
     }
-  }
-
-  /**
-   * `count` frames the worker's clock skipped (it fell too far behind): nothing is mixed or
-   * sent for them (audio that late is useless to a listener), but the recording gets them
-   * as silence, so a recording is never shorter than the call it holds.
-   */
-  skipFrames(count: number): void {
-    const recorder = this.recorder;
-    if (recorder === null) return;
-    for (let i = 0; i < count; i++) recorder.writeFrame(null, null);
   }
 
   /**
@@ -655,34 +620,5 @@ export class WorkerRoom {
     leg.mixTimestamp = timestamp;
     this.counters.framesMixed++;
     leg.sendRtp(buf, RTP_HEADER_SIZE + length, length, nowMs);
-  }
-
-  /** One recording track's frame: its source, the clamped sum of several, or silence. */
-  private track(sources: number[], scratch: number): Int16Array | null {
-    if (sources.length === 0) return null;
-    if (sources.length === 1) return this.frames[sources[0]!] ?? null;
-    const out = this.trackScratch[scratch]!;
-    out.fill(0);
-    let any = false;
-    const n = this.frameSamples;
-    for (const s of sources) {
-      const f = this.frames[s];
-      if (!f) continue;
-      any = true;
-      for (let i = 0; i < n; i++) {
-        const v = out[i]! + f[i]!;
-        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-      }
-    }
-    return any ? out : null;
-  }
-
-  /** A track's frame at the recording's 8 kHz (a wideband room's through a downsampler). */
-  private narrowTrack(frame: Int16Array | null, track: number): Int16Array | null {
-    if (this.rate === NARROWBAND_RATE) return frame;
-    const down = this.trackDown[track]!;
-    const out = this.trackNarrow[track]!;
-    down.process(frame ?? SILENCE, this.frameSamples, out);
-    return frame === null ? null : out;
   }
 }

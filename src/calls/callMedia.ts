@@ -18,6 +18,7 @@ import type {
   Leg,
   MediaEngine,
   RecordingConfig,
+  RecordingStarted,
   RecordingSummary,
   Room,
   TelephoneEventSpec,
@@ -173,9 +174,9 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   }
 
   /** Starts the recording tap (customer and agent only; never a monitor). */
-  async startRecording(recording: RecordingConfig): Promise<void> {
-    if (this.closing !== undefined) return;
-    await this.room.startRecording(recording);
+  async startRecording(recording: RecordingConfig): Promise<RecordingStarted | null> {
+    if (this.closing !== undefined) return null;
+    return this.room.startRecording(recording);
   }
 
   /** A leg for a monitor of this call, on the call's worker; its DTMF is consumed. */

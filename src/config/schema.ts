@@ -3,6 +3,7 @@
  * config/default.yaml), unknown keys are errors, and each error names its key path.
  */
 import { z } from 'zod';
+import { RECORDING_FORMATS } from '../../media/worker/protocol.js';
 import { MONITOR_MODES } from '../monitoring/modes.js';
 import type { MonitorMode } from '../monitoring/modes.js';
 
@@ -279,17 +280,35 @@ const monitoring = z
     });
   });
 
-const recording = z.strictObject({
-  /** Record calls (per extension: extensions[].record overrides). */
-  enabled: z.boolean().default(true),
-  /** Where WAV files and their JSON sidecars go (relative: to the working directory). */
-  directory: z.string().min(1).default('recordings'),
-  /** stereo: customer left, agent right; mono: both summed. */
-  format: z.enum(['stereo', 'mono']).default('stereo'),
-  /** Permissions of WAVs and sidecars, and of the folders created for them. */
-  fileMode: octalMode('file', 0o640),
-  dirMode: octalMode('dir', 0o750),
-});
+/**
+ * `format` used to be the channel layout (stereo | mono): such a config still loads, as
+ * format wav with that layout in `channels`.
+ */
+const legacyRecordingFormat = (x: unknown): unknown => {
+  if (typeof x !== 'object' || x === null) return x;
+  const o = x as Record<string, unknown>;
+  if ((o.format === 'stereo' || o.format === 'mono') && o.channels === undefined) {
+    return { ...o, format: 'wav', channels: o.format };
+  }
+  return x;
+};
+
+const recording = z.preprocess(
+  legacyRecordingFormat,
+  z.strictObject({
+    /** Record calls (per extension: extensions[].record overrides). */
+    enabled: z.boolean().default(true),
+    /** Where recordings and their JSON sidecars go (relative: to the working directory). */
+    directory: z.string().min(1).default('recordings'),
+    /** wav: 16-bit PCM; wav-g711: µ-law or A-law (the call's law); ogg-opus: RFC 7845. */
+    format: z.enum(RECORDING_FORMATS).default('wav'),
+    /** stereo: customer left, agent right; mono: both summed. */
+    channels: z.enum(['stereo', 'mono']).default('stereo'),
+    /** Permissions of recordings and sidecars, and of the folders created for them. */
+    fileMode: octalMode('file', 0o640),
+    dirMode: octalMode('dir', 0o750),
+  }),
+);
 
 /** A bearer token of the REST API and the event stream. */
 const apiToken = z.strictObject({

@@ -19,7 +19,7 @@
  */
 import { chmod, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { RecordingSummary } from '../../media/engine/index.js';
+import type { RecordingStarted, RecordingSummary } from '../../media/engine/index.js';
 import type { CallMedia, PartyRole, Side } from '../calls/callMedia.js';
 import type { CallRecord } from '../calls/callRecord.js';
 import type { Config } from '../config/schema.js';
@@ -35,11 +35,14 @@ export interface RecordedCall {
 }
 
 interface Recording {
+  /** The audio file (WAV or Ogg Opus). */
   wav: string;
   sidecar: string;
   roles: Record<Side, PartyRole>;
   /** Wall-clock ms of the WAV's start (its file name uses the time it was asked for). */
   startedAt: number;
+  /** What the media worker started: format, rate, sample encoding. */
+  started: RecordingStarted | null;
 }
 
 /** The roles of a call's sides at answer (see the file comment). */
@@ -112,18 +115,21 @@ export class RecordingTap {
     const startedAt = Date.now();
     const stamp = new Date(startedAt).toISOString().replace(/[:.]/g, '-');
     const base = join(this.directory, `${stamp}_${safeName(call.record.id)}`);
+    const format = this.config.recording.format;
     const recording: Recording = {
-      wav: `${base}.wav`,
+      wav: `${base}.${format === 'ogg-opus' ? 'opus' : 'wav'}`,
       sidecar: `${base}.json`,
       roles,
       startedAt,
+      started: null,
     };
-    await call.media.startRecording({
+    recording.started = await call.media.startRecording({
       path: recording.wav,
-      channels: this.config.recording.format === 'mono' ? 1 : 2,
+      channels: this.config.recording.channels === 'mono' ? 1 : 2,
+      format,
       fileMode: this.config.recording.fileMode,
     });
-    // The WAV's first sample: the worker writes from its next 20 ms frame on.
+    // The file's first sample: the worker's recording starts when its file is open.
     recording.startedAt = Date.now();
     this.recordings.set(call.record.id, recording);
     await this.writeSidecar(call, recording, null, []);
@@ -157,16 +163,21 @@ export class RecordingTap {
     });
     const iso = (ms: number | undefined) =>
       ms === undefined ? null : new Date(ms + this.wallOffset).toISOString();
+    const mono = this.config.recording.channels === 'mono';
+    const started = recording.started;
+    const encoding = started?.encoding ?? 'pcm16';
     const doc = {
       callId: record.id,
       direction: record.direction,
       file: recording.wav,
       format: {
-        container: 'wav',
-        sampleRate: 8000,
-        bitsPerSample: 16,
-        channels: this.config.recording.format === 'mono' ? 1 : 2,
-        layout: this.config.recording.format === 'mono' ? 'customer+agent' : 'customer|agent',
+        name: started?.format ?? this.config.recording.format,
+        container: encoding === 'opus' ? 'ogg' : 'wav',
+        encoding,
+        sampleRate: started?.sampleRate ?? null,
+        bitsPerSample: encoding === 'pcm16' ? 16 : encoding === 'opus' ? null : 8,
+        channels: mono ? 1 : 2,
+        layout: mono ? 'customer+agent' : 'customer|agent',
       },
       parties: { customer: party(side('customer')), agent: party(side('agent')) },
       recordingStartedAt: new Date(recording.startedAt).toISOString(),

@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { PayloadMap } from '../../../../media/worker/payloadMap.js';
 import type { WorkerLeg } from '../../../../media/worker/workerLeg.js';
@@ -31,30 +32,33 @@ describe('WorkerRoom recording timeline', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes skipped frames as silence, in order with the frames that ran', async () => {
+  it('a recording is not clocked: it is written up to each drain, and to its stop', async () => {
     const room = new WorkerRoom(1, host);
     const file = path.join(dir, 'r.wav');
+    const t0 = performance.now();
     await room.startRecording({ path: file, channels: 2 });
-    room.frame(1, 20);
-    room.frame(2, 40);
-    room.skipFrames(10); // frames 3..12 skipped by the clock
-    room.frame(13, 260);
+    expect(room.clocked).toBe(false);
+    // Nothing arrived: the drains write silence up to now − 100 ms (the reorder window),
+    // each no further than the drain before it (packets that waited out a stall are read
+    // between two drains).
+    room.drainRecording(t0 + 4_900);
+    room.drainRecording(t0 + 5_000);
     expect(room.recordingErrors).toBe(0);
     host.retired.length = 0;
     const summary = await room.close();
     expect(summary).not.toBeNull();
-    expect(summary!.frames).toBe(13);
-    // Retired to the worker's totals once, when its last block is written.
-    expect(host.retired).toEqual([{ bytes: 13 * 160 * 4, failed: false }]);
+    // close() completes the file to the stop time (now), never shorter than a drain wrote.
+    expect(summary!.frames).toBeGreaterThanOrEqual((5_000 - 100) / 20 - 1);
+    expect(summary!.frames).toBeLessThanOrEqual(5_000 / 20 + 1);
+    expect(host.retired).toEqual([{ bytes: summary!.frames * 160 * 4, failed: false }]);
     const wav = await readFile(file);
-    // 13 frames × 160 samples × 2 channels × 2 bytes after the 44-byte header.
-    expect(wav.length).toBe(44 + 13 * 160 * 4);
-    expect(wav.readUInt32LE(40)).toBe(13 * 160 * 4);
+    expect(wav.length).toBe(44 + summary!.frames * 160 * 4);
+    expect(wav.readUInt32LE(40)).toBe(summary!.frames * 160 * 4);
   });
 
-  it('ignores skipped frames when not recording', async () => {
+  it('a room that does not record has nothing to drain', async () => {
     const room = new WorkerRoom(2, host);
-    room.skipFrames(5);
+    room.drainRecording(performance.now());
     expect(await room.close()).toBeNull();
   });
 });

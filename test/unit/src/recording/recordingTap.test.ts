@@ -131,7 +131,9 @@ describe('RecordingTap.failures', () => {
 
   it('a recording that starts and ends cleanly is no failure', async () => {
     const t = tapIn(dir);
-    const c = call(media({ path: 'x.wav', bytes: 320, frames: 1, error: null }));
+    const c = call(
+      media({ path: 'x.wav', bytes: 320, frames: 1, error: null, format: 'wav', sampleRate: 8000 }),
+    );
     await t.answered(c);
     expect(t.active).toBe(1);
     await t.ended(c, []);
@@ -159,7 +161,16 @@ describe('RecordingTap.failures', () => {
   // the tap only records them in the sidecar, so nothing is counted twice.
   it('records a write failure in the sidecar without counting it again', async () => {
     const t = tapIn(dir);
-    const c = call(media({ path: 'x.wav', bytes: 320, frames: 1, error: 'no space left' }));
+    const c = call(
+      media({
+        path: 'x.wav',
+        bytes: 320,
+        frames: 1,
+        error: 'no space left',
+        format: 'wav',
+        sampleRate: 8000,
+      }),
+    );
     await t.answered(c);
     await t.ended(c, []);
     expect(t.failures).toEqual({ start: 0 });

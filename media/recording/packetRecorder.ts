@@ -1,0 +1,259 @@
+/**
+ * The recording tap fed from packets (docs/architecture.md, recording): the packet path
+ * queues a copy of every accepted audio payload of a recorded leg (PacketQueue), and this
+ * recorder, OFF the packet path (the worker's periodic sweep calls `drain`), decodes them
+ * with stateful decoders from the codec table, aligns them by RTP timestamp
+ * (trackAligner.ts), sums the legs of each track, and writes the file in frames.
+ *
+ * The file follows wall-clock time: each drain writes every track up to `now − windowMs`
+ * (silence where nothing came), so a packet may arrive up to `windowMs` late (or out of
+ * order) and still land in place; `stop` writes up to the stop time. A recording of a
+ * 60 s call is 60 s long whatever the packets did, also when the worker is overloaded.
+ * A drain never writes past the previous drain's time: after the worker stalled, the
+ * first drain may run before the packets that waited in the socket are read, and the
+ * next one places them before it writes the stalled time.
+ *
+ * The file's rate is fixed at start (16 kHz when a recorded leg's codec is wideband, else
+ * 8 kHz); a packet of another rate is converted (halfBand.ts). For a G.711 file, payloads
+ * of the file's law are kept as received when they are the only source of their track.
+ */
+import type { AudioDecoder, Codec } from '../codecs/codec.js';
+import { PacketQueue } from './packetQueue.js';
+import { Downsampler2x, Upsampler2x } from './halfBand.js';
+import type { RecordingSink } from './recordingSink.js';
+import { DROPPED, SourceAligner, TrackBuffer } from './trackAligner.js';
+
+export interface PacketRecorderOptions {
+  sink: RecordingSink;
+  /** Monotonic ms of the recording's first sample. */
+  startMs: number;
+  /** The codec of a payload kind (PayloadMap KIND_*), null for none. */
+  codecOfKind: (kind: number) => Codec | null;
+  /** Payload kind whose bytes are written as received (a G.711 WAV of that law). */
+  passthroughKind?: number;
+  /** How late a packet may be and still be written in place (100). */
+  windowMs?: number;
+}
+
+/** Counters of what the recorder did not write (for stats and tests). */
+export interface PacketRecorderStats {
+  packets: number;
+  duplicates: number;
+  late: number;
+  reanchors: number;
+  corrupt: number;
+  /** Packets of a codec or rate the recorder cannot write. */
+  unsupported: number;
+  /** Packets lost because the queue was full. */
+  overflow: number;
+}
+
+interface Source {
+  track: number;
+  aligner: SourceAligner;
+  codec: Codec | null;
+  decoder: AudioDecoder | null;
+  up: Upsampler2x;
+  down: Downsampler2x;
+}
+
+/** Samples a track keeps ahead of the written part: the window, a timestamp jump, slack. */
+const TRACK_SECONDS = 2;
+
+export class PacketRecorder {
+  readonly queue = new PacketQueue();
+  private readonly sink: RecordingSink;
+  private readonly rate: number;
+  private readonly startMs: number;
+  private readonly windowMs: number;
+  private readonly frame: number;
+  private readonly codecOfKind: (kind: number) => Codec | null;
+  private readonly passthroughKind: number;
+  private readonly sources: (Source | null)[] = [];
+  private readonly tracks: [TrackBuffer, TrackBuffer];
+  /** Sources per track (a sole source's G.711 bytes may pass through). */
+  private readonly trackSources = [0, 0];
+  private readonly pcm: [Int16Array, Int16Array];
+  private readonly raw: [Int16Array, Int16Array];
+  private readonly decoded = new Int16Array(5760);
+  private readonly converted = new Int16Array(11520);
+  private readonly counts = { packets: 0, corrupt: 0, unsupported: 0 };
+  private stopped = false;
+  /** Monotonic ms of the previous drain (a drain writes no further than it). */
+  private lastDrainMs: number;
+
+  constructor(options: PacketRecorderOptions) {
+    this.sink = options.sink;
+    this.rate = options.sink.sampleRate;
+    this.frame = options.sink.frameSamples;
+    this.startMs = options.startMs;
+    this.lastDrainMs = options.startMs;
+    this.windowMs = options.windowMs ?? 100;
+    this.codecOfKind = options.codecOfKind;
+    this.passthroughKind = options.passthroughKind ?? -1;
+    const capacity = this.rate * TRACK_SECONDS;
+    this.tracks = [new TrackBuffer(capacity), new TrackBuffer(capacity)];
+    this.pcm = [new Int16Array(this.frame), new Int16Array(this.frame)];
+    this.raw = [new Int16Array(this.frame), new Int16Array(this.frame)];
+  }
+
+  get stats(): PacketRecorderStats {
+    const s: PacketRecorderStats = {
+      ...this.counts,
+      duplicates: 0,
+      late: 0,
+      reanchors: 0,
+      overflow: this.queue.overflow,
+    };
+    for (const src of this.sources) {
+      if (src === null) continue;
+      s.duplicates += src.aligner.stats.duplicates;
+      s.late += src.aligner.stats.late;
+      s.reanchors += src.aligner.stats.reanchors;
+    }
+    return s;
+  }
+
+  /** Samples per track written so far (the file's length). */
+  get written(): number {
+    return this.tracks[0].written;
+  }
+
+  /**
+   * Which track each source slot feeds: `tracks[slot]` is 0 (left), 1 (right) or -1 (not
+   * recorded). Slots are the numbers the packet path queues packets with; a slot keeps
+   * its decoder and alignment across calls.
+   */
+  setTracks(tracks: readonly number[]): void {
+    for (let slot = 0; slot < tracks.length; slot++) {
+      const track = tracks[slot]!;
+      let src = this.sources[slot] ?? null;
+      if (src === null && track >= 0) {
+        src = {
+          track,
+          aligner: new SourceAligner(this.rate),
+          codec: null,
+          decoder: null,
+          up: new Upsampler2x(),
+          down: new Downsampler2x(),
+        };
+        this.sources[slot] = src;
+      }
+      if (src !== null) src.track = track;
+    }
+    for (let slot = tracks.length; slot < this.sources.length; slot++) {
+      const src = this.sources[slot];
+      if (src) src.track = -1;
+    }
+    this.trackSources[0] = 0;
+    this.trackSources[1] = 0;
+    for (const src of this.sources) if (src && src.track >= 0) this.trackSources[src.track]!++;
+  }
+
+  /** Places the queued packets and writes every track up to `nowMs − windowMs`. */
+  drain(nowMs: number): void {
+    if (this.stopped) return;
+    this.placeQueued();
+    this.advance(Math.min(nowMs - this.windowMs, this.lastDrainMs));
+    this.lastDrainMs = Math.max(this.lastDrainMs, nowMs);
+  }
+
+  /**
+   * The recording ends at `stopMs`: what is queued is placed, every track written up to
+   * then, and the file closed. Rejects with the sink's error.
+   */
+  async stop(stopMs: number): Promise<void> {
+    if (!this.stopped) {
+      this.placeQueued();
+      this.advance(stopMs);
+      this.stopped = true;
+      for (const src of this.sources) src?.decoder?.close();
+    }
+    await this.sink.close();
+  }
+
+  private placeQueued(): void {
+    const q = this.queue;
+    for (let i = q.peek(); i >= 0; i = q.peek()) {
+      this.place(i);
+      q.pop();
+    }
+  }
+
+  private place(i: number): void {
+    const q = this.queue;
+    const src = this.sources[q.source[i]!];
+    if (src === undefined || src === null || src.track < 0) return;
+    this.counts.packets++;
+    const kind = q.kind[i]!;
+    const codec = this.codecOfKind(kind);
+    if (codec === null) {
+      this.counts.unsupported++;
+      return;
+    }
+    if (src.codec !== codec) {
+      src.decoder?.close();
+      src.decoder = codec.createDecoder();
+      src.codec = codec;
+    }
+    const offset = q.offset[i]!;
+    const length = q.length[i]!;
+    const n = src.decoder!.decode(q.bytes, offset, length, this.decoded);
+    if (n < 0) {
+      this.counts.corrupt++;
+      return;
+    }
+    let pcm = this.decoded;
+    let count = n;
+    if (codec.sampleRate * 2 === this.rate) {
+      count = src.up.process(this.decoded, n, this.converted);
+      pcm = this.converted;
+    } else if (codec.sampleRate === this.rate * 2) {
+      count = src.down.process(this.decoded, n, this.converted);
+      pcm = this.converted;
+    } else if (codec.sampleRate !== this.rate) {
+      this.counts.unsupported++;
+      return;
+    }
+    const track = this.tracks[src.track]!;
+    const arrival = ((q.arrivalMs[i]! - this.startMs) * this.rate) / 1000;
+    const pos = src.aligner.place(
+      q.ssrc[i]!,
+      q.sequence[i]!,
+      q.timestamp[i]!,
+      codec.rtpClockRate,
+      arrival,
+      count,
+      track.written,
+    );
+    if (pos === DROPPED) return;
+    // Audio beyond the track's buffer (a very long stall): write the oldest out first.
+    const beyond = pos + count - (track.written + track.capacity);
+    if (beyond > 0) this.advanceTo(track.written + Math.ceil(beyond / this.frame) * this.frame);
+    const raw =
+      kind === this.passthroughKind && pcm === this.decoded && this.trackSources[src.track] === 1;
+    track.add(pos, pcm, count, raw ? q.bytes : null, offset);
+  }
+
+  /** Writes whole frames of every track up to monotonic `ms`. */
+  private advance(ms: number): void {
+    this.advanceTo(Math.floor(((ms - this.startMs) * this.rate) / 1000));
+  }
+
+  /** Writes whole frames of every track up to sample position `target`. */
+  private advanceTo(target: number): void {
+    const [left, right] = this.tracks;
+    const f = this.frame;
+    const raw = this.passthroughKind >= 0;
+    while (left.written + f <= target) {
+      left.take(this.pcm[0], raw ? this.raw[0] : null, f);
+      right.take(this.pcm[1], raw ? this.raw[1] : null, f);
+      this.sink.writeFrame(
+        this.pcm[0],
+        this.pcm[1],
+        raw ? this.raw[0] : null,
+        raw ? this.raw[1] : null,
+      );
+    }
+  }
+}

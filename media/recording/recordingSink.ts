@@ -1,0 +1,26 @@
+/**
+ * What the packet recorder writes to: a file of two tracks (left, right; or their sum in
+ * mono) taken in frames of `frameSamples` at `sampleRate`. WavRecorder (16-bit PCM or
+ * G.711) and OggOpusRecorder implement it.
+ */
+export interface RecordingSink {
+  readonly channels: 1 | 2;
+  readonly sampleRate: number;
+  readonly frameSamples: number;
+  /**
+   * One frame: each track's samples (null: silence) and, for a G.711 file, each sample's
+   * byte as received (≥ 0) or -1 where it must be encoded (null: encode all).
+   */
+  writeFrame(
+    left: Int16Array | null,
+    right: Int16Array | null,
+    leftRaw?: Int16Array | null,
+    rightRaw?: Int16Array | null,
+  ): void;
+  /** Bytes of audio on disk. */
+  readonly bytesWritten: number;
+  readonly framesWritten: number;
+  readonly error: Error | null;
+  /** Writes what is buffered, completes the file, closes it; rejects with `error`. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,214 @@
+/**
+ * Where a recorded packet's audio goes in the file: RTP timestamps mapped to sample
+ * positions on the recording's timeline (samples since the recording started, at the
+ * file's rate). Pure: numbers in, numbers out; the recorder owns the audio.
+ *
+ * One aligner per source (a leg summed into a track). The first packet ANCHORS the
+ * source: its audio is placed so that it ends at the packet's arrival time (on the
+ * worker's monotonic clock, relative to the recording's start), and every later packet
+ * of that SSRC lands at anchor + (timestamp − anchor timestamp) scaled to the file's
+ * rate (RFC 3550 §5.1: the timestamp is the sampling instant). Both tracks are anchored
+ * on the same clock, so they stay in step whatever their senders' timestamps are.
+ *
+ * - A gap (loss, silence suppression, hold) is left empty: the recorder writes silence.
+ * - A reordered packet lands in place, provided its audio is not entirely in the part of
+ *   the file already written (the recorder writes up to `now − window`).
+ * - A duplicate (same SSRC and sequence number as a packet of the last 128) is dropped.
+ * - A packet older than the written part is dropped as late.
+ * - A new SSRC, a new clock rate, or a timestamp that disagrees with the arrival time by
+ *   more than `jumpMs` ahead or `lateMs` behind (a sender that restarted its timestamps, or kept them still
+ *   through a hold) re-anchors by arrival time, as the first packet did.
+ */
+
+export interface AlignerStats {
+  placed: number;
+  duplicates: number;
+  late: number;
+  reanchors: number;
+}
+
+const SEEN = 128;
+
+/** `place`'s answer for a dropped packet (a position may be negative: before the start). */
+export const DROPPED = Number.MIN_SAFE_INTEGER;
+
+export class SourceAligner {
+  readonly stats: AlignerStats = { placed: 0, duplicates: 0, late: 0, reanchors: 0 };
+  private anchored = false;
+  private ssrc = 0;
+  private clockRate = 0;
+  private anchorTs = 0;
+  private anchorPos = 0;
+  private highestTs = 0;
+  private readonly seen = new Int32Array(SEEN).fill(-1);
+  private readonly jumpSamples: number;
+  private readonly lateSamples: number;
+  private readonly backTicksMs: number;
+
+  /**
+   * `rate`: the file's sample rate. `jumpMs`: how far ahead of its arrival a packet's
+   * timestamp may place it before the source is re-anchored; `lateMs`: how far behind (a
+   * packet that waited in a stalled worker is placed by its timestamp up to this). `backMs`: how much older than the newest
+   * a packet may be and still count as reordered (older still: the sender restarted).
+   */
+  constructor(
+    readonly rate: number,
+    jumpMs = 500,
+    backMs = 2000,
+    lateMs = 1500,
+  ) {
+    this.jumpSamples = (jumpMs * rate) / 1000;
+    this.lateSamples = (lateMs * rate) / 1000;
+    this.backTicksMs = backMs;
+  }
+
+  /**
+   * The position (samples since the start, at the file's rate) of the first of `count`
+   * samples a packet decodes to (negative when its audio began before the recording), or
+   * DROPPED (a duplicate, or late: it would end at or before `written`, the position up
+   * to which the file is final).
+   * `arrival` is the packet's arrival as a position (same units).
+   */
+  place(
+    ssrc: number,
+    seq: number,
+    ts: number,
+    clockRate: number,
+    arrival: number,
+    count: number,
+    written: number,
+  ): number {
+    let pos: number;
+    if (!this.anchored || ssrc !== this.ssrc || clockRate !== this.clockRate) {
+      pos = this.anchor(ssrc, ts, clockRate, arrival, count);
+    } else {
+      const d = (ts - this.highestTs) | 0; // signed, RFC 3550 timestamps wrap
+      if (d > 0) {
+        pos = this.position(ts);
+        const expected = arrival - count;
+        if (pos - expected > this.jumpSamples || expected - pos > this.lateSamples) {
+          pos = this.anchor(ssrc, ts, clockRate, arrival, count);
+        } else {
+          this.highestTs = ts;
+        }
+      } else if ((-d * 1000) / clockRate <= this.backTicksMs) {
+        if (this.seen[seq % SEEN] === seq) {
+          this.stats.duplicates++;
+          return DROPPED;
+        }
+        pos = this.position(ts);
+      } else {
+        pos = this.anchor(ssrc, ts, clockRate, arrival, count);
+      }
+    }
+    if (pos + count <= written) {
+      this.stats.late++;
+      return DROPPED;
+    }
+    this.seen[seq % SEEN] = seq;
+    this.stats.placed++;
+    return pos;
+  }
+
+  private position(ts: number): number {
+    const ticks = (ts - this.anchorTs) | 0;
+    return this.anchorPos + Math.round((ticks * this.rate) / this.clockRate);
+  }
+
+  private anchor(
+    ssrc: number,
+    ts: number,
+    clockRate: number,
+    arrival: number,
+    count: number,
+  ): number {
+    if (this.anchored) this.stats.reanchors++;
+    this.anchored = true;
+    this.ssrc = ssrc;
+    this.clockRate = clockRate;
+    this.anchorTs = ts;
+    this.highestTs = ts;
+    // Not clamped at 0: audio from before the recording's start is cut, not shifted.
+    this.anchorPos = Math.round(arrival - count);
+    this.seen.fill(-1);
+    return this.anchorPos;
+  }
+}
+
+/**
+ * One track's audio between the written part of the file and what may still arrive: a
+ * ring of 32-bit sums (several sources add up; clamped when taken), optionally with the
+ * received G.711 bytes of a sole source so they can be written as received.
+ */
+export class TrackBuffer {
+  private readonly sums: Int32Array;
+  private readonly raw: Int16Array;
+  private readonly mask: number;
+  /** Position (samples since the start) of the first sample not yet taken. */
+  written = 0;
+  /** Samples dropped because they lay beyond the ring (cannot happen within limits). */
+  overflow = 0;
+
+  /** Samples it holds beyond `written`. */
+  readonly capacity: number;
+
+  /** `capacity` is rounded up to a power of two. */
+  constructor(capacity: number) {
+    let size = 1;
+    while (size < capacity) size <<= 1;
+    this.capacity = size;
+    this.sums = new Int32Array(size);
+    this.raw = new Int16Array(size).fill(-1);
+    this.mask = size - 1;
+  }
+
+  /**
+   * Adds `count` samples of `pcm` at `pos`; the part before `written` is skipped. With
+   * `bytes` (G.711 as received, one byte per sample from `bytesOffset`), those bytes are
+   * kept to be written as they are; pass null when this track sums several sources.
+   */
+  add(
+    pos: number,
+    pcm: Int16Array,
+    count: number,
+    bytes: Uint8Array | null,
+    bytesOffset: number,
+  ): void {
+    const start = pos < this.written ? this.written - pos : 0;
+    let end = count;
+    const limit = this.written + this.sums.length - pos;
+    if (end > limit) {
+      this.overflow += end - limit;
+      end = limit;
+    }
+    const sums = this.sums;
+    const raw = this.raw;
+    const mask = this.mask;
+    for (let i = start; i < end; i++) {
+      const at = (pos + i) & mask;
+      sums[at] = sums[at]! + pcm[i]!;
+      // Raw bytes only for a sample nobody else wrote: a sum is never passed through.
+      raw[at] = bytes !== null && raw[at] === -1 ? bytes[bytesOffset + i]! : -2;
+    }
+  }
+
+  /**
+   * Takes the next `count` samples (clamped to int16) into `out`, and their received bytes
+   * into `rawOut` (-1 where the sample must be encoded), and clears them for reuse.
+   */
+  take(out: Int16Array, rawOut: Int16Array | null, count: number): void {
+    const sums = this.sums;
+    const raw = this.raw;
+    const mask = this.mask;
+    let at = this.written;
+    for (let i = 0; i < count; i++, at++) {
+      const k = at & mask;
+      const v = sums[k]!;
+      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      if (rawOut !== null) rawOut[i] = raw[k]! >= 0 ? raw[k]! : -1;
+      sums[k] = 0;
+      raw[k] = -1;
+    }
+    this.written = at;
+  }
+}

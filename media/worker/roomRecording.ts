@@ -1,0 +1,142 @@
+/**
+ * A room's recording tap: which legs feed which track (track 0 left, track 1 right; the
+ * legs of a track are summed), the packet recorder they feed, and its file. The packet
+ * path queues each recorded leg's payloads (WorkerLeg.recordTap, relay.ts); the worker's
+ * sweep calls `drain`. Nothing here runs on the room's frame clock.
+ */
+import type { Codec } from '../codecs/codec.js';
+import { codecOf, hasCodec } from '../codecs/table.js';
+import { PacketRecorder } from '../recording/packetRecorder.js';
+import { openSink } from '../recording/openSink.js';
+import type { RecordingSink } from '../recording/recordingSink.js';
+import { KIND_OF_CODEC, KIND_PCMA, KIND_PCMU } from './payloadMap.js';
+import type { RecordingConfig, RecordingStarted, RecordingSummary } from './protocol.js';
+import type { WorkerLeg } from './workerLeg.js';
+
+/** Payload kind → codec from the table (null: a kind the recorder cannot decode). */
+const CODEC_OF_KIND: (Codec | null)[] = (() => {
+  const byKind: (Codec | null)[] = new Array<Codec | null>(256).fill(null);
+  for (const [name, kind] of Object.entries(KIND_OF_CODEC)) {
+    if (hasCodec(name)) byKind[kind] = codecOf(name);
+  }
+  return byKind;
+})();
+
+export function codecOfKind(kind: number): Codec | null {
+  return CODEC_OF_KIND[kind] ?? null;
+}
+
+export class RoomRecording {
+  private readonly slots = new Map<WorkerLeg, number>();
+  private tracked: WorkerLeg[] = [];
+
+  private constructor(
+    readonly path: string,
+    readonly started: RecordingStarted,
+    private readonly sink: RecordingSink,
+    private readonly recorder: PacketRecorder,
+  ) {}
+
+  /**
+   * Opens the file. Its rate follows the legs recorded now (`tracks`): 16 kHz if one's
+   * preferred codec is wideband, else 8 kHz; a G.711 file takes their G.711 law.
+   */
+  static async open(
+    config: RecordingConfig,
+    tracks: readonly (readonly WorkerLeg[])[],
+    now: () => number,
+  ): Promise<RoomRecording> {
+    const legs = tracks.flat();
+    const codecs = legs.map((leg) => codecOfKind(leg.payloads.sendKind));
+    const wideband = codecs.some((c) => c?.wideband === true);
+    const alaw =
+      legs.find((l) => l.payloads.sendKind === KIND_PCMA || l.payloads.sendKind === KIND_PCMU)
+        ?.payloads.sendKind === KIND_PCMA;
+    const format = config.format ?? 'wav';
+    const { sink, encoding } = await openSink({
+      path: config.path,
+      channels: config.channels,
+      format,
+      sampleRate: wideband ? 16000 : 8000,
+      law: alaw ? 'alaw' : 'mulaw',
+      ...(config.fileMode !== undefined ? { fileMode: config.fileMode } : {}),
+    });
+    const recorder = new PacketRecorder({
+      sink,
+      startMs: now(),
+      codecOfKind,
+      ...(encoding === 'mulaw' ? { passthroughKind: KIND_PCMU } : {}),
+      ...(encoding === 'alaw' ? { passthroughKind: KIND_PCMA } : {}),
+    });
+    const started: RecordingStarted = { format, sampleRate: sink.sampleRate, encoding };
+    const recording = new RoomRecording(config.path, started, sink, recorder);
+    recording.setTracks(tracks);
+    return recording;
+  }
+
+  get bytes(): number {
+    return this.sink.bytesWritten;
+  }
+
+  get error(): Error | null {
+    return this.sink.error;
+  }
+
+  /** The legs summed into each track; every other leg stops feeding the recording. */
+  setTracks(tracks: readonly (readonly WorkerLeg[])[]): void {
+    const recorded = new Set<WorkerLeg>();
+    tracks.forEach((legs) => legs.forEach((leg) => recorded.add(leg)));
+    for (const leg of this.tracked) {
+      if (!recorded.has(leg)) this.detach(leg);
+    }
+    const trackOfSlot: number[] = new Array<number>(this.slots.size).fill(-1);
+    tracks.forEach((legs, track) => {
+      for (const leg of legs) {
+        let slot = this.slots.get(leg);
+        if (slot === undefined) {
+          slot = this.slots.size;
+          this.slots.set(leg, slot);
+        }
+        trackOfSlot[slot] = track;
+        leg.recordTap = this.recorder.queue;
+        leg.recordSlot = slot;
+      }
+    });
+    this.tracked = [...recorded];
+    this.recorder.setTracks(trackOfSlot);
+  }
+
+  /** A leg no longer feeds the recording. */
+  detach(leg: WorkerLeg): void {
+    if (leg.recordTap === this.recorder.queue) {
+      leg.recordTap = null;
+      leg.recordSlot = -1;
+    }
+  }
+
+  /** Writes what has arrived, up to `nowMs − window` (the worker's sweep). */
+  drain(nowMs: number): void {
+    this.recorder.drain(nowMs);
+  }
+
+  /** Completes the file up to `nowMs` and closes it. */
+  async stop(nowMs: number): Promise<RecordingSummary> {
+    for (const leg of this.tracked) this.detach(leg);
+    this.tracked = [];
+    let error: string | null = null;
+    try {
+      await this.recorder.stop(nowMs);
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    error ??= this.sink.error?.message ?? null;
+    return {
+      path: this.path,
+      bytes: this.sink.bytesWritten,
+      frames: this.sink.framesWritten,
+      error,
+      format: this.started.format,
+      sampleRate: this.started.sampleRate,
+    };
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * Recording from packets, end to end through a real engine: two fake phones send PCMU
+ * over 127.0.0.1, each party's tone starting at a known time, the room records, and the
+ * file is read back. The file is as long as the wall-clock time recorded, the customer is
+ * left and the agent right, and the two tracks are in step (tone onsets agree). Gaps are
+ * silence, reordered packets land in place, and a recorded call without a supervisor is
+ * two relays: no clock, no jitter buffers.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
+import type { RecordingFormat, RecordingSummary } from '../../../media/worker/protocol.js';
+import { hasTone, lacksTone, readWav } from '../../helpers/goertzel.js';
+import { startEngine } from './engineFixture.js';
+import type { FakePhone } from './fakePhone.js';
+import { sleep } from './fakePhone.js';
+import { onsetSec, rms, ScheduledParty } from './recordingCall.js';
+import type { PacketFate } from './recordingCall.js';
+import {
+  AGENT_HZ,
+  captureLogger,
+  CUSTOMER_HZ,
+  monitoredCall,
+  problems,
+  SUPERVISOR_HZ,
+  tempDir,
+} from './roomFixture.js';
+import type { LogEntry, MonitoredCall } from './roomFixture.js';
+
+let engine: MediaEngine | undefined;
+let logs: LogEntry[] = [];
+const phones: FakePhone[] = [];
+const parties: ScheduledParty[] = [];
+const cleanups: (() => void)[] = [];
+
+afterEach(async () => {
+  for (const p of parties.splice(0)) p.stop();
+  await engine?.close();
+  engine = undefined;
+  await Promise.all(phones.splice(0).map((p) => p.close()));
+  for (const c of cleanups.splice(0)) c();
+});
+
+function recordingPath(name: string): string {
+  const { dir, cleanup } = tempDir();
+  cleanups.push(cleanup);
+  return join(dir, name);
+}
+
+async function setup(): Promise<MonitoredCall> {
+  logs = [];
+  engine = (await startEngine({ logger: captureLogger(logs), statsIntervalMs: 0 }, 12)).engine;
+  return monitoredCall(engine, phones);
+}
+
+const CUSTOMER_TONE_MS = 1000;
+const AGENT_TONE_MS = 1500;
+
+interface Recorded {
+  summary: RecordingSummary;
+  /** Wall-clock ms between the recording's start and stop, as the test saw them. */
+  wallMs: number;
+}
+
+/**
+ * Records the call for `durationMs`: both parties start sending when the recording has
+ * started (their tones at CUSTOMER_TONE_MS / AGENT_TONE_MS), the room closes at the end.
+ */
+async function recordCall(
+  c: MonitoredCall,
+  path: string,
+  format: RecordingFormat,
+  durationMs: number,
+  fates: { customer?: (i: number) => PacketFate; agent?: (i: number) => PacketFate } = {},
+  during?: () => Promise<void>,
+): Promise<Recorded> {
+  const before = performance.now();
+  await c.room.startRecording({ path, channels: 2, format });
+  const t0 = performance.now();
+  const plan = (
+    phone: FakePhone,
+    port: number,
+    hz: number,
+    toneAtMs: number,
+    fate?: (i: number) => PacketFate,
+  ) => new ScheduledParty({ phone, port, hz, toneAtMs, ...(fate ? { fate } : {}) }, t0).begin();
+  parties.push(
+    plan(c.customer, c.customerLeg.localPort, CUSTOMER_HZ, CUSTOMER_TONE_MS, fates.customer),
+    plan(c.agent, c.agentLeg.localPort, AGENT_HZ, AGENT_TONE_MS, fates.agent),
+  );
+  await during?.();
+  await sleep(t0 + durationMs - performance.now());
+  const end = performance.now();
+  const summary = (await c.room.close()) as RecordingSummary;
+  // The worker's start lies between `before` and t0, its stop after `end`.
+  return { summary, wallMs: end - (before + t0) / 2 };
+}
+
+function soxInfo(path: string): { info: string; stat: string } {
+  const info = execFileSync('sox', ['--i', path], { encoding: 'utf8' });
+  // `stat` reports on stderr.
+  const stat = spawnSync('sox', [path, '-n', 'stat'], { encoding: 'utf8' });
+  expect(stat.status).toBe(0);
+  return { info, stat: stat.stderr };
+}
+
+/** Checks length, channels, tones and onsets; returns the measured numbers. */
+function checkFile(path: string, rec: Recorded, seconds: number) {
+  const wav = readWav(path);
+  expect(wav.channels).toBe(2);
+  expect(wav.truncated).toBe(false);
+  const rate = wav.sampleRate;
+  const left = wav.channelData[0]!;
+  const right = wav.channelData[1]!;
+  const lengthSec = left.length / rate;
+  const onsetL = onsetSec(left, rate);
+  const onsetR = onsetSec(right, rate);
+  const measured = {
+    lengthSec,
+    wallSec: rec.wallMs / 1000,
+    onsetL,
+    onsetR,
+    skewMs: (onsetR - onsetL - (AGENT_TONE_MS - CUSTOMER_TONE_MS) / 1000) * 1000,
+  };
+  // The file is as long as the time recorded.
+  expect(Math.abs(lengthSec - seconds)).toBeLessThanOrEqual(0.1);
+  expect(Math.abs(lengthSec - measured.wallSec)).toBeLessThanOrEqual(0.06);
+  // Customer left, agent right, each from its known start (a packet's audio ends at its
+  // arrival, so a tone starting with the packet sent at t shows from t − 20 ms).
+  expect(Math.abs(onsetL - (CUSTOMER_TONE_MS - 20) / 1000)).toBeLessThanOrEqual(0.06);
+  expect(Math.abs(onsetR - (AGENT_TONE_MS - 20) / 1000)).toBeLessThanOrEqual(0.06);
+  expect(Math.abs(measured.skewMs)).toBeLessThanOrEqual(20);
+  const tail = { sampleRate: rate, startSec: 2, endSec: seconds - 0.3 };
+  expect(hasTone(left, CUSTOMER_HZ, tail)).toBe(true);
+  expect(lacksTone(left, AGENT_HZ, tail)).toBe(true);
+  expect(hasTone(right, AGENT_HZ, tail)).toBe(true);
+  expect(lacksTone(right, CUSTOMER_HZ, tail)).toBe(true);
+  return { wav, left, right, rate, measured };
+}
+
+describe('a ~10 s recorded call, per format', () => {
+  it('wav: 10 s long, customer left, agent right, onsets in step', async () => {
+    const c = await setup();
+    await c.room.setRoutes(c.routes(null));
+    const path = recordingPath('call.wav');
+    const rec = await recordCall(c, path, 'wav', 10000);
+    expect(rec.summary).toMatchObject({ path, error: null, format: 'wav', sampleRate: 8000 });
+    const { wav, measured } = checkFile(path, rec, 10);
+    expect(wav.formatTag).toBe(1);
+    process.stdout.write(`wav: ${JSON.stringify(measured)}\n`);
+    expect(problems(logs)).toEqual([]);
+  }, 30000);
+
+  it('wav-g711: µ-law as received, read by sox, 10 s long, onsets in step', async () => {
+    const c = await setup();
+    await c.room.setRoutes(c.routes(null));
+    const path = recordingPath('call-g711.wav');
+    const rec = await recordCall(c, path, 'wav-g711', 10000);
+    expect(rec.summary).toMatchObject({ path, error: null, format: 'wav-g711', sampleRate: 8000 });
+    const { wav, measured } = checkFile(path, rec, 10);
+    expect(wav.formatTag).toBe(7);
+    expect(wav.bitsPerSample).toBe(8);
+    const sox = soxInfo(path);
+    expect(sox.info).toMatch(/Channels\s*:\s*2/);
+    expect(sox.info).toMatch(/Sample Rate\s*:\s*8000/);
+    expect(sox.info).toMatch(/u-law/i);
+    const soxLength = Number(/Length \(seconds\):\s*([\d.]+)/.exec(sox.stat)?.[1]);
+    expect(Math.abs(soxLength - measured.lengthSec)).toBeLessThan(0.001);
+    process.stdout.write(`wav-g711: ${JSON.stringify({ ...measured, soxLength })}\n`);
+    expect(problems(logs)).toEqual([]);
+  }, 30000);
+
+  it('ogg-opus: refused with a clear error while the engine has no Opus codec', async () => {
+    const c = await setup();
+    await c.room.setRoutes(c.routes(null));
+    const path = recordingPath('call.opus');
+    await expect(c.room.startRecording({ path, channels: 2, format: 'ogg-opus' })).rejects.toThrow(
+      /no Opus encoder/,
+    );
+    // Nothing was recorded, and the room can still record another format.
+    expect(await c.room.close()).toBeNull();
+  }, 30000);
+});
+
+describe('recording under trouble: the length follows the wall clock', () => {
+  it('a gap (lost packets) is silence in place; reordered packets land in place', async () => {
+    const c = await setup();
+    await c.room.setRoutes(c.routes(null));
+    const path = recordingPath('gaps.wav');
+    // Customer: packets 150..174 (3.0–3.5 s) lost. Agent: every 10th packet from 2 s on
+    // arrives 3 packets late (reordered).
+    const rec = await recordCall(c, path, 'wav', 6000, {
+      customer: (i) => (i >= 150 && i < 175 ? 'drop' : 'send'),
+      agent: (i) => (i >= 100 && i % 10 === 0 ? { holdFor: 3 } : 'send'),
+    });
+    expect(rec.summary.error).toBeNull();
+    const { left, right, rate, measured } = checkFile(path, rec, 6);
+    // The lost half second is silence, where it was (packet i's audio ends at i × 20 ms).
+    expect(rms(left, rate, 3.03, 3.45)).toBe(0);
+    expect(rms(left, rate, 2.5, 2.9)).toBeGreaterThan(5000);
+    expect(rms(left, rate, 3.55, 4)).toBeGreaterThan(5000);
+    // The agent's reordered packets left no holes: its tone is continuous from 2 s on.
+    for (let t = 2; t < 5.8; t += 0.02) {
+      expect({ t, rms: rms(right, rate, t, t + 0.02) > 5000 }).toEqual({ t, rms: true });
+    }
+    process.stdout.write(`gaps: ${JSON.stringify(measured)}\n`);
+    expect(problems(logs)).toEqual([]);
+  }, 30000);
+});
+
+/**
+ * Stops this whole process (the engine's worker thread and the phones alike) for `ms`:
+ * an overloaded host. A separate shell sends SIGSTOP and, `ms` later, SIGCONT; on resume
+ * the phones send what they missed in a burst, and the worker reads it late.
+ */
+async function stallProcess(ms: number): Promise<void> {
+  const pid = process.pid;
+  const shell = spawn('sh', ['-c', `kill -STOP ${pid}; sleep ${ms / 1000}; kill -CONT ${pid}`], {
+    stdio: 'ignore',
+  });
+  await new Promise((resolve) => shell.once('exit', resolve));
+}
+
+describe('recording an overloaded worker', () => {
+  it('a 400 ms stall mid-call: the length follows the wall clock, the audio sent is kept', async () => {
+    const c = await setup();
+    await c.room.setRoutes(c.routes(null));
+    const path = recordingPath('stall.wav');
+    let stalledAt = 0;
+    let stalledFor = 0;
+    const rec = await recordCall(c, path, 'wav', 6000, {}, async () => {
+      await sleep(3000);
+      const before = performance.now();
+      await stallProcess(400);
+      stalledFor = performance.now() - before;
+      stalledAt = before;
+    });
+    expect(rec.summary.error).toBeNull();
+    expect(stalledFor).toBeGreaterThanOrEqual(390);
+    const { right, left, rate, measured } = checkFile(path, rec, 6);
+    // Both phones sent every packet (late, in a burst): no hole in either track.
+    for (const ch of [left, right]) {
+      for (let t = 2; t < 5.8; t += 0.02) {
+        expect({ t, voiced: rms(ch, rate, t, t + 0.02) > 5000 }).toEqual({ t, voiced: true });
+      }
+    }
+    process.stdout.write(`stall: ${JSON.stringify({ ...measured, stalledFor, stalledAt })}\n`);
+  }, 30000);
+});
+
+describe('what a recording costs the worker', () => {
+  it('a recorded unmonitored call is two relays: no clock, no jitter buffers', async () => {
+    const c = await setup();
+    await c.room.setRoutes(c.routes(null));
+    const path = recordingPath('relay.wav');
+    const rec = await recordCall(c, path, 'wav', 3000, {}, async () => {
+      await sleep(1500);
+      const [report] = await engine!.getStats();
+      expect(report!.mixer).toMatchObject({ rooms: 1, clockedRooms: 0, recordingsActive: 1 });
+      expect(report!.mixer.jitterDepthMs).toBeNull();
+      expect(report!.mixer.recordingBytes).toBeGreaterThan(0);
+    });
+    expect(rec.summary.error).toBeNull();
+    checkFile(path, rec, 3);
+    // The phones heard each other (relayed).
+    expect(c.customer.rtp.length).toBeGreaterThan(100);
+    expect(c.agent.rtp.length).toBeGreaterThan(100);
+  }, 30000);
+
+  it('a monitored call is clocked, and its recording holds no supervisor audio', async () => {
+    const c = await setup();
+    await c.room.setRoutes(c.routes('barge'));
+    const path = recordingPath('monitored.wav');
+    const rec = await recordCall(c, path, 'wav', 4000, {}, async () => {
+      c.talkers.supervisor.begin();
+      await sleep(1500);
+      const [report] = await engine!.getStats();
+      expect(report!.mixer).toMatchObject({ rooms: 1, clockedRooms: 1, recordingsActive: 1 });
+      expect(report!.mixer.jitterDepthMs).not.toBeNull();
+    });
+    c.talkers.supervisor.stop();
+    expect(rec.summary.error).toBeNull();
+    const { left, right, rate } = checkFile(path, rec, 4);
+    for (const ch of [left, right]) {
+      expect(lacksTone(ch, SUPERVISOR_HZ, { sampleRate: rate })).toBe(true);
+    }
+  }, 30000);
+});

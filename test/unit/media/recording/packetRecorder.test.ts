@@ -1,0 +1,130 @@
+/**
+ * The packet recorder end to end on a fake clock: packets pushed into its queue as the
+ * relay would (RTP bytes, arrival ms), drains at chosen times, frames collected by an
+ * in-memory sink. Checks the length against the clock, the placement of each party's
+ * audio, gaps, reordering, a stalled drain, and G.711 bytes passed through unchanged.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { encodeUlawInto } from '../../../../media/codecs/g711.js';
+import { PCMU } from '../../../../media/codecs/g711Codec.js';
+import type { Codec } from '../../../../media/codecs/codec.js';
+import { PacketRecorder } from '../../../../media/recording/packetRecorder.js';
+import type { RecordingSink } from '../../../../media/recording/recordingSink.js';
+import { rtp } from '../rtpFixture.js';
+
+const KIND_PCMU = 1;
+
+class MemorySink implements RecordingSink {
+  readonly channels = 2 as const;
+  readonly sampleRate = 8000;
+  readonly frameSamples = 160;
+  readonly left: number[] = [];
+  readonly right: number[] = [];
+  readonly rawLeft: number[] = [];
+  bytesWritten = 0;
+  framesWritten = 0;
+  error: Error | null = null;
+  closed = false;
+  writeFrame(left: Int16Array | null, right: Int16Array | null, leftRaw?: Int16Array | null): void {
+    for (let i = 0; i < 160; i++) {
+      this.left.push(left?.[i] ?? 0);
+      this.right.push(right?.[i] ?? 0);
+      this.rawLeft.push(leftRaw?.[i] ?? -1);
+    }
+    this.framesWritten++;
+    this.bytesWritten += 640;
+  }
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}
+
+/** A 20 ms PCMU packet whose samples are all `value` (a level to find it by). */
+function packet(seq: number, ts: number, value: number, ssrc = 7): Buffer {
+  const payload = Buffer.alloc(160);
+  encodeUlawInto(new Int16Array(160).fill(value), payload);
+  return rtp({ pt: 0, seq, ts, ssrc, payload });
+}
+
+function recorder(sink: MemorySink, passthrough = false): PacketRecorder {
+  const r = new PacketRecorder({
+    sink,
+    startMs: 1000,
+    codecOfKind: (kind): Codec | null => (kind === KIND_PCMU ? PCMU : null),
+    ...(passthrough ? { passthroughKind: KIND_PCMU } : {}),
+  });
+  r.setTracks([0, 1]);
+  return r;
+}
+
+function push(r: PacketRecorder, slot: number, msg: Buffer, atMs: number): void {
+  r.queue.push(slot, KIND_PCMU, msg, 12, msg.length, atMs);
+}
+
+/** Mean |level| of samples [fromMs, toMs) of a track. */
+function level(track: number[], fromMs: number, toMs: number): number {
+  let sum = 0;
+  for (let i = fromMs * 8; i < toMs * 8; i++) sum += Math.abs(track[i]!);
+  return sum / ((toMs - fromMs) * 8);
+}
+
+describe('PacketRecorder, queue → drain → file', () => {
+  it('writes as long as the clock ran, each party in its place, gaps silent', async () => {
+    const sink = new MemorySink();
+    const r = recorder(sink);
+    // Left: packets every 20 ms from 20 ms, level 1000, except 500–600 ms lost.
+    // Right: from 300 ms on, level 2000, with packet 400 ms arriving after 440 ms.
+    let now = 1000;
+    for (let t = 20; t <= 2000; t += 20) {
+      now = 1000 + t;
+      const i = t / 20;
+      if (t <= 500 || t > 600) push(r, 0, packet(i, i * 160, 1000), now);
+      if (t >= 300 && t !== 400) push(r, 1, packet(i, 5000 + i * 160, 2000, 9), now);
+      if (t === 440) push(r, 1, packet(20, 5000 + 20 * 160, 2000, 9), now);
+      if (t % 100 === 0) r.drain(now);
+    }
+    // The file trails the clock by the window (100 ms), in whole frames.
+    expect(sink.left.length).toBe(1900 * 8);
+    await r.stop(now + 35);
+    expect(sink.closed).toBe(true);
+    // Stopped 2035 ms after the start: 2020 ms in whole frames.
+    expect(sink.left.length).toBe(2020 * 8);
+    expect(sink.right.length).toBe(sink.left.length);
+    const l = (a: number, b: number) => level(sink.left, a, b);
+    const rr = (a: number, b: number) => level(sink.right, a, b);
+    expect(l(0, 500)).toBeGreaterThan(900);
+    expect(l(500, 580)).toBe(0); // packets ending at 520..600 were lost
+    expect(l(600, 2000)).toBeGreaterThan(900);
+    expect(rr(0, 280)).toBe(0);
+    expect(rr(280, 2000)).toBeGreaterThan(1900); // the reordered packet filled 380–400
+    expect(rr(380, 400)).toBeGreaterThan(1900);
+    expect(r.stats).toMatchObject({ late: 0, duplicates: 0, overflow: 0, corrupt: 0 });
+  });
+
+  it('a drain that came late (a stalled worker) still places what waited in the socket', async () => {
+    const sink = new MemorySink();
+    const r = recorder(sink);
+    for (let t = 20; t <= 1000; t += 20) push(r, 0, packet(t / 20, (t / 20) * 160, 1000), 1000 + t);
+    r.drain(2000);
+    // The worker stalled from 2000 to 2400 ms: the sweep runs before the socket is read.
+    r.drain(2400);
+    for (let t = 1020; t <= 1400; t += 20) push(r, 0, packet(t / 20, (t / 20) * 160, 1000), 2400);
+    r.drain(2500);
+    await r.stop(2500);
+    expect(sink.left.length).toBe(1500 * 8);
+    expect(level(sink.left, 0, 1400)).toBeGreaterThan(900);
+    expect(level(sink.left, 1400, 1500)).toBe(0);
+    expect(r.stats.late).toBe(0);
+  });
+
+  it('passes a sole G.711 source through as received', async () => {
+    const sink = new MemorySink();
+    const r = recorder(sink, true);
+    const msg = packet(1, 160, 1234);
+    push(r, 0, msg, 1020);
+    await r.stop(1040);
+    const sent = msg[12 + 5]!;
+    expect(sink.rawLeft.slice(0, 160)).toEqual(new Array(160).fill(sent));
+  });
+});

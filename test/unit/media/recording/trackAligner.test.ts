@@ -1,0 +1,109 @@
+import { describe, expect, it } from '@jest/globals';
+import { DROPPED, SourceAligner, TrackBuffer } from '../../../../media/recording/trackAligner.js';
+
+const RATE = 8000;
+/** Arrival position (samples) of a packet arriving at `ms` after the start. */
+const at = (ms: number): number => (ms * RATE) / 1000;
+
+describe('SourceAligner', () => {
+  it('anchors the first packet at its arrival and follows timestamps after it', () => {
+    const a = new SourceAligner(RATE);
+    expect(a.place(1, 10, 5000, 8000, at(520), 160, 0)).toBe(at(500));
+    // 20 ms later by timestamp, arriving a little late: placed by its timestamp.
+    expect(a.place(1, 11, 5160, 8000, at(547), 160, 0)).toBe(at(520));
+  });
+
+  it('does not shift a first packet that began before the recording: its head is cut', () => {
+    const a = new SourceAligner(RATE);
+    // Arrives 5 ms after the start: its 20 ms began 15 ms before it (negative position).
+    expect(a.place(1, 10, 5000, 8000, at(5), 160, 0)).toBe(at(-15));
+    expect(a.place(1, 11, 5160, 8000, at(25), 160, 0)).toBe(at(5));
+  });
+
+  it('leaves a gap where packets are missing (silence), in place after it', () => {
+    const a = new SourceAligner(RATE);
+    a.place(1, 1, 0, 8000, at(20), 160, 0);
+    // Packets 2..50 lost: packet 51 lands 1 s after packet 1.
+    expect(a.place(1, 51, 50 * 160, 8000, at(1020), 160, 0)).toBe(at(1000));
+  });
+
+  it('puts a reordered packet in place, and drops duplicates and very late packets', () => {
+    const a = new SourceAligner(RATE);
+    a.place(1, 1, 0, 8000, at(20), 160, 0);
+    a.place(1, 3, 320, 8000, at(60), 160, 0);
+    expect(a.place(1, 2, 160, 8000, at(65), 160, 0)).toBe(at(20));
+    expect(a.place(1, 2, 160, 8000, at(66), 160, 0)).toBe(DROPPED);
+    expect(a.stats.duplicates).toBe(1);
+    // Packet 0 arrives after the file was written past its audio: dropped as late.
+    expect(a.place(1, 0, -160 >>> 0, 8000, at(400), 160, at(300))).toBe(DROPPED);
+    expect(a.stats.late).toBe(1);
+  });
+
+  it('re-anchors on a new SSRC and on a timestamp jump, by arrival time', () => {
+    const a = new SourceAligner(RATE);
+    a.place(1, 1, 0, 8000, at(20), 160, 0);
+    expect(a.place(2, 900, 777777, 8000, at(2020), 160, 0)).toBe(at(2000));
+    // The sender restarts its timestamps 10 s ahead while real time moved 20 ms.
+    expect(a.place(2, 901, 777777 + 80000, 8000, at(2040), 160, 0)).toBe(at(2020));
+    expect(a.stats.reanchors).toBe(2);
+  });
+
+  it('keeps two tracks in step whatever their timestamps', () => {
+    const left = new SourceAligner(RATE);
+    const right = new SourceAligner(RATE);
+    for (let i = 0; i < 100; i++) {
+      const ms = 40 + i * 20;
+      const l = left.place(0x1111, i, 123456 + i * 160, 8000, at(ms), 160, 0);
+      const r = right.place(
+        0x2222,
+        5000 + i,
+        (4000000000 + i * 160) >>> 0,
+        8000,
+        at(ms + 3),
+        160,
+        0,
+      );
+      expect(Math.abs(l - r)).toBeLessThanOrEqual(at(3));
+    }
+  });
+
+  it('scales timestamps of another clock (Opus: 48 kHz) to the file rate', () => {
+    const a = new SourceAligner(16000);
+    a.place(1, 1, 0, 48000, 16 * 20, 320, 0);
+    expect(a.place(1, 2, 960, 48000, 16 * 40, 320, 0)).toBe(320);
+  });
+});
+
+describe('TrackBuffer', () => {
+  it('sums sources, clamps, writes silence where nothing came, and follows wall time', () => {
+    const t = new TrackBuffer(RATE * 2);
+    const pcm = new Int16Array(160).fill(20000);
+    t.add(0, pcm, 160, null, 0);
+    t.add(80, pcm, 160, null, 0);
+    const out = new Int16Array(400);
+    t.take(out, null, 400);
+    expect(out[0]).toBe(20000);
+    expect(out[100]).toBe(32767);
+    expect(out[200]).toBe(20000);
+    expect(out[300]).toBe(0);
+    expect(t.written).toBe(400);
+    // A packet overlapping the written part only contributes its unwritten tail.
+    t.add(380, pcm, 160, null, 0);
+    t.take(out, null, 160);
+    expect(out[0]).toBe(20000);
+    expect(out[139]).toBe(20000);
+    expect(out[140]).toBe(0);
+  });
+
+  it('passes a sole source`s bytes through, never a sum', () => {
+    const t = new TrackBuffer(1024);
+    const bytes = new Uint8Array([1, 2, 3, 4]);
+    t.add(0, new Int16Array([5, 6, 7, 8]), 4, bytes, 0);
+    t.add(2, new Int16Array([1, 1]), 2, null, 0);
+    const out = new Int16Array(6);
+    const raw = new Int16Array(6);
+    t.take(out, raw, 6);
+    expect([...raw]).toEqual([1, 2, -1, -1, -1, -1]);
+    expect([...out]).toEqual([5, 6, 8, 9, 0, 0]);
+  });
+});
