@@ -265,7 +265,7 @@ describe('room commands', () => {
         type: 'startRecording',
         id: 3,
         roomId: 3,
-        recording: { path: '/var/rec/a.wav', channels: 2, format: 'mp3' },
+        recording: { path: '/var/rec/a.wav', channels: 2, bitrate: 64 },
       }),
     ).toEqual({
       type: 'startRecording',
@@ -273,6 +273,14 @@ describe('room commands', () => {
       roomId: 3,
       recording: { path: '/var/rec/a.wav', channels: 2 },
     });
+    expect(() =>
+      validateCommand({
+        type: 'startRecording',
+        id: 3,
+        roomId: 3,
+        recording: { path: '/var/rec/a.wav', channels: 2, format: 'mp3' },
+      }),
+    ).toThrow('recording.format must be one of wav, wav-g711, ogg-opus');
     expect(validateCommand({ type: 'stopRecording', id: 4, roomId: 3 })).toEqual({
       type: 'stopRecording',
       id: 4,
