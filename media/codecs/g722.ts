@@ -411,6 +411,12 @@ export class G722Decoder {
   private readonly x = new Int32Array(24);
 
   /**
+   * `wrapOverflow` reproduces spandsp's wrap of an overflowing output sample (for the
+   * reference test only); by default the output saturates.
+   */
+  constructor(private readonly wrapOverflow = false) {}
+
+  /**
    * Decodes `length` bytes of `data` from `offset` into `out` from 0, two 16 kHz samples
    * per byte, at most `out.length` samples; returns the samples written.
    */
@@ -451,8 +457,10 @@ export class G722Decoder {
         second += x[2 * i]! * QMF[i]!;
         first += x[2 * i + 1]! * QMF[11 - i]!;
       }
-      out[n++] = sat16(first >> 11);
-      out[n++] = sat16(second >> 11);
+      const a = first >> 11;
+      const b = second >> 11;
+      out[n++] = this.wrapOverflow ? (a << 16) >> 16 : sat16(a);
+      out[n++] = this.wrapOverflow ? (b << 16) >> 16 : sat16(b);
     }
     return n;
   }
