@@ -71,6 +71,56 @@ describe('G.722 against libspandsp reference vectors', () => {
   });
 });
 
+// sippy/libg722 1.2.8's own test data and the SHA-256 digests its `make test` compares
+// against (vectors/libg722/README.md): decodes of two payload files at 16 kHz, and an
+// encode then decode of a big-endian 16 kHz PCM file. libg722 saturates like we do.
+describe('G.722 against sippy/libg722 test data', () => {
+  const libg722 = (name: string): Buffer => vector(`libg722/${name}`);
+  const digests = new Map(
+    libg722('test.checksum')
+      .toString('latin1')
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [digest, name] = line.split(' *');
+        return [name!, digest!] as const;
+      }),
+  );
+  const bigEndian = (pcm: Int16Array): Buffer => {
+    const bytes = Buffer.alloc(pcm.length * 2);
+    pcm.forEach((v, i) => bytes.writeInt16BE(v, i * 2));
+    return bytes;
+  };
+
+  it('decodes its payloads to its digests', () => {
+    expect(sha256(decodeAll(new Uint8Array(libg722('test.g722')), 10))).toBe(
+      digests.get('test.raw.16k.out'),
+    );
+    expect(sha256(decodeAll(new Uint8Array(libg722('fullscale.g722')), 10))).toBe(
+      digests.get('fullscale.raw.out'),
+    );
+  });
+
+  it('encodes its PCM file, and decodes the result, to its digests', () => {
+    const raw = libg722('pcminb.dat');
+    const pcm = new Int16Array(raw.length >> 1);
+    for (let i = 0; i < pcm.length; i++) pcm[i] = raw.readInt16BE(i * 2);
+    const encoder = new G722Encoder();
+    const payload = new Uint8Array(pcm.length >> 1);
+    let n = 0;
+    for (let off = 0; off < pcm.length; off += 20) {
+      n += encoder.encode(
+        pcm.subarray(off, off + 20),
+        Math.min(20, pcm.length - off),
+        payload.subarray(n),
+      );
+    }
+    expect(n).toBe(payload.length);
+    expect(sha256(payload)).toBe(digests.get('pcminb.g722.out'));
+    expect(sha256(bigEndian(decodeAll(payload, 10)))).toBe(digests.get('pcminb.raw.16k.out'));
+  });
+});
+
 describe('G.722 codec entry', () => {
   const G722 = codecOf('G722');
 
