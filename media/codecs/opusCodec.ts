@@ -1,6 +1,7 @@
 /**
- * Opus (RFC 6716, RTP payload format RFC 7587) as a table codec, through the native
- * libopus binding @discordjs/opus (docs/codecs.md says why this package). The RTP clock
+ * Opus (RFC 6716, RTP payload format RFC 7587) as a table codec, through libopus: the
+ * native binding @discordjs/opus when it loads, else opusscript's WASM build
+ * (media/codecs/opusBinding.ts chooses; docs/codecs.md says why). The RTP clock
  * is always 48000 (RFC 7587 §4.1); the engine decodes and encodes at 16 kHz mono, its
  * wideband mixing rate, so 20 ms is 960 ticks and 320 samples. SDP: `opus/48000/2` with
  * a dynamic payload type (we offer 111), `minptime=10;useinbandfec=1` (RFC 7587 §7).
@@ -9,30 +10,29 @@
  * spends bits on FEC when told to expect loss), 24 kbit/s, complexity 5.
  *
  * Decoder: a payload libopus rejects decodes to -1 (never throws); DTX packets (1-2 bytes)
- * decode to comfort noise or silence like any other. Concealment is Opus's own PLC: the
- * binding decodes a missing packet only into its whole 360 ms buffer, so the first
- * conceal() of a loss runs the PLC once and later ones in the same gap are served from
- * that output (it is the PLC's continuation, in order). The next real packet fades in
- * from there. The binding offers no FEC decode (it always passes decode_fec = 0), so
- * decodeFec is absent and a lost packet is concealed, not recovered.
+ * decode to comfort noise or silence like any other. Concealment is Opus's own PLC: both
+ * packages decode a missing packet only into their whole PLC buffer (360 ms native,
+ * 180 ms WASM), so the first conceal() of a loss runs the PLC once and later ones in the
+ * same gap are served from that output (it is the PLC's continuation, in order). The
+ * next real packet fades in from there. Neither package offers FEC decode (both pass
+ * decode_fec = 0), so decodeFec is absent and a lost packet is concealed, not recovered.
  *
- * The binding allocates a small Buffer for each result; this file adds one view per
- * decode and nothing else. Its native state is freed when the binding's object is
- * collected (the package has no explicit destroy); close() drops the only reference.
+ * Either package allocates a small Buffer for each result; this file adds one view per
+ * decode and nothing else. close() frees opusscript's WASM state at once; the native
+ * binding has no explicit destroy, so its state goes when the GC collects the object
+ * close() stops referencing.
  */
-import { createRequire } from 'node:module';
-import type { OpusEncoder as NativeOpus } from '@discordjs/opus';
 import type { AudioDecoder, AudioEncoder, Codec } from './codec.js';
+import { opusBackend, type OpusBackend, type OpusHandle } from './opusBinding.js';
 
 const SAMPLE_RATE = 16000;
 const FRAME_SAMPLES = 320;
 /** 120 ms at 16 kHz: the longest Opus packet (RFC 6716 §3.2.5). */
 const MAX_SAMPLES = 1920;
-/** What the binding's PLC produces per call: its fixed 6 × 960-sample buffer. */
+/** The most one PLC call yields: @discordjs/opus's fixed 6 × 960 samples (opusscript 2880). */
 const PLC_SAMPLES = 5760;
 
 // opus_defines.h
-const OPUS_SET_APPLICATION = 4000;
 const OPUS_APPLICATION_VOIP = 2048;
 const OPUS_SET_BITRATE = 4002;
 const OPUS_SET_COMPLEXITY = 4010;
@@ -44,18 +44,6 @@ export const OPUS_SETTINGS = {
   complexity: 5,
   packetLossPercent: 10,
 } as const;
-
-type NativeOpusClass = new (rate: number, channels: number) => NativeOpus;
-let nativeClass: NativeOpusClass | undefined;
-
-/** Loads the native binding on first use, so a worker without Opus legs never does. */
-function createNative(): NativeOpus {
-  if (nativeClass === undefined) {
-    const require = createRequire(import.meta.url);
-    nativeClass = (require('@discordjs/opus') as { OpusEncoder: NativeOpusClass }).OpusEncoder;
-  }
-  return new nativeClass(SAMPLE_RATE, 1);
-}
 
 /** Little-endian 16-bit PCM bytes into `out`; returns the samples copied. */
 function copyPcm(pcm: Buffer, out: Int16Array, max: number): number {
@@ -69,18 +57,22 @@ function copyPcm(pcm: Buffer, out: Int16Array, max: number): number {
 const EMPTY = Buffer.alloc(0);
 
 class OpusAudioDecoder implements AudioDecoder {
-  private native: NativeOpus | null = createNative();
+  private handle: OpusHandle | null;
   private readonly plc = new Int16Array(PLC_SAMPLES);
   private plcLength = 0;
   private plcPosition = 0;
 
+  constructor(backend: OpusBackend) {
+    this.handle = backend.create(SAMPLE_RATE, 1, OPUS_APPLICATION_VOIP);
+  }
+
   decode(data: Uint8Array, offset: number, length: number, out: Int16Array): number {
-    const native = this.native;
+    const handle = this.handle;
     // An empty payload would ask libopus for PLC, not decode: it is no Opus packet.
-    if (native === null || length <= 0 || offset < 0 || offset + length > data.length) return -1;
+    if (handle === null || length <= 0 || offset < 0 || offset + length > data.length) return -1;
     let pcm: Buffer;
     try {
-      pcm = native.decode(Buffer.from(data.buffer, data.byteOffset + offset, length));
+      pcm = handle.decode(Buffer.from(data.buffer, data.byteOffset + offset, length));
     } catch {
       return -1;
     }
@@ -106,9 +98,9 @@ class OpusAudioDecoder implements AudioDecoder {
   }
 
   private runPlc(): boolean {
-    if (this.native === null) return false;
+    if (this.handle === null) return false;
     try {
-      this.plcLength = copyPcm(this.native.decode(EMPTY), this.plc, PLC_SAMPLES);
+      this.plcLength = copyPcm(this.handle.decode(EMPTY), this.plc, PLC_SAMPLES);
     } catch {
       this.plcLength = 0;
     }
@@ -117,23 +109,23 @@ class OpusAudioDecoder implements AudioDecoder {
   }
 
   close(): void {
-    this.native = null;
+    this.handle?.free();
+    this.handle = null;
   }
 }
 
 class OpusAudioEncoder implements AudioEncoder {
-  private native: NativeOpus | null;
+  private handle: OpusHandle | null;
   private readonly input = Buffer.alloc(FRAME_SAMPLES * 2);
 
-  constructor() {
-    const native = createNative();
-    // The application can only be set before the first frame (opus_encoder_ctl).
-    native.applyEncoderCTL(OPUS_SET_APPLICATION, OPUS_APPLICATION_VOIP);
-    native.applyEncoderCTL(OPUS_SET_BITRATE, OPUS_SETTINGS.bitrate);
-    native.applyEncoderCTL(OPUS_SET_COMPLEXITY, OPUS_SETTINGS.complexity);
-    native.applyEncoderCTL(OPUS_SET_INBAND_FEC, 1);
-    native.applyEncoderCTL(OPUS_SET_PACKET_LOSS_PERC, OPUS_SETTINGS.packetLossPercent);
-    this.native = native;
+  constructor(backend: OpusBackend) {
+    // The application is set at creation, before the first frame (libopus allows no later).
+    const handle = backend.create(SAMPLE_RATE, 1, OPUS_APPLICATION_VOIP);
+    handle.encoderCtl(OPUS_SET_BITRATE, OPUS_SETTINGS.bitrate);
+    handle.encoderCtl(OPUS_SET_COMPLEXITY, OPUS_SETTINGS.complexity);
+    handle.encoderCtl(OPUS_SET_INBAND_FEC, 1);
+    handle.encoderCtl(OPUS_SET_PACKET_LOSS_PERC, OPUS_SETTINGS.packetLossPercent);
+    this.handle = handle;
   }
 
   /**
@@ -141,8 +133,8 @@ class OpusAudioEncoder implements AudioEncoder {
    * the payload length, or 0 when nothing could be encoded (closed, bad frame size).
    */
   encode(pcm: Int16Array, samples: number, out: Uint8Array): number {
-    const native = this.native;
-    if (native === null) return 0;
+    const handle = this.handle;
+    if (handle === null) return 0;
     const input = samples === FRAME_SAMPLES ? this.input : Buffer.alloc(samples * 2);
     for (let i = 0, j = 0; i < samples; i++, j += 2) {
       const v = pcm[i]!;
@@ -151,7 +143,7 @@ class OpusAudioEncoder implements AudioEncoder {
     }
     let payload: Buffer;
     try {
-      payload = native.encode(input);
+      payload = handle.encode(input, samples);
     } catch {
       return 0;
     }
@@ -161,11 +153,12 @@ class OpusAudioEncoder implements AudioEncoder {
   }
 
   close(): void {
-    this.native = null;
+    this.handle?.free();
+    this.handle = null;
   }
 }
 
-export const OPUS: Codec = {
+const OPUS_ENTRY = {
   name: 'opus',
   rtpClockRate: 48000,
   sampleRate: SAMPLE_RATE,
@@ -181,6 +174,16 @@ export const OPUS: Codec = {
     payloadType: 111,
     fmtp: 'minptime=10;useinbandfec=1',
   },
-  createDecoder: () => new OpusAudioDecoder(),
-  createEncoder: () => new OpusAudioEncoder(),
-};
+} satisfies Omit<Codec, 'createDecoder' | 'createEncoder'>;
+
+/** The Opus codec entry over `backend` (the tests run it over each backend that loads). */
+export function opusCodecWith(backend: () => OpusBackend): Codec {
+  return {
+    ...OPUS_ENTRY,
+    createDecoder: () => new OpusAudioDecoder(backend()),
+    createEncoder: () => new OpusAudioEncoder(backend()),
+  };
+}
+
+/** The table's entry: the backend opusBinding.ts chooses, loaded with the first coder. */
+export const OPUS: Codec = opusCodecWith(() => opusBackend().backend);

@@ -1,27 +1,81 @@
 import { describe, it, expect } from '@jest/globals';
+import type { Codec } from '../../../../media/codecs/codec.js';
+import {
+  chooseOpusBackend,
+  loadNative,
+  loadWasm,
+  opusBackend,
+  type OpusBackend,
+} from '../../../../media/codecs/opusBinding.js';
+import { opusCodecWith } from '../../../../media/codecs/opusCodec.js';
 import { codecOf } from '../../../../media/codecs/table.js';
 import { heapGrowth, snrDb, tone } from './codecTestKit.js';
 
-const OPUS = codecOf('opus');
-
-function encodeTone(
-  frequency: number,
-  frames: number,
-): { input: Int16Array; packets: Uint8Array[] } {
-  const input = tone(frequency, 16000, 320 * frames);
-  const encoder = OPUS.createEncoder();
-  const payload = new Uint8Array(1500);
-  const packets: Uint8Array[] = [];
-  for (let off = 0; off < input.length; off += 320) {
-    const n = encoder.encode(input.subarray(off, off + 320), 320, payload);
-    expect(n).toBeGreaterThan(0);
-    packets.push(payload.slice(0, n));
-  }
-  encoder.close();
-  return { input, packets };
+// Every backend that loads here: WASM always (a regular dependency), native where the
+// optional @discordjs/opus built. The entry's tests run over each.
+const wasm = loadWasm();
+let native: OpusBackend | undefined;
+let nativeError = '';
+try {
+  native = loadNative();
+} catch (err) {
+  nativeError = (err as Error).message;
 }
+const backends = native === undefined ? [wasm] : [native, wasm];
 
-describe('Opus codec entry', () => {
+describe('Opus backend choice', () => {
+  it('uses the native binding when it loads, else WASM with the reason', () => {
+    const choice = opusBackend();
+    if (native === undefined) {
+      expect(choice.backend.name).toBe('wasm');
+      expect(choice.nativeError).toBe(nativeError);
+    } else {
+      expect(choice.backend.name).toBe('native');
+      expect(choice.nativeError).toBeUndefined();
+    }
+    expect(opusBackend()).toBe(choice); // decided once
+  });
+
+  it('falls back to WASM, with the reason, when the native binding fails to load', () => {
+    const choice = chooseOpusBackend(() => {
+      throw new Error('Cannot find module opus.node');
+    });
+    expect(choice.backend.name).toBe('wasm');
+    expect(choice.nativeError).toBe('Cannot find module opus.node');
+  });
+
+  it('the table entry codes through the chosen backend', () => {
+    const decoder = codecOf('opus').createDecoder();
+    const encoder = codecOf('opus').createEncoder();
+    const payload = new Uint8Array(1500);
+    const n = encoder.encode(tone(1000, 16000, 320), 320, payload);
+    expect(n).toBeGreaterThan(0);
+    expect(decoder.decode(payload, 0, n, new Int16Array(1920))).toBe(320);
+    decoder.close();
+    encoder.close();
+  });
+});
+
+describe.each(backends.map((b) => [b.name, b] as const))('Opus codec entry (%s)', (_, backend) => {
+  const OPUS: Codec = opusCodecWith(() => backend);
+
+  function encodeTone(
+    frequency: number,
+    frames: number,
+  ): { input: Int16Array; packets: Uint8Array[] } {
+    const input = tone(frequency, 16000, 320 * frames);
+    const encoder = OPUS.createEncoder();
+    const payload = new Uint8Array(1500);
+    const packets: Uint8Array[] = [];
+    for (let off = 0; off < input.length; off += 320) {
+      const n = encoder.encode(input.subarray(off, off + 320), 320, payload);
+      expect(n).toBeGreaterThan(0);
+      packets.push(payload.slice(0, n));
+    }
+    encoder.close();
+    return { input, packets };
+  }
+
   it('describes the wire and the audio (RFC 7587)', () => {
     expect(OPUS).toMatchObject({
       rtpClockRate: 48000,
