@@ -261,10 +261,11 @@ const ILB = Int32Array.of(
   3922,
   4008,
 );
-/** Higher band: inverse quantizer (INVQAH), QUANTH codes, log scale adaptation. */
+/**
+ * Higher band: inverse quantizer (INVQAH) and log scale adaptation. Its QUANTH codes
+ * (IHN 1, 0 and IHP 3, 2 for the inner and outer interval) are written out in encode().
+ */
 const QM2 = Int32Array.of(-7408, -1616, 7408, 1616);
-const IHN = Int32Array.of(0, 1, 0);
-const IHP = Int32Array.of(0, 3, 2);
 const RH2 = Int32Array.of(2, 1, 2, 1);
 const WH = Int32Array.of(0, -214, 798);
 
