@@ -16,7 +16,8 @@
  * unrolled with constant coefficients over a history buffer that is compacted once every
  * 320 sample pairs (not shifted per pair), and the 6-bit quantizer is one division and
  * a table look-up instead of a search. Every intermediate fits in int32 (bounds noted
- * where they are not obvious). Encode and decode allocate nothing.
+ * where they are not obvious), and negations are written `0 - x`: `-x` of 0 is -0, a
+ * double, which would push V8 off its int32 arithmetic. Encode and decode allocate nothing.
  */
 
 /**
@@ -344,7 +345,7 @@ function update(st: Int32Array, o: number, d: number): void {
 
   // UPPOL2: the second pole.
   const a1x4 = sat16(a1 * 4);
-  let t = sg0 === sg1 ? -a1x4 : a1x4;
+  let t = sg0 === sg1 ? 0 - a1x4 : a1x4;
   if (t > 32767) t = 32767;
   let ap2 = (t >> 7) + (sg0 === sg2 ? 128 : -128) + ((a2 * 32512) >> 15);
   if (ap2 > 12288) ap2 = 12288;
@@ -354,10 +355,11 @@ function update(st: Int32Array, o: number, d: number): void {
   let ap1 = sat16((sg0 === sg1 ? 192 : -192) + ((a1 * 32640) >> 15));
   const bound = sat16(15360 - ap2);
   if (ap1 > bound) ap1 = bound;
-  else if (ap1 < -bound) ap1 = -bound;
+  else if (ap1 < 0 - bound) ap1 = 0 - bound;
 
   // UPZERO (b · 32640 < 2^30), then DELAYA on the difference line.
   const step = d === 0 ? 0 : 128;
+  const back = 0 - step;
   const sgd = d >> 15;
   const dq1 = st[o + DQ1]!;
   const dq2 = st[o + DQ1 + 1]!;
@@ -365,12 +367,12 @@ function update(st: Int32Array, o: number, d: number): void {
   const dq4 = st[o + DQ1 + 3]!;
   const dq5 = st[o + DQ1 + 4]!;
   const dq6 = st[o + DQ1 + 5]!;
-  const b1 = sat16((dq1 >> 15 === sgd ? step : -step) + ((st[o + B1]! * 32640) >> 15));
-  const b2 = sat16((dq2 >> 15 === sgd ? step : -step) + ((st[o + B1 + 1]! * 32640) >> 15));
-  const b3 = sat16((dq3 >> 15 === sgd ? step : -step) + ((st[o + B1 + 2]! * 32640) >> 15));
-  const b4 = sat16((dq4 >> 15 === sgd ? step : -step) + ((st[o + B1 + 3]! * 32640) >> 15));
-  const b5 = sat16((dq5 >> 15 === sgd ? step : -step) + ((st[o + B1 + 4]! * 32640) >> 15));
-  const b6 = sat16((dq6 >> 15 === sgd ? step : -step) + ((st[o + B1 + 5]! * 32640) >> 15));
+  const b1 = sat16((dq1 >> 15 === sgd ? step : back) + ((st[o + B1]! * 32640) >> 15));
+  const b2 = sat16((dq2 >> 15 === sgd ? step : back) + ((st[o + B1 + 1]! * 32640) >> 15));
+  const b3 = sat16((dq3 >> 15 === sgd ? step : back) + ((st[o + B1 + 2]! * 32640) >> 15));
+  const b4 = sat16((dq4 >> 15 === sgd ? step : back) + ((st[o + B1 + 3]! * 32640) >> 15));
+  const b5 = sat16((dq5 >> 15 === sgd ? step : back) + ((st[o + B1 + 4]! * 32640) >> 15));
+  const b6 = sat16((dq6 >> 15 === sgd ? step : back) + ((st[o + B1 + 5]! * 32640) >> 15));
   st[o + B1] = b1;
   st[o + B1 + 1] = b2;
   st[o + B1 + 2] = b3;
@@ -472,7 +474,7 @@ export class G722Encoder {
       // Lower band: SUBTRA, QUANTL (see INTERVAL), INVQAL, LOGSCL, SCALEL, block 4.
       const detl = st[LOW + DET]!;
       const el = sat16(xl - st[LOW + S]!);
-      const ml = el >= 0 ? el : -(el + 1);
+      const ml = el >= 0 ? el : -1 - el;
       let c = Math.floor(((ml + 1) * 4096 + detl - 1) / detl); // exact: all < 2^28
       if (c > Q6_TOP) c = Q6_TOP;
       const k = INTERVAL[c]!;
@@ -482,7 +484,7 @@ export class G722Encoder {
       // Higher band: SUBTRA, QUANTH, INVQAH, LOGSCH, SCALEH, block 4.
       const deth = st[HIGH + DET]!;
       const eh = sat16(xh - st[HIGH + S]!);
-      const mh = eh >= 0 ? eh : -(eh + 1);
+      const mh = eh >= 0 ? eh : -1 - eh;
       const ih = mh >= (564 * deth) >> 12 ? (eh < 0 ? 0 : 2) : eh < 0 ? 1 : 3;
       update2(st, ih, deth);
 
