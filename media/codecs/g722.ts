@@ -475,7 +475,8 @@ export class G722Encoder {
       const detl = st[LOW + DET]!;
       const el = sat16(xl - st[LOW + S]!);
       const ml = el >= 0 ? el : -1 - el;
-      let c = Math.floor(((ml + 1) * 4096 + detl - 1) / detl); // exact: all < 2^28
+      // The ceiling by integer division (all positive, < 2^28; `| 0` keeps V8 in int32).
+      let c = (((ml + 1) * 4096 + detl - 1) / detl) | 0;
       if (c > Q6_TOP) c = Q6_TOP;
       const k = INTERVAL[c]!;
       const il = el < 0 ? ILN[k]! : ILP[k]!;
