@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * Codec and mixer cost on one core, in-process, against the build (dist/media):
- * µs per 20 ms frame to encode and decode PCMU, PCMA, G.722 and Opus (the table's
- * @discordjs/opus, and opusscript when installed, through their own APIs at the table's
- * settings), and the mixer's cost per tick and per participant for mix-minus rooms of 2-6
+ * µs per 20 ms frame to encode and decode PCMU, PCMA, G.722 and Opus (the table's entry,
+ * over each libopus backend that loads: @discordjs/opus native when its optional install
+ * built, opusscript WASM always), and the mixer's cost per tick and per participant for
+ * mix-minus rooms of 2-6
  * at 8 kHz (160 samples) and 16 kHz (320) with media/mixer/mixFrame.ts.
  *
  *   node bench/codecs.bench.mjs [--frames N] [--no-build] [--results FILE]
@@ -17,7 +18,6 @@
  * at the codec's rate. Takes well under a minute.
  */
 import { appendFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { build, commandLine, machine } from './lib/benchRuntime.mjs';
 
@@ -33,7 +33,8 @@ if (opt.build) build();
 
 const { codecOf } = await import('../dist/media/codecs/table.js');
 const { planMix, mixFrame } = await import('../dist/media/mixer/mixFrame.js');
-const { OPUS_SETTINGS } = await import('../dist/media/codecs/opusCodec.js');
+const { OPUS_SETTINGS, opusCodecWith } = await import('../dist/media/codecs/opusCodec.js');
+const { loadNative, loadWasm, opusBackend } = await import('../dist/media/codecs/opusBinding.js');
 
 function tonePair(rate, samples) {
   const pcm = new Int16Array(samples);
@@ -46,21 +47,27 @@ function tonePair(rate, samples) {
   return pcm;
 }
 
-/** Best-of-3 µs per call of fn over `opt.frames` calls. */
+/**
+ * Best-of-3 µs per call of fn over `opt.frames` calls, as process CPU time (what a loaded
+ * machine cannot inflate by descheduling us) and as wall time.
+ */
 function measure(fn) {
   for (let i = 0; i < opt.frames / 4; i++) fn(i);
-  let best = Infinity;
+  let cpu = Infinity;
+  let wall = Infinity;
   for (let r = 0; r < 3; r++) {
+    const c = process.cpuUsage();
     const t = performance.now();
     for (let i = 0; i < opt.frames; i++) fn(i);
-    best = Math.min(best, ((performance.now() - t) * 1000) / opt.frames);
+    wall = Math.min(wall, ((performance.now() - t) * 1000) / opt.frames);
+    const used = process.cpuUsage(c);
+    cpu = Math.min(cpu, (used.user + used.system) / opt.frames);
   }
-  return best;
+  return { cpu, wall };
 }
 
 const codecRows = [];
-function benchTable(name) {
-  const codec = codecOf(name);
+function benchTable(name, codec = codecOf(name)) {
   const n = codec.frameSamples;
   const source = tonePair(codec.sampleRate, n * 50);
   const encoder = codec.createEncoder();
@@ -79,33 +86,28 @@ function benchTable(name) {
     decoder.decode(p, 0, p.length, out);
   });
   const bytes = packets.reduce((s, p) => s + p.length, 0) / packets.length;
-  codecRows.push([`${name} (table)`, codec.sampleRate, enc, dec, bytes]);
+  codecRows.push([name, codec.sampleRate, enc, dec, bytes]);
   encoder.close();
   decoder.close();
 }
-for (const name of ['PCMU', 'PCMA', 'G722', 'opus']) benchTable(name);
-
-// opusscript, when installed (a dev dependency kept for this comparison), at the same
-// settings; its API allocates a Buffer per call as @discordjs/opus's does.
-try {
-  const OpusScript = createRequire(import.meta.url)('opusscript');
-  const enc = new OpusScript(16000, 1, OpusScript.Application.VOIP);
-  enc.encoderCTL(4002, OPUS_SETTINGS.bitrate);
-  enc.encoderCTL(4010, OPUS_SETTINGS.complexity);
-  enc.encoderCTL(4012, 1);
-  enc.encoderCTL(4014, OPUS_SETTINGS.packetLossPercent);
-  const dec = new OpusScript(16000, 1, OpusScript.Application.VOIP);
-  const source = tonePair(16000, 320 * 50);
-  const frames = Array.from({ length: 50 }, (_, f) => Buffer.from(source.buffer, f * 640, 640));
-  const packets = frames.map((f) => enc.encode(f, 320));
-  const e = measure((i) => enc.encode(frames[i % 50], 320));
-  const d = measure((i) => dec.decode(packets[i % 50]));
-  const bytes = packets.reduce((s, p) => s + p.length, 0) / packets.length;
-  codecRows.push(['opus (opusscript, WASM)', 16000, e, d, bytes]);
-  enc.delete();
-  dec.delete();
-} catch (err) {
-  console.log(`opusscript not measured: ${err.message}`);
+for (const name of ['PCMU', 'PCMA', 'G722']) benchTable(name);
+const opusChoice = opusBackend();
+for (const [label, load] of [
+  ['native, @discordjs/opus', loadNative],
+  ['WASM, opusscript', loadWasm],
+]) {
+  let backend;
+  try {
+    backend = load();
+  } catch (err) {
+    console.log(`opus (${label}) not measured: ${err.message}`);
+    continue;
+  }
+  const chosen = backend.name === opusChoice.backend.name ? ', the table uses it' : '';
+  benchTable(
+    `opus (${label}${chosen})`,
+    opusCodecWith(() => backend),
+  );
 }
 
 // Mixer: classic mix-minus (everyone hears everyone else), all sources present.
@@ -120,7 +122,13 @@ for (const frameSamples of [160, 320]) {
       tonePair(frameSamples * 50, frameSamples).map((v) => v >> (s % 3)),
     );
     const tick = measure(() => mixFrame(plan, inputs));
-    mixRows.push([frameSamples === 160 ? 8000 : 16000, parts, tick, tick / parts]);
+    mixRows.push([
+      frameSamples === 160 ? 8000 : 16000,
+      parts,
+      tick.cpu,
+      tick.cpu / parts,
+      tick.wall,
+    ]);
   }
 }
 
@@ -133,21 +141,25 @@ md.push(
 );
 md.push(`- command: \`${commandLine('codecs.bench.mjs')}\``);
 md.push(
-  `- best of 3 × ${opt.frames} frames after a warm-up; Opus at ${OPUS_SETTINGS.bitrate / 1000} kbit/s, complexity ${OPUS_SETTINGS.complexity}, VoIP, in-band FEC, 10 % expected loss.`,
+  `- best of 3 × ${opt.frames} frames after a warm-up (CPU: process.cpuUsage, user + system; wall: performance.now); Opus at ${OPUS_SETTINGS.bitrate / 1000} kbit/s, complexity ${OPUS_SETTINGS.complexity}, VoIP, in-band FEC, 10 % expected loss.`,
 );
 md.push('');
-md.push('| codec | PCM rate | encode µs | decode µs | bytes/frame |');
-md.push('|---|---|---|---|---|');
+md.push(
+  '| codec | PCM rate | encode µs CPU | decode µs CPU | encode / decode µs wall | bytes/frame |',
+);
+md.push('|---|---|---|---|---|---|');
 for (const [name, rate, e, d, b] of codecRows) {
-  md.push(`| ${name} | ${rate} | ${e.toFixed(2)} | ${d.toFixed(2)} | ${b.toFixed(1)} |`);
+  md.push(
+    `| ${name} | ${rate} | ${e.cpu.toFixed(2)} | ${d.cpu.toFixed(2)} | ${e.wall.toFixed(2)} / ${d.wall.toFixed(2)} | ${b.toFixed(1)} |`,
+  );
 }
 md.push('');
 md.push('Mixer (mixFrame, mix-minus: each participant hears all the others; no codec work):');
 md.push('');
-md.push('| rate | participants | µs per tick | µs per participant |');
-md.push('|---|---|---|---|');
-for (const [rate, parts, tick, per] of mixRows) {
-  md.push(`| ${rate} | ${parts} | ${tick.toFixed(2)} | ${per.toFixed(2)} |`);
+md.push('| rate | participants | µs CPU per tick | µs CPU per participant | µs wall per tick |');
+md.push('|---|---|---|---|---|');
+for (const [rate, parts, tick, per, wall] of mixRows) {
+  md.push(`| ${rate} | ${parts} | ${tick.toFixed(2)} | ${per.toFixed(2)} | ${wall.toFixed(2)} |`);
 }
 md.push('');
 console.log(md.join('\n'));
