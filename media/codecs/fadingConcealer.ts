@@ -30,7 +30,12 @@ export class FadingConcealer {
       return samples;
     }
     const shift = this.repeats;
-    for (let i = 0; i < samples; i++) out[i] = this.last[i % n]! >> shift;
+    const last = this.last;
+    // Whole periods of the last frame, then the part of one that is left.
+    for (let start = 0; start < samples; start += n) {
+      const end = start + n < samples ? start + n : samples;
+      for (let i = start, j = 0; i < end; i++, j++) out[i] = last[j]! >> shift;
+    }
     return samples;
   }
 }

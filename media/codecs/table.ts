@@ -4,8 +4,10 @@
  */
 import type { Codec, CodecName } from './codec.js';
 import { PCMA, PCMU } from './g711Codec.js';
+import { G722 } from './g722Codec.js';
+import { OPUS } from './opusCodec.js';
 
-const table: Partial<Record<CodecName, Codec>> = { PCMU, PCMA };
+const table: Partial<Record<CodecName, Codec>> = { PCMU, PCMA, G722, opus: OPUS };
 
 /** The codec called `name`; throws a RangeError for one the engine lacks. */
 export function codecOf(name: CodecName): Codec {
