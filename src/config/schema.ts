@@ -282,12 +282,13 @@ const monitoring = z
 
 /**
  * `format` used to be the channel layout (stereo | mono): such a config still loads, as
- * format wav with that layout in `channels`.
+ * format wav with that layout in `channels` (the old key wins over a `channels` that
+ * only restates the default).
  */
 const legacyRecordingFormat = (x: unknown): unknown => {
   if (typeof x !== 'object' || x === null) return x;
   const o = x as Record<string, unknown>;
-  if ((o.format === 'stereo' || o.format === 'mono') && o.channels === undefined) {
+  if (o.format === 'stereo' || o.format === 'mono') {
     return { ...o, format: 'wav', channels: o.format };
   }
   return x;

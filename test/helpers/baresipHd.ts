@@ -98,9 +98,9 @@ export const HD_CODECS = ['G722', 'opus', 'PCMU', 'PCMA'] as const;
 
 /** The config override that enables HD_CODECS (one place, should the key move). */
 export function hdCodecConfig(codecs: readonly string[] = HD_CODECS): {
-  media: { codecs: string[] };
+  calls: { codecs: string[] };
 } {
-  return { media: { codecs: [...codecs] } };
+  return { calls: { codecs: [...codecs] } };
 }
 
 /** A speaker: a low tone (any codec) and a high one above 4 kHz (wideband only). */

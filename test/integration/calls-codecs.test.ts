@@ -59,6 +59,24 @@ async function stream(from: FakePhone, port: number, payloads: Buffer[], pt = 9)
   }
 }
 
+/**
+ * The server answers the caller while the media engine is still applying the negotiated
+ * codecs and routes (a few ms, longer on a loaded machine): packets sent in that window
+ * are not relayed yet. Sends one packet at a time until the far side gets one, so what
+ * the test then checks starts on an established path.
+ */
+async function prime(from: FakePhone, port: number, to: FakePhone, pt = 9): Promise<void> {
+  const payload = Buffer.alloc(160, 0x55);
+  const until = performance.now() + 5000;
+  while (to.rtp.length === 0) {
+    if (performance.now() > until) throw new Error('timed out priming the media path');
+    from.sendRtp(port, pt, payload);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 50)); // a late priming packet lands before the check
+  to.rtp.length = 0;
+}
+
 describe('G.722 end to end', () => {
   it('a G.722 offer answered G.722 is G.722 on both legs, relayed unchanged both ways', async () => {
     const [phoneA, phoneB] = [await rig.phone(), await rig.phone()];
@@ -84,6 +102,8 @@ describe('G.722 end to end', () => {
     expect(call.sdpToA).toMatch(/a=rtpmap:127 telephone-event\/8000/);
 
     const [toB, toA] = [frames(1), frames(99)];
+    await prime(phoneA, audioPort(call.sdpToA), phoneB);
+    await prime(phoneB, audioPort(call.sdpToB), phoneA);
     await stream(phoneA, audioPort(call.sdpToA), toB);
     await stream(phoneB, audioPort(call.sdpToB), toA);
     await waitFor(
