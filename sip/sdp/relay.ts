@@ -5,8 +5,7 @@
  * an INVITE's offer, a re-INVITE's, or an offer in a 200 answered in the ACK):
  *
  *   relayOffer(A's offer)            → our offer to B: the codecs we support, A's order
- *                                      first (then the rest, to transcode; wideband ones
- *                                      only when A has wideband audio to carry), one
+ *                                      first (then the rest, to transcode), one
  *                                      telephone-event per codec clock rate (RFC 4733
  *                                      §2.1: /8000 beside G.711 and G.722, /48000 beside
  *                                      Opus) with A's payload types where free, A's
@@ -135,12 +134,11 @@ export function relayOffer(
   if (!offerer.ok) return offerer;
   const names: AudioCodecName[] = offerer.common.map((c) => c.name);
   if (policy.transcode !== false) {
-    // Transcoding to a wideband codec brings nothing when the offerer has no wideband
-    // audio to carry; the narrowband ones are the fallback an HD phone needs for a trunk.
-    const wide = names.some((name) => AUDIO_CODECS[name].wideband);
-    for (const name of policy.supported) {
-      if (!names.includes(name) && (wide || !AUDIO_CODECS[name].wideband)) names.push(name);
-    }
+    // Every other codec we support follows the offerer's, so the answerer can be reached
+    // whatever it speaks (an Opus-only softphone called from a G.711 trunk, a G.711 trunk
+    // called from an HD phone); listed after the offerer's, they are taken only by an
+    // answerer that lacks all of those, and the engine transcodes.
+    for (const name of policy.supported) if (!names.includes(name)) names.push(name);
   }
   const codecs: SdpCodec[] = names.map((name) => sdpCodecOf(name));
   const description: SdpDescription = {
