@@ -76,14 +76,21 @@ export function negotiateAudio(
   return result;
 }
 
-/** The offerer's telephone-event at `clockRate` (the codec it goes with), if accepted. */
+/**
+ * The offerer's telephone-event for a codec at `clockRate`: the one at that rate (RFC 4733
+ * §2.1: an event's clock is its audio's), else the one at 8000 Hz — endpoints in the field
+ * (baresip, older PBXs) offer Opus beside only telephone-event/8000, and their digits must
+ * still be heard. The returned clockRate is the event's own.
+ */
 export function eventAt(
   negotiated: Pick<NegotiatedAudio, 'telephoneEvents'>,
   clockRate: number,
-): { payloadType: number; fmtp?: string } | undefined {
-  const e = negotiated.telephoneEvents.find((x) => x.clockRate === clockRate);
+): { payloadType: number; clockRate: number; fmtp?: string } | undefined {
+  const e =
+    negotiated.telephoneEvents.find((x) => x.clockRate === clockRate) ??
+    negotiated.telephoneEvents.find((x) => x.clockRate === 8000);
   if (e === undefined) return undefined;
   return e.fmtp === undefined
-    ? { payloadType: e.payloadType }
-    : { payloadType: e.payloadType, fmtp: e.fmtp };
+    ? { payloadType: e.payloadType, clockRate: e.clockRate }
+    : { payloadType: e.payloadType, clockRate: e.clockRate, fmtp: e.fmtp };
 }

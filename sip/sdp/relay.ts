@@ -243,7 +243,7 @@ export function completeAnswer(
   if (event !== undefined) {
     const te: SdpTelephoneEvent = { payloadType: event.payloadType };
     if (event.fmtp !== undefined) te.events = event.fmtp;
-    if (codec.clockRate !== 8000) te.clockRate = codec.clockRate;
+    if (event.clockRate !== 8000) te.clockRate = event.clockRate;
     description.telephoneEvent = te;
   }
   decorate(description, policy, rtcpMux);
@@ -252,7 +252,7 @@ export function completeAnswer(
     leg.telephoneEvent = {
       sendPayloadType: event.payloadType,
       receivePayloadType: event.payloadType,
-      clockRate: codec.clockRate,
+      clockRate: event.clockRate,
     };
   }
   return leg;
@@ -282,10 +282,15 @@ function answererMedia(
   sent: SdpDescription,
 ): LegMedia {
   const leg = legMedia(b, codecs, direction, sent.rtcpMux === true && b.rtcpMux);
-  const clockRate = leg.codec.clockRate;
-  const bEvent = b.formats.find((f) => isTelephoneEvent(f, clockRate));
-  const ours = sentEvents(sent).find((e) => (e.clockRate ?? 8000) === clockRate);
-  if (ours !== undefined && bEvent !== undefined) {
+  // The event at the codec's clock, else at 8000 Hz (see eventAt): one we offered too.
+  const agreed = (rate: number) => {
+    const theirs = b.formats.find((f) => isTelephoneEvent(f, rate));
+    const ours = sentEvents(sent).find((e) => (e.clockRate ?? 8000) === rate);
+    return theirs !== undefined && ours !== undefined ? { theirs, ours, rate } : undefined;
+  };
+  const found = agreed(leg.codec.clockRate) ?? agreed(8000);
+  if (found !== undefined) {
+    const { theirs: bEvent, ours, rate: clockRate } = found;
     leg.telephoneEvent = {
       sendPayloadType: bEvent.payloadType,
       receivePayloadType: ours.payloadType,

@@ -20,7 +20,7 @@ describe('negotiateAudio (RFC 3264 §6.1)', () => {
         { name: 'PCMU', payloadType: 0, clockRate: 8000 },
         { name: 'PCMA', payloadType: 8, clockRate: 8000 },
       ],
-      telephoneEvent: { payloadType: 101, fmtp: '0-15' },
+      telephoneEvent: { payloadType: 101, clockRate: 8000, fmtp: '0-15' },
       telephoneEvents: [{ payloadType: 101, clockRate: 8000, fmtp: '0-15' }],
     });
   });
@@ -49,7 +49,7 @@ describe('negotiateAudio (RFC 3264 §6.1)', () => {
     );
     const result = negotiateAudio(a, G711);
     expect(result.ok && result.codec).toEqual({ name: 'PCMU', payloadType: 96, clockRate: 8000 });
-    expect(result.ok && result.telephoneEvent).toEqual({ payloadType: 97 });
+    expect(result.ok && result.telephoneEvent).toEqual({ payloadType: 97, clockRate: 8000 });
   });
 
   it('ignores formats that only share a name: other clock rates, stereo', () => {

@@ -175,10 +175,10 @@ describe('an Opus-first softphone (browser-style)', () => {
     const a = session(BROWSER).audio;
     const opus = negotiateAudio(a, ALL.supported);
     expect(opus.ok && opus.codec).toEqual({ name: 'opus', payloadType: 111, clockRate: 48000 });
-    expect(opus.ok && opus.telephoneEvent).toEqual({ payloadType: 110 });
+    expect(opus.ok && opus.telephoneEvent).toEqual({ payloadType: 110, clockRate: 48000 });
     const g711 = negotiateAudio(a, ['PCMU']);
     expect(g711.ok && g711.codec.name).toBe('PCMU');
-    expect(g711.ok && g711.telephoneEvent).toEqual({ payloadType: 126 });
+    expect(g711.ok && g711.telephoneEvent).toEqual({ payloadType: 126, clockRate: 8000 });
   });
 
   it('is answered Opus with telephone-event/48000 only, and our fmtp', () => {
@@ -194,6 +194,25 @@ describe('an Opus-first softphone (browser-style)', () => {
       sendPayloadType: 110,
       receivePayloadType: 110,
       clockRate: 48000,
+    });
+  });
+
+  it('Opus offered beside telephone-event/8000 only (baresip) is answered with /8000', () => {
+    const offer = body(
+      'm=audio 4000 RTP/AVP 111 101',
+      'a=rtpmap:111 opus/48000/2',
+      'a=rtpmap:101 telephone-event/8000',
+      'a=fmtp:101 0-15',
+    );
+    const local = answerOffer(session(offer), TOWARD_A, ALL);
+    if (!local.ok) throw new Error(local.reason);
+    const text = buildSdp({ ...local.description, origin: ORIGIN });
+    expect(text).toMatch(/^m=audio 30000 RTP\/AVP 111 101\r$/m);
+    expect(text).toMatch(/^a=rtpmap:101 telephone-event\/8000\r$/m);
+    expect(local.leg.telephoneEvent).toEqual({
+      sendPayloadType: 101,
+      receivePayloadType: 101,
+      clockRate: 8000,
     });
   });
 
@@ -300,7 +319,7 @@ describe('encoding names compare case-insensitively (RFC 4566 §6)', () => {
       ['G722', 101],
       ['PCMU', 103],
     ]);
-    expect(result.ok && result.telephoneEvent).toEqual({ payloadType: 102 });
+    expect(result.ok && result.telephoneEvent).toEqual({ payloadType: 102, clockRate: 48000 });
   });
 
   it('refuses Opus at a rate other than 48000, and G.722 at 16000 (RFC 3551 §4.5.2)', () => {
