@@ -86,6 +86,11 @@ export type PartyRole = Exclude<Role, 'supervisor'>;
 export class CallMedia extends TypedEmitter<CallMediaEvents> {
   private closing: Promise<RecordingSummary | null> | undefined;
   private connected = false;
+  /** Offer/answer results being applied to the legs (apply()), awaited by startRecording. */
+  private readonly applying = new Set<Promise<void>>();
+  /** Settles once both parties are in the room (connect()) or the media closes. */
+  private markInRoom: () => void = () => {};
+  private readonly inRoom = new Promise<void>((resolve) => (this.markInRoom = resolve));
   private roles: Record<Side, PartyRole> = { a: 'customer', b: 'agent' };
   /** The side released by a takeover: out of the room. */
   private released: Side | undefined;
@@ -149,14 +154,24 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   /** What offer/answer decided for one leg (RFC 3264): remote address, codec, direction. */
   async apply(side: Side, media: LegMedia): Promise<void> {
     if (this.closing !== undefined) return;
-    await applyLegMedia(this.legs[side], media);
+    const applying = applyLegMedia(this.legs[side], media);
+    this.applying.add(applying);
+    try {
+      await applying;
+    } finally {
+      this.applying.delete(applying);
+    }
   }
 
   /** Puts both parties in the room: each hears the other (idempotent). */
   async connect(): Promise<void> {
     if (this.closing !== undefined || this.connected) return;
     this.connected = true;
-    await this.updateRoom();
+    try {
+      await this.updateRoom();
+    } finally {
+      this.markInRoom();
+    }
   }
 
   get isConnected(): boolean {
@@ -175,6 +190,11 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
 
   /** Starts the recording tap (customer and agent only; never a monitor). */
   async startRecording(recording: RecordingConfig): Promise<RecordingStarted | null> {
+    // The call is answered while the answer's codecs are still on their way to the engine
+    // and before the parties are in the room: the recording's rate follows the negotiated
+    // codecs of the recorded legs (16 kHz for a wideband one), not provisional ones.
+    await Promise.allSettled([...this.applying]);
+    await this.inRoom;
     if (this.closing !== undefined) return null;
     return this.room.startRecording(recording);
   }
@@ -241,6 +261,7 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
    * Idempotent, never rejects; `ended` then has the recording's summary.
    */
   close(): Promise<void> {
+    this.markInRoom();
     this.closing ??= this.room.close().then(async (summary) => {
       await Promise.all([this.legs.a.close(), this.legs.b.close()]);
       this.removeAllListeners();

@@ -19,7 +19,7 @@ import {
   type Dialog,
 } from '../../sip/dialog/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
-import { parseSdp, renderLocalSdp, type LocalSdp } from '../../sip/sdp/index.js';
+import { parseSdp, renderLocalSdp, sdpWarning, type LocalSdp } from '../../sip/sdp/index.js';
 import { answerOffer } from '../../sip/sdp/localAnswer.js';
 import type { IncomingRequest } from '../../sip/stack.js';
 import type { Endpoint } from '../../sip/transport/types.js';
@@ -109,10 +109,13 @@ export class MonitorSession {
   /** A request inside the supervisor's dialog. */
   onRequest(incoming: IncomingRequest): void {
     const { request } = incoming;
-    const reply = (status: number, body?: string): void =>
+    const reply = (status: number, body?: string, warning?: string): void =>
       incoming.respond(
         buildDialogResponse(request, status, this.dialog, {
-          headers: [['Server', this.ctx.userAgent]],
+          headers: [
+            ['Server', this.ctx.userAgent],
+            ...(warning !== undefined ? [['Warning', warning] as [string, string]] : []),
+          ],
           ...(body !== undefined ? { body, contentType: 'application/sdp' } : {}),
         }),
       );
@@ -175,18 +178,22 @@ export class MonitorSession {
     await Promise.all([bye, this.leg.close()]);
   }
 
-  private reInvite(request: SipRequest, reply: (status: number, body?: string) => void): void {
+  private reInvite(
+    request: SipRequest,
+    reply: (status: number, body?: string, warning?: string) => void,
+  ): void {
     const refreshed = refreshRemoteTarget(this.dialog, request);
     if (!refreshed.ok) return reply(refreshed.status ?? 400);
     if (request.body.length === 0) return reply(200, this.local.body);
     const parsed = parseSdp(request.body);
-    if (!parsed.ok) return reply(488);
+    // RFC 3261 §21.4.26 / §20.43: say why (the session goes on unchanged, §14.2).
+    if (!parsed.ok) return reply(488, undefined, sdpWarning(parsed, this.ctx.userAgent));
     const answer = answerOffer(
       parsed.session,
       { address: this.ctx.mediaAddress, port: this.leg.localPort },
       this.ctx.policy,
     );
-    if (!answer.ok) return reply(488);
+    if (!answer.ok) return reply(488, undefined, sdpWarning(answer, this.ctx.userAgent));
     this.local = renderLocalSdp(this.local, answer.description);
     applyLegMedia(this.leg, answer.leg).catch((err: unknown) =>
       this.ctx.logger.warn({ err }, 'monitor re-INVITE media update failed'),

@@ -62,16 +62,20 @@ interface Sidecar {
   monitoring: Array<{ modes: Array<{ mode: string; at: string }> }>;
 }
 
-/** The single recording of the server and its completed sidecar. */
+/** Recordings an earlier scene already checked (the server is shared by the scenes). */
+const checkedRecordings = new Set<string>();
+
+/** The single new recording of the server and its completed sidecar. */
 async function theRecording(): Promise<{ file: string; sidecar: Sidecar }> {
   const dir = (server.config.recording as { directory: string }).directory;
   let wavs: string[] = [];
   for (let i = 0; i < 50; i++) {
-    wavs = readdirSync(dir).filter((f) => f.endsWith('.wav'));
+    wavs = readdirSync(dir).filter((f) => f.endsWith('.wav') && !checkedRecordings.has(f));
     if (wavs.length > 0) break;
     await sleep(100);
   }
   expect(wavs).toHaveLength(1);
+  checkedRecordings.add(wavs[0]!);
   const file = path.join(dir, wavs[0]!);
   const read = (): Sidecar =>
     JSON.parse(readFileSync(file.replace(/\.wav$/, '.json'), 'utf8')) as Sidecar;
