@@ -18,6 +18,12 @@
  * Downsampling computes only the output samples kept. Delay: CENTER samples at 16 kHz
  * through either direction, so 8 → 16 → 8 delays by exactly CENTER samples at 8 kHz.
  *
+ * Users: the wideband mix (media/worker) and the packet recorder (media/recording), one
+ * filter for both. A 95-tap Kaiser (β 8) half-band was measured against this one: 84.5
+ * against 72.5 dB stop-band from 4.6 kHz and 0.0006 against 0.002 dB ripple to 3.4 kHz,
+ * but 8 → 16 → 8 round trips of tones came out alike (72–83 dB SNR near the band edge,
+ * set by int16 rounding) at 1.5–3× the cost, so the 63 taps serve both.
+ *
  * State. Each converter keeps the input history its filter reaches into, so frames in
  * sequence give exactly what one call on the whole signal would; `reset()` forgets it
  * (silence before the next frame). Hot path: `process` allocates nothing (the history

@@ -6,8 +6,8 @@
  * page lacks the end-of-stream flag, which readers tolerate). Mono: one Opus stream;
  * stereo: two uncoupled mono streams (mapping family 1), one encoder per track.
  *
- * The encoder comes from the codec table (`codecOf('opus').createEncoder()`), fed at
- * its sampleRate in frames of its frameSamples.
+ * The encoder is the table's Opus set for files (opusFileEncoder.ts: no FEC, 20 kbit/s
+ * per stream), fed at its sampleRate in frames of its frameSamples.
  */
 import { open as openFile } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
@@ -24,7 +24,12 @@ import {
 import type { RecordingSink } from './recordingSink.js';
 import type { WavFile } from './wavRecorder.js';
 
-/** libopus's encoder delay in 48 kHz samples (4 ms look-ahead + 2.5 ms), RFC 7845 §4.2. */
+/**
+ * The encoder's delay in 48 kHz samples (RFC 7845 §4.2): libopus's look-ahead for the
+ * VoIP application, 4 ms + 2.5 ms (104 samples at 16 kHz). The bindings cannot ask
+ * OPUS_GET_LOOKAHEAD, so test/unit/media/recording/opusFile.test.ts measures it: a click
+ * through encode and decode comes out exactly this late.
+ */
 export const OPUS_PRE_SKIP = 312;
 /** Packets per page: a page about every second. */
 const PACKETS_PER_PAGE = 50;

@@ -2,9 +2,10 @@
  * Opens the file a recording is written to, by format: 16-bit PCM WAV, G.711 WAV, or Ogg
  * Opus (RFC 7845, with an encoder from the codec table).
  */
-import { codecOf, hasCodec } from '../codecs/table.js';
+import { hasCodec } from '../codecs/table.js';
 import type { RecordingFormat } from '../worker/protocol.js';
 import { OggOpusRecorder } from './oggOpusRecorder.js';
+import { opusForFiles } from './opusFileEncoder.js';
 import type { RecordingSink } from './recordingSink.js';
 import { WavRecorder } from './wavRecorder.js';
 
@@ -53,12 +54,11 @@ export async function openSink(o: SinkOptions): Promise<OpenedSink> {
       };
     case 'ogg-opus': {
       if (!hasCodec('opus')) throw new RangeError('this build has no Opus encoder');
-      const opus = codecOf('opus');
       return {
         sink: await OggOpusRecorder.open({
           path: o.path,
           channels: o.channels,
-          codec: opus,
+          codec: opusForFiles(),
           inputSampleRate: o.sampleRate,
           ...mode,
         }),

@@ -14,12 +14,12 @@
  * next one places them before it writes the stalled time.
  *
  * The file's rate is fixed at start (16 kHz when a recorded leg's codec is wideband, else
- * 8 kHz); a packet of another rate is converted (halfBand.ts). For a G.711 file, payloads
+ * 8 kHz); a packet of another rate is converted (media/dsp/resampler.ts). For a G.711 file, payloads
  * of the file's law are kept as received when they are the only source of their track.
  */
 import type { AudioDecoder, Codec } from '../codecs/codec.js';
+import { Downsampler2x, Upsampler2x } from '../dsp/resampler.js';
 import { PacketQueue } from './packetQueue.js';
-import { Downsampler2x, Upsampler2x } from './halfBand.js';
 import type { RecordingSink } from './recordingSink.js';
 import { DROPPED, SourceAligner, TrackBuffer } from './trackAligner.js';
 
@@ -57,6 +57,9 @@ interface Source {
   down: Downsampler2x;
 }
 
+/** The most samples one payload decodes to (120 ms of Opus at 48 kHz; any codec's max). */
+const MAX_DECODED = 5760;
+
 /** Samples a track keeps ahead of the written part: the window, a timestamp jump, slack. */
 const TRACK_SECONDS = 2;
 
@@ -75,8 +78,8 @@ export class PacketRecorder {
   private readonly trackSources = [0, 0];
   private readonly pcm: [Int16Array, Int16Array];
   private readonly raw: [Int16Array, Int16Array];
-  private readonly decoded = new Int16Array(5760);
-  private readonly converted = new Int16Array(11520);
+  private readonly decoded = new Int16Array(MAX_DECODED);
+  private readonly converted = new Int16Array(2 * MAX_DECODED);
   private readonly counts = { packets: 0, corrupt: 0, unsupported: 0 };
   private stopped = false;
   /** Monotonic ms of the previous drain (a drain writes no further than it). */
@@ -134,8 +137,8 @@ export class PacketRecorder {
           aligner: new SourceAligner(this.rate),
           codec: null,
           decoder: null,
-          up: new Upsampler2x(),
-          down: new Downsampler2x(),
+          up: new Upsampler2x(MAX_DECODED),
+          down: new Downsampler2x(MAX_DECODED),
         };
         this.sources[slot] = src;
       }

@@ -16,8 +16,16 @@
  * - A duplicate (same SSRC and sequence number as a packet of the last 128) is dropped.
  * - A packet older than the written part is dropped as late.
  * - A new SSRC, a new clock rate, or a timestamp that disagrees with the arrival time by
- *   more than `jumpMs` ahead or `lateMs` behind (a sender that restarted its timestamps, or kept them still
- *   through a hold) re-anchors by arrival time, as the first packet did.
+ *   more than `jumpMs` ahead or `lateMs` behind (a sender that restarted its timestamps)
+ *   re-anchors by arrival time, as the first packet did.
+ * - A packet NEWER by sequence number whose timestamp did not advance (some phones keep
+ *   the timestamp still while they send on hold) cannot be placed by its timestamp: it
+ *   would land on the previous packet and, once the file passed that, be dropped as late
+ *   for as long as the hold lasts. It is placed by its arrival (re-anchored), so each
+ *   such packet follows the previous one in real time.
+ * - A run of LATE_RUN packets in a row, each newer by sequence number, that all land
+ *   entirely in the written part (a sender whose timestamps fall behind real time) is
+ *   re-anchored by arrival too, instead of dropping its audio until `lateMs` is reached.
  */
 
 export interface AlignerStats {
@@ -28,6 +36,8 @@ export interface AlignerStats {
 }
 
 const SEEN = 128;
+/** In-order packets dropped as late in a row before the source is re-anchored. */
+export const LATE_RUN = 3;
 
 /** `place`'s answer for a dropped packet (a position may be negative: before the start). */
 export const DROPPED = Number.MIN_SAFE_INTEGER;
@@ -40,6 +50,10 @@ export class SourceAligner {
   private anchorTs = 0;
   private anchorPos = 0;
   private highestTs = 0;
+  /** Sequence number of the newest packet placed in order. */
+  private highestSeq = 0;
+  /** In-order packets dropped as late in a row. */
+  private lateRun = 0;
   private readonly seen = new Int32Array(SEEN).fill(-1);
   private readonly jumpSamples: number;
   private readonly lateSamples: number;
@@ -79,18 +93,24 @@ export class SourceAligner {
     written: number,
   ): number {
     let pos: number;
+    // In order by sequence number (RFC 3550 §5.1: wraps at 2^16); not a duplicate.
+    const ahead = (seq - this.highestSeq) & 0xffff;
+    const inOrder = this.anchored && ahead > 0 && ahead < 0x8000;
     if (!this.anchored || ssrc !== this.ssrc || clockRate !== this.clockRate) {
-      pos = this.anchor(ssrc, ts, clockRate, arrival, count);
+      pos = this.anchor(ssrc, seq, ts, clockRate, arrival, count);
     } else {
       const d = (ts - this.highestTs) | 0; // signed, RFC 3550 timestamps wrap
       if (d > 0) {
         pos = this.position(ts);
         const expected = arrival - count;
         if (pos - expected > this.jumpSamples || expected - pos > this.lateSamples) {
-          pos = this.anchor(ssrc, ts, clockRate, arrival, count);
+          pos = this.anchor(ssrc, seq, ts, clockRate, arrival, count);
         } else {
           this.highestTs = ts;
         }
+      } else if (inOrder) {
+        // A newer packet with a still (or receding) timestamp: place it by arrival.
+        pos = this.anchor(ssrc, seq, ts, clockRate, arrival, count);
       } else if ((-d * 1000) / clockRate <= this.backTicksMs) {
         if (this.seen[seq % SEEN] === seq) {
           this.stats.duplicates++;
@@ -98,12 +118,20 @@ export class SourceAligner {
         }
         pos = this.position(ts);
       } else {
-        pos = this.anchor(ssrc, ts, clockRate, arrival, count);
+        pos = this.anchor(ssrc, seq, ts, clockRate, arrival, count);
       }
+    }
+    if (pos + count <= written && inOrder && ++this.lateRun >= LATE_RUN) {
+      // Timestamps that fell behind real time: follow the arrival from here.
+      pos = this.anchor(ssrc, seq, ts, clockRate, arrival, count);
     }
     if (pos + count <= written) {
       this.stats.late++;
       return DROPPED;
+    }
+    if (inOrder) {
+      this.highestSeq = seq;
+      this.lateRun = 0;
     }
     this.seen[seq % SEEN] = seq;
     this.stats.placed++;
@@ -117,6 +145,7 @@ export class SourceAligner {
 
   private anchor(
     ssrc: number,
+    seq: number,
     ts: number,
     clockRate: number,
     arrival: number,
@@ -128,6 +157,8 @@ export class SourceAligner {
     this.clockRate = clockRate;
     this.anchorTs = ts;
     this.highestTs = ts;
+    this.highestSeq = seq;
+    this.lateRun = 0;
     // Not clamped at 0: audio from before the recording's start is cut, not shifted.
     this.anchorPos = Math.round(arrival - count);
     this.seen.fill(-1);

@@ -8,11 +8,14 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
 import type { RecordingFormat, RecordingSummary } from '../../../media/worker/protocol.js';
+import { OPUS_PRE_SKIP } from '../../../media/recording/oggOpusRecorder.js';
 import { hasTone, lacksTone, readWav } from '../../helpers/goertzel.js';
+import { readOggOpus } from '../../helpers/oggOpus.js';
 import { startEngine } from './engineFixture.js';
 import type { FakePhone } from './fakePhone.js';
 import { sleep } from './fakePhone.js';
@@ -106,14 +109,14 @@ function soxInfo(path: string): { info: string; stat: string } {
   return { info, stat: stat.stderr };
 }
 
-/** Checks length, channels, tones and onsets; returns the measured numbers. */
-function checkFile(path: string, rec: Recorded, seconds: number) {
-  const wav = readWav(path);
-  expect(wav.channels).toBe(2);
-  expect(wav.truncated).toBe(false);
-  const rate = wav.sampleRate;
-  const left = wav.channelData[0]!;
-  const right = wav.channelData[1]!;
+/** Checks length, tones and onsets of decoded tracks; returns the measured numbers. */
+function checkAudio(
+  left: Int16Array,
+  right: Int16Array,
+  rate: number,
+  rec: Recorded,
+  seconds: number,
+) {
   const lengthSec = left.length / rate;
   const onsetL = onsetSec(left, rate);
   const onsetR = onsetSec(right, rate);
@@ -124,6 +127,7 @@ function checkFile(path: string, rec: Recorded, seconds: number) {
     onsetR,
     skewMs: (onsetR - onsetL - (AGENT_TONE_MS - CUSTOMER_TONE_MS) / 1000) * 1000,
   };
+  expect(right.length).toBe(left.length);
   // The file is as long as the time recorded.
   expect(Math.abs(lengthSec - seconds)).toBeLessThanOrEqual(0.1);
   expect(Math.abs(lengthSec - measured.wallSec)).toBeLessThanOrEqual(0.06);
@@ -137,6 +141,18 @@ function checkFile(path: string, rec: Recorded, seconds: number) {
   expect(lacksTone(left, AGENT_HZ, tail)).toBe(true);
   expect(hasTone(right, AGENT_HZ, tail)).toBe(true);
   expect(lacksTone(right, CUSTOMER_HZ, tail)).toBe(true);
+  return measured;
+}
+
+/** Checks a WAV's channels, length, tones and onsets; returns the measured numbers. */
+function checkFile(path: string, rec: Recorded, seconds: number) {
+  const wav = readWav(path);
+  expect(wav.channels).toBe(2);
+  expect(wav.truncated).toBe(false);
+  const rate = wav.sampleRate;
+  const left = wav.channelData[0]!;
+  const right = wav.channelData[1]!;
+  const measured = checkAudio(left, right, rate, rec, seconds);
   return { wav, left, right, rate, measured };
 }
 
@@ -172,15 +188,28 @@ describe('a ~10 s recorded call, per format', () => {
     expect(problems(logs)).toEqual([]);
   }, 30000);
 
-  it('ogg-opus: refused with a clear error while the engine has no Opus codec', async () => {
+  it('ogg-opus: two mono Opus streams, 10 s long, customer left, agent right, in step', async () => {
     const c = await setup();
     await c.room.setRoutes(c.routes(null));
     const path = recordingPath('call.opus');
-    await expect(c.room.startRecording({ path, channels: 2, format: 'ogg-opus' })).rejects.toThrow(
-      /no Opus encoder/,
-    );
-    // Nothing was recorded, and the room can still record another format.
-    expect(await c.room.close()).toBeNull();
+    const rec = await recordCall(c, path, 'ogg-opus', 10000);
+    // The file's audio is 16 kHz (Opus's rate in the table); the call is narrowband.
+    expect(rec.summary).toMatchObject({ path, error: null, format: 'ogg-opus', sampleRate: 16000 });
+    const buf = readFileSync(path);
+    // Every page complete with a valid CRC (readOggOpus throws otherwise), the last one
+    // flagged end-of-stream; decoded with the table's own Opus decoder.
+    const ogg = readOggOpus(buf);
+    expect(ogg.trailing).toBe(0);
+    expect(ogg).toMatchObject({ channels: 2, mappingFamily: 1, preSkip: OPUS_PRE_SKIP });
+    expect(ogg.inputSampleRate).toBe(8000);
+    expect(ogg.pages.at(-1)!.flags & 4).toBe(4);
+    const [left, right] = ogg.channelData as [Int16Array, Int16Array];
+    const measured = checkAudio(left, right, ogg.sampleRate, rec, 10);
+    const kbps = (buf.length * 8) / measured.lengthSec / 1000;
+    // Two streams at the file encoder's ~20 kbit/s (VBR), and no more.
+    expect(kbps).toBeLessThanOrEqual(2 * 22);
+    process.stdout.write(`ogg-opus: ${JSON.stringify({ ...measured, kbps })}\n`);
+    expect(problems(logs)).toEqual([]);
   }, 30000);
 });
 

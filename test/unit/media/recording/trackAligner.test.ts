@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { DROPPED, SourceAligner, TrackBuffer } from '../../../../media/recording/trackAligner.js';
+import {
+  DROPPED,
+  LATE_RUN,
+  SourceAligner,
+  TrackBuffer,
+} from '../../../../media/recording/trackAligner.js';
 
 const RATE = 8000;
 /** Arrival position (samples) of a packet arriving at `ms` after the start. */
@@ -105,5 +110,70 @@ describe('TrackBuffer', () => {
     t.take(out, raw, 6);
     expect([...raw]).toEqual([1, 2, -1, -1, -1, -1]);
     expect([...out]).toEqual([5, 6, 8, 9, 0, 0]);
+  });
+});
+
+describe('SourceAligner: senders whose timestamps do not follow real time', () => {
+  it('places a sender whose timestamp stops advancing on hold by arrival, dropping nothing', () => {
+    const a = new SourceAligner(RATE);
+    // Talking: 50 packets, timestamps advancing.
+    for (let i = 0; i < 50; i++) {
+      expect(a.place(7, i, 1000 + i * 160, 8000, at(20 + i * 20), 160, at(i * 20 - 100))).toBe(
+        at(i * 20),
+      );
+    }
+    // On hold: 200 more packets (4 s), sequence numbers advancing, the timestamp stuck at
+    // the last one's. The file is written up to 100 ms behind each arrival.
+    const stuck = 1000 + 49 * 160;
+    const positions: number[] = [];
+    for (let i = 50; i < 250; i++) {
+      const pos = a.place(7, i, stuck, 8000, at(20 + i * 20), 160, at(i * 20 - 100));
+      expect(pos).not.toBe(DROPPED);
+      positions.push(pos);
+    }
+    // Each lands where its arrival says: after the previous one, 20 ms apart, no overlap.
+    positions.forEach((pos, k) => expect(pos).toBe(at((50 + k) * 20)));
+    expect(a.stats.late).toBe(0);
+    expect(a.stats.duplicates).toBe(0);
+    // Off hold, timestamps advance again from the stuck value: placed by timestamp
+    // relative to the last packet.
+    expect(a.place(7, 250, stuck + 160, 8000, at(20 + 250 * 20), 160, at(4900))).toBe(at(5000));
+    // A duplicate of a held packet is still a duplicate.
+    expect(a.place(7, 250, stuck + 160, 8000, at(5030), 160, at(4900))).toBe(DROPPED);
+    expect(a.stats.duplicates).toBe(1);
+  });
+
+  it(`re-anchors by arrival after ${LATE_RUN} in-order packets in a row land in the written part`, () => {
+    const a = new SourceAligner(RATE);
+    a.place(3, 0, 0, 8000, at(20), 160, 0);
+    // The sender's timestamps advance at half speed: 80 ticks per 20 ms packet. After a
+    // second its audio would land 500 ms in the past, behind the written part (arrival −
+    // 100 ms), though within the 1.5 s the aligner allows a stalled worker's packets.
+    let dropped = 0;
+    let placedLast = 0;
+    for (let i = 1; i <= 100; i++) {
+      const pos = a.place(3, i, i * 80, 8000, at(20 + i * 20), 160, at(i * 20 - 100));
+      if (pos === DROPPED) dropped++;
+      else placedLast = pos;
+    }
+    // Only the runs before each re-anchor are lost, never more than LATE_RUN − 1 at a time.
+    expect(a.stats.reanchors).toBeGreaterThan(0);
+    expect(dropped).toBeLessThanOrEqual((LATE_RUN - 1) * (a.stats.reanchors + 1));
+    expect(dropped).toBeLessThan(30);
+    expect(placedLast + 160).toBeGreaterThan(at(100 * 20 - 100));
+  });
+
+  it('still drops a reordered packet whose audio lies in the written part', () => {
+    const a = new SourceAligner(RATE);
+    for (let i = 0; i < 20; i++) a.place(1, 100 + i, i * 160, 8000, at(20 + i * 20), 160, 0);
+    // Packets 90..92, older by sequence number and timestamp, arrive after the file passed
+    // them: each is late, none re-anchors.
+    for (let k = 0; k < LATE_RUN + 2; k++) {
+      expect(a.place(1, 90 + k, (-(10 - k) * 160) >>> 0, 8000, at(400), 160, at(300))).toBe(
+        DROPPED,
+      );
+    }
+    expect(a.stats.late).toBe(LATE_RUN + 2);
+    expect(a.stats.reanchors).toBe(0);
   });
 });

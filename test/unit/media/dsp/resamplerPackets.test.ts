@@ -1,10 +1,10 @@
 /**
- * The recorder's 2x converters: a narrowband tone (300–3400 Hz) through 8 → 16 → 8 kHz
+ * The 2x converters as the recorder uses them (media/dsp/resampler.ts): a narrowband tone (300–3400 Hz) through 8 → 16 → 8 kHz
  * comes back with ≥ 40 dB SNR, and a 6 kHz tone at 16 kHz is ≥ 40 dB down after the
  * downsampler (it would alias to 2 kHz). Fed in 20 ms packets, as the recorder does.
  */
 import { describe, expect, it } from '@jest/globals';
-import { Downsampler2x, Upsampler2x } from '../../../../media/recording/halfBand.js';
+import { Downsampler2x, Upsampler2x } from '../../../../media/dsp/resampler.js';
 
 function tone(hz: number, rate: number, n: number, amp = 16000): Int16Array {
   const out = new Int16Array(n);
@@ -55,7 +55,7 @@ function rmsOf(x: Int16Array, from: number, to: number): number {
   return Math.sqrt(s / (to - from));
 }
 
-describe('halfBand 2x conversion', () => {
+describe('2x conversion fed in packets', () => {
   for (const hz of [300, 1000, 2000, 3000, 3300, 3400]) {
     it(`${hz} Hz through 8 → 16 → 8 kHz keeps ≥ 40 dB SNR`, () => {
       const input = tone(hz, 8000, 8000);
@@ -66,7 +66,7 @@ describe('halfBand 2x conversion', () => {
       const back = inPackets(wide, 320, (c, o) => down.process(c, c.length, o));
       expect(back.length).toBe(8000);
       const snr = snrDb(input, back, 400, 7000, 60);
-      process.stdout.write(`halfBand ${hz} Hz: ${snr.toFixed(1)} dB\n`);
+      process.stdout.write(`resampler ${hz} Hz: ${snr.toFixed(1)} dB\n`);
       expect(snr).toBeGreaterThanOrEqual(40);
     });
   }
@@ -78,7 +78,7 @@ describe('halfBand 2x conversion', () => {
       const out = inPackets(input, 320, (c, o) => down.process(c, c.length, o));
       const atten =
         20 * Math.log10(rmsOf(input, 800, 15000) / Math.max(rmsOf(out, 400, 7500), 1e-9));
-      process.stdout.write(`halfBand ${hz} Hz rejection: ${atten.toFixed(1)} dB\n`);
+      process.stdout.write(`resampler ${hz} Hz rejection: ${atten.toFixed(1)} dB\n`);
       expect(atten).toBeGreaterThanOrEqual(40);
     });
   }
