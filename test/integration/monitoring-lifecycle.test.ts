@@ -130,6 +130,27 @@ describe('monitor session life cycle', () => {
     }, 20000);
   }
 
+  it('a supervisor re-offer with no codec we have: 488 with Warning 305, listening goes on', async () => {
+    const s = await scene();
+    const m = await s.sup.invite('*901002', sdp(s.supPhone.port));
+    expect(m.final.status).toBe(200);
+    const dialog = m.dialog as RawDialog;
+    const g729Only = sdp(s.supPhone.port)
+      .replace(/^m=audio (\d+) RTP\/AVP .*$/m, 'm=audio $1 RTP/AVP 18')
+      .replace(/^a=rtpmap:.*\r\n/gm, '')
+      .replace(/^a=fmtp:.*\r\n/gm, '');
+    const refused = await dialog.transact('INVITE', g729Only);
+    expect(refused.status).toBe(488);
+    expect(refused.header('Warning')).toMatch(/^305 \S+ "Incompatible media format"$/);
+    // RFC 3261 §14.2: the session is unchanged, the supervisor still hears the call.
+    const before = s.supPhone.rtp.length;
+    await sleep(1000);
+    expect(s.supPhone.rtp.length - before).toBeGreaterThan(30);
+    expect((await dialog.transact('BYE')).status).toBe(200);
+    await s.stop();
+    await rig.hangUp(s.call);
+  });
+
   it('a 200 never ACKed: retransmitted, then a BYE after 64·T1 and the leg is gone', async () => {
     const s = await scene();
     const seen = s.sup.client.received.length;
