@@ -17,6 +17,7 @@
 import { performance } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { DtmfDigit } from '../dtmf/dtmfReceiver.js';
+import { opusBackend } from '../codecs/opusBinding.js';
 import { MediaError } from '../engine/errors.js';
 import { CHANNEL_RTP } from '../io/packetIo.js';
 import type { PacketIo, PairReceiver } from '../io/packetIo.js';
@@ -91,6 +92,8 @@ export class WorkerCore {
   private readonly timer: NodeJS.Timeout;
   private readonly events: PacketEvents;
   private closing: Promise<void> | undefined;
+  /** The Opus backend was logged (on the first leg that negotiated Opus). */
+  private opusReported = false;
   private nextStatsMs: number;
   private lastSweepMs: number;
   private lagSum = 0;
@@ -291,6 +294,16 @@ export class WorkerCore {
   private async createLeg(config: LegConfig): Promise<{ ssrc: number }> {
     if (this.legs.has(config.legId)) {
       throw new MediaError('ERR_INVALID_COMMAND', `leg ${config.legId} exists`);
+    }
+    if (!this.opusReported && config.codecs.some((c) => c.name === 'opus')) {
+      // Once per worker, when Opus is first negotiated: which libopus build it runs on
+      // (native, else WASM: slower, see docs/codecs.md) and why native is not in use.
+      this.opusReported = true;
+      const { backend, nativeError } = opusBackend();
+      this.log(nativeError === undefined ? 'info' : 'warn', 'opus backend', {
+        backend: backend.name,
+        ...(nativeError !== undefined ? { nativeError } : {}),
+      });
     }
     // Rejects with ERR_PORT_IN_USE / ERR_BIND, nothing bound (the engine tries another pair).
     const pair = await this.io.bindPair(this.config.address, config.port);
