@@ -126,10 +126,14 @@ function wavBytes(dir) {
  */
 async function setupCall(engine, group, legs, wav) {
   const room = await engine.createRoom({ group });
-  await room.setParticipants([
-    { leg: legs[0], role: 'customer' },
-    { leg: legs[1], role: 'agent' },
-  ]);
+  // Each hears the other; the customer is recorded left, the agent right.
+  await room.setRoutes({
+    members: [
+      { leg: legs[0], hears: [{ leg: legs[1], gain: 1 }] },
+      { leg: legs[1], hears: [{ leg: legs[0], gain: 1 }] },
+    ],
+    recordingTracks: [[legs[0]], [legs[1]]],
+  });
   if (wav) await room.startRecording({ path: wav, channels: 2 });
   return room;
 }
