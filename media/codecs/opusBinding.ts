@@ -7,7 +7,7 @@
  *
  * Loading happens on first use, not at import, so a worker without Opus legs never loads
  * either. The choice (and why native was not used) is returned by opusBackend(); this
- * module does not log: the engine logs the choice through its own logger.
+ * module does not log: each media worker logs the choice once (workerCore.ts createLeg).
  */
 import { createRequire } from 'node:module';
 

@@ -18,7 +18,7 @@
  * decode_fec = 0), so decodeFec is absent and a lost packet is concealed, not recovered.
  *
  * Either package allocates a small Buffer for each result; this file adds one view per
- * decode and nothing else. close() frees opusscript's WASM state at once; the native
+ * decode, and encode copies a frame that is not exactly 20 ms into a new buffer. close() frees opusscript's WASM state at once; the native
  * binding has no explicit destroy, so its state goes when the GC collects the object
  * close() stops referencing.
  */

@@ -4,7 +4,8 @@
  *
  * planMix (on every route change; allocates): groups listeners by audible set. A
  * listener hearing no source is silent; one hearing exactly one source is flagged relay
- * (no mixing: the caller forwards that source, transcoded only if codecs differ); the
+ * (no mixing: the caller may forward that source's packets — or, when it cannot take
+ * them as they are, feed it that source's decoded frame); the
  * rest share one mixed frame per distinct set, so listeners with identical sets cost one
  * mix and can share one encode.
  *

@@ -92,7 +92,7 @@ export interface WorkerConfig {
   rtcpIntervalMs: number;
   /** Period of the worker's one timer: media timeouts, DTMF expiry, RTCP, stats. */
   sweepIntervalMs: number;
-  /** Per-source jitter buffers of the mixer and the recording tap. */
+  /** Per-source jitter buffers of the mixer (the recording tap has none: it reads packets). */
   jitter: { minDepthMs: number; maxDepthMs: number };
   /** Lowest mix rate in Hz (default 8000: wideband only with a wideband member; 16000: always). */
   minMixRate?: number;
@@ -291,7 +291,7 @@ export interface WorkerStats {
 /** The mixer's side of a worker (rooms, the frame clock, jitter buffers, recordings). */
 export interface MixerStats {
   rooms: number;
-  /** Rooms whose frame work runs on the clock (someone mixes, a tone, or a recording). */
+  /** Rooms whose frame work runs on the clock (someone mixes, or a tone; a recording does not). */
   clockedRooms: number;
   /** Monotonic totals over the worker's life. */
   ticks: number;

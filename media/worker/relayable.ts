@@ -6,12 +6,20 @@
  * every codec it listed) or one with a table into what the listener is sent
  * (`transcodeTable`). Anything else needs decoding and encoding: the mix.
  *
+ * Telephone-events relay as they are only between legs whose events share a clock rate.
+ *
  * Generic over PayloadMap: it iterates the payload kinds, it names no codec.
  */
 import { KIND_NONE, KIND_TELEPHONE_EVENT, transcodeTable } from './payloadMap.js';
 import type { PayloadMap } from './payloadMap.js';
 
 export function canRelay(source: PayloadMap, listener: PayloadMap): boolean {
+  // RFC 4733 events carry durations in their own clock: between legs whose
+  // telephone-events tick at different rates (8000 vs 48000) they must be rescaled,
+  // which the mix does (workerRoom.ts forwardEvent) and the packet path does not.
+  const from = source.telephoneEventClockRate;
+  const to = listener.telephoneEventClockRate;
+  if (from > 0 && to > 0 && from !== to) return false;
   const kinds = source.payloadTypeOf.length;
   for (let kind = 0; kind < kinds; kind++) {
     if (kind === KIND_NONE || kind === KIND_TELEPHONE_EVENT) continue;

@@ -38,8 +38,10 @@ export class RoomRecording {
   ) {}
 
   /**
-   * Opens the file. Its rate follows the legs recorded now (`tracks`): 16 kHz if one's
-   * preferred codec is wideband, else 8 kHz; a G.711 file takes their G.711 law.
+   * Opens the file. A `wav` file's rate follows the legs recorded now (`tracks`): 16 kHz
+   * if one's preferred codec is wideband, else 8 kHz. A `wav-g711` file is always 8 kHz,
+   * in their G.711 law (µ-law when none is G.711); an `ogg-opus` file is encoded at
+   * 16 kHz, its header recording the call's rate.
    */
   static async open(
     config: RecordingConfig,

@@ -282,13 +282,15 @@ const monitoring = z
 
 /**
  * `format` used to be the channel layout (stereo | mono): such a config still loads, as
- * format wav with that layout in `channels` (the old key wins over a `channels` that
- * only restates the default).
+ * format wav with that layout in `channels`. The old key wins over a `channels` that only
+ * restates the default (stereo); a `channels: mono` beside `format: stereo` contradicts
+ * it and is left to fail validation on `format`.
  */
 const legacyRecordingFormat = (x: unknown): unknown => {
   if (typeof x !== 'object' || x === null) return x;
   const o = x as Record<string, unknown>;
-  if (o.format === 'stereo' || o.format === 'mono') {
+  const legacy = o.format === 'stereo' || o.format === 'mono';
+  if (legacy && (o.channels === undefined || o.channels === 'stereo')) {
     return { ...o, format: 'wav', channels: o.format };
   }
   return x;

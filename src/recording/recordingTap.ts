@@ -1,7 +1,7 @@
 /**
  * The recording tap (docs/architecture.md §7): each answered call whose agent's extension
- * records (extensions[].record, else recording.enabled) gets a WAV written by the media
- * engine while the call runs — stereo with the customer left and the agent right, or mono
+ * records (extensions[].record, else recording.enabled) gets a file (recording.format: a
+ * PCM or G.711 WAV, or Ogg Opus) written by the media engine while the call runs — stereo with the customer left and the agent right, or mono
  * — that never holds supervisor audio, and a JSON sidecar next to it.
  *
  * The sidecar is written when the recording starts (so a crash leaves a file that says

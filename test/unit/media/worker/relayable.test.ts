@@ -38,4 +38,16 @@ describe('canRelay', () => {
     expect(canRelay(new PayloadMap([PCMU], null), new PayloadMap([OPUS], null))).toBe(false);
     expect(canRelay(new PayloadMap([OPUS], null), new PayloadMap([G722], null))).toBe(false);
   });
+
+  it('mixes between legs whose telephone-events tick at different clocks (durations rescaled)', () => {
+    const at8k = new PayloadMap([OPUS], { payloadType: 101, clockRate: 8000 });
+    const at48k = new PayloadMap([OPUS], { payloadType: 110, clockRate: 48000 });
+    expect(canRelay(at8k, at48k)).toBe(false);
+    expect(canRelay(at48k, at8k)).toBe(false);
+    expect(canRelay(at48k, new PayloadMap([OPUS], { payloadType: 96, clockRate: 48000 }))).toBe(
+      true,
+    );
+    // A leg without telephone-event receives none: nothing to rescale.
+    expect(canRelay(at48k, new PayloadMap([OPUS], null))).toBe(true);
+  });
 });
