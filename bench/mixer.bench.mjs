@@ -78,6 +78,7 @@ import {
 } from './lib/benchRuntime.mjs';
 import {
   appendResults,
+  createCalls,
   createEngine,
   endGenerator,
   engineSockets,
@@ -334,52 +335,30 @@ async function runOnce(MediaEngine, o, { calls, monitored, record, workers, secs
     engine = await createEngine(MediaEngine, o, workers);
     await sleep(200);
     const rss0 = process.memoryUsage().rss;
-    const targets = new Array(legs * calls);
-    const legPorts = new Set();
     const rooms = [];
     const roles = ['customer', 'agent', 'supervisor'];
     // Roles and modes become routes as the product computes them (built with the engine).
     const { roomRoutes } = await import('../dist/src/monitoring/routeMatrix.js');
-    const BATCH = 50;
-    for (let c0 = 0; c0 < calls; c0 += BATCH) {
-      const batch = [];
-      for (let c = c0; c < Math.min(calls, c0 + BATCH); c++) {
-        batch.push(
-          (async () => {
-            const group = `call-${c}`;
-            const ls = [];
-            for (let r = 0; r < legs; r++) {
-              ls.push(
-                await engine.createLeg({
-                  codecs: [{ name: 'PCMU', payloadType: 0 }],
-                  remote: { address: '127.0.0.1', port: ports[legs * c + r], rtcpMux: true },
-                  group,
-                  callId: group,
-                }),
-              );
-            }
-            const room = await engine.createRoom({ group });
-            await room.setRoutes(
-              roomRoutes(
-                ls.map((leg, r) => ({
-                  id: leg,
-                  role: roles[r],
-                  ...(r === 2 ? { mode: 'listen' } : {}),
-                })),
-              ),
-            );
-            if (dir)
-              await room.startRecording({ path: path.join(dir, `${group}.wav`), channels: 2 });
-            rooms.push(room);
-            ls.forEach((leg, r) => {
-              targets[legs * c + r] = leg.localPort;
-              legPorts.add(leg.localPort);
-            });
-          })(),
+    const { targets, legPorts } = await createCalls(
+      engine,
+      calls,
+      legs,
+      ports,
+      async (group, ls) => {
+        const room = await engine.createRoom({ group });
+        await room.setRoutes(
+          roomRoutes(
+            ls.map((leg, r) => ({
+              id: leg,
+              role: roles[r],
+              ...(r === 2 ? { mode: 'listen' } : {}),
+            })),
+          ),
         );
-      }
-      await Promise.all(batch);
-    }
+        if (dir) await room.startRecording({ path: path.join(dir, `${group}.wav`), channels: 2 });
+        rooms.push(room);
+      },
+    );
     const rssSetup = process.memoryUsage().rss;
     const sock0 = engineSockets(legPorts);
     await startGenerator(gen, targets, WARMUP_MS);

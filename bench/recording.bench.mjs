@@ -54,6 +54,7 @@ import {
 } from './lib/benchRuntime.mjs';
 import {
   appendResults,
+  createCalls,
   createEngine,
   endGenerator,
   engineSockets,
@@ -155,35 +156,9 @@ async function runOnce(MediaEngine, o, calls, record) {
     }));
     engine = await createEngine(MediaEngine, o, o.workers);
     await sleep(200);
-    const targets = new Array(2 * calls);
-    const legPorts = new Set();
-    const BATCH = 50;
-    for (let c0 = 0; c0 < calls; c0 += BATCH) {
-      const batch = [];
-      for (let c = c0; c < Math.min(calls, c0 + BATCH); c++) {
-        batch.push(
-          (async () => {
-            const group = `call-${c}`;
-            const legs = [];
-            for (let r = 0; r < 2; r++)
-              legs.push(
-                await engine.createLeg({
-                  codecs: [{ name: 'PCMU', payloadType: 0 }],
-                  remote: { address: '127.0.0.1', port: ports[2 * c + r], rtcpMux: true },
-                  group,
-                  callId: group,
-                }),
-              );
-            await setupCall(engine, group, legs, record ? path.join(dir, `${group}.wav`) : null);
-            legs.forEach((leg, r) => {
-              targets[2 * c + r] = leg.localPort;
-              legPorts.add(leg.localPort);
-            });
-          })(),
-        );
-      }
-      await Promise.all(batch);
-    }
+    const { targets, legPorts } = await createCalls(engine, calls, 2, ports, (group, legs) =>
+      setupCall(engine, group, legs, record ? path.join(dir, `${group}.wav`) : null),
+    );
     const sock0 = engineSockets(legPorts);
     await startGenerator(gen, targets, WARMUP_MS);
     const s0 = sumWorkers(await engine.getStats());

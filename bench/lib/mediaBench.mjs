@@ -1,6 +1,6 @@
 /**
- * What the media-engine benchmarks (relay, mixer) share: loading the built engine
- * (dist/media), a fresh engine per run, the forked RTP generator's lifecycle (its IPC
+ * What the media-engine benchmarks (relay, mixer, recording) share: loading the built
+ * engine (dist/media), a fresh engine per run, its calls' legs, the forked RTP generator's lifecycle (its IPC
  * protocol: bench/lib/rtpLoad.mjs, bench/lib/roomLoad.mjs), kernel counters of the
  * engine's sockets, and the summary block.
  */
@@ -99,6 +99,46 @@ export function sumWorkers(reports) {
     perWorker.push({ cpuMs: w.cpuMs ?? NaN, out: w.counters.packetsOut, legs: w.legs });
   }
   return { cpuMs, out, inn, drops, perWorker };
+}
+
+/**
+ * `calls` calls of `legs` PCMU legs each (group and call id `call-<c>`, remote = the
+ * generator's sockets `ports[legs * c + r]`), set up 50 calls at a time; `setup(group,
+ * callLegs)` then does the call's own part (its room, its recording). Resolves the engine
+ * ports the generator sends to (in the same order as `ports`) and their set.
+ */
+export async function createCalls(engine, calls, legs, ports, setup) {
+  const targets = new Array(legs * calls);
+  const legPorts = new Set();
+  const BATCH = 50;
+  for (let c0 = 0; c0 < calls; c0 += BATCH) {
+    const batch = [];
+    for (let c = c0; c < Math.min(calls, c0 + BATCH); c++) {
+      batch.push(
+        (async () => {
+          const group = `call-${c}`;
+          const ls = [];
+          for (let r = 0; r < legs; r++) {
+            ls.push(
+              await engine.createLeg({
+                codecs: [{ name: 'PCMU', payloadType: 0 }],
+                remote: { address: '127.0.0.1', port: ports[legs * c + r], rtcpMux: true },
+                group,
+                callId: group,
+              }),
+            );
+          }
+          await setup(group, ls);
+          ls.forEach((leg, r) => {
+            targets[legs * c + r] = leg.localPort;
+            legPorts.add(leg.localPort);
+          });
+        })(),
+      );
+    }
+    await Promise.all(batch);
+  }
+  return { targets, legPorts };
 }
 
 /** Kernel drops and queued bytes on the engine's leg sockets (/proc/net/udp, by port). */

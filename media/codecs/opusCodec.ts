@@ -6,8 +6,8 @@
  * wideband mixing rate, so 20 ms is 960 ticks and 320 samples. SDP: `opus/48000/2` with
  * a dynamic payload type (we offer 111), `minptime=10;useinbandfec=1` (RFC 7587 §7).
  *
- * Encoder: VoIP application, in-band FEC on with an assumed 10 % loss (libopus only
- * spends bits on FEC when told to expect loss), 24 kbit/s, complexity 5.
+ * Encoder (opusEncoder.ts): VoIP application, in-band FEC on with an assumed 10 % loss
+ * (libopus only spends bits on FEC when told to expect loss), 24 kbit/s, complexity 5.
  *
  * Decoder: a payload libopus rejects decodes to -1 (never throws); DTX packets (1-2 bytes)
  * decode to comfort noise or silence like any other. Concealment is Opus's own PLC: both
@@ -22,8 +22,14 @@
  * binding has no explicit destroy, so its state goes when the GC collects the object
  * close() stops referencing.
  */
-import type { AudioDecoder, AudioEncoder, Codec } from './codec.js';
+import type { AudioDecoder, Codec } from './codec.js';
 import { opusBackend, type OpusBackend, type OpusHandle } from './opusBinding.js';
+import {
+  createOpusEncoder,
+  OPUS_APPLICATION_VOIP,
+  type OpusEncoderInput,
+  type OpusEncoderSettings,
+} from './opusEncoder.js';
 
 const SAMPLE_RATE = 16000;
 const FRAME_SAMPLES = 320;
@@ -32,18 +38,20 @@ const MAX_SAMPLES = 1920;
 /** The most one PLC call yields: @discordjs/opus's fixed 6 × 960 samples (opusscript 2880). */
 const PLC_SAMPLES = 5760;
 
-// opus_defines.h
-const OPUS_APPLICATION_VOIP = 2048;
-const OPUS_SET_BITRATE = 4002;
-const OPUS_SET_COMPLEXITY = 4010;
-const OPUS_SET_INBAND_FEC = 4012;
-const OPUS_SET_PACKET_LOSS_PERC = 4014;
-
+/** The RTP encoder's settings (see above). */
 export const OPUS_SETTINGS = {
   bitrate: 24000,
   complexity: 5,
+  inbandFec: true,
   packetLossPercent: 10,
-} as const;
+} as const satisfies OpusEncoderSettings;
+
+/** The RTP encoder's input: any valid Opus frame size, 20 ms the usual. */
+const RTP_INPUT: OpusEncoderInput = {
+  sampleRate: SAMPLE_RATE,
+  frameSamples: FRAME_SAMPLES,
+  fixedFrame: false,
+};
 
 /** Little-endian 16-bit PCM bytes into `out`; returns the samples copied. */
 function copyPcm(pcm: Buffer, out: Int16Array, max: number): number {
@@ -114,50 +122,6 @@ class OpusAudioDecoder implements AudioDecoder {
   }
 }
 
-class OpusAudioEncoder implements AudioEncoder {
-  private handle: OpusHandle | null;
-  private readonly input = Buffer.alloc(FRAME_SAMPLES * 2);
-
-  constructor(backend: OpusBackend) {
-    // The application is set at creation, before the first frame (libopus allows no later).
-    const handle = backend.create(SAMPLE_RATE, 1, OPUS_APPLICATION_VOIP);
-    handle.encoderCtl(OPUS_SET_BITRATE, OPUS_SETTINGS.bitrate);
-    handle.encoderCtl(OPUS_SET_COMPLEXITY, OPUS_SETTINGS.complexity);
-    handle.encoderCtl(OPUS_SET_INBAND_FEC, 1);
-    handle.encoderCtl(OPUS_SET_PACKET_LOSS_PERC, OPUS_SETTINGS.packetLossPercent);
-    this.handle = handle;
-  }
-
-  /**
-   * `samples` must be a valid Opus frame at 16 kHz (40, 80, 160, 320, 640, 960); returns
-   * the payload length, or 0 when nothing could be encoded (closed, bad frame size).
-   */
-  encode(pcm: Int16Array, samples: number, out: Uint8Array): number {
-    const handle = this.handle;
-    if (handle === null) return 0;
-    const input = samples === FRAME_SAMPLES ? this.input : Buffer.alloc(samples * 2);
-    for (let i = 0, j = 0; i < samples; i++, j += 2) {
-      const v = pcm[i]!;
-      input[j] = v & 0xff;
-      input[j + 1] = (v >> 8) & 0xff;
-    }
-    let payload: Buffer;
-    try {
-      payload = handle.encode(input, samples);
-    } catch {
-      return 0;
-    }
-    if (payload.length > out.length) return 0;
-    out.set(payload);
-    return payload.length;
-  }
-
-  close(): void {
-    this.handle?.free();
-    this.handle = null;
-  }
-}
-
 const OPUS_ENTRY = {
   name: 'opus',
   rtpClockRate: 48000,
@@ -181,7 +145,7 @@ export function opusCodecWith(backend: () => OpusBackend): Codec {
   return {
     ...OPUS_ENTRY,
     createDecoder: () => new OpusAudioDecoder(backend()),
-    createEncoder: () => new OpusAudioEncoder(backend()),
+    createEncoder: () => createOpusEncoder(backend(), OPUS_SETTINGS, RTP_INPUT),
   };
 }
 

@@ -9,7 +9,6 @@
  * The encoder is the table's Opus set for files (opusFileEncoder.ts: no FEC, 20 kbit/s
  * per stream), fed at its sampleRate in frames of its frameSamples.
  */
-import { open as openFile } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import type { AudioEncoder, Codec } from '../codecs/codec.js';
 import {
@@ -22,7 +21,7 @@ import {
   selfDelimited,
 } from './oggMuxer.js';
 import type { RecordingSink } from './recordingSink.js';
-import type { WavFile } from './wavRecorder.js';
+import { asError, createRecordingFile, writeFully, type RecordingFile } from './recordingFile.js';
 
 /**
  * The encoder's delay in 48 kHz samples (RFC 7845 §4.2): libopus's look-ahead for the
@@ -35,6 +34,8 @@ export const OPUS_PRE_SKIP = 312;
 const PACKETS_PER_PAGE = 50;
 /** Pages the disk may fall behind by before the recording stops. */
 const MAX_BACKLOG_PAGES = 10;
+
+const shortWrite = (): Error => new Error('the file accepted no bytes');
 
 export interface OggOpusOptions {
   path: string;
@@ -68,9 +69,8 @@ export class OggOpusRecorder implements RecordingSink {
 
   static async open(options: OggOpusOptions): Promise<OggOpusRecorder> {
     const mode = options.fileMode ?? 0o640;
-    const handle = await openFile(options.path, 'wx', mode);
+    const handle = await createRecordingFile(options.path, mode);
     try {
-      await handle.chmod(mode);
       return await OggOpusRecorder.create(handle, options);
     } catch (err) {
       await handle.close().catch(() => undefined);
@@ -80,7 +80,7 @@ export class OggOpusRecorder implements RecordingSink {
 
   /** Over a file opened by the caller (tests); writes the two header pages. */
   static async create(
-    file: WavFile,
+    file: RecordingFile,
     options: Omit<OggOpusOptions, 'path'>,
   ): Promise<OggOpusRecorder> {
     const r = new OggOpusRecorder(file, options);
@@ -95,7 +95,7 @@ export class OggOpusRecorder implements RecordingSink {
   }
 
   private constructor(
-    private readonly file: WavFile,
+    private readonly file: RecordingFile,
     options: Omit<OggOpusOptions, 'path'>,
   ) {
     this.channels = options.channels;
@@ -167,7 +167,7 @@ export class OggOpusRecorder implements RecordingSink {
       try {
         await this.file.close();
       } catch (err) {
-        this.failure ??= err instanceof Error ? err : new Error(String(err));
+        this.failure ??= asError(err);
       }
     }
     if (this.failure) throw this.failure;
@@ -194,7 +194,7 @@ export class OggOpusRecorder implements RecordingSink {
         this.queue.shift();
       }
     } catch (err) {
-      this.failure ??= err instanceof Error ? err : new Error(String(err));
+      this.failure ??= asError(err);
       this.queue.length = 0;
     } finally {
       this.draining = null;
@@ -203,17 +203,7 @@ export class OggOpusRecorder implements RecordingSink {
 
   /** Appends `buf` (whole pages) to the file. */
   private async writeAll(buf: Buffer): Promise<void> {
-    let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await this.file.write(
-        buf,
-        done,
-        buf.length - done,
-        this.position + done,
-      );
-      if (!(bytesWritten > 0)) throw new Error('the file accepted no bytes');
-      done += bytesWritten;
-    }
+    await writeFully(this.file, buf, buf.length, this.position, shortWrite);
     this.position += buf.length;
     this.onFile = this.position;
   }

@@ -40,26 +40,54 @@ export const MAX_WAV_DATA_BYTES = 2 ** 32 - WAV_HEADER_SIZE;
 
 const BITS_PER_SAMPLE = 16;
 
-/** A 44-byte header for 16-bit PCM with `dataBytes` of audio (allocates: not per frame). */
-export function wavHeader(channels: 1 | 2, sampleRate: number, dataBytes: number): Buffer {
+/**
+ * Throws a RangeError unless `channels` is 1 or 2 and the byte rate of `sampleRate` with
+ * `bytesPerSample` per channel fits the header's uint32.
+ */
+function checkFormat(channels: 1 | 2, sampleRate: number, bytesPerSample: number): void {
   if (channels !== 1 && channels !== 2) {
     throw new RangeError(`WAV channels must be 1 or 2, not ${String(channels)}`);
   }
-  if (!Number.isInteger(sampleRate) || sampleRate <= 0 || sampleRate * channels * 2 >= 2 ** 32) {
+  if (
+    !Number.isInteger(sampleRate) ||
+    sampleRate <= 0 ||
+    sampleRate * channels * bytesPerSample >= 2 ** 32
+  ) {
     throw new RangeError(`invalid WAV sample rate ${sampleRate}`);
   }
-  const buf = Buffer.alloc(WAV_HEADER_SIZE);
-  const blockAlign = channels * (BITS_PER_SAMPLE / 8);
+}
+
+/**
+ * Writes "RIFF", "WAVE" and the fmt chunk at 12 (sizes are patched later): 16 bytes for
+ * PCM, 18 (WAVEFORMATEX with cbSize 0) for another format.
+ */
+function writeRiffFmt(
+  buf: Buffer,
+  fmtBytes: 16 | 18,
+  formatTag: number,
+  channels: 1 | 2,
+  sampleRate: number,
+  bitsPerSample: number,
+): void {
+  const blockAlign = channels * (bitsPerSample / 8);
   buf.write('RIFF', 0, 'latin1');
   buf.write('WAVE', 8, 'latin1');
   buf.write('fmt ', 12, 'latin1');
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(WAV_FORMAT_PCM, 20);
+  buf.writeUInt32LE(fmtBytes, 16);
+  buf.writeUInt16LE(formatTag, 20);
   buf.writeUInt16LE(channels, 22);
   buf.writeUInt32LE(sampleRate, 24);
   buf.writeUInt32LE(sampleRate * blockAlign, 28);
   buf.writeUInt16LE(blockAlign, 32);
-  buf.writeUInt16LE(BITS_PER_SAMPLE, 34);
+  buf.writeUInt16LE(bitsPerSample, 34);
+  if (fmtBytes === 18) buf.writeUInt16LE(0, 36);
+}
+
+/** A 44-byte header for 16-bit PCM with `dataBytes` of audio (allocates: not per frame). */
+export function wavHeader(channels: 1 | 2, sampleRate: number, dataBytes: number): Buffer {
+  checkFormat(channels, sampleRate, BITS_PER_SAMPLE / 8);
+  const buf = Buffer.alloc(WAV_HEADER_SIZE);
+  writeRiffFmt(buf, 16, WAV_FORMAT_PCM, channels, sampleRate, BITS_PER_SAMPLE);
   buf.write('data', 36, 'latin1');
   patchWavSizes(buf, dataBytes);
   return buf;
@@ -153,24 +181,9 @@ export function wavLawHeader(
   formatTag: typeof WAV_FORMAT_ALAW | typeof WAV_FORMAT_MULAW,
   dataBytes: number,
 ): Buffer {
-  if (channels !== 1 && channels !== 2) {
-    throw new RangeError(`WAV channels must be 1 or 2, not ${String(channels)}`);
-  }
-  if (!Number.isInteger(sampleRate) || sampleRate <= 0 || sampleRate * channels >= 2 ** 32) {
-    throw new RangeError(`invalid WAV sample rate ${sampleRate}`);
-  }
+  checkFormat(channels, sampleRate, 1);
   const buf = Buffer.alloc(WAV_LAW_HEADER_SIZE);
-  buf.write('RIFF', 0, 'latin1');
-  buf.write('WAVE', 8, 'latin1');
-  buf.write('fmt ', 12, 'latin1');
-  buf.writeUInt32LE(18, 16);
-  buf.writeUInt16LE(formatTag, 20);
-  buf.writeUInt16LE(channels, 22);
-  buf.writeUInt32LE(sampleRate, 24);
-  buf.writeUInt32LE(sampleRate * channels, 28);
-  buf.writeUInt16LE(channels, 32);
-  buf.writeUInt16LE(8, 34);
-  buf.writeUInt16LE(0, 36);
+  writeRiffFmt(buf, 18, formatTag, channels, sampleRate, 8);
   buf.write('fact', 38, 'latin1');
   buf.writeUInt32LE(4, 42);
   buf.write('data', 50, 'latin1');

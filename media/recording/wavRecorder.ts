@@ -38,7 +38,6 @@
  *   and always closes the file handle — then REJECTS with `error` if the recording hit
  *   one, resolves otherwise. `flush` and `flushed` reject likewise.
  */
-import { open as openFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { ALAW_ENCODE, ULAW_ENCODE } from '../codecs/g711.js';
 import {
@@ -51,6 +50,7 @@ import {
   wavHeader,
   wavLawHeader,
 } from './wavHeader.js';
+import { asError, createRecordingFile, writeFully, type RecordingFile } from './recordingFile.js';
 
 /** How samples are stored: 16-bit PCM, or G.711 (8-bit µ-law / A-law, RFC 3551 §4.5.14). */
 export type WavEncoding = 'pcm16' | 'mulaw' | 'alaw';
@@ -93,16 +93,8 @@ export interface WavRecorderOptions {
   encoding?: WavEncoding;
 }
 
-/** What the recorder needs of a file: a subset of node:fs/promises FileHandle. */
-export interface WavFile {
-  write(
-    buffer: Buffer,
-    offset: number,
-    length: number,
-    position: number,
-  ): Promise<{ bytesWritten: number }>;
-  close(): Promise<void>;
-}
+/** What the recorder needs of a file (the name the tests use). */
+export type WavFile = RecordingFile;
 
 export type WavRecorderErrorCode =
   /** The data reached maxDataBytes (a WAV holds at most 4 GiB). */
@@ -171,21 +163,8 @@ function settings(options: WavRecorderOptions): Settings {
   };
 }
 
-/** Writes `length` bytes of `buf` at `position`, however many calls the file needs. */
-async function writeFully(file: WavFile, buf: Buffer, length: number, position: number) {
-  let done = 0;
-  while (done < length) {
-    const { bytesWritten } = await file.write(buf, done, length - done, position + done);
-    if (!(bytesWritten > 0)) {
-      throw new WavRecorderError('ERR_RECORDING_SHORT_WRITE', 'the file accepted no bytes');
-    }
-    done += bytesWritten;
-  }
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
+const shortWrite = (): Error =>
+  new WavRecorderError('ERR_RECORDING_SHORT_WRITE', 'the file accepted no bytes');
 
 export class WavRecorder {
   readonly channels: 1 | 2;
@@ -229,13 +208,7 @@ export class WavRecorder {
   static async open(options: WavRecorderOptions): Promise<WavRecorder> {
     const s = settings(options);
     const mode = options.fileMode ?? DEFAULT_WAV_FILE_MODE;
-    const handle = await openFile(options.path, 'wx', mode);
-    try {
-      await handle.chmod(mode); // open's mode was cut by the umask
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      throw asError(err);
-    }
+    const handle = await createRecordingFile(options.path, mode);
     return WavRecorder.start(handle, s);
   }
 
@@ -260,7 +233,7 @@ export class WavRecorder {
   private static async start(file: WavFile, s: Settings): Promise<WavRecorder> {
     const recorder = new WavRecorder(file, s);
     try {
-      await writeFully(file, recorder.header, recorder.headerSize, 0);
+      await writeFully(file, recorder.header, recorder.headerSize, 0, shortWrite);
     } catch (err) {
       await file.close().catch(() => undefined);
       throw asError(err);
@@ -497,11 +470,11 @@ export class WavRecorder {
       while (this.queue.length > 0 && !this.ioFailed) {
         const buf = this.queue[0]!;
         const length = this.queueLengths[0]!;
-        await writeFully(this.file, buf, length, this.headerSize + this.onFile);
+        await writeFully(this.file, buf, length, this.headerSize + this.onFile, shortWrite);
         this.onFile += length;
         if (this.lawTable === null) patchWavSizes(this.header, this.onFile);
         else patchWavLawSizes(this.header, this.onFile, this.channels);
-        await writeFully(this.file, this.header, this.headerSize, 0);
+        await writeFully(this.file, this.header, this.headerSize, 0, shortWrite);
         this.queue.shift();
         this.queueLengths.shift();
         this.free.push(buf);

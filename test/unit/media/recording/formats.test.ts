@@ -13,46 +13,12 @@ import {
 } from '../../../../media/recording/oggMuxer.js';
 import { OggOpusRecorder, OPUS_PRE_SKIP } from '../../../../media/recording/oggOpusRecorder.js';
 import { WavRecorder } from '../../../../media/recording/wavRecorder.js';
+import { oggPages, type OggPage } from '../../../helpers/oggOpus.js';
 
-interface Page {
-  flags: number;
-  granule: number;
-  sequence: number;
-  packets: Buffer[];
-}
-
-/** Parses every page of an Ogg file, checking each CRC; throws on a malformed one. */
-function parsePages(buf: Buffer): Page[] {
-  const pages: Page[] = [];
-  let at = 0;
-  while (at < buf.length) {
-    if (buf.toString('latin1', at, at + 4) !== 'OggS') throw new Error(`no page at ${at}`);
-    const segments = buf[at + 26]!;
-    const lacing = buf.subarray(at + 27, at + 27 + segments);
-    const size = 27 + segments + lacing.reduce((s, v) => s + v, 0);
-    const page = Buffer.from(buf.subarray(at, at + size));
-    const crc = page.readUInt32LE(22);
-    page.writeUInt32LE(0, 22);
-    if (oggCrc(page) !== crc) throw new Error(`bad CRC at ${at}`);
-    const packets: Buffer[] = [];
-    let off = 27 + segments;
-    let len = 0;
-    for (const v of lacing) {
-      len += v;
-      if (v < 255) {
-        packets.push(page.subarray(off, off + len));
-        off += len;
-        len = 0;
-      }
-    }
-    pages.push({
-      flags: page[5]!,
-      granule: Number(page.readBigInt64LE(6)),
-      sequence: page.readUInt32LE(18),
-      packets,
-    });
-    at += size;
-  }
+/** Every page of an Ogg file, each CRC checked (throws on a malformed one), none cut short. */
+function parsePages(buf: Buffer): OggPage[] {
+  const { pages, trailing } = oggPages(buf);
+  expect(trailing).toBe(0);
   return pages;
 }
 

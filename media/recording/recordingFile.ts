@@ -1,0 +1,56 @@
+/**
+ * The file side of a recording, shared by the WAV and Ogg Opus writers: creating the file
+ * (never over an existing one, with its mode whatever the umask) and positional writes
+ * that finish however many calls the file needs.
+ */
+import { open as openFile, type FileHandle } from 'node:fs/promises';
+
+/** What a recorder needs of a file: a subset of node:fs/promises FileHandle. */
+export interface RecordingFile {
+  write(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesWritten: number }>;
+  close(): Promise<void>;
+}
+
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * Creates `path` (flag 'wx': rejects with EEXIST if it exists) with permissions `mode`,
+ * applied again after open since open's mode is cut by the umask. A failed chmod closes
+ * the file before rejecting.
+ */
+export async function createRecordingFile(path: string, mode: number): Promise<FileHandle> {
+  const handle = await openFile(path, 'wx', mode);
+  try {
+    await handle.chmod(mode);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw asError(err);
+  }
+  return handle;
+}
+
+/**
+ * Writes `length` bytes of `buf` at `position`, however many calls the file needs; a
+ * write that accepts no bytes (which would loop forever) rejects with `shortWrite()`.
+ */
+export async function writeFully(
+  file: RecordingFile,
+  buf: Buffer,
+  length: number,
+  position: number,
+  shortWrite: () => Error,
+): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesWritten } = await file.write(buf, done, length - done, position + done);
+    if (!(bytesWritten > 0)) throw shortWrite();
+    done += bytesWritten;
+  }
+}
