@@ -30,7 +30,7 @@ export class PacketQueue {
 
   constructor(
     readonly capacity = 256,
-    byteCapacity = 65536,
+    byteCapacity = 32768,
   ) {
     this.source = new Int16Array(capacity);
     this.kind = new Uint8Array(capacity);
@@ -66,7 +66,7 @@ export class PacketQueue {
       return;
     }
     if (this.count === 0) this.byteHead = at;
-    this.bytes.set(msg.subarray(from, to), at);
+    msg.copy(this.bytes, at, from, to); // no view allocated per packet
     const i = (this.head + this.count) % this.capacity;
     this.source[i] = source;
     this.kind[i] = kind;

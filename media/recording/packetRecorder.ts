@@ -53,15 +53,24 @@ interface Source {
   aligner: SourceAligner;
   codec: Codec | null;
   decoder: AudioDecoder | null;
-  up: Upsampler2x;
-  down: Downsampler2x;
+  /** Rate converters, made the first time this source's codec needs one. */
+  up: Upsampler2x | null;
+  down: Downsampler2x | null;
 }
 
 /** The most samples one payload decodes to (120 ms of Opus at 48 kHz; any codec's max). */
 const MAX_DECODED = 5760;
 
 /** Samples a track keeps ahead of the written part: the window, a timestamp jump, slack. */
-const TRACK_SECONDS = 2;
+const TRACK_SECONDS = 1;
+
+/**
+ * Decode and conversion scratch, shared by every recorder of the thread: a drain is
+ * synchronous and places one packet at a time, so no two recorders use them at once.
+ * (Per recorder they were 35 KB allocated and zeroed for every recorded call.)
+ */
+const DECODED = new Int16Array(MAX_DECODED);
+const CONVERTED = new Int16Array(2 * MAX_DECODED);
 
 export class PacketRecorder {
   readonly queue = new PacketQueue();
@@ -78,8 +87,6 @@ export class PacketRecorder {
   private readonly trackSources = [0, 0];
   private readonly pcm: [Int16Array, Int16Array];
   private readonly raw: [Int16Array, Int16Array];
-  private readonly decoded = new Int16Array(MAX_DECODED);
-  private readonly converted = new Int16Array(2 * MAX_DECODED);
   private readonly counts = { packets: 0, corrupt: 0, unsupported: 0 };
   private stopped = false;
   /** Monotonic ms of the previous drain (a drain writes no further than it). */
@@ -95,7 +102,8 @@ export class PacketRecorder {
     this.codecOfKind = options.codecOfKind;
     this.passthroughKind = options.passthroughKind ?? -1;
     const capacity = this.rate * TRACK_SECONDS;
-    this.tracks = [new TrackBuffer(capacity), new TrackBuffer(capacity)];
+    const keepRaw = this.passthroughKind >= 0;
+    this.tracks = [new TrackBuffer(capacity, keepRaw), new TrackBuffer(capacity, keepRaw)];
     this.pcm = [new Int16Array(this.frame), new Int16Array(this.frame)];
     this.raw = [new Int16Array(this.frame), new Int16Array(this.frame)];
   }
@@ -137,8 +145,8 @@ export class PacketRecorder {
           aligner: new SourceAligner(this.rate),
           codec: null,
           decoder: null,
-          up: new Upsampler2x(MAX_DECODED),
-          down: new Downsampler2x(MAX_DECODED),
+          up: null,
+          down: null,
         };
         this.sources[slot] = src;
       }
@@ -201,19 +209,21 @@ export class PacketRecorder {
     }
     const offset = q.offset[i]!;
     const length = q.length[i]!;
-    const n = src.decoder!.decode(q.bytes, offset, length, this.decoded);
+    const n = src.decoder!.decode(q.bytes, offset, length, DECODED);
     if (n < 0) {
       this.counts.corrupt++;
       return;
     }
-    let pcm = this.decoded;
+    let pcm = DECODED;
     let count = n;
     if (codec.sampleRate * 2 === this.rate) {
-      count = src.up.process(this.decoded, n, this.converted);
-      pcm = this.converted;
+      src.up ??= new Upsampler2x(MAX_DECODED);
+      count = src.up.process(DECODED, n, CONVERTED);
+      pcm = CONVERTED;
     } else if (codec.sampleRate === this.rate * 2) {
-      count = src.down.process(this.decoded, n, this.converted);
-      pcm = this.converted;
+      src.down ??= new Downsampler2x(MAX_DECODED);
+      count = src.down.process(DECODED, n, CONVERTED);
+      pcm = CONVERTED;
     } else if (codec.sampleRate !== this.rate) {
       this.counts.unsupported++;
       return;
@@ -234,7 +244,7 @@ export class PacketRecorder {
     const beyond = pos + count - (track.written + track.capacity);
     if (beyond > 0) this.advanceTo(track.written + Math.ceil(beyond / this.frame) * this.frame);
     const raw =
-      kind === this.passthroughKind && pcm === this.decoded && this.trackSources[src.track] === 1;
+      kind === this.passthroughKind && pcm === DECODED && this.trackSources[src.track] === 1;
     track.add(pos, pcm, count, raw ? q.bytes : null, offset);
   }
 

@@ -183,13 +183,20 @@ export class TrackBuffer {
   /** Samples it holds beyond `written`. */
   readonly capacity: number;
 
-  /** `capacity` is rounded up to a power of two. */
-  constructor(capacity: number) {
+  /**
+   * `capacity` is rounded up to a power of two. `keepRaw`: the file may take received
+   * G.711 bytes as they are (a G.711 WAV); otherwise no bytes are kept and `add`/`take`
+   * touch only the sums (the common 16-bit PCM file: half the work per sample).
+   */
+  constructor(
+    capacity: number,
+    private readonly keepRaw = true,
+  ) {
     let size = 1;
     while (size < capacity) size <<= 1;
     this.capacity = size;
     this.sums = new Int32Array(size);
-    this.raw = new Int16Array(size).fill(-1);
+    this.raw = new Int16Array(keepRaw ? size : 0).fill(-1);
     this.mask = size - 1;
   }
 
@@ -215,6 +222,13 @@ export class TrackBuffer {
     const sums = this.sums;
     const raw = this.raw;
     const mask = this.mask;
+    if (!this.keepRaw) {
+      for (let i = start; i < end; i++) {
+        const at = (pos + i) & mask;
+        sums[at] = sums[at]! + pcm[i]!;
+      }
+      return;
+    }
     for (let i = start; i < end; i++) {
       const at = (pos + i) & mask;
       sums[at] = sums[at]! + pcm[i]!;
@@ -232,6 +246,17 @@ export class TrackBuffer {
     const raw = this.raw;
     const mask = this.mask;
     let at = this.written;
+    if (!this.keepRaw) {
+      for (let i = 0; i < count; i++, at++) {
+        const k = at & mask;
+        const v = sums[k]!;
+        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+        sums[k] = 0;
+      }
+      if (rawOut !== null) rawOut.fill(-1, 0, count);
+      this.written = at;
+      return;
+    }
     for (let i = 0; i < count; i++, at++) {
       const k = at & mask;
       const v = sums[k]!;

@@ -62,7 +62,7 @@ export const DEFAULT_WAV_FILE_MODE = 0o640;
 const LITTLE_ENDIAN = endianness() === 'LE';
 const views = new WeakMap<Buffer, Int16Array>();
 
-/** The int16 view of a block (made once per block; blocks come from Buffer.alloc). */
+/** The int16 view of a block (made once per block; blocks are unpooled: offset 0, aligned). */
 function sampleView(buf: Buffer): Int16Array {
   let view = views.get(buf);
   if (view === undefined) {
@@ -260,9 +260,10 @@ export class WavRecorder {
       this.lawTable = s.encoding === 'alaw' ? ALAW_ENCODE : ULAW_ENCODE;
     }
     this.headerSize = this.header.length;
-    this.block = Buffer.alloc(s.blockBytes);
-    this.free.push(Buffer.alloc(s.blockBytes));
-    this.blocks = 2;
+    // One block now; the second when the first is queued (a short call never needs it).
+    // Not zero-filled: only the bytes a frame wrote are ever written to the file.
+    this.block = Buffer.allocUnsafeSlow(s.blockBytes);
+    this.blocks = 1;
   }
 
   /** Audio bytes written to the file, which its header declares (buffered audio excluded). */
@@ -313,7 +314,7 @@ export class WavRecorder {
     if (this.lawTable !== null) {
       this.writeLaw(buf, start, this.lawTable, left, ln, right, rn, leftRaw, rightRaw);
     } else if (LITTLE_ENDIAN) {
-      // The block's samples as int16 in place (Buffer.alloc: 0-offset, aligned): plain
+      // The block's samples as int16 in place (an unpooled buffer: 0-offset, aligned): plain
       // stores instead of a checked writeInt16LE per sample.
       const view = sampleView(buf);
       let at = start >> 1;
@@ -433,7 +434,7 @@ export class WavRecorder {
     this.queueBlock();
     this.block = this.free.pop() ?? null;
     if (!this.block && this.blocks < this.maxBlocks) {
-      this.block = Buffer.alloc(this.blockBytes);
+      this.block = Buffer.allocUnsafeSlow(this.blockBytes);
       this.blocks++;
     }
     if (!this.block) {

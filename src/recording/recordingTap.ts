@@ -17,7 +17,13 @@
  * Which side is the agent: the extension in an inbound or outbound trunk call; in an
  * internal call the callee, until a supervisor monitors the caller (then the caller).
  */
-import { chmod, rename, writeFile } from 'node:fs/promises';
+import {
+  chmod as chmodCb,
+  rename as renameCb,
+  unlink as unlinkCb,
+  writeFile as writeFileCb,
+} from 'node:fs';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import type { RecordingStarted, RecordingSummary } from '../../media/engine/index.js';
 import type { CallMedia, PartyRole, Side } from '../calls/callMedia.js';
@@ -26,6 +32,17 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging.js';
 import type { MonitorSessionRecord } from '../monitoring/monitorSession.js';
 import { ensureDir } from '../util/fileModes.js';
+
+// The callback forms, promisified: a sidecar is written twice per recorded call on the
+// SIP thread, and fs/promises' FileHandle costs about twice as much per file there.
+const writeFile = promisify(writeFileCb);
+const chmod = promisify(chmodCb);
+const rename = promisify(renameCb);
+const unlink = promisify(unlinkCb);
+
+function codeOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
 
 export interface RecordedCall {
   record: CallRecord;
@@ -111,7 +128,6 @@ export class RecordingTap {
   }
 
   private async start(call: RecordedCall, roles: Record<Side, PartyRole>): Promise<void> {
-    await ensureDir(this.directory, this.config.recording.dirMode);
     const startedAt = Date.now();
     const stamp = new Date(startedAt).toISOString().replace(/[:.]/g, '-');
     const base = join(this.directory, `${stamp}_${safeName(call.record.id)}`);
@@ -123,16 +139,33 @@ export class RecordingTap {
       startedAt,
       started: null,
     };
-    recording.started = await call.media.startRecording({
-      path: recording.wav,
-      channels: this.config.recording.channels === 'mono' ? 1 : 2,
-      format,
-      fileMode: this.config.recording.fileMode,
-    });
+    const startRecording = () =>
+      call.media.startRecording({
+        path: recording.wav,
+        channels: this.config.recording.channels === 'mono' ? 1 : 2,
+        format,
+        fileMode: this.config.recording.fileMode,
+      });
+    try {
+      recording.started = await startRecording();
+    } catch (error) {
+      // The folder is made at start-up (prepare), not checked per call; one removed since
+      // (a clean-up job, an operator) is made again and the recording tried once more.
+      if (!/ENOENT/.test(error instanceof Error ? error.message : String(error))) throw error;
+      await ensureDir(this.directory, this.config.recording.dirMode);
+      recording.started = await startRecording();
+    }
     // The file's first sample: the worker's recording starts when its file is open.
     recording.startedAt = Date.now();
     this.recordings.set(call.record.id, recording);
-    await this.writeSidecar(call, recording, null, []);
+    try {
+      await this.writeSidecar(call, recording, null, []);
+    } catch (error) {
+      // A failed start leaves nothing active; the audio already being written is completed
+      // when the call's room closes (its file has no sidecar then: the failure is counted).
+      this.recordings.delete(call.record.id);
+      throw error;
+    }
     this.logger.info({ callId: call.record.id, file: recording.wav }, 'recording started');
   }
 
@@ -198,8 +231,16 @@ export class RecordingTap {
     };
     const temp = `${recording.sidecar}.tmp`;
     const mode = this.config.recording.fileMode;
-    await writeFile(temp, `${JSON.stringify(doc, null, 2)}\n`, { mode });
-    await chmod(temp, mode); // the umask cut it, or a crash left this temp file behind
+    const text = `${JSON.stringify(doc, null, 2)}\n`;
+    try {
+      await writeFile(temp, text, { mode, flag: 'wx' });
+    } catch (err) {
+      if (codeOf(err) !== 'EEXIST') throw err;
+      await unlink(temp); // a crash left it behind, with whatever mode it had then
+      await writeFile(temp, text, { mode, flag: 'wx' });
+    }
+    // Created by us with `mode`: only a umask that cuts it needs a chmod.
+    if ((mode & ~process.umask()) !== mode) await chmod(temp, mode);
     await rename(temp, recording.sidecar);
   }
 }
