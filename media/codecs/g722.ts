@@ -410,6 +410,47 @@ function update(st: Int32Array, o: number, d: number): void {
 }
 
 /**
+ * The QMF's 24-tap filter (G.722 §3.2 / §4.4.2, coefficients ×2^13 folded into integer
+ * weights) over h[w..w+23], oldest first, split in its two phases: qmfOddTaps sums
+ * h[w], h[w+2], … h[w+22] and qmfEvenTaps h[w+1], h[w+3], … h[w+23] (named, as in the
+ * encoder, after the input samples they weigh). Transmit and receive QMF share them.
+ * Small and monomorphic, so V8 inlines them into the hot loops.
+ */
+function qmfOddTaps(h: Int32Array, w: number): number {
+  return (
+    3 * h[w]! -
+    11 * h[w + 2]! +
+    12 * h[w + 4]! +
+    32 * h[w + 6]! -
+    210 * h[w + 8]! +
+    951 * h[w + 10]! +
+    3876 * h[w + 12]! -
+    805 * h[w + 14]! +
+    362 * h[w + 16]! -
+    156 * h[w + 18]! +
+    53 * h[w + 20]! -
+    11 * h[w + 22]!
+  );
+}
+
+function qmfEvenTaps(h: Int32Array, w: number): number {
+  return (
+    -11 * h[w + 1]! +
+    53 * h[w + 3]! -
+    156 * h[w + 5]! +
+    362 * h[w + 7]! -
+    805 * h[w + 9]! +
+    3876 * h[w + 11]! +
+    951 * h[w + 13]! -
+    210 * h[w + 15]! +
+    32 * h[w + 17]! +
+    12 * h[w + 19]! -
+    11 * h[w + 21]! +
+    3 * h[w + 23]!
+  );
+}
+
+/**
  * Makes room for the next pair in the QMF history: when it is full, its last 22 values
  * move to the front (once every 320 pairs). Returns where the pair goes.
  */
@@ -442,32 +483,8 @@ export class G722Encoder {
       h[pos] = pcm[j]!;
       h[pos + 1] = pcm[j + 1]!;
       const w = pos - 22;
-      const odd =
-        3 * h[w]! -
-        11 * h[w + 2]! +
-        12 * h[w + 4]! +
-        32 * h[w + 6]! -
-        210 * h[w + 8]! +
-        951 * h[w + 10]! +
-        3876 * h[w + 12]! -
-        805 * h[w + 14]! +
-        362 * h[w + 16]! -
-        156 * h[w + 18]! +
-        53 * h[w + 20]! -
-        11 * h[w + 22]!;
-      const even =
-        -11 * h[w + 1]! +
-        53 * h[w + 3]! -
-        156 * h[w + 5]! +
-        362 * h[w + 7]! -
-        805 * h[w + 9]! +
-        3876 * h[w + 11]! +
-        951 * h[w + 13]! -
-        210 * h[w + 15]! +
-        32 * h[w + 17]! +
-        12 * h[w + 19]! -
-        11 * h[w + 21]! +
-        3 * h[w + 23]!;
+      const odd = qmfOddTaps(h, w);
+      const even = qmfEvenTaps(h, w);
       const xl = (even + odd) >> 14;
       const xh = (even - odd) >> 14;
 
@@ -552,32 +569,8 @@ export class G722Decoder {
       h[pos] = rl + rh;
       h[pos + 1] = rl - rh;
       const w = pos - 22;
-      const second =
-        3 * h[w]! -
-        11 * h[w + 2]! +
-        12 * h[w + 4]! +
-        32 * h[w + 6]! -
-        210 * h[w + 8]! +
-        951 * h[w + 10]! +
-        3876 * h[w + 12]! -
-        805 * h[w + 14]! +
-        362 * h[w + 16]! -
-        156 * h[w + 18]! +
-        53 * h[w + 20]! -
-        11 * h[w + 22]!;
-      const first =
-        -11 * h[w + 1]! +
-        53 * h[w + 3]! -
-        156 * h[w + 5]! +
-        362 * h[w + 7]! -
-        805 * h[w + 9]! +
-        3876 * h[w + 11]! +
-        951 * h[w + 13]! -
-        210 * h[w + 15]! +
-        32 * h[w + 17]! +
-        12 * h[w + 19]! -
-        11 * h[w + 21]! +
-        3 * h[w + 23]!;
+      const second = qmfOddTaps(h, w);
+      const first = qmfEvenTaps(h, w);
       const a = first >> 11;
       const b = second >> 11;
       out[n++] = wrap ? (a << 16) >> 16 : sat16(a);
