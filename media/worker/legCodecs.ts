@@ -4,9 +4,9 @@
  * codec a leg is sent, the clock of its RFC 4733 telephone-events, and from these the
  * rate a room mixes at. Control plane only (the hot path reads what these returned).
  */
-import type { Codec, CodecName } from '../codecs/codec.js';
+import type { Codec } from '../codecs/codec.js';
 import { codecOf, hasCodec } from '../codecs/table.js';
-import { KIND_OF_CODEC } from './payloadMap.js';
+import { CODEC_OF_KIND as NAME_OF_KIND } from './payloadMap.js';
 import type { WorkerLeg } from './workerLeg.js';
 
 /** The narrowband and wideband mix rates (Hz). */
@@ -14,10 +14,9 @@ export const NARROWBAND_RATE = 8000;
 export const WIDEBAND_RATE = 16000;
 
 /** PayloadMap kind → the table's codec, null for a kind that is no codec (or one we lack). */
-const CODEC_OF_KIND: (Codec | null)[] = [];
-for (const [name, kind] of Object.entries(KIND_OF_CODEC) as [CodecName, number][]) {
-  if (hasCodec(name)) CODEC_OF_KIND[kind] = codecOf(name);
-}
+const CODEC_OF_KIND: readonly (Codec | null)[] = NAME_OF_KIND.map((name) =>
+  name !== undefined && hasCodec(name) ? codecOf(name) : null,
+);
 
 /** The codec of payload kind `kind` (KIND_*), or null (telephone-event, none, unknown). */
 export function codecOfKind(kind: number): Codec | null {

@@ -4,27 +4,13 @@
  * path queues each recorded leg's payloads (WorkerLeg.recordTap, relay.ts); the worker's
  * sweep calls `drain`. Nothing here runs on the room's frame clock.
  */
-import type { Codec } from '../codecs/codec.js';
-import { codecOf, hasCodec } from '../codecs/table.js';
 import { PacketRecorder } from '../recording/packetRecorder.js';
 import { openSink } from '../recording/openSink.js';
 import type { RecordingSink } from '../recording/recordingSink.js';
-import { KIND_OF_CODEC, KIND_PCMA, KIND_PCMU } from './payloadMap.js';
+import { codecOfKind } from './legCodecs.js';
+import { KIND_PCMA, KIND_PCMU } from './payloadMap.js';
 import type { RecordingConfig, RecordingStarted, RecordingSummary } from './protocol.js';
 import type { WorkerLeg } from './workerLeg.js';
-
-/** Payload kind → codec from the table (null: a kind the recorder cannot decode). */
-const CODEC_OF_KIND: (Codec | null)[] = (() => {
-  const byKind: (Codec | null)[] = new Array<Codec | null>(256).fill(null);
-  for (const [name, kind] of Object.entries(KIND_OF_CODEC)) {
-    if (hasCodec(name)) byKind[kind] = codecOf(name);
-  }
-  return byKind;
-})();
-
-export function codecOfKind(kind: number): Codec | null {
-  return CODEC_OF_KIND[kind] ?? null;
-}
 
 export class RoomRecording {
   private readonly slots = new Map<WorkerLeg, number>();
