@@ -4,15 +4,12 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import {
-  buildSdp,
   createLocalSdp,
   relayAnswer,
   relayOffer,
   renderLocalSdp,
   type AnchorPolicy,
-  type RelayedAnswer,
   type RelayedOffer,
-  type SdpSession,
 } from '../../../../sip/sdp/index.js';
 import {
   BARESIP,
@@ -23,41 +20,21 @@ import {
   baresipWith,
   sdp,
 } from './fixtures.js';
-import { session } from './helpers.js';
+import {
+  ORIGIN,
+  TOWARD_A,
+  TOWARD_B,
+  answerToA,
+  bAnswer,
+  relayedOffer,
+  session,
+  wire,
+} from './helpers.js';
 
 const POLICY: AnchorPolicy = { supported: ['PCMU', 'PCMA'], ptime: 20 };
-const TOWARD_A = { address: '203.0.113.5', port: 30000 };
-const TOWARD_B = { address: '203.0.113.5', port: 30002 };
-const ORIGIN = { username: 'callwatch', sessionId: '1', sessionVersion: 1 };
 
 function offerToB(a: string, policy: AnchorPolicy = POLICY): RelayedOffer {
-  const result = relayOffer(session(a), TOWARD_B, policy);
-  if (!result.ok) throw new Error(`relayOffer failed: ${result.reason}`);
-  return result;
-}
-
-/** What B receives: our offer as it goes on the wire. */
-function wire(relayed: RelayedOffer | RelayedAnswer): SdpSession {
-  return session(buildSdp({ ...relayed.description, origin: ORIGIN }));
-}
-
-function answerToA(relayed: RelayedOffer, b: string): RelayedAnswer {
-  const result = relayAnswer(relayed, session(b), TOWARD_A);
-  if (!result.ok) throw new Error(`relayAnswer failed: ${result.reason}`);
-  return result;
-}
-
-/** B's answer: a body with the given m-line and attributes. */
-function bAnswer(m: string, ...attributes: string[]): string {
-  return sdp(
-    'v=0',
-    'o=- 9 9 IN IP4 10.2.2.2',
-    's=-',
-    'c=IN IP4 10.2.2.2',
-    't=0 0',
-    m,
-    ...attributes,
-  );
+  return relayedOffer(a, policy);
 }
 
 describe('relayOffer: the offer to leg B', () => {

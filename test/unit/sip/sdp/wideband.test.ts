@@ -15,18 +15,23 @@ import {
   relayOffer,
   sdpWarning,
   type AnchorPolicy,
-  type RelayedAnswer,
   type RelayedOffer,
   type SdpSession,
 } from '../../../../sip/sdp/index.js';
 import { answerOffer } from '../../../../sip/sdp/localAnswer.js';
 import { sdp } from './fixtures.js';
-import { session } from './helpers.js';
+import {
+  ORIGIN,
+  TOWARD_A,
+  TOWARD_B,
+  answerToA,
+  bAnswer,
+  relayedOffer,
+  session,
+  wire,
+} from './helpers.js';
 
 const ALL: AnchorPolicy = { supported: ['PCMU', 'PCMA', 'G722', 'opus'] };
-const TOWARD_A = { address: '203.0.113.5', port: 30000 };
-const TOWARD_B = { address: '203.0.113.5', port: 30002 };
-const ORIGIN = { username: 'callwatch', sessionId: '1', sessionVersion: 1 };
 
 function body(m: string, ...attributes: string[]): string {
   return sdp(
@@ -67,31 +72,7 @@ const BROWSER = body(
 );
 
 function offerToB(a: string, policy: AnchorPolicy = ALL): RelayedOffer {
-  const result = relayOffer(session(a), TOWARD_B, policy);
-  if (!result.ok) throw new Error(`relayOffer failed: ${result.reason}`);
-  return result;
-}
-
-function wire(relayed: RelayedOffer | RelayedAnswer): SdpSession {
-  return session(buildSdp({ ...relayed.description, origin: ORIGIN }));
-}
-
-function answerToA(relayed: RelayedOffer, b: string): RelayedAnswer {
-  const result = relayAnswer(relayed, session(b), TOWARD_A);
-  if (!result.ok) throw new Error(`relayAnswer failed: ${result.reason}`);
-  return result;
-}
-
-function bAnswer(m: string, ...attributes: string[]): string {
-  return sdp(
-    'v=0',
-    'o=- 9 9 IN IP4 10.2.2.2',
-    's=-',
-    'c=IN IP4 10.2.2.2',
-    't=0 0',
-    m,
-    ...attributes,
-  );
+  return relayedOffer(a, policy);
 }
 
 /** `[payload type, encoding/rate(/channels)]` of an SDP's audio formats. */
