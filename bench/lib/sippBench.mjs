@@ -155,8 +155,15 @@ export async function startCallwatch(run, ports, logLevel, own, { listeningLog =
     ? path.resolve(REPO, process.env.CALLWATCH_CLI)
     : path.join(REPO, 'dist/src/cli.js');
   const out = openSync(path.join(run, 'callwatch.log'), 'w');
+  // CALLWATCH_NODE_ARGS: extra node flags for the server only, e.g. "--cpu-prof
+  // --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS refuses --cpu-prof; the profile is written on
+  // the server's clean exit, one file per thread).
+  const nodeArgs = (process.env.CALLWATCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = track(
-    spawn(process.execPath, [cli, '--config', cfgFile], { cwd: REPO, stdio: ['ignore', out, out] }),
+    spawn(process.execPath, [...nodeArgs, cli, '--config', cfgFile], {
+      cwd: REPO,
+      stdio: ['ignore', out, out],
+    }),
   );
   closeSync(out);
   const deadline = Date.now() + 20000;
