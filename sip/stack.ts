@@ -7,6 +7,7 @@
  * Knows nothing about calls, registrations or media.
  */
 import type { Clock } from './clock.js';
+import { isSheddable } from './core/overload.js';
 import type { SipRequest, SipResponse } from './message/message.js';
 import { buildResponse } from './message/response.js';
 import { topVia } from './message/accessors.js';
@@ -33,6 +34,12 @@ export interface SipStackOptions {
    * is sent as the response and the application never sees the request.
    */
   checkRequest?: (request: SipRequest) => RequestRefusal | undefined;
+  /**
+   * Overload protection (core/overload.ts): while `overloaded()` says so, a new request
+   * outside a dialog is answered 503 with Retry-After (RFC 3261 §21.5.4), statelessly,
+   * and the application never sees it.
+   */
+  overload?: { overloaded(): boolean; retryAfterSec: number };
 }
 
 export interface RequestRefusal {
@@ -55,6 +62,8 @@ export type SipStackEvents = {
   ackFor2xx: [request: SipRequest, source: Source];
   /** A response that matched no client transaction (2xx retransmissions, strays). */
   strayResponse: [response: SipResponse, source: Source];
+  /** A new request refused with 503 because the thread is overloaded. */
+  shed: [request: SipRequest, source: Source];
 };
 
 export class SipStack extends TypedEmitter<SipStackEvents> {
@@ -104,6 +113,7 @@ export class SipStack extends TypedEmitter<SipStackEvents> {
   private onTransportRequest(request: SipRequest, source: Source): void {
     if (this.closed) return;
     const destination = responseDestination(topVia(request), source);
+    if (this.options.overload?.overloaded() && this.shed(request, source, destination)) return;
     const received = this.transactions.receiveRequest(request, source, destination);
     if (received.kind === 'ack-for-2xx') {
       this.emit('ackFor2xx', request, source);
@@ -149,6 +159,23 @@ export class SipStack extends TypedEmitter<SipStackEvents> {
       this.options.logger.error({ err, method: request.method }, 'request handler failed');
       if (tx.state !== 'terminated' && (tx.lastResponse?.status ?? 0) < 200) reply(500);
     }
+  }
+
+  /**
+   * Refuses a new request with a stateless 503 + Retry-After; false (nothing done) for a
+   * request that is never shed or that matches a transaction (a retransmission, absorbed
+   * as usual).
+   */
+  private shed(request: SipRequest, source: Source, destination: Source): boolean {
+    if (!isSheddable(request) || this.transactions.matchesServerTransaction(request)) return false;
+    const retryAfter = String(this.options.overload?.retryAfterSec ?? 1);
+    const response = buildResponse(request, 503, {
+      toTag: newTag(),
+      headers: [['Retry-After', retryAfter]],
+    });
+    this.transport.send(response, destination);
+    this.emit('shed', request, source);
+    return true;
   }
 
   /** Closes the transaction layer and every socket. Idempotent. */

@@ -13,6 +13,7 @@ import type { AuthResult } from '../sip/auth/authResult.js';
 import { DigestAuthenticator } from '../sip/auth/authenticator.js';
 import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
 import { checkRequest } from '../sip/core/requestChecks.js';
+import { OverloadMonitor, eventLoopProbe } from '../sip/core/overload.js';
 import type { SipRequest } from '../sip/message/message.js';
 import { SipStack } from '../sip/stack.js';
 import type { Source } from '../sip/transport/types.js';
@@ -129,6 +130,17 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   );
   opened.push('media engine', () => engine.close());
 
+  const overloadConfig = config.sip.overload;
+  const overload = overloadConfig.enabled
+    ? new OverloadMonitor(clock, overloadConfig, eventLoopProbe(), (behind, sample) =>
+        logger.warn(
+          { module: 'sip', utilization: sample.utilization, delayMs: sample.delayMs },
+          behind ? 'SIP thread overloaded: refusing new requests with 503' : 'SIP thread caught up',
+        ),
+      )
+    : undefined;
+  if (overload) opened.push('overload monitor', () => overload.close());
+
   const { address, udpPort, tcpPort } = config.sip.listen;
   const stack = await open(
     `SIP listener on ${address} (udp ${udpPort ?? 'off'}, tcp ${tcpPort ?? 'off'})`,
@@ -160,6 +172,14 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
             supportedExtensions: [],
             uriSchemes: ['sip', 'sips'],
           }),
+        ...(overload
+          ? {
+              overload: {
+                overloaded: () => overload.overloaded,
+                retryAfterSec: overloadConfig.retryAfterSec,
+              },
+            }
+          : {}),
       }),
   );
   opened.push('SIP stack', () => stack.close());
@@ -171,6 +191,8 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     transport: stack.transport,
     location,
     transactions: () => stack.transactionCounts(),
+    stack,
+    overloaded: () => overload?.overloaded ?? false,
   });
 
   /** Failed digest checks (REGISTER and calls) are counted and logged; a first request

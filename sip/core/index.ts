@@ -1,1 +1,2 @@
 export * from './requestChecks.js';
+export * from './overload.js';

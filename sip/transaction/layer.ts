@@ -142,6 +142,12 @@ export class TransactionLayer {
     return { kind: 'new', tx };
   }
 
+  /** Whether a request matches an active server transaction (§17.2.3): a retransmission. */
+  matchesServerTransaction(request: SipRequest): boolean {
+    this.assertOpen();
+    return this.matchServer(request) !== undefined;
+  }
+
   /**
    * §9.2: the INVITE server transaction a CANCEL refers to — the transaction the CANCEL
    * would match if its method were INVITE (§17.2.3). The TU answers the CANCEL itself

@@ -61,6 +61,19 @@ const sip = z.strictObject({
   maxMessageBytes: z.number().int().min(1500).max(1_048_576).default(65535),
   tcpIdleTimeoutSec: z.number().int().positive().default(600),
   userAgent: z.string().min(1).default('callwatch'),
+  /**
+   * Overload protection (sip/core/overload.ts): while the SIP thread is behind, new
+   * requests outside a dialog get 503 + Retry-After instead of being processed late.
+   */
+  overload: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      maxLoopUtilization: z.number().gt(0).max(1).default(0.98),
+      maxLoopDelayMs: positiveMs.default(250),
+      sampleMs: z.number().int().min(10).max(10_000).default(200),
+      retryAfterSec: z.number().int().min(0).max(3600).default(5),
+    })
+    .prefault({}),
 });
 
 /**

@@ -8,6 +8,7 @@ import { KNOWN_METHODS } from '../../sip/core/requestChecks.js';
 import { cseqOf } from '../../sip/message/accessors.js';
 import type { SipMessage } from '../../sip/message/message.js';
 import type { TransportLayer } from '../../sip/transport/transportLayer.js';
+import type { SipStack } from '../../sip/stack.js';
 import type { LocationService } from '../registrar/locationService.js';
 
 /** Methods come from the network: anything unknown shares one label value. */
@@ -27,6 +28,9 @@ export interface SipMetricsSources {
   transport: TransportLayer;
   location: LocationService;
   transactions: () => { client: number; server: number };
+  /** Requests refused with 503 while overloaded (sip/core/overload.ts). */
+  stack?: Pick<SipStack, 'on'>;
+  overloaded?: () => boolean;
 }
 
 export class SipMetrics {
@@ -118,6 +122,22 @@ export class SipMetrics {
         });
       }
     });
+    const shed = new Counter({
+      name: 'callwatch_sip_overload_rejections_total',
+      help: 'New SIP requests refused with 503 + Retry-After because the SIP thread was overloaded, by method',
+      labelNames: ['method'] as const,
+      registers,
+    });
+    const overloaded = sources.overloaded;
+    new Gauge({
+      name: 'callwatch_sip_overloaded',
+      help: '1 while the SIP thread is overloaded and sheds new requests, else 0',
+      registers,
+      collect() {
+        this.set(overloaded?.() ? 1 : 0);
+      },
+    });
+    sources.stack?.on('shed', (req) => shed.inc({ method: methodLabel(req.method) }));
     sources.transport.on('invalid', (_reason, source, answered) =>
       parseErrors.inc({ transport: source.protocol, answered: answered ? 'yes' : 'no' }),
     );
