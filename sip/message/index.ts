@@ -13,3 +13,4 @@ export * from './response.js';
 export * from './serialize.js';
 export * from './uri.js';
 export * from './via.js';
+export * from './wire.js';

@@ -14,6 +14,9 @@ function oneLine(s: string): string {
 }
 
 export function serializeMessage(msg: SipMessage): Buffer {
+  // A message held as its bytes (wire.ts) whose parsed form nobody has touched.
+  const wire = (msg as { wireBytes?: () => Buffer | undefined }).wireBytes?.();
+  if (wire !== undefined) return wire;
   let head =
     msg.kind === 'request'
       ? `${oneLine(msg.method)} ${oneLine(msg.uri)} ${oneLine(msg.version)}\r\n`

@@ -88,6 +88,14 @@ export class ServerTransaction extends TransactionBase<ServerState, ServerEvent,
     return forSuccess;
   }
 
+  /**
+   * §17.2.2: a non-INVITE server transaction in Completed only resends its final response
+   * until Timer J (64·T1 on UDP); it keeps the request and response as bytes meanwhile.
+   */
+  protected override settled(state: ServerState): void {
+    if (state === 'completed' && !this.reliable && this.method !== 'INVITE') this.holdAsBytes();
+  }
+
   protected delivered(): void {
     // Server machines never pass responses up.
   }

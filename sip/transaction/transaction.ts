@@ -5,6 +5,7 @@
  */
 import type { TimerHandle, Clock } from '../clock.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/index.js';
+import { toWire } from '../message/wire.js';
 import type { Source } from '../transport/types.js';
 import { InvalidStateError } from './errors.js';
 import type { Action, Machine, MachineEvent, ServerContext, Transition } from './fsm.js';
@@ -30,7 +31,7 @@ export abstract class TransactionBase<
 > {
   /** The match key (§17.1.3 / §17.2.3), unique among active transactions of its side. */
   readonly id: string;
-  readonly request: SipRequest;
+  private req: SipRequest;
   /** Where requests (client) or responses (server) are sent. */
   readonly destination: Source;
   /** Whether the transport towards `destination` is reliable (no retransmissions). */
@@ -52,7 +53,7 @@ export abstract class TransactionBase<
     init: { id: string; request: SipRequest; destination: Source; timers: TimerValues },
   ) {
     this.id = init.id;
-    this.request = init.request;
+    this.req = init.request;
     this.destination = init.destination;
     this.timers = init.timers;
     this.reliable = !init.timers.retransmit;
@@ -60,8 +61,12 @@ export abstract class TransactionBase<
     this.current = this.pending.state;
   }
 
+  get request(): SipRequest {
+    return this.req;
+  }
+
   get method(): string {
-    return this.request.method;
+    return this.req.method;
   }
 
   get state(): S | 'terminated' {
@@ -99,6 +104,18 @@ export abstract class TransactionBase<
     this.perform(this.machine.step(this.current, event, this.context()), eventName(event));
   }
 
+  /** Called after each transition that leaves the transaction alive in `state`. */
+  protected settled(_state: S): void {}
+
+  /**
+   * From now on the request and the last response are held as their wire bytes (see
+   * message/wire.ts): for a transaction that only absorbs retransmissions until its timer.
+   */
+  protected holdAsBytes(): void {
+    this.req = toWire(this.req);
+    if (this.last !== undefined) this.last = toWire(this.last);
+  }
+
   /** TU hooks, called for the matching actions. */
   protected abstract delivered(response: SipResponse): void;
   protected abstract timedOut(): void;
@@ -107,7 +124,7 @@ export abstract class TransactionBase<
   protected abstract ended(reason: TerminationReason): void;
 
   private context(): ServerContext {
-    return { timers: this.timers, request: this.request, lastResponse: this.last };
+    return { timers: this.timers, request: this.req, lastResponse: this.last };
   }
 
   private perform(transition: Transition<S, T>, cause: string): void {
@@ -128,6 +145,7 @@ export abstract class TransactionBase<
     if (this.finished) return;
     if (this.current !== 'terminated') {
       if (failure !== undefined) this.dispatch({ type: 'transportError', error: failure.error });
+      else this.settled(this.current);
       return;
     }
     // Terminated, possibly by a zero-length Timer D/I/J/K on a reliable transport whose

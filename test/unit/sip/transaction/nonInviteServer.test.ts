@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { serializeMessage } from '../../../../sip/message/index.js';
 import { InvalidStateError } from '../../../../sip/transaction/index.js';
 import { TCP_PEER, UDP_PEER, request, response, setup, created } from './harness.js';
 
@@ -18,7 +19,12 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     const ok = response(register, 200);
     tx.respond(ok);
     layer.receiveRequest(request({ method: 'REGISTER' }), UDP_PEER);
-    expect(sent.map((s) => s.message)).toEqual([trying, trying, ok, ok]);
+    // Once Completed the transaction holds its response as bytes (message/wire.ts): the
+    // retransmission carries exactly the bytes of the first 200.
+    expect(sent.map((s) => serializeMessage(s.message).toString())).toEqual(
+      [trying, trying, ok, ok].map((m) => serializeMessage(m).toString()),
+    );
+    expect(sent.slice(0, 3).map((s) => s.message)).toEqual([trying, trying, ok]);
     expect(() => tx.respond(ok)).toThrow(InvalidStateError);
   });
 
