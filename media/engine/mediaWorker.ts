@@ -13,6 +13,7 @@ import { TypedEmitter } from '../util/typedEmitter.js';
 import { InvalidStateError, MediaError } from './errors.js';
 import type { MediaLogger } from './logger.js';
 import { PROTOCOL_VERSION } from '../worker/protocol.js';
+import { Batcher, unbatch } from '../worker/batch.js';
 import type { CommandBody, CommandResults, WorkerConfig, WorkerEvent } from '../worker/protocol.js';
 
 /** The worker's events other than 'ready' and replies. */
@@ -38,6 +39,8 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
   private accepting = true;
   private exited = false;
   private closing: Promise<void> | undefined;
+  /** The commands of one event-loop turn go in one postMessage (worker/batch.ts). */
+  private readonly outbox: Batcher;
 
   private constructor(
     readonly index: number,
@@ -46,7 +49,10 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
     private readonly logger: MediaLogger,
   ) {
     super((error, event) => logger.error({ error, event }, 'media worker listener threw'));
-    worker.on('message', (event: WorkerEvent) => this.onMessage(event));
+    this.outbox = new Batcher((message) => worker.postMessage(message));
+    worker.on('message', (message: unknown) =>
+      unbatch(message, (event) => this.onMessage(event as WorkerEvent)),
+    );
     worker.on('error', (error) => logger.error({ error }, 'media worker crashed'));
     worker.on('exit', (code) => this.onExit(code));
   }
@@ -125,6 +131,7 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
       }
       await this.worker.terminate();
     }
+    this.outbox.close();
     this.removeAllListeners();
   }
 
@@ -138,7 +145,7 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
         );
       }, this.requestTimeoutMs);
       this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject, timer });
-      this.worker.postMessage({ ...body, id });
+      this.outbox.push({ ...body, id });
     });
   }
 
@@ -158,6 +165,7 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
 
   private onExit(code: number): void {
     this.exited = true;
+    this.outbox.close();
     if (this.closing !== undefined) return;
     this.accepting = false;
     const error = new MediaError(

@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { DgramPacketIo } from '../io/dgramPacketIo.js';
+import { Batcher, unbatch } from './batch.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 import { checkWorkerConfig } from './validate.js';
 import { WorkerCore } from './workerCore.js';
@@ -17,10 +18,8 @@ if (port === null) {
   throw new Error('media/worker/main.js runs as a worker thread started by MediaEngine');
 }
 const config = checkWorkerConfig(workerData);
-const core = new WorkerCore(
-  config,
-  { post: (event) => port.postMessage(event) },
-  new DgramPacketIo(),
-);
-port.on('message', (message: unknown) => core.handle(message));
+// Replies and events of one turn travel in one message (batch.ts).
+const outbox = new Batcher((message) => port.postMessage(message));
+const core = new WorkerCore(config, { post: (event) => outbox.push(event) }, new DgramPacketIo());
+port.on('message', (message: unknown) => unbatch(message, (command) => core.handle(command)));
 port.postMessage({ type: 'ready', protocol: PROTOCOL_VERSION, worker: config.index });

@@ -7,6 +7,9 @@
  *   worker → main   WorkerEvent: 'ready' once, then replies and unsolicited events
  *                   (latched, rtpTimeout, dtmf, stats, log)
  *
+ * After 'ready', the messages of one event-loop turn travel together, in order, as one
+ * `{ type: 'batch', messages }` envelope (media/worker/batch.ts) in both directions.
+ *
  * The worker's start-up configuration travels as `workerData` (WorkerConfig). Legs are
  * named by numeric ids the engine assigns (unique per engine), so the worker's hot path
  * keys on numbers. Both sides validate with media/worker/validate.ts; a change to any
@@ -19,7 +22,7 @@ import type { PacketIoCounters } from '../io/packetIo.js';
 
 export type { CodecName } from '../codecs/codec.js';
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 // ---------------------------------------------------------------------------------------
 // Shared value types
