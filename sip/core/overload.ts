@@ -9,8 +9,8 @@
  *   - the event loop's utilization over the window (time not spent waiting for I/O):
  *     a loop that never waited for a whole window had datagrams queued all along;
  *   - how late the sampling timer fired (a loop blocked by one long task).
- * Either at or over its limit marks the next window overloaded; one window under both
- * clears it.
+ * Either at or over its limit for `windows` windows in a row (a backlog that lasts, not
+ * a burst or a cold start) marks the thread overloaded; one window under both clears it.
  *
  * What is shed (isSheddable): requests outside a dialog that start a transaction. ACK and
  * CANCEL never are, nor any request inside a dialog (To tag: BYE, re-INVITE, …), so calls
@@ -27,6 +27,8 @@ export interface OverloadLimits {
   maxLoopDelayMs: number;
   /** Length of one sample window (ms). */
   sampleMs: number;
+  /** Consecutive windows behind before shedding starts. */
+  windows: number;
 }
 
 export interface OverloadSample {
@@ -73,6 +75,7 @@ export class OverloadMonitor {
   private timer: TimerHandle | undefined;
   private closed = false;
   private lastSample: OverloadSample = { utilization: 0, delayMs: 0 };
+  private behindFor = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -80,6 +83,7 @@ export class OverloadMonitor {
     private readonly probe: UtilizationProbe,
     private readonly onChange?: (overloaded: boolean, sample: OverloadSample) => void,
   ) {
+    this.probe(); // the baseline: start-up work before now is not load
     this.arm();
   }
 
@@ -108,7 +112,8 @@ export class OverloadMonitor {
         delayMs: Math.max(0, this.clock.now() - due),
       };
       this.lastSample = sample;
-      const behind = isBehind(sample, this.limits);
+      this.behindFor = isBehind(sample, this.limits) ? this.behindFor + 1 : 0;
+      const behind = this.behindFor >= this.limits.windows;
       if (behind !== this.state) {
         this.state = behind;
         this.onChange?.(behind, sample);

@@ -71,6 +71,7 @@ const sip = z.strictObject({
       maxLoopUtilization: z.number().gt(0).max(1).default(0.98),
       maxLoopDelayMs: positiveMs.default(250),
       sampleMs: z.number().int().min(10).max(10_000).default(200),
+      windows: z.number().int().min(1).max(100).default(2),
       retryAfterSec: z.number().int().min(0).max(3600).default(5),
     })
     .prefault({}),

@@ -17,7 +17,12 @@ import { buildResponse, parseMessage, type SipRequest } from '../../../../sip/me
 import { SipStack, type IncomingRequest } from '../../../../sip/stack.js';
 import { FakeClock } from '../transaction/fakeClock.js';
 
-const limits: OverloadLimits = { maxLoopUtilization: 0.98, maxLoopDelayMs: 250, sampleMs: 200 };
+const limits: OverloadLimits = {
+  maxLoopUtilization: 0.98,
+  maxLoopDelayMs: 250,
+  sampleMs: 200,
+  windows: 2,
+};
 
 function request(method: string, opts: { toTag?: string; branch?: string; port?: number } = {}) {
   const branch = opts.branch ?? `z9hG4bK-${method}-${Math.random().toString(36).slice(2)}`;
@@ -71,9 +76,10 @@ describe('isSheddable', () => {
 });
 
 describe('OverloadMonitor', () => {
-  it('decides once per window from the utilization, and says when it changes', () => {
+  it('sheds after two windows behind in a row, stops after one under, says when it changes', () => {
     const clock = new FakeClock();
-    const windows = [0.5, 0.99, 1, 0.7, 0.97];
+    // The first value is the baseline read at construction.
+    const windows = [1, 0.5, 0.99, 0.7, 0.99, 1, 1, 0.97, 0.2];
     const changes: boolean[] = [];
     const monitor = new OverloadMonitor(
       clock,
@@ -82,14 +88,15 @@ describe('OverloadMonitor', () => {
       (behind) => changes.push(behind),
     );
     const seen: boolean[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 8; i++) {
       clock.advance(199);
       seen.push(monitor.overloaded);
       clock.advance(1);
     }
     seen.push(monitor.overloaded);
-    // Before each window ends the previous window's verdict holds.
-    expect(seen).toEqual([false, false, true, true, false, false]);
+    // Before each window ends the verdict so far holds: a lone busy window (0.99 after
+    // 0.5) is a burst, two in a row a backlog.
+    expect(seen).toEqual([false, false, false, false, false, true, true, false, false]);
     expect(changes).toEqual([true, false]);
     monitor.close();
     expect(clock.pending).toBe(0);
