@@ -13,7 +13,7 @@ import type { AuthResult } from '../sip/auth/authResult.js';
 import { DigestAuthenticator } from '../sip/auth/authenticator.js';
 import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
 import { checkRequest } from '../sip/core/requestChecks.js';
-import { OverloadMonitor, eventLoopProbe } from '../sip/core/overload.js';
+import { OverloadMonitor } from '../sip/core/overload.js';
 import type { SipRequest } from '../sip/message/message.js';
 import { SipStack } from '../sip/stack.js';
 import type { Source } from '../sip/transport/types.js';
@@ -131,15 +131,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   opened.push('media engine', () => engine.close());
 
   const overloadConfig = config.sip.overload;
-  const overload = overloadConfig.enabled
-    ? new OverloadMonitor(clock, overloadConfig, eventLoopProbe(), (behind, sample) =>
-        logger.warn(
-          { module: 'sip', utilization: sample.utilization, delayMs: sample.delayMs },
-          behind ? 'SIP thread overloaded: refusing new requests with 503' : 'SIP thread caught up',
-        ),
-      )
-    : undefined;
-  if (overload) opened.push('overload monitor', () => overload.close());
+  let overload: OverloadMonitor | undefined;
 
   const { address, udpPort, tcpPort } = config.sip.listen;
   const stack = await open(
@@ -154,6 +146,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
           maxMessageBytes: config.sip.maxMessageBytes,
           tcpIdleTimeoutMs: config.sip.tcpIdleTimeoutSec * 1000,
           clock,
+          queueProbe: overloadConfig.enabled,
           ...(config.sip.advertisedAddress !== null
             ? { advertisedHost: config.sip.advertisedAddress }
             : {}),
@@ -172,17 +165,27 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
             supportedExtensions: [],
             uriSchemes: ['sip', 'sips'],
           }),
-        ...(overload
-          ? {
-              overload: {
-                overloaded: () => overload.overloaded,
-                retryAfterSec: overloadConfig.retryAfterSec,
-              },
-            }
-          : {}),
+        overload: {
+          overloaded: () => overload?.overloaded ?? false,
+          retryAfterSec: overloadConfig.retryAfterSec,
+        },
       }),
   );
   opened.push('SIP stack', () => stack.close());
+  if (overloadConfig.enabled) {
+    const monitor = new OverloadMonitor(
+      clock,
+      overloadConfig,
+      () => stack.transport.sampleQueueDelay() ?? 0,
+      (behind, sample) =>
+        logger.warn(
+          { module: 'sip', ...sample },
+          behind ? 'SIP thread overloaded: refusing new requests with 503' : 'SIP thread caught up',
+        ),
+    );
+    overload = monitor;
+    opened.push('overload monitor', () => monitor.close());
+  }
   stack.transport.on('invalid', (reason, source, answered) =>
     logger.debug({ reason, source, answered }, 'unusable SIP message'),
   );

@@ -6,11 +6,14 @@
  * socket buffer holds seconds of requests).
  *
  * "Behind" is read once per sample window from two signals:
- *   - the event loop's utilization over the window (time not spent waiting for I/O):
- *     a loop that never waited for a whole window had datagrams queued all along;
- *   - how late the sampling timer fired (a loop blocked by one long task).
- * Either at or over its limit for `windows` windows in a row (a backlog that lasts, not
- * a burst or a cold start) marks the thread overloaded; one window under both clears it.
+ *   - how long datagrams waited in the UDP receive queue before being read (measured with
+ *     a probe datagram, transport/queueProbe.ts): the delay every request now gets on top
+ *     of its processing, and what makes clients retransmit (T1 = 500 ms);
+ *   - how late the sampling timer fired (a loop blocked by one long task, or TCP only).
+ * Either at or over its limit for `windows` windows in a row marks the thread overloaded;
+ * one window under both clears it. (Event-loop utilization alone was tried and refused:
+ * on a machine whose other processes take the CPU it reads 1.0 for seconds while
+ * requests are still answered within 250 ms.)
  *
  * What is shed (isSheddable): requests outside a dialog that start a transaction. ACK and
  * CANCEL never are, nor any request inside a dialog (To tag: BYE, re-INVITE, …), so calls
@@ -21,8 +24,8 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { toTag, type SipRequest } from '../message/index.js';
 
 export interface OverloadLimits {
-  /** Event-loop utilization (0..1] over one window at or above which the thread is behind. */
-  maxLoopUtilization: number;
+  /** Receive-queue delay (ms) at or above which the thread is behind. */
+  maxQueueDelayMs: number;
   /** Lateness of the sampling timer (ms) at or above which the thread is behind. */
   maxLoopDelayMs: number;
   /** Length of one sample window (ms). */
@@ -32,13 +35,17 @@ export interface OverloadLimits {
 }
 
 export interface OverloadSample {
-  utilization: number;
-  delayMs: number;
+  /** Worst receive-queue delay seen in the window (0 without a probe). */
+  queueDelayMs: number;
+  /** How late the window's timer fired. */
+  loopDelayMs: number;
 }
 
 /** Pure: whether a window's sample means the thread is behind. */
 export function isBehind(sample: OverloadSample, limits: OverloadLimits): boolean {
-  return sample.utilization >= limits.maxLoopUtilization || sample.delayMs >= limits.maxLoopDelayMs;
+  return (
+    sample.queueDelayMs >= limits.maxQueueDelayMs || sample.loopDelayMs >= limits.maxLoopDelayMs
+  );
 }
 
 const NEVER_SHED = new Set(['ACK', 'CANCEL', 'BYE', 'PRACK']);
@@ -53,37 +60,24 @@ export function isSheddable(request: SipRequest): boolean {
   }
 }
 
-/**
- * The event loop's utilization since the previous call (0..1). The real one reads
- * performance.eventLoopUtilization(); tests pass their own.
- */
-export type UtilizationProbe = () => number;
-
-export function eventLoopProbe(): UtilizationProbe {
-  let last = performance.eventLoopUtilization();
-  return () => {
-    const now = performance.eventLoopUtilization();
-    const delta = performance.eventLoopUtilization(now, last);
-    last = now;
-    return delta.utilization;
-  };
-}
+/** The worst receive-queue delay (ms) since the previous call; see transport/queueProbe.ts. */
+export type QueueDelayProbe = () => number;
 
 /** Samples the load once per window on the injected clock; `overloaded` is the verdict. */
 export class OverloadMonitor {
   private state = false;
   private timer: TimerHandle | undefined;
   private closed = false;
-  private lastSample: OverloadSample = { utilization: 0, delayMs: 0 };
+  private lastSample: OverloadSample = { queueDelayMs: 0, loopDelayMs: 0 };
   private behindFor = 0;
 
   constructor(
     private readonly clock: Clock,
     private readonly limits: OverloadLimits,
-    private readonly probe: UtilizationProbe,
+    private readonly probe: QueueDelayProbe,
     private readonly onChange?: (overloaded: boolean, sample: OverloadSample) => void,
   ) {
-    this.probe(); // the baseline: start-up work before now is not load
+    this.probe(); // sends the first probe
     this.arm();
   }
 
@@ -108,8 +102,8 @@ export class OverloadMonitor {
     const due = this.clock.now() + this.limits.sampleMs;
     this.timer = this.clock.setTimer(this.limits.sampleMs, () => {
       const sample = {
-        utilization: this.probe(),
-        delayMs: Math.max(0, this.clock.now() - due),
+        queueDelayMs: this.probe(),
+        loopDelayMs: Math.max(0, this.clock.now() - due),
       };
       this.lastSample = sample;
       this.behindFor = isBehind(sample, this.limits) ? this.behindFor + 1 : 0;

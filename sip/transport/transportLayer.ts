@@ -22,6 +22,7 @@ import {
 } from '../message/message.js';
 import { TypedEmitter } from '../util/typedEmitter.js';
 import { responseDestination, stampReceived } from './responseRouting.js';
+import { QueueProbe } from './queueProbe.js';
 import { TcpTransport } from './tcp.js';
 import { UdpTransport } from './udp.js';
 import type { Endpoint, Source, TransportProtocol } from './types.js';
@@ -35,6 +36,8 @@ export interface TransportLayerOptions {
   maxMessageBytes: number;
   tcpIdleTimeoutMs: number;
   clock: Clock;
+  /** Measure the UDP receive queue's delay with a probe datagram (queueProbe.ts). */
+  queueProbe?: boolean;
 }
 
 export type TransportLayerEvents = {
@@ -49,6 +52,7 @@ export type TransportLayerEvents = {
 export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
   private udp: UdpTransport | undefined;
   private tcp: TcpTransport | undefined;
+  private probe: QueueProbe | undefined;
   private closed = false;
 
   private constructor(private readonly options: TransportLayerOptions) {
@@ -68,6 +72,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
           { address: options.address, port: options.udpPort },
           handler,
         );
+        if (options.queueProbe) {
+          layer.probe = await QueueProbe.open(
+            { address: options.address, port: layer.udp.port },
+            options.clock,
+          );
+        }
       }
       if (options.tcpPort !== null) {
         // Port 0 for both: let TCP share the port UDP got, as phones expect.
@@ -102,6 +112,14 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
     return { host: host.includes(':') && !host.startsWith('[') ? `[${host}]` : host, port };
   }
 
+  /**
+   * The worst delay (ms) datagrams waited in the UDP receive queue since the last call,
+   * or undefined without a probe (queueProbe.ts). Sends the next probe.
+   */
+  sampleQueueDelay(): number | undefined {
+    return this.probe?.sample();
+  }
+
   get tcpConnections(): number {
     return this.tcp?.connectionCount ?? 0;
   }
@@ -125,6 +143,10 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
 
   private receive(data: Buffer, source: Source): void {
     if (this.closed) return;
+    if (this.probe?.isFrom(source)) {
+      this.probe.arrived();
+      return;
+    }
     if (data.length > this.options.maxMessageBytes) {
       this.reject(data, source, 513, 'message too large');
       return;
@@ -178,7 +200,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([this.udp?.close(), this.tcp?.close()]);
+    await Promise.all([this.udp?.close(), this.tcp?.close(), this.probe?.close()]);
     this.removeAllListeners();
   }
 }

@@ -68,10 +68,10 @@ const sip = z.strictObject({
   overload: z
     .strictObject({
       enabled: z.boolean().default(true),
-      maxLoopUtilization: z.number().gt(0).max(1).default(0.98),
-      maxLoopDelayMs: positiveMs.default(250),
-      sampleMs: z.number().int().min(10).max(10_000).default(200),
-      windows: z.number().int().min(1).max(100).default(2),
+      maxQueueDelayMs: positiveMs.default(300),
+      maxLoopDelayMs: positiveMs.default(500),
+      sampleMs: z.number().int().min(10).max(10_000).default(100),
+      windows: z.number().int().min(1).max(100).default(1),
       retryAfterSec: z.number().int().min(0).max(3600).default(5),
     })
     .prefault({}),

@@ -15,10 +15,11 @@ import {
 } from '../../../../sip/core/overload.js';
 import { buildResponse, parseMessage, type SipRequest } from '../../../../sip/message/index.js';
 import { SipStack, type IncomingRequest } from '../../../../sip/stack.js';
+import { TransportLayer } from '../../../../sip/transport/transportLayer.js';
 import { FakeClock } from '../transaction/fakeClock.js';
 
 const limits: OverloadLimits = {
-  maxLoopUtilization: 0.98,
+  maxQueueDelayMs: 200,
   maxLoopDelayMs: 250,
   sampleMs: 200,
   windows: 2,
@@ -53,10 +54,10 @@ function parsed(raw: Buffer): SipRequest {
 
 describe('isBehind', () => {
   it('is behind at or over either limit, not under both', () => {
-    expect(isBehind({ utilization: 0.5, delayMs: 10 }, limits)).toBe(false);
-    expect(isBehind({ utilization: 0.979, delayMs: 249 }, limits)).toBe(false);
-    expect(isBehind({ utilization: 0.98, delayMs: 0 }, limits)).toBe(true);
-    expect(isBehind({ utilization: 0.1, delayMs: 250 }, limits)).toBe(true);
+    expect(isBehind({ queueDelayMs: 5, loopDelayMs: 10 }, limits)).toBe(false);
+    expect(isBehind({ queueDelayMs: 199, loopDelayMs: 249 }, limits)).toBe(false);
+    expect(isBehind({ queueDelayMs: 200, loopDelayMs: 0 }, limits)).toBe(true);
+    expect(isBehind({ queueDelayMs: 0, loopDelayMs: 250 }, limits)).toBe(true);
   });
 });
 
@@ -78,8 +79,8 @@ describe('isSheddable', () => {
 describe('OverloadMonitor', () => {
   it('sheds after two windows behind in a row, stops after one under, says when it changes', () => {
     const clock = new FakeClock();
-    // The first value is the baseline read at construction.
-    const windows = [1, 0.5, 0.99, 0.7, 0.99, 1, 1, 0.97, 0.2];
+    // The first read (at construction) only sends the first probe.
+    const windows = [0, 5, 300, 20, 250, 900, 400, 150, 3];
     const changes: boolean[] = [];
     const monitor = new OverloadMonitor(
       clock,
@@ -94,8 +95,8 @@ describe('OverloadMonitor', () => {
       clock.advance(1);
     }
     seen.push(monitor.overloaded);
-    // Before each window ends the verdict so far holds: a lone busy window (0.99 after
-    // 0.5) is a burst, two in a row a backlog.
+    // Before each window ends the verdict so far holds: a lone late window (300 ms after
+    // 5 ms) is a burst, two in a row a backlog.
     expect(seen).toEqual([false, false, false, false, false, true, true, false, false]);
     expect(changes).toEqual([true, false]);
     monitor.close();
@@ -200,5 +201,40 @@ describe('SipStack while overloaded', () => {
     overloaded = false;
     expect(await exchange(request('OPTIONS', { port }))).toMatch(/^SIP\/2\.0 200 /);
     expect(handled).toEqual(['REGISTER', 'BYE', 'ACK', 'OPTIONS']);
+  });
+});
+
+describe('the receive-queue probe', () => {
+  it('reads how long a datagram waited in the SIP socket’s queue, and is never a message', async () => {
+    const clock = new FakeClock();
+    const layer = await TransportLayer.open({
+      address: '127.0.0.1',
+      udpPort: 0,
+      tcpPort: null,
+      maxMessageBytes: 65535,
+      tcpIdleTimeoutMs: 60000,
+      clock,
+      queueProbe: true,
+    });
+    const heard: string[] = [];
+    layer.on('request', () => heard.push('request'));
+    layer.on('response', () => heard.push('response'));
+    layer.on('invalid', (reason) => heard.push(reason));
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+    try {
+      expect(layer.sampleQueueDelay()).toBe(0); // sends the first probe
+      // The event loop is not running: the probe waits in the kernel queue for 300 ms of
+      // (fake) time; the next sample counts it with its age so far.
+      clock.advance(300);
+      expect(layer.sampleQueueDelay()).toBe(300);
+      clock.advance(200);
+      await settle(); // now it is read: it waited 500 ms
+      expect(layer.sampleQueueDelay()).toBe(500); // and a new probe goes out
+      await settle();
+      expect(layer.sampleQueueDelay()).toBe(0); // read at once this time
+      expect(heard).toEqual([]);
+    } finally {
+      await layer.close();
+    }
   });
 });
