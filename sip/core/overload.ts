@@ -17,7 +17,9 @@
  *
  * What is shed (isSheddable): requests outside a dialog that start a transaction. ACK and
  * CANCEL never are, nor any request inside a dialog (To tag: BYE, re-INVITE, …), so calls
- * in progress finish. Retransmissions of known transactions are absorbed by the transaction
+ * in progress finish; nor a request that carries credentials (the second half of a digest
+ * exchange the server already challenged: refusing it wastes the work spent on the first,
+ * and a client answers a 503 by starting over). Retransmissions of known transactions are absorbed by the transaction
  * layer as usual (the stack checks that before shedding).
  */
 import type { Clock, TimerHandle } from '../clock.js';
@@ -53,6 +55,9 @@ const NEVER_SHED = new Set(['ACK', 'CANCEL', 'BYE', 'PRACK']);
 /** Pure: whether a request may be refused with 503 while overloaded (see the header). */
 export function isSheddable(request: SipRequest): boolean {
   if (NEVER_SHED.has(request.method)) return false;
+  if (request.headers.has('Authorization') || request.headers.has('Proxy-Authorization')) {
+    return false;
+  }
   try {
     return toTag(request) === undefined;
   } catch {

@@ -68,7 +68,7 @@ const sip = z.strictObject({
   overload: z
     .strictObject({
       enabled: z.boolean().default(true),
-      maxQueueDelayMs: positiveMs.default(300),
+      maxQueueDelayMs: positiveMs.default(200),
       maxLoopDelayMs: positiveMs.default(500),
       sampleMs: z.number().int().min(10).max(10_000).default(100),
       windows: z.number().int().min(1).max(100).default(1),

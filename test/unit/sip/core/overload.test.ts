@@ -74,6 +74,19 @@ describe('isSheddable', () => {
     expect(isSheddable(parsed(request('INVITE', { toTag: 'x' })))).toBe(false);
     expect(isSheddable(parsed(request('INFO', { toTag: 'x' })))).toBe(false);
   });
+  it('never sheds the answer to a challenge (a request with credentials)', () => {
+    const withAuth = (header: string) =>
+      parsed(
+        Buffer.from(
+          request('REGISTER')
+            .toString('latin1')
+            .replace('Max-Forwards: 70', `Max-Forwards: 70\r\n${header}: Digest username="1001"`),
+          'latin1',
+        ),
+      );
+    expect(isSheddable(withAuth('Authorization'))).toBe(false);
+    expect(isSheddable(withAuth('Proxy-Authorization'))).toBe(false);
+  });
 });
 
 describe('OverloadMonitor', () => {
