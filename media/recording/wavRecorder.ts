@@ -308,6 +308,10 @@ export class WavRecorder {
     }
     const buf = this.block;
     const n = this.frameSamples;
+    if (left === null && right === null) {
+      this.silence(1);
+      return;
+    }
     const ln = left ? Math.min(left.length, n) : 0;
     const rn = right ? Math.min(right.length, n) : 0;
     const start = this.fill;
@@ -351,6 +355,55 @@ export class WavRecorder {
     this.frames++;
     this.accepted += this.frameBytes;
     if (off + this.frameBytes > this.blockBytes) this.enqueueBlock();
+  }
+
+  /**
+   * `frames` frames of silence, the same as that many `writeFrame(null, null)`: each block
+   * is filled in one pass (not sample by sample, frame by frame). Never throws.
+   */
+  writeSilence(frames: number): void {
+    if (this.closing) return;
+    if (this.failure || !this.block) {
+      this.droppedFrames += frames;
+      return;
+    }
+    this.silence(frames);
+  }
+
+  /** Writes `frames` silent frames into blocks (the recording is running). */
+  private silence(frames: number): void {
+    const fb = this.frameBytes;
+    // A G.711 file's silence is the law's code for 0, 16-bit PCM's is 0.
+    const value = this.lawTable !== null ? this.lawTable[0]! : 0;
+    while (frames > 0) {
+      if (this.failure || !this.block) {
+        this.droppedFrames += frames;
+        return;
+      }
+      if (this.accepted + fb > this.maxDataBytes) {
+        this.stop(
+          new WavRecorderError(
+            'ERR_RECORDING_FULL',
+            `recording reached ${this.accepted} bytes (a WAV holds at most ${this.maxDataBytes})`,
+          ),
+        );
+        this.droppedFrames += frames;
+        return;
+      }
+      // Frames that fit the block (at least one: a full block was queued) and the file.
+      const k = Math.min(
+        frames,
+        Math.floor((this.blockBytes - this.fill) / fb),
+        Math.floor((this.maxDataBytes - this.accepted) / fb),
+      );
+      const start = this.fill;
+      this.block.fill(value, start, start + k * fb);
+      this.fill = start + k * fb;
+      this.frames += k;
+      this.accepted += k * fb;
+      frames -= k;
+      if (this.fill + fb > this.blockBytes) this.enqueueBlock();
+    }
   }
 
   /**
