@@ -179,6 +179,10 @@ export class PacketRecorder {
       this.advance(stopMs);
       this.stopped = true;
       for (const src of this.sources) src?.decoder?.close();
+      // Their rings serve the thread's next recordings (nothing reads them after this).
+      this.queue.release();
+      this.tracks[0].release();
+      this.tracks[1].release();
     }
     await this.sink.close();
   }
@@ -253,19 +257,33 @@ export class PacketRecorder {
     this.advanceTo(Math.floor(((ms - this.startMs) * this.rate) / 1000));
   }
 
-  /** Writes whole frames of every track up to sample position `target`. */
+  /**
+   * Writes whole frames of every track up to sample position `target`. A track with nothing
+   * added in a frame is written as silence (null) without a pass over its samples; frames
+   * where both tracks are silent are written in one call.
+   */
   private advanceTo(target: number): void {
     const [left, right] = this.tracks;
     const f = this.frame;
     const raw = this.passthroughKind >= 0;
+    const sink = this.sink;
     while (left.written + f <= target) {
-      left.take(this.pcm[0], raw ? this.raw[0] : null, f);
-      right.take(this.pcm[1], raw ? this.raw[1] : null, f);
-      this.sink.writeFrame(
-        this.pcm[0],
-        this.pcm[1],
-        raw ? this.raw[0] : null,
-        raw ? this.raw[1] : null,
+      const quiet = Math.min(left.silentUntil, right.silentUntil, target);
+      const frames = Math.floor((quiet - left.written) / f);
+      if (frames > 0) {
+        left.skip(frames * f);
+        right.skip(frames * f);
+        if (sink.writeSilence !== undefined) sink.writeSilence(frames);
+        else for (let i = 0; i < frames; i++) sink.writeFrame(null, null, null, null);
+        continue;
+      }
+      const l = left.take(this.pcm[0], raw ? this.raw[0] : null, f);
+      const r = right.take(this.pcm[1], raw ? this.raw[1] : null, f);
+      sink.writeFrame(
+        l ? this.pcm[0] : null,
+        r ? this.pcm[1] : null,
+        l && raw ? this.raw[0] : null,
+        r && raw ? this.raw[1] : null,
       );
     }
   }

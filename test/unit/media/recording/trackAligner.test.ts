@@ -4,6 +4,7 @@ import {
   LATE_RUN,
   SourceAligner,
   TrackBuffer,
+  freeRingCount,
 } from '../../../../media/recording/trackAligner.js';
 
 const RATE = 8000;
@@ -110,6 +111,62 @@ describe('TrackBuffer', () => {
     t.take(out, raw, 6);
     expect([...raw]).toEqual([1, 2, -1, -1, -1, -1]);
     expect([...out]).toEqual([5, 6, 8, 9, 0, 0]);
+  });
+});
+
+describe('TrackBuffer: silence and ring reuse', () => {
+  it('takes no ring until audio is added, and reports silence without writing samples', () => {
+    const t = new TrackBuffer(1024, false);
+    const out = new Int16Array(160).fill(99);
+    expect(t.silent).toBe(true);
+    expect(t.silentUntil).toBe(Infinity);
+    expect(t.take(out, null, 160)).toBe(false);
+    expect(out[0]).toBe(99); // untouched: the caller writes silence
+    expect(t.written).toBe(160);
+    t.skip(320);
+    expect(t.written).toBe(480);
+    // Audio 500–660 (plus 1 at 600) and a sample at 900: silent up to 500 and after 901.
+    t.add(500, new Int16Array(160).fill(3), 160, null, 0);
+    t.add(900, new Int16Array([1]), 1, null, 0);
+    t.add(600, new Int16Array([1]), 1, null, 0);
+    expect(t.silent).toBe(false);
+    expect(t.silentUntil).toBe(500);
+    expect(t.end).toBe(901);
+    expect(t.take(out, null, 160)).toBe(true); // 480–640
+    expect([out[19], out[20], out[119], out[120], out[121]]).toEqual([0, 3, 3, 4, 3]);
+    expect(t.take(out, null, 160)).toBe(true); // 640–800
+    expect([out[19], out[20], out[159]]).toEqual([3, 0, 0]);
+    expect(t.take(out, null, 160)).toBe(true); // 800–960
+    expect([out[99], out[100], out[101]]).toEqual([0, 1, 0]);
+    expect(t.silent).toBe(true);
+    out.fill(99);
+    expect(t.take(out, null, 160)).toBe(false);
+    expect(out[0]).toBe(99);
+  });
+
+  it('gives its ring back cleared, and the next buffer of that size reuses it', () => {
+    for (const keepRaw of [false, true]) {
+      const a = new TrackBuffer(1000, keepRaw);
+      const before = freeRingCount();
+      a.release(); // no ring taken: nothing to give
+      expect(freeRingCount()).toBe(before);
+      // Audio ahead of the written part, across the ring's end (written 900, size 1024).
+      a.skip(900);
+      a.add(950, new Int16Array(200).fill(7), 200, keepRaw ? new Uint8Array(200).fill(5) : null, 0);
+      a.release();
+      expect(freeRingCount()).toBe(before + 1);
+      const b = new TrackBuffer(1000, keepRaw);
+      b.add(0, new Int16Array([1]), 1, null, 0);
+      expect(freeRingCount()).toBe(before);
+      // Nothing of `a` is left: every sample of b's ring reads 0 (raw -1) but its own.
+      const out = new Int16Array(1024);
+      const raw = new Int16Array(1024);
+      expect(b.take(out, keepRaw ? raw : null, 1024)).toBe(true);
+      expect(out[0]).toBe(1);
+      expect(out.subarray(1).every((v) => v === 0)).toBe(true);
+      if (keepRaw) expect(raw.every((v) => v === -1)).toBe(true);
+      b.release();
+    }
   });
 });
 
