@@ -18,6 +18,7 @@
  * of the file's law are kept as received when they are the only source of their track.
  */
 import type { AudioDecoder, Codec } from '../codecs/codec.js';
+import { ALAW_DECODE, ULAW_DECODE } from '../codecs/g711.js';
 import { Downsampler2x, Upsampler2x } from '../dsp/resampler.js';
 import { PacketQueue } from './packetQueue.js';
 import type { RecordingSink } from './recordingSink.js';
@@ -56,6 +57,11 @@ interface Source {
   /** Rate converters, made the first time this source's codec needs one. */
   up: Upsampler2x | null;
   down: Downsampler2x | null;
+}
+
+/** A G.711 codec's decoding table (ITU-T G.711), null for any other codec. */
+function lawTable(codec: Codec): Int16Array | null {
+  return codec.name === 'PCMU' ? ULAW_DECODE : codec.name === 'PCMA' ? ALAW_DECODE : null;
 }
 
 /** The most samples one payload decodes to (120 ms of Opus at 48 kHz; any codec's max). */
@@ -206,13 +212,18 @@ export class PacketRecorder {
       this.counts.unsupported++;
       return;
     }
+    const offset = q.offset[i]!;
+    const length = q.length[i]!;
+    const law = codec.sampleRate === this.rate ? lawTable(codec) : null;
+    if (law !== null) {
+      this.placeLaw(src, i, kind, law, codec, offset, length);
+      return;
+    }
     if (src.codec !== codec) {
       src.decoder?.close();
       src.decoder = codec.createDecoder();
       src.codec = codec;
     }
-    const offset = q.offset[i]!;
-    const length = q.length[i]!;
     const n = src.decoder!.decode(q.bytes, offset, length, DECODED);
     if (n < 0) {
       this.counts.corrupt++;
@@ -250,6 +261,46 @@ export class PacketRecorder {
     const raw =
       kind === this.passthroughKind && pcm === DECODED && this.trackSources[src.track] === 1;
     track.add(pos, pcm, count, raw ? q.bytes : null, offset);
+  }
+
+  /**
+   * A G.711 payload at the file's rate: decoded by table as it is added to its track
+   * (TrackBuffer.addLaw), with no decoder, scratch or concealment (the file writes a gap
+   * as silence, never conceals), so the same samples as the codec's decoder gives.
+   */
+  private placeLaw(
+    src: Source,
+    i: number,
+    kind: number,
+    table: Int16Array,
+    codec: Codec,
+    offset: number,
+    length: number,
+  ): void {
+    const q = this.queue;
+    if (src.codec !== codec) {
+      // A change of codec starts the next decoder afresh, as on the decoding path.
+      src.decoder?.close();
+      src.decoder = null;
+      src.codec = codec;
+    }
+    const count = length > codec.maxFrameSamples ? codec.maxFrameSamples : length;
+    const track = this.tracks[src.track]!;
+    const arrival = ((q.arrivalMs[i]! - this.startMs) * this.rate) / 1000;
+    const pos = src.aligner.place(
+      q.ssrc[i]!,
+      q.sequence[i]!,
+      q.timestamp[i]!,
+      codec.rtpClockRate,
+      arrival,
+      count,
+      track.written,
+    );
+    if (pos === DROPPED) return;
+    const beyond = pos + count - (track.written + track.capacity);
+    if (beyond > 0) this.advanceTo(track.written + Math.ceil(beyond / this.frame) * this.frame);
+    const keep = kind === this.passthroughKind && this.trackSources[src.track] === 1;
+    track.addLaw(pos, table, q.bytes, offset, count, keep);
   }
 
   /** Writes whole frames of every track up to monotonic `ms`. */

@@ -310,6 +310,53 @@ export class TrackBuffer {
   }
 
   /**
+   * Adds `count` G.711 bytes at `pos`, decoded with `table` (ULAW_DECODE or ALAW_DECODE) as
+   * they are summed: the decode fused into the add, no scratch and no second pass. With
+   * `keepBytes` (a sole source of a G.711 file), the bytes are kept to be written as they
+   * are. The same as `add` of the decoded samples.
+   */
+  addLaw(
+    pos: number,
+    table: Int16Array,
+    bytes: Uint8Array,
+    bytesOffset: number,
+    count: number,
+    keepBytes: boolean,
+  ): void {
+    const start = pos < this.written ? this.written - pos : 0;
+    let end = count;
+    const limit = this.written + this.capacity - pos;
+    if (end > limit) {
+      this.overflow += end - limit;
+      end = limit;
+    }
+    if (start >= end) return;
+    if (this.ring === null) {
+      this.ring = takeRing(this.capacity, this.keepRaw);
+      this.sums = this.ring.sums;
+      this.raw = this.ring.raw;
+    }
+    if (this.written >= this.end || pos + start < this.first) this.first = pos + start;
+    if (pos + end > this.end) this.end = pos + end;
+    const sums = this.sums;
+    const mask = this.mask;
+    if (!this.keepRaw) {
+      for (let i = start, b = bytesOffset + start; i < end; i++, b++) {
+        const at = (pos + i) & mask;
+        sums[at] = sums[at]! + table[bytes[b]!]!;
+      }
+      return;
+    }
+    const raw = this.raw;
+    for (let i = start, b = bytesOffset + start; i < end; i++, b++) {
+      const at = (pos + i) & mask;
+      const byte = bytes[b]!;
+      sums[at] = sums[at]! + table[byte]!;
+      raw[at] = keepBytes && raw[at] === -1 ? byte : -2;
+    }
+  }
+
+  /**
    * Takes the next `count` samples (clamped to int16) into `out`, and their received bytes
    * into `rawOut` (-1 where the sample must be encoded), and clears them for reuse.
    * Returns false, and writes nothing to `out` or `rawOut`, when they are all silent

@@ -167,4 +167,18 @@ describe('PacketRecorder, queue → drain → file', () => {
     expect(sink.framesWritten).toBe(50);
     expect(sink.left.every((v) => v === 0) && sink.right.every((v) => v === 0)).toBe(true);
   });
+
+  it('writes G.711 as its decoder decodes it, sample for sample, without a decoder', async () => {
+    const sink = new MemorySink();
+    const r = recorder(sink);
+    const payload = Buffer.from(Array.from({ length: 160 }, (_, i) => (i * 53 + 7) & 0xff));
+    const msg = rtp({ pt: 0, seq: 1, ts: 160, ssrc: 7, payload: [...payload] });
+    push(r, 0, msg, 1040); // ends at 40 ms: samples 160-319
+    await r.stop(1100);
+    const expected = new Int16Array(160);
+    PCMU.createDecoder().decode(payload, 0, 160, expected);
+    expect(sink.left.slice(160, 320)).toEqual([...expected]);
+    expect(sink.left.slice(0, 160).every((v) => v === 0)).toBe(true);
+    expect(sink.left.slice(320).every((v) => v === 0)).toBe(true);
+  });
 });

@@ -1,3 +1,4 @@
+import { ALAW_DECODE, ULAW_DECODE } from '../../../../media/codecs/g711.js';
 import { describe, expect, it } from '@jest/globals';
 import {
   DROPPED,
@@ -166,6 +167,48 @@ describe('TrackBuffer: silence and ring reuse', () => {
       expect(out.subarray(1).every((v) => v === 0)).toBe(true);
       if (keepRaw) expect(raw.every((v) => v === -1)).toBe(true);
       b.release();
+    }
+  });
+});
+
+describe('TrackBuffer.addLaw: G.711 decoded as it is added', () => {
+  it('gives the samples, sums and kept bytes of decoding first and adding', () => {
+    const bytes = Uint8Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff);
+    for (const [law, table] of [
+      ['µ-law', ULAW_DECODE],
+      ['A-law', ALAW_DECODE],
+    ] as const) {
+      for (const keepRaw of [false, true]) {
+        const fused = new TrackBuffer(512, keepRaw);
+        const plain = new TrackBuffer(512, keepRaw);
+        fused.skip(400);
+        plain.skip(400);
+        // A packet across the ring's end, one overlapping the written part, one summed in,
+        // one beyond the ring (cut and counted).
+        const steps: [number, number, number, boolean][] = [
+          [450, 20, 160, true], // pos, bytes offset, count, sole source
+          [390, 0, 40, true],
+          [500, 100, 100, false],
+          [800, 0, 200, true],
+        ];
+        for (const [pos, off, count, sole] of steps) {
+          fused.addLaw(pos, table, bytes, off, count, sole);
+          const pcm = Int16Array.from(bytes.subarray(off, off + count), (b) => table[b]!);
+          plain.add(pos, pcm, count, sole ? bytes : null, off);
+        }
+        expect([fused.end, fused.overflow]).toEqual([plain.end, plain.overflow]);
+        const [a, b] = [new Int16Array(512), new Int16Array(512)];
+        const [ra, rb] = [new Int16Array(512), new Int16Array(512)];
+        fused.take(a, keepRaw ? ra : null, 512);
+        plain.take(b, keepRaw ? rb : null, 512);
+        expect({ law, keepRaw, same: a.every((v, i) => v === b[i]) }).toEqual({
+          law,
+          keepRaw,
+          same: true,
+        });
+        expect(ra.every((v, i) => v === rb[i])).toBe(true);
+        expect(a.some((v) => v !== 0)).toBe(true);
+      }
     }
   });
 });
