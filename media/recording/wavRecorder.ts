@@ -322,7 +322,15 @@ export class WavRecorder {
       // stores instead of a checked writeInt16LE per sample.
       const view = sampleView(buf);
       let at = start >> 1;
-      if (this.channels === 2) {
+      if (this.channels === 2 && ln === n && rn === n) {
+        // Both tracks whole (the common frame): a plain interleave, no test per sample.
+        const l = left!;
+        const r = right!;
+        for (let i = 0; i < n; i++, at += 2) {
+          view[at] = l[i]!;
+          view[at + 1] = r[i]!;
+        }
+      } else if (this.channels === 2) {
         for (let i = 0; i < n; i++) {
           view[at] = i < ln ? left![i]! : 0;
           view[at + 1] = i < rn ? right![i]! : 0;
