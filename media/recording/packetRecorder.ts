@@ -2,7 +2,8 @@
  * The recording tap fed from packets (docs/architecture.md, recording): the packet path
  * queues a copy of every accepted audio payload of a recorded leg (PacketQueue), and this
  * recorder, OFF the packet path (the worker's periodic sweep calls `drain`), decodes them
- * with stateful decoders from the codec table, aligns them by RTP timestamp
+ * with stateful decoders from the codec table (G.711 at the file's rate by table as it is
+ * summed), aligns them by RTP timestamp
  * (trackAligner.ts), sums the legs of each track, and writes the file in frames.
  *
  * The file follows wall-clock time: each drain writes every track up to `now − windowMs`
