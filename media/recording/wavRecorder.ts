@@ -58,6 +58,38 @@ export type WavEncoding = 'pcm16' | 'mulaw' | 'alaw';
 /** Owner read/write, group read: a recording holds customers' voices. */
 export const DEFAULT_WAV_FILE_MODE = 0o640;
 
+/**
+ * Blocks of closed recordings, by size, for the next recordings of this thread (a module is
+ * loaded per thread): a recorded call then allocates none (32-64 KB each, two per call
+ * that outlives its first block) and its first writes fault in no fresh pages. Only a block
+ * no write holds comes back; bounded, beyond that blocks are left to the collector. A
+ * reused block holds an earlier call's audio, but only the bytes a frame wrote are ever
+ * written to a file.
+ */
+const freeBlocks = new Map<number, Buffer[]>();
+const MAX_FREE_BLOCKS = 32;
+
+function takeBlock(bytes: number): Buffer {
+  return freeBlocks.get(bytes)?.pop() ?? Buffer.allocUnsafeSlow(bytes);
+}
+
+function giveBlocks(bytes: number, blocks: Buffer[]): void {
+  let list = freeBlocks.get(bytes);
+  if (list === undefined) {
+    list = [];
+    freeBlocks.set(bytes, list);
+  }
+  while (blocks.length > 0 && list.length < MAX_FREE_BLOCKS) list.push(blocks.pop()!);
+  blocks.length = 0;
+}
+
+/** Blocks waiting for reuse in this thread (for tests). */
+export function freeBlockCount(): number {
+  let n = 0;
+  for (const list of freeBlocks.values()) n += list.length;
+  return n;
+}
+
 /** WAV samples are little-endian: on such a machine a block is written as an Int16Array. */
 const LITTLE_ENDIAN = endianness() === 'LE';
 const views = new WeakMap<Buffer, Int16Array>();
@@ -262,7 +294,7 @@ export class WavRecorder {
     this.headerSize = this.header.length;
     // One block now; the second when the first is queued (a short call never needs it).
     // Not zero-filled: only the bytes a frame wrote are ever written to the file.
-    this.block = Buffer.allocUnsafeSlow(s.blockBytes);
+    this.block = takeBlock(s.blockBytes);
     this.blocks = 1;
   }
 
@@ -478,8 +510,11 @@ export class WavRecorder {
   private async finish(): Promise<void> {
     try {
       if (this.block && this.fill > 0) this.queueBlock();
+      else if (this.block) this.free.push(this.block);
       this.block = null;
       await this.startDrain();
+      // Every write is done (the drain never rejects): its blocks serve the next recordings.
+      giveBlocks(this.blockBytes, this.free);
     } finally {
       try {
         await this.file.close();
@@ -495,7 +530,7 @@ export class WavRecorder {
     this.queueBlock();
     this.block = this.free.pop() ?? null;
     if (!this.block && this.blocks < this.maxBlocks) {
-      this.block = Buffer.allocUnsafeSlow(this.blockBytes);
+      this.block = takeBlock(this.blockBytes);
       this.blocks++;
     }
     if (!this.block) {

@@ -10,6 +10,7 @@ import {
 import {
   WavRecorder,
   WavRecorderError,
+  freeBlockCount,
   type WavFile,
 } from '../../../../media/recording/wavRecorder.js';
 import { parseWav } from '../../../helpers/goertzel.js';
@@ -210,6 +211,28 @@ describe('WavRecorder on disk', () => {
     const { channels } = await onDisk(join(dir, 'blocks-pcm16-2.wav'));
     expect([...channels[0]!.subarray(N, 8 * N)].every((v) => v === 0)).toBe(true);
     expect(channels[0]![8 * N]).toBe(500);
+  });
+
+  it('gives its blocks back at close, and a recording that reuses them writes only its own audio', async () => {
+    // 60 ms blocks: a size no other test uses, so the pool of that size starts empty.
+    const options = { channels: 2 as const, flushIntervalMs: 60 };
+    const first = join(dir, 'first.wav');
+    const a = await WavRecorder.open({ path: first, ...options });
+    for (let f = 0; f < 8; f++) a.writeFrame(constant(1234), constant(-1234)); // 2⅔ blocks
+    const before = freeBlockCount();
+    await a.close();
+    // The blocks it took (the current one and the next after each full one): 3, none held.
+    expect(freeBlockCount()).toBe(before + 3);
+    const second = join(dir, 'second.wav');
+    const b = await WavRecorder.open({ path: second, ...options });
+    expect(freeBlockCount()).toBe(before + 2);
+    b.writeFrame(constant(7), null);
+    await b.close();
+    const { info, channels } = await onDisk(second);
+    expect(info.dataBytes).toBe(FRAME * 2);
+    expect([...channels[0]!]).toEqual(Array(N).fill(7));
+    expect([...channels[1]!]).toEqual(Array(N).fill(0));
+    expect((await onDisk(first)).info.dataBytes).toBe(8 * FRAME * 2);
   });
 
   it('stops a run of silence at maxDataBytes, counting the frames it dropped', async () => {
