@@ -2,7 +2,8 @@
  * The recording tap fed from packets (docs/architecture.md, recording): the packet path
  * queues a copy of every accepted audio payload of a recorded leg (PacketQueue), and this
  * recorder, OFF the packet path (the worker's periodic sweep calls `drain`), decodes them
- * with stateful decoders from the codec table, aligns them by RTP timestamp
+ * with stateful decoders from the codec table (G.711 at the file's rate by table as it is
+ * summed), aligns them by RTP timestamp
  * (trackAligner.ts), sums the legs of each track, and writes the file in frames.
  *
  * The file follows wall-clock time: each drain writes every track up to `now − windowMs`
@@ -18,6 +19,7 @@
  * of the file's law are kept as received when they are the only source of their track.
  */
 import type { AudioDecoder, Codec } from '../codecs/codec.js';
+import { ALAW_DECODE, ULAW_DECODE } from '../codecs/g711.js';
 import { Downsampler2x, Upsampler2x } from '../dsp/resampler.js';
 import { PacketQueue } from './packetQueue.js';
 import type { RecordingSink } from './recordingSink.js';
@@ -56,6 +58,11 @@ interface Source {
   /** Rate converters, made the first time this source's codec needs one. */
   up: Upsampler2x | null;
   down: Downsampler2x | null;
+}
+
+/** A G.711 codec's decoding table (ITU-T G.711), null for any other codec. */
+function lawTable(codec: Codec): Int16Array | null {
+  return codec.name === 'PCMU' ? ULAW_DECODE : codec.name === 'PCMA' ? ALAW_DECODE : null;
 }
 
 /** The most samples one payload decodes to (120 ms of Opus at 48 kHz; any codec's max). */
@@ -179,6 +186,10 @@ export class PacketRecorder {
       this.advance(stopMs);
       this.stopped = true;
       for (const src of this.sources) src?.decoder?.close();
+      // Their rings serve the thread's next recordings (nothing reads them after this).
+      this.queue.release();
+      this.tracks[0].release();
+      this.tracks[1].release();
     }
     await this.sink.close();
   }
@@ -202,13 +213,18 @@ export class PacketRecorder {
       this.counts.unsupported++;
       return;
     }
+    const offset = q.offset[i]!;
+    const length = q.length[i]!;
+    const law = codec.sampleRate === this.rate ? lawTable(codec) : null;
+    if (law !== null) {
+      this.placeLaw(src, i, kind, law, codec, offset, length);
+      return;
+    }
     if (src.codec !== codec) {
       src.decoder?.close();
       src.decoder = codec.createDecoder();
       src.codec = codec;
     }
-    const offset = q.offset[i]!;
-    const length = q.length[i]!;
     const n = src.decoder!.decode(q.bytes, offset, length, DECODED);
     if (n < 0) {
       this.counts.corrupt++;
@@ -248,24 +264,78 @@ export class PacketRecorder {
     track.add(pos, pcm, count, raw ? q.bytes : null, offset);
   }
 
+  /**
+   * A G.711 payload at the file's rate: decoded by table as it is added to its track
+   * (TrackBuffer.addLaw), with no decoder, scratch or concealment (the file writes a gap
+   * as silence, never conceals), so the same samples as the codec's decoder gives.
+   */
+  private placeLaw(
+    src: Source,
+    i: number,
+    kind: number,
+    table: Int16Array,
+    codec: Codec,
+    offset: number,
+    length: number,
+  ): void {
+    const q = this.queue;
+    if (src.codec !== codec) {
+      // A change of codec starts the next decoder afresh, as on the decoding path.
+      src.decoder?.close();
+      src.decoder = null;
+      src.codec = codec;
+    }
+    const count = length > codec.maxFrameSamples ? codec.maxFrameSamples : length;
+    const track = this.tracks[src.track]!;
+    const arrival = ((q.arrivalMs[i]! - this.startMs) * this.rate) / 1000;
+    const pos = src.aligner.place(
+      q.ssrc[i]!,
+      q.sequence[i]!,
+      q.timestamp[i]!,
+      codec.rtpClockRate,
+      arrival,
+      count,
+      track.written,
+    );
+    if (pos === DROPPED) return;
+    const beyond = pos + count - (track.written + track.capacity);
+    if (beyond > 0) this.advanceTo(track.written + Math.ceil(beyond / this.frame) * this.frame);
+    const keep = kind === this.passthroughKind && this.trackSources[src.track] === 1;
+    track.addLaw(pos, table, q.bytes, offset, count, keep);
+  }
+
   /** Writes whole frames of every track up to monotonic `ms`. */
   private advance(ms: number): void {
     this.advanceTo(Math.floor(((ms - this.startMs) * this.rate) / 1000));
   }
 
-  /** Writes whole frames of every track up to sample position `target`. */
+  /**
+   * Writes whole frames of every track up to sample position `target`. A track with nothing
+   * added in a frame is written as silence (null) without a pass over its samples; frames
+   * where both tracks are silent are written in one call.
+   */
   private advanceTo(target: number): void {
     const [left, right] = this.tracks;
     const f = this.frame;
     const raw = this.passthroughKind >= 0;
+    const sink = this.sink;
     while (left.written + f <= target) {
-      left.take(this.pcm[0], raw ? this.raw[0] : null, f);
-      right.take(this.pcm[1], raw ? this.raw[1] : null, f);
-      this.sink.writeFrame(
-        this.pcm[0],
-        this.pcm[1],
-        raw ? this.raw[0] : null,
-        raw ? this.raw[1] : null,
+      const quiet = Math.min(left.silentUntil, right.silentUntil, target);
+      const frames = Math.floor((quiet - left.written) / f);
+      if (frames > 0) {
+        left.skip(frames * f);
+        right.skip(frames * f);
+        if (sink.writeSilence !== undefined) sink.writeSilence(frames);
+        else for (let i = 0; i < frames; i++) sink.writeFrame(null, null, null, null);
+        continue;
+      }
+      const l = left.take(this.pcm[0], raw ? this.raw[0] : null, f);
+      const r = right.take(this.pcm[1], raw ? this.raw[1] : null, f);
+      sink.writeFrame(
+        l ? this.pcm[0] : null,
+        r ? this.pcm[1] : null,
+        l && raw ? this.raw[0] : null,
+        r && raw ? this.raw[1] : null,
       );
     }
   }

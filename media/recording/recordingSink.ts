@@ -17,6 +17,11 @@ export interface RecordingSink {
     leftRaw?: Int16Array | null,
     rightRaw?: Int16Array | null,
   ): void;
+  /**
+   * `frames` frames of silence on both tracks: the same as that many `writeFrame(null,
+   * null)`, in one call (a recorder whose tracks are silent writes them in blocks).
+   */
+  writeSilence?(frames: number): void;
   /** Bytes of audio on disk. */
   readonly bytesWritten: number;
   readonly framesWritten: number;

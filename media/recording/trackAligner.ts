@@ -166,17 +166,73 @@ export class SourceAligner {
   }
 }
 
+/** The ring of a TrackBuffer: sums and (for a G.711 file) received bytes. */
+interface Ring {
+  readonly sums: Int32Array;
+  readonly raw: Int16Array;
+}
+
+/**
+ * Rings of ended recordings, kept for the next ones of this thread (a module is loaded per
+ * thread): a recorded call then allocates and zeroes no ring (32-64 KB per track) and
+ * leaves none to the garbage collector. A ring comes back clear (sums 0, raw -1). Bounded:
+ * beyond MAX_FREE_RINGS, rings are left to the collector.
+ */
+const freeRings = new Map<string, Ring[]>();
+const MAX_FREE_RINGS = 64;
+
+function ringKey(size: number, keepRaw: boolean): string {
+  return keepRaw ? `${size}r` : `${size}`;
+}
+
+function takeRing(size: number, keepRaw: boolean): Ring {
+  const ring = freeRings.get(ringKey(size, keepRaw))?.pop();
+  if (ring !== undefined) return ring;
+  return { sums: new Int32Array(size), raw: new Int16Array(keepRaw ? size : 0).fill(-1) };
+}
+
+function giveRing(ring: Ring, size: number, keepRaw: boolean): void {
+  const key = ringKey(size, keepRaw);
+  let list = freeRings.get(key);
+  if (list === undefined) {
+    list = [];
+    freeRings.set(key, list);
+  }
+  if (list.length < MAX_FREE_RINGS) list.push(ring);
+}
+
+/** Rings waiting for reuse in this thread (for tests). */
+export function freeRingCount(): number {
+  let n = 0;
+  for (const list of freeRings.values()) n += list.length;
+  return n;
+}
+
+const NO_SUMS = new Int32Array(0);
+const NO_RAW = new Int16Array(0);
+
 /**
  * One track's audio between the written part of the file and what may still arrive: a
  * ring of 32-bit sums (several sources add up; clamped when taken), optionally with the
  * received G.711 bytes of a sole source so they can be written as received.
+ *
+ * The ring is taken when the first audio is added (a track that never gets any, or a call
+ * that ends before its first packet, needs none) and given back by `release` for the next
+ * recording of the thread. The buffer knows where the audio added begins and ends: outside
+ * that the track is silent, and `take` writes no samples (the file writes silence in
+ * blocks, packetRecorder.ts).
  */
 export class TrackBuffer {
-  private readonly sums: Int32Array;
-  private readonly raw: Int16Array;
+  private sums: Int32Array = NO_SUMS;
+  private raw: Int16Array = NO_RAW;
+  private ring: Ring | null = null;
   private readonly mask: number;
   /** Position (samples since the start) of the first sample not yet taken. */
   written = 0;
+  /** Position after the last sample ever added: from here on the track is silent. */
+  end = 0;
+  /** Position of the first sample added and not yet taken (valid while not silent). */
+  private first = 0;
   /** Samples dropped because they lay beyond the ring (cannot happen within limits). */
   overflow = 0;
 
@@ -195,9 +251,17 @@ export class TrackBuffer {
     let size = 1;
     while (size < capacity) size <<= 1;
     this.capacity = size;
-    this.sums = new Int32Array(size);
-    this.raw = new Int16Array(keepRaw ? size : 0).fill(-1);
     this.mask = size - 1;
+  }
+
+  /** Whether the samples from `written` on are all silent (nothing added there). */
+  get silent(): boolean {
+    return this.written >= this.end;
+  }
+
+  /** The track is silent from `written` up to this position (Infinity: from there on). */
+  get silentUntil(): number {
+    return this.written >= this.end ? Infinity : this.first;
   }
 
   /**
@@ -214,11 +278,19 @@ export class TrackBuffer {
   ): void {
     const start = pos < this.written ? this.written - pos : 0;
     let end = count;
-    const limit = this.written + this.sums.length - pos;
+    const limit = this.written + this.capacity - pos;
     if (end > limit) {
       this.overflow += end - limit;
       end = limit;
     }
+    if (start >= end) return;
+    if (this.ring === null) {
+      this.ring = takeRing(this.capacity, this.keepRaw);
+      this.sums = this.ring.sums;
+      this.raw = this.ring.raw;
+    }
+    if (this.written >= this.end || pos + start < this.first) this.first = pos + start;
+    if (pos + end > this.end) this.end = pos + end;
     const sums = this.sums;
     const raw = this.raw;
     const mask = this.mask;
@@ -238,14 +310,67 @@ export class TrackBuffer {
   }
 
   /**
+   * Adds `count` G.711 bytes at `pos`, decoded with `table` (ULAW_DECODE or ALAW_DECODE) as
+   * they are summed: the decode fused into the add, no scratch and no second pass. With
+   * `keepBytes` (a sole source of a G.711 file), the bytes are kept to be written as they
+   * are. The same as `add` of the decoded samples.
+   */
+  addLaw(
+    pos: number,
+    table: Int16Array,
+    bytes: Uint8Array,
+    bytesOffset: number,
+    count: number,
+    keepBytes: boolean,
+  ): void {
+    const start = pos < this.written ? this.written - pos : 0;
+    let end = count;
+    const limit = this.written + this.capacity - pos;
+    if (end > limit) {
+      this.overflow += end - limit;
+      end = limit;
+    }
+    if (start >= end) return;
+    if (this.ring === null) {
+      this.ring = takeRing(this.capacity, this.keepRaw);
+      this.sums = this.ring.sums;
+      this.raw = this.ring.raw;
+    }
+    if (this.written >= this.end || pos + start < this.first) this.first = pos + start;
+    if (pos + end > this.end) this.end = pos + end;
+    const sums = this.sums;
+    const mask = this.mask;
+    if (!this.keepRaw) {
+      for (let i = start, b = bytesOffset + start; i < end; i++, b++) {
+        const at = (pos + i) & mask;
+        sums[at] = sums[at]! + table[bytes[b]!]!;
+      }
+      return;
+    }
+    const raw = this.raw;
+    for (let i = start, b = bytesOffset + start; i < end; i++, b++) {
+      const at = (pos + i) & mask;
+      const byte = bytes[b]!;
+      sums[at] = sums[at]! + table[byte]!;
+      raw[at] = keepBytes && raw[at] === -1 ? byte : -2;
+    }
+  }
+
+  /**
    * Takes the next `count` samples (clamped to int16) into `out`, and their received bytes
    * into `rawOut` (-1 where the sample must be encoded), and clears them for reuse.
+   * Returns false, and writes nothing to `out` or `rawOut`, when they are all silent
+   * (nothing was added there): the caller writes silence.
    */
-  take(out: Int16Array, rawOut: Int16Array | null, count: number): void {
+  take(out: Int16Array, rawOut: Int16Array | null, count: number): boolean {
+    let at = this.written;
+    if (at >= this.end || at + count <= this.first) {
+      this.written = at + count;
+      return false;
+    }
     const sums = this.sums;
     const raw = this.raw;
     const mask = this.mask;
-    let at = this.written;
     if (!this.keepRaw) {
       for (let i = 0; i < count; i++, at++) {
         const k = at & mask;
@@ -255,7 +380,7 @@ export class TrackBuffer {
       }
       if (rawOut !== null) rawOut.fill(-1, 0, count);
       this.written = at;
-      return;
+      return true;
     }
     for (let i = 0; i < count; i++, at++) {
       const k = at & mask;
@@ -266,5 +391,37 @@ export class TrackBuffer {
       raw[k] = -1;
     }
     this.written = at;
+    return true;
+  }
+
+  /** Skips `count` silent samples (only up to `silentUntil`). */
+  skip(count: number): void {
+    this.written += count;
+  }
+
+  /**
+   * Gives the ring back for the next recording of the thread, cleared of what was added
+   * but not taken. The buffer must not be used afterwards.
+   */
+  release(): void {
+    const ring = this.ring;
+    if (ring === null) return;
+    this.ring = null;
+    this.sums = NO_SUMS;
+    this.raw = NO_RAW;
+    if (this.end > this.written) {
+      // The part added beyond `written` (at most the ring), in ring order: up to two runs.
+      const n = Math.min(this.end - this.written, this.capacity);
+      const from = this.written & this.mask;
+      const first = Math.min(n, this.capacity - from);
+      ring.sums.fill(0, from, from + first);
+      ring.sums.fill(0, 0, n - first);
+      if (this.keepRaw) {
+        ring.raw.fill(-1, from, from + first);
+        ring.raw.fill(-1, 0, n - first);
+      }
+    }
+    this.end = this.written;
+    giveRing(ring, this.capacity, this.keepRaw);
   }
 }

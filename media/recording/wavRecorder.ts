@@ -58,6 +58,38 @@ export type WavEncoding = 'pcm16' | 'mulaw' | 'alaw';
 /** Owner read/write, group read: a recording holds customers' voices. */
 export const DEFAULT_WAV_FILE_MODE = 0o640;
 
+/**
+ * Blocks of closed recordings, by size, for the next recordings of this thread (a module is
+ * loaded per thread): a recorded call then allocates none (32-64 KB each, two per call
+ * that outlives its first block) and its first writes fault in no fresh pages. Only a block
+ * no write holds comes back; bounded, beyond that blocks are left to the collector. A
+ * reused block holds an earlier call's audio, but only the bytes a frame wrote are ever
+ * written to a file.
+ */
+const freeBlocks = new Map<number, Buffer[]>();
+const MAX_FREE_BLOCKS = 32;
+
+function takeBlock(bytes: number): Buffer {
+  return freeBlocks.get(bytes)?.pop() ?? Buffer.allocUnsafeSlow(bytes);
+}
+
+function giveBlocks(bytes: number, blocks: Buffer[]): void {
+  let list = freeBlocks.get(bytes);
+  if (list === undefined) {
+    list = [];
+    freeBlocks.set(bytes, list);
+  }
+  while (blocks.length > 0 && list.length < MAX_FREE_BLOCKS) list.push(blocks.pop()!);
+  blocks.length = 0;
+}
+
+/** Blocks waiting for reuse in this thread (for tests). */
+export function freeBlockCount(): number {
+  let n = 0;
+  for (const list of freeBlocks.values()) n += list.length;
+  return n;
+}
+
 /** WAV samples are little-endian: on such a machine a block is written as an Int16Array. */
 const LITTLE_ENDIAN = endianness() === 'LE';
 const views = new WeakMap<Buffer, Int16Array>();
@@ -262,7 +294,7 @@ export class WavRecorder {
     this.headerSize = this.header.length;
     // One block now; the second when the first is queued (a short call never needs it).
     // Not zero-filled: only the bytes a frame wrote are ever written to the file.
-    this.block = Buffer.allocUnsafeSlow(s.blockBytes);
+    this.block = takeBlock(s.blockBytes);
     this.blocks = 1;
   }
 
@@ -308,6 +340,10 @@ export class WavRecorder {
     }
     const buf = this.block;
     const n = this.frameSamples;
+    if (left === null && right === null) {
+      this.silence(1);
+      return;
+    }
     const ln = left ? Math.min(left.length, n) : 0;
     const rn = right ? Math.min(right.length, n) : 0;
     const start = this.fill;
@@ -318,7 +354,15 @@ export class WavRecorder {
       // stores instead of a checked writeInt16LE per sample.
       const view = sampleView(buf);
       let at = start >> 1;
-      if (this.channels === 2) {
+      if (this.channels === 2 && ln === n && rn === n) {
+        // Both tracks whole (the common frame): a plain interleave, no test per sample.
+        const l = left!;
+        const r = right!;
+        for (let i = 0; i < n; i++, at += 2) {
+          view[at] = l[i]!;
+          view[at + 1] = r[i]!;
+        }
+      } else if (this.channels === 2) {
         for (let i = 0; i < n; i++) {
           view[at] = i < ln ? left![i]! : 0;
           view[at + 1] = i < rn ? right![i]! : 0;
@@ -351,6 +395,55 @@ export class WavRecorder {
     this.frames++;
     this.accepted += this.frameBytes;
     if (off + this.frameBytes > this.blockBytes) this.enqueueBlock();
+  }
+
+  /**
+   * `frames` frames of silence, the same as that many `writeFrame(null, null)`: each block
+   * is filled in one pass (not sample by sample, frame by frame). Never throws.
+   */
+  writeSilence(frames: number): void {
+    if (this.closing) return;
+    if (this.failure || !this.block) {
+      this.droppedFrames += frames;
+      return;
+    }
+    this.silence(frames);
+  }
+
+  /** Writes `frames` silent frames into blocks (the recording is running). */
+  private silence(frames: number): void {
+    const fb = this.frameBytes;
+    // A G.711 file's silence is the law's code for 0, 16-bit PCM's is 0.
+    const value = this.lawTable !== null ? this.lawTable[0]! : 0;
+    while (frames > 0) {
+      if (this.failure || !this.block) {
+        this.droppedFrames += frames;
+        return;
+      }
+      if (this.accepted + fb > this.maxDataBytes) {
+        this.stop(
+          new WavRecorderError(
+            'ERR_RECORDING_FULL',
+            `recording reached ${this.accepted} bytes (a WAV holds at most ${this.maxDataBytes})`,
+          ),
+        );
+        this.droppedFrames += frames;
+        return;
+      }
+      // Frames that fit the block (at least one: a full block was queued) and the file.
+      const k = Math.min(
+        frames,
+        Math.floor((this.blockBytes - this.fill) / fb),
+        Math.floor((this.maxDataBytes - this.accepted) / fb),
+      );
+      const start = this.fill;
+      this.block.fill(value, start, start + k * fb);
+      this.fill = start + k * fb;
+      this.frames += k;
+      this.accepted += k * fb;
+      frames -= k;
+      if (this.fill + fb > this.blockBytes) this.enqueueBlock();
+    }
   }
 
   /**
@@ -417,8 +510,11 @@ export class WavRecorder {
   private async finish(): Promise<void> {
     try {
       if (this.block && this.fill > 0) this.queueBlock();
+      else if (this.block) this.free.push(this.block);
       this.block = null;
       await this.startDrain();
+      // Every write is done (the drain never rejects): its blocks serve the next recordings.
+      giveBlocks(this.blockBytes, this.free);
     } finally {
       try {
         await this.file.close();
@@ -434,7 +530,7 @@ export class WavRecorder {
     this.queueBlock();
     this.block = this.free.pop() ?? null;
     if (!this.block && this.blocks < this.maxBlocks) {
-      this.block = Buffer.allocUnsafeSlow(this.blockBytes);
+      this.block = takeBlock(this.blockBytes);
       this.blocks++;
     }
     if (!this.block) {

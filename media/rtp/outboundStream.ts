@@ -33,7 +33,6 @@
  *
  * Hot path: `next` and `rewrite` are O(1), allocate nothing, and never throw.
  */
-import { getRandomValues } from 'node:crypto';
 import {
   rtpMarker,
   rtpSequence,
@@ -44,6 +43,7 @@ import {
   writeRtpSsrc,
   writeRtpTimestamp,
 } from './rtpHeader.js';
+import { randomPool } from '../util/randomPool.js';
 
 export interface OutboundStreamInit {
   /** The stream's SSRC, fixed for its life (inject for deterministic tests). */
@@ -62,10 +62,14 @@ export interface OutboundStreamInit {
   maxSkewMs?: number;
 }
 
-/** Random SSRC, first sequence number and first timestamp (RFC 3550 §5.1 wants them random). */
+/**
+ * Random SSRC, first sequence number and first timestamp (RFC 3550 §5.1 wants them random),
+ * from the thread's pool of CSPRNG bytes (util/randomPool.ts: no system call per stream).
+ */
 export function randomStreamInit(): OutboundStreamInit {
-  const r = getRandomValues(new Uint32Array(3));
-  return { ssrc: r[0]!, sequence: r[1]! & 0xffff, timestamp: r[2]! };
+  const ssrc = randomPool.uint32();
+  const sequence = randomPool.uint32() & 0xffff;
+  return { ssrc, sequence, timestamp: randomPool.uint32() };
 }
 
 /** Signed distance a − b in 16-bit sequence space. */

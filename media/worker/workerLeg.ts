@@ -14,7 +14,6 @@
  * call's phone, arriving before the real endpoint's first packet). A new remote address
  * (re-INVITE) unlatches and reopens the window.
  */
-import { randomBytes } from 'node:crypto';
 import { DtmfReceiver } from '../dtmf/dtmfReceiver.js';
 import { CHANNEL_RTP } from '../io/packetIo.js';
 import type { PortPair } from '../io/packetIo.js';
@@ -24,6 +23,7 @@ import { ReceiverStats } from '../rtcp/receiverStats.js';
 import { newReportBlock } from '../rtcp/reportBlock.js';
 import type { ReportBlock } from '../rtcp/reportBlock.js';
 import { encodeCname } from '../rtcp/buildRtcp.js';
+import { randomPool } from '../util/randomPool.js';
 import { OutboundStream, randomStreamInit } from '../rtp/outboundStream.js';
 import { rtpSequence, rtpSsrc, rtpTimestamp } from '../rtp/rtpHeader.js';
 import { Counters } from './counters.js';
@@ -55,8 +55,8 @@ export class WorkerLeg {
   readonly counters = new Counters();
   readonly outbound = new OutboundStream(randomStreamInit());
   readonly dtmf = new DtmfReceiver();
-  /** RFC 7022 §4.2: a random per-session CNAME. */
-  readonly cname = encodeCname(randomBytes(12).toString('base64'));
+  /** RFC 7022 §4.2: a random per-session CNAME (96 random bits, base64), from the pool. */
+  readonly cname = encodeCname(randomPool.base64(12));
   /** Reused for every report this leg sends (one source: its endpoint). */
   readonly reportBlocks: ReportBlock[] = [newReportBlock()];
 

@@ -127,4 +127,58 @@ describe('PacketRecorder, queue → drain → file', () => {
     const sent = msg[12 + 5]!;
     expect(sink.rawLeft.slice(0, 160)).toEqual(new Array(160).fill(sent));
   });
+
+  it('writes a silent stretch as one block of silence, and a silent track as null frames', async () => {
+    class SilenceSink extends MemorySink {
+      readonly calls: string[] = [];
+      override writeFrame(
+        left: Int16Array | null,
+        right: Int16Array | null,
+        leftRaw?: Int16Array | null,
+      ): void {
+        this.calls.push(`frame ${left ? 'L' : '-'}${right ? 'R' : '-'}`);
+        super.writeFrame(left, right, leftRaw);
+      }
+      writeSilence(frames: number): void {
+        this.calls.push(`silence ${frames}`);
+        for (let i = 0; i < frames; i++) super.writeFrame(null, null);
+      }
+    }
+    const sink = new SilenceSink();
+    const r = recorder(sink);
+    r.drain(1500);
+    push(r, 0, packet(1, 160, 1000), 1520); // left: 0.5–0.52 s
+    r.drain(1700); // writes up to 0.5 s (the previous drain's time)
+    await r.stop(2000);
+    expect(sink.left.length).toBe(1000 * 8);
+    expect(sink.right.length).toBe(1000 * 8);
+    expect(sink.calls).toEqual(['silence 25', 'frame L-', 'silence 24']);
+    expect(level(sink.left, 500, 520)).toBeGreaterThan(900);
+    expect(level(sink.left, 0, 500)).toBe(0);
+    expect(level(sink.left, 520, 1000)).toBe(0);
+    expect(level(sink.right, 0, 1000)).toBe(0);
+  });
+
+  it('writes silence frame by frame to a sink that has no block write, as long', async () => {
+    const sink = new MemorySink();
+    const r = recorder(sink);
+    r.drain(1500);
+    await r.stop(2000);
+    expect(sink.framesWritten).toBe(50);
+    expect(sink.left.every((v) => v === 0) && sink.right.every((v) => v === 0)).toBe(true);
+  });
+
+  it('writes G.711 as its decoder decodes it, sample for sample, without a decoder', async () => {
+    const sink = new MemorySink();
+    const r = recorder(sink);
+    const payload = Buffer.from(Array.from({ length: 160 }, (_, i) => (i * 53 + 7) & 0xff));
+    const msg = rtp({ pt: 0, seq: 1, ts: 160, ssrc: 7, payload: [...payload] });
+    push(r, 0, msg, 1040); // ends at 40 ms: samples 160-319
+    await r.stop(1100);
+    const expected = new Int16Array(160);
+    PCMU.createDecoder().decode(payload, 0, 160, expected);
+    expect(sink.left.slice(160, 320)).toEqual([...expected]);
+    expect(sink.left.slice(0, 160).every((v) => v === 0)).toBe(true);
+    expect(sink.left.slice(320).every((v) => v === 0)).toBe(true);
+  });
 });

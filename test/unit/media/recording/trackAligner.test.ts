@@ -1,9 +1,11 @@
+import { ALAW_DECODE, ULAW_DECODE } from '../../../../media/codecs/g711.js';
 import { describe, expect, it } from '@jest/globals';
 import {
   DROPPED,
   LATE_RUN,
   SourceAligner,
   TrackBuffer,
+  freeRingCount,
 } from '../../../../media/recording/trackAligner.js';
 
 const RATE = 8000;
@@ -110,6 +112,104 @@ describe('TrackBuffer', () => {
     t.take(out, raw, 6);
     expect([...raw]).toEqual([1, 2, -1, -1, -1, -1]);
     expect([...out]).toEqual([5, 6, 8, 9, 0, 0]);
+  });
+});
+
+describe('TrackBuffer: silence and ring reuse', () => {
+  it('takes no ring until audio is added, and reports silence without writing samples', () => {
+    const t = new TrackBuffer(1024, false);
+    const out = new Int16Array(160).fill(99);
+    expect(t.silent).toBe(true);
+    expect(t.silentUntil).toBe(Infinity);
+    expect(t.take(out, null, 160)).toBe(false);
+    expect(out[0]).toBe(99); // untouched: the caller writes silence
+    expect(t.written).toBe(160);
+    t.skip(320);
+    expect(t.written).toBe(480);
+    // Audio 500–660 (plus 1 at 600) and a sample at 900: silent up to 500 and after 901.
+    t.add(500, new Int16Array(160).fill(3), 160, null, 0);
+    t.add(900, new Int16Array([1]), 1, null, 0);
+    t.add(600, new Int16Array([1]), 1, null, 0);
+    expect(t.silent).toBe(false);
+    expect(t.silentUntil).toBe(500);
+    expect(t.end).toBe(901);
+    expect(t.take(out, null, 160)).toBe(true); // 480–640
+    expect([out[19], out[20], out[119], out[120], out[121]]).toEqual([0, 3, 3, 4, 3]);
+    expect(t.take(out, null, 160)).toBe(true); // 640–800
+    expect([out[19], out[20], out[159]]).toEqual([3, 0, 0]);
+    expect(t.take(out, null, 160)).toBe(true); // 800–960
+    expect([out[99], out[100], out[101]]).toEqual([0, 1, 0]);
+    expect(t.silent).toBe(true);
+    out.fill(99);
+    expect(t.take(out, null, 160)).toBe(false);
+    expect(out[0]).toBe(99);
+  });
+
+  it('gives its ring back cleared, and the next buffer of that size reuses it', () => {
+    for (const keepRaw of [false, true]) {
+      const a = new TrackBuffer(1000, keepRaw);
+      const before = freeRingCount();
+      a.release(); // no ring taken: nothing to give
+      expect(freeRingCount()).toBe(before);
+      // Audio ahead of the written part, across the ring's end (written 900, size 1024).
+      a.skip(900);
+      a.add(950, new Int16Array(200).fill(7), 200, keepRaw ? new Uint8Array(200).fill(5) : null, 0);
+      a.release();
+      expect(freeRingCount()).toBe(before + 1);
+      const b = new TrackBuffer(1000, keepRaw);
+      b.add(0, new Int16Array([1]), 1, null, 0);
+      expect(freeRingCount()).toBe(before);
+      // Nothing of `a` is left: every sample of b's ring reads 0 (raw -1) but its own.
+      const out = new Int16Array(1024);
+      const raw = new Int16Array(1024);
+      expect(b.take(out, keepRaw ? raw : null, 1024)).toBe(true);
+      expect(out[0]).toBe(1);
+      expect(out.subarray(1).every((v) => v === 0)).toBe(true);
+      if (keepRaw) expect(raw.every((v) => v === -1)).toBe(true);
+      b.release();
+    }
+  });
+});
+
+describe('TrackBuffer.addLaw: G.711 decoded as it is added', () => {
+  it('gives the samples, sums and kept bytes of decoding first and adding', () => {
+    const bytes = Uint8Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff);
+    for (const [law, table] of [
+      ['µ-law', ULAW_DECODE],
+      ['A-law', ALAW_DECODE],
+    ] as const) {
+      for (const keepRaw of [false, true]) {
+        const fused = new TrackBuffer(512, keepRaw);
+        const plain = new TrackBuffer(512, keepRaw);
+        fused.skip(400);
+        plain.skip(400);
+        // A packet across the ring's end, one overlapping the written part, one summed in,
+        // one beyond the ring (cut and counted).
+        const steps: [number, number, number, boolean][] = [
+          [450, 20, 160, true], // pos, bytes offset, count, sole source
+          [390, 0, 40, true],
+          [500, 100, 100, false],
+          [800, 0, 200, true],
+        ];
+        for (const [pos, off, count, sole] of steps) {
+          fused.addLaw(pos, table, bytes, off, count, sole);
+          const pcm = Int16Array.from(bytes.subarray(off, off + count), (b) => table[b]!);
+          plain.add(pos, pcm, count, sole ? bytes : null, off);
+        }
+        expect([fused.end, fused.overflow]).toEqual([plain.end, plain.overflow]);
+        const [a, b] = [new Int16Array(512), new Int16Array(512)];
+        const [ra, rb] = [new Int16Array(512), new Int16Array(512)];
+        fused.take(a, keepRaw ? ra : null, 512);
+        plain.take(b, keepRaw ? rb : null, 512);
+        expect({ law, keepRaw, same: a.every((v, i) => v === b[i]) }).toEqual({
+          law,
+          keepRaw,
+          same: true,
+        });
+        expect(ra.every((v, i) => v === rb[i])).toBe(true);
+        expect(a.some((v) => v !== 0)).toBe(true);
+      }
+    }
   });
 });
 

@@ -10,6 +10,7 @@ import {
 import {
   WavRecorder,
   WavRecorderError,
+  freeBlockCount,
   type WavFile,
 } from '../../../../media/recording/wavRecorder.js';
 import { parseWav } from '../../../helpers/goertzel.js';
@@ -182,6 +183,74 @@ describe('WavRecorder on disk', () => {
     await mono.close();
     const m = (await onDisk(monoPath)).channels[0]!;
     expect([...m]).toEqual([...Array(N).fill(0), ...Array(N).fill(3)]);
+  });
+
+  it('writes a run of silence in blocks, byte for byte as null frames, across blocks', async () => {
+    for (const encoding of ['pcm16', 'mulaw', 'alaw'] as const) {
+      for (const channels of [1, 2] as const) {
+        const options = { channels, flushIntervalMs: 40, encoding };
+        const byFrame = join(dir, `frames-${encoding}-${channels}.wav`);
+        const inBlocks = join(dir, `blocks-${encoding}-${channels}.wav`);
+        const a = await WavRecorder.open({ path: byFrame, ...options });
+        const b = await WavRecorder.open({ path: inBlocks, ...options });
+        // A frame of audio, 7 silent frames (2-frame blocks: across 4 of them), audio again.
+        a.writeFrame(constant(1000), constant(-1000));
+        b.writeFrame(constant(1000), constant(-1000));
+        for (let f = 0; f < 7; f++) a.writeFrame(null, null);
+        b.writeSilence(7);
+        a.writeFrame(constant(500), null);
+        b.writeFrame(constant(500), null);
+        expect(b.framesWritten).toBe(a.framesWritten);
+        await a.close();
+        await b.close();
+        const [fa, fb] = [await readFile(byFrame), await readFile(inBlocks)];
+        expect(fb.length).toBe(fa.length);
+        expect(fb.equals(fa)).toBe(true);
+      }
+    }
+    const { channels } = await onDisk(join(dir, 'blocks-pcm16-2.wav'));
+    expect([...channels[0]!.subarray(N, 8 * N)].every((v) => v === 0)).toBe(true);
+    expect(channels[0]![8 * N]).toBe(500);
+  });
+
+  it('gives its blocks back at close, and a recording that reuses them writes only its own audio', async () => {
+    // 60 ms blocks: a size no other test uses, so the pool of that size starts empty.
+    const options = { channels: 2 as const, flushIntervalMs: 60 };
+    const first = join(dir, 'first.wav');
+    const a = await WavRecorder.open({ path: first, ...options });
+    for (let f = 0; f < 8; f++) a.writeFrame(constant(1234), constant(-1234)); // 2⅔ blocks
+    const before = freeBlockCount();
+    await a.close();
+    // The blocks it took (the current one and the next after each full one): 3, none held.
+    expect(freeBlockCount()).toBe(before + 3);
+    const second = join(dir, 'second.wav');
+    const b = await WavRecorder.open({ path: second, ...options });
+    expect(freeBlockCount()).toBe(before + 2);
+    b.writeFrame(constant(7), null);
+    await b.close();
+    const { info, channels } = await onDisk(second);
+    expect(info.dataBytes).toBe(FRAME * 2);
+    expect([...channels[0]!]).toEqual(Array(N).fill(7));
+    expect([...channels[1]!]).toEqual(Array(N).fill(0));
+    expect((await onDisk(first)).info.dataBytes).toBe(8 * FRAME * 2);
+  });
+
+  it('stops a run of silence at maxDataBytes, counting the frames it dropped', async () => {
+    const path = join(dir, 'full-silence.wav');
+    const rec = await WavRecorder.open({
+      path,
+      channels: 2,
+      flushIntervalMs: 40,
+      maxDataBytes: 3 * FRAME * 2 + 100,
+    });
+    rec.writeSilence(5);
+    expect(rec.error).toMatchObject({ code: 'ERR_RECORDING_FULL' });
+    expect(rec.framesWritten).toBe(3);
+    expect(rec.droppedFrames).toBe(2);
+    rec.writeSilence(2);
+    expect(rec.droppedFrames).toBe(4);
+    await expect(rec.close()).rejects.toMatchObject({ code: 'ERR_RECORDING_FULL' });
+    expect((await onDisk(path)).info.dataBytes).toBe(3 * FRAME * 2);
   });
 
   it('completes the header at close, also for an empty recording', async () => {
