@@ -96,7 +96,13 @@ export interface WorkerConfig {
   jitter: { minDepthMs: number; maxDepthMs: number };
   /** Lowest mix rate in Hz (default 8000: wideband only with a wideband member; 16000: always). */
   minMixRate?: number;
+  /** Which packet io the worker's legs use (absent: dgram). 'native' falls back to dgram
+   *  in a worker where the addon does not load (its stats name the io that runs). */
+  io?: PacketIoChoice;
 }
+
+/** The packet io implementations (media/io/): the native addon, or node:dgram. */
+export type PacketIoChoice = 'native' | 'dgram';
 
 /** One leg as the worker creates it. */
 export interface LegConfig {
