@@ -1,11 +1,14 @@
 #include "event_thread.h"
 
 #include <cerrno>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "recv_batch.h"
+
+#include <ctime>
 
 namespace callwatch {
 
@@ -105,7 +108,18 @@ uint32_t EventThread::ReadRound(const epoll_event* events, int count) {
   return filled;
 }
 
+double EventThread::CpuMs() {
+  std::lock_guard<std::mutex> lock(cpuMutex_);
+  if (exited_ || !thread_.joinable()) return finalCpuMs_;
+  clockid_t clock;
+  timespec ts;
+  if (pthread_getcpuclockid(thread_.native_handle(), &clock) != 0) return finalCpuMs_;
+  if (clock_gettime(clock, &ts) != 0) return finalCpuMs_;
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
 void EventThread::Run() {
+  pthread_setname_np(pthread_self(), "callwatch-io");  // visible in top -H, /proc/*/task
   epoll_event events[MAX_EVENTS];
   while (!stop_.load()) {
     int count = epoll_wait(epoll_, events, MAX_EVENTS, -1);
@@ -123,6 +137,11 @@ void EventThread::Run() {
     std::unique_lock<std::mutex> lock(handMutex_);
     handCv_.wait(lock, [this] { return ready_ == 0 || stop_.load(); });
   }
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  std::lock_guard<std::mutex> lock(cpuMutex_);
+  finalCpuMs_ = static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+  exited_ = true;
 }
 
 }  // namespace callwatch

@@ -42,6 +42,8 @@ class EventThread {
   void Release();
   // Wakes and joins the thread, closes every socket and the epoll set. Idempotent.
   void Stop();
+  // CPU time the thread has used, in ms (its final figure once it has exited).
+  double CpuMs();
 
  private:
   void Run();
@@ -58,6 +60,10 @@ class EventThread {
 
   std::mutex socketsMutex_;  // held while the thread reads, and by Add/Remove
   std::unordered_map<uint32_t, int> sockets_;
+
+  std::mutex cpuMutex_;  // the thread's exit vs CpuMs reading its clock
+  bool exited_ = false;
+  double finalCpuMs_ = 0;
 
   std::mutex handMutex_;  // guards ready_: who owns the arena
   std::condition_variable handCv_;

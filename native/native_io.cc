@@ -52,6 +52,7 @@ Napi::Function NativeIo::Define(Napi::Env env) {
                          InstanceMethod<&NativeIo::Ref>("ref"),
                          InstanceMethod<&NativeIo::Unref>("unref"),
                          InstanceMethod<&NativeIo::Close>("close"),
+                         InstanceMethod<&NativeIo::CpuMs>("cpuMs"),
                      });
 }
 
@@ -204,8 +205,17 @@ Napi::Value NativeIo::Unref(const Napi::CallbackInfo& info) {
 
 // close(): joins the thread and closes every socket now; idempotent.
 Napi::Value NativeIo::Close(const Napi::CallbackInfo& info) {
-  if (pump_ != nullptr) pump_->Close();
+  if (pump_ != nullptr) {
+    pump_->Close();
+    finalCpuMs_ = pump_->thread.CpuMs();
+  }
   return info.Env().Undefined();
+}
+
+// cpuMs(): CPU time of the event thread (ms), for the worker's stats.
+Napi::Value NativeIo::CpuMs(const Napi::CallbackInfo& info) {
+  double ms = pump_ != nullptr ? pump_->thread.CpuMs() : finalCpuMs_;
+  return Napi::Number::New(info.Env(), ms);
 }
 
 }  // namespace callwatch

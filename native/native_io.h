@@ -49,9 +49,11 @@ class NativeIo : public Napi::ObjectWrap<NativeIo> {
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value CpuMs(const Napi::CallbackInfo& info);
 
   Pump* pump_ = nullptr;
   uint32_t nextToken_ = 1;
+  double finalCpuMs_ = 0;  // the event thread's CPU, kept when the pump closes
   napi_async_context asyncContext_ = nullptr;
   Napi::FunctionReference onReady_;
   Napi::Reference<Napi::ArrayBuffer> data_;

@@ -37,6 +37,8 @@ export interface NativeIoHandle {
   unref(): void;
   /** Joins the event thread and closes every socket. Idempotent. */
   close(): void;
+  /** CPU time of the event thread, ms. */
+  cpuMs(): number;
 }
 
 export interface NativeAddon {

@@ -209,6 +209,11 @@ export class NativePacketIo implements PacketIo {
     return pair;
   }
 
+  /** The event thread's CPU time (ms): the worker adds it to its own in its stats. */
+  threadCpuMs(): number {
+    return this.handle.cpuMs();
+  }
+
   counters(): PacketIoCounters {
     const totals = new IoCounters().add(this.closedCounters);
     for (const pair of this.open) totals.add(pair.counters);

@@ -171,6 +171,11 @@ export interface PacketIo {
   bindPair(address: string, rtpPort: number): Promise<PortPair>;
   /** Totals over the io's life: its open pairs and the ones closed. */
   counters(): PacketIoCounters;
+  /**
+   * CPU time (ms) of threads the io runs besides the worker's own (a native io's event
+   * thread), which the worker's stats add to its cpuMs. Absent: the io has none.
+   */
+  threadCpuMs?(): number;
   /** Closes every open pair and the io itself; resolves once all ports are free. Idempotent. */
   close(): Promise<void>;
 }

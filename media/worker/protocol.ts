@@ -282,7 +282,8 @@ export interface WorkerStats {
   legs: number;
   /** Totals over the worker's life, closed legs included. */
   counters: MediaCounters;
-  /** CPU time of the worker thread since it started (Linux schedstat), null elsewhere. */
+  /** CPU time of the worker thread since it started (Linux schedstat) plus that of its
+   *  packet io's own threads (the native io's event thread), null elsewhere. */
   cpuMs: number | null;
   /** Event-loop utilisation since the previous stats report, 0–1. */
   eventLoopUtilization: number;
