@@ -15,6 +15,9 @@
  *
  *   node scripts/build-native.mjs              build (rebuild)
  *   node scripts/build-native.mjs --if-missing only when the addon is not built yet
+ *
+ * CALLWATCH_SKIP_NATIVE_BUILD=1 skips the build (the Dockerfile's runtime stage copies the
+ * addon its build stage compiled).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -57,6 +60,7 @@ function fallback(what) {
   process.exit(0);
 }
 
+if (process.env.CALLWATCH_SKIP_NATIVE_BUILD === '1') process.exit(0);
 if (process.argv.includes('--if-missing') && existsSync(ADDON)) process.exit(0);
 if (process.platform !== 'linux') {
   say(
