@@ -1,8 +1,9 @@
 /**
  * Loading the native packet io addon (native/, built by scripts/build-native.mjs during
- * npm install into build/Release/callwatch_native.node). Loading is tried once per
- * thread; when it fails, the reason is kept so the engine can log one warning and run
- * on node:dgram instead.
+ * npm install into build/Release/callwatch_native.node; CALLWATCH_NATIVE_ADDON names
+ * another build, e.g. scripts/native-asan.sh's sanitizer build). Loading is tried once
+ * per thread; when it fails, the reason is kept so the engine can log one warning and
+ * run on node:dgram instead.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -74,7 +75,11 @@ function tryLoad(): NativeAddonLoad {
   if (process.platform !== 'linux') {
     return { error: `the native packet io is Linux-only (this is ${process.platform})` };
   }
-  const path = ROOTS.map((root) => fileURLToPath(new URL(FILE, root))).find((p) => existsSync(p));
+  const override = process.env.CALLWATCH_NATIVE_ADDON;
+  const path =
+    override !== undefined && override !== ''
+      ? override
+      : ROOTS.map((root) => fileURLToPath(new URL(FILE, root))).find((p) => existsSync(p));
   if (path === undefined) {
     return { error: `${FILE} is not built (npm install builds it; it needs g++, make, python3)` };
   }

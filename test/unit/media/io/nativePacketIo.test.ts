@@ -175,8 +175,10 @@ describe('NativePacketIo', () => {
       io.ref();
       parentPort.postMessage(Array.isArray(bound) ? 'bound' : 'failed ' + bound);
     `;
-    const addonPath = new URL('../../../../build/Release/callwatch_native.node', import.meta.url)
-      .pathname;
+    // The build nativeBinding.ts loads (scripts/native-asan.sh points it at its own).
+    const addonPath =
+      process.env.CALLWATCH_NATIVE_ADDON ||
+      new URL('../../../../build/Release/callwatch_native.node', import.meta.url).pathname;
     const workers = [0, 2, 4].map(
       (offset) =>
         new Worker(script, { eval: true, workerData: { addon: addonPath, port: port + offset } }),
