@@ -306,7 +306,7 @@ export function checkWorkerConfig(x: unknown, path = 'workerData'): WorkerConfig
     rtcpIntervalMs: integer(o.rtcpIntervalMs, `${path}.rtcpIntervalMs`, 1, MAX_MS),
     sweepIntervalMs: integer(o.sweepIntervalMs, `${path}.sweepIntervalMs`, 1, 60000),
     jitter: checkJitter(o.jitter, `${path}.jitter`),
-    io: checkIoChoice(o.io, `${path}.io`),
+    ...(o.io === undefined ? {} : { io: checkIoChoice(o.io, `${path}.io`) }),
   };
 }
 
