@@ -204,12 +204,15 @@ export function emitResult(result) {
  * Which packet I/O path the media engine ran (media.io: native | dgram). The engine's
  * worker reports are asked first (each names its io in `io`: 'native' for the addon in
  * native/, 'dgram' for node:dgram, which is also what runs when the addon did not load);
- * without reports, the build is looked at: the addon built means the default (native)
- * runs, else dgram is the only path there is.
+ * without reports, CALLWATCH_MEDIA_IO (bench/lib/mediaBench.mjs's A/B switch) and the
+ * build are looked at: the addon built means the default (native) runs, else dgram is
+ * the only path there is.
  */
 export function mediaIoPath(reports = []) {
   const named = [...new Set(reports.map((r) => r?.io ?? r?.worker?.io).filter(Boolean))];
   if (named.length) return `${named.join(' + ')} (reported by the media workers)`;
+  if (process.env.CALLWATCH_MEDIA_IO === 'dgram')
+    return 'dgram (CALLWATCH_MEDIA_IO=dgram; not reported by the workers)';
   if (!existsSync(path.join(REPO, 'build/Release/callwatch_native.node')))
     return 'dgram (node:dgram sockets in the media workers; the native addon is not built)';
   return 'native unless media.io says dgram (the addon is built; not reported by the workers)';
