@@ -3,11 +3,16 @@
 #   docker build -t callwatch .
 #   docker compose up -d            (docker-compose.yml: callwatch, Prometheus, Grafana)
 #
-# Build stage: the full dependency set compiles the TypeScript to dist/.
+# Build stage: the full dependency set compiles the TypeScript to dist/, and npm ci's
+# install script compiles the native packet io addon (native/) against this Node's headers.
 FROM node:20-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends g++ make python3 \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+COPY package.json package-lock.json binding.gyp ./
+COPY scripts/build-native.mjs ./scripts/
+COPY native ./native
+RUN npm ci --no-audit --no-fund && test -f build/Release/callwatch_native.node
 COPY tsconfig.json tsconfig.build.json ./
 COPY sip ./sip
 COPY media ./media
@@ -19,7 +24,11 @@ FROM node:20-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY scripts/build-native.mjs ./scripts/
+# npm ci's install script would build the addon again without a compiler: it is copied instead.
+ENV CALLWATCH_SKIP_NATIVE_BUILD=1
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/build/Release/callwatch_native.node ./build/Release/
 COPY --from=build /app/dist ./dist
 # The embedded demo config, used unless CALLWATCH_CONFIG (or --config) names another file,
 # e.g. one mounted at /etc/callwatch/callwatch.yaml.

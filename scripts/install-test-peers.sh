@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the real SIP peers the tests drive (SIPp, baresip, sox) and the tools that
-# prove the deploy files (Prometheus with promtool, docker-compose) from Debian's packages
-# when they are missing. Runs as root in CI; elsewhere it uses sudo when it has to.
+# Installs the real SIP peers the tests drive (SIPp, baresip, sox), the tools that
+# prove the deploy files (Prometheus with promtool, docker-compose) and the compiler the
+# native packet io addon needs (g++, make, python3) from Debian's packages when they are
+# missing, then builds the addon if it is not built (the tests run both packet ios).
+# Runs as root in CI; elsewhere it uses sudo when it has to.
 #
 # Debian's prometheus package may start a Prometheus service on :9090; the tests never use
 # that port (they start their own Prometheus on a free one), so it is left alone.
@@ -13,8 +15,20 @@ command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 command -v sox >/dev/null 2>&1 || need+=(sox libsox-fmt-all)
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+
+build_native() {
+  node "$(dirname "$0")/build-native.mjs" --if-missing
+  if [ ! -f "$(dirname "$0")/../build/Release/callwatch_native.node" ]; then
+    echo "install-test-peers: the native addon did not build (see above)" >&2
+    exit 1
+  fi
+}
 
 if [ ${#need[@]} -eq 0 ]; then
+  build_native
   exit 0
 fi
 
@@ -31,3 +45,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" </dev/null
+build_native

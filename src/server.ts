@@ -124,6 +124,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       rtpTimeoutMs: config.media.rtpTimeoutSec * 1000,
       latchWindowMs: config.media.latchWindowMs,
       jitter: config.media.jitter,
+      io: config.media.io,
       ...(config.media.workers !== null ? { workers: config.media.workers } : {}),
       logger, // the engine names its own child logger (module: media)
     }),

@@ -201,16 +201,21 @@ export function emitResult(result) {
 }
 
 /**
- * Which packet I/O path the media engine ran. The engine's worker reports are asked
- * first (a report naming its path in `io`); without one, the build is looked at: with no
- * media/native addon, node:dgram (media/io/dgramPacketIo.ts) is the only path there is.
+ * Which packet I/O path the media engine ran (media.io: native | dgram). The engine's
+ * worker reports are asked first (each names its io in `io`: 'native' for the addon in
+ * native/, 'dgram' for node:dgram, which is also what runs when the addon did not load);
+ * without reports, CALLWATCH_MEDIA_IO (bench/lib/mediaBench.mjs's A/B switch) and the
+ * build are looked at: the addon built means the default (native) runs, else dgram is
+ * the only path there is.
  */
 export function mediaIoPath(reports = []) {
   const named = [...new Set(reports.map((r) => r?.io ?? r?.worker?.io).filter(Boolean))];
   if (named.length) return `${named.join(' + ')} (reported by the media workers)`;
-  if (!existsSync(path.join(REPO, 'media/native')))
-    return 'dgram (node:dgram sockets in the media workers; the only path in this build)';
-  return 'not reported (media/native exists but the engine does not say which path ran)';
+  if (process.env.CALLWATCH_MEDIA_IO === 'dgram')
+    return 'dgram (CALLWATCH_MEDIA_IO=dgram; not reported by the workers)';
+  if (!existsSync(path.join(REPO, 'build/Release/callwatch_native.node')))
+    return 'dgram (node:dgram sockets in the media workers; the native addon is not built)';
+  return 'native unless media.io says dgram (the addon is built; not reported by the workers)';
 }
 
 /** "100 200, 300" → [100, 200, 300] (numbers, unchecked). */

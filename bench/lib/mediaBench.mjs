@@ -43,6 +43,8 @@ export function createEngine(MediaEngine, o, workers) {
     // No RTCP during the run: the unread sockets' counts are datagrams, RTP only.
     rtcpIntervalMs: 3600000,
     logger: silent,
+    // media.io for an A/B run: CALLWATCH_MEDIA_IO=dgram|native (default: the engine's, native).
+    ...(process.env.CALLWATCH_MEDIA_IO ? { io: process.env.CALLWATCH_MEDIA_IO } : {}),
   });
 }
 

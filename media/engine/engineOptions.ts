@@ -6,7 +6,8 @@ import { availableParallelism } from 'node:os';
 import { MediaError } from './errors.js';
 import type { MediaLogger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { checkAddress } from '../worker/validate.js';
+import type { PacketIoChoice } from '../worker/protocol.js';
+import { checkAddress, checkIoChoice } from '../worker/validate.js';
 
 export interface MediaEngineOptions {
   /** Local address every leg's sockets bind to (an IP literal; may be a wildcard). */
@@ -41,6 +42,12 @@ export interface MediaEngineOptions {
    * wideband; 16000 mixes every room at 16 kHz (tests, or to keep one rate).
    */
   minMixRate?: 8000 | 16000;
+  /**
+   * The packet io of the workers' sockets (default 'native': the addon in native/, on
+   * epoll + recvmmsg; 'dgram': node:dgram). When the addon does not load, the engine logs
+   * one warning and the workers use dgram.
+   */
+  io?: PacketIoChoice;
 }
 
 export interface ResolvedEngineOptions {
@@ -59,6 +66,7 @@ export interface ResolvedEngineOptions {
   requestTimeoutMs: number;
   jitter: { minDepthMs: number; maxDepthMs: number };
   minMixRate: 8000 | 16000;
+  io: PacketIoChoice;
 }
 
 const MAX_MS = 0x7fffffff;
@@ -108,6 +116,7 @@ export function resolveEngineOptions(options: MediaEngineOptions): ResolvedEngin
     requestTimeoutMs: int(options.requestTimeoutMs ?? 10000, 'requestTimeoutMs', 1, MAX_MS),
     jitter: resolveJitter(options.jitter),
     minMixRate: resolveMixRate(options.minMixRate),
+    io: options.io === undefined ? 'native' : checkIoChoice(options.io, 'io'),
   };
 }
 

@@ -22,6 +22,7 @@
  * InvalidStateError, and so does anything still pending.
  */
 import { isIP } from 'node:net';
+import { chooseIo } from '../io/ioChoice.js';
 import { TypedEmitter } from '../util/typedEmitter.js';
 import { resolveEngineOptions } from './engineOptions.js';
 import type { MediaEngineOptions, ResolvedEngineOptions } from './engineOptions.js';
@@ -118,6 +119,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
   static async create(options: MediaEngineOptions): Promise<MediaEngine> {
     const o = resolveEngineOptions(options);
     const logger = o.logger.child({ module: 'media' });
+    const io = chooseIo(o.io, logger);
     const started = await Promise.allSettled(
       Array.from({ length: o.workers }, (_, index) =>
         MediaWorker.start(
@@ -132,6 +134,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
             sweepIntervalMs: o.sweepIntervalMs,
             jitter: o.jitter,
             minMixRate: o.minMixRate,
+            io,
           },
           o.requestTimeoutMs,
           logger.child({ worker: index }),

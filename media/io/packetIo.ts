@@ -1,8 +1,9 @@
 /**
  * The packet I/O seam: everything the media worker does with sockets goes through these
- * few types, so an implementation other than node:dgram (a native batched one using
- * epoll + recvmmsg/sendmmsg, or a leg whose transport is SRTP/DTLS/ICE) plugs in without
- * touching the packet path (relay.ts, rtcpSession.ts) or the mixer (workerRoom.ts).
+ * few types, so an implementation other than node:dgram (dgramPacketIo.ts) — the native
+ * batched one on epoll + recvmmsg (nativePacketIo.ts), or a leg whose transport is
+ * SRTP/DTLS/ICE — plugs in without touching the packet path (relay.ts, rtcpSession.ts)
+ * or the mixer (workerRoom.ts).
  *
  * A leg owns one PortPair: RTP on an even port, RTCP on port + 1 (RFC 3550 §11). The
  * worker receives through a PairReceiver (batches of datagrams, one socket per batch)
@@ -28,7 +29,7 @@
  *   buffers and skips the one `holds` names never overwrites a pending send (see
  *   WorkerLeg.ringBuffer).
  *
- * Relay fast path (for a native io; not part of this interface yet). Most media is a
+ * Relay fast path (for the native io; not built yet, not part of this interface). Most media is a
  * plain relay: one source, one listener, same codec, only the RTP header rewritten
  * (rtp/outboundStream.ts: SSRC, sequence, timestamp, marker) and the payload type
  * renumbered. A native io can do that without crossing into JavaScript. Its place is a
@@ -171,6 +172,11 @@ export interface PacketIo {
   bindPair(address: string, rtpPort: number): Promise<PortPair>;
   /** Totals over the io's life: its open pairs and the ones closed. */
   counters(): PacketIoCounters;
+  /**
+   * CPU time (ms) of threads the io runs besides the worker's own (a native io's event
+   * thread), which the worker's stats add to its cpuMs. Absent: the io has none.
+   */
+  threadCpuMs?(): number;
   /** Closes every open pair and the io itself; resolves once all ports are free. Idempotent. */
   close(): Promise<void>;
 }

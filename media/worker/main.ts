@@ -2,12 +2,12 @@
  * Entry point of a media worker thread (compiled to dist/media/worker/main.js, started
  * by MediaEngine). Reads its WorkerConfig from `workerData`, announces itself with
  * 'ready' (carrying PROTOCOL_VERSION), then hands every message from the engine to the
- * WorkerCore, whose legs reach their sockets through node:dgram
- * (media/io/dgramPacketIo.ts). The engine terminates the thread after the core has
- * answered 'close'.
+ * WorkerCore, whose legs reach their sockets through the packet io the engine chose
+ * (media/io/ioChoice.ts: the native addon, or node:dgram). The engine terminates the
+ * thread after the core has answered 'close'.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { DgramPacketIo } from '../io/dgramPacketIo.js';
+import { createPacketIo } from '../io/ioChoice.js';
 import { Batcher, unbatch } from './batch.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 import { checkWorkerConfig } from './validate.js';
@@ -20,6 +20,10 @@ if (port === null) {
 const config = checkWorkerConfig(workerData);
 // Replies and events of one turn travel in one message (batch.ts).
 const outbox = new Batcher((message) => port.postMessage(message));
-const core = new WorkerCore(config, { post: (event) => outbox.push(event) }, new DgramPacketIo());
+const core = new WorkerCore(
+  config,
+  { post: (event) => outbox.push(event) },
+  createPacketIo(config.io ?? 'dgram'),
+);
 port.on('message', (message: unknown) => unbatch(message, (command) => core.handle(command)));
 port.postMessage({ type: 'ready', protocol: PROTOCOL_VERSION, worker: config.index });

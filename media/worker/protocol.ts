@@ -99,7 +99,13 @@ export interface WorkerConfig {
   jitter: { minDepthMs: number; maxDepthMs: number };
   /** Lowest mix rate in Hz (default 8000: wideband only with a wideband member; 16000: always). */
   minMixRate?: number;
+  /** Which packet io the worker's legs use (absent: dgram). 'native' falls back to dgram
+   *  in a worker where the addon does not load (its stats name the io that runs). */
+  io?: PacketIoChoice;
 }
+
+/** The packet io implementations (media/io/): the native addon, or node:dgram. */
+export type PacketIoChoice = 'native' | 'dgram';
 
 /** One leg as the worker creates it. */
 export interface LegConfig {
@@ -279,7 +285,8 @@ export interface WorkerStats {
   legs: number;
   /** Totals over the worker's life, closed legs included. */
   counters: MediaCounters;
-  /** CPU time of the worker thread since it started (Linux schedstat), null elsewhere. */
+  /** CPU time of the worker thread since it started (Linux schedstat) plus that of its
+   *  packet io's own threads (the native io's event thread), null elsewhere. */
   cpuMs: number | null;
   /** Event-loop utilisation since the previous stats report, 0–1. */
   eventLoopUtilization: number;

@@ -8,6 +8,11 @@ import { readFileSync } from 'node:fs';
 
 const SCHEDSTAT = '/proc/thread-self/schedstat';
 
+/** `own` plus the CPU of the io's own threads (media/io/packetIo.ts threadCpuMs). */
+export function addIoCpu(own: number | null, io: { threadCpuMs?(): number }): number | null {
+  return own === null ? null : own + (io.threadCpuMs?.() ?? 0);
+}
+
 /** Milliseconds of CPU this thread has used, or null where the kernel doesn't say. */
 export function threadCpuMs(): number | null {
   try {

@@ -21,6 +21,7 @@ import type {
   Command,
   LegConfig,
   MediaDirection,
+  PacketIoChoice,
   RecordingConfig,
   RecordingTracks,
   RecordingFormat,
@@ -305,7 +306,14 @@ export function checkWorkerConfig(x: unknown, path = 'workerData'): WorkerConfig
     rtcpIntervalMs: integer(o.rtcpIntervalMs, `${path}.rtcpIntervalMs`, 1, MAX_MS),
     sweepIntervalMs: integer(o.sweepIntervalMs, `${path}.sweepIntervalMs`, 1, 60000),
     jitter: checkJitter(o.jitter, `${path}.jitter`),
+    ...(o.io === undefined ? {} : { io: checkIoChoice(o.io, `${path}.io`) }),
   };
+}
+
+export function checkIoChoice(x: unknown, path = 'io'): PacketIoChoice {
+  if (x === undefined || x === 'dgram') return 'dgram';
+  if (x === 'native') return 'native';
+  throw new MediaError('ERR_INVALID_ARGUMENT', `${path} must be 'native' or 'dgram'`);
 }
 
 export function checkJitter(x: unknown, path = 'jitter'): WorkerConfig['jitter'] {

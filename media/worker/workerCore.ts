@@ -41,7 +41,7 @@ import type {
 import { receiveRtp } from './relay.js';
 import type { PacketEvents } from './relay.js';
 import { receiveRtcp, sendReport } from './rtcpSession.js';
-import { threadCpuMs } from './threadCpu.js';
+import { addIoCpu, threadCpuMs } from './threadCpu.js';
 import { validateCommand } from './validate.js';
 import { WorkerLeg } from './workerLeg.js';
 import { WorkerRoom } from './workerRoom.js';
@@ -612,7 +612,7 @@ export class WorkerCore {
         worker: this.config.index,
         legs: this.legs.size,
         counters: totals.snapshot(),
-        cpuMs: threadCpuMs(),
+        cpuMs: addIoCpu(threadCpuMs(), this.io),
         io: this.io.name,
         ioCounters: this.io.counters(),
         eventLoopUtilization: elu.utilization,

@@ -127,6 +127,12 @@ const media = z
       })
       .prefault({})
       .refine((r) => r.max - r.min >= 3, { message: 'max must be at least min + 3' }),
+    /**
+     * Packet io of the media sockets: 'native' (the addon built at npm install: epoll,
+     * recvmmsg, its own event thread per worker) or 'dgram' (node:dgram). When the addon
+     * is not built or does not load, the server logs a warning and uses dgram.
+     */
+    io: z.enum(['native', 'dgram']).default('native'),
     /** Media worker threads; null = one per core. */
     workers: z.number().int().min(1).max(64).nullable().default(null),
     /** A call whose RTP stops for this long is ended. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MediaEngine } from '../../../media/engine/mediaEngine.js';
 import type { MediaEngineOptions } from '../../../media/engine/engineOptions.js';
+import type { PacketIoChoice } from '../../../media/worker/protocol.js';
 import { allocatePortBlock } from '../../helpers/ports.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -28,6 +29,19 @@ function assertFreshBuild(dir = join(ROOT, 'media')): void {
       throw new Error(`${built} is missing or older than ${source}: run npm run build first`);
     }
   }
+}
+
+/**
+ * The packet io the media tests run on: CALLWATCH_MEDIA_IO=native|dgram, default native
+ * (the engine's default). jest.config.js runs these tests once more with dgram, so both
+ * implementations carry the same suite.
+ */
+export const MEDIA_IO: PacketIoChoice = readIo(process.env.CALLWATCH_MEDIA_IO);
+
+function readIo(value: string | undefined): PacketIoChoice {
+  if (value === undefined || value === '' || value === 'native') return 'native';
+  if (value === 'dgram') return 'dgram';
+  throw new Error(`CALLWATCH_MEDIA_IO=${value}: expected native or dgram`);
 }
 
 export interface EngineFixture {
@@ -52,7 +66,16 @@ export async function startEngine(
     latchWindowMs: 2000,
     workers: 1,
     workerScript: WORKER_SCRIPT,
+    io: MEDIA_IO,
     ...options,
   });
+  // The io asked for is the one that runs: no silent fallback to dgram in a test run
+  // (asked of the real worker only: tests of worker failures bring scripted ones).
+  const ios =
+    options.workerScript === undefined ? (await engine.getStats()).map((s) => s.worker.io) : [];
+  if (ios.some((io) => io !== (options.io ?? MEDIA_IO))) {
+    await engine.close();
+    throw new Error(`media workers run ${ios.join(', ')}, not ${options.io ?? MEDIA_IO}`);
+  }
   return { engine, portMin, portMax };
 }

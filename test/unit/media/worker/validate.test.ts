@@ -184,6 +184,9 @@ describe('argument checks', () => {
       jitter: { minDepthMs: 20, maxDepthMs: 200 },
     };
     expect(checkWorkerConfig(config)).toEqual(config);
+    expect(checkWorkerConfig({ ...config, io: 'native' })).toEqual({ ...config, io: 'native' });
+    expect(checkWorkerConfig({ ...config, io: 'dgram' })).toEqual({ ...config, io: 'dgram' });
+    expect(() => checkWorkerConfig({ ...config, io: 'uring' })).toThrow(/workerData\.io/);
     expect(() => checkWorkerConfig({ ...config, jitter: undefined })).toThrow(/jitter/);
     expect(() =>
       checkWorkerConfig({ ...config, jitter: { minDepthMs: 100, maxDepthMs: 50 } }),

@@ -1,0 +1,95 @@
+/**
+ * Loading the native packet io addon (native/, built by scripts/build-native.mjs during
+ * npm install into build/Release/callwatch_native.node; CALLWATCH_NATIVE_ADDON names
+ * another build, e.g. scripts/native-asan.sh's sanitizer build). Loading is tried once
+ * per thread; when it fails, the reason is kept so the engine can log one warning and
+ * run on node:dgram instead.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's NativeIo object (native/native_io.cc). */
+export interface NativeIoHandle {
+  /** Binds a UDP socket; [token, fd], or -errno. */
+  bind(address: string, port: number): [number, number] | number;
+  /** Closes the socket of `token`; the port is free when this returns. */
+  closeSocket(token: number): void;
+  /** sendto on an IPv4 socket; `addr4` is the address's 4 bytes as one int32. 0 or errno. */
+  send4(
+    fd: number,
+    buf: Buffer,
+    offset: number,
+    length: number,
+    port: number,
+    addr4: number,
+  ): number;
+  /** sendto on an IPv6 socket with a textual address. 0 or errno. */
+  send6(
+    fd: number,
+    buf: Buffer,
+    offset: number,
+    length: number,
+    port: number,
+    address: string,
+  ): number;
+  /** Whether the io keeps the event loop alive (while it has open sockets). */
+  ref(): void;
+  unref(): void;
+  /** Joins the event thread and closes every socket. Idempotent. */
+  close(): void;
+  /** CPU time of the event thread, ms. */
+  cpuMs(): number;
+}
+
+export interface NativeAddon {
+  NativeIo: new (
+    data: ArrayBuffer,
+    meta: ArrayBuffer,
+    arrival: ArrayBuffer,
+    slots: number,
+    slotBytes: number,
+    onReady: (count: number) => void,
+  ) => NativeIoHandle;
+  /** CLOCK_MONOTONIC in ms (the clock arrival times are on). */
+  monotonicMs(): number;
+}
+
+export type NativeAddonLoad =
+  | { readonly addon: NativeAddon; readonly error?: undefined }
+  | { readonly addon?: undefined; readonly error: string };
+
+const FILE = 'build/Release/callwatch_native.node';
+/** The repository root seen from the sources (media/io/) and from the build (dist/media/io/). */
+const ROOTS = [new URL('../../', import.meta.url), new URL('../../../', import.meta.url)];
+
+let loaded: NativeAddonLoad | undefined;
+
+/** The addon, or why it cannot be used here. Never throws. */
+export function loadNativeAddon(): NativeAddonLoad {
+  if (loaded === undefined) loaded = tryLoad();
+  return loaded;
+}
+
+function tryLoad(): NativeAddonLoad {
+  if (process.platform !== 'linux') {
+    return { error: `the native packet io is Linux-only (this is ${process.platform})` };
+  }
+  const override = process.env.CALLWATCH_NATIVE_ADDON;
+  const path =
+    override !== undefined && override !== ''
+      ? override
+      : ROOTS.map((root) => fileURLToPath(new URL(FILE, root))).find((p) => existsSync(p));
+  if (path === undefined) {
+    return { error: `${FILE} is not built (npm install builds it; it needs g++, make, python3)` };
+  }
+  try {
+    const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    if (typeof addon.NativeIo !== 'function' || typeof addon.monotonicMs !== 'function') {
+      return { error: `${path} is not the callwatch addon` };
+    }
+    return { addon };
+  } catch (error) {
+    return { error: `cannot load ${path}: ${(error as Error).message}` };
+  }
+}

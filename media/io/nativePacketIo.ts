@@ -1,0 +1,352 @@
+/**
+ * The packet I/O seam (packetIo.ts) on the native addon (native/): one event thread per
+ * io waits on epoll over all its sockets, reads with recvmmsg into a receive arena
+ * allocated here, and wakes this thread once per batch (uv_async). `drain` then hands
+ * each run of datagrams of one socket to its pair's receiver as one PacketBatch, with
+ * the kernel's arrival time of each datagram (SO_TIMESTAMPNS) on performance.now()'s
+ * clock and one string per recurring source address.
+ *
+ * Buffer ownership: the arena slots are the batch buffers. They belong to the receiver
+ * during its call; the event thread does not write the arena again until `drain`
+ * returns. Sends are synchronous sendto calls on non-blocking sockets (the kernel
+ * copies), so no send is ever pending: `holds` is always false and a receive buffer
+ * rewritten and sent in place is safe. A datagram the kernel refuses (full socket
+ * buffer, unreachable) is dropped and counted in sendErrors.
+ *
+ * Datagrams larger than a slot (SLOT_BYTES) are counted (datagramsIn, receiveErrors)
+ * and dropped: RTP and RTCP here are far smaller.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { constants } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { MediaError } from '../engine/errors.js';
+import { CHANNEL_RTCP, CHANNEL_RTP, IoCounters } from './packetIo.js';
+import type {
+  Channel,
+  PacketBatch,
+  PacketIo,
+  PacketIoCounters,
+  PairReceiver,
+  PortPair,
+} from './packetIo.js';
+import { loadNativeAddon } from './nativeBinding.js';
+import type { NativeAddon, NativeIoHandle } from './nativeBinding.js';
+
+/** Arena geometry: datagrams per wake-up, bytes per datagram. Keep in sync with native/arena.h's users. */
+export const SLOTS = 256;
+export const SLOT_BYTES = 4096;
+// native/arena.h: per-slot int32 fields.
+const META_INTS = 8;
+const META_TOKEN = 0;
+const META_LENGTH = 1;
+const META_PORT = 2;
+const META_FLAGS = 3;
+const META_ADDR = 4;
+const FLAG_V6 = 1;
+const FLAG_TRUNCATED = 2;
+const FLAG_ERROR = 4;
+/** Address strings kept per io before the caches start over (bounds memory under a scan). */
+const ADDRESS_CACHE_MAX = 4096;
+
+const ERRNO_NAMES = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, n]) => [n, name]),
+);
+const errnoName = (errno: number): string => ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+
+/** The batch an io hands out: entries copied from a run of arena slots of one socket. */
+class ArenaBatch implements PacketBatch {
+  count = 0;
+  readonly buffers: Buffer[] = new Array<Buffer>(SLOTS);
+  readonly lengths = new Int32Array(SLOTS);
+  readonly addresses: string[] = new Array<string>(SLOTS).fill('');
+  readonly ports = new Int32Array(SLOTS);
+  readonly arrivalMs = new Float64Array(SLOTS);
+}
+
+const NO_RECEIVER: PairReceiver = {
+  rtp: () => {},
+  rtcp: () => {},
+  error: () => {},
+};
+
+interface Socket {
+  readonly pair: NativePortPair;
+  readonly channel: Channel;
+}
+
+class NativePortPair implements PortPair {
+  readonly counters = new IoCounters();
+  receiver: PairReceiver = NO_RECEIVER;
+  private closed = false;
+  private readonly v6: boolean;
+
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    private readonly io: NativePacketIo,
+    private readonly handle: NativeIoHandle,
+    /** [rtp, rtcp] tokens and fds. */
+    readonly tokens: readonly [number, number],
+    private readonly fds: readonly [number, number],
+  ) {
+    this.v6 = isIPv6(address);
+  }
+
+  receive(receiver: PairReceiver): void {
+    if (!this.closed) this.receiver = receiver;
+  }
+
+  send(
+    channel: Channel,
+    buf: Buffer,
+    offset: number,
+    length: number,
+    port: number,
+    address: string,
+  ): void {
+    const c = this.counters;
+    if (this.closed) {
+      c.sendErrors++;
+      this.io.closedCounters.sendErrors++;
+      return;
+    }
+    c.datagramsOut++;
+    c.bytesOut += length;
+    if (!(port > 0 && port < 65536 && offset >= 0 && length >= 0)) {
+      c.sendErrors++; // what dgram refuses with a throw
+      return;
+    }
+    let error: number;
+    if (this.v6) {
+      error = this.handle.send6(this.fds[channel], buf, offset, length, port | 0, address);
+    } else {
+      const addr4 = this.io.addressKey(address);
+      error =
+        addr4 === undefined
+          ? constants.errno.EINVAL
+          : this.handle.send4(this.fds[channel], buf, offset, length, port | 0, addr4);
+    }
+    if (error !== 0) c.sendErrors++;
+  }
+
+  holds(_buf: Buffer): boolean {
+    return false; // sends are synchronous: nothing of the caller's is ever pending
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.receiver = NO_RECEIVER;
+      this.io.retire(this);
+    }
+    return Promise.resolve();
+  }
+}
+
+export class NativePacketIo implements PacketIo {
+  readonly name = 'native';
+  /** Counters of closed pairs (and send attempts on them). */
+  readonly closedCounters = new IoCounters();
+  private readonly handle: NativeIoHandle;
+  private readonly meta: Int32Array;
+  private readonly metaBytes: Uint8Array;
+  private readonly arrival: Float64Array;
+  private readonly slotBuffers: Buffer[] = [];
+  private readonly batch = new ArenaBatch();
+  /** performance.now() minus the addon's CLOCK_MONOTONIC ms. */
+  private readonly clockOffset: number;
+  private readonly sockets = new Map<number, Socket>();
+  private readonly open = new Set<NativePortPair>();
+  private readonly sourceNames = new Map<number, string>();
+  private readonly sourceNames6 = new Map<string, string>();
+  private readonly sendKeys = new Map<string, number>();
+  private readonly keyBytes = new Uint8Array(4);
+  private readonly keyInt = new Int32Array(this.keyBytes.buffer);
+  private closed = false;
+
+  /** Throws when the addon is not available (see nativeBinding.ts; callers fall back to dgram). */
+  constructor(addon: NativeAddon = requireAddon()) {
+    const data = new ArrayBuffer(SLOTS * SLOT_BYTES);
+    const meta = new ArrayBuffer(SLOTS * META_INTS * 4);
+    const arrival = new ArrayBuffer(SLOTS * 8);
+    this.meta = new Int32Array(meta);
+    this.metaBytes = new Uint8Array(meta);
+    this.arrival = new Float64Array(arrival);
+    for (let i = 0; i < SLOTS; i++) {
+      this.slotBuffers.push(Buffer.from(data, i * SLOT_BYTES, SLOT_BYTES));
+    }
+    this.clockOffset = performance.now() - addon.monotonicMs();
+    this.handle = new addon.NativeIo(data, meta, arrival, SLOTS, SLOT_BYTES, (count) =>
+      this.drain(count),
+    );
+  }
+
+  async bindPair(address: string, rtpPort: number): Promise<PortPair> {
+    if (!Number.isInteger(rtpPort) || rtpPort % 2 !== 0 || rtpPort < 2 || rtpPort > 65534) {
+      throw new MediaError('ERR_INVALID_ARGUMENT', `RTP port ${rtpPort} is not an even port`);
+    }
+    if (this.closed) throw new MediaError('ERR_BIND', 'the packet io is closed');
+    const rtp = this.bindOne(address, rtpPort);
+    let rtcp: [number, number];
+    try {
+      rtcp = this.bindOne(address, rtpPort + 1);
+    } catch (error) {
+      this.handle.closeSocket(rtp[0]);
+      throw error;
+    }
+    const pair = new NativePortPair(
+      address,
+      rtpPort,
+      this,
+      this.handle,
+      [rtp[0], rtcp[0]],
+      [rtp[1], rtcp[1]],
+    );
+    this.sockets.set(rtp[0], { pair, channel: CHANNEL_RTP });
+    this.sockets.set(rtcp[0], { pair, channel: CHANNEL_RTCP });
+    if (this.open.size === 0) this.handle.ref(); // open sockets keep the loop alive, as dgram's do
+    this.open.add(pair);
+    return pair;
+  }
+
+  /** The event thread's CPU time (ms): the worker adds it to its own in its stats. */
+  threadCpuMs(): number {
+    return this.handle.cpuMs();
+  }
+
+  counters(): PacketIoCounters {
+    const totals = new IoCounters().add(this.closedCounters);
+    for (const pair of this.open) totals.add(pair.counters);
+    return totals.snapshot();
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      for (const pair of [...this.open]) void pair.close();
+      this.handle.close(); // joins the event thread; every port is free after this
+    }
+    return Promise.resolve();
+  }
+
+  /** A pair is closing: its sockets close now and its counters move to the closed totals. */
+  retire(pair: NativePortPair): void {
+    if (!this.open.delete(pair)) return;
+    for (const token of pair.tokens) {
+      this.sockets.delete(token);
+      this.handle.closeSocket(token);
+    }
+    this.closedCounters.add(pair.counters);
+    if (this.open.size === 0) this.handle.unref();
+  }
+
+  /** One bound socket as [token, fd]; throws MediaError ERR_PORT_IN_USE / ERR_BIND. */
+  private bindOne(address: string, port: number): [number, number] {
+    const result = this.handle.bind(address, port);
+    if (typeof result !== 'number') return result;
+    const code = -result === constants.errno.EADDRINUSE ? 'ERR_PORT_IN_USE' : 'ERR_BIND';
+    throw new MediaError(code, `cannot bind ${address}:${port}: ${errnoName(-result)}`);
+  }
+
+  /** An IPv4 literal as the int32 the addon sends to, or undefined when it is not one. */
+  addressKey(address: string): number | undefined {
+    let key = this.sendKeys.get(address);
+    if (key !== undefined) return key;
+    if (!isIPv4(address)) return undefined;
+    const parts = address.split('.');
+    for (let i = 0; i < 4; i++) this.keyBytes[i] = Number(parts[i]);
+    key = this.keyInt[0]!;
+    if (this.sendKeys.size >= ADDRESS_CACHE_MAX) this.sendKeys.clear();
+    this.sendKeys.set(address, key);
+    return key;
+  }
+
+  /** The addon's wake-up: slots 0..count-1 are filled. Delivers them per socket run. */
+  private drain(count: number): void {
+    const meta = this.meta;
+    let start = 0;
+    while (start < count) {
+      const token = meta[start * META_INTS + META_TOKEN]!;
+      let end = start + 1;
+      while (end < count && meta[end * META_INTS + META_TOKEN] === token) end++;
+      const socket = this.sockets.get(token);
+      if (socket !== undefined) this.deliver(socket, start, end);
+      start = end;
+    }
+  }
+
+  private deliver({ pair, channel }: Socket, start: number, end: number): void {
+    const { meta, batch } = this;
+    const c = pair.counters;
+    let n = 0;
+    for (let slot = start; slot < end; slot++) {
+      const m = slot * META_INTS;
+      const flags = meta[m + META_FLAGS]!;
+      const length = meta[m + META_LENGTH]!;
+      if ((flags & FLAG_ERROR) !== 0) {
+        c.receiveErrors++;
+        pair.receiver.error(new Error(`recvmmsg failed: ${errnoName(length)}`), channel);
+        continue;
+      }
+      c.datagramsIn++;
+      c.bytesIn += length;
+      if ((flags & FLAG_TRUNCATED) !== 0) {
+        c.receiveErrors++; // larger than a slot: dropped
+        continue;
+      }
+      batch.buffers[n] = this.slotBuffers[slot]!;
+      batch.lengths[n] = length;
+      batch.addresses[n] = this.sourceName(slot, flags);
+      batch.ports[n] = meta[m + META_PORT]!;
+      batch.arrivalMs[n] = this.arrival[slot]! + this.clockOffset;
+      n++;
+    }
+    if (n === 0) return;
+    batch.count = n;
+    if (channel === CHANNEL_RTP) pair.receiver.rtp(batch);
+    else pair.receiver.rtcp(batch);
+  }
+
+  /** The source address of `slot` as a string, the same string for a recurring source. */
+  private sourceName(slot: number, flags: number): string {
+    const m = slot * META_INTS + META_ADDR;
+    if ((flags & FLAG_V6) === 0) {
+      const key = this.meta[m]!;
+      let name = this.sourceNames.get(key);
+      if (name === undefined) {
+        const b = this.metaBytes;
+        const o = m * 4;
+        name = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+        if (this.sourceNames.size >= ADDRESS_CACHE_MAX) this.sourceNames.clear();
+        this.sourceNames.set(key, name);
+      }
+      return name;
+    }
+    const meta = this.meta;
+    const key = `${meta[m]},${meta[m + 1]},${meta[m + 2]},${meta[m + 3]}`;
+    let name = this.sourceNames6.get(key);
+    if (name === undefined) {
+      name = formatIPv6(this.metaBytes.subarray(m * 4, m * 4 + 16));
+      if (this.sourceNames6.size >= ADDRESS_CACHE_MAX) this.sourceNames6.clear();
+      this.sourceNames6.set(key, name);
+    }
+    return name;
+  }
+}
+
+/** 16 address bytes as node:dgram names them (RFC 5952 text; IPv4-mapped as ::ffff:a.b.c.d). */
+export function formatIPv6(b: Uint8Array): string {
+  let mapped = b[10] === 0xff && b[11] === 0xff;
+  for (let i = 0; i < 10 && mapped; i++) if (b[i] !== 0) mapped = false;
+  if (mapped) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
+  // WHATWG URL serialises an IPv6 host per RFC 5952 (longest zero run compressed).
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
+}
+
+function requireAddon(): NativeAddon {
+  const load = loadNativeAddon();
+  if (load.addon === undefined) throw new Error(load.error);
+  return load.addon;
+}

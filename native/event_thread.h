@@ -1,0 +1,73 @@
+// The io's event thread: epoll over every socket of one NativeIo, recvmmsg batches
+// into the receive arena, then one wake-up of the JavaScript thread per batch.
+//
+// Hand-over: the thread fills slots 0..n-1, publishes n (TakeReady), calls `notify`
+// (uv_async_send: libuv coalesces wake-ups) and sleeps until JavaScript has drained
+// the arena (Release). Meanwhile new datagrams wait in the sockets' kernel buffers,
+// so the next round reads them in bigger batches when JavaScript is busy.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "arena.h"
+
+namespace callwatch {
+
+class EventThread {
+ public:
+  using Notify = void (*)(void* context);
+
+  EventThread(const Arena& arena, Notify notify, void* context);
+  ~EventThread();
+  EventThread(const EventThread&) = delete;
+  EventThread& operator=(const EventThread&) = delete;
+
+  // Creates the epoll set and the wake-up eventfd, starts the thread. 0 or an errno.
+  int Start();
+  // Watches `fd` under `token` (the thread owns the fd from now on). 0 or an errno
+  // (then the fd is closed).
+  int Add(int fd, uint32_t token);
+  // Stops watching `token` and closes its fd. Safe while the thread reads.
+  void Remove(uint32_t token);
+  // JavaScript thread: how many slots the thread has filled (0: none yet).
+  uint32_t TakeReady();
+  // JavaScript thread: the arena is drained; the thread may fill it again.
+  void Release();
+  // Wakes and joins the thread, closes every socket and the epoll set. Idempotent.
+  void Stop();
+  // CPU time the thread has used, in ms (its final figure once it has exited).
+  double CpuMs();
+
+ private:
+  void Run();
+  uint32_t ReadRound(const epoll_event* events, int count);
+
+  Arena arena_;
+  Notify notify_;
+  void* context_;
+  int epoll_ = -1;
+  int wake_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  bool stopped_ = false;
+
+  std::mutex socketsMutex_;  // held while the thread reads, and by Add/Remove
+  std::unordered_map<uint32_t, int> sockets_;
+
+  std::mutex cpuMutex_;  // the thread's exit vs CpuMs reading its clock
+  bool exited_ = false;
+  double finalCpuMs_ = 0;
+
+  std::mutex handMutex_;  // guards ready_: who owns the arena
+  std::condition_variable handCv_;
+  uint32_t ready_ = 0;
+};
+
+}  // namespace callwatch

@@ -1,0 +1,221 @@
+#include "native_io.h"
+
+#include <cstring>
+#include <string>
+
+#include "udp_socket.h"
+
+namespace callwatch {
+
+namespace {
+
+void OnAsync(uv_async_t* handle) {
+  auto* pump = static_cast<Pump*>(handle->data);
+  if (pump->closing || pump->owner == nullptr) return;
+  pump->owner->Deliver();
+}
+
+void Wake(void* context) { uv_async_send(static_cast<uv_async_t*>(context)); }
+
+void OnHandleClosed(uv_handle_t* handle) {
+  auto* pump = static_cast<Pump*>(handle->data);
+  if (pump->owner != nullptr) pump->owner->Detach();
+  if (pump->hook != nullptr) napi_remove_async_cleanup_hook(pump->hook);
+  delete pump;
+}
+
+// The environment is going away (worker exit, process exit) with the io still open.
+void OnCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
+  auto* pump = static_cast<Pump*>(arg);
+  pump->hook = handle;
+  pump->Close();  // a no-op when already closing: OnHandleClosed removes the hook
+}
+
+}  // namespace
+
+Pump::Pump(const Arena& arena, NativeIo* owner_) : thread(arena, Wake, &async), owner(owner_) {}
+
+void Pump::Close() {
+  if (closing) return;
+  closing = true;
+  thread.Stop();
+  uv_close(reinterpret_cast<uv_handle_t*>(&async), OnHandleClosed);
+}
+
+Napi::Function NativeIo::Define(Napi::Env env) {
+  return DefineClass(env, "NativeIo",
+                     {
+                         InstanceMethod<&NativeIo::Bind>("bind"),
+                         InstanceMethod<&NativeIo::CloseSocket>("closeSocket"),
+                         InstanceMethod<&NativeIo::Send4>("send4"),
+                         InstanceMethod<&NativeIo::Send6>("send6"),
+                         InstanceMethod<&NativeIo::Ref>("ref"),
+                         InstanceMethod<&NativeIo::Unref>("unref"),
+                         InstanceMethod<&NativeIo::Close>("close"),
+                         InstanceMethod<&NativeIo::CpuMs>("cpuMs"),
+                     });
+}
+
+// new NativeIo(data, meta, arrival, slots, slotBytes, onReady)
+NativeIo::NativeIo(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeIo>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 6 || !info[0].IsArrayBuffer() || !info[1].IsArrayBuffer() ||
+      !info[2].IsArrayBuffer() || !info[3].IsNumber() || !info[4].IsNumber() ||
+      !info[5].IsFunction()) {
+    Napi::TypeError::New(env, "NativeIo(data, meta, arrival, slots, slotBytes, onReady)")
+        .ThrowAsJavaScriptException();
+    return;
+  }
+  auto data = info[0].As<Napi::ArrayBuffer>();
+  auto meta = info[1].As<Napi::ArrayBuffer>();
+  auto arrival = info[2].As<Napi::ArrayBuffer>();
+  Arena arena;
+  arena.slots = info[3].As<Napi::Number>().Uint32Value();
+  arena.slotBytes = info[4].As<Napi::Number>().Uint32Value();
+  if (arena.slots == 0 || arena.slotBytes == 0 ||
+      data.ByteLength() < static_cast<size_t>(arena.slots) * arena.slotBytes ||
+      meta.ByteLength() < static_cast<size_t>(arena.slots) * META_INTS * sizeof(int32_t) ||
+      arrival.ByteLength() < static_cast<size_t>(arena.slots) * sizeof(double)) {
+    Napi::RangeError::New(env, "NativeIo: arena buffers too small").ThrowAsJavaScriptException();
+    return;
+  }
+  arena.data = static_cast<uint8_t*>(data.Data());
+  arena.meta = static_cast<int32_t*>(meta.Data());
+  arena.arrival = static_cast<double*>(arrival.Data());
+  data_ = Napi::Persistent(data);
+  meta_ = Napi::Persistent(meta);
+  arrival_ = Napi::Persistent(arrival);
+  onReady_ = Napi::Persistent(info[5].As<Napi::Function>());
+  napi_async_init(env, Value(), Napi::String::New(env, "callwatch.NativeIo"), &asyncContext_);
+
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  auto* pump = new Pump(arena, this);
+  pump->async.data = pump;
+  uv_async_init(loop, &pump->async, OnAsync);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&pump->async));  // ref() while sockets are open
+  pump_ = pump;
+  napi_add_async_cleanup_hook(env, OnCleanup, pump, &pump->hook);
+  int error = pump->thread.Start();
+  if (error != 0) {
+    pump->Close();
+    Napi::Error::New(env, std::string("NativeIo: cannot start the event thread: ") +
+                              std::strerror(error))
+        .ThrowAsJavaScriptException();
+  }
+}
+
+NativeIo::~NativeIo() {
+  if (pump_ != nullptr) {
+    pump_->owner = nullptr;
+    pump_->Close();
+  }
+  if (asyncContext_ != nullptr) napi_async_destroy(Env(), asyncContext_);
+}
+
+void NativeIo::Deliver() {
+  uint32_t ready = pump_->thread.TakeReady();
+  if (ready == 0) return;
+  napi_env env = Env();
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value count;
+  napi_create_uint32(env, ready, &count);
+  napi_value result;
+  napi_status status = napi_make_callback(env, asyncContext_, Value(), onReady_.Value(), 1,
+                                          &count, &result);
+  if (status == napi_pending_exception) {
+    // The receiver must not throw (packetIo.ts): report it as uncaught, as a throwing
+    // 'message' listener of node:dgram would be.
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
+  napi_close_handle_scope(env, scope);
+  if (pump_ != nullptr && !pump_->closing) pump_->thread.Release();
+}
+
+// bind(address, port) -> [token, fd] or -errno
+Napi::Value NativeIo::Bind(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pump_ == nullptr || pump_->closing) return Napi::Number::New(env, -EBADF);
+  std::string address = info[0].As<Napi::String>().Utf8Value();
+  int port = info[1].As<Napi::Number>().Int32Value();
+  bool isV6 = false;
+  int fd = BindUdp(address.c_str(), port, &isV6);
+  if (fd < 0) return Napi::Number::New(env, fd);
+  uint32_t token = nextToken_++;
+  int error = pump_->thread.Add(fd, token);
+  if (error != 0) return Napi::Number::New(env, -error);
+  auto out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, token));
+  out.Set(1u, Napi::Number::New(env, fd));
+  return out;
+}
+
+// closeSocket(token): the port is free when this returns.
+Napi::Value NativeIo::CloseSocket(const Napi::CallbackInfo& info) {
+  if (pump_ != nullptr) pump_->thread.Remove(info[0].As<Napi::Number>().Uint32Value());
+  return info.Env().Undefined();
+}
+
+// send4(fd, buffer, offset, length, port, addr4) -> 0 or errno. The caller keeps the
+// arguments valid (nativePacketIo.ts checks them once, not here per datagram).
+Napi::Value NativeIo::Send4(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto buf = info[1].As<Napi::Buffer<uint8_t>>();
+  uint32_t offset = info[2].As<Napi::Number>().Uint32Value();
+  uint32_t length = info[3].As<Napi::Number>().Uint32Value();
+  int port = info[4].As<Napi::Number>().Int32Value();
+  int32_t addr = info[5].As<Napi::Number>().Int32Value();
+  int error = EINVAL;
+  if (static_cast<size_t>(offset) + length <= buf.Length()) {
+    error = SendTo4(fd, buf.Data() + offset, length, port, addr);
+  }
+  return Napi::Number::New(info.Env(), error);
+}
+
+// send6(fd, buffer, offset, length, port, address) -> 0 or errno
+Napi::Value NativeIo::Send6(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto buf = info[1].As<Napi::Buffer<uint8_t>>();
+  uint32_t offset = info[2].As<Napi::Number>().Uint32Value();
+  uint32_t length = info[3].As<Napi::Number>().Uint32Value();
+  int port = info[4].As<Napi::Number>().Int32Value();
+  std::string address = info[5].As<Napi::String>().Utf8Value();
+  int error = EINVAL;
+  if (static_cast<size_t>(offset) + length <= buf.Length()) {
+    error = SendTo6(fd, buf.Data() + offset, length, port, address.c_str());
+  }
+  return Napi::Number::New(info.Env(), error);
+}
+
+// ref()/unref(): whether the open sockets keep the event loop alive (as dgram's do).
+Napi::Value NativeIo::Ref(const Napi::CallbackInfo& info) {
+  if (pump_ != nullptr && !pump_->closing) uv_ref(reinterpret_cast<uv_handle_t*>(&pump_->async));
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeIo::Unref(const Napi::CallbackInfo& info) {
+  if (pump_ != nullptr && !pump_->closing) {
+    uv_unref(reinterpret_cast<uv_handle_t*>(&pump_->async));
+  }
+  return info.Env().Undefined();
+}
+
+// close(): joins the thread and closes every socket now; idempotent.
+Napi::Value NativeIo::Close(const Napi::CallbackInfo& info) {
+  if (pump_ != nullptr) {
+    pump_->Close();
+    finalCpuMs_ = pump_->thread.CpuMs();
+  }
+  return info.Env().Undefined();
+}
+
+// cpuMs(): CPU time of the event thread (ms), for the worker's stats.
+Napi::Value NativeIo::CpuMs(const Napi::CallbackInfo& info) {
+  double ms = pump_ != nullptr ? pump_->thread.CpuMs() : finalCpuMs_;
+  return Napi::Number::New(info.Env(), ms);
+}
+
+}  // namespace callwatch
