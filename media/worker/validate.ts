@@ -307,7 +307,16 @@ export function checkWorkerConfig(x: unknown, path = 'workerData'): WorkerConfig
     sweepIntervalMs: integer(o.sweepIntervalMs, `${path}.sweepIntervalMs`, 1, 60000),
     jitter: checkJitter(o.jitter, `${path}.jitter`),
     ...(o.io === undefined ? {} : { io: checkIoChoice(o.io, `${path}.io`) }),
+    ...(o.minMixRate === undefined
+      ? {}
+      : { minMixRate: checkMixRate(o.minMixRate, `${path}.minMixRate`) }),
   };
+}
+
+/** A room's lowest mix rate: 8000 (narrowband rooms mix at 8 kHz) or 16000. */
+function checkMixRate(x: unknown, path: string): 8000 | 16000 {
+  if (x === 8000 || x === 16000) return x;
+  throw new MediaError('ERR_INVALID_ARGUMENT', `${path} must be 8000 or 16000`);
 }
 
 export function checkIoChoice(x: unknown, path = 'io'): PacketIoChoice {

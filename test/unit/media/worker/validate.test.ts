@@ -187,6 +187,14 @@ describe('argument checks', () => {
     expect(checkWorkerConfig({ ...config, io: 'native' })).toEqual({ ...config, io: 'native' });
     expect(checkWorkerConfig({ ...config, io: 'dgram' })).toEqual({ ...config, io: 'dgram' });
     expect(() => checkWorkerConfig({ ...config, io: 'uring' })).toThrow(/workerData\.io/);
+    // The engine's minMixRate option reaches the worker (it was once dropped here).
+    expect(checkWorkerConfig({ ...config, minMixRate: 16000 })).toEqual({
+      ...config,
+      minMixRate: 16000,
+    });
+    expect(() => checkWorkerConfig({ ...config, minMixRate: 12000 })).toThrow(
+      /workerData\.minMixRate/,
+    );
     expect(() => checkWorkerConfig({ ...config, jitter: undefined })).toThrow(/jitter/);
     expect(() =>
       checkWorkerConfig({ ...config, jitter: { minDepthMs: 100, maxDepthMs: 50 } }),
