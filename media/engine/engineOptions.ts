@@ -3,6 +3,8 @@
  * MediaError 'ERR_INVALID_ARGUMENT' naming it, before any thread starts).
  */
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { MediaError } from './errors.js';
 import type { MediaLogger } from './logger.js';
 import { silentLogger } from './logger.js';
@@ -25,6 +27,9 @@ export interface MediaEngineOptions {
   /** The compiled worker entry (default: ../worker/main.js next to this file's build).
    *  Jest runs TypeScript sources, so tests point this at dist/media/worker/main.js. */
   workerScript?: string | URL;
+  /** The compiled recording writer entry (default: ../recording/writer/main.js from the
+   *  worker script's folder, so a test's dist worker finds the dist writer). */
+  recordingWriterScript?: string | URL;
   logger?: MediaLogger;
   /** Period of the 'stats' events (default 5000; 0: only engine.getStats()). */
   statsIntervalMs?: number;
@@ -52,6 +57,7 @@ export interface ResolvedEngineOptions {
   latchWindowMs: number;
   workers: number;
   workerScript: string | URL;
+  recordingWriterScript: string | URL;
   logger: MediaLogger;
   statsIntervalMs: number;
   rtcpIntervalMs: number;
@@ -101,6 +107,7 @@ export function resolveEngineOptions(options: MediaEngineOptions): ResolvedEngin
     latchWindowMs: int(options.latchWindowMs, 'latchWindowMs', 0, MAX_MS),
     workers: int(options.workers ?? availableParallelism(), 'workers', 1, MAX_WORKERS),
     workerScript: script,
+    recordingWriterScript: writerScript(options.recordingWriterScript, script),
     logger: options.logger ?? silentLogger,
     statsIntervalMs: int(options.statsIntervalMs ?? 5000, 'statsIntervalMs', 0, MAX_MS),
     rtcpIntervalMs: int(options.rtcpIntervalMs ?? 5000, 'rtcpIntervalMs', 1, MAX_MS),
@@ -123,4 +130,20 @@ function resolveJitter(jitter: MediaEngineOptions['jitter']): ResolvedEngineOpti
   const minDepthMs = int(jitter?.minDepthMs ?? 20, 'jitter.minDepthMs', 0, 1000);
   const maxDepthMs = int(jitter?.maxDepthMs ?? 200, 'jitter.maxDepthMs', minDepthMs, 1000);
   return { minDepthMs, maxDepthMs };
+}
+
+/** The writer's entry: as given, else next to the worker script (same build). */
+function writerScript(given: unknown, workerScript: string | URL): string | URL {
+  if (given !== undefined) {
+    if (typeof given !== 'string' && !(given instanceof URL)) {
+      throw new MediaError(
+        'ERR_INVALID_ARGUMENT',
+        'recordingWriterScript must be a path or a file: URL',
+      );
+    }
+    return given;
+  }
+  const base =
+    typeof workerScript === 'string' ? pathToFileURL(resolve(workerScript)) : workerScript;
+  return new URL('../recording/writer/main.js', base);
 }
