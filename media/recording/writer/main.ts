@@ -9,8 +9,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { threadCpuMs } from '../../worker/threadCpu.js';
-import type { WriterBatch, WriterControl, WriterEvent, WriterReply } from './protocol.js';
-import { WriterCore } from './writerCore.js';
+import type { WriterControl, WriterEvent } from './protocol.js';
+import { WriterCore, servePort } from './writerCore.js';
 
 const control = parentPort;
 if (control === null) {
@@ -22,14 +22,7 @@ const post = (event: WriterEvent): void => control.postMessage(event);
 
 function attach(port: MessagePort): void {
   ports.add(port);
-  port.on('message', (batch: WriterBatch) => {
-    const reply: WriterReply = { results: core.run(port, batch) };
-    port.postMessage(reply);
-  });
-  port.on('close', () => {
-    ports.delete(port);
-    core.closeClient(port);
-  });
+  servePort(core, port, () => ports.delete(port));
 }
 
 control.on('message', (message: WriterControl) => {

@@ -64,7 +64,10 @@ export type WriterEvent =
   | { type: 'closed'; id: number };
 
 export function toWire(err: unknown): WireError {
-  if (!(err instanceof Error)) return { message: String(err) };
+  // Duck-typed, not instanceof: an error from another realm (a vm context) is one too.
+  if (typeof (err as { message?: unknown } | null)?.message !== 'string') {
+    return { message: String(err) };
+  }
   const e = err as NodeJS.ErrnoException;
   const wire: WireError = { message: e.message };
   if (typeof e.code === 'string') wire.code = e.code;

@@ -19,7 +19,8 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import type { WriterBatch, WriterOp, WriterResult, WriterStats } from './protocol.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { WriterBatch, WriterOp, WriterReply, WriterResult, WriterStats } from './protocol.js';
 import { toWire } from './protocol.js';
 
 /** Opens `path` with 'wx' and `mode`, then makes the mode exact (the umask may cut it). */
@@ -162,4 +163,19 @@ export class WriterCore {
     for (const fds of this.files.values()) openFiles += fds.size;
     return { cpuMs, openFiles, ...this.totals };
   }
+}
+
+/**
+ * Serves one client's port: each batch is run and answered with one message; when the
+ * port closes (the client's thread died, or it closed it), the client's files are closed.
+ */
+export function servePort(core: WriterCore, port: MessagePort, onClose?: () => void): void {
+  port.on('message', (batch: WriterBatch) => {
+    const reply: WriterReply = { results: core.run(port, batch) };
+    port.postMessage(reply);
+  });
+  port.on('close', () => {
+    core.closeClient(port);
+    onClose?.();
+  });
 }
