@@ -254,6 +254,16 @@ export class RecordingTap {
       })),
     };
     const text = `${JSON.stringify(doc, null, 2)}\n`;
-    await this.files.writeSmallFile(recording.sidecar, text, this.config.recording.fileMode);
+    const mode = this.config.recording.fileMode;
+    try {
+      await this.files.writeSmallFile(recording.sidecar, text, mode);
+    } catch (err) {
+      // No writer thread now (the engine closed at shutdown before the call's end was
+      // written, or its writer died and is being restarted): the sidecar matters more
+      // than where it is written.
+      const code = codeOf(err);
+      if (code !== 'ERR_INVALID_STATE' && code !== 'ERR_RECORDING_WRITER_GONE') throw err;
+      await writeSmallFileHere(recording.sidecar, text, mode);
+    }
   }
 }
