@@ -3,8 +3,6 @@
  * MediaError 'ERR_INVALID_ARGUMENT' naming it, before any thread starts).
  */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { MediaError } from './errors.js';
 import type { MediaLogger } from './logger.js';
 import { silentLogger } from './logger.js';
@@ -27,8 +25,9 @@ export interface MediaEngineOptions {
   /** The compiled worker entry (default: ../worker/main.js next to this file's build).
    *  Jest runs TypeScript sources, so tests point this at dist/media/worker/main.js. */
   workerScript?: string | URL;
-  /** The compiled recording writer entry (default: ../recording/writer/main.js from the
-   *  worker script's folder, so a test's dist worker finds the dist writer). */
+  /** The compiled recording writer entry (default: ../recording/writer/main.js next to
+   *  this file's build). Jest runs TypeScript sources, so tests point this at
+   *  dist/media/recording/writer/main.js. */
   recordingWriterScript?: string | URL;
   logger?: MediaLogger;
   /** Period of the 'stats' events (default 5000; 0: only engine.getStats()). */
@@ -107,7 +106,7 @@ export function resolveEngineOptions(options: MediaEngineOptions): ResolvedEngin
     latchWindowMs: int(options.latchWindowMs, 'latchWindowMs', 0, MAX_MS),
     workers: int(options.workers ?? availableParallelism(), 'workers', 1, MAX_WORKERS),
     workerScript: script,
-    recordingWriterScript: writerScript(options.recordingWriterScript, script),
+    recordingWriterScript: writerScript(options.recordingWriterScript),
     logger: options.logger ?? silentLogger,
     statsIntervalMs: int(options.statsIntervalMs ?? 5000, 'statsIntervalMs', 0, MAX_MS),
     rtcpIntervalMs: int(options.rtcpIntervalMs ?? 5000, 'rtcpIntervalMs', 1, MAX_MS),
@@ -132,18 +131,14 @@ function resolveJitter(jitter: MediaEngineOptions['jitter']): ResolvedEngineOpti
   return { minDepthMs, maxDepthMs };
 }
 
-/** The writer's entry: as given, else next to the worker script (same build). */
-function writerScript(given: unknown, workerScript: string | URL): string | URL {
-  if (given !== undefined) {
-    if (typeof given !== 'string' && !(given instanceof URL)) {
-      throw new MediaError(
-        'ERR_INVALID_ARGUMENT',
-        'recordingWriterScript must be a path or a file: URL',
-      );
-    }
-    return given;
+/** The writer's entry: as given, else the one of this build. */
+function writerScript(given: unknown): string | URL {
+  if (given === undefined) return new URL('../recording/writer/main.js', import.meta.url);
+  if (typeof given !== 'string' && !(given instanceof URL)) {
+    throw new MediaError(
+      'ERR_INVALID_ARGUMENT',
+      'recordingWriterScript must be a path or a file: URL',
+    );
   }
-  const base =
-    typeof workerScript === 'string' ? pathToFileURL(resolve(workerScript)) : workerScript;
-  return new URL('../recording/writer/main.js', base);
+  return given;
 }

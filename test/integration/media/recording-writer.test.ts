@@ -13,10 +13,8 @@ import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
 import { readWavHeader } from '../../../media/recording/wavHeader.js';
 import { WriterClient } from '../../../media/recording/writer/client.js';
 import { RecordingWriter } from '../../../media/recording/writer/recordingWriter.js';
-import { startEngine } from './engineFixture.js';
+import { WRITER_SCRIPT, startEngine } from './engineFixture.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const WRITER_SCRIPT = join(ROOT, 'dist/media/recording/writer/main.js');
 const CRASHING_WRITER = fileURLToPath(new URL('./crashingWriter.mjs', import.meta.url));
 /** The file that makes crashingWriter.mjs exit its thread. */
 const CRASH_TRIGGER = join(tmpdir(), `callwatch-crash-writer-${process.pid}`);
