@@ -3,7 +3,8 @@
  * queues file ops, sends them to the writer thread in one message per event-loop turn (the
  * bytes of all the batch's writes packed into one transferred ArrayBuffer: a structured
  * clone of a Buffer view would copy its whole backing pool) and settles each op's promise
- * from the batch of completions. Used by each media worker (the recorders' files) and by
+ * from the batch of completions. The writer transfers each buffer back with its reply, and
+ * a few are kept for later batches: fresh memory for every batch costs page faults. Used by each media worker (the recorders' files) and by
  * the main thread (the recording sidecars).
  *
  * Buffers handed to `write` are copied when the batch is sent, so, as with a FileHandle,
@@ -27,6 +28,10 @@ interface Source {
   length: number;
 }
 
+/** Smallest data buffer made (a batch of a few 1 s WAV blocks fits), and buffers kept. */
+const MIN_BUFFER = 64 * 1024;
+const MAX_SPARE = 4;
+
 export class WriterGoneError extends Error {
   readonly code = 'ERR_RECORDING_WRITER_GONE';
   constructor(message = 'the recording writer thread is gone') {
@@ -45,6 +50,8 @@ export class WriterClient {
   private scheduled = false;
   private gone: Error | null = null;
   private nextFile = 1;
+  /** Data buffers the writer gave back, for later batches. */
+  private spare: ArrayBuffer[] = [];
   /** Batches sent (for tests and stats). */
   batches = 0;
 
@@ -122,7 +129,7 @@ export class WriterClient {
     if (this.ops.length === 0 || this.gone !== null) return;
     let data: ArrayBuffer | null = null;
     if (this.dataBytes > 0) {
-      data = new ArrayBuffer(this.dataBytes);
+      data = this.takeBuffer(this.dataBytes);
       const bytes = new Uint8Array(data);
       let at = 0;
       for (const s of this.sources) {
@@ -140,7 +147,29 @@ export class WriterClient {
     this.port.postMessage(batch, data === null ? [] : [data]);
   }
 
+  /** A buffer of at least `bytes`: a returned one, else a new one (rounded up, to be reused). */
+  private takeBuffer(bytes: number): ArrayBuffer {
+    const spare = this.spare;
+    for (let i = 0; i < spare.length; i++) {
+      if (spare[i]!.byteLength >= bytes) {
+        const buf = spare[i]!;
+        spare[i] = spare[spare.length - 1]!;
+        spare.pop();
+        return buf;
+      }
+    }
+    return new ArrayBuffer(Math.max(MIN_BUFFER, 2 ** Math.ceil(Math.log2(bytes))));
+  }
+
   private complete(reply: WriterReply): void {
+    // The batch's buffer, back from the writer: kept for later batches (a few, the largest).
+    if (reply.data) {
+      this.spare.push(reply.data);
+      if (this.spare.length > MAX_SPARE) {
+        this.spare.sort((a, b) => b.byteLength - a.byteLength);
+        this.spare.length = MAX_SPARE;
+      }
+    }
     const batch = this.inFlight.shift();
     if (batch === undefined) return;
     const { results } = reply;

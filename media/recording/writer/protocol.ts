@@ -3,7 +3,8 @@
  * MessagePort (docs/architecture.md, the recording section: where file I/O happens).
  *
  * A client sends batches: a list of ops executed in order, and the bytes of all the batch's
- * writes packed into one transferred ArrayBuffer (a write names its slice). The thread
+ * writes packed into one transferred ArrayBuffer (a write names its slice; the buffer may
+ * be longer, and comes back with the reply to be reused). The thread
  * answers each batch with one batch of completions in the same order. Files are named by a
  * number the client picks, so a write may be queued behind the create of its file.
  */
@@ -38,6 +39,8 @@ export type WriterResult = number | WireError;
 
 export interface WriterReply {
   results: WriterResult[];
+  /** The batch's data, transferred back for the client to reuse (fresh memory costs page faults). */
+  data: ArrayBuffer | null;
 }
 
 /** Control messages on the thread's parentPort (the engine's side). */

@@ -171,8 +171,8 @@ export class WriterCore {
  */
 export function servePort(core: WriterCore, port: MessagePort, onClose?: () => void): void {
   port.on('message', (batch: WriterBatch) => {
-    const reply: WriterReply = { results: core.run(port, batch) };
-    port.postMessage(reply);
+    const reply: WriterReply = { results: core.run(port, batch), data: batch.data };
+    port.postMessage(reply, batch.data === null ? [] : [batch.data]);
   });
   port.on('close', () => {
     core.closeClient(port);

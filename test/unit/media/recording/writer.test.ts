@@ -18,13 +18,17 @@ import { WriterCore, servePort } from '../../../../media/recording/writer/writer
 let dir: string;
 let core: WriterCore;
 let ports: MessagePort[];
-/** What the writer side received: per batch, its op kinds and data size. */
-let batches: { kinds: string[]; dataBytes: number }[];
+/** What the writer side received: per batch, its op kinds, data size and bytes used. */
+let batches: { kinds: string[]; dataBytes: number; used: number }[];
 
 function connect(): { client: WriterClient; server: MessagePort } {
   const { port1, port2 } = new MessageChannel();
   port2.on('message', (b: WriterBatch) =>
-    batches.push({ kinds: b.ops.map((o) => o.k), dataBytes: b.data?.byteLength ?? 0 }),
+    batches.push({
+      kinds: b.ops.map((o) => o.k),
+      dataBytes: b.data?.byteLength ?? 0,
+      used: b.ops.reduce((n, o) => n + (o.k === 'write' ? o.len : 0), 0),
+    }),
   );
   servePort(core, port2);
   ports.push(port1, port2);
@@ -69,7 +73,7 @@ describe('recording writer client and core', () => {
     expect(await readFile(path, 'latin1')).toBe('hello WORLD!');
   });
 
-  it('sends the ops of one turn as one batch, the writes packed into one exact buffer', async () => {
+  it('sends the ops of one turn as one batch, the writes packed into one buffer', async () => {
     const { client } = connect();
     const files = await Promise.all([0, 1, 2].map((i) => client.create(join(dir, `${i}`), 0o640)));
     expect(batches).toHaveLength(1);
@@ -79,7 +83,9 @@ describe('recording writer client and core', () => {
     expect(bufs[0]!.buffer.byteLength).toBeGreaterThan(1000);
     await Promise.all(files.map((f, i) => f.write(bufs[i]!, 0, bufs[i]!.length, 0)));
     expect(batches).toHaveLength(2);
-    expect(batches[1]!.dataBytes).toBe(bufs.reduce((n, b) => n + b.length, 0));
+    expect(batches[1]!.kinds).toEqual(['write', 'write', 'write']);
+    expect(batches[1]!.used).toBe(bufs.reduce((n, b) => n + b.length, 0));
+    expect(batches[1]!.dataBytes).toBe(64 * 1024); // its own buffer, not the pool
     await Promise.all(files.map((f) => f.close()));
     expect(batches).toHaveLength(3);
     expect(client.batches).toBe(3);
@@ -96,6 +102,23 @@ describe('recording writer client and core', () => {
     buf.write('zzzz');
     await file.close();
     expect(await readFile(join(dir, 'c'), 'latin1')).toBe('abcd');
+  });
+
+  it('reuses the data buffers the writer gives back, growing them for a large batch', async () => {
+    const { client } = connect();
+    const file = await client.create(join(dir, 'r'), 0o640);
+    const block = Buffer.alloc(40_000, 7);
+    await Promise.all([file.write(block, 0, 40_000, 0), file.write(block, 0, 40_000, 40_000)]);
+    await file.write(block, 0, 100, 80_000); // fits the 128 KiB buffer that came back
+    await Promise.all([0, 1, 2, 3].map((i) => file.write(block, 0, 40_000, i * 40_000)));
+    await file.close();
+    expect(batches.slice(1).map((b) => b.dataBytes)).toEqual([
+      128 * 1024,
+      128 * 1024,
+      256 * 1024,
+      0,
+    ]);
+    expect((await stat(join(dir, 'r'))).size).toBe(160_000);
   });
 
   it('rejects an op with its Node error (code kept) and runs the rest of the batch', async () => {
