@@ -38,7 +38,9 @@
  * no RTP is sent (this measures signalling + leg set-up/teardown, not relaying; with
  * recording on, also each answered call's room, clock and WAV writer; the WAVs are
  * counted, then deleted).
- * cpumon.py samples the server and both SIPp trees; analyze_sipp.py gives the verdict:
+ * cpumon.py samples the server and both SIPp trees (callwatch's CPU is its whole process,
+ * /proc/PID/stat: every thread, so the media workers and the recording writer thread, where
+ * recording's file I/O runs, are counted); analyze_sipp.py gives the verdict:
  * PASS = <0.1 % failed, every call done, offered rate held (>=97 %); clean = also
  * <=0.1 % retransmitted (UAC side; the UAS's retransmissions are shown beside).
  * Raw files stay in /tmp/peers/callwatch-cps-rRATE-TIME-N/. Every process started here

@@ -84,6 +84,16 @@ export async function endGenerator(gen) {
   if (!(await waitExit(gen, 3000))) await stop(gen, 'SIGTERM', 5000);
 }
 
+/**
+ * CPU ms of the engine's recording writer thread (0 for a build without one): recording's
+ * file I/O runs there, so what recording costs is the workers' CPU plus this.
+ */
+export async function writerCpuMs(engine) {
+  if (typeof engine.getRecordingWriterStats !== 'function') return 0;
+  const s = await engine.getRecordingWriterStats();
+  return s?.cpuMs ?? NaN;
+}
+
 /** Worker CPU and packet counters summed over engine.getStats()'s reports, and per worker. */
 export function sumWorkers(reports) {
   let cpuMs = 0;

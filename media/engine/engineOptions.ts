@@ -26,6 +26,10 @@ export interface MediaEngineOptions {
   /** The compiled worker entry (default: ../worker/main.js next to this file's build).
    *  Jest runs TypeScript sources, so tests point this at dist/media/worker/main.js. */
   workerScript?: string | URL;
+  /** The compiled recording writer entry (default: ../recording/writer/main.js next to
+   *  this file's build). Jest runs TypeScript sources, so tests point this at
+   *  dist/media/recording/writer/main.js. */
+  recordingWriterScript?: string | URL;
   logger?: MediaLogger;
   /** Period of the 'stats' events (default 5000; 0: only engine.getStats()). */
   statsIntervalMs?: number;
@@ -59,6 +63,7 @@ export interface ResolvedEngineOptions {
   latchWindowMs: number;
   workers: number;
   workerScript: string | URL;
+  recordingWriterScript: string | URL;
   logger: MediaLogger;
   statsIntervalMs: number;
   rtcpIntervalMs: number;
@@ -109,6 +114,7 @@ export function resolveEngineOptions(options: MediaEngineOptions): ResolvedEngin
     latchWindowMs: int(options.latchWindowMs, 'latchWindowMs', 0, MAX_MS),
     workers: int(options.workers ?? availableParallelism(), 'workers', 1, MAX_WORKERS),
     workerScript: script,
+    recordingWriterScript: writerScript(options.recordingWriterScript),
     logger: options.logger ?? silentLogger,
     statsIntervalMs: int(options.statsIntervalMs ?? 5000, 'statsIntervalMs', 0, MAX_MS),
     rtcpIntervalMs: int(options.rtcpIntervalMs ?? 5000, 'rtcpIntervalMs', 1, MAX_MS),
@@ -132,4 +138,16 @@ function resolveJitter(jitter: MediaEngineOptions['jitter']): ResolvedEngineOpti
   const minDepthMs = int(jitter?.minDepthMs ?? 20, 'jitter.minDepthMs', 0, 1000);
   const maxDepthMs = int(jitter?.maxDepthMs ?? 200, 'jitter.maxDepthMs', minDepthMs, 1000);
   return { minDepthMs, maxDepthMs };
+}
+
+/** The writer's entry: as given, else the one of this build. */
+function writerScript(given: unknown): string | URL {
+  if (given === undefined) return new URL('../recording/writer/main.js', import.meta.url);
+  if (typeof given !== 'string' && !(given instanceof URL)) {
+    throw new MediaError(
+      'ERR_INVALID_ARGUMENT',
+      'recordingWriterScript must be a path or a file: URL',
+    );
+  }
+  return given;
 }

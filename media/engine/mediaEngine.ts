@@ -20,6 +20,11 @@
  * 'workerDied' (a crashed worker's legs are closed with reason 'worker-died'; there is
  * no respawn yet). Close is idempotent; afterwards every method rejects with
  * InvalidStateError, and so does anything still pending.
+ *
+ * Recording files are written by one more thread, the recording writer (started before
+ * the workers, closed after them): each worker gets its own client port, and the main
+ * thread one (`recordingFiles`, for the recording sidecars). A writer thread that dies
+ * is started again (its pending ops reject: those recordings fail, calls go on).
  */
 import { isIP } from 'node:net';
 import { chooseIo } from '../io/ioChoice.js';
@@ -32,6 +37,9 @@ import type { MediaLogger } from './logger.js';
 import { MediaWorker } from './mediaWorker.js';
 import type { WorkerNotice } from './mediaWorker.js';
 import { PortAllocator } from './portAllocator.js';
+import { RecordingWriter } from '../recording/writer/recordingWriter.js';
+import { WriterClient } from '../recording/writer/client.js';
+import type { WriterStats } from '../recording/writer/protocol.js';
 import { Room } from './room.js';
 import type {
   CodecSpec,
@@ -99,10 +107,16 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
   private readonly family: 4 | 6;
   private nextLegId = 1;
   private closing: Promise<void> | undefined;
+  /** The main thread's client of the recording writer (the sidecars). */
+  private writerClient: WriterClient;
+  /** Starts of the writer thread after it died, in the last minute (a crash loop stops). */
+  private writerRestarts: number[] = [];
+  private restartingWriter: Promise<void> | null = null;
 
   private constructor(
     private readonly options: ResolvedEngineOptions,
     private readonly workers: readonly MediaWorker[],
+    private writer: RecordingWriter,
     logger: MediaLogger,
   ) {
     super((error, event) => logger.error({ error, event }, 'media engine listener threw'));
@@ -113,13 +127,18 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
       worker.on('notice', (notice) => this.onNotice(worker, notice));
       worker.on('died', (error) => this.onWorkerDied(worker, error));
     }
+    this.writerClient = new WriterClient(writer.channel('main'));
+    writer.on('died', (error) => this.onWriterDied(error));
   }
 
-  /** Validates the options and starts the workers (all of them, or none). */
+  /** Validates the options, starts the recording writer and the workers (all, or none). */
   static async create(options: MediaEngineOptions): Promise<MediaEngine> {
     const o = resolveEngineOptions(options);
     const logger = o.logger.child({ module: 'media' });
     const io = chooseIo(o.io, logger);
+    const writer = await RecordingWriter.start(o.recordingWriterScript, (error, event) =>
+      logger.error({ error, event }, 'recording writer listener threw'),
+    );
     const started = await Promise.allSettled(
       Array.from({ length: o.workers }, (_, index) =>
         MediaWorker.start(
@@ -138,6 +157,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
           },
           o.requestTimeoutMs,
           logger.child({ worker: index }),
+          writer.channel(`worker ${index}`),
         ),
       ),
     );
@@ -145,10 +165,11 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
     const failure = started.find((r) => r.status === 'rejected');
     if (failure !== undefined) {
       await Promise.all(workers.map((w) => w.close()));
+      await writer.close();
       throw failure.reason;
     }
     logger.info({ workers: workers.length, address: o.address }, 'media engine started');
-    return new MediaEngine(o, workers, logger);
+    return new MediaEngine(o, workers, writer, logger);
   }
 
   get closed(): boolean {
@@ -277,7 +298,28 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
     return Promise.all(live.map((w) => w.request({ type: 'getStats', legId: null })));
   }
 
-  /** Closes every leg, socket, timer and worker thread. Idempotent. */
+  /**
+   * The recording writer thread's CPU and totals (null while it is not running): its CPU
+   * is part of what recording costs, next to the workers' (getStats).
+   */
+  async getRecordingWriterStats(): Promise<WriterStats | null> {
+    this.assertOpen();
+    return this.writer.stats();
+  }
+
+  /**
+   * Writes a small file (a recording's sidecar) whole, on the recording writer thread:
+   * `path`.tmp created with `mode` (whatever the umask), then renamed over `path`. Rejects
+   * with the Node error (its `code`: ENOENT, ENOSPC…).
+   */
+  writeSmallFile(path: string, text: string, mode: number): Promise<void> {
+    if (this.closing !== undefined) {
+      return Promise.reject(new InvalidStateError('the media engine is closed'));
+    }
+    return this.writerClient.writeSmallFile(path, text, mode);
+  }
+
+  /** Closes every leg, socket, timer and worker thread, then the recording writer. Idempotent. */
   close(): Promise<void> {
     if (this.closing === undefined) {
       for (const leg of this.legs.values()) leg.parentClosed('engine-closed');
@@ -285,12 +327,53 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
       this.legs.clear();
       this.rooms.clear();
       this.groups.clear();
-      this.closing = Promise.all(this.workers.map((w) => w.close())).then(() => {
-        this.logger.info({}, 'media engine closed');
-        this.removeAllListeners();
-      });
+      // The workers first: closing their rooms completes their recordings' files.
+      this.closing = Promise.all(this.workers.map((w) => w.close()))
+        .then(() => this.restartingWriter)
+        .then(() => this.writer.close())
+        .then(() => {
+          this.logger.info({}, 'media engine closed');
+          this.removeAllListeners();
+        });
     }
     return this.closing;
+  }
+
+  /**
+   * The writer thread died: its clients' pending ops have rejected (those recordings fail
+   * and are counted; calls go on). A new one is started and every live worker, and the
+   * main thread, get a port of it; more than 5 restarts in a minute stop trying (every
+   * recording then fails to start, with ERR_RECORDING_WRITER_GONE).
+   */
+  private onWriterDied(error: Error): void {
+    this.logger.error({ error }, 'recording writer died; open recordings fail');
+    if (this.closing !== undefined) return;
+    const now = Date.now();
+    this.writerRestarts = this.writerRestarts.filter((t) => now - t < 60_000);
+    if (this.writerRestarts.length >= 5) {
+      this.logger.error({}, 'recording writer died 5 times in a minute; not restarted');
+      return;
+    }
+    this.writerRestarts.push(now);
+    this.restartingWriter = RecordingWriter.start(this.options.recordingWriterScript, (e, event) =>
+      this.logger.error({ error: e, event }, 'recording writer listener threw'),
+    ).then(
+      (writer) => {
+        this.restartingWriter = null;
+        this.writer = writer;
+        writer.on('died', (e) => this.onWriterDied(e));
+        if (this.closing !== undefined) return; // close() waits for this, then closes it
+        this.writerClient = new WriterClient(writer.channel('main'));
+        for (const worker of this.workers) {
+          if (worker.alive) worker.attachRecordingWriter(writer.channel(`worker ${worker.index}`));
+        }
+        this.logger.info({}, 'recording writer restarted');
+      },
+      (e: unknown) => {
+        this.restartingWriter = null;
+        this.logger.error({ error: e }, 'recording writer could not be restarted');
+      },
+    );
   }
 
   private async closeLeg(leg: Leg): Promise<void> {

@@ -9,6 +9,7 @@
  * worker that exits on its own (a crash) rejects what is pending and emits 'died'.
  */
 import { Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { TypedEmitter } from '../util/typedEmitter.js';
 import { InvalidStateError, MediaError } from './errors.js';
 import type { MediaLogger } from './logger.js';
@@ -57,14 +58,24 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
     worker.on('exit', (code) => this.onExit(code));
   }
 
-  /** Spawns the worker and waits for its 'ready'. */
+  /**
+   * Spawns the worker and waits for its 'ready'. `writerPort` (transferred to it) is its
+   * client port of the recording writer thread.
+   */
   static start(
     script: string | URL,
     config: WorkerConfig,
     requestTimeoutMs: number,
     logger: MediaLogger,
+    writerPort: MessagePort | null = null,
   ): Promise<MediaWorker> {
-    const worker = new Worker(script, { workerData: config });
+    const worker =
+      writerPort === null
+        ? new Worker(script, { workerData: config })
+        : new Worker(script, {
+            workerData: { ...config, recordingWriter: writerPort },
+            transferList: [writerPort],
+          });
     return new Promise((resolve, reject) => {
       const fail = (message: string, code: 'ERR_WORKER' | 'ERR_PROTOCOL_MISMATCH'): void => {
         cleanup();
@@ -110,6 +121,15 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
       return Promise.reject(new InvalidStateError(`media worker ${this.index} is closed`));
     }
     return this.send(body);
+  }
+
+  /** Hands the worker a new recording writer port (the writer was restarted). */
+  attachRecordingWriter(port: MessagePort): void {
+    if (!this.alive) {
+      port.close();
+      return;
+    }
+    this.worker.postMessage({ type: 'recordingWriter', port }, [port]);
   }
 
   /** Closes the worker's legs, sockets and timer, then the thread. Idempotent. */

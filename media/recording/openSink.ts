@@ -6,8 +6,9 @@ import { hasCodec } from '../codecs/table.js';
 import type { RecordingFormat } from '../worker/protocol.js';
 import { OggOpusRecorder } from './oggOpusRecorder.js';
 import { opusForFiles } from './opusFileEncoder.js';
+import { createRecordingFile, type CreateRecordingFile } from './recordingFile.js';
 import type { RecordingSink } from './recordingSink.js';
-import { WavRecorder } from './wavRecorder.js';
+import { DEFAULT_WAV_FILE_MODE, WavRecorder } from './wavRecorder.js';
 
 export interface SinkOptions {
   path: string;
@@ -18,6 +19,8 @@ export interface SinkOptions {
   /** For wav-g711: the law (the call's G.711 law, µ-law when it has none). */
   law: 'mulaw' | 'alaw';
   fileMode?: number;
+  /** Creates the file (default: node:fs, on this thread; the engine's: the writer thread). */
+  createFile?: CreateRecordingFile;
 }
 
 export interface OpenedSink {
@@ -26,44 +29,47 @@ export interface OpenedSink {
 }
 
 export async function openSink(o: SinkOptions): Promise<OpenedSink> {
-  const mode = o.fileMode !== undefined ? { fileMode: o.fileMode } : {};
+  if (o.format === 'ogg-opus' && !hasCodec('opus')) {
+    throw new RangeError('this build has no Opus encoder');
+  }
+  const create = o.createFile ?? createRecordingFile;
+  const file = await create(o.path, o.fileMode ?? DEFAULT_WAV_FILE_MODE);
+  // The recorders' create() own the file from here: a failed start closes it.
   switch (o.format) {
     case 'wav':
       return {
-        sink: await WavRecorder.open({
-          path: o.path,
+        sink: await WavRecorder.create(file, {
           channels: o.channels,
           sampleRate: o.sampleRate,
           frameSamples: o.sampleRate / 50,
-          ...mode,
         }),
         encoding: 'pcm16',
       };
     case 'wav-g711':
       // G.711 is an 8 kHz law (ITU-T G.711): a wideband call is written at 8 kHz.
       return {
-        sink: await WavRecorder.open({
-          path: o.path,
+        sink: await WavRecorder.create(file, {
           channels: o.channels,
           sampleRate: 8000,
           frameSamples: 160,
           encoding: o.law,
-          ...mode,
         }),
         encoding: o.law,
       };
     case 'ogg-opus': {
-      if (!hasCodec('opus')) throw new RangeError('this build has no Opus encoder');
-      return {
-        sink: await OggOpusRecorder.open({
-          path: o.path,
-          channels: o.channels,
-          codec: opusForFiles(),
-          inputSampleRate: o.sampleRate,
-          ...mode,
-        }),
-        encoding: 'opus',
-      };
+      try {
+        return {
+          sink: await OggOpusRecorder.create(file, {
+            channels: o.channels,
+            codec: opusForFiles(),
+            inputSampleRate: o.sampleRate,
+          }),
+          encoding: 'opus',
+        };
+      } catch (err) {
+        await file.close().catch(() => undefined);
+        throw err;
+      }
     }
   }
 }

@@ -16,6 +16,9 @@ export interface RecordingFile {
   close(): Promise<void>;
 }
 
+/** Where recorders get their files: the writer thread's client, or node:fs (tests). */
+export type CreateRecordingFile = (path: string, mode: number) => Promise<RecordingFile>;
+
 export function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }

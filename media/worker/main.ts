@@ -3,11 +3,13 @@
  * by MediaEngine). Reads its WorkerConfig from `workerData`, announces itself with
  * 'ready' (carrying PROTOCOL_VERSION), then hands every message from the engine to the
  * WorkerCore, whose legs reach their sockets through the packet io the engine chose
- * (media/io/ioChoice.ts: the native addon, or node:dgram). The engine terminates the
- * thread after the core has answered 'close'.
+ * (media/io/ioChoice.ts: the native addon, or node:dgram) and whose recordings their files
+ * through the recording writer thread (the MessagePort `recordingWriter` of workerData).
+ * The engine terminates the thread after the core has answered 'close'.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createPacketIo } from '../io/ioChoice.js';
+import { WriterClient } from '../recording/writer/client.js';
 import { Batcher, unbatch } from './batch.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 import { checkWorkerConfig } from './validate.js';
@@ -18,12 +20,25 @@ if (port === null) {
   throw new Error('media/worker/main.js runs as a worker thread started by MediaEngine');
 }
 const config = checkWorkerConfig(workerData);
+const writerPort = (workerData as { recordingWriter?: unknown }).recordingWriter;
+let writer = writerPort instanceof MessagePort ? new WriterClient(writerPort) : null;
 // Replies and events of one turn travel in one message (batch.ts).
 const outbox = new Batcher((message) => port.postMessage(message));
 const core = new WorkerCore(
   config,
   { post: (event) => outbox.push(event) },
   createPacketIo(config.io ?? 'dgram'),
+  writer === null ? undefined : (path, mode) => writer!.create(path, mode),
 );
-port.on('message', (message: unknown) => unbatch(message, (command) => core.handle(command)));
+port.on('message', (message: unknown) => {
+  // A new writer port (the engine restarted the writer thread; sent on its own, never in a
+  // batch, since it carries a transferred port): later files use it.
+  const m = message as { type?: unknown; port?: unknown } | null;
+  if (m?.type === 'recordingWriter' && m.port instanceof MessagePort) {
+    if (writer !== null) writer = new WriterClient(m.port);
+    else m.port.close();
+    return;
+  }
+  unbatch(message, (command) => core.handle(command));
+});
 port.postMessage({ type: 'ready', protocol: PROTOCOL_VERSION, worker: config.index });

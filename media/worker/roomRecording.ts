@@ -6,6 +6,7 @@
  */
 import { PacketRecorder } from '../recording/packetRecorder.js';
 import { openSink } from '../recording/openSink.js';
+import type { CreateRecordingFile } from '../recording/recordingFile.js';
 import type { RecordingSink } from '../recording/recordingSink.js';
 import { codecOfKind } from './legCodecs.js';
 import { KIND_PCMA, KIND_PCMU } from './payloadMap.js';
@@ -27,12 +28,14 @@ export class RoomRecording {
    * Opens the file. A `wav` file's rate follows the legs recorded now (`tracks`): 16 kHz
    * if one's preferred codec is wideband, else 8 kHz. A `wav-g711` file is always 8 kHz,
    * in their G.711 law (µ-law when none is G.711); an `ogg-opus` file is encoded at
-   * 16 kHz, its header recording the call's rate.
+   * 16 kHz, its header recording the call's rate. `createFile` makes the file (the
+   * worker's recording writer client; node:fs when absent).
    */
   static async open(
     config: RecordingConfig,
     tracks: readonly (readonly WorkerLeg[])[],
     now: () => number,
+    createFile?: CreateRecordingFile,
   ): Promise<RoomRecording> {
     const legs = tracks.flat();
     const codecs = legs.map((leg) => codecOfKind(leg.payloads.sendKind));
@@ -48,6 +51,7 @@ export class RoomRecording {
       sampleRate: wideband ? 16000 : 8000,
       law: alaw ? 'alaw' : 'mulaw',
       ...(config.fileMode !== undefined ? { fileMode: config.fileMode } : {}),
+      ...(createFile !== undefined ? { createFile } : {}),
     });
     const recorder = new PacketRecorder({
       sink,

@@ -23,6 +23,7 @@ import { CHANNEL_RTP } from '../io/packetIo.js';
 import type { PacketIo, PairReceiver } from '../io/packetIo.js';
 import { FrameClock } from '../mixer/frameClock.js';
 import type { JitterBuffer } from '../mixer/jitterBuffer.js';
+import type { CreateRecordingFile } from '../recording/recordingFile.js';
 import { Counters } from './counters.js';
 import { PayloadMap } from './payloadMap.js';
 import type {
@@ -101,11 +102,16 @@ export class WorkerCore {
   private lagCount = 0;
   private elu: EventLoopUtilization = performance.eventLoopUtilization();
 
-  /** `io` gives the legs their ports; the core owns it from here on (closes it in close). */
+  /**
+   * `io` gives the legs their ports; the core owns it from here on (closes it in close).
+   * `createRecordingFile` gives recordings their files (the recording writer thread's
+   * client; node:fs on this thread when absent).
+   */
   constructor(
     private readonly config: WorkerConfig,
     private readonly host: WorkerHost,
     private readonly io: PacketIo,
+    createRecordingFile?: CreateRecordingFile,
   ) {
     const now = performance.now();
     this.lastSweepMs = now;
@@ -142,6 +148,7 @@ export class WorkerCore {
         this.retiredRecordingBytes += bytes;
         if (failed) this.retiredRecordingErrors++;
       },
+      ...(createRecordingFile !== undefined ? { createRecordingFile } : {}),
     };
   }
 

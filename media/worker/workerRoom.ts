@@ -57,6 +57,7 @@ import {
   writeRtpSsrc,
   writeRtpTimestamp,
 } from '../rtp/rtpHeader.js';
+import type { CreateRecordingFile } from '../recording/recordingFile.js';
 import { ToneGenerator } from '../tones/toneGenerator.js';
 import { performance } from 'node:perf_hooks';
 import { EncodeSlot } from './encodeSlot.js';
@@ -115,6 +116,8 @@ export interface RoomHost {
    * worker's totals. Called in the same turn the room stops counting it (no dip).
    */
   retireRecording(bytes: number, failed: boolean): void;
+  /** Creates a recording's file (the recording writer thread's client; node:fs when absent). */
+  createRecordingFile?: CreateRecordingFile;
 }
 
 /** Frame counters the worker sums into its mixer stats. */
@@ -250,7 +253,12 @@ export class WorkerRoom {
   }
 
   private async openRecording(config: RecordingConfig): Promise<RecordingStarted> {
-    const recorder = await RoomRecording.open(config, this.tracks, () => performance.now());
+    const recorder = await RoomRecording.open(
+      config,
+      this.tracks,
+      () => performance.now(),
+      this.host.createRecordingFile,
+    );
     // The room may have closed while the file was opened: a recorder kept now would hold
     // its file open and never be completed (close() waits for this to finish).
     if (this.closed) {

@@ -170,6 +170,7 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
     config,
     logger.child({ module: 'recording' }),
     deps.wallOffset,
+    deps.engine,
   );
   // The folder is made (or found unusable) now, not at the first recorded call.
   await startStep(`recordings directory ${config.recording.directory}`, 'recording.directory', () =>

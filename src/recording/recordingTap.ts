@@ -7,7 +7,9 @@
  * The sidecar is written when the recording starts (so a crash leaves a file that says
  * what the WAV is) and rewritten when the call ends, with the end, the WAV's size and
  * every monitoring session (who, which modes, when). Writes go to a temporary file
- * renamed into place, so a reader never sees half a sidecar.
+ * renamed into place, so a reader never sees half a sidecar. They are done by the media
+ * engine's recording writer thread (`files`), not on this thread: each async fs call here
+ * would be a libuv thread-pool round trip on the SIP thread.
  *
  * Permissions: WAVs and sidecars get `recording.fileMode` (default 0640) and the folders
  * made for them `recording.dirMode` (0750), whatever the umask: they hold customers'
@@ -33,8 +35,8 @@ import type { Logger } from '../logging.js';
 import type { MonitorSessionRecord } from '../monitoring/monitorSession.js';
 import { ensureDir } from '../util/fileModes.js';
 
-// The callback forms, promisified: a sidecar is written twice per recorded call on the
-// SIP thread, and fs/promises' FileHandle costs about twice as much per file there.
+// Without a writer thread (tests): the callback forms, promisified (fs/promises'
+// FileHandle costs about twice as much per file).
 const writeFile = promisify(writeFileCb);
 const chmod = promisify(chmodCb);
 const rename = promisify(renameCb);
@@ -42,6 +44,26 @@ const unlink = promisify(unlinkCb);
 
 function codeOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Writes a small file whole (a temporary file with `mode`, renamed): MediaEngine's. */
+export interface SmallFileWriter {
+  writeSmallFile(path: string, text: string, mode: number): Promise<void>;
+}
+
+/** On this thread's libuv pool: where no writer thread is given. */
+async function writeSmallFileHere(path: string, text: string, mode: number): Promise<void> {
+  const temp = `${path}.tmp`;
+  try {
+    await writeFile(temp, text, { mode, flag: 'wx' });
+  } catch (err) {
+    if (codeOf(err) !== 'EEXIST') throw err;
+    await unlink(temp); // a crash left it behind, with whatever mode it had then
+    await writeFile(temp, text, { mode, flag: 'wx' });
+  }
+  // Created by us with `mode`: only a umask that cuts it needs a chmod.
+  if ((mode & ~process.umask()) !== mode) await chmod(temp, mode);
+  await rename(temp, path);
 }
 
 export interface RecordedCall {
@@ -89,6 +111,8 @@ export class RecordingTap {
     private readonly logger: Logger,
     /** Wall-clock ms minus the call clock's ms (call records use a monotonic clock). */
     private readonly wallOffset: number,
+    /** Where sidecars are written (the media engine's writer thread); else this thread. */
+    private readonly files: SmallFileWriter = { writeSmallFile: writeSmallFileHere },
   ) {
     this.directory = resolve(config.recording.directory);
   }
@@ -229,18 +253,17 @@ export class RecordingTap {
         modes: m.modes.map((x) => ({ mode: x.mode, at: iso(x.at) })),
       })),
     };
-    const temp = `${recording.sidecar}.tmp`;
-    const mode = this.config.recording.fileMode;
     const text = `${JSON.stringify(doc, null, 2)}\n`;
+    const mode = this.config.recording.fileMode;
     try {
-      await writeFile(temp, text, { mode, flag: 'wx' });
+      await this.files.writeSmallFile(recording.sidecar, text, mode);
     } catch (err) {
-      if (codeOf(err) !== 'EEXIST') throw err;
-      await unlink(temp); // a crash left it behind, with whatever mode it had then
-      await writeFile(temp, text, { mode, flag: 'wx' });
+      // No writer thread now (the engine closed at shutdown before the call's end was
+      // written, or its writer died and is being restarted): the sidecar matters more
+      // than where it is written.
+      const code = codeOf(err);
+      if (code !== 'ERR_INVALID_STATE' && code !== 'ERR_RECORDING_WRITER_GONE') throw err;
+      await writeSmallFileHere(recording.sidecar, text, mode);
     }
-    // Created by us with `mode`: only a umask that cuts it needs a chmod.
-    if ((mode & ~process.umask()) !== mode) await chmod(temp, mode);
-    await rename(temp, recording.sidecar);
   }
 }

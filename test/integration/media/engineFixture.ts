@@ -1,7 +1,7 @@
 /**
  * Starting a MediaEngine in tests. Jest runs the TypeScript sources, but a worker thread
  * runs plain JavaScript: the engine is pointed at the compiled worker in
- * dist/media/worker/main.js, so `npm run build` must run before these tests (`npm test`
+ * dist/media/worker/main.js (and recording writer, dist/media/recording/writer/main.js), so `npm run build` must run before these tests (`npm test`
  * does). A build older than any media/ source fails here, loudly, rather than testing
  * stale code.
  */
@@ -15,6 +15,7 @@ import { allocatePortBlock } from '../../helpers/ports.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const WORKER_SCRIPT = join(ROOT, 'dist/media/worker/main.js');
+export const WRITER_SCRIPT = join(ROOT, 'dist/media/recording/writer/main.js');
 
 function assertFreshBuild(dir = join(ROOT, 'media')): void {
   for (const name of readdirSync(dir)) {
@@ -67,6 +68,7 @@ export async function startEngine(
     workers: 1,
     workerScript: WORKER_SCRIPT,
     io: MEDIA_IO,
+    recordingWriterScript: WRITER_SCRIPT,
     ...options,
   });
   // The io asked for is the one that runs: no silent fallback to dgram in a test run

@@ -11,6 +11,7 @@ import {
   rolesOf,
   safeName,
   type RecordedCall,
+  type SmallFileWriter,
 } from '../../../../src/recording/recordingTap.js';
 
 const record = (direction: CallRecord['direction']): CallRecord => ({
@@ -109,7 +110,7 @@ describe('RecordingTap.failures', () => {
     ended: Promise.resolve(summary),
   });
   const logger = { info: () => undefined, error: () => undefined } as unknown as Logger;
-  const tapIn = (directory: string) =>
+  const tapIn = (directory: string, files?: SmallFileWriter) =>
     new RecordingTap(
       configSchema.parse({
         extensions: [
@@ -120,6 +121,7 @@ describe('RecordingTap.failures', () => {
       }),
       logger,
       0,
+      files,
     );
   let dir: string;
   beforeEach(async () => {
@@ -178,5 +180,45 @@ describe('RecordingTap.failures', () => {
     expect(JSON.parse(await readFile(join(dir, sidecar), 'utf8'))).toMatchObject({
       error: 'no space left',
     });
+  });
+
+  const refusing = (code: string): SmallFileWriter & { paths: string[] } => {
+    const paths: string[] = [];
+    return {
+      paths,
+      writeSmallFile: async (path) => {
+        paths.push(path);
+        throw Object.assign(new Error(code), { code });
+      },
+    };
+  };
+
+  // The engine closed at shutdown before the call's end was written, or its writer thread
+  // died: the sidecar is written on this thread instead.
+  it.each(['ERR_INVALID_STATE', 'ERR_RECORDING_WRITER_GONE'])(
+    'writes the sidecar itself when the writer thread is not there (%s)',
+    async (code) => {
+      const files = refusing(code);
+      const t = tapIn(dir, files);
+      const c = call(
+        media({ path: 'x.wav', bytes: 9, frames: 1, error: null, format: 'wav', sampleRate: 8000 }),
+      );
+      await t.answered(c);
+      await t.ended(c, []);
+      expect(files.paths).toHaveLength(2);
+      expect(files.paths[0]).toMatch(/\.json$/);
+      const names = await readdir(dir);
+      expect(names).toEqual([expect.stringMatching(/\.json$/)]);
+      expect(JSON.parse(await readFile(join(dir, names[0]!), 'utf8'))).toMatchObject({
+        audioBytes: 9,
+      });
+    },
+  );
+
+  it('passes any other error of the writer on (ENOSPC: no sidecar)', async () => {
+    const t = tapIn(dir, refusing('ENOSPC'));
+    await expect(t.answered(call(media(null)))).rejects.toMatchObject({ code: 'ENOSPC' });
+    expect(t.failures).toEqual({ start: 1 });
+    expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -1,0 +1,216 @@
+/**
+ * A thread's side of the recording writer (docs/architecture.md, the recording section):
+ * queues file ops, sends them to the writer thread in one message per event-loop turn (the
+ * bytes of all the batch's writes packed into one transferred ArrayBuffer: a structured
+ * clone of a Buffer view would copy its whole backing pool) and settles each op's promise
+ * from the batch of completions. The writer transfers each buffer back with its reply, and
+ * a few are kept for later batches: fresh memory for every batch costs page faults. Used by each media worker (the recorders' files) and by
+ * the main thread (the recording sidecars).
+ *
+ * Buffers handed to `write` are copied when the batch is sent, so, as with a FileHandle,
+ * they must not change until the write settles. If the writer thread goes away (its port
+ * closes), every pending op and every later one rejects with ERR_RECORDING_WRITER_GONE.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { RecordingFile } from '../recordingFile.js';
+import type { WriterBatch, WriterOp, WriterReply } from './protocol.js';
+import { fromWire } from './protocol.js';
+
+interface Pending {
+  resolve(value: number): void;
+  reject(error: Error): void;
+}
+
+/** A write's source, copied into the batch's data when the batch is sent. */
+interface Source {
+  buf: Buffer;
+  offset: number;
+  length: number;
+}
+
+/** Smallest data buffer made (a batch of a few 1 s WAV blocks fits), and buffers kept. */
+const MIN_BUFFER = 64 * 1024;
+const MAX_SPARE = 4;
+
+export class WriterGoneError extends Error {
+  readonly code = 'ERR_RECORDING_WRITER_GONE';
+  constructor(message = 'the recording writer thread is gone') {
+    super(message);
+    this.name = 'WriterGoneError';
+  }
+}
+
+export class WriterClient {
+  private ops: WriterOp[] = [];
+  private waiting: Pending[] = [];
+  private sources: Source[] = [];
+  private dataBytes = 0;
+  /** Batches sent and not answered yet, oldest first: each op's pending. */
+  private readonly inFlight: Pending[][] = [];
+  private scheduled = false;
+  private gone: Error | null = null;
+  private nextFile = 1;
+  /** Data buffers the writer gave back, for later batches. */
+  private spare: ArrayBuffer[] = [];
+  /** Batches sent (for tests and stats). */
+  batches = 0;
+
+  constructor(private readonly port: MessagePort) {
+    port.on('message', (reply: WriterReply) => this.complete(reply));
+    port.on('close', () => this.fail(new WriterGoneError()));
+    // Only ops waiting for an answer keep the thread's event loop alive.
+    port.unref();
+  }
+
+  /** Ops queued or in flight. */
+  get pending(): number {
+    let n = this.waiting.length;
+    for (const batch of this.inFlight) n += batch.length;
+    return n;
+  }
+
+  /** Creates `path` (flag 'wx': EEXIST if it exists) with `mode` whatever the umask. */
+  async create(path: string, mode: number): Promise<RecordingFile> {
+    const file = this.nextFile++;
+    await this.enqueue({ k: 'create', file, path, mode });
+    return new WriterFile(this, file);
+  }
+
+  /** Writes `text` to `path` whole (a temporary file with `mode`, then renamed). */
+  async writeSmallFile(path: string, text: string, mode: number): Promise<void> {
+    await this.enqueue({ k: 'small', path, text, mode });
+  }
+
+  /** @internal WriterFile's write: resolves with the bytes written. */
+  write(file: number, buf: Buffer, offset: number, length: number, pos: number): Promise<number> {
+    if (!(offset >= 0 && length >= 0 && offset + length <= buf.length)) {
+      return Promise.reject(new RangeError('write outside the buffer'));
+    }
+    const at = this.dataBytes;
+    this.sources.push({ buf, offset, length });
+    this.dataBytes += length;
+    return this.enqueue({ k: 'write', file, at, len: length, pos });
+  }
+
+  /** @internal WriterFile's close. */
+  closeFile(file: number): Promise<number> {
+    return this.enqueue({ k: 'close', file });
+  }
+
+  /** Closes the port (the writer then closes this client's files). */
+  close(): void {
+    this.port.close();
+  }
+
+  private enqueue(op: WriterOp): Promise<number> {
+    if (this.gone !== null) {
+      if (op.k === 'write') this.unqueueSource();
+      return Promise.reject(this.gone);
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.ops.push(op);
+      this.waiting.push({ resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        this.port.ref();
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private unqueueSource(): void {
+    const s = this.sources.pop();
+    if (s !== undefined) this.dataBytes -= s.length;
+  }
+
+  /** Sends what is queued as one batch. */
+  private flush(): void {
+    this.scheduled = false;
+    if (this.ops.length === 0 || this.gone !== null) return;
+    let data: ArrayBuffer | null = null;
+    if (this.dataBytes > 0) {
+      data = this.takeBuffer(this.dataBytes);
+      const bytes = new Uint8Array(data);
+      let at = 0;
+      for (const s of this.sources) {
+        s.buf.copy(bytes, at, s.offset, s.offset + s.length);
+        at += s.length;
+      }
+    }
+    const batch: WriterBatch = { ops: this.ops, data };
+    this.inFlight.push(this.waiting);
+    this.ops = [];
+    this.waiting = [];
+    this.sources = [];
+    this.dataBytes = 0;
+    this.batches++;
+    this.port.postMessage(batch, data === null ? [] : [data]);
+  }
+
+  /** A buffer of at least `bytes`: a returned one, else a new one (rounded up, to be reused). */
+  private takeBuffer(bytes: number): ArrayBuffer {
+    const spare = this.spare;
+    for (let i = 0; i < spare.length; i++) {
+      if (spare[i]!.byteLength >= bytes) {
+        const buf = spare[i]!;
+        spare[i] = spare[spare.length - 1]!;
+        spare.pop();
+        return buf;
+      }
+    }
+    return new ArrayBuffer(Math.max(MIN_BUFFER, 2 ** Math.ceil(Math.log2(bytes))));
+  }
+
+  private complete(reply: WriterReply): void {
+    // The batch's buffer, back from the writer: kept for later batches (a few, the largest).
+    if (reply.data) {
+      this.spare.push(reply.data);
+      if (this.spare.length > MAX_SPARE) {
+        this.spare.sort((a, b) => b.byteLength - a.byteLength);
+        this.spare.length = MAX_SPARE;
+      }
+    }
+    const batch = this.inFlight.shift();
+    if (batch === undefined) return;
+    const { results } = reply;
+    for (let i = 0; i < batch.length; i++) {
+      const r = results[i];
+      if (typeof r === 'number') batch[i]!.resolve(r);
+      else batch[i]!.reject(r === undefined ? new Error('no result from the writer') : fromWire(r));
+    }
+    if (this.inFlight.length === 0 && !this.scheduled) this.port.unref();
+  }
+
+  private fail(error: Error): void {
+    if (this.gone !== null) return;
+    this.gone = error;
+    const batches = [...this.inFlight, this.waiting];
+    this.inFlight.length = 0;
+    this.ops = [];
+    this.waiting = [];
+    this.sources = [];
+    this.dataBytes = 0;
+    for (const batch of batches) for (const p of batch) p.reject(error);
+  }
+}
+
+/** A RecordingFile (what the WAV and Ogg recorders write to) served by the writer thread. */
+class WriterFile implements RecordingFile {
+  constructor(
+    private readonly client: WriterClient,
+    private readonly file: number,
+  ) {}
+
+  async write(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesWritten: number }> {
+    return { bytesWritten: await this.client.write(this.file, buffer, offset, length, position) };
+  }
+
+  async close(): Promise<void> {
+    await this.client.closeFile(this.file);
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The recording writer's client and core over a MessageChannel in this thread (the thread
+ * entry only attaches ports to the same core: test/integration/media/recording-writer.test.ts
+ * runs it as a thread), with real files in a temporary folder.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { openSink } from '../../../../media/recording/openSink.js';
+import { readWavHeader } from '../../../../media/recording/wavHeader.js';
+import { WriterClient } from '../../../../media/recording/writer/client.js';
+import type { WriterBatch } from '../../../../media/recording/writer/protocol.js';
+import { WriterCore, servePort } from '../../../../media/recording/writer/writerCore.js';
+
+let dir: string;
+let core: WriterCore;
+let ports: MessagePort[];
+/** What the writer side received: per batch, its op kinds, data size and bytes used. */
+let batches: { kinds: string[]; dataBytes: number; used: number }[];
+
+function connect(): { client: WriterClient; server: MessagePort } {
+  const { port1, port2 } = new MessageChannel();
+  port2.on('message', (b: WriterBatch) =>
+    batches.push({
+      kinds: b.ops.map((o) => o.k),
+      dataBytes: b.data?.byteLength ?? 0,
+      used: b.ops.reduce((n, o) => n + (o.k === 'write' ? o.len : 0), 0),
+    }),
+  );
+  servePort(core, port2);
+  ports.push(port1, port2);
+  return { client: new WriterClient(port1), server: port2 };
+}
+
+const until = async (cond: () => boolean, ms = 2000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'callwatch-writer-'));
+  core = new WriterCore();
+  ports = [];
+  batches = [];
+});
+
+afterEach(async () => {
+  for (const p of ports) p.close();
+  core.closeAll();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('recording writer client and core', () => {
+  it('runs a file’s ops in order, positional writes landing where asked', async () => {
+    const { client } = connect();
+    const path = join(dir, 'a.bin');
+    const file = await client.create(path, 0o640);
+    const w1 = file.write(Buffer.from('hello world'), 0, 11, 0);
+    const w2 = file.write(Buffer.from('WORLD'), 0, 5, 6); // after w1: overwrites its tail
+    const w3 = file.write(Buffer.from('xx!yy'), 2, 1, 11); // a slice of its buffer
+    await expect(Promise.all([w1, w2, w3])).resolves.toEqual([
+      { bytesWritten: 11 },
+      { bytesWritten: 5 },
+      { bytesWritten: 1 },
+    ]);
+    await file.close();
+    expect(await readFile(path, 'latin1')).toBe('hello WORLD!');
+  });
+
+  it('sends the ops of one turn as one batch, the writes packed into one buffer', async () => {
+    const { client } = connect();
+    const files = await Promise.all([0, 1, 2].map((i) => client.create(join(dir, `${i}`), 0o640)));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.kinds).toEqual(['create', 'create', 'create']);
+    // Small buffers from Node's shared pool: only their bytes travel, not the 8 KiB pool.
+    const bufs = files.map((_, i) => Buffer.from(`file ${i} `));
+    expect(bufs[0]!.buffer.byteLength).toBeGreaterThan(1000);
+    await Promise.all(files.map((f, i) => f.write(bufs[i]!, 0, bufs[i]!.length, 0)));
+    expect(batches).toHaveLength(2);
+    expect(batches[1]!.kinds).toEqual(['write', 'write', 'write']);
+    expect(batches[1]!.used).toBe(bufs.reduce((n, b) => n + b.length, 0));
+    expect(batches[1]!.dataBytes).toBe(64 * 1024); // its own buffer, not the pool
+    await Promise.all(files.map((f) => f.close()));
+    expect(batches).toHaveLength(3);
+    expect(client.batches).toBe(3);
+    for (let i = 0; i < 3; i++)
+      expect(await readFile(join(dir, `${i}`), 'latin1')).toBe(`file ${i} `);
+  });
+
+  it('copies a write’s bytes when the batch is sent: the caller may reuse them after', async () => {
+    const { client } = connect();
+    const file = await client.create(join(dir, 'c'), 0o640);
+    const buf = Buffer.from('abcd');
+    const done = file.write(buf, 0, 4, 0);
+    await done;
+    buf.write('zzzz');
+    await file.close();
+    expect(await readFile(join(dir, 'c'), 'latin1')).toBe('abcd');
+  });
+
+  it('reuses the data buffers the writer gives back, growing them for a large batch', async () => {
+    const { client } = connect();
+    const file = await client.create(join(dir, 'r'), 0o640);
+    const block = Buffer.alloc(40_000, 7);
+    await Promise.all([file.write(block, 0, 40_000, 0), file.write(block, 0, 40_000, 40_000)]);
+    await file.write(block, 0, 100, 80_000); // fits the 128 KiB buffer that came back
+    await Promise.all([0, 1, 2, 3].map((i) => file.write(block, 0, 40_000, i * 40_000)));
+    await file.close();
+    expect(batches.slice(1).map((b) => b.dataBytes)).toEqual([
+      128 * 1024,
+      128 * 1024,
+      256 * 1024,
+      0,
+    ]);
+    expect((await stat(join(dir, 'r'))).size).toBe(160_000);
+  });
+
+  it('rejects an op with its Node error (code kept) and runs the rest of the batch', async () => {
+    const { client } = connect();
+    await writeFile(join(dir, 'exists'), 'x');
+    const results = await Promise.allSettled([
+      client.create(join(dir, 'exists'), 0o640),
+      client.create(join(dir, 'no-such-dir', 'f'), 0o640),
+      client.create(join(dir, 'fine'), 0o640),
+    ]);
+    expect(batches).toHaveLength(1);
+    const [exists, missing, fine] = results;
+    expect(exists.status).toBe('rejected');
+    expect((exists as PromiseRejectedResult).reason).toMatchObject({
+      code: 'EEXIST',
+      syscall: 'open',
+      message: expect.stringMatching(/^EEXIST/),
+    });
+    // The recording tap re-makes a removed folder on ENOENT in the message.
+    expect((missing as PromiseRejectedResult).reason).toMatchObject({
+      code: 'ENOENT',
+      message: expect.stringMatching(/ENOENT/),
+    });
+    expect(fine.status).toBe('fulfilled');
+    const file = (fine as PromiseFulfilledResult<Awaited<ReturnType<WriterClient['create']>>>)
+      .value;
+    await file.close();
+    await expect(file.write(Buffer.from('late'), 0, 4, 0)).rejects.toMatchObject({
+      code: 'EBADF',
+    });
+    expect(core.stats(null).errors).toBe(3);
+  });
+
+  it('applies the mode whatever the umask', async () => {
+    const { client } = connect();
+    const old = process.umask(0o077); // cuts 0640 to 0600
+    try {
+      const file = await client.create(join(dir, 'm'), 0o640);
+      await file.close();
+      await client.writeSmallFile(join(dir, 'm.json'), '{}\n', 0o640);
+    } finally {
+      process.umask(old);
+    }
+    expect((await stat(join(dir, 'm'))).mode & 0o777).toBe(0o640);
+    expect((await stat(join(dir, 'm.json'))).mode & 0o777).toBe(0o640);
+  });
+
+  it('writes a small file whole through a temp file, replacing one a crash left', async () => {
+    const { client } = connect();
+    const path = join(dir, 'call.json');
+    await writeFile(path, 'old contents');
+    await writeFile(`${path}.tmp`, 'half a sidecar', { mode: 0o666 });
+    await client.writeSmallFile(path, '{"callId":"x"}\n', 0o640);
+    expect(await readFile(path, 'utf8')).toBe('{"callId":"x"}\n');
+    expect((await stat(path)).mode & 0o777).toBe(0o640);
+    expect(await readdir(dir)).toEqual(['call.json']);
+    await expect(
+      client.writeSmallFile(join(dir, 'gone', 'x.json'), '{}', 0o640),
+    ).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('rejects pending and later ops when the writer’s port closes', async () => {
+    const { client, server } = connect();
+    const file = await client.create(join(dir, 'p'), 0o640);
+    const pending = file.write(Buffer.alloc(100), 0, 100, 0);
+    server.close(); // the writer thread went away before answering
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_RECORDING_WRITER_GONE' });
+    await expect(client.create(join(dir, 'q'), 0o640)).rejects.toMatchObject({
+      code: 'ERR_RECORDING_WRITER_GONE',
+    });
+    expect(client.pending).toBe(0);
+  });
+
+  it('closes a client’s files when its port closes mid-write, not another client’s', async () => {
+    const a = connect();
+    const b = connect();
+    await a.client.create(join(dir, 'a1'), 0o640);
+    await a.client.create(join(dir, 'a2'), 0o640);
+    const bFile = await b.client.create(join(dir, 'b1'), 0o640);
+    expect(core.stats(null).openFiles).toBe(3);
+    a.client.close(); // its thread died with two files open
+    await until(() => core.stats(null).openFiles === 1);
+    await bFile.write(Buffer.from('still open'), 0, 10, 0);
+    await bFile.close();
+    expect(core.stats(null).openFiles).toBe(0);
+    expect(await readFile(join(dir, 'b1'), 'latin1')).toBe('still open');
+  });
+
+  it('closeAll closes every file (the engine’s close)', async () => {
+    const { client } = connect();
+    const file = await client.create(join(dir, 'z'), 0o640);
+    await file.write(Buffer.from('kept'), 0, 4, 0);
+    expect(core.closeAll()).toBe(1);
+    await expect(file.write(Buffer.from('x'), 0, 1, 4)).rejects.toMatchObject({ code: 'EBADF' });
+    expect(await readFile(join(dir, 'z'), 'latin1')).toBe('kept');
+  });
+
+  it('serves the WAV recorder: a valid file, its header patched in order', async () => {
+    const { client } = connect();
+    const path = join(dir, 'rec.wav');
+    const { sink } = await openSink({
+      path,
+      channels: 2,
+      format: 'wav',
+      sampleRate: 8000,
+      law: 'mulaw',
+      createFile: (p, mode) => client.create(p, mode),
+    });
+    const frame = Int16Array.from({ length: 160 }, (_, i) => i * 10);
+    for (let i = 0; i < 120; i++) sink.writeFrame(frame, frame); // 2.4 s: blocks of 1 s
+    await sink.close();
+    const buf = await readFile(path);
+    const info = readWavHeader(buf);
+    expect(info.dataBytes).toBe(120 * 160 * 4);
+    expect(buf.length).toBe(info.dataOffset + info.dataBytes);
+    expect(buf.readInt16LE(info.dataOffset + 4 * 7)).toBe(70);
+    expect(core.stats(null).openFiles).toBe(0);
+  });
+});
