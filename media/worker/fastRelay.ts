@@ -14,6 +14,9 @@
  * only feed and its stream in a segment of this source.
  */
 import { RELAY_STATE_FIELDS } from '../io/packetIo.js';
+
+/** CALLWATCH_RELAY_FASTPATH=0 keeps every packet on the JavaScript path (A/B benches). */
+const ENABLED = process.env.CALLWATCH_RELAY_FASTPATH !== '0';
 import { KIND_NONE, KIND_TELEPHONE_EVENT } from './payloadMap.js';
 import type { WorkerLeg } from './workerLeg.js';
 
@@ -41,7 +44,7 @@ export class FastRelay {
 
   /** Puts `source` on the fast path if it is eligible (see above) and the io can. */
   tryInstall(source: WorkerLeg): void {
-    if (source.fastTo !== null || source.pair.relay === undefined) return;
+    if (!ENABLED || source.fastTo !== null || source.pair.relay === undefined) return;
     if (source.listeners.length !== 1 || !source.latched || !source.receiving) return;
     if (source.roomId !== 0 || source.jitter !== null || source.recordTap !== null) return;
     const listener = source.listeners[0]!;
