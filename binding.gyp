@@ -8,6 +8,7 @@
         "native/addon.cc",
         "native/native_io.cc",
         "native/event_thread.cc",
+        "native/fast_relay.cc",
         "native/recv_batch.cc",
         "native/udp_socket.cc"
       ],

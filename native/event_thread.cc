@@ -56,6 +56,48 @@ void EventThread::Remove(uint32_t token) {
   epoll_ctl(epoll_, EPOLL_CTL_DEL, it->second, nullptr);
   close(it->second);
   sockets_.erase(it);
+  routes_.erase(token);
+  // A route sending from this socket stops (its source falls back to JavaScript).
+  for (auto r = routes_.begin(); r != routes_.end();) {
+    if (r->second.dstToken == token) {
+      r = routes_.erase(r);
+    } else {
+      ++r;
+    }
+  }
+}
+
+bool EventThread::SetRoute(uint32_t token, const Route& route) {
+  std::lock_guard<std::mutex> lock(socketsMutex_);
+  if (sockets_.count(token) == 0) return false;
+  auto dst = sockets_.find(route.dstToken);
+  if (dst == sockets_.end()) return false;
+  Route& r = routes_[token];
+  r = route;
+  r.dstFd = dst->second;
+  return true;
+}
+
+bool EventThread::ClearRoute(uint32_t token, double* state) {
+  std::lock_guard<std::mutex> lock(socketsMutex_);
+  auto it = routes_.find(token);
+  if (it == routes_.end()) return false;
+  it->second.Store(state);
+  routes_.erase(it);
+  return true;
+}
+
+void EventThread::RelayRun(Route& route, uint32_t first, uint32_t end) {
+  for (uint32_t slot = first; slot < end; slot++) {
+    int32_t* meta = arena_.meta + static_cast<size_t>(slot) * META_INTS;
+    if (meta[META_FLAGS] != 0) continue;  // IPv6, truncated or an error: JavaScript's
+    const uint8_t* data = arena_.data + static_cast<size_t>(slot) * arena_.slotBytes;
+    RelayResult result = TryRelay(route, data, static_cast<uint32_t>(meta[META_LENGTH]),
+                                  meta[META_ADDR], meta[META_PORT], arena_.arrival[slot]);
+    if (result == RELAY_NO) continue;
+    meta[META_FLAGS] = META_FLAG_RELAYED | (result == RELAY_SEND_FAILED ? META_FLAG_SEND_FAILED : 0);
+    meta[META_RELAY_TOKEN] = static_cast<int32_t>(route.dstToken);
+  }
 }
 
 uint32_t EventThread::TakeReady() {
@@ -103,7 +145,12 @@ uint32_t EventThread::ReadRound(const epoll_event* events, int count) {
     uint32_t token = static_cast<uint32_t>(events[i].data.u64);
     auto it = sockets_.find(token);
     if (it == sockets_.end()) continue;  // removed after epoll_wait returned
-    filled += ReadBatch(it->second, token, arena_, filled, arena_.slots - filled);
+    uint32_t read = ReadBatch(it->second, token, arena_, filled, arena_.slots - filled);
+    if (read > 0 && !routes_.empty()) {
+      auto route = routes_.find(token);
+      if (route != routes_.end()) RelayRun(route->second, filled, filled + read);
+    }
+    filled += read;
   }
   return filled;
 }

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "arena.h"
+#include "fast_relay.h"
 
 namespace callwatch {
 
@@ -36,6 +37,12 @@ class EventThread {
   int Add(int fd, uint32_t token);
   // Stops watching `token` and closes its fd. Safe while the thread reads.
   void Remove(uint32_t token);
+  // Relays the RTP datagrams of `token` natively along `route` (replacing its route).
+  // False when `token` is not open.
+  bool SetRoute(uint32_t token, const Route& route);
+  // Stops relaying `token`; copies the route's state into `state` (STATE_COUNT doubles)
+  // and returns true when it had one.
+  bool ClearRoute(uint32_t token, double* state);
   // JavaScript thread: how many slots the thread has filled (0: none yet).
   uint32_t TakeReady();
   // JavaScript thread: the arena is drained; the thread may fill it again.
@@ -48,6 +55,7 @@ class EventThread {
  private:
   void Run();
   uint32_t ReadRound(const epoll_event* events, int count);
+  void RelayRun(Route& route, uint32_t first, uint32_t end);
 
   Arena arena_;
   Notify notify_;
@@ -60,6 +68,7 @@ class EventThread {
 
   std::mutex socketsMutex_;  // held while the thread reads, and by Add/Remove
   std::unordered_map<uint32_t, int> sockets_;
+  std::unordered_map<uint32_t, Route> routes_;  // by source token, under socketsMutex_
 
   std::mutex cpuMutex_;  // the thread's exit vs CpuMs reading its clock
   bool exited_ = false;

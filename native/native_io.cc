@@ -49,6 +49,8 @@ Napi::Function NativeIo::Define(Napi::Env env) {
                          InstanceMethod<&NativeIo::CloseSocket>("closeSocket"),
                          InstanceMethod<&NativeIo::Send4>("send4"),
                          InstanceMethod<&NativeIo::Send6>("send6"),
+                         InstanceMethod<&NativeIo::Relay>("relay"),
+                         InstanceMethod<&NativeIo::Unrelay>("unrelay"),
                          InstanceMethod<&NativeIo::Ref>("ref"),
                          InstanceMethod<&NativeIo::Unref>("unref"),
                          InstanceMethod<&NativeIo::Close>("close"),
@@ -188,6 +190,45 @@ Napi::Value NativeIo::Send6(const Napi::CallbackInfo& info) {
     error = SendTo6(fd, buf.Data() + offset, length, port, address.c_str());
   }
   return Napi::Number::New(info.Env(), error);
+}
+
+// relay(srcToken, dstToken, dstAddr4, dstPort, srcAddr4, srcPort, ptMap, state) -> bool:
+// the event thread relays srcToken's RTP from srcAddr4:srcPort to dstAddr4:dstPort from
+// dstToken's socket (fast_relay.h). ptMap: Int16Array(128); state: Float64Array(STATE_COUNT).
+Napi::Value NativeIo::Relay(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pump_ == nullptr || pump_->closing || info.Length() < 8 || !info[6].IsTypedArray() ||
+      !info[7].IsTypedArray()) {
+    return Napi::Boolean::New(env, false);
+  }
+  auto map = info[6].As<Napi::TypedArrayOf<int16_t>>();
+  auto state = info[7].As<Napi::TypedArrayOf<double>>();
+  if (map.ElementLength() < 128 || state.ElementLength() < STATE_COUNT) {
+    return Napi::Boolean::New(env, false);
+  }
+  Route route;
+  uint32_t src = info[0].As<Napi::Number>().Uint32Value();
+  route.dstToken = info[1].As<Napi::Number>().Uint32Value();
+  route.dstAddr4 = info[2].As<Napi::Number>().Int32Value();
+  route.dstPort = info[3].As<Napi::Number>().Int32Value();
+  route.srcAddr4 = info[4].As<Napi::Number>().Int32Value();
+  route.srcPort = info[5].As<Napi::Number>().Int32Value();
+  std::memcpy(route.ptMap, map.Data(), sizeof route.ptMap);
+  route.Load(state.Data());
+  return Napi::Boolean::New(env, pump_->thread.SetRoute(src, route));
+}
+
+// unrelay(srcToken, state) -> bool: stops relaying srcToken; when it was, its final
+// state is written into `state`.
+Napi::Value NativeIo::Unrelay(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pump_ == nullptr || info.Length() < 2 || !info[1].IsTypedArray()) {
+    return Napi::Boolean::New(env, false);
+  }
+  auto state = info[1].As<Napi::TypedArrayOf<double>>();
+  if (state.ElementLength() < STATE_COUNT) return Napi::Boolean::New(env, false);
+  uint32_t src = info[0].As<Napi::Number>().Uint32Value();
+  return Napi::Boolean::New(env, pump_->thread.ClearRoute(src, state.Data()));
 }
 
 // ref()/unref(): whether the open sockets keep the event loop alive (as dgram's do).

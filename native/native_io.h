@@ -46,6 +46,8 @@ class NativeIo : public Napi::ObjectWrap<NativeIo> {
   Napi::Value CloseSocket(const Napi::CallbackInfo& info);
   Napi::Value Send4(const Napi::CallbackInfo& info);
   Napi::Value Send6(const Napi::CallbackInfo& info);
+  Napi::Value Relay(const Napi::CallbackInfo& info);
+  Napi::Value Unrelay(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);

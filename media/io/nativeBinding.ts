@@ -33,6 +33,22 @@ export interface NativeIoHandle {
     port: number,
     address: string,
   ): number;
+  /**
+   * Relays RTP of `srcToken` from srcAddr4:srcPort to dstAddr4:dstPort out of
+   * `dstToken`'s socket on the event thread (native/fast_relay.h). True when set.
+   */
+  relay(
+    srcToken: number,
+    dstToken: number,
+    dstAddr4: number,
+    dstPort: number,
+    srcAddr4: number,
+    srcPort: number,
+    payloadTypes: Int16Array,
+    state: Float64Array,
+  ): boolean;
+  /** Ends `srcToken`'s route; true (and `state` written) when it had one. */
+  unrelay(srcToken: number, state: Float64Array): boolean;
   /** Whether the io keeps the event loop alive (while it has open sockets). */
   ref(): void;
   unref(): void;

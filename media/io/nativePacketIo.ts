@@ -20,7 +20,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { MediaError } from '../engine/errors.js';
-import { CHANNEL_RTCP, CHANNEL_RTP, IoCounters } from './packetIo.js';
+import { CHANNEL_RTCP, CHANNEL_RTP, IoCounters, RELAY_STATE_FIELDS } from './packetIo.js';
 import type {
   Channel,
   PacketBatch,
@@ -28,6 +28,7 @@ import type {
   PacketIoCounters,
   PairReceiver,
   PortPair,
+  RelayRoute,
 } from './packetIo.js';
 import { loadNativeAddon } from './nativeBinding.js';
 import type { NativeAddon, NativeIoHandle } from './nativeBinding.js';
@@ -45,6 +46,12 @@ const META_ADDR = 4;
 const FLAG_V6 = 1;
 const FLAG_TRUNCATED = 2;
 const FLAG_ERROR = 4;
+const FLAG_RELAYED = 8;
+const FLAG_SEND_FAILED = 16;
+const META_RELAY_TOKEN = META_ADDR + 1;
+// native/fast_relay.h: the state fields on CLOCK_MONOTONIC (the rest are clock-free).
+const STATE_IN_REF_MS = 5;
+const STATE_OUT_REF_MS = 8;
 /** Address strings kept per io before the caches start over (bounds memory under a scan). */
 const ADDRESS_CACHE_MAX = 4096;
 
@@ -61,6 +68,7 @@ class ArenaBatch implements PacketBatch {
   readonly addresses: string[] = new Array<string>(SLOTS).fill('');
   readonly ports = new Int32Array(SLOTS);
   readonly arrivalMs = new Float64Array(SLOTS);
+  readonly relayedTo: (PortPair | null)[] = new Array<PortPair | null>(SLOTS).fill(null);
 }
 
 const NO_RECEIVER: PairReceiver = {
@@ -129,6 +137,34 @@ class NativePortPair implements PortPair {
     if (error !== 0) c.sendErrors++;
   }
 
+  relay(to: PortPair, route: RelayRoute, state: Float64Array): boolean {
+    if (this.closed || this.v6 || !(to instanceof NativePortPair) || to.closed) return false;
+    const dst = this.io.addressKey(route.address);
+    const src = this.io.addressKey(route.sourceAddress);
+    if (dst === undefined || src === undefined) return false;
+    const native = this.io.stateScratch;
+    native.set(state.subarray(0, RELAY_STATE_FIELDS));
+    native[STATE_IN_REF_MS]! -= this.io.clockOffset;
+    native[STATE_OUT_REF_MS]! -= this.io.clockOffset;
+    return this.handle.relay(
+      this.tokens[0],
+      to.tokens[0],
+      dst,
+      route.port,
+      src,
+      route.sourcePort,
+      route.payloadTypes,
+      native,
+    );
+  }
+
+  unrelay(state: Float64Array): boolean {
+    if (!this.handle.unrelay(this.tokens[0], state)) return false;
+    state[STATE_IN_REF_MS]! += this.io.clockOffset;
+    state[STATE_OUT_REF_MS]! += this.io.clockOffset;
+    return true;
+  }
+
   holds(_buf: Buffer): boolean {
     return false; // sends are synchronous: nothing of the caller's is ever pending
   }
@@ -154,8 +190,15 @@ export class NativePacketIo implements PacketIo {
   private readonly slotBuffers: Buffer[] = [];
   private readonly batch = new ArenaBatch();
   /** performance.now() minus the addon's CLOCK_MONOTONIC ms. */
-  private readonly clockOffset: number;
+  readonly clockOffset: number;
+  /** The state handed to the addon (its clock fields shifted to CLOCK_MONOTONIC). */
+  readonly stateScratch = new Float64Array(RELAY_STATE_FIELDS);
   private readonly sockets = new Map<number, Socket>();
+  /**
+   * Sockets retired since the last drain: the arena may still hold datagrams the event
+   * thread relayed out of them before they closed (no route sends from a closed socket).
+   */
+  private readonly retiredSockets = new Map<number, Socket>();
   private readonly open = new Set<NativePortPair>();
   private readonly sourceNames = new Map<number, string>();
   private readonly sourceNames6 = new Map<string, string>();
@@ -233,6 +276,8 @@ export class NativePacketIo implements PacketIo {
   retire(pair: NativePortPair): void {
     if (!this.open.delete(pair)) return;
     for (const token of pair.tokens) {
+      const socket = this.sockets.get(token);
+      if (socket !== undefined) this.retiredSockets.set(token, socket);
       this.sockets.delete(token);
       this.handle.closeSocket(token);
     }
@@ -273,6 +318,19 @@ export class NativePacketIo implements PacketIo {
       if (socket !== undefined) this.deliver(socket, start, end);
       start = end;
     }
+    this.retiredSockets.clear();
+  }
+
+  /** A datagram the event thread relayed from `token`'s socket: counted there, its pair. */
+  private relayedFrom(token: number, length: number, failed: boolean): PortPair | null {
+    const open = this.sockets.get(token);
+    const socket = open ?? this.retiredSockets.get(token);
+    if (socket === undefined) return null; // cannot happen: a route ends with its socket
+    const c = open !== undefined ? socket.pair.counters : this.closedCounters;
+    c.datagramsOut++;
+    c.bytesOut += length;
+    if (failed) c.sendErrors++;
+    return socket.pair;
   }
 
   private deliver({ pair, channel }: Socket, start: number, end: number): void {
@@ -294,9 +352,13 @@ export class NativePacketIo implements PacketIo {
         c.receiveErrors++; // larger than a slot: dropped
         continue;
       }
+      batch.relayedTo[n] =
+        (flags & FLAG_RELAYED) !== 0
+          ? this.relayedFrom(meta[m + META_RELAY_TOKEN]!, length, (flags & FLAG_SEND_FAILED) !== 0)
+          : null;
       batch.buffers[n] = this.slotBuffers[slot]!;
       batch.lengths[n] = length;
-      batch.addresses[n] = this.sourceName(slot, flags);
+      batch.addresses[n] = this.sourceName(slot, flags & FLAG_V6);
       batch.ports[n] = meta[m + META_PORT]!;
       batch.arrivalMs[n] = this.arrival[slot]! + this.clockOffset;
       n++;

@@ -29,18 +29,17 @@
  *   buffers and skips the one `holds` names never overwrites a pending send (see
  *   WorkerLeg.ringBuffer).
  *
- * Relay fast path (for the native io; not built yet, not part of this interface). Most media is a
- * plain relay: one source, one listener, same codec, only the RTP header rewritten
- * (rtp/outboundStream.ts: SSRC, sequence, timestamp, marker) and the payload type
- * renumbered. A native io can do that without crossing into JavaScript. Its place is a
- * method on the io's own PortPair type, `relay(from, to, rewrite)`, called by the worker
- * core where it wires routes (WorkerCore.feed: a listener with exactly one source whose
- * payload the listener takes), with the OutboundStream state handed over and taken back
- * when the route changes. Everything else keeps coming through the receiver: RTCP, the
- * first packet from a source (latching, RFC 4961), telephone-events (DTMF detection),
- * payload types that need transcoding, packets of legs in a room's mix or recording, and
- * anything from a foreign address. The fast path must keep the counters of both legs and
- * of the pairs as the JavaScript path would.
+ * Relay fast path (native io only: `PortPair.relay`). Most media is a plain relay: one
+ * source, one listener, same codec, only the RTP header rewritten (rtp/outboundStream.ts:
+ * SSRC, sequence, timestamp, marker) and the payload type renumbered. The native io does
+ * that on its event thread without JavaScript (native/fast_relay.cc), for the in-order
+ * packets of the listener's current OutboundStream segment from the latched source
+ * address, and still hands each such datagram to the receiver, untouched and marked in
+ * `relayedTo`, so the worker counts it and keeps its reception statistics (RFC 3550 A.1,
+ * A.8) exactly as the JavaScript path does (media/worker/fastRelay.ts decides when).
+ * Everything else comes through unmarked: RTCP, the first packet from a source
+ * (latching, RFC 4961), telephone-events (DTMF detection), payload types that need
+ * transcoding, anything that starts a new segment, and anything from a foreign address.
  */
 /** Which port of a pair: the even RTP port or the RTCP port (RTP port + 1). */
 export type Channel = 0 | 1;
@@ -112,6 +111,27 @@ export interface PacketBatch {
    * its own time (the kernel's receive timestamp), not the time the batch was read.
    */
   readonly arrivalMs: ArrayLike<number>;
+  /**
+   * Set by an io with a relay fast path: the pair an entry was already relayed from
+   * (rewritten and sent by the io along `PortPair.relay`; the entry's bytes are as
+   * received), else null. Absent: nothing was relayed.
+   */
+  readonly relayedTo?: ReadonlyArray<PortPair | null>;
+}
+
+/** Fields of a relay route's segment state (RelayState), as native/fast_relay.h names them. */
+export const RELAY_STATE_FIELDS = 17;
+
+/** What `PortPair.relay` needs besides the state: where to, from where, which payload types. */
+export interface RelayRoute {
+  /** The listener's endpoint (IPv4 literal) and RTP port. */
+  readonly address: string;
+  readonly port: number;
+  /** The source's latched address and port: anything else is not relayed. */
+  readonly sourceAddress: string;
+  readonly sourcePort: number;
+  /** Input payload type → output payload type, -1: not relayed by the io (128 entries). */
+  readonly payloadTypes: Int16Array;
 }
 
 /**
@@ -155,6 +175,18 @@ export interface PortPair {
   ): void;
   /** Whether a pending send may still read `buf` (see the ownership rules above). */
   holds(buf: Buffer): boolean;
+  /**
+   * The relay fast path (an io may lack it): RTP arriving on this pair from
+   * `route.sourceAddress` is rewritten along `state` (RELAY_STATE_FIELDS numbers, see
+   * OutboundStream.exportSegment) and sent from `to`'s RTP port by the io itself. False
+   * when it cannot (then nothing changed). Replaces any previous route of this pair.
+   */
+  relay?(to: PortPair, route: RelayRoute, state: Float64Array): boolean;
+  /**
+   * Ends this pair's route; writes its final state into `state` and returns true when
+   * there was one (the caller continues the stream from it).
+   */
+  unrelay?(state: Float64Array): boolean;
   /** Closes both ports; resolves once they are free. Idempotent, never rejects. */
   close(): Promise<void>;
 }

@@ -138,6 +138,11 @@ export class OutboundStream {
     return this.outTimestamp;
   }
 
+  /** The source id of the current segment (0 before the first packet). */
+  get sourceId(): number {
+    return this.source;
+  }
+
   /** Output marker bit of the last packet `next` accepted. */
   get marker(): boolean {
     return this.outMarker;
@@ -223,6 +228,53 @@ export class OutboundStream {
     writeRtpSsrc(buf, this.ssrc);
     writeRtpMarker(buf, this.outMarker);
     return true;
+  }
+
+  /**
+   * The current segment as the numbers a relay fast path continues it from (order of
+   * native/fast_relay.h's StateField; times on performance.now()'s clock), written into
+   * `out` (RELAY_STATE_FIELDS entries). False when there is no segment to continue
+   * (nothing sent yet, or `interrupt` was called): the next packet starts one here.
+   */
+  exportSegment(out: Float64Array): boolean {
+    if (!this.started || this.sourceSsrc < 0) return false;
+    out[0] = this.sourceSsrc;
+    out[1] = this.seqOffset;
+    out[2] = this.tsOffset;
+    out[3] = this.inHighSeq;
+    out[4] = this.inRefTs;
+    out[5] = this.inRefMs;
+    out[6] = this.highSeq;
+    out[7] = this.outRefTs;
+    out[8] = this.outRefMs;
+    out[9] = this.outSequence;
+    out[10] = this.outTimestamp;
+    out[11] = this.outMarker ? 1 : 0;
+    out[12] = this.sent;
+    out[13] = this.ssrc;
+    out[14] = this.maxGap;
+    out[15] = this.maxSkewSamples;
+    out[16] = this.clockRate;
+    return true;
+  }
+
+  /**
+   * Takes back a segment a relay fast path continued (what `exportSegment` handed out,
+   * advanced by the packets it sent), for the same source: the stream goes on from it.
+   */
+  importSegment(state: Float64Array): void {
+    this.seqOffset = state[1]!;
+    this.tsOffset = state[2]!;
+    this.inHighSeq = state[3]!;
+    this.inRefTs = state[4]!;
+    this.inRefMs = state[5]!;
+    this.highSeq = state[6]!;
+    this.outRefTs = state[7]!;
+    this.outRefMs = state[8]!;
+    this.outSequence = state[9]!;
+    this.outTimestamp = state[10]!;
+    this.outMarker = state[11] !== 0;
+    this.sent = state[12]!;
   }
 
   private startSegment(

@@ -20,7 +20,7 @@ import type { DtmfDigit } from '../dtmf/dtmfReceiver.js';
 import { opusBackend } from '../codecs/opusBinding.js';
 import { MediaError } from '../engine/errors.js';
 import { CHANNEL_RTP } from '../io/packetIo.js';
-import type { PacketIo, PairReceiver } from '../io/packetIo.js';
+import type { PacketIo, PairReceiver, PortPair } from '../io/packetIo.js';
 import { FrameClock } from '../mixer/frameClock.js';
 import type { JitterBuffer } from '../mixer/jitterBuffer.js';
 import type { CreateRecordingFile } from '../recording/recordingFile.js';
@@ -39,7 +39,8 @@ import type {
   WorkerConfig,
   WorkerEvent,
 } from './protocol.js';
-import { receiveRtp } from './relay.js';
+import { receiveRtp, relayedRtp } from './relay.js';
+import { FastRelay } from './fastRelay.js';
 import type { PacketEvents } from './relay.js';
 import { receiveRtcp, sendReport } from './rtcpSession.js';
 import { addIoCpu, threadCpuMs } from './threadCpu.js';
@@ -70,6 +71,10 @@ function remove<T>(list: T[], item: T): void {
 
 export class WorkerCore {
   private readonly legs = new Map<number, WorkerLeg>();
+  /** Open legs by their pair: whom the io's relay fast path sent a datagram to. */
+  private readonly legOfPair = new Map<PortPair, WorkerLeg>();
+  /** The relay fast path's routes (a no-op on an io without one). */
+  private readonly fast = new FastRelay();
   private readonly rooms = new Map<number, WorkerRoom>();
   /** Rooms removed by closeRoom whose recording is still closing (counted in stats). */
   private readonly closingRooms = new Set<WorkerRoom>();
@@ -118,14 +123,16 @@ export class WorkerCore {
     this.nextStatsMs = now + config.statsIntervalMs;
     this.timer = setInterval(() => this.sweep(), config.sweepIntervalMs);
     this.events = {
-      latched: (leg, signalled) =>
+      latched: (leg, signalled) => {
+        this.fast.releaseAround(leg); // a route to or from it used the old address
         this.host.post({
           type: 'latched',
           legId: leg.id,
           address: leg.latchedAddress,
           port: leg.latchedPort,
           signalled,
-        }),
+        });
+      },
       dtmf: (leg, digit) => this.postDtmf(leg, digit),
       eventToMix: (leg, msg, length, nowMs) =>
         this.rooms.get(leg.roomId)?.forwardEvent(leg, msg, length, nowMs),
@@ -189,6 +196,7 @@ export class WorkerCore {
       throw new MediaError('ERR_WORKER', 'the worker is closing');
     }
     const now = performance.now();
+    this.releaseRoutes(command);
     switch (command.type) {
       case 'createLeg':
         return this.createLeg(command.leg);
@@ -292,6 +300,38 @@ export class WorkerCore {
     }
   }
 
+  /**
+   * Takes back the relay fast path's routes a command may change (fastRelay.ts): those of
+   * the legs it names and of the rooms it names. They come back on the next packet the
+   * packet path relays.
+   */
+  private releaseRoutes(command: Command): void {
+    if (command.type === 'getStats' || command.type === 'createLeg') return;
+    if ('legId' in command) {
+      const leg = this.legs.get(command.legId);
+      if (leg !== undefined) this.fast.releaseAround(leg);
+    }
+    if (command.type === 'setSources') {
+      for (const id of command.sources) {
+        const leg = this.legs.get(id);
+        if (leg !== undefined) this.fast.releaseAround(leg);
+      }
+    }
+    if ('legIds' in command) {
+      for (const id of command.legIds) {
+        const leg = this.legs.get(id);
+        if (leg !== undefined) this.fast.releaseAround(leg);
+      }
+    }
+    if (command.type === 'setRoutes') {
+      for (const member of command.members) {
+        const leg = this.legs.get(member.legId);
+        if (leg !== undefined) this.fast.releaseAround(leg);
+      }
+    }
+    if (command.type === 'close') for (const leg of this.legs.values()) this.fast.release(leg);
+  }
+
   private leg(id: number): WorkerLeg {
     const leg = this.legs.get(id);
     if (leg === undefined) throw new MediaError('ERR_UNKNOWN_LEG', `no leg ${id} in this worker`);
@@ -328,17 +368,26 @@ export class WorkerCore {
     leg.nextRtcpMs = performance.now() + this.rtcpDelay() / 2;
     pair.receive(this.receiverOf(leg));
     this.legs.set(leg.id, leg);
+    this.legOfPair.set(pair, leg);
     return { ssrc: leg.outbound.ssrc };
   }
 
   /** The packet path's entry: each datagram of `leg`'s pair, a bug caught per datagram. */
   private receiverOf(leg: WorkerLeg): PairReceiver {
     const events = this.events;
+    const fast = this.fast;
     return {
       rtp: (batch) => {
-        const { buffers, lengths, addresses, ports, arrivalMs } = batch;
+        const { buffers, lengths, addresses, ports, arrivalMs, relayedTo } = batch;
         for (let i = 0; i < batch.count; i++) {
           try {
+            const relayed = relayedTo?.[i];
+            if (relayed != null) {
+              relayedRtp(leg, this.legOfPair.get(relayed), buffers[i]!, lengths[i]!, arrivalMs[i]!);
+              continue;
+            }
+            // The io left it to us: the listener's stream continues here, from its state.
+            if (leg.fastTo !== null) fast.release(leg);
             receiveRtp(
               leg,
               buffers[i]!,
@@ -352,6 +401,7 @@ export class WorkerCore {
             this.internalError(leg, error);
           }
         }
+        if (leg.fastTo === null && leg.listeners.length === 1) fast.tryInstall(leg);
       },
       rtcp: (batch) => {
         const { buffers, lengths, addresses, ports, arrivalMs } = batch;
@@ -518,8 +568,10 @@ export class WorkerCore {
 
   private async closeLeg(leg: WorkerLeg): Promise<void> {
     if (leg.closed) return;
+    this.fast.releaseAround(leg);
     leg.closed = true;
     this.legs.delete(leg.id);
+    this.legOfPair.delete(leg.pair);
     if (leg.roomId !== 0) {
       const room = this.rooms.get(leg.roomId);
       try {
@@ -561,6 +613,9 @@ export class WorkerCore {
         const digits = leg.dtmf.expire(now);
         for (const digit of digits) this.postDtmf(leg, digit);
         if (now >= leg.nextRtcpMs) {
+          // The SR's RTP timestamp extrapolates from the last one sent: take it back.
+          const feed = leg.sources[0];
+          if (feed !== undefined && feed.fastTo === leg) this.fast.release(feed);
           sendReport(leg, now, false);
           leg.nextRtcpMs = now + this.rtcpDelay();
         }

@@ -87,6 +87,8 @@ export class WorkerLeg {
   /** Legs this one's outbound stream is fed from, and legs fed by this one. */
   sources: WorkerLeg[] = [];
   listeners: WorkerLeg[] = [];
+  /** The listener the io relays this leg's RTP to by itself (fastRelay.ts), or null. */
+  fastTo: WorkerLeg | null = null;
 
   /** The room (call) this leg is a participant of, by id; 0 when none. */
   roomId = 0;

@@ -292,3 +292,46 @@ describe('OutboundStream: interrupt', () => {
     expect(after.seq - last!.seq).toBe(26);
   });
 });
+
+describe('handing a segment to a relay fast path and back', () => {
+  const init = { ssrc: 0x5555, sequence: 40000, timestamp: 7000 };
+
+  it('exports nothing before the first packet or after an interrupt', () => {
+    const stream = new OutboundStream(init);
+    const state = new Float64Array(17);
+    expect(stream.exportSegment(state)).toBe(false);
+    send(stream, LEG_A, 9, 10, 160, 0);
+    expect(stream.exportSegment(state)).toBe(true);
+    expect(state[0]).toBe(9); // the segment's source SSRC
+    expect(state[13]).toBe(0x5555);
+    stream.interrupt();
+    expect(stream.exportSegment(state)).toBe(false);
+  });
+
+  it('continues from the state it takes back as if it had sent those packets itself', () => {
+    const kept = new OutboundStream(init);
+    const handed = new OutboundStream(init);
+    for (let i = 0; i < 5; i++) {
+      send(kept, LEG_A, 9, 10 + i, 160 * i, i * 20);
+      send(handed, LEG_A, 9, 10 + i, 160 * i, i * 20);
+    }
+    // A fast path advances the exported state for packets 15..19 the way `next` does
+    // (here a second stream of the same source stands in for it), then hands it back.
+    const state = new Float64Array(17);
+    expect(handed.exportSegment(state)).toBe(true);
+    for (let i = 5; i < 10; i++) send(kept, LEG_A, 9, 10 + i, 160 * i, i * 20);
+    const fastPath = new OutboundStream(init);
+    send(fastPath, LEG_A, 9, 10, 0, 0); // same source (importSegment keeps the source)
+    fastPath.importSegment(state);
+    for (let i = 5; i < 10; i++) send(fastPath, LEG_A, 9, 10 + i, 160 * i, i * 20);
+    expect(fastPath.exportSegment(state)).toBe(true);
+    handed.importSegment(state);
+    // Then a switch to another source and back: both streams agree on every packet.
+    const a = [send(kept, LEG_B, 3, 500, 9000, 300), send(kept, LEG_A, 9, 30, 4000, 400)];
+    const b = [send(handed, LEG_B, 3, 500, 9000, 300), send(handed, LEG_A, 9, 30, 4000, 400)];
+    expect(b).toEqual(a);
+    expect(handed.sequence).toBe(kept.sequence);
+    expect(handed.sent).toBe(kept.sent);
+    expect(a[0]!.seq).toBe((40000 + 10) & 0xffff); // contiguous after the 10 sent
+  });
+});
