@@ -63,8 +63,15 @@ const AGENT_TONE_MS = 1500;
 
 interface Recorded {
   summary: RecordingSummary;
-  /** Wall-clock ms between the recording's start and stop, as the test saw them. */
-  wallMs: number;
+  /**
+   * Wall-clock ms the recording certainly covered (from startRecording's answer to the
+   * close being asked) and at most covered (from asking for the start to the close's
+   * answer): the worker starts and stops somewhere inside those windows, which a loaded
+   * machine widens (a command queued behind other work), so the file's length is checked
+   * against both rather than against one instant guessed for each.
+   */
+  minWallMs: number;
+  maxWallMs: number;
 }
 
 /**
@@ -97,8 +104,9 @@ async function recordCall(
   await sleep(t0 + durationMs - performance.now());
   const end = performance.now();
   const summary = (await c.room.close()) as RecordingSummary;
-  // The worker's start lies between `before` and t0, its stop after `end`.
-  return { summary, wallMs: end - (before + t0) / 2 };
+  const closed = performance.now();
+  // The worker's start lies between `before` and t0, its stop between `end` and `closed`.
+  return { summary, minWallMs: end - t0, maxWallMs: closed - before };
 }
 
 function soxInfo(path: string): { info: string; stat: string } {
@@ -122,7 +130,8 @@ function checkAudio(
   const onsetR = onsetSec(right, rate);
   const measured = {
     lengthSec,
-    wallSec: rec.wallMs / 1000,
+    minWallSec: rec.minWallMs / 1000,
+    maxWallSec: rec.maxWallMs / 1000,
     onsetL,
     onsetR,
     skewMs: (onsetR - onsetL - (AGENT_TONE_MS - CUSTOMER_TONE_MS) / 1000) * 1000,
@@ -130,7 +139,9 @@ function checkAudio(
   expect(right.length).toBe(left.length);
   // The file is as long as the time recorded.
   expect(Math.abs(lengthSec - seconds)).toBeLessThanOrEqual(0.1);
-  expect(Math.abs(lengthSec - measured.wallSec)).toBeLessThanOrEqual(0.06);
+  // ... within 60 ms (three frames) of the window the test saw the worker start and stop in.
+  expect(lengthSec).toBeGreaterThanOrEqual(measured.minWallSec - 0.06);
+  expect(lengthSec).toBeLessThanOrEqual(measured.maxWallSec + 0.06);
   // Customer left, agent right, each from its known start (a packet's audio ends at its
   // arrival, so a tone starting with the packet sent at t shows from t − 20 ms).
   expect(Math.abs(onsetL - (CUSTOMER_TONE_MS - 20) / 1000)).toBeLessThanOrEqual(0.06);
