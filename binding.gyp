@@ -9,7 +9,8 @@
         "native/native_io.cc",
         "native/event_thread.cc",
         "native/recv_batch.cc",
-        "native/udp_socket.cc"
+        "native/udp_socket.cc",
+        "native/sip_socket.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"

@@ -17,6 +17,7 @@ import { OverloadMonitor } from '../sip/core/overload.js';
 import type { SipRequest } from '../sip/message/message.js';
 import { SipStack } from '../sip/stack.js';
 import type { Source } from '../sip/transport/types.js';
+import { chooseSipUdpIo } from '../sip/transport/udpIoChoice.js';
 import { MediaEngine } from '../media/engine/index.js';
 import { CallService } from './calls/callService.js';
 import { registerCallMetrics } from './metrics/callMetrics.js';
@@ -135,6 +136,12 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   let overload: OverloadMonitor | undefined;
 
   const { address, udpPort, tcpPort } = config.sip.listen;
+  const udpIo = chooseSipUdpIo(config.sip.io, (reason) =>
+    logger.warn(
+      { module: 'sip', reason },
+      'native SIP socket unavailable (run `node scripts/build-native.mjs`); SIP over UDP uses node:dgram',
+    ),
+  );
   const stack = await open(
     `SIP listener on ${address} (udp ${udpPort ?? 'off'}, tcp ${tcpPort ?? 'off'})`,
     'sip.listen',
@@ -148,6 +155,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
           tcpIdleTimeoutMs: config.sip.tcpIdleTimeoutSec * 1000,
           clock,
           queueProbe: overloadConfig.enabled,
+          udpIo,
           ...(config.sip.advertisedAddress !== null
             ? { advertisedHost: config.sip.advertisedAddress }
             : {}),
@@ -335,7 +343,10 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   }
 
   const ports = { ...stack.ports, http: httpPort };
-  logger.info({ sip: stack.ports, http: httpPort, address }, 'listening');
+  logger.info(
+    { sip: stack.ports, sipUdpIo: stack.transport.udpIo, http: httpPort, address },
+    'listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {

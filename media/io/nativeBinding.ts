@@ -53,6 +53,10 @@ export interface NativeAddon {
   ) => NativeIoHandle;
   /** CLOCK_MONOTONIC in ms (the clock arrival times are on). */
   monotonicMs(): number;
+  /** SO_RCVBUF and SO_SNDBUF of a bound socket's fd (the SIP socket). 0 or errno. */
+  setSocketBuffers(fd: number, bytes: number): number;
+  /** The local port of a bound socket's fd, or -errno. */
+  localPort(fd: number): number;
 }
 
 export type NativeAddonLoad =

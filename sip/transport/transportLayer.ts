@@ -26,6 +26,7 @@ import { QueueProbe } from './queueProbe.js';
 import { TcpTransport } from './tcp.js';
 import { UdpTransport } from './udp.js';
 import type { Endpoint, Source, TransportProtocol } from './types.js';
+import type { SipUdpIo } from './datagramSocket.js';
 
 export interface TransportLayerOptions {
   address: string;
@@ -38,6 +39,8 @@ export interface TransportLayerOptions {
   clock: Clock;
   /** Measure the UDP receive queue's delay with a probe datagram (queueProbe.ts). */
   queueProbe?: boolean;
+  /** The UDP socket implementation (udp.ts; default dgram). */
+  udpIo?: SipUdpIo;
 }
 
 export type TransportLayerEvents = {
@@ -69,7 +72,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
     try {
       if (options.udpPort !== null) {
         layer.udp = await UdpTransport.bind(
-          { address: options.address, port: options.udpPort },
+          { address: options.address, port: options.udpPort, io: options.udpIo ?? 'dgram' },
           handler,
         );
         if (options.queueProbe) {
@@ -118,6 +121,11 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
    */
   sampleQueueDelay(): number | undefined {
     return this.probe?.sample();
+  }
+
+  /** The UDP socket implementation that runs, or undefined without UDP. */
+  get udpIo(): SipUdpIo | undefined {
+    return this.udp?.io;
   }
 
   get tcpConnections(): number {

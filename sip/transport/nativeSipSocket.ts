@@ -1,0 +1,210 @@
+/**
+ * The SIP UDP socket on the native addon (native/: one NativeIo, so one event thread
+ * that waits on epoll and reads with recvmmsg into a receive arena, waking this thread
+ * once per batch). Each datagram is copied out of its arena slot into a Buffer of its
+ * own (the SIP parser keeps slices of it) before the arena goes back to the thread.
+ * Sends are synchronous sendto(MSG_DONTWAIT) calls: no callback, no lookup, no pending
+ * request object; a datagram the kernel refuses is dropped and counted.
+ *
+ * Slots are 64 KiB, so every UDP datagram fits whole, as with node:dgram.
+ */
+import { isIPv4 } from 'node:net';
+import { constants } from 'node:os';
+import { loadNativeAddon } from '../../media/io/nativeBinding.js';
+import type { NativeAddon, NativeIoHandle } from '../../media/io/nativeBinding.js';
+import { formatIPv6 } from '../../media/io/nativePacketIo.js';
+import type { DatagramSocket, DatagramSocketOptions, OnDatagram } from './datagramSocket.js';
+
+/** Datagrams per wake-up and bytes per datagram (the largest UDP payload fits). */
+const SLOTS = 64;
+const SLOT_BYTES = 65536;
+// native/arena.h: per-slot int32 fields.
+const META_INTS = 8;
+const META_LENGTH = 1;
+const META_PORT = 2;
+const META_FLAGS = 3;
+const META_ADDR = 4;
+const FLAG_V6 = 1;
+const FLAG_TRUNCATED = 2;
+const FLAG_ERROR = 4;
+/** Address strings kept before the caches start over (bounds memory under a scan). */
+const ADDRESS_CACHE_MAX = 4096;
+
+/** Why the native SIP socket cannot be used here, or undefined when it can. */
+export function nativeSipUnavailable(): string | undefined {
+  const load = loadNativeAddon();
+  if (load.addon === undefined) return load.error;
+  if (typeof load.addon.localPort !== 'function') return 'the addon build predates the SIP socket';
+  return undefined;
+}
+
+export class NativeSipSocket implements DatagramSocket {
+  readonly io = 'native' as const;
+  sendErrors = 0;
+  /** Receive errors and datagrams dropped by the thread (counted, as dgram hides them). */
+  receiveErrors = 0;
+  private closed = false;
+  private v6 = false;
+  private readonly meta: Int32Array;
+  private readonly metaBytes: Uint8Array;
+  private readonly data: Uint8Array;
+  private readonly sourceNames = new Map<number, string>();
+  private readonly sourceNames6 = new Map<string, string>();
+  private readonly sendKeys = new Map<string, number>();
+  private readonly keyBytes = new Uint8Array(4);
+  private readonly keyInt = new Int32Array(this.keyBytes.buffer);
+  private handle!: NativeIoHandle;
+  private fd = -1;
+  address = '';
+  port = 0;
+
+  private constructor(private readonly onDatagram: OnDatagram) {
+    const data = new ArrayBuffer(SLOTS * SLOT_BYTES);
+    const meta = new ArrayBuffer(SLOTS * META_INTS * 4);
+    this.data = new Uint8Array(data);
+    this.meta = new Int32Array(meta);
+    this.metaBytes = new Uint8Array(meta);
+  }
+
+  /** Binds; rejects (and leaves nothing open) when the port is taken or the thread fails. */
+  static bind(options: DatagramSocketOptions, onDatagram: OnDatagram): Promise<NativeSipSocket> {
+    const load = loadNativeAddon();
+    if (load.addon === undefined) return Promise.reject(new Error(load.error));
+    try {
+      return Promise.resolve(NativeSipSocket.open(load.addon, options, onDatagram));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  private static open(
+    addon: NativeAddon,
+    options: DatagramSocketOptions,
+    onDatagram: OnDatagram,
+  ): NativeSipSocket {
+    const socket = new NativeSipSocket(onDatagram);
+    const data = socket.data.buffer as ArrayBuffer;
+    const meta = socket.meta.buffer as ArrayBuffer;
+    const arrival = new ArrayBuffer(SLOTS * 8);
+    const handle = new addon.NativeIo(data, meta, arrival, SLOTS, SLOT_BYTES, (count) =>
+      socket.drain(count),
+    );
+    socket.handle = handle;
+    const result = handle.bind(options.address, options.port);
+    if (typeof result === 'number') {
+      handle.close();
+      throw bindError(options, -result);
+    }
+    socket.fd = result[1];
+    const port = addon.localPort(socket.fd);
+    if (port < 0) {
+      handle.close();
+      throw bindError(options, -port);
+    }
+    // The kernel caps the size (net.core.rmem_max); the default still works.
+    addon.setSocketBuffers(socket.fd, options.socketBufferBytes);
+    socket.address = options.address;
+    socket.port = port;
+    socket.v6 = !isIPv4(options.address);
+    handle.ref(); // an open socket keeps the event loop alive, as dgram's does
+    return socket;
+  }
+
+  send(data: Buffer, port: number, address: string): void {
+    if (this.closed) return;
+    if (!(port > 0 && port < 65536)) {
+      this.sendErrors++;
+      return;
+    }
+    let error: number;
+    if (this.v6) {
+      error = this.handle.send6(this.fd, data, 0, data.length, port, address);
+    } else {
+      const key = this.addressKey(address);
+      error =
+        key === undefined
+          ? constants.errno.EINVAL
+          : this.handle.send4(this.fd, data, 0, data.length, port, key);
+    }
+    if (error !== 0) this.sendErrors++;
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.handle.close(); // joins the event thread and closes the fd: the port is free
+    }
+    return Promise.resolve();
+  }
+
+  /** The addon's wake-up: slots 0..count-1 are filled. */
+  private drain(count: number): void {
+    const meta = this.meta;
+    for (let slot = 0; slot < count && !this.closed; slot++) {
+      const m = slot * META_INTS;
+      const flags = meta[m + META_FLAGS]!;
+      if ((flags & (FLAG_ERROR | FLAG_TRUNCATED)) !== 0) {
+        this.receiveErrors++;
+        continue;
+      }
+      const length = meta[m + META_LENGTH]!;
+      const start = slot * SLOT_BYTES;
+      const copy = Buffer.allocUnsafe(length);
+      copy.set(this.data.subarray(start, start + length));
+      this.onDatagram(copy, {
+        protocol: 'udp',
+        address: this.sourceName(slot, flags),
+        port: meta[m + META_PORT]!,
+      });
+    }
+  }
+
+  /** An IPv4 literal as the int32 the addon sends to, or undefined when it is not one. */
+  private addressKey(address: string): number | undefined {
+    let key = this.sendKeys.get(address);
+    if (key !== undefined) return key;
+    if (!isIPv4(address)) return undefined;
+    const parts = address.split('.');
+    for (let i = 0; i < 4; i++) this.keyBytes[i] = Number(parts[i]);
+    key = this.keyInt[0]!;
+    if (this.sendKeys.size >= ADDRESS_CACHE_MAX) this.sendKeys.clear();
+    this.sendKeys.set(address, key);
+    return key;
+  }
+
+  /** The source address of `slot` as node:dgram names it, one string per recurring source. */
+  private sourceName(slot: number, flags: number): string {
+    const m = slot * META_INTS + META_ADDR;
+    if ((flags & FLAG_V6) === 0) {
+      const key = this.meta[m]!;
+      let name = this.sourceNames.get(key);
+      if (name === undefined) {
+        const b = this.metaBytes;
+        const o = m * 4;
+        name = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+        if (this.sourceNames.size >= ADDRESS_CACHE_MAX) this.sourceNames.clear();
+        this.sourceNames.set(key, name);
+      }
+      return name;
+    }
+    const meta = this.meta;
+    const key = `${meta[m]},${meta[m + 1]},${meta[m + 2]},${meta[m + 3]}`;
+    let name = this.sourceNames6.get(key);
+    if (name === undefined) {
+      name = formatIPv6(this.metaBytes.subarray(m * 4, m * 4 + 16));
+      if (this.sourceNames6.size >= ADDRESS_CACHE_MAX) this.sourceNames6.clear();
+      this.sourceNames6.set(key, name);
+    }
+    return name;
+  }
+}
+
+function bindError(options: DatagramSocketOptions, errno: number): NodeJS.ErrnoException {
+  const name =
+    Object.entries(constants.errno).find(([, n]) => n === errno)?.[0] ?? `errno ${errno}`;
+  const error: NodeJS.ErrnoException = new Error(`bind ${name} ${options.address}:${options.port}`);
+  error.code = name;
+  error.errno = -errno;
+  error.syscall = 'bind';
+  return error;
+}
