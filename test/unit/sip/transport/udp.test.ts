@@ -186,7 +186,7 @@ describe(`TransportLayer over ${SIP_IO}`, () => {
 
   it('reads the queue probe datagram by its source (queueProbe.ts)', async () => {
     const clock = new FakeClock();
-    let probe: QueueProbe | undefined;
+    const own: { probe?: QueueProbe } = {};
     let others = 0;
     let arrived: () => void = () => {};
     const back = new Promise<void>((r) => (arrived = r));
@@ -194,15 +194,16 @@ describe(`TransportLayer over ${SIP_IO}`, () => {
       { address: '127.0.0.1', port: 0, io: SIP_IO },
       {
         onMessage: (_data, source) => {
-          if (probe?.isFrom(source)) {
-            probe.arrived();
+          if (own.probe?.isFrom(source)) {
+            own.probe.arrived();
             arrived();
           } else others++;
         },
       },
     );
     opened.push(t);
-    probe = await QueueProbe.open({ address: '127.0.0.1', port: t.port }, clock);
+    const probe = await QueueProbe.open({ address: '127.0.0.1', port: t.port }, clock);
+    own.probe = probe;
     opened.push(probe);
     expect(probe.sample()).toBe(0); // sends the probe
     clock.advance(7);
