@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import dgram from 'node:dgram';
 import { readdirSync } from 'node:fs';
+import net from 'node:net';
 import { UdpTransport } from '../../../../sip/transport/udp.js';
 import { TransportLayer } from '../../../../sip/transport/transportLayer.js';
 import type { Source } from '../../../../sip/transport/types.js';
@@ -182,6 +183,27 @@ describe(`TransportLayer over ${SIP_IO}`, () => {
     expect(invalid[0]![1]).toBe(400);
     expect(invalid[1]![1]).toBeUndefined();
     expect(p.inbox).toHaveLength(1);
+  });
+
+  it('closes the UDP socket when the start fails half-way (TCP port taken)', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    opened.push({ close: () => new Promise<void>((r) => blocker.close(() => r())) });
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const before = openFds();
+    await expect(
+      TransportLayer.open({
+        address: '127.0.0.1',
+        udpPort: 0,
+        tcpPort: taken,
+        maxMessageBytes: 65535,
+        tcpIdleTimeoutMs: 60000,
+        clock: systemClock,
+        queueProbe: true,
+        udpIo: SIP_IO,
+      }),
+    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(openFds()).toBe(before);
   });
 
   it('reads the queue probe datagram by its source (queueProbe.ts)', async () => {
