@@ -3,8 +3,9 @@
  * that waits on epoll and reads with recvmmsg into a receive arena, waking this thread
  * once per batch). Each datagram is copied out of its arena slot into a Buffer of its
  * own (the SIP parser keeps slices of it) before the arena goes back to the thread.
- * Sends are synchronous sendto(MSG_DONTWAIT) calls: no callback, no lookup, no pending
- * request object; a datagram the kernel refuses is dropped and counted.
+ * Sends are copied into a staging buffer and go out with sendmmsg(MSG_DONTWAIT) once the
+ * current callback is done (a microtask): no callback, no lookup, no request object per
+ * datagram; a datagram the kernel refuses is dropped and counted.
  *
  * Slots are 64 KiB, so every UDP datagram fits whole, as with node:dgram.
  */
@@ -27,6 +28,13 @@ const META_ADDR = 4;
 const FLAG_V6 = 1;
 const FLAG_TRUNCATED = 2;
 const FLAG_ERROR = 4;
+/**
+ * Sends are queued and go out together with one sendmmsg per 64 when the current
+ * callback's microtasks run (a batch of received requests answers in one go): on loopback
+ * a sendmmsg of 32 costs about a third of 32 sendto calls per datagram.
+ */
+const QUEUE_MAX = 64;
+const STAGING_BYTES = 256 * 1024;
 /** Address strings kept before the caches start over (bounds memory under a scan). */
 const ADDRESS_CACHE_MAX = 4096;
 
@@ -34,7 +42,7 @@ const ADDRESS_CACHE_MAX = 4096;
 export function nativeSipUnavailable(): string | undefined {
   const load = loadNativeAddon();
   if (load.addon === undefined) return load.error;
-  if (typeof load.addon.localPort !== 'function') return 'the addon build predates the SIP socket';
+  if (typeof load.addon.sendBatch4 !== 'function') return 'the addon build predates the SIP socket';
   return undefined;
 }
 
@@ -54,6 +62,13 @@ export class NativeSipSocket implements DatagramSocket {
   private readonly keyBytes = new Uint8Array(4);
   private readonly keyInt = new Int32Array(this.keyBytes.buffer);
   private handle!: NativeIoHandle;
+  private sendBatch4!: NativeAddon['sendBatch4'];
+  /** Sends of this turn, copied here and sent together (see flush). */
+  private readonly staging = new Uint8Array(STAGING_BYTES);
+  private readonly queue = new Int32Array(QUEUE_MAX * 4);
+  private queued = 0;
+  private stagedBytes = 0;
+  private readonly flushLater = (): void => this.flush();
   private fd = -1;
   address = '';
   port = 0;
@@ -90,6 +105,7 @@ export class NativeSipSocket implements DatagramSocket {
       socket.drain(count),
     );
     socket.handle = handle;
+    socket.sendBatch4 = addon.sendBatch4.bind(addon);
     const result = handle.bind(options.address, options.port);
     if (typeof result === 'number') {
       handle.close();
@@ -116,21 +132,45 @@ export class NativeSipSocket implements DatagramSocket {
       this.sendErrors++;
       return;
     }
-    let error: number;
     if (this.v6) {
-      error = this.handle.send6(this.fd, data, 0, data.length, port, address);
-    } else {
-      const key = this.addressKey(address);
-      error =
-        key === undefined
-          ? constants.errno.EINVAL
-          : this.handle.send4(this.fd, data, 0, data.length, port, key);
+      if (this.handle.send6(this.fd, data, 0, data.length, port, address) !== 0) {
+        this.sendErrors++;
+      }
+      return;
     }
-    if (error !== 0) this.sendErrors++;
+    const key = this.addressKey(address);
+    if (key === undefined) {
+      this.sendErrors++;
+      return;
+    }
+    if (data.length > STAGING_BYTES) {
+      this.flush(); // keep the order
+      if (this.handle.send4(this.fd, data, 0, data.length, port, key) !== 0) this.sendErrors++;
+      return;
+    }
+    if (this.queued === QUEUE_MAX || this.stagedBytes + data.length > STAGING_BYTES) this.flush();
+    const q = this.queued * 4;
+    this.queue[q] = this.stagedBytes;
+    this.queue[q + 1] = data.length;
+    this.queue[q + 2] = port;
+    this.queue[q + 3] = key;
+    this.staging.set(data, this.stagedBytes);
+    this.stagedBytes += data.length;
+    if (this.queued++ === 0) queueMicrotask(this.flushLater);
+  }
+
+  /** Sends what is queued now (sendmmsg); also run as a microtask after the first send of a turn. */
+  flush(): void {
+    if (this.queued === 0) return;
+    const count = this.queued;
+    this.queued = 0;
+    this.stagedBytes = 0;
+    if (!this.closed) this.sendErrors += this.sendBatch4(this.fd, this.staging, this.queue, count);
   }
 
   close(): Promise<void> {
     if (!this.closed) {
+      this.flush(); // what was sent before close goes out, as with dgram
       this.closed = true;
       this.handle.close(); // joins the event thread and closes the fd: the port is free
     }

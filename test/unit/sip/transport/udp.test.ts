@@ -118,6 +118,30 @@ describe(`UdpTransport on ${SIP_IO}`, () => {
     expect(t.sendErrors).toBe(1);
   });
 
+  it('sends many datagrams of one turn, in order, and what precedes close', async () => {
+    const { t } = await transport();
+    const p = await peer();
+    p.socket.setRecvBufferSize(4 * 1024 * 1024);
+    const to = { protocol: 'udp' as const, address: '127.0.0.1', port: p.port };
+    // Past one sendmmsg (64) and the staging buffer (256 KiB); under 1 MB in all, so the
+    // peer's receive buffer holds it all while this loop runs.
+    const sizes = [65000, 10, 1400, 3000];
+    for (let i = 0; i < 300; i++) {
+      const body = Buffer.alloc(i < 4 ? sizes[i]! : sizes[1 + (i % 3)]!, 0x2e);
+      body.write(`${i} `);
+      t.send(body, to);
+    }
+    t.send(Buffer.from('last'), to);
+    await t.close();
+    await until(() => p.inbox.length === 301);
+    expect(p.inbox.map((m) => m.toString('latin1').split(' ')[0])).toEqual([
+      ...Array.from({ length: 300 }, (_, i) => String(i)),
+      'last',
+    ]);
+    expect(p.inbox.slice(0, 4).map((m) => m.length)).toEqual(sizes);
+    expect(t.sendErrors).toBe(0);
+  });
+
   it('works on IPv6 with the source named as node:dgram names it', async () => {
     const { t, next } = await transport(0, '::1');
     const p = await peer('udp6', '::1');
