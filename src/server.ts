@@ -18,6 +18,8 @@ import type { SipRequest } from '../sip/message/message.js';
 import { SipStack } from '../sip/stack.js';
 import type { Source } from '../sip/transport/types.js';
 import { chooseSipUdpIo } from '../sip/transport/udpIoChoice.js';
+import { nativeSipUnavailable } from '../sip/transport/nativeSipSocket.js';
+import { loadNativeAddon } from '../media/io/nativeBinding.js';
 import { MediaEngine } from '../media/engine/index.js';
 import { CallService } from './calls/callService.js';
 import { registerCallMetrics } from './metrics/callMetrics.js';
@@ -136,11 +138,15 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   let overload: OverloadMonitor | undefined;
 
   const { address, udpPort, tcpPort } = config.sip.listen;
-  const udpIo = chooseSipUdpIo(config.sip.io, (reason) =>
-    logger.warn(
-      { module: 'sip', reason },
-      'native SIP socket unavailable (run `node scripts/build-native.mjs`); SIP over UDP uses node:dgram',
-    ),
+  const addonLoad = loadNativeAddon();
+  const udpIo = chooseSipUdpIo(
+    config.sip.io,
+    (reason) =>
+      logger.warn(
+        { module: 'sip', reason },
+        'native SIP socket unavailable (run `node scripts/build-native.mjs`); SIP over UDP uses node:dgram',
+      ),
+    () => nativeSipUnavailable(addonLoad),
   );
   const stack = await open(
     `SIP listener on ${address} (udp ${udpPort ?? 'off'}, tcp ${tcpPort ?? 'off'})`,
@@ -155,7 +161,9 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
           tcpIdleTimeoutMs: config.sip.tcpIdleTimeoutSec * 1000,
           clock,
           queueProbe: overloadConfig.enabled,
-          udpIo,
+          ...(udpIo === 'native' && addonLoad.addon !== undefined
+            ? { udpNative: addonLoad.addon }
+            : {}),
           ...(config.sip.advertisedAddress !== null
             ? { advertisedHost: config.sip.advertisedAddress }
             : {}),

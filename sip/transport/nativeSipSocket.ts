@@ -11,10 +11,49 @@
  */
 import { isIPv4 } from 'node:net';
 import { constants } from 'node:os';
-import { loadNativeAddon } from '../../media/io/nativeBinding.js';
-import type { NativeAddon, NativeIoHandle } from '../../media/io/nativeBinding.js';
-import { formatIPv6 } from '../../media/io/nativePacketIo.js';
 import type { DatagramSocket, DatagramSocketOptions, OnDatagram } from './datagramSocket.js';
+
+/**
+ * The part of the addon's NativeIo this socket uses (media/io/nativeBinding.ts has the
+ * whole binding; sip/ never imports media/, so src/server.ts loads the addon and hands
+ * it over).
+ */
+export interface NativeSipIoHandle {
+  bind(address: string, port: number): [number, number] | number;
+  send4(
+    fd: number,
+    buf: Buffer,
+    offset: number,
+    length: number,
+    port: number,
+    addr4: number,
+  ): number;
+  send6(
+    fd: number,
+    buf: Buffer,
+    offset: number,
+    length: number,
+    port: number,
+    address: string,
+  ): number;
+  ref(): void;
+  close(): void;
+}
+
+/** The addon's exports this socket uses. */
+export interface NativeSipAddon {
+  NativeIo: new (
+    data: ArrayBuffer,
+    meta: ArrayBuffer,
+    arrival: ArrayBuffer,
+    slots: number,
+    slotBytes: number,
+    onReady: (count: number) => void,
+  ) => NativeSipIoHandle;
+  setSocketBuffers(fd: number, bytes: number): number;
+  localPort(fd: number): number;
+  sendBatch4(fd: number, data: Uint8Array, queue: Int32Array, count: number): number;
+}
 
 /** Datagrams per wake-up and bytes per datagram (the largest UDP payload fits). */
 const SLOTS = 64;
@@ -38,11 +77,18 @@ const STAGING_BYTES = 256 * 1024;
 /** Address strings kept before the caches start over (bounds memory under a scan). */
 const ADDRESS_CACHE_MAX = 4096;
 
-/** Why the native SIP socket cannot be used here, or undefined when it can. */
-export function nativeSipUnavailable(): string | undefined {
-  const load = loadNativeAddon();
-  if (load.addon === undefined) return load.error;
-  if (typeof load.addon.sendBatch4 !== 'function') return 'the addon build predates the SIP socket';
+/**
+ * Why the native SIP socket cannot run on an addon load (media/io/nativeBinding.ts's
+ * loadNativeAddon()), or undefined when it can.
+ */
+export function nativeSipUnavailable(load: {
+  readonly addon?: object;
+  readonly error?: string;
+}): string | undefined {
+  if (load.addon === undefined) return load.error ?? 'the native addon is not loaded';
+  if (typeof (load.addon as Partial<NativeSipAddon>).sendBatch4 !== 'function') {
+    return 'the addon build predates the SIP socket (run `node scripts/build-native.mjs`)';
+  }
   return undefined;
 }
 
@@ -61,8 +107,8 @@ export class NativeSipSocket implements DatagramSocket {
   private readonly sendKeys = new Map<string, number>();
   private readonly keyBytes = new Uint8Array(4);
   private readonly keyInt = new Int32Array(this.keyBytes.buffer);
-  private handle!: NativeIoHandle;
-  private sendBatch4!: NativeAddon['sendBatch4'];
+  private handle!: NativeSipIoHandle;
+  private sendBatch4!: NativeSipAddon['sendBatch4'];
   /** Sends of this turn, copied here and sent together (see flush). */
   private readonly staging = new Uint8Array(STAGING_BYTES);
   private readonly queue = new Int32Array(QUEUE_MAX * 4);
@@ -82,18 +128,20 @@ export class NativeSipSocket implements DatagramSocket {
   }
 
   /** Binds; rejects (and leaves nothing open) when the port is taken or the thread fails. */
-  static bind(options: DatagramSocketOptions, onDatagram: OnDatagram): Promise<NativeSipSocket> {
-    const load = loadNativeAddon();
-    if (load.addon === undefined) return Promise.reject(new Error(load.error));
+  static bind(
+    addon: NativeSipAddon,
+    options: DatagramSocketOptions,
+    onDatagram: OnDatagram,
+  ): Promise<NativeSipSocket> {
     try {
-      return Promise.resolve(NativeSipSocket.open(load.addon, options, onDatagram));
+      return Promise.resolve(NativeSipSocket.open(addon, options, onDatagram));
     } catch (error) {
       return Promise.reject(error as Error);
     }
   }
 
   private static open(
-    addon: NativeAddon,
+    addon: NativeSipAddon,
     options: DatagramSocketOptions,
     onDatagram: OnDatagram,
   ): NativeSipSocket {
@@ -247,4 +295,15 @@ function bindError(options: DatagramSocketOptions, errno: number): NodeJS.ErrnoE
   error.errno = -errno;
   error.syscall = 'bind';
   return error;
+}
+
+/** 16 address bytes as node:dgram names them (RFC 5952 text; IPv4-mapped as ::ffff:a.b.c.d). */
+function formatIPv6(b: Uint8Array): string {
+  let mapped = b[10] === 0xff && b[11] === 0xff;
+  for (let i = 0; i < 10 && mapped; i++) if (b[i] !== 0) mapped = false;
+  if (mapped) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
+  // WHATWG URL serialises an IPv6 host per RFC 5952 (longest zero run compressed).
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
 }

@@ -27,6 +27,7 @@ import { TcpTransport } from './tcp.js';
 import { UdpTransport } from './udp.js';
 import type { Endpoint, Source, TransportProtocol } from './types.js';
 import type { SipUdpIo } from './datagramSocket.js';
+import type { NativeSipAddon } from './nativeSipSocket.js';
 
 export interface TransportLayerOptions {
   address: string;
@@ -39,8 +40,8 @@ export interface TransportLayerOptions {
   clock: Clock;
   /** Measure the UDP receive queue's delay with a probe datagram (queueProbe.ts). */
   queueProbe?: boolean;
-  /** The UDP socket implementation (udp.ts; default dgram). */
-  udpIo?: SipUdpIo;
+  /** The native addon for the UDP socket (udp.ts); node:dgram without. */
+  udpNative?: NativeSipAddon;
 }
 
 export type TransportLayerEvents = {
@@ -72,7 +73,11 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
     try {
       if (options.udpPort !== null) {
         layer.udp = await UdpTransport.bind(
-          { address: options.address, port: options.udpPort, io: options.udpIo ?? 'dgram' },
+          {
+            address: options.address,
+            port: options.udpPort,
+            ...(options.udpNative !== undefined ? { native: options.udpNative } : {}),
+          },
           handler,
         );
         if (options.queueProbe) {

@@ -1,11 +1,11 @@
 /**
  * UDP transport (RFC 3261 §18): one socket, one datagram per message. A thin adapter:
  * it only moves bytes; parsing and routing live above it. The socket underneath is
- * node:dgram or the native addon (datagramSocket.ts), chosen by `io`.
+ * node:dgram or the native addon (datagramSocket.ts): native when given the addon.
  */
 import type { DatagramSocket, SipUdpIo } from './datagramSocket.js';
 import { DgramSipSocket } from './dgramSipSocket.js';
-import { NativeSipSocket } from './nativeSipSocket.js';
+import { NativeSipSocket, type NativeSipAddon } from './nativeSipSocket.js';
 import type { Endpoint, Source } from './types.js';
 
 export interface UdpTransportOptions {
@@ -13,8 +13,8 @@ export interface UdpTransportOptions {
   port: number;
   /** Kernel receive/send buffer sizes; large bursts of REGISTERs need room. */
   socketBufferBytes?: number;
-  /** The socket implementation (default dgram; the server passes sip.io). */
-  io?: SipUdpIo;
+  /** The native addon to run the socket on (src/server.ts passes it for sip.io: native); node:dgram without. */
+  native?: NativeSipAddon;
 }
 
 export interface TransportHandler {
@@ -45,8 +45,8 @@ export class UdpTransport {
     };
     const onDatagram = (data: Buffer, source: Source) => handler.onMessage(data, source);
     const socket =
-      options.io === 'native'
-        ? await NativeSipSocket.bind(socketOptions, onDatagram)
+      options.native !== undefined
+        ? await NativeSipSocket.bind(options.native, socketOptions, onDatagram)
         : await DgramSipSocket.bind(socketOptions, onDatagram);
     return new UdpTransport(socket);
   }

@@ -3,12 +3,12 @@
  * loads, else 'dgram' with one warning naming why.
  */
 import type { SipUdpIo } from './datagramSocket.js';
-import { nativeSipUnavailable } from './nativeSipSocket.js';
 
 export function chooseSipUdpIo(
   wanted: SipUdpIo,
   warn: (reason: string) => void,
-  unavailable: () => string | undefined = nativeSipUnavailable,
+  /** Why the native socket cannot run (nativeSipSocket.ts's nativeSipUnavailable), or undefined. */
+  unavailable: () => string | undefined,
 ): SipUdpIo {
   if (wanted === 'dgram') return 'dgram';
   const reason = unavailable();

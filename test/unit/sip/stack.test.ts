@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { checkRequest } from '../../../sip/core/index.js';
 import { buildResponse } from '../../../sip/message/index.js';
 import { SipStack, type IncomingRequest } from '../../../sip/stack.js';
-import { SIP_IO } from '../../helpers/sipIo.js';
+import { layerIoOptions } from '../../helpers/sipIo.js';
 import { FakeClock } from './transaction/fakeClock.js';
 
 const dir = fileURLToPath(new URL('../../fixtures/torture/', import.meta.url));
@@ -54,7 +54,7 @@ async function challengingStack(): Promise<{ stack: SipStack; handled: string[] 
       maxMessageBytes: 65535,
       tcpIdleTimeoutMs: 60000,
       clock: new FakeClock(),
-      udpIo: SIP_IO,
+      ...layerIoOptions(),
     },
     timers: { t1: 500, t2: 4000, t4: 5000 },
     clock: new FakeClock(),

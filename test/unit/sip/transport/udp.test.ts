@@ -15,7 +15,7 @@ import type { Source } from '../../../../sip/transport/types.js';
 import { systemClock } from '../../../../sip/clock.js';
 import { QueueProbe } from '../../../../sip/transport/queueProbe.js';
 import { FakeClock } from '../transaction/fakeClock.js';
-import { SIP_IO } from '../../../helpers/sipIo.js';
+import { SIP_IO, layerIoOptions, udpIoOptions } from '../../../helpers/sipIo.js';
 
 const opened: { close(): Promise<void> }[] = [];
 const peers: dgram.Socket[] = [];
@@ -34,7 +34,7 @@ async function transport(port = 0, address = '127.0.0.1') {
   const received: Received[] = [];
   let wake: (() => void) | undefined;
   const t = await UdpTransport.bind(
-    { address, port, io: SIP_IO },
+    { address, port, ...udpIoOptions() },
     {
       onMessage: (data, source) => {
         received.push({ data, source });
@@ -181,7 +181,7 @@ describe(`TransportLayer over ${SIP_IO}`, () => {
       maxMessageBytes: 65535,
       tcpIdleTimeoutMs: 60000,
       clock: systemClock,
-      udpIo: SIP_IO,
+      ...layerIoOptions(),
     });
     opened.push(l);
     return l;
@@ -224,7 +224,7 @@ describe(`TransportLayer over ${SIP_IO}`, () => {
         tcpIdleTimeoutMs: 60000,
         clock: systemClock,
         queueProbe: true,
-        udpIo: SIP_IO,
+        ...layerIoOptions(),
       }),
     ).rejects.toMatchObject({ code: 'EADDRINUSE' });
     expect(openFds()).toBe(before);
@@ -237,7 +237,7 @@ describe(`TransportLayer over ${SIP_IO}`, () => {
     let arrived: () => void = () => {};
     const back = new Promise<void>((r) => (arrived = r));
     const t = await UdpTransport.bind(
-      { address: '127.0.0.1', port: 0, io: SIP_IO },
+      { address: '127.0.0.1', port: 0, ...udpIoOptions() },
       {
         onMessage: (_data, source) => {
           if (own.probe?.isFrom(source)) {

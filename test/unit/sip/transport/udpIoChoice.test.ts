@@ -1,5 +1,7 @@
 /** sip.io: native when the addon is usable, else dgram with one warning naming why. */
 import { describe, expect, it } from '@jest/globals';
+import { loadNativeAddon } from '../../../../media/io/nativeBinding.js';
+import { nativeSipUnavailable } from '../../../../sip/transport/nativeSipSocket.js';
 import { chooseSipUdpIo } from '../../../../sip/transport/udpIoChoice.js';
 
 describe('chooseSipUdpIo', () => {
@@ -44,6 +46,11 @@ describe('chooseSipUdpIo', () => {
   });
 
   it('finds the addon built here usable', () => {
-    expect(chooseSipUdpIo('native', () => {})).toBe('native');
+    expect(nativeSipUnavailable(loadNativeAddon())).toBeUndefined();
+  });
+
+  it('names why an addon load cannot run the SIP socket', () => {
+    expect(nativeSipUnavailable({ error: 'not built' })).toBe('not built');
+    expect(nativeSipUnavailable({ addon: {} })).toMatch(/predates the SIP socket/);
   });
 });
