@@ -10,7 +10,8 @@
         "native/event_thread.cc",
         "native/fast_relay.cc",
         "native/recv_batch.cc",
-        "native/udp_socket.cc"
+        "native/udp_socket.cc",
+        "native/sip_socket.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"

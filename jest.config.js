@@ -1,8 +1,9 @@
 /** Jest runs the TypeScript sources as ES modules through SWC (fast, no type-check:
- * `npm run typecheck` does that). Two projects: every test, with the media engine on its
- * default packet io (native); and the media integration tests once more on node:dgram
- * (the reference implementation), so both carry the same suite. One file of
- * test/integration/media/ thus runs twice; `--selectProjects tests` runs it once. */
+ * `npm run typecheck` does that). Three projects: every test, with the media engine and
+ * the SIP UDP socket on their default io (native); the media integration tests once more
+ * on node:dgram (the reference implementation); and the SIP transport and integration
+ * tests once more with SIP over node:dgram; so both implementations carry the same
+ * suites. Those files thus run twice; `--selectProjects tests` runs them once. */
 const base = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -32,6 +33,18 @@ export default {
       displayName: 'media on dgram',
       testMatch: ['<rootDir>/test/integration/media/*.test.ts'],
       setupFiles: ['<rootDir>/test/setup/mediaIoDgram.ts'],
+    },
+    {
+      ...base,
+      displayName: 'sip on dgram',
+      testMatch: [
+        '<rootDir>/test/unit/sip/stack.test.ts',
+        '<rootDir>/test/unit/sip/transport/udp.test.ts',
+        '<rootDir>/test/integration/register-*.test.ts',
+        '<rootDir>/test/integration/calls-sipp.test.ts',
+        '<rootDir>/test/integration/torture.test.ts',
+      ],
+      setupFiles: ['<rootDir>/test/setup/sipIoDgram.ts'],
     },
   ],
 };

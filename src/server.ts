@@ -17,6 +17,9 @@ import { OverloadMonitor } from '../sip/core/overload.js';
 import type { SipRequest } from '../sip/message/message.js';
 import { SipStack } from '../sip/stack.js';
 import type { Source } from '../sip/transport/types.js';
+import { chooseSipUdpIo } from '../sip/transport/udpIoChoice.js';
+import { nativeSipUnavailable } from '../sip/transport/nativeSipSocket.js';
+import { loadNativeAddon } from '../media/io/nativeBinding.js';
 import { MediaEngine } from '../media/engine/index.js';
 import { CallService } from './calls/callService.js';
 import { registerCallMetrics } from './metrics/callMetrics.js';
@@ -135,6 +138,16 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   let overload: OverloadMonitor | undefined;
 
   const { address, udpPort, tcpPort } = config.sip.listen;
+  const addonLoad = loadNativeAddon();
+  const udpIo = chooseSipUdpIo(
+    config.sip.io,
+    (reason) =>
+      logger.warn(
+        { module: 'sip', reason },
+        'native SIP socket unavailable (run `node scripts/build-native.mjs`); SIP over UDP uses node:dgram',
+      ),
+    () => nativeSipUnavailable(addonLoad),
+  );
   const stack = await open(
     `SIP listener on ${address} (udp ${udpPort ?? 'off'}, tcp ${tcpPort ?? 'off'})`,
     'sip.listen',
@@ -148,6 +161,9 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
           tcpIdleTimeoutMs: config.sip.tcpIdleTimeoutSec * 1000,
           clock,
           queueProbe: overloadConfig.enabled,
+          ...(udpIo === 'native' && addonLoad.addon !== undefined
+            ? { udpNative: addonLoad.addon }
+            : {}),
           ...(config.sip.advertisedAddress !== null
             ? { advertisedHost: config.sip.advertisedAddress }
             : {}),
@@ -335,7 +351,10 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   }
 
   const ports = { ...stack.ports, http: httpPort };
-  logger.info({ sip: stack.ports, http: httpPort, address }, 'listening');
+  logger.info(
+    { sip: stack.ports, sipUdpIo: stack.transport.udpIo, http: httpPort, address },
+    'listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {

@@ -100,7 +100,11 @@ export function benchConfig(run, ports, logLevel, own) {
   if (typeof own.recording.enabled !== 'boolean')
     throw new Error('bench config: recording.enabled must be stated (true or false)');
   return {
-    sip: { listen: { address: '127.0.0.1', udpPort: ports.sip, tcpPort: ports.sip } },
+    sip: {
+      listen: { address: '127.0.0.1', udpPort: ports.sip, tcpPort: ports.sip },
+      // sip.io for an A/B run: CALLWATCH_SIP_IO=dgram|native (default: the schema's, native).
+      ...(process.env.CALLWATCH_SIP_IO ? { io: process.env.CALLWATCH_SIP_IO } : {}),
+    },
     http: { address: '127.0.0.1', port: ports.http },
     log: { level: logLevel },
     auth: { algorithms: ['MD5'] },
@@ -141,10 +145,24 @@ async function httpOk(port) {
 }
 
 /**
+ * Which socket SIP over UDP ran on (sip.io: native | dgram), from the server's log: the
+ * "listening" line names it (sipUdpIo); below info level that line is not written, so a
+ * fallback warning, or its absence, tells.
+ */
+export function sipIoPath(log, config) {
+  const named = /"msg":"listening"/.test(log) && /"sipUdpIo":"(\w+)"/.exec(log);
+  if (named) return `${named[1]} (the server's "listening" log line)`;
+  if (config.sip.io === 'dgram') return 'dgram (sip.io: dgram)';
+  if (/native SIP socket unavailable/.test(log))
+    return 'dgram (sip.io: native, but the addon did not load: see the log)';
+  return 'native (sip.io: native and no fallback warning)';
+}
+
+/**
  * Starts callwatch (dist/src/cli.js, or $CALLWATCH_CLI) on benchConfig(…, own), written to
  * run/callwatch.yaml, with its log in run/callwatch.log; ready when /healthz answers 200
- * (or, with `listeningLog`, when it logs "listening"). Resolves { child, config } (config:
- * as validated, defaults filled in).
+ * (or, with `listeningLog`, when it logs "listening"). Resolves { child, config, sipIo }
+ * (config: as validated, defaults filled in; sipIo: sipIoPath, also printed).
  */
 export async function startCallwatch(run, ports, logLevel, own, { listeningLog = false } = {}) {
   const cfgFile = path.join(run, 'callwatch.yaml');
@@ -174,7 +192,9 @@ export async function startCallwatch(run, ports, logLevel, own, { listeningLog =
       /"msg":"listening"/.test(readFileSync(path.join(run, 'callwatch.log'), 'utf8'));
     if (logged || (await httpOk(ports.http))) {
       await sleep(500);
-      return { child, config };
+      const sipIo = sipIoPath(readFileSync(path.join(run, 'callwatch.log'), 'utf8'), config);
+      console.log(`SIP UDP I/O: ${sipIo}`);
+      return { child, config, sipIo };
     }
     await sleep(200);
   }

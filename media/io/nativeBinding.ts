@@ -69,6 +69,15 @@ export interface NativeAddon {
   ) => NativeIoHandle;
   /** CLOCK_MONOTONIC in ms (the clock arrival times are on). */
   monotonicMs(): number;
+  /** SO_RCVBUF and SO_SNDBUF of a bound socket's fd (the SIP socket). 0 or errno. */
+  setSocketBuffers(fd: number, bytes: number): number;
+  /** The local port of a bound socket's fd, or -errno. */
+  localPort(fd: number): number;
+  /**
+   * sendmmsg of `count` queued IPv4 datagrams: per datagram four int32 in `queue`
+   * (offset in `data`, length, port, address bytes). Returns how many were refused.
+   */
+  sendBatch4(fd: number, data: Uint8Array, queue: Int32Array, count: number): number;
 }
 
 export type NativeAddonLoad =

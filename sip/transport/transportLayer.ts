@@ -26,6 +26,8 @@ import { QueueProbe } from './queueProbe.js';
 import { TcpTransport } from './tcp.js';
 import { UdpTransport } from './udp.js';
 import type { Endpoint, Source, TransportProtocol } from './types.js';
+import type { SipUdpIo } from './datagramSocket.js';
+import type { NativeSipAddon } from './nativeSipSocket.js';
 
 export interface TransportLayerOptions {
   address: string;
@@ -38,6 +40,8 @@ export interface TransportLayerOptions {
   clock: Clock;
   /** Measure the UDP receive queue's delay with a probe datagram (queueProbe.ts). */
   queueProbe?: boolean;
+  /** The native addon for the UDP socket (udp.ts); node:dgram without. */
+  udpNative?: NativeSipAddon;
 }
 
 export type TransportLayerEvents = {
@@ -69,7 +73,11 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
     try {
       if (options.udpPort !== null) {
         layer.udp = await UdpTransport.bind(
-          { address: options.address, port: options.udpPort },
+          {
+            address: options.address,
+            port: options.udpPort,
+            ...(options.udpNative !== undefined ? { native: options.udpNative } : {}),
+          },
           handler,
         );
         if (options.queueProbe) {
@@ -118,6 +126,11 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
    */
   sampleQueueDelay(): number | undefined {
     return this.probe?.sample();
+  }
+
+  /** The UDP socket implementation that runs, or undefined without UDP. */
+  get udpIo(): SipUdpIo | undefined {
+    return this.udp?.io;
   }
 
   get tcpConnections(): number {

@@ -1,10 +1,11 @@
 /**
  * UDP transport (RFC 3261 §18): one socket, one datagram per message. A thin adapter:
- * it only moves bytes; parsing and routing live above it.
+ * it only moves bytes; parsing and routing live above it. The socket underneath is
+ * node:dgram or the native addon (datagramSocket.ts): native when given the addon.
  */
-import dgram from 'node:dgram';
-import dns, { type LookupOneOptions } from 'node:dns';
-import { isIP } from 'node:net';
+import type { DatagramSocket, SipUdpIo } from './datagramSocket.js';
+import { DgramSipSocket } from './dgramSipSocket.js';
+import { NativeSipSocket, type NativeSipAddon } from './nativeSipSocket.js';
 import type { Endpoint, Source } from './types.js';
 
 export interface UdpTransportOptions {
@@ -12,6 +13,8 @@ export interface UdpTransportOptions {
   port: number;
   /** Kernel receive/send buffer sizes; large bursts of REGISTERs need room. */
   socketBufferBytes?: number;
+  /** The native addon to run the socket on (src/server.ts passes it for sip.io: native); node:dgram without. */
+  native?: NativeSipAddon;
 }
 
 export interface TransportHandler {
@@ -20,59 +23,42 @@ export interface TransportHandler {
   onDiscard?(reason: string, source: Source): void;
 }
 
-/**
- * Node's default lookup (dns.lookup) defers every send() to the next tick, even for an
- * IP literal; nearly every SIP destination here is one (received addresses, binding
- * sources, trunk hosts), so answer those at once and ask DNS only for host names.
- */
-function literalFirstLookup(
-  hostname: string,
-  options: LookupOneOptions,
-  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  const family = isIP(hostname);
-  if (family !== 0) callback(null, hostname, family);
-  else dns.lookup(hostname, options, callback);
-}
-
 export class UdpTransport {
   readonly protocol = 'udp' as const;
+  readonly address: string;
+  readonly port: number;
   private closed = false;
 
-  private constructor(
-    private readonly socket: dgram.Socket,
-    readonly address: string,
-    readonly port: number,
-  ) {}
+  private constructor(private readonly socket: DatagramSocket) {
+    this.address = socket.address;
+    this.port = socket.port;
+  }
 
-  static bind(options: UdpTransportOptions, handler: TransportHandler): Promise<UdpTransport> {
-    const type = options.address.includes(':') ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, reuseAddr: false, lookup: literalFirstLookup });
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => {
-        socket.close();
-        reject(err);
-      };
-      socket.once('error', onError);
-      socket.bind(options.port, options.address, () => {
-        socket.off('error', onError);
-        // Errors after bind (ICMP unreachable on send, …) must never crash the process.
-        socket.on('error', () => undefined);
-        const buffer = options.socketBufferBytes ?? 4 * 1024 * 1024;
-        try {
-          socket.setRecvBufferSize(buffer);
-          socket.setSendBufferSize(buffer);
-        } catch {
-          // The kernel caps the size (net.core.rmem_max); the default still works.
-        }
-        const local = socket.address();
-        const transport = new UdpTransport(socket, local.address, local.port);
-        socket.on('message', (data, rinfo) => {
-          handler.onMessage(data, { protocol: 'udp', address: rinfo.address, port: rinfo.port });
-        });
-        resolve(transport);
-      });
-    });
+  static async bind(
+    options: UdpTransportOptions,
+    handler: TransportHandler,
+  ): Promise<UdpTransport> {
+    const socketOptions = {
+      address: options.address,
+      port: options.port,
+      socketBufferBytes: options.socketBufferBytes ?? 4 * 1024 * 1024,
+    };
+    const onDatagram = (data: Buffer, source: Source) => handler.onMessage(data, source);
+    const socket =
+      options.native !== undefined
+        ? await NativeSipSocket.bind(options.native, socketOptions, onDatagram)
+        : await DgramSipSocket.bind(socketOptions, onDatagram);
+    return new UdpTransport(socket);
+  }
+
+  /** Which socket implementation runs. */
+  get io(): SipUdpIo {
+    return this.socket.io;
+  }
+
+  /** Datagrams the kernel refused (unreachable, full buffer) or bad destinations. */
+  get sendErrors(): number {
+    return this.socket.sendErrors;
   }
 
   send(data: Buffer, dest: Endpoint): void {
@@ -84,6 +70,6 @@ export class UdpTransport {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    return this.socket.close();
   }
 }

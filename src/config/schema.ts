@@ -60,6 +60,12 @@ const sip = z.strictObject({
     .refine((t) => t.t2Ms >= t.t1Ms, { message: 't2Ms must be at least t1Ms' }),
   maxMessageBytes: z.number().int().min(1500).max(1_048_576).default(65535),
   tcpIdleTimeoutSec: z.number().int().positive().default(600),
+  /**
+   * Socket of SIP over UDP: 'native' (the addon built at npm install: an event thread
+   * reading with recvmmsg, sendto without a callback) or 'dgram' (node:dgram). When the
+   * addon does not load, the server logs a warning and uses dgram. TCP is unaffected.
+   */
+  io: z.enum(['native', 'dgram']).default('native'),
   userAgent: z.string().min(1).default('callwatch'),
   /**
    * Overload protection (sip/core/overload.ts): while the SIP thread is behind, new

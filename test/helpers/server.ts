@@ -327,6 +327,12 @@ async function startOnce(
     config.api = { tokens: [] };
   }
   config = mergeConfig(config, overrides);
+  // The "sip on dgram" jest project runs the SIP tests on node:dgram (test/helpers/sipIo.ts),
+  // unless the test states sip.io itself.
+  const sipIo = process.env.CALLWATCH_SIP_IO;
+  if (sipIo !== undefined && sipIo !== '' && (overrides.sip as ConfigObject)?.io === undefined) {
+    config = mergeConfig(config, { sip: { io: sipIo } });
+  }
   // The helper's own admin token, whatever tokens the test configured.
   const api = (config.api ?? {}) as ConfigObject;
   const tokens = Array.isArray(api.tokens) ? (api.tokens as ConfigObject[]) : [];

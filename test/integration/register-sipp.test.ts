@@ -14,6 +14,7 @@ import {
   type ServerHandle,
 } from '../helpers/server.js';
 import { registerWithAuth, SipClient } from '../helpers/sipClient.js';
+import { SIP_IO } from '../helpers/sipIo.js';
 import { assertSippExit, authRow, runSipp } from '../helpers/sipp.js';
 
 const EXTENSIONS = makeExtensions(1000, 300); // 1000-1299, password pw<number>
@@ -59,6 +60,11 @@ async function register(rows: string[][], transport: 'u1' | 't1' = 'u1'): Promis
 }
 
 describe('REGISTER with SIPp', () => {
+  it('runs SIP over UDP on the socket CALLWATCH_SIP_IO names (sip.io)', () => {
+    const listening = server.logs().find((e) => e.msg === 'listening');
+    expect(listening?.sipUdpIo).toBe(SIP_IO);
+  });
+
   it('accepts the right password: 401 challenge, then 200 listing the binding', async () => {
     const r = await runSipp({
       scenario: 'reg_auth.xml',

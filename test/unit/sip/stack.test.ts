@@ -3,7 +3,8 @@
  * handler (where the application challenges with digest, RFC 3261 §22) never sees it.
  * RFC 4475 §3.1.2.17 (mismatch01, an OPTIONS whose CSeq says INVITE) must get 400, not
  * the 407 an application that challenges everything would give. Driven over a real
- * loopback UDP socket with a fake clock (no timer fires during the test).
+ * loopback UDP socket with a fake clock (no timer fires during the test), on the SIP
+ * UDP socket CALLWATCH_SIP_IO names (test/helpers/sipIo.ts).
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import dgram from 'node:dgram';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { checkRequest } from '../../../sip/core/index.js';
 import { buildResponse } from '../../../sip/message/index.js';
 import { SipStack, type IncomingRequest } from '../../../sip/stack.js';
+import { layerIoOptions } from '../../helpers/sipIo.js';
 import { FakeClock } from './transaction/fakeClock.js';
 
 const dir = fileURLToPath(new URL('../../fixtures/torture/', import.meta.url));
@@ -52,6 +54,7 @@ async function challengingStack(): Promise<{ stack: SipStack; handled: string[] 
       maxMessageBytes: 65535,
       tcpIdleTimeoutMs: 60000,
       clock: new FakeClock(),
+      ...layerIoOptions(),
     },
     timers: { t1: 500, t2: 4000, t4: 5000 },
     clock: new FakeClock(),
