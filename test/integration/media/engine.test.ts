@@ -173,8 +173,13 @@ describe('MediaEngine life cycle', () => {
       call.phoneA.stream(call.legA.localPort, { pt: 0, tone: new Tone('PCMU', 1000), packets: 25 }),
       call.phoneB.stream(call.legB.localPort, { pt: 0, tone: new Tone('PCMU', 440), packets: 25 }),
     ]);
-    const count = workerStats.length;
-    await waitFor(() => workerStats.length > count, 'a stats event after the streams');
+    // The phones have sent; the worker reads the last datagrams a moment later (a batch of
+    // the native io is handed over when the worker's loop takes it), so wait for the report
+    // that has them all, then check it counted exactly those.
+    await waitFor(
+      () => (workerStats.at(-1)?.counters.packetsIn ?? 0) >= 50,
+      'a stats event counting the 50 datagrams sent',
+    );
     const last = workerStats[workerStats.length - 1]!;
     expect(last).toMatchObject({ worker: 0, legs: 2 });
     expect(last.counters).toMatchObject({
