@@ -245,6 +245,21 @@ export class PacketRecorder {
       return;
     }
     const track = this.tracks[src.track]!;
+    const pos = this.placeInTrack(src, i, codec, count);
+    if (pos === DROPPED) return;
+    const raw =
+      kind === this.passthroughKind && pcm === DECODED && this.trackSources[src.track] === 1;
+    track.add(pos, pcm, count, raw ? q.bytes : null, offset);
+  }
+
+  /**
+   * Where queued packet `i` of `src` (`count` samples of `codec`) goes in its track, by its
+   * RTP timestamp (TrackAligner.place), or DROPPED. Audio beyond the track's buffer (a very
+   * long stall) first has the oldest audio written out to make room.
+   */
+  private placeInTrack(src: Source, i: number, codec: Codec, count: number): number {
+    const q = this.queue;
+    const track = this.tracks[src.track]!;
     const arrival = ((q.arrivalMs[i]! - this.startMs) * this.rate) / 1000;
     const pos = src.aligner.place(
       q.ssrc[i]!,
@@ -255,13 +270,10 @@ export class PacketRecorder {
       count,
       track.written,
     );
-    if (pos === DROPPED) return;
-    // Audio beyond the track's buffer (a very long stall): write the oldest out first.
+    if (pos === DROPPED) return pos;
     const beyond = pos + count - (track.written + track.capacity);
     if (beyond > 0) this.advanceTo(track.written + Math.ceil(beyond / this.frame) * this.frame);
-    const raw =
-      kind === this.passthroughKind && pcm === DECODED && this.trackSources[src.track] === 1;
-    track.add(pos, pcm, count, raw ? q.bytes : null, offset);
+    return pos;
   }
 
   /**
@@ -287,19 +299,8 @@ export class PacketRecorder {
     }
     const count = length > codec.maxFrameSamples ? codec.maxFrameSamples : length;
     const track = this.tracks[src.track]!;
-    const arrival = ((q.arrivalMs[i]! - this.startMs) * this.rate) / 1000;
-    const pos = src.aligner.place(
-      q.ssrc[i]!,
-      q.sequence[i]!,
-      q.timestamp[i]!,
-      codec.rtpClockRate,
-      arrival,
-      count,
-      track.written,
-    );
+    const pos = this.placeInTrack(src, i, codec, count);
     if (pos === DROPPED) return;
-    const beyond = pos + count - (track.written + track.capacity);
-    if (beyond > 0) this.advanceTo(track.written + Math.ceil(beyond / this.frame) * this.frame);
     const keep = kind === this.passthroughKind && this.trackSources[src.track] === 1;
     track.addLaw(pos, table, q.bytes, offset, count, keep);
   }

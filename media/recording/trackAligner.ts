@@ -265,6 +265,31 @@ export class TrackBuffer {
   }
 
   /**
+   * Makes room for `count` samples at `pos`: counts what lies beyond the ring as overflow,
+   * takes the ring at the first audio and widens the span [first, end) that holds audio.
+   * Returns the end (exclusive, relative to `pos`) of what fits; nothing is reserved when
+   * it is not past the samples already written.
+   */
+  private reserve(pos: number, count: number): number {
+    const start = pos < this.written ? this.written - pos : 0;
+    let end = count;
+    const limit = this.written + this.capacity - pos;
+    if (end > limit) {
+      this.overflow += end - limit;
+      end = limit;
+    }
+    if (start >= end) return end;
+    if (this.ring === null) {
+      this.ring = takeRing(this.capacity, this.keepRaw);
+      this.sums = this.ring.sums;
+      this.raw = this.ring.raw;
+    }
+    if (this.written >= this.end || pos + start < this.first) this.first = pos + start;
+    if (pos + end > this.end) this.end = pos + end;
+    return end;
+  }
+
+  /**
    * Adds `count` samples of `pcm` at `pos`; the part before `written` is skipped. With
    * `bytes` (G.711 as received, one byte per sample from `bytesOffset`), those bytes are
    * kept to be written as they are; pass null when this track sums several sources.
@@ -276,21 +301,9 @@ export class TrackBuffer {
     bytes: Uint8Array | null,
     bytesOffset: number,
   ): void {
+    const end = this.reserve(pos, count);
     const start = pos < this.written ? this.written - pos : 0;
-    let end = count;
-    const limit = this.written + this.capacity - pos;
-    if (end > limit) {
-      this.overflow += end - limit;
-      end = limit;
-    }
     if (start >= end) return;
-    if (this.ring === null) {
-      this.ring = takeRing(this.capacity, this.keepRaw);
-      this.sums = this.ring.sums;
-      this.raw = this.ring.raw;
-    }
-    if (this.written >= this.end || pos + start < this.first) this.first = pos + start;
-    if (pos + end > this.end) this.end = pos + end;
     const sums = this.sums;
     const raw = this.raw;
     const mask = this.mask;
@@ -323,21 +336,9 @@ export class TrackBuffer {
     count: number,
     keepBytes: boolean,
   ): void {
+    const end = this.reserve(pos, count);
     const start = pos < this.written ? this.written - pos : 0;
-    let end = count;
-    const limit = this.written + this.capacity - pos;
-    if (end > limit) {
-      this.overflow += end - limit;
-      end = limit;
-    }
     if (start >= end) return;
-    if (this.ring === null) {
-      this.ring = takeRing(this.capacity, this.keepRaw);
-      this.sums = this.ring.sums;
-      this.raw = this.ring.raw;
-    }
-    if (this.written >= this.end || pos + start < this.first) this.first = pos + start;
-    if (pos + end > this.end) this.end = pos + end;
     const sums = this.sums;
     const mask = this.mask;
     if (!this.keepRaw) {
