@@ -325,6 +325,12 @@ export interface MixerStats {
    * (monotonic), counted from the moment the error happens, not when the call ends.
    */
   recordingErrors: number;
+  /**
+   * Payloads a recording's decoder found corrupt (written as concealment) over the worker's
+   * life (monotonic). Counted apart from `framesCorrupt`: a mixed and recorded leg's bad
+   * payload is decoded, and found corrupt, once by each.
+   */
+  recordingFramesCorrupt: number;
 }
 
 export interface StatsReport {

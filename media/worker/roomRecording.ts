@@ -74,6 +74,11 @@ export class RoomRecording {
     return this.sink.error;
   }
 
+  /** Payloads the recorder's decoders found corrupt (concealed in the file). */
+  get corrupt(): number {
+    return this.recorder.stats.corrupt;
+  }
+
   /** The legs summed into each track; every other leg stops feeding the recording. */
   setTracks(tracks: readonly (readonly WorkerLeg[])[]): void {
     const recorded = new Set<WorkerLeg>();

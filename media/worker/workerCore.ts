@@ -86,6 +86,7 @@ export class WorkerCore {
   private retiredConcealed = 0;
   private retiredLate = 0;
   private retiredRecordingBytes = 0;
+  private retiredRecordingCorrupt = 0;
   private retiredRecordingErrors = 0;
   private readonly lateness = {
     le: LATENESS_BUCKETS,
@@ -151,8 +152,9 @@ export class WorkerCore {
       jitterOptions: config.jitter,
       retireJitter: (buffer) => this.retireJitter(buffer),
       minMixRate: config.minMixRate ?? 8000,
-      retireRecording: (bytes, failed) => {
+      retireRecording: (bytes, failed, corrupt) => {
         this.retiredRecordingBytes += bytes;
+        this.retiredRecordingCorrupt += corrupt;
         if (failed) this.retiredRecordingErrors++;
       },
       ...(createRecordingFile !== undefined ? { createRecordingFile } : {}),
@@ -509,6 +511,7 @@ export class WorkerCore {
     let recordingsActive = 0;
     let recordingBytes = this.retiredRecordingBytes;
     let recordingErrors = this.retiredRecordingErrors;
+    let recordingFramesCorrupt = this.retiredRecordingCorrupt;
     for (const room of this.rooms.values()) {
       if (room.clocked) clockedRooms++;
       framesMixed += room.counters.framesMixed;
@@ -523,10 +526,12 @@ export class WorkerCore {
       if (room.recording) recordingsActive++;
       recordingBytes += room.recordingBytes;
       recordingErrors += room.recordingErrors;
+      recordingFramesCorrupt += room.recordingCorrupt;
     }
     for (const room of this.closingRooms) {
       recordingBytes += room.recordingBytes;
       recordingErrors += room.recordingErrors;
+      recordingFramesCorrupt += room.recordingCorrupt;
     }
     return {
       rooms: this.rooms.size,
@@ -542,6 +547,7 @@ export class WorkerCore {
       recordingsActive,
       recordingBytes,
       recordingErrors,
+      recordingFramesCorrupt,
     };
   }
 

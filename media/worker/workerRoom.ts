@@ -115,7 +115,7 @@ export interface RoomHost {
    * A recording finished closing: its bytes and whether an error cut it short, for the
    * worker's totals. Called in the same turn the room stops counting it (no dip).
    */
-  retireRecording(bytes: number, failed: boolean): void;
+  retireRecording(bytes: number, failed: boolean, corrupt: number): void;
   /** Creates a recording's file (the recording writer thread's client; node:fs when absent). */
   createRecordingFile?: CreateRecordingFile;
 }
@@ -177,6 +177,13 @@ export class WorkerRoom {
     let bytes = this.recorder?.bytes ?? 0;
     for (const r of this.closingRecorders) bytes += r.bytes;
     return bytes;
+  }
+
+  /** Corrupt payloads of the recording and of recordings still closing. */
+  get recordingCorrupt(): number {
+    let corrupt = this.recorder?.corrupt ?? 0;
+    for (const r of this.closingRecorders) corrupt += r.corrupt;
+    return corrupt;
   }
 
   /** Recordings (the current one, those still closing) an error has cut short: 0 or more. */
@@ -283,7 +290,7 @@ export class WorkerRoom {
     this.reroute();
     const summary = await recorder.stop(performance.now());
     this.closingRecorders.delete(recorder);
-    this.host.retireRecording(summary.bytes, summary.error !== null);
+    this.host.retireRecording(summary.bytes, summary.error !== null, recorder.corrupt);
     return summary;
   }
 

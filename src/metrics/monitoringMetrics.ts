@@ -139,6 +139,7 @@ class ReportedHistogram extends Histogram {
 class MixerMetrics {
   private readonly framesMixed: Counter;
   private readonly framesConcealed: Counter;
+  private readonly framesCorrupt: Counter<'stage'>;
   private readonly late: Counter;
   private readonly ticksSkipped: Counter;
   private readonly recordingBytes: Counter;
@@ -158,6 +159,12 @@ class MixerMetrics {
     this.framesConcealed = new Counter({
       name: 'callwatch_mixer_frames_concealed_total',
       help: 'Source frames filled by loss concealment in the jitter buffers',
+      registers,
+    });
+    this.framesCorrupt = new Counter({
+      name: 'callwatch_media_frames_corrupt_total',
+      help: 'Received payloads a decoder rejected as corrupt and replaced by concealment, by stage (mix: decoded for a mixed listener; recording: decoded for a recording)',
+      labelNames: ['stage'] as const,
       registers,
     });
     this.late = new Counter({
@@ -193,6 +200,11 @@ class MixerMetrics {
     const d = (a: number, b: number | undefined) => Math.max(0, a - (b ?? 0));
     this.framesMixed.inc(d(now.framesMixed, before?.framesMixed));
     this.framesConcealed.inc(d(now.framesConcealed, before?.framesConcealed));
+    this.framesCorrupt.inc({ stage: 'mix' }, d(now.framesCorrupt, before?.framesCorrupt));
+    this.framesCorrupt.inc(
+      { stage: 'recording' },
+      d(now.recordingFramesCorrupt, before?.recordingFramesCorrupt),
+    );
     this.late.inc(d(now.packetsLate, before?.packetsLate));
     this.ticksSkipped.inc(d(now.ticksSkipped, before?.ticksSkipped));
     this.recordingBytes.inc(d(now.recordingBytes, before?.recordingBytes));

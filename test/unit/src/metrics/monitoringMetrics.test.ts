@@ -1,7 +1,8 @@
 /**
  * Monitoring metrics fed by fakes of their sources: recording start failures as the tap
- * counts them, write failures as the workers report them (cumulative, per worker), and the mixer's tick-lateness histogram as the workers report it (ms, per worker,
- * cumulative) exposed in seconds as one Prometheus histogram.
+ * counts them, write failures as the workers report them (cumulative, per worker), corrupt
+ * payloads by stage, and the mixer's tick-lateness histogram as the workers report it (ms,
+ * per worker, cumulative) exposed in seconds as one Prometheus histogram.
  */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from '@jest/globals';
@@ -26,6 +27,7 @@ function mixer(lateness: MixerStats['lateness'], extra: Partial<MixerStats> = {}
     recordingsActive: 0,
     recordingBytes: 0,
     recordingErrors: 0,
+    recordingFramesCorrupt: 0,
     ...extra,
   };
 }
@@ -80,6 +82,23 @@ describe('monitoring metrics', () => {
     report(0, 2);
     expect(await errors('write')).toBe(4);
     expect(await errors('start')).toBe(2);
+  });
+
+  it('count corrupt payloads by stage from the workers’ totals', async () => {
+    const { registry, engine } = setup();
+    const lateness = { le: [1], counts: [0, 0], sum: 0, count: 0 };
+    const report = (worker: number, framesCorrupt: number, recordingFramesCorrupt: number) =>
+      engine.emit('mixerStats', {
+        worker,
+        mixer: mixer(lateness, { framesCorrupt, recordingFramesCorrupt }),
+      });
+    const corrupt = async (stage: string) =>
+      (await lines(registry)).get(`callwatch_media_frames_corrupt_total{stage="${stage}"}`);
+    report(0, 5, 2);
+    report(0, 7, 2); // totals: +2 mix, +0 recording
+    report(1, 1, 3);
+    expect(await corrupt('mix')).toBe(8);
+    expect(await corrupt('recording')).toBe(5);
   });
 
   it('report the workers’ tick lateness as one histogram in seconds', async () => {
