@@ -189,20 +189,6 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       }),
   );
   opened.push('SIP stack', () => stack.close());
-  if (overloadConfig.enabled) {
-    const monitor = new OverloadMonitor(
-      clock,
-      overloadConfig,
-      () => stack.transport.sampleQueueDelay() ?? 0,
-      (behind, sample) =>
-        logger.warn(
-          { module: 'sip', ...sample },
-          behind ? 'SIP thread overloaded: refusing new requests with 503' : 'SIP thread caught up',
-        ),
-    );
-    overload = monitor;
-    opened.push('overload monitor', () => monitor.close());
-  }
   stack.transport.on('invalid', (reason, source, answered) =>
     logger.debug({ reason, source, answered }, 'unusable SIP message'),
   );
@@ -348,6 +334,24 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     );
     const bound = http.server.address();
     httpPort = typeof bound === 'object' && bound ? bound.port : undefined;
+  }
+
+  // Overload sampling starts once the server is up: a window that spans start-up (modules
+  // loaded, workers started, the HTTP server built) would read that work as queueing and
+  // refuse the first requests with 503.
+  if (overloadConfig.enabled) {
+    const monitor = new OverloadMonitor(
+      clock,
+      overloadConfig,
+      () => stack.transport.sampleQueueDelay() ?? 0,
+      (behind, sample) =>
+        logger.warn(
+          { module: 'sip', ...sample },
+          behind ? 'SIP thread overloaded: refusing new requests with 503' : 'SIP thread caught up',
+        ),
+    );
+    overload = monitor;
+    opened.push('overload monitor', () => monitor.close());
   }
 
   const ports = { ...stack.ports, http: httpPort };

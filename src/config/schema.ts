@@ -77,7 +77,7 @@ const sip = z.strictObject({
       maxQueueDelayMs: positiveMs.default(200),
       maxLoopDelayMs: positiveMs.default(500),
       sampleMs: z.number().int().min(10).max(10_000).default(100),
-      windows: z.number().int().min(1).max(100).default(1),
+      windows: z.number().int().min(1).max(100).default(2),
       retryAfterSec: z.number().int().min(0).max(3600).default(5),
     })
     .prefault({}),
