@@ -59,9 +59,13 @@ export interface Step {
   actions: SubscriptionAction[];
 }
 
-/** Seconds left, rounded up, as the `expires` of `active` (§4.2.2 says the time left). */
+/**
+ * Whole seconds left, as the `expires` of `active` (§4.2.2: the time left). Rounded to
+ * the millisecond first (a fractional clock makes 3000 ms come out as 3000.0000001),
+ * then down, so the subscriber refreshes before we would expire it, never after.
+ */
 function secondsLeft(state: SubscriptionState, now: number): number {
-  return Math.max(0, Math.ceil((state.expiresAt - now) / 1000));
+  return Math.max(0, Math.floor(Math.round(state.expiresAt - now) / 1000));
 }
 
 /** Sends `what` now, or marks it due behind the NOTIFY in flight. */

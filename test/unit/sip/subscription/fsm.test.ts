@@ -34,7 +34,7 @@ describe('subscription state machine (RFC 6665 §4.2)', () => {
     s = step(r.state, { type: 'changed', now: 2000 }).state;
     expect(s.due).toBe('active');
     r = step(s, { type: 'notified', now: 30_500, fatal: false });
-    expect(r.actions).toEqual([{ type: 'notify', state: { state: 'active', expiresSec: 70 } }]);
+    expect(r.actions).toEqual([{ type: 'notify', state: { state: 'active', expiresSec: 69 } }]);
     r = step(r.state, { type: 'notified', now: 31_000, fatal: false });
     expect(r.actions).toEqual([]);
     expect(r.state).toMatchObject({ inFlight: false, due: undefined, phase: 'active' });
@@ -112,6 +112,14 @@ describe('Subscription on a clock', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('says whole seconds left, even on a clock with fractions of a millisecond', () => {
+    const clock = new FakeClock();
+    clock.advance(521478.1242020039); // + 3000 - itself = 3000.000000000058
+    const sent: NotifyState[] = [];
+    new Subscription(clock, 3, { notify: (s) => sent.push(s), ended: () => {} });
+    expect(sent).toEqual([{ state: 'active', expiresSec: 3 }]);
+  });
+
   it('a refresh moves the expiry; the NOTIFY says the time left', () => {
     const { clock, sent, sub } = run(30);
     sent[0]!.answer(200);
@@ -121,7 +129,7 @@ describe('Subscription on a clock', () => {
     sent[1]!.answer(200);
     clock.advance(12_500);
     sub.changed();
-    expect(sent[2]!.state).toEqual({ state: 'active', expiresSec: 18 });
+    expect(sent[2]!.state).toEqual({ state: 'active', expiresSec: 17 });
     sent[2]!.answer(200);
     clock.advance(17_499);
     expect(sent).toHaveLength(3);
