@@ -261,7 +261,8 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
       state: 'confirmed',
       overTls: false,
     });
-    if (!created.ok) return this.refuse(incoming, 'bad-request', created.status ?? 400, created.reason);
+    if (!created.ok)
+      return this.refuse(incoming, 'bad-request', created.status ?? 400, created.reason);
     const dialog = created.dialog;
     incoming.respond(
       buildDialogResponse(request, 200, dialog, {
