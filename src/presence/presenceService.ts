@@ -3,9 +3,7 @@
  * subscriptions (docs/architecture.md §9.4).
  *
  * A SUBSCRIBE outside a dialog, in order (each refusal is final):
- *   Event missing or not `dialog` → 489 with Allow-Events (RFC 6665 §8.3.2, §4.2.1.1);
- *   an unreadable Event or Expires → 400; a body (a filter, RFC 4235 §3.2, which we do
- *   not apply) → 415, without Content-Type → 400; Accept without dialog-info+xml → 406;
+ *   its own headers and body (subscribeChecks.ts: 489, 400, 415, 406);
  *   the Request-URI not a served domain or not an extension → 404;
  *   digest (401; 403 when locked out; the From user must be the authenticated one);
  *   the watcher may not watch the extension → 403 (watchPolicy.ts);
@@ -35,14 +33,9 @@ import {
 import {
   attempt,
   buildResponse,
-  expiresOf,
   fromOf,
   isSipUri,
-  parseMediaRange,
-  rangesAccept,
   requestUriOf,
-  splitOutside,
-  trimLws,
   unescapeUri,
   type SipRequest,
 } from '../../sip/message/index.js';
@@ -52,7 +45,6 @@ import {
   decideExpires,
   formatEventHeader,
   formatSubscriptionState,
-  parseEventHeader,
   Subscription,
   type EventHeader,
   type ExpiresPolicy,
@@ -66,24 +58,11 @@ import type { Permissions } from '../monitoring/permissions.js';
 import { waitAtMost } from '../util/waitAtMost.js';
 import { buildDialogInfo, DIALOG_INFO_CONTENT_TYPE, type DialogView } from './dialogInfo.js';
 import type { ExtensionDialogs } from './extensionDialogs.js';
-import { SubscriptionCounts, type LimitBounds, type LimitKind } from './limits.js';
+import { SubscriptionCounts, type LimitBounds } from './limits.js';
+import { readSubscribe, refusal, type Refusal, type RefusalReason } from './subscribeChecks.js';
 import { mayWatch, type BlfScope } from './watchPolicy.js';
 
-/** The one event package served (RFC 4235 §3.1). */
-export const DIALOG_EVENT = 'dialog';
-
-export type RefusalReason =
-  | 'bad-event'
-  | 'bad-request'
-  | 'unsupported-body'
-  | 'not-acceptable'
-  | 'not-found'
-  | 'forbidden'
-  | 'not-permitted'
-  | 'interval-too-brief'
-  | 'no-subscription'
-  | 'shutting-down'
-  | `limit-${LimitKind}`;
+export { DIALOG_EVENT } from './subscribeChecks.js';
 
 export type PresenceEvents = {
   subscribed: [watcher: string, watched: string];
@@ -169,9 +148,12 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
   handle(incoming: IncomingRequest): void {
     const { request } = incoming;
     if (this.closing !== undefined) {
-      this.refuse(incoming, 'shutting-down', 503, undefined, [
-        ['Retry-After', String(this.deps.config.retryAfterSec)],
-      ]);
+      this.refuse(
+        incoming,
+        refusal('shutting-down', 503, undefined, [
+          ['Retry-After', String(this.deps.config.retryAfterSec)],
+        ]),
+      );
       return;
     }
     const id = dialogIdOfIncoming(request);
@@ -184,23 +166,18 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
 
   private newSubscription(incoming: IncomingRequest): void {
     const { request, source } = incoming;
-    const event = this.readEvent(incoming);
-    if (event === undefined) return;
-    if (!this.bodyAndAcceptOk(incoming)) return;
-    const requested = attempt(() => expiresOf(request));
-    if (requested === undefined && request.headers.get('Expires') !== undefined) {
-      return this.refuse(incoming, 'bad-request', 400, 'Bad Expires');
-    }
-
+    const read = readSubscribe(request);
+    if (!read.ok) return this.refuse(incoming, read);
+    const { event, expires: requested } = read;
     const uri = requestUriOf(request);
     if (!isSipUri(uri) || uri.user === undefined)
-      return this.refuse(incoming, 'not-found', 404, 'No Such User');
+      return this.refuse(incoming, refusal('not-found', 404, 'No Such User'));
     if (this.domains.size > 0 && !this.domains.has(uri.host.toLowerCase())) {
-      return this.refuse(incoming, 'not-found', 404, 'Domain Not Served');
+      return this.refuse(incoming, refusal('not-found', 404, 'Domain Not Served'));
     }
     const watched = unescapeUri(uri.user);
     if (!this.deps.permissions.isExtension(watched))
-      return this.refuse(incoming, 'not-found', 404, 'No Such User');
+      return this.refuse(incoming, refusal('not-found', 404, 'No Such User'));
 
     const auth = this.deps.authenticator.verify({
       method: request.method,
@@ -220,9 +197,12 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
         );
         return;
       case 'forbidden':
-        return this.refuse(incoming, 'forbidden', 403, 'Too Many Failed Attempts');
+        return this.refuse(incoming, refusal('forbidden', 403, 'Too Many Failed Attempts'));
       case 'bad-request':
-        return this.refuse(incoming, 'bad-request', 400, `Bad Authorization (${auth.reason})`);
+        return this.refuse(
+          incoming,
+          refusal('bad-request', 400, `Bad Authorization (${auth.reason})`),
+        );
       case 'ok':
         break;
     }
@@ -233,16 +213,22 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
         ? unescapeUri(from.user)
         : undefined;
     if (fromUser !== watcher || !this.deps.permissions.isExtension(watcher)) {
-      return this.refuse(incoming, 'forbidden', 403, 'From Is Not The Authenticated User');
+      return this.refuse(incoming, refusal('forbidden', 403, 'From Is Not The Authenticated User'));
     }
     if (!mayWatch(this.deps.config.blf, this.deps.permissions, watcher, watched)) {
-      return this.refuse(incoming, 'not-permitted', 403, 'Not Allowed To Watch This Extension');
+      return this.refuse(
+        incoming,
+        refusal('not-permitted', 403, 'Not Allowed To Watch This Extension'),
+      );
     }
     const duration = decideExpires(requested, this.expires);
     if (!duration.ok) {
-      return this.refuse(incoming, 'interval-too-brief', 423, undefined, [
-        ['Min-Expires', String(duration.minExpiresSec)],
-      ]);
+      return this.refuse(
+        incoming,
+        refusal('interval-too-brief', 423, undefined, [
+          ['Min-Expires', String(duration.minExpiresSec)],
+        ]),
+      );
     }
     const holder = { watcher, watched, source: source.address };
     const limit = this.counts.check(holder);
@@ -251,9 +237,12 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
         { watcher, watched, source: source.address, limit },
         'SUBSCRIBE refused: limit reached',
       );
-      return this.refuse(incoming, `limit-${limit}`, 503, 'Too Many Subscriptions', [
-        ['Retry-After', String(this.deps.config.retryAfterSec)],
-      ]);
+      return this.refuse(
+        incoming,
+        refusal(`limit-${limit}`, 503, 'Too Many Subscriptions', [
+          ['Retry-After', String(this.deps.config.retryAfterSec)],
+        ]),
+      );
     }
     const created = dialogFromUasRequest(request, {
       localTag: newTag(),
@@ -262,7 +251,7 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
       overTls: false,
     });
     if (!created.ok)
-      return this.refuse(incoming, 'bad-request', created.status ?? 400, created.reason);
+      return this.refuse(incoming, refusal('bad-request', created.status ?? 400, created.reason));
     const dialog = created.dialog;
     incoming.respond(
       buildDialogResponse(request, 200, dialog, {
@@ -303,29 +292,28 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
     const { request, source } = incoming;
     const watch = this.watches.get(key);
     if (watch === undefined || watch.runner === undefined || watch.runner.phase !== 'active') {
-      return this.refuse(incoming, 'no-subscription', 481, 'Subscription Does Not Exist');
+      return this.refuse(incoming, refusal('no-subscription', 481, 'Subscription Does Not Exist'));
     }
-    const event = this.readEvent(incoming);
-    if (event === undefined) return;
-    if (event.id !== watch.event.id) {
+    const read = readSubscribe(request);
+    if (!read.ok) return this.refuse(incoming, read);
+    if (read.event.id !== watch.event.id) {
       // RFC 6665 §4.2.1.2: another id would be a second subscription in this dialog.
-      return this.refuse(incoming, 'forbidden', 403, 'One Subscription Per Dialog');
+      return this.refuse(incoming, refusal('forbidden', 403, 'One Subscription Per Dialog'));
     }
     if (source.address !== watch.source)
-      return this.refuse(incoming, 'forbidden', 403, 'Not From The Subscriber');
-    if (!this.bodyAndAcceptOk(incoming)) return;
-    const requested = attempt(() => expiresOf(request));
-    if (requested === undefined && request.headers.get('Expires') !== undefined) {
-      return this.refuse(incoming, 'bad-request', 400, 'Bad Expires');
-    }
-    const duration = decideExpires(requested, this.expires);
+      return this.refuse(incoming, refusal('forbidden', 403, 'Not From The Subscriber'));
+    const duration = decideExpires(read.expires, this.expires);
     if (!duration.ok) {
-      return this.refuse(incoming, 'interval-too-brief', 423, undefined, [
-        ['Min-Expires', String(duration.minExpiresSec)],
-      ]);
+      return this.refuse(
+        incoming,
+        refusal('interval-too-brief', 423, undefined, [
+          ['Min-Expires', String(duration.minExpiresSec)],
+        ]),
+      );
     }
     const order = checkRemoteCSeq(watch.dialog, request);
-    if (!order.ok) return this.refuse(incoming, 'bad-request', order.status ?? 400, order.reason);
+    if (!order.ok)
+      return this.refuse(incoming, refusal('bad-request', order.status ?? 400, order.reason));
     watch.destination = endpointOf(source);
     incoming.respond(
       buildDialogResponse(request, 200, watch.dialog, {
@@ -338,64 +326,9 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
     watch.runner.refresh(duration.expiresSec);
   }
 
-  /** The Event header: 489 unless it names the dialog package, 400 if unreadable. */
-  private readEvent(incoming: IncomingRequest): EventHeader | undefined {
-    const parsed = parseEventHeader(incoming.request.headers.getAll('Event'));
-    if (parsed.ok && parsed.event.type === DIALOG_EVENT) return parsed.event;
-    if (!parsed.ok && parsed.reason !== 'missing') {
-      this.refuse(incoming, 'bad-request', 400, 'Bad Event Header');
-      return undefined;
-    }
-    // RFC 6665 §4.1.2: a SUBSCRIBE carries exactly one Event; a missing one names no
-    // package we serve (even read as RFC 2543's `presence`), so both are 489.
-    this.refuse(incoming, 'bad-event', 489, undefined, [['Allow-Events', DIALOG_EVENT]]);
-    return undefined;
-  }
-
-  /** No body (no filters, RFC 4235 §3.2), and an Accept that takes dialog-info+xml. */
-  private bodyAndAcceptOk(incoming: IncomingRequest): boolean {
-    const { request } = incoming;
-    if (request.body.length > 0) {
-      if (request.headers.get('Content-Type') === undefined) {
-        this.refuse(incoming, 'bad-request', 400, 'Body Without Content-Type');
-      } else {
-        this.refuse(incoming, 'unsupported-body', 415, 'Filters Not Supported', [['Accept', '']]);
-      }
-      return false;
-    }
-    const accept = request.headers.getAll('Accept');
-    if (accept.length === 0) return true;
-    const ranges = attempt(() =>
-      accept
-        .flatMap((v) =>
-          splitOutside(v, ',')
-            .map(trimLws)
-            .filter((s) => s.length > 0),
-        )
-        .map(parseMediaRange),
-    );
-    if (ranges === undefined) {
-      this.refuse(incoming, 'bad-request', 400, 'Bad Accept');
-      return false;
-    }
-    if (ranges.length > 0 && !rangesAccept(ranges, 'application', 'dialog-info+xml')) {
-      this.refuse(incoming, 'not-acceptable', 406, undefined, [
-        ['Accept', DIALOG_INFO_CONTENT_TYPE],
-      ]);
-      return false;
-    }
-    return true;
-  }
-
-  private refuse(
-    incoming: IncomingRequest,
-    reason: RefusalReason,
-    status: number,
-    phrase?: string,
-    headers: Array<[string, string]> = [],
-  ): void {
-    this.emit('refused', reason, status);
-    incoming.respond(this.response(incoming.request, status, phrase, headers));
+  private refuse(incoming: IncomingRequest, r: Refusal): void {
+    this.emit('refused', r.reason, r.status);
+    incoming.respond(this.response(incoming.request, r.status, r.phrase, r.headers));
   }
 
   private response(
