@@ -4,7 +4,9 @@
  * real baresip phones call it. Every NOTIFY body is checked against the RFC 4235 schema
  * (test/helpers/dialogInfoSchema.ts). Then refresh, expiry and un-subscribe; a watcher
  * the monitoring groups do not allow (403); bad requests (489, 400, 415, 423, 404); a
- * NOTIFY answered 481; and a flood of subscriptions from one address (bounded, 503).
+ * NOTIFY answered 481; a flood of subscriptions from one address (bounded, 503); and,
+ * on a second server with `presence.blf: all`, a watcher outside the monitoring groups,
+ * whose subscription the server's shutdown ends with a last NOTIFY.
  *
  * The monitoring group is the test server's (test/helpers/server.ts): supervisor 1005
  * monitors 1001–1003, so it may watch them; 1001 may not watch 1002.
@@ -14,7 +16,7 @@ import { startBaresip, type BaresipPhone } from '../helpers/baresip.js';
 import { BlfWatcher } from '../helpers/blfWatcher.js';
 import { dialogInfoProblems, summarizeDialogInfo } from '../helpers/dialogInfoSchema.js';
 import { PhonePool, sleep, startPhoneServer, waitFor } from '../helpers/phoneScene.js';
-import { type ServerHandle } from '../helpers/server.js';
+import { startServer, PEER_AUTH, type ServerHandle } from '../helpers/server.js';
 import type { SipMessageView } from '../helpers/sipClient.js';
 
 const EXTENSIONS = ['1001', '1002', '1003', '1005'].map((number) => ({
@@ -283,5 +285,27 @@ describe('BLF: the dialog event package', () => {
       true,
     );
     expect((await (await watcher('1005')).subscribe('1001', { expires: 60 })).status).toBe(200);
+  }, 30000);
+});
+
+describe('BLF with presence.blf: all, and at shutdown', () => {
+  it('any extension watches any other; stopping the server ends the subscription (deactivated)', async () => {
+    const other = await startServer(
+      { ...PEER_AUTH, sip: { overload: { enabled: false } }, presence: { blf: 'all' } },
+      { extensions: EXTENSIONS },
+    );
+    const w = await BlfWatcher.open(other.sipPort, '1001', 'pw1001');
+    try {
+      // 1001 monitors nobody, yet may watch 1002 here.
+      expect((await w.subscribe('1002', { expires: 300 })).status).toBe(200);
+      expect(read(await w.nextNotify(0)).state).toMatch(/^active;expires=(299|300)$/);
+      expect(await other.stop()).toBe(0);
+      const last = read(await w.nextNotify(1));
+      expect(last.state).toBe('terminated;reason=deactivated');
+      expect(last.doc.version).toBe(1);
+    } finally {
+      await other.stop({ expectCode: null });
+      await w.close();
+    }
   }, 30000);
 });
