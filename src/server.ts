@@ -39,6 +39,8 @@ import { startSupervision } from './monitoring/supervision.js';
 import { Registrar } from './registrar/registrar.js';
 import { RegisterService } from './registrar/registerService.js';
 import { ALLOWED_METHODS, SipRequestRouter } from './sipRequestRouter.js';
+import { startPresence } from './presence/wire.js';
+import { registerPresenceMetrics } from './metrics/presenceMetrics.js';
 import { CloseStack } from './util/closeStack.js';
 import { reasonOf, StartError, startStep as open } from './util/startError.js';
 
@@ -266,9 +268,23 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   );
   opened.push('monitoring and audit log', () => supervision.close());
 
+  // BLF keys (SUBSCRIBE / NOTIFY): closed before the SIP stack, so its last NOTIFYs go out.
+  const presence = startPresence({
+    config,
+    calls,
+    stack,
+    authenticator,
+    clock,
+    logger,
+    onAuthResult: recordAuthFailure,
+  });
+  opened.push('presence', () => presence.close());
+  registerPresenceMetrics(metrics.registry, presence.service);
+
   const router = new SipRequestRouter({
     registerService,
     calls,
+    presence: presence.service,
     userAgent: config.sip.userAgent,
   });
   stack.onRequest((incoming) => router.route(incoming));

@@ -8,12 +8,15 @@ import { newTag } from '../sip/ids.js';
 import type { IncomingRequest } from '../sip/stack.js';
 import type { RegisterService } from './registrar/registerService.js';
 import type { CallService } from './calls/callService.js';
+import type { PresenceService } from './presence/presenceService.js';
+import { DIALOG_EVENT } from './presence/presenceService.js';
 import { toTag } from '../sip/message/accessors.js';
 
 /**
  * Methods this server implements (PRACK, RFC 3262, is not supported). REFER (RFC 3515)
  * is taken inside a call's dialog only (blind transfer, src/calls/transfer.ts); the
- * NOTIFYs it implies are ours to send, so NOTIFY itself is not accepted.
+ * NOTIFYs it implies are ours to send, so NOTIFY itself is not accepted. SUBSCRIBE
+ * (RFC 6665) is the dialog event package's for BLF keys (src/presence/).
  */
 export const ALLOWED_METHODS = [
   'REGISTER',
@@ -25,12 +28,14 @@ export const ALLOWED_METHODS = [
   'UPDATE',
   'INFO',
   'REFER',
+  'SUBSCRIBE',
 ] as const;
 export const ACCEPTED_BODIES = ['application/sdp'] as const;
 
 export interface SipRequestRouterDeps {
   registerService: RegisterService;
   calls: CallService;
+  presence: PresenceService;
   userAgent: string;
 }
 
@@ -49,6 +54,9 @@ export class SipRequestRouter {
       case 'CANCEL':
         this.deps.calls.handle(incoming);
         return;
+      case 'SUBSCRIBE':
+        this.deps.presence.handle(incoming);
+        return;
       case 'REGISTER':
         response = this.deps.registerService.handle(request, source);
         break;
@@ -66,6 +74,8 @@ export class SipRequestRouter {
             ['Accept', ACCEPTED_BODIES.join(', ')],
             ['Accept-Encoding', 'identity'],
             ['Accept-Language', 'en'],
+            // RFC 6665 §4.4.4: the event packages we notify.
+            ['Allow-Events', DIALOG_EVENT],
           ],
         });
         break;

@@ -89,6 +89,8 @@ export type CallEvents = {
   dialog: [key: string, side: Side];
   /** A dialog no longer belongs to the call (transferred away): stop routing it here. */
   dialogDropped: [key: string];
+  /** The first ringing (a 1xx with a To tag, or early media): proceeding → early. */
+  early: [CallRecord];
   answered: [CallRecord];
   ended: [CallRecord];
 };
@@ -305,7 +307,9 @@ export class Call extends TypedEmitter<CallEvents> {
 
   private onProvisional(fork: Fork, response: SipResponse): void {
     if (this.finalSent || this.ending !== undefined) return;
+    const first = this.record.state === 'proceeding';
     this.transition('provisional');
+    if (first) this.emit('early', this.record);
     // A late offer has no offer of the caller's to answer in a 183: ringing only.
     const sdp = response.body.length > 0 && !this.lateOffer ? parseSdp(response.body) : undefined;
     if (sdp?.ok === true && this.earlyFork === undefined) {

@@ -103,6 +103,8 @@ export type CallServiceEvents = {
   liveEnded: [LiveCall];
   /** An INVITE passed authentication and became a call (a call attempt). */
   callStarted: [CallRecord];
+  /** The callee side rings (proceeding → early; BLF keys show it). */
+  early: [CallRecord];
   answered: [CallRecord];
   ended: [CallRecord];
   /** An INVITE refused before any call existed (404, 480, 488, …; not 407). */
@@ -438,6 +440,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.callers.set(callId, { a: who.caller, b: callerOf(destination) });
     call.on('dialog', (key, side) => this.dialogs.set(key, { call, side }));
     call.on('dialogDropped', (key) => this.dialogs.delete(key));
+    call.on('early', (r) => this.emit('early', r));
     call.on('answered', (r) => {
       this.emit('answered', r);
       this.emit('liveAnswered', this.live(call));

@@ -369,6 +369,40 @@ const http = z.strictObject({
   port: port.nullable().default(8080),
 });
 
+/** BLF keys: the dialog event package (RFC 4235) over RFC 6665 subscriptions. */
+const presence = z
+  .strictObject({
+    /** Who may watch whom: `monitoring` (whom one may monitor, and oneself) or `all`. */
+    blf: z.enum(['monitoring', 'all']).default('monitoring'),
+    /** Subscription length bounds (RFC 6665 §4.2.1.1); below the minimum is 423. */
+    minExpiresSec: z.number().int().min(1).default(60),
+    maxExpiresSec: z.number().int().min(1).default(3600),
+    /** When a SUBSCRIBE gives no Expires (RFC 4235 §3.3 suggests 3600). */
+    defaultExpiresSec: z.number().int().min(1).default(3600),
+    /** Subscriptions one extension may hold, one extension may have, one address may hold. */
+    maxPerWatcher: z.number().int().min(1).default(64),
+    maxPerWatched: z.number().int().min(1).default(64),
+    maxPerSource: z.number().int().min(1).default(256),
+    /** Retry-After of the 503 a refused (over the limits) SUBSCRIBE gets. */
+    retryAfterSec: z.number().int().min(1).default(30),
+  })
+  .superRefine((p, ctx) => {
+    if (p.minExpiresSec > p.maxExpiresSec) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxExpiresSec'],
+        message: `below minExpiresSec (${p.minExpiresSec})`,
+      });
+    }
+    if (p.defaultExpiresSec < p.minExpiresSec || p.defaultExpiresSec > p.maxExpiresSec) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultExpiresSec'],
+        message: `outside minExpiresSec..maxExpiresSec (${p.minExpiresSec}..${p.maxExpiresSec})`,
+      });
+    }
+  });
+
 const log = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -383,6 +417,7 @@ export const configSchema = z
     calls: calls.prefault({}),
     trunks: z.array(trunk).default([]),
     monitoring: monitoring.prefault({}),
+    presence: presence.prefault({}),
     recording: recording.prefault({}),
     api: api.prefault({}),
     audit: audit.prefault({}),
@@ -464,4 +499,5 @@ export type Config = z.infer<typeof configSchema>;
 export type ExtensionConfig = Config['extensions'][number];
 export type TrunkConfig = Config['trunks'][number];
 export type MonitoringGroupConfig = Config['monitoring']['groups'][number];
+export type PresenceConfig = Config['presence'];
 export type ApiTokenConfig = Config['api']['tokens'][number];
