@@ -259,17 +259,30 @@ export async function startRig(
     ),
     { ...serverOptions, extensions },
   );
-  const trunk = await SipClient.udp(trunkPort);
-  const callee = await SipClient.udp();
-  const reg = await registerWithAuth(callee, {
-    user: '1002',
-    password: 'pw1002',
-    port: server.sipPort,
-    contacts: [`<sip:1002@127.0.0.1:${callee.localPort}>`],
-    expires: 600,
-    algorithm: 'MD5',
-  });
-  if (reg.final?.status !== 200) throw new Error(`REGISTER failed:\n${reg.final?.raw ?? ''}`);
+  const opened: { close(): Promise<void> }[] = [];
+  let trunk: SipClient;
+  let callee: SipClient;
+  try {
+    trunk = await SipClient.udp(trunkPort);
+    opened.push(trunk);
+    callee = await SipClient.udp();
+    opened.push(callee);
+    const reg = await registerWithAuth(callee, {
+      user: '1002',
+      password: 'pw1002',
+      port: server.sipPort,
+      contacts: [`<sip:1002@127.0.0.1:${callee.localPort}>`],
+      expires: 600,
+      algorithm: 'MD5',
+    });
+    if (reg.final?.status !== 200) throw new Error(`REGISTER failed:\n${reg.final?.raw ?? ''}`);
+  } catch (error) {
+    // A rig that fails half-way closes what it opened: a server left running keeps jest
+    // from exiting and holds its ports for the next test.
+    await Promise.all(opened.map((o) => o.close()));
+    await server.stop();
+    throw error;
+  }
   const port = server.sipPort;
 
   async function placeCall(opts: PlaceCallOptions): Promise<RawCall> {
