@@ -9,6 +9,7 @@
  * and the reason. close() ends calls and monitor sessions first (BYEs, while the stack can
  * still send), then closes the same list.
  */
+import { readFile } from 'node:fs/promises';
 import type { AuthResult } from '../sip/auth/authResult.js';
 import { DigestAuthenticator } from '../sip/auth/authenticator.js';
 import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
@@ -138,6 +139,20 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   let overload: OverloadMonitor | undefined;
 
   const { address, udpPort, tcpPort } = config.sip.listen;
+  // SIP over WebSocket rides on the HTTP server (/sip): on only when that one is.
+  const webSocket = config.sip.webSocket.enabled && config.http.port !== null;
+  // PEM files for HTTPS/wss, read now so a bad path fails the start naming its key.
+  const tls =
+    config.http.tls === null
+      ? undefined
+      : {
+          cert: await open('reading the HTTP certificate', 'http.tls.cert', () =>
+            readFile(config.http.tls!.cert),
+          ),
+          key: await open('reading the HTTP private key', 'http.tls.key', () =>
+            readFile(config.http.tls!.key),
+          ),
+        };
   const addonLoad = loadNativeAddon();
   const udpIo = chooseSipUdpIo(
     config.sip.io,
@@ -166,6 +181,15 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
             : {}),
           ...(config.sip.advertisedAddress !== null
             ? { advertisedHost: config.sip.advertisedAddress }
+            : {}),
+          ...(webSocket
+            ? {
+                webSocket: {
+                  maxConnections: config.sip.webSocket.maxConnections,
+                  pingIntervalMs: config.sip.webSocket.pingIntervalSec * 1000,
+                  idleTimeoutMs: config.sip.webSocket.idleTimeoutSec * 1000,
+                },
+              }
             : {}),
         },
         timers: {
@@ -259,6 +283,13 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     onAuthResult: recordAuthFailure,
   });
   opened.push('calls', () => calls.close());
+  // A browser's WebSocket closed: its registrations and calls end with it (RFC 7118 §5,
+  // RFC 5626 §3); the stack already failed the transactions in flight on it.
+  stack.transport.on('flowClosed', (flow, reason) => {
+    logger.info({ module: 'sip', flow, reason }, 'SIP WebSocket connection closed');
+    location.removeFlow(flow);
+    calls.flowClosed(flow);
+  });
   registerCallMetrics(metrics.registry, calls, engine);
   stack.on('ackFor2xx', (request) => calls.onAck(request));
   publishRegistrations(location, events);
@@ -320,6 +351,15 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
           notifyAgents: config.monitoring.notifyAgents,
           mayMonitor: groupsMayMonitor(config.monitoring.groups),
         }),
+        ...(webSocket
+          ? {
+              sipWebSocket: {
+                entry: stack.transport,
+                maxMessageBytes: config.sip.maxMessageBytes,
+              },
+            }
+          : {}),
+        ...(tls ? { tls } : {}),
       }),
     );
     opened.push('HTTP server', () => http.close());
@@ -348,6 +388,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     );
     const bound = http.server.address();
     httpPort = typeof bound === 'object' && bound ? bound.port : undefined;
+    if (httpPort !== undefined) stack.transport.webSocketListening(httpPort);
   }
 
   const ports = { ...stack.ports, http: httpPort };

@@ -14,6 +14,7 @@ import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
 import type { AuthLimitConfig } from './api/authLimiter.js';
 import { registerApi } from './api/index.js';
+import { registerSipWebSocketRoute, type SipWebSocketEntry } from './sipWebSocketRoute.js';
 
 export interface HttpServerDeps {
   registry: Registry;
@@ -30,6 +31,10 @@ export interface HttpServerDeps {
   canSee?: CanSee;
   /** Wrong API tokens per source address (config api.authLockout); none: unlimited. */
   authLimits?: AuthLimitConfig;
+  /** SIP over WebSocket at /sip (sipWebSocketRoute.ts); none: no such route. */
+  sipWebSocket?: { entry: SipWebSocketEntry; maxMessageBytes: number };
+  /** HTTPS with these PEM contents (and `wss` at /sip); none: plain HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 declare module 'fastify' {
@@ -41,6 +46,7 @@ declare module 'fastify' {
 
 export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Scrapes every few seconds would flood the log; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -55,7 +61,16 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
     ...(deps.events ? { events: deps.events } : {}),
     ...(deps.canSee ? { canSee: deps.canSee } : {}),
+    ...(deps.sipWebSocket
+      ? { webSocketMaxPayload: Math.max(64 * 1024, deps.sipWebSocket.maxMessageBytes + 1) }
+      : {}),
   });
+  if (deps.sipWebSocket) {
+    registerSipWebSocketRoute(app, {
+      entry: deps.sipWebSocket.entry,
+      secure: deps.tls !== undefined,
+    });
+  }
 
   app.decorate('sweepAuthFailures', () => api.limiter?.sweep());
 
