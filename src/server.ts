@@ -42,6 +42,7 @@ import { RegisterService } from './registrar/registerService.js';
 import { ALLOWED_METHODS, SipRequestRouter } from './sipRequestRouter.js';
 import { CloseStack } from './util/closeStack.js';
 import { reasonOf, StartError, startStep as open } from './util/startError.js';
+import { inBackground } from './util/background.js';
 
 export { StartError } from './util/startError.js';
 
@@ -283,13 +284,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     onAuthResult: recordAuthFailure,
   });
   opened.push('calls', () => calls.close());
-  // A browser's WebSocket closed: its registrations and calls end with it (RFC 7118 §5,
-  // RFC 5626 §3); the stack already failed the transactions in flight on it.
-  stack.transport.on('flowClosed', (flow, reason) => {
-    logger.info({ module: 'sip', flow, reason }, 'SIP WebSocket connection closed');
-    location.removeFlow(flow);
-    calls.flowClosed(flow);
-  });
+
   registerCallMetrics(metrics.registry, calls, engine);
   stack.on('ackFor2xx', (request) => calls.onAck(request));
   publishRegistrations(location, events);
@@ -310,6 +305,18 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     }),
   );
   opened.push('monitoring and audit log', () => supervision.close());
+  // A browser's WebSocket closed: its registrations, calls and monitor sessions end with
+  // it (RFC 7118 §5, RFC 5626 §3); the stack already failed the transactions on it.
+  stack.transport.on('flowClosed', (flow, reason) => {
+    logger.info({ module: 'sip', flow, reason }, 'SIP WebSocket connection closed');
+    location.removeFlow(flow);
+    calls.flowClosed(flow);
+    inBackground(
+      supervision.monitoring.flowClosed(flow),
+      logger,
+      'ending monitor sessions on a closed connection failed',
+    );
+  });
 
   const router = new SipRequestRouter({
     registerService,

@@ -46,7 +46,11 @@ export class WsSipClient {
   readonly closed: Promise<WsClose>;
   private readonly waiters = new Set<Waiter>();
 
-  private constructor(readonly socket: WebSocket) {
+  private constructor(
+    readonly socket: WebSocket,
+    /** WS, or WSS over TLS (RFC 7118 §5: the Via transport). */
+    readonly viaTransport: 'WS' | 'WSS' = 'WS',
+  ) {
     this.closed = new Promise((resolve) =>
       socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
     );
@@ -65,9 +69,16 @@ export class WsSipClient {
 
   /** Opens ws://127.0.0.1:port/sip offering `protocols` (default `sip`). */
   static connect(port: number, protocols: string[] = ['sip'], path = '/sip'): Promise<WsSipClient> {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocols);
+    return WsSipClient.connectUrl(`ws://127.0.0.1:${port}${path}`, protocols);
+  }
+
+  /** Opens any URL (wss:// with `ca` to trust a test certificate). */
+  static connectUrl(url: string, protocols: string[] = ['sip'], ca?: Buffer): Promise<WsSipClient> {
+    const socket = new WebSocket(url, protocols, ca ? { ca } : {});
     return new Promise((resolve, reject) => {
-      socket.once('open', () => resolve(new WsSipClient(socket)));
+      socket.once('open', () =>
+        resolve(new WsSipClient(socket, url.startsWith('wss:') ? 'WSS' : 'WS')),
+      );
       socket.once('unexpected-response', (_req, res) =>
         reject(new Error(`upgrade refused: ${res.statusCode}`)),
       );
@@ -116,7 +127,7 @@ export class WsSipClient {
     const domain = '127.0.0.1';
     const lines = [
       `${spec.method} ${spec.uri} SIP/2.0`,
-      `Via: SIP/2.0/WS ${this.host};branch=${branch};rport`,
+      `Via: SIP/2.0/${this.viaTransport} ${this.host};branch=${branch};rport`,
       'Max-Forwards: 70',
       `From: <sip:${spec.fromUser}@${domain}>;tag=${fromTag}`,
       `To: <sip:${spec.toUser ?? spec.fromUser}@${domain}>${spec.toTag ? `;tag=${spec.toTag}` : ''}`,

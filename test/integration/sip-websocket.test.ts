@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { allocatePort, allocatePortBlock, allocateRtpRange } from '../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../helpers/processes.js';
-import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
+import { PEER_AUTH, TEST_ADMIN_TOKEN, startServer, type ServerHandle } from '../helpers/server.js';
 import { SipClient, randomToken, type SipMessageView } from '../helpers/sipClient.js';
 import { runSipp, sippScenario, type SippResult } from '../helpers/sipp.js';
 import { WsSipClient } from '../helpers/wsSipClient.js';
@@ -385,4 +385,89 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     ).toBe(200);
     await ws.close();
   }, 30000);
+});
+
+describe('SIP over secure WebSocket (wss) when the HTTP server has a certificate', () => {
+  let tlsServer: ServerHandle;
+  let cert: Buffer;
+
+  beforeAll(async () => {
+    const certFile = path.join(dir, 'tls.crt');
+    const keyFile = path.join(dir, 'tls.key');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
+      { stdio: 'ignore' },
+    );
+    cert = readFileSync(certFile);
+    tlsServer = await startServer(
+      {
+        ...PEER_AUTH,
+        media: { workers: 1, portRange: await allocateRtpRange() },
+        http: { tls: { cert: certFile, key: keyFile } },
+      },
+      { extensions: [{ number: '1002', password: 'pw1002' }] },
+    );
+  }, 30000);
+
+  afterAll(async () => {
+    await tlsServer?.stop();
+  });
+
+  it('registers over wss: Via SIP/2.0/WSS, the binding is a wss flow, and it goes with the socket', async () => {
+    const ws = await WsSipClient.connectUrl(
+      `wss://127.0.0.1:${tlsServer.httpPort}/sip`,
+      ['sip'],
+      cert,
+    );
+    const { final } = await ws.register('1002', 'pw1002');
+    expect(final.status).toBe(200);
+    expect(final.header('Via')).toMatch(/^SIP\/2\.0\/WSS /);
+    const reg = (await tlsRegistrations()).find((r) => r.extension === '1002');
+    expect(reg?.contacts).toEqual([
+      expect.objectContaining({ source: `wss:127.0.0.1:${ws.localPort}` }),
+    ]);
+    await ws.close();
+    await waitUntil('the wss binding to go', async () =>
+      (await tlsRegistrations()).every((r) => r.extension !== '1002'),
+    );
+  });
+
+  async function tlsRegistrations(): Promise<Array<{ extension: string; contacts: unknown[] }>> {
+    const https = await import('node:https');
+    return new Promise((resolve, reject) => {
+      const req = https.get(
+        {
+          host: '127.0.0.1',
+          port: tlsServer.httpPort,
+          path: '/v1/registrations',
+          ca: cert,
+          agent: false,
+          headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN.token}` },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve((JSON.parse(body) as { registrations: [] }).registrations));
+        },
+      );
+      req.on('error', reject);
+    });
+  }
 });
