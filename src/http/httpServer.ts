@@ -1,5 +1,6 @@
 /**
- * The HTTP side: Prometheus `/metrics` and `/healthz` (both open), the REST API's
+ * The HTTP side: Prometheus `/metrics` and `/healthz` (both open), SIP over WebSocket at
+ * `/sip` and the phone page at `/phone` (open: digest guards registering), the REST API's
  * infrastructure (bearer tokens, JSON errors, `/openapi.json`, the `/v1/events` stream;
  * see api/index.ts) and read-only JSON views. Every route says which token scopes may
  * call it (`config.scopes`) or that it is open (`config.public`).
@@ -15,6 +16,7 @@ import type { LocationService } from '../registrar/locationService.js';
 import type { AuthLimitConfig } from './api/authLimiter.js';
 import { registerApi } from './api/index.js';
 import { registerSipWebSocketRoute, type SipWebSocketEntry } from './sipWebSocketRoute.js';
+import { registerPhoneRoutes } from './phoneRoute.js';
 
 export interface HttpServerDeps {
   registry: Registry;
@@ -70,6 +72,8 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
       entry: deps.sipWebSocket.entry,
       secure: deps.tls !== undefined,
     });
+    // The phone page registers over /sip: served only where that exists.
+    registerPhoneRoutes(app);
   }
 
   app.decorate('sweepAuthFailures', () => api.limiter?.sweep());
