@@ -175,6 +175,11 @@ describe('SIP over WebSocket (RFC 7118)', () => {
         `^SIP/2\\.0/WS ${ws.host};branch=\\S+;rport=${ws.localPort};received=127\\.0\\.0\\.1$`,
       ),
     );
+    // This one open (the previous test's are closed, maybe a moment after their close).
+    await waitUntil(
+      'one open WebSocket connection',
+      async () => (await server.metric('callwatch_sip_websocket_connections')) === 1,
+    );
     const contacts = await contactsOf('1002');
     expect(contacts).toEqual([
       expect.objectContaining({
