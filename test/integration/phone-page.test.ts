@@ -13,7 +13,12 @@ let server: ServerHandle;
 
 beforeAll(async () => {
   server = await startServer(
-    { ...PEER_AUTH, media: { workers: 1, portRange: await allocateRtpRange() } },
+    {
+      ...PEER_AUTH,
+      media: { workers: 1, portRange: await allocateRtpRange() },
+      // No overload shedding: a busy test machine must not turn the REGISTER into a 503.
+      sip: { overload: { enabled: false } },
+    },
     { extensions: [{ number: '1002', password: 'pw1002' }] },
   );
 }, 30000);

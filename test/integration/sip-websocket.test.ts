@@ -9,18 +9,28 @@ import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { allocatePort, allocatePortBlock, allocateRtpRange } from '../helpers/ports.js';
+import {
+  allocatePort,
+  allocatePortBlock,
+  allocateRtpRange,
+  waitForUdpBound,
+} from '../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../helpers/processes.js';
 import { PEER_AUTH, TEST_ADMIN_TOKEN, startServer, type ServerHandle } from '../helpers/server.js';
-import { SipClient, randomToken, type SipMessageView } from '../helpers/sipClient.js';
-import { runSipp, sippScenario, type SippResult } from '../helpers/sipp.js';
+import {
+  SipClient,
+  digestAuthorization,
+  parseDigestChallenge,
+  randomToken,
+  type SipMessageView,
+} from '../helpers/sipClient.js';
+import { authRow, runSipp, sippScenario, type SippResult } from '../helpers/sipp.js';
 import { WsSipClient } from '../helpers/wsSipClient.js';
 
 let server: ServerHandle;
 let dir: string;
 let tone: string;
 let trunkPort: number;
-let mediaBase: number;
 /** Where the "browser" says it receives RTP (a socket that only absorbs it). */
 let rtpSink: dgram.Socket;
 
@@ -44,7 +54,6 @@ beforeAll(async () => {
     '1000',
   ]);
   trunkPort = await allocatePort();
-  mediaBase = await allocatePortBlock(20);
   rtpSink = dgram.createSocket('udp4');
   rtpSink.on('message', () => {});
   await new Promise<void>((r) => rtpSink.bind(0, '127.0.0.1', () => r()));
@@ -53,7 +62,13 @@ beforeAll(async () => {
       ...PEER_AUTH,
       media: { workers: 1, portRange: await allocateRtpRange() },
       calls: { noAnswerTimeoutSec: 10 },
-      sip: { maxMessageBytes: 4000, webSocket: { pingIntervalSec: 1 } },
+      // Overload shedding off: on a busy test machine a late timer would turn the first
+      // REGISTERs into 503s, which is not what these tests are about.
+      sip: {
+        maxMessageBytes: 4000,
+        webSocket: { pingIntervalSec: 1 },
+        overload: { enabled: false },
+      },
       trunks: [
         {
           name: 'carrier',
@@ -66,7 +81,12 @@ beforeAll(async () => {
         },
       ],
     },
-    { extensions: ['1001', '1002', '1003'].map((n) => ({ number: n, password: `pw${n}` })) },
+    {
+      extensions: [
+        ...['1001', '1002', '1003'].map((n) => ({ number: n, password: `pw${n}` })),
+        { number: '1005', password: 'pw1005', role: 'supervisor' as const },
+      ],
+    },
   );
 }, 30000);
 
@@ -77,7 +97,13 @@ afterAll(async () => {
 });
 
 /** call_uac.xml as the trunk, hanging up itself ('caller') or waiting for our BYE ('callee'). */
-function trunkCall(service: string, hangup: 'caller' | 'callee'): Promise<SippResult> {
+/**
+ * SIPp's RTP ports, taken right before SIPp starts: a block handed out long before its use
+ * can be taken meanwhile by another test run on the machine (EADDRINUSE, exit 254).
+ */
+const sippMediaPort = () => allocatePortBlock(6);
+
+async function trunkCall(service: string, hangup: 'caller' | 'callee'): Promise<SippResult> {
   let text = readFileSync(sippScenario('call_uac.xml'), 'utf8').replaceAll('TONE_FILE', tone);
   const drop = hangup === 'caller' ? 'BYE-CALLEE' : 'BYE-CALLER';
   text = text.replace(new RegExp(`<!-- ${drop} -->[\\s\\S]*?<!-- /${drop} -->`), '');
@@ -90,8 +116,24 @@ function trunkCall(service: string, hangup: 'caller' | 'callee'): Promise<SippRe
     calls: 1,
     timeoutSec: 20,
     traceMessages: true,
-    extraArgs: ['-s', service, '-mi', '127.0.0.1', '-mp', String(mediaBase)],
+    extraArgs: ['-s', service, '-mi', '127.0.0.1', '-mp', String(await sippMediaPort())],
   });
+}
+
+/** The trunk's INVITE on the socket; when it does not come, what SIPp and the server said. */
+async function inviteFrom(ws: WsSipClient, caller: Promise<SippResult>): Promise<SipMessageView> {
+  try {
+    return await ws.waitFor((m) => m.method === 'INVITE', 10000);
+  } catch (err) {
+    const logs = server
+      .logs()
+      .slice(-20)
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+    throw new Error(
+      `${(err as Error).message}\n--- SIPp ---\n${describeSipp(await caller)}\n--- server ---\n${logs}`,
+    );
+  }
 }
 
 function describeSipp(r: SippResult): string {
@@ -119,6 +161,22 @@ async function answer(ws: WsSipClient, invite: SipMessageView, user: string): Pr
   ws.respond(invite, 200, 'OK', { toTag: tag, contactUser: user, body: answerSdp() });
   await ws.waitFor((m) => m.method === 'ACK' && m.callId === invite.callId);
   return tag;
+}
+
+/** The ACK for a final response to our INVITE (a new transaction for a 2xx, §13.2.2.4). */
+function ackFor(ws: WsSipClient, response: SipMessageView, uri: string, cseq: number): string {
+  return [
+    `ACK ${uri} SIP/2.0`,
+    `Via: SIP/2.0/WS ${ws.host};branch=${response.status === 200 ? `z9hG4bK${randomToken()}` : (response.branch ?? '')};rport`,
+    'Max-Forwards: 70',
+    `From: ${response.header('From')}`,
+    `To: ${response.header('To')}`,
+    `Call-ID: ${response.callId}`,
+    `CSeq: ${cseq} ACK`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
 }
 
 /** The in-dialog BYE the browser sends as the callee of `invite` (UAS side, RFC 3261 §12.2.1.1). */
@@ -207,7 +265,7 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     const ws = await WsSipClient.connect(server.httpPort);
     expect((await ws.register('1002', 'pw1002')).final.status).toBe(200);
     const caller = trunkCall('5550102', 'caller');
-    const invite = await ws.waitFor((m) => m.method === 'INVITE', 10000);
+    const invite = await inviteFrom(ws, caller);
     expect(invite.uri).toBe(`sip:1002@${ws.host};transport=ws`);
     expect(invite.header('Via')).toMatch(/^SIP\/2\.0\/WS 127\.0\.0\.1:\d+;branch=/);
     expect(invite.header('Contact')).toMatch(/;transport=ws>/);
@@ -224,7 +282,7 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     const ws = await WsSipClient.connect(server.httpPort);
     expect((await ws.register('1002', 'pw1002')).final.status).toBe(200);
     const caller = trunkCall('5550102', 'callee');
-    const invite = await ws.waitFor((m) => m.method === 'INVITE', 10000);
+    const invite = await inviteFrom(ws, caller);
     const tag = await answer(ws, invite, '1002');
     byeAsCallee(ws, invite, tag);
     const ok = await ws.waitFor(
@@ -240,7 +298,7 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     const ws = await WsSipClient.connect(server.httpPort);
     expect((await ws.register('1002', 'pw1002')).final.status).toBe(200);
     const caller = trunkCall('5550102', 'callee');
-    const invite = await ws.waitFor((m) => m.method === 'INVITE', 10000);
+    const invite = await inviteFrom(ws, caller);
     await answer(ws, invite, '1002');
     await new Promise((r) => setTimeout(r, 500));
     const closedAt = Date.now();
@@ -255,11 +313,159 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     expect(ended).toMatchObject({ answered: true });
   }, 30000);
 
+  it('the browser calls a desk phone: 407 and digest over the socket, the phone answers, the browser hangs up', async () => {
+    // The desk phone: SIPp registered as 1003 over UDP, then answering one call.
+    const phonePort = await allocatePort();
+    const reg = await runSipp({
+      scenario: 'reg_auth.xml',
+      remote: `127.0.0.1:${server.sipPort}`,
+      localPort: phonePort,
+      calls: 1,
+      injection: { rows: [authRow('1003', 'pw1003', `sip:1003@127.0.0.1:${phonePort}`, '600')] },
+    });
+    if (reg.exitCode !== 0) throw new Error(describeSipp(reg));
+    let text = readFileSync(sippScenario('call_uas.xml'), 'utf8').replaceAll('TONE_FILE', tone);
+    text = text.replace(/<!-- BYE-CALLEE -->[\s\S]*?<!-- \/BYE-CALLEE -->/, '');
+    const uasFile = path.join(dir, 'call_uas-ws.xml');
+    writeFileSync(uasFile, text);
+    const phone = runSipp({
+      scenario: uasFile,
+      localPort: phonePort,
+      calls: 1,
+      timeoutSec: 20,
+      traceMessages: true,
+      extraArgs: ['-mi', '127.0.0.1', '-mp', String(await sippMediaPort())],
+    });
+    await waitForUdpBound(phonePort);
+
+    const ws = await WsSipClient.connect(server.httpPort);
+    let unreg: SippResult;
+    try {
+      expect((await ws.register('1001', 'pw1001')).final.status).toBe(200);
+      const offer = answerSdp();
+      const base = {
+        method: 'INVITE',
+        uri: 'sip:1003@127.0.0.1',
+        fromUser: '1001',
+        toUser: '1003',
+        callId: randomToken(10),
+        fromTag: randomToken(4),
+        body: offer,
+      };
+      const headers = [`Contact: ${ws.contact('1001')}`, 'Content-Type: application/sdp'];
+      const challenge = await ws.request({ ...base, cseq: 1, headers });
+      expect(challenge.status).toBe(407);
+      ws.send(ackFor(ws, challenge, base.uri, 1));
+      const params = parseDigestChallenge(challenge.header('Proxy-Authenticate') ?? '');
+      const auth = digestAuthorization(
+        params,
+        { username: '1001', password: 'pw1001' },
+        'INVITE',
+        base.uri,
+      );
+      const ok = await ws.request(
+        { ...base, cseq: 2, headers: [...headers, `Proxy-Authorization: ${auth}`] },
+        10000,
+      );
+      expect(ok.status).toBe(200);
+      expect(ok.body).toMatch(/m=audio \d+ RTP\/AVP /);
+      const target = /<([^>]+)>/.exec(ok.header('Contact') ?? '')?.[1] ?? '';
+      expect(target).toMatch(/;transport=ws$/);
+      ws.send(ackFor(ws, ok, target, 2));
+      await new Promise((r) => setTimeout(r, 500));
+      const bye = await ws.request({
+        method: 'BYE',
+        uri: target,
+        fromUser: '1001',
+        toUser: '1003',
+        callId: base.callId,
+        fromTag: base.fromTag,
+        toTag: /;\s*tag=([^;>\s]+)/.exec(ok.header('To') ?? '')?.[1] ?? '',
+        cseq: 3,
+      });
+      expect(bye.status).toBe(200);
+      const answered = await phone;
+      if (answered.exitCode !== 0) throw new Error(describeSipp(answered));
+    } finally {
+      await ws.close();
+      // The desk phone's binding goes, so later tests ring 1003 in the browser only.
+      unreg = await runSipp({
+        scenario: 'unreg.xml',
+        remote: `127.0.0.1:${server.sipPort}`,
+        localPort: phonePort,
+        calls: 1,
+        injection: { rows: [authRow('1003', 'pw1003', '*')] },
+      });
+    }
+    if (unreg.exitCode !== 0) throw new Error(describeSipp(unreg));
+  }, 40000);
+
+  it('a supervisor in a browser monitors by feature code; closing its socket ends the session, the call goes on', async () => {
+    const agent = await WsSipClient.connect(server.httpPort);
+    const supervisor = await WsSipClient.connect(server.httpPort);
+    try {
+      expect((await agent.register('1002', 'pw1002')).final.status).toBe(200);
+      expect((await supervisor.register('1005', 'pw1005')).final.status).toBe(200);
+      const caller = trunkCall('5550102', 'callee');
+      const invite = await inviteFrom(agent, caller);
+      const tag = await answer(agent, invite, '1002');
+
+      // *90 + agent: listen (407, then digest, as for any call from an extension).
+      const base = {
+        method: 'INVITE',
+        uri: 'sip:*901002@127.0.0.1',
+        fromUser: '1005',
+        toUser: '*901002',
+        callId: randomToken(10),
+        fromTag: randomToken(4),
+        body: answerSdp(),
+      };
+      const headers = [`Contact: ${supervisor.contact('1005')}`, 'Content-Type: application/sdp'];
+      const challenge = await supervisor.request({ ...base, cseq: 1, headers });
+      expect(challenge.status).toBe(407);
+      supervisor.send(ackFor(supervisor, challenge, base.uri, 1));
+      const params = parseDigestChallenge(challenge.header('Proxy-Authenticate') ?? '');
+      const auth = digestAuthorization(
+        params,
+        { username: '1005', password: 'pw1005' },
+        'INVITE',
+        base.uri,
+      );
+      const ok = await supervisor.request(
+        { ...base, cseq: 2, headers: [...headers, `Proxy-Authorization: ${auth}`] },
+        10000,
+      );
+      expect(ok.status).toBe(200);
+      supervisor.send(
+        ackFor(supervisor, ok, /<([^>]+)>/.exec(ok.header('Contact') ?? '')?.[1] ?? '', 2),
+      );
+      await server.waitForLog((e) => e.msg === 'monitoring started' && e.supervisor === '1005');
+
+      supervisor.socket.terminate();
+      await waitUntil('the stop in the audit log', async () => {
+        const audit = await server.httpGet('/v1/audit');
+        return JSON.stringify(audit.json).includes('connection-lost');
+      });
+      // The agent's call is untouched: the agent hangs up normally.
+      expect(agent.isOpen).toBe(true);
+      byeAsCallee(agent, invite, tag);
+      const bye = await agent.waitFor(
+        (m) => m.isResponse && m.cseqMethod === 'BYE' && m.callId === invite.callId,
+      );
+      expect(bye.status).toBe(200);
+      const result = await caller;
+      if (result.exitCode !== 0) throw new Error(describeSipp(result));
+    } finally {
+      await agent.close();
+      await supervisor.close();
+    }
+  }, 40000);
+
   it('a ringing browser whose socket closes fails its fork at once: the caller gets 480', async () => {
     const ws = await WsSipClient.connect(server.httpPort);
     expect((await ws.register('1003', 'pw1003')).final.status).toBe(200);
     const caller = trunkCall('5550103', 'callee');
-    const invite = await ws.waitFor((m) => m.method === 'INVITE', 10000);
+    const invite = await inviteFrom(ws, caller);
     ws.respond(invite, 180, 'Ringing', { toTag: randomToken(4), contactUser: '1003' });
     await new Promise((r) => setTimeout(r, 300));
     const closedAt = Date.now();
@@ -426,6 +632,7 @@ describe('SIP over secure WebSocket (wss) when the HTTP server has a certificate
         ...PEER_AUTH,
         media: { workers: 1, portRange: await allocateRtpRange() },
         http: { tls: { cert: certFile, key: keyFile } },
+        sip: { overload: { enabled: false } },
       },
       { extensions: [{ number: '1002', password: 'pw1002' }] },
     );
