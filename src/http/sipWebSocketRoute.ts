@@ -20,6 +20,11 @@ import { ApiError } from './api/errors.js';
 
 export const SIP_WEBSOCKET_PATH = '/sip';
 export const SIP_SUBPROTOCOL = 'sip';
+/**
+ * A peer whose unsent messages pass this is cut off (1013) rather than buffered without
+ * bound: SIP to one phone is a few kilobytes at a time.
+ */
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /** The SIP side of the route (the transport layer's WebSocket entry). */
 export interface SipWebSocketEntry {
@@ -79,7 +84,12 @@ export function registerSipWebSocketRoute(app: FastifyInstance, deps: SipWebSock
 function attach(socket: WebSocket, request: FastifyRequest, deps: SipWebSocketRouteDeps): void {
   const stream: WebSocketStream = {
     sendText: (data) => {
-      if (socket.readyState === socket.OPEN) socket.send(data, { binary: false });
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        socket.close(1013, 'the peer reads too slowly');
+        return;
+      }
+      socket.send(data, { binary: false });
     },
     ping: () => {
       if (socket.readyState === socket.OPEN) socket.ping();
