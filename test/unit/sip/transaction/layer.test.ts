@@ -277,11 +277,7 @@ describe('TransactionLayer', () => {
     const other = { protocol: 'ws' as const, address: '127.0.0.1', port: 40002 };
     const onFlow = recorder();
     const onOther = recorder();
-    layer.sendRequest(
-      request({ branch: 'z9hG4bKws1' }),
-      { ...flow, connectionId: 7 },
-      onFlow.handlers,
-    );
+    layer.sendRequest(request({ branch: 'z9hG4bKws1' }), flow, onFlow.handlers);
     layer.sendRequest(request({ branch: 'z9hG4bKws2' }), other, onOther.handlers);
     layer.flowClosed(flow, new Error('gone'));
     expect(onFlow.events).toEqual(['transportError']);
