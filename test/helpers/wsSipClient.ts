@@ -35,6 +35,22 @@ export interface WsRequestSpec {
   readonly body?: string;
 }
 
+/** A plain RTP/AVP PCMA answer or offer with media at 127.0.0.1:rtpPort. */
+export function plainAudioSdp(rtpPort: number): string {
+  return [
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${rtpPort} RTP/AVP 8 101`,
+    'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    'a=sendrecv',
+    '',
+  ].join('\r\n');
+}
+
 type Waiter = { match: (m: SipMessageView) => boolean; resolve: (m: SipMessageView) => void };
 
 export class WsSipClient {
@@ -233,6 +249,51 @@ export class WsSipClient {
       body,
     ];
     this.send(lines.join('\r\n'));
+  }
+
+  /** The ACK for a final response to our INVITE (a new transaction for a 2xx, §13.2.2.4). */
+  ack(response: SipMessageView, uri: string, cseq: number): string {
+    const branch = response.status === 200 ? `z9hG4bK${randomToken()}` : (response.branch ?? '');
+    return [
+      `ACK ${uri} SIP/2.0`,
+      `Via: SIP/2.0/${this.viaTransport} ${this.host};branch=${branch};rport`,
+      'Max-Forwards: 70',
+      `From: ${response.header('From')}`,
+      `To: ${response.header('To')}`,
+      `Call-ID: ${response.callId}`,
+      `CSeq: ${cseq} ACK`,
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+  }
+
+  /** Answers an INVITE (180, then 200 with `sdp`), waits for the ACK; returns our To tag. */
+  async answerCall(invite: SipMessageView, user: string, sdp: string): Promise<string> {
+    const tag = randomToken(4);
+    this.respond(invite, 180, 'Ringing', { toTag: tag, contactUser: user });
+    this.respond(invite, 200, 'OK', { toTag: tag, contactUser: user, body: sdp });
+    await this.waitFor((m) => m.method === 'ACK' && m.callId === invite.callId);
+    return tag;
+  }
+
+  /** Sends the BYE of the callee of `invite` (UAS side, RFC 3261 §12.2.1.1); returns it. */
+  byeAsCallee(invite: SipMessageView, tag: string): string {
+    const target = /<([^>]+)>/.exec(invite.header('Contact') ?? '')?.[1] ?? '';
+    const text = [
+      `BYE ${target} SIP/2.0`,
+      `Via: SIP/2.0/${this.viaTransport} ${this.host};branch=z9hG4bK${randomToken()};rport`,
+      'Max-Forwards: 70',
+      `From: ${invite.header('To')};tag=${tag}`,
+      `To: ${invite.header('From')}`,
+      `Call-ID: ${invite.callId}`,
+      'CSeq: 1 BYE',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    this.send(text);
+    return text;
   }
 
   /** Closes (1000) and waits for the close to complete. */

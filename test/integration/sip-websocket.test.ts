@@ -25,7 +25,7 @@ import {
   type SipMessageView,
 } from '../helpers/sipClient.js';
 import { authRow, runSipp, sippScenario, type SippResult } from '../helpers/sipp.js';
-import { WsSipClient } from '../helpers/wsSipClient.js';
+import { WsSipClient, plainAudioSdp } from '../helpers/wsSipClient.js';
 
 let server: ServerHandle;
 let dir: string;
@@ -140,63 +140,17 @@ function describeSipp(r: SippResult): string {
   return `exit ${r.exitCode}\n${r.stderr}\n${r.errLog}\n${r.messages.slice(-3000)}`;
 }
 
-const answerSdp = () =>
-  [
-    'v=0',
-    'o=- 1 1 IN IP4 127.0.0.1',
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    `m=audio ${rtpSink.address().port} RTP/AVP 8 101`,
-    'a=rtpmap:8 PCMA/8000',
-    'a=rtpmap:101 telephone-event/8000',
-    'a=sendrecv',
-    '',
-  ].join('\r\n');
+const answerSdp = () => plainAudioSdp(rtpSink.address().port);
 
-/** Answers an INVITE that arrived on the socket: 180, then 200 with an RTP/AVP answer; waits for the ACK. */
-async function answer(ws: WsSipClient, invite: SipMessageView, user: string): Promise<string> {
-  const tag = randomToken(4);
-  ws.respond(invite, 180, 'Ringing', { toTag: tag, contactUser: user });
-  ws.respond(invite, 200, 'OK', { toTag: tag, contactUser: user, body: answerSdp() });
-  await ws.waitFor((m) => m.method === 'ACK' && m.callId === invite.callId);
-  return tag;
-}
+/** Answers an INVITE that arrived on the socket (180, 200 with an RTP/AVP answer, ACK). */
+const answer = (ws: WsSipClient, invite: SipMessageView, user: string): Promise<string> =>
+  ws.answerCall(invite, user, answerSdp());
 
-/** The ACK for a final response to our INVITE (a new transaction for a 2xx, §13.2.2.4). */
-function ackFor(ws: WsSipClient, response: SipMessageView, uri: string, cseq: number): string {
-  return [
-    `ACK ${uri} SIP/2.0`,
-    `Via: SIP/2.0/WS ${ws.host};branch=${response.status === 200 ? `z9hG4bK${randomToken()}` : (response.branch ?? '')};rport`,
-    'Max-Forwards: 70',
-    `From: ${response.header('From')}`,
-    `To: ${response.header('To')}`,
-    `Call-ID: ${response.callId}`,
-    `CSeq: ${cseq} ACK`,
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
+const ackFor = (ws: WsSipClient, response: SipMessageView, uri: string, cseq: number) =>
+  ws.ack(response, uri, cseq);
 
-/** The in-dialog BYE the browser sends as the callee of `invite` (UAS side, RFC 3261 §12.2.1.1). */
-function byeAsCallee(ws: WsSipClient, invite: SipMessageView, tag: string): string {
-  const target = /<([^>]+)>/.exec(invite.header('Contact') ?? '')?.[1] ?? '';
-  const text = [
-    `BYE ${target} SIP/2.0`,
-    `Via: SIP/2.0/WS ${ws.host};branch=z9hG4bK${randomToken()};rport`,
-    'Max-Forwards: 70',
-    `From: ${invite.header('To')};tag=${tag}`,
-    `To: ${invite.header('From')}`,
-    `Call-ID: ${invite.callId}`,
-    'CSeq: 1 BYE',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-  ws.send(text);
-  return text;
-}
+const byeAsCallee = (ws: WsSipClient, invite: SipMessageView, tag: string) =>
+  ws.byeAsCallee(invite, tag);
 
 async function contactsOf(extension: string) {
   return (await server.registrations()).find((r) => r.extension === extension)?.contacts ?? [];

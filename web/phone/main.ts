@@ -7,7 +7,12 @@ import { PhoneEngine, type PhoneStatus } from './engine.js';
 
 declare global {
   interface Window {
-    callwatchPhone?: { engine: PhoneEngine | undefined; status: PhoneStatus | undefined };
+    callwatchPhone?: {
+      engine: PhoneEngine | undefined;
+      status: PhoneStatus | undefined;
+      /** Every status shown, in order (tests read transitions that pass quickly). */
+      history: PhoneStatus[];
+    };
   }
 }
 
@@ -25,7 +30,11 @@ const number = $<HTMLInputElement>('number');
 const autoAnswer = $<HTMLInputElement>('auto-answer');
 const remoteAudio = $<HTMLAudioElement>('remote-audio');
 
-const exposed: NonNullable<Window['callwatchPhone']> = { engine: undefined, status: undefined };
+const exposed: NonNullable<Window['callwatchPhone']> = {
+  engine: undefined,
+  status: undefined,
+  history: [],
+};
 window.callwatchPhone = exposed;
 
 server.value ||= `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sip`;
@@ -40,6 +49,7 @@ for (const [key, input] of [
 
 function show(s: PhoneStatus): void {
   exposed.status = s;
+  exposed.history.push(s);
   status.dataset.registration = s.registration;
   status.dataset.call = s.call;
   status.textContent = `${s.registration} · ${s.call}${s.remote ? ` · ${s.remote}` : ''} — ${s.detail}`;
