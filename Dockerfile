@@ -17,6 +17,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY sip ./sip
 COPY media ./media
 COPY src ./src
+COPY web ./web
+COPY scripts/build-phone.mjs ./scripts/
 RUN npm run build
 
 # Runtime stage: production dependencies and the compiled server only.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the real SIP peers the tests drive (SIPp, baresip, sox), the tools that
+# Installs the real SIP peers the tests drive (SIPp, baresip, sox, and Chromium for the
+# phone page's browser tests, driven by playwright-core), the tools that
 # prove the deploy files (Prometheus with promtool, docker-compose) and the compiler the
 # native packet io addon needs (g++, make, python3) from Debian's packages when they are
 # missing, then builds the addon if it is not built (the tests run both packet ios).
@@ -13,6 +14,7 @@ need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 command -v sox >/dev/null 2>&1 || need+=(sox libsox-fmt-all)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v g++ >/dev/null 2>&1 || need+=(g++)

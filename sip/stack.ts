@@ -17,7 +17,7 @@ import type { TransactionLogger } from './transaction/logger.js';
 import type { ServerTransaction } from './transaction/serverTransaction.js';
 import { responseDestination } from './transport/responseRouting.js';
 import { TransportLayer, type TransportLayerOptions } from './transport/transportLayer.js';
-import type { Source } from './transport/types.js';
+import { isWebSocket, type Endpoint, type Source } from './transport/types.js';
 import { TypedEmitter } from './util/typedEmitter.js';
 
 export interface StackLogger extends TransactionLogger {
@@ -40,6 +40,15 @@ export interface SipStackOptions {
    * and the application never sees it.
    */
   overload?: { overloaded(): boolean; retryAfterSec: number };
+}
+
+/** A message for a connection (a WebSocket flow) that is no longer open. */
+export class FlowClosedError extends Error {
+  readonly code = 'ERR_FLOW_CLOSED';
+  constructor(readonly flow: Endpoint) {
+    super(`no open ${flow.protocol} connection to ${flow.address}:${flow.port}`);
+    this.name = 'FlowClosedError';
+  }
 }
 
 export interface RequestRefusal {
@@ -83,10 +92,17 @@ export class SipStack extends TypedEmitter<SipStackEvents> {
     const transactions = new TransactionLayer({
       clock: options.clock,
       timers: options.timers,
-      send: (message, destination) => transport.send(message, destination),
+      send: (message, destination) => {
+        // A WebSocket flow that is gone cannot be reopened toward a browser: a transport
+        // error for the transaction (RFC 3261 §8.1.3.1), so a call on it ends.
+        if (!transport.send(message, destination) && isWebSocket(destination.protocol)) {
+          throw new FlowClosedError(destination);
+        }
+      },
       logger: options.logger,
     });
     const stack = new SipStack(transport, transactions, options);
+    transport.on('flowClosed', (flow) => transactions.flowClosed(flow, new FlowClosedError(flow)));
     transport.on('request', (request, source) => stack.onTransportRequest(request, source));
     transport.on('response', (response, source) => {
       if (!transactions.receiveResponse(response, source)) {

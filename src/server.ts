@@ -9,6 +9,7 @@
  * and the reason. close() ends calls and monitor sessions first (BYEs, while the stack can
  * still send), then closes the same list.
  */
+import { readFile } from 'node:fs/promises';
 import type { AuthResult } from '../sip/auth/authResult.js';
 import { DigestAuthenticator } from '../sip/auth/authenticator.js';
 import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
@@ -43,6 +44,7 @@ import { startPresence } from './presence/wire.js';
 import { registerPresenceMetrics } from './metrics/presenceMetrics.js';
 import { CloseStack } from './util/closeStack.js';
 import { reasonOf, StartError, startStep as open } from './util/startError.js';
+import { inBackground } from './util/background.js';
 
 export { StartError } from './util/startError.js';
 
@@ -140,6 +142,20 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   let overload: OverloadMonitor | undefined;
 
   const { address, udpPort, tcpPort } = config.sip.listen;
+  // SIP over WebSocket rides on the HTTP server (/sip): on only when that one is.
+  const webSocket = config.sip.webSocket.enabled && config.http.port !== null;
+  // PEM files for HTTPS/wss, read now so a bad path fails the start naming its key.
+  const tls =
+    config.http.tls === null
+      ? undefined
+      : {
+          cert: await open('reading the HTTP certificate', 'http.tls.cert', () =>
+            readFile(config.http.tls!.cert),
+          ),
+          key: await open('reading the HTTP private key', 'http.tls.key', () =>
+            readFile(config.http.tls!.key),
+          ),
+        };
   const addonLoad = loadNativeAddon();
   const udpIo = chooseSipUdpIo(
     config.sip.io,
@@ -168,6 +184,15 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
             : {}),
           ...(config.sip.advertisedAddress !== null
             ? { advertisedHost: config.sip.advertisedAddress }
+            : {}),
+          ...(webSocket
+            ? {
+                webSocket: {
+                  maxConnections: config.sip.webSocket.maxConnections,
+                  pingIntervalMs: config.sip.webSocket.pingIntervalSec * 1000,
+                  idleTimeoutMs: config.sip.webSocket.idleTimeoutSec * 1000,
+                },
+              }
             : {}),
         },
         timers: {
@@ -247,6 +272,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     onAuthResult: recordAuthFailure,
   });
   opened.push('calls', () => calls.close());
+
   registerCallMetrics(metrics.registry, calls, engine);
   stack.on('ackFor2xx', (request) => calls.onAck(request));
   publishRegistrations(location, events);
@@ -267,6 +293,18 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     }),
   );
   opened.push('monitoring and audit log', () => supervision.close());
+  // A browser's WebSocket closed: its registrations, calls and monitor sessions end with
+  // it (RFC 7118 §5, RFC 5626 §3); the stack already failed the transactions on it.
+  stack.transport.on('flowClosed', (flow, reason) => {
+    logger.info({ module: 'sip', flow, reason }, 'SIP WebSocket connection closed');
+    location.removeFlow(flow);
+    calls.flowClosed(flow);
+    inBackground(
+      supervision.monitoring.flowClosed(flow),
+      logger,
+      'ending monitor sessions on a closed connection failed',
+    );
+  });
 
   // BLF keys (SUBSCRIBE / NOTIFY): closed before the SIP stack, so its last NOTIFYs go out.
   const presence = startPresence({
@@ -322,6 +360,15 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
           notifyAgents: config.monitoring.notifyAgents,
           mayMonitor: groupsMayMonitor(config.monitoring.groups),
         }),
+        ...(webSocket
+          ? {
+              sipWebSocket: {
+                entry: stack.transport,
+                maxMessageBytes: config.sip.maxMessageBytes,
+              },
+            }
+          : {}),
+        ...(tls ? { tls } : {}),
       }),
     );
     opened.push('HTTP server', () => http.close());
@@ -350,6 +397,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     );
     const bound = http.server.address();
     httpPort = typeof bound === 'object' && bound ? bound.port : undefined;
+    if (httpPort !== undefined) stack.transport.webSocketListening(httpPort);
   }
 
   // Overload sampling starts once the server is up: a window that spans start-up (modules

@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../clock.js';
 import { toTag, type SipMessage, type SipRequest, type SipResponse } from '../message/index.js';
-import type { Endpoint, Source } from '../transport/types.js';
+import { sameFlow, type Endpoint, type Source } from '../transport/types.js';
 import {
   ClientTransaction,
   type ClientHost,
@@ -112,6 +112,17 @@ export class TransactionLayer {
 
   get counts(): Readonly<{ client: number; server: number }> {
     return { client: this.clients.size, server: this.servers.size };
+  }
+
+  /**
+   * A connection-oriented flow ended (a WebSocket closed): every client transaction
+   * whose requests went down it fails as by a transport error (RFC 3261 §8.1.3.1), so
+   * its TU learns now instead of at Timer B/F.
+   */
+  flowClosed(flow: Endpoint, error: unknown): void {
+    for (const tx of [...this.clients.values()]) {
+      if (sameFlow(tx.destination, flow)) tx.connectionLost(error);
+    }
   }
 
   get isClosed(): boolean {

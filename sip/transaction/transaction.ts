@@ -99,6 +99,14 @@ export abstract class TransactionBase<
     this.finish('closed');
   }
 
+  /**
+   * The connection this transaction's messages travel on is gone (RFC 3261 §18.4: a
+   * transport error); the machine decides what follows.
+   */
+  connectionLost(error: unknown): void {
+    this.dispatch({ type: 'transportError', error });
+  }
+
   protected dispatch(event: MachineEvent<E, T>): void {
     if (this.current === 'terminated') return;
     this.perform(this.machine.step(this.current, event, this.context()), eventName(event));

@@ -1,6 +1,7 @@
 /**
  * Where a response goes (RFC 3261 §18.2.2 with RFC 3581 §4): over the connection the
- * request came on when it is still open (reliable transports); otherwise to the
+ * request came on when it is still open (reliable transports; for WebSocket, RFC 7118
+ * §5, the only way back); otherwise to the
  * `received` address (or the sent-by host) and the `rport` port (or the sent-by port, or
  * the transport's default port). `maddr` (multicast) is not supported and is ignored.
  */
@@ -14,7 +15,7 @@ export function responseDestination(via: Via, source: Source): Source {
   // The response goes back over the transport the request arrived on, whatever the Via
   // claims (a UDP request with a TCP Via must not make us open a TCP connection).
   const protocol: TransportProtocol = source.protocol;
-  if (protocol === 'tcp' && source.connectionId !== undefined) return source;
+  if (protocol !== 'udp' && source.connectionId !== undefined) return source;
   const received = via.params.get('received');
   const rport = via.params.get('rport');
   const address = received ?? socketHost(via.host);

@@ -1,13 +1,15 @@
 /**
- * The transport layer (RFC 3261 §18): owns the UDP and TCP transports, turns bytes into
- * messages and messages into bytes.
+ * The transport layer (RFC 3261 §18): owns the UDP, TCP and WebSocket transports, turns
+ * bytes into messages and messages into bytes. WebSocket connections (RFC 7118) are
+ * accepted by the HTTP server and handed in through acceptWebSocket() (ws.ts).
  *
  * Inbound requests get `received`/`rport` stamped on their top Via (§18.2.1, RFC 3581).
  * A request that fails to parse but can be answered gets its error status (400, 505,
  * 513, …) right here, statelessly; anything else unparseable is dropped and reported.
  * Inbound responses go up to the transaction layer, which drops those that match no
  * client transaction (§18.1.2, §17.1.3). Outbound responses follow §18.2.2 (see
- * responseRouting.ts).
+ * responseRouting.ts). A WebSocket peer that sends something unanswerable is
+ * disconnected; a WebSocket flow that ends is reported (`flowClosed`).
  */
 import type { Clock } from '../clock.js';
 import { parseVia, formatVia } from '../message/via.js';
@@ -25,7 +27,14 @@ import { responseDestination, stampReceived } from './responseRouting.js';
 import { QueueProbe } from './queueProbe.js';
 import { TcpTransport } from './tcp.js';
 import { UdpTransport } from './udp.js';
-import type { Endpoint, Source, TransportProtocol } from './types.js';
+import { isWebSocket, type Endpoint, type Source, type TransportProtocol } from './types.js';
+import {
+  WsTransport,
+  type WebSocketPeer,
+  type WebSocketStream,
+  type WebSocketStreamEvents,
+} from './ws.js';
+import { WS_CLOSE } from './wsFrame.js';
 import type { SipUdpIo } from './datagramSocket.js';
 import type { NativeSipAddon } from './nativeSipSocket.js';
 
@@ -42,6 +51,8 @@ export interface TransportLayerOptions {
   queueProbe?: boolean;
   /** The native addon for the UDP socket (udp.ts); node:dgram without. */
   udpNative?: NativeSipAddon;
+  /** SIP over WebSocket (ws.ts); without it acceptWebSocket() refuses every connection. */
+  webSocket?: { maxConnections: number; pingIntervalMs: number; idleTimeoutMs: number };
 }
 
 export type TransportLayerEvents = {
@@ -51,11 +62,15 @@ export type TransportLayerEvents = {
   invalid: [reason: string, source: Source, answered: number | undefined];
   /** A message sent (for metrics). */
   sent: [message: SipMessage, destination: Endpoint];
+  /** A WebSocket flow ended (peer closed, dropped, idle): nothing more goes down it. */
+  flowClosed: [flow: Source, reason: string];
 };
 
 export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
   private udp: UdpTransport | undefined;
   private tcp: TcpTransport | undefined;
+  private ws: WsTransport | undefined;
+  private webSocketPort: number | undefined;
   private probe: QueueProbe | undefined;
   private closed = false;
 
@@ -71,6 +86,19 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
         layer.emit('invalid', reason, source, undefined),
     };
     try {
+      if (options.webSocket !== undefined) {
+        layer.ws = new WsTransport(
+          {
+            ...options.webSocket,
+            maxMessageBytes: options.maxMessageBytes,
+            clock: options.clock,
+          },
+          {
+            ...handler,
+            onFlowClosed: (flow, reason) => layer.emit('flowClosed', flow, reason),
+          },
+        );
+      }
       if (options.udpPort !== null) {
         layer.udp = await UdpTransport.bind(
           {
@@ -115,7 +143,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
 
   /** The host and port to put in a Via sent-by or a Contact for a transport. */
   sentBy(protocol: TransportProtocol): { host: string; port: number } {
-    const port = (protocol === 'tcp' ? this.tcp?.port : this.udp?.port) ?? 5060;
+    const port =
+      (isWebSocket(protocol)
+        ? this.webSocketPort
+        : protocol === 'tcp'
+          ? this.tcp?.port
+          : this.udp?.port) ?? 5060;
     const host = this.options.advertisedHost ?? this.options.address;
     return { host: host.includes(':') && !host.startsWith('[') ? `[${host}]` : host, port };
   }
@@ -137,14 +170,49 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
     return this.tcp?.connectionCount ?? 0;
   }
 
-  /** Sends a message to a destination over the destination's transport. */
-  send(message: SipMessage, destination: Endpoint | Source): void {
-    if (this.closed) return;
+  get webSocketConnections(): number {
+    return this.ws?.connectionCount ?? 0;
+  }
+
+  /** The HTTP server serving `/sip` listens on `port`: our Via and Contact for ws/wss. */
+  webSocketListening(port: number): void {
+    this.webSocketPort = port;
+  }
+
+  /** False when another WebSocket connection would be refused (off, closed or full). */
+  get webSocketAccepting(): boolean {
+    return this.ws !== undefined && !this.closed && !this.ws.full;
+  }
+
+  /**
+   * Takes a WebSocket connection the HTTP server upgraded at `/sip` with subprotocol
+   * `sip`; returns the callbacks for its traffic, or undefined when refused (closed here).
+   */
+  acceptWebSocket(stream: WebSocketStream, peer: WebSocketPeer): WebSocketStreamEvents | undefined {
+    if (this.ws === undefined || this.closed) {
+      stream.close(WS_CLOSE.tryAgainLater, 'SIP over WebSocket is not available');
+      return undefined;
+    }
+    return this.ws.accept(stream, peer);
+  }
+
+  /**
+   * Sends a message to a destination over the destination's transport. False when it
+   * could not be handed to one: no such transport, closed, or a WebSocket flow that is
+   * gone (a browser cannot be reached any other way).
+   */
+  send(message: SipMessage, destination: Endpoint | Source): boolean {
+    if (this.closed) return false;
     const data = serializeMessage(message);
-    const transport = destination.protocol === 'tcp' ? this.tcp : this.udp;
-    if (!transport) return;
-    transport.send(data, destination);
+    if (isWebSocket(destination.protocol)) {
+      if (this.ws === undefined || !this.ws.send(data, destination)) return false;
+    } else {
+      const transport = destination.protocol === 'tcp' ? this.tcp : this.udp;
+      if (!transport) return false;
+      transport.send(data, destination);
+    }
     this.emit('sent', message, destination);
+    return true;
   }
 
   /** Sends a response where §18.2.2 says, given the source of its request. */
@@ -172,6 +240,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
         this.answerInvalid(result.request, source, result.error.status, result.error.message);
       } else {
         this.emit('invalid', result.error.message, source, undefined);
+        this.dropWebSocket(source, result.error.message);
       }
       return;
     }
@@ -193,7 +262,17 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
         : undefined
       : result.request;
     if (request) this.answerInvalid(request, source, status, detail);
-    else this.emit('invalid', detail, source, undefined);
+    else {
+      this.emit('invalid', detail, source, undefined);
+      this.dropWebSocket(source, detail);
+    }
+  }
+
+  /** RFC 7118 §5: a WebSocket peer that sends an unanswerable non-message is cut off. */
+  private dropWebSocket(source: Source, detail: string): void {
+    if (!isWebSocket(source.protocol)) return;
+    const printable = detail.replace(/[^\x20-\x7e]/g, '?').slice(0, 80);
+    this.ws?.drop(source, WS_CLOSE.protocolError, `not a SIP message (${printable})`);
   }
 
   private answerInvalid(request: SipRequest, source: Source, status: number, detail: string): void {
@@ -213,6 +292,7 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.ws?.close();
     await Promise.all([this.udp?.close(), this.tcp?.close(), this.probe?.close()]);
     this.removeAllListeners();
   }

@@ -107,6 +107,7 @@ const UNANSWERED_STATUS: Record<EndReason, number> = {
   'no-ack': 500,
   'supervisor-hangup': 480, // never before an answer: takeovers need an answered call
   'server-shutdown': 503,
+  'connection-lost': 480,
 };
 
 /** A blind transfer in progress (transfer.ts), started by `side`'s REFER. */

@@ -22,6 +22,8 @@ export type EndReason =
   | 'no-ack'
   /** The supervisor who took the call over hung up. */
   | 'supervisor-hangup'
+  /** A side's connection closed (a browser's WebSocket, RFC 7118): it can hear no BYE. */
+  | 'connection-lost'
   | 'server-shutdown';
 
 export interface CallRecord {

@@ -38,7 +38,7 @@ import { newCallId, newTag } from '../../sip/ids.js';
 import { parseSdp, relayOffer, sdpWarning, type AnchorPolicy } from '../../sip/sdp/index.js';
 import type { IncomingRequest, SipStack } from '../../sip/stack.js';
 import { addVia } from '../../sip/transaction/via.js';
-import type { Endpoint, Source } from '../../sip/transport/types.js';
+import { sameFlow, type Endpoint, type Source } from '../../sip/transport/types.js';
 import { TypedEmitter } from '../../sip/util/typedEmitter.js';
 import { MediaError, type MediaEngine } from '../../media/engine/index.js';
 import type { Config, ExtensionConfig } from '../config/schema.js';
@@ -60,6 +60,7 @@ import { buildOutboundInvite } from './outboundInvite.js';
 import { SipOut } from './sipOut.js';
 import { referHandler } from './transfer.js';
 import { waitAtMost } from '../util/waitAtMost.js';
+import { inBackground } from '../util/background.js';
 
 export interface CallServiceDeps {
   stack: SipStack;
@@ -592,6 +593,25 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       userAgent: config.sip.userAgent,
       logger: this.deps.logger.child({ callId }),
     };
+  }
+
+  /**
+   * A connection-oriented flow ended (a browser's WebSocket closed, RFC 7118 §5): every
+   * call with a side reached over it ends, with a BYE (or a final response, or CANCELs)
+   * to the other side only. Forks still ringing over it need nothing here: the stack
+   * failed their INVITE transactions already (a transport error, then 503).
+   */
+  flowClosed(flow: Endpoint): void {
+    for (const call of [...this.calls.values()]) {
+      const side = (['a', 'b'] as const).find((s) => {
+        const reached = call.sideOf(s);
+        return reached !== undefined && sameFlow(reached.destination, flow);
+      });
+      if (side === undefined) continue;
+      inBackground(call.end('connection-lost', side), this.deps.logger, 'ending a call failed', {
+        callId: call.record.id,
+      });
+    }
   }
 
   /** Ends every call (BYE both legs, CANCEL forks), waits for the answers (bounded). */

@@ -30,6 +30,12 @@ export interface ForkHandlers {
   onFailure(fork: Fork, status: number, reason: string): void;
 }
 
+const FAILURE_REASONS = {
+  408: 'Request Timeout',
+  480: 'Temporarily Unavailable',
+  503: 'Service Unavailable',
+} as const;
+
 export class Fork {
   /** The early, then confirmed dialog with this callee. */
   dialog: Dialog | undefined;
@@ -54,8 +60,7 @@ export class Fork {
   start(): void {
     this.out.send(this.invite, this.destination, {
       onResponse: (r) => this.onResponse(r),
-      onFailure: (status) =>
-        this.fail(status, status === 408 ? 'Request Timeout' : 'Service Unavailable'),
+      onFailure: (status) => this.fail(status, FAILURE_REASONS[status]),
     });
   }
 

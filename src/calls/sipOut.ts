@@ -4,14 +4,18 @@
  * §17.1.1.3). One per server, shared by its calls.
  */
 import type { SipRequest, SipResponse } from '../../sip/message/index.js';
-import type { SipStack } from '../../sip/stack.js';
+import { FlowClosedError, type SipStack } from '../../sip/stack.js';
 import { addVia, type SentBy } from '../../sip/transaction/via.js';
 import type { Endpoint } from '../../sip/transport/types.js';
 
 export interface RequestHandlers {
   onResponse(response: SipResponse): void;
-  /** Timeout or transport failure (RFC 3261 §8.1.3.1: like a 408 / 503). */
-  onFailure(status: 408 | 503): void;
+  /**
+   * Timeout or transport failure (RFC 3261 §8.1.3.1: like a 408 / 503); 480 when the
+   * connection the destination was reachable on closed (a browser's WebSocket): it is
+   * not there any more, which a caller should hear as Temporarily Unavailable.
+   */
+  onFailure(status: 408 | 480 | 503): void;
 }
 
 export class SipOut {
@@ -23,10 +27,15 @@ export class SipOut {
     return { transport: endpoint.protocol.toUpperCase(), host, port };
   }
 
-  /** Our Contact URI for requests and responses toward `endpoint`. */
+  /**
+   * Our Contact URI for requests and responses toward `endpoint`. Over WebSocket the
+   * transport parameter is `ws` for WS and WSS alike (RFC 7118 §5.2).
+   */
   contact(endpoint: Endpoint): string {
     const { host, port } = this.sentBy(endpoint);
-    return `sip:callwatch@${host}:${port}${endpoint.protocol === 'tcp' ? ';transport=tcp' : ''}`;
+    const transport =
+      endpoint.protocol === 'udp' ? '' : `;transport=${endpoint.protocol === 'tcp' ? 'tcp' : 'ws'}`;
+    return `sip:callwatch@${host}:${port}${transport}`;
   }
 
   /** Adds our Via unless the request has one already; returns the branch. */
@@ -41,7 +50,7 @@ export class SipOut {
     this.stack.transactions.sendRequest(request, destination, {
       onResponse: (r) => handlers.onResponse(r),
       onTimeout: () => handlers.onFailure(408),
-      onTransportError: () => handlers.onFailure(503),
+      onTransportError: (err) => handlers.onFailure(err instanceof FlowClosedError ? 480 : 503),
     });
   }
 

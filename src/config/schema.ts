@@ -66,6 +66,21 @@ const sip = z.strictObject({
    * addon does not load, the server logs a warning and uses dgram. TCP is unaffected.
    */
   io: z.enum(['native', 'dgram']).default('native'),
+  /**
+   * SIP over WebSocket (RFC 7118) on the HTTP server at /sip, subprotocol `sip` (`wss`
+   * when http.tls is set). Browsers register here like phones, with digest.
+   */
+  webSocket: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Upgrades beyond this many open connections are refused with 503. */
+      maxConnections: z.number().int().min(1).max(100_000).default(1000),
+      /** A WebSocket ping this often; a connection that missed the previous pong is dropped. */
+      pingIntervalSec: z.number().int().min(1).max(3600).default(30),
+      /** A connection with no SIP message or CRLF keep-alive for this long is closed. */
+      idleTimeoutSec: z.number().int().min(1).default(3900),
+    })
+    .prefault({}),
   userAgent: z.string().min(1).default('callwatch'),
   /**
    * Overload protection (sip/core/overload.ts): while the SIP thread is behind, new
@@ -367,6 +382,17 @@ const audit = z.strictObject({
 const http = z.strictObject({
   address: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
   port: port.nullable().default(8080),
+  /**
+   * HTTPS (and `wss` for SIP over WebSocket): PEM files read at start. null: plain HTTP,
+   * fine on loopback (browsers treat localhost as a secure context).
+   */
+  tls: z
+    .strictObject({
+      cert: z.string().min(1),
+      key: z.string().min(1),
+    })
+    .nullable()
+    .default(null),
 });
 
 /** BLF keys: the dialog event package (RFC 4235) over RFC 6665 subscriptions. */

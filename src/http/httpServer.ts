@@ -1,5 +1,6 @@
 /**
- * The HTTP side: Prometheus `/metrics` and `/healthz` (both open), the REST API's
+ * The HTTP side: Prometheus `/metrics` and `/healthz` (both open), SIP over WebSocket at
+ * `/sip` and the phone page at `/phone` (open: digest guards registering), the REST API's
  * infrastructure (bearer tokens, JSON errors, `/openapi.json`, the `/v1/events` stream;
  * see api/index.ts) and read-only JSON views. Every route says which token scopes may
  * call it (`config.scopes`) or that it is open (`config.public`).
@@ -14,6 +15,8 @@ import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
 import type { AuthLimitConfig } from './api/authLimiter.js';
 import { registerApi } from './api/index.js';
+import { registerSipWebSocketRoute, type SipWebSocketEntry } from './sipWebSocketRoute.js';
+import { registerPhoneRoutes } from './phoneRoute.js';
 
 export interface HttpServerDeps {
   registry: Registry;
@@ -30,6 +33,10 @@ export interface HttpServerDeps {
   canSee?: CanSee;
   /** Wrong API tokens per source address (config api.authLockout); none: unlimited. */
   authLimits?: AuthLimitConfig;
+  /** SIP over WebSocket at /sip (sipWebSocketRoute.ts); none: no such route. */
+  sipWebSocket?: { entry: SipWebSocketEntry; maxMessageBytes: number };
+  /** HTTPS with these PEM contents (and `wss` at /sip); none: plain HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 declare module 'fastify' {
@@ -41,6 +48,7 @@ declare module 'fastify' {
 
 export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Scrapes every few seconds would flood the log; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -55,7 +63,18 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
     ...(deps.events ? { events: deps.events } : {}),
     ...(deps.canSee ? { canSee: deps.canSee } : {}),
+    ...(deps.sipWebSocket
+      ? { webSocketMaxPayload: Math.max(64 * 1024, deps.sipWebSocket.maxMessageBytes + 1) }
+      : {}),
   });
+  if (deps.sipWebSocket) {
+    registerSipWebSocketRoute(app, {
+      entry: deps.sipWebSocket.entry,
+      secure: deps.tls !== undefined,
+    });
+    // The phone page registers over /sip: served only where that exists.
+    registerPhoneRoutes(app);
+  }
 
   app.decorate('sweepAuthFailures', () => api.limiter?.sweep());
 

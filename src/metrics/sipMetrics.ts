@@ -100,6 +100,14 @@ export class SipMetrics {
         this.set(sources.transport.tcpConnections);
       },
     });
+    new Gauge({
+      name: 'callwatch_sip_websocket_connections',
+      help: 'Open SIP over WebSocket connections (browsers, RFC 7118)',
+      registers,
+      collect() {
+        this.set(sources.transport.webSocketConnections);
+      },
+    });
 
     sources.transport.on('request', (req) =>
       requests.inc({ direction: 'in', method: methodLabel(req.method) }),

@@ -42,7 +42,9 @@ export type MonitorEndReason =
   | 'stopped'
   /** The API rang the supervisor's phone: nobody answered (or it declined). */
   | 'no-answer'
-  | 'media-failed';
+  | 'media-failed'
+  /** The supervisor's connection closed (a browser's WebSocket, RFC 7118). */
+  | 'connection-lost';
 
 /** What started or steered a session. */
 export type MonitorTrigger = 'feature-code' | 'dtmf' | 'api' | 'yeastar' | 'cti';

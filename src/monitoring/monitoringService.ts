@@ -30,7 +30,7 @@ import { dialogKey } from '../../sip/dialog/index.js';
 import { buildResponse, type SipRequest } from '../../sip/message/index.js';
 import { newTag } from '../../sip/ids.js';
 import type { IncomingRequest } from '../../sip/stack.js';
-import type { Endpoint } from '../../sip/transport/types.js';
+import { sameFlow, type Endpoint } from '../../sip/transport/types.js';
 import { TypedEmitter } from '../../sip/util/typedEmitter.js';
 import type { CallContext } from '../calls/call.js';
 import type { CallMedia, Side } from '../calls/callMedia.js';
@@ -409,6 +409,17 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       Promise.all(all.map((s) => this.endSession(s, 'server-shutdown', 'system', null))),
       CLOSE_GRACE_MS,
     );
+  }
+
+  /**
+   * A connection closed (a supervisor's browser, RFC 7118): the sessions whose leg was
+   * reached over it end. Ringing ones need nothing: their INVITE already failed.
+   */
+  async flowClosed(flow: Endpoint): Promise<void> {
+    const gone = [...this.byCall.values()]
+      .flatMap((entry) => [...entry.sessions])
+      .filter((s) => sameFlow(s.destination, flow));
+    await Promise.all(gone.map((s) => this.endSession(s, 'connection-lost', 'system', null)));
   }
 
   /** The call ended: its supervisors get a BYE. Call after the call is gone. */

@@ -3,7 +3,7 @@
  * reachable at, until when. Pure state driven by a clock reading passed in; emits typed
  * events for the parts that react to registrations (calls, metrics, the event stream).
  */
-import type { Source } from '../../sip/transport/types.js';
+import { sameFlow, type Source } from '../../sip/transport/types.js';
 import { TypedEmitter } from '../../sip/util/typedEmitter.js';
 
 export interface Binding {
@@ -24,7 +24,8 @@ export interface Binding {
   userAgent?: string;
 }
 
-export type UnregisterReason = 'removed' | 'expired' | 'replaced';
+/** `flow-closed`: the connection it was registered over closed (a WebSocket, RFC 7118 §5). */
+export type UnregisterReason = 'removed' | 'expired' | 'replaced' | 'flow-closed';
 
 export type LocationEvents = {
   registered: [binding: Binding];
@@ -81,6 +82,25 @@ export class LocationService extends TypedEmitter<LocationEvents> {
 
   removeAll(extension: string, reason: UnregisterReason): void {
     for (const b of [...this.bindingsOf(extension)]) this.remove(extension, b.key, reason);
+  }
+
+  /**
+   * Removes every binding registered over `flow` (RFC 5626 §3: a flow's bindings die with
+   * it; a browser's `.invalid` Contact cannot be reached another way). Returns them.
+   */
+  removeFlow(flow: Source): Binding[] {
+    const gone: Binding[] = [];
+    for (const [extension, list] of [...this.byExtension]) {
+      for (const b of [...list]) {
+        if (!sameFlow(b.source, flow)) continue;
+        if (flow.connectionId !== undefined && b.source.connectionId !== flow.connectionId) {
+          continue;
+        }
+        this.remove(extension, b.key, 'flow-closed');
+        gone.push(b);
+      }
+    }
+    return gone;
   }
 
   /** Removes every binding that lapsed at or before `now`. */

@@ -152,6 +152,15 @@ describe('a start that fails half-way', () => {
     expect(await isPortFree(s.sipPort, { udp: true, tcp: true })).toBe(true);
   });
 
+  it('an HTTP certificate that is not there: names http.tls.cert and the path', async () => {
+    const s = await setup((dir) => ({
+      http: { tls: { cert: path.join(dir, 'missing.crt'), key: path.join(dir, 'missing.key') } },
+    }));
+    const r = await runCli(['--config', s.file]);
+    expectCleanRefusal(r, [/http\.tls\.cert/, /missing\.crt/, /ENOENT/]);
+    expect(await isPortFree(s.sipPort, { udp: true, tcp: true })).toBe(true);
+  });
+
   it('an audit file on /dev/full: names audit.file, not a regular file', async () => {
     const s = await setup(() => ({ audit: { file: '/dev/full' } }));
     const r = await runCli(['--config', s.file]);

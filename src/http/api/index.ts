@@ -34,6 +34,8 @@ export interface ApiDeps {
   registry?: Registry;
   /** The limiter's time (default: the system clock). */
   clock?: Clock;
+  /** Largest WebSocket message accepted (default 64 KiB; SIP over WebSocket may need more). */
+  webSocketMaxPayload?: number;
 }
 
 export interface Api {
@@ -55,7 +57,15 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   registerErrorHandling(app);
   await registerOpenApi(app, deps.info ?? DEFAULT_INFO);
   // Sets request.ws in its onRequest hook, which must run before the token check's.
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(websocket, {
+    options: {
+      maxPayload: deps.webSocketMaxPayload ?? 64 * 1024,
+      // RFC 7118 §4.1: a SIP client offers `sip`, maybe among others; pick it. Otherwise
+      // the first offered, as `ws` does by default (routes check what they need).
+      handleProtocols: (offered: Set<string>) =>
+        offered.has('sip') ? 'sip' : (offered.values().next().value ?? false),
+    },
+  });
   const limiter = deps.authLimits
     ? new AuthLimiter(deps.authLimits, deps.clock ?? systemClock, deps.registry)
     : undefined;

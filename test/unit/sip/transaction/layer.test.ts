@@ -270,4 +270,20 @@ describe('TransactionLayer', () => {
     clock.advance(10_000);
     expect(sent).toHaveLength(1);
   });
+
+  it('fails the client transactions sent down a flow that closed, and only those', () => {
+    const { clock, layer } = setup();
+    const flow = { protocol: 'ws' as const, address: '127.0.0.1', port: 40000 };
+    const other = { protocol: 'ws' as const, address: '127.0.0.1', port: 40002 };
+    const onFlow = recorder();
+    const onOther = recorder();
+    layer.sendRequest(request({ branch: 'z9hG4bKws1' }), flow, onFlow.handlers);
+    layer.sendRequest(request({ branch: 'z9hG4bKws2' }), other, onOther.handlers);
+    layer.flowClosed(flow, new Error('gone'));
+    expect(onFlow.events).toEqual(['transportError']);
+    expect(onOther.events).toEqual([]);
+    expect(layer.counts.client).toBe(1);
+    clock.advance(1000);
+    expect(onFlow.events).toEqual(['transportError']);
+  });
 });

@@ -231,4 +231,52 @@ describe('Registrar (RFC 3261 §10.3)', () => {
       expect(r.request?.method).toBe('REGISTER');
     }
   });
+
+  it('removes the bindings of a closed WebSocket flow only (RFC 5626 §3), not one refreshed over a new connection', () => {
+    const flow = (port: number, connectionId: number) => ({
+      protocol: 'ws' as const,
+      address: '127.0.0.1',
+      port,
+      connectionId,
+    });
+    registrar.handle(
+      register({ contacts: ['<sip:a@x.invalid;transport=ws>'] }),
+      '1001',
+      flow(40000, 1),
+      0,
+    );
+    registrar.handle(
+      register({ contacts: ['<sip:b@y.invalid;transport=ws>'], callId: 'c2' }),
+      '1001',
+      flow(40002, 2),
+      0,
+    );
+    registrar.handle(
+      register({ contacts: ['<sip:c@127.0.0.1:40000>'], callId: 'c3' }),
+      '1001',
+      source,
+      0,
+    );
+    // b re-registers over a new connection (a browser that reconnected).
+    registrar.handle(
+      register({ contacts: ['<sip:b@y.invalid;transport=ws>'], callId: 'c2', cseq: 2 }),
+      '1001',
+      flow(40004, 3),
+      0,
+    );
+    events = [];
+    // The same address and port over UDP is another flow.
+    expect(location.removeFlow({ protocol: 'udp', address: '127.0.0.1', port: 40000 })).toEqual([]);
+    expect(location.removeFlow(flow(40000, 1)).map((b) => b.uri)).toEqual([
+      'sip:a@x.invalid;transport=ws',
+    ]);
+    expect(location.removeFlow(flow(40002, 2))).toEqual([]);
+    expect(events).toEqual([['unregistered', '<sip:a@x.invalid;transport=ws>', 'flow-closed']]);
+    expect(
+      location
+        .bindingsOf('1001')
+        .map((b) => b.uri)
+        .sort(),
+    ).toEqual(['sip:b@y.invalid;transport=ws', 'sip:c@127.0.0.1:40000']);
+  });
 });
