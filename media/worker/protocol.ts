@@ -22,7 +22,7 @@ import type { PacketIoCounters } from '../io/packetIo.js';
 
 export type { CodecName } from '../codecs/codec.js';
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 // ---------------------------------------------------------------------------------------
 // Shared value types
@@ -58,6 +58,28 @@ export interface RemoteAddress {
   rtcpPort?: number;
   /** `a=rtcp-mux` negotiated (RFC 5761): RTCP is sent to the RTP port. */
   rtcpMux?: boolean;
+}
+
+/** ICE credentials (RFC 8445 §5.3): `a=ice-ufrag` and `a=ice-pwd`. */
+export interface IceCredentialsSpec {
+  ufrag: string;
+  pwd: string;
+}
+
+/** A DTLS certificate and its key, PEM (one per server start, docs/architecture.md §3.2.2). */
+export interface DtlsCertificateSpec {
+  certPem: string;
+  keyPem: string;
+}
+
+/** The WebRTC peer's side of a secure leg, from its SDP. */
+export interface SecureRemoteSpec {
+  /** null until its SDP is known (its checks are still answered: our password decides). */
+  ice: IceCredentialsSpec | null;
+  /** `a=fingerprint` values (RFC 8122): algorithm (`sha-256`) and colon-separated hex. */
+  fingerprints: Array<{ algorithm: string; value: string }>;
+  /** Our DTLS role from `a=setup` (RFC 5763 §5): server when we are passive. */
+  dtlsRole: 'server' | 'client';
 }
 
 /**
@@ -366,6 +388,19 @@ export type Command =
   /** legId null: the worker and all its legs. */
   | { type: 'getStats'; id: number; legId: number | null }
   | { type: 'closeLeg'; id: number; legId: number }
+  /**
+   * Makes the leg a WebRTC leg (ICE-lite, DTLS-SRTP, rtcp-mux; media/secure/) with our ICE
+   * credentials, and, once the peer's SDP is known, its side and our certificate (which
+   * start DTLS). Sent again with `remote` when the first call had none.
+   */
+  | {
+      type: 'secureLeg';
+      id: number;
+      legId: number;
+      local: IceCredentialsSpec;
+      remote: SecureRemoteSpec | null;
+      certificate: DtlsCertificateSpec | null;
+    }
   /** Close every leg, socket and timer; the engine then terminates the thread. */
   | { type: 'close'; id: number };
 
@@ -390,6 +425,7 @@ export interface CommandResults {
   closeRoom: RecordingSummary | null;
   getStats: StatsReport;
   closeLeg: null;
+  secureLeg: null;
   close: null;
 }
 
@@ -425,5 +461,7 @@ export type WorkerEvent =
   | { type: 'latched'; legId: number; address: string; port: number; signalled: boolean }
   | { type: 'rtpTimeout'; legId: number; reason: RtpTimeoutReason; silentMs: number }
   | ({ type: 'dtmf' } & DtmfEvent)
+  /** A WebRTC leg's transport: DTLS done (media flows), or failed (its media is over). */
+  | { type: 'secure'; legId: number; state: 'connected' | 'failed'; reason: string }
   | { type: 'stats'; report: StatsReport }
   | { type: 'log'; level: LogLevel; msg: string; fields: Record<string, unknown> };
