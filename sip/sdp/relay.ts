@@ -85,7 +85,7 @@ export interface OurSide {
 }
 
 /** What a WebRTC leg's SDP says about us whatever the exchange (webrtc.ts decides the rest). */
-export type WebRtcIdentity = Pick<LocalWebRtc, 'ice' | 'fingerprint' | 'candidates'>;
+export type WebRtcIdentity = Pick<LocalWebRtc, 'ice' | 'fingerprint' | 'candidates' | 'ssrc'>;
 
 /** A WebRTC leg's peer and our DTLS role, for the media engine. */
 export interface LegWebRtc {

@@ -53,6 +53,11 @@ export interface LocalWebRtc {
   bundle: boolean;
   /** Host candidates: the media address, and the advertised one when set. */
   candidates: Array<{ address: string; port: number }>;
+  /**
+   * The SSRC we send with (`a=ssrc:<n> cname:…`, RFC 5576): a peer that routes RTP by
+   * signalled SSRC (werift) needs it; browsers take an unsignalled one too.
+   */
+  ssrc?: number;
 }
 
 /** The setup we answer with (RFC 5763 §5; RFC 8842 §5.3: a peer offering `passive` makes us active). */
@@ -136,8 +141,14 @@ export function webRtcSessionAttributes(
 /** Our media-level attributes of the audio m-line (rtcp-mux is written by the caller). */
 export function webRtcMediaAttributes(
   local: LocalWebRtc,
-): Pick<MediaDescription, 'iceUfrag' | 'icePwd' | 'fingerprint' | 'setup' | 'mid' | 'candidates'> {
+): Pick<
+  MediaDescription,
+  'iceUfrag' | 'icePwd' | 'fingerprint' | 'setup' | 'mid' | 'candidates' | 'ssrcs'
+> {
   return {
+    ...(local.ssrc !== undefined
+      ? { ssrcs: [{ id: local.ssrc, attribute: 'cname', value: 'callwatch' }] }
+      : {}),
     iceUfrag: local.ice.ufrag,
     icePwd: local.ice.pwd,
     fingerprint: { type: local.fingerprint.algorithm, hash: local.fingerprint.value },
