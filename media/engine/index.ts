@@ -43,5 +43,6 @@ export type {
   RtpTimeoutReason,
   StatsReport,
   TelephoneEventSpec,
+  SecureLegStats,
   WorkerStats,
 } from '../worker/protocol.js';

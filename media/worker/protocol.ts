@@ -300,6 +300,22 @@ export interface LegStats {
   remoteReport: RemoteReport | null;
   /** Time since the last accepted RTP packet; null if none yet. */
   lastRtpAgoMs: number | null;
+  /** A WebRTC leg's transport (media/secure/securePair.ts); absent for a plain RTP leg. */
+  secure?: SecureLegStats;
+}
+
+/** A WebRTC leg's state and what its demultiplexer dropped, and why (monotonic counts). */
+export interface SecureLegStats {
+  state: 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
+  stunIn: number;
+  stunRefused: number;
+  dtlsIn: number;
+  srtpIn: number;
+  srtpAuthFailed: number;
+  notFromPeer: number;
+  notReady: number;
+  garbage: number;
+  srtpOut: number;
 }
 
 export interface WorkerStats {
@@ -318,6 +334,8 @@ export interface WorkerStats {
   io: string;
   /** That io's counters: datagrams of all the worker's ports, closed ones included. */
   ioCounters: PacketIoCounters;
+  /** Live werift objects of WebRTC legs in the worker (a leak shows here). */
+  secureLive?: { pairs: number; dtls: number; srtp: number };
 }
 
 /** The mixer's side of a worker (rooms, the frame clock, jitter buffers, recordings). */

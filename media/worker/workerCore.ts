@@ -46,7 +46,7 @@ import { receiveRtcp, sendReport } from './rtcpSession.js';
 import { addIoCpu, threadCpuMs } from './threadCpu.js';
 import { validateCommand } from './validate.js';
 import { WorkerLeg } from './workerLeg.js';
-import { SecurePair } from '../secure/securePair.js';
+import { SecurePair, secureLive } from '../secure/securePair.js';
 import { loadWerift } from '../secure/werift.js';
 import { WorkerRoom } from './workerRoom.js';
 import type { RoomHost } from './workerRoom.js';
@@ -729,8 +729,15 @@ export class WorkerCore {
         ioCounters: this.io.counters(),
         eventLoopUtilization: elu.utilization,
         loopDelayMs,
+        secureLive: { ...secureLive },
       },
-      legs: legs.map((leg) => leg.stats(now)),
+      legs: legs.map((leg) => {
+        const stats = leg.stats(now);
+        if (leg.pair instanceof SecurePair) {
+          stats.secure = { state: leg.pair.state, ...leg.pair.secure };
+        }
+        return stats;
+      }),
     };
   }
 

@@ -149,6 +149,11 @@ export class WebRtcPeer {
     void this.sender?.sendRtp(new this.w.RtpPacket(header, payload)).catch(() => undefined);
   }
 
+  /** Raw bytes from the peer's own ICE socket to the selected pair (forged input). */
+  sendRaw(buf: Buffer): void {
+    void this.sender?.dtlsTransport.iceTransport.connection.send(buf).catch(() => undefined);
+  }
+
   /** Rate of `heard`. */
   get heardRate(): number {
     return this.codec === 'opus' ? codecOf('opus').sampleRate : 8000;

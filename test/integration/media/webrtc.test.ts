@@ -47,6 +47,8 @@ interface BrowserCall {
   legP: Leg;
   media: LegMedia;
   secure: SecureEvent[];
+  /** Our ICE credentials on the browser's leg. */
+  ice: { ufrag: string; pwd: string };
 }
 
 /**
@@ -54,7 +56,11 @@ interface BrowserCall {
  * leg answers the browser's offer with answerOffer (ICE-lite, passive), the legs relay
  * each other.
  */
-async function browserCall(codecs: PeerCodec[], group = 'call-1'): Promise<BrowserCall> {
+async function browserCall(
+  codecs: PeerCodec[],
+  group = 'call-1',
+  forgeFingerprint = false,
+): Promise<BrowserCall> {
   engine ??= (await startEngine({ statsIntervalMs: 0 }, 8)).engine;
   const phone = await FakePhone.open();
   phones.push(phone);
@@ -94,6 +100,11 @@ async function browserCall(codecs: PeerCodec[], group = 'call-1'): Promise<Brows
   );
   if (!answer.ok) throw new Error(answer.reason);
   await legW.secure(ice, null, null);
+  if (forgeFingerprint) {
+    // The peer's certificate will not match what "its SDP" said: DTLS must fail.
+    const fp = answer.leg.webrtc!.remote.fingerprints[0]!;
+    fp.value = fp.value.replace(/^[0-9A-F]/i, (d) => (d === '0' ? '1' : '0'));
+  }
   await applyLegMedia(legW, answer.leg, { ice, identity });
   await peer.accept(
     buildSdp({ ...answer.description, origin: { username: '-', sessionId: 1, sessionVersion: 1 } }),
@@ -106,7 +117,7 @@ async function browserCall(codecs: PeerCodec[], group = 'call-1'): Promise<Brows
       { id: legP, role: 'agent' },
     ]),
   );
-  return { peer, phone, legW, legP, media: answer.leg, secure };
+  return { peer, phone, legW, legP, media: answer.leg, secure, ice };
 }
 
 /** The phone talks PCMU (440 Hz) to its leg for `packets` frames. */
@@ -146,4 +157,107 @@ describe('WebRTC leg against a werift peer', () => {
       expect(c.secure.filter((e) => e.state === 'failed')).toEqual([]);
     },
   );
+});
+
+async function legStats(leg: Leg) {
+  const stats = (await engine!.getStats()).flatMap((r) => r.legs).find((l) => l.legId === leg.id);
+  return stats!;
+}
+
+async function secureLive() {
+  return (await engine!.getStats())[0]!.worker.secureLive!;
+}
+
+/** Audio both ways for `packets` frames; what each side heard. */
+async function talk(c: BrowserCall, packets: number) {
+  const before = { peer: c.peer.heard.length, phone: c.phone.rtp.length };
+  c.peer.startTone(BROWSER_HZ);
+  await phoneTalks(c, packets);
+  await sleep(200);
+  c.peer.stopTone();
+  return {
+    browser: Int16Array.from(c.peer.heard.slice(before.peer)),
+    phone: decode(c.phone.rtp.slice(before.phone), 'PCMU'),
+  };
+}
+
+describe('WebRTC leg: bad input and clean-up', () => {
+  it('drops garbage, a stranger’s ICE check and DTLS/SRTP, and SRTP with a bad tag; the call goes on', async () => {
+    const c = await browserCall(['PCMU']);
+    await waitFor(() => c.secure.some((e) => e.state === 'connected'), 'DTLS connected', 8000);
+    const stranger = dgram.createSocket('udp4');
+    await new Promise<void>((r) => stranger.bind(0, '127.0.0.1', r));
+    stops.push(() => stranger.close());
+    const to = (buf: Buffer) => stranger.send(buf, c.legW.localPort, '127.0.0.1');
+    // Garbage (RFC 7983: neither STUN, DTLS nor RTP), a DTLS record and SRTP from a stranger.
+    to(Buffer.from('hello, this is not media at all'));
+    to(Buffer.concat([Buffer.from([22, 0xfe, 0xfd]), Buffer.alloc(40, 7)]));
+    to(Buffer.concat([Buffer.from([0x80, 0]), Buffer.alloc(60, 9)]));
+    // Binding requests: our ufrag with the wrong password (integrity fails), and a
+    // stranger's ufrag; neither is answered nor latches.
+    const w = await import('werift');
+    for (const [username, pwd] of [
+      [`${c.ice.ufrag}:stranger`, 'not-the-password-at-all'],
+      ['someone:stranger', c.ice.pwd],
+    ] as const) {
+      const check = new w.Message(w.methods.BINDING, w.classes.REQUEST)
+        .setAttribute('USERNAME', username)
+        .addMessageIntegrity(Buffer.from(pwd))
+        .addFingerprint();
+      to(check.bytes);
+    }
+    const answered: Buffer[] = [];
+    stranger.on('message', (m) => answered.push(m));
+    // SRTP from the peer itself with a tag that does not authenticate.
+    const forged = Buffer.concat([
+      Buffer.from([0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]),
+      Buffer.alloc(170, 0x55),
+    ]);
+    for (let i = 0; i < 5; i++) c.peer.sendRaw(forged);
+    await sleep(300);
+    const s = (await legStats(c.legW)).secure!;
+    expect(s.state).toBe('connected');
+    expect(s.garbage).toBeGreaterThanOrEqual(1);
+    expect(s.notFromPeer).toBeGreaterThanOrEqual(2);
+    expect(s.stunRefused).toBe(2);
+    expect(answered).toEqual([]);
+    expect(s.srtpAuthFailed).toBeGreaterThanOrEqual(5);
+    // The call still carries audio both ways.
+    const heard = await talk(c, 75);
+    expect(hasTone(heard.browser, PHONE_HZ)).toBe(true);
+    expect(hasTone(heard.phone, BROWSER_HZ)).toBe(true);
+    expect(c.secure.filter((e) => e.state === 'failed')).toEqual([]);
+  });
+
+  it('a DTLS peer whose certificate does not match its fingerprint fails only its own leg', async () => {
+    const good = await browserCall(['PCMU'], 'call-good');
+    await waitFor(() => good.secure.some((e) => e.state === 'connected'), 'DTLS connected', 8000);
+    const bad = await browserCall(['PCMU'], 'call-bad', true);
+    await waitFor(() => bad.secure.some((e) => e.state === 'failed'), 'DTLS failed', 8000);
+    expect(bad.secure[0]!.reason).toMatch(/fingerprint/);
+    expect((await legStats(bad.legW)).secure!.state).toBe('failed');
+    // Nothing reaches the phone of the failed call; the good call carries audio both ways.
+    bad.peer.startTone(BROWSER_HZ);
+    stops.push(() => bad.peer.stopTone());
+    const heard = await talk(good, 75);
+    bad.peer.stopTone();
+    expect(hasTone(heard.browser, PHONE_HZ)).toBe(true);
+    expect(hasTone(heard.phone, BROWSER_HZ)).toBe(true);
+    expect(bad.phone.rtp.length).toBe(0);
+    expect(good.secure.filter((e) => e.state === 'failed')).toEqual([]);
+  });
+
+  it('closing WebRTC legs releases every werift object and the ports', async () => {
+    const c1 = await browserCall(['opus'], 'call-1');
+    const c2 = await browserCall(['PCMU'], 'call-2');
+    await waitFor(
+      () => [c1, c2].every((c) => c.secure.some((e) => e.state === 'connected')),
+      'both connected',
+      8000,
+    );
+    expect(await secureLive()).toEqual({ pairs: 2, dtls: 2, srtp: 2 });
+    await Promise.all([c1.legW.close(), c1.legP.close(), c2.legW.close(), c2.legP.close()]);
+    expect(await secureLive()).toEqual({ pairs: 0, dtls: 0, srtp: 0 });
+    expect((await engine!.getStats())[0]!.worker.legs).toBe(0);
+  });
 });
