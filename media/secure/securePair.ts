@@ -24,7 +24,7 @@
  * no socket of ours. Its DTLS flight retransmission waits on timers it cannot cancel:
  * after close, those only reach a transport that sends nothing.
  */
-import { CHANNEL_RTP, IoCounters } from '../io/packetIo.js';
+import { CHANNEL_RTP } from '../io/packetIo.js';
 import type {
   Channel,
   PacketBatch,

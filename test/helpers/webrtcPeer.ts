@@ -154,10 +154,13 @@ export class WebRtcPeer {
     void this.sender?.dtlsTransport.iceTransport.connection.send(buf).catch(() => undefined);
   }
 
-  /** Rate of `heard`. */
+  /** Rate of `heard`: that of the codec the server sends (Opus, else G.711 at 8000). */
   get heardRate(): number {
-    return this.codec === 'opus' ? codecOf('opus').sampleRate : 8000;
+    return this.heardOpus ? codecOf('opus').sampleRate : 8000;
   }
+
+  /** What the server sent: Opus (else G.711). A test expects one codec per call. */
+  heardOpus = false;
 
   async close(): Promise<void> {
     this.stopTone();
@@ -169,6 +172,7 @@ export class WebRtcPeer {
   private onRtp(payloadType: number, payload: Buffer): void {
     this.packetsIn++;
     if (payloadType === 111) {
+      this.heardOpus = true;
       this.decoder ??= codecOf('opus').createDecoder();
       const out = new Int16Array(codecOf('opus').maxFrameSamples);
       const n = this.decoder.decode(payload, 0, payload.length, out);
