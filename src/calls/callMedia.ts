@@ -83,7 +83,7 @@ export interface LegSecurity {
 export async function applyLegMedia(
   leg: Leg,
   media: LegMedia,
-  security?: LegSecurity,
+  security: LegSecurity | undefined = securities.get(leg),
 ): Promise<void> {
   await leg.setCodecs(legCodecSpecs(media), legTelephoneEvent(media));
   if (media.webrtc !== undefined && security !== undefined) {
@@ -104,6 +104,52 @@ export async function applyLegMedia(
     });
   }
   await leg.setDirection(media.direction);
+}
+
+/** Makes `leg` a WebRTC leg (its checks answered from now on); DTLS starts with applyLegMedia. */
+export async function makeLegWebRtc(engine: MediaEngine, leg: Leg): Promise<LegSecurity> {
+  const known = securities.get(leg);
+  if (known !== undefined) return known;
+  const security: LegSecurity = { ice: newIceCredentials(), identity: await engine.dtlsIdentity() };
+  await leg.secure(security.ice, null, null);
+  securities.set(leg, security);
+  return security;
+}
+
+/** The WebRTC legs' own sides (makeLegWebRtc), so a later offer/answer finds them. */
+const securities = new WeakMap<Leg, LegSecurity>();
+
+/** What our SDP toward `leg` says about us when it is a WebRTC leg; undefined otherwise. */
+export function webRtcIdentityOf(leg: Leg, advertised: string): WebRtcIdentity | undefined {
+  const security = securities.get(leg);
+  return security === undefined ? undefined : legWebRtcIdentity(leg, security, advertised);
+}
+
+/**
+ * What our SDP toward a WebRTC leg says about us: its ICE credentials, our fingerprint,
+ * host candidates on `advertised` (the media address in SDP) and on the bind address
+ * when it differs, and the SSRC the leg sends with.
+ */
+export function legWebRtcIdentity(
+  leg: Leg,
+  security: LegSecurity,
+  advertised: string,
+): WebRtcIdentity {
+  const port = leg.localPort;
+  const addresses = [advertised, leg.localAddress].filter(
+    (a, i, all) => a !== '0.0.0.0' && a !== '::' && all.indexOf(a) === i,
+  );
+  return {
+    ice: security.ice,
+    fingerprint: security.identity.fingerprint,
+    candidates: addresses.map((address) => ({ address, port })),
+    ssrc: leg.ssrc,
+  };
+}
+
+/** Whether every contact is a browser's (SIP over WebSocket, RFC 7118 §5: `;transport=ws`/`wss`). */
+export function allBrowsers(uris: readonly string[]): boolean {
+  return uris.length > 0 && uris.every((uri) => /;\s*transport\s*=\s*wss?\b/i.test(uri));
 }
 
 export type PartyRole = Exclude<Role, 'supervisor'>;
@@ -179,11 +225,13 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
    */
   async makeWebRtc(side: Side): Promise<void> {
     if (this.security[side] !== undefined) return;
-    const identity = await this.engine.dtlsIdentity();
-    if (this.security[side] !== undefined) return;
-    const security: LegSecurity = { ice: newIceCredentials(), identity };
-    this.security[side] = security;
-    await this.legs[side].secure(security.ice, null, null);
+    const security = await makeLegWebRtc(this.engine, this.legs[side]);
+    this.security[side] ??= security;
+  }
+
+  /** Makes a monitor leg (createMonitorLeg) a WebRTC leg: a browser supervisor's. */
+  webRtcMonitorLeg(leg: Leg): Promise<LegSecurity> {
+    return makeLegWebRtc(this.engine, leg);
   }
 
   /**
@@ -193,17 +241,9 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
    */
   webRtcIdentity(side: Side, advertised: string): WebRtcIdentity | undefined {
     const security = this.security[side];
-    if (security === undefined) return undefined;
-    const port = this.legs[side].localPort;
-    const addresses = [advertised, this.legs[side].localAddress].filter(
-      (a, i, all) => a !== '0.0.0.0' && a !== '::' && all.indexOf(a) === i,
-    );
-    return {
-      ice: security.ice,
-      fingerprint: security.identity.fingerprint,
-      candidates: addresses.map((address) => ({ address, port })),
-      ssrc: this.legs[side].ssrc,
-    };
+    return security === undefined
+      ? undefined
+      : legWebRtcIdentity(this.legs[side], security, advertised);
   }
 
   isWebRtc(side: Side): boolean {
@@ -222,7 +262,7 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   /** What offer/answer decided for one leg (RFC 3264): remote address, codec, direction. */
   async apply(side: Side, media: LegMedia): Promise<void> {
     if (this.closing !== undefined) return;
-    const applying = applyLegMedia(this.legs[side], media, this.security[side]);
+    const applying = applyLegMedia(this.legs[side], media);
     this.applying.add(applying);
     try {
       await applying;

@@ -45,7 +45,7 @@ import type { Config, ExtensionConfig } from '../config/schema.js';
 import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
 import { Call, type CallContext, type ForkTarget } from './call.js';
-import { CallMedia, type Side } from './callMedia.js';
+import { CallMedia, allBrowsers, type Side } from './callMedia.js';
 import type { CallRecord } from './callRecord.js';
 import {
   directionOf,
@@ -483,7 +483,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   private browserCallee(destination: Destination, now: number): boolean {
     if (destination.kind !== 'extension') return false;
     const bindings = this.deps.location.activeBindings(destination.extension, now);
-    return bindings.length > 0 && bindings.every((b) => /;\s*transport\s*=\s*wss?\b/i.test(b.uri));
+    return allBrowsers(bindings.map((b) => b.uri));
   }
 
   /** One INVITE per registered contact of the callee, or one to the trunk. */
