@@ -247,6 +247,25 @@ describe('WebRTC leg: bad input and clean-up', () => {
     expect(good.secure.filter((e) => e.state === 'failed')).toEqual([]);
   });
 
+  it('a forged plaintext DTLS alert from the peer’s address does not end the leg', async () => {
+    const c = await browserCall(['PCMU']);
+    await waitFor(() => c.secure.some((e) => e.state === 'connected'), 'DTLS connected', 8000);
+    // A fatal handshake_failure alert in an epoch-0 (unprotected) record: after the
+    // handshake every record of the real peer is protected (RFC 6347 §4.1), so anyone who
+    // can send from its address could otherwise tear the session down.
+    const alert = Buffer.from([21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 9, 0, 2, 2, 40]);
+    const dtlsBefore = (await legStats(c.legW)).secure!.dtlsIn;
+    for (let i = 0; i < 3; i++) c.peer.sendRaw(alert);
+    await sleep(300);
+    const after = (await legStats(c.legW)).secure!;
+    expect(after.dtlsIn - dtlsBefore).toBe(3); // it reached the DTLS socket
+    expect(after.state).toBe('connected');
+    const heard = await talk(c, 60);
+    expect(hasTone(heard.browser, PHONE_HZ)).toBe(true);
+    expect(hasTone(heard.phone, BROWSER_HZ)).toBe(true);
+    expect(c.secure.filter((e) => e.state === 'failed')).toEqual([]);
+  });
+
   it('closing WebRTC legs releases every werift object and the ports', async () => {
     const c1 = await browserCall(['opus'], 'call-1');
     const c2 = await browserCall(['PCMU'], 'call-2');
