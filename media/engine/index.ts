@@ -12,7 +12,7 @@ export type {
   RtpTimeoutEvent,
   SecureEvent,
 } from './leg.js';
-export { createDtlsCertificate, newIceCredentials } from '../secure/certificate.js';
+export { newIceCredentials } from '../secure/certificate.js';
 export type { DtlsIdentity } from '../secure/certificate.js';
 export { InvalidStateError, MediaError } from './errors.js';
 export type { MediaErrorCode } from './errors.js';

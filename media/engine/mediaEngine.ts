@@ -41,7 +41,6 @@ import { RecordingWriter } from '../recording/writer/recordingWriter.js';
 import { WriterClient } from '../recording/writer/client.js';
 import type { WriterStats } from '../recording/writer/protocol.js';
 import { Room } from './room.js';
-import { createDtlsCertificate } from '../secure/certificate.js';
 import type { DtlsIdentity } from '../secure/certificate.js';
 import type {
   CodecSpec,
@@ -178,13 +177,18 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
 
   /**
    * The server's DTLS certificate and its fingerprint (docs/architecture.md §3.2.2): one
-   * ECDSA P-256 certificate per engine, made on the first call (werift loads then), handed
-   * to every WebRTC leg with Leg.secure. A failure is not kept: the next call tries again.
+   * ECDSA P-256 certificate per engine, made on the first call by a media worker (werift
+   * loads there, never on this thread), handed to every WebRTC leg with Leg.secure. A
+   * failure is not kept: the next call tries again.
    */
   dtlsIdentity(): Promise<DtlsIdentity> {
     this.assertOpen();
     if (this.identity === undefined) {
-      const made = createDtlsCertificate();
+      const worker = this.workers.find((w) => w.alive);
+      const made =
+        worker === undefined
+          ? Promise.reject(new MediaError('ERR_WORKER', 'no media worker is running'))
+          : worker.request({ type: 'createCertificate' });
       this.identity = made;
       made.catch(() => {
         if (this.identity === made) this.identity = undefined;

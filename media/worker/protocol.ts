@@ -72,6 +72,12 @@ export interface DtlsCertificateSpec {
   keyPem: string;
 }
 
+/** A certificate and its SHA-256 fingerprint as `a=fingerprint` writes it. */
+export interface DtlsIdentitySpec {
+  certificate: DtlsCertificateSpec;
+  fingerprint: { algorithm: 'sha-256'; value: string };
+}
+
 /** The WebRTC peer's side of a secure leg, from its SDP. */
 export interface SecureRemoteSpec {
   /** null until its SDP is known (its checks are still answered: our password decides). */
@@ -419,6 +425,11 @@ export type Command =
       remote: SecureRemoteSpec | null;
       certificate: DtlsCertificateSpec | null;
     }
+  /**
+   * Makes the server's DTLS certificate (docs/architecture.md §3.2.2) here, so the main
+   * thread never loads werift (its evaluation would stall SIP for a moment).
+   */
+  | { type: 'createCertificate'; id: number }
   /** Close every leg, socket and timer; the engine then terminates the thread. */
   | { type: 'close'; id: number };
 
@@ -444,6 +455,7 @@ export interface CommandResults {
   getStats: StatsReport;
   closeLeg: null;
   secureLeg: null;
+  createCertificate: DtlsIdentitySpec;
   close: null;
 }
 

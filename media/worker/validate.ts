@@ -458,6 +458,8 @@ function readCommand(x: unknown): Command {
         remote: o.remote === null ? null : checkSecureRemote(o.remote),
         certificate: o.certificate === null ? null : checkCertificate(o.certificate),
       };
+    case 'createCertificate':
+      return { type: 'createCertificate', id };
     case 'close':
       return { type: 'close', id };
     default:

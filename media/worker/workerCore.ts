@@ -48,6 +48,7 @@ import { validateCommand } from './validate.js';
 import { WorkerLeg } from './workerLeg.js';
 import { SecurePair, secureLive } from '../secure/securePair.js';
 import { loadWerift } from '../secure/werift.js';
+import { createDtlsCertificate } from '../secure/certificate.js';
 import { WorkerRoom } from './workerRoom.js';
 import type { RoomHost } from './workerRoom.js';
 
@@ -299,6 +300,8 @@ export class WorkerCore {
       case 'secureLeg':
         await this.secureLeg(command);
         return null;
+      case 'createCertificate':
+        return createDtlsCertificate();
       case 'close':
         await this.close();
         return null;
