@@ -5,7 +5,15 @@ export { Room } from './room.js';
 export type { RoomHearingSpec, RoomMemberSpec, RoomRoutesSpec } from './room.js';
 export type { MediaEngineOptions } from './engineOptions.js';
 export { Leg } from './leg.js';
-export type { LatchedEvent, LegCloseReason, LegEvents, RtpTimeoutEvent } from './leg.js';
+export type {
+  LatchedEvent,
+  LegCloseReason,
+  LegEvents,
+  RtpTimeoutEvent,
+  SecureEvent,
+} from './leg.js';
+export { newIceCredentials } from '../secure/certificate.js';
+export type { DtlsIdentity } from '../secure/certificate.js';
 export { InvalidStateError, MediaError } from './errors.js';
 export type { MediaErrorCode } from './errors.js';
 export type { MediaLogger } from './logger.js';
@@ -13,8 +21,11 @@ export { MEDIA_DIRECTIONS, RECORDING_FORMATS } from '../worker/protocol.js';
 export type {
   CodecName,
   CodecSpec,
+  DtlsCertificateSpec,
   DtmfEvent,
+  IceCredentialsSpec,
   InboundStats,
+  SecureRemoteSpec,
   LegStats,
   MediaCounters,
   MediaDirection,
@@ -32,5 +43,6 @@ export type {
   RtpTimeoutReason,
   StatsReport,
   TelephoneEventSpec,
+  SecureLegStats,
   WorkerStats,
 } from '../worker/protocol.js';

@@ -21,7 +21,11 @@ import type { MediaLogger } from './logger.js';
 import type { MediaWorker } from './mediaWorker.js';
 import type {
   CodecSpec,
+  Command,
+  DtlsCertificateSpec,
   DtmfEvent,
+  IceCredentialsSpec,
+  SecureRemoteSpec,
   LegStats,
   MediaDirection,
   RemoteAddress,
@@ -34,6 +38,7 @@ import {
   checkRemote,
   checkSources,
   checkTelephoneEvent,
+  validateCommand,
 } from '../worker/validate.js';
 
 export type LegCloseReason = 'closed' | 'engine-closed' | 'worker-died';
@@ -51,12 +56,19 @@ export interface RtpTimeoutEvent {
   silentMs: number;
 }
 
+export interface SecureEvent {
+  state: 'connected' | 'failed';
+  reason: string;
+}
+
 export type LegEvents = {
   latched: [LatchedEvent];
   rtpTimeout: [RtpTimeoutEvent];
   dtmf: [DtmfEvent];
   stats: [LegStats];
   close: [LegCloseReason];
+  /** A WebRTC leg's DTLS: done (media flows) or failed (its media is over). */
+  secure: [SecureEvent];
 };
 
 /** What a leg is created with (MediaEngine's side; not part of the public API). */
@@ -148,6 +160,29 @@ export class Leg extends TypedEmitter<LegEvents> {
     const checked = checkRemote(remote, 'remote', this.#family);
     await this.worker.request({ type: 'setRemote', legId: this.id, remote: checked });
     this.#remote = checked;
+  }
+
+  /**
+   * Makes this a WebRTC leg (ICE-lite, DTLS-SRTP, rtcp-mux; docs/architecture.md §3.2.2)
+   * with our ICE credentials; with `remote` and `certificate` (once the peer's SDP is
+   * known) DTLS starts. Call again with them when the first call had none.
+   */
+  async secure(
+    local: IceCredentialsSpec,
+    remote: SecureRemoteSpec | null,
+    certificate: DtlsCertificateSpec | null,
+  ): Promise<void> {
+    this.assertOpen();
+    const command = validateCommand({
+      type: 'secureLeg',
+      id: 0,
+      legId: this.id,
+      local,
+      remote,
+      certificate,
+    }) as Extract<Command, { type: 'secureLeg' }>;
+    const { id: _id, ...body } = command;
+    await this.worker.request(body);
   }
 
   /** New negotiated codecs (a re-INVITE's answer), preferred first. */

@@ -41,6 +41,7 @@ import { RecordingWriter } from '../recording/writer/recordingWriter.js';
 import { WriterClient } from '../recording/writer/client.js';
 import type { WriterStats } from '../recording/writer/protocol.js';
 import { Room } from './room.js';
+import type { DtlsIdentity } from '../secure/certificate.js';
 import type {
   CodecSpec,
   MediaDirection,
@@ -112,6 +113,8 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
   /** Starts of the writer thread after it died, in the last minute (a crash loop stops). */
   private writerRestarts: number[] = [];
   private restartingWriter: Promise<void> | null = null;
+  /** Our DTLS certificate for WebRTC legs: made once, on first use (dtlsIdentity). */
+  private identity: Promise<DtlsIdentity> | undefined;
 
   private constructor(
     private readonly options: ResolvedEngineOptions,
@@ -170,6 +173,28 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
     }
     logger.info({ workers: workers.length, address: o.address }, 'media engine started');
     return new MediaEngine(o, workers, writer, logger);
+  }
+
+  /**
+   * The server's DTLS certificate and its fingerprint (docs/architecture.md §3.2.2): one
+   * ECDSA P-256 certificate per engine, made on the first call by a media worker (werift
+   * loads there, never on this thread), handed to every WebRTC leg with Leg.secure. A
+   * failure is not kept: the next call tries again.
+   */
+  dtlsIdentity(): Promise<DtlsIdentity> {
+    this.assertOpen();
+    if (this.identity === undefined) {
+      const worker = this.workers.find((w) => w.alive);
+      const made =
+        worker === undefined
+          ? Promise.reject(new MediaError('ERR_WORKER', 'no media worker is running'))
+          : worker.request({ type: 'createCertificate' });
+      this.identity = made;
+      made.catch(() => {
+        if (this.identity === made) this.identity = undefined;
+      });
+    }
+    return this.identity;
   }
 
   get closed(): boolean {
@@ -437,6 +462,9 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
         this.emit('legLatched', { legId: notice.legId, signalled });
         return;
       }
+      case 'secure':
+        this.legs.get(notice.legId)?.emit('secure', { state: notice.state, reason: notice.reason });
+        return;
       case 'rtpTimeout':
         this.legs.get(notice.legId)?.emit('rtpTimeout', {
           reason: notice.reason,

@@ -49,6 +49,8 @@ export class FastRelay {
     if (source.roomId !== 0 || source.jitter !== null || source.recordTap !== null) return;
     const listener = source.listeners[0]!;
     if (listener.roomId !== 0 || !listener.sending || listener.destPort === 0) return;
+    // A WebRTC listener protects what it sends (media/secure/securePair.ts): not here.
+    if (listener.pair.relay === undefined) return;
     if (listener.sources.length !== 1 || listener.closed || source.closed) return;
     if (listener.outbound.sourceId !== source.id) return;
     if (!listener.outbound.exportSegment(this.state)) return;

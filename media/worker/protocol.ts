@@ -22,7 +22,7 @@ import type { PacketIoCounters } from '../io/packetIo.js';
 
 export type { CodecName } from '../codecs/codec.js';
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 // ---------------------------------------------------------------------------------------
 // Shared value types
@@ -58,6 +58,34 @@ export interface RemoteAddress {
   rtcpPort?: number;
   /** `a=rtcp-mux` negotiated (RFC 5761): RTCP is sent to the RTP port. */
   rtcpMux?: boolean;
+}
+
+/** ICE credentials (RFC 8445 §5.3): `a=ice-ufrag` and `a=ice-pwd`. */
+export interface IceCredentialsSpec {
+  ufrag: string;
+  pwd: string;
+}
+
+/** A DTLS certificate and its key, PEM (one per server start, docs/architecture.md §3.2.2). */
+export interface DtlsCertificateSpec {
+  certPem: string;
+  keyPem: string;
+}
+
+/** A certificate and its SHA-256 fingerprint as `a=fingerprint` writes it. */
+export interface DtlsIdentitySpec {
+  certificate: DtlsCertificateSpec;
+  fingerprint: { algorithm: 'sha-256'; value: string };
+}
+
+/** The WebRTC peer's side of a secure leg, from its SDP. */
+export interface SecureRemoteSpec {
+  /** null until its SDP is known (its checks are still answered: our password decides). */
+  ice: IceCredentialsSpec | null;
+  /** `a=fingerprint` values (RFC 8122): algorithm (`sha-256`) and colon-separated hex. */
+  fingerprints: Array<{ algorithm: string; value: string }>;
+  /** Our DTLS role from `a=setup` (RFC 5763 §5): server when we are passive. */
+  dtlsRole: 'server' | 'client';
 }
 
 /**
@@ -278,6 +306,22 @@ export interface LegStats {
   remoteReport: RemoteReport | null;
   /** Time since the last accepted RTP packet; null if none yet. */
   lastRtpAgoMs: number | null;
+  /** A WebRTC leg's transport (media/secure/securePair.ts); absent for a plain RTP leg. */
+  secure?: SecureLegStats;
+}
+
+/** A WebRTC leg's state and what its demultiplexer dropped, and why (monotonic counts). */
+export interface SecureLegStats {
+  state: 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
+  stunIn: number;
+  stunRefused: number;
+  dtlsIn: number;
+  srtpIn: number;
+  srtpAuthFailed: number;
+  notFromPeer: number;
+  notReady: number;
+  garbage: number;
+  srtpOut: number;
 }
 
 export interface WorkerStats {
@@ -296,6 +340,8 @@ export interface WorkerStats {
   io: string;
   /** That io's counters: datagrams of all the worker's ports, closed ones included. */
   ioCounters: PacketIoCounters;
+  /** Live werift objects of WebRTC legs in the worker (a leak shows here). */
+  secureLive?: { pairs: number; dtls: number; srtp: number };
 }
 
 /** The mixer's side of a worker (rooms, the frame clock, jitter buffers, recordings). */
@@ -372,6 +418,24 @@ export type Command =
   /** legId null: the worker and all its legs. */
   | { type: 'getStats'; id: number; legId: number | null }
   | { type: 'closeLeg'; id: number; legId: number }
+  /**
+   * Makes the leg a WebRTC leg (ICE-lite, DTLS-SRTP, rtcp-mux; media/secure/) with our ICE
+   * credentials, and, once the peer's SDP is known, its side and our certificate (which
+   * start DTLS). Sent again with `remote` when the first call had none.
+   */
+  | {
+      type: 'secureLeg';
+      id: number;
+      legId: number;
+      local: IceCredentialsSpec;
+      remote: SecureRemoteSpec | null;
+      certificate: DtlsCertificateSpec | null;
+    }
+  /**
+   * Makes the server's DTLS certificate (docs/architecture.md §3.2.2) here, so the main
+   * thread never loads werift (its evaluation would stall SIP for a moment).
+   */
+  | { type: 'createCertificate'; id: number }
   /** Close every leg, socket and timer; the engine then terminates the thread. */
   | { type: 'close'; id: number };
 
@@ -396,6 +460,8 @@ export interface CommandResults {
   closeRoom: RecordingSummary | null;
   getStats: StatsReport;
   closeLeg: null;
+  secureLeg: null;
+  createCertificate: DtlsIdentitySpec;
   close: null;
 }
 
@@ -431,5 +497,7 @@ export type WorkerEvent =
   | { type: 'latched'; legId: number; address: string; port: number; signalled: boolean }
   | { type: 'rtpTimeout'; legId: number; reason: RtpTimeoutReason; silentMs: number }
   | ({ type: 'dtmf' } & DtmfEvent)
+  /** A WebRTC leg's transport: DTLS done (media flows), or failed (its media is over). */
+  | { type: 'secure'; legId: number; state: 'connected' | 'failed'; reason: string }
   | { type: 'stats'; report: StatsReport }
   | { type: 'log'; level: LogLevel; msg: string; fields: Record<string, unknown> };

@@ -19,6 +19,9 @@ import {
 import type {
   CodecSpec,
   Command,
+  DtlsCertificateSpec,
+  IceCredentialsSpec,
+  SecureRemoteSpec,
   LegConfig,
   MediaDirection,
   PacketIoChoice,
@@ -131,6 +134,52 @@ export function checkRemote(x: unknown, path = 'remote', family?: 4 | 6): Remote
   if (o.rtcpPort !== undefined) remote.rtcpPort = integer(o.rtcpPort, `${path}.rtcpPort`, 1, 65535);
   if (o.rtcpMux !== undefined) remote.rtcpMux = bool(o.rtcpMux, `${path}.rtcpMux`);
   return remote;
+}
+
+function shortText(x: unknown, path: string, max: number): string {
+  if (typeof x !== 'string' || x.length === 0 || x.length > max) {
+    fail(path, `must be a string of 1–${max} characters`);
+  }
+  return x;
+}
+
+/** RFC 8839 §5.4: ice-ufrag 4–256, ice-pwd 22–256 ice-chars; we only bound the sizes. */
+export function checkIce(x: unknown, path: string): IceCredentialsSpec {
+  const o = record(x, path);
+  return {
+    ufrag: shortText(o.ufrag, `${path}.ufrag`, 256),
+    pwd: shortText(o.pwd, `${path}.pwd`, 256),
+  };
+}
+
+export function checkSecureRemote(x: unknown, path = 'remote'): SecureRemoteSpec {
+  const o = record(x, path);
+  if (!Array.isArray(o.fingerprints) || o.fingerprints.length === 0 || o.fingerprints.length > 8) {
+    fail(`${path}.fingerprints`, 'must list 1–8 fingerprints');
+  }
+  const fingerprints = o.fingerprints.map((f: unknown, i) => {
+    const r = record(f, `${path}.fingerprints[${i}]`);
+    return {
+      algorithm: shortText(r.algorithm, `${path}.fingerprints[${i}].algorithm`, 16),
+      value: shortText(r.value, `${path}.fingerprints[${i}].value`, 256),
+    };
+  });
+  if (o.dtlsRole !== 'server' && o.dtlsRole !== 'client') {
+    fail(`${path}.dtlsRole`, 'must be server or client');
+  }
+  return {
+    ice: o.ice === null ? null : checkIce(o.ice, `${path}.ice`),
+    fingerprints,
+    dtlsRole: o.dtlsRole,
+  };
+}
+
+export function checkCertificate(x: unknown, path = 'certificate'): DtlsCertificateSpec {
+  const o = record(x, path);
+  return {
+    certPem: shortText(o.certPem, `${path}.certPem`, 16384),
+    keyPem: shortText(o.keyPem, `${path}.keyPem`, 16384),
+  };
 }
 
 export function checkDirection(x: unknown, path = 'direction'): MediaDirection {
@@ -400,6 +449,17 @@ function readCommand(x: unknown): Command {
       return { type: 'getStats', id, legId: o.legId === null ? null : checkLegId(o.legId) };
     case 'closeLeg':
       return { type: 'closeLeg', id, legId: checkLegId(o.legId) };
+    case 'secureLeg':
+      return {
+        type: 'secureLeg',
+        id,
+        legId: checkLegId(o.legId),
+        local: checkIce(o.local, 'local'),
+        remote: o.remote === null ? null : checkSecureRemote(o.remote),
+        certificate: o.certificate === null ? null : checkCertificate(o.certificate),
+      };
+    case 'createCertificate':
+      return { type: 'createCertificate', id };
     case 'close':
       return { type: 'close', id };
     default:

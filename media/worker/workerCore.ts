@@ -46,6 +46,9 @@ import { receiveRtcp, sendReport } from './rtcpSession.js';
 import { addIoCpu, threadCpuMs } from './threadCpu.js';
 import { validateCommand } from './validate.js';
 import { WorkerLeg } from './workerLeg.js';
+import { SecurePair, secureLive } from '../secure/securePair.js';
+import { loadWerift } from '../secure/werift.js';
+import { createDtlsCertificate } from '../secure/certificate.js';
 import { WorkerRoom } from './workerRoom.js';
 import type { RoomHost } from './workerRoom.js';
 
@@ -296,9 +299,59 @@ export class WorkerCore {
         if (leg !== undefined) await this.closeLeg(leg);
         return null;
       }
+      case 'secureLeg':
+        await this.secureLeg(command);
+        return null;
+      case 'createCertificate':
+        return createDtlsCertificate();
       case 'close':
         await this.close();
         return null;
+    }
+  }
+
+  /**
+   * Makes a leg a WebRTC leg: its pair is wrapped in a SecurePair (ICE-lite, DTLS, SRTP;
+   * docs/architecture.md §3.2.2), once; later calls only bring the peer's side.
+   */
+  private async secureLeg(command: Extract<Command, { type: 'secureLeg' }>): Promise<void> {
+    let leg = this.leg(command.legId);
+    let pair = leg.pair;
+    if (!(pair instanceof SecurePair)) {
+      const w = await loadWerift();
+      leg = this.leg(command.legId); // it may have closed while werift loaded
+      if (leg.pair instanceof SecurePair) {
+        pair = leg.pair;
+      } else {
+        const target = leg;
+        const inner = leg.pair;
+        this.fast.releaseAround(leg);
+        const secure = new SecurePair(inner, w, command.local, {
+          peer: (address, port) => {
+            if (target.closed) return;
+            target.setRemote({ address, port, rtcpMux: true }, performance.now());
+            target.outbound.interrupt();
+            arm(target, performance.now());
+          },
+          connected: () => {
+            if (target.closed) return;
+            this.host.post({ type: 'secure', legId: target.id, state: 'connected', reason: '' });
+          },
+          failed: (reason) => {
+            if (target.closed) return;
+            this.log('warn', 'WebRTC leg failed', { legId: target.id, reason });
+            this.host.post({ type: 'secure', legId: target.id, state: 'failed', reason });
+          },
+        });
+        secure.receive(this.receiverOf(leg));
+        this.legOfPair.delete(inner);
+        this.legOfPair.set(secure, leg);
+        leg.pair = secure;
+        pair = secure;
+      }
+    }
+    if (command.remote !== null && command.certificate !== null) {
+      (pair as SecurePair).setRemote(command.remote, command.certificate);
     }
   }
 
@@ -685,8 +738,15 @@ export class WorkerCore {
         ioCounters: this.io.counters(),
         eventLoopUtilization: elu.utilization,
         loopDelayMs,
+        secureLive: { ...secureLive },
       },
-      legs: legs.map((leg) => leg.stats(now)),
+      legs: legs.map((leg) => {
+        const stats = leg.stats(now);
+        if (leg.pair instanceof SecurePair) {
+          stats.secure = { state: leg.pair.state, ...leg.pair.secure };
+        }
+        return stats;
+      }),
     };
   }
 

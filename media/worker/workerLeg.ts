@@ -51,7 +51,8 @@ export class WorkerLeg {
   readonly port: number;
   readonly label: string | null;
   /** The leg's RTP and RTCP ports; every datagram of the leg goes through it. */
-  readonly pair: PortPair;
+  /** Replaced once when the leg becomes a WebRTC leg (media/secure/securePair.ts). */
+  pair: PortPair;
   readonly counters = new Counters();
   readonly outbound = new OutboundStream(randomStreamInit());
   readonly dtmf = new DtmfReceiver();

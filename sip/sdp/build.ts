@@ -7,6 +7,8 @@
 import { write, type MediaAttributes, type MediaDescription } from 'sdp-transform';
 import { TELEPHONE_EVENT, TELEPHONE_EVENT_CLOCK_RATE, TELEPHONE_EVENT_EVENTS } from './codecs.js';
 import type { Direction, MediaLine } from './types.js';
+import { SAVPF, webRtcMediaAttributes, webRtcSessionAttributes } from './webrtc.js';
+import type { LocalWebRtc } from './webrtc.js';
 
 /** A payload format we list (the first one is the codec we send with). */
 export interface SdpCodec {
@@ -51,6 +53,8 @@ export interface SdpDescription {
   /** Write `a=rtcp-mux` (RFC 5761): only when the media engine multiplexes RTCP. */
   rtcpMux?: boolean;
   rejectedStreams?: readonly RejectedStream[];
+  /** A WebRTC stream (UDP/TLS/RTP/SAVPF, rtcp-mux): our ICE-lite, DTLS and BUNDLE side. */
+  webrtc?: LocalWebRtc;
 }
 
 /**
@@ -100,6 +104,7 @@ export function buildSdp(input: BuildSdpInput): string {
     name: '-',
     connection: { version: ipVer, ip: input.address },
     timing: { start: 0, stop: 0 },
+    ...(input.webrtc !== undefined ? webRtcSessionAttributes(input.webrtc) : {}),
     media: slots as MediaDescription[],
   });
 }
@@ -134,14 +139,15 @@ function audioMedia(input: SdpDescription): MediaDescription {
   const media: MediaDescription = {
     type: 'audio',
     port: input.port,
-    protocol: 'RTP/AVP',
+    protocol: input.webrtc !== undefined ? SAVPF : 'RTP/AVP',
     payloads: payloads.join(' '),
     rtp,
     fmtp,
     direction: input.direction,
   };
   if (input.ptime !== undefined) media.ptime = input.ptime;
-  if (input.rtcpMux === true) media.rtcpMux = 'rtcp-mux';
+  if (input.rtcpMux === true || input.webrtc !== undefined) media.rtcpMux = 'rtcp-mux';
+  if (input.webrtc !== undefined) Object.assign(media, webRtcMediaAttributes(input.webrtc));
   return media;
 }
 

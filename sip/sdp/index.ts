@@ -56,7 +56,19 @@ export {
   type OurSide,
   type RelayedAnswer,
   type RelayedOffer,
+  type LegWebRtc,
+  type WebRtcIdentity,
 } from './relay.js';
+export {
+  SAVPF,
+  answerSetup,
+  dtlsRole,
+  type DtlsSetup,
+  type LocalWebRtc,
+  type RemoteWebRtc,
+  type SdpCandidate,
+  type SdpFingerprint,
+} from './webrtc.js';
 export { isDynamicPayloadType, staticPayload, type StaticPayload } from './staticPayloads.js';
 export type {
   AddressFamily,

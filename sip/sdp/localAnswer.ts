@@ -8,7 +8,7 @@
 import type { SdpDescription } from './build.js';
 import { sdpCodecOf } from './codecs.js';
 import { answerDirection, effectiveDirection } from './direction.js';
-import type { SdpFailure } from './errors.js';
+import { sdpFailure, type SdpFailure } from './errors.js';
 import { negotiateAudio } from './negotiate.js';
 import { completeAnswer, type AnchorPolicy, type LegMedia, type OurSide } from './relay.js';
 import type { Direction, SdpSession } from './types.js';
@@ -31,6 +31,9 @@ export function answerOffer(
     telephoneEvent: policy.telephoneEvent !== false,
   });
   if (!negotiated.ok) return negotiated;
+  if (offer.audio.webrtc !== undefined && toward.webrtc === undefined) {
+    return sdpFailure('SDP_UNSUPPORTED', 'UDP/TLS/RTP/SAVPF is not offered here');
+  }
   const { codec } = negotiated;
   const direction = answerDirection(effectiveDirection(offer.audio), willing);
   const description: SdpDescription = {
@@ -51,6 +54,7 @@ export function answerOffer(
       receivePayloadType: codec.payloadType,
     },
     direction,
+    toward.webrtc,
   );
   return { ok: true, description, leg };
 }

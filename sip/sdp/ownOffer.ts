@@ -7,7 +7,7 @@
  */
 import type { SdpCodec, SdpDescription } from './build.js';
 import { sdpCodecOf, type AudioCodecName } from './codecs.js';
-import { setTelephoneEvents, type AnchorPolicy, type OurSide } from './relay.js';
+import { offeredWebRtc, setTelephoneEvents, type AnchorPolicy, type OurSide } from './relay.js';
 
 export function ownOffer(
   toward: OurSide,
@@ -32,5 +32,6 @@ export function ownOffer(
   }
   if (policy.ptime !== undefined) description.ptime = policy.ptime;
   if (policy.rtcpMux === true) description.rtcpMux = true;
+  if (toward.webrtc !== undefined) description.webrtc = offeredWebRtc(toward.webrtc);
   return description;
 }

@@ -12,6 +12,7 @@ import { audioCodecOf, isTelephoneEvent } from './codecs.js';
 import { sdpFailure, type SdpFailure } from './errors.js';
 import { intIn, positiveNumber, text, fmtList } from './fields.js';
 import { readPayloadFormats } from './payloadFormats.js';
+import { SAVPF, readWebRtc } from './webrtc.js';
 import type { AudioStream, Direction, MediaLine, SdpOrigin, SdpSession } from './types.js';
 
 export type SdpParseResult = { ok: true; session: SdpSession } | SdpFailure;
@@ -80,15 +81,18 @@ function hasKnownCodec(m: MediaDescription | undefined): boolean {
 /**
  * The stream to anchor: the first RTP/AVP audio m-line with a port that lists a codec we
  * know, else the first with a port, else the first RTP/AVP audio m-line (declined;
- * negotiation reports it). Audio offered only over another profile (RTP/SAVP,
- * UDP/TLS/RTP/SAVPF, RTP/AVPF) is unsupported for now.
+ * negotiation reports it); WebRTC's UDP/TLS/RTP/SAVPF counts as RTP/AVP here. Audio
+ * offered only over another profile (RTP/SAVP with SDES keys, RTP/AVPF) is unsupported.
  */
 function chooseAudio(
   media: MediaLine[],
   known: (index: number) => boolean,
 ): { ok: true; index: number } | SdpFailure {
   const audio = media.filter((m) => m.type === 'audio');
-  const avp = audio.filter((m) => m.protocol.toUpperCase() === 'RTP/AVP');
+  const avp = audio.filter((m) => {
+    const protocol = m.protocol.toUpperCase();
+    return protocol === 'RTP/AVP' || protocol === SAVPF;
+  });
   const open = avp.filter((m) => m.port !== 0);
   const pick = open.find((m) => known(m.index)) ?? open[0] ?? avp[0];
   if (pick !== undefined) return { ok: true, index: pick.index };
@@ -112,18 +116,26 @@ function readAudio(
   const formats = readPayloadFormats(m);
   if (!formats.ok) return formats;
   const session = raw as SessionDescription & SessionLevel;
+  const secure = text(m.protocol)?.toUpperCase() === SAVPF;
+  const webrtc = secure ? readWebRtc(raw, m) : undefined;
+  if (webrtc !== undefined && !webrtc.ok) return webrtc;
   const stream: AudioStream = {
     index,
     address: connection.address,
     family: connection.family,
     port,
-    protocol: 'RTP/AVP',
+    protocol: secure ? SAVPF : 'RTP/AVP',
     // RFC 3264 §5.1: media-level overrides session-level; sendrecv by default.
     direction: m.direction ?? session.direction ?? 'sendrecv',
-    nullAddress: connection.nullAddress,
+    // RFC 8839 §4.2.1: a WebRTC peer's c= is a placeholder (0.0.0.0), ICE finds the address.
+    nullAddress: connection.nullAddress && !secure,
     formats: formats.formats,
     rtcpMux: m.rtcpMux === 'rtcp-mux',
   };
+  if (webrtc !== undefined) {
+    stream.webrtc = webrtc.webrtc;
+    stream.rtcpMux = true; // RFC 8829 §5.1.1: rtcp-mux is required of a WebRTC peer
+  }
   const telephoneEvent = stream.formats.find((f) => isTelephoneEvent(f, 8000));
   if (telephoneEvent !== undefined) stream.telephoneEvent = telephoneEvent;
   const ptime = positiveNumber(m.ptime ?? session.ptime);

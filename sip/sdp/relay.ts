@@ -39,6 +39,8 @@ import {
 import { sdpFailure, type SdpFailure } from './errors.js';
 import { eventAt, negotiateAudio, type NegotiatedAudio } from './negotiate.js';
 import { isDynamicPayloadType } from './staticPayloads.js';
+import { answerSetup, dtlsRole } from './webrtc.js';
+import type { LocalWebRtc, RemoteWebRtc } from './webrtc.js';
 import type { AudioStream, Direction, SdpSession } from './types.js';
 
 /** How the server anchors audio; the same for every leg of a call. */
@@ -74,6 +76,34 @@ export interface OurSide {
    * never removed). relayAnswer() ignores it: an answer mirrors the offer's m-lines.
    */
   rejectedStreams?: readonly RejectedStream[];
+  /**
+   * This leg is a WebRTC leg (UDP/TLS/RTP/SAVPF): our ICE credentials, certificate
+   * fingerprint and host candidates. An offer then says `setup:actpass`, `mid` 0 and
+   * BUNDLE with Opus first; an answer takes `setup`, `mid` and BUNDLE from the offer.
+   */
+  webrtc?: WebRtcIdentity;
+}
+
+/** What a WebRTC leg's SDP says about us whatever the exchange (webrtc.ts decides the rest). */
+export type WebRtcIdentity = Pick<LocalWebRtc, 'ice' | 'fingerprint' | 'candidates' | 'ssrc'>;
+
+/** A WebRTC leg's peer and our DTLS role, for the media engine. */
+export interface LegWebRtc {
+  remote: RemoteWebRtc;
+  dtlsRole: 'server' | 'client';
+}
+
+/** An answer must keep the offer's profile (RFC 3264 §6); a WebRTC one needs our identity. */
+function profileMismatch(
+  offerWebRtc: boolean,
+  answerWebRtc: boolean,
+  what: string,
+): SdpFailure | undefined {
+  if (offerWebRtc === answerWebRtc) return undefined;
+  return sdpFailure(
+    'SDP_UNSUPPORTED',
+    offerWebRtc ? `${what}: UDP/TLS/RTP/SAVPF is not offered here` : `${what}: profile changed`,
+  );
 }
 
 export interface RelayedOffer {
@@ -113,6 +143,8 @@ export interface LegMedia {
   direction: Direction;
   /** The peer's `a=ptime`. */
   ptime?: number;
+  /** A WebRTC leg: the peer's ICE and DTLS parameters, our DTLS role. */
+  webrtc?: LegWebRtc;
 }
 
 export interface RelayedAnswer {
@@ -140,6 +172,11 @@ export function relayOffer(
     // answerer that lacks all of those, and the engine transcodes.
     for (const name of policy.supported) if (!names.includes(name)) names.push(name);
   }
+  if (toward.webrtc !== undefined && names.includes('opus')) {
+    // A browser's codec (RFC 7874 §3): first, so a browser is not made to transcode.
+    names.splice(names.indexOf('opus'), 1);
+    names.unshift('opus');
+  }
   const codecs: SdpCodec[] = names.map((name) => sdpCodecOf(name));
   const description: SdpDescription = {
     address: toward.address,
@@ -147,6 +184,7 @@ export function relayOffer(
     codecs,
     direction: effectiveDirection(offer.audio),
   };
+  if (toward.webrtc !== undefined) description.webrtc = offeredWebRtc(toward.webrtc);
   if (policy.telephoneEvent !== false) {
     setTelephoneEvents(description, (rate) => eventAt(offerer, rate)?.payloadType, policy);
   }
@@ -165,6 +203,10 @@ export function relayAnswer(
   const { offer, offerer, policy, description: sent } = relayed;
   const b = answer.audio;
   if (b.port === 0) return sdpFailure('SDP_AUDIO_DISABLED', 'the answer declined the audio');
+  const mismatch =
+    profileMismatch(sent.webrtc !== undefined, b.webrtc !== undefined, 'the answer') ??
+    profileMismatch(offer.audio.webrtc !== undefined, toward.webrtc !== undefined, 'the offer');
+  if (mismatch !== undefined) return mismatch;
   const bCodecs = answeredCodecs(b, sent);
   const bCodec = bCodecs[0];
   if (bCodec === undefined) return sdpFailure('SDP_NO_COMMON_CODEC', 'no common codec');
@@ -184,7 +226,15 @@ export function relayAnswer(
     codecs: [sdpCodecOf(aCodec.name, aCodec.sendPayloadType)],
     direction: aDirection,
   };
-  const offererLeg = completeAnswer(description, offer, offerer, policy, aCodec, aDirection);
+  const offererLeg = completeAnswer(
+    description,
+    offer,
+    offerer,
+    policy,
+    aCodec,
+    aDirection,
+    toward.webrtc,
+  );
   return {
     ok: true,
     description,
@@ -228,8 +278,11 @@ export function completeAnswer(
   policy: AnchorPolicy,
   codec: LegCodec,
   direction: Direction,
+  webrtc?: WebRtcIdentity,
 ): LegMedia {
-  const rtcpMux = offer.audio.rtcpMux && policy.rtcpMux === true;
+  const offered = offer.audio.webrtc;
+  // RFC 8829 §5.1.1: a WebRTC leg always multiplexes RTCP.
+  const rtcpMux = offer.audio.rtcpMux && (policy.rtcpMux === true || offered !== undefined);
   const rejected = offer.media.filter((m) => m.index !== offer.audio.index);
   if (rejected.length > 0) {
     description.rejectedStreams = rejected.map(({ index, type, protocol, formats }) => ({
@@ -248,6 +301,16 @@ export function completeAnswer(
   }
   decorate(description, policy, rtcpMux);
   const leg = legMedia(offer.audio, [codec], direction, rtcpMux);
+  if (offered !== undefined && webrtc !== undefined) {
+    const setup = answerSetup(offered.setup);
+    description.webrtc = {
+      ...webrtc,
+      setup,
+      mid: offered.mid ?? '0',
+      bundle: offered.bundled,
+    };
+    leg.webrtc = { remote: offered, dtlsRole: dtlsRole(setup, offered.setup) };
+  }
   if (event !== undefined) {
     leg.telephoneEvent = {
       sendPayloadType: event.payloadType,
@@ -269,6 +332,8 @@ export function answeredLeg(
 ): { ok: true; leg: LegMedia } | SdpFailure {
   const b = answer.audio;
   if (b.port === 0) return sdpFailure('SDP_AUDIO_DISABLED', 'the answer declined the audio');
+  const mismatch = profileMismatch(sent.webrtc !== undefined, b.webrtc !== undefined, 'the answer');
+  if (mismatch !== undefined) return mismatch;
   const codecs = answeredCodecs(b, sent);
   if (codecs.length === 0) return sdpFailure('SDP_NO_COMMON_CODEC', 'no common codec');
   const direction = intersectDirections(sent.direction, reverseDirection(effectiveDirection(b)));
@@ -282,6 +347,9 @@ function answererMedia(
   sent: SdpDescription,
 ): LegMedia {
   const leg = legMedia(b, codecs, direction, sent.rtcpMux === true && b.rtcpMux);
+  if (sent.webrtc !== undefined && b.webrtc !== undefined) {
+    leg.webrtc = { remote: b.webrtc, dtlsRole: dtlsRole(sent.webrtc.setup, b.webrtc.setup) };
+  }
   // The event at the codec's clock, else at 8000 Hz (see eventAt): one we offered too.
   const agreed = (rate: number) => {
     const theirs = b.formats.find((f) => isTelephoneEvent(f, rate));
@@ -356,6 +424,11 @@ function freePayloadType(
   if (ours !== undefined && !used.has(ours)) return ours;
   for (let pt = 96; pt <= 127; pt++) if (!used.has(pt)) return pt;
   return undefined;
+}
+
+/** Our side of a WebRTC offer (RFC 8829 §5.2.1): actpass, mid 0, BUNDLE of it. */
+export function offeredWebRtc(identity: WebRtcIdentity): LocalWebRtc {
+  return { ...identity, setup: 'actpass', mid: '0', bundle: true };
 }
 
 function decorate(description: SdpDescription, policy: AnchorPolicy, rtcpMux: boolean): void {

@@ -4,6 +4,8 @@
  * can reject the others with port 0 and keep the m-line count, RFC 3264 §6).
  */
 
+import type { RemoteWebRtc } from './webrtc.js';
+
 /** RFC 3264 §5.1 / RFC 4566 §6: the direction attributes, seen from the SDP's author. */
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
@@ -38,7 +40,9 @@ export interface AudioStream {
   family: AddressFamily;
   /** 0 when the stream is declined (RFC 3264 §5.1). */
   port: number;
-  protocol: 'RTP/AVP';
+  protocol: 'RTP/AVP' | 'UDP/TLS/RTP/SAVPF';
+  /** A WebRTC stream's ICE, DTLS and BUNDLE parameters (`protocol` SAVPF, webrtc.ts). */
+  webrtc?: RemoteWebRtc;
   /** As signalled: media-level attribute, else session-level, else sendrecv. */
   direction: Direction;
   /** `c=IN IP4 0.0.0.0`: RFC 2543-style hold, the peer receives nothing (RFC 3264 §8.4). */

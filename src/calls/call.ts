@@ -185,13 +185,24 @@ export class Call extends TypedEmitter<CallEvents> {
       b: renderLocalSdp(
         createLocalSdp(origin()),
         relayed?.description ??
-          ownOffer({ address: ctx.mediaAddress, port: media.localPort('b') }, ctx.policy),
+          ownOffer(
+            {
+              address: ctx.mediaAddress,
+              port: media.localPort('b'),
+              webrtc: media.webRtcIdentity('b', ctx.mediaAddress),
+            },
+            ctx.policy,
+          ),
       ),
     };
     media.on('dtmf', (side, digit) => this.log.debug({ side, digit }, 'DTMF relayed'));
     media.on('timeout', (side, silentMs) => {
       this.log.info({ side, silentMs }, 'no RTP: ending the call');
       this.endLater('media-timeout');
+    });
+    media.on('failed', (side, reason) => {
+      this.log.info({ side, reason }, 'WebRTC media failed: ending the call');
+      this.endLater('media-error');
     });
   }
 
@@ -332,6 +343,7 @@ export class Call extends TypedEmitter<CallEvents> {
     const relayed = relayAnswer(this.relayed, session, {
       address: this.ctx.mediaAddress,
       port: this.media.localPort('a'),
+      webrtc: this.media.webRtcIdentity('a', this.ctx.mediaAddress),
     });
     if (!relayed.ok) {
       this.log.info(
@@ -406,7 +418,11 @@ export class Call extends TypedEmitter<CallEvents> {
     this.local.a = renderLocalSdp(
       this.local.a,
       ownOffer(
-        { address: this.ctx.mediaAddress, port: this.media.localPort('a') },
+        {
+          address: this.ctx.mediaAddress,
+          port: this.media.localPort('a'),
+          webrtc: this.media.webRtcIdentity('a', this.ctx.mediaAddress),
+        },
         this.ctx.policy,
         b.leg.codec.name,
       ),

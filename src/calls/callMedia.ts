@@ -24,7 +24,9 @@ import type {
   TelephoneEventSpec,
   ToneConfig,
 } from '../../media/engine/index.js';
-import type { LegMedia } from '../../sip/sdp/index.js';
+import type { LegMedia, WebRtcIdentity } from '../../sip/sdp/index.js';
+import { newIceCredentials } from '../../media/engine/index.js';
+import type { DtlsIdentity, IceCredentialsSpec } from '../../media/engine/index.js';
 import type { AudioCodecName } from '../../sip/sdp/index.js';
 import { AUDIO_CODECS } from '../../sip/sdp/index.js';
 import { TypedEmitter } from '../../sip/util/typedEmitter.js';
@@ -38,6 +40,8 @@ export type Side = 'a' | 'b';
 export type CallMediaEvents = {
   /** No RTP on a leg for the configured time (the engine's rtpTimeout). */
   timeout: [side: Side, silentMs: number];
+  /** A WebRTC leg's DTLS failed or was closed by the peer: that side's media is over. */
+  failed: [side: Side, reason: string];
   /** An RFC 4733 digit from a party (relayed by the engine; reported for later use). */
   dtmf: [side: Side, digit: string];
 };
@@ -66,11 +70,32 @@ export function legTelephoneEvent(media: LegMedia): TelephoneEventSpec | null {
   };
 }
 
-/** Sets a leg to what offer/answer decided (RFC 3264): codecs, remote address, direction. */
-export async function applyLegMedia(leg: Leg, media: LegMedia): Promise<void> {
+/** A WebRTC leg's own side: its ICE credentials (fixed for the leg) and the server's identity. */
+export interface LegSecurity {
+  ice: IceCredentialsSpec;
+  identity: DtlsIdentity;
+}
+
+/**
+ * Sets a leg to what offer/answer decided (RFC 3264): codecs, remote address, direction;
+ * for a WebRTC leg the peer's ICE and DTLS side instead of an address (ICE finds it).
+ */
+export async function applyLegMedia(
+  leg: Leg,
+  media: LegMedia,
+  security: LegSecurity | undefined = securities.get(leg),
+): Promise<void> {
   await leg.setCodecs(legCodecSpecs(media), legTelephoneEvent(media));
+  if (media.webrtc !== undefined && security !== undefined) {
+    const { remote, dtlsRole } = media.webrtc;
+    await leg.secure(
+      security.ice,
+      { ice: remote.ice, fingerprints: remote.fingerprints, dtlsRole },
+      security.identity.certificate,
+    );
+  }
   const held = media.remote.address === '0.0.0.0' || media.remote.address === '::';
-  if (!held) {
+  if (!held && media.webrtc === undefined) {
     await leg.setRemote({
       address: media.remote.address,
       port: media.remote.port,
@@ -79,6 +104,52 @@ export async function applyLegMedia(leg: Leg, media: LegMedia): Promise<void> {
     });
   }
   await leg.setDirection(media.direction);
+}
+
+/** Makes `leg` a WebRTC leg (its checks answered from now on); DTLS starts with applyLegMedia. */
+export async function makeLegWebRtc(engine: MediaEngine, leg: Leg): Promise<LegSecurity> {
+  const known = securities.get(leg);
+  if (known !== undefined) return known;
+  const security: LegSecurity = { ice: newIceCredentials(), identity: await engine.dtlsIdentity() };
+  await leg.secure(security.ice, null, null);
+  securities.set(leg, security);
+  return security;
+}
+
+/** The WebRTC legs' own sides (makeLegWebRtc), so a later offer/answer finds them. */
+const securities = new WeakMap<Leg, LegSecurity>();
+
+/** What our SDP toward `leg` says about us when it is a WebRTC leg; undefined otherwise. */
+export function webRtcIdentityOf(leg: Leg, advertised: string): WebRtcIdentity | undefined {
+  const security = securities.get(leg);
+  return security === undefined ? undefined : legWebRtcIdentity(leg, security, advertised);
+}
+
+/**
+ * What our SDP toward a WebRTC leg says about us: its ICE credentials, our fingerprint,
+ * host candidates on `advertised` (the media address in SDP) and on the bind address
+ * when it differs, and the SSRC the leg sends with.
+ */
+export function legWebRtcIdentity(
+  leg: Leg,
+  security: LegSecurity,
+  advertised: string,
+): WebRtcIdentity {
+  const port = leg.localPort;
+  const addresses = [advertised, leg.localAddress].filter(
+    (a, i, all) => a !== '0.0.0.0' && a !== '::' && all.indexOf(a) === i,
+  );
+  return {
+    ice: security.ice,
+    fingerprint: security.identity.fingerprint,
+    candidates: addresses.map((address) => ({ address, port })),
+    ssrc: leg.ssrc,
+  };
+}
+
+/** Whether every contact is a browser's (SIP over WebSocket, RFC 7118 §5: `;transport=ws`/`wss`). */
+export function allBrowsers(uris: readonly string[]): boolean {
+  return uris.length > 0 && uris.every((uri) => /;\s*transport\s*=\s*wss?\b/i.test(uri));
 }
 
 export type PartyRole = Exclude<Role, 'supervisor'>;
@@ -97,6 +168,8 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   private readonly monitors = new Map<Leg, MonitorMode>();
   /** Serialises room updates so they reach the worker in the order they were made. */
   private updating: Promise<void> = Promise.resolve();
+  /** The WebRTC sides (UDP/TLS/RTP/SAVPF): their ICE credentials and our certificate. */
+  private readonly security: Partial<Record<Side, LegSecurity>> = {};
 
   private constructor(
     private readonly engine: MediaEngine,
@@ -115,6 +188,10 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
       });
       leg.on('dtmf', (e) => this.emit('dtmf', side, e.digit));
       leg.on('latched', (e) => logger.debug({ side, ...e }, 'RTP latched'));
+      leg.on('secure', (e) => {
+        if (e.state === 'failed') this.emit('failed', side, e.reason);
+        else logger.debug({ side }, 'WebRTC leg connected (DTLS-SRTP)');
+      });
     }
   }
 
@@ -140,6 +217,37 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
       throw err;
     }
     return new CallMedia(engine, { a, b }, room, callId, specs, logger);
+  }
+
+  /**
+   * Makes `side` a WebRTC leg (ICE-lite, DTLS-SRTP, rtcp-mux): a browser's. Its ICE checks
+   * are answered from now on; DTLS starts when its SDP is applied. Idempotent.
+   */
+  async makeWebRtc(side: Side): Promise<void> {
+    if (this.security[side] !== undefined) return;
+    const security = await makeLegWebRtc(this.engine, this.legs[side]);
+    this.security[side] ??= security;
+  }
+
+  /** Makes a monitor leg (createMonitorLeg) a WebRTC leg: a browser supervisor's. */
+  webRtcMonitorLeg(leg: Leg): Promise<LegSecurity> {
+    return makeLegWebRtc(this.engine, leg);
+  }
+
+  /**
+   * What our SDP toward a WebRTC side says about us (ICE credentials, fingerprint, host
+   * candidates on `advertised`, the media address in SDP, and the bind address when it
+   * differs); undefined for a plain RTP side.
+   */
+  webRtcIdentity(side: Side, advertised: string): WebRtcIdentity | undefined {
+    const security = this.security[side];
+    return security === undefined
+      ? undefined
+      : legWebRtcIdentity(this.legs[side], security, advertised);
+  }
+
+  isWebRtc(side: Side): boolean {
+    return this.security[side] !== undefined;
   }
 
   /** Where a party must send its RTP (the `c=` address and `m=` port of our SDP to it). */

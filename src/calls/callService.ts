@@ -45,7 +45,7 @@ import type { Config, ExtensionConfig } from '../config/schema.js';
 import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
 import { Call, type CallContext, type ForkTarget } from './call.js';
-import { CallMedia, type Side } from './callMedia.js';
+import { CallMedia, allBrowsers, type Side } from './callMedia.js';
 import type { CallRecord } from './callRecord.js';
 import {
   directionOf,
@@ -405,12 +405,26 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       await media.close();
       return this.reject(incoming, 487);
     }
+    // WebRTC legs (docs/architecture.md §3.2.2): a caller offering UDP/TLS/RTP/SAVPF, and a
+    // callee whose every contact is a browser (SIP over WebSocket, RFC 7118).
+    try {
+      if (parsed?.session.audio.webrtc !== undefined) await media.makeWebRtc('a');
+      if (this.browserCallee(destination, now)) await media.makeWebRtc('b');
+    } catch (err) {
+      logger.error({ err }, 'WebRTC leg setup failed');
+      await media.close();
+      return this.reject(incoming, 500);
+    }
     const relayed =
       parsed === undefined
         ? undefined
         : relayOffer(
             parsed.session,
-            { address: this.deps.mediaAddress, port: media.localPort('b') },
+            {
+              address: this.deps.mediaAddress,
+              port: media.localPort('b'),
+              webrtc: media.webRtcIdentity('b', this.deps.mediaAddress),
+            },
             this.policy,
           );
     const dialog = dialogFromUasRequest(request, {
@@ -463,6 +477,17 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       { caller: record.caller, callee: record.callee, direction, forks: targets.length },
       'call started',
     );
+  }
+
+  /**
+   * Whether the callee is a browser: every contact it registered is a SIP-over-WebSocket
+   * one (`;transport=ws`/`wss`, RFC 7118 §5), so its leg is a WebRTC leg. An extension
+   * registered from a browser and a desk phone at once is offered plain RTP.
+   */
+  private browserCallee(destination: Destination, now: number): boolean {
+    if (destination.kind !== 'extension') return false;
+    const bindings = this.deps.location.activeBindings(destination.extension, now);
+    return allBrowsers(bindings.map((b) => b.uri));
   }
 
   /** One INVITE per registered contact of the callee, or one to the trunk. */

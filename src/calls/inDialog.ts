@@ -257,7 +257,11 @@ function relayOfferTo(
   }
   const relayed = relayOffer(
     offer,
-    { address: ctx.mediaAddress, port: call.media.localPort(other(side)) },
+    {
+      address: ctx.mediaAddress,
+      port: call.media.localPort(other(side)),
+      webrtc: call.media.webRtcIdentity(other(side), ctx.mediaAddress),
+    },
     ctx.policy,
   );
   if (!relayed.ok) {
@@ -317,6 +321,7 @@ function applyRelayedAnswer(
     ? relayAnswer(relayed, answer.session, {
         address: ctx.mediaAddress,
         port: call.media.localPort(side),
+        webrtc: call.media.webRtcIdentity(side, ctx.mediaAddress),
       })
     : answer;
   if (!result.ok || !answer.ok) {

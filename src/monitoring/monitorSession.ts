@@ -25,7 +25,7 @@ import type { IncomingRequest } from '../../sip/stack.js';
 import type { Endpoint } from '../../sip/transport/types.js';
 import type { Leg } from '../../media/engine/index.js';
 import type { MonitorMode } from './modes.js';
-import { applyLegMedia } from '../calls/callMedia.js';
+import { applyLegMedia, webRtcIdentityOf } from '../calls/callMedia.js';
 import type { CallContext } from '../calls/call.js';
 import type { Reliable2xx } from '../calls/reliable2xx.js';
 import { digitOfInfo } from './featureCodes.js';
@@ -92,6 +92,10 @@ export class MonitorSession {
     this.destination = { protocol: source.protocol, address: source.address, port: source.port };
     leg.on('dtmf', (e) => hooks.digit(this, e.digit));
     leg.on('rtpTimeout', () => hooks.ended(this, 'media-timeout'));
+    // A browser supervisor's DTLS failed: its media is over.
+    leg.on('secure', (e) => {
+      if (e.state === 'failed') hooks.ended(this, 'media-failed');
+    });
   }
 
   get mode(): MonitorMode {
@@ -192,7 +196,11 @@ export class MonitorSession {
     if (!parsed.ok) return reply(488, undefined, sdpWarning(parsed, this.ctx.userAgent));
     const answer = answerOffer(
       parsed.session,
-      { address: this.ctx.mediaAddress, port: this.leg.localPort },
+      {
+        address: this.ctx.mediaAddress,
+        port: this.leg.localPort,
+        webrtc: webRtcIdentityOf(this.leg, this.ctx.mediaAddress),
+      },
       this.ctx.policy,
     );
     if (!answer.ok) return reply(488, undefined, sdpWarning(answer, this.ctx.userAgent));

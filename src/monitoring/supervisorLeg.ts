@@ -34,7 +34,13 @@ import type { IncomingRequest } from '../../sip/stack.js';
 import type { Endpoint } from '../../sip/transport/types.js';
 import type { Leg } from '../../media/engine/index.js';
 import type { CallContext } from '../calls/call.js';
-import { applyLegMedia, type CallMedia } from '../calls/callMedia.js';
+import {
+  allBrowsers,
+  applyLegMedia,
+  legWebRtcIdentity,
+  type CallMedia,
+  type LegSecurity,
+} from '../calls/callMedia.js';
 import { Fork } from '../calls/fork.js';
 import { buildOutboundInvite } from '../calls/outboundInvite.js';
 import { Reliable2xx } from '../calls/reliable2xx.js';
@@ -81,9 +87,18 @@ export async function answerMonitorInvite(
   }
   const leg = await media.createMonitorLeg();
   try {
+    // A browser supervisor offers WebRTC (docs/architecture.md §3.2.2).
+    const security =
+      parsed.session.audio.webrtc === undefined ? undefined : await media.webRtcMonitorLeg(leg);
     const answer = answerOffer(
       parsed.session,
-      { address: ctx.mediaAddress, port: leg.localPort },
+      {
+        address: ctx.mediaAddress,
+        port: leg.localPort,
+        ...(security !== undefined
+          ? { webrtc: legWebRtcIdentity(leg, security, ctx.mediaAddress) }
+          : {}),
+      },
       ctx.policy,
     );
     if (!answer.ok) throw new MonitorRefusal('media-failed', answer.reason);
@@ -92,7 +107,7 @@ export async function answerMonitorInvite(
       localContact: `<${contact}>`,
     });
     if (!made.ok) throw new MonitorRefusal('media-failed', made.reason);
-    await applyLegMedia(leg, answer.leg);
+    await applyLegMedia(leg, answer.leg, security);
     const local = renderLocalSdp(newLocalSdp(), answer.description);
     const dialog = made.dialog;
     const destination = { protocol: source.protocol, address: source.address, port: source.port };
@@ -151,8 +166,24 @@ export function callSupervisor(o: CallSupervisorOptions): {
       await leg.close();
       throw new MonitorRefusal('media-failed', 'the monitor session was stopped');
     }
+    // A supervisor registered only from browsers is offered WebRTC.
+    let security: LegSecurity | undefined;
+    try {
+      if (allBrowsers(o.bindings.map((b) => b.uri))) {
+        security = await o.media.webRtcMonitorLeg(leg);
+      }
+    } catch (err) {
+      await leg.close();
+      throw err;
+    }
     const description = ownOffer(
-      { address: o.ctx.mediaAddress, port: leg.localPort },
+      {
+        address: o.ctx.mediaAddress,
+        port: leg.localPort,
+        ...(security !== undefined
+          ? { webrtc: legWebRtcIdentity(leg, security, o.ctx.mediaAddress) }
+          : {}),
+      },
       o.ctx.policy,
     );
     const local = renderLocalSdp(newLocalSdp(), description);
@@ -180,7 +211,7 @@ export function callSupervisor(o: CallSupervisorOptions): {
           timer?.cancel();
           for (const f of forks) if (f !== fork) f.cancel();
           const dialog = fork.dialog;
-          applyLegMedia(leg, media.leg).then(
+          applyLegMedia(leg, media.leg, security).then(
             () => resolve({ dialog, destination: fork.destination, leg, local }),
             (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
           );

@@ -172,7 +172,7 @@ export interface PlaceCallOptions {
   /** The caller's offer; undefined = a late offer (INVITE without SDP). */
   offer?: string;
   /** The callee's answer to the server's INVITE (its SDP given). */
-  answer: (serverOffer: string) => string;
+  answer: (serverOffer: string) => string | Promise<string>;
   /** The ACK's body (the answer, for a late offer). */
   ackBody?: string;
 }
@@ -237,6 +237,8 @@ export async function startRig(
   overrides: ConfigObject = {},
   extensions: readonly ExtensionSpec[] = RIG_EXTENSIONS,
   serverOptions: Omit<StartServerOptions, 'extensions'> = {},
+  /** URI parameters of the callee's Contact, e.g. `;transport=ws` (a browser, RFC 7118). */
+  calleeContactParams = '',
 ): Promise<Rig> {
   const trunkPort = await allocatePort();
   const server = await startServer(
@@ -271,11 +273,12 @@ export async function startRig(
       user: '1002',
       password: 'pw1002',
       port: server.sipPort,
-      contacts: [`<sip:1002@127.0.0.1:${callee.localPort}>`],
+      contacts: [`<sip:1002@127.0.0.1:${callee.localPort}${calleeContactParams}>`],
       expires: 600,
       algorithm: 'MD5',
     });
-    if (reg.final?.status !== 200) throw new Error(`REGISTER failed:\n${reg.final?.raw ?? ''}`);
+    if (reg.final?.status !== 200)
+      throw new Error(`REGISTER failed:\n${reg.final?.raw ?? reg.challenge.raw}`);
   } catch (error) {
     // A rig that fails half-way closes what it opened: a server left running keeps jest
     // from exiting and holds its ports for the next test.
@@ -307,7 +310,7 @@ export async function startRig(
     trunk.send(lines.join('\r\n'), port);
     const invite = await callee.nextNewRequest('INVITE', seen);
     const tagB = randomToken(4);
-    const answer = opts.answer(invite.body);
+    const answer = await opts.answer(invite.body);
     callee.send(
       responseTo(invite, 200, { toTag: tagB, body: answer, contactPort: callee.localPort }),
       port,

@@ -457,3 +457,42 @@ describe('room argument checks', () => {
     ).toThrow(/at most 16/);
   });
 });
+
+describe('secureLeg', () => {
+  const local = { ufrag: 'abcd', pwd: 'passwordpasswordpassword' };
+  const remote = {
+    ice: { ufrag: 'wxyz', pwd: 'theirpasswordtheirpassword' },
+    fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD' }],
+    dtlsRole: 'server',
+  };
+  const certificate = { certPem: '-----BEGIN CERTIFICATE-----', keyPem: '-----BEGIN KEY-----' };
+
+  it('takes our ICE credentials alone, or with the peer’s side and the certificate', () => {
+    const base = { type: 'secureLeg', id: 1, legId: 3, local };
+    expect(validateCommand({ ...base, remote: null, certificate: null, extra: 1 })).toEqual({
+      ...base,
+      remote: null,
+      certificate: null,
+    });
+    expect(validateCommand({ ...base, remote, certificate })).toEqual({
+      ...base,
+      remote,
+      certificate,
+    });
+    expect(validateCommand({ ...base, remote: { ...remote, ice: null }, certificate })).toEqual({
+      ...base,
+      remote: { ...remote, ice: null },
+      certificate,
+    });
+  });
+
+  it('refuses empty credentials, no fingerprint and an unknown DTLS role', () => {
+    const base = { type: 'secureLeg', id: 1, legId: 3, local, remote, certificate };
+    const bad = (patch: Record<string, unknown>) =>
+      codeOf(() => validateCommand({ ...base, ...patch }));
+    expect(bad({ local: { ufrag: '', pwd: 'x' } })).toBe('ERR_INVALID_COMMAND');
+    expect(bad({ remote: { ...remote, fingerprints: [] } })).toBe('ERR_INVALID_COMMAND');
+    expect(bad({ remote: { ...remote, dtlsRole: 'auto' } })).toBe('ERR_INVALID_COMMAND');
+    expect(bad({ certificate: { certPem: 'x' } })).toBe('ERR_INVALID_COMMAND');
+  });
+});
