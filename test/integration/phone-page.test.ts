@@ -10,6 +10,7 @@ import { withBrowser } from '../helpers/browser.js';
 import { PEER_AUTH, startServer, type ServerHandle } from '../helpers/server.js';
 import { apiRequest } from '../helpers/api.js';
 import { digestAuthorization, parseDigestChallenge, randomToken } from '../helpers/sipClient.js';
+import { WebRtcPeer } from '../helpers/webrtcPeer.js';
 import { WsSipClient, plainAudioSdp } from '../helpers/wsSipClient.js';
 
 let server: ServerHandle;
@@ -32,7 +33,11 @@ beforeAll(async () => {
   );
 }, 30000);
 
+/** Browsers (werift) answering calls in these tests, closed after them. */
+const peers: WebRtcPeer[] = [];
+
 afterAll(async () => {
+  await Promise.all(peers.splice(0).map((p) => p.close()));
   await server?.stop();
 });
 
@@ -50,7 +55,8 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
 
 /**
  * `caller` (1001) calls `agent` (1002, registered) with digest; the agent answers. Both
- * are raw WebSocket SIP clients with plain RTP/AVP media. Returns the server's call id.
+ * are raw WebSocket SIP clients: the caller offers plain RTP/AVP, the agent answers the
+ * server's WebRTC offer with a werift peer. Returns the server's call id.
  */
 async function callThrough(caller: WsSipClient, agent: WsSipClient): Promise<string> {
   const base = {
@@ -78,7 +84,11 @@ async function callThrough(caller: WsSipClient, agent: WsSipClient): Promise<str
     10000,
   );
   const invite = await agent.waitFor((m) => m.method === 'INVITE', 10000);
-  await agent.answerCall(invite, '1002', plainAudioSdp(11));
+  // The server offers the agent's WebSocket contact WebRTC: it answers as a browser would.
+  expect(invite.body).toContain('UDP/TLS/RTP/SAVPF');
+  const peer = await WebRtcPeer.create(['opus', 'PCMU']);
+  peers.push(peer);
+  await agent.answerCall(invite, '1002', await peer.answer(invite.body));
   const ok = await answered;
   expect(ok.status).toBe(200);
   caller.send(caller.ack(ok, /<([^>]+)>/.exec(ok.header('Contact') ?? '')?.[1] ?? '', 2));

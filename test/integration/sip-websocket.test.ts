@@ -25,6 +25,7 @@ import {
   type SipMessageView,
 } from '../helpers/sipClient.js';
 import { authRow, runSipp, sippScenario, type SippResult } from '../helpers/sipp.js';
+import { WebRtcPeer } from '../helpers/webrtcPeer.js';
 import { WsSipClient, plainAudioSdp } from '../helpers/wsSipClient.js';
 
 let server: ServerHandle;
@@ -91,6 +92,7 @@ beforeAll(async () => {
 }, 30000);
 
 afterAll(async () => {
+  await Promise.all(peers.splice(0).map((p) => p.close()));
   await server?.stop();
   rtpSink?.close();
   if (dir) removeTempDir(dir);
@@ -140,11 +142,23 @@ function describeSipp(r: SippResult): string {
   return `exit ${r.exitCode}\n${r.stderr}\n${r.errLog}\n${r.messages.slice(-3000)}`;
 }
 
-const answerSdp = () => plainAudioSdp(rtpSink.address().port);
+/** A plain RTP/AVP offer (a WebSocket client may call without WebRTC: its leg is plain RTP). */
+const plainOffer = () => plainAudioSdp(rtpSink.address().port);
 
-/** Answers an INVITE that arrived on the socket (180, 200 with an RTP/AVP answer, ACK). */
-const answer = (ws: WsSipClient, invite: SipMessageView, user: string): Promise<string> =>
-  ws.answerCall(invite, user, answerSdp());
+/** Browsers answering calls in these tests (werift), closed after the tests. */
+const peers: WebRtcPeer[] = [];
+
+/**
+ * Answers an INVITE that arrived on the socket (180, 200, ACK) as a browser would: the
+ * server offers a WebSocket contact UDP/TLS/RTP/SAVPF, so the answer comes from a WebRTC
+ * peer (ICE, DTLS and SRTP then run against the call's leg).
+ */
+const answer = async (ws: WsSipClient, invite: SipMessageView, user: string): Promise<string> => {
+  expect(invite.body).toContain('UDP/TLS/RTP/SAVPF');
+  const peer = await WebRtcPeer.create(['opus', 'PCMU']);
+  peers.push(peer);
+  return ws.answerCall(invite, user, await peer.answer(invite.body));
+};
 
 const ackFor = (ws: WsSipClient, response: SipMessageView, uri: string, cseq: number) =>
   ws.ack(response, uri, cseq);
@@ -223,7 +237,8 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     expect(invite.uri).toBe(`sip:1002@${ws.host};transport=ws`);
     expect(invite.header('Via')).toMatch(/^SIP\/2\.0\/WS 127\.0\.0\.1:\d+;branch=/);
     expect(invite.header('Contact')).toMatch(/;transport=ws>/);
-    expect(invite.body).toMatch(/m=audio \d+ RTP\/AVP /);
+    // A browser's contact is offered WebRTC (ICE-lite, DTLS-SRTP, rtcp-mux).
+    expect(invite.body).toMatch(/m=audio \d+ UDP\/TLS\/RTP\/SAVPF /);
     await answer(ws, invite, '1002');
     const bye = await ws.waitFor((m) => m.method === 'BYE' && m.callId === invite.callId, 10000);
     ws.respond(bye, 200, 'OK');
@@ -296,7 +311,7 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     let unreg: SippResult;
     try {
       expect((await ws.register('1001', 'pw1001')).final.status).toBe(200);
-      const offer = answerSdp();
+      const offer = plainOffer();
       const base = {
         method: 'INVITE',
         uri: 'sip:1003@127.0.0.1',
@@ -372,7 +387,7 @@ describe('SIP over WebSocket (RFC 7118)', () => {
         toUser: '*901002',
         callId: randomToken(10),
         fromTag: randomToken(4),
-        body: answerSdp(),
+        body: plainOffer(),
       };
       const headers = [`Contact: ${supervisor.contact('1005')}`, 'Content-Type: application/sdp'];
       const challenge = await supervisor.request({ ...base, cseq: 1, headers });
