@@ -1,0 +1,126 @@
+/**
+ * A browser is a phone: the phone page (/phone, SIP.js over /sip) in Debian's Chromium,
+ * registered as 1002 with a 1000 Hz fake microphone, and a baresip desk phone 1003
+ * playing 440 Hz. The desk phone calls the browser, and the browser calls the desk phone:
+ * in each call the browser's leg is WebRTC (ICE-lite, DTLS-SRTP, the codec the server
+ * and Chromium agree on) and the desk phone's plain RTP in PCMU.
+ * What each side heard is measured on what it actually received: the page through a
+ * WebAudio analyser on the remote track, baresip from its decoded-audio recording.
+ * Afterwards no call is live and the call's media ports are free.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { measureTone, withBrowser } from '../helpers/browser.js';
+import { analyzeTone, describeTone, hasTone, lacksTone } from '../helpers/goertzel.js';
+import {
+  heardAudio,
+  PhonePool,
+  rtpPortRange,
+  sleep,
+  startPhoneServer,
+  waitFor,
+} from '../helpers/phoneScene.js';
+import { boundUdpPorts } from '../helpers/ports.js';
+import { type ServerHandle } from '../helpers/server.js';
+
+const BROWSER_HZ = 1000;
+const DESK_HZ = 440;
+const EXTENSIONS = [
+  { number: '1002', password: 'pw1002' },
+  { number: '1003', password: 'pw1003' },
+];
+
+let server: ServerHandle;
+const phones = new PhonePool(() => server);
+
+beforeAll(async () => {
+  server = await startPhoneServer({}, EXTENSIONS, 40);
+}, 30000);
+
+afterEach(async () => {
+  await phones.killAll();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function liveCalls(): Promise<unknown[]> {
+  const r = await server.httpGet('/v1/calls');
+  expect(r.status).toBe(200);
+  return (r.json as { calls: unknown[] }).calls;
+}
+
+async function registerPage(page: Page): Promise<void> {
+  await page.goto(`http://127.0.0.1:${server.httpPort}/phone?extension=1002`);
+  await page.fill('#password', 'pw1002');
+  await page.click('#register');
+  await page.waitForSelector('#status[data-registration="registered"]', { timeout: 10000 });
+}
+
+/** The page's share of `hz` in what it hears, and of its own tone (which it must not hear). */
+async function pageHears(page: Page): Promise<{ other: number; own: number }> {
+  const other = await measureTone(page, DESK_HZ, 1500);
+  const own = await measureTone(page, BROWSER_HZ, 1500);
+  return { other: other.share, own: own.share };
+}
+
+function expectDeskHeardBrowser(): void {
+  const desk = phones.all[0]!;
+  const heard = heardAudio(desk);
+  expect({
+    heard: describeTone(analyzeTone(heard, BROWSER_HZ)),
+    ok: hasTone(heard, BROWSER_HZ),
+  }).toMatchObject({ ok: true });
+  expect(lacksTone(heard, DESK_HZ)).toBe(true);
+}
+
+async function expectCallGone(): Promise<void> {
+  expect(await waitFor(async () => (await liveCalls()).length === 0, 5000)).toBe(true);
+  const { min, max } = rtpPortRange(server);
+  expect(await waitFor(async () => boundUdpPorts(min, max).length === 0, 5000)).toBe(true);
+}
+
+describe('a browser phone and a desk phone', () => {
+  it('the desk phone calls the browser: each hears the other', async () => {
+    await withBrowser({ toneHz: BROWSER_HZ }, async (browser) => {
+      const page = await browser.context.newPage();
+      await registerPage(page);
+      const desk = await phones.phone('1003', DESK_HZ);
+      expect((await desk.command('dial', `sip:1002@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
+      await page.waitForSelector('#status[data-call="ringing"]', { timeout: 10000 });
+      await page.click('#answer');
+      await page.waitForSelector('#status[data-call="answered"]', { timeout: 10000 });
+      await desk.waitForEvent('CALL_ESTABLISHED', 10000);
+      await sleep(1000); // ICE, DTLS and the jitter buffers settle
+      const heard = await pageHears(page);
+      expect({ ...heard, ok: heard.other > 0.5 && heard.own < 0.1 }).toMatchObject({ ok: true });
+      await page.click('#hangup');
+      await desk.waitForEvent('CALL_CLOSED', 10000);
+      expectDeskHeardBrowser();
+      await expectCallGone();
+    });
+  }, 90000);
+
+  it('the browser calls the desk phone: each hears the other, and the desk phone hangs up', async () => {
+    await withBrowser({ toneHz: BROWSER_HZ }, async (browser) => {
+      const page = await browser.context.newPage();
+      await registerPage(page);
+      const desk = await phones.phone('1003', DESK_HZ);
+      await page.fill('#number', '1003');
+      await page.click('#call');
+      await desk.waitForEvent('CALL_ESTABLISHED', 10000); // the test phones answer by themselves
+      await page.waitForSelector('#status[data-call="answered"]', { timeout: 10000 });
+      await sleep(1000);
+      const heard = await pageHears(page);
+      expect({ ...heard, ok: heard.other > 0.5 && heard.own < 0.1 }).toMatchObject({ ok: true });
+      expect((await desk.command('hangup')).ok).toBe(true);
+      await page.waitForSelector('#status[data-call="ended"], #status[data-call="none"]', {
+        timeout: 10000,
+      });
+      await desk.waitForEvent('CALL_CLOSED', 10000);
+      expectDeskHeardBrowser();
+      await expectCallGone();
+    });
+  }, 90000);
+});
