@@ -245,6 +245,7 @@ export class SecurePair implements PortPair {
   }
 
   private onBatch(batch: PacketBatch): void {
+    if (this.closing !== undefined) return; // a datagram of a batch read before close
     const { buffers, lengths, addresses, ports, arrivalMs } = batch;
     for (let i = 0; i < batch.count; i++) {
       const buf = buffers[i]!;

@@ -58,9 +58,16 @@ export interface WorkerHost {
 
 type Result = CommandResults[CommandType];
 
-/** Arms the media timeout of a leg that is in a route and knows its endpoint (see above). */
+/**
+ * Arms the media timeout of a leg that is in a route and knows its endpoint (see above);
+ * a WebRTC leg knows it once the peer's SDP is applied (ICE finds the address later, or
+ * never: then the timeout ends the call).
+ */
 function arm(leg: WorkerLeg, now: number): void {
-  if (leg.armedMs >= 0 || leg.remote === null) return;
+  if (leg.armedMs >= 0) return;
+  if (leg.remote === null && !(leg.pair instanceof SecurePair && leg.pair.state !== 'new')) {
+    return;
+  }
   if (leg.sources.length > 0 || leg.listeners.length > 0) leg.armedMs = now;
 }
 
@@ -352,6 +359,7 @@ export class WorkerCore {
     }
     if (command.remote !== null && command.certificate !== null) {
       (pair as SecurePair).setRemote(command.remote, command.certificate);
+      arm(leg, performance.now());
     }
   }
 

@@ -60,6 +60,7 @@ async function browserCall(
   codecs: PeerCodec[],
   group = 'call-1',
   forgeFingerprint = false,
+  peerAccepts = true,
 ): Promise<BrowserCall> {
   engine ??= (await startEngine({ statsIntervalMs: 0 }, 8)).engine;
   const phone = await FakePhone.open();
@@ -106,9 +107,14 @@ async function browserCall(
     fp.value = fp.value.replace(/^[0-9A-F]/i, (d) => (d === '0' ? '1' : '0'));
   }
   await applyLegMedia(legW, answer.leg, { ice, identity });
-  await peer.accept(
-    buildSdp({ ...answer.description, origin: { username: '-', sessionId: 1, sessionVersion: 1 } }),
-  );
+  if (peerAccepts) {
+    await peer.accept(
+      buildSdp({
+        ...answer.description,
+        origin: { username: '-', sessionId: 1, sessionVersion: 1 },
+      }),
+    );
+  }
   // As a call does (src/calls/callMedia.ts): a room, so Opus ↔ PCMU is transcoded.
   const room = await engine.createRoom({ group });
   await room.setRoutes(
@@ -264,6 +270,16 @@ describe('WebRTC leg: bad input and clean-up', () => {
     expect(hasTone(heard.browser, PHONE_HZ)).toBe(true);
     expect(hasTone(heard.phone, BROWSER_HZ)).toBe(true);
     expect(c.secure.filter((e) => e.state === 'failed')).toEqual([]);
+  });
+
+  it('a browser that never connects is ended by the media timeout', async () => {
+    engine = (await startEngine({ statsIntervalMs: 0, rtpTimeoutMs: 1500 }, 8)).engine;
+    const c = await browserCall(['PCMU'], 'call-silent', false, false);
+    const timedOut: string[] = [];
+    c.legW.on('rtpTimeout', (e) => timedOut.push(e.reason));
+    await waitFor(() => timedOut.length > 0, 'rtpTimeout on the WebRTC leg', 6000);
+    expect(timedOut).toEqual(['no-media']);
+    expect((await legStats(c.legW)).secure!.state).toBe('connecting');
   });
 
   it('closing WebRTC legs releases every werift object and the ports', async () => {
