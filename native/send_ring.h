@@ -11,12 +11,13 @@
 // reported, never queued.
 #pragma once
 
-#include <linux/io_uring.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstddef>
 #include <cstdint>
+
+#include "uring.h"
 
 namespace callwatch {
 
@@ -33,49 +34,33 @@ constexpr int SEND_RESULT = 5;
 
 class SendRing {
  public:
-  SendRing() = default;
-  ~SendRing() { Close(); }
-  SendRing(const SendRing&) = delete;
-  SendRing& operator=(const SendRing&) = delete;
-
   // Sends `count` queued datagrams of `data` (the caller checked every offset and length),
   // writing each one's result. Returns how many failed. JavaScript thread only.
   uint32_t Send(const uint8_t* data, int32_t* queue, uint32_t count);
-  // Unmaps and closes the ring (later sends use sendto). Idempotent.
-  void Close();
+  // Closes the ring (later sends use sendto). Idempotent.
+  void Close() {
+    ring_.Close();
+    tried_ = true;  // a closed ring is not opened again
+  }
   // Sends with sendto from now on.
   void Disable() { Close(); }
   // Whether sends go through io_uring (false until the first Send, or without it).
-  bool UsesRing() const { return ring_ >= 0; }
+  bool UsesRing() const { return ring_.IsOpen(); }
 
  private:
   static constexpr uint32_t ENTRIES = 128;  // datagrams per io_uring_enter
 
-  bool Setup();
   uint32_t SendChunk(const uint8_t* data, int32_t* queue, uint32_t n);
   uint32_t SendEach(const uint8_t* data, int32_t* queue, uint32_t n);
 
-  int ring_ = -1;
+  Uring ring_;
   bool tried_ = false;
-  void* sqMap_ = nullptr;
-  size_t sqMapBytes_ = 0;
-  void* cqMap_ = nullptr;
-  size_t cqMapBytes_ = 0;
-  io_uring_sqe* sqes_ = nullptr;
-  size_t sqesBytes_ = 0;
-  unsigned* sqHead_ = nullptr;
-  unsigned* sqTail_ = nullptr;
-  unsigned sqMask_ = 0;
-  unsigned* sqArray_ = nullptr;
-  unsigned* cqHead_ = nullptr;
-  unsigned* cqTail_ = nullptr;
-  unsigned cqMask_ = 0;
-  io_uring_cqe* cqes_ = nullptr;
-  // What the SQEs point at: valid until their completions are reaped (Send waits for
-  // all of them before it returns).
+  // What the entries point at: valid until their completions are reaped (Send waits
+  // for all of them before it returns).
   msghdr msgs_[ENTRIES];
   iovec iovs_[ENTRIES];
   sockaddr_in to_[ENTRIES];
+  bool done_[ENTRIES];
 };
 
 }  // namespace callwatch
