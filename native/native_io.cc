@@ -54,6 +54,8 @@ Napi::Function NativeIo::Define(Napi::Env env) {
                          InstanceMethod<&NativeIo::SendQueue>("sendQueue"),
                          InstanceMethod<&NativeIo::SendsUseRing>("sendsUseRing"),
                          InstanceMethod<&NativeIo::NoSendRing>("noSendRing"),
+                         InstanceMethod<&NativeIo::NoRecvRing>("noRecvRing"),
+                         InstanceMethod<&NativeIo::RecvUsesRing>("recvUsesRing"),
                          InstanceMethod<&NativeIo::Relay>("relay"),
                          InstanceMethod<&NativeIo::Unrelay>("unrelay"),
                          InstanceMethod<&NativeIo::Ref>("ref"),
@@ -239,6 +241,17 @@ Napi::Value NativeIo::SendsUseRing(const Napi::CallbackInfo& info) {
 Napi::Value NativeIo::NoSendRing(const Napi::CallbackInfo& info) {
   if (pump_ != nullptr) pump_->sends.Disable();
   return info.Env().Undefined();
+}
+
+// noRecvRing(): the event thread reads with recvmmsg only from its next round on.
+Napi::Value NativeIo::NoRecvRing(const Napi::CallbackInfo& info) {
+  if (pump_ != nullptr) pump_->thread.NoRecvRing();
+  return info.Env().Undefined();
+}
+
+// recvUsesRing() -> whether the event thread has an io_uring for its reads.
+Napi::Value NativeIo::RecvUsesRing(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), pump_ != nullptr && pump_->thread.UsesRecvRing());
 }
 
 // relay(srcToken, dstToken, dstAddr4, dstPort, srcAddr4, srcPort, ptMap, state) -> bool:

@@ -51,6 +51,8 @@ class NativeIo : public Napi::ObjectWrap<NativeIo> {
   Napi::Value SendQueue(const Napi::CallbackInfo& info);
   Napi::Value SendsUseRing(const Napi::CallbackInfo& info);
   Napi::Value NoSendRing(const Napi::CallbackInfo& info);
+  Napi::Value NoRecvRing(const Napi::CallbackInfo& info);
+  Napi::Value RecvUsesRing(const Napi::CallbackInfo& info);
   Napi::Value Relay(const Napi::CallbackInfo& info);
   Napi::Value Unrelay(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);

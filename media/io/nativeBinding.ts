@@ -44,6 +44,10 @@ export interface NativeIoHandle {
   sendsUseRing(): boolean;
   /** sendQueue sends with sendto from now on. */
   noSendRing(): void;
+  /** The event thread reads with one recvmmsg per socket from its next round on. */
+  noRecvRing(): void;
+  /** Whether the event thread reads through io_uring. */
+  recvUsesRing(): boolean;
   /**
    * Relays RTP of `srcToken` from srcAddr4:srcPort to dstAddr4:dstPort out of
    * `dstToken`'s socket on the event thread (native/fast_relay.h). True when set.

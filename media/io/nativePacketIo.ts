@@ -19,6 +19,10 @@
  * CALLWATCH_SEND_RING=0 (or the option sendRing: false) sends a batch with one sendto
  * per datagram (A/B benches).
  *
+ * Receiving: when an epoll round finds two or more sockets ready, the event thread reads
+ * one datagram from each with one io_uring submission (native/recv_batch.h RecvRing);
+ * CALLWATCH_RECV_RING=0 (or recvRing: false) keeps one recvmmsg per socket.
+ *
  * Datagrams larger than a slot (SLOT_BYTES) are counted (datagramsIn, receiveErrors)
  * and dropped: RTP and RTCP here are far smaller.
  */
@@ -73,10 +77,13 @@ const SEND_DATA_BYTES = 256 * 1024;
 const SEND_STAGE_MAX = 4096;
 const SEND_BATCH = process.env.CALLWATCH_SEND_BATCH !== '0';
 const SEND_RING = process.env.CALLWATCH_SEND_RING !== '0';
+const RECV_RING = process.env.CALLWATCH_RECV_RING !== '0';
 
 export interface NativePacketIoOptions {
   /** Staged sends go out through io_uring where the kernel allows it (default true). */
   readonly sendRing?: boolean;
+  /** The event thread reads many ready sockets through io_uring (default true). */
+  readonly recvRing?: boolean;
 }
 /** Address strings kept per io before the caches start over (bounds memory under a scan). */
 const ADDRESS_CACHE_MAX = 4096;
@@ -265,6 +272,7 @@ export class NativePacketIo implements PacketIo {
       this.drain(count),
     );
     if (!(options.sendRing ?? SEND_RING)) this.handle.noSendRing();
+    if (!(options.recvRing ?? RECV_RING)) this.handle.noRecvRing();
   }
 
   async bindPair(address: string, rtpPort: number): Promise<PortPair> {
@@ -397,6 +405,11 @@ export class NativePacketIo implements PacketIo {
   /** Whether staged sends have gone out through io_uring (else sendto each). */
   sendsUseRing(): boolean {
     return this.handle.sendsUseRing();
+  }
+
+  /** Whether the event thread reads through io_uring (else recvmmsg per socket). */
+  recvUsesRing(): boolean {
+    return this.handle.recvUsesRing();
   }
 
   /** An IPv4 literal as the int32 the addon sends to, or undefined when it is not one. */

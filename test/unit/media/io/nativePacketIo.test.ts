@@ -166,6 +166,27 @@ describe('NativePacketIo', () => {
     });
   }
 
+  for (const recvRing of [true, false]) {
+    it(`reads every ready socket in a round, in order per socket (recvRing: ${recvRing})`, async () => {
+      const io = new NativePacketIo(undefined, { recvRing });
+      cleanup.push(() => io.close());
+      const pairs: PortPair[] = [];
+      for (let i = 0; i < 20; i++) pairs.push(await io.bindPair(HOST, await evenPort()));
+      const seen = pairs.map((p) => watch(p));
+      const sender = await io.bindPair(HOST, await evenPort());
+      // 3 datagrams to each of 20 sockets, sent at once (flush) while this thread stays
+      // busy: the rounds find many sockets ready, some with more than one datagram.
+      for (let k = 0; k < 3; k++) {
+        for (const p of pairs) sender.send(CHANNEL_RTP, Buffer.from([k]), 0, 1, p.port, HOST);
+      }
+      io.flush();
+      busy(30);
+      await until('60 datagrams', () => seen.every((s) => s.payloads.length === 3));
+      for (const s of seen) expect(s.payloads).toEqual([0, 1, 2]);
+      if (!recvRing) expect(io.recvUsesRing()).toBe(false);
+    });
+  }
+
   it('sends a staged datagram before its pair closes, and more than one batch holds', async () => {
     const { io, pair } = await setup();
     const seen = watch(pair);

@@ -92,8 +92,12 @@ const ZERO = {
 const IMPLEMENTATIONS: [string, string, () => PacketIo][] = [
   ['dgram', 'dgram', () => new DgramPacketIo()],
   ['native', 'native', () => new NativePacketIo()],
-  // Staged sends without io_uring (a kernel or seccomp profile without it).
-  ['native (sendto batches)', 'native', () => new NativePacketIo(undefined, { sendRing: false })],
+  // Without io_uring (a kernel or seccomp profile without it): sendto, recvmmsg.
+  [
+    'native (no io_uring)',
+    'native',
+    () => new NativePacketIo(undefined, { sendRing: false, recvRing: false }),
+  ],
 ];
 
 describe.each(IMPLEMENTATIONS)('the %s packet io', (_label, name, create) => {
