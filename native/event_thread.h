@@ -55,8 +55,8 @@ class EventThread {
   // Reads with one recvmmsg per socket from now on, never through io_uring (A/B
   // measurements, tests).
   void NoRecvRing() { useRecvRing_.store(false); }
-  // Whether rounds have read through io_uring (the ring is open).
-  bool UsesRecvRing() const { return ringOpen_.load(); }
+  // Whether rounds read through io_uring (the ring is open and not switched off).
+  bool UsesRecvRing() const { return ringOpen_.load() && useRecvRing_.load(); }
 
  private:
   void Run();
