@@ -144,8 +144,8 @@ void EventThread::RelaySlots(uint32_t first, uint32_t end) {
   }
 }
 
-// One pass over the ready sockets. Two or more: one datagram from each with one
-// io_uring submission (RecvRing). Else, or without io_uring: one recvmmsg per socket,
+// One pass over the ready sockets. Two or more: up to RecvRing::MAX_PER_SOCKET
+// datagrams from each with one io_uring submission (RecvRing). Else, or without io_uring: one recvmmsg per socket,
 // at most MAX_PER_READ slots each, so a flood on one port leaves room for the others.
 // Either way level-triggered epoll reports what a round left unread.
 uint32_t EventThread::ReadRound(const epoll_event* events, int count) {
@@ -156,7 +156,7 @@ uint32_t EventThread::ReadRound(const epoll_event* events, int count) {
   }
   if (recv_.IsOpen()) {
     uint32_t n = 0;
-    uint32_t room = arena_.slots < RecvRing::ENTRIES ? arena_.slots : RecvRing::ENTRIES;
+    uint32_t room = arena_.slots < MAX_EVENTS ? arena_.slots : MAX_EVENTS;
     for (int i = 0; i < count && n < room; i++) {
       if (events[i].data.u64 == WAKE_KEY) continue;
       uint32_t token = static_cast<uint32_t>(events[i].data.u64);

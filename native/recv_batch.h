@@ -23,15 +23,19 @@ constexpr uint32_t MAX_PER_READ = 32;
 // (META_FLAG_ERROR). 0 means nothing was pending (EAGAIN).
 uint32_t ReadBatch(int fd, uint32_t token, const Arena& arena, uint32_t first, uint32_t max);
 
-// One datagram from each of up to ENTRIES ready sockets, into consecutive slots, with
-// one system call: a media worker's sockets each carry ~50 datagrams/s, so an epoll
-// round finds many sockets with one datagram each, and a recvmmsg per socket costs a
-// system call per datagram (~3 µs on this VM, docs/architecture.md §3.2.1). A socket
-// with more pending is reported again by the next (level-triggered) epoll round.
+// Up to MAX_PER_SOCKET datagrams from each of many ready sockets, into consecutive
+// slots, with one system call: a media worker's sockets each carry ~50 datagrams/s, so
+// an epoll round finds many sockets with one or two datagrams each, and a recvmmsg per
+// socket costs a system call per socket (~3 µs on this VM, docs/architecture.md
+// §3.2.1). Each socket gets as many receive entries as the round has room for (at least
+// one, at most MAX_PER_SOCKET): a socket that fell behind while JavaScript was busy
+// catches up in one round, not one datagram per round; an entry that finds nothing
+// costs no slot. What is left is reported again by the next (level-triggered) round.
 // Event thread only; Open() there (the ring has one submitting thread).
 class RecvRing {
  public:
-  static constexpr uint32_t ENTRIES = 128;
+  static constexpr uint32_t ENTRIES = 256;
+  static constexpr uint32_t MAX_PER_SOCKET = 4;
   struct Ready {
     int fd;
     uint32_t token;
@@ -42,8 +46,8 @@ class RecvRing {
   void Close() { ring_.Close(); }
   bool IsOpen() const { return ring_.IsOpen(); }
 
-  // Reads up to one datagram from each of `ready[0..n)` (n <= ENTRIES and <= the free
-  // slots) into slots first.., as ReadBatch writes them (truncated datagrams and
+  // Reads datagrams from each of `ready[0..n)` (n <= ENTRIES and <= the free slots),
+  // in order per socket, into slots first.., as ReadBatch writes them (truncated datagrams and
   // receive errors included; a socket with nothing pending takes no slot). Returns how
   // many slots it wrote, or -1 when io_uring_enter failed (never seen; the ring is
   // closed then and the caller reads with ReadBatch; datagrams the ring had read in
