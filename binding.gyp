@@ -11,7 +11,9 @@
         "native/fast_relay.cc",
         "native/recv_batch.cc",
         "native/udp_socket.cc",
-        "native/sip_socket.cc"
+        "native/sip_socket.cc",
+        "native/send_ring.cc",
+        "native/uring.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"

@@ -72,6 +72,7 @@ import {
   machine,
   makeTmpDir,
   mediaIoPath,
+  nativeIoBatching,
   parseFlags,
   removeTmpDir,
   sleep,
@@ -543,6 +544,8 @@ async function main() {
   );
   console.log(recFact(o));
   console.log(`media I/O: ${mediaIoPath()}`);
+  const batching = await nativeIoBatching();
+  if (batching !== null) console.log(`native io batching: ${batching}`);
   if (o.smoke) console.log('smoke: 10 rooms / 10 calls, 1 worker, 2 s windows, no results written');
   const tStart = Date.now();
   const timeUp = () => Date.now() - tStart > o.maxMinutes * 60000;
@@ -679,6 +682,8 @@ async function main() {
     md.push(`- command: \`${command}\``);
     md.push(`- ${recFact(o)}`);
     md.push(`- media I/O: ${mediaIo}`);
+    if (batching !== null)
+      md.push(`- native io batching (probe in the bench process): ${batching}`);
     md.push(
       `- setup: per call PCMU legs customer, agent and (monitored) supervisor in listen mode, one room per call (group = call), recorded calls as stereo WAV into a tmp dir removed after each run; bench/lib/roomLoad.mjs (separate process) sends 172-byte packets at 50 pps on every leg, μ-law silence except a full-scale burst from the customer of each probe call every 50 frames; ${WARMUP_MS / 1000} s warm-up, then the window. Tick lateness from the worker's histogram (buckets ≤0.5, 1, 2, 5, 10, 20, 50, 100 ms: a percentile is the upper bound of its bucket). Drift = ticks run + skipped − window/20 ms. Lost = holes in the engine's RTP timestamps at each probe receiver, late = transit > 60 ms above the socket's lowest; latency = burst onset arrival − burst send (same process clock; includes the generator's own scheduling, "direct" = generator socket pairs bypassing the engine). "machine busy" = /proc/stat busy time of all cores, in % of one core (ours + everyone else's); "steal" = time the hypervisor ran other guests instead of this VM, in % of all cores' time.`,
     );

@@ -135,10 +135,44 @@ void EventThread::Stop() {
   epoll_ = wake_ = -1;
 }
 
-// One pass over the ready sockets: each gets at most MAX_PER_READ slots, so a flood
-// on one port leaves room for the others (level-triggered epoll reports the rest).
+// Relays every slot of first..end-1 whose socket has a route (socketsMutex_ held).
+void EventThread::RelaySlots(uint32_t first, uint32_t end) {
+  for (uint32_t slot = first; slot < end; slot++) {
+    auto token = static_cast<uint32_t>(arena_.meta[static_cast<size_t>(slot) * META_INTS + META_TOKEN]);
+    auto route = routes_.find(token);
+    if (route != routes_.end()) RelayRun(route->second, slot, slot + 1);
+  }
+}
+
+// One pass over the ready sockets. Two or more: up to RecvRing::MAX_PER_SOCKET
+// datagrams from each with one io_uring submission (RecvRing). Else, or without io_uring: one recvmmsg per socket,
+// at most MAX_PER_READ slots each, so a flood on one port leaves room for the others.
+// Either way level-triggered epoll reports what a round left unread.
 uint32_t EventThread::ReadRound(const epoll_event* events, int count) {
   std::lock_guard<std::mutex> lock(socketsMutex_);
+  if (recv_.IsOpen() && !useRecvRing_.load()) {
+    recv_.Close();
+    ringOpen_.store(false);
+  }
+  if (recv_.IsOpen()) {
+    uint32_t n = 0;
+    uint32_t room = arena_.slots < MAX_EVENTS ? arena_.slots : MAX_EVENTS;
+    for (int i = 0; i < count && n < room; i++) {
+      if (events[i].data.u64 == WAKE_KEY) continue;
+      uint32_t token = static_cast<uint32_t>(events[i].data.u64);
+      auto it = sockets_.find(token);
+      if (it == sockets_.end()) continue;
+      readyList_[n++] = RecvRing::Ready{it->second, token};
+    }
+    if (n >= 2) {
+      int read = recv_.Read(readyList_, n, arena_, 0);
+      if (read >= 0) {
+        if (read > 0 && !routes_.empty()) RelaySlots(0, static_cast<uint32_t>(read));
+        return static_cast<uint32_t>(read);
+      }
+      ringOpen_.store(false);  // the ring failed and closed itself: recvmmsg from now on
+    }
+  }
   uint32_t filled = 0;
   for (int i = 0; i < count && filled < arena_.slots; i++) {
     if (events[i].data.u64 == WAKE_KEY) continue;  // only Stop writes it
@@ -167,6 +201,7 @@ double EventThread::CpuMs() {
 
 void EventThread::Run() {
   pthread_setname_np(pthread_self(), "callwatch-io");  // visible in top -H, /proc/*/task
+  if (useRecvRing_.load() && recv_.Open()) ringOpen_.store(true);
   epoll_event events[MAX_EVENTS];
   while (!stop_.load()) {
     int count = epoll_wait(epoll_, events, MAX_EVENTS, -1);
@@ -184,6 +219,8 @@ void EventThread::Run() {
     std::unique_lock<std::mutex> lock(handMutex_);
     handCv_.wait(lock, [this] { return ready_ == 0 || stop_.load(); });
   }
+  recv_.Close();
+  ringOpen_.store(false);
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   std::lock_guard<std::mutex> lock(cpuMutex_);

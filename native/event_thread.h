@@ -18,6 +18,7 @@
 
 #include "arena.h"
 #include "fast_relay.h"
+#include "recv_batch.h"
 
 namespace callwatch {
 
@@ -51,10 +52,16 @@ class EventThread {
   void Stop();
   // CPU time the thread has used, in ms (its final figure once it has exited).
   double CpuMs();
+  // Reads with one recvmmsg per socket from now on, never through io_uring (A/B
+  // measurements, tests).
+  void NoRecvRing() { useRecvRing_.store(false); }
+  // Whether rounds read through io_uring (the ring is open and not switched off).
+  bool UsesRecvRing() const { return ringOpen_.load() && useRecvRing_.load(); }
 
  private:
   void Run();
   uint32_t ReadRound(const epoll_event* events, int count);
+  void RelaySlots(uint32_t first, uint32_t end);
   void RelayRun(Route& route, uint32_t first, uint32_t end);
 
   Arena arena_;
@@ -64,6 +71,10 @@ class EventThread {
   int wake_ = -1;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> useRecvRing_{true};
+  std::atomic<bool> ringOpen_{false};
+  RecvRing recv_;  // the event thread's own
+  RecvRing::Ready readyList_[RecvRing::ENTRIES];
   bool stopped_ = false;
 
   std::mutex socketsMutex_;  // held while the thread reads, and by Add/Remove

@@ -1,5 +1,6 @@
 #include "native_io.h"
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 
@@ -39,6 +40,7 @@ void Pump::Close() {
   if (closing) return;
   closing = true;
   thread.Stop();
+  sends.Close();
   uv_close(reinterpret_cast<uv_handle_t*>(&async), OnHandleClosed);
 }
 
@@ -49,6 +51,11 @@ Napi::Function NativeIo::Define(Napi::Env env) {
                          InstanceMethod<&NativeIo::CloseSocket>("closeSocket"),
                          InstanceMethod<&NativeIo::Send4>("send4"),
                          InstanceMethod<&NativeIo::Send6>("send6"),
+                         InstanceMethod<&NativeIo::SendQueue>("sendQueue"),
+                         InstanceMethod<&NativeIo::SendsUseRing>("sendsUseRing"),
+                         InstanceMethod<&NativeIo::NoSendRing>("noSendRing"),
+                         InstanceMethod<&NativeIo::NoRecvRing>("noRecvRing"),
+                         InstanceMethod<&NativeIo::RecvUsesRing>("recvUsesRing"),
                          InstanceMethod<&NativeIo::Relay>("relay"),
                          InstanceMethod<&NativeIo::Unrelay>("unrelay"),
                          InstanceMethod<&NativeIo::Ref>("ref"),
@@ -190,6 +197,61 @@ Napi::Value NativeIo::Send6(const Napi::CallbackInfo& info) {
     error = SendTo6(fd, buf.Data() + offset, length, port, address.c_str());
   }
   return Napi::Number::New(info.Env(), error);
+}
+
+// sendQueue(data, queue, count) -> datagrams refused: sends `count` staged IPv4
+// datagrams (SEND_INTS int32 each in `queue`, send_ring.h) from their sockets with one
+// io_uring submission, writing each one's result (0 or errno) into its entry.
+Napi::Value NativeIo::SendQueue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsTypedArray()) {
+    Napi::TypeError::New(env, "sendQueue(data, queue, count)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto data = info[0].As<Napi::Uint8Array>();
+  auto queue = info[1].As<Napi::Int32Array>();
+  uint32_t count = info[2].As<Napi::Number>().Uint32Value();
+  if (static_cast<size_t>(count) * SEND_INTS > queue.ElementLength()) {
+    count = static_cast<uint32_t>(queue.ElementLength() / SEND_INTS);
+  }
+  int32_t* q = queue.Data();
+  for (uint32_t i = 0; i < count; i++) {
+    const int32_t* e = q + static_cast<size_t>(i) * SEND_INTS;
+    if (e[SEND_OFFSET] < 0 || e[SEND_LENGTH] < 0 ||
+        static_cast<size_t>(e[SEND_OFFSET]) + e[SEND_LENGTH] > data.ByteLength()) {
+      Napi::RangeError::New(env, "sendQueue: datagram outside the data")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  if (pump_ == nullptr || pump_->closing) {
+    for (uint32_t i = 0; i < count; i++) q[static_cast<size_t>(i) * SEND_INTS + SEND_RESULT] = EBADF;
+    return Napi::Number::New(env, count);
+  }
+  return Napi::Number::New(env, pump_->sends.Send(data.Data(), q, count));
+}
+
+// sendsUseRing() -> whether sendQueue has gone through io_uring (stats, tests).
+Napi::Value NativeIo::SendsUseRing(const Napi::CallbackInfo& info) {
+  bool ring = pump_ != nullptr && pump_->sends.UsesRing();
+  return Napi::Boolean::New(info.Env(), ring);
+}
+
+// noSendRing(): sendQueue uses sendto from now on (A/B measurements, tests).
+Napi::Value NativeIo::NoSendRing(const Napi::CallbackInfo& info) {
+  if (pump_ != nullptr) pump_->sends.Disable();
+  return info.Env().Undefined();
+}
+
+// noRecvRing(): the event thread reads with recvmmsg only from its next round on.
+Napi::Value NativeIo::NoRecvRing(const Napi::CallbackInfo& info) {
+  if (pump_ != nullptr) pump_->thread.NoRecvRing();
+  return info.Env().Undefined();
+}
+
+// recvUsesRing() -> whether the event thread has an io_uring for its reads.
+Napi::Value NativeIo::RecvUsesRing(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), pump_ != nullptr && pump_->thread.UsesRecvRing());
 }
 
 // relay(srcToken, dstToken, dstAddr4, dstPort, srcAddr4, srcPort, ptMap, state) -> bool:

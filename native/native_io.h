@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "event_thread.h"
+#include "send_ring.h"
 
 namespace callwatch {
 
@@ -20,6 +21,7 @@ class NativeIo;
 struct Pump {
   uv_async_t async;
   EventThread thread;
+  SendRing sends;  // the JavaScript thread's batched sends (send_ring.h)
   NativeIo* owner;
   napi_async_cleanup_hook_handle hook = nullptr;
   bool closing = false;
@@ -46,6 +48,11 @@ class NativeIo : public Napi::ObjectWrap<NativeIo> {
   Napi::Value CloseSocket(const Napi::CallbackInfo& info);
   Napi::Value Send4(const Napi::CallbackInfo& info);
   Napi::Value Send6(const Napi::CallbackInfo& info);
+  Napi::Value SendQueue(const Napi::CallbackInfo& info);
+  Napi::Value SendsUseRing(const Napi::CallbackInfo& info);
+  Napi::Value NoSendRing(const Napi::CallbackInfo& info);
+  Napi::Value NoRecvRing(const Napi::CallbackInfo& info);
+  Napi::Value RecvUsesRing(const Napi::CallbackInfo& info);
   Napi::Value Relay(const Napi::CallbackInfo& info);
   Napi::Value Unrelay(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);

@@ -96,4 +96,65 @@ uint32_t ReadBatch(int fd, uint32_t token, const Arena& arena, uint32_t first, u
   return static_cast<uint32_t>(n);
 }
 
+int RecvRing::Read(const Ready* ready, uint32_t n, const Arena& arena, uint32_t first) {
+  uint32_t room = arena.slots - first < ENTRIES ? arena.slots - first : ENTRIES;
+  if (n > room) n = room;
+  if (n == 0) return 0;
+  uint32_t per = room / n;  // entries per socket: socket s has entries s*per..s*per+per-1
+  if (per > MAX_PER_SOCKET) per = MAX_PER_SOCKET;
+  const uint32_t entries = n * per;
+  auto prepare = [&](io_uring_sqe* sqe, unsigned i) {
+    iovs_[i].iov_base = arena.data + static_cast<size_t>(first + i) * arena.slotBytes;
+    iovs_[i].iov_len = arena.slotBytes;
+    std::memset(&msgs_[i], 0, sizeof msgs_[i]);
+    msgs_[i].msg_name = &from_[i];
+    msgs_[i].msg_namelen = sizeof from_[i];
+    msgs_[i].msg_iov = &iovs_[i];
+    msgs_[i].msg_iovlen = 1;
+    msgs_[i].msg_control = control_[i];
+    msgs_[i].msg_controllen = CONTROL_BYTES;
+    std::memset(sqe, 0, sizeof *sqe);
+    sqe->opcode = IORING_OP_RECVMSG;
+    sqe->fd = ready[i / per].fd;
+    sqe->addr = reinterpret_cast<uint64_t>(&msgs_[i]);
+    sqe->len = 1;
+    sqe->msg_flags = MSG_DONTWAIT;
+  };
+  auto complete = [&](unsigned i, int res) { result_[i] = res; };
+  if (ring_.Run(entries, done_, prepare, complete) != 0) return -1;
+
+  double readMs = MonotonicMs();
+  double realToMono = readMs - RealtimeMs();
+  uint32_t written = 0;  // slots first..first+written-1 hold datagrams, in order
+  for (uint32_t i = 0; i < entries; i++) {
+    int res = result_[i];
+    const Ready& from = ready[i / per];
+    if (res == -EAGAIN || res == -EWOULDBLOCK || res == -EINTR) continue;  // nothing there
+    uint32_t slot = first + written;
+    int32_t* meta = arena.meta + static_cast<size_t>(slot) * META_INTS;
+    if (res < 0) {
+      std::memset(meta, 0, META_INTS * sizeof(int32_t));
+      meta[META_TOKEN] = static_cast<int32_t>(from.token);
+      meta[META_LENGTH] = -res;
+      meta[META_FLAGS] = META_FLAG_ERROR;
+      arena.arrival[slot] = readMs;
+      written++;
+      continue;
+    }
+    if (slot != first + i) {
+      // An earlier socket had nothing: move this datagram down to keep the slots dense.
+      size_t bytes = static_cast<size_t>(res) < arena.slotBytes ? res : arena.slotBytes;
+      std::memmove(arena.data + static_cast<size_t>(slot) * arena.slotBytes,
+                   arena.data + static_cast<size_t>(first + i) * arena.slotBytes, bytes);
+    }
+    meta[META_TOKEN] = static_cast<int32_t>(from.token);
+    WriteSource(meta, from_[i]);
+    meta[META_LENGTH] = res;
+    if (msgs_[i].msg_flags & MSG_TRUNC) meta[META_FLAGS] |= META_FLAG_TRUNCATED;
+    arena.arrival[slot] = ArrivalMs(msgs_[i], realToMono, readMs);
+    written++;
+  }
+  return static_cast<int>(written);
+}
+
 }  // namespace callwatch

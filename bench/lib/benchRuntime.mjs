@@ -218,6 +218,40 @@ export function mediaIoPath(reports = []) {
   return 'native unless media.io says dgram (the addon is built; not reported by the workers)';
 }
 
+/**
+ * How the native packet io batches on this machine (docs/architecture.md §3.2.1): a
+ * probe io in this process, one datagram to itself. Null when the addon is not built
+ * or the media io is dgram; the media workers decide for themselves the same way.
+ */
+export async function nativeIoBatching() {
+  if (process.env.CALLWATCH_MEDIA_IO === 'dgram') return null;
+  if (!existsSync(path.join(REPO, 'build/Release/callwatch_native.node'))) return null;
+  const { NativePacketIo } = await import(path.join(REPO, 'dist/media/io/nativePacketIo.js'));
+  const io = new NativePacketIo();
+  try {
+    let pair;
+    for (let i = 0; i < 5 && pair === undefined; i++) {
+      const port = 40000 + 2 * Math.floor(Math.random() * 4000);
+      pair = await io.bindPair('127.0.0.1', port).catch(() => undefined);
+    }
+    if (pair === undefined) return 'unknown (no probe port)';
+    pair.send(0, Buffer.alloc(1), 0, 1, pair.port, '127.0.0.1');
+    await Promise.resolve(); // the staged send goes out
+    const sends =
+      process.env.CALLWATCH_SEND_BATCH === '0'
+        ? 'one sendto each (CALLWATCH_SEND_BATCH=0)'
+        : io.sendsUseRing()
+          ? 'staged, one io_uring submission per callback'
+          : 'staged, one sendto each';
+    const receives = io.recvUsesRing()
+      ? 'io_uring when 2+ sockets are ready'
+      : 'one recvmmsg per ready socket';
+    return `sends ${sends}; receives ${receives}`;
+  } finally {
+    await io.close();
+  }
+}
+
 /** "100 200, 300" → [100, 200, 300] (numbers, unchecked). */
 export const numList = (s) =>
   s

@@ -34,6 +34,21 @@ export interface NativeIoHandle {
     address: string,
   ): number;
   /**
+   * Sends `count` staged IPv4 datagrams from their sockets with one io_uring submission
+   * (sendto each without io_uring): per datagram six int32 in `queue` (fd, offset and
+   * length in `data`, port, address as int32, result), native/send_ring.h. Writes each
+   * result (0 or errno); returns how many failed.
+   */
+  sendQueue(data: Uint8Array, queue: Int32Array, count: number): number;
+  /** Whether sendQueue has gone through io_uring. */
+  sendsUseRing(): boolean;
+  /** sendQueue sends with sendto from now on. */
+  noSendRing(): void;
+  /** The event thread reads with one recvmmsg per socket from its next round on. */
+  noRecvRing(): void;
+  /** Whether the event thread reads through io_uring. */
+  recvUsesRing(): boolean;
+  /**
    * Relays RTP of `srcToken` from srcAddr4:srcPort to dstAddr4:dstPort out of
    * `dstToken`'s socket on the event thread (native/fast_relay.h). True when set.
    */

@@ -8,10 +8,20 @@
  *
  * Buffer ownership: the arena slots are the batch buffers. They belong to the receiver
  * during its call; the event thread does not write the arena again until `drain`
- * returns. Sends are synchronous sendto calls on non-blocking sockets (the kernel
- * copies), so no send is ever pending: `holds` is always false and a receive buffer
- * rewritten and sent in place is safe. A datagram the kernel refuses (full socket
- * buffer, unreachable) is dropped and counted in sendErrors.
+ * returns. Sends are staged: `send` copies the datagram into a staging buffer at once, and
+ * everything staged during one callback (a receive batch, a mixer tick, a command) goes
+ * out when it returns (a microtask, and at the end of each drain) with one io_uring
+ * submission across all the sockets involved (native/send_ring.h; sendto each without
+ * io_uring). So no caller buffer is ever pending: `holds` is always false and a receive
+ * buffer rewritten and sent in place is safe. A datagram the kernel refuses (full socket
+ * buffer, unreachable) is dropped and counted in sendErrors when the batch goes out.
+ * CALLWATCH_SEND_BATCH=0 sends each datagram at once with its own sendto, and
+ * CALLWATCH_SEND_RING=0 (or the option sendRing: false) sends a batch with one sendto
+ * per datagram (A/B benches).
+ *
+ * Receiving: when an epoll round finds two or more sockets ready, the event thread reads
+ * one datagram from each with one io_uring submission (native/recv_batch.h RecvRing);
+ * CALLWATCH_RECV_RING=0 (or recvRing: false) keeps one recvmmsg per socket.
  *
  * Datagrams larger than a slot (SLOT_BYTES) are counted (datagramsIn, receiveErrors)
  * and dropped: RTP and RTCP here are far smaller.
@@ -52,6 +62,29 @@ const META_RELAY_TOKEN = META_ADDR + 1;
 // native/fast_relay.h: the state fields on CLOCK_MONOTONIC (the rest are clock-free).
 const STATE_IN_REF_MS = 5;
 const STATE_OUT_REF_MS = 8;
+// native/send_ring.h: per staged datagram, int32 fields.
+const SEND_INTS = 6;
+const SEND_FD = 0;
+const SEND_OFFSET = 1;
+const SEND_LENGTH = 2;
+const SEND_PORT = 3;
+const SEND_ADDR = 4;
+const SEND_RESULT = 5;
+/** Datagrams staged before a flush is forced, and the staging bytes they share. */
+const SEND_QUEUE_MAX = 256;
+const SEND_DATA_BYTES = 256 * 1024;
+/** Larger datagrams (not RTP or RTCP) skip the staging and go out at once. */
+const SEND_STAGE_MAX = 4096;
+const SEND_BATCH = process.env.CALLWATCH_SEND_BATCH !== '0';
+const SEND_RING = process.env.CALLWATCH_SEND_RING !== '0';
+const RECV_RING = process.env.CALLWATCH_RECV_RING !== '0';
+
+export interface NativePacketIoOptions {
+  /** Staged sends go out through io_uring where the kernel allows it (default true). */
+  readonly sendRing?: boolean;
+  /** The event thread reads many ready sockets through io_uring (default true). */
+  readonly recvRing?: boolean;
+}
 /** Address strings kept per io before the caches start over (bounds memory under a scan). */
 const ADDRESS_CACHE_MAX = 4096;
 
@@ -129,10 +162,13 @@ class NativePortPair implements PortPair {
       error = this.handle.send6(this.fds[channel], buf, offset, length, port | 0, address);
     } else {
       const addr4 = this.io.addressKey(address);
-      error =
-        addr4 === undefined
-          ? constants.errno.EINVAL
-          : this.handle.send4(this.fds[channel], buf, offset, length, port | 0, addr4);
+      if (addr4 === undefined) {
+        error = constants.errno.EINVAL;
+      } else if (SEND_BATCH && length <= SEND_STAGE_MAX) {
+        error = this.io.stage(this, this.fds[channel], buf, offset, length, port | 0, addr4);
+      } else {
+        error = this.handle.send4(this.fds[channel], buf, offset, length, port | 0, addr4);
+      }
     }
     if (error !== 0) c.sendErrors++;
   }
@@ -205,10 +241,23 @@ export class NativePacketIo implements PacketIo {
   private readonly sendKeys = new Map<string, number>();
   private readonly keyBytes = new Uint8Array(4);
   private readonly keyInt = new Int32Array(this.keyBytes.buffer);
+  /** Staged sends (see the header): their bytes, entries, pairs, and how many. */
+  private readonly sendData = Buffer.alloc(SEND_DATA_BYTES);
+  private readonly sendQueue = new Int32Array(SEND_QUEUE_MAX * SEND_INTS);
+  private readonly sendPairs: (NativePortPair | null)[] = new Array<NativePortPair | null>(
+    SEND_QUEUE_MAX,
+  ).fill(null);
+  private staged = 0;
+  private stagedBytes = 0;
+  private flushQueued = false;
+  private readonly flushTask = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
   private closed = false;
 
   /** Throws when the addon is not available (see nativeBinding.ts; callers fall back to dgram). */
-  constructor(addon: NativeAddon = requireAddon()) {
+  constructor(addon: NativeAddon = requireAddon(), options: NativePacketIoOptions = {}) {
     const data = new ArrayBuffer(SLOTS * SLOT_BYTES);
     const meta = new ArrayBuffer(SLOTS * META_INTS * 4);
     const arrival = new ArrayBuffer(SLOTS * 8);
@@ -222,6 +271,8 @@ export class NativePacketIo implements PacketIo {
     this.handle = new addon.NativeIo(data, meta, arrival, SLOTS, SLOT_BYTES, (count) =>
       this.drain(count),
     );
+    if (!(options.sendRing ?? SEND_RING)) this.handle.noSendRing();
+    if (!(options.recvRing ?? RECV_RING)) this.handle.noRecvRing();
   }
 
   async bindPair(address: string, rtpPort: number): Promise<PortPair> {
@@ -266,6 +317,7 @@ export class NativePacketIo implements PacketIo {
   close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      this.flush();
       for (const pair of [...this.open]) void pair.close();
       this.handle.close(); // joins the event thread; every port is free after this
     }
@@ -275,6 +327,7 @@ export class NativePacketIo implements PacketIo {
   /** A pair is closing: its sockets close now and its counters move to the closed totals. */
   retire(pair: NativePortPair): void {
     if (!this.open.delete(pair)) return;
+    this.flush(); // its staged datagrams leave before its fds close (and may be reused)
     for (const token of pair.tokens) {
       const socket = this.sockets.get(token);
       if (socket !== undefined) this.retiredSockets.set(token, socket);
@@ -291,6 +344,72 @@ export class NativePacketIo implements PacketIo {
     if (typeof result !== 'number') return result;
     const code = -result === constants.errno.EADDRINUSE ? 'ERR_PORT_IN_USE' : 'ERR_BIND';
     throw new MediaError(code, `cannot bind ${address}:${port}: ${errnoName(-result)}`);
+  }
+
+  /**
+   * Stages bytes [offset, offset + length) of `buf` to go out of `fd` with the current
+   * batch (flushed when the callback that sent it returns). 0, or EINVAL for a slice
+   * outside `buf` (as the addon answers a direct send).
+   */
+  stage(
+    pair: NativePortPair,
+    fd: number,
+    buf: Buffer,
+    offset: number,
+    length: number,
+    port: number,
+    addr4: number,
+  ): number {
+    if (offset + length > buf.length) return constants.errno.EINVAL;
+    if (this.staged === SEND_QUEUE_MAX || this.stagedBytes + length > SEND_DATA_BYTES) {
+      this.flush();
+    }
+    const n = this.staged;
+    const at = this.stagedBytes;
+    buf.copy(this.sendData, at, offset, offset + length);
+    const q = this.sendQueue;
+    const e = n * SEND_INTS;
+    q[e + SEND_FD] = fd;
+    q[e + SEND_OFFSET] = at;
+    q[e + SEND_LENGTH] = length;
+    q[e + SEND_PORT] = port;
+    q[e + SEND_ADDR] = addr4;
+    q[e + SEND_RESULT] = 0;
+    this.sendPairs[n] = pair;
+    this.staged = n + 1;
+    this.stagedBytes = at + length;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushTask);
+    }
+    return 0;
+  }
+
+  /** Sends what is staged (one native call); counts each refused datagram on its pair. */
+  flush(): void {
+    const n = this.staged;
+    if (n === 0) return;
+    this.staged = 0;
+    this.stagedBytes = 0;
+    const failed = this.handle.sendQueue(this.sendData, this.sendQueue, n);
+    const pairs = this.sendPairs;
+    if (failed > 0) {
+      const q = this.sendQueue;
+      for (let i = 0; i < n; i++) {
+        if (q[i * SEND_INTS + SEND_RESULT] !== 0) pairs[i]!.counters.sendErrors++;
+      }
+    }
+    pairs.fill(null, 0, n);
+  }
+
+  /** Whether staged sends have gone out through io_uring (else sendto each). */
+  sendsUseRing(): boolean {
+    return this.handle.sendsUseRing();
+  }
+
+  /** Whether the event thread reads through io_uring (else recvmmsg per socket). */
+  recvUsesRing(): boolean {
+    return this.handle.recvUsesRing();
   }
 
   /** An IPv4 literal as the int32 the addon sends to, or undefined when it is not one. */
@@ -319,6 +438,7 @@ export class NativePacketIo implements PacketIo {
       start = end;
     }
     this.retiredSockets.clear();
+    this.flush(); // what the receivers sent, before the event thread reads again
   }
 
   /** A datagram the event thread relayed from `token`'s socket: counted there, its pair. */

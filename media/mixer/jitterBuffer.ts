@@ -339,8 +339,7 @@ export class JitterBuffer {
     if (idx >= cap) idx -= cap;
     let wrote = 0;
     const last = idx + (end - start);
-    const taken = last <= cap ? filled.indexOf(1, idx) : 0;
-    if (last <= cap && (taken === -1 || taken >= last)) {
+    if (last <= cap && isFree(filled, idx, last)) {
       // The common case: the packet's slots are free and contiguous — one plain copy and
       // a native fill of the flags (no per-sample checks).
       for (let i = start, j = idx; i < end; i++, j++) ring[j] = samples[i]!;
@@ -403,8 +402,9 @@ export class JitterBuffer {
     let present = 0;
     let head = 0;
     let idx = this.playIdx;
-    // The common case — a whole frame in one stretch of the ring — is checked and copied
-    // natively (indexOf, set); the per-sample scan is for holes and the ring's wrap.
+    // The common case — a whole frame in one stretch of the ring — is checked in one
+    // tight loop and copied natively (set); the per-sample scan is for holes and the
+    // ring's wrap.
     const end = idx + n;
     const contiguous = end <= cap;
     if (contiguous && !hasHole(filled, idx, end)) {
@@ -571,8 +571,18 @@ export class JitterBuffer {
   }
 }
 
-/** Whether any slot of [from, to) is empty (a native scan). */
+/**
+ * Whether every slot of [from, to) is empty. A loop over the packet's own slots: a native
+ * `filled.indexOf(1, from)` would scan on to the ring's end (up to a second of samples)
+ * whenever the slots after the packet are free, which is the usual case.
+ */
+function isFree(filled: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (filled[i] !== 0) return false;
+  return true;
+}
+
+/** Whether any slot of [from, to) is empty (bounded like isFree: one frame's slots). */
 function hasHole(filled: Uint8Array, from: number, to: number): boolean {
-  const hole = filled.indexOf(0, from);
-  return hole >= 0 && hole < to;
+  for (let i = from; i < to; i++) if (filled[i] === 0) return true;
+  return false;
 }

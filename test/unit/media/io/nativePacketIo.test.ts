@@ -87,10 +87,11 @@ describe('NativePacketIo', () => {
   it('delivers what piled up while JavaScript was busy in batches, in order', async () => {
     const { io, pair } = await setup();
     const seen = watch(pair);
-    // Sent synchronously (the native io's sends are sendto calls) while this thread is
-    // busy: the event thread hands over at most one batch before JavaScript is free.
+    // Sent at once (flush) while this thread stays busy: the event thread hands over at
+    // most one batch before JavaScript is free.
     const sender = await io.bindPair(HOST, await evenPort());
     for (let i = 0; i < 20; i++) sender.send(CHANNEL_RTP, Buffer.from([i]), 0, 1, pair.port, HOST);
+    io.flush();
     busy(20);
     await until('20 datagrams', () => seen.payloads.length === 20);
     expect(seen.payloads).toEqual([...Array(20).keys()]);
@@ -137,6 +138,77 @@ describe('NativePacketIo', () => {
     pair.send(CHANNEL_RTP, Buffer.alloc(70000), 0, 70000, 9, HOST); // larger than UDP allows
     pair.send(CHANNEL_RTP, Buffer.alloc(10), 5, 10, 9, HOST); // past the buffer's end
     expect(pair.counters).toMatchObject({ datagramsOut: 3, sendErrors: 3 });
+  });
+
+  for (const ring of ['io_uring where the kernel allows it', 'sendto each (sendRing: false)']) {
+    it(`sends what one callback staged when it returns, from each pair's port: ${ring}`, async () => {
+      const io = new NativePacketIo(undefined, { sendRing: !ring.startsWith('sendto') });
+      cleanup.push(() => io.close());
+      const a = await io.bindPair(HOST, await evenPort());
+      const b = await io.bindPair(HOST, await evenPort());
+      const peer = await peerSocket();
+      cleanup.push(() => closeSocket(peer));
+      const got: string[] = [];
+      peer.on('message', (msg, from) => got.push(`${from.port}:${msg[0]}`));
+      const port = peer.address().port;
+      a.send(CHANNEL_RTP, Buffer.from([1]), 0, 1, port, HOST);
+      b.send(CHANNEL_RTP, Buffer.from([2]), 0, 1, port, HOST);
+      a.send(CHANNEL_RTP, Buffer.from([3]), 0, 1, 9, '255.255.255.255'); // EACCES: no SO_BROADCAST
+      b.send(1, Buffer.from([9, 4]), 1, 1, port, HOST); // a slice, from the RTCP port
+      // Counted when sent; a refusal is known once the batch has gone out.
+      expect(a.counters).toMatchObject({ datagramsOut: 2, sendErrors: 0 });
+      await Promise.resolve();
+      expect(a.counters).toMatchObject({ datagramsOut: 2, sendErrors: 1 });
+      expect(b.counters).toMatchObject({ datagramsOut: 2, sendErrors: 0 });
+      await until('3 datagrams', () => got.length === 3);
+      expect(got.sort()).toEqual([`${a.port}:1`, `${b.port + 1}:4`, `${b.port}:2`].sort());
+      if (ring.startsWith('sendto')) expect(io.sendsUseRing()).toBe(false);
+    });
+  }
+
+  for (const recvRing of [true, false]) {
+    it(`reads every ready socket in a round, in order per socket (recvRing: ${recvRing})`, async () => {
+      const io = new NativePacketIo(undefined, { recvRing });
+      cleanup.push(() => io.close());
+      const pairs: PortPair[] = [];
+      for (let i = 0; i < 20; i++) pairs.push(await io.bindPair(HOST, await evenPort()));
+      const seen = pairs.map((p) => watch(p));
+      const sender = await io.bindPair(HOST, await evenPort());
+      // 3 datagrams to each of 20 sockets, sent at once (flush) while this thread stays
+      // busy: the rounds find many sockets ready, some with more than one datagram.
+      for (let k = 0; k < 3; k++) {
+        for (const p of pairs) sender.send(CHANNEL_RTP, Buffer.from([k]), 0, 1, p.port, HOST);
+      }
+      io.flush();
+      busy(30);
+      await until('60 datagrams', () => seen.every((s) => s.payloads.length === 3));
+      for (const s of seen) expect(s.payloads).toEqual([0, 1, 2]);
+      if (!recvRing) expect(io.recvUsesRing()).toBe(false);
+    });
+  }
+
+  it('sends a staged datagram before its pair closes, and more than one batch holds', async () => {
+    const { io, pair } = await setup();
+    const seen = watch(pair);
+    // 300 datagrams (more than one staged batch holds) spread over 4 peers, so no
+    // socket buffer overflows.
+    const peers = await Promise.all([0, 1, 2, 3].map(() => peerSocket()));
+    let received = 0;
+    for (const p of peers) {
+      cleanup.push(() => closeSocket(p));
+      p.on('message', () => received++);
+    }
+    const sender = await io.bindPair(HOST, await evenPort());
+    const payload = Buffer.alloc(100, 0xff);
+    for (let i = 0; i < 300; i++) {
+      sender.send(CHANNEL_RTP, payload, 0, payload.length, peers[i % 4]!.address().port, HOST);
+    }
+    sender.send(CHANNEL_RTP, Buffer.from([7]), 0, 1, pair.port, HOST);
+    void sender.close(); // sends what it staged first: its fd is still its own
+    await until('300 datagrams', () => received === 300);
+    await until('the last one', () => seen.payloads.includes(7));
+    expect(sender.counters).toMatchObject({ datagramsOut: 301, sendErrors: 0 });
+    expect(io.counters().sendErrors).toBe(0);
   });
 
   it('names IPv6 sources as node:dgram does', () => {
