@@ -38,6 +38,8 @@ export interface PhoneEngineOptions {
   onStatus(status: PhoneStatus): void;
   /** Answer INVITEs that ask for it (Call-Info answer-after=0). Default true. */
   autoAnswer?: boolean;
+  /** The browser's microphone processing (echo cancellation, noise suppression, AGC). Default true. */
+  audioProcessing?: boolean;
 }
 
 export class PhoneEngine {
@@ -49,7 +51,18 @@ export class PhoneEngine {
     const aor = `sip:${options.extension}@${options.domain}`;
     this.manager = new Web.SessionManager(options.server, {
       aor,
-      media: { constraints: { audio: true, video: false }, remote: { audio: options.remoteAudio } },
+      media: {
+        // The browser's echo cancellation, noise suppression and gain control, unless the
+        // page is told a headset does its own (a steady tone is "noise" to them, too).
+        constraints: {
+          audio:
+            options.audioProcessing === false
+              ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false }
+              : true,
+          video: false,
+        },
+        remote: { audio: options.remoteAudio },
+      },
       userAgentOptions: {
         authorizationUsername: options.extension,
         authorizationPassword: options.password,

@@ -80,6 +80,8 @@ $<HTMLFormElement>('register-form').addEventListener('submit', (event) => {
       password: password.value,
       remoteAudio,
       autoAnswer: autoAnswer.checked,
+      // ?processing=off: the microphone as it is (a headset with its own processing; tests).
+      audioProcessing: query.get('processing') !== 'off',
       onStatus: show,
     });
     exposed.engine = engine;

@@ -1,0 +1,166 @@
+/**
+ * A supervisor in the browser: the phone page in Debian's Chromium, registered as 1005
+ * with an 1800 Hz fake microphone, monitors a call between two baresip phones (customer
+ * 1002 at 440 Hz calls agent 1001 at 1000 Hz). The page runs with `?processing=off`: the
+ * browser's noise suppression and gain control take a steady tone for noise and bring it
+ * down by about 15 dB. It dials *90 + 1001 from the page and
+ * steers with DTMF sent by the browser (RFC 4733 over its WebRTC leg): 5 whisper, 6
+ * barge, 7 takeover. Every route is checked by tone on what each party received: the
+ * page through a WebAudio analyser on its remote track, the desk phones from their
+ * decoded-audio recordings, cut into the phases by time.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { measureTone, withBrowser } from '../helpers/browser.js';
+import { type PcmAudio } from '../helpers/goertzel.js';
+import {
+  AGENT_HZ,
+  CUSTOMER_HZ,
+  dialAndAnswer,
+  expectTones,
+  heardAudio,
+  PhonePool,
+  SETTLE_MS,
+  sleep,
+  startPhoneServer,
+  SUPERVISOR_HZ,
+  toneWindow,
+  waitFor,
+} from '../helpers/phoneScene.js';
+import { type ServerHandle } from '../helpers/server.js';
+
+const EXTENSIONS = [
+  { number: '1001', password: 'pw1001', role: 'agent' as const },
+  { number: '1002', password: 'pw1002', role: 'agent' as const },
+  { number: '1005', password: 'pw1005', role: 'supervisor' as const },
+];
+/** Each phase lasts this long: settle, then the page measures two tones of 1 s each. */
+const PHASE_MS = 3600;
+const MEASURE_MS = 1000;
+/** A tone the page hears has at least this share of the energy (two tones: about half each). */
+const PRESENT = 0.2;
+/** A tone the page must not hear stays under this share. */
+const ABSENT = 0.05;
+
+let server: ServerHandle;
+const phones = new PhonePool(() => server);
+
+beforeAll(async () => {
+  server = await startPhoneServer({}, EXTENSIONS);
+}, 30000);
+
+afterEach(async () => {
+  await phones.killAll();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+type PageGlobals = { callwatchPhone: { engine: { sendDtmf(digit: string): Promise<void> } } };
+
+async function sendDtmf(page: Page, digit: string): Promise<void> {
+  await page.evaluate(
+    (d) => (globalThis as unknown as PageGlobals).callwatchPhone.engine.sendDtmf(d),
+    digit,
+  );
+}
+
+/** What the page heard of each tone in `hz`, measured one after the other. */
+async function pageShares(page: Page, hz: readonly number[]): Promise<Record<number, number>> {
+  const out: Record<number, number> = {};
+  for (const f of hz) out[f] = (await measureTone(page, f, MEASURE_MS)).share;
+  return out;
+}
+
+/** The page's verdict in one phase: every tone of `present` heard, none of `absent`. */
+function expectPage(
+  label: string,
+  shares: Record<number, number>,
+  present: readonly number[],
+  absent: readonly number[],
+): void {
+  expect({
+    label,
+    shares,
+    missing: present.filter((f) => !((shares[f] ?? 0) > PRESENT)),
+    unwanted: absent.filter((f) => !((shares[f] ?? 1) < ABSENT)),
+  }).toMatchObject({ label, missing: [], unwanted: [] });
+}
+
+describe('a supervisor in the browser', () => {
+  it('listens, whispers, barges and takes over by the page’s DTMF; every route by tone', async () => {
+    await withBrowser({ toneHz: SUPERVISOR_HZ }, async (browser) => {
+      const page = await browser.context.newPage();
+      await page.goto(`http://127.0.0.1:${server.httpPort}/phone?extension=1005&processing=off`);
+      await page.fill('#password', 'pw1005');
+      await page.click('#register');
+      await page.waitForSelector('#status[data-registration="registered"]', { timeout: 10000 });
+
+      const agent = await phones.phone('1001', AGENT_HZ);
+      const customer = await phones.phone('1002', CUSTOMER_HZ);
+      await dialAndAnswer(server, customer, agent, '1001');
+      const callAt = Date.now();
+      await sleep(1000);
+
+      await page.fill('#number', '*901001');
+      await page.click('#call');
+      await page.waitForSelector('#status[data-call="answered"]', { timeout: 10000 });
+      const C = CUSTOMER_HZ;
+      const A = AGENT_HZ;
+      const S = SUPERVISOR_HZ;
+
+      /** One phase: settle, measure the page, fill the phase; returns its start. */
+      const phase = async (tones: number[]): Promise<[number, Record<number, number>]> => {
+        const at = Date.now();
+        await sleep(SETTLE_MS);
+        const shares = await pageShares(page, tones);
+        await sleep(Math.max(0, at + PHASE_MS - Date.now()));
+        return [at, shares];
+      };
+
+      const [listenAt, listen] = await phase([C, A, S]);
+      await sendDtmf(page, '5');
+      const [whisperAt, whisper] = await phase([C, A]);
+      await sendDtmf(page, '6');
+      const [bargeAt, barge] = await phase([C, A]);
+      await sendDtmf(page, '7');
+      // The agent's phone is released with a BYE; the customer now talks to the page.
+      await agent.waitForEvent('CALL_CLOSED', 10000);
+      const [takeoverAt, takeover] = await phase([C, A]);
+      const endAt = Date.now();
+
+      // The supervisor heard both parties until the takeover (its own voice never comes
+      // back), then only the customer.
+      expectPage('page, listen', listen, [C, A], [S]);
+      expectPage('page, whisper', whisper, [C, A], []);
+      expectPage('page, barge', barge, [C, A], []);
+      expectPage('page, takeover', takeover, [C], [A]);
+
+      await page.click('#hangup');
+      await customer.waitForEvent('CALL_CLOSED', 10000);
+      const customerHeard = heardAudio(customer);
+      const agentHeard = heardAudio(agent);
+      const c = (from: number, to: number) => toneWindow(customerHeard, callAt, from, to);
+      const a = (from: number, to: number) => toneWindow(agentHeard, callAt, from, to);
+      const phases: Array<[string, PcmAudio, number[], number[]]> = [
+        ['agent, listen', a(listenAt + SETTLE_MS, whisperAt), [C], [S]],
+        ['customer, listen', c(listenAt + SETTLE_MS, whisperAt), [A], [S]],
+        ['agent, whisper', a(whisperAt + SETTLE_MS, bargeAt), [C, S], []],
+        ['customer, whisper', c(whisperAt + SETTLE_MS, bargeAt), [A], [S]],
+        ['agent, barge', a(bargeAt + SETTLE_MS, takeoverAt), [C, S], []],
+        ['customer, barge', c(bargeAt + SETTLE_MS, takeoverAt), [A, S], []],
+        ['customer, takeover', c(takeoverAt + SETTLE_MS, endAt), [S], [A]],
+      ];
+      for (const [label, audio, present, absent] of phases) {
+        expectTones(label, audio, present, absent);
+      }
+      expect(
+        await waitFor(async () => {
+          const r = await server.httpGet('/v1/calls');
+          return (r.json as { calls: unknown[] }).calls.length === 0;
+        }),
+      ).toBe(true);
+    });
+  }, 120000);
+});
