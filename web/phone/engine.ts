@@ -42,6 +42,19 @@ export interface PhoneEngineOptions {
   audioProcessing?: boolean;
 }
 
+/**
+ * The microphone SIP.js asks for: with the browser's echo cancellation, noise suppression
+ * and gain control, or (`processing` false) the device as it is, for a headset that does
+ * its own (a steady tone is "noise" to them, too).
+ */
+function microphone(processing: boolean): Web.MediaStreamFactory {
+  const base = Web.defaultMediaStreamFactory();
+  if (processing) return base;
+  const raw = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
+  return (constraints, handler) =>
+    base(constraints.audio ? { ...constraints, audio: raw } : constraints, handler);
+}
+
 export class PhoneEngine {
   private readonly manager: Web.SessionManager;
   private session: Session | undefined;
@@ -51,23 +64,15 @@ export class PhoneEngine {
     const aor = `sip:${options.extension}@${options.domain}`;
     this.manager = new Web.SessionManager(options.server, {
       aor,
-      media: {
-        // The browser's echo cancellation, noise suppression and gain control, unless the
-        // page is told a headset does its own (a steady tone is "noise" to them, too).
-        constraints: {
-          audio:
-            options.audioProcessing === false
-              ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false }
-              : true,
-          video: false,
-        },
-        remote: { audio: options.remoteAudio },
-      },
+      media: { constraints: { audio: true, video: false }, remote: { audio: options.remoteAudio } },
       userAgentOptions: {
         authorizationUsername: options.extension,
         authorizationPassword: options.password,
         displayName: options.extension,
         logBuiltinEnabled: false,
+        sessionDescriptionHandlerFactory: Web.defaultSessionDescriptionHandlerFactory(
+          microphone(options.audioProcessing !== false),
+        ),
         sessionDescriptionHandlerFactoryOptions: {
           // Host candidates are all a loopback or LAN server needs; no STUN lookups.
           iceGatheringTimeout: 500,
