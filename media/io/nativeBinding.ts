@@ -105,6 +105,48 @@ const ROOTS = [new URL('../../', import.meta.url), new URL('../../../', import.m
 
 let loaded: NativeAddonLoad | undefined;
 
+/**
+ * Every function the TypeScript side calls, by name: an addon built before a change to
+ * native/ loads without error but lacks what the new code calls, which would fail at the
+ * first send or bind; such a build is refused (and the io falls back to dgram) instead.
+ */
+const ADDON_FUNCTIONS = {
+  NativeIo: true,
+  monotonicMs: true,
+  setSocketBuffers: true,
+  localPort: true,
+  sendBatch4: true,
+} as const satisfies Record<keyof NativeAddon, true>;
+const IO_METHODS = {
+  bind: true,
+  closeSocket: true,
+  send4: true,
+  send6: true,
+  sendQueue: true,
+  sendsUseRing: true,
+  noSendRing: true,
+  noRecvRing: true,
+  recvUsesRing: true,
+  relay: true,
+  unrelay: true,
+  ref: true,
+  unref: true,
+  close: true,
+  cpuMs: true,
+} as const satisfies Record<keyof NativeIoHandle, true>;
+
+/** The names of ADDON_FUNCTIONS and IO_METHODS the loaded addon does not have. */
+export function missingExports(addon: NativeAddon): string[] {
+  const exports = addon as unknown as Record<string, unknown>;
+  const proto = (addon.NativeIo as unknown as { prototype: Record<string, unknown> }).prototype;
+  return [
+    ...Object.keys(ADDON_FUNCTIONS).filter((name) => typeof exports[name] !== 'function'),
+    ...Object.keys(IO_METHODS)
+      .filter((name) => typeof proto[name] !== 'function')
+      .map((name) => `NativeIo.${name}`),
+  ];
+}
+
 /** The addon, or why it cannot be used here. Never throws. */
 export function loadNativeAddon(): NativeAddonLoad {
   if (loaded === undefined) loaded = tryLoad();
@@ -127,6 +169,14 @@ function tryLoad(): NativeAddonLoad {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     if (typeof addon.NativeIo !== 'function' || typeof addon.monotonicMs !== 'function') {
       return { error: `${path} is not the callwatch addon` };
+    }
+    const missing = missingExports(addon);
+    if (missing.length > 0) {
+      return {
+        error:
+          `${path} was built from older sources (it lacks ${missing.join(', ')}): ` +
+          'run `node scripts/build-native.mjs`',
+      };
     }
     return { addon };
   } catch (error) {
