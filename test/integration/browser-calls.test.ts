@@ -2,8 +2,10 @@
  * A browser is a phone: the phone page (/phone, SIP.js over /sip) in Debian's Chromium,
  * registered as 1002 with a 1000 Hz fake microphone, and a baresip desk phone 1003
  * playing 440 Hz. The desk phone calls the browser, and the browser calls the desk phone:
- * in each call the browser's leg is WebRTC (ICE-lite, DTLS-SRTP, the codec the server
- * and Chromium agree on) and the desk phone's plain RTP in PCMU.
+ * in each call the browser's leg is WebRTC (ICE-lite, DTLS-SRTP) and the desk phone's
+ * plain RTP in PCMU. With the server's default codecs the browser's leg is Opus (the
+ * server transcodes to PCMU); with the server limited to PCMU it is PCMU (relayed) — read
+ * from the page's own RTCPeerConnection statistics.
  * What each side heard is measured on what it actually received: the page through a
  * WebAudio analyser on the remote track, baresip from its decoded-audio recording.
  * Afterwards no call is live and the call's media ports are free.
@@ -33,17 +35,37 @@ const EXTENSIONS = [
 let server: ServerHandle;
 const phones = new PhonePool(() => server);
 
-beforeAll(async () => {
-  server = await startPhoneServer({}, EXTENSIONS, 40);
-}, 30000);
-
 afterEach(async () => {
   await phones.killAll();
 });
 
-afterAll(async () => {
-  await server?.stop();
-});
+type PageSession = {
+  callwatchPhone: {
+    engine: {
+      session?: { sessionDescriptionHandler?: { peerConnection?: PeerStats } };
+    };
+  };
+};
+type PeerStats = { getStats(): Promise<Map<string, Record<string, unknown>>> };
+
+/** The codec (mimeType) of what the page's peer connection receives and sends. */
+async function pageCodecs(page: Page): Promise<{ inbound?: string; outbound?: string }> {
+  return page.evaluate(async () => {
+    const g = globalThis as unknown as PageSession;
+    const pc = g.callwatchPhone.engine.session?.sessionDescriptionHandler?.peerConnection;
+    if (!pc) return {};
+    const stats = await pc.getStats();
+    const out: { inbound?: string; outbound?: string } = {};
+    stats.forEach((r) => {
+      const dir =
+        r.type === 'inbound-rtp' ? 'inbound' : r.type === 'outbound-rtp' ? 'outbound' : null;
+      if (dir === null || r.kind !== 'audio') return;
+      const codec = stats.get(String(r.codecId));
+      if (codec) out[dir] = String(codec.mimeType);
+    });
+    return out;
+  });
+}
 
 async function liveCalls(): Promise<unknown[]> {
   const r = await server.httpGet('/v1/calls');
@@ -81,46 +103,68 @@ async function expectCallGone(): Promise<void> {
   expect(await waitFor(async () => boundUdpPorts(min, max).length === 0, 5000)).toBe(true);
 }
 
-describe('a browser phone and a desk phone', () => {
-  it('the desk phone calls the browser: each hears the other', async () => {
-    await withBrowser({ toneHz: BROWSER_HZ }, async (browser) => {
-      const page = await browser.context.newPage();
-      await registerPage(page);
-      const desk = await phones.phone('1003', DESK_HZ);
-      expect((await desk.command('dial', `sip:1002@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
-      await page.waitForSelector('#status[data-call="ringing"]', { timeout: 10000 });
-      await page.click('#answer');
-      await page.waitForSelector('#status[data-call="answered"]', { timeout: 10000 });
-      await desk.waitForEvent('CALL_ESTABLISHED', 10000);
-      await sleep(1000); // ICE, DTLS and the jitter buffers settle
-      const heard = await pageHears(page);
-      expect({ ...heard, ok: heard.other > 0.5 && heard.own < 0.1 }).toMatchObject({ ok: true });
-      await page.click('#hangup');
-      await desk.waitForEvent('CALL_CLOSED', 10000);
-      expectDeskHeardBrowser();
-      await expectCallGone();
-    });
-  }, 90000);
+for (const scene of [
+  { codecs: null, browser: 'audio/opus' },
+  { codecs: ['PCMU'], browser: 'audio/PCMU' },
+] as const) {
+  describe(`a browser phone and a desk phone, server codecs ${scene.codecs?.join(',') ?? 'default'}`, () => {
+    beforeAll(async () => {
+      server = await startPhoneServer(
+        scene.codecs === null ? {} : { calls: { codecs: [...scene.codecs] } },
+        EXTENSIONS,
+        40,
+      );
+    }, 30000);
 
-  it('the browser calls the desk phone: each hears the other, and the desk phone hangs up', async () => {
-    await withBrowser({ toneHz: BROWSER_HZ }, async (browser) => {
-      const page = await browser.context.newPage();
-      await registerPage(page);
-      const desk = await phones.phone('1003', DESK_HZ);
-      await page.fill('#number', '1003');
-      await page.click('#call');
-      await desk.waitForEvent('CALL_ESTABLISHED', 10000); // the test phones answer by themselves
-      await page.waitForSelector('#status[data-call="answered"]', { timeout: 10000 });
-      await sleep(1000);
-      const heard = await pageHears(page);
-      expect({ ...heard, ok: heard.other > 0.5 && heard.own < 0.1 }).toMatchObject({ ok: true });
-      expect((await desk.command('hangup')).ok).toBe(true);
-      await page.waitForSelector('#status[data-call="ended"], #status[data-call="none"]', {
-        timeout: 10000,
-      });
-      await desk.waitForEvent('CALL_CLOSED', 10000);
-      expectDeskHeardBrowser();
-      await expectCallGone();
+    afterAll(async () => {
+      await server?.stop();
     });
-  }, 90000);
-});
+
+    it(`the desk phone calls the browser: each hears the other, the browser in ${scene.browser}`, async () => {
+      await withBrowser({ toneHz: BROWSER_HZ }, async (browser) => {
+        const page = await browser.context.newPage();
+        await registerPage(page);
+        const desk = await phones.phone('1003', DESK_HZ);
+        expect((await desk.command('dial', `sip:1002@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
+        await page.waitForSelector('#status[data-call="ringing"]', { timeout: 10000 });
+        await page.click('#answer');
+        await page.waitForSelector('#status[data-call="answered"]', { timeout: 10000 });
+        await desk.waitForEvent('CALL_ESTABLISHED', 10000);
+        await sleep(1000); // ICE, DTLS and the jitter buffers settle
+        const heard = await pageHears(page);
+        expect({ ...heard, ok: heard.other > 0.5 && heard.own < 0.1 }).toMatchObject({ ok: true });
+        expect(await pageCodecs(page)).toEqual({ inbound: scene.browser, outbound: scene.browser });
+        await page.click('#hangup');
+        await desk.waitForEvent('CALL_CLOSED', 10000);
+        expectDeskHeardBrowser();
+        await expectCallGone();
+      });
+    }, 90000);
+
+    // Calling out is shown once, in the default scene (the codec is the first test's matter).
+    if (scene.codecs !== null) return;
+    it('the browser calls the desk phone: each hears the other, and the desk phone hangs up', async () => {
+      await withBrowser({ toneHz: BROWSER_HZ }, async (browser) => {
+        const page = await browser.context.newPage();
+        await registerPage(page);
+        const desk = await phones.phone('1003', DESK_HZ);
+        await page.fill('#number', '1003');
+        await page.click('#call');
+        await desk.waitForEvent('CALL_ESTABLISHED', 10000); // the test phones answer by themselves
+        await page.waitForSelector('#status[data-call="answered"]', { timeout: 10000 });
+        await sleep(1000);
+        const heard = await pageHears(page);
+        expect({ ...heard, ok: heard.other > 0.5 && heard.own < 0.1 }).toMatchObject({
+          ok: true,
+        });
+        expect((await desk.command('hangup')).ok).toBe(true);
+        await page.waitForSelector('#status[data-call="ended"], #status[data-call="none"]', {
+          timeout: 10000,
+        });
+        await desk.waitForEvent('CALL_CLOSED', 10000);
+        expectDeskHeardBrowser();
+        await expectCallGone();
+      });
+    }, 90000);
+  });
+}
