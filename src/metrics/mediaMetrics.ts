@@ -31,6 +31,7 @@ export class MediaMetrics {
   private readonly workerLegs: Gauge<'worker'>;
   private readonly loopLag: Gauge<'worker'>;
   private readonly utilization: Gauge<'worker'>;
+  private readonly webrtcLive: Gauge<'worker' | 'kind'>;
   private readonly lastWorker = new Map<number, MediaCounters>();
   private readonly lastLost = new Map<number, number>();
 
@@ -102,6 +103,12 @@ export class MediaMetrics {
       labelNames: ['worker'] as const,
       registers,
     });
+    this.webrtcLive = new Gauge({
+      name: 'callwatch_webrtc_live_objects',
+      help: 'Live objects of WebRTC legs in a media worker (pairs: secure pairs; dtls, srtp: werift sessions); a leak shows here',
+      labelNames: ['worker', 'kind'] as const,
+      registers,
+    });
   }
 
   /** A worker's periodic totals (MediaEngine 'stats'). */
@@ -122,6 +129,10 @@ export class MediaMetrics {
     this.workerLegs.set({ worker }, stats.legs);
     this.loopLag.set({ worker }, stats.loopDelayMs.max / 1000);
     this.utilization.set({ worker }, stats.eventLoopUtilization);
+    const live = stats.secureLive ?? { pairs: 0, dtls: 0, srtp: 0 };
+    this.webrtcLive.set({ worker, kind: 'pairs' }, live.pairs);
+    this.webrtcLive.set({ worker, kind: 'dtls' }, live.dtls);
+    this.webrtcLive.set({ worker, kind: 'srtp' }, live.srtp);
   }
 
   /** A leg's periodic report (Leg 'stats'). */

@@ -5,7 +5,8 @@
  * in each call the browser's leg is WebRTC (ICE-lite, DTLS-SRTP) and the desk phone's
  * plain RTP in PCMU. With the server's default codecs the browser's leg is Opus (the
  * server transcodes to PCMU); with the server limited to PCMU it is PCMU (relayed) — read
- * from the page's own RTCPeerConnection statistics.
+ * from the page's own RTCPeerConnection statistics. A tab closed mid-call ends the call
+ * with a BYE to the desk phone and leaves no port, DTLS or SRTP session behind.
  * What each side heard is measured on what it actually received: the page through a
  * WebAudio analyser on the remote track, baresip from its decoded-audio recording.
  * Afterwards no call is live and the call's media ports are free.
@@ -164,6 +165,33 @@ for (const scene of [
         await desk.waitForEvent('CALL_CLOSED', 10000);
         expectDeskHeardBrowser();
         await expectCallGone();
+      });
+    }, 90000);
+
+    it('a closed tab ends its call within seconds and frees its ports, DTLS and SRTP sessions', async () => {
+      // The workers report their live WebRTC objects every few seconds (a gauge).
+      const live = async () => (await server.metric('callwatch_webrtc_live_objects')) ?? 0;
+      expect(await waitFor(async () => (await live()) === 0, 12000)).toBe(true);
+      await withBrowser({ toneHz: BROWSER_HZ }, async (browser) => {
+        const page = await browser.context.newPage();
+        await registerPage(page);
+        const desk = await phones.phone('1003', DESK_HZ);
+        expect((await desk.command('dial', `sip:1002@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
+        await page.waitForSelector('#status[data-call="ringing"]', { timeout: 10000 });
+        await page.click('#answer');
+        await desk.waitForEvent('CALL_ESTABLISHED', 10000);
+        // Counted while the call runs (so the check below can fail): a secure pair, its
+        // DTLS and SRTP sessions.
+        expect(await waitFor(async () => (await live()) >= 3, 12000)).toBe(true);
+        const closedAt = Date.now();
+        await page.close();
+        await desk.waitForEvent('CALL_CLOSED', 10000);
+        expect(Date.now() - closedAt).toBeLessThan(5000);
+        await expectCallGone();
+        expect(await waitFor(async () => (await live()) === 0, 12000)).toBe(true);
+        expect(await waitFor(async () => (await server.registrations()).length === 1, 5000)).toBe(
+          true,
+        ); // only the desk phone's binding is left
       });
     }, 90000);
   });
