@@ -19,6 +19,7 @@
 import type { CodecName } from '../codecs/codec.js';
 import type { MediaErrorCode } from '../engine/errors.js';
 import type { PacketIoCounters } from '../io/packetIo.js';
+import type { SecureCounters } from '../secure/securePair.js';
 
 export type { CodecName } from '../codecs/codec.js';
 
@@ -311,17 +312,8 @@ export interface LegStats {
 }
 
 /** A WebRTC leg's state and what its demultiplexer dropped, and why (monotonic counts). */
-export interface SecureLegStats {
+export interface SecureLegStats extends SecureCounters {
   state: 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
-  stunIn: number;
-  stunRefused: number;
-  dtlsIn: number;
-  srtpIn: number;
-  srtpAuthFailed: number;
-  notFromPeer: number;
-  notReady: number;
-  garbage: number;
-  srtpOut: number;
 }
 
 export interface WorkerStats {
