@@ -6,6 +6,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <future>
+
 #include "recv_batch.h"
 
 #include <ctime>
@@ -31,7 +33,13 @@ int EventThread::Start() {
   ev.events = EPOLLIN;
   ev.data.u64 = WAKE_KEY;
   if (epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev) != 0) return errno;
-  thread_ = std::thread([this] { Run(); });
+  // The thread opens its receive ring itself (the ring takes one submitting thread) and
+  // Start waits for that: once the io exists its descriptors are all open, so what a
+  // caller counts after creating one does not change under it a moment later.
+  std::promise<void> started;
+  std::future<void> ready = started.get_future();
+  thread_ = std::thread([this, &started] { Run(started); });
+  ready.wait();
   return 0;
 }
 
@@ -199,9 +207,10 @@ double EventThread::CpuMs() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
-void EventThread::Run() {
+void EventThread::Run(std::promise<void>& started) {
   pthread_setname_np(pthread_self(), "callwatch-io");  // visible in top -H, /proc/*/task
   if (useRecvRing_.load() && recv_.Open()) ringOpen_.store(true);
+  started.set_value();  // `started` lives on Start's stack: not touched after this
   epoll_event events[MAX_EVENTS];
   while (!stop_.load()) {
     int count = epoll_wait(epoll_, events, MAX_EVENTS, -1);

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -59,7 +60,7 @@ class EventThread {
   bool UsesRecvRing() const { return ringOpen_.load() && useRecvRing_.load(); }
 
  private:
-  void Run();
+  void Run(std::promise<void>& started);
   uint32_t ReadRound(const epoll_event* events, int count);
   void RelaySlots(uint32_t first, uint32_t end);
   void RelayRun(Route& route, uint32_t first, uint32_t end);

@@ -123,6 +123,7 @@ NativeIo::~NativeIo() {
 }
 
 void NativeIo::Deliver() {
+  if (pump_ == nullptr || pump_->closing || asyncContext_ == nullptr) return;
   uint32_t ready = pump_->thread.TakeReady();
   if (ready == 0) return;
   napi_env env = Env();
@@ -311,6 +312,12 @@ Napi::Value NativeIo::Close(const Napi::CallbackInfo& info) {
   if (pump_ != nullptr) {
     pump_->Close();
     finalCpuMs_ = pump_->thread.CpuMs();
+  }
+  // Nothing is delivered after close: the async resource ends here rather than at
+  // garbage collection (async_hooks, and jest's open-handle report, see it closed).
+  if (asyncContext_ != nullptr) {
+    napi_async_destroy(info.Env(), asyncContext_);
+    asyncContext_ = nullptr;
   }
   return info.Env().Undefined();
 }
