@@ -465,7 +465,11 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       this.calls.delete(callId);
       this.parties.delete(callId);
       this.callers.delete(callId);
-      for (const [key, entry] of this.dialogs) if (entry.call === call) this.dialogs.delete(key);
+      // A dialog whose 2xx still awaits its ACK keeps routing it (the call's held BYE
+      // waits for it, Call.end); the call drops it with 'dialogDropped'.
+      for (const [key, entry] of this.dialogs) {
+        if (entry.call === call && !call.awaitingAck(entry.side)) this.dialogs.delete(key);
+      }
       for (const branch of call.branches) this.ownBranches.delete(branch);
       this.emit('ended', r);
       this.emit('liveEnded', live);
