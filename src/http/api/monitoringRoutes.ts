@@ -8,14 +8,23 @@
  * - agent: sees its own calls, raises and lowers its hand, invites another agent (with
  *   callMonitorAccess) into its call.
  * Monitoring refusals answer with the refusal's code and HTTP status (refusals.ts).
+ *
+ * Presence: every token with an extension reads and sets its own (`/v1/me/presence`),
+ * admin sets anyone's; only an available supervisor starts monitoring. The live-call
+ * listing tells a token with an extension (supervisor, or admin acting as one) whether
+ * and how it may join each call (`join`, from the same checks as a real start).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MONITOR_MODES } from '../../monitoring/modes.js';
+import { MONITOR_DEVICES, type MonitorDevice } from '../../monitoring/monitoringService.js';
+import { REFUSAL_CODES } from '../../monitoring/refusals.js';
+import { PRESENCE_STATUSES, type PresenceStatus } from '../../monitoring/supervisorPresence.js';
 import type { MonitorMode } from '../../monitoring/modes.js';
 import type { CallDirection } from '../../calls/dialPlan.js';
 import type { Config } from '../../config/schema.js';
 import type { LiveCallFilter, LiveCallListing, LiveCallView } from '../../monitoring/liveCalls.js';
 import type { MonitorSessionRecord } from '../../monitoring/monitorSession.js';
+import type { JoinEligibility } from '../../monitoring/monitoringService.js';
 import type { Supervision } from '../../monitoring/supervision.js';
 import type { LocationService } from '../../registrar/locationService.js';
 import { principalOf, type Principal } from './auth.js';
@@ -36,6 +45,72 @@ const idParams = {
   type: 'object',
   required: ['id'],
   properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+} as const;
+
+const presenceSchema = {
+  type: 'object',
+  required: ['status'],
+  additionalProperties: false,
+  properties: { status: { type: 'string', enum: PRESENCE_STATUSES } },
+} as const;
+
+const refusalSchema = {
+  type: ['object', 'null'],
+  description: 'Why this supervisor cannot join now (null when it can)',
+  required: ['code', 'message'],
+  properties: { code: { type: 'string', enum: REFUSAL_CODES }, message: { type: 'string' } },
+} as const;
+
+const joinSchema = {
+  type: 'object',
+  description:
+    "Whether the token's extension may join this call now: the modes it may use, else the " +
+    'refusal a start would get. Only for a token with an extension (not agents).',
+  required: ['modes', 'refusal'],
+  properties: {
+    modes: { type: 'array', items: { type: 'string', enum: MONITOR_MODES } },
+    refusal: refusalSchema,
+  },
+} as const;
+
+const extensionSchema = {
+  type: 'object',
+  required: [
+    'number',
+    'displayName',
+    'role',
+    'registered',
+    'contacts',
+    'inCall',
+    'monitoring',
+    'allowMonitoring',
+    'groups',
+    'monitoredBy',
+    'presence',
+  ],
+  properties: {
+    number: { type: 'string' },
+    displayName: { type: ['string', 'null'] },
+    role: { type: 'string' },
+    registered: { type: 'boolean' },
+    contacts: { type: 'integer' },
+    inCall: { type: 'boolean' },
+    monitoring: { type: 'boolean' },
+    allowMonitoring: { type: 'boolean' },
+    groups: { type: 'array', items: { type: 'string' } },
+    monitoredBy: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['extension', 'modes'],
+        properties: {
+          extension: { type: 'string' },
+          modes: { type: 'array', items: { type: 'string', enum: MONITOR_MODES } },
+        },
+      },
+    },
+    presence: { type: 'string', enum: PRESENCE_STATUSES },
+  },
 } as const;
 
 const monitorSchema = {
@@ -85,23 +160,27 @@ const callSchema = {
     },
     monitors: {
       type: 'array',
+      description: 'Who monitors the call now',
       items: {
         type: 'object',
+        required: ['id', 'supervisor', 'supervisorName', 'mode', 'state', 'since'],
         properties: {
           id: { type: 'string' },
           supervisor: { type: 'string' },
-          mode: { type: 'string' },
-          state: { type: 'string' },
+          supervisorName: { type: ['string', 'null'] },
+          mode: { type: 'string', enum: MONITOR_MODES },
+          state: { type: 'string', enum: ['calling', 'active', 'ended'] },
           since: { type: 'string' },
         },
       },
     },
+    join: joinSchema,
   },
 } as const;
 
 export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringRoutesDeps): void {
   const { supervision, listing, config } = deps;
-  const { monitoring, notes } = supervision;
+  const { monitoring, notes, presence } = supervision;
   const permissions = monitoring.permissions;
   const iso = (ms: number) => deps.toWall(ms).toISOString();
 
@@ -124,15 +203,35 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     return v.agent === p.extension || permissions.modesFor(p.extension ?? '', v.agent).length > 0;
   };
 
+  /** A call as `p` sees it: with `join` for a token acting as an extension (not agents). */
+  const forPrincipal = (
+    p: Principal,
+    v: LiveCallView,
+  ): LiveCallView & { join?: JoinEligibility } =>
+    p.extension !== null && p.scope !== 'agent'
+      ? { ...v, join: monitoring.eligibility(p.extension, v.id) }
+      : v;
+
   const visibleCall = (request: FastifyRequest, id: string): LiveCallView => {
     const view = listing.get(id);
-    if (view === undefined || !maySee(principalOf(request), view)) throw notFound('no such call');
-    return view;
+    const p = principalOf(request);
+    if (view === undefined || !maySee(p, view)) throw notFound('no such call');
+    return forPrincipal(p, view);
+  };
+
+  /** The extension a /v1/me route acts on: the token's (403 for one without). */
+  const ownExtension = (request: FastifyRequest): string => {
+    const p = principalOf(request);
+    if (p.extension === null) {
+      throw new ApiError(403, 'forbidden', 'this token acts as no extension');
+    }
+    return p.extension;
   };
 
   /** The supervisor a request acts as: its own extension, or (admin) the one named. */
   const actingSupervisor = (p: Principal, named: string | undefined): string => {
     if (p.scope === 'admin') {
+      if (named === undefined && p.extension !== null) return p.extension;
       if (named === undefined) {
         throw new ApiError(400, 'bad-request', 'an admin token must name the supervisor');
       }
@@ -158,8 +257,15 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     {
       config: { scopes: ['admin', 'supervisor'] },
       schema: {
-        summary: 'Extensions: registration, in-call state, who may monitor them',
-        response: { 401: { $ref: 'ApiError#' }, 403: { $ref: 'ApiError#' } },
+        summary: 'Extensions: registration, in-call state, presence, who may monitor them',
+        response: {
+          200: {
+            type: 'object',
+            required: ['extensions'],
+            properties: { extensions: { type: 'array', items: extensionSchema } },
+          },
+          ...errorResponses(401, 403),
+        },
       },
     },
     async (request) => {
@@ -187,9 +293,62 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
             monitoredBy: permissions
               .monitorsOf(e.number)
               .map((m) => ({ extension: m, modes: permissions.modesFor(m, e.number) })),
+            presence: presence.statusOf(e.number),
           };
         });
       return { extensions: list };
+    },
+  );
+
+  app.get(
+    '/v1/me/presence',
+    {
+      config: { scopes: ['admin', 'supervisor', 'agent'] },
+      schema: {
+        summary: "The token's extension's presence (available, away, dnd)",
+        response: { 200: presenceSchema, ...errorResponses(401, 403) },
+      },
+    },
+    async (request) => ({ status: presence.statusOf(ownExtension(request)) }),
+  );
+
+  app.put(
+    '/v1/me/presence',
+    {
+      config: { scopes: ['admin', 'supervisor', 'agent'] },
+      schema: {
+        summary: "Sets the token's extension's presence; only an available supervisor joins calls",
+        body: presenceSchema,
+        response: { 200: presenceSchema, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const extension = ownExtension(request);
+      const { status } = request.body as { status: PresenceStatus };
+      return { status: presence.set(extension, status) };
+    },
+  );
+
+  app.put(
+    '/v1/extensions/:ext/presence',
+    {
+      config: { scopes: ['admin'] },
+      schema: {
+        summary: "Sets an extension's presence",
+        params: {
+          type: 'object',
+          required: ['ext'],
+          properties: { ext },
+        },
+        body: presenceSchema,
+        response: { 200: presenceSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { ext: number } = request.params as { ext: string };
+      if (!permissions.isExtension(number)) throw notFound('no such extension');
+      const { status } = request.body as { status: PresenceStatus };
+      return { status: presence.set(number, status) };
     },
   );
 
@@ -238,7 +397,12 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
         ...(q.hand !== undefined ? { hand: q.hand } : {}),
       };
       const p = principalOf(request);
-      return { calls: listing.list(filter).filter((v) => maySee(p, v)) };
+      return {
+        calls: listing
+          .list(filter)
+          .filter((v) => maySee(p, v))
+          .map((v) => forPrincipal(p, v)),
+      };
     },
   );
 
@@ -297,14 +461,28 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
           type: 'object',
           required: ['mode'],
           additionalProperties: false,
-          properties: { supervisor: ext, mode: { type: 'string', enum: MONITOR_MODES } },
+          properties: {
+            supervisor: ext,
+            mode: { type: 'string', enum: MONITOR_MODES },
+            device: {
+              type: 'string',
+              enum: MONITOR_DEVICES,
+              description:
+                "Which of the supervisor's contacts ring: browser (SIP over WebSocket) or " +
+                'phone (the others); default all of them',
+            },
+          },
         },
         response: { 201: monitorSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
-      const body = request.body as { supervisor?: string; mode: MonitorMode };
+      const body = request.body as {
+        supervisor?: string;
+        mode: MonitorMode;
+        device?: MonitorDevice;
+      };
       const p = principalOf(request);
       const supervisor = actingSupervisor(p, body.supervisor);
       const record = await monitoring.start({
@@ -313,6 +491,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
         mode: body.mode,
         trigger: 'api',
         actor: p.name,
+        ...(body.device !== undefined ? { device: body.device } : {}),
       });
       return reply.code(201).send(sessionView(record));
     },
