@@ -35,6 +35,7 @@ import type { Logger } from './logging.js';
 import { SipMetrics } from './metrics/sipMetrics.js';
 import { LocationService } from './registrar/locationService.js';
 import { registerMonitoringRoutes } from './http/api/monitoringRoutes.js';
+import { agentNoticesOn } from './monitoring/agentNotices.js';
 import { LiveCallListing } from './monitoring/liveCalls.js';
 import { startSupervision } from './monitoring/supervision.js';
 import { Registrar } from './registrar/registrar.js';
@@ -357,7 +358,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         authLimits: config.api.authLockout,
         events,
         canSee: scopeVisibility({
-          notifyAgents: config.monitoring.notifyAgents,
+          notifyAgents: agentNoticesOn(config),
           mayMonitor: groupsMayMonitor(config.monitoring.groups),
         }),
         ...(webSocket

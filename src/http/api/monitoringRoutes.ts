@@ -5,8 +5,9 @@
  * - supervisor: acts as its own extension — sees the extensions and calls its groups let it
  *   monitor, starts, steers and stops its own sessions, tags calls, lowers hands, reads its
  *   own audit entries;
- * - agent: sees its own calls, raises and lowers its hand, invites another agent (with
- *   callMonitorAccess) into its call.
+ * - agent: sees its own calls (who monitors them only as `monitoredBy`, and only with
+ *   monitoring.notices.agent), raises and lowers its hand, lists the agents it may invite
+ *   (`/v1/extensions?callMonitorAccess=true`) and invites one into its call.
  * Monitoring refusals answer with the refusal's code and HTTP status (refusals.ts).
  *
  * Presence: every token with an extension reads and sets its own (`/v1/me/presence`),
@@ -25,6 +26,11 @@ import type { Config } from '../../config/schema.js';
 import type { LiveCallFilter, LiveCallListing, LiveCallView } from '../../monitoring/liveCalls.js';
 import type { MonitorSessionRecord } from '../../monitoring/monitorSession.js';
 import type { JoinEligibility } from '../../monitoring/monitoringService.js';
+import {
+  agentNoticesOn,
+  monitoredBy,
+  type MonitoredByEntry,
+} from '../../monitoring/agentNotices.js';
 import type { Supervision } from '../../monitoring/supervision.js';
 import type { LocationService } from '../../registrar/locationService.js';
 import { principalOf, type Principal } from './auth.js';
@@ -175,8 +181,29 @@ const callSchema = {
       },
     },
     join: joinSchema,
+    monitoredBy: {
+      type: 'array',
+      description:
+        "For the call's agent: who monitors it (empty when monitoring.notices.agent is off)",
+      items: {
+        type: 'object',
+        required: ['supervisor', 'supervisorName', 'mode'],
+        properties: {
+          supervisor: { type: 'string' },
+          supervisorName: { type: ['string', 'null'] },
+          mode: { type: 'string', enum: MONITOR_MODES },
+        },
+      },
+    },
   },
 } as const;
+
+/** A call as one token sees it (forPrincipal in registerMonitoringRoutes). */
+type CallReply = Omit<LiveCallView, 'monitors'> & {
+  monitors?: LiveCallView['monitors'];
+  join?: JoinEligibility;
+  monitoredBy?: MonitoredByEntry[];
+};
 
 export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringRoutesDeps): void {
   const { supervision, listing, config } = deps;
@@ -203,21 +230,29 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     return v.agent === p.extension || permissions.modesFor(p.extension ?? '', v.agent).length > 0;
   };
 
-  /** A call as `p` sees it: with `join` for a token acting as an extension (not agents). */
-  const forPrincipal = (
-    p: Principal,
-    v: LiveCallView,
-  ): LiveCallView & { join?: JoinEligibility } =>
-    p.extension !== null && p.scope !== 'agent'
-      ? { ...v, join: monitoring.eligibility(p.extension, v.id) }
-      : v;
+  const noticesOn = agentNoticesOn(config);
 
-  const visibleCall = (request: FastifyRequest, id: string): LiveCallView => {
-    const view = listing.get(id);
-    const p = principalOf(request);
-    if (view === undefined || !maySee(p, view)) throw notFound('no such call');
-    return forPrincipal(p, view);
+  /**
+   * A call as `p` sees it: with `join` for a token acting as an extension; an agent sees
+   * who monitors it only as `monitoredBy` (empty with notices off), never `monitors`.
+   */
+  const forPrincipal = (p: Principal, v: LiveCallView): CallReply => {
+    if (p.scope === 'agent') {
+      const { monitors: _hidden, ...rest } = v;
+      return { ...rest, monitoredBy: monitoredBy(v, noticesOn) };
+    }
+    return p.extension !== null ? { ...v, join: monitoring.eligibility(p.extension, v.id) } : v;
   };
+
+  const visibleView = (request: FastifyRequest, id: string): LiveCallView => {
+    const view = listing.get(id);
+    if (view === undefined || !maySee(principalOf(request), view)) throw notFound('no such call');
+    return view;
+  };
+
+  /** A call the request may see, as it sees it (forPrincipal); 404 otherwise. */
+  const visibleCall = (request: FastifyRequest, id: string): CallReply =>
+    forPrincipal(principalOf(request), visibleView(request, id));
 
   /** The extension a /v1/me route acts on: the token's (403 for one without). */
   const ownExtension = (request: FastifyRequest): string => {
@@ -255,29 +290,49 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
   app.get(
     '/v1/extensions',
     {
-      config: { scopes: ['admin', 'supervisor'] },
+      config: { scopes: ['admin', 'supervisor', 'agent'] },
       schema: {
         summary: 'Extensions: registration, in-call state, presence, who may monitor them',
+        description:
+          'admin: all; supervisor: itself and those its groups let it monitor; agent: only ' +
+          'with callMonitorAccess=true, the other agents it may invite into its call.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            callMonitorAccess: {
+              type: 'boolean',
+              description: 'Only extensions whose callMonitorAccess is this',
+            },
+          },
+        },
         response: {
           200: {
             type: 'object',
             required: ['extensions'],
             properties: { extensions: { type: 'array', items: extensionSchema } },
           },
-          ...errorResponses(401, 403),
+          ...errorResponses(400, 401, 403),
         },
       },
     },
     async (request) => {
       const p = principalOf(request);
+      const { callMonitorAccess: access } = request.query as { callMonitorAccess?: boolean };
+      if (p.scope === 'agent' && access !== true) {
+        throw new ApiError(403, 'forbidden', 'an agent token lists only ?callMonitorAccess=true');
+      }
       const now = deps.now();
+      const visible = (e: Config['extensions'][number]): boolean => {
+        if (p.scope === 'admin') return true;
+        // An agent invites others, never itself.
+        if (p.scope === 'agent') return e.number !== p.extension;
+        return (
+          e.number === p.extension || permissions.modesFor(p.extension ?? '', e.number).length > 0
+        );
+      };
       const list = config.extensions
-        .filter(
-          (e) =>
-            p.scope === 'admin' ||
-            e.number === p.extension ||
-            permissions.modesFor(p.extension ?? '', e.number).length > 0,
-        )
+        .filter((e) => visible(e) && (access === undefined || e.callMonitorAccess === access))
         .map((e) => {
           const bindings = deps.location.activeBindings(e.number, now);
           return {
@@ -444,7 +499,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      visibleCall(request, id);
+      visibleView(request, id);
       notes.addTags(id, (request.body as { tags: string[] }).tags);
       return visibleCall(request, id);
     },
@@ -547,7 +602,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
   const handRoute = (raise: boolean) => async (request: FastifyRequest) => {
     const { id } = request.params as { id: string };
     const p = principalOf(request);
-    const view = visibleCall(request, id);
+    const view = visibleView(request, id);
     if (raise && p.scope !== 'admin' && view.agent !== p.extension) {
       throw new ApiError(403, 'forbidden', "only the call's agent raises its hand");
     }
@@ -590,7 +645,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     async (request, reply) => {
       const { id } = request.params as { id: string };
       const p = principalOf(request);
-      const view = visibleCall(request, id);
+      const view = visibleView(request, id);
       if (p.scope === 'agent' && view.agent !== p.extension) {
         throw new ApiError(403, 'forbidden', "only the call's agent invites");
       }
