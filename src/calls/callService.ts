@@ -75,6 +75,8 @@ export interface CallServiceDeps {
   /** Methods we allow (Allow header of our INVITEs). */
   allow: readonly string[];
   onAuthResult?(result: AuthResult, request: SipRequest, source: Source): void;
+  /** The extension a browser ticket bound `source`'s flow to (src/http/sipTickets.ts). */
+  flowExtension?(source: Source): string | undefined;
 }
 
 /** A live call as other services see it (recording, monitoring). */
@@ -347,6 +349,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       authenticator: this.deps.authenticator,
       isExtension: (n) => this.extensions.has(n),
       ...(this.deps.onAuthResult !== undefined ? { onAuthResult: this.deps.onAuthResult } : {}),
+      ...(this.deps.flowExtension !== undefined ? { flowExtension: this.deps.flowExtension } : {}),
     });
     if (!who.ok) return this.reject(incoming, who.status, who.reason, who.headers);
     const uri = requestUriOf(request);

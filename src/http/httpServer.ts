@@ -17,6 +17,7 @@ import type { AuthLimitConfig } from './api/authLimiter.js';
 import { registerApi } from './api/index.js';
 import { registerSipWebSocketRoute, type SipWebSocketEntry } from './sipWebSocketRoute.js';
 import { registerPhoneRoutes } from './phoneRoute.js';
+import type { FlowIdentities, SipTickets } from './sipTickets.js';
 
 export interface HttpServerDeps {
   registry: Registry;
@@ -34,7 +35,12 @@ export interface HttpServerDeps {
   /** Wrong API tokens per source address (config api.authLockout); none: unlimited. */
   authLimits?: AuthLimitConfig;
   /** SIP over WebSocket at /sip (sipWebSocketRoute.ts); none: no such route. */
-  sipWebSocket?: { entry: SipWebSocketEntry; maxMessageBytes: number };
+  sipWebSocket?: {
+    entry: SipWebSocketEntry;
+    maxMessageBytes: number;
+    /** Browser tickets (`/sip?ticket=`, sipTickets.ts). */
+    tickets?: { tickets: SipTickets; identities: FlowIdentities };
+  };
   /** HTTPS with these PEM contents (and `wss` at /sip); none: plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -71,6 +77,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     registerSipWebSocketRoute(app, {
       entry: deps.sipWebSocket.entry,
       secure: deps.tls !== undefined,
+      ...(deps.sipWebSocket.tickets ? { tickets: deps.sipWebSocket.tickets } : {}),
     });
     // The phone page registers over /sip: served only where that exists.
     registerPhoneRoutes(app);
