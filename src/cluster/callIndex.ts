@@ -169,7 +169,7 @@ export class RedisCallIndex implements CallIndex {
       );
     }
     pipeline.exec().catch((err: unknown) => {
-      this.deps.logger.debug({ module: 'cluster', err }, 'writing the live-call index failed');
+      this.deps.logger.debug({ err }, 'writing the live-call index failed');
     });
   }
 
@@ -182,7 +182,7 @@ export class RedisCallIndex implements CallIndex {
       .zrem(keys.callIndex, id)
       .exec()
       .catch((err: unknown) =>
-        this.deps.logger.debug({ module: 'cluster', err }, 'removing a call from the index failed'),
+        this.deps.logger.debug({ err }, 'removing a call from the index failed'),
       );
   }
 }

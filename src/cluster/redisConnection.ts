@@ -3,7 +3,8 @@
  * subscribed connection takes no other commands). Commands never wait for a connection:
  * while Redis is down they fail at once with ClusterUnavailableError (no offline queue),
  * and ioredis reconnects by itself with a capped back-off. Each outage is logged once,
- * when it starts and when it ends, and `ready` tells the users to resynchronise.
+ * when it starts and when it ends, and `ready` tells the users to resynchronise. Logs go
+ * to the logger given (the cluster's child logger).
  */
 import { Redis } from 'ioredis';
 import type { Logger } from '../logging.js';
@@ -60,7 +61,7 @@ export class RedisConnection extends TypedEmitter<RedisConnectionEvents> {
       if (!this.up) {
         this.up = true;
         options.logger.info(
-          { module: 'cluster', url: redact(options.url) },
+          { url: redact(options.url) },
           this.everUp ? 'redis reachable again' : 'redis connected',
         );
         this.everUp = true;
@@ -71,7 +72,7 @@ export class RedisConnection extends TypedEmitter<RedisConnectionEvents> {
       if (this.closed || !this.up) return;
       this.up = false;
       options.logger.warn(
-        { module: 'cluster', url: redact(options.url), err },
+        { url: redact(options.url), err },
         'redis unreachable: cluster-wide state is unavailable until it is back (reconnecting)',
       );
     };

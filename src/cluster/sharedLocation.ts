@@ -58,7 +58,7 @@ export class SharedLocation {
       if (channel !== keys.bindingChannel) return;
       const change = parseBindingChange(text);
       if (change === undefined) {
-        this.deps.logger.warn({ module: 'cluster', channel }, 'unreadable binding change ignored');
+        this.deps.logger.warn({ channel }, 'unreadable binding change ignored');
         return;
       }
       this.apply(change);
@@ -68,7 +68,7 @@ export class SharedLocation {
     await redis.subscriber.subscribe(keys.bindingChannel);
     const onReady = () => {
       this.resync().catch((err: unknown) =>
-        this.deps.logger.warn({ module: 'cluster', err }, 'resynchronising registrations failed'),
+        this.deps.logger.warn({ err }, 'resynchronising registrations failed'),
       );
     };
     redis.on('ready', onReady);
@@ -169,7 +169,7 @@ export class SharedLocation {
     done.catch((err: unknown) =>
       // Redis is down: the outage is logged once by the connection; this binding is
       // written again by the resynchronisation when Redis is back.
-      this.deps.logger.debug({ module: 'cluster', err, extension: b.extension }, message),
+      this.deps.logger.debug({ err, extension: b.extension }, message),
     );
   }
 
