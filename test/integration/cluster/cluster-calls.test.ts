@@ -126,6 +126,32 @@ function heard(p: BaresipPhone) {
   return readWav(dec[0]!);
 }
 
+/**
+ * Every message the phone sent went to Kamailio, and so did its in-dialog requests: the
+ * instance kept Kamailio's Record-Route in its responses (RFC 3261 §12.1.1), so the
+ * caller's ACK and BYE carry a Route to Kamailio, and the callee's BYE came from it.
+ */
+function expectOnlyThroughKamailio(caller: BaresipPhone, callee: BaresipPhone): void {
+  const kam = `127.0.0.1:${kamailio!.port}`;
+  for (const p of [caller, callee]) {
+    const sentElsewhere = p
+      .trace()
+      .filter((t) => t.direction === 'sent' && t.dst !== kam)
+      .map((t) => `${t.message.method ?? t.message.status} to ${t.dst}`);
+    expect({ phone: p.user, sentElsewhere }).toEqual({ phone: p.user, sentElsewhere: [] });
+  }
+  // The last ACK is the 2xx's (an ACK to the 407 before it is hop-by-hop, no Route).
+  for (const method of ['ACK', 'BYE']) {
+    const r = caller.sentRequests(method).at(-1);
+    expect({ method, route: r?.header('Route') ?? r?.raw }).toEqual({
+      method,
+      route: expect.stringContaining(`:${kamailio!.port};lr`),
+    });
+  }
+  const bye = callee.trace().find((t) => t.direction === 'received' && t.message.method === 'BYE');
+  expect(bye?.src).toBe(kam);
+}
+
 describe('two instances behind Kamailio, state shared in Redis', () => {
   it('phones registered through Kamailio call each other; calls land on both instances', async () => {
     // One at a time: each phone takes a block of free ports.
@@ -160,6 +186,8 @@ describe('two instances behind Kamailio, state shared in Redis', () => {
     await sleep(3000);
     await hangUp(onA, calleeA);
     await hangUp(onB, calleeB);
+    expectOnlyThroughKamailio(onA, calleeA);
+    expectOnlyThroughKamailio(onB, calleeB);
     for (const [p, own, other] of [
       [onA, CALLER_HZ, CALLEE_HZ],
       [calleeA, CALLEE_HZ, CALLER_HZ],
