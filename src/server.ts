@@ -292,6 +292,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         clock,
         toWall: (ms) => new Date(ms + wallOffset),
         logger,
+        registry: metrics.registry,
       }),
     );
     const running = cluster;

@@ -4,6 +4,7 @@
  * calls through Redis. Without it, nothing here runs and the single-instance server
  * keeps everything in memory.
  */
+import { Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../sip/clock.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging.js';
@@ -22,6 +23,8 @@ export interface ClusterDeps {
   clock: Clock;
   toWall: (ms: number) => Date;
   logger: Logger;
+  /** Where `callwatch_cluster_redis_up` is registered. */
+  registry?: Registry;
 }
 
 export interface RunningCluster {
@@ -34,6 +37,16 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
   const logger = deps.logger.child({ module: 'cluster' });
   const redis = new RedisConnection({ url: deps.config.url, logger });
   const keys = clusterKeys(deps.config.keyPrefix);
+  if (deps.registry !== undefined) {
+    new Gauge({
+      name: 'callwatch_cluster_redis_up',
+      help: 'Whether the shared state (Redis) is reachable: 1 yes, 0 no (cluster-wide features fail meanwhile)',
+      registers: [deps.registry],
+      collect() {
+        this.set(redis.available ? 1 : 0);
+      },
+    });
+  }
   const location = new SharedLocation({
     instanceId: deps.instanceId,
     location: deps.location,

@@ -41,7 +41,7 @@ beforeAll(async () => {
   for (const spec of specs)
     instances.set(spec.id, await startInstance(spec, redis.url, EXTENSIONS));
   kamailio = await KamailioProc.start(specs.map((s) => s.sipPort));
-}, 60000);
+}, 120000);
 
 afterEach(async () => {
   await Promise.all(phones.map((p) => p.kill()));
@@ -257,7 +257,7 @@ describe('two instances behind Kamailio, state shared in Redis', () => {
     expect(await ownerOf(b, '1006')).toBe('a');
     expect(await ownerOf(restarted, '1006')).toBe('a');
     await hangUp(again, againCallee);
-  }, 120000);
+  }, 180000);
 
   it('Redis stopped mid-call: the call keeps its audio, the shared list fails clearly, then recovers', async () => {
     const caller = await phone('1002', CALLER_HZ);
@@ -267,6 +267,7 @@ describe('two instances behind Kamailio, state shared in Redis', () => {
     const b = instances.get('b')!;
     expect(await ownerOf(b, '1002')).toBe('a');
 
+    expect(await b.metric('callwatch_cluster_redis_up')).toBe(1);
     await redis!.stop();
     const tDown = Date.now();
     // A cluster-wide feature answers with a clear error, not a hang or a stale list.
@@ -276,6 +277,7 @@ describe('two instances behind Kamailio, state shared in Redis', () => {
     expect(
       await a.waitForLog((e) => e.msg?.startsWith('redis unreachable') === true, 5000),
     ).toBeDefined();
+    expect(await b.metric('callwatch_cluster_redis_up')).toBe(0);
     await sleep(2000);
 
     await redis!.run();
@@ -283,6 +285,7 @@ describe('two instances behind Kamailio, state shared in Redis', () => {
     await a.waitForLog((e) => e.msg === 'redis reachable again', 10000);
     await b.waitForLog((e) => e.msg === 'redis reachable again', 10000);
     expect(await ownerOf(b, '1002')).toBe('a');
+    expect(await b.metric('callwatch_cluster_redis_up')).toBe(1);
     // Registrations were written again too: the empty Redis knows the live bindings.
     expect(await waitFor(async () => redis!.keys('callwatch:binding:*').length >= 2, 3000)).toBe(
       true,
