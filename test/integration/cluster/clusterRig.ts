@@ -248,6 +248,6 @@ export async function optionsAnswered(server: ServerHandle): Promise<number> {
  * Resolves once Kamailio has surely marked the instance up: two probes answered (the
  * second is sent a probe interval after the first answer was received).
  */
-export async function probedIn(server: ServerHandle, timeoutMs = 10000): Promise<boolean> {
+export async function probedIn(server: ServerHandle, timeoutMs = 20000): Promise<boolean> {
   return waitFor(async () => (await optionsAnswered(server)) >= 2, timeoutMs);
 }
