@@ -88,6 +88,28 @@ async function waitPort(host, port, what, timeoutMs = 15000) {
   throw new Error(`${what} did not open ${host}:${port} within ${timeoutMs} ms`);
 }
 
+/** Whether a UDP socket is bound to host:port (/proc/net/udp, hex little-endian address). */
+function udpBound(host, port) {
+  const hex = host
+    .split('.')
+    .reverse()
+    .map((b) => Number(b).toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase();
+  const local = `${hex}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/udp', 'utf8')
+    .split('\n')
+    .some((line) => line.trim().split(/\s+/)[1] === local);
+}
+
+async function waitUdp(host, port, what, timeoutMs = 15000) {
+  const until = Date.now() + timeoutMs;
+  while (!stopping && !udpBound(host, port)) {
+    if (Date.now() > until) throw new Error(`${what} did not bind ${host}:${port} (UDP)`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 function exited(child, ms) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -157,6 +179,7 @@ async function main() {
   say('starting Kamailio on 127.0.0.1:5060');
   // prettier-ignore
   start('kamailio', '/usr/sbin/kamailio', ['-f', 'deploy/kamailio/kamailio.cfg', '-A', `DS_LIST="${path.join(root, 'deploy/kamailio/dispatcher.list')}"`, '-DD', '-E', '-m', '64', '-M', '8', '-Y', tmp, '-P', path.join(tmp, 'kamailio.pid')]);
+  await waitUdp('127.0.0.1', 5060, 'kamailio');
   say(
     'up: register phones to sip:<ext>@127.0.0.1:5060 (config/default.yaml: 1001..1003 agents, ' +
       '1005 supervisor); the APIs are http://127.0.0.2:8080 and http://127.0.0.3:8080 ' +
