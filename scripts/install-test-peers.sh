@@ -3,7 +3,8 @@
 # phone page's browser tests, driven by playwright-core), the tools that
 # prove the deploy files (Prometheus with promtool, docker-compose) and the compiler the
 # native packet io addon needs (g++, make, python3) from Debian's packages when they are
-# missing, then builds the addon if it is not built (the tests run both packet ios).
+# missing (Kamailio and Redis for the several-instances tests), then builds the addon if it
+# is not built (the tests run both packet ios).
 # Runs as root in CI; elsewhere it uses sudo when it has to.
 #
 # Debian's prometheus package may start a Prometheus service on :9090; the tests never use
@@ -20,6 +21,9 @@ command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The several-instances tests: Kamailio in front (dispatcher, path, rr) and Redis.
+[ -x /usr/sbin/kamailio ] || command -v kamailio >/dev/null 2>&1 || need+=(kamailio)
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need+=(redis-server)
 
 build_native() {
   node "$(dirname "$0")/build-native.mjs" --if-missing

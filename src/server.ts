@@ -3,7 +3,8 @@
  * location service, metrics and the HTTP endpoints.
  *
  * The start is transactional. Each resource (media workers, SIP sockets, the event hub,
- * calls, the audit log and recordings directory, the sweep timer, the HTTP listener) is
+ * calls, the shared state of several instances, the audit log and recordings directory,
+ * the sweep timer, the HTTP listener) is
  * registered for closing the moment it is open; a step that fails closes what was opened,
  * newest first, and startServer rejects with a StartError naming the step, its config key
  * and the reason. close() ends calls and monitor sessions first (BYEs, while the stack can
@@ -48,6 +49,8 @@ import { registerPresenceMetrics } from './metrics/presenceMetrics.js';
 import { CloseStack } from './util/closeStack.js';
 import { reasonOf, StartError, startStep as open } from './util/startError.js';
 import { inBackground } from './util/background.js';
+import { startCluster, type RunningCluster } from './cluster/startCluster.js';
+import { registerClusterRoutes } from './cluster/clusterRoutes.js';
 
 export { StartError } from './util/startError.js';
 
@@ -282,6 +285,29 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   });
   opened.push('calls', () => calls.close());
 
+  // Several instances: registrations and live calls shared through Redis (off: memory).
+  let cluster: RunningCluster | undefined;
+  const clusterConfig = config.cluster;
+  if (clusterConfig.redis !== null) {
+    const redis = clusterConfig.redis;
+    cluster = await open(`shared state in Redis at ${redis.url}`, 'cluster.redis', () =>
+      startCluster({
+        config: { ...clusterConfig, ...redis },
+        instanceId:
+          clusterConfig.instanceId ??
+          `${config.sip.advertisedAddress ?? address}:${stack.ports.udp ?? stack.ports.tcp}`,
+        location,
+        calls,
+        clock,
+        toWall: (ms) => new Date(ms + wallOffset),
+        logger,
+        registry: metrics.registry,
+      }),
+    );
+    const running = cluster;
+    opened.push('shared state', () => running.close());
+  }
+
   registerCallMetrics(metrics.registry, calls, engine);
   stack.on('ackFor2xx', (request) => calls.onAck(request));
   publishRegistrations(location, events);
@@ -407,6 +433,9 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       }
       await registerYeastarRoutes(http, { monitoring: supervision.monitoring });
       registerCtiRoutes(http, { monitoring: supervision.monitoring });
+      if (cluster !== undefined) {
+        registerClusterRoutes(http, { index: cluster.index, instanceId: cluster.instanceId });
+      }
     });
     await open(`HTTP listener on ${config.http.address}:${listenPort}`, 'http.port', () =>
       http.listen({ host: config.http.address, port: listenPort }),

@@ -435,6 +435,24 @@ const presence = z
     }
   });
 
+/** Several instances behind one SIP proxy, sharing state through Redis (off: null). */
+const cluster = z.strictObject({
+  /** This instance's name in the shared state; default `<SIP address>:<UDP port>`. */
+  instanceId: z.string().min(1).max(64).nullable().default(null),
+  /** Redis holding the shared registrations and live calls; null runs one instance alone. */
+  redis: z
+    .strictObject({
+      url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
+      /** Prefix of every key, so several deployments may share one Redis. */
+      keyPrefix: z.string().max(64).default('callwatch:'),
+    })
+    .nullable()
+    .default(null),
+  /** How often an instance writes its live calls again, and how long an entry lasts. */
+  callRefreshMs: z.number().int().min(100).max(60_000).default(1000),
+  callTtlMs: z.number().int().min(500).max(600_000).default(5000),
+});
+
 const log = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -454,9 +472,17 @@ export const configSchema = z
     api: api.prefault({}),
     audit: audit.prefault({}),
     log: log.prefault({}),
+    cluster: cluster.prefault({}),
     extensions: z.array(extension).default([]),
   })
   .superRefine((config, ctx) => {
+    if (config.cluster.callTtlMs <= config.cluster.callRefreshMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'callTtlMs'],
+        message: `must be longer than callRefreshMs (${config.cluster.callRefreshMs})`,
+      });
+    }
     const numbers = new Set(config.extensions.map((e) => e.number));
     config.trunks.forEach((t, i) => {
       if (t.inboundAuth !== null && numbers.has(t.inboundAuth.username)) {

@@ -1,0 +1,89 @@
+/**
+ * Several instances behind one SIP proxy (docs/architecture.md "Several instances"):
+ * with `cluster.redis` configured, this instance shares its registrations and its live
+ * calls through Redis. Without it, nothing here runs and the single-instance server
+ * keeps everything in memory.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { Clock } from '../../sip/clock.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logging.js';
+import type { LocationService } from '../registrar/locationService.js';
+import { RedisCallIndex, type CallIndex, type CallSource } from './callIndex.js';
+import { clusterKeys } from './keys.js';
+import { RedisConnection } from './redisConnection.js';
+import { SharedLocation } from './sharedLocation.js';
+
+export interface ClusterDeps {
+  config: NonNullable<Config['cluster']['redis']> & Omit<Config['cluster'], 'redis'>;
+  /** This instance's name in the shared state (unique in the cluster). */
+  instanceId: string;
+  location: LocationService;
+  calls: CallSource;
+  clock: Clock;
+  toWall: (ms: number) => Date;
+  logger: Logger;
+  /** Where `callwatch_cluster_redis_up` is registered. */
+  registry?: Registry;
+}
+
+export interface RunningCluster {
+  readonly instanceId: string;
+  readonly index: CallIndex;
+  close(): Promise<void>;
+}
+
+export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
+  const logger = deps.logger.child({ module: 'cluster' });
+  const redis = new RedisConnection({ url: deps.config.url, logger });
+  const keys = clusterKeys(deps.config.keyPrefix);
+  if (deps.registry !== undefined) {
+    new Gauge({
+      name: 'callwatch_cluster_redis_up',
+      help: 'Whether the shared state (Redis) is reachable: 1 yes, 0 no (cluster-wide features fail meanwhile)',
+      registers: [deps.registry],
+      collect() {
+        this.set(redis.available ? 1 : 0);
+      },
+    });
+  }
+  const location = new SharedLocation({
+    instanceId: deps.instanceId,
+    location: deps.location,
+    redis,
+    keys,
+    clock: deps.clock,
+    logger,
+  });
+  const index = new RedisCallIndex({
+    instanceId: deps.instanceId,
+    calls: deps.calls,
+    redis,
+    keys,
+    clock: deps.clock,
+    toWall: deps.toWall,
+    logger,
+    refreshMs: deps.config.callRefreshMs,
+    ttlMs: deps.config.callTtlMs,
+  });
+  try {
+    await redis.connect();
+    await location.start();
+    index.start();
+  } catch (err) {
+    location.stop();
+    index.stop();
+    await redis.close();
+    throw err;
+  }
+  logger.info({ instance: deps.instanceId }, 'sharing registrations and calls through redis');
+  return {
+    instanceId: deps.instanceId,
+    index,
+    async close() {
+      location.stop();
+      index.stop();
+      await redis.close();
+    },
+  };
+}
