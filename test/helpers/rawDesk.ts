@@ -104,7 +104,8 @@ export class RawDesk {
     this.dialog.send('ACK', { cseq: 1 });
     this.serverRtpPort = audioPort(ok.body);
     this.handled = this.sip.received.length;
-    this.tone = new Tone('PCMU', hz);
+    // −6 dBFS, as the baresip phones' tones (test/helpers/baresip.ts), so mixes compare.
+    this.tone = new Tone('PCMU', hz, 0.5);
     this.startSending();
   }
 
