@@ -10,23 +10,27 @@
  * when transcoded]. The pair runs on a stub io (no sockets) with keys set directly: the
  * DTLS handshake is a one-off per call and is not measured here.
  *
- *   node bench/webrtc.bench.mjs [--packets N] [--no-build] [--results FILE]
+ *   node bench/webrtc.bench.mjs [--packets N] [--no-build] [--results FILE] [--smoke]
+ *
+ * --smoke (npm run bench:smoke): 2000 packets, nothing written.
  *
  * Each figure is the best of 3 runs of N packets after a warm-up of N / 4, as process
  * CPU time (best: the machine is shared; CPU time is what descheduling cannot inflate).
  */
 import { appendFileSync } from 'node:fs';
 import { randomBytes as bytes } from 'node:crypto';
-import { build, commandLine, machine } from './lib/benchRuntime.mjs';
+import { applySmoke, build, commandLine, emitResult, machine } from './lib/benchRuntime.mjs';
 
 const args = process.argv.slice(2);
-const opt = { packets: 20000, build: true, results: null };
+const opt = { packets: 20000, build: true, results: null, smoke: false };
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--packets') opt.packets = Number(args[++i]);
   else if (args[i] === '--no-build') opt.build = false;
   else if (args[i] === '--results') opt.results = args[++i];
+  else if (args[i] === '--smoke') opt.smoke = true;
   else throw new Error(`unknown option ${args[i]}`);
 }
+applySmoke(args, opt, { packets: 2000 });
 if (opt.build) build();
 
 const { SecurePair } = await import('../dist/media/secure/securePair.js');
@@ -188,6 +192,13 @@ const lines = [
   '',
 ];
 console.log(lines.join('\n'));
+emitResult({
+  bench: 'webrtc',
+  produced: rows.every((r) => r.unprotect > 0 && r.protect > 0) && encodeUs > 0,
+  rows: rows.length,
+  recording: 'off',
+  mediaIo: 'none (no sockets: the secure pair on a stub io)',
+});
 if (opt.results !== null) appendFileSync(opt.results, `\n${lines.join('\n')}`);
 enc.close();
 dec.close();

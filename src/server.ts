@@ -352,6 +352,15 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     onAuthResult: recordAuthFailure,
   });
   opened.push('presence', () => presence.close());
+  // Its BLF subscriptions end with a browser's WebSocket too (their NOTIFYs went over it).
+  stack.transport.on('flowClosed', (flow) => {
+    const ended = presence.service.flowClosed(flow);
+    if (ended > 0)
+      logger.info(
+        { module: 'presence', flow, ended },
+        'BLF subscriptions ended with their connection',
+      );
+  });
   registerPresenceMetrics(metrics.registry, presence.service);
 
   const router = new SipRequestRouter({

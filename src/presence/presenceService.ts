@@ -50,7 +50,7 @@ import {
   type ExpiresPolicy,
   type NotifyState,
 } from '../../sip/subscription/index.js';
-import type { Endpoint, Source } from '../../sip/transport/types.js';
+import { sameFlow, type Endpoint, type Source } from '../../sip/transport/types.js';
 import { TypedEmitter } from '../../sip/util/typedEmitter.js';
 import type { SipOut } from '../calls/sipOut.js';
 import type { Logger } from '../logging.js';
@@ -103,6 +103,8 @@ interface Watch {
   readonly event: EventHeader;
   readonly dialog: Dialog;
   destination: Endpoint;
+  /** The connection the SUBSCRIBE came over (connection-oriented transports). */
+  connectionId: number | undefined;
   runner: Subscription | undefined;
   /** The next document's version (RFC 4235 §4.1.2). */
   version: number;
@@ -267,6 +269,7 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
       event,
       dialog,
       destination: endpointOf(source),
+      connectionId: source.connectionId,
       runner: undefined,
       version: 0,
       shown: new Set(),
@@ -315,6 +318,7 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
     if (!order.ok)
       return this.refuse(incoming, refusal('bad-request', order.status ?? 400, order.reason));
     watch.destination = endpointOf(source);
+    watch.connectionId = source.connectionId;
     incoming.respond(
       buildDialogResponse(request, 200, watch.dialog, {
         headers: [
@@ -404,7 +408,30 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
     });
   }
 
-  private forget(watch: Watch): void {
+  /**
+   * A connection closed (a browser's WebSocket, RFC 7118 §5): the subscriptions whose
+   * NOTIFYs went over it end with it, as the bindings registered over it do (RFC 5626
+   * §3): nothing can reach the watcher there any more, so no last NOTIFY is sent. The
+   * number ended.
+   */
+  flowClosed(flow: Source): number {
+    let ended = 0;
+    for (const watch of [...this.watches.values()]) {
+      if (!sameFlow(watch.destination, flow)) continue;
+      if (
+        flow.connectionId !== undefined &&
+        watch.connectionId !== undefined &&
+        watch.connectionId !== flow.connectionId
+      ) {
+        continue;
+      }
+      this.forget(watch, 'flow-closed');
+      ended++;
+    }
+    return ended;
+  }
+
+  private forget(watch: Watch, reason: 'ended' | 'flow-closed' = 'ended'): void {
     if (this.watches.get(watch.key) !== watch) return;
     this.watches.delete(watch.key);
     const set = this.byWatched.get(watch.watched);
@@ -415,7 +442,7 @@ export class PresenceService extends TypedEmitter<PresenceEvents> {
     watch.dialog.state = 'terminated';
     this.emit('ended', watch.watcher, watch.watched);
     this.deps.logger.info(
-      { watcher: watch.watcher, watched: watch.watched },
+      { watcher: watch.watcher, watched: watch.watched, reason },
       'BLF subscription ended',
     );
   }

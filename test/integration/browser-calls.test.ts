@@ -16,6 +16,7 @@ import type { Page } from 'playwright-core';
 import { measureTone, withBrowser } from '../helpers/browser.js';
 import { analyzeTone, describeTone, hasTone, lacksTone } from '../helpers/goertzel.js';
 import {
+  expectTones,
   heardAudio,
   PhonePool,
   rtpPortRange,
@@ -23,7 +24,8 @@ import {
   startPhoneServer,
   waitFor,
 } from '../helpers/phoneScene.js';
-import { boundUdpPorts } from '../helpers/ports.js';
+import { allocatePort, boundUdpPorts } from '../helpers/ports.js';
+import { RawDesk } from '../helpers/rawDesk.js';
 import { type ServerHandle } from '../helpers/server.js';
 
 const BROWSER_HZ = 1000;
@@ -35,6 +37,9 @@ const EXTENSIONS = [
 
 let server: ServerHandle;
 const phones = new PhonePool(() => server);
+/** A trunk whose DID rings the browser: the raw desk phone of the hold test calls it. */
+const DESK_DID = '5550102';
+let deskTrunkPort = 0;
 
 afterEach(async () => {
   await phones.killAll();
@@ -110,8 +115,18 @@ for (const scene of [
 ] as const) {
   describe(`a browser phone and a desk phone, server codecs ${scene.codecs?.join(',') ?? 'default'}`, () => {
     beforeAll(async () => {
+      deskTrunkPort = await allocatePort();
+      const trunks = [
+        {
+          name: 'desk',
+          host: '127.0.0.1',
+          port: deskTrunkPort,
+          sourcePort: deskTrunkPort,
+          dids: { [DESK_DID]: '1002' },
+        },
+      ];
       server = await startPhoneServer(
-        scene.codecs === null ? {} : { calls: { codecs: [...scene.codecs] } },
+        scene.codecs === null ? { trunks } : { trunks, calls: { codecs: [...scene.codecs] } },
         EXTENSIONS,
         40,
       );
@@ -167,6 +182,85 @@ for (const scene of [
         await expectCallGone();
       });
     }, 90000);
+
+    it('hold and resume from either side (re-INVITEs across the WebRTC leg): after each resume each side hears the other', async () => {
+      // The desk phone is the raw one (test/helpers/rawDesk.ts): baresip's own recording
+      // of what it heard ends at the first hold, though its audio goes on.
+      await withBrowser({ toneHz: BROWSER_HZ }, async (browser) => {
+        const page = await browser.context.newPage();
+        await registerPage(page);
+        const desk = await RawDesk.open(deskTrunkPort, server.sipPort);
+        try {
+          const dialing = desk.dial(DESK_DID, DESK_HZ);
+          await page.waitForSelector('#status[data-call="ringing"]', { timeout: 10000 });
+          await page.click('#answer');
+          await dialing;
+          await page.waitForSelector('#status[data-call="answered"]', { timeout: 10000 });
+          const now = () => performance.now();
+          const deskHears = (label: string, from: number, to: number, hears: boolean) =>
+            expectTones(
+              label,
+              desk.heard(from, to),
+              hears ? [BROWSER_HZ] : [],
+              hears ? [] : [BROWSER_HZ],
+            );
+          await sleep(2000);
+          const t0 = now();
+          await sleep(1500);
+          const before = await pageHears(page);
+          deskHears('desk, before any hold', t0, now(), true);
+
+          // The browser holds: its offer is sendonly, the desk answers recvonly.
+          const browserHold = now();
+          const answering = desk.answerReinvite();
+          await page.click('#hold');
+          expect(await answering).toBe('recvonly');
+          await page.waitForSelector('#status[data-call="held"]', { timeout: 10000 });
+          await sleep(2500);
+          deskHears('desk, browser holding', browserHold + 1000, now(), false);
+
+          // The browser resumes: media flows both ways again over the same DTLS-SRTP.
+          const resuming = desk.answerReinvite();
+          await page.click('#resume');
+          expect(await resuming).toBe('sendrecv');
+          await page.waitForSelector('#status[data-call="answered"]', { timeout: 10000 });
+          const browserResumed = now();
+          await sleep(1000);
+          const afterBrowserResume = await pageHears(page);
+          deskHears('desk, after the browser resumed', browserResumed + 1000, now(), true);
+
+          // The desk phone holds (sendonly: it stops sending), then resumes; the re-INVITE
+          // is relayed as an offer to the browser, which answers.
+          await desk.reinvite('sendonly');
+          const deskHold = now();
+          await sleep(2500);
+          expect(desk.packetsBetween(deskHold + 500, now())).toBe(0);
+          await desk.reinvite('sendrecv');
+          const deskResumed = now();
+          await sleep(1000);
+          const afterDeskResume = await pageHears(page);
+          deskHears('desk, after it resumed', deskResumed + 1000, now(), true);
+
+          for (const [label, heard] of [
+            ['page, before any hold', before],
+            ['page, after the browser resumed', afterBrowserResume],
+            ['page, after the desk resumed', afterDeskResume],
+          ] as const) {
+            expect({ label, ...heard, ok: heard.other > 0.5 && heard.own < 0.1 }).toMatchObject({
+              label,
+              ok: true,
+            });
+          }
+          await desk.hangUp();
+          await page.waitForSelector('#status[data-call="ended"], #status[data-call="none"]', {
+            timeout: 10000,
+          });
+          await expectCallGone();
+        } finally {
+          await desk.close();
+        }
+      });
+    }, 120000);
 
     it('a closed tab ends its call within seconds and frees its ports, DTLS and SRTP sessions', async () => {
       // The workers report their live WebRTC objects every few seconds (a gauge).

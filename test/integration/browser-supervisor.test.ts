@@ -7,9 +7,13 @@
  * steers with DTMF sent by the browser (RFC 4733 over its WebRTC leg): 5 whisper, 6
  * barge, 7 takeover. Every route is checked by tone on what each party received: the
  * page through a WebAudio analyser on its remote track, the desk phones from their
- * decoded-audio recordings, cut into the phases by time.
+ * decoded-audio recordings, cut into the phases by time. And the other way round: a
+ * desk-phone supervisor monitors a call whose agent is the page, called by a raw desk
+ * phone on a trunk (test/helpers/rawDesk.ts) whose packets are cut into the phases by
+ * their arrival. Each test has its own server: a killed phone's binding must not ring
+ * beside the next test's page.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { measureTone, withBrowser } from '../helpers/browser.js';
 import { type PcmAudio } from '../helpers/goertzel.js';
@@ -27,6 +31,8 @@ import {
   toneWindow,
   waitFor,
 } from '../helpers/phoneScene.js';
+import { allocatePort } from '../helpers/ports.js';
+import { RawDesk } from '../helpers/rawDesk.js';
 import { type ServerHandle } from '../helpers/server.js';
 
 const EXTENSIONS = [
@@ -44,18 +50,44 @@ const ABSENT = 0.05;
 
 let server: ServerHandle;
 const phones = new PhonePool(() => server);
+const desks: RawDesk[] = [];
+/** A trunk whose DID rings the agent 1001 (the raw desk phone of the second test). */
+const CUSTOMER_DID = '5550101';
+let customerTrunkPort = 0;
 
-beforeAll(async () => {
-  server = await startPhoneServer({}, EXTENSIONS);
+// A server per test: the phones of a test are killed (no un-REGISTER), so their bindings
+// would outlive it on a shared server, and a later test's extension would ring a dead
+// desk phone beside the page (a call to 1001 then forks to both, and the page's fork is
+// offered plain RTP: not every contact is a browser).
+beforeEach(async () => {
+  customerTrunkPort = await allocatePort();
+  server = await startPhoneServer(
+    {
+      trunks: [
+        {
+          name: 'customers',
+          host: '127.0.0.1',
+          port: customerTrunkPort,
+          sourcePort: customerTrunkPort,
+          dids: { [CUSTOMER_DID]: '1001' },
+        },
+      ],
+    },
+    EXTENSIONS,
+  );
 }, 30000);
 
 afterEach(async () => {
   await phones.killAll();
-});
-
-afterAll(async () => {
+  await Promise.all(desks.splice(0).map((d) => d.close()));
   await server?.stop();
 });
+
+/** The contacts `extension` is registered with on the server. */
+async function bindingsOf(extension: string): Promise<number> {
+  const regs = await server.registrations();
+  return regs.find((r) => r.extension === extension)?.contacts.length ?? 0;
+}
 
 type PageGlobals = { callwatchPhone: { engine: { sendDtmf(digit: string): Promise<void> } } };
 
@@ -161,6 +193,80 @@ describe('a supervisor in the browser', () => {
           return (r.json as { calls: unknown[] }).calls.length === 0;
         }),
       ).toBe(true);
+    });
+  }, 120000);
+
+  it('a desk-phone supervisor monitors a browser agent: listen, whisper, barge by tone', async () => {
+    await withBrowser({ toneHz: AGENT_HZ }, async (browser) => {
+      // The agent is the page (1001, 1000 Hz), unprocessed as above; the supervisor is a
+      // baresip desk phone. The customer is the raw desk phone on a trunk (its DID rings
+      // 1001): the customer hears the page through the mixer (Opus to PCMU), and what it
+      // heard is cut into phases by each packet's arrival time. baresip's recording has
+      // no time of its own: a frame the mixer skips on a starved core is missing from it,
+      // and every later phase would be read early by that much.
+      const page = await browser.context.newPage();
+      await page.goto(`http://127.0.0.1:${server.httpPort}/phone?extension=1001&processing=off`);
+      await page.fill('#password', 'pw1001');
+      await page.click('#register');
+      await page.waitForSelector('#status[data-registration="registered"]', { timeout: 10000 });
+      const supervisor = await phones.phone('1005', SUPERVISOR_HZ);
+      const customer = await RawDesk.open(customerTrunkPort, server.sipPort);
+      desks.push(customer);
+      // The page is the agent's only phone: the call goes to it alone, as WebRTC.
+      expect(await bindingsOf('1001')).toBe(1);
+      const dialing = customer.dial(CUSTOMER_DID, CUSTOMER_HZ);
+      await page.waitForSelector('#status[data-call="ringing"]', { timeout: 10000 });
+      await page.click('#answer');
+      await dialing;
+      await sleep(1000);
+
+      expect((await supervisor.command('dial', `sip:*901001@127.0.0.1:${server.sipPort}`)).ok).toBe(
+        true,
+      );
+      await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+      const C = CUSTOMER_HZ;
+      const A = AGENT_HZ;
+      const S = SUPERVISOR_HZ;
+      /** One phase: settle, measure what the agent's page hears, fill the phase. */
+      const phase = async (): Promise<[number, Record<number, number>]> => {
+        const at = performance.now();
+        await sleep(SETTLE_MS);
+        const shares = await pageShares(page, [C, S]);
+        await sleep(Math.max(0, at + PHASE_MS - performance.now()));
+        return [at, shares];
+      };
+      const [listenAt, listen] = await phase();
+      const listenWall = Date.now();
+      expect((await supervisor.command('sndcode', '5')).ok).toBe(true);
+      const [whisperAt, whisper] = await phase();
+      expect((await supervisor.command('sndcode', '6')).ok).toBe(true);
+      const [bargeAt, barge] = await phase();
+      const endAt = performance.now();
+
+      expectPage('agent page, listen', listen, [C], [S]);
+      expectPage('agent page, whisper', whisper, [C, S], []);
+      expectPage('agent page, barge', barge, [C, S], []);
+
+      await supervisor.command('hangup');
+      await supervisor.waitForEvent('CALL_CLOSED', 10000);
+      await customer.hangUp();
+      await page.waitForSelector('#status[data-call="ended"], #status[data-call="none"]', {
+        timeout: 10000,
+      });
+      const c = (from: number, to: number) => customer.heard(from, to);
+      // The supervisor's recording starts when it joined; its one window is the first.
+      const wallOf = (perf: number) => listenWall + (perf - listenAt);
+      const s = (from: number, to: number) =>
+        toneWindow(heardAudio(supervisor), listenWall, wallOf(from), wallOf(to));
+      const phases: Array<[string, PcmAudio, number[], number[]]> = [
+        ['supervisor, listen', s(listenAt + SETTLE_MS, whisperAt), [C, A], [S]],
+        ['customer, listen', c(listenAt + SETTLE_MS, whisperAt), [A], [S]],
+        ['customer, whisper', c(whisperAt + SETTLE_MS, bargeAt), [A], [S]],
+        ['customer, barge', c(bargeAt + SETTLE_MS, endAt), [A, S], []],
+      ];
+      for (const [label, audio, present, absent] of phases) {
+        expectTones(label, audio, present, absent);
+      }
     });
   }, 120000);
 });

@@ -440,6 +440,72 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     }
   }, 40000);
 
+  it('a BLF subscription made over the socket ends when the socket closes, as its bindings do', async () => {
+    const ws = await WsSipClient.connect(server.httpPort);
+    try {
+      const base = {
+        method: 'SUBSCRIBE',
+        uri: 'sip:1002@127.0.0.1',
+        fromUser: '1005',
+        toUser: '1002',
+        callId: randomToken(10),
+        fromTag: randomToken(4),
+      };
+      const headers = [
+        'Event: dialog',
+        'Accept: application/dialog-info+xml',
+        'Expires: 600',
+        `Contact: ${ws.contact('1005')}`,
+      ];
+      const challenge = await ws.request({ ...base, cseq: 1, headers });
+      expect(challenge.status).toBe(401);
+      const params = parseDigestChallenge(challenge.header('WWW-Authenticate') ?? '');
+      const auth = digestAuthorization(
+        params,
+        { username: '1005', password: 'pw1005' },
+        'SUBSCRIBE',
+        base.uri,
+      );
+      const ok = await ws.request({
+        ...base,
+        cseq: 2,
+        headers: [...headers, `Authorization: ${auth}`],
+      });
+      expect(ok.status).toBe(200);
+      // The first NOTIFY comes down the socket; answered like a browser would.
+      const notify = await ws.waitFor((m) => m.method === 'NOTIFY' && m.callId === base.callId);
+      ws.send(
+        [
+          'SIP/2.0 200 OK',
+          ...['Via', 'From', 'To', 'Call-ID', 'CSeq'].flatMap((n) =>
+            notify.headerAll(n).map((v) => `${n}: ${v}`),
+          ),
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n'),
+      );
+      await waitUntil(
+        'the subscription to run',
+        async () => (await server.metric('callwatch_blf_subscriptions_active')) === 1,
+      );
+    } finally {
+      await ws.close();
+    }
+    // Its NOTIFYs have nowhere to go: it ends with the connection (it had 600 s to run).
+    await waitUntil(
+      'the subscription to end with its socket',
+      async () => (await server.metric('callwatch_blf_subscriptions_active')) === 0,
+    );
+    await server.waitForLog(
+      (e) =>
+        e.msg === 'BLF subscription ended' &&
+        e.reason === 'flow-closed' &&
+        e.watcher === '1005' &&
+        e.watched === '1002',
+    );
+  });
+
   it('a ringing browser whose socket closes fails its fork at once: the caller gets 480', async () => {
     const ws = await WsSipClient.connect(server.httpPort);
     expect((await ws.register('1003', 'pw1003')).final.status).toBe(200);
