@@ -127,6 +127,13 @@ export class CallQualityService {
     }
   }
 
+  /** Legs of live calls by their current rating (those with figures). */
+  legsByRating(): Record<QualityRating, number> {
+    const counts: Record<QualityRating, number> = { good: 0, fair: 0, poor: 0 };
+    for (const leg of this.legs.values()) if (leg.quality) counts[leg.quality.rating]++;
+    return counts;
+  }
+
   qualityOf(callId: string): CallQualityView | undefined {
     const call = this.calls.get(callId);
     if (call === undefined) return undefined;

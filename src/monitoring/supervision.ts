@@ -25,6 +25,7 @@ import { MonitoringService, type MonitorableCall } from './monitoringService.js'
 import type { MonitorSessionRecord } from './monitorSession.js';
 import { SupervisorPresence } from './supervisorPresence.js';
 import { CallQualityService } from './callQualityService.js';
+import { registerCallQualityMetrics } from '../metrics/callQualityMetrics.js';
 
 export interface Supervision {
   monitoring: MonitoringService;
@@ -195,6 +196,7 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
       deps.events?.publish({ type: 'call.quality', callId, agent, quality: q }),
   });
   deps.engine.on('legStats', (stats) => quality.onLegStats(stats));
+  registerCallQualityMetrics(deps.registry, quality);
   // A browser's leg is Opus, a phone's G.711 (the codec the E-model rates it as).
   const codecOf = (live: LiveCall, side: Side) => (live.media.isWebRtc(side) ? 'opus' : 'PCMU');
   calls.on('liveAnswered', (live) => {

@@ -122,6 +122,9 @@ describe('call quality', () => {
           (e.quality as Quality).legs.customer?.rating === 'poor',
       );
       expect(event).toMatchObject({ agent: '1002', quality: { rating: 'poor' } });
+      const metrics = await rig.server.httpGet('/metrics');
+      const poorLegs = /^callwatch_call_quality_legs\{rating="poor"\} (\d+)$/m.exec(metrics.body);
+      expect(Number(poorLegs?.[1])).toBeGreaterThanOrEqual(1);
     } finally {
       await call.end();
       await events.close();

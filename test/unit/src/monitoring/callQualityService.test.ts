@@ -52,6 +52,7 @@ describe('CallQualityService', () => {
     await tick();
     expect(published).toHaveLength(2);
     expect(published[1]![2].rating).toBe('poor');
+    expect(q.legsByRating()).toEqual({ good: 1, fair: 0, poor: 1 });
     // Unchanged figures are not published again.
     now = 4000;
     q.onLegStats(stats(1, 400, 385));
