@@ -415,6 +415,10 @@ describe('the OpenAPI document', () => {
       'since',
     ]);
     expect(ok('/v1/calls/{id}', 'get').properties.join).toEqual(join);
+    // Every field a call always has is required (generated client types are not optional).
+    expect(call.required).toEqual(expect.arrayContaining(['id', 'agent', 'hand', 'quality']));
+    expect(call.required).not.toContain('monitors');
+    expect(ok('/v1/calls/{id}/monitors', 'post', '201').required).toContain('modes');
     const quality = call.properties.quality!;
     expect(quality).toMatchObject({ type: 'object', nullable: true, required: ['legs', 'rating'] });
     expect(quality.properties.legs!.properties.customer).toMatchObject({

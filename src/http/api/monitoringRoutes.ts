@@ -164,6 +164,7 @@ const qualitySchema = {
 
 const monitorSchema = {
   type: 'object',
+  required: ['id', 'callId', 'supervisor', 'agent', 'mode', 'state', 'startedAt', 'modes'],
   properties: {
     id: { type: 'string' },
     callId: { type: 'string' },
@@ -176,7 +177,8 @@ const monitorSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { mode: { type: 'string' }, at: { type: 'string' } },
+        required: ['mode', 'at'],
+        properties: { mode: { type: 'string', enum: MONITOR_MODES }, at: { type: 'string' } },
       },
     },
   },
@@ -184,10 +186,25 @@ const monitorSchema = {
 
 const callSchema = {
   type: 'object',
+  required: [
+    'id',
+    'state',
+    'direction',
+    'startedAt',
+    'answeredAt',
+    'durationSec',
+    'agent',
+    'agentName',
+    'remote',
+    'tags',
+    'groups',
+    'hand',
+    'quality',
+  ],
   properties: {
     id: { type: 'string' },
-    state: { type: 'string' },
-    direction: { type: 'string' },
+    state: { type: 'string', enum: ['proceeding', 'early', 'answered', 'ended'] },
+    direction: { type: 'string', enum: ['inbound', 'outbound', 'internal'] },
     startedAt: { type: 'string' },
     answeredAt: { type: ['string', 'null'] },
     durationSec: { type: 'integer' },
@@ -195,12 +212,14 @@ const callSchema = {
     agentName: { type: ['string', 'null'] },
     remote: {
       type: 'object',
+      required: ['number', 'name'],
       properties: { number: { type: 'string' }, name: { type: ['string', 'null'] } },
     },
     tags: { type: 'array', items: { type: 'string' } },
     groups: { type: 'array', items: { type: 'string' } },
     hand: {
       type: 'object',
+      required: ['raised', 'raisedAt', 'by'],
       properties: {
         raised: { type: 'boolean' },
         raisedAt: { type: ['string', 'null'] },
