@@ -136,6 +136,8 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       portRange: config.media.portRange,
       rtpTimeoutMs: config.media.rtpTimeoutSec * 1000,
       latchWindowMs: config.media.latchWindowMs,
+      // Legs report every 2 s: live call quality (docs/architecture.md §11.5).
+      statsIntervalMs: 2000,
       jitter: config.media.jitter,
       io: config.media.io,
       ...(config.media.workers !== null ? { workers: config.media.workers } : {}),

@@ -307,6 +307,11 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     return this.room.startRecording(recording);
   }
 
+  /** The engine's id of a side's leg (its 'legStats' reports carry it: call quality). */
+  legId(side: Side): number {
+    return this.legs[side].id;
+  }
+
   /** A leg for a monitor of this call, on the call's worker; its DTMF is consumed. */
   async createMonitorLeg(): Promise<Leg> {
     return this.engine.createLeg({

@@ -8,6 +8,7 @@
 import type { CallDirection } from '../calls/dialPlan.js';
 import type { MonitorMode } from '../monitoring/refusals.js';
 import type { PresenceStatus } from '../monitoring/supervisorPresence.js';
+import type { CallQualityView } from '../monitoring/callQualityService.js';
 
 /** An extension's registration state changed: it registered, or a contact went away. */
 export interface RegistrationChanged {
@@ -99,6 +100,14 @@ export interface PresenceChanged {
   status: PresenceStatus;
 }
 
+/** A live call's quality changed (at most every 2 s; docs/architecture.md §11.5). */
+export interface CallQuality {
+  type: 'call.quality';
+  callId: string;
+  agent: string;
+  quality: CallQualityView;
+}
+
 /** What a publisher passes to EventBus.publish (the bus adds seq and time). */
 export type EventBody =
   | RegistrationChanged
@@ -111,7 +120,8 @@ export type EventBody =
   | MonitorRefused
   | HandRaised
   | HandLowered
-  | PresenceChanged;
+  | PresenceChanged
+  | CallQuality;
 
 export type EventType = EventBody['type'];
 
@@ -138,6 +148,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'hand.raised',
   'hand.lowered',
   'presence.changed',
+  'call.quality',
 ];
 
 export function isMonitorEvent(

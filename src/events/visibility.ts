@@ -3,7 +3,7 @@
  * scope"). admin sees everything. A supervisor token sees events about itself and about
  * the extensions it may monitor. An agent token sees its own registration, calls and
  * raised hands, and (unless monitoring.notifyAgents is false) that it is monitored and in
- * which mode, never refusals.
+ * which mode, never refusals nor call quality (which names the supervisors' legs).
  */
 import type { Principal } from '../http/api/auth.js';
 import type { ApiEvent } from './eventTypes.js';
@@ -47,7 +47,9 @@ export function scopeVisibility(rules: VisibilityRules): CanSee {
     }
     // agent
     switch (event.type) {
+      // call.quality names the supervisors' legs: for supervisors and admin.
       case 'monitor.refused':
+      case 'call.quality':
         return false;
       case 'monitor.started':
       case 'monitor.mode-changed':

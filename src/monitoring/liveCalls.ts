@@ -10,6 +10,7 @@ import type { LiveCall } from '../calls/callService.js';
 import type { CallDirection } from '../calls/dialPlan.js';
 import type { Config } from '../config/schema.js';
 import type { Supervision } from './supervision.js';
+import type { CallQualityView } from './callQualityService.js';
 
 export interface LiveCallView {
   id: string;
@@ -36,6 +37,8 @@ export interface LiveCallView {
     /** When the current mode began. */
     since: string;
   }>;
+  /** Live quality per leg (null until the media engine's first report on the call). */
+  quality: CallQualityView | null;
 }
 
 export interface LiveCallFilter {
@@ -57,7 +60,8 @@ export class LiveCallListing {
       liveCallsWithMedia(): LiveCall[];
       liveCall(id: string): LiveCall | undefined;
     },
-    private readonly supervision: Pick<Supervision, 'agentOf' | 'notes' | 'monitoring'>,
+    private readonly supervision: Pick<Supervision, 'agentOf' | 'notes' | 'monitoring'> &
+      Partial<Pick<Supervision, 'quality'>>,
     private readonly now: () => number,
     private readonly toWall: (clockMs: number) => Date,
   ) {
@@ -121,6 +125,7 @@ export class LiveCallListing {
           since: iso(current.at),
         };
       }),
+      quality: this.supervision.quality?.qualityOf(record.id) ?? null,
     };
   }
 }

@@ -232,6 +232,11 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     return this.byCall.get(callId)?.history ?? [];
   }
 
+  /** The media leg of an attached session (none while it rings). */
+  legOf(sessionId: string): { id: number } | undefined {
+    return this.find(sessionId)?.session?.leg;
+  }
+
   /** Whether `extension` is monitoring (or being rung to monitor) a call now. */
   isMonitoring(extension: string): boolean {
     return this.active.some((r) => r.supervisor === extension);

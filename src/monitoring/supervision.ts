@@ -24,6 +24,8 @@ import { CallNotes } from './callNotes.js';
 import { MonitoringService, type MonitorableCall } from './monitoringService.js';
 import type { MonitorSessionRecord } from './monitorSession.js';
 import { SupervisorPresence } from './supervisorPresence.js';
+import { CallQualityService } from './callQualityService.js';
+import { registerCallQualityMetrics } from '../metrics/callQualityMetrics.js';
 
 export interface Supervision {
   monitoring: MonitoringService;
@@ -32,6 +34,8 @@ export interface Supervision {
   audit: AuditLog;
   /** Supervisors' available / away / dnd (only an available one starts monitoring). */
   presence: SupervisorPresence;
+  /** Live call quality per leg (MOS, loss, jitter). */
+  quality: CallQualityService;
   /** Raises (or lowers) a call's hand for the API, after its audit line is written. */
   handChange(callId: string, by: string, raise: boolean): Promise<boolean>;
   /** The monitored extension of a live call (its agent), if any. */
@@ -186,8 +190,24 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
   calls.setInviteInterceptor((incoming, extension, dialled) =>
     monitoring.tryInvite(incoming, extension, dialled),
   );
+  const quality = new CallQualityService({
+    now: deps.now,
+    publish: (callId, agent, q) =>
+      deps.events?.publish({ type: 'call.quality', callId, agent, quality: q }),
+  });
+  deps.engine.on('legStats', (stats) => quality.onLegStats(stats));
+  registerCallQualityMetrics(deps.registry, quality);
+  // A browser's leg is Opus, a phone's G.711 (the codec the E-model rates it as).
+  const codecOf = (live: LiveCall, side: Side) => (live.media.isWebRtc(side) ? 'opus' : 'PCMU');
   calls.on('liveAnswered', (live) => {
     const agent = agentOf(live);
+    if (agent !== undefined) {
+      const customer: Side = agent.side === 'a' ? 'b' : 'a';
+      quality.trackCall(live.record.id, agent.extension, {
+        agent: { legId: live.media.legId(agent.side), codec: codecOf(live, agent.side) },
+        customer: { legId: live.media.legId(customer), codec: codecOf(live, customer) },
+      });
+    }
     notes.open(live.record.id, agent?.extension ?? null);
     live.media.on('dtmf', (side, digit) => {
       if (side === agent?.side) notes.agentDigit(live.record.id, digit);
@@ -211,7 +231,13 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
       },
     );
   });
+  monitoring.on('attached', (r) => {
+    const leg = monitoring.legOf(r.id);
+    if (leg !== undefined) quality.trackSupervisor(r.callId, r.supervisor, leg.id, 'PCMU');
+  });
+  monitoring.on('ended', (r) => quality.untrackSupervisor(r.callId, r.supervisor));
   calls.on('liveEnded', (live) => {
+    quality.callEnded(live.record.id);
     const history = monitoring.historyOf(live.record.id);
     notes.close(live.record.id);
     inBackground(monitoring.callEnded(live.record.id), logger, 'ending monitoring failed', {
@@ -231,6 +257,7 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
     notes,
     audit,
     presence,
+    quality,
     handChange,
     agentOf,
     async close() {

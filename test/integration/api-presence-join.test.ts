@@ -415,6 +415,22 @@ describe('the OpenAPI document', () => {
       'since',
     ]);
     expect(ok('/v1/calls/{id}', 'get').properties.join).toEqual(join);
+    // Every field a call always has is required (generated client types are not optional).
+    expect(call.required).toEqual(expect.arrayContaining(['id', 'agent', 'hand', 'quality']));
+    expect(call.required).not.toContain('monitors');
+    expect(ok('/v1/calls/{id}/monitors', 'post', '201').required).toContain('modes');
+    const quality = call.properties.quality!;
+    expect(quality).toMatchObject({ type: 'object', nullable: true, required: ['legs', 'rating'] });
+    expect(quality.properties.legs!.properties.customer).toMatchObject({
+      nullable: true,
+      required: ['lossPct', 'jitterMs', 'mos', 'rating'],
+    });
+    expect(quality.properties.legs!.properties.supervisors!.items.required).toContain('supervisor');
+    expect(call.properties.monitoredBy!.items.required).toEqual([
+      'supervisor',
+      'supervisorName',
+      'mode',
+    ]);
     const presence = { type: 'string', enum: ['available', 'away', 'dnd'] };
     expect(ok('/v1/me/presence', 'get').properties.status).toEqual(presence);
     expect(ok('/v1/me/presence', 'put').properties.status).toEqual(presence);

@@ -19,6 +19,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MONITOR_MODES } from '../../monitoring/modes.js';
 import { MONITOR_DEVICES, type MonitorDevice } from '../../monitoring/monitoringService.js';
 import { REFUSAL_CODES } from '../../monitoring/refusals.js';
+import { worstRating } from '../../monitoring/callQuality.js';
 import { PRESENCE_STATUSES, type PresenceStatus } from '../../monitoring/supervisorPresence.js';
 import type { MonitorMode } from '../../monitoring/modes.js';
 import type { CallDirection } from '../../calls/dialPlan.js';
@@ -119,8 +120,51 @@ const extensionSchema = {
   },
 } as const;
 
+const legQualityProperties = {
+  lossPct: { type: 'number', description: 'Packets lost, % (the worse direction)' },
+  jitterMs: { type: 'number', description: 'Interarrival jitter, ms (the worse direction)' },
+  mos: { type: 'number', description: 'Estimated MOS (ITU-T G.107 E-model), 1-4.5' },
+  rating: { type: 'string', enum: ['good', 'fair', 'poor'] },
+} as const;
+const legQualityRequired = ['lossPct', 'jitterMs', 'mos', 'rating'];
+
+const legQualitySchema = {
+  type: ['object', 'null'],
+  description: 'null until the media engine has reported on the leg',
+  required: legQualityRequired,
+  properties: legQualityProperties,
+} as const;
+
+const qualitySchema = {
+  type: ['object', 'null'],
+  description:
+    'Live quality per leg, every 2 s: good MOS >= 4.0, fair >= 3.6, else poor; null before ' +
+    "the engine's first report",
+  required: ['legs', 'rating'],
+  properties: {
+    legs: {
+      type: 'object',
+      required: ['customer', 'agent', 'supervisors'],
+      properties: {
+        customer: legQualitySchema,
+        agent: legQualitySchema,
+        supervisors: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['supervisor', ...legQualityRequired],
+            properties: { supervisor: { type: 'string' }, ...legQualityProperties },
+          },
+        },
+      },
+    },
+    rating: { type: 'string', enum: ['good', 'fair', 'poor'] },
+  },
+} as const;
+
 const monitorSchema = {
   type: 'object',
+  required: ['id', 'callId', 'supervisor', 'agent', 'mode', 'state', 'startedAt', 'modes'],
   properties: {
     id: { type: 'string' },
     callId: { type: 'string' },
@@ -133,7 +177,8 @@ const monitorSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { mode: { type: 'string' }, at: { type: 'string' } },
+        required: ['mode', 'at'],
+        properties: { mode: { type: 'string', enum: MONITOR_MODES }, at: { type: 'string' } },
       },
     },
   },
@@ -141,10 +186,25 @@ const monitorSchema = {
 
 const callSchema = {
   type: 'object',
+  required: [
+    'id',
+    'state',
+    'direction',
+    'startedAt',
+    'answeredAt',
+    'durationSec',
+    'agent',
+    'agentName',
+    'remote',
+    'tags',
+    'groups',
+    'hand',
+    'quality',
+  ],
   properties: {
     id: { type: 'string' },
-    state: { type: 'string' },
-    direction: { type: 'string' },
+    state: { type: 'string', enum: ['proceeding', 'early', 'answered', 'ended'] },
+    direction: { type: 'string', enum: ['inbound', 'outbound', 'internal'] },
     startedAt: { type: 'string' },
     answeredAt: { type: ['string', 'null'] },
     durationSec: { type: 'integer' },
@@ -152,12 +212,14 @@ const callSchema = {
     agentName: { type: ['string', 'null'] },
     remote: {
       type: 'object',
+      required: ['number', 'name'],
       properties: { number: { type: 'string' }, name: { type: ['string', 'null'] } },
     },
     tags: { type: 'array', items: { type: 'string' } },
     groups: { type: 'array', items: { type: 'string' } },
     hand: {
       type: 'object',
+      required: ['raised', 'raisedAt', 'by'],
       properties: {
         raised: { type: 'boolean' },
         raisedAt: { type: ['string', 'null'] },
@@ -181,6 +243,7 @@ const callSchema = {
       },
     },
     join: joinSchema,
+    quality: qualitySchema,
     monitoredBy: {
       type: 'array',
       description:
@@ -239,7 +302,19 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
   const forPrincipal = (p: Principal, v: LiveCallView): CallReply => {
     if (p.scope === 'agent') {
       const { monitors: _hidden, ...rest } = v;
-      return { ...rest, monitoredBy: monitoredBy(v, noticesOn) };
+      // The supervisors' legs say who monitors: only with notices.
+      const quality =
+        v.quality === null || noticesOn
+          ? v.quality
+          : {
+              legs: { ...v.quality.legs, supervisors: [] },
+              rating: worstRating(
+                [v.quality.legs.customer, v.quality.legs.agent].flatMap((q) =>
+                  q === null ? [] : [q.rating],
+                ),
+              ),
+            };
+      return { ...rest, quality, monitoredBy: monitoredBy(v, noticesOn) };
     }
     return p.extension !== null ? { ...v, join: monitoring.eligibility(p.extension, v.id) } : v;
   };

@@ -115,6 +115,18 @@ describe('event visibility', () => {
     expect(canSee(agent1002, away('1001'))).toBe(false);
   });
 
+  it('shows call quality to supervisors and admin, never to agents', () => {
+    const quality = ev({
+      type: 'call.quality',
+      callId: 'c',
+      agent: '1001',
+      quality: { legs: { customer: null, agent: null, supervisors: [] }, rating: 'good' },
+    });
+    expect(canSee(admin, quality)).toBe(true);
+    expect(canSee(sup1005, quality)).toBe(true);
+    expect(canSee(agent1001, quality)).toBe(false);
+  });
+
   it('shows nothing to a non-admin token without an extension', () => {
     expect(canSee({ name: 'x', scope: 'supervisor', extension: null }, reg('1001'))).toBe(false);
   });

@@ -1,0 +1,175 @@
+/**
+ * Live call quality per call (docs/architecture.md §11.5): follows the legs of answered
+ * calls (customer, agent) and of attached supervisors, turns each leg's periodic engine
+ * report ('legStats', every statsIntervalMs) into a LegQuality (callQuality.ts), and
+ * keeps the latest per leg. `qualityOf` is what /v1/calls shows; after each stats round a
+ * call whose figures changed is published (`call.quality`), at most once per
+ * PUBLISH_MIN_INTERVAL_MS. No timer of its own: the engine's reports drive it.
+ */
+import type { LegStats } from '../../media/engine/index.js';
+import {
+  legQuality,
+  worstRating,
+  type LegQuality,
+  type LegSample,
+  type QualityCodec,
+  type QualityRating,
+} from './callQuality.js';
+
+export interface SupervisorLegQuality extends LegQuality {
+  supervisor: string;
+}
+
+export interface CallQualityView {
+  legs: {
+    customer: LegQuality | null;
+    agent: LegQuality | null;
+    supervisors: SupervisorLegQuality[];
+  };
+  /** The worst leg's rating ('good' while no leg has figures yet). */
+  rating: QualityRating;
+}
+
+/** Stats rounds come every 2 s; a little less absorbs timer jitter between rounds. */
+export const PUBLISH_MIN_INTERVAL_MS = 1900;
+
+type Role = 'customer' | 'agent' | 'supervisor';
+
+interface TrackedLeg {
+  callId: string;
+  role: Role;
+  supervisor?: string;
+  codec: QualityCodec;
+  last?: LegSample;
+  quality?: LegQuality;
+}
+
+interface TrackedCall {
+  agent: string;
+  legs: Set<number>;
+  publishedKey?: string;
+  publishedAt?: number;
+}
+
+export interface CallQualityDeps {
+  now(): number;
+  /** A call's quality changed (after a stats round). */
+  publish?(callId: string, agent: string, quality: CallQualityView): void;
+}
+
+export class CallQualityService {
+  private readonly legs = new Map<number, TrackedLeg>();
+  private readonly calls = new Map<string, TrackedCall>();
+  private readonly dirty = new Set<string>();
+  private flushQueued = false;
+
+  constructor(private readonly deps: CallQualityDeps) {}
+
+  /** An answered call: its customer's and agent's legs. */
+  trackCall(
+    callId: string,
+    agent: string,
+    legs: Record<'customer' | 'agent', { legId: number; codec: QualityCodec }>,
+  ): void {
+    const call: TrackedCall = { agent, legs: new Set() };
+    this.calls.set(callId, call);
+    for (const role of ['customer', 'agent'] as const) {
+      this.legs.set(legs[role].legId, { callId, role, codec: legs[role].codec });
+      call.legs.add(legs[role].legId);
+    }
+  }
+
+  /** A supervisor's leg joined the call. */
+  trackSupervisor(callId: string, supervisor: string, legId: number, codec: QualityCodec): void {
+    const call = this.calls.get(callId);
+    if (call === undefined) return;
+    this.legs.set(legId, { callId, role: 'supervisor', supervisor, codec });
+    call.legs.add(legId);
+  }
+
+  /** A supervisor's session ended. */
+  untrackSupervisor(callId: string, supervisor: string): void {
+    const call = this.calls.get(callId);
+    if (call === undefined) return;
+    for (const id of call.legs) {
+      const leg = this.legs.get(id);
+      if (leg?.role === 'supervisor' && leg.supervisor === supervisor) {
+        this.legs.delete(id);
+        call.legs.delete(id);
+      }
+    }
+  }
+
+  callEnded(callId: string): void {
+    const call = this.calls.get(callId);
+    if (call === undefined) return;
+    for (const id of call.legs) this.legs.delete(id);
+    this.calls.delete(callId);
+    this.dirty.delete(callId);
+  }
+
+  /** One leg's periodic report from the engine. */
+  onLegStats(stats: LegStats): void {
+    const leg = this.legs.get(stats.legId);
+    if (leg === undefined) return;
+    const sample: LegSample = {
+      inbound: stats.inbound,
+      remote: stats.remoteReport,
+    };
+    const quality = legQuality(leg.last, sample, leg.codec);
+    leg.last = sample;
+    if (quality !== undefined) leg.quality = quality;
+    this.dirty.add(leg.callId);
+    if (!this.flushQueued) {
+      // A worker's report carries all of its legs, emitted in one go: publish after it.
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Legs of live calls by their current rating (those with figures). */
+  legsByRating(): Record<QualityRating, number> {
+    const counts: Record<QualityRating, number> = { good: 0, fair: 0, poor: 0 };
+    for (const leg of this.legs.values()) if (leg.quality) counts[leg.quality.rating]++;
+    return counts;
+  }
+
+  qualityOf(callId: string): CallQualityView | undefined {
+    const call = this.calls.get(callId);
+    if (call === undefined) return undefined;
+    let customer: LegQuality | null = null;
+    let agent: LegQuality | null = null;
+    const supervisors: SupervisorLegQuality[] = [];
+    for (const id of call.legs) {
+      const leg = this.legs.get(id);
+      if (leg?.quality === undefined) continue;
+      if (leg.role === 'customer') customer = leg.quality;
+      else if (leg.role === 'agent') agent = leg.quality;
+      else supervisors.push({ supervisor: leg.supervisor ?? '', ...leg.quality });
+    }
+    const rating = worstRating(
+      [customer, agent, ...supervisors].flatMap((q) => (q === null ? [] : [q.rating])),
+    );
+    return { legs: { customer, agent, supervisors }, rating };
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const now = this.deps.now();
+    for (const callId of this.dirty) {
+      const call = this.calls.get(callId);
+      const quality = this.qualityOf(callId);
+      if (call === undefined || quality === undefined) continue;
+      const key = JSON.stringify(quality);
+      if (key === call.publishedKey) continue;
+      // Too soon: the next stats round (the legs report every round) publishes it.
+      if (call.publishedAt !== undefined && now - call.publishedAt < PUBLISH_MIN_INTERVAL_MS) {
+        continue;
+      }
+      call.publishedKey = key;
+      call.publishedAt = now;
+      this.deps.publish?.(callId, call.agent, quality);
+    }
+    this.dirty.clear();
+  }
+}

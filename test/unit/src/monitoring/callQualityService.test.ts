@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals';
+import type { LegStats } from '../../../../media/engine/index.js';
+import {
+  CallQualityService,
+  type CallQualityView,
+} from '../../../../src/monitoring/callQualityService.js';
+
+const stats = (legId: number, expected: number, received: number): LegStats =>
+  ({
+    legId,
+    inbound: { ssrc: 1, expected, received, lost: expected - received, jitterMs: 1 },
+    remoteReport: null,
+  }) as unknown as LegStats;
+
+const tick = () => new Promise<void>((r) => queueMicrotask(r));
+
+describe('CallQualityService', () => {
+  it('rates each leg, the call by its worst leg, and publishes changes at most every 2 s', async () => {
+    let now = 0;
+    const published: Array<[string, string, CallQualityView]> = [];
+    const q = new CallQualityService({
+      now: () => now,
+      publish: (callId, agent, quality) => published.push([callId, agent, quality]),
+    });
+    q.trackCall('c1', '1002', {
+      customer: { legId: 1, codec: 'PCMU' },
+      agent: { legId: 2, codec: 'PCMU' },
+    });
+    expect(q.qualityOf('c1')).toEqual({
+      legs: { customer: null, agent: null, supervisors: [] },
+      rating: 'good',
+    });
+    q.onLegStats(stats(1, 100, 100));
+    q.onLegStats(stats(2, 100, 100));
+    q.onLegStats(stats(99, 100, 0)); // not a tracked leg
+    await tick();
+    expect(published).toHaveLength(1);
+    expect(published[0]![2].rating).toBe('good');
+
+    // 1 s later the customer loses 5 %: too soon to publish.
+    now = 1000;
+    q.onLegStats(stats(1, 200, 195));
+    await tick();
+    expect(published).toHaveLength(1);
+    expect(q.qualityOf('c1')).toMatchObject({
+      rating: 'poor',
+      legs: { customer: { lossPct: 5, rating: 'poor' }, agent: { rating: 'good' } },
+    });
+    // The next round, 2 s after the last publication, publishes it.
+    now = 2000;
+    q.onLegStats(stats(1, 300, 290));
+    await tick();
+    expect(published).toHaveLength(2);
+    expect(published[1]![2].rating).toBe('poor');
+    expect(q.legsByRating()).toEqual({ good: 1, fair: 0, poor: 1 });
+    // Unchanged figures are not published again.
+    now = 4000;
+    q.onLegStats(stats(1, 400, 385));
+    await tick();
+    expect(published).toHaveLength(2);
+
+    q.trackSupervisor('c1', '1005', 3, 'PCMU');
+    q.onLegStats(stats(3, 50, 50));
+    expect(q.qualityOf('c1')?.legs.supervisors).toEqual([
+      { supervisor: '1005', lossPct: 0, jitterMs: 1, mos: 4.4, rating: 'good' },
+    ]);
+    q.untrackSupervisor('c1', '1005');
+    expect(q.qualityOf('c1')?.legs.supervisors).toEqual([]);
+    q.callEnded('c1');
+    expect(q.qualityOf('c1')).toBeUndefined();
+  });
+});
