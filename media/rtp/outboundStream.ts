@@ -84,10 +84,22 @@ function tsDiff(a: number, b: number): number {
 
 export class OutboundStream {
   readonly ssrc: number;
-  readonly clockRate: number;
-  readonly frameSamples: number;
+  /** RTP clock rate in Hz: the leg's send codec's (setClock). */
+  get clockRate(): number {
+    return this.clock;
+  }
+  /** The leg's packet duration in timestamp units. */
+  get frameSamples(): number {
+    return this.frame;
+  }
+  get maxSkewSamples(): number {
+    return this.maxSkew;
+  }
+  private clock: number;
+  private frame: number;
+  private maxSkew: number;
+  private readonly maxSkewMs: number;
   readonly maxGap: number;
-  readonly maxSkewSamples: number;
 
   /** Packets passed, packets dropped (stale after a switch), segments started. */
   sent = 0;
@@ -122,10 +134,25 @@ export class OutboundStream {
     this.ssrc = init.ssrc >>> 0;
     this.firstSequence = init.sequence & 0xffff;
     this.firstTimestamp = init.timestamp >>> 0;
-    this.clockRate = init.clockRate ?? 8000;
-    this.frameSamples = init.frameSamples ?? (this.clockRate * 20) / 1000;
+    this.clock = init.clockRate ?? 8000;
+    this.frame = init.frameSamples ?? (this.clock * 20) / 1000;
     this.maxGap = init.maxGap ?? 100;
-    this.maxSkewSamples = ((init.maxSkewMs ?? 1000) * this.clockRate) / 1000;
+    this.maxSkewMs = init.maxSkewMs ?? 1000;
+    this.maxSkew = (this.maxSkewMs * this.clock) / 1000;
+  }
+
+  /**
+   * The leg's codec changed to one on another RTP clock (8 kHz G.711/G.722, 48 kHz Opus):
+   * wall-clock jumps, the skew limit and the minimum step are counted on the new clock
+   * from the next packet on, which starts a new segment (a new payload type is a new
+   * timeline for the receiver anyway). The packet duration keeps its length in time.
+   */
+  setClock(clockRate: number): void {
+    if (clockRate === this.clock || !(clockRate > 0)) return;
+    this.frame = (this.frame * clockRate) / this.clock;
+    this.clock = clockRate;
+    this.maxSkew = (this.maxSkewMs * clockRate) / 1000;
+    this.interrupt();
   }
 
   /** Output sequence number of the last packet `next` accepted. */
@@ -172,13 +199,13 @@ export class OutboundStream {
     if (d > 0) {
       const dts = tsDiff(timestamp, this.inRefTs);
       if (dts > 0) {
-        const skew = dts - ((nowMs - this.inRefMs) * this.clockRate) / 1000;
-        if (skew > this.maxSkewSamples || skew < -this.maxSkewSamples) {
+        const skew = dts - ((nowMs - this.inRefMs) * this.clock) / 1000;
+        if (skew > this.maxSkew || skew < -this.maxSkew) {
           return this.startSegment(source, ssrc, sequence, timestamp, nowMs);
         }
         this.inRefTs = timestamp;
         this.inRefMs = nowMs;
-      } else if (dts < -this.maxSkewSamples) {
+      } else if (dts < -this.maxSkew) {
         return this.startSegment(source, ssrc, sequence, timestamp, nowMs);
       }
       this.inHighSeq = sequence;
@@ -253,8 +280,8 @@ export class OutboundStream {
     out[12] = this.sent;
     out[13] = this.ssrc;
     out[14] = this.maxGap;
-    out[15] = this.maxSkewSamples;
-    out[16] = this.clockRate;
+    out[15] = this.maxSkew;
+    out[16] = this.clock;
     return true;
   }
 
@@ -288,8 +315,8 @@ export class OutboundStream {
     let outTs: number;
     if (this.started) {
       outSeq = (this.highSeq + 1) & 0xffff;
-      const elapsed = Math.round(((nowMs - this.outRefMs) * this.clockRate) / 1000);
-      outTs = (this.outRefTs + (elapsed > this.frameSamples ? elapsed : this.frameSamples)) >>> 0;
+      const elapsed = Math.round(((nowMs - this.outRefMs) * this.clock) / 1000);
+      outTs = (this.outRefTs + (elapsed > this.frame ? elapsed : this.frame)) >>> 0;
     } else {
       this.started = true;
       outSeq = this.firstSequence;

@@ -13,6 +13,7 @@
  */
 import { ALAW_TO_ULAW, ULAW_TO_ALAW } from '../codecs/g711.js';
 import { CODEC_NAMES, type CodecName } from '../codecs/codec.js';
+import { codecOf, hasCodec } from '../codecs/table.js';
 import type { CodecSpec, TelephoneEventSpec } from './protocol.js';
 
 /** What a payload type carries: 0 none, 1..CODEC_NAMES.length a codec, then DTMF. */
@@ -44,6 +45,10 @@ export class PayloadMap {
   readonly sendCodec: CodecName;
   /** telephone-event's RTP clock rate (its codec's, RFC 4733 §2.1); 0 when none. */
   readonly telephoneEventClockRate: number;
+  /** The RTP clock rate of each negotiated payload type (0: not negotiated). */
+  readonly clockRateOf = new Int32Array(128);
+  /** The send codec's RTP clock rate (the leg's outbound stream runs on it). */
+  readonly sendClockRate: number;
 
   constructor(codecs: readonly CodecSpec[], telephoneEvent: TelephoneEventSpec | null) {
     for (let i = codecs.length - 1; i >= 0; i--) {
@@ -51,14 +56,19 @@ export class PayloadMap {
       const kind = KIND_OF_CODEC[c.name];
       this.kindOf[c.payloadType] = kind;
       this.payloadTypeOf[kind] = c.payloadType; // the earliest listed wins
+      this.clockRateOf[c.payloadType] = rtpClockOf(c.name);
     }
     if (telephoneEvent !== null) {
       this.kindOf[telephoneEvent.payloadType] = KIND_TELEPHONE_EVENT;
       this.payloadTypeOf[KIND_TELEPHONE_EVENT] = telephoneEvent.payloadType;
     }
     this.telephoneEventClockRate = telephoneEvent === null ? 0 : (telephoneEvent.clockRate ?? 8000);
+    if (telephoneEvent !== null) {
+      this.clockRateOf[telephoneEvent.payloadType] = this.telephoneEventClockRate;
+    }
     this.sendCodec = codecs[0]!.name;
     this.sendKind = KIND_OF_CODEC[this.sendCodec];
+    this.sendClockRate = rtpClockOf(this.sendCodec);
   }
 
   /** Whether the leg negotiated the codec of `kind` (a payload it can be sent as is). */
@@ -76,4 +86,9 @@ export function transcodeTable(from: number, to: number): Uint8Array | null {
   if (from === KIND_PCMU && to === KIND_PCMA) return ULAW_TO_ALAW;
   if (from === KIND_PCMA && to === KIND_PCMU) return ALAW_TO_ULAW;
   return null;
+}
+
+/** A codec's RTP clock rate; 8000 for one this build of the engine lacks. */
+function rtpClockOf(name: CodecName): number {
+  return hasCodec(name) ? codecOf(name).rtpClockRate : 8000;
 }

@@ -222,7 +222,7 @@ export class WorkerCore {
       }
       case 'setCodecs': {
         const leg = this.leg(command.legId);
-        leg.payloads = new PayloadMap(command.codecs, command.telephoneEvent);
+        leg.setPayloads(new PayloadMap(command.codecs, command.telephoneEvent));
         // Whether its listeners (and it) can be relayed depends on the codecs.
         if (leg.roomId !== 0) {
           this.rooms.get(leg.roomId)?.reroute();
@@ -764,7 +764,7 @@ export class WorkerCore {
       legId: leg.id,
       digit: digit.digit,
       event: digit.event,
-      durationMs: digit.duration / (leg.outbound.clockRate / 1000),
+      durationMs: digit.duration / ((leg.payloads.telephoneEventClockRate || 8000) / 1000),
       volume: digit.volume,
       ended: digit.ended,
     });

@@ -25,7 +25,7 @@ import type { ReportBlock } from '../rtcp/reportBlock.js';
 import { encodeCname } from '../rtcp/buildRtcp.js';
 import { randomPool } from '../util/randomPool.js';
 import { OutboundStream, randomStreamInit } from '../rtp/outboundStream.js';
-import { rtpSequence, rtpSsrc, rtpTimestamp } from '../rtp/rtpHeader.js';
+import { rtpPayloadType, rtpSequence, rtpSsrc, rtpTimestamp } from '../rtp/rtpHeader.js';
 import { Counters } from './counters.js';
 import { receivesFromEndpoint, sendsToEndpoint } from './direction.js';
 import { PayloadMap } from './payloadMap.js';
@@ -154,7 +154,7 @@ export class WorkerLeg {
     this.port = config.port;
     this.label = config.label;
     this.pair = pair;
-    this.payloads = new PayloadMap(config.codecs, config.telephoneEvent);
+    this.payloads = this.setPayloads(new PayloadMap(config.codecs, config.telephoneEvent));
     this.forwardDtmf = config.forwardDtmf;
     this.setDirection(config.direction);
     this.setRemote(config.remote, nowMs);
@@ -216,11 +216,28 @@ export class WorkerLeg {
     return r !== null && port === r.port && address === r.address;
   }
 
-  /** Reception statistics for one accepted packet (RFC 3550 A.1, A.8). */
+  /**
+   * The leg's negotiated payload types; its outbound stream runs on the send codec's
+   * RTP clock (48 kHz for Opus: continuity jumps, RTCP and DTMF durations count on it).
+   * Returns `map`.
+   */
+  setPayloads(map: PayloadMap): PayloadMap {
+    this.payloads = map;
+    this.outbound.setClock(map.sendClockRate);
+    return map;
+  }
+
+  /**
+   * Reception statistics for one accepted packet (RFC 3550 A.1, A.8), on the RTP clock
+   * of its payload type (interarrival jitter is in timestamp units).
+   */
   observe(buf: Uint8Array, nowMs: number): void {
     const ssrc = rtpSsrc(buf);
+    const clockRate = this.payloads.clockRateOf[rtpPayloadType(buf)] || 8000;
     let stats = this.inbound;
-    if (stats === null || stats.ssrc !== ssrc) stats = this.inbound = new ReceiverStats(ssrc);
+    if (stats === null || stats.ssrc !== ssrc || stats.clockRate !== clockRate) {
+      stats = this.inbound = new ReceiverStats(ssrc, { clockRate });
+    }
     stats.update(rtpSequence(buf), rtpTimestamp(buf), nowMs);
   }
 
@@ -272,7 +289,6 @@ export class WorkerLeg {
   stats(nowMs: number): LegStats {
     const inbound = this.inbound;
     const report = this.remoteReport;
-    const clockMs = this.outbound.clockRate / 1000;
     return {
       legId: this.id,
       direction: this.direction,
@@ -286,7 +302,7 @@ export class WorkerLeg {
               received: inbound.received,
               expected: inbound.expected,
               lost: inbound.cumulativeLost,
-              jitterMs: inbound.jitter / clockMs,
+              jitterMs: inbound.jitter / (inbound.clockRate / 1000),
             },
       remoteReport:
         report === null
@@ -294,7 +310,7 @@ export class WorkerLeg {
           : {
               fractionLost: report.fractionLost / 256,
               cumulativeLost: report.cumulativeLost,
-              jitterMs: report.jitter / clockMs,
+              jitterMs: report.jitter / (this.outbound.clockRate / 1000),
               rttMs: report.rttMs,
               ageMs: nowMs - report.atMs,
             },
