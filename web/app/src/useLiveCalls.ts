@@ -1,0 +1,98 @@
+/**
+ * The live calls a signed-in user may see, kept current from the event stream: the list
+ * is loaded when the stream (re)opens, and each event about a call reloads that call
+ * (`call.ended` removes it). No polling. `extra` receives every event (presence etc.).
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api } from './api/client.js';
+import { EventStream, type StreamEvent } from './eventStream.js';
+import type { LiveCall } from './model.js';
+
+export interface LiveCalls {
+  calls: LiveCall[];
+  connected: boolean;
+  /** Reloads one call now (after an action of this page). */
+  refresh(id: string): void;
+}
+
+declare global {
+  interface Window {
+    /** The page's event stream (tests drop its socket to check resumption). */
+    callwatchEvents?: EventStream;
+  }
+}
+
+export function useLiveCalls(onEvent?: (e: StreamEvent) => void): LiveCalls {
+  const [calls, setCalls] = useState<Map<string, LiveCall>>(new Map());
+  const [connected, setConnected] = useState(false);
+  const ended = useRef(new Set<string>());
+  const handler = useRef(onEvent);
+  handler.current = onEvent;
+
+  const put = (call: LiveCall) =>
+    setCalls((m) => (ended.current.has(call.id) ? m : new Map(m).set(call.id, call)));
+  const drop = (id: string) =>
+    setCalls((m) => {
+      if (!m.has(id)) return m;
+      const next = new Map(m);
+      next.delete(id);
+      return next;
+    });
+
+  const refresh = (id: string) => {
+    api
+      .GET('/v1/calls/{id}', { params: { path: { id } } })
+      .then(({ data, response }) => {
+        if (response.ok && data) put(data as LiveCall);
+        else if (response.status === 404) drop(id);
+      })
+      .catch(() => {});
+  };
+
+  const reloadAll = () => {
+    api
+      .GET('/v1/calls', {})
+      .then(({ data, response }) => {
+        if (!response.ok || !data) return;
+        const list = (data.calls ?? []) as LiveCall[];
+        setCalls(new Map(list.filter((c) => !ended.current.has(c.id)).map((c) => [c.id, c])));
+      })
+      .catch(() => {});
+  };
+
+  useEffect(() => {
+    const stream = new EventStream({
+      onOpen: () => reloadAll(),
+      onState: setConnected,
+      onEvent: (e) => {
+        handler.current?.(e);
+        const id = typeof e.callId === 'string' ? e.callId : undefined;
+        if (id === undefined) return;
+        if (e.type === 'call.ended') {
+          ended.current.add(id);
+          drop(id);
+        } else {
+          refresh(id);
+        }
+      },
+    });
+    window.callwatchEvents = stream;
+    stream.start();
+    return () => {
+      stream.stop();
+      if (window.callwatchEvents === stream) window.callwatchEvents = undefined;
+    };
+  }, []);
+
+  return { calls: [...calls.values()], connected, refresh };
+}
+
+/** The time now, once a second (the ticking durations). */
+export function useNow(periodMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), periodMs);
+    return () => clearInterval(t);
+  }, [periodMs]);
+  return now;
+}
