@@ -25,8 +25,9 @@ export function App() {
   const go = (next: Route, replace = false) => {
     const path = pathOf(next);
     if (path !== location.pathname) {
-      if (replace) history.replaceState(null, '', path);
-      else history.pushState(null, '', path);
+      // The query stays (?processing=off is a setting of this page, not of a screen).
+      if (replace) history.replaceState(null, '', path + location.search);
+      else history.pushState(null, '', path + location.search);
     }
     setRoute(next);
   };

@@ -45,6 +45,9 @@ export class BrowserPhone {
       password: '',
       remoteAudio: this.audio,
       autoAnswer: true,
+      // ?processing=off: the microphone as it is (a headset with its own processing; tests),
+      // as on the phone page.
+      audioProcessing: new URLSearchParams(location.search).get('processing') !== 'off',
       onStatus: (s) => {
         this.status = s;
         this.onStatus(s);

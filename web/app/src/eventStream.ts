@@ -48,7 +48,10 @@ export class EventStream {
     this.timer = undefined;
     const s = this.socket;
     this.socket = undefined;
-    s?.close(1000, 'bye');
+    if (s !== undefined) {
+      s.close(1000, 'bye');
+      this.options.onState?.(false);
+    }
   }
 
   /** The socket now (tests drop it). */

@@ -13,6 +13,8 @@ export interface LiveCalls {
   connected: boolean;
   /** Reloads one call now (after an action of this page). */
   refresh(id: string): void;
+  /** Reloads the whole list (what may be joined changed, e.g. with presence). */
+  reload(): void;
 }
 
 declare global {
@@ -84,7 +86,7 @@ export function useLiveCalls(onEvent?: (e: StreamEvent) => void): LiveCalls {
     };
   }, []);
 
-  return { calls: [...calls.values()], connected, refresh };
+  return { calls: [...calls.values()], connected, refresh, reload: reloadAll };
 }
 
 /** The time now, once a second (the ticking durations). */

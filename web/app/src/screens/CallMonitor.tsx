@@ -41,9 +41,11 @@ export function CallMonitor({
   openDetails(id: string | undefined): void;
 }) {
   const [presence, setPresence] = useState<PresenceStatus | undefined>(undefined);
-  const { calls, connected, refresh } = useLiveCalls((e) => {
+  // Whether each call may be joined depends on this supervisor's presence: reload on a change.
+  const { calls, connected, refresh, reload } = useLiveCalls((e) => {
     if (e.type === 'presence.changed' && e.extension === me.extension) {
       setPresence(e.status as PresenceStatus);
+      reload();
     }
   });
   const now = useNow();
@@ -137,7 +139,13 @@ export function CallMonitor({
     <section class="monitor" aria-labelledby="monitor-title">
       <div class="bar">
         <h1 id="monitor-title">Call Monitor</h1>
-        <PresenceSelect status={presence} onChange={setPresence} />
+        <PresenceSelect
+          status={presence}
+          onChange={(status) => {
+            setPresence(status);
+            reload();
+          }}
+        />
         <span
           class={connected ? 'live' : 'offline'}
           data-testid="stream"
@@ -252,15 +260,17 @@ export function CallMonitor({
                 <td>
                   <QualityBadge quality={c.quality} />
                 </td>
-                <td class="actions">
-                  <JoinMenu
-                    call={c}
-                    busy={mine !== undefined || pending}
-                    onJoin={(m, d) => void join(c, m, d)}
-                  />
-                  <button type="button" onClick={() => openDetails(c.id)}>
-                    Details
-                  </button>
+                <td>
+                  <div class="actions">
+                    <JoinMenu
+                      call={c}
+                      busy={mine !== undefined || pending}
+                      onJoin={(m, d) => void join(c, m, d)}
+                    />
+                    <button type="button" onClick={() => openDetails(c.id)}>
+                      Details
+                    </button>
+                  </div>
                 </td>
               </tr>
             ))}
