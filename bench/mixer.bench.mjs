@@ -39,7 +39,8 @@
  * PCMU on every leg for 1 s warm-up + the window; the bench reads engine.getStats() at the
  * window's start and end. The supervisor in listen mode hears customer + agent, so it is
  * fed from the mix (one mixed frame per room per tick); customer and agent hear each
- * other by relay; the recording decodes both into jitter buffers every tick.
+ * other by relay; the recording is written from the packets as they arrive (each leg's
+ * payloads placed by RTP timestamp, docs/architecture.md §7.2), not from the clock.
  *
  * Part 1 (mixer alone, 1 worker): per room count, the worker thread's CPU (schedstat) /
  * ticks; framesMixed / ticks; tick lateness percentiles from the mixer's histogram

@@ -35,6 +35,9 @@ import type { Logger } from './logging.js';
 import { SipMetrics } from './metrics/sipMetrics.js';
 import { LocationService } from './registrar/locationService.js';
 import { registerMonitoringRoutes } from './http/api/monitoringRoutes.js';
+import { registerSipTicketRoutes } from './http/api/sipTicketRoutes.js';
+import { FlowIdentities, SipTickets } from './http/sipTickets.js';
+import { agentNoticesOn } from './monitoring/agentNotices.js';
 import { LiveCallListing } from './monitoring/liveCalls.js';
 import { startSupervision } from './monitoring/supervision.js';
 import { Registrar } from './registrar/registrar.js';
@@ -240,8 +243,13 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     );
   };
 
+  // Browser tickets: a WebSocket opened with one is its extension's flow (§8.9).
+  const sipTickets = new SipTickets(() => clock.now());
+  const flowIdentities = new FlowIdentities();
+  const flowExtension = (source: Source) => flowIdentities.extensionOf(source);
   const registerService = new RegisterService({
     authenticator,
+    flowExtension,
     registrar: new Registrar(location, config.registrar),
     isExtension: (n) => extensions.has(n),
     domains: config.sip.domains,
@@ -270,6 +278,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     mediaAddress,
     allow: ALLOWED_METHODS,
     onAuthResult: recordAuthFailure,
+    flowExtension,
   });
   opened.push('calls', () => calls.close());
 
@@ -358,7 +367,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         sessions: { extensions: config.extensions, ...config.api.sessions },
         events,
         canSee: scopeVisibility({
-          notifyAgents: config.monitoring.notifyAgents,
+          notifyAgents: agentNoticesOn(config),
           mayMonitor: groupsMayMonitor(config.monitoring.groups),
         }),
         ...(webSocket
@@ -366,6 +375,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
               sipWebSocket: {
                 entry: stack.transport,
                 maxMessageBytes: config.sip.maxMessageBytes,
+                tickets: { tickets: sipTickets, identities: flowIdentities },
               },
             }
           : {}),
@@ -390,6 +400,12 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         now: () => clock.now(),
         toWall: (ms) => new Date(ms + wallOffset),
       });
+      if (webSocket) {
+        registerSipTicketRoutes(http, {
+          tickets: sipTickets,
+          toWall: (ms) => new Date(ms + wallOffset),
+        });
+      }
       await registerYeastarRoutes(http, { monitoring: supervision.monitoring });
       registerCtiRoutes(http, { monitoring: supervision.monitoring });
     });

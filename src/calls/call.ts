@@ -152,6 +152,8 @@ export class Call extends TypedEmitter<CallEvents> {
   /** Leg B's media being applied (late offer: connect once leg A has its answer). */
   private mediaB: Promise<void> | undefined;
   private finalSent = false;
+  /** Who waits for the ACK of a side's pending 2xx (a BYE held back, RFC 3261 §15). */
+  private readonly ackWaiters: Partial<Record<Side, () => void>> = {};
   private earlyFork: Fork | undefined;
   private noAnswerTimer: TimerHandle | undefined;
   private ending: Promise<void> | undefined;
@@ -279,6 +281,7 @@ export class Call extends TypedEmitter<CallEvents> {
     const { t1, t2 } = this.ctx.timers;
     const reliable = new Reliable2xx(transaction, response, this.ctx.clock, { t1, t2 }, () => {
       delete this.pending2xx[side];
+      if (this.ending !== undefined) return this.ackSettled(side);
       this.log.info({ side, cseq }, 'no ACK for our 2xx within 64*T1: ending the call');
       this.endLater('no-ack');
     });
@@ -293,6 +296,19 @@ export class Call extends TypedEmitter<CallEvents> {
     pending.reliable.stop();
     delete this.pending2xx[side];
     if (this.ending === undefined) pending.onAck?.(ack);
+    else this.ackSettled(side);
+  }
+
+  /** Whether our 2xx to `side` still waits for its ACK (its dialog must keep routing here). */
+  awaitingAck(side: Side): boolean {
+    return this.pending2xx[side] !== undefined;
+  }
+
+  /** The ACK came, or 64·T1 passed without one: a BYE held back for it may go. */
+  private ackSettled(side: Side): void {
+    const waiter = this.ackWaiters[side];
+    delete this.ackWaiters[side];
+    waiter?.();
   }
 
   private transition(event: CallEvent): boolean {
@@ -471,7 +487,6 @@ export class Call extends TypedEmitter<CallEvents> {
     this.endLater('rejected');
   }
 
-  /** A request the caller's or callee's side sends in its dialog: BYE ends the call. */
   /**
    * A supervisor took the call over (docs/architecture.md §4.5): `side` (the agent) is hung up with a BYE
    * and the call goes on without it — the supervisor's own dialog now carries that seat
@@ -520,20 +535,32 @@ export class Call extends TypedEmitter<CallEvents> {
     this.endLater(side === 'a' ? 'caller-hangup' : 'callee-hangup', side);
   }
 
-  /**
-   * Ends the call (idempotent). `hungUp` is the side that sent a BYE (already answered
-   * 200 by the caller of this method): the other side gets a BYE.
-   */
   /** Ends the call from a callback that cannot await it; a failure is logged. */
   private endLater(reason: EndReason, hungUp?: Side): void {
     inBackground(this.end(reason, hungUp), this.log, 'ending the call failed', { reason });
   }
 
+  /**
+   * Ends the call (idempotent). `hungUp` is the side that sent a BYE (already answered
+   * 200 by the caller of this method): the other side gets a BYE.
+   *
+   * A caller whose 200 is not yet ACKed gets its BYE only once the ACK comes (or 64·T1
+   * passes): a UAS must not send BYE before the ACK for its 2xx (RFC 3261 §15), and a
+   * BYE that overtakes a lost 200 reaches a caller still in its INVITE transaction. The
+   * 200 keeps being retransmitted meanwhile, and the dialog keeps routing the ACK here
+   * (`awaitingAck`, then 'dialogDropped'). At shutdown nothing is held back.
+   */
   end(reason: EndReason, hungUp?: Side): Promise<void> {
     if (this.ending !== undefined) return this.ending;
     this.noAnswerTimer?.cancel();
-    for (const pending of Object.values(this.pending2xx)) pending.reliable.stop();
     const answered = this.record.state === 'answered';
+    const byeToA = answered && hungUp !== 'a';
+    const holdByeA = byeToA && reason !== 'server-shutdown' && this.pending2xx.a !== undefined;
+    for (const [side, pending] of Object.entries(this.pending2xx)) {
+      if (side === 'a' && holdByeA) continue;
+      pending.reliable.stop();
+      delete this.pending2xx[side as Side];
+    }
     this.transition('end');
     this.record.endedAt = this.ctx.clock.now();
     this.record.endReason = reason;
@@ -550,7 +577,7 @@ export class Call extends TypedEmitter<CallEvents> {
       }
     }
     if (hungUp === 'b' && this.winner?.dialog !== undefined) terminateDialog(this.winner.dialog);
-    if (answered && hungUp !== 'a') pending.push(this.byeA());
+    if (byeToA) pending.push(this.byeA(holdByeA ? this.ackOrGiveUp('a') : undefined));
     terminateDialog(this.dialogA);
     pending.push(this.media.close());
     this.log.info({ reason, answered }, 'call ended');
@@ -559,18 +586,33 @@ export class Call extends TypedEmitter<CallEvents> {
     return this.ending;
   }
 
-  private byeA(): Promise<void> {
+  /** Resolves when the ACK for our 2xx to `side` comes or 64·T1 passes; then its dialog
+   * no longer routes here. */
+  private ackOrGiveUp(side: Side): Promise<void> {
+    const key = dialogKey(this.sideOf(side)?.dialog.id ?? this.dialogA.id);
+    return new Promise<void>((resolve) => {
+      this.ackWaiters[side] = resolve;
+    }).then(() => {
+      this.emit('dialogDropped', key);
+    });
+  }
+
+  /** BYE to the caller, built now (while the dialog is confirmed), sent once `after` resolves. */
+  private byeA(after?: Promise<void>): Promise<void> {
     if (this.dialogA.state !== 'confirmed') return Promise.resolve();
     const bye = createInDialogRequest(this.dialogA, 'BYE', {
       headers: [['User-Agent', this.ctx.userAgent]],
     });
-    return new Promise((resolve) => {
-      this.ctx.out.send(bye, this.destinationA, {
-        onResponse: (r) => {
-          if (r.status >= 200) resolve();
-        },
-        onFailure: () => resolve(),
+    const destination = this.destinationA;
+    const send = () =>
+      new Promise<void>((resolve) => {
+        this.ctx.out.send(bye, destination, {
+          onResponse: (r) => {
+            if (r.status >= 200) resolve();
+          },
+          onFailure: () => resolve(),
+        });
       });
-    });
+    return after === undefined ? send() : after.then(send);
   }
 }

@@ -75,6 +75,8 @@ export interface CallServiceDeps {
   /** Methods we allow (Allow header of our INVITEs). */
   allow: readonly string[];
   onAuthResult?(result: AuthResult, request: SipRequest, source: Source): void;
+  /** The extension a browser ticket bound `source`'s flow to (src/http/sipTickets.ts). */
+  flowExtension?(source: Source): string | undefined;
 }
 
 /** A live call as other services see it (recording, monitoring). */
@@ -347,6 +349,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       authenticator: this.deps.authenticator,
       isExtension: (n) => this.extensions.has(n),
       ...(this.deps.onAuthResult !== undefined ? { onAuthResult: this.deps.onAuthResult } : {}),
+      ...(this.deps.flowExtension !== undefined ? { flowExtension: this.deps.flowExtension } : {}),
     });
     if (!who.ok) return this.reject(incoming, who.status, who.reason, who.headers);
     const uri = requestUriOf(request);
@@ -465,7 +468,11 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       this.calls.delete(callId);
       this.parties.delete(callId);
       this.callers.delete(callId);
-      for (const [key, entry] of this.dialogs) if (entry.call === call) this.dialogs.delete(key);
+      // A dialog whose 2xx still awaits its ACK keeps routing it (the call's held BYE
+      // waits for it, Call.end); the call drops it with 'dialogDropped'.
+      for (const [key, entry] of this.dialogs) {
+        if (entry.call === call && !call.awaitingAck(entry.side)) this.dialogs.delete(key);
+      }
       for (const branch of call.branches) this.ownBranches.delete(branch);
       this.emit('ended', r);
       this.emit('liveEnded', live);

@@ -24,6 +24,8 @@ export interface IdentifyDeps {
   authenticator: DigestAuthenticator;
   isExtension(username: string): boolean;
   onAuthResult?(result: AuthResult, request: SipRequest, source: Source): void;
+  /** The extension a browser ticket bound `source`'s flow to, if any (src/http/sipTickets.ts). */
+  flowExtension?(source: Source): string | undefined;
 }
 
 export function identifyCaller(
@@ -34,6 +36,14 @@ export function identifyCaller(
   const trunk = trunkForSource(deps.trunks, source.address, source.port);
   if (trunk !== undefined && trunk.inboundAuth === null) {
     return { ok: true, caller: { kind: 'trunk', trunk: trunk.name }, trunk };
+  }
+  // A ticket-bound WebSocket flow places calls as its extension without a challenge.
+  const bound = deps.flowExtension?.(source);
+  if (bound !== undefined && trunk === undefined && deps.isExtension(bound)) {
+    const fromUri = fromOf(request).uri;
+    if (isSipUri(fromUri) && fromUri.user !== undefined && unescapeUri(fromUri.user) === bound) {
+      return { ok: true, caller: { kind: 'extension', extension: bound } };
+    }
   }
   const auth = verifyDigest(request, source, deps);
   if (!auth.ok) return auth;

@@ -274,6 +274,12 @@ const monitoring = z
     groups: z.array(monitoringGroup).default([]),
     /** Agents' event streams say when they are monitored, and in which mode. */
     notifyAgents: z.boolean().default(true),
+    /**
+     * What the monitored are told. agent: an agent's calls in /v1/calls list who monitors
+     * them (monitoredBy) and its event stream carries monitor.* about its calls (both off
+     * when false; notifyAgents: false turns them off too).
+     */
+    notices: z.strictObject({ agent: z.boolean().default(true) }).prefault({}),
     /** DTMF an agent keys to raise a hand (relayed to the other party like any digit). */
     raiseHandDtmf: z
       .string()

@@ -7,6 +7,7 @@
  */
 import type { CallDirection } from '../calls/dialPlan.js';
 import type { MonitorMode } from '../monitoring/refusals.js';
+import type { PresenceStatus } from '../monitoring/supervisorPresence.js';
 
 /** An extension's registration state changed: it registered, or a contact went away. */
 export interface RegistrationChanged {
@@ -91,6 +92,13 @@ export interface HandLowered extends HandEventBody {
   type: 'hand.lowered';
 }
 
+/** A supervisor's presence changed (available / away / dnd). */
+export interface PresenceChanged {
+  type: 'presence.changed';
+  extension: string;
+  status: PresenceStatus;
+}
+
 /** What a publisher passes to EventBus.publish (the bus adds seq and time). */
 export type EventBody =
   | RegistrationChanged
@@ -102,7 +110,8 @@ export type EventBody =
   | MonitorEnded
   | MonitorRefused
   | HandRaised
-  | HandLowered;
+  | HandLowered
+  | PresenceChanged;
 
 export type EventType = EventBody['type'];
 
@@ -128,6 +137,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'monitor.refused',
   'hand.raised',
   'hand.lowered',
+  'presence.changed',
 ];
 
 export function isMonitorEvent(

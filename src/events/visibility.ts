@@ -24,6 +24,7 @@ export interface VisibilityRules {
 function extensionsOf(event: ApiEvent): string[] {
   switch (event.type) {
     case 'registration.changed':
+    case 'presence.changed':
       return [event.extension];
     case 'call.created':
     case 'call.answered':

@@ -19,6 +19,7 @@ import { registerApi } from './api/index.js';
 import { registerSipWebSocketRoute, type SipWebSocketEntry } from './sipWebSocketRoute.js';
 import { registerPhoneRoutes } from './phoneRoute.js';
 import { registerAppRoutes } from './appRoute.js';
+import type { FlowIdentities, SipTickets } from './sipTickets.js';
 
 export interface HttpServerDeps {
   registry: Registry;
@@ -36,7 +37,12 @@ export interface HttpServerDeps {
   /** Wrong API tokens per source address (config api.authLockout); none: unlimited. */
   authLimits?: AuthLimitConfig;
   /** SIP over WebSocket at /sip (sipWebSocketRoute.ts); none: no such route. */
-  sipWebSocket?: { entry: SipWebSocketEntry; maxMessageBytes: number };
+  sipWebSocket?: {
+    entry: SipWebSocketEntry;
+    maxMessageBytes: number;
+    /** Browser tickets (`/sip?ticket=`, sipTickets.ts). */
+    tickets?: { tickets: SipTickets; identities: FlowIdentities };
+  };
   /** HTTPS with these PEM contents (and `wss` at /sip); none: plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
   /** Web sign-in (POST /v1/session) of these extensions (config api.sessions); none: off. */
@@ -82,6 +88,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     registerSipWebSocketRoute(app, {
       entry: deps.sipWebSocket.entry,
       secure: deps.tls !== undefined,
+      ...(deps.sipWebSocket.tickets ? { tickets: deps.sipWebSocket.tickets } : {}),
     });
     // The phone page registers over /sip: served only where that exists.
     registerPhoneRoutes(app);

@@ -7,7 +7,10 @@
  * did not offer the `sip` subprotocol (400, RFC 7118 §4.1: the server must not complete
  * the handshake without it) or when the transport takes no more connections (503). A
  * plain GET without an upgrade gets 426. The route is public: digest authentication of
- * each REGISTER and INVITE is the access check, as for any phone.
+ * each REGISTER and INVITE is the access check, as for any phone. With `?ticket=` (a
+ * browser ticket, sipTickets.ts) the ticket is redeemed first: a wrong, used or expired
+ * one refuses the upgrade with 401; a valid one binds the connection to its extension
+ * until it closes.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -17,6 +20,7 @@ import type {
   WebSocketStreamEvents,
 } from '../../sip/transport/ws.js';
 import { ApiError } from './api/errors.js';
+import type { FlowIdentities, SipTickets } from './sipTickets.js';
 
 export const SIP_WEBSOCKET_PATH = '/sip';
 export const SIP_SUBPROTOCOL = 'sip';
@@ -37,7 +41,12 @@ export interface SipWebSocketRouteDeps {
   entry: SipWebSocketEntry;
   /** The HTTP server runs TLS: connections are `wss`. */
   secure: boolean;
+  /** Browser tickets (`?ticket=`); none: a ticket is refused like a wrong one. */
+  tickets?: { tickets: SipTickets; identities: FlowIdentities };
 }
+
+/** The extension a redeemed ticket named, per upgrade request. */
+const ticketExtension = new WeakMap<FastifyRequest, string>();
 
 /** The subprotocols a client offered (`Sec-WebSocket-Protocol`, RFC 6455 §4.1). */
 export function offeredSubprotocols(request: FastifyRequest): string[] {
@@ -71,6 +80,16 @@ export function registerSipWebSocketRoute(app: FastifyInstance, deps: SipWebSock
       if (!deps.entry.webSocketAccepting) {
         throw new ApiError(503, 'unavailable', 'no room for another SIP WebSocket connection');
       }
+      const ticket = (request.query as Record<string, unknown> | undefined)?.ticket;
+      if (ticket !== undefined) {
+        const extension =
+          typeof ticket === 'string' ? deps.tickets?.tickets.redeem(ticket) : undefined;
+        if (extension === undefined) {
+          request.log.info('SIP WebSocket upgrade refused: unknown, used or expired ticket');
+          throw new ApiError(401, 'unauthorized', 'the SIP ticket is unknown, used or expired');
+        }
+        ticketExtension.set(request, extension);
+      }
     },
     handler: async () => {
       throw new ApiError(426, 'upgrade-required', 'GET /sip is SIP over WebSocket: upgrade');
@@ -82,6 +101,18 @@ export function registerSipWebSocketRoute(app: FastifyInstance, deps: SipWebSock
 }
 
 function attach(socket: WebSocket, request: FastifyRequest, deps: SipWebSocketRouteDeps): void {
+  const flow = {
+    protocol: deps.secure ? ('wss' as const) : ('ws' as const),
+    address: request.socket.remoteAddress ?? '',
+    port: request.socket.remotePort ?? 0,
+  };
+  const extension = ticketExtension.get(request);
+  const identities = deps.tickets?.identities;
+  // Bound before the first message is read; unbound when the connection goes.
+  if (extension !== undefined && identities !== undefined) {
+    identities.bind(flow, extension);
+    socket.on('close', () => identities.unbind(flow));
+  }
   const stream: WebSocketStream = {
     sendText: (data) => {
       if (socket.readyState !== socket.OPEN) return;
@@ -101,11 +132,14 @@ function attach(socket: WebSocket, request: FastifyRequest, deps: SipWebSocketRo
     },
   };
   const events = deps.entry.acceptWebSocket(stream, {
-    address: request.socket.remoteAddress ?? '',
-    port: request.socket.remotePort ?? 0,
+    address: flow.address,
+    port: flow.port,
     secure: deps.secure,
   });
-  if (events === undefined) return;
+  if (events === undefined) {
+    identities?.unbind(flow);
+    return;
+  }
   socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
     const buffer = Buffer.isBuffer(data)
       ? data

@@ -30,6 +30,7 @@ export interface LiveCallView {
   monitors: Array<{
     id: string;
     supervisor: string;
+    supervisorName: string | null;
     mode: MonitorMode;
     state: 'calling' | 'active' | 'ended';
     /** When the current mode began. */
@@ -114,6 +115,7 @@ export class LiveCallListing {
         return {
           id: s.id,
           supervisor: s.supervisor,
+          supervisorName: this.names.get(s.supervisor) ?? null,
           mode: current.mode,
           state: s.state,
           since: iso(current.at),

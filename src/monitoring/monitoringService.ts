@@ -7,10 +7,14 @@
  *
  * Checks, first failure first (refusals.ts has the codes and what each trigger answers):
  *   permissions (permissions.ts: enabled, extensions, self, allowMonitoring, groups, mode);
+ *   the supervisor's presence is away or dnd → monitor-unavailable (supervisorPresence.ts);
  *   the target is itself monitoring → target-is-monitor; the monitor is monitoring or in
  *   a call → monitor-busy; the target is in no answered call → no-call; the call was taken
  *   over → taken-over; the call is full (maxParticipants) → max-participants; and for the
- *   API, the monitor has a registered phone → monitor-not-registered.
+ *   API, the monitor has a registered phone (of the kind asked for: `device` browser or
+ *   phone) → monitor-not-registered.
+ * The same checks, without side effects, answer "may this supervisor join this call, in
+ * which modes" for the live-call listing (eligibility()), so the two cannot drift.
  *
  * A session starts 'calling' (the API rings the supervisor's phone) or straight 'active'
  * (a feature code: the supervisor's own INVITE is answered), then 'ended'. Modes: listen /
@@ -33,7 +37,7 @@ import type { IncomingRequest } from '../../sip/stack.js';
 import { sameFlow, type Endpoint } from '../../sip/transport/types.js';
 import { TypedEmitter } from '../../sip/util/typedEmitter.js';
 import type { CallContext } from '../calls/call.js';
-import type { CallMedia, Side } from '../calls/callMedia.js';
+import { allBrowsers, type CallMedia, type Side } from '../calls/callMedia.js';
 import type { Config } from '../config/schema.js';
 import type { AuditAction, AuditRecord } from './auditLog.js';
 import { modeOfDigit, parseFeatureCode } from './featureCodes.js';
@@ -43,7 +47,9 @@ import {
   type MonitorSessionRecord,
   type MonitorTrigger,
 } from './monitorSession.js';
+import { MONITOR_MODES } from './modes.js';
 import { Permissions } from './permissions.js';
+import type { PresenceStatus } from './supervisorPresence.js';
 import { MonitorRefusal, sipStatusOf, type RefusalCode } from './refusals.js';
 import {
   answerMonitorInvite,
@@ -118,6 +124,8 @@ export interface MonitoringDeps {
   host: string;
   /** The supervisor's registered contacts (for API-triggered starts). */
   bindingsOf(extension: string): Binding[];
+  /** The supervisor's presence (default: everyone available). */
+  presence?: { statusOf(extension: string): PresenceStatus };
   audit?: AuditSink;
   /** A supervisor joined the call: its raised hand, if any, is lowered. */
   onJoined?(callId: string, supervisor: string): void;
@@ -149,7 +157,40 @@ export interface StartRequest {
    * the invited agent's callMonitorAccess replaces the group check.
    */
   invited?: boolean;
+  /** Which of the supervisor's contacts the API rings (default: all of them). */
+  device?: MonitorDevice;
 }
+
+/**
+ * Where an API-started supervisor leg rings: `browser` only the supervisor's SIP over
+ * WebSocket contacts (RFC 7118 §5, `;transport=ws`/`wss`), `phone` only the others.
+ */
+export const MONITOR_DEVICES = ['browser', 'phone'] as const;
+export type MonitorDevice = (typeof MONITOR_DEVICES)[number];
+
+/** Whether `uri` is a browser's contact (SIP over WebSocket, RFC 7118 §5). */
+export function isBrowserContact(uri: string): boolean {
+  return allBrowsers([uri]);
+}
+
+/** The contacts of `bindings` a `device` choice rings (all when none is given). */
+export function bindingsForDevice(
+  bindings: readonly Binding[],
+  device: MonitorDevice | undefined,
+): Binding[] {
+  if (device === undefined) return [...bindings];
+  return bindings.filter((b) => isBrowserContact(b.uri) === (device === 'browser'));
+}
+
+/** Whether a supervisor may join a call now: the modes it may use, else why not. */
+export interface JoinEligibility {
+  modes: MonitorMode[];
+  refusal: { code: RefusalCode; message: string } | null;
+}
+
+/** The outcome of the checks: a refusal, or the call and its monitored extension. */
+type CheckResult =
+  { refusal: MonitorRefusal } | { found: { call: MonitorableCall; side: Side }; agent: string };
 
 /** How long close() waits for the answers to the supervisors' BYEs. */
 const CLOSE_GRACE_MS = 2000;
@@ -194,6 +235,34 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
   /** Whether `extension` is monitoring (or being rung to monitor) a call now. */
   isMonitoring(extension: string): boolean {
     return this.active.some((r) => r.supervisor === extension);
+  }
+
+  /**
+   * Whether `supervisor` may join call `callId` through the API now, and in which modes:
+   * the checks of start() for each mode, without side effects (nothing is audited,
+   * emitted or created). When no mode passes, `refusal` is what a start would answer
+   * (the first refusal that is not `mode-not-allowed`, if any).
+   */
+  eligibility(supervisor: string, callId: string, device?: MonitorDevice): JoinEligibility {
+    const modes: MonitorMode[] = [];
+    let refusal: MonitorRefusal | undefined;
+    for (const mode of MONITOR_MODES) {
+      const result = this.evaluate(
+        { supervisor, callId, mode, trigger: 'api', actor: null, ...(device ? { device } : {}) },
+        true,
+      );
+      if (!('refusal' in result)) modes.push(mode);
+      else if (refusal === undefined || refusal.code === 'mode-not-allowed') {
+        refusal = result.refusal;
+      }
+    }
+    return {
+      modes,
+      refusal:
+        modes.length > 0 || refusal === undefined
+          ? null
+          : { code: refusal.code, message: refusal.message },
+    };
   }
 
   // -------------------------------------------------------------------------------------
@@ -295,7 +364,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     const ringing = callSupervisor({
       supervisor: request.supervisor,
       displayName: ext?.displayName ?? request.supervisor,
-      bindings: this.deps.bindingsOf(request.supervisor),
+      bindings: this.bindingsFor(request.supervisor, request.device),
       media: entry.call.media,
       ctx,
       contact: (e) => this.deps.contact(e),
@@ -469,37 +538,64 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     return this.permissions.check(request.supervisor, agent, request.mode);
   }
 
-  /** Every check of the file comment; throws MonitorRefusal. */
-  private check(request: StartRequest, viaApi: boolean): { entry: CallMonitoring; agent: string } {
+  /**
+   * Every check of the file comment, without side effects (reads only): the refusal, or
+   * the call and its agent. `request` is not changed.
+   */
+  private evaluate(request: StartRequest, viaApi: boolean): CheckResult {
+    const refuse = (code: RefusalCode, message?: string): CheckResult => ({
+      refusal: new MonitorRefusal(code, message),
+    });
     let found: { call: MonitorableCall; side: Side } | undefined;
+    let agent = request.agent;
     if (request.callId !== undefined) {
       const byId = this.deps.calls.answeredCall(request.callId);
-      if (byId === undefined) {
-        throw new MonitorRefusal('no-call', `no answered call ${request.callId}`);
-      }
-      request.agent = byId.agent;
+      if (byId === undefined) return refuse('no-call', `no answered call ${request.callId}`);
+      agent = byId.agent;
       found = { call: byId.call, side: byId.side };
     }
-    if (request.agent === undefined) throw new MonitorRefusal('unknown-extension');
-    const denied = this.permissionOf(request);
-    if (denied !== undefined) throw new MonitorRefusal(denied);
-    const { supervisor, agent } = request;
-    if (this.isMonitoring(agent)) throw new MonitorRefusal('target-is-monitor');
+    if (agent === undefined) return refuse('unknown-extension');
+    const { supervisor } = request;
+    const denied = this.permissionOf({ ...request, agent });
+    if (denied !== undefined) return refuse(denied);
+    if ((this.deps.presence?.statusOf(supervisor) ?? 'available') !== 'available') {
+      return refuse('monitor-unavailable');
+    }
+    if (this.isMonitoring(agent)) return refuse('target-is-monitor');
     if (this.isMonitoring(supervisor) || this.deps.calls.isInCall(supervisor)) {
-      throw new MonitorRefusal('monitor-busy');
+      return refuse('monitor-busy');
     }
     found ??= this.deps.calls.answeredCallOf(agent);
-    if (found === undefined) throw new MonitorRefusal('no-call');
-    const entry = this.entryFor(found.call, agent, found.side);
-    if (entry.takenOver) throw new MonitorRefusal('taken-over');
-    const legs = 2 + entry.sessions.size + entry.calling.size;
-    if (legs + 1 > this.deps.config.monitoring.maxParticipants) {
-      throw new MonitorRefusal('max-participants');
+    if (found === undefined) return refuse('no-call');
+    const entry = this.byCall.get(found.call.id);
+    if (entry?.takenOver === true) return refuse('taken-over');
+    const legs = 2 + (entry?.sessions.size ?? 0) + (entry?.calling.size ?? 0);
+    if (legs + 1 > this.deps.config.monitoring.maxParticipants) return refuse('max-participants');
+    if (viaApi && this.bindingsFor(supervisor, request.device).length === 0) {
+      const kind = request.device === undefined ? 'phone' : `${request.device} contact`;
+      return refuse('monitor-not-registered', `the monitor has no registered ${kind}`);
     }
-    if (viaApi && this.deps.bindingsOf(supervisor).length === 0) {
-      throw new MonitorRefusal('monitor-not-registered');
+    return { found, agent };
+  }
+
+  /** Every check of the file comment; throws MonitorRefusal. Sets `request.agent`. */
+  private check(request: StartRequest, viaApi: boolean): { entry: CallMonitoring; agent: string } {
+    const result = this.evaluate(request, viaApi);
+    if ('refusal' in result) {
+      // The refusal's audit entry names the monitored extension when the call is known.
+      if (request.callId !== undefined && request.agent === undefined) {
+        request.agent = this.deps.calls.answeredCall(request.callId)?.agent;
+      }
+      throw result.refusal;
     }
-    return { entry, agent };
+    const { found, agent } = result;
+    request.agent = agent;
+    return { entry: this.entryFor(found.call, agent, found.side), agent };
+  }
+
+  /** The supervisor's contacts the API rings for `device`. */
+  private bindingsFor(supervisor: string, device: MonitorDevice | undefined): Binding[] {
+    return bindingsForDevice(this.deps.bindingsOf(supervisor), device);
   }
 
   private entryFor(call: MonitorableCall, agent: string, agentSide: Side): CallMonitoring {

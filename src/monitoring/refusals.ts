@@ -23,8 +23,11 @@ export type RefusalCode =
   | 'no-call'
   /** The monitor is in a call or already monitoring. */
   | 'monitor-busy'
-  /** The monitor has no registered phone to call (API-triggered starts). */
+  /** The monitor has no registered phone to call (API-triggered starts), or none of the
+   * kind asked for (`device`: browser or phone). */
   | 'monitor-not-registered'
+  /** The supervisor's presence is away or dnd (supervisorPresence.ts). */
+  | 'monitor-unavailable'
   /** The call already has maxParticipants legs. */
   | 'max-participants'
   /** The target is itself a monitor leg (never monitored). */
@@ -44,11 +47,15 @@ const MESSAGES: Record<RefusalCode, string> = {
   'no-call': 'the extension is in no answered call',
   'monitor-busy': 'the monitor is not idle',
   'monitor-not-registered': 'the monitor has no registered phone',
+  'monitor-unavailable': 'the monitor is not available (away or do not disturb)',
   'max-participants': 'the call has the maximum number of participants',
   'target-is-monitor': 'a monitor leg is never monitored',
   'taken-over': 'the call was taken over',
   'media-failed': "the monitor's phone did not set up media",
 };
+
+/** Every refusal code (for schemas). */
+export const REFUSAL_CODES = Object.keys(MESSAGES) as RefusalCode[];
 
 export class MonitorRefusal extends Error {
   constructor(
@@ -67,6 +74,7 @@ export function sipStatusOf(code: RefusalCode): number {
       return 404;
     case 'no-call':
     case 'monitor-not-registered':
+    case 'monitor-unavailable':
       return 480;
     case 'monitor-busy':
     case 'max-participants':
@@ -86,6 +94,7 @@ export function httpStatusOf(code: RefusalCode): number {
       return 404;
     case 'monitor-busy':
     case 'monitor-not-registered':
+    case 'monitor-unavailable':
     case 'max-participants':
     case 'taken-over':
     case 'media-failed':
@@ -108,6 +117,7 @@ export function yeastarErrnoOf(code: RefusalCode): string {
       return '10007';
     case 'monitor-busy':
     case 'monitor-not-registered':
+    case 'monitor-unavailable':
     case 'max-participants':
     case 'media-failed':
       return '10008';

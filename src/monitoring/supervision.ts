@@ -23,12 +23,15 @@ import { AuditLog } from './auditLog.js';
 import { CallNotes } from './callNotes.js';
 import { MonitoringService, type MonitorableCall } from './monitoringService.js';
 import type { MonitorSessionRecord } from './monitorSession.js';
+import { SupervisorPresence } from './supervisorPresence.js';
 
 export interface Supervision {
   monitoring: MonitoringService;
   recordings: RecordingTap;
   notes: CallNotes;
   audit: AuditLog;
+  /** Supervisors' available / away / dnd (only an available one starts monitoring). */
+  presence: SupervisorPresence;
   /** Raises (or lowers) a call's hand for the API, after its audit line is written. */
   handChange(callId: string, by: string, raise: boolean): Promise<boolean>;
   /** The monitored extension of a live call (its agent), if any. */
@@ -95,6 +98,9 @@ export async function startSupervision(deps: SupervisionDeps): Promise<Supervisi
 async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<Supervision> {
   const { config, calls, logger, location } = deps;
   const notes = new CallNotes(config.monitoring.raiseHandDtmf, deps.now);
+  const presence = new SupervisorPresence((err) =>
+    logger.error({ err }, 'presence listener failed'),
+  );
   const monitoring = new MonitoringService({
     config,
     calls: {
@@ -121,6 +127,7 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
         source: { protocol: b.source.protocol, address: b.source.address, port: b.source.port },
       })),
     audit,
+    presence,
     onJoined: (callId, supervisor) =>
       notes.lower(callId, supervisor, 'supervisor-joined', 'system'),
   });
@@ -217,12 +224,13 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
       );
   });
   registerMonitoringMetrics(deps.registry, monitoring, deps.engine, recordings);
-  if (deps.events !== undefined) publishSupervision(deps.events, monitoring, notes);
+  if (deps.events !== undefined) publishSupervision(deps.events, monitoring, notes, presence);
   return {
     monitoring,
     recordings,
     notes,
     audit,
+    presence,
     handChange,
     agentOf,
     async close() {
@@ -232,8 +240,14 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
   };
 }
 
-/** Monitor sessions and raised hands on the event stream. */
-function publishSupervision(bus: EventBus, monitoring: MonitoringService, notes: CallNotes): void {
+/** Monitor sessions, raised hands and supervisors' presence on the event stream. */
+function publishSupervision(
+  bus: EventBus,
+  monitoring: MonitoringService,
+  notes: CallNotes,
+  presence: SupervisorPresence,
+): void {
+  presence.on('changed', (c) => bus.publish({ type: 'presence.changed', ...c }));
   const body = (r: MonitorSessionRecord) => ({
     sessionId: r.id,
     callId: r.callId,

@@ -1,7 +1,9 @@
 /**
  * Answers REGISTER (RFC 3261 §10.3): domain check, digest authentication (401 with one
  * challenge per algorithm, 403 when locked out), the authenticated user may only bind
- * its own extension, then the registrar updates the location service.
+ * its own extension, then the registrar updates the location service. A WebSocket flow
+ * opened with a browser ticket (src/http/sipTickets.ts) registers its own extension
+ * without a challenge; any other user on it is challenged as usual.
  */
 import type { AuthResult } from '../../sip/auth/authResult.js';
 import type { DigestAuthenticator } from '../../sip/auth/authenticator.js';
@@ -22,6 +24,8 @@ export interface RegisterServiceDeps {
   now(): number;
   /** Called for every authentication that did not succeed (metrics, logs). */
   onAuthResult?(result: AuthResult, request: SipRequest, source: Source): void;
+  /** The extension a ticket bound `source`'s flow to, if any (docs/architecture.md §8.9). */
+  flowExtension?(source: Source): string | undefined;
 }
 
 export class RegisterService {
@@ -47,6 +51,9 @@ export class RegisterService {
     const aor = toOf(request).uri;
     if (!isSipUri(aor) || aor.user === undefined) return reply(404, 'No Such User');
     const extension = unescapeUri(aor.user);
+    if (this.deps.flowExtension?.(source) === extension && this.deps.isExtension(extension)) {
+      return this.bind(request, extension, source, reply);
+    }
 
     const auth = this.deps.authenticator.verify({
       method: request.method,
@@ -75,6 +82,16 @@ export class RegisterService {
     if (auth.username !== extension) return reply(403, 'Not Your Address Of Record');
     if (!this.deps.isExtension(extension)) return reply(404, 'No Such User');
 
+    return this.bind(request, extension, source, reply);
+  }
+
+  /** The registrar's answer for an authenticated (or ticket-bound) REGISTER. */
+  private bind(
+    request: SipRequest,
+    extension: string,
+    source: Source,
+    reply: (status: number, reason?: string, headers?: Array<[string, string]>) => SipResponse,
+  ): SipResponse {
     const result = this.deps.registrar.handle(request, extension, source, this.deps.now());
     return reply(result.status, result.reason, [
       ...result.headers,

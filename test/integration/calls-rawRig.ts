@@ -175,6 +175,8 @@ export interface PlaceCallOptions {
   answer: (serverOffer: string) => string | Promise<string>;
   /** The ACK's body (the answer, for a late offer). */
   ackBody?: string;
+  /** false: the caller does not ACK the 200 (the test sends it, `call.a.send('ACK', { cseq: 1 })`). */
+  ack?: boolean;
 }
 
 export interface RawCall {
@@ -328,11 +330,15 @@ export async function startRig(
       contactUri(ok),
       1,
     );
-    trunk.send(
-      a.request('ACK', { cseq: 1, ...(opts.ackBody !== undefined ? { body: opts.ackBody } : {}) })
-        .text,
-      port,
-    );
+    if (opts.ack !== false) {
+      trunk.send(
+        a.request('ACK', {
+          cseq: 1,
+          ...(opts.ackBody !== undefined ? { body: opts.ackBody } : {}),
+        }).text,
+        port,
+      );
+    }
     const b = new RawDialog(
       callee,
       port,

@@ -3,6 +3,8 @@
  * (T1, doubling up to T2) until the ACK comes, and not after; never ACKed, the call is
  * ended with a BYE to both sides after 64·T1. An offerless re-INVITE gets our offer in
  * the 200 and the answer in its ACK is applied (RFC 3264 §8): the caller's media moves.
+ * A callee that hangs up before the caller's ACK of the first 200: the caller's BYE waits
+ * for that ACK (RFC 3261 §15), or for 64·T1 when none comes.
  * Raw SIP on both sides (calls-rawRig.ts), with short timers (T1 150 ms, T2 600 ms).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -129,5 +131,65 @@ describe('2xx to a re-INVITE', () => {
     expect(oks(call, cseq).length).toBeGreaterThanOrEqual(6);
     await rig.noLiveCalls();
     expect(await callEndAfter(rig.server, startsBefore)).toMatchObject({ reason: 'no-ack' });
+  }, 30000);
+});
+
+describe('a BYE to the caller before its ACK (RFC 3261 §15)', () => {
+  const byeToA = (call: RawCall, timeoutMs: number) =>
+    rig.trunk.waitFor(
+      (m) => !m.isResponse && m.method === 'BYE' && m.callId === call.a.callId,
+      timeoutMs,
+    );
+
+  it('waits for the ACK of the 200 while the 200 keeps being retransmitted', async () => {
+    const [phoneA, phoneB] = [await rig.phone(), await rig.phone()];
+    const startsBefore = callStarts(rig.server).length;
+    const call = await rig.placeCall({
+      offer: sdp(phoneA.port),
+      answer: () => sdp(phoneB.port),
+      ack: false,
+    });
+    // The callee hangs up at once: the call ends, but the caller has not ACKed.
+    expect((await call.b.transact('BYE')).status).toBe(200);
+    expect(await callEndAfter(rig.server, startsBefore)).toMatchObject({
+      reason: 'callee-hangup',
+    });
+    let early = false;
+    const bye = byeToA(call, 64 * T1 + 5000).then((r) => {
+      early = !acked;
+      return r.message;
+    });
+    let acked = false;
+    // Retransmissions at T1, 2·T1, 4·T1 (capped at T2): still no BYE meanwhile.
+    await waitFor(() => oks(call, 1).length >= 3, 'the 200 retransmitted twice', 5000);
+    expect(early).toBe(false);
+    acked = true;
+    const ackedAt = Date.now();
+    call.a.send('ACK', { cseq: 1 });
+    const got = await bye;
+    expect(early).toBe(false);
+    expect(Date.now() - ackedAt).toBeLessThan(1000);
+    rig.trunk.send(responseTo(got, 200), rig.server.sipPort);
+    // The ACK stopped the 200's retransmissions.
+    const atAck = oks(call, 1).length;
+    await sleep(T2 * 2);
+    expect(oks(call, 1).length).toBe(atAck);
+    await rig.noLiveCalls();
+  }, 30000);
+
+  it('goes after 64·T1 when the ACK never comes', async () => {
+    const [phoneA, phoneB] = [await rig.phone(), await rig.phone()];
+    const call = await rig.placeCall({
+      offer: sdp(phoneA.port),
+      answer: () => sdp(phoneB.port),
+      ack: false,
+    });
+    const answered = Date.now();
+    const bye = byeToA(call, 64 * T1 + 5000);
+    expect((await call.b.transact('BYE')).status).toBe(200);
+    const got = (await bye).message;
+    expect(Date.now() - answered).toBeGreaterThanOrEqual(64 * T1 - 300);
+    rig.trunk.send(responseTo(got, 200), rig.server.sipPort);
+    await rig.noLiveCalls();
   }, 30000);
 });

@@ -5,17 +5,32 @@
  * - supervisor: acts as its own extension — sees the extensions and calls its groups let it
  *   monitor, starts, steers and stops its own sessions, tags calls, lowers hands, reads its
  *   own audit entries;
- * - agent: sees its own calls, raises and lowers its hand, invites another agent (with
- *   callMonitorAccess) into its call.
+ * - agent: sees its own calls (who monitors them only as `monitoredBy`, and only with
+ *   monitoring.notices.agent), raises and lowers its hand, lists the agents it may invite
+ *   (`/v1/extensions?callMonitorAccess=true`) and invites one into its call.
  * Monitoring refusals answer with the refusal's code and HTTP status (refusals.ts).
+ *
+ * Presence: every token with an extension reads and sets its own (`/v1/me/presence`),
+ * admin sets anyone's; only an available supervisor starts monitoring. The live-call
+ * listing tells a token with an extension (supervisor, or admin acting as one) whether
+ * and how it may join each call (`join`, from the same checks as a real start).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MONITOR_MODES } from '../../monitoring/modes.js';
+import { MONITOR_DEVICES, type MonitorDevice } from '../../monitoring/monitoringService.js';
+import { REFUSAL_CODES } from '../../monitoring/refusals.js';
+import { PRESENCE_STATUSES, type PresenceStatus } from '../../monitoring/supervisorPresence.js';
 import type { MonitorMode } from '../../monitoring/modes.js';
 import type { CallDirection } from '../../calls/dialPlan.js';
 import type { Config } from '../../config/schema.js';
 import type { LiveCallFilter, LiveCallListing, LiveCallView } from '../../monitoring/liveCalls.js';
 import type { MonitorSessionRecord } from '../../monitoring/monitorSession.js';
+import type { JoinEligibility } from '../../monitoring/monitoringService.js';
+import {
+  agentNoticesOn,
+  monitoredBy,
+  type MonitoredByEntry,
+} from '../../monitoring/agentNotices.js';
 import type { Supervision } from '../../monitoring/supervision.js';
 import type { LocationService } from '../../registrar/locationService.js';
 import { principalOf, type Principal } from './auth.js';
@@ -36,6 +51,72 @@ const idParams = {
   type: 'object',
   required: ['id'],
   properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+} as const;
+
+const presenceSchema = {
+  type: 'object',
+  required: ['status'],
+  additionalProperties: false,
+  properties: { status: { type: 'string', enum: PRESENCE_STATUSES } },
+} as const;
+
+const refusalSchema = {
+  type: ['object', 'null'],
+  description: 'Why this supervisor cannot join now (null when it can)',
+  required: ['code', 'message'],
+  properties: { code: { type: 'string', enum: REFUSAL_CODES }, message: { type: 'string' } },
+} as const;
+
+const joinSchema = {
+  type: 'object',
+  description:
+    "Whether the token's extension may join this call now: the modes it may use, else the " +
+    'refusal a start would get. Only for a token with an extension (not agents).',
+  required: ['modes', 'refusal'],
+  properties: {
+    modes: { type: 'array', items: { type: 'string', enum: MONITOR_MODES } },
+    refusal: refusalSchema,
+  },
+} as const;
+
+const extensionSchema = {
+  type: 'object',
+  required: [
+    'number',
+    'displayName',
+    'role',
+    'registered',
+    'contacts',
+    'inCall',
+    'monitoring',
+    'allowMonitoring',
+    'groups',
+    'monitoredBy',
+    'presence',
+  ],
+  properties: {
+    number: { type: 'string' },
+    displayName: { type: ['string', 'null'] },
+    role: { type: 'string' },
+    registered: { type: 'boolean' },
+    contacts: { type: 'integer' },
+    inCall: { type: 'boolean' },
+    monitoring: { type: 'boolean' },
+    allowMonitoring: { type: 'boolean' },
+    groups: { type: 'array', items: { type: 'string' } },
+    monitoredBy: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['extension', 'modes'],
+        properties: {
+          extension: { type: 'string' },
+          modes: { type: 'array', items: { type: 'string', enum: MONITOR_MODES } },
+        },
+      },
+    },
+    presence: { type: 'string', enum: PRESENCE_STATUSES },
+  },
 } as const;
 
 const monitorSchema = {
@@ -85,23 +166,48 @@ const callSchema = {
     },
     monitors: {
       type: 'array',
+      description: 'Who monitors the call now',
       items: {
         type: 'object',
+        required: ['id', 'supervisor', 'supervisorName', 'mode', 'state', 'since'],
         properties: {
           id: { type: 'string' },
           supervisor: { type: 'string' },
-          mode: { type: 'string' },
-          state: { type: 'string' },
+          supervisorName: { type: ['string', 'null'] },
+          mode: { type: 'string', enum: MONITOR_MODES },
+          state: { type: 'string', enum: ['calling', 'active', 'ended'] },
           since: { type: 'string' },
+        },
+      },
+    },
+    join: joinSchema,
+    monitoredBy: {
+      type: 'array',
+      description:
+        "For the call's agent: who monitors it (empty when monitoring.notices.agent is off)",
+      items: {
+        type: 'object',
+        required: ['supervisor', 'supervisorName', 'mode'],
+        properties: {
+          supervisor: { type: 'string' },
+          supervisorName: { type: ['string', 'null'] },
+          mode: { type: 'string', enum: MONITOR_MODES },
         },
       },
     },
   },
 } as const;
 
+/** A call as one token sees it (forPrincipal in registerMonitoringRoutes). */
+type CallReply = Omit<LiveCallView, 'monitors'> & {
+  monitors?: LiveCallView['monitors'];
+  join?: JoinEligibility;
+  monitoredBy?: MonitoredByEntry[];
+};
+
 export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringRoutesDeps): void {
   const { supervision, listing, config } = deps;
-  const { monitoring, notes } = supervision;
+  const { monitoring, notes, presence } = supervision;
   const permissions = monitoring.permissions;
   const iso = (ms: number) => deps.toWall(ms).toISOString();
 
@@ -124,15 +230,43 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     return v.agent === p.extension || permissions.modesFor(p.extension ?? '', v.agent).length > 0;
   };
 
-  const visibleCall = (request: FastifyRequest, id: string): LiveCallView => {
+  const noticesOn = agentNoticesOn(config);
+
+  /**
+   * A call as `p` sees it: with `join` for a token acting as an extension; an agent sees
+   * who monitors it only as `monitoredBy` (empty with notices off), never `monitors`.
+   */
+  const forPrincipal = (p: Principal, v: LiveCallView): CallReply => {
+    if (p.scope === 'agent') {
+      const { monitors: _hidden, ...rest } = v;
+      return { ...rest, monitoredBy: monitoredBy(v, noticesOn) };
+    }
+    return p.extension !== null ? { ...v, join: monitoring.eligibility(p.extension, v.id) } : v;
+  };
+
+  const visibleView = (request: FastifyRequest, id: string): LiveCallView => {
     const view = listing.get(id);
     if (view === undefined || !maySee(principalOf(request), view)) throw notFound('no such call');
     return view;
   };
 
+  /** A call the request may see, as it sees it (forPrincipal); 404 otherwise. */
+  const visibleCall = (request: FastifyRequest, id: string): CallReply =>
+    forPrincipal(principalOf(request), visibleView(request, id));
+
+  /** The extension a /v1/me route acts on: the token's (403 for one without). */
+  const ownExtension = (request: FastifyRequest): string => {
+    const p = principalOf(request);
+    if (p.extension === null) {
+      throw new ApiError(403, 'forbidden', 'this token acts as no extension');
+    }
+    return p.extension;
+  };
+
   /** The supervisor a request acts as: its own extension, or (admin) the one named. */
   const actingSupervisor = (p: Principal, named: string | undefined): string => {
     if (p.scope === 'admin') {
+      if (named === undefined && p.extension !== null) return p.extension;
       if (named === undefined) {
         throw new ApiError(400, 'bad-request', 'an admin token must name the supervisor');
       }
@@ -156,22 +290,49 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
   app.get(
     '/v1/extensions',
     {
-      config: { scopes: ['admin', 'supervisor'] },
+      config: { scopes: ['admin', 'supervisor', 'agent'] },
       schema: {
-        summary: 'Extensions: registration, in-call state, who may monitor them',
-        response: { 401: { $ref: 'ApiError#' }, 403: { $ref: 'ApiError#' } },
+        summary: 'Extensions: registration, in-call state, presence, who may monitor them',
+        description:
+          'admin: all; supervisor: itself and those its groups let it monitor; agent: only ' +
+          'with callMonitorAccess=true, the other agents it may invite into its call.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            callMonitorAccess: {
+              type: 'boolean',
+              description: 'Only extensions whose callMonitorAccess is this',
+            },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['extensions'],
+            properties: { extensions: { type: 'array', items: extensionSchema } },
+          },
+          ...errorResponses(400, 401, 403),
+        },
       },
     },
     async (request) => {
       const p = principalOf(request);
+      const { callMonitorAccess: access } = request.query as { callMonitorAccess?: boolean };
+      if (p.scope === 'agent' && access !== true) {
+        throw new ApiError(403, 'forbidden', 'an agent token lists only ?callMonitorAccess=true');
+      }
       const now = deps.now();
+      const visible = (e: Config['extensions'][number]): boolean => {
+        if (p.scope === 'admin') return true;
+        // An agent invites others, never itself.
+        if (p.scope === 'agent') return e.number !== p.extension;
+        return (
+          e.number === p.extension || permissions.modesFor(p.extension ?? '', e.number).length > 0
+        );
+      };
       const list = config.extensions
-        .filter(
-          (e) =>
-            p.scope === 'admin' ||
-            e.number === p.extension ||
-            permissions.modesFor(p.extension ?? '', e.number).length > 0,
-        )
+        .filter((e) => visible(e) && (access === undefined || e.callMonitorAccess === access))
         .map((e) => {
           const bindings = deps.location.activeBindings(e.number, now);
           return {
@@ -187,9 +348,62 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
             monitoredBy: permissions
               .monitorsOf(e.number)
               .map((m) => ({ extension: m, modes: permissions.modesFor(m, e.number) })),
+            presence: presence.statusOf(e.number),
           };
         });
       return { extensions: list };
+    },
+  );
+
+  app.get(
+    '/v1/me/presence',
+    {
+      config: { scopes: ['admin', 'supervisor', 'agent'] },
+      schema: {
+        summary: "The token's extension's presence (available, away, dnd)",
+        response: { 200: presenceSchema, ...errorResponses(401, 403) },
+      },
+    },
+    async (request) => ({ status: presence.statusOf(ownExtension(request)) }),
+  );
+
+  app.put(
+    '/v1/me/presence',
+    {
+      config: { scopes: ['admin', 'supervisor', 'agent'] },
+      schema: {
+        summary: "Sets the token's extension's presence; only an available supervisor joins calls",
+        body: presenceSchema,
+        response: { 200: presenceSchema, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const extension = ownExtension(request);
+      const { status } = request.body as { status: PresenceStatus };
+      return { status: presence.set(extension, status) };
+    },
+  );
+
+  app.put(
+    '/v1/extensions/:ext/presence',
+    {
+      config: { scopes: ['admin'] },
+      schema: {
+        summary: "Sets an extension's presence",
+        params: {
+          type: 'object',
+          required: ['ext'],
+          properties: { ext },
+        },
+        body: presenceSchema,
+        response: { 200: presenceSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { ext: number } = request.params as { ext: string };
+      if (!permissions.isExtension(number)) throw notFound('no such extension');
+      const { status } = request.body as { status: PresenceStatus };
+      return { status: presence.set(number, status) };
     },
   );
 
@@ -238,7 +452,12 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
         ...(q.hand !== undefined ? { hand: q.hand } : {}),
       };
       const p = principalOf(request);
-      return { calls: listing.list(filter).filter((v) => maySee(p, v)) };
+      return {
+        calls: listing
+          .list(filter)
+          .filter((v) => maySee(p, v))
+          .map((v) => forPrincipal(p, v)),
+      };
     },
   );
 
@@ -280,7 +499,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      visibleCall(request, id);
+      visibleView(request, id);
       notes.addTags(id, (request.body as { tags: string[] }).tags);
       return visibleCall(request, id);
     },
@@ -297,14 +516,28 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
           type: 'object',
           required: ['mode'],
           additionalProperties: false,
-          properties: { supervisor: ext, mode: { type: 'string', enum: MONITOR_MODES } },
+          properties: {
+            supervisor: ext,
+            mode: { type: 'string', enum: MONITOR_MODES },
+            device: {
+              type: 'string',
+              enum: MONITOR_DEVICES,
+              description:
+                "Which of the supervisor's contacts ring: browser (SIP over WebSocket) or " +
+                'phone (the others); default all of them',
+            },
+          },
         },
         response: { 201: monitorSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
-      const body = request.body as { supervisor?: string; mode: MonitorMode };
+      const body = request.body as {
+        supervisor?: string;
+        mode: MonitorMode;
+        device?: MonitorDevice;
+      };
       const p = principalOf(request);
       const supervisor = actingSupervisor(p, body.supervisor);
       const record = await monitoring.start({
@@ -313,6 +546,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
         mode: body.mode,
         trigger: 'api',
         actor: p.name,
+        ...(body.device !== undefined ? { device: body.device } : {}),
       });
       return reply.code(201).send(sessionView(record));
     },
@@ -368,7 +602,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
   const handRoute = (raise: boolean) => async (request: FastifyRequest) => {
     const { id } = request.params as { id: string };
     const p = principalOf(request);
-    const view = visibleCall(request, id);
+    const view = visibleView(request, id);
     if (raise && p.scope !== 'admin' && view.agent !== p.extension) {
       throw new ApiError(403, 'forbidden', "only the call's agent raises its hand");
     }
@@ -411,7 +645,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     async (request, reply) => {
       const { id } = request.params as { id: string };
       const p = principalOf(request);
-      const view = visibleCall(request, id);
+      const view = visibleView(request, id);
       if (p.scope === 'agent' && view.agent !== p.extension) {
         throw new ApiError(403, 'forbidden', "only the call's agent invites");
       }

@@ -105,6 +105,16 @@ describe('event visibility', () => {
     expect(quiet(sup1005, joined)).toBe(true);
   });
 
+  it('shows a presence change to the extension itself and to its supervisors', () => {
+    const away = (extension: string) => ev({ type: 'presence.changed', extension, status: 'away' });
+    expect(canSee(admin, away('1006'))).toBe(true);
+    expect(canSee(sup1005, away('1005'))).toBe(true);
+    expect(canSee(sup1005, away('1001'))).toBe(true);
+    expect(canSee(agent1001, away('1001'))).toBe(true);
+    expect(canSee(agent1001, away('1005'))).toBe(false);
+    expect(canSee(agent1002, away('1001'))).toBe(false);
+  });
+
   it('shows nothing to a non-admin token without an extension', () => {
     expect(canSee({ name: 'x', scope: 'supervisor', extension: null }, reg('1001'))).toBe(false);
   });

@@ -67,6 +67,7 @@ describe('yeastarErrnoOfError', () => {
       ['no-call', '10007'],
       ['monitor-busy', '10008'],
       ['monitor-not-registered', '10008'],
+      ['monitor-unavailable', '10008'],
       ['max-participants', '10008'],
       ['member-forbids', '10009'],
       ['not-permitted', '10009'],
