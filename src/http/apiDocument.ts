@@ -12,6 +12,7 @@ import { EventBus } from '../events/eventBus.js';
 import { createLogger } from '../logging.js';
 import { registerCtiRoutes } from './api/ctiRoutes.js';
 import { registerMonitoringRoutes } from './api/monitoringRoutes.js';
+import { registerSipTicketRoutes } from './api/sipTicketRoutes.js';
 import { registerYeastarRoutes } from './api/yeastarRoutes.js';
 import { buildHttpServer } from './httpServer.js';
 
@@ -53,6 +54,7 @@ export async function apiDocument(): Promise<unknown> {
       now: () => 0,
       toWall: (ms) => new Date(ms),
     });
+    registerSipTicketRoutes(app, { tickets: unused('tickets'), toWall: (ms) => new Date(ms) });
     await registerYeastarRoutes(app, { monitoring: unused('monitoring') });
     registerCtiRoutes(app, { monitoring: unused('monitoring') });
     await app.ready();
