@@ -1,12 +1,13 @@
 /// <reference types="node" />
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_REFUSALS, refusalSentence } from './refusals.js';
 
 /** The server's refusal codes, read from its source (the union type RefusalCode). */
 function serverCodes(): string[] {
-  const file = fileURLToPath(new URL('../../../src/monitoring/refusals.ts', import.meta.url));
+  // Vitest gives each test file its own __dirname (import.meta.url is the page's under happy-dom).
+  const file = path.resolve(__dirname, '../../../src/monitoring/refusals.ts');
   const text = readFileSync(file, 'utf8');
   const union = /export type RefusalCode =([\s\S]*?);/.exec(text)?.[1] ?? '';
   return [...union.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]!);
