@@ -6,8 +6,8 @@
  * Listen only: the page hears 440 and 1000 Hz, no phone hears 1800 Hz; Talk to agent: the
  * agent hears 1800 Hz, the customer does not; Take over: the agent's phone gets a BYE;
  * Leave ends the supervisor's leg. The agent's page names the supervisor and the mode, and
- * the raised hand goes down when the supervisor joins. Refusals are shown in words: an
- * agent who opted out of monitoring, and a supervisor who is not available.
+ * the raised hand goes down when the supervisor joins. Refusals are shown in words: a
+ * call that is full, and a supervisor who is not available.
  *
  * The supervisor's page runs with ?processing=off: the browser's noise suppression and
  * gain control take a steady tone for noise (as on the phone page's tests).
@@ -29,20 +29,15 @@ import {
   toneWindow,
   waitFor,
 } from '../../helpers/phoneScene.js';
+import { apiRequest } from '../../helpers/api.js';
 import type { ServerHandle } from '../../helpers/server.js';
 import { consoleErrors, screenshot, signIn } from './helpers.js';
 
 const EXTENSIONS = [
   { number: '1001', password: 'pw1001', displayName: 'Alice', role: 'agent' as const },
   { number: '1002', password: 'pw1002', displayName: 'Bob', role: 'agent' as const },
-  {
-    number: '1003',
-    password: 'pw1003',
-    displayName: 'Carol',
-    role: 'agent' as const,
-    allowMonitoring: false,
-  },
   { number: '1005', password: 'pw1005', displayName: 'Sam', role: 'supervisor' as const },
+  { number: '1006', password: 'pw1006', displayName: 'Sue', role: 'supervisor' as const },
 ];
 const MEASURE_MS = 1000;
 const PRESENT = 0.2;
@@ -125,7 +120,7 @@ describe('Join from the Call Monitor', () => {
       );
       await sup.locator('tr[data-hand="down"]').waitFor({ timeout: 5000 });
       await sleep(SETTLE_MS);
-      const listen = await pageShares(sup, [CUSTOMER_HZ, AGENT_HZ]);
+      const listen = await pageShares(sup, [CUSTOMER_HZ, AGENT_HZ, SUPERVISOR_HZ]);
       await screenshot(sup, 'call-monitor-joined', true);
       await screenshot(agent, 'agent-monitored');
 
@@ -155,10 +150,12 @@ describe('Join from the Call Monitor', () => {
       ).toBe(true);
       await customerPhone.waitForEvent('CALL_CLOSED', 10000);
 
+      // The page hears both parties, and never its own voice.
       expect({
         listen,
         missing: [CUSTOMER_HZ, AGENT_HZ].filter((f) => !((listen[f] ?? 0) > PRESENT)),
-      }).toMatchObject({ missing: [] });
+        unwanted: (listen[SUPERVISOR_HZ] ?? 1) < ABSENT ? [] : [SUPERVISOR_HZ],
+      }).toMatchObject({ missing: [], unwanted: [] });
       const c = (from: number, to: number) =>
         toneWindow(heardAudio(customerPhone), callAt, from, to);
       const a = (from: number, to: number) => toneWindow(heardAudio(agentPhone), callAt, from, to);
@@ -177,34 +174,45 @@ describe('Join from the Call Monitor', () => {
         [SUPERVISOR_HZ],
       );
       expect({ supErrors, agentErrors }).toEqual({ supErrors: [], agentErrors: [] });
-      void ABSENT;
     });
   }, 150000);
 
-  it('says in words why Join is refused: the agent opted out, the supervisor is away', async () => {
+  it('says in words why Join is refused: the call is full, the supervisor is away', async () => {
     await withBrowser({}, async (browser) => {
       const sup = await browser.context.newPage();
       const errors = consoleErrors(sup);
       await signIn(sup, supervisorBase(), '1005', 'pw1005');
-      const agentPhone = await phones.phone('1003', AGENT_HZ);
+      await sup.getByTestId('browser-phone').getByText('registered').waitFor({ timeout: 15000 });
+      const agentPhone = await phones.phone('1001', AGENT_HZ);
       const customerPhone = await phones.phone('1002', CUSTOMER_HZ);
-      await dialAndAnswer(server, customerPhone, agentPhone, '1003');
+      const other = await phones.phone('1006', SUPERVISOR_HZ);
+      await dialAndAnswer(server, customerPhone, agentPhone, '1001');
       await sup.locator('tr[data-call-id]').waitFor({ timeout: 5000 });
       const joinButton = sup.getByRole('button', { name: 'Join' });
+      await expect(joinButton.isDisabled()).resolves.toBe(false);
+
+      // Another supervisor joins from the desk phone: three legs, the call is full.
+      const callId = await sup.locator('tr[data-call-id]').getAttribute('data-call-id');
+      const r = await apiRequest(server.httpPort, 'POST', `/v1/calls/${callId}/monitors`, {
+        body: { supervisor: '1006', mode: 'listen', device: 'phone' },
+      });
+      expect(r.status).toBe(201);
+      await other.waitForEvent('CALL_ESTABLISHED', 10000);
+      await sup.getByTestId('join-reason').waitFor({ timeout: 5000 });
       await expect(joinButton.isDisabled()).resolves.toBe(true);
       await expect(sup.getByTestId('join-reason').textContent()).resolves.toBe(
-        'This agent has opted out of being monitored.',
+        'The call is full: it already has the most participants allowed.',
+      );
+      await expect(sup.getByTestId('monitors').textContent()).resolves.toBe(
+        'Sue (1006): Listen only',
       );
       await screenshot(sup, 'call-monitor-refused');
-      expect((await customerPhone.command('hangup')).ok).toBe(true);
-      await sup.locator('tr[data-call-id]').waitFor({ state: 'detached', timeout: 5000 });
+      expect((await other.command('hangup')).ok).toBe(true);
+      await sup.getByTestId('join-reason').waitFor({ state: 'detached', timeout: 5000 });
 
-      // Away: every Join says the supervisor is not available.
+      // Away: Join says the supervisor is not available.
       await sup.getByLabel('My status').selectOption('away');
       await sup.locator('select[name="presence"][data-status="away"]').waitFor();
-      const monitored = await phones.phone('1001', AGENT_HZ);
-      await dialAndAnswer(server, customerPhone, monitored, '1001');
-      await sup.locator('tr[data-call-id]').waitFor({ timeout: 5000 });
       await expect(sup.getByTestId('join-reason').textContent()).resolves.toBe(
         'You are not available. Set yourself to Available to join calls.',
       );

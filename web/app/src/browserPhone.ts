@@ -32,9 +32,19 @@ export class BrowserPhone {
     return this.engine?.remoteStream();
   }
 
-  /** Registers (once): resolves when registered, rejects with the reason otherwise. */
-  async start(): Promise<void> {
-    if (this.registered) return;
+  private starting: Promise<void> | undefined;
+
+  /** Registers (once; concurrent calls share the attempt): resolves when registered,
+   * rejects with the reason otherwise. */
+  start(): Promise<void> {
+    if (this.registered) return Promise.resolve();
+    this.starting ??= this.register().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async register(): Promise<void> {
     await this.engine?.stop().catch(() => {});
     const ticket = await ok(api.POST('/v1/sip-tickets', {}));
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';

@@ -47,6 +47,8 @@ export function CallMonitor({
       setPresence(e.status as PresenceStatus);
       reload();
     }
+    // So does whether this supervisor has a phone registered (this browser, or the desk one).
+    if (e.type === 'registration.changed' && e.extension === me.extension) reload();
   });
   const now = useNow();
   const [filter, setFilter] = useState<CallFilter>({});
@@ -56,12 +58,16 @@ export function CallMonitor({
   const audio = useRef<HTMLAudioElement>(null);
   const phone = useRef<BrowserPhone | undefined>(undefined);
 
-  useEffect(
-    () => () => {
+  // This browser registers as the supervisor's phone when the Call Monitor opens (as a
+  // desktop app would be signed in): Join can then put the audio here at once.
+  useEffect(() => {
+    browserPhone().then(reload, () =>
+      setPhoneState('not registered (this browser could not register; use your desk phone)'),
+    );
+    return () => {
       void phone.current?.stop().catch(() => {});
-    },
-    [],
-  );
+    };
+  }, []);
 
   const sorted = useMemo(() => sortCalls(calls), [calls]);
   const shown = sorted.filter((c) => matchesFilter(c, filter, now));
@@ -76,7 +82,7 @@ export function CallMonitor({
     return undefined;
   }, [calls, me.extension]);
 
-  const browserPhone = async (): Promise<BrowserPhone> => {
+  async function browserPhone(): Promise<BrowserPhone> {
     if (!audio.current) throw new Error('no audio element');
     phone.current ??= new BrowserPhone(me.extension, audio.current, (s) =>
       setPhoneState(`${s.registration}${s.call !== 'none' ? ` · ${s.call}` : ''}`),
@@ -84,7 +90,7 @@ export function CallMonitor({
     window.callwatchApp = { phone: phone.current };
     await phone.current.start();
     return phone.current;
-  };
+  }
 
   const run = async (what: () => Promise<void>) => {
     setError(null);
