@@ -148,6 +148,9 @@ describe('Join from the Call Monitor', () => {
           return status?.includes('ended') === true;
         }, 10000),
       ).toBe(true);
+      // What the server does with the customer after the supervisor who took over leaves is
+      // not this test's matter: the customer hangs up.
+      expect((await customerPhone.command('hangup')).ok).toBe(true);
       await customerPhone.waitForEvent('CALL_CLOSED', 10000);
 
       // The page hears both parties, and never its own voice.

@@ -13,7 +13,7 @@ const SENTENCES: Record<string, string> = {
   'no-call': 'The call has ended or has not been answered yet.',
   'monitor-busy': 'You are already in a call or monitoring another one.',
   'monitor-not-registered':
-    'Your desk phone is not registered. Choose "This browser" or register your phone.',
+    'No phone of yours is registered: neither this browser nor your desk phone.',
   'max-participants': 'The call is full: it already has the most participants allowed.',
   'target-is-monitor': 'This leg is itself a supervisor and cannot be monitored.',
   'taken-over': 'The call was taken over by a supervisor.',

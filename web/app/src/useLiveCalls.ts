@@ -41,14 +41,28 @@ export function useLiveCalls(onEvent?: (e: StreamEvent) => void): LiveCalls {
       return next;
     });
 
+  // One request per call at a time: an event during a request asks for one more after it,
+  // so an older answer never lands after a newer one (answers may come out of order).
+  const inflight = useRef(new Map<string, { again: boolean }>());
   const refresh = (id: string) => {
+    const running = inflight.current.get(id);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false };
+    inflight.current.set(id, state);
     api
       .GET('/v1/calls/{id}', { params: { path: { id } } })
       .then(({ data, response }) => {
         if (response.ok && data) put(data as LiveCall);
         else if (response.status === 404) drop(id);
       })
-      .catch(() => {});
+      .catch(() => {})
+      .finally(() => {
+        inflight.current.delete(id);
+        if (state.again) refresh(id);
+      });
   };
 
   const reloadAll = () => {
