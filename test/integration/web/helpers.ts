@@ -42,9 +42,16 @@ export function consoleErrors(page: Page): string[] {
   return errors;
 }
 
-/** Opens the app at `base`, signs in through the form, waits for the home screen. */
-export async function signIn(page: Page, base: string, extension: string, password: string) {
-  await page.goto(`${base}/`);
+/** Opens the app at `base` (with `query`, e.g. ?processing=off), signs in through the form,
+ * waits for the home screen. */
+export async function signIn(
+  page: Page,
+  base: string,
+  extension: string,
+  password: string,
+  query = '',
+) {
+  await page.goto(`${base}/${query}`);
   await page.getByLabel('Extension').fill(extension);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -92,8 +92,8 @@ describe('Join from the Call Monitor', () => {
     await withBrowser({ toneHz: SUPERVISOR_HZ }, async (browser) => {
       const sup = await browser.context.newPage();
       const supErrors = consoleErrors(sup);
-      await sup.goto(`${supervisorBase()}/?processing=off`);
-      await signIn(sup, supervisorBase(), '1005', 'pw1005');
+      await signIn(sup, supervisorBase(), '1005', 'pw1005', '?processing=off');
+      expect(new URL(sup.url()).search).toBe('?processing=off');
 
       const agentPhone = await phones.phone('1001', AGENT_HZ);
       const customerPhone = await phones.phone('1002', CUSTOMER_HZ);
@@ -108,7 +108,9 @@ describe('Join from the Call Monitor', () => {
       // Listen only: the mode in words, the agent told by name, the hand lowered.
       const listenAt = Date.now();
       await join(sup, 'Listen only');
-      await sup.locator('[data-testid="joined"][data-mode="listen"]').waitFor({ timeout: 15000 });
+      await sup
+        .locator('[data-testid="joined"][data-mode="listen"][data-state="active"]')
+        .waitFor({ timeout: 20000 });
       await expect(sup.getByTestId('joined').textContent()).resolves.toContain(
         'You are listening. Nobody hears you.',
       );
@@ -118,7 +120,17 @@ describe('Join from the Call Monitor', () => {
       await expect(agent.getByTestId('monitored-banner').textContent()).resolves.toBe(
         'Sam is listening to this call.',
       );
-      await sup.locator('tr[data-hand="down"]').waitFor({ timeout: 5000 });
+      // Joining lowered the hand: on the server, and so on the page.
+      const handOnPage = () => sup.locator('tr[data-call-id]').getAttribute('data-hand');
+      const handOnServer = async () => {
+        const r = await server.httpGet('/v1/calls');
+        return (r.json as { calls: Array<{ hand: { raised: boolean } }> }).calls[0]?.hand;
+      };
+      await waitFor(async () => (await handOnPage()) === 'down', 5000);
+      expect({ page: await handOnPage(), server: await handOnServer() }).toEqual({
+        page: 'down',
+        server: expect.objectContaining({ raised: false }),
+      });
       await sleep(SETTLE_MS);
       const listen = await pageShares(sup, [CUSTOMER_HZ, AGENT_HZ, SUPERVISOR_HZ]);
       await screenshot(sup, 'call-monitor-joined', true);

@@ -65,15 +65,28 @@ export function useLiveCalls(onEvent?: (e: StreamEvent) => void): LiveCalls {
       });
   };
 
+  // The whole list, likewise one request at a time; a call event during it (whose own
+  // reload may answer first) asks for the list once more, so an older list never wins.
+  const listing = useRef<{ again: boolean } | undefined>(undefined);
   const reloadAll = () => {
+    if (listing.current) {
+      listing.current.again = true;
+      return;
+    }
+    const state = { again: false };
+    listing.current = state;
     api
       .GET('/v1/calls', {})
       .then(({ data, response }) => {
-        if (!response.ok || !data) return;
+        if (!response.ok || !data || state.again) return;
         const list = (data.calls ?? []) as LiveCall[];
         setCalls(new Map(list.filter((c) => !ended.current.has(c.id)).map((c) => [c.id, c])));
       })
-      .catch(() => {});
+      .catch(() => {})
+      .finally(() => {
+        listing.current = undefined;
+        if (state.again) reloadAll();
+      });
   };
 
   useEffect(() => {
@@ -84,6 +97,7 @@ export function useLiveCalls(onEvent?: (e: StreamEvent) => void): LiveCalls {
         handler.current?.(e);
         const id = typeof e.callId === 'string' ? e.callId : undefined;
         if (id === undefined) return;
+        if (listing.current) listing.current.again = true;
         if (e.type === 'call.ended') {
           ended.current.add(id);
           drop(id);

@@ -175,12 +175,17 @@ export function CallMonitor({
           aria-label="Your monitoring"
           data-testid="joined"
           data-mode={mine.monitor.mode}
+          data-state={mine.monitor.state}
         >
           <h2>
             {MODE_LABELS[mine.monitor.mode]} · {who(mine.call.remote.number, mine.call.remote.name)}{' '}
             with {who(mine.call.agent ?? '?', mine.call.agentName)}
           </h2>
-          <p class="doing">{MODE_DOING[mine.monitor.mode]}</p>
+          <p class="doing">
+            {mine.monitor.state === 'calling'
+              ? 'Connecting your audio…'
+              : MODE_DOING[mine.monitor.mode]}
+          </p>
           <div class="modes" role="group" aria-label="Switch mode">
             {MONITOR_MODES.filter((m) => m !== mine.monitor.mode).map((m) => (
               <button

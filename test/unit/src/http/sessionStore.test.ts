@@ -3,8 +3,8 @@
  * bound on how many are held (least recently used out first), sign-out, the sweep.
  */
 import { describe, expect, it } from '@jest/globals';
-import type { Principal } from '../../../src/http/api/auth.js';
-import { SessionStore } from '../../../src/http/api/sessionStore.js';
+import type { Principal } from '../../../../src/http/api/auth.js';
+import { SessionStore } from '../../../../src/http/api/sessionStore.js';
 
 const agent = (extension: string): Principal => ({
   name: `web-${extension}`,
