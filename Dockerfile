@@ -18,7 +18,7 @@ COPY sip ./sip
 COPY media ./media
 COPY src ./src
 COPY web ./web
-COPY scripts/build-phone.mjs ./scripts/
+COPY scripts/build-phone.mjs scripts/build-app.mjs ./scripts/
 RUN npm run build
 
 # Runtime stage: production dependencies and the compiled server only.

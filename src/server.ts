@@ -401,6 +401,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         logger: logger.child({ module: 'http' }),
         tokens: config.api.tokens,
         authLimits: config.api.authLockout,
+        sessions: { extensions: config.extensions, ...config.api.sessions },
         events,
         canSee: scopeVisibility({
           notifyAgents: agentNoticesOn(config),

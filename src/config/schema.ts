@@ -31,7 +31,10 @@ const extension = z.strictObject({
   number: z.string().regex(/^[0-9A-Za-z._-]{1,32}$/, 'letters, digits, . _ - (1-32 characters)'),
   password: z.string().min(4, 'at least 4 characters'),
   displayName: z.string().max(64).optional(),
-  role: z.enum(['agent', 'supervisor']).default('agent'),
+  /** Signs in to the web app with this password instead of the SIP one (POST /v1/session). */
+  webPassword: z.string().min(8, 'at least 8 characters').max(256).optional(),
+  /** The scope of its web sessions; supervisor and admin see the Call Monitor, admin all. */
+  role: z.enum(['agent', 'supervisor', 'admin']).default('agent'),
   /** Record this extension's calls: null follows recording.enabled. */
   record: z.boolean().nullable().default(null),
   /** false: this extension's calls may not be monitored, whatever its groups say. */
@@ -375,6 +378,14 @@ const api = z.strictObject({
    * Yeastar endpoints): after maxFailures within windowSec the address gets 429, even
    * with a right token, for lockSec. Requests without any token do not count. */
   authLockout: failureLockout(300),
+  /** Web sign-in sessions (POST /v1/session): in memory, gone after idleTimeoutSec unused;
+   * at most maxSessions (the least recently used goes first). */
+  sessions: z
+    .strictObject({
+      idleTimeoutSec: z.number().int().min(60).max(604_800).default(28_800),
+      maxSessions: z.number().int().min(1).max(1_000_000).default(10_000),
+    })
+    .prefault({}),
 });
 
 const audit = z.strictObject({

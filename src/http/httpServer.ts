@@ -1,6 +1,7 @@
 /**
  * The HTTP side: Prometheus `/metrics` and `/healthz` (both open), SIP over WebSocket at
- * `/sip` and the phone page at `/phone` (open: digest guards registering), the REST API's
+ * `/sip` and the phone page at `/phone` (open: digest guards registering), the web app
+ * at `/` (open: it holds no secret; its data comes from the API after sign-in), the REST API's
  * infrastructure (bearer tokens, JSON errors, `/openapi.json`, the `/v1/events` stream;
  * see api/index.ts) and read-only JSON views. Every route says which token scopes may
  * call it (`config.scopes`) or that it is open (`config.public`).
@@ -8,7 +9,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../sip/clock.js';
-import type { ApiTokenConfig } from '../config/schema.js';
+import type { ApiTokenConfig, ExtensionConfig } from '../config/schema.js';
 import type { EventBus } from '../events/eventBus.js';
 import type { CanSee } from '../events/visibility.js';
 import type { Logger } from '../logging.js';
@@ -17,6 +18,7 @@ import type { AuthLimitConfig } from './api/authLimiter.js';
 import { registerApi } from './api/index.js';
 import { registerSipWebSocketRoute, type SipWebSocketEntry } from './sipWebSocketRoute.js';
 import { registerPhoneRoutes } from './phoneRoute.js';
+import { registerAppRoutes } from './appRoute.js';
 import type { FlowIdentities, SipTickets } from './sipTickets.js';
 
 export interface HttpServerDeps {
@@ -43,6 +45,14 @@ export interface HttpServerDeps {
   };
   /** HTTPS with these PEM contents (and `wss` at /sip); none: plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
+  /** Web sign-in (POST /v1/session) of these extensions (config api.sessions); none: off. */
+  sessions?: {
+    extensions: readonly ExtensionConfig[];
+    idleTimeoutSec: number;
+    maxSessions: number;
+  };
+  /** The web app (dist/app/) at / (appRoute.ts); false: not served. Default true. */
+  webApp?: boolean;
 }
 
 declare module 'fastify' {
@@ -72,6 +82,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     ...(deps.sipWebSocket
       ? { webSocketMaxPayload: Math.max(64 * 1024, deps.sipWebSocket.maxMessageBytes + 1) }
       : {}),
+    ...(deps.sessions ? { sessions: { ...deps.sessions, secure: deps.tls !== undefined } } : {}),
   });
   if (deps.sipWebSocket) {
     registerSipWebSocketRoute(app, {
@@ -83,7 +94,12 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     registerPhoneRoutes(app);
   }
 
-  app.decorate('sweepAuthFailures', () => api.limiter?.sweep());
+  if (deps.webApp !== false) await registerAppRoutes(app);
+
+  app.decorate('sweepAuthFailures', () => {
+    api.limiter?.sweep();
+    api.sessions?.sweep();
+  });
 
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
 

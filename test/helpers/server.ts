@@ -46,7 +46,9 @@ export interface ExtensionSpec {
   readonly number: string;
   readonly password: string;
   readonly displayName?: string;
-  readonly role?: 'agent' | 'supervisor';
+  readonly role?: 'agent' | 'supervisor' | 'admin';
+  /** The web app's sign-in password instead of `password`. */
+  readonly webPassword?: string;
 }
 
 /** Extensions first … first+count-1, password `pw<number>` unless given a function. */

@@ -13,6 +13,9 @@
  * allow → 403 `forbidden`. A WebSocket upgrade is not refused here: its handler reads
  * `request.principal` (null) and closes the socket with 4401, which browsers can see.
  *
+ * Without a token, the web app's session cookie authenticates the same way, as the
+ * signed-in extension with its role as the scope (sessionRoutes.ts).
+ *
  * Wrong tokens are limited per source address (authLimiter.ts): a locked-out address
  * gets 429 `too-many-auth-failures` with Retry-After on every authenticated route, the
  * event stream's upgrade and the Yeastar endpoints included, before its token is looked at.
@@ -130,6 +133,8 @@ export function registerAuth(
   app: FastifyInstance,
   tokens: TokenStore,
   limiter?: AuthLimiter,
+  /** A web session's principal from the request's cookie (sessionRoutes.ts); none: tokens only. */
+  sessionOf?: (request: FastifyRequest) => Principal | undefined,
 ): void {
   app.decorateRequest('principal', null);
   app.addHook('onRoute', (route: RouteOptions) => {
@@ -150,7 +155,9 @@ export function registerAuth(
       throw limiter.refuse(retryAfter);
     }
     const presented = presentedToken(request);
-    const principal = tokens.authenticate(presented);
+    // A bearer token wins; without one, a signed-in browser's session cookie stands in.
+    const principal =
+      presented === undefined ? sessionOf?.(request) : tokens.authenticate(presented);
     if (principal === undefined && presented !== undefined && presented !== '' && limiter) {
       if (limiter.fail(source)) {
         const lockedFor = limiter.retryAfterSec(source) ?? 1;

@@ -10,7 +10,7 @@
  */
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
-import type { ApiTokenConfig } from '../../config/schema.js';
+import type { ApiTokenConfig, ExtensionConfig } from '../../config/schema.js';
 import type { EventBus } from '../../events/eventBus.js';
 import type { CanSee } from '../../events/visibility.js';
 import type { Registry } from 'prom-client';
@@ -20,6 +20,8 @@ import { AuthLimiter, type AuthLimitConfig } from './authLimiter.js';
 import { registerErrorHandling } from './errors.js';
 import { registerEventsRoute } from './eventsRoute.js';
 import { registerOpenApi, type OpenApiInfo } from './openapi.js';
+import { registerCookies, registerSessionRoutes, sessionPrincipal } from './sessionRoutes.js';
+import { SessionStore } from './sessionStore.js';
 
 export interface ApiDeps {
   tokens: readonly ApiTokenConfig[];
@@ -36,11 +38,20 @@ export interface ApiDeps {
   clock?: Clock;
   /** Largest WebSocket message accepted (default 64 KiB; SIP over WebSocket may need more). */
   webSocketMaxPayload?: number;
+  /** Web sign-in (POST /v1/session) of these extensions; none: bearer tokens only. */
+  sessions?: {
+    extensions: readonly ExtensionConfig[];
+    idleTimeoutSec: number;
+    maxSessions: number;
+    /** HTTPS: the cookie is Secure. */
+    secure: boolean;
+  };
 }
 
 export interface Api {
   readonly tokens: TokenStore;
   readonly limiter: AuthLimiter | undefined;
+  readonly sessions: SessionStore | undefined;
 }
 
 const DEFAULT_INFO: OpenApiInfo = {
@@ -69,7 +80,29 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   const limiter = deps.authLimits
     ? new AuthLimiter(deps.authLimits, deps.clock ?? systemClock, deps.registry)
     : undefined;
-  registerAuth(app, tokens, limiter);
+  const clock = deps.clock ?? systemClock;
+  const sessions = deps.sessions
+    ? new SessionStore(
+        { idleMs: deps.sessions.idleTimeoutSec * 1000, maxSessions: deps.sessions.maxSessions },
+        clock,
+      )
+    : undefined;
+  // The cookie parser's hook runs before the token check, which reads the session cookie.
+  if (sessions) await registerCookies(app);
+  registerAuth(
+    app,
+    tokens,
+    limiter,
+    sessions ? (request) => sessionPrincipal(sessions, request) : undefined,
+  );
+  if (deps.sessions && sessions) {
+    registerSessionRoutes(app, {
+      store: sessions,
+      extensions: deps.sessions.extensions,
+      secure: deps.sessions.secure,
+      ...(limiter ? { limiter } : {}),
+    });
+  }
   if (deps.events) {
     registerEventsRoute(app, {
       bus: deps.events,
@@ -77,7 +110,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       ...(deps.canSee ? { canSee: deps.canSee } : {}),
     });
   }
-  return { tokens, limiter };
+  return { tokens, limiter, sessions };
 }
 
 export { ApiError, badRequest, errorResponses, notFound, refusalToApiError } from './errors.js';
