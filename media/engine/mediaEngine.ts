@@ -344,6 +344,18 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
     return this.writerClient.writeSmallFile(path, text, mode);
   }
 
+  /**
+   * Rewrites a small file `writeSmallFile` wrote (a sidecar at the call's end), on the
+   * writer thread: in place by one write of at most a page, nothing created or deleted;
+   * else (no file, a longer text) as `writeSmallFile` (media/recording/writer/writerCore.ts).
+   */
+  updateSmallFile(path: string, text: string, mode: number): Promise<void> {
+    if (this.closing !== undefined) {
+      return Promise.reject(new InvalidStateError('the media engine is closed'));
+    }
+    return this.writerClient.updateSmallFile(path, text, mode);
+  }
+
   /** Closes every leg, socket, timer and worker thread, then the recording writer. Idempotent. */
   close(): Promise<void> {
     if (this.closing === undefined) {

@@ -12,7 +12,7 @@
  * closes), every pending op and every later one rejects with ERR_RECORDING_WRITER_GONE.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { RecordingFile } from '../recordingFile.js';
+import type { FilePart, RecordingFile } from '../recordingFile.js';
 import type { WriterBatch, WriterOp, WriterReply } from './protocol.js';
 import { fromWire } from './protocol.js';
 
@@ -76,9 +76,30 @@ export class WriterClient {
     return new WriterFile(this, file);
   }
 
+  /**
+   * The same file as `create`, without waiting for it: the create goes in this turn's
+   * batch, and the ops called on the file now go in the same batch behind it (one round
+   * trip to open a recording and write its header). If the create fails, each of them
+   * rejects with its error (EEXIST, ENOENT…), and `close` only forgets the file.
+   */
+  open(path: string, mode: number): RecordingFile {
+    const file = this.nextFile++;
+    // Its failure is reported by the file's ops (each rejects with it).
+    this.enqueue({ k: 'create', file, path, mode }).catch(() => undefined);
+    return new WriterFile(this, file);
+  }
+
   /** Writes `text` to `path` whole (a temporary file with `mode`, then renamed). */
   async writeSmallFile(path: string, text: string, mode: number): Promise<void> {
     await this.enqueue({ k: 'small', path, text, mode });
+  }
+
+  /**
+   * Rewrites the small file `path` with `text`: in place when it exists and the text fits
+   * a page (nothing created or deleted), else as `writeSmallFile` (writerCore.ts).
+   */
+  async updateSmallFile(path: string, text: string, mode: number): Promise<void> {
+    await this.enqueue({ k: 'update', path, text, mode });
   }
 
   /** @internal WriterFile's write: resolves with the bytes written. */
@@ -90,6 +111,23 @@ export class WriterClient {
     this.sources.push({ buf, offset, length });
     this.dataBytes += length;
     return this.enqueue({ k: 'write', file, at, len: length, pos });
+  }
+
+  /** @internal WriterFile's writeParts: resolves with the bytes written over all slices. */
+  writeParts(file: number, list: readonly FilePart[]): Promise<number> {
+    for (const p of list) {
+      if (!(p.offset >= 0 && p.length >= 0 && p.offset + p.length <= p.buf.length)) {
+        return Promise.reject(new RangeError('write outside the buffer'));
+      }
+    }
+    if (this.gone !== null) return Promise.reject(this.gone);
+    const parts: number[] = [];
+    for (const p of list) {
+      parts.push(this.dataBytes, p.length, p.position);
+      this.sources.push({ buf: p.buf, offset: p.offset, length: p.length });
+      this.dataBytes += p.length;
+    }
+    return this.enqueue({ k: 'writes', file, parts });
   }
 
   /** @internal WriterFile's close. */
@@ -212,5 +250,9 @@ class WriterFile implements RecordingFile {
 
   async close(): Promise<void> {
     await this.client.closeFile(this.file);
+  }
+
+  writeParts(parts: readonly FilePart[]): Promise<number> {
+    return this.client.writeParts(this.file, parts);
   }
 }
