@@ -55,7 +55,18 @@ export class WriterClient {
   /** Batches sent (for tests and stats). */
   batches = 0;
 
-  constructor(private readonly port: MessagePort) {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly port: MessagePort,
+    /**
+     * How long ops wait to be sent, gathering those that follow into the same batch: 0 (a
+     * media worker's: its sweep already writes every recording in one turn) sends at the
+     * end of this turn; the main thread's sidecars, one or two per call at any time, go
+     * a few per message with a few ms.
+     */
+    private readonly delayMs = 0,
+  ) {
     port.on('message', (reply: WriterReply) => this.complete(reply));
     port.on('close', () => this.fail(new WriterGoneError()));
     // Only ops waiting for an answer keep the thread's event loop alive.
@@ -151,7 +162,8 @@ export class WriterClient {
       if (!this.scheduled) {
         this.scheduled = true;
         this.port.ref();
-        setImmediate(() => this.flush());
+        if (this.delayMs > 0) this.timer = setTimeout(() => this.flush(), this.delayMs);
+        else setImmediate(() => this.flush());
       }
     });
   }
@@ -164,6 +176,7 @@ export class WriterClient {
   /** Sends what is queued as one batch. */
   private flush(): void {
     this.scheduled = false;
+    this.timer = null;
     if (this.ops.length === 0 || this.gone !== null) return;
     let data: ArrayBuffer | null = null;
     if (this.dataBytes > 0) {
@@ -222,6 +235,9 @@ export class WriterClient {
   private fail(error: Error): void {
     if (this.gone !== null) return;
     this.gone = error;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.scheduled = false;
     const batches = [...this.inFlight, this.waiting];
     this.inFlight.length = 0;
     this.ops = [];

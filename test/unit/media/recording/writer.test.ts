@@ -21,7 +21,7 @@ let ports: MessagePort[];
 /** What the writer side received: per batch, its op kinds, data size and bytes used. */
 let batches: { kinds: string[]; dataBytes: number; used: number }[];
 
-function connect(): { client: WriterClient; server: MessagePort } {
+function connect(delayMs = 0): { client: WriterClient; server: MessagePort } {
   const { port1, port2 } = new MessageChannel();
   port2.on('message', (b: WriterBatch) =>
     batches.push({
@@ -32,7 +32,7 @@ function connect(): { client: WriterClient; server: MessagePort } {
   );
   servePort(core, port2);
   ports.push(port1, port2);
-  return { client: new WriterClient(port1), server: port2 };
+  return { client: new WriterClient(port1, delayMs), server: port2 };
 }
 
 const until = async (cond: () => boolean, ms = 2000): Promise<void> => {
@@ -214,6 +214,16 @@ describe('recording writer client and core', () => {
     expect(core.closeAll()).toBe(1);
     await expect(file.write(Buffer.from('x'), 0, 1, 4)).rejects.toMatchObject({ code: 'EBADF' });
     expect(await readFile(join(dir, 'z'), 'latin1')).toBe('kept');
+  });
+
+  it('with a delay, gathers the ops of the following turns into one batch', async () => {
+    const { client } = connect(30);
+    const first = client.writeSmallFile(join(dir, 'a.json'), '{}\n', 0o640);
+    await new Promise((r) => setImmediate(r)); // a later turn, within the delay
+    const second = client.writeSmallFile(join(dir, 'b.json'), '{}\n', 0o640);
+    await Promise.all([first, second]);
+    expect(batches.map((b) => b.kinds)).toEqual([['small', 'small']]);
+    expect((await readdir(dir)).sort()).toEqual(['a.json', 'b.json']);
   });
 
   it('opens a file without waiting: its create and the ops behind it go in one batch', async () => {
