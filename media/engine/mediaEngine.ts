@@ -94,6 +94,13 @@ export type MediaEngineEvents = {
   workerDied: [{ worker: number; error: Error }];
 };
 
+/**
+ * How long the main thread's recording-writer ops (the sidecars, docs/architecture.md
+ * §7.5) wait to be sent with those that follow: a few calls' sidecars per message to the
+ * writer thread instead of one message (and one answer) each.
+ */
+const SIDECAR_BATCH_MS = 10;
+
 /** Ports tried per createLeg when binding fails with EADDRINUSE (someone else's port). */
 const MAX_BIND_ATTEMPTS = 16;
 
@@ -130,7 +137,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
       worker.on('notice', (notice) => this.onNotice(worker, notice));
       worker.on('died', (error) => this.onWorkerDied(worker, error));
     }
-    this.writerClient = new WriterClient(writer.channel('main'));
+    this.writerClient = new WriterClient(writer.channel('main'), SIDECAR_BATCH_MS);
     writer.on('died', (error) => this.onWriterDied(error));
   }
 
@@ -344,6 +351,18 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
     return this.writerClient.writeSmallFile(path, text, mode);
   }
 
+  /**
+   * Rewrites a small file `writeSmallFile` wrote (a sidecar at the call's end), on the
+   * writer thread: in place by one write of at most a page, nothing created or deleted;
+   * else (no file, a longer text) as `writeSmallFile` (media/recording/writer/writerCore.ts).
+   */
+  updateSmallFile(path: string, text: string, mode: number): Promise<void> {
+    if (this.closing !== undefined) {
+      return Promise.reject(new InvalidStateError('the media engine is closed'));
+    }
+    return this.writerClient.updateSmallFile(path, text, mode);
+  }
+
   /** Closes every leg, socket, timer and worker thread, then the recording writer. Idempotent. */
   close(): Promise<void> {
     if (this.closing === undefined) {
@@ -388,7 +407,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
         this.writer = writer;
         writer.on('died', (e) => this.onWriterDied(e));
         if (this.closing !== undefined) return; // close() waits for this, then closes it
-        this.writerClient = new WriterClient(writer.channel('main'));
+        this.writerClient = new WriterClient(writer.channel('main'), SIDECAR_BATCH_MS);
         for (const worker of this.workers) {
           if (worker.alive) worker.attachRecordingWriter(writer.channel(`worker ${worker.index}`));
         }

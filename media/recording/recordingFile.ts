@@ -14,6 +14,21 @@ export interface RecordingFile {
     position: number,
   ): Promise<{ bytesWritten: number }>;
   close(): Promise<void>;
+  /**
+   * Writes the slices in order, each whole, stopping at the first that is not (an error
+   * rejects); resolves with the bytes written over all of them. Where a file has it (the
+   * writer thread's), a recorder sends a block and the header patch after it as one
+   * operation, and may queue its close behind it: the file's ops run in the order called.
+   */
+  writeParts?(parts: readonly FilePart[]): Promise<number>;
+}
+
+/** A slice of a buffer and where it goes in the file. */
+export interface FilePart {
+  buf: Buffer;
+  offset: number;
+  length: number;
+  position: number;
 }
 
 /** Where recorders get their files: the writer thread's client, or node:fs (tests). */

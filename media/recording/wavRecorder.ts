@@ -22,8 +22,10 @@
  *   (null) and the missing tail of a short frame record as silence.
  * - Blocks: each holds `flushIntervalMs` of audio (at least one frame). A full block is
  *   queued and a new one taken from a free list, so a block being written is never
- *   touched (two are preallocated: double buffering). One write is in flight at a time;
- *   queued blocks are written in order. If the disk falls behind by more than
+ *   touched (two are preallocated: double buffering). One write is in flight at a time
+ *   (on a file with `writeParts`, the writer thread's, every queued block goes at once
+ *   with its header patch, in order, without waiting: sendQueued); queued blocks are
+ *   written in order. If the disk falls behind by more than
  *   `maxBacklogMs` of audio, the recording stops with ERR_RECORDING_BACKLOG (audio
  *   already queued is still written) rather than buffer without bound.
  * - Size limit: a WAV's sizes are uint32, so the data never exceeds `maxDataBytes`
@@ -50,7 +52,13 @@ import {
   wavHeader,
   wavLawHeader,
 } from './wavHeader.js';
-import { asError, createRecordingFile, writeFully, type RecordingFile } from './recordingFile.js';
+import {
+  asError,
+  createRecordingFile,
+  writeFully,
+  type FilePart,
+  type RecordingFile,
+} from './recordingFile.js';
 
 /** How samples are stored: 16-bit PCM, or G.711 (8-bit µ-law / A-law, RFC 3551 §4.5.14). */
 export type WavEncoding = 'pcm16' | 'mulaw' | 'alaw';
@@ -225,6 +233,8 @@ export class WavRecorder {
   private readonly queue: Buffer[] = [];
   private readonly queueLengths: number[] = [];
   private draining: Promise<void> | null = null;
+  /** Audio bytes the writes sent so far will have put on file (sendQueued). */
+  private sentBytes = 0;
 
   private frames = 0;
   private accepted = 0;
@@ -508,16 +518,24 @@ export class WavRecorder {
   }
 
   private async finish(): Promise<void> {
+    let closed: Promise<void> | null = null;
     try {
       if (this.block && this.fill > 0) this.queueBlock();
       else if (this.block) this.free.push(this.block);
       this.block = null;
-      await this.startDrain();
+      const drained = this.startDrain();
+      // A file whose ops run in the order called (writeParts) takes the close now, behind
+      // the last blocks' write, when nothing is left to queue after it: the same batch.
+      if (this.file.writeParts !== undefined && this.queue.length === 0) {
+        closed = this.file.close();
+        closed.catch(() => undefined); // awaited below
+      }
+      await drained;
       // Every write is done (the drain never rejects): its blocks serve the next recordings.
       giveBlocks(this.blockBytes, this.free);
     } finally {
       try {
-        await this.file.close();
+        await (closed ?? this.file.close());
       } catch (err) {
         this.failure ??= asError(err);
       }
@@ -555,6 +573,7 @@ export class WavRecorder {
    * first await before its `finally` can clear `draining`.
    */
   private startDrain(): Promise<void> {
+    if (this.file.writeParts !== undefined) return this.sendQueued(this.file);
     if (this.draining) return this.draining;
     if (this.queue.length === 0 || this.ioFailed) return Promise.resolve();
     this.draining = this.drain();
@@ -577,14 +596,66 @@ export class WavRecorder {
         this.free.push(buf);
       }
     } catch (err) {
-      this.ioFailed = true;
-      this.queue.length = 0;
-      this.queueLengths.length = 0;
-      this.fill = 0;
-      this.stop(asError(err));
+      this.ioFail(asError(err));
     } finally {
       this.draining = null;
     }
+  }
+
+  /**
+   * A file whose ops run in the order called (writeParts: the writer thread's): every
+   * queued block and then the header patched to cover them go now, as one operation,
+   * without waiting for the ones before (one message per block, not two awaited in turn).
+   * The crash-safety order holds: the writer writes a patch only after its blocks were
+   * written whole, and after one write on a file failed it writes nothing more to it. A
+   * block comes back to the free list when its write is answered, so the backlog limit
+   * counts blocks sent and not yet written as before. Resolves when all sent are answered.
+   */
+  private sendQueued(file: WavFile): Promise<void> {
+    if (this.queue.length > 0 && !this.ioFailed) {
+      const blocks = this.queue.splice(0);
+      const lengths = this.queueLengths.splice(0);
+      const parts: FilePart[] = [];
+      let position = this.headerSize + this.sentBytes;
+      for (let i = 0; i < blocks.length; i++) {
+        parts.push({ buf: blocks[i]!, offset: 0, length: lengths[i]!, position });
+        position += lengths[i]!;
+      }
+      const before = this.sentBytes;
+      const after = position - this.headerSize;
+      this.sentBytes = after;
+      if (this.lawTable === null) patchWavSizes(this.header, after);
+      else patchWavLawSizes(this.header, after, this.channels);
+      // Its own copy: the bytes are taken when the batch is sent, and the next block's
+      // patch may be made before that.
+      parts.push({
+        buf: Buffer.from(this.header),
+        offset: 0,
+        length: this.headerSize,
+        position: 0,
+      });
+      const sent = file.writeParts!(parts).then((written) => {
+        if (written !== after - before + this.headerSize) throw shortWrite();
+        this.onFile = after;
+        for (const b of blocks) this.free.push(b);
+      });
+      const done = sent.catch((err: unknown) => this.ioFail(asError(err)));
+      const all = this.draining === null ? done : Promise.all([this.draining, done]);
+      const settled = all.then(() => {
+        if (this.draining === settled) this.draining = null;
+      });
+      this.draining = settled;
+    }
+    return this.draining ?? Promise.resolve();
+  }
+
+  /** An I/O error: the queued audio is discarded, the recording stops with it. */
+  private ioFail(err: Error): void {
+    this.ioFailed = true;
+    this.queue.length = 0;
+    this.queueLengths.length = 0;
+    this.fill = 0;
+    this.stop(err);
   }
 
   /** Keeps the first error; frames after it are dropped. */

@@ -28,7 +28,8 @@ const core = new WorkerCore(
   config,
   { post: (event) => outbox.push(event) },
   createPacketIo(config.io ?? 'dgram'),
-  writer === null ? undefined : (path, mode) => writer!.create(path, mode),
+  // `open`: the create and the header write behind it go to the writer as one batch.
+  writer === null ? undefined : (path, mode) => Promise.resolve(writer!.open(path, mode)),
 );
 port.on('message', (message: unknown) => {
   // A new writer port (the engine restarted the writer thread; sent on its own, never in a

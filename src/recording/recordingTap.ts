@@ -6,8 +6,9 @@
  *
  * The sidecar is written when the recording starts (so a crash leaves a file that says
  * what the WAV is) and rewritten when the call ends, with the end, the WAV's size and
- * every monitoring session (who, which modes, when). Writes go to a temporary file
- * renamed into place, so a reader never sees half a sidecar. They are done by the media
+ * every monitoring session (who, which modes, when). The first goes to a temporary file
+ * renamed into place; the end's rewrite is one positional write of at most a page, in
+ * place (docs/architecture.md §7.5), so a crash never leaves half a sidecar. They are done by the media
  * engine's recording writer thread (`files`), not on this thread: each async fs call here
  * would be a libuv thread-pool round trip on the SIP thread.
  *
@@ -49,6 +50,8 @@ function codeOf(err: unknown): string | undefined {
 /** Writes a small file whole (a temporary file with `mode`, renamed): MediaEngine's. */
 export interface SmallFileWriter {
   writeSmallFile(path: string, text: string, mode: number): Promise<void>;
+  /** Rewrites one it wrote: in place when it can (nothing created or deleted). */
+  updateSmallFile?(path: string, text: string, mode: number): Promise<void>;
 }
 
 /** On this thread's libuv pool: where no writer thread is given. */
@@ -199,7 +202,7 @@ export class RecordingTap {
     if (recording === undefined) return;
     this.recordings.delete(call.record.id);
     const summary = (await call.media.ended) ?? null;
-    await this.writeSidecar(call, recording, summary, monitoring);
+    await this.writeSidecar(call, recording, summary, monitoring, true);
     if (summary?.error) {
       this.logger.error({ callId: call.record.id, error: summary.error }, 'recording failed');
     }
@@ -210,6 +213,8 @@ export class RecordingTap {
     recording: Recording,
     summary: RecordingSummary | null,
     monitoring: MonitorSessionRecord[],
+    /** The end's rewrite of the sidecar the start wrote. */
+    rewrite = false,
   ): Promise<void> {
     const { record } = call;
     const side = (role: PartyRole): Side => (recording.roles.a === role ? 'a' : 'b');
@@ -256,7 +261,13 @@ export class RecordingTap {
     const text = `${JSON.stringify(doc, null, 2)}\n`;
     const mode = this.config.recording.fileMode;
     try {
-      await this.files.writeSmallFile(recording.sidecar, text, mode);
+      // The end's rewrite in place where the writer can (docs/architecture.md §7.5): a new
+      // file renamed over the old one would create one inode and free another per call.
+      if (rewrite && this.files.updateSmallFile !== undefined) {
+        await this.files.updateSmallFile(recording.sidecar, text, mode);
+      } else {
+        await this.files.writeSmallFile(recording.sidecar, text, mode);
+      }
     } catch (err) {
       // No writer thread now (the engine closed at shutdown before the call's end was
       // written, or its writer died and is being restarted): the sidecar matters more

@@ -12,7 +12,7 @@
  * closes), every pending op and every later one rejects with ERR_RECORDING_WRITER_GONE.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { RecordingFile } from '../recordingFile.js';
+import type { FilePart, RecordingFile } from '../recordingFile.js';
 import type { WriterBatch, WriterOp, WriterReply } from './protocol.js';
 import { fromWire } from './protocol.js';
 
@@ -55,7 +55,18 @@ export class WriterClient {
   /** Batches sent (for tests and stats). */
   batches = 0;
 
-  constructor(private readonly port: MessagePort) {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly port: MessagePort,
+    /**
+     * How long ops wait to be sent, gathering those that follow into the same batch: 0 (a
+     * media worker's: its sweep already writes every recording in one turn) sends at the
+     * end of this turn; the main thread's sidecars, one or two per call at any time, go
+     * a few per message with a few ms.
+     */
+    private readonly delayMs = 0,
+  ) {
     port.on('message', (reply: WriterReply) => this.complete(reply));
     port.on('close', () => this.fail(new WriterGoneError()));
     // Only ops waiting for an answer keep the thread's event loop alive.
@@ -76,9 +87,30 @@ export class WriterClient {
     return new WriterFile(this, file);
   }
 
+  /**
+   * The same file as `create`, without waiting for it: the create goes in this turn's
+   * batch, and the ops called on the file now go in the same batch behind it (one round
+   * trip to open a recording and write its header). If the create fails, each of them
+   * rejects with its error (EEXIST, ENOENT…), and `close` only forgets the file.
+   */
+  open(path: string, mode: number): RecordingFile {
+    const file = this.nextFile++;
+    // Its failure is reported by the file's ops (each rejects with it).
+    this.enqueue({ k: 'create', file, path, mode }).catch(() => undefined);
+    return new WriterFile(this, file);
+  }
+
   /** Writes `text` to `path` whole (a temporary file with `mode`, then renamed). */
   async writeSmallFile(path: string, text: string, mode: number): Promise<void> {
     await this.enqueue({ k: 'small', path, text, mode });
+  }
+
+  /**
+   * Rewrites the small file `path` with `text`: in place when it exists and the text fits
+   * a page (nothing created or deleted), else as `writeSmallFile` (writerCore.ts).
+   */
+  async updateSmallFile(path: string, text: string, mode: number): Promise<void> {
+    await this.enqueue({ k: 'update', path, text, mode });
   }
 
   /** @internal WriterFile's write: resolves with the bytes written. */
@@ -90,6 +122,23 @@ export class WriterClient {
     this.sources.push({ buf, offset, length });
     this.dataBytes += length;
     return this.enqueue({ k: 'write', file, at, len: length, pos });
+  }
+
+  /** @internal WriterFile's writeParts: resolves with the bytes written over all slices. */
+  writeParts(file: number, list: readonly FilePart[]): Promise<number> {
+    for (const p of list) {
+      if (!(p.offset >= 0 && p.length >= 0 && p.offset + p.length <= p.buf.length)) {
+        return Promise.reject(new RangeError('write outside the buffer'));
+      }
+    }
+    if (this.gone !== null) return Promise.reject(this.gone);
+    const parts: number[] = [];
+    for (const p of list) {
+      parts.push(this.dataBytes, p.length, p.position);
+      this.sources.push({ buf: p.buf, offset: p.offset, length: p.length });
+      this.dataBytes += p.length;
+    }
+    return this.enqueue({ k: 'writes', file, parts });
   }
 
   /** @internal WriterFile's close. */
@@ -113,7 +162,8 @@ export class WriterClient {
       if (!this.scheduled) {
         this.scheduled = true;
         this.port.ref();
-        setImmediate(() => this.flush());
+        if (this.delayMs > 0) this.timer = setTimeout(() => this.flush(), this.delayMs);
+        else setImmediate(() => this.flush());
       }
     });
   }
@@ -126,6 +176,7 @@ export class WriterClient {
   /** Sends what is queued as one batch. */
   private flush(): void {
     this.scheduled = false;
+    this.timer = null;
     if (this.ops.length === 0 || this.gone !== null) return;
     let data: ArrayBuffer | null = null;
     if (this.dataBytes > 0) {
@@ -184,6 +235,9 @@ export class WriterClient {
   private fail(error: Error): void {
     if (this.gone !== null) return;
     this.gone = error;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.scheduled = false;
     const batches = [...this.inFlight, this.waiting];
     this.inFlight.length = 0;
     this.ops = [];
@@ -212,5 +266,9 @@ class WriterFile implements RecordingFile {
 
   async close(): Promise<void> {
     await this.client.closeFile(this.file);
+  }
+
+  writeParts(parts: readonly FilePart[]): Promise<number> {
+    return this.client.writeParts(this.file, parts);
   }
 }

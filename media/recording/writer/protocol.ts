@@ -6,7 +6,8 @@
  * writes packed into one transferred ArrayBuffer (a write names its slice; the buffer may
  * be longer, and comes back with the reply to be reused). The thread
  * answers each batch with one batch of completions in the same order. Files are named by a
- * number the client picks, so a write may be queued behind the create of its file.
+ * number the client picks, so a write may be queued behind the create of its file (in the
+ * same batch: a file whose create failed answers each later op with the create's error).
  */
 import type { MessagePort } from 'node:worker_threads';
 
@@ -15,9 +16,21 @@ export type WriterOp =
   | { k: 'create'; file: number; path: string; mode: number }
   /** Writes `len` bytes of the batch's data at `at` to the file at `pos` (all of them). */
   | { k: 'write'; file: number; at: number; len: number; pos: number }
+  /**
+   * Writes several slices in order (`parts`: at, len, pos per slice), each whole, stopping
+   * at the first not written whole: a later slice (a WAV header patch) never lands after
+   * an earlier one (its audio) failed. Answers the bytes written over all slices.
+   */
+  | { k: 'writes'; file: number; parts: number[] }
   | { k: 'close'; file: number }
   /** Writes `text` to `path` whole or not at all: a temporary file, then a rename. */
-  | { k: 'small'; path: string; text: string; mode: number };
+  | { k: 'small'; path: string; text: string; mode: number }
+  /**
+   * Rewrites the small file at `path` (a recording's sidecar) with `text`: in place, by one
+   * positional write at 0 of at most a page (padded with blanks to the old length), when
+   * the file exists and the text fits; else as 'small'. No file is created or deleted.
+   */
+  | { k: 'update'; path: string; text: string; mode: number };
 
 export interface WriterBatch {
   ops: WriterOp[];

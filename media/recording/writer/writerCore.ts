@@ -73,9 +73,57 @@ function writeSmall(path: string, text: string, mode: number): void {
   renameSync(temp, path);
 }
 
+/** What an in-place rewrite may write: one page, so one write(2) puts all of it or none. */
+const PAGE = 4096;
+
+/**
+ * Rewrites the small file at `path` with `text` in place (docs/architecture.md §7.5): one
+ * positional write at 0, padded with blanks (JSON whitespace) to the old length so no old
+ * byte is left behind it, when the file exists and the text fits a page. A write of one
+ * page either lands whole or not at all, also when the process is killed meanwhile, so a
+ * crash leaves the old text or the new one. Creating a file and renaming it over the old
+ * one (which frees an inode) cost more than the write itself, per recorded call. Else (no
+ * file, a longer text) as `writeSmall`.
+ */
+function updateSmall(path: string, text: string, mode: number): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    writeSmall(path, text, mode);
+    return;
+  }
+  let bytes: Buffer;
+  try {
+    const old = fstatSync(fd).size;
+    bytes = Buffer.from(text, 'utf8');
+    if (bytes.length < old) {
+      const padded = Buffer.alloc(old, 0x20);
+      bytes.copy(padded, 0, 0, bytes.length - 1);
+      padded[old - 1] = bytes[bytes.length - 1]!; // the final newline stays last
+      bytes = padded;
+    }
+    if (bytes.length <= PAGE) {
+      if (writeSync(fd, bytes, 0, bytes.length, 0) !== bytes.length) {
+        throw new Error(`short write to ${path}`);
+      }
+      return;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  writeSmall(path, text, mode);
+}
+
 export class WriterCore {
   /** Per client: its file numbers → fds. */
   private readonly files = new Map<object, Map<number, number>>();
+  /**
+   * Per client: files whose create failed, or a `writes` op on them → its error, for the
+   * ops queued behind it.
+   */
+  private readonly failed = new Map<object, Map<number, unknown>>();
   private readonly totals = { batches: 0, ops: 0, bytes: 0, errors: 0 };
 
   /** Runs a client's batch in order; one result per op. */
@@ -89,7 +137,7 @@ export class WriterCore {
     const results: WriterResult[] = new Array<WriterResult>(batch.ops.length);
     for (let i = 0; i < batch.ops.length; i++) {
       try {
-        results[i] = this.op(fds, batch.ops[i]!, data);
+        results[i] = this.op(client, fds, batch.ops[i]!, data);
       } catch (err) {
         this.totals.errors++;
         results[i] = toWire(err);
@@ -100,21 +148,65 @@ export class WriterCore {
     return results;
   }
 
-  private op(fds: Map<number, number>, op: WriterOp, data: Uint8Array | null): number {
+  private op(
+    client: object,
+    fds: Map<number, number>,
+    op: WriterOp,
+    data: Uint8Array | null,
+  ): number {
     switch (op.k) {
       case 'create': {
         if (fds.has(op.file)) throw new Error(`file ${op.file} is open`);
-        fds.set(op.file, createExclusive(op.path, op.mode));
+        try {
+          fds.set(op.file, createExclusive(op.path, op.mode));
+        } catch (err) {
+          this.failedOf(client).set(op.file, err);
+          throw err;
+        }
         return 0;
       }
       case 'write': {
         if (data === null || op.at + op.len > data.length) throw new Error('write outside data');
-        const n = writeAll(this.fd(fds, op.file), data, op.at, op.len, op.pos);
+        const n = writeAll(this.fd(client, fds, op.file), data, op.at, op.len, op.pos);
         this.totals.bytes += n;
         return n;
       }
+      case 'writes': {
+        const { parts } = op;
+        if (data === null || parts.length % 3 !== 0) throw new Error('write outside data');
+        for (let i = 0; i < parts.length; i += 3) {
+          if (parts[i]! + parts[i + 1]! > data.length) throw new Error('write outside data');
+        }
+        // After a failed one, nothing more is written to the file (a patch sent behind a
+        // block that failed must not land).
+        const earlier = this.failed.get(client)?.get(op.file);
+        if (earlier !== undefined) throw earlier;
+        const fd = this.fd(client, fds, op.file);
+        let total = 0;
+        try {
+          for (let i = 0; i < parts.length; i += 3) {
+            const len = parts[i + 1]!;
+            const n = writeAll(fd, data, parts[i]!, len, parts[i + 2]!);
+            total += n;
+            if (n !== len) {
+              this.failedOf(client).set(op.file, new Error(`a write to file ${op.file} was short`));
+              break;
+            }
+          }
+        } catch (err) {
+          this.failedOf(client).set(op.file, err);
+          throw err;
+        } finally {
+          this.totals.bytes += total;
+        }
+        return total;
+      }
       case 'close': {
-        const fd = this.fd(fds, op.file);
+        const failed = this.failed.get(client);
+        const wasFailed = failed?.delete(op.file) === true;
+        // Never opened (its create failed): nothing to close.
+        if (wasFailed && !fds.has(op.file)) return 0;
+        const fd = this.fd(client, fds, op.file);
         fds.delete(op.file);
         closeSync(fd);
         return 0;
@@ -123,12 +215,28 @@ export class WriterCore {
         writeSmall(op.path, op.text, op.mode);
         this.totals.bytes += op.text.length;
         return 0;
+      case 'update':
+        updateSmall(op.path, op.text, op.mode);
+        this.totals.bytes += op.text.length;
+        return 0;
     }
   }
 
-  private fd(fds: Map<number, number>, file: number): number {
+  private failedOf(client: object): Map<number, unknown> {
+    let failed = this.failed.get(client);
+    if (failed === undefined) {
+      failed = new Map();
+      this.failed.set(client, failed);
+    }
+    return failed;
+  }
+
+  private fd(client: object, fds: Map<number, number>, file: number): number {
     const fd = fds.get(file);
     if (fd === undefined) {
+      // Queued behind its create, which failed: the create's error (EEXIST, ENOENT…).
+      const failed = this.failed.get(client);
+      if (failed?.has(file) === true) throw failed.get(file);
       const err: NodeJS.ErrnoException = new Error(`recording file ${file} is not open`);
       err.code = 'EBADF';
       throw err;
@@ -138,6 +246,7 @@ export class WriterCore {
 
   /** Closes every file of a client (its port closed); returns how many. */
   closeClient(client: object): number {
+    this.failed.delete(client);
     const fds = this.files.get(client);
     if (fds === undefined) return 0;
     this.files.delete(client);
@@ -155,6 +264,7 @@ export class WriterCore {
   closeAll(): number {
     let n = 0;
     for (const client of [...this.files.keys()]) n += this.closeClient(client);
+    this.failed.clear();
     return n;
   }
 

@@ -21,7 +21,7 @@ let ports: MessagePort[];
 /** What the writer side received: per batch, its op kinds, data size and bytes used. */
 let batches: { kinds: string[]; dataBytes: number; used: number }[];
 
-function connect(): { client: WriterClient; server: MessagePort } {
+function connect(delayMs = 0): { client: WriterClient; server: MessagePort } {
   const { port1, port2 } = new MessageChannel();
   port2.on('message', (b: WriterBatch) =>
     batches.push({
@@ -32,7 +32,7 @@ function connect(): { client: WriterClient; server: MessagePort } {
   );
   servePort(core, port2);
   ports.push(port1, port2);
-  return { client: new WriterClient(port1), server: port2 };
+  return { client: new WriterClient(port1, delayMs), server: port2 };
 }
 
 const until = async (cond: () => boolean, ms = 2000): Promise<void> => {
@@ -216,6 +216,101 @@ describe('recording writer client and core', () => {
     expect(await readFile(join(dir, 'z'), 'latin1')).toBe('kept');
   });
 
+  it('with a delay, gathers the ops of the following turns into one batch', async () => {
+    const { client } = connect(30);
+    const first = client.writeSmallFile(join(dir, 'a.json'), '{}\n', 0o640);
+    await new Promise((r) => setImmediate(r)); // a later turn, within the delay
+    const second = client.writeSmallFile(join(dir, 'b.json'), '{}\n', 0o640);
+    await Promise.all([first, second]);
+    expect(batches.map((b) => b.kinds)).toEqual([['small', 'small']]);
+    expect((await readdir(dir)).sort()).toEqual(['a.json', 'b.json']);
+  });
+
+  it('opens a file without waiting: its create and the ops behind it go in one batch', async () => {
+    const { client } = connect();
+    const path = join(dir, 'o.bin');
+    const file = client.open(path, 0o640);
+    const header = file.write(Buffer.from('HDR0'), 0, 4, 0);
+    await expect(header).resolves.toEqual({ bytesWritten: 4 });
+    expect(batches.map((b) => b.kinds)).toEqual([['create', 'write']]);
+    await file.close();
+    expect(await readFile(path, 'latin1')).toBe('HDR0');
+    expect(core.stats(null).openFiles).toBe(0);
+  });
+
+  it('answers the ops queued behind a failed create with its error; close forgets the file', async () => {
+    const { client } = connect();
+    await writeFile(join(dir, 'taken'), 'x');
+    const taken = client.open(join(dir, 'taken'), 0o640);
+    const missing = client.open(join(dir, 'no-such-dir', 'f'), 0o640);
+    const [a, b] = await Promise.allSettled([
+      taken.write(Buffer.from('y'), 0, 1, 0),
+      missing.write(Buffer.from('y'), 0, 1, 0),
+    ]);
+    expect((a as PromiseRejectedResult).reason).toMatchObject({ code: 'EEXIST' });
+    // The recording tap re-makes a removed folder on ENOENT in the message.
+    expect((b as PromiseRejectedResult).reason).toMatchObject({
+      code: 'ENOENT',
+      message: expect.stringMatching(/ENOENT/),
+    });
+    await expect(taken.close()).resolves.toBeUndefined();
+    await expect(missing.close()).resolves.toBeUndefined();
+    expect(await readFile(join(dir, 'taken'), 'latin1')).toBe('x');
+    expect(core.stats(null).openFiles).toBe(0);
+  });
+
+  it('writes slices in order as one op, and none after one that failed', async () => {
+    const { client } = connect();
+    const file = client.open(join(dir, 's.bin'), 0o640);
+    const body = Buffer.from('0123456789');
+    const done = file.writeParts!([
+      { buf: body, offset: 0, length: 10, position: 4 },
+      { buf: Buffer.from('HEAD'), offset: 0, length: 4, position: 0 },
+    ]);
+    await expect(done).resolves.toBe(14);
+    expect(batches.map((b) => b.kinds)).toEqual([['create', 'writes']]);
+    expect(await readFile(join(dir, 's.bin'), 'latin1')).toBe('HEAD0123456789');
+    // A slice beyond the largest file (EFBIG) fails: the patch behind it is not written,
+    // nor anything sent after it to the same file.
+    const failed = file.writeParts!([
+      { buf: body, offset: 0, length: 10, position: 2 ** 52 },
+      { buf: Buffer.from('XXXX'), offset: 0, length: 4, position: 0 },
+    ]);
+    const after = file.writeParts!([
+      { buf: Buffer.from('YYYY'), offset: 0, length: 4, position: 0 },
+    ]);
+    await expect(failed).rejects.toHaveProperty('code');
+    await expect(after).rejects.toBeInstanceOf(Error);
+    await file.close();
+    expect(await readFile(join(dir, 's.bin'), 'latin1')).toBe('HEAD0123456789');
+  });
+
+  it('rewrites a small file in place, padded to its old length, creating none', async () => {
+    const { client } = connect();
+    const path = join(dir, 'call.json');
+    await client.writeSmallFile(path, '{"callId":"a long first version"}\n', 0o640);
+    const before = await stat(path);
+    await client.updateSmallFile(path, '{"callId":"b"}\n', 0o640);
+    const text = await readFile(path, 'utf8');
+    expect(JSON.parse(text)).toEqual({ callId: 'b' });
+    expect(text.length).toBe(before.size);
+    expect(text.endsWith('\n')).toBe(true);
+    expect((await stat(path)).ino).toBe(before.ino);
+    const longer = `{"callId":"${'c'.repeat(100)}"}\n`;
+    await client.updateSmallFile(path, longer, 0o640);
+    expect(await readFile(path, 'utf8')).toBe(longer);
+    expect((await stat(path)).ino).toBe(before.ino);
+    // More than a page: through a temporary file, as writeSmallFile.
+    const huge = `{"callId":"${'d'.repeat(5000)}"}\n`;
+    await client.updateSmallFile(path, huge, 0o640);
+    expect(await readFile(path, 'utf8')).toBe(huge);
+    // None there (removed meanwhile): written as new, with its mode.
+    await client.updateSmallFile(join(dir, 'new.json'), '{}\n', 0o640);
+    expect(await readFile(join(dir, 'new.json'), 'utf8')).toBe('{}\n');
+    expect((await stat(join(dir, 'new.json'))).mode & 0o777).toBe(0o640);
+    expect((await readdir(dir)).sort()).toEqual(['call.json', 'new.json']);
+  });
+
   it('serves the WAV recorder: a valid file, its header patched in order', async () => {
     const { client } = connect();
     const path = join(dir, 'rec.wav');
@@ -235,6 +330,34 @@ describe('recording writer client and core', () => {
     expect(info.dataBytes).toBe(120 * 160 * 4);
     expect(buf.length).toBe(info.dataOffset + info.dataBytes);
     expect(buf.readInt16LE(info.dataOffset + 4 * 7)).toBe(70);
+    expect(core.stats(null).openFiles).toBe(0);
+  });
+
+  it('serves the WAV recorder over open: create and header, each block with its patch, and the close in one round trip each', async () => {
+    const { client } = connect();
+    const path = join(dir, 'rec2.wav');
+    const { sink } = await openSink({
+      path,
+      channels: 2,
+      format: 'wav',
+      sampleRate: 8000,
+      law: 'mulaw',
+      createFile: (p, mode) => Promise.resolve(client.open(p, mode)),
+    });
+    expect(batches.map((b) => b.kinds)).toEqual([['create', 'write']]);
+    const frame = Int16Array.from({ length: 160 }, (_, i) => i * 10);
+    for (let i = 0; i < 50; i++) sink.writeFrame(frame, frame); // one whole 1 s block
+    for (let i = 0; i < 10; i++) sink.writeFrame(frame, null);
+    await sink.close();
+    // The whole block's write went when it filled; the rest, its patch and the close at the
+    // close, without waiting for the first.
+    expect(batches.map((b) => b.kinds).slice(1)).toEqual([['writes', 'writes', 'close']]);
+    const buf = await readFile(path);
+    const info = readWavHeader(buf);
+    expect(info.dataBytes).toBe(60 * 160 * 4);
+    expect(buf.length).toBe(info.dataOffset + info.dataBytes);
+    expect(buf.readInt16LE(info.dataOffset + 4 * 7)).toBe(70);
+    expect(buf.readInt16LE(info.dataOffset + 50 * 640 + 4 * 7 + 2)).toBe(0);
     expect(core.stats(null).openFiles).toBe(0);
   });
 });
