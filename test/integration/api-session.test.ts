@@ -7,7 +7,6 @@
  * page at its own paths, never in place of the server's other routes.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -22,6 +21,7 @@ import {
   type HttpResult,
   type ServerHandle,
 } from '../helpers/server.js';
+import { selfSignedCertificate } from '../helpers/tlsCert.js';
 
 const EXTENSIONS: ExtensionSpec[] = [
   { number: '1001', password: 'pw1001', displayName: 'Alice', role: 'agent' },
@@ -310,30 +310,8 @@ describe('the session cookie under TLS', () => {
 
   beforeAll(async () => {
     dir = makeTempDir('session-tls');
-    const certFile = path.join(dir, 'tls.crt');
-    const keyFile = path.join(dir, 'tls.key');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-      ],
-      { stdio: 'ignore' },
-    );
-    ca = readFileSync(certFile);
+    const { certFile, keyFile, cert: pem } = selfSignedCertificate(dir);
+    ca = pem;
     server = await startServer(
       { http: { tls: { cert: certFile, key: keyFile } }, sip: { overload: { enabled: false } } },
       { extensions: [{ number: '1005', password: 'pw1005', role: 'supervisor' }] },

@@ -27,6 +27,7 @@ import {
 import { authRow, runSipp, sippScenario, type SippResult } from '../helpers/sipp.js';
 import { WebRtcPeer } from '../helpers/webrtcPeer.js';
 import { WsSipClient, plainAudioSdp } from '../helpers/wsSipClient.js';
+import { selfSignedCertificate } from '../helpers/tlsCert.js';
 
 let server: ServerHandle;
 let dir: string;
@@ -648,30 +649,8 @@ describe('SIP over secure WebSocket (wss) when the HTTP server has a certificate
   let cert: Buffer;
 
   beforeAll(async () => {
-    const certFile = path.join(dir, 'tls.crt');
-    const keyFile = path.join(dir, 'tls.key');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-      ],
-      { stdio: 'ignore' },
-    );
-    cert = readFileSync(certFile);
+    const { certFile, keyFile, cert: pem } = selfSignedCertificate(dir);
+    cert = pem;
     tlsServer = await startServer(
       {
         ...PEER_AUTH,
