@@ -72,7 +72,14 @@ describe('anchored media of a call under foreign and garbage packets', () => {
       reason: 'foreign_source',
     });
 
-    // The caller talks first: its leg latches to the caller's address.
+    // The callee says a word: its leg latches to the callee's signalled address, which is
+    // final. (A leg that has heard nothing latches, within media.latchWindowMs, onto the
+    // first packet from anywhere, for phones behind NAT: garbage sent to a silent callee's
+    // port in that window would rightly take it, which is not what this test is about.)
+    await phoneB.stream(portB, { pt: 0, tone: new Tone('PCMU', 1000), packets: 5 });
+    await waitFor(() => phoneA.rtp.length >= 3, 'the callee’s RTP at the caller');
+
+    // The caller talks: its leg latches to the caller's address.
     const tone = new Tone('PCMU', 440);
     await phoneA.stream(portA, { pt: 0, tone, packets: 25 });
     await waitFor(() => phoneB.rtp.length >= 15, 'the caller’s RTP at the callee');
