@@ -20,7 +20,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 const RANGE_FIRST = 30000;
 const RANGE_LAST = 32767;
@@ -128,8 +128,13 @@ export async function allocateRtpRange(): Promise<{ min: number; max: number }> 
   return { min, max: min + 19 };
 }
 
-/** UDP ports in [min, max] bound by anyone, from /proc/net/udp (hex local port). */
-export function boundUdpPorts(min: number, max: number): number[] {
+/**
+ * UDP ports in [min, max] bound by anyone, from /proc/net/udp (hex local port), or, with
+ * `pid`, only by that process (its sockets' inodes, from /proc/PID/fd): a port a peer or
+ * another test's process holds in the range then does not count as the server's.
+ */
+export function boundUdpPorts(min: number, max: number, pid?: number): number[] {
+  const owned = pid === undefined ? undefined : socketInodes(pid);
   const ports: number[] = [];
   for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
     let text = '';
@@ -139,13 +144,36 @@ export function boundUdpPorts(min: number, max: number): number[] {
       continue;
     }
     for (const line of text.split('\n').slice(1)) {
-      const local = line.trim().split(/\s+/)[1];
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
       if (local === undefined) continue;
       const port = parseInt(local.split(':')[1] ?? '', 16);
-      if (port >= min && port <= max) ports.push(port);
+      if (port < min || port > max) continue;
+      if (owned !== undefined && !owned.has(fields[9] ?? '')) continue;
+      ports.push(port);
     }
   }
   return ports;
+}
+
+/** The inodes of the sockets process `pid` has open (none when it is gone). */
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  let fds: string[] = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
 }
 
 /**
