@@ -4,6 +4,7 @@
  * before). Each phone is one UDP socket of the child on 127.0.0.1.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { trackChild, waitForClose } from '../../helpers/processes.js';
 
@@ -19,6 +20,10 @@ export interface PlayResult {
   sent: number;
   /** How far behind its due time the worst packet left, ms. */
   maxLateMs: number;
+  /** Datagrams each phone's socket received by then. */
+  received: number[];
+  /** When the schedule's time 0 was, on this process's performance.now() clock. */
+  startedAt: number;
 }
 
 const SCRIPT = fileURLToPath(new URL('./pacedSender.mjs', import.meta.url));
@@ -70,7 +75,9 @@ export class PacedPhones {
       this.child.once('exit', onExit);
       this.child.once('message', (m) => {
         this.child.off('exit', onExit);
-        resolve(m as PlayResult);
+        const r = m as Omit<PlayResult, 'startedAt'> & { startEpochMs: number };
+        // Both processes' timeOrigin come from the same system clock.
+        resolve({ ...r, startedAt: r.startEpochMs - performance.timeOrigin });
       });
       this.child.send({ play: destinations });
     });

@@ -9,8 +9,9 @@
  *     the datagram's bytes): kept, answered `{ loaded: n }`;
  *   `{ play: [port of socket 0, port of socket 1, …] }`: sends each scheduled packet from
  *     its socket to 127.0.0.1:<that socket's port> when due, paced without drift, and
- *     answers `{ done: true, sent, maxLateMs }` (how far behind its due time the worst
- *     packet left);
+ *     answers `{ done: true, sent, maxLateMs, received, startEpochMs }` (how far behind
+ *     its due time the worst packet left; datagrams each socket received so far; when the
+ *     schedule's time 0 was, as performance.timeOrigin + performance.now());
  *   the IPC channel closing (the test ended or died) closes the sockets and exits.
  */
 import dgram from 'node:dgram';
@@ -19,13 +20,15 @@ import { setTimeout } from 'node:timers';
 
 const count = Number(process.argv[2] ?? '1');
 const sockets = [];
+const received = new Array(count).fill(0);
 for (let i = 0; i < count; i++) {
   const s = dgram.createSocket('udp4');
   await new Promise((resolve, reject) => {
     s.once('error', reject);
     s.bind(0, '127.0.0.1', () => resolve(undefined));
   });
-  s.on('message', () => {}); // what the server sends back is not this process's concern
+  const index = sockets.length;
+  s.on('message', () => received[index]++); // what was sent back: counted, not kept
   sockets.push(s);
 }
 
@@ -59,7 +62,13 @@ async function run(destinations) {
     sockets[item.socket].send(item.packet, destinations[item.socket], '127.0.0.1');
     sent++;
   }
-  process.send?.({ done: true, sent, maxLateMs });
+  process.send?.({
+    done: true,
+    sent,
+    maxLateMs,
+    received,
+    startEpochMs: performance.timeOrigin + start,
+  });
 }
 
 process.send?.({ ports: sockets.map((s) => s.address().port) });

@@ -1,25 +1,17 @@
 /**
  * A recorded call for recording tests: each party sends PCMU (20 ms) on a drift-free
  * schedule from the moment the test says, silence until its tone starts at a known time,
- * and a per-packet plan may drop, hold back (reorder) or delay packets. The recording is
- * read back and judged by length and tone onsets.
+ * and a per-packet plan may drop or hold back (reorder) packets. The parties send from
+ * another process (media/pacedPhones.ts), so their timing is a phone's, not this test
+ * runner's. The recording is read back and judged by length and tone onsets.
  */
-import { performance } from 'node:perf_hooks';
 import { encodeUlawInto } from '../../../media/codecs/g711.js';
-import type { FakePhone } from './fakePhone.js';
+import { rtp } from '../../unit/media/rtpFixture.js';
 import { Tone } from './fakePhone.js';
+import type { ScheduledPacket } from './pacedPhones.js';
 
 /** What happens to packet `i` (0-based) of a party's stream. */
 export type PacketFate = 'send' | 'drop' | { holdFor: number };
-
-export interface PartyPlan {
-  phone: FakePhone;
-  port: number;
-  hz: number;
-  /** The tone starts with the packet sent this many ms after `t0`. */
-  toneAtMs: number;
-  fate?: (i: number) => PacketFate;
-}
 
 const SILENCE = (() => {
   const out = Buffer.alloc(160);
@@ -27,66 +19,37 @@ const SILENCE = (() => {
   return out;
 })();
 
-/** Sends one party's stream from `t0` (performance.now ms) until stop(). */
-export class ScheduledParty {
-  private timer: NodeJS.Timeout | undefined;
-  private readonly tone: Tone;
-  private sent = 0;
-  /** Packets held back: sent after the given packet index went out. */
-  private readonly held: { after: number; packet: Buffer }[] = [];
-
-  constructor(
-    readonly plan: PartyPlan,
-    readonly t0: number,
-  ) {
-    this.tone = new Tone('PCMU', plan.hz);
-  }
-
-  get packets(): number {
-    return this.sent;
-  }
-
-  begin(): this {
-    const tick = (): void => {
-      const now = performance.now();
-      while (this.t0 + this.sent * 20 <= now + 1) this.one(this.sent++);
-      this.timer = setTimeout(tick, Math.max(1, this.t0 + this.sent * 20 - performance.now()));
-    };
-    this.timer = setTimeout(tick, Math.max(0, this.t0 - performance.now()));
-    return this;
-  }
-
-  private one(i: number): void {
-    const { phone, port, toneAtMs } = this.plan;
-    const payload = i * 20 >= toneAtMs ? this.tone.frame() : SILENCE;
-    const fate = this.plan.fate?.(i) ?? 'send';
-    if (fate === 'drop') {
-      // Lost in the network: the stream's seq and ts still advance.
-      phone.seq = (phone.seq + 1) & 0xffff;
-      phone.ts = (phone.ts + 160) >>> 0;
-    } else if (fate === 'send') {
-      phone.sendRtp(port, 0, payload, i === 0);
-    } else {
-      // Reordered: build it now, send it after packet i + holdFor.
-      const captured: Buffer[] = [];
-      const send = phone.send.bind(phone);
-      phone.send = (buf: Buffer) => captured.push(Buffer.from(buf));
-      phone.sendRtp(port, 0, payload, i === 0);
-      phone.send = send;
-      this.held.push({ after: i + fate.holdFor, packet: captured[0]! });
-    }
-    for (let k = this.held.length - 1; k >= 0; k--) {
-      if (this.held[k]!.after <= i) {
-        phone.send(this.held[k]!.packet, port);
-        this.held.splice(k, 1);
-      }
+/**
+ * One party's stream as a schedule for media/pacedPhones.ts, sent from that process's
+ * socket `socket`: `packets` PCMU frames due 20 ms apart (frame i at i × 20 ms), silence,
+ * then the tone from `toneAtMs`. `fate` may drop a packet (lost in the network: its
+ * sequence number and timestamp are skipped) or hold it back to go out right after packet
+ * i + holdFor (reordered).
+ */
+export function partySchedule(
+  socket: number,
+  hz: number,
+  toneAtMs: number,
+  packets: number,
+  fate?: (i: number) => PacketFate,
+): ScheduledPacket[] {
+  const tone = new Tone('PCMU', hz);
+  const ssrc = 0x5eed0000 + socket;
+  const out: ScheduledPacket[] = [];
+  const held: { after: number; packet: Buffer }[] = [];
+  for (let i = 0; i < packets; i++) {
+    const payload = i * 20 >= toneAtMs ? tone.frame() : SILENCE;
+    const packet = rtp({ pt: 0, marker: i === 0, seq: i, ts: i * 160, ssrc, payload });
+    const what = fate?.(i) ?? 'send';
+    if (what === 'send') out.push({ at: i * 20, socket, packet });
+    else if (what !== 'drop') held.push({ after: i + what.holdFor, packet });
+    for (let k = 0; k < held.length;) {
+      if (held[k]!.after <= i)
+        out.push({ at: i * 20, socket, packet: held.splice(k, 1)[0]!.packet });
+      else k++;
     }
   }
-
-  stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
+  return out;
 }
 
 /** Position (s) of the first sample louder than `threshold` at or after `fromSec`, or -1. */

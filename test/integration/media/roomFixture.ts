@@ -151,6 +151,11 @@ export interface MonitoredCallOptions {
   te?: number;
   /** The supervisor's codec (default PCMU, payload type 0; PCMA is 8). */
   supervisorLaw?: Law;
+  /**
+   * Where the customer's and agent's media really come from, when not from their fake
+   * phones (e.g. senders in another process, media/pacedPhones.ts): the legs' remotes.
+   */
+  remotePorts?: { customer: number; agent: number };
 }
 
 /** Three phones and legs in one group, and an empty room on their worker. */
@@ -169,8 +174,20 @@ export async function monitoredCall(
   const te = options.te;
   const side = { law: 'PCMU', pt: 0, ...(te === undefined ? {} : { te }) } as const;
   const supLaw = options.supervisorLaw ?? 'PCMU';
-  const customerLeg = await createLegFor(engine, customer, side, group);
-  const agentLeg = await createLegFor(engine, agent, side, group);
+  const remote = (port: number | undefined) =>
+    port === undefined ? {} : { remote: { address: '127.0.0.1', port } };
+  const customerLeg = await createLegFor(
+    engine,
+    customer,
+    { ...side, ...remote(options.remotePorts?.customer) },
+    group,
+  );
+  const agentLeg = await createLegFor(
+    engine,
+    agent,
+    { ...side, ...remote(options.remotePorts?.agent) },
+    group,
+  );
   const supervisorLeg = await createLegFor(
     engine,
     supervisor,
