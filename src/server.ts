@@ -95,12 +95,18 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   const location = new LocationService((err, event) =>
     logger.error({ err, event }, 'location listener failed'),
   );
-  location.on('registered', (b) =>
-    logger.info({ extension: b.extension, contact: b.contact, source: b.source }, 'registered'),
-  );
-  location.on('unregistered', (b, reason) =>
-    logger.info({ extension: b.extension, contact: b.contact, reason }, 'unregistered'),
-  );
+  // A binding mirrored from another instance (src/cluster/sharedLocation.ts) was logged
+  // at info where it was registered; here it is a debug line naming that instance.
+  location.on('registered', (b) => {
+    const fields = { extension: b.extension, contact: b.contact, source: b.source };
+    if (b.origin === undefined) logger.info(fields, 'registered');
+    else logger.debug({ ...fields, origin: b.origin }, 'registered (mirrored)');
+  });
+  location.on('unregistered', (b, reason) => {
+    const fields = { extension: b.extension, contact: b.contact, reason };
+    if (b.origin === undefined) logger.info(fields, 'unregistered');
+    else logger.debug({ ...fields, origin: b.origin }, 'unregistered (mirrored)');
+  });
   opened.push('location listeners', () => location.removeAllListeners());
 
   const authenticator = new DigestAuthenticator({
@@ -124,6 +130,8 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       windowMs: config.auth.lockout.windowSec * 1000,
       lockoutMs: config.auth.lockout.lockSec * 1000,
     },
+    // Behind Kamailio: failures count against the phone's address, not the proxy's.
+    trustedProxies: config.cluster.trustedProxies,
   });
 
   // Advertised media address: media.advertisedAddress ?? sip.advertisedAddress ?? media.address.
