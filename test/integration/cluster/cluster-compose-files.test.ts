@@ -149,6 +149,9 @@ describe('docker-compose.yml, profile "cluster"', () => {
         });
         // The demo's extensions come from config/default.yaml.
         expect(config.extensions.map((e) => e.number)).toContain('1001');
+        // The instances share the recordings and audit volumes: each writes its own part.
+        expect(config.recording.directory).toBe(`recordings/${id}`);
+        expect(config.audit.file).toBe(`audit/${id}/monitoring.jsonl`);
       } finally {
         removeTempDir(dir);
       }
