@@ -13,6 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AuthResult } from '../sip/auth/authResult.js';
 import { DigestAuthenticator } from '../sip/auth/authenticator.js';
+import { failureSourceKey } from '../sip/auth/proxiedSource.js';
 import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
 import { checkRequest } from '../sip/core/requestChecks.js';
 import { OverloadMonitor } from '../sip/core/overload.js';
@@ -133,6 +134,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     // Behind Kamailio: failures count against the phone's address, not the proxy's.
     trustedProxies: config.cluster.trustedProxies,
   });
+  const trustedProxies = new Set(config.cluster.trustedProxies);
 
   // Advertised media address: media.advertisedAddress ?? sip.advertisedAddress ?? media.address.
   const mediaAddress =
@@ -250,8 +252,22 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     if (result.outcome === 'ok') return;
     if (result.outcome === 'challenge' && result.reason === 'no-credentials') return;
     metrics.authFailures.inc({ reason: result.reason });
+    // Behind a trusted proxy, also the phone's address the failure was counted against
+    // (docs/architecture.md "Deploying several instances"); null: counted by user only.
+    const proxied = trustedProxies.has(source.address)
+      ? {
+          client:
+            failureSourceKey(source.address, request.headers.getAll('Via'), trustedProxies) ?? null,
+        }
+      : {};
     logger.info(
-      { outcome: result.outcome, reason: result.reason, source, method: request.method },
+      {
+        outcome: result.outcome,
+        reason: result.reason,
+        source,
+        ...proxied,
+        method: request.method,
+      },
       'authentication failed',
     );
   };

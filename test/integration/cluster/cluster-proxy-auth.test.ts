@@ -160,12 +160,15 @@ describe('several instances behind Kamailio: registrations', () => {
     expect(otherUser.final?.status ?? otherUser.challenge.status).toBe(403);
 
     // All of it happened on one instance: the failures, the lock and 1005's registration.
-    const failedOn = instances.flatMap((s, i) =>
+    const failures = instances.flatMap((s, i) =>
       s
         .logs()
         .filter((e) => e.msg === 'authentication failed')
-        .map(() => i),
+        .map((e) => ({ i, client: e.client })),
     );
+    const failedOn = failures.map((f) => f.i);
+    // Each failure's log names the phone it was counted against, not only Kamailio.
+    expect(new Set(failures.map((f) => f.client))).toEqual(new Set([GUESSER]));
     const registeredOn = loggedBy('registered', '1005');
     expect(registeredOn).toHaveLength(1);
     expect(new Set(failedOn)).toEqual(new Set(registeredOn));
