@@ -13,6 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AuthResult } from '../sip/auth/authResult.js';
 import { DigestAuthenticator } from '../sip/auth/authenticator.js';
+import { failureSourceKey } from '../sip/auth/proxiedSource.js';
 import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
 import { checkRequest } from '../sip/core/requestChecks.js';
 import { OverloadMonitor } from '../sip/core/overload.js';
@@ -95,12 +96,18 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   const location = new LocationService((err, event) =>
     logger.error({ err, event }, 'location listener failed'),
   );
-  location.on('registered', (b) =>
-    logger.info({ extension: b.extension, contact: b.contact, source: b.source }, 'registered'),
-  );
-  location.on('unregistered', (b, reason) =>
-    logger.info({ extension: b.extension, contact: b.contact, reason }, 'unregistered'),
-  );
+  // A binding mirrored from another instance (src/cluster/sharedLocation.ts) was logged
+  // at info where it was registered; here it is a debug line naming that instance.
+  location.on('registered', (b) => {
+    const fields = { extension: b.extension, contact: b.contact, source: b.source };
+    if (b.origin === undefined) logger.info(fields, 'registered');
+    else logger.debug({ ...fields, origin: b.origin }, 'registered (mirrored)');
+  });
+  location.on('unregistered', (b, reason) => {
+    const fields = { extension: b.extension, contact: b.contact, reason };
+    if (b.origin === undefined) logger.info(fields, 'unregistered');
+    else logger.debug({ ...fields, origin: b.origin }, 'unregistered (mirrored)');
+  });
   opened.push('location listeners', () => location.removeAllListeners());
 
   const authenticator = new DigestAuthenticator({
@@ -124,7 +131,10 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       windowMs: config.auth.lockout.windowSec * 1000,
       lockoutMs: config.auth.lockout.lockSec * 1000,
     },
+    // Behind Kamailio: failures count against the phone's address, not the proxy's.
+    trustedProxies: config.cluster.trustedProxies,
   });
+  const trustedProxies = new Set(config.cluster.trustedProxies);
 
   // Advertised media address: media.advertisedAddress ?? sip.advertisedAddress ?? media.address.
   const mediaAddress =
@@ -242,8 +252,22 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     if (result.outcome === 'ok') return;
     if (result.outcome === 'challenge' && result.reason === 'no-credentials') return;
     metrics.authFailures.inc({ reason: result.reason });
+    // Behind a trusted proxy, also the phone's address the failure was counted against
+    // (docs/architecture.md "Deploying several instances"); null: counted by user only.
+    const proxied = trustedProxies.has(source.address)
+      ? {
+          client:
+            failureSourceKey(source.address, request.headers.getAll('Via'), trustedProxies) ?? null,
+        }
+      : {};
     logger.info(
-      { outcome: result.outcome, reason: result.reason, source, method: request.method },
+      {
+        outcome: result.outcome,
+        reason: result.reason,
+        source,
+        ...proxied,
+        method: request.method,
+      },
       'authentication failed',
     );
   };

@@ -3,7 +3,9 @@
  * the message model: it takes header values and answers with a typed decision.
  *
  * Order of checks in verify(), and why:
- *  1. source locked out → forbidden (cheapest, before any parsing or hashing);
+ *  1. source locked out → forbidden (cheapest, before any parsing or hashing). The
+ *     source is the packet's address, or for a request from a trusted proxy the client
+ *     address below it in the Via stack, or none (user only): see proxiedSource.ts;
  *  2. pick the credentials for our realm, parse, validate (malformed → bad-request);
  *  3. user locked out → forbidden;
  *  4. compute the expected response. Unknown users are hashed against a random dummy
@@ -51,6 +53,7 @@ import {
   type FailureLimiterOptions,
 } from './failureLimiter.js';
 import { NonceStore } from './nonceStore.js';
+import { failureSourceKey } from './proxiedSource.js';
 
 /** What the credential store knows about a user: the password, or stored base HA1 values
  * (H(username:realm:password) in hex, per hash function; the realm must be ours). */
@@ -77,6 +80,9 @@ export interface DigestAuthenticatorOptions {
   readonly secret?: Uint8Array;
   readonly sourceLimits?: Partial<FailureLimiterOptions>;
   readonly userLimits?: Partial<FailureLimiterOptions>;
+  /** Addresses of SIP proxies whose requests are counted by the client address in their
+   * Via stack, not by the proxy's own (see proxiedSource.ts). IP literals. */
+  readonly trustedProxies?: readonly string[];
   readonly maxTrackedNonces?: number;
   /** See NonceStore: 1 = nc strictly increasing; default 32. */
   readonly ncWindow?: number;
@@ -94,6 +100,9 @@ export interface VerifyInput {
   readonly authorizationHeaderValues: readonly string[];
   /** The peer's IP address (without port): the key for per-source lock-out. */
   readonly sourceAddress: string;
+  /** The request's Via values, topmost first: read only when `sourceAddress` is a trusted
+   * proxy; without them such a request is limited by its user only. */
+  readonly via?: readonly string[];
   /** The Request-URI; only compared with the signed uri and reported, never enforced. */
   readonly requestUri?: string;
 }
@@ -136,6 +145,7 @@ export class DigestAuthenticator {
   readonly #nonces: NonceStore;
   readonly #sources: FailureLimiter;
   readonly #users: FailureLimiter;
+  readonly #trustedProxies: ReadonlySet<string>;
   /** Hashed for unknown users so they take as long as known ones. */
   readonly #dummyPassword: string;
 
@@ -167,6 +177,7 @@ export class DigestAuthenticator {
       ...DEFAULT_USER_LIMITS,
       ...options.userLimits,
     });
+    this.#trustedProxies = new Set(options.trustedProxies ?? []);
     this.#dummyPassword = Buffer.from(random(16)).toString('hex');
   }
 
@@ -190,7 +201,8 @@ export class DigestAuthenticator {
   }
 
   verify(input: VerifyInput): AuthResult {
-    const sourceLock = this.#sources.lockedUntil(input.sourceAddress);
+    const sourceKey = failureSourceKey(input.sourceAddress, input.via, this.#trustedProxies);
+    const sourceLock = sourceKey === undefined ? undefined : this.#sources.lockedUntil(sourceKey);
     if (sourceLock !== undefined) return this.#forbidden('source-locked', sourceLock);
     if (input.authorizationHeaderValues.length === 0) {
       return challengeResult(false, 'no-credentials');
@@ -230,7 +242,7 @@ export class DigestAuthenticator {
     }
     const expected = computeDigestResponse({ ...creds, method: input.method, ha1 });
     if (stored === undefined || !digestEquals(expected, creds.response)) {
-      return this.#fail(creds.username, input.sourceAddress);
+      return this.#fail(creds.username, sourceKey);
     }
     return this.#useNonce(creds, input);
   }
@@ -263,11 +275,12 @@ export class DigestAuthenticator {
     return fn === 'md5' ? stored.ha1.md5 : stored.ha1.sha256;
   }
 
-  #fail(username: string, sourceAddress: string): AuthResult {
-    const source = this.#sources.recordFailure(sourceAddress);
+  /** `sourceKey` undefined: a proxied request whose client address is unknown (user only). */
+  #fail(username: string, sourceKey: string | undefined): AuthResult {
+    const source = sourceKey === undefined ? undefined : this.#sources.recordFailure(sourceKey);
     const user = this.#users.recordFailure(username);
-    if (source.locked) {
-      return this.#forbidden('source-locked', this.#sources.lockedUntil(sourceAddress), username);
+    if (source?.locked === true && sourceKey !== undefined) {
+      return this.#forbidden('source-locked', this.#sources.lockedUntil(sourceKey), username);
     }
     if (user.locked) {
       return this.#forbidden('user-locked', this.#users.lockedUntil(username), username);

@@ -67,6 +67,7 @@ export {
 export type { DigestAlgorithm, DigestResponseInput, HashFunction } from './digest.js';
 export { DEFAULT_SOURCE_LIMITS, DEFAULT_USER_LIMITS, FailureLimiter } from './failureLimiter.js';
 export type { FailureLimiterOptions, FailureRecord } from './failureLimiter.js';
+export { failureSourceKey } from './proxiedSource.js';
 export {
   DEFAULT_MAX_TRACKED_NONCES,
   DEFAULT_NC_WINDOW,

@@ -204,7 +204,7 @@ export class SharedLocation {
     this.applying = true;
     try {
       this.remote.set(id(binding.extension, binding.key), origin);
-      this.deps.location.upsert(binding);
+      this.deps.location.upsert({ ...binding, origin });
     } finally {
       this.applying = false;
     }

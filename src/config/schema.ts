@@ -2,6 +2,7 @@
  * The configuration schema. Every key has a default (documented in
  * config/default.yaml), unknown keys are errors, and each error names its key path.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { RECORDING_FORMATS } from '../../media/worker/protocol.js';
 import { MONITOR_MODES } from '../monitoring/modes.js';
@@ -462,6 +463,20 @@ const cluster = z.strictObject({
   /** How often an instance writes its live calls again, and how long an entry lasts. */
   callRefreshMs: z.number().int().min(100).max(60_000).default(1000),
   callTtlMs: z.number().int().min(500).max(600_000).default(5000),
+  /**
+   * SIP proxies in front of the instances (Kamailio's address). A digest failure in a
+   * request from one of them counts against the phone's address in the Via stack below
+   * the proxy's, not the proxy's own (sip/auth/proxiedSource.ts); IP addresses.
+   */
+  trustedProxies: z
+    .array(
+      z.string().refine((a) => isIP(a) !== 0, {
+        message: 'not an IP address (a proxy is trusted by the address its requests come from)',
+      }),
+    )
+    .max(64)
+    .default([])
+    .refine((a) => new Set(a).size === a.length, { message: 'an address is listed twice' }),
 });
 
 const log = z.strictObject({

@@ -22,6 +22,8 @@ export interface Binding {
   /** Where the REGISTER came from (the phone's real address, behind NAT too). */
   source: Source;
   userAgent?: string;
+  /** Set on a binding mirrored from another instance: the instance that accepted it. */
+  origin?: string;
 }
 
 /** `flow-closed`: the connection it was registered over closed (a WebSocket, RFC 7118 §5). */

@@ -59,6 +59,7 @@ export class RegisterService {
       method: request.method,
       authorizationHeaderValues: request.headers.getAll('Authorization'),
       sourceAddress: source.address,
+      via: request.headers.getAll('Via'),
       requestUri: request.uri,
     });
     if (auth.outcome !== 'ok') this.deps.onAuthResult?.(auth, request, source);

@@ -251,12 +251,13 @@ export class SipClient {
     private readonly closeRaw: () => Promise<void>,
   ) {}
 
-  /** A UDP socket on 127.0.0.1 (port 0 = any free port). */
-  static async udp(localPort = 0): Promise<SipClient> {
+  /** A UDP socket on 127.0.0.1, or another loopback `host` (port 0 = any free port). The
+   * Via that buildRequest writes still says 127.0.0.1: a proxy adds `received`. */
+  static async udp(localPort = 0, host = HOST): Promise<SipClient> {
     const sock = dgram.createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);
-      sock.bind(localPort, HOST, () => {
+      sock.bind(localPort, host, () => {
         sock.off('error', reject);
         resolve();
       });
