@@ -23,8 +23,14 @@
  * media legs.
  *
  * Blind transfer (REFER, transfer.ts): while one runs `transfer` is set; when the target
- * answers, replaceSide() makes the target's dialog that side's (the old one is dropped
- * from the routing and returned, for the transfer to BYE) — the media leg stays.
+ * answers, transferCompleted() makes the target's dialog that side's (the old one is
+ * dropped from the routing and returned, for the transfer to BYE) — the media leg stays.
+ *
+ * The call owns its state (docs/architecture.md §9.2.1): other modules read it through
+ * getters and change it only through its methods (relayStarted/relayDone and
+ * answerRelayed for in-dialog offers, beginTransfer/transferSettled/transferCompleted for
+ * a transfer, release for a takeover). It also drops its own dialogs from the service's
+ * routing when it ends ('dialogDropped').
  */
 import type { Clock, TimerHandle } from '../../sip/clock.js';
 import {
@@ -47,6 +53,7 @@ import {
   type LegMedia,
   type LocalSdp,
   type RelayedOffer,
+  type SdpDescription,
   type SdpSession,
 } from '../../sip/sdp/index.js';
 import type { IncomingRequest } from '../../sip/stack.js';
@@ -56,6 +63,7 @@ import type { Logger } from '../logging.js';
 import { bestFinalResponse, type ForkFailure } from './bestResponse.js';
 import type { CallMedia, Side } from './callMedia.js';
 import { nextCallState, type CallEvent, type CallRecord, type EndReason } from './callRecord.js';
+import { callerOf, extensionOf, type Caller, type Destination } from './dialPlan.js';
 import { Fork } from './fork.js';
 import { Reliable2xx } from './reliable2xx.js';
 import type { SipOut } from './sipOut.js';
@@ -110,6 +118,8 @@ const UNANSWERED_STATUS: Record<EndReason, number> = {
   'connection-lost': 480,
 };
 
+const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+
 /** A blind transfer in progress (transfer.ts), started by `side`'s REFER. */
 export interface TransferInProgress {
   readonly side: Side;
@@ -117,29 +127,42 @@ export interface TransferInProgress {
   partyLeft(): void;
 }
 
+/** Who the parties of a call are: extensions (when a side is one) and dial-plan callers. */
+export interface CallParties {
+  /** The extension on each side, when that side is one. */
+  extensions: Partial<Record<Side, string>>;
+  /** Who each side is, as the dial plan sees a caller (a transfer dials as that side). */
+  callers: Record<Side, Caller>;
+}
+
 export class Call extends TypedEmitter<CallEvents> {
   /** Caller's dialog (we are UAS; after a transfer of side 'a', the target's, as UAC). */
-  dialogA: Dialog;
+  private _dialogA: Dialog;
   /** The winning fork, once a 2xx came. */
-  winner: Fork | undefined;
+  private _winner: Fork | undefined;
   /** The side a takeover released (its dialog ended by our BYE). */
-  released: Side | undefined;
+  private _released: Side | undefined;
   /** Our SDP toward each side (RFC 3264 §8: versions go up only when it changes). */
-  local: Record<Side, LocalSdp>;
+  private readonly _local: Record<Side, LocalSdp>;
   /** The last SDP each side sent (a refresh repeats its version). */
-  remote: Partial<Record<Side, SdpSession>> = {};
+  private readonly _remote: Partial<Record<Side, SdpSession>> = {};
   /** Where requests to the caller go (the INVITE's source: NAT, RFC 3581). */
-  destinationA: Endpoint;
+  private _destinationA: Endpoint;
   /**
    * The side whose offer (re-INVITE or UPDATE) is being relayed (RFC 3261 §14.1, RFC
    * 3311 §5.2: one offer/answer at a time): the other side's offer meanwhile is glare
    * (491), the same side's a premature retry (500 with Retry-After, §14.2).
    */
-  offerFrom: Side | undefined;
-  /** Via branches of our INVITEs to the callee side (loop detection). */
-  readonly branches: string[] = [];
+  private _offerFrom: Side | undefined;
+  /** Via branches of our INVITEs (loop detection; the service indexes them). */
+  private readonly _branches: string[] = [];
   /** The blind transfer in progress (one at a time; transfer.ts). */
-  transfer: TransferInProgress | undefined;
+  private _transfer: TransferInProgress | undefined;
+  /** Extensions (replaced as a whole when a transfer changes one) and callers per side. */
+  private _extensions: Partial<Record<Side, string>>;
+  private readonly callers: Record<Side, Caller>;
+  /** The dialog key each side's requests are routed here by (the service's index). */
+  private readonly routed = new Map<Side, string>();
 
   private forks: Fork[] = [];
   private failures: ForkFailure[] = [];
@@ -166,13 +189,16 @@ export class Call extends TypedEmitter<CallEvents> {
     relayed: RelayedOffer | undefined,
     readonly media: CallMedia,
     private readonly ctx: CallContext,
+    parties: CallParties,
   ) {
     super((err, event) => ctx.logger.error({ err, event }, 'call listener failed'));
     this.log = ctx.logger;
-    this.dialogA = dialogA;
+    this._dialogA = dialogA;
     this.relayed = relayed;
-    if (relayed !== undefined) this.remote.a = relayed.offer;
-    this.destinationA = {
+    this._extensions = { ...parties.extensions };
+    this.callers = { ...parties.callers };
+    if (relayed !== undefined) this._remote.a = relayed.offer;
+    this._destinationA = {
       protocol: invite.source.protocol,
       address: invite.source.address,
       port: invite.source.port,
@@ -182,7 +208,7 @@ export class Call extends TypedEmitter<CallEvents> {
       sessionId: Math.floor(Math.random() * 1e12),
       sessionVersion: 1,
     });
-    this.local = {
+    this._local = {
       a: createLocalSdp(origin()),
       b: renderLocalSdp(
         createLocalSdp(origin()),
@@ -217,14 +243,138 @@ export class Call extends TypedEmitter<CallEvents> {
     return this.record.state;
   }
 
+  get dialogA(): Dialog {
+    return this._dialogA;
+  }
+
+  get destinationA(): Endpoint {
+    return this._destinationA;
+  }
+
+  get winner(): Fork | undefined {
+    return this._winner;
+  }
+
+  get released(): Side | undefined {
+    return this._released;
+  }
+
+  /** Our current SDP toward each side. */
+  get local(): Readonly<Record<Side, LocalSdp>> {
+    return this._local;
+  }
+
+  /** The last SDP each side sent. */
+  get remote(): Readonly<Partial<Record<Side, SdpSession>>> {
+    return this._remote;
+  }
+
+  get offerFrom(): Side | undefined {
+    return this._offerFrom;
+  }
+
+  get transfer(): TransferInProgress | undefined {
+    return this._transfer;
+  }
+
+  get branches(): readonly string[] {
+    return this._branches;
+  }
+
+  /** The extension on each side, when that side is one (a new object after a transfer). */
+  get extensions(): Partial<Record<Side, string>> {
+    return this._extensions;
+  }
+
+  /** Who `side` is as a caller (the dial plan resolves a transfer from it as this). */
+  callerOf(side: Side): Caller {
+    return this.callers[side];
+  }
+
+  /** Our INVITE with this Via branch belongs to the call (loop detection). */
+  sentBranch(branch: string): void {
+    this._branches.push(branch);
+  }
+
+  /** An offer from `side` is relayed to the other side: our new SDP toward it, rendered. */
+  relayStarted(side: Side, description: SdpDescription): string {
+    const there = other(side);
+    this._offerFrom = side;
+    this._local[there] = renderLocalSdp(this._local[there], description);
+    return this._local[there].body as string;
+  }
+
+  /** The relayed offer got its final response (or none): offers may come again. */
+  relayDone(): void {
+    this._offerFrom = undefined;
+  }
+
+  /**
+   * The other side answered `side`'s relayed offer: both sides' SDP recorded, our answer
+   * to `side` rendered (its body returned).
+   */
+  answerRelayed(
+    side: Side,
+    offer: SdpSession,
+    answer: SdpSession,
+    description: SdpDescription,
+  ): string {
+    this._remote[side] = offer;
+    this._remote[other(side)] = answer;
+    this._local[side] = renderLocalSdp(this._local[side], description);
+    return this._local[side].body as string;
+  }
+
+  /** `side` answered our offer in an ACK (an offerless re-INVITE). */
+  ackAnswered(side: Side, answer: SdpSession): void {
+    this._remote[side] = answer;
+  }
+
+  /** A blind transfer starts (one at a time: the REFER was refused 491 otherwise). */
+  beginTransfer(transfer: TransferInProgress): void {
+    if (this._transfer !== undefined) throw new Error('a transfer is already running');
+    this._transfer = transfer;
+  }
+
+  /** The transfer is over (failed, abandoned or completed): offers and REFERs may come. */
+  transferSettled(transfer: TransferInProgress): void {
+    if (this._transfer === transfer) this._transfer = undefined;
+  }
+
+  /**
+   * A transfer's target answered: its fork's dialog becomes `side`'s (the old one, no
+   * longer routed here, is returned for the transfer to BYE), the SDP toward that side is
+   * the transfer's offer and its answer, and the side's party is the target. Media: the
+   * caller of this method applies the answer to the same leg.
+   */
+  transferCompleted(
+    side: Side,
+    fork: Fork,
+    offer: LocalSdp,
+    answer: SdpSession,
+    destination: Destination,
+  ): { old: { dialog: Dialog; destination: Endpoint }; from?: string; to?: string } {
+    const old = this.replaceSide(side, fork);
+    this._remote[side] = answer;
+    this._local[side] = offer;
+    const from = this._extensions[side];
+    const to = extensionOf(destination);
+    const extensions = { ...this._extensions };
+    if (to === undefined) delete extensions[side];
+    else extensions[side] = to;
+    this._extensions = extensions;
+    this.callers[side] = callerOf(destination);
+    return { old, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+  }
+
   /** The SDP body of our offer to the callee side (for the forks' INVITEs). */
   get offerToB(): string {
-    return this.local.b.body as string;
+    return this._local.b.body as string;
   }
 
   /** Sends every fork's INVITE and arms the no-answer timer. */
   start(targets: readonly ForkTarget[]): void {
-    this.emit('dialog', dialogKey(this.dialogA.id), 'a');
+    this.route('a', this._dialogA);
     this.noAnswerTimer = this.ctx.clock.setTimer(this.ctx.timers.noAnswerMs, () => {
       this.log.info({}, 'no answer');
       this.endLater('no-answer');
@@ -248,9 +398,9 @@ export class Call extends TypedEmitter<CallEvents> {
 
   /** The dialog and destination of a side (after the answer for 'b'; not once released). */
   sideOf(side: Side): { dialog: Dialog; destination: Endpoint } | undefined {
-    if (side === this.released) return undefined;
-    if (side === 'a') return { dialog: this.dialogA, destination: this.destinationA };
-    const w = this.winner;
+    if (side === this._released) return undefined;
+    if (side === 'a') return { dialog: this._dialogA, destination: this._destinationA };
+    const w = this._winner;
     return w?.dialog === undefined ? undefined : { dialog: w.dialog, destination: w.destination };
   }
 
@@ -319,7 +469,7 @@ export class Call extends TypedEmitter<CallEvents> {
   }
 
   private respondA(status: number, options: { reason?: string; body?: string } = {}): SipResponse {
-    const response = buildDialogResponse(this.invite.request, status, this.dialogA, {
+    const response = buildDialogResponse(this.invite.request, status, this._dialogA, {
       ...(options.reason !== undefined ? { reason: options.reason } : {}),
       ...(options.body !== undefined ? { body: options.body, contentType: 'application/sdp' } : {}),
       headers: [['Server', this.ctx.userAgent]],
@@ -369,8 +519,8 @@ export class Call extends TypedEmitter<CallEvents> {
       if (phase === 'final') this.endLater('media-error');
       return undefined;
     }
-    this.remote.b = session;
-    this.local.a = renderLocalSdp(this.local.a, relayed.description);
+    this._remote.b = session;
+    this._local.a = renderLocalSdp(this._local.a, relayed.description);
     void Promise.all([
       this.media.apply('a', relayed.offerer),
       this.media.apply('b', relayed.answerer),
@@ -381,15 +531,15 @@ export class Call extends TypedEmitter<CallEvents> {
         this.log.error({ err }, 'media setup failed');
         this.endLater('media-error');
       });
-    return this.local.a.body as string;
+    return this._local.a.body as string;
   }
 
   private onAnswer(fork: Fork, response: SipResponse): boolean {
-    if (this.winner !== undefined || this.ending !== undefined) return false;
-    this.winner = fork;
+    if (this._winner !== undefined || this.ending !== undefined) return false;
+    this._winner = fork;
     this.noAnswerTimer?.cancel();
     for (const other of this.forks) if (other !== fork) other.cancel();
-    this.emit('dialog', dialogKey((fork.dialog as Dialog).id), 'b');
+    this.route('b', fork.dialog as Dialog);
     const sdp = parseSdp(response.body);
     if (!sdp.ok) {
       this.log.info({ code: sdp.code, reason: sdp.reason }, 'callee 2xx SDP unusable');
@@ -405,7 +555,7 @@ export class Call extends TypedEmitter<CallEvents> {
       body = this.answer(sdp.session, 'final');
     }
     if (body === undefined) return true;
-    confirmDialog(this.dialogA);
+    confirmDialog(this._dialogA);
     this.transition('answer');
     this.record.answeredAt = this.ctx.clock.now();
     const ok = this.respondA(200, { body });
@@ -422,7 +572,7 @@ export class Call extends TypedEmitter<CallEvents> {
    * (the call is ending).
    */
   private offerToA(session: SdpSession): string | undefined {
-    const sent = this.local.b.description;
+    const sent = this._local.b.description;
     const b = sent === undefined ? undefined : answeredLeg(sent, session);
     if (b === undefined || !b.ok) {
       if (b !== undefined)
@@ -430,9 +580,9 @@ export class Call extends TypedEmitter<CallEvents> {
       this.endLater('media-error');
       return undefined;
     }
-    this.remote.b = session;
-    this.local.a = renderLocalSdp(
-      this.local.a,
+    this._remote.b = session;
+    this._local.a = renderLocalSdp(
+      this._local.a,
       ownOffer(
         {
           address: this.ctx.mediaAddress,
@@ -445,13 +595,13 @@ export class Call extends TypedEmitter<CallEvents> {
     );
     this.mediaB = this.media.apply('b', b.leg);
     this.mediaB.catch(() => {}); // reported where it is awaited
-    return this.local.a.body as string;
+    return this._local.a.body as string;
   }
 
   /** Late offer: the caller's ACK carries its answer to our 200's offer (leg A). */
   private onLateAnswer(ack: SipRequest): void {
     const parsed = ack.body.length === 0 ? undefined : parseSdp(ack.body);
-    const sent = this.local.a.description;
+    const sent = this._local.a.description;
     let why = 'no SDP in the ACK';
     let leg: LegMedia | undefined;
     if (parsed !== undefined && !parsed.ok) why = parsed.reason;
@@ -465,7 +615,7 @@ export class Call extends TypedEmitter<CallEvents> {
       this.endLater('media-error');
       return;
     }
-    this.remote.a = parsed.session;
+    this._remote.a = parsed.session;
     void Promise.all([this.mediaB, this.media.apply('a', leg)])
       .then(() => this.media.connect())
       .catch((err: unknown) => {
@@ -478,7 +628,7 @@ export class Call extends TypedEmitter<CallEvents> {
   private onForkFailure(fork: Fork, status: number, reason: string): void {
     this.failures.push({ status, reason });
     if (fork === this.earlyFork) this.earlyFork = undefined;
-    if (this.winner !== undefined || this.finalSent || this.ending !== undefined) return;
+    if (this._winner !== undefined || this.finalSent || this.ending !== undefined) return;
     // A 6xx ends the search at once (§16.7 step 5 / §21.6).
     const global = status >= 600;
     if (!global && !this.forks.every((f) => f.done)) return;
@@ -493,15 +643,15 @@ export class Call extends TypedEmitter<CallEvents> {
    * (src/monitoring). In-dialog requests from the released side then get 481.
    */
   release(side: Side): void {
-    if (this.ending !== undefined || this.released !== undefined) return;
-    this.released = side;
+    if (this.ending !== undefined || this._released !== undefined) return;
+    this._released = side;
     this.log.info({ side }, 'side released by a takeover');
     if (side === 'a') {
       inBackground(this.byeA(), this.log, 'BYE to the released caller failed');
-      terminateDialog(this.dialogA);
+      terminateDialog(this._dialogA);
     } else {
-      if (this.winner) {
-        inBackground(this.winner.bye(), this.log, 'BYE to the released callee failed');
+      if (this._winner) {
+        inBackground(this._winner.bye(), this.log, 'BYE to the released callee failed');
       }
     }
   }
@@ -511,7 +661,7 @@ export class Call extends TypedEmitter<CallEvents> {
    * the old dialog, returned, no longer routes here (the transfer BYEs it). Media: the
    * caller of this method applies the target's answer to the same leg.
    */
-  replaceSide(side: Side, fork: Fork): { dialog: Dialog; destination: Endpoint } {
+  private replaceSide(side: Side, fork: Fork): { dialog: Dialog; destination: Endpoint } {
     const old = this.sideOf(side);
     const dialog = fork.dialog;
     if (old === undefined || dialog === undefined) {
@@ -520,15 +670,30 @@ export class Call extends TypedEmitter<CallEvents> {
     this.pending2xx[side]?.reliable.stop();
     delete this.pending2xx[side];
     if (side === 'a') {
-      this.dialogA = dialog;
-      this.destinationA = fork.destination;
+      this._dialogA = dialog;
+      this._destinationA = fork.destination;
     } else {
       this.forks.push(fork);
-      this.winner = fork;
+      this._winner = fork;
     }
-    this.emit('dialogDropped', dialogKey(old.dialog.id));
-    this.emit('dialog', dialogKey(dialog.id), side);
+    this.unroute(side);
+    this.route(side, dialog);
     return old;
+  }
+
+  /** `side`'s requests now come here through `dialog` (the service indexes the key). */
+  private route(side: Side, dialog: Dialog): void {
+    const key = dialogKey(dialog.id);
+    this.routed.set(side, key);
+    this.emit('dialog', key, side);
+  }
+
+  /** `side`'s dialog no longer routes here. */
+  private unroute(side: Side): void {
+    const key = this.routed.get(side);
+    if (key === undefined) return;
+    this.routed.delete(side);
+    this.emit('dialogDropped', key);
   }
 
   hangupBy(side: Side): void {
@@ -570,15 +735,18 @@ export class Call extends TypedEmitter<CallEvents> {
       this.respondA(status);
     }
     for (const fork of this.forks) {
-      if (fork === this.winner) {
+      if (fork === this._winner) {
         if (hungUp !== 'b') pending.push(fork.bye());
       } else {
         fork.cancel();
       }
     }
-    if (hungUp === 'b' && this.winner?.dialog !== undefined) terminateDialog(this.winner.dialog);
+    if (hungUp === 'b' && this._winner?.dialog !== undefined) terminateDialog(this._winner.dialog);
     if (byeToA) pending.push(this.byeA(holdByeA ? this.ackOrGiveUp('a') : undefined));
-    terminateDialog(this.dialogA);
+    terminateDialog(this._dialogA);
+    // Its dialogs no longer route here, but for one whose 2xx still awaits its ACK (the
+    // held BYE waits for it; ackOrGiveUp drops it).
+    for (const side of ['a', 'b'] as const) if (!(side === 'a' && holdByeA)) this.unroute(side);
     pending.push(this.media.close());
     this.log.info({ reason, answered }, 'call ended');
     this.ending = Promise.all(pending).then(() => undefined);
@@ -589,21 +757,18 @@ export class Call extends TypedEmitter<CallEvents> {
   /** Resolves when the ACK for our 2xx to `side` comes or 64·T1 passes; then its dialog
    * no longer routes here. */
   private ackOrGiveUp(side: Side): Promise<void> {
-    const key = dialogKey(this.sideOf(side)?.dialog.id ?? this.dialogA.id);
     return new Promise<void>((resolve) => {
       this.ackWaiters[side] = resolve;
-    }).then(() => {
-      this.emit('dialogDropped', key);
-    });
+    }).then(() => this.unroute(side));
   }
 
   /** BYE to the caller, built now (while the dialog is confirmed), sent once `after` resolves. */
   private byeA(after?: Promise<void>): Promise<void> {
-    if (this.dialogA.state !== 'confirmed') return Promise.resolve();
-    const bye = createInDialogRequest(this.dialogA, 'BYE', {
+    if (this._dialogA.state !== 'confirmed') return Promise.resolve();
+    const bye = createInDialogRequest(this._dialogA, 'BYE', {
       headers: [['User-Agent', this.ctx.userAgent]],
     });
-    const destination = this.destinationA;
+    const destination = this._destinationA;
     const send = () =>
       new Promise<void>((resolve) => {
         this.ctx.out.send(bye, destination, {

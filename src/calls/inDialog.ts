@@ -38,7 +38,6 @@ import {
   parseSdp,
   relayAnswer,
   relayOffer,
-  renderLocalSdp,
   sdpWarning,
   type RelayedOffer,
   type SdpSession,
@@ -270,10 +269,9 @@ function relayOfferTo(
     reply(488, undefined, [['Warning', sdpWarning(relayed, agent)]]);
     return;
   }
-  call.offerFrom = side;
-  call.local[other(side)] = renderLocalSdp(call.local[other(side)], relayed.description);
+  const body = call.relayStarted(side, relayed.description);
   const request = createInDialogRequest(there.dialog, method, {
-    body: call.local[other(side)].body as string,
+    body,
     contentType: 'application/sdp',
     headers: [['User-Agent', ctx.userAgent]],
   });
@@ -288,7 +286,7 @@ function relayOfferTo(
       }
       if (done) return;
       done = true;
-      call.offerFrom = undefined;
+      call.relayDone();
       if (response.status >= 300) {
         reply(response.status);
         return;
@@ -301,7 +299,7 @@ function relayOfferTo(
     onFailure: (status) => {
       if (done) return;
       done = true;
-      call.offerFrom = undefined;
+      call.relayDone();
       reply(status === 408 ? 408 : 500);
     },
   });
@@ -328,14 +326,12 @@ function applyRelayedAnswer(
     ctx.logger.info({ reason: result.ok ? '' : result.reason }, 'relayed answer unusable');
     return undefined;
   }
-  call.remote[side] = offer;
-  call.remote[other(side)] = answer.session;
-  call.local[side] = renderLocalSdp(call.local[side], result.description);
+  const body = call.answerRelayed(side, offer, answer.session, result.description);
   void Promise.all([
     call.media.apply(side, result.offerer),
     call.media.apply(other(side), result.answerer),
   ]).catch((err: unknown) => ctx.logger.warn({ err }, 'offer/answer media update failed'));
-  return call.local[side].body as string;
+  return body;
 }
 
 /**
@@ -357,7 +353,7 @@ function applyAckAnswer(call: Call, side: Side, ack: SipRequest, ctx: CallContex
     ctx.logger.warn({ side, reason: leg.reason }, 'answer in the ACK unusable');
     return;
   }
-  call.remote[side] = parsed.session;
+  call.ackAnswered(side, parsed.session);
   call.media
     .apply(side, leg.leg)
     .catch((err: unknown) => ctx.logger.warn({ err }, 'ACK answer media update failed'));
