@@ -99,8 +99,7 @@ export function handleInDialog(
   switch (request.method) {
     case 'BYE':
       reply(200);
-      if (call.transfer?.side === side) call.transfer.partyLeft();
-      else call.hangupBy(side);
+      call.byeFrom(side);
       return;
     case 'REFER':
       if (refer === undefined) reply(501);
@@ -120,13 +119,7 @@ export function handleInDialog(
 /** Whether an offer may be taken now (§14.2, RFC 3311 §5.2); answers it when not. */
 function offerAllowed(call: Call, side: Side, reply: Reply): boolean {
   // A transfer in progress counts as our own offer pending (it reoffers one leg).
-  const verdict = checkIncomingReInvite(
-    {
-      sending: call.offerFrom === other(side) || call.transfer !== undefined,
-      receiving: call.offerFrom === side,
-    },
-    Math.random,
-  );
+  const verdict = checkIncomingReInvite(call.offerActivity(side), Math.random);
   if (verdict.accept) return true;
   const retry: Array<[string, string]> =
     verdict.status === 500 ? [['Retry-After', String(verdict.retryAfter)]] : [];

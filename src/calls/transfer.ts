@@ -81,12 +81,9 @@ const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 export function referHandler(deps: TransferDeps): ReferHandler {
   return (call, side, incoming, ctx, reply) => {
     const here = call.sideOf(side);
-    if (call.state !== 'answered' || call.released !== undefined || here === undefined) {
-      reply(403);
-      return;
-    }
-    if (call.transfer !== undefined || call.offerFrom !== undefined) {
-      reply(491);
+    const verdict = call.referVerdict();
+    if (!verdict.ok || here === undefined) {
+      reply(verdict.ok ? 403 : verdict.status);
       return;
     }
     const target = referTarget(incoming.request);
