@@ -23,11 +23,18 @@
  * media legs.
  *
  * Blind transfer (REFER, transfer.ts): while one runs `transfer` is set; when the target
- * answers, replaceSide() makes the target's dialog that side's (the old one is dropped
- * from the routing and returned, for the transfer to BYE) — the media leg stays.
+ * answers, transferCompleted() makes the target's dialog that side's (the old one is
+ * dropped from the routing and returned, for the transfer to BYE) — the media leg stays.
+ *
+ * The call owns its state (docs/architecture.md §9.2.1): other modules read it through
+ * getters and change it only through its methods (relayStarted/relayDone and
+ * answerRelayed for in-dialog offers, beginTransfer/transferSettled/transferCompleted for
+ * a transfer, release for a takeover). It also drops its own dialogs from the service's
+ * routing when it ends ('dialogDropped').
  */
 import type { Clock, TimerHandle } from '../../sip/clock.js';
 import {
+  type InviteActivity,
   buildDialogResponse,
   confirmDialog,
   createInDialogRequest,
@@ -47,6 +54,7 @@ import {
   type LegMedia,
   type LocalSdp,
   type RelayedOffer,
+  type SdpDescription,
   type SdpSession,
 } from '../../sip/sdp/index.js';
 import type { IncomingRequest } from '../../sip/stack.js';
@@ -55,7 +63,17 @@ import { TypedEmitter } from '../../sip/util/typedEmitter.js';
 import type { Logger } from '../logging.js';
 import { bestFinalResponse, type ForkFailure } from './bestResponse.js';
 import type { CallMedia, Side } from './callMedia.js';
-import { nextCallState, type CallEvent, type CallRecord, type EndReason } from './callRecord.js';
+import {
+  initialCore,
+  offerActivity,
+  referVerdict,
+  step,
+  type CallCore,
+  type CoreAction,
+  type CoreEvent,
+} from './callCore.js';
+import type { CallRecord, EndReason } from './callRecord.js';
+import { callerOf, extensionOf, type Caller, type Destination } from './dialPlan.js';
 import { Fork } from './fork.js';
 import { Reliable2xx } from './reliable2xx.js';
 import type { SipOut } from './sipOut.js';
@@ -95,20 +113,20 @@ export type CallEvents = {
   ended: [CallRecord];
 };
 
-/** Final status the caller gets when the call ends before any final response. */
-const UNANSWERED_STATUS: Record<EndReason, number> = {
-  'caller-hangup': 487,
-  'callee-hangup': 480,
-  cancelled: 487,
-  rejected: 480,
-  'no-answer': 480,
-  'media-timeout': 500,
-  'media-error': 500,
-  'no-ack': 500,
-  'supervisor-hangup': 480, // never before an answer: takeovers need an answered call
-  'server-shutdown': 503,
-  'connection-lost': 480,
-};
+const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+
+/** What an event brings that the machine does not hold (messages, forks, callbacks). */
+interface Io {
+  provisional?: { fork: Fork; response: SipResponse };
+  fork?: Fork;
+  twoxx?: {
+    transaction: IncomingRequest['transaction'];
+    response: SipResponse;
+    onAck?: ((ack: SipRequest) => void) | undefined;
+  };
+  ack?: SipRequest;
+  onAck?: ((ack: SipRequest) => void) | undefined;
+}
 
 /** A blind transfer in progress (transfer.ts), started by `side`'s REFER. */
 export interface TransferInProgress {
@@ -117,45 +135,54 @@ export interface TransferInProgress {
   partyLeft(): void;
 }
 
+/** Who the parties of a call are: extensions (when a side is one) and dial-plan callers. */
+export interface CallParties {
+  /** The extension on each side, when that side is one. */
+  extensions: Partial<Record<Side, string>>;
+  /** Who each side is, as the dial plan sees a caller (a transfer dials as that side). */
+  callers: Record<Side, Caller>;
+}
+
 export class Call extends TypedEmitter<CallEvents> {
   /** Caller's dialog (we are UAS; after a transfer of side 'a', the target's, as UAC). */
-  dialogA: Dialog;
+  private _dialogA: Dialog;
   /** The winning fork, once a 2xx came. */
-  winner: Fork | undefined;
+  private _winner: Fork | undefined;
   /** The side a takeover released (its dialog ended by our BYE). */
-  released: Side | undefined;
   /** Our SDP toward each side (RFC 3264 §8: versions go up only when it changes). */
-  local: Record<Side, LocalSdp>;
+  private readonly _local: Record<Side, LocalSdp>;
   /** The last SDP each side sent (a refresh repeats its version). */
-  remote: Partial<Record<Side, SdpSession>> = {};
+  private readonly _remote: Partial<Record<Side, SdpSession>> = {};
   /** Where requests to the caller go (the INVITE's source: NAT, RFC 3581). */
-  destinationA: Endpoint;
-  /**
-   * The side whose offer (re-INVITE or UPDATE) is being relayed (RFC 3261 §14.1, RFC
-   * 3311 §5.2: one offer/answer at a time): the other side's offer meanwhile is glare
-   * (491), the same side's a premature retry (500 with Retry-After, §14.2).
-   */
-  offerFrom: Side | undefined;
-  /** Via branches of our INVITEs to the callee side (loop detection). */
-  readonly branches: string[] = [];
+  private _destinationA: Endpoint;
+  /** Via branches of our INVITEs (loop detection; the service indexes them). */
+  private readonly _branches: string[] = [];
   /** The blind transfer in progress (one at a time; transfer.ts). */
-  transfer: TransferInProgress | undefined;
+  private _transfer: TransferInProgress | undefined;
+  /** Extensions (replaced as a whole when a transfer changes one) and callers per side. */
+  private _extensions: Partial<Record<Side, string>>;
+  private readonly callers: Record<Side, Caller>;
+  /** The dialog key each side's requests are routed here by (the service's index). */
+  private readonly routed = new Map<Side, string>();
 
   private forks: Fork[] = [];
   private failures: ForkFailure[] = [];
   /** The caller's offer relayed to the callee; undefined for a late offer. */
   private relayed: RelayedOffer | undefined;
-  /** 2xx responses to INVITEs awaiting their ACK, per side (one INVITE at a time). */
-  private readonly pending2xx: Partial<
-    Record<Side, { cseq: number; reliable: Reliable2xx; onAck?: (ack: SipRequest) => void }>
+  /** The decisions (callCore.ts); this class performs its actions. */
+  private core: CallCore = initialCore;
+  /** Our 2xx responses being retransmitted until their ACK, per side (callCore's pending2xx). */
+  private readonly reliable: Partial<
+    Record<Side, { reliable: Reliable2xx; onAck?: (ack: SipRequest) => void }>
   > = {};
   /** Leg B's media being applied (late offer: connect once leg A has its answer). */
   private mediaB: Promise<void> | undefined;
-  private finalSent = false;
-  /** Who waits for the ACK of a side's pending 2xx (a BYE held back, RFC 3261 §15). */
-  private readonly ackWaiters: Partial<Record<Side, () => void>> = {};
+  /** Lets the BYE held for the caller's ACK go (RFC 3261 §15). */
+  private releaseHeldBye: (() => void) | undefined;
   private earlyFork: Fork | undefined;
   private noAnswerTimer: TimerHandle | undefined;
+  /** What the end waits for (BYEs' answers, media closed). */
+  private readonly endWork: Array<Promise<void>> = [];
   private ending: Promise<void> | undefined;
   private readonly log: Logger;
 
@@ -166,13 +193,16 @@ export class Call extends TypedEmitter<CallEvents> {
     relayed: RelayedOffer | undefined,
     readonly media: CallMedia,
     private readonly ctx: CallContext,
+    parties: CallParties,
   ) {
     super((err, event) => ctx.logger.error({ err, event }, 'call listener failed'));
     this.log = ctx.logger;
-    this.dialogA = dialogA;
+    this._dialogA = dialogA;
     this.relayed = relayed;
-    if (relayed !== undefined) this.remote.a = relayed.offer;
-    this.destinationA = {
+    this._extensions = { ...parties.extensions };
+    this.callers = { ...parties.callers };
+    if (relayed !== undefined) this._remote.a = relayed.offer;
+    this._destinationA = {
       protocol: invite.source.protocol,
       address: invite.source.address,
       port: invite.source.port,
@@ -182,7 +212,7 @@ export class Call extends TypedEmitter<CallEvents> {
       sessionId: Math.floor(Math.random() * 1e12),
       sessionVersion: 1,
     });
-    this.local = {
+    this._local = {
       a: createLocalSdp(origin()),
       b: renderLocalSdp(
         createLocalSdp(origin()),
@@ -217,17 +247,154 @@ export class Call extends TypedEmitter<CallEvents> {
     return this.record.state;
   }
 
+  get dialogA(): Dialog {
+    return this._dialogA;
+  }
+
+  get destinationA(): Endpoint {
+    return this._destinationA;
+  }
+
+  get winner(): Fork | undefined {
+    return this._winner;
+  }
+
+  get released(): Side | undefined {
+    return this.core.released;
+  }
+
+  /** Our current SDP toward each side. */
+  get local(): Readonly<Record<Side, LocalSdp>> {
+    return this._local;
+  }
+
+  /** The last SDP each side sent. */
+  get remote(): Readonly<Partial<Record<Side, SdpSession>>> {
+    return this._remote;
+  }
+
+  get offerFrom(): Side | undefined {
+    return this.core.offerFrom;
+  }
+
+  get transfer(): TransferInProgress | undefined {
+    return this._transfer;
+  }
+
+  get branches(): readonly string[] {
+    return this._branches;
+  }
+
+  /** The extension on each side, when that side is one (a new object after a transfer). */
+  get extensions(): Partial<Record<Side, string>> {
+    return this._extensions;
+  }
+
+  /** Who `side` is as a caller (the dial plan resolves a transfer from it as this). */
+  callerOf(side: Side): Caller {
+    return this.callers[side];
+  }
+
+  /** Our INVITE with this Via branch belongs to the call (loop detection). */
+  sentBranch(branch: string): void {
+    this._branches.push(branch);
+  }
+
+  /** An offer from `side` is relayed to the other side: our new SDP toward it, rendered. */
+  relayStarted(side: Side, description: SdpDescription): string {
+    const there = other(side);
+    this.feed({ type: 'relayStarted', side });
+    this._local[there] = renderLocalSdp(this._local[there], description);
+    return this._local[there].body as string;
+  }
+
+  /** The relayed offer got its final response (or none): offers may come again. */
+  relayDone(): void {
+    this.feed({ type: 'relayDone' });
+  }
+
+  /** The INVITE activity an offer from `side` meets now (RFC 3261 §14.2). */
+  offerActivity(side: Side): InviteActivity {
+    return offerActivity(this.core, side);
+  }
+
+  /** Whether a REFER may start a transfer now (else 403 or 491). */
+  referVerdict(): { ok: true } | { ok: false; status: 403 | 491 } {
+    return referVerdict(this.core);
+  }
+
+  /**
+   * The other side answered `side`'s relayed offer: both sides' SDP recorded, our answer
+   * to `side` rendered (its body returned).
+   */
+  answerRelayed(
+    side: Side,
+    offer: SdpSession,
+    answer: SdpSession,
+    description: SdpDescription,
+  ): string {
+    this._remote[side] = offer;
+    this._remote[other(side)] = answer;
+    this._local[side] = renderLocalSdp(this._local[side], description);
+    return this._local[side].body as string;
+  }
+
+  /** `side` answered our offer in an ACK (an offerless re-INVITE). */
+  ackAnswered(side: Side, answer: SdpSession): void {
+    this._remote[side] = answer;
+  }
+
+  /** A blind transfer starts (one at a time: the REFER was refused 491 otherwise). */
+  beginTransfer(transfer: TransferInProgress): void {
+    if (this._transfer !== undefined) throw new Error('a transfer is already running');
+    this._transfer = transfer;
+    this.feed({ type: 'transferStarted', side: transfer.side });
+  }
+
+  /** The transfer is over (failed, abandoned or completed): offers and REFERs may come. */
+  transferSettled(transfer: TransferInProgress): void {
+    if (this._transfer !== transfer) return;
+    this._transfer = undefined;
+    this.feed({ type: 'transferSettled' });
+  }
+
+  /**
+   * A transfer's target answered: its fork's dialog becomes `side`'s (the old one, no
+   * longer routed here, is returned for the transfer to BYE), the SDP toward that side is
+   * the transfer's offer and its answer, and the side's party is the target. Media: the
+   * caller of this method applies the answer to the same leg.
+   */
+  transferCompleted(
+    side: Side,
+    fork: Fork,
+    offer: LocalSdp,
+    answer: SdpSession,
+    destination: Destination,
+  ): { old: { dialog: Dialog; destination: Endpoint }; from?: string; to?: string } {
+    const old = this.replaceSide(side, fork);
+    this._remote[side] = answer;
+    this._local[side] = offer;
+    const from = this._extensions[side];
+    const to = extensionOf(destination);
+    const extensions = { ...this._extensions };
+    if (to === undefined) delete extensions[side];
+    else extensions[side] = to;
+    this._extensions = extensions;
+    this.callers[side] = callerOf(destination);
+    return { old, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+  }
+
   /** The SDP body of our offer to the callee side (for the forks' INVITEs). */
   get offerToB(): string {
-    return this.local.b.body as string;
+    return this._local.b.body as string;
   }
 
   /** Sends every fork's INVITE and arms the no-answer timer. */
   start(targets: readonly ForkTarget[]): void {
-    this.emit('dialog', dialogKey(this.dialogA.id), 'a');
+    this.route('a', this._dialogA);
     this.noAnswerTimer = this.ctx.clock.setTimer(this.ctx.timers.noAnswerMs, () => {
       this.log.info({}, 'no answer');
-      this.endLater('no-answer');
+      this.feed({ type: 'noAnswerTimeout' });
     });
     for (const target of targets) {
       const fork = new Fork(
@@ -248,16 +415,15 @@ export class Call extends TypedEmitter<CallEvents> {
 
   /** The dialog and destination of a side (after the answer for 'b'; not once released). */
   sideOf(side: Side): { dialog: Dialog; destination: Endpoint } | undefined {
-    if (side === this.released) return undefined;
-    if (side === 'a') return { dialog: this.dialogA, destination: this.destinationA };
-    const w = this.winner;
+    if (side === this.core.released) return undefined;
+    if (side === 'a') return { dialog: this._dialogA, destination: this._destinationA };
+    const w = this._winner;
     return w?.dialog === undefined ? undefined : { dialog: w.dialog, destination: w.destination };
   }
 
   /** CANCEL from the caller (§9.2): 487 to the INVITE, CANCEL to every fork. */
   cancelledByCaller(): void {
-    if (this.finalSent) return;
-    this.endLater('cancelled');
+    this.feed({ type: 'cancel' });
   }
 
   /** The INVITE came without SDP: the offer goes in our 200, the answer in the ACK. */
@@ -276,68 +442,159 @@ export class Call extends TypedEmitter<CallEvents> {
     response: SipResponse,
     onAck?: (ack: SipRequest) => void,
   ): void {
-    this.pending2xx[side]?.reliable.stop();
-    if (this.ending !== undefined) return;
-    const { t1, t2 } = this.ctx.timers;
-    const reliable = new Reliable2xx(transaction, response, this.ctx.clock, { t1, t2 }, () => {
-      delete this.pending2xx[side];
-      if (this.ending !== undefined) return this.ackSettled(side);
-      this.log.info({ side, cseq }, 'no ACK for our 2xx within 64*T1: ending the call');
-      this.endLater('no-ack');
-    });
-    this.pending2xx[side] = { cseq, reliable, ...(onAck !== undefined ? { onAck } : {}) };
+    this.feed({ type: 'sent2xx', side, cseq }, { twoxx: { transaction, response, onAck } });
   }
 
   /** An ACK for a 2xx from `side` (§13.3.1.4): stops the retransmissions of that 2xx. */
   onAck(side: Side, ack: SipRequest): void {
-    const pending = this.pending2xx[side];
-    if (pending === undefined) return; // a retransmitted ACK, or one we never asked for
-    if (attempt(() => cseqOf(ack).seq) !== pending.cseq) return;
-    pending.reliable.stop();
-    delete this.pending2xx[side];
-    if (this.ending === undefined) pending.onAck?.(ack);
-    else this.ackSettled(side);
+    const cseq = attempt(() => cseqOf(ack).seq);
+    if (cseq === undefined) return;
+    this.feed({ type: 'ack', side, cseq }, { ack, onAck: this.reliable[side]?.onAck });
   }
 
-  /** Whether our 2xx to `side` still waits for its ACK (its dialog must keep routing here). */
-  awaitingAck(side: Side): boolean {
-    return this.pending2xx[side] !== undefined;
+  /** Runs an event through the machine and performs its actions in order. */
+  private feed(event: CoreEvent, io: Io = {}): readonly CoreAction[] {
+    const { core, actions } = step(this.core, event);
+    this.core = core;
+    this.record.state = core.state;
+    for (const action of actions) this.perform(action, io);
+    return actions;
   }
 
-  /** The ACK came, or 64·T1 passed without one: a BYE held back for it may go. */
-  private ackSettled(side: Side): void {
-    const waiter = this.ackWaiters[side];
-    delete this.ackWaiters[side];
-    waiter?.();
-  }
-
-  private transition(event: CallEvent): boolean {
-    const next = nextCallState(this.record.state, event);
-    if (next === undefined) return false;
-    this.record.state = next;
-    return true;
+  private perform(action: CoreAction, io: Io): void {
+    switch (action.type) {
+      case 'relayProvisional':
+        if (action.first) this.emit('early', this.record);
+        if (io.provisional !== undefined)
+          this.relayProvisional(io.provisional.fork, io.provisional.response);
+        return;
+      case 'takeWinner': {
+        const fork = io.fork as Fork;
+        this._winner = fork;
+        this.noAnswerTimer?.cancel();
+        for (const f of this.forks) if (f !== fork) f.cancel();
+        this.route('b', fork.dialog as Dialog);
+        return;
+      }
+      case 'refuseWinner':
+        return;
+      case 'emitAnswered':
+        this.log.info({ lateOffer: this.lateOffer }, 'call answered');
+        this.emit('answered', this.record);
+        return;
+      case 'respondBest': {
+        const best = bestFinalResponse(this.failures);
+        this.respondA(best.status, { reason: best.reason });
+        return;
+      }
+      case 'respondCaller':
+        this.respondA(action.status);
+        return;
+      case 'retransmit2xx': {
+        const twoxx = io.twoxx;
+        if (twoxx === undefined) return;
+        const { side, cseq } = action;
+        const { t1, t2 } = this.ctx.timers;
+        const reliable = new Reliable2xx(
+          twoxx.transaction,
+          twoxx.response,
+          this.ctx.clock,
+          { t1, t2 },
+          () => {
+            if (this.reliable[side]?.reliable === reliable) delete this.reliable[side];
+            if (this.core.state !== 'ended') {
+              this.log.info({ side, cseq }, 'no ACK for our 2xx within 64*T1: ending the call');
+            }
+            this.feed({ type: 'ackTimeout', side });
+          },
+        );
+        this.reliable[side] = {
+          reliable,
+          ...(twoxx.onAck !== undefined ? { onAck: twoxx.onAck } : {}),
+        };
+        return;
+      }
+      case 'stop2xx':
+        this.reliable[action.side]?.reliable.stop();
+        delete this.reliable[action.side];
+        return;
+      case 'deliverAck':
+        if (io.ack !== undefined) io.onAck?.(io.ack);
+        return;
+      case 'cancelNoAnswer':
+        this.noAnswerTimer?.cancel();
+        return;
+      case 'endForks':
+        for (const fork of this.forks) {
+          if (fork !== this._winner) fork.cancel();
+          else if (action.byeWinner) this.endWork.push(fork.bye());
+        }
+        if (!action.byeWinner && this._winner?.dialog !== undefined) {
+          terminateDialog(this._winner.dialog);
+        }
+        return;
+      case 'byeCaller': {
+        const after = action.afterAck
+          ? new Promise<void>((resolve) => {
+              this.releaseHeldBye = resolve;
+            }).then(() => this.unroute('a'))
+          : undefined;
+        this.endWork.push(this.byeA(after));
+        return;
+      }
+      case 'sendHeldBye': {
+        const release = this.releaseHeldBye;
+        this.releaseHeldBye = undefined;
+        release?.();
+        return;
+      }
+      case 'closeDialogs':
+        terminateDialog(this._dialogA);
+        // Its dialogs no longer route here, but for one whose 2xx still awaits its ACK
+        // (the held BYE waits for it; its release drops it).
+        for (const side of ['a', 'b'] as const) if (side !== action.keep) this.unroute(side);
+        return;
+      case 'ended':
+        this.record.endedAt = this.ctx.clock.now();
+        this.record.endReason = action.reason;
+        this.endWork.push(this.media.close());
+        this.log.info({ reason: action.reason, answered: action.answered }, 'call ended');
+        this.ending = Promise.all(this.endWork).then(() => undefined);
+        this.emit('ended', this.record);
+        return;
+      case 'transferPartyLeft':
+        this._transfer?.partyLeft();
+        return;
+      case 'byeReleased':
+        this.log.info({ side: action.side }, 'side released by a takeover');
+        if (action.side === 'a') {
+          inBackground(this.byeA(), this.log, 'BYE to the released caller failed');
+          terminateDialog(this._dialogA);
+        } else if (this._winner) {
+          inBackground(this._winner.bye(), this.log, 'BYE to the released callee failed');
+        }
+        return;
+    }
   }
 
   private respondA(status: number, options: { reason?: string; body?: string } = {}): SipResponse {
-    const response = buildDialogResponse(this.invite.request, status, this.dialogA, {
+    const response = buildDialogResponse(this.invite.request, status, this._dialogA, {
       ...(options.reason !== undefined ? { reason: options.reason } : {}),
       ...(options.body !== undefined ? { body: options.body, contentType: 'application/sdp' } : {}),
       headers: [['Server', this.ctx.userAgent]],
     });
-    if (status >= 200) {
-      this.finalSent = true;
-      this.record.finalStatus = status;
-    }
+    if (status >= 200) this.record.finalStatus = status;
     // The transaction may be gone (stack closing): nothing left to answer.
     if (this.invite.transaction.state !== 'terminated') this.invite.respond(response);
     return response;
   }
 
   private onProvisional(fork: Fork, response: SipResponse): void {
-    if (this.finalSent || this.ending !== undefined) return;
-    const first = this.record.state === 'proceeding';
-    this.transition('provisional');
-    if (first) this.emit('early', this.record);
+    this.feed({ type: 'provisional' }, { provisional: { fork, response } });
+  }
+
+  /** A fork's 1xx to the caller: 180, or 183 with our answer (early media). */
+  private relayProvisional(fork: Fork, response: SipResponse): void {
     // A late offer has no offer of the caller's to answer in a 183: ringing only.
     const sdp = response.body.length > 0 && !this.lateOffer ? parseSdp(response.body) : undefined;
     if (sdp?.ok === true && this.earlyFork === undefined) {
@@ -369,8 +626,8 @@ export class Call extends TypedEmitter<CallEvents> {
       if (phase === 'final') this.endLater('media-error');
       return undefined;
     }
-    this.remote.b = session;
-    this.local.a = renderLocalSdp(this.local.a, relayed.description);
+    this._remote.b = session;
+    this._local.a = renderLocalSdp(this._local.a, relayed.description);
     void Promise.all([
       this.media.apply('a', relayed.offerer),
       this.media.apply('b', relayed.answerer),
@@ -381,15 +638,12 @@ export class Call extends TypedEmitter<CallEvents> {
         this.log.error({ err }, 'media setup failed');
         this.endLater('media-error');
       });
-    return this.local.a.body as string;
+    return this._local.a.body as string;
   }
 
   private onAnswer(fork: Fork, response: SipResponse): boolean {
-    if (this.winner !== undefined || this.ending !== undefined) return false;
-    this.winner = fork;
-    this.noAnswerTimer?.cancel();
-    for (const other of this.forks) if (other !== fork) other.cancel();
-    this.emit('dialog', dialogKey((fork.dialog as Dialog).id), 'b');
+    const taken = this.feed({ type: 'forkAnswered' }, { fork });
+    if (!taken.some((a) => a.type === 'takeWinner')) return false;
     const sdp = parseSdp(response.body);
     if (!sdp.ok) {
       this.log.info({ code: sdp.code, reason: sdp.reason }, 'callee 2xx SDP unusable');
@@ -405,14 +659,12 @@ export class Call extends TypedEmitter<CallEvents> {
       body = this.answer(sdp.session, 'final');
     }
     if (body === undefined) return true;
-    confirmDialog(this.dialogA);
-    this.transition('answer');
+    confirmDialog(this._dialogA);
     this.record.answeredAt = this.ctx.clock.now();
     const ok = this.respondA(200, { body });
-    const seq = cseqOf(this.invite.request).seq;
-    this.track2xx('a', seq, this.invite.transaction, ok, onAck);
-    this.log.info({ lateOffer: this.lateOffer }, 'call answered');
-    this.emit('answered', this.record);
+    const cseq = cseqOf(this.invite.request).seq;
+    const twoxx = { transaction: this.invite.transaction, response: ok, onAck };
+    this.feed({ type: 'answered', cseq }, { twoxx });
     return true;
   }
 
@@ -422,7 +674,7 @@ export class Call extends TypedEmitter<CallEvents> {
    * (the call is ending).
    */
   private offerToA(session: SdpSession): string | undefined {
-    const sent = this.local.b.description;
+    const sent = this._local.b.description;
     const b = sent === undefined ? undefined : answeredLeg(sent, session);
     if (b === undefined || !b.ok) {
       if (b !== undefined)
@@ -430,9 +682,9 @@ export class Call extends TypedEmitter<CallEvents> {
       this.endLater('media-error');
       return undefined;
     }
-    this.remote.b = session;
-    this.local.a = renderLocalSdp(
-      this.local.a,
+    this._remote.b = session;
+    this._local.a = renderLocalSdp(
+      this._local.a,
       ownOffer(
         {
           address: this.ctx.mediaAddress,
@@ -445,13 +697,13 @@ export class Call extends TypedEmitter<CallEvents> {
     );
     this.mediaB = this.media.apply('b', b.leg);
     this.mediaB.catch(() => {}); // reported where it is awaited
-    return this.local.a.body as string;
+    return this._local.a.body as string;
   }
 
   /** Late offer: the caller's ACK carries its answer to our 200's offer (leg A). */
   private onLateAnswer(ack: SipRequest): void {
     const parsed = ack.body.length === 0 ? undefined : parseSdp(ack.body);
-    const sent = this.local.a.description;
+    const sent = this._local.a.description;
     let why = 'no SDP in the ACK';
     let leg: LegMedia | undefined;
     if (parsed !== undefined && !parsed.ok) why = parsed.reason;
@@ -465,7 +717,7 @@ export class Call extends TypedEmitter<CallEvents> {
       this.endLater('media-error');
       return;
     }
-    this.remote.a = parsed.session;
+    this._remote.a = parsed.session;
     void Promise.all([this.mediaB, this.media.apply('a', leg)])
       .then(() => this.media.connect())
       .catch((err: unknown) => {
@@ -478,13 +730,9 @@ export class Call extends TypedEmitter<CallEvents> {
   private onForkFailure(fork: Fork, status: number, reason: string): void {
     this.failures.push({ status, reason });
     if (fork === this.earlyFork) this.earlyFork = undefined;
-    if (this.winner !== undefined || this.finalSent || this.ending !== undefined) return;
     // A 6xx ends the search at once (§16.7 step 5 / §21.6).
-    const global = status >= 600;
-    if (!global && !this.forks.every((f) => f.done)) return;
-    const best = bestFinalResponse(this.failures);
-    this.respondA(best.status, { reason: best.reason });
-    this.endLater('rejected');
+    const allDone = this.forks.every((f) => f.done);
+    this.feed({ type: 'forkFailed', global: status >= 600, allDone });
   }
 
   /**
@@ -493,17 +741,7 @@ export class Call extends TypedEmitter<CallEvents> {
    * (src/monitoring). In-dialog requests from the released side then get 481.
    */
   release(side: Side): void {
-    if (this.ending !== undefined || this.released !== undefined) return;
-    this.released = side;
-    this.log.info({ side }, 'side released by a takeover');
-    if (side === 'a') {
-      inBackground(this.byeA(), this.log, 'BYE to the released caller failed');
-      terminateDialog(this.dialogA);
-    } else {
-      if (this.winner) {
-        inBackground(this.winner.bye(), this.log, 'BYE to the released callee failed');
-      }
-    }
+    this.feed({ type: 'release', side });
   }
 
   /**
@@ -511,26 +749,46 @@ export class Call extends TypedEmitter<CallEvents> {
    * the old dialog, returned, no longer routes here (the transfer BYEs it). Media: the
    * caller of this method applies the target's answer to the same leg.
    */
-  replaceSide(side: Side, fork: Fork): { dialog: Dialog; destination: Endpoint } {
+  private replaceSide(side: Side, fork: Fork): { dialog: Dialog; destination: Endpoint } {
     const old = this.sideOf(side);
     const dialog = fork.dialog;
     if (old === undefined || dialog === undefined) {
       throw new Error(`side ${side} cannot be replaced (released, or no dialog)`);
     }
-    this.pending2xx[side]?.reliable.stop();
-    delete this.pending2xx[side];
+    this.feed({ type: 'sideReplaced', side });
     if (side === 'a') {
-      this.dialogA = dialog;
-      this.destinationA = fork.destination;
+      this._dialogA = dialog;
+      this._destinationA = fork.destination;
     } else {
       this.forks.push(fork);
-      this.winner = fork;
+      this._winner = fork;
     }
-    this.emit('dialogDropped', dialogKey(old.dialog.id));
-    this.emit('dialog', dialogKey(dialog.id), side);
+    this.unroute(side);
+    this.route(side, dialog);
     return old;
   }
 
+  /** `side`'s requests now come here through `dialog` (the service indexes the key). */
+  private route(side: Side, dialog: Dialog): void {
+    const key = dialogKey(dialog.id);
+    this.routed.set(side, key);
+    this.emit('dialog', key, side);
+  }
+
+  /** `side`'s dialog no longer routes here. */
+  private unroute(side: Side): void {
+    const key = this.routed.get(side);
+    if (key === undefined) return;
+    this.routed.delete(side);
+    this.emit('dialogDropped', key);
+  }
+
+  /** A BYE from `side` (answered 200): the call ends, unless `side`'s transfer runs. */
+  byeFrom(side: Side): void {
+    this.feed({ type: 'bye', side });
+  }
+
+  /** `side` is gone (its transfer failed after it hung up): the call ends. */
   hangupBy(side: Side): void {
     this.endLater(side === 'a' ? 'caller-hangup' : 'callee-hangup', side);
   }
@@ -548,62 +806,21 @@ export class Call extends TypedEmitter<CallEvents> {
    * passes): a UAS must not send BYE before the ACK for its 2xx (RFC 3261 §15), and a
    * BYE that overtakes a lost 200 reaches a caller still in its INVITE transaction. The
    * 200 keeps being retransmitted meanwhile, and the dialog keeps routing the ACK here
-   * (`awaitingAck`, then 'dialogDropped'). At shutdown nothing is held back.
+   * (then 'dialogDropped'). At shutdown nothing is held back. The rules: callCore.ts.
    */
   end(reason: EndReason, hungUp?: Side): Promise<void> {
     if (this.ending !== undefined) return this.ending;
-    this.noAnswerTimer?.cancel();
-    const answered = this.record.state === 'answered';
-    const byeToA = answered && hungUp !== 'a';
-    const holdByeA = byeToA && reason !== 'server-shutdown' && this.pending2xx.a !== undefined;
-    for (const [side, pending] of Object.entries(this.pending2xx)) {
-      if (side === 'a' && holdByeA) continue;
-      pending.reliable.stop();
-      delete this.pending2xx[side as Side];
-    }
-    this.transition('end');
-    this.record.endedAt = this.ctx.clock.now();
-    this.record.endReason = reason;
-    const pending: Array<Promise<void>> = [];
-    if (!this.finalSent) {
-      const status = UNANSWERED_STATUS[reason];
-      this.respondA(status);
-    }
-    for (const fork of this.forks) {
-      if (fork === this.winner) {
-        if (hungUp !== 'b') pending.push(fork.bye());
-      } else {
-        fork.cancel();
-      }
-    }
-    if (hungUp === 'b' && this.winner?.dialog !== undefined) terminateDialog(this.winner.dialog);
-    if (byeToA) pending.push(this.byeA(holdByeA ? this.ackOrGiveUp('a') : undefined));
-    terminateDialog(this.dialogA);
-    pending.push(this.media.close());
-    this.log.info({ reason, answered }, 'call ended');
-    this.ending = Promise.all(pending).then(() => undefined);
-    this.emit('ended', this.record);
-    return this.ending;
-  }
-
-  /** Resolves when the ACK for our 2xx to `side` comes or 64·T1 passes; then its dialog
-   * no longer routes here. */
-  private ackOrGiveUp(side: Side): Promise<void> {
-    const key = dialogKey(this.sideOf(side)?.dialog.id ?? this.dialogA.id);
-    return new Promise<void>((resolve) => {
-      this.ackWaiters[side] = resolve;
-    }).then(() => {
-      this.emit('dialogDropped', key);
-    });
+    this.feed({ type: 'end', reason, ...(hungUp !== undefined ? { hungUp } : {}) });
+    return this.ending ?? Promise.resolve();
   }
 
   /** BYE to the caller, built now (while the dialog is confirmed), sent once `after` resolves. */
   private byeA(after?: Promise<void>): Promise<void> {
-    if (this.dialogA.state !== 'confirmed') return Promise.resolve();
-    const bye = createInDialogRequest(this.dialogA, 'BYE', {
+    if (this._dialogA.state !== 'confirmed') return Promise.resolve();
+    const bye = createInDialogRequest(this._dialogA, 'BYE', {
       headers: [['User-Agent', this.ctx.userAgent]],
     });
-    const destination = this.destinationA;
+    const destination = this._destinationA;
     const send = () =>
       new Promise<void>((resolve) => {
         this.ctx.out.send(bye, destination, {

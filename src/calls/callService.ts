@@ -44,10 +44,12 @@ import { MediaError, type MediaEngine } from '../../media/engine/index.js';
 import type { Config, ExtensionConfig } from '../config/schema.js';
 import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
+import { agentOf } from './agent.js';
 import { Call, type CallContext, type ForkTarget } from './call.js';
 import { CallMedia, allBrowsers, type Side } from './callMedia.js';
 import type { CallRecord } from './callRecord.js';
 import {
+  callerOf,
   directionOf,
   route,
   type Caller,
@@ -55,6 +57,7 @@ import {
   type DialPlanDeps,
 } from './dialPlan.js';
 import { identifyCaller } from './identifyCaller.js';
+import type { DialogHandler, DialogRoutes } from './dialogRoutes.js';
 import { handleInDialog, type ReferHandler } from './inDialog.js';
 import { buildOutboundInvite } from './outboundInvite.js';
 import { SipOut } from './sipOut.js';
@@ -87,11 +90,7 @@ export interface LiveCall {
   extensions: Partial<Record<Side, string>>;
 }
 
-/** Requests and ACKs of a dialog another service owns (a monitoring session). */
-export interface DialogHandler {
-  onRequest(incoming: IncomingRequest): void;
-  onAck(request: SipRequest): void;
-}
+export type { DialogHandler } from './dialogRoutes.js';
 
 /** Takes INVITEs to numbers that are not calls (feature codes): true when taken. */
 export type InviteInterceptor = (
@@ -123,13 +122,10 @@ export type CallServiceEvents = {
 /** How long close() waits for the BYEs of the calls it ends. */
 const CLOSE_GRACE_MS = 2000;
 
-export class CallService extends TypedEmitter<CallServiceEvents> {
+export class CallService extends TypedEmitter<CallServiceEvents> implements DialogRoutes {
   private readonly calls = new Map<string, Call>();
   private readonly dialogs = new Map<string, { call: Call; side: Side }>();
   private readonly foreignDialogs = new Map<string, DialogHandler>();
-  private readonly parties = new Map<string, Partial<Record<Side, string>>>();
-  /** Who each side is, as the dial plan sees a caller (a transfer dials as that side). */
-  private readonly callers = new Map<string, Record<Side, Caller>>();
   private readonly refer: ReferHandler;
   private interceptor: InviteInterceptor | undefined;
   /** Branches of our forks' INVITEs: one in an incoming INVITE's Via is a loop. */
@@ -147,15 +143,13 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.extensions = new Map(deps.config.extensions.map((e) => [e.number, e]));
     this.policy = { supported: deps.config.calls.codecs, telephoneEvent: true };
     this.refer = referHandler({
-      resolve: (call, side, dialled) => {
-        const caller = this.callers.get(call.record.id)?.[side];
-        if (caller === undefined) return { kind: 'reject', status: 403, reason: 'Forbidden' };
-        return route(caller, dialled, this.dialPlan(deps.clock.now()));
-      },
+      resolve: (call, side, dialled) =>
+        route(call.callerOf(side), dialled, this.dialPlan(deps.clock.now())),
       invites: (call, destination, from, sdp) => this.invitesTo(call, destination, from, sdp),
       registerDialog: (key, handler) => this.registerDialog(key, handler),
       unregisterDialog: (key) => this.unregisterDialog(key),
-      completed: (call, side, destination) => this.transferred(call, side, destination),
+      completed: (call, side, from, to) =>
+        this.emit('transferred', this.live(call), side, from, to),
     });
   }
 
@@ -185,9 +179,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     let found: { call: Call; live: LiveCall; side: Side } | undefined;
     for (const call of this.calls.values()) {
       if (call.state !== 'answered') continue;
-      const parties = this.parties.get(call.record.id) ?? {};
       for (const side of ['a', 'b'] as const) {
-        if (parties[side] === extension && call.released !== side) {
+        if (call.extensions[side] === extension && call.released !== side) {
           found = { call, live: this.live(call), side };
         }
       }
@@ -195,32 +188,22 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     return found;
   }
 
-  /**
-   * An answered call by id, with its agent: the monitored extension — the extension side
-   * of a trunk call, the callee of an internal one (the caller if only it is one).
-   */
+  /** An answered call by id, with its agent: the monitored extension (agent.ts). */
   answeredCall(
     callId: string,
   ): { call: Call; live: LiveCall; agent: string; side: Side } | undefined {
     const call = this.calls.get(callId);
     if (call === undefined || call.state !== 'answered') return undefined;
-    const parties = this.parties.get(callId) ?? {};
-    const side: Side | undefined =
-      parties.b !== undefined && call.released !== 'b'
-        ? 'b'
-        : parties.a !== undefined && call.released !== 'a'
-          ? 'a'
-          : undefined;
-    if (side === undefined) return undefined;
-    return { call, live: this.live(call), agent: parties[side]!, side };
+    const agent = agentOf(call.record.direction, call.extensions, call.released);
+    if (agent === undefined) return undefined;
+    return { call, live: this.live(call), agent: agent.extension, side: agent.side };
   }
 
   /** Whether `extension` is a party of a live call (ringing included, released excluded). */
   isInCall(extension: string): boolean {
     for (const call of this.calls.values()) {
-      const parties = this.parties.get(call.record.id) ?? {};
       for (const side of ['a', 'b'] as const) {
-        if (parties[side] === extension && call.released !== side) return true;
+        if (call.extensions[side] === extension && call.released !== side) return true;
       }
     }
     return false;
@@ -241,7 +224,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     return {
       record: call.record,
       media: call.media,
-      extensions: this.parties.get(call.record.id) ?? {},
+      extensions: call.extensions,
     };
   }
 
@@ -449,13 +432,14 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       state: 'proceeding',
       startedAt: now,
     };
-    const call = new Call(record, incoming, dialog.dialog, relayed, media, this.context(callId));
-    this.calls.set(callId, call);
-    this.parties.set(callId, {
-      ...(who.caller.kind === 'extension' ? { a: who.caller.extension } : {}),
-      ...(destination.kind === 'extension' ? { b: destination.extension } : {}),
+    const call = new Call(record, incoming, dialog.dialog, relayed, media, this.context(callId), {
+      extensions: {
+        ...(who.caller.kind === 'extension' ? { a: who.caller.extension } : {}),
+        ...(destination.kind === 'extension' ? { b: destination.extension } : {}),
+      },
+      callers: { a: who.caller, b: callerOf(destination) },
     });
-    this.callers.set(callId, { a: who.caller, b: callerOf(destination) });
+    this.calls.set(callId, call);
     call.on('dialog', (key, side) => this.dialogs.set(key, { call, side }));
     call.on('dialogDropped', (key) => this.dialogs.delete(key));
     call.on('early', (r) => this.emit('early', r));
@@ -466,13 +450,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     call.on('ended', (r) => {
       const live = this.live(call);
       this.calls.delete(callId);
-      this.parties.delete(callId);
-      this.callers.delete(callId);
-      // A dialog whose 2xx still awaits its ACK keeps routing it (the call's held BYE
-      // waits for it, Call.end); the call drops it with 'dialogDropped'.
-      for (const [key, entry] of this.dialogs) {
-        if (entry.call === call && !call.awaitingAck(entry.side)) this.dialogs.delete(key);
-      }
+      // The call dropped its dialogs itself ('dialogDropped'; one whose 2xx awaits its
+      // ACK later, Call.end).
       for (const branch of call.branches) this.ownBranches.delete(branch);
       this.emit('ended', r);
       this.emit('liveEnded', live);
@@ -577,23 +556,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       });
       const branch = addVia(invite, this.out.sentBy(t.destination));
       this.ownBranches.add(branch);
-      call.branches.push(branch);
+      call.sentBranch(branch);
       return { invite, destination: t.destination };
     });
-  }
-
-  /** A transfer of `side` completed: its extension and caller identity change. */
-  private transferred(call: Call, side: Side, destination: Destination): void {
-    const id = call.record.id;
-    const parties = { ...(this.parties.get(id) ?? {}) };
-    const from = parties[side];
-    const to = destination.kind === 'extension' ? destination.extension : undefined;
-    if (to === undefined) delete parties[side];
-    else parties[side] = to;
-    this.parties.set(id, parties);
-    const callers = this.callers.get(id);
-    if (callers !== undefined) callers[side] = callerOf(destination);
-    this.emit('transferred', this.live(call), side, from, to);
   }
 
   private dialPlan(now: number): DialPlanDeps {
@@ -655,13 +620,6 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     })();
     return this.closing;
   }
-}
-
-/** A call's destination as a caller (who a transfer from that side dials as). */
-function callerOf(destination: Destination): Caller {
-  return destination.kind === 'extension'
-    ? { kind: 'extension', extension: destination.extension }
-    : { kind: 'trunk', trunk: destination.kind === 'trunk' ? destination.trunk.name : '' };
 }
 
 function callerLabel(caller: Caller, request: SipRequest): string {

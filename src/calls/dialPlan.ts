@@ -72,3 +72,15 @@ export function trunkForSource(
       (t.sourcePort === null || t.sourcePort === port),
   );
 }
+
+/** A call's destination as a caller: who a transfer from that side dials as. */
+export function callerOf(destination: Destination): Caller {
+  return destination.kind === 'extension'
+    ? { kind: 'extension', extension: destination.extension }
+    : { kind: 'trunk', trunk: destination.kind === 'trunk' ? destination.trunk.name : '' };
+}
+
+/** The extension a destination is, if it is one. */
+export function extensionOf(destination: Destination): string | undefined {
+  return destination.kind === 'extension' ? destination.extension : undefined;
+}

@@ -38,7 +38,6 @@ import {
   parseSdp,
   relayAnswer,
   relayOffer,
-  renderLocalSdp,
   sdpWarning,
   type RelayedOffer,
   type SdpSession,
@@ -100,8 +99,7 @@ export function handleInDialog(
   switch (request.method) {
     case 'BYE':
       reply(200);
-      if (call.transfer?.side === side) call.transfer.partyLeft();
-      else call.hangupBy(side);
+      call.byeFrom(side);
       return;
     case 'REFER':
       if (refer === undefined) reply(501);
@@ -121,13 +119,7 @@ export function handleInDialog(
 /** Whether an offer may be taken now (§14.2, RFC 3311 §5.2); answers it when not. */
 function offerAllowed(call: Call, side: Side, reply: Reply): boolean {
   // A transfer in progress counts as our own offer pending (it reoffers one leg).
-  const verdict = checkIncomingReInvite(
-    {
-      sending: call.offerFrom === other(side) || call.transfer !== undefined,
-      receiving: call.offerFrom === side,
-    },
-    Math.random,
-  );
+  const verdict = checkIncomingReInvite(call.offerActivity(side), Math.random);
   if (verdict.accept) return true;
   const retry: Array<[string, string]> =
     verdict.status === 500 ? [['Retry-After', String(verdict.retryAfter)]] : [];
@@ -270,10 +262,9 @@ function relayOfferTo(
     reply(488, undefined, [['Warning', sdpWarning(relayed, agent)]]);
     return;
   }
-  call.offerFrom = side;
-  call.local[other(side)] = renderLocalSdp(call.local[other(side)], relayed.description);
+  const body = call.relayStarted(side, relayed.description);
   const request = createInDialogRequest(there.dialog, method, {
-    body: call.local[other(side)].body as string,
+    body,
     contentType: 'application/sdp',
     headers: [['User-Agent', ctx.userAgent]],
   });
@@ -288,7 +279,7 @@ function relayOfferTo(
       }
       if (done) return;
       done = true;
-      call.offerFrom = undefined;
+      call.relayDone();
       if (response.status >= 300) {
         reply(response.status);
         return;
@@ -301,7 +292,7 @@ function relayOfferTo(
     onFailure: (status) => {
       if (done) return;
       done = true;
-      call.offerFrom = undefined;
+      call.relayDone();
       reply(status === 408 ? 408 : 500);
     },
   });
@@ -328,14 +319,12 @@ function applyRelayedAnswer(
     ctx.logger.info({ reason: result.ok ? '' : result.reason }, 'relayed answer unusable');
     return undefined;
   }
-  call.remote[side] = offer;
-  call.remote[other(side)] = answer.session;
-  call.local[side] = renderLocalSdp(call.local[side], result.description);
+  const body = call.answerRelayed(side, offer, answer.session, result.description);
   void Promise.all([
     call.media.apply(side, result.offerer),
     call.media.apply(other(side), result.answerer),
   ]).catch((err: unknown) => ctx.logger.warn({ err }, 'offer/answer media update failed'));
-  return call.local[side].body as string;
+  return body;
 }
 
 /**
@@ -357,7 +346,7 @@ function applyAckAnswer(call: Call, side: Side, ack: SipRequest, ctx: CallContex
     ctx.logger.warn({ side, reason: leg.reason }, 'answer in the ACK unusable');
     return;
   }
-  call.remote[side] = parsed.session;
+  call.ackAnswered(side, parsed.session);
   call.media
     .apply(side, leg.leg)
     .catch((err: unknown) => ctx.logger.warn({ err }, 'ACK answer media update failed'));

@@ -58,22 +58,19 @@ import type { Endpoint } from '../../sip/transport/types.js';
 import { bestFinalResponse, type ForkFailure } from './bestResponse.js';
 import type { Call, CallContext, ForkTarget, TransferInProgress } from './call.js';
 import type { Side } from './callMedia.js';
-import type { DialogHandler } from './callService.js';
+import type { DialogRoutes } from './dialogRoutes.js';
 import type { Destination } from './dialPlan.js';
 import { inBackground } from '../util/background.js';
 import { Fork } from './fork.js';
 import type { ReferHandler } from './inDialog.js';
 
-export interface TransferDeps {
+export interface TransferDeps extends DialogRoutes {
   /** Where `dialled` goes when the party on `side` dials it (the dial plan). */
   resolve(call: Call, side: Side, dialled: string): Destination;
   /** Our INVITEs to `destination` (one per registered contact, or the trunk). */
   invites(call: Call, destination: Destination, from: DialogParty, sdp: string): ForkTarget[];
-  /** Routes a dialog's requests to `handler` (the old dialog, until its BYE is done). */
-  registerDialog(key: string, handler: DialogHandler): void;
-  unregisterDialog(key: string): void;
-  /** The target answered: it is now the call's `side`. */
-  completed(call: Call, side: Side, destination: Destination): void;
+  /** The target answered: it is now the call's `side` (its extension went `from` → `to`). */
+  completed(call: Call, side: Side, from: string | undefined, to: string | undefined): void;
 }
 
 type Leg = { dialog: Dialog; destination: Endpoint };
@@ -84,12 +81,9 @@ const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 export function referHandler(deps: TransferDeps): ReferHandler {
   return (call, side, incoming, ctx, reply) => {
     const here = call.sideOf(side);
-    if (call.state !== 'answered' || call.released !== undefined || here === undefined) {
-      reply(403);
-      return;
-    }
-    if (call.transfer !== undefined || call.offerFrom !== undefined) {
-      reply(491);
+    const verdict = call.referVerdict();
+    if (!verdict.ok || here === undefined) {
+      reply(verdict.ok ? 403 : verdict.status);
       return;
     }
     const target = referTarget(incoming.request);
@@ -147,7 +141,7 @@ class Transfer implements TransferInProgress {
 
   start(): void {
     const { call, ctx, side } = this;
-    call.transfer = this;
+    call.beginTransfer(this);
     call.on('ended', this.onCallEnded);
     ctx.logger.info({ side, target: this.dialled }, 'blind transfer requested');
     inBackground(this.notify(100, 'Trying', false), ctx.logger, 'transfer NOTIFY failed');
@@ -216,14 +210,19 @@ class Transfer implements TransferInProgress {
     }
     const { call, side } = this;
     this.settle(fork);
-    const old = call.replaceSide(side, fork);
-    call.remote[side] = sdp.session;
-    call.local[side] = this.offer as LocalSdp;
+    const change = call.transferCompleted(
+      side,
+      fork,
+      this.offer as LocalSdp,
+      sdp.session,
+      destination,
+    );
+    const { old } = change;
     call.media
       .apply(side, leg.leg)
       .catch((err: unknown) => this.ctx.logger.warn({ err }, 'transfer media update failed'));
     this.ctx.logger.info({ side, target: this.dialled }, 'blind transfer completed');
-    this.deps.completed(call, side, destination);
+    this.deps.completed(call, side, change.from, change.to);
     if (this.left) return true;
     // X's old dialog still answers its BYE (it may hang up itself after the NOTIFY).
     const key = dialogKey(old.dialog.id);
@@ -270,7 +269,7 @@ class Transfer implements TransferInProgress {
     this.done = true;
     this.timer?.cancel();
     for (const fork of this.forks) if (fork !== winner) fork.cancel();
-    if (this.call.transfer === this) this.call.transfer = undefined;
+    this.call.transferSettled(this);
     this.call.off('ended', this.onCallEnded);
   }
 

@@ -10,6 +10,7 @@
 import type { Registry } from 'prom-client';
 import type { MediaEngine } from '../../media/engine/index.js';
 import type { CallService, LiveCall } from '../calls/callService.js';
+import { agentOf as callAgent } from '../calls/agent.js';
 import type { Side } from '../calls/callMedia.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events/eventBus.js';
@@ -169,13 +170,8 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
   };
 
   /** The agent of a live call: the monitored extension (see CallService.answeredCall). */
-  const agentOf = (live: LiveCall): { extension: string; side: Side } | undefined => {
-    const { a, b } = live.extensions;
-    if (live.record.direction === 'outbound' && a !== undefined) return { extension: a, side: 'a' };
-    if (b !== undefined) return { extension: b, side: 'b' };
-    if (a !== undefined) return { extension: a, side: 'a' };
-    return undefined;
-  };
+  const agentOf = (live: LiveCall): { extension: string; side: Side } | undefined =>
+    callAgent(live.record.direction, live.extensions);
 
   const recordings = new RecordingTap(
     config,
