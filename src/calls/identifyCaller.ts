@@ -76,6 +76,8 @@ function verifyDigest(
     method: request.method,
     authorizationHeaderValues: request.headers.getAll(credentialsHeaderName('proxy')),
     sourceAddress: source.address,
+    // Behind a trusted proxy, failures count against the phone's address below it.
+    via: request.headers.getAll('Via'),
     requestUri: request.uri,
   });
   if (auth.outcome !== 'ok') deps.onAuthResult?.(auth, request, source);

@@ -42,7 +42,11 @@ const deps: IdentifyDeps = {
 };
 const at = (port: number) => ({ protocol: 'udp' as const, address: '127.0.0.1', port });
 
-function invite(from: string, credentials?: { user: string; password: string }): SipRequest {
+function invite(
+  from: string,
+  credentials?: { user: string; password: string },
+  issuer: DigestAuthenticator = authenticator,
+): SipRequest {
   const uri = 'sip:1002@127.0.0.1';
   const lines = [
     `INVITE ${uri} SIP/2.0`,
@@ -53,7 +57,7 @@ function invite(from: string, credentials?: { user: string; password: string }):
     'CSeq: 1 INVITE',
   ];
   if (credentials) {
-    const nonce = /nonce="([^"]+)"/.exec(authenticator.challenge()[0] ?? '')?.[1] ?? '';
+    const nonce = /nonce="([^"]+)"/.exec(issuer.challenge()[0] ?? '')?.[1] ?? '';
     const ha1 = computeHa1('md5', credentials.user, 'callwatch', credentials.password);
     const response = computeDigestResponse({
       algorithm: 'MD5',
@@ -120,6 +124,37 @@ describe('identifyCaller', () => {
     expect(
       identifyCaller(invite('1002', { user: '1001', password: 'pw1001' }), at(6000), deps),
     ).toMatchObject({ ok: false, status: 403 });
+  });
+
+  it("behind a trusted proxy, a phone's wrong passwords lock out its own address, not the proxy's", () => {
+    const proxied = new DigestAuthenticator({
+      realm: 'callwatch',
+      algorithms: ['MD5'],
+      lookupCredentials: (u) => {
+        const password = passwords.get(u);
+        return password === undefined ? undefined : { password };
+      },
+      clock: { now: () => 1000 },
+      trustedProxies: ['127.0.0.1'],
+      sourceLimits: { maxFailures: 2 },
+    });
+    const proxyDeps: IdentifyDeps = { ...deps, authenticator: proxied };
+    // The proxy's Via is the topmost (invite()'s 127.0.0.1), the phone's below it.
+    const from = (phone: string, user: string, password: string): SipRequest => {
+      const request = invite(user, { user, password }, proxied);
+      request.headers.append('Via', `SIP/2.0/UDP ${phone}:5060;branch=z9hG4bKphone`);
+      return request;
+    };
+    for (let i = 0; i < 3; i++)
+      identifyCaller(from('10.0.0.5', '1001', 'wrong'), at(6000), proxyDeps);
+    expect(identifyCaller(from('10.0.0.5', '1002', 'pw1002'), at(6000), proxyDeps)).toMatchObject({
+      ok: false,
+      status: 403,
+    });
+    expect(identifyCaller(from('10.0.0.6', '1002', 'pw1002'), at(6000), proxyDeps)).toMatchObject({
+      ok: true,
+      caller: { kind: 'extension', extension: '1002' },
+    });
   });
 
   it('refuses a trunk username that is also an extension number at config load', () => {
