@@ -51,6 +51,8 @@ import { reasonOf, StartError, startStep as open } from './util/startError.js';
 import { inBackground } from './util/background.js';
 import { startCluster, type RunningCluster } from './cluster/startCluster.js';
 import { registerClusterRoutes } from './cluster/clusterRoutes.js';
+import { clusterApiUrl } from './cluster/apiUrl.js';
+import { registerApiForwarding } from './cluster/apiForwarding.js';
 
 export { StartError } from './util/startError.js';
 
@@ -300,6 +302,8 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
           `${config.sip.advertisedAddress ?? address}:${stack.ports.udp ?? stack.ports.tcp}`,
         location,
         calls,
+        events,
+        apiUrl: clusterApiUrl(config, tls !== undefined),
         clock,
         toWall: (ms) => new Date(ms + wallOffset),
         logger,
@@ -422,6 +426,21 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     opened.push('HTTP server', () => http.close());
     sweepHttp = () => http.sweepAuthFailures();
     await open('HTTP routes', 'http', async () => {
+      if (cluster !== undefined) {
+        const running = cluster;
+        registerApiForwarding(http, {
+          instanceId: running.instanceId,
+          isLocal: (t) =>
+            t.kind === 'call'
+              ? calls.liveCall(t.id) !== undefined
+              : supervision.monitoring.session(t.id) !== undefined,
+          ownerOf: (t) =>
+            t.kind === 'call' ? running.index.ownerOf(t.id) : running.monitors.ownerOf(t.id),
+          apiOf: (instance) => running.index.apiOf(instance),
+          timeoutMs: config.cluster.forwardTimeoutMs,
+          logger: logger.child({ module: 'cluster' }),
+        });
+      }
       registerMonitoringRoutes(http, {
         config,
         supervision,

@@ -91,6 +91,16 @@ export interface RedisCallIndexDeps {
   logger: Logger;
   refreshMs: number;
   ttlMs: number;
+  /** Where the other instances reach this instance's HTTP API (in its heartbeat). */
+  apiUrl: string;
+}
+
+/** What an instance's heartbeat key holds. */
+export interface InstanceHeartbeat {
+  calls: number;
+  at: string;
+  /** Its HTTP API, for requests about the calls it owns. */
+  api: string;
 }
 
 export class RedisCallIndex implements CallIndex {
@@ -143,6 +153,18 @@ export class RedisCallIndex implements CallIndex {
     return text === null ? undefined : parseIndexedCall(text)?.instance;
   }
 
+  /** A live instance's HTTP API address, from its heartbeat (undefined once it lapsed). */
+  async apiOf(instance: string): Promise<string | undefined> {
+    const text = await this.deps.redis.run((r) => r.get(this.deps.keys.instance(instance)));
+    if (text === null) return undefined;
+    try {
+      const api = (JSON.parse(text) as Partial<InstanceHeartbeat>).api;
+      return typeof api === 'string' ? api : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Writes every live call again with a fresh expiry, and the instance's heartbeat. */
   private refresh(): void {
     if (this.stopped) return;
@@ -161,12 +183,12 @@ export class RedisCallIndex implements CallIndex {
       pipeline.zadd(keys.callIndex, toWall(r.startedAt).getTime(), r.id);
     }
     if (heartbeat) {
-      pipeline.set(
-        keys.instance(instanceId),
-        JSON.stringify({ calls: records.length, at: new Date().toISOString() }),
-        'PX',
-        ttlMs,
-      );
+      const beat: InstanceHeartbeat = {
+        calls: records.length,
+        at: new Date().toISOString(),
+        api: this.deps.apiUrl,
+      };
+      pipeline.set(keys.instance(instanceId), JSON.stringify(beat), 'PX', ttlMs);
     }
     pipeline.exec().catch((err: unknown) => {
       this.deps.logger.debug({ err }, 'writing the live-call index failed');

@@ -15,6 +15,8 @@ export interface ClusterKeys {
   callIndex: string;
   /** An instance's heartbeat, expiring unless refreshed. */
   instance(id: string): string;
+  /** The instance that holds one live monitor session, expiring unless refreshed. */
+  monitor(id: string): string;
 }
 
 export function clusterKeys(prefix: string): ClusterKeys {
@@ -25,5 +27,6 @@ export function clusterKeys(prefix: string): ClusterKeys {
     call: (id) => `${prefix}call:${id}`,
     callIndex: `${prefix}calls`,
     instance: (id) => `${prefix}instance:${id}`,
+    monitor: (id) => `${prefix}monitor:${id}`,
   };
 }

@@ -7,10 +7,12 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../sip/clock.js';
 import type { Config } from '../config/schema.js';
+import type { EventBus } from '../events/eventBus.js';
 import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
 import { RedisCallIndex, type CallIndex, type CallSource } from './callIndex.js';
 import { clusterKeys } from './keys.js';
+import { MonitorIndex } from './monitorIndex.js';
 import { RedisConnection } from './redisConnection.js';
 import { SharedLocation } from './sharedLocation.js';
 
@@ -20,6 +22,10 @@ export interface ClusterDeps {
   instanceId: string;
   location: LocationService;
   calls: CallSource;
+  /** This instance's event bus (its monitor sessions are indexed from it). */
+  events: EventBus;
+  /** Where the other instances reach this instance's HTTP API. */
+  apiUrl: string;
   clock: Clock;
   toWall: (ms: number) => Date;
   logger: Logger;
@@ -29,7 +35,8 @@ export interface ClusterDeps {
 
 export interface RunningCluster {
   readonly instanceId: string;
-  readonly index: CallIndex;
+  readonly index: CallIndex & Pick<RedisCallIndex, 'apiOf'>;
+  readonly monitors: Pick<MonitorIndex, 'ownerOf'>;
   close(): Promise<void>;
 }
 
@@ -65,14 +72,27 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     logger,
     refreshMs: deps.config.callRefreshMs,
     ttlMs: deps.config.callTtlMs,
+    apiUrl: deps.apiUrl,
+  });
+  const monitors = new MonitorIndex({
+    instanceId: deps.instanceId,
+    events: deps.events,
+    redis,
+    keys,
+    clock: deps.clock,
+    logger,
+    refreshMs: deps.config.callRefreshMs,
+    ttlMs: deps.config.callTtlMs,
   });
   try {
     await redis.connect();
     await location.start();
     index.start();
+    monitors.start();
   } catch (err) {
     location.stop();
     index.stop();
+    monitors.stop();
     await redis.close();
     throw err;
   }
@@ -80,9 +100,11 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
   return {
     instanceId: deps.instanceId,
     index,
+    monitors,
     async close() {
       location.stop();
       index.stop();
+      monitors.stop();
       await redis.close();
     },
   };

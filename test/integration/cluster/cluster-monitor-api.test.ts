@@ -1,0 +1,279 @@
+/**
+ * The monitoring API sent to the instance that does not anchor the call
+ * (docs/architecture.md "Several instances"): a Redis, two callwatch instances and
+ * Kamailio in front, all real; phones (baresip) know only Kamailio.
+ *
+ * The customer (1004, 440 Hz) and the agent (1002, 1000 Hz) are both pinned to instance
+ * a, so a anchors their call; the supervisor's phone (1005, 1800 Hz, auto-answer) is
+ * pinned to b. Every API request goes to b with the supervisor's own token: b hands it to
+ * a, a rings the supervisor's phone (through Kamailio, on the binding b accepted), and
+ * each mode is checked by tone on what each phone heard. Refusals answer b's client
+ * exactly as a answers its own, the audit entries land on a, and a's recording never
+ * holds the supervisor.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { apiClient, summary, type ApiClient } from '../../helpers/api.js';
+import { startBaresip, type BaresipPhone } from '../../helpers/baresip.js';
+import { type PcmAudio } from '../../helpers/goertzel.js';
+import {
+  AGENT_HZ,
+  CUSTOMER_HZ,
+  expectTones,
+  heardAudio,
+  PHASE_MS,
+  SETTLE_MS,
+  sleep,
+  SUPERVISOR_HZ,
+  toneWindow,
+  waitFor,
+  wavChannel,
+} from '../../helpers/phoneScene.js';
+import { type ExtensionSpec, type ServerHandle } from '../../helpers/server.js';
+import {
+  instanceSpec,
+  KamailioProc,
+  probedIn,
+  RedisProc,
+  sharedCalls,
+  startInstance,
+  type InstanceSpec,
+} from './clusterRig.js';
+
+const SUPERVISOR_TOKEN = 'cluster-monitor-api-supervisor-1005';
+const AGENT_TOKEN = 'cluster-monitor-api-agent-1002';
+const EXTENSIONS: ExtensionSpec[] = ['1001', '1002', '1003', '1004', '1005'].map((n) => ({
+  number: n,
+  password: `pw${n}`,
+  role: n === '1005' ? 'supervisor' : 'agent',
+}));
+const OVERRIDES = {
+  monitoring: {
+    groups: [{ name: 'support', monitors: ['1005'], members: ['1002'], modes: ['all'] }],
+  },
+  api: {
+    tokens: [
+      { name: 'sam', token: SUPERVISOR_TOKEN, scope: 'supervisor', extension: '1005' },
+      { name: 'alex', token: AGENT_TOKEN, scope: 'agent', extension: '1002' },
+    ],
+  },
+};
+
+let redis: RedisProc | undefined;
+let kamailio: KamailioProc | undefined;
+const specs: InstanceSpec[] = [];
+const instances = new Map<string, ServerHandle>();
+let phones: BaresipPhone[] = [];
+
+beforeAll(async () => {
+  redis = await RedisProc.start();
+  specs.push(await instanceSpec('a'), await instanceSpec('b'));
+  for (const spec of specs) {
+    instances.set(spec.id, await startInstance(spec, redis.url, EXTENSIONS, OVERRIDES));
+  }
+  kamailio = await KamailioProc.start(specs.map((s) => s.sipPort));
+  for (const server of instances.values()) expect(await probedIn(server)).toBe(true);
+}, 120000);
+
+afterEach(async () => {
+  await Promise.all(phones.map((p) => p.kill()));
+  phones = [];
+});
+
+afterAll(async () => {
+  await kamailio?.stop();
+  for (const server of instances.values()) await server.stop({ expectCode: null });
+  await redis?.close();
+}, 60000);
+
+async function phone(user: string, toneHz: number): Promise<BaresipPhone> {
+  const p = await startBaresip({
+    user,
+    password: `pw${user}`,
+    serverPort: kamailio!.port,
+    toneHz,
+  });
+  phones.push(p);
+  await p.waitForRegistration(10000);
+  return p;
+}
+
+/** Which instance Kamailio sent an extension's REGISTER to, from its log. */
+function pinnedInstance(user: string): string | undefined {
+  const port = new RegExp(`REGISTER from ${user} to instance sip:127\\.0\\.0\\.1:(\\d+)`).exec(
+    kamailio!.log(),
+  )?.[1];
+  return specs.find((s) => String(s.sipPort) === port)?.id;
+}
+
+interface MonitorView {
+  id: string;
+  callId: string;
+  supervisor: string;
+  agent: string;
+  mode: string;
+  state: string;
+}
+
+interface CallView {
+  id: string;
+  agent: string | null;
+  monitors: Array<{ id: string; supervisor: string; mode: string; state: string }>;
+}
+
+/** An error reply as one comparable value: status and error code. */
+function refusal(r: { status: number; json?: unknown }): { status: number; code: unknown } {
+  return { status: r.status, code: (r.json as { error?: { code?: unknown } })?.error?.code };
+}
+
+describe('the monitoring API on the instance that does not anchor the call', () => {
+  it('is carried out by the owner: listen, whisper, barge by tone; refusals as on one instance', async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const viaB: ApiClient = apiClient(b.httpPort, SUPERVISOR_TOKEN);
+    const onA: ApiClient = apiClient(a.httpPort, SUPERVISOR_TOKEN);
+
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    // The hash of the From user pins them (cluster-calls.test.ts lists the pins).
+    expect(['1002', '1004', '1005'].map(pinnedInstance)).toEqual(['a', 'a', 'b']);
+    for (const server of instances.values()) {
+      expect(await waitFor(async () => (await server.registrations()).length === 3, 5000)).toBe(
+        true,
+      );
+    }
+
+    expect((await customer.command('dial', `sip:1002@127.0.0.1:${kamailio!.port}`)).ok).toBe(true);
+    await customer.waitForEvent('CALL_ESTABLISHED', 10000);
+    await agent.waitForEvent('CALL_ESTABLISHED', 10000);
+    const callAt = Date.now();
+    let callId: string | undefined;
+    expect(
+      await waitFor(async () => {
+        const call = (await sharedCalls(b)).find((c) => c.caller === '1004');
+        callId = call?.state === 'answered' && call.instance === 'a' ? call.id : undefined;
+        return callId !== undefined;
+      }, 5000),
+    ).toBe(true);
+    const id = callId!;
+    // b does not hold the call itself: its own listing is empty.
+    expect(((await b.httpGet('/v1/calls')).json as { calls: unknown[] }).calls).toEqual([]);
+
+    // Refused before any forwarding, by b itself: a wrong token, an agent's scope.
+    expect(
+      refusal(await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' }, 'wrong-token')),
+    ).toEqual({ status: 401, code: 'unauthorized' });
+    expect(
+      refusal(await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' }, AGENT_TOKEN)),
+    ).toEqual({ status: 403, code: 'forbidden' });
+    // Refused by the owner, and answered through b exactly as a answers it.
+    const naming = { mode: 'listen', supervisor: '1001' };
+    const namingOnA = await onA.post(`/v1/calls/${id}/monitors`, naming);
+    const namingViaB = await viaB.post(`/v1/calls/${id}/monitors`, naming);
+    expect(refusal(namingOnA)).toEqual({ status: 403, code: 'forbidden' });
+    expect(summary(namingViaB)).toEqual(summary(namingOnA));
+    expect(namingViaB.headers['x-callwatch-handled-by']).toBe('a');
+
+    // POST to b: a starts the session and rings the supervisor's phone.
+    const started = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(summary(started)).toMatchObject({ status: 201, body: { callId: id, agent: '1002' } });
+    expect(started.headers['x-callwatch-handled-by']).toBe('a');
+    const session = started.json as MonitorView;
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const listenAt = Date.now();
+    // The call as b shows it (from a): the session is on it.
+    const shown = await viaB.get(`/v1/calls/${id}`);
+    expect(shown.status).toBe(200);
+    expect((shown.json as CallView).monitors).toEqual([
+      expect.objectContaining({ id: session.id, supervisor: '1005', mode: 'listen' }),
+    ]);
+    // A second start is refused by a with its own code, and b says the same.
+    const againOnA = await onA.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    const againViaB = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(againOnA.status).toBeGreaterThanOrEqual(400);
+    expect(summary(againViaB)).toEqual(summary(againOnA));
+    await sleep(PHASE_MS);
+
+    const whisper = await viaB.patch(`/v1/monitors/${session.id}`, { mode: 'whisper' });
+    expect(summary(whisper)).toMatchObject({ status: 200, body: { mode: 'whisper' } });
+    const whisperAt = Date.now();
+    await sleep(PHASE_MS);
+
+    const barge = await viaB.patch(`/v1/monitors/${session.id}`, { mode: 'barge' });
+    expect(summary(barge)).toMatchObject({ status: 200, body: { mode: 'barge' } });
+    const bargeAt = Date.now();
+    await sleep(PHASE_MS);
+    const endAt = Date.now();
+
+    const left = await viaB.delete(`/v1/monitors/${session.id}`);
+    expect(left.status).toBe(204);
+    expect(left.headers['x-callwatch-handled-by']).toBe('a');
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    // The session is gone: b now answers 404 like a does.
+    expect(refusal(await viaB.delete(`/v1/monitors/${session.id}`))).toEqual(
+      refusal(await onA.delete(`/v1/monitors/${session.id}`)),
+    );
+
+    await customer.command('hangup');
+    await customer.waitForEvent('CALL_CLOSED', 10000);
+    await agent.waitForEvent('CALL_CLOSED', 10000);
+
+    const C = CUSTOMER_HZ;
+    const A = AGENT_HZ;
+    const S = SUPERVISOR_HZ;
+    const c = (from: number, to: number) => toneWindow(heardAudio(customer), callAt, from, to);
+    const ag = (from: number, to: number) => toneWindow(heardAudio(agent), callAt, from, to);
+    const s = (from: number, to: number) => toneWindow(heardAudio(supervisor), listenAt, from, to);
+    const phases: Array<[string, PcmAudio, number[], number[]]> = [
+      ['supervisor, listen', s(listenAt + SETTLE_MS, whisperAt), [C, A], [S]],
+      ['agent, listen', ag(listenAt + SETTLE_MS, whisperAt), [C], [S]],
+      ['customer, listen', c(listenAt + SETTLE_MS, whisperAt), [A], [S]],
+      ['agent, whisper', ag(whisperAt + SETTLE_MS, bargeAt), [C, S], []],
+      ['customer, whisper', c(whisperAt + SETTLE_MS, bargeAt), [A], [S]],
+      ['agent, barge', ag(bargeAt + SETTLE_MS, endAt), [C, S], []],
+      ['customer, barge', c(bargeAt + SETTLE_MS, endAt), [A, S], []],
+    ];
+    for (const [label, audio, present, absent] of phases)
+      expectTones(label, audio, present, absent);
+
+    // a's recording (customer left, agent right) never holds the supervisor; b has none.
+    const recordings = (server: ServerHandle): string[] => {
+      const dir = (server.config.recording as { directory: string }).directory;
+      try {
+        return readdirSync(dir)
+          .filter((f) => f.endsWith('.wav'))
+          .map((f) => path.join(dir, f));
+      } catch {
+        return [];
+      }
+    };
+    expect(recordings(b)).toEqual([]);
+    let wavs: string[] = [];
+    expect(await waitFor(async () => (wavs = recordings(a)).length === 1, 5000)).toBe(true);
+    await sleep(500); // the room completes the WAV just after the BYEs
+    const leftTrack = wavChannel(wavs[0]!, 0);
+    const rightTrack = wavChannel(wavs[0]!, 1);
+    const whole = (audio: PcmAudio) => toneWindow(audio, callAt, callAt + SETTLE_MS, endAt);
+    expectTones('recording left', whole(leftTrack), [C], [S, A]);
+    expectTones('recording right', whole(rightTrack), [A], [S, C]);
+
+    // The audit entries of b's requests are a's, with the token's name as the actor.
+    const actions = async (server: ServerHandle) =>
+      (
+        (await server.httpGet('/v1/audit?supervisor=1005')).json as {
+          entries: Array<{ action: string; actor: string; trigger: string; mode: string | null }>;
+        }
+      ).entries
+        .filter((e) => e.actor === 'sam' && e.action !== 'refusal')
+        .map((e) => [e.action, e.mode, e.trigger]);
+    expect(await actions(a)).toEqual([
+      ['start', 'listen', 'api'],
+      ['mode-change', 'whisper', 'api'],
+      ['mode-change', 'barge', 'api'],
+      ['stop', 'barge', 'api'],
+    ]);
+    expect(await actions(b)).toEqual([]);
+  }, 120000);
+});
