@@ -17,7 +17,7 @@ import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
 import { checkRequest } from '../sip/core/requestChecks.js';
 import { OverloadMonitor } from '../sip/core/overload.js';
 import type { SipRequest } from '../sip/message/message.js';
-import { SipStack } from '../sip/stack.js';
+import { SipStack, type IncomingRequest } from '../sip/stack.js';
 import type { Source } from '../sip/transport/types.js';
 import { chooseSipUdpIo } from '../sip/transport/udpIoChoice.js';
 import { nativeSipUnavailable } from '../sip/transport/nativeSipSocket.js';
@@ -49,7 +49,7 @@ import { registerPresenceMetrics } from './metrics/presenceMetrics.js';
 import { CloseStack } from './util/closeStack.js';
 import { reasonOf, StartError, startStep as open } from './util/startError.js';
 import { inBackground } from './util/background.js';
-import { startCluster, type RunningCluster } from './cluster/startCluster.js';
+import { featureCodeRedirect, startCluster, type RunningCluster } from './cluster/startCluster.js';
 import { registerClusterRoutes } from './cluster/clusterRoutes.js';
 import { clusterApiUrl } from './cluster/apiUrl.js';
 import { registerApiForwarding } from './cluster/apiForwarding.js';
@@ -292,14 +292,14 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   // Several instances: registrations and live calls shared through Redis (off: memory).
   let cluster: RunningCluster | undefined;
   const clusterConfig = config.cluster;
+  const sipHostPort = `${config.sip.advertisedAddress ?? address}:${stack.ports.udp ?? stack.ports.tcp}`;
   if (clusterConfig.redis !== null) {
     const redis = clusterConfig.redis;
     cluster = await open(`shared state in Redis at ${redis.url}`, 'cluster.redis', () =>
       startCluster({
         config: { ...clusterConfig, ...redis },
-        instanceId:
-          clusterConfig.instanceId ??
-          `${config.sip.advertisedAddress ?? address}:${stack.ports.udp ?? stack.ports.tcp}`,
+        instanceId: clusterConfig.instanceId ?? sipHostPort,
+        sipAddress: sipHostPort,
         location,
         calls,
         events,
@@ -375,7 +375,15 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     presence: presence.service,
     userAgent: config.sip.userAgent,
   });
-  stack.onRequest((incoming) => router.route(incoming));
+  // Several instances: a feature code for a call another instance anchors is redirected there.
+  const redirect =
+    cluster === undefined
+      ? undefined
+      : featureCodeRedirect(cluster, config, (extension) => calls.isInCall(extension), logger);
+  const route = (incoming: IncomingRequest) => router.route(incoming);
+  stack.onRequest((incoming) => {
+    if (redirect?.route(incoming, route) !== true) route(incoming);
+  });
 
   let closed = false;
   let sweepTimer: TimerHandle | undefined;

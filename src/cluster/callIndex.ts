@@ -93,6 +93,8 @@ export interface RedisCallIndexDeps {
   ttlMs: number;
   /** Where the other instances reach this instance's HTTP API (in its heartbeat). */
   apiUrl: string;
+  /** Where the proxy reaches this instance's SIP, `host:port` (in its heartbeat). */
+  sipAddress: string;
 }
 
 /** What an instance's heartbeat key holds. */
@@ -101,6 +103,8 @@ export interface InstanceHeartbeat {
   at: string;
   /** Its HTTP API, for requests about the calls it owns. */
   api: string;
+  /** Its SIP `host:port`, for feature codes about the calls it owns. */
+  sip: string;
 }
 
 export class RedisCallIndex implements CallIndex {
@@ -155,11 +159,31 @@ export class RedisCallIndex implements CallIndex {
 
   /** A live instance's HTTP API address, from its heartbeat (undefined once it lapsed). */
   async apiOf(instance: string): Promise<string | undefined> {
+    return (await this.heartbeatOf(instance))?.api;
+  }
+
+  /** A live instance's SIP `host:port`, from its heartbeat (undefined once it lapsed). */
+  async sipOf(instance: string): Promise<string | undefined> {
+    return (await this.heartbeatOf(instance))?.sip;
+  }
+
+  /**
+   * The instance holding a live call of `extension` (as caller or callee). Reads the
+   * whole list: feature codes are rare beside calls.
+   */
+  async ownerOfExtension(extension: string): Promise<string | undefined> {
+    const calls = await this.list();
+    return calls.find((c) => c.callee === extension || c.caller === extension)?.instance;
+  }
+
+  private async heartbeatOf(instance: string): Promise<InstanceHeartbeat | undefined> {
     const text = await this.deps.redis.run((r) => r.get(this.deps.keys.instance(instance)));
     if (text === null) return undefined;
     try {
-      const api = (JSON.parse(text) as Partial<InstanceHeartbeat>).api;
-      return typeof api === 'string' ? api : undefined;
+      const beat = JSON.parse(text) as Partial<InstanceHeartbeat>;
+      return typeof beat.api === 'string' && typeof beat.sip === 'string'
+        ? (beat as InstanceHeartbeat)
+        : undefined;
     } catch {
       return undefined;
     }
@@ -187,6 +211,7 @@ export class RedisCallIndex implements CallIndex {
         calls: records.length,
         at: new Date().toISOString(),
         api: this.deps.apiUrl,
+        sip: this.deps.sipAddress,
       };
       pipeline.set(keys.instance(instanceId), JSON.stringify(beat), 'PX', ttlMs);
     }

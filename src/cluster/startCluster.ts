@@ -11,6 +11,7 @@ import type { EventBus } from '../events/eventBus.js';
 import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
 import { RedisCallIndex, type CallIndex, type CallSource } from './callIndex.js';
+import { FeatureCodeRedirect } from './featureCodeRedirect.js';
 import { clusterKeys } from './keys.js';
 import { MonitorIndex } from './monitorIndex.js';
 import { RedisConnection } from './redisConnection.js';
@@ -26,6 +27,8 @@ export interface ClusterDeps {
   events: EventBus;
   /** Where the other instances reach this instance's HTTP API. */
   apiUrl: string;
+  /** Where the proxy reaches this instance's SIP, `host:port`. */
+  sipAddress: string;
   clock: Clock;
   toWall: (ms: number) => Date;
   logger: Logger;
@@ -35,7 +38,7 @@ export interface ClusterDeps {
 
 export interface RunningCluster {
   readonly instanceId: string;
-  readonly index: CallIndex & Pick<RedisCallIndex, 'apiOf'>;
+  readonly index: CallIndex & Pick<RedisCallIndex, 'apiOf' | 'sipOf' | 'ownerOfExtension'>;
   readonly monitors: Pick<MonitorIndex, 'ownerOf'>;
   close(): Promise<void>;
 }
@@ -73,6 +76,7 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     refreshMs: deps.config.callRefreshMs,
     ttlMs: deps.config.callTtlMs,
     apiUrl: deps.apiUrl,
+    sipAddress: deps.sipAddress,
   });
   const monitors = new MonitorIndex({
     instanceId: deps.instanceId,
@@ -108,4 +112,22 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
       await redis.close();
     },
   };
+}
+
+/** The redirect of feature codes for calls other instances anchor (featureCodeRedirect.ts). */
+export function featureCodeRedirect(
+  cluster: RunningCluster,
+  config: Config,
+  isInLocalCall: (extension: string) => boolean,
+  logger: Logger,
+): FeatureCodeRedirect {
+  return new FeatureCodeRedirect({
+    instanceId: cluster.instanceId,
+    featureCodes: config.monitoring.featureCodes,
+    isInLocalCall,
+    ownerOfExtension: (extension) => cluster.index.ownerOfExtension(extension),
+    sipOf: (instance) => cluster.index.sipOf(instance),
+    userAgent: config.sip.userAgent,
+    logger: logger.child({ module: 'cluster' }),
+  });
 }

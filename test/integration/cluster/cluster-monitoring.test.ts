@@ -1,15 +1,20 @@
 /**
- * The monitoring API sent to the instance that does not anchor the call
+ * Monitoring a call anchored on the instance the supervisor's phone does not talk to
  * (docs/architecture.md "Several instances"): a Redis, two callwatch instances and
  * Kamailio in front, all real; phones (baresip) know only Kamailio.
  *
  * The customer (1004, 440 Hz) and the agent (1002, 1000 Hz) are both pinned to instance
  * a, so a anchors their call; the supervisor's phone (1005, 1800 Hz, auto-answer) is
- * pinned to b. Every API request goes to b with the supervisor's own token: b hands it to
- * a, a rings the supervisor's phone (through Kamailio, on the binding b accepted), and
- * each mode is checked by tone on what each phone heard. Refusals answer b's client
- * exactly as a answers its own, the audit entries land on a, and a's recording never
- * holds the supervisor.
+ * pinned to b. Each mode is checked by tone on what each phone heard, and a's recording
+ * never holds the supervisor.
+ *
+ * - The API, every request sent to b with the supervisor's own token: b hands it to a, a
+ *   rings the supervisor's phone (through Kamailio, on the binding b accepted). Refusals
+ *   answer b's client exactly as a answers its own; the audit entries land on a.
+ * - The feature code: the supervisor dials *901002, Kamailio sends it to b, b redirects
+ *   it to a, Kamailio relays it there; a challenges and authenticates the phone and
+ *   attaches it; DTMF 5 and 6 switch to whisper and barge. A phone that may not monitor
+ *   gets a's refusal, never the redirect.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
@@ -127,8 +132,90 @@ function refusal(r: { status: number; json?: unknown }): { status: number; code:
   return { status: r.status, code: (r.json as { error?: { code?: unknown } })?.error?.code };
 }
 
-describe('the monitoring API on the instance that does not anchor the call', () => {
-  it('is carried out by the owner: listen, whisper, barge by tone; refusals as on one instance', async () => {
+/** Every instance knows each phone's current contact (bindings are shared). */
+async function knownEverywhere(list: readonly BaresipPhone[]): Promise<void> {
+  for (const server of instances.values()) {
+    const known = async () => {
+      const regs = await server.registrations();
+      return list.every((p) =>
+        regs.some(
+          (r) => r.extension === p.user && r.contacts.some((c) => c.uri.includes(`:${p.sipPort}`)),
+        ),
+      );
+    };
+    expect(await waitFor(known, 5000)).toBe(true);
+  }
+}
+
+/** The customer (1004) calls the agent (1002); resolves with the call's id and start. */
+async function placeCall(
+  customer: BaresipPhone,
+  agent: BaresipPhone,
+  via: ServerHandle,
+): Promise<{ id: string; callAt: number }> {
+  expect((await customer.command('dial', `sip:1002@127.0.0.1:${kamailio!.port}`)).ok).toBe(true);
+  await customer.waitForEvent('CALL_ESTABLISHED', 10000);
+  await agent.waitForEvent('CALL_ESTABLISHED', 10000);
+  const callAt = Date.now();
+  let callId: string | undefined;
+  expect(
+    await waitFor(async () => {
+      const call = (await sharedCalls(via)).find((c) => c.caller === '1004');
+      callId = call?.state === 'answered' && call.instance === 'a' ? call.id : undefined;
+      return callId !== undefined;
+    }, 5000),
+  ).toBe(true);
+  return { id: callId!, callAt };
+}
+
+/** The WAV call recordings in an instance's recording directory. */
+function recordings(server: ServerHandle): string[] {
+  const dir = (server.config.recording as { directory: string }).directory;
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.wav'))
+      .map((f) => path.join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The recording of the call, on a: the customer on the left, the agent on the right,
+ * the supervisor on neither; b recorded nothing.
+ */
+async function expectRecordingWithoutSupervisor(
+  known: readonly string[],
+  callAt: number,
+  endAt: number,
+): Promise<void> {
+  const a = instances.get('a')!;
+  expect(recordings(instances.get('b')!)).toEqual([]);
+  let fresh: string[] = [];
+  expect(
+    await waitFor(
+      async () => (fresh = recordings(a).filter((f) => !known.includes(f))).length === 1,
+      5000,
+    ),
+  ).toBe(true);
+  await sleep(500); // the room completes the WAV just after the BYEs
+  const whole = (audio: PcmAudio) => toneWindow(audio, callAt, callAt + SETTLE_MS, endAt);
+  expectTones(
+    'recording left',
+    whole(wavChannel(fresh[0]!, 0)),
+    [CUSTOMER_HZ],
+    [SUPERVISOR_HZ, AGENT_HZ],
+  );
+  expectTones(
+    'recording right',
+    whole(wavChannel(fresh[0]!, 1)),
+    [AGENT_HZ],
+    [SUPERVISOR_HZ, CUSTOMER_HZ],
+  );
+}
+
+describe('monitoring a call the other instance anchors', () => {
+  it('the API sent to b is carried out by a: listen, whisper, barge by tone; refusals as on one instance', async () => {
     const a = instances.get('a')!;
     const b = instances.get('b')!;
     const viaB: ApiClient = apiClient(b.httpPort, SUPERVISOR_TOKEN);
@@ -139,25 +226,10 @@ describe('the monitoring API on the instance that does not anchor the call', () 
     const supervisor = await phone('1005', SUPERVISOR_HZ);
     // The hash of the From user pins them (cluster-calls.test.ts lists the pins).
     expect(['1002', '1004', '1005'].map(pinnedInstance)).toEqual(['a', 'a', 'b']);
-    for (const server of instances.values()) {
-      expect(await waitFor(async () => (await server.registrations()).length === 3, 5000)).toBe(
-        true,
-      );
-    }
+    await knownEverywhere([agent, customer, supervisor]);
 
-    expect((await customer.command('dial', `sip:1002@127.0.0.1:${kamailio!.port}`)).ok).toBe(true);
-    await customer.waitForEvent('CALL_ESTABLISHED', 10000);
-    await agent.waitForEvent('CALL_ESTABLISHED', 10000);
-    const callAt = Date.now();
-    let callId: string | undefined;
-    expect(
-      await waitFor(async () => {
-        const call = (await sharedCalls(b)).find((c) => c.caller === '1004');
-        callId = call?.state === 'answered' && call.instance === 'a' ? call.id : undefined;
-        return callId !== undefined;
-      }, 5000),
-    ).toBe(true);
-    const id = callId!;
+    const before = recordings(a);
+    const { id, callAt } = await placeCall(customer, agent, b);
     // b does not hold the call itself: its own listing is empty.
     expect(((await b.httpGet('/v1/calls')).json as { calls: unknown[] }).calls).toEqual([]);
 
@@ -238,26 +310,7 @@ describe('the monitoring API on the instance that does not anchor the call', () 
     for (const [label, audio, present, absent] of phases)
       expectTones(label, audio, present, absent);
 
-    // a's recording (customer left, agent right) never holds the supervisor; b has none.
-    const recordings = (server: ServerHandle): string[] => {
-      const dir = (server.config.recording as { directory: string }).directory;
-      try {
-        return readdirSync(dir)
-          .filter((f) => f.endsWith('.wav'))
-          .map((f) => path.join(dir, f));
-      } catch {
-        return [];
-      }
-    };
-    expect(recordings(b)).toEqual([]);
-    let wavs: string[] = [];
-    expect(await waitFor(async () => (wavs = recordings(a)).length === 1, 5000)).toBe(true);
-    await sleep(500); // the room completes the WAV just after the BYEs
-    const leftTrack = wavChannel(wavs[0]!, 0);
-    const rightTrack = wavChannel(wavs[0]!, 1);
-    const whole = (audio: PcmAudio) => toneWindow(audio, callAt, callAt + SETTLE_MS, endAt);
-    expectTones('recording left', whole(leftTrack), [C], [S, A]);
-    expectTones('recording right', whole(rightTrack), [A], [S, C]);
+    await expectRecordingWithoutSupervisor(before, callAt, endAt);
 
     // The audit entries of b's requests are a's, with the token's name as the actor.
     const actions = async (server: ServerHandle) =>
@@ -275,5 +328,97 @@ describe('the monitoring API on the instance that does not anchor the call', () 
       ['stop', 'barge', 'api'],
     ]);
     expect(await actions(b)).toEqual([]);
+  }, 120000);
+
+  it('a feature code reaching b is redirected to a: listen, whisper, barge by tone', async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    const intruder = await phone('1003', 1300);
+    expect(pinnedInstance('1003')).toBe('b');
+    await knownEverywhere([agent, customer, supervisor, intruder]);
+    const before = recordings(a);
+    const { callAt } = await placeCall(customer, agent, b);
+
+    // 1003 may not monitor: a refuses it as one instance does (403), and the phone never
+    // saw the redirect b gave Kamailio.
+    expect((await intruder.command('dial', `sip:*901002@127.0.0.1:${kamailio!.port}`)).ok).toBe(
+      true,
+    );
+    await intruder.waitForEvent('CALL_CLOSED', 10000);
+    const finals = intruder
+      .trace()
+      .filter((t) => t.direction === 'received' && (t.message.status ?? 0) >= 200)
+      .map((t) => t.message.status);
+    expect(finals.at(-1)).toBe(403);
+    expect(finals).not.toContain(302);
+
+    expect((await supervisor.command('dial', `sip:*901002@127.0.0.1:${kamailio!.port}`)).ok).toBe(
+      true,
+    );
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const listenAt = Date.now();
+    // b redirected it, Kamailio relayed it to a, and a challenged and accepted the phone.
+    expect(kamailio!.log()).toMatch(
+      new RegExp(
+        `INVITE from 1005 redirected to instance sip:\\*901002@127\\.0\\.0\\.1:${specs[0]!.sipPort}`,
+      ),
+    );
+    expect(supervisor.trace().some((t) => t.message.status === 302)).toBe(false);
+    await sleep(PHASE_MS);
+
+    expect((await supervisor.command('sndcode', '5')).ok).toBe(true);
+    const whisperAt = Date.now();
+    await sleep(PHASE_MS);
+
+    expect((await supervisor.command('sndcode', '6')).ok).toBe(true);
+    const bargeAt = Date.now();
+    await sleep(PHASE_MS);
+    const endAt = Date.now();
+
+    await supervisor.command('hangup');
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    await customer.command('hangup');
+    await customer.waitForEvent('CALL_CLOSED', 10000);
+    await agent.waitForEvent('CALL_CLOSED', 10000);
+
+    const C = CUSTOMER_HZ;
+    const A = AGENT_HZ;
+    const S = SUPERVISOR_HZ;
+    const c = (from: number, to: number) => toneWindow(heardAudio(customer), callAt, from, to);
+    const ag = (from: number, to: number) => toneWindow(heardAudio(agent), callAt, from, to);
+    const s = (from: number, to: number) => toneWindow(heardAudio(supervisor), listenAt, from, to);
+    const phases: Array<[string, PcmAudio, number[], number[]]> = [
+      ['supervisor, listen', s(listenAt + SETTLE_MS, whisperAt), [C, A], [S]],
+      ['agent, listen', ag(listenAt + SETTLE_MS, whisperAt), [C], [S]],
+      ['customer, listen', c(listenAt + SETTLE_MS, whisperAt), [A], [S]],
+      ['agent, whisper', ag(whisperAt + SETTLE_MS, bargeAt), [C, S], []],
+      ['customer, whisper', c(whisperAt + SETTLE_MS, bargeAt), [A], [S]],
+      ['agent, barge', ag(bargeAt + SETTLE_MS, endAt), [C, S], []],
+      ['customer, barge', c(bargeAt + SETTLE_MS, endAt), [A, S], []],
+    ];
+    for (const [label, audio, present, absent] of phases) {
+      expectTones(label, audio, present, absent);
+    }
+    await expectRecordingWithoutSupervisor(before, callAt, endAt);
+
+    // The session and the refusal are a's, in a's audit log; b has none of them.
+    const entries = async (server: ServerHandle) =>
+      (
+        (await server.httpGet('/v1/audit?agent=1002')).json as {
+          entries: Array<{ action: string; trigger: string; actor: string; reason: string | null }>;
+        }
+      ).entries
+        .filter((e) => e.trigger === 'feature-code' || e.trigger === 'dtmf')
+        .map((e) => [e.action, e.actor]);
+    expect(await entries(a)).toEqual(
+      expect.arrayContaining([
+        ['refusal', '1003'],
+        ['start', '1005'],
+      ]),
+    );
+    expect(await entries(b)).toEqual([]);
   }, 120000);
 });
