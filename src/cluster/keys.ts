@@ -17,6 +17,8 @@ export interface ClusterKeys {
   instance(id: string): string;
   /** The instance that holds one live monitor session, expiring unless refreshed. */
   monitor(id: string): string;
+  /** Pub/sub channel of the events each instance's calls raise. */
+  eventChannel: string;
 }
 
 export function clusterKeys(prefix: string): ClusterKeys {
@@ -28,5 +30,6 @@ export function clusterKeys(prefix: string): ClusterKeys {
     callIndex: `${prefix}calls`,
     instance: (id) => `${prefix}instance:${id}`,
     monitor: (id) => `${prefix}monitor:${id}`,
+    eventChannel: `${prefix}events`,
   };
 }

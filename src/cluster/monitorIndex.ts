@@ -34,7 +34,9 @@ export class MonitorIndex {
 
   start(): void {
     this.unsubscribe = this.deps.events.subscribe(
-      (e) => e.type === 'monitor.started' || e.type === 'monitor.ended',
+      // Only this instance's own sessions (another instance's events carry `instance`).
+      (e) =>
+        (e.type === 'monitor.started' || e.type === 'monitor.ended') && e.instance === undefined,
       (e) => {
         if (e.type !== 'monitor.started' && e.type !== 'monitor.ended') return;
         if (e.sessionId === null) return;

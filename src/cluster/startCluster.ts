@@ -15,6 +15,7 @@ import { FeatureCodeRedirect } from './featureCodeRedirect.js';
 import { clusterKeys } from './keys.js';
 import { MonitorIndex } from './monitorIndex.js';
 import { RedisConnection } from './redisConnection.js';
+import { SharedEvents } from './sharedEvents.js';
 import { SharedLocation } from './sharedLocation.js';
 
 export interface ClusterDeps {
@@ -88,12 +89,21 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     refreshMs: deps.config.callRefreshMs,
     ttlMs: deps.config.callTtlMs,
   });
+  const sharedEvents = new SharedEvents({
+    instanceId: deps.instanceId,
+    events: deps.events,
+    redis,
+    keys,
+    logger,
+  });
   try {
     await redis.connect();
     await location.start();
     index.start();
     monitors.start();
+    await sharedEvents.start();
   } catch (err) {
+    sharedEvents.stop();
     location.stop();
     index.stop();
     monitors.stop();
@@ -106,6 +116,7 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     index,
     monitors,
     async close() {
+      sharedEvents.stop();
       location.stop();
       index.stop();
       monitors.stop();

@@ -21,6 +21,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { apiClient, summary, type ApiClient } from '../../helpers/api.js';
 import { startBaresip, type BaresipPhone } from '../../helpers/baresip.js';
+import { EventStreamClient, type StreamEvent } from '../../helpers/eventStream.js';
 import { type PcmAudio } from '../../helpers/goertzel.js';
 import {
   AGENT_HZ,
@@ -35,7 +36,7 @@ import {
   waitFor,
   wavChannel,
 } from '../../helpers/phoneScene.js';
-import { type ExtensionSpec, type ServerHandle } from '../../helpers/server.js';
+import { TEST_ADMIN_TOKEN, type ExtensionSpec, type ServerHandle } from '../../helpers/server.js';
 import {
   instanceSpec,
   KamailioProc,
@@ -70,6 +71,7 @@ let kamailio: KamailioProc | undefined;
 const specs: InstanceSpec[] = [];
 const instances = new Map<string, ServerHandle>();
 let phones: BaresipPhone[] = [];
+let streams: EventStreamClient[] = [];
 
 beforeAll(async () => {
   redis = await RedisProc.start();
@@ -84,7 +86,25 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(phones.map((p) => p.kill()));
   phones = [];
+  await Promise.all(streams.map((c) => c.close()));
+  streams = [];
 });
+
+async function eventStream(server: ServerHandle, since?: number): Promise<EventStreamClient> {
+  const client = await EventStreamClient.connect(server.httpPort, {
+    token: TEST_ADMIN_TOKEN.token,
+    ...(since !== undefined ? { since } : {}),
+  });
+  streams.push(client);
+  return client;
+}
+
+/** The call's and the session's events a stream received: type and origin instance. */
+function callEvents(received: readonly StreamEvent[], callId: string): Array<[string, unknown]> {
+  return received
+    .filter((e) => e.callId === callId && e.type !== 'call.quality')
+    .map((e) => [e.type, e.instance]);
+}
 
 afterAll(async () => {
   await kamailio?.stop();
@@ -228,6 +248,7 @@ describe('monitoring a call the other instance anchors', () => {
     expect(['1002', '1004', '1005'].map(pinnedInstance)).toEqual(['a', 'a', 'b']);
     await knownEverywhere([agent, customer, supervisor]);
 
+    const onBEvents = await eventStream(b);
     const before = recordings(a);
     const { id, callAt } = await placeCall(customer, agent, b);
     // b does not hold the call itself: its own listing is empty.
@@ -311,6 +332,28 @@ describe('monitoring a call the other instance anchors', () => {
       expectTones(label, audio, present, absent);
 
     await expectRecordingWithoutSupervisor(before, callAt, endAt);
+
+    // b's event stream saw a's call and session, each event once, naming a as origin…
+    const expected: Array<[string, unknown]> = [
+      ['call.created', 'a'],
+      ['call.answered', 'a'],
+      ['monitor.started', 'a'],
+      ['monitor.mode-changed', 'a'],
+      ['monitor.mode-changed', 'a'],
+      ['monitor.ended', 'a'],
+      ['call.ended', 'a'],
+    ];
+    const seen = () => callEvents(onBEvents.received, id).filter(([t]) => t !== 'monitor.refused');
+    await waitFor(async () => seen().length >= expected.length, 5000);
+    expect(seen()).toEqual(expected);
+    // …and a client resuming on b with ?since= gets them again, in b's own order.
+    const first = onBEvents.received.find((e) => e.callId === id)!;
+    const resumed = await eventStream(b, first.seq - 1);
+    const seqs = (c: EventStreamClient) =>
+      c.received.filter((e) => e.callId === id).map((e) => [e.seq, e.type]);
+    await waitFor(async () => seqs(resumed).length >= seqs(onBEvents).length, 5000);
+    expect(seqs(resumed)).toEqual(seqs(onBEvents));
+    expect(callEvents(resumed.received, id)).toEqual(callEvents(onBEvents.received, id));
 
     // The audit entries of b's requests are a's, with the token's name as the actor.
     const actions = async (server: ServerHandle) =>
