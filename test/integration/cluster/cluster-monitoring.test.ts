@@ -15,6 +15,8 @@
  *   it to a, Kamailio relays it there; a challenges and authenticates the phone and
  *   attaches it; DTMF 5 and 6 switch to whisper and barge. A phone that may not monitor
  *   gets a's refusal, never the redirect.
+ * - Redis stopped: b answers 503 `cluster-unavailable` for a's call (480 to the feature
+ *   code) while a serves its own call; Redis back, both work again by themselves.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
@@ -463,5 +465,51 @@ describe('monitoring a call the other instance anchors', () => {
       ]),
     );
     expect(await entries(b)).toEqual([]);
+  }, 120000);
+
+  it('Redis down: requests for the other instance answer 503 (SIP 480), local ones work; both recover', async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const viaB = apiClient(b.httpPort, SUPERVISOR_TOKEN);
+    const onA = apiClient(a.httpPort, SUPERVISOR_TOKEN);
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    await knownEverywhere([agent, customer, supervisor]);
+    const { id } = await placeCall(customer, agent, b);
+    expect((await viaB.get(`/v1/calls/${id}`)).status).toBe(200);
+
+    await redis!.stop();
+    const down = await viaB.get(`/v1/calls/${id}`);
+    expect(refusal(down)).toEqual({ status: 503, code: 'cluster-unavailable' });
+    expect(down.headers['retry-after']).toBe('1');
+    // a answers for its own call without Redis.
+    expect((await onA.get(`/v1/calls/${id}`)).status).toBe(200);
+    // The feature code reaching b cannot be placed: 480 (503 would take b out of Kamailio's set).
+    expect((await supervisor.command('dial', `sip:*901002@127.0.0.1:${kamailio!.port}`)).ok).toBe(
+      true,
+    );
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    // (Not the refusal of an agent in no call, also 480: the reason says which.)
+    const final = supervisor
+      .trace()
+      .filter((t) => t.direction === 'received' && (t.message.status ?? 0) >= 200)
+      .map((t) => ({ status: t.message.status, reason: t.message.reason }))
+      .at(-1);
+    expect(final).toEqual({ status: 480, reason: 'Shared State Unavailable' });
+
+    await redis!.run();
+    // Recovered by themselves: the owner writes its call and heartbeat again.
+    expect(
+      await waitFor(async () => (await viaB.get(`/v1/calls/${id}`)).status === 200, 15000),
+    ).toBe(true);
+    expect((await supervisor.command('dial', `sip:*901002@127.0.0.1:${kamailio!.port}`)).ok).toBe(
+      true,
+    );
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    await supervisor.command('hangup');
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    await customer.command('hangup');
+    await customer.waitForEvent('CALL_CLOSED', 10000);
   }, 120000);
 });
