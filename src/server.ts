@@ -49,7 +49,13 @@ import { registerPresenceMetrics } from './metrics/presenceMetrics.js';
 import { CloseStack } from './util/closeStack.js';
 import { reasonOf, StartError, startStep as open } from './util/startError.js';
 import { inBackground } from './util/background.js';
-import { featureCodeRedirect, startCluster, type RunningCluster } from './cluster/startCluster.js';
+import {
+  featureCodeRedirect,
+  remoteCallsOf,
+  shareListing,
+  startCluster,
+  type RunningCluster,
+} from './cluster/startCluster.js';
 import { registerClusterRoutes } from './cluster/clusterRoutes.js';
 import { clusterApiUrl } from './cluster/apiUrl.js';
 import { registerApiForwarding } from './cluster/apiForwarding.js';
@@ -449,16 +455,19 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
           logger: logger.child({ module: 'cluster' }),
         });
       }
+      const listing = new LiveCallListing(
+        config,
+        calls,
+        supervision,
+        () => clock.now(),
+        (ms) => new Date(ms + wallOffset),
+      );
+      if (cluster !== undefined) shareListing(cluster, config, listing, supervision.monitoring);
       registerMonitoringRoutes(http, {
         config,
         supervision,
-        listing: new LiveCallListing(
-          config,
-          calls,
-          supervision,
-          () => clock.now(),
-          (ms) => new Date(ms + wallOffset),
-        ),
+        listing,
+        ...(cluster !== undefined ? { remoteCalls: remoteCallsOf(cluster) } : {}),
         location,
         isInCall: (extension) => calls.isInCall(extension),
         now: () => clock.now(),

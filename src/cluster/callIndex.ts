@@ -13,6 +13,7 @@ import type { Clock, TimerHandle } from '../../sip/clock.js';
 import type { CallRecord } from '../calls/callRecord.js';
 import type { Logger } from '../logging.js';
 import type { ClusterKeys } from './keys.js';
+import type { SharedListing } from './sharedListing.js';
 import type { RedisConnection } from './redisConnection.js';
 
 export interface IndexedCall {
@@ -26,6 +27,8 @@ export interface IndexedCall {
   /** Wall-clock ISO times. */
   startedAt: string;
   answeredAt?: string;
+  /** The owner's listing entry (absent before the owner's listing is wired). */
+  listing?: SharedListing;
 }
 
 export interface CallIndex {
@@ -109,6 +112,7 @@ export interface InstanceHeartbeat {
 
 export class RedisCallIndex implements CallIndex {
   private timer: TimerHandle | undefined;
+  private listingOf: ((id: string) => SharedListing | undefined) | undefined;
   private stopped = false;
   private readonly onChange = (record: CallRecord) => this.write([record]);
   private readonly onEnded = (record: CallRecord) => this.remove(record.id);
@@ -131,6 +135,17 @@ export class RedisCallIndex implements CallIndex {
     calls.off('callStarted', this.onChange);
     calls.off('answered', this.onChange);
     calls.off('ended', this.onEnded);
+  }
+
+  /** Where each written call's listing entry comes from (wired once the listing exists). */
+  setListing(listingOf: (id: string) => SharedListing | undefined): void {
+    this.listingOf = listingOf;
+  }
+
+  /** Written again now: the call's listing changed (a monitor, a hand, a tag). */
+  touch(id: string): void {
+    const record = this.deps.calls.liveCalls().find((r) => r.id === id);
+    if (record !== undefined) this.write([record]);
   }
 
   async list(): Promise<IndexedCall[]> {
@@ -203,6 +218,8 @@ export class RedisCallIndex implements CallIndex {
     for (const r of records) {
       if (r.state === 'ended') continue;
       const call = indexedCall(r, instanceId, toWall);
+      const listing = this.listingOf?.(r.id);
+      if (listing !== undefined) call.listing = listing;
       pipeline.set(keys.call(r.id), JSON.stringify(call), 'PX', ttlMs);
       pipeline.zadd(keys.callIndex, toWall(r.startedAt).getTime(), r.id);
     }

@@ -16,6 +16,11 @@ import { clusterKeys } from './keys.js';
 import { MonitorIndex } from './monitorIndex.js';
 import { RedisConnection } from './redisConnection.js';
 import { SharedEvents } from './sharedEvents.js';
+import { ApiError } from '../http/api/errors.js';
+import type { LiveCallFilter, LiveCallListing } from '../monitoring/liveCalls.js';
+import type { MonitoringService } from '../monitoring/monitoringService.js';
+import { remoteListings, sharedListing, type SharedListing } from './sharedListing.js';
+import { ClusterUnavailableError } from './redisConnection.js';
 import { SharedLocation } from './sharedLocation.js';
 
 export interface ClusterDeps {
@@ -39,7 +44,8 @@ export interface ClusterDeps {
 
 export interface RunningCluster {
   readonly instanceId: string;
-  readonly index: CallIndex & Pick<RedisCallIndex, 'apiOf' | 'sipOf' | 'ownerOfExtension'>;
+  readonly index: CallIndex &
+    Pick<RedisCallIndex, 'apiOf' | 'sipOf' | 'ownerOfExtension' | 'setListing'>;
   readonly monitors: Pick<MonitorIndex, 'ownerOf'>;
   close(): Promise<void>;
 }
@@ -96,6 +102,16 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     keys,
     logger,
   });
+  // A monitor or a hand changes the call's listing entry: written at once, not at the
+  // next refresh.
+  const untouch = deps.events.subscribe(
+    (e) =>
+      e.instance === undefined &&
+      (e.type.startsWith('monitor.') || e.type.startsWith('hand.')) &&
+      'callId' in e &&
+      typeof e.callId === 'string',
+    (e) => index.touch((e as { callId: string }).callId),
+  );
   try {
     await redis.connect();
     await location.start();
@@ -103,6 +119,7 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     monitors.start();
     await sharedEvents.start();
   } catch (err) {
+    untouch();
     sharedEvents.stop();
     location.stop();
     index.stop();
@@ -116,6 +133,7 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     index,
     monitors,
     async close() {
+      untouch();
       sharedEvents.stop();
       location.stop();
       index.stop();
@@ -141,4 +159,49 @@ export function featureCodeRedirect(
     userAgent: config.sip.userAgent,
     logger: logger.child({ module: 'cluster' }),
   });
+}
+
+/** Each call's listing entry goes into the shared index with the call (sharedListing.ts). */
+export function shareListing(
+  cluster: RunningCluster,
+  config: Config,
+  listing: Pick<LiveCallListing, 'get'>,
+  monitoring: Pick<MonitoringService, 'permissions' | 'eligibility'>,
+): void {
+  const extensions = config.extensions.map((e) => e.number);
+  cluster.index.setListing((id) => {
+    const view = listing.get(id);
+    return view === undefined
+      ? undefined
+      : sharedListing(
+          view,
+          extensions,
+          (supervisor, agent) => monitoring.permissions.modesFor(supervisor, agent).length > 0,
+          (supervisor, callId) => monitoring.eligibility(supervisor, callId),
+        );
+  });
+}
+
+/**
+ * The other instances' calls for `GET /v1/calls`, filtered; Redis down: 503
+ * `cluster-unavailable` (the list would silently miss calls).
+ */
+export function remoteCallsOf(
+  cluster: RunningCluster,
+): (filter: LiveCallFilter) => Promise<SharedListing[]> {
+  return async (filter) => {
+    let calls;
+    try {
+      calls = await cluster.index.list();
+    } catch (err) {
+      if (!(err instanceof ClusterUnavailableError)) throw err;
+      throw new ApiError(503, 'cluster-unavailable', err.message, {
+        headers: { 'Retry-After': '1' },
+      });
+    }
+    const entries = calls.flatMap((c) =>
+      c.instance !== cluster.instanceId && c.listing !== undefined ? [c.listing] : [],
+    );
+    return remoteListings(entries, filter, Date.now());
+  };
 }

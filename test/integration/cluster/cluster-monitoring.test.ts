@@ -8,9 +8,10 @@
  * pinned to b. Each mode is checked by tone on what each phone heard, and a's recording
  * never holds the supervisor.
  *
- * - The API, every request sent to b with the supervisor's own token: b hands it to a, a
- *   rings the supervisor's phone (through Kamailio, on the binding b accepted). Refusals
- *   answer b's client exactly as a answers its own; the audit entries land on a.
+ * - The API, every request sent to b with the supervisor's own token: b lists a's call
+ *   (filters, join, monitors), b hands each action to a, a rings the supervisor's phone
+ *   (through Kamailio, on the binding b accepted). Refusals answer b's client exactly as
+ *   a answers its own; the audit entries land on a; b's event stream shows a's events.
  * - The feature code: the supervisor dials *901002, Kamailio sends it to b, b redirects
  *   it to a, Kamailio relays it there; a challenges and authenticates the phone and
  *   attaches it; DTMF 5 and 6 switch to whisper and barge. A phone that may not monitor
@@ -146,6 +147,7 @@ interface MonitorView {
 interface CallView {
   id: string;
   agent: string | null;
+  join?: unknown;
   monitors: Array<{ id: string; supervisor: string; mode: string; state: string }>;
 }
 
@@ -253,8 +255,21 @@ describe('monitoring a call the other instance anchors', () => {
     const onBEvents = await eventStream(b);
     const before = recordings(a);
     const { id, callAt } = await placeCall(customer, agent, b);
-    // b does not hold the call itself: its own listing is empty.
-    expect(((await b.httpGet('/v1/calls')).json as { calls: unknown[] }).calls).toEqual([]);
+    // b lists a's call with its filters, and the join a computed for the supervisor.
+    const listed = async (query = '') =>
+      ((await viaB.get(`/v1/calls${query}`)).json as { calls: CallView[] }).calls;
+    expect(await listed()).toEqual([
+      expect.objectContaining({
+        id,
+        agent: '1002',
+        monitors: [],
+        join: { modes: ['listen', 'whisper', 'barge', 'takeover'], refusal: null },
+      }),
+    ]);
+    expect((await listed('?agent=1002')).map((c) => c.id)).toEqual([id]);
+    expect(await listed('?agent=1003')).toEqual([]);
+    expect((await listed('?hand=false')).map((c) => c.id)).toEqual([id]);
+    expect(await listed('?hand=true')).toEqual([]);
 
     // Refused before any forwarding, by b itself: a wrong token, an agent's scope.
     expect(
@@ -284,6 +299,13 @@ describe('monitoring a call the other instance anchors', () => {
     expect((shown.json as CallView).monitors).toEqual([
       expect.objectContaining({ id: session.id, supervisor: '1005', mode: 'listen' }),
     ]);
+    // b's list shows the session (the owner wrote the call again when it started).
+    expect(
+      await waitFor(
+        async () => (await listed())[0]?.monitors.some((m) => m.id === session.id) === true,
+        3000,
+      ),
+    ).toBe(true);
     // A second start is refused by a with its own code, and b says the same.
     const againOnA = await onA.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
     const againViaB = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
@@ -483,8 +505,12 @@ describe('monitoring a call the other instance anchors', () => {
     const down = await viaB.get(`/v1/calls/${id}`);
     expect(refusal(down)).toEqual({ status: 503, code: 'cluster-unavailable' });
     expect(down.headers['retry-after']).toBe('1');
-    // a answers for its own call without Redis.
+    // a answers for its own call without Redis; the list of every instance's calls cannot.
     expect((await onA.get(`/v1/calls/${id}`)).status).toBe(200);
+    expect(refusal(await viaB.get('/v1/calls'))).toEqual({
+      status: 503,
+      code: 'cluster-unavailable',
+    });
     // The feature code reaching b cannot be placed: 480 (503 would take b out of Kamailio's set).
     expect((await supervisor.command('dial', `sip:*901002@127.0.0.1:${kamailio!.port}`)).ok).toBe(
       true,
@@ -503,6 +529,9 @@ describe('monitoring a call the other instance anchors', () => {
     expect(
       await waitFor(async () => (await viaB.get(`/v1/calls/${id}`)).status === 200, 15000),
     ).toBe(true);
+    const all = await viaB.get('/v1/calls');
+    expect(all.status).toBe(200);
+    expect((all.json as { calls: CallView[] }).calls.map((c) => c.id)).toEqual([id]);
     expect((await supervisor.command('dial', `sip:*901002@127.0.0.1:${kamailio!.port}`)).ok).toBe(
       true,
     );
