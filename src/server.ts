@@ -18,7 +18,7 @@ import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
 import { checkRequest } from '../sip/core/requestChecks.js';
 import { OverloadMonitor } from '../sip/core/overload.js';
 import type { SipRequest } from '../sip/message/message.js';
-import { SipStack } from '../sip/stack.js';
+import { SipStack, type IncomingRequest } from '../sip/stack.js';
 import type { Source } from '../sip/transport/types.js';
 import { chooseSipUdpIo } from '../sip/transport/udpIoChoice.js';
 import { nativeSipUnavailable } from '../sip/transport/nativeSipSocket.js';
@@ -50,8 +50,16 @@ import { registerPresenceMetrics } from './metrics/presenceMetrics.js';
 import { CloseStack } from './util/closeStack.js';
 import { reasonOf, StartError, startStep as open } from './util/startError.js';
 import { inBackground } from './util/background.js';
-import { startCluster, type RunningCluster } from './cluster/startCluster.js';
+import {
+  featureCodeRedirect,
+  remoteCallsOf,
+  shareListing,
+  startCluster,
+  type RunningCluster,
+} from './cluster/startCluster.js';
 import { registerClusterRoutes } from './cluster/clusterRoutes.js';
+import { clusterApiUrl } from './cluster/apiUrl.js';
+import { registerApiForwarding } from './cluster/apiForwarding.js';
 
 export { StartError } from './util/startError.js';
 
@@ -314,16 +322,18 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   // Several instances: registrations and live calls shared through Redis (off: memory).
   let cluster: RunningCluster | undefined;
   const clusterConfig = config.cluster;
+  const sipHostPort = `${config.sip.advertisedAddress ?? address}:${stack.ports.udp ?? stack.ports.tcp}`;
   if (clusterConfig.redis !== null) {
     const redis = clusterConfig.redis;
     cluster = await open(`shared state in Redis at ${redis.url}`, 'cluster.redis', () =>
       startCluster({
         config: { ...clusterConfig, ...redis },
-        instanceId:
-          clusterConfig.instanceId ??
-          `${config.sip.advertisedAddress ?? address}:${stack.ports.udp ?? stack.ports.tcp}`,
+        instanceId: clusterConfig.instanceId ?? sipHostPort,
+        sipAddress: sipHostPort,
         location,
         calls,
+        events,
+        apiUrl: clusterApiUrl(config, tls !== undefined),
         clock,
         toWall: (ms) => new Date(ms + wallOffset),
         logger,
@@ -395,7 +405,15 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     presence: presence.service,
     userAgent: config.sip.userAgent,
   });
-  stack.onRequest((incoming) => router.route(incoming));
+  // Several instances: a feature code for a call another instance anchors is redirected there.
+  const redirect =
+    cluster === undefined
+      ? undefined
+      : featureCodeRedirect(cluster, config, (extension) => calls.isInCall(extension), logger);
+  const route = (incoming: IncomingRequest) => router.route(incoming);
+  stack.onRequest((incoming) => {
+    if (redirect?.route(incoming, route) !== true) route(incoming);
+  });
 
   let closed = false;
   let sweepTimer: TimerHandle | undefined;
@@ -446,16 +464,34 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     opened.push('HTTP server', () => http.close());
     sweepHttp = () => http.sweepAuthFailures();
     await open('HTTP routes', 'http', async () => {
+      if (cluster !== undefined) {
+        const running = cluster;
+        registerApiForwarding(http, {
+          instanceId: running.instanceId,
+          isLocal: (t) =>
+            t.kind === 'call'
+              ? calls.liveCall(t.id) !== undefined
+              : supervision.monitoring.session(t.id) !== undefined,
+          ownerOf: (t) =>
+            t.kind === 'call' ? running.index.ownerOf(t.id) : running.monitors.ownerOf(t.id),
+          apiOf: (instance) => running.index.apiOf(instance),
+          timeoutMs: config.cluster.forwardTimeoutMs,
+          logger: logger.child({ module: 'cluster' }),
+        });
+      }
+      const listing = new LiveCallListing(
+        config,
+        calls,
+        supervision,
+        () => clock.now(),
+        (ms) => new Date(ms + wallOffset),
+      );
+      if (cluster !== undefined) shareListing(cluster, config, listing, supervision.monitoring);
       registerMonitoringRoutes(http, {
         config,
         supervision,
-        listing: new LiveCallListing(
-          config,
-          calls,
-          supervision,
-          () => clock.now(),
-          (ms) => new Date(ms + wallOffset),
-        ),
+        listing,
+        ...(cluster !== undefined ? { remoteCalls: remoteCallsOf(cluster) } : {}),
         location,
         isInCall: (extension) => calls.isInCall(extension),
         now: () => clock.now(),

@@ -13,6 +13,7 @@ import type { Clock, TimerHandle } from '../../sip/clock.js';
 import type { CallRecord } from '../calls/callRecord.js';
 import type { Logger } from '../logging.js';
 import type { ClusterKeys } from './keys.js';
+import type { SharedListing } from './sharedListing.js';
 import type { RedisConnection } from './redisConnection.js';
 
 export interface IndexedCall {
@@ -26,6 +27,8 @@ export interface IndexedCall {
   /** Wall-clock ISO times. */
   startedAt: string;
   answeredAt?: string;
+  /** The owner's listing entry (absent before the owner's listing is wired). */
+  listing?: SharedListing;
 }
 
 export interface CallIndex {
@@ -91,10 +94,25 @@ export interface RedisCallIndexDeps {
   logger: Logger;
   refreshMs: number;
   ttlMs: number;
+  /** Where the other instances reach this instance's HTTP API (in its heartbeat). */
+  apiUrl: string;
+  /** Where the proxy reaches this instance's SIP, `host:port` (in its heartbeat). */
+  sipAddress: string;
+}
+
+/** What an instance's heartbeat key holds. */
+export interface InstanceHeartbeat {
+  calls: number;
+  at: string;
+  /** Its HTTP API, for requests about the calls it owns. */
+  api: string;
+  /** Its SIP `host:port`, for feature codes about the calls it owns. */
+  sip: string;
 }
 
 export class RedisCallIndex implements CallIndex {
   private timer: TimerHandle | undefined;
+  private listingOf: ((id: string) => SharedListing | undefined) | undefined;
   private stopped = false;
   private readonly onChange = (record: CallRecord) => this.write([record]);
   private readonly onEnded = (record: CallRecord) => this.remove(record.id);
@@ -117,6 +135,17 @@ export class RedisCallIndex implements CallIndex {
     calls.off('callStarted', this.onChange);
     calls.off('answered', this.onChange);
     calls.off('ended', this.onEnded);
+  }
+
+  /** Where each written call's listing entry comes from (wired once the listing exists). */
+  setListing(listingOf: (id: string) => SharedListing | undefined): void {
+    this.listingOf = listingOf;
+  }
+
+  /** Written again now: the call's listing changed (a monitor, a hand, a tag). */
+  touch(id: string): void {
+    const record = this.deps.calls.liveCalls().find((r) => r.id === id);
+    if (record !== undefined) this.write([record]);
   }
 
   async list(): Promise<IndexedCall[]> {
@@ -143,6 +172,38 @@ export class RedisCallIndex implements CallIndex {
     return text === null ? undefined : parseIndexedCall(text)?.instance;
   }
 
+  /** A live instance's HTTP API address, from its heartbeat (undefined once it lapsed). */
+  async apiOf(instance: string): Promise<string | undefined> {
+    return (await this.heartbeatOf(instance))?.api;
+  }
+
+  /** A live instance's SIP `host:port`, from its heartbeat (undefined once it lapsed). */
+  async sipOf(instance: string): Promise<string | undefined> {
+    return (await this.heartbeatOf(instance))?.sip;
+  }
+
+  /**
+   * The instance holding a live call of `extension` (as caller or callee). Reads the
+   * whole list: feature codes are rare beside calls.
+   */
+  async ownerOfExtension(extension: string): Promise<string | undefined> {
+    const calls = await this.list();
+    return calls.find((c) => c.callee === extension || c.caller === extension)?.instance;
+  }
+
+  private async heartbeatOf(instance: string): Promise<InstanceHeartbeat | undefined> {
+    const text = await this.deps.redis.run((r) => r.get(this.deps.keys.instance(instance)));
+    if (text === null) return undefined;
+    try {
+      const beat = JSON.parse(text) as Partial<InstanceHeartbeat>;
+      return typeof beat.api === 'string' && typeof beat.sip === 'string'
+        ? (beat as InstanceHeartbeat)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Writes every live call again with a fresh expiry, and the instance's heartbeat. */
   private refresh(): void {
     if (this.stopped) return;
@@ -157,16 +218,19 @@ export class RedisCallIndex implements CallIndex {
     for (const r of records) {
       if (r.state === 'ended') continue;
       const call = indexedCall(r, instanceId, toWall);
+      const listing = this.listingOf?.(r.id);
+      if (listing !== undefined) call.listing = listing;
       pipeline.set(keys.call(r.id), JSON.stringify(call), 'PX', ttlMs);
       pipeline.zadd(keys.callIndex, toWall(r.startedAt).getTime(), r.id);
     }
     if (heartbeat) {
-      pipeline.set(
-        keys.instance(instanceId),
-        JSON.stringify({ calls: records.length, at: new Date().toISOString() }),
-        'PX',
-        ttlMs,
-      );
+      const beat: InstanceHeartbeat = {
+        calls: records.length,
+        at: new Date().toISOString(),
+        api: this.deps.apiUrl,
+        sip: this.deps.sipAddress,
+      };
+      pipeline.set(keys.instance(instanceId), JSON.stringify(beat), 'PX', ttlMs);
     }
     pipeline.exec().catch((err: unknown) => {
       this.deps.logger.debug({ err }, 'writing the live-call index failed');

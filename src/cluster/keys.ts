@@ -15,6 +15,10 @@ export interface ClusterKeys {
   callIndex: string;
   /** An instance's heartbeat, expiring unless refreshed. */
   instance(id: string): string;
+  /** The instance that holds one live monitor session, expiring unless refreshed. */
+  monitor(id: string): string;
+  /** Pub/sub channel of the events each instance's calls raise. */
+  eventChannel: string;
 }
 
 export function clusterKeys(prefix: string): ClusterKeys {
@@ -25,5 +29,7 @@ export function clusterKeys(prefix: string): ClusterKeys {
     call: (id) => `${prefix}call:${id}`,
     callIndex: `${prefix}calls`,
     instance: (id) => `${prefix}instance:${id}`,
+    monitor: (id) => `${prefix}monitor:${id}`,
+    eventChannel: `${prefix}events`,
   };
 }

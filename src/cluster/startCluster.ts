@@ -7,11 +7,20 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../sip/clock.js';
 import type { Config } from '../config/schema.js';
+import type { EventBus } from '../events/eventBus.js';
 import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
 import { RedisCallIndex, type CallIndex, type CallSource } from './callIndex.js';
+import { FeatureCodeRedirect } from './featureCodeRedirect.js';
 import { clusterKeys } from './keys.js';
+import { MonitorIndex } from './monitorIndex.js';
 import { RedisConnection } from './redisConnection.js';
+import { SharedEvents } from './sharedEvents.js';
+import { ApiError } from '../http/api/errors.js';
+import type { LiveCallFilter, LiveCallListing } from '../monitoring/liveCalls.js';
+import type { MonitoringService } from '../monitoring/monitoringService.js';
+import { remoteListings, sharedListing, type SharedListing } from './sharedListing.js';
+import { ClusterUnavailableError } from './redisConnection.js';
 import { SharedLocation } from './sharedLocation.js';
 
 export interface ClusterDeps {
@@ -20,6 +29,12 @@ export interface ClusterDeps {
   instanceId: string;
   location: LocationService;
   calls: CallSource;
+  /** This instance's event bus (its monitor sessions are indexed from it). */
+  events: EventBus;
+  /** Where the other instances reach this instance's HTTP API. */
+  apiUrl: string;
+  /** Where the proxy reaches this instance's SIP, `host:port`. */
+  sipAddress: string;
   clock: Clock;
   toWall: (ms: number) => Date;
   logger: Logger;
@@ -29,7 +44,9 @@ export interface ClusterDeps {
 
 export interface RunningCluster {
   readonly instanceId: string;
-  readonly index: CallIndex;
+  readonly index: CallIndex &
+    Pick<RedisCallIndex, 'apiOf' | 'sipOf' | 'ownerOfExtension' | 'setListing'>;
+  readonly monitors: Pick<MonitorIndex, 'ownerOf'>;
   close(): Promise<void>;
 }
 
@@ -65,14 +82,48 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     logger,
     refreshMs: deps.config.callRefreshMs,
     ttlMs: deps.config.callTtlMs,
+    apiUrl: deps.apiUrl,
+    sipAddress: deps.sipAddress,
   });
+  const monitors = new MonitorIndex({
+    instanceId: deps.instanceId,
+    events: deps.events,
+    redis,
+    keys,
+    clock: deps.clock,
+    logger,
+    refreshMs: deps.config.callRefreshMs,
+    ttlMs: deps.config.callTtlMs,
+  });
+  const sharedEvents = new SharedEvents({
+    instanceId: deps.instanceId,
+    events: deps.events,
+    redis,
+    keys,
+    logger,
+  });
+  // A monitor or a hand changes the call's listing entry: written at once, not at the
+  // next refresh.
+  const untouch = deps.events.subscribe(
+    (e) =>
+      e.instance === undefined &&
+      (e.type.startsWith('monitor.') || e.type.startsWith('hand.')) &&
+      'callId' in e &&
+      typeof e.callId === 'string',
+    (e) => index.touch((e as { callId: string }).callId),
+  );
   try {
     await redis.connect();
     await location.start();
     index.start();
+    monitors.start();
+    await sharedEvents.start();
   } catch (err) {
+    untouch();
+    sharedEvents.stop();
     location.stop();
     index.stop();
+    monitors.stop();
     await redis.close();
     throw err;
   }
@@ -80,10 +131,77 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
   return {
     instanceId: deps.instanceId,
     index,
+    monitors,
     async close() {
+      untouch();
+      sharedEvents.stop();
       location.stop();
       index.stop();
+      monitors.stop();
       await redis.close();
     },
+  };
+}
+
+/** The redirect of feature codes for calls other instances anchor (featureCodeRedirect.ts). */
+export function featureCodeRedirect(
+  cluster: RunningCluster,
+  config: Config,
+  isInLocalCall: (extension: string) => boolean,
+  logger: Logger,
+): FeatureCodeRedirect {
+  return new FeatureCodeRedirect({
+    instanceId: cluster.instanceId,
+    featureCodes: config.monitoring.featureCodes,
+    isInLocalCall,
+    ownerOfExtension: (extension) => cluster.index.ownerOfExtension(extension),
+    sipOf: (instance) => cluster.index.sipOf(instance),
+    userAgent: config.sip.userAgent,
+    logger: logger.child({ module: 'cluster' }),
+  });
+}
+
+/** Each call's listing entry goes into the shared index with the call (sharedListing.ts). */
+export function shareListing(
+  cluster: RunningCluster,
+  config: Config,
+  listing: Pick<LiveCallListing, 'get'>,
+  monitoring: Pick<MonitoringService, 'permissions' | 'eligibility'>,
+): void {
+  const extensions = config.extensions.map((e) => e.number);
+  cluster.index.setListing((id) => {
+    const view = listing.get(id);
+    return view === undefined
+      ? undefined
+      : sharedListing(
+          view,
+          extensions,
+          (supervisor, agent) => monitoring.permissions.modesFor(supervisor, agent).length > 0,
+          (supervisor, callId) => monitoring.eligibility(supervisor, callId),
+        );
+  });
+}
+
+/**
+ * The other instances' calls for `GET /v1/calls`, filtered; Redis down: 503
+ * `cluster-unavailable` (the list would silently miss calls).
+ */
+export function remoteCallsOf(
+  cluster: RunningCluster,
+): (filter: LiveCallFilter) => Promise<SharedListing[]> {
+  return async (filter) => {
+    let calls;
+    try {
+      calls = await cluster.index.list();
+    } catch (err) {
+      if (!(err instanceof ClusterUnavailableError)) throw err;
+      throw new ApiError(503, 'cluster-unavailable', err.message, {
+        headers: { 'Retry-After': '1' },
+      });
+    }
+    const entries = calls.flatMap((c) =>
+      c.instance !== cluster.instanceId && c.listing !== undefined ? [c.listing] : [],
+    );
+    return remoteListings(entries, filter, Date.now());
   };
 }

@@ -460,6 +460,18 @@ const cluster = z.strictObject({
     })
     .nullable()
     .default(null),
+  /**
+   * Where the other instances reach this instance's HTTP API, to hand it requests about the
+   * calls it anchors (docs/architecture.md "Several instances"); default
+   * `http(s)://<sip.advertisedAddress ?? http.address>:<http.port>`.
+   */
+  apiUrl: z
+    .string()
+    .regex(/^https?:\/\/[^/]+$/, 'an http:// or https:// URL without a path')
+    .nullable()
+    .default(null),
+  /** How long a request handed to the owning instance may take (a monitor start rings). */
+  forwardTimeoutMs: z.number().int().min(100).max(120_000).default(30_000),
   /** How often an instance writes its live calls again, and how long an entry lasts. */
   callRefreshMs: z.number().int().min(100).max(60_000).default(1000),
   callTtlMs: z.number().int().min(500).max(600_000).default(5000),

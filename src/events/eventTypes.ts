@@ -131,6 +131,8 @@ export type ApiEvent = EventBody & {
   readonly seq: number;
   /** ISO 8601 wall-clock time of publication. */
   readonly time: string;
+  /** Several instances: the instance whose call raised it, when not this one. */
+  readonly instance?: string;
 };
 
 /** The event of one type. */

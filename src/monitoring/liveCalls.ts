@@ -72,7 +72,7 @@ export class LiveCallListing {
     return this.calls
       .liveCallsWithMedia()
       .map((c) => this.view(c))
-      .filter((v) => matches(v, filter));
+      .filter((v) => matchesLiveCallFilter(v, filter));
   }
 
   get(id: string): LiveCallView | undefined {
@@ -130,7 +130,8 @@ export class LiveCallListing {
   }
 }
 
-function matches(v: LiveCallView, f: LiveCallFilter): boolean {
+/** Whether a call's view passes the listing's filters. */
+export function matchesLiveCallFilter(v: LiveCallView, f: LiveCallFilter): boolean {
   if (f.agent !== undefined && v.agent !== f.agent) return false;
   if (f.group !== undefined && !v.groups.includes(f.group)) return false;
   if (f.direction !== undefined && v.direction !== f.direction) return false;

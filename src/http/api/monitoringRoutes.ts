@@ -45,6 +45,10 @@ export interface MonitoringRoutesDeps {
   isInCall(extension: string): boolean;
   now(): number;
   toWall(clockMs: number): Date;
+  /** Several instances: the other instances' calls passing a filter (src/cluster). */
+  remoteCalls?(
+    filter: LiveCallFilter,
+  ): Promise<Array<{ view: LiveCallView; joins: Record<string, JoinEligibility> }>>;
 }
 
 const ext = { type: 'string', pattern: '^[0-9A-Za-z._-]{1,32}$' } as const;
@@ -503,7 +507,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
         },
         response: {
           200: { type: 'object', properties: { calls: { type: 'array', items: callSchema } } },
-          ...errorResponses(400, 401, 403),
+          ...errorResponses(400, 401, 403, 503),
         },
       },
     },
@@ -527,11 +531,22 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
         ...(q.hand !== undefined ? { hand: q.hand } : {}),
       };
       const p = principalOf(request);
+      // Several instances: the others' calls too, with the join their owner computed.
+      const remote = (await deps.remoteCalls?.(filter)) ?? [];
       return {
-        calls: listing
-          .list(filter)
-          .filter((v) => maySee(p, v))
-          .map((v) => forPrincipal(p, v)),
+        calls: [
+          ...listing
+            .list(filter)
+            .filter((v) => maySee(p, v))
+            .map((v) => forPrincipal(p, v)),
+          ...remote
+            .filter((r) => maySee(p, r.view))
+            .map((r) => {
+              const reply = forPrincipal(p, r.view);
+              const join = p.extension === null ? undefined : r.joins[p.extension];
+              return reply.join !== undefined && join !== undefined ? { ...reply, join } : reply;
+            }),
+        ],
       };
     },
   );

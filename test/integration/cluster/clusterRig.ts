@@ -20,6 +20,7 @@ import {
   PEER_AUTH,
   REPO_ROOT,
   startServer,
+  type ConfigObject,
   type ExtensionSpec,
   type ServerHandle,
 } from '../../helpers/server.js';
@@ -204,9 +205,12 @@ export function startInstance(
   spec: InstanceSpec,
   redisUrl: string,
   extensions: readonly ExtensionSpec[],
+  /** More configuration (monitoring groups, API tokens), the same on every instance. */
+  overrides: ConfigObject = {},
 ): Promise<ServerHandle> {
   return startServer(
     {
+      ...overrides,
       ...PEER_AUTH,
       sip: { listen: { address: '127.0.0.1', udpPort: spec.sipPort, tcpPort: spec.sipPort } },
       media: { portRange: spec.rtp, workers: 1 },

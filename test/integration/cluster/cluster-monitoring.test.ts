@@ -1,0 +1,544 @@
+/**
+ * Monitoring a call anchored on the instance the supervisor's phone does not talk to
+ * (docs/architecture.md "Several instances"): a Redis, two callwatch instances and
+ * Kamailio in front, all real; phones (baresip) know only Kamailio.
+ *
+ * The customer (1004, 440 Hz) and the agent (1002, 1000 Hz) are both pinned to instance
+ * a, so a anchors their call; the supervisor's phone (1005, 1800 Hz, auto-answer) is
+ * pinned to b. Each mode is checked by tone on what each phone heard, and a's recording
+ * never holds the supervisor.
+ *
+ * - The API, every request sent to b with the supervisor's own token: b lists a's call
+ *   (filters, join, monitors), b hands each action to a, a rings the supervisor's phone
+ *   (through Kamailio, on the binding b accepted). Refusals answer b's client exactly as
+ *   a answers its own; the audit entries land on a; b's event stream shows a's events.
+ * - The feature code: the supervisor dials *901002, Kamailio sends it to b, b redirects
+ *   it to a, Kamailio relays it there; a challenges and authenticates the phone and
+ *   attaches it; DTMF 5 and 6 switch to whisper and barge. A phone that may not monitor
+ *   gets a's refusal, never the redirect.
+ * - Redis stopped: b answers 503 `cluster-unavailable` for a's call (480 to the feature
+ *   code) while a serves its own call; Redis back, both work again by themselves.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { apiClient, summary, type ApiClient } from '../../helpers/api.js';
+import { startBaresip, type BaresipPhone } from '../../helpers/baresip.js';
+import { EventStreamClient, type StreamEvent } from '../../helpers/eventStream.js';
+import { type PcmAudio } from '../../helpers/goertzel.js';
+import {
+  AGENT_HZ,
+  CUSTOMER_HZ,
+  expectTones,
+  heardAudio,
+  PHASE_MS,
+  SETTLE_MS,
+  sleep,
+  SUPERVISOR_HZ,
+  toneWindow,
+  waitFor,
+  wavChannel,
+} from '../../helpers/phoneScene.js';
+import { TEST_ADMIN_TOKEN, type ExtensionSpec, type ServerHandle } from '../../helpers/server.js';
+import {
+  instanceSpec,
+  KamailioProc,
+  probedIn,
+  RedisProc,
+  sharedCalls,
+  startInstance,
+  type InstanceSpec,
+} from './clusterRig.js';
+
+const SUPERVISOR_TOKEN = 'cluster-monitor-api-supervisor-1005';
+const AGENT_TOKEN = 'cluster-monitor-api-agent-1002';
+const EXTENSIONS: ExtensionSpec[] = ['1001', '1002', '1003', '1004', '1005'].map((n) => ({
+  number: n,
+  password: `pw${n}`,
+  role: n === '1005' ? 'supervisor' : 'agent',
+}));
+const OVERRIDES = {
+  monitoring: {
+    groups: [{ name: 'support', monitors: ['1005'], members: ['1002'], modes: ['all'] }],
+  },
+  api: {
+    tokens: [
+      { name: 'sam', token: SUPERVISOR_TOKEN, scope: 'supervisor', extension: '1005' },
+      { name: 'alex', token: AGENT_TOKEN, scope: 'agent', extension: '1002' },
+    ],
+  },
+};
+
+let redis: RedisProc | undefined;
+let kamailio: KamailioProc | undefined;
+const specs: InstanceSpec[] = [];
+const instances = new Map<string, ServerHandle>();
+let phones: BaresipPhone[] = [];
+let streams: EventStreamClient[] = [];
+
+beforeAll(async () => {
+  redis = await RedisProc.start();
+  specs.push(await instanceSpec('a'), await instanceSpec('b'));
+  for (const spec of specs) {
+    instances.set(spec.id, await startInstance(spec, redis.url, EXTENSIONS, OVERRIDES));
+  }
+  kamailio = await KamailioProc.start(specs.map((s) => s.sipPort));
+  for (const server of instances.values()) expect(await probedIn(server)).toBe(true);
+}, 120000);
+
+afterEach(async () => {
+  await Promise.all(phones.map((p) => p.kill()));
+  phones = [];
+  await Promise.all(streams.map((c) => c.close()));
+  streams = [];
+});
+
+async function eventStream(server: ServerHandle, since?: number): Promise<EventStreamClient> {
+  const client = await EventStreamClient.connect(server.httpPort, {
+    token: TEST_ADMIN_TOKEN.token,
+    ...(since !== undefined ? { since } : {}),
+  });
+  streams.push(client);
+  return client;
+}
+
+/** The call's and the session's events a stream received: type and origin instance. */
+function callEvents(received: readonly StreamEvent[], callId: string): Array<[string, unknown]> {
+  return received
+    .filter((e) => e.callId === callId && e.type !== 'call.quality')
+    .map((e) => [e.type, e.instance]);
+}
+
+afterAll(async () => {
+  await kamailio?.stop();
+  for (const server of instances.values()) await server.stop({ expectCode: null });
+  await redis?.close();
+}, 60000);
+
+async function phone(user: string, toneHz: number): Promise<BaresipPhone> {
+  const p = await startBaresip({
+    user,
+    password: `pw${user}`,
+    serverPort: kamailio!.port,
+    toneHz,
+  });
+  phones.push(p);
+  await p.waitForRegistration(10000);
+  return p;
+}
+
+/** Which instance Kamailio sent an extension's REGISTER to, from its log. */
+function pinnedInstance(user: string): string | undefined {
+  const port = new RegExp(`REGISTER from ${user} to instance sip:127\\.0\\.0\\.1:(\\d+)`).exec(
+    kamailio!.log(),
+  )?.[1];
+  return specs.find((s) => String(s.sipPort) === port)?.id;
+}
+
+interface MonitorView {
+  id: string;
+  callId: string;
+  supervisor: string;
+  agent: string;
+  mode: string;
+  state: string;
+}
+
+interface CallView {
+  id: string;
+  agent: string | null;
+  join?: unknown;
+  monitors: Array<{ id: string; supervisor: string; mode: string; state: string }>;
+}
+
+/** An error reply as one comparable value: status and error code. */
+function refusal(r: { status: number; json?: unknown }): { status: number; code: unknown } {
+  return { status: r.status, code: (r.json as { error?: { code?: unknown } })?.error?.code };
+}
+
+/** Every instance knows each phone's current contact (bindings are shared). */
+async function knownEverywhere(list: readonly BaresipPhone[]): Promise<void> {
+  for (const server of instances.values()) {
+    const known = async () => {
+      const regs = await server.registrations();
+      return list.every((p) =>
+        regs.some(
+          (r) => r.extension === p.user && r.contacts.some((c) => c.uri.includes(`:${p.sipPort}`)),
+        ),
+      );
+    };
+    expect(await waitFor(known, 5000)).toBe(true);
+  }
+}
+
+/** The customer (1004) calls the agent (1002); resolves with the call's id and start. */
+async function placeCall(
+  customer: BaresipPhone,
+  agent: BaresipPhone,
+  via: ServerHandle,
+): Promise<{ id: string; callAt: number }> {
+  expect((await customer.command('dial', `sip:1002@127.0.0.1:${kamailio!.port}`)).ok).toBe(true);
+  await customer.waitForEvent('CALL_ESTABLISHED', 10000);
+  await agent.waitForEvent('CALL_ESTABLISHED', 10000);
+  const callAt = Date.now();
+  let callId: string | undefined;
+  expect(
+    await waitFor(async () => {
+      const call = (await sharedCalls(via)).find((c) => c.caller === '1004');
+      callId = call?.state === 'answered' && call.instance === 'a' ? call.id : undefined;
+      return callId !== undefined;
+    }, 5000),
+  ).toBe(true);
+  return { id: callId!, callAt };
+}
+
+/** The WAV call recordings in an instance's recording directory. */
+function recordings(server: ServerHandle): string[] {
+  const dir = (server.config.recording as { directory: string }).directory;
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.wav'))
+      .map((f) => path.join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The recording of the call, on a: the customer on the left, the agent on the right,
+ * the supervisor on neither; b recorded nothing.
+ */
+async function expectRecordingWithoutSupervisor(
+  known: readonly string[],
+  callAt: number,
+  endAt: number,
+): Promise<void> {
+  const a = instances.get('a')!;
+  expect(recordings(instances.get('b')!)).toEqual([]);
+  let fresh: string[] = [];
+  expect(
+    await waitFor(
+      async () => (fresh = recordings(a).filter((f) => !known.includes(f))).length === 1,
+      5000,
+    ),
+  ).toBe(true);
+  await sleep(500); // the room completes the WAV just after the BYEs
+  const whole = (audio: PcmAudio) => toneWindow(audio, callAt, callAt + SETTLE_MS, endAt);
+  expectTones(
+    'recording left',
+    whole(wavChannel(fresh[0]!, 0)),
+    [CUSTOMER_HZ],
+    [SUPERVISOR_HZ, AGENT_HZ],
+  );
+  expectTones(
+    'recording right',
+    whole(wavChannel(fresh[0]!, 1)),
+    [AGENT_HZ],
+    [SUPERVISOR_HZ, CUSTOMER_HZ],
+  );
+}
+
+describe('monitoring a call the other instance anchors', () => {
+  it('the API sent to b is carried out by a: listen, whisper, barge by tone; refusals as on one instance', async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const viaB: ApiClient = apiClient(b.httpPort, SUPERVISOR_TOKEN);
+    const onA: ApiClient = apiClient(a.httpPort, SUPERVISOR_TOKEN);
+
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    // The hash of the From user pins them (cluster-calls.test.ts lists the pins).
+    expect(['1002', '1004', '1005'].map(pinnedInstance)).toEqual(['a', 'a', 'b']);
+    await knownEverywhere([agent, customer, supervisor]);
+
+    const onBEvents = await eventStream(b);
+    const before = recordings(a);
+    const { id, callAt } = await placeCall(customer, agent, b);
+    // b lists a's call with its filters, and the join a computed for the supervisor.
+    const listed = async (query = '') =>
+      ((await viaB.get(`/v1/calls${query}`)).json as { calls: CallView[] }).calls;
+    expect(await listed()).toEqual([
+      expect.objectContaining({
+        id,
+        agent: '1002',
+        monitors: [],
+        join: { modes: ['listen', 'whisper', 'barge', 'takeover'], refusal: null },
+      }),
+    ]);
+    expect((await listed('?agent=1002')).map((c) => c.id)).toEqual([id]);
+    expect(await listed('?agent=1003')).toEqual([]);
+    expect((await listed('?hand=false')).map((c) => c.id)).toEqual([id]);
+    expect(await listed('?hand=true')).toEqual([]);
+
+    // Refused before any forwarding, by b itself: a wrong token, an agent's scope.
+    expect(
+      refusal(await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' }, 'wrong-token')),
+    ).toEqual({ status: 401, code: 'unauthorized' });
+    expect(
+      refusal(await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' }, AGENT_TOKEN)),
+    ).toEqual({ status: 403, code: 'forbidden' });
+    // Refused by the owner, and answered through b exactly as a answers it.
+    const naming = { mode: 'listen', supervisor: '1001' };
+    const namingOnA = await onA.post(`/v1/calls/${id}/monitors`, naming);
+    const namingViaB = await viaB.post(`/v1/calls/${id}/monitors`, naming);
+    expect(refusal(namingOnA)).toEqual({ status: 403, code: 'forbidden' });
+    expect(summary(namingViaB)).toEqual(summary(namingOnA));
+    expect(namingViaB.headers['x-callwatch-handled-by']).toBe('a');
+
+    // POST to b: a starts the session and rings the supervisor's phone.
+    const started = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(summary(started)).toMatchObject({ status: 201, body: { callId: id, agent: '1002' } });
+    expect(started.headers['x-callwatch-handled-by']).toBe('a');
+    const session = started.json as MonitorView;
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const listenAt = Date.now();
+    // The call as b shows it (from a): the session is on it.
+    const shown = await viaB.get(`/v1/calls/${id}`);
+    expect(shown.status).toBe(200);
+    expect((shown.json as CallView).monitors).toEqual([
+      expect.objectContaining({ id: session.id, supervisor: '1005', mode: 'listen' }),
+    ]);
+    // b's list shows the session (the owner wrote the call again when it started).
+    expect(
+      await waitFor(
+        async () => (await listed())[0]?.monitors.some((m) => m.id === session.id) === true,
+        3000,
+      ),
+    ).toBe(true);
+    // A second start is refused by a with its own code, and b says the same.
+    const againOnA = await onA.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    const againViaB = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(againOnA.status).toBeGreaterThanOrEqual(400);
+    expect(summary(againViaB)).toEqual(summary(againOnA));
+    await sleep(PHASE_MS);
+
+    const whisper = await viaB.patch(`/v1/monitors/${session.id}`, { mode: 'whisper' });
+    expect(summary(whisper)).toMatchObject({ status: 200, body: { mode: 'whisper' } });
+    const whisperAt = Date.now();
+    await sleep(PHASE_MS);
+
+    const barge = await viaB.patch(`/v1/monitors/${session.id}`, { mode: 'barge' });
+    expect(summary(barge)).toMatchObject({ status: 200, body: { mode: 'barge' } });
+    const bargeAt = Date.now();
+    await sleep(PHASE_MS);
+    const endAt = Date.now();
+
+    const left = await viaB.delete(`/v1/monitors/${session.id}`);
+    expect(left.status).toBe(204);
+    expect(left.headers['x-callwatch-handled-by']).toBe('a');
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    // The session is gone: b now answers 404 like a does.
+    expect(refusal(await viaB.delete(`/v1/monitors/${session.id}`))).toEqual(
+      refusal(await onA.delete(`/v1/monitors/${session.id}`)),
+    );
+
+    await customer.command('hangup');
+    await customer.waitForEvent('CALL_CLOSED', 10000);
+    await agent.waitForEvent('CALL_CLOSED', 10000);
+
+    const C = CUSTOMER_HZ;
+    const A = AGENT_HZ;
+    const S = SUPERVISOR_HZ;
+    const c = (from: number, to: number) => toneWindow(heardAudio(customer), callAt, from, to);
+    const ag = (from: number, to: number) => toneWindow(heardAudio(agent), callAt, from, to);
+    const s = (from: number, to: number) => toneWindow(heardAudio(supervisor), listenAt, from, to);
+    const phases: Array<[string, PcmAudio, number[], number[]]> = [
+      ['supervisor, listen', s(listenAt + SETTLE_MS, whisperAt), [C, A], [S]],
+      ['agent, listen', ag(listenAt + SETTLE_MS, whisperAt), [C], [S]],
+      ['customer, listen', c(listenAt + SETTLE_MS, whisperAt), [A], [S]],
+      ['agent, whisper', ag(whisperAt + SETTLE_MS, bargeAt), [C, S], []],
+      ['customer, whisper', c(whisperAt + SETTLE_MS, bargeAt), [A], [S]],
+      ['agent, barge', ag(bargeAt + SETTLE_MS, endAt), [C, S], []],
+      ['customer, barge', c(bargeAt + SETTLE_MS, endAt), [A, S], []],
+    ];
+    for (const [label, audio, present, absent] of phases)
+      expectTones(label, audio, present, absent);
+
+    await expectRecordingWithoutSupervisor(before, callAt, endAt);
+
+    // b's event stream saw a's call and session, each event once, naming a as origin…
+    const expected: Array<[string, unknown]> = [
+      ['call.created', 'a'],
+      ['call.answered', 'a'],
+      ['monitor.started', 'a'],
+      ['monitor.mode-changed', 'a'],
+      ['monitor.mode-changed', 'a'],
+      ['monitor.ended', 'a'],
+      ['call.ended', 'a'],
+    ];
+    const seen = () => callEvents(onBEvents.received, id).filter(([t]) => t !== 'monitor.refused');
+    await waitFor(async () => seen().length >= expected.length, 5000);
+    expect(seen()).toEqual(expected);
+    // …and a client resuming on b with ?since= gets them again, in b's own order.
+    const first = onBEvents.received.find((e) => e.callId === id)!;
+    const resumed = await eventStream(b, first.seq - 1);
+    const seqs = (c: EventStreamClient) =>
+      c.received.filter((e) => e.callId === id).map((e) => [e.seq, e.type]);
+    await waitFor(async () => seqs(resumed).length >= seqs(onBEvents).length, 5000);
+    expect(seqs(resumed)).toEqual(seqs(onBEvents));
+    expect(callEvents(resumed.received, id)).toEqual(callEvents(onBEvents.received, id));
+
+    // The audit entries of b's requests are a's, with the token's name as the actor.
+    const actions = async (server: ServerHandle) =>
+      (
+        (await server.httpGet('/v1/audit?supervisor=1005')).json as {
+          entries: Array<{ action: string; actor: string; trigger: string; mode: string | null }>;
+        }
+      ).entries
+        .filter((e) => e.actor === 'sam' && e.action !== 'refusal')
+        .map((e) => [e.action, e.mode, e.trigger]);
+    expect(await actions(a)).toEqual([
+      ['start', 'listen', 'api'],
+      ['mode-change', 'whisper', 'api'],
+      ['mode-change', 'barge', 'api'],
+      ['stop', 'barge', 'api'],
+    ]);
+    expect(await actions(b)).toEqual([]);
+  }, 120000);
+
+  it('a feature code reaching b is redirected to a: listen, whisper, barge by tone', async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    const intruder = await phone('1003', 1300);
+    expect(pinnedInstance('1003')).toBe('b');
+    await knownEverywhere([agent, customer, supervisor, intruder]);
+    const before = recordings(a);
+    const { callAt } = await placeCall(customer, agent, b);
+
+    // 1003 may not monitor: a refuses it as one instance does (403), and the phone never
+    // saw the redirect b gave Kamailio.
+    expect((await intruder.command('dial', `sip:*901002@127.0.0.1:${kamailio!.port}`)).ok).toBe(
+      true,
+    );
+    await intruder.waitForEvent('CALL_CLOSED', 10000);
+    const finals = intruder
+      .trace()
+      .filter((t) => t.direction === 'received' && (t.message.status ?? 0) >= 200)
+      .map((t) => t.message.status);
+    expect(finals.at(-1)).toBe(403);
+    expect(finals).not.toContain(302);
+
+    expect((await supervisor.command('dial', `sip:*901002@127.0.0.1:${kamailio!.port}`)).ok).toBe(
+      true,
+    );
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const listenAt = Date.now();
+    // b redirected it, Kamailio relayed it to a, and a challenged and accepted the phone.
+    expect(kamailio!.log()).toMatch(
+      new RegExp(
+        `INVITE from 1005 redirected to instance sip:\\*901002@127\\.0\\.0\\.1:${specs[0]!.sipPort}`,
+      ),
+    );
+    expect(supervisor.trace().some((t) => t.message.status === 302)).toBe(false);
+    await sleep(PHASE_MS);
+
+    expect((await supervisor.command('sndcode', '5')).ok).toBe(true);
+    const whisperAt = Date.now();
+    await sleep(PHASE_MS);
+
+    expect((await supervisor.command('sndcode', '6')).ok).toBe(true);
+    const bargeAt = Date.now();
+    await sleep(PHASE_MS);
+    const endAt = Date.now();
+
+    await supervisor.command('hangup');
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    await customer.command('hangup');
+    await customer.waitForEvent('CALL_CLOSED', 10000);
+    await agent.waitForEvent('CALL_CLOSED', 10000);
+
+    const C = CUSTOMER_HZ;
+    const A = AGENT_HZ;
+    const S = SUPERVISOR_HZ;
+    const c = (from: number, to: number) => toneWindow(heardAudio(customer), callAt, from, to);
+    const ag = (from: number, to: number) => toneWindow(heardAudio(agent), callAt, from, to);
+    const s = (from: number, to: number) => toneWindow(heardAudio(supervisor), listenAt, from, to);
+    const phases: Array<[string, PcmAudio, number[], number[]]> = [
+      ['supervisor, listen', s(listenAt + SETTLE_MS, whisperAt), [C, A], [S]],
+      ['agent, listen', ag(listenAt + SETTLE_MS, whisperAt), [C], [S]],
+      ['customer, listen', c(listenAt + SETTLE_MS, whisperAt), [A], [S]],
+      ['agent, whisper', ag(whisperAt + SETTLE_MS, bargeAt), [C, S], []],
+      ['customer, whisper', c(whisperAt + SETTLE_MS, bargeAt), [A], [S]],
+      ['agent, barge', ag(bargeAt + SETTLE_MS, endAt), [C, S], []],
+      ['customer, barge', c(bargeAt + SETTLE_MS, endAt), [A, S], []],
+    ];
+    for (const [label, audio, present, absent] of phases) {
+      expectTones(label, audio, present, absent);
+    }
+    await expectRecordingWithoutSupervisor(before, callAt, endAt);
+
+    // The session and the refusal are a's, in a's audit log; b has none of them.
+    const entries = async (server: ServerHandle) =>
+      (
+        (await server.httpGet('/v1/audit?agent=1002')).json as {
+          entries: Array<{ action: string; trigger: string; actor: string; reason: string | null }>;
+        }
+      ).entries
+        .filter((e) => e.trigger === 'feature-code' || e.trigger === 'dtmf')
+        .map((e) => [e.action, e.actor]);
+    expect(await entries(a)).toEqual(
+      expect.arrayContaining([
+        ['refusal', '1003'],
+        ['start', '1005'],
+      ]),
+    );
+    expect(await entries(b)).toEqual([]);
+  }, 120000);
+
+  it('Redis down: requests for the other instance answer 503 (SIP 480), local ones work; both recover', async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const viaB = apiClient(b.httpPort, SUPERVISOR_TOKEN);
+    const onA = apiClient(a.httpPort, SUPERVISOR_TOKEN);
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    await knownEverywhere([agent, customer, supervisor]);
+    const { id } = await placeCall(customer, agent, b);
+    expect((await viaB.get(`/v1/calls/${id}`)).status).toBe(200);
+
+    await redis!.stop();
+    const down = await viaB.get(`/v1/calls/${id}`);
+    expect(refusal(down)).toEqual({ status: 503, code: 'cluster-unavailable' });
+    expect(down.headers['retry-after']).toBe('1');
+    // a answers for its own call without Redis; the list of every instance's calls cannot.
+    expect((await onA.get(`/v1/calls/${id}`)).status).toBe(200);
+    expect(refusal(await viaB.get('/v1/calls'))).toEqual({
+      status: 503,
+      code: 'cluster-unavailable',
+    });
+    // The feature code reaching b cannot be placed: 480 (503 would take b out of Kamailio's set).
+    expect((await supervisor.command('dial', `sip:*901002@127.0.0.1:${kamailio!.port}`)).ok).toBe(
+      true,
+    );
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    // (Not the refusal of an agent in no call, also 480: the reason says which.)
+    const final = supervisor
+      .trace()
+      .filter((t) => t.direction === 'received' && (t.message.status ?? 0) >= 200)
+      .map((t) => ({ status: t.message.status, reason: t.message.reason }))
+      .at(-1);
+    expect(final).toEqual({ status: 480, reason: 'Shared State Unavailable' });
+
+    await redis!.run();
+    // Recovered by themselves: the owner writes its call and heartbeat again.
+    expect(
+      await waitFor(async () => (await viaB.get(`/v1/calls/${id}`)).status === 200, 15000),
+    ).toBe(true);
+    const all = await viaB.get('/v1/calls');
+    expect(all.status).toBe(200);
+    expect((all.json as { calls: CallView[] }).calls.map((c) => c.id)).toEqual([id]);
+    expect((await supervisor.command('dial', `sip:*901002@127.0.0.1:${kamailio!.port}`)).ok).toBe(
+      true,
+    );
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    await supervisor.command('hangup');
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    await customer.command('hangup');
+    await customer.waitForEvent('CALL_CLOSED', 10000);
+  }, 120000);
+});
