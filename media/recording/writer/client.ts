@@ -32,6 +32,18 @@ interface Source {
 const MIN_BUFFER = 64 * 1024;
 const MAX_SPARE = 4;
 
+/**
+ * How long a media worker's ops wait to be sent with those that follow. Its sweep writes
+ * every recording in one turn, but each recording's open (create and header) and close
+ * (last block, header patch, close) come with the engine's commands for that call, one
+ * call per turn at a few hundred call set-ups per second: each was a message to the writer
+ * thread and one back, two thread wake-ups per op on a small machine. Held this long, the
+ * opens and closes of the calls starting and ending meanwhile share one message each way
+ * (docs/architecture.md §7.6). A recording's start (its reply waits for the header) and
+ * end come this much later; its file starts when it is open, so its length is unchanged.
+ */
+export const WORKER_WRITER_BATCH_MS = 20;
+
 export class WriterGoneError extends Error {
   readonly code = 'ERR_RECORDING_WRITER_GONE';
   constructor(message = 'the recording writer thread is gone') {
@@ -60,10 +72,9 @@ export class WriterClient {
   constructor(
     private readonly port: MessagePort,
     /**
-     * How long ops wait to be sent, gathering those that follow into the same batch: 0 (a
-     * media worker's: its sweep already writes every recording in one turn) sends at the
-     * end of this turn; the main thread's sidecars, one or two per call at any time, go
-     * a few per message with a few ms.
+     * How long ops wait to be sent, gathering those that follow into the same batch: 0
+     * sends at the end of this turn; a media worker's (WORKER_WRITER_BATCH_MS) and the main
+     * thread's sidecars, one or two ops per call at any time, go a few calls per message.
      */
     private readonly delayMs = 0,
   ) {
