@@ -34,13 +34,13 @@ const MAX_SPARE = 4;
 
 /**
  * How long a media worker's ops wait to be sent with those that follow. Its sweep writes
- * every recording in one turn, but each recording's open (create and header) and close
- * (last block, header patch, close) come with the engine's commands for that call, one
- * call per turn at a few hundred call set-ups per second: each was a message to the writer
- * thread and one back, two thread wake-ups per op on a small machine. Held this long, the
- * opens and closes of the calls starting and ending meanwhile share one message each way
- * (docs/architecture.md §7.6). A recording's start (its reply waits for the header) and
- * end come this much later; its file starts when it is open, so its length is unchanged.
+ * every recording in one turn, but each recording's close (last block, header patch,
+ * close) comes with the engine's commands for that call, one call per turn at a few
+ * hundred call set-ups per second: each was a message to the writer thread and one back,
+ * two thread wake-ups on a small machine. Held this long, the closes of the calls ending
+ * meanwhile share one message each way, and ride with the next create or sweep when one
+ * comes sooner (docs/architecture.md §7.6). A create is never held: a recording's start
+ * waits for it, and its file starts when it is open.
  */
 export const WORKER_WRITER_BATCH_MS = 20;
 
@@ -73,8 +73,9 @@ export class WriterClient {
     private readonly port: MessagePort,
     /**
      * How long ops wait to be sent, gathering those that follow into the same batch: 0
-     * sends at the end of this turn; a media worker's (WORKER_WRITER_BATCH_MS) and the main
-     * thread's sidecars, one or two ops per call at any time, go a few calls per message.
+     * sends at the end of this turn; a media worker's (WORKER_WRITER_BATCH_MS: its closes
+     * and blocks; a create goes at once) and the main thread's sidecars, one or two ops
+     * per call at any time, go a few calls per message.
      */
     private readonly delayMs = 0,
   ) {
@@ -170,11 +171,18 @@ export class WriterClient {
     return new Promise<number>((resolve, reject) => {
       this.ops.push(op);
       this.waiting.push({ resolve, reject });
+      // A create goes at the end of this turn whatever the delay, with all that waits: a
+      // recording's start waits for it (its file starts when it is open).
+      const now = this.delayMs === 0 || op.k === 'create';
       if (!this.scheduled) {
         this.scheduled = true;
         this.port.ref();
-        if (this.delayMs > 0) this.timer = setTimeout(() => this.flush(), this.delayMs);
-        else setImmediate(() => this.flush());
+        if (now) setImmediate(() => this.flush());
+        else this.timer = setTimeout(() => this.flush(), this.delayMs);
+      } else if (now && this.timer !== null) {
+        clearTimeout(this.timer);
+        this.timer = null;
+        setImmediate(() => this.flush());
       }
     });
   }
