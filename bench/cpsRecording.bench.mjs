@@ -320,7 +320,7 @@ async function main() {
     }
   }
   const lines = [
-    `## Recording's cost per call set-up, without SIP (media engine) — ${new Date().toISOString()}`,
+    `## Recording's cost per call set-up, without SIP (${o.via === 'server' ? 'CallMedia + RecordingTap' : 'media engine'}) — ${new Date().toISOString()}`,
     '',
     `- machine: ${m.nproc} CPU (${m.cpu}), kernel ${m.kernel}, ${m.memGb} GB RAM; node ${m.node}; load average at start ${m.load}, at end ${loadavg()}`,
     `- command: \`${commandLine('cpsRecording.bench.mjs')}\``,
