@@ -15,6 +15,11 @@
  *   --dir DIR        where the recordings go (default SCRATCH/cps-recording-<time>,
  *                    removed after each run; the file system's cost of creating files there
  *                    is part of what is measured, see docs/architecture.md §7.5)
+ *   --via server|engine  server (default): each call through the server's own code for
+ *                    it, CallMedia (src/calls/callMedia.ts: two legs, the answer's codecs,
+ *                    the room) and the RecordingTap (src/recording/recordingTap.ts: roles,
+ *                    start, both sidecars), in the order the server calls them; engine: the
+ *                    MediaEngine API called directly, each step awaited (the older figure)
  *   --no-build       do not run `npm run build` first
  *   --results FILE   append a markdown block to FILE
  *
@@ -23,12 +28,15 @@
  * answered call; with recording on, also the room's stereo WAV and the sidecar the tap
  * writes at the start and rewrites at the end (through the engine's writer thread, as
  * the server does). 20 calls warm up first. CPU = process.cpuUsage() (every thread) over
- * the calls, per call; the workers' and the writer's own shares from their schedstat;
- * "batches" = messages to the writer thread per call. Everything is bounded in count and
+ * the calls, per call; the workers' and the writer's own shares from their schedstat, the
+ * main thread's from /proc/self/task/PID/stat; "batches" = messages to the writer thread
+ * per call; "switches" = voluntary context switches of all the process's threads per call
+ * (each is a thread going to sleep, so about one wake-up each: what the messages between
+ * threads cost beyond their own work). Everything is bounded in count and
  * time; each run's process is waited for (at most 120 s) and killed by its PID past that.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers';
@@ -47,7 +55,68 @@ import { appendLines } from './lib/sippBench.mjs';
 
 const child = process.argv[2] === '--child';
 
-async function runChild([, dist, rec, dir, n, rate, hold]) {
+/** CPU ms of this process's main thread (utime + stime, clock ticks of 10 ms). */
+function mainThreadMs() {
+  const s = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** Voluntary context switches of every thread of this process, summed. */
+function switches() {
+  let n = 0;
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const m = /voluntary_ctxt_switches:\s+(\d+)/.exec(
+        readFileSync(`/proc/self/task/${t}/status`, 'utf8'),
+      );
+      n += Number(m?.[1] ?? 0);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return n;
+}
+
+/**
+ * One call the way the server makes it (src/calls/call.ts, src/monitoring/supervision.ts):
+ * CallMedia's two legs; the answer applied to both and the room connected, while the tap
+ * sets the roles and starts the recording (its start sidecar after); hold; the media
+ * closed and the tap's end sidecar.
+ */
+async function serverCall(m, engine, tap, quiet, id, hold) {
+  const media = await m.CallMedia.create(engine, id, ['PCMA'], quiet);
+  const leg = (port) => ({
+    remote: { address: '127.0.0.1', port },
+    rtcpMux: false,
+    codec: { name: 'PCMA', sendPayloadType: 8, receivePayloadType: 8 },
+    codecs: [],
+    direction: 'sendrecv',
+  });
+  const record = {
+    id,
+    caller: '5550199',
+    callee: '1001',
+    direction: 'inbound',
+    state: 'answered',
+    startedAt: performance.now(),
+    answeredAt: performance.now(),
+  };
+  const live = { record, media, extensions: { b: '1001' } };
+  const connected = Promise.all([media.apply('a', leg(9)), media.apply('b', leg(11))]).then(() =>
+    media.connect(),
+  );
+  const started = tap.answered(live);
+  await Promise.all([connected, started]);
+  await new Promise((r) => setTimeout(r, Number(hold)));
+  record.endedAt = performance.now();
+  record.endReason = 'caller-hangup';
+  record.state = 'ended';
+  await media.close();
+  await tap.ended(live, []);
+}
+
+async function runChild([, dist, rec, dir, n, rate, hold, via = 'engine']) {
   const N = Number(n);
   const { MediaEngine } = await import(
     pathToFileURL(path.join(REPO, dist, 'media/engine/index.js')).href
@@ -74,7 +143,30 @@ async function runChild([, dist, rec, dir, n, rate, hold]) {
   mkdirSync(dir, { recursive: true });
   const codecs = [{ name: 'PCMA', payloadType: 8 }];
   const rewrite = typeof engine.updateSmallFile === 'function';
+  let tap = null;
+  let server = null;
+  if (via === 'server') {
+    server = {
+      ...(await import(pathToFileURL(path.join(REPO, dist, 'src/calls/callMedia.js')).href)),
+    };
+    const { RecordingTap } = await import(
+      pathToFileURL(path.join(REPO, dist, 'src/recording/recordingTap.js')).href
+    );
+    const config = {
+      recording: {
+        enabled: rec === 'on',
+        directory: dir,
+        format: 'wav',
+        channels: 'stereo',
+        fileMode: 0o640,
+        dirMode: 0o750,
+      },
+      extensions: [],
+    };
+    tap = new RecordingTap(config, quiet, Date.now() - performance.now(), engine);
+  }
   const call = async (id) => {
+    if (server !== null) return serverCall(server, engine, tap, quiet, id, hold);
     const a = await engine.createLeg({ codecs, group: id, callId: id });
     const b = await engine.createLeg({ codecs, group: id, callId: id });
     const room = await engine.createRoom({ group: id });
@@ -123,6 +215,8 @@ async function runChild([, dist, rec, dir, n, rate, hold]) {
   try {
     await Promise.all(Array.from({ length: 20 }, (_, i) => call(`w${i}`)));
     const t0 = await threads();
+    const m0 = mainThreadMs();
+    const s0 = switches();
     const c0 = process.cpuUsage();
     const start = performance.now();
     const calls = [];
@@ -133,12 +227,16 @@ async function runChild([, dist, rec, dir, n, rate, hold]) {
     }
     await Promise.all(calls);
     const c = process.cpuUsage(c0);
+    const m1 = mainThreadMs();
+    const s1 = switches();
     const t1 = await threads();
     const us = (x) => Math.round(x / N);
     process.stdout.write(
       `${JSON.stringify({
         us: us(c.user + c.system),
         sys: us(c.system),
+        main: us((m1 - m0) * 1000),
+        switches: (s1 - s0) / N,
         workers: us((t1.workers - t0.workers) * 1000),
         writer: us((t1.writer - t0.writer) * 1000),
         batches: (t1.batches - t0.batches) / N,
@@ -166,6 +264,7 @@ async function main() {
       repeat: 4,
       dists: 'dist',
       dir: null,
+      via: 'server',
       build: true,
       results: null,
     },
@@ -176,6 +275,7 @@ async function main() {
       '--repeat': ['repeat', Number],
       '--dists': 'dists',
       '--dir': 'dir',
+      '--via': 'via',
       '--no-build': { build: false },
       '--results': 'results',
     },
@@ -185,6 +285,7 @@ async function main() {
   if (!(o.rate > 0 && o.rate <= 500)) throw new Error('--rate: 1..500');
   if (!(o.hold >= 0 && o.hold <= 10000)) throw new Error('--hold: 0..10000 ms');
   if (!(o.repeat >= 1 && o.repeat <= 10)) throw new Error('--repeat: 1..10');
+  if (o.via !== 'server' && o.via !== 'engine') throw new Error('--via: server or engine');
   const dists = o.dists.split(/\s+/).filter(Boolean);
   if (o.build) build();
   const dir = o.dir ?? path.join(SCRATCH, `cps-recording-${stamp()}`);
@@ -196,7 +297,17 @@ async function main() {
         const load = loadavg();
         const r = spawnSync(
           process.execPath,
-          [fileURLToPath(import.meta.url), '--child', dist, rec, dir, o.calls, o.rate, o.hold],
+          [
+            fileURLToPath(import.meta.url),
+            '--child',
+            dist,
+            rec,
+            dir,
+            o.calls,
+            o.rate,
+            o.hold,
+            o.via,
+          ],
           { cwd: REPO, encoding: 'utf8', timeout: 120000, killSignal: 'SIGKILL' },
         );
         const line = r.stdout.trim().split('\n').pop() ?? '';
@@ -209,21 +320,21 @@ async function main() {
     }
   }
   const lines = [
-    `## Recording's cost per call set-up, without SIP (media engine) — ${new Date().toISOString()}`,
+    `## Recording's cost per call set-up, without SIP (${o.via === 'server' ? 'CallMedia + RecordingTap' : 'media engine'}) — ${new Date().toISOString()}`,
     '',
     `- machine: ${m.nproc} CPU (${m.cpu}), kernel ${m.kernel}, ${m.memGb} GB RAM; node ${m.node}; load average at start ${m.load}, at end ${loadavg()}`,
     `- command: \`${commandLine('cpsRecording.bench.mjs')}\``,
-    `- setup: ${o.calls} calls at ${o.rate}/s held ${o.hold} ms per run, 2 workers; recording = stereo WAV + the sidecar written at the start and rewritten at the end; runs interleaved (per round every build off then on), ${o.repeat} round(s); CPU of the whole process per call (µs), the workers' and the writer's share from schedstat; recordings in ${path.dirname(dir)}`,
+    `- setup: ${o.calls} calls at ${o.rate}/s held ${o.hold} ms per run, 2 workers; ${o.via === 'server' ? "each call through the server's CallMedia and RecordingTap" : 'each call through the MediaEngine API, each step awaited'}; recording = stereo WAV + the sidecar written at the start and rewritten at the end; runs interleaved (per round every build off then on), ${o.repeat} round(s); CPU of the whole process per call (µs), the main thread's, the workers' and the writer's share; voluntary context switches per call (all threads); recordings in ${path.dirname(dir)}`,
     '',
-    '| build | recording | runs | µs CPU/call (median) | of which sys | workers | writer | writer batches/call | runs (µs/call) |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| build | recording | runs | µs CPU/call (median) | of which sys | main thread | workers | writer | writer batches/call | switches/call | runs (µs/call) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const dist of dists) {
     for (const rec of ['off', 'on']) {
       const rs = rows.filter((r) => r.dist === dist && r.rec === rec);
       const med = (k) => Math.round(median(rs.map((r) => r[k])));
       lines.push(
-        `| ${dist} | ${rec} | ${rs.length} | ${med('us')} | ${med('sys')} | ${med('workers')} | ${med('writer')} | ${median(rs.map((r) => r.batches)).toFixed(2)} | ${rs.map((r) => r.us).join(', ')} |`,
+        `| ${dist} | ${rec} | ${rs.length} | ${med('us')} | ${med('sys')} | ${med('main')} | ${med('workers')} | ${med('writer')} | ${median(rs.map((r) => r.batches)).toFixed(2)} | ${median(rs.map((r) => r.switches)).toFixed(1)} | ${rs.map((r) => r.us).join(', ')} |`,
       );
     }
   }

@@ -175,11 +175,17 @@ interface Ring {
 /**
  * Rings of ended recordings, kept for the next ones of this thread (a module is loaded per
  * thread): a recorded call then allocates and zeroes no ring (32-64 KB per track) and
- * leaves none to the garbage collector. A ring comes back clear (sums 0, raw -1). Bounded:
- * beyond MAX_FREE_RINGS, rings are left to the collector.
+ * leaves none to the garbage collector. A ring comes back clear (sums 0, raw -1). Bounded
+ * in bytes, about what a worker's recordings hold at a few hundred call set-ups per second
+ * (as the WAV recorder's blocks, wavRecorder.ts); beyond, rings are left to the collector.
  */
 const freeRings = new Map<string, Ring[]>();
-const MAX_FREE_RINGS = 64;
+const MAX_FREE_RING_BYTES = 32 * 1024 * 1024;
+let freeRingBytes = 0;
+
+function ringBytes(ring: Ring): number {
+  return ring.sums.byteLength + ring.raw.byteLength;
+}
 
 function ringKey(size: number, keepRaw: boolean): string {
   return keepRaw ? `${size}r` : `${size}`;
@@ -187,7 +193,10 @@ function ringKey(size: number, keepRaw: boolean): string {
 
 function takeRing(size: number, keepRaw: boolean): Ring {
   const ring = freeRings.get(ringKey(size, keepRaw))?.pop();
-  if (ring !== undefined) return ring;
+  if (ring !== undefined) {
+    freeRingBytes -= ringBytes(ring);
+    return ring;
+  }
   return { sums: new Int32Array(size), raw: new Int16Array(keepRaw ? size : 0).fill(-1) };
 }
 
@@ -198,7 +207,10 @@ function giveRing(ring: Ring, size: number, keepRaw: boolean): void {
     list = [];
     freeRings.set(key, list);
   }
-  if (list.length < MAX_FREE_RINGS) list.push(ring);
+  if (freeRingBytes + ringBytes(ring) <= MAX_FREE_RING_BYTES) {
+    list.push(ring);
+    freeRingBytes += ringBytes(ring);
+  }
 }
 
 /** Rings waiting for reuse in this thread (for tests). */

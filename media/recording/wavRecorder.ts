@@ -73,12 +73,23 @@ export const DEFAULT_WAV_FILE_MODE = 0o640;
  * no write holds comes back; bounded, beyond that blocks are left to the collector. A
  * reused block holds an earlier call's audio, but only the bytes a frame wrote are ever
  * written to a file.
+ *
+ * The bound is in bytes, about what a worker's recordings hold at a few hundred call
+ * set-ups per second (1 s calls: ~200 recordings per worker, each with a block): with room
+ * for 32 blocks, most recordings took a fresh block there and faulted in its pages while
+ * writing silence into it (the largest item of a recorded call's set-up on the worker,
+ * docs/architecture.md §7.6). What is kept is at most what the recordings held at their
+ * peak.
  */
 const freeBlocks = new Map<number, Buffer[]>();
-const MAX_FREE_BLOCKS = 32;
+const MAX_FREE_BLOCK_BYTES = 16 * 1024 * 1024;
+let freeBlockBytes = 0;
 
 function takeBlock(bytes: number): Buffer {
-  return freeBlocks.get(bytes)?.pop() ?? Buffer.allocUnsafeSlow(bytes);
+  const block = freeBlocks.get(bytes)?.pop();
+  if (block === undefined) return Buffer.allocUnsafeSlow(bytes);
+  freeBlockBytes -= bytes;
+  return block;
 }
 
 function giveBlocks(bytes: number, blocks: Buffer[]): void {
@@ -87,7 +98,10 @@ function giveBlocks(bytes: number, blocks: Buffer[]): void {
     list = [];
     freeBlocks.set(bytes, list);
   }
-  while (blocks.length > 0 && list.length < MAX_FREE_BLOCKS) list.push(blocks.pop()!);
+  while (blocks.length > 0 && freeBlockBytes + bytes <= MAX_FREE_BLOCK_BYTES) {
+    list.push(blocks.pop()!);
+    freeBlockBytes += bytes;
+  }
   blocks.length = 0;
 }
 

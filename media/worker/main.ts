@@ -9,7 +9,7 @@
  */
 import { MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createPacketIo } from '../io/ioChoice.js';
-import { WriterClient } from '../recording/writer/client.js';
+import { WORKER_WRITER_BATCH_MS, WriterClient } from '../recording/writer/client.js';
 import { Batcher, unbatch } from './batch.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 import { checkWorkerConfig } from './validate.js';
@@ -21,7 +21,8 @@ if (port === null) {
 }
 const config = checkWorkerConfig(workerData);
 const writerPort = (workerData as { recordingWriter?: unknown }).recordingWriter;
-let writer = writerPort instanceof MessagePort ? new WriterClient(writerPort) : null;
+let writer =
+  writerPort instanceof MessagePort ? new WriterClient(writerPort, WORKER_WRITER_BATCH_MS) : null;
 // Replies and events of one turn travel in one message (batch.ts).
 const outbox = new Batcher((message) => port.postMessage(message));
 const core = new WorkerCore(
@@ -36,7 +37,7 @@ port.on('message', (message: unknown) => {
   // batch, since it carries a transferred port): later files use it.
   const m = message as { type?: unknown; port?: unknown } | null;
   if (m?.type === 'recordingWriter' && m.port instanceof MessagePort) {
-    if (writer !== null) writer = new WriterClient(m.port);
+    if (writer !== null) writer = new WriterClient(m.port, WORKER_WRITER_BATCH_MS);
     else m.port.close();
     return;
   }

@@ -159,9 +159,9 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   private connected = false;
   /** Offer/answer results being applied to the legs (apply()), awaited by startRecording. */
   private readonly applying = new Set<Promise<void>>();
-  /** Settles once both parties are in the room (connect()) or the media closes. */
-  private markInRoom: () => void = () => {};
-  private readonly inRoom = new Promise<void>((resolve) => (this.markInRoom = resolve));
+  /** Settles once the room's first routes are sent to the worker, or the media closes. */
+  private markRouted: () => void = () => {};
+  private readonly routed = new Promise<void>((resolve) => (this.markRouted = resolve));
   private roles: Record<Side, PartyRole> = { a: 'customer', b: 'agent' };
   /** The side released by a takeover: out of the room. */
   private released: Side | undefined;
@@ -278,7 +278,7 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     try {
       await this.updateRoom();
     } finally {
-      this.markInRoom();
+      this.markRouted();
     }
   }
 
@@ -301,8 +301,10 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     // The call is answered while the answer's codecs are still on their way to the engine
     // and before the parties are in the room: the recording's rate follows the negotiated
     // codecs of the recorded legs (16 kHz for a wideband one), not provisional ones.
+    // It follows the routes in the same message to the worker, which runs commands in
+    // order (one wake-up of it, not two: docs/architecture.md §7.6).
     await Promise.allSettled([...this.applying]);
-    await this.inRoom;
+    await this.routed;
     if (this.closing !== undefined) return null;
     return this.room.startRecording(recording);
   }
@@ -362,7 +364,9 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
       for (const [leg, mode] of this.monitors) {
         if (!leg.closed) participants.push({ id: leg, role: 'supervisor', mode });
       }
-      await this.room.setRoutes(roomRoutes(participants));
+      const sent = this.room.setRoutes(roomRoutes(participants));
+      this.markRouted();
+      await sent;
     };
     const next = this.updating.then(run, run);
     this.updating = next.catch(() => undefined);
@@ -374,7 +378,7 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
    * Idempotent, never rejects; `ended` then has the recording's summary.
    */
   close(): Promise<void> {
-    this.markInRoom();
+    this.markRouted();
     this.closing ??= this.room.close().then(async (summary) => {
       await Promise.all([this.legs.a.close(), this.legs.b.close()]);
       this.removeAllListeners();

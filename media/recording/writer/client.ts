@@ -32,6 +32,18 @@ interface Source {
 const MIN_BUFFER = 64 * 1024;
 const MAX_SPARE = 4;
 
+/**
+ * How long a media worker's ops wait to be sent with those that follow. Its sweep writes
+ * every recording in one turn, but each recording's close (last block, header patch,
+ * close) comes with the engine's commands for that call, one call per turn at a few
+ * hundred call set-ups per second: each was a message to the writer thread and one back,
+ * two thread wake-ups on a small machine. Held this long, the closes of the calls ending
+ * meanwhile share one message each way, and ride with the next create or sweep when one
+ * comes sooner (docs/architecture.md §7.6). A create is never held: a recording's start
+ * waits for it, and its file starts when it is open.
+ */
+export const WORKER_WRITER_BATCH_MS = 20;
+
 export class WriterGoneError extends Error {
   readonly code = 'ERR_RECORDING_WRITER_GONE';
   constructor(message = 'the recording writer thread is gone') {
@@ -60,10 +72,10 @@ export class WriterClient {
   constructor(
     private readonly port: MessagePort,
     /**
-     * How long ops wait to be sent, gathering those that follow into the same batch: 0 (a
-     * media worker's: its sweep already writes every recording in one turn) sends at the
-     * end of this turn; the main thread's sidecars, one or two per call at any time, go
-     * a few per message with a few ms.
+     * How long ops wait to be sent, gathering those that follow into the same batch: 0
+     * sends at the end of this turn; a media worker's (WORKER_WRITER_BATCH_MS: its closes
+     * and blocks; a create goes at once) and the main thread's sidecars, one or two ops
+     * per call at any time, go a few calls per message.
      */
     private readonly delayMs = 0,
   ) {
@@ -159,11 +171,18 @@ export class WriterClient {
     return new Promise<number>((resolve, reject) => {
       this.ops.push(op);
       this.waiting.push({ resolve, reject });
+      // A create goes at the end of this turn whatever the delay, with all that waits: a
+      // recording's start waits for it (its file starts when it is open).
+      const now = this.delayMs === 0 || op.k === 'create';
       if (!this.scheduled) {
         this.scheduled = true;
         this.port.ref();
-        if (this.delayMs > 0) this.timer = setTimeout(() => this.flush(), this.delayMs);
-        else setImmediate(() => this.flush());
+        if (now) setImmediate(() => this.flush());
+        else this.timer = setTimeout(() => this.flush(), this.delayMs);
+      } else if (now && this.timer !== null) {
+        clearTimeout(this.timer);
+        this.timer = null;
+        setImmediate(() => this.flush());
       }
     });
   }

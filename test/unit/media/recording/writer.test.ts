@@ -226,6 +226,25 @@ describe('recording writer client and core', () => {
     expect((await readdir(dir)).sort()).toEqual(['a.json', 'b.json']);
   });
 
+  it('with a delay, a create goes at the end of its turn, taking the held ops along', async () => {
+    // A media worker's client: closes and blocks are held, a recording's open is not.
+    const { client } = connect(1000);
+    const held = client.open(join(dir, 'held.bin'), 0o640);
+    await expect(held.write(Buffer.from('H'), 0, 1, 0)).resolves.toEqual({ bytesWritten: 1 });
+    const closing = held.close();
+    await new Promise((r) => setTimeout(r, 50)); // later turns: the close still waits
+    expect(batches.map((b) => b.kinds)).toEqual([['create', 'write']]);
+    const started = Date.now();
+    const next = client.open(join(dir, 'next.bin'), 0o640);
+    await Promise.all([closing, next.write(Buffer.from('N'), 0, 1, 0)]);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(batches.map((b) => b.kinds)).toEqual([
+      ['create', 'write'],
+      ['close', 'create', 'write'],
+    ]);
+    await next.close();
+  });
+
   it('opens a file without waiting: its create and the ops behind it go in one batch', async () => {
     const { client } = connect();
     const path = join(dir, 'o.bin');

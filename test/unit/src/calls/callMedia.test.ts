@@ -26,7 +26,10 @@ function scene(): {
   pending: Pending[];
   applied: Snapshot[];
   maxInFlight: () => number;
+  /** What the room was asked, in order ('setRoutes', 'startRecording'). */
+  asked: string[];
 } {
+  const asked: string[] = [];
   const pending: Pending[] = [];
   const applied: Snapshot[] = [];
   let inFlight = 0;
@@ -38,6 +41,7 @@ function scene(): {
   };
   const room = {
     setRoutes(routes: RoomRoutesSpec): Promise<void> {
+      asked.push('setRoutes');
       inFlight++;
       max = Math.max(max, inFlight);
       const name = (leg: Leg): string => (leg as unknown as { name: string }).name;
@@ -59,13 +63,17 @@ function scene(): {
         });
       });
     },
+    startRecording: async () => {
+      asked.push('startRecording');
+      return { format: 'wav', sampleRate: 8000, encoding: 'pcm16' };
+    },
     close: async () => null,
   };
   const engine = {
     createLeg: async () => leg(),
     createRoom: async () => room,
   } as unknown as MediaEngine;
-  return { engine, pending, applied, maxInFlight: () => max };
+  return { engine, pending, applied, maxInFlight: () => max, asked };
 }
 
 /** Completes the room's pending updates one at a time, oldest first, until none is left. */
@@ -111,5 +119,29 @@ describe('CallMedia room updates', () => {
       ],
       recordingTracks: [['b'], ['a']],
     });
+  });
+
+  it("asks the recording's start right behind the first routes, before they are answered", async () => {
+    // The engine sends the commands of one event-loop turn in one message to the worker,
+    // which runs them in order: the start then finds the parties' tracks set.
+    const { engine, pending, asked } = scene();
+    const media = await CallMedia.create(engine, 'c2', ['PCMU'], createLogger('silent'));
+    const started = media.startRecording({ path: '/nowhere/x.wav', channels: 2 });
+    const connected = media.connect();
+    await new Promise((r) => setImmediate(r)); // one turn: the routes are still unanswered
+    expect(pending).toHaveLength(1);
+    expect(asked).toEqual(['setRoutes', 'startRecording']);
+    await drain(pending);
+    await connected;
+    await expect(started).resolves.toEqual({ format: 'wav', sampleRate: 8000, encoding: 'pcm16' });
+  });
+
+  it('starts no recording once the media closed before the room was routed', async () => {
+    const { engine, asked } = scene();
+    const media = await CallMedia.create(engine, 'c3', ['PCMU'], createLogger('silent'));
+    const started = media.startRecording({ path: '/nowhere/y.wav', channels: 2 });
+    await media.close();
+    await expect(started).resolves.toBeNull();
+    expect(asked).toEqual([]);
   });
 });
