@@ -5,7 +5,8 @@
  * (baresip 1001, 1000 Hz) whose own page is open. Checked on what each party received:
  * Listen only: the page hears 440 and 1000 Hz, no phone hears 1800 Hz; Talk to agent: the
  * agent hears 1800 Hz, the customer does not; Take over: the agent's phone gets a BYE;
- * Leave ends the supervisor's leg. The agent's page names the supervisor and the mode, and
+ * Leave ends the supervisor's leg and, after a takeover, the call (the customer gets a
+ * BYE; the call ends as supervisor-hangup, the monitor session says who). The agent's page names the supervisor and the mode, and
  * the raised hand goes down when the supervisor joins. Refusals are shown in words: a
  * call that is full, and a supervisor who is not available.
  *
@@ -30,7 +31,8 @@ import {
   waitFor,
 } from '../../helpers/phoneScene.js';
 import { apiRequest } from '../../helpers/api.js';
-import type { ServerHandle } from '../../helpers/server.js';
+import { EventStreamClient } from '../../helpers/eventStream.js';
+import { TEST_ADMIN_TOKEN, type ServerHandle } from '../../helpers/server.js';
 import { consoleErrors, screenshot, signIn } from './helpers.js';
 
 const EXTENSIONS = [
@@ -146,6 +148,7 @@ describe('Join from the Call Monitor', () => {
       await sleep(SETTLE_MS + 2500);
 
       // Take over: the agent's phone is released with a BYE.
+      const callId = await sup.locator('tr[data-call-id]').getAttribute('data-call-id');
       const takeoverAt = Date.now();
       await sup.getByTestId('joined').getByRole('button', { name: 'Take over' }).click();
       await agentPhone.waitForEvent('CALL_CLOSED', 10000);
@@ -160,10 +163,34 @@ describe('Join from the Call Monitor', () => {
           return status?.includes('ended') === true;
         }, 10000),
       ).toBe(true);
-      // What the server does with the customer after the supervisor who took over leaves is
-      // not this test's matter: the customer hangs up.
-      expect((await customerPhone.command('hangup')).ok).toBe(true);
+      // Nobody else is on the call: the customer gets a BYE, and the call's end says the
+      // supervisor (1005, who left) ended it.
       await customerPhone.waitForEvent('CALL_CLOSED', 10000);
+      const events = await EventStreamClient.connect(server.httpPort, {
+        token: TEST_ADMIN_TOKEN.token,
+        since: 0,
+      });
+      try {
+        // The session's end and the call's, in either order.
+        const endOf = (type: string) =>
+          events.received.find((e) => e.type === type && e.callId === callId);
+        await waitFor(async () => !!endOf('monitor.ended') && !!endOf('call.ended'), 5000);
+        const ends = events.received.filter(
+          (e) => e.callId === callId && (e.type === 'monitor.ended' || e.type === 'call.ended'),
+        );
+        expect(ends).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({
+              type: 'monitor.ended',
+              supervisor: '1005',
+              reason: 'stopped',
+            }),
+            expect.objectContaining({ type: 'call.ended', endReason: 'supervisor-hangup' }),
+          ]),
+        );
+      } finally {
+        await events.close();
+      }
 
       // The page hears both parties, and never its own voice.
       expect({
