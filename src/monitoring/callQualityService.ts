@@ -35,11 +35,17 @@ export const PUBLISH_MIN_INTERVAL_MS = 1900;
 
 type Role = 'customer' | 'agent' | 'supervisor';
 
+/**
+ * A leg's codec for the E-model: fixed, or read at each report (the codec offer/answer
+ * last chose: a re-INVITE may change it).
+ */
+export type LegCodecSource = QualityCodec | (() => QualityCodec);
+
 interface TrackedLeg {
   callId: string;
   role: Role;
   supervisor?: string;
-  codec: QualityCodec;
+  codec: LegCodecSource;
   last?: LegSample;
   quality?: LegQuality;
 }
@@ -69,7 +75,7 @@ export class CallQualityService {
   trackCall(
     callId: string,
     agent: string,
-    legs: Record<'customer' | 'agent', { legId: number; codec: QualityCodec }>,
+    legs: Record<'customer' | 'agent', { legId: number; codec: LegCodecSource }>,
   ): void {
     const call: TrackedCall = { agent, legs: new Set() };
     this.calls.set(callId, call);
@@ -80,7 +86,7 @@ export class CallQualityService {
   }
 
   /** A supervisor's leg joined the call. */
-  trackSupervisor(callId: string, supervisor: string, legId: number, codec: QualityCodec): void {
+  trackSupervisor(callId: string, supervisor: string, legId: number, codec: LegCodecSource): void {
     const call = this.calls.get(callId);
     if (call === undefined) return;
     this.legs.set(legId, { callId, role: 'supervisor', supervisor, codec });
@@ -116,7 +122,8 @@ export class CallQualityService {
       inbound: stats.inbound,
       remote: stats.remoteReport,
     };
-    const quality = legQuality(leg.last, sample, leg.codec);
+    const codec = typeof leg.codec === 'function' ? leg.codec() : leg.codec;
+    const quality = legQuality(leg.last, sample, codec);
     leg.last = sample;
     if (quality !== undefined) leg.quality = quality;
     this.dirty.add(leg.callId);

@@ -29,7 +29,7 @@
  * returns) and emitted as an event. A hand an agent raised on a call is lowered when a
  * supervisor joins it.
  */
-import type { ToneConfig } from '../../media/engine/index.js';
+import type { Leg, ToneConfig } from '../../media/engine/index.js';
 import type { MonitorMode } from './modes.js';
 import { dialogKey } from '../../sip/dialog/index.js';
 import { buildResponse, type SipRequest } from '../../sip/message/index.js';
@@ -243,7 +243,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
   }
 
   /** The media leg of an attached session (none while it rings). */
-  legOf(sessionId: string): { id: number } | undefined {
+  legOf(sessionId: string): Leg | undefined {
     return this.find(sessionId)?.session?.leg;
   }
 

@@ -69,4 +69,32 @@ describe('CallQualityService', () => {
     q.callEnded('c1');
     expect(q.qualityOf('c1')).toBeUndefined();
   });
+
+  it('rates each leg by the codec negotiated for it, read at each report', async () => {
+    const q = new CallQualityService({ now: () => 0 });
+    let agentCodec: 'PCMU' | 'G722' = 'PCMU';
+    q.trackCall('c1', '1002', {
+      customer: { legId: 1, codec: 'PCMU' },
+      agent: { legId: 2, codec: () => agentCodec },
+    });
+    // 5 % loss on both: G.711 without concealment (Bpl 4.3) is poor.
+    q.onLegStats(stats(1, 100, 95));
+    q.onLegStats(stats(2, 100, 95));
+    const pcmu = q.qualityOf('c1')!.legs;
+    expect(pcmu.customer).toMatchObject({ lossPct: 5, rating: 'poor' });
+    expect(pcmu.agent).toEqual(pcmu.customer);
+    // A re-INVITE moved the agent to G.722: the same loss is concealed (Bpl 25.1), fair.
+    agentCodec = 'G722';
+    q.onLegStats(stats(1, 200, 190));
+    q.onLegStats(stats(2, 200, 190));
+    const g722 = q.qualityOf('c1')!.legs;
+    expect(g722.customer).toEqual(pcmu.customer);
+    expect(g722.agent).toMatchObject({ lossPct: 5, rating: 'fair' });
+    expect(g722.agent!.mos).toBeGreaterThan(pcmu.agent!.mos + 1);
+    // A supervisor's leg likewise.
+    q.trackSupervisor('c1', '1005', 3, () => 'opus');
+    q.onLegStats(stats(3, 100, 95));
+    expect(q.qualityOf('c1')!.legs.supervisors[0]).toMatchObject({ mos: g722.agent!.mos });
+    await tick();
+  });
 });
