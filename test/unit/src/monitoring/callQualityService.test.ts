@@ -97,4 +97,55 @@ describe('CallQualityService', () => {
     expect(q.qualityOf('c1')!.legs.supervisors[0]).toMatchObject({ mos: g722.agent!.mos });
     await tick();
   });
+
+  it('publishes a steady call once, not every round: small moves are not events', async () => {
+    let now = 0;
+    const published: CallQualityView[] = [];
+    const q = new CallQualityService({ now: () => now, publish: (_c, _a, v) => published.push(v) });
+    q.trackCall('c1', '1002', {
+      customer: { legId: 1, codec: 'PCMU' },
+      agent: { legId: 2, codec: 'PCMU' },
+    });
+    /** One round, 2 s after the previous: 100 packets expected per leg, `lost` of them lost. */
+    const totalLost = [0, 0];
+    const round = async (i: number, lost: [number, number], jitterMs: [number, number]) => {
+      now = i * 2000;
+      for (const [k, legId] of [1, 2].entries()) {
+        totalLost[k]! += lost[k]!;
+        q.onLegStats({
+          legId,
+          inbound: {
+            ssrc: 1,
+            expected: (i + 1) * 100,
+            received: (i + 1) * 100 - totalLost[k]!,
+            lost: totalLost[k],
+            jitterMs: jitterMs[k],
+          },
+          remoteReport: null,
+        } as unknown as LegStats);
+      }
+      await tick();
+    };
+    // 30 rounds (a minute) of a clean call whose jitter wanders between 5 and 14 ms.
+    let seq = 0;
+    for (; seq < 30; seq++) await round(seq, [0, 0], [5 + (seq % 10), 14 - (seq % 10)]);
+    expect(published).toHaveLength(1);
+    // The jitter steps up by 10 ms: an event.
+    await round(seq++, [0, 0], [24, 14]);
+    expect(published).toHaveLength(2);
+    // 1 packet of 100 lost on the customer leg: 1 point, the MOS drops: an event.
+    await round(seq++, [1, 0], [24, 14]);
+    expect(published).toHaveLength(3);
+    expect(published[2]!.legs.customer).toMatchObject({ lossPct: 1 });
+    // The same again, then back to clean: one more (back to 0 %, good).
+    await round(seq++, [1, 0], [24, 14]);
+    expect(published).toHaveLength(3);
+    await round(seq++, [0, 0], [24, 14]);
+    expect(published).toHaveLength(4);
+    expect(published[3]!.legs.customer).toMatchObject({ lossPct: 0, rating: 'good' });
+    // /v1/calls stays current between events.
+    await round(seq++, [0, 0], [27, 14]);
+    expect(published).toHaveLength(4);
+    expect(q.qualityOf('c1')!.legs.customer!.jitterMs).toBe(27);
+  });
 });
