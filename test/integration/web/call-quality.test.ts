@@ -12,20 +12,13 @@
  * with their sequence numbers, so the agent's RTCP receiver reports count the same gaps
  * (RFC 3550 §7.1, a translator) and its leg may be rated poor too.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Locator, Page } from 'playwright-core';
 import { withBrowser } from '../../helpers/browser.js';
-import {
-  AGENT_HZ,
-  CUSTOMER_HZ,
-  PhonePool,
-  sleep,
-  startPhoneServer,
-  waitFor,
-} from '../../helpers/phoneScene.js';
+import { AGENT_HZ, CUSTOMER_HZ, sleep } from '../../helpers/phoneScene.js';
 import { allocatePort } from '../../helpers/ports.js';
 import { RawDesk } from '../../helpers/rawDesk.js';
-import type { ServerHandle } from '../../helpers/server.js';
+import { useWebScene } from '../../helpers/webScene.js';
 import { consoleErrors, screenshot, signIn } from './helpers.js';
 
 const EXTENSIONS = [
@@ -40,46 +33,35 @@ const LOSS = { oneIn: 20, seed: 13 };
 /** "Within a few seconds": stats rounds come every 2 s, the first may cover part of one. */
 const SHOWN_WITHIN_MS = 6000;
 
-let server: ServerHandle;
-const phones = new PhonePool(() => server);
 const desks: RawDesk[] = [];
 let lossyTrunkPort = 0;
 let cleanTrunkPort = 0;
 
-beforeAll(async () => {
-  lossyTrunkPort = await allocatePort();
-  cleanTrunkPort = await allocatePort();
-  const trunk = (name: string, port: number, did: string, to: string) => ({
-    name,
-    host: '127.0.0.1',
-    port,
-    sourcePort: port,
-    dids: { [did]: to },
-  });
-  server = await startPhoneServer(
-    {
+const scene = useWebScene(
+  async () => {
+    lossyTrunkPort = await allocatePort();
+    cleanTrunkPort = await allocatePort();
+    const trunk = (name: string, port: number, did: string, to: string) => ({
+      name,
+      host: '127.0.0.1',
+      port,
+      sourcePort: port,
+      dids: { [did]: to },
+    });
+    return {
       monitoring: { enabled: true },
       trunks: [
         trunk('lossy', lossyTrunkPort, LOSSY_DID, '1001'),
         trunk('clean', cleanTrunkPort, CLEAN_DID, '1003'),
       ],
-    },
-    EXTENSIONS,
-  );
-}, 30000);
-
-afterEach(async () => {
-  await Promise.all(desks.splice(0).map((d) => d.close()));
-  await phones.killAll();
-  await waitFor(async () => {
-    const r = await server.httpGet('/v1/calls');
-    return (r.json as { calls: unknown[] }).calls.length === 0;
-  }, 40000);
-}, 45000);
-
-afterAll(async () => {
-  await server?.stop();
-});
+    };
+  },
+  EXTENSIONS,
+  async () => {
+    await Promise.all(desks.splice(0).map((d) => d.close()));
+  },
+);
+const { phones } = scene;
 
 /** The row of the call whose agent is `agentCell` (e.g. 'Alice (1001)'). */
 const rowOfAgent = (page: Page, agentCell: string): Locator =>
@@ -102,14 +84,14 @@ describe('call quality on the supervisor’s screen', () => {
     await withBrowser({}, async (browser) => {
       const sup = await browser.context.newPage();
       const errors = consoleErrors(sup);
-      await signIn(sup, `http://127.0.0.1:${server.httpPort}`, '1005', 'pw1005');
+      await signIn(sup, scene.supervisorBase(), '1005', 'pw1005');
       await sup.locator('[data-testid="stream"][data-connected="true"]').waitFor();
 
       await phones.phone('1001', AGENT_HZ);
       await phones.phone('1003', AGENT_HZ);
-      const lossy = await RawDesk.open(lossyTrunkPort, server.sipPort);
+      const lossy = await RawDesk.open(lossyTrunkPort, scene.server.sipPort);
       desks.push(lossy);
-      const clean = await RawDesk.open(cleanTrunkPort, server.sipPort);
+      const clean = await RawDesk.open(cleanTrunkPort, scene.server.sipPort);
       desks.push(clean);
       await Promise.all([
         lossy.dial(LOSSY_DID, CUSTOMER_HZ, 15000, LOSS),

@@ -13,7 +13,7 @@
  * The supervisor's page runs with ?processing=off: the browser's noise suppression and
  * gain control take a steady tone for noise (as on the phone page's tests).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { measureTone, withBrowser } from '../../helpers/browser.js';
 import {
@@ -22,17 +22,16 @@ import {
   dialAndAnswer,
   expectTones,
   heardAudio,
-  PhonePool,
   SETTLE_MS,
   sleep,
-  startPhoneServer,
   SUPERVISOR_HZ,
   toneWindow,
   waitFor,
 } from '../../helpers/phoneScene.js';
 import { apiRequest } from '../../helpers/api.js';
 import { EventStreamClient } from '../../helpers/eventStream.js';
-import { TEST_ADMIN_TOKEN, type ServerHandle } from '../../helpers/server.js';
+import { TEST_ADMIN_TOKEN } from '../../helpers/server.js';
+import { useWebScene } from '../../helpers/webScene.js';
 import { consoleErrors, screenshot, signIn } from './helpers.js';
 
 const EXTENSIONS = [
@@ -45,27 +44,8 @@ const MEASURE_MS = 1000;
 const PRESENT = 0.2;
 const ABSENT = 0.05;
 
-let server: ServerHandle;
-const phones = new PhonePool(() => server);
-
-beforeAll(async () => {
-  server = await startPhoneServer({ monitoring: { enabled: true } }, EXTENSIONS);
-}, 30000);
-
-afterEach(async () => {
-  await phones.killAll();
-  await waitFor(async () => {
-    const r = await server.httpGet('/v1/calls');
-    return (r.json as { calls: unknown[] }).calls.length === 0;
-  }, 40000);
-}, 45000);
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-const supervisorBase = () => `http://127.0.0.1:${server.httpPort}`;
-const agentBase = () => `http://localhost:${server.httpPort}`;
+const scene = useWebScene({ monitoring: { enabled: true } }, EXTENSIONS);
+const { phones, supervisorBase, agentBase } = scene;
 
 /** What the supervisor's page hears of each tone, one after the other. */
 async function pageShares(page: Page, hz: readonly number[]): Promise<Record<number, number>> {
@@ -99,7 +79,7 @@ describe('Join from the Call Monitor', () => {
 
       const agentPhone = await phones.phone('1001', AGENT_HZ);
       const customerPhone = await phones.phone('1002', CUSTOMER_HZ);
-      await dialAndAnswer(server, customerPhone, agentPhone, '1001');
+      await dialAndAnswer(scene.server, customerPhone, agentPhone, '1001');
       const callAt = Date.now();
       const agent = await browser.context.newPage();
       const agentErrors = consoleErrors(agent);
@@ -125,7 +105,7 @@ describe('Join from the Call Monitor', () => {
       // Joining lowered the hand: on the server, and so on the page.
       const handOnPage = () => sup.locator('tr[data-call-id]').getAttribute('data-hand');
       const handOnServer = async () => {
-        const r = await server.httpGet('/v1/calls');
+        const r = await scene.server.httpGet('/v1/calls');
         return (r.json as { calls: Array<{ hand: { raised: boolean } }> }).calls[0]?.hand;
       };
       await waitFor(async () => (await handOnPage()) === 'down', 5000);
@@ -166,7 +146,7 @@ describe('Join from the Call Monitor', () => {
       // Nobody else is on the call: the customer gets a BYE, and the call's end says the
       // supervisor (1005, who left) ended it.
       await customerPhone.waitForEvent('CALL_CLOSED', 10000);
-      const events = await EventStreamClient.connect(server.httpPort, {
+      const events = await EventStreamClient.connect(scene.server.httpPort, {
         token: TEST_ADMIN_TOKEN.token,
         since: 0,
       });
@@ -228,14 +208,14 @@ describe('Join from the Call Monitor', () => {
       const agentPhone = await phones.phone('1001', AGENT_HZ);
       const customerPhone = await phones.phone('1002', CUSTOMER_HZ);
       const other = await phones.phone('1006', SUPERVISOR_HZ);
-      await dialAndAnswer(server, customerPhone, agentPhone, '1001');
+      await dialAndAnswer(scene.server, customerPhone, agentPhone, '1001');
       await sup.locator('tr[data-call-id]').waitFor({ timeout: 5000 });
       const joinButton = sup.getByRole('button', { name: 'Join' });
       await expect(joinButton.isDisabled()).resolves.toBe(false);
 
       // Another supervisor joins from the desk phone: three legs, the call is full.
       const callId = await sup.locator('tr[data-call-id]').getAttribute('data-call-id');
-      const r = await apiRequest(server.httpPort, 'POST', `/v1/calls/${callId}/monitors`, {
+      const r = await apiRequest(scene.server.httpPort, 'POST', `/v1/calls/${callId}/monitors`, {
         body: { supervisor: '1006', mode: 'listen', device: 'phone' },
       });
       expect(r.status).toBe(201);
