@@ -16,9 +16,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apiClient, readJsonLines, summary, type ApiClient } from '../helpers/api.js';
 import type { ExtensionSpec } from '../helpers/server.js';
-import { randomToken, type SipMessageView } from '../helpers/sipClient.js';
 import { RawDialog, responseTo, sdp, type RawCall } from './calls-rawRig.js';
-import { answerBye, ExtensionPhone, startMonitorRig, type MonitorRig } from './monitoring-rig.js';
+import {
+  answerBye,
+  answerServerInvite,
+  ExtensionPhone,
+  startMonitorRig,
+  type MonitorRig,
+} from './monitoring-rig.js';
 
 const SUPERVISOR_TOKEN = 'api-refusals-supervisor-1005-token';
 /** 1006, whose groups do not name 1008. */
@@ -105,30 +110,7 @@ async function trunkCall(): Promise<RawCall> {
 }
 
 /** A raw phone answers the next INVITE the server sends it (200 with SDP, waits for the ACK). */
-async function answerInvite(
-  ext: ExtensionPhone,
-): Promise<{ dialog: RawDialog; invite: SipMessageView }> {
-  const { client } = ext;
-  const invite = await client.nextNewRequest('INVITE');
-  const media = await rig.phone();
-  const tag = randomToken(4);
-  client.send(
-    responseTo(invite, 200, { toTag: tag, body: sdp(media.port), contactPort: client.localPort }),
-    ext.serverPort,
-  );
-  await client.waitForAck(invite, tag);
-  const contact = invite.header('Contact') ?? '';
-  const dialog = new RawDialog(
-    client,
-    ext.serverPort,
-    invite.callId as string,
-    `${invite.header('To') as string};tag=${tag}`,
-    invite.header('From') as string,
-    /<([^>]+)>/.exec(contact)?.[1] ?? contact,
-    0,
-  );
-  return { dialog, invite };
-}
+const answerInvite = (ext: ExtensionPhone) => answerServerInvite(rig, ext);
 
 interface InternalCall {
   id: string;
