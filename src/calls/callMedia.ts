@@ -85,6 +85,7 @@ export async function applyLegMedia(
   media: LegMedia,
   security: LegSecurity | undefined = securities.get(leg),
 ): Promise<void> {
+  negotiatedCodecs.set(leg, media.codec.name);
   await leg.setCodecs(legCodecSpecs(media), legTelephoneEvent(media));
   if (media.webrtc !== undefined && security !== undefined) {
     const { remote, dtlsRole } = media.webrtc;
@@ -104,6 +105,14 @@ export async function applyLegMedia(
     });
   }
   await leg.setDirection(media.direction);
+}
+
+/** Each leg's codec from its latest offer/answer (applyLegMedia): call quality rates by it. */
+const negotiatedCodecs = new WeakMap<Leg, AudioCodecName>();
+
+/** The codec offer/answer last chose for `leg` (undefined before any was applied). */
+export function negotiatedCodecOf(leg: Leg): AudioCodecName | undefined {
+  return negotiatedCodecs.get(leg);
 }
 
 /** Makes `leg` a WebRTC leg (its checks answered from now on); DTLS starts with applyLegMedia. */
@@ -307,6 +316,11 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     await this.routed;
     if (this.closing !== undefined) return null;
     return this.room.startRecording(recording);
+  }
+
+  /** The codec offer/answer last chose for a side (undefined before the first answer). */
+  negotiatedCodec(side: Side): AudioCodecName | undefined {
+    return negotiatedCodecOf(this.legs[side]);
   }
 
   /** The engine's id of a side's leg (its 'legStats' reports carry it: call quality). */

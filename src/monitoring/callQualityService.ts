@@ -2,9 +2,11 @@
  * Live call quality per call (docs/architecture.md §11.5): follows the legs of answered
  * calls (customer, agent) and of attached supervisors, turns each leg's periodic engine
  * report ('legStats', every statsIntervalMs) into a LegQuality (callQuality.ts), and
- * keeps the latest per leg. `qualityOf` is what /v1/calls shows; after each stats round a
- * call whose figures changed is published (`call.quality`), at most once per
- * PUBLISH_MIN_INTERVAL_MS. No timer of its own: the engine's reports drive it.
+ * keeps the latest per leg. `qualityOf` is what /v1/calls shows, always current; after
+ * each stats round a call whose quality moved meaningfully since its last publication
+ * (qualityMoved) is published (`call.quality`), at most once per PUBLISH_MIN_INTERVAL_MS:
+ * a steady call publishes once, not every round, so it does not fill the event stream's
+ * replay buffer. No timer of its own: the engine's reports drive it.
  */
 import type { LegStats } from '../../media/engine/index.js';
 import {
@@ -33,13 +35,51 @@ export interface CallQualityView {
 /** Stats rounds come every 2 s; a little less absorbs timer jitter between rounds. */
 export const PUBLISH_MIN_INTERVAL_MS = 1900;
 
+/**
+ * The steps that make a leg's figures worth an event (compared with the last published
+ * ones, so a slow drift is published once it adds up to a step): loss by 1 percentage
+ * point, jitter by 10 ms (a jitter buffer's usual granularity), MOS by 0.2.
+ */
+export const QUALITY_STEPS = { lossPct: 1, jitterMs: 10, mos: 0.2 } as const;
+
+/** Whether `next` differs meaningfully from `prev`: a leg with figures came or went, a
+ * leg's rating changed, or one of its figures moved by a QUALITY_STEPS step. */
+export function qualityMoved(prev: CallQualityView | undefined, next: CallQualityView): boolean {
+  if (prev === undefined || prev.rating !== next.rating) return true;
+  const legs = (q: CallQualityView) =>
+    new Map<string, LegQuality>([
+      ...(q.legs.customer ? [['customer', q.legs.customer] as const] : []),
+      ...(q.legs.agent ? [['agent', q.legs.agent] as const] : []),
+      ...q.legs.supervisors.map((l) => [`supervisor ${l.supervisor}`, l] as const),
+    ]);
+  const [before, after] = [legs(prev), legs(next)];
+  if (before.size !== after.size) return true;
+  for (const [key, b] of after) {
+    const a = before.get(key);
+    if (a === undefined || a.rating !== b.rating) return true;
+    if (Math.abs(a.lossPct - b.lossPct) >= QUALITY_STEPS.lossPct) return true;
+    if (Math.abs(a.jitterMs - b.jitterMs) >= QUALITY_STEPS.jitterMs) return true;
+    // Figures are rounded to one decimal: compare in tenths.
+    if (Math.abs(Math.round(a.mos * 10) - Math.round(b.mos * 10)) >= QUALITY_STEPS.mos * 10) {
+      return true;
+    }
+  }
+  return false;
+}
+
 type Role = 'customer' | 'agent' | 'supervisor';
+
+/**
+ * A leg's codec for the E-model: fixed, or read at each report (the codec offer/answer
+ * last chose: a re-INVITE may change it).
+ */
+export type LegCodecSource = QualityCodec | (() => QualityCodec);
 
 interface TrackedLeg {
   callId: string;
   role: Role;
   supervisor?: string;
-  codec: QualityCodec;
+  codec: LegCodecSource;
   last?: LegSample;
   quality?: LegQuality;
 }
@@ -47,7 +87,7 @@ interface TrackedLeg {
 interface TrackedCall {
   agent: string;
   legs: Set<number>;
-  publishedKey?: string;
+  published?: CallQualityView;
   publishedAt?: number;
 }
 
@@ -69,7 +109,7 @@ export class CallQualityService {
   trackCall(
     callId: string,
     agent: string,
-    legs: Record<'customer' | 'agent', { legId: number; codec: QualityCodec }>,
+    legs: Record<'customer' | 'agent', { legId: number; codec: LegCodecSource }>,
   ): void {
     const call: TrackedCall = { agent, legs: new Set() };
     this.calls.set(callId, call);
@@ -80,7 +120,7 @@ export class CallQualityService {
   }
 
   /** A supervisor's leg joined the call. */
-  trackSupervisor(callId: string, supervisor: string, legId: number, codec: QualityCodec): void {
+  trackSupervisor(callId: string, supervisor: string, legId: number, codec: LegCodecSource): void {
     const call = this.calls.get(callId);
     if (call === undefined) return;
     this.legs.set(legId, { callId, role: 'supervisor', supervisor, codec });
@@ -116,7 +156,8 @@ export class CallQualityService {
       inbound: stats.inbound,
       remote: stats.remoteReport,
     };
-    const quality = legQuality(leg.last, sample, leg.codec);
+    const codec = typeof leg.codec === 'function' ? leg.codec() : leg.codec;
+    const quality = legQuality(leg.last, sample, codec);
     leg.last = sample;
     if (quality !== undefined) leg.quality = quality;
     this.dirty.add(leg.callId);
@@ -160,13 +201,12 @@ export class CallQualityService {
       const call = this.calls.get(callId);
       const quality = this.qualityOf(callId);
       if (call === undefined || quality === undefined) continue;
-      const key = JSON.stringify(quality);
-      if (key === call.publishedKey) continue;
+      if (!qualityMoved(call.published, quality)) continue;
       // Too soon: the next stats round (the legs report every round) publishes it.
       if (call.publishedAt !== undefined && now - call.publishedAt < PUBLISH_MIN_INTERVAL_MS) {
         continue;
       }
-      call.publishedKey = key;
+      call.published = quality;
       call.publishedAt = now;
       this.deps.publish?.(callId, call.agent, quality);
     }

@@ -22,13 +22,14 @@
  * BYE, the supervisor becomes the call's agent, no other mode follows. Tones (config): a
  * beep to the agent on join and mode change, an entry tone to everyone on barge; nothing
  * is played to the customer for listen or whisper. Monitoring ends when the supervisor
- * hangs up (after a takeover that ends the call), is stopped, or the call ends.
+ * hangs up, is stopped (Leave), loses its leg, or the call ends; after a takeover the
+ * first three end the call too (endReason supervisor-hangup): nobody else is on it.
  *
  * Every action and refusal is appended to the audit log (awaited before an API call
  * returns) and emitted as an event. A hand an agent raised on a call is lowered when a
  * supervisor joins it.
  */
-import type { ToneConfig } from '../../media/engine/index.js';
+import type { Leg, ToneConfig } from '../../media/engine/index.js';
 import type { MonitorMode } from './modes.js';
 import { dialogKey } from '../../sip/dialog/index.js';
 import { buildResponse, type SipRequest } from '../../sip/message/index.js';
@@ -61,13 +62,22 @@ import type { Logger } from '../logging.js';
 import { inBackground } from '../util/background.js';
 import { waitAtMost } from '../util/waitAtMost.js';
 
+/**
+ * Whether the end of the leg of the supervisor who took a call over ends the call: the
+ * agent was released, so the customer would be left alone on it. Only the call's own end
+ * and a shutdown (which ends every call anyway) leave it to its own course.
+ */
+export function endsTakenOverCall(reason: MonitorEndReason): boolean {
+  return reason !== 'call-ended' && reason !== 'server-shutdown';
+}
+
 /** What monitoring needs of a live call (CallService implements it). */
 export interface MonitorableCall {
   readonly id: string;
   readonly media: CallMedia;
   /** Releases one side with a BYE; the call goes on without it (takeover). */
   release(side: Side): void;
-  /** Ends the call: the supervisor who took it over hung up. */
+  /** Ends the call: the supervisor who took it over hung up or left. */
   hangUpAfterTakeover(): void;
 }
 
@@ -233,7 +243,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
   }
 
   /** The media leg of an attached session (none while it rings). */
-  legOf(sessionId: string): { id: number } | undefined {
+  legOf(sessionId: string): Leg | undefined {
     return this.find(sessionId)?.session?.leg;
   }
 
@@ -786,7 +796,8 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     const entry = this.byCall.get(session.record.callId);
     if (entry === undefined || !entry.sessions.delete(session)) return;
     this.deps.calls.unregisterDialog(dialogKey(session.dialog.id));
-    if (reason === 'supervisor-hangup' && session.mode === 'takeover') {
+    if (session.mode === 'takeover' && endsTakenOverCall(reason)) {
+      // Nobody else is on the customer's side: the call ends with its taker's leg.
       entry.call.hangUpAfterTakeover();
     } else if (reason !== 'call-ended' && reason !== 'server-shutdown') {
       await entry.call.media.removeMonitor(session.leg).catch(() => undefined);

@@ -60,6 +60,16 @@ export class Permissions {
     return set === undefined ? [] : ALL_MODES.filter((m) => set.has(m));
   }
 
+  /**
+   * Whether a group names `monitor` as a monitor of `member`, whatever its modes and
+   * even when `member` opted out (allowMonitoring: false): whose calls a supervisor's
+   * listing shows, so that a call of an agent who opted out is shown with Join refused
+   * ('member-forbids') instead of not at all.
+   */
+  covers(monitor: string, member: string): boolean {
+    return this.enabled && (this.allowed.get(monitor)?.get(member)?.size ?? 0) > 0;
+  }
+
   /** Whether `monitor` may monitor anyone at all (a monitor of some group). */
   isMonitor(n: string): boolean {
     return this.enabled && (this.allowed.get(n)?.size ?? 0) > 0;

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import type { MediaEngine } from '../../media/engine/index.js';
 import type { CallService, LiveCall } from '../calls/callService.js';
 import { agentOf as callAgent } from '../calls/agent.js';
-import type { Side } from '../calls/callMedia.js';
+import { negotiatedCodecOf, type Side } from '../calls/callMedia.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events/eventBus.js';
 import type { Logger } from '../logging.js';
@@ -26,6 +26,7 @@ import { MonitoringService, type MonitorableCall } from './monitoringService.js'
 import type { MonitorSessionRecord } from './monitorSession.js';
 import { SupervisorPresence } from './supervisorPresence.js';
 import { CallQualityService } from './callQualityService.js';
+import type { QualityCodec } from './callQuality.js';
 import { registerCallQualityMetrics } from '../metrics/callQualityMetrics.js';
 
 export interface Supervision {
@@ -193,8 +194,11 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
   });
   deps.engine.on('legStats', (stats) => quality.onLegStats(stats));
   registerCallQualityMetrics(deps.registry, quality);
-  // A browser's leg is Opus, a phone's G.711 (the codec the E-model rates it as).
-  const codecOf = (live: LiveCall, side: Side) => (live.media.isWebRtc(side) ? 'opus' : 'PCMU');
+  // The E-model rates each leg by the codec offer/answer chose for it, read at each
+  // report (a re-INVITE may change it); before the first answer is applied, a browser's
+  // leg is taken as Opus, a phone's as G.711.
+  const codecOf = (live: LiveCall, side: Side) => (): QualityCodec =>
+    live.media.negotiatedCodec(side) ?? (live.media.isWebRtc(side) ? 'opus' : 'PCMU');
   calls.on('liveAnswered', (live) => {
     const agent = agentOf(live);
     if (agent !== undefined) {
@@ -229,7 +233,14 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
   });
   monitoring.on('attached', (r) => {
     const leg = monitoring.legOf(r.id);
-    if (leg !== undefined) quality.trackSupervisor(r.callId, r.supervisor, leg.id, 'PCMU');
+    if (leg !== undefined) {
+      quality.trackSupervisor(
+        r.callId,
+        r.supervisor,
+        leg.id,
+        () => negotiatedCodecOf(leg) ?? 'PCMU',
+      );
+    }
   });
   monitoring.on('ended', (r) => quality.untrackSupervisor(r.callId, r.supervisor));
   calls.on('liveEnded', (live) => {

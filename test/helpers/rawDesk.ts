@@ -20,6 +20,7 @@ import { ULAW_DECODE } from '../../media/codecs/g711.js';
 import { FakePhone, Tone } from '../integration/media/fakePhone.js';
 import { RawDialog, audioPort, responseTo, sdp } from '../integration/calls-rawRig.js';
 import type { PcmAudio } from './goertzel.js';
+import { prng } from './prng.js';
 import { SipClient, randomToken, type SipMessageView } from './sipClient.js';
 
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -42,6 +43,9 @@ export class RawDesk {
   private timer: NodeJS.Timeout | undefined;
   private handled = 0;
   private closed = false;
+  /** Drops some of the RTP this phone would send (a lossy path); see dial(). */
+  private loss:
+    { oneIn: number; random: ReturnType<typeof prng>; drop: number; dropped: number } | undefined;
 
   private constructor(
     readonly sip: SipClient,
@@ -65,8 +69,21 @@ export class RawDesk {
   /**
    * Calls `number` (the trunk's DID) and resolves with the call answered and ACKed; its
    * tone (`hz`, PCMU) is sent from then on while the phone's direction allows sending.
+   * With `loss`, one RTP packet in each run of `oneIn` is left out, at a random place in
+   * the run drawn from a PRNG seeded with `seed` (the same packets every run): random
+   * loss of 1/`oneIn`, yet any 2 s stretch loses nearly that share (plain Bernoulli
+   * loss would let a 100-packet stretch lose 1 % or 10 %). A dropped packet's sequence
+   * number and timestamp are used up, as if it had been lost on the way.
    */
-  async dial(number: string, hz: number, answerTimeoutMs = 15000): Promise<void> {
+  async dial(
+    number: string,
+    hz: number,
+    answerTimeoutMs = 15000,
+    loss?: { oneIn: number; seed: number },
+  ): Promise<void> {
+    if (loss !== undefined) {
+      this.loss = { oneIn: loss.oneIn, random: prng(loss.seed), drop: 0, dropped: 0 };
+    }
     const callId = `${randomToken()}@127.0.0.1`;
     const fromTag = randomToken(4);
     const offer = sdp(this.media.port, { version: this.sdpVersion });
@@ -157,6 +174,11 @@ export class RawDesk {
     if (r.status !== 200) throw new Error(`BYE refused:\n${r.raw}`);
   }
 
+  /** RTP packets left out so far (dial()'s `loss`). */
+  get dropped(): number {
+    return this.loss?.dropped ?? 0;
+  }
+
   /** RTP packets received between `fromMs` and `toMs` (performance.now()). */
   packetsBetween(fromMs: number, toMs: number): number {
     return this.media.rtp.filter((p) => p.at >= fromMs && p.at < toMs && p.pt === 0).length;
@@ -191,7 +213,16 @@ export class RawDesk {
       if (this.closed || this.tone === null) return;
       const frame = this.tone.frame();
       if (this.direction === 'sendrecv' || this.direction === 'sendonly') {
-        this.media.sendRtp(this.serverRtpPort, 0, frame, i === 0);
+        const loss = this.loss;
+        // The place of this run's loss, drawn at the start of each run of `oneIn` packets.
+        if (loss !== undefined && i % loss.oneIn === 0) loss.drop = i + loss.random.int(loss.oneIn);
+        if (i > 0 && loss !== undefined && i === loss.drop) {
+          loss.dropped++;
+          this.media.seq = (this.media.seq + 1) & 0xffff;
+          this.media.ts = (this.media.ts + frame.length) >>> 0;
+        } else {
+          this.media.sendRtp(this.serverRtpPort, 0, frame, i === 0);
+        }
       }
       i++;
       this.timer = setTimeout(tick, Math.max(0, start + i * 20 - performance.now()));

@@ -49,6 +49,8 @@ export interface ExtensionSpec {
   readonly role?: 'agent' | 'supervisor' | 'admin';
   /** The web app's sign-in password instead of `password`. */
   readonly webPassword?: string;
+  /** false: the extension opted out of being monitored. */
+  readonly allowMonitoring?: boolean;
 }
 
 /** Extensions first … first+count-1, password `pw<number>` unless given a function. */

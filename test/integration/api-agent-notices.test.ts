@@ -11,9 +11,14 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { apiClient, summary, type ApiClient } from '../helpers/api.js';
 import { EventStreamClient } from '../helpers/eventStream.js';
 import type { ExtensionSpec } from '../helpers/server.js';
-import { randomToken } from '../helpers/sipClient.js';
-import { RawDialog, responseTo, sdp } from './calls-rawRig.js';
-import { answerBye, ExtensionPhone, startMonitorRig, type MonitorRig } from './monitoring-rig.js';
+import { RawDialog, sdp } from './calls-rawRig.js';
+import {
+  answerBye,
+  answerServerInvite,
+  ExtensionPhone,
+  startMonitorRig,
+  type MonitorRig,
+} from './monitoring-rig.js';
 
 const SAM = 'api-notices-supervisor-1005-token';
 const AGENT = 'api-notices-agent-1002-token-000';
@@ -59,25 +64,7 @@ async function answerInvite(
   ext: ExtensionPhone,
   after: number,
 ): Promise<RawDialog> {
-  const { client } = ext;
-  const invite = await client.nextNewRequest('INVITE', after);
-  const media = await rig.phone();
-  const tag = randomToken(4);
-  client.send(
-    responseTo(invite, 200, { toTag: tag, body: sdp(media.port), contactPort: client.localPort }),
-    ext.serverPort,
-  );
-  await client.waitForAck(invite, tag);
-  const contact = invite.header('Contact') ?? '';
-  return new RawDialog(
-    client,
-    ext.serverPort,
-    invite.callId as string,
-    `${invite.header('To') as string};tag=${tag}`,
-    invite.header('From') as string,
-    /<([^>]+)>/.exec(contact)?.[1] ?? contact,
-    0,
-  );
+  return (await answerServerInvite(rig, ext, after)).dialog;
 }
 
 type CallItem = Record<string, unknown> & { id: string; agent: string | null };

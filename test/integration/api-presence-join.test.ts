@@ -18,8 +18,14 @@ import { EventStreamClient } from '../helpers/eventStream.js';
 import type { ExtensionSpec } from '../helpers/server.js';
 import { randomToken, type SipMessageView } from '../helpers/sipClient.js';
 import { WsSipClient } from '../helpers/wsSipClient.js';
-import { RawDialog, responseTo, sdp, type RawCall } from './calls-rawRig.js';
-import { answerBye, ExtensionPhone, startMonitorRig, type MonitorRig } from './monitoring-rig.js';
+import { RawDialog, sdp, type RawCall } from './calls-rawRig.js';
+import {
+  answerBye,
+  answerServerInvite,
+  ExtensionPhone,
+  startMonitorRig,
+  type MonitorRig,
+} from './monitoring-rig.js';
 
 const SAM = 'api-presence-supervisor-1005-token';
 const LEE = 'api-presence-supervisor-1006-token';
@@ -107,25 +113,7 @@ async function callAs(token: string | undefined, id: string): Promise<CallItem> 
 
 /** A raw phone answers the next INVITE the server sends it (200 with SDP, waits for the ACK). */
 async function answerInvite(ext: ExtensionPhone, after: number): Promise<RawDialog> {
-  const { client } = ext;
-  const invite = await client.nextNewRequest('INVITE', after);
-  const media = await rig.phone();
-  const tag = randomToken(4);
-  client.send(
-    responseTo(invite, 200, { toTag: tag, body: sdp(media.port), contactPort: client.localPort }),
-    ext.serverPort,
-  );
-  await client.waitForAck(invite, tag);
-  const contact = invite.header('Contact') ?? '';
-  return new RawDialog(
-    client,
-    ext.serverPort,
-    invite.callId as string,
-    `${invite.header('To') as string};tag=${tag}`,
-    invite.header('From') as string,
-    /<([^>]+)>/.exec(contact)?.[1] ?? contact,
-    0,
-  );
+  return (await answerServerInvite(rig, ext, after)).dialog;
 }
 
 const invitesSince = (ext: ExtensionPhone, after: number): SipMessageView[] =>

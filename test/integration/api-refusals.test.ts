@@ -6,7 +6,8 @@
  * 403, the mode not allowed for the group 403, maxParticipants reached 409, the target a
  * monitor 403, self 403, not permitted 403, the monitor not registered 409, monitoring
  * disabled 403 (a second server). Bad tokens (401) and malformed bodies (400) are
- * answered before the monitoring service is asked.
+ * answered before the monitoring service is asked. A call of a member who opted out is
+ * still listed to the supervisors its groups name, with `join` refused (member-forbids).
  *
  * Raw SIP (monitoring-rig.ts): the customer is the trunk, 1002 the agent the trunk's DID
  * rings; other extensions are raw phones that register, place calls and answer the
@@ -15,11 +16,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apiClient, readJsonLines, summary, type ApiClient } from '../helpers/api.js';
 import type { ExtensionSpec } from '../helpers/server.js';
-import { randomToken, type SipMessageView } from '../helpers/sipClient.js';
 import { RawDialog, responseTo, sdp, type RawCall } from './calls-rawRig.js';
-import { answerBye, ExtensionPhone, startMonitorRig, type MonitorRig } from './monitoring-rig.js';
+import {
+  answerBye,
+  answerServerInvite,
+  ExtensionPhone,
+  startMonitorRig,
+  type MonitorRig,
+} from './monitoring-rig.js';
 
 const SUPERVISOR_TOKEN = 'api-refusals-supervisor-1005-token';
+/** 1006, whose groups do not name 1008. */
+const COACH_TOKEN = 'api-refusals-supervisor-1006-token';
 const EXTENSIONS = [
   { number: '1002', password: 'pw1002' },
   { number: '1003', password: 'pw1003' },
@@ -51,7 +59,10 @@ beforeAll(async () => {
     {
       monitoring: { enabled: true, maxParticipants: 3, groups: GROUPS },
       api: {
-        tokens: [{ name: 'sam', token: SUPERVISOR_TOKEN, scope: 'supervisor', extension: '1005' }],
+        tokens: [
+          { name: 'sam', token: SUPERVISOR_TOKEN, scope: 'supervisor', extension: '1005' },
+          { name: 'coach', token: COACH_TOKEN, scope: 'supervisor', extension: '1006' },
+        ],
       },
     },
     EXTENSIONS,
@@ -99,30 +110,7 @@ async function trunkCall(): Promise<RawCall> {
 }
 
 /** A raw phone answers the next INVITE the server sends it (200 with SDP, waits for the ACK). */
-async function answerInvite(
-  ext: ExtensionPhone,
-): Promise<{ dialog: RawDialog; invite: SipMessageView }> {
-  const { client } = ext;
-  const invite = await client.nextNewRequest('INVITE');
-  const media = await rig.phone();
-  const tag = randomToken(4);
-  client.send(
-    responseTo(invite, 200, { toTag: tag, body: sdp(media.port), contactPort: client.localPort }),
-    ext.serverPort,
-  );
-  await client.waitForAck(invite, tag);
-  const contact = invite.header('Contact') ?? '';
-  const dialog = new RawDialog(
-    client,
-    ext.serverPort,
-    invite.callId as string,
-    `${invite.header('To') as string};tag=${tag}`,
-    invite.header('From') as string,
-    /<([^>]+)>/.exec(contact)?.[1] ?? contact,
-    0,
-  );
-  return { dialog, invite };
-}
+const answerInvite = (ext: ExtensionPhone) => answerServerInvite(rig, ext);
 
 interface InternalCall {
   id: string;
@@ -240,7 +228,7 @@ describe('monitoring refusals through the REST API', () => {
     await rig.hangUp(call);
   });
 
-  it('403 member-forbids for a member with allowMonitoring: false', async () => {
+  it('403 member-forbids for a member with allowMonitoring: false; its call is listed with Join refused', async () => {
     const caller = await rig.extension('1003');
     const callee = await rig.extension('1008');
     await callee.register();
@@ -256,6 +244,23 @@ describe('monitoring refusals through the REST API', () => {
     await expectRefused(monitors(id), { mode: 'listen' }, 403, 'member-forbids', {
       token: SUPERVISOR_TOKEN,
     });
+    // Its groups name 1008: the call is listed, Join refused with the stable code, so the
+    // screen can say the agent opted out; the refusal is the same a start met.
+    const refusedJoin = {
+      modes: [],
+      refusal: { code: 'member-forbids', message: 'this extension may not be monitored' },
+    };
+    const listed = await api.get('/v1/calls', SUPERVISOR_TOKEN);
+    expect((listed.json as { calls: Array<{ id: string }> }).calls).toEqual([
+      expect.objectContaining({ id, agent: '1008', join: refusedJoin }),
+    ]);
+    const one = await api.get(`/v1/calls/${id}`, SUPERVISOR_TOKEN);
+    expect(summary(one)).toMatchObject({ status: 200, body: { id, join: refusedJoin } });
+    // 1006's groups do not name 1008: not listed, not found.
+    const coach = await api.get('/v1/calls', COACH_TOKEN);
+    expect(summary(coach)).toMatchObject({ status: 200, body: { calls: [] } });
+    const coachOne = await api.get(`/v1/calls/${id}`, COACH_TOKEN);
+    expect(summary(coachOne)).toMatchObject({ status: 404 });
     await hangUpInternal(internal);
   });
 

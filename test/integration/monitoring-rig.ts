@@ -24,7 +24,7 @@ import {
   registerWithAuth,
   type SipMessageView,
 } from '../helpers/sipClient.js';
-import { RawDialog, responseTo, startRig, type Rig } from './calls-rawRig.js';
+import { RawDialog, responseTo, sdp, startRig, type Rig } from './calls-rawRig.js';
 import { FakePhone, Tone, sleep } from './media/fakePhone.js';
 import { decode } from './media/streamChecks.js';
 
@@ -183,6 +183,37 @@ export class ExtensionPhone {
       this.client.send(dialog.request('ACK', { cseq: 2 }).text, this.serverPort);
     return { final, dialog };
   }
+}
+
+/**
+ * A raw phone answers the next INVITE the server sends it (received after index
+ * `after`): 200 with SDP for a new FakePhone of the rig, then waits for the ACK.
+ */
+export async function answerServerInvite(
+  rig: MonitorRig,
+  ext: ExtensionPhone,
+  after?: number,
+): Promise<{ dialog: RawDialog; invite: SipMessageView }> {
+  const { client } = ext;
+  const invite = await client.nextNewRequest('INVITE', after);
+  const media = await rig.phone();
+  const tag = randomToken(4);
+  client.send(
+    responseTo(invite, 200, { toTag: tag, body: sdp(media.port), contactPort: client.localPort }),
+    ext.serverPort,
+  );
+  await client.waitForAck(invite, tag);
+  const contact = invite.header('Contact') ?? '';
+  const dialog = new RawDialog(
+    client,
+    ext.serverPort,
+    invite.callId as string,
+    `${invite.header('To') as string};tag=${tag}`,
+    invite.header('From') as string,
+    /<([^>]+)>/.exec(contact)?.[1] ?? contact,
+    0,
+  );
+  return { dialog, invite };
 }
 
 /** Waits for the server's BYE in `dialog` (received after index `after`) and answers 200. */

@@ -289,12 +289,13 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     modes: r.modes.map((m) => ({ mode: m.mode, at: iso(m.at) })),
   });
 
-  /** Whether `p` may see call `v` (admin: all; supervisor: its members'; agent: its own). */
+  /** Whether `p` may see call `v` (admin: all; supervisor: its members', those who opted
+   * out included, whose `join` then says why not; agent: its own). */
   const maySee = (p: Principal, v: LiveCallView): boolean => {
     if (p.scope === 'admin') return true;
     if (v.agent === null) return false;
     if (p.scope === 'agent') return v.agent === p.extension;
-    return v.agent === p.extension || permissions.modesFor(p.extension ?? '', v.agent).length > 0;
+    return v.agent === p.extension || permissions.covers(p.extension ?? '', v.agent);
   };
 
   const noticesOn = agentNoticesOn(config);

@@ -5,56 +5,37 @@
  * hides and shows it; the agent's Raise hand puts the orange hand on the supervisor's
  * screen within 1 s; a dropped event stream resumes with ?since= and misses no call; an
  * agent cannot open the Call Monitor; a wrong password is refused in words; the admin
- * sees the extensions. Screenshots of each screen go to test/out/web-screens/.
+ * sees the extensions; a call of an agent who opted out is shown with Join disabled and
+ * the reason in words. Screenshots of each screen go to test/out/web-screens/.
  *
  * The agent's page runs on http://localhost:PORT and the supervisor's on
  * http://127.0.0.1:PORT: one browser, two origins, so two cookie jars (two sign-ins).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { withBrowser } from '../../helpers/browser.js';
-import {
-  AGENT_HZ,
-  CUSTOMER_HZ,
-  dialAndAnswer,
-  PhonePool,
-  sleep,
-  startPhoneServer,
-  waitFor,
-} from '../../helpers/phoneScene.js';
-import type { ServerHandle } from '../../helpers/server.js';
+import { AGENT_HZ, CUSTOMER_HZ, dialAndAnswer, sleep } from '../../helpers/phoneScene.js';
+import { useWebScene } from '../../helpers/webScene.js';
 import { consoleErrors, screenshot, signIn } from './helpers.js';
 
 const EXTENSIONS = [
   { number: '1001', password: 'pw1001', displayName: 'Alice', role: 'agent' as const },
   { number: '1002', password: 'pw1002', displayName: 'Bob', role: 'agent' as const },
   { number: '1003', password: 'pw1003', displayName: 'Carol', role: 'agent' as const },
+  // Opted out of being monitored (in the supervisor's group all the same).
+  {
+    number: '1004',
+    password: 'pw1004',
+    displayName: 'Dan',
+    role: 'agent' as const,
+    allowMonitoring: false,
+  },
   { number: '1005', password: 'pw1005', displayName: 'Sam', role: 'supervisor' as const },
   { number: '1009', password: 'pw1009', displayName: 'Ada', role: 'admin' as const },
 ];
 
-let server: ServerHandle;
-const phones = new PhonePool(() => server);
-
-beforeAll(async () => {
-  server = await startPhoneServer({ monitoring: { enabled: true } }, EXTENSIONS);
-}, 30000);
-
-afterEach(async () => {
-  await phones.killAll();
-  // A test that failed mid-call leaves its call to the RTP timeout: the next starts clean.
-  await waitFor(async () => {
-    const r = await server.httpGet('/v1/calls');
-    return (r.json as { calls: unknown[] }).calls.length === 0;
-  }, 40000);
-}, 45000);
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-const supervisorBase = () => `http://127.0.0.1:${server.httpPort}`;
-const agentBase = () => `http://localhost:${server.httpPort}`;
+const scene = useWebScene({ monitoring: { enabled: true } }, EXTENSIONS);
+const { phones, supervisorBase, agentBase } = scene;
 
 /** The rows of the live calls. */
 const rowOf = (page: Page) => page.locator('tr[data-call-id]');
@@ -100,7 +81,7 @@ describe('the Call Monitor web app', () => {
 
       const agentPhone = await phones.phone('1001', AGENT_HZ);
       const customerPhone = await phones.phone('1002', CUSTOMER_HZ);
-      await dialAndAnswer(server, customerPhone, agentPhone, '1001');
+      await dialAndAnswer(scene.server, customerPhone, agentPhone, '1001');
       const answeredAt = Date.now();
       await rowOf(sup).waitFor({ timeout: 5000 });
       const seenAfterMs = Date.now() - answeredAt;
@@ -168,6 +149,32 @@ describe('the Call Monitor web app', () => {
     });
   }, 90000);
 
+  it('shows the call of an agent who opted out, with Join disabled and the reason in words', async () => {
+    await withBrowser({}, async (browser) => {
+      const sup = await browser.context.newPage();
+      const errors = consoleErrors(sup);
+      await signIn(sup, supervisorBase(), '1005', 'pw1005');
+      await sup.locator('[data-testid="stream"][data-connected="true"]').waitFor();
+      const agentPhone = await phones.phone('1004', AGENT_HZ);
+      const customerPhone = await phones.phone('1002', CUSTOMER_HZ);
+      await dialAndAnswer(scene.server, customerPhone, agentPhone, '1004');
+      await rowOf(sup).waitFor({ timeout: 5000 });
+      await expect(rowOf(sup).locator('td').nth(3).textContent()).resolves.toBe('Dan (1004)');
+      const join = rowOf(sup).getByRole('button', { name: 'Join' });
+      await expect(join.isDisabled()).resolves.toBe(true);
+      await expect(rowOf(sup).getByTestId('join-reason').textContent()).resolves.toBe(
+        'This agent has opted out of being monitored.',
+      );
+      // The reason is the button's description, for a screen reader too.
+      const reasonId = await join.getAttribute('aria-describedby');
+      await expect(sup.locator(`[id="${reasonId}"]`).textContent()).resolves.toMatch(/opted out/);
+      await screenshot(sup, 'call-monitor-opted-out');
+      expect((await customerPhone.command('hangup')).ok).toBe(true);
+      await rowOf(sup).waitFor({ state: 'detached', timeout: 5000 });
+      expect(errors).toEqual([]);
+    });
+  }, 60000);
+
   it('resumes a dropped event stream with ?since= and misses no call', async () => {
     await withBrowser({}, async (browser) => {
       const sup = await browser.context.newPage();
@@ -179,7 +186,7 @@ describe('the Call Monitor web app', () => {
 
       const agentPhone = await phones.phone('1001', AGENT_HZ);
       const customerPhone = await phones.phone('1002', CUSTOMER_HZ);
-      await dialAndAnswer(server, customerPhone, agentPhone, '1001');
+      await dialAndAnswer(scene.server, customerPhone, agentPhone, '1001');
       await rowOf(sup).waitFor({ timeout: 5000 });
 
       // The stream drops (the socket closes under the page) and stays down while the call
@@ -195,7 +202,7 @@ describe('the Call Monitor web app', () => {
       expect((await customerPhone.command('hangup')).ok).toBe(true);
       await agentPhone.waitForEvent('CALL_CLOSED', 10000);
       const third = await phones.phone('1003', CUSTOMER_HZ);
-      await dialAndAnswer(server, third, agentPhone, '1001');
+      await dialAndAnswer(scene.server, third, agentPhone, '1001');
       await sleep(500);
       // Still the old call on screen: the page heard nothing.
       await expect(rowOf(sup).locator('td').nth(2).textContent()).resolves.toBe('1002 Bob');

@@ -5,14 +5,15 @@
  * (baresip 1001, 1000 Hz) whose own page is open. Checked on what each party received:
  * Listen only: the page hears 440 and 1000 Hz, no phone hears 1800 Hz; Talk to agent: the
  * agent hears 1800 Hz, the customer does not; Take over: the agent's phone gets a BYE;
- * Leave ends the supervisor's leg. The agent's page names the supervisor and the mode, and
+ * Leave ends the supervisor's leg and, after a takeover, the call (the customer gets a
+ * BYE; the call ends as supervisor-hangup, the monitor session says who). The agent's page names the supervisor and the mode, and
  * the raised hand goes down when the supervisor joins. Refusals are shown in words: a
  * call that is full, and a supervisor who is not available.
  *
  * The supervisor's page runs with ?processing=off: the browser's noise suppression and
  * gain control take a steady tone for noise (as on the phone page's tests).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { measureTone, withBrowser } from '../../helpers/browser.js';
 import {
@@ -21,16 +22,16 @@ import {
   dialAndAnswer,
   expectTones,
   heardAudio,
-  PhonePool,
   SETTLE_MS,
   sleep,
-  startPhoneServer,
   SUPERVISOR_HZ,
   toneWindow,
   waitFor,
 } from '../../helpers/phoneScene.js';
 import { apiRequest } from '../../helpers/api.js';
-import type { ServerHandle } from '../../helpers/server.js';
+import { EventStreamClient } from '../../helpers/eventStream.js';
+import { TEST_ADMIN_TOKEN } from '../../helpers/server.js';
+import { useWebScene } from '../../helpers/webScene.js';
 import { consoleErrors, screenshot, signIn } from './helpers.js';
 
 const EXTENSIONS = [
@@ -43,27 +44,8 @@ const MEASURE_MS = 1000;
 const PRESENT = 0.2;
 const ABSENT = 0.05;
 
-let server: ServerHandle;
-const phones = new PhonePool(() => server);
-
-beforeAll(async () => {
-  server = await startPhoneServer({ monitoring: { enabled: true } }, EXTENSIONS);
-}, 30000);
-
-afterEach(async () => {
-  await phones.killAll();
-  await waitFor(async () => {
-    const r = await server.httpGet('/v1/calls');
-    return (r.json as { calls: unknown[] }).calls.length === 0;
-  }, 40000);
-}, 45000);
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-const supervisorBase = () => `http://127.0.0.1:${server.httpPort}`;
-const agentBase = () => `http://localhost:${server.httpPort}`;
+const scene = useWebScene({ monitoring: { enabled: true } }, EXTENSIONS);
+const { phones, supervisorBase, agentBase } = scene;
 
 /** What the supervisor's page hears of each tone, one after the other. */
 async function pageShares(page: Page, hz: readonly number[]): Promise<Record<number, number>> {
@@ -97,7 +79,7 @@ describe('Join from the Call Monitor', () => {
 
       const agentPhone = await phones.phone('1001', AGENT_HZ);
       const customerPhone = await phones.phone('1002', CUSTOMER_HZ);
-      await dialAndAnswer(server, customerPhone, agentPhone, '1001');
+      await dialAndAnswer(scene.server, customerPhone, agentPhone, '1001');
       const callAt = Date.now();
       const agent = await browser.context.newPage();
       const agentErrors = consoleErrors(agent);
@@ -123,7 +105,7 @@ describe('Join from the Call Monitor', () => {
       // Joining lowered the hand: on the server, and so on the page.
       const handOnPage = () => sup.locator('tr[data-call-id]').getAttribute('data-hand');
       const handOnServer = async () => {
-        const r = await server.httpGet('/v1/calls');
+        const r = await scene.server.httpGet('/v1/calls');
         return (r.json as { calls: Array<{ hand: { raised: boolean } }> }).calls[0]?.hand;
       };
       await waitFor(async () => (await handOnPage()) === 'down', 5000);
@@ -146,6 +128,7 @@ describe('Join from the Call Monitor', () => {
       await sleep(SETTLE_MS + 2500);
 
       // Take over: the agent's phone is released with a BYE.
+      const callId = await sup.locator('tr[data-call-id]').getAttribute('data-call-id');
       const takeoverAt = Date.now();
       await sup.getByTestId('joined').getByRole('button', { name: 'Take over' }).click();
       await agentPhone.waitForEvent('CALL_CLOSED', 10000);
@@ -160,10 +143,34 @@ describe('Join from the Call Monitor', () => {
           return status?.includes('ended') === true;
         }, 10000),
       ).toBe(true);
-      // What the server does with the customer after the supervisor who took over leaves is
-      // not this test's matter: the customer hangs up.
-      expect((await customerPhone.command('hangup')).ok).toBe(true);
+      // Nobody else is on the call: the customer gets a BYE, and the call's end says the
+      // supervisor (1005, who left) ended it.
       await customerPhone.waitForEvent('CALL_CLOSED', 10000);
+      const events = await EventStreamClient.connect(scene.server.httpPort, {
+        token: TEST_ADMIN_TOKEN.token,
+        since: 0,
+      });
+      try {
+        // The session's end and the call's, in either order.
+        const endOf = (type: string) =>
+          events.received.find((e) => e.type === type && e.callId === callId);
+        await waitFor(async () => !!endOf('monitor.ended') && !!endOf('call.ended'), 5000);
+        const ends = events.received.filter(
+          (e) => e.callId === callId && (e.type === 'monitor.ended' || e.type === 'call.ended'),
+        );
+        expect(ends).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({
+              type: 'monitor.ended',
+              supervisor: '1005',
+              reason: 'stopped',
+            }),
+            expect.objectContaining({ type: 'call.ended', endReason: 'supervisor-hangup' }),
+          ]),
+        );
+      } finally {
+        await events.close();
+      }
 
       // The page hears both parties, and never its own voice.
       expect({
@@ -201,14 +208,14 @@ describe('Join from the Call Monitor', () => {
       const agentPhone = await phones.phone('1001', AGENT_HZ);
       const customerPhone = await phones.phone('1002', CUSTOMER_HZ);
       const other = await phones.phone('1006', SUPERVISOR_HZ);
-      await dialAndAnswer(server, customerPhone, agentPhone, '1001');
+      await dialAndAnswer(scene.server, customerPhone, agentPhone, '1001');
       await sup.locator('tr[data-call-id]').waitFor({ timeout: 5000 });
       const joinButton = sup.getByRole('button', { name: 'Join' });
       await expect(joinButton.isDisabled()).resolves.toBe(false);
 
       // Another supervisor joins from the desk phone: three legs, the call is full.
       const callId = await sup.locator('tr[data-call-id]').getAttribute('data-call-id');
-      const r = await apiRequest(server.httpPort, 'POST', `/v1/calls/${callId}/monitors`, {
+      const r = await apiRequest(scene.server.httpPort, 'POST', `/v1/calls/${callId}/monitors`, {
         body: { supervisor: '1006', mode: 'listen', device: 'phone' },
       });
       expect(r.status).toBe(201);

@@ -1,7 +1,10 @@
 /**
  * The live calls a signed-in user may see, kept current from the event stream: the list
  * is loaded when the stream (re)opens, and each event about a call reloads that call
- * (`call.ended` removes it). No polling. `extra` receives every event (presence etc.).
+ * (`call.ended` removes it), except `call.quality`, which carries the call's whole quality
+ * and is applied to a call already shown (no request every 2 s per call; nor a 404 for a
+ * call whose end follows in a replay). No polling. `extra` receives every event
+ * (presence etc.).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from './api/client.js';
@@ -45,6 +48,7 @@ export function useLiveCalls(onEvent?: (e: StreamEvent) => void): LiveCalls {
   // so an older answer never lands after a newer one (answers may come out of order).
   const inflight = useRef(new Map<string, { again: boolean }>());
   const refresh = (id: string) => {
+    if (ended.current.has(id)) return;
     const running = inflight.current.get(id);
     if (running) {
       running.again = true;
@@ -98,7 +102,16 @@ export function useLiveCalls(onEvent?: (e: StreamEvent) => void): LiveCalls {
         const id = typeof e.callId === 'string' ? e.callId : undefined;
         if (id === undefined) return;
         if (listing.current) listing.current.again = true;
-        if (e.type === 'call.ended') {
+        // A call's last events may follow its end (the monitor session of a supervisor
+        // whose leaving ended the call): it is gone, there is nothing to reload.
+        if (ended.current.has(id)) return;
+        if (e.type === 'call.quality') {
+          const quality = e.quality as LiveCall['quality'];
+          setCalls((m) => {
+            const call = m.get(id);
+            return call === undefined ? m : new Map(m).set(id, { ...call, quality });
+          });
+        } else if (e.type === 'call.ended') {
           ended.current.add(id);
           drop(id);
         } else {

@@ -9,6 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Leg, MediaEngine, RoomRoutesSpec } from '../../../../media/engine/index.js';
 import { CallMedia } from '../../../../src/calls/callMedia.js';
 import { createLogger } from '../../../../src/logging.js';
+import type { LegMedia } from '../../../../sip/sdp/index.js';
 
 /** Routes by leg name: who hears whom (and at which gain), and the recording's tracks. */
 interface Snapshot {
@@ -143,5 +144,35 @@ describe('CallMedia room updates', () => {
     await media.close();
     await expect(started).resolves.toBeNull();
     expect(asked).toEqual([]);
+  });
+});
+
+describe('the negotiated codec of a leg', () => {
+  it('is what the latest offer/answer applied chose for each side', async () => {
+    const { engine } = scene();
+    const media = await CallMedia.create(engine, 'c1', ['PCMU', 'G722'], createLogger('silent'));
+    expect(media.negotiatedCodec('a')).toBeUndefined();
+    const internals = media as unknown as { legs: Record<'a' | 'b', Record<string, unknown>> };
+    for (const leg of Object.values(internals.legs)) {
+      leg.setCodecs = async () => {};
+      leg.setRemote = async () => {};
+      leg.setDirection = async () => {};
+    }
+    const answer = (name: 'PCMU' | 'G722', pt: number): LegMedia => {
+      const codec = { name, clockRate: 8000, payloadType: pt, sendPayloadType: pt };
+      return {
+        remote: { address: '127.0.0.1', port: 4000 },
+        rtcpMux: false,
+        codec,
+        codecs: [codec],
+        direction: 'sendrecv',
+      } as unknown as LegMedia;
+    };
+    await media.apply('a', answer('PCMU', 0));
+    await media.apply('b', answer('G722', 9));
+    expect([media.negotiatedCodec('a'), media.negotiatedCodec('b')]).toEqual(['PCMU', 'G722']);
+    // A re-INVITE's answer moves side a to G.722.
+    await media.apply('a', answer('G722', 9));
+    expect(media.negotiatedCodec('a')).toBe('G722');
   });
 });

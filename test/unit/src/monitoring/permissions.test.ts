@@ -31,6 +31,18 @@ describe('Permissions', () => {
     expect(p.isMonitor('1005')).toBe(false);
   });
 
+  it('covers the members its groups name, one who opted out included, for the listing', () => {
+    const p = permissions({ enabled: true, groups: GROUPS });
+    // 1003 opted out: no mode, refused as member-forbids, but still 1005's to see.
+    expect(p.modesFor('1005', '1003')).toEqual([]);
+    expect(p.check('1005', '1003', 'listen')).toBe('member-forbids');
+    expect(p.covers('1005', '1003')).toBe(true);
+    expect(p.covers('1005', '1001')).toBe(true);
+    // Not named by 1006's groups; nobody's while monitoring is disabled.
+    expect(p.covers('1006', '1003')).toBe(false);
+    expect(permissions({ groups: GROUPS }).covers('1005', '1001')).toBe(false);
+  });
+
   it('gives every mode to an "all" group and the union of modes across groups', () => {
     const p = permissions({ enabled: true, groups: GROUPS });
     expect(p.modesFor('1005', '1001')).toEqual(['listen', 'whisper', 'barge', 'takeover']);

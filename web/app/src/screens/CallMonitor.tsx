@@ -136,7 +136,8 @@ export function CallMonitor({
     run(async () => {
       if (!mine) return;
       await ok(api.DELETE('/v1/monitors/{id}', { params: { path: { id: mine.monitor.id } } }));
-      refresh(mine.call.id);
+      // Leaving a call taken over ends it (its call.ended removes the row): nothing to reload.
+      if (mine.monitor.mode !== 'takeover') refresh(mine.call.id);
     });
 
   const details = detailsOf === undefined ? undefined : calls.find((c) => c.id === detailsOf);
