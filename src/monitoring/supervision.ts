@@ -170,7 +170,7 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
     return known;
   };
 
-  /** The agent of a live call: the monitored extension (see CallService.answeredCall). */
+  /** The agent of a live call: the monitored extension (the one rule: src/calls/agent.ts). */
   const agentOf = (live: LiveCall): { extension: string; side: Side } | undefined =>
     callAgent(live.record.direction, live.extensions);
 
