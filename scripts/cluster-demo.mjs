@@ -21,6 +21,7 @@ import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { mergeConfig } from '../deploy/cluster/instance-config.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'callwatch-cluster-demo-'));
@@ -30,18 +31,6 @@ let stopping = false;
 
 function say(text) {
   process.stderr.write(`cluster-demo: ${text}\n`);
-}
-
-function isObject(v) {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Objects merge key by key; anything else replaces. */
-function merge(base, over) {
-  const out = { ...base };
-  for (const [k, v] of Object.entries(over))
-    out[k] = isObject(out[k]) && isObject(v) ? merge(out[k], v) : v;
-  return out;
 }
 
 function start(name, cmd, args, { prefix = true } = {}) {
@@ -169,7 +158,7 @@ async function main() {
       readFileSync(path.join(root, `deploy/cluster/instance-${id}.yaml`), 'utf8'),
     );
     const file = path.join(tmp, `instance-${id}.yaml`);
-    writeFileSync(file, YAML.stringify(merge(defaults, overlay)));
+    writeFileSync(file, YAML.stringify(mergeConfig(defaults, overlay)));
     const { address } = overlay.http;
     say(`starting instance ${id} on ${address} (SIP 5060, HTTP 8080)`);
     start(`instance-${id}`, process.execPath, [cli, '--config', file], { prefix: false });

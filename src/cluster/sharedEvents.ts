@@ -14,23 +14,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/eventBus.js';
-import type { ApiEvent, EventBody, EventType } from '../events/eventTypes.js';
+import {
+  EVENT_TYPES,
+  type ApiEvent,
+  type EventBody,
+  type EventType,
+} from '../events/eventTypes.js';
 import type { Logger } from '../logging.js';
 import type { ClusterKeys } from './keys.js';
 import type { RedisConnection } from './redisConnection.js';
 
-export const SHARED_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
-  'call.created',
-  'call.answered',
-  'call.ended',
-  'monitor.started',
-  'monitor.mode-changed',
-  'monitor.ended',
-  'monitor.refused',
-  'hand.raised',
-  'hand.lowered',
-  'call.quality',
+/**
+ * Events every instance raises for itself (registrations, from the shared bindings) or
+ * that stay per instance (presence): never published. Every other type is shared.
+ */
+const LOCAL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'registration.changed',
+  'presence.changed',
 ]);
+
+export const SHARED_EVENT_TYPES: ReadonlySet<EventType> = new Set(
+  EVENT_TYPES.filter((t) => !LOCAL_EVENT_TYPES.has(t)),
+);
 
 /** One event on the channel. */
 export interface SharedEventMessage {
