@@ -4,7 +4,7 @@
  * "Several instances"), against the same calls sent straight to one instance: what the
  * proxy costs per call, in CPU and in INVITE→200 latency, and how calls spread over two
  * instances. Driven by SIPp like bench/cps.bench.mjs (bench/lib/sippBench.mjs: config,
- * start, SIPp runs, ../shared/peers/analyze_sipp.py).
+ * start, SIPp runs and their verdict).
  *
  *   node bench/cluster.bench.mjs [options]
  *
