@@ -26,15 +26,21 @@ const passwords = new Map([
   ['1002', 'pw1002'],
   ['carrier', 'trunkpw'],
 ]);
-const authenticator = new DigestAuthenticator({
-  realm: 'callwatch',
-  algorithms: ['MD5'],
-  lookupCredentials: (u) => {
-    const password = passwords.get(u);
-    return password === undefined ? undefined : { password };
-  },
-  clock: { now: () => 1000 },
-});
+/** The test's authenticator over `passwords`, with `options` on top. */
+const makeAuthenticator = (
+  options: Partial<ConstructorParameters<typeof DigestAuthenticator>[0]> = {},
+): DigestAuthenticator =>
+  new DigestAuthenticator({
+    realm: 'callwatch',
+    algorithms: ['MD5'],
+    lookupCredentials: (u) => {
+      const password = passwords.get(u);
+      return password === undefined ? undefined : { password };
+    },
+    clock: { now: () => 1000 },
+    ...options,
+  });
+const authenticator = makeAuthenticator();
 const deps: IdentifyDeps = {
   trunks: config.trunks,
   authenticator,
@@ -127,14 +133,7 @@ describe('identifyCaller', () => {
   });
 
   it("behind a trusted proxy, a phone's wrong passwords lock out its own address, not the proxy's", () => {
-    const proxied = new DigestAuthenticator({
-      realm: 'callwatch',
-      algorithms: ['MD5'],
-      lookupCredentials: (u) => {
-        const password = passwords.get(u);
-        return password === undefined ? undefined : { password };
-      },
-      clock: { now: () => 1000 },
+    const proxied = makeAuthenticator({
       trustedProxies: ['127.0.0.1'],
       sourceLimits: { maxFailures: 2 },
     });
