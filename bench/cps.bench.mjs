@@ -82,6 +82,7 @@ import {
   checkRates,
   prepare,
   rateSeries,
+  registerOnce,
   resultsHead,
   runPeerScript,
   runSipp,
@@ -92,6 +93,7 @@ import {
   startCallwatch,
   startCpumon,
   usPer,
+  waitUdpBound,
 } from './lib/sippBench.mjs';
 
 const DEFAULT_RATES = '100 200 300 500 700 900';
@@ -251,51 +253,6 @@ function callMetrics(text) {
     .filter((l) => !/ 0$/.test(l));
 }
 
-async function waitUdpBound(port, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (!(await canBind(port))) return true;
-    await sleep(100);
-  }
-  return false;
-}
-
-async function register(run, sipPort) {
-  writeFileSync(
-    path.join(run, 'reg_users.csv'),
-    'SEQUENTIAL\n1001;[authentication username=1001 password=pw1001]\n',
-  );
-  const { done } = await runSipp(
-    run,
-    'register',
-    [
-      `127.0.0.1:${sipPort}`,
-      '-sf',
-      path.join(PEERS, 'sipp/reg_auth_uac.xml'),
-      '-inf',
-      'reg_users.csv',
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(UAS_PORT),
-      '-cp',
-      '18884',
-      '-nostdin',
-      '-m',
-      '1',
-      '-timeout',
-      '10s',
-      '-trace_err',
-      '-error_file',
-      'register_errors.log',
-    ],
-    20000,
-  );
-  const code = await done;
-  if (code !== 0)
-    throw new Error(`REGISTER of 1001 from port ${UAS_PORT} failed (sipp exit ${code}, ${run})`);
-}
-
 async function runCallwatch(o, rate, index, recording) {
   const { secs, hold, logLevel } = o;
   const rec = recording ? 'recon' : 'recoff';
@@ -316,7 +273,7 @@ async function runCallwatch(o, rate, index, recording) {
   const m = rate * secs;
   const limit = 2 * secs + Math.ceil(hold / 1000) + 40;
   try {
-    await register(run, ports.sip);
+    await registerOnce(run, ports.sip, { user: '1001', password: 'pw1001', port: UAS_PORT });
     udpStats(path.join(run, 'udp_before.txt'));
     const common = ['-i', '127.0.0.1', '-nostdin', '-default_behaviors', 'all,-abortunexp'];
     const uas = await runSipp(

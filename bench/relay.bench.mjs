@@ -46,28 +46,20 @@
  * PASS = loss ≤ 0.1 % and the generator held ≥ 97 % of the nominal rate.
  * Every child process is stopped by its PID on exit; every wait is bounded.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  PEERS,
   applySmoke,
   commandLine,
   commonFlags,
   emitResult,
   f1,
   f3,
-  have,
   intList,
   loadavg,
   machine,
   mediaIoPath,
   parseFlags,
-  sh,
   sleep,
-  stop,
-  track,
-  waitExit,
 } from './lib/benchRuntime.mjs';
 import {
   appendResults,
@@ -82,6 +74,7 @@ import {
   stopGenerator,
   sumWorkers,
 } from './lib/mediaBench.mjs';
+import { ensureRtpengine, runMediaPeer } from './lib/mediaPeer.mjs';
 
 const DEFAULT_CALLS = '100 250 500 750 1000 1200';
 const WARMUP_MS = 1000;
@@ -271,67 +264,6 @@ function fmtRun(r) {
   );
 }
 
-// ---------------------------------------------------------------- rtpengine peer
-
-function ensureRtpengine() {
-  if (have('rtpengine') && have('rtpengine-ctl')) return true;
-  console.log(
-    'rtpengine missing: apt-get install -y --no-install-recommends rtpengine-daemon rtpengine-utils',
-  );
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () =>
-    sh(
-      'timeout',
-      [
-        '600',
-        'apt-get',
-        'install',
-        '-y',
-        '--no-install-recommends',
-        'rtpengine-daemon',
-        'rtpengine-utils',
-      ],
-      { env, stdio: 'inherit' },
-    );
-  let r = install();
-  if (r.status !== 0) {
-    sh('timeout', ['300', 'apt-get', 'update'], { env, stdio: 'inherit' });
-    r = install();
-  }
-  sh('systemctl', ['stop', 'rtpengine-daemon']); // the packaged service is not used
-  return have('rtpengine') && have('rtpengine-ctl');
-}
-
-function parsePeer(text) {
-  const num = (re) => {
-    const m = re.exec(text);
-    return m ? Number(m[1]) : null;
-  };
-  return {
-    verdict: /^verdict: (\w+)/m.exec(text)?.[1] ?? '?',
-    lossPct: num(/ loss=([\d.]+)%/),
-    ppsPerPct: num(/-> (\d+) pps per % CPU/),
-    usPerPkt: num(/\(([\d.]+) us CPU per relayed packet\)/),
-    cpu: /^cpu % of one core[^:]*: (.*)$/m.exec(text)?.[1] ?? '?',
-    run: /(\/tmp\/peers\/media-[\w-]+)/.exec(text)?.[1] ?? null,
-  };
-}
-
-async function runPeer(calls) {
-  // run_media.sh bounds its SIPps itself (-m, -timeout, outer timeout); this is the outer bound.
-  const child = track(
-    spawn('timeout', ['300', path.join(PEERS, 'run_media.sh'), String(calls)], {
-      cwd: PEERS,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  if (!(await waitExit(child, 320000))) await stop(child, 'SIGTERM', 15000);
-  return { ...parsePeer(out), exit: child.exitCode, raw: out };
-}
-
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -415,7 +347,7 @@ async function main() {
     if (!ensureRtpengine()) console.log('rtpengine could not be installed: no peer runs');
     else
       for (const n of o.peerList) {
-        const p = await runPeer(n);
+        const p = await runMediaPeer(n);
         peers.push({ calls: n, ...p });
         console.log(
           `rtpengine calls=${n} | verdict ${p.verdict} | loss ${f3(p.lossPct)}% (SIPp socket counters) | ` +

@@ -7,8 +7,8 @@
  *
  *   node bench/smoke.mjs [--only "cps relay"] [--no-build] [--keep]
  *
- *   --only NAMES   run only these benches (register, cps, relay, mixer, recording, webrtc,
- *                  webrtc-supervisors, cluster)
+ *   --only NAMES   run only these benches (register, cps, relay, relay-sipp, mixer, recording,
+ *                  webrtc, webrtc-supervisors, cluster)
  *   --no-build     do not run `npm run build` first
  *   --keep         keep the benches' raw files (a temporary SCRATCH directory) on success;
  *                  they are always kept when a bench fails
@@ -40,6 +40,7 @@ const BENCHES = [
   { name: 'register', script: 'register.bench.mjs', limitS: 45 },
   { name: 'cps', script: 'cps.bench.mjs', limitS: 75 },
   { name: 'relay', script: 'relay.bench.mjs', limitS: 40 },
+  { name: 'relay-sipp', script: 'relaySipp.bench.mjs', limitS: 45 },
   { name: 'mixer', script: 'mixer.bench.mjs', limitS: 60 },
   { name: 'recording', script: 'recording.bench.mjs', limitS: 40 },
   { name: 'webrtc', script: 'webrtc.bench.mjs', limitS: 30 },

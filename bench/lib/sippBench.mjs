@@ -25,6 +25,7 @@ import {
   REPO,
   SCRATCH,
   build,
+  canBind,
   commonFlags,
   exited,
   have,
@@ -220,6 +221,57 @@ export async function runSipp(run, name, args, limitMs) {
     return child.exitCode;
   });
   return { child, done };
+}
+
+/** Resolves true once something has bound UDP/TCP `port` (SIPp is up), false after `ms`. */
+export async function waitUdpBound(port, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!(await canBind(port))) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+/**
+ * Registers `user` once with digest auth from SIPp on local `port` (the B2BUA then sends
+ * that extension's INVITEs to where the REGISTER came from: the UAS SIPp bound to `port`
+ * afterwards). Throws when the REGISTER fails.
+ */
+export async function registerOnce(run, sipPort, { user, password, port }) {
+  writeFileSync(
+    path.join(run, 'reg_users.csv'),
+    `SEQUENTIAL\n${user};[authentication username=${user} password=${password}]\n`,
+  );
+  const { done } = await runSipp(
+    run,
+    'register',
+    [
+      `127.0.0.1:${sipPort}`,
+      '-sf',
+      path.join(PEERS, 'sipp/reg_auth_uac.xml'),
+      '-inf',
+      'reg_users.csv',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-cp',
+      '18884',
+      '-nostdin',
+      '-m',
+      '1',
+      '-timeout',
+      '10s',
+      '-trace_err',
+      '-error_file',
+      'register_errors.log',
+    ],
+    20000,
+  );
+  const code = await done;
+  if (code !== 0)
+    throw new Error(`REGISTER of ${user} from port ${port} failed (sipp exit ${code}, ${run})`);
 }
 
 /** SIPp's statistics, screen, error (and with `rtt`, round-trip) files: PREFIXstat.csv, … */
