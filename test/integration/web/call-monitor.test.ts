@@ -149,6 +149,9 @@ describe('the Call Monitor web app', () => {
       // The call ends: its row goes.
       expect((await customerPhone.command('hangup')).ok).toBe(true);
       await rowOf(sup).waitFor({ state: 'detached', timeout: 5000 });
+      // The agent's page has its own event stream: it may learn of the end a moment after the
+      // supervisor's, so it gets the same 5 s to say so.
+      await agent.getByText('You are not in a call.').waitFor({ timeout: 5000 });
       await expect(agent.getByText('You are not in a call.').count()).resolves.toBe(1);
       expect(supErrors).toEqual([]);
       expect(agentErrors).toEqual([]);
