@@ -38,7 +38,8 @@ export function registerQueueMetrics(registry: Registry, queues: QueueService): 
     registers,
   });
   for (const number of queues.numbers) {
-    for (const outcome of ['answered', 'abandoned', 'overflow']) left.inc({ queue: number, outcome }, 0);
+    for (const outcome of ['answered', 'abandoned', 'overflow'])
+      left.inc({ queue: number, outcome }, 0);
   }
   queues.on('left', (queue, outcome) => left.inc({ queue, outcome }));
 }

@@ -18,7 +18,6 @@ import {
   AGENT_HZ,
   CUSTOMER_HZ,
   SUPERVISOR_HZ,
-  eventually,
   heardBetween,
   startMonitorRig,
   talk,
@@ -207,7 +206,10 @@ describe('queues', () => {
   it('ringall: the caller holds, both members ring, the first to answer gets the call', async () => {
     const before = marks();
     const caller = await callQueue('5550200');
-    const [r2, r3] = await Promise.all([ringing('1002', before.get('1002')), ringing('1003', before.get('1003'))]);
+    const [r2, r3] = await Promise.all([
+      ringing('1002', before.get('1002')),
+      ringing('1003', before.get('1003')),
+    ]);
     // The INVITEs come from the caller's number.
     expect(r2.invite.header('From')).toMatch(/sip:5551234@/);
 
@@ -215,7 +217,12 @@ describe('queues', () => {
     const holdFrom = performance.now();
     await sleep(2500);
     expect(
-      toneVerdict('caller on hold', heardBetween(caller.phone, holdFrom, performance.now()), [HOLD_HZ], [AGENT_HZ]),
+      toneVerdict(
+        'caller on hold',
+        heardBetween(caller.phone, holdFrom, performance.now()),
+        [HOLD_HZ],
+        [AGENT_HZ],
+      ),
     ).toMatchObject({ missing: [], leaked: [] });
     const waiting = await queueCalls('600');
     expect(waiting).toHaveLength(1);
@@ -228,7 +235,11 @@ describe('queues', () => {
     expect(refused.status).toBe(409);
     expect((refused.json as { error: { code: string } }).error.code).toBe('queue-waiting');
     const queues = (await api.get('/v1/queues')).json as {
-      queues: Array<{ number: string; waiting: unknown[]; members: Array<{ extension: string; state: string }> }>;
+      queues: Array<{
+        number: string;
+        waiting: unknown[];
+        members: Array<{ extension: string; state: string }>;
+      }>;
     };
     const q600 = queues.queues.find((q) => q.number === '600');
     expect(q600?.waiting).toHaveLength(1);
@@ -248,10 +259,14 @@ describe('queues', () => {
     const from = performance.now();
     await sleep(1500);
     const to = performance.now();
-    expect(toneVerdict('caller', heardBetween(caller.phone, from, to), [AGENT_HZ], [])).toMatchObject({
+    expect(
+      toneVerdict('caller', heardBetween(caller.phone, from, to), [AGENT_HZ], []),
+    ).toMatchObject({
       missing: [],
     });
-    expect(toneVerdict('agent', heardBetween(agent.phone, from, to), [CUSTOMER_HZ], [HOLD_HZ])).toMatchObject({
+    expect(
+      toneVerdict('agent', heardBetween(agent.phone, from, to), [CUSTOMER_HZ], [HOLD_HZ]),
+    ).toMatchObject({
       missing: [],
       leaked: [],
     });
@@ -275,7 +290,9 @@ describe('queues', () => {
     expect(
       toneVerdict('supervisor', heardBetween(supPhone, sFrom, sTo), [CUSTOMER_HZ, AGENT_HZ], []),
     ).toMatchObject({ missing: [] });
-    expect(toneVerdict('caller', heardBetween(caller.phone, sFrom, sTo), [], [SUPERVISOR_HZ])).toMatchObject({
+    expect(
+      toneVerdict('caller', heardBetween(caller.phone, sFrom, sTo), [], [SUPERVISOR_HZ]),
+    ).toMatchObject({
       leaked: [],
     });
     await supTalk.stop();

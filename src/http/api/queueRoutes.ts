@@ -107,7 +107,12 @@ export function registerQueueRoutes(app: FastifyInstance, deps: QueueRoutesDeps)
     },
     async (request) => {
       const p = principalOf(request);
-      return { queues: deps.queues.views().filter((v) => maySee(p, v)).map(reply) };
+      return {
+        queues: deps.queues
+          .views()
+          .filter((v) => maySee(p, v))
+          .map(reply),
+      };
     },
   );
 

@@ -114,6 +114,8 @@ describe('Permissions: queues as group members (docs/architecture.md §9.5)', ()
       monitoring: { groups: [{ name: 'g', monitors: ['1006'], members: ['600'] }] },
     });
     expect(result.success).toBe(false);
-    expect(JSON.stringify(result.error?.issues)).toContain('600 is neither an extension nor a queue');
+    expect(JSON.stringify(result.error?.issues)).toContain(
+      '600 is neither an extension nor a queue',
+    );
   });
 });
