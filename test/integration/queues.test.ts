@@ -17,6 +17,7 @@ import { sleep, type FakePhone } from './media/fakePhone.js';
 import {
   AGENT_HZ,
   CUSTOMER_HZ,
+  completedSidecar,
   SUPERVISOR_HZ,
   heardBetween,
   startMonitorRig,
@@ -300,6 +301,16 @@ describe('queues', () => {
     await agent.talking.stop();
     await hangUp(caller, agent);
     sup.client.send(responseTo(await supBye, 200), rig.server.sipPort);
+
+    // The recording's sidecar: the agent the queue connected, and the caller's wait.
+    const dir = (rig.server.config.recording as { directory: string }).directory;
+    const sidecar = (await completedSidecar(dir, caller.dialog.callId)) as unknown as {
+      parties: { agent: { extension: string | null } };
+      queue: { number: string; waitMs: number; agent: string } | null;
+    };
+    expect(sidecar.parties.agent.extension).toBe('1003');
+    expect(sidecar.queue).toMatchObject({ number: '600', agent: '1003' });
+    expect(sidecar.queue?.waitMs).toBeGreaterThanOrEqual(2500);
   }, 40000);
 
   it('roundrobin goes round the members, longest-idle rings the one idle longest', async () => {
@@ -381,7 +392,22 @@ describe('queues', () => {
     client.send(responseTo(r4.invite, 487, { toTag: r4.tag }), rig.server.sipPort);
     await caller.talking.stop();
     await rig.noLiveCalls();
+
+    // A caller who hangs up while waiting is abandoned: the member's ring is cancelled.
+    const again = marks();
+    const gone = await callQueue('5550203');
+    const r = await ringing('1004', again.get('1004'));
+    expect((await gone.dialog.transact('BYE')).status).toBe(200);
+    await gone.talking.stop();
+    const cancelled = await client.nextNewRequest('CANCEL', again.get('1004'));
+    expect(cancelled.callId).toBe(r.invite.callId);
+    client.send(responseTo(cancelled, 200), rig.server.sipPort);
+    client.send(responseTo(r.invite, 487, { toTag: r.tag }), rig.server.sipPort);
+    await rig.noLiveCalls();
+
     const metrics = (await rig.server.httpGet('/metrics')).body;
+    expect(metrics).toMatch(/callwatch_queue_calls_total\{queue="603",outcome="abandoned"\} 1/);
+    expect(metrics).toMatch(/callwatch_queue_waiting\{queue="603"\} 0/);
     expect(metrics).toMatch(/callwatch_queue_calls_total\{queue="603",outcome="overflow"\} 1/);
     expect(metrics).toMatch(/callwatch_queue_calls_total\{queue="600",outcome="answered"\} 1/);
   }, 30000);
