@@ -375,7 +375,30 @@ describe('queues', () => {
     await agent.talking.stop();
     await hangUp(caller, agent);
     expect((await api.patch('/v1/queues/601/members/1003', { paused: false })).status).toBe(200);
+    expect((await api.patch('/v1/queues/699/members/1003', { paused: true })).status).toBe(404);
+    expect((await api.get('/v1/queues/699')).status).toBe(404);
   }, 30000);
+
+  it('a member toggles its pause in all its queues with *46', async () => {
+    const phone = await rig.extension('1004');
+    const pausedIn = async () =>
+      (
+        (await api.get('/v1/queues')).json as {
+          queues: Array<{ number: string; members: Array<{ extension: string; paused: boolean }> }>;
+        }
+      ).queues
+        .filter((q) => q.members.some((m) => m.extension === '1004' && m.paused))
+        .map((q) => q.number);
+    const first = await phone.invite('*46', undefined);
+    expect([first.final.status, first.final.reason]).toEqual([603, 'Paused']);
+    expect(await pausedIn()).toEqual(['601', '602', '603']);
+    const second = await phone.invite('*46', undefined);
+    expect([second.final.status, second.final.reason]).toEqual([603, 'Unpaused']);
+    expect(await pausedIn()).toEqual([]);
+    const outsider = await rig.extension('1005');
+    expect((await outsider.invite('*46', undefined)).final.status).toBe(404);
+    await rig.noLiveCalls();
+  }, 20000);
 
   it('the maximum wait overflows: the member gets a CANCEL, the caller a BYE with its Reason', async () => {
     const before = marks();
