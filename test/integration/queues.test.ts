@@ -27,7 +27,13 @@ import {
 } from './monitoring-rig.js';
 
 const HOLD_HZ = 425;
-const DIDS = { '5550200': '600', '5550201': '601', '5550202': '602', '5550203': '603' };
+const DIDS = {
+  '5550200': '600',
+  '5550201': '601',
+  '5550202': '602',
+  '5550203': '603',
+  '5550204': '604',
+};
 const MEMBERS = ['1002', '1003', '1004'];
 
 let rig: MonitorRig;
@@ -53,6 +59,20 @@ beforeAll(async () => {
           members: ['1004'],
           maxWaitSec: 2,
           overflow: { hangup: { status: 486, reason: 'All Agents Busy' } },
+        },
+        {
+          number: '604',
+          name: 'Spill',
+          members: ['1004'],
+          maxWaitSec: 1,
+          overflow: { extension: '605' },
+        },
+        {
+          number: '605',
+          name: 'Backup',
+          members: ['1002'],
+          maxWaitSec: 2,
+          overflow: { extension: '1003' },
         },
       ],
     },
@@ -379,6 +399,39 @@ describe('queues', () => {
     expect((await api.get('/v1/queues/699')).status).toBe(404);
   }, 30000);
 
+  it('overflow goes on to another queue, then to an extension, which gets the call', async () => {
+    const before = marks();
+    const caller = await callQueue('5550204');
+    const r4 = await ringing('1004', before.get('1004'));
+    // After 1 s in 604: 1004 is cancelled, the caller waits in 605, where 1002 rings.
+    const c4 = member.get('1004') as SipClient;
+    const cancel4 = await c4.nextNewRequest('CANCEL', before.get('1004'));
+    c4.send(responseTo(cancel4, 200), rig.server.sipPort);
+    c4.send(responseTo(r4.invite, 487, { toTag: r4.tag }), rig.server.sipPort);
+    const r2 = await ringing('1002', before.get('1002'));
+    const listed = await queueCalls('605');
+    expect(listed[0]).toMatchObject({ queue: { number: '605', waiting: true } });
+    // After 2 s in 605: 1002 is cancelled and the overflow extension 1003 is rung.
+    const cancel2 = await rig.callee.nextNewRequest('CANCEL', before.get('1002'));
+    rig.callee.send(responseTo(cancel2, 200), rig.server.sipPort);
+    rig.callee.send(responseTo(r2.invite, 487, { toTag: r2.tag }), rig.server.sipPort);
+    const agent = await answer('1003', await ringing('1003', before.get('1003')));
+    await sleep(500);
+    const from = performance.now();
+    await sleep(1500);
+    const to = performance.now();
+    expect(
+      toneVerdict('caller', heardBetween(caller.phone, from, to), [AGENT_HZ], []),
+    ).toMatchObject({ missing: [] });
+    expect((await queueCalls('605'))[0]).toMatchObject({
+      state: 'answered',
+      agent: '1003',
+      queue: { number: '605', waiting: false, agent: '1003' },
+    });
+    await agent.talking.stop();
+    await hangUp(caller, agent);
+  }, 30000);
+
   it('a member toggles its pause in all its queues with *46', async () => {
     const phone = await rig.extension('1004');
     const pausedIn = async () =>
@@ -391,7 +444,7 @@ describe('queues', () => {
         .map((q) => q.number);
     const first = await phone.invite('*46', undefined);
     expect([first.final.status, first.final.reason]).toEqual([603, 'Paused']);
-    expect(await pausedIn()).toEqual(['601', '602', '603']);
+    expect(await pausedIn()).toEqual(['601', '602', '603', '604']);
     const second = await phone.invite('*46', undefined);
     expect([second.final.status, second.final.reason]).toEqual([603, 'Unpaused']);
     expect(await pausedIn()).toEqual([]);
