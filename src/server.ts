@@ -26,6 +26,7 @@ import { loadNativeAddon } from '../media/io/nativeBinding.js';
 import { MediaEngine } from '../media/engine/index.js';
 import { CallService } from './calls/callService.js';
 import { registerCallMetrics } from './metrics/callMetrics.js';
+import { registerQueueMetrics } from './metrics/queueMetrics.js';
 import type { Config } from './config/schema.js';
 import { EventBus } from './events/eventBus.js';
 import { publishCalls, publishRegistrations } from './events/eventSources.js';
@@ -37,6 +38,7 @@ import type { Logger } from './logging.js';
 import { SipMetrics } from './metrics/sipMetrics.js';
 import { LocationService } from './registrar/locationService.js';
 import { registerMonitoringRoutes } from './http/api/monitoringRoutes.js';
+import { registerQueueRoutes } from './http/api/queueRoutes.js';
 import { registerSipTicketRoutes } from './http/api/sipTicketRoutes.js';
 import { FlowIdentities, SipTickets } from './http/sipTickets.js';
 import { agentNoticesOn } from './monitoring/agentNotices.js';
@@ -345,6 +347,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   }
 
   registerCallMetrics(metrics.registry, calls, engine);
+  registerQueueMetrics(metrics.registry, calls.queues);
   stack.on('ackFor2xx', (request) => calls.onAck(request));
   publishRegistrations(location, events);
   publishCalls(calls, events);
@@ -496,6 +499,11 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         isInCall: (extension) => calls.isInCall(extension),
         now: () => clock.now(),
         toWall: (ms) => new Date(ms + wallOffset),
+      });
+      registerQueueRoutes(http, {
+        queues: calls.queues,
+        monitorsQueue: (supervisor, queue) =>
+          supervision.monitoring.permissions.coversQueue(supervisor, queue),
       });
       if (webSocket) {
         registerSipTicketRoutes(http, {

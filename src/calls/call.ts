@@ -76,6 +76,8 @@ import type { CallRecord, EndReason } from './callRecord.js';
 import { callerOf, extensionOf, type Caller, type Destination } from './dialPlan.js';
 import { Fork } from './fork.js';
 import { Reliable2xx } from './reliable2xx.js';
+import { answerOffer } from '../../sip/sdp/localAnswer.js';
+import type { HoldAudio } from '../queues/holdAudio.js';
 import type { SipOut } from './sipOut.js';
 import { inBackground } from '../util/background.js';
 
@@ -135,6 +137,17 @@ export interface TransferInProgress {
   partyLeft(): void;
 }
 
+/**
+ * A queue call's link to its queue (docs/architecture.md §9.5): the call answers the
+ * caller itself, rings members when the queue says, and asks the queue about answers.
+ */
+export interface QueueLink {
+  /** A member's fork answered: true when the queue gives it the caller (else BYEd). */
+  memberAnswered(member: string): boolean;
+  /** Every fork of a member failed before an answer. */
+  memberFailed(member: string): void;
+}
+
 /** Who the parties of a call are: extensions (when a side is one) and dial-plan callers. */
 export interface CallParties {
   /** The extension on each side, when that side is one. */
@@ -181,6 +194,11 @@ export class Call extends TypedEmitter<CallEvents> {
   private releaseHeldBye: (() => void) | undefined;
   private earlyFork: Fork | undefined;
   private noAnswerTimer: TimerHandle | undefined;
+  /** A queue call: its queue, the member each fork rings, the caller's hold audio. */
+  private queue: { link: QueueLink; hold: HoldAudio } | undefined;
+  private readonly memberOf = new Map<Fork, string>();
+  /** The Reason header (RFC 3326) of the BYE the caller gets when the call ends. */
+  private byeReason: string | undefined;
   /** What the end waits for (BYEs' answers, media closed). */
   private readonly endWork: Array<Promise<void>> = [];
   private ending: Promise<void> | undefined;
@@ -413,6 +431,93 @@ export class Call extends TypedEmitter<CallEvents> {
     }
   }
 
+  /**
+   * A queue call (docs/architecture.md §9.5): answers the caller's offer ourselves at
+   * once (200, leg A only in the room) and starts its hold audio; members are rung later
+   * (ringMember). False, with nothing sent, when there is no offer to answer (a late
+   * offer) or it cannot be answered: the caller of this method refuses the INVITE.
+   */
+  answerQueued(link: QueueLink, hold: HoldAudio): boolean {
+    if (this.relayed === undefined || this.queue !== undefined) return false;
+    const answer = answerOffer(
+      this.relayed.offer,
+      {
+        address: this.ctx.mediaAddress,
+        port: this.media.localPort('a'),
+        webrtc: this.media.webRtcIdentity('a', this.ctx.mediaAddress),
+      },
+      this.ctx.policy,
+    );
+    if (!answer.ok) return false;
+    this.queue = { link, hold };
+    this.route('a', this._dialogA);
+    this._local.a = renderLocalSdp(this._local.a, answer.description);
+    confirmDialog(this._dialogA);
+    const ok = this.respondA(200, { body: this._local.a.body as string });
+    const cseq = cseqOf(this.invite.request).seq;
+    this.feed(
+      { type: 'queueAnswered', cseq },
+      { twoxx: { transaction: this.invite.transaction, response: ok } },
+    );
+    void this.media
+      .apply('a', answer.leg)
+      .then(() => this.media.holdSide('a'))
+      .then(() => {
+        if (this.core.state === 'early' && !this.core.answeredBy) hold.start('a');
+      })
+      .catch((err: unknown) => {
+        if (this.ending !== undefined) return;
+        this.log.error({ err }, 'queue media setup failed');
+        this.endLater('media-error');
+      });
+    return true;
+  }
+
+  /** Rings a queue member (one fork per registered contact); none: it failed at once. */
+  ringMember(member: string, targets: readonly ForkTarget[]): void {
+    if (this.queue === undefined || this.core.state === 'ended') return;
+    if (targets.length === 0) {
+      this.queue.link.memberFailed(member);
+      return;
+    }
+    for (const target of targets) {
+      const fork = new Fork(
+        target.invite,
+        target.destination,
+        this.ctx.out,
+        {
+          onProvisional: (f, r) => this.onProvisional(f, r),
+          onAnswer: (f, r) => this.onAnswer(f, r),
+          onFailure: (f, status, reason) => this.onForkFailure(f, status, reason),
+        },
+        this.log,
+      );
+      this.forks.push(fork);
+      this.memberOf.set(fork, member);
+      fork.start();
+    }
+    this.log.info({ member, forks: targets.length }, 'queue member rung');
+  }
+
+  /** Stops ringing a queue member (CANCEL its forks). */
+  cancelMember(member: string): void {
+    for (const [fork, m] of this.memberOf) if (m === member && fork !== this._winner) fork.cancel();
+  }
+
+  /**
+   * Ends the call with a BYE to the caller that carries `Reason: SIP;cause=…` (RFC 3326):
+   * a queue's overflow that hangs up.
+   */
+  hangUpQueued(status: number, text: string): Promise<void> {
+    this.byeReason = `SIP;cause=${status};text="${text.replace(/["\\]/g, '')}"`;
+    return this.end('queue-timeout');
+  }
+
+  /** Whether the call waits in its queue (answered by us, no member connected yet). */
+  get queueWaiting(): boolean {
+    return this.queue !== undefined && this.core.state === 'early';
+  }
+
   /** The dialog and destination of a side (after the answer for 'b'; not once released). */
   sideOf(side: Side): { dialog: Dialog; destination: Endpoint } | undefined {
     if (side === this.core.released) return undefined;
@@ -555,6 +660,7 @@ export class Call extends TypedEmitter<CallEvents> {
         for (const side of ['a', 'b'] as const) if (side !== action.keep) this.unroute(side);
         return;
       case 'ended':
+        this.queue?.hold.stop();
         this.record.endedAt = this.ctx.clock.now();
         this.record.endReason = action.reason;
         this.endWork.push(this.media.close());
@@ -590,6 +696,7 @@ export class Call extends TypedEmitter<CallEvents> {
   }
 
   private onProvisional(fork: Fork, response: SipResponse): void {
+    if (this.queue !== undefined) return; // the caller was answered already: hold audio
     this.feed({ type: 'provisional' }, { provisional: { fork, response } });
   }
 
@@ -642,6 +749,7 @@ export class Call extends TypedEmitter<CallEvents> {
   }
 
   private onAnswer(fork: Fork, response: SipResponse): boolean {
+    if (this.queue !== undefined) return this.onMemberAnswer(fork, response);
     const taken = this.feed({ type: 'forkAnswered' }, { fork });
     if (!taken.some((a) => a.type === 'takeWinner')) return false;
     const sdp = parseSdp(response.body);
@@ -665,6 +773,42 @@ export class Call extends TypedEmitter<CallEvents> {
     const cseq = cseqOf(this.invite.request).seq;
     const twoxx = { transaction: this.invite.transaction, response: ok, onAck };
     this.feed({ type: 'answered', cseq }, { twoxx });
+    return true;
+  }
+
+  /**
+   * A queue member's fork answered: when the queue gives it the caller, its answer sets
+   * leg B, the hold audio stops and both legs go in the room; the call is answered.
+   */
+  private onMemberAnswer(fork: Fork, response: SipResponse): boolean {
+    const queue = this.queue as { link: QueueLink; hold: HoldAudio };
+    const member = this.memberOf.get(fork);
+    if (member === undefined || this.core.answeredBy || this.core.state === 'ended') return false;
+    if (!queue.link.memberAnswered(member)) return false;
+    const taken = this.feed({ type: 'forkAnswered' }, { fork });
+    if (!taken.some((a) => a.type === 'takeWinner')) return false;
+    const sdp = parseSdp(response.body);
+    const sent = this._local.b.description;
+    const b = sdp.ok && sent !== undefined ? answeredLeg(sent, sdp.session) : undefined;
+    if (!sdp.ok || b === undefined || !b.ok) {
+      this.log.info({ member }, 'queue member answer unusable');
+      this.endLater('media-error');
+      return true; // end() BYEs the winner
+    }
+    this._remote.b = sdp.session;
+    this._extensions = { ...this._extensions, b: member };
+    this.callers.b = { kind: 'extension', extension: member };
+    queue.hold.stop();
+    this.record.answeredAt = this.ctx.clock.now();
+    void this.media
+      .apply('b', b.leg)
+      .then(() => this.media.connect())
+      .catch((err: unknown) => {
+        if (this.ending !== undefined) return;
+        this.log.error({ err }, 'media setup failed');
+        this.endLater('media-error');
+      });
+    this.feed({ type: 'agentConnected' });
     return true;
   }
 
@@ -728,6 +872,15 @@ export class Call extends TypedEmitter<CallEvents> {
   }
 
   private onForkFailure(fork: Fork, status: number, reason: string): void {
+    const member = this.memberOf.get(fork);
+    if (this.queue !== undefined && member !== undefined) {
+      const forks = [...this.memberOf].filter(([, m]) => m === member).map(([f]) => f);
+      if (forks.every((f) => f.done) && this.core.state !== 'ended') {
+        this.log.info({ member, status, reason }, 'queue member not reached');
+        this.queue.link.memberFailed(member);
+      }
+      return;
+    }
     this.failures.push({ status, reason });
     if (fork === this.earlyFork) this.earlyFork = undefined;
     // A 6xx ends the search at once (§16.7 step 5 / §21.6).
@@ -818,7 +971,10 @@ export class Call extends TypedEmitter<CallEvents> {
   private byeA(after?: Promise<void>): Promise<void> {
     if (this._dialogA.state !== 'confirmed') return Promise.resolve();
     const bye = createInDialogRequest(this._dialogA, 'BYE', {
-      headers: [['User-Agent', this.ctx.userAgent]],
+      headers: [
+        ['User-Agent', this.ctx.userAgent],
+        ...(this.byeReason !== undefined ? [['Reason', this.byeReason] as [string, string]] : []),
+      ],
     });
     const destination = this._destinationA;
     const send = () =>

@@ -22,7 +22,11 @@
  *   one from the same side is premature (500 with Retry-After, §14.2);
  * - REFER only in an answered call no takeover released (else 403), one at a time and not
  *   during an offer (491);
- * - a takeover releases one side once; nothing more is relayed to it.
+ * - a takeover releases one side once; nothing more is relayed to it;
+ * - a queue call (docs/architecture.md §9.5) answers the caller at once ('queueAnswered':
+ *   its 200 is retransmitted until the ACK, the call stays early while the caller
+ *   waits) and is answered when a member's leg is connected ('agentConnected'); a waiting
+ *   caller who ends the call is BYEd like an answered one, since its dialog is confirmed.
  */
 import type { InviteActivity } from '../../sip/dialog/index.js';
 import type { Side } from './callMedia.js';
@@ -43,6 +47,8 @@ export interface CallCore {
   readonly offerFrom: Side | undefined;
   /** The side whose blind transfer runs. */
   readonly transferFrom: Side | undefined;
+  /** A queue answered the caller before any agent did (its dialog is confirmed). */
+  readonly callerConfirmed: boolean;
 }
 
 export const initialCore: CallCore = {
@@ -54,6 +60,7 @@ export const initialCore: CallCore = {
   released: undefined,
   offerFrom: undefined,
   transferFrom: undefined,
+  callerConfirmed: false,
 };
 
 export type CoreEvent =
@@ -63,6 +70,10 @@ export type CoreEvent =
   | { readonly type: 'forkAnswered' }
   /** Our 200 with the answer (or our offer) went to the caller. */
   | { readonly type: 'answered'; readonly cseq: number }
+  /** A queue's 200 went to the caller: it waits, answered, for an agent. */
+  | { readonly type: 'queueAnswered'; readonly cseq: number }
+  /** A queue member's leg is connected to the waiting caller's: the call is answered. */
+  | { readonly type: 'agentConnected' }
   /** A fork failed; `allDone`: every fork has, `global`: a 6xx (§16.7 step 5). */
   | { readonly type: 'forkFailed'; readonly allDone: boolean; readonly global: boolean }
   /** A 2xx to an INVITE from `side` (a re-INVITE) was sent. */
@@ -137,6 +148,7 @@ export const UNANSWERED_STATUS: Record<EndReason, number> = {
   'supervisor-hangup': 480, // never before an answer: takeovers need an answered call
   'server-shutdown': 503,
   'connection-lost': 480,
+  'queue-timeout': 480, // never before an answer: a queue answers its callers at once
 };
 
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
@@ -162,6 +174,17 @@ export function step(core: CallCore, event: CoreEvent): CoreStep {
       const answered = { ...core, state, finalSent: true };
       const sent = step(answered, { type: 'sent2xx', side: 'a', cseq: event.cseq });
       return { core: sent.core, actions: [...sent.actions, { type: 'emitAnswered' }] };
+    }
+    case 'queueAnswered': {
+      if (ended || core.finalSent) return none(core);
+      const state = nextCallState(core.state, 'provisional') ?? core.state;
+      const queued = { ...core, state, finalSent: true, callerConfirmed: true };
+      return step(queued, { type: 'sent2xx', side: 'a', cseq: event.cseq });
+    }
+    case 'agentConnected': {
+      if (ended || !core.callerConfirmed || core.state === 'answered') return none(core);
+      const state = nextCallState(core.state, 'answer') ?? core.state;
+      return { core: { ...core, state }, actions: [{ type: 'emitAnswered' }] };
     }
     case 'forkFailed': {
       if (core.answeredBy || core.finalSent || ended) return none(core);
@@ -253,7 +276,7 @@ function settle2xx(core: CallCore, side: Side, actions: CoreAction[]): CoreStep 
 function end(core: CallCore, reason: EndReason, hungUp: Side | undefined): CoreStep {
   if (core.state === 'ended') return none(core);
   const answered = core.state === 'answered';
-  const byeToA = answered && hungUp !== 'a';
+  const byeToA = (answered || core.callerConfirmed) && hungUp !== 'a';
   const holdByeA = byeToA && reason !== 'server-shutdown' && core.pending2xx.a !== undefined;
   const actions: CoreAction[] = [{ type: 'cancelNoAnswer' }];
   const pending2xx: Partial<Record<Side, number>> = {};

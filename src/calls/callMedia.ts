@@ -291,6 +291,21 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     }
   }
 
+  /**
+   * Puts `side` alone in the room before the parties are connected, so tones reach it (a
+   * queue's hold audio, docs/architecture.md §9.5). connect() then routes both sides.
+   */
+  async holdSide(side: Side): Promise<void> {
+    if (this.closing !== undefined || this.connected) return;
+    const run = async (): Promise<void> => {
+      if (this.closing !== undefined || this.connected) return;
+      await this.room.setRoutes(roomRoutes([{ id: this.legs[side], role: this.roles[side] }]));
+    };
+    const next = this.updating.then(run, run);
+    this.updating = next.catch(() => undefined);
+    return next;
+  }
+
   get isConnected(): boolean {
     return this.connected && this.closing === undefined;
   }

@@ -24,6 +24,8 @@ export type EndReason =
   | 'supervisor-hangup'
   /** A side's connection closed (a browser's WebSocket, RFC 7118): it can hear no BYE. */
   | 'connection-lost'
+  /** The caller waited a queue's maximum wait and its overflow hung up (§9.5). */
+  | 'queue-timeout'
   | 'server-shutdown';
 
 export interface CallRecord {
@@ -42,6 +44,19 @@ export interface CallRecord {
   endReason?: EndReason;
   /** The final status the caller got (200, 486, 487, …). */
   finalStatus?: number;
+  /** A queue call (docs/architecture.md §9.5): the queue, and how long the caller waited. */
+  queue?: QueueInfo;
+}
+
+export interface QueueInfo {
+  /** The queue's number (after an overflow to another queue: that one). */
+  number: string;
+  /** Clock ms: when the caller joined the queue (answered by the server). */
+  joinedAt: number;
+  /** How long the caller waited until a member answered (set then). */
+  waitMs?: number;
+  /** The member who answered. */
+  agent?: string;
 }
 
 /** (state, event) → next state; undefined: the event does not apply in that state. */

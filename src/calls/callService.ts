@@ -7,7 +7,8 @@
  *   caller: trunk by source address, else digest as an extension → 407 / 403;
  *   SDP offer: malformed, no audio, no common codec → 488 (§21.4.26); none at all is a
  *   late offer (§13.2.1): we offer to the callee, the caller answers in its ACK;
- *   dial plan → 404 / 480, else one fork per registered contact (or the trunk).
+ *   dial plan → 404 / 480, else one fork per registered contact (or the trunk); a queue
+ *   number: the caller is answered and waits in the queue (src/queues, §9.5).
  *
  * In-dialog REFER (RFC 3515) is a blind transfer (transfer.ts): the target is dialled as
  * if the referring party had dialled it; on success that side's dialog and extension
@@ -63,6 +64,8 @@ import { buildOutboundInvite } from './outboundInvite.js';
 import { SipOut } from './sipOut.js';
 import { referHandler } from './transfer.js';
 import { waitAtMost } from '../util/waitAtMost.js';
+import { QueueService } from '../queues/queueService.js';
+import { ToneHoldAudio } from '../queues/holdAudio.js';
 import { inBackground } from '../util/background.js';
 
 export interface CallServiceDeps {
@@ -136,15 +139,43 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
   private closing: Promise<void> | undefined;
   /** INVITE transactions CANCELled before their call existed (§9.2: then 487). */
   private readonly cancelledEarly = new WeakSet<IncomingRequest['transaction']>();
+  /** The call queues (docs/architecture.md §9.5). */
+  readonly queues: QueueService;
+  private readonly queueConfigs: Map<string, Config['queues'][number]>;
+  private readonly registrationsChanged = (): void => this.queues.refresh();
 
   constructor(private readonly deps: CallServiceDeps) {
     super((err, event) => deps.logger.error({ err, event }, 'call service listener failed'));
     this.out = new SipOut(deps.stack);
     this.extensions = new Map(deps.config.extensions.map((e) => [e.number, e]));
     this.policy = { supported: deps.config.calls.codecs, telephoneEvent: true };
+    this.queueConfigs = new Map(deps.config.queues.map((q) => [q.number, q]));
+    this.queues = new QueueService({
+      config: deps.config,
+      clock: deps.clock,
+      logger: deps.logger,
+      invitesFor: (call, extension) => this.memberInvites(call, extension),
+      isAvailable: (extension) =>
+        deps.location.activeBindings(extension, deps.clock.now()).length > 0 &&
+        !this.isInCall(extension),
+      holdAudio: (call, queue) =>
+        new ToneHoldAudio(
+          call.media,
+          queue.holdAudio.tone,
+          deps.clock,
+          deps.logger.child({ callId: call.record.id }),
+        ),
+    });
+    deps.location.on('registered', this.registrationsChanged);
+    deps.location.on('unregistered', this.registrationsChanged);
     this.refer = referHandler({
-      resolve: (call, side, dialled) =>
-        route(call.callerOf(side), dialled, this.dialPlan(deps.clock.now())),
+      resolve: (call, side, dialled) => {
+        const to = route(call.callerOf(side), dialled, this.dialPlan(deps.clock.now()));
+        // A blind transfer into a queue is not built yet (docs/architecture.md §9.5).
+        return to.kind === 'queue'
+          ? { kind: 'reject', status: 403, reason: 'Transfer To A Queue Not Supported' }
+          : to;
+      },
       invites: (call, destination, from, sdp) => this.invitesTo(call, destination, from, sdp),
       registerDialog: (key, handler) => this.registerDialog(key, handler),
       unregisterDialog: (key) => this.unregisterDialog(key),
@@ -343,6 +374,12 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
     ) {
       return;
     }
+    if (who.caller.kind === 'extension' && dialled === this.deps.config.calls.queuePauseCode) {
+      // A member toggles its pause in its queues (docs/architecture.md §9.5): no call.
+      const paused = this.queues.togglePause(who.caller.extension);
+      if (paused === undefined) return this.reject(incoming, 404, 'Not A Queue Member');
+      return this.reject(incoming, 603, paused ? 'Paused' : 'Unpaused');
+    }
 
     // No body: a late offer (RFC 3261 §13.2.1), the offer goes in our 200.
     const parsed = request.body.length === 0 ? undefined : parseSdp(request.body);
@@ -370,6 +407,13 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
       this.emit('rejected', destination.status, direction);
       return this.reject(incoming, destination.status, destination.reason);
     }
+    if (destination.kind === 'queue' && parsed === undefined) {
+      // The queue answers the caller itself, so it needs the caller's offer to answer.
+      this.emit('rejected', 488, direction);
+      return this.reject(incoming, 488, undefined, [
+        ['Warning', '399 callwatch "a queue needs an SDP offer in the INVITE"'],
+      ]);
+    }
 
     const callId = request.headers.get('Call-ID') ?? newCallId();
     const logger = this.deps.logger.child({ callId });
@@ -395,7 +439,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
     // callee whose every contact is a browser (SIP over WebSocket, RFC 7118).
     try {
       if (parsed?.session.audio.webrtc !== undefined) await media.makeWebRtc('a');
-      if (this.browserCallee(destination, now)) await media.makeWebRtc('b');
+      if (destination.kind !== 'queue' && this.browserCallee(destination, now)) {
+        await media.makeWebRtc('b');
+      }
     } catch (err) {
       logger.error({ err }, 'WebRTC leg setup failed');
       await media.close();
@@ -427,10 +473,13 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
       ...(fromOf(request).displayName !== undefined
         ? { callerName: fromOf(request).displayName as string }
         : {}),
-      callee: destination.kind === 'trunk' ? destination.number : destination.extension,
+      callee: calleeLabel(destination),
       direction,
       state: 'proceeding',
       startedAt: now,
+      ...(destination.kind === 'queue'
+        ? { queue: { number: destination.queue.number, joinedAt: now } }
+        : {}),
     };
     const call = new Call(record, incoming, dialog.dialog, relayed, media, this.context(callId), {
       extensions: {
@@ -455,8 +504,17 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
       for (const branch of call.branches) this.ownBranches.delete(branch);
       this.emit('ended', r);
       this.emit('liveEnded', live);
+      this.queues.refresh();
     });
     this.emit('callStarted', record);
+    if (destination.kind === 'queue') {
+      if (!this.queues.enter(call, destination.queue)) {
+        await call.end('media-error');
+        return;
+      }
+      logger.info({ caller: record.caller, queue: record.callee, direction }, 'queue call');
+      return;
+    }
     const targets = this.targets(call, who.caller, destination, request, now);
     call.start(targets);
     logger.info(
@@ -561,10 +619,27 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
     });
   }
 
+  /** A queue's INVITEs to one member (or its overflow extension), from the caller. */
+  private memberInvites(call: Call, extension: string): ForkTarget[] {
+    const record = call.record;
+    const host = this.out.sentBy({ protocol: 'udp', address: '', port: 0 }).host;
+    const user = record.caller.replace(/[^0-9A-Za-z._+*#-]/g, '') || 'anonymous';
+    return this.invitesTo(
+      call,
+      { kind: 'extension', extension },
+      {
+        uri: `sip:${user}@${host}`,
+        ...(record.callerName !== undefined ? { displayName: record.callerName } : {}),
+      },
+      call.offerToB,
+    );
+  }
+
   private dialPlan(now: number): DialPlanDeps {
     return {
       extensions: this.extensions,
       trunks: this.deps.config.trunks,
+      queues: this.queueConfigs,
       isRegistered: (ext) => this.deps.location.activeBindings(ext, now).length > 0,
     };
   }
@@ -614,11 +689,25 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
   /** Ends every call (BYE both legs, CANCEL forks), waits for the answers (bounded). */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.deps.location.off('registered', this.registrationsChanged);
+      this.deps.location.off('unregistered', this.registrationsChanged);
+      this.queues.close();
       const endings = [...this.calls.values()].map((c) => c.end('server-shutdown'));
       await waitAtMost(Promise.all(endings), CLOSE_GRACE_MS);
       this.removeAllListeners();
     })();
     return this.closing;
+  }
+}
+
+function calleeLabel(destination: Exclude<Destination, { kind: 'reject' }>): string {
+  switch (destination.kind) {
+    case 'trunk':
+      return destination.number;
+    case 'queue':
+      return destination.queue.number;
+    case 'extension':
+      return destination.extension;
   }
 }
 

@@ -2,18 +2,21 @@
  * The dial plan: where a call goes, decided from who places it and the number dialled.
  * Pure: the caller supplies the config and a view of registrations.
  *
- * - From a trunk: the Request-URI user is a DID; it rings the extension the DID maps to.
- * - From an extension: an extension number rings that extension; a number starting with
- *   a trunk prefix leaves through that trunk (longest prefix wins).
+ * - From a trunk: the Request-URI user is a DID; it rings the extension the DID maps to,
+ *   or enters the queue it maps to (docs/architecture.md §9.5).
+ * - From an extension: an extension number rings that extension, a queue number enters
+ *   that queue; a number starting with a trunk prefix leaves through that trunk (longest
+ *   prefix wins).
  * - Otherwise 404. An extension with no registered contact is 480 (RFC 3261 §21.4.18).
  */
-import type { ExtensionConfig, TrunkConfig } from '../config/schema.js';
+import type { ExtensionConfig, QueueConfig, TrunkConfig } from '../config/schema.js';
 
 export type Caller = { kind: 'extension'; extension: string } | { kind: 'trunk'; trunk: string };
 
 export type Destination =
   | { kind: 'extension'; extension: string }
   | { kind: 'trunk'; trunk: TrunkConfig; number: string }
+  | { kind: 'queue'; queue: QueueConfig }
   | { kind: 'reject'; status: 404 | 480 | 403; reason: string };
 
 export type CallDirection = 'internal' | 'inbound' | 'outbound';
@@ -21,17 +24,21 @@ export type CallDirection = 'internal' | 'inbound' | 'outbound';
 export interface DialPlanDeps {
   extensions: ReadonlyMap<string, ExtensionConfig>;
   trunks: readonly TrunkConfig[];
+  queues: ReadonlyMap<string, QueueConfig>;
   isRegistered(extension: string): boolean;
 }
 
 export function route(caller: Caller, dialled: string, deps: DialPlanDeps): Destination {
   if (caller.kind === 'trunk') {
     const trunk = deps.trunks.find((t) => t.name === caller.trunk);
-    const extension = trunk?.dids[dialled];
-    if (extension === undefined) return { kind: 'reject', status: 404, reason: 'Unknown DID' };
-    return toExtension(extension, deps);
+    const target = trunk?.dids[dialled];
+    if (target === undefined) return { kind: 'reject', status: 404, reason: 'Unknown DID' };
+    const didQueue = deps.queues.get(target);
+    return didQueue !== undefined ? { kind: 'queue', queue: didQueue } : toExtension(target, deps);
   }
   if (deps.extensions.has(dialled)) return toExtension(dialled, deps);
+  const queue = deps.queues.get(dialled);
+  if (queue !== undefined) return { kind: 'queue', queue };
   let best: { trunk: TrunkConfig; prefix: string } | undefined;
   for (const trunk of deps.trunks) {
     for (const prefix of trunk.prefixes) {
@@ -75,9 +82,10 @@ export function trunkForSource(
 
 /** A call's destination as a caller: who a transfer from that side dials as. */
 export function callerOf(destination: Destination): Caller {
-  return destination.kind === 'extension'
-    ? { kind: 'extension', extension: destination.extension }
-    : { kind: 'trunk', trunk: destination.kind === 'trunk' ? destination.trunk.name : '' };
+  if (destination.kind === 'extension') {
+    return { kind: 'extension', extension: destination.extension };
+  }
+  return { kind: 'trunk', trunk: destination.kind === 'trunk' ? destination.trunk.name : '' };
 }
 
 /** The extension a destination is, if it is one. */

@@ -196,6 +196,15 @@ const calls = z.strictObject({
     .min(1)
     .refine((c) => new Set(c).size === c.length, { message: 'a codec is listed twice' })
     .default(['PCMU', 'PCMA', 'G722', 'opus']),
+  /**
+   * Dialled by a queue member: pauses it in every queue it belongs to, or unpauses it
+   * (docs/architecture.md §9.5). The INVITE is answered 603 with the new state as the
+   * reason phrase (`Paused` / `Unpaused`), so the phone shows it and no call is set up.
+   */
+  queuePauseCode: z
+    .string()
+    .regex(/^[*#0-9]{1,8}$/, 'digits, * and # (1-8)')
+    .default('*46'),
 });
 
 const trunk = z.strictObject({
@@ -230,6 +239,72 @@ const tone = z.strictObject({
   onMs: z.number().int().min(20).max(10000),
   offMs: z.number().int().min(0).max(10000).default(0),
   repeat: z.number().int().min(1).max(10).default(1),
+});
+
+/**
+ * A call queue (docs/architecture.md §9.5): callers wait, hearing hold audio, while the
+ * members (extensions) are rung by the strategy; after maxWaitSec the caller overflows.
+ */
+const queueNumber = z
+  .string()
+  .regex(/^[0-9A-Za-z._-]{1,32}$/, 'letters, digits, . _ - (1-32 characters)');
+
+/** Where a caller goes after the maximum wait: an extension or queue, or a final status. */
+const queueOverflow = z.union([
+  z.strictObject({ extension: z.string().min(1) }),
+  z.strictObject({
+    hangup: z.strictObject({
+      /** The queue answered the caller at once, so it gets a BYE carrying this status
+       * as `Reason: SIP;cause=…;text=…` (RFC 3326). */
+      status: z.number().int().min(400).max(699),
+      reason: z.string().min(1).max(64).default('Queue Timeout'),
+    }),
+  }),
+]);
+
+/** What a waiting caller hears: a tone repeated, or a WAV file (not yet supported). */
+const holdAudio = z
+  .strictObject({ tone: tone.optional(), file: z.string().min(1).optional() })
+  .transform((h, ctx): { tone: z.infer<typeof tone> } => {
+    if (h.file !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: h.file,
+        path: ['file'],
+        message: 'WAV hold audio is not yet supported: use { tone: ... }',
+      });
+      return z.NEVER;
+    }
+    if (h.tone === undefined) {
+      ctx.issues.push({ code: 'custom', input: h, message: 'give a tone: { tone: ... }' });
+      return z.NEVER;
+    }
+    return { tone: h.tone };
+  });
+
+const queue = z.strictObject({
+  /** The number callers dial (an extension's or a DID's target). */
+  number: queueNumber,
+  name: z.string().min(1).max(64),
+  /** Extensions rung for the waiting callers, in this order (roundrobin's order). */
+  members: z.array(z.string()).min(1),
+  /**
+   * ringall: every free member at once, the first to answer wins; roundrobin: one at a
+   * time, the member after the last one rung; longest-idle: one at a time, the member
+   * idle the longest.
+   */
+  strategy: z.enum(['ringall', 'roundrobin', 'longest-idle']).default('ringall'),
+  /** How long one member rings before the next is tried (ringall: before a new round). */
+  ringTimeSec: z.number().int().min(1).max(600).default(15),
+  /** After a queue call a member rests this long before it is rung again. */
+  wrapUpSec: z.number().int().min(0).max(3600).default(0),
+  /** A caller waiting this long overflows. */
+  maxWaitSec: z.number().int().min(1).max(86_400).default(300),
+  overflow: queueOverflow.default({ hangup: { status: 480, reason: 'Queue Timeout' } }),
+  /** Repeated every onMs + offMs while a caller waits (repeat: tones per cycle). */
+  holdAudio: holdAudio.default({
+    tone: { frequencies: [425], levelDbm0: -24, onMs: 400, offMs: 1600, repeat: 1 },
+  }),
 });
 
 const dtmfDigit = z.string().regex(/^[0-9*#A-D]$/, 'one DTMF digit: 0-9, *, #, A-D');
@@ -512,6 +587,7 @@ export const configSchema = z
     log: log.prefault({}),
     cluster: cluster.prefault({}),
     extensions: z.array(extension).default([]),
+    queues: z.array(queue).default([]),
   })
   .superRefine((config, ctx) => {
     if (config.cluster.callTtlMs <= config.cluster.callRefreshMs) {
@@ -522,6 +598,18 @@ export const configSchema = z
       });
     }
     const numbers = new Set(config.extensions.map((e) => e.number));
+    const queueNumbers = new Set(config.queues.map((q) => q.number));
+    const pause = config.calls.queuePauseCode;
+    for (const [mode, code] of Object.entries(config.monitoring.featureCodes)) {
+      if (code.startsWith(pause) || pause.startsWith(code)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['calls', 'queuePauseCode'],
+          message: `${pause} and ${mode}'s feature code ${code}: one starts with the other`,
+        });
+      }
+    }
+    for (const issue of queueIssues(config.queues, numbers)) ctx.addIssue(issue);
     config.trunks.forEach((t, i) => {
       if (t.inboundAuth !== null && numbers.has(t.inboundAuth.username)) {
         ctx.addIssue({
@@ -531,11 +619,11 @@ export const configSchema = z
         });
       }
       for (const [did, ext] of Object.entries(t.dids)) {
-        if (!numbers.has(ext)) {
+        if (!numbers.has(ext) && !queueNumbers.has(ext)) {
           ctx.addIssue({
             code: 'custom',
             path: ['trunks', i, 'dids', did],
-            message: `DID ${did} maps to ${ext}, which is not an extension`,
+            message: `DID ${did} maps to ${ext}, which is neither an extension nor a queue`,
           });
         }
       }
@@ -543,11 +631,15 @@ export const configSchema = z
     config.monitoring.groups.forEach((g, i) => {
       for (const key of ['monitors', 'members'] as const) {
         g[key].forEach((n, j) => {
-          if (!numbers.has(n)) {
+          // Members may name queues: the group's monitors monitor the calls they answer.
+          if (!numbers.has(n) && !(key === 'members' && queueNumbers.has(n))) {
             ctx.addIssue({
               code: 'custom',
               path: ['monitoring', 'groups', i, key, j],
-              message: `${n} is not an extension`,
+              message:
+                key === 'members'
+                  ? `${n} is neither an extension nor a queue`
+                  : `${n} is not an extension`,
             });
           }
         });
@@ -591,7 +683,84 @@ export const configSchema = z
     });
   });
 
+type QueueConfigInput = z.infer<typeof queue>;
+type Issue = { code: 'custom'; path: PropertyKey[]; message: string };
+
+/**
+ * Queues across keys: numbers unique and not extensions', members that are extensions
+ * (once each), overflow to an extension or a queue, and no overflow chain that comes back
+ * to a queue it left (a caller would circle for ever).
+ */
+function queueIssues(queues: readonly QueueConfigInput[], extensions: Set<string>): Issue[] {
+  const issues: Issue[] = [];
+  const byNumber = new Map<string, QueueConfigInput>();
+  queues.forEach((q, i) => {
+    if (extensions.has(q.number)) {
+      issues.push({
+        code: 'custom',
+        path: ['queues', i, 'number'],
+        message: `${q.number} is an extension number; a queue needs its own`,
+      });
+    }
+    if (byNumber.has(q.number)) {
+      issues.push({
+        code: 'custom',
+        path: ['queues', i, 'number'],
+        message: `duplicate queue ${q.number}`,
+      });
+    }
+    byNumber.set(q.number, q);
+    const seen = new Set<string>();
+    q.members.forEach((m, j) => {
+      if (!extensions.has(m)) {
+        issues.push({
+          code: 'custom',
+          path: ['queues', i, 'members', j],
+          message: `${m} is not an extension`,
+        });
+      } else if (seen.has(m)) {
+        issues.push({
+          code: 'custom',
+          path: ['queues', i, 'members', j],
+          message: `${m} is listed twice`,
+        });
+      }
+      seen.add(m);
+    });
+  });
+  queues.forEach((q, i) => {
+    if (!('extension' in q.overflow)) return;
+    const target = q.overflow.extension;
+    const path = ['queues', i, 'overflow', 'extension'];
+    if (!extensions.has(target) && !byNumber.has(target)) {
+      issues.push({
+        code: 'custom',
+        path,
+        message: `${target} is neither an extension nor a queue`,
+      });
+      return;
+    }
+    const chain = [q.number];
+    let next: string | undefined = target;
+    while (next !== undefined && byNumber.has(next)) {
+      if (chain.includes(next)) {
+        issues.push({
+          code: 'custom',
+          path,
+          message: `queue loop: ${[...chain, next].join(' → ')} overflows back to a queue it left`,
+        });
+        return;
+      }
+      chain.push(next);
+      const overflow: QueueConfigInput['overflow'] | undefined = byNumber.get(next)?.overflow;
+      next = overflow !== undefined && 'extension' in overflow ? overflow.extension : undefined;
+    }
+  });
+  return issues;
+}
+
 export type Config = z.infer<typeof configSchema>;
+export type QueueConfig = Config['queues'][number];
 export type ExtensionConfig = Config['extensions'][number];
 export type TrunkConfig = Config['trunks'][number];
 export type MonitoringGroupConfig = Config['monitoring']['groups'][number];

@@ -31,11 +31,15 @@ export function publishRegistrations(location: LocationService, bus: EventBus): 
  * outbound one) and the other party. */
 export function callParties(record: CallRecord): CallEventBody {
   const outbound = record.direction === 'outbound';
+  const queue = record.queue;
   return {
     callId: record.id,
-    agent: outbound ? record.caller : record.callee,
+    // A queue call's agent is the member who answered (the queue's number until then).
+    agent: outbound ? record.caller : (queue?.agent ?? record.callee),
     remote: outbound ? record.callee : record.caller,
     direction: record.direction,
+    ...(queue !== undefined ? { queue: queue.number } : {}),
+    ...(queue?.waitMs !== undefined ? { waitMs: Math.round(queue.waitMs) } : {}),
   };
 }
 

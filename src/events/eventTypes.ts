@@ -28,6 +28,10 @@ export interface CallEventBody {
   /** The other party: the customer's number, or the other extension of an internal call. */
   remote: string;
   direction: CallDirection;
+  /** A queue call (docs/architecture.md §9.5): the queue's number. */
+  queue?: string;
+  /** A queue call once a member answered: how long the caller waited, ms. */
+  waitMs?: number;
 }
 
 export interface CallCreated extends CallEventBody {

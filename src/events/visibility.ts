@@ -29,8 +29,9 @@ function extensionsOf(event: ApiEvent): string[] {
     case 'call.created':
     case 'call.answered':
     case 'call.ended':
-      // remote is an extension on internal calls; on others it matches no extension.
-      return [event.agent, event.remote];
+      // remote is an extension on internal calls; on others it matches no extension. A
+      // queue call is also about its queue, which monitoring groups may name (§9.5).
+      return [event.agent, event.remote, ...(event.queue !== undefined ? [event.queue] : [])];
     default:
       return [event.agent];
   }

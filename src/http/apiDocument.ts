@@ -12,6 +12,7 @@ import { EventBus } from '../events/eventBus.js';
 import { createLogger } from '../logging.js';
 import { registerCtiRoutes } from './api/ctiRoutes.js';
 import { registerMonitoringRoutes } from './api/monitoringRoutes.js';
+import { registerQueueRoutes } from './api/queueRoutes.js';
 import { registerSipTicketRoutes } from './api/sipTicketRoutes.js';
 import { registerYeastarRoutes } from './api/yeastarRoutes.js';
 import { buildHttpServer } from './httpServer.js';
@@ -54,6 +55,7 @@ export async function apiDocument(): Promise<unknown> {
       now: () => 0,
       toWall: (ms) => new Date(ms),
     });
+    registerQueueRoutes(app, { queues: unused('queues'), monitorsQueue: () => false });
     registerSipTicketRoutes(app, { tickets: unused('tickets'), toWall: (ms) => new Date(ms) });
     await registerYeastarRoutes(app, { monitoring: unused('monitoring') });
     registerCtiRoutes(app, { monitoring: unused('monitoring') });

@@ -39,6 +39,18 @@ export interface LiveCallView {
   }>;
   /** Live quality per leg (null until the media engine's first report on the call). */
   quality: CallQualityView | null;
+  /** A queue call (docs/architecture.md §9.5): its queue and the caller's wait; else null. */
+  queue: QueueCallView | null;
+}
+
+export interface QueueCallView {
+  number: string;
+  /** The caller still waits (no member connected yet). */
+  waiting: boolean;
+  /** Seconds waited: until now while waiting, else until a member answered. */
+  waitSec: number;
+  /** The member who answered (null while waiting). */
+  agent: string | null;
 }
 
 export interface LiveCallFilter {
@@ -49,6 +61,7 @@ export interface LiveCallFilter {
   minDurationSec?: number;
   maxDurationSec?: number;
   hand?: boolean;
+  queue?: string;
 }
 
 export class LiveCallListing {
@@ -126,8 +139,21 @@ export class LiveCallListing {
         };
       }),
       quality: this.supervision.quality?.qualityOf(record.id) ?? null,
+      queue: queueView(record.queue, this.now()),
     };
   }
+}
+
+function queueView(queue: LiveCall['record']['queue'], now: number): QueueCallView | null {
+  if (queue === undefined) return null;
+  const waiting = queue.agent === undefined;
+  const waitMs = waiting ? now - queue.joinedAt : (queue.waitMs ?? 0);
+  return {
+    number: queue.number,
+    waiting,
+    waitSec: Math.max(0, Math.floor(waitMs / 1000)),
+    agent: queue.agent ?? null,
+  };
 }
 
 /** Whether a call's view passes the listing's filters. */
@@ -139,5 +165,6 @@ export function matchesLiveCallFilter(v: LiveCallView, f: LiveCallFilter): boole
   if (f.minDurationSec !== undefined && v.durationSec < f.minDurationSec) return false;
   if (f.maxDurationSec !== undefined && v.durationSec > f.maxDurationSec) return false;
   if (f.hand !== undefined && v.hand.raised !== f.hand) return false;
+  if (f.queue !== undefined && v.queue?.number !== f.queue) return false;
   return true;
 }

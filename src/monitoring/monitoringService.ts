@@ -88,6 +88,10 @@ export interface CallDirectory {
   answeredCall(callId: string): { call: MonitorableCall; agent: string; side: Side } | undefined;
   /** Whether `extension` is a party of any live call (ringing included). */
   isInCall(extension: string): boolean;
+  /** The queue a call came through (docs/architecture.md §9.5), if any. */
+  queueOf?(callId: string): string | undefined;
+  /** Whether the call's caller still waits in a queue (nobody to monitor yet). */
+  isQueueWaiting?(callId: string): boolean;
   /** Routes in-dialog requests and ACKs of `dialog` to `handler` until unregistered. */
   registerDialog(key: string, handler: DialogHandler): void;
   unregisterDialog(key: string): void;
@@ -537,7 +541,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
   // Checks
 
   /** The group check, or the invitation check for an invited agent. */
-  private permissionOf(request: StartRequest): RefusalCode | undefined {
+  private permissionOf(request: StartRequest, queue?: string): RefusalCode | undefined {
     const agent = request.agent ?? '';
     if (request.invited === true) {
       if (
@@ -550,7 +554,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       if (ext?.callMonitorAccess !== true) return 'not-permitted';
       return request.mode === 'barge' ? undefined : 'mode-not-allowed';
     }
-    return this.permissions.check(request.supervisor, agent, request.mode);
+    return this.permissions.check(request.supervisor, agent, request.mode, queue);
   }
 
   /**
@@ -565,13 +569,19 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     let agent = request.agent;
     if (request.callId !== undefined) {
       const byId = this.deps.calls.answeredCall(request.callId);
+      if (byId === undefined && this.deps.calls.isQueueWaiting?.(request.callId) === true) {
+        return refuse('queue-waiting');
+      }
       if (byId === undefined) return refuse('no-call', `no answered call ${request.callId}`);
       agent = byId.agent;
       found = { call: byId.call, side: byId.side };
     }
     if (agent === undefined) return refuse('unknown-extension');
     const { supervisor } = request;
-    const denied = this.permissionOf({ ...request, agent });
+    // A monitor of a queue may monitor any call answered through it (its groups name it).
+    const callId = found?.call.id ?? this.deps.calls.answeredCallOf(agent)?.call.id;
+    const queue = callId === undefined ? undefined : this.deps.calls.queueOf?.(callId);
+    const denied = this.permissionOf({ ...request, agent }, queue);
     if (denied !== undefined) return refuse(denied);
     if ((this.deps.presence?.statusOf(supervisor) ?? 'available') !== 'available') {
       return refuse('monitor-unavailable');

@@ -35,7 +35,9 @@ export type RefusalCode =
   /** The call was taken over: no other monitoring, no other mode. */
   | 'taken-over'
   /** The supervisor's phone sent no usable SDP, or did not answer our call. */
-  | 'media-failed';
+  | 'media-failed'
+  /** The call's caller still waits in a queue: no agent to monitor yet. */
+  | 'queue-waiting';
 
 const MESSAGES: Record<RefusalCode, string> = {
   'monitoring-disabled': 'monitoring is disabled',
@@ -52,6 +54,7 @@ const MESSAGES: Record<RefusalCode, string> = {
   'target-is-monitor': 'a monitor leg is never monitored',
   'taken-over': 'the call was taken over',
   'media-failed': "the monitor's phone did not set up media",
+  'queue-waiting': 'the caller still waits in a queue: no agent has answered yet',
 };
 
 /** Every refusal code (for schemas). */
@@ -73,6 +76,7 @@ export function sipStatusOf(code: RefusalCode): number {
     case 'unknown-extension':
       return 404;
     case 'no-call':
+    case 'queue-waiting':
     case 'monitor-not-registered':
     case 'monitor-unavailable':
       return 480;
@@ -98,6 +102,7 @@ export function httpStatusOf(code: RefusalCode): number {
     case 'max-participants':
     case 'taken-over':
     case 'media-failed':
+    case 'queue-waiting':
       return 409;
     default:
       return 403;
@@ -114,6 +119,7 @@ export function yeastarErrnoOf(code: RefusalCode): string {
     case 'unknown-extension':
       return '10006';
     case 'no-call':
+    case 'queue-waiting':
       return '10007';
     case 'monitor-busy':
     case 'monitor-not-registered':

@@ -121,6 +121,8 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
         );
       },
       isInCall: (extension) => calls.isInCall(extension),
+      queueOf: (callId) => calls.liveCall(callId)?.record.queue?.number,
+      isQueueWaiting: (callId) => calls.queues.isWaiting(callId),
       registerDialog: (key, handler) => calls.registerDialog(key, handler),
       unregisterDialog: (key) => calls.unregisterDialog(key),
     },

@@ -216,6 +216,7 @@ function terminationEvent(
     case 'no-ack':
       return 'error';
     case 'server-shutdown':
+    case 'queue-timeout':
       return 'remote-bye';
     case undefined:
       return undefined;

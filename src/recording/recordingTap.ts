@@ -247,6 +247,16 @@ export class RecordingTap {
       answeredAt: iso(record.answeredAt),
       endedAt: iso(record.endedAt),
       endReason: record.endReason ?? null,
+      // A queue call (docs/architecture.md §9.5): the caller's wait before a member answered.
+      queue:
+        record.queue === undefined
+          ? null
+          : {
+              number: record.queue.number,
+              joinedAt: iso(record.queue.joinedAt),
+              waitMs: record.queue.waitMs === undefined ? null : Math.round(record.queue.waitMs),
+              agent: record.queue.agent ?? null,
+            },
       audioBytes: summary?.bytes ?? null,
       error: summary?.error ?? null,
       monitoring: monitoring.map((m) => ({

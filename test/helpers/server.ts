@@ -318,6 +318,8 @@ async function startOnce(
     // The demo trunk's DIDs name the demo extensions; a test with its own extensions
     // brings its own trunks too (the config refuses a DID that names no extension).
     if (!('trunks' in overrides)) config.trunks = [];
+    // And the demo queue's members; a test with queues brings its own.
+    if (!('queues' in overrides)) config.queues = [];
     // Likewise the demo monitoring group: the test's supervisors monitor everyone else.
     const monitors = opts.extensions.filter((e) => e.role === 'supervisor').map((e) => e.number);
     const members = opts.extensions.filter((e) => e.role !== 'supervisor').map((e) => e.number);

@@ -241,6 +241,8 @@ export async function startRig(
   serverOptions: Omit<StartServerOptions, 'extensions'> = {},
   /** URI parameters of the callee's Contact, e.g. `;transport=ws` (a browser, RFC 7118). */
   calleeContactParams = '',
+  /** More DIDs of the trunk (a queue's, say) beside DID → 1002. */
+  dids: Readonly<Record<string, string>> = {},
 ): Promise<Rig> {
   const trunkPort = await allocatePort();
   const server = await startServer(
@@ -255,7 +257,7 @@ export async function startRig(
             host: '127.0.0.1',
             port: trunkPort,
             sourcePort: trunkPort,
-            dids: { [DID]: '1002' },
+            dids: { [DID]: '1002', ...dids },
           },
         ],
       },

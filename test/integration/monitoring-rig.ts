@@ -52,8 +52,10 @@ export async function startMonitorRig(
   overrides: ConfigObject = {},
   extensions: readonly ExtensionSpec[] = MONITOR_EXTENSIONS,
   serverOptions: Omit<StartServerOptions, 'extensions'> = {},
+  /** More DIDs of the trunk (a queue's, say) beside the rig's DID → 1002. */
+  dids: Readonly<Record<string, string>> = {},
 ): Promise<MonitorRig> {
-  const rig = await startRig(overrides, extensions, serverOptions);
+  const rig = await startRig(overrides, extensions, serverOptions, '', dids);
   const exts: ExtensionPhone[] = [];
   const media = rig.server.config.media as { portRange: { min: number; max: number } };
   return {

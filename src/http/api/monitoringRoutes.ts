@@ -248,6 +248,17 @@ const callSchema = {
     },
     join: joinSchema,
     quality: qualitySchema,
+    queue: {
+      type: ['object', 'null'],
+      description: 'A queue call: its queue and how long the caller waited; null for others',
+      required: ['number', 'waiting', 'waitSec', 'agent'],
+      properties: {
+        number: { type: 'string' },
+        waiting: { type: 'boolean', description: 'The caller still waits for a member' },
+        waitSec: { type: 'integer' },
+        agent: { type: ['string', 'null'], description: 'The member who answered' },
+      },
+    },
     monitoredBy: {
       type: 'array',
       description:
@@ -293,6 +304,11 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
    * out included, whose `join` then says why not; agent: its own). */
   const maySee = (p: Principal, v: LiveCallView): boolean => {
     if (p.scope === 'admin') return true;
+    // A monitor of a queue sees its calls, waiting callers included (docs/architecture.md §9.5).
+    const queue = v.queue?.number;
+    if (p.scope === 'supervisor' && queue !== undefined) {
+      if (permissions.coversQueue(p.extension ?? '', queue)) return true;
+    }
     if (v.agent === null) return false;
     if (p.scope === 'agent') return v.agent === p.extension;
     return v.agent === p.extension || permissions.covers(p.extension ?? '', v.agent);
@@ -504,6 +520,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
             minDuration: { type: 'integer', minimum: 0 },
             maxDuration: { type: 'integer', minimum: 0 },
             hand: { type: 'boolean' },
+            queue: { type: 'string', maxLength: 32, description: 'Calls of this queue only' },
           },
         },
         response: {
@@ -521,8 +538,10 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
         minDuration?: number;
         maxDuration?: number;
         hand?: boolean;
+        queue?: string;
       };
       const filter: LiveCallFilter = {
+        ...(q.queue !== undefined ? { queue: q.queue } : {}),
         ...(q.agent !== undefined ? { agent: q.agent } : {}),
         ...(q.group !== undefined ? { group: q.group } : {}),
         ...(q.direction !== undefined ? { direction: q.direction } : {}),

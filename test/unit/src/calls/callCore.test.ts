@@ -263,3 +263,52 @@ describe('callCore: transfer and takeover', () => {
     expect(referVerdict(d.core)).toEqual({ ok: false, status: 403 });
   });
 });
+
+describe('callCore: a queue call (docs/architecture.md §9.5)', () => {
+  /** The queue answered the caller (our 200, CSeq 1) and its ACK came. */
+  const queued = (): Driver => {
+    const d = new Driver();
+    expect(d.feed({ type: 'queueAnswered', cseq: 1 })).toEqual([
+      { type: 'retransmit2xx', side: 'a', cseq: 1 },
+    ]);
+    d.feed({ type: 'ack', side: 'a', cseq: 1 });
+    d.done.length = 0;
+    return d;
+  };
+
+  it('answers the caller at once but stays early until a member is connected', () => {
+    const d = queued();
+    expect(d.core).toMatchObject({ state: 'early', finalSent: true, callerConfirmed: true });
+    // Members' provisional responses and failures change nothing for the caller.
+    expect(d.feed({ type: 'provisional' })).toEqual([]);
+    expect(d.feed({ type: 'forkFailed', allDone: true, global: false })).toEqual([]);
+    expect(d.feed({ type: 'forkAnswered' })).toEqual([{ type: 'takeWinner' }]);
+    expect(d.feed({ type: 'agentConnected' })).toEqual([{ type: 'emitAnswered' }]);
+    expect(d.core.state).toBe('answered');
+    expect(d.feed({ type: 'agentConnected' })).toEqual([]);
+  });
+
+  it('a waiting caller who hangs up is not BYEd; one hung up on by the queue is', () => {
+    const left = queued();
+    expect(left.feed({ type: 'bye', side: 'a' })).toEqual([
+      { type: 'cancelNoAnswer' },
+      { type: 'endForks', byeWinner: true },
+      { type: 'closeDialogs', keep: undefined },
+      { type: 'ended', reason: 'caller-hangup', answered: false },
+    ]);
+    const overflow = queued();
+    expect(overflow.feed({ type: 'end', reason: 'queue-timeout' })).toEqual([
+      { type: 'cancelNoAnswer' },
+      { type: 'endForks', byeWinner: true },
+      { type: 'byeCaller', afterAck: false },
+      { type: 'closeDialogs', keep: undefined },
+      { type: 'ended', reason: 'queue-timeout', answered: false },
+    ]);
+  });
+
+  it('never answers a caller twice: queueAnswered after a final response is nothing', () => {
+    const d = Driver.answered();
+    expect(d.feed({ type: 'queueAnswered', cseq: 1 })).toEqual([]);
+    expect(d.feed({ type: 'agentConnected' })).toEqual([]);
+  });
+});

@@ -30,6 +30,7 @@ const registered = new Set(['1001']);
 const deps: DialPlanDeps = {
   extensions: new Map(config.extensions.map((e) => [e.number, e])),
   trunks: config.trunks,
+  queues: new Map(),
   isRegistered: (e) => registered.has(e),
 };
 const fromExt = { kind: 'extension' as const, extension: '1002' };
@@ -70,6 +71,26 @@ describe('dial plan', () => {
     expect(trunkForSource(config.trunks, '127.0.0.1', 5080)?.name).toBe('carrier');
     expect(trunkForSource(config.trunks, '127.0.0.1', 5064)).toBeUndefined();
     expect(trunkForSource(config.trunks, '192.0.2.7', 40000)?.name).toBe('intl');
+  });
+
+  it('enters a queue from a DID or an extension dialling its number, registered or not', () => {
+    const withQueue = parseConfig({
+      extensions: [{ number: '1001', password: 'secret1' }],
+      trunks: [{ name: 'carrier', host: '127.0.0.1', dids: { '5550200': '600' } }],
+      queues: [{ number: '600', name: 'Support', members: ['1001'] }],
+    });
+    const queueDeps: DialPlanDeps = {
+      extensions: new Map(withQueue.extensions.map((e) => [e.number, e])),
+      trunks: withQueue.trunks,
+      queues: new Map(withQueue.queues.map((q) => [q.number, q])),
+      isRegistered: () => false,
+    };
+    const carrier = { kind: 'trunk' as const, trunk: 'carrier' };
+    const fromDid = route(carrier, '5550200', queueDeps);
+    expect(fromDid.kind === 'queue' && fromDid.queue.name).toBe('Support');
+    expect(route(fromExt, '600', queueDeps)).toMatchObject({ kind: 'queue' });
+    expect(directionOf(carrier, fromDid)).toBe('inbound');
+    expect(route(carrier, '600', queueDeps)).toMatchObject({ kind: 'reject', status: 404 });
   });
 
   it('refuses a DID that maps to no extension at config load', () => {

@@ -17,6 +17,7 @@ const view: LiveCallView = {
   hand: { raised: false, raisedAt: null, by: null },
   monitors: [],
   quality: null,
+  queue: null,
 };
 
 describe('sharedListing: a call as the other instances list it', () => {

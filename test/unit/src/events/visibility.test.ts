@@ -127,6 +127,27 @@ describe('event visibility', () => {
     expect(canSee(agent1001, quality)).toBe(false);
   });
 
+  it('shows a queue call to the supervisors whose groups name the queue', () => {
+    const canSee = scopeVisibility({
+      notifyAgents: true,
+      mayMonitor: groupsMayMonitor([{ monitors: ['1006'], members: ['600'] }]),
+    });
+    const sup1006: Principal = { name: 'q', scope: 'supervisor', extension: '1006' };
+    const queued = (agent: string) =>
+      ev({
+        type: 'call.answered',
+        callId: 'c',
+        agent,
+        remote: '5551234',
+        direction: 'inbound',
+        queue: '600',
+        waitMs: 1200,
+      });
+    expect(canSee(sup1006, queued('1003'))).toBe(true);
+    expect(canSee(sup1006, call('1003', '5551234'))).toBe(false);
+    expect(canSee(agent1001, queued('1003'))).toBe(false);
+  });
+
   it('shows nothing to a non-admin token without an extension', () => {
     expect(canSee({ name: 'x', scope: 'supervisor', extension: null }, reg('1001'))).toBe(false);
   });

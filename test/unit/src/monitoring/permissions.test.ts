@@ -82,3 +82,40 @@ describe('Permissions', () => {
     expect(JSON.stringify(result.error?.issues)).toContain('1005 is not an extension');
   });
 });
+
+describe('Permissions: queues as group members (docs/architecture.md §9.5)', () => {
+  const config = configSchema.parse({
+    extensions: [
+      { number: '1001', password: 'pw1001' },
+      { number: '1002', password: 'pw1002', allowMonitoring: false },
+      { number: '1006', password: 'pw1006', role: 'supervisor' },
+    ],
+    queues: [{ number: '600', name: 'Support', members: ['1001', '1002'] }],
+    monitoring: {
+      enabled: true,
+      groups: [{ name: 'q', monitors: ['1006'], members: ['600'], modes: ['listen'] }],
+    },
+  });
+  const p = new Permissions(config);
+
+  it('lets a monitor of a queue monitor the agent of a call answered through it', () => {
+    expect(p.coversQueue('1006', '600')).toBe(true);
+    expect(p.coversQueue('1006', '601')).toBe(false);
+    expect(p.check('1006', '1001', 'listen', '600')).toBeUndefined();
+    expect(p.check('1006', '1001', 'barge', '600')).toBe('mode-not-allowed');
+    // Not the same agent's other calls, and not an agent who opted out.
+    expect(p.check('1006', '1001', 'listen')).toBe('not-permitted');
+    expect(p.check('1006', '1002', 'listen', '600')).toBe('member-forbids');
+  });
+
+  it('refuses a group member that is neither an extension nor a queue', () => {
+    const result = configSchema.safeParse({
+      extensions: [{ number: '1006', password: 'pw1006' }],
+      monitoring: { groups: [{ name: 'g', monitors: ['1006'], members: ['600'] }] },
+    });
+    expect(result.success).toBe(false);
+    expect(JSON.stringify(result.error?.issues)).toContain(
+      '600 is neither an extension nor a queue',
+    );
+  });
+});
