@@ -8,7 +8,8 @@
  * of it.
  */
 import type { Registry } from 'prom-client';
-import type { MediaEngine } from '../../media/engine/index.js';
+import type { MediaEngine, Prompt } from '../../media/engine/index.js';
+import { playAgentDisclaimer } from '../announcements/agentDisclaimer.js';
 import type { CallService, LiveCall } from '../calls/callService.js';
 import { agentOf as callAgent } from '../calls/agent.js';
 import { negotiatedCodecOf, type Side } from '../calls/callMedia.js';
@@ -61,6 +62,8 @@ export interface SupervisionDeps {
   host: string;
   /** The event stream, for monitor.* and hand.* events. */
   events?: EventBus;
+  /** Played to the agent alone when a monitoring session begins (announcements). */
+  agentDisclaimer?: Prompt | null;
 }
 
 function monitorable(
@@ -256,6 +259,14 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
         logger.error({ err, callId: live.record.id }, 'recording sidecar not written'),
       );
   });
+  if (deps.agentDisclaimer) {
+    playAgentDisclaimer({
+      onAttached: (listener) => monitoring.on('attached', listener),
+      answeredCall: (callId) => calls.answeredCall(callId),
+      prompt: deps.agentDisclaimer,
+      logger,
+    });
+  }
   registerMonitoringMetrics(deps.registry, monitoring, deps.engine, recordings);
   if (deps.events !== undefined) publishSupervision(deps.events, monitoring, notes, presence);
   return {
