@@ -212,6 +212,17 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
       });
     }
     notes.open(live.record.id, agent?.extension ?? null);
+    // Call waiting: a supervisor who was monitoring answered (or placed) this call, so
+    // they left the monitored one (docs/architecture.md §4.6).
+    for (const extension of new Set(Object.values(live.extensions))) {
+      if (!monitoring.isMonitoring(extension)) continue;
+      inBackground(
+        monitoring.supervisorAnsweredCall(extension),
+        logger,
+        'ending monitoring for an answered call failed',
+        { callId: live.record.id, supervisor: extension },
+      );
+    }
     live.media.on('dtmf', (side, digit) => {
       if (side === agent?.side) notes.agentDigit(live.record.id, digit);
     });
