@@ -44,6 +44,7 @@ import { FlowIdentities, SipTickets } from './http/sipTickets.js';
 import { agentNoticesOn } from './monitoring/agentNotices.js';
 import { LiveCallListing } from './monitoring/liveCalls.js';
 import { startSupervision } from './monitoring/supervision.js';
+import { loadAnnouncements } from './announcements/prompts.js';
 import { Registrar } from './registrar/registrar.js';
 import { RegisterService } from './registrar/registerService.js';
 import { ALLOWED_METHODS, SipRequestRouter } from './sipRequestRouter.js';
@@ -165,6 +166,8 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     }),
   );
   opened.push('media engine', () => engine.close());
+  // Prompts are read and checked now: a missing or bad file fails the start naming its key.
+  const announcements = await loadAnnouncements(config.announcements, engine);
 
   const overloadConfig = config.sip.overload;
   let overload: OverloadMonitor | undefined;
@@ -318,6 +321,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     allow: ALLOWED_METHODS,
     onAuthResult: recordAuthFailure,
     flowExtension,
+    callerAnnouncement: announcements.callerOnAnswer,
   });
   opened.push('calls', () => calls.close());
 
@@ -364,6 +368,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       wallOffset,
       host: stack.transport.sentBy('udp').host,
       events,
+      agentDisclaimer: announcements.agentOnMonitor,
     }),
   );
   opened.push('monitoring and audit log', () => supervision.close());

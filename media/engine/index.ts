@@ -2,7 +2,11 @@
 export { MediaEngine } from './mediaEngine.js';
 export type { CreateLegOptions, CreateRoomOptions, MediaEngineEvents } from './mediaEngine.js';
 export { Room } from './room.js';
-export type { RoomHearingSpec, RoomMemberSpec, RoomRoutesSpec } from './room.js';
+export type { PlayPromptOptions, RoomHearingSpec, RoomMemberSpec, RoomRoutesSpec } from './room.js';
+export { PromptPlayback } from './prompt.js';
+export type { Prompt, PromptPlaybackEvents } from './prompt.js';
+export { decodePromptWav, loadPromptFile } from '../prompts/promptWav.js';
+export type { PromptAudio } from '../prompts/promptWav.js';
 export type { MediaEngineOptions } from './engineOptions.js';
 export { Leg } from './leg.js';
 export type {
@@ -30,6 +34,7 @@ export type {
   MediaCounters,
   MediaDirection,
   MixerStats,
+  PromptEndReason,
   RecordingConfig,
   RecordingFormat,
   RecordingStarted,

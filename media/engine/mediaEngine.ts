@@ -41,6 +41,8 @@ import { RecordingWriter } from '../recording/writer/recordingWriter.js';
 import { WriterClient } from '../recording/writer/client.js';
 import type { WriterStats } from '../recording/writer/protocol.js';
 import { Room } from './room.js';
+import type { Prompt } from './prompt.js';
+import type { PromptAudio } from '../prompts/promptWav.js';
 import type { DtlsIdentity } from '../secure/certificate.js';
 import type {
   CodecSpec,
@@ -56,6 +58,7 @@ import type {
 import {
   checkCodecs,
   checkDirection,
+  checkPromptAudio,
   checkRemote,
   checkTelephoneEvent,
 } from '../worker/validate.js';
@@ -110,6 +113,7 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
   private readonly legs = new Map<number, Leg>();
   private readonly rooms = new Map<number, Room>();
   private nextRoomId = 1;
+  private nextPromptId = 1;
   /** Group → its worker and how many legs (created or being created) it holds there. */
   private readonly groups = new Map<string, { worker: MediaWorker; legs: number }>();
   private readonly ports: PortAllocator;
@@ -314,9 +318,31 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
       throw error;
     }
     if (this.closed) throw new InvalidStateError('the media engine is closed');
-    const room = new Room({ id, worker, group, closeRoom: (r) => this.closeRoom(r) });
+    const room = new Room({
+      id,
+      worker,
+      group,
+      closeRoom: (r) => this.closeRoom(r),
+      onListenerError: (error) => this.logger.error({ error }, 'prompt listener threw'),
+    });
     this.rooms.set(id, room);
     return room;
+  }
+
+  /**
+   * Loads a prompt (mono 16-bit PCM at 8 or 16 kHz: media/prompts/promptWav.ts) into every
+   * worker, once; rooms then play it by id (Room.playPrompt). Each worker keeps its copy
+   * until the engine closes.
+   */
+  async loadPrompt(audio: PromptAudio): Promise<Prompt> {
+    this.assertOpen();
+    const { sampleRate, samples } = checkPromptAudio(audio?.sampleRate, audio?.samples);
+    const id = this.nextPromptId++;
+    const live = this.workers.filter((w) => w.alive);
+    await Promise.all(
+      live.map((w) => w.request({ type: 'loadPrompt', promptId: id, sampleRate, samples })),
+    );
+    return { id, sampleRate, durationMs: (samples.length * 1000) / sampleRate };
   }
 
   /** A two-party relay: each leg hears the other. */
@@ -504,6 +530,9 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
           this.legs.get(stats.legId)?.emit('stats', stats);
           this.emit('legStats', stats);
         }
+        return;
+      case 'promptEnded':
+        this.rooms.get(notice.roomId)?.promptEnded(notice.playId, notice.reason);
         return;
       case 'log':
         this.logger[notice.level]({ worker: worker.index, ...notice.fields }, notice.msg);

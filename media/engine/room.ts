@@ -16,6 +16,7 @@
  *   });
  *   await room.startRecording({ path: '/var/lib/callwatch/rec/x.wav', channels: 2 });
  *   await room.playTone([agent], { frequencies: [440], levelDbm0: -13, onMs: 200, offMs: 0, repeat: 1 });
+ *   const playback = await room.playPrompt([customer], prompt, { loop: false });  // prompt.ts
  *   const summary = await room.close();   // the recording's path, bytes, frames
  *
  * setRoutes replaces the whole membership at once (the worker applies it before its next
@@ -27,7 +28,10 @@
 import { InvalidStateError, MediaError } from './errors.js';
 import { Leg } from './leg.js';
 import type { MediaWorker } from './mediaWorker.js';
+import { PromptPlayback } from './prompt.js';
+import type { Prompt } from './prompt.js';
 import type {
+  PromptEndReason,
   RecordingConfig,
   RecordingStarted,
   RecordingSummary,
@@ -61,6 +65,13 @@ export interface RoomInit {
   group: string | undefined;
   /** The engine's part of close(): tell the worker, release the group. */
   closeRoom(room: Room): Promise<RecordingSummary | null>;
+  /** Where a prompt playback's listener error goes (the engine's log). */
+  onListenerError?(error: unknown): void;
+}
+
+export interface PlayPromptOptions {
+  /** Play it again from its start when it ends, until stopped (hold audio). Default false. */
+  loop?: boolean;
 }
 
 export class Room {
@@ -71,6 +82,10 @@ export class Room {
   #routes: RoomRoutesSpec = { members: [], recordingTracks: [[], []] };
   #closing: Promise<RecordingSummary | null> | undefined;
   readonly #closeRoom: (room: Room) => Promise<RecordingSummary | null>;
+  readonly #onListenerError: (error: unknown) => void;
+  /** Prompts playing (or being started) by playback id. */
+  readonly #playbacks = new Map<number, PromptPlayback>();
+  #nextPlayId = 1;
 
   /** @internal created by MediaEngine.createRoom. */
   constructor(init: RoomInit) {
@@ -78,6 +93,7 @@ export class Room {
     this.group = init.group;
     this.worker = init.worker;
     this.#closeRoom = init.closeRoom;
+    this.#onListenerError = init.onListenerError ?? (() => {});
   }
 
   get closed(): boolean {
@@ -181,17 +197,84 @@ export class Room {
   }
 
   /**
-   * Unroutes the members (the legs stay open), stops tones and the recording; resolves
-   * with the recording's summary. Idempotent; never rejects (a dead worker: null).
+   * Plays `prompt` (MediaEngine.loadPrompt) into the outbound audio of `legs` (members of
+   * this room), once or looped; never into the recording. The playback reports its end
+   * ('ended', `done`) and can be stopped (prompt.ts).
+   */
+  async playPrompt(
+    legs: readonly Leg[],
+    prompt: Prompt,
+    options: PlayPromptOptions = {},
+  ): Promise<PromptPlayback> {
+    this.assertOpen();
+    if (!Array.isArray(legs)) throw new MediaError('ERR_INVALID_ARGUMENT', 'legs must be an array');
+    const ids = checkLegIds(
+      legs.map((leg: unknown, i) => {
+        if (!(leg instanceof Leg))
+          throw new MediaError('ERR_INVALID_ARGUMENT', `legs[${i}] must be a leg`);
+        return leg.id;
+      }),
+      'legs',
+    );
+    const loop = options.loop ?? false;
+    const playId = this.#nextPlayId++;
+    const playback = new PromptPlayback(
+      playId,
+      prompt,
+      loop,
+      (p) => this.stopPrompt(p),
+      this.#onListenerError,
+    );
+    // Registered before the request: a playback to no leg ends ('left') before the reply.
+    this.#playbacks.set(playId, playback);
+    try {
+      await this.worker.request({
+        type: 'playPrompt',
+        roomId: this.id,
+        legIds: ids,
+        playId,
+        promptId: prompt.id,
+        loop,
+      });
+    } catch (error) {
+      this.#playbacks.delete(playId);
+      throw error;
+    }
+    return playback;
+  }
+
+  private async stopPrompt(playback: PromptPlayback): Promise<void> {
+    if (this.#closing !== undefined || !this.#playbacks.has(playback.id)) return;
+    await this.worker.request({ type: 'stopPrompt', roomId: this.id, playId: playback.id });
+  }
+
+  /** @internal the worker reported a playback's end. */
+  promptEnded(playId: number, reason: PromptEndReason): void {
+    const playback = this.#playbacks.get(playId);
+    if (playback === undefined) return;
+    this.#playbacks.delete(playId);
+    playback.finish(reason);
+  }
+
+  /**
+   * Unroutes the members (the legs stay open), stops tones, prompts and the recording;
+   * resolves with the recording's summary. Idempotent; never rejects (a dead worker: null).
    */
   close(): Promise<RecordingSummary | null> {
-    this.#closing ??= this.#closeRoom(this);
+    this.#closing ??= this.#closeRoom(this).finally(() => this.endPlaybacks());
     return this.#closing;
   }
 
   /** @internal the engine closed or the worker died. */
   parentClosed(): void {
     this.#closing ??= Promise.resolve(null);
+    this.endPlaybacks();
+  }
+
+  private endPlaybacks(): void {
+    const playbacks = [...this.#playbacks.values()];
+    this.#playbacks.clear();
+    for (const p of playbacks) p.finish('closed');
   }
 
   private assertOpen(): void {

@@ -23,7 +23,7 @@ import type { SecureCounters } from '../secure/securePair.js';
 
 export type { CodecName } from '../codecs/codec.js';
 
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 // ---------------------------------------------------------------------------------------
 // Shared value types
@@ -232,6 +232,14 @@ export interface ToneConfig {
   repeat: number;
 }
 
+/** Why a prompt stopped playing: its end, stopPrompt, every leg it played to left, room closed. */
+export type PromptEndReason = 'finished' | 'stopped' | 'left' | 'closed';
+
+/** The rates a prompt's samples may have (the mixer's, docs/architecture.md §6.3). */
+export type PromptRate = 8000 | 16000;
+/** The longest prompt (s): hold audio loops, so minutes are plenty; bounds a worker's copy. */
+export const MAX_PROMPT_SECONDS = 600;
+
 // ---------------------------------------------------------------------------------------
 // Statistics
 
@@ -405,6 +413,29 @@ export type Command =
   | { type: 'startRecording'; id: number; roomId: number; recording: RecordingConfig }
   | { type: 'stopRecording'; id: number; roomId: number }
   | { type: 'playTone'; id: number; roomId: number; legIds: number[]; tone: ToneConfig }
+  /** A prompt's audio (mono 16-bit PCM), kept by the worker under `promptId` until it closes. */
+  | {
+      type: 'loadPrompt';
+      id: number;
+      promptId: number;
+      sampleRate: PromptRate;
+      samples: Int16Array;
+    }
+  /**
+   * Plays a loaded prompt into some members' outbound audio, once or looped, as playback
+   * `playId` (unique per room); 'promptEnded' reports its end, whatever the reason.
+   */
+  | {
+      type: 'playPrompt';
+      id: number;
+      roomId: number;
+      legIds: number[];
+      playId: number;
+      promptId: number;
+      loop: boolean;
+    }
+  /** Stops playback `playId` (nothing when it already ended). */
+  | { type: 'stopPrompt'; id: number; roomId: number; playId: number }
   /** Stops the room's recording and tones; its legs stay open, unrouted. */
   | { type: 'closeRoom'; id: number; roomId: number }
   /** legId null: the worker and all its legs. */
@@ -449,6 +480,9 @@ export interface CommandResults {
   startRecording: RecordingStarted;
   stopRecording: RecordingSummary | null;
   playTone: null;
+  loadPrompt: null;
+  playPrompt: null;
+  stopPrompt: null;
   closeRoom: RecordingSummary | null;
   getStats: StatsReport;
   closeLeg: null;
@@ -492,4 +526,6 @@ export type WorkerEvent =
   /** A WebRTC leg's transport: DTLS done (media flows), or failed (its media is over). */
   | { type: 'secure'; legId: number; state: 'connected' | 'failed'; reason: string }
   | { type: 'stats'; report: StatsReport }
+  /** A prompt's playback ended (played once to its end, stopped, its legs left, room closed). */
+  | { type: 'promptEnded'; roomId: number; playId: number; reason: PromptEndReason }
   | { type: 'log'; level: LogLevel; msg: string; fields: Record<string, unknown> };

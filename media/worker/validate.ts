@@ -11,6 +11,7 @@ import { isAbsolute } from 'node:path';
 import { CODEC_NAMES, type CodecName } from '../codecs/codec.js';
 import { MediaError } from '../engine/errors.js';
 import {
+  MAX_PROMPT_SECONDS,
   MEDIA_DIRECTIONS,
   RECORDING_FORMATS,
   TELEPHONE_EVENT_CLOCK_RATES,
@@ -25,6 +26,7 @@ import type {
   LegConfig,
   MediaDirection,
   PacketIoChoice,
+  PromptRate,
   RecordingConfig,
   RecordingTracks,
   RecordingFormat,
@@ -316,6 +318,31 @@ export function checkTone(x: unknown, path = 'tone'): ToneConfig {
   };
 }
 
+const MAX_PROMPT_SAMPLES = MAX_PROMPT_SECONDS * 16000;
+
+/** A prompt's or playback's id (the engine's counters). */
+export function checkPromptId(x: unknown, path: string): number {
+  return integer(x, path, 1, Number.MAX_SAFE_INTEGER);
+}
+
+/** A prompt's audio: 8000 or 16000 Hz, 1 to 600 s of mono int16 samples. */
+export function checkPromptAudio(
+  sampleRate: unknown,
+  samples: unknown,
+  path = 'prompt',
+): { sampleRate: PromptRate; samples: Int16Array } {
+  if (sampleRate !== 8000 && sampleRate !== 16000)
+    fail(`${path}.sampleRate`, 'must be 8000 or 16000');
+  if (
+    !(samples instanceof Int16Array) ||
+    samples.length === 0 ||
+    samples.length > MAX_PROMPT_SAMPLES
+  ) {
+    fail(`${path}.samples`, `must be an Int16Array of 1 to ${MAX_PROMPT_SAMPLES} samples`);
+  }
+  return { sampleRate, samples };
+}
+
 export function checkLegIds(x: unknown, path: string): number[] {
   if (!Array.isArray(x) || x.length > MAX_ROOM_PARTICIPANTS) {
     fail(path, `must be an array of at most ${MAX_ROOM_PARTICIPANTS} leg ids`);
@@ -442,6 +469,30 @@ function readCommand(x: unknown): Command {
         roomId: checkRoomId(o.roomId),
         legIds: checkLegIds(o.legIds, 'legIds'),
         tone: checkTone(o.tone),
+      };
+    case 'loadPrompt':
+      return {
+        type: 'loadPrompt',
+        id,
+        promptId: checkPromptId(o.promptId, 'promptId'),
+        ...checkPromptAudio(o.sampleRate, o.samples),
+      };
+    case 'playPrompt':
+      return {
+        type: 'playPrompt',
+        id,
+        roomId: checkRoomId(o.roomId),
+        legIds: checkLegIds(o.legIds, 'legIds'),
+        playId: checkPromptId(o.playId, 'playId'),
+        promptId: checkPromptId(o.promptId, 'promptId'),
+        loop: bool(o.loop, 'loop'),
+      };
+    case 'stopPrompt':
+      return {
+        type: 'stopPrompt',
+        id,
+        roomId: checkRoomId(o.roomId),
+        playId: checkPromptId(o.playId, 'playId'),
       };
     case 'closeRoom':
       return { type: 'closeRoom', id, roomId: checkRoomId(o.roomId) };

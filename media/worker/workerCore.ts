@@ -50,6 +50,7 @@ import { SecurePair, secureLive } from '../secure/securePair.js';
 import { loadWerift } from '../secure/werift.js';
 import { createDtlsCertificate } from '../secure/certificate.js';
 import { WorkerRoom } from './workerRoom.js';
+import type { PromptAudio } from '../prompts/promptWav.js';
 import type { RoomHost } from './workerRoom.js';
 
 export interface WorkerHost {
@@ -86,6 +87,8 @@ export class WorkerCore {
   /** The relay fast path's routes (a no-op on an io without one). */
   private readonly fast = new FastRelay();
   private readonly rooms = new Map<number, WorkerRoom>();
+  /** Prompts loaded by the engine (loadPrompt), kept until the worker closes. */
+  private readonly prompts = new Map<number, PromptAudio>();
   /** Rooms removed by closeRoom whose recording is still closing (counted in stats). */
   private readonly closingRooms = new Set<WorkerRoom>();
   private readonly clock: FrameClock;
@@ -168,6 +171,8 @@ export class WorkerCore {
         if (failed) this.retiredRecordingErrors++;
       },
       ...(createRecordingFile !== undefined ? { createRecordingFile } : {}),
+      promptEnded: (roomId, playId, reason) =>
+        this.host.post({ type: 'promptEnded', roomId, playId, reason }),
     };
   }
 
@@ -275,6 +280,31 @@ export class WorkerCore {
         this.updateClock();
         return null;
       }
+      case 'loadPrompt':
+        this.prompts.set(command.promptId, {
+          sampleRate: command.sampleRate,
+          samples: command.samples,
+        });
+        return null;
+      case 'playPrompt': {
+        const room = this.room(command.roomId);
+        const legs = command.legIds.map((id) => this.leg(id));
+        const audio = this.prompts.get(command.promptId);
+        if (audio === undefined) {
+          throw new MediaError('ERR_INVALID_COMMAND', `no prompt ${command.promptId} loaded`);
+        }
+        try {
+          room.playPrompt(legs, audio, command.loop, command.playId);
+        } catch (error) {
+          throw new MediaError('ERR_ROOM', error instanceof Error ? error.message : String(error));
+        }
+        this.updateClock();
+        return null;
+      }
+      case 'stopPrompt':
+        this.rooms.get(command.roomId)?.stopPrompt(command.playId);
+        this.updateClock();
+        return null;
       case 'closeRoom': {
         const room = this.rooms.get(command.roomId);
         if (room === undefined) return null;

@@ -38,7 +38,12 @@
  * source that starts being used gets a fresh buffer, so audio from before a route change
  * is never replayed; a route change applies on the next frame.
  *
- * The recording tap hears the legs of its two tracks only (never a tone): track 0 left,
+ * Prompts (announcements, hold audio: docs/architecture.md §6.9) are sources like tones:
+ * a PromptSource pulled once per frame and mixed into the named legs' audio, played once
+ * (the host is told when it ends) or looped until stopped. A relayed leg that hears one
+ * is a mix listener while it plays, so its stream stays one (its OutboundStream).
+ *
+ * The recording tap hears the legs of its two tracks only (never a tone or a prompt): track 0 left,
  * track 1 right, each the clamped sum of its legs. It is fed from the packets the relay
  * already handles (roomRecording.ts), never from the frame clock: a recorded call that
  * nobody monitors is two relays and no clock.
@@ -59,6 +64,8 @@ import {
 } from '../rtp/rtpHeader.js';
 import type { CreateRecordingFile } from '../recording/recordingFile.js';
 import { ToneGenerator } from '../tones/toneGenerator.js';
+import { PromptSource } from '../tones/promptSource.js';
+import type { PromptAudio } from '../prompts/promptWav.js';
 import { performance } from 'node:perf_hooks';
 import { EncodeSlot } from './encodeSlot.js';
 import {
@@ -70,6 +77,7 @@ import {
 } from './legCodecs.js';
 import { KIND_TELEPHONE_EVENT } from './payloadMap.js';
 import type {
+  PromptEndReason,
   RecordingConfig,
   RecordingStarted,
   RecordingSummary,
@@ -96,10 +104,19 @@ export interface RoomMember {
 /** The legs summed into recording track 0 (left) and track 1 (right). */
 export type RoomTracks = [WorkerLeg[], WorkerLeg[]];
 
+/** A tone or a prompt: 20 ms frames at the room's rate, pulled by the clock (null: done). */
+interface FrameSource {
+  next(): Int16Array | null;
+  atRate(sampleRate: number, frameSamples: number): FrameSource;
+}
+
 interface ActiveTone {
-  generator: ToneGenerator;
-  to: ReadonlySet<WorkerLeg>;
+  generator: FrameSource;
+  /** The legs it plays to (a leg that leaves the room leaves this set). */
+  to: Set<WorkerLeg>;
   done: boolean;
+  /** A prompt's playback id (reported when it ends); 0 for a tone. */
+  playId: number;
 }
 
 /** What the room needs from the worker core. */
@@ -118,6 +135,8 @@ export interface RoomHost {
   retireRecording(bytes: number, failed: boolean, corrupt: number): void;
   /** Creates a recording's file (the recording writer thread's client; node:fs when absent). */
   createRecordingFile?: CreateRecordingFile;
+  /** A prompt's playback ended (once per playback, whatever the reason). */
+  promptEnded?(roomId: number, playId: number, reason: PromptEndReason): void;
 }
 
 /** Frame counters the worker sums into its mixer stats. */
@@ -225,9 +244,12 @@ export class WorkerRoom {
     for (const old of previous) {
       if (!members.some((m) => m.leg === old.leg)) this.release(old.leg);
     }
+    const count = this.tones.length;
+    this.dropListeners();
+    if (this.tones.length !== count) this.reroute();
   }
 
-  /** A member's leg closed: it leaves the room (and every tone). */
+  /** A member's leg closed: it leaves the room (and every tone and prompt). */
   removeLeg(leg: WorkerLeg): void {
     if (!this.members.some((m) => m.leg === leg)) return;
     this.members = this.members
@@ -237,9 +259,31 @@ export class WorkerRoom {
       this.tracks[0].filter((l) => l !== leg),
       this.tracks[1].filter((l) => l !== leg),
     ];
-    this.tones = this.tones.filter((t) => !t.to.has(leg) || t.to.size > 1);
+    this.dropListeners();
     this.release(leg);
     this.reroute();
+  }
+
+  /** Tones and prompts forget legs no longer members; those left with none end ('left'). */
+  private dropListeners(): void {
+    const legs = new Set(this.members.map((m) => m.leg));
+    for (const tone of this.tones) {
+      for (const leg of tone.to) if (!legs.has(leg)) tone.to.delete(leg);
+    }
+    this.retire(
+      this.tones.filter((t) => t.to.size === 0),
+      'left',
+    );
+  }
+
+  /** Ends `ended` (tones and prompts of this room), reporting each prompt once. */
+  private retire(ended: readonly ActiveTone[], reason: PromptEndReason): void {
+    if (ended.length === 0) return;
+    this.tones = this.tones.filter((t) => !ended.includes(t));
+    for (const t of ended) {
+      t.done = true;
+      if (t.playId !== 0) this.host.promptEnded?.(this.id, t.playId, reason);
+    }
   }
 
   async startRecording(config: RecordingConfig): Promise<RecordingStarted> {
@@ -305,7 +349,45 @@ export class WorkerRoom {
       generator: new ToneGenerator(config, this.rate, this.frameSamples),
       to: new Set(legs),
       done: false,
+      playId: 0,
     });
+    this.reroute();
+  }
+
+  /**
+   * Plays `audio` into the outbound audio of `legs` (members), once or looped, as playback
+   * `playId` (unique in this room; its end is reported to the host). Throws a RangeError
+   * for a leg outside the room or a playback id in use.
+   */
+  playPrompt(legs: WorkerLeg[], audio: PromptAudio, loop: boolean, playId: number): void {
+    for (const leg of legs) {
+      if (!this.members.some((m) => m.leg === leg)) {
+        throw new RangeError(`leg ${leg.id} is not in room ${this.id}`);
+      }
+    }
+    if (this.tones.some((t) => t.playId === playId)) {
+      throw new RangeError(`playback ${playId} is already playing in room ${this.id}`);
+    }
+    if (this.closed) throw new RangeError(`room ${this.id} is closed`);
+    const playback: ActiveTone = {
+      generator: new PromptSource(audio, loop, this.rate, this.frameSamples),
+      to: new Set(legs),
+      done: false,
+      playId,
+    };
+    this.tones.push(playback);
+    if (legs.length === 0) {
+      this.retire([playback], 'left');
+      return;
+    }
+    this.reroute();
+  }
+
+  /** Stops playback `playId` (reported 'stopped'); nothing if it already ended. */
+  stopPrompt(playId: number): void {
+    const playback = this.tones.find((t) => t.playId === playId);
+    if (playback === undefined) return;
+    this.retire([playback], 'stopped');
     this.reroute();
   }
 
@@ -315,7 +397,7 @@ export class WorkerRoom {
     const members = this.members;
     this.members = [];
     this.tracks = [[], []];
-    this.tones = [];
+    this.retire([...this.tones], 'closed');
     for (const m of members) this.release(m.leg);
     // A recording still being opened must close its file before the worker may end: a
     // worker terminated first would leave the descriptor open in the process.
@@ -371,14 +453,15 @@ export class WorkerRoom {
     if (rate === this.rate) return;
     this.rate = rate;
     this.frameSamples = rate / 50;
+    const ended: ActiveTone[] = [];
     for (const tone of this.tones) {
       try {
         tone.generator = tone.generator.atRate(rate, this.frameSamples);
       } catch {
-        tone.done = true;
+        ended.push(tone);
       }
     }
-    this.tones = this.tones.filter((t) => !t.done);
+    this.retire(ended, 'finished');
   }
 
   /** Recomputes every feed from the routes (also when a member's codecs changed). */
@@ -519,7 +602,10 @@ export class WorkerRoom {
       this.sendMixed(mixed[i]!, this.mixedIndex[i]!, index, nowMs);
     if (this.toneFinished) {
       this.toneFinished = false;
-      this.tones = this.tones.filter((t) => !t.done);
+      this.retire(
+        this.tones.filter((t) => t.done),
+        'finished',
+      );
       this.reroute();
     }
   }

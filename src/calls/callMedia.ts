@@ -12,11 +12,21 @@
  * takeover releases the agent side from the room. Roles and modes become the room's routes
  * here (src/monitoring/routeMatrix.ts): the engine knows neither. close() ends the room (completing its
  * recording) and releases every leg's sockets and ports; idempotent.
+ *
+ * Prompts (docs/architecture.md §6.9): playPrompt plays one to parties or monitors, once or
+ * looped (hold audio), never into the recording. While the parties are not connected they
+ * wait in the room hearing nobody ("parked") while a prompt plays to them. announce(),
+ * when the call is answered, parks both parties (also after early media), plays the
+ * prompt to the caller (side 'a') and connects them when it ends; connect() meanwhile
+ * waits for that, and the recording starts with the conversation.
  */
 import type {
   CodecSpec,
   Leg,
   MediaEngine,
+  PlayPromptOptions,
+  Prompt,
+  PromptPlayback,
   RecordingConfig,
   RecordingStarted,
   RecordingSummary,
@@ -166,6 +176,10 @@ export type PartyRole = Exclude<Role, 'supervisor'>;
 export class CallMedia extends TypedEmitter<CallMediaEvents> {
   private closing: Promise<RecordingSummary | null> | undefined;
   private connected = false;
+  /** Not connected: both parties are in the room hearing nobody (a prompt plays to them). */
+  private parked = false;
+  /** The caller's announcement, until it ended and the parties are connected. */
+  private announcing: Promise<void> | undefined;
   /** Offer/answer results being applied to the legs (apply()), awaited by startRecording. */
   private readonly applying = new Set<Promise<void>>();
   /** Settles once the room's first routes are sent to the worker, or the media closes. */
@@ -280,9 +294,13 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     }
   }
 
-  /** Puts both parties in the room: each hears the other (idempotent). */
+  /**
+   * Puts both parties in the room: each hears the other (idempotent). During an
+   * announcement it waits for its end instead (the announcement connects them).
+   */
   async connect(): Promise<void> {
     if (this.closing !== undefined || this.connected) return;
+    if (this.announcing !== undefined) return this.announcing;
     this.connected = true;
     try {
       await this.updateRoom();
@@ -304,6 +322,56 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     const next = this.updating.then(run, run);
     this.updating = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * The call was answered: plays `prompt` to the caller before the parties hear each other
+   * (parked meanwhile, also when early media had connected them), then connects them,
+   * however the prompt ended. Once per call; resolves when they are connected.
+   */
+  announce(prompt: Prompt): Promise<void> {
+    if (this.closing !== undefined) return Promise.resolve();
+    this.announcing ??= (async () => {
+      this.connected = false;
+      await Promise.allSettled([...this.applying]);
+      const playback = await this.playPrompt(['a'], prompt).catch((err: unknown) => {
+        this.logger.warn({ err }, 'announcement failed; connecting the parties');
+        return null;
+      });
+      if (playback !== null) {
+        this.logger.debug({ durationMs: prompt.durationMs }, 'announcement playing');
+        await playback.done;
+      }
+      if (this.closing !== undefined) return;
+      this.connected = true;
+      try {
+        await this.updateRoom();
+      } finally {
+        this.markRouted();
+      }
+    })();
+    return this.announcing;
+  }
+
+  /**
+   * Plays `prompt` to the parties (and monitors) named, once or looped (hold audio), into
+   * their outbound audio only: never to another leg, never into the recording. Before the
+   * parties are connected they are parked (in the room, hearing nobody) first. Null when
+   * the call's media is closing; rejects when the engine refuses (a leg not in the room).
+   */
+  async playPrompt(
+    to: Array<Side | Leg>,
+    prompt: Prompt,
+    options: PlayPromptOptions = {},
+  ): Promise<PromptPlayback | null> {
+    if (this.closing !== undefined) return null;
+    if (!this.connected && !this.parked) {
+      this.parked = true;
+      await this.updateRoom();
+    }
+    if (this.closing !== undefined) return null;
+    const legs = to.map((t) => (typeof t === 'string' ? this.legs[t] : t)).filter((l) => !l.closed);
+    return this.room.playPrompt(legs, prompt, options);
   }
 
   get isConnected(): boolean {
@@ -329,6 +397,8 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     // order (one wake-up of it, not two: docs/architecture.md §7.6).
     await Promise.allSettled([...this.applying]);
     await this.routed;
+    // An announcement: the recording starts with the conversation (docs/architecture.md §6.9).
+    await this.announcing;
     if (this.closing !== undefined) return null;
     return this.room.startRecording(recording);
   }
@@ -384,7 +454,19 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
 
   private updateRoom(): Promise<void> {
     const run = async (): Promise<void> => {
-      if (this.closing !== undefined || !this.connected) return;
+      if (this.closing !== undefined) return;
+      if (!this.connected) {
+        // Parked: in the room (so prompts reach them), hearing nobody, recorded by nobody.
+        if (!this.parked) return;
+        await this.room.setRoutes({
+          members: [
+            { leg: this.legs.a, hears: [] },
+            { leg: this.legs.b, hears: [] },
+          ],
+          recordingTracks: [[], []],
+        });
+        return;
+      }
       const participants: Participant<Leg>[] = [];
       for (const side of ['a', 'b'] as const) {
         if (side === this.released) continue;

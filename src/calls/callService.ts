@@ -41,7 +41,7 @@ import type { IncomingRequest, SipStack } from '../../sip/stack.js';
 import { addVia } from '../../sip/transaction/via.js';
 import { sameFlow, type Endpoint, type Source } from '../../sip/transport/types.js';
 import { TypedEmitter } from '../../sip/util/typedEmitter.js';
-import { MediaError, type MediaEngine } from '../../media/engine/index.js';
+import { MediaError, type MediaEngine, type Prompt } from '../../media/engine/index.js';
 import type { Config, ExtensionConfig } from '../config/schema.js';
 import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
@@ -83,6 +83,8 @@ export interface CallServiceDeps {
   onAuthResult?(result: AuthResult, request: SipRequest, source: Source): void;
   /** The extension a browser ticket bound `source`'s flow to (src/http/sipTickets.ts). */
   flowExtension?(source: Source): string | undefined;
+  /** Played to every caller when its call is answered, before the parties are connected. */
+  callerAnnouncement?: Prompt | null;
 }
 
 /** A live call as other services see it (recording, monitoring). */
@@ -493,6 +495,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
     call.on('dialogDropped', (key) => this.dialogs.delete(key));
     call.on('early', (r) => this.emit('early', r));
     call.on('answered', (r) => {
+      const announcement = this.deps.callerAnnouncement;
+      if (announcement) inBackground(media.announce(announcement), logger, 'announcement failed');
       this.emit('answered', r);
       this.emit('liveAnswered', this.live(call));
     });

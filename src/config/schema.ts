@@ -439,6 +439,20 @@ const recording = z.preprocess(
   }),
 );
 
+/** A prompt: a WAV file (16-bit PCM or G.711, mono, 8 or 16 kHz), read and checked at start. */
+const promptFile = z.string().min(1).nullable().default(null);
+
+/**
+ * Prompts played into calls (never into a recording). Paths are relative to the working
+ * directory; a file that is missing or not a fitting WAV fails the start naming its key.
+ */
+const announcements = z.strictObject({
+  /** To the caller when the call is answered, before the parties hear each other. */
+  callerOnAnswer: promptFile,
+  /** To the agent alone when a monitoring session begins (any mode, any trigger). */
+  agentOnMonitor: promptFile,
+});
+
 /** A bearer token of the REST API and the event stream. */
 const apiToken = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'letters, digits, . _ - (1-32)'),
@@ -582,6 +596,7 @@ export const configSchema = z
     monitoring: monitoring.prefault({}),
     presence: presence.prefault({}),
     recording: recording.prefault({}),
+    announcements: announcements.prefault({}),
     api: api.prefault({}),
     audit: audit.prefault({}),
     log: log.prefault({}),
@@ -766,3 +781,4 @@ export type TrunkConfig = Config['trunks'][number];
 export type MonitoringGroupConfig = Config['monitoring']['groups'][number];
 export type PresenceConfig = Config['presence'];
 export type ApiTokenConfig = Config['api']['tokens'][number];
+export type AnnouncementsConfig = Config['announcements'];

@@ -44,7 +44,9 @@ export type MonitorEndReason =
   | 'no-answer'
   | 'media-failed'
   /** The supervisor's connection closed (a browser's WebSocket, RFC 7118). */
-  | 'connection-lost';
+  | 'connection-lost'
+  /** The supervisor answered another call on their phone (call waiting). */
+  | 'supervisor-answered-call';
 
 /** What started or steered a session. */
 export type MonitorTrigger = 'feature-code' | 'dtmf' | 'api' | 'yeastar' | 'cti';

@@ -524,16 +524,45 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     await this.endAll(callId, reason);
   }
 
+  /**
+   * `supervisor` answered another call on their phone (call waiting, docs/architecture.md
+   * §4.6): each of their sessions ends, ringing ones included, with reason
+   * `supervisor-answered-call` (a taken-over call ends with it, as when they hang up).
+   */
+  async supervisorAnsweredCall(supervisor: string): Promise<void> {
+    const reason: MonitorEndReason = 'supervisor-answered-call';
+    const ending: Promise<void>[] = [];
+    for (const entry of this.byCall.values()) {
+      for (const [id, c] of entry.calling) {
+        if (c.record.supervisor !== supervisor) continue;
+        this.stopCalling(entry, id, c, reason);
+      }
+      for (const s of entry.sessions) {
+        if (s.record.supervisor === supervisor) {
+          ending.push(this.endSession(s, reason, 'system', supervisor));
+        }
+      }
+    }
+    await Promise.all(ending);
+  }
+
+  private stopCalling(
+    entry: CallMonitoring,
+    id: string,
+    calling: { record: MonitorSessionRecord; cancel(): void },
+    reason: MonitorEndReason,
+  ): void {
+    calling.cancel();
+    entry.calling.delete(id);
+    this.finish(calling.record, reason);
+    inBackground(this.audit('stop', calling.record, reason), this.log(), 'auditing a stop failed');
+  }
+
   /** Ends every session of a call, ringing ones included. */
   private async endAll(callId: string, reason: MonitorEndReason): Promise<void> {
     const entry = this.byCall.get(callId);
     if (entry === undefined) return;
-    for (const [id, c] of entry.calling) {
-      c.cancel();
-      entry.calling.delete(id);
-      this.finish(c.record, reason);
-      inBackground(this.audit('stop', c.record, reason), this.log(), 'auditing a stop failed');
-    }
+    for (const [id, c] of entry.calling) this.stopCalling(entry, id, c, reason);
     await Promise.all([...entry.sessions].map((s) => this.endSession(s, reason, 'system', null)));
   }
 

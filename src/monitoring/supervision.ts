@@ -8,7 +8,8 @@
  * of it.
  */
 import type { Registry } from 'prom-client';
-import type { MediaEngine } from '../../media/engine/index.js';
+import type { MediaEngine, Prompt } from '../../media/engine/index.js';
+import { playAgentDisclaimer } from '../announcements/agentDisclaimer.js';
 import type { CallService, LiveCall } from '../calls/callService.js';
 import { agentOf as callAgent } from '../calls/agent.js';
 import { negotiatedCodecOf, type Side } from '../calls/callMedia.js';
@@ -61,6 +62,8 @@ export interface SupervisionDeps {
   host: string;
   /** The event stream, for monitor.* and hand.* events. */
   events?: EventBus;
+  /** Played to the agent alone when a monitoring session begins (announcements). */
+  agentDisclaimer?: Prompt | null;
 }
 
 function monitorable(
@@ -211,6 +214,17 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
       });
     }
     notes.open(live.record.id, agent?.extension ?? null);
+    // Call waiting: a supervisor who was monitoring answered (or placed) this call, so
+    // they left the monitored one (docs/architecture.md §4.6).
+    for (const extension of new Set(Object.values(live.extensions))) {
+      if (!monitoring.isMonitoring(extension)) continue;
+      inBackground(
+        monitoring.supervisorAnsweredCall(extension),
+        logger,
+        'ending monitoring for an answered call failed',
+        { callId: live.record.id, supervisor: extension },
+      );
+    }
     live.media.on('dtmf', (side, digit) => {
       if (side === agent?.side) notes.agentDigit(live.record.id, digit);
     });
@@ -258,6 +272,14 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
         logger.error({ err, callId: live.record.id }, 'recording sidecar not written'),
       );
   });
+  if (deps.agentDisclaimer) {
+    playAgentDisclaimer({
+      onAttached: (listener) => monitoring.on('attached', listener),
+      answeredCall: (callId) => calls.answeredCall(callId),
+      prompt: deps.agentDisclaimer,
+      logger,
+    });
+  }
   registerMonitoringMetrics(deps.registry, monitoring, deps.engine, recordings);
   if (deps.events !== undefined) publishSupervision(deps.events, monitoring, notes, presence);
   return {

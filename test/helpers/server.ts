@@ -8,7 +8,8 @@
  *
  * The config is config/default.yaml with the overrides deep-merged in (objects merge,
  * arrays and scalars replace), plus per-test ports, `log.level: info` (the "listening"
- * line is an info log) and the given extensions. The server must be built first
+ * line is an info log), no announcements (the overrides may set them) and the given
+ * extensions. The server must be built first
  * (`npm run build`; `npm test` does it); CALLWATCH_CLI=path overrides the entry point.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -312,6 +313,9 @@ async function startOnce(
     // Call recordings and the audit log go to the test's own directory (removed with it).
     recording: { directory: path.join(dir, 'recordings') },
     audit: { file: path.join(dir, 'audit', 'monitoring.jsonl') },
+    // The demo's prompts hold every call's parties apart for seconds: a test that is
+    // about them turns them on (test/integration/announcements.test.ts).
+    announcements: { callerOnAnswer: null, agentOnMonitor: null },
   });
   if (opts.extensions) {
     config.extensions = opts.extensions.map((e) => ({ ...e }));

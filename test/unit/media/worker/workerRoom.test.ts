@@ -165,3 +165,110 @@ describe('WorkerRoom routes: relay or mix, decided from gains and codecs', () =>
     expect([a.sources, c.sources, b.roomId]).toEqual([[c], [a], 0]);
   });
 });
+
+describe('WorkerRoom prompts: played into named legs only, their end reported once', () => {
+  interface FakeLeg {
+    id: number;
+    payloads: PayloadMap;
+    mixListener: number;
+    sources: FakeLeg[];
+    jitter: unknown;
+    audio: unknown;
+    roomId: number;
+    sending: boolean;
+    counters: { dropDirection: number };
+  }
+  const fakeLeg = (id: number): FakeLeg => ({
+    id,
+    payloads: new PayloadMap([{ name: 'PCMU', payloadType: 0 }], null),
+    mixListener: -1,
+    sources: [],
+    jitter: null,
+    audio: null,
+    roomId: 0,
+    // Not sending: the frame mixes for it but sends nothing (no socket here).
+    sending: false,
+    counters: { dropDirection: 0 },
+  });
+  const asLeg = (l: FakeLeg): WorkerLeg => l as unknown as WorkerLeg;
+  const ended: string[] = [];
+  const promptHost = {
+    ...host,
+    relay(listener: WorkerLeg, sources: WorkerLeg[]): void {
+      (listener as unknown as FakeLeg).sources = sources as unknown as FakeLeg[];
+    },
+    promptEnded(roomId: number, playId: number, reason: string): void {
+      ended.push(`${roomId}/${playId}:${reason}`);
+    },
+  };
+  const pair = (room: WorkerRoom, a: FakeLeg, b: FakeLeg): void =>
+    room.setMembers(
+      [
+        { leg: asLeg(a), hears: [{ leg: asLeg(b), gain: 1 }] },
+        { leg: asLeg(b), hears: [{ leg: asLeg(a), gain: 1 }] },
+      ],
+      [[asLeg(a)], [asLeg(b)]],
+    );
+  const audio = { sampleRate: 8000 as const, samples: new Int16Array(400).fill(1000) };
+
+  beforeEach(() => {
+    ended.length = 0;
+  });
+
+  it('a relayed leg is mixed while a prompt plays to it, relayed again after its end', () => {
+    const [a, b] = [fakeLeg(1), fakeLeg(2)];
+    const room = new WorkerRoom(11, promptHost);
+    pair(room, a, b);
+    room.playPrompt([asLeg(a)], audio, false, 1);
+    // Only a hears it: a mixes (b + the prompt), b is still a relay of a.
+    expect([a.mixListener, a.sources, b.sources, room.clocked]).toEqual([0, [], [a], true]);
+    // 400 samples: three frames; like a tone, its end is found on the next frame.
+    for (let i = 0; i < 3; i++) room.frame(i, performance.now());
+    expect(ended).toEqual([]);
+    room.frame(3, performance.now());
+    expect(ended).toEqual(['11/1:finished']);
+    expect([a.mixListener, a.sources, room.clocked]).toEqual([-1, [b], false]);
+  });
+
+  it('a loop plays until stopped; a stop of an ended playback does nothing', () => {
+    const [a, b] = [fakeLeg(1), fakeLeg(2)];
+    const room = new WorkerRoom(12, promptHost);
+    pair(room, a, b);
+    room.playPrompt([asLeg(a), asLeg(b)], audio, true, 7);
+    for (let i = 0; i < 20; i++) room.frame(i, performance.now());
+    expect(ended).toEqual([]);
+    room.stopPrompt(7);
+    room.stopPrompt(7);
+    expect(ended).toEqual(['12/7:stopped']);
+    expect([a.sources, b.sources, room.clocked]).toEqual([[b], [a], false]);
+  });
+
+  it('ends "left" when every leg it plays to has left, "closed" with the room', async () => {
+    const [a, b, c] = [fakeLeg(1), fakeLeg(2), fakeLeg(3)];
+    const room = new WorkerRoom(13, promptHost);
+    room.setMembers([
+      { leg: asLeg(a), hears: [{ leg: asLeg(b), gain: 1 }] },
+      { leg: asLeg(b), hears: [{ leg: asLeg(a), gain: 1 }] },
+      { leg: asLeg(c), hears: [] },
+    ]);
+    room.playPrompt([asLeg(a), asLeg(c)], audio, true, 1);
+    room.playPrompt([asLeg(b)], audio, true, 2);
+    room.removeLeg(asLeg(a));
+    expect(ended).toEqual([]); // still playing to c
+    // c leaves by new routes (not by closing).
+    room.setMembers([{ leg: asLeg(b), hears: [] }]);
+    expect(ended).toEqual(['13/1:left']);
+    await room.close();
+    expect(ended).toEqual(['13/1:left', '13/2:closed']);
+  });
+
+  it('refuses a leg outside the room and a playback id in use', () => {
+    const [a, b, c] = [fakeLeg(1), fakeLeg(2), fakeLeg(3)];
+    const room = new WorkerRoom(14, promptHost);
+    pair(room, a, b);
+    expect(() => room.playPrompt([asLeg(c)], audio, false, 1)).toThrow(/not in room 14/);
+    room.playPrompt([asLeg(a)], audio, false, 1);
+    expect(() => room.playPrompt([asLeg(b)], audio, false, 1)).toThrow(/already playing/);
+    expect(ended).toEqual([]);
+  });
+});

@@ -29,10 +29,13 @@ function scene(): {
   maxInFlight: () => number;
   /** What the room was asked, in order ('setRoutes', 'startRecording'). */
   asked: string[];
+  /** Ends each prompt played so far (with a reason), oldest first. */
+  prompts: ((reason: string) => void)[];
 } {
   const asked: string[] = [];
   const pending: Pending[] = [];
   const applied: Snapshot[] = [];
+  const prompts: ((reason: string) => void)[] = [];
   let inFlight = 0;
   let max = 0;
   let legs = 0;
@@ -69,12 +72,20 @@ function scene(): {
       return { format: 'wav', sampleRate: 8000, encoding: 'pcm16' };
     },
     close: async () => null,
+    playPrompt: async (legs: Leg[]) => {
+      const to = legs.map((l) => (l as unknown as { name: string }).name).join(',');
+      asked.push(`playPrompt ${to}`);
+      let finish: (reason: string) => void = () => {};
+      const done = new Promise<string>((resolve) => (finish = resolve));
+      prompts.push(finish);
+      return { done };
+    },
   };
   const engine = {
     createLeg: async () => leg(),
     createRoom: async () => room,
   } as unknown as MediaEngine;
-  return { engine, pending, applied, maxInFlight: () => max, asked };
+  return { engine, pending, applied, maxInFlight: () => max, asked, prompts };
 }
 
 /** Completes the room's pending updates one at a time, oldest first, until none is left. */
@@ -144,6 +155,59 @@ describe('CallMedia room updates', () => {
     await media.close();
     await expect(started).resolves.toBeNull();
     expect(asked).toEqual([]);
+  });
+});
+
+describe('the caller announcement', () => {
+  const prompt = { id: 1, sampleRate: 8000 as const, durationMs: 2000 };
+  const routesOf = (s: Snapshot) =>
+    s.members.map((m) => `${m.leg}<-[${m.hears.map((h) => h.leg).join(',')}]`);
+
+  it('after early media: parks both parties, plays to the caller, connects them at its end; the recording waits', async () => {
+    const { engine, pending, applied, asked, prompts } = scene();
+    const media = await CallMedia.create(engine, 'c5', ['PCMU'], createLogger('silent'));
+    // Early media connected the parties (the 183), then the call is answered.
+    const early = media.connect();
+    await drain(pending);
+    await early;
+    const announced = media.announce(prompt);
+    const started = media.startRecording({ path: '/nowhere/z.wav', channels: 2 });
+    const connected = media.connect(); // the 200's answer applied: waits for the prompt
+    await drain(pending);
+    expect(asked).toEqual(['setRoutes', 'setRoutes', 'playPrompt a']);
+    expect(routesOf(applied[1]!)).toEqual(['a<-[]', 'b<-[]']);
+    expect(applied[1]!.recordingTracks).toEqual([[], []]);
+    expect(media.isConnected).toBe(false);
+
+    prompts[0]!('finished');
+    await new Promise((r) => setImmediate(r));
+    await drain(pending);
+    await Promise.all([announced, connected]);
+    expect(routesOf(applied[2]!)).toEqual(['a<-[b]', 'b<-[a]']);
+    expect(applied[2]!.recordingTracks).toEqual([['a'], ['b']]);
+    expect(media.isConnected).toBe(true);
+    await expect(started).resolves.toEqual({ format: 'wav', sampleRate: 8000, encoding: 'pcm16' });
+    expect(asked).toEqual([
+      'setRoutes',
+      'setRoutes',
+      'playPrompt a',
+      'setRoutes',
+      'startRecording',
+    ]);
+  });
+
+  it('the call ending during the announcement connects nobody and records nothing', async () => {
+    const { engine, pending, asked, prompts } = scene();
+    const media = await CallMedia.create(engine, 'c6', ['PCMU'], createLogger('silent'));
+    const announced = media.announce(prompt);
+    const started = media.startRecording({ path: '/nowhere/w.wav', channels: 2 });
+    await drain(pending);
+    expect(asked).toEqual(['setRoutes', 'playPrompt a']);
+    await media.close();
+    prompts[0]!('closed'); // what the room's close does to its playbacks
+    await announced;
+    await expect(started).resolves.toBeNull();
+    expect(asked).toEqual(['setRoutes', 'playPrompt a']);
   });
 });
 

@@ -33,6 +33,17 @@ describe('config loading', () => {
     expect(config.auth.lockout.maxFailures).toBe(10);
   });
 
+  it('announcements: none by default; a path or null, each key named', () => {
+    expect(parseConfig({}).announcements).toEqual({ callerOnAnswer: null, agentOnMonitor: null });
+    expect(problemsOf({ announcements: { callerOnAnswer: '', agentOnMonitor: 3 } })).toEqual([
+      expect.stringMatching(/^announcements\.callerOnAnswer: /),
+      expect.stringMatching(/^announcements\.agentOnMonitor: /),
+    ]);
+    expect(problemsOf({ announcements: { onHold: 'x.wav' } })).toEqual([
+      'announcements.onHold: unknown key',
+    ]);
+  });
+
   it('names an unknown key', () => {
     expect(problemsOf({ sip: { lisen: {} } })).toEqual(['sip.lisen: unknown key']);
   });
