@@ -16,6 +16,7 @@ import { TypedEmitter } from '../util/typedEmitter.js';
 import { InvalidStateError, TransactionError } from './errors.js';
 import type { TransactionLogger } from './logger.js';
 import { clientKey, isRfc3261Branch, responseKey, serverKey, topBranch } from './matching.js';
+import { LingerQueues } from './lingerQueue.js';
 import { ServerTransaction, type ServerHost } from './serverTransaction.js';
 import {
   DEFAULT_TRYING_DELAY,
@@ -76,6 +77,7 @@ export class TransactionLayer {
   private readonly reliableTimers: TimerValues;
   private readonly isReliable: (destination: Endpoint) => boolean;
   private readonly host: ClientHost & ServerHost;
+  private readonly lingers: LingerQueues;
   private closed = false;
 
   constructor(options: TransactionLayerOptions) {
@@ -89,8 +91,10 @@ export class TransactionLayer {
       logger?.error({ err: error, where }, 'transaction listener threw');
     };
     this.observer = new TypedEmitter((error, event) => listenerError(error, String(event)));
+    this.lingers = new LingerQueues(options.clock);
     this.host = {
       clock: options.clock,
+      lingers: this.lingers,
       logger,
       transmit: options.send,
       listenerError,
@@ -237,6 +241,7 @@ export class TransactionLayer {
     const all: Transaction[] = [...this.clients.values(), ...this.servers.values()];
     this.clients.clear();
     this.servers.clear();
+    this.lingers.close();
     for (const tx of all) tx.abort();
   }
 

@@ -33,7 +33,8 @@ export interface ServerHost extends TransactionHost {
 
 export class ServerTransaction extends TransactionBase<ServerState, ServerEvent, ServerTimer> {
   readonly kind = 'server';
-  private readonly events: TypedEmitter<ServerTransactionEvents>;
+  /** Made by the first on(): most transactions (every REGISTER) have no listener. */
+  private events: TypedEmitter<ServerTransactionEvents> | undefined;
 
   /** @internal Created by TransactionLayer.receiveRequest(). */
   constructor(
@@ -45,13 +46,15 @@ export class ServerTransaction extends TransactionBase<ServerState, ServerEvent,
       init.request.method === 'INVITE' ? inviteServerMachine : nonInviteServerMachine,
       init,
     );
-    this.events = new TypedEmitter((error, event) => owner.listenerError(error, String(event)));
   }
 
   on<K extends keyof ServerTransactionEvents>(
     event: K,
     listener: (...args: ServerTransactionEvents[K]) => void,
   ): this {
+    this.events ??= new TypedEmitter((error, name) =>
+      this.owner.listenerError(error, String(name)),
+    );
     this.events.on(event, listener);
     return this;
   }
@@ -60,7 +63,7 @@ export class ServerTransaction extends TransactionBase<ServerState, ServerEvent,
     event: K,
     listener: (...args: ServerTransactionEvents[K]) => void,
   ): this {
-    this.events.off(event, listener);
+    this.events?.off(event, listener);
     return this;
   }
 
@@ -101,16 +104,16 @@ export class ServerTransaction extends TransactionBase<ServerState, ServerEvent,
   }
 
   protected timedOut(): void {
-    this.events.emit('timeout');
+    this.events?.emit('timeout');
   }
 
   protected transportFailed(error: unknown): void {
-    this.events.emit('transportError', error);
+    this.events?.emit('transportError', error);
   }
 
   protected ended(reason: TerminationReason): void {
     this.owner.serverEnded(this, reason);
-    this.events.emit('terminated', reason);
-    this.events.removeAllListeners();
+    this.events?.emit('terminated', reason);
+    this.events?.removeAllListeners();
   }
 }

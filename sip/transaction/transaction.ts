@@ -10,7 +10,14 @@ import type { Source } from '../transport/types.js';
 import { InvalidStateError } from './errors.js';
 import type { Action, Machine, MachineEvent, ServerContext, Transition } from './fsm.js';
 import type { TransactionLogger } from './logger.js';
+import type { Lingering, LingerQueues } from './lingerQueue.js';
 import type { TimerValues } from './timers.js';
+
+/**
+ * The wait timers of a last state (RFC 3261 §17: D, I, J, K), never cancelled while the
+ * transaction lives: they run on the layer's shared queues (lingerQueue.ts).
+ */
+const LINGER_TIMERS: ReadonlySet<string> = new Set(['D', 'I', 'J', 'K']);
 
 /** Why a transaction ended: normally, Timer B/F/H (or §9.1), a transport error, or layer close. */
 export type TerminationReason = 'completed' | 'timeout' | 'transportError' | 'closed';
@@ -18,6 +25,8 @@ export type TerminationReason = 'completed' | 'timeout' | 'transportError' | 'cl
 /** What a transaction needs from the layer that owns it. */
 export interface TransactionHost {
   readonly clock: Clock;
+  /** Shared queues for the last state's wait timer; without them each gets a clock timer. */
+  readonly lingers?: LingerQueues;
   readonly logger: TransactionLogger | undefined;
   transmit(message: SipMessage, destination: Source): void | Promise<void>;
   /** A TU callback threw. */
@@ -28,7 +37,7 @@ export abstract class TransactionBase<
   S extends string,
   E extends { type: string },
   T extends string,
-> {
+> implements Lingering {
   /** The match key (§17.1.3 / §17.2.3), unique among active transactions of its side. */
   readonly id: string;
   private req: SipRequest;
@@ -45,7 +54,12 @@ export abstract class TransactionBase<
   private finished = false;
   private last: SipResponse | undefined;
   private pending: Transition<S, T> | undefined;
-  private readonly armed = new Map<T, TimerHandle>();
+  /** Clock timers by name, made on the first one (a lingering transaction has none). */
+  private armed: Map<T, TimerHandle> | undefined;
+  /** The wait timer on the layer's queues, and the token of its entry (0: none). */
+  private lingerTimer: T | undefined;
+  private lingerMs = 0;
+  private lingerToken = 0;
 
   protected constructor(
     private readonly host: TransactionHost,
@@ -181,8 +195,7 @@ export abstract class TransactionBase<
         this.arm(action.timer, action.ms);
         return undefined;
       case 'cancelTimer':
-        this.armed.get(action.timer)?.cancel();
-        this.armed.delete(action.timer);
+        this.disarm(action.timer);
         return undefined;
       case 'deliver':
         this.last = action.response;
@@ -215,16 +228,48 @@ export abstract class TransactionBase<
   }
 
   private arm(timer: T, ms: number): void {
-    this.armed.get(timer)?.cancel();
+    this.disarm(timer);
+    const lingers = this.host.lingers;
+    if (lingers !== undefined && LINGER_TIMERS.has(timer)) {
+      this.lingerTimer = timer;
+      this.lingerMs = ms;
+      this.lingerToken = lingers.add(this, ms);
+      return;
+    }
+    const armed = (this.armed ??= new Map());
     const handle = this.host.clock.setTimer(ms, () => {
-      if (this.armed.get(timer) !== handle) return;
-      this.armed.delete(timer);
+      if (armed.get(timer) !== handle) return;
+      armed.delete(timer);
       this.dispatch({ type: 'timer', timer, after: ms });
     });
-    this.armed.set(timer, handle);
+    armed.set(timer, handle);
+  }
+
+  /** @internal The layer's linger queue: the wait armed with `token` is over. */
+  lingerExpired(token: number): void {
+    const timer = this.lingerTimer;
+    if (timer === undefined || token !== this.lingerToken) return;
+    this.lingerTimer = undefined;
+    this.lingerToken = 0;
+    this.dispatch({ type: 'timer', timer, after: this.lingerMs });
+  }
+
+  private disarm(timer: T): void {
+    if (this.lingerTimer === timer) {
+      this.lingerTimer = undefined;
+      this.lingerToken = 0;
+    }
+    const handle = this.armed?.get(timer);
+    if (handle !== undefined) {
+      handle.cancel();
+      this.armed?.delete(timer);
+    }
   }
 
   private disarmAll(): void {
+    this.lingerTimer = undefined;
+    this.lingerToken = 0;
+    if (this.armed === undefined) return;
     for (const handle of this.armed.values()) handle.cancel();
     this.armed.clear();
   }

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { KNOWN_METHODS } from '../../sip/core/requestChecks.js';
 import { cseqOf } from '../../sip/message/accessors.js';
-import type { SipMessage } from '../../sip/message/message.js';
+import type { SipMessage, SipResponse } from '../../sip/message/message.js';
 import type { TransportLayer } from '../../sip/transport/transportLayer.js';
 import type { SipStack } from '../../sip/stack.js';
 import type { LocationService } from '../registrar/locationService.js';
@@ -21,6 +21,29 @@ function responseMethod(message: SipMessage): string {
     return methodLabel(cseqOf(message).method);
   } catch {
     return 'other';
+  }
+}
+
+/**
+ * Increments of a labelled counter kept as plain numbers per label set until a scrape
+ * (the counter's collect()): prom-client hashes and validates the label object on every
+ * inc(), about 1 µs, and every SIP message in and out counted one.
+ */
+class PendingCounts<L extends string> {
+  private readonly pending = new Map<string, { labels: Record<L, string>; n: number }>();
+
+  add(key: string, labels: () => Record<L, string>): void {
+    const entry = this.pending.get(key);
+    if (entry !== undefined) entry.n++;
+    else this.pending.set(key, { labels: labels(), n: 1 });
+  }
+
+  /** Hands what was counted since the last scrape to `counter`. */
+  flush(counter: { inc(labels: Record<L, string>, value: number): void }): void {
+    for (const entry of this.pending.values()) {
+      if (entry.n > 0) counter.inc(entry.labels, entry.n);
+      entry.n = 0;
+    }
   }
 }
 
@@ -41,18 +64,39 @@ export class SipMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'callwatch_' });
 
-    const requests = new Counter({
+    const requestCounts = new PendingCounts<'direction' | 'method'>();
+    const responseCounts = new PendingCounts<'direction' | 'method' | 'class'>();
+    new Counter({
       name: 'callwatch_sip_requests_total',
       help: 'SIP requests received (in) and sent (out), by method',
       labelNames: ['direction', 'method'] as const,
       registers,
+      collect() {
+        requestCounts.flush(this);
+      },
     });
-    const responses = new Counter({
+    new Counter({
       name: 'callwatch_sip_responses_total',
       help: 'SIP responses received (in) and sent (out), by method and status class',
       labelNames: ['direction', 'method', 'class'] as const,
       registers,
+      collect() {
+        responseCounts.flush(this);
+      },
     });
+    const countRequest = (direction: 'in' | 'out', method: string): void => {
+      const label = methodLabel(method);
+      requestCounts.add(`${direction} ${label}`, () => ({ direction, method: label }));
+    };
+    const countResponse = (direction: 'in' | 'out', message: SipResponse): void => {
+      const method = responseMethod(message);
+      const statusClass = `${Math.floor(message.status / 100)}xx`;
+      responseCounts.add(`${direction} ${method} ${statusClass}`, () => ({
+        direction,
+        method,
+        class: statusClass,
+      }));
+    };
     const parseErrors = new Counter({
       name: 'callwatch_sip_parse_errors_total',
       help: 'SIP messages that could not be used, by transport and whether they were answered',
@@ -109,26 +153,11 @@ export class SipMetrics {
       },
     });
 
-    sources.transport.on('request', (req) =>
-      requests.inc({ direction: 'in', method: methodLabel(req.method) }),
-    );
-    sources.transport.on('response', (res) =>
-      responses.inc({
-        direction: 'in',
-        method: responseMethod(res),
-        class: `${Math.floor(res.status / 100)}xx`,
-      }),
-    );
+    sources.transport.on('request', (req) => countRequest('in', req.method));
+    sources.transport.on('response', (res) => countResponse('in', res));
     sources.transport.on('sent', (msg) => {
-      if (msg.kind === 'request') {
-        requests.inc({ direction: 'out', method: methodLabel(msg.method) });
-      } else {
-        responses.inc({
-          direction: 'out',
-          method: responseMethod(msg),
-          class: `${Math.floor(msg.status / 100)}xx`,
-        });
-      }
+      if (msg.kind === 'request') countRequest('out', msg.method);
+      else countResponse('out', msg);
     });
     const shed = new Counter({
       name: 'callwatch_sip_overload_rejections_total',
