@@ -9,6 +9,7 @@ export type {
   LatchedEvent,
   LegCloseReason,
   LegEvents,
+  LegMediaSpec,
   RtpTimeoutEvent,
   SecureEvent,
 } from './leg.js';
