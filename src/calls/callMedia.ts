@@ -227,17 +227,23 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
       name,
       payloadType: AUDIO_CODECS[name].payloadType,
     }));
-    const a = await engine.createLeg({ codecs: specs, group: callId, callId });
-    let b: Leg | undefined;
-    let room: Room;
-    try {
-      b = await engine.createLeg({ codecs: specs, group: callId, callId });
-      room = await engine.createRoom({ group: callId });
-    } catch (err) {
-      await Promise.all([a.close(), b?.close()]);
-      throw err;
+    // Asked together: the engine sends one turn's commands to the call's worker (the
+    // group places all three there at once) in one message, where each awaited in turn
+    // was a round trip of its own.
+    const [a, b, room] = await Promise.allSettled([
+      engine.createLeg({ codecs: specs, group: callId, callId }),
+      engine.createLeg({ codecs: specs, group: callId, callId }),
+      engine.createRoom({ group: callId }),
+    ]);
+    if (a.status === 'rejected' || b.status === 'rejected' || room.status === 'rejected') {
+      await Promise.all(
+        [a, b, room].map((made) =>
+          made.status === 'fulfilled' ? made.value.close().catch(() => undefined) : undefined,
+        ),
+      );
+      throw [a, b, room].find((made) => made.status === 'rejected')!.reason;
     }
-    return new CallMedia(engine, { a, b }, room, callId, specs, logger);
+    return new CallMedia(engine, { a: a.value, b: b.value }, room.value, callId, specs, logger);
   }
 
   /**

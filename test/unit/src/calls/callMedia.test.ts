@@ -243,3 +243,39 @@ describe('an answer applied to a leg', () => {
     });
   });
 });
+
+describe("creating a call's media", () => {
+  it('asks for both legs and the room in one turn (one message to the worker)', async () => {
+    const asked: string[] = [];
+    const engine = {
+      createLeg: async () => {
+        asked.push('createLeg');
+        return { on() {}, close: async () => {} } as unknown as Leg;
+      },
+      createRoom: async () => {
+        asked.push('createRoom');
+        return { close: async () => null };
+      },
+    } as unknown as MediaEngine;
+    const creating = CallMedia.create(engine, 'c1', ['PCMU'], createLogger('silent'));
+    expect(asked).toEqual(['createLeg', 'createLeg', 'createRoom']); // before any answer
+    await creating;
+  });
+
+  it('closes what was made when one of the three fails, and rejects with its error', async () => {
+    const closed: string[] = [];
+    let legs = 0;
+    const engine = {
+      createLeg: async () => {
+        const name = `leg${++legs}`;
+        if (name === 'leg2') throw new Error('no ports');
+        return { name, on() {}, close: async () => void closed.push(name) } as unknown as Leg;
+      },
+      createRoom: async () => ({ close: async () => void closed.push('room') }),
+    } as unknown as MediaEngine;
+    await expect(CallMedia.create(engine, 'c1', ['PCMU'], createLogger('silent'))).rejects.toThrow(
+      'no ports',
+    );
+    expect(closed.sort()).toEqual(['leg1', 'room']);
+  });
+});
