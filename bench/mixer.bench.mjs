@@ -50,7 +50,9 @@
  * Part 2 (end to end, W workers): frames received at each probe receiver, lost (holes in
  * the RTP timestamps the engine wrote) and late (> 60 ms above the socket's lowest
  * transit); PASS = lost + late ≤ 0.1 % of expected at every role and the generator held
- * ≥ 97 % of its nominal rate. Server CPU = worker threads (schedstat) and the whole
+ * ≥ 97 % of its nominal rate. The relayed legs of the calls that are not probes are
+ * counted too, at the end, from the kernel's counters of their unread sockets (delivered
+ * against what the other party sent; printed, not part of the verdict). Server CPU = worker threads (schedstat) and the whole
  * process; µs per packet = CPU / (packets in + out); RSS per call. Part 3 (latency) rides
  * on both: customer → agent (relayed) and customer → supervisor (mixed), by burst onset.
  * Every child process is stopped by its PID; every wait is bounded.
@@ -500,6 +502,9 @@ function fmtMixer(r) {
 function fmtE2e(r) {
   return (
     `${r.e2ePass ? 'PASS' : 'FAIL'} | ${r.monitored ? 'monitored' : 'unmonitored'} ${r.calls} calls | ${roleStr(r)} | ` +
+    (r.g.unreadRelayed?.sockets
+      ? `relayed legs of the unread calls: ${r.g.unreadRelayed.delivered}/${r.g.unreadRelayed.expected} delivered (${f3(r.g.unreadRelayed.lossPct)} % lost, kernel counters) | `
+      : '') +
     `worker CPU ${f1(r.workerCpuPct)}% (${r.workerPct.map(f1).join('+')}; legs ${r.legsPerWorker.join('+')}) process ${f1(r.procCpuPct)}% | ` +
     `in ${Math.round(r.pktsInPps)} out ${Math.round(r.pktsOutPps)} pps (nominal out ${r.nominalOutPps}) = ${f1(r.usPerPkt)} µs/pkt (process ${f1(r.procUsPerPkt)}) | ` +
     `${Math.round(r.usPerCallSec)} µs CPU per call-second | RSS/call ${f1(r.rssPerCallKb)} KB (RSS ${Math.round(r.rssMb)} MB) | ` +

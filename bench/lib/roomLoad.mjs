@@ -30,7 +30,8 @@
  * path's figure is the arrival of the frame that first carries the burst.
  *
  * Frames received, lost, late (probe calls only: their sockets are read as packets
- * arrive, from the warm-up's end until 'stop'). Per receiving socket, from the RTP header
+ * arrive, from the warm-up's end until 'stop'; the other calls' relayed legs are counted
+ * at the end from the kernel's drop counters, unreadRelayed()). Per receiving socket, from the RTP header
  * the engine wrote: count; timestamps unwrapped to 64-bit; expected = (highest − lowest
  * timestamp) / 160 + 1 (the engine maps a relayed stream's timestamps by a fixed offset
  * and stamps mixed frames frameIndex × 160, so a frame it never sent or a mixer tick it
@@ -53,11 +54,13 @@ import {
   Histogram,
   PACKET,
   connectSockets,
+  dropsByPort,
   openSockets,
   packetBuffers,
   serve,
   startPacer,
   stampFrame,
+  udpHandle,
 } from './rtpPackets.mjs';
 import { createBatchSender } from './batchSend.mjs';
 
@@ -74,6 +77,7 @@ let probeCalls = 0;
 let probe; // Uint8Array per socket
 let burstEvery = 50;
 let sent;
+let unreadRx; // per unread socket: what was still queued at the end, read then
 let sendErrors = 0;
 let other = 0;
 let counting = false;
@@ -114,6 +118,10 @@ function isSilent(msg, off) {
 
 function onMessage(i, msg) {
   const now = performance.now();
+  if (probe[i] === 0) {
+    unreadRx[i]++; // an unread socket drained at the end: count only
+    return;
+  }
   if (!counting) return;
   if (i >= legs * calls) {
     // control pair: send time in the payload
@@ -177,6 +185,7 @@ async function setup(m) {
   probe = new Uint8Array(total).fill(1);
   for (let i = legs * probeCalls; i < legs * calls; i++) probe[i] = 0;
   sent = new Float64Array(total);
+  unreadRx = new Float64Array(total);
   rx = new Float64Array(total);
   tsLast = new Float64Array(total);
   tsExt = new Float64Array(total);
@@ -248,12 +257,43 @@ async function start(callTargets, warmupMs) {
   }, warmupMs + 5);
 }
 
-function stop() {
+/**
+ * The relayed legs (customer, agent) of the calls whose sockets were never read: what the
+ * engine delivered to them = the kernel's drop count for the socket (/proc/net/udp) +
+ * what was still queued (read now), against what the other party's socket sent over the
+ * whole run (warm-up included), as rtpLoad.mjs counts its unread calls.
+ */
+async function unreadRelayed() {
+  await new Promise((r) => setTimeout(r, 300)); // what the engine still had in flight
+  const byPort = dropsByPort();
+  let delivered = 0;
+  let expected = 0;
+  let sockets = 0;
+  for (let i = legs * probeCalls; i < legs * calls; i++) {
+    const role = i % legs;
+    if (role > 1) continue;
+    delivered += byPort.get(socks[i].address().port) ?? 0;
+    expected += sent[i - role + (1 - role)];
+    sockets++;
+    udpHandle(socks[i]).recvStart();
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  for (let i = legs * probeCalls; i < legs * calls; i++) if (i % legs < 2) delivered += unreadRx[i];
+  return {
+    sockets,
+    expected,
+    delivered,
+    lossPct: expected > 0 ? (100 * Math.max(0, expected - delivered)) / expected : null,
+  };
+}
+
+async function stop() {
   pacer.stop();
   sender.close();
   counting = false;
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = performance.now() - wallStart;
+  const unread = await unreadRelayed();
   const byRole = ROLE_NAMES.slice(0, legs).map((name) => ({
     role: name,
     received: 0,
@@ -312,6 +352,7 @@ function stop() {
     sendLagP99Ms: pacer.lagP99Ms(),
     sendLagMaxMs: pacer.lagMaxMs(),
     sendPath: sender.kind(),
+    unreadRelayed: unread,
     cpuMs: (cpu.user + cpu.system) / 1000,
     cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / wallMs,
   };

@@ -35,7 +35,6 @@
  * Kernel drops of the generator's own sockets (/proc/net/udp) are reported separately:
  * those are packets the engine delivered but this process did not read in time.
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers';
 import {
@@ -43,6 +42,7 @@ import {
   Histogram,
   PACKET,
   connectSockets,
+  dropsByPort,
   openSockets,
   packetBuffers,
   serve,
@@ -137,17 +137,6 @@ async function start(callTargets, warmupMs) {
     sender.flush,
   );
   warmEnd = pacer.t0 + warmupMs;
-}
-
-/** Kernel drops per local port of this process's sockets, from /proc/net/udp. */
-function dropsByPort() {
-  const byPort = new Map();
-  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 13) continue;
-    byPort.set(parseInt(f[1].split(':')[1], 16), Number(f[f.length - 1]));
-  }
-  return byPort;
 }
 
 async function stop(drainMs) {

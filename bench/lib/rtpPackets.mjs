@@ -5,6 +5,7 @@
  * with the bench that forked them (setup → ports, start → started, stop → result).
  */
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { clearTimeout, setTimeout } from 'node:timers';
 
@@ -197,4 +198,15 @@ export function serve({ setup, start, stop, sockets }) {
     }
   });
   process.on('disconnect', () => process.exit(0)); // parent gone: never outlive it
+}
+
+/** Kernel drops per local port of this process's sockets, from /proc/net/udp. */
+export function dropsByPort() {
+  const byPort = new Map();
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 13) continue;
+    byPort.set(parseInt(f[1].split(':')[1], 16), Number(f[f.length - 1]));
+  }
+  return byPort;
 }
