@@ -50,7 +50,9 @@
  * Part 2 (end to end, W workers): frames received at each probe receiver, lost (holes in
  * the RTP timestamps the engine wrote) and late (> 60 ms above the socket's lowest
  * transit); PASS = lost + late ≤ 0.1 % of expected at every role and the generator held
- * ≥ 97 % of its nominal rate. Server CPU = worker threads (schedstat) and the whole
+ * ≥ 97 % of its nominal rate. The relayed legs of the calls that are not probes are
+ * counted too, at the end, from the kernel's counters of their unread sockets (delivered
+ * against what the other party sent; printed, not part of the verdict). Server CPU = worker threads (schedstat) and the whole
  * process; µs per packet = CPU / (packets in + out); RSS per call. Part 3 (latency) rides
  * on both: customer → agent (relayed) and customer → supervisor (mixed), by burst onset.
  * Every child process is stopped by its PID; every wait is bounded.
@@ -500,12 +502,15 @@ function fmtMixer(r) {
 function fmtE2e(r) {
   return (
     `${r.e2ePass ? 'PASS' : 'FAIL'} | ${r.monitored ? 'monitored' : 'unmonitored'} ${r.calls} calls | ${roleStr(r)} | ` +
+    (r.g.unreadRelayed?.sockets
+      ? `relayed legs of the unread calls: ${r.g.unreadRelayed.delivered}/${r.g.unreadRelayed.expected} delivered (${f3(r.g.unreadRelayed.lossPct)} % lost, kernel counters) | `
+      : '') +
     `worker CPU ${f1(r.workerCpuPct)}% (${r.workerPct.map(f1).join('+')}; legs ${r.legsPerWorker.join('+')}) process ${f1(r.procCpuPct)}% | ` +
     `in ${Math.round(r.pktsInPps)} out ${Math.round(r.pktsOutPps)} pps (nominal out ${r.nominalOutPps}) = ${f1(r.usPerPkt)} µs/pkt (process ${f1(r.procUsPerPkt)}) | ` +
     `${Math.round(r.usPerCallSec)} µs CPU per call-second | RSS/call ${f1(r.rssPerCallKb)} KB (RSS ${Math.round(r.rssMb)} MB) | ` +
     `tick p99 ${bk(r.lat.p99)} (idle reference ${bk(r.ref.p99)}) skipped ${r.skipped} | sock drops ${r.engineSocketDrops ?? '?'} | ` +
     `latency relayed ${latStr(r.g.latencyUs.agent)} mixed ${latStr(r.g.latencyUs.supervisor)} direct p99 ${msU(r.g.controlLatencyUs.p99)} ms | ` +
-    `gen CPU ${f1(r.g.cpuPct)}% sent ${f1(r.offeredPct)}% lag p99 ${f1(r.g.sendLagP99Ms)} ms | machine busy ${f1(r.machineBusyPct)}%, steal ${f1(r.stealPct)}% | load ${r.loadStart} → ${r.loadEnd}`
+    `gen CPU ${f1(r.g.cpuPct)}% = ${f2((1000 * r.g.cpuMs) / Math.max(1, r.g.sent))} µs per datagram sent, sent ${f1(r.offeredPct)}% lag p99 ${f1(r.g.sendLagP99Ms)} ms, ${r.g.sendPath} | machine busy ${f1(r.machineBusyPct)}%, steal ${f1(r.stealPct)}% | load ${r.loadStart} → ${r.loadEnd}`
   );
 }
 
@@ -686,7 +691,7 @@ async function main() {
     if (batching !== null)
       md.push(`- native io batching (probe in the bench process): ${batching}`);
     md.push(
-      `- setup: per call PCMU legs customer, agent and (monitored) supervisor in listen mode, one room per call (group = call), recorded calls as stereo WAV into a tmp dir removed after each run; bench/lib/roomLoad.mjs (separate process) sends 172-byte packets at 50 pps on every leg, μ-law silence except a full-scale burst from the customer of each probe call every 50 frames; ${WARMUP_MS / 1000} s warm-up, then the window. Tick lateness from the worker's histogram (buckets ≤0.5, 1, 2, 5, 10, 20, 50, 100 ms: a percentile is the upper bound of its bucket). Drift = ticks run + skipped − window/20 ms. Lost = holes in the engine's RTP timestamps at each probe receiver, late = transit > 60 ms above the socket's lowest; latency = burst onset arrival − burst send (same process clock; includes the generator's own scheduling, "direct" = generator socket pairs bypassing the engine). "machine busy" = /proc/stat busy time of all cores, in % of one core (ours + everyone else's); "steal" = time the hypervisor ran other guests instead of this VM, in % of all cores' time.`,
+      `- setup: per call PCMU legs customer, agent and (monitored) supervisor in listen mode, one room per call (group = call), recorded calls as stereo WAV into a tmp dir removed after each run; bench/lib/roomLoad.mjs (separate process) sends 172-byte packets at 50 pps on every leg (each 1 ms slot's frames in one batch through the native addon, bench/lib/batchSend.mjs; CALLWATCH_BENCH_BATCH_SEND=0 sends each with dgram), μ-law silence except a full-scale burst from the customer of each probe call every 50 frames; ${WARMUP_MS / 1000} s warm-up, then the window. Tick lateness from the worker's histogram (buckets ≤0.5, 1, 2, 5, 10, 20, 50, 100 ms: a percentile is the upper bound of its bucket). Drift = ticks run + skipped − window/20 ms. Lost = holes in the engine's RTP timestamps at each probe receiver, late = transit > 60 ms above the socket's lowest; latency = burst onset arrival − burst send (same process clock; includes the generator's own scheduling, "direct" = generator socket pairs bypassing the engine). "machine busy" = /proc/stat busy time of all cores, in % of one core (ours + everyone else's); "steal" = time the hypervisor ran other guests instead of this VM, in % of all cores' time.`,
     );
     if (mixerRows.length) {
       md.push('');
@@ -715,7 +720,7 @@ async function main() {
       );
       md.push('');
       md.push(
-        '| calls | kind | verdict | lost+late % customer / agent / supervisor | worker CPU % | process CPU % | pkts in+out per s | µs/pkt (worker) | µs per call-s | RSS/call KB | tick p99 (idle ref.) / skipped | latency relayed p50 / p99 (ms) | latency mixed p50 / p99 (ms) | direct p99 | gen CPU % | machine busy % / steal % | load start → end |',
+        '| calls | kind | verdict | lost+late % customer / agent / supervisor | worker CPU % | process CPU % | pkts in+out per s | µs/pkt (worker) | µs per call-s | RSS/call KB | tick p99 (idle ref.) / skipped | latency relayed p50 / p99 (ms) | latency mixed p50 / p99 (ms) | direct p99 | gen CPU % (µs per datagram sent) | machine busy % / steal % | load start → end |',
       );
       md.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
       for (const r of e2eRows) {
@@ -728,7 +733,7 @@ async function main() {
         const la = r.g.latencyUs.agent;
         const ls = r.g.latencyUs.supervisor;
         md.push(
-          `| ${r.calls} | ${r.monitored ? 'monitored' : 'unmonitored'} | ${r.e2ePass ? 'PASS' : 'FAIL'} | ${r.roles.map((b) => f3(b.badPct)).join(' / ')} | ${f1(r.workerCpuPct)} | ${f1(r.procCpuPct)} | ${Math.round(r.pktsInPps + r.pktsOutPps)} | ${f1(r.usPerPkt)} | ${Math.round(r.usPerCallSec)} | ${f1(r.rssPerCallKb)} | ${bk(r.lat.p99)} (${bk(r.ref.p99)}) / ${r.skipped} | ${msU(la.p50)} / ${msU(la.p99)} | ${ls ? `${msU(ls.p50)} / ${msU(ls.p99)}` : '–'} | ${msU(r.g.controlLatencyUs.p99)} | ${f1(r.g.cpuPct)} | ${f1(r.machineBusyPct)} / ${f1(r.stealPct)} | ${r.loadStart} → ${r.loadEnd} |`,
+          `| ${r.calls} | ${r.monitored ? 'monitored' : 'unmonitored'} | ${r.e2ePass ? 'PASS' : 'FAIL'} | ${r.roles.map((b) => f3(b.badPct)).join(' / ')} | ${f1(r.workerCpuPct)} | ${f1(r.procCpuPct)} | ${Math.round(r.pktsInPps + r.pktsOutPps)} | ${f1(r.usPerPkt)} | ${Math.round(r.usPerCallSec)} | ${f1(r.rssPerCallKb)} | ${bk(r.lat.p99)} (${bk(r.ref.p99)}) / ${r.skipped} | ${msU(la.p50)} / ${msU(la.p99)} | ${ls ? `${msU(ls.p50)} / ${msU(ls.p99)}` : '–'} | ${msU(r.g.controlLatencyUs.p99)} | ${f1(r.g.cpuPct)} (${f2((1000 * r.g.cpuMs) / Math.max(1, r.g.sent))}) | ${f1(r.machineBusyPct)} / ${f1(r.stealPct)} | ${r.loadStart} → ${r.loadEnd} |`,
         );
       }
     }

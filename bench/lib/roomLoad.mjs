@@ -13,7 +13,10 @@
  * connected to its engine leg's RTP port. Every socket sends a 172-byte PCMU packet
  * (12-byte header + 160 bytes of μ-law silence, 0xFF) every 20 ms on a drift-free
  * schedule (frame n of socket s due at t0 + n·20 ms + (s mod 20) ms; a late timer sends
- * every overdue frame, so the count sent matches the elapsed time).
+ * every overdue frame, so the count sent matches the elapsed time). The frames of one
+ * 1 ms slot leave together through batchSend.mjs (one call into the native addon, one
+ * io_uring submission), not one dgram send each: at 400 calls the per-send cost made this
+ * generator, not the engine, the limit (its own control pairs were > 300 ms late).
  *
  * Latency without payload stamps. The mixer decodes, sums and re-encodes, so bytes in the
  * payload do not survive it; the customer of every probe call instead sends a BURST (a
@@ -27,7 +30,8 @@
  * path's figure is the arrival of the frame that first carries the burst.
  *
  * Frames received, lost, late (probe calls only: their sockets are read as packets
- * arrive, from the warm-up's end until 'stop'). Per receiving socket, from the RTP header
+ * arrive, from the warm-up's end until 'stop'; the other calls' relayed legs are counted
+ * at the end from the kernel's drop counters, unreadRelayed()). Per receiving socket, from the RTP header
  * the engine wrote: count; timestamps unwrapped to 64-bit; expected = (highest − lowest
  * timestamp) / 160 + 1 (the engine maps a relayed stream's timestamps by a fixed offset
  * and stamps mixed frames frameIndex × 160, so a frame it never sent or a mixer tick it
@@ -50,12 +54,15 @@ import {
   Histogram,
   PACKET,
   connectSockets,
+  dropsByPort,
   openSockets,
   packetBuffers,
   serve,
   startPacer,
   stampFrame,
+  udpHandle,
 } from './rtpPackets.mjs';
+import { createBatchSender } from './batchSend.mjs';
 
 const BIN_US = 100;
 const BINS = 5000; // 500 ms
@@ -70,12 +77,14 @@ let probeCalls = 0;
 let probe; // Uint8Array per socket
 let burstEvery = 50;
 let sent;
+let unreadRx; // per unread socket: what was still queued at the end, read then
 let sendErrors = 0;
 let other = 0;
 let counting = false;
 let pacer = null;
 let warmEnd = Infinity;
 let bufs = [];
+let sender = null; // batchSend.mjs
 let cpuStart = null;
 let wallStart = 0;
 
@@ -109,6 +118,10 @@ function isSilent(msg, off) {
 
 function onMessage(i, msg) {
   const now = performance.now();
+  if (probe[i] === 0) {
+    unreadRx[i]++; // an unread socket drained at the end: count only
+    return;
+  }
   if (!counting) return;
   if (i >= legs * calls) {
     // control pair: send time in the payload
@@ -172,6 +185,7 @@ async function setup(m) {
   probe = new Uint8Array(total).fill(1);
   for (let i = legs * probeCalls; i < legs * calls; i++) probe[i] = 0;
   sent = new Float64Array(total);
+  unreadRx = new Float64Array(total);
   rx = new Float64Array(total);
   tsLast = new Float64Array(total);
   tsExt = new Float64Array(total);
@@ -214,38 +228,72 @@ function sendFrame(i, f) {
       burstSeenAgent[c] = 0;
       burstSeenSup[c] = 0;
       if (counting) bursts++;
-      socks[i].send(b, onSendError);
+      sender.stage(i); // the burst's bytes are sent before the buffer is written again
+      sender.flush();
       b.fill(0xff, 12);
       sent[i]++;
       return;
     }
     for (let k = 0; k < 32; k++) b[12 + k] = (f >>> (31 - k)) & 1 ? 0x7f : 0xff;
   }
-  socks[i].send(b, onSendError);
+  sender.stage(i);
   sent[i]++;
 }
 
 async function start(callTargets, warmupMs) {
-  await connectSockets(socks, callTargets, legs * calls, control);
-  bufs = packetBuffers(socks.length, 0x20000);
+  const targets = await connectSockets(socks, callTargets, legs * calls, control);
+  sender = createBatchSender(socks, targets, PACKET, () => sendErrors++);
+  bufs = packetBuffers(socks.length, 0x20000).map((b, i) => {
+    const view = sender.packet(i);
+    b.copy(view);
+    return view;
+  });
   cpuStart = process.cpuUsage();
   wallStart = performance.now();
-  pacer = startPacer(socks.length, sendFrame);
+  pacer = startPacer(socks.length, sendFrame, sender.flush);
   warmEnd = pacer.t0 + warmupMs;
   setTimeout(() => {
     counting = true;
   }, warmupMs + 5);
 }
 
-function onSendError(err) {
-  if (err) sendErrors++;
+/**
+ * The relayed legs (customer, agent) of the calls whose sockets were never read: what the
+ * engine delivered to them = the kernel's drop count for the socket (/proc/net/udp) +
+ * what was still queued (read now), against what the other party's socket sent over the
+ * whole run (warm-up included), as rtpLoad.mjs counts its unread calls.
+ */
+async function unreadRelayed() {
+  await new Promise((r) => setTimeout(r, 300)); // what the engine still had in flight
+  const byPort = dropsByPort();
+  let delivered = 0;
+  let expected = 0;
+  let sockets = 0;
+  for (let i = legs * probeCalls; i < legs * calls; i++) {
+    const role = i % legs;
+    if (role > 1) continue;
+    delivered += byPort.get(socks[i].address().port) ?? 0;
+    expected += sent[i - role + (1 - role)];
+    sockets++;
+    udpHandle(socks[i]).recvStart();
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  for (let i = legs * probeCalls; i < legs * calls; i++) if (i % legs < 2) delivered += unreadRx[i];
+  return {
+    sockets,
+    expected,
+    delivered,
+    lossPct: expected > 0 ? (100 * Math.max(0, expected - delivered)) / expected : null,
+  };
 }
 
-function stop() {
+async function stop() {
   pacer.stop();
+  sender.close();
   counting = false;
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = performance.now() - wallStart;
+  const unread = await unreadRelayed();
   const byRole = ROLE_NAMES.slice(0, legs).map((name) => ({
     role: name,
     received: 0,
@@ -303,6 +351,8 @@ function stop() {
     controlLatencyUs: latency(clat),
     sendLagP99Ms: pacer.lagP99Ms(),
     sendLagMaxMs: pacer.lagMaxMs(),
+    sendPath: sender.kind(),
+    unreadRelayed: unread,
     cpuMs: (cpu.user + cpu.system) / 1000,
     cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / wallMs,
   };

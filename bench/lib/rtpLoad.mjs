@@ -12,7 +12,8 @@
  * PCMU packet (12-byte RTP header + 160 bytes) every 20 ms on a drift-free schedule:
  * frame n of socket s is due at t0 + n·20 ms + (s mod 20) ms, so the load is spread over
  * the 20 ms period in 1 ms slices; a late timer sends every overdue frame at once (catch
- * up), so the count sent always matches the elapsed time.
+ * up), so the count sent always matches the elapsed time. The frames of one slot leave
+ * together through batchSend.mjs (one call into the native addon), not one dgram send each.
  *
  * The engine rewrites SSRC, sequence number and timestamp of what it relays (one
  * continuous stream per leg), so the generator's own frame number and send time ride in
@@ -34,7 +35,6 @@
  * Kernel drops of the generator's own sockets (/proc/net/udp) are reported separately:
  * those are packets the engine delivered but this process did not read in time.
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers';
 import {
@@ -42,6 +42,7 @@ import {
   Histogram,
   PACKET,
   connectSockets,
+  dropsByPort,
   openSockets,
   packetBuffers,
   serve,
@@ -49,6 +50,7 @@ import {
   stampFrame,
   udpHandle,
 } from './rtpPackets.mjs';
+import { createBatchSender } from './batchSend.mjs';
 
 const BIN_US = 10;
 const BINS = 20000; // 200 ms
@@ -75,6 +77,7 @@ let pacer = null;
 let cpuStart = null;
 let wallStart = 0;
 let bufs = [];
+let sender = null; // batchSend.mjs
 
 function onMessage(i, msg) {
   const now = performance.now();
@@ -95,10 +98,6 @@ function onMessage(i, msg) {
   if (ts >= warmEnd) (i >= 2 * calls ? clat : lat).add((now - ts) * 1000);
 }
 
-function onSendError(err) {
-  if (err) sendErrors++;
-}
-
 async function setup(n, controlPairs, probeN) {
   calls = n;
   control = controlPairs;
@@ -116,34 +115,33 @@ async function setup(n, controlPairs, probeN) {
 }
 
 async function start(callTargets, warmupMs) {
-  await connectSockets(socks, callTargets, 2 * calls, control);
-  bufs = packetBuffers(socks.length, 0x10000);
+  const targets = await connectSockets(socks, callTargets, 2 * calls, control);
+  sender = createBatchSender(socks, targets, PACKET, () => sendErrors++);
+  bufs = packetBuffers(socks.length, 0x10000).map((b, i) => {
+    const view = sender.packet(i);
+    b.copy(view);
+    return view;
+  });
   cpuStart = process.cpuUsage();
   wallStart = performance.now();
-  pacer = startPacer(socks.length, (i, f) => {
-    const b = bufs[i];
-    stampFrame(b, f);
-    b.writeUInt32BE(f >>> 0, 12);
-    b.writeDoubleBE(performance.now(), 16);
-    socks[i].send(b, onSendError);
-    sent[i]++;
-  });
+  pacer = startPacer(
+    socks.length,
+    (i, f) => {
+      const b = bufs[i];
+      stampFrame(b, f);
+      b.writeUInt32BE(f >>> 0, 12);
+      b.writeDoubleBE(performance.now(), 16);
+      sender.stage(i);
+      sent[i]++;
+    },
+    sender.flush,
+  );
   warmEnd = pacer.t0 + warmupMs;
-}
-
-/** Kernel drops per local port of this process's sockets, from /proc/net/udp. */
-function dropsByPort() {
-  const byPort = new Map();
-  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 13) continue;
-    byPort.set(parseInt(f[1].split(':')[1], 16), Number(f[f.length - 1]));
-  }
-  return byPort;
 }
 
 async function stop(drainMs) {
   pacer.stop();
+  sender.close();
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = performance.now() - wallStart;
   await new Promise((r) => setTimeout(r, drainMs));
@@ -208,6 +206,7 @@ async function stop(drainMs) {
     nominalPps: calls * 2 * (1000 / FRAME_MS),
     sendLagP99Ms: pacer.lagP99Ms(),
     sendLagMaxMs: pacer.lagMaxMs(),
+    sendPath: sender.kind(),
     latencyUs: {
       n: lat.n,
       p50: lat.pct(0.5),

@@ -5,6 +5,7 @@
  * with the bench that forked them (setup → ports, start → started, stop → result).
  */
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { clearTimeout, setTimeout } from 'node:timers';
 
@@ -83,7 +84,7 @@ export async function openSockets(probe, onMessage, onError) {
 
 /**
  * Connects socket i to targets[i] (the engine's legs); the `control` pairs after the
- * first `first` sockets are connected to each other.
+ * first `first` sockets are connected to each other. Returns every socket's target port.
  */
 export async function connectSockets(socks, callTargets, first, control) {
   const targets = callTargets.slice();
@@ -95,6 +96,7 @@ export async function connectSockets(socks, callTargets, first, control) {
   await Promise.all(
     socks.map((s, i) => new Promise((resolve) => s.connect(targets[i], '127.0.0.1', resolve))),
   );
+  return targets;
 }
 
 /** One PCMU packet buffer per socket: μ-law silence, PT 0, SSRC ssrcBase + i. */
@@ -120,8 +122,9 @@ export function stampFrame(b, f) {
  * in 1 ms slices; a late timer sends every overdue frame at once (catch up), so the count
  * sent always matches the elapsed time. sendFrame(i, f) sends frame f of socket i.
  * Send lag (how late each slice's frame went out) is kept in 0.1 ms bins up to 100 ms.
+ * flush() runs after each slice's frame (the batch sender's, batchSend.mjs).
  */
-export function startPacer(count, sendFrame) {
+export function startPacer(count, sendFrame, flush = () => {}) {
   const bySlice = Array.from({ length: SLICES }, () => []);
   for (let i = 0; i < count; i++) bySlice[i % SLICES].push(i);
   const frameDone = new Int32Array(SLICES); // per slice: frames already sent
@@ -151,6 +154,7 @@ export function startPacer(count, sendFrame) {
           lagHist[Math.min(1000, Math.floor(lag * 10))]++;
           lagN++;
           for (let k = 0; k < list.length; k++) sendFrame(list[k], f);
+          flush();
         }
         frameDone[sl] = f;
       }
@@ -194,4 +198,15 @@ export function serve({ setup, start, stop, sockets }) {
     }
   });
   process.on('disconnect', () => process.exit(0)); // parent gone: never outlive it
+}
+
+/** Kernel drops per local port of this process's sockets, from /proc/net/udp. */
+export function dropsByPort() {
+  const byPort = new Map();
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 13) continue;
+    byPort.set(parseInt(f[1].split(':')[1], 16), Number(f[f.length - 1]));
+  }
+  return byPort;
 }

@@ -13,6 +13,7 @@ export type {
   LatchedEvent,
   LegCloseReason,
   LegEvents,
+  LegMediaSpec,
   RtpTimeoutEvent,
   SecureEvent,
 } from './leg.js';

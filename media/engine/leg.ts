@@ -41,6 +41,16 @@ import {
   validateCommand,
 } from '../worker/validate.js';
 
+/** Leg.applyMedia's argument: one offer/answer's result for the leg. */
+export interface LegMediaSpec {
+  /** Negotiated codecs, preferred first. */
+  codecs: CodecSpec[];
+  telephoneEvent?: TelephoneEventSpec | null;
+  /** The endpoint's address; absent: the leg keeps the one it has. */
+  remote?: RemoteAddress | null;
+  direction: MediaDirection;
+}
+
 export type LegCloseReason = 'closed' | 'engine-closed' | 'worker-died';
 
 export interface LatchedEvent {
@@ -199,6 +209,31 @@ export class Leg extends TypedEmitter<LegEvents> {
       codecs: checked,
       telephoneEvent: te,
     });
+  }
+
+  /**
+   * What one offer/answer decided (RFC 3264), in one command to the worker: the
+   * negotiated codecs and telephone-event, the endpoint's address (absent: unchanged, as
+   * for a hold to 0.0.0.0) and the direction, applied in that order, as setCodecs,
+   * setRemote and setDirection would (docs/architecture.md §5.2).
+   */
+  async applyMedia(media: LegMediaSpec): Promise<void> {
+    this.assertOpen();
+    const codecs = checkCodecs(media.codecs);
+    const telephoneEvent = checkTelephoneEvent(media.telephoneEvent ?? null, codecs);
+    const hasRemote = media.remote !== undefined;
+    const remote = hasRemote ? checkRemote(media.remote, 'remote', this.#family) : null;
+    const direction = checkDirection(media.direction);
+    await this.worker.request({
+      type: 'applyMedia',
+      legId: this.id,
+      codecs,
+      telephoneEvent,
+      ...(hasRemote ? { remote } : {}),
+      direction,
+    });
+    if (hasRemote) this.#remote = remote;
+    this.#direction = direction;
   }
 
   /**

@@ -23,7 +23,7 @@ import type { SecureCounters } from '../secure/securePair.js';
 
 export type { CodecName } from '../codecs/codec.js';
 
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 // ---------------------------------------------------------------------------------------
 // Shared value types
@@ -398,6 +398,20 @@ export type Command =
       codecs: CodecSpec[];
       telephoneEvent: TelephoneEventSpec | null;
     }
+  /**
+   * What one offer/answer decided for a leg (RFC 3264), in one command: its codecs and
+   * telephone-event, then its remote (absent: unchanged, e.g. a hold to 0.0.0.0), then its
+   * direction, applied in that order as setCodecs, setRemote and setDirection would be.
+   */
+  | {
+      type: 'applyMedia';
+      id: number;
+      legId: number;
+      codecs: CodecSpec[];
+      telephoneEvent: TelephoneEventSpec | null;
+      remote?: RemoteAddress | null;
+      direction: MediaDirection;
+    }
   /** Who the leg's outbound stream is fed from: [] silence, [x] relay x (≥2: the mixer). */
   | { type: 'setSources'; id: number; legId: number; sources: number[] }
   | { type: 'setDirection'; id: number; legId: number; direction: MediaDirection }
@@ -473,6 +487,7 @@ export interface CommandResults {
   createLeg: { ssrc: number };
   setRemote: null;
   setCodecs: null;
+  applyMedia: null;
   setSources: null;
   setDirection: null;
   createRoom: null;

@@ -433,6 +433,18 @@ function readCommand(x: unknown): Command {
       const telephoneEvent = checkTelephoneEvent(o.telephoneEvent, codecs);
       return { type: 'setCodecs', id, legId: checkLegId(o.legId), codecs, telephoneEvent };
     }
+    case 'applyMedia': {
+      const codecs = checkCodecs(o.codecs);
+      return {
+        type: 'applyMedia',
+        id,
+        legId: checkLegId(o.legId),
+        codecs,
+        telephoneEvent: checkTelephoneEvent(o.telephoneEvent, codecs),
+        ...(o.remote === undefined ? {} : { remote: checkRemote(o.remote) }),
+        direction: checkDirection(o.direction),
+      };
+    }
     case 'setSources': {
       const legId = checkLegId(o.legId);
       return { type: 'setSources', id, legId, sources: checkSources(o.sources, legId) };

@@ -27,15 +27,19 @@ import type { CreateRecordingFile } from '../recording/recordingFile.js';
 import { Counters } from './counters.js';
 import { PayloadMap } from './payloadMap.js';
 import type {
+  CodecSpec,
   Command,
   CommandResults,
   CommandType,
   LegConfig,
   LogLevel,
+  MediaDirection,
   MixerStats,
+  RemoteAddress,
   RecordingTracks,
   RoomRoute,
   StatsReport,
+  TelephoneEventSpec,
   WorkerConfig,
   WorkerEvent,
 } from './protocol.js';
@@ -217,22 +221,19 @@ export class WorkerCore {
     switch (command.type) {
       case 'createLeg':
         return this.createLeg(command.leg);
-      case 'setRemote': {
-        const leg = this.leg(command.legId);
-        const { destAddress, destPort } = leg;
-        leg.setRemote(command.remote, now);
-        if (leg.destPort !== destPort || leg.destAddress !== destAddress) leg.outbound.interrupt();
-        arm(leg, now);
+      case 'setRemote':
+        this.applyRemote(this.leg(command.legId), command.remote, now);
         return null;
-      }
-      case 'setCodecs': {
+      case 'setCodecs':
+        this.applyCodecs(this.leg(command.legId), command.codecs, command.telephoneEvent);
+        return null;
+      case 'applyMedia': {
+        // One offer/answer's result in one command (docs/architecture.md §5.2), in the
+        // order the three single commands were sent.
         const leg = this.leg(command.legId);
-        leg.setPayloads(new PayloadMap(command.codecs, command.telephoneEvent));
-        // Whether its listeners (and it) can be relayed depends on the codecs.
-        if (leg.roomId !== 0) {
-          this.rooms.get(leg.roomId)?.reroute();
-          this.updateClock();
-        }
+        this.applyCodecs(leg, command.codecs, command.telephoneEvent);
+        if (command.remote !== undefined) this.applyRemote(leg, command.remote, now);
+        this.applyDirection(leg, command.direction, now);
         return null;
       }
       case 'setSources': {
@@ -319,16 +320,9 @@ export class WorkerCore {
           this.updateClock();
         }
       }
-      case 'setDirection': {
-        const leg = this.leg(command.legId);
-        const wasReceiving = leg.receiving;
-        leg.setDirection(command.direction);
-        // Gaps we cause are pauses, not loss: both streams touched restart a segment.
-        leg.outbound.interrupt();
-        for (const listener of leg.listeners) listener.outbound.interrupt();
-        if (leg.receiving && !wasReceiving && leg.armedMs >= 0) leg.armedMs = now;
+      case 'setDirection':
+        this.applyDirection(this.leg(command.legId), command.direction, now);
         return null;
-      }
       case 'getStats':
         return this.report(command.legId === null ? null : this.leg(command.legId));
       case 'closeLeg': {
@@ -345,6 +339,38 @@ export class WorkerCore {
         await this.close();
         return null;
     }
+  }
+
+  /** The endpoint's address from SDP: a new one unlatches (workerLeg.ts) and re-arms. */
+  private applyRemote(leg: WorkerLeg, remote: RemoteAddress | null, now: number): void {
+    const { destAddress, destPort } = leg;
+    leg.setRemote(remote, now);
+    if (leg.destPort !== destPort || leg.destAddress !== destAddress) leg.outbound.interrupt();
+    arm(leg, now);
+  }
+
+  /** Negotiated codecs; a leg in a room reroutes it (relay may become mix). */
+  private applyCodecs(
+    leg: WorkerLeg,
+    codecs: CodecSpec[],
+    telephoneEvent: TelephoneEventSpec | null,
+  ): void {
+    leg.setPayloads(new PayloadMap(codecs, telephoneEvent));
+    // Whether its listeners (and it) can be relayed depends on the codecs.
+    if (leg.roomId !== 0) {
+      this.rooms.get(leg.roomId)?.reroute();
+      this.updateClock();
+    }
+  }
+
+  /** Hold and resume (RFC 3264 §8.4) from the engine's side. */
+  private applyDirection(leg: WorkerLeg, direction: MediaDirection, now: number): void {
+    const wasReceiving = leg.receiving;
+    leg.setDirection(direction);
+    // Gaps we cause are pauses, not loss: both streams touched restart a segment.
+    leg.outbound.interrupt();
+    for (const listener of leg.listeners) listener.outbound.interrupt();
+    if (leg.receiving && !wasReceiving && leg.armedMs >= 0) leg.armedMs = now;
   }
 
   /**

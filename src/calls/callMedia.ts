@@ -87,8 +87,10 @@ export interface LegSecurity {
 }
 
 /**
- * Sets a leg to what offer/answer decided (RFC 3264): codecs, remote address, direction;
- * for a WebRTC leg the peer's ICE and DTLS side instead of an address (ICE finds it).
+ * Sets a leg to what offer/answer decided (RFC 3264): codecs, remote address, direction,
+ * in one command to the leg's worker (each one awaited in turn woke the worker three times
+ * per leg); for a WebRTC leg the peer's ICE and DTLS side instead of an address (ICE finds
+ * it), sent in the same message right behind.
  */
 export async function applyLegMedia(
   leg: Leg,
@@ -96,25 +98,35 @@ export async function applyLegMedia(
   security: LegSecurity | undefined = securities.get(leg),
 ): Promise<void> {
   negotiatedCodecs.set(leg, media.codec.name);
-  await leg.setCodecs(legCodecSpecs(media), legTelephoneEvent(media));
+  const held = media.remote.address === '0.0.0.0' || media.remote.address === '::';
+  const applied = leg.applyMedia({
+    codecs: legCodecSpecs(media),
+    telephoneEvent: legTelephoneEvent(media),
+    ...(held || media.webrtc !== undefined
+      ? {}
+      : {
+          remote: {
+            address: media.remote.address,
+            port: media.remote.port,
+            ...(media.remote.rtcp !== undefined ? { rtcpPort: media.remote.rtcp.port } : {}),
+            rtcpMux: media.rtcpMux,
+          },
+        }),
+    direction: media.direction,
+  });
   if (media.webrtc !== undefined && security !== undefined) {
     const { remote, dtlsRole } = media.webrtc;
-    await leg.secure(
-      security.ice,
-      { ice: remote.ice, fingerprints: remote.fingerprints, dtlsRole },
-      security.identity.certificate,
-    );
+    await Promise.all([
+      applied,
+      leg.secure(
+        security.ice,
+        { ice: remote.ice, fingerprints: remote.fingerprints, dtlsRole },
+        security.identity.certificate,
+      ),
+    ]);
+    return;
   }
-  const held = media.remote.address === '0.0.0.0' || media.remote.address === '::';
-  if (!held && media.webrtc === undefined) {
-    await leg.setRemote({
-      address: media.remote.address,
-      port: media.remote.port,
-      ...(media.remote.rtcp !== undefined ? { rtcpPort: media.remote.rtcp.port } : {}),
-      rtcpMux: media.rtcpMux,
-    });
-  }
-  await leg.setDirection(media.direction);
+  await applied;
 }
 
 /** Each leg's codec from its latest offer/answer (applyLegMedia): call quality rates by it. */
@@ -229,17 +241,23 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
       name,
       payloadType: AUDIO_CODECS[name].payloadType,
     }));
-    const a = await engine.createLeg({ codecs: specs, group: callId, callId });
-    let b: Leg | undefined;
-    let room: Room;
-    try {
-      b = await engine.createLeg({ codecs: specs, group: callId, callId });
-      room = await engine.createRoom({ group: callId });
-    } catch (err) {
-      await Promise.all([a.close(), b?.close()]);
-      throw err;
+    // Asked together: the engine sends one turn's commands to the call's worker (the
+    // group places all three there at once) in one message, where each awaited in turn
+    // was a round trip of its own.
+    const [a, b, room] = await Promise.allSettled([
+      engine.createLeg({ codecs: specs, group: callId, callId }),
+      engine.createLeg({ codecs: specs, group: callId, callId }),
+      engine.createRoom({ group: callId }),
+    ]);
+    if (a.status === 'rejected' || b.status === 'rejected' || room.status === 'rejected') {
+      await Promise.all(
+        [a, b, room].map((made) =>
+          made.status === 'fulfilled' ? made.value.close().catch(() => undefined) : undefined,
+        ),
+      );
+      throw [a, b, room].find((made) => made.status === 'rejected')!.reason;
     }
-    return new CallMedia(engine, { a, b }, room, callId, specs, logger);
+    return new CallMedia(engine, { a: a.value, b: b.value }, room.value, callId, specs, logger);
   }
 
   /**

@@ -117,6 +117,73 @@ describe('relay', () => {
   });
 });
 
+describe('an answer applied in one command (applyMedia)', () => {
+  it('sets codecs, remote and direction together; without a remote the leg keeps its own', async () => {
+    const engine = await engineWith();
+    const phoneA = await phone();
+    const phoneB = await phone();
+    const legA = await createLegFor(engine, phoneA, PCMU, 'answer');
+    // The callee's leg as the B2BUA makes it before the answer: provisional codecs, no remote.
+    const legB = await engine.createLeg({
+      codecs: [
+        { name: 'PCMU', payloadType: 0 },
+        { name: 'PCMA', payloadType: 8 },
+      ],
+      group: 'answer',
+    });
+    await Promise.all([legA.setSources([legB]), legB.setSources([legA])]);
+    await legB.applyMedia({
+      codecs: [{ name: 'PCMA', payloadType: 8 }],
+      telephoneEvent: null,
+      remote: { address: '127.0.0.1', port: phoneB.port },
+      direction: 'sendrecv',
+    });
+    expect(legB.remote).toEqual({ address: '127.0.0.1', port: phoneB.port });
+    expect(legB.direction).toBe('sendrecv');
+    await phoneA.stream(legA.localPort, { pt: 0, tone: new Tone('PCMU', 1000), packets: 40 });
+    await waitFor(() => phoneB.rtp.length === 40, '40 packets at the answered address');
+    // The answer's codec: transcoded to PCMA, with its payload type.
+    expect(phoneB.rtp.every((p) => p.pt === 8)).toBe(true);
+    expect(hasTone(decode(phoneB.rtp, 'PCMA'), 1000)).toBe(true);
+
+    // A hold to 0.0.0.0 (no remote): the leg keeps its address and stops sending to it.
+    await legB.applyMedia({ codecs: [{ name: 'PCMA', payloadType: 8 }], direction: 'inactive' });
+    expect(legB.remote).toEqual({ address: '127.0.0.1', port: phoneB.port });
+    expect(legB.direction).toBe('inactive');
+    await phoneA.stream(legA.localPort, { pt: 0, tone: new Tone('PCMU', 1000), packets: 10 });
+    await sleep(200);
+    expect(phoneB.rtp).toHaveLength(40);
+    // Resumed: the same address hears the other party again.
+    await legB.applyMedia({ codecs: [{ name: 'PCMA', payloadType: 8 }], direction: 'sendrecv' });
+    await phoneA.stream(legA.localPort, { pt: 0, tone: new Tone('PCMU', 1000), packets: 10 });
+    await waitFor(() => phoneB.rtp.length === 50, '10 more packets after the resume');
+  });
+
+  it('checks its arguments before sending anything', async () => {
+    const engine = await engineWith();
+    const leg = await engine.createLeg({ codecs: [{ name: 'PCMU', payloadType: 0 }] });
+    const codeOf = (p: Promise<unknown>): Promise<unknown> =>
+      p.then(
+        () => 'resolved',
+        (e: { code?: string }) => e.code,
+      );
+    const ok = {
+      codecs: [{ name: 'PCMU' as const, payloadType: 0 }],
+      direction: 'sendrecv' as const,
+    };
+    expect(await codeOf(leg.applyMedia({ ...ok, codecs: [] }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(leg.applyMedia({ ...ok, direction: 'hold' as 'inactive' }))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+    expect(await codeOf(leg.applyMedia({ ...ok, remote: { address: '::1', port: 4000 } }))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+    expect(leg.remote).toBeNull();
+    await leg.close();
+    await expect(leg.applyMedia(ok)).rejects.toThrow(/closed/);
+  });
+});
+
 describe('codecs beyond G.711', () => {
   /** A leg for `phone` with these codecs (preferred first) in `group`. */
   function legWith(phone: FakePhone, codecs: CodecSpec[], group: string) {

@@ -56,6 +56,27 @@ describe('validateCommand', () => {
         telephoneEvent: null,
       }),
     ).toMatchObject({ type: 'setCodecs', telephoneEvent: null });
+    // One offer/answer's result; without a remote the leg keeps its own (no field at all).
+    const applied = {
+      type: 'applyMedia',
+      id: 9,
+      legId: 7,
+      codecs: [{ name: 'PCMA', payloadType: 8 }],
+      telephoneEvent: { payloadType: 101 },
+      direction: 'sendonly',
+    };
+    expect(validateCommand(applied)).toEqual({
+      ...applied,
+      telephoneEvent: { payloadType: 101, clockRate: 8000 },
+    });
+    expect(
+      validateCommand({ ...applied, remote: { address: '192.0.2.1', port: 4000 }, junk: 1 }),
+    ).toEqual({
+      ...applied,
+      telephoneEvent: { payloadType: 101, clockRate: 8000 },
+      remote: { address: '192.0.2.1', port: 4000 },
+    });
+    expect(validateCommand({ ...applied, remote: null })).toMatchObject({ remote: null });
     expect(validateCommand({ type: 'setSources', id: 4, legId: 7, sources: [8] })).toMatchObject({
       sources: [8],
     });
@@ -82,6 +103,31 @@ describe('validateCommand', () => {
       { type: 'closeLeg', id: 1, legId: 0 },
       { type: 'closeLeg', id: 1, legId: '7' },
       { type: 'setDirection', id: 1, legId: 7, direction: 'hold' },
+      {
+        type: 'applyMedia',
+        id: 1,
+        legId: 7,
+        codecs: [PCMU],
+        telephoneEvent: null,
+        direction: 'hold',
+      },
+      {
+        type: 'applyMedia',
+        id: 1,
+        legId: 7,
+        codecs: [],
+        telephoneEvent: null,
+        direction: 'sendrecv',
+      },
+      {
+        type: 'applyMedia',
+        id: 1,
+        legId: 7,
+        codecs: [PCMU],
+        telephoneEvent: null,
+        remote: { address: 'phone.example', port: 4000 },
+        direction: 'sendrecv',
+      },
       { type: 'createLeg', id: 1, leg: { ...leg, port: 20001 } },
       { type: 'createLeg', id: 1, leg: { ...leg, codecs: [] } },
       { type: 'createLeg', id: 1, leg: { ...leg, forwardDtmf: 'yes' } },

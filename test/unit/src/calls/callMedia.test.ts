@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { Leg, MediaEngine, RoomRoutesSpec } from '../../../../media/engine/index.js';
-import { CallMedia } from '../../../../src/calls/callMedia.js';
+import { CallMedia, applyLegMedia } from '../../../../src/calls/callMedia.js';
+import type { LegSecurity } from '../../../../src/calls/callMedia.js';
 import { createLogger } from '../../../../src/logging.js';
 import type { LegMedia } from '../../../../sip/sdp/index.js';
 
@@ -217,11 +218,7 @@ describe('the negotiated codec of a leg', () => {
     const media = await CallMedia.create(engine, 'c1', ['PCMU', 'G722'], createLogger('silent'));
     expect(media.negotiatedCodec('a')).toBeUndefined();
     const internals = media as unknown as { legs: Record<'a' | 'b', Record<string, unknown>> };
-    for (const leg of Object.values(internals.legs)) {
-      leg.setCodecs = async () => {};
-      leg.setRemote = async () => {};
-      leg.setDirection = async () => {};
-    }
+    for (const leg of Object.values(internals.legs)) leg.applyMedia = async () => {};
     const answer = (name: 'PCMU' | 'G722', pt: number): LegMedia => {
       const codec = { name, clockRate: 8000, payloadType: pt, sendPayloadType: pt };
       return {
@@ -238,5 +235,111 @@ describe('the negotiated codec of a leg', () => {
     // A re-INVITE's answer moves side a to G.722.
     await media.apply('a', answer('G722', 9));
     expect(media.negotiatedCodec('a')).toBe('G722');
+  });
+});
+
+describe('an answer applied to a leg', () => {
+  /** A leg that records what it was asked, in order. */
+  function recordingLeg(): { leg: Leg; asked: Array<[string, unknown]> } {
+    const asked: Array<[string, unknown]> = [];
+    const leg = {
+      applyMedia: async (spec: unknown) => void asked.push(['applyMedia', spec]),
+      secure: async (...args: unknown[]) => void asked.push(['secure', args[1]]),
+      setCodecs: async () => void asked.push(['setCodecs', null]),
+      setRemote: async () => void asked.push(['setRemote', null]),
+      setDirection: async () => void asked.push(['setDirection', null]),
+    } as unknown as Leg;
+    return { leg, asked };
+  }
+  const pcma = { name: 'PCMA', clockRate: 8000, payloadType: 8, sendPayloadType: 8 };
+  const answer = (address: string): LegMedia =>
+    ({
+      remote: { address, port: 4000, rtcp: { port: 4005 } },
+      rtcpMux: false,
+      codec: pcma,
+      codecs: [pcma],
+      telephoneEvent: { payloadType: 101, sendPayloadType: 96, clockRate: 8000 },
+      direction: 'recvonly',
+    }) as unknown as LegMedia;
+
+  it('is one command: codecs, remote and direction together (one wake-up of the worker)', async () => {
+    const { leg, asked } = recordingLeg();
+    await applyLegMedia(leg, answer('192.0.2.7'));
+    expect(asked).toEqual([
+      [
+        'applyMedia',
+        {
+          codecs: [{ name: 'PCMA', payloadType: 8 }],
+          telephoneEvent: { payloadType: 96, clockRate: 8000 },
+          remote: { address: '192.0.2.7', port: 4000, rtcpPort: 4005, rtcpMux: false },
+          direction: 'recvonly',
+        },
+      ],
+    ]);
+  });
+
+  it('leaves the remote out for a hold to 0.0.0.0 (the leg keeps its address)', async () => {
+    const { leg, asked } = recordingLeg();
+    await applyLegMedia(leg, answer('0.0.0.0'));
+    expect(asked).toHaveLength(1);
+    expect(asked[0]![0]).toBe('applyMedia');
+    expect(asked[0]![1]).not.toHaveProperty('remote');
+  });
+
+  it("sends a WebRTC leg its peer's side in the same turn, and no address", async () => {
+    const { leg, asked } = recordingLeg();
+    const media = {
+      ...answer('192.0.2.7'),
+      webrtc: { remote: { ice: { ufrag: 'u', pwd: 'p' }, fingerprints: [] }, dtlsRole: 'server' },
+    } as unknown as LegMedia;
+    const security = {
+      ice: { ufrag: 'lu', pwd: 'lp' },
+      identity: { certificate: { certPem: 'c', keyPem: 'k' } },
+    } as unknown as LegSecurity;
+    const done = applyLegMedia(leg, media, security);
+    expect(asked.map(([what]) => what)).toEqual(['applyMedia', 'secure']);
+    await done;
+    expect(asked[0]![1]).not.toHaveProperty('remote');
+    expect(asked[1]![1]).toEqual({
+      ice: { ufrag: 'u', pwd: 'p' },
+      fingerprints: [],
+      dtlsRole: 'server',
+    });
+  });
+});
+
+describe("creating a call's media", () => {
+  it('asks for both legs and the room in one turn (one message to the worker)', async () => {
+    const asked: string[] = [];
+    const engine = {
+      createLeg: async () => {
+        asked.push('createLeg');
+        return { on() {}, close: async () => {} } as unknown as Leg;
+      },
+      createRoom: async () => {
+        asked.push('createRoom');
+        return { close: async () => null };
+      },
+    } as unknown as MediaEngine;
+    const creating = CallMedia.create(engine, 'c1', ['PCMU'], createLogger('silent'));
+    expect(asked).toEqual(['createLeg', 'createLeg', 'createRoom']); // before any answer
+    await creating;
+  });
+
+  it('closes what was made when one of the three fails, and rejects with its error', async () => {
+    const closed: string[] = [];
+    let legs = 0;
+    const engine = {
+      createLeg: async () => {
+        const name = `leg${++legs}`;
+        if (name === 'leg2') throw new Error('no ports');
+        return { name, on() {}, close: async () => void closed.push(name) } as unknown as Leg;
+      },
+      createRoom: async () => ({ close: async () => void closed.push('room') }),
+    } as unknown as MediaEngine;
+    await expect(CallMedia.create(engine, 'c1', ['PCMU'], createLogger('silent'))).rejects.toThrow(
+      'no ports',
+    );
+    expect(closed.sort()).toEqual(['leg1', 'room']);
   });
 });
