@@ -443,7 +443,14 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         logger: logger.child({ module: 'http' }),
         tokens: config.api.tokens,
         authLimits: config.api.authLockout,
-        sessions: { extensions: config.extensions, ...config.api.sessions },
+        sessions: {
+          extensions: config.extensions,
+          ...config.api.sessions,
+          // Several instances: a session signed in on one is valid (and ended) on all.
+          ...(cluster !== undefined
+            ? { shared: cluster.webSessions(config.api.sessions.idleTimeoutSec * 1000) }
+            : {}),
+        },
         events,
         canSee: scopeVisibility({
           notifyAgents: agentNoticesOn(config),
@@ -471,9 +478,15 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
           isLocal: (t) =>
             t.kind === 'call'
               ? calls.liveCall(t.id) !== undefined
-              : supervision.monitoring.session(t.id) !== undefined,
+              : t.kind === 'monitor'
+                ? supervision.monitoring.session(t.id) !== undefined
+                : calls.isInCall(t.extension),
           ownerOf: (t) =>
-            t.kind === 'call' ? running.index.ownerOf(t.id) : running.monitors.ownerOf(t.id),
+            t.kind === 'call'
+              ? running.index.ownerOf(t.id)
+              : t.kind === 'monitor'
+                ? running.monitors.ownerOf(t.id)
+                : running.index.ownerOfExtension(t.extension),
           apiOf: (instance) => running.index.apiOf(instance),
           timeoutMs: config.cluster.forwardTimeoutMs,
           logger: logger.child({ module: 'cluster' }),

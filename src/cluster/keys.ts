@@ -19,6 +19,8 @@ export interface ClusterKeys {
   monitor(id: string): string;
   /** Pub/sub channel of the events each instance's calls raise. */
   eventChannel: string;
+  /** One web sign-in session, by the SHA-256 of its id, expiring when unused. */
+  session(hash: string): string;
 }
 
 export function clusterKeys(prefix: string): ClusterKeys {
@@ -31,5 +33,6 @@ export function clusterKeys(prefix: string): ClusterKeys {
     instance: (id) => `${prefix}instance:${id}`,
     monitor: (id) => `${prefix}monitor:${id}`,
     eventChannel: `${prefix}events`,
+    session: (hash) => `${prefix}session:${hash}`,
   };
 }

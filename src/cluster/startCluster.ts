@@ -22,6 +22,8 @@ import type { MonitoringService } from '../monitoring/monitoringService.js';
 import { remoteListings, sharedListing, type SharedListing } from './sharedListing.js';
 import { ClusterUnavailableError } from './redisConnection.js';
 import { SharedLocation } from './sharedLocation.js';
+import { sharedSessions } from './sharedSessions.js';
+import type { WebSessions } from '../http/api/sessionStore.js';
 
 export interface ClusterDeps {
   config: NonNullable<Config['cluster']['redis']> & Omit<Config['cluster'], 'redis'>;
@@ -47,6 +49,8 @@ export interface RunningCluster {
   readonly index: CallIndex &
     Pick<RedisCallIndex, 'apiOf' | 'sipOf' | 'ownerOfExtension' | 'setListing'>;
   readonly monitors: Pick<MonitorIndex, 'ownerOf'>;
+  /** Web sign-in sessions valid on every instance (sharedSessions.ts). */
+  webSessions(idleMs: number): WebSessions;
   close(): Promise<void>;
 }
 
@@ -132,6 +136,7 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     instanceId: deps.instanceId,
     index,
     monitors,
+    webSessions: (idleMs) => sharedSessions({ redis, keys, idleMs }),
     async close() {
       untouch();
       sharedEvents.stop();
