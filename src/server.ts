@@ -364,6 +364,14 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     }),
   );
   opened.push('monitoring and audit log', () => supervision.close());
+  // Several instances: a supervisor's presence set on one is what every instance checks.
+  if (cluster !== undefined) {
+    const running = cluster;
+    const stopSharing = await open('shared presence', 'cluster.redis', () =>
+      running.sharePresence(supervision.presence),
+    );
+    opened.push('shared presence', stopSharing);
+  }
   // A browser's WebSocket closed: its registrations, calls and monitor sessions end with
   // it (RFC 7118 §5, RFC 5626 §3); the stack already failed the transactions on it.
   stack.transport.on('flowClosed', (flow, reason) => {

@@ -21,6 +21,12 @@ export interface ClusterKeys {
   eventChannel: string;
   /** One web sign-in session, by the SHA-256 of its id, expiring when unused. */
   session(hash: string): string;
+  /** A supervisor's presence other than available, expiring unless its instance refreshes it. */
+  presence(extension: string): string;
+  /** Pattern matching every presence key. */
+  presencePattern: string;
+  /** Pub/sub channel of presence changes. */
+  presenceChannel: string;
 }
 
 export function clusterKeys(prefix: string): ClusterKeys {
@@ -34,5 +40,8 @@ export function clusterKeys(prefix: string): ClusterKeys {
     monitor: (id) => `${prefix}monitor:${id}`,
     eventChannel: `${prefix}events`,
     session: (hash) => `${prefix}session:${hash}`,
+    presence: (extension) => `${prefix}presence:${extension}`,
+    presencePattern: `${prefix}presence:*`,
+    presenceChannel: `${prefix}presence`,
   };
 }

@@ -4,8 +4,8 @@
  * sessions, hands, call quality) on a Redis pub/sub channel, and republishes the other
  * instances' events on its own bus with `instance` set to their origin. Each bus stamps
  * its own `seq`, so `?since=` resumes correctly on the instance a client reconnects to
- * (seqs of different instances are unrelated). Registration events are not shared (every
- * instance raises its own from the shared bindings), nor presence (held per instance).
+ * (seqs of different instances are unrelated). Registration and presence events are not
+ * shared: every instance raises its own from the shared bindings and presence.
  *
  * De-duplication: an instance skips its own messages, never republishes an event that
  * came from another instance, and drops a message whose origin sequence it has already
@@ -25,8 +25,8 @@ import type { ClusterKeys } from './keys.js';
 import type { RedisConnection } from './redisConnection.js';
 
 /**
- * Events every instance raises for itself (registrations, from the shared bindings) or
- * that stay per instance (presence): never published. Every other type is shared.
+ * Events every instance raises for itself (from the shared bindings and presence): never
+ * published. Every other type is shared.
  */
 const LOCAL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'registration.changed',

@@ -23,6 +23,8 @@ import { remoteListings, sharedListing, type SharedListing } from './sharedListi
 import { ClusterUnavailableError } from './redisConnection.js';
 import { SharedLocation } from './sharedLocation.js';
 import { sharedSessions } from './sharedSessions.js';
+import { SharedPresence } from './sharedPresence.js';
+import type { SupervisorPresence } from '../monitoring/supervisorPresence.js';
 import type { WebSessions } from '../http/api/sessionStore.js';
 
 export interface ClusterDeps {
@@ -51,6 +53,8 @@ export interface RunningCluster {
   readonly monitors: Pick<MonitorIndex, 'ownerOf'>;
   /** Web sign-in sessions valid on every instance (sharedSessions.ts). */
   webSessions(idleMs: number): WebSessions;
+  /** Shares supervisors' presence with the other instances (sharedPresence.ts); stop fn. */
+  sharePresence(presence: SupervisorPresence): Promise<() => void>;
   close(): Promise<void>;
 }
 
@@ -137,6 +141,25 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     index,
     monitors,
     webSessions: (idleMs) => sharedSessions({ redis, keys, idleMs }),
+    async sharePresence(presence) {
+      const shared = new SharedPresence({
+        instanceId: deps.instanceId,
+        presence,
+        redis,
+        keys,
+        clock: deps.clock,
+        logger,
+        refreshMs: deps.config.callRefreshMs,
+        ttlMs: deps.config.callTtlMs,
+      });
+      try {
+        await shared.start();
+      } catch (err) {
+        shared.stop();
+        throw err;
+      }
+      return () => shared.stop();
+    },
     async close() {
       untouch();
       sharedEvents.stop();

@@ -607,6 +607,85 @@ describe('monitoring a call the other instance anchors', () => {
     await agent.waitForEvent('CALL_CLOSED', 10000);
   }, 120000);
 
+  it("presence set on b is what a checks: away on b, a refuses; available on a, b's copy follows", async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const viaB = apiClient(b.httpPort, SUPERVISOR_TOKEN);
+    const onA = apiClient(a.httpPort, SUPERVISOR_TOKEN);
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    await knownEverywhere([agent, customer, supervisor]);
+    const { id } = await placeCall(customer, agent, b);
+    const onAEvents = await eventStream(a);
+    const statusOn = async (client: ApiClient) =>
+      ((await client.get('/v1/me/presence')).json as { status: string }).status;
+
+    // Away, set on b: a (the call's owner) knows it and refuses, through b and itself.
+    expect(
+      summary(await viaB.request('PUT', '/v1/me/presence', { body: { status: 'away' } })),
+    ).toEqual({ status: 200, body: { status: 'away' } });
+    expect(await waitFor(async () => (await statusOn(onA)) === 'away', 3000)).toBe(true);
+    const refusedViaB = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(refusal(refusedViaB)).toEqual({ status: 409, code: 'monitor-unavailable' });
+    expect(refusedViaB.headers['x-callwatch-handled-by']).toBe('a');
+    expect(refusal(await onA.post(`/v1/calls/${id}/monitors`, { mode: 'listen' }))).toEqual({
+      status: 409,
+      code: 'monitor-unavailable',
+    });
+    // a raised presence.changed on its own stream for the change made on b.
+    expect(
+      await waitFor(
+        async () =>
+          onAEvents.received.some(
+            (e) => e.type === 'presence.changed' && e.extension === '1005' && e.status === 'away',
+          ),
+        3000,
+      ),
+    ).toBe(true);
+
+    // Available again, set on a this time: b follows, and a lets the supervisor join.
+    expect(
+      summary(await onA.request('PUT', '/v1/me/presence', { body: { status: 'available' } })),
+    ).toEqual({ status: 200, body: { status: 'available' } });
+    expect(await waitFor(async () => (await statusOn(viaB)) === 'available', 3000)).toBe(true);
+    // Held longer than the presence entries' expiry: nothing lapses back or forth.
+    await sleep(6000);
+    expect([await statusOn(onA), await statusOn(viaB)]).toEqual(['available', 'available']);
+    const started = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(summary(started)).toMatchObject({ status: 201, body: { callId: id } });
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const sessionId = (started.json as MonitorView).id;
+    // Attached on a (the phone's answer processed there) before it is ended.
+    expect(
+      await waitFor(
+        async () =>
+          ((await onA.get(`/v1/calls/${id}`)).json as CallView).monitors.some(
+            (m) => m.id === sessionId && m.state === 'active',
+          ),
+        5000,
+      ),
+    ).toBe(true);
+    expect((await viaB.delete(`/v1/monitors/${sessionId}`)).status).toBe(204);
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+
+    // Dnd on b, held past the expiry: b refreshes it, so a still refuses.
+    await viaB.request('PUT', '/v1/me/presence', { body: { status: 'dnd' } });
+    expect(await waitFor(async () => (await statusOn(onA)) === 'dnd', 3000)).toBe(true);
+    await sleep(6000);
+    expect(await statusOn(onA)).toBe('dnd');
+    expect(refusal(await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' }))).toEqual({
+      status: 409,
+      code: 'monitor-unavailable',
+    });
+    await viaB.request('PUT', '/v1/me/presence', { body: { status: 'available' } });
+    expect(await waitFor(async () => (await statusOn(onA)) === 'available', 3000)).toBe(true);
+
+    await customer.command('hangup');
+    await customer.waitForEvent('CALL_CLOSED', 10000);
+    await agent.waitForEvent('CALL_CLOSED', 10000);
+  }, 120000);
+
   it('a feature code reaching b is redirected to a: listen, whisper, barge by tone', async () => {
     const a = instances.get('a')!;
     const b = instances.get('b')!;
