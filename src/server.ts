@@ -348,6 +348,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   stack.on('ackFor2xx', (request) => calls.onAck(request));
   publishRegistrations(location, events);
   publishCalls(calls, events);
+  const shared = cluster;
   // Opens the audit log and the recordings directory; names its own failing key.
   const supervision = await open('monitoring', 'monitoring', () =>
     startSupervision({
@@ -361,6 +362,9 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       wallOffset,
       host: stack.transport.sentBy('udp').host,
       events,
+      ...(shared !== undefined
+        ? { monitoringElsewhere: (s: string) => shared.remoteMonitors.isMonitoring(s) }
+        : {}),
     }),
   );
   opened.push('monitoring and audit log', () => supervision.close());

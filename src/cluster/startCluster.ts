@@ -14,6 +14,7 @@ import { RedisCallIndex, type CallIndex, type CallSource } from './callIndex.js'
 import { FeatureCodeRedirect } from './featureCodeRedirect.js';
 import { clusterKeys } from './keys.js';
 import { MonitorIndex } from './monitorIndex.js';
+import { RemoteMonitors } from './remoteMonitors.js';
 import { RedisConnection } from './redisConnection.js';
 import { SharedEvents } from './sharedEvents.js';
 import { ApiError } from '../http/api/errors.js';
@@ -51,6 +52,8 @@ export interface RunningCluster {
   readonly index: CallIndex &
     Pick<RedisCallIndex, 'apiOf' | 'sipOf' | 'ownerOfExtension' | 'setListing'>;
   readonly monitors: Pick<MonitorIndex, 'ownerOf'>;
+  /** Supervisors with a session on another instance's call (remoteMonitors.ts). */
+  readonly remoteMonitors: Pick<RemoteMonitors, 'isMonitoring'>;
   /** Web sign-in sessions valid on every instance (sharedSessions.ts). */
   webSessions(idleMs: number): WebSessions;
   /** Shares supervisors' presence with the other instances (sharedPresence.ts); stop fn. */
@@ -103,6 +106,14 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     refreshMs: deps.config.callRefreshMs,
     ttlMs: deps.config.callTtlMs,
   });
+  const remoteMonitors = new RemoteMonitors({
+    events: deps.events,
+    redis,
+    keys,
+    clock: deps.clock,
+    logger,
+    refreshMs: deps.config.callRefreshMs,
+  });
   const sharedEvents = new SharedEvents({
     instanceId: deps.instanceId,
     events: deps.events,
@@ -125,9 +136,11 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     await location.start();
     index.start();
     monitors.start();
+    remoteMonitors.start();
     await sharedEvents.start();
   } catch (err) {
     untouch();
+    remoteMonitors.stop();
     sharedEvents.stop();
     location.stop();
     index.stop();
@@ -140,6 +153,7 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     instanceId: deps.instanceId,
     index,
     monitors,
+    remoteMonitors,
     webSessions: (idleMs) => sharedSessions({ redis, keys, idleMs }),
     async sharePresence(presence) {
       const shared = new SharedPresence({
@@ -162,6 +176,7 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     },
     async close() {
       untouch();
+      remoteMonitors.stop();
       sharedEvents.stop();
       location.stop();
       index.stop();

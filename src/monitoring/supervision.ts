@@ -61,6 +61,8 @@ export interface SupervisionDeps {
   host: string;
   /** The event stream, for monitor.* and hand.* events. */
   events?: EventBus;
+  /** Several instances: the supervisor has a session on another instance's call. */
+  monitoringElsewhere?: (supervisor: string) => boolean;
 }
 
 function monitorable(
@@ -134,6 +136,7 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
       })),
     audit,
     presence,
+    ...(deps.monitoringElsewhere ? { monitoringElsewhere: deps.monitoringElsewhere } : {}),
     onJoined: (callId, supervisor) =>
       notes.lower(callId, supervisor, 'supervisor-joined', 'system'),
   });

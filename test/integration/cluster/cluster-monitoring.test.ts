@@ -18,6 +18,9 @@
  *   gets a's refusal, never the redirect.
  * - Redis stopped: b answers 503 `cluster-unavailable` for a's call (480 to the feature
  *   code) while a serves its own call; Redis back, both work again by themselves.
+ * - Yeastar and CTI requests, and a web session signed in on b, act on a's call; presence
+ *   set on one instance is what the other checks; a supervisor monitoring on a is busy
+ *   for b.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
@@ -59,7 +62,7 @@ const EXTENSIONS: ExtensionSpec[] = ['1001', '1002', '1003', '1004', '1005'].map
 }));
 const OVERRIDES = {
   monitoring: {
-    groups: [{ name: 'support', monitors: ['1005'], members: ['1002'], modes: ['all'] }],
+    groups: [{ name: 'support', monitors: ['1005'], members: ['1002', '1001'], modes: ['all'] }],
   },
   api: {
     tokens: [
@@ -846,5 +849,102 @@ describe('monitoring a call the other instance anchors', () => {
     await supervisor.waitForEvent('CALL_CLOSED', 10000);
     await customer.command('hangup');
     await customer.waitForEvent('CALL_CLOSED', 10000);
+  }, 120000);
+
+  // Last: it leaves a recording on b, which the tests above check b does not have.
+  it('a supervisor monitoring on a is busy for b: b refuses monitor-busy as one instance would', async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const onA = apiClient(a.httpPort, SUPERVISOR_TOKEN);
+    const onB = apiClient(b.httpPort, SUPERVISOR_TOKEN);
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    // A second call, anchored on b: 1003 calls 1001 (both pinned to b).
+    const other = await phone('1001', 1300);
+    const otherCaller = await phone('1003', 600);
+    expect(['1001', '1003'].map(pinnedInstance)).toEqual(['b', 'b']);
+    await knownEverywhere([agent, customer, supervisor, other, otherCaller]);
+    const { id } = await placeCall(customer, agent, b);
+    expect((await otherCaller.command('dial', `sip:1001@127.0.0.1:${kamailio!.port}`)).ok).toBe(
+      true,
+    );
+    await otherCaller.waitForEvent('CALL_ESTABLISHED', 10000);
+    await other.waitForEvent('CALL_ESTABLISHED', 10000);
+    let otherId: string | undefined;
+    expect(
+      await waitFor(async () => {
+        const call = (await sharedCalls(b)).find((c) => c.caller === '1003');
+        otherId = call?.state === 'answered' && call.instance === 'b' ? call.id : undefined;
+        return otherId !== undefined;
+      }, 5000),
+    ).toBe(true);
+
+    // Listening on a's call (started on a).
+    const started = await onA.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(started.status).toBe(201);
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const sessionId = (started.json as MonitorView).id;
+    // b refuses another session for the same supervisor, asked directly or through a.
+    const busy = { status: 409, code: 'monitor-busy' };
+    expect(
+      await waitFor(
+        async () =>
+          refusal(await onB.post(`/v1/calls/${otherId}/monitors`, { mode: 'listen' })).code ===
+          'monitor-busy',
+        3000,
+      ),
+    ).toBe(true);
+    const throughA = await onA.post(`/v1/calls/${otherId}/monitors`, { mode: 'listen' });
+    expect(refusal(throughA)).toEqual(busy);
+    expect(throughA.headers['x-callwatch-handled-by']).toBe('b');
+    // b's listing says so too (join's refusal).
+    const listedOnB = ((await onB.get('/v1/calls')).json as { calls: CallView[] }).calls;
+    expect(listedOnB.find((c) => c.id === otherId)?.join).toEqual({
+      modes: [],
+      refusal: expect.objectContaining({ code: 'monitor-busy' }),
+    });
+
+    // Left on a: b lets the supervisor start on b's call.
+    expect(
+      await waitFor(
+        async () =>
+          ((await onA.get(`/v1/calls/${id}`)).json as CallView).monitors.some(
+            (m) => m.id === sessionId && m.state === 'active',
+          ),
+        5000,
+      ),
+    ).toBe(true);
+    expect((await onA.delete(`/v1/monitors/${sessionId}`)).status).toBe(204);
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    let second: Awaited<ReturnType<ApiClient['post']>> | undefined;
+    expect(
+      await waitFor(async () => {
+        second = await onB.post(`/v1/calls/${otherId}/monitors`, { mode: 'listen' });
+        return second.status === 201;
+      }, 3000),
+    ).toBe(true);
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const secondId = (second!.json as MonitorView).id;
+    expect(
+      await waitFor(
+        async () =>
+          ((await onB.get(`/v1/calls/${otherId}`)).json as CallView).monitors.some(
+            (m) => m.id === secondId && m.state === 'active',
+          ),
+        5000,
+      ),
+    ).toBe(true);
+    expect((await onB.delete(`/v1/monitors/${secondId}`)).status).toBe(204);
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+
+    for (const [caller, callee] of [
+      [customer, agent],
+      [otherCaller, other],
+    ] as const) {
+      await caller.command('hangup');
+      await caller.waitForEvent('CALL_CLOSED', 10000);
+      await callee.waitForEvent('CALL_CLOSED', 10000);
+    }
   }, 120000);
 });
