@@ -10,7 +10,8 @@
  * De-duplication: an instance skips its own messages, never republishes an event that
  * came from another instance, and drops a message whose origin sequence it has already
  * passed (per origin process). Redis down: the other instances' events of the outage are
- * missed (pub/sub keeps nothing); local events go on.
+ * missed (pub/sub keeps nothing); local events go on, and when Redis is back the stream
+ * carries `cluster.events-gap {since}` so a client reloads what it keeps.
  */
 import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/eventBus.js';
@@ -31,6 +32,7 @@ import type { RedisConnection } from './redisConnection.js';
 const LOCAL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'registration.changed',
   'presence.changed',
+  'cluster.events-gap',
 ]);
 
 export const SHARED_EVENT_TYPES: ReadonlySet<EventType> = new Set(
@@ -102,6 +104,25 @@ export class SharedEvents {
     };
     redis.subscriber.on('message', onMessage);
     this.detach.push(() => redis.subscriber.off('message', onMessage));
+    // An outage: the other instances' events of it are lost (pub/sub keeps nothing). Once
+    // Redis is back, this instance's stream says so, and clients reload what they keep.
+    let downSince: string | undefined;
+    const onDown = () => {
+      downSince ??= new Date().toISOString();
+    };
+    const onReady = () => {
+      if (downSince === undefined) return;
+      const since = downSince;
+      downSince = undefined;
+      this.deps.logger.warn({ since }, 'events of other instances missed during the outage');
+      events.publish({ type: 'cluster.events-gap', since });
+    };
+    redis.on('down', onDown);
+    redis.on('ready', onReady);
+    this.detach.push(() => {
+      redis.off('down', onDown);
+      redis.off('ready', onReady);
+    });
     await redis.subscriber.subscribe(keys.eventChannel);
   }
 

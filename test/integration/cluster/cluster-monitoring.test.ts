@@ -797,7 +797,9 @@ describe('monitoring a call the other instance anchors', () => {
     await knownEverywhere([agent, customer, supervisor]);
     const { id } = await placeCall(customer, agent, b);
     expect((await viaB.get(`/v1/calls/${id}`)).status).toBe(200);
+    const onBEvents = await eventStream(b);
 
+    const downAt = Date.now();
     await redis!.stop();
     const down = await viaB.get(`/v1/calls/${id}`);
     expect(refusal(down)).toEqual({ status: 503, code: 'cluster-unavailable' });
@@ -838,6 +840,16 @@ describe('monitoring a call the other instance anchors', () => {
     expect(
       await waitFor(async () => (await viaB.get(`/v1/calls/${id}`)).status === 200, 15000),
     ).toBe(true);
+    // b's stream says a's events of the outage are lost (the web app reloads its list).
+    expect(
+      await waitFor(
+        async () => onBEvents.received.some((e) => e.type === 'cluster.events-gap'),
+        5000,
+      ),
+    ).toBe(true);
+    const gaps = onBEvents.received.filter((e) => e.type === 'cluster.events-gap');
+    expect(gaps).toHaveLength(1);
+    expect(Date.parse(gaps[0]!.since as string)).toBeGreaterThanOrEqual(downAt - 1000);
     const all = await viaB.get('/v1/calls');
     expect(all.status).toBe(200);
     expect((all.json as { calls: CallView[] }).calls.map((c) => c.id)).toEqual([id]);
