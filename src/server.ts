@@ -355,6 +355,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   stack.on('ackFor2xx', (request) => calls.onAck(request));
   publishRegistrations(location, events);
   publishCalls(calls, events);
+  const shared = cluster;
   // Opens the audit log and the recordings directory; names its own failing key.
   const supervision = await open('monitoring', 'monitoring', () =>
     startSupervision({
@@ -369,9 +370,20 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       host: stack.transport.sentBy('udp').host,
       events,
       agentDisclaimer: announcements.agentOnMonitor,
+      ...(shared !== undefined
+        ? { monitoringElsewhere: (s: string) => shared.remoteMonitors.isMonitoring(s) }
+        : {}),
     }),
   );
   opened.push('monitoring and audit log', () => supervision.close());
+  // Several instances: a supervisor's presence set on one is what every instance checks.
+  if (cluster !== undefined) {
+    const running = cluster;
+    const stopSharing = await open('shared presence', 'cluster.redis', () =>
+      running.sharePresence(supervision.presence),
+    );
+    opened.push('shared presence', stopSharing);
+  }
   // A browser's WebSocket closed: its registrations, calls and monitor sessions end with
   // it (RFC 7118 §5, RFC 5626 §3); the stack already failed the transactions on it.
   stack.transport.on('flowClosed', (flow, reason) => {
@@ -451,7 +463,14 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         logger: logger.child({ module: 'http' }),
         tokens: config.api.tokens,
         authLimits: config.api.authLockout,
-        sessions: { extensions: config.extensions, ...config.api.sessions },
+        sessions: {
+          extensions: config.extensions,
+          ...config.api.sessions,
+          // Several instances: a session signed in on one is valid (and ended) on all.
+          ...(cluster !== undefined
+            ? { shared: cluster.webSessions(config.api.sessions.idleTimeoutSec * 1000) }
+            : {}),
+        },
         events,
         canSee: scopeVisibility({
           notifyAgents: agentNoticesOn(config),
@@ -479,9 +498,15 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
           isLocal: (t) =>
             t.kind === 'call'
               ? calls.liveCall(t.id) !== undefined
-              : supervision.monitoring.session(t.id) !== undefined,
+              : t.kind === 'monitor'
+                ? supervision.monitoring.session(t.id) !== undefined
+                : calls.isInCall(t.extension),
           ownerOf: (t) =>
-            t.kind === 'call' ? running.index.ownerOf(t.id) : running.monitors.ownerOf(t.id),
+            t.kind === 'call'
+              ? running.index.ownerOf(t.id)
+              : t.kind === 'monitor'
+                ? running.monitors.ownerOf(t.id)
+                : running.index.ownerOfExtension(t.extension),
           apiOf: (instance) => running.index.apiOf(instance),
           timeoutMs: config.cluster.forwardTimeoutMs,
           logger: logger.child({ module: 'cluster' }),

@@ -1,16 +1,20 @@
 /**
  * API requests about a call (or monitor session) another instance anchors are carried out
- * by that instance (docs/architecture.md "Several instances"): a `preHandler` hook, so the
+ * by that instance, and so are the Yeastar and CTI requests about an extension whose call
+ * another instance anchors (docs/architecture.md "Several instances"): a `preHandler` hook, so the
  * request was authenticated, scope-checked and validated here first, exactly as on one
  * instance. A request whose call is local, or unknown to the shared index, goes on here
  * (an unknown one gets the usual 404). Otherwise it is sent on over HTTP to the owner's
- * advertised API address with the caller's own bearer token (every instance has the same
- * `api.tokens`, so the owner authenticates it itself and trusts nothing else), and the
+ * advertised API address with the caller's own credentials (a bearer token: every
+ * instance has the same `api.tokens`; a web session: sessions are shared in Redis), so
+ * the owner authenticates the caller itself and trusts nothing else, and the
  * owner's answer (status, body) is the answer. A forwarded request carries
  * `X-Callwatch-Forwarded-By` and is never forwarded again. Redis or the owner unreachable:
  * 503 `cluster-unavailable` (local calls are unaffected).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { presentedToken, unauthorized } from '../http/api/auth.js';
+import { SESSION_COOKIE, sessionIdOf } from '../http/api/sessionRoutes.js';
 import { ApiError } from '../http/api/errors.js';
 import type { Logger } from '../logging.js';
 import { forwardTarget, type ForwardTarget } from './forwardTargets.js';
@@ -42,7 +46,12 @@ function unavailable(message: string): ApiError {
 export function registerApiForwarding(app: FastifyInstance, deps: ApiForwardingDeps): void {
   app.addHook('preHandler', async (request, reply) => {
     if (request.headers[FORWARDED_BY_HEADER] !== undefined) return; // the owner acts here
-    const target = forwardTarget(request.method, request.routeOptions.url, request.params);
+    const target = forwardTarget(
+      request.method,
+      request.routeOptions.url,
+      request.params,
+      request.body,
+    );
     if (target === undefined || deps.isLocal(target)) return;
     let owner: string | undefined;
     let api: string | undefined;
@@ -55,7 +64,8 @@ export function registerApiForwarding(app: FastifyInstance, deps: ApiForwardingD
       throw err;
     }
     if (api === undefined) {
-      throw unavailable(`the ${target.kind} is held by instance ${owner}, which is not alive`);
+      const what = target.kind === 'extension' ? `call of ${target.extension}` : target.kind;
+      throw unavailable(`the ${what} is held by instance ${owner}, which is not alive`);
     }
     return forward(request, reply, owner, api, deps);
   });
@@ -68,18 +78,16 @@ async function forward(
   api: string,
   deps: ApiForwardingDeps,
 ): Promise<FastifyReply> {
+  // The caller's own credentials go along, and the owner checks them itself: a bearer
+  // token, a Yeastar client's `?token=` (in the URL), or else the web session's cookie
+  // (sessions are shared, sharedSessions.ts).
   const authorization = request.headers.authorization;
-  if (authorization === undefined) {
-    // A web session lives in the memory of the instance it signed in to.
-    throw new ApiError(
-      409,
-      'remote-call',
-      `this call is anchored on instance ${owner}: a web session acts only on its own ` +
-        "instance's calls; use that instance, or an API token",
-    );
-  }
+  const tokenInUrl = authorization === undefined && presentedToken(request) !== undefined;
+  const session = authorization === undefined && !tokenInUrl ? sessionIdOf(request) : undefined;
+  if (authorization === undefined && !tokenInUrl && session === undefined) throw unauthorized();
   const headers: Record<string, string> = {
-    authorization,
+    ...(authorization !== undefined ? { authorization } : {}),
+    ...(session !== undefined ? { cookie: `${SESSION_COOKIE}=${session}` } : {}),
     accept: 'application/json',
     [FORWARDED_BY_HEADER]: deps.instanceId,
   };

@@ -19,6 +19,14 @@ export interface ClusterKeys {
   monitor(id: string): string;
   /** Pub/sub channel of the events each instance's calls raise. */
   eventChannel: string;
+  /** One web sign-in session, by the SHA-256 of its id, expiring when unused. */
+  session(hash: string): string;
+  /** A supervisor's presence other than available, expiring unless its instance refreshes it. */
+  presence(extension: string): string;
+  /** Pattern matching every presence key. */
+  presencePattern: string;
+  /** Pub/sub channel of presence changes. */
+  presenceChannel: string;
 }
 
 export function clusterKeys(prefix: string): ClusterKeys {
@@ -31,5 +39,9 @@ export function clusterKeys(prefix: string): ClusterKeys {
     instance: (id) => `${prefix}instance:${id}`,
     monitor: (id) => `${prefix}monitor:${id}`,
     eventChannel: `${prefix}events`,
+    session: (hash) => `${prefix}session:${hash}`,
+    presence: (extension) => `${prefix}presence:${extension}`,
+    presencePattern: `${prefix}presence:*`,
+    presenceChannel: `${prefix}presence`,
   };
 }

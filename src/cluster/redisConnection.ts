@@ -24,6 +24,8 @@ export class ClusterUnavailableError extends Error {
 export type RedisConnectionEvents = {
   /** Connected (again): the command connection takes commands. */
   ready: [];
+  /** Became unreachable (once per outage). */
+  down: [];
 };
 
 export interface RedisConnectionOptions {
@@ -75,6 +77,7 @@ export class RedisConnection extends TypedEmitter<RedisConnectionEvents> {
         { url: redact(options.url), err },
         'redis unreachable: cluster-wide state is unavailable until it is back (reconnecting)',
       );
+      this.emit('down');
     };
     this.commands.on('close', () => down());
     this.commands.on('error', (err: Error) => down(err));

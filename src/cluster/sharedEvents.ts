@@ -4,13 +4,14 @@
  * sessions, hands, call quality) on a Redis pub/sub channel, and republishes the other
  * instances' events on its own bus with `instance` set to their origin. Each bus stamps
  * its own `seq`, so `?since=` resumes correctly on the instance a client reconnects to
- * (seqs of different instances are unrelated). Registration events are not shared (every
- * instance raises its own from the shared bindings), nor presence (held per instance).
+ * (seqs of different instances are unrelated). Registration and presence events are not
+ * shared: every instance raises its own from the shared bindings and presence.
  *
  * De-duplication: an instance skips its own messages, never republishes an event that
  * came from another instance, and drops a message whose origin sequence it has already
  * passed (per origin process). Redis down: the other instances' events of the outage are
- * missed (pub/sub keeps nothing); local events go on.
+ * missed (pub/sub keeps nothing); local events go on, and when Redis is back the stream
+ * carries `cluster.events-gap {since}` so a client reloads what it keeps.
  */
 import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/eventBus.js';
@@ -25,12 +26,13 @@ import type { ClusterKeys } from './keys.js';
 import type { RedisConnection } from './redisConnection.js';
 
 /**
- * Events every instance raises for itself (registrations, from the shared bindings) or
- * that stay per instance (presence): never published. Every other type is shared.
+ * Events every instance raises for itself (from the shared bindings and presence): never
+ * published. Every other type is shared.
  */
 const LOCAL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'registration.changed',
   'presence.changed',
+  'cluster.events-gap',
 ]);
 
 export const SHARED_EVENT_TYPES: ReadonlySet<EventType> = new Set(
@@ -102,6 +104,25 @@ export class SharedEvents {
     };
     redis.subscriber.on('message', onMessage);
     this.detach.push(() => redis.subscriber.off('message', onMessage));
+    // An outage: the other instances' events of it are lost (pub/sub keeps nothing). Once
+    // Redis is back, this instance's stream says so, and clients reload what they keep.
+    let downSince: string | undefined;
+    const onDown = () => {
+      downSince ??= new Date().toISOString();
+    };
+    const onReady = () => {
+      if (downSince === undefined) return;
+      const since = downSince;
+      downSince = undefined;
+      this.deps.logger.warn({ since }, 'events of other instances missed during the outage');
+      events.publish({ type: 'cluster.events-gap', since });
+    };
+    redis.on('down', onDown);
+    redis.on('ready', onReady);
+    this.detach.push(() => {
+      redis.off('down', onDown);
+      redis.off('ready', onReady);
+    });
     await redis.subscriber.subscribe(keys.eventChannel);
   }
 

@@ -14,6 +14,7 @@ import { RedisCallIndex, type CallIndex, type CallSource } from './callIndex.js'
 import { FeatureCodeRedirect } from './featureCodeRedirect.js';
 import { clusterKeys } from './keys.js';
 import { MonitorIndex } from './monitorIndex.js';
+import { RemoteMonitors } from './remoteMonitors.js';
 import { RedisConnection } from './redisConnection.js';
 import { SharedEvents } from './sharedEvents.js';
 import { ApiError } from '../http/api/errors.js';
@@ -22,6 +23,10 @@ import type { MonitoringService } from '../monitoring/monitoringService.js';
 import { remoteListings, sharedListing, type SharedListing } from './sharedListing.js';
 import { ClusterUnavailableError } from './redisConnection.js';
 import { SharedLocation } from './sharedLocation.js';
+import { sharedSessions } from './sharedSessions.js';
+import { SharedPresence } from './sharedPresence.js';
+import type { SupervisorPresence } from '../monitoring/supervisorPresence.js';
+import type { WebSessions } from '../http/api/sessionStore.js';
 
 export interface ClusterDeps {
   config: NonNullable<Config['cluster']['redis']> & Omit<Config['cluster'], 'redis'>;
@@ -47,6 +52,12 @@ export interface RunningCluster {
   readonly index: CallIndex &
     Pick<RedisCallIndex, 'apiOf' | 'sipOf' | 'ownerOfExtension' | 'setListing'>;
   readonly monitors: Pick<MonitorIndex, 'ownerOf'>;
+  /** Supervisors with a session on another instance's call (remoteMonitors.ts). */
+  readonly remoteMonitors: Pick<RemoteMonitors, 'isMonitoring'>;
+  /** Web sign-in sessions valid on every instance (sharedSessions.ts). */
+  webSessions(idleMs: number): WebSessions;
+  /** Shares supervisors' presence with the other instances (sharedPresence.ts); stop fn. */
+  sharePresence(presence: SupervisorPresence): Promise<() => void>;
   close(): Promise<void>;
 }
 
@@ -95,6 +106,14 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     refreshMs: deps.config.callRefreshMs,
     ttlMs: deps.config.callTtlMs,
   });
+  const remoteMonitors = new RemoteMonitors({
+    events: deps.events,
+    redis,
+    keys,
+    clock: deps.clock,
+    logger,
+    refreshMs: deps.config.callRefreshMs,
+  });
   const sharedEvents = new SharedEvents({
     instanceId: deps.instanceId,
     events: deps.events,
@@ -117,9 +136,11 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     await location.start();
     index.start();
     monitors.start();
+    remoteMonitors.start();
     await sharedEvents.start();
   } catch (err) {
     untouch();
+    remoteMonitors.stop();
     sharedEvents.stop();
     location.stop();
     index.stop();
@@ -132,8 +153,30 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
     instanceId: deps.instanceId,
     index,
     monitors,
+    remoteMonitors,
+    webSessions: (idleMs) => sharedSessions({ redis, keys, idleMs }),
+    async sharePresence(presence) {
+      const shared = new SharedPresence({
+        instanceId: deps.instanceId,
+        presence,
+        redis,
+        keys,
+        clock: deps.clock,
+        logger,
+        refreshMs: deps.config.callRefreshMs,
+        ttlMs: deps.config.callTtlMs,
+      });
+      try {
+        await shared.start();
+      } catch (err) {
+        shared.stop();
+        throw err;
+      }
+      return () => shared.stop();
+    },
     async close() {
       untouch();
+      remoteMonitors.stop();
       sharedEvents.stop();
       location.stop();
       index.stop();

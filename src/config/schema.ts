@@ -469,7 +469,8 @@ const api = z.strictObject({
    * with a right token, for lockSec. Requests without any token do not count. */
   authLockout: failureLockout(300),
   /** Web sign-in sessions (POST /v1/session): in memory, gone after idleTimeoutSec unused;
-   * at most maxSessions (the least recently used goes first). */
+   * at most maxSessions (the least recently used goes first). With cluster.redis: in
+   * Redis, valid on every instance (idleTimeoutSec applies there too). */
   sessions: z
     .strictObject({
       idleTimeoutSec: z.number().int().min(60).max(604_800).default(28_800),

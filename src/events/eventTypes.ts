@@ -112,6 +112,17 @@ export interface CallQuality {
   quality: CallQualityView;
 }
 
+/**
+ * Several instances: the shared state (Redis) was unreachable from `since` until now, so
+ * the other instances' events of that time never reached this stream (pub/sub keeps
+ * nothing). A client that keeps a list from events reloads it.
+ */
+export interface ClusterEventsGap {
+  type: 'cluster.events-gap';
+  /** ISO 8601 wall-clock time the outage began. */
+  since: string;
+}
+
 /** What a publisher passes to EventBus.publish (the bus adds seq and time). */
 export type EventBody =
   | RegistrationChanged
@@ -125,7 +136,8 @@ export type EventBody =
   | HandRaised
   | HandLowered
   | PresenceChanged
-  | CallQuality;
+  | CallQuality
+  | ClusterEventsGap;
 
 export type EventType = EventBody['type'];
 
@@ -155,6 +167,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'hand.lowered',
   'presence.changed',
   'call.quality',
+  'cluster.events-gap',
 ];
 
 export function isMonitorEvent(

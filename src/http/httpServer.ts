@@ -15,6 +15,7 @@ import type { CanSee } from '../events/visibility.js';
 import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
 import type { AuthLimitConfig } from './api/authLimiter.js';
+import type { WebSessions } from './api/sessionStore.js';
 import { registerApi } from './api/index.js';
 import { registerSipWebSocketRoute, type SipWebSocketEntry } from './sipWebSocketRoute.js';
 import { registerPhoneRoutes } from './phoneRoute.js';
@@ -50,6 +51,8 @@ export interface HttpServerDeps {
     extensions: readonly ExtensionConfig[];
     idleTimeoutSec: number;
     maxSessions: number;
+    /** Where sessions are held (several instances: the shared state); default memory. */
+    shared?: WebSessions;
   };
   /** The web app (dist/app/) at / (appRoute.ts); false: not served. Default true. */
   webApp?: boolean;

@@ -140,6 +140,8 @@ export interface MonitoringDeps {
   bindingsOf(extension: string): Binding[];
   /** The supervisor's presence (default: everyone available). */
   presence?: { statusOf(extension: string): PresenceStatus };
+  /** Several instances: the supervisor has a session on a call another instance anchors. */
+  monitoringElsewhere?(supervisor: string): boolean;
   audit?: AuditSink;
   /** A supervisor joined the call: its raised hand, if any, is lowered. */
   onJoined?(callId: string, supervisor: string): void;
@@ -616,7 +618,11 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       return refuse('monitor-unavailable');
     }
     if (this.isMonitoring(agent)) return refuse('target-is-monitor');
-    if (this.isMonitoring(supervisor) || this.deps.calls.isInCall(supervisor)) {
+    if (
+      this.isMonitoring(supervisor) ||
+      this.deps.calls.isInCall(supervisor) ||
+      this.deps.monitoringElsewhere?.(supervisor) === true
+    ) {
       return refuse('monitor-busy');
     }
     found ??= this.deps.calls.answeredCallOf(agent);

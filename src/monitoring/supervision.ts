@@ -64,6 +64,8 @@ export interface SupervisionDeps {
   events?: EventBus;
   /** Played to the agent alone when a monitoring session begins (announcements). */
   agentDisclaimer?: Prompt | null;
+  /** Several instances: the supervisor has a session on another instance's call. */
+  monitoringElsewhere?: (supervisor: string) => boolean;
 }
 
 function monitorable(
@@ -139,6 +141,7 @@ async function wireSupervision(deps: SupervisionDeps, audit: AuditLog): Promise<
       })),
     audit,
     presence,
+    ...(deps.monitoringElsewhere ? { monitoringElsewhere: deps.monitoringElsewhere } : {}),
     onJoined: (callId, supervisor) =>
       notes.lower(callId, supervisor, 'supervisor-joined', 'system'),
   });

@@ -21,6 +21,8 @@ export interface ApiRequestOptions {
   readonly raw?: string;
   readonly contentType?: string;
   readonly timeoutMs?: number;
+  /** More request headers (a session cookie). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export function apiRequest(
@@ -32,7 +34,7 @@ export function apiRequest(
   const token = opts.token === undefined ? TEST_ADMIN_TOKEN.token : opts.token;
   const text =
     opts.raw ?? (opts.body === undefined ? undefined : (JSON.stringify(opts.body) as string));
-  const headers: Record<string, string | number> = { connection: 'close' };
+  const headers: Record<string, string | number> = { ...opts.headers, connection: 'close' };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (text !== undefined) {
     headers['content-type'] = opts.contentType ?? 'application/json';

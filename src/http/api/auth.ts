@@ -134,7 +134,7 @@ export function registerAuth(
   tokens: TokenStore,
   limiter?: AuthLimiter,
   /** A web session's principal from the request's cookie (sessionRoutes.ts); none: tokens only. */
-  sessionOf?: (request: FastifyRequest) => Principal | undefined,
+  sessionOf?: (request: FastifyRequest) => Promise<Principal | undefined>,
 ): void {
   app.decorateRequest('principal', null);
   app.addHook('onRoute', (route: RouteOptions) => {
@@ -157,7 +157,7 @@ export function registerAuth(
     const presented = presentedToken(request);
     // A bearer token wins; without one, a signed-in browser's session cookie stands in.
     const principal =
-      presented === undefined ? sessionOf?.(request) : tokens.authenticate(presented);
+      presented === undefined ? await sessionOf?.(request) : tokens.authenticate(presented);
     if (principal === undefined && presented !== undefined && presented !== '' && limiter) {
       if (limiter.fail(source)) {
         const lockedFor = limiter.retryAfterSec(source) ?? 1;

@@ -21,6 +21,8 @@
  *
  * Authentication is the REST API's (auth.ts): `Authorization: Bearer TOKEN`, scope admin
  * or supervisor; a supervisor token may only monitor as its own extension (403 forbidden).
+ * With several instances, a message about an agent whose call another instance anchors
+ * is carried out there (src/cluster/apiForwarding.ts), and its answer is this one's.
  */
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from './auth.js';

@@ -13,8 +13,6 @@
  *   internal                500  anything unexpected (logged; no stack reaches the client)
  *   cluster-unavailable     503  several instances: the shared state (Redis) or the owning
  *                                instance cannot be reached (Retry-After)
- *   remote-call             409  several instances: a web session asked about a call
- *                                another instance anchors
  *   <RefusalCode>           403/404/409  a monitoring refusal, see monitoring/refusals.ts
  * Routes throw `ApiError` (or a `MonitorRefusal`); one handler answers them all.
  */

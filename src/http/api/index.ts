@@ -21,7 +21,7 @@ import { registerErrorHandling } from './errors.js';
 import { registerEventsRoute } from './eventsRoute.js';
 import { registerOpenApi, type OpenApiInfo } from './openapi.js';
 import { registerCookies, registerSessionRoutes, sessionPrincipal } from './sessionRoutes.js';
-import { SessionStore } from './sessionStore.js';
+import { localSessions, SessionStore, type WebSessions } from './sessionStore.js';
 
 export interface ApiDeps {
   tokens: readonly ApiTokenConfig[];
@@ -45,13 +45,15 @@ export interface ApiDeps {
     maxSessions: number;
     /** HTTPS: the cookie is Secure. */
     secure: boolean;
+    /** Where sessions are held (several instances: the shared state); default memory. */
+    shared?: WebSessions;
   };
 }
 
 export interface Api {
   readonly tokens: TokenStore;
   readonly limiter: AuthLimiter | undefined;
-  readonly sessions: SessionStore | undefined;
+  readonly sessions: WebSessions | undefined;
 }
 
 const DEFAULT_INFO: OpenApiInfo = {
@@ -82,10 +84,13 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     : undefined;
   const clock = deps.clock ?? systemClock;
   const sessions = deps.sessions
-    ? new SessionStore(
-        { idleMs: deps.sessions.idleTimeoutSec * 1000, maxSessions: deps.sessions.maxSessions },
-        clock,
-      )
+    ? (deps.sessions.shared ??
+      localSessions(
+        new SessionStore(
+          { idleMs: deps.sessions.idleTimeoutSec * 1000, maxSessions: deps.sessions.maxSessions },
+          clock,
+        ),
+      ))
     : undefined;
   // The cookie parser's hook runs before the token check, which reads the session cookie.
   if (sessions) await registerCookies(app);

@@ -20,12 +20,12 @@ import type { ExtensionConfig } from '../../config/schema.js';
 import type { Principal, Scope } from './auth.js';
 import type { AuthLimiter } from './authLimiter.js';
 import { ApiError, errorResponses } from './errors.js';
-import type { SessionStore } from './sessionStore.js';
+import type { WebSessions } from './sessionStore.js';
 
 export const SESSION_COOKIE = 'callwatch_session';
 
 export interface SessionRoutesDeps {
-  store: SessionStore;
+  store: WebSessions;
   extensions: readonly ExtensionConfig[];
   /** Wrong passwords per source address; none: unlimited. */
   limiter?: AuthLimiter;
@@ -61,9 +61,9 @@ export function sessionIdOf(request: FastifyRequest): string | undefined {
 
 /** The principal of a request's session cookie, or undefined (the session is used now). */
 export function sessionPrincipal(
-  store: SessionStore,
+  store: WebSessions,
   request: FastifyRequest,
-): Principal | undefined {
+): Promise<Principal | undefined> {
   return store.use(sessionIdOf(request));
 }
 
@@ -151,8 +151,8 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
         extension: ext.number,
       });
       // A sign-in replaces the session the browser had.
-      deps.store.end(sessionIdOf(request));
-      const id = deps.store.create(principal);
+      await deps.store.end(sessionIdOf(request));
+      const id = await deps.store.create(principal);
       request.log.info({ extension: ext.number, scope: principal.scope }, 'signed in');
       return reply.setCookie(SESSION_COOKIE, id, cookieOptions).send(view(principal));
     },
@@ -169,7 +169,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
       },
     },
     async (request) => {
-      const p = sessionPrincipal(deps.store, request);
+      const p = await sessionPrincipal(deps.store, request);
       if (p === undefined) throw new ApiError(401, 'unauthorized', 'not signed in');
       return view(p);
     },
@@ -186,7 +186,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
       },
     },
     async (request, reply: FastifyReply) => {
-      deps.store.end(sessionIdOf(request));
+      await deps.store.end(sessionIdOf(request));
       return reply.clearCookie(SESSION_COOKIE, cookieOptions).code(204).send();
     },
   );

@@ -22,8 +22,40 @@ interface Entry {
   lastUsed: number;
 }
 
-function keyOf(id: string): string {
+/** The key a session is held under: the SHA-256 of its id, so the key reveals no id. */
+export function sessionKeyOf(id: string): string {
   return createHash('sha256').update(id, 'utf8').digest('base64');
+}
+const keyOf = sessionKeyOf;
+
+/** A new session id: 256 random bits, 43 base64url characters. */
+export function newSessionId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Where web sessions are held, as the routes and the token check use them: this
+ * instance's memory (`localSessions`), or with several instances the shared state
+ * (src/cluster/sharedSessions.ts), so that a session signed in on one instance is
+ * valid, and signed out, on every one. A backend that cannot answer rejects with the
+ * API error to give (503 `cluster-unavailable`).
+ */
+export interface WebSessions {
+  create(principal: Principal): Promise<string>;
+  use(id: string | undefined): Promise<Principal | undefined>;
+  end(id: string | undefined): Promise<boolean>;
+  /** Drops lapsed sessions (a backend whose entries expire by themselves does nothing). */
+  sweep(): void;
+}
+
+/** One instance: the sessions in its memory. */
+export function localSessions(store: SessionStore): WebSessions {
+  return {
+    create: (principal) => Promise.resolve(store.create(principal)),
+    use: (id) => Promise.resolve(store.use(id)),
+    end: (id) => Promise.resolve(store.end(id)),
+    sweep: () => store.sweep(),
+  };
 }
 
 export class SessionStore {
@@ -41,7 +73,7 @@ export class SessionStore {
 
   /** A new session of `principal`: its id (43 base64url characters, 256 random bits). */
   create(principal: Principal): string {
-    const id = randomBytes(32).toString('base64url');
+    const id = newSessionId();
     while (this.entries.size >= this.limits.maxSessions) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;

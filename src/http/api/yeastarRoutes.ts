@@ -24,7 +24,10 @@
  *   20004  the token is unknown          20005  no token (Yeastar's "No such Token" and
  *          "Token is blank"; also HTTP 200)
  * (refusals.ts maps the service's refusals to these.) Anything unexpected answers HTTP
- * 500 `{"status":"Failed","errno":"10003"}` and is logged.
+ * 500 `{"status":"Failed","errno":"10003"}` and is logged. With several instances, a
+ * request about an agent whose call another instance anchors is carried out there
+ * (src/cluster/apiForwarding.ts); when that cannot be known or reached the answer is
+ * HTTP 503 `cluster-unavailable` with Retry-After, as for the REST API.
  *
  * Authentication is the REST API's (auth.ts): a token of config api.tokens with scope
  * admin or supervisor, as `?token=` (Yeastar's way) or `Authorization: Bearer`. An admin
@@ -189,8 +192,10 @@ export async function registerYeastarRoutes(
     // (a schema failure would only say 10004 too).
     scope.setValidatorCompiler(() => () => true);
     scope.setErrorHandler((err, request: FastifyRequest, reply: FastifyReply) => {
-      // A locked-out address is told so in HTTP terms (429, Retry-After), like everywhere.
-      if (err instanceof ApiError && err.status === 429) {
+      // A locked-out address is told so in HTTP terms (429, Retry-After), like everywhere;
+      // so is a cluster whose shared state or owning instance cannot be reached (503,
+      // Retry-After: Yeastar has no errno for "try again").
+      if (err instanceof ApiError && (err.status === 429 || err.code === 'cluster-unavailable')) {
         return reply.code(429).headers(err.headers).type('application/json').send(err.toJSON());
       }
       const errno = yeastarErrnoOfError(err, (presentedToken(request) ?? '') !== '');

@@ -18,11 +18,14 @@
  *   gets a's refusal, never the redirect.
  * - Redis stopped: b answers 503 `cluster-unavailable` for a's call (480 to the feature
  *   code) while a serves its own call; Redis back, both work again by themselves.
+ * - Yeastar and CTI requests, and a web session signed in on b, act on a's call; presence
+ *   set on one instance is what the other checks; a supervisor monitoring on a is busy
+ *   for b.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { apiClient, summary, type ApiClient } from '../../helpers/api.js';
+import { apiClient, apiRequest, summary, type ApiClient } from '../../helpers/api.js';
 import { startBaresip, type BaresipPhone } from '../../helpers/baresip.js';
 import { EventStreamClient, type StreamEvent } from '../../helpers/eventStream.js';
 import { type PcmAudio } from '../../helpers/goertzel.js';
@@ -59,7 +62,7 @@ const EXTENSIONS: ExtensionSpec[] = ['1001', '1002', '1003', '1004', '1005'].map
 }));
 const OVERRIDES = {
   monitoring: {
-    groups: [{ name: 'support', monitors: ['1005'], members: ['1002'], modes: ['all'] }],
+    groups: [{ name: 'support', monitors: ['1005'], members: ['1002', '1001'], modes: ['all'] }],
   },
   api: {
     tokens: [
@@ -397,6 +400,295 @@ describe('monitoring a call the other instance anchors', () => {
     expect(await actions(b)).toEqual([]);
   }, 120000);
 
+  it('Yeastar and CTI requests sent to b act on the call a anchors: listen and whisper by tone; refusals as a answers them', async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const viaB = apiClient(b.httpPort, SUPERVISOR_TOKEN);
+    const onA = apiClient(a.httpPort, SUPERVISOR_TOKEN);
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    await knownEverywhere([agent, customer, supervisor]);
+    const { id, callAt } = await placeCall(customer, agent, b);
+    // Yeastar's way: the token in the query, no Authorization header.
+    const yeastar = (client: ApiClient, path: string, body: unknown, token = SUPERVISOR_TOKEN) =>
+      client.request('POST', `/api/v1.1.0/extension/${path}?token=${token}`, {
+        token: null,
+        body,
+      });
+    const listenBody = { listener: '1005', listenedext: '1002' };
+
+    // Refused by the owner, and answered through b exactly as a answers it: a supervisor
+    // token naming another listener (10009), an agent in no call (10007, decided here).
+    const naming = { listener: '1001', listenedext: '1002' };
+    const namingOnA = await yeastar(onA, 'listen', naming);
+    const namingViaB = await yeastar(viaB, 'listen', naming);
+    expect(summary(namingOnA)).toEqual({ status: 200, body: { status: 'Failed', errno: '10009' } });
+    expect(summary(namingViaB)).toEqual(summary(namingOnA));
+    expect(namingViaB.headers['x-callwatch-handled-by']).toBe('a');
+    const idle = { listener: '1005', listenedext: '1003' };
+    expect(summary(await yeastar(viaB, 'listen', idle))).toEqual(
+      summary(await yeastar(onA, 'listen', idle)),
+    );
+
+    // Yeastar listen sent to b: a starts the session and rings the supervisor.
+    const started = await yeastar(viaB, 'listen', listenBody);
+    expect(summary(started)).toEqual({ status: 200, body: { status: 'Success' } });
+    expect(started.headers['x-callwatch-handled-by']).toBe('a');
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const listenAt = Date.now();
+    const sessionsOnA = async () =>
+      ((await onA.get(`/v1/calls/${id}`)).json as CallView).monitors.filter(
+        (m) => m.state !== 'ended',
+      );
+    const [yeastarSession] = await sessionsOnA();
+    expect(yeastarSession).toMatchObject({ supervisor: '1005', mode: 'listen' });
+    // A second start: a answers "not idle" (10008), and so does b.
+    const againViaB = await yeastar(viaB, 'whisper', { whisperer: '1005', whisperedext: '1002' });
+    expect(summary(againViaB)).toEqual({ status: 200, body: { status: 'Failed', errno: '10008' } });
+    expect(againViaB.headers['x-callwatch-handled-by']).toBe('a');
+    await sleep(PHASE_MS);
+    const listenEnd = Date.now();
+    expect((await viaB.delete(`/v1/monitors/${yeastarSession!.id}`)).status).toBe(204);
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+
+    // CTI SetSilentMonitoring sent to b: a's session id comes back, the mode changes and
+    // the session ends through b too.
+    const cti = {
+      channel: 'Cisco',
+      topic: 'Agent',
+      subtopic: 'SetSilentMonitoring',
+      data: { FromAddress: '1005', ToAddress: '1002' },
+    };
+    const ctiStarted = await viaB.post('/api/cti/messages', cti);
+    expect(summary(ctiStarted)).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    expect(ctiStarted.headers['x-callwatch-handled-by']).toBe('a');
+    const ctiSession = (ctiStarted.json as { sessionId: string }).sessionId;
+    expect((await sessionsOnA()).map((m) => [m.id, m.mode])).toEqual([[ctiSession, 'listen']]);
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const whisper = await viaB.patch(`/v1/monitors/${ctiSession}`, { mode: 'whisper' });
+    expect(summary(whisper)).toMatchObject({ status: 200, body: { mode: 'whisper' } });
+    const whisperAt = Date.now();
+    await sleep(PHASE_MS);
+    const whisperEnd = Date.now();
+    // A CTI message naming another supervisor: a's 403, through b.
+    const other = { ...cti, data: { FromAddress: '1001', ToAddress: '1002' } };
+    expect(refusal(await viaB.post('/api/cti/messages', other))).toEqual(
+      refusal(await onA.post('/api/cti/messages', other)),
+    );
+    expect((await viaB.delete(`/v1/monitors/${ctiSession}`)).status).toBe(204);
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    expect(await sessionsOnA()).toEqual([]);
+
+    await customer.command('hangup');
+    await customer.waitForEvent('CALL_CLOSED', 10000);
+    await agent.waitForEvent('CALL_CLOSED', 10000);
+
+    const C = CUSTOMER_HZ;
+    const A = AGENT_HZ;
+    const S = SUPERVISOR_HZ;
+    const c = (from: number, to: number) => toneWindow(heardAudio(customer), callAt, from, to);
+    const ag = (from: number, to: number) => toneWindow(heardAudio(agent), callAt, from, to);
+    const phases: Array<[string, PcmAudio, number[], number[]]> = [
+      ['agent, Yeastar listen', ag(listenAt + SETTLE_MS, listenEnd), [C], [S]],
+      ['customer, Yeastar listen', c(listenAt + SETTLE_MS, listenEnd), [A], [S]],
+      ['agent, CTI then whisper', ag(whisperAt + SETTLE_MS, whisperEnd), [C, S], []],
+      ['customer, CTI then whisper', c(whisperAt + SETTLE_MS, whisperEnd), [A], [S]],
+    ];
+    for (const [label, audio, present, absent] of phases)
+      expectTones(label, audio, present, absent);
+
+    // The sessions are a's, with their triggers; b audited nothing.
+    const actions = async (server: ServerHandle) =>
+      (
+        (await server.httpGet('/v1/audit?supervisor=1005')).json as {
+          entries: Array<{ action: string; actor: string; trigger: string; mode: string | null }>;
+        }
+      ).entries
+        .filter((e) => e.actor === 'sam' && e.action === 'start')
+        .map((e) => [e.trigger, e.mode]);
+    expect(await actions(a)).toEqual(
+      expect.arrayContaining([
+        ['yeastar', 'listen'],
+        ['cti', 'listen'],
+      ]),
+    );
+    expect(await actions(b)).toEqual([]);
+  }, 120000);
+
+  it('a web session signed in on b acts on the call a anchors, through b and on a; signed out on b, it is gone on a', async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    await knownEverywhere([agent, customer, supervisor]);
+    const { id } = await placeCall(customer, agent, b);
+
+    const signIn = await apiRequest(b.httpPort, 'POST', '/v1/session', {
+      token: null,
+      body: { extension: '1005', password: 'pw1005' },
+    });
+    expect(summary(signIn)).toMatchObject({ status: 200, body: { extension: '1005' } });
+    const setCookie = [signIn.headers['set-cookie'] ?? []].flat().join(';');
+    const cookie = /callwatch_session=([^;]+)/.exec(setCookie)?.[0];
+    expect(cookie).toBeDefined();
+    // A browser sends its cookie and no token.
+    const withSession = (server: ServerHandle) => ({
+      request: (method: string, path: string, body?: unknown) =>
+        apiRequest(server.httpPort, method, path, {
+          token: null,
+          headers: { cookie: cookie! },
+          ...(body !== undefined ? { body } : {}),
+        }),
+    });
+    const viaB = withSession(b);
+    const onA = withSession(a);
+    expect(summary(await onA.request('GET', '/v1/session'))).toMatchObject({
+      status: 200,
+      body: { extension: '1005', scope: 'supervisor' },
+    });
+
+    // Join through b: a starts the session, as the signed-in supervisor.
+    const started = await viaB.request('POST', `/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(summary(started)).toMatchObject({
+      status: 201,
+      body: { callId: id, supervisor: '1005' },
+    });
+    expect(started.headers['x-callwatch-handled-by']).toBe('a');
+    const session = (started.json as MonitorView).id;
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const listenAt = Date.now();
+    await sleep(PHASE_MS);
+    const listenEnd = Date.now();
+    // The same cookie on a itself: a acts on its own call.
+    const whisper = await onA.request('PATCH', `/v1/monitors/${session}`, { mode: 'whisper' });
+    expect(summary(whisper)).toMatchObject({ status: 200, body: { mode: 'whisper' } });
+    expect(whisper.headers['x-callwatch-handled-by']).toBeUndefined();
+    const left = await viaB.request('DELETE', `/v1/monitors/${session}`);
+    expect(left.status).toBe(204);
+    expect(left.headers['x-callwatch-handled-by']).toBe('a');
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    expectTones(
+      'supervisor, listen (web session through b)',
+      toneWindow(heardAudio(supervisor), listenAt, listenAt + SETTLE_MS, listenEnd),
+      [CUSTOMER_HZ, AGENT_HZ],
+      [SUPERVISOR_HZ],
+    );
+
+    // a's audit names the web session as the actor; b audited nothing of it.
+    const actions = async (server: ServerHandle) =>
+      (
+        (await server.httpGet('/v1/audit?supervisor=1005')).json as {
+          entries: Array<{ action: string; actor: string; mode: string | null }>;
+        }
+      ).entries
+        .filter((e) => e.actor === 'web-1005' && e.action !== 'refusal')
+        .map((e) => [e.action, e.mode]);
+    expect(await actions(a)).toEqual([
+      ['start', 'listen'],
+      ['mode-change', 'whisper'],
+      ['stop', 'whisper'],
+    ]);
+    expect(await actions(b)).toEqual([]);
+
+    // Signed out on b: the session is gone on a at once, for a's own calls too.
+    expect((await viaB.request('DELETE', '/v1/session')).status).toBe(204);
+    expect(refusal(await onA.request('GET', '/v1/session'))).toEqual({
+      status: 401,
+      code: 'unauthorized',
+    });
+    expect(
+      refusal(await onA.request('POST', `/v1/calls/${id}/monitors`, { mode: 'listen' })),
+    ).toEqual({ status: 401, code: 'unauthorized' });
+    expect(
+      refusal(await viaB.request('POST', `/v1/calls/${id}/monitors`, { mode: 'listen' })),
+    ).toEqual({ status: 401, code: 'unauthorized' });
+
+    await customer.command('hangup');
+    await customer.waitForEvent('CALL_CLOSED', 10000);
+    await agent.waitForEvent('CALL_CLOSED', 10000);
+  }, 120000);
+
+  it("presence set on b is what a checks: away on b, a refuses; available on a, b's copy follows", async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const viaB = apiClient(b.httpPort, SUPERVISOR_TOKEN);
+    const onA = apiClient(a.httpPort, SUPERVISOR_TOKEN);
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    await knownEverywhere([agent, customer, supervisor]);
+    const { id } = await placeCall(customer, agent, b);
+    const onAEvents = await eventStream(a);
+    const statusOn = async (client: ApiClient) =>
+      ((await client.get('/v1/me/presence')).json as { status: string }).status;
+
+    // Away, set on b: a (the call's owner) knows it and refuses, through b and itself.
+    expect(
+      summary(await viaB.request('PUT', '/v1/me/presence', { body: { status: 'away' } })),
+    ).toEqual({ status: 200, body: { status: 'away' } });
+    expect(await waitFor(async () => (await statusOn(onA)) === 'away', 3000)).toBe(true);
+    const refusedViaB = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(refusal(refusedViaB)).toEqual({ status: 409, code: 'monitor-unavailable' });
+    expect(refusedViaB.headers['x-callwatch-handled-by']).toBe('a');
+    expect(refusal(await onA.post(`/v1/calls/${id}/monitors`, { mode: 'listen' }))).toEqual({
+      status: 409,
+      code: 'monitor-unavailable',
+    });
+    // a raised presence.changed on its own stream for the change made on b.
+    expect(
+      await waitFor(
+        async () =>
+          onAEvents.received.some(
+            (e) => e.type === 'presence.changed' && e.extension === '1005' && e.status === 'away',
+          ),
+        3000,
+      ),
+    ).toBe(true);
+
+    // Available again, set on a this time: b follows, and a lets the supervisor join.
+    expect(
+      summary(await onA.request('PUT', '/v1/me/presence', { body: { status: 'available' } })),
+    ).toEqual({ status: 200, body: { status: 'available' } });
+    expect(await waitFor(async () => (await statusOn(viaB)) === 'available', 3000)).toBe(true);
+    // Held longer than the presence entries' expiry: nothing lapses back or forth.
+    await sleep(6000);
+    expect([await statusOn(onA), await statusOn(viaB)]).toEqual(['available', 'available']);
+    const started = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(summary(started)).toMatchObject({ status: 201, body: { callId: id } });
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const sessionId = (started.json as MonitorView).id;
+    // Attached on a (the phone's answer processed there) before it is ended.
+    expect(
+      await waitFor(
+        async () =>
+          ((await onA.get(`/v1/calls/${id}`)).json as CallView).monitors.some(
+            (m) => m.id === sessionId && m.state === 'active',
+          ),
+        5000,
+      ),
+    ).toBe(true);
+    expect((await viaB.delete(`/v1/monitors/${sessionId}`)).status).toBe(204);
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+
+    // Dnd on b, held past the expiry: b refreshes it, so a still refuses.
+    await viaB.request('PUT', '/v1/me/presence', { body: { status: 'dnd' } });
+    expect(await waitFor(async () => (await statusOn(onA)) === 'dnd', 3000)).toBe(true);
+    await sleep(6000);
+    expect(await statusOn(onA)).toBe('dnd');
+    expect(refusal(await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' }))).toEqual({
+      status: 409,
+      code: 'monitor-unavailable',
+    });
+    await viaB.request('PUT', '/v1/me/presence', { body: { status: 'available' } });
+    expect(await waitFor(async () => (await statusOn(onA)) === 'available', 3000)).toBe(true);
+
+    await customer.command('hangup');
+    await customer.waitForEvent('CALL_CLOSED', 10000);
+    await agent.waitForEvent('CALL_CLOSED', 10000);
+  }, 120000);
+
   it('a feature code reaching b is redirected to a: listen, whisper, barge by tone', async () => {
     const a = instances.get('a')!;
     const b = instances.get('b')!;
@@ -505,7 +797,9 @@ describe('monitoring a call the other instance anchors', () => {
     await knownEverywhere([agent, customer, supervisor]);
     const { id } = await placeCall(customer, agent, b);
     expect((await viaB.get(`/v1/calls/${id}`)).status).toBe(200);
+    const onBEvents = await eventStream(b);
 
+    const downAt = Date.now();
     await redis!.stop();
     const down = await viaB.get(`/v1/calls/${id}`);
     expect(refusal(down)).toEqual({ status: 503, code: 'cluster-unavailable' });
@@ -546,6 +840,16 @@ describe('monitoring a call the other instance anchors', () => {
     expect(
       await waitFor(async () => (await viaB.get(`/v1/calls/${id}`)).status === 200, 15000),
     ).toBe(true);
+    // b's stream says a's events of the outage are lost (the web app reloads its list).
+    expect(
+      await waitFor(
+        async () => onBEvents.received.some((e) => e.type === 'cluster.events-gap'),
+        5000,
+      ),
+    ).toBe(true);
+    const gaps = onBEvents.received.filter((e) => e.type === 'cluster.events-gap');
+    expect(gaps).toHaveLength(1);
+    expect(Date.parse(gaps[0]!.since as string)).toBeGreaterThanOrEqual(downAt - 1000);
     const all = await viaB.get('/v1/calls');
     expect(all.status).toBe(200);
     expect((all.json as { calls: CallView[] }).calls.map((c) => c.id)).toEqual([id]);
@@ -557,5 +861,102 @@ describe('monitoring a call the other instance anchors', () => {
     await supervisor.waitForEvent('CALL_CLOSED', 10000);
     await customer.command('hangup');
     await customer.waitForEvent('CALL_CLOSED', 10000);
+  }, 120000);
+
+  // Last: it leaves a recording on b, which the tests above check b does not have.
+  it('a supervisor monitoring on a is busy for b: b refuses monitor-busy as one instance would', async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const onA = apiClient(a.httpPort, SUPERVISOR_TOKEN);
+    const onB = apiClient(b.httpPort, SUPERVISOR_TOKEN);
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    // A second call, anchored on b: 1003 calls 1001 (both pinned to b).
+    const other = await phone('1001', 1300);
+    const otherCaller = await phone('1003', 600);
+    expect(['1001', '1003'].map(pinnedInstance)).toEqual(['b', 'b']);
+    await knownEverywhere([agent, customer, supervisor, other, otherCaller]);
+    const { id } = await placeCall(customer, agent, b);
+    expect((await otherCaller.command('dial', `sip:1001@127.0.0.1:${kamailio!.port}`)).ok).toBe(
+      true,
+    );
+    await otherCaller.waitForEvent('CALL_ESTABLISHED', 10000);
+    await other.waitForEvent('CALL_ESTABLISHED', 10000);
+    let otherId: string | undefined;
+    expect(
+      await waitFor(async () => {
+        const call = (await sharedCalls(b)).find((c) => c.caller === '1003');
+        otherId = call?.state === 'answered' && call.instance === 'b' ? call.id : undefined;
+        return otherId !== undefined;
+      }, 5000),
+    ).toBe(true);
+
+    // Listening on a's call (started on a).
+    const started = await onA.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(started.status).toBe(201);
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const sessionId = (started.json as MonitorView).id;
+    // b refuses another session for the same supervisor, asked directly or through a.
+    const busy = { status: 409, code: 'monitor-busy' };
+    expect(
+      await waitFor(
+        async () =>
+          refusal(await onB.post(`/v1/calls/${otherId}/monitors`, { mode: 'listen' })).code ===
+          'monitor-busy',
+        3000,
+      ),
+    ).toBe(true);
+    const throughA = await onA.post(`/v1/calls/${otherId}/monitors`, { mode: 'listen' });
+    expect(refusal(throughA)).toEqual(busy);
+    expect(throughA.headers['x-callwatch-handled-by']).toBe('b');
+    // b's listing says so too (join's refusal).
+    const listedOnB = ((await onB.get('/v1/calls')).json as { calls: CallView[] }).calls;
+    expect(listedOnB.find((c) => c.id === otherId)?.join).toEqual({
+      modes: [],
+      refusal: expect.objectContaining({ code: 'monitor-busy' }),
+    });
+
+    // Left on a: b lets the supervisor start on b's call.
+    expect(
+      await waitFor(
+        async () =>
+          ((await onA.get(`/v1/calls/${id}`)).json as CallView).monitors.some(
+            (m) => m.id === sessionId && m.state === 'active',
+          ),
+        5000,
+      ),
+    ).toBe(true);
+    expect((await onA.delete(`/v1/monitors/${sessionId}`)).status).toBe(204);
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    let second: Awaited<ReturnType<ApiClient['post']>> | undefined;
+    expect(
+      await waitFor(async () => {
+        second = await onB.post(`/v1/calls/${otherId}/monitors`, { mode: 'listen' });
+        return second.status === 201;
+      }, 3000),
+    ).toBe(true);
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const secondId = (second!.json as MonitorView).id;
+    expect(
+      await waitFor(
+        async () =>
+          ((await onB.get(`/v1/calls/${otherId}`)).json as CallView).monitors.some(
+            (m) => m.id === secondId && m.state === 'active',
+          ),
+        5000,
+      ),
+    ).toBe(true);
+    expect((await onB.delete(`/v1/monitors/${secondId}`)).status).toBe(204);
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+
+    for (const [caller, callee] of [
+      [customer, agent],
+      [otherCaller, other],
+    ] as const) {
+      await caller.command('hangup');
+      await caller.waitForEvent('CALL_CLOSED', 10000);
+      await callee.waitForEvent('CALL_CLOSED', 10000);
+    }
   }, 120000);
 });

@@ -99,6 +99,11 @@ export function useLiveCalls(onEvent?: (e: StreamEvent) => void): LiveCalls {
       onState: setConnected,
       onEvent: (e) => {
         handler.current?.(e);
+        // Several instances: events were lost during a Redis outage; the list is reloaded.
+        if (e.type === 'cluster.events-gap') {
+          reloadAll();
+          return;
+        }
         const id = typeof e.callId === 'string' ? e.callId : undefined;
         if (id === undefined) return;
         if (listing.current) listing.current.again = true;

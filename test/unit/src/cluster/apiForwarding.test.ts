@@ -28,6 +28,106 @@ describe('forwardTarget: which API requests belong to the instance anchoring a c
     });
   });
 
+  it('takes a Yeastar request by the extension it monitors', () => {
+    expect(
+      forwardTarget(
+        'POST',
+        '/api/v1.1.0/extension/listen',
+        {},
+        {
+          listener: '1005',
+          listenedext: '1002',
+        },
+      ),
+    ).toEqual({ kind: 'extension', extension: '1002' });
+    expect(
+      forwardTarget(
+        'POST',
+        '/api/v1.1.0/extension/whisper',
+        {},
+        {
+          whisperer: 1005,
+          whisperedext: 1003,
+        },
+      ),
+    ).toEqual({ kind: 'extension', extension: '1003' });
+    expect(
+      forwardTarget(
+        'POST',
+        '/api/v1.1.0/extension/barge',
+        {},
+        {
+          bargein: '1005',
+          bargedext: ' 1004 ',
+        },
+      ),
+    ).toEqual({ kind: 'extension', extension: '1004' });
+    // A blank field is refused (10004) where it arrived, as on one instance.
+    expect(
+      forwardTarget('POST', '/api/v1.1.0/extension/listen', {}, { listener: '1005' }),
+    ).toBeUndefined();
+    expect(
+      forwardTarget(
+        'POST',
+        '/api/v1.1.0/extension/listen',
+        {},
+        {
+          whisperer: '1005',
+          whisperedext: '1002',
+        },
+      ),
+    ).toBeUndefined();
+    expect(forwardTarget('POST', '/api/v1.1.0/extension/listen', {}, null)).toBeUndefined();
+    expect(
+      forwardTarget(
+        'POST',
+        '/api/v1.1.0/extension/hangup',
+        {},
+        {
+          listener: '1005',
+          listenedext: '1002',
+        },
+      ),
+    ).toBeUndefined();
+  });
+
+  it('takes a CTI SetSilentMonitoring by its ToAddress', () => {
+    const message = (data: unknown) => ({
+      channel: 'Cisco',
+      topic: 'Agent',
+      subtopic: 'SetSilentMonitoring',
+      data,
+    });
+    expect(
+      forwardTarget(
+        'POST',
+        '/api/cti/messages',
+        {},
+        message({ FromAddress: '1005', ToAddress: '1002' }),
+      ),
+    ).toEqual({ kind: 'extension', extension: '1002' });
+    expect(
+      forwardTarget(
+        'POST',
+        '/api/cti/messages',
+        {},
+        message({ fromaddress: 1005, toaddress: 1002 }),
+      ),
+    ).toEqual({ kind: 'extension', extension: '1002' });
+    // What the adapter refuses itself (400) stays where it arrived.
+    expect(
+      forwardTarget('POST', '/api/cti/messages', {}, message({ FromAddress: '1005' })),
+    ).toBeUndefined();
+    expect(
+      forwardTarget(
+        'POST',
+        '/api/cti/messages',
+        {},
+        { ...message({ FromAddress: '1005', ToAddress: '1002' }), channel: 'Avaya' },
+      ),
+    ).toBeUndefined();
+  });
+
   it('leaves everything else where it arrived', () => {
     expect(forwardTarget('GET', '/v1/calls', {})).toBeUndefined();
     expect(forwardTarget('GET', '/v1/callsX/:id', { id: 'c1' })).toBeUndefined();

@@ -148,6 +148,12 @@ describe('event visibility', () => {
     expect(canSee(agent1001, queued('1003'))).toBe(false);
   });
 
+  it('shows a cluster events gap to every token with an extension', () => {
+    const canSee = scopeVisibility({ notifyAgents: false, mayMonitor });
+    const gap = ev({ type: 'cluster.events-gap', since: '2024-01-01T00:00:00.000Z' });
+    for (const p of [admin, sup1005, agent1001]) expect(canSee(p, gap)).toBe(true);
+  });
+
   it('shows nothing to a non-admin token without an extension', () => {
     expect(canSee({ name: 'x', scope: 'supervisor', extension: null }, reg('1001'))).toBe(false);
   });
