@@ -59,7 +59,6 @@ import net from 'node:net';
 import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
 import {
-  PEERS,
   SCRATCH,
   applySmoke,
   canBind,
@@ -85,15 +84,13 @@ import {
   registerOnce,
   resultsHead,
   runPeerScript,
-  runSipp,
   runSippMain,
   sippDefaults,
   sippFlags,
-  sippTraceArgs,
   startCallwatch,
   startCpumon,
+  startSippCalls,
   usPer,
-  waitUdpBound,
 } from './lib/sippBench.mjs';
 
 const DEFAULT_RATES = '100 200 300 500 700 900';
@@ -275,61 +272,19 @@ async function runCallwatch(o, rate, index, recording) {
   try {
     await registerOnce(run, ports.sip, { user: '1001', password: 'pw1001', port: UAS_PORT });
     udpStats(path.join(run, 'udp_before.txt'));
-    const common = ['-i', '127.0.0.1', '-nostdin', '-default_behaviors', 'all,-abortunexp'];
-    const uas = await runSipp(
-      run,
-      'uas',
-      [
-        '-sf',
-        path.join(PEERS, 'sipp/uas_cps.xml'),
-        ...common,
-        '-p',
-        String(UAS_PORT),
-        '-mp',
-        '17000',
-        '-cp',
-        '18883',
-        '-m',
-        String(m),
-        '-timeout',
-        `${limit}s`,
-        ...sippTraceArgs('uas_'),
-      ],
-      (limit + 30) * 1000,
-    );
-    if (!(await waitUdpBound(UAS_PORT, 10000))) throw new Error('SIPp UAS did not bind');
-    const uac = await runSipp(
-      run,
-      'uac',
-      [
-        `127.0.0.1:${ports.sip}`,
-        '-sf',
-        path.join(PEERS, 'sipp/uac_cps.xml'),
-        '-s',
-        DID,
-        ...common,
-        '-p',
-        String(UAC_PORT),
-        '-mp',
-        '16000',
-        '-cp',
-        '18882',
-        '-r',
-        String(rate),
-        '-rp',
-        '1000',
-        '-m',
-        String(m),
-        '-l',
-        '100000',
-        '-d',
-        String(hold),
-        '-timeout',
-        `${limit}s`,
-        ...sippTraceArgs('', { rtt: true }),
-      ],
-      (limit + 30) * 1000,
-    );
+    const { uas, uac } = await startSippCalls(run, {
+      sipPort: ports.sip,
+      uasPort: UAS_PORT,
+      uacPort: UAC_PORT,
+      uasScenario: 'uas_cps.xml',
+      uacScenario: 'uac_cps.xml',
+      did: DID,
+      calls: m,
+      rate,
+      limit: 100000,
+      hold,
+      limitS: limit,
+    });
     const cpumon = startCpumon(run, {
       callwatch: server.pid,
       sipp_uac: uac.child.pid,

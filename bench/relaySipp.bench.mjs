@@ -68,11 +68,10 @@ import {
   prepare,
   registerOnce,
   resultsHead,
-  runSipp,
   runSippMain,
   startCallwatch,
   startCpumon,
-  waitUdpBound,
+  startSippCalls,
 } from './lib/sippBench.mjs';
 import { spawn } from 'node:child_process';
 
@@ -188,79 +187,20 @@ async function runCallwatch(o, calls, index) {
   try {
     await registerOnce(run, ports.sip, { user: '1001', password: 'pw1001', port: UAS_PORT });
     udpStats(path.join(run, 'udp_before.txt'));
-    const common = ['-i', '127.0.0.1', '-nostdin', '-default_behaviors', 'all,-abortunexp'];
-    const trace = (prefix) => [
-      '-trace_stat',
-      '-fd',
-      '1',
-      '-stf',
-      `${prefix}stat.csv`,
-      '-trace_screen',
-      '-screen_file',
-      `${prefix}screen.txt`,
-      '-trace_err',
-      '-error_file',
-      `${prefix}errors.log`,
-      '-buff_size',
-      '4194304',
-    ];
-    const uas = await runSipp(
-      run,
-      'uas',
-      [
-        '-sf',
-        path.join(PEERS, 'sipp/uas_media.xml'),
-        ...common,
-        '-p',
-        String(UAS_PORT),
-        '-mp',
-        '17000',
-        '-cp',
-        '18883',
-        '-m',
-        String(calls),
-        '-timeout',
-        `${limit}s`,
-        ...trace('uas_'),
-      ],
-      (limit + 30) * 1000,
-    );
-    if (!(await waitUdpBound(UAS_PORT, 10000))) throw new Error('SIPp UAS did not bind');
-    const uac = await runSipp(
-      run,
-      'uac',
-      [
-        `127.0.0.1:${ports.sip}`,
-        '-sf',
-        path.join(PEERS, 'sipp/uac_media.xml'),
-        '-s',
-        DID,
-        ...common,
-        '-p',
-        String(UAC_PORT),
-        '-mp',
-        '16000',
-        '-cp',
-        '18882',
-        '-r',
-        String(rate),
-        '-rp',
-        '1000',
-        '-l',
-        String(calls),
-        '-m',
-        String(calls),
-        '-d',
-        String(o.hold),
-        '-timeout',
-        `${limit}s`,
-        ...trace(''),
-        '-trace_rtt',
-        '-rtt_freq',
-        '50',
-      ],
-      (limit + 30) * 1000,
-    );
+    const { uas, uac } = await startSippCalls(run, {
+      sipPort: ports.sip,
+      uasPort: UAS_PORT,
+      uacPort: UAC_PORT,
+      uasScenario: 'uas_media.xml',
+      uacScenario: 'uac_media.xml',
+      did: DID,
+      calls,
+      rate,
+      limit: calls,
+      hold: o.hold,
+      limitS: limit,
+      rttFreq: 50,
+    });
     cpumon = startCpumon(run, {
       callwatch: server.pid,
       sipp_uac: uac.child.pid,

@@ -275,7 +275,7 @@ export async function registerOnce(run, sipPort, { user, password, port }) {
 }
 
 /** SIPp's statistics, screen, error (and with `rtt`, round-trip) files: PREFIXstat.csv, … */
-export function sippTraceArgs(prefix, { rtt = false } = {}) {
+export function sippTraceArgs(prefix, { rtt = false, rttFreq = 200 } = {}) {
   return [
     '-trace_stat',
     '-fd',
@@ -285,13 +285,51 @@ export function sippTraceArgs(prefix, { rtt = false } = {}) {
     '-trace_screen',
     '-screen_file',
     `${prefix}screen.txt`,
-    ...(rtt ? ['-trace_rtt', '-rtt_freq', '200'] : []),
+    ...(rtt ? ['-trace_rtt', '-rtt_freq', String(rttFreq)] : []),
     '-trace_err',
     '-error_file',
     `${prefix}errors.log`,
     '-buff_size',
     '4194304',
   ];
+}
+
+/**
+ * The peers' call layout through callwatch: a SIPp UAS (`uasScenario` in the peers' sipp/)
+ * on `uasPort` (media port 17000, control 18883), then, once it is bound, a SIPp UAC
+ * (`uacScenario`) from `uacPort` (media 16000, control 18882) calling `did` at callwatch's
+ * `sipPort`: `calls` calls at `rate`/s, at most `limit` at once, each held `hold` ms,
+ * round trips sampled every `rttFreq` calls. Both stop by themselves (-m, -timeout
+ * `limitS`) and are killed 30 s after that. Resolves runSipp's { child, done } of each.
+ */
+export async function startSippCalls(run, o) {
+  const common = ['-i', '127.0.0.1', '-nostdin', '-default_behaviors', 'all,-abortunexp'];
+  const bounds = ['-m', String(o.calls), '-timeout', `${o.limitS}s`];
+  const uas = await runSipp(
+    run,
+    'uas',
+    [
+      ...['-sf', path.join(PEERS, 'sipp', o.uasScenario), ...common],
+      ...['-p', String(o.uasPort), '-mp', '17000', '-cp', '18883', ...bounds],
+      ...sippTraceArgs('uas_'),
+    ],
+    (o.limitS + 30) * 1000,
+  );
+  if (!(await waitUdpBound(o.uasPort, 10000))) throw new Error('SIPp UAS did not bind');
+  const uac = await runSipp(
+    run,
+    'uac',
+    [
+      `127.0.0.1:${o.sipPort}`,
+      ...['-sf', path.join(PEERS, 'sipp', o.uacScenario), '-s', o.did, ...common],
+      ...['-p', String(o.uacPort), '-mp', '16000', '-cp', '18882'],
+      ...['-r', String(o.rate), '-rp', '1000', '-l', String(o.limit), '-d', String(o.hold)],
+      ...bounds,
+      ...sippTraceArgs('', { rtt: true, rttFreq: o.rttFreq ?? 200 }),
+    ],
+    (o.limitS + 30) * 1000,
+  );
+  return { uas, uac };
 }
 
 /** cpumon.py sampling the process trees `trees` ({name: pid}) into run/cpu.csv. */
