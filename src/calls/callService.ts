@@ -65,7 +65,7 @@ import { SipOut } from './sipOut.js';
 import { referHandler } from './transfer.js';
 import { waitAtMost } from '../util/waitAtMost.js';
 import { QueueService } from '../queues/queueService.js';
-import { ToneHoldAudio } from '../queues/holdAudio.js';
+import { PromptHoldAudio, ToneHoldAudio } from '../queues/holdAudio.js';
 import { inBackground } from '../util/background.js';
 
 export interface CallServiceDeps {
@@ -85,6 +85,8 @@ export interface CallServiceDeps {
   flowExtension?(source: Source): string | undefined;
   /** Played to every caller when its call is answered, before the parties are connected. */
   callerAnnouncement?: Prompt | null;
+  /** The queues' WAV hold audio, loaded at start (src/queues/holdPrompts.ts), by number. */
+  queueHoldPrompts?: ReadonlyMap<string, Prompt>;
 }
 
 /** A live call as other services see it (recording, monitoring). */
@@ -160,13 +162,14 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
       isAvailable: (extension) =>
         deps.location.activeBindings(extension, deps.clock.now()).length > 0 &&
         !this.isInCall(extension),
-      holdAudio: (call, queue) =>
-        new ToneHoldAudio(
-          call.media,
-          queue.holdAudio.tone,
-          deps.clock,
-          deps.logger.child({ callId: call.record.id }),
-        ),
+      holdAudio: (call, queue) => {
+        const log = deps.logger.child({ callId: call.record.id });
+        const prompt = deps.queueHoldPrompts?.get(queue.number);
+        if ('tone' in queue.holdAudio)
+          return new ToneHoldAudio(call.media, queue.holdAudio.tone, deps.clock, log);
+        if (prompt !== undefined) return new PromptHoldAudio(call.media, prompt, log);
+        throw new Error(`queue ${queue.number}: hold audio file not loaded`);
+      },
     });
     deps.location.on('registered', this.registrationsChanged);
     deps.location.on('unregistered', this.registrationsChanged);

@@ -262,24 +262,22 @@ const queueOverflow = z.union([
   }),
 ]);
 
-/** What a waiting caller hears: a tone repeated, or a WAV file (not yet supported). */
+/**
+ * What a waiting caller hears: a tone repeated, or a WAV file looped (mono 16-bit PCM,
+ * G.711 or stereo converted; 8 or 16 kHz; read at start, docs/architecture.md §6.9).
+ */
 const holdAudio = z
   .strictObject({ tone: tone.optional(), file: z.string().min(1).optional() })
-  .transform((h, ctx): { tone: z.infer<typeof tone> } => {
-    if (h.file !== undefined) {
+  .transform((h, ctx): { tone: z.infer<typeof tone> } | { file: string } => {
+    if ((h.file === undefined) === (h.tone === undefined)) {
       ctx.issues.push({
         code: 'custom',
-        input: h.file,
-        path: ['file'],
-        message: 'WAV hold audio is not yet supported: use { tone: ... }',
+        input: h,
+        message: 'give either a tone or a WAV file: { tone: ... } or { file: path }',
       });
       return z.NEVER;
     }
-    if (h.tone === undefined) {
-      ctx.issues.push({ code: 'custom', input: h, message: 'give a tone: { tone: ... }' });
-      return z.NEVER;
-    }
-    return { tone: h.tone };
+    return h.file !== undefined ? { file: h.file } : { tone: h.tone as z.infer<typeof tone> };
   });
 
 const queue = z.strictObject({
