@@ -303,6 +303,21 @@ const queue = z.strictObject({
   holdAudio: holdAudio.default({
     tone: { frequencies: [425], levelDbm0: -24, onMs: 400, offMs: 1600, repeat: 1 },
   }),
+  /**
+   * Every everySec of waiting the caller hears `intro` ("you are caller number") then
+   * `numbers[position - 1]` (WAV files, read at start); the hold audio pauses meanwhile.
+   * A caller further back than the numbers go hears nothing. null: off.
+   */
+  announcePosition: z
+    .strictObject({
+      everySec: z.number().int().min(2).max(3600).default(30),
+      prompts: z.strictObject({
+        intro: z.string().min(1),
+        numbers: z.array(z.string().min(1)).min(1).max(99),
+      }),
+    })
+    .nullable()
+    .default(null),
 });
 
 const dtmfDigit = z.string().regex(/^[0-9*#A-D]$/, 'one DTMF digit: 0-9, *, #, A-D');

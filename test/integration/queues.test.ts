@@ -19,6 +19,7 @@ import { apiClient, type ApiClient } from '../helpers/api.js';
 import { expectTones, wavChannel } from '../helpers/phoneScene.js';
 import { makeTempDir, removeTempDir } from '../helpers/processes.js';
 import { startServer } from '../helpers/server.js';
+import { relativeTonePower } from '../helpers/goertzel.js';
 import { randomToken, type SipClient, type SipMessageView } from '../helpers/sipClient.js';
 import { RawDialog, audioPort, responseTo, sdp } from './calls-rawRig.js';
 import { sleep, type FakePhone } from './media/fakePhone.js';
@@ -38,6 +39,11 @@ const HOLD_HZ = 425;
 /** Queue 606's WAV hold audio: a 700 Hz tone of 3 s, looped. */
 const HOLD_WAV_HZ = 700;
 const HOLD_WAV_MS = 3000;
+/** Queue 607 announces positions every 3 s: intro 1500 Hz, "one" 2100 Hz, "two" 2700 Hz. */
+const INTRO_HZ = 1500;
+const ONE_HZ = 2100;
+const TWO_HZ = 2700;
+const ANNOUNCE_EVERY_SEC = 3;
 const DIDS = {
   '5550200': '600',
   '5550201': '601',
@@ -45,6 +51,7 @@ const DIDS = {
   '5550203': '603',
   '5550204': '604',
   '5550206': '606',
+  '5550207': '607',
 };
 const MEMBERS = ['1002', '1003', '1004'];
 
@@ -111,6 +118,22 @@ beforeAll(async () => {
           overflow: { extension: '1003' },
         },
         { number: '606', name: 'Music', members: ['1003'], holdAudio: { file: holdFile } },
+        {
+          number: '607',
+          name: 'Announced',
+          members: ['1002'],
+          holdAudio: { file: holdFile },
+          announcePosition: {
+            everySec: ANNOUNCE_EVERY_SEC,
+            prompts: {
+              intro: soxTone(path.join(tmp, 'intro.wav'), INTRO_HZ, 800),
+              numbers: [
+                soxTone(path.join(tmp, 'one.wav'), ONE_HZ, 600),
+                soxTone(path.join(tmp, 'two.wav'), TWO_HZ, 600),
+              ],
+            },
+          },
+        },
       ],
     },
     undefined,
@@ -259,6 +282,24 @@ interface CallView {
 
 async function queueCalls(queue: string): Promise<CallView[]> {
   return ((await api.get(`/v1/calls?queue=${queue}`)).json as { calls: CallView[] }).calls;
+}
+
+/** Per 20 ms block of 8 kHz audio: which of `hz` carries most of its power (≥ 50 %). */
+function dominantTones(audio: Int16Array, hz: readonly number[]): Array<number | null> {
+  const blocks: Array<number | null> = [];
+  for (let at = 0; at + 160 <= audio.length; at += 160) {
+    const block = audio.subarray(at, at + 160);
+    blocks.push(hz.find((f) => relativeTonePower(block, 8000, f) >= 0.5) ?? null);
+  }
+  return blocks;
+}
+
+/** Per 20 ms block of 8 kHz audio from block `from` to `to`: the hold file's share of its power. */
+function holdPower(audio: Int16Array, from: number, to: number): number[] {
+  const shares: number[] = [];
+  for (let b = from; b < to; b++)
+    shares.push(relativeTonePower(audio, 8000, HOLD_WAV_HZ, b * 160, 160));
+  return shares;
 }
 
 describe('queues', () => {
@@ -586,6 +627,48 @@ describe('queues', () => {
     expect(customer.samples.length / customer.sampleRate).toBeLessThan(HOLD_WAV_MS / 1000);
     expectTones('recording, customer track', customer, [CUSTOMER_HZ], [HOLD_WAV_HZ]);
     expectTones('recording, agent track', agentTrack, [AGENT_HZ], [HOLD_WAV_HZ]);
+  }, 30000);
+
+  it('position announcements: the hold audio pauses for "caller number one", then resumes', async () => {
+    const before = marks();
+    const caller = await callQueue('5550207');
+    const r2 = await ringing('1002', before.get('1002'));
+    const from = performance.now();
+    await sleep(ANNOUNCE_EVERY_SEC * 1000 + 2800);
+    const heard = heardBetween(caller.phone, from, performance.now());
+    const blocks = dominantTones(heard, [HOLD_WAV_HZ, INTRO_HZ, ONE_HZ, TWO_HZ]);
+    const first = (hz: number) => blocks.indexOf(hz);
+    const last = (hz: number) => blocks.lastIndexOf(hz);
+    const view = blocks.map((b) => (b === null ? '.' : String(b)[0])).join('');
+    // Hold audio, then the intro, then "one" (first in line; never "two"), then hold again.
+    expect({ view, two: first(TWO_HZ) }).toMatchObject({ two: -1 });
+    expect({ view, holdFirst: first(HOLD_WAV_HZ) }).toMatchObject({ holdFirst: 0 });
+    const introAt = first(INTRO_HZ);
+    const oneEnd = last(ONE_HZ);
+    expect({ view, introAt }).toMatchObject({ introAt: expect.any(Number) });
+    expect(introAt).toBeGreaterThan((ANNOUNCE_EVERY_SEC - 0.5) * 50);
+    expect(last(INTRO_HZ)).toBeLessThan(first(ONE_HZ));
+    // The intro 0.8 s and "one" 0.6 s, the hold audio silent meanwhile (±1 block).
+    expect(oneEnd - introAt).toBeGreaterThanOrEqual(65);
+    const holdDuring = holdPower(heard, introAt + 1, oneEnd).filter((p) => p >= 0.1).length;
+    expect({ view, holdDuring }).toMatchObject({ holdDuring: 0 });
+    expect(last(HOLD_WAV_HZ)).toBeGreaterThan(oneEnd + 25); // resumed after
+    expect(first(ONE_HZ)).toBeGreaterThan(introAt);
+
+    // The member answers: the announcements end with the wait.
+    const agent = await answer('1002', r2);
+    await sleep(ANNOUNCE_EVERY_SEC * 1000 + 500);
+    const talkFrom = performance.now() - ANNOUNCE_EVERY_SEC * 1000;
+    expect(
+      toneVerdict(
+        'caller',
+        heardBetween(caller.phone, talkFrom, performance.now()),
+        [AGENT_HZ],
+        [HOLD_WAV_HZ, INTRO_HZ, ONE_HZ],
+      ),
+    ).toMatchObject({ missing: [], leaked: [] });
+    await agent.talking.stop();
+    await hangUp(caller, agent);
   }, 30000);
 
   it('a missing hold file fails the start naming its key', async () => {

@@ -40,6 +40,7 @@ describe('queues config', () => {
         holdAudio: {
           tone: { frequencies: [425], levelDbm0: -24, onMs: 400, offMs: 1600, repeat: 1 },
         },
+        announcePosition: null,
       },
     ]);
   });
@@ -145,6 +146,29 @@ describe('queues config', () => {
       queues: [{ number: '600', name: 'A', members: ['1001'], holdAudio: { file: 'hold.wav' } }],
     });
     expect(config.queues[0]?.holdAudio).toEqual({ file: 'hold.wav' });
+  });
+
+  it('takes position announcements: an intro and a prompt per position, every everySec', () => {
+    const queue = { number: '600', name: 'A', members: ['1001'] };
+    const config = parseConfig({
+      extensions,
+      queues: [{ ...queue, announcePosition: { prompts: { intro: 'i.wav', numbers: ['1.wav'] } } }],
+    });
+    expect(config.queues[0]?.announcePosition).toEqual({
+      everySec: 30,
+      prompts: { intro: 'i.wav', numbers: ['1.wav'] },
+    });
+    expect(
+      problemsOf({
+        extensions,
+        queues: [
+          { ...queue, announcePosition: { everySec: 1, prompts: { intro: 'i.wav', numbers: [] } } },
+        ],
+      }),
+    ).toEqual([
+      expect.stringMatching(/^queues\[0\]\.announcePosition\.everySec: /),
+      expect.stringMatching(/^queues\[0\]\.announcePosition\.prompts\.numbers: /),
+    ]);
   });
 
   it('refuses an overflow status that is not a SIP failure code', () => {
