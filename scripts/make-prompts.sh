@@ -25,6 +25,13 @@ trap 'rm -rf "$tmp"' EXIT
 prompts=(
   "may-be-monitored|This call may be monitored or recorded."
   "being-monitored|This call is being monitored."
+  # Queue position announcements (docs/architecture.md §9.5): intro, then the number.
+  "caller-number|You are caller number"
+  "number-1|one"
+  "number-2|two"
+  "number-3|three"
+  "number-4|four"
+  "number-5|five"
 )
 
 for entry in "${prompts[@]}"; do

@@ -45,6 +45,7 @@ import { agentNoticesOn } from './monitoring/agentNotices.js';
 import { LiveCallListing } from './monitoring/liveCalls.js';
 import { startSupervision } from './monitoring/supervision.js';
 import { loadAnnouncements } from './announcements/prompts.js';
+import { loadQueuePrompts } from './queues/holdPrompts.js';
 import { Registrar } from './registrar/registrar.js';
 import { RegisterService } from './registrar/registerService.js';
 import { ALLOWED_METHODS, SipRequestRouter } from './sipRequestRouter.js';
@@ -168,6 +169,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   opened.push('media engine', () => engine.close());
   // Prompts are read and checked now: a missing or bad file fails the start naming its key.
   const announcements = await loadAnnouncements(config.announcements, engine);
+  const queuePrompts = await loadQueuePrompts(config.queues, engine);
 
   const overloadConfig = config.sip.overload;
   let overload: OverloadMonitor | undefined;
@@ -322,6 +324,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
     onAuthResult: recordAuthFailure,
     flowExtension,
     callerAnnouncement: announcements.callerOnAnswer,
+    queuePrompts,
   });
   opened.push('calls', () => calls.close());
 

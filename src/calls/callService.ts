@@ -65,7 +65,9 @@ import { SipOut } from './sipOut.js';
 import { referHandler } from './transfer.js';
 import { waitAtMost } from '../util/waitAtMost.js';
 import { QueueService } from '../queues/queueService.js';
-import { ToneHoldAudio } from '../queues/holdAudio.js';
+import { PromptHoldAudio, ToneHoldAudio, type HoldAudio } from '../queues/holdAudio.js';
+import type { QueuePrompts } from '../queues/holdPrompts.js';
+import { PositionAnnouncingHold } from '../queues/positionAnnouncer.js';
 import { inBackground } from '../util/background.js';
 
 export interface CallServiceDeps {
@@ -85,6 +87,8 @@ export interface CallServiceDeps {
   flowExtension?(source: Source): string | undefined;
   /** Played to every caller when its call is answered, before the parties are connected. */
   callerAnnouncement?: Prompt | null;
+  /** The queues' WAV hold audio and position prompts, loaded at start (src/queues/holdPrompts.ts). */
+  queuePrompts?: QueuePrompts;
 }
 
 /** A live call as other services see it (recording, monitoring). */
@@ -160,13 +164,28 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
       isAvailable: (extension) =>
         deps.location.activeBindings(extension, deps.clock.now()).length > 0 &&
         !this.isInCall(extension),
-      holdAudio: (call, queue) =>
-        new ToneHoldAudio(
+      holdAudio: (call, queue) => {
+        const log = deps.logger.child({ callId: call.record.id });
+        const prompts = deps.queuePrompts;
+        const hold = (): HoldAudio => {
+          if ('tone' in queue.holdAudio)
+            return new ToneHoldAudio(call.media, queue.holdAudio.tone, deps.clock, log);
+          const prompt = prompts?.hold.get(queue.number);
+          if (prompt === undefined) throw new Error(`queue ${queue.number}: hold file not loaded`);
+          return new PromptHoldAudio(call.media, prompt, log);
+        };
+        const position = prompts?.position.get(queue.number);
+        if (queue.announcePosition === null || position === undefined) return hold();
+        return new PositionAnnouncingHold(
+          hold,
           call.media,
-          queue.holdAudio.tone,
+          position,
+          queue.announcePosition.everySec * 1000,
+          () => this.queues.position(call.record.id),
           deps.clock,
-          deps.logger.child({ callId: call.record.id }),
-        ),
+          log,
+        );
+      },
     });
     deps.location.on('registered', this.registrationsChanged);
     deps.location.on('unregistered', this.registrationsChanged);

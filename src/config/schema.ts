@@ -262,24 +262,22 @@ const queueOverflow = z.union([
   }),
 ]);
 
-/** What a waiting caller hears: a tone repeated, or a WAV file (not yet supported). */
+/**
+ * What a waiting caller hears: a tone repeated, or a WAV file looped (mono 16-bit PCM,
+ * G.711 or stereo converted; 8 or 16 kHz; read at start, docs/architecture.md §6.9).
+ */
 const holdAudio = z
   .strictObject({ tone: tone.optional(), file: z.string().min(1).optional() })
-  .transform((h, ctx): { tone: z.infer<typeof tone> } => {
-    if (h.file !== undefined) {
+  .transform((h, ctx): { tone: z.infer<typeof tone> } | { file: string } => {
+    if ((h.file === undefined) === (h.tone === undefined)) {
       ctx.issues.push({
         code: 'custom',
-        input: h.file,
-        path: ['file'],
-        message: 'WAV hold audio is not yet supported: use { tone: ... }',
+        input: h,
+        message: 'give either a tone or a WAV file: { tone: ... } or { file: path }',
       });
       return z.NEVER;
     }
-    if (h.tone === undefined) {
-      ctx.issues.push({ code: 'custom', input: h, message: 'give a tone: { tone: ... }' });
-      return z.NEVER;
-    }
-    return { tone: h.tone };
+    return h.file !== undefined ? { file: h.file } : { tone: h.tone as z.infer<typeof tone> };
   });
 
 const queue = z.strictObject({
@@ -305,6 +303,21 @@ const queue = z.strictObject({
   holdAudio: holdAudio.default({
     tone: { frequencies: [425], levelDbm0: -24, onMs: 400, offMs: 1600, repeat: 1 },
   }),
+  /**
+   * Every everySec of waiting the caller hears `intro` ("you are caller number") then
+   * `numbers[position - 1]` (WAV files, read at start); the hold audio pauses meanwhile.
+   * A caller further back than the numbers go hears nothing. null: off.
+   */
+  announcePosition: z
+    .strictObject({
+      everySec: z.number().int().min(2).max(3600).default(30),
+      prompts: z.strictObject({
+        intro: z.string().min(1),
+        numbers: z.array(z.string().min(1)).min(1).max(99),
+      }),
+    })
+    .nullable()
+    .default(null),
 });
 
 const dtmfDigit = z.string().regex(/^[0-9*#A-D]$/, 'one DTMF digit: 0-9, *, #, A-D');

@@ -1,10 +1,16 @@
 /**
  * What a caller waiting in a queue hears (docs/architecture.md §9.5), behind a small
- * interface so another player (a WAV file) plugs in beside the tone. The tone form plays
- * the call's existing tones (CallMedia.playTone) again every cycle on a timer.
+ * interface: ToneHoldAudio plays the call's tones (CallMedia.playTone) again every cycle
+ * on a timer; PromptHoldAudio loops a WAV file loaded at start (CallMedia.playPrompt with
+ * `loop`, docs/architecture.md §6.9), into the caller's outbound audio only.
  */
 import type { Clock, TimerHandle } from '../../sip/clock.js';
-import type { ToneConfig } from '../../media/engine/index.js';
+import type {
+  PlayPromptOptions,
+  Prompt,
+  PromptPlayback,
+  ToneConfig,
+} from '../../media/engine/index.js';
 import type { Side } from '../calls/callMedia.js';
 import type { Logger } from '../logging.js';
 
@@ -53,5 +59,50 @@ export class ToneHoldAudio implements HoldAudio {
     this.state = 'stopped';
     this.timer?.cancel();
     this.timer = undefined;
+  }
+}
+
+/** The media a prompt player needs: CallMedia's playPrompt (null: the media is closing). */
+export interface PromptPlayer {
+  playPrompt(
+    to: Side[],
+    prompt: Prompt,
+    options?: PlayPromptOptions,
+  ): Promise<Pick<PromptPlayback, 'stop'> | null>;
+}
+
+export class PromptHoldAudio implements HoldAudio {
+  private playback: Pick<PromptPlayback, 'stop'> | undefined;
+  private state: 'new' | 'playing' | 'stopped' = 'new';
+
+  constructor(
+    private readonly media: PromptPlayer,
+    private readonly prompt: Prompt,
+    private readonly log: Logger,
+  ) {}
+
+  start(side: Side): void {
+    if (this.state !== 'new') return;
+    this.state = 'playing';
+    this.media
+      .playPrompt([side], this.prompt, { loop: true })
+      .then((playback) => {
+        if (playback === null) return;
+        // stop() came while the engine was starting it: it is stopped now.
+        if (this.state === 'stopped') return playback.stop();
+        this.playback = playback;
+      })
+      .catch((err: unknown) => {
+        this.log.debug({ err }, 'hold audio not played');
+      });
+  }
+
+  stop(): void {
+    this.state = 'stopped';
+    const playback = this.playback;
+    this.playback = undefined;
+    if (playback !== undefined) {
+      playback.stop().catch((err: unknown) => this.log.debug({ err }, 'hold audio not stopped'));
+    }
   }
 }

@@ -123,6 +123,12 @@ export class QueueRunner {
     return this.core.waiting.some((c) => c.callId === callId);
   }
 
+  /** A waiting caller's place in line (1: next); undefined when not waiting here. */
+  position(callId: string): number | undefined {
+    const i = this.core.waiting.findIndex((c) => c.callId === callId);
+    return i < 0 ? undefined : i + 1;
+  }
+
   view(): QueueView {
     const now = this.clock.now();
     return {

@@ -92,6 +92,15 @@ export class QueueService extends TypedEmitter<QueueServiceEvents> {
     return entry !== undefined && entry.agent === undefined;
   }
 
+  /** A waiting caller's place in its queue's line (1: next); undefined when not in one. */
+  position(callId: string): number | undefined {
+    const entry = this.entries.get(callId);
+    if (entry === undefined || entry.agent !== undefined || entry.overflowTo !== undefined) {
+      return undefined;
+    }
+    return this.runners.get(entry.queue)?.position(callId);
+  }
+
   /** Pauses or unpauses a member: 'no-queue' / 'not-member' when there is none such. */
   pause(queue: string, member: string, paused: boolean): 'ok' | 'no-queue' | 'not-member' {
     const runner = this.runners.get(queue);

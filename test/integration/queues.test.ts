@@ -6,11 +6,20 @@
  * tone. Also: the listing's `queue` and `?queue=`, a caller still waiting cannot be
  * monitored (queue-waiting), a supervisor whose group names the queue monitors the call
  * and hears both parties, roundrobin and longest-idle over a series of calls, a paused
- * member skipped, the maximum wait overflowing with a BYE carrying its Reason.
+ * member skipped, the maximum wait overflowing with a BYE carrying its Reason. Queue 606
+ * holds its callers with a WAV file (a 700 Hz tone made by sox, looped): the caller hears
+ * it while waiting and the agent once answered; the recording holds neither hold audio
+ * nor silence from the wait. A missing hold file fails the start naming its key.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { apiClient, type ApiClient } from '../helpers/api.js';
+import { expectTones, wavChannel } from '../helpers/phoneScene.js';
+import { makeTempDir, removeTempDir } from '../helpers/processes.js';
+import { startServer } from '../helpers/server.js';
+import { relativeTonePower } from '../helpers/goertzel.js';
 import { randomToken, type SipClient, type SipMessageView } from '../helpers/sipClient.js';
 import { RawDialog, audioPort, responseTo, sdp } from './calls-rawRig.js';
 import { sleep, type FakePhone } from './media/fakePhone.js';
@@ -27,21 +36,55 @@ import {
 } from './monitoring-rig.js';
 
 const HOLD_HZ = 425;
+/** Queue 606's WAV hold audio: a 700 Hz tone of 3 s, looped. */
+const HOLD_WAV_HZ = 700;
+const HOLD_WAV_MS = 3000;
+/** Queue 607 announces positions every 3 s: intro 1500 Hz, "one" 2100 Hz, "two" 2700 Hz. */
+const INTRO_HZ = 1500;
+const ONE_HZ = 2100;
+const TWO_HZ = 2700;
+const ANNOUNCE_EVERY_SEC = 3;
 const DIDS = {
   '5550200': '600',
   '5550201': '601',
   '5550202': '602',
   '5550203': '603',
   '5550204': '604',
+  '5550206': '606',
+  '5550207': '607',
 };
 const MEMBERS = ['1002', '1003', '1004'];
 
 let rig: MonitorRig;
 let api: ApiClient;
+let tmp: string;
+
+/** A mono 16-bit 8 kHz tone WAV made by sox (what a hold file is; music would do as well). */
+function soxTone(file: string, hz: number, ms: number): string {
+  execFileSync('sox', [
+    '-n',
+    '-r',
+    '8000',
+    '-c',
+    '1',
+    '-b',
+    '16',
+    file,
+    'synth',
+    String(ms / 1000),
+    'sine',
+    String(hz),
+    'vol',
+    '0.3',
+  ]);
+  return file;
+}
 /** The members' SIP sockets: 1002 is the rig's callee, 1003 and 1004 register here. */
 const member = new Map<string, SipClient>();
 
 beforeAll(async () => {
+  tmp = makeTempDir('callwatch-queue-hold-');
+  const holdFile = soxTone(path.join(tmp, 'hold.wav'), HOLD_WAV_HZ, HOLD_WAV_MS);
   rig = await startMonitorRig(
     {
       monitoring: {
@@ -74,6 +117,23 @@ beforeAll(async () => {
           maxWaitSec: 2,
           overflow: { extension: '1003' },
         },
+        { number: '606', name: 'Music', members: ['1003'], holdAudio: { file: holdFile } },
+        {
+          number: '607',
+          name: 'Announced',
+          members: ['1002'],
+          holdAudio: { file: holdFile },
+          announcePosition: {
+            everySec: ANNOUNCE_EVERY_SEC,
+            prompts: {
+              intro: soxTone(path.join(tmp, 'intro.wav'), INTRO_HZ, 800),
+              numbers: [
+                soxTone(path.join(tmp, 'one.wav'), ONE_HZ, 600),
+                soxTone(path.join(tmp, 'two.wav'), TWO_HZ, 600),
+              ],
+            },
+          },
+        },
       ],
     },
     undefined,
@@ -91,6 +151,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rig?.close();
+  if (tmp !== undefined) removeTempDir(tmp);
 });
 
 /** A caller on the trunk, answered by the queue: its dialog, the SDP it got, its phone. */
@@ -221,6 +282,24 @@ interface CallView {
 
 async function queueCalls(queue: string): Promise<CallView[]> {
   return ((await api.get(`/v1/calls?queue=${queue}`)).json as { calls: CallView[] }).calls;
+}
+
+/** Per 20 ms block of 8 kHz audio: which of `hz` carries most of its power (≥ 50 %). */
+function dominantTones(audio: Int16Array, hz: readonly number[]): Array<number | null> {
+  const blocks: Array<number | null> = [];
+  for (let at = 0; at + 160 <= audio.length; at += 160) {
+    const block = audio.subarray(at, at + 160);
+    blocks.push(hz.find((f) => relativeTonePower(block, 8000, f) >= 0.5) ?? null);
+  }
+  return blocks;
+}
+
+/** Per 20 ms block of 8 kHz audio from block `from` to `to`: the hold file's share of its power. */
+function holdPower(audio: Int16Array, from: number, to: number): number[] {
+  const shares: number[] = [];
+  for (let b = from; b < to; b++)
+    shares.push(relativeTonePower(audio, 8000, HOLD_WAV_HZ, b * 160, 160));
+  return shares;
 }
 
 describe('queues', () => {
@@ -487,4 +566,121 @@ describe('queues', () => {
     expect(metrics).toMatch(/callwatch_queue_calls_total\{queue="603",outcome="overflow"\} 1/);
     expect(metrics).toMatch(/callwatch_queue_calls_total\{queue="600",outcome="answered"\} 1/);
   }, 30000);
+
+  it('WAV hold audio: the caller hears the file looped, then the agent; never recorded', async () => {
+    const before = marks();
+    const caller = await callQueue('5550206');
+    const r3 = await ringing('1003', before.get('1003'));
+    // Longer than one playing of the file: it loops, and it is not the tone hold audio.
+    const holdFrom = performance.now();
+    await sleep(HOLD_WAV_MS + 1000);
+    const holdTo = performance.now();
+    expect(
+      toneVerdict(
+        'caller on WAV hold',
+        heardBetween(caller.phone, holdFrom, holdTo),
+        [HOLD_WAV_HZ],
+        [HOLD_HZ, AGENT_HZ],
+      ),
+    ).toMatchObject({ missing: [], leaked: [] });
+    // The last second (the second playing) carries it too: looped, not played once.
+    expect(
+      toneVerdict(
+        'caller on WAV hold, second playing',
+        heardBetween(caller.phone, holdTo - 800, holdTo),
+        [HOLD_WAV_HZ],
+        [],
+      ),
+    ).toMatchObject({ missing: [] });
+
+    const agent = await answer('1003', r3);
+    await sleep(500);
+    const from = performance.now();
+    await sleep(1500);
+    const to = performance.now();
+    expect(
+      toneVerdict('caller', heardBetween(caller.phone, from, to), [AGENT_HZ], [HOLD_WAV_HZ]),
+    ).toMatchObject({ missing: [], leaked: [] });
+    expect(
+      toneVerdict('agent', heardBetween(agent.phone, from, to), [CUSTOMER_HZ], [HOLD_WAV_HZ]),
+    ).toMatchObject({ missing: [], leaked: [] });
+    await agent.talking.stop();
+    await hangUp(caller, agent);
+
+    // The recording starts when the member answered: the conversation, no hold audio.
+    const dir = (rig.server.config.recording as { directory: string }).directory;
+    const sidecar = (await completedSidecar(dir, caller.dialog.callId)) as unknown as {
+      file: string;
+      answeredAt: string;
+      recordingStartedAt: string;
+      queue: { number: string; waitMs: number; agent: string } | null;
+    };
+    expect(sidecar.queue).toMatchObject({ number: '606', agent: '1003' });
+    expect(sidecar.queue?.waitMs).toBeGreaterThanOrEqual(HOLD_WAV_MS);
+    expect(Date.parse(sidecar.recordingStartedAt)).toBeGreaterThanOrEqual(
+      Date.parse(sidecar.answeredAt),
+    );
+    const wav = path.join(dir, path.basename(sidecar.file));
+    const customer = wavChannel(wav, 0);
+    const agentTrack = wavChannel(wav, 1);
+    // Recorded ≈ the 2 s of conversation, not the ≥ 4 s wait before it.
+    expect(customer.samples.length / customer.sampleRate).toBeLessThan(HOLD_WAV_MS / 1000);
+    expectTones('recording, customer track', customer, [CUSTOMER_HZ], [HOLD_WAV_HZ]);
+    expectTones('recording, agent track', agentTrack, [AGENT_HZ], [HOLD_WAV_HZ]);
+  }, 30000);
+
+  it('position announcements: the hold audio pauses for "caller number one", then resumes', async () => {
+    const before = marks();
+    // From the call on: what the caller heard starts with the hold audio's first packet.
+    const from = performance.now();
+    const caller = await callQueue('5550207');
+    const r2 = await ringing('1002', before.get('1002'));
+    await sleep(ANNOUNCE_EVERY_SEC * 1000 + 2800);
+    const heard = heardBetween(caller.phone, from, performance.now());
+    const blocks = dominantTones(heard, [HOLD_WAV_HZ, INTRO_HZ, ONE_HZ, TWO_HZ]);
+    const first = (hz: number) => blocks.indexOf(hz);
+    const last = (hz: number) => blocks.lastIndexOf(hz);
+    const view = blocks.map((b) => (b === null ? '.' : String(b)[0])).join('');
+    // Hold audio, then the intro, then "one" (first in line; never "two"), then hold again.
+    expect({ view, two: first(TWO_HZ) }).toMatchObject({ two: -1 });
+    expect({ view, holdFirst: first(HOLD_WAV_HZ) }).toMatchObject({ holdFirst: 0 });
+    const introAt = first(INTRO_HZ);
+    const oneEnd = last(ONE_HZ);
+    // The first announcement comes everySec after the hold audio started (-1: none).
+    const introLate = introAt > (ANNOUNCE_EVERY_SEC - 0.5) * 50;
+    expect({ view, introAt, introLate }).toMatchObject({ introLate: true });
+    expect(last(INTRO_HZ)).toBeLessThan(first(ONE_HZ));
+    // The intro 0.8 s and "one" 0.6 s (1.4 s, 70 blocks), the hold audio silent meanwhile.
+    expect(oneEnd - introAt).toBeGreaterThanOrEqual(60);
+    const holdDuring = holdPower(heard, introAt + 1, oneEnd).filter((p) => p >= 0.1).length;
+    expect({ view, holdDuring }).toMatchObject({ holdDuring: 0 });
+    expect(last(HOLD_WAV_HZ)).toBeGreaterThan(oneEnd + 25); // resumed after
+    expect(first(ONE_HZ)).toBeGreaterThan(introAt);
+
+    // The member answers: the announcements end with the wait.
+    const agent = await answer('1002', r2);
+    await sleep(ANNOUNCE_EVERY_SEC * 1000 + 500);
+    const talkFrom = performance.now() - ANNOUNCE_EVERY_SEC * 1000;
+    expect(
+      toneVerdict(
+        'caller',
+        heardBetween(caller.phone, talkFrom, performance.now()),
+        [AGENT_HZ],
+        [HOLD_WAV_HZ, INTRO_HZ, ONE_HZ],
+      ),
+    ).toMatchObject({ missing: [], leaked: [] });
+    await agent.talking.stop();
+    await hangUp(caller, agent);
+  }, 30000);
+
+  it('a missing hold file fails the start naming its key', async () => {
+    const missing = path.join(tmp, 'missing.wav');
+    await expect(
+      startServer({
+        queues: [
+          { number: '600', name: 'Support', members: ['1001'], holdAudio: { file: missing } },
+        ],
+      }),
+    ).rejects.toThrow(/queues\[0\]\.holdAudio\.file.*cannot read .*missing\.wav \(ENOENT\)/);
+  }, 15000);
 });

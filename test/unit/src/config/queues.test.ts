@@ -40,6 +40,7 @@ describe('queues config', () => {
         holdAudio: {
           tone: { frequencies: [425], levelDbm0: -24, onMs: 400, offMs: 1600, repeat: 1 },
         },
+        announcePosition: null,
       },
     ]);
   });
@@ -105,7 +106,7 @@ describe('queues config', () => {
     ]);
   });
 
-  it('refuses a DID to nowhere, a bad strategy and WAV hold audio, naming the keys', () => {
+  it('refuses a DID to nowhere, a bad strategy and a hold audio both tone and file, naming the keys', () => {
     expect(
       problemsOf({
         extensions,
@@ -122,7 +123,7 @@ describe('queues config', () => {
           name: 'A',
           members: ['1001'],
           strategy: 'random',
-          holdAudio: { file: 'hold.wav' },
+          holdAudio: { file: 'hold.wav', tone: { frequencies: [425], onMs: 400 } },
         },
       ],
     });
@@ -130,7 +131,44 @@ describe('queues config', () => {
       expect.stringMatching(/^queues\[0\]\.strategy: /),
       expect.stringMatching(/^queues\[0\]\.holdAudio/),
     ]);
-    expect(problems[1]).toMatch(/not yet supported/);
+    expect(problems[1]).toMatch(/either a tone or a WAV file/);
+    expect(
+      problemsOf({
+        extensions,
+        queues: [{ number: '600', name: 'A', members: ['1001'], holdAudio: {} }],
+      }),
+    ).toEqual([expect.stringMatching(/^queues\[0\]\.holdAudio: give either a tone or a WAV file/)]);
+  });
+
+  it('takes a WAV file as hold audio (read at start, not here)', () => {
+    const config = parseConfig({
+      extensions,
+      queues: [{ number: '600', name: 'A', members: ['1001'], holdAudio: { file: 'hold.wav' } }],
+    });
+    expect(config.queues[0]?.holdAudio).toEqual({ file: 'hold.wav' });
+  });
+
+  it('takes position announcements: an intro and a prompt per position, every everySec', () => {
+    const queue = { number: '600', name: 'A', members: ['1001'] };
+    const config = parseConfig({
+      extensions,
+      queues: [{ ...queue, announcePosition: { prompts: { intro: 'i.wav', numbers: ['1.wav'] } } }],
+    });
+    expect(config.queues[0]?.announcePosition).toEqual({
+      everySec: 30,
+      prompts: { intro: 'i.wav', numbers: ['1.wav'] },
+    });
+    expect(
+      problemsOf({
+        extensions,
+        queues: [
+          { ...queue, announcePosition: { everySec: 1, prompts: { intro: 'i.wav', numbers: [] } } },
+        ],
+      }),
+    ).toEqual([
+      expect.stringMatching(/^queues\[0\]\.announcePosition\.everySec: /),
+      expect.stringMatching(/^queues\[0\]\.announcePosition\.prompts\.numbers: /),
+    ]);
   });
 
   it('refuses an overflow status that is not a SIP failure code', () => {
