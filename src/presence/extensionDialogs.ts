@@ -214,6 +214,8 @@ function terminationEvent(
     case 'media-timeout':
     case 'media-error':
     case 'no-ack':
+    // A browser's WebSocket closed (RFC 7118): no BYE was exchanged, the dialog just died.
+    case 'connection-lost':
       return 'error';
     case 'server-shutdown':
     case 'queue-timeout':
@@ -221,6 +223,9 @@ function terminationEvent(
     case undefined:
       return undefined;
   }
+  // Every end reason has its event above: a new reason fails to compile here.
+  const unmapped: never = reason;
+  return unmapped;
 }
 
 function byeFrom(by: Side, side: Side): TerminationEvent {

@@ -83,6 +83,19 @@ describe('ExtensionDialogs (RFC 4235 §3.7.1 states from the call lifecycle)', (
     expect(changes.at(-1)?.[1]).toMatchObject({ state: 'terminated', event: 'cancelled' });
   });
 
+  it('a call ended by a lost connection (a browser phone) is terminated with `error`', () => {
+    const { d, changes } = setup();
+    const r = record();
+    d.started(r, { a: '1001', b: '1002' });
+    d.answered({ ...r, answeredAt: 5 });
+    changes.length = 0;
+    d.ended({ ...r, state: 'ended', answeredAt: 5, endReason: 'connection-lost' });
+    expect(changes.map(([e, v]) => [e, v.state, v.event])).toEqual([
+      ['1001', 'terminated', 'error'],
+      ['1002', 'terminated', 'error'],
+    ]);
+  });
+
   it('shows the phone-side Call-ID and tags when the call layer knows them', () => {
     const { d } = setup(true);
     const r = record();
