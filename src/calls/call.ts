@@ -513,6 +513,17 @@ export class Call extends TypedEmitter<CallEvents> {
     return this.end('queue-timeout');
   }
 
+  /**
+   * The waiting caller moved to another queue (an overflow): from now on it hears that
+   * queue's hold audio. Nothing once a member answered or the call ended.
+   */
+  switchHoldAudio(hold: HoldAudio): void {
+    if (this.queue === undefined || this.core.state !== 'early' || this.core.answeredBy) return;
+    this.queue.hold.stop();
+    this.queue = { ...this.queue, hold };
+    hold.start('a');
+  }
+
   /** Whether the call waits in its queue (answered by us, no member connected yet). */
   get queueWaiting(): boolean {
     return this.queue !== undefined && this.core.state === 'early';

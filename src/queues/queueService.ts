@@ -206,6 +206,10 @@ export class QueueService extends TypedEmitter<QueueServiceEvents> {
     if (next !== undefined) {
       log.info({ to: target }, 'queue overflow: to another queue');
       entry.queue = target;
+      const nextQueue = this.deps.config.queues.find((q) => q.number === target);
+      if (nextQueue !== undefined) {
+        entry.call.switchHoldAudio(this.deps.holdAudio(entry.call, nextQueue));
+      }
       const record = entry.call.record;
       if (record.queue !== undefined) record.queue = { ...record.queue, number: target };
       next.join(record.id);

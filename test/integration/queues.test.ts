@@ -116,6 +116,7 @@ beforeAll(async () => {
           members: ['1002'],
           maxWaitSec: 2,
           overflow: { extension: '1003' },
+          holdAudio: { file: holdFile },
         },
         { number: '606', name: 'Music', members: ['1003'], holdAudio: { file: holdFile } },
         {
@@ -490,6 +491,17 @@ describe('queues', () => {
     const r2 = await ringing('1002', before.get('1002'));
     const listed = await queueCalls('605');
     expect(listed[0]).toMatchObject({ queue: { number: '605', waiting: true } });
+    // In 605 the caller hears 605's hold audio (the WAV), and 604's tone no more.
+    const inBackupFrom = performance.now() + 200;
+    await sleep(1300);
+    expect(
+      toneVerdict(
+        'caller moved to 605',
+        heardBetween(caller.phone, inBackupFrom, performance.now()),
+        [HOLD_WAV_HZ],
+        [HOLD_HZ],
+      ),
+    ).toMatchObject({ missing: [], leaked: [] });
     // After 2 s in 605: 1002 is cancelled and the overflow extension 1003 is rung.
     const cancel2 = await rig.callee.nextNewRequest('CANCEL', before.get('1002'));
     rig.callee.send(responseTo(cancel2, 200), rig.server.sipPort);
