@@ -11,6 +11,7 @@ const SENTENCES: Record<string, string> = {
   'member-forbids': 'This agent has opted out of being monitored.',
   'mode-not-allowed': 'Your monitoring groups do not allow this mode for this agent.',
   'no-call': 'The call has ended or has not been answered yet.',
+  'queue-waiting': 'The caller is still waiting in a queue: no agent has answered yet.',
   'monitor-busy': 'You are already in a call or monitoring another one.',
   'monitor-not-registered':
     'No phone of yours is registered: neither this browser nor your desk phone.',
