@@ -6,6 +6,7 @@ import {
   formatDuration,
   matchesFilter,
   qualityLines,
+  queueLabel,
   sortCalls,
   type LiveCall,
 } from './model.js';
@@ -73,12 +74,29 @@ describe('the Call Monitor model', () => {
     expect(matchesFilter(c, { tag: 'angry' }, now)).toBe(false);
     expect(matchesFilter(c, { hand: true }, now)).toBe(true);
     expect(matchesFilter(call('b'), { hand: true }, now)).toBe(false);
+    const queued = call('q', {
+      queue: { number: '600', waiting: false, waitSec: 42, agent: '1001' },
+    });
+    expect(matchesFilter(queued, { queue: '600' }, now)).toBe(true);
+    expect(matchesFilter(queued, { queue: '601' }, now)).toBe(false);
+    expect(matchesFilter(c, { queue: '600' }, now)).toBe(false);
+  });
+
+  it('offers the queues of the calls on screen and labels a queue call', () => {
+    const waiting = { number: '600', waiting: true, waitSec: 3, agent: null };
+    expect(filterChoices([call('a', { queue: waiting }), call('b')]).queues).toEqual(['600']);
+    expect(queueLabel(waiting)).toBe('600, waiting');
+    expect(queueLabel({ ...waiting, waiting: false, waitSec: 42, agent: '1001' })).toBe(
+      '600, waited 0:42',
+    );
+    expect(queueLabel(null)).toBe('—');
+    expect(queueLabel(undefined)).toBe('—');
   });
 
   it('offers the agents, groups and tags of the calls on screen', () => {
     expect(
       filterChoices([call('a', { tags: ['b', 'a'] }), call('b', { agent: '1002', groups: ['x'] })]),
-    ).toEqual({ agents: ['1001', '1002'], groups: ['sales', 'x'], tags: ['a', 'b'] });
+    ).toEqual({ agents: ['1001', '1002'], groups: ['sales', 'x'], tags: ['a', 'b'], queues: [] });
   });
 
   it('says the mode to the agent with the supervisor’s name', () => {

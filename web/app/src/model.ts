@@ -92,6 +92,8 @@ export interface LiveCall {
   /** Agent scope: who monitors this (the agent's own) call. */
   monitoredBy?: Array<{ supervisor: string; supervisorName?: string | null; mode: MonitorMode }>;
   quality?: CallQuality | null;
+  /** The queue the call came through (null: none); waiting: no agent has answered yet. */
+  queue?: { number: string; waiting: boolean; waitSec: number; agent: string | null } | null;
 }
 
 /** Seconds the call has lasted at `nowMs`: from its answer (or start), never negative. */
@@ -126,6 +128,7 @@ export interface CallFilter {
   group?: string;
   direction?: Direction;
   tag?: string;
+  queue?: string;
   /** true: raised hands only. */
   hand?: boolean;
 }
@@ -138,6 +141,7 @@ export function matchesFilter(call: LiveCall, f: CallFilter, nowMs: number): boo
   if (f.group !== undefined && !call.groups.includes(f.group)) return false;
   if (f.direction !== undefined && call.direction !== f.direction) return false;
   if (f.tag !== undefined && !call.tags.includes(f.tag)) return false;
+  if (f.queue !== undefined && call.queue?.number !== f.queue) return false;
   if (f.hand === true && !call.hand.raised) return false;
   return true;
 }
@@ -149,7 +153,16 @@ export function filterChoices(calls: readonly LiveCall[]) {
     agents: uniq(calls.flatMap((c) => (c.agent === null ? [] : [c.agent]))),
     groups: uniq(calls.flatMap((c) => c.groups)),
     tags: uniq(calls.flatMap((c) => c.tags)),
+    queues: uniq(calls.flatMap((c) => (c.queue ? [c.queue.number] : []))),
   };
+}
+
+/** "600, waited 0:42" for a queue call (", waiting" while no agent has answered), else "—". */
+export function queueLabel(queue: LiveCall['queue']): string {
+  if (!queue) return '—';
+  return queue.waiting
+    ? `${queue.number}, waiting`
+    : `${queue.number}, waited ${formatDuration(queue.waitSec)}`;
 }
 
 /** "Sam (1005)" when the name is known, else the number. */

@@ -1,10 +1,11 @@
-/** The Call Monitor's filters: duration, agent, group, direction, tag, raised hand. */
+/** The Call Monitor's filters: duration, agent, group, queue, direction, tag, raised hand. */
 import { DIRECTION_LABELS, type CallFilter, type Direction } from '../model.js';
 
 export interface FilterChoices {
   agents: string[];
   groups: string[];
   tags: string[];
+  queues: string[];
 }
 
 export function Filters({
@@ -59,6 +60,13 @@ export function Filters({
         value={filter.group}
         options={choices.groups}
         onPick={(v) => set('group', text(v))}
+      />
+      <Choice
+        label="Queue"
+        name="queue"
+        value={filter.queue}
+        options={choices.queues}
+        onPick={(v) => set('queue', text(v))}
       />
       <label>
         Direction

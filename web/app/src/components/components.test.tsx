@@ -90,12 +90,14 @@ describe('Filters', () => {
     const { rerender } = render(
       <Filters
         filter={{}}
-        choices={{ agents: ['1001'], groups: ['sales'], tags: ['vip'] }}
+        choices={{ agents: ['1001'], groups: ['sales'], tags: ['vip'], queues: ['600'] }}
         onChange={onChange}
       />,
     );
     fireEvent.change(screen.getByLabelText('Agent'), { target: { value: '1001' } });
     expect(onChange).toHaveBeenLastCalledWith({ agent: '1001' });
+    fireEvent.change(screen.getByLabelText('Queue'), { target: { value: '600' } });
+    expect(onChange).toHaveBeenLastCalledWith({ queue: '600' });
     fireEvent.click(screen.getByLabelText('Raised hands only'));
     expect(onChange).toHaveBeenLastCalledWith({ hand: true });
     fireEvent.input(screen.getByLabelText('Min. duration (s)'), { target: { value: '30' } });
@@ -103,7 +105,7 @@ describe('Filters', () => {
     rerender(
       <Filters
         filter={{ tag: 'vip' }}
-        choices={{ agents: [], groups: [], tags: ['vip'] }}
+        choices={{ agents: [], groups: [], tags: ['vip'], queues: [] }}
         onChange={onChange}
       />,
     );

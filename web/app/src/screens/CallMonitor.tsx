@@ -1,6 +1,6 @@
 /**
  * The supervisor's Call Monitor: the live calls (ticking duration, number and name,
- * agent, direction, tags, groups, who monitors in which mode, quality; raised hands on
+ * agent, direction, tags, groups, queue, who monitors in which mode, quality; raised hands on
  * top with an orange hand), filters, Join with audio in this browser or on the desk
  * phone, the joined call's mode with switch buttons and Leave, presence, call details.
  */
@@ -22,6 +22,7 @@ import {
   MODE_LABELS,
   MONITOR_MODES,
   qualityLines,
+  queueLabel,
   sortCalls,
   who,
   type CallFilter,
@@ -222,6 +223,7 @@ export function CallMonitor({
               <th scope="col">Direction</th>
               <th scope="col">Tags</th>
               <th scope="col">Groups</th>
+              <th scope="col">Queue</th>
               <th scope="col">Monitored by</th>
               <th scope="col">Quality</th>
               <th scope="col">
@@ -260,6 +262,7 @@ export function CallMonitor({
                 <td>{DIRECTION_LABELS[c.direction] ?? c.direction}</td>
                 <td>{c.tags.join(', ')}</td>
                 <td>{c.groups.join(', ')}</td>
+                <td>{queueLabel(c.queue)}</td>
                 <td data-testid="monitors">
                   {c.monitors
                     .filter((m) => m.state !== 'ended')
@@ -339,6 +342,8 @@ function CallDetails({
           <dd>{call.tags.join(', ') || '—'}</dd>
           <dt>Groups</dt>
           <dd>{call.groups.join(', ') || '—'}</dd>
+          <dt>Queue</dt>
+          <dd>{queueLabel(call.queue)}</dd>
           <dt>Hand</dt>
           <dd>
             {call.hand.raised ? `Raised${call.hand.by ? ` by ${call.hand.by}` : ''}` : 'Not raised'}
