@@ -212,9 +212,9 @@ function terminationEvent(
     case 'no-answer':
       return 'timeout';
     case 'media-timeout':
+    // connection-lost: a browser's WebSocket closed (RFC 7118), no BYE was exchanged.
     case 'media-error':
     case 'no-ack':
-    // A browser's WebSocket closed (RFC 7118): no BYE was exchanged, the dialog just died.
     case 'connection-lost':
       return 'error';
     case 'server-shutdown':
