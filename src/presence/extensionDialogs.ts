@@ -211,8 +211,8 @@ function terminationEvent(
       return 'rejected';
     case 'no-answer':
       return 'timeout';
-    case 'media-timeout':
     // connection-lost: a browser's WebSocket closed (RFC 7118), no BYE was exchanged.
+    case 'media-timeout':
     case 'media-error':
     case 'no-ack':
     case 'connection-lost':
