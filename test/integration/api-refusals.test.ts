@@ -15,6 +15,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apiClient, readJsonLines, summary, type ApiClient } from '../helpers/api.js';
+import { waitFor } from '../helpers/phoneScene.js';
 import type { ExtensionSpec } from '../helpers/server.js';
 import { RawDialog, responseTo, sdp, type RawCall } from './calls-rawRig.js';
 import {
@@ -264,7 +265,7 @@ describe('monitoring refusals through the REST API', () => {
     await hangUpInternal(internal);
   });
 
-  it('409 monitor-busy, 409 max-participants, 403 target-is-monitor, self, not-permitted', async () => {
+  it('409 monitor-busy, 409 max-participants, 403 self, not-permitted; answering a call ends monitoring', async () => {
     const call = await trunkCall();
     const x = await callIdOf('1002');
     const sup = await rig.extension('1005');
@@ -290,30 +291,32 @@ describe('monitoring refusals through the REST API', () => {
       'max-participants',
     );
 
-    // While monitoring, 1005 takes a call from 1004: 1005 is that call's agent, and a
-    // monitor is never monitored.
+    // While monitoring, 1005 takes a call from 1004. Answering a call ends the supervisor's
+    // monitoring (call waiting, docs/architecture.md §4.6): the monitor dialog gets a BYE,
+    // so a monitor is never also the agent of a call someone else could monitor.
+    const byeAt = sup.client.received.length;
     const caller = await rig.extension('1004');
     const internal = await internalCall(caller, sup);
     const y = internal.id;
-    await expectRefused(
-      monitors(y),
-      { supervisor: '1006', mode: 'listen' },
-      403,
-      'target-is-monitor',
-    );
-    // 1005 on its own call; 1007 has no group over 1005.
-    await expectRefused(monitors(y), { supervisor: '1005', mode: 'listen' }, 403, 'self');
-    await expectRefused(monitors(y), { supervisor: '1007', mode: 'listen' }, 403, 'not-permitted');
-
-    // 1005 stops monitoring but is still in the call with 1004: still not idle.
-    const byeAt = sup.client.received.length;
-    expect((await api.delete(`/v1/monitors/${session.id}`)).status).toBe(204);
     const bye = await sup.client.waitFor(
       (m) => m.method === 'BYE' && m.callId === invite.callId,
       5000,
     );
     expect(sup.client.received.indexOf(bye)).toBeGreaterThanOrEqual(byeAt);
     sup.client.send(responseTo(bye.message, 200), sup.serverPort);
+    type Entry = { action: string; reason: string; sessionId: string | null };
+    const stops = async () =>
+      ((await api.get('/v1/audit')).json as { entries: Entry[] }).entries.filter(
+        (e) =>
+          e.action === 'stop' &&
+          e.sessionId === session.id &&
+          e.reason === 'supervisor-answered-call',
+      );
+    expect(await waitFor(async () => (await stops()).length === 1, 5000)).toBe(true);
+    // 1005 on its own call; 1007 has no group over 1005.
+    await expectRefused(monitors(y), { supervisor: '1005', mode: 'listen' }, 403, 'self');
+    await expectRefused(monitors(y), { supervisor: '1007', mode: 'listen' }, 403, 'not-permitted');
+    // 1005 is in the call with 1004: not idle.
     await expectRefused(monitors(x), { supervisor: '1005', mode: 'listen' }, 409, 'monitor-busy', {
       token: SUPERVISOR_TOKEN,
     });
@@ -331,7 +334,6 @@ describe('monitoring refusals through the REST API', () => {
       'member-forbids',
       'monitor-busy',
       'max-participants',
-      'target-is-monitor',
       'self',
       'not-permitted',
     ]) {
