@@ -817,16 +817,25 @@ describe('monitoring a call the other instance anchors', () => {
     await supervisor.waitForEvent('CALL_CLOSED', 10000);
     // (Not the refusal of an agent in no call, also 480: the reason says which.)
     // The INVITE's final answer (the phone's other transactions, e.g. a REGISTER refresh,
-    // are not this check's business; all finals are in the message if it fails).
-    const finals = supervisor
-      .trace()
-      .filter((t) => t.direction === 'received' && (t.message.status ?? 0) >= 200)
-      .map((t) => ({
-        status: t.message.status,
-        reason: t.message.reason,
-        cseq: t.message.header('CSeq'),
-      }));
-    const final = finals.filter((f) => / INVITE$/i.test(f.cseq ?? '')).at(-1);
+    // are not this check's business; all finals are in the message if it fails). The trace
+    // is read from the phone's log, a channel apart from its events: the close event may
+    // come first, so the final is awaited there (bounded) before it is judged.
+    const receivedFinals = () =>
+      supervisor
+        .trace()
+        .filter((t) => t.direction === 'received' && (t.message.status ?? 0) >= 200)
+        .map((t) => ({
+          status: t.message.status,
+          reason: t.message.reason,
+          cseq: t.message.header('CSeq'),
+        }));
+    const inviteFinal = () =>
+      receivedFinals()
+        .filter((f) => / INVITE$/i.test(f.cseq ?? ''))
+        .at(-1);
+    await waitFor(async () => inviteFinal() !== undefined, 5000);
+    const finals = receivedFinals();
+    const final = inviteFinal();
     // Where Kamailio sent it (b, unless b had just dropped out of its set).
     const routed = [
       ...kamailio!.log().matchAll(/INVITE from 1005 to instance sip:127\.0\.0\.1:(\d+)/g),
