@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Relayed G.711 calls through the whole server (SIP B2BUA + anchored media), driven by SIPp
- * exactly like the rtpengine peer (../shared/peers/run_media.sh: SIPp UAC → Kamailio →
+ * exactly like the rtpengine peer (the peers' run_media.sh, PEERS in bench/lib/benchRuntime.mjs: SIPp UAC → Kamailio →
  * SIPp UAS, media anchored on rtpengine): the same scenarios, the same 30 s A-law stream
  * each way per call, the same socket sampler, CPU sampler and analysis
  * (analyze_media.py). Only the box in the middle differs, so capacity and CPU per relayed
@@ -330,7 +330,7 @@ async function main() {
         command,
         [
           `media I/O: ${mediaIo}; media workers ${os.availableParallelism()} (rtpengine num-threads 2); recording and monitoring off`,
-          `both sides: SIPp uac_media.xml/uas_media.xml from ../shared/peers, 30 s of A-law each way per call (${PACKETS_PER_STREAM} packets per stream), calls started at N/8 per second; verdict and loss from analyze_media.py (SIPp socket counters) for both`,
+          `both sides: SIPp uac_media.xml/uas_media.xml from the peers' scenarios, 30 s of A-law each way per call (${PACKETS_PER_STREAM} packets per stream), calls started at N/8 per second; verdict and loss from analyze_media.py (SIPp socket counters) for both`,
         ],
       ),
       '',

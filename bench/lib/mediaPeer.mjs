@@ -1,5 +1,6 @@
 /**
- * The rtpengine peer of the relay benches: ../shared/peers/run_media.sh N (SIPp UAC →
+ * The rtpengine peer of the relay benches: the peers' run_media.sh N (PEERS in
+ * bench/lib/benchRuntime.mjs says where; SIPp UAC →
  * Kamailio → SIPp UAS, media anchored on rtpengine, 30 s of A-law each way per call), its
  * installation when missing, and the parser of its summary (analyze_media.py's output,
  * which relaySipp.bench.mjs also produces for callwatch).
