@@ -90,6 +90,7 @@ import {
   startCallwatch,
   startCpumon,
   startSippCalls,
+  trunkCallConfig,
   usPer,
 } from './lib/sippBench.mjs';
 
@@ -192,23 +193,7 @@ function fmtRun(s, who) {
  * `portRange`, nobody to monitor, recording as given.
  */
 function configure(portRange, recording) {
-  return {
-    media: { address: '127.0.0.1', portRange },
-    trunks: [
-      {
-        name: 'carrier',
-        host: '127.0.0.1',
-        port: UAC_PORT,
-        transport: 'udp',
-        sourcePort: UAC_PORT,
-        prefixes: [],
-        dids: { [DID]: '1001' },
-      },
-    ],
-    extensions: [{ number: '1001', password: 'pw1001', displayName: 'Bench 1001', role: 'agent' }],
-    monitoring: { enabled: false, groups: [] },
-    recording: { enabled: recording, format: 'stereo' },
-  };
+  return trunkCallConfig({ uacPort: UAC_PORT, did: DID, media: { portRange }, recording });
 }
 
 /** WAV files and bytes under `dir` (absent: none). */

@@ -72,6 +72,7 @@ import {
   startCallwatch,
   startCpumon,
   startSippCalls,
+  trunkCallConfig,
 } from './lib/sippBench.mjs';
 import { spawn } from 'node:child_process';
 
@@ -124,23 +125,8 @@ function parseArgs(argv) {
 
 /** The server's config sections for this bench (the rest: sippBench.mjs's benchConfig). */
 function configure(portRange) {
-  return {
-    media: { address: '127.0.0.1', portRange, workers: os.availableParallelism() },
-    trunks: [
-      {
-        name: 'carrier',
-        host: '127.0.0.1',
-        port: UAC_PORT,
-        transport: 'udp',
-        sourcePort: UAC_PORT,
-        prefixes: [],
-        dids: { [DID]: '1001' },
-      },
-    ],
-    extensions: [{ number: '1001', password: 'pw1001', displayName: 'Bench 1001', role: 'agent' }],
-    monitoring: { enabled: false, groups: [] },
-    recording: { enabled: false, format: 'stereo' },
-  };
+  const media = { portRange, workers: os.availableParallelism() };
+  return trunkCallConfig({ uacPort: UAC_PORT, did: DID, media, recording: false });
 }
 
 /** One callwatch run of `calls` calls; resolves the parsed analysis and the raw summary. */

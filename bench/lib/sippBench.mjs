@@ -295,6 +295,31 @@ export function sippTraceArgs(prefix, { rtt = false, rttFreq = 200 } = {}) {
 }
 
 /**
+ * The config sections of a bench whose calls come in from a SIPp trunk: trunk "carrier" at
+ * 127.0.0.1:`uacPort` (its source port too) with `did` → extension 1001 (password pw1001),
+ * media on `media` (address 127.0.0.1 added), nobody to monitor, recording as given.
+ */
+export function trunkCallConfig({ uacPort, did, media, recording }) {
+  return {
+    media: { address: '127.0.0.1', ...media },
+    trunks: [
+      {
+        name: 'carrier',
+        host: '127.0.0.1',
+        port: uacPort,
+        transport: 'udp',
+        sourcePort: uacPort,
+        prefixes: [],
+        dids: { [did]: '1001' },
+      },
+    ],
+    extensions: [{ number: '1001', password: 'pw1001', displayName: 'Bench 1001', role: 'agent' }],
+    monitoring: { enabled: false, groups: [] },
+    recording: { enabled: recording, format: 'stereo' },
+  };
+}
+
+/**
  * The peers' call layout through callwatch: a SIPp UAS (`uasScenario` in the peers' sipp/)
  * on `uasPort` (media port 17000, control 18883), then, once it is bound, a SIPp UAC
  * (`uacScenario`) from `uacPort` (media 16000, control 18882) calling `did` at callwatch's
