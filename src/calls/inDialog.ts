@@ -43,6 +43,7 @@ import {
   type SdpSession,
 } from '../../sip/sdp/index.js';
 import type { IncomingRequest } from '../../sip/stack.js';
+import { inBackground } from '../util/background.js';
 import type { Call, CallContext } from './call.js';
 import type { Side } from './callMedia.js';
 
@@ -285,9 +286,18 @@ function relayOfferTo(
         return;
       }
       refreshRemoteTarget(there.dialog, response);
-      const body = applyRelayedAnswer(call, side, offer, relayed, response, ctx);
-      if (body === undefined) reply(488);
-      else accept(body);
+      const answered = applyRelayedAnswer(call, side, offer, relayed, response, ctx);
+      if (answered === undefined) {
+        reply(488);
+        return;
+      }
+      // RFC 3264 §8: the offerer may send in the new format as soon as it has our answer, so
+      // the legs take the new codecs before the answer leaves, not after.
+      inBackground(
+        answered.applied.then(() => accept(answered.body)),
+        ctx.logger,
+        'answering a relayed offer failed',
+      );
     },
     onFailure: (status) => {
       if (done) return;
@@ -298,7 +308,11 @@ function relayOfferTo(
   });
 }
 
-/** The other side's answer to our relayed offer: our answer to `side`, media updated. */
+/**
+ * The other side's answer to our relayed offer: our answer to `side`, and the media update
+ * of both legs (`applied` settles when the engine has it; a failure is logged, the
+ * negotiated session stands).
+ */
 function applyRelayedAnswer(
   call: Call,
   side: Side,
@@ -306,7 +320,7 @@ function applyRelayedAnswer(
   relayed: RelayedOffer,
   response: SipResponse,
   ctx: CallContext,
-): string | undefined {
+): { body: string; applied: Promise<void> } | undefined {
   const answer = parseSdp(response.body);
   const result = answer.ok
     ? relayAnswer(relayed, answer.session, {
@@ -320,11 +334,14 @@ function applyRelayedAnswer(
     return undefined;
   }
   const body = call.answerRelayed(side, offer, answer.session, result.description);
-  void Promise.all([
+  const applied = Promise.all([
     call.media.apply(side, result.offerer),
     call.media.apply(other(side), result.answerer),
-  ]).catch((err: unknown) => ctx.logger.warn({ err }, 'offer/answer media update failed'));
-  return body;
+  ]).then(
+    () => undefined,
+    (err: unknown) => ctx.logger.warn({ err }, 'offer/answer media update failed'),
+  );
+  return { body, applied };
 }
 
 /**
