@@ -168,22 +168,7 @@ export class MonitorSession {
     if (this.ending) return;
     this.ending = true;
     this.reliable?.stop();
-    const bye =
-      this.dialog.state === 'terminated'
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => {
-            const request = createInDialogRequest(this.dialog, 'BYE', {
-              headers: [['User-Agent', this.ctx.userAgent]],
-            });
-            terminateDialog(this.dialog);
-            this.ctx.out.send(request, this.destination, {
-              onResponse: (r) => {
-                if (r.status >= 200) resolve();
-              },
-              onFailure: () => resolve(),
-            });
-          });
-    await Promise.all([bye, this.leg.close()]);
+    await Promise.all([sendBye(this.ctx, this.dialog, this.destination), this.leg.close()]);
   }
 
   private reInvite(
@@ -212,4 +197,24 @@ export class MonitorSession {
     );
     reply(200, this.local.body);
   }
+}
+
+/**
+ * Ends a supervisor's dialog with a BYE unless it is already over; settles on the BYE's
+ * final answer or its failure (Timer F), never rejects.
+ */
+export function sendBye(ctx: CallContext, dialog: Dialog, destination: Endpoint): Promise<void> {
+  if (dialog.state === 'terminated') return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const request = createInDialogRequest(dialog, 'BYE', {
+      headers: [['User-Agent', ctx.userAgent]],
+    });
+    terminateDialog(dialog);
+    ctx.out.send(request, destination, {
+      onResponse: (r) => {
+        if (r.status >= 200) resolve();
+      },
+      onFailure: () => resolve(),
+    });
+  });
 }

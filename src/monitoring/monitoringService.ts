@@ -44,6 +44,7 @@ import type { AuditAction, AuditRecord } from './auditLog.js';
 import { modeOfDigit, parseFeatureCode } from './featureCodes.js';
 import {
   MonitorSession,
+  sendBye,
   type MonitorEndReason,
   type MonitorSessionRecord,
   type MonitorTrigger,
@@ -398,8 +399,12 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     ringing.answered
       .then(
         async (leg) => {
+          // The phone answered but the session was stopped meanwhile (or cannot attach):
+          // its dialog exists, so it gets a BYE, not only a closed media leg.
+          const release = () =>
+            Promise.all([sendBye(ctx, leg.dialog, leg.destination), leg.leg.close()]);
           if (!entry.calling.delete(record.id) || record.state === 'ended') {
-            await leg.leg.close();
+            await release();
             return;
           }
           try {
@@ -407,7 +412,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
           } catch (err) {
             ctx.logger.error({ err }, 'attaching the monitor failed');
             this.finish(record, 'media-failed');
-            await leg.leg.close();
+            await release();
             return;
           }
           record.state = 'active';

@@ -44,6 +44,8 @@ import {
 import { Fork } from '../calls/fork.js';
 import { buildOutboundInvite } from '../calls/outboundInvite.js';
 import { Reliable2xx } from '../calls/reliable2xx.js';
+import { inBackground } from '../util/background.js';
+import { sendBye } from './monitorSession.js';
 import { MonitorRefusal } from './refusals.js';
 
 export interface SupervisorLeg {
@@ -213,7 +215,15 @@ export function callSupervisor(o: CallSupervisorOptions): {
           const dialog = fork.dialog;
           applyLegMedia(leg, media.leg, security).then(
             () => resolve({ dialog, destination: fork.destination, leg, local }),
-            (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
+            (err: unknown) => {
+              // The phone is in a dialog with us: end it, not only the media.
+              inBackground(
+                sendBye(o.ctx, dialog, fork.destination),
+                o.ctx.logger,
+                'ending the monitor dialog failed',
+              );
+              reject(err instanceof Error ? err : new Error(String(err)));
+            },
           );
           return true;
         };
