@@ -55,6 +55,7 @@ import {
   type LocalSdp,
   type RelayedOffer,
   type SdpDescription,
+  type SdpFailure,
   type SdpSession,
 } from '../../sip/sdp/index.js';
 import type { IncomingRequest } from '../../sip/stack.js';
@@ -527,6 +528,34 @@ export class Call extends TypedEmitter<CallEvents> {
   /** Whether the call waits in its queue (answered by us, no member connected yet). */
   get queueWaiting(): boolean {
     return this.queue !== undefined && this.core.state === 'early';
+  }
+
+  /**
+   * A new offer from the caller while it waits in its queue (a re-INVITE or UPDATE: hold,
+   * a new address or codec), answered by us as the queue's first answer was, and leg A
+   * updated (`applied` settles when the engine has it). A failure is the SDP's: the caller
+   * of this method answers 488 and the session goes on unchanged (RFC 3261 §14.2).
+   */
+  answerWhileQueued(
+    offer: SdpSession,
+  ): { ok: true; body: string; applied: Promise<void> } | SdpFailure {
+    const answer = answerOffer(
+      offer,
+      {
+        address: this.ctx.mediaAddress,
+        port: this.media.localPort('a'),
+        webrtc: this.media.webRtcIdentity('a', this.ctx.mediaAddress),
+      },
+      this.ctx.policy,
+    );
+    if (!answer.ok) return answer;
+    this._remote.a = offer;
+    this._local.a = renderLocalSdp(this._local.a, answer.description);
+    return {
+      ok: true,
+      body: this._local.a.body as string,
+      applied: this.media.apply('a', answer.leg),
+    };
   }
 
   /** The dialog and destination of a side (after the answer for 'b'; not once released). */

@@ -43,6 +43,7 @@ import {
   type SdpSession,
 } from '../../sip/sdp/index.js';
 import type { IncomingRequest } from '../../sip/stack.js';
+import type { Endpoint } from '../../sip/transport/types.js';
 import { inBackground } from '../util/background.js';
 import type { Call, CallContext } from './call.js';
 import type { Side } from './callMedia.js';
@@ -146,11 +147,13 @@ function reInvite(
     call.track2xx(side, inviteSeq, incoming.transaction, response);
     return;
   }
-  if (call.state !== 'answered' || here === undefined || there === undefined) {
+  // A caller waiting in its queue was answered by us: its offers are answered here.
+  const queued = side === 'a' && call.queueWaiting && here !== undefined;
+  if (!queued && (call.state !== 'answered' || here === undefined || there === undefined)) {
     reply(491);
     return;
   }
-  if (!offerAllowed(call, side, reply)) return;
+  if (here === undefined || !offerAllowed(call, side, reply)) return;
   const refreshed = refreshRemoteTarget(here.dialog, request);
   if (!refreshed.ok) {
     reply(refreshed.status ?? 400);
@@ -173,7 +176,42 @@ function reInvite(
     accept(call.local[side].body);
     return;
   }
+  if (queued) {
+    answerQueuedOffer(call, here.destination, offer.session, ctx, reply, (body) => accept(body));
+    return;
+  }
   relayOfferTo(call, side, 'INVITE', offer.session, ctx, reply, (body) => accept(body));
+}
+
+/**
+ * An offer from a caller waiting in its queue: no one to relay it to, so it is answered
+ * here (docs/architecture.md §9.5); the answer leaves once leg A has the new media.
+ */
+function answerQueuedOffer(
+  call: Call,
+  caller: Endpoint,
+  offer: SdpSession,
+  ctx: CallContext,
+  reply: Reply,
+  accept: (body: string) => void,
+): void {
+  const answered = call.answerWhileQueued(offer);
+  if (!answered.ok) {
+    const agent = ctx.out.sentBy(caller).host;
+    reply(488, undefined, [['Warning', sdpWarning(answered, agent)]]);
+    return;
+  }
+  inBackground(
+    answered.applied.then(
+      () => accept(answered.body),
+      (err: unknown) => {
+        ctx.logger.warn({ err }, 'queued caller media update failed');
+        accept(answered.body);
+      },
+    ),
+    ctx.logger,
+    'answering a queued caller failed',
+  );
 }
 
 /**
@@ -213,6 +251,17 @@ function update(call: Call, side: Side, request: SipRequest, ctx: CallContext, r
   }
   const offer = readOffer(call, side, request, reply);
   if (offer === undefined) return;
+  if (side === 'a' && call.queueWaiting && !offer.refresh) {
+    const refreshed = refreshRemoteTarget(here.dialog, request);
+    if (!refreshed.ok) {
+      reply(refreshed.status ?? 400);
+      return;
+    }
+    answerQueuedOffer(call, here.destination, offer.session, ctx, reply, (body) =>
+      reply(200, body),
+    );
+    return;
+  }
   const refresh =
     call.state !== 'answered' || call.sideOf(other(side)) === undefined || offer.refresh;
   if (!refresh && !offerAllowed(call, side, reply)) return;

@@ -641,6 +641,69 @@ describe('queues', () => {
     expectTones('recording, agent track', agentTrack, [AGENT_HZ], [HOLD_WAV_HZ]);
   }, 30000);
 
+  it('a waiting caller re-offers (new address, refresh, hold, resume): answered here, applied', async () => {
+    const before = marks();
+    const caller = await callQueue('5550206');
+    const r3 = await ringing('1003', before.get('1003'));
+    const serverPort = audioPort(caller.ok.body);
+    // The caller's phone moves (a new address in a re-INVITE, RFC 3264 §8): the hold audio
+    // follows it, and the answer keeps the server's port.
+    await caller.talking.stop();
+    const moved = await rig.phone();
+    const reinvite = caller.dialog.send('INVITE', { body: sdp(moved.port, { version: 2 }) });
+    const ok = await rig.trunk.waitForResponse(caller.dialog.callId, 'INVITE', 5000, reinvite);
+    expect(ok.status).toBe(200);
+    expect(audioPort(ok.body)).toBe(serverPort);
+    rig.trunk.send(caller.dialog.request('ACK', { cseq: reinvite }).text, rig.server.sipPort);
+    caller.talking = talk(moved, serverPort, CUSTOMER_HZ);
+    const movedFrom = performance.now();
+    await sleep(1500);
+    expect(
+      toneVerdict(
+        'hold audio at the new address',
+        heardBetween(moved, movedFrom + 300, performance.now()),
+        [HOLD_WAV_HZ],
+        [AGENT_HZ],
+      ),
+    ).toMatchObject({ missing: [], leaked: [] });
+    // A session refresh (same version, RFC 4028): our SDP unchanged.
+    const refresh = caller.dialog.send('INVITE', { body: sdp(moved.port, { version: 2 }) });
+    const refreshed = await rig.trunk.waitForResponse(
+      caller.dialog.callId,
+      'INVITE',
+      5000,
+      refresh,
+    );
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body).toBe(ok.body);
+    rig.trunk.send(caller.dialog.request('ACK', { cseq: refresh }).text, rig.server.sipPort);
+    // Hold and resume by UPDATE (RFC 3311): answered recvonly, then sendrecv again.
+    const hold = await caller.dialog.transact(
+      'UPDATE',
+      sdp(moved.port, { version: 3, direction: 'sendonly' }),
+    );
+    expect(hold.status).toBe(200);
+    expect(hold.body).toMatch(/^a=recvonly\r?$/m);
+    const resume = await caller.dialog.transact('UPDATE', sdp(moved.port, { version: 4 }));
+    expect(resume.status).toBe(200);
+    expect(resume.body).toMatch(/^a=sendrecv\r?$/m);
+
+    // The member answers: the conversation runs on the caller's new address.
+    const agent = await answer('1003', r3);
+    await sleep(500);
+    const from = performance.now();
+    await sleep(1500);
+    const to = performance.now();
+    expect(
+      toneVerdict('caller, moved', heardBetween(moved, from, to), [AGENT_HZ], [HOLD_WAV_HZ]),
+    ).toMatchObject({ missing: [], leaked: [] });
+    expect(
+      toneVerdict('agent', heardBetween(agent.phone, from, to), [CUSTOMER_HZ], [HOLD_WAV_HZ]),
+    ).toMatchObject({ missing: [], leaked: [] });
+    await agent.talking.stop();
+    await hangUp(caller, agent);
+  }, 30000);
+
   it('position announcements: the hold audio pauses for "caller number one", then resumes', async () => {
     const before = marks();
     // From the call on: what the caller heard starts with the hold audio's first packet.
