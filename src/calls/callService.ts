@@ -161,9 +161,12 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
       clock: deps.clock,
       logger: deps.logger,
       invitesFor: (call, extension) => this.memberInvites(call, extension),
-      isAvailable: (extension) =>
-        deps.location.activeBindings(extension, deps.clock.now()).length > 0 &&
-        !this.isInCall(extension),
+      availability: () => {
+        const now = deps.clock.now();
+        const busy = this.extensionsInCalls();
+        return (extension) =>
+          !busy.has(extension) && deps.location.activeBindings(extension, now).length > 0;
+      },
       holdAudio: (call, queue) => {
         const log = deps.logger.child({ callId: call.record.id });
         const prompts = deps.queuePrompts;
@@ -253,12 +256,23 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
 
   /** Whether `extension` is a party of a live call (ringing included, released excluded). */
   isInCall(extension: string): boolean {
+    for (const party of this.parties()) if (party === extension) return true;
+    return false;
+  }
+
+  /** The extensions in live calls, each once. */
+  private extensionsInCalls(): Set<string> {
+    return new Set(this.parties());
+  }
+
+  /** The extension of each live call's side (a released side is no longer a party). */
+  private *parties(): Generator<string> {
     for (const call of this.calls.values()) {
       for (const side of ['a', 'b'] as const) {
-        if (call.extensions[side] === extension && call.released !== side) return true;
+        const extension = call.extensions[side];
+        if (extension !== undefined && call.released !== side) yield extension;
       }
     }
-    return false;
   }
 
   /** The live call with this id (not ended). */

@@ -108,6 +108,11 @@ export class QueueRunner {
     return true;
   }
 
+  /** The members this queue is ringing now. */
+  ringingMembers(): string[] {
+    return this.core.members.filter((m) => m.activity.kind === 'ringing').map((m) => m.extension);
+  }
+
   isPaused(member: string): boolean {
     return this.core.members.some((m) => m.extension === member && m.paused);
   }

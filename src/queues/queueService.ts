@@ -20,8 +20,11 @@ export interface QueueServiceDeps {
   logger: Logger;
   /** Our INVITEs ringing `extension` for `call` (one per registered contact). */
   invitesFor(call: Call, extension: string): ForkTarget[];
-  /** Whether `extension` may be rung: registered, and in no call. */
-  isAvailable(extension: string): boolean;
+  /**
+   * Who may be rung (registered, and in no call), as of now: the snapshot is taken once
+   * per refresh, so its cost does not grow with members × calls.
+   */
+  availability(): (extension: string) => boolean;
   /** The hold audio of a queue's waiting caller. */
   holdAudio(call: Call, queue: QueueConfig): HoldAudio;
 }
@@ -51,6 +54,7 @@ export class QueueService extends TypedEmitter<QueueServiceEvents> {
   private readonly runners = new Map<string, QueueRunner>();
   private readonly entries = new Map<string, Entry>();
   private closed = false;
+  private refreshQueued = false;
 
   constructor(private readonly deps: QueueServiceDeps) {
     super((err, event) => deps.logger.error({ err, event }, 'queue listener failed'));
@@ -138,16 +142,40 @@ export class QueueService extends TypedEmitter<QueueServiceEvents> {
   }
 
   /**
-   * Tells the runners who may be rung now (registrations or calls changed). Runners feed
-   * only changes, so this is cheap when nothing changed.
+   * Tells the runners who may be rung now (registrations, calls or rings changed). A
+   * member rung by one queue is not free for another (one INVITE per agent at a time, as
+   * Asterisk's `ringinuse=no`). Runners feed only changes, so this is cheap when nothing
+   * changed.
    */
   refresh(): void {
-    if (this.closed) return;
+    if (this.closed || this.runners.size === 0) return;
+    const free = this.deps.availability();
+    const ringingIn = new Map<string, string>();
+    for (const runner of this.runners.values()) {
+      for (const member of runner.ringingMembers()) ringingIn.set(member, runner.number);
+    }
     for (const runner of this.runners.values()) {
       for (const member of runner.config.members) {
-        runner.availability(member, this.deps.isAvailable(member));
+        const elsewhere = ringingIn.get(member);
+        runner.availability(
+          member,
+          free(member) && (elsewhere === undefined || elsewhere === runner.number),
+        );
       }
     }
+  }
+
+  /**
+   * A refresh once the current runner step is over: rings start and stop inside a
+   * runner's actions, which must not feed runners again before they return.
+   */
+  private refreshSoon(): void {
+    if (this.refreshQueued || this.closed) return;
+    this.refreshQueued = true;
+    queueMicrotask(() => {
+      this.refreshQueued = false;
+      this.refresh();
+    });
   }
 
   close(): void {
@@ -163,8 +191,12 @@ export class QueueService extends TypedEmitter<QueueServiceEvents> {
         const entry = entryOf(callId);
         if (entry === undefined) return;
         entry.call.ringMember(member, this.deps.invitesFor(entry.call, member));
+        this.refreshSoon();
       },
-      cancelRing: (callId, member) => entryOf(callId)?.call.cancelMember(member),
+      cancelRing: (callId, member) => {
+        entryOf(callId)?.call.cancelMember(member);
+        this.refreshSoon();
+      },
       connect: (callId, member, waitedMs) => {
         const entry = entryOf(callId);
         if (entry === undefined) return;
@@ -174,6 +206,7 @@ export class QueueService extends TypedEmitter<QueueServiceEvents> {
           entry.call.record.queue = { ...entry.call.record.queue, waitMs: waitedMs, agent: member };
         }
         this.emit('left', queue.number, 'answered', waitedMs);
+        this.refreshSoon();
       },
       refuseAnswer: (callId, member) => {
         this.deps.logger.debug({ callId, member }, 'late queue answer refused');
@@ -250,6 +283,7 @@ export class QueueService extends TypedEmitter<QueueServiceEvents> {
       return;
     }
     this.runners.get(entry.queue)?.ringFailed(entry.call.record.id, member);
+    this.refreshSoon();
   }
 
   private callEnded(entry: Entry): void {

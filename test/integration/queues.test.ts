@@ -52,6 +52,8 @@ const DIDS = {
   '5550204': '604',
   '5550206': '606',
   '5550207': '607',
+  '5550208': '608',
+  '5550209': '609',
 };
 const MEMBERS = ['1002', '1003', '1004'];
 
@@ -135,6 +137,9 @@ beforeAll(async () => {
             },
           },
         },
+        // 1004 serves two queues: one ring at a time.
+        { number: '608', name: 'First', members: ['1004'] },
+        { number: '609', name: 'Second', members: ['1004'] },
       ],
     },
     undefined,
@@ -535,7 +540,7 @@ describe('queues', () => {
         .map((q) => q.number);
     const first = await phone.invite('*46', undefined);
     expect([first.final.status, first.final.reason]).toEqual([603, 'Paused']);
-    expect(await pausedIn()).toEqual(['601', '602', '603', '604']);
+    expect(await pausedIn()).toEqual(['601', '602', '603', '604', '608', '609']);
     const second = await phone.invite('*46', undefined);
     expect([second.final.status, second.final.reason]).toEqual([603, 'Unpaused']);
     expect(await pausedIn()).toEqual([]);
@@ -639,6 +644,35 @@ describe('queues', () => {
     expect(customer.samples.length / customer.sampleRate).toBeLessThan(HOLD_WAV_MS / 1000);
     expectTones('recording, customer track', customer, [CUSTOMER_HZ], [HOLD_WAV_HZ]);
     expectTones('recording, agent track', agentTrack, [AGENT_HZ], [HOLD_WAV_HZ]);
+  }, 30000);
+
+  it('a member ringing for one queue is not rung by another until that ring ends', async () => {
+    const client = member.get('1004') as SipClient;
+    const before = marks();
+    const first = await callQueue('5550208');
+    const r1 = await ringing('1004', before.get('1004'));
+    const afterFirst = client.received.length;
+    const second = await callQueue('5550209');
+    // One INVITE per agent at a time: nothing new reaches 1004 while it rings for 608.
+    await sleep(1500);
+    expect(
+      client.received
+        .slice(afterFirst)
+        .filter((r) => !r.message.isResponse && r.message.method === 'INVITE'),
+    ).toHaveLength(0);
+    expect((await queueCalls('609'))[0]).toMatchObject({ queue: { waiting: true } });
+    // The first caller gives up: its ring is cancelled, and 609's caller rings 1004.
+    const seen = client.received.length;
+    expect((await first.dialog.transact('BYE')).status).toBe(200);
+    await first.talking.stop();
+    const cancel = await client.nextNewRequest('CANCEL', seen);
+    client.send(responseTo(cancel, 200), rig.server.sipPort);
+    client.send(responseTo(r1.invite, 487, { toTag: r1.tag }), rig.server.sipPort);
+    const r2 = await ringing('1004', seen);
+    expect(r2.invite.callId).not.toBe(r1.invite.callId);
+    const agent = await answer('1004', r2);
+    await agent.talking.stop();
+    await hangUp(second, agent);
   }, 30000);
 
   it('a waiting caller re-offers (new address, refresh, hold, resume): answered here, applied', async () => {
