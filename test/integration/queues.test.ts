@@ -290,6 +290,20 @@ async function queueCalls(queue: string): Promise<CallView[]> {
   return ((await api.get(`/v1/calls?queue=${queue}`)).json as { calls: CallView[] }).calls;
 }
 
+/** From 0.5 s after an answer, 1.5 s of conversation: each hears the other, no hold audio. */
+async function expectConversation(caller: FakePhone, agent: FakePhone, label: string) {
+  await sleep(500);
+  const from = performance.now();
+  await sleep(1500);
+  const to = performance.now();
+  expect(
+    toneVerdict(label, heardBetween(caller, from, to), [AGENT_HZ], [HOLD_WAV_HZ]),
+  ).toMatchObject({ missing: [], leaked: [] });
+  expect(
+    toneVerdict('agent', heardBetween(agent, from, to), [CUSTOMER_HZ], [HOLD_WAV_HZ]),
+  ).toMatchObject({ missing: [], leaked: [] });
+}
+
 /** Per 20 ms block of 8 kHz audio: which of `hz` carries most of its power (≥ 50 %). */
 function dominantTones(audio: Int16Array, hz: readonly number[]): Array<number | null> {
   const blocks: Array<number | null> = [];
@@ -611,16 +625,7 @@ describe('queues', () => {
     ).toMatchObject({ missing: [] });
 
     const agent = await answer('1003', r3);
-    await sleep(500);
-    const from = performance.now();
-    await sleep(1500);
-    const to = performance.now();
-    expect(
-      toneVerdict('caller', heardBetween(caller.phone, from, to), [AGENT_HZ], [HOLD_WAV_HZ]),
-    ).toMatchObject({ missing: [], leaked: [] });
-    expect(
-      toneVerdict('agent', heardBetween(agent.phone, from, to), [CUSTOMER_HZ], [HOLD_WAV_HZ]),
-    ).toMatchObject({ missing: [], leaked: [] });
+    await expectConversation(caller.phone, agent.phone, 'caller');
     await agent.talking.stop();
     await hangUp(caller, agent);
 
@@ -724,16 +729,7 @@ describe('queues', () => {
 
     // The member answers: the conversation runs on the caller's new address.
     const agent = await answer('1003', r3);
-    await sleep(500);
-    const from = performance.now();
-    await sleep(1500);
-    const to = performance.now();
-    expect(
-      toneVerdict('caller, moved', heardBetween(moved, from, to), [AGENT_HZ], [HOLD_WAV_HZ]),
-    ).toMatchObject({ missing: [], leaked: [] });
-    expect(
-      toneVerdict('agent', heardBetween(agent.phone, from, to), [CUSTOMER_HZ], [HOLD_WAV_HZ]),
-    ).toMatchObject({ missing: [], leaked: [] });
+    await expectConversation(moved, agent.phone, 'caller, moved');
     await agent.talking.stop();
     await hangUp(caller, agent);
   }, 30000);
