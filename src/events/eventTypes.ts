@@ -62,6 +62,14 @@ export interface MonitorStarted extends MonitorEventBody {
   type: 'monitor.started';
 }
 
+/**
+ * A session started through the API (state `calling`) became `active`: the supervisor's
+ * phone answered. A feature-code session is active from its monitor.started.
+ */
+export interface MonitorAnswered extends MonitorEventBody {
+  type: 'monitor.answered';
+}
+
 export interface MonitorModeChanged extends MonitorEventBody {
   type: 'monitor.mode-changed';
   /** The mode before the change. */
@@ -130,6 +138,7 @@ export type EventBody =
   | CallAnswered
   | CallEnded
   | MonitorStarted
+  | MonitorAnswered
   | MonitorModeChanged
   | MonitorEnded
   | MonitorRefused
@@ -160,6 +169,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'call.answered',
   'call.ended',
   'monitor.started',
+  'monitor.answered',
   'monitor.mode-changed',
   'monitor.ended',
   'monitor.refused',
@@ -172,6 +182,6 @@ export const EVENT_TYPES: readonly EventType[] = [
 
 export function isMonitorEvent(
   e: EventBody,
-): e is MonitorStarted | MonitorModeChanged | MonitorEnded | MonitorRefused {
+): e is MonitorStarted | MonitorAnswered | MonitorModeChanged | MonitorEnded | MonitorRefused {
   return e.type.startsWith('monitor.');
 }

@@ -57,6 +57,7 @@ export function scopeVisibility(rules: VisibilityRules): CanSee {
       case 'call.quality':
         return false;
       case 'monitor.started':
+      case 'monitor.answered':
       case 'monitor.mode-changed':
       case 'monitor.ended':
         return rules.notifyAgents && event.agent === self;

@@ -119,6 +119,8 @@ export type MonitoringEvents = {
   started: [MonitorSessionRecord];
   /** The session became active (its phone answered; a feature code: at once). */
   attached: [MonitorSessionRecord];
+  /** A session that was `calling` (API) became active: what the event stream announces. */
+  answered: [MonitorSessionRecord];
   modeChanged: [MonitorSessionRecord, from: MonitorMode];
   ended: [MonitorSessionRecord];
   refused: [RefusalRecord];
@@ -417,6 +419,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
           }
           record.state = 'active';
           this.emit('attached', record);
+          this.emit('answered', record);
           this.deps.onJoined?.(entry.call.id, record.supervisor);
         },
         (err: unknown) => {

@@ -317,6 +317,7 @@ function publishSupervision(
     mode: r.modes[r.modes.length - 1]!.mode,
   });
   monitoring.on('started', (r) => bus.publish({ type: 'monitor.started', ...body(r) }));
+  monitoring.on('answered', (r) => bus.publish({ type: 'monitor.answered', ...body(r) }));
   monitoring.on('modeChanged', (r, from) =>
     bus.publish({ type: 'monitor.mode-changed', ...body(r), from }),
   );

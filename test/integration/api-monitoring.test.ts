@@ -29,7 +29,8 @@ import {
   toneWindow,
   waitFor,
 } from '../helpers/phoneScene.js';
-import { type ServerHandle } from '../helpers/server.js';
+import { EventStreamClient } from '../helpers/eventStream.js';
+import { TEST_ADMIN_TOKEN, type ServerHandle } from '../helpers/server.js';
 
 const SUPERVISOR_TOKEN = 'api-monitoring-supervisor-1005-token';
 const EXTENSIONS = [
@@ -122,6 +123,9 @@ describe('monitoring through the REST API, with real phones', () => {
     const callId = await placeCall(customer, agent);
     const callAt = Date.now();
     await sleep(1000);
+    const events = await EventStreamClient.connect(server.httpPort, {
+      token: TEST_ADMIN_TOKEN.token,
+    });
 
     // POST: the server calls the supervisor's phone, which answers by itself.
     const started = await api.post(`/v1/calls/${encodeURIComponent(callId)}/monitors`, {
@@ -136,6 +140,16 @@ describe('monitoring through the REST API, with real phones', () => {
     expect(['calling', 'active']).toContain(session.state);
     await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
     const listenAt = Date.now();
+    // The stream says when the ringing session became active, not only that it started.
+    const announced = [
+      await events.next((e) => e.type === 'monitor.started', 5000),
+      await events.next((e) => e.type === 'monitor.answered', 5000),
+    ];
+    expect(announced.map((e) => [e.type, e.sessionId, e.supervisor, e.mode])).toEqual([
+      ['monitor.started', session.id, '1005', 'listen'],
+      ['monitor.answered', session.id, '1005', 'listen'],
+    ]);
+    await events.close();
 
     // The INVITE the phone got carried both auto-answer conventions.
     const invites = supervisor
