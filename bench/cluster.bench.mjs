@@ -22,6 +22,9 @@
  *   --held-calls "10 20 …"  held: monitored call counts, ascending (default 20 50 100)
  *   --held-secs S           held: measured window (default 10), after a 1 s warm-up
  *   --held-rate R           held: calls placed per second (default 20)
+ *   --held-probe P          held: calls whose sockets the generator reads (loss and
+ *                           lateness; default 50, as the mixer bench: reading every
+ *                           packet of hundreds of calls makes the generator the limit)
  *   --monitor-budget-ms M   held: time allowed per monitor start, for the calls' hold
  *                           (default 150)
  *   --rate R                calls/s offered in every run (default 50)
@@ -124,6 +127,7 @@ function parseArgs(argv) {
       heldCalls: '20 50 100',
       heldSecs: 10,
       heldRate: 20,
+      heldProbe: 50,
       monitorBudgetMs: 150,
     },
     {
@@ -138,6 +142,7 @@ function parseArgs(argv) {
       '--held-calls': 'heldCalls',
       '--held-secs': ['heldSecs', Number],
       '--held-rate': ['heldRate', Number],
+      '--held-probe': ['heldProbe', Number],
       '--monitor-budget-ms': ['monitorBudgetMs', Number],
     },
     import.meta.url,
@@ -159,6 +164,8 @@ function parseArgs(argv) {
   if (o.heldCallList.some((n) => n < 1 || n > 1000)) throw new Error('--held-calls: 1..1000 each');
   if (!(o.heldSecs >= 1 && o.heldSecs <= 120)) throw new Error('--held-secs must be 1..120');
   if (!(o.heldRate > 0 && o.heldRate <= 200)) throw new Error('--held-rate must be 1..200');
+  if (!(Number.isInteger(o.heldProbe) && o.heldProbe >= 1))
+    throw new Error('--held-probe must be a positive integer');
   o.topologyList = o.topologies.split(/[\s,]+/).filter(Boolean);
   if (!o.topologyList.length || o.topologyList.some((t) => !TOPOLOGIES.includes(t)))
     throw new Error(`--topologies: some of ${TOPOLOGIES.join(' ')}, not ${o.topologies}`);
@@ -502,7 +509,7 @@ function reportHeld({ o, mach, idle, idleS, stoppedEarly }, rows) {
       mach,
       commandLine('cluster.bench.mjs'),
       [
-        `setup: Redis, callwatch instances a and b (cluster.redis, 1 media worker each, monitoring on, agent beep off), Kamailio (deploy/kamailio/kamailio.cfg) dispatching to a (kam1) or to a and b (kam2); per call SIPp bench/sipp/uac_held.xml (customer) → DID ${DID} → 1001 (SIPp UAS) and a supervisor 2000+c (SIPp UAS, registered through the same entry) listening, started by POST /v1/calls/{id}/monitors on instance a; RTP PCMU 50 pps on all three legs from bench/lib/roomLoad.mjs; calls placed at ${o.heldRate}/s; window ${o.heldSecs} s after 1 s warm-up; ${o.repeat} round(s) per count, topologies interleaved`,
+        `setup: Redis, callwatch instances a and b (cluster.redis, 1 media worker each, monitoring on, agent beep off), Kamailio (deploy/kamailio/kamailio.cfg) dispatching to a (kam1) or to a and b (kam2); per call SIPp bench/sipp/uac_held.xml (customer) → DID ${DID} → 1001 (SIPp UAS) and a supervisor 2000+c (SIPp UAS, registered through the same entry) listening, started by POST /v1/calls/{id}/monitors on instance a; RTP PCMU 50 pps on all three legs from bench/lib/roomLoad.mjs, loss read on the first ${o.heldProbe} calls' sockets; calls placed at ${o.heldRate}/s; window ${o.heldSecs} s after 1 s warm-up; ${o.repeat} round(s) per count, topologies interleaved`,
         `verdict per run: lost + late ≤ ${LOSS_LIMIT_PCT} % of expected at each role's sockets (customer, agent: relayed; supervisor: mixed), generator ≥ 97 % of nominal; CPU: utime+stime of each process tree over the window (/proc) less its idle rate (measured ${idleS} s before the runs: ${Object.entries(
           idle,
         )

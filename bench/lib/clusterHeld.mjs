@@ -7,7 +7,8 @@
  * Parts of a run, all real:
  * - The RTP generator bench/lib/roomLoad.mjs (forked; the mixer bench's e2e generator):
  *   3 sockets per call (customer, agent, supervisor), PCMU 50 pps each way, loss and
- *   lateness counted on every socket it reads (the same verdict as mixer.bench.mjs e2e).
+ *   lateness counted on the sockets of the first `o.heldProbe` calls, which it reads
+ *   (the same verdict as mixer.bench.mjs e2e; the other calls' sockets are not read).
  * - Signalling by SIPp through the run's entry (Kamailio, or instance a for direct): the
  *   UAC bench/sipp/uac_held.xml places the calls from the customers' numbers (Kamailio's
  *   hash of the From user spreads them over the instances) with the generator's customer
@@ -194,7 +195,7 @@ export async function runHeld(o, setup, run, { topology, entry, kam, n, did }) {
   const { gen, ports: sockets } = await forkGenerator('bench/lib/roomLoad.mjs', {
     calls: n,
     legs: 3,
-    probe: n,
+    probe: Math.min(n, o.heldProbe),
     control: 0,
     burstEvery: 50,
     maxSecs: o.heldSecs + 60,
