@@ -1,13 +1,32 @@
 #!/usr/bin/env node
 /**
- * Call setups through Kamailio in front of callwatch instances (docs/architecture.md
- * "Several instances"), against the same calls sent straight to one instance: what the
- * proxy costs per call, in CPU and in INVITE→200 latency, and how calls spread over two
- * instances. Driven by SIPp like bench/cps.bench.mjs (bench/lib/sippBench.mjs: config,
- * start, SIPp runs and their verdict).
+ * Callwatch instances behind Kamailio (docs/architecture.md "Several instances"), against
+ * the same load sent straight to one instance. Two kinds of work (--work):
+ *
+ * - setups: call set-ups: what the proxy costs per call, in CPU and in INVITE→200
+ *   latency, and how calls spread over two instances. Driven by SIPp like
+ *   bench/cps.bench.mjs (bench/lib/sippBench.mjs: config, start, SIPp runs and their
+ *   verdict). Described below.
+ * - held: monitored calls held (bench/lib/clusterHeld.mjs says exactly what it does): N
+ *   calls trunk → DID → agent 1001, each listened to by its own supervisor (2000 + c)
+ *   registered through the same entry, the monitor started by the REST API on instance a
+ *   (forwarded to b for b's calls), RTP both ways and to the supervisor from the mixer
+ *   bench's generator (bench/lib/roomLoad.mjs). Per count and topology: loss + late at
+ *   each role over the window (PASS ≤ 0.1 %), and CPU per monitored call-second of each
+ *   process tree (callwatch a + b, Kamailio, Redis). The figure is the largest count of
+ *   --held-calls that passed in every round, per topology.
  *
  *   node bench/cluster.bench.mjs [options]
  *
+ *   --work "setups held"    which work to run (default setups)
+ *   --held-calls "10 20 …"  held: monitored call counts, ascending (default 20 50 100)
+ *   --held-secs S           held: measured window (default 10), after a 1 s warm-up
+ *   --held-rate R           held: calls placed per second (default 20)
+ *   --held-probe P          held: calls whose sockets the generator reads (loss and
+ *                           lateness; default 50, as the mixer bench: reading every
+ *                           packet of hundreds of calls makes the generator the limit)
+ *   --monitor-budget-ms M   held: time allowed per monitor start, for the calls' hold
+ *                           (default 150)
  *   --rate R                calls/s offered in every run (default 50)
  *   --secs S                load length per run (default 10)
  *   --repeat N              rounds (default 3); each round runs every topology once, in
@@ -23,7 +42,8 @@
  *   --results FILE          append a markdown block to FILE (nothing written otherwise)
  *   --max-minutes M         start no new run after M minutes (default 15)
  *   --smoke                 5 calls/s for 3 s, one round, no warm-up, nothing written
- *                           (npm run bench:smoke)
+ *                           (npm run bench:smoke); with --work held: 3 monitored calls
+ *                           for 2 s
  *
  * Set-up, started once and kept for every run: a Redis of its own, callwatch instances a
  * and b sharing it (cluster.redis, trustedProxies = 127.0.0.1; the rest as cps.bench.mjs:
@@ -45,7 +65,7 @@
  * here is stopped by its PID; load and time are bounded.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
@@ -58,6 +78,7 @@ import {
   commonFlags,
   emitResult,
   freePort,
+  intList,
   have,
   loadavg,
   parseFlags,
@@ -78,12 +99,14 @@ import {
   sippTraceArgs,
   startCallwatch,
 } from './lib/sippBench.mjs';
+import { HZ, treeTicks } from './lib/procTrees.mjs';
+import { LOSS_LIMIT_PCT, heldConfig, runHeld } from './lib/clusterHeld.mjs';
 
 const DID = '5550100';
 const TOPOLOGIES = ['direct', 'kam1', 'kam2'];
+const WORKS = ['setups', 'held'];
 const KAMAILIO_CFG = path.join(REPO, 'deploy/kamailio/kamailio.cfg');
 const UAC_SCENARIO = path.join(REPO, 'bench/sipp/uac_cluster.xml');
-const HZ = 100; // USER_HZ on Linux
 
 // ---------------------------------------------------------------- arguments
 
@@ -100,6 +123,12 @@ function parseArgs(argv) {
       results: null,
       build: true,
       maxMinutes: 15,
+      work: 'setups',
+      heldCalls: '20 50 100',
+      heldSecs: 10,
+      heldRate: 20,
+      heldProbe: 50,
+      monitorBudgetMs: 150,
     },
     {
       ...commonFlags,
@@ -109,11 +138,34 @@ function parseArgs(argv) {
       '--hold': ['hold', Number],
       '--topologies': 'topologies',
       '--log-level': 'logLevel',
+      '--work': 'work',
+      '--held-calls': 'heldCalls',
+      '--held-secs': ['heldSecs', Number],
+      '--held-rate': ['heldRate', Number],
+      '--held-probe': ['heldProbe', Number],
+      '--monitor-budget-ms': ['monitorBudgetMs', Number],
     },
     import.meta.url,
     'argument',
   );
-  applySmoke(argv, o, { rate: 5, secs: 3, repeat: 1, hold: 500, maxMinutes: 2 });
+  applySmoke(argv, o, {
+    rate: 5,
+    secs: 3,
+    repeat: 1,
+    hold: 500,
+    maxMinutes: 4,
+    heldCalls: '3',
+    heldSecs: 2,
+  });
+  o.workList = o.work.split(/[\s,]+/).filter(Boolean);
+  if (!o.workList.length || o.workList.some((w) => !WORKS.includes(w)))
+    throw new Error(`--work: some of ${WORKS.join(' ')}, not ${o.work}`);
+  o.heldCallList = intList(o.heldCalls, '--held-calls');
+  if (o.heldCallList.some((n) => n < 1 || n > 1000)) throw new Error('--held-calls: 1..1000 each');
+  if (!(o.heldSecs >= 1 && o.heldSecs <= 120)) throw new Error('--held-secs must be 1..120');
+  if (!(o.heldRate > 0 && o.heldRate <= 200)) throw new Error('--held-rate must be 1..200');
+  if (!(Number.isInteger(o.heldProbe) && o.heldProbe >= 1))
+    throw new Error('--held-probe must be a positive integer');
   o.topologyList = o.topologies.split(/[\s,]+/).filter(Boolean);
   if (!o.topologyList.length || o.topologyList.some((t) => !TOPOLOGIES.includes(t)))
     throw new Error(`--topologies: some of ${TOPOLOGIES.join(' ')}, not ${o.topologies}`);
@@ -123,48 +175,6 @@ function parseArgs(argv) {
     throw new Error('--repeat must be 1..7');
   if (!(o.hold >= 0 && o.hold <= 10000)) throw new Error('--hold must be 0..10000 ms');
   return o;
-}
-
-// ---------------------------------------------------------------- CPU of process trees
-
-/** pid → { ppid, ticks } for every process (utime + stime, /proc/PID/stat). */
-function processTable() {
-  const table = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // comm may hold blanks and parentheses: the fields start after the last ')'.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    table.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
-  }
-  return table;
-}
-
-/** CPU ticks of each named tree ({name: pid}): the process and all its descendants. */
-function treeTicks(trees) {
-  const table = processTable();
-  const children = new Map();
-  for (const [pid, p] of table) {
-    if (!children.has(p.ppid)) children.set(p.ppid, []);
-    children.get(p.ppid).push(pid);
-  }
-  const out = {};
-  for (const [name, root] of Object.entries(trees)) {
-    let sum = 0;
-    const todo = [root];
-    while (todo.length) {
-      const pid = todo.pop();
-      sum += table.get(pid)?.ticks ?? 0;
-      todo.push(...(children.get(pid) ?? []));
-    }
-    out[name] = sum;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------- the parts
@@ -254,11 +264,19 @@ async function startKamailio(name, dir, instancePorts, port) {
 
 /**
  * An instance's own config sections: trunks from SIPp's UAC port and from each Kamailio,
- * each with the DID; extension 1001; nothing monitored or recorded; the cluster.
+ * each with the DID; extension 1001; nothing monitored or recorded; the cluster. With
+ * `supervisors` > 0 (held work): that many supervisors, monitoring on, the admin token
+ * (clusterHeld.mjs), and an RTP timeout longer than the held run's set-up.
  */
-function configure(id, portRange, redisUrl, trunkPorts) {
+function configure(id, portRange, redisUrl, trunkPorts, supervisors) {
+  const held = supervisors > 0 ? heldConfig(supervisors) : null;
   return {
-    media: { address: '127.0.0.1', portRange, workers: 1 },
+    media: {
+      address: '127.0.0.1',
+      portRange,
+      workers: 1,
+      ...(held ? { rtpTimeoutSec: 600 } : {}),
+    },
     trunks: trunkPorts.map(([name, port]) => ({
       name,
       host: '127.0.0.1',
@@ -268,10 +286,14 @@ function configure(id, portRange, redisUrl, trunkPorts) {
       prefixes: [],
       dids: { [DID]: '1001' },
     })),
-    extensions: [{ number: '1001', password: 'pw1001', displayName: 'Bench 1001', role: 'agent' }],
-    monitoring: { enabled: false, groups: [] },
+    extensions: [
+      { number: '1001', password: 'pw1001', displayName: 'Bench 1001', role: 'agent' },
+      ...(held?.extensions ?? []),
+    ],
+    monitoring: held?.monitoring ?? { enabled: false, groups: [] },
     recording: { enabled: false, format: 'stereo' },
     cluster: { instanceId: id, redis: { url: redisUrl }, trustedProxies: ['127.0.0.1'] },
+    ...(held ? { api: held.api } : {}),
   };
 }
 
@@ -353,7 +375,7 @@ async function runOne(o, setup, topology, index) {
   // Net of what the parts burn idle (Redis refreshes, the Kamailios' OPTIONS probes).
   const usPerCall = (names) => {
     const ticks = names.reduce(
-      (t, n) => t + ((after[n] ?? 0) - (before[n] ?? 0)) - (setup.idle[n] ?? 0) * wallS,
+      (t, n) => t + ((after[n] ?? 0) - (before[n] ?? 0)) - (idleOf(setup, kam)[n] ?? 0) * wallS,
       0,
     );
     return s.ok > 0 ? ((ticks / HZ) * 1e6) / s.ok : NaN;
@@ -420,6 +442,101 @@ function summarise(o, rows) {
   return by;
 }
 
+// ---------------------------------------------------------------- held monitored calls
+
+/** The idle rates to subtract for a run through `kam` (each Kamailio has its own). */
+function idleOf(setup, kam) {
+  const { kamailio2, ...idle } = setup.idle;
+  return kam === setup.kam2 ? { ...idle, kamailio: kamailio2 } : idle;
+}
+
+/** One held run (bench/lib/clusterHeld.mjs); a run that could not measure is a FAIL row. */
+async function heldOne(o, setup, topology, n, index) {
+  const run = path.join(SCRATCH, `callwatch-cluster-held-${topology}-${n}-${stamp()}-${index}`);
+  mkdirSync(run, { recursive: true });
+  const kam = topology === 'kam1' ? setup.kam1 : topology === 'kam2' ? setup.kam2 : null;
+  const entry = kam ? kam.port : setup.a.sip;
+  try {
+    const held = { ...setup, idle: idleOf(setup, kam) };
+    return { index, ...(await runHeld(o, held, run, { topology, entry, kam, n, did: DID })) };
+  } catch (err) {
+    return { topology, n, index, run, pass: false, error: err.message };
+  }
+}
+
+const pct3 = (x) => (Number.isFinite(x) ? x.toFixed(3) : '?');
+
+function fmtHeld(r) {
+  if (r.error) return `FAIL (${r.error})`;
+  const roles = r.roles.map((x) => `${x.role} ${pct3(x.badPct)} %`).join(', ');
+  return (
+    `${r.pass ? 'PASS' : 'FAIL'} lost+late ${roles} | generator ${r.offeredPct.toFixed(1)} % | ` +
+    `calls on b ${r.onB} | monitors up in ${r.monitorsMs} ms | µs CPU per monitored call-second: ` +
+    `callwatch ${n0(r.us.callwatch)} (a ${n0(r.us.a)}, b ${n0(r.us.b)}), kamailio ${n0(r.us.kamailio)}, redis ${n0(r.us.redis)}`
+  );
+}
+
+/** The held runs: largest passing count and medians per topology; printed and appended. */
+function reportHeld({ o, mach, idle, idleS, stoppedEarly }, rows) {
+  const by = {};
+  for (const t of o.topologyList) {
+    const rs = rows.filter((r) => r.topology === t && !r.error);
+    const counts = [...new Set(rows.filter((r) => r.topology === t).map((r) => r.n))];
+    const passed = counts.filter((n) =>
+      rows.filter((r) => r.topology === t && r.n === n).every((r) => r.pass),
+    );
+    const best = passed.length ? Math.max(...passed) : null;
+    const at = rs.filter((r) => r.n === best);
+    by[t] = {
+      largestPassing: best,
+      callwatchUsPerCallSec: median(at.map((r) => r.us.callwatch)),
+      kamailioUsPerCallSec: median(at.map((r) => r.us.kamailio)),
+      redisUsPerCallSec: median(at.map((r) => r.us.redis)),
+    };
+  }
+  const lines = Object.entries(by).map(
+    ([t, v]) =>
+      `${t}: largest count with lost+late ≤ ${LOSS_LIMIT_PCT} % at every role in every round: ${v.largestPassing ?? 'none'}` +
+      (v.largestPassing
+        ? `; there, µs CPU per monitored call-second: callwatch ${n0(v.callwatchUsPerCallSec)}, kamailio ${n0(v.kamailioUsPerCallSec)}, redis ${n0(v.redisUsPerCallSec)}`
+        : ''),
+  );
+  for (const l of lines) console.log(`held ${l}`);
+  if (o.results) {
+    const head = resultsHead(
+      o,
+      'Monitored calls held through Kamailio with 1 and 2 instances vs direct (SIPp + RTP generator)',
+      mach,
+      commandLine('cluster.bench.mjs'),
+      [
+        `setup: Redis, callwatch instances a and b (cluster.redis, 1 media worker each, monitoring on, agent beep off), Kamailio (deploy/kamailio/kamailio.cfg) dispatching to a (kam1) or to a and b (kam2); per call SIPp bench/sipp/uac_held.xml (customer) → DID ${DID} → 1001 (SIPp UAS) and a supervisor 2000+c (SIPp UAS, registered through the same entry) listening, started by POST /v1/calls/{id}/monitors on instance a; RTP PCMU 50 pps on all three legs from bench/lib/roomLoad.mjs, loss read on the first ${o.heldProbe} calls' sockets; calls placed at ${o.heldRate}/s; window ${o.heldSecs} s after 1 s warm-up; ${o.repeat} round(s) per count, topologies interleaved`,
+        `verdict per run: lost + late ≤ ${LOSS_LIMIT_PCT} % of expected at each role's sockets (customer, agent: relayed; supervisor: mixed), generator ≥ 97 % of nominal; CPU: utime+stime of each process tree over the window (/proc) less its idle rate (measured ${idleS} s before the runs: ${Object.entries(
+          idle,
+        )
+          .map(([k, v]) => `${k} ${((100 * v) / HZ).toFixed(1)} %`)
+          .join(', ')}), per monitored call-second`,
+        `**the machine was shared** with other helpers' builds and tests: load average at end ${loadavg()}`,
+      ],
+    );
+    const table = [
+      '',
+      '| topology | calls | round | verdict | lost+late % customer / agent / supervisor | generator % | calls on b | monitors up (ms) | µs CPU per monitored call-s callwatch (a + b) | Kamailio | Redis |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+      ...rows.map((r) =>
+        r.error
+          ? `| ${r.topology} | ${r.n} | ${r.index} | FAIL: ${r.error.replace(/\|/g, '/').slice(0, 120)} | | | | | | | |`
+          : `| ${r.topology} | ${r.n} | ${r.index} | ${r.pass ? 'PASS' : 'FAIL'} | ${r.roles.map((x) => pct3(x.badPct)).join(' / ')} | ${r.offeredPct.toFixed(1)} | ${r.onB} | ${r.monitorsMs} | ${n0(r.us.callwatch)} (${n0(r.us.a)} + ${n0(r.us.b)}) | ${n0(r.us.kamailio)} | ${n0(r.us.redis)} |`,
+      ),
+      '',
+      ...lines.map((l) => `- ${l}`),
+      ...(stoppedEarly ? [`- stopped early: ${stoppedEarly}`] : []),
+      `- raw data: ${rows.map((r) => r.run).join(', ')}`,
+    ];
+    appendLines(o.results, [...head, ...table]);
+  }
+  return by;
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -439,6 +556,9 @@ async function main() {
     uasMedia: await freePort(17200),
     uacCtrl: await freePort(18890),
     uasCtrl: await freePort(18900),
+    sup: await freePort(15270),
+    supMedia: await freePort(17400),
+    supCtrl: await freePort(18910),
   };
   const redis = await startRedis(dir);
   const sipA = await freePort(15300);
@@ -462,7 +582,13 @@ async function main() {
       run,
       { sip, http },
       o.logLevel,
-      configure(id, range, redis.url, trunks),
+      configure(
+        id,
+        range,
+        redis.url,
+        trunks,
+        o.workList.includes('held') ? Math.max(...o.heldCallList) : 0,
+      ),
     );
     instances[id] = { child, sip, http, run };
   }
@@ -475,6 +601,7 @@ async function main() {
     callwatch_b: instances.b.child.pid,
     redis: redis.child.pid,
     kamailio: kam1.child.pid,
+    kamailio2: kam2.child.pid, // probes two instances: its own idle rate
   };
   const idleS = o.smoke ? 1 : 5;
   const idle0 = treeTicks(idleTrees);
@@ -488,28 +615,58 @@ async function main() {
       .map(([k, v]) => `${k} ${((100 * v) / HZ).toFixed(1)}`)
       .join(', ')}`,
   );
-  const setup = { a: instances.a, b: instances.b, kam1, kam2, redis, ports, idle };
+  const setup = { a: instances.a, b: instances.b, kam1, kam2, redis, ports, idle, peers: PEERS };
 
   const rows = [];
+  const heldRows = [];
   let stoppedEarly = '';
+  const late = () => {
+    if (Date.now() - t0 <= o.maxMinutes * 60000) return false;
+    stoppedEarly = `time limit of ${o.maxMinutes} min reached`;
+    return true;
+  };
   try {
-    // Warm-up (not counted): each topology for 3 s, so the first measured run does not
-    // pay for the instances' JIT compilation alone.
-    if (!o.smoke) {
-      for (const topology of o.topologyList) {
-        const w = await runOne({ ...o, secs: 3 }, setup, topology, 0);
-        console.log(`${topology} warm-up | ${fmtRun(w)}`);
+    if (o.workList.includes('setups')) {
+      // Warm-up (not counted): each topology for 3 s, so the first measured run does not
+      // pay for the instances' JIT compilation alone.
+      if (!o.smoke) {
+        for (const topology of o.topologyList) {
+          const w = await runOne({ ...o, secs: 3 }, setup, topology, 0);
+          console.log(`${topology} warm-up | ${fmtRun(w)}`);
+        }
+      }
+      outer: for (let i = 1; i <= o.repeat; i++) {
+        for (const topology of o.topologyList) {
+          if (late()) break outer;
+          const r = await runOne(o, setup, topology, i);
+          rows.push(r);
+          console.log(`${topology} round ${i} | ${fmtRun(r)}`);
+        }
       }
     }
-    outer: for (let i = 1; i <= o.repeat; i++) {
-      for (const topology of o.topologyList) {
-        if (Date.now() - t0 > o.maxMinutes * 60000) {
-          stoppedEarly = `time limit of ${o.maxMinutes} min reached`;
-          break outer;
+    if (o.workList.includes('held')) {
+      // Counts ascending; each round runs every topology in turn (interleaved). A
+      // topology whose count failed in a round runs no larger count.
+      const failed = new Set();
+      // Warm-up (not counted): the smallest count once through each topology, so the
+      // first measured run does not pay for the mixer's and the relay's JIT alone.
+      if (!o.smoke) {
+        for (const topology of o.topologyList) {
+          const w = await heldOne({ ...o, heldSecs: 2 }, setup, topology, o.heldCallList[0], 0);
+          console.log(`held ${topology} warm-up | ${fmtHeld(w)}`);
         }
-        const r = await runOne(o, setup, topology, i);
-        rows.push(r);
-        console.log(`${topology} round ${i} | ${fmtRun(r)}`);
+      }
+      outer: for (const n of o.heldCallList) {
+        for (let i = 1; i <= o.repeat; i++) {
+          for (const topology of o.topologyList) {
+            if (failed.has(topology)) continue;
+            if (late()) break outer;
+            const r = await heldOne(o, setup, topology, n, i);
+            heldRows.push(r);
+            console.log(`held ${topology} ${n} calls round ${i} | ${fmtHeld(r)}`);
+            if (!r.pass) failed.add(topology);
+          }
+        }
       }
     }
   } finally {
@@ -517,7 +674,25 @@ async function main() {
     for (const inst of Object.values(instances)) await stop(inst.child, 'SIGTERM', 10000);
     await stop(redis.child, 'SIGTERM', 5000);
   }
+  if (stoppedEarly) console.log(`stopped early: ${stoppedEarly}`);
+  const ctx = { o, mach, idle, idleS, stoppedEarly };
+  const setupsOut = o.workList.includes('setups') ? reportSetups(ctx, rows) : null;
+  const heldOut = o.workList.includes('held') ? reportHeld(ctx, heldRows) : null;
+  emitResult({
+    bench: 'cluster',
+    // Something measured: every set-up run answered calls, every held run got its
+    // monitors up and measured its window.
+    produced:
+      (setupsOut === null || (rows.length > 0 && rows.every((r) => r.s.ok > 0))) &&
+      (heldOut === null || (heldRows.length > 0 && heldRows.every((r) => !r.error))),
+    rows: rows.length + heldRows.length,
+    ...(setupsOut ? { medians: setupsOut } : {}),
+    ...(heldOut ? { held: heldOut } : {}),
+  });
+}
 
+/** The set-up runs' medians, printed and (with --results) appended; returns the medians. */
+function reportSetups({ o, mach, idle, idleS, stoppedEarly }, rows) {
   const by = summarise(o, rows);
   const lines = [];
   for (const [t, v] of Object.entries(by)) {
@@ -533,14 +708,6 @@ async function main() {
       ? `Kamailio's extra INVITE→200 p50: ${n0(by.kam1.p50 - by.direct.p50)} ms`
       : '';
   if (extra) console.log(extra);
-  if (stoppedEarly) console.log(`stopped early: ${stoppedEarly}`);
-  emitResult({
-    bench: 'cluster',
-    // Something measured: every run answered calls.
-    produced: rows.length > 0 && rows.every((r) => r.s.ok > 0),
-    rows: rows.length,
-    medians: by,
-  });
 
   if (o.results) {
     const head = resultsHead(
@@ -574,6 +741,7 @@ async function main() {
     ];
     appendLines(o.results, [...head, ...table]);
   }
+  return by;
 }
 
 runSippMain(main);

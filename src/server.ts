@@ -386,6 +386,8 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       running.sharePresence(supervision.presence),
     );
     opened.push('shared presence', stopSharing);
+    // Call waiting across instances: an answer elsewhere ends the sessions held here.
+    opened.push('call waiting across instances', running.followCallWaiting(supervision.monitoring));
   }
   // A browser's WebSocket closed: its registrations, calls and monitor sessions end with
   // it (RFC 7118 §5, RFC 5626 §3); the stack already failed the transactions on it.

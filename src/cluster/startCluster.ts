@@ -25,6 +25,7 @@ import { ClusterUnavailableError } from './redisConnection.js';
 import { SharedLocation } from './sharedLocation.js';
 import { sharedSessions } from './sharedSessions.js';
 import { SharedPresence } from './sharedPresence.js';
+import { followRemoteAnswers } from './remoteCallWaiting.js';
 import type { SupervisorPresence } from '../monitoring/supervisorPresence.js';
 import type { WebSessions } from '../http/api/sessionStore.js';
 
@@ -58,6 +59,13 @@ export interface RunningCluster {
   webSessions(idleMs: number): WebSessions;
   /** Shares supervisors' presence with the other instances (sharedPresence.ts); stop fn. */
   sharePresence(presence: SupervisorPresence): Promise<() => void>;
+  /**
+   * Ends this instance's monitor sessions of a supervisor who answered a call on another
+   * instance (remoteCallWaiting.ts); stop fn.
+   */
+  followCallWaiting(
+    monitoring: Pick<MonitoringService, 'isMonitoring' | 'supervisorAnsweredCall'>,
+  ): () => void;
   close(): Promise<void>;
 }
 
@@ -162,6 +170,7 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
         redis,
         keys,
         clock: deps.clock,
+        now: () => deps.toWall(deps.clock.now()).getTime(),
         logger,
         refreshMs: deps.config.callRefreshMs,
         ttlMs: deps.config.callTtlMs,
@@ -173,6 +182,15 @@ export async function startCluster(deps: ClusterDeps): Promise<RunningCluster> {
         throw err;
       }
       return () => shared.stop();
+    },
+    followCallWaiting(monitoring) {
+      return followRemoteAnswers({
+        events: deps.events,
+        monitoring,
+        monitoringElsewhere: (extension) => remoteMonitors.isMonitoring(extension),
+        sharing: () => redis.available,
+        logger,
+      });
     },
     async close() {
       untouch();

@@ -21,6 +21,8 @@
  * - Yeastar and CTI requests, and a web session signed in on b, act on a's call; presence
  *   set on one instance is what the other checks; a supervisor monitoring on a is busy
  *   for b.
+ * - Presence with Redis stopped: each instance answers and checks the status it last knew;
+ *   a change made during the outage is shared when Redis is back, the later change winning.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
@@ -870,6 +872,81 @@ describe('monitoring a call the other instance anchors', () => {
     await supervisor.waitForEvent('CALL_CLOSED', 10000);
     await customer.command('hangup');
     await customer.waitForEvent('CALL_CLOSED', 10000);
+  }, 120000);
+
+  it('presence with Redis down: each instance answers and checks what it last knew; back, the later change wins', async () => {
+    const a = instances.get('a')!;
+    const b = instances.get('b')!;
+    const viaB = apiClient(b.httpPort, SUPERVISOR_TOKEN);
+    const onA = apiClient(a.httpPort, SUPERVISOR_TOKEN);
+    const agent = await phone('1002', AGENT_HZ);
+    const customer = await phone('1004', CUSTOMER_HZ);
+    const supervisor = await phone('1005', SUPERVISOR_HZ);
+    await knownEverywhere([agent, customer, supervisor]);
+    const { id } = await placeCall(customer, agent, b);
+    const statusOn = async (client: ApiClient) => {
+      const r = await client.get('/v1/me/presence');
+      return r.status === 200 ? (r.json as { status: string }).status : `HTTP ${r.status}`;
+    };
+    const redisUp = async (server: ServerHandle) =>
+      (await server.metrics()).find((m) => m.name === 'callwatch_cluster_redis_up')?.value;
+
+    // Away, set on b while Redis is up: a knows it.
+    await viaB.request('PUT', '/v1/me/presence', { body: { status: 'away' } });
+    expect(await waitFor(async () => (await statusOn(onA)) === 'away', 3000)).toBe(true);
+    const onBEvents = await eventStream(b);
+
+    await redis!.stop();
+    for (const server of [a, b]) {
+      expect(await waitFor(async () => (await redisUp(server)) === 0, 5000)).toBe(true);
+    }
+    // Held past the entries' expiry: both answer the status they last knew (nothing
+    // lapses without Redis), and a, the call's owner, still refuses the supervisor.
+    await sleep(6000);
+    expect([await statusOn(onA), await statusOn(viaB)]).toEqual(['away', 'away']);
+    expect(refusal(await onA.post(`/v1/calls/${id}/monitors`, { mode: 'listen' }))).toEqual({
+      status: 409,
+      code: 'monitor-unavailable',
+    });
+    // Available, set on a during the outage (later than b's away): a answers it at once,
+    // b cannot know it yet.
+    expect(
+      summary(await onA.request('PUT', '/v1/me/presence', { body: { status: 'available' } })),
+    ).toEqual({ status: 200, body: { status: 'available' } });
+    expect(await statusOn(viaB)).toBe('away');
+
+    await redis!.run();
+    // Recovered by itself: the later change (a's) wins on both instances, b raises it on
+    // its stream, and it holds past the expiry (b's older away is not written back).
+    expect(await waitFor(async () => (await statusOn(viaB)) === 'available', 15000)).toBe(true);
+    expect(
+      onBEvents.received.some(
+        (e) => e.type === 'presence.changed' && e.extension === '1005' && e.status === 'available',
+      ),
+    ).toBe(true);
+    await sleep(6000);
+    expect([await statusOn(onA), await statusOn(viaB)]).toEqual(['available', 'available']);
+    expect(redis!.keys('callwatch:presence:*')).toEqual([]);
+    // a lets the supervisor join again.
+    const started = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+    expect(summary(started)).toMatchObject({ status: 201, body: { callId: id } });
+    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const sessionId = (started.json as MonitorView).id;
+    expect(
+      await waitFor(
+        async () =>
+          ((await onA.get(`/v1/calls/${id}`)).json as CallView).monitors.some(
+            (m) => m.id === sessionId && m.state === 'active',
+          ),
+        5000,
+      ),
+    ).toBe(true);
+    expect((await viaB.delete(`/v1/monitors/${sessionId}`)).status).toBe(204);
+    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+
+    await customer.command('hangup');
+    await customer.waitForEvent('CALL_CLOSED', 10000);
+    await agent.waitForEvent('CALL_CLOSED', 10000);
   }, 120000);
 
   // Last: it leaves a recording on b, which the tests above check b does not have.
