@@ -7,8 +7,9 @@
  * RTP/AVP. Whichever answers has audio both ways with the caller (by tone, on what each
  * side received), the other fork is cancelled, and after the hang-up no call, media port
  * or WebRTC object (secure pair, DTLS, SRTP) is left, also of the WebRTC leg that was
- * made for the browser and not used. The same for a supervisor (1005) registered from a
- * browser and a desk phone whom the REST API calls into a call to monitor it.
+ * made for the browser and not used. The same for a queue (600) ringing 1002 as its member,
+ * and for a supervisor (1005) registered from a browser and a desk phone whom the REST API
+ * calls into a call to monitor it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { apiClient, summary } from '../helpers/api.js';
@@ -22,6 +23,7 @@ import {
 } from '../helpers/goertzel.js';
 import {
   heardAudio,
+  toneWindow,
   PhonePool,
   rtpPortRange,
   sleep,
@@ -59,6 +61,7 @@ beforeAll(async () => {
       monitoring: {
         groups: [{ name: 'support', monitors: ['1005'], members: ['1002'], modes: ['all'] }],
       },
+      queues: [{ number: '600', name: 'Support', members: ['1002'], ringTimeSec: 20 }],
     },
     EXTENSIONS,
     40,
@@ -70,10 +73,11 @@ afterEach(async () => {
   peer = undefined;
   await ws?.close();
   ws = undefined;
-  // quit, not kill: it un-registers, so the next test starts with two contacts again.
+  // quit, not kill: they un-register, so the next test finds only its own contacts.
   await desk?.quit();
   desk = undefined;
-  await phones.killAll();
+  await Promise.all(phones.all.map((p) => p.quit()));
+  phones.forget();
 }, 20000);
 
 afterAll(async () => {
@@ -270,6 +274,41 @@ describe('an extension registered from a browser and a desk phone at once', () =
     for (const hz of [CALLER_HZ, BROWSER_HZ])
       expectTone(`the supervisor hears ${hz}`, heard, hz, []);
     expect(lacksTone(heard, DESK_HZ)).toBe(true);
+    await expectNothingLeft();
+  }, 90000);
+
+  it('a queue rings its member on a browser and a desk phone, each offered by kind; the browser answers, nothing left', async () => {
+    expect(await waitFor(async () => (await webRtcLive()) === 0, 12000)).toBe(true);
+    const caller = await registerAll();
+    expect((await caller.command('dial', `sip:600@127.0.0.1:${server.sipPort}`)).ok).toBe(true);
+    await caller.waitForEvent('CALL_ESTABLISHED', 10000); // the queue answers, hold audio
+    const callAt = Date.now();
+    const invite = await offeredByKind();
+    const w = ws as WsSipClient;
+    peer = await WebRtcPeer.create(['opus', 'PCMU']);
+    await w.answerCall(invite, '1002', await peer.answer(invite.body));
+    await (desk as BaresipPhone).waitForEvent('CALL_CLOSED', 10000);
+    const p = peer;
+    await waitFor(async () => p.connected, 10000);
+    expect({ pc: p.pc.connectionState }).toEqual({ pc: 'connected' });
+    p.startTone(BROWSER_HZ);
+    const talkAt = Date.now();
+    await sleep(3000);
+    const talkEnd = Date.now();
+    expect((await caller.command('hangup')).ok).toBe(true);
+    const bye = await w.waitFor((m) => m.method === 'BYE' && m.callId === invite.callId, 10000);
+    w.respond(bye, 200, 'OK');
+    p.stopTone();
+    await caller.waitForEvent('CALL_CLOSED', 10000);
+    expectTone(
+      'the browser hears the caller',
+      { samples: Int16Array.from(p.heard), sampleRate: p.heardRate },
+      CALLER_HZ,
+      [BROWSER_HZ, DESK_HZ],
+    );
+    // After the hold audio: only while the browser talks.
+    const talk = toneWindow(heardAudio(caller), callAt, talkAt + 1000, talkEnd);
+    expectTone('the caller hears the browser', talk, BROWSER_HZ, [CALLER_HZ, DESK_HZ]);
     await expectNothingLeft();
   }, 90000);
 });
