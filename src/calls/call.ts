@@ -7,7 +7,9 @@
  *        └──────────── failure / CANCEL / no answer ───────▶ ended
  *
  * Offer/answer (RFC 3264) goes through relayOffer/relayAnswer: each side only ever sees
- * our address and the port of its own media leg. In-dialog requests reach the call via
+ * our address and the port of its own media leg. Each fork is offered by its contact's
+ * kind (offerToBFor: WebRTC to a browser, plain RTP to a phone); the fork that answers
+ * decides what leg B is (settleAnchor, docs/architecture.md §3.2.2). In-dialog requests reach the call via
  * CallService (by dialog id) and are handled in InDialog (inDialog.ts).
  *
  * Late offer (an INVITE without SDP, RFC 3261 §13.2.1): we offer to the callee
@@ -49,6 +51,7 @@ import {
   ownOffer,
   parseSdp,
   relayAnswer,
+  relayOffer,
   renderLocalSdp,
   type AnchorPolicy,
   type LegMedia,
@@ -64,6 +67,7 @@ import { TypedEmitter } from '../../sip/util/typedEmitter.js';
 import type { Logger } from '../logging.js';
 import { bestFinalResponse, type ForkFailure } from './bestResponse.js';
 import type { CallMedia, Side } from './callMedia.js';
+import type { AnchorKind, ContactKind } from './contactKind.js';
 import {
   initialCore,
   offerActivity,
@@ -99,10 +103,11 @@ export interface CallContext {
   logger: Logger;
 }
 
-/** Where one fork's INVITE goes. */
+/** Where one fork's INVITE goes, and what its contact is (the offer it got: offerToBFor). */
 export interface ForkTarget {
   invite: SipRequest;
   destination: Endpoint;
+  kind: ContactKind;
 }
 
 export type CallEvents = {
@@ -180,6 +185,16 @@ export class Call extends TypedEmitter<CallEvents> {
   private readonly routed = new Map<Side, string>();
 
   private forks: Fork[] = [];
+  /** What each fork to the callee was offered: WebRTC or plain RTP (docs/architecture.md §3.2.2). */
+  private readonly anchorOfFork = new Map<Fork, AnchorKind>();
+  /**
+   * Our offer to the callee per anchor, made once each (a callee with browser and phone
+   * contacts gets both); the winning fork's becomes `relayed` and `_local.b`.
+   */
+  private readonly offersB = new Map<
+    AnchorKind,
+    { relayed: RelayedOffer | undefined; local: LocalSdp }
+  >();
   private failures: ForkFailure[] = [];
   /** The caller's offer relayed to the callee; undefined for a late offer. */
   private relayed: RelayedOffer | undefined;
@@ -198,6 +213,8 @@ export class Call extends TypedEmitter<CallEvents> {
   /** A queue call: its queue, the member each fork rings, the caller's hold audio. */
   private queue: { link: QueueLink; hold: HoldAudio } | undefined;
   private readonly memberOf = new Map<Fork, string>();
+  /** Queue members whose ring waits for the WebRTC candidate (ringMemberWhen). */
+  private readonly pendingRings = new Map<string, object>();
   /** The Reason header (RFC 3326) of the BYE the caller gets when the call ends. */
   private byeReason: string | undefined;
   /** What the end waits for (BYEs' answers, media closed). */
@@ -246,6 +263,7 @@ export class Call extends TypedEmitter<CallEvents> {
           ),
       ),
     };
+    this.offersB.set(media.anchorOfB, { relayed, local: this._local.b });
     media.on('dtmf', (side, digit) => this.log.debug({ side, digit }, 'DTMF relayed'));
     media.on('timeout', (side, silentMs) => {
       this.log.info({ side, silentMs }, 'no RTP: ending the call');
@@ -403,9 +421,47 @@ export class Call extends TypedEmitter<CallEvents> {
     return { old, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
   }
 
-  /** The SDP body of our offer to the callee side (for the forks' INVITEs). */
-  get offerToB(): string {
-    return this._local.b.body as string;
+  /**
+   * The SDP body of our offer to a callee contact of `kind` (for its fork's INVITE): on
+   * leg b, or on the WebRTC candidate for a browser ringing beside phones
+   * (docs/architecture.md §3.2.2).
+   */
+  offerToBFor(kind: ContactKind): string {
+    return this.offerB(this.media.anchorFor(kind)).local.body as string;
+  }
+
+  private offerB(anchor: AnchorKind): { relayed: RelayedOffer | undefined; local: LocalSdp } {
+    const made = this.offersB.get(anchor);
+    if (made !== undefined) return made;
+    const first = this.offersB.get(this.media.anchorOfB) as {
+      relayed: RelayedOffer | undefined;
+      local: LocalSdp;
+    };
+    const side = {
+      address: this.ctx.mediaAddress,
+      ...this.media.offerSide(anchor, this.ctx.mediaAddress),
+    };
+    let relayed: RelayedOffer | undefined;
+    let description: SdpDescription;
+    if (first.relayed === undefined) {
+      description = ownOffer(side, this.ctx.policy);
+    } else {
+      // The caller's offer was relayed once already: only our side of it differs.
+      const again = relayOffer(first.relayed.offer, side, this.ctx.policy);
+      if (!again.ok) return first;
+      relayed = again;
+      description = again.description;
+    }
+    // One session (same o= line) seen by each contact in its own dialog.
+    const local = renderLocalSdp(createLocalSdp(first.local.origin), description);
+    const offer = { relayed, local };
+    this.offersB.set(anchor, offer);
+    return offer;
+  }
+
+  /** A fork was sent to a contact of `kind`: remember what it was offered. */
+  private offered(fork: Fork, kind: ContactKind): void {
+    this.anchorOfFork.set(fork, this.media.anchorFor(kind));
   }
 
   /** Sends every fork's INVITE and arms the no-answer timer. */
@@ -428,6 +484,7 @@ export class Call extends TypedEmitter<CallEvents> {
         this.log,
       );
       this.forks.push(fork);
+      this.offered(fork, target.kind);
       fork.start();
     }
   }
@@ -494,14 +551,35 @@ export class Call extends TypedEmitter<CallEvents> {
         this.log,
       );
       this.forks.push(fork);
+      this.offered(fork, target.kind);
       this.memberOf.set(fork, member);
       fork.start();
     }
     this.log.info({ member, forks: targets.length }, 'queue member rung');
   }
 
+  /**
+   * Rings a queue member once `ready` settles (its browser contacts' WebRTC candidate being
+   * made): the forks are built then, unless the ring was cancelled, replaced or the call
+   * ended meanwhile. A failed `ready` is logged and the member is rung all the same.
+   */
+  ringMemberWhen(member: string, ready: Promise<void>, targets: () => readonly ForkTarget[]): void {
+    const ring = {};
+    this.pendingRings.set(member, ring);
+    const rung = ready
+      .catch((err: unknown) => this.log.warn({ err, member }, 'WebRTC candidate failed'))
+      .then(() => {
+        if (this.pendingRings.get(member) !== ring) return;
+        this.pendingRings.delete(member);
+        if (this.queue === undefined || this.core.state === 'ended') return;
+        this.ringMember(member, targets());
+      });
+    inBackground(rung, this.log, 'ringing a queue member failed', { member });
+  }
+
   /** Stops ringing a queue member (CANCEL its forks). */
   cancelMember(member: string): void {
+    this.pendingRings.delete(member);
     for (const [fork, m] of this.memberOf) if (m === member && fork !== this._winner) fork.cancel();
   }
 
@@ -616,6 +694,7 @@ export class Call extends TypedEmitter<CallEvents> {
       case 'takeWinner': {
         const fork = io.fork as Fork;
         this._winner = fork;
+        this.settleAnchor(fork);
         this.noAnswerTimer?.cancel();
         for (const f of this.forks) if (f !== fork) f.cancel();
         this.route('b', fork.dialog as Dialog);
@@ -735,6 +814,21 @@ export class Call extends TypedEmitter<CallEvents> {
     return response;
   }
 
+  /**
+   * The fork that answered decides what leg b is (docs/architecture.md §3.2.2): the offer
+   * it got becomes ours toward side b, and the media keeps the leg it was made on.
+   */
+  private settleAnchor(fork: Fork): void {
+    const anchor = this.anchorOfFork.get(fork);
+    if (anchor === undefined) return;
+    const offer = this.offersB.get(anchor);
+    if (offer !== undefined && anchor !== this.media.anchorOfB) {
+      this.relayed = offer.relayed;
+      this._local.b = offer.local;
+    }
+    this.media.settle(anchor);
+  }
+
   private onProvisional(fork: Fork, response: SipResponse): void {
     if (this.queue !== undefined) return; // the caller was answered already: hold audio
     this.feed({ type: 'provisional' }, { provisional: { fork, response } });
@@ -744,7 +838,10 @@ export class Call extends TypedEmitter<CallEvents> {
   private relayProvisional(fork: Fork, response: SipResponse): void {
     // A late offer has no offer of the caller's to answer in a 183: ringing only.
     const sdp = response.body.length > 0 && !this.lateOffer ? parseSdp(response.body) : undefined;
-    if (sdp?.ok === true && this.earlyFork === undefined) {
+    // Early media only from a fork offered leg b itself: a browser ringing beside phones
+    // was offered the WebRTC candidate, which is not leg b before that fork answers.
+    const onLegB = this.anchorOfFork.get(fork) === this.media.anchorOfB;
+    if (sdp?.ok === true && this.earlyFork === undefined && onLegB) {
       // Early media (RFC 3960): answer the caller's offer now, in the 183.
       const answer = this.answer(sdp.session, 'early');
       if (answer === undefined) return;

@@ -6,7 +6,10 @@
  * Leg 'a' faces the caller, leg 'b' the callee. Both are created before any SDP is sent
  * (their ports go into our offer to B and our answer to A), with provisional codecs;
  * apply() sets what offer/answer decided (relayAnswer's LegMedia) and connect() puts both
- * in the room — an unmonitored call is two relays, no mixing. Roles: one side is the
+ * in the room — an unmonitored call is two relays, no mixing. While a callee's browser and
+ * phone contacts ring at once, a WebRTC candidate waits beside a plain leg b; the fork that
+ * answers decides which of the two is leg b (addWebRtcCandidate, settle; docs/architecture.md
+ * §3.2.2). Roles: one side is the
  * customer, the other the agent (setRoles; the monitoring and recording services decide
  * which). Monitors join with their own legs (createMonitorLeg) in a supervisor mode; a
  * takeover releases the agent side from the room. Roles and modes become the room's routes
@@ -44,6 +47,7 @@ import type { Logger } from '../logging.js';
 import type { MonitorMode } from '../monitoring/modes.js';
 import { roomRoutes } from '../monitoring/routeMatrix.js';
 import type { Participant, Role } from '../monitoring/routeMatrix.js';
+import type { AnchorKind, ContactKind } from './contactKind.js';
 
 export type Side = 'a' | 'b';
 
@@ -179,9 +183,7 @@ export function legWebRtcIdentity(
 }
 
 /** Whether every contact is a browser's (SIP over WebSocket, RFC 7118 §5: `;transport=ws`/`wss`). */
-export function allBrowsers(uris: readonly string[]): boolean {
-  return uris.length > 0 && uris.every((uri) => /;\s*transport\s*=\s*wss?\b/i.test(uri));
-}
+export { allBrowsers } from './contactKind.js';
 
 export type PartyRole = Exclude<Role, 'supervisor'>;
 
@@ -205,6 +207,16 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   private updating: Promise<void> = Promise.resolve();
   /** The WebRTC sides (UDP/TLS/RTP/SAVPF): their ICE credentials and our certificate. */
   private readonly security: Partial<Record<Side, LegSecurity>> = {};
+  /**
+   * Side b's WebRTC candidate (docs/architecture.md §3.2.2): a second leg, WebRTC, beside a
+   * plain leg b while a callee's browser and phone contacts ring at once. settle() makes
+   * it leg b (a browser's fork answered) or closes it; close() closes it too.
+   */
+  private candidate: { leg: Leg; security: LegSecurity } | undefined;
+  /** The candidate being made: close() waits for it (what it made closes either way). */
+  private makingCandidate: Promise<void> | undefined;
+  /** Legs settle() let go of, closing: close() waits for them. */
+  private readonly retiring = new Set<Promise<void>>();
 
   private constructor(
     private readonly engine: MediaEngine,
@@ -215,19 +227,26 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     private readonly logger: Logger,
   ) {
     super((err, event) => logger.error({ err, event }, 'call media listener failed'));
-    for (const side of ['a', 'b'] as const) {
-      const leg = legs[side];
-      // A side released by a takeover is silent by design (its leg waits for the end).
-      leg.on('rtpTimeout', (e) => {
-        if (side !== this.released) this.emit('timeout', side, e.silentMs);
-      });
-      leg.on('dtmf', (e) => this.emit('dtmf', side, e.digit));
-      leg.on('latched', (e) => logger.debug({ side, ...e }, 'RTP latched'));
-      leg.on('secure', (e) => {
-        if (e.state === 'failed') this.emit('failed', side, e.reason);
-        else logger.debug({ side }, 'WebRTC leg connected (DTLS-SRTP)');
-      });
-    }
+    for (const side of ['a', 'b'] as const) this.wire(side, legs[side]);
+  }
+
+  /** `leg` is `side`'s from now on: its events are the side's. */
+  private wire(side: Side, leg: Leg): void {
+    // A leg settle() let go of speaks for nobody while it closes.
+    const current = (): boolean => this.legs[side] === leg;
+    // A side released by a takeover is silent by design (its leg waits for the end).
+    leg.on('rtpTimeout', (e) => {
+      if (current() && side !== this.released) this.emit('timeout', side, e.silentMs);
+    });
+    leg.on('dtmf', (e) => {
+      if (current()) this.emit('dtmf', side, e.digit);
+    });
+    leg.on('latched', (e) => this.logger.debug({ side, ...e }, 'RTP latched'));
+    leg.on('secure', (e) => {
+      if (!current()) return;
+      if (e.state === 'failed') this.emit('failed', side, e.reason);
+      else this.logger.debug({ side }, 'WebRTC leg connected (DTLS-SRTP)');
+    });
   }
 
   /** Two legs for call `callId`, with our codec preference until the answer is known. */
@@ -289,6 +308,97 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
 
   isWebRtc(side: Side): boolean {
     return this.security[side] !== undefined;
+  }
+
+  /**
+   * Adds side b's WebRTC candidate beside a plain leg b (the callee has browser and phone
+   * contacts): its ICE checks are answered from now on. Nothing when leg b is WebRTC
+   * already or a candidate exists. Rejects (with nothing left open) when the engine fails;
+   * a later call tries again.
+   */
+  addWebRtcCandidate(): Promise<void> {
+    if (this.security.b !== undefined || this.closing !== undefined) return Promise.resolve();
+    if (this.makingCandidate !== undefined) return this.makingCandidate;
+    const making = (async () => {
+      const leg = await this.engine.createLeg({
+        codecs: this.codecSpecs,
+        group: this.callId,
+        callId: this.callId,
+      });
+      try {
+        const security = await makeLegWebRtc(this.engine, leg);
+        if (this.closing !== undefined) {
+          await leg.close();
+          return;
+        }
+        this.candidate = { leg, security };
+      } catch (err) {
+        await leg.close().catch(() => undefined);
+        throw err;
+      }
+    })();
+    this.makingCandidate = making;
+    making.catch(() => {
+      if (this.makingCandidate === making) this.makingCandidate = undefined;
+    });
+    return making;
+  }
+
+  /** What side b's leg is: WebRTC or plain RTP. */
+  get anchorOfB(): AnchorKind {
+    return this.security.b !== undefined ? 'webrtc' : 'plain';
+  }
+
+  /** The anchor a callee contact of `kind` is offered: leg b's, or the WebRTC candidate. */
+  anchorFor(kind: ContactKind): AnchorKind {
+    return kind === 'browser' && this.candidate !== undefined ? 'webrtc' : this.anchorOfB;
+  }
+
+  /**
+   * Our side of an offer to the callee anchored on `anchor`: the port of leg b, or of the
+   * candidate, and for WebRTC what the SDP says about us.
+   */
+  offerSide(anchor: AnchorKind, advertised: string): { port: number; webrtc?: WebRtcIdentity } {
+    const c = this.candidate;
+    if (anchor === 'webrtc' && this.anchorOfB === 'plain' && c !== undefined) {
+      return { port: c.leg.localPort, webrtc: legWebRtcIdentity(c.leg, c.security, advertised) };
+    }
+    const webrtc = this.webRtcIdentity('b', advertised);
+    return { port: this.localPort('b'), ...(webrtc !== undefined ? { webrtc } : {}) };
+  }
+
+  /**
+   * The callee's fork that answered was offered `anchor`: the WebRTC candidate becomes leg
+   * b when it was (the plain leg leaves the room, if it was in it, and closes), else the
+   * candidate closes. Nothing without a candidate. Synchronous: what is applied to leg b
+   * next reaches the leg that stays.
+   */
+  settle(anchor: AnchorKind): void {
+    const c = this.candidate;
+    if (c === undefined || this.closing !== undefined) return;
+    this.candidate = undefined;
+    if (anchor === 'plain') {
+      this.retire(c.leg.close());
+      return;
+    }
+    const old = this.legs.b;
+    this.legs.b = c.leg;
+    this.security.b = c.security;
+    this.wire('b', c.leg);
+    this.logger.debug({ legId: c.leg.id }, 'WebRTC candidate is leg b now');
+    // Early media may have put the plain leg in the room: the routes follow the new leg.
+    this.retire(
+      this.updateRoom()
+        .catch((err: unknown) => this.logger.warn({ err }, 'room update for leg b failed'))
+        .then(() => old.close()),
+    );
+  }
+
+  private retire(closing: Promise<void>): void {
+    const tracked: Promise<void> = closing
+      .catch((err: unknown) => this.logger.warn({ err }, 'closing a leg let go of failed'))
+      .finally(() => this.retiring.delete(tracked));
+    this.retiring.add(tracked);
   }
 
   /** Where a party must send its RTP (the `c=` address and `m=` port of our SDP to it). */
@@ -503,13 +613,22 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   }
 
   /**
-   * Ends the room (completing the recording), closes both legs (their sockets and ports).
+   * Ends the room (completing the recording), closes both legs (their sockets and ports),
+   * a WebRTC candidate (also one still being made) and legs settle() let go of.
    * Idempotent, never rejects; `ended` then has the recording's summary.
    */
   close(): Promise<void> {
     this.markRouted();
     this.closing ??= this.room.close().then(async (summary) => {
-      await Promise.all([this.legs.a.close(), this.legs.b.close()]);
+      await this.makingCandidate?.catch(() => undefined);
+      const candidate = this.candidate;
+      this.candidate = undefined;
+      await Promise.all([
+        this.legs.a.close(),
+        this.legs.b.close(),
+        candidate?.leg.close(),
+        ...this.retiring,
+      ]);
       this.removeAllListeners();
       return summary;
     });

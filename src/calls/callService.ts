@@ -47,7 +47,8 @@ import type { Logger } from '../logging.js';
 import type { LocationService } from '../registrar/locationService.js';
 import { agentOf } from './agent.js';
 import { Call, type CallContext, type ForkTarget } from './call.js';
-import { CallMedia, allBrowsers, type Side } from './callMedia.js';
+import { CallMedia, type Side } from './callMedia.js';
+import { contactKind, legPlan, type ContactKind, type LegPlan } from './contactKind.js';
 import type { CallRecord } from './callRecord.js';
 import {
   callerOf,
@@ -160,7 +161,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
       config: deps.config,
       clock: deps.clock,
       logger: deps.logger,
-      invitesFor: (call, extension) => this.memberInvites(call, extension),
+      ring: (call, extension) => this.ringMember(call, extension),
       availability: () => {
         const now = deps.clock.now();
         const busy = this.extensionsInCalls();
@@ -200,7 +201,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
           ? { kind: 'reject', status: 403, reason: 'Transfer To A Queue Not Supported' }
           : to;
       },
-      invites: (call, destination, from, sdp) => this.invitesTo(call, destination, from, sdp),
+      // A transfer's target gets the transfer's one offer (transfer.ts), on the side's leg.
+      invites: (call, destination, from, sdp) => this.invitesTo(call, destination, from, () => sdp),
       registerDialog: (key, handler) => this.registerDialog(key, handler),
       unregisterDialog: (key) => this.unregisterDialog(key),
       completed: (call, side, from, to) =>
@@ -458,30 +460,41 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
       this.deps.config.calls.codecs,
       logger,
     );
-    if (incoming.transaction.state === 'terminated') {
+    // The legs were being made: the caller may have gone (CANCEL), or the service closed.
+    const gone = async (): Promise<boolean> => {
+      const status =
+        incoming.transaction.state === 'terminated'
+          ? 0
+          : this.closing !== undefined
+            ? 503
+            : this.cancelledEarly.has(incoming.transaction)
+              ? 487
+              : undefined;
+      if (status === undefined) return false;
       await media.close();
-      return;
-    }
-    if (this.closing !== undefined) {
-      await media.close();
-      return this.reject(incoming, 503);
-    }
-    if (this.cancelledEarly.has(incoming.transaction)) {
-      await media.close();
-      return this.reject(incoming, 487);
-    }
-    // WebRTC legs (docs/architecture.md §3.2.2): a caller offering UDP/TLS/RTP/SAVPF, and a
-    // callee whose every contact is a browser (SIP over WebSocket, RFC 7118).
+      if (status !== 0) this.reject(incoming, status);
+      return true;
+    };
+    if (await gone()) return;
+    // WebRTC legs (docs/architecture.md §3.2.2): a caller offering UDP/TLS/RTP/SAVPF; a
+    // callee whose every contact is a browser (SIP over WebSocket, RFC 7118); a callee with
+    // browser and phone contacts gets a WebRTC candidate beside its plain leg.
     try {
       if (parsed?.session.audio.webrtc !== undefined) await media.makeWebRtc('a');
-      if (destination.kind !== 'queue' && this.browserCallee(destination, now)) {
-        await media.makeWebRtc('b');
+      const plan = this.calleePlan(destination, now);
+      if (plan.leg === 'webrtc') await media.makeWebRtc('b');
+      if (plan.webRtcCandidate) {
+        // Without it the phones can still answer: the browsers are offered plain RTP.
+        await media.addWebRtcCandidate().catch((err: unknown) => {
+          logger.warn({ err }, 'WebRTC candidate for the browser contacts failed');
+        });
       }
     } catch (err) {
       logger.error({ err }, 'WebRTC leg setup failed');
       await media.close();
       return this.reject(incoming, 500);
     }
+    if (await gone()) return;
     const relayed =
       parsed === undefined
         ? undefined
@@ -561,14 +574,15 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
   }
 
   /**
-   * Whether the callee is a browser: every contact it registered is a SIP-over-WebSocket
-   * one (`;transport=ws`/`wss`, RFC 7118 §5), so its leg is a WebRTC leg. An extension
-   * registered from a browser and a desk phone at once is offered plain RTP.
+   * The callee's legs (contactKind.ts): WebRTC when every contact it registered is a
+   * SIP-over-WebSocket one (`;transport=ws`/`wss`, RFC 7118 §5), plain RTP otherwise, with
+   * a WebRTC candidate beside it when some are. A queue's leg b is plain: its members'
+   * browsers get the candidate when they are rung (ringMember).
    */
-  private browserCallee(destination: Destination, now: number): boolean {
-    if (destination.kind !== 'extension') return false;
+  private calleePlan(destination: Destination, now: number): LegPlan {
+    if (destination.kind !== 'extension') return { leg: 'plain', webRtcCandidate: false };
     const bindings = this.deps.location.activeBindings(destination.extension, now);
-    return allBrowsers(bindings.map((b) => b.uri));
+    return legPlan(bindings.map((b) => b.uri));
   }
 
   /** One INVITE per registered contact of the callee, or one to the trunk. */
@@ -589,7 +603,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
       call,
       destination,
       { uri: fromUri, ...(fromName !== undefined ? { displayName: fromName } : {}) },
-      call.offerToB,
+      (kind) => call.offerToBFor(kind),
       maxForwards,
       now,
     );
@@ -597,20 +611,26 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
 
   /**
    * Our INVITEs for a new dialog toward `destination` (a call's callee, or a transfer's
-   * target): one per registered contact of an extension, or one to the trunk.
+   * target): one per registered contact of an extension, or one to the trunk, each with
+   * the offer for its contact's kind (`sdp`; a trunk is a phone).
    */
   private invitesTo(
     call: Call,
     destination: Destination,
     from: DialogParty,
-    sdp: string,
+    sdp: (kind: ContactKind) => string,
     maxForwards = 70,
     now = this.deps.clock.now(),
   ): ForkTarget[] {
     const host = this.out.sentBy({ protocol: 'udp', address: '', port: 0 }).host;
     const fromTag = newTag();
     const callId = newCallId();
-    const list: Array<{ requestUri: string; destination: Endpoint; to: string }> = [];
+    const list: Array<{
+      requestUri: string;
+      destination: Endpoint;
+      to: string;
+      kind: ContactKind;
+    }> = [];
     if (destination.kind === 'extension') {
       for (const b of this.deps.location.activeBindings(destination.extension, now)) {
         list.push({
@@ -621,6 +641,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
             port: b.source.port,
           },
           to: `sip:${destination.extension}@${host}`,
+          kind: contactKind(b.uri),
         });
       }
     } else if (destination.kind === 'trunk') {
@@ -630,6 +651,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
         requestUri: uri,
         destination: { protocol: t.transport, address: t.host, port: t.port },
         to: uri,
+        kind: 'phone',
       });
     }
     return list.map((t) => {
@@ -645,15 +667,36 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
         cseq: 1,
         contact: this.out.contact(t.destination),
         maxForwards,
-        sdp,
+        sdp: sdp(t.kind),
         userAgent: this.deps.config.sip.userAgent,
         allow: this.deps.allow,
       });
       const branch = addVia(invite, this.out.sentBy(t.destination));
       this.ownBranches.add(branch);
       call.sentBranch(branch);
-      return { invite, destination: t.destination };
+      return { invite, destination: t.destination, kind: t.kind };
     });
+  }
+
+  /**
+   * Rings a queue member (or the overflow extension): a browser contact needs the call's
+   * WebRTC candidate first (a queue call's leg b is plain), so then the forks go out once
+   * it is made (Call.ringMemberWhen; a failure is logged and the browser gets plain RTP).
+   */
+  private ringMember(call: Call, extension: string): void {
+    const uris = this.deps.location
+      .activeBindings(extension, this.deps.clock.now())
+      .map((b) => b.uri);
+    const needsCandidate =
+      call.media.anchorFor('browser') === 'plain' &&
+      uris.some((uri) => contactKind(uri) === 'browser');
+    if (!needsCandidate) {
+      call.ringMember(extension, this.memberInvites(call, extension));
+      return;
+    }
+    call.ringMemberWhen(extension, call.media.addWebRtcCandidate(), () =>
+      this.memberInvites(call, extension),
+    );
   }
 
   /** A queue's INVITEs to one member (or its overflow extension), from the caller. */
@@ -668,7 +711,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
         uri: `sip:${user}@${host}`,
         ...(record.callerName !== undefined ? { displayName: record.callerName } : {}),
       },
-      call.offerToB,
+      (kind) => call.offerToBFor(kind),
     );
   }
 

@@ -7,7 +7,9 @@
  *   contact of the supervisor with our own offer and the auto-answer headers phones know
  *   (`Call-Info: <…>;answer-after=0`, `Alert-Info: <…>;info=alert-autoanswer`); the first
  *   2xx wins, the other branches are cancelled. A phone that does not auto-answer rings,
- *   and the session attaches when it is answered.
+ *   and the session attaches when it is answered. Browser contacts are offered WebRTC,
+ *   the others plain RTP, each kind on a leg of its own; the answer keeps its kind's leg
+ *   and the other closes (docs/architecture.md §3.2.2).
  *
  * Either way the result is a confirmed dialog with the supervisor, where to send its
  * in-dialog requests, the leg (created in the call's room's worker), and our SDP.
@@ -28,6 +30,7 @@ import {
   parseSdp,
   renderLocalSdp,
   type LocalSdp,
+  type SdpDescription,
 } from '../../sip/sdp/index.js';
 import { answerOffer } from '../../sip/sdp/localAnswer.js';
 import type { IncomingRequest } from '../../sip/stack.js';
@@ -35,12 +38,12 @@ import type { Endpoint } from '../../sip/transport/types.js';
 import type { Leg } from '../../media/engine/index.js';
 import type { CallContext } from '../calls/call.js';
 import {
-  allBrowsers,
   applyLegMedia,
   legWebRtcIdentity,
   type CallMedia,
   type LegSecurity,
 } from '../calls/callMedia.js';
+import { anchorOf, contactKind, legPlan, type AnchorKind } from '../calls/contactKind.js';
 import { Fork } from '../calls/fork.js';
 import { buildOutboundInvite } from '../calls/outboundInvite.js';
 import { Reliable2xx } from '../calls/reliable2xx.js';
@@ -55,6 +58,15 @@ export interface SupervisorLeg {
   local: LocalSdp;
   /** Retransmits our 2xx until the ACK (UAS side only). */
   reliable?: Reliable2xx;
+}
+
+/** Our offer to the supervisor's contacts of one kind, on its own leg. */
+interface MonitorOffer {
+  leg: Leg;
+  security: LegSecurity | undefined;
+  description: SdpDescription;
+  local: LocalSdp;
+  sdp: string;
 }
 
 /** A registered contact of the supervisor. */
@@ -163,33 +175,39 @@ export function callSupervisor(o: CallSupervisorOptions): {
   let timer: { cancel(): void } | undefined;
   let abort: ((reason: string) => void) | undefined;
   const answered = (async () => {
-    const leg = await o.media.createMonitorLeg();
-    if (cancelled) {
-      await leg.close();
-      throw new MonitorRefusal('media-failed', 'the monitor session was stopped');
-    }
-    // A supervisor registered only from browsers is offered WebRTC.
-    let security: LegSecurity | undefined;
+    // Each contact is offered by its kind (docs/architecture.md §3.2.2): browsers WebRTC,
+    // phones plain RTP; with both, one leg of each waits and the answer keeps its own.
+    const plan = legPlan(o.bindings.map((b) => b.uri));
+    const anchors: AnchorKind[] = plan.webRtcCandidate ? ['plain', 'webrtc'] : [plan.leg];
+    const offers = new Map<AnchorKind, MonitorOffer>();
+    const legs: Leg[] = [];
+    const closeLegs = (keep?: Leg) =>
+      Promise.all(legs.filter((l) => l !== keep).map((l) => l.close()));
     try {
-      if (allBrowsers(o.bindings.map((b) => b.uri))) {
-        security = await o.media.webRtcMonitorLeg(leg);
+      for (const anchor of anchors) {
+        const leg = await o.media.createMonitorLeg();
+        legs.push(leg);
+        if (cancelled) throw new MonitorRefusal('media-failed', 'the monitor session was stopped');
+        const security = anchor === 'webrtc' ? await o.media.webRtcMonitorLeg(leg) : undefined;
+        const description = ownOffer(
+          {
+            address: o.ctx.mediaAddress,
+            port: leg.localPort,
+            ...(security !== undefined
+              ? { webrtc: legWebRtcIdentity(leg, security, o.ctx.mediaAddress) }
+              : {}),
+          },
+          o.ctx.policy,
+        );
+        const local = renderLocalSdp(newLocalSdp(), description);
+        const sdp = buildSdp({ ...description, origin: local.origin });
+        offers.set(anchor, { leg, security, description, local, sdp });
       }
     } catch (err) {
-      await leg.close();
+      await closeLegs();
       throw err;
     }
-    const description = ownOffer(
-      {
-        address: o.ctx.mediaAddress,
-        port: leg.localPort,
-        ...(security !== undefined
-          ? { webrtc: legWebRtcIdentity(leg, security, o.ctx.mediaAddress) }
-          : {}),
-      },
-      o.ctx.policy,
-    );
-    const local = renderLocalSdp(newLocalSdp(), description);
-    const sdp = buildSdp({ ...description, origin: local.origin });
+    const offerOf = new Map<Fork, MonitorOffer>();
     try {
       return await new Promise<SupervisorLeg>((resolve, reject) => {
         let failures = 0;
@@ -203,8 +221,9 @@ export function callSupervisor(o: CallSupervisorOptions): {
         abort = fail;
         const onAnswer = (fork: Fork, response: SipResponse): boolean => {
           if (settled) return false;
+          const offer = offerOf.get(fork) as MonitorOffer;
           const parsed = parseSdp(response.body);
-          const media = parsed.ok ? answeredLeg(description, parsed.session) : parsed;
+          const media = parsed.ok ? answeredLeg(offer.description, parsed.session) : parsed;
           if (!media.ok || fork.dialog === undefined) {
             fail(`the monitor's phone answered without usable SDP`);
             return false;
@@ -213,9 +232,17 @@ export function callSupervisor(o: CallSupervisorOptions): {
           timer?.cancel();
           for (const f of forks) if (f !== fork) f.cancel();
           const dialog = fork.dialog;
-          applyLegMedia(leg, media.leg, security).then(
-            () => resolve({ dialog, destination: fork.destination, leg, local }),
-            (err: unknown) => {
+          // The answering contact's leg stays; the other kind's closes.
+          Promise.all([applyLegMedia(offer.leg, media.leg, offer.security), closeLegs(offer.leg)])
+            .then(() =>
+              resolve({
+                dialog,
+                destination: fork.destination,
+                leg: offer.leg,
+                local: offer.local,
+              }),
+            )
+            .catch((err: unknown) => {
               // The phone is in a dialog with us: end it, not only the media.
               inBackground(
                 sendBye(o.ctx, dialog, fork.destination),
@@ -223,13 +250,14 @@ export function callSupervisor(o: CallSupervisorOptions): {
                 'ending the monitor dialog failed',
               );
               reject(err instanceof Error ? err : new Error(String(err)));
-            },
-          );
+            });
           return true;
         };
         const callId = newCallId();
         const fromTag = newTag();
         forks = o.bindings.map((b) => {
+          const offer = (offers.get(anchorOf(contactKind(b.uri))) ??
+            offers.get(plan.leg)) as MonitorOffer;
           const invite = buildOutboundInvite({
             requestUri: b.uri,
             from: { uri: `sip:monitor@${o.host}`, displayName: 'Monitoring', tag: fromTag },
@@ -238,14 +266,14 @@ export function callSupervisor(o: CallSupervisorOptions): {
             cseq: 1,
             contact: o.contact(b.source),
             maxForwards: 70,
-            sdp,
+            sdp: offer.sdp,
             userAgent: o.ctx.userAgent,
           });
           // Auto-answer: RFC 5373-era Call-Info (Polycom, Yealink, Snom, baresip) and the
           // Alert-Info convention (Cisco, Grandstream).
           invite.headers.append('Call-Info', `<sip:${o.host}>;answer-after=0`);
           invite.headers.append('Alert-Info', `<http://${o.host}/>;info=alert-autoanswer`);
-          return new Fork(
+          const fork = new Fork(
             invite,
             b.source,
             o.ctx.out,
@@ -258,6 +286,8 @@ export function callSupervisor(o: CallSupervisorOptions): {
             },
             o.ctx.logger,
           );
+          offerOf.set(fork, offer);
+          return fork;
         });
         if (forks.length === 0) {
           fail('no registered phone');
@@ -268,7 +298,7 @@ export function callSupervisor(o: CallSupervisorOptions): {
         for (const f of forks) f.start();
       });
     } catch (err) {
-      await leg.close();
+      await closeLegs();
       throw err;
     }
   })();

@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../../sip/clock.js';
 import { TypedEmitter } from '../../sip/util/typedEmitter.js';
-import type { Call, ForkTarget, QueueLink } from '../calls/call.js';
+import type { Call, QueueLink } from '../calls/call.js';
 import type { Config, QueueConfig } from '../config/schema.js';
 import type { Logger } from '../logging.js';
 import { inBackground } from '../util/background.js';
@@ -18,8 +18,11 @@ export interface QueueServiceDeps {
   config: Config;
   clock: Clock;
   logger: Logger;
-  /** Our INVITEs ringing `extension` for `call` (one per registered contact). */
-  invitesFor(call: Call, extension: string): ForkTarget[];
+  /**
+   * Rings `extension` for `call` (Call.ringMember: one INVITE per registered contact, each
+   * offered by its kind, docs/architecture.md §3.2.2).
+   */
+  ring(call: Call, extension: string): void;
   /**
    * Who may be rung (registered, and in no call), as of now: the snapshot is taken once
    * per refresh, so its cost does not grow with members × calls.
@@ -190,7 +193,7 @@ export class QueueService extends TypedEmitter<QueueServiceEvents> {
       ring: (callId, member) => {
         const entry = entryOf(callId);
         if (entry === undefined) return;
-        entry.call.ringMember(member, this.deps.invitesFor(entry.call, member));
+        this.deps.ring(entry.call, member);
         this.refreshSoon();
       },
       cancelRing: (callId, member) => {
@@ -250,7 +253,7 @@ export class QueueService extends TypedEmitter<QueueServiceEvents> {
     }
     log.info({ to: target }, 'queue overflow: ringing an extension');
     entry.overflowTo = target;
-    entry.call.ringMember(target, this.deps.invitesFor(entry.call, target));
+    this.deps.ring(entry.call, target);
   }
 
   private memberAnswered(entry: Entry, member: string): boolean {

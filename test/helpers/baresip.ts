@@ -268,22 +268,40 @@ export interface TracedSip {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 
-/** Parses the SIP messages out of baresip's `-s` trace output. */
+/** Parses the SIP messages (with their bodies, e.g. the SDP offered) out of baresip's `-s` trace output. */
 export function parseBaresipTrace(log: string, localAddr: string): TracedSip[] {
   const out: TracedSip[] = [];
   const text = log.replace(ANSI, '').replace(/\r/g, '');
   const re = /^(UDP|TCP|TLS|WS|WSS) (\S+) -> (\S+)\n([\s\S]*?)\n\n/gm;
   for (const m of text.matchAll(re)) {
-    const [, transport, src, dst, body] = m as unknown as [string, string, string, string, string];
+    const [, transport, src, dst, head] = m as unknown as [string, string, string, string, string];
+    const length = Number(/^content-length:\s*(\d+)/im.exec(head)?.[1] ?? 0);
+    const body = length > 0 ? traceBody(text, (m.index ?? 0) + m[0].length, length) : '';
     out.push({
       direction: src === localAddr ? 'sent' : 'received',
       transport,
       src,
       dst,
-      message: parseSipText(`${body.replace(/\n/g, '\r\n')}\r\n\r\n`),
+      message: parseSipText(`${head.replace(/\n/g, '\r\n')}\r\n\r\n${body}`),
     });
   }
   return out;
+}
+
+/**
+ * The `length` bytes of a body that starts at `from` in the trace: its lines lost their
+ * CR there, so each line counts two bytes of line end as on the wire.
+ */
+function traceBody(text: string, from: number, length: number): string {
+  let body = '';
+  let i = from;
+  while (body.length < length && i < text.length) {
+    const nl = text.indexOf('\n', i);
+    const end = nl < 0 ? text.length : nl;
+    body += `${text.slice(i, end)}\r\n`;
+    i = end + 1;
+  }
+  return body;
 }
 
 export interface BaresipOptions {

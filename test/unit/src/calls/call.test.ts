@@ -78,6 +78,9 @@ function rig() {
   const media = {
     localPort: (side: 'a' | 'b') => (side === 'a' ? 20000 : 20002),
     webRtcIdentity: () => undefined,
+    anchorOfB: 'plain',
+    anchorFor: () => 'plain',
+    settle: () => undefined,
     on: () => undefined,
     apply: () => Promise.resolve(),
     connect: () => undefined,
@@ -135,9 +138,9 @@ function rig() {
       'Contact: <sip:127.0.0.1:5060>',
       'Content-Type: application/sdp',
     ],
-    call.offerToB,
+    call.offerToBFor('phone'),
   );
-  call.start([{ invite: toBob, destination: bob }]);
+  call.start([{ invite: toBob, destination: bob, kind: 'phone' }]);
   const bobAnswers = (): void => {
     const ok = response(
       [
