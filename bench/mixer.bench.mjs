@@ -509,7 +509,7 @@ function fmtE2e(r) {
     `in ${Math.round(r.pktsInPps)} out ${Math.round(r.pktsOutPps)} pps (nominal out ${r.nominalOutPps}) = ${f1(r.usPerPkt)} µs/pkt (process ${f1(r.procUsPerPkt)}) | ` +
     `${Math.round(r.usPerCallSec)} µs CPU per call-second | RSS/call ${f1(r.rssPerCallKb)} KB (RSS ${Math.round(r.rssMb)} MB) | ` +
     `tick p99 ${bk(r.lat.p99)} (idle reference ${bk(r.ref.p99)}) skipped ${r.skipped} | sock drops ${r.engineSocketDrops ?? '?'} | ` +
-    `latency relayed ${latStr(r.g.latencyUs.agent)} mixed ${latStr(r.g.latencyUs.supervisor)} direct p99 ${msU(r.g.controlLatencyUs.p99)} ms | ` +
+    `latency relayed ${latStr(r.g.latencyUs.agent)} mixed ${latStr(r.g.latencyUs.supervisor)} direct p99 ${msU(r.g.controlLatencyUs.p99)} ms max ${msU(r.g.controlLatencyUs.max)} ms, late ${r.g.controlLate ?? '?'} of ${r.g.controlTimed ?? '?'} | ` +
     `gen CPU ${f1(r.g.cpuPct)}% = ${f2((1000 * r.g.cpuMs) / Math.max(1, r.g.sent))} µs per datagram sent, sent ${f1(r.offeredPct)}% lag p99 ${f1(r.g.sendLagP99Ms)} ms, ${r.g.sendPath} | machine busy ${f1(r.machineBusyPct)}%, steal ${f1(r.stealPct)}% | load ${r.loadStart} → ${r.loadEnd}`
   );
 }
@@ -720,7 +720,7 @@ async function main() {
       );
       md.push('');
       md.push(
-        '| calls | kind | verdict | lost+late % customer / agent / supervisor | worker CPU % | process CPU % | pkts in+out per s | µs/pkt (worker) | µs per call-s | RSS/call KB | tick p99 (idle ref.) / skipped | latency relayed p50 / p99 (ms) | latency mixed p50 / p99 (ms) | direct p99 | gen CPU % (µs per datagram sent) | machine busy % / steal % | load start → end |',
+        '| calls | kind | verdict | lost+late % customer / agent / supervisor | worker CPU % | process CPU % | pkts in+out per s | µs/pkt (worker) | µs per call-s | RSS/call KB | tick p99 (idle ref.) / skipped | latency relayed p50 / p99 (ms) | latency mixed p50 / p99 (ms) | direct p99 (late > 60 ms) | gen CPU % (µs per datagram sent) | machine busy % / steal % | load start → end |',
       );
       md.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
       for (const r of e2eRows) {
@@ -733,7 +733,7 @@ async function main() {
         const la = r.g.latencyUs.agent;
         const ls = r.g.latencyUs.supervisor;
         md.push(
-          `| ${r.calls} | ${r.monitored ? 'monitored' : 'unmonitored'} | ${r.e2ePass ? 'PASS' : 'FAIL'} | ${r.roles.map((b) => f3(b.badPct)).join(' / ')} | ${f1(r.workerCpuPct)} | ${f1(r.procCpuPct)} | ${Math.round(r.pktsInPps + r.pktsOutPps)} | ${f1(r.usPerPkt)} | ${Math.round(r.usPerCallSec)} | ${f1(r.rssPerCallKb)} | ${bk(r.lat.p99)} (${bk(r.ref.p99)}) / ${r.skipped} | ${msU(la.p50)} / ${msU(la.p99)} | ${ls ? `${msU(ls.p50)} / ${msU(ls.p99)}` : '–'} | ${msU(r.g.controlLatencyUs.p99)} | ${f1(r.g.cpuPct)} (${f2((1000 * r.g.cpuMs) / Math.max(1, r.g.sent))}) | ${f1(r.machineBusyPct)} / ${f1(r.stealPct)} | ${r.loadStart} → ${r.loadEnd} |`,
+          `| ${r.calls} | ${r.monitored ? 'monitored' : 'unmonitored'} | ${r.e2ePass ? 'PASS' : 'FAIL'} | ${r.roles.map((b) => f3(b.badPct)).join(' / ')} | ${f1(r.workerCpuPct)} | ${f1(r.procCpuPct)} | ${Math.round(r.pktsInPps + r.pktsOutPps)} | ${f1(r.usPerPkt)} | ${Math.round(r.usPerCallSec)} | ${f1(r.rssPerCallKb)} | ${bk(r.lat.p99)} (${bk(r.ref.p99)}) / ${r.skipped} | ${msU(la.p50)} / ${msU(la.p99)} | ${ls ? `${msU(ls.p50)} / ${msU(ls.p99)}` : '–'} | ${msU(r.g.controlLatencyUs.p99)} (late ${r.g.controlLate ?? '?'}) | ${f1(r.g.cpuPct)} (${f2((1000 * r.g.cpuMs) / Math.max(1, r.g.sent))}) | ${f1(r.machineBusyPct)} / ${f1(r.stealPct)} | ${r.loadStart} → ${r.loadEnd} |`,
         );
       }
     }

@@ -47,6 +47,8 @@
  * Control pairs: sockets sending straight to each other on the same schedule, with the
  * send time in the payload: the generator's own share of any latency.
  */
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers';
 import {
@@ -107,6 +109,16 @@ let burstSeenSup;
 let bursts = 0;
 const lat = { agent: new Histogram(BIN_US, BINS), supervisor: new Histogram(BIN_US, BINS) };
 const clat = new Histogram(BIN_US, BINS);
+let controlLate = 0; // control-pair packets later than LATE_MS (p99 hides a rare stall)
+let controlTimed = 0;
+/**
+ * Diagnostics (bench/lib/stallProbe.cjs sets CALLWATCH_STALL_DIR): every late packet's
+ * arrival (ms since the epoch), lateness and role, written to <dir>/generator-late.jsonl
+ * at stop, to line up with the engine threads' GC and loop stalls.
+ */
+const STALL_DIR = process.env.CALLWATCH_STALL_DIR;
+const lateLog = [];
+let arrivals = null; // per supervisor probe socket: arrival of each transit (ms, this clock)
 
 function isSilent(msg, off) {
   for (let i = off; i < msg.length; i++) {
@@ -127,7 +139,14 @@ function onMessage(i, msg) {
     // control pair: send time in the payload
     if (msg.length !== PACKET) return;
     const ts = msg.readDoubleBE(16);
-    if (ts >= warmEnd) clat.add((now - ts) * 1000);
+    if (ts >= warmEnd) {
+      clat.add((now - ts) * 1000);
+      controlTimed++;
+      if (now - ts > LATE_MS) {
+        controlLate++;
+        if (STALL_DIR) lateLog.push({ at: now, ms: now - ts, role: 'control', s: i });
+      }
+    }
     return;
   }
   if (msg.length < 12 || msg[0] >> 6 !== 2 || (msg[1] & 0x7f) !== 0) {
@@ -156,14 +175,20 @@ function onMessage(i, msg) {
   const c = (i - role) / legs;
   if (role === 2) {
     const tr = transits[i];
-    if (tr && transitN[i] < tr.length) tr[transitN[i]++] = now - tsExt[i] / 8 - transitBase[i];
+    if (tr && transitN[i] < tr.length) {
+      if (arrivals) arrivals[i][transitN[i]] = now;
+      tr[transitN[i]++] = now - tsExt[i] / 8 - transitBase[i];
+    }
   } else if (msg.length - off >= 32 && isSilent(msg, off)) {
     let f = 0;
     for (let k = 0; k < 32; k++) f = (f * 2 + (msg[off + k] === 0x7f ? 1 : 0)) >>> 0;
     const src = sendAt[legs * c + (1 - role)];
     if (src && f < src.length && src[f] > 0) {
       relayTimed[i]++;
-      if (now - src[f] > LATE_MS) lateRelay[i]++;
+      if (now - src[f] > LATE_MS) {
+        lateRelay[i]++;
+        if (STALL_DIR) lateLog.push({ at: now, ms: now - src[f], role: ROLE_NAMES[role], s: i });
+      }
     }
   }
   if (role === 0) return;
@@ -200,6 +225,9 @@ async function setup(m) {
   sendAt = Array.from({ length: total }, (_, i) =>
     probe[i] && i < legs * calls ? new Float64Array(maxFrames) : null,
   );
+  if (STALL_DIR) {
+    arrivals = transits.map((t) => (t ? new Float64Array(t.length) : null));
+  }
   lateRelay = new Float64Array(total);
   relayTimed = new Float64Array(total);
   burstSentAt = new Float64Array(calls).fill(-1);
@@ -318,7 +346,13 @@ async function stop() {
         const n = transitN[i];
         let min = Infinity;
         for (let k = 0; k < n; k++) if (tr[k] < min) min = tr[k];
-        for (let k = 0; k < n; k++) if (tr[k] - min > LATE_MS) late++;
+        for (let k = 0; k < n; k++) {
+          if (tr[k] - min <= LATE_MS) continue;
+          late++;
+          if (STALL_DIR) {
+            lateLog.push({ at: arrivals[i][k], ms: tr[k] - min, role: 'supervisor', s: i });
+          }
+        }
         agg.timed += n;
       } else {
         late = lateRelay[i];
@@ -330,6 +364,14 @@ async function stop() {
   }
   let sentTotal = 0;
   for (let i = 0; i < legs * calls; i++) sentTotal += sent[i];
+  if (STALL_DIR) {
+    const origin = performance.timeOrigin;
+    const lines = lateLog.map((l) => JSON.stringify({ ...l, t: origin + l.at }));
+    lines.push(
+      JSON.stringify({ e: 'window', from: origin + warmEnd, to: origin + performance.now() }),
+    );
+    appendFileSync(path.join(STALL_DIR, 'generator-late.jsonl'), lines.join('\n') + '\n');
+  }
   const latency = (h) => ({ n: h.n, p50: h.pct(0.5), p99: h.pct(0.99), max: h.max });
   return {
     type: 'result',
@@ -349,6 +391,8 @@ async function stop() {
       supervisor: legs > 2 ? latency(lat.supervisor) : null,
     },
     controlLatencyUs: latency(clat),
+    controlLate,
+    controlTimed,
     sendLagP99Ms: pacer.lagP99Ms(),
     sendLagMaxMs: pacer.lagMaxMs(),
     sendPath: sender.kind(),

@@ -8,7 +8,7 @@ import { OggOpusRecorder } from './oggOpusRecorder.js';
 import { opusForFiles } from './opusFileEncoder.js';
 import { createRecordingFile, type CreateRecordingFile } from './recordingFile.js';
 import type { RecordingSink } from './recordingSink.js';
-import { DEFAULT_WAV_FILE_MODE, WavRecorder } from './wavRecorder.js';
+import { DEFAULT_WAV_FILE_MODE, WavRecorder, staggerFirstBlockMs } from './wavRecorder.js';
 
 export interface SinkOptions {
   path: string;
@@ -22,6 +22,15 @@ export interface SinkOptions {
   /** Creates the file (default: node:fs, on this thread; the engine's: the writer thread). */
   createFile?: CreateRecordingFile;
 }
+
+/**
+ * A WAV's block (the recorder's default), and the steps its first block is shortened in:
+ * 10, one per 100 ms sweep of the worker (docs/architecture.md §7.3).
+ */
+const WAV_BLOCK_MS = 1000;
+const WAV_STAGGER_STEPS = 10;
+/** WAV recordings this thread opened (each staggers its first block by the next step). */
+let wavOpened = 0;
 
 export interface OpenedSink {
   sink: RecordingSink;
@@ -42,6 +51,8 @@ export async function openSink(o: SinkOptions): Promise<OpenedSink> {
           channels: o.channels,
           sampleRate: o.sampleRate,
           frameSamples: o.sampleRate / 50,
+          flushIntervalMs: WAV_BLOCK_MS,
+          firstBlockMs: staggerFirstBlockMs(WAV_BLOCK_MS, wavOpened++, WAV_STAGGER_STEPS),
         }),
         encoding: 'pcm16',
       };
@@ -53,6 +64,8 @@ export async function openSink(o: SinkOptions): Promise<OpenedSink> {
           sampleRate: 8000,
           frameSamples: 160,
           encoding: o.law,
+          flushIntervalMs: WAV_BLOCK_MS,
+          firstBlockMs: staggerFirstBlockMs(WAV_BLOCK_MS, wavOpened++, WAV_STAGGER_STEPS),
         }),
         encoding: o.law,
       };

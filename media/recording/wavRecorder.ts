@@ -20,7 +20,9 @@
  *   (little-endian, interleaved L R; mono is the int16-clamped sum), allocates nothing
  *   (one promise per block written, not per frame) and never throws. A missing frame
  *   (null) and the missing tail of a short frame record as silence.
- * - Blocks: each holds `flushIntervalMs` of audio (at least one frame). A full block is
+ * - Blocks: each holds `flushIntervalMs` of audio (at least one frame), except the first,
+ *   which may be shorter (`firstBlockMs`: recordings started together are staggered so
+ *   their blocks do not all fall due in the same sweep, docs/architecture.md §7.3). A full block is
  *   queued and a new one taken from a free list, so a block being written is never
  *   touched (two are preallocated: double buffering). One write is in flight at a time
  *   (on a file with `writeParts`, the writer thread's, every queued block goes at once
@@ -62,6 +64,20 @@ import {
 
 /** How samples are stored: 16-bit PCM, or G.711 (8-bit µ-law / A-law, RFC 3551 §4.5.14). */
 export type WavEncoding = 'pcm16' | 'mulaw' | 'alaw';
+
+/**
+ * The first block's length for the `n`th recording a thread opens: `flushIntervalMs` less
+ * `n mod steps` steps of `flushIntervalMs / steps`. Recordings started in the same moment
+ * (a burst of calls) would otherwise complete their blocks in the same sweep, so one sweep
+ * copied and sent every recording's block while the others sent none (docs/architecture.md
+ * §7.3); with `steps` = blocks per sweep interval (10 for 1 s blocks and the 100 ms sweep)
+ * their writes spread evenly over the sweeps.
+ */
+export function staggerFirstBlockMs(flushIntervalMs: number, n: number, steps: number): number {
+  if (!(steps >= 1)) return flushIntervalMs;
+  const step = flushIntervalMs / Math.floor(steps);
+  return flushIntervalMs - (n % Math.floor(steps)) * step;
+}
 
 /** Owner read/write, group read: a recording holds customers' voices. */
 export const DEFAULT_WAV_FILE_MODE = 0o640;
@@ -135,6 +151,12 @@ export interface WavRecorderOptions {
   sampleRate?: number;
   /** Audio per block: how often buffered audio is written and the header patched (1000). */
   flushIntervalMs?: number;
+  /**
+   * Audio in the first block (default flushIntervalMs; at least one frame, at most a
+   * block): a shorter first block moves every later block's write earlier by the
+   * difference (staggerFirstBlockMs).
+   */
+  firstBlockMs?: number;
   /** Samples per channel in one writeFrame call (160 = 20 ms at 8 kHz). */
   frameSamples?: number;
   /** Audio the disk may fall behind by before the recording stops (10000). */
@@ -175,6 +197,7 @@ interface Settings {
   sampleRate: number;
   frameSamples: number;
   blockBytes: number;
+  firstBlockBytes: number;
   maxBlocks: number;
   maxDataBytes: number;
 }
@@ -205,13 +228,18 @@ function settings(options: WavRecorderOptions): Settings {
   }
   const frameMs = (frameSamples * 1000) / sampleRate;
   const blockFrames = Math.max(1, Math.round(flushIntervalMs / frameMs));
+  const firstBlockMs = options.firstBlockMs ?? flushIntervalMs;
+  if (!(firstBlockMs > 0)) throw new RangeError('firstBlockMs must be positive');
+  const firstFrames = Math.min(blockFrames, Math.max(1, Math.round(firstBlockMs / frameMs)));
+  const frameBytes = frameSamples * channels * bytesPerSample;
   return {
     encoding,
     bytesPerSample,
     channels,
     sampleRate,
     frameSamples,
-    blockBytes: blockFrames * frameSamples * channels * bytesPerSample,
+    blockBytes: blockFrames * frameBytes,
+    firstBlockBytes: firstFrames * frameBytes,
     maxBlocks: 1 + Math.max(1, Math.ceil(maxBacklogMs / (blockFrames * frameMs))),
     maxDataBytes,
   };
@@ -241,6 +269,8 @@ export class WavRecorder {
   /** The block being filled (null once the backlog limit stopped the recording). */
   private block: Buffer | null;
   private fill = 0;
+  /** Bytes at which the block being filled is full: the first block's, then blockBytes. */
+  private limit: number;
   private readonly free: Buffer[] = [];
   private blocks: number;
   /** Full (or flushed partial) blocks waiting to be written, oldest first. */
@@ -319,6 +349,7 @@ export class WavRecorder {
     // One block now; the second when the first is queued (a short call never needs it).
     // Not zero-filled: only the bytes a frame wrote are ever written to the file.
     this.block = takeBlock(s.blockBytes);
+    this.limit = s.firstBlockBytes;
     this.blocks = 1;
   }
 
@@ -418,7 +449,7 @@ export class WavRecorder {
     this.fill = off;
     this.frames++;
     this.accepted += this.frameBytes;
-    if (off + this.frameBytes > this.blockBytes) this.enqueueBlock();
+    if (off + this.frameBytes > this.limit) this.enqueueBlock();
   }
 
   /**
@@ -457,7 +488,7 @@ export class WavRecorder {
       // Frames that fit the block (at least one: a full block was queued) and the file.
       const k = Math.min(
         frames,
-        Math.floor((this.blockBytes - this.fill) / fb),
+        Math.floor((this.limit - this.fill) / fb),
         Math.floor((this.maxDataBytes - this.accepted) / fb),
       );
       const start = this.fill;
@@ -466,7 +497,7 @@ export class WavRecorder {
       this.frames += k;
       this.accepted += k * fb;
       frames -= k;
-      if (this.fill + fb > this.blockBytes) this.enqueueBlock();
+      if (this.fill + fb > this.limit) this.enqueueBlock();
     }
   }
 
@@ -580,6 +611,7 @@ export class WavRecorder {
     this.queue.push(this.block!);
     this.queueLengths.push(this.fill);
     this.fill = 0;
+    this.limit = this.blockBytes;
   }
 
   /**

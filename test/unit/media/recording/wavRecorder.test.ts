@@ -11,6 +11,7 @@ import {
   WavRecorder,
   WavRecorderError,
   freeBlockCount,
+  staggerFirstBlockMs,
   type WavFile,
 } from '../../../../media/recording/wavRecorder.js';
 import { parseWav } from '../../../helpers/goertzel.js';
@@ -381,6 +382,46 @@ describe('WavRecorder over an injected file', () => {
     expect(file.maxInFlight).toBe(1);
     expect(file.closes).toBe(1);
     expect(readWavHeader(file.data).dataBytes).toBe(5 * FRAME * 2);
+  });
+
+  it('writes a shorter first block (firstBlockMs), then whole blocks; the audio is unchanged', async () => {
+    const file = new MemoryFile();
+    const rec = await WavRecorder.create(file, {
+      channels: 2,
+      flushIntervalMs: 60,
+      firstBlockMs: 20,
+    });
+    for (let f = 0; f < 5; f++) rec.writeFrame(ramp(f * N), ramp(-f * N, -1));
+    rec.writeSilence(3);
+    await rec.close();
+    const frame = FRAME * 2;
+    // Blocks of 1 (the first), 3, 3 and the last 1 frame, each followed by its header patch.
+    expect(file.writes.filter((w) => w.position !== 0).map((w) => w.length)).toEqual([
+      frame,
+      3 * frame,
+      3 * frame,
+      frame,
+    ]);
+    const wav = parseWav(file.data);
+    const left = Array.from({ length: 8 * N }, (_, i) => (i < 5 * N ? i : 0));
+    expect([...wav.channelData[0]!]).toEqual(left);
+    expect([...wav.channelData[1]!]).toEqual(left.map((v) => -v || 0));
+  });
+
+  it('staggers first blocks over the sweeps: 1 s blocks in 10 steps of 100 ms', () => {
+    expect([0, 1, 2, 9, 10, 11].map((n) => staggerFirstBlockMs(1000, n, 10))).toEqual([
+      1000, 900, 800, 100, 1000, 900,
+    ]);
+    expect(staggerFirstBlockMs(1000, 7, 1)).toBe(1000);
+    expect(staggerFirstBlockMs(1000, 7, 0)).toBe(1000);
+  });
+
+  it('refuses a firstBlockMs that is not positive', async () => {
+    const file = new MemoryFile();
+    await expect(
+      WavRecorder.create(file, { channels: 2, flushIntervalMs: 60, firstBlockMs: 0 }),
+    ).rejects.toThrow('firstBlockMs must be positive');
+    expect(file.closes).toBe(1);
   });
 
   it('keeps filling a second block while the first is written (double buffering)', async () => {
