@@ -41,6 +41,7 @@ function pooledRandomBytes(size: number): Uint8Array {
 }
 import type { Clock } from './clock.js';
 import { MAX_NC } from './digest.js';
+import { detached } from '../util/detached.js';
 
 export const DEFAULT_MAX_TRACKED_NONCES = 100_000;
 export const DEFAULT_NC_WINDOW = 32;
@@ -164,7 +165,8 @@ export class NonceStore {
     if (entry === undefined) {
       if (issuedAt <= this.#forgetWatermark) return 'forgotten';
       this.#purgeOldest(now, LAZY_PURGE_STEPS);
-      this.#tracked.set(nonce, { issuedAt, highestNc: nc, seen: 1 });
+      // Kept up to the nonce's lifetime: its own copy, not a slice of the request.
+      this.#tracked.set(detached(nonce), { issuedAt, highestNc: nc, seen: 1 });
       this.#evictOverflow();
       return 'accepted';
     }
