@@ -103,8 +103,21 @@ export function toWire(message: SipRequest): SipRequest;
 export function toWire(message: SipResponse): SipResponse;
 export function toWire(message: SipRequest | SipResponse): SipRequest | SipResponse {
   if (message instanceof WireMessage) return message;
+  if (message.kind === 'response') return toWireWithBytes(message).held;
   const wire = serializeMessage(message).toString('latin1');
-  return message.kind === 'request'
-    ? new WireRequest(wire, message.method, message.version)
-    : new WireResponse(wire, message.status, message.reason, message.version);
+  return new WireRequest(wire, message.method, message.version);
+}
+
+/**
+ * A response held as its bytes together with those bytes, serialized once: for a
+ * response that is sent now and kept for retransmissions.
+ */
+export function toWireWithBytes(message: SipResponse): { held: SipResponse; bytes: Buffer } {
+  const bytes = serializeMessage(message);
+  if (message instanceof WireMessage) return { held: message, bytes };
+  const wire = bytes.toString('latin1');
+  return {
+    held: new WireResponse(wire, message.status, message.reason, message.version),
+    bytes,
+  };
 }

@@ -5,7 +5,7 @@
  */
 import type { TimerHandle, Clock } from '../clock.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/index.js';
-import { toWire } from '../message/wire.js';
+import { toWire, toWireWithBytes } from '../message/wire.js';
 import type { Source } from '../transport/types.js';
 import { InvalidStateError } from './errors.js';
 import type { Action, Machine, MachineEvent, ServerContext, Transition } from './fsm.js';
@@ -28,7 +28,8 @@ export interface TransactionHost {
   /** Shared queues for the last state's wait timer; without them each gets a clock timer. */
   readonly lingers?: LingerQueues;
   readonly logger: TransactionLogger | undefined;
-  transmit(message: SipMessage, destination: Source): void | Promise<void>;
+  /** `bytes`, when given, are `message` already serialized: sent as they are. */
+  transmit(message: SipMessage, destination: Source, bytes?: Buffer): void | Promise<void>;
   /** A TU callback threw. */
   listenerError(error: unknown, where: string): void;
 }
@@ -130,6 +131,14 @@ export abstract class TransactionBase<
   protected settled(_state: S): void {}
 
   /**
+   * Whether `response`, about to be sent, will be held as its wire bytes (see
+   * holdAsBytes()): then it is serialized once, for the send and for holding.
+   */
+  protected holdsAsBytes(_response: SipResponse): boolean {
+    return false;
+  }
+
+  /**
    * From now on the request and the last response are held as their wire bytes (see
    * message/wire.ts): for a transaction that only absorbs retransmissions until its timer.
    */
@@ -213,9 +222,18 @@ export abstract class TransactionBase<
   }
 
   private transmit(message: SipMessage): { error: unknown } | undefined {
-    if (message.kind === 'response') this.last = message;
+    let bytes: Buffer | undefined;
+    if (message.kind === 'response') {
+      if (this.holdsAsBytes(message)) {
+        const wire = toWireWithBytes(message);
+        this.last = wire.held;
+        bytes = wire.bytes;
+      } else {
+        this.last = message;
+      }
+    }
     try {
-      const result = this.host.transmit(message, this.destination);
+      const result = this.host.transmit(message, this.destination, bytes);
       if (result instanceof Promise) {
         result.then(undefined, (error: unknown) =>
           this.dispatch({ type: 'transportError', error }),

@@ -199,11 +199,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
   /**
    * Sends a message to a destination over the destination's transport. False when it
    * could not be handed to one: no such transport, closed, or a WebSocket flow that is
-   * gone (a browser cannot be reached any other way).
+   * gone (a browser cannot be reached any other way). `bytes`, when given, are `message`
+   * already serialized (a transaction that keeps them for retransmissions).
    */
-  send(message: SipMessage, destination: Endpoint | Source): boolean {
+  send(message: SipMessage, destination: Endpoint | Source, bytes?: Buffer): boolean {
     if (this.closed) return false;
-    const data = serializeMessage(message);
+    const data = bytes ?? serializeMessage(message);
     if (isWebSocket(destination.protocol)) {
       if (this.ws === undefined || !this.ws.send(data, destination)) return false;
     } else {
