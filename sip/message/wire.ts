@@ -1,7 +1,7 @@
 /**
  * A message kept as its wire bytes. A server transaction that has answered keeps its
- * request and final response for up to 64·T1 only to absorb retransmissions (RFC 3261
- * §17.2.2); held as parsed objects that is kilobytes of small strings per transaction,
+ * final response for up to 64·T1 only to absorb retransmissions (RFC 3261 §17.2.2);
+ * held as a parsed object that is kilobytes of small strings per transaction,
  * which the garbage collector copies and marks over and over under load. Held as bytes
  * it is one flat string (the bytes as latin1, so any byte survives the round trip; a
  * Buffer would pin an 8 KB pool slab each): retransmissions send those bytes as they are,
