@@ -92,10 +92,10 @@ export class SipStack extends TypedEmitter<SipStackEvents> {
     const transactions = new TransactionLayer({
       clock: options.clock,
       timers: options.timers,
-      send: (message, destination) => {
+      send: (message, destination, bytes) => {
         // A WebSocket flow that is gone cannot be reopened toward a browser: a transport
         // error for the transaction (RFC 3261 §8.1.3.1), so a call on it ends.
-        if (!transport.send(message, destination) && isWebSocket(destination.protocol)) {
+        if (!transport.send(message, destination, bytes) && isWebSocket(destination.protocol)) {
           throw new FlowClosedError(destination);
         }
       },

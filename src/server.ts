@@ -15,7 +15,7 @@ import type { AuthResult } from '../sip/auth/authResult.js';
 import { DigestAuthenticator } from '../sip/auth/authenticator.js';
 import { failureSourceKey } from '../sip/auth/proxiedSource.js';
 import { systemClock, type Clock, type TimerHandle } from '../sip/clock.js';
-import { checkRequest } from '../sip/core/requestChecks.js';
+import { checkRequest, type RequestCheckOptions } from '../sip/core/requestChecks.js';
 import { OverloadMonitor } from '../sip/core/overload.js';
 import type { SipRequest } from '../sip/message/message.js';
 import { SipStack, type IncomingRequest } from '../sip/stack.js';
@@ -81,6 +81,13 @@ export interface RunningServer {
 
 /** How often lapsed registrations and authentication state are swept. */
 const SWEEP_INTERVAL_MS = 1000;
+/** The UAS core checks' settings (sip/core/requestChecks.ts), the same for every request. */
+const REQUEST_CHECKS: RequestCheckOptions = {
+  allowedMethods: ALLOWED_METHODS,
+  forwardedMethods: ['INVITE'],
+  supportedExtensions: [],
+  uriSchemes: ['sip', 'sips'],
+};
 
 export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
   const opened = new CloseStack();
@@ -235,13 +242,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         },
         clock,
         logger: logger.child({ module: 'sip' }),
-        checkRequest: (request) =>
-          checkRequest(request, {
-            allowedMethods: ALLOWED_METHODS,
-            forwardedMethods: ['INVITE'],
-            supportedExtensions: [],
-            uriSchemes: ['sip', 'sips'],
-          }),
+        checkRequest: (request) => checkRequest(request, REQUEST_CHECKS),
         overload: {
           overloaded: () => overload?.overloaded ?? false,
           retryAfterSec: overloadConfig.retryAfterSec,

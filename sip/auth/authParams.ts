@@ -100,34 +100,39 @@ function fail(reason: string): Failure {
   return { ok: false, reason };
 }
 
-/** Reads a quoted-string whose opening DQUOTE is at `start`. */
+/**
+ * Reads a quoted-string whose opening DQUOTE is at `start`. Runs of plain qdtext are
+ * sliced out whole: only an escape or a fold makes the value differ from the text.
+ */
 function readQuoted(s: string, start: number): Quoted {
   let value = '';
-  let i = start + 1;
+  let run = start + 1;
+  let i = run;
   while (i < s.length) {
     const code = s.charCodeAt(i);
-    if (code === DQUOTE) return { ok: true, value, end: i + 1 };
+    if (code === DQUOTE) return { ok: true, value: value + s.slice(run, i), end: i + 1 };
     if (code === BACKSLASH) {
       const next = s.charCodeAt(i + 1);
       if (Number.isNaN(next) || next === CR || next === LF) {
         return fail(`bad escape in quoted string at ${i}`);
       }
-      value += s[i + 1];
+      value += s.slice(run, i) + s[i + 1];
       i += 2;
+      run = i;
       continue;
     }
     if (code === CR || code === LF) {
       // A folded line inside qdtext is LWS and reads as one space (RFC 3261 §7.3.1).
       const fold = foldLength(s, i);
       if (fold === 0) return fail(`line break in quoted string at ${i}`);
-      value += ' ';
+      value += s.slice(run, i) + ' ';
       i = skipLws(s, i + fold);
+      run = i;
       continue;
     }
     if ((code < SP && code !== HTAB) || code === 0x7f) {
       return fail(`control character in quoted string at ${i}`);
     }
-    value += s[i];
     i++;
   }
   return fail('unterminated quoted string');
@@ -192,12 +197,19 @@ export function parseAuthHeader(input: string): AuthParseResult {
  * realm or nonce.
  */
 export function quoteString(value: string): string {
-  let out = '"';
+  let escapes = false;
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
     if ((code < SP && code !== HTAB) || code === 0x7f) {
       throw new RangeError('control character in auth-param value');
     }
+    if (code === DQUOTE || code === BACKSLASH) escapes = true;
+  }
+  // A nonce or realm never needs an escape: quoted as it is, without a copy per character.
+  if (!escapes) return `"${value}"`;
+  let out = '"';
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
     out += code === DQUOTE || code === BACKSLASH ? `\\${value[i]}` : value[i];
   }
   return `${out}"`;

@@ -11,6 +11,7 @@
  * earlier lock-out out of the table: size the cap above the address count you expect.
  * Idle entries are purged a few at a time on each failure and fully by `sweep()`; no timers.
  */
+import { detached } from '../util/detached.js';
 import type { Clock } from './clock.js';
 
 export interface FailureLimiterOptions {
@@ -110,7 +111,8 @@ export class FailureLimiter {
     // Re-insert so the Map's order is least recently failed first.
     this.#entries.delete(key);
     this.#purgeOldest(now);
-    this.#entries.set(key, entry);
+    // Kept for the window or the lock-out: its own copy, not a slice of the request.
+    this.#entries.set(detached(key), entry);
     this.#evictOverflow();
     return { locked: entry.lockedUntil !== 0, failures: entry.failures };
   }

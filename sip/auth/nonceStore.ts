@@ -5,7 +5,7 @@
  * Nonce format: base64url(issuedAt ‖ random ‖ mac), 46 characters, all token characters:
  *   issuedAt  6 bytes, big-endian milliseconds from the injected clock
  *   random   12 bytes from crypto.randomBytes (unguessable)
- *   mac      16 bytes, HMAC-SHA256(secret, issuedAt ‖ random) truncated
+ *   mac      16 bytes, HMAC-SHA256(secret, issuedAt ‖ random) truncated (hmac.ts)
  * Issuing a nonce stores nothing, so unauthenticated challenge floods cost no memory.
  *
  * State is created only when a nonce is first *used* by a request whose digest was already
@@ -24,7 +24,7 @@
  *
  * Expired entries are purged a few at a time on use and fully by `sweep()`; no timers.
  */
-import { createHmac, randomBytes as cryptoRandomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes as cryptoRandomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Random bytes drawn from the CSPRNG in 4 kB batches: one call per nonce costs more
  * than the HMAC that signs it. */
@@ -41,6 +41,8 @@ function pooledRandomBytes(size: number): Uint8Array {
 }
 import type { Clock } from './clock.js';
 import { MAX_NC } from './digest.js';
+import { hmacSha256, type Hmac } from './hmac.js';
+import { detached } from '../util/detached.js';
 
 export const DEFAULT_MAX_TRACKED_NONCES = 100_000;
 export const DEFAULT_NC_WINDOW = 32;
@@ -92,7 +94,7 @@ export class NonceStore {
   readonly #maxTracked: number;
   readonly #window: number;
   readonly #windowMask: number;
-  readonly #secret: Uint8Array;
+  readonly #hmac: Hmac;
   readonly #randomBytes: (size: number) => Uint8Array;
   readonly #tracked = new Map<string, Tracked>();
   /** Untracked nonces issued at or before this may have been used already. */
@@ -120,7 +122,7 @@ export class NonceStore {
     this.#window = window;
     this.#windowMask = window === 32 ? 0xffffffff : 2 ** window - 1;
     this.#randomBytes = options.randomBytes ?? pooledRandomBytes;
-    this.#secret = options.secret ?? cryptoRandomBytes(32);
+    this.#hmac = hmacSha256(options.secret ?? cryptoRandomBytes(32), TIME_BYTES + RANDOM_BYTES);
     // A nonce issued before this store existed was tracked (if at all) by someone else.
     this.#forgetWatermark = this.#clock.now() - 1;
   }
@@ -131,12 +133,14 @@ export class NonceStore {
   }
 
   issue(): string {
-    const body = Buffer.alloc(TIME_BYTES + RANDOM_BYTES);
+    const raw = Buffer.allocUnsafe(NONCE_BYTES);
+    const body = raw.subarray(0, TIME_BYTES + RANDOM_BYTES);
     body.writeUIntBE(Math.max(0, Math.floor(this.#clock.now())), 0, TIME_BYTES);
     const random = this.#randomBytes(RANDOM_BYTES);
     if (random.length !== RANDOM_BYTES) throw new RangeError('randomBytes returned wrong size');
     body.set(random, TIME_BYTES);
-    return Buffer.concat([body, this.#mac(body)]).toString('base64url');
+    raw.write(this.#hmac(body), TIME_BYTES + RANDOM_BYTES, MAC_BYTES, 'hex');
+    return raw.toString('base64url');
   }
 
   /** Classifies a nonce without touching nc state. */
@@ -164,7 +168,8 @@ export class NonceStore {
     if (entry === undefined) {
       if (issuedAt <= this.#forgetWatermark) return 'forgotten';
       this.#purgeOldest(now, LAZY_PURGE_STEPS);
-      this.#tracked.set(nonce, { issuedAt, highestNc: nc, seen: 1 });
+      // Kept up to the nonce's lifetime: its own copy, not a slice of the request.
+      this.#tracked.set(detached(nonce), { issuedAt, highestNc: nc, seen: 1 });
       this.#evictOverflow();
       return 'accepted';
     }
@@ -222,9 +227,8 @@ export class NonceStore {
     }
   }
 
-  #mac(body: Uint8Array): Buffer {
-    return createHmac('sha256', this.#secret).update(body).digest().subarray(0, MAC_BYTES);
-  }
+  /** Scratch space for the MAC a nonce should carry (one thread, no re-entry). */
+  readonly #expectedMac = Buffer.alloc(MAC_BYTES);
 
   /** The last nonce whose signature checked out: verify() inspects and then uses the same
    * nonce, and the HMAC is the dearest step of both. */
@@ -245,7 +249,8 @@ export class NonceStore {
     // canonical spelling so a nonce has exactly one string form (nc state is keyed by it).
     if (raw.length !== NONCE_BYTES || raw.toString('base64url') !== nonce) return undefined;
     const body = raw.subarray(0, TIME_BYTES + RANDOM_BYTES);
-    if (!timingSafeEqual(this.#mac(body), raw.subarray(TIME_BYTES + RANDOM_BYTES))) {
+    this.#expectedMac.write(this.#hmac(body), 0, MAC_BYTES, 'hex');
+    if (!timingSafeEqual(this.#expectedMac, raw.subarray(TIME_BYTES + RANDOM_BYTES))) {
       return undefined;
     }
     return body.readUIntBE(0, TIME_BYTES);

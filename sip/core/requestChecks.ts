@@ -104,12 +104,12 @@ export function checkRequest(
   const method = req.method;
   if (method === 'ACK') return undefined;
 
-  const allow: Array<[string, string]> = [['Allow', opts.allowedMethods.join(', ')]];
+  const allow = (): Array<[string, string]> => [['Allow', opts.allowedMethods.join(', ')]];
   const allowed = opts.allowedMethods.includes(method);
 
   // §8.2.1: a method nobody defined is answered 501 before anything else (RFC 4475
   // mismatch02 expects 501 even though its CSeq names another method).
-  if (!allowed && !KNOWN_METHODS.has(method)) return reject(501, undefined, allow);
+  if (!allowed && !KNOWN_METHODS.has(method)) return reject(501, undefined, allow());
 
   // Syntax and consistency come before the remaining §8.2 checks: a broken SIP
   // Request-URI or a CSeq naming another method is a 400 whatever the method (RFC 4475
@@ -126,7 +126,7 @@ export function checkRequest(
   if (cseq.method !== method) return reject(400, 'CSeq method mismatch');
 
   // §8.2.1: a defined method this element does not implement.
-  if (!allowed) return reject(405, undefined, allow);
+  if (!allowed) return reject(405, undefined, allow());
 
   // §8.2.2.1: the Request-URI scheme.
   if (!opts.uriSchemes.some((s) => s.toLowerCase() === scheme)) return reject(416);
@@ -143,10 +143,11 @@ export function checkRequest(
   }
 
   // §8.2.2.3: Require (ignored in CANCEL, which must be processed whatever it says).
-  if (method !== 'CANCEL') {
+  const require = method === 'CANCEL' ? [] : req.headers.getAll('Require');
+  if (require.length > 0) {
     const supported = new Set(opts.supportedExtensions.map((t) => t.toLowerCase()));
     const unsupported: string[] = [];
-    for (const value of req.headers.getAll('Require')) {
+    for (const value of require) {
       for (const raw of value.split(',')) {
         const tag = trimLws(raw);
         if (tag === '') continue;

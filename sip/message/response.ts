@@ -8,7 +8,8 @@
  * and a To that cannot be parsed is copied untouched, without a tag.
  */
 import { SipHeaders } from './headers.js';
-import { tryParseNameAddr } from './nameAddr.js';
+import { attempt } from './lexer.js';
+import { parseNameAddr } from './nameAddr.js';
 import { createResponse, reasonPhrase, type SipRequest, type SipResponse } from './message.js';
 
 export interface ResponseOptions {
@@ -34,7 +35,9 @@ export function buildResponse(
   }
   if (options.toTag !== undefined && status !== 100) {
     const to = headers.get('To');
-    const parsed = to === undefined ? undefined : tryParseNameAddr(to);
+    // The request's own parse of its To, shared through its memo (every layer reads it).
+    const parsed =
+      to === undefined ? undefined : attempt(() => request.headers.parseCached(to, parseNameAddr));
     if (to !== undefined && parsed !== undefined && !parsed.params.has('tag')) {
       headers.replaceFirst('To', `${to};tag=${options.toTag}`);
     }

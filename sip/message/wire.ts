@@ -1,7 +1,7 @@
 /**
  * A message kept as its wire bytes. A server transaction that has answered keeps its
- * request and final response for up to 64·T1 only to absorb retransmissions (RFC 3261
- * §17.2.2); held as parsed objects that is kilobytes of small strings per transaction,
+ * final response for up to 64·T1 only to absorb retransmissions (RFC 3261 §17.2.2);
+ * held as a parsed object that is kilobytes of small strings per transaction,
  * which the garbage collector copies and marks over and over under load. Held as bytes
  * it is one flat string (the bytes as latin1, so any byte survives the round trip; a
  * Buffer would pin an 8 KB pool slab each): retransmissions send those bytes as they are,
@@ -103,8 +103,21 @@ export function toWire(message: SipRequest): SipRequest;
 export function toWire(message: SipResponse): SipResponse;
 export function toWire(message: SipRequest | SipResponse): SipRequest | SipResponse {
   if (message instanceof WireMessage) return message;
+  if (message.kind === 'response') return toWireWithBytes(message).held;
   const wire = serializeMessage(message).toString('latin1');
-  return message.kind === 'request'
-    ? new WireRequest(wire, message.method, message.version)
-    : new WireResponse(wire, message.status, message.reason, message.version);
+  return new WireRequest(wire, message.method, message.version);
+}
+
+/**
+ * A response held as its bytes together with those bytes, serialized once: for a
+ * response that is sent now and kept for retransmissions.
+ */
+export function toWireWithBytes(message: SipResponse): { held: SipResponse; bytes: Buffer } {
+  const bytes = serializeMessage(message);
+  if (message instanceof WireMessage) return { held: message, bytes };
+  const wire = bytes.toString('latin1');
+  return {
+    held: new WireResponse(wire, message.status, message.reason, message.version),
+    bytes,
+  };
 }

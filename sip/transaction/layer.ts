@@ -12,6 +12,7 @@ import {
   type ClientHost,
   type ClientTransactionHandlers,
 } from './clientTransaction.js';
+import { detached } from '../util/detached.js';
 import { TypedEmitter } from '../util/typedEmitter.js';
 import { InvalidStateError, TransactionError } from './errors.js';
 import type { TransactionLogger } from './logger.js';
@@ -29,20 +30,13 @@ import type { TerminationReason } from './transaction.js';
 
 export type Transaction = ClientTransaction | ServerTransaction;
 
-/**
- * A copy of `key` that shares no memory with the message it was cut from. V8 keeps the
- * branch as a slice of the received text, so a key built from it keeps the whole request
- * alive for as long as the transaction lingers (64·T1). Prefixing makes a rope, slicing
- * the rope flattens it into fresh characters.
- */
-function detached(key: string): string {
-  return ` ${key}`.slice(1);
-}
-
 export interface TransactionLayerOptions {
   clock: Clock;
-  /** Hands a message to the transport. A thrown error or rejected promise is a transport error. */
-  send: (message: SipMessage, destination: Source) => void | Promise<void>;
+  /**
+   * Hands a message to the transport; `bytes`, when given, are the message already
+   * serialized. A thrown error or rejected promise is a transport error.
+   */
+  send: (message: SipMessage, destination: Source, bytes?: Buffer) => void | Promise<void>;
   /** T1/T2/T4 in ms (defaults 500/4000/5000); every timer derives from them. */
   timers?: Partial<TimerConfig>;
   /** Whether the transport towards `destination` is reliable (default: anything but UDP). */
@@ -156,6 +150,7 @@ export class TransactionLayer {
       return { kind: 'retransmission' };
     }
     const tx = new ServerTransaction(this.host, {
+      // The key lives as long as the transaction lingers (64·T1): not a slice of the request.
       id: detached(serverKey(request)),
       request,
       destination: responseDestination,

@@ -99,6 +99,11 @@ export class ServerTransaction extends TransactionBase<ServerState, ServerEvent,
     if (state === 'completed' && !this.reliable && this.method !== 'INVITE') this.holdAsBytes();
   }
 
+  /** The final response that takes a non-INVITE transaction on UDP to Completed. */
+  protected override holdsAsBytes(response: SipResponse): boolean {
+    return response.status >= 200 && !this.reliable && this.method !== 'INVITE';
+  }
+
   protected delivered(): void {
     // Server machines never pass responses up.
   }

@@ -5,7 +5,7 @@
  */
 import type { TimerHandle, Clock } from '../clock.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/index.js';
-import { toWire } from '../message/wire.js';
+import { toWire, toWireWithBytes } from '../message/wire.js';
 import type { Source } from '../transport/types.js';
 import { InvalidStateError } from './errors.js';
 import type { Action, Machine, MachineEvent, ServerContext, Transition } from './fsm.js';
@@ -28,7 +28,8 @@ export interface TransactionHost {
   /** Shared queues for the last state's wait timer; without them each gets a clock timer. */
   readonly lingers?: LingerQueues;
   readonly logger: TransactionLogger | undefined;
-  transmit(message: SipMessage, destination: Source): void | Promise<void>;
+  /** `bytes`, when given, are `message` already serialized: sent as they are. */
+  transmit(message: SipMessage, destination: Source, bytes?: Buffer): void | Promise<void>;
   /** A TU callback threw. */
   listenerError(error: unknown, where: string): void;
 }
@@ -40,7 +41,10 @@ export abstract class TransactionBase<
 > implements Lingering {
   /** The match key (§17.1.3 / §17.2.3), unique among active transactions of its side. */
   readonly id: string;
-  private req: SipRequest;
+  /** The request's method (kept when the request itself is released). */
+  readonly method: string;
+  /** The request; undefined once released (see holdAsBytes()). */
+  private req: SipRequest | undefined;
   /** Where requests (client) or responses (server) are sent. */
   readonly destination: Source;
   /** Whether the transport towards `destination` is reliable (no retransmissions). */
@@ -48,7 +52,8 @@ export abstract class TransactionBase<
   /** Per-transaction child logger, made on first use: creating one for every transaction
    * costs more than the rest of a REGISTER's bookkeeping when debug is off. */
   private childLog: TransactionLogger | undefined;
-  private readonly timers: TimerValues;
+  /** The timer values this transaction runs on (its transport's, timers.ts). */
+  readonly timers: TimerValues;
   private current: S | 'terminated';
   /** Set once `ended()` ran, so a re-entrant close cannot end the transaction twice. */
   private finished = false;
@@ -67,6 +72,7 @@ export abstract class TransactionBase<
     init: { id: string; request: SipRequest; destination: Source; timers: TimerValues },
   ) {
     this.id = init.id;
+    this.method = init.request.method;
     this.req = init.request;
     this.destination = init.destination;
     this.timers = init.timers;
@@ -75,12 +81,15 @@ export abstract class TransactionBase<
     this.current = this.pending.state;
   }
 
+  /**
+   * The request. Throws InvalidStateError once the transaction released it: a non-INVITE
+   * server transaction that answered over UDP keeps only its response (holdAsBytes()).
+   */
   get request(): SipRequest {
+    if (this.req === undefined) {
+      throw new InvalidStateError(`transaction ${this.id} no longer holds its request`);
+    }
     return this.req;
-  }
-
-  get method(): string {
-    return this.req.method;
   }
 
   get state(): S | 'terminated' {
@@ -130,11 +139,21 @@ export abstract class TransactionBase<
   protected settled(_state: S): void {}
 
   /**
-   * From now on the request and the last response are held as their wire bytes (see
-   * message/wire.ts): for a transaction that only absorbs retransmissions until its timer.
+   * Whether `response`, about to be sent, will be held as its wire bytes (see
+   * holdAsBytes()): then it is serialized once, for the send and for holding.
+   */
+  protected holdsAsBytes(_response: SipResponse): boolean {
+    return false;
+  }
+
+  /**
+   * From now on the last response is held as its wire bytes (see message/wire.ts) and the
+   * request is released: for a transaction that only resends that response until its
+   * timer (a non-INVITE server in Completed, RFC 3261 §17.2.2), which never reads the
+   * request again. Lingering 64·T1, each kept request would cost memory and GC time.
    */
   protected holdAsBytes(): void {
-    this.req = toWire(this.req);
+    this.req = undefined;
     if (this.last !== undefined) this.last = toWire(this.last);
   }
 
@@ -145,8 +164,13 @@ export abstract class TransactionBase<
   /** Terminated (timers already cleared): leave the layer's maps, tell listeners. */
   protected abstract ended(reason: TerminationReason): void;
 
+  /**
+   * What the machine reads: the transaction itself (its timers, request and last
+   * response), so no context object is made per event or kept per transaction. A machine
+   * reading the request after holdAsBytes() released it gets the InvalidStateError.
+   */
   private context(): ServerContext {
-    return { timers: this.timers, request: this.req, lastResponse: this.last };
+    return this;
   }
 
   private perform(transition: Transition<S, T>, cause: string): void {
@@ -213,9 +237,18 @@ export abstract class TransactionBase<
   }
 
   private transmit(message: SipMessage): { error: unknown } | undefined {
-    if (message.kind === 'response') this.last = message;
+    let bytes: Buffer | undefined;
+    if (message.kind === 'response') {
+      if (this.holdsAsBytes(message)) {
+        const wire = toWireWithBytes(message);
+        this.last = wire.held;
+        bytes = wire.bytes;
+      } else {
+        this.last = message;
+      }
+    }
     try {
-      const result = this.host.transmit(message, this.destination);
+      const result = this.host.transmit(message, this.destination, bytes);
       if (result instanceof Promise) {
         result.then(undefined, (error: unknown) =>
           this.dispatch({ type: 'transportError', error }),

@@ -42,3 +42,11 @@ export function stampReceived(via: Via, source: Source): boolean {
   }
   return changed;
 }
+
+/** Whether stampReceived() would change `via` (it reads the Via without touching it). */
+export function needsReceivedStamp(via: Via, source: Source): boolean {
+  return (
+    socketHost(via.host) !== source.address ||
+    (via.params.has('rport') && via.params.get('rport') === null)
+  );
+}

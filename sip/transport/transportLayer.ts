@@ -14,6 +14,7 @@
 import type { Clock } from '../clock.js';
 import { parseVia, formatVia } from '../message/via.js';
 import { parseMessage } from '../message/parse.js';
+import { topVia } from '../message/accessors.js';
 import { serializeMessage } from '../message/serialize.js';
 import { buildResponse } from '../message/response.js';
 import {
@@ -23,7 +24,7 @@ import {
   type SipResponse,
 } from '../message/message.js';
 import { TypedEmitter } from '../util/typedEmitter.js';
-import { responseDestination, stampReceived } from './responseRouting.js';
+import { needsReceivedStamp, responseDestination, stampReceived } from './responseRouting.js';
 import { QueueProbe } from './queueProbe.js';
 import { TcpTransport } from './tcp.js';
 import { UdpTransport } from './udp.js';
@@ -199,11 +200,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
   /**
    * Sends a message to a destination over the destination's transport. False when it
    * could not be handed to one: no such transport, closed, or a WebSocket flow that is
-   * gone (a browser cannot be reached any other way).
+   * gone (a browser cannot be reached any other way). `bytes`, when given, are `message`
+   * already serialized (a transaction that keeps them for retransmissions).
    */
-  send(message: SipMessage, destination: Endpoint | Source): boolean {
+  send(message: SipMessage, destination: Endpoint | Source, bytes?: Buffer): boolean {
     if (this.closed) return false;
-    const data = serializeMessage(message);
+    const data = bytes ?? serializeMessage(message);
     if (isWebSocket(destination.protocol)) {
       if (this.ws === undefined || !this.ws.send(data, destination)) return false;
     } else {
@@ -246,8 +248,12 @@ export class TransportLayer extends TypedEmitter<TransportLayerEvents> {
     }
     const message = result.message;
     if (message.kind === 'request') {
-      const via = parseVia(message.headers.get('Via') as string);
-      if (stampReceived(via, source)) message.headers.replaceFirst('Via', formatVia(via));
+      // The parser's own parse of the top Via is shared (read-only): a copy to stamp.
+      if (needsReceivedStamp(topVia(message), source)) {
+        const via = parseVia(message.headers.get('Via') as string);
+        stampReceived(via, source);
+        message.headers.replaceFirst('Via', formatVia(via));
+      }
       this.emit('request', message, source);
     } else {
       this.emit('response', message, source);

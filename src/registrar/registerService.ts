@@ -12,6 +12,7 @@ import type { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { buildResponse } from '../../sip/message/response.js';
 import { isSipUri, unescapeUri } from '../../sip/message/uri.js';
 import { newTag } from '../../sip/ids.js';
+import { dateHeaderValue } from './dateHeader.js';
 import type { Source } from '../../sip/transport/types.js';
 import type { Registrar } from './registrar.js';
 
@@ -96,7 +97,7 @@ export class RegisterService {
     const result = this.deps.registrar.handle(request, extension, source, this.deps.now());
     return reply(result.status, result.reason, [
       ...result.headers,
-      ...(result.status === 200 ? [['Date', new Date().toUTCString()] as [string, string]] : []),
+      ...(result.status === 200 ? [['Date', dateHeaderValue()] as [string, string]] : []),
     ]);
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { serializeMessage } from '../../../../sip/message/index.js';
-import { InvalidStateError } from '../../../../sip/transaction/index.js';
+import { serializeMessage, type SipMessage } from '../../../../sip/message/index.js';
+import { InvalidStateError, TransactionLayer } from '../../../../sip/transaction/index.js';
+import { FakeClock } from './fakeClock.js';
 import { TCP_PEER, UDP_PEER, request, response, setup, created } from './harness.js';
 
 describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
@@ -26,6 +27,45 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     );
     expect(sent.slice(0, 3).map((s) => s.message)).toEqual([trying, trying, ok]);
     expect(() => tx.respond(ok)).toThrow(InvalidStateError);
+  });
+
+  it('keeps only its final response once Completed over UDP: the request is released', () => {
+    const { layer, sent } = setup();
+    const register = request({ method: 'REGISTER' });
+    const tx = created(layer.receiveRequest(register, UDP_PEER));
+    expect(tx.request).toBe(register);
+    tx.respond(response(register, 100));
+    expect(tx.request).toBe(register);
+    const ok = response(register, 200);
+    tx.respond(ok);
+    expect(tx.state).toBe('completed');
+    expect(() => tx.request).toThrow(InvalidStateError);
+    expect(tx.method).toBe('REGISTER');
+    layer.receiveRequest(request({ method: 'REGISTER' }), UDP_PEER);
+    expect(serializeMessage(sent[2]!.message)).toEqual(serializeMessage(ok));
+  });
+
+  it('serializes a final response it keeps once: the send gets its bytes', () => {
+    const sent: Array<{ message: SipMessage; bytes: Buffer | undefined }> = [];
+    const layer = new TransactionLayer({
+      clock: new FakeClock(),
+      send: (message, _destination, bytes) => {
+        sent.push({ message, bytes });
+      },
+    });
+    const register = request({ method: 'REGISTER' });
+    const tx = created(layer.receiveRequest(register, UDP_PEER));
+    const trying = response(register, 100);
+    tx.respond(trying);
+    const ok = response(register, 200);
+    tx.respond(ok);
+    layer.receiveRequest(request({ method: 'REGISTER' }), UDP_PEER);
+    // The provisional goes as a message; the final as the bytes it is kept as, the same
+    // bytes for the first send and the retransmission.
+    expect(sent.map((s) => s.bytes === undefined)).toEqual([true, false, false]);
+    expect(sent[1]!.message).toBe(ok);
+    expect(sent[1]!.bytes).toEqual(serializeMessage(ok));
+    expect(sent[2]!.bytes).toEqual(serializeMessage(ok));
   });
 
   it('ends on Timer J = 64·T1 over UDP and leaves no timer', () => {
