@@ -103,9 +103,12 @@ async function serverCall(m, engine, tap, quiet, id, hold) {
     answeredAt: performance.now(),
   };
   const live = { record, media, extensions: { b: '1001' } };
-  const connected = Promise.all([media.apply('a', leg(9)), media.apply('b', leg(11))]).then(() =>
+  // As Call.answer: the routes in the same turn as the answer's media, not after its reply.
+  const connected = Promise.all([
+    media.apply('a', leg(9)),
+    media.apply('b', leg(11)),
     media.connect(),
-  );
+  ]);
   const started = tap.answered(live);
   await Promise.all([connected, started]);
   await new Promise((r) => setTimeout(r, Number(hold)));

@@ -8,6 +8,7 @@
  * The engine terminates the thread after the core has answered 'close'.
  */
 import { MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { opusBackend } from '../codecs/opusBinding.js';
 import { createPacketIo } from '../io/ioChoice.js';
 import { WORKER_WRITER_BATCH_MS, WriterClient } from '../recording/writer/client.js';
 import { Batcher, unbatch } from './batch.js';
@@ -44,3 +45,7 @@ port.on('message', (message: unknown) => {
   unbatch(message, (command) => core.handle(command));
 });
 port.postMessage({ type: 'ready', protocol: PROTOCOL_VERSION, worker: config.index });
+// The Opus backend (docs/codecs.md) loads now, while the server finishes starting, not on
+// the first call that lists Opus (calls.codecs does by default): loading the addon takes
+// this thread 0.2-0.5 s, which stalled that call's set-up and every command behind it.
+setImmediate(() => opusBackend());

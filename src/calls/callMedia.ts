@@ -194,7 +194,7 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   private parked = false;
   /** The caller's announcement, until it ended and the parties are connected. */
   private announcing: Promise<void> | undefined;
-  /** Offer/answer results being applied to the legs (apply()), awaited by startRecording. */
+  /** Offer/answer results being applied to the legs (apply()), awaited by announce. */
   private readonly applying = new Set<Promise<void>>();
   /** Settles once the room's first routes are sent to the worker, or the media closes. */
   private markRouted: () => void = () => {};
@@ -510,8 +510,13 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     return this.roles[side];
   }
 
-  /** Which side is the customer and which the agent (before or after connect). */
+  /**
+   * Which side is the customer and which the agent (before or after connect). The same
+   * roles again change no route, so nothing is sent (the recording tap sets them on every
+   * answered call, usually to what they were).
+   */
   async setRoles(roles: Record<Side, PartyRole>): Promise<void> {
+    if (roles.a === this.roles.a && roles.b === this.roles.b) return;
     this.roles = { ...roles };
     if (this.connected) await this.updateRoom();
   }
@@ -520,10 +525,10 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   async startRecording(recording: RecordingConfig): Promise<RecordingStarted | null> {
     // The call is answered while the answer's codecs are still on their way to the engine
     // and before the parties are in the room: the recording's rate follows the negotiated
-    // codecs of the recorded legs (16 kHz for a wideband one), not provisional ones.
-    // It follows the routes in the same message to the worker, which runs commands in
-    // order (one wake-up of it, not two: docs/architecture.md §7.6).
-    await Promise.allSettled([...this.applying]);
+    // codecs of the recorded legs (16 kHz for a wideband one), not provisional ones. The
+    // answer's applyMedia commands are sent before the routes (apply() sends at once), and
+    // the start follows the routes in the same message to the worker, which runs commands
+    // in order: no reply needs waiting for (one wake-up of it: docs/architecture.md §7.6).
     await this.routed;
     // An announcement: the recording starts with the conversation (docs/architecture.md §6.9).
     await this.announcing;
@@ -619,20 +624,30 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
    */
   close(): Promise<void> {
     this.markRouted();
-    this.closing ??= this.room.close().then(async (summary) => {
-      await this.makingCandidate?.catch(() => undefined);
-      const candidate = this.candidate;
-      this.candidate = undefined;
-      await Promise.all([
-        this.legs.a.close(),
-        this.legs.b.close(),
-        candidate?.leg.close(),
-        ...this.retiring,
-      ]);
+    // The room's close and both legs' in one turn, so one message to the worker (and one
+    // back) where waiting for the room's answer first made two: the worker runs them in
+    // order, and closing the room takes its members out of it before it completes the
+    // recording (docs/architecture.md §7.6). A WebRTC candidate leg (§3.2.2) closes once
+    // it is made, with any leg let go of before.
+    this.closing ??= Promise.all([
+      this.room.close(),
+      this.legs.a.close(),
+      this.legs.b.close(),
+      this.closeCandidate(),
+      ...this.retiring,
+    ]).then(([summary]) => {
       this.removeAllListeners();
       return summary;
     });
     return this.closing.then(() => undefined);
+  }
+
+  /** Closes the WebRTC candidate leg, waiting for it when it is still being made. */
+  private async closeCandidate(): Promise<void> {
+    await this.makingCandidate?.catch(() => undefined);
+    const candidate = this.candidate;
+    this.candidate = undefined;
+    await candidate?.leg.close();
   }
 
   /** After close(): the recording's summary (null when nothing was recorded). */

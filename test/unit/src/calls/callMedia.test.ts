@@ -343,3 +343,70 @@ describe("creating a call's media", () => {
     expect(closed.sort()).toEqual(['leg1', 'room']);
   });
 });
+
+describe("a call's media, answered and ended, in as few messages to the worker as it can", () => {
+  /** Legs and a room that log what they are asked; nothing is answered until `answer()`. */
+  function recorder(): { engine: MediaEngine; asked: string[]; answer: () => void } {
+    const asked: string[] = [];
+    const waiting: Array<() => void> = [];
+    const later = <T>(what: string, value: T): Promise<T> => {
+      asked.push(what);
+      return new Promise<T>((resolve) => waiting.push(() => resolve(value)));
+    };
+    let legs = 0;
+    const leg = (): Leg => {
+      const name = ['a', 'b'][legs++]!;
+      return {
+        name,
+        closed: false,
+        on() {},
+        applyMedia: () => later(`applyMedia ${name}`, undefined),
+        close: () => later(`closeLeg ${name}`, undefined),
+      } as unknown as Leg;
+    };
+    const room = {
+      setRoutes: () => later('setRoutes', undefined),
+      startRecording: () =>
+        later('startRecording', { format: 'wav', sampleRate: 8000, encoding: 'pcm16' }),
+      close: () => later('closeRoom', null),
+    };
+    const engine = {
+      createLeg: async () => leg(),
+      createRoom: async () => room,
+    } as unknown as MediaEngine;
+    return { engine, asked, answer: () => waiting.splice(0).forEach((done) => done()) };
+  }
+
+  const pcma: LegMedia = {
+    codec: { name: 'PCMA', payloadType: 8, sendPayloadType: 8, clockRate: 8000 },
+    codecs: [],
+    remote: { address: '192.0.2.1', port: 4000 },
+    direction: 'sendrecv',
+    rtcpMux: false,
+  } as unknown as LegMedia;
+
+  it("sends the answer's media, the routes and the recording's start in one turn", async () => {
+    const { engine, asked, answer } = recorder();
+    const media = await CallMedia.create(engine, 'c1', ['PCMA'], createLogger('silent'));
+    // As Call.answer and the recording tap issue them when the callee answers.
+    const applied = Promise.all([media.apply('a', pcma), media.apply('b', pcma), media.connect()]);
+    const roles = media.setRoles({ a: 'customer', b: 'agent' }); // the roles it had: no routes
+    const started = media.startRecording({ path: '/nowhere/z.wav', channels: 2 });
+    await new Promise((r) => setImmediate(r)); // one turn, nothing answered yet
+    expect(asked).toEqual(['applyMedia a', 'applyMedia b', 'setRoutes', 'startRecording']);
+    answer();
+    await Promise.all([applied, roles]);
+    await expect(started).resolves.toEqual({ format: 'wav', sampleRate: 8000, encoding: 'pcm16' });
+  });
+
+  it('closes the room and both legs in one turn, with the recording summary of the room', async () => {
+    const { engine, asked, answer } = recorder();
+    const media = await CallMedia.create(engine, 'c2', ['PCMA'], createLogger('silent'));
+    const closed = media.close();
+    await new Promise((r) => setImmediate(r));
+    expect(asked).toEqual(['closeRoom', 'closeLeg a', 'closeLeg b']);
+    answer();
+    await closed;
+    await expect(media.ended).resolves.toBeNull();
+  });
+});
