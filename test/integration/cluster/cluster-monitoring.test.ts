@@ -367,6 +367,7 @@ describe('monitoring a call the other instance anchors', () => {
       ['call.created', 'a'],
       ['call.answered', 'a'],
       ['monitor.started', 'a'],
+      ['monitor.answered', 'a'],
       ['monitor.mode-changed', 'a'],
       ['monitor.mode-changed', 'a'],
       ['monitor.ended', 'a'],
