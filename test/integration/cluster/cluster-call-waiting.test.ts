@@ -187,6 +187,7 @@ describe('supervisor call waiting across instances', () => {
       true,
     );
     await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+    const monitorAt = Date.now();
     const started = await onA.next(
       (e) => e.type === 'monitor.started' && e.callId === monitoredId,
       10000,
@@ -198,7 +199,9 @@ describe('supervisor call waiting across instances', () => {
     expect((await other.command('dial', `sip:1005@127.0.0.1:${kamailio!.port}`)).ok).toBe(true);
     await supervisor.waitForEvent('CALL_INCOMING', 10000);
     await other.waitForEvent('CALL_RINGING', 10000);
-    await sleep(500);
+    // baresip names each call's recording by the second it starts: the new call must
+    // start in another second than the monitoring call, or its file replaces the first.
+    await sleep(Math.max(500, 1200 - (Date.now() - monitorAt)));
     expect(onA.received.some((e) => e.type === 'monitor.ended')).toBe(false);
 
     expect((await supervisor.command('accept')).ok).toBe(true);
