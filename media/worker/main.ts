@@ -44,8 +44,9 @@ port.on('message', (message: unknown) => {
   }
   unbatch(message, (command) => core.handle(command));
 });
+// The Opus backend (docs/codecs.md) loads before this worker says it is ready, not on the
+// first call that lists Opus (calls.codecs does by default): loading the addon takes this
+// thread 0.2-0.5 s, which stalled that call's set-up and every command and packet behind
+// it (also when it was loaded just after 'ready': the first calls met the stall).
+opusBackend();
 port.postMessage({ type: 'ready', protocol: PROTOCOL_VERSION, worker: config.index });
-// The Opus backend (docs/codecs.md) loads now, while the server finishes starting, not on
-// the first call that lists Opus (calls.codecs does by default): loading the addon takes
-// this thread 0.2-0.5 s, which stalled that call's set-up and every command behind it.
-setImmediate(() => opusBackend());
