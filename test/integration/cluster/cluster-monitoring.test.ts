@@ -210,6 +210,33 @@ function recordings(server: ServerHandle): string[] {
 }
 
 /**
+ * The supervisor joins a's call `id` in listen mode through b's API, the session is
+ * active on a (the phone's answer processed there), then leaves through b.
+ */
+async function joinViaBAndLeave(
+  id: string,
+  supervisor: BaresipPhone,
+  viaB: ApiClient,
+  onA: ApiClient,
+): Promise<void> {
+  const started = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
+  expect(summary(started)).toMatchObject({ status: 201, body: { callId: id } });
+  await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
+  const sessionId = (started.json as MonitorView).id;
+  expect(
+    await waitFor(
+      async () =>
+        ((await onA.get(`/v1/calls/${id}`)).json as CallView).monitors.some(
+          (m) => m.id === sessionId && m.state === 'active',
+        ),
+      5000,
+    ),
+  ).toBe(true);
+  expect((await viaB.delete(`/v1/monitors/${sessionId}`)).status).toBe(204);
+  await supervisor.waitForEvent('CALL_CLOSED', 10000);
+}
+
+/**
  * The recording of the call, on a: the customer on the left, the agent on the right,
  * the supervisor on neither; b recorded nothing.
  */
@@ -658,22 +685,7 @@ describe('monitoring a call the other instance anchors', () => {
     // Held longer than the presence entries' expiry: nothing lapses back or forth.
     await sleep(6000);
     expect([await statusOn(onA), await statusOn(viaB)]).toEqual(['available', 'available']);
-    const started = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
-    expect(summary(started)).toMatchObject({ status: 201, body: { callId: id } });
-    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
-    const sessionId = (started.json as MonitorView).id;
-    // Attached on a (the phone's answer processed there) before it is ended.
-    expect(
-      await waitFor(
-        async () =>
-          ((await onA.get(`/v1/calls/${id}`)).json as CallView).monitors.some(
-            (m) => m.id === sessionId && m.state === 'active',
-          ),
-        5000,
-      ),
-    ).toBe(true);
-    expect((await viaB.delete(`/v1/monitors/${sessionId}`)).status).toBe(204);
-    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    await joinViaBAndLeave(id, supervisor, viaB, onA);
 
     // Dnd on b, held past the expiry: b refreshes it, so a still refuses.
     await viaB.request('PUT', '/v1/me/presence', { body: { status: 'dnd' } });
@@ -929,21 +941,7 @@ describe('monitoring a call the other instance anchors', () => {
     expect([await statusOn(onA), await statusOn(viaB)]).toEqual(['available', 'available']);
     expect(redis!.keys('callwatch:presence:*')).toEqual([]);
     // a lets the supervisor join again.
-    const started = await viaB.post(`/v1/calls/${id}/monitors`, { mode: 'listen' });
-    expect(summary(started)).toMatchObject({ status: 201, body: { callId: id } });
-    await supervisor.waitForEvent('CALL_ESTABLISHED', 10000);
-    const sessionId = (started.json as MonitorView).id;
-    expect(
-      await waitFor(
-        async () =>
-          ((await onA.get(`/v1/calls/${id}`)).json as CallView).monitors.some(
-            (m) => m.id === sessionId && m.state === 'active',
-          ),
-        5000,
-      ),
-    ).toBe(true);
-    expect((await viaB.delete(`/v1/monitors/${sessionId}`)).status).toBe(204);
-    await supervisor.waitForEvent('CALL_CLOSED', 10000);
+    await joinViaBAndLeave(id, supervisor, viaB, onA);
 
     await customer.command('hangup');
     await customer.waitForEvent('CALL_CLOSED', 10000);
