@@ -140,6 +140,28 @@ async function bothRing(caller: BaresipPhone): Promise<SipMessageView> {
   return invite;
 }
 
+/**
+ * The browser rings (180) while its WebRTC leg waits beside the desk phone's (counted,
+ * so the final count of zero can fail); the desk phone answers; the browser's fork is
+ * cancelled: 200 to the CANCEL, 487 to the INVITE. Returns the desk phone.
+ */
+async function deskAnswersBrowserCancelled(
+  invite: SipMessageView,
+  contactUser: string,
+  tag: string,
+): Promise<BaresipPhone> {
+  const w = ws as WsSipClient;
+  w.respond(invite, 180, 'Ringing', { toTag: tag, contactUser });
+  expect(await waitFor(async () => (await webRtcLive()) >= 1, 12000)).toBe(true);
+  const d = desk as BaresipPhone;
+  expect((await d.command('accept')).ok).toBe(true);
+  await d.waitForEvent('CALL_ESTABLISHED', 10000);
+  const cancel = await w.waitFor((m) => m.method === 'CANCEL' && m.callId === invite.callId);
+  w.respond(cancel, 200, 'OK', { toTag: tag });
+  w.respond(invite, 487, 'Request Terminated', { toTag: tag });
+  return d;
+}
+
 function audioPort(sdp: string): number {
   return Number(/m=audio (\d+) /.exec(sdp)?.[1]);
 }
@@ -212,20 +234,8 @@ describe('an extension registered from a browser and a desk phone at once', () =
     expect(await waitFor(async () => (await webRtcLive()) === 0, 12000)).toBe(true);
     const caller = await registerAll();
     const invite = await bothRing(caller);
-    const w = ws as WsSipClient;
-    const tag = 'browser-tag';
-    w.respond(invite, 180, 'Ringing', { toTag: tag, contactUser: '1002' });
-    // The browser's WebRTC leg waits beside the desk phone's (counted, so the final
-    // count of zero below can fail).
-    expect(await waitFor(async () => (await webRtcLive()) >= 1, 12000)).toBe(true);
-    const d = desk as BaresipPhone;
-    expect((await d.command('accept')).ok).toBe(true);
-    await d.waitForEvent('CALL_ESTABLISHED', 10000);
+    const d = await deskAnswersBrowserCancelled(invite, '1002', 'browser-tag');
     await caller.waitForEvent('CALL_ESTABLISHED', 10000);
-    // The browser's fork is cancelled: 200 to the CANCEL, 487 to the INVITE.
-    const cancel = await w.waitFor((m) => m.method === 'CANCEL' && m.callId === invite.callId);
-    w.respond(cancel, 200, 'OK', { toTag: tag });
-    w.respond(invite, 487, 'Request Terminated', { toTag: tag });
     await sleep(3000);
     expect((await caller.command('hangup')).ok).toBe(true);
     await d.waitForEvent('CALL_CLOSED', 10000);
@@ -255,17 +265,7 @@ describe('an extension registered from a browser and a desk phone at once', () =
     });
     expect(summary(r)).toMatchObject({ status: 201 });
     const invite = await offeredByKind();
-    const w = ws as WsSipClient;
-    const tag = 'monitor-browser-tag';
-    w.respond(invite, 180, 'Ringing', { toTag: tag, contactUser: '1005' });
-    // The browser's monitor leg waits beside the desk phone's.
-    expect(await waitFor(async () => (await webRtcLive()) >= 1, 12000)).toBe(true);
-    const d = desk as BaresipPhone;
-    expect((await d.command('accept')).ok).toBe(true);
-    await d.waitForEvent('CALL_ESTABLISHED', 10000);
-    const cancel = await w.waitFor((m) => m.method === 'CANCEL' && m.callId === invite.callId);
-    w.respond(cancel, 200, 'OK', { toTag: tag });
-    w.respond(invite, 487, 'Request Terminated', { toTag: tag });
+    const d = await deskAnswersBrowserCancelled(invite, '1005', 'monitor-browser-tag');
     await sleep(3000);
     expect((await caller.command('hangup')).ok).toBe(true);
     await d.waitForEvent('CALL_CLOSED', 10000);
