@@ -351,11 +351,15 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
     await Promise.all([a.setSources([b]), b.setSources([a])]);
   }
 
-  /** Every worker's totals and legs, now. */
-  async getStats(): Promise<StatsReport[]> {
+  /**
+   * Every worker's totals and legs, now. `legs: false` leaves the legs' reports out (each
+   * worker's report of hundreds of legs is a task of several milliseconds, §5.3).
+   */
+  async getStats(options: { legs?: boolean } = {}): Promise<StatsReport[]> {
     this.assertOpen();
     const live = this.workers.filter((w) => w.alive);
-    return Promise.all(live.map((w) => w.request({ type: 'getStats', legId: null })));
+    const legs = options.legs ?? true;
+    return Promise.all(live.map((w) => w.request({ type: 'getStats', legId: null, legs })));
   }
 
   /**
@@ -526,10 +530,10 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
       case 'stats':
         this.emit('stats', notice.report.worker);
         this.emit('mixerStats', { worker: worker.index, mixer: notice.report.mixer });
-        for (const stats of notice.report.legs) {
-          this.legs.get(stats.legId)?.emit('stats', stats);
-          this.emit('legStats', stats);
-        }
+        this.onLegStats(notice.report.legs);
+        return;
+      case 'legStats':
+        this.onLegStats(notice.legs);
         return;
       case 'promptEnded':
         this.rooms.get(notice.roomId)?.promptEnded(notice.playId, notice.reason);
@@ -537,6 +541,13 @@ export class MediaEngine extends TypedEmitter<MediaEngineEvents> {
       case 'log':
         this.logger[notice.level]({ worker: worker.index, ...notice.fields }, notice.msg);
         return;
+    }
+  }
+
+  private onLegStats(reports: readonly LegStats[]): void {
+    for (const stats of reports) {
+      this.legs.get(stats.legId)?.emit('stats', stats);
+      this.emit('legStats', stats);
     }
   }
 

@@ -453,7 +453,8 @@ export type Command =
   /** Stops the room's recording and tones; its legs stay open, unrouted. */
   | { type: 'closeRoom'; id: number; roomId: number }
   /** legId null: the worker and all its legs. */
-  | { type: 'getStats'; id: number; legId: number | null }
+  /** `legs: false`: the totals only, without every leg's report (legId null). */
+  | { type: 'getStats'; id: number; legId: number | null; legs?: boolean }
   | { type: 'closeLeg'; id: number; legId: number }
   /**
    * Makes the leg a WebRTC leg (ICE-lite, DTLS-SRTP, rtcp-mux; media/secure/) with our ICE
@@ -540,7 +541,10 @@ export type WorkerEvent =
   | ({ type: 'dtmf' } & DtmfEvent)
   /** A WebRTC leg's transport: DTLS done (media flows), or failed (its media is over). */
   | { type: 'secure'; legId: number; state: 'connected' | 'failed'; reason: string }
+  /** Periodic totals, once per statsIntervalMs (its `legs` is empty: they come as legStats). */
   | { type: 'stats'; report: StatsReport }
+  /** Periodic per-leg reports: each leg once per statsIntervalMs, a slice per sweep. */
+  | { type: 'legStats'; legs: LegStats[] }
   /** A prompt's playback ended (played once to its end, stopped, its legs left, room closed). */
   | { type: 'promptEnded'; roomId: number; playId: number; reason: PromptEndReason }
   | { type: 'log'; level: LogLevel; msg: string; fields: Record<string, unknown> };

@@ -509,7 +509,12 @@ function readCommand(x: unknown): Command {
     case 'closeRoom':
       return { type: 'closeRoom', id, roomId: checkRoomId(o.roomId) };
     case 'getStats':
-      return { type: 'getStats', id, legId: o.legId === null ? null : checkLegId(o.legId) };
+      return {
+        type: 'getStats',
+        id,
+        legId: o.legId === null ? null : checkLegId(o.legId),
+        ...(o.legs === undefined ? {} : { legs: bool(o.legs, 'legs') }),
+      };
     case 'closeLeg':
       return { type: 'closeLeg', id, legId: checkLegId(o.legId) };
     case 'secureLeg':

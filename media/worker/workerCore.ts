@@ -32,6 +32,7 @@ import type {
   CommandResults,
   CommandType,
   LegConfig,
+  LegStats,
   LogLevel,
   MediaDirection,
   MixerStats,
@@ -54,6 +55,7 @@ import { SecurePair, secureLive } from '../secure/securePair.js';
 import { loadWerift } from '../secure/werift.js';
 import { createDtlsCertificate } from '../secure/certificate.js';
 import { WorkerRoom } from './workerRoom.js';
+import { StatsSpread } from './statsSpread.js';
 import type { PromptAudio } from '../prompts/promptWav.js';
 import type { RoomHost } from './workerRoom.js';
 
@@ -119,6 +121,8 @@ export class WorkerCore {
   /** The Opus backend was logged (on the first leg that negotiated Opus). */
   private opusReported = false;
   private nextStatsMs: number;
+  /** The legs still to report in this stats interval (statsSpread.ts). */
+  private readonly legStats: StatsSpread<WorkerLeg>;
   private lastSweepMs: number;
   private lagSum = 0;
   private lagMax = 0;
@@ -139,6 +143,7 @@ export class WorkerCore {
     const now = performance.now();
     this.lastSweepMs = now;
     this.nextStatsMs = now + config.statsIntervalMs;
+    this.legStats = new StatsSpread(config.statsIntervalMs / config.sweepIntervalMs);
     this.timer = setInterval(() => this.sweep(), config.sweepIntervalMs);
     this.events = {
       latched: (leg, signalled) => {
@@ -324,7 +329,9 @@ export class WorkerCore {
         this.applyDirection(this.leg(command.legId), command.direction, now);
         return null;
       case 'getStats':
-        return this.report(command.legId === null ? null : this.leg(command.legId));
+        return command.legId === null
+          ? this.report(null, command.legs ?? true)
+          : this.report(this.leg(command.legId));
       case 'closeLeg': {
         const leg = this.legs.get(command.legId);
         if (leg !== undefined) await this.closeLeg(leg);
@@ -756,8 +763,11 @@ export class WorkerCore {
     }
     if (this.config.statsIntervalMs > 0 && now >= this.nextStatsMs) {
       this.nextStatsMs = now + this.config.statsIntervalMs;
-      this.host.post({ type: 'stats', report: this.report(null) });
+      this.host.post({ type: 'stats', report: this.report(null, false) });
+      this.legStats.start(this.statsGroups());
     }
+    const slice = this.legStats.take().filter((leg) => !leg.closed);
+    if (slice.length > 0) this.host.post({ type: 'legStats', legs: this.legReports(slice, now) });
   }
 
   private checkTimeout(leg: WorkerLeg, now: number, timeout: number): void {
@@ -776,8 +786,11 @@ export class WorkerCore {
     return this.config.rtcpIntervalMs * (0.5 + Math.random());
   }
 
-  /** Worker totals and leg stats; starts a new window for utilisation and loop delay. */
-  private report(only: WorkerLeg | null): StatsReport {
+  /**
+   * Worker totals and leg stats (`only`'s, or every leg's when `withLegs`); starts a new
+   * window for utilisation and loop delay.
+   */
+  private report(only: WorkerLeg | null, withLegs = true): StatsReport {
     const now = performance.now();
     const totals = new Counters().add(this.retired);
     for (const leg of this.legs.values()) totals.add(leg.counters);
@@ -790,7 +803,7 @@ export class WorkerCore {
     this.lagSum = 0;
     this.lagMax = 0;
     this.lagCount = 0;
-    const legs = only === null ? [...this.legs.values()] : [only];
+    const legs = only !== null ? [only] : withLegs ? [...this.legs.values()] : [];
     return {
       mixer: this.mixerStats(),
       worker: {
@@ -804,14 +817,49 @@ export class WorkerCore {
         loopDelayMs,
         secureLive: { ...secureLive },
       },
-      legs: legs.map((leg) => {
-        const stats = leg.stats(now);
-        if (leg.pair instanceof SecurePair) {
-          stats.secure = { state: leg.pair.state, ...leg.pair.secure };
-        }
-        return stats;
-      }),
+      legs: this.legReports(legs, now),
     };
+  }
+
+  /**
+   * The legs in groups reported together (statsSpread.ts): a room's members, and legs
+   * relayed to each other, transitively (one call's legs).
+   */
+  private statsGroups(): WorkerLeg[][] {
+    const seen = new Set<WorkerLeg>();
+    const roomsSeen = new Set<number>();
+    const groups: WorkerLeg[][] = [];
+    const visit = (leg: WorkerLeg, group: WorkerLeg[]): void => {
+      if (seen.has(leg) || leg.closed) return;
+      seen.add(leg);
+      group.push(leg);
+    };
+    for (const first of this.legs.values()) {
+      if (seen.has(first)) continue;
+      const group: WorkerLeg[] = [];
+      visit(first, group);
+      for (let i = 0; i < group.length; i++) {
+        const leg = group[i]!;
+        if (leg.roomId !== 0 && !roomsSeen.has(leg.roomId)) {
+          roomsSeen.add(leg.roomId);
+          for (const member of this.rooms.get(leg.roomId)?.members ?? []) visit(member.leg, group);
+        }
+        for (const other of leg.sources) visit(other, group);
+        for (const other of leg.listeners) visit(other, group);
+      }
+      if (group.length > 0) groups.push(group);
+    }
+    return groups;
+  }
+
+  private legReports(legs: readonly WorkerLeg[], now: number): LegStats[] {
+    return legs.map((leg) => {
+      const stats = leg.stats(now);
+      if (leg.pair instanceof SecurePair) {
+        stats.secure = { state: leg.pair.state, ...leg.pair.secure };
+      }
+      return stats;
+    });
   }
 
   private postDtmf(leg: WorkerLeg, digit: DtmfDigit): void {

@@ -162,7 +162,8 @@ export class CallQualityService {
     if (quality !== undefined) leg.quality = quality;
     this.dirty.add(leg.callId);
     if (!this.flushQueued) {
-      // A worker's report carries all of its legs, emitted in one go: publish after it.
+      // A worker's report carries whole calls (a room's or relayed legs together,
+      // docs/architecture.md §5.3), emitted in one go: publish after it.
       this.flushQueued = true;
       queueMicrotask(() => this.flush());
     }

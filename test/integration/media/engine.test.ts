@@ -199,6 +199,10 @@ describe('MediaEngine life cycle', () => {
     expect(report!.worker.legs).toBe(1);
     expect(report!.worker.counters.rtpIn).toBe(50);
     expect(report!.legs.map((l) => l.legId)).toEqual([call.legA.id]);
+    // The totals alone, without the legs' reports.
+    const [totals] = await engine.getStats({ legs: false });
+    expect(totals!.worker).toMatchObject({ legs: 1, counters: { rtpIn: 50 } });
+    expect(totals!.legs).toEqual([]);
   });
 
   it('refuses bad options and arguments with ERR_INVALID_ARGUMENT', async () => {

@@ -89,6 +89,10 @@ describe('validateCommand', () => {
     expect(validateCommand({ type: 'getStats', id: 6, legId: null })).toMatchObject({
       legId: null,
     });
+    expect(validateCommand({ type: 'getStats', id: 6, legId: null, legs: false })).toMatchObject({
+      legId: null,
+      legs: false,
+    });
     expect(validateCommand({ type: 'closeLeg', id: 7, legId: 7 })).toMatchObject({ legId: 7 });
     expect(validateCommand({ type: 'close', id: 8 })).toEqual({ type: 'close', id: 8 });
   });
@@ -132,6 +136,7 @@ describe('validateCommand', () => {
       { type: 'createLeg', id: 1, leg: { ...leg, codecs: [] } },
       { type: 'createLeg', id: 1, leg: { ...leg, forwardDtmf: 'yes' } },
       { type: 'getStats', id: 1 },
+      { type: 'getStats', id: 1, legId: null, legs: 'no' },
     ];
     for (const x of bad) expect(codeOf(() => validateCommand(x))).toBe('ERR_INVALID_COMMAND');
     expect(() =>
