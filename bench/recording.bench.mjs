@@ -22,7 +22,7 @@
  *   --smoke                 10 calls, 1 worker, 2 s windows, one run per setting, nothing
  *                           written (npm run bench:smoke)
  *
- * One run: a fresh MediaEngine (statsIntervalMs 0, no RTCP, no RTP timeout); per call two
+ * One run: a fresh MediaEngine (statsIntervalMs 2000 as the server, no RTCP, no RTP timeout); per call two
  * PCMU legs (group = call, remote = the generator's sockets) in a room of their own with
  * customer and agent (what the server sets up for every answered call: they hear each
  * other, relayed), and when recorded a stereo WAV recording into a temporary directory
@@ -164,12 +164,12 @@ async function runOnce(MediaEngine, o, calls, record) {
     );
     const sock0 = engineSockets(legPorts);
     await startGenerator(gen, targets, WARMUP_MS);
-    const s0 = sumWorkers(await engine.getStats());
+    const s0 = sumWorkers(await engine.getStats({ legs: false }));
     const w0 = await writerCpuMs(engine);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await sleep(o.secs * 1000);
-    const reports = await engine.getStats();
+    const reports = await engine.getStats({ legs: false });
     const s1 = sumWorkers(reports);
     const w1 = await writerCpuMs(engine);
     const wallMs = performance.now() - t0;

@@ -32,7 +32,7 @@
  * Recording is off, always: legs are connected pairwise, with no room and no recording
  * tap (mixer.bench.mjs measures those).
  *
- * One run: a fresh MediaEngine (workers W, statsIntervalMs 0: stats on request only), N
+ * One run: a fresh MediaEngine (workers W, statsIntervalMs 2000 as the server), N
  * calls = 2N legs (PCMU, one group per call, remote = the generator's sockets),
  * engine.connect(a, b); the generator (forked) sends 50 pps of 172-byte PCMU from each of
  * its 2N sockets for 1 s warm-up + SECS, then stops and drains 0.5 s. It counts what the
@@ -195,11 +195,11 @@ async function runOnce(MediaEngine, o, calls, workers) {
     const rssSetup = process.memoryUsage().rss;
     const sock0 = engineSockets(legPorts);
     await startGenerator(gen, targets, WARMUP_MS);
-    const s0 = sumWorkers(await engine.getStats());
+    const s0 = sumWorkers(await engine.getStats({ legs: false }));
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await sleep(o.secs * 1000);
-    const reports = await engine.getStats();
+    const reports = await engine.getStats({ legs: false });
     const s1 = sumWorkers(reports);
     const cpu = process.cpuUsage(c0);
     const wallMs = performance.now() - t0;

@@ -179,11 +179,11 @@ async function runOnce(calls, kind) {
     gen.send({ type: 'start', warmupMs: WARMUP_MS });
     await startedMsg;
     await sleep(WARMUP_MS);
-    const s0 = sumWorkers(await engine.getStats());
+    const s0 = sumWorkers(await engine.getStats({ legs: false }));
     const t0 = performance.now();
     const load0 = loadavg();
     await sleep(o.secs * 1000);
-    const reports = await engine.getStats();
+    const reports = await engine.getStats({ legs: false });
     const s1 = sumWorkers(reports);
     const wallMs = performance.now() - t0;
     const g = await stopGenerator(gen);
