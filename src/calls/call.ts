@@ -276,6 +276,11 @@ export class Call extends TypedEmitter<CallEvents> {
   }
 
   /** The caller's INVITE transaction (a CANCEL matches it, §9.2). */
+  /** The SIP context this call's dialogs use (its logger carries the call id). */
+  get context(): CallContext {
+    return this.ctx;
+  }
+
   get inviteTransaction(): IncomingRequest['transaction'] {
     return this.invite.transaction;
   }

@@ -316,8 +316,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
         incoming.respond(buildResponse(request, 481));
         return;
       }
-      const ctx = this.context(entry.call.record.id);
-      handleInDialog(entry.call, entry.side, incoming, ctx, this.refer);
+      // The call's own context: one logger child per call, not one per in-dialog request.
+      handleInDialog(entry.call, entry.side, incoming, entry.call.context, this.refer);
       return;
     }
     if (request.method !== 'INVITE') {
@@ -529,13 +529,21 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
         ? { queue: { number: destination.queue.number, joinedAt: now } }
         : {}),
     };
-    const call = new Call(record, incoming, dialog.dialog, relayed, media, this.context(callId), {
-      extensions: {
-        ...(who.caller.kind === 'extension' ? { a: who.caller.extension } : {}),
-        ...(destination.kind === 'extension' ? { b: destination.extension } : {}),
+    const call = new Call(
+      record,
+      incoming,
+      dialog.dialog,
+      relayed,
+      media,
+      this.context(callId, logger),
+      {
+        extensions: {
+          ...(who.caller.kind === 'extension' ? { a: who.caller.extension } : {}),
+          ...(destination.kind === 'extension' ? { b: destination.extension } : {}),
+        },
+        callers: { a: who.caller, b: callerOf(destination) },
       },
-      callers: { a: who.caller, b: callerOf(destination) },
-    });
+    );
     this.calls.set(callId, call);
     call.on('dialog', (key, side) => this.dialogs.set(key, { call, side }));
     call.on('dialogDropped', (key) => this.dialogs.delete(key));
@@ -729,8 +737,11 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
     return this.out.contact(endpoint);
   }
 
-  /** The SIP context a call's dialogs use (also a monitoring session's). */
-  context(callId: string): CallContext {
+  /**
+   * The SIP context a call's dialogs use (also a monitoring session's); `logger` is the
+   * call's own child logger when the caller has one already.
+   */
+  context(callId: string, logger: Logger = this.deps.logger.child({ callId })): CallContext {
     const { config } = this.deps;
     return {
       out: this.out,
@@ -743,7 +754,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
       policy: this.policy,
       mediaAddress: this.deps.mediaAddress,
       userAgent: config.sip.userAgent,
-      logger: this.deps.logger.child({ callId }),
+      logger,
     };
   }
 
