@@ -68,8 +68,6 @@ export class EventBus {
     if (this.closed) return event;
     this.seq = event.seq;
     this.ring[(event.seq - 1) % this.capacity] = event;
-    // Nobody listening (no event stream client, no cluster): nothing to copy or call.
-    if (this.subscriptions.size === 0) return event;
     for (const s of [...this.subscriptions]) {
       if (!this.subscriptions.has(s)) continue; // unsubscribed by an earlier listener
       try {
