@@ -12,9 +12,13 @@
  *   --repeat K       rounds (default 4); a round runs every build off, then on
  *   --dists "dist"   build folders (relative to the repository) to compare, e.g.
  *                    "dist-base dist" for an A/B against a copy of an older build
- *   --dir DIR        where the recordings go (default SCRATCH/cps-recording-<time>,
- *                    removed after each run; the file system's cost of creating files there
- *                    is part of what is measured, see docs/architecture.md §7.5)
+ *   --dir DIR        where the recordings go (default SCRATCH/cps-recording-<time>), one
+ *                    folder per run, all removed after the last run: on an ext4 without a
+ *                    journal, creating a file scans past every inode freed in the last
+ *                    minutes (ext4's recently_deleted), so removing a run's files before the
+ *                    next made that run's creates pay for them. The file system's cost of
+ *                    creating files there is part of what is measured (docs/architecture.md
+ *                    §7.5)
  *   --via server|engine  server (default): each call through the server's own code for
  *                    it, CallMedia (src/calls/callMedia.ts: two legs, the answer's codecs,
  *                    the room) and the RecordingTap (src/recording/recordingTap.ts: roles,
@@ -248,7 +252,6 @@ async function runChild([, dist, rec, dir, n, rate, hold, via = 'engine']) {
     );
   } finally {
     await engine.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -294,6 +297,7 @@ async function main() {
   const dir = o.dir ?? path.join(SCRATCH, `cps-recording-${stamp()}`);
   const m = machine();
   const rows = [];
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   for (let round = 1; round <= o.repeat; round++) {
     for (const dist of dists) {
       for (const rec of ['off', 'on']) {
@@ -305,7 +309,7 @@ async function main() {
             '--child',
             dist,
             rec,
-            dir,
+            path.join(dir, `${round}-${path.basename(dist)}-${rec}`),
             o.calls,
             o.rate,
             o.hold,
@@ -327,7 +331,7 @@ async function main() {
     '',
     `- machine: ${m.nproc} CPU (${m.cpu}), kernel ${m.kernel}, ${m.memGb} GB RAM; node ${m.node}; load average at start ${m.load}, at end ${loadavg()}`,
     `- command: \`${commandLine('cpsRecording.bench.mjs')}\``,
-    `- setup: ${o.calls} calls at ${o.rate}/s held ${o.hold} ms per run, 2 workers; ${o.via === 'server' ? "each call through the server's CallMedia and RecordingTap" : 'each call through the MediaEngine API, each step awaited'}; recording = stereo WAV + the sidecar written at the start and rewritten at the end; runs interleaved (per round every build off then on), ${o.repeat} round(s); CPU of the whole process per call (µs), the main thread's, the workers' and the writer's share; voluntary context switches per call (all threads); recordings in ${path.dirname(dir)}`,
+    `- setup: ${o.calls} calls at ${o.rate}/s held ${o.hold} ms per run, 2 workers; ${o.via === 'server' ? "each call through the server's CallMedia and RecordingTap" : 'each call through the MediaEngine API, each step awaited'}; recording = stereo WAV + the sidecar written at the start and rewritten at the end; runs interleaved (per round every build off then on), ${o.repeat} round(s); CPU of the whole process per call (µs), the main thread's, the workers' and the writer's share; voluntary context switches per call (all threads); recordings in ${path.dirname(dir)}, a folder per run, all removed after the last run`,
     '',
     '| build | recording | runs | µs CPU/call (median) | of which sys | main thread | workers | writer | writer batches/call | switches/call | runs (µs/call) |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

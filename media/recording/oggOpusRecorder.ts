@@ -83,6 +83,20 @@ export class OggOpusRecorder implements RecordingSink {
     file: RecordingFile,
     options: Omit<OggOpusOptions, 'path'>,
   ): Promise<OggOpusRecorder> {
+    const { recorder, written } = OggOpusRecorder.begin(file, options);
+    await written;
+    return recorder;
+  }
+
+  /**
+   * As `create`, without waiting for the header pages: the recorder at once, and `written`,
+   * which settles when they are on file (rejects if they could not be written; the caller
+   * closes the file). Until then the recorder must not be written to (WavRecorder.begin).
+   */
+  static begin(
+    file: RecordingFile,
+    options: Omit<OggOpusOptions, 'path'>,
+  ): { recorder: OggOpusRecorder; written: Promise<void> } {
     const r = new OggOpusRecorder(file, options);
     const head = r.stream.page(
       [opusHead(options.channels, OPUS_PRE_SKIP, options.inputSampleRate)],
@@ -90,8 +104,7 @@ export class OggOpusRecorder implements RecordingSink {
       OGG_BOS,
     );
     const tags = r.stream.page([opusTags('callwatch')], 0);
-    await r.writeAll(Buffer.concat([head, tags]));
-    return r;
+    return { recorder: r, written: r.writeAll(Buffer.concat([head, tags])) };
   }
 
   private constructor(

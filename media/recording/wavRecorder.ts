@@ -316,6 +316,35 @@ export class WavRecorder {
     return WavRecorder.start(file, s);
   }
 
+  /**
+   * As `create`, without waiting for the header: the recorder at once (it may take frames),
+   * and `written`, which settles when the header is on file, or rejects, the file closed,
+   * when it could not be written (a create the writer thread refused: EEXIST, ENOENT…).
+   * Until it resolves, the recorder must not be written to the file: a room feeds it its
+   * packets meanwhile, so its file can start when the recording was asked for, not when the
+   * create came back (docs/architecture.md §7.6). Invalid options throw, the file closed.
+   */
+  static begin(
+    file: WavFile,
+    options: Omit<WavRecorderOptions, 'path'>,
+  ): { recorder: WavRecorder; written: Promise<void> } {
+    let s: Settings;
+    try {
+      s = settings({ ...options, path: '' });
+    } catch (err) {
+      void file.close().catch(() => undefined);
+      throw err;
+    }
+    const recorder = new WavRecorder(file, s);
+    const written = writeFully(file, recorder.header, recorder.headerSize, 0, shortWrite).catch(
+      async (err: unknown) => {
+        await file.close().catch(() => undefined);
+        throw asError(err);
+      },
+    );
+    return { recorder, written };
+  }
+
   private static async start(file: WavFile, s: Settings): Promise<WavRecorder> {
     const recorder = new WavRecorder(file, s);
     try {

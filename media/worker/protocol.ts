@@ -209,6 +209,11 @@ export interface RecordingStarted {
   sampleRate: number;
   /** How samples are stored: pcm16, mulaw, alaw or opus. */
   encoding: 'pcm16' | 'mulaw' | 'alaw' | 'opus';
+  /**
+   * Wall-clock ms (the worker's Date.now()) of the file's first sample: when the worker
+   * started the recording, before its file was created (docs/architecture.md §7.6).
+   */
+  startedAt?: number;
 }
 
 export interface RecordingSummary {

@@ -5,7 +5,7 @@
  * sweep calls `drain`. Nothing here runs on the room's frame clock.
  */
 import { PacketRecorder } from '../recording/packetRecorder.js';
-import { openSink } from '../recording/openSink.js';
+import { beginSink } from '../recording/openSink.js';
 import type { CreateRecordingFile } from '../recording/recordingFile.js';
 import type { RecordingSink } from '../recording/recordingSink.js';
 import { codecOfKind } from './legCodecs.js';
@@ -30,6 +30,12 @@ export class RoomRecording {
    * in their G.711 law (µ-law when none is G.711); an `ogg-opus` file is encoded at
    * 16 kHz, its header recording the call's rate. `createFile` makes the file (the
    * worker's recording writer client; node:fs when absent).
+   *
+   * The recording starts now, not when the file is open: its legs feed it from now on
+   * while the file is created and its header written (the writer client may hold the
+   * create a little to send it with other ops, docs/architecture.md §7.6), and its
+   * timeline starts now, so the wait costs no audio. Resolves once the header is on file;
+   * if it cannot be (EEXIST, ENOENT…), the legs stop feeding it and it rejects.
    */
   static async open(
     config: RecordingConfig,
@@ -44,7 +50,9 @@ export class RoomRecording {
       legs.find((l) => l.payloads.sendKind === KIND_PCMA || l.payloads.sendKind === KIND_PCMU)
         ?.payloads.sendKind === KIND_PCMA;
     const format = config.format ?? 'wav';
-    const { sink, encoding } = await openSink({
+    const startMs = now();
+    const startedAt = Date.now();
+    const { sink, encoding, written } = await beginSink({
       path: config.path,
       channels: config.channels,
       format,
@@ -53,16 +61,35 @@ export class RoomRecording {
       ...(config.fileMode !== undefined ? { fileMode: config.fileMode } : {}),
       ...(createFile !== undefined ? { createFile } : {}),
     });
-    const recorder = new PacketRecorder({
-      sink,
-      startMs: now(),
-      codecOfKind,
-      ...(encoding === 'mulaw' ? { passthroughKind: KIND_PCMU } : {}),
-      ...(encoding === 'alaw' ? { passthroughKind: KIND_PCMA } : {}),
-    });
-    const started: RecordingStarted = { format, sampleRate: sink.sampleRate, encoding };
-    const recording = new RoomRecording(config.path, started, sink, recorder);
-    recording.setTracks(tracks);
+    let recording: RoomRecording;
+    try {
+      const recorder = new PacketRecorder({
+        sink,
+        startMs,
+        codecOfKind,
+        ...(encoding === 'mulaw' ? { passthroughKind: KIND_PCMU } : {}),
+        ...(encoding === 'alaw' ? { passthroughKind: KIND_PCMA } : {}),
+      });
+      const started: RecordingStarted = {
+        format,
+        sampleRate: sink.sampleRate,
+        encoding,
+        startedAt,
+      };
+      recording = new RoomRecording(config.path, started, sink, recorder);
+      recording.setTracks(tracks);
+    } catch (err) {
+      // The file is closed once its header settled (a failed header closed it already).
+      await written.then(() => sink.close()).catch(() => undefined);
+      throw err;
+    }
+    try {
+      await written;
+    } catch (err) {
+      for (const leg of recording.tracked) recording.detach(leg);
+      recording.tracked = [];
+      throw err;
+    }
     return recording;
   }
 

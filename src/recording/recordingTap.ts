@@ -182,8 +182,9 @@ export class RecordingTap {
       await ensureDir(this.directory, this.config.recording.dirMode);
       recording.started = await startRecording();
     }
-    // The file's first sample: the worker's recording starts when its file is open.
-    recording.startedAt = Date.now();
+    // The file's first sample: the worker starts the recording's timeline when it takes the
+    // command, before its file is created (docs/architecture.md §7.6), and says when.
+    recording.startedAt = recording.started?.startedAt ?? Date.now();
     this.recordings.set(call.record.id, recording);
     try {
       await this.writeSidecar(call, recording, null, []);

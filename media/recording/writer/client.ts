@@ -38,9 +38,11 @@ const MAX_SPARE = 4;
  * close) comes with the engine's commands for that call, one call per turn at a few
  * hundred call set-ups per second: each was a message to the writer thread and one back,
  * two thread wake-ups on a small machine. Held this long, the closes of the calls ending
- * meanwhile share one message each way, and ride with the next create or sweep when one
- * comes sooner (docs/architecture.md §7.6). A create is never held: a recording's start
- * waits for it, and its file starts when it is open.
+ * meanwhile share one message each way (docs/architecture.md §7.6). Creates are held
+ * too: each recording's create was a round trip of its own (a wake-up of the writer, then
+ * of the worker, then of the main thread for the start's answer), one per call set-up; a
+ * recording is fed from its start while its file is created (roomRecording.ts), so the
+ * wait costs it no audio, and only its start's answer comes up to this much later.
  */
 export const WORKER_WRITER_BATCH_MS = 20;
 
@@ -73,9 +75,9 @@ export class WriterClient {
     private readonly port: MessagePort,
     /**
      * How long ops wait to be sent, gathering those that follow into the same batch: 0
-     * sends at the end of this turn; a media worker's (WORKER_WRITER_BATCH_MS: its closes
-     * and blocks; a create goes at once) and the main thread's sidecars, one or two ops
-     * per call at any time, go a few calls per message.
+     * sends at the end of this turn; a media worker's (WORKER_WRITER_BATCH_MS: its creates,
+     * closes and blocks) and the main thread's sidecars, one or two ops per call at any
+     * time, go a few calls per message.
      */
     private readonly delayMs = 0,
   ) {
@@ -100,8 +102,8 @@ export class WriterClient {
   }
 
   /**
-   * The same file as `create`, without waiting for it: the create goes in this turn's
-   * batch, and the ops called on the file now go in the same batch behind it (one round
+   * The same file as `create`, without waiting for it: the create goes in the next batch,
+   * and the ops called on the file now go in the same batch behind it (one round
    * trip to open a recording and write its header). If the create fails, each of them
    * rejects with its error (EEXIST, ENOENT…), and `close` only forgets the file.
    */
@@ -171,18 +173,11 @@ export class WriterClient {
     return new Promise<number>((resolve, reject) => {
       this.ops.push(op);
       this.waiting.push({ resolve, reject });
-      // A create goes at the end of this turn whatever the delay, with all that waits: a
-      // recording's start waits for it (its file starts when it is open).
-      const now = this.delayMs === 0 || op.k === 'create';
       if (!this.scheduled) {
         this.scheduled = true;
         this.port.ref();
-        if (now) setImmediate(() => this.flush());
+        if (this.delayMs === 0) setImmediate(() => this.flush());
         else this.timer = setTimeout(() => this.flush(), this.delayMs);
-      } else if (now && this.timer !== null) {
-        clearTimeout(this.timer);
-        this.timer = null;
-        setImmediate(() => this.flush());
       }
     });
   }

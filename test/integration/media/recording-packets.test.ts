@@ -69,8 +69,8 @@ const AGENT_TONE_MS = 1500;
 interface Recorded {
   summary: RecordingSummary;
   /**
-   * Wall-clock ms the recording certainly covered (from startRecording's answer to the
-   * close being asked) and at most covered (from asking for the start to the close's
+   * Wall-clock ms the recording certainly covered (from its start as the worker reports
+   * it to the close being asked) and at most covered (from asking for the start to the close's
    * answer): the worker starts and stops somewhere inside those windows, which a loaded
    * machine widens (a command queued behind other work), so the file's length is checked
    * against both rather than against one instant guessed for each.
@@ -109,8 +109,16 @@ async function recordCall(
     ].sort((x, y) => x.at - y.at), // stable: each party's own order is kept
   );
   const before = performance.now();
-  await c.room.startRecording({ path, channels: 2, format });
-  const t0 = performance.now();
+  const started = await c.room.startRecording({ path, channels: 2, format });
+  // The file's first sample, as the worker reports it (wall clock, here in this thread's
+  // performance time): the worker starts the recording when it takes the command, and
+  // answers once the file is created, up to a writer batch later (docs/architecture.md
+  // §7.6). Times below count from it, within [before, answer].
+  const answered = performance.now();
+  const t0 = Math.min(
+    answered,
+    Math.max(before, (started.startedAt ?? Date.now()) - performance.timeOrigin),
+  );
   const playing = senders!.play([c.customerLeg.localPort, c.agentLeg.localPort]);
   await during?.();
   await sleep(t0 + durationMs - performance.now());
@@ -118,7 +126,7 @@ async function recordCall(
   const summary = (await c.room.close()) as RecordingSummary;
   const closed = performance.now();
   const { received, maxLateMs, startedAt } = await playing;
-  // The worker's start lies between `before` and t0, its stop between `end` and `closed`.
+  // The worker's start is t0, within [before, answered]; its stop between `end` and `closed`.
   const sendStartMs = startedAt - t0;
   return {
     summary,

@@ -166,6 +166,78 @@ describe('WorkerRoom routes: relay or mix, decided from gains and codecs', () =>
   });
 });
 
+describe('WorkerRoom recording start: fed from the command, while its file is created', () => {
+  const fakeLeg = (id: number) =>
+    ({
+      id,
+      payloads: new PayloadMap([{ name: 'PCMU', payloadType: 0 }], null),
+      mixListener: -1,
+      sources: [],
+      jitter: null,
+      roomId: 0,
+      recordTap: null,
+      recordSlot: -1,
+    }) as unknown as WorkerLeg;
+  const member = (leg: WorkerLeg, other: WorkerLeg) => ({ leg, hears: [{ leg: other, gain: 1 }] });
+  /** A file whose writes wait for `open()` (a create the writer thread has not done yet). */
+  const heldFile = (fail?: NodeJS.ErrnoException) => {
+    let open!: () => void;
+    const created = new Promise<void>((resolve) => (open = resolve));
+    const positions: number[] = [];
+    const file = {
+      async write(_b: Buffer, _o: number, length: number, position: number) {
+        await created;
+        if (fail !== undefined) throw fail;
+        positions.push(position);
+        return { bytesWritten: length };
+      },
+      close: async (): Promise<void> => undefined,
+    };
+    return { file, open, positions };
+  };
+
+  it('its legs feed it and its timeline runs before the file is open', async () => {
+    const { file, open, positions } = heldFile();
+    const room = new WorkerRoom(21, { ...host, createRecordingFile: async () => file });
+    const [a, b] = [fakeLeg(1), fakeLeg(2)];
+    room.setMembers([member(a, b), member(b, a)], [[a], [b]]);
+    const before = Date.now();
+    const starting = room.startRecording({ path: 'held.wav', channels: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    // The create is still on its way, and the legs' packets are already queued for it.
+    expect(positions).toEqual([]);
+    expect(a.recordTap).not.toBeNull();
+    expect(b.recordTap).toBe(a.recordTap);
+    open();
+    const started = await starting;
+    expect(positions).toEqual([0]); // the header
+    expect(started.startedAt).toBeGreaterThanOrEqual(before);
+    expect(started.startedAt).toBeLessThan(before + 100);
+    // The file starts at the command: the 120 ms its create took are in it.
+    const summary = await room.close();
+    expect(summary!.frames).toBeGreaterThanOrEqual(120 / 20);
+    expect(a.recordTap).toBeNull();
+  });
+
+  it('a create that fails: the start rejects with its error and no leg feeds it', async () => {
+    const exists: NodeJS.ErrnoException = Object.assign(new Error('EEXIST: file exists'), {
+      code: 'EEXIST',
+    });
+    const { file, open } = heldFile(exists);
+    const room = new WorkerRoom(22, { ...host, createRecordingFile: async () => file });
+    const [a, b] = [fakeLeg(1), fakeLeg(2)];
+    room.setMembers([member(a, b), member(b, a)], [[a], [b]]);
+    const starting = room.startRecording({ path: 'exists.wav', channels: 2 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(a.recordTap).not.toBeNull();
+    open();
+    await expect(starting).rejects.toMatchObject({ code: 'EEXIST' });
+    expect([a.recordTap, b.recordTap]).toEqual([null, null]);
+    expect(room.recording).toBe(false);
+    expect(await room.close()).toBeNull();
+  });
+});
+
 describe('WorkerRoom prompts: played into named legs only, their end reported once', () => {
   interface FakeLeg {
     id: number;
