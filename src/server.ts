@@ -525,7 +525,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         () => clock.now(),
         (ms) => new Date(ms + wallOffset),
       );
-      if (cluster !== undefined) shareListing(cluster, config, listing, supervision.monitoring);
+      if (cluster !== undefined) shareListing(cluster, listing, supervision.monitoring);
       registerMonitoringRoutes(http, {
         config,
         supervision,

@@ -119,6 +119,9 @@ export type CallEvents = {
   early: [CallRecord];
   answered: [CallRecord];
   ended: [CallRecord];
+  /** Who the call's parties are changed (`parties`): a transfer, a queue member's answer, a
+   * takeover's release. */
+  parties: [];
 };
 
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
@@ -332,6 +335,16 @@ export class Call extends TypedEmitter<CallEvents> {
     return this._extensions;
   }
 
+  /** The extensions that are parties of the call: each side's, unless a takeover released it. */
+  get parties(): string[] {
+    const parties: string[] = [];
+    for (const side of ['a', 'b'] as const) {
+      const extension = this._extensions[side];
+      if (extension !== undefined && this.core.released !== side) parties.push(extension);
+    }
+    return parties;
+  }
+
   /** Who `side` is as a caller (the dial plan resolves a transfer from it as this). */
   callerOf(side: Side): Caller {
     return this.callers[side];
@@ -423,6 +436,7 @@ export class Call extends TypedEmitter<CallEvents> {
     else extensions[side] = to;
     this._extensions = extensions;
     this.callers[side] = callerOf(destination);
+    this.emit('parties');
     return { old, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
   }
 
@@ -797,6 +811,7 @@ export class Call extends TypedEmitter<CallEvents> {
         return;
       case 'byeReleased':
         this.log.info({ side: action.side }, 'side released by a takeover');
+        this.emit('parties');
         if (action.side === 'a') {
           inBackground(this.byeA(), this.log, 'BYE to the released caller failed');
           terminateDialog(this._dialogA);
@@ -942,6 +957,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this._remote.b = sdp.session;
     this._extensions = { ...this._extensions, b: member };
     this.callers.b = { kind: 'extension', extension: member };
+    this.emit('parties');
     queue.hold.stop();
     this.record.answeredAt = this.ctx.clock.now();
     // The routes right behind the answer's media, as in answer().

@@ -70,6 +70,7 @@ import { PromptHoldAudio, ToneHoldAudio, type HoldAudio } from '../queues/holdAu
 import type { QueuePrompts } from '../queues/holdPrompts.js';
 import { PositionAnnouncingHold } from '../queues/positionAnnouncer.js';
 import { inBackground } from '../util/background.js';
+import { HolderIndex } from '../util/holderIndex.js';
 
 export interface CallServiceDeps {
   stack: SipStack;
@@ -134,6 +135,8 @@ const CLOSE_GRACE_MS = 2000;
 
 export class CallService extends TypedEmitter<CallServiceEvents> implements DialogRoutes {
   private readonly calls = new Map<string, Call>();
+  /** The extensions that are parties of each live call (Call.parties), by call id. */
+  private readonly parties = new HolderIndex<string, string>();
   private readonly dialogs = new Map<string, { call: Call; side: Side }>();
   private readonly foreignDialogs = new Map<string, DialogHandler>();
   private readonly refer: ReferHandler;
@@ -258,23 +261,12 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
 
   /** Whether `extension` is a party of a live call (ringing included, released excluded). */
   isInCall(extension: string): boolean {
-    for (const party of this.parties()) if (party === extension) return true;
-    return false;
+    return this.parties.has(extension);
   }
 
-  /** The extensions in live calls, each once. */
+  /** The extensions in live calls, each once (a snapshot). */
   private extensionsInCalls(): Set<string> {
-    return new Set(this.parties());
-  }
-
-  /** The extension of each live call's side (a released side is no longer a party). */
-  private *parties(): Generator<string> {
-    for (const call of this.calls.values()) {
-      for (const side of ['a', 'b'] as const) {
-        const extension = call.extensions[side];
-        if (extension !== undefined && call.released !== side) yield extension;
-      }
-    }
+    return this.parties.keys();
   }
 
   /** The live call with this id (not ended). */
@@ -545,6 +537,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
       },
     );
     this.calls.set(callId, call);
+    this.parties.set(callId, call.parties);
+    call.on('parties', () => this.parties.set(callId, call.parties));
     call.on('dialog', (key, side) => this.dialogs.set(key, { call, side }));
     call.on('dialogDropped', (key) => this.dialogs.delete(key));
     call.on('early', (r) => this.emit('early', r));
@@ -557,6 +551,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
     call.on('ended', (r) => {
       const live = this.live(call);
       this.calls.delete(callId);
+      this.parties.delete(callId);
       // The call dropped its dialogs itself ('dialogDropped'; one whose 2xx awaits its
       // ACK later, Call.end).
       for (const branch of call.branches) this.ownBranches.delete(branch);

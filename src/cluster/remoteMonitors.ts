@@ -12,6 +12,7 @@ import type { EventBus } from '../events/eventBus.js';
 import type { Logger } from '../logging.js';
 import type { ClusterKeys } from './keys.js';
 import type { RedisConnection } from './redisConnection.js';
+import { HolderIndex } from '../util/holderIndex.js';
 
 export interface RemoteMonitorsDeps {
   events: EventBus;
@@ -24,7 +25,7 @@ export interface RemoteMonitorsDeps {
 
 export class RemoteMonitors {
   /** Session id → supervisor, for sessions held by other instances. */
-  private readonly sessions = new Map<string, string>();
+  private readonly sessions = new HolderIndex<string, string>();
   private unsubscribe: (() => void) | undefined;
   private timer: TimerHandle | undefined;
   private stopped = false;
@@ -38,7 +39,7 @@ export class RemoteMonitors {
       (e) => {
         if (e.type !== 'monitor.started' && e.type !== 'monitor.ended') return;
         if (e.sessionId === null) return;
-        if (e.type === 'monitor.started') this.sessions.set(e.sessionId, e.supervisor);
+        if (e.type === 'monitor.started') this.sessions.set(e.sessionId, [e.supervisor]);
         else this.sessions.delete(e.sessionId);
       },
     );
@@ -53,8 +54,7 @@ export class RemoteMonitors {
 
   /** Whether `supervisor` has a live session on another instance. */
   isMonitoring(supervisor: string): boolean {
-    for (const s of this.sessions.values()) if (s === supervisor) return true;
-    return false;
+    return this.sessions.has(supervisor);
   }
 
   private schedule(): void {
@@ -69,7 +69,7 @@ export class RemoteMonitors {
 
   private async prune(): Promise<void> {
     const { redis, keys } = this.deps;
-    const ids = [...this.sessions.keys()];
+    const ids = this.sessions.holders();
     if (ids.length === 0 || !redis.available) return;
     const owners = await redis.commands.mget(ids.map((id) => keys.monitor(id)));
     owners.forEach((owner, i) => {

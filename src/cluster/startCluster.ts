@@ -222,24 +222,18 @@ export function featureCodeRedirect(
   });
 }
 
-/** Each call's listing entry goes into the shared index with the call (sharedListing.ts). */
+/**
+ * Each call's listing entry goes into the shared index with the call (sharedListing.ts):
+ * its view and the owner's facts about it, the same size whatever the supervisors.
+ */
 export function shareListing(
   cluster: RunningCluster,
-  config: Config,
   listing: Pick<LiveCallListing, 'get'>,
-  monitoring: Pick<MonitoringService, 'permissions' | 'eligibility'>,
+  monitoring: Pick<MonitoringService, 'callFacts'>,
 ): void {
-  const extensions = config.extensions.map((e) => e.number);
   cluster.index.setListing((id) => {
     const view = listing.get(id);
-    return view === undefined
-      ? undefined
-      : sharedListing(
-          view,
-          extensions,
-          (supervisor, agent) => monitoring.permissions.modesFor(supervisor, agent).length > 0,
-          (supervisor, callId) => monitoring.eligibility(supervisor, callId),
-        );
+    return view === undefined ? undefined : sharedListing(view, monitoring.callFacts(id));
   });
 }
 

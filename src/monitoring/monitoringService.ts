@@ -5,16 +5,11 @@
  * in-call digit from that phone (consumed by the media engine, never heard in the call),
  * the REST API and its adapters (Yeastar, CTI).
  *
- * Checks, first failure first (refusals.ts has the codes and what each trigger answers):
- *   permissions (permissions.ts: enabled, extensions, self, allowMonitoring, groups, mode);
- *   the supervisor's presence is away or dnd → monitor-unavailable (supervisorPresence.ts);
- *   the target is itself monitoring → target-is-monitor; the monitor is monitoring or in
- *   a call → monitor-busy; the target is in no answered call → no-call; the call was taken
- *   over → taken-over; the call is full (maxParticipants) → max-participants; and for the
- *   API, the monitor has a registered phone (of the kind asked for: `device` browser or
- *   phone) → monitor-not-registered.
- * The same checks, without side effects, answer "may this supervisor join this call, in
- * which modes" for the live-call listing (eligibility()), so the two cannot drift.
+ * Checks, first failure first: joinChecks.ts, one pure function over the call's facts
+ * (callFacts(): only the call's owner has them) and the supervisor's (supervisorFacts()),
+ * with the codes of refusals.ts. The same function, without side effects, answers "may
+ * this supervisor join this call, in which modes" for the live-call listing (join()), here
+ * and on another instance from the shared listing, so they cannot drift.
  *
  * A session starts 'calling' (the API rings the supervisor's phone) or straight 'active'
  * (a feature code: the supervisor's own INVITE is answered), then 'ended'. Modes: listen /
@@ -49,10 +44,18 @@ import {
   type MonitorSessionRecord,
   type MonitorTrigger,
 } from './monitorSession.js';
-import { MONITOR_MODES } from './modes.js';
+import {
+  joinEligibility,
+  evaluateJoin,
+  type CallFacts,
+  type JoinEligibility,
+  type JoinRules,
+  type Refusal,
+  type SupervisorFacts,
+} from './joinChecks.js';
 import { Permissions } from './permissions.js';
 import type { PresenceStatus } from './supervisorPresence.js';
-import { MonitorRefusal, sipStatusOf, type RefusalCode } from './refusals.js';
+import { MonitorRefusal, refusalMessage, sipStatusOf, type RefusalCode } from './refusals.js';
 import {
   answerMonitorInvite,
   callSupervisor,
@@ -61,6 +64,7 @@ import {
 } from './supervisorLeg.js';
 import type { Logger } from '../logging.js';
 import { inBackground } from '../util/background.js';
+import { HolderIndex } from '../util/holderIndex.js';
 import { waitAtMost } from '../util/waitAtMost.js';
 
 /**
@@ -201,15 +205,13 @@ export function bindingsForDevice(
   return bindings.filter((b) => isBrowserContact(b.uri) === (device === 'browser'));
 }
 
-/** Whether a supervisor may join a call now: the modes it may use, else why not. */
-export interface JoinEligibility {
-  modes: MonitorMode[];
-  refusal: { code: RefusalCode; message: string } | null;
+/** Where a request points: the answered call and its monitored extension, as far as known. */
+interface Located {
+  /** Asked by call id and it is not answered: why. */
+  unanswered?: Refusal;
+  agent?: string;
+  found?: { call: MonitorableCall; side: Side };
 }
-
-/** The outcome of the checks: a refusal, or the call and its monitored extension. */
-type CheckResult =
-  { refusal: MonitorRefusal } | { found: { call: MonitorableCall; side: Side }; agent: string };
 
 /** How long close() waits for the answers to the supervisors' BYEs. */
 const CLOSE_GRACE_MS = 2000;
@@ -217,6 +219,8 @@ const CLOSE_GRACE_MS = 2000;
 export class MonitoringService extends TypedEmitter<MonitoringEvents> {
   readonly permissions: Permissions;
   private readonly byCall = new Map<string, CallMonitoring>();
+  /** The supervisor of each session not ended (ringing or active), by session id. */
+  private readonly supervisors = new HolderIndex<string, string>();
   private nextId = 1;
 
   constructor(private readonly deps: MonitoringDeps) {
@@ -238,12 +242,17 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
   }
 
   session(id: string): MonitorSessionRecord | undefined {
-    return this.active.find((r) => r.id === id);
+    return this.find(id)?.record;
   }
 
-  /** The sessions of a call not ended. */
+  /** The sessions of a call not ended (ringing ones first). */
   sessionsOf(callId: string): MonitorSessionRecord[] {
-    return this.active.filter((r) => r.callId === callId);
+    const m = this.byCall.get(callId);
+    if (m === undefined) return [];
+    return [
+      ...[...m.calling.values()].map((c) => c.record),
+      ...[...m.sessions].map((s) => s.record),
+    ];
   }
 
   /** Every session a call had (for its recording sidecar). */
@@ -258,34 +267,46 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
 
   /** Whether `extension` is monitoring (or being rung to monitor) a call now. */
   isMonitoring(extension: string): boolean {
-    return this.active.some((r) => r.supervisor === extension);
+    return this.supervisors.has(extension);
   }
 
   /**
-   * Whether `supervisor` may join call `callId` through the API now, and in which modes:
-   * the checks of start() for each mode, without side effects (nothing is audited,
-   * emitted or created). When no mode passes, `refusal` is what a start would answer
-   * (the first refusal that is not `mode-not-allowed`, if any).
+   * Whether `supervisor` may join a call through the API now, and in which modes: the
+   * checks of start() for each mode, without side effects (nothing is audited, emitted or
+   * created). When no mode passes, `refusal` is what a start would answer (the first
+   * refusal that is not `mode-not-allowed`, if any). `call`: the call's facts, from this
+   * instance (callFacts) or from the call's owner (the shared listing,
+   * docs/architecture.md §17.8); `facts`: the supervisor's, from this instance
+   * (supervisorFacts, gathered once per request).
    */
-  eligibility(supervisor: string, callId: string, device?: MonitorDevice): JoinEligibility {
-    const modes: MonitorMode[] = [];
-    let refusal: MonitorRefusal | undefined;
-    for (const mode of MONITOR_MODES) {
-      const result = this.evaluate(
-        { supervisor, callId, mode, trigger: 'api', actor: null, ...(device ? { device } : {}) },
-        true,
-      );
-      if (!('refusal' in result)) modes.push(mode);
-      else if (refusal === undefined || refusal.code === 'mode-not-allowed') {
-        refusal = result.refusal;
-      }
-    }
+  join(supervisor: string, call: CallFacts, facts: SupervisorFacts): JoinEligibility {
+    return joinEligibility(call, facts, this.rules({ supervisor }));
+  }
+
+  /** What this instance, the owner, knows of call `callId` for the checks (joinChecks.ts). */
+  callFacts(callId: string): CallFacts {
+    return this.factsOf(this.locate({ callId }));
+  }
+
+  /**
+   * What this instance knows of `supervisor` for the checks of an API start: presence,
+   * busy (monitoring here or elsewhere, in a call here), registered contacts of `device`.
+   */
+  supervisorFacts(supervisor: string, device?: MonitorDevice, viaApi = true): SupervisorFacts {
     return {
-      modes,
-      refusal:
-        modes.length > 0 || refusal === undefined
-          ? null
-          : { code: refusal.code, message: refusal.message },
+      presence: this.deps.presence?.statusOf(supervisor) ?? 'available',
+      busy:
+        this.isMonitoring(supervisor) ||
+        this.deps.calls.isInCall(supervisor) ||
+        this.deps.monitoringElsewhere?.(supervisor) === true,
+      ...(viaApi
+        ? {
+            contacts: {
+              registered: this.bindingsFor(supervisor, device).length > 0,
+              ...(device !== undefined ? { device } : {}),
+            },
+          }
+        : {}),
     };
   }
 
@@ -395,7 +416,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
       host: this.deps.host,
       ringMs: this.deps.config.calls.noAnswerTimeoutSec * 1000,
     });
-    entry.calling.set(record.id, { record, cancel: () => ringing.cancel() });
+    this.addCalling(entry, record, () => ringing.cancel());
     entry.history.push(record);
     inBackground(this.prepareRoles(entry), ctx.logger, 'setting the call roles failed');
     ringing.answered
@@ -405,7 +426,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
           // its dialog exists, so it gets a BYE, not only a closed media leg.
           const release = () =>
             Promise.all([sendBye(ctx, leg.dialog, leg.destination), leg.leg.close()]);
-          if (!entry.calling.delete(record.id) || record.state === 'ended') {
+          if (!this.removeCalling(entry, record.id) || record.state === 'ended') {
             await release();
             return;
           }
@@ -423,7 +444,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
           this.deps.onJoined?.(entry.call.id, record.supervisor);
         },
         (err: unknown) => {
-          if (!entry.calling.delete(record.id)) return;
+          if (!this.removeCalling(entry, record.id)) return;
           const reason: MonitorEndReason =
             err instanceof MonitorRefusal ? 'no-answer' : 'media-failed';
           if (!(err instanceof MonitorRefusal))
@@ -487,7 +508,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     const { entry, session, record } = found;
     if (session === undefined) {
       entry.calling.get(sessionId)?.cancel();
-      entry.calling.delete(sessionId);
+      this.removeCalling(entry, sessionId);
       this.finish(record, 'stopped');
       await this.audit('stop', record, 'stopped', null, trigger, actor);
       return;
@@ -563,7 +584,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     reason: MonitorEndReason,
   ): void {
     calling.cancel();
-    entry.calling.delete(id);
+    this.removeCalling(entry, id);
     this.finish(calling.record, reason);
     inBackground(this.audit('stop', calling.record, reason), this.log(), 'auditing a stop failed');
   }
@@ -580,7 +601,10 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
   // Checks
 
   /** The group check, or the invitation check for an invited agent. */
-  private permissionOf(request: StartRequest, queue?: string): RefusalCode | undefined {
+  private permissionOf(
+    request: Pick<StartRequest, 'supervisor' | 'agent' | 'mode' | 'invited'>,
+    queue?: string,
+  ): RefusalCode | undefined {
     const agent = request.agent ?? '';
     if (request.invited === true) {
       if (
@@ -596,67 +620,71 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     return this.permissions.check(request.supervisor, agent, request.mode, queue);
   }
 
-  /**
-   * Every check of the file comment, without side effects (reads only): the refusal, or
-   * the call and its agent. `request` is not changed.
-   */
-  private evaluate(request: StartRequest, viaApi: boolean): CheckResult {
-    const refuse = (code: RefusalCode, message?: string): CheckResult => ({
-      refusal: new MonitorRefusal(code, message),
-    });
-    let found: { call: MonitorableCall; side: Side } | undefined;
-    let agent = request.agent;
+  /** The permission check and the limits (joinChecks.ts) for `request`'s supervisor. */
+  private rules(request: Pick<StartRequest, 'supervisor' | 'invited'>): JoinRules {
+    return {
+      permission: (agent, mode, queue) => this.permissionOf({ ...request, agent, mode }, queue),
+      maxParticipants: this.deps.config.monitoring.maxParticipants,
+    };
+  }
+
+  /** The answered call `request` names (by id, or the agent's), and its agent. */
+  private locate(request: Pick<StartRequest, 'callId' | 'agent'>): Located {
     if (request.callId !== undefined) {
       const byId = this.deps.calls.answeredCall(request.callId);
-      if (byId === undefined && this.deps.calls.isQueueWaiting?.(request.callId) === true) {
-        return refuse('queue-waiting');
+      if (byId !== undefined) {
+        return { agent: byId.agent, found: { call: byId.call, side: byId.side } };
       }
-      if (byId === undefined) return refuse('no-call', `no answered call ${request.callId}`);
-      agent = byId.agent;
-      found = { call: byId.call, side: byId.side };
+      return {
+        unanswered:
+          this.deps.calls.isQueueWaiting?.(request.callId) === true
+            ? { code: 'queue-waiting', message: refusalMessage('queue-waiting') }
+            : { code: 'no-call', message: `no answered call ${request.callId}` },
+      };
     }
-    if (agent === undefined) return refuse('unknown-extension');
-    const { supervisor } = request;
-    // A monitor of a queue may monitor any call answered through it (its groups name it).
-    const callId = found?.call.id ?? this.deps.calls.answeredCallOf(agent)?.call.id;
-    const queue = callId === undefined ? undefined : this.deps.calls.queueOf?.(callId);
-    const denied = this.permissionOf({ ...request, agent }, queue);
-    if (denied !== undefined) return refuse(denied);
-    if ((this.deps.presence?.statusOf(supervisor) ?? 'available') !== 'available') {
-      return refuse('monitor-unavailable');
-    }
-    if (this.isMonitoring(agent)) return refuse('target-is-monitor');
-    if (
-      this.isMonitoring(supervisor) ||
-      this.deps.calls.isInCall(supervisor) ||
-      this.deps.monitoringElsewhere?.(supervisor) === true
-    ) {
-      return refuse('monitor-busy');
-    }
-    found ??= this.deps.calls.answeredCallOf(agent);
-    if (found === undefined) return refuse('no-call');
-    const entry = this.byCall.get(found.call.id);
-    if (entry?.takenOver === true) return refuse('taken-over');
-    const legs = 2 + (entry?.sessions.size ?? 0) + (entry?.calling.size ?? 0);
-    if (legs + 1 > this.deps.config.monitoring.maxParticipants) return refuse('max-participants');
-    if (viaApi && this.bindingsFor(supervisor, request.device).length === 0) {
-      const kind = request.device === undefined ? 'phone' : `${request.device} contact`;
-      return refuse('monitor-not-registered', `the monitor has no registered ${kind}`);
-    }
-    return { found, agent };
+    if (request.agent === undefined) return {};
+    const found = this.deps.calls.answeredCallOf(request.agent);
+    return { agent: request.agent, ...(found !== undefined ? { found } : {}) };
+  }
+
+  /** The call's facts for the checks, from its monitoring state here. */
+  private factsOf(located: Located): CallFacts {
+    const { unanswered, agent, found } = located;
+    if (unanswered !== undefined) return { unanswered, agentMonitoring: false };
+    const entry = found === undefined ? undefined : this.byCall.get(found.call.id);
+    const queue = found === undefined ? undefined : this.deps.calls.queueOf?.(found.call.id);
+    return {
+      ...(agent !== undefined ? { agent } : {}),
+      ...(found !== undefined
+        ? {
+            call: {
+              ...(queue !== undefined ? { queue } : {}),
+              takenOver: entry?.takenOver === true,
+              legs: 2 + (entry?.sessions.size ?? 0) + (entry?.calling.size ?? 0),
+            },
+          }
+        : {}),
+      agentMonitoring: agent !== undefined && this.isMonitoring(agent),
+    };
   }
 
   /** Every check of the file comment; throws MonitorRefusal. Sets `request.agent`. */
   private check(request: StartRequest, viaApi: boolean): { entry: CallMonitoring; agent: string } {
-    const result = this.evaluate(request, viaApi);
-    if ('refusal' in result) {
+    const located = this.locate(request);
+    const refusal = evaluateJoin(
+      request.mode,
+      this.factsOf(located),
+      this.supervisorFacts(request.supervisor, request.device, viaApi),
+      this.rules(request),
+    );
+    if (refusal !== undefined) {
       // The refusal's audit entry names the monitored extension when the call is known.
       if (request.callId !== undefined && request.agent === undefined) {
         request.agent = this.deps.calls.answeredCall(request.callId)?.agent;
       }
-      throw result.refusal;
+      throw new MonitorRefusal(refusal.code, refusal.message);
     }
-    const { found, agent } = result;
+    const { found, agent } = located as Required<Pick<Located, 'found' | 'agent'>>;
     request.agent = agent;
     return { entry: this.entryFor(found.call, agent, found.side), agent };
   }
@@ -690,6 +718,35 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
 
   // -------------------------------------------------------------------------------------
   // Sessions
+
+  /** A session rings its supervisor: it counts toward busy and the call's legs. */
+  private addCalling(
+    entry: CallMonitoring,
+    record: MonitorSessionRecord,
+    cancel: () => void,
+  ): void {
+    entry.calling.set(record.id, { record, cancel });
+    this.supervisors.set(record.id, [record.supervisor]);
+  }
+
+  /** Whether the ringing session was there (it is gone now). */
+  private removeCalling(entry: CallMonitoring, id: string): boolean {
+    if (!entry.calling.delete(id)) return false;
+    this.supervisors.delete(id);
+    return true;
+  }
+
+  private addSession(entry: CallMonitoring, session: MonitorSession): void {
+    entry.sessions.add(session);
+    this.supervisors.set(session.record.id, [session.record.supervisor]);
+  }
+
+  /** Whether the session was there (it is gone now). */
+  private removeSession(entry: CallMonitoring, session: MonitorSession): boolean {
+    if (!entry.sessions.delete(session)) return false;
+    this.supervisors.delete(session.record.id);
+    return true;
+  }
 
   private now(entry: CallMonitoring): number {
     return this.deps.context(entry.call.id).clock.now();
@@ -753,7 +810,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
           ),
       },
     );
-    entry.sessions.add(session);
+    this.addSession(entry, session);
     if (!entry.history.includes(record)) entry.history.push(record);
     const key = dialogKey(leg.dialog.id);
     this.deps.calls.registerDialog(key, {
@@ -763,7 +820,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     try {
       await this.applyMode(entry, session, record.modes[record.modes.length - 1]!.mode);
     } catch (err) {
-      entry.sessions.delete(session);
+      this.removeSession(entry, session);
       this.deps.calls.unregisterDialog(key);
       throw err;
     }
@@ -847,7 +904,7 @@ export class MonitoringService extends TypedEmitter<MonitoringEvents> {
     actor: string | null,
   ): Promise<void> {
     const entry = this.byCall.get(session.record.callId);
-    if (entry === undefined || !entry.sessions.delete(session)) return;
+    if (entry === undefined || !this.removeSession(entry, session)) return;
     this.deps.calls.unregisterDialog(dialogKey(session.dialog.id));
     if (session.mode === 'takeover' && endsTakenOverCall(reason)) {
       // Nobody else is on the customer's side: the call ends with its taker's leg.

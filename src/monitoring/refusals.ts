@@ -57,6 +57,11 @@ const MESSAGES: Record<RefusalCode, string> = {
   'queue-waiting': 'the caller still waits in a queue: no agent has answered yet',
 };
 
+/** The words for a refusal code. */
+export function refusalMessage(code: RefusalCode): string {
+  return MESSAGES[code];
+}
+
 /** Every refusal code (for schemas). */
 export const REFUSAL_CODES = Object.keys(MESSAGES) as RefusalCode[];
 

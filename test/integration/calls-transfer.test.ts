@@ -127,6 +127,14 @@ describe('blind transfer (REFER)', () => {
       calls: Array<{ agent: string | null }>;
     };
     expect(calls.calls.map((c) => c.agent)).toEqual(['1003']);
+    // Who is in a call follows the transfer: 1002 left it, 1003 is in it.
+    const { extensions } = (await rig.server.httpGet('/v1/extensions')).json as {
+      extensions: Array<{ number: string; inCall: boolean }>;
+    };
+    expect(extensions.map((e) => [e.number, e.inCall])).toEqual([
+      ['1002', false],
+      ['1003', true],
+    ]);
 
     // The customer hangs up: the BYE goes to 1003's dialog, not 1002's.
     const byeTo1003 = dialog.nextRequest('BYE', target.client.received.length);

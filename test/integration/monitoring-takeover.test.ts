@@ -48,6 +48,14 @@ describe('takeover by feature code', () => {
     const dialog = m.dialog as RawDialog;
     await agentBye;
     talkers.push(talk(supPhone, audioPort(m.final.body), SUPERVISOR_HZ));
+    // The released agent is in no call any more (it may take another).
+    const inCall = async (n: string) =>
+      (
+        (await rig.server.httpGet('/v1/extensions')).json as {
+          extensions: Array<{ number: string; inCall: boolean }>;
+        }
+      ).extensions.find((e) => e.number === n)?.inCall;
+    expect(await inCall('1002')).toBe(false);
 
     await sleep(500);
     const from = performance.now();

@@ -396,6 +396,18 @@ describe('queues', () => {
       agent: '1003',
       queue: { number: '600', waiting: false, agent: '1003' },
     });
+    // The member who answered is in a call now (busy for the queues and monitoring).
+    const { extensions } = (await api.get('/v1/extensions')).json as {
+      extensions: Array<{ number: string; inCall: boolean }>;
+    };
+    expect(
+      extensions
+        .filter((e) => ['1002', '1003'].includes(e.number))
+        .map((e) => [e.number, e.inCall]),
+    ).toEqual([
+      ['1002', false],
+      ['1003', true],
+    ]);
 
     // 1006 monitors only through the queue: listen, hears both parties.
     const sup = await rig.extension('1006');

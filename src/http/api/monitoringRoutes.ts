@@ -13,7 +13,9 @@
  * Presence: every token with an extension reads and sets its own (`/v1/me/presence`),
  * admin sets anyone's; only an available supervisor starts monitoring. The live-call
  * listing tells a token with an extension (supervisor, or admin acting as one) whether
- * and how it may join each call (`join`, from the same checks as a real start).
+ * and how it may join each call (`join`, from the same checks as a real start,
+ * joinChecks.ts): the call's facts are its owner's (this instance's, or another's from the
+ * shared listing), the supervisor's are this instance's, gathered once per request.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MONITOR_MODES } from '../../monitoring/modes.js';
@@ -26,7 +28,7 @@ import type { CallDirection } from '../../calls/dialPlan.js';
 import type { Config } from '../../config/schema.js';
 import type { LiveCallFilter, LiveCallListing, LiveCallView } from '../../monitoring/liveCalls.js';
 import type { MonitorSessionRecord } from '../../monitoring/monitorSession.js';
-import type { JoinEligibility } from '../../monitoring/monitoringService.js';
+import type { CallFacts, JoinEligibility, SupervisorFacts } from '../../monitoring/joinChecks.js';
 import {
   agentNoticesOn,
   monitoredBy,
@@ -45,10 +47,11 @@ export interface MonitoringRoutesDeps {
   isInCall(extension: string): boolean;
   now(): number;
   toWall(clockMs: number): Date;
-  /** Several instances: the other instances' calls passing a filter (src/cluster). */
-  remoteCalls?(
-    filter: LiveCallFilter,
-  ): Promise<Array<{ view: LiveCallView; joins: Record<string, JoinEligibility> }>>;
+  /**
+   * Several instances: the other instances' calls passing a filter, each with its owner's
+   * facts for the join (absent: unreadable, no join) (src/cluster/sharedListing.ts).
+   */
+  remoteCalls?(filter: LiveCallFilter): Promise<Array<{ view: LiveCallView; facts?: CallFacts }>>;
 }
 
 const ext = { type: 'string', pattern: '^[0-9A-Za-z._-]{1,32}$' } as const;
@@ -316,11 +319,24 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
 
   const noticesOn = agentNoticesOn(config);
 
+  /** The facts about `p`'s extension a join needs (none for an agent or no extension). */
+  const ownFacts = (p: Principal): SupervisorFacts | undefined =>
+    p.scope === 'agent' || p.extension === null
+      ? undefined
+      : monitoring.supervisorFacts(p.extension);
+
   /**
    * A call as `p` sees it: with `join` for a token acting as an extension; an agent sees
    * who monitors it only as `monitoredBy` (empty with notices off), never `monitors`.
+   * `facts`: the call's, for the join (default: this instance's own call); `own`: `p`'s
+   * (ownFacts; a list gathers them once).
    */
-  const forPrincipal = (p: Principal, v: LiveCallView): CallReply => {
+  const forPrincipal = (
+    p: Principal,
+    v: LiveCallView,
+    facts: () => CallFacts | undefined = () => monitoring.callFacts(v.id),
+    own: SupervisorFacts | undefined = ownFacts(p),
+  ): CallReply => {
     if (p.scope === 'agent') {
       const { monitors: _hidden, ...rest } = v;
       // The supervisors' legs say who monitors: only with notices.
@@ -337,7 +353,9 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
             };
       return { ...rest, quality, monitoredBy: monitoredBy(v, noticesOn) };
     }
-    return p.extension !== null ? { ...v, join: monitoring.eligibility(p.extension, v.id) } : v;
+    if (own === undefined || p.extension === null) return v;
+    const call = facts();
+    return call === undefined ? v : { ...v, join: monitoring.join(p.extension, call, own) };
   };
 
   const visibleView = (request: FastifyRequest, id: string): LiveCallView => {
@@ -551,21 +569,18 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
         ...(q.hand !== undefined ? { hand: q.hand } : {}),
       };
       const p = principalOf(request);
-      // Several instances: the others' calls too, with the join their owner computed.
+      // Several instances: the others' calls too, joined from their owner's facts.
       const remote = (await deps.remoteCalls?.(filter)) ?? [];
+      const own = ownFacts(p);
       return {
         calls: [
           ...listing
             .list(filter)
             .filter((v) => maySee(p, v))
-            .map((v) => forPrincipal(p, v)),
+            .map((v) => forPrincipal(p, v, () => monitoring.callFacts(v.id), own)),
           ...remote
             .filter((r) => maySee(p, r.view))
-            .map((r) => {
-              const reply = forPrincipal(p, r.view);
-              const join = p.extension === null ? undefined : r.joins[p.extension];
-              return reply.join !== undefined && join !== undefined ? { ...reply, join } : reply;
-            }),
+            .map((r) => forPrincipal(p, r.view, () => r.facts, own)),
         ],
       };
     },

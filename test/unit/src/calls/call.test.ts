@@ -229,4 +229,20 @@ describe('Call on the fake clock', () => {
     expect(r.byes('call-a')).toHaveLength(0);
     expect(r.call.record.endReason).toBe('caller-hangup');
   });
+
+  it("a takeover's release: the released side is no longer a party, and 'parties' says so once", () => {
+    const r = rig();
+    r.bobAnswers();
+    r.call.onAck('a', r.ackFromAlice);
+    let changes = 0;
+    r.call.on('parties', () => changes++);
+    expect(r.call.parties).toEqual(['1001', '1002']);
+    r.call.release('b');
+    expect(r.call.parties).toEqual(['1001']);
+    expect(changes).toBe(1);
+    // A second release is refused by the call: nothing changes.
+    r.call.release('a');
+    expect(r.call.parties).toEqual(['1001']);
+    expect(changes).toBe(1);
+  });
 });
