@@ -35,9 +35,10 @@ describe('SIP warm-up', () => {
     const listening = server.logs().find((l) => l.msg === 'listening');
     const warmup = listening?.warmup as { rounds: number; ms: number } | undefined;
     expect(warmup?.rounds).toBeGreaterThan(0);
-    // A wall-clock budget, checked between rounds: one round past it at most.
+    // A wall-clock budget, checked between rounds: one round past it at most (the first
+    // rounds run cold; on a loaded machine one takes a few hundred ms).
     expect(warmup?.ms).toBeGreaterThanOrEqual(BUDGET_MS);
-    expect(warmup?.ms).toBeLessThan(BUDGET_MS + 200);
+    expect(warmup?.ms).toBeLessThan(BUDGET_MS + 1000);
 
     expect(await server.registrations()).toEqual([]);
     const metrics = await server.metrics();
