@@ -92,6 +92,7 @@ import {
   startSippCalls,
   trunkCallConfig,
   usPer,
+  warmupFact,
 } from './lib/sippBench.mjs';
 
 const DEFAULT_RATES = '100 200 300 500 700 900';
@@ -380,6 +381,7 @@ async function main() {
   const mediaIo = mediaIoPath();
   const recFact = `recording: ${o.recordingList.join(', then ')} (recording.enabled stated in the bench's own server config, one series each)`;
   console.log(recFact);
+  console.log(warmupFact());
   console.log(`media I/O: ${mediaIo}`);
   if (o.smoke) console.log('smoke: 5 calls/s for 3 s per setting, no peer, no results written');
   const t0 = Date.now();

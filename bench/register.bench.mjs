@@ -64,6 +64,7 @@ import {
   startCallwatch,
   startCpumon,
   usPer,
+  warmupFact,
 } from './lib/sippBench.mjs';
 
 const DEFAULT_RATES = '500 1000 2000 3000 4000 6000 8000 10000 12000';
@@ -231,6 +232,7 @@ async function main() {
   const command = commandLine('register.bench.mjs');
   const mediaIo = mediaIoPath();
   console.log(REC_FACT);
+  console.log(warmupFact());
   console.log(`media I/O: ${mediaIo} (idle here: no call, no RTP)`);
   if (o.smoke) console.log('smoke: 20 registrations/s for 3 s, no Kamailio, no results written');
   const { rows, best, stoppedEarly } = await rateSeries(
@@ -285,7 +287,7 @@ async function main() {
     `media I/O: ${mediaIo} (idle: no call)`,
   ]);
   lines.push(
-    `- setup: users 1000-1999, MD5 challenge, log level ${o.logLevel}; SIPp ../shared/peers/sipp/reg_auth_uac.xml, ${o.secs} s per run, ${o.repeat} run(s) per rate; SIPp and the server share the machine`,
+    `- setup: users 1000-1999, MD5 challenge, log level ${o.logLevel}; ${warmupFact()}; SIPp ../shared/peers/sipp/reg_auth_uac.xml, ${o.secs} s per run, ${o.repeat} run(s) per rate; SIPp and the server share the machine`,
     '',
     '| rate/s | run | verdict | ok / failed | retrans % | achieved/s | full reg. p50 / p99 (ms) | callwatch CPU % | µs CPU/reg | SIPp CPU % |',
     '|---|---|---|---|---|---|---|---|---|---|',

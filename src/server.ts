@@ -52,6 +52,7 @@ import { ALLOWED_METHODS, SipRequestRouter } from './sipRequestRouter.js';
 import { startPresence } from './presence/wire.js';
 import { registerPresenceMetrics } from './metrics/presenceMetrics.js';
 import { CloseStack } from './util/closeStack.js';
+import { warmSipPaths } from './warmup/sipWarmup.js';
 import { reasonOf, StartError, startStep as open } from './util/startError.js';
 import { inBackground } from './util/background.js';
 import {
@@ -205,6 +206,23 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         'native SIP socket unavailable (run `node scripts/build-native.mjs`); SIP over UDP uses node:dgram',
       ),
     () => nativeSipUnavailable(addonLoad),
+  );
+  // The hot SIP paths are compiled before the sockets open (docs/architecture.md §8.5).
+  const warmup = await open('warming the SIP paths', 'sip.warmup', async () =>
+    warmSipPaths({
+      budgetMs: config.sip.warmup.budgetMs,
+      realm: config.auth.realm,
+      algorithms: config.auth.algorithms,
+      registrar: config.registrar,
+      timers: {
+        t1: config.sip.timers.t1Ms,
+        t2: config.sip.timers.t2Ms,
+        t4: config.sip.timers.t4Ms,
+      },
+      requestChecks: REQUEST_CHECKS,
+      codecs: config.calls.codecs,
+      domain: config.sip.domains[0] ?? config.sip.advertisedAddress ?? address,
+    }),
   );
   const stack = await open(
     `SIP listener on ${address} (udp ${udpPort ?? 'off'}, tcp ${tcpPort ?? 'off'})`,
@@ -581,7 +599,13 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
 
   const ports = { ...stack.ports, http: httpPort };
   logger.info(
-    { sip: stack.ports, sipUdpIo: stack.transport.udpIo, http: httpPort, address },
+    {
+      sip: stack.ports,
+      sipUdpIo: stack.transport.udpIo,
+      http: httpPort,
+      address,
+      warmup: { rounds: warmup.rounds, ms: Math.round(warmup.elapsedMs) },
+    },
     'listening',
   );
 

@@ -89,6 +89,27 @@ export function prepare(o) {
 export const OWN_SECTIONS = ['extensions', 'trunks', 'monitoring', 'recording'];
 
 /**
+ * The SIP warm-up budget (sip.warmup.budgetMs, docs/architecture.md §8.5): the one in
+ * config/default.yaml, which is what a deployed server runs, unless CALLWATCH_SIP_WARMUP_MS
+ * overrides it for an A/B run.
+ */
+export function warmupBudgetMs() {
+  const env = process.env.CALLWATCH_SIP_WARMUP_MS;
+  if (env !== undefined && env !== '') return Number(env);
+  const doc = YAML.parse(readFileSync(path.join(REPO, 'config/default.yaml'), 'utf8'));
+  return doc.sip.warmup.budgetMs;
+}
+
+/** The printed setup line for the warm-up. */
+export function warmupFact() {
+  const ms = warmupBudgetMs();
+  const source = process.env.CALLWATCH_SIP_WARMUP_MS
+    ? 'CALLWATCH_SIP_WARMUP_MS'
+    : 'config/default.yaml';
+  return `SIP warm-up: sip.warmup.budgetMs ${ms}${ms === 0 ? ' (off)' : ''} (from ${source})`;
+}
+
+/**
  * The whole config of one bench run: loopback ports, MD5 only (SIPp answers only an MD5
  * challenge offered first), no API tokens, the audit log and any recordings inside `run`,
  * plus the bench's own sections `own` (OWN_SECTIONS at least; recording.enabled a
@@ -105,6 +126,7 @@ export function benchConfig(run, ports, logLevel, own) {
       listen: { address: '127.0.0.1', udpPort: ports.sip, tcpPort: ports.sip },
       // sip.io for an A/B run: CALLWATCH_SIP_IO=dgram|native (default: the schema's, native).
       ...(process.env.CALLWATCH_SIP_IO ? { io: process.env.CALLWATCH_SIP_IO } : {}),
+      warmup: { budgetMs: warmupBudgetMs() },
     },
     http: { address: '127.0.0.1', port: ports.http },
     log: { level: logLevel },

@@ -87,6 +87,21 @@ const sip = z.strictObject({
     .prefault({}),
   userAgent: z.string().min(1).default('callwatch'),
   /**
+   * Warm-up before the SIP sockets open (docs/architecture.md §8.5): synthetic REGISTER and
+   * call exchanges through throwaway instances for at most budgetMs of wall time, so a
+   * restart under a registration storm does not start with a backlog. 0 turns it off.
+   */
+  warmup: z
+    .strictObject({
+      budgetMs: z
+        .number({ error: 'a number of milliseconds (0 turns the warm-up off)' })
+        .int('a whole number of milliseconds')
+        .min(0, '0 (off) or more milliseconds')
+        .max(5000, 'at most 5000 ms (a warm-up that long only delays the start)')
+        .default(500),
+    })
+    .prefault({}),
+  /**
    * Overload protection (sip/core/overload.ts): while the SIP thread is behind, new
    * requests outside a dialog get 503 + Retry-After instead of being processed late.
    */

@@ -8,8 +8,8 @@
  *
  * The config is config/default.yaml with the overrides deep-merged in (objects merge,
  * arrays and scalars replace), plus per-test ports, `log.level: info` (the "listening"
- * line is an info log), no announcements (the overrides may set them) and the given
- * extensions. The server must be built first
+ * line is an info log), no announcements and no SIP warm-up (the overrides may set them)
+ * and the given extensions. The server must be built first
  * (`npm run build`; `npm test` does it); CALLWATCH_CLI=path overrides the entry point.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -307,7 +307,12 @@ async function startOnce(
   const httpPort = await allocatePort({ udp: false });
   let config = loadDefaultConfig();
   config = mergeConfig(config, {
-    sip: { listen: { address: HOST, udpPort: sipPort, tcpPort: sipPort } },
+    sip: {
+      listen: { address: HOST, udpPort: sipPort, tcpPort: sipPort },
+      // The SIP warm-up would add its budget to each of the hundreds of starts in the
+      // suite; the tests about it turn it on (test/integration/sip-warmup.test.ts).
+      warmup: { budgetMs: 0 },
+    },
     http: { address: HOST, port: httpPort },
     log: { level: 'info' },
     // Call recordings and the audit log go to the test's own directory (removed with it).

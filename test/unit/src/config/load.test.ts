@@ -44,6 +44,27 @@ describe('config loading', () => {
     ]);
   });
 
+  it('sip.warmup: 500 ms in the shipped config, on by default, 0 turns it off, bad values named', async () => {
+    expect((await loadConfig(defaultYaml)).sip.warmup).toEqual({ budgetMs: 500 });
+    expect(parseConfig({}).sip.warmup).toEqual({ budgetMs: 500 });
+    expect(parseConfig({ sip: { warmup: { budgetMs: 0 } } }).sip.warmup.budgetMs).toBe(0);
+    expect(problemsOf({ sip: { warmup: { budgetMs: -1 } } })).toEqual([
+      'sip.warmup.budgetMs: 0 (off) or more milliseconds',
+    ]);
+    expect(problemsOf({ sip: { warmup: { budgetMs: 60_000 } } })).toEqual([
+      'sip.warmup.budgetMs: at most 5000 ms (a warm-up that long only delays the start)',
+    ]);
+    expect(problemsOf({ sip: { warmup: { budgetMs: 2.5 } } })).toEqual([
+      'sip.warmup.budgetMs: a whole number of milliseconds',
+    ]);
+    expect(problemsOf({ sip: { warmup: { budgetMs: 'fast' } } })).toEqual([
+      'sip.warmup.budgetMs: a number of milliseconds (0 turns the warm-up off)',
+    ]);
+    expect(problemsOf({ sip: { warmup: { rounds: 10 } } })).toEqual([
+      'sip.warmup.rounds: unknown key',
+    ]);
+  });
+
   it('names an unknown key', () => {
     expect(problemsOf({ sip: { lisen: {} } })).toEqual(['sip.lisen: unknown key']);
   });

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/**
+ * Per-second registration times of register.bench.mjs runs: for each run directory,
+ * SIPp's rtt.csv (rtd 3 = the whole registration, challenge included) grouped by the
+ * second the registration ended in, p50 / p99 per second, plus the server's start time
+ * and warm-up from its "listening" log line.
+ *
+ *   node bench/firstSeconds.mjs [--seconds N] RUN_DIR...
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+function pct(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** [{ second, n, p50, p99 }] for the first `seconds` seconds of a run. */
+export function perSecond(rttCsv, seconds) {
+  const bySecond = Array.from({ length: seconds }, () => []);
+  for (const line of rttCsv.split('\n').slice(1)) {
+    const [date, ms, rtd] = line.split(';');
+    if (rtd !== '3') continue;
+    const s = Math.floor(Number(date) / 1000);
+    if (s >= 0 && s < seconds) bySecond[s].push(Number(ms));
+  }
+  return bySecond.map((v, second) => {
+    v.sort((a, b) => a - b);
+    return { second, n: v.length, p50: pct(v, 50), p99: pct(v, 99) };
+  });
+}
+
+/** Start time (first log line, the media engine's, to "listening") and warm-up fields of the server's log. */
+export function startOf(log) {
+  const lines = log.split('\n').filter((l) => l.startsWith('{'));
+  const first = lines.length > 0 ? Date.parse(JSON.parse(lines[0]).time) : undefined;
+  const listening = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'listening');
+  return {
+    startMs: listening && first !== undefined ? Date.parse(listening.time) - first : undefined,
+    warmup: listening?.warmup,
+  };
+}
+
+const args = process.argv.slice(2);
+let seconds = 3;
+if (args[0] === '--seconds') {
+  seconds = Number(args[1]);
+  args.splice(0, 2);
+}
+for (const dir of args) {
+  const rtt = path.join(dir, 'rtt.csv');
+  if (!existsSync(rtt)) {
+    console.log(`${dir}: no rtt.csv`);
+    continue;
+  }
+  const rows = perSecond(readFileSync(rtt, 'utf8'), seconds);
+  const start = startOf(readFileSync(path.join(dir, 'callwatch.log'), 'utf8'));
+  const cells = rows.map((r) => `s${r.second}: n ${r.n} p50 ${r.p50} p99 ${r.p99}`).join(' | ');
+  const warm = start.warmup
+    ? `warm-up ${start.warmup.rounds} rounds ${start.warmup.ms} ms`
+    : 'no warm-up';
+  console.log(
+    `${path.basename(dir)} | engine→listening ${start.startMs ?? '?'} ms, ${warm} | ${cells}`,
+  );
+}
