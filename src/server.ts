@@ -52,7 +52,7 @@ import { ALLOWED_METHODS, SipRequestRouter } from './sipRequestRouter.js';
 import { startPresence } from './presence/wire.js';
 import { registerPresenceMetrics } from './metrics/presenceMetrics.js';
 import { CloseStack } from './util/closeStack.js';
-import { warmSipPaths } from './warmup/sipWarmup.js';
+import { sipWarmupOptions, warmSipPaths } from './warmup/sipWarmup.js';
 import { reasonOf, StartError, startStep as open } from './util/startError.js';
 import { inBackground } from './util/background.js';
 import {
@@ -83,7 +83,7 @@ export interface RunningServer {
 /** How often lapsed registrations and authentication state are swept. */
 const SWEEP_INTERVAL_MS = 1000;
 /** The UAS core checks' settings (sip/core/requestChecks.ts), the same for every request. */
-const REQUEST_CHECKS: RequestCheckOptions = {
+export const REQUEST_CHECKS: RequestCheckOptions = {
   allowedMethods: ALLOWED_METHODS,
   forwardedMethods: ['INVITE'],
   supportedExtensions: [],
@@ -209,20 +209,7 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   );
   // The hot SIP paths are compiled before the sockets open (docs/architecture.md §8.5).
   const warmup = await open('warming the SIP paths', 'sip.warmup', async () =>
-    warmSipPaths({
-      budgetMs: config.sip.warmup.budgetMs,
-      realm: config.auth.realm,
-      algorithms: config.auth.algorithms,
-      registrar: config.registrar,
-      timers: {
-        t1: config.sip.timers.t1Ms,
-        t2: config.sip.timers.t2Ms,
-        t4: config.sip.timers.t4Ms,
-      },
-      requestChecks: REQUEST_CHECKS,
-      codecs: config.calls.codecs,
-      domain: config.sip.domains[0] ?? config.sip.advertisedAddress ?? address,
-    }),
+    warmSipPaths(sipWarmupOptions(config, REQUEST_CHECKS, address)),
   );
   const stack = await open(
     `SIP listener on ${address} (udp ${udpPort ?? 'off'}, tcp ${tcpPort ?? 'off'})`,

@@ -42,6 +42,7 @@ import { LocationService } from '../registrar/locationService.js';
 import { RegisterService } from '../registrar/registerService.js';
 import { Registrar, type RegistrarOptions } from '../registrar/registrar.js';
 import { VirtualClock } from './virtualClock.js';
+import type { Config } from '../config/schema.js';
 
 export interface SipWarmupOptions {
   /** Wall-clock budget in ms; 0 does nothing. */
@@ -58,6 +59,32 @@ export interface SipWarmupOptions {
   maxRounds?: number;
   /** The budget's clock (default performance.now). */
   now?: () => number;
+}
+
+/**
+ * The warm-up a server with `config` runs (its budget, realm, algorithms, registrar,
+ * timers and codecs), with the request checks it applies and `address` its SIP listen
+ * address (the synthetic domain when the config names none).
+ */
+export function sipWarmupOptions(
+  config: Config,
+  requestChecks: RequestCheckOptions,
+  address: string,
+): SipWarmupOptions {
+  return {
+    budgetMs: config.sip.warmup.budgetMs,
+    realm: config.auth.realm,
+    algorithms: config.auth.algorithms,
+    registrar: config.registrar,
+    timers: {
+      t1: config.sip.timers.t1Ms,
+      t2: config.sip.timers.t2Ms,
+      t4: config.sip.timers.t4Ms,
+    },
+    requestChecks,
+    codecs: config.calls.codecs,
+    domain: config.sip.domains[0] ?? config.sip.advertisedAddress ?? address,
+  };
 }
 
 export interface SipWarmupReport {
