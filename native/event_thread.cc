@@ -8,6 +8,7 @@
 
 #include <future>
 
+#include "clock.h"
 #include "recv_batch.h"
 
 #include <ctime>
@@ -25,6 +26,10 @@ EventThread::EventThread(const Arena& arena, Notify notify, void* context)
 EventThread::~EventThread() { Stop(); }
 
 int EventThread::Start() {
+  relayData_.resize(static_cast<size_t>(arena_.slots) * arena_.slotBytes);
+  relayQueue_.resize(static_cast<size_t>(arena_.slots) * SEND_INTS);
+  relaySlot_.resize(arena_.slots);
+  relayRoute_.resize(arena_.slots);
   epoll_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_ < 0) return errno;
   wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -86,13 +91,29 @@ bool EventThread::SetRoute(uint32_t token, const Route& route) {
   return true;
 }
 
-bool EventThread::ClearRoute(uint32_t token, double* state) {
+bool EventThread::ClearRoute(uint32_t token, double* state, double* counts) {
   std::lock_guard<std::mutex> lock(socketsMutex_);
   auto it = routes_.find(token);
   if (it == routes_.end()) return false;
   it->second.Store(state);
+  it->second.TakeCounts(counts);
   routes_.erase(it);
   return true;
+}
+
+uint32_t EventThread::TakeCounts(double* out, uint32_t max) {
+  std::lock_guard<std::mutex> lock(socketsMutex_);
+  uint32_t n = 0;
+  for (auto& entry : routes_) {
+    if (n == max) break;
+    Route& route = entry.second;
+    if (route.packets == 0 && route.sendFailed == 0) continue;
+    double* row = out + static_cast<size_t>(n) * (1 + COUNT_FIELDS);
+    row[0] = entry.first;
+    route.TakeCounts(row + 1);
+    n++;
+  }
+  return n;
 }
 
 void EventThread::RelayRun(Route& route, uint32_t first, uint32_t end) {
@@ -100,11 +121,39 @@ void EventThread::RelayRun(Route& route, uint32_t first, uint32_t end) {
     int32_t* meta = arena_.meta + static_cast<size_t>(slot) * META_INTS;
     if (meta[META_FLAGS] != 0) continue;  // IPv6, truncated or an error: JavaScript's
     const uint8_t* data = arena_.data + static_cast<size_t>(slot) * arena_.slotBytes;
-    RelayResult result = TryRelay(route, data, static_cast<uint32_t>(meta[META_LENGTH]),
-                                  meta[META_ADDR], meta[META_PORT], arena_.arrival[slot]);
-    if (result == RELAY_NO) continue;
-    meta[META_FLAGS] = META_FLAG_RELAYED | (result == RELAY_SEND_FAILED ? META_FLAG_SEND_FAILED : 0);
+    uint32_t length = static_cast<uint32_t>(meta[META_LENGTH]);
+    uint8_t* out = relayData_.data() + static_cast<size_t>(slot) * arena_.slotBytes;
+    if (!PrepareRelay(route, data, length, meta[META_ADDR], meta[META_PORT],
+                      arena_.arrival[slot], out)) {
+      continue;
+    }
+    meta[META_FLAGS] = META_FLAG_RELAYED;
     meta[META_RELAY_TOKEN] = static_cast<int32_t>(route.dstToken);
+    int32_t* q = relayQueue_.data() + static_cast<size_t>(relayCount_) * SEND_INTS;
+    q[SEND_FD] = route.dstFd;
+    q[SEND_OFFSET] = static_cast<int32_t>(static_cast<size_t>(slot) * arena_.slotBytes);
+    q[SEND_LENGTH] = static_cast<int32_t>(length);
+    q[SEND_PORT] = route.dstPort;
+    q[SEND_ADDR] = route.dstAddr4;
+    q[SEND_RESULT] = 0;
+    relaySlot_[relayCount_] = slot;
+    relayRoute_[relayCount_++] = &route;
+  }
+}
+
+// Sends the round's relayed datagrams (socketsMutex_ held: no route's socket closes
+// meanwhile) and marks the ones the kernel refused.
+void EventThread::SendRelayed() {
+  uint32_t n = relayCount_;
+  if (n == 0) return;
+  relayCount_ = 0;
+  if (!useRelaySendRing_.load() && relaySends_.UsesRing()) relaySends_.Disable();
+  if (relaySends_.Send(relayData_.data(), relayQueue_.data(), n) == 0) return;
+  for (uint32_t i = 0; i < n; i++) {
+    if (relayQueue_[static_cast<size_t>(i) * SEND_INTS + SEND_RESULT] == 0) continue;
+    arena_.meta[static_cast<size_t>(relaySlot_[i]) * META_INTS + META_FLAGS] |=
+        META_FLAG_SEND_FAILED;
+    relayRoute_[i]->sendFailed++;
   }
 }
 
@@ -152,19 +201,35 @@ void EventThread::RelaySlots(uint32_t first, uint32_t end) {
   }
 }
 
-// One pass over the ready sockets. Two or more: up to RecvRing::MAX_PER_SOCKET
-// datagrams from each with one io_uring submission (RecvRing). Else, or without io_uring: one recvmmsg per socket,
-// at most MAX_PER_READ slots each, so a flood on one port leaves room for the others.
-// Either way level-triggered epoll reports what a round left unread.
-uint32_t EventThread::ReadRound(const epoll_event* events, int count) {
+// One round: reads the ready sockets into the arena (ReadSockets), relays what has a
+// route, sends the relayed datagrams, and says whether any slot of the round is for
+// JavaScript (`forJs`: one the relay did not carry). Returns how many slots it filled.
+uint32_t EventThread::ReadRound(const epoll_event* events, int count, bool* forJs) {
   std::lock_guard<std::mutex> lock(socketsMutex_);
+  uint32_t filled = ReadSockets(events, count, 0);
+  SendRelayed();
+  for (uint32_t slot = 0; slot < filled && !*forJs; slot++) {
+    if ((arena_.meta[static_cast<size_t>(slot) * META_INTS + META_FLAGS] & META_FLAG_RELAYED) == 0) {
+      *forJs = true;
+    }
+  }
+  return filled;
+}
+
+// One pass over the ready sockets (socketsMutex_ held). Two or more: up to
+// RecvRing::MAX_PER_SOCKET datagrams from each with one io_uring submission
+// (RecvRing). Else, or without io_uring: one recvmmsg per socket, at most
+// MAX_PER_READ slots each, so a flood on one port leaves room for the others. Either
+// way level-triggered epoll reports what a round left unread.
+uint32_t EventThread::ReadSockets(const epoll_event* events, int count, uint32_t first) {
   if (recv_.IsOpen() && !useRecvRing_.load()) {
     recv_.Close();
     ringOpen_.store(false);
   }
   if (recv_.IsOpen()) {
     uint32_t n = 0;
-    uint32_t room = arena_.slots < MAX_EVENTS ? arena_.slots : MAX_EVENTS;
+    uint32_t free = arena_.slots - first;
+    uint32_t room = free < MAX_EVENTS ? free : MAX_EVENTS;
     for (int i = 0; i < count && n < room; i++) {
       if (events[i].data.u64 == WAKE_KEY) continue;
       uint32_t token = static_cast<uint32_t>(events[i].data.u64);
@@ -173,15 +238,15 @@ uint32_t EventThread::ReadRound(const epoll_event* events, int count) {
       readyList_[n++] = RecvRing::Ready{it->second, token};
     }
     if (n >= 2) {
-      int read = recv_.Read(readyList_, n, arena_, 0);
+      int read = recv_.Read(readyList_, n, arena_, first);
       if (read >= 0) {
-        if (read > 0 && !routes_.empty()) RelaySlots(0, static_cast<uint32_t>(read));
+        if (read > 0 && !routes_.empty()) RelaySlots(first, first + static_cast<uint32_t>(read));
         return static_cast<uint32_t>(read);
       }
       ringOpen_.store(false);  // the ring failed and closed itself: recvmmsg from now on
     }
   }
-  uint32_t filled = 0;
+  uint32_t filled = first;
   for (int i = 0; i < count && filled < arena_.slots; i++) {
     if (events[i].data.u64 == WAKE_KEY) continue;  // only Stop writes it
     uint32_t token = static_cast<uint32_t>(events[i].data.u64);
@@ -194,7 +259,18 @@ uint32_t EventThread::ReadRound(const epoll_event* events, int count) {
     }
     filled += read;
   }
-  return filled;
+  return filled - first;
+}
+
+// Gives slots 0..filled-1 to JavaScript and waits until it has drained them.
+void EventThread::HandOver(uint32_t filled) {
+  {
+    std::lock_guard<std::mutex> lock(handMutex_);
+    ready_ = filled;
+  }
+  notify_(context_);
+  std::unique_lock<std::mutex> lock(handMutex_);
+  handCv_.wait(lock, [this] { return ready_ == 0 || stop_.load(); });
 }
 
 double EventThread::CpuMs() {
@@ -218,16 +294,15 @@ void EventThread::Run(std::promise<void>& started) {
       if (errno == EINTR) continue;
       break;
     }
-    uint32_t filled = ReadRound(events, count);
-    if (filled == 0 || stop_.load()) continue;
-    {
-      std::lock_guard<std::mutex> lock(handMutex_);
-      ready_ = filled;
-    }
-    notify_(context_);
-    std::unique_lock<std::mutex> lock(handMutex_);
-    handCv_.wait(lock, [this] { return ready_ == 0 || stop_.load(); });
+    bool forJs = false;
+    uint32_t filled = ReadRound(events, count, &forJs);
+    if (stop_.load()) break;
+    // A round the relay carried in full needs nothing more: its counts are in the
+    // routes, and the next round reads into the same slots.
+    if (filled == 0 || !forJs) continue;
+    HandOver(filled);
   }
+  relaySends_.Close();
   recv_.Close();
   ringOpen_.store(false);
   timespec ts;

@@ -5,6 +5,14 @@
 // (uv_async_send: libuv coalesces wake-ups) and sleeps until JavaScript has drained
 // the arena (Release). Meanwhile new datagrams wait in the sockets' kernel buffers,
 // so the next round reads them in bigger batches when JavaScript is busy.
+//
+// A relayed datagram stays in the event thread: the route rewrites it into a staging
+// slot, counts it (Route::TakeCounts hands JavaScript the sums and the source's
+// reception statistics when it asks, fast_relay.h), and the round's relayed datagrams
+// leave together with one io_uring submission (SendRing; sendmsg each without
+// io_uring). A round the relay carried in full wakes nobody; a round with any other
+// datagram is handed over whole, and JavaScript skips the relayed slots
+// (docs/architecture.md §3.2.1).
 #pragma once
 
 #include <sys/epoll.h>
@@ -17,9 +25,12 @@
 #include <thread>
 #include <unordered_map>
 
+#include <vector>
+
 #include "arena.h"
 #include "fast_relay.h"
 #include "recv_batch.h"
+#include "send_ring.h"
 
 namespace callwatch {
 
@@ -43,8 +54,13 @@ class EventThread {
   // False when `token` is not open.
   bool SetRoute(uint32_t token, const Route& route);
   // Stops relaying `token`; copies the route's state into `state` (STATE_COUNT doubles)
-  // and returns true when it had one.
-  bool ClearRoute(uint32_t token, double* state);
+  // and what it counted since the last take into `counts` (COUNT_FIELDS doubles), and
+  // returns true when it had one.
+  bool ClearRoute(uint32_t token, double* state, double* counts);
+  // Writes, for up to `max` routes that counted anything since the last take, the source
+  // token and its counts (1 + COUNT_FIELDS doubles per route) into `out`, and starts
+  // them from zero. Returns how many routes it wrote.
+  uint32_t TakeCounts(double* out, uint32_t max);
   // JavaScript thread: how many slots the thread has filled (0: none yet).
   uint32_t TakeReady();
   // JavaScript thread: the arena is drained; the thread may fill it again.
@@ -58,12 +74,17 @@ class EventThread {
   void NoRecvRing() { useRecvRing_.store(false); }
   // Whether rounds read through io_uring (the ring is open and not switched off).
   bool UsesRecvRing() const { return ringOpen_.load() && useRecvRing_.load(); }
+  // Relayed datagrams go out with one sendmsg each from now on (A/B measurements, tests).
+  void NoRelaySendRing() { useRelaySendRing_.store(false); }
 
  private:
   void Run(std::promise<void>& started);
-  uint32_t ReadRound(const epoll_event* events, int count);
+  uint32_t ReadRound(const epoll_event* events, int count, bool* forJs);
+  uint32_t ReadSockets(const epoll_event* events, int count, uint32_t first);
   void RelaySlots(uint32_t first, uint32_t end);
   void RelayRun(Route& route, uint32_t first, uint32_t end);
+  void SendRelayed();
+  void HandOver(uint32_t filled);
 
   Arena arena_;
   Notify notify_;
@@ -74,8 +95,18 @@ class EventThread {
   std::atomic<bool> stop_{false};
   std::atomic<bool> useRecvRing_{true};
   std::atomic<bool> ringOpen_{false};
+  std::atomic<bool> useRelaySendRing_{true};
   RecvRing recv_;  // the event thread's own
   RecvRing::Ready readyList_[RecvRing::ENTRIES];
+  // The round's relayed datagrams (event thread only): rewritten copies in the staging
+  // slot of their arena slot, SEND_INTS entries (send_ring.h), their arena slots and
+  // routes (valid for the round: socketsMutex_ is held).
+  SendRing relaySends_;
+  std::vector<uint8_t> relayData_;
+  std::vector<int32_t> relayQueue_;
+  std::vector<uint32_t> relaySlot_;
+  std::vector<Route*> relayRoute_;
+  uint32_t relayCount_ = 0;
   bool stopped_ = false;
 
   std::mutex socketsMutex_;  // held while the thread reads, and by Add/Remove

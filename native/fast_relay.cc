@@ -1,10 +1,5 @@
 #include "fast_relay.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-
-#include <cerrno>
 #include <cstring>
 
 namespace callwatch {
@@ -30,8 +25,9 @@ inline void Write32(uint8_t* p, uint32_t v) {
   p[3] = uint8_t(v);
 }
 
-// The payload end as rtp/rtpHeader.ts's rtpPayloadEnd computes it, or -1 when malformed.
-int PayloadEnd(const uint8_t* b, uint32_t length) {
+// The payload end as rtp/rtpHeader.ts's rtpPayloadEnd computes it, or -1 when malformed;
+// `*payloadOffset` is where the payload starts (rtpPayloadOffset).
+int PayloadEnd(const uint8_t* b, uint32_t length, uint32_t* payloadOffset) {
   if (length < 12 || (b[0] >> 6) != 2) return -1;
   uint32_t offset = 12 + (b[0] & 0x0f) * 4;
   if (b[0] & 0x10) {
@@ -39,6 +35,7 @@ int PayloadEnd(const uint8_t* b, uint32_t length) {
     offset += 4 + Read16(b + offset + 2) * 4;
   }
   if (offset > length) return -1;
+  *payloadOffset = offset;
   if ((b[0] & 0x20) == 0) return static_cast<int>(length);
   uint32_t pad = b[length - 1];
   if (pad == 0 || length - pad < offset) return -1;
@@ -67,6 +64,35 @@ void Route::Load(const double* s) {
   clockRate = s[ST_CLOCK_RATE];
 }
 
+void Route::LoadReception(const double* c) {
+  rsMaxSeq = static_cast<uint32_t>(c[RS_MAX_SEQ]) & 0xffff;
+  rsCycles = c[RS_CYCLES];
+  rsReceived = c[RS_RECEIVED];
+  rsJitter = c[RS_JITTER];
+  rsHaveTransit = c[RS_HAVE_TRANSIT] != 0;
+  rsLastArrivalMs = c[RS_LAST_ARRIVAL_MS];
+  rsLastTimestamp = static_cast<uint32_t>(c[RS_LAST_TIMESTAMP]);
+  rsClockRate = c[RS_CLOCK_RATE];
+}
+
+void Route::TakeCounts(double* c) {
+  c[CT_PACKETS] = packets;
+  c[CT_BYTES] = bytes;
+  c[CT_PAYLOAD_BYTES] = payloadBytes;
+  c[CT_SEND_FAILED] = sendFailed;
+  c[CT_LAST_MS] = lastMs;
+  c[RS_MAX_SEQ] = rsMaxSeq;
+  c[RS_CYCLES] = rsCycles;
+  c[RS_RECEIVED] = rsReceived;
+  c[RS_JITTER] = rsJitter;
+  c[RS_HAVE_TRANSIT] = rsHaveTransit ? 1 : 0;
+  c[RS_LAST_ARRIVAL_MS] = rsLastArrivalMs;
+  c[RS_LAST_TIMESTAMP] = rsLastTimestamp;
+  c[RS_CLOCK_RATE] = rsClockRate;
+  packets = bytes = payloadBytes = sendFailed = 0;
+  lastMs = -1;
+}
+
 void Route::Store(double* s) const {
   s[ST_SOURCE_SSRC] = sourceSsrc;
   s[ST_SEQ_OFFSET] = seqOffset;
@@ -87,30 +113,34 @@ void Route::Store(double* s) const {
   s[ST_CLOCK_RATE] = clockRate;
 }
 
-RelayResult TryRelay(Route& r, const uint8_t* b, uint32_t length, int32_t srcAddr4, int srcPort,
-                     double nowMs) {
-  if (srcAddr4 != r.srcAddr4 || srcPort != r.srcPort) return RELAY_NO;
-  int end = PayloadEnd(b, length);
-  if (end < 0) return RELAY_NO;
+bool PrepareRelay(Route& r, const uint8_t* b, uint32_t length, int32_t srcAddr4, int srcPort,
+                  double nowMs, uint8_t* out) {
+  if (srcAddr4 != r.srcAddr4 || srcPort != r.srcPort) return false;
+  uint32_t payloadOffset = 0;
+  int end = PayloadEnd(b, length, &payloadOffset);
+  if (end < 0) return false;
   uint32_t pt = b[1] & 0x7f;
-  if (pt >= 64 && pt <= 95) return RELAY_NO;  // RTCP multiplexed (RFC 5761 §4)
+  if (pt >= 64 && pt <= 95) return false;  // RTCP multiplexed (RFC 5761 §4)
   int outPt = r.ptMap[pt];
-  if (outPt < 0) return RELAY_NO;
+  if (outPt < 0) return false;
   uint32_t ssrc = Read32(b + 8);
-  if (ssrc != r.sourceSsrc) return RELAY_NO;
+  if (ssrc != r.sourceSsrc) return false;
   uint32_t seq = Read16(b + 2);
   uint32_t ts = Read32(b + 4);
   // OutboundStream.next, the in-order branch within a segment; all else is JavaScript's.
   int d = SeqDiff(seq, r.inHighSeq);
-  if (d <= 0 || d > r.maxGap) return RELAY_NO;
+  if (d <= 0 || d > r.maxGap) return false;
+  // ReceiverStats.update's in-order branch (RFC 3550 A.1 update_seq); else JavaScript's.
+  uint32_t udelta = (seq - r.rsMaxSeq) & 0xffff;
+  if (udelta == 0 || udelta >= RS_MAX_DROPOUT) return false;
   int32_t dts = TsDiff(ts, r.inRefTs);
   bool newRef = false;
   if (dts > 0) {
     double skew = dts - ((nowMs - r.inRefMs) * r.clockRate) / 1000;
-    if (skew > r.maxSkewSamples || skew < -r.maxSkewSamples) return RELAY_NO;
+    if (skew > r.maxSkewSamples || skew < -r.maxSkewSamples) return false;
     newRef = true;
   } else if (dts < -r.maxSkewSamples) {
-    return RELAY_NO;
+    return false;
   }
   if (newRef) {
     r.inRefTs = ts;
@@ -128,31 +158,38 @@ RelayResult TryRelay(Route& r, const uint8_t* b, uint32_t length, int32_t srcAdd
   r.outMarker = (b[1] & 0x80) != 0;
   r.sent++;
 
-  uint8_t header[12];
-  header[0] = b[0];
-  header[1] = static_cast<uint8_t>((b[1] & 0x80) | outPt);
-  Write16(header + 2, r.outSequence);
-  Write32(header + 4, r.outTimestamp);
-  Write32(header + 8, r.ssrc);
-  iovec iov[2];
-  iov[0].iov_base = header;
-  iov[0].iov_len = sizeof header;
-  iov[1].iov_base = const_cast<uint8_t*>(b + 12);
-  iov[1].iov_len = length - 12;
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<uint16_t>(r.dstPort));
-  std::memcpy(&to.sin_addr, &r.dstAddr4, 4);
-  msghdr msg{};
-  msg.msg_name = &to;
-  msg.msg_namelen = sizeof to;
-  msg.msg_iov = iov;
-  msg.msg_iovlen = 2;
-  ssize_t n;
-  do {
-    n = sendmsg(r.dstFd, &msg, MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  return n < 0 ? RELAY_SEND_FAILED : RELAY_SENT;
+  if (seq < r.rsMaxSeq) r.rsCycles += 65536;
+  r.rsMaxSeq = seq;
+  r.rsReceived++;
+  // A.8 as ReceiverStats.updateJitter: only from a timestamp that moved.
+  bool jitterUpdate = true;
+  if (r.rsHaveTransit) {
+    int32_t rdts = TsDiff(ts, r.rsLastTimestamp);
+    if (rdts == 0) {
+      jitterUpdate = false;
+    } else {
+      double dd = ((nowMs - r.rsLastArrivalMs) * r.rsClockRate) / 1000 - rdts;
+      if (dd < 0) dd = -dd;
+      r.rsJitter += (dd - r.rsJitter) / 16;
+    }
+  }
+  if (jitterUpdate) {
+    r.rsHaveTransit = true;
+    r.rsLastArrivalMs = nowMs;
+    r.rsLastTimestamp = ts;
+  }
+  r.packets++;
+  r.bytes += length;
+  r.payloadBytes += static_cast<uint32_t>(end) - payloadOffset;
+  r.lastMs = nowMs;
+
+  out[0] = b[0];
+  out[1] = static_cast<uint8_t>((b[1] & 0x80) | outPt);
+  Write16(out + 2, r.outSequence);
+  Write32(out + 4, r.outTimestamp);
+  Write32(out + 8, r.ssrc);
+  std::memcpy(out + 12, b + 12, length - 12);
+  return true;
 }
 
 }  // namespace callwatch

@@ -34,6 +34,32 @@ enum StateField {
   STATE_COUNT
 };
 
+// Indexes of the counts array exchanged with JavaScript (Float64Array, COUNT_FIELDS):
+// what the route relayed since JavaScript last took its counts (it adds them to both
+// legs' and pairs' counters, media/worker/fastRelay.ts), and the source's reception
+// statistics (RFC 3550 A.1 and A.8 as media/rtcp/receiverStats.ts keeps them), which
+// the route continues for the packets it relays and JavaScript loads and takes back.
+enum CountField {
+  CT_PACKETS,
+  CT_BYTES,
+  CT_PAYLOAD_BYTES,
+  CT_SEND_FAILED,
+  CT_LAST_MS,  // CLOCK_MONOTONIC ms of the last one relayed, -1: none
+  RS_MAX_SEQ,
+  RS_CYCLES,
+  RS_RECEIVED,
+  RS_JITTER,
+  RS_HAVE_TRANSIT,
+  RS_LAST_ARRIVAL_MS,  // CLOCK_MONOTONIC ms
+  RS_LAST_TIMESTAMP,
+  RS_CLOCK_RATE,
+  COUNT_FIELDS
+};
+
+// RFC 3550 A.1 MAX_DROPOUT as media/rtcp/receiverStats.ts uses it: a larger jump is not
+// an in-order packet there, so not one the route may count either.
+constexpr uint32_t RS_MAX_DROPOUT = 3000;
+
 struct Route {
   // Where it goes: the listener's RTP socket and its endpoint (IPv4 only).
   int dstFd = -1;
@@ -64,16 +90,37 @@ struct Route {
   double maxSkewSamples = 8000;
   double clockRate = 8000;
 
+  // Counted since JavaScript last took them (see CountField).
+  double packets = 0;
+  double bytes = 0;
+  double payloadBytes = 0;
+  double sendFailed = 0;
+  double lastMs = -1;
+  // The source's reception statistics (see CountField).
+  uint32_t rsMaxSeq = 0;
+  double rsCycles = 0;
+  double rsReceived = 0;
+  double rsJitter = 0;
+  bool rsHaveTransit = false;
+  double rsLastArrivalMs = 0;
+  uint32_t rsLastTimestamp = 0;
+  double rsClockRate = 8000;
+
   void Load(const double* state);
   void Store(double* state) const;
+  // The reception statistics from `counts` (its CT_ fields are not read).
+  void LoadReception(const double* counts);
+  // Writes the counts and the reception statistics into `counts`, and starts counting
+  // again from zero.
+  void TakeCounts(double* counts);
 };
 
-// What TryRelay did with one datagram.
-enum RelayResult { RELAY_NO = 0, RELAY_SENT = 1, RELAY_SEND_FAILED = 2 };
-
 // One received datagram `data[0..length)` from srcAddr4:srcPort at monotonic `nowMs`:
-// relayed (rewritten into a header copy and sent; `data` is left as received) or not.
-RelayResult TryRelay(Route& route, const uint8_t* data, uint32_t length, int32_t srcAddr4,
-                     int srcPort, double nowMs);
+// when the route relays it, counts it, writes the datagram to send (the rewritten header, then the
+// payload as received) into `out[0..length)`, advances the route's state and returns
+// true; `data` is left as received. The caller sends `out` from route.dstFd to the
+// route's endpoint (the event thread batches a round's sends, event_thread.h).
+bool PrepareRelay(Route& route, const uint8_t* data, uint32_t length, int32_t srcAddr4,
+                  int srcPort, double nowMs, uint8_t* out);
 
 }  // namespace callwatch

@@ -56,6 +56,8 @@ Napi::Function NativeIo::Define(Napi::Env env) {
                          InstanceMethod<&NativeIo::NoSendRing>("noSendRing"),
                          InstanceMethod<&NativeIo::NoRecvRing>("noRecvRing"),
                          InstanceMethod<&NativeIo::RecvUsesRing>("recvUsesRing"),
+                         InstanceMethod<&NativeIo::NoRelaySendRing>("noRelaySendRing"),
+                         InstanceMethod<&NativeIo::TakeRelayCounts>("takeRelayCounts"),
                          InstanceMethod<&NativeIo::Relay>("relay"),
                          InstanceMethod<&NativeIo::Unrelay>("unrelay"),
                          InstanceMethod<&NativeIo::Ref>("ref"),
@@ -255,18 +257,40 @@ Napi::Value NativeIo::RecvUsesRing(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), pump_ != nullptr && pump_->thread.UsesRecvRing());
 }
 
-// relay(srcToken, dstToken, dstAddr4, dstPort, srcAddr4, srcPort, ptMap, state) -> bool:
-// the event thread relays srcToken's RTP from srcAddr4:srcPort to dstAddr4:dstPort from
-// dstToken's socket (fast_relay.h). ptMap: Int16Array(128); state: Float64Array(STATE_COUNT).
+// noRelaySendRing(): the event thread sends relayed datagrams with sendmsg each.
+Napi::Value NativeIo::NoRelaySendRing(const Napi::CallbackInfo& info) {
+  if (pump_ != nullptr) pump_->thread.NoRelaySendRing();
+  return info.Env().Undefined();
+}
+
+// takeRelayCounts(out) -> routes written: per route that counted anything since the
+// last take, its source token and COUNT_FIELDS counts (fast_relay.h), as many as `out`
+// (Float64Array) holds; the caller calls again while it comes back full.
+Napi::Value NativeIo::TakeRelayCounts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pump_ == nullptr || info.Length() < 1 || !info[0].IsTypedArray()) {
+    return Napi::Number::New(env, 0);
+  }
+  auto out = info[0].As<Napi::TypedArrayOf<double>>();
+  auto max = static_cast<uint32_t>(out.ElementLength() / (1 + COUNT_FIELDS));
+  return Napi::Number::New(env, pump_->thread.TakeCounts(out.Data(), max));
+}
+
+// relay(srcToken, dstToken, dstAddr4, dstPort, srcAddr4, srcPort, ptMap, state,
+// reception) -> bool: the event thread relays srcToken's RTP from srcAddr4:srcPort to
+// dstAddr4:dstPort from dstToken's socket (fast_relay.h). ptMap: Int16Array(128); state:
+// Float64Array(STATE_COUNT); reception: Float64Array(COUNT_FIELDS), its RS_ fields.
 Napi::Value NativeIo::Relay(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (pump_ == nullptr || pump_->closing || info.Length() < 8 || !info[6].IsTypedArray() ||
-      !info[7].IsTypedArray()) {
+  if (pump_ == nullptr || pump_->closing || info.Length() < 9 || !info[6].IsTypedArray() ||
+      !info[7].IsTypedArray() || !info[8].IsTypedArray()) {
     return Napi::Boolean::New(env, false);
   }
   auto map = info[6].As<Napi::TypedArrayOf<int16_t>>();
   auto state = info[7].As<Napi::TypedArrayOf<double>>();
-  if (map.ElementLength() < 128 || state.ElementLength() < STATE_COUNT) {
+  auto reception = info[8].As<Napi::TypedArrayOf<double>>();
+  if (map.ElementLength() < 128 || state.ElementLength() < STATE_COUNT ||
+      reception.ElementLength() < COUNT_FIELDS) {
     return Napi::Boolean::New(env, false);
   }
   Route route;
@@ -278,20 +302,27 @@ Napi::Value NativeIo::Relay(const Napi::CallbackInfo& info) {
   route.srcPort = info[5].As<Napi::Number>().Int32Value();
   std::memcpy(route.ptMap, map.Data(), sizeof route.ptMap);
   route.Load(state.Data());
+  route.LoadReception(reception.Data());
   return Napi::Boolean::New(env, pump_->thread.SetRoute(src, route));
 }
 
-// unrelay(srcToken, state) -> bool: stops relaying srcToken; when it was, its final
-// state is written into `state`.
+// unrelay(srcToken, state, counts) -> bool: stops relaying srcToken; when it was, its
+// final state is written into `state` and what it counted since the last take into
+// `counts` (Float64Array(COUNT_FIELDS)).
 Napi::Value NativeIo::Unrelay(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (pump_ == nullptr || info.Length() < 2 || !info[1].IsTypedArray()) {
+  if (pump_ == nullptr || info.Length() < 3 || !info[1].IsTypedArray() ||
+      !info[2].IsTypedArray()) {
     return Napi::Boolean::New(env, false);
   }
   auto state = info[1].As<Napi::TypedArrayOf<double>>();
-  if (state.ElementLength() < STATE_COUNT) return Napi::Boolean::New(env, false);
+  auto counts = info[2].As<Napi::TypedArrayOf<double>>();
+  if (state.ElementLength() < STATE_COUNT || counts.ElementLength() < COUNT_FIELDS) {
+    return Napi::Boolean::New(env, false);
+  }
   uint32_t src = info[0].As<Napi::Number>().Uint32Value();
-  return Napi::Boolean::New(env, pump_->thread.ClearRoute(src, state.Data()));
+  return Napi::Boolean::New(env,
+                            pump_->thread.ClearRoute(src, state.Data(), counts.Data()));
 }
 
 // ref()/unref(): whether the open sockets keep the event loop alive (as dgram's do).

@@ -53,6 +53,8 @@ class NativeIo : public Napi::ObjectWrap<NativeIo> {
   Napi::Value NoSendRing(const Napi::CallbackInfo& info);
   Napi::Value NoRecvRing(const Napi::CallbackInfo& info);
   Napi::Value RecvUsesRing(const Napi::CallbackInfo& info);
+  Napi::Value NoRelaySendRing(const Napi::CallbackInfo& info);
+  Napi::Value TakeRelayCounts(const Napi::CallbackInfo& info);
   Napi::Value Relay(const Napi::CallbackInfo& info);
   Napi::Value Unrelay(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);

@@ -1,5 +1,5 @@
-// Batched sends of the JavaScript thread: the datagrams a media worker sends during one
-// callback (a receive batch, a mixer tick) go out from many sockets (each leg sends from
+// Batched sends: the datagrams a media worker sends during one callback (a receive
+// batch, a mixer tick), or the event thread relays in one round, go out from many sockets (each leg sends from
 // its own port, RFC 4961), so sendmmsg(2), which takes one socket, batches nothing there.
 // One io_uring_enter(2) submits a IORING_OP_SENDMSG per datagram, whatever its socket;
 // on this machine a system call costs about 3 µs, the kernel's own work for a loopback
@@ -35,7 +35,8 @@ constexpr int SEND_RESULT = 5;
 class SendRing {
  public:
   // Sends `count` queued datagrams of `data` (the caller checked every offset and length),
-  // writing each one's result. Returns how many failed. JavaScript thread only.
+  // writing each one's result. Returns how many failed. One thread per SendRing (the
+  // ring has one submitting thread): the JavaScript thread's, the event thread's.
   uint32_t Send(const uint8_t* data, int32_t* queue, uint32_t count);
   // Closes the ring (later sends use sendto). Idempotent.
   void Close() {

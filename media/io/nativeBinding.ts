@@ -48,6 +48,14 @@ export interface NativeIoHandle {
   noRecvRing(): void;
   /** Whether the event thread reads through io_uring. */
   recvUsesRing(): boolean;
+  /** The event thread sends relayed datagrams with one sendmsg each from now on. */
+  noRelaySendRing(): void;
+  /**
+   * Per route that counted anything since the last take: its source token and its
+   * counts (1 + RELAY_COUNT_FIELDS numbers per route, native/fast_relay.h), as many as
+   * `out` holds; returns how many routes it wrote (call again while `out` comes back full).
+   */
+  takeRelayCounts(out: Float64Array): number;
   /**
    * Relays RTP of `srcToken` from srcAddr4:srcPort to dstAddr4:dstPort out of
    * `dstToken`'s socket on the event thread (native/fast_relay.h). True when set.
@@ -61,9 +69,10 @@ export interface NativeIoHandle {
     srcPort: number,
     payloadTypes: Int16Array,
     state: Float64Array,
+    reception: Float64Array,
   ): boolean;
-  /** Ends `srcToken`'s route; true (and `state` written) when it had one. */
-  unrelay(srcToken: number, state: Float64Array): boolean;
+  /** Ends `srcToken`'s route; true (and `state`, `counts` written) when it had one. */
+  unrelay(srcToken: number, state: Float64Array, counts: Float64Array): boolean;
   /** Whether the io keeps the event loop alive (while it has open sockets). */
   ref(): void;
   unref(): void;
@@ -127,6 +136,8 @@ const IO_METHODS = {
   noSendRing: true,
   noRecvRing: true,
   recvUsesRing: true,
+  noRelaySendRing: true,
+  takeRelayCounts: true,
   relay: true,
   unrelay: true,
   ref: true,

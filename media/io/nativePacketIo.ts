@@ -23,6 +23,11 @@
  * one datagram from each with one io_uring submission (native/recv_batch.h RecvRing);
  * CALLWATCH_RECV_RING=0 (or recvRing: false) keeps one recvmmsg per socket.
  *
+ * Relayed datagrams (the relay fast path, PortPair.relay) stay in the event thread: the
+ * route counts them, they leave with one io_uring submission per round
+ * (CALLWATCH_RELAY_SEND_RING=0: sendmsg each), and a round the relay carried in full wakes
+ * nobody; `takeRelayCounts` and `unrelay` hand the counts over (native/event_thread.h).
+ *
  * Datagrams larger than a slot (SLOT_BYTES) are counted (datagramsIn, receiveErrors)
  * and dropped: RTP and RTCP here are far smaller.
  */
@@ -30,7 +35,18 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { MediaError } from '../engine/errors.js';
-import { CHANNEL_RTCP, CHANNEL_RTP, IoCounters, RELAY_STATE_FIELDS } from './packetIo.js';
+import {
+  CHANNEL_RTCP,
+  CHANNEL_RTP,
+  IoCounters,
+  RC_BYTES,
+  RC_LAST_MS,
+  RC_PACKETS,
+  RC_RECEPTION,
+  RC_SEND_FAILED,
+  RELAY_COUNT_FIELDS,
+  RELAY_STATE_FIELDS,
+} from './packetIo.js';
 import type {
   Channel,
   PacketBatch,
@@ -57,11 +73,14 @@ const FLAG_V6 = 1;
 const FLAG_TRUNCATED = 2;
 const FLAG_ERROR = 4;
 const FLAG_RELAYED = 8;
-const FLAG_SEND_FAILED = 16;
-const META_RELAY_TOKEN = META_ADDR + 1;
 // native/fast_relay.h: the state fields on CLOCK_MONOTONIC (the rest are clock-free).
 const STATE_IN_REF_MS = 5;
 const STATE_OUT_REF_MS = 8;
+// native/fast_relay.h CountField: the count fields on CLOCK_MONOTONIC.
+const COUNT_LAST_MS = RC_LAST_MS;
+const COUNT_LAST_ARRIVAL_MS = RC_RECEPTION + 5;
+/** Routes per takeRelayCounts call (the buffer is reused). */
+const TAKE_ROUTES = 256;
 // native/send_ring.h: per staged datagram, int32 fields.
 const SEND_INTS = 6;
 const SEND_FD = 0;
@@ -78,12 +97,15 @@ const SEND_STAGE_MAX = 4096;
 const SEND_BATCH = process.env.CALLWATCH_SEND_BATCH !== '0';
 const SEND_RING = process.env.CALLWATCH_SEND_RING !== '0';
 const RECV_RING = process.env.CALLWATCH_RECV_RING !== '0';
+const RELAY_SEND_RING = process.env.CALLWATCH_RELAY_SEND_RING !== '0';
 
 export interface NativePacketIoOptions {
   /** Staged sends go out through io_uring where the kernel allows it (default true). */
   readonly sendRing?: boolean;
   /** The event thread reads many ready sockets through io_uring (default true). */
   readonly recvRing?: boolean;
+  /** The event thread sends a round's relayed datagrams through io_uring (default true). */
+  readonly relaySendRing?: boolean;
 }
 /** Address strings kept per io before the caches start over (bounds memory under a scan). */
 const ADDRESS_CACHE_MAX = 4096;
@@ -101,7 +123,6 @@ class ArenaBatch implements PacketBatch {
   readonly addresses: string[] = new Array<string>(SLOTS).fill('');
   readonly ports = new Int32Array(SLOTS);
   readonly arrivalMs = new Float64Array(SLOTS);
-  readonly relayedTo: (PortPair | null)[] = new Array<PortPair | null>(SLOTS).fill(null);
 }
 
 const NO_RECEIVER: PairReceiver = {
@@ -118,6 +139,8 @@ interface Socket {
 class NativePortPair implements PortPair {
   readonly counters = new IoCounters();
   receiver: PairReceiver = NO_RECEIVER;
+  /** The pair this one's route sends from, while it has one. */
+  relayTo: NativePortPair | null = null;
   private closed = false;
   private readonly v6: boolean;
 
@@ -173,7 +196,7 @@ class NativePortPair implements PortPair {
     if (error !== 0) c.sendErrors++;
   }
 
-  relay(to: PortPair, route: RelayRoute, state: Float64Array): boolean {
+  relay(to: PortPair, route: RelayRoute, state: Float64Array, reception: Float64Array): boolean {
     if (this.closed || this.v6 || !(to instanceof NativePortPair) || to.closed) return false;
     const dst = this.io.addressKey(route.address);
     const src = this.io.addressKey(route.sourceAddress);
@@ -182,7 +205,10 @@ class NativePortPair implements PortPair {
     native.set(state.subarray(0, RELAY_STATE_FIELDS));
     native[STATE_IN_REF_MS]! -= this.io.clockOffset;
     native[STATE_OUT_REF_MS]! -= this.io.clockOffset;
-    return this.handle.relay(
+    const counts = this.io.countScratch;
+    counts.set(reception.subarray(0, RELAY_COUNT_FIELDS));
+    counts[COUNT_LAST_ARRIVAL_MS]! -= this.io.clockOffset;
+    const ok = this.handle.relay(
       this.tokens[0],
       to.tokens[0],
       dst,
@@ -191,13 +217,20 @@ class NativePortPair implements PortPair {
       route.sourcePort,
       route.payloadTypes,
       native,
+      counts,
     );
+    // A route replaced while it counted: nothing is lost, its counts stay in the route.
+    if (ok) this.relayTo = to;
+    return ok;
   }
 
-  unrelay(state: Float64Array): boolean {
-    if (!this.handle.unrelay(this.tokens[0], state)) return false;
+  unrelay(state: Float64Array, counts: Float64Array): boolean {
+    const to = this.relayTo;
+    this.relayTo = null;
+    if (!this.handle.unrelay(this.tokens[0], state, counts)) return false;
     state[STATE_IN_REF_MS]! += this.io.clockOffset;
     state[STATE_OUT_REF_MS]! += this.io.clockOffset;
+    this.io.countRelayed(this, to, counts);
     return true;
   }
 
@@ -229,12 +262,13 @@ export class NativePacketIo implements PacketIo {
   readonly clockOffset: number;
   /** The state handed to the addon (its clock fields shifted to CLOCK_MONOTONIC). */
   readonly stateScratch = new Float64Array(RELAY_STATE_FIELDS);
+  /** The reception statistics handed to the addon, the same way. */
+  readonly countScratch = new Float64Array(RELAY_COUNT_FIELDS);
+  /** Datagrams the event thread relayed, as far as their counts were taken (stats, tests). */
+  relayed = 0;
+  private readonly takeRows = new Float64Array(TAKE_ROUTES * (1 + RELAY_COUNT_FIELDS));
+  private readonly takeRow = new Float64Array(RELAY_COUNT_FIELDS);
   private readonly sockets = new Map<number, Socket>();
-  /**
-   * Sockets retired since the last drain: the arena may still hold datagrams the event
-   * thread relayed out of them before they closed (no route sends from a closed socket).
-   */
-  private readonly retiredSockets = new Map<number, Socket>();
   private readonly open = new Set<NativePortPair>();
   private readonly sourceNames = new Map<number, string>();
   private readonly sourceNames6 = new Map<string, string>();
@@ -273,6 +307,7 @@ export class NativePacketIo implements PacketIo {
     );
     if (!(options.sendRing ?? SEND_RING)) this.handle.noSendRing();
     if (!(options.recvRing ?? RECV_RING)) this.handle.noRecvRing();
+    if (!(options.relaySendRing ?? RELAY_SEND_RING)) this.handle.noRelaySendRing();
   }
 
   async bindPair(address: string, rtpPort: number): Promise<PortPair> {
@@ -329,8 +364,6 @@ export class NativePacketIo implements PacketIo {
     if (!this.open.delete(pair)) return;
     this.flush(); // its staged datagrams leave before its fds close (and may be reused)
     for (const token of pair.tokens) {
-      const socket = this.sockets.get(token);
-      if (socket !== undefined) this.retiredSockets.set(token, socket);
       this.sockets.delete(token);
       this.handle.closeSocket(token);
     }
@@ -437,20 +470,43 @@ export class NativePacketIo implements PacketIo {
       if (socket !== undefined) this.deliver(socket, start, end);
       start = end;
     }
-    this.retiredSockets.clear();
     this.flush(); // what the receivers sent, before the event thread reads again
   }
 
-  /** A datagram the event thread relayed from `token`'s socket: counted there, its pair. */
-  private relayedFrom(token: number, length: number, failed: boolean): PortPair | null {
-    const open = this.sockets.get(token);
-    const socket = open ?? this.retiredSockets.get(token);
-    if (socket === undefined) return null; // cannot happen: a route ends with its socket
-    const c = open !== undefined ? socket.pair.counters : this.closedCounters;
-    c.datagramsOut++;
-    c.bytesOut += length;
-    if (failed) c.sendErrors++;
-    return socket.pair;
+  takeRelayCounts(visit: (source: PortPair, counts: Float64Array) => void): void {
+    const rows = this.takeRows;
+    const row = this.takeRow;
+    const width = 1 + RELAY_COUNT_FIELDS;
+    for (;;) {
+      const n = this.handle.takeRelayCounts(rows);
+      for (let r = 0; r < n; r++) {
+        const socket = this.sockets.get(rows[r * width]!);
+        if (socket === undefined) continue; // closed since: its counts went with it
+        row.set(rows.subarray(r * width + 1, (r + 1) * width));
+        this.countRelayed(socket.pair, socket.pair.relayTo, row);
+        visit(socket.pair, row);
+      }
+      if (n < TAKE_ROUTES) return;
+    }
+  }
+
+  /**
+   * A route's counts, taken: into the io counters of its source pair and of the pair it
+   * sent from, and its times onto performance.now()'s clock.
+   */
+  countRelayed(source: NativePortPair, to: NativePortPair | null, counts: Float64Array): void {
+    const packets = counts[RC_PACKETS]!;
+    const bytes = counts[RC_BYTES]!;
+    this.relayed += packets;
+    const inbound = source.counters;
+    inbound.datagramsIn += packets;
+    inbound.bytesIn += bytes;
+    const outbound = to !== null && this.open.has(to) ? to.counters : this.closedCounters;
+    outbound.datagramsOut += packets;
+    outbound.bytesOut += bytes;
+    outbound.sendErrors += counts[RC_SEND_FAILED]!;
+    if (counts[COUNT_LAST_MS]! >= 0) counts[COUNT_LAST_MS]! += this.clockOffset;
+    counts[COUNT_LAST_ARRIVAL_MS]! += this.clockOffset;
   }
 
   private deliver({ pair, channel }: Socket, start: number, end: number): void {
@@ -466,16 +522,14 @@ export class NativePacketIo implements PacketIo {
         pair.receiver.error(new Error(`recvmmsg failed: ${errnoName(length)}`), channel);
         continue;
       }
+      // Relayed by the event thread: its route counted it (takeRelayCounts).
+      if ((flags & FLAG_RELAYED) !== 0) continue;
       c.datagramsIn++;
       c.bytesIn += length;
       if ((flags & FLAG_TRUNCATED) !== 0) {
         c.receiveErrors++; // larger than a slot: dropped
         continue;
       }
-      batch.relayedTo[n] =
-        (flags & FLAG_RELAYED) !== 0
-          ? this.relayedFrom(meta[m + META_RELAY_TOKEN]!, length, (flags & FLAG_SEND_FAILED) !== 0)
-          : null;
       batch.buffers[n] = this.slotBuffers[slot]!;
       batch.lengths[n] = length;
       batch.addresses[n] = this.sourceName(slot, flags & FLAG_V6);

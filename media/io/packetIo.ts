@@ -34,10 +34,11 @@
  * SSRC, sequence, timestamp, marker) and the payload type renumbered. The native io does
  * that on its event thread without JavaScript (native/fast_relay.cc), for the in-order
  * packets of the listener's current OutboundStream segment from the latched source
- * address, and still hands each such datagram to the receiver, untouched and marked in
- * `relayedTo`, so the worker counts it and keeps its reception statistics (RFC 3550 A.1,
- * A.8) exactly as the JavaScript path does (media/worker/fastRelay.ts decides when).
- * Everything else comes through unmarked: RTCP, the first packet from a source
+ * address. Such a datagram never reaches the receiver: the route counts it and continues
+ * the source's reception statistics (RFC 3550 A.1, A.8) exactly as the JavaScript path
+ * does, and the worker takes those counts when it reads them (`takeRelayCounts`,
+ * `unrelay`; media/worker/fastRelay.ts decides when). Everything else comes through to
+ * the receiver: RTCP, the first packet from a source
  * (latching, RFC 4961), telephone-events (DTMF detection), payload types that need
  * transcoding, anything that starts a new segment, and anything from a foreign address.
  */
@@ -111,16 +112,25 @@ export interface PacketBatch {
    * its own time (the kernel's receive timestamp), not the time the batch was read.
    */
   readonly arrivalMs: ArrayLike<number>;
-  /**
-   * Set by an io with a relay fast path: the pair an entry was already relayed from
-   * (rewritten and sent by the io along `PortPair.relay`; the entry's bytes are as
-   * received), else null. Absent: nothing was relayed.
-   */
-  readonly relayedTo?: ReadonlyArray<PortPair | null>;
 }
 
 /** Fields of a relay route's segment state (RelayState), as native/fast_relay.h names them. */
 export const RELAY_STATE_FIELDS = 17;
+
+/**
+ * A relay route's counts (native/fast_relay.h CountField): what it relayed since they were
+ * last taken, then the source's reception statistics (ReceiverStats.exportRelay). Times
+ * on performance.now()'s clock.
+ */
+export const RELAY_COUNT_FIELDS = 13;
+export const RC_PACKETS = 0;
+export const RC_BYTES = 1;
+export const RC_PAYLOAD_BYTES = 2;
+export const RC_SEND_FAILED = 3;
+/** Arrival time of the last one relayed, -1: none. */
+export const RC_LAST_MS = 4;
+/** The first of ReceiverStats' fields (RC_RECEPTION .. RELAY_COUNT_FIELDS - 1). */
+export const RC_RECEPTION = 5;
 
 /** What `PortPair.relay` needs besides the state: where to, from where, which payload types. */
 export interface RelayRoute {
@@ -178,15 +188,19 @@ export interface PortPair {
   /**
    * The relay fast path (an io may lack it): RTP arriving on this pair from
    * `route.sourceAddress` is rewritten along `state` (RELAY_STATE_FIELDS numbers, see
-   * OutboundStream.exportSegment) and sent from `to`'s RTP port by the io itself. False
-   * when it cannot (then nothing changed). Replaces any previous route of this pair.
+   * OutboundStream.exportSegment), sent from `to`'s RTP port and counted by the io itself,
+   * which continues the source's reception statistics from `reception` (RELAY_COUNT_FIELDS
+   * numbers; its RC_RECEPTION.. fields are read). False when it cannot (then nothing
+   * changed). Replaces any previous route of this pair.
    */
-  relay?(to: PortPair, route: RelayRoute, state: Float64Array): boolean;
+  relay?(to: PortPair, route: RelayRoute, state: Float64Array, reception: Float64Array): boolean;
   /**
-   * Ends this pair's route; writes its final state into `state` and returns true when
-   * there was one (the caller continues the stream from it).
+   * Ends this pair's route; writes its final state into `state` and what it counted since
+   * the counts were last taken into `counts` (RELAY_COUNT_FIELDS), and returns true when
+   * there was one (the caller continues the stream and the statistics from them). The
+   * io's own counters of both pairs already include those counts.
    */
-  unrelay?(state: Float64Array): boolean;
+  unrelay?(state: Float64Array, counts: Float64Array): boolean;
   /** Closes both ports; resolves once they are free. Idempotent, never rejects. */
   close(): Promise<void>;
 }
@@ -209,6 +223,13 @@ export interface PacketIo {
    * thread), which the worker's stats add to its cpuMs. Absent: the io has none.
    */
   threadCpuMs?(): number;
+  /**
+   * With a relay fast path: calls `visit` for each route that relayed anything since its
+   * counts were last taken, with its source pair and its counts (RELAY_COUNT_FIELDS, valid
+   * during the call), and starts them from zero. The io's own counters of both pairs
+   * include them once this returns.
+   */
+  takeRelayCounts?(visit: (source: PortPair, counts: Float64Array) => void): void;
   /** Closes every open pair and the io itself; resolves once all ports are free. Idempotent. */
   close(): Promise<void>;
 }

@@ -184,6 +184,37 @@ export class ReceiverStats {
     return block;
   }
 
+  /**
+   * For a relay that continues these statistics elsewhere (the native relay fast path,
+   * native/fast_relay.h): writes maxSeq, cycles, received, jitter, whether a transit is
+   * known, the last arrival (ms) and timestamp, and the clock rate into `out[at..at+8)`.
+   * False (nothing written) while the source is not valid yet (not started, or on
+   * probation): only the in-order branch of `update` can be continued there.
+   */
+  exportRelay(out: Float64Array, at: number): boolean {
+    if (!this.started || this.probation > 0) return false;
+    out[at] = this.maxSeq;
+    out[at + 1] = this.cycles;
+    out[at + 2] = this.receivedCount;
+    out[at + 3] = this.jitterUnits;
+    out[at + 4] = this.haveTransit ? 1 : 0;
+    out[at + 5] = this.lastArrivalMs;
+    out[at + 6] = this.lastTimestamp;
+    out[at + 7] = this.clockRate;
+    return true;
+  }
+
+  /** Takes back what `exportRelay` wrote, as the relay continued it. */
+  importRelay(from: Float64Array, at: number): void {
+    this.maxSeq = from[at]!;
+    this.cycles = from[at + 1]!;
+    this.receivedCount = from[at + 2]!;
+    this.jitterUnits = from[at + 3]!;
+    this.haveTransit = from[at + 4] !== 0;
+    this.lastArrivalMs = from[at + 5]!;
+    this.lastTimestamp = from[at + 6]!;
+  }
+
   /** A.1 init_seq. */
   private initSeq(seq: number): void {
     this.baseSeq = seq;

@@ -1,19 +1,32 @@
 /**
  * When a relayed leg goes on the io's relay fast path (PortPair.relay, native io only):
- * the io then rewrites and sends that leg's in-order RTP itself, and still hands each
- * datagram to the worker marked as relayed, which only counts it (relay.ts
- * `relayedRtp`). The worker core asks for a route after the packet path has relayed a
- * packet (`tryInstall`), and takes it back (`release`: the listener's OutboundStream
- * continues from the io's final sequence/timestamp, RFC 3550 §5.1 continuity) before
- * anything that changes what the route depends on: a command on either leg, a new latch,
- * a packet the io left to JavaScript (DTMF, RTCP on the RTP port, a new segment).
+ * the io then rewrites, sends and counts that leg's in-order RTP itself, continuing the
+ * source's reception statistics (RFC 3550 A.1, A.8) from where the leg's left them. The
+ * worker core asks for a route after the packet path has relayed a packet (`tryInstall`),
+ * takes the counts into both legs before it reads them (`takeCounts`: each sweep and
+ * stats request), and takes the route back (`release`: the listener's OutboundStream
+ * continues from the io's final sequence/timestamp, RFC 3550 §5.1 continuity, and the
+ * counts come with it) before anything that changes what the route depends on: a command
+ * on either leg, a new latch, a packet the io left to JavaScript (DTMF, RTCP on the RTP
+ * port, a new segment).
  *
  * Eligible (conservative): a source with exactly one listener, both outside rooms (the
  * room's mix, recording tap and tones keep to the JavaScript path), the source latched
- * on IPv4 and receiving, the listener sending to a known endpoint with this source as its
- * only feed and its stream in a segment of this source.
+ * on IPv4 and receiving with valid reception statistics, the listener sending to a known
+ * endpoint with this source as its only feed and its stream in a segment of this source.
+ * Only payload types at the statistics' clock rate are relayed there (another one starts
+ * new statistics, WorkerLeg.observe).
  */
-import { RELAY_STATE_FIELDS } from '../io/packetIo.js';
+import {
+  RC_BYTES,
+  RC_LAST_MS,
+  RC_PACKETS,
+  RC_PAYLOAD_BYTES,
+  RC_RECEPTION,
+  RELAY_COUNT_FIELDS,
+  RELAY_STATE_FIELDS,
+} from '../io/packetIo.js';
+import type { PacketIo, PortPair } from '../io/packetIo.js';
 
 /** CALLWATCH_RELAY_FASTPATH=0 keeps every packet on the JavaScript path (A/B benches). */
 const ENABLED = process.env.CALLWATCH_RELAY_FASTPATH !== '0';
@@ -22,10 +35,21 @@ import type { WorkerLeg } from './workerLeg.js';
 
 export class FastRelay {
   private readonly state = new Float64Array(RELAY_STATE_FIELDS);
+  private readonly counts = new Float64Array(RELAY_COUNT_FIELDS);
   private readonly payloadTypes = new Int16Array(128);
+  private readonly apply = (pair: PortPair, counts: Float64Array): void => {
+    const source = this.legOfPair.get(pair);
+    if (source !== undefined && source.fastTo !== null) count(source, source.fastTo, counts);
+  };
   /** Routes set and taken back (tests, stats). */
   installed = 0;
   released = 0;
+
+  constructor(
+    private readonly io: PacketIo,
+    /** The worker's open legs by their pair (WorkerCore owns it). */
+    private readonly legOfPair: ReadonlyMap<PortPair, WorkerLeg>,
+  ) {}
 
   /** Takes `source`'s route back, if it has one: its listener's stream continues from it. */
   release(source: WorkerLeg): void {
@@ -33,7 +57,15 @@ export class FastRelay {
     if (listener === null) return;
     source.fastTo = null;
     this.released++;
-    if (source.pair.unrelay?.(this.state) === true) listener.outbound.importSegment(this.state);
+    if (source.pair.unrelay?.(this.state, this.counts) === true) {
+      listener.outbound.importSegment(this.state);
+      count(source, listener, this.counts);
+    }
+  }
+
+  /** Adds what every route relayed since the last take to its legs (before reading them). */
+  takeCounts(): void {
+    if (this.installed !== this.released) this.io.takeRelayCounts?.(this.apply);
   }
 
   /** Takes back every route `leg` is in: as the source, and the one feeding it. */
@@ -46,6 +78,8 @@ export class FastRelay {
   tryInstall(source: WorkerLeg): void {
     if (!ENABLED || source.fastTo !== null || source.pair.relay === undefined) return;
     if (source.listeners.length !== 1 || !source.latched || !source.receiving) return;
+    const inbound = source.inbound;
+    if (inbound === null || !inbound.exportRelay(this.counts, RC_RECEPTION)) return;
     if (source.roomId !== 0 || source.jitter !== null || source.recordTap !== null) return;
     const listener = source.listeners[0]!;
     if (listener.roomId !== 0 || !listener.sending || listener.destPort === 0) return;
@@ -54,12 +88,19 @@ export class FastRelay {
     if (listener.sources.length !== 1 || listener.closed || source.closed) return;
     if (listener.outbound.sourceId !== source.id) return;
     if (!listener.outbound.exportSegment(this.state)) return;
+    // The statistics follow one SSRC (WorkerLeg.observe): the segment's source must be it.
+    if (this.state[0] !== inbound.ssrc) return;
     const map = this.payloadTypes;
     const from = source.payloads;
     const to = listener.payloads;
     for (let pt = 0; pt < 128; pt++) {
       const kind = from.kindOf[pt]!;
-      map[pt] = kind === KIND_NONE || kind === KIND_TELEPHONE_EVENT ? -1 : to.payloadTypeOf[kind]!;
+      map[pt] =
+        kind === KIND_NONE ||
+        kind === KIND_TELEPHONE_EVENT ||
+        (from.clockRateOf[pt] || 8000) !== inbound.clockRate
+          ? -1
+          : to.payloadTypeOf[kind]!;
     }
     const ok = source.pair.relay(
       listener.pair,
@@ -71,10 +112,36 @@ export class FastRelay {
         payloadTypes: map,
       },
       this.state,
+      this.counts,
     );
     if (ok) {
       source.fastTo = listener;
       this.installed++;
     }
+  }
+}
+
+/**
+ * A route's counts into its legs, as the JavaScript path counts each relayed packet
+ * (relay.ts): the source received them, the listener sent them, and the source's
+ * reception statistics continue from the route's.
+ */
+function count(source: WorkerLeg, listener: WorkerLeg, counts: Float64Array): void {
+  const packets = counts[RC_PACKETS]!;
+  const bytes = counts[RC_BYTES]!;
+  const lastMs = counts[RC_LAST_MS]!;
+  const c = source.counters;
+  c.packetsIn += packets;
+  c.bytesIn += bytes;
+  c.rtpIn += packets;
+  source.inbound?.importRelay(counts, RC_RECEPTION);
+  const lc = listener.counters;
+  lc.packetsOut += packets;
+  lc.bytesOut += bytes;
+  listener.payloadOctetsOut += counts[RC_PAYLOAD_BYTES]!;
+  if (lastMs >= 0) {
+    source.lastRtpMs = lastMs;
+    if (source.armedMs < 0) source.armedMs = lastMs;
+    listener.lastSentMs = lastMs;
   }
 }

@@ -206,31 +206,3 @@ function toJitterBuffer(
   if (end - offset <= 0 || leg.audio === null) return;
   leg.audio.receive(leg.jitter!, msg, offset, end, kind, nowMs);
 }
-
-/**
- * One datagram the io already relayed from `leg` to `listener` (the relay fast path,
- * fastRelay.ts): `msg` holds it as received. Counts and observes it exactly as
- * `receiveRtp` and `forward` would have (steps 5 and 8), so counters and RTCP reception
- * statistics (RFC 3550 A.1, A.8) do not depend on which path carried it.
- */
-export function relayedRtp(
-  leg: WorkerLeg,
-  listener: WorkerLeg | undefined,
-  msg: Buffer,
-  length: number,
-  nowMs: number,
-): void {
-  const c = leg.counters;
-  c.packetsIn++;
-  c.bytesIn += length;
-  c.rtpIn++;
-  leg.lastRtpMs = nowMs;
-  if (leg.armedMs < 0) leg.armedMs = nowMs;
-  leg.observe(msg, nowMs);
-  if (listener === undefined) return; // closed since
-  const lc = listener.counters;
-  lc.packetsOut++;
-  lc.bytesOut += length;
-  listener.payloadOctetsOut += rtpPayloadEnd(msg, length) - rtpPayloadOffset(msg, length);
-  listener.lastSentMs = nowMs;
-}

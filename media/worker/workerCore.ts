@@ -44,7 +44,7 @@ import type {
   WorkerConfig,
   WorkerEvent,
 } from './protocol.js';
-import { receiveRtp, relayedRtp } from './relay.js';
+import { receiveRtp } from './relay.js';
 import { FastRelay } from './fastRelay.js';
 import type { PacketEvents } from './relay.js';
 import { receiveRtcp, sendReport } from './rtcpSession.js';
@@ -88,10 +88,10 @@ function remove<T>(list: T[], item: T): void {
 
 export class WorkerCore {
   private readonly legs = new Map<number, WorkerLeg>();
-  /** Open legs by their pair: whom the io's relay fast path sent a datagram to. */
+  /** Open legs by their pair: whose routes' counts the io's relay fast path hands over. */
   private readonly legOfPair = new Map<PortPair, WorkerLeg>();
   /** The relay fast path's routes (a no-op on an io without one). */
-  private readonly fast = new FastRelay();
+  private readonly fast: FastRelay;
   private readonly rooms = new Map<number, WorkerRoom>();
   /** Prompts loaded by the engine (loadPrompt), kept until the worker closes. */
   private readonly prompts = new Map<number, PromptAudio>();
@@ -141,6 +141,7 @@ export class WorkerCore {
     createRecordingFile?: CreateRecordingFile,
   ) {
     const now = performance.now();
+    this.fast = new FastRelay(io, this.legOfPair);
     this.lastSweepMs = now;
     this.nextStatsMs = now + config.statsIntervalMs;
     this.legStats = new StatsSpread(config.statsIntervalMs / config.sweepIntervalMs);
@@ -329,6 +330,7 @@ export class WorkerCore {
         this.applyDirection(this.leg(command.legId), command.direction, now);
         return null;
       case 'getStats':
+        this.fast.takeCounts();
         return command.legId === null
           ? this.report(null, command.legs ?? true)
           : this.report(this.leg(command.legId));
@@ -504,14 +506,9 @@ export class WorkerCore {
     const fast = this.fast;
     return {
       rtp: (batch) => {
-        const { buffers, lengths, addresses, ports, arrivalMs, relayedTo } = batch;
+        const { buffers, lengths, addresses, ports, arrivalMs } = batch;
         for (let i = 0; i < batch.count; i++) {
           try {
-            const relayed = relayedTo?.[i];
-            if (relayed != null) {
-              relayedRtp(leg, this.legOfPair.get(relayed), buffers[i]!, lengths[i]!, arrivalMs[i]!);
-              continue;
-            }
             // The io left it to us: the listener's stream continues here, from its state.
             if (leg.fastTo !== null) fast.release(leg);
             receiveRtp(
@@ -736,6 +733,7 @@ export class WorkerCore {
       if (lag > this.lagMax) this.lagMax = lag;
     }
     this.lagCount++;
+    this.fast.takeCounts(); // what the io relayed, before the legs' times and counts are read
     const timeout = this.config.rtpTimeoutMs;
     for (const leg of this.legs.values()) {
       try {
