@@ -322,8 +322,12 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
         return;
       }
       // Out of media ports is a capacity limit, not a fault: 503 with Retry-After asks the
-      // caller to come back (RFC 3261 §21.5.4) instead of a 500 that reads as a bug.
-      if (err instanceof MediaError && err.code === 'ERR_NO_PORTS') {
+      // caller to come back (RFC 3261 §21.5.4) instead of a 500 that reads as a bug. So
+      // is a range whose free pairs other processes hold (every bind retry EADDRINUSE).
+      if (
+        err instanceof MediaError &&
+        (err.code === 'ERR_NO_PORTS' || err.code === 'ERR_PORT_IN_USE')
+      ) {
         this.deps.logger.warn({ err }, 'no media ports left: INVITE refused with 503');
         incoming.respond(
           buildResponse(request, 503, {

@@ -1,8 +1,10 @@
 /**
  * Media capacity: when the RTP port range is used up, a new call is refused with 503
  * and Retry-After (RFC 3261 §21.5.4), not a 500, and the calls in progress are untouched.
- * The range here holds exactly one call (two legs, two ports each).
+ * The range here holds exactly one call (two legs, two ports each). The same when
+ * another process holds the range's ports (every bind attempt finds them in use).
  */
+import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { allocatePort, allocatePortBlock } from '../helpers/ports.js';
 import { sdpOffer } from '../helpers/sdp.js';
@@ -85,4 +87,66 @@ describe('when the media ports run out', () => {
     const calls = (await server.httpGet('/v1/calls')).json as { calls: Array<{ id: string }> };
     expect(calls.calls).toHaveLength(1);
   });
+});
+
+describe('when other processes hold the media ports', () => {
+  it('refuses a new call with 503 and Retry-After, not 500', async () => {
+    // Another server whose whole range another process holds: the engine's pairs are
+    // free, every bind finds them in use.
+    const base = await allocatePortBlock(6);
+    const from = base % 2 === 0 ? base : base + 1;
+    const blockers: Socket[] = [];
+    for (let port = from; port <= from + 3; port++) {
+      const s = createSocket('udp4');
+      await new Promise<void>((resolve) => s.bind(port, '127.0.0.1', resolve));
+      blockers.push(s);
+    }
+    const crowded = await startServer(
+      {
+        ...PEER_AUTH,
+        media: { workers: 1, portRange: { min: from, max: from + 3 } },
+        trunks: [
+          {
+            name: 'carrier',
+            host: '127.0.0.1',
+            port: trunkPort,
+            sourcePort: trunkPort,
+            dids: { '5550101': '1001' },
+          },
+        ],
+      },
+      { extensions: [{ number: '1001', password: 'pw1001' }] },
+    );
+    try {
+      const reg = await registerWithAuth(phone, {
+        user: '1001',
+        password: 'pw1001',
+        port: crowded.sipPort,
+        contacts: [`<sip:1001@127.0.0.1:${phone.localPort}>`],
+        expires: 300,
+      });
+      expect(reg.final?.status).toBe(200);
+      const call = buildRequest({
+        method: 'INVITE',
+        target: `127.0.0.1:${crowded.sipPort}`,
+        uri: `sip:5550101@127.0.0.1:${crowded.sipPort}`,
+        transport: 'UDP',
+        localPort: trunkPort,
+        fromUser: 'customer',
+        toUser: '5550101',
+        headers: [
+          `Contact: <sip:customer@127.0.0.1:${trunkPort}>`,
+          'Content-Type: application/sdp',
+        ],
+        body: SDP,
+      });
+      trunk.send(call.text, crowded.sipPort);
+      const refused = await trunk.waitForResponse(call.callId, 'INVITE');
+      expect(refused.status).toBe(503);
+      expect(refused.header('Retry-After')).toBe('5');
+    } finally {
+      await crowded.stop();
+      await Promise.all(blockers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    }
+  }, 30000);
 });
