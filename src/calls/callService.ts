@@ -218,6 +218,11 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
     return [...this.calls.values()].map((c) => c.record);
   }
 
+  /** The live call with this id (not ended). */
+  callRecord(callId: string): CallRecord | undefined {
+    return this.calls.get(callId)?.record;
+  }
+
   /** Feature-code INVITEs from extensions go to `interceptor` first. */
   setInviteInterceptor(interceptor: InviteInterceptor): void {
     this.interceptor = interceptor;

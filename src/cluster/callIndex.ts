@@ -41,6 +41,8 @@ export interface CallIndex {
 /** What the index reads from the call service. */
 export interface CallSource {
   liveCalls(): CallRecord[];
+  /** The live call with this id (not ended). */
+  callRecord(id: string): CallRecord | undefined;
   on(event: 'callStarted' | 'answered' | 'ended', listener: (record: CallRecord) => void): unknown;
   off(event: 'callStarted' | 'answered' | 'ended', listener: (record: CallRecord) => void): unknown;
 }
@@ -144,7 +146,7 @@ export class RedisCallIndex implements CallIndex {
 
   /** Written again now: the call's listing changed (a monitor, a hand, a tag). */
   touch(id: string): void {
-    const record = this.deps.calls.liveCalls().find((r) => r.id === id);
+    const record = this.deps.calls.callRecord(id);
     if (record !== undefined) this.write([record]);
   }
 

@@ -43,6 +43,7 @@ describe('the live-call index', () => {
   it('on one instance is the call service’s own memory', async () => {
     const source: CallSource = {
       liveCalls: () => [answered],
+      callRecord: (id) => (id === answered.id ? answered : undefined),
       on: () => undefined,
       off: () => undefined,
     };
