@@ -17,6 +17,16 @@
  *                           this measures signalling; "off on" gives the recording's cost:
  *                           CPU per call on/off per rate, and the highest passing rate
  *                           on/off, target ≥ 0.9×)
+ *   --delete-recordings end|run|never  when the runs' WAVs and sidecars are deleted
+ *                           (default end: after the last run; run: right after each run, as
+ *                           before; never: left in each run's folder, for A/B invocations
+ *                           one after another, each of which would pay for the last's). On
+ *                           an ext4 without a journal (this VM's), a file create skips
+ *                           and reads every inode freed in the last 30 s-5 min of its block
+ *                           group, so deleting a run's thousands of files made the next
+ *                           recorded run's creates dearer (about 3x): a cost only the
+ *                           recording-on runs paid, and that a server does not make itself
+ *                           (docs/architecture.md §7.5)
  *   --log-level LEVEL       callwatch log level during the runs (default warn)
  *   --no-build              do not run `npm run build` first
  *   --results FILE          append a markdown block to FILE (nothing written otherwise)
@@ -37,7 +47,7 @@
  * scenarios carry PCMA SDP, so every call creates two anchored legs in the media engine;
  * no RTP is sent (this measures signalling + leg set-up/teardown, not relaying; with
  * recording on, also each answered call's room, clock and WAV writer; the WAVs are
- * counted, then deleted).
+ * counted, and deleted after the last run, see --delete-recordings).
  * cpumon.py samples the server and both SIPp trees (callwatch's CPU is its whole process,
  * /proc/PID/stat: every thread, so the media workers and the recording writer thread, where
  * recording's file I/O runs, are counted); analyze_sipp.py gives the verdict:
@@ -115,6 +125,7 @@ function parseArgs(argv) {
       portMin: 20000,
       portMax: 39999,
       recording: 'off',
+      deleteRecordings: 'end',
       settleMs: 3000,
     },
     {
@@ -122,6 +133,7 @@ function parseArgs(argv) {
       '--hold': ['hold', Number],
       '--peer': 'peer',
       '--recording': 'recording',
+      '--delete-recordings': 'deleteRecordings',
       '--port-min': ['portMin', Number],
       '--port-max': ['portMax', Number],
     },
@@ -144,6 +156,8 @@ function parseArgs(argv) {
     throw new Error(`--recording: "off", "on" or "off on" expected, not ${o.recording}`);
   if (o.rateList.length * o.repeat * o.recordingList.length > 30)
     throw new Error('at most 30 runs per invocation');
+  if (!['end', 'run', 'never'].includes(o.deleteRecordings))
+    throw new Error(`--delete-recordings: end, run or never expected, not ${o.deleteRecordings}`);
   if (!(o.hold >= 0 && o.hold <= 10000)) throw new Error('--hold must be 0..10000 ms');
   if (o.rateList.length * o.repeat > 30) throw new Error('at most 30 runs per invocation');
   if (!(
@@ -196,6 +210,57 @@ function fmtRun(s, who) {
 function configure(portRange, recording) {
   return trunkCallConfig({ uacPort: UAC_PORT, did: DID, media: { portRange }, recording });
 }
+
+/** utime + stime of a thread of `pid` (clock ticks), null when unreadable. */
+function threadTicks(pid, tid = pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]); // fields 14 and 15 (proc(5)), from field 3 on
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * utime + stime (clock ticks) of the threads of `pid` that run nicer than its main thread:
+ * the recording writer (docs/architecture.md §7.6); null when there is none (a build
+ * before that change) or /proc is unreadable.
+ */
+function nicerThreadsTicks(pid) {
+  try {
+    const fields = (tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    };
+    const mainNice = Number(fields(pid)[16]); // field 19 (proc(5)), from field 3 on
+    let ticks = null;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const f = fields(tid);
+      if (Number(f[16]) > mainNice) ticks = (ticks ?? 0) + Number(f[11]) + Number(f[12]);
+    }
+    return ticks;
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime of the whole process (every thread), clock ticks; null when unreadable. */
+function processTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return null;
+  }
+}
+
+/** Recording folders kept until the last run (--delete-recordings end), removed on exit. */
+const keptRecordings = [];
+process.once('exit', () => {
+  for (const dir of keptRecordings) rmSync(dir, { recursive: true, force: true });
+});
 
 /** WAV files and bytes under `dir` (absent: none). */
 function countRecordings(dir) {
@@ -255,9 +320,17 @@ async function runCallwatch(o, rate, index, recording) {
     throw new Error(`recording.enabled is ${config.recording.enabled}, ${recording} was meant`);
   const m = rate * secs;
   const limit = 2 * secs + Math.ceil(hold / 1000) + 40;
+  // The server's CPU from the first INVITE to the last call's end, its main (SIP) thread's
+  // and every other thread's (media workers, recording writer, V8's, libuv's).
+  const ticks = {};
   try {
     await registerOnce(run, ports.sip, { user: '1001', password: 'pw1001', port: UAS_PORT });
     udpStats(path.join(run, 'udp_before.txt'));
+    ticks.before = {
+      main: threadTicks(server.pid),
+      writer: nicerThreadsTicks(server.pid),
+      all: processTicks(server.pid),
+    };
     const { uas, uac } = await startSippCalls(run, {
       sipPort: ports.sip,
       uasPort: UAS_PORT,
@@ -278,6 +351,11 @@ async function runCallwatch(o, rate, index, recording) {
     });
     const mid = setTimeout(() => udpStats(path.join(run, 'udp_mid.txt')), (secs * 3000) / 4);
     await uac.done;
+    ticks.after = {
+      main: threadTicks(server.pid),
+      writer: nicerThreadsTicks(server.pid),
+      all: processTicks(server.pid),
+    };
     clearTimeout(mid);
     // The UAS ends by itself after -m calls; if calls were lost, stop it after a grace.
     if (!(await waitExit(uas.child, 10000))) await stop(uas.child, 'SIGUSR1', 5000);
@@ -293,7 +371,8 @@ async function runCallwatch(o, rate, index, recording) {
   // Counted once the server has closed its writers, then deleted: thousands of WAVs a run.
   const recDir = config.recording.directory;
   const recs = countRecordings(recDir);
-  rmSync(recDir, { recursive: true, force: true });
+  if (o.deleteRecordings === 'run') rmSync(recDir, { recursive: true, force: true });
+  else if (o.deleteRecordings === 'end') keptRecordings.push(recDir);
   const analysis = analyze(run, /^uac_cps_\d+_rtt\.csv$/, [
     '--label',
     `callwatch cps rate=${rate}/s hold=${hold}ms (rtd1 INVITE->200, rtd2 BYE->200)`,
@@ -312,7 +391,7 @@ async function runCallwatch(o, rate, index, recording) {
       ? `UAS successful/failed/retrans: ${us['SuccessfulCall(C)']} ${us['FailedCall(C)']} ${us['Retransmissions(C)']}\n`
       : 'UAS stats missing\n') +
     `callwatch /metrics at the end:\n  ${metrics.join('\n  ')}\n` +
-    `recording: ${recording ? 'on' : 'off'}; WAV files written: ${recs.wavs} (${(recs.bytes / 1024).toFixed(0)} KB, deleted)\n` +
+    `recording: ${recording ? 'on' : 'off'}; WAV files written: ${recs.wavs} (${(recs.bytes / 1024).toFixed(0)} KB, deleted ${{ run: 'now', end: 'after the last run', never: 'never' }[o.deleteRecordings]})\n` +
     `callwatch gauges ${o.settleMs / 1000} s later: ${
       callMetrics(readFileSync(path.join(run, 'metrics_end3s.txt'), 'utf8'))
         .filter((l) => /_(active|legs)\b/.test(l))
@@ -320,11 +399,23 @@ async function runCallwatch(o, rate, index, recording) {
     }\n` +
     `callwatch log lines at warn or above: ${warn.length}${warn.length ? `, first: ${warn[0].slice(0, 300)}` : ''}\n` +
     `callwatch exit on SIGTERM: ${srv.killed ? 'killed after 10 s' : srv.code}\n`;
-  writeFileSync(path.join(run, 'summary.txt'), summary);
+  const s = parseSummary(summary);
+  // Clock ticks are 10 ms (USER_HZ 100): over 10 s runs of hundreds of calls a second, a
+  // tick is a few µs per call.
+  const perCall = (key) =>
+    ticks.before?.[key] == null || ticks.after?.[key] == null || !(s.ok > 0)
+      ? NaN
+      : ((ticks.after[key] - ticks.before[key]) * 10000) / s.ok;
+  const threads = { main: perCall('main'), writer: perCall('writer'), all: perCall('all') };
+  writeFileSync(
+    path.join(run, 'summary.txt'),
+    `${summary}callwatch CPU per call from the first INVITE to the last call's end: ${fmtUs(threads.all)} µs, of which the main thread ${fmtUs(threads.main)} µs, the recording writer ${fmtUs(threads.writer)} µs\n`,
+  );
   return {
     run,
     summary,
-    s: parseSummary(summary),
+    s,
+    threads,
     serverExit: srv,
     warn: warn.length,
     metrics,
@@ -393,7 +484,7 @@ async function main() {
       o,
       (rate, i) => runCallwatch(o, rate, i, recording),
       (x) =>
-        `recording ${rec} | ${fmtRun(x.s, 'callwatch')} | WAVs ${x.recs.wavs} | ${x.run}` +
+        `recording ${rec} | ${fmtRun(x.s, 'callwatch')} | main thread ${fmtUs(x.threads.main)}, writer ${fmtUs(x.threads.writer)} of ${fmtUs(x.threads.all)} µs/call | WAVs ${x.recs.wavs} | ${x.run}` +
         (x.warn ? `\n  callwatch logged ${x.warn} line(s) at warn or above` : ''),
       t0,
     );
@@ -487,16 +578,16 @@ async function main() {
     `media I/O: ${mediaIo}`,
   ]);
   lines.push(
-    `- setup: SIPp uac_cps.xml (trunk 127.0.0.1:${UAC_PORT}) → callwatch → uas_cps.xml (extension 1001 registered from 127.0.0.1:${UAS_PORT}), DID ${DID}; PCMA SDP both ways, so each call anchors two media legs (media.portRange ${o.portMin}-${o.portMax}), but no RTP flows; calls held ${o.hold} ms; ${o.secs} s per run, ${o.repeat} run(s) per rate and recording setting; log level ${o.logLevel}; monitoring off; SIPp and the server share the machine`,
+    `- setup: SIPp uac_cps.xml (trunk 127.0.0.1:${UAC_PORT}) → callwatch → uas_cps.xml (extension 1001 registered from 127.0.0.1:${UAS_PORT}), DID ${DID}; PCMA SDP both ways, so each call anchors two media legs (media.portRange ${o.portMin}-${o.portMax}), but no RTP flows; calls held ${o.hold} ms; ${o.secs} s per run, recordings deleted ${{ run: 'after each run', end: 'after the last run', never: 'never (kept in each run folder)' }[o.deleteRecordings]}; main thread / other threads = the server's /proc CPU ticks from the first INVITE to the last call's end per call, its main (SIP) thread's, the recording writer's (the thread nicer than the main one; ? for a build where it is not) and the rest's (media workers, V8, libuv); ${o.repeat} run(s) per rate and recording setting; log level ${o.logLevel}; monitoring off; SIPp and the server share the machine`,
     '',
-    '| recording | rate/s | run | verdict | ok / failed | UAC retrans (%) | UAS retrans | achieved/s | peak calls | INVITE→200 p50 / p99 (ms) | BYE→200 p99 (ms) | callwatch CPU % | µs CPU/call | SIPp UAC + UAS CPU % | WAVs |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| recording | rate/s | run | verdict | ok / failed | UAC retrans (%) | UAS retrans | achieved/s | peak calls | INVITE→200 p50 / p99 (ms) | BYE→200 p99 (ms) | callwatch CPU % | µs CPU/call | main thread / writer / other threads µs/call | SIPp UAC + UAS CPU % | WAVs |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const r of rows) {
     const t = r.s.timers['1'] ?? {};
     const b = r.s.timers['2'] ?? {};
     lines.push(
-      `| ${r.recording ? 'on' : 'off'} | ${r.rate} | ${r.i} | ${r.s.pass ? 'PASS' : 'FAIL'}${r.s.clean ? ' clean' : ''} | ${r.s.ok} / ${r.s.failed} | ${r.s.retrans} (${r.s.retransPct}) | ${r.s.uas?.retrans ?? '?'} | ${r.s.achieved} | ${r.s.peak} | ${t.p50 ?? '?'} / ${t.p99 ?? '?'} | ${b.p99 ?? '?'} | ${r.s.cpu.callwatch ?? '?'} | ${fmtUs(usPer(r.s, 'callwatch'))} | ${r.s.cpu.sipp_uac ?? '?'} + ${r.s.cpu.sipp_uas ?? '?'} | ${r.recs.wavs} |`,
+      `| ${r.recording ? 'on' : 'off'} | ${r.rate} | ${r.i} | ${r.s.pass ? 'PASS' : 'FAIL'}${r.s.clean ? ' clean' : ''} | ${r.s.ok} / ${r.s.failed} | ${r.s.retrans} (${r.s.retransPct}) | ${r.s.uas?.retrans ?? '?'} | ${r.s.achieved} | ${r.s.peak} | ${t.p50 ?? '?'} / ${t.p99 ?? '?'} | ${b.p99 ?? '?'} | ${r.s.cpu.callwatch ?? '?'} | ${fmtUs(usPer(r.s, 'callwatch'))} | ${fmtUs(r.threads.main)} / ${fmtUs(r.threads.writer)} / ${fmtUs(r.threads.all - r.threads.main - (r.threads.writer || 0))} | ${r.s.cpu.sipp_uac ?? '?'} + ${r.s.cpu.sipp_uas ?? '?'} | ${r.recs.wavs} |`,
     );
   }
   lines.push('');

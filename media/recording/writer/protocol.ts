@@ -65,6 +65,8 @@ export type WriterControl =
 export interface WriterStats {
   /** CPU time of the writer thread since it started (Linux schedstat), null elsewhere. */
   cpuMs: number | null;
+  /** The writer thread's nice value (threadPriority.ts), null where it has none of its own. */
+  nice: number | null;
   /** Files open now, over all clients. */
   openFiles: number;
   /** Monotonic totals. */

@@ -268,10 +268,10 @@ export class WriterCore {
     return n;
   }
 
-  stats(cpuMs: number | null): WriterStats {
+  stats(cpuMs: number | null, nice: number | null = null): WriterStats {
     let openFiles = 0;
     for (const fds of this.files.values()) openFiles += fds.size;
-    return { cpuMs, openFiles, ...this.totals };
+    return { cpuMs, nice, openFiles, ...this.totals };
   }
 }
 

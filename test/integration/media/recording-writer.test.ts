@@ -6,13 +6,14 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
 import { readWavHeader } from '../../../media/recording/wavHeader.js';
 import { WriterClient } from '../../../media/recording/writer/client.js';
 import { RecordingWriter } from '../../../media/recording/writer/recordingWriter.js';
+import { WRITER_NICE } from '../../../media/recording/writer/threadPriority.js';
 import { WRITER_SCRIPT, startEngine } from './engineFixture.js';
 
 const CRASHING_WRITER = fileURLToPath(new URL('./crashingWriter.mjs', import.meta.url));
@@ -69,6 +70,13 @@ describe('the recording writer thread', () => {
     expect(stats?.openFiles).toBe(0);
     expect(stats?.errors).toBe(0);
     expect(stats?.cpuMs).toBeGreaterThan(0);
+  });
+
+  it('runs nicer than the rest of the process (§7.6), which keeps its own nice value', async () => {
+    const before = getPriority(process.pid);
+    writer = await RecordingWriter.start(WRITER_SCRIPT, () => undefined);
+    expect((await writer.stats())?.nice).toBe(Math.min(19, before + WRITER_NICE));
+    expect(getPriority(process.pid)).toBe(before);
   });
 
   it('closes the files of a client whose port closes mid-write', async () => {
