@@ -187,6 +187,20 @@ export { allBrowsers } from './contactKind.js';
 
 export type PartyRole = Exclude<Role, 'supervisor'>;
 
+/**
+ * A leg made beside a side's own for a party that has not answered yet, a blind transfer's
+ * target (docs/architecture.md §9.3): of its contact's kind, on the call's worker, not in
+ * the room. CallMedia.adoptSpare makes it the side's leg, dropSpare closes it; close()
+ * closes any left.
+ */
+export interface SpareLeg {
+  readonly anchor: AnchorKind;
+  /** The `m=` port of our offer to the party. */
+  readonly port: number;
+  /** What the offer says about us (WebRTC); undefined for a plain RTP spare. */
+  webRtcIdentity(advertised: string): WebRtcIdentity | undefined;
+}
+
 export class CallMedia extends TypedEmitter<CallMediaEvents> {
   private closing: Promise<RecordingSummary | null> | undefined;
   private connected = false;
@@ -217,6 +231,10 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   private makingCandidate: Promise<void> | undefined;
   /** Legs settle() let go of, closing: close() waits for them. */
   private readonly retiring = new Set<Promise<void>>();
+  /** Spare legs (addSpare) not adopted or dropped yet, with what they are made of. */
+  private readonly spares = new Map<SpareLeg, { leg: Leg; security: LegSecurity | undefined }>();
+  /** Spares being made: close() waits for them (what they made closes either way). */
+  private readonly makingSpares = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly engine: MediaEngine,
@@ -392,6 +410,76 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
         .catch((err: unknown) => this.logger.warn({ err }, 'room update for leg b failed'))
         .then(() => old.close()),
     );
+  }
+
+  /**
+   * A spare leg of kind `anchor` for a party about to be offered a side (a transfer's
+   * target: a browser's needs a WebRTC leg of its own, since one serves a single DTLS
+   * peer; a phone's a plain leg). Rejects, with nothing left open, when the engine fails
+   * or the media closed meanwhile.
+   */
+  addSpare(anchor: AnchorKind): Promise<SpareLeg> {
+    if (this.closing !== undefined) return Promise.reject(new Error('the call media is closed'));
+    const making = (async (): Promise<SpareLeg> => {
+      const leg = await this.engine.createLeg({
+        codecs: this.codecSpecs,
+        group: this.callId,
+        callId: this.callId,
+      });
+      try {
+        const security = anchor === 'webrtc' ? await makeLegWebRtc(this.engine, leg) : undefined;
+        if (this.closing !== undefined) throw new Error('the call media is closed');
+        const spare: SpareLeg = {
+          anchor,
+          port: leg.localPort,
+          webRtcIdentity: (advertised) =>
+            security === undefined ? undefined : legWebRtcIdentity(leg, security, advertised),
+        };
+        this.spares.set(spare, { leg, security });
+        return spare;
+      } catch (err) {
+        await leg.close().catch(() => undefined);
+        throw err;
+      }
+    })();
+    this.makingSpares.add(making);
+    const forget = (): void => {
+      this.makingSpares.delete(making);
+    };
+    making.then(forget, forget);
+    return making;
+  }
+
+  /**
+   * The party offered `spare` answered: it is `side`'s leg from now on (its kind too); the
+   * side's old leg leaves the room and closes. Synchronous: what is applied to the side
+   * next reaches the spare. Nothing for a spare dropped already or after close().
+   */
+  adoptSpare(side: Side, spare: SpareLeg): void {
+    const made = this.spares.get(spare);
+    if (made === undefined || this.closing !== undefined) return;
+    this.spares.delete(spare);
+    const old = this.legs[side];
+    this.legs[side] = made.leg;
+    if (made.security !== undefined) this.security[side] = made.security;
+    else delete this.security[side];
+    this.wire(side, made.leg);
+    this.logger.debug({ side, legId: made.leg.id, anchor: spare.anchor }, 'spare leg adopted');
+    this.retire(
+      this.updateRoom()
+        .catch((err: unknown) =>
+          this.logger.warn({ err, side }, 'room update for a new leg failed'),
+        )
+        .then(() => old.close()),
+    );
+  }
+
+  /** A spare no party will use: it closes. */
+  dropSpare(spare: SpareLeg): void {
+    const made = this.spares.get(spare);
+    if (made === undefined) return;
+    this.spares.delete(spare);
+    this.retire(made.leg.close());
   }
 
   private retire(closing: Promise<void>): void {
@@ -619,7 +707,8 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
 
   /**
    * Ends the room (completing the recording), closes both legs (their sockets and ports),
-   * a WebRTC candidate (also one still being made) and legs settle() let go of.
+   * a WebRTC candidate (also one still being made), spare legs (also those being made) and
+   * legs settle() or adoptSpare() let go of.
    * Idempotent, never rejects; `ended` then has the recording's summary.
    */
   close(): Promise<void> {
@@ -634,6 +723,7 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
       this.legs.a.close(),
       this.legs.b.close(),
       this.closeCandidate(),
+      this.closeSpares(),
       ...this.retiring,
     ]).then(([summary]) => {
       this.removeAllListeners();
@@ -648,6 +738,14 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     const candidate = this.candidate;
     this.candidate = undefined;
     await candidate?.leg.close();
+  }
+
+  /** Closes the spare legs, waiting for those still being made (they close themselves). */
+  private async closeSpares(): Promise<void> {
+    await Promise.allSettled([...this.makingSpares]);
+    const left = [...this.spares.values()];
+    this.spares.clear();
+    await Promise.all(left.map((s) => s.leg.close()));
   }
 
   /** After close(): the recording's summary (null when nothing was recorded). */

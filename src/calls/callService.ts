@@ -204,8 +204,15 @@ export class CallService extends TypedEmitter<CallServiceEvents> implements Dial
           ? { kind: 'reject', status: 403, reason: 'Transfer To A Queue Not Supported' }
           : to;
       },
-      // A transfer's target gets the transfer's one offer (transfer.ts), on the side's leg.
-      invites: (call, destination, from, sdp) => this.invitesTo(call, destination, from, () => sdp),
+      contactKinds: (destination) => {
+        if (destination.kind !== 'extension') return ['phone'];
+        const uris = this.deps.location
+          .activeBindings(destination.extension, deps.clock.now())
+          .map((b) => b.uri);
+        return [...new Set(uris.map(contactKind))];
+      },
+      // A transfer's target gets the transfer's offer for its contact's kind (transfer.ts).
+      invites: (call, destination, from, sdp) => this.invitesTo(call, destination, from, sdp),
       registerDialog: (key, handler) => this.registerDialog(key, handler),
       unregisterDialog: (key) => this.unregisterDialog(key),
       completed: (call, side, from, to) =>

@@ -6,8 +6,8 @@
  *
  *   X ──REFER Refer-To: <sip:T@…>──▶ us        202 Accepted
  *   us ──NOTIFY "SIP/2.0 100 Trying" (Subscription-State: active)──▶ X
- *   us ──INVITE (our own offer on X's media leg: same port)──▶ T's contacts / the trunk
- *   T ──200──▶ us ──ACK──▶ T; T's answer applied to X's leg; T's dialog becomes side X
+ *   us ──INVITE (our own offer, on a leg of the contact's kind)──▶ T's contacts / the trunk
+ *   T ──200──▶ us ──ACK──▶ T; T's answer applied to that leg, now X's; T's dialog becomes side X
  *   us ──NOTIFY "SIP/2.0 200 OK" (terminated;reason=noresource)──▶ X, then BYE ──▶ X
  *
  * The target is resolved by the dial plan as if X dialled the Refer-To user (an
@@ -23,6 +23,12 @@
  *   style: the REFER would reoffer a leg, so it is treated like a glaring offer);
  * - no single, parseable sip/sips Refer-To → 400 (RFC 3515 §2.4.1);
  * - a Refer-To with Replaces (attended transfer, RFC 3891) → 501: not implemented yet.
+ *
+ * Each of T's contacts is offered a leg of its kind (docs/architecture.md §3.2.2, §9.3): a
+ * phone X's own leg when that is plain RTP (same port), else a new plain one; a browser
+ * always a new WebRTC leg (one serves a single DTLS peer, and X's may be plain). The new
+ * legs wait beside X's (CallMedia.addSpare); the answering fork's becomes X's leg, the
+ * others close, and all close when the transfer fails.
  *
  * No NOTIFY for provisional responses (RFC 3515 §2.4.5 leaves them optional): X gets
  * 100 Trying, then the final status.
@@ -57,7 +63,8 @@ import type { IncomingRequest } from '../../sip/stack.js';
 import type { Endpoint } from '../../sip/transport/types.js';
 import { bestFinalResponse, type ForkFailure } from './bestResponse.js';
 import type { Call, CallContext, ForkTarget, TransferInProgress } from './call.js';
-import type { Side } from './callMedia.js';
+import type { Side, SpareLeg } from './callMedia.js';
+import type { ContactKind } from './contactKind.js';
 import type { DialogRoutes } from './dialogRoutes.js';
 import type { Destination } from './dialPlan.js';
 import { inBackground } from '../util/background.js';
@@ -67,13 +74,26 @@ import type { ReferHandler } from './inDialog.js';
 export interface TransferDeps extends DialogRoutes {
   /** Where `dialled` goes when the party on `side` dials it (the dial plan). */
   resolve(call: Call, side: Side, dialled: string): Destination;
-  /** Our INVITEs to `destination` (one per registered contact, or the trunk). */
-  invites(call: Call, destination: Destination, from: DialogParty, sdp: string): ForkTarget[];
+  /** The kinds of `destination`'s contacts (a trunk is a phone), each once. */
+  contactKinds(destination: Destination): ContactKind[];
+  /** Our INVITEs to `destination` (one per registered contact, or the trunk), by kind. */
+  invites(
+    call: Call,
+    destination: Destination,
+    from: DialogParty,
+    sdp: (kind: ContactKind) => string,
+  ): ForkTarget[];
   /** The target answered: it is now the call's `side` (its extension went `from` → `to`). */
   completed(call: Call, side: Side, from: string | undefined, to: string | undefined): void;
 }
 
 type Leg = { dialog: Dialog; destination: Endpoint };
+
+/** What contacts of one kind are offered: our SDP, on X's leg or on a spare one. */
+interface KindOffer {
+  local: LocalSdp;
+  spare: SpareLeg | undefined;
+}
 
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 
@@ -125,7 +145,9 @@ class Transfer implements TransferInProgress {
   /** X sent BYE: its dialog is over, nothing more is sent in it. */
   private left = false;
   private timer: TimerHandle | undefined;
-  private offer: LocalSdp | undefined;
+  /** The offer per contact kind, and the kind each fork was sent to. */
+  private readonly offers = new Map<ContactKind, KindOffer>();
+  private readonly kindOf = new Map<Fork, ContactKind>();
   /** NOTIFYs go one after the other (the final one after the 100's transaction). */
   private notifying: Promise<void> = Promise.resolve();
   private readonly onCallEnded = (): void => this.abandon();
@@ -150,24 +172,82 @@ class Transfer implements TransferInProgress {
       this.fail(destination.status, destination.reason);
       return;
     }
+    const kinds = this.deps.contactKinds(destination);
+    if (kinds.length === 0) {
+      this.fail(480, 'Temporarily Unavailable');
+      return;
+    }
+    inBackground(
+      this.prepare(kinds).then(
+        (ready) => {
+          if (ready) this.ring(destination);
+        },
+        (err: unknown) => {
+          ctx.logger.warn({ err }, 'transfer media legs failed');
+          this.fail(500, 'Server Internal Error');
+        },
+      ),
+      ctx.logger,
+      'transfer failed',
+    );
+  }
+
+  /**
+   * One offer per contact kind, each on a leg of that kind: X's own for a phone when X's
+   * is plain, else a spare one. False (the spares dropped) when the transfer ended meanwhile.
+   */
+  private async prepare(kinds: readonly ContactKind[]): Promise<boolean> {
+    const { call, ctx, side } = this;
+    const keepX = (kind: ContactKind): boolean => kind === 'phone' && !call.media.isWebRtc(side);
+    const made = await Promise.allSettled(
+      kinds.map((kind) =>
+        keepX(kind)
+          ? Promise.resolve(undefined)
+          : call.media.addSpare(kind === 'browser' ? 'webrtc' : 'plain'),
+      ),
+    );
+    const spares = made.flatMap((m) => (m.status === 'fulfilled' && m.value ? [m.value] : []));
+    const failed = made.find((m): m is PromiseRejectedResult => m.status === 'rejected');
+    if (this.done || failed !== undefined) {
+      for (const spare of spares) call.media.dropSpare(spare);
+      if (failed !== undefined && !this.done) throw failed.reason;
+      return false;
+    }
     // The codec the remaining party uses first: no transcoding when the target takes it.
     const current = call.local[other(side)].description?.codecs[0]?.name;
     const preferred = ctx.policy.supported.find((name) => name === current);
-    this.offer = renderLocalSdp(
-      createLocalSdp({
-        username: 'callwatch',
-        sessionId: Math.floor(Math.random() * 1e12),
-        sessionVersion: 1,
-      }),
-      ownOffer(
-        { address: ctx.mediaAddress, port: call.media.localPort(side) },
+    // One session (same o= line) seen by each contact in its own dialog.
+    const origin = createLocalSdp({
+      username: 'callwatch',
+      sessionId: Math.floor(Math.random() * 1e12),
+      sessionVersion: 1,
+    }).origin;
+    kinds.forEach((kind, i) => {
+      const spare = (made[i] as PromiseFulfilledResult<SpareLeg | undefined>).value;
+      const webrtc = spare?.webRtcIdentity(ctx.mediaAddress);
+      const description = ownOffer(
+        {
+          address: ctx.mediaAddress,
+          port: spare?.port ?? call.media.localPort(side),
+          ...(webrtc !== undefined ? { webrtc } : {}),
+        },
         ctx.policy,
         preferred,
-      ),
-    );
-    const remaining = call.sideOf(other(side));
+      );
+      this.offers.set(kind, { local: renderLocalSdp(createLocalSdp(origin), description), spare });
+    });
+    return true;
+  }
+
+  /** Our INVITE to each of the target's contacts, with its kind's offer. */
+  private ring(destination: Exclude<Destination, { kind: 'reject' }>): void {
+    const { call, ctx } = this;
+    const remaining = call.sideOf(other(this.side));
     const from = remaining?.dialog.remote ?? { uri: this.old.dialog.local.uri };
-    const targets = this.deps.invites(call, destination, from, this.offer.body as string);
+    const targets = this.deps
+      .invites(call, destination, from, (kind) => this.offers.get(kind)?.local.body ?? '')
+      // A contact registered while the legs were made, of a kind not prepared: not rung.
+      .filter((t) => this.offers.has(t.kind));
     if (targets.length === 0) {
       this.fail(480, 'Temporarily Unavailable');
       return;
@@ -186,6 +266,7 @@ class Transfer implements TransferInProgress {
         ctx.logger,
       );
       this.forks.push(fork);
+      this.kindOf.set(fork, target.kind);
       fork.start();
     }
   }
@@ -199,10 +280,12 @@ class Transfer implements TransferInProgress {
   /** The target's 2xx (already ACKed by its fork); false hangs it up. */
   private answered(fork: Fork, response: SipResponse, destination: Destination): boolean {
     if (this.done) return false;
-    const sent = this.offer?.description;
+    const kind = this.kindOf.get(fork);
+    const offer = kind === undefined ? undefined : this.offers.get(kind);
+    const sent = offer?.local.description;
     const sdp = parseSdp(response.body);
     const leg = sdp.ok && sent !== undefined ? answeredLeg(sent, sdp.session) : undefined;
-    if (!sdp.ok || leg === undefined || !leg.ok) {
+    if (!sdp.ok || offer === undefined || leg === undefined || !leg.ok) {
       const reason = !sdp.ok ? sdp.reason : leg?.ok === false ? leg.reason : 'no offer';
       this.ctx.logger.info({ reason }, 'transfer target answer unusable');
       this.fail(488, 'Not Acceptable Here');
@@ -210,13 +293,9 @@ class Transfer implements TransferInProgress {
     }
     const { call, side } = this;
     this.settle(fork);
-    const change = call.transferCompleted(
-      side,
-      fork,
-      this.offer as LocalSdp,
-      sdp.session,
-      destination,
-    );
+    // The answering contact's leg is X's from now on (X's old one, if another, closes).
+    if (offer.spare !== undefined) call.media.adoptSpare(side, offer.spare);
+    const change = call.transferCompleted(side, fork, offer.local, sdp.session, destination);
     const { old } = change;
     call.media
       .apply(side, leg.leg)
@@ -264,11 +343,18 @@ class Transfer implements TransferInProgress {
     this.settle();
   }
 
-  /** Done: no more timer, other forks cancelled, the call free for offers again. */
+  /**
+   * Done: no more timer, other forks cancelled, spare legs but the winner's closed, the
+   * call free for offers again.
+   */
   private settle(winner?: Fork): void {
     this.done = true;
     this.timer?.cancel();
     for (const fork of this.forks) if (fork !== winner) fork.cancel();
+    const kept = winner === undefined ? undefined : this.kindOf.get(winner);
+    for (const [kind, offer] of this.offers) {
+      if (kind !== kept && offer.spare !== undefined) this.call.media.dropSpare(offer.spare);
+    }
     this.call.transferSettled(this);
     this.call.off('ended', this.onCallEnded);
   }

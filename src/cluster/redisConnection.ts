@@ -50,6 +50,12 @@ export class RedisConnection extends TypedEmitter<RedisConnectionEvents> {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 2000,
+      // disconnect() ends the socket and arms a timer to destroy it if it stays half-open;
+      // that timer is cleared only by the socket's 'close', so on a socket closed already
+      // (a failed attempt, waiting to reconnect) it stays armed and keeps the process alive
+      // for its whole delay after everything else closed. We only disconnect a connection
+      // that is not ready (a ready one gets QUIT), where there is nothing to wait for.
+      disconnectTimeout: 0,
       retryStrategy: (times: number) => Math.min(times * 100, maxDelay),
     };
     this.commands = new Redis(options.url, { ...common, connectionName: 'callwatch' });
@@ -113,6 +119,12 @@ export class RedisConnection extends TypedEmitter<RedisConnectionEvents> {
   }
 }
 
+/**
+ * Ends one connection: QUIT when ready; otherwise drops it, and resolves once its socket
+ * is gone (status `end`). One waiting to reconnect has no socket: its retry is cancelled,
+ * and the half-open timer disconnect() arms all the same (disconnectTimeout 0) has fired
+ * when a 0 ms timer armed after it fires (Node runs timers of one delay in order).
+ */
 async function quit(redis: Redis): Promise<void> {
   if (redis.status === 'ready') {
     try {
@@ -122,7 +134,15 @@ async function quit(redis: Redis): Promise<void> {
       // fall through: drop the socket
     }
   }
+  if (redis.status === 'end') return;
+  if (redis.status === 'reconnecting') {
+    redis.disconnect(false);
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    return;
+  }
+  const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
   redis.disconnect(false);
+  await ended;
 }
 
 /** The URL without a password, for logs. */

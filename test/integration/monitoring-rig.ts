@@ -93,12 +93,13 @@ export class ExtensionPhone {
     return new ExtensionPhone(await SipClient.udp(), number, password, serverPort);
   }
 
-  async register(): Promise<void> {
+  /** `contactParams`: URI parameters of the Contact, e.g. `;transport=ws` (a browser's). */
+  async register(contactParams = ''): Promise<void> {
     const reg = await registerWithAuth(this.client, {
       user: this.number,
       password: this.password,
       port: this.serverPort,
-      contacts: [`<sip:${this.number}@127.0.0.1:${this.client.localPort}>`],
+      contacts: [`<sip:${this.number}@127.0.0.1:${this.client.localPort}${contactParams}>`],
       expires: 600,
       algorithm: 'MD5',
     });

@@ -2,7 +2,8 @@
  * Side b's WebRTC candidate (docs/architecture.md §3.2.2): a second leg beside a plain leg
  * b while a callee's browser and phone contacts ring. The fork that answers decides which
  * stays (settle), and whatever is let go of, or still being made when the media closes, is
- * closed. The engine is a fake whose legs count their closes and whose secureLeg the test
+ * closed. The same for a blind transfer's spare legs (§9.3), on either side: the one
+ * adopted replaces the side's leg, the others close. The engine is a fake whose legs count their closes and whose secureLeg the test
  * can hold or fail.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -161,5 +162,79 @@ describe('a WebRTC candidate beside a plain leg b', () => {
     expect(legs).toHaveLength(2);
     expect(media.anchorFor('phone')).toBe('webrtc');
     await media.close();
+  });
+});
+
+describe("a transfer's spare legs beside a side's leg", () => {
+  it('a plain spare adopted on side b of a WebRTC leg: leg b is plain, the old leg closes', async () => {
+    const { engine, legs, routes } = scene();
+    const media = await create(engine);
+    await media.makeWebRtc('b');
+    await media.connect();
+    const spare = await media.addSpare('plain');
+    const [customer, webrtcB, plain] = legs as [FakeLeg, FakeLeg, FakeLeg];
+    expect(spare.port).toBe(plain.localPort);
+    expect(spare.webRtcIdentity('127.0.0.1')).toBeUndefined();
+    expect(routes.at(-1)).toEqual([customer.id, webrtcB.id]); // not in the room before
+    media.adoptSpare('b', spare);
+    expect(media.localPort('b')).toBe(plain.localPort);
+    expect(media.isWebRtc('b')).toBe(false);
+    expect(media.webRtcIdentity('b', '127.0.0.1')).toBeUndefined();
+    const timeouts: string[] = [];
+    media.on('timeout', (side) => timeouts.push(side));
+    webrtcB.emit('rtpTimeout', { reason: 'no-rtp', silentMs: 1 } as never);
+    plain.emit('rtpTimeout', { reason: 'no-rtp', silentMs: 1 } as never);
+    expect(timeouts).toEqual(['b']);
+    await new Promise((r) => setImmediate(r));
+    expect(routes.at(-1)).toEqual([customer.id, plain.id]);
+    expect(webrtcB.closes).toBe(1);
+    await media.close();
+    expect(legs.every((l) => l.closed)).toBe(true);
+  });
+
+  it('a WebRTC spare adopted on side a: side a is WebRTC on the new leg', async () => {
+    const { engine, legs } = scene();
+    const media = await create(engine);
+    const spare = await media.addSpare('webrtc');
+    const [plainA, , webrtc] = legs as [FakeLeg, FakeLeg, FakeLeg];
+    expect(spare.webRtcIdentity('127.0.0.1')?.candidates).toEqual([
+      { address: '127.0.0.1', port: webrtc.localPort },
+    ]);
+    media.adoptSpare('a', spare);
+    expect(media.isWebRtc('a')).toBe(true);
+    expect(media.webRtcIdentity('a', '127.0.0.1')?.fingerprint.value).toBe('AB:CD');
+    expect(media.localPort('a')).toBe(webrtc.localPort);
+    await new Promise((r) => setImmediate(r));
+    expect(plainA.closes).toBe(1);
+    // Adopted once: a second adoption or a drop of it changes nothing.
+    media.adoptSpare('b', spare);
+    media.dropSpare(spare);
+    expect(webrtc.closed).toBe(false);
+    await media.close();
+    expect(legs.every((l) => l.closes === 1)).toBe(true);
+  });
+
+  it('dropped spares close at once; those left, and one being made, close with the media', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let hold = false;
+    const { engine, legs } = scene(() => (hold ? held : Promise.resolve()));
+    const media = await create(engine);
+    const dropped = await media.addSpare('plain');
+    media.dropSpare(dropped);
+    await Promise.resolve();
+    expect(legs[2]!.closed).toBe(true);
+    await media.addSpare('plain'); // never adopted
+    hold = true;
+    const making = media.addSpare('webrtc');
+    await new Promise((r) => setImmediate(r));
+    expect(legs).toHaveLength(5);
+    const closing = media.close();
+    release();
+    await closing;
+    await expect(making).rejects.toThrow('closed');
+    expect(legs.every((l) => l.closes === 1)).toBe(true);
+    await expect(media.addSpare('plain')).rejects.toThrow('closed');
+    expect(legs).toHaveLength(5);
   });
 });
