@@ -288,12 +288,47 @@ export class JitterBuffer {
     count: number,
     nowMs: number,
   ): boolean {
+    if (count > samples.length) count = samples.length;
+    return this.write(ssrc, sequence, timestamp, samples, null, null, 0, count, nowMs);
+  }
+
+  /**
+   * As `push`, for a table codec's payload (G.711): `count` bytes of `bytes` from
+   * `offset`, decoded by `table` (byte → sample, one sample per byte and RTP tick) as they
+   * are written into the ring — no decoder, no intermediate frame. The same samples and
+   * the same policies as decoding them first and pushing those.
+   */
+  pushLaw(
+    ssrc: number,
+    sequence: number,
+    timestamp: number,
+    table: Int16Array,
+    bytes: Uint8Array,
+    offset: number,
+    count: number,
+    nowMs: number,
+  ): boolean {
+    if (count > bytes.length - offset) count = bytes.length - offset;
+    return this.write(ssrc, sequence, timestamp, null, table, bytes, offset, count, nowMs);
+  }
+
+  /** push and pushLaw: `samples` given, or `table` and `bytes` from `offset`. */
+  private write(
+    ssrc: number,
+    sequence: number,
+    timestamp: number,
+    samples: Int16Array | null,
+    table: Int16Array | null,
+    bytes: Uint8Array | null,
+    offset: number,
+    count: number,
+    nowMs: number,
+  ): boolean {
     const c = this.counters;
     c.pushed++;
     ssrc >>>= 0;
     const seq = sequence & 0xffff;
     const ts = this.sampleOf(timestamp >>> 0, ssrc);
-    if (count > samples.length) count = samples.length;
     if (!(count > 0)) return false;
 
     if (!this.anchored) {
@@ -340,15 +375,19 @@ export class JitterBuffer {
     let wrote = 0;
     const last = idx + (end - start);
     if (last <= cap && isFree(filled, idx, last)) {
-      // The common case: the packet's slots are free and contiguous — one plain copy and
-      // a native fill of the flags (no per-sample checks).
-      for (let i = start, j = idx; i < end; i++, j++) ring[j] = samples[i]!;
+      // The common case: the packet's slots are free and contiguous — one plain copy (or
+      // table decode) and a native fill of the flags (no per-sample checks).
+      if (samples !== null) {
+        for (let i = start, j = idx; i < end; i++, j++) ring[j] = samples[i]!;
+      } else {
+        for (let i = offset + start, j = idx; j < last; i++, j++) ring[j] = table![bytes![i]!]!;
+      }
       filled.fill(1, idx, last);
       wrote = end - start;
     } else {
       for (let i = start; i < end; i++) {
         if (filled[idx] === 0) {
-          ring[idx] = samples[i]!;
+          ring[idx] = samples !== null ? samples[i]! : table![bytes![offset + i]!]!;
           filled[idx] = 1;
           wrote++;
         }
@@ -445,7 +484,7 @@ export class JitterBuffer {
         this.advance(n);
       }
     } else if (present === n && contiguous) {
-      out.set(ring.subarray(this.playIdx, end));
+      for (let i = 0, j = this.playIdx; i < n; i++, j++) out[i] = ring[j]!;
       this.concealRun = 0;
       this.hasHistory = true;
       this.advance(n);
