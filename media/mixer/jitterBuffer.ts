@@ -441,12 +441,14 @@ export class JitterBuffer {
     let present = 0;
     let head = 0;
     let idx = this.playIdx;
-    // The common case — a whole frame in one stretch of the ring — is checked in one
-    // tight loop and copied natively (set); the per-sample scan is for holes and the
-    // ring's wrap.
+    // The common case — a whole frame in one stretch of the ring — is checked and copied
+    // in one tight loop (copyWhole: it stops at the first hole); the per-sample scan is
+    // for holes and the ring's wrap.
     const end = idx + n;
     const contiguous = end <= cap;
-    if (contiguous && !hasHole(filled, idx, end)) {
+    const out = this.out;
+    const history = this.history;
+    if (contiguous && copyWhole(filled, ring, idx, out, n)) {
       present = head = n;
     } else {
       for (let i = 0; i < n; i++) {
@@ -459,8 +461,6 @@ export class JitterBuffer {
     }
     // Dry: nothing is buffered after the frame's leading run.
     const dry = buffered <= head;
-    const out = this.out;
-    const history = this.history;
     const canConceal = this.hasHistory && this.concealRun < this.maxConcealFrames;
 
     if (present === 0) {
@@ -484,7 +484,7 @@ export class JitterBuffer {
         this.advance(n);
       }
     } else if (present === n && contiguous) {
-      for (let i = 0, j = this.playIdx; i < n; i++, j++) out[i] = ring[j]!;
+      // Already copied into `out` by copyWhole.
       this.concealRun = 0;
       this.hasHistory = true;
       this.advance(n);
@@ -620,8 +620,21 @@ function isFree(filled: Uint8Array, from: number, to: number): boolean {
   return true;
 }
 
-/** Whether any slot of [from, to) is empty (bounded like isFree: one frame's slots). */
-function hasHole(filled: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (filled[i] === 0) return true;
-  return false;
+/**
+ * Copies the `n` samples of `ring` from `from` into `out` if every one of their slots is
+ * filled (true); false at the first empty one (`out` is then partly written: the caller
+ * rewrites it). One pass instead of a scan for holes and then a copy.
+ */
+function copyWhole(
+  filled: Uint8Array,
+  ring: Int16Array,
+  from: number,
+  out: Int16Array,
+  n: number,
+): boolean {
+  for (let i = 0, j = from; i < n; i++, j++) {
+    if (filled[j] === 0) return false;
+    out[i] = ring[j]!;
+  }
+  return true;
 }
