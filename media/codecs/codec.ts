@@ -88,6 +88,12 @@ export interface Codec {
   readonly wideband: boolean;
   /** Has its own packet loss concealment (else conceal() repeats and fades). */
   readonly nativePlc: boolean;
+  /**
+   * A stateless table codec's decoding (G.711: byte → int16 sample at sampleRate, one
+   * sample per byte), for paths that decode straight into their own buffers (the mixer's
+   * jitter buffer, the recording's tracks); absent for a codec with decoder state.
+   */
+  readonly decodeTable?: Int16Array;
   readonly sdp: CodecSdp;
   createDecoder(): AudioDecoder;
   createEncoder(): AudioEncoder;

@@ -16,7 +16,8 @@ export class FadingConcealer {
   /** Remembers what a decoder just produced (`samples` samples of `pcm`). */
   decoded(pcm: Int16Array, samples: number): void {
     const n = samples > this.last.length ? this.last.length : samples;
-    this.last.set(pcm.subarray(0, n));
+    const last = this.last;
+    for (let i = 0; i < n; i++) last[i] = pcm[i]!; // no view allocated per packet
     this.lastLength = n;
     this.repeats = 0;
   }

@@ -53,6 +53,7 @@ function g711(name: CodecName, payloadType: number, decode: Int16Array, encode: 
     maxFrameSamples: MAX_SAMPLES,
     wideband: false,
     nativePlc: false,
+    decodeTable: decode,
     sdp: { encodingName: name, clockRate: 8000, payloadType },
     createDecoder: () => new G711Decoder(decode),
     createEncoder: () => new G711Encoder(encode),

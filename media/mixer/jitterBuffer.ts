@@ -288,12 +288,47 @@ export class JitterBuffer {
     count: number,
     nowMs: number,
   ): boolean {
+    if (count > samples.length) count = samples.length;
+    return this.write(ssrc, sequence, timestamp, samples, null, null, 0, count, nowMs);
+  }
+
+  /**
+   * As `push`, for a table codec's payload (G.711): `count` bytes of `bytes` from
+   * `offset`, decoded by `table` (byte → sample, one sample per byte and RTP tick) as they
+   * are written into the ring — no decoder, no intermediate frame. The same samples and
+   * the same policies as decoding them first and pushing those.
+   */
+  pushLaw(
+    ssrc: number,
+    sequence: number,
+    timestamp: number,
+    table: Int16Array,
+    bytes: Uint8Array,
+    offset: number,
+    count: number,
+    nowMs: number,
+  ): boolean {
+    if (count > bytes.length - offset) count = bytes.length - offset;
+    return this.write(ssrc, sequence, timestamp, null, table, bytes, offset, count, nowMs);
+  }
+
+  /** push and pushLaw: `samples` given, or `table` and `bytes` from `offset`. */
+  private write(
+    ssrc: number,
+    sequence: number,
+    timestamp: number,
+    samples: Int16Array | null,
+    table: Int16Array | null,
+    bytes: Uint8Array | null,
+    offset: number,
+    count: number,
+    nowMs: number,
+  ): boolean {
     const c = this.counters;
     c.pushed++;
     ssrc >>>= 0;
     const seq = sequence & 0xffff;
     const ts = this.sampleOf(timestamp >>> 0, ssrc);
-    if (count > samples.length) count = samples.length;
     if (!(count > 0)) return false;
 
     if (!this.anchored) {
@@ -340,15 +375,19 @@ export class JitterBuffer {
     let wrote = 0;
     const last = idx + (end - start);
     if (last <= cap && isFree(filled, idx, last)) {
-      // The common case: the packet's slots are free and contiguous — one plain copy and
-      // a native fill of the flags (no per-sample checks).
-      for (let i = start, j = idx; i < end; i++, j++) ring[j] = samples[i]!;
+      // The common case: the packet's slots are free and contiguous — one plain copy (or
+      // table decode) and a native fill of the flags (no per-sample checks).
+      if (samples !== null) {
+        for (let i = start, j = idx; i < end; i++, j++) ring[j] = samples[i]!;
+      } else {
+        for (let i = offset + start, j = idx; j < last; i++, j++) ring[j] = table![bytes![i]!]!;
+      }
       filled.fill(1, idx, last);
       wrote = end - start;
     } else {
       for (let i = start; i < end; i++) {
         if (filled[idx] === 0) {
-          ring[idx] = samples[i]!;
+          ring[idx] = samples !== null ? samples[i]! : table![bytes![offset + i]!]!;
           filled[idx] = 1;
           wrote++;
         }
@@ -402,12 +441,14 @@ export class JitterBuffer {
     let present = 0;
     let head = 0;
     let idx = this.playIdx;
-    // The common case — a whole frame in one stretch of the ring — is checked in one
-    // tight loop and copied natively (set); the per-sample scan is for holes and the
-    // ring's wrap.
+    // The common case — a whole frame in one stretch of the ring — is checked and copied
+    // in one tight loop (copyWhole: it stops at the first hole); the per-sample scan is
+    // for holes and the ring's wrap.
     const end = idx + n;
     const contiguous = end <= cap;
-    if (contiguous && !hasHole(filled, idx, end)) {
+    const out = this.out;
+    const history = this.history;
+    if (contiguous && copyWhole(filled, ring, idx, out, n)) {
       present = head = n;
     } else {
       for (let i = 0; i < n; i++) {
@@ -420,8 +461,6 @@ export class JitterBuffer {
     }
     // Dry: nothing is buffered after the frame's leading run.
     const dry = buffered <= head;
-    const out = this.out;
-    const history = this.history;
     const canConceal = this.hasHistory && this.concealRun < this.maxConcealFrames;
 
     if (present === 0) {
@@ -445,7 +484,7 @@ export class JitterBuffer {
         this.advance(n);
       }
     } else if (present === n && contiguous) {
-      out.set(ring.subarray(this.playIdx, end));
+      // Already copied into `out` by copyWhole.
       this.concealRun = 0;
       this.hasHistory = true;
       this.advance(n);
@@ -581,8 +620,21 @@ function isFree(filled: Uint8Array, from: number, to: number): boolean {
   return true;
 }
 
-/** Whether any slot of [from, to) is empty (bounded like isFree: one frame's slots). */
-function hasHole(filled: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (filled[i] === 0) return true;
-  return false;
+/**
+ * Copies the `n` samples of `ring` from `from` into `out` if every one of their slots is
+ * filled (true); false at the first empty one (`out` is then partly written: the caller
+ * rewrites it). One pass instead of a scan for holes and then a copy.
+ */
+function copyWhole(
+  filled: Uint8Array,
+  ring: Int16Array,
+  from: number,
+  out: Int16Array,
+  n: number,
+): boolean {
+  for (let i = 0, j = from; i < n; i++, j++) {
+    if (filled[j] === 0) return false;
+    out[i] = ring[j]!;
+  }
+  return true;
 }

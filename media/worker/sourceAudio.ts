@@ -2,7 +2,8 @@
  * A room source's audio path, from packet to mix frame, for a leg whose audio the room
  * uses (docs/architecture.md, the mixer): the packet path decodes each audio payload with
  * the leg's own stateful decoder (from the codec table, by the payload's kind) into the
- * leg's jitter buffer (`receive`); the room's clock pops a 20 ms frame at the codec's
+ * leg's jitter buffer (`receive`; a table codec, G.711, is decoded by its table as it is
+ * written into the buffer's ring, JitterBuffer.pushLaw); the room's clock pops a 20 ms frame at the codec's
  * rate and converts it to the room's (`toRoom`: 8 → 16 kHz through the leg's own
  * upsampler, 16 → 8 kHz through its downsampler, else as is).
  *
@@ -73,6 +74,23 @@ export class SourceAudio {
     nowMs: number,
   ): void {
     if (kind !== this.kind && !this.prepare(kind, jitter)) return;
+    const codec = this.codec!;
+    const table = codec.decodeTable;
+    if (table !== undefined) {
+      // A table codec (G.711) decodes straight into the ring; it is never corrupt.
+      const n = end - offset;
+      jitter.pushLaw(
+        rtpSsrc(msg),
+        rtpSequence(msg),
+        rtpTimestamp(msg),
+        table,
+        msg,
+        offset,
+        n > codec.maxFrameSamples ? codec.maxFrameSamples : n,
+        nowMs,
+      );
+      return;
+    }
     const decoder = this.decoder!;
     const pcm = this.pcm;
     let n = decoder.decode(msg, offset, end - offset, pcm);

@@ -712,7 +712,8 @@ export class WorkerRoom {
       timestamp,
       MIXER_SSRC,
     );
-    buf.set(slot.payload.subarray(0, length), RTP_HEADER_SIZE);
+    const payload = slot.payload;
+    for (let i = 0, j = RTP_HEADER_SIZE; i < length; i++, j++) buf[j] = payload[i]!;
     if (!leg.outbound.rewrite(buf, -this.id, nowMs)) {
       c.dropStale++;
       return;
