@@ -7,8 +7,9 @@
 //   meta:    slots x META_INTS int32, the fields below
 //   arrival: slots x float64, arrival time in ms on CLOCK_MONOTONIC
 //
-// The arena changes hands under a mutex (event_thread.cc): the thread fills slots
-// 0..n-1, then JavaScript owns all of them until its drain returns.
+// The arena is two halves that change hands under a mutex (event_thread.cc): the thread
+// fills slots of one half, then JavaScript owns them until its drain returns, while the
+// thread fills the other half.
 #pragma once
 
 #include <cstdint>

@@ -26,6 +26,15 @@ EventThread::EventThread(const Arena& arena, Notify notify, void* context)
 EventThread::~EventThread() { Stop(); }
 
 int EventThread::Start() {
+  // Two halves: JavaScript drains one while the thread reads and relays in the other.
+  uint32_t half = arena_.slots / 2;
+  for (uint32_t h = 0; h < 2; h++) {
+    half_[h] = arena_;
+    half_[h].slots = half;
+    half_[h].data = arena_.data + static_cast<size_t>(h) * half * arena_.slotBytes;
+    half_[h].meta = arena_.meta + static_cast<size_t>(h) * half * META_INTS;
+    half_[h].arrival = arena_.arrival + static_cast<size_t>(h) * half;
+  }
   relayData_.resize(static_cast<size_t>(arena_.slots) * arena_.slotBytes);
   relayQueue_.resize(static_cast<size_t>(arena_.slots) * SEND_INTS);
   relaySlot_.resize(arena_.slots);
@@ -117,21 +126,22 @@ uint32_t EventThread::TakeCounts(double* out, uint32_t max) {
 }
 
 void EventThread::RelayRun(Route& route, uint32_t first, uint32_t end) {
+  const Arena& a = half_[cur_];  // the half the thread fills
   for (uint32_t slot = first; slot < end; slot++) {
-    int32_t* meta = arena_.meta + static_cast<size_t>(slot) * META_INTS;
+    int32_t* meta = a.meta + static_cast<size_t>(slot) * META_INTS;
     if (meta[META_FLAGS] != 0) continue;  // IPv6, truncated or an error: JavaScript's
-    const uint8_t* data = arena_.data + static_cast<size_t>(slot) * arena_.slotBytes;
+    const uint8_t* data = a.data + static_cast<size_t>(slot) * a.slotBytes;
     uint32_t length = static_cast<uint32_t>(meta[META_LENGTH]);
-    uint8_t* out = relayData_.data() + static_cast<size_t>(slot) * arena_.slotBytes;
+    uint8_t* out = relayData_.data() + static_cast<size_t>(slot) * a.slotBytes;
     if (!PrepareRelay(route, data, length, meta[META_ADDR], meta[META_PORT],
-                      arena_.arrival[slot], out)) {
+                      a.arrival[slot], out)) {
       continue;
     }
     meta[META_FLAGS] = META_FLAG_RELAYED;
     meta[META_RELAY_TOKEN] = static_cast<int32_t>(route.dstToken);
     int32_t* q = relayQueue_.data() + static_cast<size_t>(relayCount_) * SEND_INTS;
     q[SEND_FD] = route.dstFd;
-    q[SEND_OFFSET] = static_cast<int32_t>(static_cast<size_t>(slot) * arena_.slotBytes);
+    q[SEND_OFFSET] = static_cast<int32_t>(static_cast<size_t>(slot) * a.slotBytes);
     q[SEND_LENGTH] = static_cast<int32_t>(length);
     q[SEND_PORT] = route.dstPort;
     q[SEND_ADDR] = route.dstAddr4;
@@ -144,6 +154,7 @@ void EventThread::RelayRun(Route& route, uint32_t first, uint32_t end) {
 // Sends the round's relayed datagrams (socketsMutex_ held: no route's socket closes
 // meanwhile) and marks the ones the kernel refused.
 void EventThread::SendRelayed() {
+  const Arena& a = half_[cur_];  // the half the thread fills
   uint32_t n = relayCount_;
   if (n == 0) return;
   relayCount_ = 0;
@@ -151,14 +162,15 @@ void EventThread::SendRelayed() {
   if (relaySends_.Send(relayData_.data(), relayQueue_.data(), n) == 0) return;
   for (uint32_t i = 0; i < n; i++) {
     if (relayQueue_[static_cast<size_t>(i) * SEND_INTS + SEND_RESULT] == 0) continue;
-    arena_.meta[static_cast<size_t>(relaySlot_[i]) * META_INTS + META_FLAGS] |=
+    a.meta[static_cast<size_t>(relaySlot_[i]) * META_INTS + META_FLAGS] |=
         META_FLAG_SEND_FAILED;
     relayRoute_[i]->sendFailed++;
   }
 }
 
-uint32_t EventThread::TakeReady() {
+uint32_t EventThread::TakeReady(uint32_t* first) {
   std::lock_guard<std::mutex> lock(handMutex_);
+  *first = readyFirst_;
   return ready_;
 }
 
@@ -194,8 +206,9 @@ void EventThread::Stop() {
 
 // Relays every slot of first..end-1 whose socket has a route (socketsMutex_ held).
 void EventThread::RelaySlots(uint32_t first, uint32_t end) {
+  const Arena& a = half_[cur_];  // the half the thread fills
   for (uint32_t slot = first; slot < end; slot++) {
-    auto token = static_cast<uint32_t>(arena_.meta[static_cast<size_t>(slot) * META_INTS + META_TOKEN]);
+    auto token = static_cast<uint32_t>(a.meta[static_cast<size_t>(slot) * META_INTS + META_TOKEN]);
     auto route = routes_.find(token);
     if (route != routes_.end()) RelayRun(route->second, slot, slot + 1);
   }
@@ -205,11 +218,12 @@ void EventThread::RelaySlots(uint32_t first, uint32_t end) {
 // route, sends the relayed datagrams, and says whether any slot of the round is for
 // JavaScript (`forJs`: one the relay did not carry). Returns how many slots it filled.
 uint32_t EventThread::ReadRound(const epoll_event* events, int count, bool* forJs) {
+  const Arena& a = half_[cur_];  // the half the thread fills
   std::lock_guard<std::mutex> lock(socketsMutex_);
   uint32_t filled = ReadSockets(events, count, 0);
   SendRelayed();
   for (uint32_t slot = 0; slot < filled && !*forJs; slot++) {
-    if ((arena_.meta[static_cast<size_t>(slot) * META_INTS + META_FLAGS] & META_FLAG_RELAYED) == 0) {
+    if ((a.meta[static_cast<size_t>(slot) * META_INTS + META_FLAGS] & META_FLAG_RELAYED) == 0) {
       *forJs = true;
     }
   }
@@ -222,13 +236,14 @@ uint32_t EventThread::ReadRound(const epoll_event* events, int count, bool* forJ
 // MAX_PER_READ slots each, so a flood on one port leaves room for the others. Either
 // way level-triggered epoll reports what a round left unread.
 uint32_t EventThread::ReadSockets(const epoll_event* events, int count, uint32_t first) {
+  const Arena& a = half_[cur_];  // the half the thread fills
   if (recv_.IsOpen() && !useRecvRing_.load()) {
     recv_.Close();
     ringOpen_.store(false);
   }
   if (recv_.IsOpen()) {
     uint32_t n = 0;
-    uint32_t free = arena_.slots - first;
+    uint32_t free = a.slots - first;
     uint32_t room = free < MAX_EVENTS ? free : MAX_EVENTS;
     for (int i = 0; i < count && n < room; i++) {
       if (events[i].data.u64 == WAKE_KEY) continue;
@@ -238,7 +253,7 @@ uint32_t EventThread::ReadSockets(const epoll_event* events, int count, uint32_t
       readyList_[n++] = RecvRing::Ready{it->second, token};
     }
     if (n >= 2) {
-      int read = recv_.Read(readyList_, n, arena_, first);
+      int read = recv_.Read(readyList_, n, a, first);
       if (read >= 0) {
         if (read > 0 && !routes_.empty()) RelaySlots(first, first + static_cast<uint32_t>(read));
         return static_cast<uint32_t>(read);
@@ -247,12 +262,12 @@ uint32_t EventThread::ReadSockets(const epoll_event* events, int count, uint32_t
     }
   }
   uint32_t filled = first;
-  for (int i = 0; i < count && filled < arena_.slots; i++) {
+  for (int i = 0; i < count && filled < a.slots; i++) {
     if (events[i].data.u64 == WAKE_KEY) continue;  // only Stop writes it
     uint32_t token = static_cast<uint32_t>(events[i].data.u64);
     auto it = sockets_.find(token);
     if (it == sockets_.end()) continue;  // removed after epoll_wait returned
-    uint32_t read = ReadBatch(it->second, token, arena_, filled, arena_.slots - filled);
+    uint32_t read = ReadBatch(it->second, token, a, filled, a.slots - filled);
     if (read > 0 && !routes_.empty()) {
       auto route = routes_.find(token);
       if (route != routes_.end()) RelayRun(route->second, filled, filled + read);
@@ -262,15 +277,18 @@ uint32_t EventThread::ReadSockets(const epoll_event* events, int count, uint32_t
   return filled - first;
 }
 
-// Gives slots 0..filled-1 to JavaScript and waits until it has drained them.
+// Gives the current half's slots 0..filled-1 to JavaScript, once it has drained the other
+// half (handed over before), and goes on in the other half.
 void EventThread::HandOver(uint32_t filled) {
   {
-    std::lock_guard<std::mutex> lock(handMutex_);
+    std::unique_lock<std::mutex> lock(handMutex_);
+    handCv_.wait(lock, [this] { return ready_ == 0 || stop_.load(); });
+    if (stop_.load()) return;
     ready_ = filled;
+    readyFirst_ = cur_ * half_[0].slots;
   }
   notify_(context_);
-  std::unique_lock<std::mutex> lock(handMutex_);
-  handCv_.wait(lock, [this] { return ready_ == 0 || stop_.load(); });
+  cur_ ^= 1;
 }
 
 double EventThread::CpuMs() {

@@ -1,10 +1,12 @@
 // The io's event thread: epoll over every socket of one NativeIo, recvmmsg batches
 // into the receive arena, then one wake-up of the JavaScript thread per batch.
 //
-// Hand-over: the thread fills slots 0..n-1, publishes n (TakeReady), calls `notify`
-// (uv_async_send: libuv coalesces wake-ups) and sleeps until JavaScript has drained
-// the arena (Release). Meanwhile new datagrams wait in the sockets' kernel buffers,
-// so the next round reads them in bigger batches when JavaScript is busy.
+// Hand-over: the arena is two halves. The thread fills slots 0..n-1 of its half,
+// publishes them (TakeReady: the half's first slot and n), calls `notify`
+// (uv_async_send: libuv coalesces wake-ups) and goes on reading into the other half
+// while JavaScript drains this one (Release). It waits for JavaScript only when it has
+// the other half to hand over too: then new datagrams wait in the sockets' kernel
+// buffers, so the next round reads them in bigger batches when JavaScript is busy.
 //
 // A relayed datagram stays in the event thread: the route rewrites it into a staging
 // slot, counts it (Route::TakeCounts hands JavaScript the sums and the source's
@@ -61,9 +63,10 @@ class EventThread {
   // token and its counts (1 + COUNT_FIELDS doubles per route) into `out`, and starts
   // them from zero. Returns how many routes it wrote.
   uint32_t TakeCounts(double* out, uint32_t max);
-  // JavaScript thread: how many slots the thread has filled (0: none yet).
-  uint32_t TakeReady();
-  // JavaScript thread: the arena is drained; the thread may fill it again.
+  // JavaScript thread: how many slots the thread has handed over (0: none yet), from
+  // slot `*first` on.
+  uint32_t TakeReady(uint32_t* first);
+  // JavaScript thread: the slots handed over are drained; the thread may fill them again.
   void Release();
   // Wakes and joins the thread, closes every socket and the epoll set. Idempotent.
   void Stop();
@@ -87,6 +90,8 @@ class EventThread {
   void HandOver(uint32_t filled);
 
   Arena arena_;
+  Arena half_[2];     // the arena's two halves (Start)
+  uint32_t cur_ = 0;  // the half the thread fills (event thread only)
   Notify notify_;
   void* context_;
   int epoll_ = -1;
@@ -120,6 +125,7 @@ class EventThread {
   std::mutex handMutex_;  // guards ready_: who owns the arena
   std::condition_variable handCv_;
   uint32_t ready_ = 0;
+  uint32_t readyFirst_ = 0;
 };
 
 }  // namespace callwatch

@@ -83,7 +83,7 @@ NativeIo::NativeIo(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeIo>(
   Arena arena;
   arena.slots = info[3].As<Napi::Number>().Uint32Value();
   arena.slotBytes = info[4].As<Napi::Number>().Uint32Value();
-  if (arena.slots == 0 || arena.slotBytes == 0 ||
+  if (arena.slots < 2 || arena.slotBytes == 0 ||
       data.ByteLength() < static_cast<size_t>(arena.slots) * arena.slotBytes ||
       meta.ByteLength() < static_cast<size_t>(arena.slots) * META_INTS * sizeof(int32_t) ||
       arrival.ByteLength() < static_cast<size_t>(arena.slots) * sizeof(double)) {
@@ -126,16 +126,18 @@ NativeIo::~NativeIo() {
 
 void NativeIo::Deliver() {
   if (pump_ == nullptr || pump_->closing || asyncContext_ == nullptr) return;
-  uint32_t ready = pump_->thread.TakeReady();
+  uint32_t first = 0;
+  uint32_t ready = pump_->thread.TakeReady(&first);
   if (ready == 0) return;
   napi_env env = Env();
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value count;
-  napi_create_uint32(env, ready, &count);
+  napi_value args[2];
+  napi_create_uint32(env, first, &args[0]);
+  napi_create_uint32(env, ready, &args[1]);
   napi_value result;
-  napi_status status = napi_make_callback(env, asyncContext_, Value(), onReady_.Value(), 1,
-                                          &count, &result);
+  napi_status status = napi_make_callback(env, asyncContext_, Value(), onReady_.Value(), 2,
+                                          args, &result);
   if (status == napi_pending_exception) {
     // The receiver must not throw (packetIo.ts): report it as uncaught, as a throwing
     // 'message' listener of node:dgram would be.

@@ -89,7 +89,8 @@ export interface NativeAddon {
     arrival: ArrayBuffer,
     slots: number,
     slotBytes: number,
-    onReady: (count: number) => void,
+    /** Slots first..first+count-1 are filled (one half of the arena). */
+    onReady: (first: number, count: number) => void,
   ) => NativeIoHandle;
   /** CLOCK_MONOTONIC in ms (the clock arrival times are on). */
   monotonicMs(): number;

@@ -59,7 +59,10 @@ import type {
 import { loadNativeAddon } from './nativeBinding.js';
 import type { NativeAddon, NativeIoHandle } from './nativeBinding.js';
 
-/** Arena geometry: datagrams per wake-up, bytes per datagram. Keep in sync with native/arena.h's users. */
+/**
+ * Arena geometry: datagrams in the arena (two halves of SLOTS / 2: at most that many per
+ * wake-up), bytes per datagram. Keep in sync with native/arena.h's users.
+ */
 export const SLOTS = 256;
 export const SLOT_BYTES = 4096;
 // native/arena.h: per-slot int32 fields.
@@ -302,8 +305,8 @@ export class NativePacketIo implements PacketIo {
       this.slotBuffers.push(Buffer.from(data, i * SLOT_BYTES, SLOT_BYTES));
     }
     this.clockOffset = performance.now() - addon.monotonicMs();
-    this.handle = new addon.NativeIo(data, meta, arrival, SLOTS, SLOT_BYTES, (count) =>
-      this.drain(count),
+    this.handle = new addon.NativeIo(data, meta, arrival, SLOTS, SLOT_BYTES, (first, count) =>
+      this.drain(first, count),
     );
     if (!(options.sendRing ?? SEND_RING)) this.handle.noSendRing();
     if (!(options.recvRing ?? RECV_RING)) this.handle.noRecvRing();
@@ -458,14 +461,18 @@ export class NativePacketIo implements PacketIo {
     return key;
   }
 
-  /** The addon's wake-up: slots 0..count-1 are filled. Delivers them per socket run. */
-  private drain(count: number): void {
+  /**
+   * The addon's wake-up: slots first..first+count-1 are filled (one half of the arena,
+   * native/event_thread.h). Delivers them per socket run.
+   */
+  private drain(first: number, count: number): void {
     const meta = this.meta;
-    let start = 0;
-    while (start < count) {
+    const last = first + count;
+    let start = first;
+    while (start < last) {
       const token = meta[start * META_INTS + META_TOKEN]!;
       let end = start + 1;
-      while (end < count && meta[end * META_INTS + META_TOKEN] === token) end++;
+      while (end < last && meta[end * META_INTS + META_TOKEN] === token) end++;
       const socket = this.sockets.get(token);
       if (socket !== undefined) this.deliver(socket, start, end);
       start = end;

@@ -457,6 +457,12 @@ export class WorkerCore {
         if (leg !== undefined) this.fast.releaseAround(leg);
       }
     }
+    // A room command (recording, routes, close) may change any member's path.
+    if ('roomId' in command && command.type !== 'createRoom') {
+      const room = this.rooms.get(command.roomId);
+      if (room !== undefined)
+        for (const member of room.members) this.fast.releaseAround(member.leg);
+    }
     if (command.type === 'close') for (const leg of this.legs.values()) this.fast.release(leg);
   }
 

@@ -48,7 +48,7 @@ export interface NativeSipAddon {
     arrival: ArrayBuffer,
     slots: number,
     slotBytes: number,
-    onReady: (count: number) => void,
+    onReady: (first: number, count: number) => void,
   ) => NativeSipIoHandle;
   setSocketBuffers(fd: number, bytes: number): number;
   localPort(fd: number): number;
@@ -149,8 +149,8 @@ export class NativeSipSocket implements DatagramSocket {
     const data = socket.data.buffer as ArrayBuffer;
     const meta = socket.meta.buffer as ArrayBuffer;
     const arrival = new ArrayBuffer(SLOTS * 8);
-    const handle = new addon.NativeIo(data, meta, arrival, SLOTS, SLOT_BYTES, (count) =>
-      socket.drain(count),
+    const handle = new addon.NativeIo(data, meta, arrival, SLOTS, SLOT_BYTES, (first, count) =>
+      socket.drain(first, count),
     );
     socket.handle = handle;
     socket.sendBatch4 = addon.sendBatch4.bind(addon);
@@ -225,10 +225,10 @@ export class NativeSipSocket implements DatagramSocket {
     return Promise.resolve();
   }
 
-  /** The addon's wake-up: slots 0..count-1 are filled. */
-  private drain(count: number): void {
+  /** The addon's wake-up: slots first..first+count-1 are filled. */
+  private drain(first: number, count: number): void {
     const meta = this.meta;
-    for (let slot = 0; slot < count && !this.closed; slot++) {
+    for (let slot = first; slot < first + count && !this.closed; slot++) {
       const m = slot * META_INTS;
       const flags = meta[m + META_FLAGS]!;
       if ((flags & (FLAG_ERROR | FLAG_TRUNCATED)) !== 0) {

@@ -165,8 +165,12 @@ class Harness {
   }
 }
 
-/** One call's worth of traffic through `io`; what the listener got and the stats. */
-async function scenario(io: PacketIo) {
+/**
+ * One call's worth of traffic through `io`; what the listener got and the stats. The
+ * two legs hear each other through setSources, or (`viaRoom`) as the two members of a
+ * room, as the server connects every call.
+ */
+async function scenario(io: PacketIo, viaRoom = false) {
   const w = watched(io);
   const h = new Harness(w.io);
   const a = await phone(0xaaaa0001);
@@ -174,8 +178,21 @@ async function scenario(io: PacketIo) {
   try {
     const portA = await h.leg(1, a, 101);
     const portB = await h.leg(2, b, 96);
-    await h.run({ type: 'setSources', legId: 2, sources: [1] });
-    await h.run({ type: 'setSources', legId: 1, sources: [2] });
+    if (viaRoom) {
+      await h.run({ type: 'createRoom', roomId: 1 });
+      await h.run({
+        type: 'setRoutes',
+        roomId: 1,
+        members: [
+          { legId: 1, hears: [{ legId: 2, gain: 1 }] },
+          { legId: 2, hears: [{ legId: 1, gain: 1 }] },
+        ],
+        recordingTracks: [[], []],
+      });
+    } else {
+      await h.run({ type: 'setSources', legId: 2, sources: [1] });
+      await h.run({ type: 'setSources', legId: 1, sources: [2] });
+    }
     let seq = 1000;
     let ts = 50000;
     let ssrc = 0xaaaa0001;
@@ -256,53 +273,64 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
   });
 
   it('relays natively with the same stream, counters and receiver reports', async () => {
-    const native = await scenario(new NativePacketIo());
-    const js = await scenario(new DgramPacketIo());
+    expectSame(await scenario(new NativePacketIo()), await scenario(new DgramPacketIo()));
+  }, 30000);
 
-    // Most of A's audio went through the event thread, none on dgram.
-    expect(js.relayed).toBe(0);
-    expect(native.relayed).toBeGreaterThan(60);
-
-    // One outbound stream: one SSRC, no sequence jump apart from the upstream loss.
-    for (const run of [native, js]) {
-      expect(new Set(run.b.map((p) => p.ssrc)).size).toBe(1);
-      const dseq = steps(run.b).map((s) => s.dseq);
-      expect(dseq.filter((d) => d !== 1)).toEqual([2]); // the lost packet, mirrored
-      expect(run.b.filter((p) => p.pt === 96).length).toBe(4); // DTMF, B's payload type
-      expect(run.digits).toBe(1);
-      expect(run.afterClose).toBe(run.atClose);
-    }
-    expect(steps(native.b)).toEqual(steps(js.b));
-    expect(native.b.map((p) => p.marker)).toEqual(js.b.map((p) => p.marker));
-
-    // Counters: the legs', the worker's, the io's. RTCP is sent at randomised intervals
-    // (RFC 3550 6.2), so its counts are left out; every RTP count must be equal.
-    const noRtcp = <T extends { rtcpOut: number }>(c: T) => ({ ...c, rtcpOut: undefined });
-    expect(noRtcp(native.stats.worker.counters)).toEqual(noRtcp(js.stats.worker.counters));
-    const legStats = (r: typeof native) =>
-      r.stats.legs.map((l) => ({
-        counters: noRtcp(l.counters),
-        inbound: l.inbound && { ...l.inbound, jitterMs: undefined },
-      }));
-    expect(legStats(native)).toEqual(legStats(js));
-    const io = (r: typeof native) => {
-      const { datagramsIn, bytesIn, datagramsOut, sendErrors } = r.stats.worker.ioCounters;
-      const rtpOut = datagramsOut - r.stats.worker.counters.rtcpOut;
-      return { datagramsIn, bytesIn, rtpOut, sendErrors };
-    };
-    expect(io(native)).toEqual(io(js));
-    // Interarrival jitter is kept on the fast path too (loopback: small, but measured).
-    const jitter = native.stats.legs.find((l) => l.legId === 1)!.inbound!.jitterMs;
-    expect(Number.isFinite(jitter)).toBe(true);
-
-    // RTCP (RFC 3550 6.4.2): the reports A gets about its stream count the one packet it
-    // lost on its way (the fast-pathed packets were observed too); B's (relayed natively
-    // too) lacks the 4 sequence numbers it skipped while A sent its digit.
-    for (const run of [native, js]) {
-      expect(run.reportsA.length).toBeGreaterThan(0);
-      expect(run.reportsA.at(-1)![1]).toBe(1);
-      expect(run.reportsB.length).toBeGreaterThan(0);
-      expect(run.reportsB.at(-1)![1]).toBe(4);
-    }
+  it('relays a room of two (an unmonitored call) natively, the same way', async () => {
+    expectSame(
+      await scenario(new NativePacketIo(), true),
+      await scenario(new DgramPacketIo(), true),
+    );
   }, 30000);
 });
+
+type Run = Awaited<ReturnType<typeof scenario>>;
+
+/** The native run's stream, counters and reports are the dgram run's. */
+function expectSame(native: Run, js: Run): void {
+  // Most of A's audio went through the event thread, none on dgram.
+  expect(js.relayed).toBe(0);
+  expect(native.relayed).toBeGreaterThan(60);
+
+  // One outbound stream: one SSRC, no sequence jump apart from the upstream loss.
+  for (const run of [native, js]) {
+    expect(new Set(run.b.map((p) => p.ssrc)).size).toBe(1);
+    const dseq = steps(run.b).map((s) => s.dseq);
+    expect(dseq.filter((d) => d !== 1)).toEqual([2]); // the lost packet, mirrored
+    expect(run.b.filter((p) => p.pt === 96).length).toBe(4); // DTMF, B's payload type
+    expect(run.digits).toBe(1);
+    expect(run.afterClose).toBe(run.atClose);
+  }
+  expect(steps(native.b)).toEqual(steps(js.b));
+  expect(native.b.map((p) => p.marker)).toEqual(js.b.map((p) => p.marker));
+
+  // Counters: the legs', the worker's, the io's. RTCP is sent at randomised intervals
+  // (RFC 3550 6.2), so its counts are left out; every RTP count must be equal.
+  const noRtcp = <T extends { rtcpOut: number }>(c: T) => ({ ...c, rtcpOut: undefined });
+  expect(noRtcp(native.stats.worker.counters)).toEqual(noRtcp(js.stats.worker.counters));
+  const legStats = (r: Run) =>
+    r.stats.legs.map((l) => ({
+      counters: noRtcp(l.counters),
+      inbound: l.inbound && { ...l.inbound, jitterMs: undefined },
+    }));
+  expect(legStats(native)).toEqual(legStats(js));
+  const io = (r: Run) => {
+    const { datagramsIn, bytesIn, datagramsOut, sendErrors } = r.stats.worker.ioCounters;
+    const rtpOut = datagramsOut - r.stats.worker.counters.rtcpOut;
+    return { datagramsIn, bytesIn, rtpOut, sendErrors };
+  };
+  expect(io(native)).toEqual(io(js));
+  // Interarrival jitter is kept on the fast path too (loopback: small, but measured).
+  const jitter = native.stats.legs.find((l) => l.legId === 1)!.inbound!.jitterMs;
+  expect(Number.isFinite(jitter)).toBe(true);
+
+  // RTCP (RFC 3550 6.4.2): the reports A gets about its stream count the one packet it
+  // lost on its way (the fast-pathed packets were observed too); B's (relayed natively
+  // too) lacks the 4 sequence numbers it skipped while A sent its digit.
+  for (const run of [native, js]) {
+    expect(run.reportsA.length).toBeGreaterThan(0);
+    expect(run.reportsA.at(-1)![1]).toBe(1);
+    expect(run.reportsB.length).toBeGreaterThan(0);
+    expect(run.reportsB.at(-1)![1]).toBe(4);
+  }
+}
