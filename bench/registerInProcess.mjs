@@ -16,7 +16,10 @@
  * transaction (after gc(), needs --expose-gc).
  *
  *   node --expose-gc bench/registerInProcess.mjs [--rate 8500] [--secs 40] [--warm 20000]
- *        [--retained 50000] [--dist DIR] [--json]
+ *        [--retained 50000] [--phone ADDR] [--dist DIR] [--json]
+ *
+ * --phone: the phone's address (default 127.0.0.1); one of 13 characters or more (e.g.
+ * 192.168.100.123) shows what a lingering transaction keeps when V8 slices that address.
  *
  * A/B: --dist points at another build's dist (e.g. a copy of main built in /tmp).
  * CPU figures from one process, robust to other load only as far as the wall time of a
@@ -57,7 +60,7 @@ const { pino } = await import(pathToFileURL(path.join(REPO, 'node_modules/pino/p
 
 const REALM = 'callwatch';
 const SERVER = { address: '127.0.0.1', port: 5060 };
-const PHONE = { protocol: 'udp', address: '127.0.0.1', port: 5070 };
+const PHONE = { protocol: 'udp', address: flag('--phone', '127.0.0.1'), port: 5070 };
 const USERS = 1000;
 
 /** One stack as src/server.ts wires it for REGISTER; returns a receive function. */
