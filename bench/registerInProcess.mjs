@@ -237,8 +237,6 @@ if (RETAINED > 0) {
   globalThis.gc();
   const before = process.memoryUsage().heapUsed;
   const lingering0 = server.transactions.size;
-  const fast = new VirtualClock();
-  void fast;
   for (let i = 0; i < RETAINED; i++) registerOnce(server);
   globalThis.gc();
   globalThis.gc();
