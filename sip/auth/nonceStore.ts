@@ -15,7 +15,10 @@
  * arrive out of order.
  *
  * Bounded memory: at most `maxTracked` nonces are tracked; the least recently created entry
- * is evicted first. Eviction trade-off: a correctly signed, unexpired nonce whose state was
+ * is evicted first. Creation order is kept in a queue beside the map (trackOrder.ts): taking
+ * the oldest entry from the map itself (its first live entry) walks over every entry deleted
+ * before it, and a map that evicts one entry per use holds tens of thousands of those, so
+ * each use cost tens of microseconds once the table was full. Eviction trade-off: a correctly signed, unexpired nonce whose state was
  * evicted could be replayed if we simply restarted nc tracking. Instead we keep a watermark
  * (the newest issue time among evicted entries, and the construction time of this store) and
  * answer 'forgotten' for untracked nonces issued at or before it: the caller re-challenges
@@ -43,6 +46,7 @@ import type { Clock } from './clock.js';
 import { MAX_NC } from './digest.js';
 import { hmacSha256, type Hmac } from './hmac.js';
 import { detached } from '../util/detached.js';
+import { TrackOrder } from './trackOrder.js';
 
 export const DEFAULT_MAX_TRACKED_NONCES = 100_000;
 export const DEFAULT_NC_WINDOW = 32;
@@ -97,6 +101,8 @@ export class NonceStore {
   readonly #hmac: Hmac;
   readonly #randomBytes: (size: number) => Uint8Array;
   readonly #tracked = new Map<string, Tracked>();
+  /** The tracked nonces in creation order (plus some already deleted from the map). */
+  readonly #order = new TrackOrder();
   /** Untracked nonces issued at or before this may have been used already. */
   #forgetWatermark: number;
 
@@ -169,7 +175,9 @@ export class NonceStore {
       if (issuedAt <= this.#forgetWatermark) return 'forgotten';
       this.#purgeOldest(now, LAZY_PURGE_STEPS);
       // Kept up to the nonce's lifetime: its own copy, not a slice of the request.
-      this.#tracked.set(detached(nonce), { issuedAt, highestNc: nc, seen: 1 });
+      const key = detached(nonce);
+      this.#tracked.set(key, { issuedAt, highestNc: nc, seen: 1 });
+      this.#order.push(key);
       this.#evictOverflow();
       return 'accepted';
     }
@@ -186,6 +194,7 @@ export class NonceStore {
         removed++;
       }
     }
+    this.#order.compact(this.#tracked);
     return removed;
   }
 
@@ -209,20 +218,33 @@ export class NonceStore {
     return issuedAt > now || now - issuedAt >= this.#lifetimeMs;
   }
 
+  /** The oldest tracked entry (skipping queued nonces no longer in the map). */
+  #oldest(): [string, Tracked] | undefined {
+    for (;;) {
+      const nonce = this.#order.peek();
+      if (nonce === undefined) return undefined;
+      const entry = this.#tracked.get(nonce);
+      if (entry !== undefined) return [nonce, entry];
+      this.#order.shift();
+    }
+  }
+
   #purgeOldest(now: number, steps: number): void {
-    let left = steps;
-    for (const [nonce, entry] of this.#tracked) {
-      if (left-- <= 0 || !this.#isExpired(entry.issuedAt, now)) return;
-      this.#tracked.delete(nonce);
+    for (let left = steps; left > 0; left--) {
+      const oldest = this.#oldest();
+      if (oldest === undefined || !this.#isExpired(oldest[1].issuedAt, now)) return;
+      this.#tracked.delete(oldest[0]);
+      this.#order.shift();
     }
   }
 
   #evictOverflow(): void {
     while (this.#tracked.size > this.#maxTracked) {
-      const oldest = this.#tracked.entries().next();
-      if (oldest.done === true) return;
-      const [nonce, entry] = oldest.value;
+      const oldest = this.#oldest();
+      if (oldest === undefined) return;
+      const [nonce, entry] = oldest;
       this.#tracked.delete(nonce);
+      this.#order.shift();
       this.#forgetWatermark = Math.max(this.#forgetWatermark, entry.issuedAt);
     }
   }

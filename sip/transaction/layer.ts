@@ -18,6 +18,7 @@ import { InvalidStateError, TransactionError } from './errors.js';
 import type { TransactionLogger } from './logger.js';
 import { clientKey, isRfc3261Branch, responseKey, serverKey, topBranch } from './matching.js';
 import { LingerQueues } from './lingerQueue.js';
+import { Destinations } from './destinations.js';
 import { ServerTransaction, type ServerHost } from './serverTransaction.js';
 import {
   DEFAULT_TRYING_DELAY,
@@ -72,6 +73,7 @@ export class TransactionLayer {
   private readonly isReliable: (destination: Endpoint) => boolean;
   private readonly host: ClientHost & ServerHost;
   private readonly lingers: LingerQueues;
+  private readonly destinations = new Destinations();
   private closed = false;
 
   constructor(options: TransactionLayerOptions) {
@@ -153,7 +155,8 @@ export class TransactionLayer {
       // The key lives as long as the transaction lingers (64·T1): not a slice of the request.
       id: detached(serverKey(request)),
       request,
-      destination: responseDestination,
+      // Held as long as the transaction lingers: one shared object per peer.
+      destination: this.destinations.shared(responseDestination),
       timers: this.timersFor(source),
     });
     this.servers.set(tx.id, tx);

@@ -178,6 +178,35 @@ describe('NonceStore: bounded memory', () => {
     expect(s.use(n1, 2)).toBe('forgotten'); // evicted by n4
   });
 
+  it('keeps evicting in creation order past expiries, sweeps and a full table', () => {
+    // Creation order is kept beside the map (trackOrder.ts); nonces that left the map by
+    // expiry or sweep must not be evicted again nor shift the order of the live ones.
+    const clock = new FakeClock();
+    const s = store(clock, { maxTracked: 50 });
+    const used: string[] = [];
+    let sinceSweep = 0;
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 40; i++) {
+        clock.advance(1);
+        const n = s.issue();
+        expect(s.use(n, 1)).toBe('accepted');
+        used.push(n);
+        sinceSweep++;
+      }
+      expect(s.trackedCount).toBe(Math.min(50, sinceSweep));
+      if (round === 2) {
+        clock.advance(LIFETIME);
+        expect(s.sweep()).toBe(50);
+        sinceSweep = 0;
+      }
+    }
+    // The last 50 are tracked (a second use is a replay check, not 'forgotten'); the 70
+    // before them since the sweep were evicted; the ones before the sweep expired.
+    for (const n of used.slice(-50)) expect(s.use(n, 1)).toBe('replayed');
+    for (const n of used.slice(120, -50)) expect(s.use(n, 1)).toBe('forgotten');
+    for (const n of used.slice(0, 120)) expect(s.use(n, 2)).toBe('expired');
+  });
+
   it('sweep() drops expired entries; use() purges a few lazily', () => {
     const clock = new FakeClock();
     const s = store(clock);

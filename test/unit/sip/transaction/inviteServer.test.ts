@@ -10,7 +10,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1)', () => {
     expect(sent).toHaveLength(0);
     clock.advance(1);
     expect(responseTimes(100)).toEqual([200]);
-    expect(sent[0]?.destination).toBe(UDP_PEER);
+    expect(sent[0]?.destination).toStrictEqual(UDP_PEER);
     expect(clock.pending).toBe(0);
   });
 

@@ -104,6 +104,6 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     const req = request({ method: 'REGISTER' });
     const tx = created(layer.receiveRequest(req, UDP_PEER, via));
     tx.respond(response(req, 200));
-    expect(sent[0]?.destination).toBe(via);
+    expect(sent[0]?.destination).toStrictEqual(via);
   });
 });
