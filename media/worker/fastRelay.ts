@@ -42,11 +42,13 @@ export class FastRelay {
   private readonly payloadTypes = new Int16Array(128);
   private readonly apply = (pair: PortPair, counts: Float64Array): void => {
     const source = this.legOfPair.get(pair);
-    if (source !== undefined && source.fastTo !== null) count(source, source.fastTo, counts);
+    if (source !== undefined && source.fastTo !== null) this.count(source, source.fastTo, counts);
   };
   /** Routes set and taken back (tests, stats). */
   installed = 0;
   released = 0;
+  /** RTP packets the routes relayed, as far as their counts were taken. */
+  packets = 0;
 
   constructor(
     private readonly io: PacketIo,
@@ -62,8 +64,13 @@ export class FastRelay {
     this.released++;
     if (source.pair.unrelay?.(this.state, this.counts) === true) {
       listener.outbound.importSegment(this.state);
-      count(source, listener, this.counts);
+      this.count(source, listener, this.counts);
     }
+  }
+
+  private count(source: WorkerLeg, listener: WorkerLeg, counts: Float64Array): void {
+    this.packets += counts[RC_PACKETS]!;
+    countInto(source, listener, counts);
   }
 
   /** Adds what every route relayed since the last take to its legs (before reading them). */
@@ -129,7 +136,7 @@ export class FastRelay {
  * (relay.ts): the source received them, the listener sent them, and the source's
  * reception statistics continue from the route's.
  */
-function count(source: WorkerLeg, listener: WorkerLeg, counts: Float64Array): void {
+function countInto(source: WorkerLeg, listener: WorkerLeg, counts: Float64Array): void {
   const packets = counts[RC_PACKETS]!;
   const bytes = counts[RC_BYTES]!;
   const lastMs = counts[RC_LAST_MS]!;

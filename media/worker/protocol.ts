@@ -347,6 +347,11 @@ export interface WorkerStats {
   ioCounters: PacketIoCounters;
   /** Live werift objects of WebRTC legs in the worker (a leak shows here). */
   secureLive?: { pairs: number; dtls: number; srtp: number };
+  /**
+   * The io's relay fast path (docs/architecture.md §3.2.1): routes live now, and RTP
+   * packets it relayed without JavaScript over the worker's life (as far as counted).
+   */
+  fastRelay?: { routes: number; packets: number };
 }
 
 /** The mixer's side of a worker (rooms, the frame clock, jitter buffers, recordings). */

@@ -820,6 +820,7 @@ export class WorkerCore {
         eventLoopUtilization: elu.utilization,
         loopDelayMs,
         secureLive: { ...secureLive },
+        fastRelay: { routes: this.fast.installed - this.fast.released, packets: this.fast.packets },
       },
       legs: this.legReports(legs, now),
     };

@@ -24,6 +24,8 @@ export class MediaMetrics {
   private readonly mediaReceived: Counter;
   private readonly bytes: Counter<'direction'>;
   private readonly rtcp: Counter<'direction'>;
+  private readonly fastRelayed: Counter;
+  private readonly lastFastRelayed = new Map<number, number>();
   private readonly drops: Counter<'reason'>;
   private readonly lost: Counter;
   private readonly latched: Counter<'how'>;
@@ -54,6 +56,11 @@ export class MediaMetrics {
       name: 'callwatch_rtp_bytes_total',
       help: 'Bytes received from (in) and sent to (out) endpoints on media ports',
       labelNames: ['direction'] as const,
+      registers,
+    });
+    this.fastRelayed = new Counter({
+      name: 'callwatch_rtp_fast_relayed_packets_total',
+      help: 'RTP packets the native io relayed without JavaScript (relay fast path); part of callwatch_rtp_packets_total',
       registers,
     });
     this.rtcp = new Counter({
@@ -126,6 +133,9 @@ export class MediaMetrics {
     this.rtcp.inc({ direction: 'out' }, delta('rtcpOut'));
     for (const [key, reason] of DROP_REASONS) this.drops.inc({ reason }, delta(key));
     this.lastWorker.set(stats.worker, { ...now });
+    const fast = stats.fastRelay?.packets ?? 0;
+    this.fastRelayed.inc(Math.max(0, fast - (this.lastFastRelayed.get(stats.worker) ?? 0)));
+    this.lastFastRelayed.set(stats.worker, fast);
     this.workerLegs.set({ worker }, stats.legs);
     this.loopLag.set({ worker }, stats.loopDelayMs.max / 1000);
     this.utilization.set({ worker }, stats.eventLoopUtilization);

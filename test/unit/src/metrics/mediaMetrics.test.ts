@@ -86,6 +86,19 @@ describe('MediaMetrics', () => {
     expect(await sample(registry, 'callwatch_media_legs', { worker: '0' })).toBe(2);
   });
 
+  it('counts what the relay fast path carried, by difference per worker', async () => {
+    const registry = new Registry();
+    const m = new MediaMetrics(registry);
+    const fast = () => sample(registry, 'callwatch_rtp_fast_relayed_packets_total');
+    m.onWorkerStats(worker({ packetsOut: 100 }));
+    expect(await fast()).toBe(0);
+    m.onWorkerStats({ ...worker({ packetsOut: 300 }), fastRelay: { routes: 2, packets: 180 } });
+    m.onWorkerStats({ ...worker({ packetsOut: 400 }), fastRelay: { routes: 2, packets: 260 } });
+    expect(await fast()).toBe(260);
+    m.onWorkerStats({ ...worker({}), worker: 1, fastRelay: { routes: 1, packets: 40 } });
+    expect(await fast()).toBe(300);
+  });
+
   it('counts received RTP apart from RTCP and dropped datagrams (the loss ratio denominator)', async () => {
     const registry = new Registry();
     const m = new MediaMetrics(registry);
