@@ -16,11 +16,15 @@ let trunkPort: number;
 let trunk: SipClient;
 let phone: SipClient;
 
-beforeAll(async () => {
-  trunkPort = await allocatePort();
+/** The first even port of a fresh block: a range of two port pairs starts there. */
+async function evenBlock(): Promise<number> {
   const base = await allocatePortBlock(6);
-  const min = base % 2 === 0 ? base : base + 1;
-  server = await startServer(
+  return base % 2 === 0 ? base : base + 1;
+}
+
+/** A server whose media range is the two pairs from `min`: room for exactly one call. */
+function serverWithRange(min: number): Promise<ServerHandle> {
+  return startServer(
     {
       ...PEER_AUTH,
       media: { workers: 1, portRange: { min, max: min + 3 } },
@@ -36,6 +40,11 @@ beforeAll(async () => {
     },
     { extensions: [{ number: '1001', password: 'pw1001' }] },
   );
+}
+
+beforeAll(async () => {
+  trunkPort = await allocatePort();
+  server = await serverWithRange(await evenBlock());
   trunk = await SipClient.udp(trunkPort);
   phone = await SipClient.udp();
 }, 30000);
@@ -48,11 +57,23 @@ afterAll(async () => {
 
 const SDP = sdpOffer();
 
-function invite() {
+/** Extension 1001 registered on `to` from the phone. */
+async function registerPhone(to: ServerHandle): Promise<void> {
+  const reg = await registerWithAuth(phone, {
+    user: '1001',
+    password: 'pw1001',
+    port: to.sipPort,
+    contacts: [`<sip:1001@127.0.0.1:${phone.localPort}>`],
+    expires: 300,
+  });
+  expect(reg.final?.status).toBe(200);
+}
+
+function invite(to: ServerHandle = server) {
   return buildRequest({
     method: 'INVITE',
-    target: `127.0.0.1:${server.sipPort}`,
-    uri: `sip:5550101@127.0.0.1:${server.sipPort}`,
+    target: `127.0.0.1:${to.sipPort}`,
+    uri: `sip:5550101@127.0.0.1:${to.sipPort}`,
     transport: 'UDP',
     localPort: trunkPort,
     fromUser: 'customer',
@@ -64,14 +85,7 @@ function invite() {
 
 describe('when the media ports run out', () => {
   it('refuses a new call with 503 and Retry-After while the first one rings on', async () => {
-    const reg = await registerWithAuth(phone, {
-      user: '1001',
-      password: 'pw1001',
-      port: server.sipPort,
-      contacts: [`<sip:1001@127.0.0.1:${phone.localPort}>`],
-      expires: 300,
-    });
-    expect(reg.final?.status).toBe(200);
+    await registerPhone(server);
 
     // The first call takes both port pairs and rings the phone, which never answers.
     const first = invite();
@@ -93,53 +107,17 @@ describe('when other processes hold the media ports', () => {
   it('refuses a new call with 503 and Retry-After, not 500', async () => {
     // Another server whose whole range another process holds: the engine's pairs are
     // free, every bind finds them in use.
-    const base = await allocatePortBlock(6);
-    const from = base % 2 === 0 ? base : base + 1;
+    const from = await evenBlock();
     const blockers: Socket[] = [];
     for (let port = from; port <= from + 3; port++) {
       const s = createSocket('udp4');
       await new Promise<void>((resolve) => s.bind(port, '127.0.0.1', resolve));
       blockers.push(s);
     }
-    const crowded = await startServer(
-      {
-        ...PEER_AUTH,
-        media: { workers: 1, portRange: { min: from, max: from + 3 } },
-        trunks: [
-          {
-            name: 'carrier',
-            host: '127.0.0.1',
-            port: trunkPort,
-            sourcePort: trunkPort,
-            dids: { '5550101': '1001' },
-          },
-        ],
-      },
-      { extensions: [{ number: '1001', password: 'pw1001' }] },
-    );
+    const crowded = await serverWithRange(from);
     try {
-      const reg = await registerWithAuth(phone, {
-        user: '1001',
-        password: 'pw1001',
-        port: crowded.sipPort,
-        contacts: [`<sip:1001@127.0.0.1:${phone.localPort}>`],
-        expires: 300,
-      });
-      expect(reg.final?.status).toBe(200);
-      const call = buildRequest({
-        method: 'INVITE',
-        target: `127.0.0.1:${crowded.sipPort}`,
-        uri: `sip:5550101@127.0.0.1:${crowded.sipPort}`,
-        transport: 'UDP',
-        localPort: trunkPort,
-        fromUser: 'customer',
-        toUser: '5550101',
-        headers: [
-          `Contact: <sip:customer@127.0.0.1:${trunkPort}>`,
-          'Content-Type: application/sdp',
-        ],
-        body: SDP,
-      });
+      await registerPhone(crowded);
+      const call = invite(crowded);
       trunk.send(call.text, crowded.sipPort);
       const refused = await trunk.waitForResponse(call.callId, 'INVITE');
       expect(refused.status).toBe(503);
