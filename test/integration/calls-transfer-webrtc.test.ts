@@ -122,6 +122,26 @@ async function customerWindow(customer: FakePhone): Promise<Int16Array> {
   return heardBetween(customer, from, performance.now());
 }
 
+/**
+ * The agent transfers the call to a browser at 1003, which must be offered WebRTC on a
+ * leg of its own (not the agent's port): once it connects, the customer hears the
+ * browser's tone and not the agent's. Returns the browser's audio from then on.
+ */
+async function transferToBrowser(r: Rig, call: RawCall, customer: FakePhone) {
+  const peer = await browser();
+  const { invite } = await transferTo1003(r, call, SAVPF, (offer) => peer.answer(offer));
+  expect(audioPort(invite.body)).not.toBe(audioPort(call.sdpToB));
+  await waitFor(() => peer.connected, 'the browser target connected', 10000);
+  peer.startTone(TARGET_HZ);
+  const before = peer.heard.length;
+  const heard = await customerWindow(customer);
+  expect(toneVerdict('customer', heard, [TARGET_HZ], [AGENT_HZ])).toMatchObject({
+    missing: [],
+    leaked: [],
+  });
+  return browserHeard(peer, before);
+}
+
 describe('blind transfer with a browser', () => {
   it('a desk-phone agent transfers the customer to a browser: SAVPF offer, two-way audio', async () => {
     const r = await startScene('', WS);
@@ -131,21 +151,9 @@ describe('blind transfer with a browser', () => {
     const agentTalk = talk(agent, audioPort(call.sdpToB), AGENT_HZ);
     await sleep(300);
 
-    const peer = await browser();
     await agentTalk.stop();
-    const { invite } = await transferTo1003(r, call, SAVPF, (offer) => peer.answer(offer));
     // A browser's contact is offered WebRTC, on a leg of its own (not the agent's port).
-    expect(audioPort(invite.body)).not.toBe(audioPort(call.sdpToB));
-    await waitFor(() => peer.connected, 'the browser target connected', 10000);
-
-    peer.startTone(TARGET_HZ);
-    const before = peer.heard.length;
-    const heard = await customerWindow(customer);
-    expect(toneVerdict('customer', heard, [TARGET_HZ], [AGENT_HZ])).toMatchObject({
-      missing: [],
-      leaked: [],
-    });
-    expect(hasTone(browserHeard(peer, before), CUSTOMER_HZ)).toBe(true);
+    expect(hasTone(await transferToBrowser(r, call, customer), CUSTOMER_HZ)).toBe(true);
     await hangUpAfterTransfer(r, call);
   }, 40000);
 
@@ -195,20 +203,8 @@ describe('blind transfer with a browser', () => {
     await sleep(300);
     agentPeer.stopTone();
 
-    const peer = await browser();
     // A new WebRTC leg: the agent's served its own DTLS peer.
-    const { invite } = await transferTo1003(r, call, SAVPF, (offer) => peer.answer(offer));
-    expect(audioPort(invite.body)).not.toBe(audioPort(call.sdpToB));
-    await waitFor(() => peer.connected, 'the browser target connected', 10000);
-
-    peer.startTone(TARGET_HZ);
-    const before = peer.heard.length;
-    const heard = await customerWindow(customer);
-    expect(toneVerdict('customer', heard, [TARGET_HZ], [AGENT_HZ])).toMatchObject({
-      missing: [],
-      leaked: [],
-    });
-    const targetHeard = browserHeard(peer, before);
+    const targetHeard = await transferToBrowser(r, call, customer);
     expect(hasTone(targetHeard, CUSTOMER_HZ)).toBe(true);
     expect(lacksTone(targetHeard, AGENT_HZ)).toBe(true);
     await hangUpAfterTransfer(r, call);
