@@ -8,7 +8,6 @@
 
 #include <future>
 
-#include "clock.h"
 #include "recv_batch.h"
 
 #include <ctime>
