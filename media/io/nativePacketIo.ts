@@ -7,8 +7,8 @@
  * clock and one string per recurring source address.
  *
  * Buffer ownership: the arena slots are the batch buffers. They belong to the receiver
- * during its call; the event thread does not write the arena again until `drain`
- * returns. Sends are staged: `send` copies the datagram into a staging buffer at once, and
+ * during its call; the event thread does not write the half of the arena being drained
+ * (it reads into the other half meanwhile) until `drain` returns. Sends are staged: `send` copies the datagram into a staging buffer at once, and
  * everything staged during one callback (a receive batch, a mixer tick, a command) goes
  * out when it returns (a microtask, and at the end of each drain) with one io_uring
  * submission across all the sockets involved (native/send_ring.h; sendto each without
