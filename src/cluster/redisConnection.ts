@@ -119,6 +119,9 @@ export class RedisConnection extends TypedEmitter<RedisConnectionEvents> {
   }
 }
 
+/** The longest `quit` waits for a dropped connection's socket to be gone. */
+const END_WAIT_MS = 2000;
+
 /**
  * Ends one connection: QUIT when ready; otherwise drops it, and resolves once its socket
  * is gone (status `end`). One waiting to reconnect has no socket: its retry is cancelled,
@@ -140,9 +143,15 @@ async function quit(redis: Redis): Promise<void> {
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
     return;
   }
-  const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
+  // Bounded: a close must not hang on an 'end' that never comes.
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<void>((resolve) => {
+    redis.once('end', () => resolve());
+    timer = setTimeout(resolve, END_WAIT_MS);
+  });
   redis.disconnect(false);
   await ended;
+  clearTimeout(timer);
 }
 
 /** The URL without a password, for logs. */
