@@ -16,7 +16,7 @@ import type { MonitorMode } from '../../../src/monitoring/modes.js';
 import { analyzeTone, describeTone, hasTone, lacksTone, readWav } from '../../helpers/goertzel.js';
 import type { PcmAudio, ToneOptions } from '../../helpers/goertzel.js';
 import { startEngine } from './engineFixture.js';
-import { sleep } from './fakePhone.js';
+import { receivedNow, sleep } from './fakePhone.js';
 import type { FakePhone, RtpIn } from './fakePhone.js';
 import {
   AGENT_HZ,
@@ -111,7 +111,7 @@ async function phase(c: MonitoredCall, mode: MonitorMode): Promise<{ from: numbe
   await c.room.setRoutes(c.routes(mode));
   const start = performance.now();
   await sleep(PHASE_MS);
-  return { from: start + SETTLE_MS, to: performance.now() };
+  return { from: start + SETTLE_MS, to: await receivedNow() };
 }
 
 /** Channel `ch` of the recording, seconds [fromSec, toSec). */

@@ -11,7 +11,7 @@ import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
 import type { MonitorMode } from '../../../src/monitoring/modes.js';
 import { analyzeTone, describeTone, hasTone, lacksTone } from '../../helpers/goertzel.js';
 import { startEngine } from './engineFixture.js';
-import { sleep } from './fakePhone.js';
+import { receivedNow, sleep } from './fakePhone.js';
 import type { FakePhone, Law } from './fakePhone.js';
 import {
   AGENT_HZ,
@@ -109,7 +109,7 @@ describe('a 16 kHz room with G.711 phones keeps every route', () => {
       c.talkers.agent.begin();
       c.talkers.supervisor.begin();
       await sleep(PHASE_MS + 200);
-      checkPhones(c, mode, start + SETTLE_MS, performance.now(), supervisorLaw);
+      checkPhones(c, mode, start + SETTLE_MS, await receivedNow(), supervisorLaw);
       const [report] = await engine!.getStats();
       // A takeover is two relays (nobody hears two sources): nothing to mix.
       if (mode === 'takeover') expect(report!.mixer.framesMixed).toBe(0);
@@ -129,7 +129,7 @@ describe('a 16 kHz room with G.711 phones keeps every route', () => {
       await c.room.setRoutes(c.routes(mode));
       const start = performance.now();
       await sleep(PHASE_MS);
-      windows.push([mode, start + SETTLE_MS, performance.now()]);
+      windows.push([mode, start + SETTLE_MS, await receivedNow()]);
     }
     for (const [mode, from, to] of windows) checkPhones(c, mode, from, to, 'PCMU');
     expect(problems(logs)).toEqual([]);
