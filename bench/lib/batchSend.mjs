@@ -75,12 +75,13 @@ export function createBatchSender(socks, targets, bytes, onError, address = '127
       close() {},
     };
   }
-  // The addon's io object: its event thread stays idle (no socket is bound through it).
+  // The addon's io object: its event thread stays idle (no socket is bound through it);
+  // the smallest arena it takes is two slots (its two halves).
   const io = new addon.NativeIo(
-    new ArrayBuffer(64),
-    new ArrayBuffer(32),
-    new ArrayBuffer(8),
-    1,
+    new ArrayBuffer(2 * 64),
+    new ArrayBuffer(2 * 32),
+    new ArrayBuffer(2 * 8),
+    2,
     64,
     () => {},
   );
