@@ -10,13 +10,12 @@
  * on either leg, a new latch, a packet the io left to JavaScript (DTMF, RTCP on the RTP
  * port, a new segment).
  *
- * Eligible (conservative): a source with exactly one listener and neither a jitter buffer
- * (no mix hears it) nor a recording tap, the source latched on IPv4 and receiving with
- * valid reception statistics, the listener sending to a known endpoint, fed by relay from
- * this source alone (not the mix: no tone or prompt plays to it) with its stream in a
- * segment of this source. Room members qualify like any legs: an unmonitored, unrecorded
- * call is a room of two such relays (workerRoom.ts); whatever the room changes comes by a
- * command naming the room or its legs, which takes the routes back first (WorkerCore).
+ * Eligible (conservative): a source with exactly one listener, both outside rooms (the
+ * room's mix, recording tap and tones keep to the JavaScript path: a room changes its
+ * members' paths by itself, e.g. when a recording it was opening starts), the source
+ * latched on IPv4 and receiving with valid reception statistics, the listener sending to
+ * a known endpoint with this source as its only feed and its stream in a segment of this
+ * source.
  * Only payload types at the statistics' clock rate are relayed there (another one starts
  * new statistics, WorkerLeg.observe).
  */
@@ -90,9 +89,9 @@ export class FastRelay {
     if (source.listeners.length !== 1 || !source.latched || !source.receiving) return;
     const inbound = source.inbound;
     if (inbound === null || !inbound.exportRelay(this.counts, RC_RECEPTION)) return;
-    if (source.jitter !== null || source.recordTap !== null) return;
+    if (source.roomId !== 0 || source.jitter !== null || source.recordTap !== null) return;
     const listener = source.listeners[0]!;
-    if (listener.mixListener >= 0 || !listener.sending || listener.destPort === 0) return;
+    if (listener.roomId !== 0 || !listener.sending || listener.destPort === 0) return;
     // A WebRTC listener protects what it sends (media/secure/securePair.ts): not here.
     if (listener.pair.relay === undefined) return;
     if (listener.sources.length !== 1 || listener.closed || source.closed) return;

@@ -276,11 +276,9 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
     expectSame(await scenario(new NativePacketIo()), await scenario(new DgramPacketIo()));
   }, 30000);
 
-  it('relays a room of two (an unmonitored call) natively, the same way', async () => {
-    expectSame(
-      await scenario(new NativePacketIo(), true),
-      await scenario(new DgramPacketIo(), true),
-    );
+  it('leaves a room of two (an unmonitored call) to the JavaScript path', async () => {
+    const native = await scenario(new NativePacketIo(), true);
+    expect(native.relayed).toBe(0);
   }, 30000);
 });
 
