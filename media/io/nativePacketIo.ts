@@ -267,8 +267,6 @@ export class NativePacketIo implements PacketIo {
   readonly stateScratch = new Float64Array(RELAY_STATE_FIELDS);
   /** The reception statistics handed to the addon, the same way. */
   readonly countScratch = new Float64Array(RELAY_COUNT_FIELDS);
-  /** Datagrams the event thread relayed, as far as their counts were taken (stats, tests). */
-  relayed = 0;
   private readonly takeRows = new Float64Array(TAKE_ROUTES * (1 + RELAY_COUNT_FIELDS));
   private readonly takeRow = new Float64Array(RELAY_COUNT_FIELDS);
   private readonly sockets = new Map<number, Socket>();
@@ -504,7 +502,6 @@ export class NativePacketIo implements PacketIo {
   countRelayed(source: NativePortPair, to: NativePortPair | null, counts: Float64Array): void {
     const packets = counts[RC_PACKETS]!;
     const bytes = counts[RC_BYTES]!;
-    this.relayed += packets;
     const inbound = source.counters;
     inbound.datagramsIn += packets;
     inbound.bytesIn += bytes;
