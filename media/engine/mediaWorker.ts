@@ -14,7 +14,7 @@ import { TypedEmitter } from '../util/typedEmitter.js';
 import { InvalidStateError, MediaError } from './errors.js';
 import type { MediaLogger } from './logger.js';
 import { PROTOCOL_VERSION } from '../worker/protocol.js';
-import { Batcher, unbatch } from '../worker/batch.js';
+import { Batcher, DEFERRED_COMMANDS, unbatch } from '../worker/batch.js';
 import { PendingRequests } from './pendingRequests.js';
 import type { CommandBody, CommandResults, WorkerConfig, WorkerEvent } from '../worker/protocol.js';
 
@@ -159,7 +159,8 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
     const id = this.nextId++;
     return new Promise<CommandResults[B['type']]>((resolve, reject) => {
       this.pending.add(id, body.type, { resolve: resolve as (result: unknown) => void, reject });
-      this.outbox.push({ ...body, id });
+      if (DEFERRED_COMMANDS.has(body.type)) this.outbox.defer({ ...body, id });
+      else this.outbox.push({ ...body, id });
     });
   }
 
