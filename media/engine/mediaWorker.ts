@@ -14,7 +14,8 @@ import { TypedEmitter } from '../util/typedEmitter.js';
 import { InvalidStateError, MediaError } from './errors.js';
 import type { MediaLogger } from './logger.js';
 import { PROTOCOL_VERSION } from '../worker/protocol.js';
-import { Batcher, unbatch } from '../worker/batch.js';
+import { Batcher, DEFERRED_COMMANDS, unbatch } from '../worker/batch.js';
+import { PendingRequests } from './pendingRequests.js';
 import type { CommandBody, CommandResults, WorkerConfig, WorkerEvent } from '../worker/protocol.js';
 
 /** The worker's events other than 'ready' and replies. */
@@ -25,17 +26,12 @@ export type MediaWorkerEvents = {
   died: [Error];
 };
 
-interface Pending {
-  resolve(result: unknown): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
   /** Legs the engine placed here (its load-balancing bookkeeping). */
   legCount = 0;
 
-  private readonly pending = new Map<number, Pending>();
+  /** Commands sent and not answered yet, with their one deadline timer (pendingRequests.ts). */
+  private readonly pending: PendingRequests;
   private nextId = 1;
   private accepting = true;
   private exited = false;
@@ -46,10 +42,14 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
   private constructor(
     readonly index: number,
     private readonly worker: Worker,
-    private readonly requestTimeoutMs: number,
+    requestTimeoutMs: number,
     private readonly logger: MediaLogger,
   ) {
     super((error, event) => logger.error({ error, event }, 'media worker listener threw'));
+    this.pending = new PendingRequests(
+      requestTimeoutMs,
+      (what) => new MediaError('ERR_TIMEOUT', `media worker ${index}: no answer to ${what}`),
+    );
     this.outbox = new Batcher((message) => worker.postMessage(message));
     worker.on('message', (message: unknown) =>
       unbatch(message, (event) => this.onMessage(event as WorkerEvent)),
@@ -158,23 +158,16 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
   private send<B extends CommandBody>(body: B): Promise<CommandResults[B['type']]> {
     const id = this.nextId++;
     return new Promise<CommandResults[B['type']]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(
-          new MediaError('ERR_TIMEOUT', `media worker ${this.index}: no answer to ${body.type}`),
-        );
-      }, this.requestTimeoutMs);
-      this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject, timer });
-      this.outbox.push({ ...body, id });
+      this.pending.add(id, body.type, { resolve: resolve as (result: unknown) => void, reject });
+      if (DEFERRED_COMMANDS.has(body.type)) this.outbox.defer({ ...body, id });
+      else this.outbox.push({ ...body, id });
     });
   }
 
   private onMessage(event: WorkerEvent): void {
     if (event.type === 'reply') {
-      const pending = this.pending.get(event.id);
+      const pending = this.pending.take(event.id);
       if (pending === undefined) return; // timed out, or rejected by close
-      this.pending.delete(event.id);
-      clearTimeout(pending.timer);
       if (event.ok) pending.resolve(event.result);
       else pending.reject(new MediaError(event.error.code, event.error.message));
       return;
@@ -197,10 +190,6 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
   }
 
   private rejectAll(error: Error): void {
-    for (const pending of this.pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(error);
-    }
-    this.pending.clear();
+    this.pending.rejectAll(error);
   }
 }

@@ -7,6 +7,12 @@
  *
  * The flush runs on setImmediate, i.e. after the I/O callbacks of the current turn, so the
  * commands of every SIP datagram read in that turn share one message.
+ *
+ * A message nobody waits for in a hurry (a call's closes and their replies: the call has
+ * ended, its ports are released a little later) can be deferred: it waits up to
+ * `deferMs` for the next message of the normal kind and travels in that one's batch, so
+ * at any call rate above a few per second it costs no post and no wake-up of its own.
+ * Deferred or not, messages go out in the order they were made.
  */
 
 /** The envelope: `messages` in the order they were made. */
@@ -34,24 +40,43 @@ export function unbatch(message: unknown, each: (message: unknown) => void): voi
 }
 
 export interface Scheduler {
+  /** Runs `run` at the end of this turn. */
   schedule(run: () => void): unknown;
   cancel(handle: unknown): void;
+  /** Runs `run` once, `ms` from now. */
+  delay(run: () => void, ms: number): unknown;
+  cancelDelay(handle: unknown): void;
 }
 
 const immediate: Scheduler = {
   schedule: (run) => setImmediate(run),
   cancel: (handle) => clearImmediate(handle as NodeJS.Immediate),
+  // Unref'd: a deferred message never keeps the process alive by itself.
+  delay: (run, ms) => setTimeout(run, ms).unref(),
+  cancelDelay: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
+
+/** How long a deferred message waits for company at most (see the header). */
+export const DEFER_MS = 20;
+
+/**
+ * The commands that travel deferred, and so do their replies: a call's closes. Nothing on
+ * a call's set-up path waits for them (docs/architecture.md §5.5).
+ */
+export const DEFERRED_COMMANDS: ReadonlySet<string> = new Set(['closeLeg', 'closeRoom']);
 
 /** Collects messages and posts them once per turn (see the header). */
 export class Batcher {
   private queue: unknown[] = [];
   private pending: unknown;
+  /** The flush of a queue of deferred messages only. */
+  private delayed: unknown;
   private closed = false;
 
   constructor(
     private readonly post: (message: unknown) => void,
     private readonly scheduler: Scheduler = immediate,
+    private readonly deferMs = DEFER_MS,
   ) {}
 
   push(message: unknown): void {
@@ -63,12 +88,20 @@ export class Batcher {
     });
   }
 
+  /** Queues `message` to go with the next pushed one, or on its own after `deferMs`. */
+  defer(message: unknown): void {
+    if (this.closed) return;
+    this.queue.push(message);
+    if (this.pending !== undefined) return; // goes at the end of this turn anyway
+    this.delayed ??= this.scheduler.delay(() => {
+      this.delayed = undefined;
+      this.flush();
+    }, this.deferMs);
+  }
+
   /** Posts what is queued now. */
   flush(): void {
-    if (this.pending !== undefined) {
-      this.scheduler.cancel(this.pending);
-      this.pending = undefined;
-    }
+    this.cancelPending();
     const queue = this.queue;
     if (queue.length === 0) return;
     this.queue = [];
@@ -78,8 +111,18 @@ export class Batcher {
   /** Drops what is queued and stops the pending flush; later pushes are ignored. */
   close(): void {
     this.closed = true;
-    if (this.pending !== undefined) this.scheduler.cancel(this.pending);
-    this.pending = undefined;
+    this.cancelPending();
     this.queue = [];
+  }
+
+  private cancelPending(): void {
+    if (this.pending !== undefined) {
+      this.scheduler.cancel(this.pending);
+      this.pending = undefined;
+    }
+    if (this.delayed !== undefined) {
+      this.scheduler.cancelDelay(this.delayed);
+      this.delayed = undefined;
+    }
   }
 }

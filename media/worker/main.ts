@@ -11,7 +11,7 @@ import { MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { opusBackend } from '../codecs/opusBinding.js';
 import { createPacketIo } from '../io/ioChoice.js';
 import { WORKER_WRITER_BATCH_MS, WriterClient } from '../recording/writer/client.js';
-import { Batcher, unbatch } from './batch.js';
+import { Batcher, DEFERRED_COMMANDS, unbatch } from './batch.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 import { checkWorkerConfig } from './validate.js';
 import { WorkerCore } from './workerCore.js';
@@ -24,11 +24,18 @@ const config = checkWorkerConfig(workerData);
 const writerPort = (workerData as { recordingWriter?: unknown }).recordingWriter;
 let writer =
   writerPort instanceof MessagePort ? new WriterClient(writerPort, WORKER_WRITER_BATCH_MS) : null;
-// Replies and events of one turn travel in one message (batch.ts).
+// Replies and events of one turn travel in one message (batch.ts); the replies to a call's
+// closes travel deferred, like the closes did.
 const outbox = new Batcher((message) => port.postMessage(message));
+const deferredIds = new Set<number>();
 const core = new WorkerCore(
   config,
-  { post: (event) => outbox.push(event) },
+  {
+    post: (event) => {
+      if (event.type === 'reply' && deferredIds.delete(event.id)) outbox.defer(event);
+      else outbox.push(event);
+    },
+  },
   createPacketIo(config.io ?? 'dgram'),
   // `open`: the create and the header write behind it go to the writer as one batch.
   writer === null ? undefined : (path, mode) => Promise.resolve(writer!.open(path, mode)),
@@ -42,7 +49,13 @@ port.on('message', (message: unknown) => {
     else m.port.close();
     return;
   }
-  unbatch(message, (command) => core.handle(command));
+  unbatch(message, (command) => {
+    const c = command as { type?: unknown; id?: unknown } | null;
+    if (typeof c?.type === 'string' && DEFERRED_COMMANDS.has(c.type) && typeof c.id === 'number') {
+      deferredIds.add(c.id);
+    }
+    core.handle(command);
+  });
 });
 // The Opus backend (docs/codecs.md) loads before this worker says it is ready, not on the
 // first call that lists Opus (calls.codecs does by default): loading the addon takes this
