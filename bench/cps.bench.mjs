@@ -31,6 +31,9 @@
  *   --no-build              do not run `npm run build` first
  *   --results FILE          append a markdown block to FILE (nothing written otherwise)
  *   --max-minutes M         start no new run after M minutes (default 30)
+ *   --sipp-port-shift N     move SIPp's ports (15080/15090 SIP, 16000/17000 media, 18882/18883
+ *                           control) by N (e.g. -3000), so a second cps bench can run beside
+ *                           one on the defaults; not with --peer (default 0)
  *   --port-min P --port-max Q  callwatch's media.portRange (default 20000-39999: 10 000
  *                           port pairs = 5 000 concurrent anchored calls, clear of
  *                           rtpengine's 40000-59999; the runs are sequential anyway)
@@ -106,8 +109,10 @@ import {
 } from './lib/sippBench.mjs';
 
 const DEFAULT_RATES = '100 200 300 500 700 900';
+// SIPp's ports; --sipp-port-shift moves them all (SIP, media, control) by the same amount.
 const UAC_PORT = 15080; // the trunk's address (sourcePort)
 const UAS_PORT = 15090; // extension 1001's registered contact
+const SIPP_MEDIA_PORTS = [16000, 17000];
 const DID = '5550100';
 
 // ---------------------------------------------------------------- arguments
@@ -127,6 +132,7 @@ function parseArgs(argv) {
       recording: 'off',
       deleteRecordings: 'end',
       settleMs: 3000,
+      sippPortShift: 0,
     },
     {
       ...sippFlags,
@@ -136,6 +142,7 @@ function parseArgs(argv) {
       '--delete-recordings': 'deleteRecordings',
       '--port-min': ['portMin', Number],
       '--port-max': ['portMax', Number],
+      '--sipp-port-shift': ['sippPortShift', Number],
     },
     import.meta.url,
     'argument',
@@ -168,6 +175,10 @@ function parseArgs(argv) {
   ))
     throw new Error('--port-min must be even, and --port-max above it (< 65536)');
   if (o.peer !== 'none' && !(Number(o.peer) > 0)) throw new Error(`bad --peer ${o.peer}`);
+  if (!(Number.isInteger(o.sippPortShift) && o.sippPortShift >= -14000 && o.sippPortShift <= 0))
+    throw new Error('--sipp-port-shift must be an integer from -14000 to 0');
+  if (o.sippPortShift !== 0 && o.peer !== 'none')
+    throw new Error('--sipp-port-shift cannot be used with --peer (the peers use fixed ports)');
   return o;
 }
 
@@ -207,8 +218,9 @@ function fmtRun(s, who) {
  * defaults): trunk "carrier" from UAC_PORT with DID → extension 1001, media on
  * `portRange`, nobody to monitor, recording as given.
  */
-function configure(portRange, recording) {
-  return trunkCallConfig({ uacPort: UAC_PORT, did: DID, media: { portRange }, recording });
+function configure(portRange, recording, shift) {
+  const uacPort = UAC_PORT + shift;
+  return trunkCallConfig({ uacPort, did: DID, media: { portRange }, recording });
 }
 
 /** utime + stime of a thread of `pid` (clock ticks), null when unreadable. */
@@ -306,7 +318,8 @@ async function runCallwatch(o, rate, index, recording) {
   const rec = recording ? 'recon' : 'recoff';
   const run = path.join(SCRATCH, `callwatch-cps-r${rate}-${rec}-${stamp()}-${index}`);
   mkdirSync(run, { recursive: true });
-  for (const p of [UAC_PORT, UAS_PORT, 16000, 17000])
+  const shift = o.sippPortShift;
+  for (const p of [UAC_PORT, UAS_PORT, ...SIPP_MEDIA_PORTS].map((port) => port + shift))
     if (!(await canBind(p))) throw new Error(`UDP/TCP port ${p} is taken`);
   // Below the media range and clear of the peers' ports (15060-15090, 16000-18884).
   const ports = { sip: await freePort(15160), http: await freePort(15180) };
@@ -314,7 +327,7 @@ async function runCallwatch(o, rate, index, recording) {
     run,
     ports,
     logLevel,
-    configure({ min: o.portMin, max: o.portMax }, recording),
+    configure({ min: o.portMin, max: o.portMax }, recording, shift),
   );
   if (config.recording.enabled !== recording)
     throw new Error(`recording.enabled is ${config.recording.enabled}, ${recording} was meant`);
@@ -324,7 +337,11 @@ async function runCallwatch(o, rate, index, recording) {
   // and every other thread's (media workers, recording writer, V8's, libuv's).
   const ticks = {};
   try {
-    await registerOnce(run, ports.sip, { user: '1001', password: 'pw1001', port: UAS_PORT });
+    await registerOnce(run, ports.sip, {
+      user: '1001',
+      password: 'pw1001',
+      port: UAS_PORT + shift,
+    });
     udpStats(path.join(run, 'udp_before.txt'));
     ticks.before = {
       main: threadTicks(server.pid),
@@ -333,8 +350,9 @@ async function runCallwatch(o, rate, index, recording) {
     };
     const { uas, uac } = await startSippCalls(run, {
       sipPort: ports.sip,
-      uasPort: UAS_PORT,
-      uacPort: UAC_PORT,
+      uasPort: UAS_PORT + shift,
+      uacPort: UAC_PORT + shift,
+      portShift: shift,
       uasScenario: 'uas_cps.xml',
       uacScenario: 'uac_cps.xml',
       did: DID,
@@ -578,7 +596,7 @@ async function main() {
     `media I/O: ${mediaIo}`,
   ]);
   lines.push(
-    `- setup: SIPp uac_cps.xml (trunk 127.0.0.1:${UAC_PORT}) → callwatch → uas_cps.xml (extension 1001 registered from 127.0.0.1:${UAS_PORT}), DID ${DID}; PCMA SDP both ways, so each call anchors two media legs (media.portRange ${o.portMin}-${o.portMax}), but no RTP flows; calls held ${o.hold} ms; ${o.secs} s per run, recordings deleted ${{ run: 'after each run', end: 'after the last run', never: 'never (kept in each run folder)' }[o.deleteRecordings]}; main thread / other threads = the server's /proc CPU ticks from the first INVITE to the last call's end per call, its main (SIP) thread's, the recording writer's (the thread nicer than the main one; ? for a build where it is not) and the rest's (media workers, V8, libuv); ${o.repeat} run(s) per rate and recording setting; log level ${o.logLevel}; monitoring off; SIPp and the server share the machine`,
+    `- setup: SIPp uac_cps.xml (trunk 127.0.0.1:${UAC_PORT + o.sippPortShift}) → callwatch → uas_cps.xml (extension 1001 registered from 127.0.0.1:${UAS_PORT + o.sippPortShift}), DID ${DID}; PCMA SDP both ways, so each call anchors two media legs (media.portRange ${o.portMin}-${o.portMax}), but no RTP flows; calls held ${o.hold} ms; ${o.secs} s per run, recordings deleted ${{ run: 'after each run', end: 'after the last run', never: 'never (kept in each run folder)' }[o.deleteRecordings]}; main thread / other threads = the server's /proc CPU ticks from the first INVITE to the last call's end per call, its main (SIP) thread's, the recording writer's (the thread nicer than the main one; ? for a build where it is not) and the rest's (media workers, V8, libuv); ${o.repeat} run(s) per rate and recording setting; log level ${o.logLevel}; monitoring off; SIPp and the server share the machine`,
     '',
     '| recording | rate/s | run | verdict | ok / failed | UAC retrans (%) | UAS retrans | achieved/s | peak calls | INVITE→200 p50 / p99 (ms) | BYE→200 p99 (ms) | callwatch CPU % | µs CPU/call | main thread / writer / other threads µs/call | SIPp UAC + UAS CPU % | WAVs |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',

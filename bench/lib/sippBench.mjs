@@ -350,6 +350,8 @@ export function trunkCallConfig({ uacPort, did, media, recording }) {
  * `limitS`) and are killed 30 s after that. Resolves runSipp's { child, done } of each.
  */
 export async function startSippCalls(run, o) {
+  // o.portShift moves SIPp's media and control ports with its SIP ports (two benches side by side).
+  const shift = o.portShift ?? 0;
   const common = ['-i', '127.0.0.1', '-nostdin', '-default_behaviors', 'all,-abortunexp'];
   const bounds = ['-m', String(o.calls), '-timeout', `${o.limitS}s`];
   const uas = await runSipp(
@@ -357,7 +359,8 @@ export async function startSippCalls(run, o) {
     'uas',
     [
       ...['-sf', path.join(PEERS, 'sipp', o.uasScenario), ...common],
-      ...['-p', String(o.uasPort), '-mp', '17000', '-cp', '18883', ...bounds],
+      ...['-p', String(o.uasPort), '-mp', String(17000 + shift), '-cp', String(18883 + shift)],
+      ...bounds,
       ...sippTraceArgs('uas_'),
     ],
     (o.limitS + 30) * 1000,
@@ -369,7 +372,7 @@ export async function startSippCalls(run, o) {
     [
       `127.0.0.1:${o.sipPort}`,
       ...['-sf', path.join(PEERS, 'sipp', o.uacScenario), '-s', o.did, ...common],
-      ...['-p', String(o.uacPort), '-mp', '16000', '-cp', '18882'],
+      ...['-p', String(o.uacPort), '-mp', String(16000 + shift), '-cp', String(18882 + shift)],
       ...['-r', String(o.rate), '-rp', '1000', '-l', String(o.limit), '-d', String(o.hold)],
       ...bounds,
       ...sippTraceArgs('', { rtt: true, rttFreq: o.rttFreq ?? 200 }),
