@@ -1,6 +1,7 @@
 #include "event_thread.h"
 
 #include <cerrno>
+#include <cstring>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -96,7 +97,18 @@ bool EventThread::SetRoute(uint32_t token, const Route& route) {
   Route& r = routes_[token];
   r = route;
   r.dstFd = dst->second;
+  r.srcToken = token;
+  if (r.tap && tap_.empty()) tap_.resize(TAP_CAPACITY);
   return true;
+}
+
+uint32_t EventThread::TakeTapped(uint8_t* out, uint32_t capacity) {
+  std::lock_guard<std::mutex> lock(socketsMutex_);
+  uint32_t n = tapUsed_;
+  if (n == 0 || capacity < n) return 0;  // JavaScript's buffer is TAP_CAPACITY long
+  std::memcpy(out, tap_.data(), n);
+  tapUsed_ = 0;
+  return n;
 }
 
 bool EventThread::ClearRoute(uint32_t token, double* state, double* counts) {
@@ -132,9 +144,20 @@ void EventThread::RelayRun(Route& route, uint32_t first, uint32_t end) {
     const uint8_t* data = a.data + static_cast<size_t>(slot) * a.slotBytes;
     uint32_t length = static_cast<uint32_t>(meta[META_LENGTH]);
     uint8_t* out = relayData_.data() + static_cast<size_t>(slot) * a.slotBytes;
+    // A tapped packet the tap has no room for stays JavaScript's (it records it itself).
+    uint32_t tapBytes = route.tap ? TapEntryBytes(length) : 0;
+    if (tapBytes > TAP_CAPACITY - tapUsed_) continue;
     if (!PrepareRelay(route, data, length, meta[META_ADDR], meta[META_PORT],
                       a.arrival[slot], out)) {
       continue;
+    }
+    if (tapBytes != 0) {
+      uint8_t* entry = tap_.data() + tapUsed_;
+      uint32_t header[2] = {route.srcToken, length};
+      std::memcpy(entry, header, sizeof header);
+      std::memcpy(entry + 8, &a.arrival[slot], sizeof(double));
+      std::memcpy(entry + TAP_HEADER_BYTES, data, length);
+      tapUsed_ += tapBytes;
     }
     meta[META_FLAGS] = META_FLAG_RELAYED;
     meta[META_RELAY_TOKEN] = static_cast<int32_t>(route.dstToken);

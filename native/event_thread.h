@@ -14,7 +14,8 @@
 // leave together with one io_uring submission (SendRing; sendmsg each without
 // io_uring). A round the relay carried in full wakes nobody; a round with any other
 // datagram is handed over whole, and JavaScript skips the relayed slots
-// (docs/architecture.md §3.2.1).
+// (docs/architecture.md §3.2.1). A recorded source's route also copies what it relays
+// into the tap, which JavaScript takes for the recording at its sweep (TakeTapped).
 #pragma once
 
 #include <sys/epoll.h>
@@ -63,6 +64,10 @@ class EventThread {
   // token and its counts (1 + COUNT_FIELDS doubles per route) into `out`, and starts
   // them from zero. Returns how many routes it wrote.
   uint32_t TakeCounts(double* out, uint32_t max);
+  // Copies what tapped routes relayed since the last take (whole entries, fast_relay.h
+  // TAP_*) into `out` (at least TAP_CAPACITY bytes) and empties the tap. Returns the
+  // bytes written.
+  uint32_t TakeTapped(uint8_t* out, uint32_t capacity);
   // JavaScript thread: how many slots the thread has handed over (0: none yet), from
   // slot `*first` on.
   uint32_t TakeReady(uint32_t* first);
@@ -117,6 +122,10 @@ class EventThread {
   std::mutex socketsMutex_;  // held while the thread reads, and by Add/Remove
   std::unordered_map<uint32_t, int> sockets_;
   std::unordered_map<uint32_t, Route> routes_;  // by source token, under socketsMutex_
+  // Tapped routes' datagrams since JavaScript last took them (under socketsMutex_;
+  // reserved on the first tapped route).
+  std::vector<uint8_t> tap_;
+  uint32_t tapUsed_ = 0;
 
   std::mutex cpuMutex_;  // the thread's exit vs CpuMs reading its clock
   bool exited_ = false;

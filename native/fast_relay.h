@@ -60,6 +60,18 @@ enum CountField {
 // an in-order packet there, so not one the route may count either.
 constexpr uint32_t RS_MAX_DROPOUT = 3000;
 
+// A tapped route's relayed datagrams are also copied, as received, into the event
+// thread's tap (EventThread::TakeTapped) for the source's recording: each entry is a
+// TAP_HEADER_BYTES header (TapField, 32-bit words) and the datagram, padded to 8 bytes.
+enum TapField { TAP_TOKEN, TAP_LENGTH, TAP_ARRIVAL_MS /* a double over words 2-3 */ };
+constexpr uint32_t TAP_HEADER_BYTES = 16;
+// What the tap holds between two takes (JavaScript takes it at least once per sweep);
+// a tapped packet that would not fit is left to JavaScript, which records it itself.
+constexpr uint32_t TAP_CAPACITY = 4u << 20;
+inline uint32_t TapEntryBytes(uint32_t length) {
+  return TAP_HEADER_BYTES + ((length + 7u) & ~7u);
+}
+
 struct Route {
   // Where it goes: the listener's RTP socket and its endpoint (IPv4 only).
   int dstFd = -1;
@@ -71,6 +83,9 @@ struct Route {
   int srcPort = 0;
   // Input payload type -> output payload type, -1: not relayed here.
   int16_t ptMap[128];
+  // The source's recording taps what it relays (TAP_*), under the source's token.
+  bool tap = false;
+  uint32_t srcToken = 0;
   // The segment (see StateField).
   uint32_t sourceSsrc = 0;
   uint32_t seqOffset = 0;

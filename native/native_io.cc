@@ -59,6 +59,7 @@ Napi::Function NativeIo::Define(Napi::Env env) {
                          InstanceMethod<&NativeIo::NoRelaySendRing>("noRelaySendRing"),
                          InstanceMethod<&NativeIo::TakeRelayCounts>("takeRelayCounts"),
                          InstanceMethod<&NativeIo::Relay>("relay"),
+                         InstanceMethod<&NativeIo::TakeTapped>("takeTapped"),
                          InstanceMethod<&NativeIo::Unrelay>("unrelay"),
                          InstanceMethod<&NativeIo::Ref>("ref"),
                          InstanceMethod<&NativeIo::Unref>("unref"),
@@ -279,9 +280,10 @@ Napi::Value NativeIo::TakeRelayCounts(const Napi::CallbackInfo& info) {
 }
 
 // relay(srcToken, dstToken, dstAddr4, dstPort, srcAddr4, srcPort, ptMap, state,
-// reception) -> bool: the event thread relays srcToken's RTP from srcAddr4:srcPort to
+// reception, tap) -> bool: the event thread relays srcToken's RTP from srcAddr4:srcPort to
 // dstAddr4:dstPort from dstToken's socket (fast_relay.h). ptMap: Int16Array(128); state:
-// Float64Array(STATE_COUNT); reception: Float64Array(COUNT_FIELDS), its RS_ fields.
+// Float64Array(STATE_COUNT); reception: Float64Array(COUNT_FIELDS), its RS_ fields; tap:
+// whether it also copies what it relays into the tap (takeTapped).
 Napi::Value NativeIo::Relay(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (pump_ == nullptr || pump_->closing || info.Length() < 9 || !info[6].IsTypedArray() ||
@@ -305,7 +307,21 @@ Napi::Value NativeIo::Relay(const Napi::CallbackInfo& info) {
   std::memcpy(route.ptMap, map.Data(), sizeof route.ptMap);
   route.Load(state.Data());
   route.LoadReception(reception.Data());
+  route.tap = info.Length() > 9 && info[9].ToBoolean().Value();
   return Napi::Boolean::New(env, pump_->thread.SetRoute(src, route));
+}
+
+// takeTapped(out) -> bytes: what tapped routes relayed since the last take (fast_relay.h
+// TAP_*), copied into `out` (a Uint8Array of at least tapCapacity bytes), and the tap
+// emptied; 0 when there is nothing or `out` is too short.
+Napi::Value NativeIo::TakeTapped(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pump_ == nullptr || info.Length() < 1 || !info[0].IsTypedArray()) {
+    return Napi::Number::New(env, 0);
+  }
+  auto out = info[0].As<Napi::TypedArrayOf<uint8_t>>();
+  auto capacity = static_cast<uint32_t>(out.ElementLength());
+  return Napi::Number::New(env, pump_->thread.TakeTapped(out.Data(), capacity));
 }
 
 // unrelay(srcToken, state, counts) -> bool: stops relaying srcToken; when it was, its

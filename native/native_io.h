@@ -55,6 +55,7 @@ class NativeIo : public Napi::ObjectWrap<NativeIo> {
   Napi::Value RecvUsesRing(const Napi::CallbackInfo& info);
   Napi::Value NoRelaySendRing(const Napi::CallbackInfo& info);
   Napi::Value TakeRelayCounts(const Napi::CallbackInfo& info);
+  Napi::Value TakeTapped(const Napi::CallbackInfo& info);
   Napi::Value Relay(const Napi::CallbackInfo& info);
   Napi::Value Unrelay(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);

@@ -70,9 +70,16 @@ export interface NativeIoHandle {
     payloadTypes: Int16Array,
     state: Float64Array,
     reception: Float64Array,
+    /** Also copies what it relays into the tap (takeTapped). */
+    tap: boolean,
   ): boolean;
   /** Ends `srcToken`'s route; true (and `state`, `counts` written) when it had one. */
   unrelay(srcToken: number, state: Float64Array, counts: Float64Array): boolean;
+  /**
+   * Copies what tapped routes relayed since the last take into `out` (at least the tap's
+   * capacity, native/fast_relay.h TAP_CAPACITY) and forgets it; the bytes written.
+   */
+  takeTapped(out: Uint8Array): number;
   /** Whether the io keeps the event loop alive (while it has open sockets). */
   ref(): void;
   unref(): void;
@@ -141,6 +148,7 @@ const IO_METHODS = {
   takeRelayCounts: true,
   relay: true,
   unrelay: true,
+  takeTapped: true,
   ref: true,
   unref: true,
   close: true,

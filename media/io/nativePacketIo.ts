@@ -84,6 +84,9 @@ const COUNT_LAST_MS = RC_LAST_MS;
 const COUNT_LAST_ARRIVAL_MS = RC_RECEPTION + 5;
 /** Routes per takeRelayCounts call (the buffer is reused). */
 const TAKE_ROUTES = 256;
+// native/fast_relay.h: the tap's capacity and its entries' header (TapField).
+const TAP_CAPACITY = 4 << 20;
+const TAP_HEADER_BYTES = 16;
 // native/send_ring.h: per staged datagram, int32 fields.
 const SEND_INTS = 6;
 const SEND_FD = 0;
@@ -211,6 +214,11 @@ class NativePortPair implements PortPair {
     const counts = this.io.countScratch;
     counts.set(reception.subarray(0, RELAY_COUNT_FIELDS));
     counts[COUNT_LAST_ARRIVAL_MS]! -= this.io.clockOffset;
+    if (route.tap === true) this.io.tapBuffer(); // takeTapped's copy, before anything is tapped
+    // What JavaScript staged (this source's last packet, relayed by the JavaScript path)
+    // leaves before the route's first: the event thread may relay the next one at once,
+    // from the arena's other half (RFC 3550 order kept at the listener).
+    this.io.flush();
     const ok = this.handle.relay(
       this.tokens[0],
       to.tokens[0],
@@ -221,6 +229,7 @@ class NativePortPair implements PortPair {
       route.payloadTypes,
       native,
       counts,
+      route.tap === true,
     );
     // A route replaced while it counted: nothing is lost, its counts stay in the route.
     if (ok) this.relayTo = to;
@@ -268,6 +277,9 @@ export class NativePacketIo implements PacketIo {
   /** The reception statistics handed to the addon, the same way. */
   readonly countScratch = new Float64Array(RELAY_COUNT_FIELDS);
   private readonly takeRows = new Float64Array(TAKE_ROUTES * (1 + RELAY_COUNT_FIELDS));
+  /** Where takeTapped copies the tap, and each datagram of it in turn. */
+  private tap: Buffer | null = null;
+  private readonly tapPacket = Buffer.alloc(SLOT_BYTES);
   private readonly takeRow = new Float64Array(RELAY_COUNT_FIELDS);
   private readonly sockets = new Map<number, Socket>();
   private readonly open = new Set<NativePortPair>();
@@ -476,6 +488,32 @@ export class NativePacketIo implements PacketIo {
       start = end;
     }
     this.flush(); // what the receivers sent, before the event thread reads again
+  }
+
+  takeTapped(
+    visit: (source: PortPair, packet: Buffer, length: number, arrivalMs: number) => void,
+  ): void {
+    const tap = this.tap;
+    if (tap === null) return; // no route was ever tapped
+    const bytes = this.handle.takeTapped(tap);
+    const packet = this.tapPacket;
+    for (let at = 0; at + TAP_HEADER_BYTES <= bytes;) {
+      const token = tap.readUInt32LE(at);
+      const length = tap.readUInt32LE(at + 4);
+      const arrivalMs = tap.readDoubleLE(at + 8) + this.clockOffset;
+      const start = at + TAP_HEADER_BYTES;
+      at = start + ((length + 7) & ~7);
+      const socket = this.sockets.get(token);
+      if (socket === undefined || length > packet.length) continue; // closed since
+      tap.copy(packet, 0, start, start + length); // a Buffer of its own, no view allocated
+      visit(socket.pair, packet, length, arrivalMs);
+    }
+  }
+
+  /** The tap's copy, once a route is tapped (TAP_CAPACITY bytes). */
+  tapBuffer(): Buffer {
+    this.tap ??= Buffer.alloc(TAP_CAPACITY);
+    return this.tap;
   }
 
   takeRelayCounts(visit: (source: PortPair, counts: Float64Array) => void): void {

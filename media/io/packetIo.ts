@@ -142,6 +142,11 @@ export interface RelayRoute {
   readonly sourcePort: number;
   /** Input payload type → output payload type, -1: not relayed by the io (128 entries). */
   readonly payloadTypes: Int16Array;
+  /**
+   * The source is recorded: the io also keeps each datagram it relays, as received, for
+   * `PacketIo.takeTapped` (an io without `takeTapped` refuses such a route).
+   */
+  readonly tap?: boolean;
 }
 
 /**
@@ -230,6 +235,15 @@ export interface PacketIo {
    * include them once this returns.
    */
   takeRelayCounts?(visit: (source: PortPair, counts: Float64Array) => void): void;
+  /**
+   * With a relay fast path: calls `visit` for each datagram a tapped route relayed since
+   * the last take, in the order they arrived per source, with its source pair, the
+   * datagram as received (`packet[0, length)`, valid during the call) and its arrival
+   * time (performance.now()), and forgets them.
+   */
+  takeTapped?(
+    visit: (source: PortPair, packet: Buffer, length: number, arrivalMs: number) => void,
+  ): void;
   /** Closes every open pair and the io itself; resolves once all ports are free. Idempotent. */
   close(): Promise<void>;
 }

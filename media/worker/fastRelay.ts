@@ -10,12 +10,19 @@
  * on either leg, a new latch, a packet the io left to JavaScript (DTMF, RTCP on the RTP
  * port, a new segment).
  *
- * Eligible (conservative): a source with exactly one listener, both outside rooms (the
- * room's mix, recording tap and tones keep to the JavaScript path: a room changes its
- * members' paths by itself, e.g. when a recording it was opening starts), the source
- * latched on IPv4 and receiving with valid reception statistics, the listener sending to
- * a known endpoint with this source as its only feed and its stream in a segment of this
- * source.
+ * A recorded source's route taps what it relays (RelayRoute.tap): the worker takes those
+ * datagrams at each sweep, before the recordings are written, and when the route is taken
+ * back, and queues their payloads for the recording as the JavaScript path would
+ * (relay.ts `tapRelayed`), with their arrival times.
+ *
+ * Eligible (conservative): a source with exactly one listener and no jitter buffer (no mix
+ * hears it), latched on IPv4 and receiving with valid reception statistics; the listener
+ * sending to a known endpoint, fed by relay from this source alone (not the mix: no tone
+ * or prompt plays to it) with its stream in a segment of this source. Room members
+ * qualify like any legs: an unmonitored call is a room of two such relays (workerRoom.ts). A command naming the room or its legs
+ * takes the routes back first (WorkerCore), and so does the room itself before it changes
+ * its members' paths on its own (`RoomHost.releaseRoutes`: a recording whose file was
+ * being opened starts, a tone or prompt ends).
  * Only payload types at the statistics' clock rate are relayed there (another one starts
  * new statistics, WorkerLeg.observe).
  */
@@ -33,6 +40,7 @@ import type { PacketIo, PortPair } from '../io/packetIo.js';
 /** CALLWATCH_RELAY_FASTPATH=0 keeps every packet on the JavaScript path (A/B benches). */
 const ENABLED = process.env.CALLWATCH_RELAY_FASTPATH !== '0';
 import { KIND_NONE, KIND_TELEPHONE_EVENT } from './payloadMap.js';
+import { tapRelayed } from './relay.js';
 import type { WorkerLeg } from './workerLeg.js';
 
 export class FastRelay {
@@ -43,6 +51,12 @@ export class FastRelay {
     const source = this.legOfPair.get(pair);
     if (source !== undefined && source.fastTo !== null) this.count(source, source.fastTo, counts);
   };
+  private readonly record = (pair: PortPair, packet: Buffer, length: number, at: number): void => {
+    const source = this.legOfPair.get(pair);
+    if (source !== undefined) tapRelayed(source, packet, length, at);
+  };
+  /** Routes that tap their source for its recording (live). */
+  private tapped = 0;
   /** Routes set and taken back (tests, stats). */
   installed = 0;
   released = 0;
@@ -61,7 +75,15 @@ export class FastRelay {
     if (listener === null) return;
     source.fastTo = null;
     this.released++;
-    if (source.pair.unrelay?.(this.state, this.counts) === true) {
+    const unrelayed = source.pair.unrelay?.(this.state, this.counts) === true;
+    if (source.fastTapped) {
+      // What the route tapped goes to the recording before anything the JavaScript path
+      // queues from now on (the route is gone: nothing more comes into the tap from it).
+      source.fastTapped = false;
+      this.tapped--;
+      this.io.takeTapped?.(this.record);
+    }
+    if (unrelayed) {
       listener.outbound.importSegment(this.state);
       this.count(source, listener, this.counts);
     }
@@ -75,6 +97,7 @@ export class FastRelay {
   /** Adds what every route relayed since the last take to its legs (before reading them). */
   takeCounts(): void {
     if (this.installed !== this.released) this.io.takeRelayCounts?.(this.apply);
+    if (this.tapped > 0) this.io.takeTapped?.(this.record);
   }
 
   /** Takes back every route `leg` is in: as the source, and the one feeding it. */
@@ -89,9 +112,11 @@ export class FastRelay {
     if (source.listeners.length !== 1 || !source.latched || !source.receiving) return;
     const inbound = source.inbound;
     if (inbound === null || !inbound.exportRelay(this.counts, RC_RECEPTION)) return;
-    if (source.roomId !== 0 || source.jitter !== null || source.recordTap !== null) return;
+    if (source.jitter !== null) return;
+    const tap = source.recordTap !== null;
+    if (tap && this.io.takeTapped === undefined) return;
     const listener = source.listeners[0]!;
-    if (listener.roomId !== 0 || !listener.sending || listener.destPort === 0) return;
+    if (listener.mixListener >= 0 || !listener.sending || listener.destPort === 0) return;
     // A WebRTC listener protects what it sends (media/secure/securePair.ts): not here.
     if (listener.pair.relay === undefined) return;
     if (listener.sources.length !== 1 || listener.closed || source.closed) return;
@@ -119,6 +144,7 @@ export class FastRelay {
         sourceAddress: source.latchedAddress,
         sourcePort: source.latchedPort,
         payloadTypes: map,
+        tap,
       },
       this.state,
       this.counts,
@@ -126,6 +152,10 @@ export class FastRelay {
     if (ok) {
       source.fastTo = listener;
       this.installed++;
+      if (tap) {
+        source.fastTapped = true;
+        this.tapped++;
+      }
     }
   }
 }

@@ -140,6 +140,20 @@ export function receiveRtp(
   }
 }
 
+/**
+ * Step 7 for a datagram the io's relay fast path carried (fastRelay.ts: it did steps 1-6
+ * and 8 itself): its payload goes to `leg`'s recording, as received, at its arrival time.
+ */
+export function tapRelayed(leg: WorkerLeg, msg: Buffer, length: number, arrivalMs: number): void {
+  const tap = leg.recordTap;
+  if (tap === null) return; // the recording stopped since
+  const kind = leg.payloads.kindOf[rtpPayloadType(msg)]!;
+  const offset = rtpPayloadOffset(msg, length);
+  const end = rtpPayloadEnd(msg, length);
+  if (kind === KIND_NONE || kind === KIND_TELEPHONE_EVENT || offset === RTP_INVALID) return;
+  tap.push(leg.recordSlot, kind, msg, offset, end, arrivalMs);
+}
+
 /** Whether `listener` takes a packet of `kind` now; counts the reason when it doesn't. */
 function canSend(listener: WorkerLeg, kind: number): boolean {
   const c = listener.counters;

@@ -42,6 +42,8 @@ export class RoomRecording {
     tracks: readonly (readonly WorkerLeg[])[],
     now: () => number,
     createFile?: CreateRecordingFile,
+    /** Called right before the legs' taps are attached (a relay fast path's routes go). */
+    beforeTap?: () => void,
   ): Promise<RoomRecording> {
     const legs = tracks.flat();
     const codecs = legs.map((leg) => codecOfKind(leg.payloads.sendKind));
@@ -77,6 +79,7 @@ export class RoomRecording {
         startedAt,
       };
       recording = new RoomRecording(config.path, started, sink, recorder);
+      beforeTap?.();
       recording.setTracks(tracks);
     } catch (err) {
       // The file is closed once its header settled (a failed header closed it already).

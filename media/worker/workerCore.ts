@@ -183,6 +183,9 @@ export class WorkerCore {
       ...(createRecordingFile !== undefined ? { createRecordingFile } : {}),
       promptEnded: (roomId, playId, reason) =>
         this.host.post({ type: 'promptEnded', roomId, playId, reason }),
+      releaseRoutes: (members) => {
+        for (const member of members) this.fast.releaseAround(member.leg);
+      },
     };
   }
 
@@ -689,6 +692,7 @@ export class WorkerCore {
 
   /** The packet path's routes: `listener` relays `sources` (≤ 1). */
   private feed(listener: WorkerLeg, sources: WorkerLeg[], now: number): void {
+    for (const old of listener.sources) if (old.fastTo === listener) this.fast.release(old);
     for (const old of listener.sources) remove(old.listeners, listener);
     listener.sources = sources;
     for (const source of sources) {

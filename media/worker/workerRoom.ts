@@ -137,6 +137,12 @@ export interface RoomHost {
   createRecordingFile?: CreateRecordingFile;
   /** A prompt's playback ended (once per playback, whatever the reason). */
   promptEnded?(roomId: number, playId: number, reason: PromptEndReason): void;
+  /**
+   * Takes back the relay fast path's routes to and from `members` (WorkerCore, fastRelay.ts):
+   * called before the room changes their paths, also on changes no command names (a
+   * recording whose file was being opened starts, a tone or prompt ends).
+   */
+  releaseRoutes?(members: readonly RoomMember[]): void;
 }
 
 /** Frame counters the worker sums into its mixer stats. */
@@ -232,6 +238,7 @@ export class WorkerRoom {
     }
     const previous = this.members;
     const previousTracks = this.tracks;
+    this.host.releaseRoutes?.(previous);
     this.members = members;
     this.tracks = tracks;
     try {
@@ -304,11 +311,14 @@ export class WorkerRoom {
   }
 
   private async openRecording(config: RecordingConfig): Promise<RecordingStarted> {
+    // A route the fast path set up while the file was opened carries no tap: it goes
+    // before the taps are attached, so what arrives from then on is recorded.
     const recorder = await RoomRecording.open(
       config,
       this.tracks,
       () => performance.now(),
       this.host.createRecordingFile,
+      () => this.host.releaseRoutes?.(this.members),
     );
     // The room may have closed while the file was opened: a recorder kept now would hold
     // its file open and never be completed (close() waits for this to finish).
@@ -466,6 +476,7 @@ export class WorkerRoom {
 
   /** Recomputes every feed from the routes (also when a member's codecs changed). */
   reroute(): void {
+    this.host.releaseRoutes?.(this.members);
     this.updateRate();
     const members = this.members;
     const tones = this.tones;
