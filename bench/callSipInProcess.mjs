@@ -22,7 +22,7 @@
  * included), by file of the allocating frame with --by-file.
  *
  *   node bench/callSipInProcess.mjs [--calls 20000] [--warm 20000] [--rounds 5]
- *        [--dist DIR] [--alloc-calls 20000] [--by-file] [--json]
+ *        [--dist DIR] [--alloc-calls 20000] [--by-file | --by-function] [--json]
  *
  * A/B: --dist points at another build's dist; run A and B interleaved, read medians.
  */
@@ -42,6 +42,7 @@ const ROUNDS = Number(flag('--rounds', 5));
 const ALLOC_CALLS = Number(flag('--alloc-calls', 20000));
 const DIST = path.resolve(flag('--dist', path.join(REPO, 'dist')));
 const BY_FILE = argv.includes('--by-file');
+const BY_FUNCTION = argv.includes('--by-function');
 const JSON_OUT = argv.includes('--json');
 
 const load = (p) => import(pathToFileURL(path.join(DIST, p)).href);
@@ -280,14 +281,18 @@ if (ALLOC_CALLS > 0) {
   const byFile = new Map();
   const walk = (node, file) => {
     const url = node.callFrame.url;
-    const own = url && !url.startsWith('node:') ? url : file;
+    const here =
+      BY_FUNCTION && url && !url.startsWith('node:')
+        ? `${url}:${node.callFrame.functionName || '(anonymous)'}:${node.callFrame.lineNumber + 1}`
+        : url;
+    const own = url && !url.startsWith('node:') ? here : file;
     total += node.selfSize;
     if (node.selfSize > 0) byFile.set(own, (byFile.get(own) ?? 0) + node.selfSize);
     for (const child of node.children) walk(child, own);
   };
   walk(profile.head, '(root)');
   out.kbAllocatedPerCall = Math.round((total / ALLOC_CALLS / 1024) * 10) / 10;
-  if (BY_FILE) {
+  if (BY_FILE || BY_FUNCTION) {
     out.kbByFile = Object.fromEntries(
       [...byFile]
         .map(([f, b]) => [
