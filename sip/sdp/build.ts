@@ -78,6 +78,11 @@ function ipVersion(address: string): 4 | 6 {
 }
 
 export function buildSdp(input: BuildSdpInput): string {
+  return buildSdpWith(input, input.origin);
+}
+
+/** buildSdp() for a description and `o=` fields given apart (no object to merge them). */
+export function buildSdpWith(input: SdpDescription, origin: SdpOriginFields): string {
   const ipVer = ipVersion(input.address);
   const rejected = input.rejectedStreams ?? [];
   const total = rejected.length + 1;
@@ -94,8 +99,8 @@ export function buildSdp(input: BuildSdpInput): string {
     slots[stream.index] = stream;
   }
   // Plain RTP/AVP is written directly (writeAudio.ts): the same text, far less garbage.
-  if (input.webrtc === undefined) return writeAudioSdp(input, ipVer, slots);
-  return writeSdpGeneric(input, ipVer, slots);
+  if (input.webrtc === undefined) return writeAudioSdp(input, origin, ipVer, slots);
+  return writeSdpGeneric({ ...input, origin }, ipVer, slots);
 }
 
 /**

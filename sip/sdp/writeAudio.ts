@@ -16,11 +16,11 @@ import type { SdpDescription, SdpOriginFields, RejectedStream } from './build.js
  * rejected stream, or undefined for the audio stream.
  */
 export function writeAudioSdp(
-  input: SdpDescription & { origin: SdpOriginFields },
+  input: SdpDescription,
+  o: SdpOriginFields,
   ipVer: 4 | 6,
   slots: ReadonlyArray<RejectedStream | undefined>,
 ): string {
-  const o = input.origin;
   let sdp =
     `v=0\r\no=${o.username} ${String(o.sessionId)} ${Number(o.sessionVersion)} IN IP${ipVer} ` +
     `${input.address}\r\ns=-\r\nc=IN IP${ipVer} ${input.address}\r\nt=0 0\r\n`;

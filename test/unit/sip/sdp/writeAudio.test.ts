@@ -60,7 +60,7 @@ describe('writeAudioSdp', () => {
   it.each(CASES)('writes what sdp-transform writes: %s', (_name, input, slots) => {
     const ipVer = input.address.includes(':') ? 6 : 4;
     const generic = writeSdpGeneric(input, ipVer, slots);
-    expect(writeAudioSdp(input, ipVer, slots)).toBe(generic);
+    expect(writeAudioSdp(input, input.origin, ipVer, slots)).toBe(generic);
     expect(generic.endsWith('\r\n')).toBe(true);
   });
 });
