@@ -45,9 +45,18 @@ export function parseSdp(body: Buffer | string): SdpParseResult {
     if (line === undefined) return sdpFailure('SDP_MALFORMED', `bad m= line ${index + 1}`);
     media.push(line);
   }
-  const chosen = chooseAudio(media, (index) => hasKnownCodec(raw.media[index]));
+  // Each m-line's formats read once: choosing the stream reads them, and so does readAudio.
+  const formatsRead: Array<PayloadFormatsResult | undefined> = [];
+  const formatsOf = (index: number): PayloadFormatsResult =>
+    (formatsRead[index] ??= readPayloadFormats(raw.media[index] as MediaDescription));
+  const chosen = chooseAudio(media, (index) => hasKnownCodec(formatsOf(index)));
   if (!chosen.ok) return chosen;
-  const audio = readAudio(raw, raw.media[chosen.index] as MediaDescription, chosen.index);
+  const audio = readAudio(
+    raw,
+    raw.media[chosen.index] as MediaDescription,
+    chosen.index,
+    formatsOf(chosen.index),
+  );
   if (!audio.ok) return audio;
   return { ok: true, session: { origin, media, audio: audio.stream } };
 }
@@ -74,10 +83,10 @@ function readMediaLine(m: MediaDescription, index: number): MediaLine | undefine
   return { index, type, port, protocol, formats };
 }
 
+type PayloadFormatsResult = ReturnType<typeof readPayloadFormats>;
+
 /** Whether an m-line lists a codec we can anchor (and its formats are readable). */
-function hasKnownCodec(m: MediaDescription | undefined): boolean {
-  if (m === undefined) return false;
-  const formats = readPayloadFormats(m);
+function hasKnownCodec(formats: PayloadFormatsResult): boolean {
   return formats.ok && formats.formats.some((f) => audioCodecOf(f) !== undefined);
 }
 
@@ -112,11 +121,11 @@ function readAudio(
   raw: SessionDescription,
   m: MediaDescription,
   index: number,
+  formats: PayloadFormatsResult,
 ): { ok: true; stream: AudioStream } | SdpFailure {
   const connection = readConnection(m.connection ?? raw.connection);
   if (!connection.ok) return connection;
   const port = intIn(m.port, 0, 65535) ?? 0;
-  const formats = readPayloadFormats(m);
   if (!formats.ok) return formats;
   const session = raw as SessionDescription & SessionLevel;
   const secure = text(m.protocol)?.toUpperCase() === SAVPF;
