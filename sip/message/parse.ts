@@ -18,7 +18,7 @@
 import { parseMaxForwards, parseViaLenient } from './accessors.js';
 import { parseCSeq } from './cseq.js';
 import { SipParseError, type SipErrorCode } from './errors.js';
-import { canonicalHeaderName, isListHeader } from './headerNames.js';
+import { canonicalHeaderName, commonHeaderName, isListHeader } from './headerNames.js';
 import { SipHeaders, type HeaderField } from './headers.js';
 import { attempt, isDigit, isDigits, isToken, isWsp, splitOutside, trimLws } from './lexer.js';
 import { parseMediaType } from './mediaType.js';
@@ -284,12 +284,15 @@ function parseHeaderLines(lines: string[], faults: Faults): HeaderField[] {
     const colon = line.indexOf(':');
     let nameEnd = colon;
     while (nameEnd > 0 && isWsp(line.charCodeAt(nameEnd - 1))) nameEnd--;
-    const rawName = colon < 0 ? '' : line.slice(0, nameEnd);
-    if (!isToken(rawName)) {
-      faults.add(`bad header line "${line.slice(0, 40)}"`);
-      continue;
+    let name = colon < 0 ? undefined : commonHeaderName(line, nameEnd);
+    if (name === undefined) {
+      const rawName = colon < 0 ? '' : line.slice(0, nameEnd);
+      if (!isToken(rawName)) {
+        faults.add(`bad header line "${line.slice(0, 40)}"`);
+        continue;
+      }
+      name = canonicalHeaderName(rawName);
     }
-    const name = canonicalHeaderName(rawName);
     const value = trimLws(line.slice(colon + 1));
     if (value.includes(',') && isListHeader(name)) {
       let elements: string[];
