@@ -112,3 +112,45 @@ const LIST_CANONICAL = new Set([...LIST_HEADERS].map((n) => canonicalHeaderName(
 export function isListHeader(canonicalName: string): boolean {
   return LIST_CANONICAL.has(canonicalName) || LIST_HEADERS.has(canonicalName.toLowerCase());
 }
+
+/**
+ * The headers nearly every message carries, in their canonical spelling (the unit tests
+ * check canonicalHeaderName() keeps each as it is).
+ */
+export const COMMON_HEADERS: readonly string[] = [
+  'Via',
+  'From',
+  'To',
+  'Call-ID',
+  'CSeq',
+  'Contact',
+  'Max-Forwards',
+  'Content-Type',
+  'Content-Length',
+  'User-Agent',
+  'Allow',
+  'Supported',
+  'Record-Route',
+  'Route',
+  'Expires',
+  'Server',
+];
+
+/** COMMON_HEADERS by length. */
+const COMMON_BY_LENGTH: ReadonlyArray<readonly string[]> = (() => {
+  const byLength: string[][] = [];
+  for (const name of COMMON_HEADERS) (byLength[name.length] ??= []).push(name);
+  return byLength;
+})();
+
+/**
+ * The canonical name when `line[0, end)` is one of the common headers spelled
+ * canonically, else undefined: the parser's shortcut around slicing the name out and
+ * looking it up (a message's dozen header lines each did).
+ */
+export function commonHeaderName(line: string, end: number): string | undefined {
+  const candidates = COMMON_BY_LENGTH[end];
+  if (candidates === undefined) return undefined;
+  for (const name of candidates) if (line.startsWith(name)) return name;
+  return undefined;
+}

@@ -18,7 +18,7 @@
 import { parseMaxForwards, parseViaLenient } from './accessors.js';
 import { parseCSeq } from './cseq.js';
 import { SipParseError, type SipErrorCode } from './errors.js';
-import { canonicalHeaderName, isListHeader } from './headerNames.js';
+import { canonicalHeaderName, commonHeaderName, isListHeader } from './headerNames.js';
 import { SipHeaders, type HeaderField } from './headers.js';
 import { attempt, isDigit, isDigits, isToken, isWsp, splitOutside, trimLws } from './lexer.js';
 import { parseMediaType } from './mediaType.js';
@@ -284,12 +284,15 @@ function parseHeaderLines(lines: string[], faults: Faults): HeaderField[] {
     const colon = line.indexOf(':');
     let nameEnd = colon;
     while (nameEnd > 0 && isWsp(line.charCodeAt(nameEnd - 1))) nameEnd--;
-    const rawName = colon < 0 ? '' : line.slice(0, nameEnd);
-    if (!isToken(rawName)) {
-      faults.add(`bad header line "${line.slice(0, 40)}"`);
-      continue;
+    let name = colon < 0 ? undefined : commonHeaderName(line, nameEnd);
+    if (name === undefined) {
+      const rawName = colon < 0 ? '' : line.slice(0, nameEnd);
+      if (!isToken(rawName)) {
+        faults.add(`bad header line "${line.slice(0, 40)}"`);
+        continue;
+      }
+      name = canonicalHeaderName(rawName);
     }
-    const name = canonicalHeaderName(rawName);
     const value = trimLws(line.slice(colon + 1));
     if (value.includes(',') && isListHeader(name)) {
       let elements: string[];
@@ -348,88 +351,98 @@ function readBody(data: Buffer, bodyStart: number, fields: HeaderField[], faults
  * and Content-Type when present, must parse. One pass over the fields collects them.
  */
 function checkEssentialHeaders(fields: HeaderField[], faults: Faults, cache: SipHeaders): void {
-  let callId: string[] | undefined;
-  let cseq: string[] | undefined;
-  let from: string[] | undefined;
-  let to: string[] | undefined;
-  let maxForwards: string[] | undefined;
-  let contentType: string[] | undefined;
-  const vias: string[] = [];
-  const contacts: string[] = [];
+  // The first value of each header and how many there are: no per-message arrays or
+  // closures, as this runs for every message received.
+  let callId: string | undefined;
+  let cseq: string | undefined;
+  let from: string | undefined;
+  let to: string | undefined;
+  let maxForwards: string | undefined;
+  let contentType: string | undefined;
+  let callIds = 0;
+  let cseqs = 0;
+  let froms = 0;
+  let tos = 0;
+  let maxForwardses = 0;
+  let contentTypes = 0;
+  let vias = 0;
   for (const f of fields) {
     switch (f.name) {
       case 'Via':
-        vias.push(f.value);
+        vias++;
         break;
       case 'Call-ID':
-        (callId ??= []).push(f.value);
+        if (callIds++ === 0) callId = f.value;
         break;
       case 'CSeq':
-        (cseq ??= []).push(f.value);
+        if (cseqs++ === 0) cseq = f.value;
         break;
       case 'From':
-        (from ??= []).push(f.value);
+        if (froms++ === 0) from = f.value;
         break;
       case 'To':
-        (to ??= []).push(f.value);
+        if (tos++ === 0) to = f.value;
         break;
       case 'Max-Forwards':
-        (maxForwards ??= []).push(f.value);
-        break;
-      case 'Contact':
-        contacts.push(f.value);
+        if (maxForwardses++ === 0) maxForwards = f.value;
         break;
       case 'Content-Type':
-        (contentType ??= []).push(f.value);
+        if (contentTypes++ === 0) contentType = f.value;
         break;
     }
   }
-  const one = (values: string[] | undefined, name: string): string | undefined => {
-    if (!values) faults.add(`missing ${name}`, 'SIP_BAD_HEADER_COUNT');
-    else if (values.length > 1) faults.add(`more than one ${name}`, 'SIP_BAD_HEADER_COUNT');
-    else return values[0];
-    return undefined;
-  };
-  const callIdValue = one(callId, 'Call-ID');
-  const cseqValue = one(cseq, 'CSeq');
-  const fromValue = one(from, 'From');
-  const toValue = one(to, 'To');
-  if (vias.length === 0) faults.add('missing Via', 'SIP_BAD_HEADER_COUNT');
-  if (maxForwards && maxForwards.length > 1) {
-    faults.add('more than one Max-Forwards', 'SIP_BAD_HEADER_COUNT');
-  }
-  if (contentType && contentType.length > 1) {
-    faults.add('more than one Content-Type', 'SIP_BAD_HEADER_COUNT');
-  }
+  exactlyOne(faults, callIds, 'Call-ID');
+  exactlyOne(faults, cseqs, 'CSeq');
+  exactlyOne(faults, froms, 'From');
+  exactlyOne(faults, tos, 'To');
+  if (vias === 0) faults.add('missing Via', 'SIP_BAD_HEADER_COUNT');
+  if (maxForwardses > 1) faults.add('more than one Max-Forwards', 'SIP_BAD_HEADER_COUNT');
+  if (contentTypes > 1) faults.add('more than one Content-Type', 'SIP_BAD_HEADER_COUNT');
   if (faults.first) return;
-  if (callIdValue !== undefined && !isCallId(callIdValue)) faults.add('bad Call-ID');
+  if (callId !== undefined && !isCallId(callId)) faults.add('bad Call-ID');
   // Parsed through the message's memo, so the layers above read these for free.
-  check(faults, 'CSeq', () => cseqValue !== undefined && cache.parseCached(cseqValue, parseCSeq));
-  check(
-    faults,
-    'From',
-    () => fromValue !== undefined && cache.parseCached(fromValue, parseNameAddr),
-  );
-  check(faults, 'To', () => toValue !== undefined && cache.parseCached(toValue, parseNameAddr));
+  if (cseq !== undefined) check(faults, 'CSeq', cache, cseq, parseCSeq);
+  if (from !== undefined) check(faults, 'From', cache, from, parseNameAddr);
+  if (to !== undefined) check(faults, 'To', cache, to, parseNameAddr);
   // Strictly parsed; a strict parse that passes equals the lenient one readers share.
-  for (const via of vias) {
-    check(faults, 'Via', () => cache.parseCached(via, parseViaStrict, parseViaLenient));
+  for (const f of fields) {
+    if (f.name === 'Via') check(faults, 'Via', cache, f.value, parseViaStrict, parseViaLenient);
   }
-  const mf = maxForwards?.[0];
-  if (mf !== undefined) check(faults, 'Max-Forwards', () => parseMaxForwards(mf));
-  for (const contact of contacts) {
-    if (contact !== '*') check(faults, 'Contact', () => cache.parseCached(contact, parseNameAddr));
+  if (maxForwards !== undefined)
+    check(faults, 'Max-Forwards', undefined, maxForwards, parseMaxForwards);
+  for (const f of fields) {
+    if (f.name === 'Contact' && f.value !== '*') {
+      check(faults, 'Contact', cache, f.value, parseNameAddr);
+    }
   }
-  const ct = contentType?.[0];
-  if (ct !== undefined) check(faults, 'Content-Type', () => parseMediaType(ct));
+  if (contentType !== undefined) {
+    check(faults, 'Content-Type', undefined, contentType, parseMediaType);
+  }
+}
+
+function exactlyOne(faults: Faults, count: number, name: string): void {
+  if (count === 0) faults.add(`missing ${name}`, 'SIP_BAD_HEADER_COUNT');
+  else if (count > 1) faults.add(`more than one ${name}`, 'SIP_BAD_HEADER_COUNT');
 }
 
 const parseViaStrict = (text: string) => parseVia(text, { strict: true });
 
-function check(faults: Faults, name: string, parse: () => unknown): void {
+/**
+ * Parses `text` (through `cache`, the message's memo, when given), recording the first
+ * fault; nothing more once there is one.
+ */
+function check(
+  faults: Faults,
+  name: string,
+  cache: SipHeaders | undefined,
+  text: string,
+  parse: (text: string) => unknown,
+  key: unknown = parse,
+): void {
   if (faults.first) return;
   try {
-    parse();
+    if (cache === undefined) parse(text);
+    else cache.parseCached(text, parse, key);
   } catch (err) {
     faults.from(err, name);
   }

@@ -1,12 +1,14 @@
 /**
  * buildSdp(): our session description (RFC 4566, RFC 3264) for one anchored audio
- * stream, written with sdp-transform (CRLF line ends). Rejected streams of an answer
+ * stream (CRLF line ends): plain RTP/AVP written directly (writeAudio.ts), a WebRTC
+ * stream with sdp-transform. Rejected streams of an answer
  * are written at their offer positions with port 0 (RFC 3264 §6: same number and order
  * of m-lines as the offer); the audio m-line takes the first position left.
  */
 import { write, type MediaAttributes, type MediaDescription } from 'sdp-transform';
 import { TELEPHONE_EVENT, TELEPHONE_EVENT_CLOCK_RATE, TELEPHONE_EVENT_EVENTS } from './codecs.js';
 import type { Direction, MediaLine } from './types.js';
+import { writeAudioSdp } from './writeAudio.js';
 import { SAVPF, webRtcMediaAttributes, webRtcSessionAttributes } from './webrtc.js';
 import type { LocalWebRtc } from './webrtc.js';
 
@@ -76,10 +78,17 @@ function ipVersion(address: string): 4 | 6 {
 }
 
 export function buildSdp(input: BuildSdpInput): string {
+  return buildSdpWith(input, input.origin);
+}
+
+/** buildSdp() for a description and `o=` fields given apart (no object to merge them). */
+export function buildSdpWith(input: SdpDescription, origin: SdpOriginFields): string {
   const ipVer = ipVersion(input.address);
   const rejected = input.rejectedStreams ?? [];
   const total = rejected.length + 1;
-  const slots: Array<MediaDescription | undefined> = new Array<undefined>(total).fill(undefined);
+  // Each m-line's place: a rejected stream, or undefined for the audio stream (the first
+  // place left).
+  const slots: Array<RejectedStream | undefined> = new Array<undefined>(total).fill(undefined);
   for (const stream of rejected) {
     if (!Number.isInteger(stream.index) || stream.index < 0 || stream.index >= total) {
       throw new RangeError(`rejected stream index ${stream.index} outside 0..${total - 1}`);
@@ -87,10 +96,23 @@ export function buildSdp(input: BuildSdpInput): string {
     if (slots[stream.index] !== undefined) {
       throw new RangeError(`two rejected streams at index ${stream.index}`);
     }
-    slots[stream.index] = rejectedMedia(stream);
+    slots[stream.index] = stream;
   }
-  const audioAt = slots.findIndex((s) => s === undefined);
-  slots[audioAt] = audioMedia(input);
+  // Plain RTP/AVP is written directly (writeAudio.ts): the same text, far less garbage.
+  if (input.webrtc === undefined) return writeAudioSdp(input, origin, ipVer, slots);
+  return writeSdpGeneric({ ...input, origin }, ipVer, slots);
+}
+
+/**
+ * The description written with sdp-transform, m-lines in `slots` order (see buildSdp()).
+ * Exported for the unit tests, which check writeAudioSdp() against it.
+ */
+export function writeSdpGeneric(
+  input: BuildSdpInput,
+  ipVer: 4 | 6,
+  slots: ReadonlyArray<RejectedStream | undefined>,
+): string {
+  const media = slots.map((s) => (s === undefined ? audioMedia(input) : rejectedMedia(s)));
   return write({
     version: 0,
     origin: {
@@ -105,7 +127,7 @@ export function buildSdp(input: BuildSdpInput): string {
     connection: { version: ipVer, ip: input.address },
     timing: { start: 0, stop: 0 },
     ...(input.webrtc !== undefined ? webRtcSessionAttributes(input.webrtc) : {}),
-    media: slots as MediaDescription[],
+    media,
   });
 }
 

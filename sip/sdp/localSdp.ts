@@ -3,7 +3,7 @@
  * the version goes up by exactly one each time we send a changed description; re-sending
  * the same description (a session refresh, a retransmitted re-offer) keeps the version.
  */
-import { buildSdp, type SdpDescription, type SdpOriginFields } from './build.js';
+import { buildSdpWith, type SdpDescription, type SdpOriginFields } from './build.js';
 
 export interface LocalSdp {
   readonly origin: SdpOriginFields;
@@ -22,9 +22,9 @@ export function createLocalSdp(origin: SdpOriginFields): LocalSdp {
  * new body with the version incremented (the first body keeps the initial version).
  */
 export function renderLocalSdp(previous: LocalSdp, description: SdpDescription): LocalSdp {
-  const same = buildSdp({ ...description, origin: previous.origin });
+  const same = buildSdpWith(description, previous.origin);
   if (previous.body === undefined) return { origin: previous.origin, description, body: same };
   if (same === previous.body) return previous;
   const origin = { ...previous.origin, sessionVersion: previous.origin.sessionVersion + 1 };
-  return { origin, description, body: buildSdp({ ...description, origin }) };
+  return { origin, description, body: buildSdpWith(description, origin) };
 }

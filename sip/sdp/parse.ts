@@ -1,5 +1,6 @@
 /**
- * parseSdp(): an SDP body (RFC 4566) read with sdp-transform, then checked where
+ * parseSdp(): an SDP body (RFC 4566) read with sdp-transform (a plain audio body with
+ * readPlain.ts, which gives the same result faster), then checked where
  * sdp-transform is lenient (it drops lines it cannot match and keeps whatever its regular
  * expressions captured), and reduced to what anchoring audio needs (see types.ts).
  *
@@ -12,6 +13,7 @@ import { audioCodecOf, isTelephoneEvent } from './codecs.js';
 import { sdpFailure, type SdpFailure } from './errors.js';
 import { intIn, positiveNumber, text, fmtList } from './fields.js';
 import { readPayloadFormats } from './payloadFormats.js';
+import { readPlainSdp } from './readPlain.js';
 import { SAVPF, readWebRtc } from './webrtc.js';
 import type { AudioStream, Direction, MediaLine, SdpOrigin, SdpSession } from './types.js';
 
@@ -31,7 +33,8 @@ export function parseSdp(body: Buffer | string): SdpParseResult {
   if (source.length > MAX_SDP_LENGTH) return sdpFailure('SDP_MALFORMED', 'SDP body too large');
   // RFC 4566 §5: "v=" comes first; sdp-transform would skip any junk before it.
   if (!source.startsWith('v=')) return sdpFailure('SDP_MALFORMED', 'SDP must start with v=');
-  const raw: SessionDescription = parse(source);
+  // The usual plain audio body read directly (readPlain.ts), anything else by sdp-transform.
+  const raw: SessionDescription = readPlainSdp(source) ?? parse(source);
   if (intIn(raw.version, 0, 0) !== 0) return sdpFailure('SDP_MALFORMED', 'v= must be 0');
   const origin = readOrigin(raw);
   if (origin === undefined) return sdpFailure('SDP_MALFORMED', 'missing or bad o= line');
@@ -42,9 +45,18 @@ export function parseSdp(body: Buffer | string): SdpParseResult {
     if (line === undefined) return sdpFailure('SDP_MALFORMED', `bad m= line ${index + 1}`);
     media.push(line);
   }
-  const chosen = chooseAudio(media, (index) => hasKnownCodec(raw.media[index]));
+  // Each m-line's formats read once: choosing the stream reads them, and so does readAudio.
+  const formatsRead: Array<PayloadFormatsResult | undefined> = [];
+  const formatsOf = (index: number): PayloadFormatsResult =>
+    (formatsRead[index] ??= readPayloadFormats(raw.media[index] as MediaDescription));
+  const chosen = chooseAudio(media, (index) => hasKnownCodec(formatsOf(index)));
   if (!chosen.ok) return chosen;
-  const audio = readAudio(raw, raw.media[chosen.index] as MediaDescription, chosen.index);
+  const audio = readAudio(
+    raw,
+    raw.media[chosen.index] as MediaDescription,
+    chosen.index,
+    formatsOf(chosen.index),
+  );
   if (!audio.ok) return audio;
   return { ok: true, session: { origin, media, audio: audio.stream } };
 }
@@ -71,10 +83,10 @@ function readMediaLine(m: MediaDescription, index: number): MediaLine | undefine
   return { index, type, port, protocol, formats };
 }
 
+type PayloadFormatsResult = ReturnType<typeof readPayloadFormats>;
+
 /** Whether an m-line lists a codec we can anchor (and its formats are readable). */
-function hasKnownCodec(m: MediaDescription | undefined): boolean {
-  if (m === undefined) return false;
-  const formats = readPayloadFormats(m);
+function hasKnownCodec(formats: PayloadFormatsResult): boolean {
   return formats.ok && formats.formats.some((f) => audioCodecOf(f) !== undefined);
 }
 
@@ -109,11 +121,11 @@ function readAudio(
   raw: SessionDescription,
   m: MediaDescription,
   index: number,
+  formats: PayloadFormatsResult,
 ): { ok: true; stream: AudioStream } | SdpFailure {
   const connection = readConnection(m.connection ?? raw.connection);
   if (!connection.ok) return connection;
   const port = intIn(m.port, 0, 65535) ?? 0;
-  const formats = readPayloadFormats(m);
   if (!formats.ok) return formats;
   const session = raw as SessionDescription & SessionLevel;
   const secure = text(m.protocol)?.toUpperCase() === SAVPF;
