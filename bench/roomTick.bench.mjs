@@ -18,6 +18,12 @@
  *   then ./dist), both are set up in this process and the rounds alternate between them
  *   (A/B interleaved); the per-round ratio cancels the machine's drift.
  * --talk on: customer and agent send a 400 Hz / 1 kHz tone (default), off: µ-law silence.
+ * --turns: instead of the cost per room tick, the longest stretches the packet path waits
+ *   behind room work: the core's own frame (WorkerCore.frame, every room) and, every 5
+ *   ticks, its sweep (the recordings' drains) run as the worker runs them, and each turn
+ *   of the event loop that does room work is timed (process CPU, µs; a build that slices
+ *   the rooms, media/worker/slicedRun.ts, takes several short turns). Percentiles per
+ *   build, builds one after the other (--ticks ticks each).
  * Add --cpu-prof to node to profile.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -240,6 +246,41 @@ async function bed(DIST) {
   const cpuNow = () => threadCpuMs() * 1000;
   let simMs = performance.now();
   let tick = 0;
+  /** Process CPU in µs (fine-grained, unlike schedstat; no other busy thread here). */
+  const cpuFine = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const queued = () => (core.roomFrames?.pending ?? 0) + (core.recordingDrains?.pending ?? 0);
+  /** --turns: `n` ticks through the core's frame and sweep; the CPU µs of each turn. */
+  async function runTurns(n) {
+    const turns = [];
+    for (let t = 0; t < n; t++, tick++) {
+      simMs += 20;
+      const f = tick % 50;
+      for (let r = 0; r < legs.length; r++) {
+        const ls = legs[r];
+        deliver(ls[0], payloads[0][f], simMs - 7);
+        deliver(ls[1], payloads[1][f], simMs - 5);
+        deliver(ls[2], payloads[2][f], simMs - 3);
+      }
+      const work = [() => core.frame(tick + 1, simMs, simMs)];
+      if (tick % 5 === 4) work.push(() => core.sweep());
+      for (const w of work) {
+        let c0 = cpuFine();
+        w();
+        turns.push(cpuFine() - c0);
+        // The rest of a sliced run: one slice per turn (ours is queued behind it).
+        while (queued() > 0) {
+          c0 = cpuFine();
+          await turn();
+          turns.push(cpuFine() - c0);
+        }
+      }
+    }
+    return turns;
+  }
   function runTicks(n) {
     for (let t = 0; t < n; t++, tick++) {
       simMs += 20;
@@ -261,7 +302,21 @@ async function bed(DIST) {
     rmSync(dir, { recursive: true, force: true });
   };
   const sent = () => [...pairs.values()].reduce((n, p) => n + p.counters.datagramsOut, 0);
-  return { dist: DIST, runTicks, close, sent, ticks: () => tick, cpuNow };
+  return { dist: DIST, runTicks, runTurns, close, sent, ticks: () => tick, cpuNow };
+}
+
+if (args.includes('--turns')) {
+  for (const dist of DISTS) {
+    const b = await bed(dist);
+    await b.runTurns(200); // warm-up
+    const t = (await b.runTurns(TICKS)).sort((x, y) => x - y);
+    const q = (p) => t[Math.min(t.length - 1, Math.floor(p * t.length))].toFixed(0);
+    console.log(
+      `turns ${dist}: ${ROOMS} rooms, ${TICKS} ticks: ${t.length} turns with room work, CPU µs per turn p50 ${q(0.5)} p90 ${q(0.9)} p99 ${q(0.99)} max ${t[t.length - 1].toFixed(0)}`,
+    );
+    await b.close();
+  }
+  process.exit(0);
 }
 
 const beds = [];

@@ -128,6 +128,11 @@ export interface WorkerConfig {
   jitter: { minDepthMs: number; maxDepthMs: number };
   /** Lowest mix rate in Hz (default 8000: wideband only with a wideband member; 16000: always). */
   minMixRate?: number;
+  /**
+   * Longest slice (ms) of the rooms' frames or recording drains before the packet path
+   * gets a turn (default ROOM_SLICE_MS in workerCore.ts; 0: every room in one turn).
+   */
+  roomSliceMs?: number;
   /** Which packet io the worker's legs use (absent: dgram). 'native' falls back to dgram
    *  in a worker where the addon does not load (its stats name the io that runs). */
   io?: PacketIoChoice;

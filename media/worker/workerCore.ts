@@ -56,6 +56,7 @@ import { loadWerift } from '../secure/werift.js';
 import { createDtlsCertificate } from '../secure/certificate.js';
 import { WorkerRoom } from './workerRoom.js';
 import { StatsSpread } from './statsSpread.js';
+import { SlicedRun, setImmediateHost } from './slicedRun.js';
 import type { PromptAudio } from '../prompts/promptWav.js';
 import type { RoomHost } from './workerRoom.js';
 
@@ -76,6 +77,20 @@ function arm(leg: WorkerLeg, now: number): void {
     return;
   }
   if (leg.sources.length > 0 || leg.listeners.length > 0) leg.armedMs = now;
+}
+
+/**
+ * The longest slice (ms) of the rooms' frames or recording drains before the packet path
+ * gets a turn (slicedRun.ts, docs/architecture.md §3.5): well under the 4 ms a half of the
+ * native io's arena holds at 30 000 datagrams/s per worker.
+ */
+export const ROOM_SLICE_MS = sliceFromEnv(process.env.CALLWATCH_ROOM_SLICE_MS) ?? 1;
+
+/** `CALLWATCH_ROOM_SLICE_MS` (A/B measurements): ms, `0` for no slicing (one turn). */
+function sliceFromEnv(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ms = Number(value);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 /** Upper bounds (ms) of the mixer's tick-lateness histogram buckets (the last is +Inf). */
@@ -128,6 +143,12 @@ export class WorkerCore {
   private lagMax = 0;
   private lagCount = 0;
   private elu: EventLoopUtilization = performance.eventLoopUtilization();
+  /** The rooms' frames of the current tick, in slices (slicedRun.ts). */
+  private readonly roomFrames: SlicedRun<WorkerRoom>;
+  /** The frame the queued rooms run (every room of one tick runs the same frame). */
+  private frameIndex = 0;
+  /** The rooms' recordings to write, queued by the sweep, in slices. */
+  private readonly recordingDrains: SlicedRun<WorkerRoom>;
 
   /**
    * `io` gives the legs their ports; the core owns it from here on (closes it in close).
@@ -146,6 +167,13 @@ export class WorkerCore {
     this.nextStatsMs = now + config.statsIntervalMs;
     this.legStats = new StatsSpread(config.statsIntervalMs / config.sweepIntervalMs);
     this.timer = setInterval(() => this.sweep(), config.sweepIntervalMs);
+    const slices = setImmediateHost(() => performance.now());
+    const sliceMs = config.roomSliceMs ?? ROOM_SLICE_MS; // 0: one turn (no slicing)
+    const budgetMs = sliceMs > 0 ? sliceMs : Infinity;
+    this.roomFrames = new SlicedRun(slices, budgetMs, (room, nowMs) => this.roomFrame(room, nowMs));
+    this.recordingDrains = new SlicedRun(slices, budgetMs, (room, nowMs) =>
+      this.drainRecording(room, nowMs),
+    );
     this.events = {
       latched: (leg, signalled) => {
         this.fast.releaseAround(leg); // a route to or from it used the old address
@@ -211,6 +239,8 @@ export class WorkerCore {
     if (this.closing === undefined) {
       clearInterval(this.timer);
       this.clock.stop();
+      this.roomFrames.close();
+      this.recordingDrains.close();
       const rooms = [...this.rooms.values()];
       this.rooms.clear();
       this.closing = Promise.all([
@@ -609,20 +639,41 @@ export class WorkerCore {
     h.counts[b]!++;
     h.sum += late;
     h.count++;
+    // The last frame's rooms still queued run first: a room's frames run in order.
+    this.roomFrames.finish();
+    this.frameIndex = index;
     let clocked = false;
     for (const room of this.rooms.values()) {
       if (!room.clocked) continue;
       clocked = true;
-      try {
-        room.frame(index, nowMs);
-      } catch (error) {
-        this.log('error', 'room frame failed', {
-          roomId: room.id,
-          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        });
-      }
+      this.roomFrames.push(room);
     }
-    if (!clocked) this.clock.stop();
+    if (!clocked) {
+      this.clock.stop();
+      return;
+    }
+    this.roomFrames.start(nowMs);
+  }
+
+  /** One room's part of the frame queued by `frame` (skipped if it closed meanwhile). */
+  private roomFrame(room: WorkerRoom, nowMs: number): void {
+    if (this.rooms.get(room.id) !== room || !room.clocked) return;
+    try {
+      room.frame(this.frameIndex, nowMs);
+    } catch (error) {
+      this.log('error', 'room frame failed', {
+        roomId: room.id,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+    }
+  }
+
+  private drainRecording(room: WorkerRoom, nowMs: number): void {
+    try {
+      room.drainRecording(nowMs);
+    } catch (error) {
+      this.log('error', 'recording drain failed', { roomId: room.id, error: String(error) });
+    }
   }
 
   private retireJitter(buffer: JitterBuffer): void {
@@ -761,14 +812,11 @@ export class WorkerCore {
         this.internalError(leg, error);
       }
     }
-    // Recordings are written here, off the packet path, from the packets queued since.
-    for (const room of this.rooms.values()) {
-      try {
-        room.drainRecording(now);
-      } catch (error) {
-        this.log('error', 'recording drain failed', { roomId: room.id, error: String(error) });
-      }
-    }
+    // Recordings are written here, off the packet path, from the packets queued since,
+    // in slices between which the packet path runs (slicedRun.ts).
+    this.recordingDrains.finish();
+    for (const room of this.rooms.values()) this.recordingDrains.push(room);
+    this.recordingDrains.start(now);
     if (this.config.statsIntervalMs > 0 && now >= this.nextStatsMs) {
       this.nextStatsMs = now + this.config.statsIntervalMs;
       this.host.post({ type: 'stats', report: this.report(null, false) });
