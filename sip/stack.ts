@@ -64,11 +64,6 @@ export interface IncomingRequest {
   readonly transaction: ServerTransaction;
   /** Sends a response through the transaction (retransmissions are handled). */
   respond(response: SipResponse): void;
-  /**
-   * Sends a final response and ends the transaction at once, keeping nothing for a
-   * retransmission of the request (RFC 3261 §8.2.7; ServerTransaction.respondStateless()).
-   */
-  respondStateless(response: SipResponse): void;
 }
 
 export type SipStackEvents = {
@@ -172,7 +167,6 @@ export class SipStack extends TypedEmitter<SipStackEvents> {
         tx.respond(response);
         if (response.status >= 200) request.headers.dropParsed();
       },
-      respondStateless: (response) => tx.respondStateless(response),
     };
     try {
       if (!this.handler) throw new Error('no request handler');

@@ -57,13 +57,9 @@ export class SipRequestRouter {
       case 'SUBSCRIBE':
         this.deps.presence.handle(incoming);
         return;
-      case 'REGISTER': {
-        const answer = this.deps.registerService.answer(request, source);
-        answer.response.headers.append('Server', this.deps.userAgent);
-        if (answer.stateless) incoming.respondStateless(answer.response);
-        else incoming.respond(answer.response);
-        return;
-      }
+      case 'REGISTER':
+        response = this.deps.registerService.handle(request, source);
+        break;
       case 'OPTIONS':
         if (toTag(request) !== undefined) {
           // In a call's dialog (RFC 3261 §11: answered like outside, within the dialog).

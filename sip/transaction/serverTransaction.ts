@@ -79,30 +79,6 @@ export class ServerTransaction extends TransactionBase<ServerState, ServerEvent,
     this.dispatch({ type: 'respond', response });
   }
 
-  /**
-   * Sends a final response as a stateless UAS would (RFC 3261 §8.2.7): once, and the
-   * transaction ends at once instead of waiting in Completed for retransmissions of the
-   * request (Timer J, 64·T1 on UDP, §17.2.2); a retransmission is then a new request and
-   * is answered anew. For answers cheaper to make again than to keep, such as a digest
-   * challenge (§22.1): under load the waiting transactions are most of the heap. The
-   * response's To tag must be derived from the request (statelessTag() in ids.ts), so an
-   * answer made again carries the same one. Non-INVITE requests only.
-   */
-  respondStateless(response: SipResponse): void {
-    if (this.method === 'INVITE') {
-      throw new InvalidStateError('an INVITE transaction cannot answer statelessly');
-    }
-    if (response.status < 200) {
-      throw new InvalidStateError('only a final response can be sent statelessly');
-    }
-    if (this.state === 'terminated')
-      throw new InvalidStateError(`transaction ${this.id} has terminated`);
-    if (this.state === 'completed')
-      throw new InvalidStateError('a final response was already sent');
-    this.skipLastWait();
-    this.dispatch({ type: 'respond', response });
-  }
-
   /** @internal A retransmission of the request matched (§17.2.3). */
   receiveRetransmission(): void {
     this.dispatch({ type: 'request' });

@@ -53,10 +53,7 @@ export abstract class TransactionBase<
    * costs more than the rest of a REGISTER's bookkeeping when debug is off. */
   private childLog: TransactionLogger | undefined;
   /** The timer values this transaction runs on (its transport's, timers.ts). */
-  get timers(): TimerValues {
-    return this.timerValues;
-  }
-  private timerValues: TimerValues;
+  readonly timers: TimerValues;
   private current: S | 'terminated';
   /** Set once `ended()` ran, so a re-entrant close cannot end the transaction twice. */
   private finished = false;
@@ -78,7 +75,7 @@ export abstract class TransactionBase<
     this.method = init.request.method;
     this.req = init.request;
     this.destination = init.destination;
-    this.timerValues = init.timers;
+    this.timers = init.timers;
     this.reliable = !init.timers.retransmit;
     this.pending = machine.initial(this.context());
     this.current = this.pending.state;
@@ -136,15 +133,6 @@ export abstract class TransactionBase<
   protected dispatch(event: MachineEvent<E, T>): void {
     if (this.current === 'terminated') return;
     this.perform(this.machine.step(this.current, event, this.context()), eventName(event));
-  }
-
-  /**
-   * From now on the last state's wait (Timer D, I, J, K) is zero: the transaction ends as
-   * soon as it reaches that state, as on a reliable transport (RFC 3261 §17), whatever its
-   * own transport. The retransmission timers are untouched.
-   */
-  protected skipLastWait(): void {
-    this.timerValues = withoutLastWait(this.timerValues);
   }
 
   /** Called after each transition that leaves the transaction alive in `state`. */
@@ -318,17 +306,6 @@ export abstract class TransactionBase<
     for (const handle of this.armed.values()) handle.cancel();
     this.armed.clear();
   }
-}
-
-/** Timer values without the last state's wait, one copy per set of values. */
-const NO_LAST_WAIT = new WeakMap<TimerValues, TimerValues>();
-function withoutLastWait(timers: TimerValues): TimerValues {
-  let copy = NO_LAST_WAIT.get(timers);
-  if (copy === undefined) {
-    copy = { ...timers, D: 0, I: 0, J: 0, K: 0 };
-    NO_LAST_WAIT.set(timers, copy);
-  }
-  return copy;
 }
 
 function eventName(event: { type: string; timer?: string }): string {

@@ -11,7 +11,7 @@ import { requestUriOf, toOf } from '../../sip/message/accessors.js';
 import type { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { buildResponse } from '../../sip/message/response.js';
 import { isSipUri, unescapeUri } from '../../sip/message/uri.js';
-import { newTag, statelessTag } from '../../sip/ids.js';
+import { newTag } from '../../sip/ids.js';
 import { dateHeaderValue } from './dateHeader.js';
 import type { Source } from '../../sip/transport/types.js';
 import type { Registrar } from './registrar.js';
@@ -29,13 +29,6 @@ export interface RegisterServiceDeps {
   flowExtension?(source: Source): string | undefined;
 }
 
-/** A REGISTER's answer, and whether it is sent statelessly (RFC 3261 §8.2.7): a challenge
- * is, since a retransmission of the request is as well answered by a fresh one. */
-export interface RegisterAnswer {
-  readonly response: SipResponse;
-  readonly stateless: boolean;
-}
-
 export class RegisterService {
   private readonly domains: Set<string>;
 
@@ -44,22 +37,6 @@ export class RegisterService {
   }
 
   handle(request: SipRequest, source: Source): SipResponse {
-    return this.answer(request, source).response;
-  }
-
-  /**
-   * The answer to a REGISTER. A 401 challenge is marked stateless: it holds nothing a
-   * retransmission would need (a new nonce is as good as the first, RFC 7616 §3.3), while
-   * a transaction kept to resend it would wait 32 s on UDP (Timer J, §17.2.2) and, at
-   * thousands of registrations a second, make half of the heap. Its To tag is therefore
-   * derived from the request (statelessTag()).
-   */
-  answer(request: SipRequest, source: Source): RegisterAnswer {
-    const response = this.respond(request, source);
-    return { response, stateless: response.status === 401 };
-  }
-
-  private respond(request: SipRequest, source: Source): SipResponse {
     const reply = (status: number, reason?: string, headers: Array<[string, string]> = []) =>
       buildResponse(request, status, {
         toTag: newTag(),
@@ -89,12 +66,13 @@ export class RegisterService {
     if (auth.outcome !== 'ok') this.deps.onAuthResult?.(auth, request, source);
     switch (auth.outcome) {
       case 'challenge':
-        return buildResponse(request, 401, {
-          toTag: statelessTag(request),
-          headers: this.deps.authenticator
+        return reply(
+          401,
+          undefined,
+          this.deps.authenticator
             .challenge({ stale: auth.stale })
             .map((c): [string, string] => ['WWW-Authenticate', c]),
-        });
+        );
       case 'forbidden':
         return reply(403, 'Too Many Failed Attempts');
       case 'bad-request':

@@ -98,45 +98,6 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('answers statelessly over UDP: sent once, ended at once, a retransmission is new (§8.2.7)', () => {
-    const { clock, layer, sent } = setup();
-    const req = request({ method: 'REGISTER' });
-    const tx = created(layer.receiveRequest(req, UDP_PEER));
-    const ended: string[] = [];
-    tx.on('terminated', (reason) => ended.push(reason));
-    const challenge = response(req, 401);
-    tx.respondStateless(challenge);
-    expect(tx.state).toBe('terminated');
-    expect(ended).toEqual(['completed']);
-    expect(sent.map((s) => serializeMessage(s.message).toString())).toEqual([
-      serializeMessage(challenge).toString(),
-    ]);
-    // Nothing waits for Timer J: no transaction, no timer, no queued wait.
-    expect(layer.size).toBe(0);
-    expect(clock.pending).toBe(0);
-    expect(layer.receiveRequest(request({ method: 'REGISTER' }), UDP_PEER).kind).toBe('new');
-    // The layer's other transactions still wait out Timer J.
-    const options = request({ method: 'OPTIONS' });
-    const stateful = created(layer.receiveRequest(options, UDP_PEER));
-    stateful.respond(response(options, 200));
-    expect(stateful.state).toBe('completed');
-    clock.advance(32_000);
-    expect(stateful.state).toBe('terminated');
-  });
-
-  it('refuses a stateless provisional, a second final, and any INVITE', () => {
-    const { layer } = setup();
-    const req = request({ method: 'REGISTER' });
-    const tx = created(layer.receiveRequest(req, UDP_PEER));
-    expect(() => tx.respondStateless(response(req, 100))).toThrow(InvalidStateError);
-    tx.respond(response(req, 200));
-    expect(() => tx.respondStateless(response(req, 401))).toThrow(InvalidStateError);
-    expect(tx.state).toBe('completed');
-    const invite = request({ method: 'INVITE' });
-    const itx = created(layer.receiveRequest(invite, UDP_PEER));
-    expect(() => itx.respondStateless(response(invite, 401))).toThrow(InvalidStateError);
-  });
-
   it('sends responses to the destination given at creation (§18.2.2)', () => {
     const { layer, sent } = setup();
     const via = { protocol: 'udp' as const, address: '198.51.100.1', port: 5099 };
