@@ -45,7 +45,7 @@ describe('digest REGISTER (default algorithms)', () => {
     // RFC 3261 §17.2.2: the challenge's transaction resends its response. A challenge made
     // anew (stateless, §8.2.7) would carry another nonce, and SIPp, which keeps no client
     // transaction, aborts a registration that gets a second, different 401 after it sent
-    // its authenticated REGISTER (bench/RESULTS.md, branch reg15).
+    // its authenticated REGISTER (docs/architecture.md §8.7).
     const req = buildRequest({
       method: 'REGISTER',
       target: `127.0.0.1:${server.sipPort}`,
