@@ -12,7 +12,9 @@
  * transactions (Timer J = 64·T1 over UDP, RFC 3261 §17.2.2) pile up and expire as at RATE/s
  * in real time. Reported per virtual second: µs of server time per registration (wall
  * time of the server calls only; the phone's side, building requests and computing its
- * digest, is outside), and the heap. With --retained: heap retained per lingering
+ * digest, is outside), the longest single server call (one request, or the periodic
+ * sweep: a pause the thread would make a queue of datagrams wait through; GC pauses land
+ * in whichever call they interrupt) and the longest sweep, and the heap. With --retained: heap retained per lingering
  * transaction (after gc(), needs --expose-gc).
  *
  *   node --expose-gc bench/registerInProcess.mjs [--rate 8500] [--secs 40] [--warm 20000]
@@ -185,6 +187,11 @@ function authorization(user, challenge) {
   );
 }
 
+/** The longest single server call (one request, or the sweep) since the last reset, ms. */
+let longest = 0;
+/** The longest sweep since the last reset, ms. */
+let longestSweep = 0;
+
 /** One registration; returns the server's wall time in ms. */
 function registerOnce(server) {
   callNumber++;
@@ -204,6 +211,7 @@ function registerOnce(server) {
   if (ok === undefined || ok[8] !== 0x32 /* '2' of 200 */) {
     throw new Error(`expected 200, got ${ok?.toString('latin1').slice(0, 60)}`);
   }
+  longest = Math.max(longest, t1 - t0, t3 - t2);
   return t1 - t0 + (t3 - t2);
 }
 
@@ -223,7 +231,10 @@ function run(count) {
       sinceSweep -= 1000;
       const t = performance.now();
       server.sweep(clock.now());
-      ms += performance.now() - t;
+      const took = performance.now() - t;
+      ms += took;
+      longest = Math.max(longest, took);
+      longestSweep = Math.max(longestSweep, took);
     }
   }
   return ms;
@@ -253,9 +264,13 @@ if (RETAINED > 0) {
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   for (let s = 0; s < SECS; s++) {
+    longest = 0;
+    longestSweep = 0;
     const ms = run(RATE);
     seconds.push({
       usPerReg: Math.round((ms * 1000) / RATE),
+      longestMs: Math.round(longest * 100) / 100,
+      sweepMs: Math.round(longestSweep * 100) / 100,
       lingering: server.transactions.size,
       heapMB: Math.round(process.memoryUsage().heapUsed / 1e6),
     });
@@ -264,6 +279,9 @@ if (RETAINED > 0) {
   const regs = RATE * SECS;
   const serverUs = seconds.reduce((a, s) => a + s.usPerReg, 0) / SECS;
   out.perSecond = seconds;
+  const longestAll = seconds.map((s) => s.longestMs).sort((a, b) => a - b);
+  out.longestMs = { median: longestAll[Math.floor(SECS / 2)], max: longestAll[SECS - 1] };
+  out.sweepMsMax = Math.max(...seconds.map((s) => s.sweepMs));
   out.meanUsPerReg = Math.round(serverUs * 10) / 10;
   out.steadyUsPerReg =
     SECS > 33

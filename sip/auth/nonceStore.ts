@@ -25,7 +25,8 @@
  * with stale=true, the client retries with a fresh nonce and no user prompt. The cost is an
  * extra round trip for a few clients when the table is full, never a replay window.
  *
- * Expired entries are purged a few at a time on use and fully by `sweep()`; no timers.
+ * Expired entries are purged a few at a time on use and from the oldest on by `sweep()`;
+ * no timers.
  */
 import { randomBytes as cryptoRandomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -184,15 +185,26 @@ export class NonceStore {
     return this.#advance(entry, nc) ? 'accepted' : 'replayed';
   }
 
-  /** Drops every expired entry; returns how many. Call it now and then (e.g. each minute). */
+  /**
+   * Drops expired entries from the oldest on, stopping at the first that is not expired;
+   * returns how many. Call it now and then (e.g. each second). It costs O(expired), not
+   * O(tracked): a full table holds 100 000 entries, and a scan of all of them each second
+   * stalls the thread for milliseconds while it rarely finds anything to drop.
+   *
+   * The queue is in order of first use, not of issue, so an expired entry may wait behind
+   * a younger one that was issued later but used earlier; it is dropped once that one
+   * expires, at most the time between its own issue and first use too late. Until then it
+   * costs only memory: use() reads a nonce's age from its signature, never from the map.
+   */
   sweep(): number {
     const now = this.#clock.now();
     let removed = 0;
-    for (const [nonce, entry] of this.#tracked) {
-      if (this.#isExpired(entry.issuedAt, now)) {
-        this.#tracked.delete(nonce);
-        removed++;
-      }
+    for (;;) {
+      const oldest = this.#oldest();
+      if (oldest === undefined || !this.#isExpired(oldest[1].issuedAt, now)) break;
+      this.#tracked.delete(oldest[0]);
+      this.#order.shift();
+      removed++;
     }
     this.#order.compact(this.#tracked);
     return removed;

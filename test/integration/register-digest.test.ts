@@ -5,7 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startServer, type ServerHandle } from '../helpers/server.js';
-import { parseDigestChallenge, registerWithAuth, SipClient } from '../helpers/sipClient.js';
+import {
+  buildRequest,
+  parseDigestChallenge,
+  registerWithAuth,
+  SipClient,
+} from '../helpers/sipClient.js';
 
 const EXT = {
   number: '2001',
@@ -36,6 +41,28 @@ afterAll(async () => {
 const contact = (tag: string): string => `<sip:2001-${tag}@127.0.0.1:${client.localPort}>`;
 
 describe('digest REGISTER (default algorithms)', () => {
+  it('answers a retransmitted REGISTER with the very same 401, from its transaction', async () => {
+    // RFC 3261 §17.2.2: the challenge's transaction resends its response. A challenge made
+    // anew (stateless, §8.2.7) would carry another nonce, and SIPp, which keeps no client
+    // transaction, aborts a registration that gets a second, different 401 after it sent
+    // its authenticated REGISTER (docs/architecture.md §8.7).
+    const req = buildRequest({
+      method: 'REGISTER',
+      target: `127.0.0.1:${server.sipPort}`,
+      transport: 'UDP',
+      localPort: client.localPort,
+      fromUser: '2001',
+      headers: [`Contact: ${contact('retransmitted')}`, 'Expires: 60'],
+    });
+    client.send(req.text, server.sipPort);
+    const a = await client.waitForResponse(req.callId, 'REGISTER');
+    client.send(req.text, server.sipPort);
+    const b = (await client.waitFor((m) => m.isResponse && m.callId === req.callId && m !== a))
+      .message;
+    expect(a.status).toBe(401);
+    expect(b.raw).toBe(a.raw);
+  });
+
   it('challenges with one WWW-Authenticate per algorithm, SHA-256 first, same realm', async () => {
     const { challenge } = await registerWithAuth(client, {
       user: '2001',

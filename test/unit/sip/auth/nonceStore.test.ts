@@ -207,6 +207,27 @@ describe('NonceStore: bounded memory', () => {
     for (const n of used.slice(0, 120)) expect(s.use(n, 2)).toBe('expired');
   });
 
+  it('sweep() stops at the oldest live entry; one used late waits behind it', () => {
+    // Entries are queued by first use, not by issue: the sweep walks only the expired
+    // front (O(expired)), and an entry issued earlier but used later is dropped once the
+    // one queued before it expires. Its age is read from the nonce, so it is never
+    // accepted meanwhile.
+    const clock = new FakeClock();
+    const s = store(clock);
+    const early = s.issue();
+    clock.advance(LIFETIME / 2);
+    const late = s.issue();
+    expect(s.use(late, 1)).toBe('accepted');
+    expect(s.use(early, 1)).toBe('accepted');
+    clock.advance(LIFETIME / 2);
+    expect(s.inspect(early)).toBe('expired');
+    expect(s.sweep()).toBe(0);
+    expect(s.trackedCount).toBe(2);
+    clock.advance(LIFETIME / 2);
+    expect(s.sweep()).toBe(2);
+    expect(s.trackedCount).toBe(0);
+  });
+
   it('sweep() drops expired entries; use() purges a few lazily', () => {
     const clock = new FakeClock();
     const s = store(clock);
