@@ -36,7 +36,10 @@
  * main thread's from /proc/self/task/PID/stat; "batches" = messages to the writer thread
  * per call; "switches" = voluntary context switches of all the process's threads per call
  * (each is a thread going to sleep, so about one wake-up each: what the messages between
- * threads cost beyond their own work). Everything is bounded in count and
+ * threads cost beyond their own work); "page faults" = minor page faults of the whole
+ * process per call (process.resourceUsage(): fresh memory touched, e.g. a worker's batch
+ * buffers and WAV blocks when the writer thread falls behind and they do not come back
+ * for reuse, docs/architecture.md §7.6). Everything is bounded in count and
  * time; each run's process is waited for (at most 120 s) and killed by its PID past that.
  */
 import { spawnSync } from 'node:child_process';
@@ -224,6 +227,7 @@ async function runChild([, dist, rec, dir, n, rate, hold, via = 'engine']) {
     const t0 = await threads();
     const m0 = mainThreadMs();
     const s0 = switches();
+    const f0 = process.resourceUsage().minorPageFault;
     const c0 = process.cpuUsage();
     const start = performance.now();
     const calls = [];
@@ -234,6 +238,7 @@ async function runChild([, dist, rec, dir, n, rate, hold, via = 'engine']) {
     }
     await Promise.all(calls);
     const c = process.cpuUsage(c0);
+    const f1 = process.resourceUsage().minorPageFault;
     const m1 = mainThreadMs();
     const s1 = switches();
     const t1 = await threads();
@@ -244,6 +249,7 @@ async function runChild([, dist, rec, dir, n, rate, hold, via = 'engine']) {
         sys: us(c.system),
         main: us((m1 - m0) * 1000),
         switches: (s1 - s0) / N,
+        faults: (f1 - f0) / N,
         workers: us((t1.workers - t0.workers) * 1000),
         writer: us((t1.writer - t0.writer) * 1000),
         batches: (t1.batches - t0.batches) / N,
@@ -331,17 +337,17 @@ async function main() {
     '',
     `- machine: ${m.nproc} CPU (${m.cpu}), kernel ${m.kernel}, ${m.memGb} GB RAM; node ${m.node}; load average at start ${m.load}, at end ${loadavg()}`,
     `- command: \`${commandLine('cpsRecording.bench.mjs')}\``,
-    `- setup: ${o.calls} calls at ${o.rate}/s held ${o.hold} ms per run, 2 workers; ${o.via === 'server' ? "each call through the server's CallMedia and RecordingTap" : 'each call through the MediaEngine API, each step awaited'}; recording = stereo WAV + the sidecar written at the start and rewritten at the end; runs interleaved (per round every build off then on), ${o.repeat} round(s); CPU of the whole process per call (µs), the main thread's, the workers' and the writer's share; voluntary context switches per call (all threads); recordings in ${path.dirname(dir)}, a folder per run, all removed after the last run`,
+    `- setup: ${o.calls} calls at ${o.rate}/s held ${o.hold} ms per run, 2 workers; ${o.via === 'server' ? "each call through the server's CallMedia and RecordingTap" : 'each call through the MediaEngine API, each step awaited'}; recording = stereo WAV + the sidecar written at the start and rewritten at the end; runs interleaved (per round every build off then on), ${o.repeat} round(s); CPU of the whole process per call (µs), the main thread's, the workers' and the writer's share; voluntary context switches and minor page faults per call (all threads); recordings in ${path.dirname(dir)}, a folder per run, all removed after the last run`,
     '',
-    '| build | recording | runs | µs CPU/call (median) | of which sys | main thread | workers | writer | writer batches/call | switches/call | runs (µs/call) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| build | recording | runs | µs CPU/call (median) | of which sys | main thread | workers | writer | writer batches/call | switches/call | page faults/call | runs (µs/call) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const dist of dists) {
     for (const rec of ['off', 'on']) {
       const rs = rows.filter((r) => r.dist === dist && r.rec === rec);
       const med = (k) => Math.round(median(rs.map((r) => r[k])));
       lines.push(
-        `| ${dist} | ${rec} | ${rs.length} | ${med('us')} | ${med('sys')} | ${med('main')} | ${med('workers')} | ${med('writer')} | ${median(rs.map((r) => r.batches)).toFixed(2)} | ${median(rs.map((r) => r.switches)).toFixed(1)} | ${rs.map((r) => r.us).join(', ')} |`,
+        `| ${dist} | ${rec} | ${rs.length} | ${med('us')} | ${med('sys')} | ${med('main')} | ${med('workers')} | ${med('writer')} | ${median(rs.map((r) => r.batches)).toFixed(2)} | ${median(rs.map((r) => r.switches)).toFixed(1)} | ${Math.round(median(rs.map((r) => r.faults)))} | ${rs.map((r) => r.us).join(', ')} |`,
       );
     }
   }
