@@ -161,6 +161,20 @@ class Harness {
     return port;
   }
 
+  /** Room 1 with legs 1 and 2 hearing each other (a call), recording `tracks`. */
+  async roomOfTwo(tracks: [number[], number[]]): Promise<void> {
+    await this.run({ type: 'createRoom', roomId: 1 });
+    await this.run({
+      type: 'setRoutes',
+      roomId: 1,
+      members: [
+        { legId: 1, hears: [{ legId: 2, gain: 1 }] },
+        { legId: 2, hears: [{ legId: 1, gain: 1 }] },
+      ],
+      recordingTracks: tracks,
+    });
+  }
+
   stats(): Promise<StatsReport> {
     return this.run({ type: 'getStats', legId: null }) as Promise<StatsReport>;
   }
@@ -179,16 +193,7 @@ async function scenario(io: PacketIo, viaRoom = false) {
     const portA = await h.leg(1, a, 101);
     const portB = await h.leg(2, b, 96);
     if (viaRoom) {
-      await h.run({ type: 'createRoom', roomId: 1 });
-      await h.run({
-        type: 'setRoutes',
-        roomId: 1,
-        members: [
-          { legId: 1, hears: [{ legId: 2, gain: 1 }] },
-          { legId: 2, hears: [{ legId: 1, gain: 1 }] },
-        ],
-        recordingTracks: [[], []],
-      });
+      await h.roomOfTwo([[], []]);
     } else {
       await h.run({ type: 'setSources', legId: 2, sources: [1] });
       await h.run({ type: 'setSources', legId: 1, sources: [2] });
@@ -324,16 +329,7 @@ async function recordedCall(io: PacketIo, recordingPath: string) {
   try {
     const portA = await h.leg(1, a, 101);
     const portB = await h.leg(2, b, 96);
-    await h.run({ type: 'createRoom', roomId: 1 });
-    await h.run({
-      type: 'setRoutes',
-      roomId: 1,
-      members: [
-        { legId: 1, hears: [{ legId: 2, gain: 1 }] },
-        { legId: 2, hears: [{ legId: 1, gain: 1 }] },
-      ],
-      recordingTracks: [[1], [2]],
-    });
+    await h.roomOfTwo([[1], [2]]);
     let seq = 100;
     let ts = 8000;
     // Paced on the clock, not by sleeping 20 ms after each (which drifts behind the RTP
