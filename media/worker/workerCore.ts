@@ -81,10 +81,11 @@ function arm(leg: WorkerLeg, now: number): void {
 
 /**
  * The longest slice (ms) of the rooms' frames or recording drains before the packet path
- * gets a turn (slicedRun.ts, docs/architecture.md §3.5): well under the 4 ms a half of the
- * native io's arena holds at 30 000 datagrams/s per worker.
+ * gets a turn (slicedRun.ts, docs/architecture.md §3.5); 1 keeps it well under the 4 ms a
+ * half of the native io's arena holds at 30 000 datagrams/s per worker. Off (0: one turn)
+ * by default until a measurement shows slicing pays (see §3.5).
  */
-export const ROOM_SLICE_MS = sliceFromEnv(process.env.CALLWATCH_ROOM_SLICE_MS) ?? 1;
+export const ROOM_SLICE_MS = sliceFromEnv(process.env.CALLWATCH_ROOM_SLICE_MS) ?? 0;
 
 /** `CALLWATCH_ROOM_SLICE_MS` (A/B measurements): ms, `0` for no slicing (one turn). */
 function sliceFromEnv(value: string | undefined): number | undefined {
