@@ -253,18 +253,22 @@ async function bed(DIST) {
   };
   const turn = () => new Promise((resolve) => setImmediate(resolve));
   const queued = () => (core.roomFrames?.pending ?? 0) + (core.recordingDrains?.pending ?? 0);
+  /** The next tick's packets, one per leg, arrivals spread over it as from independent phones. */
+  function arrive() {
+    simMs += 20;
+    const f = tick % 50;
+    for (let r = 0; r < legs.length; r++) {
+      const ls = legs[r];
+      deliver(ls[0], payloads[0][f], simMs - 7);
+      deliver(ls[1], payloads[1][f], simMs - 5);
+      deliver(ls[2], payloads[2][f], simMs - 3);
+    }
+  }
   /** --turns: `n` ticks through the core's frame and sweep; the CPU µs of each turn. */
   async function runTurns(n) {
     const turns = [];
     for (let t = 0; t < n; t++, tick++) {
-      simMs += 20;
-      const f = tick % 50;
-      for (let r = 0; r < legs.length; r++) {
-        const ls = legs[r];
-        deliver(ls[0], payloads[0][f], simMs - 7);
-        deliver(ls[1], payloads[1][f], simMs - 5);
-        deliver(ls[2], payloads[2][f], simMs - 3);
-      }
+      arrive();
       const work = [() => core.frame(tick + 1, simMs, simMs)];
       if (tick % 5 === 4) work.push(() => core.sweep());
       for (const w of work) {
@@ -283,15 +287,7 @@ async function bed(DIST) {
   }
   function runTicks(n) {
     for (let t = 0; t < n; t++, tick++) {
-      simMs += 20;
-      const f = tick % 50;
-      for (let r = 0; r < legs.length; r++) {
-        const ls = legs[r];
-        // Arrivals spread over the tick, as from independent phones.
-        deliver(ls[0], payloads[0][f], simMs - 7);
-        deliver(ls[1], payloads[1][f], simMs - 5);
-        deliver(ls[2], payloads[2][f], simMs - 3);
-      }
+      arrive();
       for (let r = 0; r < rooms.length; r++) rooms[r].frame(tick, simMs);
       if (tick % 5 === 4) for (let r = 0; r < rooms.length; r++) rooms[r].drainRecording(simMs);
     }

@@ -150,7 +150,8 @@ export function tapRelayed(leg: WorkerLeg, msg: Buffer, length: number, arrivalM
   const kind = leg.payloads.kindOf[rtpPayloadType(msg)]!;
   const offset = rtpPayloadOffset(msg, length);
   const end = rtpPayloadEnd(msg, length);
-  if (kind === KIND_NONE || kind === KIND_TELEPHONE_EVENT || offset === RTP_INVALID) return;
+  if (kind === KIND_NONE || kind === KIND_TELEPHONE_EVENT) return;
+  if (offset === RTP_INVALID || end === RTP_INVALID) return; // the route relays neither
   tap.push(leg.recordSlot, kind, msg, offset, end, arrivalMs);
 }
 
