@@ -94,12 +94,28 @@ bool EventThread::SetRoute(uint32_t token, const Route& route) {
   if (sockets_.count(token) == 0) return false;
   auto dst = sockets_.find(route.dstToken);
   if (dst == sockets_.end()) return false;
+  if (Holds(token)) return false;
   Route& r = routes_[token];
   r = route;
   r.dstFd = dst->second;
   r.srcToken = token;
   if (r.tap && tap_.empty()) tap_.resize(TAP_CAPACITY);
   return true;
+}
+
+// Whether the half the thread filled and has not handed over yet holds a datagram of
+// `token` for JavaScript (socketsMutex_ held). A route set now would relay the source's
+// next datagram at once, ahead of that one, which JavaScript gets only after it.
+bool EventThread::Holds(uint32_t token) const {
+  const Arena& a = half_[heldHalf_];
+  for (uint32_t slot = 0; slot < heldSlots_; slot++) {
+    const int32_t* meta = a.meta + static_cast<size_t>(slot) * META_INTS;
+    if (static_cast<uint32_t>(meta[META_TOKEN]) == token &&
+        (meta[META_FLAGS] & META_FLAG_RELAYED) == 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
 uint32_t EventThread::TakeTapped(uint8_t* out, uint32_t capacity) {
@@ -139,17 +155,20 @@ uint32_t EventThread::TakeCounts(double* out, uint32_t max) {
 void EventThread::RelayRun(Route& route, uint32_t first, uint32_t end) {
   const Arena& a = half_[cur_];  // the half the thread fills
   for (uint32_t slot = first; slot < end; slot++) {
+    // Once one datagram is JavaScript's, so is every later one (Route::yielded).
+    if (route.yielded) return;
     int32_t* meta = a.meta + static_cast<size_t>(slot) * META_INTS;
-    if (meta[META_FLAGS] != 0) continue;  // IPv6, truncated or an error: JavaScript's
     const uint8_t* data = a.data + static_cast<size_t>(slot) * a.slotBytes;
     uint32_t length = static_cast<uint32_t>(meta[META_LENGTH]);
     uint8_t* out = relayData_.data() + static_cast<size_t>(slot) * a.slotBytes;
-    // A tapped packet the tap has no room for stays JavaScript's (it records it itself).
+    // IPv6, truncated or an error is JavaScript's; so is a tapped packet the tap has no
+    // room for (JavaScript records it itself).
     uint32_t tapBytes = route.tap ? TapEntryBytes(length) : 0;
-    if (tapBytes > TAP_CAPACITY - tapUsed_) continue;
-    if (!PrepareRelay(route, data, length, meta[META_ADDR], meta[META_PORT],
-                      a.arrival[slot], out)) {
-      continue;
+    if (meta[META_FLAGS] != 0 || tapBytes > TAP_CAPACITY - tapUsed_ ||
+        !PrepareRelay(route, data, length, meta[META_ADDR], meta[META_PORT], a.arrival[slot],
+                      out)) {
+      route.yielded = true;
+      return;
     }
     if (tapBytes != 0) {
       uint8_t* entry = tap_.data() + tapUsed_;
@@ -249,6 +268,9 @@ uint32_t EventThread::ReadRound(const epoll_event* events, int count, bool* forJ
       *forJs = true;
     }
   }
+  // Held until HandOver gives it to JavaScript (SetRoute looks there: Holds).
+  heldHalf_ = cur_;
+  heldSlots_ = *forJs ? filled : 0;
   return filled;
 }
 
@@ -310,6 +332,11 @@ void EventThread::HandOver(uint32_t filled) {
     readyFirst_ = cur_ * half_[0].slots;
   }
   notify_(context_);
+  {
+    // Handed over: JavaScript gets these slots before anything read from now on.
+    std::lock_guard<std::mutex> lock(socketsMutex_);
+    heldSlots_ = 0;
+  }
   cur_ ^= 1;
 }
 

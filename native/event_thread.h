@@ -54,7 +54,9 @@ class EventThread {
   // Stops watching `token` and closes its fd. Safe while the thread reads.
   void Remove(uint32_t token);
   // Relays the RTP datagrams of `token` natively along `route` (replacing its route).
-  // False when `token` is not open.
+  // False when `token` or the route's destination is not open, or when a datagram of
+  // `token` the thread read is still on its way to JavaScript (Holds): JavaScript asks
+  // again once it has it.
   bool SetRoute(uint32_t token, const Route& route);
   // Stops relaying `token`; copies the route's state into `state` (STATE_COUNT doubles)
   // and what it counted since the last take into `counts` (COUNT_FIELDS doubles), and
@@ -93,6 +95,7 @@ class EventThread {
   void RelayRun(Route& route, uint32_t first, uint32_t end);
   void SendRelayed();
   void HandOver(uint32_t filled);
+  bool Holds(uint32_t token) const;
 
   Arena arena_;
   Arena half_[2];     // the arena's two halves (Start)
@@ -122,6 +125,10 @@ class EventThread {
   std::mutex socketsMutex_;  // held while the thread reads, and by Add/Remove
   std::unordered_map<uint32_t, int> sockets_;
   std::unordered_map<uint32_t, Route> routes_;  // by source token, under socketsMutex_
+  // The half the last round filled, while it waits for HandOver (under socketsMutex_):
+  // its first heldSlots_ slots, 0 when it holds nothing for JavaScript or was handed over.
+  uint32_t heldHalf_ = 0;
+  uint32_t heldSlots_ = 0;
   // Tapped routes' datagrams since JavaScript last took them (under socketsMutex_;
   // reserved on the first tapped route).
   std::vector<uint8_t> tap_;

@@ -86,6 +86,10 @@ struct Route {
   // The source's recording taps what it relays (TAP_*), under the source's token.
   bool tap = false;
   uint32_t srcToken = 0;
+  // The route left a datagram of its source to JavaScript: it relays nothing more until
+  // JavaScript takes it back (ClearRoute), so the source's datagrams leave in the order
+  // they came (JavaScript relays the one it was left before anything after it).
+  bool yielded = false;
   // The segment (see StateField).
   uint32_t sourceSsrc = 0;
   uint32_t seqOffset = 0;

@@ -106,6 +106,24 @@ export class FastRelay {
     for (const source of leg.sources) this.release(source);
   }
 
+  /**
+   * Asks for `source`'s route once the io's current delivery is over (a microtask: before
+   * the native io gets its slots back). A later run of the same delivery may still hold a
+   * datagram of this source, and a route set before JavaScript has it would relay the
+   * source's next datagram ahead of it (RFC 3550 order at the listener).
+   */
+  installSoon(source: WorkerLeg): void {
+    if (!ENABLED || source.pair.relay === undefined || this.pending.has(source)) return;
+    this.pending.add(source);
+    if (this.pending.size === 1) queueMicrotask(this.installPending);
+  }
+
+  private readonly pending = new Set<WorkerLeg>();
+  private readonly installPending = (): void => {
+    for (const source of this.pending) this.tryInstall(source);
+    this.pending.clear();
+  };
+
   /** Puts `source` on the fast path if it is eligible (see above) and the io can. */
   tryInstall(source: WorkerLeg): void {
     if (!ENABLED || source.fastTo !== null || source.pair.relay === undefined) return;

@@ -564,7 +564,7 @@ export class WorkerCore {
             this.internalError(leg, error);
           }
         }
-        if (leg.fastTo === null && leg.listeners.length === 1) fast.tryInstall(leg);
+        if (leg.fastTo === null && leg.listeners.length === 1) fast.installSoon(leg);
       },
       rtcp: (batch) => {
         const { buffers, lengths, addresses, ports, arrivalMs } = batch;

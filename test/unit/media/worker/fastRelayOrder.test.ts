@@ -1,0 +1,160 @@
+/**
+ * The relay fast path keeps a source's order while its route is taken back and set again
+ * under a busy JavaScript thread (media/worker/fastRelay.ts, native/event_thread.cc): the
+ * event thread goes on reading while JavaScript drains the other half of the arena, so a
+ * route set while a datagram of its source is still on its way to JavaScript, or kept
+ * after it left one to JavaScript, would relay the next datagram ahead of it. The
+ * listener must see the source's packets in the order they were sent (RFC 3550: a relay
+ * does not reorder). Real UDP on 127.0.0.1; the source sends from a thread of its own,
+ * so it keeps sending while the test's thread is busy.
+ */
+import dgram from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { NativePacketIo } from '../../../../media/io/nativePacketIo.js';
+import type { Command, WorkerConfig, WorkerEvent } from '../../../../media/worker/protocol.js';
+import { WorkerCore } from '../../../../media/worker/workerCore.js';
+import { allocatePortBlock } from '../../../helpers/ports.js';
+
+const HOST = '127.0.0.1';
+const CONFIG: WorkerConfig = {
+  index: 0,
+  address: HOST,
+  rtpTimeoutMs: 0,
+  latchWindowMs: 2000,
+  statsIntervalMs: 0,
+  rtcpIntervalMs: 5000,
+  sweepIntervalMs: 50,
+  jitter: { minDepthMs: 40, maxDepthMs: 200 },
+};
+const PACKETS = 3000;
+
+type CommandBody = Command extends infer C ? (C extends Command ? Omit<C, 'id'> : never) : never;
+
+/** Sends PACKETS RTP packets (PCMU, seq 0..) to `port`, one every ~0.5 ms, from its own thread. */
+const SENDER = `
+const dgram = require('node:dgram');
+const { workerData, parentPort } = require('node:worker_threads');
+const s = dgram.createSocket('udp4');
+const sab = new Int32Array(new SharedArrayBuffer(4));
+s.bind(0, '127.0.0.1', async () => {
+  for (let i = 0; i < workerData.packets; i++) {
+    const b = Buffer.alloc(12 + 160, 0xff);
+    b[0] = 0x80; b[1] = 0;
+    b.writeUInt16BE(i & 0xffff, 2);
+    b.writeUInt32BE((i * 160) >>> 0, 4);
+    b.writeUInt32BE(0x5eed0001, 8);
+    b.writeUInt32BE(i, 12); // the packet's number, read back by the listener
+    await new Promise((r) => s.send(b, workerData.port, '127.0.0.1', r));
+    if (i % 2 === 1) Atomics.wait(sab, 0, 0, 1);
+  }
+  s.close(() => parentPort.postMessage('done'));
+});
+`;
+
+function bind(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', reject);
+    s.bind(port, HOST, () => resolve(s));
+  });
+}
+
+async function evenPort(): Promise<number> {
+  const base = await allocatePortBlock(4);
+  return base % 2 === 0 ? base : base + 1;
+}
+
+describe('relay fast path order', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('relays a source in order while its route comes and goes under a busy thread', async () => {
+    const events: WorkerEvent[] = [];
+    const core = new WorkerCore(CONFIG, { post: (e) => events.push(e) }, new NativePacketIo());
+    cleanups.push(() => core.close());
+    let nextId = 1;
+    const run = async (body: CommandBody): Promise<void> => {
+      const id = nextId++;
+      core.handle({ ...body, id });
+      for (;;) {
+        const reply = events.find((e) => e.type === 'reply' && e.id === id);
+        if (reply?.type === 'reply') {
+          if (!reply.ok) throw new Error(reply.error.code);
+          return;
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    // The listener's phone: what it receives, in arrival order (the packet's number).
+    const listenerPort = await evenPort();
+    const listener = await bind(listenerPort);
+    cleanups.push(() => new Promise<void>((r) => listener.close(() => r())));
+    const got: number[] = [];
+    listener.on('message', (b) => got.push(b.readUInt32BE(12)));
+    const leg = async (legId: number, remotePort: number): Promise<number> => {
+      const port = await evenPort();
+      await run({
+        type: 'createLeg',
+        leg: {
+          legId,
+          port,
+          codecs: [{ name: 'PCMU', payloadType: 0 }],
+          telephoneEvent: { payloadType: 101 },
+          remote: { address: HOST, port: remotePort, rtcpPort: remotePort + 1 },
+          direction: 'sendrecv',
+          forwardDtmf: true,
+          label: null,
+        },
+      });
+      return port;
+    };
+    const sourcePort = await leg(1, 9); // latches onto the sender's own port
+    await leg(2, listenerPort);
+    await run({ type: 'setSources', legId: 2, sources: [1] });
+
+    const sender = new Worker(SENDER, {
+      eval: true,
+      workerData: { port: sourcePort, packets: PACKETS },
+    });
+    cleanups.push(async () => void (await sender.terminate()));
+    const done = new Promise<void>((resolve) => sender.once('message', () => resolve()));
+    let finished = false;
+    void done.then(() => (finished = true));
+    // The thread is busy for 3 ms at a time (the event thread fills and holds the other
+    // half meanwhile), and every other time a command takes the route back: JavaScript
+    // sets it again after the next datagrams, often while the held half has some.
+    let round = 0;
+    while (!finished) {
+      const until = performance.now() + 3;
+      while (performance.now() < until) {
+        // busy
+      }
+      if (round++ % 2 === 0) await run({ type: 'setSources', legId: 2, sources: [1] });
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const stats = await new Promise<unknown>((resolve) => {
+      const id = nextId++;
+      core.handle({ type: 'getStats', legId: null, id });
+      const poll = (): void => {
+        const reply = events.find((e) => e.type === 'reply' && e.id === id);
+        if (reply?.type === 'reply' && reply.ok) resolve(reply.result);
+        else setImmediate(poll);
+      };
+      poll();
+    });
+    const relayed =
+      (stats as { worker: { fastRelay?: { packets: number } } }).worker.fastRelay?.packets ?? 0;
+
+    const backwards = got.filter((n, i) => i > 0 && n < got[i - 1]!).length;
+    // The fast path carried much of it, and the route came and went many times.
+    expect(relayed).toBeGreaterThan(PACKETS / 4);
+    expect(round).toBeGreaterThan(50);
+    expect(got.length).toBeGreaterThan(PACKETS * 0.9);
+    expect({ backwards }).toEqual({ backwards: 0 });
+  }, 30000);
+});
