@@ -33,11 +33,19 @@ export function isLooseRoute(route: NameAddr): boolean {
   return isSipUri(route.uri) && route.uri.params.has('lr');
 }
 
+const METHOD_TEXT = /method/i;
+
 /**
  * A URI made fit for a Request-URI: no `method` parameter and no headers (§19.1.1
  * table 1; §12.2.1.1 "stripping any parameters that are not allowed in a Request-URI").
  */
 export function requestUriText(uriText: string, parsed?: Uri): string {
+  // Without a '?' there are no headers, and without "method" (any case: parameter names
+  // are compared lowercased, never unescaped) no method parameter: the text is fit as it
+  // is, and a dialog's remote target, reused for every request in it, is not parsed again.
+  if (parsed === undefined && !uriText.includes('?') && !METHOD_TEXT.test(uriText)) {
+    return uriText;
+  }
   const uri = parsed ?? attempt(() => parseUri(uriText));
   if (uri === undefined || !isSipUri(uri)) return uriText;
   if (!uri.params.has('method') && uri.headers.length === 0) return uriText;
