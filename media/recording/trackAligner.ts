@@ -28,6 +28,8 @@
  *   re-anchored by arrival too, instead of dropping its audio until `lateMs` is reached.
  */
 
+import type { FrameSource } from './recordingSink.js';
+
 export interface AlignerStats {
   placed: number;
   duplicates: number;
@@ -234,7 +236,7 @@ const NO_RAW = new Int16Array(0);
  * that the track is silent, and `take` writes no samples (the file writes silence in
  * blocks, packetRecorder.ts).
  */
-export class TrackBuffer {
+export class TrackBuffer implements FrameSource {
   private sums: Int32Array = NO_SUMS;
   private raw: Int16Array = NO_RAW;
   private ring: Ring | null = null;
@@ -404,6 +406,34 @@ export class TrackBuffer {
       raw[k] = -1;
     }
     this.written = at;
+    return true;
+  }
+
+  /**
+   * As `take`, straight into one channel of an interleaved frame (a WAV block: recordingSink.ts
+   * FrameSource): the `count` samples, clamped to int16, go to `out[at]`, `out[at + stride]`,
+   * …, zeros where nothing was added, and are cleared for reuse. Returns false when they
+   * were all silent.
+   */
+  takeInto(out: Int16Array, at: number, stride: number, count: number): boolean {
+    let pos = this.written;
+    this.written = pos + count;
+    if (pos >= this.end || pos + count <= this.first) {
+      for (let i = 0, o = at; i < count; i++, o += stride) out[o] = 0;
+      return false;
+    }
+    const sums = this.sums;
+    const mask = this.mask;
+    for (let i = 0, o = at; i < count; i++, o += stride, pos++) {
+      const k = pos & mask;
+      const v = sums[k]!;
+      out[o] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      sums[k] = 0;
+    }
+    if (this.keepRaw) {
+      const raw = this.raw;
+      for (let i = 0, p = this.written - count; i < count; i++, p++) raw[p & mask] = -1;
+    }
     return true;
   }
 
