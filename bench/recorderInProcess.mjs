@@ -22,8 +22,11 @@
  * recorded as a stereo 8 kHz WAV (`--format wav`) or G.711 WAV (`--format wav-g711`).
  * The first second is not measured (rings taken, code compiled).
  *
- * Measured: this thread's CPU (/proc/thread-self/schedstat, as the worker's own stats read
- * it; not V8's helper threads) per phase, in µs per recorded packet; the writer thread's
+ * Measured, in µs per recorded packet: the wall time of `take` and `drain` (synchronous; a
+ * thread's CPU clock, /proc/thread-self/schedstat, is only brought up to date at scheduler
+ * ticks and switches, too coarse for one phase); this thread's CPU over the whole measured
+ * window (schedstat, as the worker's own stats read it: every phase, the writer client's
+ * turns, timers, GC on this thread; not V8's helper threads); the writer thread's
  * CPU per packet (its own stats); with --alloc, the heap's growth per packet (heap used
  * between phases, a phase that saw a scavenge skipped; the CPU figures are then not
  * comparable with a run without it: process.memoryUsage is not cheap). A/B: `--dist` twice (e.g. a copy
@@ -163,20 +166,22 @@ async function runRound(b) {
     const source = legOfPair.get(pair);
     if (source !== undefined) b.tapRelayed(source, msg, length, at);
   };
-  const cpu = { take: 0, drain: 0, hand: 0 };
+  const wall = { take: 0, drain: 0 };
   const grow = { take: 0, drain: 0, hand: 0 };
   let packets = 0;
   const w0 = (await b.writer.stats()).cpuMs;
   let measuring = false;
+  let cpu0 = 0;
   for (let s = 0; s < sweeps; s++) {
     if (s === 1000 / SWEEP_MS) {
       measuring = true;
       await sleep(40); // the writer's answers to the warm-up's blocks
+      cpu0 = threadMs();
     }
     const now = t0 + (s + 1) * SWEEP_MS + 1;
     const image = images[s];
-    let c0 = threadMs();
     let h0 = heap();
+    const m0 = performance.now();
     // take: the addon's memcpy, then nativePacketIo.takeTapped's loop and FastRelay's visit.
     image.buf.copy(tap, 0, 0, image.buf.length);
     const bytes = image.buf.length;
@@ -191,30 +196,26 @@ async function runRound(b) {
       tap.copy(packet, 0, start, start + length);
       record(socket.pair, packet, length, arrivalMs);
     }
-    let c1 = threadMs();
+    const m1 = performance.now();
     let h1 = heap();
     for (const r of recordings) r.drain(now);
-    const c2 = threadMs();
+    const m2 = performance.now();
     const h2 = heap();
     if (measuring) {
-      cpu.take += c1 - c0;
-      cpu.drain += c2 - c1;
+      wall.take += m1 - m0;
+      wall.drain += m2 - m1;
       if (h1 >= h0) grow.take += h1 - h0;
       if (h2 >= h1) grow.drain += h2 - h1;
       packets += image.packets;
     }
     // hand: the writer client's batch (held up to 20 ms) and the answers, until the next sweep.
-    c0 = threadMs();
     h0 = heap();
     await sleep(SWEEP_MS / 4);
     await tick();
-    c1 = threadMs();
     h1 = heap();
-    if (measuring) {
-      cpu.hand += c1 - c0;
-      if (h1 >= h0) grow.hand += h1 - h0;
-    }
+    if (measuring && h1 >= h0) grow.hand += h1 - h0;
   }
+  const cpu = threadMs() - cpu0;
   const w1 = (await b.writer.stats()).cpuMs;
   const stopAt = t0 + (sweeps + 1) * SWEEP_MS;
   const summaries = await Promise.all(recordings.map((r) => r.stop(stopAt)));
@@ -227,11 +228,13 @@ async function runRound(b) {
     build: b.tag,
     round,
     packets,
+    // Wall time of the synchronous phases (a thread's CPU clock is updated at scheduler
+    // ticks and switches only: too coarse per phase), and this thread's CPU over the whole
+    // measured window (the phases, the writer client's turns, timers, GC on this thread).
     usPerPacket: {
-      take: per(cpu.take),
-      drain: per(cpu.drain),
-      hand: per(cpu.hand),
-      total: per(cpu.take + cpu.drain + cpu.hand),
+      take: per(wall.take),
+      drain: per(wall.drain),
+      threadCpu: per(cpu),
     },
     // The whole run's writer CPU (warm-up included) over the measured packets' share.
     writerUsPerPacket: +(((w1 - w0) * 1000) / (packets * (SECS / (SECS - 1)))).toFixed(3),
@@ -274,15 +277,13 @@ for (const b of builds) {
       minUsPerPacket: {
         take: Math.min(...mine.map((r) => r.usPerPacket.take)),
         drain: Math.min(...mine.map((r) => r.usPerPacket.drain)),
-        hand: Math.min(...mine.map((r) => r.usPerPacket.hand)),
-        total: Math.min(...mine.map((r) => r.usPerPacket.total)),
+        threadCpu: Math.min(...mine.map((r) => r.usPerPacket.threadCpu)),
         writer: Math.min(...mine.map((r) => r.writerUsPerPacket)),
       },
       medianUsPerPacket: {
         take: median(mine.map((r) => r.usPerPacket.take)),
         drain: median(mine.map((r) => r.usPerPacket.drain)),
-        hand: median(mine.map((r) => r.usPerPacket.hand)),
-        total: median(mine.map((r) => r.usPerPacket.total)),
+        threadCpu: median(mine.map((r) => r.usPerPacket.threadCpu)),
         writer: median(mine.map((r) => r.writerUsPerPacket)),
       },
     }),
