@@ -356,9 +356,15 @@ export class TrackBuffer implements FrameSource {
     const sums = this.sums;
     const mask = this.mask;
     if (!this.keepRaw) {
-      for (let i = start, b = bytesOffset + start; i < end; i++, b++) {
-        const at = (pos + i) & mask;
-        sums[at] = sums[at]! + table[bytes[b]!]!;
+      // In runs that do not wrap the ring: no mask per sample.
+      const size = this.capacity;
+      for (let i = start; i < end;) {
+        const from = (pos + i) & mask;
+        const run = end - i < size - from ? end - i : size - from;
+        for (let k = from, b = bytesOffset + i, stop = from + run; k < stop; k++, b++) {
+          sums[k] = sums[k]! + table[bytes[b]!]!;
+        }
+        i += run;
       }
       return;
     }
@@ -423,16 +429,19 @@ export class TrackBuffer implements FrameSource {
       return false;
     }
     const sums = this.sums;
-    const mask = this.mask;
-    for (let i = 0, o = at; i < count; i++, o += stride, pos++) {
-      const k = pos & mask;
-      const v = sums[k]!;
-      out[o] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-      sums[k] = 0;
-    }
-    if (this.keepRaw) {
-      const raw = this.raw;
-      for (let i = 0, p = this.written - count; i < count; i++, p++) raw[p & mask] = -1;
+    const size = this.capacity;
+    // In runs that do not wrap the ring: no mask per sample, and the clearing is a fill.
+    for (let o = at, left = count; left > 0;) {
+      const from = pos & this.mask;
+      const run = left < size - from ? left : size - from;
+      for (let k = from, stop = from + run; k < stop; k++, o += stride) {
+        const v = sums[k]!;
+        out[o] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
+      sums.fill(0, from, from + run);
+      if (this.keepRaw) this.raw.fill(-1, from, from + run);
+      pos += run;
+      left -= run;
     }
     return true;
   }

@@ -164,6 +164,30 @@ describe('TrackBuffer.takeInto: straight into one channel of an interleaved fram
   });
 });
 
+describe('TrackBuffer: audio across the end of the ring', () => {
+  it('adds, sums and takes samples whose run wraps the ring, and clears them', () => {
+    const t = new TrackBuffer(256, false);
+    const bytes = Uint8Array.from({ length: 160 }, (_, i) => (i * 29 + 3) & 0xff);
+    const decoded = Array.from(bytes, (b) => ULAW_DECODE[b]!);
+    t.skip(200); // nothing added yet: slots 200-255, then 0-103
+    t.addLaw(200, ULAW_DECODE, bytes, 0, 160, false);
+    t.add(250, new Int16Array(20).fill(1000), 20, null, 0); // summed across the wrap
+    const out = new Int16Array(2 * 160).fill(7);
+    expect(t.takeInto(out, 0, 2, 160)).toBe(true);
+    const expected = decoded.map((v, i) => {
+      const sum = i >= 50 && i < 70 ? v + 1000 : v;
+      return Math.max(-32768, Math.min(32767, sum));
+    });
+    expect(Array.from({ length: 160 }, (_, i) => out[2 * i])).toEqual(expected);
+    expect(Array.from({ length: 160 }, (_, i) => out[2 * i + 1])).toEqual(new Array(160).fill(7));
+    // The slots were cleared: the next turn of the ring holds only what is added then.
+    t.add(456, new Int16Array(160).fill(3), 160, null, 0);
+    const next = new Int16Array(256);
+    t.takeInto(next, 0, 1, 256);
+    expect([...next]).toEqual([...new Array(96).fill(0), ...new Array(160).fill(3)]);
+  });
+});
+
 describe('TrackBuffer: silence and ring reuse', () => {
   it('takes no ring until audio is added, and reports silence without writing samples', () => {
     const t = new TrackBuffer(1024, false);
