@@ -94,6 +94,11 @@ export class PacketQueue {
     return this.count;
   }
 
+  /** The largest payload taken (a quarter of the byte ring); a larger one is refused. */
+  get maxPayload(): number {
+    return this.byteCapacity >> 2;
+  }
+
   /** Queues the payload `msg[from, to)` of an RTP packet. Hot path: no allocation. */
   push(source: number, kind: number, msg: Buffer, from: number, to: number, nowMs: number): void {
     if (this.ring === null && !this.acquire()) {
@@ -102,7 +107,7 @@ export class PacketQueue {
     }
     const n = to - from;
     const size = this.byteCapacity;
-    if (this.count === this.capacity || n <= 0 || n > size >> 2) {
+    if (this.count === this.capacity || n <= 0 || n > this.maxPayload) {
       this.overflow++;
       return;
     }

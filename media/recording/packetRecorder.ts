@@ -1,7 +1,8 @@
 /**
  * The recording tap fed from packets (docs/architecture.md, recording): the packet path
- * queues a copy of every accepted audio payload of a recorded leg (PacketQueue), and this
- * recorder, OFF the packet path (the worker's periodic sweep calls `drain`), decodes them
+ * queues a copy of every accepted audio payload of a recorded leg (PacketQueue; a payload
+ * the relay fast path carried is handed over in the sweep and placed at once, `place`),
+ * and this recorder, OFF the packet path (the worker's periodic sweep calls `drain`), decodes them
  * with stateful decoders from the codec table (G.711 at the file's rate by table as it is
  * summed), aligns them by RTP timestamp
  * (trackAligner.ts), sums the legs of each track, and writes the file in frames.
@@ -21,6 +22,7 @@
 import type { AudioDecoder, Codec } from '../codecs/codec.js';
 import { ALAW_DECODE, ULAW_DECODE } from '../codecs/g711.js';
 import { Downsampler2x, Upsampler2x } from '../dsp/resampler.js';
+import { rtpSequence, rtpSsrc, rtpTimestamp } from '../rtp/rtpHeader.js';
 import { PacketQueue } from './packetQueue.js';
 import type { RecordingSink } from './recordingSink.js';
 import { DROPPED, SourceAligner, TrackBuffer } from './trackAligner.js';
@@ -79,7 +81,23 @@ const TRACK_SECONDS = 1;
 const DECODED = new Int16Array(MAX_DECODED);
 const CONVERTED = new Int16Array(2 * MAX_DECODED);
 
-export class PacketRecorder {
+/**
+ * What a recorded leg feeds (WorkerLeg.recordTap): `push` from the packet path (a copy
+ * queued for the next drain), `place` from the relay fast path's tap (placed at once).
+ */
+export interface RecordTap {
+  push(slot: number, kind: number, msg: Buffer, from: number, to: number, nowMs: number): void;
+  place(
+    slot: number,
+    kind: number,
+    msg: Uint8Array,
+    from: number,
+    to: number,
+    arrivalMs: number,
+  ): void;
+}
+
+export class PacketRecorder implements RecordTap {
   readonly queue = new PacketQueue();
   private readonly sink: RecordingSink;
   private readonly rate: number;
@@ -194,30 +212,88 @@ export class PacketRecorder {
     await this.sink.close();
   }
 
+  /**
+   * The packet path's hand-off (relay.ts step 7): a copy of the payload `msg[from, to)` is
+   * queued, placed at the next drain. Hot path: no allocation.
+   */
+  push(slot: number, kind: number, msg: Buffer, from: number, to: number, nowMs: number): void {
+    this.queue.push(slot, kind, msg, from, to, nowMs);
+  }
+
+  /**
+   * A payload that reaches the recorder off the packet path (the relay fast path's tap,
+   * taken in the worker's sweep or when a route is taken back: relay.ts `tapRelayed`):
+   * placed at once, read where it lies, with no copy into the queue. What is queued is
+   * placed first, so packets are placed in the order they came (docs/architecture.md §3.7).
+   */
+  place(
+    slot: number,
+    kind: number,
+    msg: Uint8Array,
+    from: number,
+    to: number,
+    arrivalMs: number,
+  ): void {
+    const n = to - from;
+    if (this.stopped || n <= 0 || n > this.queue.maxPayload) {
+      this.queue.overflow++; // as the queue counts what it refuses
+      return;
+    }
+    if (this.queue.size > 0) this.placeQueued();
+    this.placePayload(
+      slot,
+      kind,
+      msg,
+      from,
+      n,
+      rtpSsrc(msg),
+      rtpSequence(msg),
+      rtpTimestamp(msg),
+      arrivalMs,
+    );
+  }
+
   private placeQueued(): void {
     const q = this.queue;
     for (let i = q.peek(); i >= 0; i = q.peek()) {
-      this.place(i);
+      this.placePayload(
+        q.source[i]!,
+        q.kind[i]!,
+        q.bytes,
+        q.offset[i]!,
+        q.length[i]!,
+        q.ssrc[i]!,
+        q.sequence[i]!,
+        q.timestamp[i]!,
+        q.arrivalMs[i]!,
+      );
       q.pop();
     }
   }
 
-  private place(i: number): void {
-    const q = this.queue;
-    const src = this.sources[q.source[i]!];
+  /** One payload, `bytes[offset, offset + length)`, with its RTP header's fields. */
+  private placePayload(
+    slot: number,
+    kind: number,
+    bytes: Uint8Array,
+    offset: number,
+    length: number,
+    ssrc: number,
+    seq: number,
+    ts: number,
+    arrivalMs: number,
+  ): void {
+    const src = this.sources[slot];
     if (src === undefined || src === null || src.track < 0) return;
     this.counts.packets++;
-    const kind = q.kind[i]!;
     const codec = this.codecOfKind(kind);
     if (codec === null) {
       this.counts.unsupported++;
       return;
     }
-    const offset = q.offset[i]!;
-    const length = q.length[i]!;
     const law = codec.sampleRate === this.rate ? lawTable(codec) : null;
     if (law !== null) {
-      this.placeLaw(src, i, kind, law, codec, offset, length);
+      this.placeLaw(src, kind, law, codec, bytes, offset, length, ssrc, seq, ts, arrivalMs);
       return;
     }
     if (src.codec !== codec) {
@@ -225,7 +301,7 @@ export class PacketRecorder {
       src.decoder = codec.createDecoder();
       src.codec = codec;
     }
-    const n = src.decoder!.decode(q.bytes, offset, length, DECODED);
+    const n = src.decoder!.decode(bytes, offset, length, DECODED);
     if (n < 0) {
       this.counts.corrupt++;
       return;
@@ -245,31 +321,30 @@ export class PacketRecorder {
       return;
     }
     const track = this.tracks[src.track]!;
-    const pos = this.placeInTrack(src, i, codec, count);
+    const pos = this.placeInTrack(src, ssrc, seq, ts, arrivalMs, codec, count);
     if (pos === DROPPED) return;
     const raw =
       kind === this.passthroughKind && pcm === DECODED && this.trackSources[src.track] === 1;
-    track.add(pos, pcm, count, raw ? q.bytes : null, offset);
+    track.add(pos, pcm, count, raw ? bytes : null, offset);
   }
 
   /**
-   * Where queued packet `i` of `src` (`count` samples of `codec`) goes in its track, by its
-   * RTP timestamp (TrackAligner.place), or DROPPED. Audio beyond the track's buffer (a very
+   * Where a packet of `src` (`count` samples of `codec`) goes in its track, by its RTP
+   * timestamp (TrackAligner.place), or DROPPED. Audio beyond the track's buffer (a very
    * long stall) first has the oldest audio written out to make room.
    */
-  private placeInTrack(src: Source, i: number, codec: Codec, count: number): number {
-    const q = this.queue;
+  private placeInTrack(
+    src: Source,
+    ssrc: number,
+    seq: number,
+    ts: number,
+    arrivalMs: number,
+    codec: Codec,
+    count: number,
+  ): number {
     const track = this.tracks[src.track]!;
-    const arrival = ((q.arrivalMs[i]! - this.startMs) * this.rate) / 1000;
-    const pos = src.aligner.place(
-      q.ssrc[i]!,
-      q.sequence[i]!,
-      q.timestamp[i]!,
-      codec.rtpClockRate,
-      arrival,
-      count,
-      track.written,
-    );
+    const arrival = ((arrivalMs - this.startMs) * this.rate) / 1000;
+    const pos = src.aligner.place(ssrc, seq, ts, codec.rtpClockRate, arrival, count, track.written);
     if (pos === DROPPED) return pos;
     const beyond = pos + count - (track.written + track.capacity);
     if (beyond > 0) this.advanceTo(track.written + Math.ceil(beyond / this.frame) * this.frame);
@@ -283,14 +358,17 @@ export class PacketRecorder {
    */
   private placeLaw(
     src: Source,
-    i: number,
     kind: number,
     table: Int16Array,
     codec: Codec,
+    bytes: Uint8Array,
     offset: number,
     length: number,
+    ssrc: number,
+    seq: number,
+    ts: number,
+    arrivalMs: number,
   ): void {
-    const q = this.queue;
     if (src.codec !== codec) {
       // A change of codec starts the next decoder afresh, as on the decoding path.
       src.decoder?.close();
@@ -299,10 +377,10 @@ export class PacketRecorder {
     }
     const count = length > codec.maxFrameSamples ? codec.maxFrameSamples : length;
     const track = this.tracks[src.track]!;
-    const pos = this.placeInTrack(src, i, codec, count);
+    const pos = this.placeInTrack(src, ssrc, seq, ts, arrivalMs, codec, count);
     if (pos === DROPPED) return;
     const keep = kind === this.passthroughKind && this.trackSources[src.track] === 1;
-    track.addLaw(pos, table, q.bytes, offset, count, keep);
+    track.addLaw(pos, table, bytes, offset, count, keep);
   }
 
   /** Writes whole frames of every track up to monotonic `ms`. */
@@ -313,13 +391,16 @@ export class PacketRecorder {
   /**
    * Writes whole frames of every track up to sample position `target`. A track with nothing
    * added in a frame is written as silence (null) without a pass over its samples; frames
-   * where both tracks are silent are written in one call.
+   * where both tracks are silent are written in one call. A sink that takes frames from the
+   * tracks themselves (`writeFrameFrom`, a 16-bit PCM WAV) gets them so, without scratch.
    */
   private advanceTo(target: number): void {
     const [left, right] = this.tracks;
     const f = this.frame;
     const raw = this.passthroughKind >= 0;
     const sink = this.sink;
+    // Straight into the file's block where it can take the tracks (not received G.711).
+    const direct = !raw && sink.writeFrameFrom !== undefined;
     while (left.written + f <= target) {
       const quiet = Math.min(left.silentUntil, right.silentUntil, target);
       const frames = Math.floor((quiet - left.written) / f);
@@ -328,6 +409,10 @@ export class PacketRecorder {
         right.skip(frames * f);
         if (sink.writeSilence !== undefined) sink.writeSilence(frames);
         else for (let i = 0; i < frames; i++) sink.writeFrame(null, null, null, null);
+        continue;
+      }
+      if (direct) {
+        sink.writeFrameFrom!(left, right);
         continue;
       }
       const l = left.take(this.pcm[0], raw ? this.raw[0] : null, f);

@@ -3,6 +3,15 @@
  * mono) taken in frames of `frameSamples` at `sampleRate`. WavRecorder (16-bit PCM or
  * G.711) and OggOpusRecorder implement it.
  */
+/** A track whose next frame a sink takes straight into its own buffer (TrackBuffer). */
+export interface FrameSource {
+  /**
+   * Takes the next `count` samples (clamped to int16) into `out[at]`, `out[at + stride]`, …,
+   * zeros where the track is silent; false when it was all silent.
+   */
+  takeInto(out: Int16Array, at: number, stride: number, count: number): boolean;
+}
+
 export interface RecordingSink {
   readonly channels: 1 | 2;
   readonly sampleRate: number;
@@ -22,6 +31,13 @@ export interface RecordingSink {
    * null)`, in one call (a recorder whose tracks are silent writes them in blocks).
    */
   writeSilence?(frames: number): void;
+  /**
+   * One frame taken from the two tracks (each `frameSamples`, taken whatever happens to
+   * the frame): the same as `writeFrame` of what they hold, without a copy through a
+   * frame of scratch where the file's layout allows it (16-bit PCM stereo: each track's
+   * samples go straight into the block, interleaved). Not for received G.711 bytes.
+   */
+  writeFrameFrom?(left: FrameSource, right: FrameSource): void;
   /** Bytes of audio on disk. */
   readonly bytesWritten: number;
   readonly framesWritten: number;

@@ -28,6 +28,8 @@
  *   re-anchored by arrival too, instead of dropping its audio until `lateMs` is reached.
  */
 
+import type { FrameSource } from './recordingSink.js';
+
 export interface AlignerStats {
   placed: number;
   duplicates: number;
@@ -234,7 +236,7 @@ const NO_RAW = new Int16Array(0);
  * that the track is silent, and `take` writes no samples (the file writes silence in
  * blocks, packetRecorder.ts).
  */
-export class TrackBuffer {
+export class TrackBuffer implements FrameSource {
   private sums: Int32Array = NO_SUMS;
   private raw: Int16Array = NO_RAW;
   private ring: Ring | null = null;
@@ -354,9 +356,15 @@ export class TrackBuffer {
     const sums = this.sums;
     const mask = this.mask;
     if (!this.keepRaw) {
-      for (let i = start, b = bytesOffset + start; i < end; i++, b++) {
-        const at = (pos + i) & mask;
-        sums[at] = sums[at]! + table[bytes[b]!]!;
+      // In runs that do not wrap the ring: no mask per sample.
+      const size = this.capacity;
+      for (let i = start; i < end;) {
+        const from = (pos + i) & mask;
+        const run = end - i < size - from ? end - i : size - from;
+        for (let k = from, b = bytesOffset + i, stop = from + run; k < stop; k++, b++) {
+          sums[k] = sums[k]! + table[bytes[b]!]!;
+        }
+        i += run;
       }
       return;
     }
@@ -404,6 +412,37 @@ export class TrackBuffer {
       raw[k] = -1;
     }
     this.written = at;
+    return true;
+  }
+
+  /**
+   * As `take`, straight into one channel of an interleaved frame (a WAV block: recordingSink.ts
+   * FrameSource): the `count` samples, clamped to int16, go to `out[at]`, `out[at + stride]`,
+   * …, zeros where nothing was added, and are cleared for reuse. Returns false when they
+   * were all silent.
+   */
+  takeInto(out: Int16Array, at: number, stride: number, count: number): boolean {
+    let pos = this.written;
+    this.written = pos + count;
+    if (pos >= this.end || pos + count <= this.first) {
+      for (let i = 0, o = at; i < count; i++, o += stride) out[o] = 0;
+      return false;
+    }
+    const sums = this.sums;
+    const size = this.capacity;
+    // In runs that do not wrap the ring: no mask per sample, and the clearing is a fill.
+    for (let o = at, left = count; left > 0;) {
+      const from = pos & this.mask;
+      const run = left < size - from ? left : size - from;
+      for (let k = from, stop = from + run; k < stop; k++, o += stride) {
+        const v = sums[k]!;
+        out[o] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
+      sums.fill(0, from, from + run);
+      if (this.keepRaw) this.raw.fill(-1, from, from + run);
+      pos += run;
+      left -= run;
+    }
     return true;
   }
 

@@ -61,6 +61,7 @@ import {
   type FilePart,
   type RecordingFile,
 } from './recordingFile.js';
+import type { FrameSource } from './recordingSink.js';
 
 /** How samples are stored: 16-bit PCM, or G.711 (8-bit µ-law / A-law, RFC 3551 §4.5.14). */
 export type WavEncoding = 'pcm16' | 'mulaw' | 'alaw';
@@ -277,6 +278,8 @@ export class WavRecorder {
   private readonly queue: Buffer[] = [];
   private readonly queueLengths: number[] = [];
   private draining: Promise<void> | null = null;
+  /** Frames of scratch for writeFrameFrom's other cases (made when first needed). */
+  private scratch: [Int16Array, Int16Array] | null = null;
   /** Audio bytes the writes sent so far will have put on file (sendQueued). */
   private sentBytes = 0;
 
@@ -479,6 +482,44 @@ export class WavRecorder {
     this.frames++;
     this.accepted += this.frameBytes;
     if (off + this.frameBytes > this.limit) this.enqueueBlock();
+  }
+
+  /**
+   * One frame taken from two tracks (recordingSink.ts): a 16-bit PCM stereo frame the
+   * recording takes goes straight into the block, each track into its channel, with no
+   * frame of scratch in between; any other (mono, G.711, a frame refused: closed, failed,
+   * full) is taken into scratch and goes through `writeFrame`. Hot path: allocates
+   * nothing (the scratch is made once per recorder, when first needed), never throws.
+   */
+  writeFrameFrom(left: FrameSource, right: FrameSource): void {
+    const n = this.frameSamples;
+    const fb = this.frameBytes;
+    const buf = this.block;
+    if (
+      buf !== null &&
+      this.lawTable === null &&
+      LITTLE_ENDIAN &&
+      this.channels === 2 &&
+      this.closing === null &&
+      this.failure === null &&
+      this.accepted + fb <= this.maxDataBytes
+    ) {
+      const view = sampleView(buf);
+      const at = this.fill >> 1;
+      left.takeInto(view, at, 2, n);
+      right.takeInto(view, at + 1, 2, n);
+      const off = this.fill + fb;
+      this.fill = off;
+      this.frames++;
+      this.accepted += fb;
+      if (off + fb > this.limit) this.enqueueBlock();
+      return;
+    }
+    this.scratch ??= [new Int16Array(n), new Int16Array(n)];
+    const [l, r] = this.scratch;
+    const hasLeft = left.takeInto(l, 0, 1, n);
+    const hasRight = right.takeInto(r, 0, 1, n);
+    this.writeFrame(hasLeft ? l : null, hasRight ? r : null);
   }
 
   /**

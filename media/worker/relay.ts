@@ -143,6 +143,9 @@ export function receiveRtp(
 /**
  * Step 7 for a datagram the io's relay fast path carried (fastRelay.ts: it did steps 1-6
  * and 8 itself): its payload goes to `leg`'s recording, as received, at its arrival time.
+ * This runs in the worker's sweep (or when a route is taken back), not per packet as it
+ * arrives, so the recording places it at once, read where it lies (RecordTap.place): no
+ * copy into the queue, and `msg` is not kept.
  */
 export function tapRelayed(leg: WorkerLeg, msg: Buffer, length: number, arrivalMs: number): void {
   const tap = leg.recordTap;
@@ -152,7 +155,7 @@ export function tapRelayed(leg: WorkerLeg, msg: Buffer, length: number, arrivalM
   const end = rtpPayloadEnd(msg, length);
   if (kind === KIND_NONE || kind === KIND_TELEPHONE_EVENT) return;
   if (offset === RTP_INVALID || end === RTP_INVALID) return; // the route relays neither
-  tap.push(leg.recordSlot, kind, msg, offset, end, arrivalMs);
+  tap.place(leg.recordSlot, kind, msg, offset, end, arrivalMs);
 }
 
 /** Whether `listener` takes a packet of `kind` now; counts the reason when it doesn't. */

@@ -125,7 +125,7 @@ export class RoomRecording {
           this.slots.set(leg, slot);
         }
         trackOfSlot[slot] = track;
-        leg.recordTap = this.recorder.queue;
+        leg.recordTap = this.recorder;
         leg.recordSlot = slot;
       }
     });
@@ -135,7 +135,7 @@ export class RoomRecording {
 
   /** A leg no longer feeds the recording. */
   detach(leg: WorkerLeg): void {
-    if (leg.recordTap === this.recorder.queue) {
+    if (leg.recordTap === this.recorder) {
       leg.recordTap = null;
       leg.recordSlot = -1;
     }

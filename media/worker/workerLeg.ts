@@ -18,7 +18,7 @@ import { DtmfReceiver } from '../dtmf/dtmfReceiver.js';
 import { CHANNEL_RTP } from '../io/packetIo.js';
 import type { PortPair } from '../io/packetIo.js';
 import type { JitterBuffer } from '../mixer/jitterBuffer.js';
-import type { PacketQueue } from '../recording/packetQueue.js';
+import type { RecordTap } from '../recording/packetRecorder.js';
 import { ReceiverStats } from '../rtcp/receiverStats.js';
 import { newReportBlock } from '../rtcp/reportBlock.js';
 import type { ReportBlock } from '../rtcp/reportBlock.js';
@@ -118,10 +118,10 @@ export class WorkerLeg {
   /** Its decoder and rate conversion into the room's mix; null when unused (with jitter). */
   audio: SourceAudio | null = null;
   /**
-   * The recording tap's queue when this leg's audio is recorded (null: it is not), and
-   * the slot its packets are queued under (media/recording/packetRecorder.ts).
+   * The recording this leg's audio feeds (null: it is not recorded), and the slot its
+   * packets go under (media/recording/packetRecorder.ts).
    */
-  recordTap: PacketQueue | null = null;
+  recordTap: RecordTap | null = null;
   recordSlot = -1;
 
   /** Reception statistics of the endpoint's current SSRC. */

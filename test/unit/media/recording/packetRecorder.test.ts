@@ -181,4 +181,54 @@ describe('PacketRecorder, queue → drain → file', () => {
     expect(sink.left.slice(0, 160).every((v) => v === 0)).toBe(true);
     expect(sink.left.slice(320).every((v) => v === 0)).toBe(true);
   });
+
+  it('places a tapped payload at once, where a queued one would go', async () => {
+    const queued = new MemorySink();
+    const tapped = new MemorySink();
+    const q = recorder(queued);
+    const r = recorder(tapped);
+    for (let t = 20; t <= 1000; t += 20) {
+      const i = t / 20;
+      const at = 1000 + t + (i % 4); // 0-3 ms late
+      const msg = packet(i, i * 160, 100 * (i % 7));
+      push(q, 0, msg, at);
+      r.place(0, KIND_PCMU, msg, 12, msg.length, at);
+      msg.fill(0, 12); // the tap's buffer is reused at once: nothing of it may be kept
+      if (t % 100 === 0) {
+        q.drain(1000 + t);
+        r.drain(1000 + t);
+      }
+    }
+    await q.stop(2000);
+    await r.stop(2000);
+    expect(tapped.left).toEqual(queued.left);
+    expect(level(tapped.left, 20, 1000)).toBeGreaterThan(0);
+  });
+
+  it('places what was queued before a tapped payload first (the anchor is the first packet)', async () => {
+    const sink = new MemorySink();
+    const r = recorder(sink);
+    // Packet 1 on time, by the packet path; packet 2 tapped, 15 ms late.
+    push(r, 0, packet(1, 160, 1000), 1040);
+    const late = packet(2, 320, 2000);
+    r.place(0, KIND_PCMU, late, 12, late.length, 1075);
+    await r.stop(1200);
+    // Anchored by packet 1: it ends at 40 ms, packet 2 right after it (60 ms).
+    expect(level(sink.left, 0, 20)).toBe(0);
+    expect(level(sink.left, 20, 40)).toBeGreaterThan(900);
+    expect(level(sink.left, 20, 40)).toBeLessThan(1100);
+    expect(level(sink.left, 40, 60)).toBeGreaterThan(1900);
+    expect(level(sink.left, 60, 200)).toBe(0);
+  });
+
+  it('counts a payload tapped after the stop, and an empty one, as not taken', async () => {
+    const sink = new MemorySink();
+    const r = recorder(sink);
+    const msg = packet(1, 160, 1000);
+    r.place(0, KIND_PCMU, msg, 12, 12, 1020);
+    await r.stop(1100);
+    r.place(0, KIND_PCMU, msg, 12, msg.length, 1120);
+    expect(r.stats.overflow).toBe(2);
+    expect(level(sink.left, 0, 100)).toBe(0);
+  });
 });

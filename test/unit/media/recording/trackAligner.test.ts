@@ -115,6 +115,79 @@ describe('TrackBuffer', () => {
   });
 });
 
+describe('TrackBuffer.takeInto: straight into one channel of an interleaved frame', () => {
+  it('gives the samples of take, clamped, every stride-th, zeros where silent', () => {
+    const fill = (t: TrackBuffer): void => {
+      t.add(40, new Int16Array(160).fill(20000), 160, null, 0);
+      t.add(120, new Int16Array(160).fill(20000), 160, null, 0); // summed: clamped
+      t.add(
+        100,
+        Int16Array.from({ length: 40 }, (_, i) => -900 * i),
+        40,
+        null,
+        0,
+      ); // < -32768
+    };
+    const a = new TrackBuffer(1024, false);
+    const b = new TrackBuffer(1024, false);
+    fill(a);
+    fill(b);
+    const frame = new Int16Array(160);
+    const out = new Int16Array(2 * 160);
+    for (let f = 0; f < 3; f++) {
+      out.fill(999);
+      const had = a.take(frame, null, 160);
+      expect(b.takeInto(out, 1, 2, 160)).toBe(had);
+      const mine = Array.from({ length: 160 }, (_, i) => out[2 * i + 1]);
+      expect(mine).toEqual(had ? [...frame] : new Array(160).fill(0));
+      expect(out.filter((_, i) => i % 2 === 0).every((v) => v === 999)).toBe(true);
+      expect(b.written).toBe(a.written);
+    }
+    expect(Math.max(...out.filter((_, i) => i % 2 === 1))).toBe(0); // 320-480: silent
+    expect(a.take(frame, null, 160)).toBe(false);
+  });
+
+  it('clears what it takes, sums and kept bytes, for the ring`s next turn', () => {
+    const t = new TrackBuffer(256, true);
+    const out = new Int16Array(256);
+    t.add(0, new Int16Array(160).fill(7), 160, new Uint8Array(160).fill(3), 0);
+    expect(t.takeInto(out, 0, 1, 160)).toBe(true);
+    expect(out[0]).toBe(7);
+    // The same ring slots, one turn later: only the new audio, its bytes passed through.
+    t.takeInto(out, 0, 1, 96);
+    t.add(256, new Int16Array(160).fill(5), 160, new Uint8Array(160).fill(9), 0);
+    const frame = new Int16Array(160);
+    const raw = new Int16Array(160);
+    expect(t.take(frame, raw, 160)).toBe(true);
+    expect([...frame]).toEqual(new Array(160).fill(5));
+    expect([...raw]).toEqual(new Array(160).fill(9));
+  });
+});
+
+describe('TrackBuffer: audio across the end of the ring', () => {
+  it('adds, sums and takes samples whose run wraps the ring, and clears them', () => {
+    const t = new TrackBuffer(256, false);
+    const bytes = Uint8Array.from({ length: 160 }, (_, i) => (i * 29 + 3) & 0xff);
+    const decoded = Array.from(bytes, (b) => ULAW_DECODE[b]!);
+    t.skip(200); // nothing added yet: slots 200-255, then 0-103
+    t.addLaw(200, ULAW_DECODE, bytes, 0, 160, false);
+    t.add(250, new Int16Array(20).fill(1000), 20, null, 0); // summed across the wrap
+    const out = new Int16Array(2 * 160).fill(7);
+    expect(t.takeInto(out, 0, 2, 160)).toBe(true);
+    const expected = decoded.map((v, i) => {
+      const sum = i >= 50 && i < 70 ? v + 1000 : v;
+      return Math.max(-32768, Math.min(32767, sum));
+    });
+    expect(Array.from({ length: 160 }, (_, i) => out[2 * i])).toEqual(expected);
+    expect(Array.from({ length: 160 }, (_, i) => out[2 * i + 1])).toEqual(new Array(160).fill(7));
+    // The slots were cleared: the next turn of the ring holds only what is added then.
+    t.add(456, new Int16Array(160).fill(3), 160, null, 0);
+    const next = new Int16Array(256);
+    t.takeInto(next, 0, 1, 256);
+    expect([...next]).toEqual([...new Array(96).fill(0), ...new Array(160).fill(3)]);
+  });
+});
+
 describe('TrackBuffer: silence and ring reuse', () => {
   it('takes no ring until audio is added, and reports silence without writing samples', () => {
     const t = new TrackBuffer(1024, false);

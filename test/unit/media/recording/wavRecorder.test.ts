@@ -14,6 +14,7 @@ import {
   staggerFirstBlockMs,
   type WavFile,
 } from '../../../../media/recording/wavRecorder.js';
+import { TrackBuffer } from '../../../../media/recording/trackAligner.js';
 import { parseWav } from '../../../helpers/goertzel.js';
 
 const N = 160;
@@ -406,6 +407,60 @@ describe('WavRecorder over an injected file', () => {
     const left = Array.from({ length: 8 * N }, (_, i) => (i < 5 * N ? i : 0));
     expect([...wav.channelData[0]!]).toEqual(left);
     expect([...wav.channelData[1]!]).toEqual(left.map((v) => -v || 0));
+  });
+
+  it('writeFrameFrom writes the bytes writeFrame writes, stereo and mono', async () => {
+    /** Left: a ramp with a summed (clamped) stretch; right: silent in frames 1 and 3. */
+    const tracks = (): TrackBuffer[] => {
+      const t = [new TrackBuffer(1024, false), new TrackBuffer(1024, false)];
+      for (let f = 0; f < 5; f++) {
+        t[0]!.add(f * N, ramp(f * 5000 - 10000, 97), N, null, 0);
+        if (f === 2) t[0]!.add(f * N + 40, constant(30000, 80), 80, null, 0);
+        if (f % 2 === 0) t[1]!.add(f * N, ramp(-f * 300, -3), N, null, 0);
+      }
+      return t;
+    };
+    for (const channels of [2, 1] as const) {
+      const byFrame = new MemoryFile();
+      const byTrack = new MemoryFile();
+      const a = await recorder(byFrame, channels);
+      const b = await recorder(byTrack, channels);
+      const [l, r] = tracks();
+      const frames = [new Int16Array(N), new Int16Array(N)] as const;
+      for (let f = 0; f < 5; f++) {
+        const hasL = l!.take(frames[0], null, N);
+        const hasR = r!.take(frames[1], null, N);
+        a.writeFrame(hasL ? frames[0] : null, hasR ? frames[1] : null);
+      }
+      const [l2, r2] = tracks();
+      for (let f = 0; f < 5; f++) b.writeFrameFrom(l2!, r2!);
+      await a.close();
+      await b.close();
+      expect(b.framesWritten).toBe(5);
+      expect(byTrack.data.length).toBe(44 + 5 * FRAME * channels);
+      expect(byTrack.data.equals(byFrame.data)).toBe(true);
+      expect(byTrack.writes).toEqual(byFrame.writes);
+      const left = parseWav(byTrack.data).channelData[0]!;
+      if (channels === 2) expect(Math.max(...left)).toBe(32767); // the clamped stretch
+    }
+  });
+
+  it('writeFrameFrom takes the tracks also when the frame is refused (full, closed)', async () => {
+    const file = new MemoryFile();
+    const rec = await WavRecorder.create(file, { channels: 2, maxDataBytes: FRAME * 2 });
+    const tracks = [new TrackBuffer(1024, false), new TrackBuffer(1024, false)];
+    tracks[0]!.add(0, constant(1000, 3 * N), 3 * N, null, 0);
+    rec.writeFrameFrom(tracks[0]!, tracks[1]!);
+    rec.writeFrameFrom(tracks[0]!, tracks[1]!); // would pass maxDataBytes
+    expect(rec.error).toBeInstanceOf(WavRecorderError);
+    expect(rec.droppedFrames).toBe(1);
+    expect(tracks.map((t) => t.written)).toEqual([2 * N, 2 * N]);
+    await rec.close().catch(() => undefined);
+    rec.writeFrameFrom(tracks[0]!, tracks[1]!);
+    expect(tracks.map((t) => t.written)).toEqual([3 * N, 3 * N]);
+    expect(tracks[0]!.silent).toBe(true);
+    expect(readWavHeader(file.data).dataBytes).toBe(FRAME * 2);
+    expect([...parseWav(file.data).channelData[0]!]).toEqual(new Array(N).fill(1000));
   });
 
   it('staggers first blocks over the sweeps: 1 s blocks in 10 steps of 100 ms', () => {
