@@ -12,6 +12,7 @@ import { InvalidStateError, MediaError } from '../../../media/engine/errors.js';
 import type { MediaEngineOptions } from '../../../media/engine/engineOptions.js';
 import type { Leg, LegCloseReason } from '../../../media/engine/leg.js';
 import type { MediaEngine } from '../../../media/engine/mediaEngine.js';
+import type { MediaLogger } from '../../../media/engine/logger.js';
 import { PROTOCOL_VERSION } from '../../../media/worker/protocol.js';
 import type { LegStats, WorkerStats } from '../../../media/worker/protocol.js';
 import { twoPartyCall } from './callFixture.js';
@@ -128,6 +129,23 @@ describe('MediaEngine life cycle', () => {
     const perWorker = [0, 0];
     for (const leg of legs) perWorker[leg.workerIndex]! += 1;
     expect(perWorker).toEqual([2, 2]);
+  });
+
+  it('a room closing while the engine closes is no error (its worker takes it along)', async () => {
+    const errors: string[] = [];
+    const logger: MediaLogger = {
+      child: () => logger,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (_obj, msg) => void errors.push(msg ?? ''),
+    };
+    const { engine } = await engineWith({ logger });
+    const rooms = await Promise.all([engine.createRoom(), engine.createRoom()]);
+    const closes = rooms.map((room) => room.close());
+    await engine.close();
+    await Promise.all(closes);
+    expect(errors).toEqual([]);
   });
 
   it('close is idempotent; afterwards everything rejects with InvalidStateError', async () => {
