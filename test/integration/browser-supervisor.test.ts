@@ -98,10 +98,19 @@ async function sendDtmf(page: Page, digit: string): Promise<void> {
   );
 }
 
+/** Each measurement's level and block count, for a failed verdict's message. */
+const measured = new WeakMap<Record<number, number>, string>();
+
 /** What the page heard of each tone in `hz`, measured one after the other. */
 async function pageShares(page: Page, hz: readonly number[]): Promise<Record<number, number>> {
   const out: Record<number, number> = {};
-  for (const f of hz) out[f] = (await measureTone(page, f, MEASURE_MS)).share;
+  const detail: string[] = [];
+  for (const f of hz) {
+    const m = await measureTone(page, f, MEASURE_MS);
+    out[f] = m.share;
+    detail.push(`${f} Hz share ${m.share.toFixed(3)}, rms ${m.rms.toFixed(4)}, ${m.blocks} blocks`);
+  }
+  measured.set(out, detail.join('; '));
   return out;
 }
 
@@ -112,12 +121,14 @@ function expectPage(
   present: readonly number[],
   absent: readonly number[],
 ): void {
+  // The label carries what was measured, so a failure says how the page heard it.
+  const said = `${label}: ${measured.get(shares) ?? ''}`;
   expect({
-    label,
+    label: said,
     shares,
     missing: present.filter((f) => !((shares[f] ?? 0) > PRESENT)),
     unwanted: absent.filter((f) => !((shares[f] ?? 1) < ABSENT)),
-  }).toMatchObject({ label, missing: [], unwanted: [] });
+  }).toMatchObject({ label: said, missing: [], unwanted: [] });
 }
 
 describe('a supervisor in the browser', () => {
