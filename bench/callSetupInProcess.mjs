@@ -24,30 +24,59 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { URL, fileURLToPath, pathToFileURL } from 'node:url';
+import { URL, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
+import { REPO, parseFlags } from './lib/benchRuntime.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const argv = process.argv.slice(2);
-const flag = (name, def) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : def;
-};
-const RATE = Number(flag('--rate', 100));
-const CALLS = Number(flag('--calls', 1000));
-const WARM = Number(flag('--warm', 500));
-const HOLD = Number(flag('--hold', 200));
-const ROUNDS = Number(flag('--rounds', 1));
-const TOP = Number(flag('--top', 40));
-const SIP_PORT = Number(flag('--sip-port', 52060));
-const LOG_LEVEL = flag('--log-level', 'warn');
-const DIST = path.resolve(flag('--dist', path.join(REPO, 'dist')));
-const CPU_PROF = argv.includes('--cpu-prof');
-const ALLOC = argv.includes('--alloc');
-const JSON_OUT = argv.includes('--json');
-const BY_FUNCTION = argv.includes('--by-function');
+const o = parseFlags(
+  process.argv.slice(2),
+  {
+    rate: 100,
+    calls: 1000,
+    warm: 500,
+    hold: 200,
+    rounds: 1,
+    top: 40,
+    sipPort: 52060,
+    logLevel: 'warn',
+    dist: path.join(REPO, 'dist'),
+    cpuProf: false,
+    alloc: false,
+    json: false,
+    byFunction: false,
+  },
+  {
+    '--rate': ['rate', Number],
+    '--calls': ['calls', Number],
+    '--warm': ['warm', Number],
+    '--hold': ['hold', Number],
+    '--rounds': ['rounds', Number],
+    '--top': ['top', Number],
+    '--sip-port': ['sipPort', Number],
+    '--log-level': 'logLevel',
+    '--dist': ['dist', (v) => path.resolve(v)],
+    '--cpu-prof': { cpuProf: true },
+    '--alloc': { alloc: true },
+    '--json': { json: true },
+    '--by-function': { byFunction: true },
+  },
+  import.meta.url,
+);
+const RATE = o.rate;
+const CALLS = o.calls;
+const WARM = o.warm;
+const HOLD = o.hold;
+const ROUNDS = o.rounds;
+const TOP = o.top;
+const SIP_PORT = o.sipPort;
+const LOG_LEVEL = o.logLevel;
+const DIST = o.dist;
+const CPU_PROF = o.cpuProf;
+const ALLOC = o.alloc;
+const JSON_OUT = o.json;
+const BY_FUNCTION = o.byFunction;
 const DID = '5550100';
 
 const load = (p) => import(pathToFileURL(path.join(DIST, p)).href);

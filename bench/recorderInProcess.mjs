@@ -42,19 +42,27 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate, setTimeout } from 'node:timers';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { REPO, parseFlags } from './lib/benchRuntime.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const CALLS = Number(opt('--calls', '200'));
-const SECS = Number(opt('--secs', '10'));
-const ROUNDS = Number(opt('--rounds', '3'));
-const FORMAT = opt('--format', 'wav');
-const DISTS = args.flatMap((a, i) => (a === '--dist' ? [path.resolve(args[i + 1])] : []));
+const DISTS = []; // --dist, once per build (A/B)
+const o = parseFlags(
+  process.argv.slice(2),
+  { calls: 200, secs: 10, rounds: 3, format: 'wav', alloc: false },
+  {
+    '--calls': ['calls', Number],
+    '--secs': ['secs', Number],
+    '--rounds': ['rounds', Number],
+    '--format': 'format',
+    '--dist': ['dist', (v) => DISTS.push(path.resolve(v))],
+    '--alloc': { alloc: true },
+  },
+  import.meta.url,
+);
+const CALLS = o.calls;
+const SECS = o.secs;
+const ROUNDS = o.rounds;
+const FORMAT = o.format;
 if (DISTS.length === 0) DISTS.push(path.join(REPO, 'dist'));
 if (!['wav', 'wav-g711'].includes(FORMAT)) throw new Error(`--format: wav or wav-g711`);
 
@@ -65,7 +73,7 @@ const DATAGRAM = 172;
 
 const threadMs = () =>
   Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]) / 1e6;
-const ALLOC = args.includes('--alloc');
+const ALLOC = o.alloc;
 // Heap used (only with --alloc: process.memoryUsage costs more than a phase's work).
 const heap = ALLOC ? () => process.memoryUsage().heapUsed : () => 0;
 const tick = () => new Promise((resolve) => setImmediate(resolve));
