@@ -15,32 +15,10 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { DgramPacketIo } from '../../../../media/io/dgramPacketIo.js';
 import { NativePacketIo } from '../../../../media/io/nativePacketIo.js';
 import type { PacketIo } from '../../../../media/io/packetIo.js';
-import type {
-  Command,
-  LegConfig,
-  StatsReport,
-  WorkerConfig,
-  WorkerEvent,
-} from '../../../../media/worker/protocol.js';
 import { createRecordingFile } from '../../../../media/recording/recordingFile.js';
 import type { CreateRecordingFile } from '../../../../media/recording/recordingFile.js';
-import { WorkerCore } from '../../../../media/worker/workerCore.js';
-import { allocatePortBlock } from '../../../helpers/ports.js';
 import { rtp } from '../rtpFixture.js';
-
-const HOST = '127.0.0.1';
-const CONFIG: WorkerConfig = {
-  index: 0,
-  address: HOST,
-  rtpTimeoutMs: 0,
-  latchWindowMs: 2000,
-  statsIntervalMs: 0,
-  rtcpIntervalMs: 400,
-  sweepIntervalMs: 50,
-  jitter: { minDepthMs: 40, maxDepthMs: 200 },
-};
-
-type CommandBody = Command extends infer C ? (C extends Command ? Omit<C, 'id'> : never) : never;
+import { HOST, Harness, evenPort } from './workerHarness.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -110,8 +88,7 @@ class Phone {
 }
 
 async function phone(ssrc: number): Promise<Phone> {
-  const base = await allocatePortBlock(4);
-  const even = base % 2 === 0 ? base : base + 1;
+  const even = await evenPort();
   const bind = (port: number): Promise<Socket> =>
     new Promise((resolve, reject) => {
       const s = dgram.createSocket('udp4');
@@ -119,65 +96,6 @@ async function phone(ssrc: number): Promise<Phone> {
       s.bind(port, HOST, () => resolve(s));
     });
   return new Phone(await bind(even), await bind(even + 1), ssrc);
-}
-
-class Harness {
-  readonly events: WorkerEvent[] = [];
-  readonly core: WorkerCore;
-  private nextId = 1;
-  constructor(io: PacketIo, createFile?: CreateRecordingFile) {
-    this.core = new WorkerCore(CONFIG, { post: (e) => this.events.push(e) }, io, createFile);
-  }
-
-  async run(body: CommandBody): Promise<unknown> {
-    const id = this.nextId++;
-    this.core.handle({ ...body, id });
-    const deadline = Date.now() + 5000; // a recording's file may take a while to open
-    while (Date.now() < deadline) {
-      const reply = this.events.find((e) => e.type === 'reply' && e.id === id);
-      if (reply?.type === 'reply') {
-        if (reply.ok) return reply.result;
-        throw new Error(reply.error.code);
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-    throw new Error(`no reply to ${body.type}`);
-  }
-
-  async leg(legId: number, p: Phone, telephoneEvent: number): Promise<number> {
-    const base = await allocatePortBlock(4);
-    const port = base % 2 === 0 ? base : base + 1;
-    const leg: LegConfig = {
-      legId,
-      port,
-      codecs: [{ name: 'PCMU', payloadType: 0 }],
-      telephoneEvent: { payloadType: telephoneEvent },
-      remote: { address: HOST, port: p.port, rtcpPort: p.port + 1 },
-      direction: 'sendrecv',
-      forwardDtmf: true,
-      label: null,
-    };
-    await this.run({ type: 'createLeg', leg });
-    return port;
-  }
-
-  /** Room 1 with legs 1 and 2 hearing each other (a call), recording `tracks`. */
-  async roomOfTwo(tracks: [number[], number[]]): Promise<void> {
-    await this.run({ type: 'createRoom', roomId: 1 });
-    await this.run({
-      type: 'setRoutes',
-      roomId: 1,
-      members: [
-        { legId: 1, hears: [{ legId: 2, gain: 1 }] },
-        { legId: 2, hears: [{ legId: 1, gain: 1 }] },
-      ],
-      recordingTracks: tracks,
-    });
-  }
-
-  stats(): Promise<StatsReport> {
-    return this.run({ type: 'getStats', legId: null }) as Promise<StatsReport>;
-  }
 }
 
 /**
@@ -190,8 +108,8 @@ async function scenario(io: PacketIo, viaRoom = false) {
   const a = await phone(0xaaaa0001);
   const b = await phone(0xbbbb0001);
   try {
-    const portA = await h.leg(1, a, 101);
-    const portB = await h.leg(2, b, 96);
+    const portA = await h.leg(1, a.port, 101);
+    const portB = await h.leg(2, b.port, 96);
     if (viaRoom) {
       await h.roomOfTwo([[], []]);
     } else {
@@ -327,8 +245,8 @@ async function recordedCall(io: PacketIo, recordingPath: string) {
   const a = await phone(0xaaaa0001);
   const b = await phone(0xbbbb0001);
   try {
-    const portA = await h.leg(1, a, 101);
-    const portB = await h.leg(2, b, 96);
+    const portA = await h.leg(1, a.port, 101);
+    const portB = await h.leg(2, b.port, 96);
     await h.roomOfTwo([[1], [2]]);
     let seq = 100;
     let ts = 8000;

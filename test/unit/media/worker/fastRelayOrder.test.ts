@@ -13,24 +13,9 @@ import type { Socket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { NativePacketIo } from '../../../../media/io/nativePacketIo.js';
-import type { Command, WorkerConfig, WorkerEvent } from '../../../../media/worker/protocol.js';
-import { WorkerCore } from '../../../../media/worker/workerCore.js';
-import { allocatePortBlock } from '../../../helpers/ports.js';
+import { HOST, Harness, evenPort } from './workerHarness.js';
 
-const HOST = '127.0.0.1';
-const CONFIG: WorkerConfig = {
-  index: 0,
-  address: HOST,
-  rtpTimeoutMs: 0,
-  latchWindowMs: 2000,
-  statsIntervalMs: 0,
-  rtcpIntervalMs: 5000,
-  sweepIntervalMs: 50,
-  jitter: { minDepthMs: 40, maxDepthMs: 200 },
-};
 const PACKETS = 3000;
-
-type CommandBody = Command extends infer C ? (C extends Command ? Omit<C, 'id'> : never) : never;
 
 /** Sends PACKETS RTP packets (PCMU, seq 0..) to `port`, one every ~0.5 ms, from its own thread. */
 const SENDER = `
@@ -61,11 +46,6 @@ function bind(port: number): Promise<Socket> {
   });
 }
 
-async function evenPort(): Promise<number> {
-  const base = await allocatePortBlock(4);
-  return base % 2 === 0 ? base : base + 1;
-}
-
 describe('relay fast path order', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
@@ -73,48 +53,17 @@ describe('relay fast path order', () => {
   });
 
   it('relays a source in order while its route comes and goes under a busy thread', async () => {
-    const events: WorkerEvent[] = [];
-    const core = new WorkerCore(CONFIG, { post: (e) => events.push(e) }, new NativePacketIo());
-    cleanups.push(() => core.close());
-    let nextId = 1;
-    const run = async (body: CommandBody): Promise<void> => {
-      const id = nextId++;
-      core.handle({ ...body, id });
-      for (;;) {
-        const reply = events.find((e) => e.type === 'reply' && e.id === id);
-        if (reply?.type === 'reply') {
-          if (!reply.ok) throw new Error(reply.error.code);
-          return;
-        }
-        await new Promise((r) => setImmediate(r));
-      }
-    };
+    const h = new Harness(new NativePacketIo());
+    cleanups.push(() => h.core.close());
     // The listener's phone: what it receives, in arrival order (the packet's number).
     const listenerPort = await evenPort();
     const listener = await bind(listenerPort);
     cleanups.push(() => new Promise<void>((r) => listener.close(() => r())));
     const got: number[] = [];
     listener.on('message', (b) => got.push(b.readUInt32BE(12)));
-    const leg = async (legId: number, remotePort: number): Promise<number> => {
-      const port = await evenPort();
-      await run({
-        type: 'createLeg',
-        leg: {
-          legId,
-          port,
-          codecs: [{ name: 'PCMU', payloadType: 0 }],
-          telephoneEvent: { payloadType: 101 },
-          remote: { address: HOST, port: remotePort, rtcpPort: remotePort + 1 },
-          direction: 'sendrecv',
-          forwardDtmf: true,
-          label: null,
-        },
-      });
-      return port;
-    };
-    const sourcePort = await leg(1, 9); // latches onto the sender's own port
-    await leg(2, listenerPort);
-    await run({ type: 'setSources', legId: 2, sources: [1] });
+    const sourcePort = await h.leg(1, 9, 101); // latches onto the sender's own port
+    await h.leg(2, listenerPort, 101);
+    await h.run({ type: 'setSources', legId: 2, sources: [1] });
 
     const sender = new Worker(SENDER, {
       eval: true,
@@ -133,22 +82,11 @@ describe('relay fast path order', () => {
       while (performance.now() < until) {
         // busy
       }
-      if (round++ % 2 === 0) await run({ type: 'setSources', legId: 2, sources: [1] });
+      if (round++ % 2 === 0) await h.run({ type: 'setSources', legId: 2, sources: [1] });
       await new Promise((r) => setTimeout(r, 2));
     }
     await new Promise((r) => setTimeout(r, 100));
-    const stats = await new Promise<unknown>((resolve) => {
-      const id = nextId++;
-      core.handle({ type: 'getStats', legId: null, id });
-      const poll = (): void => {
-        const reply = events.find((e) => e.type === 'reply' && e.id === id);
-        if (reply?.type === 'reply' && reply.ok) resolve(reply.result);
-        else setImmediate(poll);
-      };
-      poll();
-    });
-    const relayed =
-      (stats as { worker: { fastRelay?: { packets: number } } }).worker.fastRelay?.packets ?? 0;
+    const relayed = (await h.stats()).worker.fastRelay?.packets ?? 0;
 
     const backwards = got.filter((n, i) => i > 0 && n < got[i - 1]!).length;
     // The fast path carried much of it, and the route came and went many times.

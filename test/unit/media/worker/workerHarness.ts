@@ -1,0 +1,99 @@
+/**
+ * A WorkerCore driven as the engine drives it, for the relay fast path's tests: commands
+ * with ids, their replies awaited from the events it posts, PCMU legs on ports of their
+ * own on 127.0.0.1 (media/worker/protocol.ts).
+ */
+import type { PacketIo } from '../../../../media/io/packetIo.js';
+import type { CreateRecordingFile } from '../../../../media/recording/recordingFile.js';
+import type {
+  Command,
+  LegConfig,
+  StatsReport,
+  WorkerConfig,
+  WorkerEvent,
+} from '../../../../media/worker/protocol.js';
+import { WorkerCore } from '../../../../media/worker/workerCore.js';
+import { allocatePortBlock } from '../../../helpers/ports.js';
+
+export const HOST = '127.0.0.1';
+
+/** The even port of a free block of four (RTP on it, RTCP on the next). */
+export async function evenPort(): Promise<number> {
+  const base = await allocatePortBlock(4);
+  return base % 2 === 0 ? base : base + 1;
+}
+export const CONFIG: WorkerConfig = {
+  index: 0,
+  address: HOST,
+  rtpTimeoutMs: 0,
+  latchWindowMs: 2000,
+  statsIntervalMs: 0,
+  rtcpIntervalMs: 400,
+  sweepIntervalMs: 50,
+  jitter: { minDepthMs: 40, maxDepthMs: 200 },
+};
+
+export type CommandBody = Command extends infer C
+  ? C extends Command
+    ? Omit<C, 'id'>
+    : never
+  : never;
+
+export class Harness {
+  readonly events: WorkerEvent[] = [];
+  readonly core: WorkerCore;
+  private nextId = 1;
+  constructor(io: PacketIo, createFile?: CreateRecordingFile) {
+    this.core = new WorkerCore(CONFIG, { post: (e) => this.events.push(e) }, io, createFile);
+  }
+
+  async run(body: CommandBody): Promise<unknown> {
+    const id = this.nextId++;
+    this.core.handle({ ...body, id });
+    const deadline = Date.now() + 5000; // a recording's file may take a while to open
+    while (Date.now() < deadline) {
+      const reply = this.events.find((e) => e.type === 'reply' && e.id === id);
+      if (reply?.type === 'reply') {
+        if (reply.ok) return reply.result;
+        throw new Error(reply.error.code);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    throw new Error(`no reply to ${body.type}`);
+  }
+
+  /** Leg `legId` on a port of its own, sending PCMU to `remotePort` on 127.0.0.1. */
+  async leg(legId: number, remotePort: number, telephoneEvent: number): Promise<number> {
+    const port = await evenPort();
+    const leg: LegConfig = {
+      legId,
+      port,
+      codecs: [{ name: 'PCMU', payloadType: 0 }],
+      telephoneEvent: { payloadType: telephoneEvent },
+      remote: { address: HOST, port: remotePort, rtcpPort: remotePort + 1 },
+      direction: 'sendrecv',
+      forwardDtmf: true,
+      label: null,
+    };
+    await this.run({ type: 'createLeg', leg });
+    return port;
+  }
+
+  /** Room 1 with legs 1 and 2 hearing each other (a call), recording `tracks`. */
+  async roomOfTwo(tracks: [number[], number[]]): Promise<void> {
+    await this.run({ type: 'createRoom', roomId: 1 });
+    await this.run({
+      type: 'setRoutes',
+      roomId: 1,
+      members: [
+        { legId: 1, hears: [{ legId: 2, gain: 1 }] },
+        { legId: 2, hears: [{ legId: 1, gain: 1 }] },
+      ],
+      recordingTracks: tracks,
+    });
+  }
+
+  stats(): Promise<StatsReport> {
+    return this.run({ type: 'getStats', legId: null }) as Promise<StatsReport>;
+  }
+}
