@@ -9,6 +9,7 @@
         "native/native_io.cc",
         "native/event_thread.cc",
         "native/fast_relay.cc",
+        "native/tap_recorder.cc",
         "native/recv_batch.cc",
         "native/udp_socket.cc",
         "native/sip_socket.cc",

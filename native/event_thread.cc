@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <future>
 
 #include "recv_batch.h"
@@ -95,11 +96,95 @@ bool EventThread::SetRoute(uint32_t token, const Route& route) {
   auto dst = sockets_.find(route.dstToken);
   if (dst == sockets_.end()) return false;
   if (Holds(token)) return false;
+  TapRecorder* recorder = nullptr;
+  if (route.recorderId != 0) {
+    // A recording that is gone takes nothing: JavaScript relays, and records or not.
+    recorder = RecorderOf(route.recorderId);
+    if (recorder == nullptr) return false;
+  }
   Route& r = routes_[token];
   r = route;
+  r.recorder = recorder;
   r.dstFd = dst->second;
   r.srcToken = token;
   if (r.tap && tap_.empty()) tap_.resize(TAP_CAPACITY);
+  return true;
+}
+
+TapRecorder* EventThread::RecorderOf(uint32_t id) {
+  auto it = recorders_.find(id);
+  return it == recorders_.end() ? nullptr : it->second.get();
+}
+
+uint32_t EventThread::OpenRecorder(int rate, int frameSamples, int channels, double startMs,
+                                   double seconds) {
+  // JavaScript thread only: the registry is its alone (no route names the new id yet).
+  uint32_t id = nextRecorder_++;
+  if (nextRecorder_ == 0) nextRecorder_ = 1;
+  recorders_[id] = std::make_unique<TapRecorder>(rate, frameSamples, channels, startMs, seconds);
+  return id;
+}
+
+void EventThread::CloseRecorder(uint32_t id) {
+  std::lock_guard<std::mutex> lock(socketsMutex_);
+  if (recorders_.erase(id) == 0) return;
+  for (auto& entry : routes_) {
+    Route& r = entry.second;
+    if (r.recorderId == id) {
+      r.recorderId = 0;
+      r.recorder = nullptr;
+    }
+  }
+}
+
+bool EventThread::RecorderTracks(uint32_t id, const int32_t* trackOfSlot, int slots) {
+  // JavaScript thread only (the registry), the recording under its own mutex.
+  TapRecorder* recorder = RecorderOf(id);
+  if (recorder == nullptr) return false;
+  std::lock_guard<std::mutex> hold(recorder->mutex);
+  recorder->SetTracks(trackOfSlot, slots);
+  return true;
+}
+
+bool EventThread::RecorderPlaceLaw(uint32_t id, int slot, int law, const uint8_t* payload,
+                                   int length, uint32_t ssrc, uint16_t seq, uint32_t ts,
+                                   double arrivalMs) {
+  // JavaScript thread only (the registry), the recording under its own mutex.
+  TapRecorder* recorder = RecorderOf(id);
+  if (recorder == nullptr) return false;
+  const int16_t* table = law == RECORD_ALAW ? AlawDecodeTable() : UlawDecodeTable();
+  std::lock_guard<std::mutex> hold(recorder->mutex);
+  recorder->PlaceLaw(slot, table, payload, length, ssrc, seq, ts, arrivalMs);
+  return true;
+}
+
+bool EventThread::RecorderPlacePcm(uint32_t id, int slot, const int16_t* pcm, int count,
+                                   uint32_t ssrc, uint16_t seq, uint32_t ts, double clockRate,
+                                   double arrivalMs) {
+  // JavaScript thread only (the registry), the recording under its own mutex.
+  TapRecorder* recorder = RecorderOf(id);
+  if (recorder == nullptr) return false;
+  std::lock_guard<std::mutex> hold(recorder->mutex);
+  recorder->PlacePcm(slot, pcm, count, ssrc, seq, ts, clockRate, arrivalMs);
+  return true;
+}
+
+uint32_t EventThread::RecorderTake(uint32_t id, int64_t target, int16_t* out,
+                                   uint32_t maxFrames, size_t room) {
+  // JavaScript thread only (the registry), the recording under its own mutex.
+  TapRecorder* recorder = RecorderOf(id);
+  if (recorder == nullptr) return 0;
+  std::lock_guard<std::mutex> hold(recorder->mutex);
+  size_t fit = room / static_cast<size_t>(recorder->FrameValues());
+  return recorder->Take(target, out, static_cast<uint32_t>(std::min<size_t>(maxFrames, fit)));
+}
+
+bool EventThread::RecorderStats(uint32_t id, double* out) {
+  // JavaScript thread only (the registry), the recording under its own mutex.
+  TapRecorder* recorder = RecorderOf(id);
+  if (recorder == nullptr) return false;
+  std::lock_guard<std::mutex> hold(recorder->mutex);
+  recorder->Stats(out);
   return true;
 }
 
@@ -164,12 +249,17 @@ void EventThread::RelayRun(Route& route, uint32_t first, uint32_t end) {
     // IPv6, truncated or an error is JavaScript's; so is a tapped packet the tap has no
     // room for (JavaScript records it itself).
     uint32_t tapBytes = route.tap ? TapEntryBytes(length) : 0;
-    if (meta[META_FLAGS] != 0 || tapBytes > TAP_CAPACITY - tapUsed_ ||
+    // A native recording's payload type: one it cannot decode is JavaScript's, as is a
+    // tapped packet the tap has no room for.
+    uint8_t law = RECORD_NONE;
+    if (route.recorder != nullptr && length >= 12) law = route.recordLaw[data[1] & 0x7f];
+    if (meta[META_FLAGS] != 0 || tapBytes > TAP_CAPACITY - tapUsed_ || law == RECORD_JS ||
         !PrepareRelay(route, data, length, meta[META_ADDR], meta[META_PORT], a.arrival[slot],
                       out)) {
       route.yielded = true;
       return;
     }
+    if (law != RECORD_NONE) Record(route, law, data, length, a.arrival[slot]);
     if (tapBytes != 0) {
       uint8_t* entry = tap_.data() + tapUsed_;
       uint32_t header[2] = {route.srcToken, length};
@@ -190,6 +280,25 @@ void EventThread::RelayRun(Route& route, uint32_t first, uint32_t end) {
     relaySlot_[relayCount_] = slot;
     relayRoute_[relayCount_++] = &route;
   }
+}
+
+// Places a relayed datagram's G.711 payload into the route's recording (socketsMutex_
+// held), as received: `data` is left as it came (the relay rewrote a copy).
+void EventThread::Record(Route& route, uint8_t law, const uint8_t* data, uint32_t length,
+                         double arrivalMs) {
+  uint32_t offset = 0;
+  int end = RtpPayloadEnd(data, length, &offset);
+  if (end < 0) return;
+  uint32_t seq = (uint32_t(data[2]) << 8) | data[3];
+  uint32_t ts = (uint32_t(data[4]) << 24) | (uint32_t(data[5]) << 16) |
+                (uint32_t(data[6]) << 8) | data[7];
+  uint32_t ssrc = (uint32_t(data[8]) << 24) | (uint32_t(data[9]) << 16) |
+                  (uint32_t(data[10]) << 8) | data[11];
+  const int16_t* table = law == RECORD_ALAW ? AlawDecodeTable() : UlawDecodeTable();
+  std::lock_guard<std::mutex> hold(route.recorder->mutex);
+  route.recorder->PlaceLaw(route.recordSlot, table, data + offset,
+                           end - static_cast<int>(offset), ssrc, static_cast<uint16_t>(seq),
+                           ts, arrivalMs);
 }
 
 // Sends the round's relayed datagrams (socketsMutex_ held: no route's socket closes

@@ -26,6 +26,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <memory>
 #include <unordered_map>
 
 #include <vector>
@@ -34,6 +35,7 @@
 #include "fast_relay.h"
 #include "recv_batch.h"
 #include "send_ring.h"
+#include "tap_recorder.h"
 
 namespace callwatch {
 
@@ -70,6 +72,25 @@ class EventThread {
   // TAP_*) into `out` (at least TAP_CAPACITY bytes) and empties the tap. Returns the
   // bytes written.
   uint32_t TakeTapped(uint8_t* out, uint32_t capacity);
+  // Native recordings (tap_recorder.h), by id: a route names one to place what it relays
+  // (Route::recorderId), JavaScript places what it handles itself and takes the frames.
+  // JavaScript thread only (the registry is its alone); a recording's contents are
+  // guarded by its own mutex, which the thread takes per datagram it places, so
+  // JavaScript never waits for a whole round. CloseRecorder also takes socketsMutex_:
+  // no round is placing into the recording it deletes.
+  uint32_t OpenRecorder(int rate, int frameSamples, int channels, double startMs,
+                        double seconds);
+  // Forgets recorder `id`; a route placing into it goes on relaying without it.
+  void CloseRecorder(uint32_t id);
+  bool RecorderTracks(uint32_t id, const int32_t* trackOfSlot, int slots);
+  bool RecorderPlaceLaw(uint32_t id, int slot, int law, const uint8_t* payload, int length,
+                        uint32_t ssrc, uint16_t seq, uint32_t ts, double arrivalMs);
+  bool RecorderPlacePcm(uint32_t id, int slot, const int16_t* pcm, int count, uint32_t ssrc,
+                        uint16_t seq, uint32_t ts, double clockRate, double arrivalMs);
+  // Frames up to `target` into out[0, room) (at most maxFrames): TapRecorder::Take.
+  uint32_t RecorderTake(uint32_t id, int64_t target, int16_t* out, uint32_t maxFrames,
+                        size_t room);
+  bool RecorderStats(uint32_t id, double* out);
   // JavaScript thread: how many slots the thread has handed over (0: none yet), from
   // slot `*first` on.
   uint32_t TakeReady(uint32_t* first);
@@ -94,8 +115,10 @@ class EventThread {
   void RelaySlots(uint32_t first, uint32_t end);
   void RelayRun(Route& route, uint32_t first, uint32_t end);
   void SendRelayed();
+  void Record(Route& route, uint8_t law, const uint8_t* data, uint32_t length, double arrivalMs);
   void HandOver(uint32_t filled);
   bool Holds(uint32_t token) const;
+  TapRecorder* RecorderOf(uint32_t id);
 
   Arena arena_;
   Arena half_[2];     // the arena's two halves (Start)
@@ -133,6 +156,9 @@ class EventThread {
   // reserved on the first tapped route).
   std::vector<uint8_t> tap_;
   uint32_t tapUsed_ = 0;
+  // Native recordings by id (JavaScript thread only; see OpenRecorder).
+  std::unordered_map<uint32_t, std::unique_ptr<TapRecorder>> recorders_;
+  uint32_t nextRecorder_ = 1;
 
   std::mutex cpuMutex_;  // the thread's exit vs CpuMs reading its clock
   bool exited_ = false;

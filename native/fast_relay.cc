@@ -25,9 +25,9 @@ inline void Write32(uint8_t* p, uint32_t v) {
   p[3] = uint8_t(v);
 }
 
-// The payload end as rtp/rtpHeader.ts's rtpPayloadEnd computes it, or -1 when malformed;
-// `*payloadOffset` is where the payload starts (rtpPayloadOffset).
-int PayloadEnd(const uint8_t* b, uint32_t length, uint32_t* payloadOffset) {
+}  // namespace
+
+int RtpPayloadEnd(const uint8_t* b, uint32_t length, uint32_t* payloadOffset) {
   if (length < 12 || (b[0] >> 6) != 2) return -1;
   uint32_t offset = 12 + (b[0] & 0x0f) * 4;
   if (b[0] & 0x10) {
@@ -42,7 +42,6 @@ int PayloadEnd(const uint8_t* b, uint32_t length, uint32_t* payloadOffset) {
   return static_cast<int>(length - pad);
 }
 
-}  // namespace
 
 void Route::Load(const double* s) {
   sourceSsrc = static_cast<uint32_t>(s[ST_SOURCE_SSRC]);
@@ -117,7 +116,7 @@ bool PrepareRelay(Route& r, const uint8_t* b, uint32_t length, int32_t srcAddr4,
                   double nowMs, uint8_t* out) {
   if (srcAddr4 != r.srcAddr4 || srcPort != r.srcPort) return false;
   uint32_t payloadOffset = 0;
-  int end = PayloadEnd(b, length, &payloadOffset);
+  int end = RtpPayloadEnd(b, length, &payloadOffset);
   if (end < 0) return false;
   uint32_t pt = b[1] & 0x7f;
   if (pt >= 64 && pt <= 95) return false;  // RTCP multiplexed (RFC 5761 §4)

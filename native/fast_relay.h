@@ -12,6 +12,8 @@
 
 namespace callwatch {
 
+class TapRecorder;
+
 // Indexes of the state array exchanged with JavaScript (Float64Array, STATE_COUNT).
 enum StateField {
   ST_SOURCE_SSRC,
@@ -86,6 +88,14 @@ struct Route {
   // The source's recording taps what it relays (TAP_*), under the source's token.
   bool tap = false;
   uint32_t srcToken = 0;
+  // Or the source's recording is native (tap_recorder.h): the route places what it
+  // relays into recorder `recorderId` (the event thread resolves `recorder` from it),
+  // as source `recordSlot`, each payload type as `recordLaw` says (RecordLaw). A payload
+  // type JavaScript must record (RECORD_JS) is left to JavaScript, like a full tap.
+  uint32_t recorderId = 0;
+  TapRecorder* recorder = nullptr;
+  int recordSlot = -1;
+  uint8_t recordLaw[128] = {};
   // The route left a datagram of its source to JavaScript: it relays nothing more until
   // JavaScript takes it back (ClearRoute), so the source's datagrams leave in the order
   // they came (JavaScript relays the one it was left before anything after it).
@@ -139,6 +149,10 @@ struct Route {
 // payload as received) into `out[0..length)`, advances the route's state and returns
 // true; `data` is left as received. The caller sends `out` from route.dstFd to the
 // route's endpoint (the event thread batches a round's sends, event_thread.h).
+// Where an RTP datagram's payload ends (after padding), as media/rtp/rtpHeader.ts's
+// rtpPayloadEnd; -1 when malformed. `*payloadOffset` is where it starts.
+int RtpPayloadEnd(const uint8_t* data, uint32_t length, uint32_t* payloadOffset);
+
 bool PrepareRelay(Route& route, const uint8_t* data, uint32_t length, int32_t srcAddr4,
                   int srcPort, double nowMs, uint8_t* out);
 

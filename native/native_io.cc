@@ -1,6 +1,7 @@
 #include "native_io.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -61,6 +62,13 @@ Napi::Function NativeIo::Define(Napi::Env env) {
                          InstanceMethod<&NativeIo::Relay>("relay"),
                          InstanceMethod<&NativeIo::TakeTapped>("takeTapped"),
                          InstanceMethod<&NativeIo::Unrelay>("unrelay"),
+                         InstanceMethod<&NativeIo::RecorderOpen>("recorderOpen"),
+                         InstanceMethod<&NativeIo::RecorderClose>("recorderClose"),
+                         InstanceMethod<&NativeIo::RecorderTracks>("recorderTracks"),
+                         InstanceMethod<&NativeIo::RecorderPlaceLaw>("recorderPlaceLaw"),
+                         InstanceMethod<&NativeIo::RecorderPlacePcm>("recorderPlacePcm"),
+                         InstanceMethod<&NativeIo::RecorderTake>("recorderTake"),
+                         InstanceMethod<&NativeIo::RecorderStats>("recorderStats"),
                          InstanceMethod<&NativeIo::Ref>("ref"),
                          InstanceMethod<&NativeIo::Unref>("unref"),
                          InstanceMethod<&NativeIo::Close>("close"),
@@ -280,10 +288,13 @@ Napi::Value NativeIo::TakeRelayCounts(const Napi::CallbackInfo& info) {
 }
 
 // relay(srcToken, dstToken, dstAddr4, dstPort, srcAddr4, srcPort, ptMap, state,
-// reception, tap) -> bool: the event thread relays srcToken's RTP from srcAddr4:srcPort to
-// dstAddr4:dstPort from dstToken's socket (fast_relay.h). ptMap: Int16Array(128); state:
-// Float64Array(STATE_COUNT); reception: Float64Array(COUNT_FIELDS), its RS_ fields; tap:
-// whether it also copies what it relays into the tap (takeTapped).
+// reception, tap, recorderId, recordSlot, recordLaw) -> bool: the event thread relays
+// srcToken's RTP from srcAddr4:srcPort to dstAddr4:dstPort from dstToken's socket
+// (fast_relay.h). ptMap: Int16Array(128); state: Float64Array(STATE_COUNT); reception:
+// Float64Array(COUNT_FIELDS), its RS_ fields; tap: whether it also copies what it relays
+// into the tap (takeTapped); recorderId (0: none): the native recording it places what it
+// relays into, as source recordSlot, each payload type as recordLaw (Uint8Array(128),
+// RecordLaw) says.
 Napi::Value NativeIo::Relay(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (pump_ == nullptr || pump_->closing || info.Length() < 9 || !info[6].IsTypedArray() ||
@@ -308,7 +319,153 @@ Napi::Value NativeIo::Relay(const Napi::CallbackInfo& info) {
   route.Load(state.Data());
   route.LoadReception(reception.Data());
   route.tap = info.Length() > 9 && info[9].ToBoolean().Value();
+  if (info.Length() > 12 && info[10].IsNumber() && info[11].IsNumber() &&
+      info[12].IsTypedArray()) {
+    auto law = info[12].As<Napi::TypedArrayOf<uint8_t>>();
+    route.recorderId = info[10].As<Napi::Number>().Uint32Value();
+    route.recordSlot = info[11].As<Napi::Number>().Int32Value();
+    if (route.recorderId != 0) {
+      if (law.ElementLength() < 128 || route.tap) return Napi::Boolean::New(env, false);
+      for (int pt = 0; pt < 128; pt++) {
+        uint8_t v = law.Data()[pt];
+        route.recordLaw[pt] = v <= RECORD_JS ? v : static_cast<uint8_t>(RECORD_JS);
+      }
+    }
+  }
   return Napi::Boolean::New(env, pump_->thread.SetRoute(src, route));
+}
+
+namespace {
+bool Numbers(const Napi::CallbackInfo& info, size_t from, size_t to) {
+  if (info.Length() < to) return false;
+  for (size_t i = from; i < to; i++) {
+    if (!info[i].IsNumber()) return false;
+  }
+  return true;
+}
+}  // namespace
+
+// recorderOpen(rate, frameSamples, channels, startMs, seconds) -> id (0: refused): a
+// native recording (tap_recorder.h); startMs on the event thread's clock.
+Napi::Value NativeIo::RecorderOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pump_ == nullptr || pump_->closing || !Numbers(info, 0, 5)) {
+    return Napi::Number::New(env, 0);
+  }
+  int rate = info[0].As<Napi::Number>().Int32Value();
+  int frame = info[1].As<Napi::Number>().Int32Value();
+  int channels = info[2].As<Napi::Number>().Int32Value();
+  double startMs = info[3].As<Napi::Number>().DoubleValue();
+  double seconds = info[4].As<Napi::Number>().DoubleValue();
+  if (rate < 8000 || rate > 48000 || frame < 1 || frame > rate ||
+      (channels != 1 && channels != 2) || !(seconds >= 0.1 && seconds <= 10) ||
+      !std::isfinite(startMs)) {
+    return Napi::Number::New(env, 0);
+  }
+  uint32_t id = pump_->thread.OpenRecorder(rate, frame, channels, startMs, seconds);
+  return Napi::Number::New(env, id);
+}
+
+// recorderClose(id): forgets the recording (routes placing into it stop placing).
+Napi::Value NativeIo::RecorderClose(const Napi::CallbackInfo& info) {
+  if (pump_ != nullptr && Numbers(info, 0, 1)) {
+    pump_->thread.CloseRecorder(info[0].As<Napi::Number>().Uint32Value());
+  }
+  return info.Env().Undefined();
+}
+
+// recorderTracks(id, trackOfSlot: Int32Array) -> bool.
+Napi::Value NativeIo::RecorderTracks(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pump_ == nullptr || !Numbers(info, 0, 1) || info.Length() < 2 || !info[1].IsTypedArray()) {
+    return Napi::Boolean::New(env, false);
+  }
+  auto tracks = info[1].As<Napi::TypedArrayOf<int32_t>>();
+  return Napi::Boolean::New(
+      env, pump_->thread.RecorderTracks(info[0].As<Napi::Number>().Uint32Value(), tracks.Data(),
+                                        static_cast<int>(tracks.ElementLength())));
+}
+
+// recorderPlaceLaw(id, slot, law, bytes: Uint8Array, from, to, ssrc, seq, ts, arrivalMs)
+// -> bool: a G.711 payload bytes[from, to) JavaScript handled.
+Napi::Value NativeIo::RecorderPlaceLaw(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pump_ == nullptr || info.Length() < 10 || !info[3].IsTypedArray() ||
+      !Numbers(info, 0, 3) || !Numbers(info, 4, 10)) {
+    return Napi::Boolean::New(env, false);
+  }
+  auto bytes = info[3].As<Napi::TypedArrayOf<uint8_t>>();
+  int64_t from = info[4].As<Napi::Number>().Int64Value();
+  int64_t to = info[5].As<Napi::Number>().Int64Value();
+  if (from < 0 || to < from || static_cast<size_t>(to) > bytes.ElementLength()) {
+    return Napi::Boolean::New(env, false);
+  }
+  return Napi::Boolean::New(
+      env, pump_->thread.RecorderPlaceLaw(
+               info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int32Value(),
+               info[2].As<Napi::Number>().Int32Value(), bytes.Data() + from,
+               static_cast<int>(to - from), info[6].As<Napi::Number>().Uint32Value(),
+               static_cast<uint16_t>(info[7].As<Napi::Number>().Uint32Value()),
+               info[8].As<Napi::Number>().Uint32Value(), info[9].As<Napi::Number>().DoubleValue()));
+}
+
+// recorderPlacePcm(id, slot, pcm: Int16Array, count, ssrc, seq, ts, clockRate, arrivalMs)
+// -> bool: audio JavaScript decoded, at the recording's rate.
+Napi::Value NativeIo::RecorderPlacePcm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pump_ == nullptr || info.Length() < 9 || !info[2].IsTypedArray() ||
+      !Numbers(info, 0, 2) || !Numbers(info, 3, 9)) {
+    return Napi::Boolean::New(env, false);
+  }
+  auto pcm = info[2].As<Napi::TypedArrayOf<int16_t>>();
+  int64_t count = info[3].As<Napi::Number>().Int64Value();
+  double clockRate = info[7].As<Napi::Number>().DoubleValue();
+  if (count < 0 || static_cast<size_t>(count) > pcm.ElementLength() || !(clockRate > 0)) {
+    return Napi::Boolean::New(env, false);
+  }
+  return Napi::Boolean::New(
+      env, pump_->thread.RecorderPlacePcm(
+               info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int32Value(),
+               pcm.Data(), static_cast<int>(count), info[4].As<Napi::Number>().Uint32Value(),
+               static_cast<uint16_t>(info[5].As<Napi::Number>().Uint32Value()),
+               info[6].As<Napi::Number>().Uint32Value(), clockRate,
+               info[8].As<Napi::Number>().DoubleValue()));
+}
+
+// recorderTake(id, target, out: Int16Array, at, maxFrames) -> frames: whole frames up to
+// sample position `target`, interleaved (or mono) into out[at...].
+Napi::Value NativeIo::RecorderTake(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pump_ == nullptr || info.Length() < 5 || !info[2].IsTypedArray() ||
+      !Numbers(info, 0, 2) || !Numbers(info, 3, 5)) {
+    return Napi::Number::New(env, 0);
+  }
+  auto out = info[2].As<Napi::TypedArrayOf<int16_t>>();
+  int64_t at = info[3].As<Napi::Number>().Int64Value();
+  double target = info[1].As<Napi::Number>().DoubleValue();
+  int64_t maxFrames = info[4].As<Napi::Number>().Int64Value();
+  if (at < 0 || maxFrames < 0 || static_cast<size_t>(at) > out.ElementLength() ||
+      !std::isfinite(target)) {
+    return Napi::Number::New(env, 0);
+  }
+  // The caller sizes maxFrames to fit: frames of up to 2 channels must lie within `out`.
+  return Napi::Number::New(
+      env, pump_->thread.RecorderTake(info[0].As<Napi::Number>().Uint32Value(),
+                                      static_cast<int64_t>(std::floor(target)), out.Data() + at,
+                                      static_cast<uint32_t>(maxFrames),
+                                      out.ElementLength() - static_cast<size_t>(at)));
+}
+
+// recorderStats(id, out: Float64Array(REC_STAT_COUNT)) -> bool.
+Napi::Value NativeIo::RecorderStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pump_ == nullptr || !Numbers(info, 0, 1) || info.Length() < 2 || !info[1].IsTypedArray()) {
+    return Napi::Boolean::New(env, false);
+  }
+  auto out = info[1].As<Napi::TypedArrayOf<double>>();
+  if (out.ElementLength() < REC_STAT_COUNT) return Napi::Boolean::New(env, false);
+  return Napi::Boolean::New(
+      env, pump_->thread.RecorderStats(info[0].As<Napi::Number>().Uint32Value(), out.Data()));
 }
 
 // takeTapped(out) -> bytes: what tapped routes relayed since the last take (fast_relay.h

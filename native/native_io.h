@@ -58,6 +58,13 @@ class NativeIo : public Napi::ObjectWrap<NativeIo> {
   Napi::Value TakeTapped(const Napi::CallbackInfo& info);
   Napi::Value Relay(const Napi::CallbackInfo& info);
   Napi::Value Unrelay(const Napi::CallbackInfo& info);
+  Napi::Value RecorderOpen(const Napi::CallbackInfo& info);
+  Napi::Value RecorderClose(const Napi::CallbackInfo& info);
+  Napi::Value RecorderTracks(const Napi::CallbackInfo& info);
+  Napi::Value RecorderPlaceLaw(const Napi::CallbackInfo& info);
+  Napi::Value RecorderPlacePcm(const Napi::CallbackInfo& info);
+  Napi::Value RecorderTake(const Napi::CallbackInfo& info);
+  Napi::Value RecorderStats(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);

@@ -38,10 +38,11 @@ export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:strict_stri
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export CALLWATCH_NATIVE_ADDON="$addon"
 
-echo "native-asan: the packet io tests (contract on both ios, native specifics, relay fast path)"
+echo "native-asan: the packet io tests (contract on both ios, native specifics, relay fast path, recordings)"
 node --experimental-vm-modules node_modules/jest/bin/jest.js \
   test/unit/media/io/packetIoContract.test.ts test/unit/media/io/nativePacketIo.test.ts \
-  test/unit/media/worker/fastRelay.test.ts --selectProjects tests
+  test/unit/media/worker/fastRelay.test.ts test/unit/media/recording/nativePacketRecorder.test.ts \
+  --selectProjects tests
 echo "native-asan: fuzz of the receive path (${secs}s)"
 [ -f dist/media/io/nativePacketIo.js ] || npm run build
 node scripts/native-fuzz.mjs --secs "$secs"

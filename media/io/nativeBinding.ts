@@ -72,6 +72,11 @@ export interface NativeIoHandle {
     reception: Float64Array,
     /** Also copies what it relays into the tap (takeTapped). */
     tap: boolean,
+    /** The native recording it places what it relays into (0: none), as this source slot. */
+    recorderId?: number,
+    recordSlot?: number,
+    /** Per payload type, RecordLaw (native/tap_recorder.h), 128 entries. */
+    recordLaw?: Uint8Array,
   ): boolean;
   /** Ends `srcToken`'s route; true (and `state`, `counts` written) when it had one. */
   unrelay(srcToken: number, state: Float64Array, counts: Float64Array): boolean;
@@ -80,6 +85,51 @@ export interface NativeIoHandle {
    * capacity, native/fast_relay.h TAP_CAPACITY) and forgets it; the bytes written.
    */
   takeTapped(out: Uint8Array): number;
+  /**
+   * A native recording (native/tap_recorder.h): 16-bit PCM frames of `frameSamples` at
+   * `rate`, `channels` 1 or 2, from `startMs` on the event thread's clock, holding
+   * `seconds` ahead of what was taken. Its id, 0 when refused.
+   */
+  recorderOpen(
+    rate: number,
+    frameSamples: number,
+    channels: number,
+    startMs: number,
+    seconds: number,
+  ): number;
+  /** Forgets the recording; a route placing into it stops placing. */
+  recorderClose(id: number): void;
+  /** Which track (0, 1, -1: none) each source slot feeds. */
+  recorderTracks(id: number, trackOfSlot: Int32Array): boolean;
+  /** A G.711 payload `bytes[from, to)` of `slot` (law 1: µ-law, 2: A-law). */
+  recorderPlaceLaw(
+    id: number,
+    slot: number,
+    law: number,
+    bytes: Uint8Array,
+    from: number,
+    to: number,
+    ssrc: number,
+    seq: number,
+    ts: number,
+    arrivalMs: number,
+  ): boolean;
+  /** `count` decoded samples at the recording's rate, timed by `ts` at `clockRate`. */
+  recorderPlacePcm(
+    id: number,
+    slot: number,
+    pcm: Int16Array,
+    count: number,
+    ssrc: number,
+    seq: number,
+    ts: number,
+    clockRate: number,
+    arrivalMs: number,
+  ): boolean;
+  /** Whole frames up to sample `target` into `out` from `at`, at most `maxFrames`: how many. */
+  recorderTake(id: number, target: number, out: Int16Array, at: number, maxFrames: number): number;
+  /** The recording's counters (NativeRecorderStats order) into `out`. */
+  recorderStats(id: number, out: Float64Array): boolean;
   /** Whether the io keeps the event loop alive (while it has open sockets). */
   ref(): void;
   unref(): void;
@@ -149,6 +199,13 @@ const IO_METHODS = {
   relay: true,
   unrelay: true,
   takeTapped: true,
+  recorderOpen: true,
+  recorderClose: true,
+  recorderTracks: true,
+  recorderPlaceLaw: true,
+  recorderPlacePcm: true,
+  recorderTake: true,
+  recorderStats: true,
   ref: true,
   unref: true,
   close: true,

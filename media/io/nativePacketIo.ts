@@ -58,6 +58,7 @@ import type {
 } from './packetIo.js';
 import { loadNativeAddon } from './nativeBinding.js';
 import type { NativeAddon, NativeIoHandle } from './nativeBinding.js';
+import { NativeIoRecorders } from './nativeRecorders.js';
 
 /**
  * Arena geometry: datagrams in the arena (two halves of SLOTS / 2: at most that many per
@@ -87,6 +88,8 @@ const TAKE_ROUTES = 256;
 // native/fast_relay.h: the tap's capacity and its entries' header (TapField).
 const TAP_CAPACITY = 4 << 20;
 const TAP_HEADER_BYTES = 16;
+/** A route without a native recording (the addon reads no law then). */
+const NO_RECORD_LAW = new Uint8Array(128);
 // native/send_ring.h: per staged datagram, int32 fields.
 const SEND_INTS = 6;
 const SEND_FD = 0;
@@ -230,6 +233,9 @@ class NativePortPair implements PortPair {
       native,
       counts,
       route.tap === true,
+      route.recorder?.id ?? 0,
+      route.recorder?.slot ?? -1,
+      route.recorder?.law ?? NO_RECORD_LAW,
     );
     // A route replaced while it counted: nothing is lost, its counts stay in the route.
     if (ok) this.relayTo = to;
@@ -277,6 +283,8 @@ export class NativePacketIo implements PacketIo {
   /** The reception statistics handed to the addon, the same way. */
   readonly countScratch = new Float64Array(RELAY_COUNT_FIELDS);
   private readonly takeRows = new Float64Array(TAKE_ROUTES * (1 + RELAY_COUNT_FIELDS));
+  /** Recordings the event thread keeps (docs/architecture.md §3.7). */
+  readonly recorders: NativeIoRecorders;
   /** Where takeTapped copies the tap, and each datagram of it in turn. */
   private tap: Buffer | null = null;
   private readonly tapPacket = Buffer.alloc(SLOT_BYTES);
@@ -318,6 +326,7 @@ export class NativePacketIo implements PacketIo {
     this.handle = new addon.NativeIo(data, meta, arrival, SLOTS, SLOT_BYTES, (first, count) =>
       this.drain(first, count),
     );
+    this.recorders = new NativeIoRecorders(this.handle, this.clockOffset);
     if (!(options.sendRing ?? SEND_RING)) this.handle.noSendRing();
     if (!(options.recvRing ?? RECV_RING)) this.handle.noRecvRing();
     if (!(options.relaySendRing ?? RELAY_SEND_RING)) this.handle.noRelaySendRing();

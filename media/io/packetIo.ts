@@ -147,6 +147,72 @@ export interface RelayRoute {
    * `PacketIo.takeTapped` (an io without `takeTapped` refuses such a route).
    */
   readonly tap?: boolean;
+  /**
+   * Or the source is recorded by the io itself (PacketIo.recorders): the io places what
+   * it relays into recording `id` as source `slot`, each payload type as `law` says
+   * (RecordLaw, 128 entries).
+   */
+  readonly recorder?: { readonly id: number; readonly slot: number; readonly law: Uint8Array };
+}
+
+/** How a recording the io keeps takes a payload type (native/tap_recorder.h RecordLaw). */
+export const RECORD_NONE = 0;
+export const RECORD_ULAW = 1;
+export const RECORD_ALAW = 2;
+/** Audio the io cannot decode: left to JavaScript, which records it. */
+export const RECORD_JS = 3;
+
+/** NativeRecorders.stats fields (native/tap_recorder.h RecorderStat). */
+export const RECORDER_STAT_FIELDS = 6;
+export const RS_PACKETS = 0;
+export const RS_DUPLICATES = 1;
+export const RS_LATE = 2;
+export const RS_REANCHORS = 3;
+export const RS_OVERFLOW = 4;
+export const RS_WRITTEN = 5;
+
+/**
+ * Recordings an io keeps itself (the native io, docs/architecture.md §3.7): 16-bit PCM
+ * tracks fed by the routes that relay their sources and by JavaScript for what it handles,
+ * placed by RTP timestamp as media/recording/trackAligner.ts does. Times are
+ * performance.now()'s. Ids are the io's; 0 is none.
+ */
+export interface IoRecorders {
+  open(
+    rate: number,
+    frameSamples: number,
+    channels: 1 | 2,
+    startMs: number,
+    seconds: number,
+  ): number;
+  close(id: number): void;
+  tracks(id: number, trackOfSlot: Int32Array): boolean;
+  placeLaw(
+    id: number,
+    slot: number,
+    law: number,
+    bytes: Uint8Array,
+    from: number,
+    to: number,
+    ssrc: number,
+    seq: number,
+    ts: number,
+    arrivalMs: number,
+  ): boolean;
+  placePcm(
+    id: number,
+    slot: number,
+    pcm: Int16Array,
+    count: number,
+    ssrc: number,
+    seq: number,
+    ts: number,
+    clockRate: number,
+    arrivalMs: number,
+  ): boolean;
+  /** Whole frames up to sample `target` into `out[at…]` (interleaved), at most `maxFrames`. */
+  take(id: number, target: number, out: Int16Array, at: number, maxFrames: number): number;
+  stats(id: number, out: Float64Array): boolean;
 }
 
 /**
@@ -241,6 +307,8 @@ export interface PacketIo {
    * datagram as received (`packet[0, length)`, valid during the call) and its arrival
    * time (performance.now()), and forgets them.
    */
+  /** Recordings the io keeps itself (absent: the worker's recorders do it all). */
+  readonly recorders?: IoRecorders;
   takeTapped?(
     visit: (source: PortPair, packet: Buffer, length: number, arrivalMs: number) => void,
   ): void;

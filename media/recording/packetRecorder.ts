@@ -86,6 +86,12 @@ const CONVERTED = new Int16Array(2 * MAX_DECODED);
  * queued for the next drain), `place` from the relay fast path's tap (placed at once).
  */
 export interface RecordTap {
+  /**
+   * The io's own recording this tap is (nativePacketRecorder.ts): a route relaying a
+   * source of it places what it relays there (RelayRoute `recorder`). Absent: the route
+   * taps (RelayRoute `tap`) and the payloads come to `place`.
+   */
+  readonly ioRecording?: number;
   push(slot: number, kind: number, msg: Buffer, from: number, to: number, nowMs: number): void;
   place(
     slot: number,

@@ -38,6 +38,16 @@ export interface RecordingSink {
    * samples go straight into the block, interleaved). Not for received G.711 bytes.
    */
   writeFrameFrom?(left: FrameSource, right: FrameSource): void;
+  /**
+   * Up to `frames` ready-made 16-bit PCM frames (interleaved as the file's channels)
+   * written by `fill(view, at, max)` straight into the file's buffer: it writes at most
+   * `max` frames at `view[at…]` and returns how many. Returns the frames written. Only a
+   * 16-bit PCM WAV has it.
+   */
+  writeFramesWith?(
+    frames: number,
+    fill: (view: Int16Array, at: number, max: number) => number,
+  ): number;
   /** Bytes of audio on disk. */
   readonly bytesWritten: number;
   readonly framesWritten: number;

@@ -523,6 +523,56 @@ export class WavRecorder {
   }
 
   /**
+   * Up to `frames` frames written by `fill` straight into the blocks (recordingSink.ts): a
+   * 16-bit PCM file whose frames come ready-made, interleaved as its channels (the native
+   * io's recordings, docs/architecture.md §3.7). `fill(view, at, max)` writes at most
+   * `max` frames of samples at `view[at…]` and returns how many. Returns the frames
+   * written; the rest are refused as `writeFrame` refuses them (closed: silently; failed
+   * or full: counted in `droppedFrames`). Never throws on a running recording.
+   */
+  writeFramesWith(
+    frames: number,
+    fill: (view: Int16Array, at: number, max: number) => number,
+  ): number {
+    if (this.lawTable !== null || !LITTLE_ENDIAN) {
+      throw new Error('writeFramesWith takes 16-bit PCM frames on a little-endian host');
+    }
+    const fb = this.frameBytes;
+    let done = 0;
+    while (done < frames) {
+      if (this.closing) return done;
+      if (this.failure || !this.block) {
+        this.droppedFrames += frames - done;
+        return done;
+      }
+      if (this.accepted + fb > this.maxDataBytes) {
+        this.stop(
+          new WavRecorderError(
+            'ERR_RECORDING_FULL',
+            `recording reached ${this.accepted} bytes (a WAV holds at most ${this.maxDataBytes})`,
+          ),
+        );
+        this.droppedFrames += frames - done;
+        return done;
+      }
+      // Frames that fit the block (at least one: a full block was queued) and the file.
+      const k = Math.min(
+        frames - done,
+        Math.floor((this.limit - this.fill) / fb),
+        Math.floor((this.maxDataBytes - this.accepted) / fb),
+      );
+      const n = fill(sampleView(this.block), this.fill >> 1, k);
+      this.fill += n * fb;
+      this.frames += n;
+      this.accepted += n * fb;
+      done += n;
+      if (this.fill + fb > this.limit) this.enqueueBlock();
+      if (n < k) return done;
+    }
+    return done;
+  }
+
+  /**
    * `frames` frames of silence, the same as that many `writeFrame(null, null)`: each block
    * is filled in one pass (not sample by sample, frame by frame). Never throws.
    */

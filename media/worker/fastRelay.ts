@@ -13,7 +13,9 @@
  * A recorded source's route taps what it relays (RelayRoute.tap): the worker takes those
  * datagrams at each sweep, before the recordings are written, and when the route is taken
  * back, and queues their payloads for the recording as the JavaScript path would
- * (relay.ts `tapRelayed`), with their arrival times.
+ * (relay.ts `tapRelayed`), with their arrival times. A recording the io keeps itself
+ * (nativePacketRecorder.ts) is not tapped: the route places into it as it relays
+ * (RelayRoute.recorder).
  *
  * Eligible (conservative): a source with exactly one listener and no jitter buffer (no mix
  * hears it), latched on IPv4 and receiving with valid reception statistics; the listener
@@ -39,7 +41,9 @@ import type { PacketIo, PortPair } from '../io/packetIo.js';
 
 /** CALLWATCH_RELAY_FASTPATH=0 keeps every packet on the JavaScript path (A/B benches). */
 const ENABLED = process.env.CALLWATCH_RELAY_FASTPATH !== '0';
-import { KIND_NONE, KIND_TELEPHONE_EVENT } from './payloadMap.js';
+import { RECORD_ALAW, RECORD_JS, RECORD_NONE, RECORD_ULAW } from '../io/packetIo.js';
+import { KIND_NONE, KIND_PCMA, KIND_PCMU, KIND_TELEPHONE_EVENT } from './payloadMap.js';
+import type { PayloadMap } from './payloadMap.js';
 import { tapRelayed } from './relay.js';
 import type { WorkerLeg } from './workerLeg.js';
 
@@ -124,6 +128,29 @@ export class FastRelay {
     this.pending.clear();
   };
 
+  /**
+   * How the io's recording takes each of the source's payload types (RecordLaw): G.711
+   * it decodes itself; any other audio it leaves to JavaScript (the route yields such a
+   * packet, and JavaScript decodes it); telephone-event and unknown types are not audio.
+   */
+  private recordLaw(from: PayloadMap): Uint8Array {
+    const law = this.recordLaws;
+    for (let pt = 0; pt < 128; pt++) {
+      const kind = from.kindOf[pt]!;
+      law[pt] =
+        kind === KIND_PCMU
+          ? RECORD_ULAW
+          : kind === KIND_PCMA
+            ? RECORD_ALAW
+            : kind === KIND_NONE || kind === KIND_TELEPHONE_EVENT
+              ? RECORD_NONE
+              : RECORD_JS;
+    }
+    return law;
+  }
+
+  private readonly recordLaws = new Uint8Array(128);
+
   /** Puts `source` on the fast path if it is eligible (see above) and the io can. */
   tryInstall(source: WorkerLeg): void {
     if (!ENABLED || source.fastTo !== null || source.pair.relay === undefined) return;
@@ -131,7 +158,9 @@ export class FastRelay {
     const inbound = source.inbound;
     if (inbound === null || !inbound.exportRelay(this.counts, RC_RECEPTION)) return;
     if (source.jitter !== null) return;
-    const tap = source.recordTap !== null;
+    // A recording the io keeps is placed by the route itself; any other is tapped.
+    const ioRecording = source.recordTap?.ioRecording ?? 0;
+    const tap = source.recordTap !== null && ioRecording === 0;
     if (tap && this.io.takeTapped === undefined) return;
     const listener = source.listeners[0]!;
     if (listener.mixListener >= 0 || !listener.sending || listener.destPort === 0) return;
@@ -163,6 +192,9 @@ export class FastRelay {
         sourcePort: source.latchedPort,
         payloadTypes: map,
         tap,
+        ...(ioRecording !== 0
+          ? { recorder: { id: ioRecording, slot: source.recordSlot, law: this.recordLaw(from) } }
+          : {}),
       },
       this.state,
       this.counts,

@@ -4,7 +4,13 @@
  * path queues each recorded leg's payloads (WorkerLeg.recordTap, relay.ts); the worker's
  * sweep calls `drain`. Nothing here runs on the room's frame clock.
  */
-import { PacketRecorder } from '../recording/packetRecorder.js';
+import type { IoRecorders } from '../io/packetIo.js';
+import { NativePacketRecorder } from '../recording/nativePacketRecorder.js';
+import {
+  PacketRecorder,
+  type PacketRecorderStats,
+  type RecordTap,
+} from '../recording/packetRecorder.js';
 import { beginSink } from '../recording/openSink.js';
 import type { CreateRecordingFile } from '../recording/recordingFile.js';
 import type { RecordingSink } from '../recording/recordingSink.js';
@@ -12,6 +18,14 @@ import { codecOfKind } from './legCodecs.js';
 import { KIND_PCMA, KIND_PCMU } from './payloadMap.js';
 import type { RecordingConfig, RecordingStarted, RecordingSummary } from './protocol.js';
 import type { WorkerLeg } from './workerLeg.js';
+
+/** What the recording's legs feed: the worker's own recorder, or the native io's. */
+interface Recorder extends RecordTap {
+  readonly stats: PacketRecorderStats;
+  setTracks(tracks: readonly number[]): void;
+  drain(nowMs: number): void;
+  stop(stopMs: number): Promise<void>;
+}
 
 export class RoomRecording {
   private readonly slots = new Map<WorkerLeg, number>();
@@ -21,7 +35,7 @@ export class RoomRecording {
     readonly path: string,
     readonly started: RecordingStarted,
     private readonly sink: RecordingSink,
-    private readonly recorder: PacketRecorder,
+    private readonly recorder: Recorder,
   ) {}
 
   /**
@@ -44,6 +58,11 @@ export class RoomRecording {
     createFile?: CreateRecordingFile,
     /** Called right before the legs' taps are attached (a relay fast path's routes go). */
     beforeTap?: () => void,
+    /**
+     * The io's own recordings (the native io): a 16-bit PCM file at 8 kHz is kept there,
+     * fed by the relay fast path without JavaScript (nativePacketRecorder.ts).
+     */
+    ioRecorders?: IoRecorders,
   ): Promise<RoomRecording> {
     const legs = tracks.flat();
     const codecs = legs.map((leg) => codecOfKind(leg.payloads.sendKind));
@@ -65,13 +84,17 @@ export class RoomRecording {
     });
     let recording: RoomRecording;
     try {
-      const recorder = new PacketRecorder({
-        sink,
-        startMs,
-        codecOfKind,
-        ...(encoding === 'mulaw' ? { passthroughKind: KIND_PCMU } : {}),
-        ...(encoding === 'alaw' ? { passthroughKind: KIND_PCMA } : {}),
-      });
+      const recorder =
+        (encoding === 'pcm16' && ioRecorders !== undefined
+          ? NativePacketRecorder.open({ io: ioRecorders, sink, startMs, codecOfKind })
+          : null) ??
+        new PacketRecorder({
+          sink,
+          startMs,
+          codecOfKind,
+          ...(encoding === 'mulaw' ? { passthroughKind: KIND_PCMU } : {}),
+          ...(encoding === 'alaw' ? { passthroughKind: KIND_PCMA } : {}),
+        });
       const started: RecordingStarted = {
         format,
         sampleRate: sink.sampleRate,

@@ -51,6 +51,12 @@ import { receiveRtcp, sendReport } from './rtcpSession.js';
 import { addIoCpu, threadCpuMs } from './threadCpu.js';
 import { validateCommand } from './validate.js';
 import { WorkerLeg } from './workerLeg.js';
+
+/**
+ * CALLWATCH_IO_RECORDINGS=0: recordings stay in the worker even on the native io (A/B
+ * benches; docs/architecture.md §3.7).
+ */
+const IO_RECORDINGS = process.env.CALLWATCH_IO_RECORDINGS !== '0';
 import { SecurePair, secureLive } from '../secure/securePair.js';
 import { loadWerift } from '../secure/werift.js';
 import { createDtlsCertificate } from '../secure/certificate.js';
@@ -215,6 +221,7 @@ export class WorkerCore {
       releaseRoutes: (members) => {
         for (const member of members) this.fast.releaseAround(member.leg);
       },
+      ...(io.recorders !== undefined && IO_RECORDINGS ? { ioRecorders: io.recorders } : {}),
     };
   }
 

@@ -62,6 +62,7 @@ import {
   writeRtpSsrc,
   writeRtpTimestamp,
 } from '../rtp/rtpHeader.js';
+import type { IoRecorders } from '../io/packetIo.js';
 import type { CreateRecordingFile } from '../recording/recordingFile.js';
 import { ToneGenerator } from '../tones/toneGenerator.js';
 import { PromptSource } from '../tones/promptSource.js';
@@ -143,6 +144,8 @@ export interface RoomHost {
    * recording whose file was being opened starts, a tone or prompt ends).
    */
   releaseRoutes?(members: readonly RoomMember[]): void;
+  /** The io's own recordings (the native io; nativePacketRecorder.ts), when it keeps them. */
+  ioRecorders?: IoRecorders;
 }
 
 /** Frame counters the worker sums into its mixer stats. */
@@ -319,6 +322,7 @@ export class WorkerRoom {
       () => performance.now(),
       this.host.createRecordingFile,
       () => this.host.releaseRoutes?.(this.members),
+      this.host.ioRecorders,
     );
     // The room may have closed while the file was opened: a recorder kept now would hold
     // its file open and never be completed (close() waits for this to finish).

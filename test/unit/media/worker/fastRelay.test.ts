@@ -214,7 +214,7 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
     const js = await recordedCall(new DgramPacketIo(), path.join(dir, 'dgram.wav'));
     expect(js.routedBeforeStart).toBe(0);
     expect(native.routedBeforeStart).toBe(2); // the race this test is about did happen
-    expect(native.relayedWhileRecording).toBeGreaterThan(50); // of 100: tapped routes
+    expect(native.relayedWhileRecording).toBeGreaterThan(50); // of 100: routes that record
     // Both parties' audio after the start, as much of it as on dgram: a route kept past
     // the start without a tap would leave a channel silent.
     for (const run of [native, js]) {
@@ -279,7 +279,7 @@ async function recordedCall(io: PacketIo, recordingPath: string) {
     openFile();
     await started;
     const relayedAtStart = (await h.stats()).worker.fastRelay?.packets ?? 0;
-    await talk(50); // recorded; the routes come back, tapping the legs for the recording
+    await talk(50); // recorded; the routes come back, placing into the io's recording
     const relayedWhileRecording =
       ((await h.stats()).worker.fastRelay?.packets ?? 0) - relayedAtStart;
     await sleep(200); // the last packets' place in the file is before the stop
