@@ -386,27 +386,31 @@ Napi::Value NativeIo::RecorderTracks(const Napi::CallbackInfo& info) {
                                         static_cast<int>(tracks.ElementLength())));
 }
 
-// recorderPlaceLaw(id, slot, law, bytes: Uint8Array, from, to, ssrc, seq, ts, arrivalMs)
-// -> bool: a G.711 payload bytes[from, to) JavaScript handled.
+// recorderPlaceLaw(id, slot, law, packet: Uint8Array, from, to, arrivalMs) -> bool: the
+// G.711 payload packet[from, to) of an RTP packet JavaScript handled (its header, from
+// packet[0], gives the SSRC, sequence number and timestamp).
 Napi::Value NativeIo::RecorderPlaceLaw(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (pump_ == nullptr || info.Length() < 10 || !info[3].IsTypedArray() ||
-      !Numbers(info, 0, 3) || !Numbers(info, 4, 10)) {
+  if (pump_ == nullptr || info.Length() < 7 || !info[3].IsTypedArray() ||
+      !Numbers(info, 0, 3) || !Numbers(info, 4, 7)) {
     return Napi::Boolean::New(env, false);
   }
-  auto bytes = info[3].As<Napi::TypedArrayOf<uint8_t>>();
+  auto packet = info[3].As<Napi::TypedArrayOf<uint8_t>>();
   int64_t from = info[4].As<Napi::Number>().Int64Value();
   int64_t to = info[5].As<Napi::Number>().Int64Value();
-  if (from < 0 || to < from || static_cast<size_t>(to) > bytes.ElementLength()) {
+  if (from < 12 || to < from || static_cast<size_t>(to) > packet.ElementLength()) {
     return Napi::Boolean::New(env, false);
   }
+  const uint8_t* p = packet.Data();
+  uint16_t seq = static_cast<uint16_t>((p[2] << 8) | p[3]);
+  uint32_t ts = (uint32_t(p[4]) << 24) | (uint32_t(p[5]) << 16) | (uint32_t(p[6]) << 8) | p[7];
+  uint32_t ssrc =
+      (uint32_t(p[8]) << 24) | (uint32_t(p[9]) << 16) | (uint32_t(p[10]) << 8) | p[11];
   return Napi::Boolean::New(
       env, pump_->thread.RecorderPlaceLaw(
                info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int32Value(),
-               info[2].As<Napi::Number>().Int32Value(), bytes.Data() + from,
-               static_cast<int>(to - from), info[6].As<Napi::Number>().Uint32Value(),
-               static_cast<uint16_t>(info[7].As<Napi::Number>().Uint32Value()),
-               info[8].As<Napi::Number>().Uint32Value(), info[9].As<Napi::Number>().DoubleValue()));
+               info[2].As<Napi::Number>().Int32Value(), p + from, static_cast<int>(to - from),
+               ssrc, seq, ts, info[6].As<Napi::Number>().DoubleValue()));
 }
 
 // recorderPlacePcm(id, slot, pcm: Int16Array, count, ssrc, seq, ts, clockRate, arrivalMs)

@@ -101,17 +101,17 @@ export interface NativeIoHandle {
   recorderClose(id: number): void;
   /** Which track (0, 1, -1: none) each source slot feeds. */
   recorderTracks(id: number, trackOfSlot: Int32Array): boolean;
-  /** A G.711 payload `bytes[from, to)` of `slot` (law 1: µ-law, 2: A-law). */
+  /**
+   * The G.711 payload `packet[from, to)` of `slot` (law 1: µ-law, 2: A-law), an RTP
+   * packet whose header (from `packet[0]`) gives its SSRC, sequence number and timestamp.
+   */
   recorderPlaceLaw(
     id: number,
     slot: number,
     law: number,
-    bytes: Uint8Array,
+    packet: Uint8Array,
     from: number,
     to: number,
-    ssrc: number,
-    seq: number,
-    ts: number,
     arrivalMs: number,
   ): boolean;
   /** `count` decoded samples at the recording's rate, timed by `ts` at `clockRate`. */

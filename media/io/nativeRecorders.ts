@@ -41,24 +41,18 @@ export class NativeIoRecorders implements IoRecorders {
     id: number,
     slot: number,
     law: number,
-    bytes: Uint8Array,
+    packet: Uint8Array,
     from: number,
     to: number,
-    ssrc: number,
-    seq: number,
-    ts: number,
     arrivalMs: number,
   ): boolean {
     return this.handle.recorderPlaceLaw(
       id,
       slot,
       law,
-      bytes,
+      packet,
       from,
       to,
-      ssrc,
-      seq,
-      ts,
       arrivalMs - this.clockOffset,
     );
   }

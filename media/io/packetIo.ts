@@ -187,16 +187,14 @@ export interface IoRecorders {
   ): number;
   close(id: number): void;
   tracks(id: number, trackOfSlot: Int32Array): boolean;
+  /** The G.711 payload `packet[from, to)` of an RTP packet (its header from `packet[0]`). */
   placeLaw(
     id: number,
     slot: number,
     law: number,
-    bytes: Uint8Array,
+    packet: Uint8Array,
     from: number,
     to: number,
-    ssrc: number,
-    seq: number,
-    ts: number,
     arrivalMs: number,
   ): boolean;
   placePcm(

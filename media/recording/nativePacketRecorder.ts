@@ -157,17 +157,17 @@ export class NativePacketRecorder implements RecordTap {
       this.counts.unsupported++;
       return;
     }
-    const ssrc = rtpSsrc(msg);
-    const seq = rtpSequence(msg);
-    const ts = rtpTimestamp(msg);
     const law = codec.name === 'PCMU' ? RECORD_ULAW : codec.name === 'PCMA' ? RECORD_ALAW : 0;
     if (law !== 0) {
       // A change of codec starts the next decoder afresh (as PacketRecorder does).
       const d = this.decoding[slot];
       if (d !== undefined && d !== null && d.codec !== null) this.forget(d);
-      this.io.placeLaw(this.ioRecording, slot, law, msg, from, to, ssrc, seq, ts, arrivalMs);
+      this.io.placeLaw(this.ioRecording, slot, law, msg, from, to, arrivalMs);
       return;
     }
+    const ssrc = rtpSsrc(msg);
+    const seq = rtpSequence(msg);
+    const ts = rtpTimestamp(msg);
     if (
       codec.sampleRate !== NATIVE_RECORDING_RATE &&
       codec.sampleRate !== 2 * NATIVE_RECORDING_RATE
