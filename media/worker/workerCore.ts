@@ -571,7 +571,10 @@ export class WorkerCore {
             this.internalError(leg, error);
           }
         }
-        if (leg.fastTo === null && leg.listeners.length === 1) fast.installSoon(leg);
+        // A leg a mix hears (a jitter buffer) is never routed: no install to ask for.
+        if (leg.fastTo === null && leg.listeners.length === 1 && leg.jitter === null) {
+          fast.installSoon(leg);
+        }
       },
       rtcp: (batch) => {
         const { buffers, lengths, addresses, ports, arrivalMs } = batch;
