@@ -226,6 +226,15 @@ export class NativePacketRecorder implements RecordTap {
     await this.sink.close();
   }
 
+  /** A recording that never started (its file failed): the io forgets it, nothing written. */
+  abandon(): void {
+    if (this.stopped) return;
+    this.finalStats = this.readStats();
+    this.stopped = true;
+    this.io.close(this.ioRecording);
+    for (const d of this.decoding) if (d) this.forget(d);
+  }
+
   private writeTo(ms: number): void {
     const target = Math.floor(((ms - this.startMs) * NATIVE_RECORDING_RATE) / 1000);
     const frames = Math.floor((target - this.writtenSamples) / this.frame);

@@ -192,6 +192,14 @@ export class PacketRecorder implements RecordTap {
     for (const src of this.sources) if (src && src.track >= 0) this.trackSources[src.track]!++;
   }
 
+  /**
+   * A recording that never started (its file failed): it takes nothing more; its rings
+   * are left to the collector.
+   */
+  abandon(): void {
+    this.stopped = true;
+  }
+
   /** Places the queued packets and writes every track up to `nowMs − windowMs`. */
   drain(nowMs: number): void {
     if (this.stopped) return;

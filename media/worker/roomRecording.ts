@@ -25,6 +25,8 @@ interface Recorder extends RecordTap {
   setTracks(tracks: readonly number[]): void;
   drain(nowMs: number): void;
   stop(stopMs: number): Promise<void>;
+  /** Forgets a recording that never started (its file failed): frees what it holds. */
+  abandon(): void;
 }
 
 export class RoomRecording {
@@ -83,8 +85,9 @@ export class RoomRecording {
       ...(createFile !== undefined ? { createFile } : {}),
     });
     let recording: RoomRecording;
+    let recorder: Recorder | null = null;
     try {
-      const recorder =
+      recorder =
         (encoding === 'pcm16' && ioRecorders !== undefined
           ? NativePacketRecorder.open({ io: ioRecorders, sink, startMs, codecOfKind })
           : null) ??
@@ -105,6 +108,7 @@ export class RoomRecording {
       beforeTap?.();
       recording.setTracks(tracks);
     } catch (err) {
+      recorder?.abandon();
       // The file is closed once its header settled (a failed header closed it already).
       await written.then(() => sink.close()).catch(() => undefined);
       throw err;
@@ -114,6 +118,7 @@ export class RoomRecording {
     } catch (err) {
       for (const leg of recording.tracked) recording.detach(leg);
       recording.tracked = [];
+      recorder.abandon();
       throw err;
     }
     return recording;

@@ -260,4 +260,26 @@ describe('NativePacketRecorder: writes in steps and discards what a file refuses
     await rec.stop(startMs + 3000);
     expect(rec.written).toBe(3000 * 8);
   });
+
+  it('stop and abandon make the io forget the recording', async () => {
+    const row = new Float64Array(6);
+    const stopped = NativePacketRecorder.open({
+      io: io.recorders,
+      sink: new MemorySink(2),
+      startMs: 0,
+      codecOfKind,
+    })!;
+    const abandoned = NativePacketRecorder.open({
+      io: io.recorders,
+      sink: new MemorySink(2),
+      startMs: 0,
+      codecOfKind,
+    })!;
+    expect(io.recorders.stats(stopped.ioRecording, row)).toBe(true);
+    expect(io.recorders.stats(abandoned.ioRecording, row)).toBe(true);
+    await stopped.stop(100);
+    abandoned.abandon();
+    expect(io.recorders.stats(stopped.ioRecording, row)).toBe(false);
+    expect(io.recorders.stats(abandoned.ioRecording, row)).toBe(false);
+  });
 });
