@@ -161,8 +161,24 @@ int TrackRing::Reserve(int64_t pos, int count, int* start) {
   if (*start >= end) return end;
   if (sums_.empty()) sums_.assign(capacity, 0);
   if (written >= end_ || pos + *start < first_) first_ = pos + *start;
-  if (pos + end > end_) end_ = pos + end;
+  if (pos + end > end_) {
+    // Everything from `written` up to the new end must read as silence or what was
+    // added: the samples past the old end (a lap of the ring ago) are cleared here, by
+    // the adding thread, so TakeInto only reads the ring (no line of it moves back and
+    // forth between the event thread's core and the worker's).
+    Clear(std::max(end_, written), pos + end);
+    end_ = pos + end;
+  }
   return end;
+}
+
+void TrackRing::Clear(int64_t from, int64_t to) {
+  for (int64_t at = from; at < to;) {
+    uint32_t k = static_cast<uint32_t>(at) & mask_;
+    int64_t run = std::min<int64_t>(to - at, capacity - k);
+    std::memset(sums_.data() + k, 0, static_cast<size_t>(run) * sizeof(int32_t));
+    at += run;
+  }
 }
 
 void TrackRing::AddLaw(int64_t pos, const int16_t* table, const uint8_t* bytes, int count) {
@@ -200,14 +216,16 @@ bool TrackRing::TakeInto(int16_t* out, int stride, int count) {
   }
   int32_t* sums = sums_.data();
   int16_t* o = out;
-  for (int left = count; left > 0;) {
+  // Past end_ the ring is stale (not cleared yet): silence there.
+  int valid = static_cast<int>(std::min<int64_t>(count, end_ - pos));
+  for (int left = valid; left > 0;) {
     uint32_t from = static_cast<uint32_t>(pos) & mask_;
     int run = std::min<int64_t>(left, capacity - from);
     for (int k = 0; k < run; k++, o += stride) *o = Clamp16(sums[from + k]);
-    std::memset(sums + from, 0, static_cast<size_t>(run) * sizeof(int32_t));
     pos += run;
     left -= run;
   }
+  for (int i = valid; i < count; i++, o += stride) *o = 0;
   return true;
 }
 

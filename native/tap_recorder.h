@@ -65,7 +65,9 @@ class Aligner {
 };
 
 // One track: a ring of 32-bit sums from `written` on (trackAligner.ts TrackBuffer without
-// the received bytes). The ring is allocated at the first audio.
+// the received bytes). The ring is allocated at the first audio. Unlike TrackBuffer, a
+// take leaves the ring as it is: what lies past `end_` is stale (taken a lap ago) and is
+// cleared when audio first reaches it, so [written, end_) always holds sums.
 class TrackRing {
  public:
   explicit TrackRing(uint32_t capacity);  // rounded up to a power of two
@@ -82,6 +84,8 @@ class TrackRing {
   // The part of [pos, pos + count) that lies after `written` and within the ring, as
   // [*start, end) relative to `pos`; widens the span holding audio.
   int Reserve(int64_t pos, int count, int* start);
+  // Zeroes ring positions [from, to) (at most the ring).
+  void Clear(int64_t from, int64_t to);
   std::vector<int32_t> sums_;
   uint32_t mask_;
   int64_t end_ = 0;    // after the last sample ever added
