@@ -3,7 +3,11 @@
  * A fuzz of the native packet io's receive path (run by scripts/native-asan.sh under
  * AddressSanitizer/UBSan, or alone): one io with a "call" pair that must receive a
  * steady stream intact, and victim pairs that get truncated and oversized RTP/RTCP,
- * random garbage, zero-length datagrams and a flood on one port, from several sources.
+ * random garbage, zero-length datagrams and a flood on one port, from several sources;
+ * and a recorded source on the relay fast path (a route placing into the io's own
+ * recording, docs/architecture.md §3.7) that gets RTP with every header field mangled:
+ * CSRC counts, extensions and padding that overrun the datagram, payload types it
+ * records, leaves to JavaScript or does not know, sequence and timestamp jumps.
  * Checks: no crash, the call's stream arrives complete and in order, the counters add
  * up, and after close every fd and thread the io opened is gone. Bounded: --secs (default
  * 5) of load, loopback only. Exit code 0 = pass.
@@ -12,7 +16,9 @@
  */
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
 import { NativePacketIo, SLOT_BYTES } from '../dist/media/io/nativePacketIo.js';
+import { RELAY_COUNT_FIELDS, RELAY_STATE_FIELDS } from '../dist/media/io/packetIo.js';
 
 const HOST = '127.0.0.1';
 const arg = (name, fallback) => {
@@ -76,6 +82,8 @@ async function main() {
   }
   const [call, sender, ...victims] = pairs;
   const flooded = victims[0];
+  const recorded = victims[1]; // the recorded source: relayed to `listener`, recorded
+  const listener = victims[2];
 
   // The call: sequence numbers must arrive complete and in order, whatever else happens.
   const got = [];
@@ -102,10 +110,79 @@ async function main() {
     v.receive({ rtp: touch, rtcp: touch, error: () => {} });
   }
 
+  // The recorded source's route and recording (native/tap_recorder.h).
+  const SSRC = 0x5eed5eed;
+  const recording = io.recorders.open(8000, 160, 2, performance.now(), 2);
+  io.recorders.tracks(recording, Int32Array.from([0, 1]));
+  const payloadTypes = new Int16Array(128).fill(-1);
+  payloadTypes[0] = 0;
+  payloadTypes[8] = 8;
+  payloadTypes[9] = 9;
+  const law = new Uint8Array(128);
+  law[0] = 1; // µ-law, placed by the event thread
+  law[8] = 2; // A-law
+  law[9] = 3; // G.722: left to JavaScript
+  let seq = 1000;
+  let ts = 160000;
+  let routed = 0;
+  const reroute = () => {
+    const state = new Float64Array(RELAY_STATE_FIELDS);
+    const reception = new Float64Array(RELAY_COUNT_FIELDS);
+    recorded.unrelay(state, reception);
+    state.fill(0);
+    state[0] = SSRC; // source SSRC
+    state[3] = seq; // highest sequence in: the next one sent is in order
+    state[4] = ts; // reference timestamp in
+    state[5] = performance.now(); // its arrival
+    state[13] = 0x12345678; // SSRC out
+    state[14] = 100; // max gap
+    state[15] = 1e12; // max skew: the fuzz's timestamps are not paced
+    state[16] = 8000;
+    reception[5] = seq; // RFC 3550 A.1 max_seq
+    reception[12] = 8000;
+    const route = {
+      address: HOST,
+      port: listener.port,
+      sourceAddress: HOST,
+      sourcePort: sender.port,
+      payloadTypes,
+      recorder: { id: recording, slot: 0, law },
+    };
+    if (recorded.relay(listener, route, state, reception)) routed++;
+  };
+  /** An RTP packet of the recorded source with its header mangled one way or another. */
+  const mangled = () => {
+    const length = 12 + randInt(400);
+    const b = Buffer.alloc(length);
+    for (let i = 12; i < length; i++) b[i] = randInt(256);
+    const roll = randInt(30); // 0-6: one field mangled, else a good packet
+    seq = (seq + (roll === 0 ? randInt(65536) : 1)) & 0xffff;
+    ts = (ts + (roll === 1 ? randInt(2 ** 32) : 160)) >>> 0;
+    b[0] =
+      0x80 | (roll === 2 ? randInt(16) : 0) | (roll === 3 ? 0x10 : 0) | (roll === 4 ? 0x20 : 0);
+    if (roll === 5) b[0] = randInt(256);
+    const pts = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 9, 13, 72, 96, randInt(128)];
+    b[1] = pts[randInt(pts.length)] | (randInt(8) === 0 ? 0x80 : 0); // a marker now and then
+    b.writeUInt16BE(seq, 2);
+    b.writeUInt32BE(ts, 4);
+    b.writeUInt32BE(roll === 6 ? randInt(2 ** 32) : SSRC, 8);
+    if (roll === 3 && length >= 16) b.writeUInt16BE(randInt(65536), 14); // extension length
+    if (roll === 4) b[length - 1] = randInt(256); // padding count
+    return b;
+  };
+
   const end = Date.now() + SECS * 1000;
   let sent = 0;
+  let frames = 0;
+  const taken = new Int16Array(160 * 2 * 50);
   const packet = Buffer.alloc(172);
   while (Date.now() < end) {
+    reroute(); // a route that left JavaScript a datagram relays nothing more: set again
+    for (let i = 0; i < 20; i++) {
+      const b = mangled();
+      sender.send(0, b, 0, b.length, recorded.port, HOST);
+    }
+    frames += io.recorders.take(recording, ((performance.now() - 100) * 8000) / 1000, taken, 0, 50);
     // 20 ms of the call.
     packet.writeUInt32BE(sent++, 0);
     sender.send(0, packet, 0, packet.length, call.port, HOST);
@@ -118,12 +195,17 @@ async function main() {
     await sleep(20);
   }
   await sleep(200);
+  const recordStats = new Float64Array(6);
+  io.recorders.stats(recording, recordStats);
+  io.recorders.close(recording);
   const counters = io.counters();
   const ok =
     got.length === sent &&
     got.every((n, i) => n === i) &&
     counters.datagramsIn > 0 &&
-    victimBatches > 0;
+    victimBatches > 0 &&
+    routed > 0 &&
+    recordStats[0] > 0; // the recording placed packets
   await io.close();
   await sleep(50);
   const leftFds = fds() - fds0;
@@ -134,6 +216,8 @@ async function main() {
       received: got.length,
       inOrder: got.every((n, i) => n === i),
       counters,
+      routes: routed,
+      recorded: { placed: recordStats[0], late: recordStats[2], frames },
       leftFds,
       leftThreads,
     }),
