@@ -398,7 +398,7 @@ export class WorkerCore {
     codecs: CodecSpec[],
     telephoneEvent: TelephoneEventSpec | null,
   ): void {
-    leg.setPayloads(new PayloadMap(codecs, telephoneEvent));
+    leg.setPayloads(PayloadMap.of(codecs, telephoneEvent));
     // Whether its listeners (and it) can be relayed depends on the codecs.
     if (leg.roomId !== 0) {
       this.rooms.get(leg.roomId)?.reroute();
@@ -777,10 +777,14 @@ export class WorkerCore {
     }
     leg.sources = [];
     leg.listeners = [];
-    try {
-      sendReport(leg, performance.now(), true); // RFC 3550 §6.3.7: BYE when leaving
-    } catch (error) {
-      this.internalError(leg, error);
+    // RFC 3550 §6.3.7: a BYE when leaving, but none from a participant that never sent
+    // an RTP or RTCP packet (a short call's leg that relayed nothing: no report, no send).
+    if (leg.counters.packetsOut > 0 || leg.counters.rtcpOut > 0) {
+      try {
+        sendReport(leg, performance.now(), true);
+      } catch (error) {
+        this.internalError(leg, error);
+      }
     }
     this.retired.add(leg.counters);
     await leg.pair.close();
