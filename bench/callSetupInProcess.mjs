@@ -9,7 +9,9 @@
  *
  * Reported: the main thread's CPU per call (/proc/self/task/PID/stat, utime+stime, from the
  * first INVITE of the measured calls to the last call's end), the process's, calls ok /
- * failed, INVITE→200 p50/p99; with --cpu-prof, the main thread's self time by function and
+ * failed, INVITE→200 p50/p99, each other thread's per call by who started it (V8's platform
+ * workers: GC helpers; the server's: media workers, their io threads, the writer; the
+ * peer's: other); with --cpu-prof, the main thread's self time by function and
  * by source area (V8's sampling profiler, in-process); with --alloc, KB allocated on the
  * main thread per call by file (V8's sampling heap profiler, collected objects included).
  *
@@ -20,7 +22,7 @@
  * Ports: SIP --sip-port, the UAC at +10, the UAS at +30, media --sip-port+100 .. +939.
  * A/B: --dist points at another build's dist; run A and B interleaved and read medians.
  */
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -131,7 +133,13 @@ const logger = pino(
   { level: LOG_LEVEL, base: { name: 'callwatch' }, timestamp: pino.stdTimeFunctions.isoTime },
   pino.destination(2),
 );
+// Threads by who started them (Node 20 names them all "node"): the process's own before
+// the server starts (main, V8's platform workers: GC helpers, compilers), the server's
+// (media workers and their native io threads, the recording writer), the rest (the peer).
+const taskIds = () => new Set(readdirSync('/proc/self/task'));
+const preThreads = taskIds();
 const server = await startServer(config, { logger });
+const serverThreads = new Set([...taskIds()].filter((t) => !preThreads.has(t)));
 const UAS_PORT = SIP_PORT + 30;
 server.location.upsert({
   extension: '1001',
@@ -151,7 +159,36 @@ const threadTicks = (tid) => {
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return Number(rest[11]) + Number(rest[12]);
 };
+const allTicks = () => {
+  const ticks = new Map();
+  for (const tid of taskIds()) {
+    try {
+      ticks.set(tid, threadTicks(tid));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return ticks;
+};
+/** µs per call of each thread group (see preThreads), the server's threads one by one. */
+function threadsPerCall(before, after, calls) {
+  const us = (ticks) => Math.round((ticks * 1e6) / TICKS / calls);
+  const groups = { v8Platform: 0, server: [], other: 0 };
+  for (const [tid, t] of after) {
+    if (tid === String(process.pid)) continue;
+    const d = t - (before.get(tid) ?? 0);
+    if (preThreads.has(tid)) groups.v8Platform += d;
+    else if (serverThreads.has(tid)) groups.server.push(d);
+    else groups.other += d;
+  }
+  return {
+    v8Platform: us(groups.v8Platform),
+    serverThreads: groups.server.sort((a, b) => b - a).map(us),
+    other: us(groups.other),
+  };
+}
 const cpu = () => ({
+  threads: allTicks(),
   main: threadTicks(process.pid),
   all: (() => {
     const u = process.cpuUsage();
@@ -197,6 +234,7 @@ function phase(calls, rate) {
         failed: m.failed,
         mainUsPerCall: Math.round((((after.main - before.main) * 1e6) / TICKS / calls) * 1) / 1,
         processUsPerCall: Math.round(((after.all - before.all) * 1000) / calls),
+        threadsUsPerCall: threadsPerCall(before.threads, after.threads, calls),
         setupP50P99Ms: [q(0.5), q(0.99)],
         toWorkersPerCall: {
           posts: Math.round(((posts.messages - posted.messages) / calls) * 100) / 100,
