@@ -83,7 +83,8 @@ export abstract class TransactionBase<
 
   /**
    * The request. Throws InvalidStateError once the transaction released it: a non-INVITE
-   * server transaction that answered over UDP keeps only its response (holdAsBytes()).
+   * server transaction that answered over UDP keeps only its response (holdAsBytes()), a
+   * client transaction in Accepted or a non-INVITE's Completed nothing (releaseMessages()).
    */
   get request(): SipRequest {
     if (this.req === undefined) {
@@ -96,7 +97,10 @@ export abstract class TransactionBase<
     return this.current;
   }
 
-  /** Server: the last response sent. Client: the last response passed to the TU. */
+  /**
+   * Server: the last response sent. Client: the last response passed to the TU, until
+   * the transaction only waits out its timer (Accepted, a non-INVITE's Completed).
+   */
   get lastResponse(): SipResponse | undefined {
     return this.last;
   }
@@ -155,6 +159,17 @@ export abstract class TransactionBase<
   protected holdAsBytes(): void {
     this.req = undefined;
     if (this.last !== undefined) this.last = toWire(this.last);
+  }
+
+  /**
+   * From now on neither the request nor the last response is held: for a client
+   * transaction that only passes 2xx retransmissions up or absorbs responses until its
+   * timer (see ClientTransaction.settled). Reading the request then throws
+   * InvalidStateError; lastResponse is undefined.
+   */
+  protected releaseMessages(): void {
+    this.req = undefined;
+    this.last = undefined;
   }
 
   /** TU hooks, called for the matching actions. */
