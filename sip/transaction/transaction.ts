@@ -14,10 +14,11 @@ import type { Lingering, LingerQueues } from './lingerQueue.js';
 import type { TimerValues } from './timers.js';
 
 /**
- * The wait timers of a last state (RFC 3261 §17: D, I, J, K), never cancelled while the
- * transaction lives: they run on the layer's shared queues (lingerQueue.ts).
+ * The wait timers of a last state (RFC 3261 §17: D, I, J, K; RFC 6026 Accepted: L, M),
+ * never cancelled while the transaction lives: they run on the layer's shared queues
+ * (lingerQueue.ts).
  */
-const LINGER_TIMERS: ReadonlySet<string> = new Set(['D', 'I', 'J', 'K']);
+const LINGER_TIMERS: ReadonlySet<string> = new Set(['D', 'I', 'J', 'K', 'L', 'M']);
 
 /** Why a transaction ended: normally, Timer B/F/H (or §9.1), a transport error, or layer close. */
 export type TerminationReason = 'completed' | 'timeout' | 'transportError' | 'closed';

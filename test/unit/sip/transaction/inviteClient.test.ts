@@ -102,6 +102,19 @@ describe('INVITE client transaction (RFC 3261 §17.1.1)', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it("waits out the Timer M of every Accepted transaction on one clock timer (the layer's linger queue)", () => {
+    const { clock, layer } = setup();
+    const tu = recorder();
+    const invites = ['z9hG4bKm1', 'z9hG4bKm2', 'z9hG4bKm3'].map((branch) => request({ branch }));
+    const txs = invites.map((invite) => layer.sendRequest(invite, UDP_PEER, tu.handlers));
+    for (const invite of invites) layer.receiveResponse(response(invite, 200, 'a'), UDP_PEER);
+    expect(txs.map((tx) => tx.state)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(clock.pending).toBe(1);
+    clock.advanceTo(32_000);
+    expect(txs.map((tx) => tx.state)).toEqual(['terminated', 'terminated', 'terminated']);
+    expect(clock.pending).toBe(0);
+  });
+
   it('does not retransmit on a reliable transport and ends at once after a failure (D = 0)', () => {
     const { clock, layer, sent } = setup();
     const tu = recorder();
