@@ -17,7 +17,11 @@
  *
  *   node bench/callSetupInProcess.mjs [--rate 100] [--calls 1000] [--warm 500] [--hold 200]
  *        [--rounds 1] [--dist DIR] [--cpu-prof] [--alloc] [--top 40] [--by-function] [--log-level warn]
- *        [--sip-port 52060] [--json]
+ *        [--sip-port 52060] [--heap-after MS] [--json]
+ *
+ * --heap-after MS: MS after the last measured call, a heap snapshot of the main thread
+ * (V8 collects first: only what is still reachable) summed by constructor, per call set
+ * up: what ended calls leave behind (lingering transactions, and what they reach).
  *
  * Ports: SIP --sip-port, the UAC at +10, the UAS at +30, media --sip-port+100 .. +939.
  * A/B: --dist points at another build's dist; run A and B interleaved and read medians.
@@ -48,6 +52,7 @@ const o = parseFlags(
     alloc: false,
     json: false,
     byFunction: false,
+    heapAfter: -1,
   },
   {
     '--rate': ['rate', Number],
@@ -63,6 +68,7 @@ const o = parseFlags(
     '--alloc': { alloc: true },
     '--json': { json: true },
     '--by-function': { byFunction: true },
+    '--heap-after': ['heapAfter', Number],
   },
   import.meta.url,
 );
@@ -79,6 +85,7 @@ const CPU_PROF = o.cpuProf;
 const ALLOC = o.alloc;
 const JSON_OUT = o.json;
 const BY_FUNCTION = o.byFunction;
+const HEAP_AFTER = o.heapAfter;
 const DID = '5550100';
 
 const load = (p) => import(pathToFileURL(path.join(DIST, p)).href);
@@ -253,6 +260,39 @@ function phase(calls, rate) {
   });
 }
 
+/** The main thread's reachable heap (a snapshot) in KB per call, and its largest kinds. */
+async function heapByConstructor(calls) {
+  const { getHeapSnapshot } = await import('node:v8');
+  let text = '';
+  for await (const chunk of getHeapSnapshot()) text += chunk;
+  const { snapshot, nodes, strings } = JSON.parse(text);
+  const fields = snapshot.meta.node_fields;
+  const [T, N, S] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const types = snapshot.meta.node_types[0];
+  const kinds = new Map();
+  let total = 0;
+  for (let i = 0; i < nodes.length; i += fields.length) {
+    const type = types[nodes[i + T]];
+    const key = type === 'object' ? strings[nodes[i + N]] : `(${type})`;
+    const k = kinds.get(key) ?? { n: 0, bytes: 0 };
+    k.n++;
+    k.bytes += nodes[i + S];
+    kinds.set(key, k);
+    total += nodes[i + S];
+  }
+  return {
+    totalKB: Math.round(total / 1024),
+    kbPerCall: Math.round((total / 1024 / calls) * 10) / 10,
+    top: [...kinds]
+      .sort((a, b) => b[1].bytes - a[1].bytes)
+      .slice(0, TOP)
+      .map(
+        ([k, { n, bytes }]) =>
+          `${Math.round(bytes / 1024)} KB ${k} (${Math.round((n / calls) * 100) / 100} per call)`,
+      ),
+  };
+}
+
 const out = { dist: path.relative(REPO, DIST) || DIST, node: process.version, rate: RATE };
 try {
   if (WARM > 0) out.warm = await phase(WARM, RATE);
@@ -362,6 +402,10 @@ try {
         .map(([f, kb]) => `${kb} ${f}`);
     }
     session.disconnect();
+  }
+  if (HEAP_AFTER >= 0) {
+    await sleep(HEAP_AFTER);
+    out.heapAfter = await heapByConstructor((WARM > 0 ? WARM : 0) + CALLS * ROUNDS);
   }
 } finally {
   await sleep(200); // the last calls' closes, deferred up to 20 ms (docs/architecture.md §5.5)
