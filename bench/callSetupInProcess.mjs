@@ -9,18 +9,24 @@
  *
  * Reported: the main thread's CPU per call (/proc/self/task/PID/stat, utime+stime, from the
  * first INVITE of the measured calls to the last call's end), the process's, calls ok /
- * failed, INVITE→200 p50/p99; with --cpu-prof, the main thread's self time by function and
+ * failed, INVITE→200 p50/p99, each other thread's per call by who started it (V8's platform
+ * workers: GC helpers; the server's: media workers, their io threads, the writer; the
+ * peer's: other); with --cpu-prof, the main thread's self time by function and
  * by source area (V8's sampling profiler, in-process); with --alloc, KB allocated on the
  * main thread per call by file (V8's sampling heap profiler, collected objects included).
  *
  *   node bench/callSetupInProcess.mjs [--rate 100] [--calls 1000] [--warm 500] [--hold 200]
  *        [--rounds 1] [--dist DIR] [--cpu-prof] [--alloc] [--top 40] [--by-function] [--log-level warn]
- *        [--sip-port 52060] [--json]
+ *        [--sip-port 52060] [--heap-after MS] [--json]
+ *
+ * --heap-after MS: MS after the last measured call, a heap snapshot of the main thread
+ * (V8 collects first: only what is still reachable) summed by constructor, per call set
+ * up: what ended calls leave behind (lingering transactions, and what they reach).
  *
  * Ports: SIP --sip-port, the UAC at +10, the UAS at +30, media --sip-port+100 .. +939.
  * A/B: --dist points at another build's dist; run A and B interleaved and read medians.
  */
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +52,7 @@ const o = parseFlags(
     alloc: false,
     json: false,
     byFunction: false,
+    heapAfter: -1,
   },
   {
     '--rate': ['rate', Number],
@@ -61,6 +68,7 @@ const o = parseFlags(
     '--alloc': { alloc: true },
     '--json': { json: true },
     '--by-function': { byFunction: true },
+    '--heap-after': ['heapAfter', Number],
   },
   import.meta.url,
 );
@@ -77,6 +85,7 @@ const CPU_PROF = o.cpuProf;
 const ALLOC = o.alloc;
 const JSON_OUT = o.json;
 const BY_FUNCTION = o.byFunction;
+const HEAP_AFTER = o.heapAfter;
 const DID = '5550100';
 
 const load = (p) => import(pathToFileURL(path.join(DIST, p)).href);
@@ -131,7 +140,13 @@ const logger = pino(
   { level: LOG_LEVEL, base: { name: 'callwatch' }, timestamp: pino.stdTimeFunctions.isoTime },
   pino.destination(2),
 );
+// Threads by who started them (Node 20 names them all "node"): the process's own before
+// the server starts (main, V8's platform workers: GC helpers, compilers), the server's
+// (media workers and their native io threads, the recording writer), the rest (the peer).
+const taskIds = () => new Set(readdirSync('/proc/self/task'));
+const preThreads = taskIds();
 const server = await startServer(config, { logger });
+const serverThreads = new Set([...taskIds()].filter((t) => !preThreads.has(t)));
 const UAS_PORT = SIP_PORT + 30;
 server.location.upsert({
   extension: '1001',
@@ -151,7 +166,36 @@ const threadTicks = (tid) => {
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return Number(rest[11]) + Number(rest[12]);
 };
+const allTicks = () => {
+  const ticks = new Map();
+  for (const tid of taskIds()) {
+    try {
+      ticks.set(tid, threadTicks(tid));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return ticks;
+};
+/** µs per call of each thread group (see preThreads), the server's threads one by one. */
+function threadsPerCall(before, after, calls) {
+  const us = (ticks) => Math.round((ticks * 1e6) / TICKS / calls);
+  const groups = { v8Platform: 0, server: [], other: 0 };
+  for (const [tid, t] of after) {
+    if (tid === String(process.pid)) continue;
+    const d = t - (before.get(tid) ?? 0);
+    if (preThreads.has(tid)) groups.v8Platform += d;
+    else if (serverThreads.has(tid)) groups.server.push(d);
+    else groups.other += d;
+  }
+  return {
+    v8Platform: us(groups.v8Platform),
+    serverThreads: groups.server.sort((a, b) => b - a).map(us),
+    other: us(groups.other),
+  };
+}
 const cpu = () => ({
+  threads: allTicks(),
   main: threadTicks(process.pid),
   all: (() => {
     const u = process.cpuUsage();
@@ -197,6 +241,7 @@ function phase(calls, rate) {
         failed: m.failed,
         mainUsPerCall: Math.round((((after.main - before.main) * 1e6) / TICKS / calls) * 1) / 1,
         processUsPerCall: Math.round(((after.all - before.all) * 1000) / calls),
+        threadsUsPerCall: threadsPerCall(before.threads, after.threads, calls),
         setupP50P99Ms: [q(0.5), q(0.99)],
         toWorkersPerCall: {
           posts: Math.round(((posts.messages - posted.messages) / calls) * 100) / 100,
@@ -213,6 +258,39 @@ function phase(calls, rate) {
     });
     w.on('error', reject);
   });
+}
+
+/** The main thread's reachable heap (a snapshot) in KB per call, and its largest kinds. */
+async function heapByConstructor(calls) {
+  const { getHeapSnapshot } = await import('node:v8');
+  let text = '';
+  for await (const chunk of getHeapSnapshot()) text += chunk;
+  const { snapshot, nodes, strings } = JSON.parse(text);
+  const fields = snapshot.meta.node_fields;
+  const [T, N, S] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const types = snapshot.meta.node_types[0];
+  const kinds = new Map();
+  let total = 0;
+  for (let i = 0; i < nodes.length; i += fields.length) {
+    const type = types[nodes[i + T]];
+    const key = type === 'object' ? strings[nodes[i + N]] : `(${type})`;
+    const k = kinds.get(key) ?? { n: 0, bytes: 0 };
+    k.n++;
+    k.bytes += nodes[i + S];
+    kinds.set(key, k);
+    total += nodes[i + S];
+  }
+  return {
+    totalKB: Math.round(total / 1024),
+    kbPerCall: Math.round((total / 1024 / calls) * 10) / 10,
+    top: [...kinds]
+      .sort((a, b) => b[1].bytes - a[1].bytes)
+      .slice(0, TOP)
+      .map(
+        ([k, { n, bytes }]) =>
+          `${Math.round(bytes / 1024)} KB ${k} (${Math.round((n / calls) * 100) / 100} per call)`,
+      ),
+  };
 }
 
 const out = { dist: path.relative(REPO, DIST) || DIST, node: process.version, rate: RATE };
@@ -324,6 +402,10 @@ try {
         .map(([f, kb]) => `${kb} ${f}`);
     }
     session.disconnect();
+  }
+  if (HEAP_AFTER >= 0) {
+    await sleep(HEAP_AFTER);
+    out.heapAfter = await heapByConstructor((WARM > 0 ? WARM : 0) + CALLS * ROUNDS);
   }
 } finally {
   await sleep(200); // the last calls' closes, deferred up to 20 ms (docs/architecture.md §5.5)

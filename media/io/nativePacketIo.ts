@@ -162,7 +162,7 @@ class NativePortPair implements PortPair {
     readonly tokens: readonly [number, number],
     private readonly fds: readonly [number, number],
   ) {
-    this.v6 = isIPv6(address);
+    this.v6 = io.isV6(address);
   }
 
   receive(receiver: PairReceiver): void {
@@ -310,6 +310,8 @@ export class NativePacketIo implements PacketIo {
     this.flush();
   };
   private closed = false;
+  private lastAddress = '';
+  private lastV6 = false;
 
   /** Throws when the addon is not available (see nativeBinding.ts; callers fall back to dgram). */
   constructor(addon: NativeAddon = requireAddon(), options: NativePacketIoOptions = {}) {
@@ -358,6 +360,15 @@ export class NativePacketIo implements PacketIo {
     if (this.open.size === 0) this.handle.ref(); // open sockets keep the loop alive, as dgram's do
     this.open.add(pair);
     return pair;
+  }
+
+  /** Whether `address` is IPv6 (a worker binds every pair on one address: asked once). */
+  isV6(address: string): boolean {
+    if (address !== this.lastAddress) {
+      this.lastV6 = isIPv6(address);
+      this.lastAddress = address;
+    }
+    return this.lastV6;
   }
 
   /** The event thread's CPU time (ms): the worker adds it to its own in its stats. */

@@ -120,6 +120,9 @@ export function planMix(
     for (let s = 0; s < sourceCount; s++) if (!set.includes(s)) excluded.push(s);
     return Int32Array.from(excluded);
   });
+  // A plan with no set (every listener relayed or silent: an unmonitored call, a room
+  // emptied at its close) mixes nothing: no frame-sized buffers for it.
+  const samples = sets.length > 0 ? frameSamples : 0;
   return {
     sourceCount,
     listenerCount: hears.length,
@@ -132,9 +135,9 @@ export function planMix(
     terms,
     gains: setGains.map((g) => (g === null ? null : Float64Array.from(g))),
     usesTotal,
-    total: new Int32Array(frameSamples),
-    accumulator: new Int32Array(frameSamples),
-    weighted: new Float64Array(frameSamples),
+    total: new Int32Array(usesTotal ? frameSamples : 0),
+    accumulator: new Int32Array(samples),
+    weighted: new Float64Array(setGains.some((g) => g !== null) ? frameSamples : 0),
   };
 }
 

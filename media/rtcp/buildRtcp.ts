@@ -29,8 +29,10 @@ export function sdesCnameSize(cnameLength: number): number {
 export const BYE_SIZE = 8;
 
 /** The CNAME as bytes, once per stream (§6.5.1: e.g. "user@host", at most 255 bytes). */
+const UTF8 = new TextEncoder();
+
 export function encodeCname(cname: string): Uint8Array {
-  const bytes = new TextEncoder().encode(cname);
+  const bytes = UTF8.encode(cname);
   if (bytes.length > 255) throw new RangeError('CNAME longer than 255 bytes');
   return bytes;
 }

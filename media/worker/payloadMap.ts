@@ -8,6 +8,9 @@
  * listener lacks cannot be relayed (transcodeTable gives null: the packet is dropped and
  * counted, and the room must feed such a listener from its mix).
  *
+ * A map is read-only once built (the packet path only reads it): `PayloadMap.of` shares one
+ * between the legs that negotiated alike.
+ *
  * Kinds are generic: KIND_NONE, then one per codec of CODEC_NAMES in its order, then
  * telephone-event.
  */
@@ -33,6 +36,10 @@ export const KIND_PCMA = KIND_OF_CODEC.PCMA;
 export const KIND_TELEPHONE_EVENT: PayloadKind = CODEC_NAMES.length + 1;
 /** Size of per-kind tables. */
 export const KIND_COUNT = KIND_TELEPHONE_EVENT + 1;
+
+/** Maps kept for reuse (see `PayloadMap.of`), by their negotiation; cleared when full. */
+const SHARED = new Map<string, PayloadMap>();
+const SHARED_MAX = 256;
 
 export class PayloadMap {
   /** Payload type (0–127) → kind. */
@@ -69,6 +76,27 @@ export class PayloadMap {
     this.sendCodec = codecs[0]!.name;
     this.sendKind = KIND_OF_CODEC[this.sendCodec];
     this.sendClockRate = rtpClockOf(this.sendCodec);
+  }
+
+  /**
+   * The map of this negotiation, shared by every leg that negotiated the same: a map is
+   * never written after its constructor, and most calls negotiate alike, so a leg's
+   * create and each offer/answer take a built one instead of three new typed arrays
+   * (off the heap, each a backing store the garbage collector tracks).
+   */
+  static of(codecs: readonly CodecSpec[], telephoneEvent: TelephoneEventSpec | null): PayloadMap {
+    let key =
+      telephoneEvent === null
+        ? '-'
+        : `${telephoneEvent.payloadType}/${telephoneEvent.clockRate ?? 8000}`;
+    for (const c of codecs) key += `,${c.payloadType}:${c.name}`;
+    let map = SHARED.get(key);
+    if (map === undefined) {
+      map = new PayloadMap(codecs, telephoneEvent);
+      if (SHARED.size >= SHARED_MAX) SHARED.clear();
+      SHARED.set(key, map);
+    }
+    return map;
   }
 
   /** Whether the leg negotiated the codec of `kind` (a payload it can be sent as is). */

@@ -299,7 +299,7 @@ export class WorkerCore {
         return null;
       case 'setRoutes':
         this.setRoutes(this.room(command.roomId), command.members, command.recordingTracks);
-        this.updateClock();
+        this.updateClock(this.rooms.get(command.roomId));
         return null;
       case 'startRecording': {
         const room = this.room(command.roomId);
@@ -313,8 +313,9 @@ export class WorkerCore {
         }
       }
       case 'stopRecording': {
-        const summary = await this.room(command.roomId).stopRecording();
-        this.updateClock();
+        const room = this.room(command.roomId);
+        const summary = await room.stopRecording();
+        this.updateClock(room);
         return summary;
       }
       case 'playTone': {
@@ -325,7 +326,7 @@ export class WorkerCore {
         } catch (error) {
           throw new MediaError('ERR_ROOM', error instanceof Error ? error.message : String(error));
         }
-        this.updateClock();
+        this.updateClock(room);
         return null;
       }
       case 'loadPrompt':
@@ -346,13 +347,15 @@ export class WorkerCore {
         } catch (error) {
           throw new MediaError('ERR_ROOM', error instanceof Error ? error.message : String(error));
         }
-        this.updateClock();
+        this.updateClock(room);
         return null;
       }
-      case 'stopPrompt':
-        this.rooms.get(command.roomId)?.stopPrompt(command.playId);
-        this.updateClock();
+      case 'stopPrompt': {
+        const room = this.rooms.get(command.roomId);
+        room?.stopPrompt(command.playId);
+        this.updateClock(room);
         return null;
+      }
       case 'closeRoom': {
         const room = this.rooms.get(command.roomId);
         if (room === undefined) return null;
@@ -364,7 +367,7 @@ export class WorkerCore {
           return await room.close();
         } finally {
           this.closingRooms.delete(room);
-          this.updateClock();
+          this.updateClock(room);
         }
       }
       case 'setDirection':
@@ -405,11 +408,12 @@ export class WorkerCore {
     codecs: CodecSpec[],
     telephoneEvent: TelephoneEventSpec | null,
   ): void {
-    leg.setPayloads(new PayloadMap(codecs, telephoneEvent));
+    leg.setPayloads(PayloadMap.of(codecs, telephoneEvent));
     // Whether its listeners (and it) can be relayed depends on the codecs.
     if (leg.roomId !== 0) {
-      this.rooms.get(leg.roomId)?.reroute();
-      this.updateClock();
+      const room = this.rooms.get(leg.roomId);
+      room?.reroute();
+      this.updateClock(room);
     }
   }
 
@@ -634,12 +638,21 @@ export class WorkerCore {
     }
   }
 
-  /** Runs the frame clock while any room has per-frame work, and only then. */
-  private updateClock(): void {
-    let clocked = false;
-    for (const room of this.rooms.values()) if (room.clocked) clocked = true;
-    if (clocked) this.clock.start();
-    else this.clock.stop();
+  /**
+   * Runs the frame clock while any room has per-frame work, and only then; called after
+   * `room` changed. A stopped clock means no room had work (`frame` stops it then), so
+   * only this room can have gained some; a running one stops when none has any left —
+   * a scan of the rooms only while some call is mixed or hears a tone or prompt, not on
+   * every command of every unmonitored call.
+   */
+  private updateClock(room: WorkerRoom | undefined): void {
+    if (room !== undefined && room.clocked && this.rooms.get(room.id) === room) {
+      this.clock.start();
+      return;
+    }
+    if (!this.clock.started) return;
+    for (const r of this.rooms.values()) if (r.clocked) return;
+    this.clock.stop();
   }
 
   private frame(index: number, dueMs: number, nowMs: number): void {
@@ -778,7 +791,7 @@ export class WorkerCore {
       } catch (error) {
         this.internalError(leg, error);
       }
-      this.updateClock();
+      this.updateClock(room);
     }
     for (const source of leg.sources) remove(source.listeners, leg);
     for (const listener of leg.listeners) {
@@ -787,10 +800,14 @@ export class WorkerCore {
     }
     leg.sources = [];
     leg.listeners = [];
-    try {
-      sendReport(leg, performance.now(), true); // RFC 3550 §6.3.7: BYE when leaving
-    } catch (error) {
-      this.internalError(leg, error);
+    // RFC 3550 §6.3.7: a BYE when leaving, but none from a participant that never sent
+    // an RTP or RTCP packet (a short call's leg that relayed nothing: no report, no send).
+    if (leg.counters.packetsOut > 0 || leg.counters.rtcpOut > 0) {
+      try {
+        sendReport(leg, performance.now(), true);
+      } catch (error) {
+        this.internalError(leg, error);
+      }
     }
     this.retired.add(leg.counters);
     await leg.pair.close();

@@ -56,8 +56,6 @@ export class WorkerLeg {
   readonly counters = new Counters();
   readonly outbound = new OutboundStream(randomStreamInit());
   readonly dtmf = new DtmfReceiver();
-  /** RFC 7022 §4.2: a random per-session CNAME (96 random bits, base64), from the pool. */
-  readonly cname = encodeCname(randomPool.base64(12));
   /** Reused for every report this leg sends (one source: its endpoint). */
   readonly reportBlocks: ReportBlock[] = [newReportBlock()];
 
@@ -143,6 +141,7 @@ export class WorkerLeg {
   remoteReport: RemoteReportState | null = null;
   closed = false;
 
+  private cnameBytes: Uint8Array | null = null;
   private ring: Buffer[] | null = null;
   private ringNext = 0;
 
@@ -156,10 +155,18 @@ export class WorkerLeg {
     this.port = config.port;
     this.label = config.label;
     this.pair = pair;
-    this.payloads = this.setPayloads(new PayloadMap(config.codecs, config.telephoneEvent));
+    this.payloads = this.setPayloads(PayloadMap.of(config.codecs, config.telephoneEvent));
     this.forwardDtmf = config.forwardDtmf;
     this.setDirection(config.direction);
     this.setRemote(config.remote, nowMs);
+  }
+
+  /**
+   * RFC 7022 §4.2: a random per-session CNAME (96 random bits, base64), from the pool,
+   * drawn with the leg's first report (a short call that sends none needs none).
+   */
+  get cname(): Uint8Array {
+    return (this.cnameBytes ??= encodeCname(randomPool.base64(12)));
   }
 
   setDirection(direction: MediaDirection): void {

@@ -59,6 +59,20 @@ export class ClientTransaction extends TransactionBase<
     this.dispatch({ type: 'cancelSent' });
   }
 
+  /**
+   * Accepted (an INVITE's 2xx, RFC 6026 §8.4: 2xx retransmissions go to the TU, which
+   * ACKs them itself) and a non-INVITE's Completed (§17.1.2.2: responses absorbed) only
+   * wait for Timer M or K: the request and the response are never read again. Kept, they
+   * lingered 64·T1 after every answered call — the sent INVITE and the received 200, whose
+   * header values slice the whole datagram's text — for the garbage collector to copy and
+   * mark (docs/architecture.md §8.4).
+   */
+  protected override settled(state: ClientState): void {
+    if (state === 'accepted' || (state === 'completed' && this.method !== 'INVITE')) {
+      this.releaseMessages();
+    }
+  }
+
   protected delivered(response: SipResponse): void {
     this.guard('onResponse', () => this.handlers.onResponse(response));
   }

@@ -14,10 +14,11 @@ import type { Lingering, LingerQueues } from './lingerQueue.js';
 import type { TimerValues } from './timers.js';
 
 /**
- * The wait timers of a last state (RFC 3261 §17: D, I, J, K), never cancelled while the
- * transaction lives: they run on the layer's shared queues (lingerQueue.ts).
+ * The wait timers of a last state (RFC 3261 §17: D, I, J, K; RFC 6026 Accepted: L, M),
+ * never cancelled while the transaction lives: they run on the layer's shared queues
+ * (lingerQueue.ts).
  */
-const LINGER_TIMERS: ReadonlySet<string> = new Set(['D', 'I', 'J', 'K']);
+const LINGER_TIMERS: ReadonlySet<string> = new Set(['D', 'I', 'J', 'K', 'L', 'M']);
 
 /** Why a transaction ended: normally, Timer B/F/H (or §9.1), a transport error, or layer close. */
 export type TerminationReason = 'completed' | 'timeout' | 'transportError' | 'closed';
@@ -83,7 +84,8 @@ export abstract class TransactionBase<
 
   /**
    * The request. Throws InvalidStateError once the transaction released it: a non-INVITE
-   * server transaction that answered over UDP keeps only its response (holdAsBytes()).
+   * server transaction that answered over UDP keeps only its response (holdAsBytes()), a
+   * client transaction in Accepted or a non-INVITE's Completed nothing (releaseMessages()).
    */
   get request(): SipRequest {
     if (this.req === undefined) {
@@ -96,7 +98,10 @@ export abstract class TransactionBase<
     return this.current;
   }
 
-  /** Server: the last response sent. Client: the last response passed to the TU. */
+  /**
+   * Server: the last response sent. Client: the last response passed to the TU, until
+   * the transaction only waits out its timer (Accepted, a non-INVITE's Completed).
+   */
   get lastResponse(): SipResponse | undefined {
     return this.last;
   }
@@ -155,6 +160,17 @@ export abstract class TransactionBase<
   protected holdAsBytes(): void {
     this.req = undefined;
     if (this.last !== undefined) this.last = toWire(this.last);
+  }
+
+  /**
+   * From now on neither the request nor the last response is held: for a client
+   * transaction that only passes 2xx retransmissions up or absorbs responses until its
+   * timer (see ClientTransaction.settled). Reading the request then throws
+   * InvalidStateError; lastResponse is undefined.
+   */
+  protected releaseMessages(): void {
+    this.req = undefined;
+    this.last = undefined;
   }
 
   /** TU hooks, called for the matching actions. */

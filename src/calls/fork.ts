@@ -36,6 +36,19 @@ const FAILURE_REASONS = {
   503: 'Service Unavailable',
 } as const;
 
+/**
+ * A settled fork's handlers: it tells the call nothing more. The INVITE client transaction
+ * keeps the fork (its response handler) for 64·T1 after a 2xx (RFC 6026 Accepted: a
+ * retransmitted 2xx is ACKed again) or after a failure (Timer D); through the handlers it
+ * kept the whole ended call too — its media handles, room, legs, logger, parsed messages —
+ * which the garbage collector copied and marked for those 32 s (docs/architecture.md §9.2).
+ */
+const SETTLED: ForkHandlers = {
+  onProvisional: () => {},
+  onAnswer: () => true,
+  onFailure: () => {},
+};
+
 export class Fork {
   /** The early, then confirmed dialog with this callee. */
   dialog: Dialog | undefined;
@@ -49,7 +62,7 @@ export class Fork {
     readonly invite: SipRequest,
     readonly destination: Endpoint,
     private readonly out: SipOut,
-    private readonly handlers: ForkHandlers,
+    private handlers: ForkHandlers,
     private readonly logger: Logger,
   ) {}
 
@@ -145,15 +158,17 @@ export class Fork {
     this.out.sendDirect(this.ack, this.destination);
     if (this.answered) return;
     this.answered = true;
-    if (this.cancelWanted || !this.handlers.onAnswer(this, response)) {
-      inBackground(this.bye(), this.logger, 'BYE to an unwanted answer failed');
-    }
+    const unwanted = this.cancelWanted || !this.handlers.onAnswer(this, response);
+    this.handlers = SETTLED; // from here on only a retransmitted 2xx comes: ACKed above
+    if (unwanted) inBackground(this.bye(), this.logger, 'BYE to an unwanted answer failed');
   }
 
   private fail(status: number, reason: string): void {
     if (this.final) return;
     this.final = true;
     if (this.dialog !== undefined) terminateDialog(this.dialog);
-    this.handlers.onFailure(this, status, reason);
+    const handlers = this.handlers;
+    this.handlers = SETTLED;
+    handlers.onFailure(this, status, reason);
   }
 }

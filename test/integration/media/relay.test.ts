@@ -637,6 +637,28 @@ describe('RTCP (RFC 3550 §6)', () => {
     expect(stats.inbound!.received).toBeGreaterThanOrEqual(49);
   });
 
+  it('a leg that sent RTP says BYE when it closes; one that never sent a packet stays silent (§6.3.7)', async () => {
+    const { parseRtcpCompound } = await import('../../../media/rtcp/parseRtcp.js');
+    await engineWith(); // reports every 5 s: none before the closes below
+    const [rtcpA, rtcpB] = [await phone(), await phone()];
+    const { phoneA, phoneB, legA, legB } = await call(PCMU, PCMU);
+    await legA.setRemote({ address: '127.0.0.1', port: phoneA.port, rtcpPort: rtcpA.port });
+    await legB.setRemote({ address: '127.0.0.1', port: phoneB.port, rtcpPort: rtcpB.port });
+    // Phone A talks, phone B does not: leg B sends RTP to phone B, leg A sends nothing.
+    await phoneA.stream(legA.localPort, { pt: 0, tone: new Tone('PCMU', 1000), packets: 10 });
+    await waitFor(() => phoneB.rtp.length === 10, '10 packets at phone B');
+    await Promise.all([legA.close(), legB.close()]);
+    await waitFor(() => rtcpB.rtcp.length === 1, "leg B's BYE");
+    await sleep(100);
+
+    const bye = parseRtcpCompound(rtcpB.rtcp[0]!);
+    if (!bye.ok) throw new Error(`bad RTCP from the engine: ${bye.error}`);
+    expect(bye.packets.map((p) => p.type)).toEqual(['sr', 'sdes', 'bye']);
+    expect(bye.packets[0]).toMatchObject({ ssrc: legB.ssrc, packetCount: 10 });
+    expect(rtcpA.rtcp).toEqual([]);
+    expect(phoneA.rtcp).toEqual([]);
+  });
+
   it('RTCP before the leg knows its endpoint is early, not foreign; read once RTP latches', async () => {
     const { writeReceiverReport, writeSdesCname, encodeCname } =
       await import('../../../media/rtcp/buildRtcp.js');

@@ -56,6 +56,15 @@ describe('planMix', () => {
     expect(minus.terms.map((t) => [...t])).toEqual([[0], [1], [2], [3], [4]]);
   });
 
+  it('a plan with nothing to mix holds no frame buffers, and mixes nothing', () => {
+    const plan = planMix([[1], [0], []], 2);
+    expect([...plan.relaySource]).toEqual([1, 0, -1]);
+    expect(plan.outputs).toEqual([]);
+    expect([plan.total.length, plan.accumulator.length, plan.weighted.length]).toEqual([0, 0, 0]);
+    expect(mixFrame(plan, [new Int16Array(160), null])).toBe(0);
+    expect(planMix([], 0).accumulator.length).toBe(0);
+  });
+
   it('rejects sources outside the room', () => {
     expect(() => planMix([[0, 3]], 3)).toThrow(RangeError);
     expect(() => planMix([[-1, 0]], 3)).toThrow(RangeError);

@@ -14,6 +14,27 @@ import {
 } from '../../../../media/worker/payloadMap.js';
 
 describe('PayloadMap', () => {
+  it('of: one shared map per negotiation, a new one when order, types or DTMF differ', () => {
+    const pcma = { name: 'PCMA', payloadType: 8 } as const;
+    const pcmu = { name: 'PCMU', payloadType: 0 } as const;
+    const map = PayloadMap.of([pcma, pcmu], { payloadType: 101 });
+    expect(PayloadMap.of([{ ...pcma }, { ...pcmu }], { payloadType: 101, clockRate: 8000 })).toBe(
+      map,
+    );
+    expect(map).toEqual(new PayloadMap([pcma, pcmu], { payloadType: 101 }));
+    for (const other of [
+      PayloadMap.of([pcmu, pcma], { payloadType: 101 }),
+      PayloadMap.of([pcma, { name: 'PCMU', payloadType: 100 }], { payloadType: 101 }),
+      PayloadMap.of([pcma, pcmu], { payloadType: 96 }),
+      PayloadMap.of([pcma, pcmu], { payloadType: 101, clockRate: 48000 }),
+      PayloadMap.of([pcma, pcmu], null),
+      PayloadMap.of([pcma], { payloadType: 101 }),
+    ]) {
+      expect(other).not.toBe(map);
+    }
+    expect(PayloadMap.of([pcmu, pcma], { payloadType: 101 }).sendCodec).toBe('PCMU');
+  });
+
   it('maps payload types both ways, the first listed codec preferred', () => {
     const map = new PayloadMap(
       [

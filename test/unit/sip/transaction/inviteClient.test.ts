@@ -5,7 +5,7 @@ import {
   serializeMessage,
   type SipRequest,
 } from '../../../../sip/message/index.js';
-import { buildCancel } from '../../../../sip/transaction/index.js';
+import { buildCancel, InvalidStateError } from '../../../../sip/transaction/index.js';
 import { TCP_PEER, UDP_PEER, recorder, request, response, setup } from './harness.js';
 
 const ROUTES = ['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>'];
@@ -92,9 +92,26 @@ describe('INVITE client transaction (RFC 3261 §17.1.1)', () => {
     expect(layer.receiveResponse(response(invite, 486), UDP_PEER)).toBe(true);
     expect(tu.events).toEqual(['response 200', 'response 200', 'response 200']);
     expect(sent).toHaveLength(1); // the transaction never ACKs a 2xx (§13.2.2.4)
+    // It only waits for Timer M: neither the INVITE nor a 2xx is kept meanwhile.
+    expect(() => tx.request).toThrow(InvalidStateError);
+    expect(tx.lastResponse).toBeUndefined();
+    expect(tx.method).toBe('INVITE');
     clock.advanceTo(32_000);
     expect(tx.state).toBe('terminated');
     expect(layer.receiveResponse(response(invite, 200, 'a'), UDP_PEER)).toBe(false);
+    expect(clock.pending).toBe(0);
+  });
+
+  it("waits out the Timer M of every Accepted transaction on one clock timer (the layer's linger queue)", () => {
+    const { clock, layer } = setup();
+    const tu = recorder();
+    const invites = ['z9hG4bKm1', 'z9hG4bKm2', 'z9hG4bKm3'].map((branch) => request({ branch }));
+    const txs = invites.map((invite) => layer.sendRequest(invite, UDP_PEER, tu.handlers));
+    for (const invite of invites) layer.receiveResponse(response(invite, 200, 'a'), UDP_PEER);
+    expect(txs.map((tx) => tx.state)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(clock.pending).toBe(1);
+    clock.advanceTo(32_000);
+    expect(txs.map((tx) => tx.state)).toEqual(['terminated', 'terminated', 'terminated']);
     expect(clock.pending).toBe(0);
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { InvalidStateError } from '../../../../sip/transaction/index.js';
 import { TCP_PEER, UDP_PEER, recorder, request, response, setup } from './harness.js';
 
 describe('non-INVITE client transaction (RFC 3261 §17.1.2)', () => {
@@ -39,6 +40,9 @@ describe('non-INVITE client transaction (RFC 3261 §17.1.2)', () => {
     clock.advance(1000);
     layer.receiveResponse(response(req, 200), UDP_PEER);
     expect(tx.state).toBe('completed');
+    // It only absorbs responses until Timer K: neither the request nor the response is kept.
+    expect(() => tx.request).toThrow(InvalidStateError);
+    expect(tx.lastResponse).toBeUndefined();
     expect(layer.receiveResponse(response(req, 200), UDP_PEER)).toBe(true);
     clock.advance(4999);
     expect(tx.state).toBe('completed');
