@@ -248,7 +248,8 @@ describe('recording writer client and core', () => {
     const c = client.writeSmallFile(join(dir, 'c.json'), '{}\n', 0o640);
     await Promise.all([b, c]);
     expect(batches.map((x) => x.kinds)).toEqual([['small'], ['small', 'small']]);
-    expect(sent[1]! - sent[0]!).toBeGreaterThanOrEqual(299);
+    // (a timer counts from the event loop's time, which may be a few ms behind)
+    expect(sent[1]! - sent[0]!).toBeGreaterThanOrEqual(280);
     // A quiet spell longer than the interval: the next op waits only the delay.
     await new Promise((r) => setTimeout(r, 350));
     const queued = performance.now();
