@@ -11,6 +11,7 @@
  * they must not change until the write settles. If the writer thread goes away (its port
  * closes), every pending op and every later one rejects with ERR_RECORDING_WRITER_GONE.
  */
+import { performance } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
 import type { FilePart, RecordingFile } from '../recordingFile.js';
 import type { WriterBatch, WriterOp, WriterReply } from './protocol.js';
@@ -42,9 +43,35 @@ const MAX_SPARE = 4;
  * too: each recording's create was a round trip of its own (a wake-up of the writer, then
  * of the worker, then of the main thread for the start's answer), one per call set-up; a
  * recording is fed from its start while its file is created (roomRecording.ts), so the
- * wait costs it no audio, and only its start's answer comes up to this much later.
+ * wait costs it no audio, and only its start's answer comes up to this much later (up to
+ * BUSY_INTERVAL_FACTOR times this while batches go often).
  */
 export const WORKER_WRITER_BATCH_MS = 20;
+
+/**
+ * While batches go often, a client sends at most one per `delayMs` × this: ops then wait
+ * past `delayMs` until that long after the last batch was sent (`batchDueMs`). Each batch
+ * costs a chain of wake-ups (the client's timer, the writer thread, the client again for
+ * the answer and, in a media worker, the main thread for the starts and ends it answers;
+ * about 100 µs of CPU each on the benches' VM, more than a recorded call's system calls).
+ * Held 20 ms, a worker sent 50 batches a second at any rate above about 50 recorded call
+ * set-ups per second; spaced 100 ms, 10, and the main thread's sidecars 4 instead of 20
+ * (docs/architecture.md §7.6). An op after a quiet spell still waits only `delayMs`.
+ */
+export const BUSY_INTERVAL_FACTOR = 5;
+
+/**
+ * When a batch whose first op was queued at `now` is sent: `delayMs` later, and not
+ * before `busyIntervalMs` after the last batch was sent at `lastSentMs`.
+ */
+export function batchDueMs(
+  now: number,
+  lastSentMs: number,
+  delayMs: number,
+  busyIntervalMs: number,
+): number {
+  return Math.max(now + delayMs, lastSentMs + busyIntervalMs);
+}
 
 export class WriterGoneError extends Error {
   readonly code = 'ERR_RECORDING_WRITER_GONE';
@@ -70,6 +97,8 @@ export class WriterClient {
   batches = 0;
 
   private timer: NodeJS.Timeout | null = null;
+  /** When the last batch was sent (performance.now()). */
+  private lastSentMs = -Infinity;
 
   constructor(
     private readonly port: MessagePort,
@@ -80,6 +109,8 @@ export class WriterClient {
      * time, go a few calls per message.
      */
     private readonly delayMs = 0,
+    /** The least time between two batches (batchDueMs, BUSY_INTERVAL_FACTOR). */
+    private readonly busyIntervalMs = delayMs * BUSY_INTERVAL_FACTOR,
   ) {
     port.on('message', (reply: WriterReply) => this.complete(reply));
     port.on('close', () => this.fail(new WriterGoneError()));
@@ -176,8 +207,10 @@ export class WriterClient {
       if (!this.scheduled) {
         this.scheduled = true;
         this.port.ref();
-        if (this.delayMs === 0) setImmediate(() => this.flush());
-        else this.timer = setTimeout(() => this.flush(), this.delayMs);
+        const now = performance.now();
+        const due = batchDueMs(now, this.lastSentMs, this.delayMs, this.busyIntervalMs);
+        if (due <= now) setImmediate(() => this.flush());
+        else this.timer = setTimeout(() => this.flush(), due - now);
       }
     });
   }
@@ -209,6 +242,7 @@ export class WriterClient {
     this.sources = [];
     this.dataBytes = 0;
     this.batches++;
+    this.lastSentMs = performance.now();
     this.port.postMessage(batch, data === null ? [] : [data]);
   }
 

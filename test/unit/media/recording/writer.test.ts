@@ -7,11 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { openSink } from '../../../../media/recording/openSink.js';
 import { readWavHeader } from '../../../../media/recording/wavHeader.js';
-import { WriterClient } from '../../../../media/recording/writer/client.js';
+import { WriterClient, batchDueMs } from '../../../../media/recording/writer/client.js';
 import type { WriterBatch } from '../../../../media/recording/writer/protocol.js';
 import { WriterCore, servePort } from '../../../../media/recording/writer/writerCore.js';
 
@@ -21,7 +22,10 @@ let ports: MessagePort[];
 /** What the writer side received: per batch, its op kinds, data size and bytes used. */
 let batches: { kinds: string[]; dataBytes: number; used: number }[];
 
-function connect(delayMs = 0): { client: WriterClient; server: MessagePort } {
+function connect(
+  delayMs = 0,
+  busyIntervalMs?: number,
+): { client: WriterClient; server: MessagePort } {
   const { port1, port2 } = new MessageChannel();
   port2.on('message', (b: WriterBatch) =>
     batches.push({
@@ -32,7 +36,7 @@ function connect(delayMs = 0): { client: WriterClient; server: MessagePort } {
   );
   servePort(core, port2);
   ports.push(port1, port2);
-  return { client: new WriterClient(port1, delayMs), server: port2 };
+  return { client: new WriterClient(port1, delayMs, busyIntervalMs), server: port2 };
 }
 
 const until = async (cond: () => boolean, ms = 2000): Promise<void> => {
@@ -224,6 +228,34 @@ describe('recording writer client and core', () => {
     await Promise.all([first, second]);
     expect(batches.map((b) => b.kinds)).toEqual([['small', 'small']]);
     expect((await readdir(dir)).sort()).toEqual(['a.json', 'b.json']);
+  });
+
+  it('a batch goes its delay after its first op, and not before the busy interval since the last', () => {
+    expect(batchDueMs(1000, -Infinity, 20, 100)).toBe(1020); // after a quiet spell: the delay
+    expect(batchDueMs(1000, 990, 20, 100)).toBe(1090); // batches going often: spaced
+    expect(batchDueMs(1000, 900, 20, 100)).toBe(1020);
+    expect(batchDueMs(1000, 995, 0, 0)).toBe(1000); // no delay: at the end of this turn
+  });
+
+  it('while batches go often, sends one per busy interval; after a quiet spell, one the delay after its op', async () => {
+    const sent: number[] = [];
+    const { client, server } = connect(10, 300);
+    server.on('message', () => sent.push(performance.now()));
+    await client.writeSmallFile(join(dir, 'a.json'), '{}\n', 0o640);
+    // Right behind the first batch: held until 300 ms after it, gathering what follows.
+    const b = client.writeSmallFile(join(dir, 'b.json'), '{}\n', 0o640);
+    await new Promise((r) => setTimeout(r, 50));
+    const c = client.writeSmallFile(join(dir, 'c.json'), '{}\n', 0o640);
+    await Promise.all([b, c]);
+    expect(batches.map((x) => x.kinds)).toEqual([['small'], ['small', 'small']]);
+    // (a timer counts from the event loop's time, which may be a few ms behind)
+    expect(sent[1]! - sent[0]!).toBeGreaterThanOrEqual(280);
+    // A quiet spell longer than the interval: the next op waits only the delay.
+    await new Promise((r) => setTimeout(r, 350));
+    const queued = performance.now();
+    await client.writeSmallFile(join(dir, 'd.json'), '{}\n', 0o640);
+    expect(sent[2]! - queued).toBeLessThan(250);
+    expect(batches).toHaveLength(3);
   });
 
   it('with a delay, creates are held too: the closes and creates of the delay share one batch', async () => {
