@@ -16,6 +16,7 @@ import { PacketRecorder } from '../../../../media/recording/packetRecorder.js';
 import type { FrameSource, RecordingSink } from '../../../../media/recording/recordingSink.js';
 import { codecOfKind } from '../../../../media/worker/legCodecs.js';
 import { KIND_OF_CODEC, KIND_PCMA, KIND_PCMU } from '../../../../media/worker/payloadMap.js';
+import { prng } from '../../../helpers/prng.js';
 
 const FRAME = 160;
 const KIND_G722 = KIND_OF_CODEC.G722;
@@ -75,18 +76,6 @@ class MemorySink implements RecordingSink {
   }
 }
 
-/** A deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Sent {
   slot: number;
   kind: number;
@@ -99,7 +88,7 @@ interface Sent {
  * with its arrival time (ms after the start), in the order they arrive.
  */
 function scenario(seed: number): Sent[] {
-  const rnd = random(seed);
+  const rnd = prng(seed).next;
   const g722 = codecOf('G722').createEncoder();
   const tone = new Int16Array(320);
   const sent: Sent[] = [];
