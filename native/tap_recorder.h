@@ -125,7 +125,6 @@ class TapRecorder {
   // `maxFrames`, into `out` (interleaved L R, or mono): returns the frames written.
   uint32_t Take(int64_t target, int16_t* out, uint32_t maxFrames);
   void Stats(double* out) const;  // REC_STAT_COUNT fields
-  int64_t Written() const { return tracks_[0].written; }
   // Samples per frame in `Take`'s output (frame samples times channels).
   int FrameValues() const { return frame_ * channels_; }
 

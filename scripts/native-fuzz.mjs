@@ -18,7 +18,13 @@ import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { NativePacketIo, SLOT_BYTES } from '../dist/media/io/nativePacketIo.js';
-import { RELAY_COUNT_FIELDS, RELAY_STATE_FIELDS } from '../dist/media/io/packetIo.js';
+import {
+  RECORDER_STAT_FIELDS,
+  RELAY_COUNT_FIELDS,
+  RELAY_STATE_FIELDS,
+  RS_LATE,
+  RS_PACKETS,
+} from '../dist/media/io/packetIo.js';
 
 const HOST = '127.0.0.1';
 const arg = (name, fallback) => {
@@ -195,7 +201,7 @@ async function main() {
     await sleep(20);
   }
   await sleep(200);
-  const recordStats = new Float64Array(6);
+  const recordStats = new Float64Array(RECORDER_STAT_FIELDS);
   io.recorders.stats(recording, recordStats);
   io.recorders.close(recording);
   const counters = io.counters();
@@ -205,7 +211,7 @@ async function main() {
     counters.datagramsIn > 0 &&
     victimBatches > 0 &&
     routed > 0 &&
-    recordStats[0] > 0; // the recording placed packets
+    recordStats[RS_PACKETS] > 0; // the recording placed packets
   await io.close();
   await sleep(50);
   const leftFds = fds() - fds0;
@@ -217,7 +223,7 @@ async function main() {
       inOrder: got.every((n, i) => n === i),
       counters,
       routes: routed,
-      recorded: { placed: recordStats[0], late: recordStats[2], frames },
+      recorded: { placed: recordStats[RS_PACKETS], late: recordStats[RS_LATE], frames },
       leftFds,
       leftThreads,
     }),
