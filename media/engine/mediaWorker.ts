@@ -14,7 +14,7 @@ import { TypedEmitter } from '../util/typedEmitter.js';
 import { InvalidStateError, MediaError } from './errors.js';
 import type { MediaLogger } from './logger.js';
 import { PROTOCOL_VERSION } from '../worker/protocol.js';
-import { Batcher, DEFERRED_COMMANDS, unbatch } from '../worker/batch.js';
+import { Batcher, unbatch } from '../worker/batch.js';
 import { PendingRequests } from './pendingRequests.js';
 import type { CommandBody, CommandResults, WorkerConfig, WorkerEvent } from '../worker/protocol.js';
 
@@ -161,9 +161,9 @@ export class MediaWorker extends TypedEmitter<MediaWorkerEvents> {
       this.pending.add(id, body.type, { resolve: resolve as (result: unknown) => void, reject });
       // Object.assign, not `{ ...body, id }`: a spread followed by a new property takes a
       // slow path on Node 20 (docs/architecture.md §15.6), and a call makes nine commands.
-      const message = Object.assign({}, body, { id });
-      if (DEFERRED_COMMANDS.has(body.type)) this.outbox.defer(message);
-      else this.outbox.push(message);
+      // Every command goes in this turn's batch, a call's closes too: a leg relays until
+      // its close arrives (docs/architecture.md §5.1).
+      this.outbox.push(Object.assign({}, body, { id }));
     });
   }
 

@@ -8,7 +8,7 @@
  * The flush runs on setImmediate, i.e. after the I/O callbacks of the current turn, so the
  * commands of every SIP datagram read in that turn share one message.
  *
- * A message nobody waits for in a hurry (a call's closes and their replies: the call has
+ * A message nobody waits for in a hurry (the replies to a call's closes: the call has
  * ended, its ports are released a little later) can be deferred: it waits up to
  * `deferMs` for the next message of the normal kind and travels in that one's batch, so
  * at any call rate above a few per second it costs no post and no wake-up of its own.
@@ -60,10 +60,12 @@ const immediate: Scheduler = {
 export const DEFER_MS = 20;
 
 /**
- * The commands that travel deferred, and so do their replies: a call's closes. Nothing on
- * a call's set-up path waits for them (docs/architecture.md §5.5).
+ * The commands whose replies travel deferred: a call's closes. Nothing on a call's path
+ * waits for those replies (docs/architecture.md §5.1). The commands themselves go in the
+ * turn's batch: until a leg's close reaches the worker it keeps sending the phone RTP,
+ * and a phone that takes its next call on the same port would get the old stream first.
  */
-export const DEFERRED_COMMANDS: ReadonlySet<string> = new Set(['closeLeg', 'closeRoom']);
+export const DEFERRED_REPLIES: ReadonlySet<string> = new Set(['closeLeg', 'closeRoom']);
 
 /** Collects messages and posts them once per turn (see the header). */
 export class Batcher {

@@ -11,7 +11,7 @@ import { MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { opusBackend } from '../codecs/opusBinding.js';
 import { createPacketIo } from '../io/ioChoice.js';
 import { WORKER_WRITER_BATCH_MS, WriterClient } from '../recording/writer/client.js';
-import { Batcher, DEFERRED_COMMANDS, unbatch } from './batch.js';
+import { Batcher, DEFERRED_REPLIES, unbatch } from './batch.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 import { checkWorkerConfig } from './validate.js';
 import { WorkerCore } from './workerCore.js';
@@ -51,7 +51,7 @@ port.on('message', (message: unknown) => {
   }
   unbatch(message, (command) => {
     const c = command as { type?: unknown; id?: unknown } | null;
-    if (typeof c?.type === 'string' && DEFERRED_COMMANDS.has(c.type) && typeof c.id === 'number') {
+    if (typeof c?.type === 'string' && DEFERRED_REPLIES.has(c.type) && typeof c.id === 'number') {
       deferredIds.add(c.id);
     }
     core.handle(command);
