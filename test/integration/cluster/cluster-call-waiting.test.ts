@@ -105,12 +105,9 @@ async function eventStream(server: ServerHandle): Promise<EventStreamClient> {
   return client;
 }
 
-/** Which instance Kamailio sent an extension's REGISTER to, from its log. */
-function pinnedInstance(user: string): string | undefined {
-  const port = new RegExp(`REGISTER from ${user} to instance sip:127\\.0\\.0\\.1:(\\d+)`).exec(
-    kamailio!.log(),
-  )?.[1];
-  return specs.find((s) => String(s.sipPort) === port)?.id;
+/** Which instance Kamailio sent an extension's REGISTER to. */
+function pinnedInstance(user: string): Promise<string | undefined> {
+  return kamailio!.pinnedInstance(user, specs);
 }
 
 /** Every instance knows each phone's current contact (bindings are shared). */
@@ -171,7 +168,12 @@ describe('supervisor call waiting across instances', () => {
     const other = await phone('1003', OTHER_HZ);
     const supervisor = await phone('1005', SUPERVISOR_HZ, 'manual');
     // The hash of the From user pins them (cluster-calls.test.ts lists the pins).
-    expect(['1002', '1004', '1003', '1005'].map(pinnedInstance)).toEqual(['a', 'a', 'b', 'b']);
+    expect(await Promise.all(['1002', '1004', '1003', '1005'].map(pinnedInstance))).toEqual([
+      'a',
+      'a',
+      'b',
+      'b',
+    ]);
     await knownEverywhere([agent, customer, other, supervisor]);
     const onA = await eventStream(a);
     const onB = await eventStream(b);

@@ -66,14 +66,11 @@ async function phone(user: string, toneHz: number): Promise<BaresipPhone> {
   return p;
 }
 
-/** Which instance Kamailio sent an extension's REGISTER to, from its log. */
-function pinnedInstance(user: string): string {
-  const port = new RegExp(`REGISTER from ${user} to instance sip:127\\.0\\.0\\.1:(\\d+)`).exec(
-    kamailio!.log(),
-  )?.[1];
-  const spec = specs.find((s) => String(s.sipPort) === port);
-  if (spec === undefined) throw new Error(`no REGISTER of ${user} in:\n${kamailio!.log()}`);
-  return spec.id;
+/** Which instance Kamailio sent an extension's REGISTER to. */
+async function pinnedInstance(user: string): Promise<string> {
+  const id = await kamailio!.pinnedInstance(user, specs);
+  if (id === undefined) throw new Error(`no REGISTER of ${user} in:\n${kamailio!.log()}`);
+  return id;
 }
 
 async function dial(caller: BaresipPhone, callee: BaresipPhone): Promise<number> {
@@ -162,7 +159,7 @@ describe('two instances behind Kamailio, state shared in Redis', () => {
     }
     // Kamailio spread the REGISTERs by From user over both instances, as the hash says…
     for (const e of EXTENSIONS)
-      expect([e.number, pinnedInstance(e.number)]).toEqual([e.number, PINNED[e.number]]);
+      expect([e.number, await pinnedInstance(e.number)]).toEqual([e.number, PINNED[e.number]]);
     // …and every instance knows every phone, whichever instance took its REGISTER.
     for (const server of instances.values()) {
       expect(

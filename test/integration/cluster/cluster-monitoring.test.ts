@@ -132,12 +132,9 @@ async function phone(user: string, toneHz: number): Promise<BaresipPhone> {
   return p;
 }
 
-/** Which instance Kamailio sent an extension's REGISTER to, from its log. */
-function pinnedInstance(user: string): string | undefined {
-  const port = new RegExp(`REGISTER from ${user} to instance sip:127\\.0\\.0\\.1:(\\d+)`).exec(
-    kamailio!.log(),
-  )?.[1];
-  return specs.find((s) => String(s.sipPort) === port)?.id;
+/** Which instance Kamailio sent an extension's REGISTER to. */
+function pinnedInstance(user: string): Promise<string | undefined> {
+  return kamailio!.pinnedInstance(user, specs);
 }
 
 interface MonitorView {
@@ -294,7 +291,11 @@ describe('monitoring a call the other instance anchors', () => {
     const customer = await phone('1004', CUSTOMER_HZ);
     const supervisor = await phone('1005', SUPERVISOR_HZ);
     // The hash of the From user pins them (cluster-calls.test.ts lists the pins).
-    expect(['1002', '1004', '1005'].map(pinnedInstance)).toEqual(['a', 'a', 'b']);
+    expect(await Promise.all(['1002', '1004', '1005'].map(pinnedInstance))).toEqual([
+      'a',
+      'a',
+      'b',
+    ]);
     await knownEverywhere([agent, customer, supervisor]);
 
     const onBEvents = await eventStream(b);
@@ -724,7 +725,7 @@ describe('monitoring a call the other instance anchors', () => {
     const customer = await phone('1004', CUSTOMER_HZ);
     const supervisor = await phone('1005', SUPERVISOR_HZ);
     const intruder = await phone('1003', 1300);
-    expect(pinnedInstance('1003')).toBe('b');
+    expect(await pinnedInstance('1003')).toBe('b');
     await knownEverywhere([agent, customer, supervisor, intruder]);
     const before = recordings(a);
     const { callAt } = await placeCall(customer, agent, b);
@@ -973,7 +974,7 @@ describe('monitoring a call the other instance anchors', () => {
     // A second call, anchored on b: 1003 calls 1001 (both pinned to b).
     const other = await phone('1001', 1300);
     const otherCaller = await phone('1003', 600);
-    expect(['1001', '1003'].map(pinnedInstance)).toEqual(['b', 'b']);
+    expect(await Promise.all(['1001', '1003'].map(pinnedInstance))).toEqual(['b', 'b']);
     await knownEverywhere([agent, customer, supervisor, other, otherCaller]);
     const { id } = await placeCall(customer, agent, b);
     expect((await otherCaller.command('dial', `sip:1001@127.0.0.1:${kamailio!.port}`)).ok).toBe(

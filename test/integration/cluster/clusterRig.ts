@@ -187,6 +187,24 @@ export class KamailioProc {
     return this.proc.out.text();
   }
 
+  /**
+   * Which instance Kamailio sent `user`'s first REGISTER to (its id in `specs`), from the
+   * line its request route logs. A phone reports its registration through a pipe of its
+   * own, so that report can reach this process before Kamailio's line does: this waits
+   * for the line (at most `timeoutMs`) and is undefined only if it never came.
+   */
+  async pinnedInstance(
+    user: string,
+    specs: readonly InstanceSpec[],
+    timeoutMs = 5000,
+  ): Promise<string | undefined> {
+    const line = new RegExp(`REGISTER from ${user} to instance sip:127\\.0\\.0\\.1:(\\d+)`);
+    const port = (): string | undefined => line.exec(this.log())?.[1];
+    await waitFor(async () => port() !== undefined, timeoutMs);
+    const found = port();
+    return specs.find((s) => String(s.sipPort) === found)?.id;
+  }
+
   async stop(): Promise<void> {
     await stopChild(this.proc.child, { graceMs: 5000, group: true });
     await waitForClose(this.proc.child);
