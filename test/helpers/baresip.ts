@@ -332,6 +332,8 @@ export interface BaresipOptions {
   readonly lifetimeSec?: number;
   /** Keep the config/recordings dir after quit (default false; removed at process exit). */
   readonly keepDir?: boolean;
+  /** A temp dir of the caller's (makeTempDir; e.g. holding `toneWav`) removed with the phone's own. */
+  readonly alsoRemove?: string;
 }
 
 export interface BaresipPhone {
@@ -403,6 +405,10 @@ const PORT_BLOCK = 16;
 
 export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> {
   const dir = makeTempDir(`baresip-${opts.user}`);
+  const removeDirs = (): void => {
+    removeTempDir(dir);
+    if (opts.alsoRemove !== undefined) removeTempDir(opts.alsoRemove);
+  };
   const recordingsDir = path.join(dir, 'recordings');
   mkdirSync(recordingsDir);
   const base = await allocatePortBlock(PORT_BLOCK);
@@ -475,7 +481,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
     await stopChild(child, { graceMs: 1000, group: true });
     await waitForClose(child);
     const log = out.text();
-    removeTempDir(dir);
+    removeDirs();
     throw new Error(`${(err as Error).message}\n--- baresip log ---\n${log}`);
   }
 
@@ -486,7 +492,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
     await stopChild(child, { graceMs: 1000, group: true });
     await waitForClose(child);
     const log = out.text();
-    removeTempDir(dir);
+    removeDirs();
     throw new Error(`${(err as Error).message}\n--- baresip log ---\n${log}`);
   }
 
@@ -500,7 +506,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
     });
     ctrl.close();
     await waitForClose(child);
-    if (!opts.keepDir) removeTempDir(dir);
+    if (!opts.keepDir) removeDirs();
     return res.killed ? null : res.code;
   };
 

@@ -188,6 +188,7 @@ export async function startHdPhone(opts: HdPhoneOptions): Promise<BaresipPhone> 
     password: opts.password ?? `pw${opts.user}`,
     serverPort: opts.serverPort,
     toneWav: wav,
+    alsoRemove: dir,
     audioCodecs: p.audioCodecs,
     modules: p.modules,
     ...(opts.regint !== undefined ? { regint: opts.regint } : {}),

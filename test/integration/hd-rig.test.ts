@@ -7,7 +7,7 @@
  * included, and never its own. If this file fails, the hd-* tests through the server say
  * nothing about the server.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { type BaresipPhone } from '../helpers/baresip.js';
@@ -35,7 +35,7 @@ import {
 } from '../helpers/goertzel.js';
 import { sleep } from '../helpers/phoneScene.js';
 import { allocatePort } from '../helpers/ports.js';
-import { makeTempDir } from '../helpers/processes.js';
+import { makeTempDir, removeTempDir } from '../helpers/processes.js';
 
 const phones: BaresipPhone[] = [];
 
@@ -57,6 +57,7 @@ function passes(
 
 describe('HD rig: tone files and their analysis', () => {
   const dir = makeTempDir('hd-rig');
+  afterAll(() => removeTempDir(dir));
 
   for (const codec of ['pcmu', 'g722', 'opus'] as PhoneCodec[]) {
     it(`${codec}: a WAV at the codec's rate and channels, each tone at the level asked`, () => {
