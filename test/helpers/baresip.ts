@@ -353,13 +353,22 @@ export interface BaresipPhone {
   trace(): TracedSip[];
   /** Requests the phone sent with this method. */
   sentRequests(method: string): SipMessageView[];
+  /**
+   * The trace, once it holds a message `match` accepts (or after `timeoutMs`, default 5 s,
+   * as it is then). The trace is read from the phone's stdout, a channel apart from its
+   * ctrl events: an event can reach the test before the trace of the message behind it.
+   */
+  waitForTrace(match: (t: TracedSip) => boolean, timeoutMs?: number): Promise<TracedSip[]>;
   command(command: string, params?: string, timeoutMs?: number): Promise<BaresipResponse>;
   waitForEvent(
     type: string,
     timeoutMs?: number,
     match?: (e: BaresipEvent) => boolean,
   ): Promise<BaresipEvent>;
-  /** Resolves once the account is registered (REGISTER_OK, or `reginfo` says OK). */
+  /**
+   * Resolves once the account is registered (REGISTER_OK, or `reginfo` says OK) and the
+   * trace holds the 2xx to its REGISTER (so every REGISTER it sent is in the trace too).
+   */
   waitForRegistration(timeoutMs?: number): Promise<void>;
   /** WAV files in snd_path: `dec` = what the phone heard, `enc` = what it sent. */
   recordings(): { dec: string[]; enc: string[] };
@@ -511,6 +520,17 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
   };
 
   const trace = (): TracedSip[] => parseBaresipTrace(stdout.text(), address);
+  const waitForTrace = async (
+    match: (t: TracedSip) => boolean,
+    timeoutMs = 5000,
+  ): Promise<TracedSip[]> => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const list = trace();
+      if (list.some(match) || Date.now() > end) return list;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
   const phone: BaresipPhone = {
     user: opts.user,
     sipPort,
@@ -527,16 +547,26 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
       trace()
         .filter((t) => t.direction === 'sent' && t.message.method === method)
         .map((t) => t.message),
+    waitForTrace,
     command: (c, p, t) => ctrl.command(c, p, t),
     waitForEvent: (type, t, m) => ctrl.waitForEvent(type, t, m),
     async waitForRegistration(timeoutMs = 10000) {
       const deadline = Date.now() + timeoutMs;
+      const traced = async (): Promise<void> => {
+        const ok = (t: TracedSip): boolean =>
+          t.direction === 'received' &&
+          t.message.cseqMethod === 'REGISTER' &&
+          (t.message.status ?? 0) >= 200 &&
+          (t.message.status ?? 0) < 300;
+        const list = await waitForTrace(ok, Math.max(0, deadline - Date.now()) + 2000);
+        if (!list.some(ok)) throw new Error(`${opts.user}: registered, but no 2xx in the trace`);
+      };
       for (;;) {
-        if (ctrl.events.some((e) => e.type === 'REGISTER_OK')) return;
+        if (ctrl.events.some((e) => e.type === 'REGISTER_OK')) return traced();
         const fail = ctrl.events.find((e) => e.type === 'REGISTER_FAIL');
         if (fail) throw new Error(`REGISTER_FAIL: ${fail.param ?? ''}\n${out.tail(80)}`);
         const info = await ctrl.command('reginfo', undefined, 2000).catch(() => undefined);
-        if (info && /\bOK\b/.test(info.data.replace(ANSI, ''))) return;
+        if (info && /\bOK\b/.test(info.data.replace(ANSI, ''))) return traced();
         if (Date.now() > deadline) {
           throw new Error(`${opts.user} not registered within ${timeoutMs} ms\n${out.tail(80)}`);
         }

@@ -12,7 +12,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { apiClient, readJsonLines, summary, type ApiClient } from '../helpers/api.js';
-import { type BaresipPhone } from '../helpers/baresip.js';
+import { type BaresipPhone, type TracedSip } from '../helpers/baresip.js';
 import { readWav, type PcmAudio } from '../helpers/goertzel.js';
 import {
   AGENT_HZ,
@@ -31,6 +31,10 @@ import {
 } from '../helpers/phoneScene.js';
 import { EventStreamClient } from '../helpers/eventStream.js';
 import { TEST_ADMIN_TOKEN, type ServerHandle } from '../helpers/server.js';
+
+/** A BYE the phone received (its trace is awaited: see BaresipPhone.waitForTrace). */
+const receivedBye = (t: TracedSip): boolean =>
+  t.direction === 'received' && t.message.method === 'BYE';
 
 const SUPERVISOR_TOKEN = 'api-monitoring-supervisor-1005-token';
 const EXTENSIONS = [
@@ -152,9 +156,9 @@ describe('monitoring through the REST API, with real phones', () => {
     await events.close();
 
     // The INVITE the phone got carried both auto-answer conventions.
-    const invites = supervisor
-      .trace()
-      .filter((t) => t.direction === 'received' && t.message.method === 'INVITE');
+    const receivedInvite = (t: TracedSip): boolean =>
+      t.direction === 'received' && t.message.method === 'INVITE';
+    const invites = (await supervisor.waitForTrace(receivedInvite)).filter(receivedInvite);
     expect(invites.length).toBeGreaterThanOrEqual(1);
     const invite = invites[0]!.message;
     expect(invite.header('Call-Info')).toMatch(/;\s*answer-after=0/);
@@ -184,9 +188,7 @@ describe('monitoring through the REST API, with real phones', () => {
     expect({ status: deleted.status, body: deleted.body }).toEqual({ status: 204, body: '' });
     const stopAt = Date.now();
     await supervisor.waitForEvent('CALL_CLOSED', 10000);
-    expect(
-      supervisor.trace().some((t) => t.direction === 'received' && t.message.method === 'BYE'),
-    ).toBe(true);
+    expect((await supervisor.waitForTrace(receivedBye)).some(receivedBye)).toBe(true);
     expect(await callView(callId)).toMatchObject({ id: callId, state: 'answered', monitors: [] });
     expect((await api.delete(`/v1/monitors/${session.id}`)).status).toBe(404);
     expect((await api.patch(`/v1/monitors/${session.id}`, { mode: 'barge' })).status).toBe(404);
@@ -276,9 +278,7 @@ describe('monitoring through the REST API, with real phones', () => {
     await agent.waitForEvent('CALL_CLOSED', 10000);
     await customer.waitForEvent('CALL_CLOSED', 10000);
     await supervisor.waitForEvent('CALL_CLOSED', 10000);
-    expect(
-      supervisor.trace().some((t) => t.direction === 'received' && t.message.method === 'BYE'),
-    ).toBe(true);
+    expect((await supervisor.waitForTrace(receivedBye)).some(receivedBye)).toBe(true);
     expect((await api.get(`/v1/calls/${encodeURIComponent(callId)}`)).status).toBe(404);
     expect((await api.delete(`/v1/monitors/${session.id}`, SUPERVISOR_TOKEN)).status).toBe(404);
 

@@ -12,7 +12,7 @@
  * monitors 1001–1003, so it may watch them; 1001 may not watch 1002.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startBaresip, type BaresipPhone } from '../helpers/baresip.js';
+import { startBaresip, type BaresipPhone, type TracedSip } from '../helpers/baresip.js';
 import { BlfWatcher } from '../helpers/blfWatcher.js';
 import { dialogInfoProblems, summarizeDialogInfo } from '../helpers/dialogInfoSchema.js';
 import { PhonePool, sleep, startPhoneServer, waitFor } from '../helpers/phoneScene.js';
@@ -147,17 +147,15 @@ describe('BLF: the dialog event package', () => {
       id: early.doc.dialogs[0]!.id,
     });
     // The ids of the phone's own dialog with the server: what it got in our INVITE.
-    const invite = callee
-      .trace()
-      .find((t) => t.direction === 'received' && t.message.method === 'INVITE')!.message;
+    const sent200 = (t: TracedSip): boolean =>
+      t.direction === 'sent' && t.message.status === 200 && t.message.cseqMethod === 'INVITE';
+    const traced = await callee.waitForTrace(sent200);
+    const invite = traced.find(
+      (t) => t.direction === 'received' && t.message.method === 'INVITE',
+    )!.message;
     expect(dialog.callId).toBe(invite.callId);
     expect(invite.header('From')).toContain(`tag=${dialog.remoteTag}`);
-    const ok200 = callee
-      .trace()
-      .find(
-        (t) =>
-          t.direction === 'sent' && t.message.status === 200 && t.message.cseqMethod === 'INVITE',
-      )!.message;
+    const ok200 = traced.find(sent200)!.message;
     expect(ok200.header('To')).toContain(`tag=${dialog.localTag}`);
 
     expect((await caller.command('hangup')).ok).toBe(true);

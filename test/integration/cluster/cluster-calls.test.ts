@@ -11,7 +11,7 @@
  *   the survivor; restarted, the instance gets that phone's new calls again.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startBaresip, type BaresipPhone } from '../../helpers/baresip.js';
+import { startBaresip, type BaresipPhone, type TracedSip } from '../../helpers/baresip.js';
 import { readWav } from '../../helpers/goertzel.js';
 import { expectTones, sleep, toneWindow, waitFor } from '../../helpers/phoneScene.js';
 import { makeExtensions, type ServerHandle } from '../../helpers/server.js';
@@ -128,8 +128,16 @@ function heard(p: BaresipPhone) {
  * instance kept Kamailio's Record-Route in its responses (RFC 3261 §12.1.1), so the
  * caller's ACK and BYE carry a Route to Kamailio, and the callee's BYE came from it.
  */
-function expectOnlyThroughKamailio(caller: BaresipPhone, callee: BaresipPhone): void {
+async function expectOnlyThroughKamailio(
+  caller: BaresipPhone,
+  callee: BaresipPhone,
+): Promise<void> {
   const kam = `127.0.0.1:${kamailio!.port}`;
+  // The hang-up's messages, awaited in each trace (read apart from the phones' events).
+  const receivedBye = (t: TracedSip): boolean =>
+    t.direction === 'received' && t.message.method === 'BYE';
+  await caller.waitForTrace((t) => t.direction === 'sent' && t.message.method === 'BYE');
+  await callee.waitForTrace(receivedBye);
   for (const p of [caller, callee]) {
     const sentElsewhere = p
       .trace()
@@ -145,7 +153,7 @@ function expectOnlyThroughKamailio(caller: BaresipPhone, callee: BaresipPhone): 
       route: expect.stringContaining(`:${kamailio!.port};lr`),
     });
   }
-  const bye = callee.trace().find((t) => t.direction === 'received' && t.message.method === 'BYE');
+  const bye = callee.trace().find(receivedBye);
   expect(bye?.src).toBe(kam);
 }
 
@@ -183,8 +191,8 @@ describe('two instances behind Kamailio, state shared in Redis', () => {
     await sleep(3000);
     await hangUp(onA, calleeA);
     await hangUp(onB, calleeB);
-    expectOnlyThroughKamailio(onA, calleeA);
-    expectOnlyThroughKamailio(onB, calleeB);
+    await expectOnlyThroughKamailio(onA, calleeA);
+    await expectOnlyThroughKamailio(onB, calleeB);
     for (const [p, own, other] of [
       [onA, CALLER_HZ, CALLEE_HZ],
       [calleeA, CALLEE_HZ, CALLER_HZ],

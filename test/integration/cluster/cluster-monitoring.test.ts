@@ -28,7 +28,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { apiClient, apiRequest, summary, type ApiClient } from '../../helpers/api.js';
-import { startBaresip, type BaresipPhone } from '../../helpers/baresip.js';
+import { startBaresip, type BaresipPhone, type TracedSip } from '../../helpers/baresip.js';
 import { EventStreamClient, type StreamEvent } from '../../helpers/eventStream.js';
 import { type PcmAudio } from '../../helpers/goertzel.js';
 import {
@@ -736,14 +736,12 @@ describe('monitoring a call the other instance anchors', () => {
       true,
     );
     await intruder.waitForEvent('CALL_CLOSED', 10000);
-    const finals = intruder
-      .trace()
-      .filter(
-        (t) =>
-          t.direction === 'received' &&
-          (t.message.status ?? 0) >= 200 &&
-          / INVITE$/i.test(t.message.header('CSeq') ?? ''),
-      )
+    const inviteFinal = (t: TracedSip): boolean =>
+      t.direction === 'received' &&
+      (t.message.status ?? 0) >= 200 &&
+      / INVITE$/i.test(t.message.header('CSeq') ?? '');
+    const finals = (await intruder.waitForTrace(inviteFinal))
+      .filter(inviteFinal)
       .map((t) => t.message.status);
     expect(finals.at(-1)).toBe(403);
     expect(finals).not.toContain(302);
