@@ -22,7 +22,9 @@ import { HOST, Harness, evenPort } from './workerHarness.js';
  */
 const COVER_RELAYED = 750;
 const COVER_ROUNDS = 50;
-const MAX_PACKETS = 20000;
+/** Packets the route carries between two rounds of taking it back. */
+const RELAYS_PER_ROUND = 16;
+const MAX_PACKETS = 30000;
 
 /**
  * Sends RTP packets (PCMU, seq 0..) to `port`, one every ~0.5 ms, from its own thread, until
@@ -88,19 +90,25 @@ describe('relay fast path order', () => {
     void done.then(() => (finished = true));
     const relayedSoFar = async () => (await h.stats()).worker.fastRelay?.packets ?? 0;
     // The thread is busy for 3 ms at a time (the event thread fills and holds the other
-    // half meanwhile), and every other time a command takes the route back: JavaScript
-    // sets it again after the next datagrams, often while the held half has some.
+    // half meanwhile). Once the route has carried RELAYS_PER_ROUND more packets, a command
+    // takes it back: JavaScript sets it again after the next datagrams, often while the
+    // held half has some. Rounds are paced by what the route carried, not by time, so each
+    // has the route up and relaying however fast or loaded the machine is.
     let round = 0;
+    let relayedAtRound = 0;
     while (!finished) {
       const until = performance.now() + 3;
       while (performance.now() < until) {
         // busy
       }
-      if (round++ % 2 === 0) await h.run({ type: 'setSources', legId: 2, sources: [1] });
-      await new Promise((r) => setTimeout(r, 2));
-      if (round % 10 === 0 && round > COVER_ROUNDS && (await relayedSoFar()) > COVER_RELAYED) {
-        Atomics.store(stop, 0, 1);
+      const relayedNow = await relayedSoFar();
+      if (relayedNow - relayedAtRound >= RELAYS_PER_ROUND) {
+        await h.run({ type: 'setSources', legId: 2, sources: [1] });
+        round++;
+        relayedAtRound = relayedNow;
+        if (round > COVER_ROUNDS && relayedNow > COVER_RELAYED) Atomics.store(stop, 0, 1);
       }
+      await new Promise((r) => setTimeout(r, 2));
     }
     const sent = await done;
     await new Promise((r) => setTimeout(r, 100));
@@ -112,5 +120,5 @@ describe('relay fast path order', () => {
     expect(round).toBeGreaterThan(COVER_ROUNDS);
     expect(got.length).toBeGreaterThan(sent * 0.9);
     expect({ backwards }).toEqual({ backwards: 0 });
-  }, 40000);
+  }, 60000);
 });
