@@ -265,6 +265,14 @@ export interface TracedSip {
   readonly message: SipMessageView;
 }
 
+/** Matches a traced request with `method` the phone sent or received (for `waitForTrace`). */
+export function tracedRequest(
+  direction: TracedSip['direction'],
+  method: string,
+): (t: TracedSip) => boolean {
+  return (t) => t.direction === direction && t.message.method === method;
+}
+
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 
@@ -545,7 +553,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
     trace,
     sentRequests: (method) =>
       trace()
-        .filter((t) => t.direction === 'sent' && t.message.method === method)
+        .filter(tracedRequest('sent', method))
         .map((t) => t.message),
     waitForTrace,
     command: (c, p, t) => ctrl.command(c, p, t),

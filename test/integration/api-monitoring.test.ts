@@ -12,7 +12,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { apiClient, readJsonLines, summary, type ApiClient } from '../helpers/api.js';
-import { type BaresipPhone, type TracedSip } from '../helpers/baresip.js';
+import { tracedRequest, type BaresipPhone } from '../helpers/baresip.js';
 import { readWav, type PcmAudio } from '../helpers/goertzel.js';
 import {
   AGENT_HZ,
@@ -32,9 +32,7 @@ import {
 import { EventStreamClient } from '../helpers/eventStream.js';
 import { TEST_ADMIN_TOKEN, type ServerHandle } from '../helpers/server.js';
 
-/** A BYE the phone received (its trace is awaited: see BaresipPhone.waitForTrace). */
-const receivedBye = (t: TracedSip): boolean =>
-  t.direction === 'received' && t.message.method === 'BYE';
+const receivedBye = tracedRequest('received', 'BYE');
 
 const SUPERVISOR_TOKEN = 'api-monitoring-supervisor-1005-token';
 const EXTENSIONS = [
@@ -156,8 +154,7 @@ describe('monitoring through the REST API, with real phones', () => {
     await events.close();
 
     // The INVITE the phone got carried both auto-answer conventions.
-    const receivedInvite = (t: TracedSip): boolean =>
-      t.direction === 'received' && t.message.method === 'INVITE';
+    const receivedInvite = tracedRequest('received', 'INVITE');
     const invites = (await supervisor.waitForTrace(receivedInvite)).filter(receivedInvite);
     expect(invites.length).toBeGreaterThanOrEqual(1);
     const invite = invites[0]!.message;

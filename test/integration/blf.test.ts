@@ -12,7 +12,12 @@
  * monitors 1001–1003, so it may watch them; 1001 may not watch 1002.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startBaresip, type BaresipPhone, type TracedSip } from '../helpers/baresip.js';
+import {
+  startBaresip,
+  tracedRequest,
+  type BaresipPhone,
+  type TracedSip,
+} from '../helpers/baresip.js';
 import { BlfWatcher } from '../helpers/blfWatcher.js';
 import { dialogInfoProblems, summarizeDialogInfo } from '../helpers/dialogInfoSchema.js';
 import { PhonePool, sleep, startPhoneServer, waitFor } from '../helpers/phoneScene.js';
@@ -150,9 +155,7 @@ describe('BLF: the dialog event package', () => {
     const sent200 = (t: TracedSip): boolean =>
       t.direction === 'sent' && t.message.status === 200 && t.message.cseqMethod === 'INVITE';
     const traced = await callee.waitForTrace(sent200);
-    const invite = traced.find(
-      (t) => t.direction === 'received' && t.message.method === 'INVITE',
-    )!.message;
+    const invite = traced.find(tracedRequest('received', 'INVITE'))!.message;
     expect(dialog.callId).toBe(invite.callId);
     expect(invite.header('From')).toContain(`tag=${dialog.remoteTag}`);
     const ok200 = traced.find(sent200)!.message;

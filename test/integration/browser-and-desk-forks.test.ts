@@ -13,7 +13,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { apiClient, summary } from '../helpers/api.js';
-import { startBaresip, type BaresipPhone, type TracedSip } from '../helpers/baresip.js';
+import { startBaresip, tracedRequest, type BaresipPhone } from '../helpers/baresip.js';
 import {
   analyzeTone,
   describeTone,
@@ -116,8 +116,7 @@ async function offeredByKind(): Promise<SipMessageView> {
   const invite = await (ws as WsSipClient).waitFor((m) => m.method === 'INVITE', 10000);
   const d = desk as BaresipPhone;
   await d.waitForEvent('CALL_INCOMING', 10000);
-  const receivedInvite = (t: TracedSip): boolean =>
-    t.direction === 'received' && t.message.method === 'INVITE';
+  const receivedInvite = tracedRequest('received', 'INVITE');
   const deskInvite = (await d.waitForTrace(receivedInvite)).find(receivedInvite)?.message;
   // The browser's fork: WebRTC (SAVPF, ICE, our DTLS fingerprint).
   expect(invite.body).toMatch(/m=audio \d+ UDP\/TLS\/RTP\/SAVPF \d/);
@@ -200,8 +199,7 @@ describe('an extension registered from a browser and a desk phone at once', () =
     await caller.waitForEvent('CALL_ESTABLISHED', 10000);
     // The desk phone's fork is cancelled (RFC 3261 §9.1).
     await (desk as BaresipPhone).waitForEvent('CALL_CLOSED', 10000);
-    const cancel = (t: TracedSip): boolean =>
-      t.direction === 'received' && t.message.method === 'CANCEL';
+    const cancel = tracedRequest('received', 'CANCEL');
     expect((await (desk as BaresipPhone).waitForTrace(cancel)).some(cancel)).toBe(true);
     const p = peer;
     await waitFor(async () => p.connected, 10000);

@@ -17,7 +17,7 @@ import { allocatePort, allocatePortBlock } from '../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../helpers/processes.js';
 import type { ServerHandle } from '../helpers/server.js';
 import { describeSipp, runSipp, sippScenario } from '../helpers/sipp.js';
-import { startBaresip, type BaresipPhone, type TracedSip } from '../helpers/baresip.js';
+import { startBaresip, tracedRequest, type BaresipPhone } from '../helpers/baresip.js';
 
 const CALLER_HZ = 1000;
 const AGENT_HZ = 440;
@@ -106,8 +106,7 @@ describe('a queue with SIPp as the trunk and baresip agents', () => {
       await answering.waitForEvent('CALL_ESTABLISHED', 10000);
       // The ringing phone was rung too, and is cancelled once 1003 answered.
       await ringing.waitForEvent('CALL_CLOSED', 10000);
-      const cancel = (m: TracedSip): boolean =>
-        m.direction === 'received' && m.message.method === 'CANCEL';
+      const cancel = tracedRequest('received', 'CANCEL');
       expect((await ringing.waitForTrace(cancel)).some(cancel)).toBe(true);
       expect(
         await waitFor(async () => {

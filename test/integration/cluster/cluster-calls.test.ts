@@ -11,7 +11,7 @@
  *   the survivor; restarted, the instance gets that phone's new calls again.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startBaresip, type BaresipPhone, type TracedSip } from '../../helpers/baresip.js';
+import { startBaresip, tracedRequest, type BaresipPhone } from '../../helpers/baresip.js';
 import { readWav } from '../../helpers/goertzel.js';
 import { expectTones, sleep, toneWindow, waitFor } from '../../helpers/phoneScene.js';
 import { makeExtensions, type ServerHandle } from '../../helpers/server.js';
@@ -134,9 +134,8 @@ async function expectOnlyThroughKamailio(
 ): Promise<void> {
   const kam = `127.0.0.1:${kamailio!.port}`;
   // The hang-up's messages, awaited in each trace (read apart from the phones' events).
-  const receivedBye = (t: TracedSip): boolean =>
-    t.direction === 'received' && t.message.method === 'BYE';
-  await caller.waitForTrace((t) => t.direction === 'sent' && t.message.method === 'BYE');
+  const receivedBye = tracedRequest('received', 'BYE');
+  await caller.waitForTrace(tracedRequest('sent', 'BYE'));
   await callee.waitForTrace(receivedBye);
   for (const p of [caller, callee]) {
     const sentElsewhere = p
