@@ -8,7 +8,7 @@
  * registered for closing the moment it is open; a step that fails closes what was opened,
  * newest first, and startServer rejects with a StartError naming the step, its config key
  * and the reason. close() ends calls and monitor sessions first (BYEs, while the stack can
- * still send), then closes the same list.
+ * still send), waits for the ended calls' recording sidecars, then closes the same list.
  */
 import { readFile } from 'node:fs/promises';
 import type { AuthResult } from '../sip/auth/authResult.js';
@@ -82,6 +82,11 @@ export interface RunningServer {
 
 /** How often lapsed registrations and authentication state are swept. */
 const SWEEP_INTERVAL_MS = 1000;
+/**
+ * At shutdown, how long the ended calls' recording sidecars may take (each waits for its
+ * room's summary from a media worker, then one write on the writer thread).
+ */
+const SIDECAR_DRAIN_MS = 3000;
 /** The UAS core checks' settings (sip/core/requestChecks.ts), the same for every request. */
 export const REQUEST_CHECKS: RequestCheckOptions = {
   allowedMethods: ALLOWED_METHODS,
@@ -609,6 +614,10 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
         try {
           await supervision.close();
           await calls.close();
+          // The ended calls' recording sidecars, written before the engine's writer closes.
+          if (!(await supervision.recordings.drain(SIDECAR_DRAIN_MS))) {
+            logger.warn({ timeoutMs: SIDECAR_DRAIN_MS }, 'recording sidecars not all written');
+          }
         } catch (err) {
           logger.error({ err }, 'ending calls and monitoring at shutdown failed');
         }

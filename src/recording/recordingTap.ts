@@ -101,7 +101,15 @@ export function safeName(id: string): string {
 
 export class RecordingTap {
   private readonly directory: string;
+  /** Recordings started (file and first sidecar written), by call id, until the call ends. */
   private readonly recordings = new Map<string, Recording>();
+  /**
+   * Starts not settled yet, by call id: a call that ends meanwhile waits for its start,
+   * so its sidecar is completed and nothing of it is kept (see `ended`).
+   */
+  private readonly starting = new Map<string, Promise<void>>();
+  /** Every start and end not settled yet, for `drain` at shutdown. */
+  private readonly inFlight = new Set<Promise<void>>();
   /**
    * Recordings that could not start (monotonic, for metrics): the directory, the file or
    * the media worker refused. Write failures (an I/O error cut the WAV short) are counted
@@ -141,7 +149,18 @@ export class RecordingTap {
   }
 
   /** The call was answered: roles set, recording started when configured. */
-  async answered(call: RecordedCall): Promise<void> {
+  answered(call: RecordedCall): Promise<void> {
+    const id = call.record.id;
+    const answering = this.track(this.answer(call));
+    const forget = (): void => {
+      if (this.starting.get(id) === settled) this.starting.delete(id);
+    };
+    const settled = answering.then(forget, forget);
+    this.starting.set(id, settled);
+    return answering;
+  }
+
+  private async answer(call: RecordedCall): Promise<void> {
     const roles = rolesOf(call.record);
     await call.media.setRoles(roles);
     const agentSide: Side = roles.a === 'agent' ? 'a' : 'b';
@@ -197,8 +216,48 @@ export class RecordingTap {
     this.logger.info({ callId: call.record.id, file: recording.wav }, 'recording started');
   }
 
-  /** The call ended: the sidecar completed with the WAV's size and the monitoring. */
-  async ended(call: RecordedCall, monitoring: MonitorSessionRecord[]): Promise<void> {
+  /**
+   * The call ended: the sidecar completed with the WAV's size and the monitoring. A call
+   * that ends while its recording is starting (a hang-up right after the answer) waits for
+   * that start first: its file would otherwise keep the start's sidecar, with no end, and
+   * the recording would be counted active for as long as the server runs.
+   */
+  ended(call: RecordedCall, monitoring: MonitorSessionRecord[]): Promise<void> {
+    return this.track(this.end(call, monitoring));
+  }
+
+  /**
+   * Waits until every start and end begun so far has settled, at most `timeoutMs` (at
+   * shutdown, once the calls have ended: their sidecars are written before the media
+   * engine and its writer thread close). Resolves true when all settled in time.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      while (this.inFlight.size > 0) {
+        const all = Promise.allSettled([...this.inFlight]).then(() => true as const);
+        if (!(await Promise.race([all, timedOut]))) return false;
+      }
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.inFlight.add(work);
+    const forget = () => {
+      this.inFlight.delete(work);
+    };
+    work.then(forget, forget);
+    return work;
+  }
+
+  private async end(call: RecordedCall, monitoring: MonitorSessionRecord[]): Promise<void> {
+    await this.starting.get(call.record.id);
     const recording = this.recordings.get(call.record.id);
     if (recording === undefined) return;
     this.recordings.delete(call.record.id);

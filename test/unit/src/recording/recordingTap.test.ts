@@ -104,7 +104,10 @@ describe('RecordingTap.failures', () => {
       media,
       extensions: { a: '1001', b: '1002' },
     }) as unknown as RecordedCall;
-  const media = (summary: RecordingSummary | null, start = async () => undefined): FakeMedia => ({
+  const media = (
+    summary: RecordingSummary | null,
+    start: () => Promise<void> = async () => undefined,
+  ): FakeMedia => ({
     setRoles: async () => undefined,
     startRecording: start,
     ended: Promise.resolve(summary),
@@ -214,6 +217,88 @@ describe('RecordingTap.failures', () => {
       });
     },
   );
+
+  // A hang-up right after the answer: the call's end reaches the tap while the worker is
+  // still starting the file.
+  it('a call that ends while its recording starts gets the end sidecar, and is not kept', async () => {
+    const t = tapIn(dir);
+    let release: () => void = () => undefined;
+    const c = call(
+      media(
+        { path: 'x.wav', bytes: 640, frames: 2, error: null, format: 'wav', sampleRate: 8000 },
+        () =>
+          new Promise<void>((resolve) => {
+            release = resolve;
+          }),
+      ),
+    );
+    (c.record as { endedAt?: number }).endedAt = 2;
+    const answering = t.answered(c);
+    const ending = t.ended(c, []);
+    await new Promise((r) => setImmediate(r));
+    release();
+    await answering;
+    await ending;
+    expect(t.active).toBe(0);
+    const names = await readdir(dir);
+    expect(names).toEqual([expect.stringMatching(/\.json$/)]);
+    expect(JSON.parse(await readFile(join(dir, names[0]!), 'utf8'))).toMatchObject({
+      audioBytes: 640,
+      endedAt: new Date(2).toISOString(),
+    });
+  });
+
+  it('a call that ends while its recording fails to start leaves nothing behind', async () => {
+    const t = tapIn(dir);
+    let refuse: () => void = () => undefined;
+    const c = call(
+      media(
+        null,
+        () =>
+          new Promise<void>((_, reject) => {
+            refuse = () => reject(new Error('room closed'));
+          }),
+      ),
+    );
+    const answering = t.answered(c);
+    const ending = t.ended(c, []);
+    await new Promise((r) => setImmediate(r));
+    refuse();
+    await expect(answering).rejects.toThrow('room closed');
+    await ending;
+    expect(t.active).toBe(0);
+    expect(t.failures).toEqual({ start: 1 });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('drain waits for the end sidecars begun before it, and says when it ran out of time', async () => {
+    let write: () => void = () => undefined;
+    const held: SmallFileWriter = {
+      writeSmallFile: async (path, text) => {
+        if (!text.includes('"audioBytes": 9')) return writeFile(path, text);
+        await new Promise<void>((resolve) => {
+          write = resolve;
+        });
+        await writeFile(path, text);
+      },
+    };
+    const t = tapIn(dir, held);
+    const c = call(
+      media({ path: 'x.wav', bytes: 9, frames: 1, error: null, format: 'wav', sampleRate: 8000 }),
+    );
+    await t.answered(c);
+    void t.ended(c, []);
+    expect(await t.drain(20)).toBe(false);
+    const draining = t.drain(5000);
+    await new Promise((r) => setTimeout(r, 10));
+    write();
+    expect(await draining).toBe(true);
+    const names = await readdir(dir);
+    expect(JSON.parse(await readFile(join(dir, names[0]!), 'utf8'))).toMatchObject({
+      audioBytes: 9,
+    });
+    expect(await t.drain(20)).toBe(true);
+  });
 
   it('passes any other error of the writer on (ENOSPC: no sidecar)', async () => {
     const t = tapIn(dir, refusing('ENOSPC'));
