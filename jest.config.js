@@ -5,7 +5,8 @@
  * tests once more with SIP over node:dgram; so both implementations carry the same
  * suites. Those files thus run twice; `--selectProjects tests` runs them once. */
 const base = {
-  testEnvironment: 'node',
+  // Node's, plus the helpers' last-resort cleanup of children and temp dirs per file.
+  testEnvironment: '<rootDir>/test/setup/environment.mjs',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': [

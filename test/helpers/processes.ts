@@ -1,7 +1,9 @@
 /**
  * Bookkeeping shared by the helpers that start child processes (server, SIPp, baresip):
- * a last-resort cleanup when the test process exits without stopping them (a failed
- * beforeAll, a crash), temp directories, and bounded log capture.
+ * a last-resort cleanup when a test file ends without stopping them (a failed beforeAll,
+ * a crashed test), temp directories, and bounded log capture. Under jest the cleanup runs
+ * in the test environment's teardown (test/setup/environment.mjs), after the file's last
+ * hook; elsewhere at process exit.
  *
  * Children are killed by their own PID (or, for children started in their own process
  * group such as `timeout … baresip`, by that group's id) — never by name.
@@ -22,13 +24,24 @@ const closed = new WeakSet<ChildProcess>();
 const tempDirs = new Set<string>();
 let hooked = false;
 
+/** The global test/setup/environment.mjs calls once the test file is done. */
+const CLEANUP_GLOBAL = '__callwatchTestCleanup';
+
+/** Kills every child still running and removes every temp directory still there. */
+function cleanUp(): void {
+  for (const t of children) killNow(t.child, 'SIGKILL', t.group);
+  children.clear();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
-  process.once('exit', () => {
-    for (const t of children) killNow(t.child, 'SIGKILL', t.group);
-    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-  });
+  // Jest's `process` is a copy whose 'exit' listeners never run: its environment calls
+  // this global instead. Outside jest (a script using the helpers), process exit.
+  (globalThis as Record<string, unknown>)[CLEANUP_GLOBAL] = cleanUp;
+  process.once('exit', cleanUp);
 }
 
 function killNow(child: ChildProcess, signal: NodeJS.Signals, group: boolean): void {
@@ -40,7 +53,7 @@ function killNow(child: ChildProcess, signal: NodeJS.Signals, group: boolean): v
   }
 }
 
-/** Remember a child so it is killed if the test process exits first. */
+/** Remember a child so it is killed if the test file ends first. */
 export function trackChild(child: ChildProcess, group = false): void {
   hookExit();
   const t = { child, group };
@@ -113,7 +126,7 @@ export async function stopChild(
   return { code: second?.code ?? null, signal: second?.signal ?? 'SIGKILL', killed: true };
 }
 
-/** A fresh temp directory, removed by `removeTempDir` or at process exit at the latest. */
+/** A fresh temp directory, removed by `removeTempDir` or when the test file ends at the latest. */
 export function makeTempDir(prefix: string): string {
   hookExit();
   const dir = mkdtempSync(path.join(os.tmpdir(), `callwatch-${prefix}-`));
