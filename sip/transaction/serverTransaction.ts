@@ -92,16 +92,32 @@ export class ServerTransaction extends TransactionBase<ServerState, ServerEvent,
   }
 
   /**
-   * §17.2.2: a non-INVITE server transaction in Completed only resends its final response
-   * until Timer J (64·T1 on UDP); it keeps the request and response as bytes meanwhile.
+   * What a transaction that only waits out its timer keeps: its last response as bytes,
+   * and not the request.
+   * - §17.2.2: a non-INVITE server transaction in Completed only resends its final
+   *   response until Timer J (64·T1 on UDP).
+   * - RFC 6026 §8.7: an INVITE server transaction in Accepted (Timer L, 64·T1 on any
+   *   transport) absorbs INVITE retransmissions and sends the 2xx retransmissions its TU
+   *   hands it; it never reads the INVITE again. The call holds its own INVITE while it
+   *   lasts; kept here, each ended call's parsed INVITE and 2xx (about 20 KB with SDP)
+   *   would stay 32 s longer, which at hundreds of calls a second is hundreds of MB the
+   *   garbage collector marks over and over. The 2xx's status and To tag (an RFC 2543
+   *   ACK's match, §17.2.3) are still read from the bytes.
    */
   protected override settled(state: ServerState): void {
-    if (state === 'completed' && !this.reliable && this.method !== 'INVITE') this.holdAsBytes();
+    if (this.method === 'INVITE' ? state === 'accepted' : state === 'completed' && !this.reliable) {
+      this.holdAsBytes();
+    }
   }
 
-  /** The final response that takes a non-INVITE transaction on UDP to Completed. */
+  /**
+   * The response that takes the transaction to the state above: serialized once, for the
+   * send and for holding (an INVITE's 2xx, and each retransmission of it; a non-INVITE's
+   * final response on UDP).
+   */
   protected override holdsAsBytes(response: SipResponse): boolean {
-    return response.status >= 200 && !this.reliable && this.method !== 'INVITE';
+    if (this.method === 'INVITE') return response.status >= 200 && response.status < 300;
+    return response.status >= 200 && !this.reliable;
   }
 
   protected delivered(): void {

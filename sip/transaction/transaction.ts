@@ -84,8 +84,9 @@ export abstract class TransactionBase<
 
   /**
    * The request. Throws InvalidStateError once the transaction released it: a non-INVITE
-   * server transaction that answered over UDP keeps only its response (holdAsBytes()), a
-   * client transaction in Accepted or a non-INVITE's Completed nothing (releaseMessages()).
+   * server transaction that answered over UDP, or an INVITE server transaction in
+   * Accepted, keeps only its response (holdAsBytes()), a client transaction in Accepted or
+   * a non-INVITE's Completed nothing (releaseMessages()).
    */
   get request(): SipRequest {
     if (this.req === undefined) {
@@ -153,9 +154,10 @@ export abstract class TransactionBase<
 
   /**
    * From now on the last response is held as its wire bytes (see message/wire.ts) and the
-   * request is released: for a transaction that only resends that response until its
-   * timer (a non-INVITE server in Completed, RFC 3261 §17.2.2), which never reads the
-   * request again. Lingering 64·T1, each kept request would cost memory and GC time.
+   * request is released: for a transaction that only resends responses until its timer
+   * (a non-INVITE server in Completed, RFC 3261 §17.2.2; an INVITE server in Accepted,
+   * RFC 6026 §8.7), which never reads the request again. Lingering 64·T1, each kept
+   * request would cost memory and GC time.
    */
   protected holdAsBytes(): void {
     this.req = undefined;

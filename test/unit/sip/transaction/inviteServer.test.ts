@@ -120,11 +120,17 @@ describe('INVITE server transaction (RFC 3261 §17.2.1)', () => {
     const ok = response(invite, 200);
     tx.respond(ok);
     expect(tx.state).toBe('accepted');
+    // It only waits for Timer L: the INVITE is let go, the 2xx kept as its bytes.
+    expect(() => tx.request).toThrow(InvalidStateError);
+    expect(tx.lastResponse).not.toBe(ok);
+    expect(tx.lastResponse?.status).toBe(200);
+    expect(tx.lastResponse?.headers.get('to')).toBe(ok.headers.get('to'));
     clock.advance(500);
     expect(layer.receiveRequest(request(), UDP_PEER).kind).toBe('retransmission');
     expect(sent).toHaveLength(1); // the transaction itself never resends a 2xx
     tx.respond(ok); // the TU's retransmission (§13.3.1.4)
     expect(responseTimes(200)).toEqual([0, 500]);
+    expect(sent[1]?.message).toBe(ok);
     expect(() => tx.respond(response(invite, 500))).toThrow(InvalidStateError);
     // The ACK for a 2xx has its own branch: it matches nothing and goes to the dialog layer.
     const ack = ackFor(request({ branch: 'z9hG4bKack2xx' }), ok);
