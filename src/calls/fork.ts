@@ -14,11 +14,17 @@ import {
   terminateDialog,
   type Dialog,
 } from '../../sip/dialog/index.js';
-import { cseqOf, toTag, type SipRequest, type SipResponse } from '../../sip/message/index.js';
+import {
+  cseqOf,
+  toTag,
+  toWire,
+  type SipRequest,
+  type SipResponse,
+} from '../../sip/message/index.js';
 import { buildCancel } from '../../sip/transaction/cancel.js';
 import type { Endpoint } from '../../sip/transport/types.js';
 import type { Logger } from '../logging.js';
-import type { SipOut } from './sipOut.js';
+import type { RequestHandlers, SipOut } from './sipOut.js';
 import { inBackground } from '../util/background.js';
 
 export interface ForkHandlers {
@@ -37,11 +43,9 @@ const FAILURE_REASONS = {
 } as const;
 
 /**
- * A settled fork's handlers: it tells the call nothing more. The INVITE client transaction
- * keeps the fork (its response handler) for 64·T1 after a 2xx (RFC 6026 Accepted: a
- * retransmitted 2xx is ACKed again) or after a failure (Timer D); through the handlers it
- * kept the whole ended call too — its media handles, room, legs, logger, parsed messages —
- * which the garbage collector copied and marked for those 32 s (docs/architecture.md §9.2).
+ * A settled fork's handlers: it tells the call nothing more, and holds nothing of it (the
+ * call's media handles, room, legs, logger, parsed messages) for as long as something
+ * still holds the fork (docs/architecture.md §9.2).
  */
 const SETTLED: ForkHandlers = {
   onProvisional: () => {},
@@ -49,14 +53,40 @@ const SETTLED: ForkHandlers = {
   onFailure: () => {},
 };
 
+/**
+ * What the INVITE's client transaction holds of its fork. That transaction lingers 64·T1
+ * after a 2xx (RFC 6026 Accepted, where each retransmitted 2xx must be ACKed again,
+ * §13.2.2.4) and after a failure (Timer D). Until the fork's final response it reaches
+ * the fork; from then on only the ACK to send again (a 2xx), or nothing (a failure). Held
+ * for those 32 s, the fork would keep its dialog (slices of the callee's 180 and 200),
+ * its INVITE and its logger long after the call: memory the garbage collector marks
+ * over and over at hundreds of calls a second (docs/architecture.md §9.2).
+ */
+interface InviteLink {
+  fork: Fork | undefined;
+  /** The ACK of the first 2xx, as its bytes (nothing sliced from the 2xx is kept). */
+  ack: SipRequest | undefined;
+  readonly destination: Endpoint;
+  readonly out: SipOut;
+}
+
+/** Handlers that resolve on the request's final response or failure. */
+function resolveOnFinal(resolve: () => void): RequestHandlers {
+  return {
+    onResponse: (r) => {
+      if (r.status >= 200) resolve();
+    },
+    onFailure: () => resolve(),
+  };
+}
+
 export class Fork {
   /** The early, then confirmed dialog with this callee. */
   dialog: Dialog | undefined;
   private provisional = false;
   private final = false;
   private cancelWanted = false;
-  private ack: SipRequest | undefined;
-  private answered = false;
+  private readonly link: InviteLink;
 
   constructor(
     readonly invite: SipRequest,
@@ -64,17 +94,31 @@ export class Fork {
     private readonly out: SipOut,
     private handlers: ForkHandlers,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.link = { fork: this, ack: undefined, destination, out };
+  }
 
   get done(): boolean {
     return this.final;
   }
 
   start(): void {
-    this.out.send(this.invite, this.destination, {
-      onResponse: (r) => this.onResponse(r),
-      onFailure: (status) => this.fail(status, FAILURE_REASONS[status]),
-    });
+    this.out.send(this.invite, this.destination, Fork.inviteHandlers(this.link));
+  }
+
+  /** The INVITE transaction's handlers: they close over the link only, never the fork. */
+  private static inviteHandlers(link: InviteLink): RequestHandlers {
+    return {
+      onResponse: (response) => {
+        if (link.fork !== undefined) link.fork.onResponse(response);
+        else if (link.ack !== undefined && response.status >= 200 && response.status < 300) {
+          // A retransmitted 2xx: the same ACK again (§13.2.2.4). A 2xx of another
+          // downstream fork (other To tag) is not expected from a phone; ACK it the same.
+          link.out.sendDirect(link.ack, link.destination);
+        }
+      },
+      onFailure: (status) => link.fork?.fail(status, FAILURE_REASONS[status]),
+    };
   }
 
   /** §9.1: CANCEL now if a provisional response came, else as soon as one does. */
@@ -90,14 +134,10 @@ export class Fork {
     if (dialog === undefined || dialog.state !== 'confirmed') return Promise.resolve();
     const request = createInDialogRequest(dialog, 'BYE');
     terminateDialog(dialog);
-    return new Promise((resolve) => {
-      this.out.send(request, this.destination, {
-        onResponse: (r) => {
-          if (r.status >= 200) resolve();
-        },
-        onFailure: () => resolve(),
-      });
-    });
+    // The BYE's transaction lingers (Timer K) with these handlers: they close over
+    // `resolve` only, not the fork (locals, so no closure here captures `this`).
+    const { out, destination } = this;
+    return new Promise((resolve) => out.send(request, destination, resolveOnFinal(resolve)));
   }
 
   private sendCancel(): void {
@@ -133,12 +173,6 @@ export class Fork {
 
   private onSuccess(response: SipResponse): void {
     this.final = true;
-    if (this.ack !== undefined) {
-      // A retransmitted 2xx: the same ACK again (§13.2.2.4). A 2xx of another
-      // downstream fork (other To tag) is not expected from a phone; ACK it the same.
-      this.out.sendDirect(this.ack, this.destination);
-      return;
-    }
     const dialog =
       this.dialog !== undefined && toTag(response) === this.dialog.id.remoteTag
         ? this.dialog
@@ -154,10 +188,11 @@ export class Fork {
       this.dialog = created.dialog;
     }
     const confirmed = this.dialog as Dialog;
-    this.ack = createAck(confirmed, cseqOf(this.invite).seq);
-    this.out.sendDirect(this.ack, this.destination);
-    if (this.answered) return;
-    this.answered = true;
+    const ack = createAck(confirmed, cseqOf(this.invite).seq);
+    this.out.sendDirect(ack, this.destination);
+    // From here on the transaction only hands over retransmitted 2xx: the link ACKs them.
+    this.link.fork = undefined;
+    this.link.ack = toWire(ack);
     const unwanted = this.cancelWanted || !this.handlers.onAnswer(this, response);
     this.handlers = SETTLED; // from here on only a retransmitted 2xx comes: ACKed above
     if (unwanted) inBackground(this.bye(), this.logger, 'BYE to an unwanted answer failed');
@@ -166,6 +201,7 @@ export class Fork {
   private fail(status: number, reason: string): void {
     if (this.final) return;
     this.final = true;
+    this.link.fork = undefined;
     if (this.dialog !== undefined) terminateDialog(this.dialog);
     const handlers = this.handlers;
     this.handlers = SETTLED;

@@ -1,12 +1,17 @@
 /**
  * A fork once settled: the INVITE client transaction keeps its response handler for
- * 64·T1 (RFC 6026 Accepted, Timer D), so the fork must still ACK a retransmitted 2xx
- * then, but must no longer keep the call's handlers (and through them the ended call).
+ * 64·T1 (RFC 6026 Accepted, Timer D), so a retransmitted 2xx must still be ACKed then,
+ * but that handler must keep neither the call's handlers (and through them the ended
+ * call) nor the fork itself (its dialog, INVITE and logger).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from '@jest/globals';
-import type { SipRequest, SipResponse } from '../../../../sip/message/index.js';
+import {
+  serializeMessage,
+  type SipRequest,
+  type SipResponse,
+} from '../../../../sip/message/index.js';
 import type { Endpoint } from '../../../../sip/transport/types.js';
 import { Fork } from '../../../../src/calls/fork.js';
 import type { ForkHandlers } from '../../../../src/calls/fork.js';
@@ -25,16 +30,24 @@ interface Transaction {
   onFailure(status: 408 | 480 | 503): void;
 }
 
-/** A fork on a fake SipOut: the transaction's handlers it was given, and its ACKs. */
-function fork(handlers: ForkHandlers): { transaction: Transaction; acks: SipRequest[] } {
+/**
+ * A fork on a fake SipOut: the transaction's handlers it was given, its ACKs, and the
+ * fork itself known to the test only through a WeakRef (as the ended call lets it go).
+ */
+function fork(handlers: ForkHandlers): {
+  transaction: Transaction;
+  acks: SipRequest[];
+  forkRef: WeakRef<Fork>;
+} {
   let transaction: Transaction | undefined;
   const acks: SipRequest[] = [];
   const out = {
     send: (_request: SipRequest, _to: Endpoint, h: Transaction) => (transaction = h),
     sendDirect: (request: SipRequest) => acks.push(request),
   } as unknown as SipOut;
-  new Fork(inviteToBob(), bob, out, handlers, createLogger('silent')).start();
-  return { transaction: transaction!, acks };
+  const made = new Fork(inviteToBob(), bob, out, handlers, createLogger('silent'));
+  made.start();
+  return { transaction: transaction!, acks, forkRef: new WeakRef(made) };
 }
 
 /** Handlers that count their calls, known to the test only through a WeakRef. */
@@ -67,26 +80,35 @@ async function collected(ref: WeakRef<object>): Promise<boolean> {
 describe('Fork', () => {
   it('ACKs every 2xx, tells the call once, then lets the call go while the transaction lingers', async () => {
     const { ref, counts } = weakHandlers();
-    const { transaction, acks } = fork(ref.deref()!);
+    const { transaction, acks, forkRef } = fork(ref.deref()!);
     const ok = responseFromBob('200 OK', 'bob-tag', 'Contact: <sip:1002@10.0.0.2:5060>');
     transaction.onResponse(ok);
     expect(counts.answers).toBe(1);
     expect(acks).toHaveLength(1);
+    const firstAck = serializeMessage(acks[0]!).toString('latin1');
 
-    // Only the transaction's handler holds the fork now, as in Accepted (RFC 6026).
+    // Only the transaction's handler is left, as in Accepted (RFC 6026): it holds
+    // neither the call's handlers nor the fork.
     expect(await collected(ref)).toBe(true);
+    expect(await collected(forkRef)).toBe(true);
     transaction.onResponse(ok); // a retransmitted 2xx: the same ACK again (§13.2.2.4)
     expect(acks).toHaveLength(2);
-    expect(acks[1]).toBe(acks[0]);
+    expect(serializeMessage(acks[1]!).toString('latin1')).toBe(firstAck);
+    // Not for anything but a 2xx.
+    transaction.onResponse(responseFromBob('486 Busy Here', 'bob-tag'));
+    expect(acks).toHaveLength(2);
     expect(counts.answers).toBe(1);
   });
 
   it('tells the call of a failure once, then lets it go', async () => {
     const { ref, counts } = weakHandlers();
-    const { transaction } = fork(ref.deref()!);
+    const { transaction, acks, forkRef } = fork(ref.deref()!);
     transaction.onResponse(responseFromBob('486 Busy Here', 'bob-tag'));
     transaction.onFailure(408);
     expect(counts.failures).toBe(1);
     expect(await collected(ref)).toBe(true);
+    expect(await collected(forkRef)).toBe(true);
+    transaction.onResponse(responseFromBob('200 OK', 'bob-tag'));
+    expect(acks).toHaveLength(0);
   });
 });
