@@ -35,6 +35,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging.js';
 import type { MonitorSessionRecord } from '../monitoring/monitorSession.js';
 import { ensureDir } from '../util/fileModes.js';
+import { waitAtMost } from '../util/waitAtMost.js';
 
 // Without a writer thread (tests): the callback forms, promisified (fs/promises'
 // FileHandle costs about twice as much per file).
@@ -231,20 +232,13 @@ export class RecordingTap {
    * shutdown, once the calls have ended: their sidecars are written before the media
    * engine and its writer thread close). Resolves true when all settled in time.
    */
-  async drain(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      while (this.inFlight.size > 0) {
-        const all = Promise.allSettled([...this.inFlight]).then(() => true as const);
-        if (!(await Promise.race([all, timedOut]))) return false;
-      }
-      return true;
-    } finally {
-      clearTimeout(timer);
-    }
+  drain(timeoutMs: number): Promise<boolean> {
+    return waitAtMost(this.allSettled(), timeoutMs);
+  }
+
+  /** Settles once nothing is in flight, also what began while it waited. */
+  private async allSettled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   private track(work: Promise<void>): Promise<void> {
