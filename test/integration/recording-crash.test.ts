@@ -1,8 +1,15 @@
 /**
- * The recording tap survives a crash, in each recording format: the server is killed
- * (SIGKILL, no shutdown code runs) in the middle of a call between two baresip phones,
- * and the file it was writing is still valid and carries both parties' tones (customer
- * left, agent right). The sidecar written at the start says what it is.
+ * A recorded call between two baresip phones when the server goes away in the middle of
+ * it.
+ *
+ * Stopped (SIGTERM): the server ends the call and completes the recording before it
+ * exits: the WAV's header matches its audio, and the sidecar is rewritten with the end
+ * (time, reason, the audio's size), although the media engine's writer thread closes at
+ * shutdown.
+ *
+ * Killed (SIGKILL, no shutdown code runs), in each recording format: the file it was
+ * writing is still valid and carries both parties' tones (customer left, agent right).
+ * The sidecar written at the start says what it is.
  *
  * - `wav` (the default): the header matches the audio on disk.
  * - `wav-g711`: the µ-law WAV's header never claims more than is on disk, sox reads it,
@@ -13,14 +20,20 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OPUS_PRE_SKIP } from '../../media/recording/oggOpusRecorder.js';
 import { readWavHeader } from '../../media/recording/wavHeader.js';
 import { hasTone, readWav, type PcmAudio } from '../helpers/goertzel.js';
 import { readOggOpus } from '../helpers/oggOpus.js';
-import { dialAndAnswer, PhonePool, sleep, startPhoneServer } from '../helpers/phoneScene.js';
+import {
+  dialAndAnswer,
+  PhonePool,
+  sleep,
+  startPhoneServer,
+  waitFor,
+} from '../helpers/phoneScene.js';
 import { type ServerHandle } from '../helpers/server.js';
 
 const CALLER_HZ = 440;
@@ -130,14 +143,26 @@ const CASES: CrashCase[] = [
   },
 ];
 
-describe.each(CASES)('$subject when the server dies mid-call', (c) => {
+interface RecordingScene {
+  server(): ServerHandle;
+  /** The recordings folder, the server's own. */
+  dir(): string;
+  /** A call from 1001 (CALLER_HZ) to 1002 (CALLEE_HZ), up on both phones. */
+  call(): Promise<void>;
+}
+
+/**
+ * In a describe block: a server recording into a folder of its own (`format`, or the
+ * default), its phones killed after each test, server and folder gone after the block.
+ */
+function recordingScene(name: string, format: CrashCase['format']): RecordingScene {
   let server: ServerHandle;
   let dir: string;
   const phones = new PhonePool(() => server);
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), `callwatch-rec-${c.name}-`));
-    const recording = c.format ? { directory: dir, format: c.format } : { directory: dir };
+    dir = mkdtempSync(path.join(os.tmpdir(), `callwatch-rec-${name}-`));
+    const recording = format ? { directory: dir, format } : { directory: dir };
     server = await startPhoneServer({ recording }, EXTENSIONS, 20);
   }, 30000);
 
@@ -150,12 +175,63 @@ describe.each(CASES)('$subject when the server dies mid-call', (c) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it(
-    c.title,
-    async () => {
+  return {
+    server: () => server,
+    dir: () => dir,
+    async call() {
       const caller = await phones.phone('1001', CALLER_HZ);
       const callee = await phones.phone('1002', CALLEE_HZ);
       await dialAndAnswer(server, caller, callee, '1002');
+    },
+  };
+}
+
+describe('a recorded call live when the server is stopped', () => {
+  const scene = recordingScene('shutdown', undefined);
+
+  it('is completed before the server exits: WAV header and sidecar with the end', async () => {
+    await scene.call();
+    const dir = scene.dir();
+    const sidecarFile = () => readdirSync(dir).find((f) => f.endsWith('.json'));
+    expect(await waitFor(async () => sidecarFile() !== undefined, 5000)).toBe(true);
+    await sleep(1500);
+
+    expect(await scene.server().stop()).toBe(0);
+
+    const sidecarPath = path.join(dir, sidecarFile()!);
+    const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as {
+      file: string;
+      endedAt: string | null;
+      endReason: string | null;
+      audioBytes: number | null;
+      error: string | null;
+    };
+    expect(existsSync(`${sidecarPath}.tmp`)).toBe(false);
+    expect(sidecar.endedAt).not.toBeNull();
+    expect(sidecar.endReason).not.toBeNull();
+    expect(sidecar.error).toBeNull();
+    // The end's size is the WAV's: its header was completed, and its audio is on disk.
+    const header = readWavHeader(readFileSync(sidecar.file));
+    expect(sidecar.audioBytes).toBe(header.dataBytes);
+    expect(header.dataOffset + header.dataBytes).toBe(statSync(sidecar.file).size);
+    // At least the 1.5 s waited after the start, in both parties' tones.
+    expect(header.dataBytes).toBeGreaterThanOrEqual(1.4 * 8000 * 4);
+    const wav = readWav(sidecar.file);
+    expect(wav.truncated).toBe(false);
+    expect(hasTone({ sampleRate: 8000, samples: wav.channelData[0]! }, CALLER_HZ)).toBe(true);
+    expect(hasTone({ sampleRate: 8000, samples: wav.channelData[1]! }, CALLEE_HZ)).toBe(true);
+  }, 60000);
+});
+
+describe.each(CASES)('$subject when the server dies mid-call', (c) => {
+  const scene = recordingScene(c.name, c.format);
+
+  it(
+    c.title,
+    async () => {
+      const dir = scene.dir();
+      const server = scene.server();
+      await scene.call();
       // More than the recorder's flush interval (1 s), so blocks are on disk.
       await sleep(3500);
       server.process.kill('SIGKILL');
