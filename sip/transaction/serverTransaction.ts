@@ -99,9 +99,9 @@ export class ServerTransaction extends TransactionBase<ServerState, ServerEvent,
    * - RFC 6026 §8.7: an INVITE server transaction in Accepted (Timer L, 64·T1 on any
    *   transport) absorbs INVITE retransmissions and sends the 2xx retransmissions its TU
    *   hands it; it never reads the INVITE again. The call holds its own INVITE while it
-   *   lasts; kept here, each ended call's parsed INVITE and 2xx (about 20 KB with SDP)
-   *   would stay 32 s longer, which at hundreds of calls a second is hundreds of MB the
-   *   garbage collector marks over and over. The 2xx's status and To tag (an RFC 2543
+   *   lasts; kept here, each ended call's parsed INVITE and 2xx (about 4 KB of heap with
+   *   a small SDP) would stay 32 s longer, tens of MB at hundreds of calls a second for
+   *   the garbage collector to mark over and over. The 2xx's status and To tag (an RFC 2543
    *   ACK's match, §17.2.3) are still read from the bytes.
    */
   protected override settled(state: ServerState): void {

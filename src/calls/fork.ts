@@ -194,7 +194,7 @@ export class Fork {
     this.link.fork = undefined;
     this.link.ack = toWire(ack);
     const unwanted = this.cancelWanted || !this.handlers.onAnswer(this, response);
-    this.handlers = SETTLED; // from here on only a retransmitted 2xx comes: ACKed above
+    this.handlers = SETTLED; // from here on only a retransmitted 2xx comes: the link ACKs it
     if (unwanted) inBackground(this.bye(), this.logger, 'BYE to an unwanted answer failed');
   }
 
