@@ -43,17 +43,6 @@ const FAILURE_REASONS = {
 } as const;
 
 /**
- * A settled fork's handlers: it tells the call nothing more, and holds nothing of it (the
- * call's media handles, room, legs, logger, parsed messages) for as long as something
- * still holds the fork (docs/architecture.md §9.2).
- */
-const SETTLED: ForkHandlers = {
-  onProvisional: () => {},
-  onAnswer: () => true,
-  onFailure: () => {},
-};
-
-/**
  * What the INVITE's client transaction holds of its fork. That transaction lingers 64·T1
  * after a 2xx (RFC 6026 Accepted, where each retransmitted 2xx must be ACKed again,
  * §13.2.2.4) and after a failure (Timer D). Until the fork's final response it reaches
@@ -92,7 +81,7 @@ export class Fork {
     readonly invite: SipRequest,
     readonly destination: Endpoint,
     private readonly out: SipOut,
-    private handlers: ForkHandlers,
+    private readonly handlers: ForkHandlers,
     private readonly logger: Logger,
   ) {
     this.link = { fork: this, ack: undefined, destination, out };
@@ -194,7 +183,6 @@ export class Fork {
     this.link.fork = undefined;
     this.link.ack = toWire(ack);
     const unwanted = this.cancelWanted || !this.handlers.onAnswer(this, response);
-    this.handlers = SETTLED; // from here on only a retransmitted 2xx comes: the link ACKs it
     if (unwanted) inBackground(this.bye(), this.logger, 'BYE to an unwanted answer failed');
   }
 
@@ -203,8 +191,6 @@ export class Fork {
     this.final = true;
     this.link.fork = undefined;
     if (this.dialog !== undefined) terminateDialog(this.dialog);
-    const handlers = this.handlers;
-    this.handlers = SETTLED;
-    handlers.onFailure(this, status, reason);
+    this.handlers.onFailure(this, status, reason);
   }
 }
