@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * Per-second registration times of register.bench.mjs runs: for each run directory,
- * SIPp's rtt.csv (rtd 3 = the whole registration, challenge included) grouped by the
- * second the registration ended in, p50 / p99 per second, plus the server's start time
- * and warm-up from its "listening" log line.
+ * Per-second response times of register.bench.mjs and cps.bench.mjs runs: for each run
+ * directory, SIPp's rtt.csv (rtd 3 of the REGISTER bench = the whole registration,
+ * challenge included; rtd 1 of the cps bench = INVITE to 200) grouped by the second the
+ * exchange ended in, p50 / p99 per second, plus the server's start time and warm-ups from
+ * its "listening" log line (written at log level info and below).
  *
- *   node bench/firstSeconds.mjs [--seconds N] RUN_DIR...
+ *   node bench/firstSeconds.mjs [--seconds N] [--rtd N] RUN_DIR...
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,11 +17,11 @@ function pct(sorted, p) {
 }
 
 /** [{ second, n, p50, p99 }] for the first `seconds` seconds of a run. */
-export function perSecond(rttCsv, seconds) {
+export function perSecond(rttCsv, seconds, rtdNumber = '3') {
   const bySecond = Array.from({ length: seconds }, () => []);
   for (const line of rttCsv.split('\n').slice(1)) {
     const [date, ms, rtd] = line.split(';');
-    if (rtd !== '3') continue;
+    if (rtd !== rtdNumber) continue;
     const s = Math.floor(Number(date) / 1000);
     if (s >= 0 && s < seconds) bySecond[s].push(Number(ms));
   }
@@ -38,13 +39,16 @@ export function startOf(log) {
   return {
     startMs: listening && first !== undefined ? Date.parse(listening.time) - first : undefined,
     warmup: listening?.warmup,
+    callWarmup: listening?.callWarmup,
   };
 }
 
 const args = process.argv.slice(2);
 let seconds = 3;
-if (args[0] === '--seconds') {
-  seconds = Number(args[1]);
+let rtd = '3';
+while (args[0] === '--seconds' || args[0] === '--rtd') {
+  if (args[0] === '--seconds') seconds = Number(args[1]);
+  else rtd = args[1];
   args.splice(0, 2);
 }
 for (const dir of args) {
@@ -53,13 +57,16 @@ for (const dir of args) {
     console.log(`${dir}: no rtt.csv`);
     continue;
   }
-  const rows = perSecond(readFileSync(rtt, 'utf8'), seconds);
+  const rows = perSecond(readFileSync(rtt, 'utf8'), seconds, rtd);
   const start = startOf(readFileSync(path.join(dir, 'callwatch.log'), 'utf8'));
   const cells = rows.map((r) => `s${r.second}: n ${r.n} p50 ${r.p50} p99 ${r.p99}`).join(' | ');
   const warm = start.warmup
     ? `warm-up ${start.warmup.rounds} rounds ${start.warmup.ms} ms`
     : 'no warm-up';
+  const calls = start.callWarmup
+    ? `, call warm-up ${start.callWarmup.calls} calls ${start.callWarmup.ms} ms`
+    : '';
   console.log(
-    `${path.basename(dir)} | engine→listening ${start.startMs ?? '?'} ms, ${warm} | ${cells}`,
+    `${path.basename(dir)} | engine→listening ${start.startMs ?? '?'} ms, ${warm}${calls} | ${cells}`,
   );
 }
