@@ -8,7 +8,7 @@
  *
  *   node bench/firstSeconds.mjs [--seconds N] [--rtd N] RUN_DIR...
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 function pct(sorted, p) {
@@ -52,7 +52,9 @@ while (args[0] === '--seconds' || args[0] === '--rtd') {
   args.splice(0, 2);
 }
 for (const dir of args) {
-  const rtt = path.join(dir, 'rtt.csv');
+  // register.bench.mjs names it rtt.csv, cps.bench.mjs uac_cps_<pid>_rtt.csv.
+  const name = existsSync(dir) ? readdirSync(dir).find((f) => /(^|_)rtt\.csv$/.test(f)) : undefined;
+  const rtt = path.join(dir, name ?? 'rtt.csv');
   if (!existsSync(rtt)) {
     console.log(`${dir}: no rtt.csv`);
     continue;
