@@ -3,8 +3,8 @@
  * Per-second response times of register.bench.mjs and cps.bench.mjs runs: for each run
  * directory, SIPp's rtt.csv (rtd 3 of the REGISTER bench = the whole registration,
  * challenge included; rtd 1 of the cps bench = INVITE to 200) grouped by the second the
- * exchange ended in, p50 / p99 per second, plus the server's start time and warm-ups from
- * its "listening" log line (written at log level info and below).
+ * exchange ended in, p50 / p99 per second, plus the server's start time and SIP warm-up
+ * from its "listening" log line (written at log level info and below).
  *
  *   node bench/firstSeconds.mjs [--seconds N] [--rtd N] RUN_DIR...
  */
@@ -39,7 +39,6 @@ export function startOf(log) {
   return {
     startMs: listening && first !== undefined ? Date.parse(listening.time) - first : undefined,
     warmup: listening?.warmup,
-    callWarmup: listening?.callWarmup,
   };
 }
 
@@ -65,10 +64,7 @@ for (const dir of args) {
   const warm = start.warmup
     ? `warm-up ${start.warmup.rounds} rounds ${start.warmup.ms} ms`
     : 'no warm-up';
-  const calls = start.callWarmup
-    ? `, call warm-up ${start.callWarmup.calls} calls ${start.callWarmup.ms} ms`
-    : '';
   console.log(
-    `${path.basename(dir)} | engine→listening ${start.startMs ?? '?'} ms, ${warm}${calls} | ${cells}`,
+    `${path.basename(dir)} | engine→listening ${start.startMs ?? '?'} ms, ${warm} | ${cells}`,
   );
 }

@@ -53,7 +53,6 @@ import { startPresence } from './presence/wire.js';
 import { registerPresenceMetrics } from './metrics/presenceMetrics.js';
 import { CloseStack } from './util/closeStack.js';
 import { sipWarmupOptions, warmSipPaths } from './warmup/sipWarmup.js';
-import { warmCallPaths } from './warmup/callWarmup.js';
 import { reasonOf, StartError, startStep as open } from './util/startError.js';
 import { inBackground } from './util/background.js';
 import {
@@ -217,26 +216,6 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
   const warmup = await open('warming the SIP paths', 'sip.warmup', async () =>
     warmSipPaths(sipWarmupOptions(config, REQUEST_CHECKS, address)),
   );
-  // Then the call path, with the real media engine (§8.5). A warm-up that fails is only
-  // slower calls at first: the server starts all the same, and says why.
-  const callWarmup = await warmCallPaths({
-    budgetMs: config.calls.warmup.budgetMs,
-    config,
-    engine,
-    mediaAddress,
-    clock,
-    allow: ALLOWED_METHODS,
-    logger,
-    ...(udpIo === 'native' && addonLoad.addon !== undefined
-      ? { udpNative: addonLoad.addon }
-      : {}),
-  });
-  if (callWarmup.error !== undefined) {
-    logger.warn(
-      { module: 'calls', error: callWarmup.error, calls: callWarmup.calls },
-      'call warm-up stopped early',
-    );
-  }
   const stack = await open(
     `SIP listener on ${address} (udp ${udpPort ?? 'off'}, tcp ${tcpPort ?? 'off'})`,
     'sip.listen',
@@ -618,7 +597,6 @@ async function wire(config: Config, deps: ServerDeps, opened: CloseStack): Promi
       http: httpPort,
       address,
       warmup: { rounds: warmup.rounds, ms: Math.round(warmup.elapsedMs) },
-      callWarmup: { calls: callWarmup.calls, ms: Math.round(callWarmup.elapsedMs) },
     },
     'listening',
   );

@@ -89,35 +89,24 @@ export function prepare(o) {
 export const OWN_SECTIONS = ['extensions', 'trunks', 'monitoring', 'recording'];
 
 /**
- * The warm-up budgets (docs/architecture.md §8.5): sip.warmup.budgetMs and
- * calls.warmup.budgetMs as config/default.yaml has them, which is what a deployed server
- * runs, unless CALLWATCH_SIP_WARMUP_MS / CALLWATCH_CALL_WARMUP_MS override one for an
- * A/B run.
+ * The SIP warm-up budget (sip.warmup.budgetMs, docs/architecture.md §8.5): the one in
+ * config/default.yaml, which is what a deployed server runs, unless CALLWATCH_SIP_WARMUP_MS
+ * overrides it for an A/B run.
  */
-const WARMUPS = {
-  sip: { env: 'CALLWATCH_SIP_WARMUP_MS', key: 'sip.warmup.budgetMs', read: (d) => d.sip },
-  calls: { env: 'CALLWATCH_CALL_WARMUP_MS', key: 'calls.warmup.budgetMs', read: (d) => d.calls },
-};
-
-/** The budget of warm-up `which` ('sip' or 'calls'), in ms. */
-export function warmupBudgetMs(which = 'sip') {
-  const { env, read } = WARMUPS[which];
-  const value = process.env[env];
-  if (value !== undefined && value !== '') return Number(value);
+export function warmupBudgetMs() {
+  const env = process.env.CALLWATCH_SIP_WARMUP_MS;
+  if (env !== undefined && env !== '') return Number(env);
   const doc = YAML.parse(readFileSync(path.join(REPO, 'config/default.yaml'), 'utf8'));
-  return read(doc).warmup.budgetMs;
+  return doc.sip.warmup.budgetMs;
 }
 
-/** The printed setup line for the warm-ups. */
+/** The printed setup line for the warm-up. */
 export function warmupFact() {
-  return Object.entries(WARMUPS)
-    .map(([which, { env, key }]) => {
-      const ms = warmupBudgetMs(which);
-      const source = process.env[env] ? env : 'config/default.yaml';
-      return `${key} ${ms}${ms === 0 ? ' (off)' : ''} (from ${source})`;
-    })
-    .join(', ')
-    .replace(/^/, 'warm-ups: ');
+  const ms = warmupBudgetMs();
+  const source = process.env.CALLWATCH_SIP_WARMUP_MS
+    ? 'CALLWATCH_SIP_WARMUP_MS'
+    : 'config/default.yaml';
+  return `SIP warm-up: sip.warmup.budgetMs ${ms}${ms === 0 ? ' (off)' : ''} (from ${source})`;
 }
 
 /**
@@ -139,7 +128,6 @@ export function benchConfig(run, ports, logLevel, own) {
       ...(process.env.CALLWATCH_SIP_IO ? { io: process.env.CALLWATCH_SIP_IO } : {}),
       warmup: { budgetMs: warmupBudgetMs() },
     },
-    calls: { warmup: { budgetMs: warmupBudgetMs('calls') } },
     http: { address: '127.0.0.1', port: ports.http },
     log: { level: logLevel },
     auth: { algorithms: ['MD5'] },

@@ -220,22 +220,6 @@ const calls = z.strictObject({
     .string()
     .regex(/^[*#0-9]{1,8}$/, 'digits, * and # (1-8)')
     .default('*46'),
-  /**
-   * Warm-up before the SIP sockets open, after the SIP one (docs/architecture.md §8.5):
-   * synthetic calls through throwaway call code and the real media engine between two
-   * loopback sockets, started for at most budgetMs of wall time, so the first seconds of
-   * a call storm do not wait for the JIT. 0 turns it off.
-   */
-  warmup: z
-    .strictObject({
-      budgetMs: z
-        .number({ error: 'a number of milliseconds (0 turns the warm-up off)' })
-        .int('a whole number of milliseconds')
-        .min(0, '0 (off) or more milliseconds')
-        .max(5000, 'at most 5000 ms (a warm-up that long only delays the start)')
-        .default(1000),
-    })
-    .prefault({}),
 });
 
 const trunk = z.strictObject({

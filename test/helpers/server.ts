@@ -313,8 +313,6 @@ async function startOnce(
       // suite; the tests about it turn it on (test/integration/sip-warmup.test.ts).
       warmup: { budgetMs: 0 },
     },
-    // The call warm-up likewise (test/integration/call-warmup.test.ts turns it on).
-    calls: { warmup: { budgetMs: 0 } },
     http: { address: HOST, port: httpPort },
     log: { level: 'info' },
     // Call recordings and the audit log go to the test's own directory (removed with it).
