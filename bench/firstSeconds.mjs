@@ -8,26 +8,20 @@
  *
  *   node bench/firstSeconds.mjs [--seconds N] [--rtd N] RUN_DIR...
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-
-function pct(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
+import { percentile, rttSamples } from './lib/sippRtt.mjs';
 
 /** [{ second, n, p50, p99 }] for the first `seconds` seconds of a run. */
 export function perSecond(rttCsv, seconds, rtdNumber = '3') {
   const bySecond = Array.from({ length: seconds }, () => []);
-  for (const line of rttCsv.split('\n').slice(1)) {
-    const [date, ms, rtd] = line.split(';');
-    if (rtd !== rtdNumber) continue;
-    const s = Math.floor(Number(date) / 1000);
-    if (s >= 0 && s < seconds) bySecond[s].push(Number(ms));
+  for (const { atMs, ms } of rttSamples(rttCsv, rtdNumber)) {
+    const s = Math.floor(atMs / 1000);
+    if (s >= 0 && s < seconds) bySecond[s].push(ms);
   }
   return bySecond.map((v, second) => {
     v.sort((a, b) => a - b);
-    return { second, n: v.length, p50: pct(v, 50), p99: pct(v, 99) };
+    return { second, n: v.length, p50: percentile(v, 50), p99: percentile(v, 99) };
   });
 }
 
@@ -51,9 +45,7 @@ while (args[0] === '--seconds' || args[0] === '--rtd') {
   args.splice(0, 2);
 }
 for (const dir of args) {
-  // register.bench.mjs names it rtt.csv, cps.bench.mjs uac_cps_<pid>_rtt.csv.
-  const name = existsSync(dir) ? readdirSync(dir).find((f) => /(^|_)rtt\.csv$/.test(f)) : undefined;
-  const rtt = path.join(dir, name ?? 'rtt.csv');
+  const rtt = path.join(dir, 'rtt.csv');
   if (!existsSync(rtt)) {
     console.log(`${dir}: no rtt.csv`);
     continue;
