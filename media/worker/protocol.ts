@@ -379,6 +379,11 @@ export interface MixerStats {
   /** Mean target depth of the live jitter buffers (ms), null when there are none. */
   jitterDepthMs: number | null;
   recordingsActive: number;
+  /**
+   * Of those, the ones the native io keeps, placing their packets as its event thread
+   * relays (docs/architecture.md §3.7); the others are placed by the worker's sweep.
+   */
+  recordingsKeptByIo: number;
   /** Audio bytes written to recordings over the worker's life (monotonic). */
   recordingBytes: number;
   /**

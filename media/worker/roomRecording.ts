@@ -132,6 +132,11 @@ export class RoomRecording {
     return this.sink.error;
   }
 
+  /** Whether the native io keeps it (places its packets as it relays, §3.7). */
+  get keptByIo(): boolean {
+    return (this.recorder.ioRecording ?? 0) !== 0;
+  }
+
   /** Payloads the recorder's decoders found corrupt (concealed in the file). */
   get corrupt(): number {
     return this.recorder.stats.corrupt;

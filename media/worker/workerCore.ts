@@ -714,6 +714,7 @@ export class WorkerCore {
     let depthSum = 0;
     let depthCount = 0;
     let recordingsActive = 0;
+    let recordingsKeptByIo = 0;
     let recordingBytes = this.retiredRecordingBytes;
     let recordingErrors = this.retiredRecordingErrors;
     let recordingFramesCorrupt = this.retiredRecordingCorrupt;
@@ -729,6 +730,7 @@ export class WorkerCore {
         depthCount++;
       }
       if (room.recording) recordingsActive++;
+      if (room.recordingKeptByIo) recordingsKeptByIo++;
       recordingBytes += room.recordingBytes;
       recordingErrors += room.recordingErrors;
       recordingFramesCorrupt += room.recordingCorrupt;
@@ -750,6 +752,7 @@ export class WorkerCore {
       lateness: { ...this.lateness, counts: [...this.lateness.counts] },
       jitterDepthMs: depthCount === 0 ? null : depthSum / depthCount,
       recordingsActive,
+      recordingsKeptByIo,
       recordingBytes,
       recordingErrors,
       recordingFramesCorrupt,

@@ -200,6 +200,11 @@ export class WorkerRoom {
     return this.recorder !== null;
   }
 
+  /** A recording the native io keeps (see RoomRecording.keptByIo). */
+  get recordingKeptByIo(): boolean {
+    return this.recorder?.keptByIo ?? false;
+  }
+
   /** Audio bytes of the recording and of recordings still closing. */
   get recordingBytes(): number {
     let bytes = this.recorder?.bytes ?? 0;

@@ -425,6 +425,7 @@ describe('mixer stats and the recording file', () => {
       rooms: 0,
       clockedRooms: 0,
       recordingsActive: 0,
+      recordingsKeptByIo: 0,
     });
     // Totals over the worker's life: the closed room's frames and bytes stay counted.
     expect(after!.mixer.recordingBytes).toBe(summary.bytes);

@@ -25,6 +25,7 @@ function mixer(lateness: MixerStats['lateness'], extra: Partial<MixerStats> = {}
     lateness,
     jitterDepthMs: 40,
     recordingsActive: 0,
+    recordingsKeptByIo: 0,
     recordingBytes: 0,
     recordingErrors: 0,
     recordingFramesCorrupt: 0,
