@@ -7,54 +7,22 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type {
-  Command,
-  LegConfig,
-  StatsReport,
-  WorkerConfig,
-  WorkerEvent,
-} from '../../../../media/worker/protocol.js';
-import { WorkerCore } from '../../../../media/worker/workerCore.js';
+import type { LegConfig, WorkerConfig } from '../../../../media/worker/protocol.js';
+import { CONFIG as HARNESS_CONFIG, WorkerDriver } from '../worker/workerHarness.js';
 import { rtp } from '../rtpFixture.js';
 import { MemoryPacketIo } from './memoryPacketIo.js';
 import type { MemoryPhone } from './memoryPacketIo.js';
 
-const CONFIG: WorkerConfig = {
-  index: 0,
-  address: '127.0.0.1',
-  rtpTimeoutMs: 0,
-  latchWindowMs: 2000,
-  statsIntervalMs: 0,
-  rtcpIntervalMs: 5000,
-  sweepIntervalMs: 1000,
-  jitter: { minDepthMs: 40, maxDepthMs: 200 },
-};
+/** The fast path's harness timings are for sockets; these tests sweep and report slower. */
+const CONFIG: WorkerConfig = { ...HARNESS_CONFIG, rtcpIntervalMs: 5000, sweepIntervalMs: 1000 };
 
-type CommandBody = Command extends infer C ? (C extends Command ? Omit<C, 'id'> : never) : never;
-
-class Harness {
-  readonly io = new MemoryPacketIo(() => performance.now());
-  readonly events: WorkerEvent[] = [];
-  readonly core: WorkerCore;
-  private nextId = 1;
+class Harness extends WorkerDriver {
+  readonly io: MemoryPacketIo;
 
   constructor(config: WorkerConfig = CONFIG) {
-    this.core = new WorkerCore(config, { post: (e) => this.events.push(e) }, this.io);
-  }
-
-  /** Runs one command; resolves with its result, rejects with its error code. */
-  async run(body: CommandBody): Promise<unknown> {
-    const id = this.nextId++;
-    this.core.handle({ ...body, id });
-    for (let i = 0; i < 1000; i++) {
-      const reply = this.events.find((e) => e.type === 'reply' && e.id === id);
-      if (reply?.type === 'reply') {
-        if (reply.ok) return reply.result;
-        throw new Error(reply.error.code);
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-    throw new Error(`no reply to ${body.type}`);
+    const io = new MemoryPacketIo(() => performance.now());
+    super(io, undefined, config);
+    this.io = io;
   }
 
   async leg(legId: number, port: number, phone: MemoryPhone): Promise<number> {
@@ -70,10 +38,6 @@ class Harness {
     };
     const { ssrc } = (await this.run({ type: 'createLeg', leg })) as { ssrc: number };
     return ssrc;
-  }
-
-  async stats(): Promise<StatsReport> {
-    return (await this.run({ type: 'getStats', legId: null })) as StatsReport;
   }
 }
 

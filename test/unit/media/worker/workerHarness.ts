@@ -1,7 +1,8 @@
 /**
- * A WorkerCore driven as the engine drives it, for the relay fast path's tests: commands
- * with ids, their replies awaited from the events it posts, PCMU legs on ports of their
- * own on 127.0.0.1 (media/worker/protocol.ts).
+ * A WorkerCore driven as the engine drives it (media/worker/protocol.ts): commands with
+ * ids, their replies awaited from the events it posts. `WorkerDriver` is that alone, over
+ * any PacketIo; `Harness`, for the relay fast path's tests, adds PCMU legs on ports of
+ * their own on 127.0.0.1 and a room of two.
  */
 import type { PacketIo } from '../../../../media/io/packetIo.js';
 import type { CreateRecordingFile } from '../../../../media/recording/recordingFile.js';
@@ -39,14 +40,15 @@ export type CommandBody = Command extends infer C
     : never
   : never;
 
-export class Harness {
+export class WorkerDriver {
   readonly events: WorkerEvent[] = [];
   readonly core: WorkerCore;
   private nextId = 1;
-  constructor(io: PacketIo, createFile?: CreateRecordingFile) {
-    this.core = new WorkerCore(CONFIG, { post: (e) => this.events.push(e) }, io, createFile);
+  constructor(io: PacketIo, createFile?: CreateRecordingFile, config: WorkerConfig = CONFIG) {
+    this.core = new WorkerCore(config, { post: (e) => this.events.push(e) }, io, createFile);
   }
 
+  /** Runs one command; resolves with its result, rejects with its error code. */
   async run(body: CommandBody): Promise<unknown> {
     const id = this.nextId++;
     this.core.handle({ ...body, id });
@@ -62,6 +64,12 @@ export class Harness {
     throw new Error(`no reply to ${body.type}`);
   }
 
+  stats(): Promise<StatsReport> {
+    return this.run({ type: 'getStats', legId: null }) as Promise<StatsReport>;
+  }
+}
+
+export class Harness extends WorkerDriver {
   /** Leg `legId` on a port of its own, sending PCMU to `remotePort` on 127.0.0.1. */
   async leg(legId: number, remotePort: number, telephoneEvent: number): Promise<number> {
     const port = await evenPort();
@@ -91,9 +99,5 @@ export class Harness {
       ],
       recordingTracks: tracks,
     });
-  }
-
-  stats(): Promise<StatsReport> {
-    return this.run({ type: 'getStats', legId: null }) as Promise<StatsReport>;
   }
 }
