@@ -431,7 +431,7 @@ async function runCallwatch(o, rate, index, recording) {
       : ((ticks.after[key] - ticks.before[key]) * 10000) / s.ok;
   const threads = { main: perCall('main'), writer: perCall('writer'), all: perCall('all') };
   // INVITE→200 p99 once the first seconds are past: a fresh process's first seconds are
-  // slower (code still compiling, bench/RESULTS.md), and a whole-run p99 is mostly them.
+  // slower (bench/RESULTS.md), and a whole-run p99 is mostly them.
   const rttPath = path.join(run, 'rtt.csv');
   const steadyP99 = existsSync(rttPath)
     ? percentileFrom(rttSamples(readFileSync(rttPath, 'utf8'), '1'), STEADY_FROM_MS, 99)
