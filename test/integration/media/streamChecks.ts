@@ -36,3 +36,21 @@ export function pauses(packets: readonly RtpIn[], ms: number): number[] {
     if (packets[i]!.at - packets[i - 1]!.at > ms) out.push(i);
   return out;
 }
+
+/**
+ * The pauses of `packets` (as `pauses`) during which `reference`, a stream the same
+ * test process receives from the same worker on another path, kept arriving: those are
+ * the stream's own. Arrival times are taken by the receiving test process, so a moment
+ * when it, or the whole machine, did not run shows as a pause in every stream it
+ * receives; a stream that stopped on its own shows it alone.
+ */
+export function ownPauses(
+  packets: readonly RtpIn[],
+  reference: readonly RtpIn[],
+  ms: number,
+): Array<{ index: number; fromMs: number; toMs: number }> {
+  const slack = 20; // one frame at either end: the two streams' packets interleave
+  return pauses(packets, ms)
+    .map((i) => ({ index: i, fromMs: packets[i - 1]!.at, toMs: packets[i]!.at }))
+    .filter((p) => reference.some((r) => r.at > p.fromMs + slack && r.at < p.toMs - slack));
+}
