@@ -17,8 +17,14 @@
  * (nativePacketRecorder.ts) is not tapped: the route places into it as it relays
  * (RelayRoute.recorder).
  *
- * Eligible (conservative): a source with exactly one listener and no jitter buffer (no mix
- * hears it), latched on IPv4 and receiving with valid reception statistics; the listener
+ * A source the room's mix hears as well (a monitored call: the supervisor hears both
+ * parties, each of whom is relayed to the other) is tapped the same way, and the worker
+ * takes the tap before each frame of its clock and decodes each payload into the source's
+ * jitter buffer at its arrival time (relay.ts `tapToMix`), as the packet path would have
+ * when it arrived: the frame pops the same audio, and the relayed party no longer waits
+ * for the worker's frames and sweeps.
+ *
+ * Eligible (conservative): a source with exactly one relayed listener, latched on IPv4 and receiving with valid reception statistics; the listener
  * sending to a known endpoint, fed by relay from this source alone (not the mix: no tone
  * or prompt plays to it) with its stream in a segment of this source. Room members
  * qualify like any legs: an unmonitored call is a room of two such relays (workerRoom.ts). A command naming the room or its legs
@@ -44,7 +50,7 @@ const ENABLED = process.env.CALLWATCH_RELAY_FASTPATH !== '0';
 import { RECORD_ALAW, RECORD_JS, RECORD_NONE, RECORD_ULAW } from '../io/packetIo.js';
 import { KIND_NONE, KIND_PCMA, KIND_PCMU, KIND_TELEPHONE_EVENT } from './payloadMap.js';
 import type { PayloadMap } from './payloadMap.js';
-import { tapRelayed } from './relay.js';
+import { tapRelayed, tapToMix } from './relay.js';
 import type { WorkerLeg } from './workerLeg.js';
 
 export class FastRelay {
@@ -57,10 +63,14 @@ export class FastRelay {
   };
   private readonly record = (pair: PortPair, packet: Buffer, length: number, at: number): void => {
     const source = this.legOfPair.get(pair);
-    if (source !== undefined) tapRelayed(source, packet, length, at);
+    if (source === undefined) return;
+    if (source.fastTapRecords) tapRelayed(source, packet, length, at);
+    if (source.jitter !== null) tapToMix(source, packet, length, at);
   };
-  /** Routes that tap their source for its recording (live). */
+  /** Routes that tap their source, for its recording or its room's mix (live). */
   private tapped = 0;
+  /** Of those, routes whose source a mix hears: their taps are taken before each frame. */
+  private mixTapped = 0;
   /** Routes set and taken back (tests, stats). */
   installed = 0;
   released = 0;
@@ -81,11 +91,15 @@ export class FastRelay {
     this.released++;
     const unrelayed = source.pair.unrelay?.(this.state, this.counts) === true;
     if (source.fastTapped) {
-      // What the route tapped goes to the recording before anything the JavaScript path
-      // queues from now on (the route is gone: nothing more comes into the tap from it).
+      // What the route tapped goes to the recording and the jitter buffer before anything
+      // the JavaScript path queues from now on (the route is gone: nothing more comes into
+      // the tap from it).
       source.fastTapped = false;
       this.tapped--;
+      if (source.fastTapMixes) this.mixTapped--;
       this.io.takeTapped?.(this.record);
+      source.fastTapRecords = false;
+      source.fastTapMixes = false;
     }
     if (unrelayed) {
       listener.outbound.importSegment(this.state);
@@ -102,6 +116,15 @@ export class FastRelay {
   takeCounts(): void {
     if (this.installed !== this.released) this.io.takeRelayCounts?.(this.apply);
     if (this.tapped > 0) this.io.takeTapped?.(this.record);
+  }
+
+  /**
+   * Before a frame: what the routes of mixed sources relayed since the last take goes into
+   * their jitter buffers (and the recordings' taps with it), so the frame pops it as it
+   * would have had the JavaScript path received it.
+   */
+  takeForFrame(): void {
+    if (this.mixTapped > 0) this.io.takeTapped?.(this.record);
   }
 
   /** Takes back every route `leg` is in: as the source, and the one feeding it. */
@@ -157,10 +180,14 @@ export class FastRelay {
     if (source.listeners.length !== 1 || !source.latched || !source.receiving) return;
     const inbound = source.inbound;
     if (inbound === null || !inbound.exportRelay(this.counts, RC_RECEPTION)) return;
-    if (source.jitter !== null) return;
-    // A recording the io keeps is placed by the route itself; any other is tapped.
+    // A recording the io keeps is placed by the route itself; any other is tapped. A
+    // source the room's mix hears is tapped too: its payloads reach its jitter buffer
+    // before each frame (takeForFrame), while its relayed listener no longer waits for
+    // the worker's turn.
     const ioRecording = source.recordTap?.ioRecording ?? 0;
-    const tap = source.recordTap !== null && ioRecording === 0;
+    const tapRecords = source.recordTap !== null && ioRecording === 0;
+    const tapMixes = source.jitter !== null;
+    const tap = tapRecords || tapMixes;
     if (tap && this.io.takeTapped === undefined) return;
     const listener = source.listeners[0]!;
     if (listener.mixListener >= 0 || !listener.sending || listener.destPort === 0) return;
@@ -204,7 +231,10 @@ export class FastRelay {
       this.installed++;
       if (tap) {
         source.fastTapped = true;
+        source.fastTapRecords = tapRecords;
+        source.fastTapMixes = tapMixes;
         this.tapped++;
+        if (tapMixes) this.mixTapped++;
       }
     }
   }

@@ -158,6 +158,22 @@ export function tapRelayed(leg: WorkerLeg, msg: Buffer, length: number, arrivalM
   tap.place(leg.recordSlot, kind, msg, offset, end, arrivalMs);
 }
 
+/**
+ * The mix's half of step 7 for a datagram the relay fast path carried (fastRelay.ts): its
+ * payload decoded into `leg`'s jitter buffer at its arrival time. The worker runs it before
+ * each frame, for what arrived since the last one, so the frame pops what it would have,
+ * had each packet been received here.
+ */
+export function tapToMix(leg: WorkerLeg, msg: Buffer, length: number, arrivalMs: number): void {
+  if (leg.jitter === null) return;
+  const kind = leg.payloads.kindOf[rtpPayloadType(msg)]!;
+  if (kind === KIND_NONE || kind === KIND_TELEPHONE_EVENT) return;
+  const offset = rtpPayloadOffset(msg, length);
+  const end = rtpPayloadEnd(msg, length);
+  if (offset === RTP_INVALID || end === RTP_INVALID) return; // the route relays neither
+  toJitterBuffer(leg, msg, offset, end, kind, arrivalMs);
+}
+
 /** Whether `listener` takes a packet of `kind` now; counts the reason when it doesn't. */
 function canSend(listener: WorkerLeg, kind: number): boolean {
   const c = listener.counters;

@@ -575,8 +575,7 @@ export class WorkerCore {
             this.internalError(leg, error);
           }
         }
-        // A leg a mix hears (a jitter buffer) is never routed: no install to ask for.
-        if (leg.fastTo === null && leg.listeners.length === 1 && leg.jitter === null) {
+        if (leg.fastTo === null && leg.listeners.length === 1) {
           fast.installSoon(leg);
         }
       },
@@ -665,6 +664,9 @@ export class WorkerCore {
     h.count++;
     // The last frame's rooms still queued run first: a room's frames run in order.
     this.roomFrames.finish();
+    // What the fast path relayed of mixed sources since the last frame, into their jitter
+    // buffers (fastRelay.ts).
+    this.fast.takeForFrame();
     this.frameIndex = index;
     let clocked = false;
     for (const room of this.rooms.values()) {

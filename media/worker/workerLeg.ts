@@ -88,8 +88,10 @@ export class WorkerLeg {
   listeners: WorkerLeg[] = [];
   /** The listener the io relays this leg's RTP to by itself (fastRelay.ts), or null. */
   fastTo: WorkerLeg | null = null;
-  /** That route also taps this leg for its recording (fastRelay.ts). */
+  /** That route also taps this leg (fastRelay.ts): for its recording, for its room's mix. */
   fastTapped = false;
+  fastTapRecords = false;
+  fastTapMixes = false;
 
   /** The room (call) this leg is a participant of, by id; 0 when none. */
   roomId = 0;

@@ -17,8 +17,9 @@ import { NativePacketIo } from '../../../../media/io/nativePacketIo.js';
 import type { PacketIo } from '../../../../media/io/packetIo.js';
 import { createRecordingFile } from '../../../../media/recording/recordingFile.js';
 import type { CreateRecordingFile } from '../../../../media/recording/recordingFile.js';
+import { ulawDecode, ulawEncode } from '../../../../media/codecs/g711.js';
 import { rtp } from '../rtpFixture.js';
-import { HOST, Harness, evenPort } from './workerHarness.js';
+import { CONFIG, HOST, Harness, evenPort } from './workerHarness.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -207,6 +208,29 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
     );
   }, 30000);
 
+  it('relays the parties of a monitored call natively, and the supervisor still hears both', async () => {
+    const native = await monitoredCall(new NativePacketIo());
+    const js = await monitoredCall(new DgramPacketIo());
+    expect(js.relayed).toBe(0);
+    // Both parties' relays went through the event thread, tapped for the mix.
+    expect(native.relayed).toBeGreaterThan(100);
+    for (const run of [native, js]) {
+      // Each party hears the other, relayed: every packet, one stream.
+      for (const heard of [run.a, run.b]) {
+        expect(heard.length).toBeGreaterThanOrEqual(TALK_FRAMES - 2);
+        expect(steps(heard).filter((s) => s.dseq !== 1)).toEqual([]);
+      }
+      expect(new Set(run.b.map((p) => p.payload))).toEqual(new Set([A_TALKS]));
+      expect(new Set(run.a.map((p) => p.payload))).toEqual(new Set([B_TALKS]));
+      // The supervisor's frames once the jitter buffer filled: both parties, summed.
+      const steady = run.c.slice(10, -10).map((p) => p.payload);
+      expect(steady.length).toBeGreaterThan(TALK_FRAMES / 2);
+      expect(new Set(steady)).toEqual(new Set([BOTH_TALK]));
+    }
+    // Nothing concealed on either path: the taps brought every payload before its frame.
+    expect(native.concealed).toBe(js.concealed);
+  }, 30000);
+
   it('records a call it relays as the JavaScript path does, also when the file opened late', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'callwatch-fastrelay-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
@@ -226,6 +250,70 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
     expect(Math.abs(native.right - js.right)).toBeLessThanOrEqual(2 * 160);
   }, 30000);
 });
+
+/** μ-law payload bytes the parties send, and the μ-law of their sum the mix must send. */
+const A_TALKS = 0x10;
+const B_TALKS = 0x20;
+const BOTH_TALK = ulawEncode(ulawDecode(A_TALKS) + ulawDecode(B_TALKS));
+const TALK_FRAMES = 100;
+
+/**
+ * A monitored call: legs 1 and 2 (customer and agent) hear each other, leg 3 (a
+ * supervisor listening) hears both from the room's mix. What each phone received, what
+ * the fast path relayed, and what the jitter buffers concealed.
+ */
+async function monitoredCall(io: PacketIo) {
+  // Sweeps (which take the taps too) far apart: the frames must not wait for them.
+  const h = new Harness(io, undefined, { ...CONFIG, sweepIntervalMs: 1000 });
+  const a = await phone(0xaaaa0001);
+  const b = await phone(0xbbbb0001);
+  const c = await phone(0xcccc0001);
+  try {
+    const portA = await h.leg(1, a.port, 101);
+    const portB = await h.leg(2, b.port, 101);
+    const portC = await h.leg(3, c.port, 101);
+    await h.run({ type: 'createRoom', roomId: 1 });
+    await h.run({
+      type: 'setRoutes',
+      roomId: 1,
+      members: [
+        { legId: 1, hears: [{ legId: 2, gain: 1 }] },
+        { legId: 2, hears: [{ legId: 1, gain: 1 }] },
+        {
+          legId: 3,
+          hears: [
+            { legId: 1, gain: 1 },
+            { legId: 2, gain: 1 },
+          ],
+        },
+      ],
+      recordingTracks: [[], []],
+    });
+    let due = performance.now();
+    for (let i = 0; i < TALK_FRAMES; i++) {
+      const packet = { pt: 0, seq: 300 + i, ts: 16000 + 160 * i };
+      a.send(portA, { ...packet, payload: Array(160).fill(A_TALKS) });
+      b.send(portB, { ...packet, payload: Array(160).fill(B_TALKS) });
+      c.send(portC, { ...packet, payload: Array(160).fill(0xff) }); // silence, heard by nobody
+      due += 20;
+      await sleep(Math.max(0, due - performance.now()));
+    }
+    await sleep(100);
+    const stats = await h.stats();
+    return {
+      a: a.rtp,
+      b: b.rtp,
+      c: c.rtp,
+      relayed: stats.worker.fastRelay?.packets ?? 0,
+      concealed: stats.mixer.concealed,
+    };
+  } finally {
+    await h.core.close();
+    await a.close();
+    await b.close();
+    await c.close();
+  }
+}
 
 /**
  * A room of two recorded while the call goes on; the file opens only after some of the
