@@ -14,8 +14,9 @@
 // leave together with one io_uring submission (SendRing; sendmsg each without
 // io_uring). A round the relay carried in full wakes nobody; a round with any other
 // datagram is handed over whole, and JavaScript skips the relayed slots
-// (docs/architecture.md §3.2.1). A recorded source's route also copies what it relays
-// into the tap, which JavaScript takes for the recording at its sweep (TakeTapped).
+// (docs/architecture.md §3.2.1). A tapped route also copies what it relays into the
+// tap, which JavaScript takes for the recording at its sweep and for the room's mix
+// before each frame (TakeTapped).
 #pragma once
 
 #include <sys/epoll.h>

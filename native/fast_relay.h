@@ -63,12 +63,13 @@ enum CountField {
 constexpr uint32_t RS_MAX_DROPOUT = 3000;
 
 // A tapped route's relayed datagrams are also copied, as received, into the event
-// thread's tap (EventThread::TakeTapped) for the source's recording: each entry is a
+// thread's tap (EventThread::TakeTapped) for the source's recording or its room's mix
+// (JavaScript takes it at each sweep, and before each frame for the mix): each entry is a
 // TAP_HEADER_BYTES header (TapField, 32-bit words) and the datagram, padded to 8 bytes.
 enum TapField { TAP_TOKEN, TAP_LENGTH, TAP_ARRIVAL_MS /* a double over words 2-3 */ };
 constexpr uint32_t TAP_HEADER_BYTES = 16;
 // What the tap holds between two takes (JavaScript takes it at least once per sweep);
-// a tapped packet that would not fit is left to JavaScript, which records it itself.
+// a tapped packet that would not fit is left to JavaScript, which handles it itself.
 constexpr uint32_t TAP_CAPACITY = 4u << 20;
 inline uint32_t TapEntryBytes(uint32_t length) {
   return TAP_HEADER_BYTES + ((length + 7u) & ~7u);
@@ -85,10 +86,11 @@ struct Route {
   int srcPort = 0;
   // Input payload type -> output payload type, -1: not relayed here.
   int16_t ptMap[128];
-  // The source's recording taps what it relays (TAP_*), under the source's token.
+  // The route taps what it relays (TAP_*), under the source's token: for the source's
+  // recording in JavaScript, or for the room's mix.
   bool tap = false;
   uint32_t srcToken = 0;
-  // Or the source's recording is native (tap_recorder.h): the route places what it
+  // The source's recording is native (tap_recorder.h): the route places what it
   // relays into recorder `recorderId` (the event thread resolves `recorder` from it),
   // as source `recordSlot`, each payload type as `recordLaw` says (RecordLaw). A payload
   // type JavaScript must record (RECORD_JS) is left to JavaScript, like a full tap.

@@ -294,7 +294,8 @@ Napi::Value NativeIo::TakeRelayCounts(const Napi::CallbackInfo& info) {
 // Float64Array(COUNT_FIELDS), its RS_ fields; tap: whether it also copies what it relays
 // into the tap (takeTapped); recorderId (0: none): the native recording it places what it
 // relays into, as source recordSlot, each payload type as recordLaw (Uint8Array(128),
-// RecordLaw) says.
+// RecordLaw) says. Both at once: a recorded source the room's mix hears (the recording
+// placed here, the tap taken for the mix).
 Napi::Value NativeIo::Relay(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (pump_ == nullptr || pump_->closing || info.Length() < 9 || !info[6].IsTypedArray() ||
@@ -325,7 +326,7 @@ Napi::Value NativeIo::Relay(const Napi::CallbackInfo& info) {
     route.recorderId = info[10].As<Napi::Number>().Uint32Value();
     route.recordSlot = info[11].As<Napi::Number>().Int32Value();
     if (route.recorderId != 0) {
-      if (law.ElementLength() < 128 || route.tap) return Napi::Boolean::New(env, false);
+      if (law.ElementLength() < 128) return Napi::Boolean::New(env, false);
       for (int pt = 0; pt < 128; pt++) {
         uint8_t v = law.Data()[pt];
         route.recordLaw[pt] = v <= RECORD_JS ? v : static_cast<uint8_t>(RECORD_JS);

@@ -209,8 +209,10 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
   }, 30000);
 
   it('relays the parties of a monitored call natively, and the supervisor still hears both', async () => {
-    const native = await monitoredCall(new NativePacketIo());
-    const js = await monitoredCall(new DgramPacketIo());
+    const dir = mkdtempSync(path.join(tmpdir(), 'callwatch-fastrelay-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const native = await monitoredCall(new NativePacketIo(), path.join(dir, 'native.wav'));
+    const js = await monitoredCall(new DgramPacketIo(), path.join(dir, 'dgram.wav'));
     expect(js.relayed).toBe(0);
     // Both parties' relays went through the event thread, tapped for the mix.
     expect(native.relayed).toBeGreaterThan(100);
@@ -229,6 +231,14 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
     }
     // Nothing concealed on either path: the taps brought every payload before its frame.
     expect(native.concealed).toBe(js.concealed);
+    // The recording (kept by the native io, placed by the routes as they relay) holds
+    // both parties throughout, as on dgram; the supervisor is on neither track.
+    expect(native.keptByIo).toBe(1);
+    for (const run of [native, js]) {
+      expect(run.left).toBeGreaterThanOrEqual((TALK_FRAMES - 5) * 160);
+      expect(run.right).toBeGreaterThanOrEqual((TALK_FRAMES - 5) * 160);
+      expect(run.channels).toEqual([ulawDecode(A_TALKS), ulawDecode(B_TALKS)]);
+    }
   }, 30000);
 
   it('records a call it relays as the JavaScript path does, also when the file opened late', async () => {
@@ -262,7 +272,7 @@ const TALK_FRAMES = 100;
  * supervisor listening) hears both from the room's mix. What each phone received, what
  * the fast path relayed, and what the jitter buffers concealed.
  */
-async function monitoredCall(io: PacketIo) {
+async function monitoredCall(io: PacketIo, recordingPath: string) {
   // Sweeps (which take the taps too) far apart: the frames must not wait for them.
   const h = new Harness(io, undefined, { ...CONFIG, sweepIntervalMs: 1000 });
   const a = await phone(0xaaaa0001);
@@ -287,8 +297,14 @@ async function monitoredCall(io: PacketIo) {
           ],
         },
       ],
-      recordingTracks: [[], []],
+      recordingTracks: [[1], [2]],
     });
+    await h.run({
+      type: 'startRecording',
+      roomId: 1,
+      recording: { path: recordingPath, channels: 2 },
+    });
+    const keptByIo = (await h.stats()).mixer.recordingsKeptByIo;
     let due = performance.now();
     for (let i = 0; i < TALK_FRAMES; i++) {
       const packet = { pt: 0, seq: 300 + i, ts: 16000 + 160 * i };
@@ -298,9 +314,27 @@ async function monitoredCall(io: PacketIo) {
       due += 20;
       await sleep(Math.max(0, due - performance.now()));
     }
-    await sleep(100);
+    await sleep(200); // the last packets' place in the file is before the stop
     const stats = await h.stats();
+    await h.run({ type: 'stopRecording', roomId: 1 });
+    const data = readFileSync(recordingPath).subarray(44);
+    let left = 0;
+    let right = 0;
+    const values = [new Set<number>(), new Set<number>()];
+    for (let o = 0; o + 4 <= data.length; o += 4) {
+      const l = data.readInt16LE(o);
+      const r = data.readInt16LE(o + 2);
+      if (l !== 0) left++;
+      if (r !== 0) right++;
+      if (l !== 0) values[0]!.add(l);
+      if (r !== 0) values[1]!.add(r);
+    }
     return {
+      keptByIo,
+      left,
+      right,
+      // Each track's one non-silent value (more than one would be a mix or a supervisor).
+      channels: values.map((v) => (v.size === 1 ? [...v][0] : [...v])),
       a: a.rtp,
       b: b.rtp,
       c: c.rtp,
