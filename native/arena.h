@@ -28,7 +28,7 @@ constexpr int32_t META_FLAG_V6 = 1;        // the source is IPv6 (16 address byt
 constexpr int32_t META_FLAG_TRUNCATED = 2; // larger than a slot: dropped, counted
 constexpr int32_t META_FLAG_ERROR = 4;     // a receive error on the socket (errno in LENGTH)
 // The event thread relayed it (fast_relay.h): the slot holds the datagram as received,
-// META_RELAY_TOKEN the token of the socket it was sent from (0: a sink's, sent nowhere).
+// META_RELAY_TOKEN the token of the socket it was sent from.
 constexpr int32_t META_FLAG_RELAYED = 8;
 constexpr int32_t META_FLAG_SEND_FAILED = 16;  // relayed, but the kernel refused the send
 constexpr int META_RELAY_TOKEN = META_ADDR + 1;  // IPv4 sources only use META_ADDR

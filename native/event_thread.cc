@@ -94,7 +94,7 @@ bool EventThread::SetRoute(uint32_t token, const Route& route) {
   std::lock_guard<std::mutex> lock(socketsMutex_);
   if (sockets_.count(token) == 0) return false;
   auto dst = sockets_.find(route.dstToken);
-  if (!route.sink && dst == sockets_.end()) return false;
+  if (dst == sockets_.end()) return false;
   if (Holds(token)) return false;
   TapRecorder* recorder = nullptr;
   if (route.recorderId != 0) {
@@ -105,7 +105,7 @@ bool EventThread::SetRoute(uint32_t token, const Route& route) {
   Route& r = routes_[token];
   r = route;
   r.recorder = recorder;
-  r.dstFd = route.sink ? -1 : dst->second;
+  r.dstFd = dst->second;
   r.srcToken = token;
   if (r.tap && tap_.empty()) tap_.resize(TAP_CAPACITY);
   return true;
@@ -245,8 +245,7 @@ void EventThread::RelayRun(Route& route, uint32_t first, uint32_t end) {
     int32_t* meta = a.meta + static_cast<size_t>(slot) * META_INTS;
     const uint8_t* data = a.data + static_cast<size_t>(slot) * a.slotBytes;
     uint32_t length = static_cast<uint32_t>(meta[META_LENGTH]);
-    uint8_t* out =
-        route.sink ? nullptr : relayData_.data() + static_cast<size_t>(slot) * a.slotBytes;
+    uint8_t* out = relayData_.data() + static_cast<size_t>(slot) * a.slotBytes;
     // IPv6, truncated or an error is JavaScript's; so is a tapped packet the tap has no
     // room for (JavaScript records it itself).
     uint32_t tapBytes = route.tap ? TapEntryBytes(length) : 0;
@@ -271,7 +270,6 @@ void EventThread::RelayRun(Route& route, uint32_t first, uint32_t end) {
     }
     meta[META_FLAGS] = META_FLAG_RELAYED;
     meta[META_RELAY_TOKEN] = static_cast<int32_t>(route.dstToken);
-    if (route.sink) continue;  // counted (and tapped or recorded): nothing to send
     int32_t* q = relayQueue_.data() + static_cast<size_t>(relayCount_) * SEND_INTS;
     q[SEND_FD] = route.dstFd;
     q[SEND_OFFSET] = static_cast<int32_t>(static_cast<size_t>(slot) * a.slotBytes);

@@ -182,7 +182,6 @@ bool PrepareRelay(Route& r, const uint8_t* b, uint32_t length, int32_t srcAddr4,
   r.payloadBytes += static_cast<uint32_t>(end) - payloadOffset;
   r.lastMs = nowMs;
 
-  if (out == nullptr) return true;  // a sink sends nothing
   out[0] = b[0];
   out[1] = static_cast<uint8_t>((b[1] & 0x80) | outPt);
   Write16(out + 2, r.outSequence);

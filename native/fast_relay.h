@@ -76,10 +76,6 @@ inline uint32_t TapEntryBytes(uint32_t length) {
 }
 
 struct Route {
-  // A sink: a source nobody hears (a supervisor who only listens). The route counts its
-  // RTP and continues its reception statistics, taps or records it as below, and sends
-  // nothing (no dst*): such a datagram need not wake JavaScript either.
-  bool sink = false;
   // Where it goes: the listener's RTP socket and its endpoint (IPv4 only).
   int dstFd = -1;
   uint32_t dstToken = 0;
@@ -152,8 +148,8 @@ struct Route {
 
 // One received datagram `data[0..length)` from srcAddr4:srcPort at monotonic `nowMs`:
 // when the route relays it, counts it, writes the datagram to send (the rewritten header, then the
-// payload as received) into `out[0..length)` (nothing for a sink: `out` null), advances
-// the route's state and returns true; `data` is left as received. The caller sends `out` from route.dstFd to the
+// payload as received) into `out[0..length)`, advances the route's state and returns
+// true; `data` is left as received. The caller sends `out` from route.dstFd to the
 // route's endpoint (the event thread batches a round's sends, event_thread.h).
 // Where an RTP datagram's payload ends (after padding), as media/rtp/rtpHeader.ts's
 // rtpPayloadEnd; -1 when malformed. `*payloadOffset` is where it starts.

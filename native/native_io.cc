@@ -288,15 +288,14 @@ Napi::Value NativeIo::TakeRelayCounts(const Napi::CallbackInfo& info) {
 }
 
 // relay(srcToken, dstToken, dstAddr4, dstPort, srcAddr4, srcPort, ptMap, state,
-// reception, tap, recorderId, recordSlot, recordLaw, sink) -> bool: the event thread relays
+// reception, tap, recorderId, recordSlot, recordLaw) -> bool: the event thread relays
 // srcToken's RTP from srcAddr4:srcPort to dstAddr4:dstPort from dstToken's socket
 // (fast_relay.h). ptMap: Int16Array(128); state: Float64Array(STATE_COUNT); reception:
 // Float64Array(COUNT_FIELDS), its RS_ fields; tap: whether it also copies what it relays
 // into the tap (takeTapped); recorderId (0: none): the native recording it places what it
 // relays into, as source recordSlot, each payload type as recordLaw (Uint8Array(128),
 // RecordLaw) says. Both at once: a recorded source the room's mix hears (the recording
-// placed here, the tap taken for the mix). sink: the source is heard by nobody; the route
-// counts it and sends nothing (dstToken, dstAddr4 and dstPort are not read).
+// placed here, the tap taken for the mix).
 Napi::Value NativeIo::Relay(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (pump_ == nullptr || pump_->closing || info.Length() < 9 || !info[6].IsTypedArray() ||
@@ -321,7 +320,6 @@ Napi::Value NativeIo::Relay(const Napi::CallbackInfo& info) {
   route.Load(state.Data());
   route.LoadReception(reception.Data());
   route.tap = info.Length() > 9 && info[9].ToBoolean().Value();
-  route.sink = info.Length() > 13 && info[13].ToBoolean().Value();
   if (info.Length() > 12 && info[10].IsNumber() && info[11].IsNumber() &&
       info[12].IsTypedArray()) {
     auto law = info[12].As<Napi::TypedArrayOf<uint8_t>>();

@@ -77,8 +77,6 @@ export interface NativeIoHandle {
     recordSlot?: number,
     /** Per payload type, RecordLaw (native/tap_recorder.h), 128 entries. */
     recordLaw?: Uint8Array,
-    /** Heard by nobody: counted (tapped, recorded), never sent; dst* are not read. */
-    sink?: boolean,
   ): boolean;
   /** Ends `srcToken`'s route; true (and `state`, `counts` written) when it had one. */
   unrelay(srcToken: number, state: Float64Array, counts: Float64Array): boolean;

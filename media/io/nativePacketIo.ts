@@ -40,14 +40,12 @@ import {
   CHANNEL_RTP,
   IoCounters,
   RC_BYTES,
-  RC_LAST_ARRIVAL_MS,
   RC_LAST_MS,
   RC_PACKETS,
+  RC_RECEPTION,
   RC_SEND_FAILED,
   RELAY_COUNT_FIELDS,
   RELAY_STATE_FIELDS,
-  ST_IN_REF_MS,
-  ST_OUT_REF_MS,
 } from './packetIo.js';
 import type {
   Channel,
@@ -80,11 +78,11 @@ const FLAG_TRUNCATED = 2;
 const FLAG_ERROR = 4;
 const FLAG_RELAYED = 8;
 // native/fast_relay.h: the state fields on CLOCK_MONOTONIC (the rest are clock-free).
-const STATE_IN_REF_MS = ST_IN_REF_MS;
-const STATE_OUT_REF_MS = ST_OUT_REF_MS;
+const STATE_IN_REF_MS = 5;
+const STATE_OUT_REF_MS = 8;
 // native/fast_relay.h CountField: the count fields on CLOCK_MONOTONIC.
 const COUNT_LAST_MS = RC_LAST_MS;
-const COUNT_LAST_ARRIVAL_MS = RC_LAST_ARRIVAL_MS;
+const COUNT_LAST_ARRIVAL_MS = RC_RECEPTION + 5;
 /** Routes per takeRelayCounts call (the buffer is reused). */
 const TAKE_ROUTES = 256;
 // native/fast_relay.h: the tap's capacity and its entries' header (TapField).
@@ -152,8 +150,6 @@ class NativePortPair implements PortPair {
   receiver: PairReceiver = NO_RECEIVER;
   /** The pair this one's route sends from, while it has one. */
   relayTo: NativePortPair | null = null;
-  /** Its route is a sink: it counts and sends nothing. */
-  relaySink = false;
   private closed = false;
   private readonly v6: boolean;
 
@@ -209,15 +205,9 @@ class NativePortPair implements PortPair {
     if (error !== 0) c.sendErrors++;
   }
 
-  relay(
-    to: PortPair | null,
-    route: RelayRoute,
-    state: Float64Array,
-    reception: Float64Array,
-  ): boolean {
-    if (this.closed || this.v6) return false;
-    if (to !== null && (!(to instanceof NativePortPair) || to.closed)) return false;
-    const dst = to === null ? 0 : this.io.addressKey(route.address);
+  relay(to: PortPair, route: RelayRoute, state: Float64Array, reception: Float64Array): boolean {
+    if (this.closed || this.v6 || !(to instanceof NativePortPair) || to.closed) return false;
+    const dst = this.io.addressKey(route.address);
     const src = this.io.addressKey(route.sourceAddress);
     if (dst === undefined || src === undefined) return false;
     const native = this.io.stateScratch;
@@ -234,9 +224,9 @@ class NativePortPair implements PortPair {
     this.io.flush();
     const ok = this.handle.relay(
       this.tokens[0],
-      to === null ? 0 : to.tokens[0],
+      to.tokens[0],
       dst,
-      to === null ? 0 : route.port,
+      route.port,
       src,
       route.sourcePort,
       route.payloadTypes,
@@ -246,25 +236,19 @@ class NativePortPair implements PortPair {
       route.recorder?.id ?? 0,
       route.recorder?.slot ?? -1,
       route.recorder?.law ?? NO_RECORD_LAW,
-      to === null,
     );
     // A route replaced while it counted: nothing is lost, its counts stay in the route.
-    if (ok) {
-      this.relayTo = to;
-      this.relaySink = to === null;
-    }
+    if (ok) this.relayTo = to;
     return ok;
   }
 
   unrelay(state: Float64Array, counts: Float64Array): boolean {
     const to = this.relayTo;
-    const sink = this.relaySink;
     this.relayTo = null;
-    this.relaySink = false;
     if (!this.handle.unrelay(this.tokens[0], state, counts)) return false;
     state[STATE_IN_REF_MS]! += this.io.clockOffset;
     state[STATE_OUT_REF_MS]! += this.io.clockOffset;
-    this.io.countRelayed(this, to, counts, sink);
+    this.io.countRelayed(this, to, counts);
     return true;
   }
 
@@ -562,7 +546,7 @@ export class NativePacketIo implements PacketIo {
         const socket = this.sockets.get(rows[r * width]!);
         if (socket === undefined) continue; // closed since: its counts went with it
         row.set(rows.subarray(r * width + 1, (r + 1) * width));
-        this.countRelayed(socket.pair, socket.pair.relayTo, row, socket.pair.relaySink);
+        this.countRelayed(socket.pair, socket.pair.relayTo, row);
         visit(socket.pair, row);
       }
       if (n < TAKE_ROUTES) return;
@@ -573,24 +557,18 @@ export class NativePacketIo implements PacketIo {
    * A route's counts, taken: into the io counters of its source pair and of the pair it
    * sent from, and its times onto performance.now()'s clock.
    */
-  countRelayed(
-    source: NativePortPair,
-    to: NativePortPair | null,
-    counts: Float64Array,
-    sink: boolean,
-  ): void {
+  countRelayed(source: NativePortPair, to: NativePortPair | null, counts: Float64Array): void {
     const packets = counts[RC_PACKETS]!;
     const bytes = counts[RC_BYTES]!;
     const inbound = source.counters;
     inbound.datagramsIn += packets;
     inbound.bytesIn += bytes;
-    if (counts[COUNT_LAST_MS]! >= 0) counts[COUNT_LAST_MS]! += this.clockOffset;
-    counts[COUNT_LAST_ARRIVAL_MS]! += this.clockOffset;
-    if (sink) return; // sent nothing
     const outbound = to !== null && this.open.has(to) ? to.counters : this.closedCounters;
     outbound.datagramsOut += packets;
     outbound.bytesOut += bytes;
     outbound.sendErrors += counts[RC_SEND_FAILED]!;
+    if (counts[COUNT_LAST_MS]! >= 0) counts[COUNT_LAST_MS]! += this.clockOffset;
+    counts[COUNT_LAST_ARRIVAL_MS]! += this.clockOffset;
   }
 
   private deliver({ pair, channel }: Socket, start: number, end: number): void {

@@ -116,17 +116,6 @@ export interface PacketBatch {
 
 /** Fields of a relay route's segment state (RelayState), as native/fast_relay.h names them. */
 export const RELAY_STATE_FIELDS = 17;
-/** Some of them, in OutboundStream.exportSegment's order (fast_relay.h StateField). */
-export const ST_SOURCE_SSRC = 0;
-export const ST_IN_HIGH_SEQ = 3;
-export const ST_IN_REF_TS = 4;
-export const ST_IN_REF_MS = 5;
-export const ST_HIGH_SEQ = 6;
-export const ST_OUT_REF_TS = 7;
-export const ST_OUT_REF_MS = 8;
-export const ST_MAX_GAP = 14;
-export const ST_MAX_SKEW_SAMPLES = 15;
-export const ST_CLOCK_RATE = 16;
 
 /**
  * A relay route's counts (native/fast_relay.h CountField): what it relayed since they were
@@ -142,10 +131,6 @@ export const RC_SEND_FAILED = 3;
 export const RC_LAST_MS = 4;
 /** The first of ReceiverStats' fields (RC_RECEPTION .. RELAY_COUNT_FIELDS - 1). */
 export const RC_RECEPTION = 5;
-/** Some of those, in ReceiverStats.exportRelay's order (fast_relay.h CountField). */
-export const RC_MAX_SEQ = RC_RECEPTION;
-export const RC_LAST_ARRIVAL_MS = RC_RECEPTION + 5;
-export const RC_LAST_TIMESTAMP = RC_RECEPTION + 6;
 
 /** What `PortPair.relay` needs besides the state: where to, from where, which payload types. */
 export interface RelayRoute {
@@ -275,17 +260,9 @@ export interface PortPair {
    * OutboundStream.exportSegment), sent from `to`'s RTP port and counted by the io itself,
    * which continues the source's reception statistics from `reception` (RELAY_COUNT_FIELDS
    * numbers; its RC_RECEPTION.. fields are read). False when it cannot (then nothing
-   * changed). Replaces any previous route of this pair. `to` null: a sink, for a source
-   * nobody hears (a supervisor who only listens): its RTP is counted, its statistics
-   * continued, tapped or recorded as `route` says, and nothing is sent (`route.address`,
-   * `route.port` and the segment in `state` beyond its inbound fields are not used).
+   * changed). Replaces any previous route of this pair.
    */
-  relay?(
-    to: PortPair | null,
-    route: RelayRoute,
-    state: Float64Array,
-    reception: Float64Array,
-  ): boolean;
+  relay?(to: PortPair, route: RelayRoute, state: Float64Array, reception: Float64Array): boolean;
   /**
    * Ends this pair's route; writes its final state into `state` and what it counted since
    * the counts were last taken into `counts` (RELAY_COUNT_FIELDS), and returns true when

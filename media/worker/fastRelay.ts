@@ -24,16 +24,11 @@
  * when it arrived: the frame pops the same audio, and the relayed party no longer waits
  * for the worker's frames and sweeps.
  *
- * A room member nobody hears (a supervisor who only listens, whose phone still sends) gets
- * a sink route (`PortPair.relay(null, …)`): the io counts its RTP and continues its
- * statistics, and sends nothing.
- *
- * Eligible (conservative): a source with exactly one relayed listener (or, for a sink,
- * none and no mix hearing it), latched on IPv4 and receiving with valid reception
- * statistics; the listener sending to a known endpoint, fed by relay from this source
- * alone (not the mix: no tone or prompt plays to it) with its stream in a segment of this
- * source. Room members qualify like any legs: an unmonitored call is a room of two such
- * relays (workerRoom.ts). A command naming the room or its legs takes the routes back first (WorkerCore), and so does the room itself before it changes
+ * Eligible (conservative): a source with exactly one relayed listener, latched on IPv4 and receiving with valid reception statistics; the listener
+ * sending to a known endpoint, fed by relay from this source alone (not the mix: no tone
+ * or prompt plays to it) with its stream in a segment of this source. Room members
+ * qualify like any legs: an unmonitored call is a room of two such relays (workerRoom.ts). A command naming the room or its legs
+ * takes the routes back first (WorkerCore), and so does the room itself before it changes
  * its members' paths on its own (`RoomHost.releaseRoutes`: a recording whose file was
  * being opened starts, a tone or prompt ends).
  * Only payload types at the statistics' clock rate are relayed there (another one starts
@@ -41,25 +36,12 @@
  */
 import {
   RC_BYTES,
-  RC_LAST_ARRIVAL_MS,
   RC_LAST_MS,
-  RC_LAST_TIMESTAMP,
-  RC_MAX_SEQ,
   RC_PACKETS,
   RC_PAYLOAD_BYTES,
   RC_RECEPTION,
   RELAY_COUNT_FIELDS,
   RELAY_STATE_FIELDS,
-  ST_CLOCK_RATE,
-  ST_HIGH_SEQ,
-  ST_IN_HIGH_SEQ,
-  ST_IN_REF_MS,
-  ST_IN_REF_TS,
-  ST_MAX_GAP,
-  ST_MAX_SKEW_SAMPLES,
-  ST_OUT_REF_MS,
-  ST_OUT_REF_TS,
-  ST_SOURCE_SSRC,
 } from '../io/packetIo.js';
 import type { PacketIo, PortPair } from '../io/packetIo.js';
 
@@ -77,9 +59,7 @@ export class FastRelay {
   private readonly payloadTypes = new Int16Array(128);
   private readonly apply = (pair: PortPair, counts: Float64Array): void => {
     const source = this.legOfPair.get(pair);
-    if (source === undefined) return;
-    if (source.fastTo !== null) this.count(source, source.fastTo, counts);
-    else if (source.fastSink) this.count(source, null, counts);
+    if (source !== undefined && source.fastTo !== null) this.count(source, source.fastTo, counts);
   };
   private readonly record = (pair: PortPair, packet: Buffer, length: number, at: number): void => {
     const source = this.legOfPair.get(pair);
@@ -106,9 +86,8 @@ export class FastRelay {
   /** Takes `source`'s route back, if it has one: its listener's stream continues from it. */
   release(source: WorkerLeg): void {
     const listener = source.fastTo;
-    if (listener === null && !source.fastSink) return;
+    if (listener === null) return;
     source.fastTo = null;
-    source.fastSink = false;
     this.released++;
     const unrelayed = source.pair.unrelay?.(this.state, this.counts) === true;
     if (source.fastTapped) {
@@ -123,12 +102,12 @@ export class FastRelay {
       source.fastTapMixes = false;
     }
     if (unrelayed) {
-      listener?.outbound.importSegment(this.state);
+      listener.outbound.importSegment(this.state);
       this.count(source, listener, this.counts);
     }
   }
 
-  private count(source: WorkerLeg, listener: WorkerLeg | null, counts: Float64Array): void {
+  private count(source: WorkerLeg, listener: WorkerLeg, counts: Float64Array): void {
     this.packets += counts[RC_PACKETS]!;
     countInto(source, listener, counts);
   }
@@ -197,12 +176,8 @@ export class FastRelay {
 
   /** Puts `source` on the fast path if it is eligible (see above) and the io can. */
   tryInstall(source: WorkerLeg): void {
-    if (!ENABLED || source.fastTo !== null || source.fastSink) return;
-    if (source.pair.relay === undefined || !source.latched || !source.receiving) return;
-    const relayed = source.listeners.length === 1;
-    // A sink: heard by nobody, neither relayed nor mixed (a supervisor who only listens).
-    const sink = source.listeners.length === 0 && source.jitter === null && source.roomId !== 0;
-    if (!relayed && !sink) return;
+    if (!ENABLED || source.fastTo !== null || source.pair.relay === undefined) return;
+    if (source.listeners.length !== 1 || !source.latched || !source.receiving) return;
     const inbound = source.inbound;
     if (inbound === null || !inbound.exportRelay(this.counts, RC_RECEPTION)) return;
     // A recording the io keeps is placed by the route itself; any other is tapped. A
@@ -214,10 +189,6 @@ export class FastRelay {
     const tapMixes = source.jitter !== null;
     const tap = tapRecords || tapMixes;
     if (tap && this.io.takeTapped === undefined) return;
-    if (sink) {
-      this.installSink(source, inbound, tap, tapRecords, ioRecording);
-      return;
-    }
     const listener = source.listeners[0]!;
     if (listener.mixListener >= 0 || !listener.sending || listener.destPort === 0) return;
     // A WebRTC listener protects what it sends (media/secure/securePair.ts): not here.
@@ -258,99 +229,23 @@ export class FastRelay {
     if (ok) {
       source.fastTo = listener;
       this.installed++;
-      this.tapping(source, tap, tapRecords, tapMixes);
-    }
-  }
-
-  private tapping(source: WorkerLeg, tap: boolean, records: boolean, mixes: boolean): void {
-    if (!tap) return;
-    source.fastTapped = true;
-    source.fastTapRecords = records;
-    source.fastTapMixes = mixes;
-    this.tapped++;
-    if (mixes) this.mixTapped++;
-  }
-
-  /**
-   * A sink route for `source`: the io counts its in-order RTP and continues its reception
-   * statistics (and records it, as a relay would), sending nothing. The segment handed over
-   * is the source's own inbound one, unshifted, from its statistics: the io checks each
-   * packet against it as it would a relayed one (same SSRC and address, the next sequence
-   * numbers, a timestamp that follows the clock) and leaves anything else to JavaScript,
-   * which takes the route back first.
-   */
-  private installSink(
-    source: WorkerLeg,
-    inbound: NonNullable<WorkerLeg['inbound']>,
-    tap: boolean,
-    tapRecords: boolean,
-    ioRecording: number,
-  ): void {
-    const counts = this.counts;
-    const state = this.state;
-    const seq = counts[RC_MAX_SEQ]! & 0xffff;
-    const timestamp = counts[RC_LAST_TIMESTAMP]!;
-    const arrivalMs = counts[RC_LAST_ARRIVAL_MS]!;
-    state.fill(0);
-    state[ST_SOURCE_SSRC] = inbound.ssrc;
-    state[ST_IN_HIGH_SEQ] = seq;
-    state[ST_IN_REF_TS] = timestamp;
-    state[ST_IN_REF_MS] = arrivalMs;
-    state[ST_HIGH_SEQ] = seq;
-    state[ST_OUT_REF_TS] = timestamp;
-    state[ST_OUT_REF_MS] = arrivalMs;
-    state[ST_MAX_GAP] = SINK_MAX_GAP;
-    state[ST_MAX_SKEW_SAMPLES] = inbound.clockRate * SINK_MAX_SKEW_S;
-    state[ST_CLOCK_RATE] = inbound.clockRate;
-    const map = this.payloadTypes;
-    const from = source.payloads;
-    for (let pt = 0; pt < 128; pt++) {
-      const kind = from.kindOf[pt]!;
-      map[pt] =
-        kind === KIND_NONE ||
-        kind === KIND_TELEPHONE_EVENT ||
-        (from.clockRateOf[pt] || 8000) !== inbound.clockRate
-          ? -1
-          : pt;
-    }
-    const ok = source.pair.relay!(
-      null,
-      {
-        address: '',
-        port: 0,
-        sourceAddress: source.latchedAddress,
-        sourcePort: source.latchedPort,
-        payloadTypes: map,
-        tap,
-        ...(ioRecording !== 0
-          ? { recorder: { id: ioRecording, slot: source.recordSlot, law: this.recordLaw(from) } }
-          : {}),
-      },
-      state,
-      counts,
-    );
-    if (ok) {
-      source.fastSink = true;
-      this.installed++;
-      this.tapping(source, tap, tapRecords, false);
+      if (tap) {
+        source.fastTapped = true;
+        source.fastTapRecords = tapRecords;
+        source.fastTapMixes = tapMixes;
+        this.tapped++;
+        if (tapMixes) this.mixTapped++;
+      }
     }
   }
 }
-
-/**
- * How far a sink's route follows its source by itself: the next sequence numbers up to
- * this gap, and timestamps within this many seconds of the arrival clock (a sender that
- * restarts or holds its clock goes to JavaScript, which takes the route back).
- */
-const SINK_MAX_GAP = 100;
-const SINK_MAX_SKEW_S = 1;
 
 /**
  * A route's counts into its legs, as the JavaScript path counts each relayed packet
  * (relay.ts): the source received them, the listener sent them, and the source's
  * reception statistics continue from the route's.
  */
-function countInto(source: WorkerLeg, listener: WorkerLeg | null, counts: Float64Array): void {
+function countInto(source: WorkerLeg, listener: WorkerLeg, counts: Float64Array): void {
   const packets = counts[RC_PACKETS]!;
   const bytes = counts[RC_BYTES]!;
   const lastMs = counts[RC_LAST_MS]!;
@@ -359,14 +254,13 @@ function countInto(source: WorkerLeg, listener: WorkerLeg | null, counts: Float6
   c.bytesIn += bytes;
   c.rtpIn += packets;
   source.inbound?.importRelay(counts, RC_RECEPTION);
-  if (lastMs >= 0) {
-    source.lastRtpMs = lastMs;
-    if (source.armedMs < 0) source.armedMs = lastMs;
-  }
-  if (listener === null) return; // a sink: nothing sent
   const lc = listener.counters;
   lc.packetsOut += packets;
   lc.bytesOut += bytes;
   listener.payloadOctetsOut += counts[RC_PAYLOAD_BYTES]!;
-  if (lastMs >= 0) listener.lastSentMs = lastMs;
+  if (lastMs >= 0) {
+    source.lastRtpMs = lastMs;
+    if (source.armedMs < 0) source.armedMs = lastMs;
+    listener.lastSentMs = lastMs;
+  }
 }

@@ -561,7 +561,7 @@ export class WorkerCore {
         for (let i = 0; i < batch.count; i++) {
           try {
             // The io left it to us: the listener's stream continues here, from its state.
-            if (leg.fastTo !== null || leg.fastSink) fast.release(leg);
+            if (leg.fastTo !== null) fast.release(leg);
             receiveRtp(
               leg,
               buffers[i]!,
@@ -575,7 +575,7 @@ export class WorkerCore {
             this.internalError(leg, error);
           }
         }
-        if (leg.fastTo === null && !leg.fastSink && leg.listeners.length <= 1) {
+        if (leg.fastTo === null && leg.listeners.length === 1) {
           fast.installSoon(leg);
         }
       },

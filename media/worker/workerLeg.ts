@@ -88,8 +88,6 @@ export class WorkerLeg {
   listeners: WorkerLeg[] = [];
   /** The listener the io relays this leg's RTP to by itself (fastRelay.ts), or null. */
   fastTo: WorkerLeg | null = null;
-  /** Or the io counts this leg's RTP by itself, heard by nobody (a sink, fastRelay.ts). */
-  fastSink = false;
   /** That route also taps this leg (fastRelay.ts): for its recording, for its room's mix. */
   fastTapped = false;
   fastTapRecords = false;

@@ -214,11 +214,8 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
     const native = await monitoredCall(new NativePacketIo(), path.join(dir, 'native.wav'));
     const js = await monitoredCall(new DgramPacketIo(), path.join(dir, 'dgram.wav'));
     expect(js.relayed).toBe(0);
-    // Both parties' relays went through the event thread, tapped for the mix, and so did
-    // the supervisor's stream, which nobody hears (a sink: counted, never sent).
-    expect(native.relayed).toBeGreaterThan(250); // of 300
-    expect(native.supervisor).toEqual(js.supervisor);
-    expect(native.supervisor.counters.rtpIn).toBe(TALK_FRAMES);
+    // Both parties' relays went through the event thread, tapped for the mix.
+    expect(native.relayed).toBeGreaterThan(100);
     for (const run of [native, js]) {
       // Each party hears the other, relayed: every packet, one stream.
       for (const heard of [run.a, run.b]) {
@@ -227,14 +224,13 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
       }
       expect(new Set(run.b.map((p) => p.payload))).toEqual(new Set([A_TALKS]));
       expect(new Set(run.a.map((p) => p.payload))).toEqual(new Set([B_TALKS]));
-      // The supervisor's frames once the jitter buffer filled: both parties, summed (a
-      // frame concealed while this process was not scheduled repeats it, softer), never
-      // one party alone. Frames that waited for a sweep to take the tap would be silence.
+      // The supervisor's frames once the jitter buffer filled: both parties, summed.
       const steady = run.c.slice(10, -10).map((p) => p.payload);
       expect(steady.length).toBeGreaterThan(TALK_FRAMES / 2);
-      expect(steady.filter((p) => p === BOTH_TALK).length).toBeGreaterThan(0.8 * steady.length);
-      expect(steady.filter((p) => p === A_TALKS || p === B_TALKS)).toEqual([]);
+      expect(new Set(steady)).toEqual(new Set([BOTH_TALK]));
     }
+    // Nothing concealed on either path: the taps brought every payload before its frame.
+    expect(native.concealed).toBe(js.concealed);
     // The recording (kept by the native io, placed by the routes as they relay) holds
     // both parties throughout, as on dgram; the supervisor is on neither track.
     expect(native.keptByIo).toBe(1);
@@ -274,7 +270,7 @@ const TALK_FRAMES = 100;
 /**
  * A monitored call: legs 1 and 2 (customer and agent) hear each other, leg 3 (a
  * supervisor listening) hears both from the room's mix. What each phone received, what
- * the fast path relayed, what the worker counted of the supervisor, and the recording.
+ * the fast path relayed, and what the jitter buffers concealed.
  */
 async function monitoredCall(io: PacketIo, recordingPath: string) {
   // Sweeps (which take the taps too) far apart: the frames must not wait for them.
@@ -333,13 +329,7 @@ async function monitoredCall(io: PacketIo, recordingPath: string) {
       if (l !== 0) values[0]!.add(l);
       if (r !== 0) values[1]!.add(r);
     }
-    const supervisor = stats.legs.find((l) => l.legId === 3)!;
     return {
-      // What the worker counted of the supervisor's stream (RTCP, randomised, left out).
-      supervisor: {
-        counters: { ...supervisor.counters, rtcpOut: undefined },
-        inbound: supervisor.inbound && { ...supervisor.inbound, jitterMs: undefined },
-      },
       keptByIo,
       left,
       right,
@@ -349,6 +339,7 @@ async function monitoredCall(io: PacketIo, recordingPath: string) {
       b: b.rtp,
       c: c.rtp,
       relayed: stats.worker.fastRelay?.packets ?? 0,
+      concealed: stats.mixer.concealed,
     };
   } finally {
     await h.core.close();
