@@ -215,7 +215,10 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
     const js = await monitoredCall(new DgramPacketIo(), path.join(dir, 'dgram.wav'));
     expect(js.relayed).toBe(0);
     // Both parties' relays went through the event thread, tapped for the mix.
-    expect(native.relayed).toBeGreaterThan(100);
+    expect(native.relayed).toBeGreaterThan(150); // of 200
+    // The supervisor's stream (heard by nobody) is counted alike on both paths.
+    expect(native.supervisor).toEqual(js.supervisor);
+    expect(native.supervisor.counters.rtpIn).toBe(TALK_FRAMES);
     for (const run of [native, js]) {
       // Each party hears the other, relayed: every packet, one stream.
       for (const heard of [run.a, run.b]) {
@@ -224,13 +227,14 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
       }
       expect(new Set(run.b.map((p) => p.payload))).toEqual(new Set([A_TALKS]));
       expect(new Set(run.a.map((p) => p.payload))).toEqual(new Set([B_TALKS]));
-      // The supervisor's frames once the jitter buffer filled: both parties, summed.
+      // The supervisor's frames once the jitter buffer filled: both parties, summed (a
+      // frame concealed while this process was not scheduled repeats it, softer), never
+      // one party alone. Frames that waited for a sweep to take the tap would be silence.
       const steady = run.c.slice(10, -10).map((p) => p.payload);
       expect(steady.length).toBeGreaterThan(TALK_FRAMES / 2);
-      expect(new Set(steady)).toEqual(new Set([BOTH_TALK]));
+      expect(steady.filter((p) => p === BOTH_TALK).length).toBeGreaterThan(0.8 * steady.length);
+      expect(steady.filter((p) => p === A_TALKS || p === B_TALKS)).toEqual([]);
     }
-    // Nothing concealed on either path: the taps brought every payload before its frame.
-    expect(native.concealed).toBe(js.concealed);
     // The recording (kept by the native io, placed by the routes as they relay) holds
     // both parties throughout, as on dgram; the supervisor is on neither track.
     expect(native.keptByIo).toBe(1);
@@ -270,7 +274,7 @@ const TALK_FRAMES = 100;
 /**
  * A monitored call: legs 1 and 2 (customer and agent) hear each other, leg 3 (a
  * supervisor listening) hears both from the room's mix. What each phone received, what
- * the fast path relayed, and what the jitter buffers concealed.
+ * the fast path relayed, what the worker counted of the supervisor, and the recording.
  */
 async function monitoredCall(io: PacketIo, recordingPath: string) {
   // Sweeps (which take the taps too) far apart: the frames must not wait for them.
@@ -329,7 +333,13 @@ async function monitoredCall(io: PacketIo, recordingPath: string) {
       if (l !== 0) values[0]!.add(l);
       if (r !== 0) values[1]!.add(r);
     }
+    const supervisor = stats.legs.find((l) => l.legId === 3)!;
     return {
+      // What the worker counted of the supervisor's stream (RTCP, randomised, left out).
+      supervisor: {
+        counters: { ...supervisor.counters, rtcpOut: undefined },
+        inbound: supervisor.inbound && { ...supervisor.inbound, jitterMs: undefined },
+      },
       keptByIo,
       left,
       right,
@@ -339,7 +349,6 @@ async function monitoredCall(io: PacketIo, recordingPath: string) {
       b: b.rtp,
       c: c.rtp,
       relayed: stats.worker.fastRelay?.packets ?? 0,
-      concealed: stats.mixer.concealed,
     };
   } finally {
     await h.core.close();
