@@ -143,14 +143,15 @@ export interface RelayRoute {
   /** Input payload type → output payload type, -1: not relayed by the io (128 entries). */
   readonly payloadTypes: Int16Array;
   /**
-   * The source is recorded: the io also keeps each datagram it relays, as received, for
-   * `PacketIo.takeTapped` (an io without `takeTapped` refuses such a route).
+   * The source is recorded by JavaScript, or a room's mix hears it: the io also keeps each
+   * datagram it relays, as received, for `PacketIo.takeTapped` (an io without
+   * `takeTapped` refuses such a route).
    */
   readonly tap?: boolean;
   /**
-   * Or the source is recorded by the io itself (PacketIo.recorders): the io places what
-   * it relays into recording `id` as source `slot`, each payload type as `law` says
-   * (RecordLaw, 128 entries).
+   * The source is recorded by the io itself (PacketIo.recorders): the io places what it
+   * relays into recording `id` as source `slot`, each payload type as `law` says
+   * (RecordLaw, 128 entries). With `tap` too when a mix hears the source.
    */
   readonly recorder?: { readonly id: number; readonly slot: number; readonly law: Uint8Array };
 }
