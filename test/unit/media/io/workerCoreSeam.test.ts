@@ -119,24 +119,8 @@ describe('WorkerCore over an in-memory PacketIo', () => {
     await h.leg(1, 1000, pc);
     const ssrcAgent = await h.leg(2, 1002, pa);
     await h.leg(3, 1004, ps);
-    await h.run({ type: 'createRoom', roomId: 1 });
-    await h.run({
-      type: 'setRoutes',
-      roomId: 1,
-      // A supervisor listening: customer and agent hear each other, the supervisor both.
-      members: [
-        { legId: 1, hears: [{ legId: 2, gain: 1 }] },
-        { legId: 2, hears: [{ legId: 1, gain: 1 }] },
-        {
-          legId: 3,
-          hears: [
-            { legId: 1, gain: 1 },
-            { legId: 2, gain: 1 },
-          ],
-        },
-      ],
-      recordingTracks: [[1], [2]],
-    });
+    // A supervisor listening: customer and agent hear each other, the supervisor both.
+    await h.listenedRoom();
     // 0x9e: a mid-level µ-law sample from the customer; 0xff: silence from the agent.
     for (let i = 0; i < 25; i++) {
       pc.send(packet(200 + i, 0x9e, 0xc0), 1000);

@@ -286,23 +286,7 @@ async function monitoredCall(io: PacketIo, recordingPath: string) {
     const portA = await h.leg(1, a.port, 101);
     const portB = await h.leg(2, b.port, 101);
     const portC = await h.leg(3, c.port, 101);
-    await h.run({ type: 'createRoom', roomId: 1 });
-    await h.run({
-      type: 'setRoutes',
-      roomId: 1,
-      members: [
-        { legId: 1, hears: [{ legId: 2, gain: 1 }] },
-        { legId: 2, hears: [{ legId: 1, gain: 1 }] },
-        {
-          legId: 3,
-          hears: [
-            { legId: 1, gain: 1 },
-            { legId: 2, gain: 1 },
-          ],
-        },
-      ],
-      recordingTracks: [[1], [2]],
-    });
+    await h.listenedRoom();
     await h.run({
       type: 'startRecording',
       roomId: 1,

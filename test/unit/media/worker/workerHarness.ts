@@ -67,6 +67,30 @@ export class WorkerDriver {
   stats(): Promise<StatsReport> {
     return this.run({ type: 'getStats', legId: null }) as Promise<StatsReport>;
   }
+
+  /**
+   * Room 1 of a monitored call: legs 1 (customer) and 2 (agent) hear each other, leg 3 (a
+   * supervisor listening) hears both; the recording has 1 left and 2 right.
+   */
+  async listenedRoom(): Promise<void> {
+    await this.run({ type: 'createRoom', roomId: 1 });
+    await this.run({
+      type: 'setRoutes',
+      roomId: 1,
+      members: [
+        { legId: 1, hears: [{ legId: 2, gain: 1 }] },
+        { legId: 2, hears: [{ legId: 1, gain: 1 }] },
+        {
+          legId: 3,
+          hears: [
+            { legId: 1, gain: 1 },
+            { legId: 2, gain: 1 },
+          ],
+        },
+      ],
+      recordingTracks: [[1], [2]],
+    });
+  }
 }
 
 export class Harness extends WorkerDriver {
