@@ -319,9 +319,15 @@ async function monitoredCall(io: PacketIo, recordingPath: string) {
     }
     const supervisor = stats.legs.find((l) => l.legId === 3)!;
     return {
-      // What the worker counted of the supervisor's stream (RTCP, randomised, left out).
+      // What the worker counted of the supervisor's stream. What it sent the supervisor
+      // (the mix, by the clock until the stats were taken; RTCP, randomised) is left out.
       supervisor: {
-        counters: { ...supervisor.counters, rtcpOut: undefined },
+        counters: {
+          ...supervisor.counters,
+          packetsOut: undefined,
+          bytesOut: undefined,
+          rtcpOut: undefined,
+        },
         inbound: supervisor.inbound && { ...supervisor.inbound, jitterMs: undefined },
       },
       keptByIo,

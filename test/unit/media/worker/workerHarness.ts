@@ -1,8 +1,9 @@
 /**
  * A WorkerCore driven as the engine drives it (media/worker/protocol.ts): commands with
- * ids, their replies awaited from the events it posts. `WorkerDriver` is that alone, over
- * any PacketIo; `Harness`, for the relay fast path's tests, adds PCMU legs on ports of
- * their own on 127.0.0.1 and a room of two.
+ * ids, their replies awaited from the events it posts. `WorkerDriver` is that, over any
+ * PacketIo, with the rooms the tests use (a call of two, a call a supervisor listens to);
+ * `Harness`, for the relay fast path's tests, adds PCMU legs on ports of their own on
+ * 127.0.0.1.
  */
 import type { PacketIo } from '../../../../media/io/packetIo.js';
 import type { CreateRecordingFile } from '../../../../media/recording/recordingFile.js';
@@ -68,11 +69,28 @@ export class WorkerDriver {
     return this.run({ type: 'getStats', legId: null }) as Promise<StatsReport>;
   }
 
+  /** Room 1 with legs 1 and 2 hearing each other (a call), recording `tracks`. */
+  roomOfTwo(tracks: [number[], number[]]): Promise<void> {
+    return this.room([], tracks);
+  }
+
   /**
    * Room 1 of a monitored call: legs 1 (customer) and 2 (agent) hear each other, leg 3 (a
    * supervisor listening) hears both; the recording has 1 left and 2 right.
    */
-  async listenedRoom(): Promise<void> {
+  listenedRoom(): Promise<void> {
+    const hearsBoth = [
+      { legId: 1, gain: 1 },
+      { legId: 2, gain: 1 },
+    ];
+    return this.room([{ legId: 3, hears: hearsBoth }], [[1], [2]]);
+  }
+
+  /** Room 1: legs 1 and 2 hearing each other, and `others`, recording `tracks`. */
+  private async room(
+    others: { legId: number; hears: { legId: number; gain: number }[] }[],
+    tracks: [number[], number[]],
+  ): Promise<void> {
     await this.run({ type: 'createRoom', roomId: 1 });
     await this.run({
       type: 'setRoutes',
@@ -80,15 +98,9 @@ export class WorkerDriver {
       members: [
         { legId: 1, hears: [{ legId: 2, gain: 1 }] },
         { legId: 2, hears: [{ legId: 1, gain: 1 }] },
-        {
-          legId: 3,
-          hears: [
-            { legId: 1, gain: 1 },
-            { legId: 2, gain: 1 },
-          ],
-        },
+        ...others,
       ],
-      recordingTracks: [[1], [2]],
+      recordingTracks: tracks,
     });
   }
 }
@@ -109,19 +121,5 @@ export class Harness extends WorkerDriver {
     };
     await this.run({ type: 'createLeg', leg });
     return port;
-  }
-
-  /** Room 1 with legs 1 and 2 hearing each other (a call), recording `tracks`. */
-  async roomOfTwo(tracks: [number[], number[]]): Promise<void> {
-    await this.run({ type: 'createRoom', roomId: 1 });
-    await this.run({
-      type: 'setRoutes',
-      roomId: 1,
-      members: [
-        { legId: 1, hears: [{ legId: 2, gain: 1 }] },
-        { legId: 2, hears: [{ legId: 1, gain: 1 }] },
-      ],
-      recordingTracks: tracks,
-    });
   }
 }
