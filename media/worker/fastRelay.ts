@@ -24,15 +24,16 @@
  * when it arrived: the frame pops the same audio, and the relayed party no longer waits
  * for the worker's frames and sweeps.
  *
- * Eligible (conservative): a source with exactly one relayed listener, latched on IPv4 and receiving with valid reception statistics; the listener
- * sending to a known endpoint, fed by relay from this source alone (not the mix: no tone
- * or prompt plays to it) with its stream in a segment of this source. Room members
- * qualify like any legs: an unmonitored call is a room of two such relays (workerRoom.ts). A command naming the room or its legs
- * takes the routes back first (WorkerCore), and so does the room itself before it changes
- * its members' paths on its own (`RoomHost.releaseRoutes`: a recording whose file was
- * being opened starts, a tone or prompt ends).
- * Only payload types at the statistics' clock rate are relayed there (another one starts
- * new statistics, WorkerLeg.observe).
+ * Eligible (conservative): a source with exactly one relayed listener, latched on IPv4
+ * and receiving with valid reception statistics; the listener sending to a known
+ * endpoint, fed by relay from this source alone (not the mix: no tone or prompt plays to
+ * it) with its stream in a segment of this source. Room members qualify like any legs: an
+ * unmonitored call is a room of two such relays (workerRoom.ts). A command naming the
+ * room or its legs takes the routes back first (WorkerCore), and so does the room itself
+ * before it changes its members' paths on its own (`RoomHost.releaseRoutes`: a recording
+ * whose file was being opened starts, a tone or prompt ends). Only payload types at the
+ * statistics' clock rate are relayed there (another one starts new statistics,
+ * WorkerLeg.observe).
  */
 import {
   RC_BYTES,
