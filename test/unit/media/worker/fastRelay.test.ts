@@ -236,7 +236,7 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
       expect(steady.filter((p) => p === A_TALKS || p === B_TALKS)).toEqual([]);
     }
     // The recording (kept by the native io, placed by the routes as they relay) holds
-    // both parties throughout, as on dgram; the supervisor is on neither track.
+    // both parties throughout, each alone on its own track, as on dgram.
     expect(native.keptByIo).toBe(1);
     for (const run of [native, js]) {
       expect(run.left).toBeGreaterThanOrEqual((TALK_FRAMES - 5) * 160);
@@ -333,7 +333,7 @@ async function monitoredCall(io: PacketIo, recordingPath: string) {
       keptByIo,
       left,
       right,
-      // Each track's one non-silent value (more than one would be a mix or a supervisor).
+      // Each track's one non-silent value (more than one: the parties mixed, or concealment).
       channels: values.map((v) => (v.size === 1 ? [...v][0] : [...v])),
       a: a.rtp,
       b: b.rtp,
