@@ -66,7 +66,7 @@ export class FastRelay {
     const source = this.legOfPair.get(pair);
     if (source === undefined) return;
     if (source.fastTapRecords) tapRelayed(source, packet, length, at);
-    if (source.jitter !== null) tapToMix(source, packet, length, at);
+    if (source.fastTapMixes) tapToMix(source, packet, length, at);
   };
   /** Routes that tap their source, for its recording or its room's mix (live). */
   private tapped = 0;

@@ -196,6 +196,12 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
   afterEach(async () => {
     for (const c of cleanups.splice(0)) await c();
   });
+  /** A folder for the test's recordings, removed after it. */
+  const scratchDir = (): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'callwatch-fastrelay-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  };
 
   it('relays natively with the same stream, counters and receiver reports', async () => {
     expectSame(await scenario(new NativePacketIo()), await scenario(new DgramPacketIo()));
@@ -209,8 +215,7 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
   }, 30000);
 
   it('relays the parties of a monitored call natively, and the supervisor still hears both', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'callwatch-fastrelay-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const dir = scratchDir();
     const native = await monitoredCall(new NativePacketIo(), path.join(dir, 'native.wav'));
     const js = await monitoredCall(new DgramPacketIo(), path.join(dir, 'dgram.wav'));
     expect(js.relayed).toBe(0);
@@ -246,8 +251,7 @@ describe('relay fast path (native io) against the JavaScript path (dgram)', () =
   }, 30000);
 
   it('records a call it relays as the JavaScript path does, also when the file opened late', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'callwatch-fastrelay-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const dir = scratchDir();
     const native = await recordedCall(new NativePacketIo(), path.join(dir, 'native.wav'));
     const js = await recordedCall(new DgramPacketIo(), path.join(dir, 'dgram.wav'));
     expect(js.routedBeforeStart).toBe(0);
@@ -305,18 +309,7 @@ async function monitoredCall(io: PacketIo, recordingPath: string) {
     await sleep(200); // the last packets' place in the file is before the stop
     const stats = await h.stats();
     await h.run({ type: 'stopRecording', roomId: 1 });
-    const data = readFileSync(recordingPath).subarray(44);
-    let left = 0;
-    let right = 0;
-    const values = [new Set<number>(), new Set<number>()];
-    for (let o = 0; o + 4 <= data.length; o += 4) {
-      const l = data.readInt16LE(o);
-      const r = data.readInt16LE(o + 2);
-      if (l !== 0) left++;
-      if (r !== 0) right++;
-      if (l !== 0) values[0]!.add(l);
-      if (r !== 0) values[1]!.add(r);
-    }
+    const { left, right, values } = stereoWav(recordingPath);
     const supervisor = stats.legs.find((l) => l.legId === 3)!;
     return {
       // What the worker counted of the supervisor's stream. What it sent the supervisor
@@ -407,20 +400,37 @@ async function recordedCall(io: PacketIo, recordingPath: string) {
     const summary = (await h.run({ type: 'stopRecording', roomId: 1 })) as {
       frames: number;
     };
-    const wav = readFileSync(recordingPath);
-    const data = wav.subarray(44);
-    let left = 0;
-    let right = 0;
-    for (let o = 0; o + 4 <= data.length; o += 4) {
-      if (data.readInt16LE(o) !== 0) left++;
-      if (data.readInt16LE(o + 2) !== 0) right++;
-    }
+    const { left, right } = stereoWav(recordingPath);
     return { routedBeforeStart, relayedWhileRecording, frames: summary.frames, left, right };
   } finally {
     await h.core.close();
     await a.close();
     await b.close();
   }
+}
+
+/**
+ * A stereo 16-bit WAV as the worker writes it (44-byte header): the non-silent samples of
+ * each track, and the distinct values among them.
+ */
+function stereoWav(file: string) {
+  const data = readFileSync(file).subarray(44);
+  let left = 0;
+  let right = 0;
+  const values = [new Set<number>(), new Set<number>()];
+  for (let o = 0; o + 4 <= data.length; o += 4) {
+    const l = data.readInt16LE(o);
+    const r = data.readInt16LE(o + 2);
+    if (l !== 0) {
+      left++;
+      values[0]!.add(l);
+    }
+    if (r !== 0) {
+      right++;
+      values[1]!.add(r);
+    }
+  }
+  return { left, right, values };
 }
 
 type Run = Awaited<ReturnType<typeof scenario>>;
